@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* lookup.c: benchmark of `find` by phone through the library API on an existing vault:
+ * blind-index lookup plus opening (decrypting) the record, on one core. Prints
+ * lookups/s and the latency distribution.
+ * usage: bench_lookup VAULT KEY_FILE CSV [COUNT]   (CSV: the file that was imported) */
+#include "pivault.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+struct ctx {
+	pv_vault *v;
+	const pv_access *who;
+	long found;
+};
+
+static int open_hit(void *p, const char *id)
+{
+	struct ctx *c = p;
+	pv_record *r;
+	if (pv_get(c->v, c->who, id, &r) != PV_OK)
+		return 1;
+	c->found++;
+	pv_record_free(r);
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Read up to max phone values (third CSV column; rows whose first fields are unquoted). */
+static char **read_phones(const char *path, size_t max, size_t *n)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	char **out = calloc(max, sizeof *out);
+	char line[8192];
+	size_t k = 0;
+	int header = 1;
+	while (out && k < max && fgets(line, sizeof line, f)) {
+		if (header) {
+			header = 0;
+			continue;
+		}
+		char *c1 = strchr(line, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL,
+		     *c3 = c2 ? strchr(c2 + 1, ',') : NULL;
+		if (!c3 || line[0] < 'A' || line[0] > 'Z')
+			continue;
+		*c3 = '\0';
+		out[k++] = strdup(c2 + 1);
+	}
+	fclose(f);
+	*n = k;
+	return out;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 4) {
+		fprintf(stderr, "usage: bench_lookup VAULT KEY_FILE CSV [COUNT]\n");
+		return 2;
+	}
+	size_t want = argc > 4 ? strtoul(argv[4], NULL, 10) : 100000, n = 0;
+	char **phones = read_phones(argv[3], want, &n);
+	if (!phones || n == 0) {
+		fprintf(stderr, "no phones read from %s\n", argv[3]);
+		return 1;
+	}
+	pv_key *key;
+	pv_vault *v = NULL;
+	if (pv_key_from_file(argv[2], &key) != PV_OK ||
+	    pv_vault_open(argv[1], NULL, key, &v) != PV_OK) {
+		fprintf(stderr, "cannot open vault: %s\n", pv_errmsg(v));
+		return 1;
+	}
+	pv_key_free(key);
+	pv_access who = { "admin", NULL, 1 };
+	struct ctx c = { v, &who, 0 };
+	double *lat = malloc(n * sizeof *lat);
+	/* one warm-up pass over a few, so the keyring slots and pages are loaded as in use */
+	for (size_t i = 0; i < n && i < 1000; i++)
+		if (pv_find(v, &who, "phone", phones[i], open_hit, &c) != PV_OK)
+			break;
+	c.found = 0;
+	double t0 = now();
+	for (size_t i = 0; i < n; i++) {
+		double a = now();
+		if (pv_find(v, &who, "phone", phones[i], open_hit, &c) != PV_OK) {
+			fprintf(stderr, "find failed: %s\n", pv_errmsg(v));
+			return 1;
+		}
+		lat[i] = now() - a;
+	}
+	double dt = now() - t0;
+	qsort(lat, n, sizeof *lat, cmp_double);
+	printf("find by phone + decrypt: %zu lookups, %ld records opened, %.2f s, %.0f lookups/s\n",
+	       n, c.found, dt, (double)n / dt);
+	printf("latency: p50 %.1f us, p99 %.1f us, max %.1f us\n", lat[n / 2] * 1e6,
+	       lat[n * 99 / 100] * 1e6, lat[n - 1] * 1e6);
+	for (size_t i = 0; i < n; i++)
+		free(phones[i]);
+	free(phones);
+	free(lat);
+	pv_vault_close(v);
+	return 0;
+}

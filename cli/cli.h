@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cli.h: what the pivault command's files share: the command table entry, the common
+ * options (vault, keyring, key, role, purpose), opening the vault, and exit codes. */
+#ifndef PV_CLI_H
+#define PV_CLI_H
+
+#include "pivault.h"
+
+#include <stddef.h>
+#include <stdio.h>
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+/* Options every command that opens a vault understands. */
+struct cli_common {
+	const char *vault;     /* --vault, PIVAULT_VAULT */
+	const char *keyring;   /* --keyring, PIVAULT_KEYRING */
+	const char *key_file;  /* --key-file, PIVAULT_KEY_FILE */
+	const char *role;      /* --role (default admin until users exist) */
+	const char *purpose;   /* --purpose */
+	int clear;             /* --clear: show clear values where the role may */
+	int json;              /* --json */
+};
+
+struct cli_command {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+};
+
+/* Fill defaults from the environment. */
+void cli_common_init(struct cli_common *c);
+
+/* If argv[*i] is a common option, consume it (and its value) and return 1; return -1
+ * on a missing value (message printed), 0 when it is not a common option. */
+int cli_common_option(struct cli_common *c, int argc, char **argv, int *i);
+
+/* Help text for the common options. */
+extern const char cli_common_help[];
+
+/* The vault's root key, from --key-file / PIVAULT_KEY_FILE, PIVAULT_PASSPHRASE_FILE or a
+ * prompt on the terminal (twice when confirm). NULL with a message printed on failure. */
+pv_key *cli_read_key(const struct cli_common *c, int confirm);
+
+/* Open the vault named by the common options; NULL (message printed) on failure, with
+ * *exit_code set. */
+pv_vault *cli_open_vault(const struct cli_common *c, int *exit_code);
+
+/* Print the library's error for rc and return the exit code for it. */
+int cli_fail(pv_vault *v, pv_rc rc);
+
+/* The access the common options describe. */
+pv_access cli_access(const struct cli_common *c);
+
+/* Print msg and usage hint to stderr; returns EXIT_USAGE. */
+int cli_usage(const char *cmd, const char *msg);
+
+/* Write s as a JSON string to out. */
+void cli_json_string(FILE *out, const char *s);
+
+int cmd_init(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_schema(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_get(int argc, char **argv);
+int cmd_find(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_update(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+
+#endif

@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cmd_query.c: reading and changing customers: get, find, list, update, export. Values
+ * are shown masked unless --clear is given and the role may see them in clear. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Parse the common options; other arguments are left in rest[] (nrest). Returns -1 on
+ * a usage error, 1 when --help was asked, 0 otherwise. */
+static int parse(struct cli_common *c, int argc, char **argv, char **rest, int *nrest)
+{
+	cli_common_init(c);
+	*nrest = 0;
+	for (int i = 1; i < argc; i++) {
+		int k = cli_common_option(c, argc, argv, &i);
+		if (k < 0)
+			return -1;
+		if (k)
+			continue;
+		if (strcmp(argv[i], "--help") == 0)
+			return 1;
+		rest[(*nrest)++] = argv[i];
+	}
+	return 0;
+}
+
+static void print_record(const pv_record *r, int json, int line_mode)
+{
+	size_t n = pv_record_field_count(r);
+	if (json) {
+		fputs("{\"id\":", stdout);
+		cli_json_string(stdout, pv_record_id(r));
+		for (size_t i = 0; i < n; i++) {
+			const char *val = pv_record_field_value(r, i);
+			if (!val)
+				continue;
+			putchar(',');
+			cli_json_string(stdout, pv_record_field_name(r, i));
+			putchar(':');
+			cli_json_string(stdout, val);
+		}
+		fputs(",\"consents\":{", stdout);
+		for (size_t i = 0; i < pv_record_consent_count(r); i++) {
+			printf("%s", i ? "," : "");
+			cli_json_string(stdout, pv_record_consent_purpose(r, i));
+			printf(":%s", pv_record_consent_granted(r, i) ? "true" : "false");
+		}
+		puts("}}");
+		return;
+	}
+	if (line_mode) {
+		printf("%s", pv_record_id(r));
+		for (size_t i = 0; i < n; i++) {
+			const char *val = pv_record_field_value(r, i);
+			if (val && *val && !strpbrk(val, "\r\n"))
+				printf("  %s=%s", pv_record_field_name(r, i), val);
+		}
+		putchar('\n');
+		return;
+	}
+	printf("id: %s\n", pv_record_id(r));
+	for (size_t i = 0; i < n; i++) {
+		const char *val = pv_record_field_value(r, i);
+		if (val)
+			printf("  %-18s %s%s\n", pv_record_field_name(r, i), val,
+			       pv_record_field_view(r, i) == PV_SHOWN_MASKED ? "" : "");
+	}
+	for (size_t i = 0; i < pv_record_consent_count(r); i++)
+		printf("  consent %-10s %s\n", pv_record_consent_purpose(r, i),
+		       pv_record_consent_granted(r, i) ? "yes" : "no");
+}
+
+static const char get_help[] =
+	"usage: pivault get ID... [--clear] [--json]\n\n"
+	"Show customers, masked by default; --clear shows in clear the fields the role may see\n"
+	"in clear.\n";
+
+int cmd_get(int argc, char **argv)
+{
+	struct cli_common c;
+	char *ids[argc];
+	int n, p = parse(&c, argc, argv, ids, &n);
+	if (p)
+		return p > 0 ? (fputs(get_help, stdout), fputs(cli_common_help, stdout), EXIT_OK)
+			     : EXIT_USAGE;
+	if (n == 0)
+		return cli_usage("get", "a customer id is required");
+	int code;
+	pv_vault *v = cli_open_vault(&c, &code);
+	if (!v)
+		return code;
+	pv_access who = cli_access(&c);
+	for (int i = 0; i < n && code == EXIT_OK; i++) {
+		pv_record *r;
+		pv_rc rc = pv_get(v, &who, ids[i], &r);
+		if (rc) {
+			code = cli_fail(v, rc);
+			break;
+		}
+		print_record(r, c.json, 0);
+		pv_record_free(r);
+	}
+	pv_vault_close(v);
+	return code;
+}
+
+struct found {
+	pv_vault *v;
+	const pv_access *who;
+	int json;
+	int count;
+	pv_rc rc;
+};
+
+static int show_found(void *ctx, const char *id)
+{
+	struct found *f = ctx;
+	pv_record *r;
+	f->rc = pv_get(f->v, f->who, id, &r);
+	if (f->rc == PV_ERR_DENIED) { /* may find but not read: ids only */
+		f->rc = PV_OK;
+		if (f->json) {
+			fputs("{\"id\":", stdout);
+			cli_json_string(stdout, id);
+			puts("}");
+		} else {
+			puts(id);
+		}
+		f->count++;
+		return 0;
+	}
+	if (f->rc)
+		return 1;
+	print_record(r, f->json, 0);
+	pv_record_free(r);
+	f->count++;
+	return 0;
+}
+
+static const char find_help[] =
+	"usage: pivault find --FIELD VALUE [--clear] [--json]\n\n"
+	"Find customers by the exact value of an indexed field (for example --phone 13812345678\n"
+	"or --id_number 11010519491231002X), through the blind index; the value is normalised\n"
+	"as at import. Matching customers are shown as with 'get'.\n";
+
+int cmd_find(int argc, char **argv)
+{
+	struct cli_common c;
+	char *rest[argc];
+	int n, p = parse(&c, argc, argv, rest, &n);
+	if (p)
+		return p > 0 ? (fputs(find_help, stdout), fputs(cli_common_help, stdout), EXIT_OK)
+			     : EXIT_USAGE;
+	if (n != 2 || strncmp(rest[0], "--", 2) != 0 || !rest[0][2])
+		return cli_usage("find", "give one --FIELD VALUE");
+	int code;
+	pv_vault *v = cli_open_vault(&c, &code);
+	if (!v)
+		return code;
+	pv_access who = cli_access(&c);
+	struct found f = { v, &who, c.json, 0, PV_OK };
+	pv_rc rc = pv_find(v, &who, rest[0] + 2, rest[1], show_found, &f);
+	if (!rc)
+		rc = f.rc;
+	if (rc)
+		code = cli_fail(v, rc);
+	else if (f.count == 0) {
+		fprintf(stderr, "pivault: no customer matches\n");
+		code = EXIT_FAIL;
+	}
+	pv_vault_close(v);
+	return code;
+}
+
+static const char list_help[] =
+	"usage: pivault list [--limit N] [--after ID] [--json]\n\n"
+	"List customers in id order, one line each with the fields the role sees (masked\n"
+	"unless --clear), N at a time (default 50); continue with --after the last id shown.\n";
+
+static int list_one(void *ctx, const pv_record *r)
+{
+	print_record(r, *(int *)ctx, 1);
+	return 0;
+}
+
+int cmd_list(int argc, char **argv)
+{
+	struct cli_common c;
+	char *rest[argc];
+	int n, p = parse(&c, argc, argv, rest, &n);
+	if (p)
+		return p > 0 ? (fputs(list_help, stdout), fputs(cli_common_help, stdout), EXIT_OK)
+			     : EXIT_USAGE;
+	size_t limit = 50;
+	const char *after = NULL;
+	for (int i = 0; i < n; i++) {
+		if (strcmp(rest[i], "--limit") == 0 && i + 1 < n) {
+			char *end;
+			limit = strtoul(rest[++i], &end, 10);
+			if (*end || limit == 0)
+				return cli_usage("list", "--limit needs a positive number");
+		} else if (strcmp(rest[i], "--after") == 0 && i + 1 < n) {
+			after = rest[++i];
+		} else {
+			return cli_usage("list", "unknown argument");
+		}
+	}
+	int code;
+	pv_vault *v = cli_open_vault(&c, &code);
+	if (!v)
+		return code;
+	pv_access who = cli_access(&c);
+	char *next = NULL;
+	pv_rc rc = pv_list(v, &who, after, limit, list_one, &c.json, &next);
+	if (rc)
+		code = cli_fail(v, rc);
+	else if (next && !c.json)
+		fprintf(stderr, "more: pivault list --after %s\n", next);
+	free(next);
+	pv_vault_close(v);
+	return code;
+}
+
+static const char update_help[] =
+	"usage: pivault update ID FIELD=VALUE...\n\n"
+	"Change fields (or consent columns, yes/no) of a customer. Each value is validated and\n"
+	"normalised as at import; all changes apply together or not at all.\n";
+
+int cmd_update(int argc, char **argv)
+{
+	struct cli_common c;
+	char *rest[argc];
+	int n, p = parse(&c, argc, argv, rest, &n);
+	if (p)
+		return p > 0 ? (fputs(update_help, stdout), fputs(cli_common_help, stdout), EXIT_OK)
+			     : EXIT_USAGE;
+	if (n < 2)
+		return cli_usage("update", "an id and at least one FIELD=VALUE are required");
+	for (int i = 1; i < n; i++)
+		if (!strchr(rest[i], '=') || rest[i][0] == '=')
+			return cli_usage("update", "changes are written FIELD=VALUE");
+	int code;
+	pv_vault *v = cli_open_vault(&c, &code);
+	if (!v)
+		return code;
+	pv_access who = cli_access(&c);
+	for (int i = 1; i < n && code == EXIT_OK; i++) {
+		char *eq = strchr(rest[i], '=');
+		*eq = '\0';
+		pv_rc rc = pv_update(v, &who, rest[0], rest[i], eq + 1);
+		*eq = '=';
+		if (rc)
+			code = cli_fail(v, rc);
+		else
+			printf("updated %s: %.*s\n", rest[0], (int)(eq - rest[i]), rest[i]);
+	}
+	pv_vault_close(v);
+	return code;
+}
+
+static const char export_help[] =
+	"usage: pivault export [--format csv|jsonl] [-o FILE] [--clear]\n\n"
+	"Stream every customer as CSV (default) or JSON Lines, as the role sees them: masked\n"
+	"unless --clear, and then clear only where the role may see clear values.\n";
+
+int cmd_export(int argc, char **argv)
+{
+	struct cli_common c;
+	char *rest[argc];
+	int n, p = parse(&c, argc, argv, rest, &n);
+	if (p)
+		return p > 0 ? (fputs(export_help, stdout), fputs(cli_common_help, stdout), EXIT_OK)
+			     : EXIT_USAGE;
+	pv_export_format fmt = PV_EXPORT_CSV;
+	const char *outpath = NULL;
+	for (int i = 0; i < n; i++) {
+		if (strcmp(rest[i], "--format") == 0 && i + 1 < n) {
+			const char *f = rest[++i];
+			if (strcmp(f, "csv") == 0)
+				fmt = PV_EXPORT_CSV;
+			else if (strcmp(f, "jsonl") == 0)
+				fmt = PV_EXPORT_JSONL;
+			else
+				return cli_usage("export", "--format is csv or jsonl");
+		} else if (strcmp(rest[i], "-o") == 0 && i + 1 < n) {
+			outpath = rest[++i];
+		} else {
+			return cli_usage("export", "unknown argument");
+		}
+	}
+	if (outpath && c.clear)
+		return cli_usage("export", "clear values go to standard output only, never "
+				 "straight to a file (--clear with -o is refused)");
+	int code;
+	pv_vault *v = cli_open_vault(&c, &code);
+	if (!v)
+		return code;
+	FILE *out = stdout;
+	if (outpath && !(out = fopen(outpath, "wx"))) {
+		fprintf(stderr, "pivault: cannot create %s (it must not exist)\n", outpath);
+		pv_vault_close(v);
+		return EXIT_FAIL;
+	}
+	pv_access who = cli_access(&c);
+	pv_rc rc = pv_export(v, &who, fmt, out);
+	if (rc)
+		code = cli_fail(v, rc);
+	if (out != stdout && fclose(out) != 0 && !rc)
+		code = EXIT_FAIL;
+	pv_vault_close(v);
+	return code;
+}

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* common.c: options shared by the commands, reading the root key without it ever
+ * appearing on the command line, opening the vault, and mapping errors to exit codes. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+const char cli_common_help[] =
+	"  --vault DIR      the vault (default: $PIVAULT_VAULT)\n"
+	"  --keyring FILE   the keyring (default: $PIVAULT_KEYRING, else DIR.keyring)\n"
+	"  --key-file FILE  32-byte root key file (default: $PIVAULT_KEY_FILE); without one,\n"
+	"                   the passphrase is read from $PIVAULT_PASSPHRASE_FILE or a prompt\n"
+	"  --role ROLE      the schema role to act as (default: admin)\n"
+	"  --purpose P      the declared purpose of the read\n"
+	"  --clear          show values in clear where the role may see them (default: masked)\n"
+	"  --json           machine-readable output\n"
+	"  --help           this help\n";
+
+static const char *env(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : NULL;
+}
+
+void cli_common_init(struct cli_common *c)
+{
+	memset(c, 0, sizeof *c);
+	c->vault = env("PIVAULT_VAULT");
+	c->keyring = env("PIVAULT_KEYRING");
+	c->key_file = env("PIVAULT_KEY_FILE");
+	c->role = "admin";
+}
+
+int cli_common_option(struct cli_common *c, int argc, char **argv, int *i)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} valued[] = {
+		{ "--vault", offsetof(struct cli_common, vault) },
+		{ "--keyring", offsetof(struct cli_common, keyring) },
+		{ "--key-file", offsetof(struct cli_common, key_file) },
+		{ "--role", offsetof(struct cli_common, role) },
+		{ "--purpose", offsetof(struct cli_common, purpose) },
+	};
+	const char *a = argv[*i];
+	if (strcmp(a, "--clear") == 0) {
+		c->clear = 1;
+		return 1;
+	}
+	if (strcmp(a, "--json") == 0) {
+		c->json = 1;
+		return 1;
+	}
+	for (size_t k = 0; k < sizeof valued / sizeof *valued; k++) {
+		size_t n = strlen(valued[k].name);
+		if (strncmp(a, valued[k].name, n) != 0 || (a[n] != '\0' && a[n] != '='))
+			continue;
+		const char *val = a[n] == '=' ? a + n + 1 : NULL;
+		if (!val) {
+			if (*i + 1 >= argc) {
+				fprintf(stderr, "pivault: %s needs a value\n", valued[k].name);
+				return -1;
+			}
+			val = argv[++*i];
+		}
+		*(const char **)((char *)c + valued[k].off) = val;
+		return 1;
+	}
+	return 0;
+}
+
+/* Read a passphrase from the terminal without echo; malloc'd or NULL. */
+static char *prompt_passphrase(const char *prompt)
+{
+	FILE *tty = fopen("/dev/tty", "r+");
+	if (!tty)
+		return NULL;
+	struct termios old, quiet;
+	int fd = fileno(tty), restore = tcgetattr(fd, &old) == 0;
+	if (restore) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(fd, TCSAFLUSH, &quiet);
+	}
+	fputs(prompt, tty);
+	fflush(tty);
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n = getline(&line, &cap, tty);
+	if (restore)
+		tcsetattr(fd, TCSAFLUSH, &old);
+	fputc('\n', tty);
+	fclose(tty);
+	if (n <= 0) {
+		free(line);
+		return NULL;
+	}
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	return line;
+}
+
+/* Wipe and free a malloc'd string. */
+static void wipe_free(char *s)
+{
+	if (!s)
+		return;
+	volatile char *p = s;
+	while (*p)
+		*p++ = 0;
+	free(s);
+}
+
+pv_key *cli_read_key(const struct cli_common *c, int confirm)
+{
+	pv_key *key = NULL;
+	pv_rc rc;
+	if (c->key_file) {
+		rc = pv_key_from_file(c->key_file, &key);
+		if (rc)
+			fprintf(stderr, "pivault: key file %s: %s\n", c->key_file,
+				rc == PV_ERR_BAD_KEY ? "must hold exactly 32 bytes" : pv_strerror(rc));
+		return key;
+	}
+	const char *pf = env("PIVAULT_PASSPHRASE_FILE");
+	char *pass = NULL;
+	if (pf) {
+		FILE *f = fopen(pf, "r");
+		size_t cap = 0;
+		ssize_t n = f ? getline(&pass, &cap, f) : -1;
+		if (f)
+			fclose(f);
+		if (n <= 0) {
+			fprintf(stderr, "pivault: cannot read a passphrase from %s "
+				"(PIVAULT_PASSPHRASE_FILE)\n", pf);
+			free(pass);
+			return NULL;
+		}
+		while (n > 0 && (pass[n - 1] == '\n' || pass[n - 1] == '\r'))
+			pass[--n] = '\0';
+	} else if (isatty(0) || isatty(2)) {
+		pass = prompt_passphrase("vault passphrase: ");
+		if (pass && confirm) {
+			char *again = prompt_passphrase("again: ");
+			if (!again || strcmp(again, pass) != 0) {
+				fprintf(stderr, "pivault: the passphrases differ\n");
+				wipe_free(again);
+				wipe_free(pass);
+				return NULL;
+			}
+			wipe_free(again);
+		}
+	}
+	if (!pass) {
+		fprintf(stderr, "pivault: no key: give --key-file FILE, or set PIVAULT_KEY_FILE "
+			"or PIVAULT_PASSPHRASE_FILE, or run on a terminal to be asked\n");
+		return NULL;
+	}
+	if (!*pass) {
+		fprintf(stderr, "pivault: the passphrase is empty\n");
+		wipe_free(pass);
+		return NULL;
+	}
+	rc = pv_key_from_passphrase(pass, strlen(pass), &key);
+	wipe_free(pass);
+	if (rc)
+		fprintf(stderr, "pivault: %s\n", pv_strerror(rc));
+	return key;
+}
+
+pv_vault *cli_open_vault(const struct cli_common *c, int *exit_code)
+{
+	*exit_code = EXIT_USAGE;
+	if (!c->vault) {
+		fprintf(stderr, "pivault: no vault: give --vault DIR or set PIVAULT_VAULT\n");
+		return NULL;
+	}
+	pv_key *key = cli_read_key(c, 0);
+	*exit_code = EXIT_FAIL;
+	if (!key)
+		return NULL;
+	pv_vault *v = NULL;
+	pv_rc rc = pv_vault_open(c->vault, c->keyring, key, &v);
+	pv_key_free(key);
+	if (rc) {
+		fprintf(stderr, "pivault: %s\n", pv_errmsg(v));
+		pv_vault_close(v);
+		return NULL;
+	}
+	*exit_code = EXIT_OK;
+	return v;
+}
+
+int cli_fail(pv_vault *v, pv_rc rc)
+{
+	fprintf(stderr, "pivault: %s\n", v ? pv_errmsg(v) : pv_strerror(rc));
+	return rc == PV_ERR_USAGE ? EXIT_USAGE : EXIT_FAIL;
+}
+
+pv_access cli_access(const struct cli_common *c)
+{
+	pv_access a = { c->role, c->purpose, c->clear };
+	return a;
+}
+
+int cli_usage(const char *cmd, const char *msg)
+{
+	fprintf(stderr, "pivault %s: %s (see 'pivault %s --help')\n", cmd, msg, cmd);
+	return EXIT_USAGE;
+}
+
+void cli_json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", out);
+		else if (*p < 0x20)
+			fprintf(out, "\\u%04x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}

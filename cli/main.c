@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* main.c: the pivault command: finds the subcommand in one table and runs it. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct cli_command commands[] = {
+	{ "init", "create a vault from a schema", cmd_init },
+	{ "keygen", "write a new random 32-byte key file", cmd_keygen },
+	{ "schema", "check a schema file (schema check FILE)", cmd_schema },
+	{ "import", "import customers from a CSV file", cmd_import },
+	{ "get", "show one customer", cmd_get },
+	{ "find", "find customers by an indexed field (find --FIELD VALUE)", cmd_find },
+	{ "list", "list customers, masked, a page at a time", cmd_list },
+	{ "update", "change fields of a customer (update ID FIELD=VALUE...)", cmd_update },
+	{ "export", "export every customer as CSV or JSON Lines", cmd_export },
+};
+
+static void usage(FILE *out)
+{
+	fputs("usage: pivault COMMAND [OPTIONS] [ARGS]\n\n"
+	      "pivault keeps customer personal information encrypted, masked and\n"
+	      "access-controlled, and hands it over or destroys it when a company changes hands.\n\n"
+	      "commands:\n", out);
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fputs("\n'pivault COMMAND --help' describes a command. Exit status: 0 success, 1 refused or\n"
+	      "failed, 2 usage error.\n", out);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "pivault: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

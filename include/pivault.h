@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* pivault.h: the one public interface of libpivault, a personal-information vault:
+ * create and open vaults, import customers from CSV, look them up, update and export
+ * them, every read shown masked or clear according to the caller's role.
+ *
+ * Conventions: every function returns a pv_rc (PV_OK = 0) unless it says otherwise;
+ * on failure the vault handle keeps a message for pv_errmsg() that never contains a
+ * secret or a personal value. Handles are opaque; every destructor accepts NULL. */
+#ifndef PIVAULT_H
+#define PIVAULT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define PV_API __attribute__((visibility("default")))
+#define PV_CHECK __attribute__((warn_unused_result))
+#else
+#define PV_API
+#define PV_CHECK
+#endif
+
+/* Result codes. Each value is numbered and never reused. */
+typedef enum pv_rc {
+	PV_OK = 0,
+	PV_ERR_NOMEM = 1,     /* out of memory */
+	PV_ERR_IO = 2,        /* a file could not be read or written */
+	PV_ERR_USAGE = 3,     /* a bad argument from the caller */
+	PV_ERR_SCHEMA = 4,    /* the schema is invalid */
+	PV_ERR_BAD_KEY = 5,   /* wrong passphrase, key file or keyring */
+	PV_ERR_CORRUPT = 6,   /* stored data failed authentication or is malformed */
+	PV_ERR_NOT_FOUND = 7, /* no such customer, field or file */
+	PV_ERR_EXISTS = 8,    /* already exists */
+	PV_ERR_DENIED = 9,    /* the role does not grant this */
+	PV_ERR_INPUT = 10,    /* bad input data (for example CSV rows) */
+	PV_ERR_STORE = 11,    /* the database refused an operation */
+	PV_ERR_CRYPTO = 12    /* a cryptographic operation failed */
+} pv_rc;
+
+/* A static English description of rc. */
+PV_API const char *pv_strerror(pv_rc rc);
+
+/* ---- Root secret --------------------------------------------------------------- */
+
+/* The vault's root secret, held in locked, guarded memory. */
+typedef struct pv_key pv_key;
+
+/* A passphrase (stretched with Argon2id when the vault is created or opened). The bytes
+ * are copied; the caller should wipe its own copy. */
+PV_API PV_CHECK pv_rc pv_key_from_passphrase(const char *passphrase, size_t len, pv_key **out);
+
+/* A key file holding exactly 32 raw bytes. */
+PV_API PV_CHECK pv_rc pv_key_from_file(const char *path, pv_key **out);
+
+/* Write a new random 32-byte key file (mode 0600, refusing to overwrite). */
+PV_API PV_CHECK pv_rc pv_key_generate_file(const char *path);
+
+/* Wipe and free; NULL harmless. */
+PV_API void pv_key_free(pv_key *key);
+
+/* ---- Vaults -------------------------------------------------------------------- */
+
+typedef struct pv_vault pv_vault;
+
+typedef struct pv_create_opts {
+	const char *schema_path;  /* YAML schema file (required) */
+	const char *keyring_path; /* NULL: DIR.keyring beside the directory */
+	uint32_t keyring_slots;   /* 0: 65536; a power of two from 16 */
+	int kdf_fast;             /* 1: Argon2id at interactive limits (tests only) */
+} pv_create_opts;
+
+/* Create a vault in directory dir (created; must not exist or be empty) and its keyring.
+ * *out is set even on failure (read pv_errmsg, then pv_vault_close); on failure nothing
+ * is left behind. */
+PV_API PV_CHECK pv_rc pv_vault_create(const char *dir, const pv_create_opts *opts,
+				      const pv_key *key, pv_vault **out);
+
+/* Open an existing vault. keyring_path NULL: DIR.keyring. A wrong key or a keyring of
+ * another vault fails with PV_ERR_BAD_KEY and changes nothing. *out is set even on
+ * failure, as for pv_vault_create. */
+PV_API PV_CHECK pv_rc pv_vault_open(const char *dir, const char *keyring_path,
+				    const pv_key *key, pv_vault **out);
+
+/* Close, wiping every key held; NULL harmless. */
+PV_API void pv_vault_close(pv_vault *v);
+
+/* The last error's message (never NULL; borrowed until the next call on v). */
+PV_API const char *pv_errmsg(const pv_vault *v);
+
+/* The vault id as 32 hex characters (borrowed for the handle's life). */
+PV_API const char *pv_vault_id(const pv_vault *v);
+
+/* The schema YAML stored in the vault (borrowed for the handle's life). */
+PV_API const char *pv_vault_schema_text(const pv_vault *v);
+
+/* Number of customers in the vault. */
+PV_API PV_CHECK pv_rc pv_vault_count(pv_vault *v, uint64_t *count);
+
+/* Checkpoint the write-ahead log into the database file and truncate it. */
+PV_API PV_CHECK pv_rc pv_vault_checkpoint(pv_vault *v);
+
+/* ---- Schema checking ------------------------------------------------------------ */
+
+/* Called once per problem found; line and column 1-based. */
+typedef void (*pv_diag_fn)(void *ctx, const char *file, int line, int column,
+			   const char *message);
+
+/* Validate a schema file, reporting every problem through diag. PV_OK when valid,
+ * PV_ERR_SCHEMA when any problem was reported, PV_ERR_IO when unreadable. */
+PV_API PV_CHECK pv_rc pv_schema_check_file(const char *path, pv_diag_fn diag, void *ctx);
+
+/* ---- Who is asking --------------------------------------------------------------- */
+
+/* The caller of a read or write: a role from the schema, the purpose declared (NULL:
+ * any purpose the role has, until purposes are enforced), and whether clear values
+ * are asked for (0: everything the role may see is shown masked). */
+typedef struct pv_access {
+	const char *role;
+	const char *purpose;
+	int want_clear;
+} pv_access;
+
+/* ---- Records --------------------------------------------------------------------- */
+
+/* One customer as a role sees it. */
+typedef struct pv_record pv_record;
+
+typedef enum pv_field_view {
+	PV_SHOWN_HIDDEN = 0, /* the role may not see this field */
+	PV_SHOWN_MASKED = 1,
+	PV_SHOWN_CLEAR = 2
+} pv_field_view;
+
+/* Read customer id. PV_ERR_NOT_FOUND when absent, PV_ERR_CORRUPT (message naming the
+ * customer and field) when stored data fails authentication. Free with pv_record_free. */
+PV_API PV_CHECK pv_rc pv_get(pv_vault *v, const pv_access *who, const char *id,
+			     pv_record **out);
+
+/* The customer id (borrowed for the record's life). */
+PV_API const char *pv_record_id(const pv_record *r);
+/* Number of fields, in schema order, hidden ones included. */
+PV_API size_t pv_record_field_count(const pv_record *r);
+/* Field i's name (borrowed). */
+PV_API const char *pv_record_field_name(const pv_record *r, size_t i);
+/* Field i's value as shown (borrowed; "" when empty; NULL when hidden). */
+PV_API const char *pv_record_field_value(const pv_record *r, size_t i);
+/* How field i is shown. */
+PV_API pv_field_view pv_record_field_view(const pv_record *r, size_t i);
+/* Consent records of the customer: count, purpose name and state (1 yes, 0 no). */
+PV_API size_t pv_record_consent_count(const pv_record *r);
+PV_API const char *pv_record_consent_purpose(const pv_record *r, size_t i);
+PV_API int pv_record_consent_granted(const pv_record *r, size_t i);
+/* Wipe and free; NULL harmless. */
+PV_API void pv_record_free(pv_record *r);
+
+/* Find customers whose indexed field equals value (after normalising), through the
+ * blind index. Calls fn with each matching id in id order; fn returning non-zero stops.
+ * PV_ERR_USAGE (message naming the field) when the field is not indexed. */
+typedef int (*pv_id_fn)(void *ctx, const char *id);
+PV_API PV_CHECK pv_rc pv_find(pv_vault *v, const pv_access *who, const char *field,
+			      const char *value, pv_id_fn fn, void *ctx);
+
+/* Customers in id order after the id `after` (NULL: from the start), at most limit of
+ * them; each passed to fn as a record (borrowed for the call). fn returning non-zero
+ * stops. *next_after (may be NULL) receives a malloc'd id to continue from, or NULL
+ * when the list is exhausted. */
+typedef int (*pv_record_fn)(void *ctx, const pv_record *r);
+PV_API PV_CHECK pv_rc pv_list(pv_vault *v, const pv_access *who, const char *after,
+			      size_t limit, pv_record_fn fn, void *ctx, char **next_after);
+
+/* Set one field of a customer (validated and normalised as at import; blind index
+ * updated). field may also be a consent column, with a yes/no value. */
+PV_API PV_CHECK pv_rc pv_update(pv_vault *v, const pv_access *who, const char *id,
+				const char *field, const char *value);
+
+typedef enum pv_export_format { PV_EXPORT_CSV = 1, PV_EXPORT_JSONL = 2 } pv_export_format;
+
+/* Stream every customer to out, as the role sees it (masked unless who->want_clear and
+ * the role may see a field in clear). CSV: header of the visible fields and consent
+ * columns; JSONL: one object per customer. Memory does not grow with the count. */
+PV_API PV_CHECK pv_rc pv_export(pv_vault *v, const pv_access *who, pv_export_format fmt,
+				FILE *out);
+
+/* ---- Import ---------------------------------------------------------------------- */
+
+/* Called for each problem in the input: line (1-based, physical line where the row
+ * starts), column name (NULL for whole-row problems) and reason. Never the value. */
+typedef void (*pv_row_error_fn)(void *ctx, uint64_t line, const char *column,
+				const char *reason);
+
+/* Called now and then during a long import. */
+typedef void (*pv_progress_fn)(void *ctx, uint64_t rows, uint64_t bytes_done,
+			       uint64_t bytes_total);
+
+typedef struct pv_import_opts {
+	const char *reject_path;  /* NULL: all-or-nothing; else good rows are imported and
+				   * bad ones written here, masked */
+	int drop_undeclared;      /* 1: ignore columns the schema does not declare */
+	unsigned threads;         /* 0: one per core */
+	pv_row_error_fn on_error;
+	pv_progress_fn on_progress;
+	void *ctx;
+} pv_import_opts;
+
+/* What an import did. Read with the accessors; free with pv_import_free. */
+typedef struct pv_import_result pv_import_result;
+
+/* Import CSV (RFC 4180, UTF-8, header row) from path. PV_ERR_INPUT when any row is bad
+ * and no reject file was given: then nothing is written. *out (may be NULL) receives the
+ * summary, also on PV_ERR_INPUT. */
+PV_API PV_CHECK pv_rc pv_import_csv(pv_vault *v, const pv_access *who, const char *path,
+				    const pv_import_opts *opts, pv_import_result **out);
+
+PV_API uint64_t pv_import_rows_read(const pv_import_result *r);
+PV_API uint64_t pv_import_rows_imported(const pv_import_result *r);
+PV_API uint64_t pv_import_rows_rejected(const pv_import_result *r);
+PV_API double pv_import_seconds(const pv_import_result *r);
+/* Duplicate groups: customers sharing a resident ID number or phone with another
+ * customer (in the file or already in the vault). Each group: the field and the ids. */
+PV_API size_t pv_import_duplicate_count(const pv_import_result *r);
+PV_API const char *pv_import_duplicate_field(const pv_import_result *r, size_t i);
+PV_API const char *pv_import_duplicate_ids(const pv_import_result *r, size_t i); /* "C1,C7" */
+/* Columns dropped by drop_undeclared, comma-separated ("" if none); and warnings. */
+PV_API const char *pv_import_dropped_columns(const pv_import_result *r);
+PV_API const char *pv_import_warnings(const pv_import_result *r);
+/* The summary as a JSON object (malloc'd; free with free). */
+PV_API char *pv_import_json(const pv_import_result *r);
+PV_API void pv_import_free(pv_import_result *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* crypto.c: thin, checked wrappers over libsodium; the only file that calls its
+ * ciphers, hashes and key-derivation functions. */
+#include "crypto.h"
+
+#include <sodium.h>
+#include <string.h>
+
+int pv_crypto_init(void)
+{
+	return sodium_init() < 0 ? -1 : 0;
+}
+
+void pv_random(void *buf, size_t n)
+{
+	randombytes_buf(buf, n);
+}
+
+void pv_seal(uint8_t *out, const uint8_t *pt, size_t len, const uint8_t *ad, size_t adlen,
+	     const uint8_t key[PV_KEY_BYTES])
+{
+	randombytes_buf(out, PV_NONCE_BYTES);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(out + PV_NONCE_BYTES, NULL, pt, len, ad,
+						   adlen, NULL, out, key);
+}
+
+int pv_open_sealed(uint8_t *out, const uint8_t *sealed, size_t sealed_len, const uint8_t *ad,
+		   size_t adlen, const uint8_t key[PV_KEY_BYTES])
+{
+	if (sealed_len < PV_SEAL_OVERHEAD)
+		return -1;
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, NULL, NULL, sealed + PV_NONCE_BYTES,
+						       sealed_len - PV_NONCE_BYTES, ad, adlen,
+						       sealed, key) != 0) {
+		sodium_memzero(out, sealed_len - PV_SEAL_OVERHEAD);
+		return -1;
+	}
+	return 0;
+}
+
+void pv_derive_key(uint8_t *out, size_t outlen, uint64_t id, const char ctx[8],
+		   const uint8_t master[PV_KEY_BYTES])
+{
+	crypto_kdf_derive_from_key(out, outlen, id, ctx, master);
+}
+
+void pv_keyed_hash(uint8_t *out, size_t outlen, const void *in, size_t len,
+		   const uint8_t key[PV_KEY_BYTES])
+{
+	crypto_generichash(out, outlen, in, len, key, PV_KEY_BYTES);
+}
+
+int pv_stretch_passphrase(uint8_t out[PV_KEY_BYTES], const char *pw, size_t len,
+			  const uint8_t salt[PV_SALT_BYTES], uint64_t opslimit, size_t memlimit)
+{
+	return crypto_pwhash(out, PV_KEY_BYTES, pw, len, salt, opslimit, memlimit,
+			     crypto_pwhash_ALG_ARGON2ID13) == 0 ? 0 : -1;
+}
+
+void pv_stretch_limits(int fast, uint64_t *opslimit, size_t *memlimit)
+{
+	if (fast) {
+		*opslimit = crypto_pwhash_OPSLIMIT_MIN;
+		*memlimit = 8192 * 1024;
+	} else {
+		*opslimit = 3;
+		*memlimit = 64u * 1024 * 1024;
+	}
+}
+
+void *pv_secret_alloc(size_t n)
+{
+	void *p = sodium_malloc(n);
+	if (p)
+		sodium_memzero(p, n);
+	return p;
+}
+
+void pv_secret_free(void *p)
+{
+	sodium_free(p); /* wipes before releasing; NULL harmless */
+}
+
+void pv_wipe(void *p, size_t n)
+{
+	sodium_memzero(p, n);
+}
+
+int pv_ct_compare(const void *a, const void *b, size_t n)
+{
+	return sodium_memcmp(a, b, n);
+}
+
+void pv_hex(char *out, const uint8_t *in, size_t n)
+{
+	sodium_bin2hex(out, 2 * n + 1, in, n);
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* errors.c: result-code names and the per-handle error message. */
+#include "vault.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+const char *pv_strerror(pv_rc rc)
+{
+	switch (rc) {
+	case PV_OK: return "success";
+	case PV_ERR_NOMEM: return "out of memory";
+	case PV_ERR_IO: return "input/output error";
+	case PV_ERR_USAGE: return "bad argument";
+	case PV_ERR_SCHEMA: return "invalid schema";
+	case PV_ERR_BAD_KEY: return "wrong key, passphrase or keyring";
+	case PV_ERR_CORRUPT: return "stored data failed authentication";
+	case PV_ERR_NOT_FOUND: return "not found";
+	case PV_ERR_EXISTS: return "already exists";
+	case PV_ERR_DENIED: return "permission denied";
+	case PV_ERR_INPUT: return "bad input data";
+	case PV_ERR_STORE: return "database error";
+	case PV_ERR_CRYPTO: return "cryptographic failure";
+	}
+	return "unknown error";
+}
+
+pv_rc pv_fail(pv_vault *v, pv_rc rc, const char *fmt, ...)
+{
+	if (v) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(v->errmsg, sizeof v->errmsg, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+pv_rc pv_ok(pv_vault *v)
+{
+	if (v)
+		v->errmsg[0] = '\0';
+	return PV_OK;
+}
+
+const char *pv_errmsg(const pv_vault *v)
+{
+	if (!v)
+		return "out of memory";
+	return v->errmsg[0] ? v->errmsg : "no error";
+}

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* export.c: streaming export of every customer as CSV (RFC 4180) or JSON Lines, as the
+ * caller's role sees them; one customer in memory at a time. */
+#include "policy.h"
+#include "record.h"
+
+#include <string.h>
+
+struct export_ctx {
+	pv_vault *v;
+	int role;
+	const pv_access *who;
+	pv_export_format fmt;
+	FILE *out;
+	pv_rc rc;
+};
+
+/* Write s as one CSV field, quoted when it holds a comma, quote, CR or LF. */
+static void csv_field(FILE *out, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, out);
+		return;
+	}
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', out);
+		fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+/* Write s as a JSON string. */
+static void json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"': fputs("\\\"", out); break;
+		case '\\': fputs("\\\\", out); break;
+		case '\n': fputs("\\n", out); break;
+		case '\r': fputs("\\r", out); break;
+		case '\t': fputs("\\t", out); break;
+		default:
+			if (*p < 0x20)
+				fprintf(out, "\\u%04x", *p);
+			else
+				fputc(*p, out);
+		}
+	}
+	fputc('"', out);
+}
+
+/* The consent state of record r for consent column k: "yes", "no" or "". */
+static const char *consent_value(const pv_vault *v, const pv_record *r, size_t k)
+{
+	const char *purpose = v->schema->purposes[v->schema->consents[k].purpose].name;
+	for (size_t i = 0; i < pv_record_consent_count(r); i++)
+		if (strcmp(pv_record_consent_purpose(r, i), purpose) == 0)
+			return pv_record_consent_granted(r, i) ? "yes" : "no";
+	return "";
+}
+
+static void write_header(struct export_ctx *e)
+{
+	const struct pv_schema *s = e->v->schema;
+	csv_field(e->out, s->id_column);
+	for (size_t i = 0; i < s->nfields; i++) {
+		if (pv_policy_field_view(e->v, e->role, e->who, i) == PV_VIEW_HIDDEN)
+			continue;
+		fputc(',', e->out);
+		csv_field(e->out, s->fields[i].name);
+	}
+	for (size_t k = 0; k < s->nconsents; k++) {
+		fputc(',', e->out);
+		csv_field(e->out, s->consents[k].column);
+	}
+	fputs("\r\n", e->out);
+}
+
+static int export_one(void *p, const struct pv_stored_customer *c)
+{
+	struct export_ctx *e = p;
+	const struct pv_schema *s = e->v->schema;
+	char **values;
+	pv_record *r;
+	e->rc = pv_open_customer(e->v, c, &values);
+	if (!e->rc)
+		e->rc = pv_record_build(e->v, e->role, e->who, c->id, c->rid, values, &r);
+	if (e->rc)
+		return -1;
+	int csv = e->fmt == PV_EXPORT_CSV;
+	if (csv)
+		csv_field(e->out, c->id);
+	else {
+		fputc('{', e->out);
+		json_string(e->out, s->id_column);
+		fputc(':', e->out);
+		json_string(e->out, c->id);
+	}
+	for (size_t i = 0; i < s->nfields; i++) {
+		const char *val = pv_record_field_value(r, i);
+		if (!val)
+			continue;
+		fputc(',', e->out);
+		if (csv)
+			csv_field(e->out, val);
+		else {
+			json_string(e->out, s->fields[i].name);
+			fputc(':', e->out);
+			json_string(e->out, val);
+		}
+	}
+	for (size_t k = 0; k < s->nconsents; k++) {
+		fputc(',', e->out);
+		if (csv)
+			csv_field(e->out, consent_value(e->v, r, k));
+		else {
+			json_string(e->out, s->consents[k].column);
+			fputc(':', e->out);
+			json_string(e->out, consent_value(e->v, r, k));
+		}
+	}
+	fputs(csv ? "\r\n" : "}\n", e->out);
+	pv_record_free(r);
+	if (ferror(e->out)) {
+		e->rc = pv_fail(e->v, PV_ERR_IO, "cannot write the export");
+		return -1;
+	}
+	return 0;
+}
+
+pv_rc pv_export(pv_vault *v, const pv_access *who, pv_export_format fmt, FILE *out)
+{
+	struct export_ctx e = { v, 0, who, fmt, out, PV_OK };
+	if (fmt != PV_EXPORT_CSV && fmt != PV_EXPORT_JSONL)
+		return pv_fail(v, PV_ERR_USAGE, "unknown export format");
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_EXPORT, &e.role);
+	if (rc)
+		return rc;
+	if (fmt == PV_EXPORT_CSV)
+		write_header(&e);
+	int st = pv_store_customer_scan(v->store, NULL, 0, export_one, &e);
+	if (st < 0 && !e.rc)
+		e.rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (!e.rc && fflush(out) != 0)
+		e.rc = pv_fail(v, PV_ERR_IO, "cannot write the export");
+	return e.rc ? e.rc : pv_ok(v);
+}

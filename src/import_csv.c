@@ -1,0 +1,1079 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* import_csv.c: streaming CSV import. The calling thread parses RFC 4180 input with
+ * libcsv into fixed-size batches; worker threads validate, normalise, seal and hash each
+ * row; one writer thread stores the batches in input order inside a single transaction.
+ * Memory is bounded by the number of batches in flight, not by the file. Blind-index
+ * entries are staged and merged in sorted order at the end, which keeps bulk loads cheap. */
+#include "mask.h"
+#include "policy.h"
+#include "record.h"
+#include "validate.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BATCH_ROWS 512
+#define READ_CHUNK (64 * 1024)
+#define CSV_ENTRY_MAX (1024 * 1024) /* a field longer than this stops the import */
+#define ID_MAX_LEN 64
+#define MAX_WORKERS 16
+#define DUP_IDS_MAX 1000            /* duplicate groups kept in the summary */
+
+/* What a CSV column holds. */
+enum { COL_DROPPED = -3, COL_ID = -2 };       /* >= 0: a schema field; <= -10: consent */
+#define COL_CONSENT(k) (-10 - (int)(k))
+#define CONSENT_OF(c) (-10 - (c))
+
+struct row_error {
+	uint32_t row;
+	int col;            /* column index, -1 for the whole row */
+	const char *reason; /* static */
+};
+
+/* One row as parsed: its fields are NUL-terminated strings in the batch's raw arena. */
+struct row {
+	uint64_t line;
+	uint32_t first;     /* index of its first field in the batch's field arrays */
+	uint32_t nfields;
+	const char *row_reason; /* a whole-row problem found by the parser, or NULL */
+	int bad;            /* set by the worker when any error was found */
+};
+
+enum batch_state { B_FREE, B_FILLED, B_WORKING, B_DONE };
+
+struct batch {
+	enum batch_state state;
+	uint64_t seq;
+	size_t nrows;
+	struct row rows[BATCH_ROWS];
+	uint32_t *fstart, *flen; /* per field: offset into raw, length */
+	size_t nf, capf;
+	char *raw;
+	size_t rawlen, rawcap;
+	/* worker output */
+	struct pv_sealed sealed[BATCH_ROWS];
+	signed char *consent;     /* BATCH_ROWS * nconsents: -1 none, 0 no, 1 yes */
+	struct row_error *errs;
+	size_t nerrs, caperrs;
+	char *reject;             /* masked reject lines, when a reject file is asked for */
+	size_t rejlen, rejcap;
+	int oom;
+};
+
+struct pv_import_result {
+	uint64_t rows_read, imported, rejected;
+	double seconds;
+	size_t ndups, capdups;
+	char **dup_field, **dup_ids;
+	uint64_t dup_groups_total;
+	char *dropped;
+	char *warnings;
+	uint64_t errors_total;
+	json_t *errors; /* the first errors, for the JSON summary */
+};
+
+struct importer {
+	pv_vault *v;
+	const pv_import_opts *o;
+	pv_import_result *res;
+	int role;
+	/* columns */
+	size_t ncols;
+	int *col;
+	char **colname;
+	int id_col;
+	/* parsing */
+	struct csv_parser csv;
+	uint64_t line;          /* physical line the next row starts on */
+	int pending_cr;
+	int header_done;
+	uint64_t row_newlines;  /* newlines inside the current row's quoted fields */
+	uint32_t row_fields;
+	int row_too_wide;
+	const char *row_reason;
+	uint64_t bytes_done, bytes_total;
+	pv_rc fatal;            /* a problem that stops the whole import */
+	char fatal_msg[512];
+	/* pipeline */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct batch *slots;
+	size_t nslots;
+	uint64_t next_fill, next_write;
+	int eof, stop;
+	struct batch *cur;
+	/* writer */
+	int failed;             /* any bad row (all-or-nothing mode: nothing is written) */
+	pv_rc write_rc;
+	int64_t first_rid;
+	FILE *reject;
+	char **reject_tmp;
+	struct timespec t0, last_progress;
+};
+
+/* ---------------------------------------------------------------- results ---- */
+
+static pv_import_result *result_new(void)
+{
+	pv_import_result *r = calloc(1, sizeof *r);
+	if (r && !(r->errors = json_array())) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void pv_import_free(pv_import_result *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->ndups; i++) {
+		free(r->dup_field[i]);
+		free(r->dup_ids[i]);
+	}
+	free(r->dup_field);
+	free(r->dup_ids);
+	free(r->dropped);
+	free(r->warnings);
+	json_decref(r->errors);
+	free(r);
+}
+
+uint64_t pv_import_rows_read(const pv_import_result *r) { return r->rows_read; }
+uint64_t pv_import_rows_imported(const pv_import_result *r) { return r->imported; }
+uint64_t pv_import_rows_rejected(const pv_import_result *r) { return r->rejected; }
+double pv_import_seconds(const pv_import_result *r) { return r->seconds; }
+size_t pv_import_duplicate_count(const pv_import_result *r) { return r->ndups; }
+const char *pv_import_duplicate_field(const pv_import_result *r, size_t i) { return i < r->ndups ? r->dup_field[i] : NULL; }
+const char *pv_import_duplicate_ids(const pv_import_result *r, size_t i) { return i < r->ndups ? r->dup_ids[i] : NULL; }
+const char *pv_import_dropped_columns(const pv_import_result *r) { return r->dropped ? r->dropped : ""; }
+const char *pv_import_warnings(const pv_import_result *r) { return r->warnings ? r->warnings : ""; }
+
+char *pv_import_json(const pv_import_result *r)
+{
+	json_t *o = json_object(), *dups = json_array();
+	if (!o || !dups) {
+		json_decref(o);
+		json_decref(dups);
+		return NULL;
+	}
+	for (size_t i = 0; i < r->ndups; i++)
+		json_array_append_new(dups, json_pack("{s:s, s:s}", "field", r->dup_field[i], "ids",
+						      r->dup_ids[i]));
+	json_object_set_new(o, "rows_read", json_integer((json_int_t)r->rows_read));
+	json_object_set_new(o, "imported", json_integer((json_int_t)r->imported));
+	json_object_set_new(o, "rejected", json_integer((json_int_t)r->rejected));
+	json_object_set_new(o, "seconds", json_real(r->seconds));
+	json_object_set_new(o, "records_per_second",
+			    json_real(r->seconds > 0 ? (double)r->imported / r->seconds : 0));
+	json_object_set_new(o, "duplicate_groups", json_integer((json_int_t)r->dup_groups_total));
+	json_object_set_new(o, "duplicates", dups);
+	json_object_set_new(o, "dropped_columns", json_string(pv_import_dropped_columns(r)));
+	json_object_set_new(o, "warnings", json_string(pv_import_warnings(r)));
+	json_object_set_new(o, "errors_total", json_integer((json_int_t)r->errors_total));
+	json_object_set_new(o, "errors", json_incref(r->errors));
+	char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return s;
+}
+
+/* Append text to a comma-separated malloc'd list. 0 or -1. */
+static int list_append(char **list, const char *sep, const char *item)
+{
+	size_t old = *list ? strlen(*list) : 0, add = strlen(item) + strlen(sep);
+	char *n = realloc(*list, old + add + 1);
+	if (!n)
+		return -1;
+	if (old)
+		strcpy(n + old, sep);
+	else
+		n[0] = '\0';
+	strcat(n, item);
+	*list = n;
+	return 0;
+}
+
+/* --------------------------------------------------------------- parsing ---- */
+
+/* Realloc for libcsv that wipes the old block, so no copy of a field outlives it. */
+static void *wiping_realloc(void *p, size_t n)
+{
+	void *q = malloc(n);
+	if (q && p) {
+		size_t old = malloc_usable_size(p);
+		memcpy(q, p, old < n ? old : n);
+		pv_wipe(p, old);
+		free(p);
+	}
+	return q;
+}
+
+static void wiping_free(void *p)
+{
+	if (p) {
+		pv_wipe(p, malloc_usable_size(p));
+		free(p);
+	}
+}
+
+/* Make room for one more field and len bytes in batch b. 0 or -1. */
+static int batch_reserve(struct batch *b, size_t len)
+{
+	if (b->nf == b->capf) {
+		size_t cap = b->capf ? 2 * b->capf : 4096;
+		uint32_t *s = realloc(b->fstart, cap * sizeof *s);
+		if (!s)
+			return -1;
+		b->fstart = s;
+		uint32_t *l = realloc(b->flen, cap * sizeof *l);
+		if (!l)
+			return -1;
+		b->flen = l;
+		b->capf = cap;
+	}
+	if (b->rawlen + len + 1 > b->rawcap) {
+		size_t cap = (b->rawlen + len + 1) * 2;
+		char *r = wiping_realloc(b->raw, cap);
+		if (!r)
+			return -1;
+		b->raw = r;
+		b->rawcap = cap;
+	}
+	return 0;
+}
+
+/* Take the next free batch slot in order (waits for the writer); NULL when stopping. */
+static struct batch *take_free_slot(struct importer *im)
+{
+	pthread_mutex_lock(&im->mu);
+	struct batch *b = &im->slots[im->next_fill % im->nslots];
+	while (!im->stop && b->state != B_FREE)
+		pthread_cond_wait(&im->cv, &im->mu);
+	pthread_mutex_unlock(&im->mu);
+	if (im->stop)
+		return NULL;
+	b->seq = im->next_fill++;
+	b->nrows = b->nf = b->rawlen = b->nerrs = b->rejlen = 0;
+	b->oom = 0;
+	return b;
+}
+
+static void hand_over(struct importer *im, struct batch *b)
+{
+	pthread_mutex_lock(&im->mu);
+	b->state = B_FILLED;
+	pthread_cond_broadcast(&im->cv);
+	pthread_mutex_unlock(&im->mu);
+}
+
+static void set_fatal(struct importer *im, pv_rc rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_fatal(struct importer *im, pv_rc rc, const char *fmt, ...)
+{
+	if (im->fatal)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(im->fatal_msg, sizeof im->fatal_msg, fmt, ap);
+	va_end(ap);
+	im->fatal = rc;
+}
+
+/* The header row: map each column to a field, a consent, the id, or refuse it. */
+static void header_field(struct importer *im, const char *name, size_t len)
+{
+	if (im->ncols >= 4096) {
+		set_fatal(im, PV_ERR_INPUT, "line 1: more than 4096 columns");
+		return;
+	}
+	char **cn = realloc(im->colname, (im->ncols + 1) * sizeof *cn);
+	if (cn)
+		im->colname = cn;
+	int *col = realloc(im->col, (im->ncols + 1) * sizeof *col);
+	if (col)
+		im->col = col;
+	char *copy = malloc(len + 1);
+	if (!cn || !col || !copy) {
+		free(copy);
+		set_fatal(im, PV_ERR_NOMEM, "out of memory");
+		return;
+	}
+	memcpy(copy, name, len);
+	copy[len] = '\0';
+	im->colname[im->ncols] = copy;
+	im->col[im->ncols++] = COL_DROPPED;
+}
+
+/* Check the header once complete. */
+static void header_done(struct importer *im)
+{
+	const struct pv_schema *s = im->v->schema;
+	im->header_done = 1;
+	im->id_col = -1;
+	for (size_t c = 0; c < im->ncols; c++) {
+		const char *name = im->colname[c];
+		if (memchr(name, '\0', strlen(name) + 1) != name + strlen(name) ||
+		    pv_validate(PV_T_TEXT, name, strlen(name), (char[PV_VALUE_MAX + 1]){ 0 },
+				PV_VALUE_MAX + 1, &(size_t){ 0 })) {
+			set_fatal(im, PV_ERR_INPUT, "line 1, column %zu: header is not valid UTF-8 "
+				  "text (pivault reads UTF-8 only; convert GBK/GB18030 files first)",
+				  c + 1);
+			return;
+		}
+		for (size_t d = 0; d < c; d++)
+			if (strcmp(im->colname[d], name) == 0) {
+				set_fatal(im, PV_ERR_INPUT, "line 1: column '%s' appears twice", name);
+				return;
+			}
+		int f = pv_schema_field_index(s, name), k = pv_schema_consent_index(s, name);
+		if (strcmp(name, s->id_column) == 0) {
+			im->col[c] = COL_ID;
+			im->id_col = (int)c;
+		} else if (f >= 0) {
+			im->col[c] = f;
+		} else if (k >= 0) {
+			im->col[c] = COL_CONSENT(k);
+		} else if (im->o->drop_undeclared) {
+			if (list_append(&im->res->dropped, ",", name) != 0)
+				set_fatal(im, PV_ERR_NOMEM, "out of memory");
+		} else {
+			set_fatal(im, PV_ERR_INPUT, "line 1: column '%s' is not declared in the schema "
+				  "(data minimisation: remove it, or pass --drop-undeclared)", name);
+			return;
+		}
+	}
+	if (im->id_col < 0) {
+		set_fatal(im, PV_ERR_INPUT, "line 1: the id column '%s' is missing", s->id_column);
+		return;
+	}
+	for (size_t i = 0; i < s->nfields; i++) {
+		int present = 0;
+		for (size_t c = 0; c < im->ncols; c++)
+			present |= im->col[c] == (int)i;
+		if (!present && s->fields[i].required) {
+			set_fatal(im, PV_ERR_INPUT, "line 1: required field '%s' has no column",
+				  s->fields[i].name);
+			return;
+		}
+	}
+}
+
+/* libcsv: one field. */
+static void on_field(void *data, size_t len, void *ctx)
+{
+	struct importer *im = ctx;
+	if (im->fatal)
+		return;
+	for (const char *p = data, *end = p + len; p < end && (p = memchr(p, '\n', (size_t)(end - p)));
+	     p++)
+		im->row_newlines++;
+	if (!im->header_done) {
+		if (memchr(data, '\0', len))
+			set_fatal(im, PV_ERR_INPUT, "line 1: header holds a NUL byte");
+		else
+			header_field(im, data, len);
+		return;
+	}
+	struct batch *b = im->cur;
+	if (!b && !(b = im->cur = take_free_slot(im)))
+		return;
+	struct row *r = &b->rows[b->nrows];
+	if (im->row_fields == 0) {
+		r->first = (uint32_t)b->nf;
+		im->row_reason = NULL;
+	}
+	im->row_fields++;
+	if (im->row_fields > im->ncols)
+		return; /* counted; the row is refused at its end */
+	if (memchr(data, '\0', len)) {
+		im->row_reason = im->row_reason ? im->row_reason : "field holds a NUL byte";
+		len = 0;
+	}
+	if (len > PV_VALUE_MAX) {
+		im->row_reason = im->row_reason ? im->row_reason : "field longer than 4096 bytes";
+		len = 0;
+	}
+	if (batch_reserve(b, len) != 0) {
+		set_fatal(im, PV_ERR_NOMEM, "out of memory");
+		return;
+	}
+	b->fstart[b->nf] = (uint32_t)b->rawlen;
+	b->flen[b->nf++] = (uint32_t)len;
+	memcpy(b->raw + b->rawlen, data, len);
+	b->raw[b->rawlen + len] = '\0';
+	b->rawlen += len + 1;
+}
+
+/* libcsv: end of a row (c is the terminator, -1 at end of input). */
+static void on_row(int c, void *ctx)
+{
+	struct importer *im = ctx;
+	int empty = im->header_done ? im->row_fields == 0 : im->ncols == 0;
+	int cr_lf = im->pending_cr && c == '\n' && empty;
+	im->pending_cr = c == '\r';
+	uint64_t start = im->line;
+	if (!cr_lf && (c == '\n' || c == '\r'))
+		im->line++;
+	im->line += im->row_newlines;
+	im->row_newlines = 0;
+	if (im->fatal)
+		return;
+	if (!im->header_done) {
+		if (im->ncols)
+			header_done(im);
+		return;
+	}
+	if (im->row_fields == 0)
+		return; /* a blank line, or the LF of a CR LF */
+	struct batch *b = im->cur;
+	if (!b) {
+		im->row_fields = 0;
+		return;
+	}
+	struct row *r = &b->rows[b->nrows++];
+	r->line = start;
+	r->nfields = im->row_fields < im->ncols ? im->row_fields : (uint32_t)im->ncols;
+	r->row_reason = im->row_fields != im->ncols ? (im->row_fields < im->ncols
+						       ? "too few fields for the header"
+						       : "too many fields for the header")
+						    : im->row_reason;
+	r->bad = 0;
+	im->res->rows_read++;
+	im->row_fields = 0;
+	if (b->nrows == BATCH_ROWS) {
+		hand_over(im, b);
+		im->cur = NULL;
+	}
+}
+
+/* ------------------------------------------------------------- workers ---- */
+
+static void add_error(struct batch *b, uint32_t row, int col, const char *reason)
+{
+	if (b->nerrs == b->caperrs) {
+		size_t cap = b->caperrs ? 2 * b->caperrs : 64;
+		struct row_error *e = realloc(b->errs, cap * sizeof *e);
+		if (!e) {
+			b->oom = 1;
+			return;
+		}
+		b->errs = e;
+		b->caperrs = cap;
+	}
+	b->errs[b->nerrs++] = (struct row_error){ row, col, reason };
+	b->rows[row].bad = 1;
+}
+
+/* 1 if id is acceptable as a customer id: 1..64 of [A-Za-z0-9._:-]. */
+static int id_ok(const char *id, size_t len)
+{
+	if (len == 0 || len > ID_MAX_LEN)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = id[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == ':' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+static int rej_append(struct batch *b, const char *s, size_t n)
+{
+	if (b->rejlen + n > b->rejcap) {
+		size_t cap = (b->rejlen + n) * 2 + 1024;
+		char *r = realloc(b->reject, cap);
+		if (!r)
+			return -1;
+		b->reject = r;
+		b->rejcap = cap;
+	}
+	memcpy(b->reject + b->rejlen, s, n);
+	b->rejlen += n;
+	return 0;
+}
+
+static void rej_field(struct batch *b, const char *s)
+{
+	int quote = strpbrk(s, ",\"\r\n") != NULL;
+	if (quote)
+		rej_append(b, "\"", 1);
+	for (; *s; s++) {
+		if (*s == '"')
+			rej_append(b, "\"", 1);
+		rej_append(b, s, 1);
+	}
+	if (quote)
+		rej_append(b, "\"", 1);
+}
+
+/* Write row ri to the batch's reject text: line, reasons, then every column masked (an
+ * invalid value as "****", a valid one by its field's rule, non-public values with no
+ * masking rule as "****"); never a value in clear except the customer id. */
+static void reject_row(struct importer *im, struct batch *b, uint32_t ri, char **norm,
+		       size_t first_err)
+{
+	const struct pv_schema *s = im->v->schema;
+	struct row *r = &b->rows[ri];
+	char num[32];
+	snprintf(num, sizeof num, "%llu,", (unsigned long long)r->line);
+	rej_append(b, num, strlen(num));
+	char reasons[512] = "";
+	for (size_t e = first_err; e < b->nerrs; e++) {
+		size_t n = strlen(reasons);
+		snprintf(reasons + n, sizeof reasons - n, "%s%s: %s", n ? "; " : "",
+			 b->errs[e].col >= 0 ? im->colname[b->errs[e].col] : "row", b->errs[e].reason);
+	}
+	rej_field(b, reasons);
+	for (size_t c = 0; c < im->ncols; c++) {
+		rej_append(b, ",", 1);
+		if (c >= r->nfields)
+			continue;
+		int bad = 0;
+		for (size_t e = first_err; e < b->nerrs; e++)
+			bad |= b->errs[e].col == (int)c;
+		const char *raw = b->raw + b->fstart[r->first + c];
+		int f = im->col[c];
+		if (f == COL_ID) {
+			rej_field(b, id_ok(raw, strlen(raw)) ? raw : "****");
+		} else if (f >= 0 && !bad && norm[f]) {
+			const struct pv_schema_field *fd = &s->fields[f];
+			char *m = fd->mask == PV_MASK_NONE
+					  ? (fd->sensitivity == PV_SENS_PUBLIC ? strdup(norm[f])
+									       : strdup("****"))
+					  : pv_mask_value(fd->mask, norm[f], strlen(norm[f]));
+			if (!m) {
+				b->oom = 1;
+				continue;
+			}
+			rej_field(b, m);
+			free(m);
+		} else if (f <= COL_CONSENT(0) && !bad) {
+			rej_field(b, raw);
+		} else if (*raw) {
+			rej_field(b, "****");
+		}
+	}
+	rej_append(b, "\r\n", 2);
+}
+
+/* Validate, normalise and seal every row of batch b. norm_buf is the worker's scratch:
+ * nfields slots of PV_VALUE_MAX + 1 bytes. */
+static void process_batch(struct importer *im, struct batch *b, char *norm_buf)
+{
+	pv_vault *v = im->v;
+	const struct pv_schema *s = v->schema;
+	size_t nf = s->nfields, nc = s->nconsents;
+	const char *vals[nf + 1];
+	size_t lens[nf + 1];
+	char *norm[nf + 1];
+	struct pv_values pv = { vals, lens };
+	for (uint32_t ri = 0; ri < b->nrows; ri++) {
+		struct row *r = &b->rows[ri];
+		size_t first_err = b->nerrs;
+		signed char *cons = b->consent + (size_t)ri * nc;
+		memset(cons, -1, nc);
+		for (size_t i = 0; i < nf; i++) {
+			vals[i] = "";
+			lens[i] = 0;
+			norm[i] = NULL;
+		}
+		if (r->row_reason)
+			add_error(b, ri, -1, r->row_reason);
+		const char *id = NULL;
+		for (uint32_t c = 0; c < r->nfields && !r->row_reason; c++) {
+			const char *raw = b->raw + b->fstart[r->first + c];
+			size_t len = b->flen[r->first + c];
+			int f = im->col[c];
+			if (f == COL_ID) {
+				if (!id_ok(raw, len))
+					add_error(b, ri, (int)c, len ? "customer id must be 1-64 of A-Z a-z "
+						  "0-9 . _ : -" : "customer id is empty");
+				id = raw;
+			} else if (f >= 0) {
+				char *out = norm_buf + (size_t)f * (PV_VALUE_MAX + 1);
+				const char *why = pv_validate(s->fields[f].type, raw, len, out,
+							      PV_VALUE_MAX + 1, &lens[f]);
+				if (!why && lens[f] == 0 && s->fields[f].required)
+					why = "a value is required";
+				if (why) {
+					add_error(b, ri, (int)c, why);
+					lens[f] = 0;
+				} else {
+					vals[f] = norm[f] = out;
+				}
+			} else if (f <= COL_CONSENT(0)) {
+				char out[16];
+				size_t n;
+				const char *why = pv_validate(PV_T_BOOL, raw, len, out, sizeof out, &n);
+				if (why)
+					add_error(b, ri, (int)c, "consent must be yes or no");
+				else if (n)
+					cons[CONSENT_OF(f)] = out[0] == 't';
+			}
+		}
+		if (!r->bad) {
+			char err[256];
+			if (pv_seal_customer(v, id, &pv, &b->sealed[ri], err, sizeof err) != PV_OK)
+				add_error(b, ri, -1, "cannot seal the record");
+		}
+		if (r->bad && im->reject)
+			reject_row(im, b, ri, norm, first_err);
+		for (size_t i = 0; i < nf; i++)
+			if (norm[i])
+				pv_wipe(norm[i], lens[i]);
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct importer *im = arg;
+	char *norm_buf = malloc(im->v->schema->nfields * (PV_VALUE_MAX + 1) + 1);
+	pthread_mutex_lock(&im->mu);
+	for (;;) {
+		struct batch *b = NULL;
+		for (size_t i = 0; i < im->nslots; i++)
+			if (im->slots[i].state == B_FILLED) {
+				b = &im->slots[i];
+				break;
+			}
+		if (!b) {
+			if (im->eof || im->stop)
+				break;
+			pthread_cond_wait(&im->cv, &im->mu);
+			continue;
+		}
+		b->state = B_WORKING;
+		pthread_mutex_unlock(&im->mu);
+		if (norm_buf)
+			process_batch(im, b, norm_buf);
+		else
+			b->oom = 1;
+		pthread_mutex_lock(&im->mu);
+		b->state = B_DONE;
+		pthread_cond_broadcast(&im->cv);
+	}
+	pthread_mutex_unlock(&im->mu);
+	free(norm_buf);
+	return NULL;
+}
+
+/* --------------------------------------------------------------- writer ---- */
+
+static void report_error(struct importer *im, uint64_t line, int col, const char *reason)
+{
+	const char *cname = col >= 0 ? im->colname[col] : NULL;
+	im->res->errors_total++;
+	if (json_array_size(im->res->errors) < 1000) {
+		json_t *e = json_pack("{s:I, s:s?, s:s}", "line", (json_int_t)line, "column", cname,
+				      "reason", reason);
+		json_array_append_new(im->res->errors, e);
+	}
+	if (im->o->on_error)
+		im->o->on_error(im->o->ctx, line, cname, reason);
+}
+
+/* Store batch b: report its errors in line order; insert its good rows unless the import
+ * has already failed in all-or-nothing mode. */
+static void write_batch(struct importer *im, struct batch *b)
+{
+	pv_vault *v = im->v;
+	const struct pv_schema *s = v->schema;
+	size_t e = 0;
+	char at[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (b->oom && !im->write_rc)
+		im->write_rc = pv_fail(v, PV_ERR_NOMEM, "out of memory during import");
+	for (uint32_t ri = 0; ri < b->nrows && !im->write_rc; ri++) {
+		struct row *r = &b->rows[ri];
+		for (; e < b->nerrs && b->errs[e].row == ri; e++)
+			report_error(im, r->line, b->errs[e].col, b->errs[e].reason);
+		if (r->bad) {
+			im->failed = 1;
+			im->res->rejected++;
+			continue;
+		}
+		if (im->failed && !im->reject)
+			continue;
+		int64_t rid;
+		int st = pv_store_customer_insert(v->store, &b->sealed[ri].c, &rid);
+		if (st == 1) {
+			report_error(im, r->line, im->id_col, "customer id already exists");
+			im->failed = 1;
+			im->res->rejected++;
+			if (im->reject) {
+				char line[96];
+				int n = snprintf(line, sizeof line, "%llu,%s: customer id already exists",
+						 (unsigned long long)r->line, im->colname[im->id_col]);
+				fwrite(line, 1, (size_t)n, im->reject);
+				fprintf(im->reject, "%.*s\r\n", (int)strnlen(b->sealed[ri].c.id, 64),
+					b->sealed[ri].c.id[0] ? "" : "");
+			}
+			continue;
+		}
+		if (st == 0 && im->first_rid == 0)
+			im->first_rid = rid;
+		if (st == 0 && b->sealed[ri].hashes_len)
+			st = pv_store_index_stage(v->store, rid, b->sealed[ri].hashes,
+						  b->sealed[ri].hashes_len);
+		for (size_t k = 0; st == 0 && k < s->nconsents; k++) {
+			signed char c = b->consent[(size_t)ri * s->nconsents + k];
+			if (c >= 0)
+				st = pv_store_consent_put(v->store, rid,
+							  s->purposes[s->consents[k].purpose].name, c,
+							  at, "import");
+		}
+		if (st != 0)
+			im->write_rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+		else
+			im->res->imported++;
+	}
+	if (im->reject && b->rejlen && fwrite(b->reject, 1, b->rejlen, im->reject) != b->rejlen &&
+	    !im->write_rc)
+		im->write_rc = pv_fail(v, PV_ERR_IO, "cannot write the reject file");
+}
+
+static void *writer_main(void *arg)
+{
+	struct importer *im = arg;
+	pthread_mutex_lock(&im->mu);
+	for (;;) {
+		struct batch *b = &im->slots[im->next_write % im->nslots];
+		if (b->state == B_DONE && b->seq == im->next_write) {
+			pthread_mutex_unlock(&im->mu);
+			write_batch(im, b);
+			pv_wipe(b->raw, b->rawlen);
+			pthread_mutex_lock(&im->mu);
+			b->state = B_FREE;
+			im->next_write++;
+			if (im->write_rc)
+				im->stop = 1;
+			pthread_cond_broadcast(&im->cv);
+			continue;
+		}
+		if ((im->eof && im->next_write == im->next_fill) || im->stop)
+			break;
+		pthread_cond_wait(&im->cv, &im->mu);
+	}
+	pthread_mutex_unlock(&im->mu);
+	return NULL;
+}
+
+/* ----------------------------------------------------------------- driver ---- */
+
+static double elapsed(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void maybe_progress(struct importer *im, int force)
+{
+	if (!im->o->on_progress)
+		return;
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	double since = (double)(t.tv_sec - im->last_progress.tv_sec) +
+		       (double)(t.tv_nsec - im->last_progress.tv_nsec) / 1e9;
+	if (!force && since < 0.25)
+		return;
+	im->last_progress = t;
+	im->o->on_progress(im->o->ctx, im->res->rows_read, im->bytes_done, im->bytes_total);
+}
+
+/* Recognise byte-order marks at the start of the file. Returns bytes to skip, or -1. */
+static int check_bom(struct importer *im, const unsigned char *p, size_t n)
+{
+	if (n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) {
+		if (list_append(&im->res->warnings, "; ", "UTF-8 byte-order mark skipped") != 0)
+			return -1;
+		return 3;
+	}
+	if (n >= 2 && ((p[0] == 0xFF && p[1] == 0xFE) || (p[0] == 0xFE && p[1] == 0xFF))) {
+		set_fatal(im, PV_ERR_INPUT, "line 1: the file starts with a UTF-16/UTF-32 byte-order "
+			  "mark; pivault reads UTF-8 only (convert it, e.g. iconv -f UTF-16 -t UTF-8)");
+		return -1;
+	}
+	return 0;
+}
+
+/* Parse the whole file into batches; runs on the calling thread. */
+static void parse_file(struct importer *im, int fd)
+{
+	unsigned char *buf = malloc(READ_CHUNK);
+	if (!buf) {
+		set_fatal(im, PV_ERR_NOMEM, "out of memory");
+		return;
+	}
+	int first = 1;
+	for (;;) {
+		ssize_t n = read(fd, buf, READ_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			set_fatal(im, PV_ERR_IO, "cannot read the input: %s", strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		size_t skip = 0;
+		if (first) {
+			int k = check_bom(im, buf, (size_t)n);
+			if (k < 0)
+				break;
+			skip = (size_t)k;
+			first = 0;
+		}
+		size_t len = (size_t)n - skip;
+		if (csv_parse(&im->csv, buf + skip, len, on_field, on_row, im) != len && !im->fatal)
+			set_fatal(im, PV_ERR_INPUT, "line %llu: malformed CSV (%s): a quote inside an "
+				  "unquoted field, or text after a closing quote",
+				  (unsigned long long)im->line, csv_strerror(csv_error(&im->csv)));
+		if (!im->fatal && csv_get_buffer_size(&im->csv) > CSV_ENTRY_MAX)
+			set_fatal(im, PV_ERR_INPUT, "line %llu: a field is longer than 1 MiB (an "
+				  "unterminated quote?)", (unsigned long long)im->line);
+		im->bytes_done += (size_t)n;
+		if (im->fatal || im->stop)
+			break;
+		maybe_progress(im, 0);
+	}
+	if (!im->fatal && !im->stop &&
+	    csv_fini(&im->csv, on_field, on_row, im) != 0 && !im->fatal)
+		set_fatal(im, PV_ERR_INPUT, "line %llu: the file ends inside a quoted field",
+			  (unsigned long long)im->line);
+	if (!im->fatal && !im->header_done)
+		set_fatal(im, PV_ERR_INPUT, "the file is empty: no header row");
+	if (im->cur) {
+		if (im->cur->nrows)
+			hand_over(im, im->cur);
+		else {
+			pthread_mutex_lock(&im->mu); /* give the unused slot back */
+			im->next_fill--;
+			pthread_mutex_unlock(&im->mu);
+		}
+		im->cur = NULL;
+	}
+	free(buf);
+}
+
+struct dup_ctx {
+	pv_import_result *res;
+	const char *field;
+};
+
+static int collect_dup(void *p, const char *ids)
+{
+	struct dup_ctx *d = p;
+	pv_import_result *r = d->res;
+	r->dup_groups_total++;
+	if (r->ndups >= DUP_IDS_MAX)
+		return 0;
+	if (r->ndups == r->capdups) {
+		size_t cap = r->capdups ? 2 * r->capdups : 16;
+		char **f = realloc(r->dup_field, cap * sizeof *f);
+		if (!f)
+			return -1;
+		r->dup_field = f;
+		char **i = realloc(r->dup_ids, cap * sizeof *i);
+		if (!i)
+			return -1;
+		r->dup_ids = i;
+		r->capdups = cap;
+	}
+	r->dup_field[r->ndups] = strdup(d->field);
+	r->dup_ids[r->ndups] = strdup(ids);
+	if (!r->dup_field[r->ndups] || !r->dup_ids[r->ndups]) {
+		free(r->dup_field[r->ndups]);
+		free(r->dup_ids[r->ndups]);
+		return -1;
+	}
+	r->ndups++;
+	return 0;
+}
+
+/* Merge the staged index entries and list duplicate resident IDs and phones. */
+static pv_rc finish_index(struct importer *im)
+{
+	pv_vault *v = im->v;
+	const struct pv_schema *s = v->schema;
+	int nums[s->nfields + 1];
+	size_t n = 0;
+	for (size_t i = 0; i < s->nfields; i++)
+		if (s->fields[i].indexed)
+			nums[n++] = v->field_nums[i];
+	if (pv_store_index_merge(v->store, nums, n) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	for (size_t i = 0; im->first_rid && i < s->nfields; i++) {
+		const struct pv_schema_field *f = &s->fields[i];
+		if (!f->indexed || (f->type != PV_T_RESIDENT_ID && f->type != PV_T_PHONE))
+			continue;
+		struct dup_ctx d = { im->res, f->name };
+		if (pv_store_index_duplicates(v->store, v->field_nums[i], im->first_rid, collect_dup,
+					      &d) != 0)
+			return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	}
+	return PV_OK;
+}
+
+static unsigned default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : (unsigned)n;
+}
+
+static void importer_free(struct importer *im)
+{
+	for (size_t i = 0; im->slots && i < im->nslots; i++) {
+		struct batch *b = &im->slots[i];
+		for (size_t r = 0; r < BATCH_ROWS; r++)
+			pv_sealed_free(&b->sealed[r]);
+		free(b->fstart);
+		free(b->flen);
+		wiping_free(b->raw);
+		free(b->consent);
+		free(b->errs);
+		free(b->reject);
+	}
+	free(im->slots);
+	for (size_t c = 0; c < im->ncols; c++)
+		free(im->colname[c]);
+	free(im->colname);
+	free(im->col);
+	if (im->csv.entry_buf)
+		pv_wipe(im->csv.entry_buf, im->csv.entry_size);
+	csv_free(&im->csv);
+}
+
+/* Run the pipeline over fd inside the open transaction. */
+static pv_rc run_pipeline(struct importer *im, int fd, unsigned nworkers)
+{
+	pthread_t workers[MAX_WORKERS], writer;
+	unsigned started = 0;
+	int writer_started = pthread_create(&writer, NULL, writer_main, im) == 0;
+	for (unsigned i = 0; writer_started && i < nworkers; i++)
+		if (pthread_create(&workers[i], NULL, worker_main, im) == 0)
+			started++;
+	if (!writer_started || started == 0) {
+		pthread_mutex_lock(&im->mu);
+		im->stop = 1;
+		pthread_cond_broadcast(&im->cv);
+		pthread_mutex_unlock(&im->mu);
+		set_fatal(im, PV_ERR_NOMEM, "cannot start import threads");
+	} else {
+		parse_file(im, fd);
+	}
+	pthread_mutex_lock(&im->mu);
+	im->eof = 1;
+	if (im->fatal)
+		im->stop = 1;
+	pthread_cond_broadcast(&im->cv);
+	pthread_mutex_unlock(&im->mu);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(workers[i], NULL);
+	if (writer_started)
+		pthread_join(writer, NULL);
+	if (im->fatal)
+		return pv_fail(im->v, im->fatal, "%s", im->fatal_msg);
+	return im->write_rc;
+}
+
+pv_rc pv_import_csv(pv_vault *v, const pv_access *who, const char *path,
+		    const pv_import_opts *opts, pv_import_result **out)
+{
+	static const pv_import_opts no_opts;
+	if (out)
+		*out = NULL;
+	const pv_import_opts *o = opts ? opts : &no_opts;
+	struct importer im = { .v = v, .o = o };
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_IMPORT, &im.role);
+	if (rc)
+		return rc;
+	int fd = strcmp(path, "-") == 0 ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pv_fail(v, PV_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		im.bytes_total = (uint64_t)st.st_size;
+	char err[512];
+	if (!(im.res = result_new())) {
+		close(fd);
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	}
+	clock_gettime(CLOCK_MONOTONIC, &im.t0);
+	im.last_progress = im.t0;
+	unsigned nworkers = o->threads ? o->threads : default_threads();
+	if (nworkers > MAX_WORKERS)
+		nworkers = MAX_WORKERS;
+	im.nslots = 2 * nworkers + 2;
+	im.slots = calloc(im.nslots, sizeof *im.slots);
+	size_t nc = v->schema->nconsents;
+	for (size_t i = 0; im.slots && i < im.nslots; i++)
+		if (!(im.slots[i].consent = malloc(BATCH_ROWS * nc + 1)))
+			rc = PV_ERR_NOMEM;
+	if (!im.slots || rc || csv_init(&im.csv, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) != 0)
+		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	csv_set_realloc_func(&im.csv, wiping_realloc);
+	csv_set_free_func(&im.csv, wiping_free);
+	im.line = 1;
+	if (!rc && o->reject_path) {
+		int rfd = open(o->reject_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (rfd < 0 || !(im.reject = fdopen(rfd, "w"))) {
+			if (rfd >= 0)
+				close(rfd);
+			rc = pv_fail(v, PV_ERR_IO, "cannot create reject file %s: %s", o->reject_path,
+				     strerror(errno));
+		} else {
+			fputs("line,reason,(row as imported; every value masked)\r\n", im.reject);
+		}
+	}
+	if (!rc && pv_keyring_load_all(v->keyring, err, sizeof err) != 0)
+		rc = pv_fail(v, PV_ERR_BAD_KEY, "%s", err);
+	if (!rc && pv_store_begin(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (!rc) {
+		pthread_mutex_init(&im.mu, NULL);
+		pthread_cond_init(&im.cv, NULL);
+		rc = run_pipeline(&im, fd, nworkers);
+		pthread_cond_destroy(&im.cv);
+		pthread_mutex_destroy(&im.mu);
+		if (!rc && im.failed && !im.reject) {
+			im.res->imported = 0;
+			rc = pv_fail(v, PV_ERR_INPUT, "%llu bad row%s: nothing imported",
+				     (unsigned long long)im.res->rejected, im.res->rejected == 1 ? "" : "s");
+		}
+		if (!rc)
+			rc = finish_index(&im);
+		if (!rc && pv_store_commit(v->store) != 0)
+			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+		if (rc) {
+			(void)pv_store_rollback(v->store);
+			if (rc != PV_ERR_INPUT)
+				im.res->imported = 0;
+		}
+	}
+	close(fd);
+	if (im.reject && fclose(im.reject) != 0 && !rc)
+		rc = pv_fail(v, PV_ERR_IO, "cannot write the reject file %s", o->reject_path);
+	im.res->seconds = elapsed(&im.t0);
+	maybe_progress(&im, 1);
+	importer_free(&im);
+	if (out)
+		*out = im.res;
+	else
+		pv_import_free(im.res);
+	return rc ? rc : pv_ok(v);
+}

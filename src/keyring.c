@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* keyring.c: the keyring file format and its slots.
+ * Layout: a 64-byte header ("PVKEYRG1", version, slot count, vault id, keyed BLAKE2b of
+ * those 32 bytes), then one 80-byte slot per bucket at offset 64 + 80 * i: generation
+ * (u32 LE), sealed bucket key (24-byte nonce, 32-byte key, 16-byte tag), 4 zero bytes.
+ * A slot's associated data is vault id | slot index | generation. */
+#include "keyring.h"
+#include "crypto.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define KR_MAGIC "PVKEYRG1"
+#define KR_VERSION 1u
+#define KR_HEADER_BYTES 64
+#define KR_SLOT_BYTES 80
+#define KR_SEALED_BYTES (PV_KEY_BYTES + PV_SEAL_OVERHEAD)
+
+struct pv_keyring {
+	int fd;
+	uint32_t slots;
+	uint8_t vault_id[16];
+	uint8_t *wrap_key;   /* guarded: PV_KEY_BYTES */
+	uint8_t *keys;       /* guarded: slots * PV_KEY_BYTES, filled lazily */
+	uint32_t *gens;
+	uint8_t *loaded;     /* one byte per slot */
+};
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void slot_ad(uint8_t ad[24], const uint8_t vault_id[16], uint32_t slot, uint32_t gen)
+{
+	memcpy(ad, vault_id, 16);
+	put_u32(ad + 16, slot);
+	put_u32(ad + 20, gen);
+}
+
+/* Fill the header: magic, version, slots, vault id, MAC under wrap_key. */
+static void header_build(uint8_t h[KR_HEADER_BYTES], const uint8_t vault_id[16], uint32_t slots,
+			 const uint8_t wrap_key[32])
+{
+	memset(h, 0, KR_HEADER_BYTES);
+	memcpy(h, KR_MAGIC, 8);
+	put_u32(h + 8, KR_VERSION);
+	put_u32(h + 12, slots);
+	memcpy(h + 16, vault_id, 16);
+	pv_keyed_hash(h + 32, 32, h, 32, wrap_key);
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int pread_all(int fd, uint8_t *p, size_t n, off_t off)
+{
+	while (n) {
+		ssize_t r = pread(fd, p, n, off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+		off += r;
+	}
+	return 0;
+}
+
+int pv_keyring_create(const char *path, const uint8_t vault_id[16], uint32_t slots,
+		      const uint8_t wrap_key[32], char *err, size_t errlen)
+{
+	if (slots < 16 || (slots & (slots - 1)) != 0) {
+		snprintf(err, errlen, "keyring slot count must be a power of two from 16");
+		return -1;
+	}
+	if (access(path, F_OK) == 0) {
+		snprintf(err, errlen, "keyring %s already exists", path);
+		return -1;
+	}
+	size_t tmplen = strlen(path) + 8;
+	char *tmp = malloc(tmplen);
+	if (!tmp) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	snprintf(tmp, tmplen, "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create keyring %s: %s", tmp, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	enum { BATCH = 1024 };
+	uint8_t header[KR_HEADER_BYTES];
+	uint8_t *buf = malloc((size_t)BATCH * KR_SLOT_BYTES);
+	uint8_t *key = pv_secret_alloc(PV_KEY_BYTES);
+	int ok = buf && key;
+	header_build(header, vault_id, slots, wrap_key);
+	ok = ok && write_all(fd, header, sizeof header) == 0;
+	for (uint32_t base = 0; ok && base < slots; base += BATCH) {
+		uint32_t n = slots - base < BATCH ? slots - base : BATCH;
+		memset(buf, 0, (size_t)n * KR_SLOT_BYTES);
+		for (uint32_t i = 0; i < n; i++) {
+			uint8_t *slot = buf + (size_t)i * KR_SLOT_BYTES;
+			uint8_t ad[24];
+			pv_random(key, PV_KEY_BYTES);
+			put_u32(slot, 0);
+			slot_ad(ad, vault_id, base + i, 0);
+			pv_seal(slot + 4, key, PV_KEY_BYTES, ad, sizeof ad, wrap_key);
+		}
+		ok = write_all(fd, buf, (size_t)n * KR_SLOT_BYTES) == 0;
+	}
+	ok = ok && fsync(fd) == 0;
+	if (close(fd) != 0)
+		ok = 0;
+	ok = ok && rename(tmp, path) == 0;
+	if (!ok) {
+		snprintf(err, errlen, "cannot write keyring %s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+	pv_secret_free(key);
+	free(buf);
+	free(tmp);
+	return ok ? 0 : -1;
+}
+
+struct pv_keyring *pv_keyring_open(const char *path, const uint8_t vault_id[16],
+				   const uint8_t wrap_key[32], int *bad_key, char *err,
+				   size_t errlen)
+{
+	*bad_key = 0;
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open keyring %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	uint8_t h[KR_HEADER_BYTES], want[KR_HEADER_BYTES];
+	struct stat st;
+	if (pread_all(fd, h, sizeof h, 0) != 0 || memcmp(h, KR_MAGIC, 8) != 0) {
+		snprintf(err, errlen, "%s is not a pivault keyring", path);
+		*bad_key = 1;
+		close(fd);
+		return NULL;
+	}
+	uint32_t slots = get_u32(h + 12);
+	if (get_u32(h + 8) != KR_VERSION || slots < 16 || (slots & (slots - 1)) != 0 ||
+	    fstat(fd, &st) != 0 ||
+	    (uint64_t)st.st_size != KR_HEADER_BYTES + (uint64_t)slots * KR_SLOT_BYTES) {
+		snprintf(err, errlen, "keyring %s is damaged or truncated", path);
+		*bad_key = 1;
+		close(fd);
+		return NULL;
+	}
+	if (memcmp(h + 16, vault_id, 16) != 0) {
+		snprintf(err, errlen, "keyring %s belongs to another vault", path);
+		*bad_key = 1;
+		close(fd);
+		return NULL;
+	}
+	header_build(want, vault_id, slots, wrap_key);
+	if (pv_ct_compare(want + 32, h + 32, 32) != 0) {
+		snprintf(err, errlen, "keyring %s does not open with this vault's key", path);
+		*bad_key = 1;
+		close(fd);
+		return NULL;
+	}
+	struct pv_keyring *kr = calloc(1, sizeof *kr);
+	if (kr) {
+		kr->fd = fd;
+		kr->slots = slots;
+		memcpy(kr->vault_id, vault_id, 16);
+		kr->wrap_key = pv_secret_alloc(PV_KEY_BYTES);
+		kr->keys = pv_secret_alloc((size_t)slots * PV_KEY_BYTES);
+		kr->gens = calloc(slots, sizeof *kr->gens);
+		kr->loaded = calloc(slots, 1);
+	}
+	if (!kr || !kr->wrap_key || !kr->keys || !kr->gens || !kr->loaded) {
+		snprintf(err, errlen, "out of memory opening keyring");
+		if (!kr)
+			close(fd);
+		pv_keyring_close(kr);
+		return NULL;
+	}
+	memcpy(kr->wrap_key, wrap_key, PV_KEY_BYTES);
+	return kr;
+}
+
+uint32_t pv_keyring_slots(const struct pv_keyring *kr)
+{
+	return kr->slots;
+}
+
+/* Unwrap one slot's stored bytes into the cache. 0, or -1 on authentication failure. */
+static int slot_unwrap(struct pv_keyring *kr, uint32_t slot, const uint8_t *raw)
+{
+	uint8_t ad[24];
+	uint32_t gen = get_u32(raw);
+	slot_ad(ad, kr->vault_id, slot, gen);
+	if (pv_open_sealed(kr->keys + (size_t)slot * PV_KEY_BYTES, raw + 4, KR_SEALED_BYTES, ad,
+			   sizeof ad, kr->wrap_key) != 0)
+		return -1;
+	kr->gens[slot] = gen;
+	kr->loaded[slot] = 1;
+	return 0;
+}
+
+const uint8_t *pv_keyring_key(struct pv_keyring *kr, uint32_t slot, uint32_t *gen)
+{
+	if (slot >= kr->slots)
+		return NULL;
+	if (!kr->loaded[slot]) {
+		uint8_t raw[KR_SLOT_BYTES];
+		if (pread_all(kr->fd, raw, sizeof raw,
+			      KR_HEADER_BYTES + (off_t)slot * KR_SLOT_BYTES) != 0 ||
+		    slot_unwrap(kr, slot, raw) != 0)
+			return NULL;
+	}
+	if (gen)
+		*gen = kr->gens[slot];
+	return kr->keys + (size_t)slot * PV_KEY_BYTES;
+}
+
+int pv_keyring_load_all(struct pv_keyring *kr, char *err, size_t errlen)
+{
+	enum { BATCH = 4096 };
+	uint8_t *buf = malloc((size_t)BATCH * KR_SLOT_BYTES);
+	if (!buf) {
+		snprintf(err, errlen, "out of memory reading keyring");
+		return -1;
+	}
+	int rc = 0;
+	for (uint32_t base = 0; rc == 0 && base < kr->slots; base += BATCH) {
+		uint32_t n = kr->slots - base < BATCH ? kr->slots - base : BATCH;
+		if (pread_all(kr->fd, buf, (size_t)n * KR_SLOT_BYTES,
+			      KR_HEADER_BYTES + (off_t)base * KR_SLOT_BYTES) != 0) {
+			snprintf(err, errlen, "cannot read keyring: %s", strerror(errno));
+			rc = -1;
+			break;
+		}
+		for (uint32_t i = 0; i < n; i++) {
+			if (kr->loaded[base + i])
+				continue;
+			if (slot_unwrap(kr, base + i, buf + (size_t)i * KR_SLOT_BYTES) != 0) {
+				snprintf(err, errlen, "keyring slot %u fails authentication",
+					 (unsigned)(base + i));
+				rc = -1;
+				break;
+			}
+		}
+	}
+	free(buf);
+	return rc;
+}
+
+void pv_keyring_close(struct pv_keyring *kr)
+{
+	if (!kr)
+		return;
+	if (kr->fd >= 0)
+		close(kr->fd);
+	pv_secret_free(kr->wrap_key);
+	pv_secret_free(kr->keys);
+	free(kr->gens);
+	free(kr->loaded);
+	free(kr);
+}

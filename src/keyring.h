@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* keyring.h: the keyring file kept apart from the data: a fixed number of slots, each a
+ * random bucket key wrapped by the root-derived keyring key at a fixed offset, so one
+ * slot can later be overwritten in place when a customer is shredded. */
+#ifndef PV_KEYRING_H
+#define PV_KEYRING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PV_KEYRING_DEFAULT_SLOTS 65536u
+
+struct pv_keyring;
+
+/* Create a keyring file at path (must not exist) with `slots` fresh random bucket keys
+ * wrapped by wrap_key and bound to vault_id. The file is written whole to a temporary
+ * name, synced, then renamed. Returns 0, or -1 with a message in err. */
+int pv_keyring_create(const char *path, const uint8_t vault_id[16], uint32_t slots,
+		      const uint8_t wrap_key[32], char *err, size_t errlen);
+
+/* Open a keyring and check it belongs to vault_id and opens with wrap_key. Returns NULL
+ * with a message in err; *bad_key is set to 1 when the failure means a wrong key or a
+ * keyring of another vault (rather than a missing or unreadable file). */
+struct pv_keyring *pv_keyring_open(const char *path, const uint8_t vault_id[16],
+				   const uint8_t wrap_key[32], int *bad_key, char *err,
+				   size_t errlen);
+
+/* Number of slots. */
+uint32_t pv_keyring_slots(const struct pv_keyring *kr);
+
+/* The bucket key in slot (unwrapped on first use, then cached in guarded memory;
+ * borrowed for the keyring's life) and its generation. NULL when the slot fails
+ * authentication. Not thread-safe unless pv_keyring_load_all succeeded first. */
+const uint8_t *pv_keyring_key(struct pv_keyring *kr, uint32_t slot, uint32_t *gen);
+
+/* Unwrap every slot, so later pv_keyring_key calls only read. 0, or -1 naming the
+ * first slot that fails authentication in err. */
+int pv_keyring_load_all(struct pv_keyring *kr, char *err, size_t errlen);
+
+/* Close, wiping cached keys; NULL harmless. */
+void pv_keyring_close(struct pv_keyring *kr);
+
+#endif

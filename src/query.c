@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* query.c: reading and changing single customers: get by id, find through the blind
+ * index, list in pages, update one field. Every read goes through the role's policy. */
+#include "policy.h"
+#include "record.h"
+#include "validate.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Open stored customer c and build what who (role index role) is shown. */
+static pv_rc show(pv_vault *v, int role, const pv_access *who,
+		  const struct pv_stored_customer *c, pv_record **out)
+{
+	char **values;
+	pv_rc rc = pv_open_customer(v, c, &values);
+	if (rc)
+		return rc;
+	return pv_record_build(v, role, who, c->id, c->rid, values, out);
+}
+
+pv_rc pv_get(pv_vault *v, const pv_access *who, const char *id, pv_record **out)
+{
+	*out = NULL;
+	int role;
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_READ, &role);
+	if (rc)
+		return rc;
+	struct pv_stored_customer c;
+	int got = pv_store_customer_get(v->store, id, &c);
+	if (got < 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (got > 0)
+		return pv_fail(v, PV_ERR_NOT_FOUND, "no customer %s", id);
+	rc = show(v, role, who, &c, out);
+	return rc ? rc : pv_ok(v);
+}
+
+pv_rc pv_find(pv_vault *v, const pv_access *who, const char *field, const char *value,
+	      pv_id_fn fn, void *ctx)
+{
+	int role;
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_FIND, &role);
+	if (rc)
+		return rc;
+	int i = pv_schema_field_index(v->schema, field);
+	if (i < 0)
+		return pv_fail(v, PV_ERR_USAGE, "no field '%s' in the schema", field);
+	if (!v->schema->fields[i].indexed)
+		return pv_fail(v, PV_ERR_USAGE, "field '%s' has no index (index: true in the schema)",
+			       field);
+	char norm[PV_VALUE_MAX + 1];
+	size_t len;
+	const char *why = pv_validate(v->schema->fields[i].type, value, strlen(value), norm,
+				      sizeof norm, &len);
+	if (why)
+		return pv_fail(v, PV_ERR_USAGE, "value for %s: %s", field, why);
+	if (len == 0)
+		return pv_fail(v, PV_ERR_USAGE, "value for %s is empty", field);
+	uint8_t h[PV_BLIND_BYTES];
+	pv_blind_hash(v, (size_t)i, norm, len, h);
+	pv_wipe(norm, len);
+	if (pv_store_index_lookup(v->store, v->field_nums[i], h, fn, ctx) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	return pv_ok(v);
+}
+
+struct list_ctx {
+	pv_vault *v;
+	int role;
+	const pv_access *who;
+	pv_record_fn fn;
+	void *ctx;
+	pv_rc rc;
+	char *last;
+	size_t seen;
+};
+
+static int list_one(void *p, const struct pv_stored_customer *c)
+{
+	struct list_ctx *l = p;
+	pv_record *r;
+	l->rc = show(l->v, l->role, l->who, c, &r);
+	if (l->rc)
+		return -1;
+	int stop = l->fn(l->ctx, r);
+	pv_record_free(r);
+	free(l->last);
+	l->last = strdup(c->id);
+	l->seen++;
+	if (!l->last) {
+		l->rc = pv_fail(l->v, PV_ERR_NOMEM, "out of memory");
+		return -1;
+	}
+	return stop ? 1 : 0;
+}
+
+pv_rc pv_list(pv_vault *v, const pv_access *who, const char *after, size_t limit,
+	      pv_record_fn fn, void *ctx, char **next_after)
+{
+	if (next_after)
+		*next_after = NULL;
+	struct list_ctx l = { v, 0, who, fn, ctx, PV_OK, NULL, 0 };
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_LIST, &l.role);
+	if (rc)
+		return rc;
+	int st = pv_store_customer_scan(v->store, after, limit, list_one, &l);
+	if (st < 0 && !l.rc)
+		l.rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (l.rc) {
+		free(l.last);
+		return l.rc;
+	}
+	if (next_after && limit && l.seen == limit)
+		*next_after = l.last;
+	else
+		free(l.last);
+	return pv_ok(v);
+}
+
+/* Current time as ISO 8601 UTC into buf (at least 21 bytes). */
+static void now_iso(char *buf, size_t n)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Set a consent column (yes/no) of customer c. */
+static pv_rc update_consent(pv_vault *v, const struct pv_stored_customer *c, int k,
+			    const char *value)
+{
+	char norm[16];
+	size_t len;
+	const char *why = pv_validate(PV_T_BOOL, value, strlen(value), norm, sizeof norm, &len);
+	if (why || len == 0)
+		return pv_fail(v, PV_ERR_INPUT, "consent %s: %s", v->schema->consents[k].column,
+			       why ? why : "a yes or no is required");
+	char at[32];
+	now_iso(at, sizeof at);
+	const char *purpose = v->schema->purposes[v->schema->consents[k].purpose].name;
+	if (pv_store_consent_put(v->store, c->rid, purpose, strcmp(norm, "true") == 0, at,
+				 "update") != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	return PV_OK;
+}
+
+/* Set field i of customer c to value (validated), re-sealing its group. */
+static pv_rc update_field(pv_vault *v, const struct pv_stored_customer *c, int i,
+			  const char *value)
+{
+	const struct pv_schema_field *f = &v->schema->fields[i];
+	char norm[PV_VALUE_MAX + 1];
+	size_t len;
+	const char *why = pv_validate(f->type, value, strlen(value), norm, sizeof norm, &len);
+	if (why)
+		return pv_fail(v, PV_ERR_INPUT, "customer %s, field %s: %s", c->id, f->name, why);
+	if (len == 0 && f->required)
+		return pv_fail(v, PV_ERR_INPUT, "customer %s, field %s: a value is required", c->id,
+			       f->name);
+	char **values;
+	pv_rc rc = pv_open_customer(v, c, &values);
+	if (rc)
+		return rc;
+	char *copy = malloc(len + 1);
+	if (!copy) {
+		pv_values_wipe_free(values, v->schema->nfields);
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	}
+	memcpy(copy, norm, len + 1);
+	pv_wipe(values[i], strlen(values[i]));
+	free(values[i]);
+	values[i] = copy;
+	uint8_t *sealed;
+	size_t sealed_len;
+	rc = pv_reseal_group(v, c, values, (int)f->category, &sealed, &sealed_len);
+	pv_values_wipe_free(values, v->schema->nfields);
+	if (rc) {
+		pv_wipe(norm, len);
+		return rc;
+	}
+	int64_t rid = c->rid; /* c's pointers die with the next store call */
+	int st = pv_store_customer_set_group(v->store, rid, (int)f->category, sealed, sealed_len);
+	free(sealed);
+	if (st == 0 && f->indexed) {
+		uint8_t h[PV_BLIND_BYTES];
+		if (len)
+			pv_blind_hash(v, (size_t)i, norm, len, h);
+		st = pv_store_index_set(v->store, rid, v->field_nums[i], len ? h : NULL);
+	}
+	pv_wipe(norm, len);
+	if (st != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	return PV_OK;
+}
+
+pv_rc pv_update(pv_vault *v, const pv_access *who, const char *id, const char *field,
+		const char *value)
+{
+	int role;
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_UPDATE, &role);
+	if (rc)
+		return rc;
+	int i = pv_schema_field_index(v->schema, field);
+	int k = i < 0 ? pv_schema_consent_index(v->schema, field) : -1;
+	if (i < 0 && k < 0)
+		return pv_fail(v, PV_ERR_USAGE, "no field or consent column '%s' in the schema", field);
+	if (pv_store_begin(v->store) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	struct pv_stored_customer c;
+	int got = pv_store_customer_get(v->store, id, &c);
+	if (got < 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	else if (got > 0)
+		rc = pv_fail(v, PV_ERR_NOT_FOUND, "no customer %s", id);
+	else
+		rc = i >= 0 ? update_field(v, &c, i, value) : update_consent(v, &c, k, value);
+	if (!rc && pv_store_commit(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (rc)
+		(void)pv_store_rollback(v->store);
+	return rc ? rc : pv_ok(v);
+}

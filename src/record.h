@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* record.h: sealing and opening one customer: a random data key wrapped by the key of
+ * the customer's bucket, one XChaCha20-Poly1305 message per category of fields whose
+ * associated data binds vault, customer, group and key version, and the blind-index
+ * hashes of the indexed fields. Also the pv_record a role is shown. */
+#ifndef PV_RECORD_H
+#define PV_RECORD_H
+
+#include "vault.h"
+
+/* One customer's values in normal form, one per schema field ("" for empty); owned by
+ * the caller. */
+struct pv_values {
+	const char **value;
+	size_t *len;
+};
+
+/* Everything needed to store one customer; buffers owned by the struct. */
+struct pv_sealed {
+	struct pv_stored_customer c;
+	uint8_t wdek[PV_KEY_BYTES + PV_SEAL_OVERHEAD];
+	uint8_t *buf;          /* the three groups, one after another */
+	size_t cap;
+	uint8_t *hashes;       /* nindexed * PV_BLIND_BYTES */
+	size_t hashes_len;
+};
+
+/* Bucket of a customer id (keyed hash mod the keyring's slot count). */
+uint32_t pv_bucket_of(const pv_vault *v, const char *id);
+
+/* Seal customer id with values (normal form). The bucket key must be loadable; with
+ * threads, the keyring must have been fully loaded first. Reuses s's buffers. Returns
+ * PV_OK or a failure with the message in err. */
+pv_rc pv_seal_customer(pv_vault *v, const char *id, const struct pv_values *vals,
+		       struct pv_sealed *s, char *err, size_t errlen);
+void pv_sealed_free(struct pv_sealed *s);
+
+/* Blind-index hash of a value already in normal form, for schema field i. */
+void pv_blind_hash(const pv_vault *v, size_t field, const char *norm, size_t len,
+		   uint8_t out[PV_BLIND_BYTES]);
+
+/* Open a stored customer: out_values receives nfields malloc'd NUL-terminated strings
+ * (free with pv_values_wipe_free). PV_ERR_CORRUPT (message naming customer and field
+ * group) when any part fails authentication. */
+pv_rc pv_open_customer(pv_vault *v, const struct pv_stored_customer *c, char ***out_values);
+void pv_values_wipe_free(char **values, size_t n);
+
+/* Re-seal one group of an opened customer after a change (values in normal form). */
+pv_rc pv_reseal_group(pv_vault *v, const struct pv_stored_customer *c, char **values,
+		      int group, uint8_t **sealed, size_t *sealed_len);
+
+/* Build the record a role is shown from opened values (takes ownership of values). */
+pv_rc pv_record_build(pv_vault *v, int role, const pv_access *who, const char *id,
+		      int64_t rid, char **values, pv_record **out);
+
+#endif

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* store.h: the storage interface: what the vault keeps (metadata, sealed customers,
+ * blind-index entries, consent records) without knowing how. store_sqlite.c is the
+ * embedded implementation. Nothing passed here is ever plaintext personal data.
+ * Functions return 0 on success, -1 on error (message in pv_store_errmsg), and lookups
+ * return 1 for "not found". */
+#ifndef PV_STORE_H
+#define PV_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct pv_store;
+
+#define PV_GROUPS 3          /* sealed groups per customer: one per category */
+#define PV_BLIND_BYTES 16    /* stored blind-index length */
+
+/* One customer as stored: sealed data key and sealed field groups. Pointers are
+ * borrowed (until the next store call when returned by the store). */
+struct pv_stored_customer {
+	int64_t rid;
+	const char *id;
+	uint32_t bucket;
+	uint32_t bucket_gen;
+	uint32_t dek_version;
+	const uint8_t *wdek;
+	size_t wdek_len;
+	const uint8_t *group[PV_GROUPS];
+	size_t group_len[PV_GROUPS];
+};
+
+/* Open (create = 1: create and set up the schema) the database at path. */
+struct pv_store *pv_store_open(const char *path, int create, char *err, size_t errlen);
+void pv_store_close(struct pv_store *s);
+const char *pv_store_errmsg(struct pv_store *s);
+
+int pv_store_begin(struct pv_store *s);
+int pv_store_commit(struct pv_store *s);
+int pv_store_rollback(struct pv_store *s);
+
+/* Metadata. get: *val malloc'd (NUL-terminated beyond len); 1 when absent. */
+int pv_store_meta_get(struct pv_store *s, const char *key, uint8_t **val, size_t *len);
+int pv_store_meta_put(struct pv_store *s, const char *key, const void *val, size_t len);
+
+/* The stable number of a field name in blind-index entries, assigned on first use. */
+int pv_store_field_number(struct pv_store *s, const char *name, int *num);
+
+/* Insert a new customer; *rid receives its row id. 1 when the id exists already. */
+int pv_store_customer_insert(struct pv_store *s, const struct pv_stored_customer *c,
+			     int64_t *rid);
+/* Read a customer by id (out's pointers borrowed until the next call); 1 when absent. */
+int pv_store_customer_get(struct pv_store *s, const char *id, struct pv_stored_customer *out);
+/* Replace one sealed group of a customer. */
+int pv_store_customer_set_group(struct pv_store *s, int64_t rid, int group,
+				const uint8_t *sealed, size_t len);
+/* Customers with id > after (NULL: all) in id order, at most limit (0: no limit); fn
+ * returning non-zero stops (then returned as is). */
+typedef int (*pv_store_customer_fn)(void *ctx, const struct pv_stored_customer *c);
+int pv_store_customer_scan(struct pv_store *s, const char *after, size_t limit,
+			   pv_store_customer_fn fn, void *ctx);
+int pv_store_customer_count(struct pv_store *s, uint64_t *n);
+
+/* Blind index. Staged entries (one blob of nfields * PV_BLIND_BYTES per customer, all
+ * zero for an empty value) are merged in sorted order by pv_store_index_merge. */
+int pv_store_index_stage(struct pv_store *s, int64_t rid, const uint8_t *hashes, size_t len);
+int pv_store_index_merge(struct pv_store *s, const int *field_nums, size_t nfields);
+/* Ids of customers whose entry for field_num equals h, in id order. */
+int pv_store_index_lookup(struct pv_store *s, int field_num, const uint8_t *h,
+			  int (*fn)(void *ctx, const char *id), void *ctx);
+/* Replace a customer's entry for a field (h NULL: remove it). */
+int pv_store_index_set(struct pv_store *s, int64_t rid, int field_num, const uint8_t *h);
+/* Groups of two or more customers sharing an entry for field_num, at least one of them
+ * with rid >= min_rid; fn gets the ids comma-separated. */
+int pv_store_index_duplicates(struct pv_store *s, int field_num, int64_t min_rid,
+			      int (*fn)(void *ctx, const char *ids), void *ctx);
+
+/* Consent records: purpose name, granted (1/0), when, by what channel. */
+int pv_store_consent_put(struct pv_store *s, int64_t rid, const char *purpose, int granted,
+			 const char *at, const char *channel);
+int pv_store_consent_scan(struct pv_store *s, int64_t rid,
+			  int (*fn)(void *ctx, const char *purpose, int granted), void *ctx);
+
+/* Checkpoint the WAL into the main file and truncate it. */
+int pv_store_checkpoint(struct pv_store *s);
+
+#endif

@@ -1,0 +1,485 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* store_sqlite.c: the embedded storage: one SQLite database in WAL mode with
+ * secure_delete on, holding only sealed data, blind-index hashes and metadata. */
+#include "store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum stmt_id {
+	ST_META_GET, ST_META_PUT, ST_FIELD_GET, ST_FIELD_PUT, ST_CUST_INSERT, ST_CUST_GET,
+	ST_CUST_SCAN_FROM, ST_CUST_SCAN_ALL, ST_CUST_COUNT, ST_STAGE, ST_LOOKUP, ST_INDEX_DEL,
+	ST_INDEX_PUT, ST_CONSENT_PUT, ST_CONSENT_SCAN, ST_COUNT_
+};
+
+static const char *const stmt_sql[ST_COUNT_] = {
+	[ST_META_GET] = "SELECT v FROM meta WHERE k = ?1",
+	[ST_META_PUT] = "INSERT OR REPLACE INTO meta(k, v) VALUES (?1, ?2)",
+	[ST_FIELD_GET] = "SELECT num FROM fields WHERE name = ?1",
+	[ST_FIELD_PUT] = "INSERT INTO fields(name, num) "
+			 "VALUES (?1, (SELECT coalesce(max(num), 0) + 1 FROM fields))",
+	[ST_CUST_INSERT] = "INSERT INTO customers(id, bucket, bucket_gen, dek_version, wdek, "
+			   "g_basic, g_financial, g_other) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+	[ST_CUST_GET] = "SELECT rid, id, bucket, bucket_gen, dek_version, wdek, g_basic, "
+			"g_financial, g_other FROM customers WHERE id = ?1",
+	[ST_CUST_SCAN_FROM] = "SELECT rid, id, bucket, bucket_gen, dek_version, wdek, g_basic, "
+			      "g_financial, g_other FROM customers WHERE id > ?1 ORDER BY id "
+			      "LIMIT ?2",
+	[ST_CUST_SCAN_ALL] = "SELECT rid, id, bucket, bucket_gen, dek_version, wdek, g_basic, "
+			     "g_financial, g_other FROM customers ORDER BY id LIMIT ?1",
+	[ST_CUST_COUNT] = "SELECT count(*) FROM customers",
+	[ST_STAGE] = "INSERT INTO index_pending(rid, hashes) VALUES (?1, ?2)",
+	[ST_LOOKUP] = "SELECT c.id FROM blind_index b JOIN customers c ON c.rid = b.rid "
+		      "WHERE b.field = ?1 AND b.h = ?2 ORDER BY c.id",
+	[ST_INDEX_DEL] = "DELETE FROM blind_index WHERE field = ?1 AND rid = ?2",
+	[ST_INDEX_PUT] = "INSERT OR IGNORE INTO blind_index(field, h, rid) VALUES (?1, ?2, ?3)",
+	[ST_CONSENT_PUT] = "INSERT OR REPLACE INTO consents(rid, purpose, granted, at, channel) "
+			   "VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_CONSENT_SCAN] = "SELECT purpose, granted FROM consents WHERE rid = ?1 "
+			    "ORDER BY purpose",
+};
+
+static const char schema_sql[] =
+	"CREATE TABLE meta(k TEXT PRIMARY KEY, v BLOB NOT NULL);"
+	"CREATE TABLE fields(name TEXT PRIMARY KEY, num INTEGER NOT NULL UNIQUE);"
+	"CREATE TABLE customers("
+	"  rid INTEGER PRIMARY KEY,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  bucket INTEGER NOT NULL,"
+	"  bucket_gen INTEGER NOT NULL,"
+	"  dek_version INTEGER NOT NULL,"
+	"  wdek BLOB NOT NULL,"
+	"  g_basic BLOB, g_financial BLOB, g_other BLOB);"
+	"CREATE TABLE blind_index(field INTEGER NOT NULL, h BLOB NOT NULL, rid INTEGER NOT NULL,"
+	"  PRIMARY KEY(field, h, rid)) WITHOUT ROWID;"
+	"CREATE INDEX blind_index_rid ON blind_index(rid, field);"
+	"CREATE TABLE index_pending(rid INTEGER PRIMARY KEY, hashes BLOB NOT NULL);"
+	"CREATE TABLE consents(rid INTEGER NOT NULL, purpose TEXT NOT NULL,"
+	"  granted INTEGER NOT NULL, at TEXT NOT NULL, channel TEXT NOT NULL,"
+	"  PRIMARY KEY(rid, purpose)) WITHOUT ROWID;";
+
+struct pv_store {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_COUNT_];
+	char err[512];
+};
+
+/* Record SQLite's message for what failed; returns -1. */
+static int fail(struct pv_store *s, const char *what)
+{
+	snprintf(s->err, sizeof s->err, "%s: %s", what, sqlite3_errmsg(s->db));
+	return -1;
+}
+
+/* The prepared statement, reset and with bindings cleared; NULL on failure. */
+static sqlite3_stmt *stmt(struct pv_store *s, enum stmt_id id)
+{
+	if (!s->st[id]) {
+		if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+				       &s->st[id], NULL) != SQLITE_OK) {
+			fail(s, "prepare");
+			return NULL;
+		}
+	} else {
+		sqlite3_reset(s->st[id]);
+		sqlite3_clear_bindings(s->st[id]);
+	}
+	return s->st[id];
+}
+
+/* Step a statement that returns no rows; 0 or -1. */
+static int run(struct pv_store *s, sqlite3_stmt *q, const char *what)
+{
+	int rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : fail(s, what);
+}
+
+static int exec(struct pv_store *s, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(s->err, sizeof s->err, "%s", msg ? msg : "database error");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+struct pv_store *pv_store_open(const char *path, int create, char *err, size_t errlen)
+{
+	struct pv_store *s = calloc(1, sizeof *s);
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot open database %s: %s", path,
+			 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		pv_store_close(s);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, 5000);
+	/* secure_delete: freed pages are zeroed, so deleted rows leave no ciphertext behind;
+	 * the cache is bounded so memory does not grow with the vault. */
+	const char *setup = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			    "PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON;"
+			    "PRAGMA cache_size=-16384; PRAGMA temp_store=FILE;";
+	if (exec(s, setup) != 0 || (create && exec(s, schema_sql) != 0)) {
+		snprintf(err, errlen, "cannot set up database %s: %s", path, s->err);
+		pv_store_close(s);
+		return NULL;
+	}
+	if (!create) {
+		sqlite3_stmt *q = stmt(s, ST_CUST_COUNT);
+		if (!q || sqlite3_step(q) != SQLITE_ROW) {
+			snprintf(err, errlen, "%s is not a pivault database: %s", path,
+				 sqlite3_errmsg(s->db));
+			pv_store_close(s);
+			return NULL;
+		}
+		sqlite3_reset(q);
+	}
+	return s;
+}
+
+void pv_store_close(struct pv_store *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < ST_COUNT_; i++)
+		sqlite3_finalize(s->st[i]);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+const char *pv_store_errmsg(struct pv_store *s)
+{
+	return s->err;
+}
+
+int pv_store_begin(struct pv_store *s)
+{
+	return exec(s, "BEGIN IMMEDIATE");
+}
+
+int pv_store_commit(struct pv_store *s)
+{
+	return exec(s, "COMMIT");
+}
+
+int pv_store_rollback(struct pv_store *s)
+{
+	if (sqlite3_get_autocommit(s->db))
+		return 0;
+	return exec(s, "ROLLBACK");
+}
+
+int pv_store_meta_get(struct pv_store *s, const char *key, uint8_t **val, size_t *len)
+{
+	sqlite3_stmt *q = stmt(s, ST_META_GET);
+	if (!q)
+		return -1;
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(q);
+		return 1;
+	}
+	if (rc != SQLITE_ROW)
+		return fail(s, "read metadata");
+	size_t n = (size_t)sqlite3_column_bytes(q, 0);
+	uint8_t *p = malloc(n + 1);
+	if (!p) {
+		sqlite3_reset(q);
+		snprintf(s->err, sizeof s->err, "out of memory");
+		return -1;
+	}
+	if (n)
+		memcpy(p, sqlite3_column_blob(q, 0), n);
+	p[n] = 0;
+	sqlite3_reset(q);
+	*val = p;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+int pv_store_meta_put(struct pv_store *s, const char *key, const void *val, size_t len)
+{
+	sqlite3_stmt *q = stmt(s, ST_META_PUT);
+	if (!q)
+		return -1;
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 2, val, (int)len, SQLITE_STATIC);
+	return run(s, q, "write metadata");
+}
+
+int pv_store_field_number(struct pv_store *s, const char *name, int *num)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		sqlite3_stmt *q = stmt(s, ST_FIELD_GET);
+		if (!q)
+			return -1;
+		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+		int rc = sqlite3_step(q);
+		if (rc == SQLITE_ROW) {
+			*num = sqlite3_column_int(q, 0);
+			sqlite3_reset(q);
+			return 0;
+		}
+		sqlite3_reset(q);
+		if (rc != SQLITE_DONE)
+			return fail(s, "read field numbers");
+		q = stmt(s, ST_FIELD_PUT);
+		if (!q)
+			return -1;
+		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+		if (run(s, q, "number a field") != 0)
+			return -1;
+	}
+	snprintf(s->err, sizeof s->err, "cannot number field");
+	return -1;
+}
+
+int pv_store_customer_insert(struct pv_store *s, const struct pv_stored_customer *c,
+			     int64_t *rid)
+{
+	sqlite3_stmt *q = stmt(s, ST_CUST_INSERT);
+	if (!q)
+		return -1;
+	sqlite3_bind_text(q, 1, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, c->bucket);
+	sqlite3_bind_int64(q, 3, c->bucket_gen);
+	sqlite3_bind_int64(q, 4, c->dek_version);
+	sqlite3_bind_blob(q, 5, c->wdek, (int)c->wdek_len, SQLITE_STATIC);
+	for (int g = 0; g < PV_GROUPS; g++) {
+		if (c->group[g])
+			sqlite3_bind_blob(q, 6 + g, c->group[g], (int)c->group_len[g], SQLITE_STATIC);
+	}
+	int rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		return 1;
+	if (rc != SQLITE_DONE)
+		return fail(s, "insert customer");
+	*rid = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+/* Fill out from the current row of a customer query (columns as in ST_CUST_GET). */
+static void row_to_customer(sqlite3_stmt *q, struct pv_stored_customer *out)
+{
+	out->rid = sqlite3_column_int64(q, 0);
+	out->id = (const char *)sqlite3_column_text(q, 1);
+	out->bucket = (uint32_t)sqlite3_column_int64(q, 2);
+	out->bucket_gen = (uint32_t)sqlite3_column_int64(q, 3);
+	out->dek_version = (uint32_t)sqlite3_column_int64(q, 4);
+	out->wdek = sqlite3_column_blob(q, 5);
+	out->wdek_len = (size_t)sqlite3_column_bytes(q, 5);
+	for (int g = 0; g < PV_GROUPS; g++) {
+		out->group[g] = sqlite3_column_blob(q, 6 + g);
+		out->group_len[g] = (size_t)sqlite3_column_bytes(q, 6 + g);
+	}
+}
+
+int pv_store_customer_get(struct pv_store *s, const char *id, struct pv_stored_customer *out)
+{
+	sqlite3_stmt *q = stmt(s, ST_CUST_GET);
+	if (!q)
+		return -1;
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		return 1;
+	if (rc != SQLITE_ROW)
+		return fail(s, "read customer");
+	row_to_customer(q, out); /* valid until the statement is next reset */
+	return 0;
+}
+
+int pv_store_customer_set_group(struct pv_store *s, int64_t rid, int group,
+				const uint8_t *sealed, size_t len)
+{
+	static const char *const sql[PV_GROUPS] = {
+		"UPDATE customers SET g_basic = ?1 WHERE rid = ?2",
+		"UPDATE customers SET g_financial = ?1 WHERE rid = ?2",
+		"UPDATE customers SET g_other = ?1 WHERE rid = ?2",
+	};
+	if (group < 0 || group >= PV_GROUPS)
+		return -1;
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(s->db, sql[group], -1, &q, NULL) != SQLITE_OK)
+		return fail(s, "prepare update");
+	sqlite3_bind_blob(q, 1, sealed, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, rid);
+	int rc = run(s, q, "update customer");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+int pv_store_customer_scan(struct pv_store *s, const char *after, size_t limit,
+			   pv_store_customer_fn fn, void *ctx)
+{
+	/* A statement of its own, so fn may call other store functions. */
+	sqlite3_stmt *q;
+	const char *sql = stmt_sql[after ? ST_CUST_SCAN_FROM : ST_CUST_SCAN_ALL];
+	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return fail(s, "prepare scan");
+	int p = 1;
+	if (after)
+		sqlite3_bind_text(q, p++, after, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, p, limit ? (sqlite3_int64)limit : -1);
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct pv_stored_customer c;
+		row_to_customer(q, &c);
+		stop = fn(ctx, &c);
+	}
+	if (!stop && rc != SQLITE_DONE)
+		stop = fail(s, "scan customers");
+	sqlite3_finalize(q);
+	return stop;
+}
+
+int pv_store_customer_count(struct pv_store *s, uint64_t *n)
+{
+	sqlite3_stmt *q = stmt(s, ST_CUST_COUNT);
+	if (!q)
+		return -1;
+	if (sqlite3_step(q) != SQLITE_ROW)
+		return fail(s, "count customers");
+	*n = (uint64_t)sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	return 0;
+}
+
+int pv_store_index_stage(struct pv_store *s, int64_t rid, const uint8_t *hashes, size_t len)
+{
+	sqlite3_stmt *q = stmt(s, ST_STAGE);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, rid);
+	sqlite3_bind_blob(q, 2, hashes, (int)len, SQLITE_STATIC);
+	return run(s, q, "stage index entries");
+}
+
+int pv_store_index_merge(struct pv_store *s, const int *field_nums, size_t nfields)
+{
+	/* Sorted insertion keeps the B-tree work sequential: one pass per field. */
+	static const char sql[] =
+		"INSERT OR IGNORE INTO blind_index(field, h, rid) "
+		"SELECT ?1, substr(hashes, ?2, 16) AS hh, rid FROM index_pending "
+		"WHERE hh <> zeroblob(16) ORDER BY hh, rid";
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return fail(s, "prepare index merge");
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < nfields; i++) {
+		sqlite3_reset(q);
+		sqlite3_bind_int(q, 1, field_nums[i]);
+		sqlite3_bind_int64(q, 2, (sqlite3_int64)(i * PV_BLIND_BYTES + 1));
+		rc = run(s, q, "merge index entries");
+	}
+	sqlite3_finalize(q);
+	return rc ? rc : exec(s, "DELETE FROM index_pending");
+}
+
+int pv_store_index_lookup(struct pv_store *s, int field_num, const uint8_t *h,
+			  int (*fn)(void *ctx, const char *id), void *ctx)
+{
+	sqlite3_stmt *q = stmt(s, ST_LOOKUP);
+	if (!q)
+		return -1;
+	sqlite3_bind_int(q, 1, field_num);
+	sqlite3_bind_blob(q, 2, h, PV_BLIND_BYTES, SQLITE_STATIC);
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
+		stop = fn(ctx, (const char *)sqlite3_column_text(q, 0));
+	if (!stop && rc != SQLITE_DONE)
+		stop = fail(s, "look up index");
+	sqlite3_reset(q);
+	return stop < 0 ? -1 : 0;
+}
+
+int pv_store_index_set(struct pv_store *s, int64_t rid, int field_num, const uint8_t *h)
+{
+	sqlite3_stmt *q = stmt(s, ST_INDEX_DEL);
+	if (!q)
+		return -1;
+	sqlite3_bind_int(q, 1, field_num);
+	sqlite3_bind_int64(q, 2, rid);
+	if (run(s, q, "remove index entry") != 0)
+		return -1;
+	if (!h)
+		return 0;
+	q = stmt(s, ST_INDEX_PUT);
+	if (!q)
+		return -1;
+	sqlite3_bind_int(q, 1, field_num);
+	sqlite3_bind_blob(q, 2, h, PV_BLIND_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, rid);
+	return run(s, q, "write index entry");
+}
+
+int pv_store_index_duplicates(struct pv_store *s, int field_num, int64_t min_rid,
+			      int (*fn)(void *ctx, const char *ids), void *ctx)
+{
+	/* The index is ordered by (field, h): one sequential pass finds every group. */
+	static const char sql[] =
+		"SELECT group_concat(c.id, ',') FROM blind_index b JOIN customers c "
+		"ON c.rid = b.rid WHERE b.field = ?1 GROUP BY b.h "
+		"HAVING count(*) > 1 AND max(b.rid) >= ?2";
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return fail(s, "prepare duplicate search");
+	sqlite3_bind_int(q, 1, field_num);
+	sqlite3_bind_int64(q, 2, min_rid);
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
+		stop = fn(ctx, (const char *)sqlite3_column_text(q, 0));
+	if (!stop && rc != SQLITE_DONE)
+		stop = fail(s, "search duplicates");
+	sqlite3_finalize(q);
+	return stop < 0 ? -1 : 0;
+}
+
+int pv_store_consent_put(struct pv_store *s, int64_t rid, const char *purpose, int granted,
+			 const char *at, const char *channel)
+{
+	sqlite3_stmt *q = stmt(s, ST_CONSENT_PUT);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, rid);
+	sqlite3_bind_text(q, 2, purpose, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 3, granted ? 1 : 0);
+	sqlite3_bind_text(q, 4, at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, channel, -1, SQLITE_STATIC);
+	return run(s, q, "write consent");
+}
+
+int pv_store_consent_scan(struct pv_store *s, int64_t rid,
+			  int (*fn)(void *ctx, const char *purpose, int granted), void *ctx)
+{
+	sqlite3_stmt *q = stmt(s, ST_CONSENT_SCAN);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, rid);
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
+		stop = fn(ctx, (const char *)sqlite3_column_text(q, 0), sqlite3_column_int(q, 1));
+	if (!stop && rc != SQLITE_DONE)
+		stop = fail(s, "read consents");
+	sqlite3_reset(q);
+	return stop < 0 ? -1 : 0;
+}
+
+int pv_store_checkpoint(struct pv_store *s)
+{
+	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	return rc == SQLITE_OK ? 0 : fail(s, "checkpoint");
+}

@@ -1,0 +1,565 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* vault.c: creating and opening vaults: the root key (Argon2id passphrase or raw key
+ * file), the sub-keys derived from it, the keyring beside the data directory, the
+ * stored schema, and the key check that refuses a wrong key before anything changes. */
+#include "vault.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DB_NAME "vault.db"
+#define FORMAT_TAG "pivault-1"
+#define KDF_CONTEXT "pvroot01"
+
+enum { SUBKEY_KEYRING = 1, SUBKEY_BLIND, SUBKEY_BUCKET, SUBKEY_CHECK, SUBKEY_AUDIT, SUBKEY_SIGN };
+
+struct pv_key {
+	int is_passphrase;
+	size_t len;
+	uint8_t *bytes; /* guarded */
+};
+
+pv_rc pv_key_from_passphrase(const char *passphrase, size_t len, pv_key **out)
+{
+	*out = NULL;
+	if (!passphrase || len == 0)
+		return PV_ERR_USAGE;
+	pv_key *k = calloc(1, sizeof *k);
+	if (!k || pv_crypto_init() != 0 || !(k->bytes = pv_secret_alloc(len))) {
+		free(k);
+		return PV_ERR_NOMEM;
+	}
+	memcpy(k->bytes, passphrase, len);
+	k->len = len;
+	k->is_passphrase = 1;
+	*out = k;
+	return PV_OK;
+}
+
+pv_rc pv_key_from_file(const char *path, pv_key **out)
+{
+	*out = NULL;
+	if (pv_crypto_init() != 0)
+		return PV_ERR_CRYPTO;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? PV_ERR_NOT_FOUND : PV_ERR_IO;
+	pv_key *k = calloc(1, sizeof *k);
+	uint8_t *buf = pv_secret_alloc(PV_KEY_BYTES + 1);
+	pv_rc rc = PV_OK;
+	if (!k || !buf) {
+		rc = PV_ERR_NOMEM;
+	} else {
+		ssize_t n = read(fd, buf, PV_KEY_BYTES + 1);
+		if (n != PV_KEY_BYTES)
+			rc = n < 0 ? PV_ERR_IO : PV_ERR_BAD_KEY;
+	}
+	close(fd);
+	if (rc != PV_OK) {
+		pv_secret_free(buf);
+		free(k);
+		return rc;
+	}
+	k->bytes = buf;
+	k->len = PV_KEY_BYTES;
+	*out = k;
+	return PV_OK;
+}
+
+pv_rc pv_key_generate_file(const char *path)
+{
+	if (pv_crypto_init() != 0)
+		return PV_ERR_CRYPTO;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno == EEXIST ? PV_ERR_EXISTS : PV_ERR_IO;
+	uint8_t key[PV_KEY_BYTES];
+	pv_random(key, sizeof key);
+	ssize_t n = write(fd, key, sizeof key);
+	pv_wipe(key, sizeof key);
+	int ok = n == (ssize_t)sizeof key && fsync(fd) == 0;
+	if (close(fd) != 0 || !ok) {
+		unlink(path);
+		return PV_ERR_IO;
+	}
+	return PV_OK;
+}
+
+void pv_key_free(pv_key *key)
+{
+	if (!key)
+		return;
+	pv_secret_free(key->bytes);
+	free(key);
+}
+
+/* Core dumps could hold keys and plaintext: switch them off for this process. */
+static void disable_core_dumps(void)
+{
+	struct rlimit rl = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &rl);
+}
+
+static char *dup_str(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = malloc(n);
+	if (p)
+		memcpy(p, s, n);
+	return p;
+}
+
+/* dir without trailing slashes + ".keyring" (malloc'd). */
+static char *default_keyring_path(const char *dir)
+{
+	size_t n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	char *p = malloc(n + 9);
+	if (p) {
+		memcpy(p, dir, n);
+		memcpy(p + n, ".keyring", 9);
+	}
+	return p;
+}
+
+static char *db_path(const char *dir)
+{
+	size_t n = strlen(dir) + sizeof DB_NAME + 1;
+	char *p = malloc(n);
+	if (p)
+		snprintf(p, n, "%s/%s", dir, DB_NAME);
+	return p;
+}
+
+/* A fresh handle holding the paths; NULL when out of memory. */
+static pv_vault *vault_new(const char *dir, const char *keyring_path)
+{
+	pv_vault *v = calloc(1, sizeof *v);
+	if (!v)
+		return NULL;
+	v->dir = dup_str(dir);
+	v->keyring_path = keyring_path ? dup_str(keyring_path) : default_keyring_path(dir);
+	v->keys = pv_secret_alloc(sizeof *v->keys);
+	if (!v->dir || !v->keyring_path || !v->keys) {
+		pv_vault_close(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* Derive every sub-key from the 32-byte root key. */
+static void derive_keys(pv_vault *v, const uint8_t *root)
+{
+	struct pv_vault_keys *k = v->keys;
+	pv_derive_key(k->keyring_wrap, PV_KEY_BYTES, SUBKEY_KEYRING, KDF_CONTEXT, root);
+	pv_derive_key(k->blind_master, PV_KEY_BYTES, SUBKEY_BLIND, KDF_CONTEXT, root);
+	pv_derive_key(k->bucket_hash, PV_KEY_BYTES, SUBKEY_BUCKET, KDF_CONTEXT, root);
+	pv_derive_key(k->key_check, PV_KEY_BYTES, SUBKEY_CHECK, KDF_CONTEXT, root);
+	pv_derive_key(k->audit_mac, PV_KEY_BYTES, SUBKEY_AUDIT, KDF_CONTEXT, root);
+	pv_derive_key(k->sign_seed, PV_KEY_BYTES, SUBKEY_SIGN, KDF_CONTEXT, root);
+}
+
+/* The value stored to recognise the right root key: keyed hash of the vault id. */
+static void key_check_value(const pv_vault *v, uint8_t out[32])
+{
+	pv_keyed_hash(out, 32, v->vault_id, sizeof v->vault_id, v->keys->key_check);
+}
+
+/* Turn the caller's secret into the root key (in guarded memory root). */
+static pv_rc root_from_key(pv_vault *v, const pv_key *key, const uint8_t salt[PV_SALT_BYTES],
+			   uint64_t ops, size_t mem, uint8_t *root)
+{
+	if (!key->is_passphrase) {
+		memcpy(root, key->bytes, PV_KEY_BYTES);
+		return PV_OK;
+	}
+	if (pv_stretch_passphrase(root, (const char *)key->bytes, key->len, salt, ops, mem) != 0)
+		return pv_fail(v, PV_ERR_NOMEM, "not enough memory for Argon2id (%zu MiB)",
+			       mem >> 20);
+	return PV_OK;
+}
+
+/* Parse the schema text into v->schema, reporting the first problems in the message. */
+struct diag_buf {
+	char *msg;
+	size_t cap, len;
+	int count;
+};
+
+static void diag_collect(void *ctx, int line, int column, const char *message)
+{
+	struct diag_buf *d = ctx;
+	if (d->count++ < 5 && d->len < d->cap) {
+		int n = snprintf(d->msg + d->len, d->cap - d->len, "%s%d:%d: %s",
+				 d->len ? "; " : "", line, column, message);
+		if (n > 0)
+			d->len += (size_t)n;
+		if (d->len > d->cap)
+			d->len = d->cap;
+	}
+}
+
+static pv_rc load_schema(pv_vault *v, const char *text, size_t len, const char *name)
+{
+	char msg[700] = "";
+	struct diag_buf d = { msg, sizeof msg, 0, 0 };
+	v->schema = pv_schema_parse(text, len, name, diag_collect, &d);
+	if (!v->schema)
+		return pv_fail(v, PV_ERR_SCHEMA, "schema %s: %d problem%s: %s", name, d.count,
+			       d.count == 1 ? "" : "s", msg);
+	v->schema_text = malloc(len + 1);
+	size_t n = v->schema->nfields;
+	v->field_keys = pv_secret_alloc(n * PV_KEY_BYTES + 1);
+	v->field_nums = calloc(n + 1, sizeof *v->field_nums);
+	if (!v->schema_text || !v->field_keys || !v->field_nums)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	memcpy(v->schema_text, text, len);
+	v->schema_text[len] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		const char *fname = v->schema->fields[i].name;
+		pv_keyed_hash(v->field_keys + i * PV_KEY_BYTES, PV_KEY_BYTES, fname, strlen(fname),
+			      v->keys->blind_master);
+	}
+	return PV_OK;
+}
+
+static pv_rc number_fields(pv_vault *v)
+{
+	for (size_t i = 0; i < v->schema->nfields; i++)
+		if (pv_store_field_number(v->store, v->schema->fields[i].name, &v->field_nums[i]))
+			return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	return PV_OK;
+}
+
+/* Read a whole small file (the schema) into malloc'd memory. */
+static char *read_small_file(const char *path, size_t *len, size_t max)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	char *buf = malloc(max + 1);
+	size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
+	int bad = ferror(f) || n > max;
+	fclose(f);
+	if (!buf || bad) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/* 1 if dir does not exist or is an empty directory. */
+static int dir_is_free(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return errno == ENOENT;
+	struct dirent *e;
+	int empty = 1;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			empty = 0;
+	closedir(d);
+	return empty;
+}
+
+/* Remove what a failed create left: the database files, the keyring, the directory. */
+static void remove_partial(const char *dir, const char *keyring, int made_dir)
+{
+	static const char *const names[] = { DB_NAME, DB_NAME "-wal", DB_NAME "-shm",
+					     DB_NAME "-journal" };
+	char path[4096];
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		unlink(path);
+	}
+	if (keyring)
+		unlink(keyring);
+	if (made_dir)
+		rmdir(dir);
+}
+
+static pv_rc put_u64_meta(pv_vault *v, const char *k, uint64_t x)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof buf, "%llu", (unsigned long long)x);
+	if (pv_store_meta_put(v->store, k, buf, (size_t)n) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	return PV_OK;
+}
+
+static pv_rc put_meta(pv_vault *v, const char *k, const void *val, size_t len)
+{
+	if (pv_store_meta_put(v->store, k, val, len) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	return PV_OK;
+}
+
+/* Write the vault's metadata, inside one transaction. */
+static pv_rc write_header(pv_vault *v, const pv_key *key, const uint8_t *salt, uint64_t ops,
+			  size_t mem, uint32_t slots)
+{
+	uint8_t check[32];
+	key_check_value(v, check);
+	if (pv_store_begin(v->store) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	pv_rc rc = put_meta(v, "format", FORMAT_TAG, strlen(FORMAT_TAG));
+	if (!rc) rc = put_meta(v, "vault_id", v->vault_id, sizeof v->vault_id);
+	if (!rc) rc = put_meta(v, "kdf", key->is_passphrase ? "argon2id" : "raw",
+			       key->is_passphrase ? 8 : 3);
+	if (!rc && key->is_passphrase) {
+		rc = put_meta(v, "kdf_salt", salt, PV_SALT_BYTES);
+		if (!rc) rc = put_u64_meta(v, "kdf_ops", ops);
+		if (!rc) rc = put_u64_meta(v, "kdf_mem", mem);
+	}
+	if (!rc) rc = put_meta(v, "key_check", check, sizeof check);
+	if (!rc) rc = put_u64_meta(v, "keyring_slots", slots);
+	if (!rc) rc = put_meta(v, "schema", v->schema_text, strlen(v->schema_text));
+	if (!rc) rc = number_fields(v);
+	if (!rc && pv_store_commit(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (rc)
+		(void)pv_store_rollback(v->store);
+	return rc;
+}
+
+pv_rc pv_vault_create(const char *dir, const pv_create_opts *opts, const pv_key *key,
+		      pv_vault **out)
+{
+	pv_vault *v = *out = vault_new(dir, opts ? opts->keyring_path : NULL);
+	if (!v)
+		return PV_ERR_NOMEM;
+	if (pv_crypto_init() != 0)
+		return pv_fail(v, PV_ERR_CRYPTO, "cannot initialise libsodium");
+	if (!opts || !opts->schema_path || !key)
+		return pv_fail(v, PV_ERR_USAGE, "a schema file and a key are required");
+	disable_core_dumps();
+	uint32_t slots = opts->keyring_slots ? opts->keyring_slots : PV_KEYRING_DEFAULT_SLOTS;
+	if (slots < 16 || (slots & (slots - 1)))
+		return pv_fail(v, PV_ERR_USAGE, "keyring slots must be a power of two from 16");
+	if (!dir_is_free(dir))
+		return pv_fail(v, PV_ERR_EXISTS, "%s exists and is not empty", dir);
+	if (access(v->keyring_path, F_OK) == 0)
+		return pv_fail(v, PV_ERR_EXISTS, "keyring %s already exists", v->keyring_path);
+
+	size_t len;
+	char *text = read_small_file(opts->schema_path, &len, 1 << 20);
+	if (!text)
+		return pv_fail(v, PV_ERR_IO, "cannot read schema %s (missing, unreadable or over 1 MiB)",
+			       opts->schema_path);
+	pv_rc rc = load_schema(v, text, len, opts->schema_path);
+	free(text);
+	if (rc)
+		return rc;
+
+	int made_dir = 0;
+	if (mkdir(dir, 0700) == 0)
+		made_dir = 1;
+	else if (errno != EEXIST)
+		return pv_fail(v, PV_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
+
+	uint8_t salt[PV_SALT_BYTES];
+	uint64_t ops;
+	size_t mem;
+	pv_stretch_limits(opts->kdf_fast, &ops, &mem);
+	pv_random(salt, sizeof salt);
+	pv_random(v->vault_id, sizeof v->vault_id);
+	pv_hex(v->vault_id_hex, v->vault_id, sizeof v->vault_id);
+	uint8_t *root = pv_secret_alloc(PV_KEY_BYTES);
+	if (!root)
+		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	if (!rc)
+		rc = root_from_key(v, key, salt, ops, mem, root);
+	if (!rc)
+		derive_keys(v, root);
+	pv_secret_free(root);
+
+	char err[512];
+	int keyring_made = 0;
+	if (!rc) {
+		if (pv_keyring_create(v->keyring_path, v->vault_id, slots, v->keys->keyring_wrap,
+				      err, sizeof err) != 0)
+			rc = pv_fail(v, PV_ERR_IO, "%s", err);
+		else
+			keyring_made = 1;
+	}
+	char *dbp = db_path(dir);
+	if (!rc && !dbp)
+		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	if (!rc && !(v->store = pv_store_open(dbp, 1, err, sizeof err)))
+		rc = pv_fail(v, PV_ERR_STORE, "%s", err);
+	free(dbp);
+	if (!rc)
+		rc = write_header(v, key, salt, ops, mem, slots);
+	if (!rc) {
+		int bad;
+		v->keyring = pv_keyring_open(v->keyring_path, v->vault_id, v->keys->keyring_wrap,
+					     &bad, err, sizeof err);
+		if (!v->keyring)
+			rc = pv_fail(v, PV_ERR_IO, "%s", err);
+	}
+	if (rc) {
+		pv_store_close(v->store);
+		v->store = NULL;
+		remove_partial(dir, keyring_made ? v->keyring_path : NULL, made_dir);
+		return rc;
+	}
+	return pv_ok(v);
+}
+
+/* Read a decimal metadata value. */
+static int meta_u64(pv_vault *v, const char *k, uint64_t *x)
+{
+	uint8_t *val;
+	if (pv_store_meta_get(v->store, k, &val, NULL) != 0)
+		return -1;
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull((const char *)val, &end, 10);
+	int bad = errno || *end || end == (char *)val;
+	free(val);
+	*x = n;
+	return bad ? -1 : 0;
+}
+
+pv_rc pv_vault_open(const char *dir, const char *keyring_path, const pv_key *key,
+		    pv_vault **out)
+{
+	pv_vault *v = *out = vault_new(dir, keyring_path);
+	if (!v)
+		return PV_ERR_NOMEM;
+	if (pv_crypto_init() != 0)
+		return pv_fail(v, PV_ERR_CRYPTO, "cannot initialise libsodium");
+	if (!key)
+		return pv_fail(v, PV_ERR_USAGE, "a key is required");
+	disable_core_dumps();
+	char err[512];
+	char *dbp = db_path(dir);
+	if (!dbp)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	if (access(dbp, F_OK) != 0) {
+		free(dbp);
+		return pv_fail(v, PV_ERR_NOT_FOUND, "%s is not a vault (no %s in it)", dir, DB_NAME);
+	}
+	v->store = pv_store_open(dbp, 0, err, sizeof err);
+	free(dbp);
+	if (!v->store)
+		return pv_fail(v, PV_ERR_STORE, "%s", err);
+
+	uint8_t *val = NULL, *salt = NULL, *check = NULL, *kdf = NULL;
+	size_t len = 0, salt_len = 0, check_len = 0;
+	pv_rc rc = PV_OK;
+	if (pv_store_meta_get(v->store, "format", &val, &len) != 0 ||
+	    len != strlen(FORMAT_TAG) || memcmp(val, FORMAT_TAG, len) != 0)
+		rc = pv_fail(v, PV_ERR_CORRUPT, "%s is not a pivault vault of a known format", dir);
+	free(val);
+	val = NULL;
+	if (!rc && (pv_store_meta_get(v->store, "vault_id", &val, &len) != 0 ||
+		    len != PV_VAULT_ID_BYTES))
+		rc = pv_fail(v, PV_ERR_CORRUPT, "vault header: vault id missing");
+	if (!rc) {
+		memcpy(v->vault_id, val, PV_VAULT_ID_BYTES);
+		pv_hex(v->vault_id_hex, v->vault_id, sizeof v->vault_id);
+	}
+	free(val);
+	val = NULL;
+	if (!rc && (pv_store_meta_get(v->store, "kdf", &kdf, NULL) != 0 ||
+		    pv_store_meta_get(v->store, "key_check", &check, &check_len) != 0 ||
+		    check_len != 32))
+		rc = pv_fail(v, PV_ERR_CORRUPT, "vault header: key parameters missing");
+	int vault_uses_passphrase = kdf && strcmp((char *)kdf, "argon2id") == 0;
+	if (!rc && vault_uses_passphrase != key->is_passphrase)
+		rc = pv_fail(v, PV_ERR_BAD_KEY, "this vault is opened with a %s, not a %s",
+			     vault_uses_passphrase ? "passphrase" : "key file",
+			     key->is_passphrase ? "passphrase" : "key file");
+	uint64_t ops = 0, mem = 0;
+	if (!rc && vault_uses_passphrase &&
+	    (pv_store_meta_get(v->store, "kdf_salt", &salt, &salt_len) != 0 ||
+	     salt_len != PV_SALT_BYTES || meta_u64(v, "kdf_ops", &ops) != 0 ||
+	     meta_u64(v, "kdf_mem", &mem) != 0 || mem > ((uint64_t)4 << 30)))
+		rc = pv_fail(v, PV_ERR_CORRUPT, "vault header: Argon2id parameters missing or bad");
+	uint8_t *root = rc ? NULL : pv_secret_alloc(PV_KEY_BYTES);
+	if (!rc && !root)
+		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	if (!rc)
+		rc = root_from_key(v, key, salt, ops, (size_t)mem, root);
+	if (!rc) {
+		uint8_t want[32];
+		derive_keys(v, root);
+		key_check_value(v, want);
+		if (pv_ct_compare(want, check, 32) != 0)
+			rc = pv_fail(v, PV_ERR_BAD_KEY, "wrong %s for vault %s",
+				     key->is_passphrase ? "passphrase" : "key file", dir);
+	}
+	pv_secret_free(root);
+	free(kdf);
+	free(check);
+	free(salt);
+	if (rc)
+		return rc;
+
+	if (pv_store_meta_get(v->store, "schema", &val, &len) != 0)
+		return pv_fail(v, PV_ERR_CORRUPT, "vault header: schema missing");
+	rc = load_schema(v, (const char *)val, len, "(stored schema)");
+	free(val);
+	if (!rc)
+		rc = number_fields(v);
+	if (rc)
+		return rc;
+	int bad = 0;
+	v->keyring = pv_keyring_open(v->keyring_path, v->vault_id, v->keys->keyring_wrap, &bad,
+				     err, sizeof err);
+	if (!v->keyring)
+		return pv_fail(v, bad ? PV_ERR_BAD_KEY : PV_ERR_NOT_FOUND, "%s", err);
+	return pv_ok(v);
+}
+
+void pv_vault_close(pv_vault *v)
+{
+	if (!v)
+		return;
+	pv_store_close(v->store);
+	pv_keyring_close(v->keyring);
+	pv_schema_free(v->schema);
+	free(v->schema_text);
+	pv_secret_free(v->keys);
+	pv_secret_free(v->field_keys);
+	free(v->field_nums);
+	free(v->dir);
+	free(v->keyring_path);
+	free(v);
+}
+
+const char *pv_vault_id(const pv_vault *v)
+{
+	return v->vault_id_hex;
+}
+
+const char *pv_vault_schema_text(const pv_vault *v)
+{
+	return v->schema_text ? v->schema_text : "";
+}
+
+pv_rc pv_vault_count(pv_vault *v, uint64_t *count)
+{
+	if (pv_store_customer_count(v->store, count) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	return pv_ok(v);
+}
+
+pv_rc pv_vault_checkpoint(pv_vault *v)
+{
+	if (pv_store_checkpoint(v->store) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	return pv_ok(v);
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* vault.h: the inside of a pv_vault handle (open store, keyring, schema, derived keys)
+ * shared by the library's operation files, and its error-reporting helper. */
+#ifndef PV_VAULT_H
+#define PV_VAULT_H
+
+#include "pivault.h"
+#include "crypto.h"
+#include "keyring.h"
+#include "schema.h"
+#include "store.h"
+
+#define PV_VAULT_ID_BYTES 16
+
+/* Keys derived from the root key, kept in guarded memory. */
+struct pv_vault_keys {
+	uint8_t keyring_wrap[PV_KEY_BYTES];
+	uint8_t blind_master[PV_KEY_BYTES];
+	uint8_t bucket_hash[PV_KEY_BYTES];
+	uint8_t key_check[PV_KEY_BYTES];
+	uint8_t audit_mac[PV_KEY_BYTES];
+	uint8_t sign_seed[PV_KEY_BYTES];
+};
+
+struct pv_vault {
+	char *dir;
+	char *keyring_path;
+	struct pv_store *store;
+	struct pv_keyring *keyring;
+	struct pv_schema *schema;
+	char *schema_text;
+	uint8_t vault_id[PV_VAULT_ID_BYTES];
+	char vault_id_hex[2 * PV_VAULT_ID_BYTES + 1];
+	struct pv_vault_keys *keys;   /* guarded */
+	uint8_t *field_keys;          /* guarded: nfields * PV_KEY_BYTES blind-index keys */
+	int *field_nums;              /* stored number of each schema field */
+	char errmsg[1024];
+};
+
+/* Record a message on the handle (printf-style) and return rc. Messages must never
+ * carry a secret or a personal value. */
+pv_rc pv_fail(pv_vault *v, pv_rc rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Clear the handle's message; returns PV_OK. */
+pv_rc pv_ok(pv_vault *v);
+
+#endif
