@@ -16,10 +16,48 @@ void pv_random(void *buf, size_t n)
 	randombytes_buf(buf, n);
 }
 
-void pv_seal(uint8_t *out, const uint8_t *pt, size_t len, const uint8_t *ad, size_t adlen,
-	     const uint8_t key[PV_KEY_BYTES])
+#define RNG_POOL 16384
+
+struct pv_rng {
+	size_t pos;
+	uint8_t pool[RNG_POOL];
+};
+
+struct pv_rng *pv_rng_new(void)
 {
-	randombytes_buf(out, PV_NONCE_BYTES);
+	struct pv_rng *r = pv_secret_alloc(sizeof *r);
+	if (r)
+		r->pos = RNG_POOL;
+	return r;
+}
+
+void pv_rng_free(struct pv_rng *rng)
+{
+	pv_secret_free(rng);
+}
+
+void pv_rng_bytes(struct pv_rng *rng, void *out, size_t n)
+{
+	if (!rng || n > RNG_POOL) {
+		randombytes_buf(out, n);
+		return;
+	}
+	if (RNG_POOL - rng->pos < n) {
+		uint8_t seed[randombytes_SEEDBYTES];
+		randombytes_buf(seed, sizeof seed);
+		randombytes_buf_deterministic(rng->pool, RNG_POOL, seed);
+		sodium_memzero(seed, sizeof seed);
+		rng->pos = 0;
+	}
+	memcpy(out, rng->pool + rng->pos, n);
+	sodium_memzero(rng->pool + rng->pos, n);
+	rng->pos += n;
+}
+
+void pv_seal(uint8_t *out, const uint8_t *pt, size_t len, const uint8_t *ad, size_t adlen,
+	     const uint8_t key[PV_KEY_BYTES], struct pv_rng *rng)
+{
+	pv_rng_bytes(rng, out, PV_NONCE_BYTES);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(out + PV_NONCE_BYTES, NULL, pt, len, ad,
 						   adlen, NULL, out, key);
 }

@@ -21,10 +21,20 @@ int pv_crypto_init(void);
 /* Fill buf with n random bytes. */
 void pv_random(void *buf, size_t n);
 
+/* A per-thread pool of random bytes: one getrandom() seed per refill, expanded with
+ * libsodium's ChaCha20-based randombytes_buf_deterministic, so bulk work (a nonce and a
+ * data key per record) does not pay a system call each time. Lives in guarded memory;
+ * consumed bytes are wiped. */
+struct pv_rng;
+struct pv_rng *pv_rng_new(void);
+void pv_rng_free(struct pv_rng *rng);
+/* n random bytes from rng, or straight from the system when rng is NULL. */
+void pv_rng_bytes(struct pv_rng *rng, void *out, size_t n);
+
 /* Seal pt[0..len) under key with associated data ad: writes len + PV_SEAL_OVERHEAD
- * bytes to out (random nonce first). */
+ * bytes to out (random nonce first, from rng or the system when rng is NULL). */
 void pv_seal(uint8_t *out, const uint8_t *pt, size_t len, const uint8_t *ad, size_t adlen,
-	     const uint8_t key[PV_KEY_BYTES]);
+	     const uint8_t key[PV_KEY_BYTES], struct pv_rng *rng);
 
 /* Open a sealed message of sealed_len bytes into out (sealed_len - PV_SEAL_OVERHEAD
  * bytes). Returns 0, or -1 when it fails authentication (out is then wiped). */

@@ -4,6 +4,7 @@
  * row; one writer thread stores the batches in input order inside a single transaction.
  * Memory is bounded by the number of batches in flight, not by the file. Blind-index
  * entries are staged and merged in sorted order at the end, which keeps bulk loads cheap. */
+#include "index_sort.h"
 #include "mask.h"
 #include "policy.h"
 #include "record.h"
@@ -28,6 +29,7 @@
 #define ID_MAX_LEN 64
 #define MAX_WORKERS 16
 #define DUP_IDS_MAX 1000            /* duplicate groups kept in the summary */
+#define SORT_ENTRIES (256 * 1024)   /* blind-index entries sorted in memory at a time */
 
 /* What a CSV column holds. */
 enum { COL_DROPPED = -3, COL_ID = -2 };       /* >= 0: a schema field; <= -10: consent */
@@ -116,6 +118,9 @@ struct importer {
 	int failed;             /* any bad row (all-or-nothing mode: nothing is written) */
 	pv_rc write_rc;
 	int64_t first_rid;
+	struct pv_index_sorter *sorter;
+	int *indexed_nums;         /* stored numbers of the indexed fields, in schema order */
+	size_t nindexed;
 	FILE *reject;
 	char **reject_tmp;
 	struct timespec t0, last_progress;
@@ -569,7 +574,8 @@ static void reject_row(struct importer *im, struct batch *b, uint32_t ri, char *
 
 /* Validate, normalise and seal every row of batch b. norm_buf is the worker's scratch:
  * nfields slots of PV_VALUE_MAX + 1 bytes. */
-static void process_batch(struct importer *im, struct batch *b, char *norm_buf)
+static void process_batch(struct importer *im, struct batch *b, char *norm_buf,
+			  struct pv_rng *rng)
 {
 	pv_vault *v = im->v;
 	const struct pv_schema *s = v->schema;
@@ -624,7 +630,7 @@ static void process_batch(struct importer *im, struct batch *b, char *norm_buf)
 		}
 		if (!r->bad) {
 			char err[256];
-			if (pv_seal_customer(v, id, &pv, &b->sealed[ri], err, sizeof err) != PV_OK)
+			if (pv_seal_customer(v, id, &pv, &b->sealed[ri], rng, err, sizeof err) != PV_OK)
 				add_error(b, ri, -1, "cannot seal the record");
 		}
 		if (r->bad && im->reject)
@@ -639,6 +645,7 @@ static void *worker_main(void *arg)
 {
 	struct importer *im = arg;
 	char *norm_buf = malloc(im->v->schema->nfields * (PV_VALUE_MAX + 1) + 1);
+	struct pv_rng *rng = pv_rng_new();
 	pthread_mutex_lock(&im->mu);
 	for (;;) {
 		struct batch *b = NULL;
@@ -655,8 +662,8 @@ static void *worker_main(void *arg)
 		}
 		b->state = B_WORKING;
 		pthread_mutex_unlock(&im->mu);
-		if (norm_buf)
-			process_batch(im, b, norm_buf);
+		if (norm_buf && rng)
+			process_batch(im, b, norm_buf, rng);
 		else
 			b->oom = 1;
 		pthread_mutex_lock(&im->mu);
@@ -665,6 +672,7 @@ static void *worker_main(void *arg)
 	}
 	pthread_mutex_unlock(&im->mu);
 	free(norm_buf);
+	pv_rng_free(rng);
 	return NULL;
 }
 
@@ -726,9 +734,14 @@ static void write_batch(struct importer *im, struct batch *b)
 		}
 		if (st == 0 && im->first_rid == 0)
 			im->first_rid = rid;
-		if (st == 0 && b->sealed[ri].hashes_len)
-			st = pv_store_index_stage(v->store, rid, b->sealed[ri].hashes,
-						  b->sealed[ri].hashes_len);
+		static const uint8_t none[PV_BLIND_BYTES];
+		for (size_t k = 0; st == 0 && k < im->nindexed; k++) {
+			const uint8_t *h = b->sealed[ri].hashes + k * PV_BLIND_BYTES;
+			if (memcmp(h, none, PV_BLIND_BYTES) != 0 &&
+			    pv_index_sorter_add(im->sorter, im->indexed_nums[k], h, rid) != 0)
+				im->write_rc = pv_fail(v, PV_ERR_IO, "cannot sort index entries: %s",
+						       strerror(errno));
+		}
 		for (size_t k = 0; st == 0 && k < s->nconsents; k++) {
 			signed char c = b->consent[(size_t)ri * s->nconsents + k];
 			if (c >= 0)
@@ -870,15 +883,38 @@ static void parse_file(struct importer *im, int fd)
 	free(buf);
 }
 
-struct dup_ctx {
-	pv_import_result *res;
-	const char *field;
+/* Duplicate detection rides on the sorted stream: equal (field, hash) entries arrive
+ * together, so a group of new customers sharing a resident ID number or phone is seen
+ * at once; customers already in the vault are found with one index probe per group. */
+#define GROUP_MAX 64
+
+struct dup_scan {
+	struct importer *im;
+	int field;
+	uint8_t h[PV_BLIND_BYTES];
+	int64_t rids[GROUP_MAX];
+	size_t n;
+	uint64_t total;  /* entries in the group, beyond GROUP_MAX too */
 };
 
-static int collect_dup(void *p, const char *ids)
+/* The schema field with stored number num, or -1. */
+static int field_of_num(const pv_vault *v, int num)
 {
-	struct dup_ctx *d = p;
-	pv_import_result *r = d->res;
+	for (size_t i = 0; i < v->schema->nfields; i++)
+		if (v->field_nums[i] == num)
+			return (int)i;
+	return -1;
+}
+
+static int is_duplicate_key(const pv_vault *v, int num)
+{
+	int i = field_of_num(v, num);
+	return i >= 0 && (v->schema->fields[i].type == PV_T_RESIDENT_ID ||
+			  v->schema->fields[i].type == PV_T_PHONE);
+}
+
+static int record_dup_group(pv_import_result *r, const char *field, const char *ids)
+{
 	r->dup_groups_total++;
 	if (r->ndups >= DUP_IDS_MAX)
 		return 0;
@@ -894,7 +930,7 @@ static int collect_dup(void *p, const char *ids)
 		r->dup_ids = i;
 		r->capdups = cap;
 	}
-	r->dup_field[r->ndups] = strdup(d->field);
+	r->dup_field[r->ndups] = strdup(field);
 	r->dup_ids[r->ndups] = strdup(ids);
 	if (!r->dup_field[r->ndups] || !r->dup_ids[r->ndups]) {
 		free(r->dup_field[r->ndups]);
@@ -905,27 +941,64 @@ static int collect_dup(void *p, const char *ids)
 	return 0;
 }
 
-/* Merge the staged index entries and list duplicate resident IDs and phones. */
+/* Close the current group: report it when it holds two or more customers. */
+static int dup_flush(struct dup_scan *d)
+{
+	struct importer *im = d->im;
+	pv_vault *v = im->v;
+	if (d->total == 0 || !is_duplicate_key(v, d->field))
+		return 0;
+	int64_t old[GROUP_MAX];
+	size_t nold = 0;
+	if (im->first_rid > 1 &&
+	    pv_store_index_rids_below(v->store, d->field, d->h, im->first_rid, old, GROUP_MAX,
+				      &nold) != 0)
+		return -1;
+	if (d->total + nold < 2)
+		return 0;
+	char *ids = NULL;
+	char id[ID_MAX_LEN + 1];
+	for (size_t k = 0; k < nold + d->n; k++) {
+		int64_t rid = k < nold ? old[k] : d->rids[k - nold];
+		if (pv_store_customer_id(v->store, rid, id, sizeof id) != 0 ||
+		    list_append(&ids, ",", id) != 0) {
+			free(ids);
+			return -1;
+		}
+	}
+	if (d->total > d->n && list_append(&ids, ",", "...") != 0) {
+		free(ids);
+		return -1;
+	}
+	int rc = record_dup_group(im->res, v->schema->fields[field_of_num(v, d->field)].name, ids);
+	free(ids);
+	return rc;
+}
+
+static int add_sorted_entry(void *ctx, int field, const uint8_t *h, int64_t rid)
+{
+	struct dup_scan *d = ctx;
+	if (d->total == 0 || field != d->field || memcmp(h, d->h, PV_BLIND_BYTES) != 0) {
+		if (dup_flush(d) != 0)
+			return -1;
+		d->field = field;
+		memcpy(d->h, h, PV_BLIND_BYTES);
+		d->n = d->total = 0;
+	}
+	if (d->n < GROUP_MAX)
+		d->rids[d->n++] = rid;
+	d->total++;
+	return pv_store_index_add(d->im->v->store, field, h, rid);
+}
+
+/* Add the sorted index entries, reporting duplicate resident IDs and phones. */
 static pv_rc finish_index(struct importer *im)
 {
 	pv_vault *v = im->v;
-	const struct pv_schema *s = v->schema;
-	int nums[s->nfields + 1];
-	size_t n = 0;
-	for (size_t i = 0; i < s->nfields; i++)
-		if (s->fields[i].indexed)
-			nums[n++] = v->field_nums[i];
-	if (pv_store_index_merge(v->store, nums, n) != 0)
-		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	for (size_t i = 0; im->first_rid && i < s->nfields; i++) {
-		const struct pv_schema_field *f = &s->fields[i];
-		if (!f->indexed || (f->type != PV_T_RESIDENT_ID && f->type != PV_T_PHONE))
-			continue;
-		struct dup_ctx d = { im->res, f->name };
-		if (pv_store_index_duplicates(v->store, v->field_nums[i], im->first_rid, collect_dup,
-					      &d) != 0)
-			return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	}
+	struct dup_scan d = { .im = im };
+	if (pv_index_sorter_finish(im->sorter, add_sorted_entry, &d) != 0 || dup_flush(&d) != 0)
+		return pv_fail(v, PV_ERR_STORE, "cannot write the blind index: %s",
+			       pv_store_errmsg(v->store));
 	return PV_OK;
 }
 
@@ -949,6 +1022,8 @@ static void importer_free(struct importer *im)
 		free(b->reject);
 	}
 	free(im->slots);
+	pv_index_sorter_free(im->sorter);
+	free(im->indexed_nums);
 	for (size_t c = 0; c < im->ncols; c++)
 		free(im->colname[c]);
 	free(im->colname);
@@ -1024,7 +1099,12 @@ pv_rc pv_import_csv(pv_vault *v, const pv_access *who, const char *path,
 	for (size_t i = 0; im.slots && i < im.nslots; i++)
 		if (!(im.slots[i].consent = malloc(BATCH_ROWS * nc + 1)))
 			rc = PV_ERR_NOMEM;
-	if (!im.slots || rc || csv_init(&im.csv, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) != 0)
+	im.sorter = pv_index_sorter_new(v->dir, SORT_ENTRIES);
+	im.indexed_nums = calloc(v->schema->nfields + 1, sizeof *im.indexed_nums);
+	for (size_t i = 0; im.indexed_nums && i < v->schema->nfields; i++)
+		if (v->schema->fields[i].indexed)
+			im.indexed_nums[im.nindexed++] = v->field_nums[i];
+	if (!im.slots || !im.sorter || !im.indexed_nums || rc || csv_init(&im.csv, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) != 0)
 		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	csv_set_realloc_func(&im.csv, wiping_realloc);
 	csv_set_free_func(&im.csv, wiping_free);

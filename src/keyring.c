@@ -133,7 +133,7 @@ int pv_keyring_create(const char *path, const uint8_t vault_id[16], uint32_t slo
 			pv_random(key, PV_KEY_BYTES);
 			put_u32(slot, 0);
 			slot_ad(ad, vault_id, base + i, 0);
-			pv_seal(slot + 4, key, PV_KEY_BYTES, ad, sizeof ad, wrap_key);
+			pv_seal(slot + 4, key, PV_KEY_BYTES, ad, sizeof ad, wrap_key, NULL);
 		}
 		ok = write_all(fd, buf, (size_t)n * KR_SLOT_BYTES) == 0;
 	}

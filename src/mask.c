@@ -141,13 +141,14 @@ static size_t utf8_decode(const char *str, size_t n, uint32_t *cp)
 	return len;
 }
 
-/* 1 if s[0..n) is entirely valid UTF-8. */
-static int utf8_valid(const char *s, size_t n)
+/* 1 if s[0..n) is text a rule can read: entirely valid UTF-8 and free of NUL bytes (a NUL
+ * kept in a masked form would cut the returned C string short). */
+static int readable_text(const char *s, size_t n)
 {
 	uint32_t cp;
 	for (size_t i = 0; i < n;) {
 		size_t w = utf8_decode(s + i, n - i, &cp);
-		if (w == 0)
+		if (w == 0 || cp == 0)
 			return 0;
 		i += w;
 	}
@@ -167,9 +168,9 @@ static size_t utf8_count(const char *s, size_t n)
 	return count;
 }
 
-/* The fallback for values a rule cannot read: one '*' per character (a byte that is not
- * part of a valid character counts as one), so nothing of the value but its rough length
- * is shown. */
+/* The fallback for values a rule cannot read (invalid UTF-8, NUL bytes, not the shape the
+ * rule needs): one '*' per character (a byte that is not part of a valid character counts
+ * as one), so nothing of the value but its rough length is shown. */
 static void mask_all(struct obuf *b, const char *s, size_t n)
 {
 	ob_stars(b, utf8_count(s, n));
@@ -340,7 +341,7 @@ static void mask_name_words(struct obuf *b, const char *s, size_t n)
 static void mask_name(struct obuf *b, const char *s, size_t n)
 {
 	uint32_t cp;
-	if (!utf8_valid(s, n)) {
+	if (!readable_text(s, n)) {
 		mask_all(b, s, n);
 		return;
 	}
@@ -362,10 +363,11 @@ static void mask_name(struct obuf *b, const char *s, size_t n)
 /* The phone rule. A mainland mobile ("+86" + 11 digits, also accepted as "0086"/"86" +
  * 11 digits or the bare 11 digits) becomes 138****5678. Any other number keeps its last
  * four digits and the characters + - ( ) and space; other digits and any other character
- * become '*'. A number with fewer than 7 digits, or invalid UTF-8, is hidden entirely. */
+ * become '*'. A number with fewer than 7 digits, or unreadable text (invalid UTF-8,
+ * NUL), is hidden entirely. */
 static void mask_phone(struct obuf *b, const char *s, size_t n)
 {
-	if (!utf8_valid(s, n)) {
+	if (!readable_text(s, n)) {
 		mask_all(b, s, n);
 		return;
 	}
@@ -457,7 +459,7 @@ static void mask_bank_card(struct obuf *b, const char *s, size_t n)
 }
 
 /* The email rule: the first character of the local part, "***@", then the domain (after
- * the last '@'). Without a non-empty local part and domain, or with invalid UTF-8, the
+ * the last '@'). Without a non-empty local part and domain, or with unreadable text, the
  * value is hidden entirely. */
 static void mask_email(struct obuf *b, const char *s, size_t n)
 {
@@ -468,7 +470,7 @@ static void mask_email(struct obuf *b, const char *s, size_t n)
 			break;
 		}
 	}
-	if (at == n || at == 0 || at + 1 == n || !utf8_valid(s, n)) {
+	if (at == n || at == 0 || at + 1 == n || !readable_text(s, n)) {
 		mask_all(b, s, n);
 		return;
 	}
@@ -561,10 +563,11 @@ static size_t addr_fallback_end(const char *s, size_t n)
 /* The address rule: kept up to and including the first district marker 区/县/旗 within the
  * first 20 characters (skipping words like 小区 and 自治区, see addr_marker_ok), else up to
  * the last 市 within the first 12 characters, else the fallback of addr_fallback_end;
- * then "****". Invalid UTF-8 is hidden entirely. */
+ * then "****". Unreadable text (invalid UTF-8, NUL) is hidden
+ * entirely. */
 static void mask_address(struct obuf *b, const char *s, size_t n)
 {
-	if (!utf8_valid(s, n)) {
+	if (!readable_text(s, n)) {
 		mask_all(b, s, n);
 		return;
 	}
@@ -650,20 +653,21 @@ static void mask_amount(struct obuf *b, const char *s, size_t n)
 /* ------------------------------------------------------------------------------------ */
 
 /* A run of digit groups in free text: groups of digits joined by a single space or hyphen.
- * Collection stops once more digits than two adjacent numbers can need (a 19-digit card
- * and the start of a mobile number) have been seen; only the first FT_MAX_DIGITS digits
- * are stored. */
+ * Collection stops after FT_COLLECT_DIGITS digits (room for three numbers, enough to see
+ * how the first one ends) or FT_MAX_GROUPS groups; only the first FT_MAX_DIGITS digits are
+ * stored. */
 #define FT_MAX_GROUPS 24
-#define FT_MAX_DIGITS 32
-#define FT_COLLECT_DIGITS 30
+#define FT_MAX_DIGITS 64
+#define FT_COLLECT_DIGITS 60
 
 struct digit_run {
 	size_t ngroups;
 	size_t glen[FT_MAX_GROUPS]; /* digits in each group */
 	size_t gend[FT_MAX_GROUPS]; /* byte offset just past each group */
 	size_t cum[FT_MAX_GROUPS];  /* digits up to and including each group */
+	char sep[FT_MAX_GROUPS];    /* separator before each group (' ' or '-'; 0 for the first) */
 	char digits[FT_MAX_DIGITS];  /* the first digits, as ASCII */
-	size_t x_end;                /* offset past a check character X after 17 digits, or 0 */
+	size_t x_end;                /* offset past an X (check character) ending the run, or 0 */
 };
 
 /* The value 0..9 of an ASCII or full-width (U+FF10..U+FF19) digit at s[i], its byte
@@ -689,6 +693,7 @@ static void scan_digit_run(const char *s, size_t n, size_t i, struct digit_run *
 {
 	size_t total = 0, w = 0;
 	int d;
+	char sep = 0;
 	r->ngroups = 0;
 	r->x_end = 0;
 	for (;;) {
@@ -703,29 +708,33 @@ static void scan_digit_run(const char *s, size_t n, size_t i, struct digit_run *
 		r->glen[r->ngroups] = glen;
 		r->gend[r->ngroups] = i;
 		r->cum[r->ngroups] = total;
+		r->sep[r->ngroups] = sep;
 		r->ngroups++;
 		if (total > FT_COLLECT_DIGITS || r->ngroups == FT_MAX_GROUPS)
-			break;
+			return; /* cut short: whatever follows is not known to end it */
 		if (i < n && (s[i] == ' ' || s[i] == '-') && digit_at(s, n, i + 1, &w) >= 0)
-			i++;
+			sep = s[i++];
 		else
 			break;
 	}
-	if (total == 17 && i < n && (s[i] == 'X' || s[i] == 'x') &&
-	    !(i + 1 < n && is_ascii_alnum(s[i + 1])))
+	if (i < n && (s[i] == 'X' || s[i] == 'x') && !(i + 1 < n && is_ascii_alnum(s[i + 1])))
 		r->x_end = i + 1;
 }
 
 /* 1 if groups [from, k) of r may form one number: a single group, or groups of 3 to 8
- * digits each (138 1234 5678, 6222 0212 3456 7890 123, 110105 19900101 1234). This keeps
- * "2024-01-15" and "room 305 13812345678" from being read as one number. */
+ * digits each joined by one kind of separator (138 1234 5678, 6222-0212-3456-7890-123,
+ * 110105 19900101 1234). This keeps "2024-01-15", "room 305 13812345678" and
+ * "138-1234-5678 6222 ..." from being read as one number. */
 static int groups_ok(const struct digit_run *r, size_t from, size_t k)
 {
 	if (k - from == 1)
 		return 1;
-	for (size_t g = from; g < k; g++)
+	for (size_t g = from; g < k; g++) {
 		if (r->glen[g] < 3 || r->glen[g] > 8)
 			return 0;
+		if (g > from + 1 && r->sep[g] != r->sep[from + 1])
+			return 0;
+	}
 	return 1;
 }
 
@@ -756,16 +765,6 @@ static int run_mobile_at(const struct digit_run *r, size_t from, size_t k)
 	return -1;
 }
 
-/* 1 if a mobile number of r starts at group g and ends after group k (so it runs out of
- * groups [0, k)). */
-static int mobile_crosses(const struct digit_run *r, size_t g, size_t k)
-{
-	for (size_t h = k + 1; h <= r->ngroups; h++)
-		if (run_mobile_at(r, g, h) >= 0)
-			return 1;
-	return 0;
-}
-
 /* 1 if d[0..8) looks like a birth date YYYYMMDD (19xx or 20xx, month 1-12, day 1-31). */
 static int plausible_birth_date(const char *d)
 {
@@ -775,66 +774,106 @@ static int plausible_birth_date(const char *d)
 	return m >= 1 && m <= 12 && day >= 1 && day <= 31;
 }
 
-/* 1 if the first k groups of r may be a bank card number: 12..19 digits, groups_ok, and
- * not swallowing the start of a mobile number that goes on past them ("6222 0212 3456
- * 7890 138 1234 5678" is a card and a phone, not a 19-digit card and "1234 5678"). */
-static int run_card_at(const struct digit_run *r, size_t k)
-{
-	size_t nd = r->cum[k - 1];
-	if (nd < 12 || nd > 19 || !groups_ok(r, 0, k))
-		return 0;
-	for (size_t g = 1; g < k; g++)
-		if (mobile_crosses(r, g, k))
-			return 0;
-	return 1;
-}
-
 enum ft_kind { FT_NONE, FT_MOBILE, FT_RESIDENT_ID, FT_CARD };
 
-struct ft_match {
-	enum ft_kind kind;
-	size_t end;    /* byte offset just past the match */
-	size_t offset; /* of the mobile's 11 digits in the run's digits */
-	size_t nd;     /* digits of a card */
-	int x;         /* resident ID ending in X */
+/* What groups [g, h) of r are when read as one number: a mobile number (its 11 digits at
+ * r->digits + *offset), a resident ID (18 digits with a plausible birth date, or 17 and
+ * the check character X right after the run), a 12..19 digit card number, or none. Split
+ * into groups, an ID is written 6-8-4 and a card starts with a group of 4 (or 6). */
+static enum ft_kind classify_groups(const struct digit_run *r, size_t g, size_t h,
+				    size_t *offset)
+{
+	int off = run_mobile_at(r, g, h);
+	if (off >= 0) {
+		*offset = (size_t)off;
+		return FT_MOBILE;
+	}
+	size_t nd = groups_digits(r, g, h), base = g > 0 ? r->cum[g - 1] : 0;
+	int single = h - g == 1;
+	if (r->cum[h - 1] > FT_MAX_DIGITS || !groups_ok(r, g, h))
+		return FT_NONE;
+	if ((single || r->glen[g] == 6) &&
+	    ((nd == 17 && h == r->ngroups && r->x_end) ||
+	     (nd == 18 && plausible_birth_date(r->digits + base + 6))))
+		return FT_RESIDENT_ID;
+	if ((single || r->glen[g] == 4 || r->glen[g] == 6) && nd >= 12 && nd <= 19)
+		return FT_CARD;
+	return FT_NONE;
+}
+
+/* The cost of one way of reading the groups of a run, compared in this order: digits left
+ * as written (fewest wins: a doubtful reading that masks more beats one that leaks), then
+ * card numbers read (the catch-all; a mobile or ID reading is the more specific), then
+ * numbers read (longer numbers). */
+struct read_cost {
+	size_t unmatched, cards, numbers;
 };
 
-/* Decide what the run r starts with, trying prefixes of whole groups: a mobile number
- * first (shortest prefix), then a resident ID (18 digits with a plausible birth date, or
- * 17 digits and X), then the longest prefix that run_card_at accepts. */
-static struct ft_match classify_run(const struct digit_run *r)
+static int cost_less(const struct read_cost *a, const struct read_cost *b)
 {
-	struct ft_match m = { FT_NONE, 0, 0, 0, 0 };
-	for (size_t k = 1; k <= r->ngroups; k++) {
-		int off = run_mobile_at(r, 0, k);
-		if (off >= 0) {
-			m.kind = FT_MOBILE;
-			m.offset = (size_t)off;
-			m.end = r->gend[k - 1];
-			return m;
+	if (a->unmatched != b->unmatched)
+		return a->unmatched < b->unmatched;
+	if (a->cards != b->cards)
+		return a->cards < b->cards;
+	return a->numbers < b->numbers;
+}
+
+struct ft_match {
+	enum ft_kind kind; /* FT_NONE: the first group stays as written */
+	size_t end;        /* byte offset just past the match */
+	size_t offset;     /* of a mobile's 11 digits in the run's digits */
+	size_t nd;         /* digits of a card */
+	int x;             /* resident ID ending in X */
+};
+
+/* Read the run r: choose, by dynamic programming over its groups, the split into numbers
+ * (classify_groups) and groups left as written that has the lowest read_cost, and return
+ * the first element of that split. So "6222 0212 3456 7890 138 1234 5678" is a card and a
+ * phone, while "... 7366 135 6205 3553 1238 9449" is two cards, not a card, a phone and
+ * "1238 9449" in clear. Only the first element is used; the caller scans again after it,
+ * so every decision sees up to FT_COLLECT_DIGITS digits ahead. */
+static struct ft_match plan_run(const struct digit_run *r)
+{
+	struct read_cost best[FT_MAX_GROUPS + 1];
+	enum ft_kind kind[FT_MAX_GROUPS + 1];
+	size_t hend[FT_MAX_GROUPS + 1], off[FT_MAX_GROUPS + 1];
+	size_t ng = r->ngroups;
+	best[ng] = (struct read_cost){ 0, 0, 0 };
+	for (size_t g = ng; g-- > 0;) {
+		int have = 0;
+		size_t base = g > 0 ? r->cum[g - 1] : 0;
+		/* longest first, so that among equal costs the longer number wins */
+		for (size_t h = ng; h > g; h--) {
+			size_t o = 0;
+			if (r->cum[h - 1] - base > 19)
+				continue;
+			enum ft_kind k = classify_groups(r, g, h, &o);
+			if (k == FT_NONE)
+				continue;
+			struct read_cost c = best[h];
+			c.numbers++;
+			c.cards += k == FT_CARD;
+			if (!have || cost_less(&c, &best[g])) {
+				best[g] = c;
+				kind[g] = k;
+				hend[g] = h;
+				off[g] = o;
+				have = 1;
+			}
+		}
+		struct read_cost c = best[g + 1];
+		c.unmatched += r->glen[g];
+		if (!have || cost_less(&c, &best[g])) {
+			best[g] = c;
+			kind[g] = FT_NONE;
+			hend[g] = g + 1;
+			off[g] = 0;
 		}
 	}
-	if (r->x_end && groups_ok(r, 0, r->ngroups)) {
-		m.kind = FT_RESIDENT_ID;
+	struct ft_match m = { kind[0], r->gend[hend[0] - 1], off[0], r->cum[hend[0] - 1], 0 };
+	if (m.kind == FT_RESIDENT_ID && m.nd == 17) {
 		m.x = 1;
 		m.end = r->x_end;
-		return m;
-	}
-	for (size_t k = 1; k <= r->ngroups; k++) {
-		if (r->cum[k - 1] == 18 && plausible_birth_date(r->digits + 6) &&
-		    groups_ok(r, 0, k)) {
-			m.kind = FT_RESIDENT_ID;
-			m.end = r->gend[k - 1];
-			return m;
-		}
-	}
-	for (size_t k = r->ngroups; k >= 1; k--) {
-		if (run_card_at(r, k)) {
-			m.kind = FT_CARD;
-			m.nd = r->cum[k - 1];
-			m.end = r->gend[k - 1];
-			return m;
-		}
 	}
 	return m;
 }
@@ -931,10 +970,11 @@ static size_t try_email(struct obuf *b, const char *s, size_t n, size_t i)
  * (optionally +86/0086, single spaces or hyphens between digit groups), resident ID
  * number, 12..19 digit card number and e-mail address by its masked form (the form the
  * phone, resident_id, bank_card and email rules give its normalised value). Other digit
- * runs stay. ASCII and full-width digits are recognised. Invalid UTF-8 hides the text. */
+ * runs stay. ASCII and full-width digits are recognised. Unreadable text (invalid UTF-8,
+ * NUL) is hidden entirely. */
 static void mask_free_text(struct obuf *b, const char *s, size_t n)
 {
-	if (utf8_valid(s, n))
+	if (readable_text(s, n))
 		mask_text_body(b, s, n);
 	else
 		mask_all(b, s, n);
@@ -955,7 +995,7 @@ static void mask_text_body(struct obuf *b, const char *s, size_t n)
 		int plus = s[i] == '+' && digit_at(s, n, i + 1, &w) >= 0;
 		if (plus || digit_at(s, n, i, &w) >= 0) {
 			scan_digit_run(s, n, i + (size_t)plus, &run);
-			struct ft_match m = classify_run(&run);
+			struct ft_match m = plan_run(&run);
 			if (m.kind != FT_NONE) {
 				emit_run_mask(b, &run, &m);
 				i = m.end;
@@ -967,7 +1007,7 @@ static void mask_text_body(struct obuf *b, const char *s, size_t n)
 		}
 		w = utf8_decode(s + i, n - i, &cp);
 		if (w == 0)
-			w = 1; /* cannot happen after utf8_valid; never loop forever */
+			w = 1; /* cannot happen after readable_text; never loop forever */
 		ob_put(b, s + i, w);
 		i += w;
 	}

@@ -170,6 +170,10 @@ static pv_rc update_field(pv_vault *v, const struct pv_stored_customer *c, int i
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	}
 	memcpy(copy, norm, len + 1);
+	uint8_t old_h[PV_BLIND_BYTES];
+	size_t old_len = strlen(values[i]);
+	if (f->indexed && old_len)
+		pv_blind_hash(v, (size_t)i, values[i], old_len, old_h);
 	pv_wipe(values[i], strlen(values[i]));
 	free(values[i]);
 	values[i] = copy;
@@ -188,7 +192,8 @@ static pv_rc update_field(pv_vault *v, const struct pv_stored_customer *c, int i
 		uint8_t h[PV_BLIND_BYTES];
 		if (len)
 			pv_blind_hash(v, (size_t)i, norm, len, h);
-		st = pv_store_index_set(v->store, rid, v->field_nums[i], len ? h : NULL);
+		st = pv_store_index_replace(v->store, rid, v->field_nums[i], old_len ? old_h : NULL,
+					    len ? h : NULL);
 	}
 	pv_wipe(norm, len);
 	if (st != 0)

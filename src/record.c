@@ -75,11 +75,12 @@ static size_t group_plain_size(const pv_vault *v, int g, const struct pv_values 
 	size_t n = 0;
 	for (size_t i = 0; i < v->schema->nfields; i++)
 		if ((int)v->schema->fields[i].category == g && vals->len[i])
-			n += 1 + strlen(v->schema->fields[i].name) + 2 + vals->len[i];
+			n += 4 + vals->len[i];
 	return n;
 }
 
-/* Encode group g: per non-empty field, name length (1), name, value length (2 LE), value. */
+/* Encode group g: per non-empty field, its stored field number (2 bytes LE), value
+ * length (2 LE), value. Numbers, not positions, so the schema can grow. */
 static size_t group_encode(const pv_vault *v, int g, const struct pv_values *vals, uint8_t *out)
 {
 	size_t n = 0;
@@ -87,10 +88,8 @@ static size_t group_encode(const pv_vault *v, int g, const struct pv_values *val
 		const struct pv_schema_field *f = &v->schema->fields[i];
 		if ((int)f->category != g || !vals->len[i])
 			continue;
-		size_t nl = strlen(f->name);
-		out[n++] = (uint8_t)nl;
-		memcpy(out + n, f->name, nl);
-		n += nl;
+		out[n++] = (uint8_t)v->field_nums[i];
+		out[n++] = (uint8_t)(v->field_nums[i] >> 8);
 		out[n++] = (uint8_t)vals->len[i];
 		out[n++] = (uint8_t)(vals->len[i] >> 8);
 		memcpy(out + n, vals->value[i], vals->len[i]);
@@ -108,7 +107,7 @@ static size_t count_indexed(const pv_vault *v)
 }
 
 pv_rc pv_seal_customer(pv_vault *v, const char *id, const struct pv_values *vals,
-		       struct pv_sealed *s, char *err, size_t errlen)
+		       struct pv_sealed *s, struct pv_rng *rng, char *err, size_t errlen)
 {
 	size_t idlen = strlen(id);
 	uint32_t bucket = pv_bucket_of(v, id), gen;
@@ -143,15 +142,15 @@ pv_rc pv_seal_customer(pv_vault *v, const char *id, const struct pv_values *vals
 		}
 	}
 	uint8_t dek[PV_KEY_BYTES], ad[AD_MAX];
-	pv_random(dek, sizeof dek);
+	pv_rng_bytes(rng, dek, sizeof dek);
 	size_t adlen = dek_ad(ad, v, bucket, gen, id, idlen);
-	pv_seal(s->wdek, dek, sizeof dek, ad, adlen, bkey);
+	pv_seal(s->wdek, dek, sizeof dek, ad, adlen, bkey, rng);
 
 	uint8_t *pt = s->buf + need, *at = s->buf;
 	for (int g = 0; g < PV_GROUPS; g++) {
 		size_t n = group_encode(v, g, vals, pt);
 		adlen = group_ad(ad, v, g, DEK_VERSION, id, idlen);
-		pv_seal(at, pt, n, ad, adlen, dek);
+		pv_seal(at, pt, n, ad, adlen, dek, rng);
 		pv_wipe(pt, n);
 		s->c.group[g] = at;
 		s->c.group_len[g] = n + PV_SEAL_OVERHEAD;
@@ -225,19 +224,17 @@ static int group_decode(const pv_vault *v, int g, const uint8_t *pt, size_t n, c
 {
 	size_t at = 0;
 	while (at < n) {
-		size_t nl = pt[at++];
-		if (at + nl + 2 > n)
+		if (at + 4 > n)
 			return -1;
-		const char *name = (const char *)pt + at;
-		at += nl;
+		int num = pt[at] | pt[at + 1] << 8;
+		at += 2;
 		size_t vl = (size_t)pt[at] | (size_t)pt[at + 1] << 8;
 		at += 2;
 		if (at + vl > n)
 			return -1;
 		for (size_t i = 0; i < v->schema->nfields; i++) {
 			const struct pv_schema_field *f = &v->schema->fields[i];
-			if ((int)f->category == g && strlen(f->name) == nl &&
-			    memcmp(f->name, name, nl) == 0) {
+			if ((int)f->category == g && v->field_nums[i] == num) {
 				char *val = malloc(vl + 1);
 				if (!val)
 					return -1;
@@ -317,7 +314,7 @@ pv_rc pv_reseal_group(pv_vault *v, const struct pv_stored_customer *c, char **va
 	if (rc == PV_OK) {
 		group_encode(v, group, &vals, pt);
 		size_t adlen = group_ad(ad, v, group, c->dek_version, c->id, strlen(c->id));
-		pv_seal(out, pt, n, ad, adlen, dek);
+		pv_seal(out, pt, n, ad, adlen, dek, NULL);
 		pv_wipe(pt, n);
 		pv_wipe(dek, sizeof dek);
 		*sealed = out;

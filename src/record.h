@@ -28,11 +28,12 @@ struct pv_sealed {
 /* Bucket of a customer id (keyed hash mod the keyring's slot count). */
 uint32_t pv_bucket_of(const pv_vault *v, const char *id);
 
-/* Seal customer id with values (normal form). The bucket key must be loadable; with
- * threads, the keyring must have been fully loaded first. Reuses s's buffers. Returns
- * PV_OK or a failure with the message in err. */
+/* Seal customer id with values (normal form), drawing the data key and nonces from rng
+ * (NULL: the system). The bucket key must be loadable; with threads, the keyring must
+ * have been fully loaded first. Reuses s's buffers. Returns PV_OK or a failure with the
+ * message in err. */
 pv_rc pv_seal_customer(pv_vault *v, const char *id, const struct pv_values *vals,
-		       struct pv_sealed *s, char *err, size_t errlen);
+		       struct pv_sealed *s, struct pv_rng *rng, char *err, size_t errlen);
 void pv_sealed_free(struct pv_sealed *s);
 
 /* Blind-index hash of a value already in normal form, for schema field i. */

@@ -56,7 +56,6 @@ struct name_index {
 };
 
 struct parser {
-	const char *name;             /* for messages */
 	struct problem *problems;
 	size_t nproblems, cap;
 	size_t dropped;               /* problems beyond SCHEMA_MAX_PROBLEMS */
@@ -71,6 +70,8 @@ struct parser {
 /* ------------------------------------------------------------------------------------ */
 /* Names of the enums                                                                    */
 
+/* The name functions below are switches without default, so -Werror catches a new
+ * enum value without a name; out-of-range values give "unknown". */
 const char *pv_ftype_name(enum pv_ftype t)
 {
 	switch (t) {
@@ -229,6 +230,7 @@ static const char *show(const struct node *n, char buf[SHOW_MAX])
 	return excerpt(n->text, n->len, buf);
 }
 
+/* Remember that an allocation failed: the parse fails, with one message saying so. */
 static void note_oom(struct parser *p)
 {
 	p->oom = 1;
@@ -307,23 +309,16 @@ static int problem_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Hand every problem to diag as "NAME:LINE:COLUMN: text" (or "NAME: text" when the position
- * is unknown), in order of position, then free them. */
+/* Hand every problem to diag in order of position, then free them. The message is the bare
+ * problem text: callers put the file name, line and column in front themselves. */
 static void emit_problems(struct parser *p, pv_schema_diag_fn diag, void *ctx)
 {
 	if (p->nproblems > 1)
 		qsort(p->problems, p->nproblems, sizeof *p->problems, problem_cmp);
 	for (size_t i = 0; i < p->nproblems; i++) {
 		struct problem *pr = &p->problems[i];
-		if (diag) {
-			char buf[MSG_MAX + 128];
-			if (pr->line > 0)
-				snprintf(buf, sizeof buf, "%s:%d:%d: %s", p->name, pr->line,
-					 pr->column, pr->text);
-			else
-				snprintf(buf, sizeof buf, "%s: %s", p->name, pr->text);
-			diag(ctx, pr->line, pr->column, buf);
-		}
+		if (diag)
+			diag(ctx, pr->line, pr->column, pr->text);
 		free(pr->text);
 	}
 	free(p->problems);
@@ -331,14 +326,11 @@ static void emit_problems(struct parser *p, pv_schema_diag_fn diag, void *ctx)
 	p->nproblems = p->cap = 0;
 	if (diag && p->dropped) {
 		char buf[256];
-		snprintf(buf, sizeof buf, "%s: %zu more problems not shown", p->name, p->dropped);
+		snprintf(buf, sizeof buf, "%zu more problems not shown", p->dropped);
 		diag(ctx, 0, 0, buf);
 	}
-	if (diag && p->oom) {
-		char buf[256];
-		snprintf(buf, sizeof buf, "%s: out of memory while reading the schema", p->name);
-		diag(ctx, 0, 0, buf);
-	}
+	if (diag && p->oom)
+		diag(ctx, 0, 0, "out of memory while reading the schema");
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -609,6 +601,7 @@ static int scalar_is_cstring(const struct node *n)
 	return is_scalar(n) && strlen(n->text) == n->len;
 }
 
+/* "mapping", "list" or "single value", for messages. */
 static const char *kind_name(const struct node *n)
 {
 	switch (n->kind) {
@@ -700,14 +693,13 @@ static void check_known_keys(struct parser *p, const struct node *map, const cha
 	}
 }
 
-/* The generic checks every mapping gets: keys are scalars and appear once. Later
- * duplicates and non-scalar keys are marked skip so that later checks ignore them.
- * noun names what the keys are ("field", "role", ...); owner the enclosing key or NULL. */
+/* A mapping key and its place in the mapping, sorted to find duplicates. */
 struct key_ref {
 	struct node *key;
 	size_t order;
 };
 
+/* Order keys by text, then by position in their mapping. */
 static int key_ref_cmp(const void *a, const void *b)
 {
 	const struct key_ref *x = a, *y = b;
@@ -720,9 +712,14 @@ static int key_ref_cmp(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
+/* The generic checks every mapping in the tree below n gets: keys are scalars and appear
+ * once. Later duplicates and non-scalar keys are reported and marked skip, so that the
+ * checks of the sections ignore them. noun names what the keys are ("field", "role", or
+ * "key"); owner is the key above the mapping, NULL at the top. */
 static void check_tree_keys(struct parser *p, struct node *n, const char *noun,
 			    const struct node *owner);
 
+/* check_tree_keys for one mapping, then for the values beneath it. */
 static void check_map_keys(struct parser *p, struct node *map, const char *noun,
 			   const struct node *owner)
 {
@@ -1042,12 +1039,14 @@ static int parse_list(struct parser *p, const struct node *v, const struct list_
 	return LIST_ITEMS;
 }
 
+/* Order field names for qsort and bsearch. */
 static int name_index_cmp(const void *a, const void *b)
 {
 	const struct name_index *x = a, *y = b;
 	return strcmp(x->name, y->name);
 }
 
+/* The lookups used by parse_list: an index, or -1 for an unknown name. */
 static int lookup_field(const struct parser *p, const char *name)
 {
 	if (!p->field_names || !p->s->nfields)
@@ -1122,11 +1121,13 @@ static void build_version(struct parser *p, const struct node *v)
 	}
 }
 
+/* vault: the label shown in reports, required and never NULL in a parsed schema. */
 static void build_vault(struct parser *p, const struct node *v)
 {
 	p->s->vault_label = copy_text(p, v, "vault", "the label");
 }
 
+/* record: {id: column}; the id column must be a valid name. */
 static void build_record(struct parser *p, const struct node *key, const struct node *v)
 {
 	static const char *const known[] = {"id", NULL};
@@ -1152,6 +1153,7 @@ static void build_record(struct parser *p, const struct node *key, const struct 
 		note_oom(p);
 }
 
+/* One purpose: null, or {description: text, consent: required|optional|none}. */
 static void build_purpose(struct parser *p, struct pv_schema_purpose *pu,
 			  const struct node *key, const struct node *v)
 {
@@ -1183,6 +1185,7 @@ static void build_purpose(struct parser *p, struct pv_schema_purpose *pu,
 			owner, show(c, b));
 }
 
+/* purposes: name -> purpose, at most PV_MAX_PURPOSES of them. */
 static void build_purposes(struct parser *p, const struct node *v)
 {
 	char b[SHOW_MAX];
@@ -1229,6 +1232,7 @@ static void build_purposes(struct parser *p, const struct node *v)
 	}
 }
 
+/* One field's mapping; f already has its name and defaults (mask none, required). */
 static void build_field(struct parser *p, struct pv_schema_field *f, const struct node *key,
 			const struct node *v)
 {
@@ -1287,6 +1291,7 @@ static void index_fields(struct parser *p)
 	qsort(p->field_names, s->nfields, sizeof *p->field_names, name_index_cmp);
 }
 
+/* fields: name -> field, 1..SCHEMA_MAX_ITEMS of them, then sorted for lookups. */
 static void build_fields(struct parser *p, const struct node *key, const struct node *v)
 {
 	char b[SHOW_MAX];
@@ -1343,6 +1348,7 @@ static void build_fields(struct parser *p, const struct node *key, const struct 
 	index_fields(p);
 }
 
+/* consents: column -> declared purpose; a column may not be a field or record.id. */
 static void build_consents(struct parser *p, const struct node *v)
 {
 	char b[SHOW_MAX], c[SHOW_MAX], owner[OWNER_MAX];
@@ -1451,6 +1457,8 @@ static void rule_from(struct parser *p, struct pv_schema_retention *r, const str
 	r->from_field = f;
 }
 
+/* One retention rule: one selector (category, fields or default: true), keep, from,
+ * then. from_field stays -1 when from is bad. */
 static void build_rule(struct parser *p, struct pv_schema_retention *r, const struct node *v,
 		       const char *owner)
 {
@@ -1517,6 +1525,7 @@ static void build_rule(struct parser *p, struct pv_schema_retention *r, const st
 		r->then = (enum pv_retention_action)e;
 }
 
+/* retention: a list of rules; none may follow the default rule. */
 static void build_retention(struct parser *p, const struct node *v)
 {
 	char owner[OWNER_MAX];
@@ -1588,6 +1597,7 @@ out:
 	free(masked);
 }
 
+/* One role: views, purposes, requires and operations; a null role is granted nothing. */
 static void build_role(struct parser *p, struct pv_schema_role *role, const struct node *key,
 		       const struct node *v)
 {
@@ -1632,6 +1642,7 @@ static void build_role(struct parser *p, struct pv_schema_role *role, const stru
 	}
 }
 
+/* roles: name -> role, at most SCHEMA_MAX_ITEMS of them. */
 static void build_roles(struct parser *p, const struct node *v)
 {
 	char b[SHOW_MAX];
@@ -1736,14 +1747,15 @@ static void build_schema(struct parser *p, const struct node *root)
 /* ------------------------------------------------------------------------------------ */
 /* Public API                                                                            */
 
-/* Messages given to diag read "NAME:LINE:COLUMN: what is wrong" (NAME is name, or "schema"
- * when name is NULL or empty), so a caller may print them as they are. */
+/* Each message given to diag is the bare problem text ("field 'name': unknown type 'txt'
+ * (expected one of: ...)"); the caller puts the file name, line and column in front, as
+ * the CLI and the vault do, so name is not repeated in the text. */
 struct pv_schema *pv_schema_parse(const char *text, size_t len, const char *name,
 				  pv_schema_diag_fn diag, void *ctx)
 {
 	struct parser p;
+	(void)name;
 	memset(&p, 0, sizeof p);
-	p.name = name && *name ? name : "schema";
 	p.s = calloc(1, sizeof *p.s);
 	if (!p.s) {
 		note_oom(&p);

@@ -60,19 +60,22 @@ int pv_store_customer_scan(struct pv_store *s, const char *after, size_t limit,
 			   pv_store_customer_fn fn, void *ctx);
 int pv_store_customer_count(struct pv_store *s, uint64_t *n);
 
-/* Blind index. Staged entries (one blob of nfields * PV_BLIND_BYTES per customer, all
- * zero for an empty value) are merged in sorted order by pv_store_index_merge. */
-int pv_store_index_stage(struct pv_store *s, int64_t rid, const uint8_t *hashes, size_t len);
-int pv_store_index_merge(struct pv_store *s, const int *field_nums, size_t nfields);
+/* Blind index: add one entry (a bulk load adds them in sorted order, which keeps the
+ * B-tree work sequential). */
+int pv_store_index_add(struct pv_store *s, int field_num, const uint8_t *h, int64_t rid);
 /* Ids of customers whose entry for field_num equals h, in id order. */
 int pv_store_index_lookup(struct pv_store *s, int field_num, const uint8_t *h,
 			  int (*fn)(void *ctx, const char *id), void *ctx);
-/* Replace a customer's entry for a field (h NULL: remove it). */
-int pv_store_index_set(struct pv_store *s, int64_t rid, int field_num, const uint8_t *h);
-/* Groups of two or more customers sharing an entry for field_num, at least one of them
- * with rid >= min_rid; fn gets the ids comma-separated. */
-int pv_store_index_duplicates(struct pv_store *s, int field_num, int64_t min_rid,
-			      int (*fn)(void *ctx, const char *ids), void *ctx);
+/* Replace a customer's entry old_h for a field by h (either may be NULL: nothing to
+ * remove, nothing to add). */
+int pv_store_index_replace(struct pv_store *s, int64_t rid, int field_num,
+			   const uint8_t *old_h, const uint8_t *h);
+/* Row ids (at most max, ascending, count in *n) of customers with entry h for field_num
+ * and a row id below `below`. */
+int pv_store_index_rids_below(struct pv_store *s, int field_num, const uint8_t *h,
+			      int64_t below, int64_t *rids, size_t max, size_t *n);
+/* The customer id of row rid into id (cap bytes); 1 when absent. */
+int pv_store_customer_id(struct pv_store *s, int64_t rid, char *id, size_t cap);
 
 /* Consent records: purpose name, granted (1/0), when, by what channel. */
 int pv_store_consent_put(struct pv_store *s, int64_t rid, const char *purpose, int granted,

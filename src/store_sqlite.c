@@ -10,8 +10,8 @@
 
 enum stmt_id {
 	ST_META_GET, ST_META_PUT, ST_FIELD_GET, ST_FIELD_PUT, ST_CUST_INSERT, ST_CUST_GET,
-	ST_CUST_SCAN_FROM, ST_CUST_SCAN_ALL, ST_CUST_COUNT, ST_STAGE, ST_LOOKUP, ST_INDEX_DEL,
-	ST_INDEX_PUT, ST_CONSENT_PUT, ST_CONSENT_SCAN, ST_COUNT_
+	ST_CUST_SCAN_FROM, ST_CUST_SCAN_ALL, ST_CUST_COUNT, ST_LOOKUP, ST_INDEX_DEL,
+	ST_INDEX_PUT, ST_INDEX_RIDS, ST_CUST_ID, ST_CONSENT_PUT, ST_CONSENT_SCAN, ST_COUNT_
 };
 
 static const char *const stmt_sql[ST_COUNT_] = {
@@ -30,11 +30,13 @@ static const char *const stmt_sql[ST_COUNT_] = {
 	[ST_CUST_SCAN_ALL] = "SELECT rid, id, bucket, bucket_gen, dek_version, wdek, g_basic, "
 			     "g_financial, g_other FROM customers ORDER BY id LIMIT ?1",
 	[ST_CUST_COUNT] = "SELECT count(*) FROM customers",
-	[ST_STAGE] = "INSERT INTO index_pending(rid, hashes) VALUES (?1, ?2)",
 	[ST_LOOKUP] = "SELECT c.id FROM blind_index b JOIN customers c ON c.rid = b.rid "
 		      "WHERE b.field = ?1 AND b.h = ?2 ORDER BY c.id",
-	[ST_INDEX_DEL] = "DELETE FROM blind_index WHERE field = ?1 AND rid = ?2",
+	[ST_INDEX_DEL] = "DELETE FROM blind_index WHERE field = ?1 AND h = ?2 AND rid = ?3",
 	[ST_INDEX_PUT] = "INSERT OR IGNORE INTO blind_index(field, h, rid) VALUES (?1, ?2, ?3)",
+	[ST_INDEX_RIDS] = "SELECT rid FROM blind_index WHERE field = ?1 AND h = ?2 AND rid < ?3 "
+			  "ORDER BY rid",
+	[ST_CUST_ID] = "SELECT id FROM customers WHERE rid = ?1",
 	[ST_CONSENT_PUT] = "INSERT OR REPLACE INTO consents(rid, purpose, granted, at, channel) "
 			   "VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_CONSENT_SCAN] = "SELECT purpose, granted FROM consents WHERE rid = ?1 "
@@ -54,8 +56,6 @@ static const char schema_sql[] =
 	"  g_basic BLOB, g_financial BLOB, g_other BLOB);"
 	"CREATE TABLE blind_index(field INTEGER NOT NULL, h BLOB NOT NULL, rid INTEGER NOT NULL,"
 	"  PRIMARY KEY(field, h, rid)) WITHOUT ROWID;"
-	"CREATE INDEX blind_index_rid ON blind_index(rid, field);"
-	"CREATE TABLE index_pending(rid INTEGER PRIMARY KEY, hashes BLOB NOT NULL);"
 	"CREATE TABLE consents(rid INTEGER NOT NULL, purpose TEXT NOT NULL,"
 	"  granted INTEGER NOT NULL, at TEXT NOT NULL, channel TEXT NOT NULL,"
 	"  PRIMARY KEY(rid, purpose)) WITHOUT ROWID;";
@@ -358,35 +358,15 @@ int pv_store_customer_count(struct pv_store *s, uint64_t *n)
 	return 0;
 }
 
-int pv_store_index_stage(struct pv_store *s, int64_t rid, const uint8_t *hashes, size_t len)
+int pv_store_index_add(struct pv_store *s, int field_num, const uint8_t *h, int64_t rid)
 {
-	sqlite3_stmt *q = stmt(s, ST_STAGE);
+	sqlite3_stmt *q = stmt(s, ST_INDEX_PUT);
 	if (!q)
 		return -1;
-	sqlite3_bind_int64(q, 1, rid);
-	sqlite3_bind_blob(q, 2, hashes, (int)len, SQLITE_STATIC);
-	return run(s, q, "stage index entries");
-}
-
-int pv_store_index_merge(struct pv_store *s, const int *field_nums, size_t nfields)
-{
-	/* Sorted insertion keeps the B-tree work sequential: one pass per field. */
-	static const char sql[] =
-		"INSERT OR IGNORE INTO blind_index(field, h, rid) "
-		"SELECT ?1, substr(hashes, ?2, 16) AS hh, rid FROM index_pending "
-		"WHERE hh <> zeroblob(16) ORDER BY hh, rid";
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
-		return fail(s, "prepare index merge");
-	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < nfields; i++) {
-		sqlite3_reset(q);
-		sqlite3_bind_int(q, 1, field_nums[i]);
-		sqlite3_bind_int64(q, 2, (sqlite3_int64)(i * PV_BLIND_BYTES + 1));
-		rc = run(s, q, "merge index entries");
-	}
-	sqlite3_finalize(q);
-	return rc ? rc : exec(s, "DELETE FROM index_pending");
+	sqlite3_bind_int(q, 1, field_num);
+	sqlite3_bind_blob(q, 2, h, PV_BLIND_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, rid);
+	return run(s, q, "write index entry");
 }
 
 int pv_store_index_lookup(struct pv_store *s, int field_num, const uint8_t *h,
@@ -406,15 +386,19 @@ int pv_store_index_lookup(struct pv_store *s, int field_num, const uint8_t *h,
 	return stop < 0 ? -1 : 0;
 }
 
-int pv_store_index_set(struct pv_store *s, int64_t rid, int field_num, const uint8_t *h)
+int pv_store_index_replace(struct pv_store *s, int64_t rid, int field_num,
+			   const uint8_t *old_h, const uint8_t *h)
 {
-	sqlite3_stmt *q = stmt(s, ST_INDEX_DEL);
-	if (!q)
-		return -1;
-	sqlite3_bind_int(q, 1, field_num);
-	sqlite3_bind_int64(q, 2, rid);
-	if (run(s, q, "remove index entry") != 0)
-		return -1;
+	sqlite3_stmt *q;
+	if (old_h) {
+		if (!(q = stmt(s, ST_INDEX_DEL)))
+			return -1;
+		sqlite3_bind_int(q, 1, field_num);
+		sqlite3_bind_blob(q, 2, old_h, PV_BLIND_BYTES, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 3, rid);
+		if (run(s, q, "remove index entry") != 0)
+			return -1;
+	}
 	if (!h)
 		return 0;
 	q = stmt(s, ST_INDEX_PUT);
@@ -426,26 +410,37 @@ int pv_store_index_set(struct pv_store *s, int64_t rid, int field_num, const uin
 	return run(s, q, "write index entry");
 }
 
-int pv_store_index_duplicates(struct pv_store *s, int field_num, int64_t min_rid,
-			      int (*fn)(void *ctx, const char *ids), void *ctx)
+int pv_store_index_rids_below(struct pv_store *s, int field_num, const uint8_t *h,
+			      int64_t below, int64_t *rids, size_t max, size_t *n)
 {
-	/* The index is ordered by (field, h): one sequential pass finds every group. */
-	static const char sql[] =
-		"SELECT group_concat(c.id, ',') FROM blind_index b JOIN customers c "
-		"ON c.rid = b.rid WHERE b.field = ?1 GROUP BY b.h "
-		"HAVING count(*) > 1 AND max(b.rid) >= ?2";
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
-		return fail(s, "prepare duplicate search");
+	sqlite3_stmt *q = stmt(s, ST_INDEX_RIDS);
+	if (!q)
+		return -1;
 	sqlite3_bind_int(q, 1, field_num);
-	sqlite3_bind_int64(q, 2, min_rid);
-	int rc, stop = 0;
-	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
-		stop = fn(ctx, (const char *)sqlite3_column_text(q, 0));
-	if (!stop && rc != SQLITE_DONE)
-		stop = fail(s, "search duplicates");
-	sqlite3_finalize(q);
-	return stop < 0 ? -1 : 0;
+	sqlite3_bind_blob(q, 2, h, PV_BLIND_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, below);
+	int rc;
+	*n = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		if (*n < max)
+			rids[(*n)++] = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : fail(s, "look up index");
+}
+
+int pv_store_customer_id(struct pv_store *s, int64_t rid, char *id, size_t cap)
+{
+	sqlite3_stmt *q = stmt(s, ST_CUST_ID);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, rid);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		snprintf(id, cap, "%s", (const char *)sqlite3_column_text(q, 0));
+	sqlite3_reset(q);
+	if (rc == SQLITE_DONE)
+		return 1;
+	return rc == SQLITE_ROW ? 0 : fail(s, "read customer id");
 }
 
 int pv_store_consent_put(struct pv_store *s, int64_t rid, const char *purpose, int granted,

@@ -120,14 +120,17 @@ static int take_digits(const char *s, size_t n, size_t *pos, size_t min, size_t 
 }
 
 /* Decode the code point at s[*pos..n) (pos < n) and move *pos past it; -1 when the bytes
- * there are not valid UTF-8 (overlong forms, surrogates and truncations included). */
+ * there are not valid UTF-8 (overlong forms, surrogates and truncations included), and
+ * then *pos still moves one byte on, so no loop can stall. */
 static int32_t next_code_point(const char *s, size_t n, size_t *pos)
 {
 	utf8proc_int32_t cp = -1;
 	utf8proc_ssize_t used = utf8proc_iterate((const utf8proc_uint8_t *)s + *pos,
 						 (utf8proc_ssize_t)(n - *pos), &cp);
-	if (used <= 0)
+	if (used <= 0) {
+		(*pos)++;
 		return -1;
+	}
 	*pos += (size_t)used;
 	return cp;
 }
@@ -828,8 +831,10 @@ static int is_index_separator(int32_t cp)
 }
 
 /* NFKC with case folding and default-ignorable code points removed (as in Unicode's
- * NFKC_Casefold), then white space and hyphens dropped; -1 on bad UTF-8 or no room. */
-static long fold_for_index(const char *norm, size_t len, char *out, size_t cap)
+ * NFKC_Casefold), then (when drop_separators) white space and hyphens dropped; -1 on bad
+ * UTF-8 or no room. */
+static long fold_for_index(const char *norm, size_t len, char *out, size_t cap,
+			   int drop_separators)
 {
 	utf8proc_uint8_t *mapped = NULL;
 	utf8proc_ssize_t mlen = utf8proc_map((const utf8proc_uint8_t *)norm, (utf8proc_ssize_t)len,
@@ -848,7 +853,7 @@ static long fold_for_index(const char *norm, size_t len, char *out, size_t cap)
 			fits = 0;
 			break;
 		}
-		if (is_index_separator(cp))
+		if (drop_separators && is_index_separator(cp))
 			continue;
 		if (w + (pos - at) >= cap) {
 			fits = 0;
@@ -882,8 +887,8 @@ long pv_index_form(enum pv_ftype t, const char *norm, size_t len, char *out, siz
 		return 0;
 	if (memchr(norm, '\0', len))
 		return -1;
-	if (t == PV_T_TEXT || t == PV_T_EMAIL)
-		return fold_for_index(norm, len, out, cap);
+	if (t == PV_T_TEXT || t == PV_T_EMAIL) /* a hyphen is significant in an address */
+		return fold_for_index(norm, len, out, cap, t == PV_T_TEXT);
 	if (len >= cap)
 		return -1;
 	memcpy(out, norm, len);

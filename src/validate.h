@@ -38,7 +38,8 @@ const char *pv_validate(enum pv_ftype t, const char *in, size_t len,
 			char *out, size_t cap, size_t *outlen);
 
 /* The form hashed into a blind index, from a value already in normal form: for text and
- * email, Unicode NFKC with case folding (utf8proc), spaces and hyphens removed; other
+ * email, Unicode NFKC with case folding (utf8proc); for text also spaces and hyphens
+ * removed (not for email, where zhang-wei@ and zhangwei@ are different people); other
  * types are already canonical and are copied. Writes NUL-terminated to out (cap >=
  * 4 * PV_VALUE_MAX + 1 suffices); returns the length, or -1 if it does not fit. */
 long pv_index_form(enum pv_ftype t, const char *norm, size_t len, char *out, size_t cap);

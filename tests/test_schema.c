@@ -23,6 +23,7 @@ struct diag_log {
 	char **msg;
 };
 
+/* The diag callback: keeps every problem reported. */
 static void collect(void *ctx, int line, int column, const char *message)
 {
 	struct diag_log *d = ctx;
@@ -42,6 +43,7 @@ static void collect(void *ctx, int line, int column, const char *message)
 	d->n++;
 }
 
+/* Free what collect kept and empty the log. */
 static void log_clear(struct diag_log *d)
 {
 	for (size_t i = 0; i < d->n; i++)
@@ -52,6 +54,7 @@ static void log_clear(struct diag_log *d)
 	memset(d, 0, sizeof *d);
 }
 
+/* Print the log, to explain a failure. */
 static void log_print(const struct diag_log *d)
 {
 	for (size_t i = 0; i < d->n; i++)
@@ -76,6 +79,7 @@ static int log_has(const struct diag_log *d, const char *text)
 	return 0;
 }
 
+/* Parse a NUL-terminated text named "inline.yaml" into the log. */
 static struct pv_schema *parse_str(const char *text, struct diag_log *d)
 {
 	return pv_schema_parse(text, strlen(text), "inline.yaml", collect, d);
@@ -279,6 +283,7 @@ static struct pv_schema *parse_file_ok(const char *path)
 	return s;
 }
 
+/* ../shared/schema.example.yaml parses unchanged (skipped when ../shared is absent). */
 static void test_shared_reference_parses(void **state)
 {
 	(void)state;
@@ -293,6 +298,7 @@ static void test_shared_reference_parses(void **state)
 	pv_schema_free(s);
 }
 
+/* examples/schema.yaml parses, with the content the reference declares. */
 static void test_example_parses_with_content(void **state)
 {
 	(void)state;
@@ -301,6 +307,7 @@ static void test_example_parses_with_content(void **state)
 	pv_schema_free(s);
 }
 
+/* diag and name may be NULL. */
 static void test_example_without_diag_callback(void **state)
 {
 	(void)state;
@@ -318,6 +325,7 @@ static void test_example_without_diag_callback(void **state)
 /* ------------------------------------------------------------------------------------ */
 /* Lookups, names and defaults                                                           */
 
+/* The lookups and the enum names. */
 static void test_lookups_and_names(void **state)
 {
 	(void)state;
@@ -361,6 +369,7 @@ static void test_lookups_and_names(void **state)
 	assert_string_equal(pv_sensitivity_name(PV_SENS_CONFIDENTIAL), "confidential");
 }
 
+/* Defaults of omitted keys, null purposes and roles, anonymize, masked: all with clear. */
 static void test_defaults_and_variants(void **state)
 {
 	(void)state;
@@ -419,6 +428,7 @@ static void test_defaults_and_variants(void **state)
 	pv_schema_free(s);
 }
 
+/* keep: y, m, d alone or combined in that order; anything else is reported at its value. */
 static void test_keep_durations(void **state)
 {
 	(void)state;
@@ -439,6 +449,7 @@ static void test_keep_durations(void **state)
 	}
 }
 
+/* YAML 1.1 booleans in index and required. */
 static void test_booleans(void **state)
 {
 	(void)state;
@@ -491,7 +502,8 @@ static const char *const fixture_names[] = {FIXTURE_LIST(FIXTURE_NAME)};
 #define NFIXTURES (sizeof fixture_names / sizeof *fixture_names)
 
 /* Parse one fixture: it must fail, with exactly the problems its expect lines list, each at
- * its line and column, the messages starting with the file name given to the parser. */
+ * its line and column, each message starting with the expected text (messages are bare:
+ * no file name or position in front). */
 static void test_fixture(void **state)
 {
 	const char *fname = *state;
@@ -527,9 +539,7 @@ static void test_fixture(void **state)
 		}
 		used[hit] = 1;
 		matched++;
-		char prefix[300];
-		snprintf(prefix, sizeof prefix, "%s:%d:%d: ", fname, l, c);
-		assert_true(strncmp(d.msg[hit], prefix, strlen(prefix)) == 0);
+		assert_true(strncmp(d.msg[hit], fname, strlen(fname)) != 0);
 	}
 	if (s || matched != nexpect || d.n != nexpect)
 		log_print(&d);
@@ -568,20 +578,24 @@ static void test_fixtures_all_listed(void **state)
 /* ------------------------------------------------------------------------------------ */
 /* Problems: inline                                                                      */
 
-static void test_problem_messages_name_the_file(void **state)
+/* Messages are the bare problem text: the caller adds file, line and column (the CLI prints
+ * "file:line:column: message" and also sends the message alone in JSON). */
+static void test_messages_are_bare_text(void **state)
 {
 	(void)state;
 	struct diag_log d = {0};
 	assert_null(pv_schema_parse("version: 1\nbogus: 2\n", 20, "my.yaml", collect, &d));
-	assert_true(d.n >= 1);
-	assert_true(log_find(&d, 2, 1, "my.yaml:2:1: unknown top-level key 'bogus'") >= 0);
+	int i = log_find(&d, 2, 1, "unknown top-level key 'bogus'");
+	assert_true(i >= 0);
+	assert_true(strncmp(d.msg[i], "unknown top-level key 'bogus'", 29) == 0);
+	assert_null(strstr(d.msg[i], "my.yaml"));
 	log_clear(&d);
-	/* Without a name, messages say "schema". */
 	assert_null(pv_schema_parse("version: 1\nbogus: 2\n", 20, NULL, collect, &d));
-	assert_true(log_find(&d, 2, 1, "schema:2:1: unknown top-level key 'bogus'") >= 0);
+	assert_true(log_find(&d, 2, 1, "unknown top-level key 'bogus'") >= 0);
 	log_clear(&d);
 }
 
+/* Problems are reported in order of position, not in the order they were found. */
 static void test_problems_in_order_of_position(void **state)
 {
 	(void)state;
@@ -597,6 +611,7 @@ static void test_problems_in_order_of_position(void **state)
 	log_clear(&d);
 }
 
+/* 64 purposes are the most (one bit each). */
 static void test_too_many_purposes(void **state)
 {
 	(void)state;
@@ -639,6 +654,7 @@ static char *many_fields(int n, const char *tail)
 	return text;
 }
 
+/* 1024 fields are accepted; the 1025th field or role is reported. */
 static void test_too_many_fields_and_roles(void **state)
 {
 	(void)state;
@@ -664,6 +680,7 @@ static void test_too_many_fields_and_roles(void **state)
 	free(roles);
 }
 
+/* Values of the wrong kind where a mapping, list or name is expected. */
 static void test_invalid_shapes(void **state)
 {
 	(void)state;
@@ -698,6 +715,7 @@ static void test_invalid_shapes(void **state)
 		   5, 12, "consent column 'id' clashes with record.id");
 }
 
+/* libyaml's syntax errors come with the position of the problem. */
 static void test_syntax_errors(void **state)
 {
 	(void)state;
@@ -716,10 +734,11 @@ static void test_syntax_errors(void **state)
 /* ------------------------------------------------------------------------------------ */
 /* Hostile input                                                                         */
 
+/* Deep nesting is refused before it costs memory or stack. */
 static void test_deep_nesting(void **state)
 {
 	(void)state;
-	/* 16 levels are allowed by the reader (the checks refuse the shape, not the depth). */
+	/* 200000 nested lists: refused at the 17th level, the root mapping being the first. */
 	size_t depth = 200000, o = 0;
 	char *text = malloc(2 * depth + 16);
 	assert_non_null(text);
@@ -743,7 +762,7 @@ static void test_deep_nesting(void **state)
 	assert_true(log_has(&d, "nesting deeper than 16 levels"));
 	log_clear(&d);
 
-	/* 15 levels below the top are read, then refused as the wrong shape. */
+	/* 16 levels in all are read; the checks then refuse the shape, not the depth. */
 	o = (size_t)sprintf(text, "a: ");
 	for (int i = 0; i < 15; i++)
 		text[o++] = '[';
@@ -757,6 +776,7 @@ static void test_deep_nesting(void **state)
 	free(text);
 }
 
+/* Anchors and aliases are refused, so an alias bomb never expands. */
 static void test_billion_laughs(void **state)
 {
 	(void)state;
@@ -774,6 +794,7 @@ static void test_billion_laughs(void **state)
 	log_clear(&d);
 }
 
+/* Size, value-count and problem-count limits. */
 static void test_huge_documents(void **state)
 {
 	(void)state;
@@ -798,7 +819,7 @@ static void test_huge_documents(void **state)
 	assert_null(pv_schema_parse(text, mib + 1, "big.yaml", collect, &d));
 	assert_int_equal(d.n, 1);
 	assert_int_equal(d.line[0], 0);
-	assert_true(log_has(&d, "big.yaml: the schema is larger than 1048576 bytes"));
+	assert_string_equal(d.msg[0], "the schema is larger than 1048576 bytes (1 MiB)");
 	log_clear(&d);
 
 	/* Many small values: refused by the value limit or by the checks, without trouble. */
@@ -818,12 +839,14 @@ static void test_huge_documents(void **state)
 		o += (size_t)sprintf(text + o, "k%d: 1\n", i);
 	assert_null(pv_schema_parse(text, o, "noisy.yaml", collect, &d));
 	assert_int_equal(d.n, 1001);
-	assert_true(strstr(d.msg[1000], "more problems not shown") != NULL);
+	/* 5000 unknown keys and 4 missing required ones: 5004 problems, 4004 held back. */
+	assert_string_equal(d.msg[1000], "4004 more problems not shown");
 	log_clear(&d);
 	free(text);
 	free(ref);
 }
 
+/* NULL text, empty documents, NUL bytes, UTF-16, binary, tags, directives. */
 static void test_odd_inputs(void **state)
 {
 	(void)state;
@@ -911,6 +934,7 @@ static void test_mutations(void **state)
 /* One test per bad schema, named after its file. */
 #define FIXTURE_TEST(f) {"fixture " f, test_fixture, NULL, NULL, (void *)(f)},
 
+/* The ordinary tests, then one test per bad schema in tests/schemas/. */
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -922,7 +946,7 @@ int main(void)
 		cmocka_unit_test(test_keep_durations),
 		cmocka_unit_test(test_booleans),
 		cmocka_unit_test(test_fixtures_all_listed),
-		cmocka_unit_test(test_problem_messages_name_the_file),
+		cmocka_unit_test(test_messages_are_bare_text),
 		cmocka_unit_test(test_problems_in_order_of_position),
 		cmocka_unit_test(test_too_many_purposes),
 		cmocka_unit_test(test_too_many_fields_and_roles),

@@ -369,7 +369,12 @@ static void test_text(void **state)
 	OK(PV_T_TEXT, "a\xE3\x80\x80" "b", "a\xE3\x80\x80" "b"); /* inner spaces kept */
 	OK(PV_T_TEXT, "ＡＢＣ", "ＡＢＣ"); /* kept as given, not NFKC'd */
 	OK(PV_T_TEXT, "😀 emoji", "😀 emoji");
-	BADR(PV_T_TEXT, "two\nlines", "control");
+	/* Tab, LF and CR may appear inside (several lines of free text). */
+	OK(PV_T_TEXT, "two\nlines", "two\nlines");
+	OK(PV_T_TEXT, "\r\nfirst\r\nsecond\r\n", "first\r\nsecond");
+	OK(PV_T_TEXT, "a\tb\n\tc", "a\tb\n\tc");
+	BADR(PV_T_TEXT, "vertical\vtab", "control");
+	BADR(PV_T_TEXT, "form\ffeed", "control");
 	BADR(PV_T_TEXT, "bell\a", "control");
 	BADR(PV_T_TEXT, "esc\x1b[0m", "control");
 	BADR(PV_T_TEXT, "del\x7f" "x", "control");
@@ -839,6 +844,7 @@ static void test_index_form_text(void **state)
 	assert_string_equal(index_form(PV_T_TEXT, "Zhang WEI"), "zhangwei");
 	assert_string_equal(index_form(PV_T_TEXT, "zhang-wei"), "zhangwei");
 	assert_string_equal(index_form(PV_T_TEXT, "ZHANG\tWei"), "zhangwei");
+	assert_string_equal(index_form(PV_T_TEXT, "Zhang\r\nWei"), "zhangwei");
 	/* Full-width Latin letters, space and hyphen fold to ASCII (NFKC). */
 	assert_string_equal(index_form(PV_T_TEXT, "ＺＨＡＮＧ　ＷＥＩ"), "zhangwei");
 	assert_string_equal(index_form(PV_T_TEXT, "Ｚｈａｎｇ－Ｗｅｉ"), "zhangwei");
@@ -865,6 +871,8 @@ static void test_index_form_email_and_others(void **state)
 {
 	(void)state;
 	assert_string_equal(index_form(PV_T_EMAIL, "Zhang.Wei@example.com"), "zhang.wei@example.com");
+	/* A hyphen in an email address is significant: two addresses, two people. */
+	assert_string_equal(index_form(PV_T_EMAIL, "Zhang-Wei@example.com"), "zhang-wei@example.com");
 	/* Other types are already canonical: copied as they are. */
 	for (size_t i = 0; i < NTYPES; i++) {
 		if (all_types[i] == PV_T_TEXT || all_types[i] == PV_T_EMAIL)
