@@ -62,9 +62,17 @@ static void print_record(const pv_record *r, int json, int line_mode)
 	printf("id: %s\n", pv_record_id(r));
 	for (size_t i = 0; i < n; i++) {
 		const char *val = pv_record_field_value(r, i);
-		if (val)
-			printf("  %-18s %s%s\n", pv_record_field_name(r, i), val,
-			       pv_record_field_view(r, i) == PV_SHOWN_MASKED ? "" : "");
+		if (!val)
+			continue;
+		printf("  %-18s ", pv_record_field_name(r, i));
+		for (const char *p = val; *p; p++) { /* indent the lines of multi-line text */
+			if (*p == '\r')
+				continue;
+			putchar(*p);
+			if (*p == '\n')
+				printf("  %-18s ", "");
+		}
+		putchar('\n');
 	}
 	for (size_t i = 0; i < pv_record_consent_count(r); i++)
 		printf("  consent %-10s %s\n", pv_record_consent_purpose(r, i),
@@ -215,8 +223,10 @@ int cmd_list(int argc, char **argv)
 	pv_rc rc = pv_list(v, &who, after, limit, list_one, &c.json, &next);
 	if (rc)
 		code = cli_fail(v, rc);
-	else if (next && !c.json)
+	else if (next && !c.json) {
+		fflush(stdout);
 		fprintf(stderr, "more: pivault list --after %s\n", next);
+	}
 	free(next);
 	pv_vault_close(v);
 	return code;

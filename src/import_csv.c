@@ -294,6 +294,22 @@ static void set_fatal(struct importer *im, pv_rc rc, const char *fmt, ...)
 	im->fatal = rc;
 }
 
+/* Write s to f as one CSV field (quoted when it needs to be). */
+static void csv_put(FILE *f, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
 /* The header row: map each column to a field, a consent, the id, or refuse it. */
 static void header_field(struct importer *im, const char *name, size_t len)
 {
@@ -360,6 +376,14 @@ static void header_done(struct importer *im)
 	if (im->id_col < 0) {
 		set_fatal(im, PV_ERR_INPUT, "line 1: the id column '%s' is missing", s->id_column);
 		return;
+	}
+	if (im->reject) { /* the reject file's header: where, why, then the input's columns */
+		fputs("line,reason", im->reject);
+		for (size_t c = 0; c < im->ncols; c++) {
+			fputc(',', im->reject);
+			csv_put(im->reject, im->colname[c]);
+		}
+		fputs("\r\n", im->reject);
 	}
 	for (size_t i = 0; i < s->nfields; i++) {
 		int present = 0;
@@ -722,13 +746,13 @@ static void write_batch(struct importer *im, struct batch *b)
 			report_error(im, r->line, im->id_col, "customer id already exists");
 			im->failed = 1;
 			im->res->rejected++;
-			if (im->reject) {
-				char line[96];
-				int n = snprintf(line, sizeof line, "%llu,%s: customer id already exists",
-						 (unsigned long long)r->line, im->colname[im->id_col]);
-				fwrite(line, 1, (size_t)n, im->reject);
-				fprintf(im->reject, "%.*s\r\n", (int)strnlen(b->sealed[ri].c.id, 64),
-					b->sealed[ri].c.id[0] ? "" : "");
+			if (im->reject) { /* the id alone: the values were valid, so not kept */
+				fprintf(im->reject, "%llu,", (unsigned long long)r->line);
+				csv_put(im->reject, im->colname[im->id_col]);
+				fputs(": customer id already exists", im->reject);
+				for (size_t c = 0; c < im->ncols; c++)
+					fprintf(im->reject, ",%s", (int)c == im->id_col ? b->sealed[ri].c.id : "");
+				fputs("\r\n", im->reject);
 			}
 			continue;
 		}
@@ -1116,8 +1140,6 @@ pv_rc pv_import_csv(pv_vault *v, const pv_access *who, const char *path,
 				close(rfd);
 			rc = pv_fail(v, PV_ERR_IO, "cannot create reject file %s: %s", o->reject_path,
 				     strerror(errno));
-		} else {
-			fputs("line,reason,(row as imported; every value masked)\r\n", im.reject);
 		}
 	}
 	if (!rc && pv_keyring_load_all(v->keyring, err, sizeof err) != 0)

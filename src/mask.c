@@ -980,7 +980,7 @@ static void mask_free_text(struct obuf *b, const char *s, size_t n)
 		mask_all(b, s, n);
 }
 
-/* The scan behind mask_free_text, on text already known to be valid UTF-8. */
+/* The scan behind mask_free_text, on text already known to be readable (readable_text). */
 static void mask_text_body(struct obuf *b, const char *s, size_t n)
 {
 	struct digit_run run;
