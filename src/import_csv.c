@@ -738,8 +738,8 @@ static void write_batch(struct importer *im, struct batch *b)
 			im->res->rejected++;
 			continue;
 		}
-		if (im->failed && !im->reject)
-			continue;
+		/* After a bad row in all-or-nothing mode the transaction will be rolled back;
+		 * customers are still inserted, only so that every repeated id is reported. */
 		int64_t rid;
 		int st = pv_store_customer_insert(v->store, &b->sealed[ri].c, &rid);
 		if (st == 1) {
@@ -756,6 +756,8 @@ static void write_batch(struct importer *im, struct batch *b)
 			}
 			continue;
 		}
+		if (st == 0 && im->failed && !im->reject)
+			continue;
 		if (st == 0 && im->first_rid == 0)
 			im->first_rid = rid;
 		static const uint8_t none[PV_BLIND_BYTES];

@@ -27,6 +27,7 @@ struct pv_stored_customer {
 	size_t wdek_len;
 	const uint8_t *group[PV_GROUPS];
 	size_t group_len[PV_GROUPS];
+	int malformed; /* set by the store when a stored number is out of range */
 };
 
 /* Open (create = 1: create and set up the schema) the database at path. */

@@ -129,7 +129,10 @@ struct pv_store *pv_store_open(const char *path, int create, char *err, size_t e
 	const char *setup = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 			    "PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON;"
 			    "PRAGMA cache_size=-16384; PRAGMA temp_store=FILE;";
-	if (exec(s, setup) != 0 || (create && exec(s, schema_sql) != 0)) {
+	/* Records are a few hundred bytes: 16 KiB pages hold them with less waste and fewer
+	 * B-tree levels than the default 4 KiB (set before the first table exists). */
+	if ((create && exec(s, "PRAGMA page_size=16384") != 0) || exec(s, setup) != 0 ||
+	    (create && exec(s, schema_sql) != 0)) {
 		snprintf(err, errlen, "cannot set up database %s: %s", path, s->err);
 		pv_store_close(s);
 		return NULL;
@@ -272,13 +275,23 @@ int pv_store_customer_insert(struct pv_store *s, const struct pv_stored_customer
 }
 
 /* Fill out from the current row of a customer query (columns as in ST_CUST_GET). */
+/* Column i as a u32; sets *bad when the stored value is not one. */
+static uint32_t column_u32(sqlite3_stmt *q, int i, int *bad)
+{
+	sqlite3_int64 x = sqlite3_column_int64(q, i);
+	if (sqlite3_column_type(q, i) != SQLITE_INTEGER || x < 0 || x > (sqlite3_int64)UINT32_MAX)
+		*bad = 1;
+	return (uint32_t)x;
+}
+
 static void row_to_customer(sqlite3_stmt *q, struct pv_stored_customer *out)
 {
+	out->malformed = 0;
 	out->rid = sqlite3_column_int64(q, 0);
 	out->id = (const char *)sqlite3_column_text(q, 1);
-	out->bucket = (uint32_t)sqlite3_column_int64(q, 2);
-	out->bucket_gen = (uint32_t)sqlite3_column_int64(q, 3);
-	out->dek_version = (uint32_t)sqlite3_column_int64(q, 4);
+	out->bucket = column_u32(q, 2, &out->malformed);
+	out->bucket_gen = column_u32(q, 3, &out->malformed);
+	out->dek_version = column_u32(q, 4, &out->malformed);
 	out->wdek = sqlite3_column_blob(q, 5);
 	out->wdek_len = (size_t)sqlite3_column_bytes(q, 5);
 	for (int g = 0; g < PV_GROUPS; g++) {

@@ -223,12 +223,18 @@ static pv_rc load_schema(pv_vault *v, const char *text, size_t len, const char *
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	memcpy(v->schema_text, text, len);
 	v->schema_text[len] = '\0';
-	for (size_t i = 0; i < n; i++) {
+	return PV_OK;
+}
+
+/* Each field's blind-index key from the blind-index master key: only once the root key
+ * has been derived (derive_keys) and the schema loaded (load_schema). */
+static void derive_field_keys(pv_vault *v)
+{
+	for (size_t i = 0; i < v->schema->nfields; i++) {
 		const char *fname = v->schema->fields[i].name;
 		pv_keyed_hash(v->field_keys + i * PV_KEY_BYTES, PV_KEY_BYTES, fname, strlen(fname),
 			      v->keys->blind_master);
 	}
-	return PV_OK;
 }
 
 static pv_rc number_fields(pv_vault *v)
@@ -380,8 +386,10 @@ pv_rc pv_vault_create(const char *dir, const pv_create_opts *opts, const pv_key 
 		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	if (!rc)
 		rc = root_from_key(v, key, salt, ops, mem, root);
-	if (!rc)
+	if (!rc) {
 		derive_keys(v, root);
+		derive_field_keys(v);
+	}
 	pv_secret_free(root);
 
 	char err[512];
@@ -512,8 +520,10 @@ pv_rc pv_vault_open(const char *dir, const char *keyring_path, const pv_key *key
 		return pv_fail(v, PV_ERR_CORRUPT, "vault header: schema missing");
 	rc = load_schema(v, (const char *)val, len, "(stored schema)");
 	free(val);
-	if (!rc)
+	if (!rc) {
+		derive_field_keys(v);
 		rc = number_fields(v);
+	}
 	if (rc)
 		return rc;
 	int bad = 0;

@@ -2,6 +2,8 @@
 /* testutil.c: temporary directories, file helpers and program runner for the tests. */
 #include "testutil.h"
 
+#include "pivault.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,4 +121,164 @@ int pvt_have_shared(void)
 {
 	struct stat st;
 	return stat(PV_SHARED_DIR "/testvectors", &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* ---- CSV tables ---- */
+
+/* Append one cell (copied from buf[0..n)) to a growing array. */
+static void csv_push(char ***cells, size_t *ncells, size_t *cap, const char *buf, size_t n)
+{
+	if (*ncells == *cap) {
+		*cap = *cap ? 2 * *cap : 64;
+		*cells = realloc(*cells, *cap * sizeof **cells);
+		assert_non_null(*cells);
+	}
+	char *c = malloc(n + 1);
+	assert_non_null(c);
+	memcpy(c, buf, n);
+	c[n] = '\0';
+	(*cells)[(*ncells)++] = c;
+}
+
+int pvt_csv_parse(const char *text, struct pvt_csv *out)
+{
+	memset(out, 0, sizeof *out);
+	size_t len = strlen(text), ncells = 0, cap = 0, rowstart = 0, ncols = 0, nrows = 0;
+	char **cells = NULL;
+	char *field = malloc(len + 1);
+	assert_non_null(field);
+	size_t i = 0;
+	int bad = 0;
+	while (i < len && !bad) {
+		/* one record */
+		for (;;) {
+			size_t n = 0;
+			if (text[i] == '"') {
+				i++;
+				for (;;) {
+					if (i >= len) {
+						bad = 1;
+						break;
+					}
+					if (text[i] == '"') {
+						if (i + 1 < len && text[i + 1] == '"') {
+							field[n++] = '"';
+							i += 2;
+							continue;
+						}
+						i++;
+						break;
+					}
+					field[n++] = text[i++];
+				}
+				if (!bad && i < len && text[i] != ',' && text[i] != '\r' && text[i] != '\n')
+					bad = 1;
+			} else {
+				while (i < len && text[i] != ',' && text[i] != '\r' && text[i] != '\n') {
+					if (text[i] == '"')
+						bad = 1;
+					field[n++] = text[i++];
+				}
+			}
+			if (bad)
+				break;
+			csv_push(&cells, &ncells, &cap, field, n);
+			if (i < len && text[i] == ',') {
+				i++;
+				continue;
+			}
+			if (i < len && text[i] == '\r')
+				i++;
+			if (i < len && text[i] == '\n')
+				i++;
+			break;
+		}
+		if (bad)
+			break;
+		size_t w = ncells - rowstart;
+		if (nrows == 0)
+			ncols = w;
+		else if (w != ncols)
+			bad = 1;
+		nrows++;
+		rowstart = ncells;
+	}
+	free(field);
+	if (bad) {
+		for (size_t k = 0; k < ncells; k++)
+			free(cells[k]);
+		free(cells);
+		return -1;
+	}
+	out->cell = cells;
+	out->nrows = nrows;
+	out->ncols = ncols;
+	return 0;
+}
+
+int pvt_csv_col(const struct pvt_csv *t, const char *name)
+{
+	for (size_t c = 0; t->nrows && c < t->ncols; c++)
+		if (strcmp(t->cell[c], name) == 0)
+			return (int)c;
+	return -1;
+}
+
+const char *pvt_csv_get(const struct pvt_csv *t, size_t r, const char *col)
+{
+	int c = pvt_csv_col(t, col);
+	if (c < 0 || r >= t->nrows)
+		return NULL;
+	return t->cell[r * t->ncols + (size_t)c];
+}
+
+void pvt_csv_free(struct pvt_csv *t)
+{
+	if (!t || !t->cell)
+		return;
+	for (size_t k = 0; k < t->nrows * t->ncols; k++)
+		free(t->cell[k]);
+	free(t->cell);
+	memset(t, 0, sizeof *t);
+}
+
+/* ---- sample vaults ---- */
+
+struct pv_vault *pvt_sample_vault(const char *dir, const char *key_path, unsigned n,
+				  unsigned long seed, char **csv)
+{
+	char *text = NULL;
+	int st = pvt_run(&text, "'%s' -n %u --seed %lu --canonical", pvt_program("pvgen"), n, seed);
+	assert_int_equal(st, 0);
+	size_t dlen = strlen(dir);
+	char *csv_path = malloc(dlen + 8);
+	assert_non_null(csv_path);
+	snprintf(csv_path, dlen + 8, "%s.in.csv", dir);
+	assert_int_equal(pvt_write_file(csv_path, text, strlen(text)), 0);
+
+	assert_int_equal(pv_key_generate_file(key_path), PV_OK);
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(key_path, &key), PV_OK);
+	pv_create_opts opts = { PV_SOURCE_DIR "/examples/schema.yaml", NULL, 1024, 1 };
+	pv_vault *v = NULL;
+	pv_rc rc = pv_vault_create(dir, &opts, key, &v);
+	pv_key_free(key);
+	if (rc)
+		fail_msg("pv_vault_create: %s", pv_errmsg(v));
+	pv_access admin = { "admin", NULL, 0 };
+	pv_import_opts io = { 0 };
+	io.threads = 2;
+	pv_import_result *res = NULL;
+	rc = pv_import_csv(v, &admin, csv_path, &io, &res);
+	if (rc)
+		fail_msg("pv_import_csv: %s", pv_errmsg(v));
+	assert_int_equal(pv_import_rows_imported(res), n);
+	pv_import_free(res);
+	unlink(csv_path);
+	free(csv_path);
+	if (csv)
+		*csv = text;
+	else
+		free(text);
+	return v;
 }

@@ -35,4 +35,29 @@ const char *pvt_program(const char *name);
 /* 1 if the shared test vectors (../shared/testvectors) are present. */
 int pvt_have_shared(void);
 
+/* ---- CSV tables and sample vaults (test_query, test_tamper, test_cli) ---- */
+
+/* An RFC 4180 table parsed into memory: row 0 is the header; cell[r * ncols + c]. */
+struct pvt_csv {
+	size_t nrows, ncols;
+	char **cell;
+};
+
+/* Parse CSV text (quoted fields with "" and line breaks, CRLF or LF record ends); 0, or
+ * -1 when malformed or when rows differ in width. */
+int pvt_csv_parse(const char *text, struct pvt_csv *out);
+/* Index of the header column name, or -1. */
+int pvt_csv_col(const struct pvt_csv *t, const char *name);
+/* Cell of row r (1 = first data row) in the column named col; NULL if no such column. */
+const char *pvt_csv_get(const struct pvt_csv *t, size_t r, const char *col);
+void pvt_csv_free(struct pvt_csv *t);
+
+struct pv_vault;
+/* Create a vault at dir (must not exist; keyring dir.keyring, 1024 slots) from
+ * examples/schema.yaml under a new key file key_path, import n customers written by
+ * `pvgen -n n --seed seed --canonical`, and return it open. *csv (may be NULL) receives
+ * the generated CSV text (malloc'd). Fails the test on any error. */
+struct pv_vault *pvt_sample_vault(const char *dir, const char *key_path, unsigned n,
+				  unsigned long seed, char **csv);
+
 #endif

@@ -1,0 +1,734 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* test_cli.c: the pivault command run as a user would: help and usage errors with their
+ * exit codes, a whole init/import/get/find/list/update/export flow through
+ * PIVAULT_VAULT and PIVAULT_KEY_FILE, wrong keys, schema checking with FILE:LINE:COL,
+ * bad CSV reported without its values, and masked output unless --clear is given. */
+#include "testutil.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "validate.h"
+
+#define NCUST 30
+
+static char *g_tmp;       /* the shared vault: vault/, vault.keyring, root.key */
+static char *g_vault, *g_key, *g_err;
+static struct pvt_csv g_csv;
+
+/* Run `pivault ARGS` (ARGS built like printf) with the environment prefix env (may be
+ * ""), standard input from /dev/null; stdout into *out, stderr into *err (both may be
+ * NULL). Returns the exit status. */
+static int cli(char **out, char **err, const char *env, const char *fmt, ...)
+{
+	char args[8192];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof args, fmt, ap);
+	va_end(ap);
+	int st = pvt_run(out, "%s '%s' %s </dev/null 2>'%s'", env, pvt_program("pivault"), args,
+			 g_err);
+	char *e = pvt_read_file(g_err, NULL);
+	assert_non_null(e);
+	if (err)
+		*err = e;
+	else
+		free(e);
+	return st;
+}
+
+/* The environment naming the shared vault and its key. */
+static const char *venv(void)
+{
+	static char buf[4096];
+	snprintf(buf, sizeof buf, "PIVAULT_VAULT='%s' PIVAULT_KEY_FILE='%s'", g_vault, g_key);
+	return buf;
+}
+
+static const char *field(size_t r, const char *col)
+{
+	const char *v = pvt_csv_get(&g_csv, r, col);
+	assert_non_null(v);
+	return v;
+}
+
+static size_t count_lines(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	/* the tests set the environment themselves */
+	unsetenv("PIVAULT_VAULT");
+	unsetenv("PIVAULT_KEY_FILE");
+	unsetenv("PIVAULT_KEYRING");
+	unsetenv("PIVAULT_PASSPHRASE_FILE");
+	g_tmp = pvt_tempdir();
+	g_vault = pvt_path(g_tmp, "vault");
+	g_key = pvt_path(g_tmp, "root.key");
+	g_err = pvt_path(g_tmp, "stderr.txt");
+	char *csv_path = pvt_path(g_tmp, "in.csv"), *out = NULL, *err = NULL;
+
+	assert_int_equal(cli(NULL, NULL, "", "keygen '%s'", g_key), 0);
+	struct stat st;
+	assert_int_equal(stat(g_key, &st), 0);
+	assert_int_equal(st.st_size, 32);
+	assert_int_equal(st.st_mode & 0777, 0600);
+
+	assert_int_equal(pvt_run(NULL, "'%s' -n %d --seed 5 --canonical -o '%s'",
+				 pvt_program("pvgen"), NCUST, csv_path), 0);
+	char *text = pvt_read_file(csv_path, NULL);
+	assert_non_null(text);
+	assert_int_equal(pvt_csv_parse(text, &g_csv), 0);
+	assert_int_equal(g_csv.nrows, NCUST + 1);
+	free(text);
+
+	int rc = cli(&out, &err, venv(), "init --schema '%s/examples/schema.yaml' --slots 1024",
+		     PV_SOURCE_DIR);
+	if (rc != 0)
+		fail_msg("init: exit %d: %s", rc, err);
+	assert_non_null(strstr(out, "created vault"));
+	free(out);
+	free(err);
+	rc = cli(&out, &err, venv(), "import '%s'", csv_path);
+	if (rc != 0)
+		fail_msg("import: exit %d: %s", rc, err);
+	char want[64];
+	snprintf(want, sizeof want, "imported %d of %d rows", NCUST, NCUST);
+	assert_non_null(strstr(out, want));
+	free(out);
+	free(err);
+	free(csv_path);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	pvt_csv_free(&g_csv);
+	pvt_rmtree(g_tmp);
+	free(g_tmp);
+	free(g_vault);
+	free(g_key);
+	free(g_err);
+	return 0;
+}
+
+/* ---- help and usage errors ---- */
+
+static void test_help(void **state)
+{
+	(void)state;
+	static const char *const cmds[] = { "init", "keygen", "schema", "import", "get",
+					    "find", "list", "update", "export" };
+	char *out = NULL;
+	assert_int_equal(cli(&out, NULL, "", "--help"), 0);
+	assert_non_null(strstr(out, "usage"));
+	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
+		assert_non_null(strstr(out, cmds[i])); /* every command is listed */
+	free(out);
+	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+		int rc = cli(&out, NULL, "", "%s --help", cmds[i]);
+		if (rc != 0 || !strstr(out, "usage"))
+			fail_msg("pivault %s --help: exit %d, output: %s", cmds[i], rc, out);
+		char want[64];
+		snprintf(want, sizeof want, "pivault %s", cmds[i]);
+		assert_non_null(strstr(out, want));
+		free(out);
+	}
+	/* help needs no vault and no key, even when the environment names a bad one */
+	assert_int_equal(cli(&out, NULL, "PIVAULT_VAULT=/nonexistent PIVAULT_KEY_FILE=/nonexistent",
+			     "get --help"), 0);
+	assert_non_null(strstr(out, "usage"));
+	free(out);
+}
+
+static void test_usage_errors(void **state)
+{
+	(void)state;
+	char *err = NULL;
+	assert_int_equal(cli(NULL, &err, "", ""), 2);
+	assert_non_null(strstr(err, "usage"));
+	free(err);
+	assert_int_equal(cli(NULL, &err, "", "frobnicate"), 2);
+	assert_non_null(strstr(err, "frobnicate"));
+	free(err);
+	static const char *const missing[] = {
+		"get",                    /* no id */
+		"find",                   /* no --FIELD VALUE */
+		"find --phone",           /* no value */
+		"find 13800000000",       /* no field */
+		"update C00000001",       /* no change */
+		"update C00000001 name",  /* not FIELD=VALUE */
+		"list --limit 0",
+		"list --limit",
+		"list --bogus",
+		"export --format xml",
+		"export --bogus",
+		"get --vault",            /* option without its value */
+		"get C00000001 --role",
+		"import",                 /* no file */
+		"keygen",                 /* no file */
+		"schema",                 /* no subcommand */
+		"schema check",           /* no file */
+		"schema frobnicate x.yaml",
+		"init",                   /* no directory, no schema */
+	};
+	for (size_t i = 0; i < sizeof missing / sizeof *missing; i++) {
+		int rc = cli(NULL, &err, venv(), "%s", missing[i]);
+		if (rc != 2)
+			fail_msg("pivault %s: exit %d, want 2 (stderr: %s)", missing[i], rc, err);
+		assert_true(strlen(err) > 0); /* says what is wrong */
+		free(err);
+	}
+	/* a directory but no --schema */
+	char *dir = pvt_path(g_tmp, "noschema");
+	assert_int_equal(cli(NULL, NULL, venv(), "init '%s'", dir), 2);
+	free(dir);
+	/* no vault given at all */
+	assert_int_equal(cli(NULL, &err, "", "get C00000001"), 2);
+	assert_non_null(strstr(err, "vault"));
+	free(err);
+}
+
+/* ---- the flow through the shared vault ---- */
+
+static void test_get_clear_and_masked(void **state)
+{
+	(void)state;
+	const char *name = field(3, "name"), *phone = field(3, "phone");
+	const char *idn = field(3, "id_number"), *id = field(3, "customer_id");
+	char *out = NULL, *err = NULL;
+	assert_int_equal(cli(&out, &err, venv(), "get %s --clear", id), 0);
+	assert_non_null(strstr(out, id));
+	assert_non_null(strstr(out, name));
+	assert_non_null(strstr(out, phone));
+	assert_non_null(strstr(out, idn));
+	assert_string_equal(err, "");
+	free(out);
+	free(err);
+
+	/* default: masked; no clear value of the customer appears */
+	assert_int_equal(cli(&out, NULL, venv(), "get %s", id), 0);
+	assert_non_null(strstr(out, id));
+	assert_null(strstr(out, name));
+	assert_null(strstr(out, phone));
+	assert_null(strstr(out, phone + 3));
+	assert_null(strstr(out, idn));
+	char mphone[32], mid[32];
+	snprintf(mphone, sizeof mphone, "%.3s****%.4s", phone + 3, phone + 10);
+	snprintf(mid, sizeof mid, "%.6s********%.4s", idn, idn + 14);
+	assert_non_null(strstr(out, mphone));
+	assert_non_null(strstr(out, mid));
+	free(out);
+
+	/* several ids at once; --json gives one object per customer */
+	assert_int_equal(cli(&out, NULL, venv(), "get %s %s --json --clear", id,
+			     field(4, "customer_id")), 0);
+	assert_int_equal(count_lines(out), 2);
+	json_error_t jerr;
+	json_t *o = json_loadb(out, strcspn(out, "\n"), 0, &jerr);
+	if (!o)
+		fail_msg("get --json: %s", jerr.text);
+	assert_string_equal(json_string_value(json_object_get(o, "id")), id);
+	assert_string_equal(json_string_value(json_object_get(o, "name")), name);
+	assert_string_equal(json_string_value(json_object_get(o, "id_number")), idn);
+	json_t *cons = json_object_get(o, "consents");
+	assert_true(json_is_object(cons));
+	assert_int_equal(json_is_true(json_object_get(cons, "marketing")),
+			 strcmp(field(3, "consent_marketing"), "yes") == 0);
+	json_decref(o);
+	free(out);
+
+	/* an unknown customer */
+	assert_int_equal(cli(&out, &err, venv(), "get C09999999"), 1);
+	assert_non_null(strstr(err, "C09999999"));
+	free(out);
+	free(err);
+}
+
+static void test_roles_on_the_command_line(void **state)
+{
+	(void)state;
+	const char *name = field(5, "name"), *idn = field(5, "id_number");
+	const char *phone = field(5, "phone"), *id = field(5, "customer_id");
+	char *out = NULL, *err = NULL;
+	/* clerk with --clear: the name in clear, no id_number at all, the phone masked */
+	assert_int_equal(cli(&out, NULL, venv(), "get %s --role clerk --clear", id), 0);
+	assert_non_null(strstr(out, name));
+	assert_null(strstr(out, "id_number"));
+	assert_null(strstr(out, idn));
+	assert_null(strstr(out, "bank_card"));
+	assert_null(strstr(out, phone + 3));
+	assert_non_null(strstr(out, "phone"));
+	free(out);
+	/* a clerk may not export, and an unknown role may do nothing */
+	assert_int_equal(cli(&out, &err, venv(), "export --role clerk"), 1);
+	assert_non_null(strstr(err, "export"));
+	assert_string_equal(out, "");
+	free(out);
+	free(err);
+	assert_int_equal(cli(&out, &err, venv(), "get %s --role nobody", id), 1);
+	assert_non_null(strstr(err, "nobody"));
+	free(out);
+	free(err);
+	/* a purpose the role does not have */
+	assert_int_equal(cli(&out, &err, venv(), "get %s --role clerk --purpose billing", id), 1);
+	assert_non_null(strstr(err, "billing"));
+	free(out);
+	free(err);
+	/* finance with billing sees the bank card, not the address */
+	assert_int_equal(cli(&out, NULL, venv(), "get %s --role finance --purpose billing --clear",
+			     id), 0);
+	assert_null(strstr(out, "address"));
+	if (*field(5, "bank_card"))
+		assert_non_null(strstr(out, field(5, "bank_card")));
+	free(out);
+}
+
+static void test_find(void **state)
+{
+	(void)state;
+	const char *id = field(7, "customer_id"), *phone = field(7, "phone");
+	char *out = NULL, *err = NULL;
+	/* the phone typed with spaces and without +86 */
+	assert_int_equal(cli(&out, &err, venv(), "find --phone '%.3s %.4s %.4s'", phone + 3,
+			     phone + 6, phone + 10), 0);
+	assert_non_null(strstr(out, id));
+	assert_null(strstr(out, phone + 3)); /* shown masked */
+	free(out);
+	free(err);
+	char idn[19];
+	snprintf(idn, sizeof idn, "%s", field(7, "id_number"));
+	if (idn[17] == 'X')
+		idn[17] = 'x';
+	assert_int_equal(cli(&out, NULL, venv(), "find --id_number %s --json", idn), 0);
+	json_t *o = json_loads(out, 0, NULL);
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "id")), id);
+	json_decref(o);
+	free(out);
+	assert_int_equal(cli(&out, NULL, venv(), "find --name '%s' --clear", field(7, "name")), 0);
+	assert_non_null(strstr(out, id));
+	assert_non_null(strstr(out, field(7, "name")));
+	free(out);
+	/* nobody: exit 1 */
+	assert_int_equal(cli(&out, &err, venv(), "find --email nobody@nowhere.example"), 1);
+	assert_non_null(strstr(err, "no customer"));
+	assert_string_equal(out, "");
+	free(out);
+	free(err);
+	/* a field without an index is a usage error naming it */
+	assert_int_equal(cli(&out, &err, venv(), "find --address x"), 2);
+	assert_non_null(strstr(err, "address"));
+	free(out);
+	free(err);
+}
+
+static void test_list_pages(void **state)
+{
+	(void)state;
+	char *out = NULL, *err = NULL;
+	assert_int_equal(cli(&out, &err, venv(), "list --limit 10"), 0);
+	assert_int_equal(count_lines(out), 10);
+	char *line = out;
+	for (size_t r = 1; r <= 10; r++) { /* pvgen writes the ids in order */
+		assert_int_equal(strncmp(line, field(r, "customer_id"), 9), 0);
+		assert_null(strstr(line, field(r, "phone") + 3)); /* masked */
+		line = strchr(line, '\n') + 1;
+	}
+	char want[64];
+	snprintf(want, sizeof want, "--after %s", field(10, "customer_id"));
+	assert_non_null(strstr(err, want));
+	free(out);
+	free(err);
+	assert_int_equal(cli(&out, &err, venv(), "list --after %s --limit 50",
+			     field(NCUST - 5, "customer_id")), 0);
+	assert_int_equal(count_lines(out), 5);
+	assert_null(strstr(err, "more"));
+	free(out);
+	free(err);
+	/* all of them, as JSON lines */
+	assert_int_equal(cli(&out, NULL, venv(), "list --limit 100 --json"), 0);
+	assert_int_equal(count_lines(out), NCUST);
+	char *save = NULL;
+	size_t n = 0;
+	for (char *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		json_t *o = json_loads(l, 0, NULL);
+		assert_non_null(o);
+		n++;
+		assert_string_equal(json_string_value(json_object_get(o, "id")),
+				    field(n, "customer_id"));
+		json_decref(o);
+	}
+	assert_int_equal(n, NCUST);
+	free(out);
+}
+
+static void test_update(void **state)
+{
+	(void)state;
+	const char *id = field(2, "customer_id");
+	char *out = NULL, *err = NULL;
+	assert_int_equal(cli(&out, &err, venv(), "update %s 'phone=139 0000 1234' "
+			     "contract_no=HT-2025-000001 consent_marketing=no", id), 0);
+	assert_non_null(strstr(out, "updated"));
+	free(out);
+	free(err);
+	assert_int_equal(cli(&out, NULL, venv(), "get %s --clear", id), 0);
+	assert_non_null(strstr(out, "+8613900001234"));
+	assert_non_null(strstr(out, "HT-2025-000001"));
+	assert_null(strstr(out, field(2, "phone")));
+	free(out);
+	assert_int_equal(cli(&out, NULL, venv(), "find --phone 13900001234"), 0);
+	assert_non_null(strstr(out, id));
+	free(out);
+	assert_int_equal(cli(&out, NULL, venv(), "find --phone %s", field(2, "phone")), 1);
+	free(out);
+	/* an invalid value: refused, named by field, the value not echoed */
+	assert_int_equal(cli(&out, &err, venv(), "update %s id_number=110105194912310021", id), 1);
+	assert_non_null(strstr(err, "id_number"));
+	assert_null(strstr(err, "110105194912310021"));
+	assert_null(strstr(out, "110105194912310021"));
+	free(out);
+	free(err);
+	assert_int_equal(cli(&out, &err, venv(), "update %s shoe_size=42", id), 2);
+	assert_non_null(strstr(err, "shoe_size"));
+	free(out);
+	free(err);
+	assert_int_equal(cli(&out, &err, venv(), "update C09999999 name=王五"), 1);
+	free(out);
+	free(err);
+}
+
+static void test_export(void **state)
+{
+	(void)state;
+	char *out = NULL, *err = NULL;
+	/* JSON Lines in clear, to standard output */
+	assert_int_equal(cli(&out, &err, venv(), "export --format jsonl --clear"), 0);
+	assert_int_equal(count_lines(out), NCUST);
+	char *save = NULL;
+	size_t n = 0;
+	for (char *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		json_error_t jerr;
+		json_t *o = json_loads(l, 0, &jerr);
+		if (!o)
+			fail_msg("export line %zu: %s", n + 1, jerr.text);
+		n++;
+		assert_string_equal(json_string_value(json_object_get(o, "customer_id")),
+				    field(n, "customer_id"));
+		assert_string_equal(json_string_value(json_object_get(o, "name")), field(n, "name"));
+		json_decref(o);
+	}
+	assert_int_equal(n, NCUST);
+	free(out);
+	free(err);
+
+	/* CSV, masked by default */
+	assert_int_equal(cli(&out, NULL, venv(), "export"), 0);
+	struct pvt_csv t;
+	assert_int_equal(pvt_csv_parse(out, &t), 0);
+	assert_int_equal(t.nrows, NCUST + 1);
+	for (size_t r = 1; r <= NCUST; r++) {
+		assert_null(strstr(out, field(r, "id_number")));
+		assert_string_not_equal(pvt_csv_get(&t, r, "name"), field(r, "name"));
+	}
+	pvt_csv_free(&t);
+	free(out);
+
+	/* to a file: masked only; it is never overwritten */
+	char *file = pvt_path(g_tmp, "export.csv");
+	assert_int_equal(cli(&out, NULL, venv(), "export -o '%s'", file), 0);
+	free(out);
+	char *text = pvt_read_file(file, NULL);
+	assert_non_null(text);
+	assert_int_equal(pvt_csv_parse(text, &t), 0);
+	assert_int_equal(t.nrows, NCUST + 1);
+	assert_null(strstr(text, field(1, "id_number")));
+	pvt_csv_free(&t);
+	free(text);
+	assert_int_equal(cli(&out, &err, venv(), "export -o '%s'", file), 1);
+	free(out);
+	free(err);
+
+	/* plaintext never straight to a file */
+	char *clear_file = pvt_path(g_tmp, "clear.csv");
+	assert_int_equal(cli(&out, &err, venv(), "export -o '%s' --clear", clear_file), 2);
+	assert_non_null(strstr(err, "--clear"));
+	struct stat st;
+	assert_int_not_equal(stat(clear_file, &st), 0);
+	free(out);
+	free(err);
+	assert_int_equal(cli(&out, &err, venv(), "export --clear -o '%s' --format jsonl",
+			     clear_file), 2);
+	assert_int_not_equal(stat(clear_file, &st), 0);
+	free(out);
+	free(err);
+	free(file);
+	free(clear_file);
+}
+
+static void test_wrong_key(void **state)
+{
+	(void)state;
+	char *other = pvt_path(g_tmp, "other.key"), *env = malloc(8192);
+	assert_non_null(env);
+	assert_int_equal(cli(NULL, NULL, "", "keygen '%s'", other), 0);
+	/* keygen never overwrites */
+	char *err = NULL;
+	assert_int_equal(cli(NULL, &err, "", "keygen '%s'", other), 1);
+	assert_true(strlen(err) > 0);
+	free(err);
+	snprintf(env, 8192, "PIVAULT_VAULT='%s' PIVAULT_KEY_FILE='%s'", g_vault, other);
+	char *out = NULL;
+	assert_int_equal(cli(&out, &err, env, "get %s --clear", field(1, "customer_id")), 1);
+	assert_non_null(strstr(err, "wrong key"));
+	assert_string_equal(out, "");
+	free(out);
+	free(err);
+	/* --key-file overrides the environment */
+	assert_int_equal(cli(&out, NULL, env, "get %s --key-file '%s'", field(1, "customer_id"),
+			     g_key), 0);
+	free(out);
+	/* a key file of the wrong size, and a missing one */
+	char *short_key = pvt_path(g_tmp, "short.key");
+	assert_int_equal(pvt_write_file(short_key, "0123456789", 10), 0);
+	assert_int_equal(cli(&out, &err, venv(), "get C00000001 --key-file '%s'", short_key), 1);
+	assert_non_null(strstr(err, "32 bytes"));
+	free(out);
+	free(err);
+	assert_int_equal(cli(&out, &err, venv(), "get C00000001 --key-file '%s/nonexistent.key'",
+			     g_tmp), 1);
+	assert_true(strlen(err) > 0);
+	free(out);
+	free(err);
+	/* no key at all, and no terminal to ask on */
+	snprintf(env, 8192, "PIVAULT_VAULT='%s'", g_vault);
+	assert_int_equal(cli(&out, &err, env, "get C00000001"), 1);
+	assert_non_null(strstr(err, "key"));
+	free(out);
+	free(err);
+	free(short_key);
+	free(other);
+	free(env);
+}
+
+/* ---- schema check ---- */
+
+static void test_schema_check(void **state)
+{
+	(void)state;
+	char *out = NULL, *err = NULL;
+	assert_int_equal(cli(&out, &err, "", "schema check '%s/examples/schema.yaml'", PV_SOURCE_DIR),
+			 0);
+	assert_non_null(strstr(out, "valid"));
+	assert_string_equal(err, "");
+	free(out);
+	free(err);
+
+	/* an unknown type on the phone line */
+	char *good = pvt_read_file(PV_SOURCE_DIR "/examples/schema.yaml", NULL);
+	assert_non_null(good);
+	char *at = strstr(good, "type: phone_cn,");
+	assert_non_null(at);
+	memcpy(at + 6, "phone_xx", 8);
+	int line = 1;
+	for (const char *p = good; p < at; p++)
+		line += *p == '\n';
+	const char *bol = at;
+	while (bol > good && bol[-1] != '\n')
+		bol--;
+	int col = (int)(at + 6 - bol) + 1;
+	char *bad = pvt_path(g_tmp, "bad-schema.yaml");
+	assert_int_equal(pvt_write_file(bad, good, strlen(good)), 0);
+	free(good);
+	assert_int_equal(cli(&out, &err, "", "schema check '%s'", bad), 1);
+	char want[4400];
+	snprintf(want, sizeof want, "%s:%d:%d: ", bad, line, col);
+	if (!strstr(err, want))
+		fail_msg("want '%s' in: %s", want, err);
+	assert_non_null(strstr(err, "phone_xx"));
+	free(out);
+	free(err);
+	/* the same as JSON */
+	assert_int_equal(cli(&out, NULL, "", "schema check '%s' --json", bad), 1);
+	json_t *o = json_loads(out, 0, NULL);
+	assert_non_null(o);
+	assert_true(json_is_false(json_object_get(o, "valid")));
+	json_t *p = json_array_get(json_object_get(o, "problems"), 0);
+	assert_int_equal(json_integer_value(json_object_get(p, "line")), line);
+	assert_int_equal(json_integer_value(json_object_get(p, "column")), col);
+	json_decref(o);
+	free(out);
+	/* an unreadable file */
+	assert_int_equal(cli(&out, &err, "", "schema check '%s/nonexistent.yaml'", g_tmp), 1);
+	free(out);
+	free(err);
+	/* init refuses a bad schema and leaves nothing behind */
+	char *dir = pvt_path(g_tmp, "badvault");
+	assert_int_equal(cli(&out, &err, venv(), "init '%s' --schema '%s' --slots 1024", dir, bad),
+			 1);
+	struct stat st;
+	assert_int_not_equal(stat(dir, &st), 0);
+	free(out);
+	free(err);
+	free(dir);
+	free(bad);
+}
+
+/* ---- import ---- */
+
+/* Create an empty vault at DIR (a fresh name under g_tmp) for an import test. */
+static char *fresh_vault(const char *name, char *env, size_t envcap)
+{
+	char *dir = pvt_path(g_tmp, name);
+	snprintf(env, envcap, "PIVAULT_VAULT='%s' PIVAULT_KEY_FILE='%s'", dir, g_key);
+	char *err = NULL;
+	int rc = cli(NULL, &err, env, "init --schema '%s/examples/schema.yaml' --slots 1024",
+		     PV_SOURCE_DIR);
+	if (rc)
+		fail_msg("init %s: %s", name, err);
+	free(err);
+	/* init refuses an existing vault */
+	assert_int_equal(cli(NULL, NULL, env, "init --schema '%s/examples/schema.yaml' --slots 1024",
+			     PV_SOURCE_DIR), 1);
+	return dir;
+}
+
+static void test_import_json(void **state)
+{
+	(void)state;
+	char env[8192];
+	char *dir = fresh_vault("jsonvault", env, sizeof env);
+	char *csv = pvt_path(g_tmp, "json.csv");
+	assert_int_equal(pvt_run(NULL, "'%s' -n 12 --seed 9 -o '%s'", pvt_program("pvgen"), csv), 0);
+	char *out = NULL, *err = NULL;
+	assert_int_equal(cli(&out, &err, env, "import '%s' --json", csv), 0);
+	json_error_t jerr;
+	json_t *o = json_loads(out, 0, &jerr);
+	if (!o)
+		fail_msg("import --json output is not JSON: %s", jerr.text);
+	assert_true(json_is_integer(json_object_get(o, "imported")));
+	assert_int_equal(json_integer_value(json_object_get(o, "imported")), 12);
+	assert_int_equal(json_integer_value(json_object_get(o, "rows_read")), 12);
+	json_decref(o);
+	free(out);
+	free(err);
+	/* importing the same customers again is refused as a whole */
+	assert_int_equal(cli(&out, &err, env, "import '%s'", csv), 1);
+	free(out);
+	free(err);
+	assert_int_equal(cli(&out, NULL, env, "list --limit 100"), 0);
+	assert_int_equal(count_lines(out), 12);
+	free(out);
+	free(csv);
+	free(dir);
+}
+
+static void test_bad_csv_names_line_not_value(void **state)
+{
+	(void)state;
+	char env[8192];
+	char *dir = fresh_vault("badcsv", env, sizeof env);
+	/* valid identity numbers built with the check-digit functions */
+	char id1[19] = "11010519800101001", id2[19] = "31010419750615002", bad_id[19];
+	char id3[19] = "11010119900101003";
+	id1[17] = pv_resident_id_check_char(id1);
+	id2[17] = pv_resident_id_check_char(id2);
+	id3[17] = pv_resident_id_check_char(id3);
+	snprintf(bad_id, sizeof bad_id, "44030619880808123");
+	char good = pv_resident_id_check_char(bad_id);
+	bad_id[17] = good == '7' ? '3' : '7'; /* wrong check digit */
+	bad_id[18] = '\0';
+	char card[20] = "622848012345678901";
+	card[18] = pv_luhn_check_digit(card, 18);
+	card[19] = '\0';
+	const char *bad_phone = "1999876543";
+	char csv_text[4096];
+	snprintf(csv_text, sizeof csv_text,
+		 "customer_id,name,phone,id_number,email,address,bank_card,company_uscc,"
+		 "contract_no,last_order_amount,last_order_date,preferences,created_at,"
+		 "consent_marketing\r\n"
+		 "C1,张三,13812345678,%s,zs@example.com,北京市朝阳区建国路1号,%s,,HT-1,100.00,"
+		 "2024-01-02,,2024-01-01T10:00:00+08:00,yes\r\n"
+		 "C2,李四,13912345678,%s,,上海市徐汇区漕溪北路2号,,,HT-2,20.5,2024-02-03,"
+		 "\"第一行\r\n第二行\",2024-01-01T10:00:00+08:00,no\r\n"
+		 "C3,王五,13712345678,%s,ww@example.com,广州市天河区体育西路3号,,,HT-3,1.00,"
+		 "2024-03-04,,2024-01-01T10:00:00+08:00,yes\r\n"
+		 "C4,赵六,%s,%s,zl@example.com,深圳市南山区科技园4号,,,HT-4,1.00,2024-03-04,,"
+		 "2024-01-01T10:00:00+08:00,yes\r\n",
+		 id1, card, id2, bad_id, bad_phone, id3);
+	char *csv = pvt_path(g_tmp, "bad.csv");
+	assert_int_equal(pvt_write_file(csv, csv_text, strlen(csv_text)), 0);
+	char *out = NULL, *err = NULL;
+	assert_int_equal(cli(&out, &err, env, "import '%s'", csv), 1);
+	/* C3 starts on physical line 5 (C2's quoted field spans lines 3-4) */
+	if (!strstr(err, "line 5, column id_number"))
+		fail_msg("stderr does not name line 5, column id_number: %s", err);
+	if (!strstr(err, "line 6, column phone"))
+		fail_msg("stderr does not name line 6, column phone: %s", err);
+	assert_null(strstr(err, bad_id));
+	assert_null(strstr(out, bad_id));
+	assert_null(strstr(err, bad_phone));
+	assert_null(strstr(out, bad_phone));
+	assert_null(strstr(err, "赵六"));
+	free(out);
+	free(err);
+	/* the same with --json: no values either */
+	assert_int_equal(cli(&out, &err, env, "import '%s' --json", csv), 1);
+	assert_null(strstr(out, bad_id));
+	assert_null(strstr(err, bad_id));
+	assert_null(strstr(out, bad_phone));
+	assert_null(strstr(err, bad_phone));
+	json_t *o = json_loads(out, 0, NULL);
+	assert_non_null(o);
+	assert_int_equal(json_integer_value(json_object_get(o, "imported")), 0);
+	json_decref(o);
+	free(out);
+	free(err);
+	/* all or nothing: the good rows were not imported */
+	assert_int_equal(cli(&out, &err, env, "get C1"), 1);
+	free(out);
+	free(err);
+	assert_int_equal(cli(&out, NULL, env, "list"), 0);
+	assert_string_equal(out, "");
+	free(out);
+	/* an undeclared column is refused and named */
+	const char *extra = "customer_id,name,shoe_size\r\nC9,张三,42\r\n";
+	assert_int_equal(pvt_write_file(csv, extra, strlen(extra)), 0);
+	assert_int_equal(cli(&out, &err, env, "import '%s'", csv), 1);
+	assert_non_null(strstr(err, "shoe_size"));
+	free(out);
+	free(err);
+	free(csv);
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_help),
+		cmocka_unit_test(test_usage_errors),
+		cmocka_unit_test(test_get_clear_and_masked),
+		cmocka_unit_test(test_roles_on_the_command_line),
+		cmocka_unit_test(test_find),
+		cmocka_unit_test(test_list_pages),
+		cmocka_unit_test(test_update),
+		cmocka_unit_test(test_export),
+		cmocka_unit_test(test_wrong_key),
+		cmocka_unit_test(test_schema_check),
+		cmocka_unit_test(test_import_json),
+		cmocka_unit_test(test_bad_csv_names_line_not_value),
+	};
+	return cmocka_run_group_tests_name("cli", tests, group_setup, group_teardown);
+}

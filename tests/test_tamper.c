@@ -1,0 +1,617 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* test_tamper.c: changes made behind the library's back, straight in the SQLite database
+ * of a closed vault (flipped bytes, blobs swapped between customers or groups, key
+ * metadata changed, truncated or missing blobs), must be detected and reported as
+ * PV_ERR_CORRUPT naming the customer and group, while untouched customers stay readable;
+ * and a vault opens only with its own key and keyring. */
+#include "testutil.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pivault.h"
+
+#define NCUST 20
+
+static char *g_base;      /* holds vault/, vault.keyring, root.key: never tampered */
+static char *g_key_path;
+
+struct fx {
+	char *tmp;
+	char *dir;
+	sqlite3 *db;
+	pv_vault *v;
+};
+
+static int group_setup(void **state)
+{
+	(void)state;
+	g_base = pvt_tempdir();
+	char *dir = pvt_path(g_base, "vault");
+	g_key_path = pvt_path(g_base, "root.key");
+	pv_vault *v = pvt_sample_vault(dir, g_key_path, NCUST, 3, NULL);
+	pv_vault_close(v);
+	free(dir);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	pvt_rmtree(g_base);
+	free(g_base);
+	free(g_key_path);
+	return 0;
+}
+
+/* A private copy of the base vault, with its database open for tampering. */
+static int fx_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	assert_non_null(f);
+	f->tmp = pvt_tempdir();
+	f->dir = pvt_path(f->tmp, "vault");
+	assert_int_equal(pvt_run(NULL, "cp -a '%s/vault' '%s/vault.keyring' '%s/'", g_base, g_base,
+				 f->tmp), 0);
+	char *db = pvt_path(f->dir, "vault.db");
+	assert_int_equal(sqlite3_open_v2(db, &f->db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	free(db);
+	*state = f;
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *f = *state;
+	if (f->db)
+		sqlite3_close(f->db);
+	pv_vault_close(f->v);
+	pvt_rmtree(f->tmp);
+	free(f->tmp);
+	free(f->dir);
+	free(f);
+	return 0;
+}
+
+/* ---- direct database access ---- */
+
+static void db_exec(struct fx *f, const char *sql)
+{
+	char *err = NULL;
+	if (sqlite3_exec(f->db, sql, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s: %s", sql, err ? err : "?");
+}
+
+/* Column col of customer id as a malloc'd blob (NULL when the value is NULL). */
+static unsigned char *blob_get(struct fx *f, const char *id, const char *col, size_t *len)
+{
+	char sql[200];
+	snprintf(sql, sizeof sql, "SELECT %s FROM customers WHERE id = ?1", col);
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_prepare_v2(f->db, sql, -1, &q, NULL), SQLITE_OK);
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	unsigned char *out = NULL;
+	*len = (size_t)sqlite3_column_bytes(q, 0);
+	if (sqlite3_column_type(q, 0) != SQLITE_NULL) {
+		out = malloc(*len + 1);
+		assert_non_null(out);
+		memcpy(out, sqlite3_column_blob(q, 0), *len);
+	}
+	sqlite3_finalize(q);
+	return out;
+}
+
+/* Set column col of customer id to data[0..len) (NULL data: SQL NULL). */
+static void blob_set(struct fx *f, const char *id, const char *col, const void *data,
+		     size_t len)
+{
+	char sql[200];
+	snprintf(sql, sizeof sql, "UPDATE customers SET %s = ?1 WHERE id = ?2", col);
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_prepare_v2(f->db, sql, -1, &q, NULL), SQLITE_OK);
+	if (data)
+		sqlite3_bind_blob(q, 1, data, (int)len, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(q, 1);
+	sqlite3_bind_text(q, 2, id, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+	assert_int_equal(sqlite3_changes(f->db), 1);
+	sqlite3_finalize(q);
+}
+
+static long long int_get(struct fx *f, const char *id, const char *col)
+{
+	char sql[200];
+	snprintf(sql, sizeof sql, "SELECT %s FROM customers WHERE id = ?1", col);
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_prepare_v2(f->db, sql, -1, &q, NULL), SQLITE_OK);
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	long long x = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return x;
+}
+
+static void int_set(struct fx *f, const char *id, const char *col, long long x)
+{
+	char sql[200];
+	snprintf(sql, sizeof sql, "UPDATE customers SET %s = ?1 WHERE id = ?2", col);
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_prepare_v2(f->db, sql, -1, &q, NULL), SQLITE_OK);
+	sqlite3_bind_int64(q, 1, x);
+	sqlite3_bind_text(q, 2, id, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+	assert_int_equal(sqlite3_changes(f->db), 1);
+	sqlite3_finalize(q);
+}
+
+static void swap_blobs(struct fx *f, const char *id1, const char *col1, const char *id2,
+		       const char *col2)
+{
+	size_t n1, n2;
+	unsigned char *a = blob_get(f, id1, col1, &n1), *b = blob_get(f, id2, col2, &n2);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_true(n1 != n2 || memcmp(a, b, n1) != 0);
+	blob_set(f, id1, col1, b, n2);
+	blob_set(f, id2, col2, a, n1);
+	free(a);
+	free(b);
+}
+
+static void flip_byte(struct fx *f, const char *id, const char *col, long at)
+{
+	size_t n;
+	unsigned char *b = blob_get(f, id, col, &n);
+	assert_non_null(b);
+	size_t i = at < 0 ? n - (size_t)(-at) : (size_t)at;
+	assert_true(i < n);
+	b[i] ^= 0x01;
+	blob_set(f, id, col, b, n);
+	free(b);
+}
+
+/* Close the database and open the vault with the right key. */
+static void open_vault(struct fx *f)
+{
+	sqlite3_close(f->db);
+	f->db = NULL;
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(g_key_path, &key), PV_OK);
+	pv_rc rc = pv_vault_open(f->dir, NULL, key, &f->v);
+	pv_key_free(key);
+	if (rc)
+		fail_msg("pv_vault_open after tampering: %s", pv_errmsg(f->v));
+}
+
+static const char *cid(int k)
+{
+	static char buf[8][16];
+	static int next;
+	char *b = buf[next++ % 8];
+	snprintf(b, 16, "C%08d", k);
+	return b;
+}
+
+/* pv_get of id must fail as corrupt with a message naming the customer and `what`
+ * (a group name or other word; NULL: no check). */
+static void expect_corrupt(struct fx *f, const char *id, const char *what)
+{
+	pv_access admin = { "admin", NULL, 1 };
+	pv_record *rec = NULL;
+	pv_rc rc = pv_get(f->v, &admin, id, &rec);
+	if (rc != PV_ERR_CORRUPT) {
+		pv_record_free(rec);
+		fail_msg("pv_get %s after tampering: %s (%s), want PV_ERR_CORRUPT", id,
+			 pv_strerror(rc), pv_errmsg(f->v));
+	}
+	assert_null(rec);
+	const char *msg = pv_errmsg(f->v);
+	if (!strstr(msg, id))
+		fail_msg("message does not name customer %s: %s", id, msg);
+	if (what && !strstr(msg, what))
+		fail_msg("message does not name '%s': %s", what, msg);
+	/* masked reads decrypt too, and fail the same way */
+	pv_access masked = { "clerk", NULL, 0 };
+	assert_int_equal(pv_get(f->v, &masked, id, &rec), PV_ERR_CORRUPT);
+	assert_null(rec);
+}
+
+/* Every customer not in bad[] reads fine and shows a plausible record. */
+static void expect_others_fine(struct fx *f, const int *bad, size_t nbad)
+{
+	pv_access admin = { "admin", NULL, 1 };
+	for (int k = 1; k <= NCUST; k++) {
+		int skip = 0;
+		for (size_t j = 0; j < nbad; j++)
+			skip |= bad[j] == k;
+		if (skip)
+			continue;
+		pv_record *rec = NULL;
+		pv_rc rc = pv_get(f->v, &admin, cid(k), &rec);
+		if (rc)
+			fail_msg("untouched customer %s: %s", cid(k), pv_errmsg(f->v));
+		assert_int_equal(pv_record_field_count(rec), 12);
+		assert_string_equal(pv_record_field_name(rec, 1), "phone");
+		assert_int_equal(strncmp(pv_record_field_value(rec, 1), "+86", 3), 0);
+		pv_record_free(rec);
+	}
+}
+
+/* ---- the tests ---- */
+
+static void test_flip_one_byte(void **state)
+{
+	struct fx *f = *state;
+	flip_byte(f, cid(3), "g_basic", 30);        /* in the ciphertext */
+	flip_byte(f, cid(4), "g_basic", 0);         /* in the nonce */
+	flip_byte(f, cid(5), "g_basic", -1);        /* in the tag */
+	flip_byte(f, cid(6), "g_financial", 25);
+	flip_byte(f, cid(7), "g_other", 26);
+	flip_byte(f, cid(8), "wdek", 30);
+	open_vault(f);
+	expect_corrupt(f, cid(3), "basic");
+	expect_corrupt(f, cid(4), "basic");
+	expect_corrupt(f, cid(5), "basic");
+	expect_corrupt(f, cid(6), "financial");
+	expect_corrupt(f, cid(7), "other");
+	expect_corrupt(f, cid(8), NULL);
+	static const int bad[] = { 3, 4, 5, 6, 7, 8 };
+	expect_others_fine(f, bad, 6);
+	/* an update cannot re-seal over a tampered customer (nor hide the damage) */
+	pv_access admin = { "admin", NULL, 1 };
+	assert_int_equal(pv_update(f->v, &admin, cid(6), "name", "王五"), PV_ERR_CORRUPT);
+	assert_non_null(strstr(pv_errmsg(f->v), cid(6)));
+	expect_corrupt(f, cid(6), "financial");
+	assert_int_equal(pv_update(f->v, &admin, cid(3), "contract_no", "HT-1"), PV_ERR_CORRUPT);
+	expect_corrupt(f, cid(3), "basic");
+	/* the tampered rows are still there: detected, not silently dropped */
+	uint64_t n = 0;
+	assert_int_equal(pv_vault_count(f->v, &n), PV_OK);
+	assert_int_equal(n, NCUST);
+}
+
+static void test_swap_customers(void **state)
+{
+	struct fx *f = *state;
+	swap_blobs(f, cid(1), "g_basic", cid(2), "g_basic");
+	swap_blobs(f, cid(11), "g_financial", cid(12), "g_financial");
+	open_vault(f);
+	expect_corrupt(f, cid(1), "basic");
+	expect_corrupt(f, cid(2), "basic");
+	expect_corrupt(f, cid(11), "financial");
+	expect_corrupt(f, cid(12), "financial");
+	static const int bad[] = { 1, 2, 11, 12 };
+	expect_others_fine(f, bad, 4);
+}
+
+static void test_swap_groups_of_one_customer(void **state)
+{
+	struct fx *f = *state;
+	swap_blobs(f, cid(4), "g_basic", cid(4), "g_other");
+	swap_blobs(f, cid(5), "g_financial", cid(5), "g_other");
+	/* a copy of one group into another slot of the same customer */
+	size_t n;
+	unsigned char *b = blob_get(f, cid(6), "g_basic", &n);
+	blob_set(f, cid(6), "g_financial", b, n);
+	free(b);
+	open_vault(f);
+	expect_corrupt(f, cid(4), "basic");
+	expect_corrupt(f, cid(5), "financial");
+	expect_corrupt(f, cid(6), "financial");
+	static const int bad[] = { 4, 5, 6 };
+	expect_others_fine(f, bad, 3);
+}
+
+static void test_swap_wrapped_keys(void **state)
+{
+	struct fx *f = *state;
+	swap_blobs(f, cid(9), "wdek", cid(10), "wdek");
+	open_vault(f);
+	expect_corrupt(f, cid(9), "data key");
+	expect_corrupt(f, cid(10), "data key");
+	static const int bad[] = { 9, 10 };
+	expect_others_fine(f, bad, 2);
+}
+
+static void test_swap_whole_rows(void **state)
+{
+	struct fx *f = *state;
+	/* the ids swapped: each customer's sealed data now sits under the other's id */
+	db_exec(f, "UPDATE customers SET id = 'tmp' WHERE id = 'C00000002';"
+		   "UPDATE customers SET id = 'C00000002' WHERE id = 'C00000003';"
+		   "UPDATE customers SET id = 'C00000003' WHERE id = 'tmp';");
+	/* a customer renamed to an id that does not exist */
+	db_exec(f, "UPDATE customers SET id = 'C00000099' WHERE id = 'C00000004'");
+	open_vault(f);
+	expect_corrupt(f, cid(2), NULL);
+	expect_corrupt(f, cid(3), NULL);
+	expect_corrupt(f, cid(99), NULL);
+	static const int bad[] = { 2, 3, 4 };
+	expect_others_fine(f, bad, 3);
+}
+
+static void test_dek_version_changed(void **state)
+{
+	struct fx *f = *state;
+	int_set(f, cid(1), "dek_version", int_get(f, cid(1), "dek_version") + 1);
+	int_set(f, cid(2), "dek_version", 0);
+	open_vault(f);
+	expect_corrupt(f, cid(1), NULL);
+	expect_corrupt(f, cid(2), NULL);
+	static const int bad[] = { 1, 2 };
+	expect_others_fine(f, bad, 2);
+}
+
+static void test_bucket_gen_changed(void **state)
+{
+	struct fx *f = *state;
+	int_set(f, cid(3), "bucket_gen", int_get(f, cid(3), "bucket_gen") + 1);
+	open_vault(f);
+	expect_corrupt(f, cid(3), NULL);
+	static const int bad[] = { 3 };
+	expect_others_fine(f, bad, 1);
+}
+
+static void test_bucket_changed(void **state)
+{
+	struct fx *f = *state;
+	/* another valid slot of the 1024 */
+	int_set(f, cid(5), "bucket", (int_get(f, cid(5), "bucket") + 1) % 1024);
+	/* the bucket of another customer (a real, readable slot) */
+	long long b7 = int_get(f, cid(7), "bucket"), b6 = int_get(f, cid(6), "bucket");
+	if (b7 == b6)
+		b7 = (b7 + 2) % 1024;
+	int_set(f, cid(6), "bucket", b7);
+	open_vault(f);
+	expect_corrupt(f, cid(5), NULL);
+	expect_corrupt(f, cid(6), NULL);
+	static const int bad[] = { 5, 6 };
+	expect_others_fine(f, bad, 2);
+}
+
+static void test_bucket_out_of_range(void **state)
+{
+	struct fx *f = *state;
+	/* a slot number the keyring does not have: damaged data, not a wrong key */
+	int_set(f, cid(5), "bucket", 5000);
+	int_set(f, cid(6), "bucket", -1);
+	open_vault(f);
+	expect_corrupt(f, cid(5), NULL);
+	expect_corrupt(f, cid(6), NULL);
+	static const int bad[] = { 5, 6 };
+	expect_others_fine(f, bad, 2);
+}
+
+static void test_key_metadata_beyond_32_bits(void **state)
+{
+	struct fx *f = *state;
+	/* values that only agree with the real ones in their low 32 bits are still changed
+	 * (malformed) stored data */
+	const long long wrap = 1LL << 32;
+	int_set(f, cid(1), "dek_version", int_get(f, cid(1), "dek_version") + wrap);
+	int_set(f, cid(2), "bucket", int_get(f, cid(2), "bucket") + wrap);
+	int_set(f, cid(3), "bucket_gen", int_get(f, cid(3), "bucket_gen") + wrap);
+	open_vault(f);
+	expect_corrupt(f, cid(1), NULL);
+	expect_corrupt(f, cid(2), NULL);
+	expect_corrupt(f, cid(3), NULL);
+}
+
+static void test_truncated_and_missing_blobs(void **state)
+{
+	struct fx *f = *state;
+	size_t n;
+	unsigned char *b = blob_get(f, cid(1), "g_basic", &n);
+	blob_set(f, cid(1), "g_basic", b, 10);      /* truncated to 10 bytes */
+	blob_set(f, cid(2), "g_basic", b, n - 1);   /* one byte short */
+	free(b);
+	blob_set(f, cid(3), "g_financial", NULL, 0); /* NULL */
+	blob_set(f, cid(4), "g_other", "", 0);       /* empty blob */
+	unsigned char forty[40] = { 0 };
+	blob_set(f, cid(5), "g_other", forty, sizeof forty); /* only nonce and tag */
+	b = blob_get(f, cid(6), "wdek", &n);
+	blob_set(f, cid(6), "wdek", b, 10);          /* wrapped key truncated */
+	free(b);
+	blob_set(f, cid(7), "wdek", "", 0);
+	db_exec(f, "UPDATE customers SET g_basic = 'hello' WHERE id = 'C00000008'"); /* text */
+	b = blob_get(f, cid(9), "g_basic", &n);
+	unsigned char *longer = calloc(1, n + 100);
+	memcpy(longer, b, n);
+	blob_set(f, cid(9), "g_basic", longer, n + 100); /* trailing garbage */
+	free(b);
+	free(longer);
+	open_vault(f);
+	expect_corrupt(f, cid(1), "basic");
+	expect_corrupt(f, cid(2), "basic");
+	expect_corrupt(f, cid(3), "financial");
+	expect_corrupt(f, cid(4), "other");
+	expect_corrupt(f, cid(5), "other");
+	expect_corrupt(f, cid(6), NULL);
+	expect_corrupt(f, cid(7), NULL);
+	expect_corrupt(f, cid(8), "basic");
+	expect_corrupt(f, cid(9), "basic");
+	static const int bad[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+	expect_others_fine(f, bad, 9);
+}
+
+/* Run an export into memory. */
+static char *export_text(pv_vault *v, const pv_access *who, pv_export_format fmt, pv_rc *rc)
+{
+	FILE *out = tmpfile();
+	assert_non_null(out);
+	*rc = pv_export(v, who, fmt, out);
+	long n = ftell(out);
+	assert_true(n >= 0);
+	rewind(out);
+	char *buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, out), (size_t)n);
+	buf[n] = '\0';
+	fclose(out);
+	return buf;
+}
+
+static int count_records(void *ctx, const pv_record *rec)
+{
+	(void)rec;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static void test_export_and_list_fail_naming_customer(void **state)
+{
+	struct fx *f = *state;
+	flip_byte(f, cid(10), "g_other", 30);
+	open_vault(f);
+	pv_access admin = { "admin", NULL, 1 }, fin = { "finance", NULL, 0 };
+	const pv_access *whos[] = { &admin, &fin };
+	for (int w = 0; w < 2; w++) {
+		for (int fmt = PV_EXPORT_CSV; fmt <= PV_EXPORT_JSONL; fmt++) {
+			pv_rc rc;
+			char *text = export_text(f->v, whos[w], (pv_export_format)fmt, &rc);
+			assert_int_equal(rc, PV_ERR_CORRUPT);
+			assert_non_null(strstr(pv_errmsg(f->v), cid(10)));
+			assert_non_null(strstr(pv_errmsg(f->v), "other"));
+			/* nothing of the tampered customer, nor anything after it, was written */
+			assert_null(strstr(text, cid(10)));
+			assert_null(strstr(text, cid(11)));
+			free(text);
+		}
+	}
+	/* a listing stops with the same error; pages before it are fine */
+	int n = 0;
+	assert_int_equal(pv_list(f->v, &admin, NULL, 0, count_records, &n, NULL), PV_ERR_CORRUPT);
+	assert_non_null(strstr(pv_errmsg(f->v), cid(10)));
+	assert_int_equal(n, 9);
+	n = 0;
+	char *next = NULL;
+	assert_int_equal(pv_list(f->v, &admin, NULL, 9, count_records, &n, &next), PV_OK);
+	assert_int_equal(n, 9);
+	assert_string_equal(next, cid(9));
+	free(next);
+	n = 0;
+	assert_int_equal(pv_list(f->v, &admin, cid(10), 0, count_records, &n, NULL), PV_OK);
+	assert_int_equal(n, NCUST - 10);
+}
+
+static void test_wrong_key_cannot_open(void **state)
+{
+	struct fx *f = *state;
+	sqlite3_close(f->db);
+	f->db = NULL;
+	char *other = pvt_path(f->tmp, "other.key");
+	assert_int_equal(pv_key_generate_file(other), PV_OK);
+	assert_int_equal(pv_key_generate_file(other), PV_ERR_EXISTS); /* never overwritten */
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(other, &key), PV_OK);
+	pv_vault *v = NULL;
+	assert_int_equal(pv_vault_open(f->dir, NULL, key, &v), PV_ERR_BAD_KEY);
+	assert_non_null(v);
+	assert_non_null(strstr(pv_errmsg(v), "key"));
+	pv_vault_close(v);
+	pv_key_free(key);
+	/* a passphrase where a key file is expected */
+	assert_int_equal(pv_key_from_passphrase("correct horse", 13, &key), PV_OK);
+	assert_int_equal(pv_vault_open(f->dir, NULL, key, &v), PV_ERR_BAD_KEY);
+	pv_vault_close(v);
+	pv_key_free(key);
+	/* a key file of the wrong size is not a key */
+	char *short_key = pvt_path(f->tmp, "short.key");
+	assert_int_equal(pvt_write_file(short_key, "0123456789abcdef0123456789abcde", 31), 0);
+	key = NULL;
+	assert_int_equal(pv_key_from_file(short_key, &key), PV_ERR_BAD_KEY);
+	assert_null(key);
+	char *missing = pvt_path(f->tmp, "missing.key");
+	assert_int_equal(pv_key_from_file(missing, &key), PV_ERR_NOT_FOUND);
+	/* nothing changed: the right key still opens it and reads everyone */
+	open_vault(f);
+	expect_others_fine(f, NULL, 0);
+	free(other);
+	free(short_key);
+	free(missing);
+}
+
+static void test_keyring_of_another_vault(void **state)
+{
+	struct fx *f = *state;
+	sqlite3_close(f->db);
+	f->db = NULL;
+	/* a second vault under the same root key: its keyring belongs to another vault */
+	char *dir2 = pvt_path(f->tmp, "second");
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(g_key_path, &key), PV_OK);
+	pv_create_opts opts = { PV_SOURCE_DIR "/examples/schema.yaml", NULL, 1024, 1 };
+	pv_vault *v2 = NULL;
+	assert_int_equal(pv_vault_create(dir2, &opts, key, &v2), PV_OK);
+	pv_vault_close(v2);
+	char *kr2 = pvt_path(f->tmp, "second.keyring");
+	pv_vault *v = NULL;
+	assert_int_equal(pv_vault_open(f->dir, kr2, key, &v), PV_ERR_BAD_KEY);
+	pv_vault_close(v);
+	/* and the keyring missing altogether */
+	char *none = pvt_path(f->tmp, "none.keyring");
+	v = NULL;
+	pv_rc rc = pv_vault_open(f->dir, none, key, &v);
+	assert_int_not_equal(rc, PV_OK);
+	pv_vault_close(v);
+	pv_key_free(key);
+	free(dir2);
+	free(kr2);
+	free(none);
+}
+
+/* Blind-index entries are keyed with the vault's own key: two vaults under different root
+ * keys holding the same customers share no index entry. */
+static void test_blind_index_keyed_per_vault(void **state)
+{
+	struct fx *f = *state;
+	char *dir2 = pvt_path(f->tmp, "twin"), *key2 = pvt_path(f->tmp, "twin.key");
+	pv_vault *v2 = pvt_sample_vault(dir2, key2, NCUST, 3, NULL); /* the same customers */
+	pv_vault_close(v2);
+	char *db2 = pvt_path(dir2, "vault.db");
+	char sql[4400];
+	snprintf(sql, sizeof sql, "ATTACH DATABASE '%s' AS twin", db2);
+	db_exec(f, sql);
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_prepare_v2(f->db,
+					    "SELECT count(*), (SELECT count(*) FROM main.blind_index) "
+					    "FROM main.blind_index a JOIN twin.blind_index b "
+					    "ON a.field = b.field AND a.h = b.h", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	long long shared = sqlite3_column_int64(q, 0), total = sqlite3_column_int64(q, 1);
+	sqlite3_finalize(q);
+	free(db2);
+	free(dir2);
+	free(key2);
+	assert_true(total >= 3 * NCUST);
+	if (shared != 0)
+		fail_msg("%lld of %lld blind-index entries are identical in two vaults with different "
+			 "root keys: the index key does not depend on the root key", shared, total);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_flip_one_byte, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_swap_customers, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_swap_groups_of_one_customer, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_swap_wrapped_keys, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_swap_whole_rows, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_dek_version_changed, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_bucket_gen_changed, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_bucket_changed, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_bucket_out_of_range, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_key_metadata_beyond_32_bits, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_truncated_and_missing_blobs, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_export_and_list_fail_naming_customer, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_key_cannot_open, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_keyring_of_another_vault, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_blind_index_keyed_per_vault, fx_setup, fx_teardown),
+	};
+	return cmocka_run_group_tests_name("tamper", tests, group_setup, group_teardown);
+}
