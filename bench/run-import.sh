@@ -19,7 +19,7 @@ build/pvgen -n "$n" --canonical -o "$csv"
 rm -rf "$work/vault" "$work/vault.keyring" "$work/root.key" "$work/plain.db" "$work/cipher.db"
 build/pivault keygen "$work/root.key"
 sync
-out=$(build/bench_import "$csv" "$work/vault" "$work/root.key")
+out=$(build/bench/bench_import "$csv" "$work/vault" "$work/root.key")
 echo "$out" | grep -v '^pivault_seconds='
 pv=$(echo "$out" | awk -F= '/^pivault_seconds=/{print $2}')
 
@@ -32,5 +32,5 @@ if command -v sqlcipher >/dev/null; then
 else
   echo "sqlcipher: not installed (apt-get install sqlcipher), skipped"
 fi
-build/bench_lookup "$work/vault" "$work/root.key" "$csv" 100000
+build/bench/bench_lookup "$work/vault" "$work/root.key" "$csv" 100000
 echo "work files in $work (the CSV holds generated, not real, personal data)"
