@@ -47,7 +47,8 @@ struct row {
 	uint64_t line;
 	uint32_t first;     /* index of its first field in the batch's field arrays */
 	uint32_t nfields;
-	const char *row_reason; /* a whole-row problem found by the parser, or NULL */
+	const char *row_reason; /* a problem found by the parser, or NULL */
+	int reason_col;         /* its column, or -1 for the whole row */
 	int bad;            /* set by the worker when any error was found */
 };
 
@@ -69,6 +70,7 @@ struct batch {
 	size_t nerrs, caperrs;
 	char *reject;             /* masked reject lines, when a reject file is asked for */
 	size_t rejlen, rejcap;
+	size_t rej_off[BATCH_ROWS], rej_len[BATCH_ROWS]; /* each bad row's line in reject */
 	int oom;
 };
 
@@ -103,6 +105,7 @@ struct importer {
 	uint32_t row_fields;
 	int row_too_wide;
 	const char *row_reason;
+	int row_reason_col;
 	uint64_t bytes_done, bytes_total;
 	pv_rc fatal;            /* a problem that stops the whole import */
 	char fatal_msg[512];
@@ -424,12 +427,13 @@ static void on_field(void *data, size_t len, void *ctx)
 	im->row_fields++;
 	if (im->row_fields > im->ncols)
 		return; /* counted; the row is refused at its end */
-	if (memchr(data, '\0', len)) {
-		im->row_reason = im->row_reason ? im->row_reason : "field holds a NUL byte";
-		len = 0;
-	}
-	if (len > PV_VALUE_MAX) {
-		im->row_reason = im->row_reason ? im->row_reason : "field longer than 4096 bytes";
+	const char *why = memchr(data, '\0', len) ? "field holds a NUL byte"
+			  : len > PV_VALUE_MAX ? "field longer than 4096 bytes" : NULL;
+	if (why) {
+		if (!im->row_reason) {
+			im->row_reason = why;
+			im->row_reason_col = (int)im->row_fields - 1;
+		}
 		len = 0;
 	}
 	if (batch_reserve(b, len) != 0) {
@@ -476,6 +480,7 @@ static void on_row(int c, void *ctx)
 						       ? "too few fields for the header"
 						       : "too many fields for the header")
 						    : im->row_reason;
+	r->reason_col = im->row_fields != im->ncols ? -1 : im->row_reason_col;
 	r->bad = 0;
 	im->res->rows_read++;
 	im->row_fields = 0;
@@ -522,8 +527,10 @@ static int rej_append(struct batch *b, const char *s, size_t n)
 	if (b->rejlen + n > b->rejcap) {
 		size_t cap = (b->rejlen + n) * 2 + 1024;
 		char *r = realloc(b->reject, cap);
-		if (!r)
+		if (!r) {
+			b->oom = 1;
 			return -1;
+		}
 		b->reject = r;
 		b->rejcap = cap;
 	}
@@ -618,8 +625,9 @@ static void process_batch(struct importer *im, struct batch *b, char *norm_buf,
 			lens[i] = 0;
 			norm[i] = NULL;
 		}
+		b->rej_len[ri] = 0;
 		if (r->row_reason)
-			add_error(b, ri, -1, r->row_reason);
+			add_error(b, ri, r->reason_col, r->row_reason);
 		const char *id = NULL;
 		for (uint32_t c = 0; c < r->nfields && !r->row_reason; c++) {
 			const char *raw = b->raw + b->fstart[r->first + c];
@@ -657,8 +665,11 @@ static void process_batch(struct importer *im, struct batch *b, char *norm_buf,
 			if (pv_seal_customer(v, id, &pv, &b->sealed[ri], rng, err, sizeof err) != PV_OK)
 				add_error(b, ri, -1, "cannot seal the record");
 		}
-		if (r->bad && im->reject)
+		if (r->bad && im->reject) {
+			b->rej_off[ri] = b->rejlen;
 			reject_row(im, b, ri, norm, first_err);
+			b->rej_len[ri] = b->rejlen - b->rej_off[ri];
+		}
 		for (size_t i = 0; i < nf; i++)
 			if (norm[i])
 				pv_wipe(norm[i], lens[i]);
@@ -736,6 +747,10 @@ static void write_batch(struct importer *im, struct batch *b)
 		if (r->bad) {
 			im->failed = 1;
 			im->res->rejected++;
+			if (im->reject && b->rej_len[ri] &&
+			    fwrite(b->reject + b->rej_off[ri], 1, b->rej_len[ri], im->reject) !=
+				    b->rej_len[ri])
+				im->write_rc = pv_fail(v, PV_ERR_IO, "cannot write the reject file");
 			continue;
 		}
 		/* After a bad row in all-or-nothing mode the transaction will be rolled back;
@@ -780,9 +795,6 @@ static void write_batch(struct importer *im, struct batch *b)
 		else
 			im->res->imported++;
 	}
-	if (im->reject && b->rejlen && fwrite(b->reject, 1, b->rejlen, im->reject) != b->rejlen &&
-	    !im->write_rc)
-		im->write_rc = pv_fail(v, PV_ERR_IO, "cannot write the reject file");
 }
 
 static void *writer_main(void *arg)

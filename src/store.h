@@ -33,6 +33,9 @@ struct pv_stored_customer {
 /* Open (create = 1: create and set up the schema) the database at path. */
 struct pv_store *pv_store_open(const char *path, int create, char *err, size_t errlen);
 void pv_store_close(struct pv_store *s);
+/* Close without checkpointing the write-ahead log: after a refused open, so the files
+ * stay exactly as they were. */
+void pv_store_close_untouched(struct pv_store *s);
 const char *pv_store_errmsg(struct pv_store *s);
 
 int pv_store_begin(struct pv_store *s);

@@ -150,6 +150,13 @@ struct pv_store *pv_store_open(const char *path, int create, char *err, size_t e
 	return s;
 }
 
+void pv_store_close_untouched(struct pv_store *s)
+{
+	if (s)
+		sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	pv_store_close(s);
+}
+
 void pv_store_close(struct pv_store *s)
 {
 	if (!s)
@@ -488,6 +495,9 @@ int pv_store_consent_scan(struct pv_store *s, int64_t rid,
 
 int pv_store_checkpoint(struct pv_store *s)
 {
+	for (int i = 0; i < ST_COUNT_; i++) /* end any read a borrowed row still holds */
+		if (s->st[i])
+			sqlite3_reset(s->st[i]);
 	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	return rc == SQLITE_OK ? 0 : fail(s, "checkpoint");
 }

@@ -440,12 +440,33 @@ static int meta_u64(pv_vault *v, const char *k, uint64_t *x)
 	return bad ? -1 : 0;
 }
 
+static pv_rc vault_open(pv_vault *v, const char *dir, const pv_key *key);
+
 pv_rc pv_vault_open(const char *dir, const char *keyring_path, const pv_key *key,
 		    pv_vault **out)
 {
 	pv_vault *v = *out = vault_new(dir, keyring_path);
 	if (!v)
 		return PV_ERR_NOMEM;
+	/* A refused open must leave every file exactly as it was: a log left by an earlier
+	 * writer stays unmerged; a log this open created is empty and goes with the close. */
+	char wal[4096];
+	snprintf(wal, sizeof wal, "%s/%s-wal", dir, DB_NAME);
+	int wal_existed = access(wal, F_OK) == 0;
+	pv_rc rc = vault_open(v, dir, key);
+	if (rc) {
+		if (wal_existed)
+			pv_store_close_untouched(v->store);
+		else
+			pv_store_close(v->store);
+		v->store = NULL;
+	}
+	return rc;
+}
+
+/* The work of pv_vault_open on a fresh handle. */
+static pv_rc vault_open(pv_vault *v, const char *dir, const pv_key *key)
+{
 	if (pv_crypto_init() != 0)
 		return pv_fail(v, PV_ERR_CRYPTO, "cannot initialise libsodium");
 	if (!key)
