@@ -124,6 +124,11 @@ static int take_digits(const char *s, size_t n, size_t *pos, size_t min, size_t 
  * then *pos still moves one byte on, so no loop can stall. */
 static int32_t next_code_point(const char *s, size_t n, size_t *pos)
 {
+	unsigned char c = (unsigned char)s[*pos];
+	if (c < 0x80) { /* ASCII, the common case, without a library call */
+		(*pos)++;
+		return c;
+	}
 	utf8proc_int32_t cp = -1;
 	utf8proc_ssize_t used = utf8proc_iterate((const utf8proc_uint8_t *)s + *pos,
 						 (utf8proc_ssize_t)(n - *pos), &cp);
@@ -836,6 +841,25 @@ static int is_index_separator(int32_t cp)
 static long fold_for_index(const char *norm, size_t len, char *out, size_t cap,
 			   int drop_separators)
 {
+	size_t ascii = 0;
+	while (ascii < len && (unsigned char)norm[ascii] < 0x80)
+		ascii++;
+	if (ascii == len) { /* NFKC leaves ASCII as it is; case folding is lower-casing */
+		size_t w = 0;
+		for (size_t i = 0; i < len; i++) {
+			char c = norm[i];
+			if (drop_separators && (c == '-' || is_white_space((unsigned char)c)))
+				continue;
+			if (w + 1 >= cap) {
+				wipe(out, w);
+				out[0] = '\0';
+				return -1;
+			}
+			out[w++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+		}
+		out[w] = '\0';
+		return (long)w;
+	}
 	utf8proc_uint8_t *mapped = NULL;
 	utf8proc_ssize_t mlen = utf8proc_map((const utf8proc_uint8_t *)norm, (utf8proc_ssize_t)len,
 					     &mapped, UTF8PROC_STABLE | UTF8PROC_COMPOSE |
