@@ -40,7 +40,7 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Read up to max phone values (third CSV column; rows whose first fields are unquoted). */
+/* Read up to max phone values: the third column of pvgen's records (ids C + 8 digits). */
 static char **read_phones(const char *path, size_t max, size_t *n)
 {
 	FILE *f = fopen(path, "r");
@@ -57,7 +57,7 @@ static char **read_phones(const char *path, size_t max, size_t *n)
 		}
 		char *c1 = strchr(line, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL,
 		     *c3 = c2 ? strchr(c2 + 1, ',') : NULL;
-		if (!c3 || line[0] < 'A' || line[0] > 'Z')
+		if (!c3 || line[0] != 'C' || c1 - line != 9) /* a record's first line: C + 8 digits */
 			continue;
 		*c3 = '\0';
 		out[k++] = strdup(c2 + 1);
