@@ -213,12 +213,16 @@ static int list_append(char **list, const char *sep, const char *item)
 
 /* --------------------------------------------------------------- parsing ---- */
 
-/* Realloc for libcsv that wipes the old block, so no copy of a field outlives it. */
+/* Realloc for libcsv that wipes the old block, so no copy of a field outlives it. It
+ * grows geometrically (libcsv asks for 128 bytes more at a time), so a long field costs
+ * linear, not quadratic, time. */
 static void *wiping_realloc(void *p, size_t n)
 {
-	void *q = malloc(n);
+	size_t old = p ? malloc_usable_size(p) : 0;
+	if (p && old >= n)
+		return p;
+	void *q = malloc(n < 2 * old ? 2 * old : n);
 	if (q && p) {
-		size_t old = malloc_usable_size(p);
 		memcpy(q, p, old < n ? old : n);
 		pv_wipe(p, old);
 		free(p);

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* store_sqlite.c: the embedded storage: one SQLite database in WAL mode with
  * secure_delete on, holding only sealed data, blind-index hashes and metadata. */
-#include "store.h"
+#include "store_sqlite.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,44 +59,48 @@ static const char schema_sql[] =
 	"  granted INTEGER NOT NULL, at TEXT NOT NULL, channel TEXT NOT NULL,"
 	"  PRIMARY KEY(rid, purpose)) WITHOUT ROWID;";
 
-struct pv_store {
-	sqlite3 *db;
-	sqlite3_stmt *st[ST_COUNT_];
-	char err[512];
-};
-
-/* Record SQLite's message for what failed; returns -1. */
-static int fail(struct pv_store *s, const char *what)
+int pv_sqlite_fail(struct pv_store *s, const char *what)
 {
 	snprintf(s->err, sizeof s->err, "%s: %s", what, sqlite3_errmsg(s->db));
 	return -1;
 }
 
-/* The prepared statement, reset and with bindings cleared; NULL on failure. */
-static sqlite3_stmt *stmt(struct pv_store *s, enum stmt_id id)
+sqlite3_stmt *pv_sqlite_stmt(struct pv_store *s, const char *sql)
 {
-	if (!s->st[id]) {
-		if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
-				       &s->st[id], NULL) != SQLITE_OK) {
-			fail(s, "prepare");
+	for (size_t i = 0; i < s->ncache; i++) {
+		if (s->cache[i].sql == sql) {
+			sqlite3_reset(s->cache[i].q);
+			sqlite3_clear_bindings(s->cache[i].q);
+			return s->cache[i].q;
+		}
+	}
+	if (s->ncache == s->capcache) {
+		size_t cap = s->capcache ? 2 * s->capcache : 32;
+		struct pv_sqlite_cached *c = realloc(s->cache, cap * sizeof *c);
+		if (!c) {
+			snprintf(s->err, sizeof s->err, "out of memory");
 			return NULL;
 		}
-	} else {
-		sqlite3_reset(s->st[id]);
-		sqlite3_clear_bindings(s->st[id]);
+		s->cache = c;
+		s->capcache = cap;
 	}
-	return s->st[id];
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &q, NULL) != SQLITE_OK) {
+		pv_sqlite_fail(s, "prepare");
+		return NULL;
+	}
+	s->cache[s->ncache++] = (struct pv_sqlite_cached){ sql, q };
+	return q;
 }
 
-/* Step a statement that returns no rows; 0 or -1. */
-static int run(struct pv_store *s, sqlite3_stmt *q, const char *what)
+int pv_sqlite_run(struct pv_store *s, sqlite3_stmt *q, const char *what)
 {
 	int rc = sqlite3_step(q);
 	sqlite3_reset(q);
-	return rc == SQLITE_DONE ? 0 : fail(s, what);
+	return rc == SQLITE_DONE ? 0 : pv_sqlite_fail(s, what);
 }
 
-static int exec(struct pv_store *s, const char *sql)
+int pv_sqlite_exec(struct pv_store *s, const char *sql)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -106,6 +109,16 @@ static int exec(struct pv_store *s, const char *sql)
 		return -1;
 	}
 	return 0;
+}
+
+/* Shorthands for this file. */
+#define fail pv_sqlite_fail
+#define run pv_sqlite_run
+#define exec pv_sqlite_exec
+
+static sqlite3_stmt *stmt(struct pv_store *s, enum stmt_id id)
+{
+	return pv_sqlite_stmt(s, stmt_sql[id]);
 }
 
 struct pv_store *pv_store_open(const char *path, int create, char *err, size_t errlen)
@@ -132,7 +145,7 @@ struct pv_store *pv_store_open(const char *path, int create, char *err, size_t e
 	/* Records are a few hundred bytes: 16 KiB pages hold them with less waste and fewer
 	 * B-tree levels than the default 4 KiB (set before the first table exists). */
 	if ((create && exec(s, "PRAGMA page_size=16384") != 0) || exec(s, setup) != 0 ||
-	    (create && exec(s, schema_sql) != 0)) {
+	    (create && exec(s, schema_sql) != 0) || exec(s, pv_sqlite_audit_tables) != 0) {
 		snprintf(err, errlen, "cannot set up database %s: %s", path, s->err);
 		pv_store_close(s);
 		return NULL;
@@ -161,8 +174,9 @@ void pv_store_close(struct pv_store *s)
 {
 	if (!s)
 		return;
-	for (int i = 0; i < ST_COUNT_; i++)
-		sqlite3_finalize(s->st[i]);
+	for (size_t i = 0; i < s->ncache; i++)
+		sqlite3_finalize(s->cache[i].q);
+	free(s->cache);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -495,9 +509,8 @@ int pv_store_consent_scan(struct pv_store *s, int64_t rid,
 
 int pv_store_checkpoint(struct pv_store *s)
 {
-	for (int i = 0; i < ST_COUNT_; i++) /* end any read a borrowed row still holds */
-		if (s->st[i])
-			sqlite3_reset(s->st[i]);
+	for (size_t i = 0; i < s->ncache; i++) /* end any read a borrowed row still holds */
+		sqlite3_reset(s->cache[i].q);
 	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	return rc == SQLITE_OK ? 0 : fail(s, "checkpoint");
 }

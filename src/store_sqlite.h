@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* store_sqlite.h: what the SQLite store's files share (store_sqlite.c for customers,
+ * index and metadata; one store_sqlite_*.c per further concern): the handle, a cache of
+ * prepared statements keyed by their SQL text, error recording, and each file's tables. */
+#ifndef PV_STORE_SQLITE_H
+#define PV_STORE_SQLITE_H
+
+#include "store.h"
+
+#include <sqlite3.h>
+
+struct pv_sqlite_cached {
+	const char *sql; /* the static text it was prepared from: the key */
+	sqlite3_stmt *q;
+};
+
+struct pv_store {
+	sqlite3 *db;
+	struct pv_sqlite_cached *cache;
+	size_t ncache, capcache;
+	char err[512];
+};
+
+/* Record SQLite's message for what failed; returns -1. */
+int pv_sqlite_fail(struct pv_store *s, const char *what);
+
+/* The prepared statement for sql, which must be a string with static storage (its
+ * address is the cache key), reset and with its bindings cleared; NULL on failure. */
+sqlite3_stmt *pv_sqlite_stmt(struct pv_store *s, const char *sql);
+
+/* Step a statement that returns no rows, then reset it; 0, or -1 naming what. */
+int pv_sqlite_run(struct pv_store *s, sqlite3_stmt *q, const char *what);
+
+/* Run SQL text with no results; 0 or -1. */
+int pv_sqlite_exec(struct pv_store *s, const char *sql);
+
+/* Each concern's tables, created (IF NOT EXISTS) whenever a vault is opened. */
+extern const char pv_sqlite_audit_tables[];
+
+#endif
