@@ -87,6 +87,43 @@ int pv_store_consent_put(struct pv_store *s, int64_t rid, const char *purpose, i
 int pv_store_consent_scan(struct pv_store *s, int64_t rid,
 			  int (*fn)(void *ctx, const char *purpose, int granted), void *ctx);
 
+/* ---- Audit log ---- */
+
+#define PV_AUDIT_HASH 32 /* BLAKE2b-256 chain hashes and Merkle roots */
+#define PV_AUDIT_SIG 64  /* Ed25519 signatures */
+
+/* One audit entry as stored (strings never NULL when read back; "" when empty). */
+struct pv_audit_row {
+	uint64_t seq;
+	const char *at, *user, *op, *ids, *purpose, *request, *outcome, *detail;
+	const uint8_t *hash; /* chain hash; NULL when read back malformed */
+};
+
+/* A signed checkpoint: the log's size, chain head and Merkle root at that size, the
+ * Merkle frontier (to go on appending), and the vault key's signature. */
+struct pv_audit_checkpoint {
+	uint64_t size;
+	const char *at;
+	const uint8_t *head, *root;
+	const uint8_t *frontier;
+	size_t frontier_len;
+	const uint8_t *signature;
+};
+
+int pv_store_audit_append(struct pv_store *s, const struct pv_audit_row *e);
+/* The last entry's sequence number and hash; 1 when the log is empty. */
+int pv_store_audit_last(struct pv_store *s, uint64_t *seq, uint8_t hash[PV_AUDIT_HASH]);
+/* Entries with seq >= from in order; fn returning non-zero stops (returned as is). */
+typedef int (*pv_store_audit_fn)(void *ctx, const struct pv_audit_row *e);
+int pv_store_audit_scan(struct pv_store *s, uint64_t from, pv_store_audit_fn fn, void *ctx);
+int pv_store_audit_checkpoint_put(struct pv_store *s, const struct pv_audit_checkpoint *c);
+/* The latest checkpoint of size <= max_size (borrowed until the next store call); 1 if
+ * there is none. */
+int pv_store_audit_checkpoint_last(struct pv_store *s, uint64_t max_size,
+				   struct pv_audit_checkpoint *c);
+typedef int (*pv_store_checkpoint_fn)(void *ctx, const struct pv_audit_checkpoint *c);
+int pv_store_audit_checkpoint_scan(struct pv_store *s, pv_store_checkpoint_fn fn, void *ctx);
+
 /* Checkpoint the WAL into the main file and truncate it. */
 int pv_store_checkpoint(struct pv_store *s);
 

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* store_sqlite_audit.c: the audit log's tables in the SQLite store: entries with their
+ * chain hashes, and signed checkpoints. Entries carry ids and names, never values. */
+#include "store_sqlite.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char pv_sqlite_audit_tables[] =
+	"CREATE TABLE IF NOT EXISTS audit("
+	"  seq INTEGER PRIMARY KEY, at TEXT NOT NULL, user TEXT NOT NULL, op TEXT NOT NULL,"
+	"  ids TEXT NOT NULL, purpose TEXT NOT NULL, request TEXT NOT NULL,"
+	"  outcome TEXT NOT NULL, detail TEXT NOT NULL, hash BLOB NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS audit_checkpoints("
+	"  size INTEGER PRIMARY KEY, at TEXT NOT NULL, head BLOB NOT NULL, root BLOB NOT NULL,"
+	"  frontier BLOB NOT NULL, signature BLOB NOT NULL);";
+
+static const char SQL_APPEND[] =
+	"INSERT INTO audit(seq, at, user, op, ids, purpose, request, outcome, detail, hash) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+static const char SQL_LAST[] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1";
+static const char SQL_SCAN[] =
+	"SELECT seq, at, user, op, ids, purpose, request, outcome, detail, hash FROM audit "
+	"WHERE seq >= ?1 ORDER BY seq";
+static const char SQL_CKPT_PUT[] =
+	"INSERT OR REPLACE INTO audit_checkpoints(size, at, head, root, frontier, signature) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+static const char SQL_CKPT_LAST[] =
+	"SELECT size, at, head, root, frontier, signature FROM audit_checkpoints "
+	"WHERE size <= ?1 ORDER BY size DESC LIMIT 1";
+static const char SQL_CKPT_SCAN[] =
+	"SELECT size, at, head, root, frontier, signature FROM audit_checkpoints ORDER BY size";
+
+int pv_store_audit_append(struct pv_store *s, const struct pv_audit_row *e)
+{
+	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_APPEND);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)e->seq);
+	const char *text[] = { e->at, e->user, e->op, e->ids, e->purpose, e->request, e->outcome,
+			       e->detail };
+	for (int i = 0; i < 8; i++)
+		sqlite3_bind_text(q, 2 + i, text[i] ? text[i] : "", -1, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 10, e->hash, PV_AUDIT_HASH, SQLITE_STATIC);
+	return pv_sqlite_run(s, q, "append audit entry");
+}
+
+int pv_store_audit_last(struct pv_store *s, uint64_t *seq, uint8_t hash[PV_AUDIT_HASH])
+{
+	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_LAST);
+	if (!q)
+		return -1;
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(q);
+		return 1;
+	}
+	if (rc != SQLITE_ROW)
+		return pv_sqlite_fail(s, "read audit log");
+	*seq = (uint64_t)sqlite3_column_int64(q, 0);
+	int ok = sqlite3_column_bytes(q, 1) == PV_AUDIT_HASH;
+	if (ok)
+		memcpy(hash, sqlite3_column_blob(q, 1), PV_AUDIT_HASH);
+	sqlite3_reset(q);
+	if (!ok) {
+		snprintf(s->err, sizeof s->err, "audit entry %llu: stored hash is malformed",
+			 (unsigned long long)*seq);
+		return -1;
+	}
+	return 0;
+}
+
+int pv_store_audit_scan(struct pv_store *s, uint64_t from, pv_store_audit_fn fn, void *ctx)
+{
+	sqlite3_stmt *q; /* a statement of its own: fn may use the store */
+	if (sqlite3_prepare_v2(s->db, SQL_SCAN, -1, &q, NULL) != SQLITE_OK)
+		return pv_sqlite_fail(s, "prepare audit scan");
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)from);
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct pv_audit_row e;
+		e.seq = (uint64_t)sqlite3_column_int64(q, 0);
+		const char **text[] = { &e.at, &e.user, &e.op, &e.ids, &e.purpose, &e.request,
+					&e.outcome, &e.detail };
+		for (int i = 0; i < 8; i++) {
+			const unsigned char *t = sqlite3_column_text(q, 1 + i);
+			*text[i] = t ? (const char *)t : "";
+		}
+		e.hash = sqlite3_column_bytes(q, 9) == PV_AUDIT_HASH ? sqlite3_column_blob(q, 9) : NULL;
+		stop = fn(ctx, &e);
+	}
+	if (!stop && rc != SQLITE_DONE)
+		stop = pv_sqlite_fail(s, "scan audit log");
+	sqlite3_finalize(q);
+	return stop;
+}
+
+int pv_store_audit_checkpoint_put(struct pv_store *s, const struct pv_audit_checkpoint *c)
+{
+	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_CKPT_PUT);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)c->size);
+	sqlite3_bind_text(q, 2, c->at, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 3, c->head, PV_AUDIT_HASH, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 4, c->root, PV_AUDIT_HASH, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 5, c->frontier, (int)c->frontier_len, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 6, c->signature, PV_AUDIT_SIG, SQLITE_STATIC);
+	return pv_sqlite_run(s, q, "write audit checkpoint");
+}
+
+/* Fill c from a checkpoint row (pointers borrowed until the statement moves). */
+static int row_to_checkpoint(struct pv_store *s, sqlite3_stmt *q, struct pv_audit_checkpoint *c)
+{
+	c->size = (uint64_t)sqlite3_column_int64(q, 0);
+	c->at = (const char *)sqlite3_column_text(q, 1);
+	c->head = sqlite3_column_blob(q, 2);
+	c->root = sqlite3_column_blob(q, 3);
+	c->frontier = sqlite3_column_blob(q, 4);
+	c->frontier_len = (size_t)sqlite3_column_bytes(q, 4);
+	c->signature = sqlite3_column_blob(q, 5);
+	if (!c->at || sqlite3_column_bytes(q, 2) != PV_AUDIT_HASH ||
+	    sqlite3_column_bytes(q, 3) != PV_AUDIT_HASH ||
+	    sqlite3_column_bytes(q, 5) != PV_AUDIT_SIG) {
+		snprintf(s->err, sizeof s->err, "audit checkpoint at %llu is malformed",
+			 (unsigned long long)c->size);
+		return -1;
+	}
+	return 0;
+}
+
+int pv_store_audit_checkpoint_last(struct pv_store *s, uint64_t max_size,
+				   struct pv_audit_checkpoint *c)
+{
+	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_CKPT_LAST);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)(max_size > INT64_MAX ? INT64_MAX : max_size));
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		return 1;
+	if (rc != SQLITE_ROW)
+		return pv_sqlite_fail(s, "read audit checkpoint");
+	return row_to_checkpoint(s, q, c); /* valid until the statement is next reset */
+}
+
+int pv_store_audit_checkpoint_scan(struct pv_store *s, pv_store_checkpoint_fn fn, void *ctx)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(s->db, SQL_CKPT_SCAN, -1, &q, NULL) != SQLITE_OK)
+		return pv_sqlite_fail(s, "prepare checkpoint scan");
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct pv_audit_checkpoint c;
+		stop = row_to_checkpoint(s, q, &c);
+		if (!stop)
+			stop = fn(ctx, &c);
+	}
+	if (!stop && rc != SQLITE_DONE)
+		stop = pv_sqlite_fail(s, "scan audit checkpoints");
+	sqlite3_finalize(q);
+	return stop;
+}
