@@ -67,5 +67,6 @@ int cmd_find(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_update(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@ static const struct cli_command commands[] = {
 	{ "list", "list customers, masked, a page at a time", cmd_list },
 	{ "update", "change fields of a customer (update ID FIELD=VALUE...)", cmd_update },
 	{ "export", "export every customer as CSV or JSON Lines", cmd_export },
+	{ "audit", "the tamper-evident audit log: log, checkpoint, verify, proofs", cmd_audit },
 };
 
 static void usage(FILE *out)

@@ -232,6 +232,61 @@ PV_API const char *pv_import_warnings(const pv_import_result *r);
 PV_API char *pv_import_json(const pv_import_result *r);
 PV_API void pv_import_free(pv_import_result *r);
 
+/* ---- Audit log ---------------------------------------------------------------- */
+
+/* Free memory the library returned (texts, reports); NULL harmless. */
+PV_API void pv_free(void *p);
+
+/* Sign a checkpoint of the audit log as it stands (its size, chain head and Merkle root)
+ * and return it as a small text a third party can keep (free with pv_free). */
+PV_API PV_CHECK pv_rc pv_audit_checkpoint(pv_vault *v, char **text);
+
+/* Recompute the whole chain and Merkle tree and check every stored checkpoint's
+ * signature and hashes, and, when checkpoint_text is given (an exported checkpoint), that
+ * the log still holds what it signed. PV_OK with a summary in *report, or PV_ERR_CORRUPT
+ * with the first break in *report (an edited, removed, inserted or reordered entry, or a
+ * truncated log). *report is freed with pv_free. */
+PV_API PV_CHECK pv_rc pv_audit_verify(pv_vault *v, const char *checkpoint_text, char **report);
+
+/* One audit entry as listed. */
+typedef struct pv_audit_entry {
+	uint64_t seq;
+	const char *at, *user, *op, *ids, *purpose, *request, *outcome, *detail;
+} pv_audit_entry;
+
+/* Which entries to list: NULL fields match everything. customer matches entries naming
+ * that id and entries over all customers ("*"). since is an ISO 8601 time prefix. */
+typedef struct pv_audit_filter {
+	const char *customer;
+	const char *user;
+	const char *since;
+} pv_audit_filter;
+
+/* List matching entries in order; fn returning non-zero stops. Listing is itself an
+ * audited operation. */
+typedef int (*pv_audit_entry_fn)(void *ctx, const pv_audit_entry *e);
+PV_API PV_CHECK pv_rc pv_audit_log(pv_vault *v, const pv_access *who, const pv_audit_filter *f,
+				   pv_audit_entry_fn fn, void *ctx);
+
+/* An RFC 6962 inclusion proof of entry seq in the log at its latest checkpoint (text;
+ * free with pv_free). */
+PV_API PV_CHECK pv_rc pv_audit_prove(pv_vault *v, uint64_t seq, char **proof);
+
+/* A consistency proof from an exported checkpoint to the latest checkpoint (text; free
+ * with pv_free). */
+PV_API PV_CHECK pv_rc pv_audit_consistency(pv_vault *v, const char *old_checkpoint, char **proof);
+
+/* Check a proof without any vault: its hashes, and, when checkpoint texts are given, that
+ * its roots are the signed ones (new_checkpoint for the tree the proof is about, and for a
+ * consistency proof old_checkpoint for the older tree). Returns PV_OK, or PV_ERR_CORRUPT /
+ * PV_ERR_INPUT with the reason in why. */
+PV_API PV_CHECK pv_rc pv_audit_check_proof(const char *proof, const char *new_checkpoint,
+					   const char *old_checkpoint, char *why, size_t whylen);
+
+/* Tests only: make every audit append fail (the storage failing), to check that
+ * operations then refuse to run. */
+PV_API void pv_audit_fault_for_tests(pv_vault *v, int on);
+
 #ifdef __cplusplus
 }
 #endif

@@ -88,6 +88,43 @@ void pv_keyed_hash(uint8_t *out, size_t outlen, const void *in, size_t len,
 	crypto_generichash(out, outlen, in, len, key, PV_KEY_BYTES);
 }
 
+void pv_hash2(uint8_t out[32], const void *a, size_t alen, const void *b, size_t blen)
+{
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, 32);
+	if (alen)
+		crypto_generichash_update(&st, a, alen);
+	if (blen)
+		crypto_generichash_update(&st, b, blen);
+	crypto_generichash_final(&st, out, 32);
+}
+
+void pv_sign_keypair(const uint8_t seed[32], uint8_t pk[PV_SIGN_PUBLIC], uint8_t sk[PV_SIGN_SECRET])
+{
+	crypto_sign_seed_keypair(pk, sk, seed);
+}
+
+void pv_sign(uint8_t sig[PV_SIGNATURE], const void *msg, size_t len, const uint8_t sk[PV_SIGN_SECRET])
+{
+	crypto_sign_detached(sig, NULL, msg, len, sk);
+}
+
+int pv_sign_verify(const uint8_t sig[PV_SIGNATURE], const void *msg, size_t len,
+		   const uint8_t pk[PV_SIGN_PUBLIC])
+{
+	return crypto_sign_verify_detached(sig, msg, len, pk) == 0 ? 0 : -1;
+}
+
+int pv_unhex(uint8_t *out, size_t n, const char *hex, size_t hexlen)
+{
+	size_t got = 0;
+	if (hexlen != 2 * n)
+		return -1;
+	if (sodium_hex2bin(out, n, hex, hexlen, NULL, &got, NULL) != 0 || got != n)
+		return -1;
+	return 0;
+}
+
 int pv_stretch_passphrase(uint8_t out[PV_KEY_BYTES], const char *pw, size_t len,
 			  const uint8_t salt[PV_SALT_BYTES], uint64_t opslimit, size_t memlimit)
 {
@@ -132,4 +169,18 @@ int pv_ct_compare(const void *a, const void *b, size_t n)
 void pv_hex(char *out, const uint8_t *in, size_t n)
 {
 	sodium_bin2hex(out, 2 * n + 1, in, n);
+}
+
+void pv_sha256(uint8_t out[32], const void *a, size_t alen, const void *b, size_t blen,
+	       const void *c, size_t clen)
+{
+	crypto_hash_sha256_state st;
+	crypto_hash_sha256_init(&st);
+	if (a && alen)
+		crypto_hash_sha256_update(&st, a, alen);
+	if (b && blen)
+		crypto_hash_sha256_update(&st, b, blen);
+	if (c && clen)
+		crypto_hash_sha256_update(&st, c, clen);
+	crypto_hash_sha256_final(&st, out); /* after every input is read: out may overlap */
 }

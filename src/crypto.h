@@ -49,6 +49,23 @@ void pv_derive_key(uint8_t *out, size_t outlen, uint64_t id, const char ctx[8],
 void pv_keyed_hash(uint8_t *out, size_t outlen, const void *in, size_t len,
 		   const uint8_t key[PV_KEY_BYTES]);
 
+/* Unkeyed BLAKE2b-256 of a | b (either may be NULL with length 0). */
+void pv_hash2(uint8_t out[32], const void *a, size_t alen, const void *b, size_t blen);
+
+#define PV_SIGN_PUBLIC 32
+#define PV_SIGN_SECRET 64
+#define PV_SIGNATURE 64
+/* Ed25519 key pair from a 32-byte seed (sk in guarded memory is the caller's affair). */
+void pv_sign_keypair(const uint8_t seed[32], uint8_t pk[PV_SIGN_PUBLIC], uint8_t sk[PV_SIGN_SECRET]);
+/* Detached Ed25519 signature of msg. */
+void pv_sign(uint8_t sig[PV_SIGNATURE], const void *msg, size_t len, const uint8_t sk[PV_SIGN_SECRET]);
+/* 0 when sig is a valid signature of msg by pk, else -1. */
+int pv_sign_verify(const uint8_t sig[PV_SIGNATURE], const void *msg, size_t len,
+		   const uint8_t pk[PV_SIGN_PUBLIC]) __attribute__((warn_unused_result));
+
+/* Parse exactly 2n hex digits into out[0..n); 0 or -1. */
+int pv_unhex(uint8_t *out, size_t n, const char *hex, size_t hexlen);
+
 /* Argon2id: stretch a passphrase into a 32-byte key. Returns 0, or -1 when out of
  * memory for the given limits. */
 int pv_stretch_passphrase(uint8_t out[PV_KEY_BYTES], const char *pw, size_t len,
@@ -70,5 +87,11 @@ int pv_ct_compare(const void *a, const void *b, size_t n);
 
 /* Lower-case hex of in[0..n) into out (2n+1 bytes). */
 void pv_hex(char *out, const uint8_t *in, size_t n);
+
+/* SHA-256 of the concatenation a[0..alen) | b[0..blen) | c[0..clen) into out; a part that
+ * is NULL or of length 0 is skipped. out may overlap the inputs. (Public, unkeyed: for
+ * the audit log's RFC 6962 Merkle tree, never for secrets.) */
+void pv_sha256(uint8_t out[32], const void *a, size_t alen, const void *b, size_t blen,
+	       const void *c, size_t clen);
 
 #endif

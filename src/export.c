@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* export.c: streaming export of every customer as CSV (RFC 4180) or JSON Lines, as the
  * caller's role sees them; one customer in memory at a time. */
+#include "audit.h"
 #include "policy.h"
 #include "record.h"
 
@@ -138,6 +139,16 @@ pv_rc pv_export(pv_vault *v, const pv_access *who, pv_export_format fmt, FILE *o
 		return pv_fail(v, PV_ERR_USAGE, "unknown export format");
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_EXPORT, &e.role);
 	if (rc)
+		return pv_audit_failure(v, rc, "export", "*", who ? who->purpose : NULL);
+	uint64_t count = 0;
+	if (pv_vault_count(v, &count) != PV_OK)
+		return PV_ERR_STORE;
+	char detail[96];
+	snprintf(detail, sizeof detail, "%s, %s, %llu customers",
+		 fmt == PV_EXPORT_CSV ? "csv" : "jsonl",
+		 who->want_clear ? "clear where allowed" : "masked", (unsigned long long)count);
+	struct pv_audit_event ev = { "export", "*", who->purpose, NULL, "ok", detail };
+	if ((rc = pv_audit_append(v, &ev)) != PV_OK) /* fail closed: nothing is written */
 		return rc;
 	if (fmt == PV_EXPORT_CSV)
 		write_header(&e);
@@ -146,5 +157,7 @@ pv_rc pv_export(pv_vault *v, const pv_access *who, pv_export_format fmt, FILE *o
 		e.rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (!e.rc && fflush(out) != 0)
 		e.rc = pv_fail(v, PV_ERR_IO, "cannot write the export");
-	return e.rc ? e.rc : pv_ok(v);
+	if (e.rc)
+		return pv_audit_failure(v, e.rc, "export", "*", who->purpose);
+	return pv_ok(v);
 }

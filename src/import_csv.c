@@ -5,6 +5,7 @@
  * Memory is bounded by the number of batches in flight, not by the file. Blind-index
  * entries are staged and merged in sorted order at the end, which keeps bulk loads cheap. */
 #include "index_sort.h"
+#include "audit.h"
 #include "mask.h"
 #include "policy.h"
 #include "record.h"
@@ -30,6 +31,7 @@
 #define MAX_WORKERS 16
 #define DUP_IDS_MAX 1000            /* duplicate groups kept in the summary */
 #define SORT_ENTRIES (256 * 1024)   /* blind-index entries sorted in memory at a time */
+#define AUDIT_IDS_MAX 64            /* ids named in the audit entry; beyond, first and last */
 
 /* What a CSV column holds. */
 enum { COL_DROPPED = -3, COL_ID = -2 };       /* >= 0: a schema field; <= -10: consent */
@@ -121,6 +123,9 @@ struct importer {
 	int failed;             /* any bad row (all-or-nothing mode: nothing is written) */
 	pv_rc write_rc;
 	int64_t first_rid;
+	char *first_ids;           /* the ids imported, while there are at most AUDIT_IDS_MAX */
+	size_t nids;
+	char first_id[ID_MAX_LEN + 1], last_id[ID_MAX_LEN + 1];
 	struct pv_index_sorter *sorter;
 	int *indexed_nums;         /* stored numbers of the indexed fields, in schema order */
 	size_t nindexed;
@@ -730,6 +735,20 @@ static void report_error(struct importer *im, uint64_t line, int col, const char
 		im->o->on_error(im->o->ctx, line, cname, reason);
 }
 
+/* Count an imported customer and keep its id for the audit entry. */
+static void note_imported(struct importer *im, const char *id)
+{
+	if (im->res->imported++ == 0)
+		snprintf(im->first_id, sizeof im->first_id, "%s", id);
+	snprintf(im->last_id, sizeof im->last_id, "%s", id);
+	if (++im->nids <= AUDIT_IDS_MAX && list_append(&im->first_ids, ",", id) != 0)
+		im->write_rc = pv_fail(im->v, PV_ERR_NOMEM, "out of memory");
+	if (im->nids == AUDIT_IDS_MAX + 1) {
+		free(im->first_ids);
+		im->first_ids = NULL;
+	}
+}
+
 /* Store batch b: report its errors in line order; insert its good rows unless the import
  * has already failed in all-or-nothing mode. */
 static void write_batch(struct importer *im, struct batch *b)
@@ -797,7 +816,7 @@ static void write_batch(struct importer *im, struct batch *b)
 		if (st != 0)
 			im->write_rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 		else
-			im->res->imported++;
+			note_imported(im, b->sealed[ri].c.id);
 	}
 }
 
@@ -1065,6 +1084,7 @@ static void importer_free(struct importer *im)
 	}
 	free(im->slots);
 	pv_index_sorter_free(im->sorter);
+	free(im->first_ids);
 	free(im->indexed_nums);
 	for (size_t c = 0; c < im->ncols; c++)
 		free(im->colname[c]);
@@ -1118,7 +1138,7 @@ pv_rc pv_import_csv(pv_vault *v, const pv_access *who, const char *path,
 	struct importer im = { .v = v, .o = o };
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_IMPORT, &im.role);
 	if (rc)
-		return rc;
+		return pv_audit_failure(v, rc, "import", NULL, who ? who->purpose : NULL);
 	int fd = strcmp(path, "-") == 0 ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return pv_fail(v, PV_ERR_IO, "cannot open %s: %s", path, strerror(errno));
@@ -1177,12 +1197,22 @@ pv_rc pv_import_csv(pv_vault *v, const pv_access *who, const char *path,
 		}
 		if (!rc)
 			rc = finish_index(&im);
+		if (!rc) { /* the entry commits with the data, or neither does */
+			char detail[256];
+			snprintf(detail, sizeof detail, "%llu imported (first %s, last %s), %llu rejected",
+				 (unsigned long long)im.res->imported, im.first_id, im.last_id,
+				 (unsigned long long)im.res->rejected);
+			struct pv_audit_event e = { "import", im.first_ids, who->purpose, NULL, "ok",
+						    detail };
+			rc = pv_audit_append(v, &e);
+		}
 		if (!rc && pv_store_commit(v->store) != 0)
 			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 		if (rc) {
 			(void)pv_store_rollback(v->store);
 			if (rc != PV_ERR_INPUT)
 				im.res->imported = 0;
+			rc = pv_audit_failure(v, rc, "import", NULL, who->purpose);
 		}
 	}
 	close(fd);

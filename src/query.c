@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* query.c: reading and changing single customers: get by id, find through the blind
  * index, list in pages, update one field. Every read goes through the role's policy. */
+#include "audit.h"
 #include "policy.h"
 #include "record.h"
 #include "validate.h"
@@ -20,21 +21,62 @@ static pv_rc show(pv_vault *v, int role, const pv_access *who,
 	return pv_record_build(v, role, who, c->id, c->rid, values, out);
 }
 
+/* The purpose a caller declared, for the audit log. */
+static const char *purpose_of(const pv_access *who)
+{
+	return who ? who->purpose : NULL;
+}
+
 pv_rc pv_get(pv_vault *v, const pv_access *who, const char *id, pv_record **out)
 {
 	*out = NULL;
 	int role;
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_READ, &role);
 	if (rc)
-		return rc;
+		return pv_audit_failure(v, rc, "read", id, purpose_of(who));
 	struct pv_stored_customer c;
 	int got = pv_store_customer_get(v->store, id, &c);
 	if (got < 0)
-		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (got > 0)
-		return pv_fail(v, PV_ERR_NOT_FOUND, "no customer %s", id);
-	rc = show(v, role, who, &c, out);
-	return rc ? rc : pv_ok(v);
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	else if (got > 0)
+		rc = pv_fail(v, PV_ERR_NOT_FOUND, "no customer %s", id);
+	else
+		rc = show(v, role, who, &c, out);
+	if (rc)
+		return pv_audit_failure(v, rc, "read", id, purpose_of(who));
+	struct pv_audit_event e = { "read", id, purpose_of(who), NULL, "ok",
+				    who->want_clear ? "clear where allowed" : "masked" };
+	if ((rc = pv_audit_append(v, &e)) != PV_OK) { /* fail closed: nothing is shown */
+		pv_record_free(*out);
+		*out = NULL;
+		return rc;
+	}
+	return pv_ok(v);
+}
+
+/* Customer ids gathered before anything is shown, so the audit entry naming them is
+ * written first. */
+struct id_list {
+	char *ids;  /* comma-separated */
+	size_t n;
+	int oom;
+};
+
+static int gather_id(void *ctx, const char *id)
+{
+	struct id_list *l = ctx;
+	size_t old = l->ids ? strlen(l->ids) : 0, add = strlen(id) + 1;
+	char *p = realloc(l->ids, old + add + 1);
+	if (!p) {
+		l->oom = 1;
+		return 1;
+	}
+	if (old)
+		p[old++] = ',';
+	memcpy(p + old, id, add);
+	l->ids = p;
+	l->n++;
+	return 0;
 }
 
 pv_rc pv_find(pv_vault *v, const pv_access *who, const char *field, const char *value,
@@ -43,7 +85,7 @@ pv_rc pv_find(pv_vault *v, const pv_access *who, const char *field, const char *
 	int role;
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_FIND, &role);
 	if (rc)
-		return rc;
+		return pv_audit_failure(v, rc, "find", NULL, purpose_of(who));
 	int i = pv_schema_field_index(v->schema, field);
 	if (i < 0)
 		return pv_fail(v, PV_ERR_USAGE, "no field '%s' in the schema", field);
@@ -61,9 +103,39 @@ pv_rc pv_find(pv_vault *v, const pv_access *who, const char *field, const char *
 	uint8_t h[PV_BLIND_BYTES];
 	pv_blind_hash(v, (size_t)i, norm, len, h);
 	pv_wipe(norm, len);
-	if (pv_store_index_lookup(v->store, v->field_nums[i], h, fn, ctx) != 0)
-		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	struct id_list found = { NULL, 0, 0 };
+	if (pv_store_index_lookup(v->store, v->field_nums[i], h, gather_id, &found) != 0 ||
+	    found.oom) {
+		free(found.ids);
+		return pv_audit_failure(v, pv_fail(v, found.oom ? PV_ERR_NOMEM : PV_ERR_STORE, "%s",
+						   found.oom ? "out of memory"
+							     : pv_store_errmsg(v->store)),
+					"find", NULL, purpose_of(who));
+	}
+	char detail[96];
+	snprintf(detail, sizeof detail, "by %s: %zu match%s", field, found.n,
+		 found.n == 1 ? "" : "es");
+	struct pv_audit_event e = { "find", found.ids, purpose_of(who), NULL, "ok", detail };
+	if ((rc = pv_audit_append(v, &e)) != PV_OK) {
+		free(found.ids);
+		return rc;
+	}
+	for (char *p = found.ids, *next; p && *p; p = next) {
+		next = strchr(p, ',');
+		if (next)
+			*next++ = '\0';
+		if (fn(ctx, p))
+			break;
+		if (!next)
+			break;
+	}
+	free(found.ids);
 	return pv_ok(v);
+}
+
+static int gather_stored_id(void *ctx, const struct pv_stored_customer *c)
+{
+	return gather_id(ctx, c->id) ? -1 : 0;
 }
 
 struct list_ctx {
@@ -103,6 +175,22 @@ pv_rc pv_list(pv_vault *v, const pv_access *who, const char *after, size_t limit
 		*next_after = NULL;
 	struct list_ctx l = { v, 0, who, fn, ctx, PV_OK, NULL, 0 };
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_LIST, &l.role);
+	if (rc)
+		return pv_audit_failure(v, rc, "list", NULL, purpose_of(who));
+	/* First the ids of the page, for the audit entry written before anything is shown. */
+	struct id_list page = { NULL, 0, 0 };
+	if (pv_store_customer_scan(v->store, after, limit, gather_stored_id, &page) < 0 ||
+	    page.oom) {
+		free(page.ids);
+		return pv_fail(v, page.oom ? PV_ERR_NOMEM : PV_ERR_STORE, "%s",
+			       page.oom ? "out of memory" : pv_store_errmsg(v->store));
+	}
+	char detail[64];
+	snprintf(detail, sizeof detail, "%zu customers, %s", page.n,
+		 who->want_clear ? "clear where allowed" : "masked");
+	struct pv_audit_event e = { "list", page.ids, purpose_of(who), NULL, "ok", detail };
+	rc = pv_audit_append(v, &e);
+	free(page.ids);
 	if (rc)
 		return rc;
 	int st = pv_store_customer_scan(v->store, after, limit, list_one, &l);
@@ -207,7 +295,7 @@ pv_rc pv_update(pv_vault *v, const pv_access *who, const char *id, const char *f
 	int role;
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_UPDATE, &role);
 	if (rc)
-		return rc;
+		return pv_audit_failure(v, rc, "update", id, purpose_of(who));
 	int i = pv_schema_field_index(v->schema, field);
 	int k = i < 0 ? pv_schema_consent_index(v->schema, field) : -1;
 	if (i < 0 && k < 0)
@@ -222,9 +310,16 @@ pv_rc pv_update(pv_vault *v, const pv_access *who, const char *id, const char *f
 		rc = pv_fail(v, PV_ERR_NOT_FOUND, "no customer %s", id);
 	else
 		rc = i >= 0 ? update_field(v, &c, i, value) : update_consent(v, &c, k, value);
+	if (!rc) { /* in the same transaction: the change and its entry stand or fall together */
+		struct pv_audit_event e = { "update", id, purpose_of(who), NULL, "ok", field };
+		rc = pv_audit_append(v, &e);
+	}
 	if (!rc && pv_store_commit(v->store) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (rc)
+	if (rc) {
 		(void)pv_store_rollback(v->store);
-	return rc ? rc : pv_ok(v);
+		v->audit_tail.txn = 0;
+		return pv_audit_failure(v, rc, "update", id, purpose_of(who));
+	}
+	return pv_ok(v);
 }

@@ -40,6 +40,9 @@ const char *pv_store_errmsg(struct pv_store *s);
 
 int pv_store_begin(struct pv_store *s);
 int pv_store_commit(struct pv_store *s);
+/* A number naming the transaction in progress (each begin gets a new one), or 0 outside
+ * any transaction: lets a cache know it is still inside the transaction it was made in. */
+uint64_t pv_store_txn_id(struct pv_store *s);
 int pv_store_rollback(struct pv_store *s);
 
 /* Metadata. get: *val malloc'd (NUL-terminated beyond len); 1 when absent. */
@@ -123,6 +126,13 @@ int pv_store_audit_checkpoint_last(struct pv_store *s, uint64_t max_size,
 				   struct pv_audit_checkpoint *c);
 typedef int (*pv_store_checkpoint_fn)(void *ctx, const struct pv_audit_checkpoint *c);
 int pv_store_audit_checkpoint_scan(struct pv_store *s, pv_store_checkpoint_fn fn, void *ctx);
+
+/* A forward cursor over audit entries from seq `from` (its own statement). next: 0 and
+ * the row (borrowed until the next call), 1 at the end, -1 on error. */
+struct pv_store_audit_cursor;
+struct pv_store_audit_cursor *pv_store_audit_cursor_open(struct pv_store *s, uint64_t from);
+int pv_store_audit_cursor_next(struct pv_store_audit_cursor *c, struct pv_audit_row *e);
+void pv_store_audit_cursor_close(struct pv_store_audit_cursor *c);
 
 /* Checkpoint the WAL into the main file and truncate it. */
 int pv_store_checkpoint(struct pv_store *s);

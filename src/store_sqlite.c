@@ -188,7 +188,15 @@ const char *pv_store_errmsg(struct pv_store *s)
 
 int pv_store_begin(struct pv_store *s)
 {
-	return exec(s, "BEGIN IMMEDIATE");
+	if (exec(s, "BEGIN IMMEDIATE") != 0)
+		return -1;
+	s->txn = ++s->txn_counter;
+	return 0;
+}
+
+uint64_t pv_store_txn_id(struct pv_store *s)
+{
+	return sqlite3_get_autocommit(s->db) ? 0 : s->txn;
 }
 
 int pv_store_commit(struct pv_store *s)

@@ -18,6 +18,7 @@ struct pv_store {
 	sqlite3 *db;
 	struct pv_sqlite_cached *cache;
 	size_t ncache, capcache;
+	uint64_t txn, txn_counter; /* the open transaction's number (pv_store_txn_id) */
 	char err[512];
 };
 

@@ -4,6 +4,7 @@
 #include "store_sqlite.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char pv_sqlite_audit_tables[] =
@@ -70,6 +71,55 @@ int pv_store_audit_last(struct pv_store *s, uint64_t *seq, uint8_t hash[PV_AUDIT
 	return 0;
 }
 
+/* Fill e from the current row of a SQL_SCAN statement. */
+static void row_to_entry(sqlite3_stmt *q, struct pv_audit_row *e)
+{
+	e->seq = (uint64_t)sqlite3_column_int64(q, 0);
+	const char **text[] = { &e->at, &e->user, &e->op, &e->ids, &e->purpose, &e->request,
+				&e->outcome, &e->detail };
+	for (int i = 0; i < 8; i++) {
+		const unsigned char *t = sqlite3_column_text(q, 1 + i);
+		*text[i] = t ? (const char *)t : "";
+	}
+	e->hash = sqlite3_column_bytes(q, 9) == PV_AUDIT_HASH ? sqlite3_column_blob(q, 9) : NULL;
+}
+
+struct pv_store_audit_cursor {
+	sqlite3_stmt *q;
+};
+
+struct pv_store_audit_cursor *pv_store_audit_cursor_open(struct pv_store *s, uint64_t from)
+{
+	struct pv_store_audit_cursor *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	if (sqlite3_prepare_v2(s->db, SQL_SCAN, -1, &c->q, NULL) != SQLITE_OK) {
+		pv_sqlite_fail(s, "prepare audit cursor");
+		free(c);
+		return NULL;
+	}
+	sqlite3_bind_int64(c->q, 1, (sqlite3_int64)from);
+	return c;
+}
+
+int pv_store_audit_cursor_next(struct pv_store_audit_cursor *c, struct pv_audit_row *e)
+{
+	int rc = sqlite3_step(c->q);
+	if (rc == SQLITE_ROW) {
+		row_to_entry(c->q, e);
+		return 0;
+	}
+	return rc == SQLITE_DONE ? 1 : -1;
+}
+
+void pv_store_audit_cursor_close(struct pv_store_audit_cursor *c)
+{
+	if (!c)
+		return;
+	sqlite3_finalize(c->q);
+	free(c);
+}
+
 int pv_store_audit_scan(struct pv_store *s, uint64_t from, pv_store_audit_fn fn, void *ctx)
 {
 	sqlite3_stmt *q; /* a statement of its own: fn may use the store */
@@ -79,14 +129,7 @@ int pv_store_audit_scan(struct pv_store *s, uint64_t from, pv_store_audit_fn fn,
 	int rc, stop = 0;
 	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct pv_audit_row e;
-		e.seq = (uint64_t)sqlite3_column_int64(q, 0);
-		const char **text[] = { &e.at, &e.user, &e.op, &e.ids, &e.purpose, &e.request,
-					&e.outcome, &e.detail };
-		for (int i = 0; i < 8; i++) {
-			const unsigned char *t = sqlite3_column_text(q, 1 + i);
-			*text[i] = t ? (const char *)t : "";
-		}
-		e.hash = sqlite3_column_bytes(q, 9) == PV_AUDIT_HASH ? sqlite3_column_blob(q, 9) : NULL;
+		row_to_entry(q, &e);
 		stop = fn(ctx, &e);
 	}
 	if (!stop && rc != SQLITE_DONE)

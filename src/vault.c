@@ -3,6 +3,7 @@
  * file), the sub-keys derived from it, the keyring beside the data directory, the
  * stored schema, and the key check that refuses a wrong key before anything changes. */
 #include "vault.h"
+#include "audit.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -148,6 +149,7 @@ static pv_vault *vault_new(const char *dir, const char *keyring_path)
 	v->dir = dup_str(dir);
 	v->keyring_path = keyring_path ? dup_str(keyring_path) : default_keyring_path(dir);
 	v->keys = pv_secret_alloc(sizeof *v->keys);
+	snprintf(v->principal, sizeof v->principal, "(root key)");
 	if (!v->dir || !v->keyring_path || !v->keys) {
 		pv_vault_close(v);
 		return NULL;
@@ -332,6 +334,10 @@ static pv_rc write_header(pv_vault *v, const pv_key *key, const uint8_t *salt, u
 	if (!rc) rc = put_u64_meta(v, "keyring_slots", slots);
 	if (!rc) rc = put_meta(v, "schema", v->schema_text, strlen(v->schema_text));
 	if (!rc) rc = number_fields(v);
+	if (!rc) {
+		struct pv_audit_event e = { "init", NULL, NULL, NULL, "ok", "vault created" };
+		rc = pv_audit_append(v, &e);
+	}
 	if (!rc && pv_store_commit(v->store) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (rc)
@@ -389,6 +395,7 @@ pv_rc pv_vault_create(const char *dir, const pv_create_opts *opts, const pv_key 
 	if (!rc) {
 		derive_keys(v, root);
 		derive_field_keys(v);
+		v->has_keys = 1;
 	}
 	pv_secret_free(root);
 
@@ -525,6 +532,7 @@ static pv_rc vault_open(pv_vault *v, const char *dir, const pv_key *key)
 	if (!rc) {
 		uint8_t want[32];
 		derive_keys(v, root);
+		v->has_keys = 1;
 		key_check_value(v, want);
 		if (pv_ct_compare(want, check, 32) != 0)
 			rc = pv_fail(v, PV_ERR_BAD_KEY, "wrong %s for vault %s",

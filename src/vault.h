@@ -22,6 +22,13 @@ struct pv_vault_keys {
 	uint8_t sign_seed[PV_KEY_BYTES];
 };
 
+/* The audit log's tail as this handle last wrote it, valid inside transaction txn. */
+struct pv_audit_tail {
+	uint64_t txn;
+	uint64_t seq;
+	uint8_t head[32];
+};
+
 struct pv_vault {
 	char *dir;
 	char *keyring_path;
@@ -34,6 +41,10 @@ struct pv_vault {
 	struct pv_vault_keys *keys;   /* guarded */
 	uint8_t *field_keys;          /* guarded: nfields * PV_KEY_BYTES blind-index keys */
 	int *field_nums;              /* stored number of each schema field */
+	char principal[72];           /* who acts: a user name, or "(root key)" */
+	int has_keys;                 /* the root key's sub-keys are derived */
+	struct pv_audit_tail audit_tail;
+	int audit_fault;              /* tests: make audit appends fail */
 	char errmsg[1024];
 };
 

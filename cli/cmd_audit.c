@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cmd_audit.c: `pivault audit ...`: list who did what, sign and export checkpoints,
+ * verify the whole log, and make and check Merkle proofs (check-proof needs no vault). */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char audit_help[] =
+	"usage: pivault audit SUBCOMMAND [OPTIONS]\n\n"
+	"  log [--customer ID] [--user U] [--since TIME] [--json]\n"
+	"                     who did what; --customer: who touched that customer's data\n"
+	"  checkpoint [-o FILE]\n"
+	"                     sign (size, chain head, Merkle root) and print it for a third\n"
+	"                     party to keep (-o: write it to FILE)\n"
+	"  verify [--checkpoint FILE]\n"
+	"                     recompute the chain and every signature; with an exported\n"
+	"                     checkpoint, also prove the log still holds what it signed\n"
+	"  prove SEQ          an inclusion proof of entry SEQ against the latest checkpoint\n"
+	"  consistency OLD_CHECKPOINT\n"
+	"                     a proof that the log only grew since OLD_CHECKPOINT\n"
+	"  check-proof PROOF [--checkpoint FILE] [--old-checkpoint FILE]\n"
+	"                     check a proof without the vault, against signed checkpoints\n";
+
+/* Read a small text file (a checkpoint or proof) into a malloc'd string. */
+static char *slurp(const char *path)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "pivault: cannot read %s\n", path);
+		return NULL;
+	}
+	size_t cap = 65536, n;
+	char *buf = malloc(cap + 1);
+	if (buf) {
+		n = fread(buf, 1, cap, f);
+		if (n == cap) { /* checkpoints and proofs are a few kilobytes */
+			fprintf(stderr, "pivault: %s is too large for a checkpoint or proof\n", path);
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[n] = '\0';
+		}
+	}
+	if (f != stdin)
+		fclose(f);
+	return buf;
+}
+
+static int print_entry(void *ctx, const pv_audit_entry *e)
+{
+	int json = *(int *)ctx;
+	if (json) {
+		printf("{\"seq\":%llu,\"at\":", (unsigned long long)e->seq);
+		cli_json_string(stdout, e->at);
+		const char *names[] = { "user", "op", "ids", "purpose", "request", "outcome", "detail" };
+		const char *vals[] = { e->user, e->op, e->ids, e->purpose, e->request, e->outcome,
+				       e->detail };
+		for (int i = 0; i < 7; i++) {
+			printf(",\"%s\":", names[i]);
+			cli_json_string(stdout, vals[i]);
+		}
+		puts("}");
+	} else {
+		printf("%6llu  %s  %-12s %-18s %-7s %s%s%s%s%s\n", (unsigned long long)e->seq, e->at,
+		       e->user, e->op, e->outcome, e->ids, *e->purpose ? "  purpose=" : "",
+		       e->purpose, *e->detail ? "  " : "", e->detail);
+	}
+	return 0;
+}
+
+static int check_proof(int argc, char **argv)
+{
+	const char *proof = NULL, *ck = NULL, *old = NULL;
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--checkpoint") == 0 && i + 1 < argc)
+			ck = argv[++i];
+		else if (strcmp(argv[i], "--old-checkpoint") == 0 && i + 1 < argc)
+			old = argv[++i];
+		else if (!proof && argv[i][0] != '-')
+			proof = argv[i];
+		else
+			return cli_usage("audit", "check-proof PROOF [--checkpoint FILE] [--old-checkpoint FILE]");
+	}
+	if (!proof)
+		return cli_usage("audit", "check-proof needs a proof file");
+	char *p = slurp(proof), *c = ck ? slurp(ck) : NULL, *o = old ? slurp(old) : NULL;
+	int code = EXIT_FAIL;
+	if (p && (!ck || c) && (!old || o)) {
+		char why[256];
+		pv_rc rc = pv_audit_check_proof(p, c, o, why, sizeof why);
+		if (rc == PV_OK) {
+			printf("valid: %s\n", why);
+			code = EXIT_OK;
+		} else {
+			fprintf(stderr, "pivault: invalid proof: %s\n", why);
+		}
+	}
+	free(p);
+	free(c);
+	free(o);
+	return code;
+}
+
+int cmd_audit(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+		fputs(audit_help, argc < 2 ? stderr : stdout);
+		if (argc >= 2)
+			fputs(cli_common_help, stdout);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	const char *sub = argv[1];
+	if (strcmp(sub, "check-proof") == 0)
+		return check_proof(argc, argv);
+	static const char *const subs[] = { "log", "checkpoint", "verify", "prove", "consistency" };
+	int known = 0;
+	for (size_t i = 0; i < sizeof subs / sizeof *subs; i++)
+		known |= strcmp(sub, subs[i]) == 0;
+	if (!known)
+		return cli_usage("audit", "unknown subcommand");
+	struct cli_common c;
+	cli_common_init(&c);
+	pv_audit_filter f = { NULL, NULL, NULL };
+	const char *out_path = NULL, *ck_path = NULL, *arg = NULL;
+	for (int i = 2; i < argc; i++) {
+		int k = cli_common_option(&c, argc, argv, &i);
+		if (k < 0)
+			return EXIT_USAGE;
+		if (k)
+			continue;
+		if (strcmp(argv[i], "--help") == 0) {
+			fputs(audit_help, stdout);
+			return EXIT_OK;
+		} else if (strcmp(argv[i], "--customer") == 0 && i + 1 < argc) {
+			f.customer = argv[++i];
+		} else if (strcmp(argv[i], "--user") == 0 && i + 1 < argc) {
+			f.user = argv[++i];
+		} else if (strcmp(argv[i], "--since") == 0 && i + 1 < argc) {
+			f.since = argv[++i];
+		} else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
+			out_path = argv[++i];
+		} else if (strcmp(argv[i], "--checkpoint") == 0 && i + 1 < argc) {
+			ck_path = argv[++i];
+		} else if (!arg && argv[i][0] != '-') {
+			arg = argv[i];
+		} else {
+			return cli_usage("audit", "unknown argument");
+		}
+	}
+	if ((strcmp(sub, "prove") == 0 || strcmp(sub, "consistency") == 0) && !arg)
+		return cli_usage("audit", strcmp(sub, "prove") == 0 ? "prove needs SEQ"
+								   : "consistency needs OLD_CHECKPOINT");
+	int code;
+	pv_vault *v = cli_open_vault(&c, &code);
+	if (!v)
+		return code;
+	pv_rc rc = PV_OK;
+	char *text = NULL, *input = NULL;
+	if (strcmp(sub, "log") == 0) {
+		pv_access who = cli_access(&c);
+		rc = pv_audit_log(v, &who, &f, print_entry, &c.json);
+	} else if (strcmp(sub, "checkpoint") == 0) {
+		rc = pv_audit_checkpoint(v, &text);
+	} else if (strcmp(sub, "verify") == 0) {
+		if (ck_path && !(input = slurp(ck_path)))
+			rc = PV_ERR_IO;
+		else
+			rc = pv_audit_verify(v, input, &text);
+		if (rc == PV_OK)
+			printf("audit log verified: %s\n", text);
+	} else if (strcmp(sub, "prove") == 0) {
+		char *end;
+		unsigned long long seq = strtoull(arg, &end, 10);
+		rc = *end ? PV_ERR_USAGE : pv_audit_prove(v, seq, &text);
+	} else {
+		if (!(input = slurp(arg)))
+			rc = PV_ERR_IO;
+		else
+			rc = pv_audit_consistency(v, input, &text);
+	}
+	if (rc == PV_OK && text && strcmp(sub, "verify") != 0) {
+		FILE *out = out_path ? fopen(out_path, "wx") : stdout;
+		if (!out) {
+			fprintf(stderr, "pivault: cannot create %s (it must not exist)\n", out_path);
+			code = EXIT_FAIL;
+		} else {
+			fputs(text, out);
+			if (out != stdout && fclose(out) != 0)
+				code = EXIT_FAIL;
+		}
+	} else if (rc == PV_ERR_IO || rc == PV_ERR_USAGE) {
+		code = rc == PV_ERR_USAGE ? cli_usage("audit", "SEQ must be a number") : EXIT_FAIL;
+	} else if (rc) {
+		code = cli_fail(v, rc);
+	}
+	pv_free(text);
+	free(input);
+	pv_vault_close(v);
+	return code;
+}

@@ -1,0 +1,835 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* audit.c: the audit log. Each entry has canonical bytes; its chain hash is BLAKE2b-256
+ * of the previous hash and those bytes, and its Merkle leaf (RFC 6962) is the hash of the
+ * same bytes, so one entry can be proven in the log and the log proven to have only
+ * grown. Checkpoints sign (size, chain head, Merkle root) with the vault's Ed25519 key. */
+#include "audit.h"
+#include "merkle.h"
+#include "policy.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CHECKPOINT_MAGIC "pivault-audit-checkpoint v1"
+#define SIGNED_CONTEXT "pivault audit checkpoint v1"
+
+/* ---------------------------------------------------------- canonical bytes ---- */
+
+static void put_u32(uint8_t *p, uint32_t x)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(x >> (8 * i));
+}
+
+static void put_u64(uint8_t *p, uint64_t x)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(x >> (8 * i));
+}
+
+/* The entry's canonical bytes: "PVA1", seq (u64 LE), then each text field as u32 LE
+ * length and bytes, in a fixed order. Returns a malloc'd buffer and its length. */
+static uint8_t *canonical(const struct pv_audit_row *e, size_t *len)
+{
+	const char *f[] = { e->at, e->user, e->op, e->ids, e->purpose, e->request, e->outcome,
+			    e->detail };
+	size_t n = 4 + 8;
+	for (int i = 0; i < 8; i++)
+		n += 4 + strlen(f[i] ? f[i] : "");
+	uint8_t *b = malloc(n), *p = b;
+	if (!b)
+		return NULL;
+	memcpy(p, "PVA1", 4);
+	put_u64(p + 4, e->seq);
+	p += 12;
+	for (int i = 0; i < 8; i++) {
+		size_t l = strlen(f[i] ? f[i] : "");
+		put_u32(p, (uint32_t)l);
+		memcpy(p + 4, f[i] ? f[i] : "", l);
+		p += 4 + l;
+	}
+	*len = n;
+	return b;
+}
+
+/* Chain hash and Merkle leaf hash of an entry whose predecessor's hash is prev. */
+static int entry_hashes(const struct pv_audit_row *e, const uint8_t prev[PV_AUDIT_HASH],
+			uint8_t chain[PV_AUDIT_HASH], uint8_t leaf[PV_AUDIT_HASH])
+{
+	size_t n;
+	uint8_t *b = canonical(e, &n);
+	if (!b)
+		return -1;
+	pv_hash2(chain, prev, PV_AUDIT_HASH, b, n);
+	if (leaf)
+		pv_merkle_leaf_hash(b, n, leaf);
+	free(b);
+	return 0;
+}
+
+/* The bytes a checkpoint's signature covers. */
+static size_t signed_bytes(uint8_t *out, const uint8_t vault_id[16], uint64_t size,
+			   const char *at, const uint8_t head[32], const uint8_t root[32])
+{
+	size_t n = 0, al = strlen(at);
+	memcpy(out, SIGNED_CONTEXT, sizeof SIGNED_CONTEXT);
+	n += sizeof SIGNED_CONTEXT;
+	memcpy(out + n, vault_id, 16);
+	n += 16;
+	put_u64(out + n, size);
+	n += 8;
+	memcpy(out + n, head, 32);
+	n += 32;
+	memcpy(out + n, root, 32);
+	n += 32;
+	put_u32(out + n, (uint32_t)al);
+	n += 4;
+	memcpy(out + n, at, al);
+	return n + al;
+}
+
+#define SIGNED_MAX (sizeof SIGNED_CONTEXT + 16 + 8 + 64 + 4 + 64)
+
+static void now_iso(char *buf, size_t n)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	char base[24];
+	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, n, "%.19s.%03dZ", base, (int)(ts.tv_nsec / 1000000) % 1000);
+}
+
+/* ------------------------------------------------------------------ state ---- */
+
+static struct pv_audit_tail *tail_of(pv_vault *v)
+{
+	return &v->audit_tail;
+}
+
+/* The last sequence number and chain hash (zeros for an empty log). */
+static int read_tail(pv_vault *v, uint64_t *seq, uint8_t head[PV_AUDIT_HASH])
+{
+	struct pv_audit_tail *t = tail_of(v);
+	uint64_t txn = pv_store_txn_id(v->store);
+	if (txn && t->txn == txn) {
+		*seq = t->seq;
+		memcpy(head, t->head, PV_AUDIT_HASH);
+		return 0;
+	}
+	int rc = pv_store_audit_last(v->store, seq, head);
+	if (rc == 1) {
+		*seq = 0;
+		memset(head, 0, PV_AUDIT_HASH);
+		rc = 0;
+	}
+	return rc;
+}
+
+/* ----------------------------------------------------------- checkpoints ---- */
+
+struct root_ctx {
+	struct pv_merkle_stream tree;
+	uint8_t prev[PV_AUDIT_HASH];
+	uint64_t upto;
+	pv_vault *v;
+	int bad;
+};
+
+static int push_leaf(void *p, const struct pv_audit_row *e)
+{
+	struct root_ctx *r = p;
+	if (e->seq > r->upto)
+		return 1;
+	uint8_t chain[PV_AUDIT_HASH], leaf[PV_AUDIT_HASH];
+	if (entry_hashes(e, r->prev, chain, leaf) != 0)
+		return -1;
+	if (pv_merkle_stream_push(&r->tree, leaf) != 0)
+		return -1;
+	memcpy(r->prev, chain, PV_AUDIT_HASH);
+	return 0;
+}
+
+/* The Merkle tree state after `size` entries: from the latest stored checkpoint at or
+ * below size, then the entries after it. */
+static pv_rc tree_at(pv_vault *v, uint64_t size, struct root_ctx *r)
+{
+	struct pv_audit_checkpoint c;
+	memset(r, 0, sizeof *r);
+	pv_merkle_stream_init(&r->tree);
+	r->upto = size;
+	r->v = v;
+	uint64_t from = 1;
+	int got = pv_store_audit_checkpoint_last(v->store, size, &c);
+	if (got < 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (got == 0) {
+		if (pv_merkle_stream_load(&r->tree, c.frontier, c.frontier_len) != 0 ||
+		    r->tree.size != c.size)
+			return pv_fail(v, PV_ERR_CORRUPT, "audit checkpoint at %llu: Merkle state "
+				       "is malformed", (unsigned long long)c.size);
+		memcpy(r->prev, c.head, PV_AUDIT_HASH);
+		from = c.size + 1;
+	}
+	if (from <= size && pv_store_audit_scan(v->store, from, push_leaf, r) < 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (r->tree.size != size)
+		return pv_fail(v, PV_ERR_CORRUPT, "the audit log has fewer than %llu entries",
+			       (unsigned long long)size);
+	return PV_OK;
+}
+
+/* Sign and store a checkpoint at the log's current size. */
+static pv_rc make_checkpoint(pv_vault *v, uint64_t size, const uint8_t head[PV_AUDIT_HASH],
+			     char *at_out, size_t at_len)
+{
+	struct root_ctx r;
+	pv_rc rc = tree_at(v, size, &r);
+	if (rc)
+		return rc;
+	uint8_t root[PV_AUDIT_HASH], frontier[PV_MERKLE_STATE_MAX], msg[SIGNED_MAX];
+	uint8_t pk[PV_SIGN_PUBLIC], sig[PV_SIGNATURE];
+	uint8_t *sk = pv_secret_alloc(PV_SIGN_SECRET);
+	if (!sk)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	pv_merkle_stream_root(&r.tree, root);
+	size_t flen = pv_merkle_stream_save(&r.tree, frontier);
+	char at[40];
+	now_iso(at, sizeof at);
+	size_t mlen = signed_bytes(msg, v->vault_id, size, at, head, root);
+	pv_sign_keypair(v->keys->sign_seed, pk, sk);
+	pv_sign(sig, msg, mlen, sk);
+	pv_secret_free(sk);
+	struct pv_audit_checkpoint c = { size, at, head, root, frontier, flen, sig };
+	if (pv_store_audit_checkpoint_put(v->store, &c) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (at_out)
+		snprintf(at_out, at_len, "%s", at);
+	return PV_OK;
+}
+
+/* ---------------------------------------------------------------- append ---- */
+
+static pv_rc append_in_txn(pv_vault *v, const struct pv_audit_event *e)
+{
+	uint64_t seq;
+	uint8_t prev[PV_AUDIT_HASH], hash[PV_AUDIT_HASH];
+	if (read_tail(v, &seq, prev) != 0)
+		return PV_ERR_STORE;
+	char at[40];
+	now_iso(at, sizeof at);
+	struct pv_audit_row row = { seq + 1, at, v->principal, e->op, e->ids, e->purpose,
+				    e->request, e->outcome, e->detail, hash };
+	if (entry_hashes(&row, prev, hash, NULL) != 0 || pv_store_audit_append(v->store, &row))
+		return PV_ERR_STORE;
+	struct pv_audit_tail *t = tail_of(v);
+	t->txn = pv_store_txn_id(v->store);
+	t->seq = row.seq;
+	memcpy(t->head, hash, PV_AUDIT_HASH);
+	if (v->has_keys && row.seq % PV_AUDIT_CHECKPOINT_EVERY == 0 &&
+	    make_checkpoint(v, row.seq, hash, NULL, 0) != PV_OK)
+		return PV_ERR_STORE;
+	return PV_OK;
+}
+
+pv_rc pv_audit_append(pv_vault *v, const struct pv_audit_event *e)
+{
+	if (v->audit_fault) /* test hook: the audit storage fails */
+		return pv_fail(v, PV_ERR_STORE, "the audit log cannot be written (simulated "
+			       "failure); the operation was not carried out");
+	int own = pv_store_txn_id(v->store) == 0;
+	if (own && pv_store_begin(v->store) != 0)
+		return pv_fail(v, PV_ERR_STORE, "the audit log cannot be written (%s); the "
+			       "operation was not carried out", pv_store_errmsg(v->store));
+	pv_rc rc = append_in_txn(v, e);
+	if (rc == PV_OK && own && pv_store_commit(v->store) != 0)
+		rc = PV_ERR_STORE;
+	if (rc) {
+		char why[600];
+		snprintf(why, sizeof why, "%s", pv_store_errmsg(v->store));
+		if (own)
+			(void)pv_store_rollback(v->store);
+		tail_of(v)->txn = 0;
+		return pv_fail(v, rc, "the audit log cannot be written (%s); the operation was not "
+			       "carried out", why);
+	}
+	return PV_OK;
+}
+
+pv_rc pv_audit_failure(pv_vault *v, pv_rc rc, const char *op, const char *ids,
+		       const char *purpose)
+{
+	char msg[sizeof v->errmsg];
+	snprintf(msg, sizeof msg, "%s", v->errmsg);
+	struct pv_audit_event e = { op, ids, purpose, NULL,
+				    rc == PV_ERR_DENIED ? "denied" : "failed", msg };
+	if (pv_audit_append(v, &e) != PV_OK)
+		return pv_fail(v, rc, "%s (and the audit entry could not be written: %s)", msg,
+			       v->errmsg);
+	return pv_fail(v, rc, "%s", msg);
+}
+
+void pv_audit_fault_for_tests(pv_vault *v, int on)
+{
+	v->audit_fault = on;
+}
+
+/* ------------------------------------------------------ checkpoint text ---- */
+
+void pv_free(void *p)
+{
+	free(p);
+}
+
+/* Parsed checkpoint file. */
+struct ckpt_text {
+	uint8_t vault_id[16];
+	uint64_t size;
+	char at[40];
+	uint8_t head[32], root[32], key[32], sig[64];
+};
+
+static char *checkpoint_to_text(const uint8_t vault_id[16], const struct pv_audit_checkpoint *c,
+				const uint8_t pk[32])
+{
+	char id[33], head[65], root[65], key[65], sig[129];
+	pv_hex(id, vault_id, 16);
+	pv_hex(head, c->head, 32);
+	pv_hex(root, c->root, 32);
+	pv_hex(key, pk, 32);
+	pv_hex(sig, c->signature, 64);
+	size_t n = 1024;
+	char *t = malloc(n);
+	if (t)
+		snprintf(t, n, CHECKPOINT_MAGIC "\nvault %s\nsize %llu\nat %s\nhead %s\nroot %s\n"
+			 "key %s\nsignature %s\n", id, (unsigned long long)c->size, c->at, head,
+			 root, key, sig);
+	return t;
+}
+
+/* Read "name value" from the next line of *p. 0 or -1. */
+static int next_line(const char **p, const char *name, char *val, size_t cap)
+{
+	size_t nl = strlen(name);
+	const char *s = *p, *end = strchr(s, '\n');
+	if (!end || strncmp(s, name, nl) != 0 || s[nl] != ' ')
+		return -1;
+	size_t vl = (size_t)(end - (s + nl + 1));
+	if (vl == 0 || vl >= cap)
+		return -1;
+	memcpy(val, s + nl + 1, vl);
+	val[vl] = '\0';
+	*p = end + 1;
+	return 0;
+}
+
+static int parse_u64(const char *s, uint64_t *x)
+{
+	if (!*s || *s == '-' || (s[0] == '0' && s[1]))
+		return -1;
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	*x = n;
+	return 0;
+}
+
+/* Parse a checkpoint file's text strictly and check its signature. 0, or -1 with a
+ * reason in why. */
+static int checkpoint_parse(const char *text, struct ckpt_text *c, char *why, size_t whylen)
+{
+	char val[200];
+	const char *p = text;
+	size_t ml = strlen(CHECKPOINT_MAGIC);
+	if (strncmp(p, CHECKPOINT_MAGIC "\n", ml + 1) != 0) {
+		snprintf(why, whylen, "not a pivault audit checkpoint (first line)");
+		return -1;
+	}
+	p += ml + 1;
+	int bad = next_line(&p, "vault", val, sizeof val) || pv_unhex(c->vault_id, 16, val, strlen(val));
+	bad = bad || next_line(&p, "size", val, sizeof val) || parse_u64(val, &c->size);
+	bad = bad || next_line(&p, "at", c->at, sizeof c->at);
+	bad = bad || next_line(&p, "head", val, sizeof val) || pv_unhex(c->head, 32, val, strlen(val));
+	bad = bad || next_line(&p, "root", val, sizeof val) || pv_unhex(c->root, 32, val, strlen(val));
+	bad = bad || next_line(&p, "key", val, sizeof val) || pv_unhex(c->key, 32, val, strlen(val));
+	bad = bad || next_line(&p, "signature", val, sizeof val) || pv_unhex(c->sig, 64, val, strlen(val));
+	if (bad || *p) {
+		snprintf(why, whylen, "malformed checkpoint text (expected lines vault, size, at, "
+			 "head, root, key, signature)");
+		return -1;
+	}
+	uint8_t msg[SIGNED_MAX];
+	size_t mlen = signed_bytes(msg, c->vault_id, c->size, c->at, c->head, c->root);
+	if (pv_sign_verify(c->sig, msg, mlen, c->key) != 0) {
+		snprintf(why, whylen, "the checkpoint's signature does not verify");
+		return -1;
+	}
+	return 0;
+}
+
+pv_rc pv_audit_checkpoint(pv_vault *v, char **text)
+{
+	*text = NULL;
+	struct pv_audit_event e = { "audit checkpoint", NULL, NULL, NULL, "ok", NULL };
+	if (pv_store_begin(v->store) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	pv_rc rc = pv_audit_append(v, &e);
+	uint64_t seq = 0;
+	uint8_t head[PV_AUDIT_HASH];
+	if (!rc && read_tail(v, &seq, head) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (!rc && seq % PV_AUDIT_CHECKPOINT_EVERY != 0) /* else the append made it */
+		rc = make_checkpoint(v, seq, head, NULL, 0);
+	if (!rc && pv_store_commit(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (rc) {
+		(void)pv_store_rollback(v->store);
+		tail_of(v)->txn = 0;
+		return rc;
+	}
+	struct pv_audit_checkpoint c;
+	if (pv_store_audit_checkpoint_last(v->store, seq, &c) != 0 || c.size != seq)
+		return pv_fail(v, PV_ERR_STORE, "the checkpoint just made cannot be read back");
+	uint8_t pk[PV_SIGN_PUBLIC];
+	uint8_t *sk = pv_secret_alloc(PV_SIGN_SECRET);
+	if (!sk)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	pv_sign_keypair(v->keys->sign_seed, pk, sk);
+	pv_secret_free(sk);
+	*text = checkpoint_to_text(v->vault_id, &c, pk);
+	return *text ? pv_ok(v) : pv_fail(v, PV_ERR_NOMEM, "out of memory");
+}
+
+/* ---------------------------------------------------------------- verify ---- */
+
+struct verify_ctx {
+	pv_vault *v;
+	struct pv_merkle_stream tree;
+	uint8_t prev[PV_AUDIT_HASH];
+	uint64_t expect;           /* next sequence number expected */
+	uint8_t pk[PV_SIGN_PUBLIC];
+	/* checkpoints, in size order, checked as the scan reaches them */
+	uint64_t *ck_size;
+	uint8_t (*ck_head)[32], (*ck_root)[32];
+	size_t nck, capck, next_ck;
+	const struct ckpt_text *external;
+	char *problem;             /* the first break, malloc'd */
+	uint64_t entries;
+};
+
+static int set_problem(struct verify_ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int set_problem(struct verify_ctx *c, const char *fmt, ...)
+{
+	if (!c->problem) {
+		va_list ap;
+		va_start(ap, fmt);
+		c->problem = malloc(512);
+		if (c->problem)
+			vsnprintf(c->problem, 512, fmt, ap);
+		va_end(ap);
+	}
+	return 1;
+}
+
+/* Compare the state after `size` entries with a checkpoint's head and root. */
+static int check_point(struct verify_ctx *c, uint64_t size, const uint8_t head[32],
+		       const uint8_t root[32], const char *which)
+{
+	uint8_t r[32];
+	pv_merkle_stream_root(&c->tree, r);
+	if (memcmp(c->prev, head, 32) != 0 || memcmp(r, root, 32) != 0)
+		return set_problem(c, "the log's first %llu entries no longer match the %s "
+				   "checkpoint at %llu: an entry up to %llu was changed, removed "
+				   "or inserted and the chain recomputed", (unsigned long long)size,
+				   which, (unsigned long long)size, (unsigned long long)size);
+	return 0;
+}
+
+static int verify_entry(void *p, const struct pv_audit_row *e)
+{
+	struct verify_ctx *c = p;
+	if (e->seq != c->expect) {
+		if (e->seq > c->expect)
+			return set_problem(c, "entry %llu is missing (the log goes from %llu to %llu)",
+					   (unsigned long long)c->expect,
+					   (unsigned long long)c->expect - 1, (unsigned long long)e->seq);
+		return set_problem(c, "entry %llu is out of order", (unsigned long long)e->seq);
+	}
+	uint8_t chain[32], leaf[32];
+	if (entry_hashes(e, c->prev, chain, leaf) != 0)
+		return -1;
+	if (!e->hash || memcmp(chain, e->hash, 32) != 0)
+		return set_problem(c, "entry %llu does not match its chain hash: it was edited, "
+				   "moved, or an entry before it was removed or inserted",
+				   (unsigned long long)e->seq);
+	memcpy(c->prev, chain, 32);
+	if (pv_merkle_stream_push(&c->tree, leaf) != 0)
+		return -1;
+	c->expect++;
+	c->entries++;
+	for (; c->next_ck < c->nck && c->ck_size[c->next_ck] == e->seq; c->next_ck++)
+		if (check_point(c, e->seq, c->ck_head[c->next_ck], c->ck_root[c->next_ck], "signed"))
+			return 1;
+	if (c->external && c->external->size == e->seq &&
+	    check_point(c, e->seq, c->external->head, c->external->root, "exported"))
+		return 1;
+	return 0;
+}
+
+static int collect_checkpoint(void *p, const struct pv_audit_checkpoint *k)
+{
+	struct verify_ctx *c = p;
+	uint8_t msg[SIGNED_MAX];
+	size_t mlen = signed_bytes(msg, c->v->vault_id, k->size, k->at, k->head, k->root);
+	if (pv_sign_verify(k->signature, msg, mlen, c->pk) != 0)
+		return set_problem(c, "the checkpoint at %llu has a bad signature",
+				   (unsigned long long)k->size);
+	if (c->nck == c->capck) {
+		size_t cap = c->capck ? 2 * c->capck : 64;
+		uint64_t *s = realloc(c->ck_size, cap * sizeof *s);
+		if (!s)
+			return -1;
+		c->ck_size = s;
+		uint8_t(*h)[32] = realloc(c->ck_head, cap * sizeof *h);
+		if (!h)
+			return -1;
+		c->ck_head = h;
+		uint8_t(*r)[32] = realloc(c->ck_root, cap * sizeof *r);
+		if (!r)
+			return -1;
+		c->ck_root = r;
+		c->capck = cap;
+	}
+	c->ck_size[c->nck] = k->size;
+	memcpy(c->ck_head[c->nck], k->head, 32);
+	memcpy(c->ck_root[c->nck], k->root, 32);
+	c->nck++;
+	return 0;
+}
+
+pv_rc pv_audit_verify(pv_vault *v, const char *checkpoint_text, char **report)
+{
+	*report = NULL;
+	struct ckpt_text ext;
+	char why[256];
+	struct verify_ctx c = { .v = v, .expect = 1 };
+	uint8_t *sk = pv_secret_alloc(PV_SIGN_SECRET);
+	if (!sk)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	pv_sign_keypair(v->keys->sign_seed, c.pk, sk);
+	pv_secret_free(sk);
+	if (checkpoint_text) {
+		if (checkpoint_parse(checkpoint_text, &ext, why, sizeof why) != 0)
+			return pv_fail(v, PV_ERR_INPUT, "checkpoint file: %s", why);
+		if (memcmp(ext.vault_id, v->vault_id, 16) != 0 || memcmp(ext.key, c.pk, 32) != 0)
+			return pv_fail(v, PV_ERR_INPUT, "checkpoint file: it belongs to another vault "
+				       "(vault id or key differ)");
+		c.external = &ext;
+	}
+	pv_merkle_stream_init(&c.tree);
+	int st = pv_store_audit_checkpoint_scan(v->store, collect_checkpoint, &c);
+	if (st == 0)
+		st = pv_store_audit_scan(v->store, 1, verify_entry, &c);
+	pv_rc rc = PV_OK;
+	if (st < 0 && !c.problem)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (!rc && !c.problem && c.next_ck < c.nck)
+		set_problem(&c, "a signed checkpoint covers %llu entries but the log has only %llu: "
+			    "the log was truncated", (unsigned long long)c.ck_size[c.next_ck],
+			    (unsigned long long)c.entries);
+	if (!rc && !c.problem && c.external && c.external->size > c.entries)
+		set_problem(&c, "the exported checkpoint covers %llu entries but the log has only "
+			    "%llu: the log was truncated", (unsigned long long)c.external->size,
+			    (unsigned long long)c.entries);
+	free(c.ck_size);
+	free(c.ck_head);
+	free(c.ck_root);
+	if (rc)
+		return rc;
+	char *out = malloc(700);
+	if (!out) {
+		free(c.problem);
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	}
+	if (c.problem) {
+		snprintf(out, 700, "%s", c.problem);
+		free(c.problem);
+		*report = out;
+		pv_fail(v, PV_ERR_CORRUPT, "audit log verification failed: %s", out);
+		return pv_audit_failure(v, PV_ERR_CORRUPT, "audit verify", NULL, NULL);
+	}
+	snprintf(out, 700, "%llu entries, chain intact; %zu signed checkpoint%s verified%s",
+		 (unsigned long long)c.entries, c.nck, c.nck == 1 ? "" : "s",
+		 c.external ? "; the exported checkpoint matches" : "");
+	*report = out;
+	struct pv_audit_event e = { "audit verify", NULL, NULL, NULL, "ok", out };
+	if ((rc = pv_audit_append(v, &e)) != PV_OK) {
+		free(out);
+		*report = NULL;
+		return rc;
+	}
+	return pv_ok(v);
+}
+
+/* ------------------------------------------------------------------ log ---- */
+
+struct log_ctx {
+	const pv_audit_filter *f;
+	pv_audit_entry_fn fn;
+	void *ctx;
+};
+
+/* 1 if the comma-separated list ids names id, or covers all customers ("*"). */
+static int names_customer(const char *ids, const char *id)
+{
+	if (strcmp(ids, "*") == 0)
+		return 1;
+	size_t n = strlen(id);
+	for (const char *p = ids; (p = strstr(p, id)) != NULL; p += n)
+		if ((p == ids || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+static int log_one(void *p, const struct pv_audit_row *e)
+{
+	struct log_ctx *l = p;
+	const pv_audit_filter *f = l->f;
+	if (f && f->customer && !names_customer(e->ids, f->customer))
+		return 0;
+	if (f && f->user && strcmp(e->user, f->user) != 0)
+		return 0;
+	if (f && f->since && strcmp(e->at, f->since) < 0)
+		return 0;
+	pv_audit_entry out = { e->seq, e->at, e->user, e->op, e->ids, e->purpose, e->request,
+			       e->outcome, e->detail };
+	return l->fn(l->ctx, &out) ? 1 : 0;
+}
+
+pv_rc pv_audit_log(pv_vault *v, const pv_access *who, const pv_audit_filter *f,
+		   pv_audit_entry_fn fn, void *ctx)
+{
+	int role;
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_AUDIT, &role);
+	if (rc)
+		return pv_audit_failure(v, rc, "audit log", f && f->customer ? f->customer : NULL,
+					NULL);
+	struct pv_audit_event e = { "audit log", f && f->customer ? f->customer : NULL, NULL, NULL,
+				    "ok", f && f->user ? "filtered by user" : NULL };
+	if ((rc = pv_audit_append(v, &e)) != PV_OK)
+		return rc;
+	struct log_ctx l = { f, fn, ctx };
+	if (pv_store_audit_scan(v->store, 1, log_one, &l) < 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	return pv_ok(v);
+}
+
+/* --------------------------------------------------------------- proofs ---- */
+
+/* Leaf hashes read from the log through a cursor that moves forward, reopened only
+ * when the Merkle code jumps elsewhere. */
+struct leaf_reader {
+	pv_vault *v;
+	struct pv_store_audit_cursor *cur;
+	uint64_t next; /* 0-based index the cursor reads next */
+};
+
+/* A pv_merkle_leaf_fn over the stored log: the leaf of entry index + 1. */
+static int read_leaf(void *p, uint64_t index, uint8_t out[32])
+{
+	struct leaf_reader *r = p;
+	if (!r->cur || r->next != index) {
+		pv_store_audit_cursor_close(r->cur);
+		r->cur = pv_store_audit_cursor_open(r->v->store, index + 1);
+		if (!r->cur)
+			return -1;
+		r->next = index;
+	}
+	struct pv_audit_row e;
+	if (pv_store_audit_cursor_next(r->cur, &e) != 0 || e.seq != index + 1)
+		return -1;
+	size_t n;
+	uint8_t *b = canonical(&e, &n);
+	if (!b)
+		return -1;
+	pv_merkle_leaf_hash(b, n, out);
+	free(b);
+	r->next++;
+	return 0;
+}
+
+/* The latest checkpoint covering at least `size` entries, made now when none does.
+ * Fills the exported text of it. */
+static pv_rc covering_checkpoint(pv_vault *v, uint64_t size, char **text)
+{
+	*text = NULL;
+	struct pv_audit_checkpoint c;
+	int got = pv_store_audit_checkpoint_last(v->store, UINT64_MAX, &c);
+	if (got < 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (got == 1 || c.size < size)
+		return pv_audit_checkpoint(v, text);
+	uint8_t pk[PV_SIGN_PUBLIC];
+	uint8_t *sk = pv_secret_alloc(PV_SIGN_SECRET);
+	if (!sk)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	pv_sign_keypair(v->keys->sign_seed, pk, sk);
+	pv_secret_free(sk);
+	*text = checkpoint_to_text(v->vault_id, &c, pk);
+	return *text ? PV_OK : pv_fail(v, PV_ERR_NOMEM, "out of memory");
+}
+
+pv_rc pv_audit_prove(pv_vault *v, uint64_t seq, char **proof)
+{
+	*proof = NULL;
+	uint64_t last;
+	uint8_t head[32];
+	if (read_tail(v, &last, head) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (seq == 0 || seq > last)
+		return pv_fail(v, PV_ERR_NOT_FOUND, "no audit entry %llu (the log has %llu)",
+			       (unsigned long long)seq, (unsigned long long)last);
+	char *ck;
+	pv_rc rc = covering_checkpoint(v, seq, &ck);
+	if (rc)
+		return rc;
+	struct ckpt_text c;
+	char why[256];
+	if (checkpoint_parse(ck, &c, why, sizeof why) != 0) {
+		free(ck);
+		return pv_fail(v, PV_ERR_CORRUPT, "latest checkpoint: %s", why);
+	}
+	free(ck);
+	struct pv_merkle_proof *p = calloc(1, sizeof *p);
+	struct leaf_reader r = { v, NULL, 0 };
+	if (!p)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	p->kind = PV_MERKLE_INCLUSION;
+	p->index = seq - 1;
+	p->size = c.size;
+	memcpy(p->root, c.root, 32);
+	rc = PV_OK;
+	if (read_leaf(&r, seq - 1, p->leaf) != 0 ||
+	    pv_merkle_inclusion_proof(seq - 1, c.size, read_leaf, &r, p->path, &p->path_len) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "cannot read the audit log to build the proof");
+	pv_store_audit_cursor_close(r.cur);
+	if (!rc && pv_merkle_proof_verify(p) != 0)
+		rc = pv_fail(v, PV_ERR_CORRUPT, "the log no longer matches its latest checkpoint; "
+			     "run pivault audit verify");
+	if (!rc && !(*proof = pv_merkle_proof_to_text(p)))
+		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	free(p);
+	if (!rc) {
+		char id[32];
+		snprintf(id, sizeof id, "entry %llu", (unsigned long long)seq);
+		struct pv_audit_event e = { "audit prove", NULL, NULL, NULL, "ok", id };
+		rc = pv_audit_append(v, &e);
+		if (rc) {
+			free(*proof);
+			*proof = NULL;
+		}
+	}
+	return rc ? rc : pv_ok(v);
+}
+
+pv_rc pv_audit_consistency(pv_vault *v, const char *old_checkpoint, char **proof)
+{
+	*proof = NULL;
+	struct ckpt_text old, cur;
+	char why[256];
+	if (checkpoint_parse(old_checkpoint, &old, why, sizeof why) != 0)
+		return pv_fail(v, PV_ERR_INPUT, "old checkpoint: %s", why);
+	if (memcmp(old.vault_id, v->vault_id, 16) != 0)
+		return pv_fail(v, PV_ERR_INPUT, "old checkpoint: it belongs to another vault");
+	char *ck;
+	pv_rc rc = covering_checkpoint(v, old.size, &ck);
+	if (rc)
+		return rc;
+	int bad = checkpoint_parse(ck, &cur, why, sizeof why);
+	free(ck);
+	if (bad)
+		return pv_fail(v, PV_ERR_CORRUPT, "latest checkpoint: %s", why);
+	struct pv_merkle_proof *p = calloc(1, sizeof *p);
+	struct leaf_reader r = { v, NULL, 0 };
+	if (!p)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	p->kind = PV_MERKLE_CONSISTENCY;
+	p->old_size = old.size;
+	p->size = cur.size;
+	memcpy(p->old_root, old.root, 32);
+	memcpy(p->root, cur.root, 32);
+	if (pv_merkle_consistency_proof(old.size, cur.size, read_leaf, &r, p->path,
+					&p->path_len) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "cannot read the audit log to build the proof");
+	pv_store_audit_cursor_close(r.cur);
+	if (!rc && pv_merkle_proof_verify(p) != 0)
+		rc = pv_fail(v, PV_ERR_CORRUPT, "the log is not an extension of the old checkpoint: "
+			     "entries it covered were changed or removed");
+	if (!rc && !(*proof = pv_merkle_proof_to_text(p)))
+		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	free(p);
+	if (!rc) {
+		struct pv_audit_event e = { "audit consistency", NULL, NULL, NULL, "ok", NULL };
+		rc = pv_audit_append(v, &e);
+		if (rc) {
+			free(*proof);
+			*proof = NULL;
+		}
+	}
+	return rc ? rc : pv_ok(v);
+}
+
+pv_rc pv_audit_check_proof(const char *proof, const char *new_checkpoint,
+			   const char *old_checkpoint, char *why, size_t whylen)
+{
+	struct pv_merkle_proof *p = calloc(1, sizeof *p);
+	pv_rc rc = PV_OK;
+	struct ckpt_text c;
+	char reason[256];
+	if (!p) {
+		snprintf(why, whylen, "out of memory");
+		return PV_ERR_NOMEM;
+	}
+	if (pv_merkle_proof_from_text(proof, strlen(proof), p) != 0) {
+		snprintf(why, whylen, "not a well-formed pivault proof");
+		rc = PV_ERR_INPUT;
+	} else if (pv_merkle_proof_verify(p) != 0) {
+		snprintf(why, whylen, "the proof's hashes do not add up");
+		rc = PV_ERR_CORRUPT;
+	} else if (new_checkpoint && checkpoint_parse(new_checkpoint, &c, reason, sizeof reason)) {
+		snprintf(why, whylen, "checkpoint: %s", reason);
+		rc = PV_ERR_INPUT;
+	} else if (new_checkpoint && (c.size != p->size || memcmp(c.root, p->root, 32) != 0)) {
+		snprintf(why, whylen, "the proof is not about the signed checkpoint (size %llu)",
+			 (unsigned long long)c.size);
+		rc = PV_ERR_CORRUPT;
+	} else if (old_checkpoint && p->kind != PV_MERKLE_CONSISTENCY) {
+		snprintf(why, whylen, "an old checkpoint goes with a consistency proof only");
+		rc = PV_ERR_INPUT;
+	} else if (old_checkpoint && checkpoint_parse(old_checkpoint, &c, reason, sizeof reason)) {
+		snprintf(why, whylen, "old checkpoint: %s", reason);
+		rc = PV_ERR_INPUT;
+	} else if (old_checkpoint &&
+		   (c.size != p->old_size || memcmp(c.root, p->old_root, 32) != 0)) {
+		snprintf(why, whylen, "the proof does not start from the old signed checkpoint");
+		rc = PV_ERR_CORRUPT;
+	} else if (p->kind == PV_MERKLE_INCLUSION) {
+		snprintf(why, whylen, "entry %llu is in the log of %llu entries%s",
+			 (unsigned long long)p->index + 1, (unsigned long long)p->size,
+			 new_checkpoint ? " signed by the checkpoint" : " (no checkpoint given)");
+	} else {
+		snprintf(why, whylen, "the log of %llu entries extends the log of %llu%s",
+			 (unsigned long long)p->size, (unsigned long long)p->old_size,
+			 new_checkpoint && old_checkpoint ? ", both signed" : "");
+	}
+	free(p);
+	return rc;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* audit.h: appending to the tamper-evident audit log from inside the library. Every
+ * operation records one entry (who, what, which customer ids, purpose, request, outcome;
+ * never a value); an operation whose entry cannot be written is not carried out. */
+#ifndef PV_AUDIT_H
+#define PV_AUDIT_H
+
+#include "vault.h"
+
+/* What an operation records. NULL strings are stored as "". */
+struct pv_audit_event {
+	const char *op;      /* the operation's name: "read", "import", "export", ... */
+	const char *ids;     /* customer ids touched, comma-separated; "*" for all */
+	const char *purpose; /* the declared purpose */
+	const char *request; /* the approval request id */
+	const char *outcome; /* "ok", "denied", "failed" */
+	const char *detail;  /* short, value-free: counts, the refusal's reason */
+};
+
+/* Append one entry: in the store's open transaction if there is one (so it commits or
+ * rolls back with the operation), else in a transaction of its own. Signs a checkpoint
+ * when the log has grown by the automatic interval and the vault's keys are at hand.
+ * PV_ERR_STORE (message saying the operation was refused) when it cannot be written. */
+pv_rc pv_audit_append(pv_vault *v, const struct pv_audit_event *e);
+
+/* Record the outcome of an operation that failed with rc (its message already on v),
+ * keeping that message; returns rc. The entry's own failure is added to the message. */
+pv_rc pv_audit_failure(pv_vault *v, pv_rc rc, const char *op, const char *ids,
+		       const char *purpose);
+
+/* Entries between automatic checkpoints. */
+#define PV_AUDIT_CHECKPOINT_EVERY 1024
+
+#endif
