@@ -23,10 +23,11 @@ static size_t entry(uint64_t i, char *buf, size_t cap)
 {
 	int n = snprintf(buf, cap,
 			 "v1|seq=%llu|ts=2025-01-%02u T%02u:%02u:%02uZ|actor=clerk%03u|action=get|"
-			 "record=c%010llu|",
+			 "record=c%010llu|via=cli|ip=10.%u.%u.%u",
 			 (unsigned long long)i, (unsigned)(i % 28 + 1), (unsigned)(i / 3600 % 24),
 			 (unsigned)(i / 60 % 60), (unsigned)(i % 60), (unsigned)(i % 997),
-			 (unsigned long long)(i * 7919 % 10000000000ULL));
+			 (unsigned long long)(i * 7919 % 10000000000ULL), (unsigned)(i >> 16 & 255),
+			 (unsigned)(i >> 8 & 255), (unsigned)(i & 255));
 	return n < 0 ? 0 : (size_t)n;
 }
 
@@ -75,8 +76,7 @@ int main(int argc, char **argv)
 	pv_merkle_stream_root(&s, root);
 	double t1 = now();
 	printf("stream:       %llu leaves (%.0f bytes avg) in %.3f s = %.0f leaves/s\n",
-	       (unsigned long long)n, (double)bytes / (double)n, t1 - t0,
-	       (double)n / (t1 - t0));
+	       (unsigned long long)n, (double)bytes / (double)n, t1 - t0, (double)n / (t1 - t0));
 
 	/* Saving the frontier after each append would cost this much. */
 	uint8_t state[PV_MERKLE_STATE_MAX];
@@ -103,15 +103,14 @@ int main(int argc, char **argv)
 		if (pv_merkle_inclusion_proof(idx[k], n, leaf_cb, &l, path, &plen) != 0)
 			return 1;
 	t1 = now();
-	printf("inclusion:    proof generation %.1f ms each (%zu hashes)\n",
-	       (t1 - t0) * 1e3 / nidx, plen);
+	printf("inclusion:    proof generation %.1f ms each (%zu hashes)\n", (t1 - t0) * 1e3 / nidx,
+	       plen);
 	const int reps = 200000;
 	int bad = 0;
 	t0 = now();
 	for (int r = 0; r < reps; r++)
-		bad |= pv_merkle_verify_inclusion(n - 1, n, l.h[n - 1],
-						  (const uint8_t(*)[PV_MERKLE_HASH])path, plen,
-						  root);
+		bad |= pv_merkle_verify_inclusion(
+		    n - 1, n, l.h[n - 1], (const uint8_t(*)[PV_MERKLE_HASH])path, plen, root);
 	t1 = now();
 	printf("inclusion:    verification %.2f us each%s\n", (t1 - t0) * 1e6 / reps,
 	       bad ? "  FAILED" : "");
@@ -124,8 +123,8 @@ int main(int argc, char **argv)
 		if (pv_merkle_consistency_proof(old[k], n, leaf_cb, &l, path, &plen) != 0)
 			return 1;
 	t1 = now();
-	printf("consistency:  proof generation %.1f ms each (%zu hashes)\n",
-	       (t1 - t0) * 1e3 / nidx, plen);
+	printf("consistency:  proof generation %.1f ms each (%zu hashes)\n", (t1 - t0) * 1e3 / nidx,
+	       plen);
 	if (pv_merkle_root(n - 1, leaf_cb, &l, old_root) != 0)
 		return 1;
 	bad = 0;

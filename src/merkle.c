@@ -353,15 +353,13 @@ static int proof_shape_ok(const struct pv_merkle_proof *p)
 {
 	switch (p->kind) {
 	case PV_MERKLE_INCLUSION:
-		return p->index < p->size && p->size <= PV_MERKLE_MAX_SIZE &&
-			       p->path_len == pv_merkle_inclusion_path_len(p->index, p->size)
-			       ? 0
-			       : -1;
+		if (p->index >= p->size || p->size > PV_MERKLE_MAX_SIZE)
+			return -1;
+		return p->path_len == pv_merkle_inclusion_path_len(p->index, p->size) ? 0 : -1;
 	case PV_MERKLE_CONSISTENCY:
-		return p->old_size <= p->size && p->size <= PV_MERKLE_MAX_SIZE &&
-			       p->path_len == pv_merkle_consistency_path_len(p->old_size, p->size)
-			       ? 0
-			       : -1;
+		if (p->old_size > p->size || p->size > PV_MERKLE_MAX_SIZE)
+			return -1;
+		return p->path_len == pv_merkle_consistency_path_len(p->old_size, p->size) ? 0 : -1;
 	}
 	return -1;
 }
@@ -554,6 +552,5 @@ int pv_merkle_proof_verify(const struct pv_merkle_proof *p)
 						  (const uint8_t(*)[PV_MERKLE_HASH])p->path,
 						  p->path_len, p->root);
 	return pv_merkle_verify_consistency(p->old_size, p->size, p->old_root, p->root,
-					    (const uint8_t(*)[PV_MERKLE_HASH])p->path,
-					    p->path_len);
+					    (const uint8_t(*)[PV_MERKLE_HASH])p->path, p->path_len);
 }

@@ -51,8 +51,8 @@ typedef int (*pv_merkle_leaf_fn)(void *ctx, uint64_t index, uint8_t out[PV_MERKL
  * left (largest) to right, one per set bit of size. O(1) amortised per append, 2 KiB. A
  * plain struct: zero it with pv_merkle_stream_init, copy it freely. */
 struct pv_merkle_stream {
-	uint64_t size;                                      /* leaves pushed so far */
-	unsigned count;                                     /* pending roots (popcount(size)) */
+	uint64_t size;					     /* leaves pushed so far */
+	unsigned count;					     /* pending roots (popcount(size)) */
 	uint8_t pending[PV_MERKLE_MAX_PATH][PV_MERKLE_HASH]; /* [0..count) left to right */
 };
 
@@ -107,9 +107,10 @@ int pv_merkle_inclusion_proof(uint64_t index, uint64_t n, pv_merkle_leaf_fn leaf
  * otherwise (including index >= n and a path of the wrong length).
  * A root hash does not commit to the size: a proof can also verify for another n whose
  * path has the same shape. Take (n, root) together from a trusted checkpoint. */
-PV_MERKLE_CHECK int pv_merkle_verify_inclusion(uint64_t index, uint64_t n, const uint8_t leaf[PV_MERKLE_HASH],
-			       const uint8_t (*path)[PV_MERKLE_HASH], size_t path_len,
-			       const uint8_t root[PV_MERKLE_HASH]);
+PV_MERKLE_CHECK int pv_merkle_verify_inclusion(uint64_t index, uint64_t n,
+					       const uint8_t leaf[PV_MERKLE_HASH],
+					       const uint8_t (*path)[PV_MERKLE_HASH],
+					       size_t path_len, const uint8_t root[PV_MERKLE_HASH]);
 
 /* The consistency proof PROOF(m, D[n]) of RFC 6962 section 2.1.2 into path (capacity
  * PV_MERKLE_MAX_PATH) and *path_len: it shows that the tree of the first m leaves is a
@@ -128,9 +129,11 @@ int pv_merkle_consistency_proof(uint64_t m, uint64_t n, pv_merkle_leaf_fn leaf, 
  *                 is a prefix of every tree, but a wrong "empty" root is not accepted);
  *   0 < m < n     the RFC algorithm (it takes old_root as the first hash when m is a
  *                 power of two). */
-PV_MERKLE_CHECK int pv_merkle_verify_consistency(uint64_t m, uint64_t n, const uint8_t old_root[PV_MERKLE_HASH],
-				 const uint8_t new_root[PV_MERKLE_HASH],
-				 const uint8_t (*path)[PV_MERKLE_HASH], size_t path_len);
+PV_MERKLE_CHECK int pv_merkle_verify_consistency(uint64_t m, uint64_t n,
+						 const uint8_t old_root[PV_MERKLE_HASH],
+						 const uint8_t new_root[PV_MERKLE_HASH],
+						 const uint8_t (*path)[PV_MERKLE_HASH],
+						 size_t path_len);
 
 /* ---- Proofs as text ----
  *
@@ -161,12 +164,12 @@ enum pv_merkle_proof_kind {
 /* A proof with everything needed to check it. Fields not of its kind are zero. */
 struct pv_merkle_proof {
 	enum pv_merkle_proof_kind kind;
-	uint64_t index;                   /* inclusion: the leaf's index */
-	uint64_t old_size;                /* consistency: m */
-	uint64_t size;                    /* n: the size of the tree root belongs to */
-	uint8_t leaf[PV_MERKLE_HASH];     /* inclusion: the leaf hash */
+	uint64_t index;			  /* inclusion: the leaf's index */
+	uint64_t old_size;		  /* consistency: m */
+	uint64_t size;			  /* n: the size of the tree root belongs to */
+	uint8_t leaf[PV_MERKLE_HASH];	  /* inclusion: the leaf hash */
 	uint8_t old_root[PV_MERKLE_HASH]; /* consistency: the root of the first m leaves */
-	uint8_t root[PV_MERKLE_HASH];     /* the root of the tree of size leaves */
+	uint8_t root[PV_MERKLE_HASH];	  /* the root of the tree of size leaves */
 	size_t path_len;
 	uint8_t path[PV_MERKLE_MAX_PATH][PV_MERKLE_HASH];
 };

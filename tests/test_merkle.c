@@ -13,9 +13,9 @@
 
 #include "merkle.h"
 
-#define H PV_MERKLE_HASH
-#define NMAX 70     /* trees of every size 1..NMAX against the reference */
-#define NSWEEP 28   /* every pair of claimed sizes up to this */
+#define H	PV_MERKLE_HASH
+#define NMAX	70 /* trees of every size 1..NMAX against the reference */
+#define NSWEEP	28 /* every pair of claimed sizes up to this */
 #define NSTREAM 1000
 
 /* ---- reference implementation (recursive, from the RFC's definitions) ------------- */
@@ -117,8 +117,7 @@ static void ref_subproof(size_t m, const uint8_t (*d)[H], size_t n, int b, struc
 	}
 }
 
-static void ref_inclusion(size_t m, const uint8_t (*d)[H], size_t n, struct ref_proof *p,
-			  int hash)
+static void ref_inclusion(size_t m, const uint8_t (*d)[H], size_t n, struct ref_proof *p, int hash)
 {
 	memset(p, 0, sizeof *p);
 	ref_path(m, d, n, p, hash);
@@ -219,19 +218,25 @@ static int vcons(uint64_t m, uint64_t n, const uint8_t *o, const uint8_t *r, uin
 
 /* The CT test leaves (certificate-transparency / transparency-dev test data). */
 static const char *const ct_data_hex[8] = {
-	"", "00", "10", "2021", "3031", "40414243", "5051525354555657",
-	"606162636465666768696a6b6c6d6e6f",
+    "",
+    "00",
+    "10",
+    "2021",
+    "3031",
+    "40414243",
+    "5051525354555657",
+    "606162636465666768696a6b6c6d6e6f",
 };
 static const char *const ct_roots_hex[9] = {
-	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-	"6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-	"fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
-	"aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
-	"d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-	"4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
-	"76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
-	"ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
-	"5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+    "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+    "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+    "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+    "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+    "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+    "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
 };
 
 static void ct_leaves(uint8_t out[8][H])
@@ -292,25 +297,40 @@ static void test_ct_vectors(void **state)
 		size_t len;
 		const char *path[3];
 	} vec[] = {
-		{0, 0, 8, 3,
-		 {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
-		  "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-		  "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
-		{0, 5, 8, 3,
-		 {"bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
-		  "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-		  "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
-		{1, 1, 8, 3,
-		 {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
-		  "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-		  "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
-		{1, 2, 8, 2,
-		 {"5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-		  "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
-		{1, 6, 8, 3,
-		 {"0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
-		  "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-		  "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
+	    {0,
+	     0,
+	     8,
+	     3,
+	     {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+	      "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+	      "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
+	    {0,
+	     5,
+	     8,
+	     3,
+	     {"bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+	      "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+	      "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
+	    {1,
+	     1,
+	     8,
+	     3,
+	     {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+	      "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+	      "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
+	    {1,
+	     2,
+	     8,
+	     2,
+	     {"5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+	      "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
+	    {1,
+	     6,
+	     8,
+	     3,
+	     {"0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+	      "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+	      "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
 	};
 	for (size_t v = 0; v < sizeof vec / sizeof vec[0]; v++) {
 		uint8_t path[PV_MERKLE_MAX_PATH][H], root_a[H], root_n[H];
@@ -318,8 +338,8 @@ static void test_ct_vectors(void **state)
 		struct leaf_src src = src_of((const uint8_t(*)[H])d, 8);
 		unhex(ct_roots_hex[vec[v].n], root_n);
 		if (vec[v].kind == 0)
-			assert_int_equal(pv_merkle_inclusion_proof(vec[v].a, vec[v].n, leaf_cb, &src,
-								   path, &len),
+			assert_int_equal(pv_merkle_inclusion_proof(vec[v].a, vec[v].n, leaf_cb,
+								   &src, path, &len),
 					 0);
 		else
 			assert_int_equal(pv_merkle_consistency_proof(vec[v].a, vec[v].n, leaf_cb,
@@ -331,7 +351,8 @@ static void test_ct_vectors(void **state)
 			assert_memory_equal(path[j], want, H);
 		}
 		if (vec[v].kind == 0) {
-			assert_int_equal(vinc(vec[v].a, vec[v].n, d[vec[v].a], path, len, root_n), 0);
+			assert_int_equal(vinc(vec[v].a, vec[v].n, d[vec[v].a], path, len, root_n),
+					 0);
 		} else {
 			unhex(ct_roots_hex[vec[v].a], root_a);
 			assert_int_equal(vcons(vec[v].a, vec[v].n, root_a, root_n, path, len), 0);
@@ -371,16 +392,16 @@ static void test_rfc6962_example(void **state)
 		size_t len;
 		const uint8_t *p[4];
 	} inc[] = {
-		{0, 3, {b, h, l}},
-		{3, 3, {c, g, l}},
-		{4, 3, {f, j, k}},
-		{6, 2, {i, k}},
+	    {0, 3, {b, h, l}},
+	    {3, 3, {c, g, l}},
+	    {4, 3, {f, j, k}},
+	    {6, 2, {i, k}},
 	};
 	for (size_t t = 0; t < 4; t++) {
 		uint8_t path[PV_MERKLE_MAX_PATH][H];
 		size_t len;
-		assert_int_equal(pv_merkle_inclusion_proof(inc[t].idx, 7, leaf_cb, &src, path, &len),
-				 0);
+		assert_int_equal(
+		    pv_merkle_inclusion_proof(inc[t].idx, 7, leaf_cb, &src, path, &len), 0);
 		assert_int_equal(len, inc[t].len);
 		for (size_t x = 0; x < len; x++)
 			assert_memory_equal(path[x], inc[t].p[x], H);
@@ -397,15 +418,15 @@ static void test_rfc6962_example(void **state)
 		size_t len;
 		const uint8_t *p[4];
 	} con[] = {
-		{3, hash0, 4, {c, dd, g, l}},
-		{4, k, 1, {l}},
-		{6, hash2, 3, {i, j, k}},
+	    {3, hash0, 4, {c, dd, g, l}},
+	    {4, k, 1, {l}},
+	    {6, hash2, 3, {i, j, k}},
 	};
 	for (size_t t = 0; t < 3; t++) {
 		uint8_t path[PV_MERKLE_MAX_PATH][H];
 		size_t len;
-		assert_int_equal(pv_merkle_consistency_proof(con[t].m, 7, leaf_cb, &src, path, &len),
-				 0);
+		assert_int_equal(
+		    pv_merkle_consistency_proof(con[t].m, 7, leaf_cb, &src, path, &len), 0);
 		assert_int_equal(len, con[t].len);
 		for (size_t x = 0; x < len; x++)
 			assert_memory_equal(path[x], con[t].p[x], H);
@@ -432,7 +453,8 @@ static void test_inclusion_matches_reference(void **state)
 			size_t len = 99;
 			ref_inclusion(i, d, n, &ref, 1);
 			src.reads = 0;
-			assert_int_equal(pv_merkle_inclusion_proof(i, n, leaf_cb, &src, path, &len), 0);
+			assert_int_equal(pv_merkle_inclusion_proof(i, n, leaf_cb, &src, path, &len),
+					 0);
 			assert_int_equal(src.reads, n - 1);
 			assert_int_equal(len, ref.len);
 			assert_int_equal(len, pv_merkle_inclusion_path_len(i, n));
@@ -455,7 +477,8 @@ static void test_inclusion_tampering(void **state)
 		for (uint64_t i = 0; i < n; i++) {
 			uint8_t path[PV_MERKLE_MAX_PATH + 1][H], bad[H];
 			size_t len;
-			assert_int_equal(pv_merkle_inclusion_proof(i, n, leaf_cb, &src, path, &len), 0);
+			assert_int_equal(pv_merkle_inclusion_proof(i, n, leaf_cb, &src, path, &len),
+					 0);
 
 			/* A flipped bit in any path element (every bit in small trees). */
 			for (size_t x = 0; x < len; x++) {
@@ -508,12 +531,10 @@ static void test_inclusion_tampering(void **state)
 	assert_int_equal(vinc(1, 1, leaves[0], none, 0, leaves[0]), -1);
 	uint8_t many[PV_MERKLE_MAX_PATH + 1][H];
 	memset(many, 7, sizeof many);
-	assert_int_equal(vinc(0, PV_MERKLE_MAX_SIZE, leaves[0], many, PV_MERKLE_MAX_PATH + 1,
-			      roots[1]),
-			 -1);
-	assert_int_equal(vinc(PV_MERKLE_MAX_SIZE - 1, PV_MERKLE_MAX_SIZE, leaves[0], many, 63,
-			      roots[1]),
-			 -1);
+	assert_int_equal(
+	    vinc(0, PV_MERKLE_MAX_SIZE, leaves[0], many, PV_MERKLE_MAX_PATH + 1, roots[1]), -1);
+	assert_int_equal(
+	    vinc(PV_MERKLE_MAX_SIZE - 1, PV_MERKLE_MAX_SIZE, leaves[0], many, 63, roots[1]), -1);
 }
 
 /* A wrong size: against the true root of the claimed size a proof always fails; against
@@ -532,7 +553,8 @@ static void test_inclusion_wrong_size(void **state)
 			size_t len;
 			struct ref_proof ref;
 			char shape[90], other[90];
-			assert_int_equal(pv_merkle_inclusion_proof(i, n, leaf_cb, &src, path, &len), 0);
+			assert_int_equal(pv_merkle_inclusion_proof(i, n, leaf_cb, &src, path, &len),
+					 0);
 			ref_inclusion(i, d, n, &ref, 0);
 			ref_shape(&ref, shape);
 			for (uint64_t w = 1; w <= NMAX; w++) {
@@ -569,8 +591,8 @@ static void test_consistency_matches_reference(void **state)
 			size_t len = 99;
 			ref_consistency(m, d, n, &ref, 1);
 			src.reads = 0;
-			assert_int_equal(pv_merkle_consistency_proof(m, n, leaf_cb, &src, path, &len),
-					 0);
+			assert_int_equal(
+			    pv_merkle_consistency_proof(m, n, leaf_cb, &src, path, &len), 0);
 			assert_true(src.reads <= n);
 			assert_int_equal(len, ref.len);
 			assert_int_equal(len, pv_merkle_consistency_path_len(m, n));
@@ -591,15 +613,16 @@ static void test_consistency_tampering(void **state)
 		for (uint64_t m = 1; m < n; m++) {
 			uint8_t path[PV_MERKLE_MAX_PATH + 1][H], bad[H];
 			size_t len;
-			assert_int_equal(pv_merkle_consistency_proof(m, n, leaf_cb, &src, path, &len),
-					 0);
+			assert_int_equal(
+			    pv_merkle_consistency_proof(m, n, leaf_cb, &src, path, &len), 0);
 			assert_true(len > 0);
 			for (size_t x = 0; x < len; x++) {
 				for (unsigned bit = 0; bit < 8 * H; bit++) {
 					if (n > 12 && bit != (x * 41 + m * 7) % (8 * H))
 						continue;
 					path[x][bit / 8] ^= (uint8_t)(1u << (bit % 8));
-					assert_int_equal(vcons(m, n, roots[m], roots[n], path, len), -1);
+					assert_int_equal(vcons(m, n, roots[m], roots[n], path, len),
+							 -1);
 					path[x][bit / 8] ^= (uint8_t)(1u << (bit % 8));
 				}
 			}
@@ -668,17 +691,14 @@ static void test_consistency_degenerate(void **state)
 	assert_int_equal(pv_merkle_consistency_proof(5, 4, leaf_cb, &src, path, &len), -1);
 	assert_int_equal(len, 0);
 	assert_int_equal(vcons(5, 4, roots[5], roots[4], path, 0), -1);
-	assert_int_equal(pv_merkle_consistency_proof(1, PV_MERKLE_MAX_SIZE + 1, leaf_cb, &src, path,
-						     &len),
-			 -1);
-	assert_int_equal(vcons(PV_MERKLE_MAX_SIZE + 1, PV_MERKLE_MAX_SIZE + 1, roots[1], roots[1],
-			       path, 0),
-			 -1);
+	assert_int_equal(
+	    pv_merkle_consistency_proof(1, PV_MERKLE_MAX_SIZE + 1, leaf_cb, &src, path, &len), -1);
+	assert_int_equal(
+	    vcons(PV_MERKLE_MAX_SIZE + 1, PV_MERKLE_MAX_SIZE + 1, roots[1], roots[1], path, 0), -1);
 	uint8_t many[PV_MERKLE_MAX_PATH + 1][H];
 	memset(many, 3, sizeof many);
-	assert_int_equal(vcons(3, PV_MERKLE_MAX_SIZE, roots[3], roots[4], many,
-			       PV_MERKLE_MAX_PATH + 1),
-			 -1);
+	assert_int_equal(
+	    vcons(3, PV_MERKLE_MAX_SIZE, roots[3], roots[4], many, PV_MERKLE_MAX_PATH + 1), -1);
 	assert_int_equal(vcons(PV_MERKLE_MAX_SIZE - 1, PV_MERKLE_MAX_SIZE, roots[3], roots[4], many,
 			       PV_MERKLE_MAX_PATH),
 			 -1);
@@ -706,18 +726,19 @@ static void test_consistency_wrong_sizes(void **state)
 		for (uint64_t m = 1; m < n; m++) {
 			uint8_t path[PV_MERKLE_MAX_PATH][H];
 			size_t len;
-			assert_int_equal(pv_merkle_consistency_proof(m, n, leaf_cb, &src, path, &len),
-					 0);
+			assert_int_equal(
+			    pv_merkle_consistency_proof(m, n, leaf_cb, &src, path, &len), 0);
 			for (uint64_t n2 = 2; n2 <= NSWEEP; n2++)
 				for (uint64_t m2 = 1; m2 < n2; m2++) {
 					if (m2 == m && n2 == n)
 						continue;
 					assert_int_equal(
-						vcons(m2, n2, roots[m2], roots[n2], path, len), -1);
-					int want = strcmp(shapes[m][n], shapes[m2][n2]) == 0 ? 0 : -1;
+					    vcons(m2, n2, roots[m2], roots[n2], path, len), -1);
+					int want =
+					    strcmp(shapes[m][n], shapes[m2][n2]) == 0 ? 0 : -1;
 					same_shape += want == 0;
-					assert_int_equal(vcons(m2, n2, roots[m], roots[n], path, len),
-							 want);
+					assert_int_equal(
+					    vcons(m2, n2, roots[m], roots[n], path, len), want);
 				}
 		}
 	}
@@ -839,9 +860,8 @@ static void test_errors_and_bounds(void **state)
 	struct leaf_src src = src_of(d, 20);
 	assert_int_equal(pv_merkle_inclusion_proof(0, 0, leaf_cb, &src, path, &len), -1);
 	assert_int_equal(pv_merkle_inclusion_proof(20, 20, leaf_cb, &src, path, &len), -1);
-	assert_int_equal(pv_merkle_inclusion_proof(0, PV_MERKLE_MAX_SIZE + 1, leaf_cb, &src, path,
-						   &len),
-			 -1);
+	assert_int_equal(
+	    pv_merkle_inclusion_proof(0, PV_MERKLE_MAX_SIZE + 1, leaf_cb, &src, path, &len), -1);
 	assert_int_equal(pv_merkle_root(PV_MERKLE_MAX_SIZE + 1, leaf_cb, &src, out), -1);
 	assert_int_equal(pv_merkle_root(0, leaf_cb, &src, out), 0);
 	assert_memory_equal(out, roots[0], H);
@@ -894,15 +914,14 @@ static void make_proof(int consistency, uint64_t a, uint64_t n, struct pv_merkle
 		p->kind = PV_MERKLE_CONSISTENCY;
 		p->old_size = a;
 		memcpy(p->old_root, roots[a], H);
-		assert_int_equal(pv_merkle_consistency_proof(a, n, leaf_cb, &src, p->path,
-							     &p->path_len),
-				 0);
+		assert_int_equal(
+		    pv_merkle_consistency_proof(a, n, leaf_cb, &src, p->path, &p->path_len), 0);
 	} else {
 		p->kind = PV_MERKLE_INCLUSION;
 		p->index = a;
 		memcpy(p->leaf, leaves[a], H);
 		assert_int_equal(
-			pv_merkle_inclusion_proof(a, n, leaf_cb, &src, p->path, &p->path_len), 0);
+		    pv_merkle_inclusion_proof(a, n, leaf_cb, &src, p->path, &p->path_len), 0);
 	}
 }
 
@@ -1028,40 +1047,40 @@ static void test_text_rejects_malformed(void **state)
 
 	/* Edits of a valid inclusion proof, each of which must be refused. */
 	static const char *const edits[][2] = {
-		{"pivault-inclusion-proof v1", "pivault-inclusion-proof v2"},
-		{"pivault-inclusion-proof v1", "pivault-inclusion-proof  v1"},
-		{"pivault-inclusion-proof v1\n", "pivault-inclusion-proof v1\r\n"},
-		{"pivault-inclusion-proof v1\n", "\npivault-inclusion-proof v1\n"},
-		{"pivault-inclusion-proof v1\n", "pivault-consistency-proof v1\n"},
-		{"index 5\n", "index 05\n"},
-		{"index 5\n", "index +5\n"},
-		{"index 5\n", "index -5\n"},
-		{"index 5\n", "index 5 \n"},
-		{"index 5\n", "index  5\n"},
-		{"index 5\n", "index\t5\n"},
-		{"index 5\n", "index \n"},
-		{"index 5\n", "index 0x5\n"},
-		{"index 5\n", "Index 5\n"},
-		{"index 5\n", "index 12\n"},
-		{"index 5\n", "index 13\n"},
-		{"index 5\n", "index 9\n"}, /* leaf 9 of 12 has a shorter path */
-		{"index 5\n", "index 18446744073709551616\n"},
-		{"index 5\n", "index 99999999999999999999999\n"},
-		{"size 12\n", "size 0\n"},
-		{"size 12\n", "size 5\n"},
-		{"size 12\n", "size 9223372036854775809\n"},
-		{"size 12\n", "size 18446744073709551615\n"},
-		{"size 12\n", "size 8\n"}, /* leaf 5 of 8 has a shorter path */
-		{"index 5\nsize 12\n", "size 12\nindex 5\n"},
-		{"leaf ", "leaf  "},
-		{"leaf ", "root "},
-		{"root ", "leaf "},
-		{"leaf ", "path "},
-		{"\nroot ", "\nroot 00\nroot "},
-		{"\npath ", "\n\npath "},
-		{"\npath ", "\npath  "},
-		{"\npath ", "\nPath "},
-		{"\npath ", "\npaths "},
+	    {"pivault-inclusion-proof v1", "pivault-inclusion-proof v2"},
+	    {"pivault-inclusion-proof v1", "pivault-inclusion-proof  v1"},
+	    {"pivault-inclusion-proof v1\n", "pivault-inclusion-proof v1\r\n"},
+	    {"pivault-inclusion-proof v1\n", "\npivault-inclusion-proof v1\n"},
+	    {"pivault-inclusion-proof v1\n", "pivault-consistency-proof v1\n"},
+	    {"index 5\n", "index 05\n"},
+	    {"index 5\n", "index +5\n"},
+	    {"index 5\n", "index -5\n"},
+	    {"index 5\n", "index 5 \n"},
+	    {"index 5\n", "index  5\n"},
+	    {"index 5\n", "index\t5\n"},
+	    {"index 5\n", "index \n"},
+	    {"index 5\n", "index 0x5\n"},
+	    {"index 5\n", "Index 5\n"},
+	    {"index 5\n", "index 12\n"},
+	    {"index 5\n", "index 13\n"},
+	    {"index 5\n", "index 9\n"}, /* leaf 9 of 12 has a shorter path */
+	    {"index 5\n", "index 18446744073709551616\n"},
+	    {"index 5\n", "index 99999999999999999999999\n"},
+	    {"size 12\n", "size 0\n"},
+	    {"size 12\n", "size 5\n"},
+	    {"size 12\n", "size 9223372036854775809\n"},
+	    {"size 12\n", "size 18446744073709551615\n"},
+	    {"size 12\n", "size 8\n"}, /* leaf 5 of 8 has a shorter path */
+	    {"index 5\nsize 12\n", "size 12\nindex 5\n"},
+	    {"leaf ", "leaf  "},
+	    {"leaf ", "root "},
+	    {"root ", "leaf "},
+	    {"leaf ", "path "},
+	    {"\nroot ", "\nroot 00\nroot "},
+	    {"\npath ", "\n\npath "},
+	    {"\npath ", "\npath  "},
+	    {"\npath ", "\nPath "},
+	    {"\npath ", "\npaths "},
 	};
 	for (size_t e = 0; e < sizeof edits / sizeof edits[0]; e++) {
 		char *t = replace(inc, edits[e][0], edits[e][1]);
@@ -1167,11 +1186,12 @@ static void test_text_truncation_and_mutation(void **state)
 {
 	(void)state;
 	make_leaves();
-	static const unsigned char subst[] = {'0', '9', 'a', 'f', 'g', 'A', ' ', '\n',
-					      '\r', '\0', '-', 'x', 0x80, 0xff};
+	static const unsigned char subst[] = {'0',  '9',  'a',	'f', 'g', 'A',	' ',
+					      '\n', '\r', '\0', '-', 'x', 0x80, 0xff};
 	unsigned long accepted = 0;
 	for (int kind = 0; kind < 2; kind++) {
-		static const uint64_t cases[][2] = {{0, 1}, {5, 12}, {11, 12}, {1, 2}, {6, 7}, {32, 70}};
+		static const uint64_t cases[][2] = {{0, 1}, {5, 12}, {11, 12},
+						    {1, 2}, {6, 7},  {32, 70}};
 		for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
 			struct pv_merkle_proof p, q;
 			make_proof(kind, cases[c][0], cases[c][1], &p);
@@ -1212,20 +1232,20 @@ int main(void)
 	if (sodium_init() < 0)
 		return 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ct_vectors),
-		cmocka_unit_test(test_rfc6962_example),
-		cmocka_unit_test(test_inclusion_matches_reference),
-		cmocka_unit_test(test_inclusion_tampering),
-		cmocka_unit_test(test_inclusion_wrong_size),
-		cmocka_unit_test(test_consistency_matches_reference),
-		cmocka_unit_test(test_consistency_tampering),
-		cmocka_unit_test(test_consistency_degenerate),
-		cmocka_unit_test(test_consistency_wrong_sizes),
-		cmocka_unit_test(test_stream),
-		cmocka_unit_test(test_errors_and_bounds),
-		cmocka_unit_test(test_text_round_trip),
-		cmocka_unit_test(test_text_rejects_malformed),
-		cmocka_unit_test(test_text_truncation_and_mutation),
+	    cmocka_unit_test(test_ct_vectors),
+	    cmocka_unit_test(test_rfc6962_example),
+	    cmocka_unit_test(test_inclusion_matches_reference),
+	    cmocka_unit_test(test_inclusion_tampering),
+	    cmocka_unit_test(test_inclusion_wrong_size),
+	    cmocka_unit_test(test_consistency_matches_reference),
+	    cmocka_unit_test(test_consistency_tampering),
+	    cmocka_unit_test(test_consistency_degenerate),
+	    cmocka_unit_test(test_consistency_wrong_sizes),
+	    cmocka_unit_test(test_stream),
+	    cmocka_unit_test(test_errors_and_bounds),
+	    cmocka_unit_test(test_text_round_trip),
+	    cmocka_unit_test(test_text_rejects_malformed),
+	    cmocka_unit_test(test_text_truncation_and_mutation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
