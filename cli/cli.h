@@ -16,7 +16,8 @@ struct cli_common {
 	const char *vault;     /* --vault, PIVAULT_VAULT */
 	const char *keyring;   /* --keyring, PIVAULT_KEYRING */
 	const char *key_file;  /* --key-file, PIVAULT_KEY_FILE */
-	const char *role;      /* --role (default admin until users exist) */
+	const char *user;      /* --user, PIVAULT_USER */
+	const char *role;      /* --role (default: the user's first role) */
 	const char *purpose;   /* --purpose */
 	int clear;             /* --clear: show clear values where the role may */
 	int json;              /* --json */
@@ -41,6 +42,14 @@ extern const char cli_common_help[];
 /* The vault's root key, from --key-file / PIVAULT_KEY_FILE, PIVAULT_PASSPHRASE_FILE or a
  * prompt on the terminal (twice when confirm). NULL with a message printed on failure. */
 pv_key *cli_read_key(const struct cli_common *c, int confirm);
+
+/* A password from the file named (PIVAULT_PASSWORD_FILE's value) or, on a terminal,
+ * a prompt (twice when confirm). malloc'd; free with cli_wipe_free. NULL (message
+ * printed) when there is none. */
+char *cli_read_password(const char *file, const char *prompt, int confirm);
+
+/* Wipe and free a malloc'd string; NULL harmless. */
+void cli_wipe_free(char *s);
 
 /* Open the vault named by the common options; NULL (message printed) on failure, with
  * *exit_code set. */
@@ -68,5 +77,6 @@ int cmd_list(int argc, char **argv);
 int cmd_update(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_user(int argc, char **argv);
 
 #endif

@@ -9,7 +9,8 @@
 static const char audit_help[] =
 	"usage: pivault audit SUBCOMMAND [OPTIONS]\n\n"
 	"  log [--customer ID] [--user U] [--since TIME] [--json]\n"
-	"                     who did what; --customer: who touched that customer's data\n"
+	"                     who did what; --customer: who touched that customer's data;\n"
+	"                     here --user filters, and the acting user is given by --as\n"
 	"  checkpoint [-o FILE]\n"
 	"                     sign (size, chain head, Merkle root) and print it for a third\n"
 	"                     party to keep (-o: write it to FILE)\n"
@@ -124,6 +125,11 @@ int cmd_audit(int argc, char **argv)
 	pv_audit_filter f = { NULL, NULL, NULL };
 	const char *out_path = NULL, *ck_path = NULL, *arg = NULL;
 	for (int i = 2; i < argc; i++) {
+		/* In `audit log`, --user filters by user; the acting user is PIVAULT_USER or --as. */
+		if (strcmp(sub, "log") == 0 && strcmp(argv[i], "--user") == 0 && i + 1 < argc) {
+			f.user = argv[++i];
+			continue;
+		}
 		int k = cli_common_option(&c, argc, argv, &i);
 		if (k < 0)
 			return EXIT_USAGE;
@@ -134,8 +140,6 @@ int cmd_audit(int argc, char **argv)
 			return EXIT_OK;
 		} else if (strcmp(argv[i], "--customer") == 0 && i + 1 < argc) {
 			f.customer = argv[++i];
-		} else if (strcmp(argv[i], "--user") == 0 && i + 1 < argc) {
-			f.user = argv[++i];
 		} else if (strcmp(argv[i], "--since") == 0 && i + 1 < argc) {
 			f.since = argv[++i];
 		} else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {

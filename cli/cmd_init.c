@@ -13,14 +13,18 @@ static const char init_help[] =
 	"stored inside. The root secret is a 32-byte key file (--key-file, PIVAULT_KEY_FILE)\n"
 	"or a passphrase (PIVAULT_PASSPHRASE_FILE, or asked twice on the terminal), stretched\n"
 	"with Argon2id. It is never taken on the command line.\n\n"
+	"The first administrator is created too: --admin NAME (default admin), with the role\n"
+	"admin and a password from PIVAULT_PASSWORD_FILE or asked twice on the terminal.\n"
+	"Daily work then uses users' passwords; the root secret stays for recovery.\n\n"
 	"  --schema FILE    the YAML schema (required)\n"
+	"  --admin NAME     the first administrator's user name (default admin)\n"
 	"  --slots N        keyring bucket slots, a power of two (default 65536)\n";
 
 int cmd_init(int argc, char **argv)
 {
 	struct cli_common c;
 	cli_common_init(&c);
-	const char *dir = NULL, *schema = NULL;
+	const char *dir = NULL, *schema = NULL, *admin = "admin";
 	pv_create_opts opts = { 0 };
 	for (int i = 1; i < argc; i++) {
 		int k = cli_common_option(&c, argc, argv, &i);
@@ -35,6 +39,8 @@ int cmd_init(int argc, char **argv)
 		}
 		if (strcmp(argv[i], "--schema") == 0 && i + 1 < argc)
 			schema = argv[++i];
+		else if (strcmp(argv[i], "--admin") == 0 && i + 1 < argc)
+			admin = argv[++i];
 		else if (strcmp(argv[i], "--slots") == 0 && i + 1 < argc)
 			opts.keyring_slots = (uint32_t)strtoul(argv[++i], NULL, 10);
 		else if (argv[i][0] == '-')
@@ -54,9 +60,20 @@ int cmd_init(int argc, char **argv)
 	pv_key *key = cli_read_key(&c, 1);
 	if (!key)
 		return EXIT_FAIL;
+	char prompt[128];
+	snprintf(prompt, sizeof prompt, "password for the administrator %s: ", admin);
+	char *pass = cli_read_password(getenv("PIVAULT_PASSWORD_FILE"), prompt, 1);
+	if (!pass) {
+		pv_key_free(key);
+		return EXIT_FAIL;
+	}
+	opts.admin_user = admin;
+	opts.admin_password = pass;
+	opts.admin_password_len = strlen(pass);
 	pv_vault *v = NULL;
 	pv_rc rc = pv_vault_create(dir, &opts, key, &v);
 	pv_key_free(key);
+	cli_wipe_free(pass);
 	if (rc) {
 		int code = cli_fail(v, rc);
 		pv_vault_close(v);
@@ -67,7 +84,7 @@ int cmd_init(int argc, char **argv)
 		cli_json_string(stdout, dir);
 		printf(",\"vault_id\":\"%s\"}\n", pv_vault_id(v));
 	} else {
-		printf("created vault %s (id %s)\n", dir, pv_vault_id(v));
+		printf("created vault %s (id %s) with administrator %s\n", dir, pv_vault_id(v), admin);
 	}
 	pv_vault_close(v);
 	return EXIT_OK;

@@ -13,8 +13,12 @@ const char cli_common_help[] =
 	"  --keyring FILE   the keyring (default: $PIVAULT_KEYRING, else DIR.keyring)\n"
 	"  --key-file FILE  32-byte root key file (default: $PIVAULT_KEY_FILE); without one,\n"
 	"                   the passphrase is read from $PIVAULT_PASSPHRASE_FILE or a prompt\n"
-	"  --role ROLE      the schema role to act as (default: admin)\n"
-	"  --purpose P      the declared purpose of the read\n"
+	"  --user NAME      act as this user (also --as; default: $PIVAULT_USER); the password comes\n"
+	"                   from $PIVAULT_PASSWORD_FILE or a prompt. Without a user, the vault's\n"
+	"                   root secret opens it (recovery), acting as any role\n"
+	"  --role ROLE      which of the user's roles to act in (default: the first)\n"
+	"  --purpose P      the declared purpose of a read of customer data (required for\n"
+	"                   get, find, list, export; 'all' for a role with every purpose)\n"
 	"  --clear          show values in clear where the role may see them (default: masked)\n"
 	"  --json           machine-readable output\n"
 	"  --help           this help\n";
@@ -31,7 +35,7 @@ void cli_common_init(struct cli_common *c)
 	c->vault = env("PIVAULT_VAULT");
 	c->keyring = env("PIVAULT_KEYRING");
 	c->key_file = env("PIVAULT_KEY_FILE");
-	c->role = "admin";
+	c->user = env("PIVAULT_USER");
 }
 
 int cli_common_option(struct cli_common *c, int argc, char **argv, int *i)
@@ -44,6 +48,8 @@ int cli_common_option(struct cli_common *c, int argc, char **argv, int *i)
 		{ "--keyring", offsetof(struct cli_common, keyring) },
 		{ "--key-file", offsetof(struct cli_common, key_file) },
 		{ "--role", offsetof(struct cli_common, role) },
+		{ "--user", offsetof(struct cli_common, user) },
+		{ "--as", offsetof(struct cli_common, user) },
 		{ "--purpose", offsetof(struct cli_common, purpose) },
 	};
 	const char *a = argv[*i];
@@ -104,8 +110,7 @@ static char *prompt_passphrase(const char *prompt)
 	return line;
 }
 
-/* Wipe and free a malloc'd string. */
-static void wipe_free(char *s)
+void cli_wipe_free(char *s)
 {
 	if (!s)
 		return;
@@ -148,11 +153,11 @@ pv_key *cli_read_key(const struct cli_common *c, int confirm)
 			char *again = prompt_passphrase("again: ");
 			if (!again || strcmp(again, pass) != 0) {
 				fprintf(stderr, "pivault: the passphrases differ\n");
-				wipe_free(again);
-				wipe_free(pass);
+				cli_wipe_free(again);
+				cli_wipe_free(pass);
 				return NULL;
 			}
-			wipe_free(again);
+			cli_wipe_free(again);
 		}
 	}
 	if (!pass) {
@@ -162,14 +167,51 @@ pv_key *cli_read_key(const struct cli_common *c, int confirm)
 	}
 	if (!*pass) {
 		fprintf(stderr, "pivault: the passphrase is empty\n");
-		wipe_free(pass);
+		cli_wipe_free(pass);
 		return NULL;
 	}
 	rc = pv_key_from_passphrase(pass, strlen(pass), &key);
-	wipe_free(pass);
+	cli_wipe_free(pass);
 	if (rc)
 		fprintf(stderr, "pivault: %s\n", pv_strerror(rc));
 	return key;
+}
+
+char *cli_read_password(const char *file_env_value, const char *prompt, int confirm)
+{
+	char *pass = NULL;
+	if (file_env_value) {
+		FILE *f = fopen(file_env_value, "r");
+		size_t cap = 0;
+		ssize_t n = f ? getline(&pass, &cap, f) : -1;
+		if (f)
+			fclose(f);
+		if (n <= 0) {
+			fprintf(stderr, "pivault: cannot read a password from %s\n", file_env_value);
+			free(pass);
+			return NULL;
+		}
+		while (n > 0 && (pass[n - 1] == '\n' || pass[n - 1] == '\r'))
+			pass[--n] = '\0';
+		return pass;
+	}
+	if (!isatty(0) && !isatty(2)) {
+		fprintf(stderr, "pivault: no password: set PIVAULT_PASSWORD_FILE, or run on a "
+			"terminal to be asked\n");
+		return NULL;
+	}
+	pass = prompt_passphrase(prompt);
+	if (pass && confirm) {
+		char *again = prompt_passphrase("again: ");
+		if (!again || strcmp(again, pass) != 0) {
+			fprintf(stderr, "pivault: the passwords differ\n");
+			cli_wipe_free(again);
+			cli_wipe_free(pass);
+			return NULL;
+		}
+		cli_wipe_free(again);
+	}
+	return pass;
 }
 
 pv_vault *cli_open_vault(const struct cli_common *c, int *exit_code)
@@ -178,6 +220,24 @@ pv_vault *cli_open_vault(const struct cli_common *c, int *exit_code)
 	if (!c->vault) {
 		fprintf(stderr, "pivault: no vault: give --vault DIR or set PIVAULT_VAULT\n");
 		return NULL;
+	}
+	if (c->user) { /* daily work: the user's own password opens their key slot */
+		char prompt[128];
+		snprintf(prompt, sizeof prompt, "password for %s: ", c->user);
+		char *pass = cli_read_password(env("PIVAULT_PASSWORD_FILE"), prompt, 0);
+		*exit_code = EXIT_FAIL;
+		if (!pass)
+			return NULL;
+		pv_vault *v = NULL;
+		pv_rc rc = pv_vault_open_user(c->vault, c->keyring, c->user, pass, strlen(pass), &v);
+		cli_wipe_free(pass);
+		if (rc) {
+			fprintf(stderr, "pivault: %s\n", pv_errmsg(v));
+			pv_vault_close(v);
+			return NULL;
+		}
+		*exit_code = EXIT_OK;
+		return v;
 	}
 	pv_key *key = cli_read_key(c, 0);
 	*exit_code = EXIT_FAIL;

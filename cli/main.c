@@ -16,6 +16,7 @@ static const struct cli_command commands[] = {
 	{ "update", "change fields of a customer (update ID FIELD=VALUE...)", cmd_update },
 	{ "export", "export every customer as CSV or JSON Lines", cmd_export },
 	{ "audit", "the tamper-evident audit log: log, checkpoint, verify, proofs", cmd_audit },
+	{ "user", "users, their roles, passwords and obligations", cmd_user },
 };
 
 static void usage(FILE *out)

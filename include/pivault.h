@@ -72,6 +72,10 @@ typedef struct pv_create_opts {
 	const char *keyring_path; /* NULL: DIR.keyring beside the directory */
 	uint32_t keyring_slots;   /* 0: 65536; a power of two from 16 */
 	int kdf_fast;             /* 1: Argon2id at interactive limits (tests only) */
+	const char *admin_user;   /* the first administrator (NULL: none yet) */
+	const char *admin_role;   /* its role (NULL: "admin") */
+	const char *admin_password;
+	size_t admin_password_len;
 } pv_create_opts;
 
 /* Create a vault in directory dir (created; must not exist or be empty) and its keyring.
@@ -85,6 +89,18 @@ PV_API PV_CHECK pv_rc pv_vault_create(const char *dir, const pv_create_opts *opt
  * failure, as for pv_vault_create. */
 PV_API PV_CHECK pv_rc pv_vault_open(const char *dir, const char *keyring_path,
 				    const pv_key *key, pv_vault **out);
+
+/* Open as a user: the user's password opens the user's own key slot, which holds the
+ * vault's root key, so daily work needs no vault passphrase. A wrong password is counted;
+ * after 5 in a row the user is locked out for a growing delay. Every failure is audited.
+ * PV_ERR_BAD_KEY for an unknown user or a wrong password (one message for both),
+ * PV_ERR_DENIED for a disabled or locked user. *out is set even on failure. */
+PV_API PV_CHECK pv_rc pv_vault_open_user(const char *dir, const char *keyring_path,
+					 const char *user, const char *password,
+					 size_t password_len, pv_vault **out);
+
+/* Who the handle acts for: a user name, or "(root key)" (borrowed). */
+PV_API const char *pv_vault_user(const pv_vault *v);
 
 /* Close, wiping every key held; NULL harmless. */
 PV_API void pv_vault_close(pv_vault *v);
@@ -231,6 +247,38 @@ PV_API const char *pv_import_warnings(const pv_import_result *r);
 /* The summary as a JSON object (malloc'd; free with free). */
 PV_API char *pv_import_json(const pv_import_result *r);
 PV_API void pv_import_free(pv_import_result *r);
+
+/* ---- Users ------------------------------------------------------------------- */
+
+/* A user as listed. gaps says which staff obligations are not met ("" when none). */
+typedef struct pv_user_info {
+	const char *name, *roles;
+	int disabled, failures;
+	int64_t locked_until; /* Unix time, 0 when not locked */
+	const char *agreement, *training, *training_expires;
+	const char *gaps;
+} pv_user_info;
+typedef int (*pv_user_fn)(void *ctx, const pv_user_info *u);
+
+/* Add a user with roles (comma-separated, from the schema) and a password of at least
+ * 8 characters; a key slot holding the root key is made for them. Needs 'users'. */
+PV_API PV_CHECK pv_rc pv_user_add(pv_vault *v, const pv_access *who, const char *name,
+				  const char *roles, const char *password, size_t len);
+/* Disable a user (their slot stays, unusable). Needs 'users'. */
+PV_API PV_CHECK pv_rc pv_user_disable(pv_vault *v, const pv_access *who, const char *name);
+/* Set a user's password (re-seals their slot; clears a lock-out). One's own needs no
+ * permission; another's needs 'users'. */
+PV_API PV_CHECK pv_rc pv_user_passwd(pv_vault *v, const pv_access *who, const char *name,
+				     const char *password, size_t len);
+/* Record when the confidentiality agreement was signed and privacy training passed
+ * (YYYY-MM-DD; NULL leaves one as it is); training expires after a year unless
+ * training_expires is given. Needs 'users'. */
+PV_API PV_CHECK pv_rc pv_user_attest(pv_vault *v, const pv_access *who, const char *name,
+				     const char *agreement, const char *training,
+				     const char *training_expires);
+/* List users (gaps_only: those missing an obligation). Needs 'users'. */
+PV_API PV_CHECK pv_rc pv_user_list(pv_vault *v, const pv_access *who, int gaps_only,
+				   pv_user_fn fn, void *ctx);
 
 /* ---- Audit log ---------------------------------------------------------------- */
 

@@ -1,27 +1,91 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* policy.c: role and purpose checks (default deny) and per-field views. */
+/* policy.c: who may do what and see which fields: the caller's role must be one of the
+ * user's roles and must grant the operation (default deny); reads of customer data name a
+ * declared purpose the role may use; a user short of the role's staff obligations sees no
+ * sensitive or confidential field in clear. */
 #include "policy.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* 1 if role is in the comma-separated list. */
+static int has_role(const char *list, const char *role)
+{
+	size_t n = strlen(role);
+	for (const char *p = list; (p = strstr(p, role)) != NULL; p += n)
+		if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+/* Operations that read customer data and so must name a purpose. */
+static int reads_customers(enum pv_operation op)
+{
+	return op == PV_OP_READ || op == PV_OP_FIND || op == PV_OP_LIST || op == PV_OP_EXPORT;
+}
+
+/* The purposes the schema declares, comma-separated, into buf. */
+static const char *purpose_names(const struct pv_schema *s, char *buf, size_t n)
+{
+	buf[0] = '\0';
+	for (size_t i = 0; i < s->npurposes; i++) {
+		size_t l = strlen(buf);
+		snprintf(buf + l, n - l, "%s%s", i ? ", " : "", s->purposes[i].name);
+	}
+	return buf;
+}
+
+static unsigned long long all_purposes(const struct pv_schema *s)
+{
+	return s->npurposes >= 64 ? ~0ULL : (1ULL << s->npurposes) - 1;
+}
 
 pv_rc pv_policy_authorize(pv_vault *v, const pv_access *who, enum pv_operation op, int *role)
 {
 	const struct pv_schema *s = v->schema;
-	if (!who || !who->role)
+	const char *name = who ? who->role : NULL;
+	char first[72];
+	if (!name && v->user_roles) { /* a user's first role by default */
+		size_t n = strcspn(v->user_roles, ",");
+		snprintf(first, sizeof first, "%.*s", (int)n, v->user_roles);
+		name = first;
+	}
+	if (!name)
 		return pv_fail(v, PV_ERR_DENIED, "no role given: permission '%s' is required",
 			       pv_operation_name(op));
-	int r = pv_schema_role_index(s, who->role);
+	int r = pv_schema_role_index(s, name);
 	if (r < 0)
-		return pv_fail(v, PV_ERR_DENIED, "unknown role '%s'", who->role);
+		return pv_fail(v, PV_ERR_DENIED, "unknown role '%s'", name);
+	if (v->user_roles && !has_role(v->user_roles, name))
+		return pv_fail(v, PV_ERR_DENIED, "user %s does not have role '%s' (roles: %s)",
+			       v->principal, name, v->user_roles);
 	if (!(s->roles[r].operations & (1ULL << op)))
-		return pv_fail(v, PV_ERR_DENIED, "role '%s' lacks permission '%s'", who->role,
+		return pv_fail(v, PV_ERR_DENIED, "role '%s' lacks permission '%s'", name,
 			       pv_operation_name(op));
-	if (who->purpose) {
-		int p = pv_schema_purpose_index(s, who->purpose);
+	const char *purpose = who ? who->purpose : NULL;
+	char names[512];
+	if (!purpose && reads_customers(op))
+		return pv_fail(v, PV_ERR_DENIED, "a read of customer data must name its purpose "
+			       "(--purpose P; the schema declares: %s)",
+			       purpose_names(s, names, sizeof names));
+	if (purpose && strcmp(purpose, "all") == 0) {
+		if ((s->roles[r].purposes & all_purposes(s)) != all_purposes(s))
+			return pv_fail(v, PV_ERR_DENIED, "role '%s' may not use every purpose, so "
+				       "'all' is refused", name);
+	} else if (purpose) {
+		int p = pv_schema_purpose_index(s, purpose);
 		if (p < 0)
-			return pv_fail(v, PV_ERR_DENIED, "unknown purpose '%s'", who->purpose);
+			return pv_fail(v, PV_ERR_DENIED, "unknown purpose '%s' (the schema declares: "
+				       "%s)", purpose, purpose_names(s, names, sizeof names));
 		if (!(s->roles[r].purposes & (1ULL << p)))
-			return pv_fail(v, PV_ERR_DENIED, "role '%s' may not use purpose '%s'",
-				       who->role, who->purpose);
+			return pv_fail(v, PV_ERR_DENIED, "role '%s' may not use purpose '%s'", name,
+				       purpose);
 	}
+	unsigned missing = s->roles[r].requires & v->user_gaps;
+	if (missing && reads_customers(op) && who && who->want_clear)
+		return pv_fail(v, PV_ERR_DENIED, "user %s may not see sensitive or confidential "
+			       "fields in clear as '%s': %s", v->principal, name,
+			       v->user_gap_reason);
 	*role = r;
 	return PV_OK;
 }
@@ -30,12 +94,15 @@ enum pv_view pv_policy_field_view(const pv_vault *v, int role, const pv_access *
 {
 	const struct pv_schema *s = v->schema;
 	enum pv_view view = s->roles[role].view[i];
-	if (who->purpose) {
+	if (who->purpose && strcmp(who->purpose, "all") != 0) {
 		int p = pv_schema_purpose_index(s, who->purpose);
 		if (p < 0 || !(s->fields[i].purposes & (1ULL << p)))
 			return PV_VIEW_HIDDEN;
 	}
 	if (view == PV_VIEW_CLEAR && !who->want_clear)
+		return PV_VIEW_MASKED;
+	if (view == PV_VIEW_CLEAR && (s->roles[role].requires & v->user_gaps) &&
+	    s->fields[i].sensitivity != PV_SENS_PUBLIC)
 		return PV_VIEW_MASKED;
 	return view;
 }

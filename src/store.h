@@ -134,6 +134,25 @@ struct pv_store_audit_cursor *pv_store_audit_cursor_open(struct pv_store *s, uin
 int pv_store_audit_cursor_next(struct pv_store_audit_cursor *c, struct pv_audit_row *e);
 void pv_store_audit_cursor_close(struct pv_store_audit_cursor *c);
 
+/* ---- Users ---- */
+
+/* One user as stored (strings "" when empty; pointers borrowed until the next call). */
+struct pv_stored_user {
+	const char *name, *roles;
+	const uint8_t *slot;
+	size_t slot_len;
+	int disabled, failures;
+	int64_t locked_until; /* Unix time; 0 when not locked */
+	const char *agreement, *training, *training_expires, *created;
+};
+
+int pv_store_user_get(struct pv_store *s, const char *name, struct pv_stored_user *u);
+int pv_store_user_put(struct pv_store *s, const struct pv_stored_user *u);
+int pv_store_user_set_failures(struct pv_store *s, const char *name, int failures,
+			       int64_t locked_until);
+typedef int (*pv_store_user_fn)(void *ctx, const struct pv_stored_user *u);
+int pv_store_user_scan(struct pv_store *s, pv_store_user_fn fn, void *ctx);
+
 /* Checkpoint the WAL into the main file and truncate it. */
 int pv_store_checkpoint(struct pv_store *s);
 

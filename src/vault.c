@@ -4,6 +4,7 @@
  * stored schema, and the key check that refuses a wrong key before anything changes. */
 #include "vault.h"
 #include "audit.h"
+#include "users.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -143,6 +144,8 @@ static char *db_path(const char *dir)
 /* A fresh handle holding the paths; NULL when out of memory. */
 static pv_vault *vault_new(const char *dir, const char *keyring_path)
 {
+	if (pv_crypto_init() != 0)
+		return NULL;
 	pv_vault *v = calloc(1, sizeof *v);
 	if (!v)
 		return NULL;
@@ -315,7 +318,7 @@ static pv_rc put_meta(pv_vault *v, const char *k, const void *val, size_t len)
 
 /* Write the vault's metadata, inside one transaction. */
 static pv_rc write_header(pv_vault *v, const pv_key *key, const uint8_t *salt, uint64_t ops,
-			  size_t mem, uint32_t slots)
+			  size_t mem, uint32_t slots, const pv_create_opts *opts)
 {
 	uint8_t check[32];
 	key_check_value(v, check);
@@ -338,6 +341,11 @@ static pv_rc write_header(pv_vault *v, const pv_key *key, const uint8_t *salt, u
 		struct pv_audit_event e = { "init", NULL, NULL, NULL, "ok", "vault created" };
 		rc = pv_audit_append(v, &e);
 	}
+	if (!rc && opts->admin_user) /* the first administrator, in the same transaction */
+		rc = pv_user_create_first(v, opts->admin_user,
+					  opts->admin_role ? opts->admin_role : "admin",
+					  opts->admin_password, opts->admin_password_len,
+					  opts->kdf_fast);
 	if (!rc && pv_store_commit(v->store) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (rc)
@@ -387,7 +395,7 @@ pv_rc pv_vault_create(const char *dir, const pv_create_opts *opts, const pv_key 
 	pv_random(salt, sizeof salt);
 	pv_random(v->vault_id, sizeof v->vault_id);
 	pv_hex(v->vault_id_hex, v->vault_id, sizeof v->vault_id);
-	uint8_t *root = pv_secret_alloc(PV_KEY_BYTES);
+	uint8_t *root = v->root = pv_secret_alloc(PV_KEY_BYTES);
 	if (!root)
 		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	if (!rc)
@@ -397,7 +405,6 @@ pv_rc pv_vault_create(const char *dir, const pv_create_opts *opts, const pv_key 
 		derive_field_keys(v);
 		v->has_keys = 1;
 	}
-	pv_secret_free(root);
 
 	char err[512];
 	int keyring_made = 0;
@@ -415,7 +422,7 @@ pv_rc pv_vault_create(const char *dir, const pv_create_opts *opts, const pv_key 
 		rc = pv_fail(v, PV_ERR_STORE, "%s", err);
 	free(dbp);
 	if (!rc)
-		rc = write_header(v, key, salt, ops, mem, slots);
+		rc = write_header(v, key, salt, ops, mem, slots, opts);
 	if (!rc) {
 		int bad;
 		v->keyring = pv_keyring_open(v->keyring_path, v->vault_id, v->keys->keyring_wrap,
@@ -447,22 +454,32 @@ static int meta_u64(pv_vault *v, const char *k, uint64_t *x)
 	return bad ? -1 : 0;
 }
 
-static pv_rc vault_open(pv_vault *v, const char *dir, const pv_key *key);
+/* Who opens a vault: the root secret, or a user and password. */
+struct credential {
+	const pv_key *key;
+	const char *user;
+	const char *password;
+	size_t password_len;
+};
 
-pv_rc pv_vault_open(const char *dir, const char *keyring_path, const pv_key *key,
-		    pv_vault **out)
+static pv_rc vault_open(pv_vault *v, const char *dir, const struct credential *cred);
+
+/* Open with cred; a refused open leaves every file as it was, except that a user's
+ * failed login is counted (and audited). */
+static pv_rc open_with(const char *dir, const char *keyring_path, const struct credential *cred,
+		       pv_vault **out)
 {
 	pv_vault *v = *out = vault_new(dir, keyring_path);
 	if (!v)
 		return PV_ERR_NOMEM;
-	/* A refused open must leave every file exactly as it was: a log left by an earlier
-	 * writer stays unmerged; a log this open created is empty and goes with the close. */
+	/* A log left by an earlier writer stays unmerged; a log this open created is empty
+	 * and goes with the close. */
 	char wal[4096];
 	snprintf(wal, sizeof wal, "%s/%s-wal", dir, DB_NAME);
 	int wal_existed = access(wal, F_OK) == 0;
-	pv_rc rc = vault_open(v, dir, key);
+	pv_rc rc = vault_open(v, dir, cred);
 	if (rc) {
-		if (wal_existed)
+		if (wal_existed && !cred->user)
 			pv_store_close_untouched(v->store);
 		else
 			pv_store_close(v->store);
@@ -471,13 +488,78 @@ pv_rc pv_vault_open(const char *dir, const char *keyring_path, const pv_key *key
 	return rc;
 }
 
-/* The work of pv_vault_open on a fresh handle. */
-static pv_rc vault_open(pv_vault *v, const char *dir, const pv_key *key)
+pv_rc pv_vault_open(const char *dir, const char *keyring_path, const pv_key *key,
+		    pv_vault **out)
+{
+	struct credential cred = { key, NULL, NULL, 0 };
+	if (!key) {
+		*out = vault_new(dir, keyring_path);
+		return pv_fail(*out, PV_ERR_USAGE, "a key is required");
+	}
+	return open_with(dir, keyring_path, &cred, out);
+}
+
+pv_rc pv_vault_open_user(const char *dir, const char *keyring_path, const char *user,
+			 const char *password, size_t password_len, pv_vault **out)
+{
+	struct credential cred = { NULL, user, password, password_len };
+	if (!user || !*user || !password) {
+		*out = vault_new(dir, keyring_path);
+		return pv_fail(*out, PV_ERR_USAGE, "a user name and a password are required");
+	}
+	return open_with(dir, keyring_path, &cred, out);
+}
+
+int pv_root_matches(pv_vault *v, const uint8_t *root)
+{
+	uint8_t *check = NULL, want[32], sub[PV_KEY_BYTES];
+	size_t check_len = 0;
+	if (pv_store_meta_get(v->store, "key_check", &check, &check_len) != 0 || check_len != 32) {
+		free(check);
+		return -1;
+	}
+	pv_derive_key(sub, sizeof sub, SUBKEY_CHECK, KDF_CONTEXT, root);
+	pv_keyed_hash(want, 32, v->vault_id, sizeof v->vault_id, sub);
+	pv_wipe(sub, sizeof sub);
+	int rc = pv_ct_compare(want, check, 32) == 0 ? 0 : -1;
+	free(check);
+	return rc;
+}
+
+/* The root key from the vault's own secret (key file or passphrase), checked against
+ * the stored key check. */
+static pv_rc root_from_secret(pv_vault *v, const char *dir, const pv_key *key, uint8_t *root)
+{
+	uint8_t *salt = NULL, *kdf = NULL;
+	size_t salt_len = 0;
+	pv_rc rc = PV_OK;
+	if (pv_store_meta_get(v->store, "kdf", &kdf, NULL) != 0)
+		rc = pv_fail(v, PV_ERR_CORRUPT, "vault header: key parameters missing");
+	int vault_uses_passphrase = kdf && strcmp((char *)kdf, "argon2id") == 0;
+	if (!rc && vault_uses_passphrase != key->is_passphrase)
+		rc = pv_fail(v, PV_ERR_BAD_KEY, "this vault is opened with a %s, not a %s",
+			     vault_uses_passphrase ? "passphrase" : "key file",
+			     key->is_passphrase ? "passphrase" : "key file");
+	uint64_t ops = 0, mem = 0;
+	if (!rc && vault_uses_passphrase &&
+	    (pv_store_meta_get(v->store, "kdf_salt", &salt, &salt_len) != 0 ||
+	     salt_len != PV_SALT_BYTES || meta_u64(v, "kdf_ops", &ops) != 0 ||
+	     meta_u64(v, "kdf_mem", &mem) != 0 || mem > ((uint64_t)4 << 30)))
+		rc = pv_fail(v, PV_ERR_CORRUPT, "vault header: Argon2id parameters missing or bad");
+	if (!rc)
+		rc = root_from_key(v, key, salt, ops, (size_t)mem, root);
+	if (!rc && pv_root_matches(v, root) != 0)
+		rc = pv_fail(v, PV_ERR_BAD_KEY, "wrong %s for vault %s",
+			     key->is_passphrase ? "passphrase" : "key file", dir);
+	free(kdf);
+	free(salt);
+	return rc;
+}
+
+static pv_rc vault_open(pv_vault *v, const char *dir, const struct credential *cred)
 {
 	if (pv_crypto_init() != 0)
 		return pv_fail(v, PV_ERR_CRYPTO, "cannot initialise libsodium");
-	if (!key)
-		return pv_fail(v, PV_ERR_USAGE, "a key is required");
 	disable_core_dumps();
 	char err[512];
 	char *dbp = db_path(dir);
@@ -492,8 +574,8 @@ static pv_rc vault_open(pv_vault *v, const char *dir, const pv_key *key)
 	if (!v->store)
 		return pv_fail(v, PV_ERR_STORE, "%s", err);
 
-	uint8_t *val = NULL, *salt = NULL, *check = NULL, *kdf = NULL;
-	size_t len = 0, salt_len = 0, check_len = 0;
+	uint8_t *val = NULL;
+	size_t len = 0;
 	pv_rc rc = PV_OK;
 	if (pv_store_meta_get(v->store, "format", &val, &len) != 0 ||
 	    len != strlen(FORMAT_TAG) || memcmp(val, FORMAT_TAG, len) != 0)
@@ -509,41 +591,16 @@ static pv_rc vault_open(pv_vault *v, const char *dir, const pv_key *key)
 	}
 	free(val);
 	val = NULL;
-	if (!rc && (pv_store_meta_get(v->store, "kdf", &kdf, NULL) != 0 ||
-		    pv_store_meta_get(v->store, "key_check", &check, &check_len) != 0 ||
-		    check_len != 32))
-		rc = pv_fail(v, PV_ERR_CORRUPT, "vault header: key parameters missing");
-	int vault_uses_passphrase = kdf && strcmp((char *)kdf, "argon2id") == 0;
-	if (!rc && vault_uses_passphrase != key->is_passphrase)
-		rc = pv_fail(v, PV_ERR_BAD_KEY, "this vault is opened with a %s, not a %s",
-			     vault_uses_passphrase ? "passphrase" : "key file",
-			     key->is_passphrase ? "passphrase" : "key file");
-	uint64_t ops = 0, mem = 0;
-	if (!rc && vault_uses_passphrase &&
-	    (pv_store_meta_get(v->store, "kdf_salt", &salt, &salt_len) != 0 ||
-	     salt_len != PV_SALT_BYTES || meta_u64(v, "kdf_ops", &ops) != 0 ||
-	     meta_u64(v, "kdf_mem", &mem) != 0 || mem > ((uint64_t)4 << 30)))
-		rc = pv_fail(v, PV_ERR_CORRUPT, "vault header: Argon2id parameters missing or bad");
-	uint8_t *root = rc ? NULL : pv_secret_alloc(PV_KEY_BYTES);
-	if (!rc && !root)
+	if (!rc && !(v->root = pv_secret_alloc(PV_KEY_BYTES)))
 		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	if (!rc)
-		rc = root_from_key(v, key, salt, ops, (size_t)mem, root);
-	if (!rc) {
-		uint8_t want[32];
-		derive_keys(v, root);
-		v->has_keys = 1;
-		key_check_value(v, want);
-		if (pv_ct_compare(want, check, 32) != 0)
-			rc = pv_fail(v, PV_ERR_BAD_KEY, "wrong %s for vault %s",
-				     key->is_passphrase ? "passphrase" : "key file", dir);
-	}
-	pv_secret_free(root);
-	free(kdf);
-	free(check);
-	free(salt);
+		rc = cred->key ? root_from_secret(v, dir, cred->key, v->root)
+			       : pv_user_unlock(v, cred->user, cred->password, cred->password_len,
+						v->root);
 	if (rc)
 		return rc;
+	derive_keys(v, v->root);
+	v->has_keys = 1;
 
 	if (pv_store_meta_get(v->store, "schema", &val, &len) != 0)
 		return pv_fail(v, PV_ERR_CORRUPT, "vault header: schema missing");
@@ -572,6 +629,8 @@ void pv_vault_close(pv_vault *v)
 	pv_schema_free(v->schema);
 	free(v->schema_text);
 	pv_secret_free(v->keys);
+	pv_secret_free(v->root);
+	free(v->user_roles);
 	pv_secret_free(v->field_keys);
 	free(v->field_nums);
 	free(v->dir);

@@ -39,9 +39,13 @@ struct pv_vault {
 	uint8_t vault_id[PV_VAULT_ID_BYTES];
 	char vault_id_hex[2 * PV_VAULT_ID_BYTES + 1];
 	struct pv_vault_keys *keys;   /* guarded */
+	uint8_t *root;                /* guarded: the root key, to wrap user key slots */
 	uint8_t *field_keys;          /* guarded: nfields * PV_KEY_BYTES blind-index keys */
 	int *field_nums;              /* stored number of each schema field */
 	char principal[72];           /* who acts: a user name, or "(root key)" */
+	char *user_roles;             /* the user's roles, comma-separated; NULL: root key */
+	unsigned user_gaps;           /* PV_REQUIRES_* obligations the user does not meet */
+	char user_gap_reason[160];    /* why, for refusals */
 	int has_keys;                 /* the root key's sub-keys are derived */
 	struct pv_audit_tail audit_tail;
 	int audit_fault;              /* tests: make audit appends fail */
@@ -55,5 +59,8 @@ pv_rc pv_fail(pv_vault *v, pv_rc rc, const char *fmt, ...)
 
 /* Clear the handle's message; returns PV_OK. */
 pv_rc pv_ok(pv_vault *v);
+
+/* 0 when root is this vault's root key (its key check matches), else -1. */
+int pv_root_matches(pv_vault *v, const uint8_t *root);
 
 #endif

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* store_sqlite_users.c: the users table in the SQLite store: name, roles, key slot,
+ * disabled flag, failure count and lock-out time, staff obligations. No customer data. */
+#include "store_sqlite.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char pv_sqlite_users_tables[] =
+	"CREATE TABLE IF NOT EXISTS users("
+	"  name TEXT PRIMARY KEY, roles TEXT NOT NULL, slot BLOB NOT NULL,"
+	"  disabled INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0,"
+	"  locked_until INTEGER NOT NULL DEFAULT 0, agreement TEXT NOT NULL DEFAULT '',"
+	"  training TEXT NOT NULL DEFAULT '', training_expires TEXT NOT NULL DEFAULT '',"
+	"  created TEXT NOT NULL);";
+
+static const char SQL_GET[] =
+	"SELECT name, roles, slot, disabled, failures, locked_until, agreement, training, "
+	"training_expires, created FROM users WHERE name = ?1";
+static const char SQL_SCAN[] =
+	"SELECT name, roles, slot, disabled, failures, locked_until, agreement, training, "
+	"training_expires, created FROM users ORDER BY name";
+static const char SQL_PUT[] =
+	"INSERT OR REPLACE INTO users(name, roles, slot, disabled, failures, locked_until, "
+	"agreement, training, training_expires, created) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)";
+static const char SQL_FAILURES[] =
+	"UPDATE users SET failures = ?2, locked_until = ?3 WHERE name = ?1";
+
+static void row_to_user(sqlite3_stmt *q, struct pv_stored_user *u)
+{
+	const char **text[] = { &u->name, &u->roles };
+	for (int i = 0; i < 2; i++)
+		*text[i] = (const char *)sqlite3_column_text(q, i);
+	u->slot = sqlite3_column_blob(q, 2);
+	u->slot_len = (size_t)sqlite3_column_bytes(q, 2);
+	u->disabled = sqlite3_column_int(q, 3);
+	u->failures = sqlite3_column_int(q, 4);
+	u->locked_until = sqlite3_column_int64(q, 5);
+	const char **more[] = { &u->agreement, &u->training, &u->training_expires, &u->created };
+	for (int i = 0; i < 4; i++) {
+		const unsigned char *t = sqlite3_column_text(q, 6 + i);
+		*more[i] = t ? (const char *)t : "";
+	}
+}
+
+int pv_store_user_get(struct pv_store *s, const char *name, struct pv_stored_user *u)
+{
+	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_GET);
+	if (!q)
+		return -1;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		return 1;
+	if (rc != SQLITE_ROW)
+		return pv_sqlite_fail(s, "read user");
+	row_to_user(q, u); /* valid until the statement is next reset */
+	return 0;
+}
+
+int pv_store_user_put(struct pv_store *s, const struct pv_stored_user *u)
+{
+	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_PUT);
+	if (!q)
+		return -1;
+	sqlite3_bind_text(q, 1, u->name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 2, u->roles, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(q, 3, u->slot, (int)u->slot_len, SQLITE_TRANSIENT);
+	sqlite3_bind_int(q, 4, u->disabled);
+	sqlite3_bind_int(q, 5, u->failures);
+	sqlite3_bind_int64(q, 6, u->locked_until);
+	sqlite3_bind_text(q, 7, u->agreement ? u->agreement : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 8, u->training ? u->training : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 9, u->training_expires ? u->training_expires : "", -1,
+			  SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 10, u->created ? u->created : "", -1, SQLITE_TRANSIENT);
+	return pv_sqlite_run(s, q, "write user");
+}
+
+int pv_store_user_set_failures(struct pv_store *s, const char *name, int failures,
+			       int64_t locked_until)
+{
+	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_FAILURES);
+	if (!q)
+		return -1;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(q, 2, failures);
+	sqlite3_bind_int64(q, 3, locked_until);
+	return pv_sqlite_run(s, q, "count a failed login");
+}
+
+int pv_store_user_scan(struct pv_store *s, pv_store_user_fn fn, void *ctx)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(s->db, SQL_SCAN, -1, &q, NULL) != SQLITE_OK)
+		return pv_sqlite_fail(s, "prepare user scan");
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct pv_stored_user u;
+		row_to_user(q, &u);
+		stop = fn(ctx, &u);
+	}
+	if (!stop && rc != SQLITE_DONE)
+		stop = pv_sqlite_fail(s, "scan users");
+	sqlite3_finalize(q);
+	return stop;
+}
