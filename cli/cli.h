@@ -19,6 +19,7 @@ struct cli_common {
 	const char *user;      /* --user, PIVAULT_USER */
 	const char *role;      /* --role (default: the user's first role) */
 	const char *purpose;   /* --purpose */
+	const char *request;   /* --request REQ: run under an approved request */
 	int clear;             /* --clear: show clear values where the role may */
 	int json;              /* --json */
 };
@@ -78,5 +79,17 @@ int cmd_update(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_user(int argc, char **argv);
+int cmd_request(int argc, char **argv);
+int cmd_decide(int argc, char **argv);
+int cmd_requests(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+
+/* Run the command named by argv[0] from the command table (used by `run`). */
+int cli_dispatch(int argc, char **argv);
+
+/* Take up the request named by --request, if any, for op with the command's own
+ * arguments argv[0..argc). EXIT_OK, or the exit code after printing why not. */
+int cli_use_request(pv_vault *v, const struct cli_common *c, const char *op, int argc,
+		    char **argv);
 
 #endif

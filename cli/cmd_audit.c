@@ -63,9 +63,10 @@ static int print_entry(void *ctx, const pv_audit_entry *e)
 		}
 		puts("}");
 	} else {
-		printf("%6llu  %s  %-12s %-18s %-7s %s%s%s%s%s\n", (unsigned long long)e->seq, e->at,
-		       e->user, e->op, e->outcome, e->ids, *e->purpose ? "  purpose=" : "",
-		       e->purpose, *e->detail ? "  " : "", e->detail);
+		printf("%6llu  %s  %-12s %-18s %-7s %s%s%s%s%s%s%s\n", (unsigned long long)e->seq,
+		       e->at, e->user, e->op, e->outcome, e->ids, *e->purpose ? "  purpose=" : "",
+		       e->purpose, *e->request ? "  request=" : "", e->request,
+		       *e->detail ? "  " : "", e->detail);
 	}
 	return 0;
 }

@@ -20,6 +20,7 @@ const char cli_common_help[] =
 	"  --purpose P      the declared purpose of a read of customer data (required for\n"
 	"                   get, find, list, export; 'all' for a role with every purpose)\n"
 	"  --clear          show values in clear where the role may see them (default: masked)\n"
+	"  --request REQ    run under the approved four-eyes request REQ (see pivault run)\n"
 	"  --json           machine-readable output\n"
 	"  --help           this help\n";
 
@@ -51,6 +52,7 @@ int cli_common_option(struct cli_common *c, int argc, char **argv, int *i)
 		{ "--user", offsetof(struct cli_common, user) },
 		{ "--as", offsetof(struct cli_common, user) },
 		{ "--purpose", offsetof(struct cli_common, purpose) },
+		{ "--request", offsetof(struct cli_common, request) },
 	};
 	const char *a = argv[*i];
 	if (strcmp(a, "--clear") == 0) {
@@ -287,4 +289,19 @@ void cli_json_string(FILE *out, const char *s)
 			fputc(*p, out);
 	}
 	fputc('"', out);
+}
+
+int cli_use_request(pv_vault *v, const struct cli_common *c, const char *op, int argc,
+		    char **argv)
+{
+	if (!c->request)
+		return EXIT_OK;
+	char *args = pv_request_args(argc, argv);
+	if (!args) {
+		fprintf(stderr, "pivault: out of memory\n");
+		return EXIT_FAIL;
+	}
+	pv_rc rc = pv_vault_use_request(v, c->request, op, args);
+	pv_free(args);
+	return rc ? cli_fail(v, rc) : EXIT_OK;
 }

@@ -17,6 +17,11 @@ static const struct cli_command commands[] = {
 	{ "export", "export every customer as CSV or JSON Lines", cmd_export },
 	{ "audit", "the tamper-evident audit log: log, checkpoint, verify, proofs", cmd_audit },
 	{ "user", "users, their roles, passwords and obligations", cmd_user },
+	{ "request", "ask for a four-eyes approval (request OP ARGS...)", cmd_request },
+	{ "approve", "approve another user's request (approve REQ)", cmd_decide },
+	{ "reject", "reject another user's request (reject REQ)", cmd_decide },
+	{ "requests", "list approval requests", cmd_requests },
+	{ "run", "run an approved request (run REQ)", cmd_run },
 };
 
 static void usage(FILE *out)
@@ -29,6 +34,15 @@ static void usage(FILE *out)
 		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fputs("\n'pivault COMMAND --help' describes a command. Exit status: 0 success, 1 refused or\n"
 	      "failed, 2 usage error.\n", out);
+}
+
+int cli_dispatch(int argc, char **argv)
+{
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+		if (strcmp(argv[0], commands[i].name) == 0)
+			return commands[i].run(argc, argv);
+	fprintf(stderr, "pivault: unknown command '%s'\n", argv[0]);
+	return EXIT_USAGE;
 }
 
 int main(int argc, char **argv)

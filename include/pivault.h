@@ -280,6 +280,43 @@ PV_API PV_CHECK pv_rc pv_user_attest(pv_vault *v, const pv_access *who, const ch
 PV_API PV_CHECK pv_rc pv_user_list(pv_vault *v, const pv_access *who, int gaps_only,
 				   pv_user_fn fn, void *ctx);
 
+/* ---- Four-eyes approvals (审批) ----------------------------------------------- */
+
+/* The canonical form of a command's arguments for a request: argv as given, without the
+ * options that only say who runs it (--vault, --keyring, --key-file, --user, --as,
+ * --request, --reason, --expires-in, --password-file, --json), as a JSON array. malloc'd (pv_free). */
+PV_API char *pv_request_args(int argc, char *const *argv);
+
+/* Ask for op ("export", "user add", ...) with exactly args (pv_request_args). The caller's
+ * role must have op's permission. Expires after ttl_seconds (0: 24 hours; at most 30
+ * days). *id receives the request id (pv_free). */
+PV_API PV_CHECK pv_rc pv_request_create(pv_vault *v, const pv_access *who, const char *op,
+					const char *args, const char *reason,
+					unsigned ttl_seconds, char **id);
+
+/* Approve (1) or reject (0) a pending request: needs 'approve', and the decider cannot be
+ * the requester. */
+PV_API PV_CHECK pv_rc pv_request_decide(pv_vault *v, const pv_access *who, const char *id,
+					int approve);
+
+/* Take up an approved request before running its operation with args: refused unless
+ * the caller is its requester, it is approved and unexpired and unused, and op and args
+ * are exactly the approved ones. The operation then marks it used. */
+PV_API PV_CHECK pv_rc pv_vault_use_request(pv_vault *v, const char *id, const char *op,
+					   const char *args);
+
+/* A request as listed (state: pending, approved, rejected, used, expired). */
+typedef struct pv_request_info {
+	const char *id, *requester, *op, *args, *reason, *created;
+	int64_t expires;
+	const char *state, *approver, *decided;
+} pv_request_info;
+typedef int (*pv_request_fn)(void *ctx, const pv_request_info *r);
+PV_API PV_CHECK pv_rc pv_request_list(pv_vault *v, pv_request_fn fn, void *ctx);
+
+/* A request's operation and arguments (malloc'd; pv_free), to run it again. */
+PV_API PV_CHECK pv_rc pv_request_get(pv_vault *v, const char *id, char **op, char **args);
+
 /* ---- Audit log ---------------------------------------------------------------- */
 
 /* Free memory the library returned (texts, reports); NULL harmless. */

@@ -223,8 +223,9 @@ static pv_rc append_in_txn(pv_vault *v, const struct pv_audit_event *e)
 		return PV_ERR_STORE;
 	char at[40];
 	now_iso(at, sizeof at);
+	const char *request = e->request ? e->request : v->request_id;
 	struct pv_audit_row row = { seq + 1, at, v->principal, e->op, e->ids, e->purpose,
-				    e->request, e->outcome, e->detail, hash };
+				    request, e->outcome, e->detail, hash };
 	if (entry_hashes(&row, prev, hash, NULL) != 0 || pv_store_audit_append(v->store, &row))
 		return PV_ERR_STORE;
 	struct pv_audit_tail *t = tail_of(v);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* export.c: streaming export of every customer as CSV (RFC 4180) or JSON Lines, as the
  * caller's role sees them; one customer in memory at a time. */
+#include "approvals.h"
 #include "audit.h"
 #include "policy.h"
 #include "record.h"
@@ -148,8 +149,18 @@ pv_rc pv_export(pv_vault *v, const pv_access *who, pv_export_format fmt, FILE *o
 		 fmt == PV_EXPORT_CSV ? "csv" : "jsonl",
 		 who->want_clear ? "clear where allowed" : "masked", (unsigned long long)count);
 	struct pv_audit_event ev = { "export", "*", who->purpose, NULL, "ok", detail };
-	if ((rc = pv_audit_append(v, &ev)) != PV_OK) /* fail closed: nothing is written */
-		return rc;
+	if (pv_store_begin(v->store) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	/* A bulk export in clear needs a second person's approval. */
+	rc = who->want_clear ? pv_approval_consume(v, "export") : PV_OK;
+	if (!rc)
+		rc = pv_audit_append(v, &ev); /* fail closed: nothing is written without it */
+	if (!rc && pv_store_commit(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (rc) {
+		(void)pv_store_rollback(v->store);
+		return rc == PV_ERR_DENIED ? pv_audit_failure(v, rc, "export", "*", who->purpose) : rc;
+	}
 	if (fmt == PV_EXPORT_CSV)
 		write_header(&e);
 	int st = pv_store_customer_scan(v->store, NULL, 0, export_one, &e);

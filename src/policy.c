@@ -40,14 +40,16 @@ static unsigned long long all_purposes(const struct pv_schema *s)
 	return s->npurposes >= 64 ? ~0ULL : (1ULL << s->npurposes) - 1;
 }
 
-pv_rc pv_policy_authorize(pv_vault *v, const pv_access *who, enum pv_operation op, int *role)
+/* The role check shared by pv_policy_authorize and pv_policy_permits: the role exists,
+ * is the user's, and grants op. */
+static pv_rc role_grants(pv_vault *v, const pv_access *who, enum pv_operation op, int *role,
+			 const char **role_name, char *first, size_t first_len)
 {
 	const struct pv_schema *s = v->schema;
 	const char *name = who ? who->role : NULL;
-	char first[72];
 	if (!name && v->user_roles) { /* a user's first role by default */
 		size_t n = strcspn(v->user_roles, ",");
-		snprintf(first, sizeof first, "%.*s", (int)n, v->user_roles);
+		snprintf(first, first_len, "%.*s", (int)n, v->user_roles);
 		name = first;
 	}
 	if (!name)
@@ -62,6 +64,27 @@ pv_rc pv_policy_authorize(pv_vault *v, const pv_access *who, enum pv_operation o
 	if (!(s->roles[r].operations & (1ULL << op)))
 		return pv_fail(v, PV_ERR_DENIED, "role '%s' lacks permission '%s'", name,
 			       pv_operation_name(op));
+	*role = r;
+	*role_name = name;
+	return PV_OK;
+}
+
+pv_rc pv_policy_permits(pv_vault *v, const pv_access *who, enum pv_operation op, int *role)
+{
+	char first[72];
+	const char *name;
+	return role_grants(v, who, op, role, &name, first, sizeof first);
+}
+
+pv_rc pv_policy_authorize(pv_vault *v, const pv_access *who, enum pv_operation op, int *role)
+{
+	const struct pv_schema *s = v->schema;
+	char first[72];
+	const char *name;
+	int r;
+	pv_rc rc = role_grants(v, who, op, &r, &name, first, sizeof first);
+	if (rc)
+		return rc;
 	const char *purpose = who ? who->purpose : NULL;
 	char names[512];
 	if (!purpose && reads_customers(op))

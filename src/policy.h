@@ -11,6 +11,10 @@
  * PV_ERR_DENIED with a message naming the missing permission. */
 pv_rc pv_policy_authorize(pv_vault *v, const pv_access *who, enum pv_operation op, int *role);
 
+/* Only the role part of pv_policy_authorize: the role is the user's and grants op (no
+ * purpose or obligation checks; for asking approval of an operation). */
+pv_rc pv_policy_permits(pv_vault *v, const pv_access *who, enum pv_operation op, int *role);
+
 /* How field i is shown to who (role index from pv_policy_authorize): hidden when the
  * role does not see it or the declared purpose does not cover it; masked when the role
  * sees it masked or did not ask for clear values; else clear. */

@@ -153,6 +153,20 @@ int pv_store_user_set_failures(struct pv_store *s, const char *name, int failure
 typedef int (*pv_store_user_fn)(void *ctx, const struct pv_stored_user *u);
 int pv_store_user_scan(struct pv_store *s, pv_store_user_fn fn, void *ctx);
 
+/* ---- Approval requests ---- */
+
+struct pv_stored_request {
+	const char *id, *requester, *op, *args, *reason, *created;
+	int64_t expires; /* Unix time */
+	const char *state; /* pending, approved, rejected, used */
+	const char *approver, *decided, *used;
+};
+int pv_store_request_put(struct pv_store *s, const struct pv_stored_request *r);
+/* 1 when absent; r's strings borrowed until the next store call. */
+int pv_store_request_get(struct pv_store *s, const char *id, struct pv_stored_request *r);
+typedef int (*pv_store_request_fn)(void *ctx, const struct pv_stored_request *r);
+int pv_store_request_scan(struct pv_store *s, pv_store_request_fn fn, void *ctx);
+
 /* Checkpoint the WAL into the main file and truncate it. */
 int pv_store_checkpoint(struct pv_store *s);
 

@@ -38,5 +38,6 @@ int pv_sqlite_exec(struct pv_store *s, const char *sql);
 /* Each concern's tables, created (IF NOT EXISTS) whenever a vault is opened. */
 extern const char pv_sqlite_audit_tables[];
 extern const char pv_sqlite_users_tables[];
+extern const char pv_sqlite_requests_tables[];
 
 #endif

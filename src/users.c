@@ -4,6 +4,7 @@
  * Argon2id key with associated data vault id | "user-slot" | user name, so a slot cannot
  * be moved to another user or vault. */
 #include "users.h"
+#include "approvals.h"
 #include "audit.h"
 #include "policy.h"
 #include "validate.h"
@@ -327,7 +328,8 @@ struct add_args {
 static pv_rc do_add(pv_vault *v, void *p)
 {
 	struct add_args *a = p;
-	return user_insert(v, a->name, a->roles, a->password, a->len);
+	pv_rc rc = pv_approval_consume(v, "user add"); /* granting a role takes two people */
+	return rc ? rc : user_insert(v, a->name, a->roles, a->password, a->len);
 }
 
 pv_rc pv_user_add(pv_vault *v, const pv_access *who, const char *name, const char *roles,

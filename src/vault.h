@@ -49,6 +49,8 @@ struct pv_vault {
 	int has_keys;                 /* the root key's sub-keys are derived */
 	struct pv_audit_tail audit_tail;
 	int audit_fault;              /* tests: make audit appends fail */
+	char request_id[24];          /* the approval request this session runs under */
+	char request_op[32];          /* its operation, until used */
 	char errmsg[1024];
 };
 

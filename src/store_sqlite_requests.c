@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* store_sqlite_requests.c: four-eyes approval requests in the SQLite store: who asked
+ * for which operation with which exact arguments, who decided, when it expires and
+ * whether it has been used. */
+#include "store_sqlite.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char pv_sqlite_requests_tables[] =
+	"CREATE TABLE IF NOT EXISTS requests("
+	"  id TEXT PRIMARY KEY, requester TEXT NOT NULL, op TEXT NOT NULL, args TEXT NOT NULL,"
+	"  reason TEXT NOT NULL, created TEXT NOT NULL, expires INTEGER NOT NULL,"
+	"  state TEXT NOT NULL, approver TEXT NOT NULL DEFAULT '', decided TEXT NOT NULL DEFAULT '',"
+	"  used TEXT NOT NULL DEFAULT '');";
+
+static const char SQL_PUT[] =
+	"INSERT OR REPLACE INTO requests(id, requester, op, args, reason, created, expires, state, "
+	"approver, decided, used) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)";
+static const char SQL_GET[] =
+	"SELECT id, requester, op, args, reason, created, expires, state, approver, decided, used "
+	"FROM requests WHERE id = ?1";
+static const char SQL_SCAN[] =
+	"SELECT id, requester, op, args, reason, created, expires, state, approver, decided, used "
+	"FROM requests ORDER BY created, id";
+
+static void row_to_request(sqlite3_stmt *q, struct pv_stored_request *r)
+{
+	const char **t[] = { &r->id, &r->requester, &r->op, &r->args, &r->reason, &r->created };
+	for (int i = 0; i < 6; i++) {
+		const unsigned char *x = sqlite3_column_text(q, i);
+		*t[i] = x ? (const char *)x : "";
+	}
+	r->expires = sqlite3_column_int64(q, 6);
+	const char **u[] = { &r->state, &r->approver, &r->decided, &r->used };
+	for (int i = 0; i < 4; i++) {
+		const unsigned char *x = sqlite3_column_text(q, 7 + i);
+		*u[i] = x ? (const char *)x : "";
+	}
+}
+
+int pv_store_request_put(struct pv_store *s, const struct pv_stored_request *r)
+{
+	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_PUT);
+	if (!q)
+		return -1;
+	const char *t[] = { r->id, r->requester, r->op, r->args, r->reason, r->created };
+	for (int i = 0; i < 6; i++)
+		sqlite3_bind_text(q, 1 + i, t[i] ? t[i] : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 7, r->expires);
+	const char *u[] = { r->state, r->approver, r->decided, r->used };
+	for (int i = 0; i < 4; i++)
+		sqlite3_bind_text(q, 8 + i, u[i] ? u[i] : "", -1, SQLITE_TRANSIENT);
+	return pv_sqlite_run(s, q, "write request");
+}
+
+int pv_store_request_get(struct pv_store *s, const char *id, struct pv_stored_request *r)
+{
+	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_GET);
+	if (!q)
+		return -1;
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		return 1;
+	if (rc != SQLITE_ROW)
+		return pv_sqlite_fail(s, "read request");
+	row_to_request(q, r); /* valid until the statement is next reset */
+	return 0;
+}
+
+int pv_store_request_scan(struct pv_store *s, pv_store_request_fn fn, void *ctx)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(s->db, SQL_SCAN, -1, &q, NULL) != SQLITE_OK)
+		return pv_sqlite_fail(s, "prepare request scan");
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct pv_stored_request r;
+		row_to_request(q, &r);
+		stop = fn(ctx, &r);
+	}
+	if (!stop && rc != SQLITE_DONE)
+		stop = pv_sqlite_fail(s, "scan requests");
+	sqlite3_finalize(q);
+	return stop;
+}
