@@ -8,6 +8,9 @@
 
 static const char audit_help[] =
 	"usage: pivault audit SUBCOMMAND [OPTIONS]\n\n"
+	"  alerts [--json]    bulk reads: exports, lists in clear, and users reading more\n"
+	"                     customers in an hour than the threshold\n"
+	"  threshold N        customers a user may read in an hour before an alert (100)\n"
 	"  log [--customer ID] [--user U] [--since TIME] [--json]\n"
 	"                     who did what; --customer: who touched that customer's data;\n"
 	"                     here --user filters, and the acting user is given by --as\n"
@@ -71,6 +74,25 @@ static int print_entry(void *ctx, const pv_audit_entry *e)
 	return 0;
 }
 
+static int print_alert(void *ctx, const pv_audit_alert *a)
+{
+	if (*(int *)ctx) {
+		printf("{\"seq\":%llu,\"at\":", (unsigned long long)a->seq);
+		cli_json_string(stdout, a->at);
+		fputs(",\"user\":", stdout);
+		cli_json_string(stdout, a->user);
+		fputs(",\"kind\":", stdout);
+		cli_json_string(stdout, a->kind);
+		fputs(",\"detail\":", stdout);
+		cli_json_string(stdout, a->detail);
+		puts("}");
+	} else {
+		printf("%6llu  %s  %-12s %-12s %s\n", (unsigned long long)a->seq, a->at, a->user,
+		       a->kind, a->detail);
+	}
+	return 0;
+}
+
 static int check_proof(int argc, char **argv)
 {
 	const char *proof = NULL, *ck = NULL, *old = NULL;
@@ -115,7 +137,8 @@ int cmd_audit(int argc, char **argv)
 	const char *sub = argv[1];
 	if (strcmp(sub, "check-proof") == 0)
 		return check_proof(argc, argv);
-	static const char *const subs[] = { "log", "checkpoint", "verify", "prove", "consistency" };
+	static const char *const subs[] = { "log", "checkpoint", "verify", "prove", "consistency",
+					    "alerts", "threshold" };
 	int known = 0;
 	for (size_t i = 0; i < sizeof subs / sizeof *subs; i++)
 		known |= strcmp(sub, subs[i]) == 0;
@@ -153,6 +176,8 @@ int cmd_audit(int argc, char **argv)
 			return cli_usage("audit", "unknown argument");
 		}
 	}
+	if (strcmp(sub, "threshold") == 0 && (!arg || atoi(arg) <= 0))
+		return cli_usage("audit", "threshold needs a positive number");
 	if ((strcmp(sub, "prove") == 0 || strcmp(sub, "consistency") == 0) && !arg)
 		return cli_usage("audit", strcmp(sub, "prove") == 0 ? "prove needs SEQ"
 								   : "consistency needs OLD_CHECKPOINT");
@@ -162,9 +187,13 @@ int cmd_audit(int argc, char **argv)
 		return code;
 	pv_rc rc = PV_OK;
 	char *text = NULL, *input = NULL;
+	pv_access who = cli_access(&c);
 	if (strcmp(sub, "log") == 0) {
-		pv_access who = cli_access(&c);
 		rc = pv_audit_log(v, &who, &f, print_entry, &c.json);
+	} else if (strcmp(sub, "alerts") == 0) {
+		rc = pv_audit_alerts(v, &who, print_alert, &c.json);
+	} else if (strcmp(sub, "threshold") == 0) {
+		rc = pv_audit_set_alert_threshold(v, &who, (unsigned)atoi(arg));
 	} else if (strcmp(sub, "checkpoint") == 0) {
 		rc = pv_audit_checkpoint(v, &text);
 	} else if (strcmp(sub, "verify") == 0) {

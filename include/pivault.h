@@ -353,6 +353,19 @@ typedef int (*pv_audit_entry_fn)(void *ctx, const pv_audit_entry *e);
 PV_API PV_CHECK pv_rc pv_audit_log(pv_vault *v, const pv_access *who, const pv_audit_filter *f,
 				   pv_audit_entry_fn fn, void *ctx);
 
+/* A bulk read found in the log: kind is "bulk export", "clear list" or "many reads"
+ * (a user read more customers in one clock hour than the threshold). */
+typedef struct pv_audit_alert {
+	uint64_t seq;
+	const char *at, *user, *kind, *detail;
+} pv_audit_alert;
+typedef int (*pv_alert_fn)(void *ctx, const pv_audit_alert *a);
+/* Every bulk read in the log, in order. Needs 'audit'. */
+PV_API PV_CHECK pv_rc pv_audit_alerts(pv_vault *v, const pv_access *who, pv_alert_fn fn, void *ctx);
+/* Customers a user may read in one hour before "many reads" is flagged (default 100). */
+PV_API PV_CHECK pv_rc pv_audit_set_alert_threshold(pv_vault *v, const pv_access *who,
+						   unsigned per_hour);
+
 /* An RFC 6962 inclusion proof of entry seq in the log at its latest checkpoint (text;
  * free with pv_free). */
 PV_API PV_CHECK pv_rc pv_audit_prove(pv_vault *v, uint64_t seq, char **proof);

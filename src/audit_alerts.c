@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* audit_alerts.c: bulk reads found in the audit log: every export, every list shown in
+ * clear, and every user who read more customers in one clock hour than the threshold
+ * (meta "alert_reads_per_hour", default 100). */
+#include "audit.h"
+#include "policy.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_PER_HOUR 100
+
+/* Customers an entry read: ids listed, or "N customers" in a list's detail. */
+static uint64_t customers_read(const struct pv_audit_row *e)
+{
+	if (strcmp(e->outcome, "ok") != 0)
+		return 0;
+	if (strcmp(e->op, "read") && strcmp(e->op, "find") && strcmp(e->op, "list"))
+		return 0;
+	if (!*e->ids)
+		return 0;
+	uint64_t n = 1;
+	for (const char *p = e->ids; *p; p++)
+		n += *p == ',';
+	return n;
+}
+
+/* Per user and hour, the running count (a small open list: users are few). */
+struct hour_count {
+	char user[72];
+	char hour[14]; /* "YYYY-MM-DDTHH" */
+	uint64_t n;
+	int reported;
+	uint64_t first_seq;
+};
+
+struct alert_ctx {
+	uint64_t limit;
+	pv_alert_fn fn;
+	void *ctx;
+	struct hour_count *hc;
+	size_t nhc, caphc;
+	int stop;
+};
+
+static int emit(struct alert_ctx *a, uint64_t seq, const char *at, const char *user,
+		const char *kind, const char *detail)
+{
+	pv_audit_alert al = { seq, at, user, kind, detail };
+	a->stop = a->fn(a->ctx, &al);
+	return a->stop;
+}
+
+static int alert_one(void *p, const struct pv_audit_row *e)
+{
+	struct alert_ctx *a = p;
+	char detail[256];
+	if (strcmp(e->op, "export") == 0 && strcmp(e->outcome, "ok") == 0) {
+		snprintf(detail, sizeof detail, "bulk export: %s", e->detail);
+		return emit(a, e->seq, e->at, e->user, "bulk export", detail);
+	}
+	if (strcmp(e->op, "list") == 0 && strcmp(e->outcome, "ok") == 0 &&
+	    strstr(e->detail, "clear")) {
+		snprintf(detail, sizeof detail, "list with clear values: %s", e->detail);
+		if (emit(a, e->seq, e->at, e->user, "clear list", detail))
+			return 1;
+	}
+	uint64_t n = customers_read(e);
+	if (!n)
+		return 0;
+	struct hour_count *h = NULL;
+	for (size_t i = 0; i < a->nhc; i++)
+		if (strcmp(a->hc[i].user, e->user) == 0)
+			h = &a->hc[i];
+	if (!h) {
+		if (a->nhc == a->caphc) {
+			size_t cap = a->caphc ? 2 * a->caphc : 16;
+			struct hour_count *nh = realloc(a->hc, cap * sizeof *nh);
+			if (!nh)
+				return -1;
+			a->hc = nh;
+			a->caphc = cap;
+		}
+		h = &a->hc[a->nhc++];
+		memset(h, 0, sizeof *h);
+		snprintf(h->user, sizeof h->user, "%s", e->user);
+	}
+	if (strncmp(h->hour, e->at, 13) != 0) { /* a new hour for this user */
+		snprintf(h->hour, sizeof h->hour, "%.13s", e->at);
+		h->n = 0;
+		h->reported = 0;
+		h->first_seq = e->seq;
+	}
+	h->n += n;
+	if (h->n > a->limit && !h->reported) {
+		h->reported = 1;
+		snprintf(detail, sizeof detail, "more than %llu customers read in the hour from "
+			 "%s:00 (entries from %llu)", (unsigned long long)a->limit, h->hour,
+			 (unsigned long long)h->first_seq);
+		return emit(a, e->seq, e->at, e->user, "many reads", detail);
+	}
+	return 0;
+}
+
+pv_rc pv_audit_alerts(pv_vault *v, const pv_access *who, pv_alert_fn fn, void *ctx)
+{
+	int role;
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_AUDIT, &role);
+	if (rc)
+		return pv_audit_failure(v, rc, "audit alerts", NULL, NULL);
+	struct pv_audit_event e = { "audit alerts", NULL, NULL, NULL, "ok", NULL };
+	if ((rc = pv_audit_append(v, &e)) != PV_OK)
+		return rc;
+	struct alert_ctx a = { DEFAULT_PER_HOUR, fn, ctx, NULL, 0, 0, 0 };
+	uint8_t *val = NULL;
+	if (pv_store_meta_get(v->store, "alert_reads_per_hour", &val, NULL) == 0) {
+		long n = strtol((char *)val, NULL, 10);
+		if (n > 0)
+			a.limit = (uint64_t)n;
+	}
+	free(val);
+	int st = pv_store_audit_scan(v->store, 1, alert_one, &a);
+	free(a.hc);
+	if (st < 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	return pv_ok(v);
+}
+
+pv_rc pv_audit_set_alert_threshold(pv_vault *v, const pv_access *who, unsigned per_hour)
+{
+	int role;
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_AUDIT, &role);
+	if (rc)
+		return pv_audit_failure(v, rc, "audit threshold", NULL, NULL);
+	if (per_hour == 0)
+		return pv_fail(v, PV_ERR_USAGE, "the threshold must be at least 1");
+	char buf[24], detail[64];
+	int n = snprintf(buf, sizeof buf, "%u", per_hour);
+	snprintf(detail, sizeof detail, "bulk-read threshold %u customers an hour", per_hour);
+	if (pv_store_begin(v->store) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	rc = pv_store_meta_put(v->store, "alert_reads_per_hour", buf, (size_t)n)
+		     ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store)) : PV_OK;
+	struct pv_audit_event e = { "audit threshold", NULL, NULL, NULL, "ok", detail };
+	if (!rc)
+		rc = pv_audit_append(v, &e);
+	if (!rc && pv_store_commit(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (rc)
+		(void)pv_store_rollback(v->store);
+	return rc ? rc : pv_ok(v);
+}
