@@ -114,34 +114,28 @@ int cmd_get(int argc, char **argv)
 }
 
 struct found {
-	pv_vault *v;
-	const pv_access *who;
 	int json;
 	int count;
-	pv_rc rc;
 };
 
-static int show_found(void *ctx, const char *id)
+static int show_found(void *ctx, const pv_record *r)
 {
 	struct found *f = ctx;
-	pv_record *r;
-	f->rc = pv_get(f->v, f->who, id, &r);
-	if (f->rc == PV_ERR_DENIED) { /* may find but not read: ids only */
-		f->rc = PV_OK;
-		if (f->json) {
-			fputs("{\"id\":", stdout);
-			cli_json_string(stdout, id);
-			puts("}");
-		} else {
-			puts(id);
-		}
-		f->count++;
-		return 0;
-	}
-	if (f->rc)
-		return 1;
 	print_record(r, f->json, 0);
-	pv_record_free(r);
+	f->count++;
+	return 0;
+}
+
+static int show_found_id(void *ctx, const char *id)
+{
+	struct found *f = ctx;
+	if (f->json) {
+		fputs("{\"id\":", stdout);
+		cli_json_string(stdout, id);
+		puts("}");
+	} else {
+		puts(id);
+	}
 	f->count++;
 	return 0;
 }
@@ -167,10 +161,10 @@ int cmd_find(int argc, char **argv)
 	if (!v)
 		return code;
 	pv_access who = cli_access(&c);
-	struct found f = { v, &who, c.json, 0, PV_OK };
-	pv_rc rc = pv_find(v, &who, rest[0] + 2, rest[1], show_found, &f);
-	if (!rc)
-		rc = f.rc;
+	struct found f = { c.json, 0 };
+	pv_rc rc = pv_find_records(v, &who, rest[0] + 2, rest[1], show_found, &f);
+	if (rc == PV_ERR_DENIED && strstr(pv_errmsg(v), "'read'")) /* may find, not read */
+		rc = pv_find(v, &who, rest[0] + 2, rest[1], show_found_id, &f);
 	if (rc)
 		code = cli_fail(v, rc);
 	else if (f.count == 0) {

@@ -117,6 +117,14 @@ PV_API const char *pv_vault_schema_text(const pv_vault *v);
 /* Number of customers in the vault. */
 PV_API PV_CHECK pv_rc pv_vault_count(pv_vault *v, uint64_t *count);
 
+/* Group many operations (typically reads at a high rate) into one transaction: their
+ * audit entries are written as each operation runs (an operation whose entry cannot be
+ * written is still refused) and become durable together at pv_vault_batch_end, which
+ * commits (commit = 1) or discards the batch. Operations that change data run inside it
+ * as nested savepoints. */
+PV_API PV_CHECK pv_rc pv_vault_batch_begin(pv_vault *v);
+PV_API PV_CHECK pv_rc pv_vault_batch_end(pv_vault *v, int commit);
+
 /* Checkpoint the write-ahead log into the database file and truncate it. */
 PV_API PV_CHECK pv_rc pv_vault_checkpoint(pv_vault *v);
 
@@ -181,11 +189,16 @@ typedef int (*pv_id_fn)(void *ctx, const char *id);
 PV_API PV_CHECK pv_rc pv_find(pv_vault *v, const pv_access *who, const char *field,
 			      const char *value, pv_id_fn fn, void *ctx);
 
+/* Find customers as pv_find does and show each as pv_get would, under one audit entry
+ * (needs both 'find' and 'read'). fn receives each record (borrowed for the call). */
+typedef int (*pv_record_fn)(void *ctx, const pv_record *r);
+PV_API PV_CHECK pv_rc pv_find_records(pv_vault *v, const pv_access *who, const char *field,
+				      const char *value, pv_record_fn fn, void *ctx);
+
 /* Customers in id order after the id `after` (NULL: from the start), at most limit of
  * them; each passed to fn as a record (borrowed for the call). fn returning non-zero
  * stops. *next_after (may be NULL) receives a malloc'd id to continue from, or NULL
  * when the list is exhausted. */
-typedef int (*pv_record_fn)(void *ctx, const pv_record *r);
 PV_API PV_CHECK pv_rc pv_list(pv_vault *v, const pv_access *who, const char *after,
 			      size_t limit, pv_record_fn fn, void *ctx, char **next_after);
 

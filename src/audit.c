@@ -32,26 +32,41 @@ static void put_u64(uint8_t *p, uint64_t x)
 }
 
 /* The entry's canonical bytes: "PVA1", seq (u64 LE), then each text field as u32 LE
- * length and bytes, in a fixed order. Returns a malloc'd buffer and its length. */
-static uint8_t *canonical(const struct pv_audit_row *e, size_t *len)
+ * length and bytes, in a fixed order. canonical_size says how many; canonical_write
+ * writes them; canonical returns them malloc'd. */
+#define FIELDS(e) { (e)->at, (e)->user, (e)->op, (e)->ids, (e)->purpose, (e)->request, \
+		    (e)->outcome, (e)->detail }
+
+static size_t canonical_size(const struct pv_audit_row *e)
 {
-	const char *f[] = { e->at, e->user, e->op, e->ids, e->purpose, e->request, e->outcome,
-			    e->detail };
+	const char *f[] = FIELDS(e);
 	size_t n = 4 + 8;
 	for (int i = 0; i < 8; i++)
-		n += 4 + strlen(f[i] ? f[i] : "");
-	uint8_t *b = malloc(n), *p = b;
-	if (!b)
-		return NULL;
+		n += 4 + (f[i] ? strlen(f[i]) : 0);
+	return n;
+}
+
+static void canonical_write(const struct pv_audit_row *e, uint8_t *p)
+{
+	const char *f[] = FIELDS(e);
 	memcpy(p, "PVA1", 4);
 	put_u64(p + 4, e->seq);
 	p += 12;
 	for (int i = 0; i < 8; i++) {
-		size_t l = strlen(f[i] ? f[i] : "");
+		size_t l = f[i] ? strlen(f[i]) : 0;
 		put_u32(p, (uint32_t)l);
-		memcpy(p + 4, f[i] ? f[i] : "", l);
+		if (l)
+			memcpy(p + 4, f[i], l);
 		p += 4 + l;
 	}
+}
+
+static uint8_t *canonical(const struct pv_audit_row *e, size_t *len)
+{
+	size_t n = canonical_size(e);
+	uint8_t *b = malloc(n);
+	if (b)
+		canonical_write(e, b);
 	*len = n;
 	return b;
 }
@@ -60,14 +75,16 @@ static uint8_t *canonical(const struct pv_audit_row *e, size_t *len)
 static int entry_hashes(const struct pv_audit_row *e, const uint8_t prev[PV_AUDIT_HASH],
 			uint8_t chain[PV_AUDIT_HASH], uint8_t leaf[PV_AUDIT_HASH])
 {
-	size_t n;
-	uint8_t *b = canonical(e, &n);
-	if (!b)
+	uint8_t stack[1024], *b = stack;
+	size_t n = canonical_size(e);
+	if (n > sizeof stack && !(b = malloc(n)))
 		return -1;
+	canonical_write(e, b);
 	pv_hash2(chain, prev, PV_AUDIT_HASH, b, n);
 	if (leaf)
 		pv_merkle_leaf_hash(b, n, leaf);
-	free(b);
+	if (b != stack)
+		free(b);
 	return 0;
 }
 
@@ -94,15 +111,29 @@ static size_t signed_bytes(uint8_t *out, const uint8_t vault_id[16], uint64_t si
 
 #define SIGNED_MAX (sizeof SIGNED_CONTEXT + 16 + 8 + 64 + 4 + 64)
 
+/* The time now as YYYY-MM-DDTHH:MM:SS.mmmZ; the date part is formatted once a second. */
 static void now_iso(char *buf, size_t n)
 {
+	static _Thread_local time_t cached_sec = -1;
+	static _Thread_local char base[24];
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	struct tm tm;
-	gmtime_r(&ts.tv_sec, &tm);
-	char base[24];
-	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, n, "%.19s.%03dZ", base, (int)(ts.tv_nsec / 1000000) % 1000);
+	if (ts.tv_sec != cached_sec) {
+		struct tm tm;
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+		cached_sec = ts.tv_sec;
+	}
+	int ms = (int)(ts.tv_nsec / 1000000) % 1000;
+	if (n >= 25) {
+		memcpy(buf, base, 19);
+		buf[19] = '.';
+		buf[20] = (char)('0' + ms / 100);
+		buf[21] = (char)('0' + ms / 10 % 10);
+		buf[22] = (char)('0' + ms % 10);
+		buf[23] = 'Z';
+		buf[24] = '\0';
+	}
 }
 
 /* ------------------------------------------------------------------ state ---- */
@@ -110,25 +141,6 @@ static void now_iso(char *buf, size_t n)
 static struct pv_audit_tail *tail_of(pv_vault *v)
 {
 	return &v->audit_tail;
-}
-
-/* The last sequence number and chain hash (zeros for an empty log). */
-static int read_tail(pv_vault *v, uint64_t *seq, uint8_t head[PV_AUDIT_HASH])
-{
-	struct pv_audit_tail *t = tail_of(v);
-	uint64_t txn = pv_store_txn_id(v->store);
-	if (txn && t->txn == txn) {
-		*seq = t->seq;
-		memcpy(head, t->head, PV_AUDIT_HASH);
-		return 0;
-	}
-	int rc = pv_store_audit_last(v->store, seq, head);
-	if (rc == 1) {
-		*seq = 0;
-		memset(head, 0, PV_AUDIT_HASH);
-		rc = 0;
-	}
-	return rc;
 }
 
 /* ----------------------------------------------------------- checkpoints ---- */
@@ -184,14 +196,62 @@ static pv_rc tree_at(pv_vault *v, uint64_t size, struct root_ctx *r)
 	return PV_OK;
 }
 
+/* Bring the handle's view of the log's tail up to date: trusted inside the transaction
+ * that last wrote it, else checked against the stored last entry, else rebuilt from the
+ * latest checkpoint (at most PV_AUDIT_CHECKPOINT_EVERY entries to read). */
+static pv_rc tail_load(pv_vault *v)
+{
+	struct pv_audit_tail *t = tail_of(v);
+	uint64_t txn = pv_store_txn_id(v->store);
+	if (t->valid && txn && t->txn == txn)
+		return PV_OK;
+	uint64_t seq;
+	uint8_t head[PV_AUDIT_HASH];
+	int got = pv_store_audit_last(v->store, &seq, head);
+	if (got < 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (got == 1) {
+		seq = 0;
+		memset(head, 0, sizeof head);
+	}
+	if (!(t->valid && t->seq == seq && memcmp(t->head, head, sizeof head) == 0)) {
+		struct root_ctx r;
+		t->valid = 0;
+		pv_rc rc = tree_at(v, seq, &r);
+		if (rc)
+			return rc;
+		t->tree = r.tree;
+		t->seq = seq;
+		memcpy(t->head, head, sizeof head);
+		t->valid = 1;
+	}
+	t->txn = txn;
+	return PV_OK;
+}
+
+/* The last sequence number and chain hash (zeros for an empty log). */
+static int read_tail(pv_vault *v, uint64_t *seq, uint8_t head[PV_AUDIT_HASH])
+{
+	if (tail_load(v) != PV_OK)
+		return -1;
+	*seq = tail_of(v)->seq;
+	memcpy(head, tail_of(v)->head, PV_AUDIT_HASH);
+	return 0;
+}
+
 /* Sign and store a checkpoint at the log's current size. */
 static pv_rc make_checkpoint(pv_vault *v, uint64_t size, const uint8_t head[PV_AUDIT_HASH],
 			     char *at_out, size_t at_len)
 {
 	struct root_ctx r;
-	pv_rc rc = tree_at(v, size, &r);
-	if (rc)
-		return rc;
+	struct pv_audit_tail *t = tail_of(v);
+	if (t->valid && t->seq == size) { /* the running tree: no need to read the log */
+		r.tree = t->tree;
+	} else {
+		pv_rc rc = tree_at(v, size, &r);
+		if (rc)
+			return rc;
+	}
 	uint8_t root[PV_AUDIT_HASH], frontier[PV_MERKLE_STATE_MAX], msg[SIGNED_MAX];
 	uint8_t pk[PV_SIGN_PUBLIC], sig[PV_SIGNATURE];
 	uint8_t *sk = pv_secret_alloc(PV_SIGN_SECRET);
@@ -217,19 +277,24 @@ static pv_rc make_checkpoint(pv_vault *v, uint64_t size, const uint8_t head[PV_A
 
 static pv_rc append_in_txn(pv_vault *v, const struct pv_audit_event *e)
 {
-	uint64_t seq;
-	uint8_t prev[PV_AUDIT_HASH], hash[PV_AUDIT_HASH];
-	if (read_tail(v, &seq, prev) != 0)
+	if (tail_load(v) != PV_OK)
 		return PV_ERR_STORE;
+	struct pv_audit_tail *t = tail_of(v);
+	uint8_t hash[PV_AUDIT_HASH], leaf[PV_AUDIT_HASH];
 	char at[40];
 	now_iso(at, sizeof at);
 	const char *request = e->request ? e->request : v->request_id;
-	struct pv_audit_row row = { seq + 1, at, v->principal, e->op, e->ids, e->purpose,
+	struct pv_audit_row row = { t->seq + 1, at, v->principal, e->op, e->ids, e->purpose,
 				    request, e->outcome, e->detail, hash };
-	if (entry_hashes(&row, prev, hash, NULL) != 0 || pv_store_audit_append(v->store, &row))
+	if (entry_hashes(&row, t->head, hash, leaf) != 0 ||
+	    pv_store_audit_append(v->store, &row) != 0) {
+		t->valid = 0;
 		return PV_ERR_STORE;
-	struct pv_audit_tail *t = tail_of(v);
-	t->txn = pv_store_txn_id(v->store);
+	}
+	if (pv_merkle_stream_push(&t->tree, leaf) != 0) {
+		t->valid = 0;
+		return PV_ERR_STORE;
+	}
 	t->seq = row.seq;
 	memcpy(t->head, hash, PV_AUDIT_HASH);
 	if (v->has_keys && row.seq % PV_AUDIT_CHECKPOINT_EVERY == 0 &&
@@ -255,7 +320,7 @@ pv_rc pv_audit_append(pv_vault *v, const struct pv_audit_event *e)
 		snprintf(why, sizeof why, "%s", pv_store_errmsg(v->store));
 		if (own)
 			(void)pv_store_rollback(v->store);
-		tail_of(v)->txn = 0;
+		tail_of(v)->valid = 0;
 		return pv_fail(v, rc, "the audit log cannot be written (%s); the operation was not "
 			       "carried out", why);
 	}
@@ -392,7 +457,7 @@ pv_rc pv_audit_checkpoint(pv_vault *v, char **text)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (rc) {
 		(void)pv_store_rollback(v->store);
-		tail_of(v)->txn = 0;
+		tail_of(v)->valid = 0;
 		return rc;
 	}
 	struct pv_audit_checkpoint c;

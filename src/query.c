@@ -79,13 +79,11 @@ static int gather_id(void *ctx, const char *id)
 	return 0;
 }
 
-pv_rc pv_find(pv_vault *v, const pv_access *who, const char *field, const char *value,
-	      pv_id_fn fn, void *ctx)
+/* The ids of customers whose indexed field equals value, gathered before anything is
+ * shown (so the audit entry naming them comes first). */
+static pv_rc find_ids(pv_vault *v, const pv_access *who, const char *field, const char *value,
+		      struct id_list *found)
 {
-	int role;
-	pv_rc rc = pv_policy_authorize(v, who, PV_OP_FIND, &role);
-	if (rc)
-		return pv_audit_failure(v, rc, "find", NULL, purpose_of(who));
 	int i = pv_schema_field_index(v->schema, field);
 	if (i < 0)
 		return pv_fail(v, PV_ERR_USAGE, "no field '%s' in the schema", field);
@@ -103,34 +101,103 @@ pv_rc pv_find(pv_vault *v, const pv_access *who, const char *field, const char *
 	uint8_t h[PV_BLIND_BYTES];
 	pv_blind_hash(v, (size_t)i, norm, len, h);
 	pv_wipe(norm, len);
-	struct id_list found = { NULL, 0, 0 };
-	if (pv_store_index_lookup(v->store, v->field_nums[i], h, gather_id, &found) != 0 ||
-	    found.oom) {
-		free(found.ids);
-		return pv_audit_failure(v, pv_fail(v, found.oom ? PV_ERR_NOMEM : PV_ERR_STORE, "%s",
-						   found.oom ? "out of memory"
-							     : pv_store_errmsg(v->store)),
+	if (pv_store_index_lookup(v->store, v->field_nums[i], h, gather_id, found) != 0 ||
+	    found->oom) {
+		free(found->ids);
+		found->ids = NULL;
+		return pv_audit_failure(v, pv_fail(v, found->oom ? PV_ERR_NOMEM : PV_ERR_STORE, "%s",
+						   found->oom ? "out of memory"
+							      : pv_store_errmsg(v->store)),
 					"find", NULL, purpose_of(who));
 	}
+	return PV_OK;
+}
+
+/* Call each(ctx, id) for the ids of l in order until it returns non-zero. */
+static int each_id(struct id_list *l, int (*each)(void *ctx, const char *id), void *ctx)
+{
+	int stop = 0;
+	for (char *p = l->ids, *next; !stop && p && *p; p = next) {
+		next = strchr(p, ',');
+		if (next)
+			*next++ = '\0';
+		stop = each(ctx, p);
+		if (!next)
+			break;
+	}
+	return stop;
+}
+
+pv_rc pv_find(pv_vault *v, const pv_access *who, const char *field, const char *value,
+	      pv_id_fn fn, void *ctx)
+{
+	int role;
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_FIND, &role);
+	if (rc)
+		return pv_audit_failure(v, rc, "find", NULL, purpose_of(who));
+	struct id_list found = { NULL, 0, 0 };
+	if ((rc = find_ids(v, who, field, value, &found)) != PV_OK)
+		return rc;
 	char detail[96];
 	snprintf(detail, sizeof detail, "by %s: %zu match%s", field, found.n,
 		 found.n == 1 ? "" : "es");
 	struct pv_audit_event e = { "find", found.ids, purpose_of(who), NULL, "ok", detail };
-	if ((rc = pv_audit_append(v, &e)) != PV_OK) {
-		free(found.ids);
-		return rc;
-	}
-	for (char *p = found.ids, *next; p && *p; p = next) {
-		next = strchr(p, ',');
-		if (next)
-			*next++ = '\0';
-		if (fn(ctx, p))
-			break;
-		if (!next)
-			break;
-	}
+	if ((rc = pv_audit_append(v, &e)) == PV_OK)
+		each_id(&found, fn, ctx);
 	free(found.ids);
-	return pv_ok(v);
+	return rc ? rc : pv_ok(v);
+}
+
+struct show_ctx {
+	pv_vault *v;
+	int role;
+	const pv_access *who;
+	pv_record_fn fn;
+	void *ctx;
+	pv_rc rc;
+};
+
+static int show_one(void *p, const char *id)
+{
+	struct show_ctx *s = p;
+	struct pv_stored_customer c;
+	int got = pv_store_customer_get(s->v->store, id, &c);
+	if (got != 0) {
+		s->rc = pv_fail(s->v, got < 0 ? PV_ERR_STORE : PV_ERR_NOT_FOUND, "customer %s: %s", id,
+				got < 0 ? pv_store_errmsg(s->v->store) : "gone");
+		return 1;
+	}
+	pv_record *r;
+	if ((s->rc = show(s->v, s->role, s->who, &c, &r)) != PV_OK)
+		return 1;
+	int stop = s->fn(s->ctx, r);
+	pv_record_free(r);
+	return stop;
+}
+
+pv_rc pv_find_records(pv_vault *v, const pv_access *who, const char *field, const char *value,
+		      pv_record_fn fn, void *ctx)
+{
+	int role;
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_FIND, &role);
+	if (!rc)
+		rc = pv_policy_authorize(v, who, PV_OP_READ, &role);
+	if (rc)
+		return pv_audit_failure(v, rc, "find", NULL, purpose_of(who));
+	struct id_list found = { NULL, 0, 0 };
+	if ((rc = find_ids(v, who, field, value, &found)) != PV_OK)
+		return rc;
+	char detail[128];
+	snprintf(detail, sizeof detail, "by %s: %zu match%s shown, %s", field, found.n,
+		 found.n == 1 ? "" : "es", who->want_clear ? "clear where allowed" : "masked");
+	struct pv_audit_event e = { "find", found.ids, purpose_of(who), NULL, "ok", detail };
+	struct show_ctx s = { v, role, who, fn, ctx, PV_OK };
+	if ((rc = pv_audit_append(v, &e)) == PV_OK)
+		each_id(&found, show_one, &s);
+	free(found.ids);
+	if (!rc && s.rc)
+		rc = pv_audit_failure(v, s.rc, "find", NULL, purpose_of(who));
+	return rc ? rc : pv_ok(v);
 }
 
 static int gather_stored_id(void *ctx, const struct pv_stored_customer *c)
@@ -318,7 +385,6 @@ pv_rc pv_update(pv_vault *v, const pv_access *who, const char *id, const char *f
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (rc) {
 		(void)pv_store_rollback(v->store);
-		v->audit_tail.txn = 0;
 		return pv_audit_failure(v, rc, "update", id, purpose_of(who));
 	}
 	return pv_ok(v);

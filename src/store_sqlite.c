@@ -187,11 +187,23 @@ const char *pv_store_errmsg(struct pv_store *s)
 	return s->err;
 }
 
+/* Transactions nest: the outermost is a real one, inner ones are savepoints, so an
+ * operation can run inside a caller's batch (pv_vault_batch_begin). */
 int pv_store_begin(struct pv_store *s)
 {
-	if (exec(s, "BEGIN IMMEDIATE") != 0)
-		return -1;
-	s->txn = ++s->txn_counter;
+	if (s->depth > 0 && sqlite3_get_autocommit(s->db))
+		s->depth = 0; /* SQLite rolled the outer transaction back on an error */
+	if (s->depth == 0) {
+		if (exec(s, "BEGIN IMMEDIATE") != 0)
+			return -1;
+		s->txn = ++s->txn_counter;
+	} else {
+		char sql[32];
+		snprintf(sql, sizeof sql, "SAVEPOINT pv%d", s->depth);
+		if (exec(s, sql) != 0)
+			return -1;
+	}
+	s->depth++;
 	return 0;
 }
 
@@ -202,14 +214,35 @@ uint64_t pv_store_txn_id(struct pv_store *s)
 
 int pv_store_commit(struct pv_store *s)
 {
-	return exec(s, "COMMIT");
+	if (s->depth == 0) {
+		snprintf(s->err, sizeof s->err, "commit without a transaction");
+		return -1;
+	}
+	char sql[32];
+	if (s->depth == 1)
+		snprintf(sql, sizeof sql, "COMMIT");
+	else
+		snprintf(sql, sizeof sql, "RELEASE pv%d", s->depth - 1);
+	if (exec(s, sql) != 0)
+		return -1; /* still open: the caller rolls back */
+	s->depth--;
+	return 0;
 }
 
 int pv_store_rollback(struct pv_store *s)
 {
-	if (sqlite3_get_autocommit(s->db))
+	if (sqlite3_get_autocommit(s->db)) {
+		s->depth = 0;
 		return 0;
-	return exec(s, "ROLLBACK");
+	}
+	if (s->depth <= 1) {
+		s->depth = 0;
+		return exec(s, "ROLLBACK");
+	}
+	s->depth--;
+	char sql[64];
+	snprintf(sql, sizeof sql, "ROLLBACK TO pv%d; RELEASE pv%d", s->depth, s->depth);
+	return exec(s, sql);
 }
 
 int pv_store_meta_get(struct pv_store *s, const char *key, uint8_t **val, size_t *len)

@@ -19,6 +19,7 @@ struct pv_store {
 	struct pv_sqlite_cached *cache;
 	size_t ncache, capcache;
 	uint64_t txn, txn_counter; /* the open transaction's number (pv_store_txn_id) */
+	int depth;                 /* nesting: 1 = a transaction, more = savepoints in it */
 	char err[512];
 };
 

@@ -655,6 +655,23 @@ pv_rc pv_vault_count(pv_vault *v, uint64_t *count)
 	return pv_ok(v);
 }
 
+pv_rc pv_vault_batch_begin(pv_vault *v)
+{
+	if (pv_store_begin(v->store) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	return pv_ok(v);
+}
+
+pv_rc pv_vault_batch_end(pv_vault *v, int commit)
+{
+	if (commit && pv_store_commit(v->store) == 0)
+		return pv_ok(v);
+	pv_rc rc = commit ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store)) : PV_OK;
+	(void)pv_store_rollback(v->store);
+	v->audit_tail.valid = 0;
+	return rc;
+}
+
 pv_rc pv_vault_checkpoint(pv_vault *v)
 {
 	if (pv_store_checkpoint(v->store) != 0)

@@ -7,6 +7,7 @@
 #include "pivault.h"
 #include "crypto.h"
 #include "keyring.h"
+#include "merkle.h"
 #include "schema.h"
 #include "store.h"
 
@@ -22,11 +23,14 @@ struct pv_vault_keys {
 	uint8_t sign_seed[PV_KEY_BYTES];
 };
 
-/* The audit log's tail as this handle last wrote it, valid inside transaction txn. */
+/* The audit log's tail as this handle last saw it: its size, chain head and Merkle
+ * state. Trusted inside transaction txn, or after checking the stored last entry. */
 struct pv_audit_tail {
+	int valid;
 	uint64_t txn;
 	uint64_t seq;
 	uint8_t head[32];
+	struct pv_merkle_stream tree;
 };
 
 struct pv_vault {
