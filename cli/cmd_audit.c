@@ -66,8 +66,17 @@ static int print_entry(void *ctx, const pv_audit_entry *e)
 		}
 		puts("}");
 	} else {
+		/* long id lists are shortened on screen; --json gives them whole */
+		size_t nids = *e->ids ? 1 : 0;
+		for (const char *p = e->ids; *p; p++)
+			nids += *p == ',';
+		char ids[96];
+		if (strlen(e->ids) < sizeof ids)
+			snprintf(ids, sizeof ids, "%s", e->ids);
+		else
+			snprintf(ids, sizeof ids, "%.60s... (%zu ids)", e->ids, nids);
 		printf("%6llu  %s  %-12s %-18s %-7s %s%s%s%s%s%s%s\n", (unsigned long long)e->seq,
-		       e->at, e->user, e->op, e->outcome, e->ids, *e->purpose ? "  purpose=" : "",
+		       e->at, e->user, e->op, e->outcome, ids, *e->purpose ? "  purpose=" : "",
 		       e->purpose, *e->request ? "  request=" : "", e->request,
 		       *e->detail ? "  " : "", e->detail);
 	}
