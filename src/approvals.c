@@ -256,7 +256,8 @@ static int list_one(void *p, const struct pv_stored_request *r)
 {
 	struct list_ctx *l = p;
 	const char *state = r->state;
-	if (strcmp(state, "pending") == 0 && r->expires <= (int64_t)time(NULL))
+	if ((strcmp(state, "pending") == 0 || strcmp(state, "approved") == 0) &&
+	    r->expires <= (int64_t)time(NULL))
 		state = "expired";
 	pv_request_info info = { r->id, r->requester, r->op, r->args, r->reason, r->created,
 				 r->expires, state, r->approver, r->decided };

@@ -297,6 +297,8 @@ static pv_rc append_in_txn(pv_vault *v, const struct pv_audit_event *e)
 	}
 	t->seq = row.seq;
 	memcpy(t->head, hash, PV_AUDIT_HASH);
+	if (!e->request && v->request_id[0] && !v->request_op[0])
+		v->request_id[0] = '\0'; /* the used request's run is recorded: done with it */
 	if (v->has_keys && row.seq % PV_AUDIT_CHECKPOINT_EVERY == 0 &&
 	    make_checkpoint(v, row.seq, hash, NULL, 0) != PV_OK)
 		return PV_ERR_STORE;

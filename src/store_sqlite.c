@@ -194,6 +194,10 @@ int pv_store_begin(struct pv_store *s)
 	if (s->depth > 0 && sqlite3_get_autocommit(s->db))
 		s->depth = 0; /* SQLite rolled the outer transaction back on an error */
 	if (s->depth == 0) {
+		/* A statement left on a borrowed row holds an older read snapshot, which could
+		 * not become a write transaction: end those reads first. */
+		for (size_t i = 0; i < s->ncache; i++)
+			sqlite3_reset(s->cache[i].q);
 		if (exec(s, "BEGIN IMMEDIATE") != 0)
 			return -1;
 		s->txn = ++s->txn_counter;
