@@ -38,7 +38,7 @@ int cmd_request(int argc, char **argv)
 		"Ask for a four-eyes approval of an operation that can do lasting harm, with its\n"
 		"exact arguments, e.g.\n"
 		"  pivault request export --format csv --clear --purpose all --reason \"audit\"\n"
-		"  pivault request user add li.si --role clerk\n"
+		"  pivault request user add li.si --roles clerk\n"
 		"Another user with the 'approve' permission then runs 'pivault approve REQ', and\n"
 		"the requester 'pivault run REQ'. Running it with anything changed is refused.\n";
 	if (argc < 2 || strcmp(argv[1], "--help") == 0) {

@@ -9,8 +9,9 @@
 
 static const char user_help[] =
 	"usage: pivault user SUBCOMMAND [OPTIONS]\n\n"
-	"  add NAME --role ROLE[,ROLE...] [--password-file F]\n"
-	"                     a new user (password from F, or asked twice)\n"
+	"  add NAME --roles ROLE[,ROLE...] [--password-file F]\n"
+	"                     a new user (password from F, or asked twice); granting roles\n"
+	"                     needs a four-eyes request (pivault request user add ...)\n"
 	"  list [--gaps] [--json]\n"
 	"                     users, roles, lock-outs; --gaps: only those missing a signed\n"
 	"                     confidentiality agreement or valid privacy training\n"
@@ -84,7 +85,7 @@ int cmd_user(int argc, char **argv)
 			return EXIT_OK;
 		} else if (strcmp(a, "--gaps") == 0) {
 			gaps = 1;
-		} else if (next && strcmp(a, "--role") == 0) { /* handled as common --role too */
+		} else if (next && strcmp(a, "--roles") == 0) {
 			roles = argv[++i];
 		} else if (next && strcmp(a, "--password-file") == 0) {
 			pwfile = argv[++i];
@@ -100,17 +101,9 @@ int cmd_user(int argc, char **argv)
 			return cli_usage("user", "unknown argument or missing value");
 		}
 	}
-	/* --role on `user add` names the new user's roles, not the caller's. */
-	if (strcmp(sub, "add") == 0) {
-		if (!roles && c.role) {
-			roles = c.role;
-			c.role = NULL;
-		}
-		if (!name || !roles)
-			return cli_usage("user", "add needs NAME and --role ROLE[,ROLE...]");
-	} else if (roles) {
-		c.role = roles;
-	}
+	/* --roles names the new user's roles; --role, as everywhere, the caller's own. */
+	if (strcmp(sub, "add") == 0 && (!name || !roles))
+		return cli_usage("user", "add needs NAME and --roles ROLE[,ROLE...]");
 	if ((strcmp(sub, "disable") == 0 || strcmp(sub, "attest") == 0) && !name)
 		return cli_usage("user", "a user name is required");
 	if (strcmp(sub, "attest") == 0 && !agreement && !training && !expires)

@@ -35,12 +35,12 @@ PIVAULT_KEY_FILE=$demo/root.key PIVAULT_PASSWORD_FILE=$demo/admin.pw \
 ls -l "$demo" | grep -v '\.pw$'
 
 step "Staff are added with four eyes: the administrator asks, someone else approves"
-id=$(as admin request user add dpo --role dpo --json | request_id)
-echo "admin asked for request $id: user add dpo --role dpo"
+id=$(as admin request user add dpo --roles dpo --json | request_id)
+echo "admin asked for request $id: user add dpo --roles dpo"
 echo "(the root key holder approves this first one: there is no second user yet)"
 PIVAULT_KEY_FILE=$demo/root.key "$pv" approve "$id" --role admin
 as admin run "$id" --password-file "$demo/dpo.pw"
-id=$(as admin request user add clerk --role clerk --json | request_id)
+id=$(as admin request user add clerk --roles clerk --json | request_id)
 echo "\$ pivault approve $id   # by admin himself: refused"
 as admin approve "$id" || echo "(refused: four eyes)"
 as dpo approve "$id"

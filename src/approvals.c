@@ -237,6 +237,8 @@ pv_rc pv_approval_consume(pv_vault *v, const char *op)
 		return rc;
 	if (strcmp(c.r.state, "approved") != 0)
 		return pv_fail(v, PV_ERR_DENIED, "request %s is %s", v->request_id, c.r.state);
+	if (c.r.expires <= (int64_t)time(NULL))
+		return pv_fail(v, PV_ERR_DENIED, "request %s has expired", v->request_id);
 	char used[32];
 	iso(used, sizeof used, time(NULL));
 	c.r.state = "used";

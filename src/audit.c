@@ -167,8 +167,31 @@ static int push_leaf(void *p, const struct pv_audit_row *e)
 	return 0;
 }
 
+/* 1 if stored checkpoint c can be built on: its Merkle state loads, gives its root, and
+ * (when the vault's keys are at hand) its signature verifies. tree receives the state. */
+static int checkpoint_trusted(pv_vault *v, const struct pv_audit_checkpoint *c,
+			      struct pv_merkle_stream *tree)
+{
+	uint8_t root[PV_AUDIT_HASH];
+	if (pv_merkle_stream_load(tree, c->frontier, c->frontier_len) != 0 || tree->size != c->size)
+		return 0;
+	pv_merkle_stream_root(tree, root);
+	if (memcmp(root, c->root, PV_AUDIT_HASH) != 0)
+		return 0;
+	if (!v->has_keys)
+		return 1; /* no checkpoint is signed in such a session */
+	uint8_t pk[PV_SIGN_PUBLIC], msg[SIGNED_MAX];
+	uint8_t *sk = pv_secret_alloc(PV_SIGN_SECRET);
+	if (!sk)
+		return 0;
+	pv_sign_keypair(v->keys->sign_seed, pk, sk);
+	pv_secret_free(sk);
+	size_t mlen = signed_bytes(msg, v->vault_id, c->size, c->at, c->head, c->root);
+	return pv_sign_verify(c->signature, msg, mlen, pk) == 0;
+}
+
 /* The Merkle tree state after `size` entries: from the latest stored checkpoint at or
- * below size, then the entries after it. */
+ * below size that passes its checks, then the entries after it. */
 static pv_rc tree_at(pv_vault *v, uint64_t size, struct root_ctx *r)
 {
 	struct pv_audit_checkpoint c;
@@ -180,13 +203,11 @@ static pv_rc tree_at(pv_vault *v, uint64_t size, struct root_ctx *r)
 	int got = pv_store_audit_checkpoint_last(v->store, size, &c);
 	if (got < 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (got == 0) {
-		if (pv_merkle_stream_load(&r->tree, c.frontier, c.frontier_len) != 0 ||
-		    r->tree.size != c.size)
-			return pv_fail(v, PV_ERR_CORRUPT, "audit checkpoint at %llu: Merkle state "
-				       "is malformed", (unsigned long long)c.size);
+	if (got == 0 && checkpoint_trusted(v, &c, &r->tree)) {
 		memcpy(r->prev, c.head, PV_AUDIT_HASH);
 		from = c.size + 1;
+	} else { /* none, or one that fails its checks: from the first entry */
+		pv_merkle_stream_init(&r->tree);
 	}
 	if (from <= size && pv_store_audit_scan(v->store, from, push_leaf, r) < 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
@@ -860,7 +881,7 @@ pv_rc pv_audit_check_proof(const char *proof, const char *new_checkpoint,
 {
 	struct pv_merkle_proof *p = calloc(1, sizeof *p);
 	pv_rc rc = PV_OK;
-	struct ckpt_text c;
+	struct ckpt_text c, old;
 	char reason[256];
 	if (!p) {
 		snprintf(why, whylen, "out of memory");
@@ -882,11 +903,16 @@ pv_rc pv_audit_check_proof(const char *proof, const char *new_checkpoint,
 	} else if (old_checkpoint && p->kind != PV_MERKLE_CONSISTENCY) {
 		snprintf(why, whylen, "an old checkpoint goes with a consistency proof only");
 		rc = PV_ERR_INPUT;
-	} else if (old_checkpoint && checkpoint_parse(old_checkpoint, &c, reason, sizeof reason)) {
+	} else if (old_checkpoint && checkpoint_parse(old_checkpoint, &old, reason, sizeof reason)) {
 		snprintf(why, whylen, "old checkpoint: %s", reason);
 		rc = PV_ERR_INPUT;
+	} else if (old_checkpoint && new_checkpoint &&
+		   (memcmp(old.vault_id, c.vault_id, 16) != 0 || memcmp(old.key, c.key, 32) != 0)) {
+		snprintf(why, whylen, "the two checkpoints are of different vaults (vault id or "
+			 "signing key differ)");
+		rc = PV_ERR_CORRUPT;
 	} else if (old_checkpoint &&
-		   (c.size != p->old_size || memcmp(c.root, p->old_root, 32) != 0)) {
+		   (old.size != p->old_size || memcmp(old.root, p->old_root, 32) != 0)) {
 		snprintf(why, whylen, "the proof does not start from the old signed checkpoint");
 		rc = PV_ERR_CORRUPT;
 	} else if (p->kind == PV_MERKLE_INCLUSION) {

@@ -81,12 +81,19 @@ static int gather_id(void *ctx, const char *id)
 
 /* The ids of customers whose indexed field equals value, gathered before anything is
  * shown (so the audit entry naming them comes first). */
-static pv_rc find_ids(pv_vault *v, const pv_access *who, const char *field, const char *value,
-		      struct id_list *found)
+static pv_rc find_ids(pv_vault *v, int role, const pv_access *who, const char *field,
+		      const char *value, struct id_list *found)
 {
 	int i = pv_schema_field_index(v->schema, field);
 	if (i < 0)
 		return pv_fail(v, PV_ERR_USAGE, "no field '%s' in the schema", field);
+	/* Searching a field one may not see would test guesses of its values. */
+	if (pv_policy_field_view(v, role, who, (size_t)i) == PV_VIEW_HIDDEN)
+		return pv_audit_failure(v, pv_fail(v, PV_ERR_DENIED, "field '%s' is not shown to role "
+						   "'%s' for purpose '%s', so it cannot be searched",
+						   field, v->schema->roles[role].name,
+						   who->purpose ? who->purpose : "(none)"),
+					"find", NULL, purpose_of(who));
 	if (!v->schema->fields[i].indexed)
 		return pv_fail(v, PV_ERR_USAGE, "field '%s' has no index (index: true in the schema)",
 			       field);
@@ -136,7 +143,7 @@ pv_rc pv_find(pv_vault *v, const pv_access *who, const char *field, const char *
 	if (rc)
 		return pv_audit_failure(v, rc, "find", NULL, purpose_of(who));
 	struct id_list found = { NULL, 0, 0 };
-	if ((rc = find_ids(v, who, field, value, &found)) != PV_OK)
+	if ((rc = find_ids(v, role, who, field, value, &found)) != PV_OK)
 		return rc;
 	char detail[96];
 	snprintf(detail, sizeof detail, "by %s: %zu match%s", field, found.n,
@@ -185,7 +192,7 @@ pv_rc pv_find_records(pv_vault *v, const pv_access *who, const char *field, cons
 	if (rc)
 		return pv_audit_failure(v, rc, "find", NULL, purpose_of(who));
 	struct id_list found = { NULL, 0, 0 };
-	if ((rc = find_ids(v, who, field, value, &found)) != PV_OK)
+	if ((rc = find_ids(v, role, who, field, value, &found)) != PV_OK)
 		return rc;
 	char detail[128];
 	snprintf(detail, sizeof detail, "by %s: %zu match%s shown, %s", field, found.n,

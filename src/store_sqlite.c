@@ -65,8 +65,18 @@ int pv_sqlite_fail(struct pv_store *s, const char *what)
 	return -1;
 }
 
+void pv_sqlite_fresh(struct pv_store *s, const char *keep)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		return;
+	for (size_t i = 0; i < s->ncache; i++)
+		if (s->cache[i].sql != keep && sqlite3_stmt_busy(s->cache[i].q))
+			sqlite3_reset(s->cache[i].q);
+}
+
 sqlite3_stmt *pv_sqlite_stmt(struct pv_store *s, const char *sql)
 {
+	pv_sqlite_fresh(s, sql);
 	for (size_t i = 0; i < s->ncache; i++) {
 		if (s->cache[i].sql == sql) {
 			sqlite3_reset(s->cache[i].q);
@@ -393,6 +403,7 @@ int pv_store_customer_set_group(struct pv_store *s, int64_t rid, int group,
 	if (group < 0 || group >= PV_GROUPS)
 		return -1;
 	sqlite3_stmt *q;
+	pv_sqlite_fresh(s, NULL);
 	if (sqlite3_prepare_v2(s->db, sql[group], -1, &q, NULL) != SQLITE_OK)
 		return fail(s, "prepare update");
 	sqlite3_bind_blob(q, 1, sealed, (int)len, SQLITE_STATIC);
@@ -408,6 +419,7 @@ int pv_store_customer_scan(struct pv_store *s, const char *after, size_t limit,
 	/* A statement of its own, so fn may call other store functions. */
 	sqlite3_stmt *q;
 	const char *sql = stmt_sql[after ? ST_CUST_SCAN_FROM : ST_CUST_SCAN_ALL];
+	pv_sqlite_fresh(s, NULL);
 	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
 		return fail(s, "prepare scan");
 	int p = 1;

@@ -26,6 +26,12 @@ struct pv_store {
 /* Record SQLite's message for what failed; returns -1. */
 int pv_sqlite_fail(struct pv_store *s, const char *what);
 
+/* Outside a transaction, a statement still on a borrowed row from an earlier call would
+ * keep the connection on an old snapshot (and make a later write fail): end such reads
+ * (all but the statement keep) so the next read sees the database as it is now. Every
+ * query, cached or not, starts with it. */
+void pv_sqlite_fresh(struct pv_store *s, const char *keep);
+
 /* The prepared statement for sql, which must be a string with static storage (its
  * address is the cache key), reset and with its bindings cleared; NULL on failure. */
 sqlite3_stmt *pv_sqlite_stmt(struct pv_store *s, const char *sql);

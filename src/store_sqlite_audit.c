@@ -93,6 +93,7 @@ struct pv_store_audit_cursor *pv_store_audit_cursor_open(struct pv_store *s, uin
 	struct pv_store_audit_cursor *c = calloc(1, sizeof *c);
 	if (!c)
 		return NULL;
+	pv_sqlite_fresh(s, NULL);
 	if (sqlite3_prepare_v2(s->db, SQL_SCAN, -1, &c->q, NULL) != SQLITE_OK) {
 		pv_sqlite_fail(s, "prepare audit cursor");
 		free(c);
@@ -123,6 +124,7 @@ void pv_store_audit_cursor_close(struct pv_store_audit_cursor *c)
 int pv_store_audit_scan(struct pv_store *s, uint64_t from, pv_store_audit_fn fn, void *ctx)
 {
 	sqlite3_stmt *q; /* a statement of its own: fn may use the store */
+	pv_sqlite_fresh(s, NULL);
 	if (sqlite3_prepare_v2(s->db, SQL_SCAN, -1, &q, NULL) != SQLITE_OK)
 		return pv_sqlite_fail(s, "prepare audit scan");
 	sqlite3_bind_int64(q, 1, (sqlite3_int64)from);
@@ -190,6 +192,7 @@ int pv_store_audit_checkpoint_last(struct pv_store *s, uint64_t max_size,
 int pv_store_audit_checkpoint_scan(struct pv_store *s, pv_store_checkpoint_fn fn, void *ctx)
 {
 	sqlite3_stmt *q;
+	pv_sqlite_fresh(s, NULL);
 	if (sqlite3_prepare_v2(s->db, SQL_CKPT_SCAN, -1, &q, NULL) != SQLITE_OK)
 		return pv_sqlite_fail(s, "prepare checkpoint scan");
 	int rc, stop = 0;

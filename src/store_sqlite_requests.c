@@ -72,6 +72,7 @@ int pv_store_request_get(struct pv_store *s, const char *id, struct pv_stored_re
 int pv_store_request_scan(struct pv_store *s, pv_store_request_fn fn, void *ctx)
 {
 	sqlite3_stmt *q;
+	pv_sqlite_fresh(s, NULL);
 	if (sqlite3_prepare_v2(s->db, SQL_SCAN, -1, &q, NULL) != SQLITE_OK)
 		return pv_sqlite_fail(s, "prepare request scan");
 	int rc, stop = 0;

@@ -92,6 +92,7 @@ int pv_store_user_set_failures(struct pv_store *s, const char *name, int failure
 int pv_store_user_scan(struct pv_store *s, pv_store_user_fn fn, void *ctx)
 {
 	sqlite3_stmt *q;
+	pv_sqlite_fresh(s, NULL);
 	if (sqlite3_prepare_v2(s->db, SQL_SCAN, -1, &q, NULL) != SQLITE_OK)
 		return pv_sqlite_fail(s, "prepare user scan");
 	int rc, stop = 0;

@@ -152,6 +152,48 @@ static unsigned obligation_gaps(const struct pv_stored_user *u, char *why, size_
 	return gaps;
 }
 
+/* Count one more wrong password for user, atomically (guesses made in parallel are each
+ * counted), lock the user out once they reach PV_LOCK_AFTER in a row, and audit it, all
+ * in one transaction. The caller is told only "unknown user or wrong password", the same
+ * as for a user that does not exist. */
+static pv_rc login_refused(pv_vault *v, const char *user, pv_rc rc, const char *detail);
+
+static pv_rc count_failure(pv_vault *v, const char *user, time_t now)
+{
+	if (pv_store_begin(v->store) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	struct pv_stored_user u;
+	int got = pv_store_user_get(v->store, user, &u);
+	int failures = got == 0 ? u.failures + 1 : 1;
+	int64_t until = 0;
+	if (failures >= PV_LOCK_AFTER) {
+		int shift = failures - PV_LOCK_AFTER;
+		int64_t delay = shift > 20 ? PV_LOCK_MAX_SECONDS : (int64_t)PV_LOCK_FIRST_SECONDS << shift;
+		until = (int64_t)now + (delay > PV_LOCK_MAX_SECONDS ? PV_LOCK_MAX_SECONDS : delay);
+	}
+	char detail[96];
+	if (until) {
+		char t[32];
+		now_iso(t, sizeof t, (time_t)until);
+		snprintf(detail, sizeof detail, "wrong password (%d in a row); locked until %s",
+			 failures, t);
+	} else {
+		snprintf(detail, sizeof detail, "wrong password (%d in a row)", failures);
+	}
+	pv_rc rc = got != 0 || pv_store_user_set_failures(v->store, user, failures, until) != 0
+			   ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
+			   : PV_OK;
+	if (!rc) {
+		pv_fail(v, PV_ERR_BAD_KEY, "unknown user or wrong password");
+		rc = login_refused(v, user, PV_ERR_BAD_KEY, detail);
+	}
+	if (rc == PV_ERR_BAD_KEY && pv_store_commit(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (rc != PV_ERR_BAD_KEY)
+		(void)pv_store_rollback(v->store);
+	return rc;
+}
+
 /* Record a failed or refused login: counts are already stored; the entry names the
  * attempted user. */
 static pv_rc login_refused(pv_vault *v, const char *user, pv_rc rc, const char *outcome_detail)
@@ -179,10 +221,7 @@ pv_rc pv_user_unlock(pv_vault *v, const char *user, const char *password, size_t
 				     "unknown user");
 	}
 	time_t now = time(NULL);
-	if (u.disabled) {
-		pv_fail(v, PV_ERR_DENIED, "user %s is disabled", user);
-		return login_refused(v, user, PV_ERR_DENIED, "user disabled");
-	}
+	int disabled = u.disabled;
 	if (u.locked_until > (int64_t)now) {
 		char until[32];
 		now_iso(until, sizeof until, (time_t)u.locked_until);
@@ -205,29 +244,13 @@ pv_rc pv_user_unlock(pv_vault *v, const char *user, const char *password, size_t
 	    pv_root_matches(v, root) != 0) {
 		free(roles);
 		pv_wipe(root, PV_KEY_BYTES);
-		failures++;
-		int64_t until = 0;
-		if (failures >= PV_LOCK_AFTER) {
-			int shift = failures - PV_LOCK_AFTER;
-			int64_t delay = shift > 20 ? PV_LOCK_MAX_SECONDS
-						   : (int64_t)PV_LOCK_FIRST_SECONDS << shift;
-			until = (int64_t)now + (delay > PV_LOCK_MAX_SECONDS ? PV_LOCK_MAX_SECONDS : delay);
-		}
-		if (pv_store_user_set_failures(v->store, user, failures, until) != 0)
-			return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-		char detail[96];
-		if (until) {
-			char t[32];
-			now_iso(t, sizeof t, (time_t)until);
-			snprintf(detail, sizeof detail, "wrong password (%d in a row); locked until %s",
-				 failures, t);
-			pv_fail(v, PV_ERR_BAD_KEY, "unknown user or wrong password; after %d failures "
-				"in a row the user is locked until %s", failures, t);
-		} else {
-			snprintf(detail, sizeof detail, "wrong password (%d in a row)", failures);
-			pv_fail(v, PV_ERR_BAD_KEY, "unknown user or wrong password");
-		}
-		return login_refused(v, user, PV_ERR_BAD_KEY, detail);
+		return count_failure(v, user, now);
+	}
+	if (disabled) { /* said only to someone who knows the password */
+		free(roles);
+		pv_wipe(root, PV_KEY_BYTES);
+		pv_fail(v, PV_ERR_DENIED, "user %s is disabled", user);
+		return login_refused(v, user, PV_ERR_DENIED, "user disabled");
 	}
 	if (failures && pv_store_user_set_failures(v->store, user, 0, 0) != 0) {
 		free(roles);

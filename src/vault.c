@@ -169,7 +169,12 @@ static void derive_keys(pv_vault *v, const uint8_t *root)
 	pv_derive_key(k->bucket_hash, PV_KEY_BYTES, SUBKEY_BUCKET, KDF_CONTEXT, root);
 	pv_derive_key(k->key_check, PV_KEY_BYTES, SUBKEY_CHECK, KDF_CONTEXT, root);
 	pv_derive_key(k->audit_mac, PV_KEY_BYTES, SUBKEY_AUDIT, KDF_CONTEXT, root);
-	pv_derive_key(k->sign_seed, PV_KEY_BYTES, SUBKEY_SIGN, KDF_CONTEXT, root);
+	/* The signing key is bound to this vault: two vaults sharing a root key file still
+	 * sign with different keys. */
+	uint8_t sign_master[PV_KEY_BYTES];
+	pv_derive_key(sign_master, PV_KEY_BYTES, SUBKEY_SIGN, KDF_CONTEXT, root);
+	pv_keyed_hash(k->sign_seed, PV_KEY_BYTES, v->vault_id, sizeof v->vault_id, sign_master);
+	pv_wipe(sign_master, sizeof sign_master);
 }
 
 /* The value stored to recognise the right root key: keyed hash of the vault id. */

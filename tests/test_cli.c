@@ -2,7 +2,10 @@
 /* test_cli.c: the pivault command run as a user would: help and usage errors with their
  * exit codes, a whole init/import/get/find/list/update/export flow through
  * PIVAULT_VAULT and PIVAULT_KEY_FILE, wrong keys, schema checking with FILE:LINE:COL,
- * bad CSV reported without its values, and masked output unless --clear is given. */
+ * bad CSV reported without its values, and masked output unless --clear is given. With the
+ * root key there is no default role (--role admin is given), every read names its purpose
+ * (--purpose), init creates the first administrator from PIVAULT_PASSWORD_FILE, and users
+ * open the vault with their own passwords. */
 #include "testutil.h"
 
 #include <jansson.h>
@@ -16,8 +19,14 @@
 
 #define NCUST 30
 
+/* With the root key no role is assumed: act as admin. Reads also name a purpose; "all"
+ * shows every field admin sees. */
+#define AS_ADMIN "--role admin"
+#define READ_ALL "--role admin --purpose all"
+
 static char *g_tmp;       /* the shared vault: vault/, vault.keyring, root.key */
 static char *g_vault, *g_key, *g_err;
+static char *g_pw;        /* the first administrator's password file */
 static struct pvt_csv g_csv;
 
 /* Run `pivault ARGS` (ARGS built like printf) with the environment prefix env (may be
@@ -49,6 +58,14 @@ static const char *venv(void)
 	return buf;
 }
 
+/* venv() and the administrator's password file, as init needs. */
+static const char *ienv(void)
+{
+	static char buf[8192];
+	snprintf(buf, sizeof buf, "%s PIVAULT_PASSWORD_FILE='%s'", venv(), g_pw);
+	return buf;
+}
+
 static const char *field(size_t r, const char *col)
 {
 	const char *v = pvt_csv_get(&g_csv, r, col);
@@ -72,10 +89,15 @@ static int group_setup(void **state)
 	unsetenv("PIVAULT_KEY_FILE");
 	unsetenv("PIVAULT_KEYRING");
 	unsetenv("PIVAULT_PASSPHRASE_FILE");
+	unsetenv("PIVAULT_USER");
+	unsetenv("PIVAULT_PASSWORD_FILE");
+	setenv("PIVAULT_TEST_FAST_KDF", "1", 1); /* users' passwords stretched quickly */
 	g_tmp = pvt_tempdir();
 	g_vault = pvt_path(g_tmp, "vault");
 	g_key = pvt_path(g_tmp, "root.key");
 	g_err = pvt_path(g_tmp, "stderr.txt");
+	g_pw = pvt_path(g_tmp, "admin.pw");
+	assert_int_equal(pvt_write_file(g_pw, "admin-password-1\n", 17), 0);
 	char *csv_path = pvt_path(g_tmp, "in.csv"), *out = NULL, *err = NULL;
 
 	assert_int_equal(cli(NULL, NULL, "", "keygen '%s'", g_key), 0);
@@ -92,14 +114,14 @@ static int group_setup(void **state)
 	assert_int_equal(g_csv.nrows, NCUST + 1);
 	free(text);
 
-	int rc = cli(&out, &err, venv(), "init --schema '%s/examples/schema.yaml' --slots 1024",
+	int rc = cli(&out, &err, ienv(), "init --schema '%s/examples/schema.yaml' --slots 1024",
 		     PV_SOURCE_DIR);
 	if (rc != 0)
 		fail_msg("init: exit %d: %s", rc, err);
 	assert_non_null(strstr(out, "created vault"));
 	free(out);
 	free(err);
-	rc = cli(&out, &err, venv(), "import '%s'", csv_path);
+	rc = cli(&out, &err, venv(), "import '%s' " AS_ADMIN, csv_path);
 	if (rc != 0)
 		fail_msg("import: exit %d: %s", rc, err);
 	char want[64];
@@ -120,6 +142,7 @@ static int group_teardown(void **state)
 	free(g_vault);
 	free(g_key);
 	free(g_err);
+	free(g_pw);
 	return 0;
 }
 
@@ -129,7 +152,8 @@ static void test_help(void **state)
 {
 	(void)state;
 	static const char *const cmds[] = { "init", "keygen", "schema", "import", "get",
-					    "find", "list", "update", "export" };
+					    "find",  "list",   "update", "export", "user",
+					    "audit" };
 	char *out = NULL;
 	assert_int_equal(cli(&out, NULL, "", "--help"), 0);
 	assert_non_null(strstr(out, "usage"));
@@ -208,7 +232,7 @@ static void test_get_clear_and_masked(void **state)
 	const char *name = field(3, "name"), *phone = field(3, "phone");
 	const char *idn = field(3, "id_number"), *id = field(3, "customer_id");
 	char *out = NULL, *err = NULL;
-	assert_int_equal(cli(&out, &err, venv(), "get %s --clear", id), 0);
+	assert_int_equal(cli(&out, &err, venv(), "get %s --clear " READ_ALL, id), 0);
 	assert_non_null(strstr(out, id));
 	assert_non_null(strstr(out, name));
 	assert_non_null(strstr(out, phone));
@@ -218,7 +242,7 @@ static void test_get_clear_and_masked(void **state)
 	free(err);
 
 	/* default: masked; no clear value of the customer appears */
-	assert_int_equal(cli(&out, NULL, venv(), "get %s", id), 0);
+	assert_int_equal(cli(&out, NULL, venv(), "get %s " READ_ALL, id), 0);
 	assert_non_null(strstr(out, id));
 	assert_null(strstr(out, name));
 	assert_null(strstr(out, phone));
@@ -232,7 +256,7 @@ static void test_get_clear_and_masked(void **state)
 	free(out);
 
 	/* several ids at once; --json gives one object per customer */
-	assert_int_equal(cli(&out, NULL, venv(), "get %s %s --json --clear", id,
+	assert_int_equal(cli(&out, NULL, venv(), "get %s %s --json --clear " READ_ALL, id,
 			     field(4, "customer_id")), 0);
 	assert_int_equal(count_lines(out), 2);
 	json_error_t jerr;
@@ -250,7 +274,7 @@ static void test_get_clear_and_masked(void **state)
 	free(out);
 
 	/* an unknown customer */
-	assert_int_equal(cli(&out, &err, venv(), "get C09999999"), 1);
+	assert_int_equal(cli(&out, &err, venv(), "get C09999999 " READ_ALL), 1);
 	assert_non_null(strstr(err, "C09999999"));
 	free(out);
 	free(err);
@@ -263,7 +287,8 @@ static void test_roles_on_the_command_line(void **state)
 	const char *phone = field(5, "phone"), *id = field(5, "customer_id");
 	char *out = NULL, *err = NULL;
 	/* clerk with --clear: the name in clear, no id_number at all, the phone masked */
-	assert_int_equal(cli(&out, NULL, venv(), "get %s --role clerk --clear", id), 0);
+	assert_int_equal(cli(&out, NULL, venv(), "get %s --role clerk --purpose service --clear",
+			     id), 0);
 	assert_non_null(strstr(out, name));
 	assert_null(strstr(out, "id_number"));
 	assert_null(strstr(out, idn));
@@ -272,12 +297,12 @@ static void test_roles_on_the_command_line(void **state)
 	assert_non_null(strstr(out, "phone"));
 	free(out);
 	/* a clerk may not export, and an unknown role may do nothing */
-	assert_int_equal(cli(&out, &err, venv(), "export --role clerk"), 1);
+	assert_int_equal(cli(&out, &err, venv(), "export --role clerk --purpose service"), 1);
 	assert_non_null(strstr(err, "export"));
 	assert_string_equal(out, "");
 	free(out);
 	free(err);
-	assert_int_equal(cli(&out, &err, venv(), "get %s --role nobody", id), 1);
+	assert_int_equal(cli(&out, &err, venv(), "get %s --role nobody --purpose service", id), 1);
 	assert_non_null(strstr(err, "nobody"));
 	free(out);
 	free(err);
@@ -301,8 +326,8 @@ static void test_find(void **state)
 	const char *id = field(7, "customer_id"), *phone = field(7, "phone");
 	char *out = NULL, *err = NULL;
 	/* the phone typed with spaces and without +86 */
-	assert_int_equal(cli(&out, &err, venv(), "find --phone '%.3s %.4s %.4s'", phone + 3,
-			     phone + 6, phone + 10), 0);
+	assert_int_equal(cli(&out, &err, venv(), "find --phone '%.3s %.4s %.4s' " READ_ALL,
+			     phone + 3, phone + 6, phone + 10), 0);
 	assert_non_null(strstr(out, id));
 	assert_null(strstr(out, phone + 3)); /* shown masked */
 	free(out);
@@ -311,24 +336,26 @@ static void test_find(void **state)
 	snprintf(idn, sizeof idn, "%s", field(7, "id_number"));
 	if (idn[17] == 'X')
 		idn[17] = 'x';
-	assert_int_equal(cli(&out, NULL, venv(), "find --id_number %s --json", idn), 0);
+	assert_int_equal(cli(&out, NULL, venv(), "find --id_number %s --json " READ_ALL, idn), 0);
 	json_t *o = json_loads(out, 0, NULL);
 	assert_non_null(o);
 	assert_string_equal(json_string_value(json_object_get(o, "id")), id);
 	json_decref(o);
 	free(out);
-	assert_int_equal(cli(&out, NULL, venv(), "find --name '%s' --clear", field(7, "name")), 0);
+	assert_int_equal(cli(&out, NULL, venv(), "find --name '%s' --clear " READ_ALL,
+			     field(7, "name")), 0);
 	assert_non_null(strstr(out, id));
 	assert_non_null(strstr(out, field(7, "name")));
 	free(out);
 	/* nobody: exit 1 */
-	assert_int_equal(cli(&out, &err, venv(), "find --email nobody@nowhere.example"), 1);
+	assert_int_equal(cli(&out, &err, venv(), "find --email nobody@nowhere.example " READ_ALL),
+			 1);
 	assert_non_null(strstr(err, "no customer"));
 	assert_string_equal(out, "");
 	free(out);
 	free(err);
 	/* a field without an index is a usage error naming it */
-	assert_int_equal(cli(&out, &err, venv(), "find --address x"), 2);
+	assert_int_equal(cli(&out, &err, venv(), "find --address x " READ_ALL), 2);
 	assert_non_null(strstr(err, "address"));
 	free(out);
 	free(err);
@@ -338,7 +365,7 @@ static void test_list_pages(void **state)
 {
 	(void)state;
 	char *out = NULL, *err = NULL;
-	assert_int_equal(cli(&out, &err, venv(), "list --limit 10"), 0);
+	assert_int_equal(cli(&out, &err, venv(), "list --limit 10 " READ_ALL), 0);
 	assert_int_equal(count_lines(out), 10);
 	char *line = out;
 	for (size_t r = 1; r <= 10; r++) { /* pvgen writes the ids in order */
@@ -351,14 +378,14 @@ static void test_list_pages(void **state)
 	assert_non_null(strstr(err, want));
 	free(out);
 	free(err);
-	assert_int_equal(cli(&out, &err, venv(), "list --after %s --limit 50",
+	assert_int_equal(cli(&out, &err, venv(), "list --after %s --limit 50 " READ_ALL,
 			     field(NCUST - 5, "customer_id")), 0);
 	assert_int_equal(count_lines(out), 5);
 	assert_null(strstr(err, "more"));
 	free(out);
 	free(err);
 	/* all of them, as JSON lines */
-	assert_int_equal(cli(&out, NULL, venv(), "list --limit 100 --json"), 0);
+	assert_int_equal(cli(&out, NULL, venv(), "list --limit 100 --json " READ_ALL), 0);
 	assert_int_equal(count_lines(out), NCUST);
 	char *save = NULL;
 	size_t n = 0;
@@ -380,32 +407,34 @@ static void test_update(void **state)
 	const char *id = field(2, "customer_id");
 	char *out = NULL, *err = NULL;
 	assert_int_equal(cli(&out, &err, venv(), "update %s 'phone=139 0000 1234' "
-			     "contract_no=HT-2025-000001 consent_marketing=no", id), 0);
+			     "contract_no=HT-2025-000001 consent_marketing=no " AS_ADMIN, id), 0);
 	assert_non_null(strstr(out, "updated"));
 	free(out);
 	free(err);
-	assert_int_equal(cli(&out, NULL, venv(), "get %s --clear", id), 0);
+	assert_int_equal(cli(&out, NULL, venv(), "get %s --clear " READ_ALL, id), 0);
 	assert_non_null(strstr(out, "+8613900001234"));
 	assert_non_null(strstr(out, "HT-2025-000001"));
 	assert_null(strstr(out, field(2, "phone")));
 	free(out);
-	assert_int_equal(cli(&out, NULL, venv(), "find --phone 13900001234"), 0);
+	assert_int_equal(cli(&out, NULL, venv(), "find --phone 13900001234 " READ_ALL), 0);
 	assert_non_null(strstr(out, id));
 	free(out);
-	assert_int_equal(cli(&out, NULL, venv(), "find --phone %s", field(2, "phone")), 1);
+	assert_int_equal(cli(&out, NULL, venv(), "find --phone %s " READ_ALL, field(2, "phone")),
+			 1);
 	free(out);
 	/* an invalid value: refused, named by field, the value not echoed */
-	assert_int_equal(cli(&out, &err, venv(), "update %s id_number=110105194912310021", id), 1);
+	assert_int_equal(cli(&out, &err, venv(), "update %s id_number=110105194912310021 " AS_ADMIN,
+			     id), 1);
 	assert_non_null(strstr(err, "id_number"));
 	assert_null(strstr(err, "110105194912310021"));
 	assert_null(strstr(out, "110105194912310021"));
 	free(out);
 	free(err);
-	assert_int_equal(cli(&out, &err, venv(), "update %s shoe_size=42", id), 2);
+	assert_int_equal(cli(&out, &err, venv(), "update %s shoe_size=42 " AS_ADMIN, id), 2);
 	assert_non_null(strstr(err, "shoe_size"));
 	free(out);
 	free(err);
-	assert_int_equal(cli(&out, &err, venv(), "update C09999999 name=王五"), 1);
+	assert_int_equal(cli(&out, &err, venv(), "update C09999999 name=王五 " AS_ADMIN), 1);
 	free(out);
 	free(err);
 }
@@ -415,7 +444,7 @@ static void test_export(void **state)
 	(void)state;
 	char *out = NULL, *err = NULL;
 	/* JSON Lines in clear, to standard output */
-	assert_int_equal(cli(&out, &err, venv(), "export --format jsonl --clear"), 0);
+	assert_int_equal(cli(&out, &err, venv(), "export --format jsonl --clear " READ_ALL), 0);
 	assert_int_equal(count_lines(out), NCUST);
 	char *save = NULL;
 	size_t n = 0;
@@ -435,7 +464,7 @@ static void test_export(void **state)
 	free(err);
 
 	/* CSV, masked by default */
-	assert_int_equal(cli(&out, NULL, venv(), "export"), 0);
+	assert_int_equal(cli(&out, NULL, venv(), "export " READ_ALL), 0);
 	struct pvt_csv t;
 	assert_int_equal(pvt_csv_parse(out, &t), 0);
 	assert_int_equal(t.nrows, NCUST + 1);
@@ -448,7 +477,7 @@ static void test_export(void **state)
 
 	/* to a file: masked only; it is never overwritten */
 	char *file = pvt_path(g_tmp, "export.csv");
-	assert_int_equal(cli(&out, NULL, venv(), "export -o '%s'", file), 0);
+	assert_int_equal(cli(&out, NULL, venv(), "export -o '%s' " READ_ALL, file), 0);
 	free(out);
 	char *text = pvt_read_file(file, NULL);
 	assert_non_null(text);
@@ -457,19 +486,20 @@ static void test_export(void **state)
 	assert_null(strstr(text, field(1, "id_number")));
 	pvt_csv_free(&t);
 	free(text);
-	assert_int_equal(cli(&out, &err, venv(), "export -o '%s'", file), 1);
+	assert_int_equal(cli(&out, &err, venv(), "export -o '%s' " READ_ALL, file), 1);
 	free(out);
 	free(err);
 
 	/* plaintext never straight to a file */
 	char *clear_file = pvt_path(g_tmp, "clear.csv");
-	assert_int_equal(cli(&out, &err, venv(), "export -o '%s' --clear", clear_file), 2);
+	assert_int_equal(cli(&out, &err, venv(), "export -o '%s' --clear " READ_ALL, clear_file),
+			 2);
 	assert_non_null(strstr(err, "--clear"));
 	struct stat st;
 	assert_int_not_equal(stat(clear_file, &st), 0);
 	free(out);
 	free(err);
-	assert_int_equal(cli(&out, &err, venv(), "export --clear -o '%s' --format jsonl",
+	assert_int_equal(cli(&out, &err, venv(), "export --clear -o '%s' --format jsonl " READ_ALL,
 			     clear_file), 2);
 	assert_int_not_equal(stat(clear_file, &st), 0);
 	free(out);
@@ -490,37 +520,281 @@ static void test_wrong_key(void **state)
 	assert_true(strlen(err) > 0);
 	free(err);
 	snprintf(env, 8192, "PIVAULT_VAULT='%s' PIVAULT_KEY_FILE='%s'", g_vault, other);
+	/* a refused open changes nothing: not even an audit entry is written */
+	static const char *const files[] = { "vault/vault.db", "vault/vault.db-wal",
+					     "vault.keyring" };
+	char *before[3];
+	size_t before_len[3];
+	for (size_t k = 0; k < 3; k++) {
+		char *path = pvt_path(g_tmp, files[k]);
+		before_len[k] = 0;
+		before[k] = pvt_read_file(path, &before_len[k]);
+		free(path);
+	}
+	assert_non_null(before[0]);
 	char *out = NULL;
-	assert_int_equal(cli(&out, &err, env, "get %s --clear", field(1, "customer_id")), 1);
+	assert_int_equal(cli(&out, &err, env, "get %s --clear " READ_ALL,
+			     field(1, "customer_id")), 1);
 	assert_non_null(strstr(err, "wrong key"));
 	assert_string_equal(out, "");
 	free(out);
 	free(err);
+	for (size_t k = 0; k < 3; k++) {
+		char *path = pvt_path(g_tmp, files[k]);
+		size_t len = 0;
+		char *now = pvt_read_file(path, &len);
+		if ((now == NULL) != (before[k] == NULL) || len != before_len[k] ||
+		    (now && memcmp(now, before[k], len) != 0))
+			fail_msg("%s changed after an open with the wrong root key", files[k]);
+		free(now);
+		free(before[k]);
+		free(path);
+	}
 	/* --key-file overrides the environment */
-	assert_int_equal(cli(&out, NULL, env, "get %s --key-file '%s'", field(1, "customer_id"),
-			     g_key), 0);
+	assert_int_equal(cli(&out, NULL, env, "get %s --key-file '%s' " READ_ALL,
+			     field(1, "customer_id"), g_key), 0);
 	free(out);
 	/* a key file of the wrong size, and a missing one */
 	char *short_key = pvt_path(g_tmp, "short.key");
 	assert_int_equal(pvt_write_file(short_key, "0123456789", 10), 0);
-	assert_int_equal(cli(&out, &err, venv(), "get C00000001 --key-file '%s'", short_key), 1);
+	assert_int_equal(cli(&out, &err, venv(), "get C00000001 --key-file '%s' " READ_ALL,
+			     short_key), 1);
 	assert_non_null(strstr(err, "32 bytes"));
 	free(out);
 	free(err);
-	assert_int_equal(cli(&out, &err, venv(), "get C00000001 --key-file '%s/nonexistent.key'",
-			     g_tmp), 1);
+	assert_int_equal(cli(&out, &err, venv(),
+			     "get C00000001 --key-file '%s/nonexistent.key' " READ_ALL, g_tmp), 1);
 	assert_true(strlen(err) > 0);
 	free(out);
 	free(err);
 	/* no key at all, and no terminal to ask on */
 	snprintf(env, 8192, "PIVAULT_VAULT='%s'", g_vault);
-	assert_int_equal(cli(&out, &err, env, "get C00000001"), 1);
+	assert_int_equal(cli(&out, &err, env, "get C00000001 " READ_ALL), 1);
 	assert_non_null(strstr(err, "key"));
 	free(out);
 	free(err);
 	free(short_key);
 	free(other);
 	free(env);
+}
+
+/* ---- purposes, the first administrator, users ---- */
+
+/* Every read of customer data names its purpose; without one it is refused (exit 1) with
+ * a message that says so, and nothing is shown. Other operations need none. */
+static void test_reads_need_a_purpose(void **state)
+{
+	(void)state;
+	const char *id = field(6, "customer_id"), *phone = field(6, "phone");
+	char *out = NULL, *err = NULL;
+	char find_phone[64];
+	snprintf(find_phone, sizeof find_phone, "find --phone %s", phone + 3);
+	const char *const reads[] = { NULL, find_phone, "list", "list --json", "export",
+				      "export --format jsonl --clear" };
+	for (size_t k = 0; k < sizeof reads / sizeof *reads; k++) {
+		int rc = reads[k] ? cli(&out, &err, venv(), "%s " AS_ADMIN, reads[k])
+				  : cli(&out, &err, venv(), "get %s --clear " AS_ADMIN, id);
+		if (rc != 1 || !strstr(err, "purpose"))
+			fail_msg("pivault %s without --purpose: exit %d, stderr: %s",
+				 reads[k] ? reads[k] : "get", rc, err);
+		assert_string_equal(out, "");
+		free(out);
+		free(err);
+	}
+	/* an unknown purpose is named */
+	assert_int_equal(cli(&out, &err, venv(), "get %s --purpose gossip " AS_ADMIN, id), 1);
+	assert_non_null(strstr(err, "gossip"));
+	assert_string_equal(out, "");
+	free(out);
+	free(err);
+	/* 'all' only for a role with every purpose */
+	assert_int_equal(cli(&out, &err, venv(), "get %s --role clerk --purpose all", id), 1);
+	assert_string_equal(out, "");
+	free(out);
+	free(err);
+	/* with the root key and no --role: refused, asking for a role */
+	assert_int_equal(cli(&out, &err, venv(), "get %s --purpose all", id), 1);
+	assert_non_null(strstr(err, "role"));
+	assert_string_equal(out, "");
+	free(out);
+	free(err);
+	/* a concrete purpose hides the fields it does not cover */
+	assert_int_equal(cli(&out, NULL, venv(), "get %s --clear --role admin --purpose service",
+			     id), 0);
+	assert_non_null(strstr(out, field(6, "name")));
+	assert_null(strstr(out, "id_number"));
+	assert_null(strstr(out, "bank_card"));
+	free(out);
+	/* an update is not a read: no purpose needed */
+	assert_int_equal(cli(&out, &err, venv(), "update %s contract_no=HT-2025-000006 " AS_ADMIN,
+			     id), 0);
+	assert_non_null(strstr(out, "updated"));
+	free(out);
+	free(err);
+}
+
+/* init creates the first administrator and needs a password for it; without any source
+ * of one (no PIVAULT_PASSWORD_FILE, no terminal) it fails and leaves nothing behind. */
+static void test_init_needs_admin_password(void **state)
+{
+	(void)state;
+	char *dir = pvt_path(g_tmp, "nopassword"), *kr = pvt_path(g_tmp, "nopassword.keyring");
+	char *env = malloc(8192), *out = NULL, *err = NULL;
+	assert_non_null(env);
+	struct stat st;
+	snprintf(env, 8192, "PIVAULT_KEY_FILE='%s'", g_key);
+	assert_int_equal(cli(&out, &err, env, "init '%s' --schema '%s/examples/schema.yaml' "
+			     "--slots 1024", dir, PV_SOURCE_DIR), 1);
+	assert_non_null(strstr(err, "password"));
+	assert_null(strstr(out, "created"));
+	assert_int_not_equal(stat(dir, &st), 0);
+	assert_int_not_equal(stat(kr, &st), 0);
+	free(out);
+	free(err);
+	/* a password file that cannot be read */
+	snprintf(env, 8192, "PIVAULT_KEY_FILE='%s' PIVAULT_PASSWORD_FILE='%s/nonexistent.pw'",
+		 g_key, g_tmp);
+	assert_int_equal(cli(&out, &err, env, "init '%s' --schema '%s/examples/schema.yaml' "
+			     "--slots 1024", dir, PV_SOURCE_DIR), 1);
+	assert_non_null(strstr(err, "password"));
+	assert_int_not_equal(stat(dir, &st), 0);
+	assert_int_not_equal(stat(kr, &st), 0);
+	free(out);
+	free(err);
+	/* with a password and --admin NAME: that administrator opens it with the password */
+	snprintf(env, 8192, "PIVAULT_KEY_FILE='%s' PIVAULT_PASSWORD_FILE='%s'", g_key, g_pw);
+	assert_int_equal(cli(&out, &err, env, "init '%s' --schema '%s/examples/schema.yaml' "
+			     "--slots 1024 --admin boss", dir, PV_SOURCE_DIR), 0);
+	assert_non_null(strstr(out, "boss"));
+	free(out);
+	free(err);
+	snprintf(env, 8192, "PIVAULT_VAULT='%s' PIVAULT_USER=boss PIVAULT_PASSWORD_FILE='%s'", dir,
+		 g_pw);
+	assert_int_equal(cli(&out, &err, env, "list --purpose all"), 0);
+	assert_string_equal(out, ""); /* an empty vault */
+	free(out);
+	free(err);
+	/* no user 'admin' there */
+	snprintf(env, 8192, "PIVAULT_VAULT='%s' PIVAULT_USER=admin PIVAULT_PASSWORD_FILE='%s'", dir,
+		 g_pw);
+	assert_int_equal(cli(&out, &err, env, "list --purpose all"), 1);
+	assert_string_equal(out, "");
+	free(out);
+	free(err);
+	free(env);
+	free(dir);
+	free(kr);
+}
+
+/* A user added with `pivault user add NAME --role clerk --password-file F` (a grant of a
+ * role takes a second person: the administrator asks, the root key holder approves) reads
+ * with their own password, for their own purpose, and is audited by name and purpose. */
+static void test_user_reads_with_own_password(void **state)
+{
+	(void)state;
+	const char *id = field(8, "customer_id"), *phone = field(8, "phone");
+	const char *name = field(8, "name"), *idn = field(8, "id_number");
+	char *cpw = pvt_path(g_tmp, "clerk1.pw"), *bad_pw = pvt_path(g_tmp, "wrong.pw");
+	assert_int_equal(pvt_write_file(cpw, "clerk-password-1\n", 17), 0);
+	assert_int_equal(pvt_write_file(bad_pw, "not-the-password\n", 17), 0);
+	char *aenv = malloc(8192), *cenv = malloc(8192), *out = NULL, *err = NULL;
+	assert_non_null(aenv);
+	assert_non_null(cenv);
+	snprintf(aenv, 8192, "PIVAULT_VAULT='%s' PIVAULT_USER=admin PIVAULT_PASSWORD_FILE='%s'",
+		 g_vault, g_pw);
+	snprintf(cenv, 8192, "PIVAULT_VAULT='%s' PIVAULT_USER=clerk1 PIVAULT_PASSWORD_FILE='%s'",
+		 g_vault, cpw);
+
+	int rc = cli(&out, &err, aenv, "request user add clerk1 --roles clerk --json");
+	if (rc != 0)
+		fail_msg("request user add: exit %d: %s", rc, err);
+	json_t *o = json_loads(out, 0, NULL);
+	assert_non_null(o);
+	char req[64];
+	assert_non_null(json_string_value(json_object_get(o, "request")));
+	snprintf(req, sizeof req, "%s", json_string_value(json_object_get(o, "request")));
+	json_decref(o);
+	free(out);
+	free(err);
+	rc = cli(&out, &err, venv(), "approve %s " AS_ADMIN, req);
+	if (rc != 0)
+		fail_msg("approve: exit %d: %s", rc, err);
+	free(out);
+	free(err);
+	rc = cli(&out, &err, aenv, "user add clerk1 --roles clerk --password-file '%s' --request %s",
+		 cpw, req);
+	if (rc != 0)
+		fail_msg("user add: exit %d: %s", rc, err);
+	assert_non_null(strstr(out, "clerk1"));
+	free(out);
+	free(err);
+
+	/* the clerk reads for customer service: masked, without the fields it may not see */
+	rc = cli(&out, &err, cenv, "get %s --purpose service", id);
+	if (rc != 0)
+		fail_msg("get as clerk1: exit %d: %s", rc, err);
+	assert_non_null(strstr(out, id));
+	assert_non_null(strstr(out, "phone"));
+	assert_null(strstr(out, phone + 3));
+	assert_null(strstr(out, name));
+	assert_null(strstr(out, "id_number"));
+	assert_null(strstr(out, idn));
+	assert_null(strstr(out, "bank_card"));
+	free(out);
+	free(err);
+	/* not its purpose, no purpose, a role it does not have */
+	assert_int_equal(cli(&out, &err, cenv, "get %s --purpose billing", id), 1);
+	assert_non_null(strstr(err, "billing"));
+	assert_string_equal(out, "");
+	free(out);
+	free(err);
+	assert_int_equal(cli(&out, &err, cenv, "get %s", id), 1);
+	assert_non_null(strstr(err, "purpose"));
+	assert_string_equal(out, "");
+	free(out);
+	free(err);
+	assert_int_equal(cli(&out, &err, cenv, "get %s --role admin --purpose all", id), 1);
+	assert_non_null(strstr(err, "admin"));
+	assert_string_equal(out, "");
+	free(out);
+	free(err);
+	/* a wrong password opens nothing */
+	snprintf(cenv, 8192, "PIVAULT_VAULT='%s' PIVAULT_USER=clerk1 PIVAULT_PASSWORD_FILE='%s'",
+		 g_vault, bad_pw);
+	assert_int_equal(cli(&out, &err, cenv, "get %s --purpose service", id), 1);
+	assert_string_equal(out, "");
+	assert_true(strlen(err) > 0);
+	free(out);
+	free(err);
+
+	/* the read is in the audit log under the user's name, with its purpose */
+	rc = cli(&out, &err, venv(), "audit log --user clerk1 --json " AS_ADMIN);
+	if (rc != 0)
+		fail_msg("audit log: exit %d: %s", rc, err);
+	int reads_ok = 0;
+	char *save = NULL;
+	for (char *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		json_t *e = json_loads(l, 0, NULL);
+		assert_non_null(e);
+		assert_string_equal(json_string_value(json_object_get(e, "user")), "clerk1");
+		const char *op = json_string_value(json_object_get(e, "op"));
+		const char *outcome = json_string_value(json_object_get(e, "outcome"));
+		const char *purpose = json_string_value(json_object_get(e, "purpose"));
+		const char *ids = json_string_value(json_object_get(e, "ids"));
+		if (op && strcmp(op, "read") == 0 && outcome && strcmp(outcome, "ok") == 0) {
+			assert_string_equal(purpose, "service");
+			assert_non_null(strstr(ids, id));
+			reads_ok++;
+		}
+		json_decref(e);
+	}
+	assert_int_equal(reads_ok, 1);
+	free(out);
+	free(err);
+	free(aenv);
+	free(cenv);
+	free(cpw);
+	free(bad_pw);
 }
 
 /* ---- schema check ---- */
@@ -576,8 +850,9 @@ static void test_schema_check(void **state)
 	free(err);
 	/* init refuses a bad schema and leaves nothing behind */
 	char *dir = pvt_path(g_tmp, "badvault");
-	assert_int_equal(cli(&out, &err, venv(), "init '%s' --schema '%s' --slots 1024", dir, bad),
+	assert_int_equal(cli(&out, &err, ienv(), "init '%s' --schema '%s' --slots 1024", dir, bad),
 			 1);
+	assert_non_null(strstr(err, "phone_xx")); /* refused for the schema, not the password */
 	struct stat st;
 	assert_int_not_equal(stat(dir, &st), 0);
 	free(out);
@@ -592,7 +867,8 @@ static void test_schema_check(void **state)
 static char *fresh_vault(const char *name, char *env, size_t envcap)
 {
 	char *dir = pvt_path(g_tmp, name);
-	snprintf(env, envcap, "PIVAULT_VAULT='%s' PIVAULT_KEY_FILE='%s'", dir, g_key);
+	snprintf(env, envcap, "PIVAULT_VAULT='%s' PIVAULT_KEY_FILE='%s' PIVAULT_PASSWORD_FILE='%s'",
+		 dir, g_key, g_pw);
 	char *err = NULL;
 	int rc = cli(NULL, &err, env, "init --schema '%s/examples/schema.yaml' --slots 1024",
 		     PV_SOURCE_DIR);
@@ -600,8 +876,11 @@ static char *fresh_vault(const char *name, char *env, size_t envcap)
 		fail_msg("init %s: %s", name, err);
 	free(err);
 	/* init refuses an existing vault */
-	assert_int_equal(cli(NULL, NULL, env, "init --schema '%s/examples/schema.yaml' --slots 1024",
-			     PV_SOURCE_DIR), 1);
+	assert_int_equal(cli(NULL, &err, env,
+			     "init --schema '%s/examples/schema.yaml' --slots 1024", PV_SOURCE_DIR),
+			 1);
+	assert_true(strlen(err) > 0);
+	free(err);
 	return dir;
 }
 
@@ -613,7 +892,7 @@ static void test_import_json(void **state)
 	char *csv = pvt_path(g_tmp, "json.csv");
 	assert_int_equal(pvt_run(NULL, "'%s' -n 12 --seed 9 -o '%s'", pvt_program("pvgen"), csv), 0);
 	char *out = NULL, *err = NULL;
-	assert_int_equal(cli(&out, &err, env, "import '%s' --json", csv), 0);
+	assert_int_equal(cli(&out, &err, env, "import '%s' --json " AS_ADMIN, csv), 0);
 	json_error_t jerr;
 	json_t *o = json_loads(out, 0, &jerr);
 	if (!o)
@@ -625,10 +904,10 @@ static void test_import_json(void **state)
 	free(out);
 	free(err);
 	/* importing the same customers again is refused as a whole */
-	assert_int_equal(cli(&out, &err, env, "import '%s'", csv), 1);
+	assert_int_equal(cli(&out, &err, env, "import '%s' " AS_ADMIN, csv), 1);
 	free(out);
 	free(err);
-	assert_int_equal(cli(&out, NULL, env, "list --limit 100"), 0);
+	assert_int_equal(cli(&out, NULL, env, "list --limit 100 " READ_ALL), 0);
 	assert_int_equal(count_lines(out), 12);
 	free(out);
 	free(csv);
@@ -671,7 +950,7 @@ static void test_bad_csv_names_line_not_value(void **state)
 	char *csv = pvt_path(g_tmp, "bad.csv");
 	assert_int_equal(pvt_write_file(csv, csv_text, strlen(csv_text)), 0);
 	char *out = NULL, *err = NULL;
-	assert_int_equal(cli(&out, &err, env, "import '%s'", csv), 1);
+	assert_int_equal(cli(&out, &err, env, "import '%s' " AS_ADMIN, csv), 1);
 	/* C3 starts on physical line 5 (C2's quoted field spans lines 3-4) */
 	if (!strstr(err, "line 5, column id_number"))
 		fail_msg("stderr does not name line 5, column id_number: %s", err);
@@ -685,7 +964,7 @@ static void test_bad_csv_names_line_not_value(void **state)
 	free(out);
 	free(err);
 	/* the same with --json: no values either */
-	assert_int_equal(cli(&out, &err, env, "import '%s' --json", csv), 1);
+	assert_int_equal(cli(&out, &err, env, "import '%s' --json " AS_ADMIN, csv), 1);
 	assert_null(strstr(out, bad_id));
 	assert_null(strstr(err, bad_id));
 	assert_null(strstr(out, bad_phone));
@@ -697,16 +976,17 @@ static void test_bad_csv_names_line_not_value(void **state)
 	free(out);
 	free(err);
 	/* all or nothing: the good rows were not imported */
-	assert_int_equal(cli(&out, &err, env, "get C1"), 1);
+	assert_int_equal(cli(&out, &err, env, "get C1 " READ_ALL), 1);
+	assert_non_null(strstr(err, "C1"));
 	free(out);
 	free(err);
-	assert_int_equal(cli(&out, NULL, env, "list"), 0);
+	assert_int_equal(cli(&out, NULL, env, "list " READ_ALL), 0);
 	assert_string_equal(out, "");
 	free(out);
 	/* an undeclared column is refused and named */
 	const char *extra = "customer_id,name,shoe_size\r\nC9,张三,42\r\n";
 	assert_int_equal(pvt_write_file(csv, extra, strlen(extra)), 0);
-	assert_int_equal(cli(&out, &err, env, "import '%s'", csv), 1);
+	assert_int_equal(cli(&out, &err, env, "import '%s' " AS_ADMIN, csv), 1);
 	assert_non_null(strstr(err, "shoe_size"));
 	free(out);
 	free(err);
@@ -726,6 +1006,9 @@ int main(void)
 		cmocka_unit_test(test_update),
 		cmocka_unit_test(test_export),
 		cmocka_unit_test(test_wrong_key),
+		cmocka_unit_test(test_reads_need_a_purpose),
+		cmocka_unit_test(test_init_needs_admin_password),
+		cmocka_unit_test(test_user_reads_with_own_password),
 		cmocka_unit_test(test_schema_check),
 		cmocka_unit_test(test_import_json),
 		cmocka_unit_test(test_bad_csv_names_line_not_value),

@@ -332,7 +332,7 @@ static void test_canonical_input_is_normal_form(void **state)
 static void test_get_admin_clear(void **state)
 {
 	(void)state;
-	pv_access admin = { "admin", NULL, 1 };
+	pv_access admin = { "admin", "all", 1 };
 	for (size_t r = 1; r < g_csv.nrows; r++) {
 		const char *id = row_id(&g_csv, r);
 		pv_record *rec = get_ok(g_v, &admin, id);
@@ -360,7 +360,7 @@ static void test_get_admin_clear(void **state)
 static void test_get_admin_masked(void **state)
 {
 	(void)state;
-	pv_access admin = { "admin", NULL, 0 };
+	pv_access admin = { "admin", "all", 0 };
 	for (size_t r = 1; r < g_csv.nrows; r++) {
 		pv_record *rec = get_ok(g_v, &admin, row_id(&g_csv, r));
 		for (int f = 0; f < NFIELDS; f++) {
@@ -413,7 +413,7 @@ static void test_get_clerk(void **state)
 	/* clerk: clear [name], masked [phone, email, address, preferences] */
 	static const pv_field_view want[NFIELDS] = { CL, MK, H, MK, MK, H, H, H, H, H, MK, H };
 	static const pv_field_view want_masked[NFIELDS] = { MK, MK, H, MK, MK, H, H, H, H, H, MK, H };
-	pv_access clerk = { "clerk", NULL, 1 }, clerk_m = { "clerk", NULL, 0 };
+	pv_access clerk = { "clerk", "service", 1 }, clerk_m = { "clerk", "service", 0 };
 	for (size_t r = 1; r < g_csv.nrows; r++) {
 		pv_record *rec = get_ok(g_v, &clerk, row_id(&g_csv, r));
 		check_views(rec, &g_csv, r, want);
@@ -430,7 +430,7 @@ static void test_get_finance(void **state)
 	/* finance: clear [name, bank_card, company_uscc, contract_no, last_order_amount,
 	 * last_order_date], masked [phone, id_number] */
 	static const pv_field_view want[NFIELDS] = { CL, MK, MK, H, H, CL, CL, CL, CL, CL, H, H };
-	pv_access fin = { "finance", NULL, 1 };
+	pv_access fin = { "finance", "billing", 1 };
 	for (size_t r = 1; r < g_csv.nrows; r++) {
 		pv_record *rec = get_ok(g_v, &fin, row_id(&g_csv, r));
 		check_views(rec, &g_csv, r, want);
@@ -454,7 +454,7 @@ static void test_auditor_masked(void **state)
 {
 	(void)state;
 	/* auditor: masked all, even when asking for clear values */
-	pv_access aud = { "auditor", NULL, 1 };
+	pv_access aud = { "auditor", "all", 1 };
 	size_t seen = 0;
 	char *next = (char *)"unset";
 	assert_int_equal(pv_list(g_v, &aud, NULL, 0, collect_masked_all, &seen, &next), PV_OK);
@@ -465,6 +465,14 @@ static void test_auditor_masked(void **state)
 	assert_int_equal(pv_get(g_v, &aud, row_id(&g_csv, 1), &rec), PV_ERR_DENIED);
 	assert_null(rec);
 	assert_non_null(strstr(pv_errmsg(g_v), "read"));
+}
+
+/* Counts the ids pv_find passes. */
+static int count_ids_q(void *ctx, const char *id)
+{
+	(void)id;
+	(*(int *)ctx)++;
+	return 0;
 }
 
 static void test_purpose_filter(void **state)
@@ -517,6 +525,45 @@ static void test_purpose_filter(void **state)
 	assert_int_equal(pv_list(g_v, &c_bill, NULL, 5, collect_masked_all, &listed, NULL),
 			 PV_ERR_DENIED);
 	assert_int_equal(listed, 0);
+
+	/* no purpose at all: every read of customer data is refused, naming the purpose,
+	 * even for a role that has every purpose */
+	static const pv_access no_purpose[] = { { "admin", NULL, 1 }, { "admin", NULL, 0 },
+						{ "finance", NULL, 1 }, { "clerk", NULL, 0 } };
+	for (size_t k = 0; k < sizeof no_purpose / sizeof *no_purpose; k++) {
+		const pv_access *who = &no_purpose[k];
+		rec = (pv_record *)&listed;
+		assert_int_equal(pv_get(g_v, who, id, &rec), PV_ERR_DENIED);
+		assert_null(rec);
+		assert_non_null(strstr(pv_errmsg(g_v), "purpose"));
+		int n = 0;
+		assert_int_equal(pv_find(g_v, who, "phone", pvt_csv_get(&g_csv, 1, "phone"),
+					 count_ids_q, &n), PV_ERR_DENIED);
+		assert_non_null(strstr(pv_errmsg(g_v), "purpose"));
+		assert_int_equal(n, 0);
+		listed = 0;
+		char *next = (char *)"unset";
+		assert_int_equal(pv_list(g_v, who, NULL, 5, collect_masked_all, &listed, &next),
+				 PV_ERR_DENIED);
+		assert_non_null(strstr(pv_errmsg(g_v), "purpose"));
+		assert_int_equal(listed, 0);
+		if (strcmp(who->role, "clerk") != 0) { /* clerk may not export at all */
+			FILE *out = tmpfile();
+			assert_non_null(out);
+			assert_int_equal(pv_export(g_v, who, PV_EXPORT_CSV, out), PV_ERR_DENIED);
+			assert_non_null(strstr(pv_errmsg(g_v), "purpose"));
+			assert_int_equal(ftell(out), 0); /* nothing written, not even a header */
+			fclose(out);
+		}
+	}
+	/* 'all' only for a role with every purpose */
+	pv_access c_all = { "clerk", "all", 1 }, f_all = { "finance", "all", 1 };
+	rec = NULL;
+	assert_int_equal(pv_get(g_v, &c_all, id, &rec), PV_ERR_DENIED);
+	assert_null(rec);
+	assert_non_null(strstr(pv_errmsg(g_v), "all"));
+	assert_int_equal(pv_get(g_v, &f_all, id, &rec), PV_ERR_DENIED);
+	assert_null(rec);
 }
 
 static void test_unknown_role_denied(void **state)
@@ -547,7 +594,7 @@ static int count_ids(void *ctx, const char *id)
 static void test_operations_default_deny(void **state)
 {
 	(void)state;
-	pv_access clerk = { "clerk", NULL, 1 };
+	pv_access clerk = { "clerk", "service", 1 };
 	const char *id = row_id(&g_csv, 2);
 	FILE *out = tmpfile();
 	assert_non_null(out);
@@ -558,7 +605,7 @@ static void test_operations_default_deny(void **state)
 
 	assert_int_equal(pv_update(g_v, &clerk, id, "name", "王小明"), PV_ERR_DENIED);
 	assert_non_null(strstr(pv_errmsg(g_v), "'update'"));
-	pv_access admin = { "admin", NULL, 1 };
+	pv_access admin = { "admin", "all", 1 };
 	pv_record *rec = get_ok(g_v, &admin, id);
 	char *name = expect(&g_csv, 2, field_index("name"));
 	assert_string_equal(rec_value(rec, "name"), name); /* unchanged */
@@ -574,7 +621,7 @@ static void test_operations_default_deny(void **state)
 	free(csv);
 
 	/* finance may export but not update; auditor may list but not find */
-	pv_access fin = { "finance", NULL, 1 }, aud = { "auditor", NULL, 0 };
+	pv_access fin = { "finance", "billing", 1 }, aud = { "auditor", "all", 0 };
 	assert_int_equal(pv_update(g_v, &fin, id, "bank_card", ""), PV_ERR_DENIED);
 	assert_non_null(strstr(pv_errmsg(g_v), "'update'"));
 	int n = 0;
@@ -587,7 +634,7 @@ static void test_operations_default_deny(void **state)
 static void test_get_not_found(void **state)
 {
 	(void)state;
-	pv_access admin = { "admin", NULL, 1 };
+	pv_access admin = { "admin", "all", 1 };
 	pv_record *rec = NULL;
 	assert_int_equal(pv_get(g_v, &admin, "C99999999", &rec), PV_ERR_NOT_FOUND);
 	assert_null(rec);
@@ -628,7 +675,7 @@ static int hits_have(const struct hits *h, const char *id)
 
 static void find_into(pv_vault *v, const char *field, const char *value, struct hits *h)
 {
-	pv_access admin = { "admin", NULL, 0 };
+	pv_access admin = { "admin", "all", 0 };
 	memset(h, 0, sizeof *h);
 	pv_rc rc = pv_find(v, &admin, field, value, collect_ids, h);
 	if (rc)
@@ -715,7 +762,7 @@ static int stop_after_one(void *ctx, const char *id)
 static void test_find_errors(void **state)
 {
 	(void)state;
-	pv_access admin = { "admin", NULL, 0 };
+	pv_access admin = { "admin", "all", 0 };
 	int n = 0;
 	assert_int_equal(pv_find(g_v, &admin, "address", "北京市", count_ids, &n), PV_ERR_USAGE);
 	assert_non_null(strstr(pv_errmsg(g_v), "address"));
@@ -787,7 +834,7 @@ static int list_collect(void *ctx, const pv_record *rec)
 
 static void list_all(size_t limit)
 {
-	pv_access admin = { "admin", NULL, 1 };
+	pv_access admin = { "admin", "all", 1 };
 	struct listing l = { calloc(NCUST + 10, 16), 0, NCUST + 10, 0, g_v };
 	assert_non_null(l.ids);
 	char *after = NULL;
@@ -836,7 +883,7 @@ static void test_list_paging(void **state)
 	list_all(50);  /* a limit that divides the count */
 	list_all(NCUST + 1);
 	/* after the last id: nothing, exhausted */
-	pv_access admin = { "admin", NULL, 0 };
+	pv_access admin = { "admin", "all", 0 };
 	int n = 0;
 	char *next = (char *)"unset";
 	assert_int_equal(pv_list(g_v, &admin, row_id(&g_csv, NCUST), 10, list_stop, &n, &next),
@@ -849,7 +896,7 @@ static void test_list_paging(void **state)
 	assert_int_equal(n, 3);
 	/* starting between ids */
 	struct listing l = { calloc(10, 16), 0, 10, 0, g_v };
-	pv_access admin_c = { "admin", NULL, 1 };
+	pv_access admin_c = { "admin", "all", 1 };
 	assert_int_equal(pv_list(g_v, &admin_c, "C00000010a", 2, list_collect, &l, &next), PV_OK);
 	assert_int_equal(l.n, 2);
 	assert_string_equal(l.ids[0], "C00000011");
@@ -880,7 +927,7 @@ static char *export_text(pv_vault *v, const pv_access *who, pv_export_format fmt
 static void test_export_csv_admin_clear(void **state)
 {
 	(void)state;
-	pv_access admin = { "admin", NULL, 1 };
+	pv_access admin = { "admin", "all", 1 };
 	pv_rc rc;
 	char *text = export_text(g_v, &admin, PV_EXPORT_CSV, &rc);
 	assert_int_equal(rc, PV_OK);
@@ -914,7 +961,7 @@ static void test_export_csv_masked_roles(void **state)
 {
 	(void)state;
 	/* finance with clear values: hidden fields are absent from the header */
-	pv_access fin = { "finance", NULL, 1 };
+	pv_access fin = { "finance", "billing", 1 };
 	pv_rc rc;
 	char *text = export_text(g_v, &fin, PV_EXPORT_CSV, &rc);
 	assert_int_equal(rc, PV_OK);
@@ -943,7 +990,7 @@ static void test_export_csv_masked_roles(void **state)
 	free(text);
 
 	/* admin without want_clear: every value masked */
-	pv_access admin = { "admin", NULL, 0 };
+	pv_access admin = { "admin", "all", 0 };
 	text = export_text(g_v, &admin, PV_EXPORT_CSV, &rc);
 	assert_int_equal(rc, PV_OK);
 	assert_int_equal(pvt_csv_parse(text, &t), 0);
@@ -964,7 +1011,7 @@ static void test_export_csv_masked_roles(void **state)
 static void test_export_jsonl(void **state)
 {
 	(void)state;
-	pv_access admin = { "admin", NULL, 1 }, fin = { "finance", NULL, 0 };
+	pv_access admin = { "admin", "all", 1 }, fin = { "finance", "billing", 0 };
 	for (int pass = 0; pass < 2; pass++) {
 		const pv_access *who = pass ? &fin : &admin;
 		pv_rc rc;
@@ -1018,7 +1065,7 @@ static void test_export_jsonl(void **state)
 
 static char *clear_value(pv_vault *v, const char *id, const char *field)
 {
-	pv_access admin = { "admin", NULL, 1 };
+	pv_access admin = { "admin", "all", 1 };
 	pv_record *rec = get_ok(v, &admin, id);
 	char *val = strdup(rec_value(rec, field));
 	pv_record_free(rec);
@@ -1092,7 +1139,7 @@ static void test_update_name_email_reindexed(void **state)
 	free(now);
 	assert_true(finds(s->v, "name", "欧阳修远", id));
 	assert_false(finds(s->v, "name", old_name, id));
-	pv_access masked = { "admin", NULL, 0 };
+	pv_access masked = { "admin", "all", 0 };
 	pv_record *rec = get_ok(s->v, &masked, id);
 	assert_string_equal(rec_value(rec, "name"), "欧阳**");
 	pv_record_free(rec);
@@ -1140,7 +1187,7 @@ static void test_update_id_number_lower_x(void **state)
 static void test_update_invalid_refused(void **state)
 {
 	struct small *s = *state;
-	pv_access admin = { "admin", NULL, 1 };
+	pv_access admin = { "admin", "all", 1 };
 	const char *id = row_id(&s->csv, 4);
 	/* a bank card and a USCC with a wrong check character */
 	char card[20] = "622202123456789012", uscc[19] = "91110000600037341";
@@ -1193,7 +1240,7 @@ static void test_update_invalid_refused(void **state)
 static void test_update_consent(void **state)
 {
 	struct small *s = *state;
-	pv_access admin = { "admin", NULL, 1 };
+	pv_access admin = { "admin", "all", 1 };
 	const char *id = row_id(&s->csv, 7);
 	static const struct {
 		const char *value;
@@ -1253,7 +1300,7 @@ static void test_update_unknown(void **state)
 static void test_update_financial_group(void **state)
 {
 	struct small *s = *state;
-	pv_access admin = { "admin", NULL, 1 };
+	pv_access admin = { "admin", "all", 1 };
 	const char *id = row_id(&s->csv, 8);
 	pv_record *before = get_ok(s->v, &admin, id);
 	char card[20] = "622202123456789012", spaced[32];
@@ -1276,7 +1323,7 @@ static void test_update_financial_group(void **state)
 	}
 	pv_record_free(before);
 	pv_record_free(after);
-	pv_access fin = { "finance", NULL, 0 };
+	pv_access fin = { "finance", "billing", 0 };
 	pv_record *rec = get_ok(s->v, &fin, id);
 	char want[32];
 	snprintf(want, sizeof want, "6222***********%s", card + 15);

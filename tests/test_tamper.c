@@ -200,7 +200,7 @@ static const char *cid(int k)
  * (a group name or other word; NULL: no check). */
 static void expect_corrupt(struct fx *f, const char *id, const char *what)
 {
-	pv_access admin = { "admin", NULL, 1 };
+	pv_access admin = { "admin", "all", 1 };
 	pv_record *rec = NULL;
 	pv_rc rc = pv_get(f->v, &admin, id, &rec);
 	if (rc != PV_ERR_CORRUPT) {
@@ -215,7 +215,7 @@ static void expect_corrupt(struct fx *f, const char *id, const char *what)
 	if (what && !strstr(msg, what))
 		fail_msg("message does not name '%s': %s", what, msg);
 	/* masked reads decrypt too, and fail the same way */
-	pv_access masked = { "clerk", NULL, 0 };
+	pv_access masked = { "clerk", "service", 0 };
 	assert_int_equal(pv_get(f->v, &masked, id, &rec), PV_ERR_CORRUPT);
 	assert_null(rec);
 }
@@ -223,7 +223,7 @@ static void expect_corrupt(struct fx *f, const char *id, const char *what)
 /* Every customer not in bad[] reads fine and shows a plausible record. */
 static void expect_others_fine(struct fx *f, const int *bad, size_t nbad)
 {
-	pv_access admin = { "admin", NULL, 1 };
+	pv_access admin = { "admin", "all", 1 };
 	for (int k = 1; k <= NCUST; k++) {
 		int skip = 0;
 		for (size_t j = 0; j < nbad; j++)
@@ -262,7 +262,7 @@ static void test_flip_one_byte(void **state)
 	static const int bad[] = { 3, 4, 5, 6, 7, 8 };
 	expect_others_fine(f, bad, 6);
 	/* an update cannot re-seal over a tampered customer (nor hide the damage) */
-	pv_access admin = { "admin", NULL, 1 };
+	pv_access admin = { "admin", "all", 1 };
 	assert_int_equal(pv_update(f->v, &admin, cid(6), "name", "王五"), PV_ERR_CORRUPT);
 	assert_non_null(strstr(pv_errmsg(f->v), cid(6)));
 	expect_corrupt(f, cid(6), "financial");
@@ -467,7 +467,7 @@ static void test_export_and_list_fail_naming_customer(void **state)
 	struct fx *f = *state;
 	flip_byte(f, cid(10), "g_other", 30);
 	open_vault(f);
-	pv_access admin = { "admin", NULL, 1 }, fin = { "finance", NULL, 0 };
+	pv_access admin = { "admin", "all", 1 }, fin = { "finance", "billing", 0 };
 	const pv_access *whos[] = { &admin, &fin };
 	for (int w = 0; w < 2; w++) {
 		for (int fmt = PV_EXPORT_CSV; fmt <= PV_EXPORT_JSONL; fmt++) {
@@ -544,7 +544,7 @@ static void test_keyring_of_another_vault(void **state)
 	char *dir2 = pvt_path(f->tmp, "second");
 	pv_key *key = NULL;
 	assert_int_equal(pv_key_from_file(g_key_path, &key), PV_OK);
-	pv_create_opts opts = { PV_SOURCE_DIR "/examples/schema.yaml", NULL, 1024, 1 };
+	pv_create_opts opts = { .schema_path = PV_SOURCE_DIR "/examples/schema.yaml", .keyring_path = NULL, .keyring_slots = 1024, .kdf_fast = 1 };
 	pv_vault *v2 = NULL;
 	assert_int_equal(pv_vault_create(dir2, &opts, key, &v2), PV_OK);
 	pv_vault_close(v2);

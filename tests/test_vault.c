@@ -176,7 +176,7 @@ static pv_key *passphrase(const char *p)
 static pv_vault *create_ok(const char *dir, const char *keyring, const pv_key *key,
 			   int kdf_fast)
 {
-	pv_create_opts o = { SCHEMA, keyring, SLOTS, kdf_fast };
+	pv_create_opts o = { .schema_path = SCHEMA, .keyring_path = keyring, .keyring_slots = SLOTS, .kdf_fast = kdf_fast };
 	pv_vault *v = NULL;
 	pv_rc rc = pv_vault_create(dir, &o, key, &v);
 	if (rc != PV_OK)
@@ -271,7 +271,7 @@ static void test_create_reopen_key_file(void **state)
 	assert_int_equal(pv_vault_open(dir, NULL, key, &v), PV_OK);
 	assert_string_equal(pv_vault_id(v), id);
 	assert_int_equal(count_of(v), 5);
-	pv_access admin = { "admin", NULL, 1 };
+	pv_access admin = { "admin", "all", 1 };
 	pv_record *r = NULL;
 	assert_int_equal(pv_get(v, &admin, "C00000003", &r), PV_OK);
 	assert_string_equal(pv_record_id(r), "C00000003");
@@ -322,7 +322,7 @@ static void test_create_reopen_passphrase(void **state)
 	assert_int_equal(pv_vault_open(dir, NULL, key, &v), PV_OK);
 	assert_string_equal(pv_vault_id(v), id);
 	assert_int_equal(count_of(v), 3);
-	pv_access admin = { "admin", NULL, 1 };
+	pv_access admin = { "admin", "all", 1 };
 	pv_record *r = NULL;
 	assert_int_equal(pv_get(v, &admin, "C00000002", &r), PV_OK);
 	pv_record_free(r);
@@ -352,7 +352,7 @@ static void test_keyring_default_path_trailing_slash(void **state)
 
 	/* An explicit keyring path elsewhere, with another slot count. */
 	char *dir2 = pvt_path(f->root, "v2"), *kr2 = pvt_path(f->root, "elsewhere.kr");
-	pv_create_opts o = { SCHEMA, kr2, 16, 0 };
+	pv_create_opts o = { .schema_path = SCHEMA, .keyring_path = kr2, .keyring_slots = 16, .kdf_fast = 0 };
 	v = NULL;
 	assert_int_equal(pv_vault_create(dir2, &o, key, &v), PV_OK);
 	pv_vault_close(v);
@@ -814,7 +814,7 @@ static void test_create_non_empty_dir_refused(void **state)
 	assert_int_equal(mkdir(dir, 0700), 0);
 	assert_int_equal(pvt_write_file(other, "hello\n", 6), 0);
 
-	pv_create_opts o = { SCHEMA, NULL, SLOTS, 0 };
+	pv_create_opts o = { .schema_path = SCHEMA, .keyring_path = NULL, .keyring_slots = SLOTS, .kdf_fast = 0 };
 	pv_vault *v = NULL;
 	assert_int_equal(pv_vault_create(dir, &o, key, &v), PV_ERR_EXISTS);
 	assert_non_null(v);
@@ -864,7 +864,7 @@ static void test_create_existing_keyring_refused(void **state)
 	char *keyp = pvt_path(f->root, "k.key");
 	pv_key *key = new_key_file(keyp);
 	assert_int_equal(pvt_write_file(kr, "precious", 8), 0);
-	pv_create_opts o = { SCHEMA, NULL, SLOTS, 0 };
+	pv_create_opts o = { .schema_path = SCHEMA, .keyring_path = NULL, .keyring_slots = SLOTS, .kdf_fast = 0 };
 	pv_vault *v = NULL;
 	assert_int_equal(pv_vault_create(dir, &o, key, &v), PV_ERR_EXISTS);
 	assert_non_null(strstr(pv_errmsg(v), "keyring"));
@@ -889,7 +889,7 @@ static void test_create_invalid_schema_leaves_nothing(void **state)
 	pv_key *key = new_key_file(keyp);
 	char *root_before = dir_listing(f->root);
 
-	pv_create_opts o = { BAD_SCHEMA, NULL, SLOTS, 0 };
+	pv_create_opts o = { .schema_path = BAD_SCHEMA, .keyring_path = NULL, .keyring_slots = SLOTS, .kdf_fast = 0 };
 	pv_vault *v = NULL;
 	assert_int_equal(pv_vault_create(dir, &o, key, &v), PV_ERR_SCHEMA);
 	assert_non_null(v);
@@ -932,7 +932,7 @@ static void test_create_invalid_schema_leaves_nothing(void **state)
 	/* A failure after the directory was made (the keyring cannot be written): the
 	 * directory, the database and the keyring are all removed again. */
 	char *badkr = pvt_path(f->root, "no-such-dir/v.keyring");
-	pv_create_opts o2 = { SCHEMA, badkr, SLOTS, 0 };
+	pv_create_opts o2 = { .schema_path = SCHEMA, .keyring_path = badkr, .keyring_slots = SLOTS, .kdf_fast = 0 };
 	v = NULL;
 	pv_rc rc = pv_vault_create(dir, &o2, key, &v);
 	assert_int_not_equal(rc, PV_OK);
@@ -943,7 +943,7 @@ static void test_create_invalid_schema_leaves_nothing(void **state)
 	/* Bad slot counts are refused before anything is made. */
 	static const uint32_t bad_slots[] = { 1, 8, 15, 1000, 3u << 10 };
 	for (size_t i = 0; i < sizeof bad_slots / sizeof *bad_slots; i++) {
-		pv_create_opts o3 = { SCHEMA, NULL, bad_slots[i], 0 };
+		pv_create_opts o3 = { .schema_path = SCHEMA, .keyring_path = NULL, .keyring_slots = bad_slots[i], .kdf_fast = 0 };
 		v = NULL;
 		assert_int_equal(pv_vault_create(dir, &o3, key, &v), PV_ERR_USAGE);
 		pv_vault_close(v);
@@ -951,7 +951,7 @@ static void test_create_invalid_schema_leaves_nothing(void **state)
 		assert_false(exists(kr));
 	}
 	/* No schema or no key: a usage error. */
-	pv_create_opts o4 = { NULL, NULL, SLOTS, 0 };
+	pv_create_opts o4 = { .schema_path = NULL, .keyring_path = NULL, .keyring_slots = SLOTS, .kdf_fast = 0 };
 	v = NULL;
 	assert_int_equal(pv_vault_create(dir, &o4, key, &v), PV_ERR_USAGE);
 	pv_vault_close(v);
@@ -1004,7 +1004,7 @@ static void test_checkpoint_after_reads(void **state)
 		fail_msg("checkpoint after import: %s", pv_errmsg(v));
 	assert_int_equal(file_size(wal), 0);
 
-	pv_access admin = { "admin", NULL, 1 };
+	pv_access admin = { "admin", "all", 1 };
 	pv_record *r = NULL;
 	assert_int_equal(pv_get(v, &admin, "C00000007", &r), PV_OK);
 	pv_record_free(r);

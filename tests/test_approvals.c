@@ -1,0 +1,1467 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* test_approvals.c: four-eyes approvals (审批) and the audit alerts. A user session may
+ * not export in clear or add a user without a request that another user holding
+ * 'approve' approved; the requester alone runs it, once, before it expires, with exactly
+ * the approved operation and arguments. Every request, decision, run and refusal is in
+ * the audit log. Also: the canonical form of request arguments, the whole flow through
+ * the pivault command (request, approve, run, requests, export --request), and the bulk
+ * read alerts (bulk export, clear list, many reads over the hourly threshold). Sessions
+ * open at the same time (requester and approver at their desks) must see each other's
+ * decisions. */
+#include "testutil.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pivault.h"
+
+#define SCHEMA PV_SOURCE_DIR "/examples/schema.yaml"
+#define NCUST 12
+
+static const char ADMIN_PW[] = "admin-password-1";
+static const char DPO_PW[] = "dpo-password-1";
+static const char CLERK_PW[] = "clerk-password-1";
+static const char ALICE_PW[] = "alice-password-1";
+static const char BOB_PW[] = "bob-password-1";
+static const char EVE_PW[] = "eve-password-1";
+
+static char *g_base;     /* the pristine vault: vault/, vault.keyring */
+static char *g_key_path; /* its root key */
+static struct pvt_csv g_csv; /* the customers imported */
+
+struct fx {
+	char *tmp;
+	char *dir;
+	char *err; /* stderr of CLI runs */
+};
+
+/* ---- helpers ----------------------------------------------------------------------- */
+
+/* ---- what a test holds, released at teardown even when an assertion fails ---- */
+
+static pv_vault *g_vaults[32];
+static void **g_kept;
+static size_t g_nkept, g_capkept;
+
+/* Register p (malloc'd) to be freed at teardown unless dropped first; returns p. */
+static void *keep(void *p)
+{
+	if (!p)
+		return p;
+	if (g_nkept == g_capkept) {
+		g_capkept = g_capkept ? 2 * g_capkept : 64;
+		g_kept = realloc(g_kept, g_capkept * sizeof *g_kept);
+		assert_non_null(g_kept);
+	}
+	g_kept[g_nkept++] = p;
+	return p;
+}
+
+/* Free p now (kept or not). */
+static void drop(void *p)
+{
+	for (size_t i = 0; p && i < g_nkept; i++)
+		if (g_kept[i] == p) {
+			g_kept[i] = g_kept[--g_nkept];
+			break;
+		}
+	free(p);
+}
+
+static pv_vault *track(pv_vault *v)
+{
+	for (size_t i = 0; i < sizeof g_vaults / sizeof *g_vaults; i++)
+		if (!g_vaults[i]) {
+			g_vaults[i] = v;
+			return v;
+		}
+	fail_msg("too many open vault handles");
+	return v;
+}
+
+static void vclose(pv_vault *v)
+{
+	for (size_t i = 0; v && i < sizeof g_vaults / sizeof *g_vaults; i++)
+		if (g_vaults[i] == v)
+			g_vaults[i] = NULL;
+	pv_vault_close(v);
+}
+
+static void release_all(void)
+{
+	for (size_t i = 0; i < sizeof g_vaults / sizeof *g_vaults; i++) {
+		pv_vault_close(g_vaults[i]);
+		g_vaults[i] = NULL;
+	}
+	for (size_t i = 0; i < g_nkept; i++)
+		free(g_kept[i]);
+	free(g_kept);
+	g_kept = NULL;
+	g_nkept = g_capkept = 0;
+}
+
+static pv_vault *open_root(const char *dir)
+{
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(g_key_path, &key), PV_OK);
+	pv_vault *v = NULL;
+	pv_rc rc = pv_vault_open(dir, NULL, key, &v);
+	pv_key_free(key);
+	track(v);
+	if (rc)
+		fail_msg("pv_vault_open: %s", pv_errmsg(v));
+	return v;
+}
+
+static pv_vault *open_user(const char *dir, const char *user, const char *pw)
+{
+	pv_vault *v = NULL;
+	pv_rc rc = pv_vault_open_user(dir, NULL, user, pw, strlen(pw), &v);
+	track(v);
+	if (rc)
+		fail_msg("pv_vault_open_user(%s): rc %d: %s", user, rc, pv_errmsg(v));
+	return v;
+}
+
+static void add_user_root(const char *dir, const char *name, const char *roles, const char *pw)
+{
+	pv_vault *v = open_root(dir);
+	pv_access admin = { "admin", NULL, 0 };
+	pv_rc rc = pv_user_add(v, &admin, name, roles, pw, strlen(pw));
+	if (rc)
+		fail_msg("pv_user_add(%s): %s", name, pv_errmsg(v));
+	vclose(v);
+}
+
+/* Assert rc == want and that the handle's message contains needle. */
+#define assert_rc_msg(v, rc, want, needle)                                                   \
+	do {                                                                                 \
+		pv_rc rc_ = (rc);                                                            \
+		if (rc_ != (want) || !strstr(pv_errmsg(v), (needle)))                        \
+			fail_msg("%s:%d: rc %d (want %d), message '%s' (want '%s')", __FILE__,   \
+				 __LINE__, rc_, (want), pv_errmsg(v), (needle));             \
+	} while (0)
+
+/* The canonical arguments of a NULL-terminated list of words. */
+static char *args_of(const char *first, ...)
+{
+	const char *words[64];
+	int n = 0;
+	va_list ap;
+	va_start(ap, first);
+	for (const char *w = first; w && n < 64; w = va_arg(ap, const char *))
+		words[n++] = w;
+	va_end(ap);
+	char *s = pv_request_args(n, (char *const *)words);
+	assert_non_null(s);
+	return keep(s);
+}
+
+/* Export into memory; *text (malloc'd, possibly "") receives what was written. */
+static pv_rc export_mem(pv_vault *v, const pv_access *who, char **text, size_t *len)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+	assert_non_null(f);
+	pv_rc rc = pv_export(v, who, PV_EXPORT_CSV, f);
+	assert_int_equal(fclose(f), 0);
+	*text = keep(buf);
+	if (len)
+		*len = n;
+	return rc;
+}
+
+/* Customer r's field in the imported CSV. */
+static const char *cust(size_t r, const char *col)
+{
+	const char *s = pvt_csv_get(&g_csv, r, col);
+	assert_non_null(s);
+	return s;
+}
+
+/* The name of customer id in an exported CSV text (NULL if absent). Malloc'd. */
+static char *name_in_export(const char *text, const char *id)
+{
+	struct pvt_csv t;
+	if (pvt_csv_parse(text, &t) != 0)
+		fail_msg("the export is not valid CSV");
+	char *name = NULL;
+	for (size_t r = 1; r < t.nrows; r++) {
+		const char *cid = pvt_csv_get(&t, r, "customer_id");
+		if (cid && strcmp(cid, id) == 0) {
+			const char *n = pvt_csv_get(&t, r, "name");
+			name = n ? keep(strdup(n)) : NULL;
+		}
+	}
+	pvt_csv_free(&t);
+	return name;
+}
+
+/* ---- request list snapshot ---- */
+
+struct req_row {
+	char id[32], requester[72], op[32], state[16], approver[72];
+	char args[512], reason[128];
+	int64_t expires;
+};
+
+struct req_list {
+	struct req_row rows[64];
+	size_t n;
+};
+
+static int collect_req(void *ctx, const pv_request_info *r)
+{
+	struct req_list *l = ctx;
+	if (l->n == 64)
+		return 1;
+	struct req_row *o = &l->rows[l->n++];
+	snprintf(o->id, sizeof o->id, "%s", r->id);
+	snprintf(o->requester, sizeof o->requester, "%s", r->requester);
+	snprintf(o->op, sizeof o->op, "%s", r->op);
+	snprintf(o->state, sizeof o->state, "%s", r->state);
+	snprintf(o->approver, sizeof o->approver, "%s", r->approver ? r->approver : "");
+	snprintf(o->args, sizeof o->args, "%s", r->args);
+	snprintf(o->reason, sizeof o->reason, "%s", r->reason ? r->reason : "");
+	o->expires = r->expires;
+	return 0;
+}
+
+/* The listed row of request id (the test fails when it is not listed). */
+static struct req_row req_of(pv_vault *v, const char *id)
+{
+	struct req_list *l = calloc(1, sizeof *l);
+	assert_non_null(l);
+	pv_rc rc = pv_request_list(v, collect_req, l);
+	if (rc)
+		fail_msg("pv_request_list: %s", pv_errmsg(v));
+	struct req_row out;
+	memset(&out, 0, sizeof out);
+	int found = 0;
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->rows[i].id, id) == 0) {
+			out = l->rows[i];
+			found++;
+		}
+	drop(l);
+	if (found != 1)
+		fail_msg("request %s listed %d times", id, found);
+	return out;
+}
+
+#define assert_state(v, id, want)                                                           \
+	do {                                                                                 \
+		struct req_row r_ = req_of((v), (id));                                       \
+		if (strcmp(r_.state, (want)) != 0)                                           \
+			fail_msg("%s:%d: request %s is listed as '%s', expected '%s'", __FILE__, \
+				 __LINE__, (id), r_.state, (want));                          \
+	} while (0)
+
+/* ---- audit snapshot ---- */
+
+struct audit_row {
+	uint64_t seq;
+	char *user, *op, *ids, *purpose, *request, *outcome, *detail;
+};
+
+struct audit_list {
+	struct audit_row *rows;
+	size_t n, cap;
+};
+
+static char *dup0(const char *s)
+{
+	char *d = strdup(s ? s : "");
+	assert_non_null(d);
+	return keep(d);
+}
+
+static int collect_audit(void *ctx, const pv_audit_entry *e)
+{
+	struct audit_list *l = ctx;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 64;
+		l->rows = realloc(l->rows, l->cap * sizeof *l->rows);
+		assert_non_null(l->rows);
+	}
+	struct audit_row *r = &l->rows[l->n++];
+	r->seq = e->seq;
+	r->user = dup0(e->user);
+	r->op = dup0(e->op);
+	r->ids = dup0(e->ids);
+	r->purpose = dup0(e->purpose);
+	r->request = dup0(e->request);
+	r->outcome = dup0(e->outcome);
+	r->detail = dup0(e->detail);
+	return 0;
+}
+
+static void audit_load(const char *dir, struct audit_list *l)
+{
+	memset(l, 0, sizeof *l);
+	pv_vault *v = open_root(dir);
+	pv_access aud = { "auditor", NULL, 0 };
+	pv_rc rc = pv_audit_log(v, &aud, NULL, collect_audit, l);
+	keep(l->rows);
+	if (rc)
+		fail_msg("pv_audit_log: %s", pv_errmsg(v));
+	vclose(v);
+}
+
+static void audit_free(struct audit_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		struct audit_row *r = &l->rows[i];
+		drop(r->user);
+		drop(r->op);
+		drop(r->ids);
+		drop(r->purpose);
+		drop(r->request);
+		drop(r->outcome);
+		drop(r->detail);
+	}
+	drop(l->rows);
+	memset(l, 0, sizeof *l);
+}
+
+/* Entries matching every non-NULL criterion (detail: a substring). */
+static size_t audit_count(const struct audit_list *l, const char *user, const char *op,
+			  const char *outcome, const char *request, const char *detail)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct audit_row *r = &l->rows[i];
+		if ((user && strcmp(r->user, user)) || (op && strcmp(r->op, op)) ||
+		    (outcome && strcmp(r->outcome, outcome)) ||
+		    (request && strcmp(r->request, request)) ||
+		    (detail && !strstr(r->detail, detail)))
+			continue;
+		n++;
+	}
+	return n;
+}
+
+static void dump_audit(const struct audit_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const struct audit_row *r = &l->rows[i];
+		fprintf(stderr, "  %llu %s %s %s ids=%s purpose=%s request=%s: %s\n",
+			(unsigned long long)r->seq, r->user, r->op, r->outcome, r->ids, r->purpose,
+			r->request, r->detail);
+	}
+}
+
+#define assert_audit(l, want, user, op, outcome, request, detail)                            \
+	do {                                                                                 \
+		size_t got_ = audit_count((l), (user), (op), (outcome), (request), (detail));    \
+		if (got_ != (size_t)(want)) {                                                \
+			dump_audit(l);                                                       \
+			fail_msg("%s:%d: %zu audit entries by %s, op %s, %s, request %s, detail " \
+				 "~'%s' (want %d)", __FILE__, __LINE__, got_, (user) ? (user) : "*", \
+				 (op) ? (op) : "*", (outcome) ? (outcome) : "*",             \
+				 (request) ? (request) : "*", (detail) ? (detail) : "*",     \
+				 (int)(want));                                               \
+		}                                                                            \
+	} while (0)
+
+/* pv_request_create, the id kept for teardown. */
+static pv_rc create_kept(pv_vault *v, const pv_access *who, const char *op, const char *args,
+			 const char *reason, unsigned ttl, char **id)
+{
+	pv_rc rc = pv_request_create(v, who, op, args, reason, ttl, id);
+	keep(*id);
+	return rc;
+}
+
+/* A request for op/args made by admin and approved by dpo1; its id (malloc'd). */
+static char *approved_request(const char *dir, const char *op, const char *args, unsigned ttl)
+{
+	pv_vault *a = open_user(dir, "admin", ADMIN_PW);
+	char *id = NULL;
+	pv_rc rc = create_kept(a, NULL, op, args, "test", ttl, &id);
+	if (rc)
+		fail_msg("pv_request_create: %s", pv_errmsg(a));
+	vclose(a);
+	pv_vault *d = open_user(dir, "dpo1", DPO_PW);
+	rc = pv_request_decide(d, NULL, id, 1);
+	if (rc)
+		fail_msg("pv_request_decide: %s", pv_errmsg(d));
+	vclose(d);
+	return id;
+}
+
+/* ---- fixtures ---------------------------------------------------------------------- */
+
+static int group_setup(void **state)
+{
+	(void)state;
+	unsetenv("PIVAULT_VAULT");
+	unsetenv("PIVAULT_KEY_FILE");
+	unsetenv("PIVAULT_KEYRING");
+	unsetenv("PIVAULT_PASSPHRASE_FILE");
+	unsetenv("PIVAULT_USER");
+	unsetenv("PIVAULT_PASSWORD_FILE");
+	g_base = pvt_tempdir();
+	g_key_path = pvt_path(g_base, "root.key");
+	char *dir = pvt_path(g_base, "vault");
+	char *csv_path = pvt_path(g_base, "in.csv");
+
+	char *text = NULL;
+	assert_int_equal(pvt_run(&text, "'%s' -n %d --seed 7 --canonical", pvt_program("pvgen"),
+				 NCUST), 0);
+	assert_int_equal(pvt_write_file(csv_path, text, strlen(text)), 0);
+	assert_int_equal(pvt_csv_parse(text, &g_csv), 0);
+	assert_int_equal(g_csv.nrows, NCUST + 1);
+	drop(text);
+
+	assert_int_equal(pv_key_generate_file(g_key_path), PV_OK);
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(g_key_path, &key), PV_OK);
+	pv_create_opts opts = { .schema_path = SCHEMA, .keyring_slots = 1024, .kdf_fast = 1,
+				.admin_user = "admin", .admin_password = ADMIN_PW,
+				.admin_password_len = strlen(ADMIN_PW) };
+	pv_vault *v = NULL;
+	pv_rc rc = pv_vault_create(dir, &opts, key, &v);
+	pv_key_free(key);
+	if (rc)
+		fail_msg("pv_vault_create: %s", pv_errmsg(v));
+	pv_access admin = { "admin", NULL, 0 };
+	pv_import_opts io = { 0 };
+	io.threads = 1;
+	pv_import_result *res = NULL;
+	rc = pv_import_csv(v, &admin, csv_path, &io, &res);
+	if (rc)
+		fail_msg("pv_import_csv: %s", pv_errmsg(v));
+	assert_int_equal(pv_import_rows_imported(res), NCUST);
+	pv_import_free(res);
+	vclose(v);
+
+	/* Through a root-key session: break-glass, no approval needed. */
+	add_user_root(dir, "dpo1", "dpo", DPO_PW);
+	add_user_root(dir, "clerk1", "clerk", CLERK_PW);
+	unlink(csv_path);
+	drop(csv_path);
+	drop(dir);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	release_all();
+	pvt_csv_free(&g_csv);
+	pvt_rmtree(g_base);
+	drop(g_base);
+	drop(g_key_path);
+	return 0;
+}
+
+static void write_pw(const char *tmp, const char *user, const char *pw)
+{
+	char name[96];
+	snprintf(name, sizeof name, "%s.pw", user);
+	char *p = pvt_path(tmp, name);
+	char line[128];
+	snprintf(line, sizeof line, "%s\n", pw);
+	assert_int_equal(pvt_write_file(p, line, strlen(line)), 0);
+	drop(p);
+}
+
+/* A copy of the pristine vault, and password files for the CLI. */
+static int fx_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	assert_non_null(f);
+	f->tmp = pvt_tempdir();
+	f->dir = pvt_path(f->tmp, "vault");
+	f->err = pvt_path(f->tmp, "stderr.txt");
+	assert_int_equal(pvt_run(NULL, "cp -a '%s/vault' '%s/vault.keyring' '%s/'", g_base, g_base,
+				 f->tmp), 0);
+	write_pw(f->tmp, "admin", ADMIN_PW);
+	write_pw(f->tmp, "dpo1", DPO_PW);
+	write_pw(f->tmp, "clerk1", CLERK_PW);
+	*state = f;
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *f = *state;
+	release_all();
+	pvt_rmtree(f->tmp);
+	drop(f->tmp);
+	drop(f->dir);
+	drop(f->err);
+	drop(f);
+	return 0;
+}
+
+/* ---- tests ------------------------------------------------------------------------- */
+
+/* The users made at setup: admin from init, dpo1 and clerk1 added with the root key. */
+static void test_setup_users(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *v = open_user(f->dir, "admin", ADMIN_PW);
+	assert_string_equal(pv_vault_user(v), "admin");
+	vclose(v);
+	v = open_user(f->dir, "dpo1", DPO_PW);
+	assert_string_equal(pv_vault_user(v), "dpo1");
+	vclose(v);
+	v = open_user(f->dir, "clerk1", CLERK_PW);
+	assert_string_equal(pv_vault_user(v), "clerk1");
+	vclose(v);
+
+	struct audit_list l;
+	audit_load(f->dir, &l);
+	assert_audit(&l, 1, "(root key)", "user add", "ok", NULL, "user dpo1, roles dpo");
+	assert_audit(&l, 1, "(root key)", "user add", "ok", NULL, "user clerk1, roles clerk");
+	audit_free(&l);
+}
+
+/* Without a request, a user may not export in clear nor add a user. */
+static void test_guarded_need_request(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *a = open_user(f->dir, "admin", ADMIN_PW);
+	pv_access clear = { "admin", "all", 1 };
+	char *text = NULL;
+	size_t len = 99;
+	assert_rc_msg(a, export_mem(a, &clear, &text, &len), PV_ERR_DENIED,
+		      "needs a four-eyes approval");
+	assert_int_equal(len, 0); /* nothing written */
+	drop(text);
+
+	/* a masked export is not guarded */
+	pv_access masked = { "admin", "all", 0 };
+	pv_rc rc = export_mem(a, &masked, &text, &len);
+	if (rc)
+		fail_msg("masked export: %s", pv_errmsg(a));
+	char *name = name_in_export(text, cust(1, "customer_id"));
+	assert_non_null(name);
+	assert_string_not_equal(name, cust(1, "name"));
+	drop(name);
+	drop(text);
+
+	pv_access adm = { "admin", NULL, 0 };
+	assert_rc_msg(a, pv_user_add(a, &adm, "eve", "clerk", EVE_PW, strlen(EVE_PW)),
+		      PV_ERR_DENIED, "four-eyes");
+	vclose(a);
+
+	pv_vault *e = NULL;
+	rc = pv_vault_open_user(f->dir, NULL, "eve", EVE_PW, strlen(EVE_PW), &e);
+	vclose(e);
+	assert_int_equal(rc, PV_ERR_BAD_KEY);
+
+	struct audit_list l;
+	audit_load(f->dir, &l);
+	assert_audit(&l, 1, "admin", "export", "denied", "", "four-eyes approval");
+	assert_audit(&l, 1, "admin", "export", "ok", "", "masked");
+	assert_audit(&l, 1, "admin", "user add", "denied", "", "four-eyes approval");
+	assert_audit(&l, 0, NULL, "user add", "ok", NULL, "eve");
+	audit_free(&l);
+}
+
+/* The whole life of an export request through the library. Each person works in a
+ * session of their own, opened and closed in turn (as the command line does). */
+static void test_export_request_flow(void **state)
+{
+	struct fx *f = *state;
+	char *args = args_of("--format", "csv", "--clear", "--purpose", "all", NULL);
+	char *billing = args_of("--format", "csv", "--clear", "--purpose", "billing", NULL);
+	assert_string_equal(args, "[\"--format\",\"csv\",\"--clear\",\"--purpose\",\"all\"]");
+
+	pv_vault *a = open_user(f->dir, "admin", ADMIN_PW);
+	char *id = NULL;
+	time_t t0 = time(NULL);
+	pv_rc rc = create_kept(a, NULL, "export", args, "quarterly audit", 0, &id);
+	if (rc)
+		fail_msg("pv_request_create: %s", pv_errmsg(a));
+	assert_non_null(id);
+	assert_int_equal(strncmp(id, "R-", 2), 0);
+	struct req_row r = req_of(a, id);
+	assert_string_equal(r.state, "pending");
+	assert_string_equal(r.requester, "admin");
+	assert_string_equal(r.op, "export");
+	assert_string_equal(r.args, args);
+	assert_string_equal(r.reason, "quarterly audit");
+	assert_string_equal(r.approver, "");
+	assert_true(r.expires >= (int64_t)t0 + 24 * 3600 - 5 &&
+		    r.expires <= (int64_t)time(NULL) + 24 * 3600 + 5);
+	char *gop = NULL, *gargs = NULL;
+	assert_int_equal(pv_request_get(a, id, &gop, &gargs), PV_OK);
+	keep(gop);
+	keep(gargs);
+	assert_string_equal(gop, "export");
+	assert_string_equal(gargs, args);
+	drop(gop);
+	drop(gargs);
+
+	/* not yet approved: cannot run */
+	assert_rc_msg(a, pv_vault_use_request(a, id, "export", args), PV_ERR_DENIED,
+		      "not approved");
+	/* the requester cannot approve their own request */
+	assert_rc_msg(a, pv_request_decide(a, NULL, id, 1), PV_ERR_DENIED, "four eyes");
+	assert_state(a, id, "pending");
+	vclose(a);
+
+	/* a role without 'approve' cannot decide */
+	pv_vault *c = open_user(f->dir, "clerk1", CLERK_PW);
+	assert_rc_msg(c, pv_request_decide(c, NULL, id, 1), PV_ERR_DENIED, "'approve'");
+	assert_rc_msg(c, pv_request_decide(c, NULL, id, 0), PV_ERR_DENIED, "'approve'");
+	assert_state(c, id, "pending");
+	vclose(c);
+
+	/* the dpo approves */
+	pv_vault *d = open_user(f->dir, "dpo1", DPO_PW);
+	rc = pv_request_decide(d, NULL, id, 1);
+	if (rc)
+		fail_msg("approve by dpo1: %s", pv_errmsg(d));
+	r = req_of(d, id);
+	assert_string_equal(r.state, "approved");
+	assert_string_equal(r.approver, "dpo1");
+	/* a second decision is refused */
+	assert_rc_msg(d, pv_request_decide(d, NULL, id, 0), PV_ERR_DENIED, "not pending");
+	/* only the requester may run it */
+	assert_rc_msg(d, pv_vault_use_request(d, id, "export", args), PV_ERR_DENIED,
+		      "only its requester");
+	vclose(d);
+
+	/* other arguments, another operation: refused, and nothing is taken up */
+	a = open_user(f->dir, "admin", ADMIN_PW);
+	pv_access clear = { "admin", "all", 1 };
+	char *text = NULL;
+	size_t len = 99;
+	assert_rc_msg(a, pv_vault_use_request(a, id, "export", billing), PV_ERR_DENIED,
+		      "arguments differ");
+	assert_rc_msg(a, export_mem(a, &clear, &text, &len), PV_ERR_DENIED, "four-eyes");
+	assert_int_equal(len, 0);
+	drop(text);
+	assert_rc_msg(a, pv_vault_use_request(a, id, "user add", args), PV_ERR_DENIED,
+		      "another operation");
+	pv_access adm = { "admin", NULL, 0 };
+	assert_rc_msg(a, pv_user_add(a, &adm, "eve", "clerk", EVE_PW, strlen(EVE_PW)),
+		      PV_ERR_DENIED, "four-eyes");
+	assert_rc_msg(a, pv_vault_use_request(a, "R-0000000000", "export", args),
+		      PV_ERR_NOT_FOUND, "no request");
+	assert_state(a, id, "approved");
+
+	/* the approved run */
+	rc = pv_vault_use_request(a, id, "export", args);
+	if (rc)
+		fail_msg("pv_vault_use_request: %s", pv_errmsg(a));
+	rc = export_mem(a, &clear, &text, &len);
+	if (rc)
+		fail_msg("export under %s: %s", id, pv_errmsg(a));
+	for (size_t i = 1; i <= NCUST; i++) {
+		char *name = name_in_export(text, cust(i, "customer_id"));
+		assert_non_null(name);
+		assert_string_equal(name, cust(i, "name"));
+		drop(name);
+	}
+	assert_non_null(strstr(text, cust(3, "id_number")));
+	drop(text);
+	assert_state(a, id, "used");
+
+	/* one request, one run */
+	assert_rc_msg(a, export_mem(a, &clear, &text, &len), PV_ERR_DENIED, "four-eyes");
+	assert_int_equal(len, 0);
+	drop(text);
+	assert_rc_msg(a, pv_vault_use_request(a, id, "export", args), PV_ERR_DENIED,
+		      "used already");
+	vclose(a);
+	a = open_user(f->dir, "admin", ADMIN_PW);
+	assert_rc_msg(a, pv_vault_use_request(a, id, "export", args), PV_ERR_DENIED,
+		      "used already");
+	assert_rc_msg(a, export_mem(a, &clear, &text, &len), PV_ERR_DENIED, "four-eyes");
+	assert_int_equal(len, 0);
+	drop(text);
+	r = req_of(a, id);
+	assert_string_equal(r.state, "used");
+	assert_string_equal(r.approver, "dpo1");
+	vclose(a);
+
+	struct audit_list l;
+	audit_load(f->dir, &l);
+	assert_audit(&l, 1, "admin", "request", "ok", id, "export");
+	assert_audit(&l, 1, "admin", "approve", "denied", id, "four eyes");
+	assert_audit(&l, 2, "clerk1", NULL, "denied", NULL, "'approve'");
+	assert_audit(&l, 1, "dpo1", "approve", "ok", id, NULL);
+	assert_audit(&l, 1, "dpo1", "reject", "denied", id, "not pending");
+	assert_audit(&l, 1, "dpo1", "export", "denied", NULL, "only its requester");
+	assert_audit(&l, 1, "admin", "export", "denied", NULL, "not approved");
+	assert_audit(&l, 1, "admin", "export", "denied", NULL, "arguments differ");
+	assert_audit(&l, 1, "admin", "user add", "denied", NULL, "another operation");
+	assert_audit(&l, 1, "admin", "user add", "denied", NULL, "four-eyes");
+	assert_audit(&l, 2, "admin", "export", "denied", NULL, "used already");
+	assert_audit(&l, 3, "admin", "export", "denied", NULL, "four-eyes approval");
+	/* the run itself: one clear export carrying the request id */
+	assert_audit(&l, 1, "admin", "export", "ok", NULL, NULL);
+	assert_audit(&l, 1, "admin", "export", "ok", id, "clear");
+	for (size_t i = 0; i < l.n; i++)
+		if (!strcmp(l.rows[i].op, "export") && !strcmp(l.rows[i].outcome, "ok")) {
+			assert_string_equal(l.rows[i].ids, "*");
+			assert_string_equal(l.rows[i].purpose, "all");
+		}
+	audit_free(&l);
+	drop(id);
+	drop(args);
+	drop(billing);
+}
+
+/* Two people at work at the same time, each with a session open (as a program using the
+ * library would): the dpo's session, opened before the request was made, can decide it. */
+static void test_concurrent_sessions_decide(void **state)
+{
+	struct fx *f = *state;
+	char *args = args_of("--format", "csv", "--clear", "--purpose", "all", NULL);
+	pv_vault *a = open_user(f->dir, "admin", ADMIN_PW);
+	pv_vault *d = open_user(f->dir, "dpo1", DPO_PW); /* opened before the request */
+	char *id = NULL;
+	assert_int_equal(create_kept(a, NULL, "export", args, NULL, 0, &id), PV_OK);
+	pv_rc rc = pv_request_decide(d, NULL, id, 1);
+	if (rc)
+		fail_msg("approve by dpo1 in a session opened before the request: rc %d: %s", rc,
+			 pv_errmsg(d));
+	vclose(d);
+	vclose(a);
+	drop(id);
+	drop(args);
+}
+
+/* The requester logs in, the dpo approves meanwhile, then the requester runs it. */
+static void test_concurrent_approval_after_login(void **state)
+{
+	struct fx *f = *state;
+	char *args = args_of("--format", "csv", "--clear", "--purpose", "all", NULL);
+	pv_vault *a = open_user(f->dir, "admin", ADMIN_PW);
+	char *id = NULL;
+	assert_int_equal(create_kept(a, NULL, "export", args, NULL, 0, &id), PV_OK);
+	vclose(a);
+	a = open_user(f->dir, "admin", ADMIN_PW); /* logged in, nothing done yet */
+	pv_vault *d = open_user(f->dir, "dpo1", DPO_PW);
+	pv_rc rc = pv_request_decide(d, NULL, id, 1);
+	if (rc)
+		fail_msg("approve by dpo1: %s", pv_errmsg(d));
+	vclose(d);
+	rc = pv_vault_use_request(a, id, "export", args);
+	if (rc)
+		fail_msg("use_request in a session opened before the approval: %s", pv_errmsg(a));
+	pv_access clear = { "admin", "all", 1 };
+	char *text = NULL;
+	rc = export_mem(a, &clear, &text, NULL);
+	if (rc)
+		fail_msg("export: %s", pv_errmsg(a));
+	drop(text);
+	assert_state(a, id, "used");
+	vclose(a);
+	drop(id);
+	drop(args);
+}
+
+/* The requester's session read the request before the approval and then sees it. */
+static void test_concurrent_sessions_see_decision(void **state)
+{
+	struct fx *f = *state;
+	char *args = args_of("--format", "csv", "--clear", "--purpose", "all", NULL);
+	pv_vault *a = open_user(f->dir, "admin", ADMIN_PW);
+	char *id = NULL;
+	assert_int_equal(create_kept(a, NULL, "export", args, NULL, 0, &id), PV_OK);
+	/* reads in the requester's session before the decision */
+	char *gop = NULL, *gargs = NULL;
+	assert_int_equal(pv_request_get(a, id, &gop, &gargs), PV_OK);
+	drop(gop);
+	drop(gargs);
+	assert_state(a, id, "pending");
+	pv_vault *d = open_user(f->dir, "dpo1", DPO_PW); /* opened after the request */
+	pv_rc rc = pv_request_decide(d, NULL, id, 1);
+	if (rc)
+		fail_msg("approve by dpo1: %s", pv_errmsg(d));
+	assert_state(d, id, "approved");
+	vclose(d);
+	/* the requester's session, open all along, sees the approval and runs it */
+	assert_state(a, id, "approved");
+	rc = pv_vault_use_request(a, id, "export", args);
+	if (rc)
+		fail_msg("use_request in the requester's open session: %s", pv_errmsg(a));
+	pv_access clear = { "admin", "all", 1 };
+	char *text = NULL;
+	rc = export_mem(a, &clear, &text, NULL);
+	if (rc)
+		fail_msg("export: %s", pv_errmsg(a));
+	drop(text);
+	vclose(a);
+	drop(id);
+	drop(args);
+}
+
+/* After the approved run, the session no longer acts under the request: later entries
+ * must not carry its id. */
+static void test_request_ends_with_run(void **state)
+{
+	struct fx *f = *state;
+	char *args = args_of("--format", "csv", "--clear", "--purpose", "all", NULL);
+	char *id = approved_request(f->dir, "export", args, 0);
+	pv_vault *a = open_user(f->dir, "admin", ADMIN_PW);
+	assert_int_equal(pv_vault_use_request(a, id, "export", args), PV_OK);
+	pv_access clear = { "admin", "all", 1 }, masked = { "admin", "all", 0 };
+	char *text = NULL;
+	assert_int_equal(export_mem(a, &clear, &text, NULL), PV_OK);
+	drop(text);
+	assert_int_equal(export_mem(a, &masked, &text, NULL), PV_OK); /* not guarded */
+	drop(text);
+	vclose(a);
+
+	struct audit_list l;
+	audit_load(f->dir, &l);
+	assert_audit(&l, 1, "admin", "export", "ok", id, "clear where allowed");
+	/* the masked export was not run under the (already used) request */
+	assert_audit(&l, 1, "admin", "export", "ok", "", "masked");
+	audit_free(&l);
+	drop(id);
+	drop(args);
+}
+
+/* Rejected requests cannot run; approved "user add" requests add exactly once. */
+static void test_user_add_reject_and_approve(void **state)
+{
+	struct fx *f = *state;
+	char *args = args_of("eve", "--role", "clerk", NULL);
+	pv_vault *a = open_user(f->dir, "admin", ADMIN_PW);
+	char *id = NULL, *id2 = NULL;
+	assert_int_equal(create_kept(a, NULL, "user add", args, NULL, 0, &id), PV_OK);
+	assert_int_equal(create_kept(a, NULL, "user add", args, NULL, 0, &id2), PV_OK);
+	assert_string_not_equal(id, id2);
+	vclose(a);
+
+	pv_vault *d = open_user(f->dir, "dpo1", DPO_PW);
+	pv_rc rc = pv_request_decide(d, NULL, id, 0);
+	if (rc)
+		fail_msg("reject: %s", pv_errmsg(d));
+	struct req_row r = req_of(d, id);
+	assert_string_equal(r.state, "rejected");
+	assert_string_equal(r.approver, "dpo1");
+	assert_rc_msg(d, pv_request_decide(d, NULL, id, 1), PV_ERR_DENIED, "not pending");
+	assert_state(d, id, "rejected");
+	rc = pv_request_decide(d, NULL, id2, 1);
+	if (rc)
+		fail_msg("approve: %s", pv_errmsg(d));
+	vclose(d);
+
+	a = open_user(f->dir, "admin", ADMIN_PW);
+	assert_rc_msg(a, pv_vault_use_request(a, id, "user add", args), PV_ERR_DENIED,
+		      "not approved");
+	pv_access adm = { "admin", NULL, 0 };
+	assert_rc_msg(a, pv_user_add(a, &adm, "eve", "clerk", EVE_PW, strlen(EVE_PW)),
+		      PV_ERR_DENIED, "four-eyes");
+	/* the approved one; its arguments are those of the user added */
+	rc = pv_vault_use_request(a, id2, "user add", args);
+	if (rc)
+		fail_msg("use %s: %s", id2, pv_errmsg(a));
+	rc = pv_user_add(a, &adm, "eve", "clerk", EVE_PW, strlen(EVE_PW));
+	if (rc)
+		fail_msg("user add under %s: %s", id2, pv_errmsg(a));
+	assert_state(a, id2, "used");
+	/* a second user add in the same session is not covered */
+	assert_rc_msg(a, pv_user_add(a, &adm, "mallory", "admin", EVE_PW, strlen(EVE_PW)),
+		      PV_ERR_DENIED, "four-eyes");
+	assert_rc_msg(a, pv_vault_use_request(a, id2, "user add", args), PV_ERR_DENIED,
+		      "used already");
+	vclose(a);
+	pv_vault *e = open_user(f->dir, "eve", EVE_PW);
+	vclose(e);
+	pv_vault *m = NULL;
+	rc = pv_vault_open_user(f->dir, NULL, "mallory", EVE_PW, strlen(EVE_PW), &m);
+	vclose(m);
+	assert_int_equal(rc, PV_ERR_BAD_KEY);
+
+	struct audit_list l;
+	audit_load(f->dir, &l);
+	assert_audit(&l, 2, "admin", "request", "ok", NULL, "user add [\"eve\",\"--role\",\"clerk\"]");
+	assert_audit(&l, 1, "dpo1", "reject", "ok", id, "user add");
+	assert_audit(&l, 1, "dpo1", "approve", "denied", id, "not pending");
+	assert_audit(&l, 1, "admin", "user add", "denied", NULL, "not approved");
+	assert_audit(&l, 1, "dpo1", "approve", "ok", id2, NULL);
+	assert_audit(&l, 1, "admin", "user add", "ok", id2, "user eve, roles clerk");
+	assert_audit(&l, 1, "admin", "user add", "denied", NULL, "used already");
+	assert_audit(&l, 0, NULL, "user add", "ok", NULL, "mallory");
+	audit_free(&l);
+	drop(id);
+	drop(id2);
+	drop(args);
+}
+
+/* Expiry, bad requests, and every state as listed. */
+static void test_expiry_and_states(void **state)
+{
+	struct fx *f = *state;
+	char *args = args_of("--format", "csv", "--clear", "--purpose", "all", NULL);
+	char *ae = NULL, *pend = NULL, *exp = NULL, *appr = NULL, *rej = NULL, *used = NULL,
+	     *late = NULL, *bad = NULL;
+	time_t t0 = time(NULL);
+	pv_vault *a = open_user(f->dir, "admin", ADMIN_PW);
+	/* to be approved, then left to expire (TTL s leave at least TTL-1 to approve them
+	 * and take one up) */
+	enum { TTL = 3 };
+	assert_int_equal(create_kept(a, NULL, "export", args, NULL, TTL, &ae), PV_OK);
+	assert_int_equal(create_kept(a, NULL, "export", args, NULL, TTL, &late), PV_OK);
+	assert_int_equal(create_kept(a, NULL, "export", args, NULL, 1, &exp), PV_OK);
+	assert_int_equal(create_kept(a, NULL, "export", args, NULL, 0, &pend), PV_OK);
+	assert_int_equal(create_kept(a, NULL, "export", args, NULL, 3600, &appr), PV_OK);
+	assert_int_equal(create_kept(a, NULL, "export", args, NULL, 0, &rej), PV_OK);
+	assert_int_equal(create_kept(a, NULL, "export", args, NULL, 30 * 24 * 3600, &used),
+			 PV_OK);
+	/* bad requests */
+	assert_rc_msg(a, create_kept(a, NULL, "export", args, NULL, 30 * 24 * 3600 + 1, &bad),
+		      PV_ERR_USAGE, "30 days");
+	assert_null(bad);
+	assert_rc_msg(a, create_kept(a, NULL, "read", "[]", NULL, 0, &bad), PV_ERR_USAGE,
+		      "does not go through approval");
+	assert_null(bad);
+	vclose(a);
+
+	pv_vault *d = open_user(f->dir, "dpo1", DPO_PW);
+	pv_rc rc = pv_request_decide(d, NULL, ae, 1);
+	if (rc)
+		fail_msg("approve %s: %s", ae, pv_errmsg(d));
+	rc = pv_request_decide(d, NULL, late, 1);
+	if (rc)
+		fail_msg("approve %s: %s", late, pv_errmsg(d));
+	assert_int_equal(pv_request_decide(d, NULL, appr, 1), PV_OK);
+	assert_int_equal(pv_request_decide(d, NULL, rej, 0), PV_OK);
+	assert_int_equal(pv_request_decide(d, NULL, used, 1), PV_OK);
+	vclose(d);
+
+	pv_vault *c = open_user(f->dir, "clerk1", CLERK_PW);
+	assert_rc_msg(c, create_kept(c, NULL, "export", args, NULL, 0, &bad), PV_ERR_DENIED,
+		      "'export'");
+	assert_null(bad);
+	vclose(c);
+
+	a = open_user(f->dir, "admin", ADMIN_PW);
+	assert_int_equal(pv_vault_use_request(a, used, "export", args), PV_OK);
+	pv_access clear = { "admin", "all", 1 };
+	char *text = NULL;
+	assert_int_equal(export_mem(a, &clear, &text, NULL), PV_OK);
+	drop(text);
+	vclose(a);
+
+	/* taken up while valid, in a session kept open past its expiry */
+	pv_vault *lt = open_user(f->dir, "admin", ADMIN_PW);
+	rc = pv_vault_use_request(lt, late, "export", args);
+	if (rc)
+		fail_msg("use %s (%lds after creation): %s", late, (long)(time(NULL) - t0),
+			 pv_errmsg(lt));
+
+	sleep(TTL + 1); /* exp, ae and late are past their expiry */
+
+	a = open_user(f->dir, "admin", ADMIN_PW);
+	assert_rc_msg(a, pv_vault_use_request(a, ae, "export", args), PV_ERR_DENIED, "expired");
+	size_t len = 99;
+	assert_rc_msg(a, export_mem(a, &clear, &text, &len), PV_ERR_DENIED, "four-eyes");
+	assert_int_equal(len, 0);
+	drop(text);
+	vclose(a);
+	d = open_user(f->dir, "dpo1", DPO_PW);
+	assert_rc_msg(d, pv_request_decide(d, NULL, exp, 1), PV_ERR_DENIED, "expired");
+	assert_rc_msg(d, pv_request_decide(d, NULL, exp, 0), PV_ERR_DENIED, "expired");
+	assert_rc_msg(d, pv_request_decide(d, NULL, "R-0000000000", 1), PV_ERR_NOT_FOUND,
+		      "no request");
+	vclose(d);
+
+	a = open_user(f->dir, "admin", ADMIN_PW);
+	assert_state(a, pend, "pending");
+	assert_state(a, appr, "approved");
+	assert_state(a, rej, "rejected");
+	assert_state(a, used, "used");
+	assert_state(a, exp, "expired");
+
+	struct audit_list l;
+	audit_load(f->dir, &l);
+	assert_audit(&l, 1, "admin", "export", "denied", NULL, "expired");
+	assert_audit(&l, 2, "dpo1", NULL, "denied", exp, "expired");
+	assert_audit(&l, 1, "dpo1", "reject", "ok", rej, NULL);
+	assert_audit(&l, 4, "dpo1", "approve", "ok", NULL, NULL);
+	assert_audit(&l, 1, "admin", "export", "ok", used, "clear");
+	assert_audit(&l, 1, "clerk1", "request", "denied", NULL, "'export'");
+	audit_free(&l);
+
+	/* An approved request past its expiry can no longer run: it is listed as expired,
+	 * not as approved. */
+	assert_state(a, ae, "expired");
+	assert_state(a, late, "expired");
+	vclose(a);
+
+	/* The run itself comes after the expiry: refused, nothing written. */
+	len = 99;
+	assert_rc_msg(lt, export_mem(lt, &clear, &text, &len), PV_ERR_DENIED, "expired");
+	assert_int_equal(len, 0);
+	drop(text);
+	vclose(lt);
+	drop(late);
+
+	drop(ae);
+	drop(pend);
+	drop(exp);
+	drop(appr);
+	drop(rej);
+	drop(used);
+	drop(args);
+}
+
+/* The canonical form of a command's arguments. */
+/* Element i of a JSON array text, as a kept copy ("(not a string)" when it is not). */
+static const char *json_elem(const char *text, size_t i, size_t *size)
+{
+	json_error_t err;
+	json_t *j = json_loads(text, 0, &err);
+	int is_array = json_is_array(j);
+	*size = is_array ? json_array_size(j) : 0;
+	const char *x = json_string_value(json_array_get(j, i));
+	char *copy = keep(strdup(x ? x : "(not a string)"));
+	json_decref(j);
+	assert_true(is_array);
+	assert_non_null(copy);
+	return copy;
+}
+
+static void test_request_args(void **state)
+{
+	(void)state;
+	char *argv[] = { "--vault", "/v", "--format", "csv", "--user", "bob", "--clear",
+			 "--as", "carol", "--key-file", "/k", "--keyring", "/kr", "--request",
+			 "R-1", "--reason", "why not", "--purpose", "all", "--expires-in", "2h",
+			 "--password-file", "/pw", "--json", "--role", "admin", "-o", "out.csv",
+			 "--vault=/w", "--user=x", "--jsonl", "--vaults", "v2" };
+	int argc = (int)(sizeof argv / sizeof *argv);
+	char *s = keep(pv_request_args(argc, argv));
+	assert_non_null(s);
+	assert_string_equal(s, "[\"--format\",\"csv\",\"--clear\",\"--purpose\",\"all\","
+			       "\"--role\",\"admin\",\"-o\",\"out.csv\",\"--jsonl\",\"--vaults\","
+			       "\"v2\"]");
+	size_t n = 0;
+	assert_string_equal(json_elem(s, 11, &n), "v2");
+	assert_int_equal(n, 12);
+
+	s = keep(pv_request_args(0, NULL));
+	assert_non_null(s);
+	assert_string_equal(s, "[]");
+
+	/* order kept; quotes escaped as JSON, UTF-8 kept */
+	char *argv2[] = { "li.si", "--role", "clerk", "say \"hi\"", "张三", "--json" };
+	s = keep(pv_request_args(6, argv2));
+	assert_non_null(s);
+	assert_string_equal(s, "[\"li.si\",\"--role\",\"clerk\",\"say \\\"hi\\\"\",\"张三\"]");
+	const char *want[] = { "li.si", "--role", "clerk", "say \"hi\"", "张三" };
+	for (size_t i = 0; i < 5; i++) {
+		assert_string_equal(json_elem(s, i, &n), want[i]);
+		assert_int_equal(n, 5);
+	}
+
+	/* the same command with different context options: the same canonical form */
+	char *x[] = { "--format", "csv", "--clear", "--purpose", "all" };
+	char *y[] = { "--user", "admin", "--format", "csv", "--clear", "--vault", "/a",
+		      "--purpose", "all", "--request", "R-9", "--json", "--password-file=/p" };
+	char *sx = keep(pv_request_args(5, x)), *sy = keep(pv_request_args(13, y));
+	assert_non_null(sx);
+	assert_non_null(sy);
+	assert_string_equal(sx, sy);
+	release_all();
+}
+
+/* ---- the command line ---- */
+
+/* Run pivault as user (password from the fixture's file); stdout into *out, stderr into
+ * *err (either may be NULL). */
+static int cli(struct fx *f, char **out, char **err, const char *user, const char *fmt, ...)
+{
+	char args[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof args, fmt, ap);
+	va_end(ap);
+	char *o = NULL;
+	int st = pvt_run(&o, "PIVAULT_VAULT='%s' PIVAULT_USER='%s' PIVAULT_PASSWORD_FILE='%s/%s.pw' "
+			 "'%s' %s </dev/null 2>'%s'", f->dir, user, f->tmp, user,
+			 pvt_program("pivault"), args, f->err);
+	keep(o);
+	if (out)
+		*out = o;
+	else
+		drop(o);
+	char *e = keep(pvt_read_file(f->err, NULL));
+	assert_non_null(e);
+	if (err)
+		*err = e;
+	else
+		drop(e);
+	return st;
+}
+
+/* The id of `request ... --json` output. */
+static char *request_id_of(const char *out)
+{
+	json_error_t jerr;
+	json_t *j = json_loads(out, 0, &jerr);
+	if (!j)
+		fail_msg("request --json printed no JSON: %s", out);
+	const char *id = json_string_value(json_object_get(j, "request"));
+	const char *op = json_string_value(json_object_get(j, "op"));
+	char *s = id ? keep(strdup(id)) : NULL;
+	int op_ok = op && strcmp(op, "export") == 0;
+	char *args = json_dumps(json_object_get(j, "args"), JSON_COMPACT);
+	json_decref(j);
+	keep(args);
+	assert_non_null(s);
+	assert_true(op_ok);
+	assert_non_null(args);
+	assert_string_equal(args, "[\"--format\",\"csv\",\"--clear\",\"--purpose\",\"all\"]");
+	drop(args);
+	return s;
+}
+
+static void test_cli_flow(void **state)
+{
+	struct fx *f = *state;
+	char *out = NULL, *err = NULL;
+	int st = cli(f, &out, &err, "admin",
+		     "request export --format csv --clear --purpose all --reason 'yearly check' --json");
+	if (st != 0)
+		fail_msg("request: exit %d: %s", st, err);
+	char *id = request_id_of(out);
+	drop(out);
+	drop(err);
+
+	/* the requester cannot approve */
+	st = cli(f, &out, &err, "admin", "approve %s", id);
+	assert_int_equal(st, 1);
+	assert_non_null(strstr(err, "four eyes"));
+	drop(out);
+	drop(err);
+	/* nor a clerk */
+	st = cli(f, &out, &err, "clerk1", "approve %s", id);
+	assert_int_equal(st, 1);
+	assert_non_null(strstr(err, "'approve'"));
+	drop(out);
+	drop(err);
+	/* running before approval fails */
+	st = cli(f, &out, &err, "admin", "run %s", id);
+	assert_int_equal(st, 1);
+	assert_non_null(strstr(err, "not approved"));
+	assert_string_equal(out, "");
+	drop(out);
+	drop(err);
+	/* the dpo approves */
+	st = cli(f, &out, &err, "dpo1", "approve %s", id);
+	if (st != 0)
+		fail_msg("approve: exit %d: %s", st, err);
+	assert_non_null(strstr(out, id));
+	drop(out);
+	drop(err);
+	/* someone else cannot run it */
+	st = cli(f, &out, &err, "dpo1", "run %s", id);
+	assert_int_equal(st, 1);
+	assert_non_null(strstr(err, "only its requester"));
+	assert_string_equal(out, "");
+	drop(out);
+	drop(err);
+
+	/* the requester runs it: CSV in clear */
+	st = cli(f, &out, &err, "admin", "run %s", id);
+	if (st != 0)
+		fail_msg("run: exit %d: %s", st, err);
+	for (size_t i = 1; i <= NCUST; i += 5) {
+		char *name = name_in_export(out, cust(i, "customer_id"));
+		assert_non_null(name);
+		assert_string_equal(name, cust(i, "name"));
+		drop(name);
+	}
+	drop(out);
+	drop(err);
+	/* not twice */
+	st = cli(f, &out, &err, "admin", "run %s", id);
+	assert_int_equal(st, 1);
+	assert_non_null(strstr(err, "used already"));
+	assert_string_equal(out, "");
+	drop(out);
+	drop(err);
+
+	/* a second request, approved for --purpose all, run for --purpose billing */
+	st = cli(f, &out, &err, "admin", "request export --format csv --clear --purpose all --json");
+	assert_int_equal(st, 0);
+	char *id2 = request_id_of(out);
+	drop(out);
+	drop(err);
+	st = cli(f, &out, &err, "dpo1", "approve %s", id2);
+	assert_int_equal(st, 0);
+	drop(out);
+	drop(err);
+	st = cli(f, &out, &err, "admin", "export --format csv --clear --purpose billing --request %s",
+		 id2);
+	assert_int_equal(st, 1);
+	assert_non_null(strstr(err, "arguments differ"));
+	assert_string_equal(out, "");
+	drop(out);
+	drop(err);
+	/* and a clear export without any request */
+	st = cli(f, &out, &err, "admin", "export --format csv --clear --purpose all");
+	assert_int_equal(st, 1);
+	assert_non_null(strstr(err, "four-eyes"));
+	assert_string_equal(out, "");
+	drop(out);
+	drop(err);
+	/* a third, rejected */
+	st = cli(f, &out, &err, "admin", "request export --format csv --clear --purpose all --json");
+	assert_int_equal(st, 0);
+	char *id3 = request_id_of(out);
+	drop(out);
+	drop(err);
+	st = cli(f, &out, &err, "dpo1", "reject %s", id3);
+	assert_int_equal(st, 0);
+	drop(out);
+	drop(err);
+
+	/* requests --json lists them with their states */
+	st = cli(f, &out, &err, "admin", "requests --json");
+	if (st != 0)
+		fail_msg("requests: exit %d: %s", st, err);
+	int seen = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_error_t jerr;
+		json_t *j = json_loads(line, 0, &jerr);
+		if (!j)
+			fail_msg("requests --json: not JSON: %s", line);
+		/* copy out, then check */
+		char rid[64], st_[16], req[72], op[32], appr[72], reason[64];
+		const char *src[] = { "id", "state", "requester", "op", "approver", "reason" };
+		char *dst[] = { rid, st_, req, op, appr, reason };
+		size_t len[] = { sizeof rid, sizeof st_, sizeof req, sizeof op, sizeof appr,
+				 sizeof reason };
+		for (int k = 0; k < 6; k++) {
+			const char *x = json_string_value(json_object_get(j, src[k]));
+			snprintf(dst[k], len[k], "%s", x ? x : "(missing)");
+		}
+		int args_array = json_is_array(json_object_get(j, "args"));
+		json_decref(j);
+		assert_true(args_array);
+		assert_string_equal(req, "admin");
+		assert_string_equal(op, "export");
+		if (strcmp(rid, id) == 0) {
+			assert_string_equal(st_, "used");
+			assert_string_equal(appr, "dpo1");
+			assert_string_equal(reason, "yearly check");
+			seen |= 1;
+		} else if (strcmp(rid, id2) == 0) {
+			assert_string_equal(st_, "approved");
+			assert_string_equal(appr, "dpo1");
+			seen |= 2;
+		} else if (strcmp(rid, id3) == 0) {
+			assert_string_equal(st_, "rejected");
+			assert_string_equal(appr, "dpo1");
+			seen |= 4;
+		} else {
+			fail_msg("unexpected request %s", rid);
+		}
+	}
+	assert_int_equal(seen, 7);
+	drop(out);
+	drop(err);
+
+	/* the audit log: the CLI run carries the request id */
+	struct audit_list l;
+	audit_load(f->dir, &l);
+	assert_audit(&l, 1, "admin", "export", "ok", id, "clear");
+	assert_audit(&l, 1, "admin", "export", "denied", NULL, "arguments differ");
+	assert_audit(&l, 1, "dpo1", "approve", "ok", id2, NULL);
+	assert_audit(&l, 1, "dpo1", "reject", "ok", id3, NULL);
+	assert_audit(&l, 1, "admin", "approve", "denied", id, "four eyes");
+	audit_free(&l);
+	drop(id);
+	drop(id2);
+	drop(id3);
+}
+
+/* ---- alerts ---- */
+
+struct alert_row {
+	uint64_t seq;
+	char user[72], kind[32], detail[256];
+};
+
+struct alert_list {
+	struct alert_row rows[64];
+	size_t n;
+};
+
+static int collect_alert(void *ctx, const pv_audit_alert *a)
+{
+	struct alert_list *l = ctx;
+	if (l->n == 64)
+		return 1;
+	struct alert_row *r = &l->rows[l->n++];
+	r->seq = a->seq;
+	snprintf(r->user, sizeof r->user, "%s", a->user);
+	snprintf(r->kind, sizeof r->kind, "%s", a->kind);
+	snprintf(r->detail, sizeof r->detail, "%s", a->detail);
+	return 0;
+}
+
+static size_t alerts_of(const struct alert_list *l, const char *user, const char *kind)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < l->n; i++)
+		n += (!user || !strcmp(l->rows[i].user, user)) && !strcmp(l->rows[i].kind, kind);
+	return n;
+}
+
+static int count_record(void *ctx, const pv_record *r)
+{
+	(void)r;
+	++*(size_t *)ctx;
+	return 0;
+}
+
+static void test_alerts(void **state)
+{
+	struct fx *f = *state;
+	add_user_root(f->dir, "alice", "clerk", ALICE_PW);
+	add_user_root(f->dir, "bob", "clerk", BOB_PW);
+	pv_vault *root = open_root(f->dir);
+	pv_access adm = { "admin", NULL, 0 };
+	assert_int_equal(pv_user_attest(root, &adm, "alice", "2024-01-02", "2024-01-02",
+					"2099-12-31"), PV_OK);
+	vclose(root);
+
+	/* alice: a list of 8 in clear, then 3 single reads: 11 customers in the hour */
+	pv_vault *al = open_user(f->dir, "alice", ALICE_PW);
+	pv_access svc_clear = { "clerk", "service", 1 }, svc = { "clerk", "service", 0 };
+	size_t n = 0;
+	char *next = NULL;
+	pv_rc rc = pv_list(al, &svc_clear, NULL, 8, count_record, &n, &next);
+	keep(next);
+	if (rc)
+		fail_msg("alice list: %s", pv_errmsg(al));
+	assert_int_equal(n, 8);
+	drop(next);
+	for (size_t i = 9; i <= 11; i++) {
+		pv_record *r = NULL;
+		rc = pv_get(al, &svc, cust(i, "customer_id"), &r);
+		if (rc)
+			fail_msg("alice get: %s", pv_errmsg(al));
+		pv_record_free(r);
+	}
+	vclose(al);
+
+	/* bob: a masked list of 2 and 3 reads: 5 customers, not above a threshold of 5 */
+	pv_vault *b = open_user(f->dir, "bob", BOB_PW);
+	n = 0;
+	rc = pv_list(b, &svc, NULL, 2, count_record, &n, &next);
+	keep(next);
+	assert_int_equal(rc, PV_OK);
+	assert_int_equal(n, 2);
+	drop(next);
+	for (size_t i = 1; i <= 3; i++) {
+		pv_record *r = NULL;
+		assert_int_equal(pv_get(b, &svc, cust(i, "customer_id"), &r), PV_OK);
+		pv_record_free(r);
+	}
+	/* a clerk may neither read the alerts nor set the threshold */
+	struct alert_list *l = keep(calloc(1, sizeof *l));
+	assert_non_null(l);
+	assert_rc_msg(b, pv_audit_alerts(b, NULL, collect_alert, l), PV_ERR_DENIED, "'audit'");
+	assert_int_equal(l->n, 0);
+	assert_rc_msg(b, pv_audit_set_alert_threshold(b, NULL, 1), PV_ERR_DENIED, "'audit'");
+	vclose(b);
+
+	/* two exports (masked, and clear by the root key: break-glass) */
+	root = open_root(f->dir);
+	pv_access all = { "admin", "all", 0 }, all_clear = { "admin", "all", 1 };
+	char *text = NULL;
+	assert_int_equal(export_mem(root, &all, &text, NULL), PV_OK);
+	drop(text);
+	assert_int_equal(export_mem(root, &all_clear, &text, NULL), PV_OK);
+	drop(text);
+
+	/* the default threshold (100): no "many reads" yet */
+	pv_access aud = { "auditor", NULL, 0 };
+	rc = pv_audit_alerts(root, &aud, collect_alert, l);
+	if (rc)
+		fail_msg("alerts: %s", pv_errmsg(root));
+	assert_int_equal(alerts_of(l, NULL, "many reads"), 0);
+	assert_int_equal(alerts_of(l, "(root key)", "bulk export"), 2);
+	assert_int_equal(alerts_of(l, NULL, "bulk export"), 2);
+	assert_int_equal(alerts_of(l, "alice", "clear list"), 1);
+	assert_int_equal(alerts_of(l, NULL, "clear list"), 1);
+
+	assert_rc_msg(root, pv_audit_set_alert_threshold(root, &aud, 0), PV_ERR_USAGE,
+		      "at least 1");
+	rc = pv_audit_set_alert_threshold(root, &aud, 5);
+	if (rc)
+		fail_msg("threshold: %s", pv_errmsg(root));
+	memset(l, 0, sizeof *l);
+	assert_int_equal(pv_audit_alerts(root, &aud, collect_alert, l), PV_OK);
+	vclose(root);
+	assert_int_equal(alerts_of(l, "alice", "many reads"), 1);
+	assert_int_equal(alerts_of(l, NULL, "many reads"), 1);
+	assert_int_equal(alerts_of(l, NULL, "bulk export"), 2);
+	assert_int_equal(alerts_of(l, "alice", "clear list"), 1);
+	assert_int_equal(alerts_of(l, NULL, "clear list"), 1);
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->rows[i].kind, "many reads"))
+			assert_non_null(strstr(l->rows[i].detail, "more than 5 customers"));
+	/* alerts are in log order, each naming its entry */
+	for (size_t i = 1; i < l->n; i++)
+		assert_true(l->rows[i].seq >= l->rows[i - 1].seq);
+
+	struct audit_list al_log;
+	audit_load(f->dir, &al_log);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct alert_row *r = &l->rows[i];
+		const char *op = !strcmp(r->kind, "bulk export") ? "export"
+				 : !strcmp(r->kind, "clear list") ? "list" : NULL;
+		int found = 0;
+		for (size_t k = 0; k < al_log.n; k++)
+			if (al_log.rows[k].seq == r->seq) {
+				found = 1;
+				assert_string_equal(al_log.rows[k].user, r->user);
+				if (op)
+					assert_string_equal(al_log.rows[k].op, op);
+			}
+		assert_true(found);
+	}
+	assert_audit(&al_log, 1, "(root key)", "audit threshold", "ok", NULL, "5");
+	assert_audit(&al_log, 1, "bob", "audit alerts", "denied", NULL, "'audit'");
+	assert_audit(&al_log, 1, "bob", "audit threshold", "denied", NULL, "'audit'");
+	assert_audit(&al_log, 2, "(root key)", "audit alerts", "ok", NULL, NULL);
+	audit_free(&al_log);
+	drop(l);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_setup_users, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_guarded_need_request, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_export_request_flow, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_sessions_decide, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_approval_after_login, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_sessions_see_decision, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_request_ends_with_run, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_user_add_reject_and_approve, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_expiry_and_states, fx_setup, fx_teardown),
+		cmocka_unit_test(test_request_args),
+		cmocka_unit_test_setup_teardown(test_cli_flow, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_alerts, fx_setup, fx_teardown),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

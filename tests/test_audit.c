@@ -1,0 +1,1117 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* test_audit.c: the tamper-evident audit log. A vault with a few dozen audited operations
+ * and an exported checkpoint is copied for each test and its log changed behind the
+ * library's back (with the sqlite3 tool, or in C by an attacker who recomputes the hash
+ * chain): an edited, removed, inserted or reordered entry is reported by number, a
+ * truncated log is caught by the exported checkpoint, a recomputed chain by the signed
+ * checkpoints. Operations fail closed when their audit entry cannot be written (a test
+ * fault, or a real storage failure). Inclusion and consistency proofs check out against
+ * their signed checkpoints only, also from the command line without any vault. And a
+ * checkpoint is signed automatically every 1024 entries. */
+#include "testutil.h"
+
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "merkle.h"
+#include "pivault.h"
+
+#define SCHEMA PV_SOURCE_DIR "/examples/schema.yaml"
+#define NCUST 20
+
+static char *g_base;        /* vault/, vault.keyring, root.key, ckpt.txt, more.csv */
+static char *g_key_path;
+static char *g_ckpt;        /* the exported checkpoint */
+static char *g_ckpt_path;
+static char *g_csv_path;    /* 5 new customers (C00000201..) */
+static uint64_t g_ck_size;  /* entries it covers */
+static uint64_t g_n;        /* entries in the pristine log */
+static uint64_t g_read_seq; /* a read in the middle of the log */
+static uint64_t g_upd_seq;  /* the first update */
+
+struct fx {
+	char *tmp;
+	char *dir;
+};
+
+/* ---- helpers ----------------------------------------------------------------------- */
+
+static pv_vault *open_root(const char *dir)
+{
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(g_key_path, &key), PV_OK);
+	pv_vault *v = NULL;
+	pv_rc rc = pv_vault_open(dir, NULL, key, &v);
+	pv_key_free(key);
+	if (rc)
+		fail_msg("pv_vault_open: %s", pv_errmsg(v));
+	return v;
+}
+
+static const pv_access ADMIN = { "admin", "all", 0 };
+
+/* Run SQL on DIR/vault.db with the sqlite3 command-line tool (the vault closed). */
+static void sql(const char *dir, const char *statements)
+{
+	char *out = NULL;
+	int st = pvt_run(&out, "sqlite3 '%s/vault.db' \"%s\" 2>&1", dir, statements);
+	if (st != 0)
+		fail_msg("sqlite3 failed (%d): %s\n  on: %s", st, out, statements);
+	free(out);
+}
+
+/* A single number from SQL. */
+static uint64_t sql_u64(const char *dir, const char *query)
+{
+	char *out = NULL;
+	assert_int_equal(pvt_run(&out, "sqlite3 '%s/vault.db' \"%s\"", dir, query), 0);
+	uint64_t x = strtoull(out, NULL, 10);
+	free(out);
+	return x;
+}
+
+/* pv_audit_verify on a closed vault at dir; returns the result and the report (malloc'd,
+ * "" when none). */
+static pv_rc verify(const char *dir, const char *checkpoint, char **report)
+{
+	pv_vault *v = open_root(dir);
+	char *r = NULL;
+	pv_rc rc = pv_audit_verify(v, checkpoint, &r);
+	*report = strdup(r ? r : "");
+	if (rc && !r)
+		fprintf(stderr, "verify: %s\n", pv_errmsg(v));
+	pv_free(r);
+	pv_vault_close(v);
+	return rc;
+}
+
+/* Verify must fail with PV_ERR_CORRUPT and a report containing every given phrase. */
+static void expect_break(const char *dir, const char *checkpoint, const char *phrase1,
+			 const char *phrase2)
+{
+	char *report = NULL;
+	pv_rc rc = verify(dir, checkpoint, &report);
+	if (rc != PV_ERR_CORRUPT)
+		fail_msg("verify: expected PV_ERR_CORRUPT, got %d (report: %s)", rc, report);
+	if (!strstr(report, phrase1) || (phrase2 && !strstr(report, phrase2)))
+		fail_msg("verify report lacks \"%s\"%s%s%s: %s", phrase1, phrase2 ? " / \"" : "",
+			 phrase2 ? phrase2 : "", phrase2 ? "\"" : "", report);
+	free(report);
+}
+
+static void expect_intact(const char *dir, const char *checkpoint)
+{
+	char *report = NULL;
+	pv_rc rc = verify(dir, checkpoint, &report);
+	if (rc != PV_OK)
+		fail_msg("verify: expected PV_OK, got %d: %s", rc, report);
+	assert_non_null(strstr(report, "chain intact"));
+	free(report);
+}
+
+static uint64_t checkpoint_size(const char *text)
+{
+	const char *p = strstr(text, "\nsize ");
+	assert_non_null(p);
+	return strtoull(p + 6, NULL, 10);
+}
+
+/* The preferences field of a customer, as the admin sees it in clear (malloc'd). */
+static char *preferences_of(pv_vault *v, const char *id)
+{
+	pv_access who = { "admin", "all", 1 };
+	pv_record *r = NULL;
+	pv_rc rc = pv_get(v, &who, id, &r);
+	if (rc)
+		fail_msg("pv_get(%s): %s", id, pv_errmsg(v));
+	char *out = NULL;
+	for (size_t i = 0; i < pv_record_field_count(r); i++)
+		if (strcmp(pv_record_field_name(r, i), "preferences") == 0)
+			out = strdup(pv_record_field_value(r, i));
+	pv_record_free(r);
+	assert_non_null(out);
+	return out;
+}
+
+static int count_id(void *ctx, const char *id)
+{
+	(void)id;
+	++*(int *)ctx;
+	return 0;
+}
+
+static int count_record(void *ctx, const pv_record *r)
+{
+	(void)r;
+	++*(int *)ctx;
+	return 0;
+}
+
+/* Change one lower-case hex digit of the line starting with `line` (e.g. "leaf ") of a
+ * proof; returns a malloc'd copy. */
+static char *flip_hex(const char *text, const char *line, size_t offset)
+{
+	char *t = strdup(text);
+	assert_non_null(t);
+	char *p = strstr(t, line);
+	assert_non_null(p);
+	p += strlen(line) + offset;
+	assert_true((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'));
+	*p = *p == '0' ? '1' : '0';
+	return t;
+}
+
+/* ---- fixtures ----------------------------------------------------------------------- */
+
+static int group_setup(void **state)
+{
+	(void)state;
+	g_base = pvt_tempdir();
+	char *dir = pvt_path(g_base, "vault");
+	g_key_path = pvt_path(g_base, "root.key");
+	g_ckpt_path = pvt_path(g_base, "ckpt.txt");
+	g_csv_path = pvt_path(g_base, "more.csv");
+	char *csv = NULL;
+	pv_vault *v = pvt_sample_vault(dir, g_key_path, NCUST, 7, &csv); /* init, import */
+	struct pvt_csv t;
+	assert_int_equal(pvt_csv_parse(csv, &t), 0);
+	assert_int_equal(pvt_run(NULL, "'%s' -n 5 --start 201 --seed 7 --canonical -o '%s'",
+				 pvt_program("pvgen"), g_csv_path), 0);
+
+	/* About thirty audited operations: reads, finds, updates, a list, an import, an
+	 * export. */
+	char id[16];
+	for (int i = 1; i <= 12; i++) {
+		snprintf(id, sizeof id, "C%08d", i);
+		pv_record *r = NULL;
+		pv_access who = { i % 2 ? "admin" : "dpo", i % 3 ? "service" : "all", i % 4 == 0 };
+		if (pv_get(v, &who, id, &r))
+			fail_msg("pv_get: %s", pv_errmsg(v));
+		pv_record_free(r);
+	}
+	for (int i = 1; i <= 6; i++) {
+		int n = 0;
+		const char *f = i % 2 ? "name" : "phone";
+		if (pv_find(v, &ADMIN, f, pvt_csv_get(&t, (size_t)i, f), count_id, &n))
+			fail_msg("pv_find: %s", pv_errmsg(v));
+		assert_true(n >= 1);
+	}
+	for (int i = 1; i <= 6; i++) {
+		snprintf(id, sizeof id, "C%08d", i + 10);
+		char val[64];
+		snprintf(val, sizeof val, "updated preference %d", i);
+		if (pv_update(v, &ADMIN, id, "preferences", val))
+			fail_msg("pv_update: %s", pv_errmsg(v));
+	}
+	int n = 0;
+	assert_int_equal(pv_list(v, &ADMIN, NULL, 5, count_record, &n, NULL), PV_OK);
+	pv_import_opts io = { 0 };
+	io.threads = 1;
+	pv_import_result *res = NULL;
+	if (pv_import_csv(v, &ADMIN, g_csv_path, &io, &res))
+		fail_msg("pv_import_csv: %s", pv_errmsg(v));
+	assert_int_equal(pv_import_rows_imported(res), 5);
+	pv_import_free(res);
+	FILE *out = tmpfile();
+	assert_non_null(out);
+	assert_int_equal(pv_export(v, &ADMIN, PV_EXPORT_JSONL, out), PV_OK);
+	fclose(out);
+	pvt_csv_free(&t);
+	free(csv);
+
+	char *report = NULL;
+	if (pv_audit_verify(v, NULL, &report))
+		fail_msg("pv_audit_verify: %s", pv_errmsg(v));
+	assert_non_null(strstr(report, "chain intact"));
+	pv_free(report);
+
+	/* The exported checkpoint, then a few more entries. */
+	char *ck = NULL;
+	assert_int_equal(pv_audit_checkpoint(v, &ck), PV_OK);
+	assert_int_equal(pvt_write_file(g_ckpt_path, ck, strlen(ck)), 0);
+	pv_free(ck);
+	for (int i = 1; i <= 4; i++) {
+		pv_record *r = NULL;
+		assert_int_equal(pv_get(v, &ADMIN, "C00000020", &r), PV_OK);
+		pv_record_free(r);
+	}
+	pv_vault_close(v);
+
+	g_ckpt = pvt_read_file(g_ckpt_path, NULL);
+	assert_non_null(g_ckpt);
+	assert_true(strncmp(g_ckpt, "pivault-audit-checkpoint v1\n", 28) == 0);
+	g_ck_size = checkpoint_size(g_ckpt);
+	g_n = sql_u64(dir, "SELECT max(seq) FROM audit");
+	assert_int_equal(sql_u64(dir, "SELECT count(*) FROM audit"), g_n);
+	assert_true(g_ck_size >= 30);
+	assert_int_equal(g_n, g_ck_size + 4);
+	g_read_seq = sql_u64(dir, "SELECT seq FROM audit WHERE op = 'read' ORDER BY seq "
+			     "LIMIT 1 OFFSET 4");
+	g_upd_seq = sql_u64(dir, "SELECT min(seq) FROM audit WHERE op = 'update'");
+	assert_true(g_read_seq > 2 && g_read_seq < g_upd_seq && g_upd_seq < g_ck_size);
+	free(dir);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	pvt_rmtree(g_base);
+	free(g_base);
+	free(g_key_path);
+	free(g_ckpt);
+	free(g_ckpt_path);
+	free(g_csv_path);
+	return 0;
+}
+
+/* A private copy of the pristine vault. */
+static int fx_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	assert_non_null(f);
+	f->tmp = pvt_tempdir();
+	f->dir = pvt_path(f->tmp, "vault");
+	assert_int_equal(pvt_run(NULL, "cp -a '%s/vault' '%s/vault.keyring' '%s/'", g_base, g_base,
+				 f->tmp), 0);
+	*state = f;
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *f = *state;
+	pvt_rmtree(f->tmp);
+	free(f->tmp);
+	free(f->dir);
+	free(f);
+	return 0;
+}
+
+/* ---- an attacker recomputing the chain ---------------------------------------------- */
+
+static void put_u32(uint8_t *p, uint32_t x)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(x >> (8 * i));
+}
+
+static void put_u64(uint8_t *p, uint64_t x)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(x >> (8 * i));
+}
+
+/* The chain hash of an entry, by the canonical format of src/audit.c: "PVA1", seq (u64
+ * LE), then at, user, op, ids, purpose, request, outcome, detail each as u32 LE length
+ * and bytes; hash = BLAKE2b-256(previous hash || those bytes), zeros before entry 1. */
+static void chain_hash(sqlite3_stmt *q, const uint8_t prev[32], uint8_t out[32])
+{
+	uint8_t head[12];
+	memcpy(head, "PVA1", 4);
+	put_u64(head + 4, (uint64_t)sqlite3_column_int64(q, 0));
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, 32);
+	crypto_generichash_update(&st, prev, 32);
+	crypto_generichash_update(&st, head, sizeof head);
+	for (int c = 1; c <= 8; c++) {
+		const unsigned char *t = sqlite3_column_text(q, c);
+		uint32_t len = (uint32_t)sqlite3_column_bytes(q, c);
+		uint8_t l[4];
+		put_u32(l, len);
+		crypto_generichash_update(&st, l, 4);
+		if (len)
+			crypto_generichash_update(&st, t, len);
+	}
+	crypto_generichash_final(&st, out, 32);
+}
+
+/* Recompute every entry's chain hash. With write == 0, only count the entries whose
+ * stored hash differs from the recomputed one; else store the recomputed ones. */
+static int rechain(const char *dir, int write)
+{
+	char *path = pvt_path(dir, "vault.db");
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	free(path);
+	sqlite3_stmt *q = NULL, *u = NULL;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT seq, at, user, op, ids, purpose, request, "
+					    "outcome, detail, hash FROM audit ORDER BY seq",
+					    -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "UPDATE audit SET hash = ?1 WHERE seq = ?2", -1,
+					    &u, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	uint8_t prev[32] = { 0 }, h[32];
+	int differ = 0, rows = 0;
+	/* Read all first, then write: updating a table under an open scan of it is unsafe. */
+	struct { int64_t seq; uint8_t h[32]; } *all = NULL;
+	size_t cap = 0;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		chain_hash(q, prev, h);
+		if (sqlite3_column_bytes(q, 9) != 32 || memcmp(sqlite3_column_blob(q, 9), h, 32) != 0)
+			differ++;
+		if ((size_t)rows == cap) {
+			cap = cap ? 2 * cap : 256;
+			all = realloc(all, cap * sizeof *all);
+			assert_non_null(all);
+		}
+		all[rows].seq = sqlite3_column_int64(q, 0);
+		memcpy(all[rows].h, h, 32);
+		rows++;
+		memcpy(prev, h, 32);
+	}
+	sqlite3_finalize(q);
+	for (int i = 0; write && i < rows; i++) {
+		sqlite3_bind_blob(u, 1, all[i].h, 32, SQLITE_STATIC);
+		sqlite3_bind_int64(u, 2, all[i].seq);
+		assert_int_equal(sqlite3_step(u), SQLITE_DONE);
+		sqlite3_reset(u);
+	}
+	sqlite3_finalize(u);
+	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	free(all);
+	assert_true(rows > 0);
+	return differ;
+}
+
+/* ---- tests: verification and tampering ---------------------------------------------- */
+
+/* The untouched log verifies, with its signed checkpoint and the exported one. */
+static void test_verify_intact(void **state)
+{
+	struct fx *f = *state;
+	char *report = NULL;
+	assert_int_equal(verify(f->dir, NULL, &report), PV_OK);
+	char want[64];
+	snprintf(want, sizeof want, "%llu entries, chain intact", (unsigned long long)g_n);
+	assert_non_null(strstr(report, want));
+	assert_non_null(strstr(report, "1 signed checkpoint"));
+	free(report);
+	assert_int_equal(verify(f->dir, g_ckpt, &report), PV_OK);
+	assert_non_null(strstr(report, "exported checkpoint matches"));
+	free(report);
+	/* Each verification is itself audited. */
+	assert_int_equal(sql_u64(f->dir, "SELECT count(*) FROM audit WHERE op = 'audit verify'"),
+			 3);
+	/* The canonical format here is the library's: recomputing changes nothing. */
+	assert_int_equal(rechain(f->dir, 0), 0);
+
+	/* A checkpoint of another vault, or a damaged one, is refused as input. */
+	char *other = pvt_path(f->tmp, "other"), *okey = pvt_path(f->tmp, "other.key");
+	pv_vault *o = pvt_sample_vault(other, okey, 1, 1, NULL);
+	char *ock = NULL;
+	assert_int_equal(pv_audit_checkpoint(o, &ock), PV_OK);
+	pv_vault_close(o);
+	free(okey);
+	pv_vault *v = open_root(f->dir);
+	assert_int_equal(pv_audit_verify(v, ock, &report), PV_ERR_INPUT);
+	pv_free(report);
+	char *bad = flip_hex(g_ckpt, "\nhead ", 5);
+	assert_int_equal(pv_audit_verify(v, bad, &report), PV_ERR_INPUT);
+	assert_non_null(strstr(pv_errmsg(v), "signature"));
+	pv_free(report);
+	pv_vault_close(v);
+	free(bad);
+	pv_free(ock);
+	free(other);
+}
+
+/* Editing any one field of entry k is reported as a break at entry k. */
+static void test_edit_entry(void **state)
+{
+	struct fx *f = *state;
+	static const char *const cols[] = { "at", "user", "op", "ids", "purpose", "request",
+					    "outcome", "detail" };
+	uint64_t k = g_read_seq;
+	char want[32], q[512];
+	snprintf(want, sizeof want, "entry %llu ", (unsigned long long)k);
+	for (size_t i = 0; i < sizeof cols / sizeof *cols; i++) {
+		snprintf(q, sizeof q, "UPDATE audit SET %s = %s || 'x' WHERE seq = %llu", cols[i],
+			 cols[i], (unsigned long long)k);
+		sql(f->dir, q);
+		expect_break(f->dir, NULL, want, "chain hash");
+		snprintf(q, sizeof q, "UPDATE audit SET %s = substr(%s, 1, length(%s) - 1) WHERE "
+			 "seq = %llu", cols[i], cols[i], cols[i], (unsigned long long)k);
+		sql(f->dir, q);
+		expect_intact(f->dir, NULL);
+	}
+	/* The stored hash itself. */
+	snprintf(q, sizeof q, "UPDATE audit SET hash = (SELECT hash FROM audit WHERE seq = %llu) "
+		 "WHERE seq = %llu", (unsigned long long)k + 1, (unsigned long long)k);
+	sql(f->dir, q);
+	expect_break(f->dir, NULL, want, NULL);
+}
+
+/* Editing the first or the last entry is caught too. */
+static void test_edit_ends(void **state)
+{
+	struct fx *f = *state;
+	char q[256], want[32];
+	snprintf(q, sizeof q, "UPDATE audit SET user = 'someone else' WHERE seq = %llu",
+		 (unsigned long long)g_n);
+	sql(f->dir, q);
+	snprintf(want, sizeof want, "entry %llu ", (unsigned long long)g_n);
+	expect_break(f->dir, NULL, want, NULL);
+	sql(f->dir, "UPDATE audit SET detail = 'nothing happened' WHERE seq = 1");
+	expect_break(f->dir, g_ckpt, "entry 1 ", NULL);
+	sql(f->dir, "UPDATE audit SET detail = 'vault created' WHERE seq = 1");
+	expect_break(f->dir, NULL, want, NULL); /* entry 1 restored: the last one remains */
+}
+
+/* Deleting entry k is reported as entry k missing. */
+static void test_delete_entry(void **state)
+{
+	struct fx *f = *state;
+	char q[128], want[64];
+	snprintf(q, sizeof q, "DELETE FROM audit WHERE seq = %llu", (unsigned long long)g_read_seq);
+	sql(f->dir, q);
+	snprintf(want, sizeof want, "entry %llu is missing", (unsigned long long)g_read_seq);
+	expect_break(f->dir, NULL, want, NULL);
+	expect_break(f->dir, g_ckpt, want, NULL);
+}
+
+/* A forged entry inserted at k (later entries renumbered, a real hash copied in) is
+ * reported at k. */
+static void test_insert_entry(void **state)
+{
+	struct fx *f = *state;
+	uint64_t k = g_read_seq;
+	char q[1024], want[32];
+	snprintf(q, sizeof q,
+		 "UPDATE audit SET seq = -seq - 1 WHERE seq >= %llu; "
+		 "UPDATE audit SET seq = -seq WHERE seq < 0; "
+		 "INSERT INTO audit(seq, at, user, op, ids, purpose, request, outcome, detail, hash) "
+		 "SELECT %llu, at, user, 'read', 'C00000009', 'service', '', 'ok', 'masked', hash "
+		 "FROM audit WHERE seq = %llu;",
+		 (unsigned long long)k, (unsigned long long)k, (unsigned long long)k - 1);
+	sql(f->dir, q);
+	assert_int_equal(sql_u64(f->dir, "SELECT count(*) FROM audit"), g_n + 1);
+	assert_int_equal(sql_u64(f->dir, "SELECT max(seq) FROM audit"), g_n + 1);
+	snprintf(want, sizeof want, "entry %llu ", (unsigned long long)k);
+	expect_break(f->dir, NULL, want, NULL);
+	expect_break(f->dir, g_ckpt, want, NULL);
+}
+
+/* Two entries swapped (contents moved, sequence numbers kept): reported at the first. */
+static void test_reorder_entries(void **state)
+{
+	struct fx *f = *state;
+	uint64_t a = g_read_seq, b = g_upd_seq;
+	char q[1024], want[32];
+	snprintf(q, sizeof q,
+		 "CREATE TABLE swap AS SELECT * FROM audit WHERE seq IN (%llu, %llu); "
+		 "UPDATE audit SET (at, user, op, ids, purpose, request, outcome, detail, hash) = "
+		 "(SELECT at, user, op, ids, purpose, request, outcome, detail, hash FROM swap "
+		 "WHERE swap.seq = %llu - audit.seq) WHERE seq IN (%llu, %llu); DROP TABLE swap;",
+		 (unsigned long long)a, (unsigned long long)b, (unsigned long long)(a + b),
+		 (unsigned long long)a, (unsigned long long)b);
+	sql(f->dir, q);
+	snprintf(q, sizeof q, "SELECT count(*) FROM audit WHERE seq = %llu AND op = 'update'",
+		 (unsigned long long)a);
+	assert_int_equal(sql_u64(f->dir, q), 1); /* the swap happened */
+	snprintf(want, sizeof want, "entry %llu ", (unsigned long long)a);
+	expect_break(f->dir, NULL, want, NULL);
+}
+
+/* Truncation: dropping the last entries is caught by the signed checkpoint; dropping the
+ * stored checkpoints too, by the exported one. */
+static void test_truncate(void **state)
+{
+	struct fx *f = *state;
+	char q[256];
+	snprintf(q, sizeof q, "DELETE FROM audit WHERE seq > %llu",
+		 (unsigned long long)g_ck_size - 3);
+	sql(f->dir, q);
+	expect_break(f->dir, NULL, "truncated", NULL);
+	sql(f->dir, "DELETE FROM audit_checkpoints");
+	expect_break(f->dir, g_ckpt, "truncated", "exported checkpoint");
+}
+
+/* An attacker who edits an entry and recomputes the whole chain is caught by the signed
+ * stored checkpoint, and, with those removed, by the exported checkpoint. */
+static void test_recomputed_chain(void **state)
+{
+	struct fx *f = *state;
+	char q[256];
+	snprintf(q, sizeof q, "UPDATE audit SET ids = 'C00000001', detail = 'masked' WHERE seq = %llu",
+		 (unsigned long long)g_read_seq);
+	sql(f->dir, q);
+	assert_true(rechain(f->dir, 0) > 0);
+	rechain(f->dir, 1);
+	assert_int_equal(rechain(f->dir, 0), 0); /* a chain that adds up */
+	char *report = NULL;
+	assert_int_equal(verify(f->dir, NULL, &report), PV_ERR_CORRUPT);
+	assert_non_null(strstr(report, "signed checkpoint"));
+	assert_null(strstr(report, "chain hash")); /* the chain itself passed */
+	free(report);
+
+	sql(f->dir, "DELETE FROM audit_checkpoints");
+	rechain(f->dir, 1); /* the failed verification's entry, too */
+	assert_int_equal(verify(f->dir, g_ckpt, &report), PV_ERR_CORRUPT);
+	assert_non_null(strstr(report, "exported checkpoint"));
+	assert_null(strstr(report, "chain hash"));
+	free(report);
+}
+
+/* ---- tests: failing closed ---------------------------------------------------------- */
+
+static void expect_not_carried_out(pv_vault *v, pv_rc rc)
+{
+	if (rc == PV_OK)
+		fail_msg("the operation ran although its audit entry could not be written");
+	if (!strstr(pv_errmsg(v), "not carried out"))
+		fail_msg("message does not say the operation was not carried out: %s", pv_errmsg(v));
+}
+
+/* With the audit log unwritable (test fault), reads, finds, updates, imports and exports
+ * refuse to run and change nothing. */
+static void test_fault_fails_closed(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *v = open_root(f->dir);
+	char *old = preferences_of(v, "C00000004");
+	uint64_t entries = sql_u64(f->dir, "SELECT count(*) FROM audit");
+	pv_audit_fault_for_tests(v, 1);
+
+	pv_record *r = NULL;
+	expect_not_carried_out(v, pv_get(v, &ADMIN, "C00000004", &r));
+	assert_null(r);
+	int n = 0;
+	expect_not_carried_out(v, pv_find(v, &ADMIN, "phone", "+8613800000000", count_id, &n));
+	assert_int_equal(n, 0);
+	expect_not_carried_out(v, pv_list(v, &ADMIN, NULL, 3, count_record, &n, NULL));
+	assert_int_equal(n, 0);
+	expect_not_carried_out(v, pv_update(v, &ADMIN, "C00000004", "preferences", "tampered"));
+	FILE *out = tmpfile();
+	assert_non_null(out);
+	expect_not_carried_out(v, pv_export(v, &ADMIN, PV_EXPORT_CSV, out));
+	assert_int_equal(ftell(out), 0);
+	fclose(out);
+	pv_import_result *res = NULL;
+	pv_import_opts io = { 0 };
+	io.threads = 1;
+	char *more = pvt_path(f->tmp, "more.csv");
+	assert_int_equal(pvt_run(NULL, "'%s' -n 3 --start 301 --seed 7 --canonical -o '%s'",
+				 pvt_program("pvgen"), more), 0);
+	expect_not_carried_out(v, pv_import_csv(v, &ADMIN, more, &io, &res));
+	pv_import_free(res);
+	res = NULL;
+	uint64_t count = 0;
+	assert_int_equal(pv_vault_count(v, &count), PV_OK);
+	assert_int_equal(count, NCUST + 5);
+
+	/* Back to normal: nothing was changed, nothing was logged. */
+	pv_audit_fault_for_tests(v, 0);
+	char *now = preferences_of(v, "C00000004");
+	assert_string_equal(now, old);
+	pv_vault_close(v);
+	assert_int_equal(sql_u64(f->dir, "SELECT count(*) FROM audit"), entries + 1);
+	expect_intact(f->dir, g_ckpt);
+	free(old);
+	free(now);
+
+	/* An import into an empty vault leaves no customers. */
+	char *dir2 = pvt_path(f->tmp, "empty");
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(g_key_path, &key), PV_OK);
+	pv_create_opts opts = { .schema_path = SCHEMA, .keyring_slots = 1024, .kdf_fast = 1 };
+	pv_vault *e = NULL;
+	pv_rc rc = pv_vault_create(dir2, &opts, key, &e);
+	pv_key_free(key);
+	if (rc)
+		fail_msg("pv_vault_create: %s", pv_errmsg(e));
+	pv_audit_fault_for_tests(e, 1);
+	expect_not_carried_out(e, pv_import_csv(e, &ADMIN, more, &io, &res));
+	assert_true(res == NULL || pv_import_rows_imported(res) == 0);
+	pv_import_free(res);
+	res = NULL;
+	pv_audit_fault_for_tests(e, 0);
+	assert_int_equal(pv_vault_count(e, &count), PV_OK);
+	assert_int_equal(count, 0);
+	/* The file was good: without the fault it imports. */
+	assert_int_equal(pv_import_csv(e, &ADMIN, more, &io, &res), PV_OK);
+	pv_import_free(res);
+	assert_int_equal(pv_vault_count(e, &count), PV_OK);
+	assert_int_equal(count, 3);
+	pv_vault_close(e);
+	free(dir2);
+	free(more);
+}
+
+/* A real storage failure (a trigger refusing audit inserts): the update is refused and its
+ * change is absent. */
+static void test_storage_failure_fails_closed(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *v = open_root(f->dir);
+	char *old = preferences_of(v, "C00000005");
+	pv_vault_close(v);
+	uint64_t entries = sql_u64(f->dir, "SELECT count(*) FROM audit");
+	sql(f->dir, "CREATE TRIGGER t BEFORE INSERT ON audit BEGIN "
+		    "SELECT RAISE(ABORT, 'audit storage failed'); END");
+
+	v = open_root(f->dir);
+	pv_rc rc = pv_update(v, &ADMIN, "C00000005", "preferences", "changed without a trace");
+	expect_not_carried_out(v, rc);
+	assert_non_null(strstr(pv_errmsg(v), "audit storage failed"));
+	pv_record *r = NULL;
+	expect_not_carried_out(v, pv_get(v, &ADMIN, "C00000005", &r));
+	assert_null(r);
+	pv_vault_close(v);
+
+	sql(f->dir, "DROP TRIGGER t");
+	assert_int_equal(sql_u64(f->dir, "SELECT count(*) FROM audit"), entries);
+	v = open_root(f->dir);
+	char *now = preferences_of(v, "C00000005");
+	assert_string_equal(now, old);
+	pv_vault_close(v);
+	expect_intact(f->dir, g_ckpt);
+	free(old);
+	free(now);
+}
+
+/* ---- tests: proofs ------------------------------------------------------------------ */
+
+static pv_rc check(const char *proof, const char *ck, const char *old, char *why, size_t n)
+{
+	why[0] = '\0';
+	return pv_audit_check_proof(proof, ck, old, why, n);
+}
+
+static void test_inclusion_proofs(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *v = open_root(f->dir);
+	for (int i = 0; i < 3; i++) {
+		pv_record *r = NULL;
+		assert_int_equal(pv_get(v, &ADMIN, "C00000001", &r), PV_OK);
+		pv_record_free(r);
+	}
+	char *ck = NULL;
+	assert_int_equal(pv_audit_checkpoint(v, &ck), PV_OK);
+	uint64_t size = checkpoint_size(ck);
+	assert_true(size > g_n);
+
+	/* Another vault's checkpoint. */
+	char *other = pvt_path(f->tmp, "other");
+	char *okey = pvt_path(f->tmp, "other.key");
+	pv_vault *o = pvt_sample_vault(other, okey, 2, 9, NULL);
+	char *ock = NULL;
+	assert_int_equal(pv_audit_checkpoint(o, &ock), PV_OK);
+	pv_vault_close(o);
+
+	const uint64_t seqs[] = { 1, 2, g_read_seq, g_upd_seq, g_ck_size, size - 1, size };
+	char why[256];
+	for (size_t i = 0; i < sizeof seqs / sizeof *seqs; i++) {
+		char *proof = NULL;
+		pv_rc rc = pv_audit_prove(v, seqs[i], &proof);
+		if (rc)
+			fail_msg("pv_audit_prove(%llu): %s", (unsigned long long)seqs[i], pv_errmsg(v));
+		assert_true(strncmp(proof, "pivault-inclusion-proof v1\n", 27) == 0);
+		if (check(proof, ck, NULL, why, sizeof why) != PV_OK)
+			fail_msg("proof of %llu: %s", (unsigned long long)seqs[i], why);
+		char want[64];
+		snprintf(want, sizeof want, "entry %llu is in the log of %llu",
+			 (unsigned long long)seqs[i], (unsigned long long)size);
+		assert_non_null(strstr(why, want));
+		assert_int_equal(check(proof, NULL, NULL, why, sizeof why), PV_OK);
+
+		/* One hex digit changed: in the leaf, the root, or a path hash. */
+		char *bad = flip_hex(proof, "\nleaf ", 7);
+		assert_int_not_equal(check(bad, ck, NULL, why, sizeof why), PV_OK);
+		assert_int_not_equal(check(bad, NULL, NULL, why, sizeof why), PV_OK);
+		free(bad);
+		bad = flip_hex(proof, "\nroot ", 63);
+		assert_int_not_equal(check(bad, ck, NULL, why, sizeof why), PV_OK);
+		free(bad);
+		if (strstr(proof, "\npath ")) {
+			bad = flip_hex(proof, "\npath ", 0);
+			assert_int_not_equal(check(bad, ck, NULL, why, sizeof why), PV_OK);
+			free(bad);
+		}
+		/* Against another vault's checkpoint, or the older exported one. */
+		assert_int_not_equal(check(proof, ock, NULL, why, sizeof why), PV_OK);
+		assert_int_not_equal(check(proof, g_ckpt, NULL, why, sizeof why), PV_OK);
+		/* Against a checkpoint whose text was altered (its signature then fails). */
+		bad = flip_hex(ck, "\nroot ", 10);
+		assert_int_not_equal(check(proof, bad, NULL, why, sizeof why), PV_OK);
+		free(bad);
+		pv_free(proof);
+	}
+	char *proof = NULL;
+	assert_int_equal(pv_audit_prove(v, 0, &proof), PV_ERR_NOT_FOUND);
+	assert_int_equal(pv_audit_prove(v, 1000000, &proof), PV_ERR_NOT_FOUND);
+	assert_null(proof);
+	pv_vault_close(v);
+	pv_free(ck);
+	pv_free(ock);
+	free(other);
+	free(okey);
+}
+
+static void test_consistency_proofs(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *v = open_root(f->dir);
+	for (int i = 0; i < 5; i++) {
+		pv_record *r = NULL;
+		assert_int_equal(pv_get(v, &ADMIN, "C00000002", &r), PV_OK);
+		pv_record_free(r);
+	}
+	char *ck = NULL;
+	assert_int_equal(pv_audit_checkpoint(v, &ck), PV_OK);
+	char *proof = NULL;
+	pv_rc rc = pv_audit_consistency(v, g_ckpt, &proof);
+	if (rc)
+		fail_msg("pv_audit_consistency: %s", pv_errmsg(v));
+	assert_true(strncmp(proof, "pivault-consistency-proof v1\n", 29) == 0);
+	char why[256];
+	if (check(proof, ck, g_ckpt, why, sizeof why) != PV_OK)
+		fail_msg("consistency proof: %s", why);
+	assert_non_null(strstr(why, "both signed"));
+	/* The wrong way round, against another vault, or altered: refused. */
+	assert_int_not_equal(check(proof, g_ckpt, ck, why, sizeof why), PV_OK);
+	char *other = pvt_path(f->tmp, "other");
+	char *okey = pvt_path(f->tmp, "other.key");
+	pv_vault *o = pvt_sample_vault(other, okey, 2, 9, NULL);
+	char *ock = NULL;
+	assert_int_equal(pv_audit_checkpoint(o, &ock), PV_OK);
+	pv_vault_close(o);
+	assert_int_not_equal(check(proof, ck, ock, why, sizeof why), PV_OK);
+	assert_int_not_equal(check(proof, ock, g_ckpt, why, sizeof why), PV_OK);
+	char *bad = flip_hex(proof, "\nold-root ", 3);
+	assert_int_not_equal(check(bad, ck, g_ckpt, why, sizeof why), PV_OK);
+	free(bad);
+	if (strstr(proof, "\npath ")) {
+		bad = flip_hex(proof, "\npath ", 20);
+		assert_int_not_equal(check(bad, ck, g_ckpt, why, sizeof why), PV_OK);
+		free(bad);
+	}
+	/* An inclusion proof is not a consistency proof. */
+	char *inc = NULL;
+	assert_int_equal(pv_audit_prove(v, 3, &inc), PV_OK);
+	assert_int_not_equal(check(inc, ck, g_ckpt, why, sizeof why), PV_OK);
+	pv_free(inc);
+	/* The old checkpoint of another vault is refused. */
+	char *p2 = NULL;
+	assert_int_equal(pv_audit_consistency(v, ock, &p2), PV_ERR_INPUT);
+	assert_null(p2);
+	pv_vault_close(v);
+	pv_free(proof);
+	pv_free(ck);
+	pv_free(ock);
+	free(other);
+	free(okey);
+}
+
+/* After an early entry is tampered with, the log is no longer an extension of the old
+ * checkpoint: the consistency proof (and an inclusion proof of that entry) fails. */
+static void test_consistency_after_tamper(void **state)
+{
+	struct fx *f = *state;
+	sql(f->dir, "UPDATE audit SET detail = 'nothing to see' WHERE seq = 3");
+	pv_vault *v = open_root(f->dir);
+	for (int i = 0; i < 3; i++) {
+		pv_record *r = NULL;
+		assert_int_equal(pv_get(v, &ADMIN, "C00000003", &r), PV_OK);
+		pv_record_free(r);
+	}
+	char *ck = NULL;
+	assert_int_equal(pv_audit_checkpoint(v, &ck), PV_OK);
+	assert_true(checkpoint_size(ck) > g_ck_size);
+	char *proof = NULL;
+	pv_rc rc = pv_audit_consistency(v, g_ckpt, &proof);
+	assert_int_not_equal(rc, PV_OK);
+	assert_null(proof);
+	rc = pv_audit_prove(v, 3, &proof);
+	assert_int_not_equal(rc, PV_OK);
+	assert_null(proof);
+	pv_vault_close(v);
+	pv_free(ck);
+}
+
+/* `pivault audit check-proof` needs no vault: no environment, no vault options; it exits 0
+ * on a good proof and 1 on a tampered one. */
+static void test_cli_check_proof(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *v = open_root(f->dir);
+	char *ck = NULL, *proof = NULL, *cons = NULL;
+	assert_int_equal(pv_audit_checkpoint(v, &ck), PV_OK);
+	assert_int_equal(pv_audit_prove(v, g_read_seq, &proof), PV_OK);
+	assert_int_equal(pv_audit_consistency(v, g_ckpt, &cons), PV_OK);
+	pv_vault_close(v);
+	char *ck_path = pvt_path(f->tmp, "ck.txt"), *p_path = pvt_path(f->tmp, "proof.txt");
+	char *c_path = pvt_path(f->tmp, "cons.txt"), *bad_path = pvt_path(f->tmp, "bad.txt");
+	char *bad = flip_hex(proof, "\nleaf ", 30);
+	assert_int_equal(pvt_write_file(ck_path, ck, strlen(ck)), 0);
+	assert_int_equal(pvt_write_file(p_path, proof, strlen(proof)), 0);
+	assert_int_equal(pvt_write_file(c_path, cons, strlen(cons)), 0);
+	assert_int_equal(pvt_write_file(bad_path, bad, strlen(bad)), 0);
+	/* The vault itself is moved away: nothing could open it. */
+	assert_int_equal(pvt_run(NULL, "mv '%s' '%s.gone'", f->dir, f->dir), 0);
+
+	char *out = NULL;
+	const char *env = "cd / && env -u PIVAULT_VAULT -u PIVAULT_KEY_FILE -u PIVAULT_KEYRING "
+			  "-u PIVAULT_USER -u PIVAULT_PASSWORD_FILE -u PIVAULT_PASSPHRASE_FILE";
+	int st = pvt_run(&out, "%s '%s' audit check-proof '%s' --checkpoint '%s' 2>&1", env,
+			 pvt_program("pivault"), p_path, ck_path);
+	if (st != 0)
+		fail_msg("check-proof exited %d: %s", st, out);
+	assert_non_null(strstr(out, "valid"));
+	free(out);
+	st = pvt_run(&out, "%s '%s' audit check-proof '%s' 2>&1", env, pvt_program("pivault"),
+		     p_path);
+	assert_int_equal(st, 0);
+	free(out);
+	st = pvt_run(&out, "%s '%s' audit check-proof '%s' --checkpoint '%s' --old-checkpoint '%s' "
+		     "2>&1", env, pvt_program("pivault"), c_path, ck_path, g_ckpt_path);
+	if (st != 0)
+		fail_msg("check-proof (consistency) exited %d: %s", st, out);
+	free(out);
+	st = pvt_run(&out, "%s '%s' audit check-proof '%s' --checkpoint '%s' 2>&1", env,
+		     pvt_program("pivault"), bad_path, ck_path);
+	assert_int_equal(st, 1);
+	assert_non_null(strstr(out, "invalid"));
+	free(out);
+	st = pvt_run(&out, "%s '%s' audit check-proof '%s' --checkpoint '%s' 2>&1", env,
+		     pvt_program("pivault"), p_path, g_ckpt_path);
+	assert_int_equal(st, 1);
+	free(out);
+	assert_int_equal(pvt_run(NULL, "mv '%s.gone' '%s'", f->dir, f->dir), 0);
+	pv_free(ck);
+	pv_free(proof);
+	pv_free(cons);
+	free(bad);
+	free(ck_path);
+	free(p_path);
+	free(c_path);
+	free(bad_path);
+}
+
+/* ---- tests: the automatic checkpoint ------------------------------------------------ */
+
+static void test_automatic_checkpoint(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(sql_u64(f->dir, "SELECT count(*) FROM audit_checkpoints"), 1);
+	pv_vault *v = open_root(f->dir);
+	for (int i = 0; i < 1100; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "C%08d", i % NCUST + 1);
+		pv_record *r = NULL;
+		if (pv_get(v, &ADMIN, id, &r))
+			fail_msg("pv_get %d: %s", i, pv_errmsg(v));
+		pv_record_free(r);
+	}
+	pv_vault_close(v);
+	assert_true(sql_u64(f->dir, "SELECT count(*) FROM audit") > 1024);
+	assert_int_equal(sql_u64(f->dir, "SELECT count(*) FROM audit_checkpoints WHERE size = 1024"),
+			 1);
+	assert_int_equal(sql_u64(f->dir, "SELECT count(*) FROM audit_checkpoints"), 2);
+	char *report = NULL;
+	assert_int_equal(verify(f->dir, g_ckpt, &report), PV_OK);
+	assert_non_null(strstr(report, "2 signed checkpoints"));
+	free(report);
+	/* Entries before and after the automatic checkpoint prove against the latest one. */
+	v = open_root(f->dir);
+	char *ck = NULL;
+	assert_int_equal(pv_audit_checkpoint(v, &ck), PV_OK);
+	char why[256];
+	const uint64_t seqs[] = { 5, 1024, 1025, 1100 };
+	for (size_t i = 0; i < 4; i++) {
+		char *proof = NULL;
+		assert_int_equal(pv_audit_prove(v, seqs[i], &proof), PV_OK);
+		if (check(proof, ck, NULL, why, sizeof why) != PV_OK)
+			fail_msg("proof of %llu: %s", (unsigned long long)seqs[i], why);
+		pv_free(proof);
+	}
+	char *cons = NULL;
+	assert_int_equal(pv_audit_consistency(v, g_ckpt, &cons), PV_OK);
+	assert_int_equal(check(cons, ck, g_ckpt, why, sizeof why), PV_OK);
+	pv_free(cons);
+	pv_vault_close(v);
+	pv_free(ck);
+	/* Tampering before the automatic checkpoint, chain recomputed: caught by it. */
+	sql(f->dir, "DELETE FROM audit_checkpoints WHERE size <> 1024");
+	sql(f->dir, "UPDATE audit SET outcome = 'denied' WHERE seq = 500");
+	rechain(f->dir, 1);
+	expect_break(f->dir, NULL, "signed checkpoint at 1024", NULL);
+}
+
+/* The Merkle state (frontier) stored with a checkpoint is not covered by its signature.
+ * When it has been altered, the library must not sign a new checkpoint built on it: a
+ * checkpoint it signs must hold the log's real Merkle root (merkle.h: "compare the
+ * restored root with a trusted one"). Either the new checkpoint is refused, or the log
+ * still verifies after it. */
+static void test_forged_frontier_not_signed(void **state)
+{
+	struct fx *f = *state;
+	char q[256];
+	snprintf(q, sizeof q, "UPDATE audit_checkpoints SET frontier = substr(frontier, 1, "
+		 "length(frontier) - 32) || randomblob(32) WHERE size = %llu",
+		 (unsigned long long)g_ck_size);
+	sql(f->dir, q);
+	expect_intact(f->dir, g_ckpt); /* no entry was touched */
+	pv_vault *v = open_root(f->dir);
+	char *ck = NULL;
+	pv_rc rc = pv_audit_checkpoint(v, &ck);
+	pv_vault_close(v);
+	pv_free(ck);
+	if (rc == PV_OK) {
+		char *report = NULL, msg[800];
+		pv_rc vr = verify(f->dir, g_ckpt, &report);
+		snprintf(msg, sizeof msg, "%s", report);
+		free(report);
+		if (vr != PV_OK)
+			fail_msg("a checkpoint was signed over a forged Merkle state: the untouched "
+				 "log no longer verifies: %s", msg);
+	}
+}
+
+/* Leaf hashes (RFC 6962: SHA-256(0x00 || canonical bytes)) of every entry of a closed
+ * vault's log, in order. */
+struct leaves {
+	uint8_t (*h)[32];
+	uint64_t n;
+};
+
+static void read_leaves(const char *dir, struct leaves *l)
+{
+	char *path = pvt_path(dir, "vault.db");
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	free(path);
+	sqlite3_stmt *q = NULL;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT seq, at, user, op, ids, purpose, request, "
+					    "outcome, detail FROM audit ORDER BY seq", -1, &q, NULL),
+			 SQLITE_OK);
+	memset(l, 0, sizeof *l);
+	size_t cap = 0;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		assert_int_equal((uint64_t)sqlite3_column_int64(q, 0), l->n + 1);
+		size_t len = 12;
+		for (int c = 1; c <= 8; c++)
+			len += 4 + (size_t)sqlite3_column_bytes(q, c);
+		uint8_t *b = malloc(len), *p = b + 12;
+		assert_non_null(b);
+		memcpy(b, "PVA1", 4);
+		put_u64(b + 4, (uint64_t)sqlite3_column_int64(q, 0));
+		for (int c = 1; c <= 8; c++) {
+			const unsigned char *t = sqlite3_column_text(q, c);
+			uint32_t tl = (uint32_t)sqlite3_column_bytes(q, c);
+			put_u32(p, tl);
+			if (tl)
+				memcpy(p + 4, t, tl);
+			p += 4 + tl;
+		}
+		if (l->n == cap) {
+			cap = cap ? 2 * cap : 256;
+			l->h = realloc(l->h, cap * sizeof *l->h);
+			assert_non_null(l->h);
+		}
+		pv_merkle_leaf_hash(b, len, l->h[l->n++]);
+		free(b);
+	}
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+}
+
+static int leaf_at(void *ctx, uint64_t index, uint8_t out[PV_MERKLE_HASH])
+{
+	const struct leaves *l = ctx;
+	if (index >= l->n)
+		return -1;
+	memcpy(out, l->h[index], 32);
+	return 0;
+}
+
+/* A consistency proof ties two checkpoints of one vault. Anyone who can read vault A's
+ * (unencrypted) audit table can start a vault B of their own whose log begins with A's
+ * entries, and sign B's checkpoints. check-proof must not then accept B's checkpoint as
+ * the continuation of A's ("both signed"): the two checkpoints name different vaults and
+ * keys. */
+static void test_consistency_across_vaults(void **state)
+{
+	struct fx *f = *state;
+	char *bdir = pvt_path(f->tmp, "forged"), *bkey = pvt_path(f->tmp, "forged.key");
+	assert_int_equal(pv_key_generate_file(bkey), PV_OK);
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(bkey, &key), PV_OK);
+	pv_create_opts opts = { .schema_path = SCHEMA, .keyring_slots = 1024, .kdf_fast = 1 };
+	pv_vault *b = NULL;
+	pv_rc rc = pv_vault_create(bdir, &opts, key, &b);
+	if (rc)
+		fail_msg("pv_vault_create: %s", pv_errmsg(b));
+	pv_vault_close(b);
+	char q[1024];
+	snprintf(q, sizeof q, "ATTACH '%s/vault.db' AS a; DELETE FROM audit; DELETE FROM "
+		 "audit_checkpoints; INSERT INTO audit SELECT * FROM a.audit WHERE seq <= %llu;",
+		 f->dir, (unsigned long long)g_ck_size);
+	sql(bdir, q);
+	assert_int_equal(pv_vault_open(bdir, NULL, key, &b), PV_OK);
+	pv_key_free(key);
+	char *ckb = NULL;
+	assert_int_equal(pv_audit_checkpoint(b, &ckb), PV_OK);
+	pv_vault_close(b);
+	uint64_t n = checkpoint_size(ckb);
+	assert_int_equal(n, g_ck_size + 1);
+
+	/* The consistency proof from A's exported checkpoint to B's, built from B's log. */
+	struct leaves l;
+	read_leaves(bdir, &l);
+	assert_int_equal(l.n, n);
+	struct pv_merkle_proof *p = calloc(1, sizeof *p);
+	assert_non_null(p);
+	p->kind = PV_MERKLE_CONSISTENCY;
+	p->old_size = g_ck_size;
+	p->size = n;
+	assert_int_equal(pv_merkle_root(g_ck_size, leaf_at, &l, p->old_root), 0);
+	assert_int_equal(pv_merkle_root(n, leaf_at, &l, p->root), 0);
+	assert_int_equal(pv_merkle_consistency_proof(g_ck_size, n, leaf_at, &l, p->path,
+						     &p->path_len), 0);
+	char *proof = pv_merkle_proof_to_text(p);
+	assert_non_null(proof);
+	char why[256];
+	/* The proof is sound for each checkpoint on its own (same entries, same roots)... */
+	assert_int_equal(check(proof, ckb, NULL, why, sizeof why), PV_OK);
+	/* ...but A's and B's checkpoints together must be refused. */
+	rc = check(proof, ckb, g_ckpt, why, sizeof why);
+	free(p);
+	free(l.h);
+	free(proof);
+	pv_free(ckb);
+	free(bdir);
+	free(bkey);
+	if (rc == PV_OK)
+		fail_msg("check-proof accepted vault B's checkpoint as the continuation of vault A's "
+			 "(different vault ids and signing keys): \"%s\"", why);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_verify_intact, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_edit_entry, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_edit_ends, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_delete_entry, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_insert_entry, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_reorder_entries, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_truncate, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_recomputed_chain, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_fault_fails_closed, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_storage_failure_fails_closed, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_inclusion_proofs, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_consistency_proofs, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_consistency_after_tamper, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_cli_check_proof, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_automatic_checkpoint, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_forged_frontier_not_signed, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_consistency_across_vaults, fx_setup, fx_teardown),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
