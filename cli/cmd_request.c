@@ -60,7 +60,9 @@ int cmd_request(int argc, char **argv)
 				return cli_usage("request", "--expires-in takes e.g. 30m, 24h or 2d");
 		} else if (!strcmp(argv[i], "--vault") || !strcmp(argv[i], "--keyring") ||
 			   !strcmp(argv[i], "--key-file") || !strcmp(argv[i], "--user") ||
-			   !strcmp(argv[i], "--as")) {
+			   !strcmp(argv[i], "--as") || !strcmp(argv[i], "--role")) {
+			/* --role is also the requester's role; it stays in the arguments, so the
+			 * run is in the same role */
 			int j = i;
 			if (cli_common_option(&c, argc, argv, &j) < 0)
 				return EXIT_USAGE;

@@ -1287,6 +1287,37 @@ static void test_cli_flow(void **state)
 	drop(id3);
 }
 
+/* A user with several roles asks in the role named by --role: the request is checked
+ * against that role, and running it uses the same role. */
+static void test_cli_request_role(void **state)
+{
+	struct fx *f = *state;
+	add_user_root(f->dir, "fin", "clerk,finance", BOB_PW);
+	write_pw(f->tmp, "fin", BOB_PW);
+	char *out = NULL, *err = NULL;
+	/* clerk, the first role, may not export; finance may */
+	int st = cli(f, &out, &err, "fin", "export --format csv --purpose billing");
+	assert_int_equal(st, 1);
+	assert_non_null(strstr(err, "'export'"));
+	st = cli(f, &out, &err, "fin", "export --format csv --purpose billing --role finance");
+	if (st != 0)
+		fail_msg("masked export as finance: exit %d: %s", st, err);
+	st = cli(f, &out, &err, "fin",
+		 "request export --format csv --clear --purpose billing --role finance --json");
+	if (st != 0)
+		fail_msg("request as finance: exit %d: %s", st, err);
+	json_error_t jerr;
+	json_t *j = json_loads(out, 0, &jerr);
+	const char *x = json_string_value(json_object_get(j, "request"));
+	char *id = x ? keep(strdup(x)) : NULL;
+	json_decref(j);
+	assert_non_null(id);
+	struct audit_list l;
+	audit_load(f->dir, &l);
+	assert_audit(&l, 1, "fin", "request", "ok", id, "--role");
+	audit_free(&l);
+}
+
 /* ---- alerts ---- */
 
 struct alert_row {
@@ -1461,6 +1492,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_expiry_and_states, fx_setup, fx_teardown),
 		cmocka_unit_test(test_request_args),
 		cmocka_unit_test_setup_teardown(test_cli_flow, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_cli_request_role, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_alerts, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
