@@ -83,6 +83,9 @@ int cmd_request(int argc, char **argv);
 int cmd_decide(int argc, char **argv);
 int cmd_requests(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_shred(int argc, char **argv);
+int cmd_certificate(int argc, char **argv);
+int cmd_pubkey(int argc, char **argv);
 
 /* Run the command named by argv[0] from the command table (used by `run`). */
 int cli_dispatch(int argc, char **argv);

@@ -22,6 +22,9 @@ static const struct cli_command commands[] = {
 	{ "reject", "reject another user's request (reject REQ)", cmd_decide },
 	{ "requests", "list approval requests", cmd_requests },
 	{ "run", "run an approved request (run REQ)", cmd_run },
+	{ "shred", "destroy customers, with a signed destruction certificate", cmd_shred },
+	{ "certificate", "verify a destruction certificate (certificate verify FILE)", cmd_certificate },
+	{ "pubkey", "print the vault's signing public key", cmd_pubkey },
 };
 
 static void usage(FILE *out)

@@ -330,6 +330,25 @@ PV_API PV_CHECK pv_rc pv_request_list(pv_vault *v, pv_request_fn fn, void *ctx);
 /* A request's operation and arguments (malloc'd; pv_free), to run it again. */
 PV_API PV_CHECK pv_rc pv_request_get(pv_vault *v, const char *id, char **op, char **args);
 
+/* ---- Crypto-shredding and destruction certificates ---------------------------- */
+
+/* Destroy customers ids[0..n): their wrapped data keys, sealed fields, blind-index
+ * entries and consents are deleted, the buckets that held them get new keys (the
+ * remaining data keys re-wrapped), and the old bucket keys are overwritten in place in
+ * the keyring; the write-ahead log is checkpointed; a line per customer goes to the
+ * shred ledger beside the keyring. Needs 'shred' and, for users, an approved request.
+ * *certificate receives the signed destruction certificate (JSON; pv_free). */
+PV_API PV_CHECK pv_rc pv_shred(pv_vault *v, const pv_access *who, const char *const *ids,
+			       size_t n, char **certificate);
+
+/* The vault's Ed25519 public key (64 hex digits + NUL), to verify what it signs. */
+PV_API PV_CHECK pv_rc pv_vault_public_key(pv_vault *v, char hex[65]);
+
+/* Check a destruction certificate with only the vault's public key (hex). PV_OK with a
+ * summary in why, or PV_ERR_CORRUPT / PV_ERR_INPUT / PV_ERR_USAGE with the reason. */
+PV_API PV_CHECK pv_rc pv_certificate_verify(const char *text, const char *public_key_hex,
+					    char *why, size_t whylen);
+
 /* ---- Audit log ---------------------------------------------------------------- */
 
 /* Free memory the library returned (texts, reports); NULL harmless. */

@@ -21,8 +21,17 @@
 #define KR_SLOT_BYTES 80
 #define KR_SEALED_BYTES (PV_KEY_BYTES + PV_SEAL_OVERHEAD)
 
+/* A bucket key replacement waiting to be written in place. */
+struct staged {
+	uint32_t slot;
+	uint8_t raw[KR_SLOT_BYTES];
+};
+
 struct pv_keyring {
+	char *path;
 	int fd;
+	struct staged *staged;
+	size_t nstaged, capstaged;
 	uint32_t slots;
 	uint8_t vault_id[16];
 	uint8_t *wrap_key;   /* guarded: PV_KEY_BYTES */
@@ -193,6 +202,7 @@ struct pv_keyring *pv_keyring_open(const char *path, const uint8_t vault_id[16],
 	}
 	struct pv_keyring *kr = calloc(1, sizeof *kr);
 	if (kr) {
+		kr->path = strdup(path);
 		kr->fd = fd;
 		kr->slots = slots;
 		memcpy(kr->vault_id, vault_id, 16);
@@ -201,7 +211,7 @@ struct pv_keyring *pv_keyring_open(const char *path, const uint8_t vault_id[16],
 		kr->gens = calloc(slots, sizeof *kr->gens);
 		kr->loaded = calloc(slots, 1);
 	}
-	if (!kr || !kr->wrap_key || !kr->keys || !kr->gens || !kr->loaded) {
+	if (!kr || !kr->path || !kr->wrap_key || !kr->keys || !kr->gens || !kr->loaded) {
 		snprintf(err, errlen, "out of memory opening keyring");
 		if (!kr)
 			close(fd);
@@ -285,9 +295,166 @@ void pv_keyring_close(struct pv_keyring *kr)
 		return;
 	if (kr->fd >= 0)
 		close(kr->fd);
+	if (kr->staged)
+		pv_wipe(kr->staged, kr->capstaged * sizeof *kr->staged);
+	free(kr->staged);
+	free(kr->path);
 	pv_secret_free(kr->wrap_key);
 	pv_secret_free(kr->keys);
 	free(kr->gens);
 	free(kr->loaded);
 	free(kr);
+}
+
+/* ---- Replacing bucket keys: staged, journalled, then written in place ---- */
+
+int pv_keyring_stage(struct pv_keyring *kr, uint32_t slot, const uint8_t *key, uint32_t *new_gen)
+{
+	uint32_t gen;
+	if (!pv_keyring_key(kr, slot, &gen))
+		return -1;
+	if (kr->nstaged == kr->capstaged) {
+		size_t cap = kr->capstaged ? 2 * kr->capstaged : 16;
+		struct staged *s = malloc(cap * sizeof *s);
+		if (!s)
+			return -1;
+		if (kr->staged) {
+			memcpy(s, kr->staged, kr->nstaged * sizeof *s);
+			pv_wipe(kr->staged, kr->capstaged * sizeof *s);
+			free(kr->staged);
+		}
+		kr->staged = s;
+		kr->capstaged = cap;
+	}
+	struct staged *st = &kr->staged[kr->nstaged++];
+	uint8_t ad[24];
+	memset(st->raw, 0, sizeof st->raw);
+	st->slot = slot;
+	put_u32(st->raw, gen + 1);
+	slot_ad(ad, kr->vault_id, slot, gen + 1);
+	pv_seal(st->raw + 4, key, PV_KEY_BYTES, ad, sizeof ad, kr->wrap_key, NULL);
+	*new_gen = gen + 1;
+	return 0;
+}
+
+static char *journal_path(const struct pv_keyring *kr)
+{
+	size_t n = strlen(kr->path) + 9;
+	char *p = malloc(n);
+	if (p)
+		snprintf(p, n, "%s.journal", kr->path);
+	return p;
+}
+
+int pv_keyring_journal(struct pv_keyring *kr, char *err, size_t errlen)
+{
+	char *jp = journal_path(kr);
+	if (!jp) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	int fd = open(jp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int ok = fd >= 0;
+	for (size_t i = 0; ok && i < kr->nstaged; i++) {
+		uint8_t rec[4 + KR_SLOT_BYTES];
+		put_u32(rec, kr->staged[i].slot);
+		memcpy(rec + 4, kr->staged[i].raw, KR_SLOT_BYTES);
+		ok = write_all(fd, rec, sizeof rec) == 0;
+	}
+	ok = ok && fsync(fd) == 0;
+	if (fd >= 0 && close(fd) != 0)
+		ok = 0;
+	if (!ok) {
+		snprintf(err, errlen, "cannot write keyring journal %s: %s", jp, strerror(errno));
+		unlink(jp);
+	}
+	free(jp);
+	return ok ? 0 : -1;
+}
+
+/* Write one sealed slot in place and take it into the cache. */
+static int write_slot(struct pv_keyring *kr, uint32_t slot, const uint8_t *raw)
+{
+	off_t off = KR_HEADER_BYTES + (off_t)slot * KR_SLOT_BYTES;
+	size_t n = KR_SLOT_BYTES;
+	const uint8_t *p = raw;
+	while (n) {
+		ssize_t w = pwrite(kr->fd, p, n, off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+		off += w;
+	}
+	kr->loaded[slot] = 0; /* the old key is wiped from memory as the new one loads */
+	pv_wipe(kr->keys + (size_t)slot * PV_KEY_BYTES, PV_KEY_BYTES);
+	return slot_unwrap(kr, slot, raw);
+}
+
+int pv_keyring_apply(struct pv_keyring *kr, char *err, size_t errlen)
+{
+	int ok = 1;
+	for (size_t i = 0; ok && i < kr->nstaged; i++)
+		ok = write_slot(kr, kr->staged[i].slot, kr->staged[i].raw) == 0;
+	ok = ok && fsync(kr->fd) == 0;
+	if (!ok) {
+		snprintf(err, errlen, "cannot overwrite keyring slots in %s: %s (the keyring "
+			 "journal keeps them; they are applied when the vault is next opened)",
+			 kr->path, strerror(errno));
+		return -1;
+	}
+	pv_keyring_discard(kr);
+	char *jp = journal_path(kr);
+	if (jp) {
+		unlink(jp);
+		free(jp);
+	}
+	return 0;
+}
+
+void pv_keyring_discard(struct pv_keyring *kr)
+{
+	if (kr->staged)
+		pv_wipe(kr->staged, kr->capstaged * sizeof *kr->staged);
+	kr->nstaged = 0;
+}
+
+int pv_keyring_recover(struct pv_keyring *kr, int (*committed)(void *ctx, uint32_t slot,
+							     uint32_t gen), void *ctx,
+		       char *err, size_t errlen)
+{
+	char *jp = journal_path(kr);
+	if (!jp)
+		return -1;
+	int fd = open(jp, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		free(jp);
+		return 0; /* nothing pending */
+	}
+	uint8_t rec[4 + KR_SLOT_BYTES];
+	int rc = 0;
+	ssize_t got;
+	while ((got = read(fd, rec, sizeof rec)) == (ssize_t)sizeof rec) {
+		uint32_t slot = get_u32(rec), gen = get_u32(rec + 4);
+		if (slot >= kr->slots)
+			continue;
+		int c = committed(ctx, slot, gen);
+		if (c < 0) {
+			rc = -1;
+			break;
+		}
+		if (c && write_slot(kr, slot, rec + 4) != 0) {
+			snprintf(err, errlen, "cannot apply the keyring journal to slot %u",
+				 (unsigned)slot);
+			rc = -1;
+			break;
+		}
+	}
+	close(fd);
+	if (rc == 0 && fsync(kr->fd) == 0)
+		unlink(jp);
+	free(jp);
+	return rc;
 }

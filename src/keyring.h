@@ -37,6 +37,22 @@ const uint8_t *pv_keyring_key(struct pv_keyring *kr, uint32_t slot, uint32_t *ge
  * first slot that fails authentication in err. */
 int pv_keyring_load_all(struct pv_keyring *kr, char *err, size_t errlen);
 
+/* Replacing bucket keys (crypto-shredding, re-keying), crash-safe in three steps:
+ *   stage    seal a new key for slot at the next generation, in memory (*new_gen);
+ *   journal  write every staged slot to KEYRING.journal and sync it, before the data
+ *            store commits the data keys re-wrapped under the new keys;
+ *   apply    overwrite the slots in place, sync, remove the journal.
+ * discard drops what is staged. At open, recover applies a journal left by a crash for
+ * the slots whose change the data store committed (committed(ctx, slot, gen) returns 1),
+ * and drops the rest. All return 0, or -1 (with a message in err where there is one). */
+int pv_keyring_stage(struct pv_keyring *kr, uint32_t slot, const uint8_t *key, uint32_t *new_gen);
+int pv_keyring_journal(struct pv_keyring *kr, char *err, size_t errlen);
+int pv_keyring_apply(struct pv_keyring *kr, char *err, size_t errlen);
+void pv_keyring_discard(struct pv_keyring *kr);
+int pv_keyring_recover(struct pv_keyring *kr, int (*committed)(void *ctx, uint32_t slot,
+							     uint32_t gen), void *ctx,
+		       char *err, size_t errlen);
+
 /* Close, wiping cached keys; NULL harmless. */
 void pv_keyring_close(struct pv_keyring *kr);
 

@@ -438,3 +438,16 @@ pv_field_view pv_record_field_view(const pv_record *r, size_t i) { return i < r-
 size_t pv_record_consent_count(const pv_record *r) { return r->ncons; }
 const char *pv_record_consent_purpose(const pv_record *r, size_t i) { return i < r->ncons ? r->cons_purpose[i] : NULL; }
 int pv_record_consent_granted(const pv_record *r, size_t i) { return i < r->ncons ? r->cons_granted[i] : 0; }
+
+pv_rc pv_rewrap_dek(pv_vault *v, const struct pv_stored_customer *c, const uint8_t *new_key,
+		    uint32_t new_gen, uint8_t out[PV_KEY_BYTES + PV_SEAL_OVERHEAD])
+{
+	uint8_t dek[PV_KEY_BYTES], ad[AD_MAX];
+	pv_rc rc = unwrap_dek(v, c, dek);
+	if (rc)
+		return rc;
+	size_t adlen = dek_ad(ad, v, c->bucket, new_gen, c->id, strlen(c->id));
+	pv_seal(out, dek, sizeof dek, ad, adlen, new_key, NULL);
+	pv_wipe(dek, sizeof dek);
+	return PV_OK;
+}

@@ -50,6 +50,10 @@ void pv_values_wipe_free(char **values, size_t n);
 pv_rc pv_reseal_group(pv_vault *v, const struct pv_stored_customer *c, char **values,
 		      int group, uint8_t **sealed, size_t *sealed_len);
 
+/* Re-wrap c's data key under a new key of its bucket (generation new_gen) into out. */
+pv_rc pv_rewrap_dek(pv_vault *v, const struct pv_stored_customer *c, const uint8_t *new_key,
+		    uint32_t new_gen, uint8_t out[PV_KEY_BYTES + PV_SEAL_OVERHEAD]);
+
 /* Build the record a role is shown from opened values (takes ownership of values). */
 pv_rc pv_record_build(pv_vault *v, int role, const pv_access *who, const char *id,
 		      int64_t rid, char **values, pv_record **out);

@@ -60,9 +60,21 @@ int pv_store_customer_get(struct pv_store *s, const char *id, struct pv_stored_c
 /* Replace one sealed group of a customer. */
 int pv_store_customer_set_group(struct pv_store *s, int64_t rid, int group,
 				const uint8_t *sealed, size_t len);
+typedef int (*pv_store_customer_fn)(void *ctx, const struct pv_stored_customer *c);
+
+/* Delete a customer's row and consent records (secure_delete zeroes the freed space). */
+int pv_store_customer_delete(struct pv_store *s, int64_t rid);
+/* Replace a customer's wrapped data key and its bucket generation. */
+int pv_store_customer_set_wdek(struct pv_store *s, int64_t rid, uint32_t gen,
+			       const uint8_t *wdek, size_t len);
+/* Customers of the buckets listed in buckets_json (a JSON array of numbers). */
+int pv_store_customer_scan_buckets(struct pv_store *s, const char *buckets_json,
+				   pv_store_customer_fn fn, void *ctx);
+/* 1 if a customer of bucket still has a data key wrapped by a generation below gen. */
+int pv_store_bucket_behind(struct pv_store *s, uint32_t bucket, uint32_t gen);
+
 /* Customers with id > after (NULL: all) in id order, at most limit (0: no limit); fn
  * returning non-zero stops (then returned as is). */
-typedef int (*pv_store_customer_fn)(void *ctx, const struct pv_stored_customer *c);
 int pv_store_customer_scan(struct pv_store *s, const char *after, size_t limit,
 			   pv_store_customer_fn fn, void *ctx);
 int pv_store_customer_count(struct pv_store *s, uint64_t *n);

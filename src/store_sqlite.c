@@ -572,3 +572,71 @@ int pv_store_checkpoint(struct pv_store *s)
 	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	return rc == SQLITE_OK ? 0 : fail(s, "checkpoint");
 }
+
+int pv_store_customer_delete(struct pv_store *s, int64_t rid)
+{
+	static const char del_customer[] = "DELETE FROM customers WHERE rid = ?1";
+	static const char del_consents[] = "DELETE FROM consents WHERE rid = ?1";
+	const char *const sql[] = { del_consents, del_customer };
+	for (int i = 0; i < 2; i++) {
+		sqlite3_stmt *q = pv_sqlite_stmt(s, sql[i]);
+		if (!q)
+			return -1;
+		sqlite3_bind_int64(q, 1, rid);
+		if (run(s, q, "delete customer") != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int pv_store_customer_set_wdek(struct pv_store *s, int64_t rid, uint32_t gen,
+			       const uint8_t *wdek, size_t len)
+{
+	static const char sql[] = "UPDATE customers SET bucket_gen = ?2, wdek = ?3 WHERE rid = ?1";
+	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, rid);
+	sqlite3_bind_int64(q, 2, gen);
+	sqlite3_bind_blob(q, 3, wdek, (int)len, SQLITE_STATIC);
+	return run(s, q, "re-wrap a data key");
+}
+
+int pv_store_customer_scan_buckets(struct pv_store *s, const char *buckets_json,
+				   pv_store_customer_fn fn, void *ctx)
+{
+	static const char sql[] =
+		"SELECT rid, id, bucket, bucket_gen, dek_version, wdek, g_basic, g_financial, "
+		"g_other FROM customers WHERE bucket IN (SELECT value FROM json_each(?1))";
+	sqlite3_stmt *q;
+	pv_sqlite_fresh(s, NULL);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return fail(s, "prepare bucket scan");
+	sqlite3_bind_text(q, 1, buckets_json, -1, SQLITE_STATIC);
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct pv_stored_customer c;
+		row_to_customer(q, &c);
+		stop = fn(ctx, &c);
+	}
+	if (!stop && rc != SQLITE_DONE)
+		stop = fail(s, "scan buckets");
+	sqlite3_finalize(q);
+	return stop;
+}
+
+int pv_store_bucket_behind(struct pv_store *s, uint32_t bucket, uint32_t gen)
+{
+	static const char sql[] =
+		"SELECT count(*) FROM customers WHERE bucket = ?1 AND bucket_gen < ?2";
+	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, bucket);
+	sqlite3_bind_int64(q, 2, gen);
+	if (sqlite3_step(q) != SQLITE_ROW)
+		return fail(s, "read bucket generations");
+	int n = sqlite3_column_int(q, 0) > 0;
+	sqlite3_reset(q);
+	return n;
+}

@@ -561,6 +561,15 @@ static pv_rc root_from_secret(pv_vault *v, const char *dir, const pv_key *key, u
 	return rc;
 }
 
+/* For the keyring journal: 1 when the data store committed the change of bucket to
+ * generation gen (no data key of it is still wrapped by an older generation). */
+static int bucket_committed(void *ctx, uint32_t bucket, uint32_t gen)
+{
+	pv_vault *v = ctx;
+	int behind = pv_store_bucket_behind(v->store, bucket, gen);
+	return behind < 0 ? -1 : !behind;
+}
+
 static pv_rc vault_open(pv_vault *v, const char *dir, const struct credential *cred)
 {
 	if (pv_crypto_init() != 0)
@@ -622,6 +631,9 @@ static pv_rc vault_open(pv_vault *v, const char *dir, const struct credential *c
 				     err, sizeof err);
 	if (!v->keyring)
 		return pv_fail(v, bad ? PV_ERR_BAD_KEY : PV_ERR_NOT_FOUND, "%s", err);
+	/* A shred interrupted between its commit and the keyring's overwrite is finished. */
+	if (pv_keyring_recover(v->keyring, bucket_committed, v, err, sizeof err) != 0)
+		return pv_fail(v, PV_ERR_IO, "%s", err);
 	return pv_ok(v);
 }
 

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cmd_shred.c: `pivault shred ID...` destroys customers and prints the signed
+ * destruction certificate; `pivault certificate verify FILE` checks one with only the
+ * vault's public key; `pivault pubkey` prints that key. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int cmd_shred(int argc, char **argv)
+{
+	static const char help[] =
+		"usage: pivault shred ID... [-o FILE] [--request REQ]\n\n"
+		"Destroy customers by crypto-shredding: their data keys, fields, index entries and\n"
+		"consents are deleted and the keys of their buckets replaced and overwritten in\n"
+		"place, so no earlier copy of the data can yield them. Prints the signed\n"
+		"destruction certificate (-o: writes it to FILE). Users need an approved request:\n"
+		"pivault request shred ID...\n";
+	struct cli_common c;
+	cli_common_init(&c);
+	char *ids[argc];
+	size_t n = 0;
+	const char *out_path = NULL;
+	for (int i = 1; i < argc; i++) {
+		int k = cli_common_option(&c, argc, argv, &i);
+		if (k < 0)
+			return EXIT_USAGE;
+		if (k)
+			continue;
+		if (strcmp(argv[i], "--help") == 0) {
+			fputs(help, stdout);
+			fputs(cli_common_help, stdout);
+			return EXIT_OK;
+		} else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
+			out_path = argv[++i];
+		} else if (argv[i][0] == '-') {
+			return cli_usage("shred", "unknown option");
+		} else {
+			ids[n++] = argv[i];
+		}
+	}
+	if (n == 0)
+		return cli_usage("shred", "at least one customer id is required");
+	int code;
+	pv_vault *v = cli_open_vault(&c, &code);
+	if (!v)
+		return code;
+	if ((code = cli_use_request(v, &c, "shred", argc - 1, argv + 1)) != EXIT_OK) {
+		pv_vault_close(v);
+		return code;
+	}
+	pv_access who = cli_access(&c);
+	char *cert = NULL;
+	pv_rc rc = pv_shred(v, &who, (const char *const *)ids, n, &cert);
+	if (rc) {
+		code = cli_fail(v, rc);
+	} else {
+		FILE *out = out_path ? fopen(out_path, "wx") : stdout;
+		if (!out) {
+			fprintf(stderr, "pivault: shredded, but cannot create %s for the certificate; "
+				"here it is:\n", out_path);
+			out = stdout;
+			code = EXIT_FAIL;
+		}
+		fprintf(out, "%s\n", cert);
+		if (out != stdout && fclose(out) != 0)
+			code = EXIT_FAIL;
+		if (out_path && code == EXIT_OK)
+			fprintf(stderr, "shredded %zu customer%s; certificate in %s\n", n,
+				n == 1 ? "" : "s", out_path);
+	}
+	pv_free(cert);
+	pv_vault_close(v);
+	return code;
+}
+
+int cmd_certificate(int argc, char **argv)
+{
+	static const char help[] =
+		"usage: pivault certificate verify FILE --public-key HEX\n\n"
+		"Check a destruction certificate with only the vault's public key (from\n"
+		"'pivault pubkey'); no vault is needed.\n";
+	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+		fputs(help, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	const char *file = NULL, *key = NULL;
+	if (strcmp(argv[1], "verify") != 0)
+		return cli_usage("certificate", "the only subcommand is 'verify'");
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--public-key") == 0 && i + 1 < argc)
+			key = argv[++i];
+		else if (!file && argv[i][0] != '-')
+			file = argv[i];
+		else
+			return cli_usage("certificate", "verify FILE --public-key HEX");
+	}
+	if (!file || !key)
+		return cli_usage("certificate", "verify FILE --public-key HEX");
+	FILE *f = fopen(file, "rb");
+	if (!f) {
+		fprintf(stderr, "pivault: cannot read %s\n", file);
+		return EXIT_FAIL;
+	}
+	size_t cap = 8 << 20;
+	char *text = malloc(cap + 1);
+	size_t len = text ? fread(text, 1, cap, f) : 0;
+	fclose(f);
+	if (!text)
+		return EXIT_FAIL;
+	text[len] = '\0';
+	char why[256];
+	pv_rc rc = pv_certificate_verify(text, key, why, sizeof why);
+	free(text);
+	if (rc) {
+		fprintf(stderr, "pivault: certificate %s: %s\n", file, why);
+		return rc == PV_ERR_USAGE ? EXIT_USAGE : EXIT_FAIL;
+	}
+	printf("%s: %s\n", file, why);
+	return EXIT_OK;
+}
+
+int cmd_pubkey(int argc, char **argv)
+{
+	struct cli_common c;
+	cli_common_init(&c);
+	for (int i = 1; i < argc; i++) {
+		int k = cli_common_option(&c, argc, argv, &i);
+		if (k < 0)
+			return EXIT_USAGE;
+		if (k)
+			continue;
+		if (strcmp(argv[i], "--help") == 0) {
+			puts("usage: pivault pubkey\n\nPrint the vault's Ed25519 public key (hex), which "
+			     "verifies its checkpoints and certificates.");
+			return EXIT_OK;
+		}
+		return cli_usage("pubkey", "no arguments are taken");
+	}
+	int code;
+	pv_vault *v = cli_open_vault(&c, &code);
+	if (!v)
+		return code;
+	char hex[65];
+	pv_rc rc = pv_vault_public_key(v, hex);
+	if (rc)
+		code = cli_fail(v, rc);
+	else
+		puts(hex);
+	pv_vault_close(v);
+	return code;
+}

@@ -1,0 +1,440 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* shred.c: crypto-shredding with a destruction certificate. A customer's wrapped data
+ * key, sealed fields, blind-index entries and consent records are deleted (secure_delete,
+ * write-ahead log checkpointed), and every bucket that held one of them gets a new key
+ * that re-wraps its remaining data keys; the old key is overwritten in place in the
+ * keyring. No copy of the data made before (a backup, a copied file) can then yield the
+ * shredded customers, root key included. The certificate is signed by the vault key; a
+ * shred ledger beside the keyring (ids, time, certificate hash, and the bucket mates'
+ * re-wrapped data keys, sealed) outlives any restore of older data. */
+#include "approvals.h"
+#include "audit.h"
+#include "policy.h"
+#include "record.h"
+
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CERT_TYPE "pivault destruction certificate"
+#define MAX_SHRED 100000
+
+static const char *const group_names[PV_GROUPS] = { "basic", "financial", "other" };
+
+/* What one shred run gathers before it commits. */
+struct shred_run {
+	pv_vault *v;
+	uint32_t *buckets;  /* affected buckets, distinct */
+	uint32_t *new_gens;
+	uint8_t *new_keys;  /* guarded: nbuckets * PV_KEY_BYTES */
+	size_t nbuckets;
+	unsigned categories; /* bit per group holding data that was destroyed */
+	uint8_t *material;  /* what the fingerprint covers: sealed data keys, old bucket keys' hashes */
+	size_t nmaterial, capmaterial;
+	char *rewrapped;    /* ledger lines: each re-wrapped data key (sealed), for restores */
+	size_t nrewrapped;
+	pv_rc rc;
+};
+
+static int material_add(struct shred_run *r, const void *p, size_t n)
+{
+	if (r->nmaterial + n > r->capmaterial) {
+		size_t cap = (r->nmaterial + n) * 2 + 256;
+		uint8_t *m = realloc(r->material, cap);
+		if (!m)
+			return -1;
+		r->material = m;
+		r->capmaterial = cap;
+	}
+	memcpy(r->material + r->nmaterial, p, n);
+	r->nmaterial += n;
+	return 0;
+}
+
+static int bucket_add(struct shred_run *r, uint32_t b)
+{
+	for (size_t i = 0; i < r->nbuckets; i++)
+		if (r->buckets[i] == b)
+			return 0;
+	uint32_t *nb = realloc(r->buckets, (r->nbuckets + 1) * sizeof *nb);
+	if (!nb)
+		return -1;
+	r->buckets = nb;
+	r->buckets[r->nbuckets++] = b;
+	return 0;
+}
+
+/* Delete one customer: its blind-index entries (found by opening the record), consents
+ * and row. Records the categories destroyed and the sealed key for the fingerprint. */
+static pv_rc shred_one(struct shred_run *r, const char *id)
+{
+	pv_vault *v = r->v;
+	struct pv_stored_customer c;
+	int got = pv_store_customer_get(v->store, id, &c);
+	if (got < 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (got > 0)
+		return pv_fail(v, PV_ERR_NOT_FOUND, "no customer %s", id);
+	char **values;
+	pv_rc rc = pv_open_customer(v, &c, &values);
+	if (rc)
+		return rc;
+	int64_t rid = c.rid;
+	uint32_t bucket = c.bucket;
+	if (material_add(r, id, strlen(id) + 1) != 0 || material_add(r, c.wdek, c.wdek_len) != 0 ||
+	    bucket_add(r, bucket) != 0) {
+		pv_values_wipe_free(values, v->schema->nfields);
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	}
+	int st = 0;
+	for (size_t i = 0; i < v->schema->nfields && st == 0; i++) {
+		size_t len = strlen(values[i]);
+		if (!len)
+			continue;
+		r->categories |= 1u << v->schema->fields[i].category;
+		if (!v->schema->fields[i].indexed)
+			continue;
+		uint8_t h[PV_BLIND_BYTES];
+		pv_blind_hash(v, i, values[i], len, h);
+		st = pv_store_index_replace(v->store, rid, v->field_nums[i], h, NULL);
+	}
+	pv_values_wipe_free(values, v->schema->nfields);
+	if (st == 0)
+		st = pv_store_customer_delete(v->store, rid);
+	return st ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store)) : PV_OK;
+}
+
+/* Re-wrap one remaining customer of an affected bucket under its bucket's new key. */
+static int rewrap_one(void *p, const struct pv_stored_customer *c)
+{
+	struct shred_run *r = p;
+	for (size_t i = 0; i < r->nbuckets; i++) {
+		if (r->buckets[i] != c->bucket)
+			continue;
+		uint8_t wdek[PV_KEY_BYTES + PV_SEAL_OVERHEAD];
+		int64_t rid = c->rid;
+		r->rc = pv_rewrap_dek(r->v, c, r->new_keys + i * PV_KEY_BYTES, r->new_gens[i], wdek);
+		if (r->rc)
+			return -1;
+		/* The ledger keeps the new sealed key too, so a restore of older data can give
+		 * this customer (not shredded) the key its bucket has now. */
+		char hex[2 * sizeof wdek + 1], line[300];
+		pv_hex(hex, wdek, sizeof wdek);
+		int len = snprintf(line, sizeof line, "{\"rewrap\":\"%s\",\"bucket\":%u,\"gen\":%u,"
+				   "\"wdek\":\"%s\"}\n", c->id, (unsigned)c->bucket,
+				   (unsigned)r->new_gens[i], hex);
+		char *t = realloc(r->rewrapped, r->nrewrapped + (size_t)len + 1);
+		if (!t || pv_store_customer_set_wdek(r->v->store, rid, r->new_gens[i], wdek,
+						     sizeof wdek)) {
+			if (t)
+				r->rewrapped = t;
+			r->rc = t ? pv_fail(r->v, PV_ERR_STORE, "%s", pv_store_errmsg(r->v->store))
+				  : pv_fail(r->v, PV_ERR_NOMEM, "out of memory");
+			return -1;
+		}
+		memcpy(t + r->nrewrapped, line, (size_t)len + 1);
+		r->rewrapped = t;
+		r->nrewrapped += (size_t)len;
+		return 0;
+	}
+	return 0;
+}
+
+/* New keys for every affected bucket, staged in the keyring, and the remaining data
+ * keys of those buckets re-wrapped under them. */
+static pv_rc rekey_buckets(struct shred_run *r)
+{
+	pv_vault *v = r->v;
+	r->new_keys = pv_secret_alloc(r->nbuckets * PV_KEY_BYTES + 1);
+	r->new_gens = calloc(r->nbuckets + 1, sizeof *r->new_gens);
+	json_t *arr = json_array();
+	if (!r->new_keys || !r->new_gens || !arr) {
+		json_decref(arr);
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < r->nbuckets; i++) {
+		uint32_t gen;
+		const uint8_t *old = pv_keyring_key(v->keyring, r->buckets[i], &gen);
+		if (!old) {
+			json_decref(arr);
+			return pv_fail(v, PV_ERR_BAD_KEY, "keyring slot %u fails authentication",
+				       (unsigned)r->buckets[i]);
+		}
+		uint8_t hold[32], rec[8];
+		pv_keyed_hash(hold, sizeof hold, "destroyed bucket key", 20, old);
+		memcpy(rec, &r->buckets[i], 4);
+		memcpy(rec + 4, &gen, 4);
+		uint8_t *key = r->new_keys + i * PV_KEY_BYTES;
+		pv_random(key, PV_KEY_BYTES);
+		if (material_add(r, rec, sizeof rec) != 0 || material_add(r, hold, sizeof hold) != 0 ||
+		    pv_keyring_stage(v->keyring, r->buckets[i], key, &r->new_gens[i]) != 0) {
+			json_decref(arr);
+			return pv_fail(v, PV_ERR_NOMEM, "cannot stage a new key for slot %u",
+				       (unsigned)r->buckets[i]);
+		}
+		json_array_append_new(arr, json_integer(r->buckets[i]));
+	}
+	char *list = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	if (!list)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	r->rc = PV_OK;
+	int st = pv_store_customer_scan_buckets(v->store, list, rewrap_one, r);
+	free(list);
+	if (st < 0 && !r->rc)
+		r->rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	return r->rc;
+}
+
+static void iso_now(char *out, size_t n)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The vault's signing key pair (sk guarded, freed by the caller). */
+static uint8_t *signing_keys(pv_vault *v, uint8_t pk[PV_SIGN_PUBLIC])
+{
+	uint8_t *sk = pv_secret_alloc(PV_SIGN_SECRET);
+	if (sk)
+		pv_sign_keypair(v->keys->sign_seed, pk, sk);
+	return sk;
+}
+
+/* The signed certificate as text (malloc'd) and the hash of that text. */
+static char *certificate(struct shred_run *r, const char *const *ids, size_t n,
+			 const char *when, uint8_t cert_hash[32])
+{
+	pv_vault *v = r->v;
+	uint8_t fp[32], pk[PV_SIGN_PUBLIC], sig[PV_SIGNATURE];
+	char fph[65], pkh[65], sigh[129];
+	pv_hash2(fp, "pivault destroyed key material v1", 33, r->material, r->nmaterial);
+	pv_hex(fph, fp, sizeof fp);
+	uint8_t *sk = signing_keys(v, pk);
+	if (!sk)
+		return NULL;
+	pv_hex(pkh, pk, sizeof pk);
+	json_t *cats = json_array(), *list = json_array(), *limits = json_array();
+	for (int g = 0; g < PV_GROUPS; g++)
+		if (r->categories & (1u << g))
+			json_array_append_new(cats, json_string(group_names[g]));
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(list, json_string(ids[i]));
+	json_array_append_new(limits, json_string(
+		"Overwriting in place is not guaranteed erasure on flash storage or copy-on-write "
+		"file systems; an HSM-held keyring is the answer there."));
+	json_array_append_new(limits, json_string(
+		"Copies of the keyring made before this time (escrow exports, backups of the "
+		"keyring file) still hold the destroyed bucket keys until they are renewed."));
+	json_array_append_new(limits, json_string(
+		"This certifies what pivault did to its own store and keyring; it cannot attest "
+		"copies made outside pivault of data read in clear."));
+	json_t *cert = json_pack(
+		"{s:s, s:i, s:s, s:o, s:I, s:o, s:s, s:s, s:s, s:s, s:o, s:[], s:s}",
+		"type", CERT_TYPE, "version", 1, "vault", v->vault_id_hex, "customers", list,
+		"count", (json_int_t)n, "categories", cats, "method",
+		"crypto-shredding: each customer's data key, sealed fields, blind-index entries and "
+		"consents deleted (SQLite secure_delete, write-ahead log checkpointed); each bucket "
+		"that held one re-keyed, its remaining data keys re-wrapped, and its old key "
+		"overwritten in place in the keyring and synced",
+		"time", when, "approval", v->request_id, "destroyed_key_material_fingerprint", fph,
+		"limits", limits, "escrow_copies_holding_destroyed_keys", "signed_by", pkh);
+	char *canon = cert ? json_dumps(cert, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	char *text = NULL;
+	if (canon) {
+		pv_sign(sig, canon, strlen(canon), sk);
+		pv_hex(sigh, sig, sizeof sig);
+		json_t *doc = json_pack("{s:O, s:s}", "certificate", cert, "signature", sigh);
+		text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+		json_decref(doc);
+		if (text)
+			pv_hash2(cert_hash, text, strlen(text), NULL, 0);
+	}
+	free(canon);
+	json_decref(cert);
+	pv_secret_free(sk);
+	return text;
+}
+
+/* Append the shred to the ledger beside the keyring (kept apart from the data, so that
+ * restoring old data cannot roll it back), and sync it. */
+static pv_rc ledger_append(pv_vault *v, const char *const *ids, size_t n, const char *when,
+			   const uint8_t cert_hash[32], const char *rewrapped)
+{
+	size_t plen = strlen(v->keyring_path) + 8;
+	char *path = malloc(plen);
+	if (!path)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	snprintf(path, plen, "%s.ledger", v->keyring_path);
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
+	char h[65];
+	pv_hex(h, cert_hash, 32);
+	for (size_t i = 0; f && i < n; i++)
+		fprintf(f, "{\"id\":\"%s\",\"time\":\"%s\",\"certificate\":\"%s\"}\n", ids[i], when, h);
+	if (f && rewrapped)
+		fputs(rewrapped, f);
+	int ok = f && fflush(f) == 0 && fsync(fd) == 0;
+	if (f)
+		ok = fclose(f) == 0 && ok;
+	else if (fd >= 0)
+		close(fd);
+	pv_rc rc = ok ? PV_OK : pv_fail(v, PV_ERR_IO, "cannot write the shred ledger %s", path);
+	free(path);
+	return rc;
+}
+
+/* 1 if id is acceptable as a customer id (as at import). */
+static int id_ok(const char *id)
+{
+	size_t n = strlen(id);
+	if (n == 0 || n > 64)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-", id[i]))
+			return 0;
+	return 1;
+}
+
+pv_rc pv_shred(pv_vault *v, const pv_access *who, const char *const *ids, size_t n,
+	       char **cert_out)
+{
+	*cert_out = NULL;
+	int role;
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_SHRED, &role);
+	if (rc)
+		return pv_audit_failure(v, rc, "shred", NULL, NULL);
+	if (n == 0 || n > MAX_SHRED)
+		return pv_fail(v, PV_ERR_USAGE, "shred takes 1 to %d customer ids", MAX_SHRED);
+	for (size_t i = 0; i < n; i++)
+		if (!id_ok(ids[i]))
+			return pv_fail(v, PV_ERR_USAGE, "not a customer id: give ids as at import");
+	struct shred_run r = { .v = v };
+	char when[32], *ids_text = NULL;
+	uint8_t cert_hash[32];
+	iso_now(when, sizeof when);
+	for (size_t i = 0; i < n; i++)
+		if (!ids_text || strlen(ids_text) < 8192) { /* the audit entry names them */
+			size_t old = ids_text ? strlen(ids_text) : 0, add = strlen(ids[i]) + 2;
+			char *t = realloc(ids_text, old + add);
+			if (!t)
+				break;
+			snprintf(t + old, add, "%s%s", old ? "," : "", ids[i]);
+			ids_text = t;
+		}
+	if (pv_store_begin(v->store) != 0) {
+		free(ids_text);
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	}
+	rc = pv_approval_consume(v, "shred");
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = shred_one(&r, ids[i]);
+	if (!rc)
+		rc = rekey_buckets(&r);
+	char *cert = NULL;
+	if (!rc && !(cert = certificate(&r, ids, n, when, cert_hash)))
+		rc = pv_fail(v, PV_ERR_NOMEM, "cannot make the certificate");
+	char err[512];
+	if (!rc && pv_keyring_journal(v->keyring, err, sizeof err) != 0)
+		rc = pv_fail(v, PV_ERR_IO, "%s", err);
+	if (!rc) {
+		char h[65], detail[160];
+		pv_hex(h, cert_hash, sizeof cert_hash);
+		snprintf(detail, sizeof detail, "%zu customer%s, %zu bucket%s re-keyed, certificate %s",
+			 n, n == 1 ? "" : "s", r.nbuckets, r.nbuckets == 1 ? "" : "s", h);
+		struct pv_audit_event e = { "shred", ids_text, NULL, NULL, "ok", detail };
+		rc = pv_audit_append(v, &e);
+	}
+	if (!rc && pv_store_commit(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (rc) {
+		(void)pv_store_rollback(v->store);
+		pv_keyring_discard(v->keyring);
+		char msg[sizeof v->errmsg];
+		snprintf(msg, sizeof msg, "%s", v->errmsg);
+		free(cert);
+		cert = NULL;
+		pv_fail(v, rc, "%s", msg);
+		rc = pv_audit_failure(v, rc, "shred", ids_text, NULL);
+	} else if (pv_keyring_apply(v->keyring, err, sizeof err) != 0) {
+		rc = pv_fail(v, PV_ERR_IO, "%s", err); /* the journal finishes it at next open */
+	} else if (pv_store_checkpoint(v->store) != 0) {
+		rc = pv_fail(v, PV_ERR_STORE, "shred done, but the write-ahead log could not be "
+			     "checkpointed: %s", pv_store_errmsg(v->store));
+	} else {
+		rc = ledger_append(v, ids, n, when, cert_hash, r.rewrapped);
+	}
+	pv_secret_free(r.new_keys);
+	free(r.new_gens);
+	free(r.buckets);
+	if (r.material)
+		pv_wipe(r.material, r.nmaterial);
+	free(r.material);
+	free(ids_text);
+	free(r.rewrapped);
+	if (rc) {
+		free(cert);
+		return rc;
+	}
+	*cert_out = cert;
+	return pv_ok(v);
+}
+
+pv_rc pv_vault_public_key(pv_vault *v, char hex[2 * PV_SIGN_PUBLIC + 1])
+{
+	uint8_t pk[PV_SIGN_PUBLIC];
+	uint8_t *sk = signing_keys(v, pk);
+	if (!sk)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	pv_secret_free(sk);
+	pv_hex(hex, pk, sizeof pk);
+	return pv_ok(v);
+}
+
+pv_rc pv_certificate_verify(const char *text, const char *public_key_hex, char *why,
+			    size_t whylen)
+{
+	json_error_t jerr;
+	json_t *doc = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *cert = doc ? json_object_get(doc, "certificate") : NULL;
+	const char *sigh = doc ? json_string_value(json_object_get(doc, "signature")) : NULL;
+	const char *type = cert ? json_string_value(json_object_get(cert, "type")) : NULL;
+	const char *signer = cert ? json_string_value(json_object_get(cert, "signed_by")) : NULL;
+	uint8_t pk[PV_SIGN_PUBLIC], sig[PV_SIGNATURE];
+	pv_rc rc = PV_OK;
+	if (!cert || !json_is_object(cert) || !sigh || !type || strcmp(type, CERT_TYPE) != 0 ||
+	    json_object_size(doc) != 2) {
+		snprintf(why, whylen, "not a pivault destruction certificate");
+		rc = PV_ERR_INPUT;
+	} else if (!public_key_hex ||
+		   pv_unhex(pk, sizeof pk, public_key_hex, strlen(public_key_hex)) != 0) {
+		snprintf(why, whylen, "the vault's public key (64 hex digits) is needed");
+		rc = PV_ERR_USAGE;
+	} else if (!signer || strcmp(signer, public_key_hex) != 0) {
+		snprintf(why, whylen, "signed by another key than the vault's");
+		rc = PV_ERR_CORRUPT;
+	} else if (pv_unhex(sig, sizeof sig, sigh, strlen(sigh)) != 0) {
+		snprintf(why, whylen, "the signature is malformed");
+		rc = PV_ERR_CORRUPT;
+	} else {
+		char *canon = json_dumps(cert, JSON_COMPACT | JSON_SORT_KEYS);
+		if (!canon || pv_sign_verify(sig, canon, strlen(canon), pk) != 0) {
+			snprintf(why, whylen, "the signature does not verify: the certificate was "
+				 "changed or not made by this vault");
+			rc = PV_ERR_CORRUPT;
+		} else {
+			snprintf(why, whylen, "valid: %lld customer(s) destroyed at %s",
+				 (long long)json_integer_value(json_object_get(cert, "count")),
+				 json_string_value(json_object_get(cert, "time")));
+		}
+		free(canon);
+	}
+	json_decref(doc);
+	return rc;
+}
