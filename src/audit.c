@@ -776,6 +776,27 @@ static pv_rc covering_checkpoint(pv_vault *v, uint64_t size, char **text)
 	return *text ? PV_OK : pv_fail(v, PV_ERR_NOMEM, "out of memory");
 }
 
+/* The end of making proof p (rc: how building it went): check it against its own roots
+ * (else PV_ERR_CORRUPT with broken), print it, audit op, free p. */
+static pv_rc finish_proof(pv_vault *v, pv_rc rc, struct pv_merkle_proof *p, const char *op,
+			  const char *detail, const char *broken, char **proof)
+{
+	if (!rc && pv_merkle_proof_verify(p) != 0)
+		rc = pv_fail(v, PV_ERR_CORRUPT, "%s", broken);
+	if (!rc && !(*proof = pv_merkle_proof_to_text(p)))
+		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	free(p);
+	if (!rc) {
+		struct pv_audit_event e = { op, NULL, NULL, NULL, "ok", detail };
+		rc = pv_audit_append(v, &e);
+		if (rc) {
+			free(*proof);
+			*proof = NULL;
+		}
+	}
+	return rc ? rc : pv_ok(v);
+}
+
 pv_rc pv_audit_prove(pv_vault *v, uint64_t seq, char **proof)
 {
 	*proof = NULL;
@@ -810,23 +831,10 @@ pv_rc pv_audit_prove(pv_vault *v, uint64_t seq, char **proof)
 	    pv_merkle_inclusion_proof(seq - 1, c.size, read_leaf, &r, p->path, &p->path_len) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "cannot read the audit log to build the proof");
 	pv_store_audit_cursor_close(r.cur);
-	if (!rc && pv_merkle_proof_verify(p) != 0)
-		rc = pv_fail(v, PV_ERR_CORRUPT, "the log no longer matches its latest checkpoint; "
-			     "run pivault audit verify");
-	if (!rc && !(*proof = pv_merkle_proof_to_text(p)))
-		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	free(p);
-	if (!rc) {
-		char id[32];
-		snprintf(id, sizeof id, "entry %llu", (unsigned long long)seq);
-		struct pv_audit_event e = { "audit prove", NULL, NULL, NULL, "ok", id };
-		rc = pv_audit_append(v, &e);
-		if (rc) {
-			free(*proof);
-			*proof = NULL;
-		}
-	}
-	return rc ? rc : pv_ok(v);
+	char id[32];
+	snprintf(id, sizeof id, "entry %llu", (unsigned long long)seq);
+	return finish_proof(v, rc, p, "audit prove", id, "the log no longer matches its latest "
+			    "checkpoint; run pivault audit verify", proof);
 }
 
 pv_rc pv_audit_consistency(pv_vault *v, const char *old_checkpoint, char **proof)
@@ -859,21 +867,8 @@ pv_rc pv_audit_consistency(pv_vault *v, const char *old_checkpoint, char **proof
 					&p->path_len) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "cannot read the audit log to build the proof");
 	pv_store_audit_cursor_close(r.cur);
-	if (!rc && pv_merkle_proof_verify(p) != 0)
-		rc = pv_fail(v, PV_ERR_CORRUPT, "the log is not an extension of the old checkpoint: "
-			     "entries it covered were changed or removed");
-	if (!rc && !(*proof = pv_merkle_proof_to_text(p)))
-		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	free(p);
-	if (!rc) {
-		struct pv_audit_event e = { "audit consistency", NULL, NULL, NULL, "ok", NULL };
-		rc = pv_audit_append(v, &e);
-		if (rc) {
-			free(*proof);
-			*proof = NULL;
-		}
-	}
-	return rc ? rc : pv_ok(v);
+	return finish_proof(v, rc, p, "audit consistency", NULL, "the log is not an extension of "
+			    "the old checkpoint: entries it covered were changed or removed", proof);
 }
 
 pv_rc pv_audit_check_proof(const char *proof, const char *new_checkpoint,
