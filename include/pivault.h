@@ -325,6 +325,7 @@ typedef struct pv_request_info {
 	const char *state, *approver, *decided;
 } pv_request_info;
 typedef int (*pv_request_fn)(void *ctx, const pv_request_info *r);
+/* Users with 'approve' or 'audit' see every request; others only their own. */
 PV_API PV_CHECK pv_rc pv_request_list(pv_vault *v, pv_request_fn fn, void *ctx);
 
 /* A request's operation and arguments (malloc'd; pv_free), to run it again. */
@@ -353,6 +354,9 @@ PV_API PV_CHECK pv_rc pv_certificate_verify(const char *text, const char *public
 
 /* Free memory the library returned (texts, reports); NULL harmless. */
 PV_API void pv_free(void *p);
+
+/* The audit functions below that take no pv_access need a user with a role granting
+ * 'audit' (or the root secret). */
 
 /* Sign a checkpoint of the audit log as it stands (its size, chain head and Merkle root)
  * and return it as a small text a third party can keep (free with pv_free). */

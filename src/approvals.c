@@ -252,11 +252,14 @@ pv_rc pv_approval_consume(pv_vault *v, const char *op)
 struct list_ctx {
 	pv_request_fn fn;
 	void *ctx;
+	const char *only; /* a requester whose requests alone are listed, or NULL */
 };
 
 static int list_one(void *p, const struct pv_stored_request *r)
 {
 	struct list_ctx *l = p;
+	if (l->only && strcmp(r->requester, l->only) != 0)
+		return 0;
 	const char *state = r->state;
 	if ((strcmp(state, "pending") == 0 || strcmp(state, "approved") == 0) &&
 	    r->expires <= (int64_t)time(NULL))
@@ -268,7 +271,10 @@ static int list_one(void *p, const struct pv_stored_request *r)
 
 pv_rc pv_request_list(pv_vault *v, pv_request_fn fn, void *ctx)
 {
-	struct list_ctx l = { fn, ctx };
+	/* Approvers and auditors see every request; anyone else their own. */
+	struct list_ctx l = { fn, ctx, NULL };
+	if (!pv_policy_user_may(v, PV_OP_APPROVE) && !pv_policy_user_may(v, PV_OP_AUDIT))
+		l.only = v->principal;
 	if (pv_store_request_scan(v->store, list_one, &l) < 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	return pv_ok(v);

@@ -465,6 +465,10 @@ static int checkpoint_parse(const char *text, struct ckpt_text *c, char *why, si
 
 pv_rc pv_audit_checkpoint(pv_vault *v, char **text)
 {
+	if (!pv_policy_user_may(v, PV_OP_AUDIT))
+		return pv_audit_failure(v, pv_fail(v, PV_ERR_DENIED, "user %s has no role with "
+						   "permission 'audit'", v->principal),
+					"audit checkpoint", NULL, NULL);
 	*text = NULL;
 	struct pv_audit_event e = { "audit checkpoint", NULL, NULL, NULL, "ok", NULL };
 	if (pv_store_begin(v->store) != 0)
@@ -606,6 +610,10 @@ static int collect_checkpoint(void *p, const struct pv_audit_checkpoint *k)
 
 pv_rc pv_audit_verify(pv_vault *v, const char *checkpoint_text, char **report)
 {
+	if (!pv_policy_user_may(v, PV_OP_AUDIT))
+		return pv_audit_failure(v, pv_fail(v, PV_ERR_DENIED, "user %s has no role with "
+						   "permission 'audit'", v->principal),
+					"audit verify", NULL, NULL);
 	*report = NULL;
 	struct ckpt_text ext;
 	char why[256];
@@ -799,6 +807,10 @@ static pv_rc finish_proof(pv_vault *v, pv_rc rc, struct pv_merkle_proof *p, cons
 
 pv_rc pv_audit_prove(pv_vault *v, uint64_t seq, char **proof)
 {
+	if (!pv_policy_user_may(v, PV_OP_AUDIT))
+		return pv_audit_failure(v, pv_fail(v, PV_ERR_DENIED, "user %s has no role with "
+						   "permission 'audit'", v->principal),
+					"audit prove", NULL, NULL);
 	*proof = NULL;
 	uint64_t last;
 	uint8_t head[32];
@@ -839,6 +851,10 @@ pv_rc pv_audit_prove(pv_vault *v, uint64_t seq, char **proof)
 
 pv_rc pv_audit_consistency(pv_vault *v, const char *old_checkpoint, char **proof)
 {
+	if (!pv_policy_user_may(v, PV_OP_AUDIT))
+		return pv_audit_failure(v, pv_fail(v, PV_ERR_DENIED, "user %s has no role with "
+						   "permission 'audit'", v->principal),
+					"audit consistency", NULL, NULL);
 	*proof = NULL;
 	struct ckpt_text old, cur;
 	char why[256];

@@ -6,6 +6,7 @@
 #include "policy.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* 1 if role is in the comma-separated list. */
@@ -67,6 +68,21 @@ static pv_rc role_grants(pv_vault *v, const pv_access *who, enum pv_operation op
 	*role = r;
 	*role_name = name;
 	return PV_OK;
+}
+
+int pv_policy_user_may(const pv_vault *v, enum pv_operation op)
+{
+	if (!v->user_roles)
+		return 1; /* the root secret acts as any role */
+	char *copy = strdup(v->user_roles), *save = NULL;
+	int ok = 0;
+	for (char *r = copy ? strtok_r(copy, ",", &save) : NULL; r && !ok;
+	     r = strtok_r(NULL, ",", &save)) {
+		int i = pv_schema_role_index(v->schema, r);
+		ok = i >= 0 && (v->schema->roles[i].operations & (1ULL << op));
+	}
+	free(copy);
+	return ok;
 }
 
 pv_rc pv_policy_permits(pv_vault *v, const pv_access *who, enum pv_operation op, int *role)

@@ -15,6 +15,10 @@ pv_rc pv_policy_authorize(pv_vault *v, const pv_access *who, enum pv_operation o
  * purpose or obligation checks; for asking approval of an operation). */
 pv_rc pv_policy_permits(pv_vault *v, const pv_access *who, enum pv_operation op, int *role);
 
+/* 1 if any of the session user's roles grants op (always for the root secret): for
+ * operations whose interface names no role. */
+int pv_policy_user_may(const pv_vault *v, enum pv_operation op);
+
 /* How field i is shown to who (role index from pv_policy_authorize): hidden when the
  * role does not see it or the declared purpose does not cover it; masked when the role
  * sees it masked or did not ask for clear values; else clear. */
