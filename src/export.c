@@ -145,7 +145,7 @@ pv_rc pv_export(pv_vault *v, const pv_access *who, pv_export_format fmt, FILE *o
 	if (pv_vault_count(v, &count) != PV_OK)
 		return PV_ERR_STORE;
 	char detail[96];
-	snprintf(detail, sizeof detail, "%s, %s, %llu customers",
+	snprintf(detail, sizeof detail, "bulk read: %s, %s, %llu customers",
 		 fmt == PV_EXPORT_CSV ? "csv" : "jsonl",
 		 who->want_clear ? "clear where allowed" : "masked", (unsigned long long)count);
 	struct pv_audit_event ev = { "export", "*", who->purpose, NULL, "ok", detail };

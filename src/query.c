@@ -259,8 +259,9 @@ pv_rc pv_list(pv_vault *v, const pv_access *who, const char *after, size_t limit
 		return pv_fail(v, page.oom ? PV_ERR_NOMEM : PV_ERR_STORE, "%s",
 			       page.oom ? "out of memory" : pv_store_errmsg(v->store));
 	}
-	char detail[64];
-	snprintf(detail, sizeof detail, "%zu customers, %s", page.n,
+	char detail[96];
+	snprintf(detail, sizeof detail, "%s%zu customers, %s",
+		 who->want_clear ? "bulk read: " : "", page.n,
 		 who->want_clear ? "clear where allowed" : "masked");
 	struct pv_audit_event e = { "list", page.ids, purpose_of(who), NULL, "ok", detail };
 	rc = pv_audit_append(v, &e);
