@@ -86,6 +86,7 @@ int cmd_run(int argc, char **argv);
 int cmd_shred(int argc, char **argv);
 int cmd_certificate(int argc, char **argv);
 int cmd_pubkey(int argc, char **argv);
+int cmd_hold(int argc, char **argv);
 
 /* Run the command named by argv[0] from the command table (used by `run`). */
 int cli_dispatch(int argc, char **argv);

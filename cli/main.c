@@ -25,6 +25,7 @@ static const struct cli_command commands[] = {
 	{ "shred", "destroy customers, with a signed destruction certificate", cmd_shred },
 	{ "certificate", "verify a destruction certificate (certificate verify FILE)", cmd_certificate },
 	{ "pubkey", "print the vault's signing public key", cmd_pubkey },
+	{ "hold", "legal holds: customers that must not be destroyed", cmd_hold },
 };
 
 static void usage(FILE *out)

@@ -350,6 +350,22 @@ PV_API PV_CHECK pv_rc pv_vault_public_key(pv_vault *v, char hex[65]);
 PV_API PV_CHECK pv_rc pv_certificate_verify(const char *text, const char *public_key_hex,
 					    char *why, size_t whylen);
 
+/* ---- Legal holds ---------------------------------------------------------------- */
+
+/* Place a legal hold on customers (a reason is required): held customers are never
+ * shredded until the hold is released. Needs 'hold'. */
+PV_API PV_CHECK pv_rc pv_hold_add(pv_vault *v, const pv_access *who, const char *const *ids,
+				  size_t n, const char *reason);
+/* Release the holds in force on customers. Needs 'hold'. */
+PV_API PV_CHECK pv_rc pv_hold_release(pv_vault *v, const pv_access *who,
+				      const char *const *ids, size_t n, const char *reason);
+/* A hold as listed (released "" while in force). */
+typedef struct pv_hold_info {
+	const char *customer, *reason, *placed_by, *since, *released, *released_by;
+} pv_hold_info;
+typedef int (*pv_hold_fn)(void *ctx, const pv_hold_info *h);
+PV_API PV_CHECK pv_rc pv_hold_list(pv_vault *v, const pv_access *who, pv_hold_fn fn, void *ctx);
+
 /* ---- Audit log ---------------------------------------------------------------- */
 
 /* Free memory the library returned (texts, reports); NULL harmless. */

@@ -9,6 +9,7 @@
  * re-wrapped data keys, sealed) outlives any restore of older data. */
 #include "approvals.h"
 #include "audit.h"
+#include "holds.h"
 #include "policy.h"
 #include "record.h"
 
@@ -333,6 +334,8 @@ pv_rc pv_shred(pv_vault *v, const pv_access *who, const char *const *ids, size_t
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	}
 	rc = pv_approval_consume(v, "shred");
+	for (size_t i = 0; !rc && i < n; i++) /* held customers are never shredded */
+		rc = pv_hold_check(v, ids[i]);
 	for (size_t i = 0; !rc && i < n; i++)
 		rc = shred_one(&r, ids[i]);
 	if (!rc)

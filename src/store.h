@@ -179,6 +179,21 @@ int pv_store_request_get(struct pv_store *s, const char *id, struct pv_stored_re
 typedef int (*pv_store_request_fn)(void *ctx, const struct pv_stored_request *r);
 int pv_store_request_scan(struct pv_store *s, pv_store_request_fn fn, void *ctx);
 
+/* ---- Legal holds ---- */
+
+int pv_store_hold_add(struct pv_store *s, const char *customer, const char *reason,
+		      const char *by, const char *since);
+/* Release every hold in force on customer; *released says how many. */
+int pv_store_hold_release(struct pv_store *s, const char *customer, const char *when,
+			  const char *by, int *released);
+/* 1 (reason and since filled) when a hold is in force on customer, 0 when none. */
+int pv_store_hold_active(struct pv_store *s, const char *customer, char *reason, size_t rlen,
+			 char *since, size_t slen);
+typedef int (*pv_store_hold_fn)(void *ctx, const char *customer, const char *reason,
+				const char *by, const char *since, const char *released,
+				const char *released_by);
+int pv_store_hold_scan(struct pv_store *s, pv_store_hold_fn fn, void *ctx);
+
 /* Checkpoint the WAL into the main file and truncate it. */
 int pv_store_checkpoint(struct pv_store *s);
 

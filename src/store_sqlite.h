@@ -46,5 +46,6 @@ int pv_sqlite_exec(struct pv_store *s, const char *sql);
 extern const char pv_sqlite_audit_tables[];
 extern const char pv_sqlite_users_tables[];
 extern const char pv_sqlite_requests_tables[];
+extern const char pv_sqlite_holds_tables[];
 
 #endif

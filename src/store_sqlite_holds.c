@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* store_sqlite_holds.c: legal holds in the SQLite store: which customer, why, who put
+ * it, since when, and when it was released (empty while in force). */
+#include "store_sqlite.h"
+
+#include <stdio.h>
+
+const char pv_sqlite_holds_tables[] =
+	"CREATE TABLE IF NOT EXISTS holds("
+	"  hold INTEGER PRIMARY KEY, customer TEXT NOT NULL, reason TEXT NOT NULL,"
+	"  placed_by TEXT NOT NULL, since TEXT NOT NULL, released TEXT NOT NULL DEFAULT '',"
+	"  released_by TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX IF NOT EXISTS holds_customer ON holds(customer, released);";
+
+static const char SQL_ADD[] =
+	"INSERT INTO holds(customer, reason, placed_by, since) VALUES (?1, ?2, ?3, ?4)";
+static const char SQL_RELEASE[] =
+	"UPDATE holds SET released = ?2, released_by = ?3 WHERE customer = ?1 AND released = ''";
+static const char SQL_ACTIVE[] =
+	"SELECT reason, since FROM holds WHERE customer = ?1 AND released = '' ORDER BY hold LIMIT 1";
+static const char SQL_SCAN[] =
+	"SELECT customer, reason, placed_by, since, released, released_by FROM holds ORDER BY hold";
+
+int pv_store_hold_add(struct pv_store *s, const char *customer, const char *reason,
+		      const char *by, const char *since)
+{
+	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_ADD);
+	if (!q)
+		return -1;
+	const char *t[] = { customer, reason, by, since };
+	for (int i = 0; i < 4; i++)
+		sqlite3_bind_text(q, i + 1, t[i], -1, SQLITE_TRANSIENT);
+	return pv_sqlite_run(s, q, "place a legal hold");
+}
+
+int pv_store_hold_release(struct pv_store *s, const char *customer, const char *when,
+			  const char *by, int *released)
+{
+	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_RELEASE);
+	if (!q)
+		return -1;
+	sqlite3_bind_text(q, 1, customer, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 2, when, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 3, by, -1, SQLITE_TRANSIENT);
+	if (pv_sqlite_run(s, q, "release a legal hold") != 0)
+		return -1;
+	*released = sqlite3_changes(s->db);
+	return 0;
+}
+
+int pv_store_hold_active(struct pv_store *s, const char *customer, char *reason, size_t rlen,
+			 char *since, size_t slen)
+{
+	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_ACTIVE);
+	if (!q)
+		return -1;
+	sqlite3_bind_text(q, 1, customer, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		snprintf(reason, rlen, "%s", (const char *)sqlite3_column_text(q, 0));
+		snprintf(since, slen, "%s", (const char *)sqlite3_column_text(q, 1));
+	}
+	sqlite3_reset(q);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : pv_sqlite_fail(s, "read legal holds");
+}
+
+int pv_store_hold_scan(struct pv_store *s, pv_store_hold_fn fn, void *ctx)
+{
+	sqlite3_stmt *q;
+	pv_sqlite_fresh(s, NULL);
+	if (sqlite3_prepare_v2(s->db, SQL_SCAN, -1, &q, NULL) != SQLITE_OK)
+		return pv_sqlite_fail(s, "prepare hold scan");
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *t[6];
+		for (int i = 0; i < 6; i++)
+			t[i] = (const char *)sqlite3_column_text(q, i);
+		stop = fn(ctx, t[0], t[1], t[2], t[3], t[4], t[5]);
+	}
+	if (!stop && rc != SQLITE_DONE)
+		stop = pv_sqlite_fail(s, "scan legal holds");
+	sqlite3_finalize(q);
+	return stop;
+}
