@@ -26,6 +26,7 @@ static const struct cli_command commands[] = {
 	{ "certificate", "verify a destruction certificate (certificate verify FILE)", cmd_certificate },
 	{ "pubkey", "print the vault's signing public key", cmd_pubkey },
 	{ "hold", "legal holds: customers that must not be destroyed", cmd_hold },
+	{ "consent", "consent per customer and purpose: grant, withdraw, show", cmd_consent },
 };
 
 static void usage(FILE *out)

@@ -350,6 +350,27 @@ PV_API PV_CHECK pv_rc pv_vault_public_key(pv_vault *v, char hex[65]);
 PV_API PV_CHECK pv_rc pv_certificate_verify(const char *text, const char *public_key_hex,
 					    char *why, size_t whylen);
 
+/* ---- Consent ---------------------------------------------------------------------- */
+
+/* Record that customer id gave (granted = 1) or withdrew (0) consent for purpose, by
+ * channel ("web", "paper", "phone", ...) under consent text text_version. From then on a
+ * read naming a purpose that needs consent reaches only customers whose consent is in
+ * force. Needs 'consent'. */
+PV_API PV_CHECK pv_rc pv_consent_set(pv_vault *v, const pv_access *who, const char *id,
+				     const char *purpose, int granted, const char *channel,
+				     const char *text_version);
+/* One recorded change of consent. */
+typedef struct pv_consent_event {
+	const char *purpose;
+	int granted;
+	const char *at, *channel, *text_version, *recorded_by;
+} pv_consent_event;
+typedef int (*pv_consent_fn)(void *ctx, const pv_consent_event *e);
+/* A customer's consent history, oldest first (import sets the state without history).
+ * Needs 'consent'. */
+PV_API PV_CHECK pv_rc pv_consent_history(pv_vault *v, const pv_access *who, const char *id,
+					 pv_consent_fn fn, void *ctx);
+
 /* ---- Legal holds ---------------------------------------------------------------- */
 
 /* Place a legal hold on customers (a reason is required): held customers are never

@@ -3,6 +3,7 @@
  * caller's role sees them; one customer in memory at a time. */
 #include "approvals.h"
 #include "audit.h"
+#include "consent.h"
 #include "policy.h"
 #include "record.h"
 
@@ -87,6 +88,11 @@ static int export_one(void *p, const struct pv_stored_customer *c)
 	const struct pv_schema *s = e->v->schema;
 	char **values;
 	pv_record *r;
+	int blocked = pv_consent_blocks(e->v, e->who, c->rid);
+	if (blocked) { /* without consent for the purpose: left out */
+		e->rc = blocked < 0 ? PV_ERR_STORE : PV_OK;
+		return blocked < 0 ? -1 : 0;
+	}
 	e->rc = pv_open_customer(e->v, c, &values);
 	if (!e->rc)
 		e->rc = pv_record_build(e->v, e->role, e->who, c->id, c->rid, values, &r);

@@ -2,6 +2,7 @@
 /* query.c: reading and changing single customers: get by id, find through the blind
  * index, list in pages, update one field. Every read goes through the role's policy. */
 #include "audit.h"
+#include "consent.h"
 #include "policy.h"
 #include "record.h"
 #include "validate.h"
@@ -27,6 +28,22 @@ static const char *purpose_of(const pv_access *who)
 	return who ? who->purpose : NULL;
 }
 
+/* Show customer id (row rid) only if it gave consent for the declared purpose. */
+static pv_rc consent_then_show(pv_vault *v, int role, const pv_access *who, const char *id,
+			       int64_t rid, pv_record **out)
+{
+	int blocked = pv_consent_blocks(v, who, rid);
+	if (blocked < 0)
+		return PV_ERR_STORE;
+	if (blocked)
+		return pv_fail(v, PV_ERR_DENIED, "customer %s has not given consent for purpose '%s' "
+			       "(never given, or withdrawn)", id, who->purpose);
+	struct pv_stored_customer c; /* read again: the consent query ended the first read */
+	if (pv_store_customer_get(v->store, id, &c) != 0)
+		return pv_fail(v, PV_ERR_STORE, "customer %s: cannot be read again", id);
+	return show(v, role, who, &c, out);
+}
+
 pv_rc pv_get(pv_vault *v, const pv_access *who, const char *id, pv_record **out)
 {
 	*out = NULL;
@@ -40,6 +57,8 @@ pv_rc pv_get(pv_vault *v, const pv_access *who, const char *id, pv_record **out)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	else if (got > 0)
 		rc = pv_fail(v, PV_ERR_NOT_FOUND, "no customer %s", id);
+	else if (pv_consent_needed(v, who))
+		rc = consent_then_show(v, role, who, id, c.rid, out);
 	else
 		rc = show(v, role, who, &c, out);
 	if (rc)
@@ -60,6 +79,8 @@ struct id_list {
 	char *ids;  /* comma-separated */
 	size_t n;
 	int oom;
+	pv_vault *v;           /* with who: leave out customers the purpose may not reach */
+	const pv_access *who;
 };
 
 static int gather_id(void *ctx, const char *id)
@@ -76,6 +97,28 @@ static int gather_id(void *ctx, const char *id)
 	memcpy(p + old, id, add);
 	l->ids = p;
 	l->n++;
+	return 0;
+}
+
+/* Keep in l only the customers who gave consent for the declared purpose. 0 or -1. */
+static int consenting_only(pv_vault *v, const pv_access *who, struct id_list *l)
+{
+	struct id_list kept = { NULL, 0, 0, NULL, NULL };
+	char *save = NULL;
+	for (char *id = l->ids ? strtok_r(l->ids, ",", &save) : NULL; id;
+	     id = strtok_r(NULL, ",", &save)) {
+		struct pv_stored_customer c;
+		if (pv_store_customer_get(v->store, id, &c) != 0)
+			continue;
+		int blocked = pv_consent_blocks(v, who, c.rid);
+		if (blocked < 0 || (!blocked && gather_id(&kept, id) != 0)) {
+			free(kept.ids);
+			return -1;
+		}
+	}
+	free(l->ids);
+	l->ids = kept.ids;
+	l->n = kept.n;
 	return 0;
 }
 
@@ -109,7 +152,7 @@ static pv_rc find_ids(pv_vault *v, int role, const pv_access *who, const char *f
 	pv_blind_hash(v, (size_t)i, norm, len, h);
 	pv_wipe(norm, len);
 	if (pv_store_index_lookup(v->store, v->field_nums[i], h, gather_id, found) != 0 ||
-	    found->oom) {
+	    found->oom || (pv_consent_needed(v, who) && consenting_only(v, who, found) != 0)) {
 		free(found->ids);
 		found->ids = NULL;
 		return pv_audit_failure(v, pv_fail(v, found->oom ? PV_ERR_NOMEM : PV_ERR_STORE, "%s",
@@ -142,7 +185,7 @@ pv_rc pv_find(pv_vault *v, const pv_access *who, const char *field, const char *
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_FIND, &role);
 	if (rc)
 		return pv_audit_failure(v, rc, "find", NULL, purpose_of(who));
-	struct id_list found = { NULL, 0, 0 };
+	struct id_list found = { NULL, 0, 0, NULL, NULL };
 	if ((rc = find_ids(v, role, who, field, value, &found)) != PV_OK)
 		return rc;
 	char detail[96];
@@ -191,7 +234,7 @@ pv_rc pv_find_records(pv_vault *v, const pv_access *who, const char *field, cons
 		rc = pv_policy_authorize(v, who, PV_OP_READ, &role);
 	if (rc)
 		return pv_audit_failure(v, rc, "find", NULL, purpose_of(who));
-	struct id_list found = { NULL, 0, 0 };
+	struct id_list found = { NULL, 0, 0, NULL, NULL };
 	if ((rc = find_ids(v, role, who, field, value, &found)) != PV_OK)
 		return rc;
 	char detail[128];
@@ -209,6 +252,16 @@ pv_rc pv_find_records(pv_vault *v, const pv_access *who, const char *field, cons
 
 static int gather_stored_id(void *ctx, const struct pv_stored_customer *c)
 {
+	struct id_list *l = ctx;
+	if (l->v) {
+		int blocked = pv_consent_blocks(l->v, l->who, c->rid);
+		if (blocked < 0) {
+			l->oom = 1;
+			return -1;
+		}
+		if (blocked)
+			return 0;
+	}
 	return gather_id(ctx, c->id) ? -1 : 0;
 }
 
@@ -227,11 +280,19 @@ static int list_one(void *p, const struct pv_stored_customer *c)
 {
 	struct list_ctx *l = p;
 	pv_record *r;
-	l->rc = show(l->v, l->role, l->who, c, &r);
-	if (l->rc)
+	int blocked = pv_consent_blocks(l->v, l->who, c->rid);
+	int stop = 0;
+	if (blocked < 0) {
+		l->rc = PV_ERR_STORE;
 		return -1;
-	int stop = l->fn(l->ctx, r);
-	pv_record_free(r);
+	}
+	if (!blocked) { /* customers without consent for the purpose are left out */
+		l->rc = show(l->v, l->role, l->who, c, &r);
+		if (l->rc)
+			return -1;
+		stop = l->fn(l->ctx, r);
+		pv_record_free(r);
+	}
 	free(l->last);
 	l->last = strdup(c->id);
 	l->seen++;
@@ -252,7 +313,7 @@ pv_rc pv_list(pv_vault *v, const pv_access *who, const char *after, size_t limit
 	if (rc)
 		return pv_audit_failure(v, rc, "list", NULL, purpose_of(who));
 	/* First the ids of the page, for the audit entry written before anything is shown. */
-	struct id_list page = { NULL, 0, 0 };
+	struct id_list page = { NULL, 0, 0, v, who };
 	if (pv_store_customer_scan(v->store, after, limit, gather_stored_id, &page) < 0 ||
 	    page.oom) {
 		free(page.ids);

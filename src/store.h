@@ -194,6 +194,18 @@ typedef int (*pv_store_hold_fn)(void *ctx, const char *customer, const char *rea
 				const char *released_by);
 int pv_store_hold_scan(struct pv_store *s, pv_store_hold_fn fn, void *ctx);
 
+/* The consent state of customer rid for purpose: 1 given, 0 withdrawn or never given. */
+int pv_store_consent_state(struct pv_store *s, int64_t rid, const char *purpose);
+/* One change of consent, kept as history (the current state is in pv_store_consent_put). */
+struct pv_consent_event_row {
+	const char *customer, *purpose;
+	int granted;
+	const char *at, *channel, *text_version, *recorded_by;
+};
+int pv_store_consent_log(struct pv_store *s, const struct pv_consent_event_row *e);
+int pv_store_consent_log_scan(struct pv_store *s, const char *customer,
+			      int (*fn)(void *ctx, const struct pv_consent_event_row *e), void *ctx);
+
 /* Checkpoint the WAL into the main file and truncate it. */
 int pv_store_checkpoint(struct pv_store *s);
 

@@ -59,6 +59,14 @@ static const char schema_sql[] =
 	"  granted INTEGER NOT NULL, at TEXT NOT NULL, channel TEXT NOT NULL,"
 	"  PRIMARY KEY(rid, purpose)) WITHOUT ROWID;";
 
+/* Tables added since the first format, created when missing at every open. */
+static const char later_sql[] =
+	"CREATE TABLE IF NOT EXISTS consent_log(entry INTEGER PRIMARY KEY,"
+	"  customer TEXT NOT NULL, purpose TEXT NOT NULL, granted INTEGER NOT NULL,"
+	"  at TEXT NOT NULL, channel TEXT NOT NULL, text_version TEXT NOT NULL,"
+	"  recorded_by TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS consent_log_customer ON consent_log(customer, entry);";
+
 int pv_sqlite_fail(struct pv_store *s, const char *what)
 {
 	snprintf(s->err, sizeof s->err, "%s: %s", what, sqlite3_errmsg(s->db));
@@ -157,7 +165,7 @@ struct pv_store *pv_store_open(const char *path, int create, char *err, size_t e
 	if ((create && exec(s, "PRAGMA page_size=16384") != 0) || exec(s, setup) != 0 ||
 	    (create && exec(s, schema_sql) != 0) || exec(s, pv_sqlite_audit_tables) != 0 ||
 	    exec(s, pv_sqlite_users_tables) != 0 || exec(s, pv_sqlite_requests_tables) != 0 ||
-	    exec(s, pv_sqlite_holds_tables) != 0) {
+	    exec(s, pv_sqlite_holds_tables) != 0 || exec(s, later_sql) != 0) {
 		snprintf(err, errlen, "cannot set up database %s: %s", path, s->err);
 		pv_store_close(s);
 		return NULL;
@@ -640,4 +648,63 @@ int pv_store_bucket_behind(struct pv_store *s, uint32_t bucket, uint32_t gen)
 	int n = sqlite3_column_int(q, 0) > 0;
 	sqlite3_reset(q);
 	return n;
+}
+
+int pv_store_consent_state(struct pv_store *s, int64_t rid, const char *purpose)
+{
+	static const char sql[] = "SELECT granted FROM consents WHERE rid = ?1 AND purpose = ?2";
+	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, rid);
+	sqlite3_bind_text(q, 2, purpose, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(q), state = 0;
+	if (rc == SQLITE_ROW)
+		state = sqlite3_column_int(q, 0) ? 1 : 0;
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? state : fail(s, "read consent");
+}
+
+int pv_store_consent_log(struct pv_store *s, const struct pv_consent_event_row *e)
+{
+	static const char sql[] =
+		"INSERT INTO consent_log(customer, purpose, granted, at, channel, text_version, "
+		"recorded_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
+	if (!q)
+		return -1;
+	sqlite3_bind_text(q, 1, e->customer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, e->purpose, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 3, e->granted ? 1 : 0);
+	sqlite3_bind_text(q, 4, e->at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, e->channel, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 6, e->text_version, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 7, e->recorded_by, -1, SQLITE_STATIC);
+	return run(s, q, "record a consent");
+}
+
+int pv_store_consent_log_scan(struct pv_store *s, const char *customer,
+			      int (*fn)(void *ctx, const struct pv_consent_event_row *e), void *ctx)
+{
+	static const char sql[] =
+		"SELECT customer, purpose, granted, at, channel, text_version, recorded_by "
+		"FROM consent_log WHERE customer = ?1 ORDER BY entry";
+	sqlite3_stmt *q;
+	pv_sqlite_fresh(s, NULL);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return fail(s, "prepare consent history");
+	sqlite3_bind_text(q, 1, customer, -1, SQLITE_STATIC);
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct pv_consent_event_row e = {
+			(const char *)sqlite3_column_text(q, 0), (const char *)sqlite3_column_text(q, 1),
+			sqlite3_column_int(q, 2), (const char *)sqlite3_column_text(q, 3),
+			(const char *)sqlite3_column_text(q, 4), (const char *)sqlite3_column_text(q, 5),
+			(const char *)sqlite3_column_text(q, 6) };
+		stop = fn(ctx, &e);
+	}
+	if (!stop && rc != SQLITE_DONE)
+		stop = fail(s, "read consent history");
+	sqlite3_finalize(q);
+	return stop;
 }

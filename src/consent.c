@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* consent.c: consent records per customer and purpose: given or withdrawn, when, by what
+ * channel, under which version of the consent text, with their history. A purpose the
+ * schema marks `consent: required` reaches only customers whose consent is in force. */
+#include "audit.h"
+#include "consent.h"
+#include "policy.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+int pv_consent_needed(const pv_vault *v, const pv_access *who)
+{
+	if (!who || !who->purpose)
+		return 0;
+	int p = pv_schema_purpose_index(v->schema, who->purpose);
+	return p >= 0 && v->schema->purposes[p].consent_required;
+}
+
+int pv_consent_blocks(pv_vault *v, const pv_access *who, int64_t rid)
+{
+	if (!pv_consent_needed(v, who))
+		return 0;
+	int state = pv_store_consent_state(v->store, rid, who->purpose);
+	if (state < 0) {
+		pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+		return -1;
+	}
+	return state ? 0 : 1;
+}
+
+pv_rc pv_consent_set(pv_vault *v, const pv_access *who, const char *id, const char *purpose,
+		     int granted, const char *channel, const char *text_version)
+{
+	const char *op = granted ? "consent grant" : "consent withdraw";
+	int role;
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_CONSENT, &role);
+	if (rc)
+		return pv_audit_failure(v, rc, op, id, NULL);
+	if (pv_schema_purpose_index(v->schema, purpose) < 0)
+		return pv_fail(v, PV_ERR_USAGE, "no purpose '%s' in the schema", purpose);
+	if (!channel || !*channel)
+		return pv_fail(v, PV_ERR_USAGE, "say by what channel the consent came (--channel)");
+	time_t t = time(NULL);
+	struct tm tm;
+	char at[32], detail[200];
+	gmtime_r(&t, &tm);
+	strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(detail, sizeof detail, "%s by %s%s%s", purpose, channel,
+		 text_version && *text_version ? ", text " : "", text_version ? text_version : "");
+	if (pv_store_begin(v->store) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	struct pv_stored_customer c;
+	int got = pv_store_customer_get(v->store, id, &c);
+	if (got != 0)
+		rc = got < 0 ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
+			     : pv_fail(v, PV_ERR_NOT_FOUND, "no customer %s", id);
+	struct pv_consent_event_row e = { id, purpose, granted, at, channel,
+					  text_version ? text_version : "", v->principal };
+	if (!rc && (pv_store_consent_put(v->store, c.rid, purpose, granted, at, channel) != 0 ||
+		    pv_store_consent_log(v->store, &e) != 0))
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (!rc) {
+		struct pv_audit_event ev = { op, id, purpose, NULL, "ok", detail };
+		rc = pv_audit_append(v, &ev);
+	}
+	if (!rc && pv_store_commit(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (rc) {
+		(void)pv_store_rollback(v->store);
+		return pv_audit_failure(v, rc, op, id, purpose);
+	}
+	return pv_ok(v);
+}
+
+struct history_ctx {
+	pv_consent_fn fn;
+	void *ctx;
+};
+
+static int history_one(void *p, const struct pv_consent_event_row *e)
+{
+	struct history_ctx *h = p;
+	pv_consent_event out = { e->purpose, e->granted, e->at, e->channel, e->text_version,
+				 e->recorded_by };
+	return h->fn(h->ctx, &out) ? 1 : 0;
+}
+
+pv_rc pv_consent_history(pv_vault *v, const pv_access *who, const char *id, pv_consent_fn fn,
+			 void *ctx)
+{
+	int role;
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_CONSENT, &role);
+	if (rc)
+		return pv_audit_failure(v, rc, "consent show", id, NULL);
+	struct pv_audit_event e = { "consent show", id, NULL, NULL, "ok", NULL };
+	if ((rc = pv_audit_append(v, &e)) != PV_OK)
+		return rc;
+	struct history_ctx h = { fn, ctx };
+	if (pv_store_consent_log_scan(v->store, id, history_one, &h) < 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	return pv_ok(v);
+}
