@@ -27,6 +27,7 @@ static const struct cli_command commands[] = {
 	{ "pubkey", "print the vault's signing public key", cmd_pubkey },
 	{ "hold", "legal holds: customers that must not be destroyed", cmd_hold },
 	{ "consent", "consent per customer and purpose: grant, withdraw, show", cmd_consent },
+	{ "dsr", "data-subject requests and their deadlines", cmd_dsr },
 };
 
 static void usage(FILE *out)

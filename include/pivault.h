@@ -371,6 +371,25 @@ typedef int (*pv_consent_fn)(void *ctx, const pv_consent_event *e);
 PV_API PV_CHECK pv_rc pv_consent_history(pv_vault *v, const pv_access *who, const char *id,
 					 pv_consent_fn fn, void *ctx);
 
+/* ---- Data-subject requests (PIPL art. 44-47, GDPR art. 15-21) --------------------- */
+
+/* Record a customer's request (type access, correct, delete, restrict or object) under
+ * law "pipl" (NULL: the default; 15 days), "gdpr" (30) or "ccpa" (45). *id receives the
+ * request id (pv_free). Needs 'dsr'. */
+PV_API PV_CHECK pv_rc pv_dsr_open(pv_vault *v, const pv_access *who, const char *customer,
+				  const char *type, const char *law, char **id);
+/* Close a request with how it was answered. Needs 'dsr'. */
+PV_API PV_CHECK pv_rc pv_dsr_close(pv_vault *v, const pv_access *who, const char *id,
+				   const char *outcome);
+/* A request as listed; state is open, overdue, closed or closed late. */
+typedef struct pv_dsr_info {
+	const char *id, *customer, *type, *law, *opened, *due, *state, *closed, *outcome;
+} pv_dsr_info;
+typedef int (*pv_dsr_fn)(void *ctx, const pv_dsr_info *d);
+/* The queue by due date (overdue_only: only those past their deadline). Needs 'dsr'. */
+PV_API PV_CHECK pv_rc pv_dsr_list(pv_vault *v, const pv_access *who, int overdue_only,
+				  pv_dsr_fn fn, void *ctx);
+
 /* ---- Legal holds ---------------------------------------------------------------- */
 
 /* Place a legal hold on customers (a reason is required): held customers are never

@@ -206,6 +206,18 @@ int pv_store_consent_log(struct pv_store *s, const struct pv_consent_event_row *
 int pv_store_consent_log_scan(struct pv_store *s, const char *customer,
 			      int (*fn)(void *ctx, const struct pv_consent_event_row *e), void *ctx);
 
+/* ---- Data-subject requests ---- */
+
+struct pv_stored_dsr {
+	const char *id, *customer, *type, *jurisdiction, *opened, *due, *opened_by, *closed,
+		*outcome;
+};
+int pv_store_dsr_put(struct pv_store *s, const struct pv_stored_dsr *d);
+/* 1 when absent; d's strings borrowed until the next store call. */
+int pv_store_dsr_get(struct pv_store *s, const char *id, struct pv_stored_dsr *d);
+int pv_store_dsr_scan(struct pv_store *s, int (*fn)(void *ctx, const struct pv_stored_dsr *d),
+		      void *ctx);
+
 /* Checkpoint the WAL into the main file and truncate it. */
 int pv_store_checkpoint(struct pv_store *s);
 

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* dsr.c: data-subject requests (PIPL art. 44-47, GDPR art. 15-21): access, correction,
+ * deletion, restriction and objection, each recorded with its legal deadline (15 days
+ * under PIPL practice, 30 under GDPR, 45 under CCPA; per vault, meta "dsr_days_<law>"),
+ * listed with what is overdue, and closed with its outcome. */
+#include "audit.h"
+#include "policy.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const struct {
+	const char *law;
+	int days;
+} deadlines[] = { { "pipl", 15 }, { "gdpr", 30 }, { "ccpa", 45 } };
+
+static const char *const types[] = { "access", "correct", "delete", "restrict", "object" };
+
+/* Days since 1970-01-01 of a civil date, and back (proleptic Gregorian). */
+static long days_from_civil(int y, int m, int d)
+{
+	y -= m <= 2;
+	long era = (y >= 0 ? y : y - 399) / 400;
+	long yoe = y - era * 400;
+	long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(long z, int *y, int *m, int *d)
+{
+	z += 719468;
+	long era = (z >= 0 ? z : z - 146096) / 146097;
+	long doe = z - era * 146097;
+	long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	long mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+/* Today (UTC) as YYYY-MM-DD, and that date plus n days. */
+static void dates(int n, char today[11], char due[11])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(today, 11, "%Y-%m-%d", &tm);
+	int y, m, d;
+	civil_from_days(days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday) + n, &y, &m,
+			&d);
+	snprintf(due, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 13u,
+		 (unsigned)d % 32u);
+}
+
+/* The deadline in days for law: the vault's setting, else the default; -1 if unknown. */
+static int deadline_days(pv_vault *v, const char *law)
+{
+	int days = -1;
+	for (size_t i = 0; i < sizeof deadlines / sizeof *deadlines; i++)
+		if (strcmp(deadlines[i].law, law) == 0)
+			days = deadlines[i].days;
+	if (days < 0)
+		return -1;
+	char key[40];
+	uint8_t *val = NULL;
+	snprintf(key, sizeof key, "dsr_days_%s", law);
+	if (pv_store_meta_get(v->store, key, &val, NULL) == 0) {
+		int n = atoi((char *)val);
+		if (n > 0)
+			days = n;
+	}
+	free(val);
+	return days;
+}
+
+pv_rc pv_dsr_open(pv_vault *v, const pv_access *who, const char *customer, const char *type,
+		  const char *law, char **id)
+{
+	*id = NULL;
+	int role;
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_DSR, &role);
+	if (rc)
+		return pv_audit_failure(v, rc, "dsr open", customer, NULL);
+	int known = 0;
+	for (size_t i = 0; i < sizeof types / sizeof *types; i++)
+		known |= strcmp(types[i], type) == 0;
+	if (!known)
+		return pv_fail(v, PV_ERR_USAGE, "a request is one of access, correct, delete, "
+			       "restrict, object");
+	law = law ? law : "pipl";
+	int days = deadline_days(v, law);
+	if (days < 0)
+		return pv_fail(v, PV_ERR_USAGE, "unknown jurisdiction '%s' (pipl, gdpr, ccpa)", law);
+	char today[11], due[11], rid[16], detail[96];
+	dates(days, today, due);
+	uint8_t rnd[4];
+	pv_random(rnd, sizeof rnd);
+	char hex[9];
+	pv_hex(hex, rnd, sizeof rnd);
+	snprintf(rid, sizeof rid, "D-%s", hex);
+	snprintf(detail, sizeof detail, "%s request %s under %s, due %s", type, rid, law, due);
+	if (pv_store_begin(v->store) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	struct pv_stored_customer c;
+	int got = pv_store_customer_get(v->store, customer, &c);
+	if (got != 0)
+		rc = got < 0 ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
+			     : pv_fail(v, PV_ERR_NOT_FOUND, "no customer %s", customer);
+	struct pv_stored_dsr d = { rid, customer, type, law, today, due, v->principal, "", "" };
+	if (!rc && pv_store_dsr_put(v->store, &d) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (!rc) {
+		struct pv_audit_event e = { "dsr open", customer, NULL, NULL, "ok", detail };
+		rc = pv_audit_append(v, &e);
+	}
+	if (!rc && pv_store_commit(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (rc) {
+		(void)pv_store_rollback(v->store);
+		return pv_audit_failure(v, rc, "dsr open", customer, NULL);
+	}
+	*id = strdup(rid);
+	return *id ? pv_ok(v) : pv_fail(v, PV_ERR_NOMEM, "out of memory");
+}
+
+pv_rc pv_dsr_close(pv_vault *v, const pv_access *who, const char *id, const char *outcome)
+{
+	int role;
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_DSR, &role);
+	if (rc)
+		return pv_audit_failure(v, rc, "dsr close", NULL, NULL);
+	if (!outcome || !*outcome)
+		return pv_fail(v, PV_ERR_USAGE, "say how the request was answered (--outcome)");
+	if (pv_store_begin(v->store) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	struct pv_stored_dsr d;
+	char customer[80], today[11], unused[11], copy[9][256];
+	int got = pv_store_dsr_get(v->store, id, &d);
+	if (got != 0)
+		rc = got < 0 ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
+			     : pv_fail(v, PV_ERR_NOT_FOUND, "no data-subject request %s", id);
+	else if (*d.closed)
+		rc = pv_fail(v, PV_ERR_USAGE, "request %s was closed on %s", id, d.closed);
+	if (!rc) {
+		const char **f[] = { &d.id, &d.customer, &d.type, &d.jurisdiction, &d.opened, &d.due,
+				     &d.opened_by, &d.closed, &d.outcome };
+		for (int i = 0; i < 9; i++) {
+			snprintf(copy[i], sizeof copy[i], "%s", *f[i]);
+			*f[i] = copy[i];
+		}
+		snprintf(customer, sizeof customer, "%s", d.customer);
+		dates(0, today, unused);
+		d.closed = today;
+		d.outcome = outcome;
+		if (pv_store_dsr_put(v->store, &d) != 0)
+			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	}
+	if (!rc) {
+		char detail[160];
+		snprintf(detail, sizeof detail, "%s closed%s", id, strcmp(today, d.due) > 0 ? " late" : "");
+		struct pv_audit_event e = { "dsr close", customer, NULL, NULL, "ok", detail };
+		rc = pv_audit_append(v, &e);
+	}
+	if (!rc && pv_store_commit(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (rc) {
+		(void)pv_store_rollback(v->store);
+		return pv_audit_failure(v, rc, "dsr close", NULL, NULL);
+	}
+	return pv_ok(v);
+}
+
+struct list_ctx {
+	int overdue_only;
+	char today[11];
+	pv_dsr_fn fn;
+	void *ctx;
+};
+
+static int list_one(void *p, const struct pv_stored_dsr *d)
+{
+	struct list_ctx *l = p;
+	int overdue = !*d->closed && strcmp(l->today, d->due) > 0;
+	if (l->overdue_only && !overdue)
+		return 0;
+	const char *state = *d->closed ? (strcmp(d->closed, d->due) > 0 ? "closed late" : "closed")
+					: overdue ? "overdue" : "open";
+	pv_dsr_info info = { d->id, d->customer, d->type, d->jurisdiction, d->opened, d->due,
+			     state, d->closed, d->outcome };
+	return l->fn(l->ctx, &info) ? 1 : 0;
+}
+
+pv_rc pv_dsr_list(pv_vault *v, const pv_access *who, int overdue_only, pv_dsr_fn fn, void *ctx)
+{
+	int role;
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_DSR, &role);
+	if (rc)
+		return pv_audit_failure(v, rc, "dsr list", NULL, NULL);
+	struct pv_audit_event e = { "dsr list", NULL, NULL, NULL, "ok",
+				    overdue_only ? "overdue only" : NULL };
+	if ((rc = pv_audit_append(v, &e)) != PV_OK)
+		return rc;
+	struct list_ctx l = { overdue_only, "", fn, ctx };
+	char unused[11];
+	dates(0, l.today, unused);
+	if (pv_store_dsr_scan(v->store, list_one, &l) < 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	return pv_ok(v);
+}
