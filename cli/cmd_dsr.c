@@ -25,7 +25,8 @@ int cmd_dsr(int argc, char **argv)
 		"usage: pivault dsr open --customer ID --type access|correct|delete|restrict|object\n"
 		"                        [--law pipl|gdpr|ccpa]\n"
 		"       pivault dsr list [--overdue] [--json]\n"
-		"       pivault dsr close REQ --outcome TEXT\n\n"
+		"       pivault dsr close REQ --outcome TEXT\n"
+		"       pivault dsr report REQ [--html]   (an access request's reply, on stdout)\n\n"
 		"Data-subject requests with their legal deadline: 15 days under PIPL practice, 30\n"
 		"under GDPR, 45 under CCPA (the default law is PIPL).\n";
 	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
@@ -33,12 +34,13 @@ int cmd_dsr(int argc, char **argv)
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
 	const char *sub = argv[1];
-	if (strcmp(sub, "open") && strcmp(sub, "list") && strcmp(sub, "close"))
-		return cli_usage("dsr", "the subcommands are open, list and close");
+	if (strcmp(sub, "open") && strcmp(sub, "list") && strcmp(sub, "close") &&
+	    strcmp(sub, "report"))
+		return cli_usage("dsr", "the subcommands are open, list, close and report");
 	struct cli_common c;
 	cli_common_init(&c);
 	const char *customer = NULL, *type = NULL, *law = NULL, *outcome = NULL, *id = NULL;
-	int overdue = 0;
+	int overdue = 0, as_html = 0;
 	for (int i = 2; i < argc; i++) {
 		int k = cli_common_option(&c, argc, argv, &i);
 		if (k < 0)
@@ -56,6 +58,8 @@ int cmd_dsr(int argc, char **argv)
 			outcome = argv[++i];
 		else if (strcmp(a, "--overdue") == 0)
 			overdue = 1;
+		else if (strcmp(a, "--html") == 0)
+			as_html = 1;
 		else if (!id && a[0] != '-')
 			id = a;
 		else
@@ -65,6 +69,8 @@ int cmd_dsr(int argc, char **argv)
 		return cli_usage("dsr", "open needs --customer and --type");
 	if (strcmp(sub, "close") == 0 && (!id || !outcome))
 		return cli_usage("dsr", "close needs REQ and --outcome");
+	if (strcmp(sub, "report") == 0 && !id)
+		return cli_usage("dsr", "report needs REQ");
 	int code;
 	pv_vault *v = cli_open_vault(&c, &code);
 	if (!v)
@@ -77,6 +83,8 @@ int cmd_dsr(int argc, char **argv)
 		if (!rc)
 			printf(c.json ? "{\"request\":\"%s\"}\n" : "opened %s\n", rid);
 		pv_free(rid);
+	} else if (strcmp(sub, "report") == 0) {
+		rc = pv_dsr_access_report(v, &who, id, as_html, stdout);
 	} else if (strcmp(sub, "list") == 0) {
 		rc = pv_dsr_list(v, &who, overdue, print_dsr, &c.json);
 	} else {

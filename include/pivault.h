@@ -390,6 +390,13 @@ typedef int (*pv_dsr_fn)(void *ctx, const pv_dsr_info *d);
 PV_API PV_CHECK pv_rc pv_dsr_list(pv_vault *v, const pv_access *who, int overdue_only,
 				  pv_dsr_fn fn, void *ctx);
 
+/* Answer access request dsr_id: the customer's data in clear, purposes, consents,
+ * retention rules, who accessed the data and when, and handovers, as JSON or (as_html)
+ * an HTML page, written to out (standard output in the CLI). The caller's role must read
+ * every field ('read' with purpose 'all', as dpo and admin can). */
+PV_API PV_CHECK pv_rc pv_dsr_access_report(pv_vault *v, const pv_access *who,
+					   const char *dsr_id, int as_html, FILE *out);
+
 /* ---- Legal holds ---------------------------------------------------------------- */
 
 /* Place a legal hold on customers (a reason is required): held customers are never

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* dsr_report.c: the answer to an access request: everything the vault holds on the
+ * customer in clear, the purposes and consents, the retention rules that apply, who read
+ * or changed the data and when (from the audit log), and to whom it was handed over; as
+ * JSON or as a readable HTML page. Written to the caller's stream only. */
+#include "audit.h"
+#include "policy.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+struct access_ctx {
+	json_t *accesses;
+};
+
+static int add_access(void *p, const pv_audit_entry *e)
+{
+	struct access_ctx *a = p;
+	json_array_append_new(a->accesses,
+			      json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "seq", (json_int_t)e->seq,
+					"at", e->at, "by", e->user, "operation", e->op, "purpose",
+					e->purpose, "outcome", e->outcome));
+	return 0;
+}
+
+static int add_consent_event(void *p, const pv_consent_event *e)
+{
+	json_array_append_new((json_t *)p,
+			      json_pack("{s:s, s:b, s:s, s:s, s:s}", "purpose", e->purpose, "given",
+					e->granted, "at", e->at, "channel", e->channel,
+					"text_version", e->text_version));
+	return 0;
+}
+
+/* Write s HTML-escaped. */
+static void html(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", out); break;
+		case '>': fputs("&gt;", out); break;
+		case '&': fputs("&amp;", out); break;
+		case '"': fputs("&quot;", out); break;
+		default: fputc(*s, out);
+		}
+	}
+}
+
+static void html_table(FILE *out, const char *title, json_t *rows, const char *const *cols)
+{
+	fprintf(out, "<h2>%s</h2>\n", title);
+	if (!json_array_size(rows)) {
+		fputs("<p>None.</p>\n", out);
+		return;
+	}
+	fputs("<table>\n<tr>", out);
+	for (const char *const *c = cols; *c; c++)
+		fprintf(out, "<th>%s</th>", *c);
+	fputs("</tr>\n", out);
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row) {
+		fputs("<tr>", out);
+		for (const char *const *c = cols; *c; c++) {
+			json_t *x = json_object_get(row, *c);
+			char num[32];
+			const char *s = json_is_string(x) ? json_string_value(x) : "";
+			if (json_is_integer(x)) {
+				snprintf(num, sizeof num, "%lld", (long long)json_integer_value(x));
+				s = num;
+			} else if (json_is_boolean(x)) {
+				s = json_is_true(x) ? "yes" : "no";
+			}
+			fputs("<td>", out);
+			html(out, s);
+			fputs("</td>", out);
+		}
+		fputs("</tr>\n", out);
+	}
+	fputs("</table>\n", out);
+}
+
+static void write_html(FILE *out, json_t *doc)
+{
+	const char *id = json_string_value(json_object_get(doc, "customer"));
+	fputs("<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\n"
+	      "<title>个人信息查阅答复 / Access request reply</title>\n"
+	      "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
+	      "table{border-collapse:collapse}td,th{border:1px solid #999;padding:.3em .6em;"
+	      "text-align:left;vertical-align:top}</style></head><body>\n", out);
+	fputs("<h1>个人信息查阅答复 / Reply to your access request</h1>\n<p>Customer ", out);
+	html(out, id);
+	fputs(", request ", out);
+	html(out, json_string_value(json_object_get(doc, "request")));
+	fputs(", made ", out);
+	html(out, json_string_value(json_object_get(doc, "request_opened")));
+	fputs(".</p>\n<h2>您的个人信息 / Your data</h2>\n<table>\n", out);
+	const char *k;
+	json_t *val;
+	json_object_foreach(json_object_get(doc, "data"), k, val) {
+		fputs("<tr><th>", out);
+		html(out, k);
+		fputs("</th><td>", out);
+		html(out, json_string_value(val));
+		fputs("</td></tr>\n", out);
+	}
+	fputs("</table>\n", out);
+	static const char *const pcols[] = { "name", "description", "consent_required", NULL };
+	static const char *const ccols[] = { "purpose", "given", "at", "channel", "text_version", NULL };
+	static const char *const rcols[] = { "rule", NULL };
+	static const char *const acols[] = { "at", "by", "operation", "purpose", "outcome", NULL };
+	static const char *const hcols[] = { "recipient", "at", NULL };
+	html_table(out, "处理目的 / Purposes", json_object_get(doc, "purposes"), pcols);
+	fputs("<h2>同意现状 / Consents now</h2>\n<ul>\n", out);
+	json_object_foreach(json_object_get(doc, "consent_state"), k, val) {
+		fputs("<li>", out);
+		html(out, k);
+		fputs(": ", out);
+		html(out, json_string_value(val));
+		fputs("</li>\n", out);
+	}
+	fputs("</ul>\n", out);
+	html_table(out, "同意记录 / Consent history", json_object_get(doc, "consents"), ccols);
+	html_table(out, "保存期限 / Retention", json_object_get(doc, "retention"), rcols);
+	html_table(out, "谁访问过您的信息 / Who accessed your data",
+		   json_object_get(doc, "accesses"), acols);
+	html_table(out, "提供给第三方 / Handed over to", json_object_get(doc, "handovers"), hcols);
+	fputs("</body></html>\n", out);
+}
+
+pv_rc pv_dsr_access_report(pv_vault *v, const pv_access *who, const char *dsr_id, int as_html,
+			   FILE *out)
+{
+	struct pv_stored_dsr d;
+	char customer[80], generated[40];
+	int got = pv_store_dsr_get(v->store, dsr_id, &d);
+	if (got != 0)
+		return got < 0 ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
+			       : pv_fail(v, PV_ERR_NOT_FOUND, "no data-subject request %s", dsr_id);
+	if (strcmp(d.type, "access") != 0)
+		return pv_fail(v, PV_ERR_USAGE, "request %s is a %s request, not access", dsr_id, d.type);
+	snprintf(customer, sizeof customer, "%s", d.customer);
+	snprintf(generated, sizeof generated, "%s", d.opened);
+	/* The customer's data in clear: the caller needs a role that reads every field. */
+	pv_access all = { who ? who->role : NULL, "all", 1 };
+	pv_record *r = NULL;
+	pv_rc rc = pv_get(v, &all, customer, &r);
+	if (rc)
+		return rc;
+	json_t *doc = json_object(), *data = json_object(), *purposes = json_array(),
+	       *consents = json_array(), *retention = json_array(), *accesses = json_array(),
+	       *state = json_object();
+	for (size_t i = 0; i < pv_record_field_count(r); i++) {
+		const char *val = pv_record_field_value(r, i);
+		if (val && *val)
+			json_object_set_new(data, pv_record_field_name(r, i), json_string(val));
+	}
+	for (size_t i = 0; i < pv_record_consent_count(r); i++)
+		json_object_set_new(state, pv_record_consent_purpose(r, i),
+				    json_string(pv_record_consent_granted(r, i) ? "given" : "not given"));
+	pv_record_free(r);
+	const struct pv_schema *s = v->schema;
+	for (size_t i = 0; i < s->npurposes; i++)
+		json_array_append_new(purposes, json_pack("{s:s, s:s, s:b}", "name", s->purposes[i].name,
+							  "description", s->purposes[i].description
+									 ? s->purposes[i].description : "",
+							  "consent_required",
+							  s->purposes[i].consent_required));
+	for (size_t i = 0; i < s->nretention; i++) {
+		const struct pv_schema_retention *rt = &s->retention[i];
+		char rule[200];
+		snprintf(rule, sizeof rule, "%s: kept %uy%um%ud from %s, then %s",
+			 rt->is_default ? "everything else" : rt->has_category
+				 ? pv_category_name(rt->category) : "listed fields",
+			 rt->keep_years, rt->keep_months, rt->keep_days,
+			 rt->from_field >= 0 ? s->fields[rt->from_field].name : "?",
+			 rt->then == PV_RET_SHRED ? "destroyed" : rt->then == PV_RET_ERASE ? "erased"
+											   : "anonymised");
+		json_array_append_new(retention, json_pack("{s:s}", "rule", rule));
+	}
+	if ((rc = pv_consent_history(v, who, customer, add_consent_event, consents)) == PV_OK) {
+		pv_audit_filter f = { customer, NULL, NULL };
+		struct access_ctx a = { accesses };
+		rc = pv_audit_log(v, who, &f, add_access, &a);
+	}
+	json_object_set_new(doc, "request", json_string(dsr_id));
+	json_object_set_new(doc, "customer", json_string(customer));
+	json_object_set_new(doc, "request_opened", json_string(generated));
+	json_object_set_new(doc, "controller", json_string(s->vault_label ? s->vault_label : ""));
+	json_object_set_new(doc, "data", data);
+	json_object_set_new(doc, "purposes", purposes);
+	json_object_set_new(doc, "consent_state", state);
+	json_object_set_new(doc, "consents", consents);
+	json_object_set_new(doc, "retention", retention);
+	json_object_set_new(doc, "accesses", accesses);
+	json_object_set_new(doc, "handovers", json_array());
+	if (!rc) {
+		if (as_html)
+			write_html(out, doc);
+		else if (json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 ||
+			 fputc('\n', out) == EOF)
+			rc = pv_fail(v, PV_ERR_IO, "cannot write the report");
+		if (!rc && fflush(out) != 0)
+			rc = pv_fail(v, PV_ERR_IO, "cannot write the report");
+	}
+	json_decref(doc); /* the clear values in it are freed here */
+	return rc ? rc : pv_ok(v);
+}
