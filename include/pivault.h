@@ -297,7 +297,7 @@ PV_API PV_CHECK pv_rc pv_user_list(pv_vault *v, const pv_access *who, int gaps_o
 
 /* The canonical form of a command's arguments for a request: argv as given, without the
  * options that only say who runs it (--vault, --keyring, --key-file, --user, --as,
- * --request, --reason, --expires-in, --password-file, --json), as a JSON array. malloc'd (pv_free). */
+ * --request, --reason, --expires-in, --password-file, -o, --json), as a JSON array. malloc'd (pv_free). */
 PV_API char *pv_request_args(int argc, char *const *argv);
 
 /* Ask for op ("export", "user add", ...) with exactly args (pv_request_args). The caller's

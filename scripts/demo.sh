@@ -46,6 +46,7 @@ as admin approve "$id" || echo "(refused: four eyes)"
 as dpo approve "$id"
 as admin run "$id" --password-file "$demo/clerk.pw"
 as admin user attest clerk --agreement "$(date +%F)" --training "$(date +%F)"
+as admin user attest dpo --agreement "$(date +%F)" --training "$(date +%F)"
 as admin user list
 
 step "Generate $count sample customers and stream them in (no plaintext file on disk)"
@@ -93,6 +94,33 @@ echo "\$ pivault run $id | head -n 1"
 as admin run "$id" > "$demo/billing.jsonl"
 head -c 300 "$demo/billing.jsonl"; echo " ..."
 rm -f "$demo/billing.jsonl"
+
+step "A customer withdraws consent to marketing: marketing reads stop at once"
+as dpo consent grant C00000003 --purpose marketing --channel web --text-version v3
+as admin get C00000003 --purpose marketing | head -n 2
+as dpo consent withdraw C00000003 --purpose marketing --channel phone
+as admin get C00000003 --purpose marketing || echo "(refused: no consent)"
+
+step "A customer asks what we hold (access request): the reply, as JSON and HTML"
+id=$(as dpo dsr open --customer C00000003 --type access --json | request_id)
+as dpo dsr report "$id" --html > "$demo/access-reply.html"
+echo "reply written to build/demo/access-reply.html ($(wc -c < "$demo/access-reply.html") bytes, for the customer only)"
+as dpo dsr close "$id" --outcome "reply sent by registered mail"
+as dpo dsr list
+
+step "Destruction: a legal hold blocks it; after release, four eyes, then a certificate"
+as dpo hold add C00000004 --reason "dispute 2026-17"
+id=$(as admin request shred C00000004 --json | request_id)
+as dpo approve "$id"
+as admin run "$id" || echo "(refused: legal hold)"
+as dpo hold release C00000004
+id=$(as admin request shred C00000004 --json | request_id)
+as dpo approve "$id"
+as admin run "$id" -o "$demo/certificate.json"
+key=$(as dpo pubkey)
+echo "\$ pivault certificate verify certificate.json --public-key $key   (no vault needed)"
+env -u PIVAULT_VAULT "$pv" certificate verify "$demo/certificate.json" --public-key "$key"
+as admin get C00000004 --purpose all || echo "(gone)"
 
 step "The audit log: who touched customer C00000002, alerts, checkpoint, verify, proofs"
 as dpo audit log --customer C00000002
