@@ -28,6 +28,7 @@ static const struct cli_command commands[] = {
 	{ "hold", "legal holds: customers that must not be destroyed", cmd_hold },
 	{ "consent", "consent per customer and purpose: grant, withdraw, show", cmd_consent },
 	{ "dsr", "data-subject requests and their deadlines", cmd_dsr },
+	{ "keyring", "escrow copies of the keyring for disaster recovery", cmd_keyring },
 };
 
 static void usage(FILE *out)

@@ -413,6 +413,17 @@ typedef struct pv_hold_info {
 typedef int (*pv_hold_fn)(void *ctx, const pv_hold_info *h);
 PV_API PV_CHECK pv_rc pv_hold_list(pv_vault *v, const pv_access *who, pv_hold_fn fn, void *ctx);
 
+/* ---- Keyring escrow ------------------------------------------------------------- */
+
+/* Write the keyring, sealed to an escrow X25519 public key (hex), to out_path (created;
+ * it must not exist), and record the copy: destruction certificates name the copies made
+ * before them, which still hold the destroyed bucket keys. Needs 'backup'. */
+PV_API PV_CHECK pv_rc pv_keyring_escrow(pv_vault *v, const pv_access *who,
+					const char *recipient_hex, const char *out_path);
+/* A new escrow key pair: the secret key to secret_path (0600, must not exist), the
+ * public key into public_hex. */
+PV_API PV_CHECK pv_rc pv_escrow_keygen(const char *secret_path, char public_hex[65]);
+
 /* ---- Audit log ---------------------------------------------------------------- */
 
 /* Free memory the library returned (texts, reports); NULL harmless. */

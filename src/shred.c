@@ -208,6 +208,15 @@ static uint8_t *signing_keys(pv_vault *v, uint8_t pk[PV_SIGN_PUBLIC])
 	return sk;
 }
 
+/* Each escrow copy of the keyring made so far holds the keys destroyed now. */
+static int add_escrow(void *ctx, const char *made, const char *recipient, const char *digest)
+{
+	json_array_append_new((json_t *)ctx, json_pack("{s:s, s:s, s:s}", "made", made,
+							"escrow_key", recipient, "copy_digest",
+							digest));
+	return 0;
+}
+
 /* The signed certificate as text (malloc'd) and the hash of that text. */
 static char *certificate(struct shred_run *r, const char *const *ids, size_t n,
 			 const char *when, uint8_t cert_hash[32])
@@ -236,8 +245,16 @@ static char *certificate(struct shred_run *r, const char *const *ids, size_t n,
 	json_array_append_new(limits, json_string(
 		"This certifies what pivault did to its own store and keyring; it cannot attest "
 		"copies made outside pivault of data read in clear."));
-	json_t *cert = json_pack(
-		"{s:s, s:i, s:s, s:o, s:I, s:o, s:s, s:s, s:s, s:s, s:o, s:[], s:s}",
+	json_t *escrow = json_array();
+	if (pv_store_escrow_scan(v->store, add_escrow, escrow) < 0) {
+		json_decref(escrow);
+		json_decref(cats);
+		json_decref(list);
+		json_decref(limits);
+		escrow = NULL;
+	}
+	json_t *cert = !escrow ? NULL : json_pack(
+		"{s:s, s:i, s:s, s:o, s:I, s:o, s:s, s:s, s:s, s:s, s:o, s:o, s:s}",
 		"type", CERT_TYPE, "version", 1, "vault", v->vault_id_hex, "customers", list,
 		"count", (json_int_t)n, "categories", cats, "method",
 		"crypto-shredding: each customer's data key, sealed fields, blind-index entries and "
@@ -245,7 +262,7 @@ static char *certificate(struct shred_run *r, const char *const *ids, size_t n,
 		"that held one re-keyed, its remaining data keys re-wrapped, and its old key "
 		"overwritten in place in the keyring and synced",
 		"time", when, "approval", v->request_id, "destroyed_key_material_fingerprint", fph,
-		"limits", limits, "escrow_copies_holding_destroyed_keys", "signed_by", pkh);
+		"limits", limits, "escrow_copies_holding_destroyed_keys", escrow, "signed_by", pkh);
 	char *canon = cert ? json_dumps(cert, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	char *text = NULL;
 	if (canon) {

@@ -206,6 +206,14 @@ int pv_store_consent_log(struct pv_store *s, const struct pv_consent_event_row *
 int pv_store_consent_log_scan(struct pv_store *s, const char *customer,
 			      int (*fn)(void *ctx, const struct pv_consent_event_row *e), void *ctx);
 
+/* ---- Escrow copies of the keyring ---- */
+
+int pv_store_escrow_add(struct pv_store *s, const char *made, const char *recipient,
+			const char *digest, const char *by);
+int pv_store_escrow_scan(struct pv_store *s, int (*fn)(void *ctx, const char *made,
+						       const char *recipient, const char *digest),
+			 void *ctx);
+
 /* ---- Data-subject requests ---- */
 
 struct pv_stored_dsr {

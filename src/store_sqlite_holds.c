@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* store_sqlite_holds.c: legal holds in the SQLite store: which customer, why, who put
- * it, since when, and when it was released (empty while in force). */
+/* store_sqlite_holds.c: legal holds in the SQLite store (which customer, why, who put
+ * it, since when, when released), and the record of the keyring's escrow copies. */
 #include "store_sqlite.h"
 
 #include <stdio.h>
 
 const char pv_sqlite_holds_tables[] =
+	"CREATE TABLE IF NOT EXISTS escrow_copies(copy INTEGER PRIMARY KEY, made TEXT NOT NULL,"
+	"  recipient TEXT NOT NULL, digest TEXT NOT NULL, made_by TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS holds("
 	"  hold INTEGER PRIMARY KEY, customer TEXT NOT NULL, reason TEXT NOT NULL,"
 	"  placed_by TEXT NOT NULL, since TEXT NOT NULL, released TEXT NOT NULL DEFAULT '',"
@@ -81,6 +83,41 @@ int pv_store_hold_scan(struct pv_store *s, pv_store_hold_fn fn, void *ctx)
 	}
 	if (!stop && rc != SQLITE_DONE)
 		stop = pv_sqlite_fail(s, "scan legal holds");
+	sqlite3_finalize(q);
+	return stop;
+}
+
+/* ---- Escrow copies of the keyring (recorded with the holds: both outlive data) ---- */
+
+int pv_store_escrow_add(struct pv_store *s, const char *made, const char *recipient,
+			const char *digest, const char *by)
+{
+	static const char sql[] = "INSERT INTO escrow_copies(made, recipient, digest, made_by) "
+				  "VALUES (?1, ?2, ?3, ?4)";
+	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
+	if (!q)
+		return -1;
+	const char *t[] = { made, recipient, digest, by };
+	for (int i = 0; i < 4; i++)
+		sqlite3_bind_text(q, i + 1, t[i], -1, SQLITE_TRANSIENT);
+	return pv_sqlite_run(s, q, "record an escrow copy");
+}
+
+int pv_store_escrow_scan(struct pv_store *s, int (*fn)(void *ctx, const char *made,
+						       const char *recipient, const char *digest),
+			 void *ctx)
+{
+	static const char sql[] = "SELECT made, recipient, digest FROM escrow_copies ORDER BY copy";
+	sqlite3_stmt *q;
+	pv_sqlite_fresh(s, NULL);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return pv_sqlite_fail(s, "prepare escrow scan");
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
+		stop = fn(ctx, (const char *)sqlite3_column_text(q, 0),
+			  (const char *)sqlite3_column_text(q, 1), (const char *)sqlite3_column_text(q, 2));
+	if (!stop && rc != SQLITE_DONE)
+		stop = pv_sqlite_fail(s, "scan escrow copies");
 	sqlite3_finalize(q);
 	return stop;
 }
