@@ -29,6 +29,7 @@ static const struct cli_command commands[] = {
 	{ "consent", "consent per customer and purpose: grant, withdraw, show", cmd_consent },
 	{ "dsr", "data-subject requests and their deadlines", cmd_dsr },
 	{ "keyring", "escrow copies of the keyring for disaster recovery", cmd_keyring },
+	{ "complaint", "complaints and disputes about personal information", cmd_complaint },
 };
 
 static void usage(FILE *out)

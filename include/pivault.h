@@ -397,6 +397,32 @@ PV_API PV_CHECK pv_rc pv_dsr_list(pv_vault *v, const pv_access *who, int overdue
 PV_API PV_CHECK pv_rc pv_dsr_access_report(pv_vault *v, const pv_access *who,
 					   const char *dsr_id, int as_html, FILE *out);
 
+/* ---- Complaints (投诉, 争议) ------------------------------------------------------ */
+
+/* Open a complaint about customer's personal information (dsr: a linked request id or
+ * NULL), due in 15 days; text is sealed under the customer's data key. Needs 'dsr'. */
+PV_API PV_CHECK pv_rc pv_complaint_open(pv_vault *v, const pv_access *who, const char *customer,
+					const char *dsr, const char *text, char **id);
+/* Add a note; resolve with the outcome (also sealed). Need 'dsr'. */
+PV_API PV_CHECK pv_rc pv_complaint_note(pv_vault *v, const pv_access *who, const char *id,
+					const char *text);
+PV_API PV_CHECK pv_rc pv_complaint_resolve(pv_vault *v, const pv_access *who, const char *id,
+					   const char *outcome);
+/* A complaint as listed: state open, late, resolved or resolved late. */
+typedef struct pv_complaint_info {
+	const char *id, *customer, *dsr, *opened, *due, *state, *resolved;
+} pv_complaint_info;
+typedef int (*pv_complaint_fn)(void *ctx, const pv_complaint_info *c);
+PV_API PV_CHECK pv_rc pv_complaint_list(pv_vault *v, const pv_access *who, pv_complaint_fn fn,
+					void *ctx);
+/* A complaint's notes, oldest first; text NULL once the customer has been shredded. */
+typedef struct pv_note_info {
+	const char *at, *by, *kind, *text;
+} pv_note_info;
+typedef int (*pv_note_fn)(void *ctx, const pv_note_info *n);
+PV_API PV_CHECK pv_rc pv_complaint_show(pv_vault *v, const pv_access *who, const char *id,
+					pv_note_fn fn, void *ctx);
+
 /* ---- Legal holds ---------------------------------------------------------------- */
 
 /* Place a legal hold on customers (a reason is required): held customers are never

@@ -451,3 +451,66 @@ pv_rc pv_rewrap_dek(pv_vault *v, const struct pv_stored_customer *c, const uint8
 	pv_wipe(dek, sizeof dek);
 	return PV_OK;
 }
+
+/* Associated data of a note sealed under a customer's data key: vault id | "note" |
+ * customer id | note id. */
+static size_t note_ad(uint8_t *ad, const pv_vault *v, const char *id, const char *note_id)
+{
+	size_t n = 0, il = strlen(id), nl = strlen(note_id);
+	memcpy(ad, v->vault_id, PV_VAULT_ID_BYTES);
+	n += PV_VAULT_ID_BYTES;
+	memcpy(ad + n, "note", 4);
+	n += 4;
+	ad[n++] = (uint8_t)il;
+	memcpy(ad + n, id, il);
+	n += il;
+	memcpy(ad + n, note_id, nl);
+	return n + nl;
+}
+
+pv_rc pv_seal_note(pv_vault *v, const struct pv_stored_customer *c, const char *note_id,
+		   const char *text, uint8_t **sealed, size_t *len)
+{
+	uint8_t dek[PV_KEY_BYTES], ad[PV_VAULT_ID_BYTES + 5 + ID_MAX + 64];
+	size_t n = strlen(text);
+	if (strlen(c->id) > ID_MAX || strlen(note_id) > 64)
+		return pv_fail(v, PV_ERR_USAGE, "id too long");
+	uint8_t *out = malloc(n + PV_SEAL_OVERHEAD);
+	if (!out)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	pv_rc rc = unwrap_dek(v, c, dek);
+	if (rc) {
+		free(out);
+		return rc;
+	}
+	pv_seal(out, (const uint8_t *)text, n, ad, note_ad(ad, v, c->id, note_id), dek, NULL);
+	pv_wipe(dek, sizeof dek);
+	*sealed = out;
+	*len = n + PV_SEAL_OVERHEAD;
+	return PV_OK;
+}
+
+pv_rc pv_open_note(pv_vault *v, const struct pv_stored_customer *c, const char *note_id,
+		   const uint8_t *sealed, size_t len, char **text)
+{
+	uint8_t dek[PV_KEY_BYTES], ad[PV_VAULT_ID_BYTES + 5 + ID_MAX + 64];
+	*text = NULL;
+	if (len < PV_SEAL_OVERHEAD || strlen(c->id) > ID_MAX || strlen(note_id) > 64)
+		return pv_fail(v, PV_ERR_CORRUPT, "note %s is malformed", note_id);
+	char *out = malloc(len - PV_SEAL_OVERHEAD + 1);
+	if (!out)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	pv_rc rc = unwrap_dek(v, c, dek);
+	if (!rc && pv_open_sealed((uint8_t *)out, sealed, len, ad, note_ad(ad, v, c->id, note_id),
+				  dek) != 0)
+		rc = pv_fail(v, PV_ERR_CORRUPT, "note %s of customer %s fails authentication",
+			     note_id, c->id);
+	pv_wipe(dek, sizeof dek);
+	if (rc) {
+		free(out);
+		return rc;
+	}
+	out[len - PV_SEAL_OVERHEAD] = '\0';
+	*text = out;
+	return PV_OK;
+}

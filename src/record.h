@@ -54,6 +54,13 @@ pv_rc pv_reseal_group(pv_vault *v, const struct pv_stored_customer *c, char **va
 pv_rc pv_rewrap_dek(pv_vault *v, const struct pv_stored_customer *c, const uint8_t *new_key,
 		    uint32_t new_gen, uint8_t out[PV_KEY_BYTES + PV_SEAL_OVERHEAD]);
 
+/* Seal free text about customer c (a complaint's note) under the customer's data key,
+ * bound to note_id, so shredding the customer destroys it too; and open it again. */
+pv_rc pv_seal_note(pv_vault *v, const struct pv_stored_customer *c, const char *note_id,
+		   const char *text, uint8_t **sealed, size_t *len);
+pv_rc pv_open_note(pv_vault *v, const struct pv_stored_customer *c, const char *note_id,
+		   const uint8_t *sealed, size_t len, char **text);
+
 /* Build the record a role is shown from opened values (takes ownership of values). */
 pv_rc pv_record_build(pv_vault *v, int role, const pv_access *who, const char *id,
 		      int64_t rid, char **values, pv_record **out);

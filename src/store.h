@@ -226,6 +226,24 @@ int pv_store_dsr_get(struct pv_store *s, const char *id, struct pv_stored_dsr *d
 int pv_store_dsr_scan(struct pv_store *s, int (*fn)(void *ctx, const struct pv_stored_dsr *d),
 		      void *ctx);
 
+/* ---- Complaints ---- */
+
+struct pv_stored_complaint {
+	const char *id, *customer, *dsr, *opened, *due, *resolved;
+};
+int pv_store_complaint_put(struct pv_store *s, const struct pv_stored_complaint *c);
+int pv_store_complaint_get(struct pv_store *s, const char *id, struct pv_stored_complaint *c);
+int pv_store_complaint_scan(struct pv_store *s,
+			    int (*fn)(void *ctx, const struct pv_stored_complaint *c), void *ctx);
+int pv_store_complaint_note_add(struct pv_store *s, const char *complaint, const char *note_id,
+				const char *at, const char *by, const char *kind,
+				const uint8_t *sealed, size_t len);
+int pv_store_complaint_note_scan(struct pv_store *s, const char *complaint,
+				 int (*fn)(void *ctx, const char *note_id, const char *at,
+					   const char *by, const char *kind, const uint8_t *sealed,
+					   size_t len),
+				 void *ctx);
+
 /* Checkpoint the WAL into the main file and truncate it. */
 int pv_store_checkpoint(struct pv_store *s);
 

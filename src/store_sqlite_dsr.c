@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* store_sqlite_dsr.c: data-subject requests in the SQLite store: which customer asked
- * for what, under which law, when it is due, and how it was closed. */
+/* store_sqlite_dsr.c: data-subject requests in the SQLite store (which customer asked
+ * for what, under which law, when it is due, how it was closed), and complaints with
+ * their notes (sealed by the caller under the customer's data key). */
 #include "store_sqlite.h"
 
 const char pv_sqlite_dsr_tables[] =
@@ -72,6 +73,120 @@ int pv_store_dsr_scan(struct pv_store *s, int (*fn)(void *ctx, const struct pv_s
 	}
 	if (!stop && rc != SQLITE_DONE)
 		stop = pv_sqlite_fail(s, "scan data-subject requests");
+	sqlite3_finalize(q);
+	return stop;
+}
+
+/* ---- Complaints (投诉, 争议): the record, and its notes sealed under the customer's key ---- */
+
+const char pv_sqlite_complaint_tables[] =
+	"CREATE TABLE IF NOT EXISTS complaints("
+	"  id TEXT PRIMARY KEY, customer TEXT NOT NULL, dsr TEXT NOT NULL, opened TEXT NOT NULL,"
+	"  due TEXT NOT NULL, resolved TEXT NOT NULL DEFAULT '');"
+	"CREATE TABLE IF NOT EXISTS complaint_notes("
+	"  note INTEGER PRIMARY KEY, complaint TEXT NOT NULL, note_id TEXT NOT NULL,"
+	"  at TEXT NOT NULL, written_by TEXT NOT NULL, kind TEXT NOT NULL, sealed BLOB NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS complaint_notes_by ON complaint_notes(complaint, note);";
+
+int pv_store_complaint_put(struct pv_store *s, const struct pv_stored_complaint *c)
+{
+	static const char sql[] =
+		"INSERT OR REPLACE INTO complaints(id, customer, dsr, opened, due, resolved) "
+		"VALUES (?1,?2,?3,?4,?5,?6)";
+	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
+	if (!q)
+		return -1;
+	const char *t[] = { c->id, c->customer, c->dsr, c->opened, c->due, c->resolved };
+	for (int i = 0; i < 6; i++)
+		sqlite3_bind_text(q, i + 1, t[i] ? t[i] : "", -1, SQLITE_TRANSIENT);
+	return pv_sqlite_run(s, q, "write a complaint");
+}
+
+static void row_to_complaint(sqlite3_stmt *q, struct pv_stored_complaint *c)
+{
+	const char **t[] = { &c->id, &c->customer, &c->dsr, &c->opened, &c->due, &c->resolved };
+	for (int i = 0; i < 6; i++) {
+		const unsigned char *x = sqlite3_column_text(q, i);
+		*t[i] = x ? (const char *)x : "";
+	}
+}
+
+int pv_store_complaint_get(struct pv_store *s, const char *id, struct pv_stored_complaint *c)
+{
+	static const char sql[] =
+		"SELECT id, customer, dsr, opened, due, resolved FROM complaints WHERE id = ?1";
+	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
+	if (!q)
+		return -1;
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		return 1;
+	if (rc != SQLITE_ROW)
+		return pv_sqlite_fail(s, "read a complaint");
+	row_to_complaint(q, c);
+	return 0;
+}
+
+int pv_store_complaint_scan(struct pv_store *s,
+			    int (*fn)(void *ctx, const struct pv_stored_complaint *c), void *ctx)
+{
+	static const char sql[] =
+		"SELECT id, customer, dsr, opened, due, resolved FROM complaints ORDER BY due, id";
+	sqlite3_stmt *q;
+	pv_sqlite_fresh(s, NULL);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return pv_sqlite_fail(s, "prepare complaint scan");
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct pv_stored_complaint c;
+		row_to_complaint(q, &c);
+		stop = fn(ctx, &c);
+	}
+	if (!stop && rc != SQLITE_DONE)
+		stop = pv_sqlite_fail(s, "scan complaints");
+	sqlite3_finalize(q);
+	return stop;
+}
+
+int pv_store_complaint_note_add(struct pv_store *s, const char *complaint, const char *note_id,
+				const char *at, const char *by, const char *kind,
+				const uint8_t *sealed, size_t len)
+{
+	static const char sql[] =
+		"INSERT INTO complaint_notes(complaint, note_id, at, written_by, kind, sealed) "
+		"VALUES (?1,?2,?3,?4,?5,?6)";
+	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
+	if (!q)
+		return -1;
+	const char *t[] = { complaint, note_id, at, by, kind };
+	for (int i = 0; i < 5; i++)
+		sqlite3_bind_text(q, i + 1, t[i], -1, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(q, 6, sealed, (int)len, SQLITE_TRANSIENT);
+	return pv_sqlite_run(s, q, "write a complaint note");
+}
+
+int pv_store_complaint_note_scan(struct pv_store *s, const char *complaint,
+				 int (*fn)(void *ctx, const char *note_id, const char *at,
+					   const char *by, const char *kind, const uint8_t *sealed,
+					   size_t len),
+				 void *ctx)
+{
+	static const char sql[] = "SELECT note_id, at, written_by, kind, sealed FROM "
+				  "complaint_notes WHERE complaint = ?1 ORDER BY note";
+	sqlite3_stmt *q;
+	pv_sqlite_fresh(s, NULL);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return pv_sqlite_fail(s, "prepare note scan");
+	sqlite3_bind_text(q, 1, complaint, -1, SQLITE_TRANSIENT);
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
+		stop = fn(ctx, (const char *)sqlite3_column_text(q, 0),
+			  (const char *)sqlite3_column_text(q, 1), (const char *)sqlite3_column_text(q, 2),
+			  (const char *)sqlite3_column_text(q, 3), sqlite3_column_blob(q, 4),
+			  (size_t)sqlite3_column_bytes(q, 4));
+	if (!stop && rc != SQLITE_DONE)
+		stop = pv_sqlite_fail(s, "scan notes");
 	sqlite3_finalize(q);
 	return stop;
 }
