@@ -30,6 +30,7 @@ static const struct cli_command commands[] = {
 	{ "dsr", "data-subject requests and their deadlines", cmd_dsr },
 	{ "keyring", "escrow copies of the keyring for disaster recovery", cmd_keyring },
 	{ "complaint", "complaints and disputes about personal information", cmd_complaint },
+	{ "review", "accuracy reviews: who to re-confirm, and confirmations", cmd_review },
 };
 
 static void usage(FILE *out)

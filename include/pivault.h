@@ -397,6 +397,21 @@ PV_API PV_CHECK pv_rc pv_dsr_list(pv_vault *v, const pv_access *who, int overdue
 PV_API PV_CHECK pv_rc pv_dsr_access_report(pv_vault *v, const pv_access *who,
 					   const char *dsr_id, int as_html, FILE *out);
 
+/* ---- Accuracy reviews (定期审查) -------------------------------------------------- */
+
+/* Record that customer id confirmed its data today, by channel. Needs 'update'. */
+PV_API PV_CHECK pv_rc pv_review_confirm(pv_vault *v, const pv_access *who, const char *id,
+					const char *channel);
+/* A customer to re-confirm: its id, when last confirmed (or imported), and the contact
+ * channels it has ("phone,email"); never a value. */
+typedef struct pv_review_info {
+	const char *id, *last_confirmed, *channels;
+} pv_review_info;
+typedef int (*pv_review_fn)(void *ctx, const pv_review_info *r);
+/* Customers last confirmed more than months ago, oldest first. Needs 'list'. */
+PV_API PV_CHECK pv_rc pv_review_due(pv_vault *v, const pv_access *who, unsigned months,
+				    pv_review_fn fn, void *ctx);
+
 /* ---- Complaints (投诉, 争议) ------------------------------------------------------ */
 
 /* Open a complaint about customer's personal information (dsr: a linked request id or

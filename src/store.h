@@ -244,6 +244,16 @@ int pv_store_complaint_note_scan(struct pv_store *s, const char *complaint,
 					   size_t len),
 				 void *ctx);
 
+/* ---- Accuracy reviews ---- */
+
+/* Record that customer's data was confirmed on day (YYYY-MM-DD) by channel. */
+int pv_store_review_confirm(struct pv_store *s, const char *customer, const char *day,
+			    const char *channel, const char *by);
+/* Customers last confirmed (or imported) before day, oldest first. */
+int pv_store_review_due(struct pv_store *s, const char *before,
+			int (*fn)(void *ctx, const struct pv_stored_customer *c, const char *last),
+			void *ctx);
+
 /* Checkpoint the WAL into the main file and truncate it. */
 int pv_store_checkpoint(struct pv_store *s);
 

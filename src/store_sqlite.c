@@ -52,7 +52,8 @@ static const char schema_sql[] =
 	"  bucket_gen INTEGER NOT NULL,"
 	"  dek_version INTEGER NOT NULL,"
 	"  wdek BLOB NOT NULL,"
-	"  g_basic BLOB, g_financial BLOB, g_other BLOB);"
+	"  g_basic BLOB, g_financial BLOB, g_other BLOB,"
+	"  confirmed TEXT NOT NULL DEFAULT CURRENT_DATE);"
 	"CREATE TABLE blind_index(field INTEGER NOT NULL, h BLOB NOT NULL, rid INTEGER NOT NULL,"
 	"  PRIMARY KEY(field, h, rid)) WITHOUT ROWID;"
 	"CREATE TABLE consents(rid INTEGER NOT NULL, purpose TEXT NOT NULL,"
@@ -61,6 +62,8 @@ static const char schema_sql[] =
 
 /* Tables added since the first format, created when missing at every open. */
 static const char later_sql[] =
+	"CREATE TABLE IF NOT EXISTS reviews(customer TEXT PRIMARY KEY, confirmed TEXT NOT NULL,"
+	"  channel TEXT NOT NULL, confirmed_by TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS consent_log(entry INTEGER PRIMARY KEY,"
 	"  customer TEXT NOT NULL, purpose TEXT NOT NULL, granted INTEGER NOT NULL,"
 	"  at TEXT NOT NULL, channel TEXT NOT NULL, text_version TEXT NOT NULL,"
@@ -707,6 +710,46 @@ int pv_store_consent_log_scan(struct pv_store *s, const char *customer,
 	}
 	if (!stop && rc != SQLITE_DONE)
 		stop = fail(s, "read consent history");
+	sqlite3_finalize(q);
+	return stop;
+}
+
+int pv_store_review_confirm(struct pv_store *s, const char *customer, const char *day,
+			    const char *channel, const char *by)
+{
+	static const char sql[] = "INSERT OR REPLACE INTO reviews(customer, confirmed, channel, "
+				  "confirmed_by) VALUES (?1, ?2, ?3, ?4)";
+	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
+	if (!q)
+		return -1;
+	const char *t[] = { customer, day, channel, by };
+	for (int i = 0; i < 4; i++)
+		sqlite3_bind_text(q, i + 1, t[i], -1, SQLITE_TRANSIENT);
+	return run(s, q, "record a confirmation");
+}
+
+int pv_store_review_due(struct pv_store *s, const char *before,
+			int (*fn)(void *ctx, const struct pv_stored_customer *c, const char *last),
+			void *ctx)
+{
+	static const char sql[] =
+		"SELECT c.rid, c.id, c.bucket, c.bucket_gen, c.dek_version, c.wdek, c.g_basic, "
+		"c.g_financial, c.g_other, coalesce(r.confirmed, c.confirmed) AS last "
+		"FROM customers c LEFT JOIN reviews r ON r.customer = c.id "
+		"WHERE last < ?1 ORDER BY last, c.id";
+	sqlite3_stmt *q;
+	pv_sqlite_fresh(s, NULL);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return fail(s, "prepare review scan");
+	sqlite3_bind_text(q, 1, before, -1, SQLITE_STATIC);
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct pv_stored_customer c;
+		row_to_customer(q, &c);
+		stop = fn(ctx, &c, (const char *)sqlite3_column_text(q, 9));
+	}
+	if (!stop && rc != SQLITE_DONE)
+		stop = fail(s, "scan reviews");
 	sqlite3_finalize(q);
 	return stop;
 }
