@@ -62,6 +62,11 @@ int cli_fail(pv_vault *v, pv_rc rc);
 /* The access the common options describe. */
 pv_access cli_access(const struct cli_common *c);
 
+/* The subcommand argv[1] of cmd, one of the NULL-terminated subs; NULL (with *code the
+ * exit status) after printing help for --help or no argument, or refusing another. */
+const char *cli_subcommand(int argc, char **argv, const char *cmd, const char *help,
+			   const char *const *subs, int *code);
+
 /* Print msg and usage hint to stderr; returns EXIT_USAGE. */
 int cli_usage(const char *cmd, const char *msg);
 

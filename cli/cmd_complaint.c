@@ -35,17 +35,11 @@ int cmd_complaint(int argc, char **argv)
 		"       pivault complaint show ID        (the notes, on stdout)\n\n"
 		"Complaints and disputes about personal information (投诉, 争议), due in 15 days.\n"
 		"What is written in them is sealed under the customer's key.\n";
-	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-		fputs(help, argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
-	}
-	const char *sub = argv[1];
-	static const char *const subs[] = { "open", "note", "resolve", "list", "show" };
-	int known = 0;
-	for (size_t i = 0; i < sizeof subs / sizeof *subs; i++)
-		known |= strcmp(sub, subs[i]) == 0;
-	if (!known)
-		return cli_usage("complaint", "the subcommands are open, note, resolve, list, show");
+	static const char *const subs[] = { "open", "note", "resolve", "list", "show", NULL };
+	int code;
+	const char *sub = cli_subcommand(argc, argv, "complaint", help, subs, &code);
+	if (!sub)
+		return code;
 	struct cli_common c;
 	cli_common_init(&c);
 	const char *customer = NULL, *dsr = NULL, *text = NULL, *id = NULL;
@@ -74,7 +68,6 @@ int cmd_complaint(int argc, char **argv)
 		return cli_usage("complaint", "note and resolve need ID and --text / --outcome");
 	if (strcmp(sub, "show") == 0 && !id)
 		return cli_usage("complaint", "show needs ID");
-	int code;
 	pv_vault *v = cli_open_vault(&c, &code);
 	if (!v)
 		return code;

@@ -33,13 +33,11 @@ int cmd_consent(int argc, char **argv)
 		"Record consent given or withdrawn for a purpose (by web, paper, phone, ...). A\n"
 		"purpose marked 'consent: required' in the schema then reaches only customers whose\n"
 		"consent is in force: withdrawing stops such reads at once.\n";
-	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-		fputs(help, argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
-	}
-	const char *sub = argv[1];
-	if (strcmp(sub, "grant") && strcmp(sub, "withdraw") && strcmp(sub, "show"))
-		return cli_usage("consent", "the subcommands are grant, withdraw and show");
+	static const char *const subs[] = { "grant", "withdraw", "show", NULL };
+	int code;
+	const char *sub = cli_subcommand(argc, argv, "consent", help, subs, &code);
+	if (!sub)
+		return code;
 	struct cli_common c;
 	cli_common_init(&c);
 	const char *id = NULL, *channel = NULL, *version = NULL;
@@ -64,7 +62,6 @@ int cmd_consent(int argc, char **argv)
 		return cli_usage("consent", "grant and withdraw need --purpose and --channel");
 	const char *purpose = c.purpose;
 	c.purpose = NULL; /* the consent's purpose, not a purpose of reading */
-	int code;
 	pv_vault *v = cli_open_vault(&c, &code);
 	if (!v)
 		return code;

@@ -29,14 +29,11 @@ int cmd_dsr(int argc, char **argv)
 		"       pivault dsr report REQ [--html]   (an access request's reply, on stdout)\n\n"
 		"Data-subject requests with their legal deadline: 15 days under PIPL practice, 30\n"
 		"under GDPR, 45 under CCPA (the default law is PIPL).\n";
-	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-		fputs(help, argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
-	}
-	const char *sub = argv[1];
-	if (strcmp(sub, "open") && strcmp(sub, "list") && strcmp(sub, "close") &&
-	    strcmp(sub, "report"))
-		return cli_usage("dsr", "the subcommands are open, list, close and report");
+	static const char *const subs[] = { "open", "list", "close", "report", NULL };
+	int code;
+	const char *sub = cli_subcommand(argc, argv, "dsr", help, subs, &code);
+	if (!sub)
+		return code;
 	struct cli_common c;
 	cli_common_init(&c);
 	const char *customer = NULL, *type = NULL, *law = NULL, *outcome = NULL, *id = NULL;
@@ -71,7 +68,6 @@ int cmd_dsr(int argc, char **argv)
 		return cli_usage("dsr", "close needs REQ and --outcome");
 	if (strcmp(sub, "report") == 0 && !id)
 		return cli_usage("dsr", "report needs REQ");
-	int code;
 	pv_vault *v = cli_open_vault(&c, &code);
 	if (!v)
 		return code;

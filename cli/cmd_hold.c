@@ -33,13 +33,11 @@ int cmd_hold(int argc, char **argv)
 		"       pivault hold list [--json]\n\n"
 		"A legal hold keeps customers from being shredded (by retention, a deletion request\n"
 		"or a decommissioning) until it is released.\n";
-	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-		fputs(help, argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
-	}
-	const char *sub = argv[1];
-	if (strcmp(sub, "add") && strcmp(sub, "release") && strcmp(sub, "list"))
-		return cli_usage("hold", "the subcommands are add, release and list");
+	static const char *const subs[] = { "add", "release", "list", NULL };
+	int code;
+	const char *sub = cli_subcommand(argc, argv, "hold", help, subs, &code);
+	if (!sub)
+		return code;
 	struct cli_common c;
 	cli_common_init(&c);
 	const char *reason = NULL;
@@ -62,7 +60,6 @@ int cmd_hold(int argc, char **argv)
 		return cli_usage("hold", "at least one customer id is required");
 	if (strcmp(sub, "add") == 0 && !reason)
 		return cli_usage("hold", "a hold needs --reason");
-	int code;
 	pv_vault *v = cli_open_vault(&c, &code);
 	if (!v)
 		return code;

@@ -25,13 +25,11 @@ int cmd_review(int argc, char **argv)
 		"Keep data accurate (定期审查): list customers whose data was last confirmed (or\n"
 		"imported) longer ago than the period, with the channels to reach them (no\n"
 		"values); record a confirmation.\n";
-	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-		fputs(help, argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
-	}
-	const char *sub = argv[1];
-	if (strcmp(sub, "due") && strcmp(sub, "confirm"))
-		return cli_usage("review", "the subcommands are due and confirm");
+	static const char *const subs[] = { "due", "confirm", NULL };
+	int code;
+	const char *sub = cli_subcommand(argc, argv, "review", help, subs, &code);
+	if (!sub)
+		return code;
 	struct cli_common c;
 	cli_common_init(&c);
 	const char *id = NULL, *channel = NULL;
@@ -59,7 +57,6 @@ int cmd_review(int argc, char **argv)
 	}
 	if (strcmp(sub, "confirm") == 0 && (!id || !channel))
 		return cli_usage("review", "confirm needs ID and --channel");
-	int code;
 	pv_vault *v = cli_open_vault(&c, &code);
 	if (!v)
 		return code;

@@ -305,3 +305,24 @@ int cli_use_request(pv_vault *v, const struct cli_common *c, const char *op, int
 	pv_free(args);
 	return rc ? cli_fail(v, rc) : EXIT_OK;
 }
+
+const char *cli_subcommand(int argc, char **argv, const char *cmd, const char *help,
+			   const char *const *subs, int *code)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+		fputs(help, argc < 2 ? stderr : stdout);
+		*code = argc < 2 ? EXIT_USAGE : EXIT_OK;
+		return NULL;
+	}
+	for (const char *const *s = subs; *s; s++)
+		if (strcmp(argv[1], *s) == 0)
+			return *s;
+	char list[256] = "";
+	for (const char *const *s = subs; *s; s++) {
+		size_t n = strlen(list);
+		snprintf(list + n, sizeof list - n, "%s%s", n ? ", " : "", *s);
+	}
+	fprintf(stderr, "pivault %s: unknown subcommand '%s' (they are: %s)\n", cmd, argv[1], list);
+	*code = EXIT_USAGE;
+	return NULL;
+}
