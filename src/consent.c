@@ -33,6 +33,7 @@ int pv_consent_blocks(pv_vault *v, const pv_access *who, int64_t rid)
 pv_rc pv_consent_set(pv_vault *v, const pv_access *who, const char *id, const char *purpose,
 		     int granted, const char *channel, const char *text_version)
 {
+	granted = granted != 0;
 	const char *op = granted ? "consent grant" : "consent withdraw";
 	int role;
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_CONSENT, &role);

@@ -132,6 +132,10 @@ static void write_html(FILE *out, json_t *doc)
 pv_rc pv_dsr_access_report(pv_vault *v, const pv_access *who, const char *dsr_id, int as_html,
 			   FILE *out)
 {
+	int role;
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_DSR, &role);
+	if (rc)
+		return pv_audit_failure(v, rc, "dsr report", NULL, NULL);
 	struct pv_stored_dsr d;
 	char customer[80], generated[40];
 	int got = pv_store_dsr_get(v->store, dsr_id, &d);
@@ -145,8 +149,8 @@ pv_rc pv_dsr_access_report(pv_vault *v, const pv_access *who, const char *dsr_id
 	/* The customer's data in clear: the caller needs a role that reads every field. */
 	pv_access all = { who ? who->role : NULL, "all", 1 };
 	pv_record *r = NULL;
-	pv_rc rc = pv_get(v, &all, customer, &r);
-	if (rc)
+	struct pv_audit_event e = { "dsr report", customer, "all", NULL, "ok", dsr_id };
+	if ((rc = pv_audit_append(v, &e)) != PV_OK || (rc = pv_get(v, &all, customer, &r)) != PV_OK)
 		return rc;
 	json_t *doc = json_object(), *data = json_object(), *purposes = json_array(),
 	       *consents = json_array(), *retention = json_array(), *accesses = json_array(),

@@ -365,8 +365,11 @@ static pv_rc update_consent(pv_vault *v, const struct pv_stored_customer *c, int
 	char at[32];
 	now_iso(at, sizeof at);
 	const char *purpose = v->schema->purposes[v->schema->consents[k].purpose].name;
-	if (pv_store_consent_put(v->store, c->rid, purpose, strcmp(norm, "true") == 0, at,
-				 "update") != 0)
+	int granted = strcmp(norm, "true") == 0;
+	struct pv_consent_event_row e = { c->id, purpose, granted, at, "update", "",
+					  v->principal };
+	if (pv_store_consent_put(v->store, c->rid, purpose, granted, at, "update") != 0 ||
+	    pv_store_consent_log(v->store, &e) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	return PV_OK;
 }

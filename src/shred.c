@@ -105,7 +105,7 @@ static pv_rc shred_one(struct shred_run *r, const char *id)
 	}
 	pv_values_wipe_free(values, v->schema->nfields);
 	if (st == 0)
-		st = pv_store_customer_delete(v->store, rid);
+		st = pv_store_customer_delete(v->store, rid, id);
 	return st ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store)) : PV_OK;
 }
 

@@ -62,8 +62,9 @@ int pv_store_customer_set_group(struct pv_store *s, int64_t rid, int group,
 				const uint8_t *sealed, size_t len);
 typedef int (*pv_store_customer_fn)(void *ctx, const struct pv_stored_customer *c);
 
-/* Delete a customer's row and consent records (secure_delete zeroes the freed space). */
-int pv_store_customer_delete(struct pv_store *s, int64_t rid);
+/* Delete a customer's row, consent records and history, and review record
+ * (secure_delete zeroes the freed space). */
+int pv_store_customer_delete(struct pv_store *s, int64_t rid, const char *id);
 /* Replace a customer's wrapped data key and its bucket generation. */
 int pv_store_customer_set_wdek(struct pv_store *s, int64_t rid, uint32_t gen,
 			       const uint8_t *wdek, size_t len);

@@ -587,16 +587,24 @@ int pv_store_checkpoint(struct pv_store *s)
 	return rc == SQLITE_OK ? 0 : fail(s, "checkpoint");
 }
 
-int pv_store_customer_delete(struct pv_store *s, int64_t rid)
+int pv_store_customer_delete(struct pv_store *s, int64_t rid, const char *id)
 {
-	static const char del_customer[] = "DELETE FROM customers WHERE rid = ?1";
 	static const char del_consents[] = "DELETE FROM consents WHERE rid = ?1";
-	const char *const sql[] = { del_consents, del_customer };
+	static const char del_customer[] = "DELETE FROM customers WHERE rid = ?1";
+	static const char del_history[] = "DELETE FROM consent_log WHERE customer = ?1";
+	static const char del_review[] = "DELETE FROM reviews WHERE customer = ?1";
+	const char *const by_rid[] = { del_consents, del_customer };
+	const char *const by_id[] = { del_history, del_review };
 	for (int i = 0; i < 2; i++) {
-		sqlite3_stmt *q = pv_sqlite_stmt(s, sql[i]);
+		sqlite3_stmt *q = pv_sqlite_stmt(s, by_rid[i]);
 		if (!q)
 			return -1;
 		sqlite3_bind_int64(q, 1, rid);
+		if (run(s, q, "delete customer") != 0)
+			return -1;
+		if (!(q = pv_sqlite_stmt(s, by_id[i])))
+			return -1;
+		sqlite3_bind_text(q, 1, id, -1, SQLITE_TRANSIENT);
 		if (run(s, q, "delete customer") != 0)
 			return -1;
 	}
