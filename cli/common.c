@@ -309,7 +309,10 @@ int cli_use_request(pv_vault *v, const struct cli_common *c, const char *op, int
 const char *cli_subcommand(int argc, char **argv, const char *cmd, const char *help,
 			   const char *const *subs, int *code)
 {
-	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+	int asks_help = 0;
+	for (int i = 1; i < argc; i++)
+		asks_help |= strcmp(argv[i], "--help") == 0;
+	if (argc < 2 || asks_help) {
 		fputs(help, argc < 2 ? stderr : stdout);
 		*code = argc < 2 ? EXIT_USAGE : EXIT_OK;
 		return NULL;

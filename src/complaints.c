@@ -170,7 +170,7 @@ static pv_rc note_or_resolve(pv_vault *v, const pv_access *who, const char *id,
 	if (!text || !*text)
 		return pv_fail(v, PV_ERR_USAGE, "a note needs text (--text)");
 	struct note_args a = { id, kind, text, "" };
-	return with_entry(v, op, NULL, id, do_note, &a);
+	return with_entry(v, op, a.customer, id, do_note, &a); /* do_note fills a.customer */
 }
 
 pv_rc pv_complaint_note(pv_vault *v, const pv_access *who, const char *id, const char *text)
@@ -246,9 +246,10 @@ static int show_note(void *p, const char *note_id, const char *at, const char *b
 	if (got == 0)
 		s->rc = pv_open_note(s->v, &c, nid, copy, len, &text);
 	free(copy);
-	pv_note_info n = { nat, nby, nkind, got == 0 && !s->rc ? text : NULL };
-	if (got != 0 || s->rc) /* shredded customer: the note is destroyed with it */
-		s->rc = PV_OK;
+	if (got == 0 && s->rc) /* the customer is there, so the note itself is damaged */
+		return -1;
+	/* a shredded customer: the note was destroyed with its key */
+	pv_note_info n = { nat, nby, nkind, got == 0 ? text : NULL };
 	int stop = s->fn(s->ctx, &n);
 	if (text) {
 		pv_wipe(text, strlen(text));

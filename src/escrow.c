@@ -6,6 +6,7 @@
 #include "audit.h"
 #include "policy.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +119,7 @@ pv_rc pv_escrow_keygen(const char *secret_path, char public_hex[65])
 		return PV_ERR_NOMEM;
 	pv_box_keypair(pk, sk);
 	int fd = open(secret_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int exists = fd < 0 && errno == EEXIST;
 	int ok = fd >= 0 && write(fd, sk, PV_BOX_SECRET) == PV_BOX_SECRET && fsync(fd) == 0;
 	if (fd >= 0 && close(fd) != 0)
 		ok = 0;
@@ -125,7 +127,7 @@ pv_rc pv_escrow_keygen(const char *secret_path, char public_hex[65])
 	if (!ok) {
 		if (fd >= 0)
 			unlink(secret_path);
-		return fd < 0 ? PV_ERR_EXISTS : PV_ERR_IO;
+		return exists ? PV_ERR_EXISTS : PV_ERR_IO;
 	}
 	pv_hex(public_hex, pk, sizeof pk);
 	return PV_OK;

@@ -1145,7 +1145,6 @@ pv_rc pv_import_csv(pv_vault *v, const pv_access *who, const char *path,
 	struct stat st;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
 		im.bytes_total = (uint64_t)st.st_size;
-	char err[512];
 	if (!(im.res = result_new())) {
 		close(fd);
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
@@ -1180,10 +1179,10 @@ pv_rc pv_import_csv(pv_vault *v, const pv_access *who, const char *path,
 				     strerror(errno));
 		}
 	}
-	if (!rc && pv_keyring_load_all(v->keyring, err, sizeof err) != 0)
-		rc = pv_fail(v, PV_ERR_BAD_KEY, "%s", err);
 	if (!rc && pv_store_begin(v->store) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (!rc && (rc = pv_vault_fresh_keys(v)) != PV_OK) /* the writer lock is ours now */
+		(void)pv_store_rollback(v->store);
 	if (!rc) {
 		pthread_mutex_init(&im.mu, NULL);
 		pthread_cond_init(&im.cv, NULL);

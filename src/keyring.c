@@ -458,3 +458,18 @@ int pv_keyring_recover(struct pv_keyring *kr, int (*committed)(void *ctx, uint32
 	free(jp);
 	return rc;
 }
+
+void pv_keyring_forget(struct pv_keyring *kr, uint32_t slot)
+{
+	if (slot < kr->slots && kr->loaded[slot]) {
+		pv_wipe(kr->keys + (size_t)slot * PV_KEY_BYTES, PV_KEY_BYTES);
+		kr->loaded[slot] = 0;
+	}
+}
+
+int pv_keyring_refresh(struct pv_keyring *kr, char *err, size_t errlen)
+{
+	for (uint32_t i = 0; i < kr->slots; i++)
+		pv_keyring_forget(kr, i);
+	return pv_keyring_load_all(kr, err, errlen);
+}

@@ -53,6 +53,11 @@ int pv_keyring_recover(struct pv_keyring *kr, int (*committed)(void *ctx, uint32
 							     uint32_t gen), void *ctx,
 		       char *err, size_t errlen);
 
+/* Drop slot's cached key, so the next use reads the file again (another process may
+ * have replaced it); refresh does it for every slot and loads them all again. */
+void pv_keyring_forget(struct pv_keyring *kr, uint32_t slot);
+int pv_keyring_refresh(struct pv_keyring *kr, char *err, size_t errlen);
+
 /* Close, wiping cached keys; NULL harmless. */
 void pv_keyring_close(struct pv_keyring *kr);
 

@@ -208,6 +208,10 @@ static pv_rc unwrap_dek(pv_vault *v, const struct pv_stored_customer *c, uint8_t
 			       "does not belong to this customer (tampered or moved)", c->id);
 	uint32_t gen;
 	const uint8_t *bkey = pv_keyring_key(v->keyring, c->bucket, &gen);
+	if (bkey && gen < c->bucket_gen) { /* replaced since we read it: read it again */
+		pv_keyring_forget(v->keyring, c->bucket);
+		bkey = pv_keyring_key(v->keyring, c->bucket, &gen);
+	}
 	if (!bkey)
 		return pv_fail(v, PV_ERR_BAD_KEY, "customer %s: keyring slot %u fails authentication",
 			       c->id, (unsigned)c->bucket);

@@ -346,11 +346,19 @@ pv_rc pv_shred(pv_vault *v, const pv_access *who, const char *const *ids, size_t
 			snprintf(t + old, add, "%s%s", old ? "," : "", ids[i]);
 			ids_text = t;
 		}
+	/* The keyring is overwritten right after the commit: that must be the real commit,
+	 * not a step of a caller's batch that could still be thrown away. */
+	if (pv_store_txn_id(v->store) != 0) {
+		free(ids_text);
+		return pv_fail(v, PV_ERR_USAGE, "shred cannot run inside a batch (end it first)");
+	}
 	if (pv_store_begin(v->store) != 0) {
 		free(ids_text);
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	}
-	rc = pv_approval_consume(v, "shred");
+	rc = pv_vault_fresh_keys(v);
+	if (!rc)
+		rc = pv_approval_consume(v, "shred");
 	for (size_t i = 0; !rc && i < n; i++) /* held customers are never shredded */
 		rc = pv_hold_check(v, ids[i]);
 	for (size_t i = 0; !rc && i < n; i++)

@@ -672,6 +672,15 @@ pv_rc pv_vault_count(pv_vault *v, uint64_t *count)
 	return pv_ok(v);
 }
 
+pv_rc pv_vault_fresh_keys(pv_vault *v)
+{
+	char err[512];
+	if (pv_keyring_recover(v->keyring, bucket_committed, v, err, sizeof err) != 0 ||
+	    pv_keyring_refresh(v->keyring, err, sizeof err) != 0)
+		return pv_fail(v, PV_ERR_BAD_KEY, "%s", err);
+	return PV_OK;
+}
+
 pv_rc pv_vault_batch_begin(pv_vault *v)
 {
 	if (pv_store_begin(v->store) != 0)

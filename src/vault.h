@@ -66,6 +66,11 @@ pv_rc pv_fail(pv_vault *v, pv_rc rc, const char *fmt, ...)
 /* Clear the handle's message; returns PV_OK. */
 pv_rc pv_ok(pv_vault *v);
 
+/* Inside a write transaction (other writers wait): finish any keyring journal another
+ * process left and read every bucket key again, so what is sealed now uses the keys the
+ * store expects. */
+pv_rc pv_vault_fresh_keys(pv_vault *v);
+
 /* 0 when root is this vault's root key (its key check matches), else -1. */
 int pv_root_matches(pv_vault *v, const uint8_t *root);
 

@@ -1,0 +1,1681 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* test_shred.c: crypto-shredding and destruction certificates.
+ *
+ * The central property: once a customer is shredded, no copy of the vault's data made
+ * before (a backup of DIR/vault.db) yields it, even with the root key and the live
+ * keyring, because the bucket key that wrapped its data key is gone (overwritten in place)
+ * and its data key was never stored in clear. Bucket mates keep working in the live vault
+ * (their data keys are re-wrapped) and the ledger beside the keyring holds their
+ * re-wrapped keys for a later restore. Also: the signed destruction certificate and its
+ * verification, several customers at once and all-or-nothing refusals, roles and four-eyes
+ * approvals, the crash safety of the keyring journal (discard and apply paths), a shred
+ * inside a discarded batch, a second session open during a shred, and the pivault shred /
+ * pubkey / certificate verify commands.
+ *
+ * The test reaches into the library's internals (vault.h, keyring.h, record.h, store.h)
+ * to capture the victim's bucket key and data key before the shred, and reads the SQLite
+ * files directly. */
+#include "testutil.h"
+
+#include <dirent.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pivault.h"
+#include "keyring.h"
+#include "record.h"
+#include "store.h"
+#include "vault.h"
+
+#define SCHEMA PV_SOURCE_DIR "/examples/schema.yaml"
+#define NCUST 300
+#define SLOTS 64
+#define KR_HEADER 64
+#define KR_SLOT 80
+#define WDEK_BYTES (PV_KEY_BYTES + PV_SEAL_OVERHEAD)
+
+static const char ADMIN_PW[] = "admin-password-1";
+static const char DPO_PW[] = "dpo-password-1";
+static const char CLERK_PW[] = "clerk-password-1";
+
+static const pv_access ADMIN = { "admin", NULL, 0 };
+static const pv_access READ_ALL = { "admin", "all", 1 };
+
+static char *g_base;          /* pristine vault: vault/, vault.keyring, root.key */
+static char *g_key_path;
+static struct pvt_csv g_csv;  /* the customers imported */
+static char g_other_pk[65];   /* another vault's public key */
+
+struct fx {
+	char *tmp;
+	char *dir;     /* tmp/vault */
+	char *keyring; /* tmp/vault.keyring */
+	char *ledger;  /* tmp/vault.keyring.ledger */
+	char *journal; /* tmp/vault.keyring.journal */
+};
+
+/* ---- what a test holds, released at teardown even when an assertion fails ---- */
+
+static pv_vault *g_vaults[16];
+static void *g_kept[256];
+
+static void *keep(void *p)
+{
+	for (size_t i = 0; p && i < sizeof g_kept / sizeof *g_kept; i++)
+		if (!g_kept[i]) {
+			g_kept[i] = p;
+			return p;
+		}
+	if (p)
+		fail_msg("too many kept buffers");
+	return p;
+}
+
+static void drop(void *p)
+{
+	for (size_t i = 0; p && i < sizeof g_kept / sizeof *g_kept; i++)
+		if (g_kept[i] == p)
+			g_kept[i] = NULL;
+	free(p);
+}
+
+static pv_vault *track(pv_vault *v)
+{
+	for (size_t i = 0; i < sizeof g_vaults / sizeof *g_vaults; i++)
+		if (!g_vaults[i]) {
+			g_vaults[i] = v;
+			return v;
+		}
+	fail_msg("too many open vault handles");
+	return v;
+}
+
+static void vclose(pv_vault *v)
+{
+	for (size_t i = 0; v && i < sizeof g_vaults / sizeof *g_vaults; i++)
+		if (g_vaults[i] == v)
+			g_vaults[i] = NULL;
+	pv_vault_close(v);
+}
+
+static void release_all(void)
+{
+	for (size_t i = 0; i < sizeof g_vaults / sizeof *g_vaults; i++) {
+		pv_vault_close(g_vaults[i]);
+		g_vaults[i] = NULL;
+	}
+	for (size_t i = 0; i < sizeof g_kept / sizeof *g_kept; i++) {
+		free(g_kept[i]);
+		g_kept[i] = NULL;
+	}
+}
+
+#define assert_rc_msg(v, rc, want, needle)                                                   \
+	do {                                                                                 \
+		pv_rc rc_ = (rc);                                                            \
+		if (rc_ != (want) || !strstr(pv_errmsg(v), (needle)))                        \
+			fail_msg("%s:%d: rc %d (want %d), message '%s' (want '%s')", __FILE__,   \
+				 __LINE__, rc_, (want), pv_errmsg(v), (needle));             \
+	} while (0)
+
+#define assert_ok(v, expr)                                                                   \
+	do {                                                                                 \
+		pv_rc rc_ = (expr);                                                          \
+		if (rc_ != PV_OK)                                                            \
+			fail_msg("%s:%d: %s: rc %d: %s", __FILE__, __LINE__, #expr, rc_,         \
+				 pv_errmsg(v));                                              \
+	} while (0)
+
+/* ---- vaults ---- */
+
+static pv_vault *open_root_kr(const char *dir, const char *keyring)
+{
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(g_key_path, &key), PV_OK);
+	pv_vault *v = NULL;
+	pv_rc rc = pv_vault_open(dir, keyring, key, &v);
+	pv_key_free(key);
+	track(v);
+	if (rc)
+		fail_msg("pv_vault_open(%s): rc %d: %s", dir, rc, pv_errmsg(v));
+	return v;
+}
+
+static pv_vault *open_root(const char *dir)
+{
+	return open_root_kr(dir, NULL);
+}
+
+static pv_vault *open_user(const char *dir, const char *user, const char *pw)
+{
+	pv_vault *v = NULL;
+	pv_rc rc = pv_vault_open_user(dir, NULL, user, pw, strlen(pw), &v);
+	track(v);
+	if (rc)
+		fail_msg("pv_vault_open_user(%s): rc %d: %s", user, rc, pv_errmsg(v));
+	return v;
+}
+
+/* pv_get with every field in clear; the record is freed. */
+static pv_rc get_rc(pv_vault *v, const char *id)
+{
+	pv_record *r = NULL;
+	pv_rc rc = pv_get(v, &READ_ALL, id, &r);
+	pv_record_free(r);
+	return rc;
+}
+
+/* Customer row r's column col in the imported CSV. */
+static const char *cust(size_t r, const char *col)
+{
+	const char *s = pvt_csv_get(&g_csv, r, col);
+	assert_non_null(s);
+	return s;
+}
+
+static size_t row_of(const char *id)
+{
+	for (size_t r = 1; r < g_csv.nrows; r++)
+		if (strcmp(cust(r, "customer_id"), id) == 0)
+			return r;
+	fail_msg("no customer %s in the CSV", id);
+	return 0;
+}
+
+/* The customer reads and its name is the imported one. */
+static void assert_reads(pv_vault *v, const char *id)
+{
+	pv_record *r = NULL;
+	pv_rc rc = pv_get(v, &READ_ALL, id, &r);
+	if (rc)
+		fail_msg("pv_get(%s): rc %d: %s", id, rc, pv_errmsg(v));
+	const char *want = cust(row_of(id), "name");
+	int ok = 0;
+	for (size_t i = 0; i < pv_record_field_count(r); i++)
+		if (strcmp(pv_record_field_name(r, i), "name") == 0)
+			ok = pv_record_field_value(r, i) &&
+			     strcmp(pv_record_field_value(r, i), want) == 0;
+	pv_record_free(r);
+	if (!ok)
+		fail_msg("customer %s does not read back its name", id);
+}
+
+/* Bucket of every CSV customer (index = CSV row). malloc'd, kept. */
+static uint32_t *buckets_of(pv_vault *v)
+{
+	uint32_t *b = keep(calloc(g_csv.nrows, sizeof *b));
+	assert_non_null(b);
+	for (size_t r = 1; r < g_csv.nrows; r++)
+		b[r] = pv_bucket_of(v, cust(r, "customer_id"));
+	return b;
+}
+
+static size_t bucket_size(const uint32_t *b, uint32_t bucket)
+{
+	size_t n = 0;
+	for (size_t r = 1; r < g_csv.nrows; r++)
+		n += b[r] == bucket;
+	return n;
+}
+
+/* A customer after row skip with at least two bucket mates, an email and a bank card. */
+static size_t pick_victim(const uint32_t *b, size_t skip)
+{
+	for (size_t r = 1; r < g_csv.nrows; r++) {
+		if (r <= skip)
+			continue;
+		if (bucket_size(b, b[r]) >= 3 && *cust(r, "email") && *cust(r, "bank_card"))
+			return r;
+	}
+	fail_msg("no customer with bucket mates");
+	return 0;
+}
+
+/* ---- bytes and files ---- */
+
+static int contains(const uint8_t *hay, size_t n, const uint8_t *needle, size_t m)
+{
+	if (m == 0 || n < m)
+		return 0;
+	for (size_t i = 0; i + m <= n; i++)
+		if (hay[i] == needle[0] && memcmp(hay + i, needle, m) == 0)
+			return 1;
+	return 0;
+}
+
+static uint8_t *read_bytes(const char *path, size_t *len)
+{
+	return (uint8_t *)pvt_read_file(path, len);
+}
+
+static int exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+/* Fail naming the file when any regular file of dir, or any of the extra files, holds
+ * needle. */
+static void assert_nowhere(const char *dir, const char *const *extra, size_t nextra,
+			   const uint8_t *needle, size_t m, const char *what)
+{
+	char *paths[64];
+	size_t np = 0;
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL && np < 48) {
+		if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
+			continue;
+		paths[np++] = pvt_path(dir, e->d_name);
+	}
+	closedir(d);
+	for (size_t i = 0; i < nextra; i++)
+		paths[np++] = strdup(extra[i]);
+	const char *hit = NULL;
+	size_t scanned = 0;
+	for (size_t i = 0; i < np; i++) {
+		struct stat st;
+		if (stat(paths[i], &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		size_t len = 0;
+		uint8_t *buf = read_bytes(paths[i], &len);
+		assert_non_null(buf);
+		scanned++;
+		if (!hit && contains(buf, len, needle, m))
+			hit = paths[i];
+		free(buf);
+	}
+	char msg[600];
+	if (hit)
+		snprintf(msg, sizeof msg, "%s found in %s", what, hit);
+	for (size_t i = 0; i < np; i++)
+		free(paths[i]);
+	if (hit)
+		fail_msg("%s", msg);
+	assert_true(scanned >= 2);
+}
+
+/* ---- crypto as docs/formats.md describes it ---- */
+
+static void put_u32(uint8_t *p, uint32_t x)
+{
+	p[0] = (uint8_t)x;
+	p[1] = (uint8_t)(x >> 8);
+	p[2] = (uint8_t)(x >> 16);
+	p[3] = (uint8_t)(x >> 24);
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Open a wrapped data key: associated data vault id | u32 bucket | u32 gen | id. 0 or -1. */
+static int unwrap(uint8_t dek[32], const uint8_t *wdek, size_t wlen, const uint8_t key[32],
+		  const uint8_t vid[16], uint32_t bucket, uint32_t gen, const char *id)
+{
+	uint8_t ad[16 + 8 + 64];
+	size_t il = strlen(id);
+	assert_true(il <= 64);
+	memcpy(ad, vid, 16);
+	put_u32(ad + 16, bucket);
+	put_u32(ad + 20, gen);
+	memcpy(ad + 24, id, il);
+	if (wlen != WDEK_BYTES)
+		return -1;
+	return crypto_aead_xchacha20poly1305_ietf_decrypt(dek, NULL, NULL, wdek + 24, wlen - 24,
+							  ad, 24 + il, wdek, key);
+}
+
+/* Open a field group: associated data vault id | u8 group | u32 version | id. */
+static int open_group(uint8_t *pt, const uint8_t *sealed, size_t len, const uint8_t dek[32],
+		      const uint8_t vid[16], int group, uint32_t version, const char *id)
+{
+	uint8_t ad[16 + 5 + 64];
+	size_t il = strlen(id);
+	memcpy(ad, vid, 16);
+	ad[16] = (uint8_t)group;
+	put_u32(ad + 17, version);
+	memcpy(ad + 21, id, il);
+	if (len < PV_SEAL_OVERHEAD)
+		return -1;
+	return crypto_aead_xchacha20poly1305_ietf_decrypt(pt, NULL, NULL, sealed + 24, len - 24, ad,
+							  21 + il, sealed, dek);
+}
+
+static void hex_of(char *out, const uint8_t *in, size_t n)
+{
+	sodium_bin2hex(out, 2 * n + 1, in, n);
+}
+
+/* BLAKE2b-256 of a certificate's text, hex. */
+static void cert_hash(const char *cert, char out[65])
+{
+	uint8_t h[32];
+	crypto_generichash(h, sizeof h, (const uint8_t *)cert, strlen(cert), NULL, 0);
+	hex_of(out, h, sizeof h);
+}
+
+/* ---- the database read directly ---- */
+
+struct raw_cust {
+	int64_t rid;
+	uint32_t bucket, gen, dekv;
+	uint8_t wdek[WDEK_BYTES];
+	size_t wdek_len;
+	uint8_t *g_basic; /* malloc'd */
+	size_t g_basic_len;
+};
+
+static sqlite3 *db_open(const char *path)
+{
+	sqlite3 *db = NULL;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+		fail_msg("sqlite3_open %s: %s", path, db ? sqlite3_errmsg(db) : "?");
+	return db;
+}
+
+/* Customer id's stored row: 0, or 1 when absent. */
+static int db_customer(const char *path, const char *id, struct raw_cust *c)
+{
+	memset(c, 0, sizeof *c);
+	sqlite3 *db = db_open(path);
+	sqlite3_stmt *q = NULL;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT rid, bucket, bucket_gen, dek_version, wdek, "
+					    "g_basic FROM customers WHERE id = ?1", -1, &q, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(q), found = rc == SQLITE_ROW;
+	if (found) {
+		c->rid = sqlite3_column_int64(q, 0);
+		c->bucket = (uint32_t)sqlite3_column_int64(q, 1);
+		c->gen = (uint32_t)sqlite3_column_int64(q, 2);
+		c->dekv = (uint32_t)sqlite3_column_int64(q, 3);
+		c->wdek_len = (size_t)sqlite3_column_bytes(q, 4);
+		assert_int_equal(c->wdek_len, WDEK_BYTES);
+		memcpy(c->wdek, sqlite3_column_blob(q, 4), WDEK_BYTES);
+		c->g_basic_len = (size_t)sqlite3_column_bytes(q, 5);
+		c->g_basic = keep(malloc(c->g_basic_len + 1));
+		assert_non_null(c->g_basic);
+		memcpy(c->g_basic, sqlite3_column_blob(q, 5), c->g_basic_len);
+	} else {
+		assert_int_equal(rc, SQLITE_DONE);
+	}
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return found ? 0 : 1;
+}
+
+/* count(*) of a query with one integer parameter. */
+static long long db_count(const char *path, const char *sql, int64_t param)
+{
+	sqlite3 *db = db_open(path);
+	sqlite3_stmt *q = NULL;
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+		fail_msg("prepare %s: %s", sql, sqlite3_errmsg(db));
+	sqlite3_bind_int64(q, 1, param);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	long long n = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return n;
+}
+
+/* The victim's blind-index hashes that no other customer shares (16 bytes each). */
+static size_t db_unique_hashes(const char *path, int64_t rid, uint8_t out[][PV_BLIND_BYTES],
+			       size_t max)
+{
+	sqlite3 *db = db_open(path);
+	sqlite3_stmt *q = NULL;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT b.h FROM blind_index b WHERE b.rid = ?1 AND "
+					    "(SELECT count(*) FROM blind_index o WHERE o.field = "
+					    "b.field AND o.h = b.h) = 1", -1, &q, NULL), SQLITE_OK);
+	sqlite3_bind_int64(q, 1, rid);
+	size_t n = 0;
+	while (sqlite3_step(q) == SQLITE_ROW && n < max) {
+		assert_int_equal(sqlite3_column_bytes(q, 0), PV_BLIND_BYTES);
+		memcpy(out[n++], sqlite3_column_blob(q, 0), PV_BLIND_BYTES);
+	}
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return n;
+}
+
+/* ---- the ledger ---- */
+
+struct ledger {
+	json_t *lines; /* array of objects */
+};
+
+static struct ledger ledger_read(const char *path)
+{
+	struct ledger l = { json_array() };
+	char *text = pvt_read_file(path, NULL);
+	if (!text)
+		fail_msg("no ledger at %s", path);
+	char *save = NULL;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_error_t err;
+		json_t *o = json_loads(line, JSON_REJECT_DUPLICATES, &err);
+		if (!o || !json_is_object(o))
+			fail_msg("ledger line is not a JSON object: %s", err.text);
+		json_array_append_new(l.lines, o);
+	}
+	free(text);
+	return l;
+}
+
+static void ledger_free(struct ledger *l)
+{
+	json_decref(l->lines);
+	l->lines = NULL;
+}
+
+/* Number of {"id":id,"certificate":hash} lines. */
+static size_t ledger_id_lines(const struct ledger *l, const char *id, const char *hash)
+{
+	size_t n = 0, i;
+	json_t *o;
+	json_array_foreach(l->lines, i, o) {
+		const char *lid = json_string_value(json_object_get(o, "id"));
+		const char *c = json_string_value(json_object_get(o, "certificate"));
+		if (lid && strcmp(lid, id) == 0 && c && (!hash || strcmp(c, hash) == 0) &&
+		    json_string_value(json_object_get(o, "time")))
+			n++;
+	}
+	return n;
+}
+
+/* The rewrap line of id (NULL if none; more than one fails). */
+static json_t *ledger_rewrap(const struct ledger *l, const char *id)
+{
+	json_t *found = NULL, *o;
+	size_t i;
+	json_array_foreach(l->lines, i, o) {
+		const char *r = json_string_value(json_object_get(o, "rewrap"));
+		if (r && strcmp(r, id) == 0) {
+			if (found)
+				fail_msg("two rewrap lines for %s", id);
+			found = o;
+		}
+	}
+	return found;
+}
+
+/* ---- fixtures ---- */
+
+static int group_setup(void **state)
+{
+	(void)state;
+	unsetenv("PIVAULT_VAULT");
+	unsetenv("PIVAULT_KEY_FILE");
+	unsetenv("PIVAULT_KEYRING");
+	unsetenv("PIVAULT_PASSPHRASE_FILE");
+	unsetenv("PIVAULT_USER");
+	unsetenv("PIVAULT_PASSWORD_FILE");
+	assert_true(sodium_init() >= 0);
+	g_base = pvt_tempdir();
+	g_key_path = pvt_path(g_base, "root.key");
+	char *dir = pvt_path(g_base, "vault");
+	char *csv_path = pvt_path(g_base, "in.csv");
+	char *text = NULL;
+	assert_int_equal(pvt_run(&text, "'%s' -n %d --seed 11 --canonical", pvt_program("pvgen"),
+				 NCUST), 0);
+	assert_int_equal(pvt_write_file(csv_path, text, strlen(text)), 0);
+	assert_int_equal(pvt_csv_parse(text, &g_csv), 0);
+	assert_int_equal(g_csv.nrows, NCUST + 1);
+	free(text);
+
+	assert_int_equal(pv_key_generate_file(g_key_path), PV_OK);
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(g_key_path, &key), PV_OK);
+	pv_create_opts o = { .schema_path = SCHEMA, .keyring_slots = SLOTS, .kdf_fast = 1,
+			     .admin_user = "admin", .admin_password = ADMIN_PW,
+			     .admin_password_len = strlen(ADMIN_PW) };
+	pv_vault *v = NULL;
+	pv_rc rc = pv_vault_create(dir, &o, key, &v);
+	if (rc)
+		fail_msg("pv_vault_create: %s", pv_errmsg(v));
+	pv_import_opts io = { .threads = 2 };
+	pv_import_result *res = NULL;
+	rc = pv_import_csv(v, &ADMIN, csv_path, &io, &res);
+	if (rc)
+		fail_msg("pv_import_csv: %s", pv_errmsg(v));
+	assert_int_equal(pv_import_rows_imported(res), NCUST);
+	pv_import_free(res);
+	assert_int_equal(pv_user_add(v, &ADMIN, "dpo1", "dpo", DPO_PW, strlen(DPO_PW)), PV_OK);
+	assert_int_equal(pv_user_add(v, &ADMIN, "clerk1", "clerk", CLERK_PW, strlen(CLERK_PW)),
+			 PV_OK);
+	assert_int_equal(pv_vault_checkpoint(v), PV_OK);
+	pv_vault_close(v);
+
+	/* Another vault, for its public key. */
+	char *other = pvt_path(g_base, "other");
+	pv_create_opts o2 = { .schema_path = SCHEMA, .keyring_slots = 16, .kdf_fast = 1 };
+	v = NULL;
+	rc = pv_vault_create(other, &o2, key, &v);
+	if (rc)
+		fail_msg("pv_vault_create (other): %s", pv_errmsg(v));
+	assert_int_equal(pv_vault_public_key(v, g_other_pk), PV_OK);
+	pv_vault_close(v);
+	pv_key_free(key);
+	free(other);
+	free(dir);
+	free(csv_path);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	pvt_rmtree(g_base);
+	free(g_base);
+	free(g_key_path);
+	pvt_csv_free(&g_csv);
+	return 0;
+}
+
+static int fx_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	assert_non_null(f);
+	f->tmp = pvt_tempdir();
+	f->dir = pvt_path(f->tmp, "vault");
+	f->keyring = pvt_path(f->tmp, "vault.keyring");
+	f->ledger = pvt_path(f->tmp, "vault.keyring.ledger");
+	f->journal = pvt_path(f->tmp, "vault.keyring.journal");
+	assert_int_equal(pvt_run(NULL, "cp -a '%s/vault' '%s/vault.keyring' '%s/'", g_base, g_base,
+				 f->tmp), 0);
+	*state = f;
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *f = *state;
+	release_all();
+	pvt_rmtree(f->tmp);
+	free(f->tmp);
+	free(f->dir);
+	free(f->keyring);
+	free(f->ledger);
+	free(f->journal);
+	free(f);
+	return 0;
+}
+
+/* Shred ids with the root key; returns the certificate (kept). */
+static char *shred_root(pv_vault *v, const char *const *ids, size_t n)
+{
+	char *cert = NULL;
+	pv_rc rc = pv_shred(v, &ADMIN, ids, n, &cert);
+	if (rc)
+		fail_msg("pv_shred: rc %d: %s", rc, pv_errmsg(v));
+	assert_non_null(cert);
+	return keep(cert);
+}
+
+/* ---- 1. the central property ------------------------------------------------------- */
+
+static void test_old_copy_cannot_yield_victim(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *v = open_root(f->dir);
+	uint32_t *b = buckets_of(v);
+	size_t vr = pick_victim(b, 0);
+	const char *victim = cust(vr, "customer_id");
+	uint32_t bucket = b[vr];
+	uint8_t vid[16];
+	memcpy(vid, v->vault_id, sizeof vid);
+
+	/* The bucket key as it is now. */
+	uint32_t gen0 = 0;
+	const uint8_t *k = pv_keyring_key(v->keyring, bucket, &gen0);
+	assert_non_null(k);
+	uint8_t *old_bkey = keep(malloc(PV_KEY_BYTES));
+	assert_non_null(old_bkey);
+	memcpy(old_bkey, k, PV_KEY_BYTES);
+	assert_reads(v, victim);
+
+	/* Mates in the bucket, and customers of other buckets. */
+	const char *mates[32], *others[8];
+	size_t nmates = 0, nothers = 0;
+	for (size_t r = 1; r < g_csv.nrows; r++) {
+		if (r == vr)
+			continue;
+		if (b[r] == bucket && nmates < 32)
+			mates[nmates++] = cust(r, "customer_id");
+		else if (b[r] != bucket && nothers < 8) {
+			int dup = 0;
+			for (size_t i = 0; i < nothers; i++)
+				dup |= b[row_of(others[i])] == b[r];
+			if (!dup)
+				others[nothers++] = cust(r, "customer_id");
+		}
+	}
+	assert_true(nmates >= 2);
+	assert_int_equal(nothers, 8);
+	assert_ok(v, pv_vault_checkpoint(v));
+	vclose(v);
+
+	/* A copy of the data files (not the keyring), as a backup would take it. */
+	char *db = keep(pvt_path(f->dir, "vault.db"));
+	char *old_dir = keep(pvt_path(f->tmp, "oldcopy"));
+	assert_int_equal(mkdir(old_dir, 0700), 0);
+	assert_int_equal(pvt_run(NULL, "cp '%s/vault.db' '%s/' && { [ ! -e '%s/vault.db-wal' ] || "
+				 "cp '%s/vault.db-wal' '%s/'; }", f->dir, old_dir, f->dir, f->dir,
+				 old_dir), 0);
+	char *old_db = keep(pvt_path(old_dir, "vault.db"));
+
+	/* The victim's stored data key and the data key itself. */
+	struct raw_cust oc;
+	assert_int_equal(db_customer(db, victim, &oc), 0);
+	assert_int_equal(oc.bucket, bucket);
+	assert_int_equal(oc.gen, gen0);
+	uint8_t *dek = keep(malloc(PV_KEY_BYTES));
+	assert_non_null(dek);
+	assert_int_equal(unwrap(dek, oc.wdek, oc.wdek_len, old_bkey, vid, bucket, gen0, victim), 0);
+	/* ... and it is the right key: it opens the basic fields, which hold the name. */
+	uint8_t *pt = keep(malloc(oc.g_basic_len));
+	assert_non_null(pt);
+	assert_int_equal(open_group(pt, oc.g_basic, oc.g_basic_len, dek, vid, 0, oc.dekv, victim), 0);
+	const char *vname = cust(vr, "name");
+	assert_true(contains(pt, oc.g_basic_len - PV_SEAL_OVERHEAD, (const uint8_t *)vname,
+			     strlen(vname)));
+	uint8_t hashes[8][PV_BLIND_BYTES];
+	size_t nh = db_unique_hashes(db, oc.rid, hashes, 8);
+	assert_true(nh >= 2); /* at least the phone and the resident id number */
+	/* The mates' data keys as the old copy holds them. */
+	uint8_t mate_dek[32][PV_KEY_BYTES];
+	for (size_t i = 0; i < nmates; i++) {
+		struct raw_cust mc;
+		assert_int_equal(db_customer(old_db, mates[i], &mc), 0);
+		assert_int_equal(mc.gen, gen0);
+		assert_int_equal(unwrap(mate_dek[i], mc.wdek, mc.wdek_len, old_bkey, vid, bucket, gen0,
+					mates[i]), 0);
+	}
+
+	/* Shred. */
+	v = open_root(f->dir);
+	const char *ids[] = { victim };
+	char *cert = shred_root(v, ids, 1);
+	assert_int_equal(get_rc(v, victim), PV_ERR_NOT_FOUND);
+	for (size_t i = 0; i < nmates; i++) /* their data keys were re-wrapped */
+		assert_reads(v, mates[i]);
+	uint32_t gen1 = 0;
+	assert_non_null(pv_keyring_key(v->keyring, bucket, &gen1));
+	assert_int_equal(gen1, gen0 + 1);
+	vclose(v);
+	assert_false(exists(f->journal));
+	assert_true(exists(f->ledger));
+
+	/* Neither the old bucket key, nor the data key, nor the victim's stored data key,
+	 * fields or blind-index hashes are anywhere in the live vault, keyring or ledger. */
+	const char *extra[] = { f->keyring, f->ledger };
+	assert_nowhere(f->dir, extra, 2, old_bkey, PV_KEY_BYTES, "the old bucket key");
+	assert_nowhere(f->dir, extra, 2, dek, PV_KEY_BYTES, "the victim's data key");
+	assert_nowhere(f->dir, extra, 2, oc.wdek, WDEK_BYTES, "the victim's wrapped data key");
+	assert_nowhere(f->dir, extra, 2, oc.g_basic, oc.g_basic_len,
+		       "the victim's sealed basic fields");
+	for (size_t i = 0; i < nh; i++)
+		assert_nowhere(f->dir, extra, 2, hashes[i], PV_BLIND_BYTES,
+			       "a blind-index hash of the victim");
+	/* Nor, written as hex, in the ledger or the vault's files. */
+	char hx[2 * WDEK_BYTES + 1];
+	hex_of(hx, old_bkey, PV_KEY_BYTES);
+	assert_nowhere(f->dir, extra, 2, (const uint8_t *)hx, strlen(hx), "the old bucket key (hex)");
+	hex_of(hx, dek, PV_KEY_BYTES);
+	assert_nowhere(f->dir, extra, 2, (const uint8_t *)hx, strlen(hx), "the data key (hex)");
+	hex_of(hx, oc.wdek, WDEK_BYTES);
+	assert_nowhere(f->dir, extra, 2, (const uint8_t *)hx, strlen(hx),
+		       "the victim's wrapped data key (hex)");
+
+	/* The old copy, opened with the root key and the LIVE keyring. */
+	pv_vault *ov = open_root_kr(old_dir, f->keyring);
+	assert_rc_msg(ov, get_rc(ov, victim), PV_ERR_CORRUPT, "generation");
+	for (size_t i = 0; i < nothers; i++)
+		assert_reads(ov, others[i]);
+	/* Bucket mates cannot be read from the old copy either: their data keys there are
+	 * wrapped by the destroyed key. A restore (a later step) brings them forward from
+	 * the ledger's rewrap lines, checked below. */
+	for (size_t i = 0; i < nmates; i++)
+		assert_int_equal(get_rc(ov, mates[i]), PV_ERR_CORRUPT);
+
+	/* Every slot key the live keyring has fails on the victim's old wrapped data key. */
+	uint8_t out[PV_KEY_BYTES];
+	for (uint32_t s = 0; s < SLOTS; s++) {
+		uint32_t g = 0;
+		const uint8_t *sk = pv_keyring_key(ov->keyring, s, &g);
+		assert_non_null(sk);
+		assert_false(sodium_memcmp(sk, old_bkey, PV_KEY_BYTES) == 0);
+		assert_int_not_equal(unwrap(out, oc.wdek, oc.wdek_len, sk, vid, bucket, gen0, victim), 0);
+		assert_int_not_equal(unwrap(out, oc.wdek, oc.wdek_len, sk, vid, bucket, g, victim), 0);
+		assert_int_not_equal(unwrap(out, oc.wdek, oc.wdek_len, sk, vid, s, g, victim), 0);
+	}
+
+	/* The ledger: the shredded id with the certificate's hash, and for each bucket mate
+	 * its data key re-wrapped under the live bucket key (the same data key). */
+	uint32_t glive = 0;
+	const uint8_t *live = pv_keyring_key(ov->keyring, bucket, &glive);
+	assert_non_null(live);
+	assert_int_equal(glive, gen1);
+	char h[65];
+	cert_hash(cert, h);
+	struct ledger l = ledger_read(f->ledger);
+	assert_int_equal(ledger_id_lines(&l, victim, h), 1);
+	assert_null(ledger_rewrap(&l, victim));
+	for (size_t i = 0; i < nmates; i++) {
+		json_t *o = ledger_rewrap(&l, mates[i]);
+		if (!o)
+			fail_msg("no rewrap line for bucket mate %s", mates[i]);
+		assert_int_equal(json_integer_value(json_object_get(o, "bucket")), bucket);
+		assert_int_equal(json_integer_value(json_object_get(o, "gen")), glive);
+		const char *hex = json_string_value(json_object_get(o, "wdek"));
+		assert_non_null(hex);
+		uint8_t w[WDEK_BYTES], d[PV_KEY_BYTES];
+		size_t wl = 0;
+		assert_int_equal(sodium_hex2bin(w, sizeof w, hex, strlen(hex), NULL, &wl, NULL), 0);
+		assert_int_equal(wl, WDEK_BYTES);
+		assert_int_equal(unwrap(d, w, wl, live, vid, bucket, glive, mates[i]), 0);
+		assert_memory_equal(d, mate_dek[i], PV_KEY_BYTES);
+	}
+	ledger_free(&l);
+	vclose(ov);
+	sodium_memzero(dek, PV_KEY_BYTES);
+	sodium_memzero(old_bkey, PV_KEY_BYTES);
+}
+
+/* ---- 2. the destruction certificate ------------------------------------------------ */
+
+static char *dump(json_t *doc)
+{
+	char *s = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+	assert_non_null(s);
+	return keep(s);
+}
+
+/* The certificate with one change made by fn; verification must fail as CORRUPT. */
+typedef void (*mutate_fn)(json_t *cert, json_t *doc);
+
+static void expect_tamper_fails(const char *text, const char *pk, mutate_fn fn, const char *what)
+{
+	json_error_t err;
+	json_t *doc = json_loads(text, 0, &err);
+	assert_non_null(doc);
+	fn(json_object_get(doc, "certificate"), doc);
+	char *t = dump(doc);
+	json_decref(doc);
+	char why[256] = "";
+	pv_rc rc = pv_certificate_verify(t, pk, why, sizeof why);
+	if (rc != PV_ERR_CORRUPT)
+		fail_msg("certificate with %s changed: rc %d (%s), want PV_ERR_CORRUPT", what, rc, why);
+	drop(t);
+}
+
+static void m_count(json_t *c, json_t *d)
+{
+	(void)d;
+	json_object_set_new(c, "count", json_integer(json_integer_value(json_object_get(c, "count")) + 1));
+}
+static void m_customer(json_t *c, json_t *d)
+{
+	(void)d;
+	json_array_set_new(json_object_get(c, "customers"), 0, json_string("C09999999"));
+}
+static void m_time(json_t *c, json_t *d)
+{
+	(void)d;
+	json_object_set_new(c, "time", json_string("2001-01-01T00:00:00Z"));
+}
+static void m_categories(json_t *c, json_t *d)
+{
+	(void)d;
+	json_t *a = json_object_get(c, "categories");
+	json_array_remove(a, json_array_size(a) - 1);
+}
+static void m_method(json_t *c, json_t *d)
+{
+	(void)d;
+	json_object_set_new(c, "method", json_string("deleted"));
+}
+static void m_approval(json_t *c, json_t *d)
+{
+	(void)d;
+	json_object_set_new(c, "approval", json_string("R-0000000000"));
+}
+static void m_fingerprint(json_t *c, json_t *d)
+{
+	(void)d;
+	char fp[65];
+	snprintf(fp, sizeof fp, "%s",
+		 json_string_value(json_object_get(c, "destroyed_key_material_fingerprint")));
+	fp[0] = fp[0] == '0' ? '1' : '0';
+	json_object_set_new(c, "destroyed_key_material_fingerprint", json_string(fp));
+}
+static void m_limits(json_t *c, json_t *d)
+{
+	(void)d;
+	json_array_remove(json_object_get(c, "limits"), 0);
+}
+static void m_extra_field(json_t *c, json_t *d)
+{
+	(void)d;
+	json_object_set_new(c, "note", json_string("added"));
+}
+static void m_signature(json_t *c, json_t *d)
+{
+	(void)c;
+	char s[129];
+	snprintf(s, sizeof s, "%s", json_string_value(json_object_get(d, "signature")));
+	s[10] = s[10] == 'a' ? 'b' : 'a'; /* one byte of the signature */
+	json_object_set_new(d, "signature", json_string(s));
+}
+static void m_signed_by(json_t *c, json_t *d)
+{
+	(void)d;
+	json_object_set_new(c, "signed_by", json_string(g_other_pk));
+}
+
+/* Text with needle's first occurrence replaced by repl (kept). */
+static char *replace_once(const char *text, const char *needle, const char *repl)
+{
+	const char *p = strstr(text, needle);
+	if (!p)
+		fail_msg("'%s' not in the certificate", needle);
+	size_t n = strlen(text) - strlen(needle) + strlen(repl) + 1;
+	char *out = keep(malloc(n));
+	assert_non_null(out);
+	snprintf(out, n, "%.*s%s%s", (int)(p - text), text, repl, p + strlen(needle));
+	return out;
+}
+
+static void test_certificate(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *v = open_root(f->dir);
+	uint32_t *b = buckets_of(v);
+	size_t vr = pick_victim(b, 0);
+	const char *victim = cust(vr, "customer_id");
+	const char *ids[] = { victim };
+	char *cert = shred_root(v, ids, 1);
+	char pk[65];
+	assert_ok(v, pv_vault_public_key(v, pk));
+	assert_int_equal(strlen(pk), 64);
+	assert_string_not_equal(pk, g_other_pk);
+	char vault_id[33];
+	snprintf(vault_id, sizeof vault_id, "%s", pv_vault_id(v));
+	vclose(v);
+
+	char why[256] = "";
+	assert_int_equal(pv_certificate_verify(cert, pk, why, sizeof why), PV_OK);
+	assert_non_null(strstr(why, "valid"));
+	/* Another vault's key does not verify it. */
+	assert_int_equal(pv_certificate_verify(cert, g_other_pk, why, sizeof why), PV_ERR_CORRUPT);
+
+	/* What it says. */
+	json_error_t err;
+	json_t *doc = json_loads(cert, JSON_REJECT_DUPLICATES, &err);
+	assert_non_null(doc);
+	assert_int_equal(json_object_size(doc), 2);
+	json_t *c = json_object_get(doc, "certificate");
+	assert_true(json_is_object(c));
+	assert_string_equal(json_string_value(json_object_get(c, "type")),
+			    "pivault destruction certificate");
+	assert_string_equal(json_string_value(json_object_get(c, "vault")), vault_id);
+	json_t *cs = json_object_get(c, "customers");
+	assert_int_equal(json_array_size(cs), 1);
+	assert_string_equal(json_string_value(json_array_get(cs, 0)), victim);
+	assert_int_equal(json_integer_value(json_object_get(c, "count")), 1);
+	json_t *cats = json_object_get(c, "categories");
+	assert_true(json_is_array(cats));
+	int seen[3] = { 0 };
+	for (size_t i = 0; i < json_array_size(cats); i++) {
+		const char *s = json_string_value(json_array_get(cats, i));
+		assert_non_null(s);
+		seen[0] |= strcmp(s, "basic") == 0;
+		seen[1] |= strcmp(s, "financial") == 0;
+		seen[2] |= strcmp(s, "other") == 0;
+	}
+	/* name, phone... are basic; bank card, order amount financial; created_at other. */
+	assert_true(seen[0] && seen[1] && seen[2]);
+	const char *method = json_string_value(json_object_get(c, "method"));
+	assert_non_null(method);
+	assert_non_null(strstr(method, "crypto-shredding"));
+	assert_true(json_array_size(json_object_get(c, "limits")) >= 1);
+	const char *fp = json_string_value(json_object_get(c, "destroyed_key_material_fingerprint"));
+	assert_non_null(fp);
+	assert_int_equal(strlen(fp), 64);
+	assert_string_equal(json_string_value(json_object_get(c, "signed_by")), pk);
+	assert_string_equal(json_string_value(json_object_get(c, "approval")), ""); /* root key */
+	assert_non_null(json_string_value(json_object_get(c, "time")));
+	assert_true(json_is_array(json_object_get(c, "escrow_copies_holding_destroyed_keys")));
+	json_decref(doc);
+
+	/* No personal value of the victim in it. */
+	static const char *const cols[] = { "name", "phone", "id_number", "email", "bank_card",
+					    "address", "contract_no" };
+	for (size_t i = 0; i < sizeof cols / sizeof *cols; i++) {
+		const char *val = cust(vr, cols[i]);
+		if (*val && strstr(cert, val))
+			fail_msg("the certificate holds the victim's %s", cols[i]);
+	}
+	const char *phone = cust(vr, "phone"); /* also without +86 */
+	assert_true(strncmp(phone, "+86", 3) == 0);
+	assert_null(strstr(cert, phone + 3));
+
+	/* A re-serialisation of the same content still verifies (the control). */
+	doc = json_loads(cert, 0, &err);
+	assert_non_null(doc);
+	char *compact = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	assert_non_null(compact);
+	keep(compact);
+	assert_int_equal(pv_certificate_verify(compact, pk, why, sizeof why), PV_OK);
+
+	/* Any single change breaks it. */
+	expect_tamper_fails(cert, pk, m_count, "count");
+	expect_tamper_fails(cert, pk, m_customer, "a customer id");
+	expect_tamper_fails(cert, pk, m_time, "time");
+	expect_tamper_fails(cert, pk, m_categories, "categories");
+	expect_tamper_fails(cert, pk, m_method, "method");
+	expect_tamper_fails(cert, pk, m_approval, "approval");
+	expect_tamper_fails(cert, pk, m_fingerprint, "fingerprint");
+	expect_tamper_fails(cert, pk, m_limits, "limits");
+	expect_tamper_fails(cert, pk, m_extra_field, "an added field");
+	expect_tamper_fails(cert, pk, m_signature, "a signature byte");
+	expect_tamper_fails(cert, pk, m_signed_by, "signed_by");
+
+	/* Truncated, malformed, duplicate keys, wrong shape. */
+	size_t len = strlen(cert);
+	char *trunc = keep(strndup(cert, len / 2));
+	assert_int_not_equal(pv_certificate_verify(trunc, pk, why, sizeof why), PV_OK);
+	char *trunc1 = keep(strndup(cert, len - 2));
+	assert_int_not_equal(pv_certificate_verify(trunc1, pk, why, sizeof why), PV_OK);
+	assert_int_equal(pv_certificate_verify("", pk, why, sizeof why), PV_ERR_INPUT);
+	assert_int_equal(pv_certificate_verify("not json at all", pk, why, sizeof why), PV_ERR_INPUT);
+	assert_int_equal(pv_certificate_verify("[1,2,3]", pk, why, sizeof why), PV_ERR_INPUT);
+	assert_int_equal(pv_certificate_verify("{\"certificate\":{},\"signature\":\"00\"}", pk, why,
+					       sizeof why), PV_ERR_INPUT);
+	char *dup1 = replace_once(cert, "\"count\": 1,", "\"count\": 1,\n    \"count\": 1,");
+	assert_int_equal(pv_certificate_verify(dup1, pk, why, sizeof why), PV_ERR_INPUT);
+	char *dup2 = replace_once(cert, "\"count\": 1,", "\"count\": 7,\n    \"count\": 1,");
+	assert_int_equal(pv_certificate_verify(dup2, pk, why, sizeof why), PV_ERR_INPUT);
+	char *dup3 = replace_once(cert, "\"signature\":", "\"signature\": \"00\",\n  \"signature\":");
+	assert_int_equal(pv_certificate_verify(dup3, pk, why, sizeof why), PV_ERR_INPUT);
+	char *extra = replace_once(cert, "\"signature\":", "\"extra\": 1,\n  \"signature\":");
+	assert_int_equal(pv_certificate_verify(extra, pk, why, sizeof why), PV_ERR_INPUT);
+	/* A malformed public key. */
+	assert_int_equal(pv_certificate_verify(cert, "xyz", why, sizeof why), PV_ERR_USAGE);
+	assert_int_equal(pv_certificate_verify(cert, NULL, why, sizeof why), PV_ERR_USAGE);
+
+	/* The ledger: one line for the id, with the certificate's hash. */
+	char h[65];
+	cert_hash(cert, h);
+	struct ledger l = ledger_read(f->ledger);
+	assert_int_equal(ledger_id_lines(&l, victim, h), 1);
+	assert_int_equal(ledger_id_lines(&l, victim, NULL), 1);
+	ledger_free(&l);
+}
+
+/* ---- 3. several customers at once; unknown ids; the blind index ------------------------- */
+
+struct find_ctx {
+	size_t n;
+	char first[72];
+};
+
+static int found_one(void *ctx, const char *id)
+{
+	struct find_ctx *c = ctx;
+	if (c->n++ == 0)
+		snprintf(c->first, sizeof c->first, "%s", id);
+	return 0;
+}
+
+static void test_shred_many_and_unknown(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *v = open_root(f->dir);
+	uint32_t *b = buckets_of(v);
+	/* 10 customers: 9 of distinct buckets, the 10th sharing the first one's bucket. */
+	const char *ids[10];
+	size_t rows[10], n = 0;
+	for (size_t r = 1; r < g_csv.nrows && n < 9; r++) {
+		int dup = 0;
+		for (size_t i = 0; i < n; i++)
+			dup |= b[rows[i]] == b[r];
+		if (!dup && bucket_size(b, b[r]) >= 3) {
+			rows[n] = r;
+			ids[n++] = cust(r, "customer_id");
+		}
+	}
+	assert_int_equal(n, 9);
+	for (size_t r = 1; r < g_csv.nrows && n < 10; r++)
+		if (r != rows[0] && b[r] == b[rows[0]]) {
+			rows[n] = r;
+			ids[n++] = cust(r, "customer_id");
+		}
+	assert_int_equal(n, 10);
+	const char *phone = cust(rows[0], "phone");
+	pv_access finder = { "admin", "all", 0 };
+	struct find_ctx fc = { 0, "" };
+	assert_ok(v, pv_find(v, &finder, "phone", phone, found_one, &fc));
+	assert_true(fc.n >= 1);
+	assert_string_equal(fc.first, ids[0]);
+	vclose(v);
+
+	char *db = keep(pvt_path(f->dir, "vault.db"));
+	int64_t rids[10];
+	for (size_t i = 0; i < 10; i++) {
+		struct raw_cust rc;
+		assert_int_equal(db_customer(db, ids[i], &rc), 0);
+		rids[i] = rc.rid;
+		assert_true(db_count(db, "SELECT count(*) FROM blind_index WHERE rid = ?1", rids[i]) >= 3);
+	}
+	size_t k0len = 0;
+	uint8_t *k0 = keep(read_bytes(f->keyring, &k0len));
+	assert_non_null(k0);
+	assert_int_equal(k0len, KR_HEADER + SLOTS * KR_SLOT);
+
+	/* An unknown id among known ones: nothing is shredded. */
+	v = open_root(f->dir);
+	const char *with_unknown[] = { ids[0], ids[1], "C09999999" };
+	char *cert = NULL;
+	assert_rc_msg(v, pv_shred(v, &ADMIN, with_unknown, 3, &cert), PV_ERR_NOT_FOUND, "C09999999");
+	assert_null(cert);
+	assert_reads(v, ids[0]);
+	assert_reads(v, ids[1]);
+	const char *bad_id[] = { "not an id!" };
+	assert_int_equal(pv_shred(v, &ADMIN, bad_id, 1, &cert), PV_ERR_USAGE);
+	assert_int_equal(pv_shred(v, &ADMIN, ids, 0, &cert), PV_ERR_USAGE);
+	uint64_t count = 0;
+	assert_ok(v, pv_vault_count(v, &count));
+	assert_int_equal(count, NCUST);
+	vclose(v);
+	size_t klen = 0;
+	uint8_t *k = read_bytes(f->keyring, &klen);
+	assert_non_null(k);
+	assert_int_equal(klen, k0len);
+	assert_memory_equal(k, k0, k0len); /* no key replaced */
+	free(k);
+	assert_false(exists(f->journal));
+	assert_false(exists(f->ledger));
+
+	/* The ten at once. */
+	v = open_root(f->dir);
+	cert = shred_root(v, ids, 10);
+	assert_ok(v, pv_vault_count(v, &count));
+	assert_int_equal(count, NCUST - 10);
+	for (size_t i = 0; i < 10; i++)
+		assert_int_equal(get_rc(v, ids[i]), PV_ERR_NOT_FOUND);
+	/* Everyone else reads, bucket mates of the re-keyed buckets included. */
+	assert_ok(v, pv_vault_batch_begin(v));
+	for (size_t r = 1; r < g_csv.nrows; r++) {
+		int shredded = 0;
+		for (size_t i = 0; i < 10; i++)
+			shredded |= rows[i] == r;
+		if (!shredded)
+			assert_reads(v, cust(r, "customer_id"));
+	}
+	assert_ok(v, pv_vault_batch_end(v, 1));
+	/* A second shred of the same id, alone or with others. */
+	const char *again[] = { ids[3] };
+	char *cert_again = NULL;
+	assert_int_equal(pv_shred(v, &ADMIN, again, 1, &cert_again), PV_ERR_NOT_FOUND);
+	assert_null(cert_again);
+	/* The phone finds nothing any more. */
+	fc.n = 0;
+	assert_ok(v, pv_find(v, &finder, "phone", phone, found_one, &fc));
+	assert_int_equal(fc.n, 0);
+	vclose(v);
+
+	/* The certificate lists the ten. */
+	char pkx[65];
+	json_error_t err;
+	json_t *doc = json_loads(cert, 0, &err);
+	assert_non_null(doc);
+	json_t *c = json_object_get(doc, "certificate");
+	assert_int_equal(json_integer_value(json_object_get(c, "count")), 10);
+	json_t *cs = json_object_get(c, "customers");
+	assert_int_equal(json_array_size(cs), 10);
+	for (size_t i = 0; i < 10; i++)
+		assert_string_equal(json_string_value(json_array_get(cs, i)), ids[i]);
+	snprintf(pkx, sizeof pkx, "%s", json_string_value(json_object_get(c, "signed_by")));
+	json_decref(doc);
+	char why[256];
+	assert_int_equal(pv_certificate_verify(cert, pkx, why, sizeof why), PV_OK);
+
+	/* Nothing of theirs is left in the database. */
+	for (size_t i = 0; i < 10; i++) {
+		struct raw_cust rc;
+		assert_int_equal(db_customer(db, ids[i], &rc), 1);
+		assert_int_equal(db_count(db, "SELECT count(*) FROM blind_index WHERE rid = ?1",
+					  rids[i]), 0);
+		assert_int_equal(db_count(db, "SELECT count(*) FROM consents WHERE rid = ?1",
+					  rids[i]), 0);
+	}
+	/* Exactly the slots of the shredded customers' buckets changed, one generation on. */
+	k = read_bytes(f->keyring, &klen);
+	assert_non_null(k);
+	assert_int_equal(klen, k0len);
+	assert_memory_equal(k, k0, KR_HEADER);
+	size_t changed = 0;
+	for (uint32_t s = 0; s < SLOTS; s++) {
+		const uint8_t *a = k0 + KR_HEADER + s * KR_SLOT, *z = k + KR_HEADER + s * KR_SLOT;
+		int affected = 0;
+		for (size_t i = 0; i < 10; i++)
+			affected |= b[rows[i]] == s;
+		if (affected) {
+			changed++;
+			assert_int_equal(get_u32(z), get_u32(a) + 1);
+			assert_memory_not_equal(a + 4, z + 4, KR_SLOT - 4);
+		} else {
+			assert_memory_equal(a, z, KR_SLOT);
+		}
+	}
+	free(k);
+	assert_int_equal(changed, 9);
+	/* The ledger: one line per id, each with the certificate's hash. */
+	char h[65];
+	cert_hash(cert, h);
+	struct ledger l = ledger_read(f->ledger);
+	for (size_t i = 0; i < 10; i++) {
+		assert_int_equal(ledger_id_lines(&l, ids[i], h), 1);
+		assert_null(ledger_rewrap(&l, ids[i]));
+	}
+	ledger_free(&l);
+}
+
+/* ---- 4. roles, four-eyes approvals, the audit entry -------------------------------- */
+
+struct audit_find {
+	const char *id, *hash;
+	size_t ok_by_admin, denied;
+	char request[32];
+};
+
+static int audit_one(void *ctx, const pv_audit_entry *e)
+{
+	struct audit_find *a = ctx;
+	if (strcmp(e->op, "shred") != 0)
+		return 0;
+	if (strcmp(e->outcome, "ok") == 0 && strstr(e->ids, a->id) && strstr(e->detail, a->hash) &&
+	    strcmp(e->user, "admin") == 0) {
+		a->ok_by_admin++;
+		snprintf(a->request, sizeof a->request, "%s", e->request ? e->request : "");
+	}
+	if (strcmp(e->outcome, "denied") == 0)
+		a->denied++;
+	return 0;
+}
+
+static void test_roles_and_approval(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *rv = open_root(f->dir);
+	uint32_t *b = buckets_of(rv);
+	size_t vr = pick_victim(b, 0);
+	const char *victim = cust(vr, "customer_id");
+	size_t vr2 = pick_victim(b, vr);
+	const char *second = cust(vr2, "customer_id");
+	vclose(rv);
+	const char *ids[] = { victim };
+	char *cert = NULL;
+
+	/* A user, even an admin, needs an approved request. */
+	pv_vault *va = open_user(f->dir, "admin", ADMIN_PW);
+	assert_rc_msg(va, pv_shred(va, &ADMIN, ids, 1, &cert), PV_ERR_DENIED, "four-eyes");
+	assert_null(cert);
+	vclose(va);
+
+	/* The clerk lacks 'shred', and cannot act as admin. */
+	pv_vault *vc = open_user(f->dir, "clerk1", CLERK_PW);
+	pv_access clerk = { "clerk", NULL, 0 };
+	assert_rc_msg(vc, pv_shred(vc, &clerk, ids, 1, &cert), PV_ERR_DENIED, "'shred'");
+	assert_rc_msg(vc, pv_shred(vc, &ADMIN, ids, 1, &cert), PV_ERR_DENIED, "admin");
+	assert_null(cert);
+	vclose(vc);
+
+	/* Ask, approve as another user, run. */
+	char *argv[] = { (char *)victim };
+	char *args = keep(pv_request_args(1, argv));
+	assert_non_null(args);
+	va = open_user(f->dir, "admin", ADMIN_PW);
+	char *req = NULL;
+	assert_ok(va, pv_request_create(va, &ADMIN, "shred", args, "customer asked", 0, &req));
+	keep(req);
+	assert_int_equal(pv_request_decide(va, &ADMIN, req, 1), PV_ERR_DENIED); /* own request */
+	vclose(va);
+	pv_vault *vd = open_user(f->dir, "dpo1", DPO_PW);
+	pv_access dpo = { "dpo", NULL, 0 };
+	assert_ok(vd, pv_request_decide(vd, &dpo, req, 1));
+	vclose(vd);
+
+	va = open_user(f->dir, "admin", ADMIN_PW);
+	assert_ok(va, pv_vault_use_request(va, req, "shred", args));
+	assert_ok(va, pv_shred(va, &ADMIN, ids, 1, &cert));
+	assert_non_null(cert);
+	keep(cert);
+	assert_int_equal(get_rc(va, victim), PV_ERR_NOT_FOUND);
+	/* One request, one run. */
+	const char *ids2[] = { second };
+	char *cert2 = NULL;
+	assert_rc_msg(va, pv_shred(va, &ADMIN, ids2, 1, &cert2), PV_ERR_DENIED, "four-eyes");
+	assert_null(cert2);
+	assert_int_not_equal(pv_vault_use_request(va, req, "shred", args), PV_OK);
+	char pk[65];
+	assert_ok(va, pv_vault_public_key(va, pk));
+	vclose(va);
+
+	char why[256];
+	assert_int_equal(pv_certificate_verify(cert, pk, why, sizeof why), PV_OK);
+	json_error_t err;
+	json_t *doc = json_loads(cert, 0, &err);
+	assert_non_null(doc);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "certificate"),
+							      "approval")), req);
+	json_decref(doc);
+
+	/* The audit log: the shred with its ids and the certificate's hash; the refusals. */
+	rv = open_root(f->dir);
+	assert_reads(rv, second);
+	char h[65];
+	cert_hash(cert, h);
+	struct audit_find af = { victim, h, 0, 0, "" };
+	assert_ok(rv, pv_audit_log(rv, &ADMIN, NULL, audit_one, &af));
+	assert_int_equal(af.ok_by_admin, 1);
+	assert_true(af.denied >= 3);
+	char *report = NULL;
+	assert_ok(rv, pv_audit_verify(rv, NULL, &report));
+	pv_free(report);
+	vclose(rv);
+	struct ledger l = ledger_read(f->ledger);
+	assert_int_equal(ledger_id_lines(&l, victim, h), 1);
+	ledger_free(&l);
+}
+
+/* ---- 5. crash safety of the keyring journal ---------------------------------------- */
+
+/* A journal for a new key that the store never committed is dropped at open. */
+static void test_journal_discarded_when_not_committed(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *v = open_root(f->dir);
+	uint32_t *b = buckets_of(v);
+	size_t vr = pick_victim(b, 0);
+	uint32_t bucket = b[vr];
+	vclose(v);
+	size_t k0len = 0;
+	uint8_t *k0 = keep(read_bytes(f->keyring, &k0len));
+	assert_non_null(k0);
+
+	/* Stage and journal a new key for the victim's bucket; no commit, no apply. */
+	v = open_root(f->dir);
+	uint8_t key[PV_KEY_BYTES];
+	randombytes_buf(key, sizeof key);
+	uint32_t gen = 0, newgen = 0;
+	assert_non_null(pv_keyring_key(v->keyring, bucket, &gen));
+	assert_int_equal(pv_keyring_stage(v->keyring, bucket, key, &newgen), 0);
+	assert_int_equal(newgen, gen + 1);
+	char err[512];
+	assert_int_equal(pv_keyring_journal(v->keyring, err, sizeof err), 0);
+	assert_true(exists(f->journal));
+	vclose(v); /* the "crash": closed without apply */
+	assert_true(exists(f->journal));
+
+	v = open_root(f->dir);
+	assert_false(exists(f->journal));
+	for (size_t r = 1; r < g_csv.nrows; r++)
+		if (b[r] == bucket)
+			assert_reads(v, cust(r, "customer_id"));
+	uint32_t g = 0;
+	assert_non_null(pv_keyring_key(v->keyring, bucket, &g));
+	assert_int_equal(g, gen);
+	vclose(v);
+	size_t klen = 0;
+	uint8_t *k = read_bytes(f->keyring, &klen);
+	assert_non_null(k);
+	assert_int_equal(klen, k0len);
+	assert_memory_equal(k, k0, klen);
+	free(k);
+
+	/* The same through pv_shred: the audit entry fails after the journal is written, so
+	 * the store rolls back; the journal left behind is dropped at the next open. */
+	v = open_root(f->dir);
+	const char *victim = cust(vr, "customer_id");
+	const char *ids[] = { victim };
+	char *cert = NULL;
+	pv_audit_fault_for_tests(v, 1);
+	assert_int_equal(pv_shred(v, &ADMIN, ids, 1, &cert), PV_ERR_STORE);
+	assert_null(cert);
+	pv_audit_fault_for_tests(v, 0);
+	for (size_t r = 1; r < g_csv.nrows; r++)
+		if (b[r] == bucket)
+			assert_reads(v, cust(r, "customer_id"));
+	vclose(v);
+	v = open_root(f->dir);
+	assert_false(exists(f->journal));
+	for (size_t r = 1; r < g_csv.nrows; r++)
+		if (b[r] == bucket)
+			assert_reads(v, cust(r, "customer_id"));
+	vclose(v);
+	k = read_bytes(f->keyring, &klen);
+	assert_non_null(k);
+	assert_memory_equal(k, k0, k0len);
+	free(k);
+	assert_false(exists(f->ledger));
+}
+
+/* Slot images of the slots that differ between two keyrings, as a journal. */
+static uint8_t *journal_from(const uint8_t *before, const uint8_t *after, size_t *len,
+			     size_t *nslots)
+{
+	uint8_t *j = keep(malloc(SLOTS * (4 + KR_SLOT)));
+	assert_non_null(j);
+	size_t n = 0;
+	for (uint32_t s = 0; s < SLOTS; s++) {
+		const uint8_t *a = before + KR_HEADER + s * KR_SLOT, *z = after + KR_HEADER + s * KR_SLOT;
+		if (memcmp(a, z, KR_SLOT) == 0)
+			continue;
+		put_u32(j + n * (4 + KR_SLOT), s);
+		memcpy(j + n * (4 + KR_SLOT) + 4, z, KR_SLOT);
+		n++;
+	}
+	*len = n * (4 + KR_SLOT);
+	*nslots = n;
+	return j;
+}
+
+/* A crash after the store committed and before the slots were overwritten: the journal
+ * is applied at open. A crash before the commit (the old data files with the old keyring
+ * and the journal): dropped. */
+static void test_journal_applied_after_commit(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *v = open_root(f->dir);
+	uint32_t *b = buckets_of(v);
+	size_t vr = pick_victim(b, 0);
+	const char *victim = cust(vr, "customer_id");
+	uint32_t bucket = b[vr];
+	vclose(v);
+	/* A full copy from before the shred: data files and keyring. */
+	char *pre = keep(pvt_path(f->tmp, "pre"));
+	assert_int_equal(pvt_run(NULL, "mkdir '%s' && cp -a '%s' '%s' '%s/'", pre, f->dir, f->keyring,
+				 pre), 0);
+	size_t k0len = 0;
+	uint8_t *k0 = keep(read_bytes(f->keyring, &k0len));
+	assert_non_null(k0);
+
+	v = open_root(f->dir);
+	const char *ids[] = { victim };
+	shred_root(v, ids, 1);
+	vclose(v);
+	size_t k1len = 0;
+	uint8_t *k1 = keep(read_bytes(f->keyring, &k1len));
+	assert_non_null(k1);
+	assert_int_equal(k1len, k0len);
+	size_t jlen = 0, nslots = 0;
+	uint8_t *journal = journal_from(k0, k1, &jlen, &nslots);
+	assert_int_equal(nslots, 1);
+	assert_int_equal(get_u32(journal), bucket);
+
+	/* Committed store, keyring not yet overwritten: without the journal the bucket
+	 * mates cannot be read ... */
+	assert_int_equal(pvt_write_file(f->keyring, k0, k0len), 0);
+	v = open_root(f->dir);
+	for (size_t r = 1; r < g_csv.nrows; r++)
+		if (b[r] == bucket && r != vr)
+			assert_int_equal(get_rc(v, cust(r, "customer_id")), PV_ERR_CORRUPT);
+	vclose(v);
+	/* ... with it, the open finishes the shred. */
+	assert_int_equal(pvt_write_file(f->journal, journal, jlen), 0);
+	v = open_root(f->dir);
+	assert_false(exists(f->journal));
+	for (size_t r = 1; r < g_csv.nrows; r++)
+		if (b[r] == bucket && r != vr)
+			assert_reads(v, cust(r, "customer_id"));
+	assert_int_equal(get_rc(v, victim), PV_ERR_NOT_FOUND);
+	vclose(v);
+	size_t klen = 0;
+	uint8_t *k = read_bytes(f->keyring, &klen);
+	assert_non_null(k);
+	assert_int_equal(klen, k1len);
+	assert_memory_equal(k, k1, klen);
+	free(k);
+
+	/* Crash before the commit: the data files and keyring from before, and the
+	 * journal. Opening drops the journal; everyone, the victim included, reads. */
+	char *pre_dir = keep(pvt_path(pre, "vault"));
+	char *pre_kr = keep(pvt_path(pre, "vault.keyring"));
+	char *pre_journal = keep(pvt_path(pre, "vault.keyring.journal"));
+	assert_int_equal(pvt_write_file(pre_journal, journal, jlen), 0);
+	v = open_root(pre_dir);
+	assert_false(exists(pre_journal));
+	for (size_t r = 1; r < g_csv.nrows; r++)
+		if (b[r] == bucket)
+			assert_reads(v, cust(r, "customer_id"));
+	vclose(v);
+	k = read_bytes(pre_kr, &klen);
+	assert_non_null(k);
+	assert_memory_equal(k, k0, k0len);
+	free(k);
+}
+
+/* A shred run inside a batch (pv_vault_batch_begin) that the caller then discards must
+ * not leave the bucket mates unreadable: either the shred is refused inside a batch, or
+ * its keyring change follows the batch's fate. */
+static void test_shred_in_discarded_batch(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *v = open_root(f->dir);
+	uint32_t *b = buckets_of(v);
+	size_t vr = pick_victim(b, 0);
+	const char *victim = cust(vr, "customer_id");
+	uint32_t bucket = b[vr];
+	const char *ids[] = { victim };
+	char *cert = NULL;
+	assert_ok(v, pv_vault_batch_begin(v));
+	pv_rc rc = pv_shred(v, &ADMIN, ids, 1, &cert);
+	keep(cert);
+	print_message("shred inside a batch: rc %d: %s\n", rc, pv_errmsg(v));
+	assert_int_equal(pv_vault_batch_end(v, 0), PV_OK);
+	for (size_t r = 1; r < g_csv.nrows; r++)
+		if (b[r] == bucket && r != vr) {
+			pv_rc mrc = get_rc(v, cust(r, "customer_id"));
+			if (mrc != PV_OK)
+				fail_msg("bucket mate %s unreadable after a shred in a discarded batch "
+					 "(shred rc %d): rc %d: %s", cust(r, "customer_id"), rc, mrc,
+					 pv_errmsg(v));
+		}
+	pv_rc vrc = get_rc(v, victim); /* rolled back (readable) or gone, not half-destroyed */
+	if (vrc != PV_OK && vrc != PV_ERR_NOT_FOUND)
+		fail_msg("victim after a shred in a discarded batch: rc %d: %s", vrc, pv_errmsg(v));
+	vclose(v);
+	v = open_root(f->dir);
+	for (size_t r = 1; r < g_csv.nrows; r++)
+		if (b[r] == bucket && r != vr)
+			assert_reads(v, cust(r, "customer_id"));
+	vclose(v);
+}
+
+/* Two sessions open at once (as at two desks): session A has read a customer of the
+ * victim's bucket (so it holds that bucket's key), session S shreds the victim. A must
+ * then still read the bucket mates, whose data keys S re-wrapped under the new key. */
+static void test_shred_with_other_session_open(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *a = open_root(f->dir);
+	uint32_t *b = buckets_of(a);
+	size_t vr = pick_victim(b, 0);
+	const char *victim = cust(vr, "customer_id");
+	size_t mate = 0;
+	for (size_t r = 1; r < g_csv.nrows && !mate; r++)
+		if (b[r] == b[vr] && r != vr)
+			mate = r;
+	assert_reads(a, cust(mate, "customer_id"));
+	pv_vault *s = open_root(f->dir);
+	const char *ids[] = { victim };
+	char *cert = shred_root(s, ids, 1);
+	vclose(s);
+	char h[65];
+	cert_hash(cert, h);
+	struct ledger l = ledger_read(f->ledger);
+	assert_int_equal(ledger_id_lines(&l, victim, h), 1);
+	ledger_free(&l);
+	assert_int_equal(get_rc(a, victim), PV_ERR_NOT_FOUND);
+	for (size_t r = 1; r < g_csv.nrows; r++)
+		if (b[r] == b[vr] && r != vr)
+			assert_reads(a, cust(r, "customer_id"));
+	vclose(a);
+}
+
+/* The same two sessions: after S's shred, A imports customers, some of them into the
+ * re-keyed bucket. They must read once the vault is opened again. */
+static void test_import_in_other_session_after_shred(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *a = open_root(f->dir);
+	uint32_t *b = buckets_of(a);
+	size_t vr = pick_victim(b, 0);
+	const char *victim = cust(vr, "customer_id");
+	size_t mate = 0;
+	for (size_t r = 1; r < g_csv.nrows && !mate; r++)
+		if (b[r] == b[vr] && r != vr)
+			mate = r;
+	assert_reads(a, cust(mate, "customer_id"));
+	pv_vault *s = open_root(f->dir);
+	const char *ids[] = { victim };
+	shred_root(s, ids, 1);
+	vclose(s);
+
+	/* 200 new customers C00001000.., a few of them in the victim's bucket. */
+	char *more = keep(pvt_path(f->tmp, "more.csv"));
+	assert_int_equal(pvt_run(NULL, "'%s' -n 200 --start 1000 --seed 5 --canonical -o '%s'",
+				 pvt_program("pvgen"), more), 0);
+	char newids[200][16];
+	size_t in_bucket = 0;
+	for (unsigned i = 0; i < 200; i++) {
+		snprintf(newids[i], sizeof newids[i], "C%08u", 1000 + i);
+		in_bucket += pv_bucket_of(a, newids[i]) == b[vr];
+	}
+	assert_true(in_bucket >= 1);
+	pv_import_opts io = { .threads = 2 };
+	pv_import_result *res = NULL;
+	pv_rc rc = pv_import_csv(a, &ADMIN, more, &io, &res);
+	if (rc)
+		fail_msg("pv_import_csv: %s", pv_errmsg(a));
+	assert_int_equal(pv_import_rows_imported(res), 200);
+	pv_import_free(res);
+	vclose(a);
+
+	a = open_root(f->dir);
+	for (unsigned i = 0; i < 200; i++) {
+		rc = get_rc(a, newids[i]);
+		if (rc)
+			fail_msg("%s imported by a session opened before the shred, in %s bucket: "
+				 "rc %d: %s", newids[i],
+				 pv_bucket_of(a, newids[i]) == b[vr] ? "the re-keyed" : "another", rc,
+				 pv_errmsg(a));
+	}
+	vclose(a);
+}
+
+/* ---- 6. the pivault command -------------------------------------------------------- */
+
+static void test_cli(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *v = open_root(f->dir);
+	uint32_t *b = buckets_of(v);
+	size_t vr = pick_victim(b, 0);
+	const char *victim = cust(vr, "customer_id");
+	char pk_api[65];
+	assert_ok(v, pv_vault_public_key(v, pk_api));
+	vclose(v);
+	const char *pv = pvt_program("pivault");
+	char *certp = keep(pvt_path(f->tmp, "cert.json"));
+	char *errp = keep(pvt_path(f->tmp, "stderr.txt"));
+	char *out = NULL;
+
+	assert_int_equal(pvt_run(NULL, "PIVAULT_VAULT='%s' PIVAULT_KEY_FILE='%s' '%s' shred %s "
+				 "--role admin -o '%s' 2>'%s'", f->dir, g_key_path, pv, victim,
+				 certp, errp), 0);
+	assert_true(exists(certp));
+	assert_int_equal(pvt_run(&out, "PIVAULT_VAULT='%s' PIVAULT_KEY_FILE='%s' '%s' pubkey "
+				 "--role admin 2>'%s'", f->dir, g_key_path, pv, errp), 0);
+	keep(out);
+	assert_int_equal(strlen(out), 65);
+	assert_int_equal(out[64], '\n');
+	char pk[65];
+	snprintf(pk, sizeof pk, "%s", out);
+	assert_string_equal(pk, pk_api);
+	/* The customer is gone. */
+	assert_int_equal(pvt_run(NULL, "PIVAULT_VAULT='%s' PIVAULT_KEY_FILE='%s' '%s' get %s "
+				 "--role admin --purpose all 2>'%s' >/dev/null", f->dir, g_key_path,
+				 pv, victim, errp), 1);
+
+	/* Verify without any vault in the environment. */
+	char *vout = NULL;
+	assert_int_equal(pvt_run(&vout, "cd '%s' && env -i PATH=\"$PATH\" '%s' certificate verify "
+				 "cert.json --public-key %s 2>'%s'", f->tmp, pv, pk, errp), 0);
+	keep(vout);
+	assert_non_null(strstr(vout, "valid"));
+	assert_int_equal(pvt_run(NULL, "cd '%s' && env -i PATH=\"$PATH\" '%s' certificate verify "
+				 "cert.json --public-key %s 2>'%s'", f->tmp, pv, g_other_pk, errp), 1);
+	assert_int_equal(pvt_run(NULL, "env -i PATH=\"$PATH\" '%s' certificate verify '%s' "
+				 "2>'%s'", pv, certp, errp), 2);
+
+	/* Tampered: one field, then one signature digit. */
+	char *text = pvt_read_file(certp, NULL);
+	assert_non_null(text);
+	keep(text);
+	char *t1 = replace_once(text, "\"count\": 1,", "\"count\": 2,");
+	char *t1p = keep(pvt_path(f->tmp, "tampered.json"));
+	assert_int_equal(pvt_write_file(t1p, t1, strlen(t1)), 0);
+	assert_int_equal(pvt_run(NULL, "env -i PATH=\"$PATH\" '%s' certificate verify '%s' "
+				 "--public-key %s 2>'%s'", pv, t1p, pk, errp), 1);
+	char *serr = pvt_read_file(errp, NULL);
+	assert_non_null(serr);
+	keep(serr);
+	assert_non_null(strstr(serr, "does not verify"));
+	char *t2 = replace_once(text, victim, "C09999999");
+	assert_int_equal(pvt_write_file(t1p, t2, strlen(t2)), 0);
+	assert_int_equal(pvt_run(NULL, "env -i PATH=\"$PATH\" '%s' certificate verify '%s' "
+				 "--public-key %s 2>'%s'", pv, t1p, pk, errp), 1);
+	/* The untouched file still verifies. */
+	assert_int_equal(pvt_run(NULL, "env -i PATH=\"$PATH\" '%s' certificate verify '%s' "
+				 "--public-key %s >/dev/null 2>'%s'", pv, certp, pk, errp), 0);
+	/* -o refuses to overwrite, and a second shred of the id fails. */
+	assert_int_equal(pvt_run(NULL, "PIVAULT_VAULT='%s' PIVAULT_KEY_FILE='%s' '%s' shred %s "
+				 "--role admin -o '%s' 2>'%s'", f->dir, g_key_path, pv, victim,
+				 certp, errp), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_old_copy_cannot_yield_victim, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_certificate, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_shred_many_and_unknown, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_roles_and_approval, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_journal_discarded_when_not_committed, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_journal_applied_after_commit, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_shred_in_discarded_batch, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_shred_with_other_session_open, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_import_in_other_session_after_shred, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_cli, fx_setup, fx_teardown),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
