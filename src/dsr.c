@@ -4,6 +4,7 @@
  * under PIPL practice, 30 under GDPR, 45 under CCPA; per vault, meta "dsr_days_<law>"),
  * listed with what is overdue, and closed with its outcome. */
 #include "audit.h"
+#include "dates.h"
 #include "policy.h"
 
 #include <stdio.h>
@@ -18,42 +19,11 @@ static const struct {
 
 static const char *const types[] = { "access", "correct", "delete", "restrict", "object" };
 
-/* Days since 1970-01-01 of a civil date, and back (proleptic Gregorian). */
-static long days_from_civil(int y, int m, int d)
-{
-	y -= m <= 2;
-	long era = (y >= 0 ? y : y - 399) / 400;
-	long yoe = y - era * 400;
-	long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(long z, int *y, int *m, int *d)
-{
-	z += 719468;
-	long era = (z >= 0 ? z : z - 146096) / 146097;
-	long doe = z - era * 146097;
-	long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	long mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 /* Today (UTC) as YYYY-MM-DD, and that date plus n days. */
 static void dates(int n, char today[11], char due[11])
 {
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(today, 11, "%Y-%m-%d", &tm);
-	int y, m, d;
-	civil_from_days(days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday) + n, &y, &m,
-			&d);
-	snprintf(due, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 13u,
-		 (unsigned)d % 32u);
+	pv_date_today(0, today);
+	pv_date_today(n, due);
 }
 
 /* The deadline in days for law: the vault's setting, else the default; -1 if unknown. */
