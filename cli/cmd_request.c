@@ -16,6 +16,10 @@ static const char *op_of(int argc, char **argv, int *words)
 		*words = 2;
 		return "user add";
 	}
+	if (argc >= 2 && strcmp(argv[0], "retention") == 0 && strcmp(argv[1], "apply") == 0) {
+		*words = 2;
+		return "retention apply";
+	}
 	*words = 1;
 	return argc >= 1 ? argv[0] : NULL;
 }

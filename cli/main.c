@@ -31,6 +31,7 @@ static const struct cli_command commands[] = {
 	{ "keyring", "escrow copies of the keyring for disaster recovery", cmd_keyring },
 	{ "complaint", "complaints and disputes about personal information", cmd_complaint },
 	{ "review", "accuracy reviews: who to re-confirm, and confirmations", cmd_review },
+	{ "retention", "what retention makes due, and carrying it out", cmd_retention },
 };
 
 static void usage(FILE *out)

@@ -438,6 +438,30 @@ typedef int (*pv_note_fn)(void *ctx, const pv_note_info *n);
 PV_API PV_CHECK pv_rc pv_complaint_show(pv_vault *v, const pv_access *who, const char *id,
 					pv_note_fn fn, void *ctx);
 
+/* ---- Retention -------------------------------------------------------------------- */
+
+/* What retention makes due as of a date: action "shred" (the whole customer: every
+ * value is due, under shred or erase rules, and one at least under a shred rule) or
+ * "erase" (fields of due erase or anonymise rules), the fields, the rule, the latest due
+ * date, and the legal hold that stops it ("" if none). */
+typedef struct pv_retention_item {
+	const char *id, *action, *fields, *rule, *due, *held;
+} pv_retention_item;
+typedef int (*pv_retention_fn)(void *ctx, const pv_retention_item *it);
+/* List what is due as of as_of (YYYY-MM-DD; NULL: today). Ids and field names only.
+ * Needs 'retention'. */
+PV_API PV_CHECK pv_rc pv_retention_plan(pv_vault *v, const pv_access *who, const char *as_of,
+					pv_retention_fn fn, void *ctx);
+/* A signed destruction certificate (JSON text), handed over as soon as it is made; a
+ * non-zero return stops the run (what is already shredded stays shredded). */
+typedef int (*pv_certificate_fn)(void *ctx, const char *certificate);
+/* Carry the plan out: erase due fields, shred due customers in batches of 1000, each
+ * batch with a destruction certificate passed to cert_fn; held customers are skipped.
+ * Needs 'retention' and, for users, an approved request ("retention apply"). */
+PV_API PV_CHECK pv_rc pv_retention_apply(pv_vault *v, const pv_access *who, const char *as_of,
+					 pv_certificate_fn cert_fn, void *ctx,
+					 uint64_t *shredded, uint64_t *erased, uint64_t *held);
+
 /* ---- Legal holds ---------------------------------------------------------------- */
 
 /* Place a legal hold on customers (a reason is required): held customers are never

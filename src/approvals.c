@@ -24,6 +24,7 @@ static const struct {
 	{ "export", PV_OP_EXPORT },        /* bulk export in clear */
 	{ "user add", PV_OP_USERS },       /* a role granted */
 	{ "shred", PV_OP_SHRED },
+	{ "retention apply", PV_OP_RETENTION },
 	{ "schema", PV_OP_SCHEMA },
 	{ "handover export", PV_OP_HANDOVER },
 	{ "decommission", PV_OP_DECOMMISSION },

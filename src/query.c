@@ -374,9 +374,10 @@ static pv_rc update_consent(pv_vault *v, const struct pv_stored_customer *c, int
 	return PV_OK;
 }
 
-/* Set field i of customer c to value (validated), re-sealing its group. */
+/* Set field i of customer c to value (validated), re-sealing its group; an empty value
+ * for a required field only when erasing (retention). */
 static pv_rc update_field(pv_vault *v, const struct pv_stored_customer *c, int i,
-			  const char *value)
+			  const char *value, int erasing)
 {
 	const struct pv_schema_field *f = &v->schema->fields[i];
 	char norm[PV_VALUE_MAX + 1];
@@ -384,7 +385,7 @@ static pv_rc update_field(pv_vault *v, const struct pv_stored_customer *c, int i
 	const char *why = pv_validate(f->type, value, strlen(value), norm, sizeof norm, &len);
 	if (why)
 		return pv_fail(v, PV_ERR_INPUT, "customer %s, field %s: %s", c->id, f->name, why);
-	if (len == 0 && f->required)
+	if (len == 0 && f->required && !erasing)
 		return pv_fail(v, PV_ERR_INPUT, "customer %s, field %s: a value is required", c->id,
 			       f->name);
 	char **values;
@@ -448,7 +449,7 @@ pv_rc pv_update(pv_vault *v, const pv_access *who, const char *id, const char *f
 	else if (got > 0)
 		rc = pv_fail(v, PV_ERR_NOT_FOUND, "no customer %s", id);
 	else
-		rc = i >= 0 ? update_field(v, &c, i, value) : update_consent(v, &c, k, value);
+		rc = i >= 0 ? update_field(v, &c, i, value, 0) : update_consent(v, &c, k, value);
 	if (!rc) { /* in the same transaction: the change and its entry stand or fall together */
 		struct pv_audit_event e = { "update", id, purpose_of(who), NULL, "ok", field };
 		rc = pv_audit_append(v, &e);
@@ -460,4 +461,32 @@ pv_rc pv_update(pv_vault *v, const pv_access *who, const char *id, const char *f
 		return pv_audit_failure(v, rc, "update", id, purpose_of(who));
 	}
 	return pv_ok(v);
+}
+
+pv_rc pv_erase_fields(pv_vault *v, const char *id, const size_t *fields, size_t n,
+		      const char *op, const char *detail)
+{
+	if (pv_store_begin(v->store) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	pv_rc rc = PV_OK;
+	for (size_t k = 0; !rc && k < n; k++) {
+		struct pv_stored_customer c; /* read again: each change moves the row on */
+		int got = pv_store_customer_get(v->store, id, &c);
+		if (got != 0)
+			rc = got < 0 ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
+				     : pv_fail(v, PV_ERR_NOT_FOUND, "no customer %s", id);
+		else
+			rc = update_field(v, &c, (int)fields[k], "", 1);
+	}
+	if (!rc) {
+		struct pv_audit_event e = { op, id, NULL, NULL, "ok", detail };
+		rc = pv_audit_append(v, &e);
+	}
+	if (!rc && pv_store_commit(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (rc) {
+		(void)pv_store_rollback(v->store);
+		return pv_audit_failure(v, rc, op, id, NULL);
+	}
+	return PV_OK;
 }

@@ -61,6 +61,17 @@ pv_rc pv_seal_note(pv_vault *v, const struct pv_stored_customer *c, const char *
 pv_rc pv_open_note(pv_vault *v, const struct pv_stored_customer *c, const char *note_id,
 		   const uint8_t *sealed, size_t len, char **text);
 
+/* The work of pv_shred after its authorisation: approval_op names the approval to use
+ * up (NULL: the caller took care of it). */
+pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *approval_op,
+		   char **cert_out);
+
+/* Erase fields (schema indexes) of customer id in one transaction with an audit entry
+ * (op, detail): values emptied, groups re-sealed, index entries removed. No permission
+ * check: for library operations that made their own (retention). */
+pv_rc pv_erase_fields(pv_vault *v, const char *id, const size_t *fields, size_t n,
+		      const char *op, const char *detail);
+
 /* Build the record a role is shown from opened values (takes ownership of values). */
 pv_rc pv_record_build(pv_vault *v, int role, const pv_access *who, const char *id,
 		      int64_t rid, char **values, pv_record **out);

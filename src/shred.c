@@ -328,6 +328,14 @@ pv_rc pv_shred(pv_vault *v, const pv_access *who, const char *const *ids, size_t
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_SHRED, &role);
 	if (rc)
 		return pv_audit_failure(v, rc, "shred", NULL, NULL);
+	return pv_shred_run(v, ids, n, "shred", cert_out);
+}
+
+pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *approval_op,
+		   char **cert_out)
+{
+	*cert_out = NULL;
+	pv_rc rc;
 	if (n == 0 || n > MAX_SHRED)
 		return pv_fail(v, PV_ERR_USAGE, "shred takes 1 to %d customer ids", MAX_SHRED);
 	for (size_t i = 0; i < n; i++)
@@ -357,8 +365,8 @@ pv_rc pv_shred(pv_vault *v, const pv_access *who, const char *const *ids, size_t
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	}
 	rc = pv_vault_fresh_keys(v);
-	if (!rc)
-		rc = pv_approval_consume(v, "shred");
+	if (!rc && approval_op)
+		rc = pv_approval_consume(v, approval_op);
 	for (size_t i = 0; !rc && i < n; i++) /* held customers are never shredded */
 		rc = pv_hold_check(v, ids[i]);
 	for (size_t i = 0; !rc && i < n; i++)

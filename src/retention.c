@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* retention.c: what the schema's retention rules make due, and carrying it out. For each
+ * field holding a value, the first rule that matches it (by field, category, or the
+ * default) gives a due date: the rule's `from` date of the record plus its keep period.
+ * A customer whose every value is due under shred rules is shredded whole; fields under
+ * erase rules are erased once due; an anonymise rule, once due, erases every field that
+ * is not public. Customers under a legal hold are listed with the hold and left alone. */
+#include "approvals.h"
+#include "audit.h"
+#include "dates.h"
+#include "policy.h"
+#include "record.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define APPLY_BATCH 1000
+
+/* The index of the first rule matching field i, or -1. */
+static int rule_for(const struct pv_schema *s, size_t i)
+{
+	for (size_t r = 0; r < s->nretention; r++) {
+		const struct pv_schema_retention *rt = &s->retention[r];
+		if (rt->is_default)
+			return (int)r;
+		if (rt->has_category && rt->category == s->fields[i].category)
+			return (int)r;
+		for (size_t k = 0; k < rt->nfields; k++)
+			if (rt->fields[k] == i)
+				return (int)r;
+	}
+	return -1;
+}
+
+static void rule_text(const struct pv_schema *s, int r, char *out, size_t n)
+{
+	const struct pv_schema_retention *rt = &s->retention[r];
+	snprintf(out, n, "rule %d (%s: keep %uy%um%ud from %s, then %s)", r + 1,
+		 rt->is_default ? "default" : rt->has_category ? pv_category_name(rt->category)
+							       : "listed fields",
+		 rt->keep_years, rt->keep_months, rt->keep_days,
+		 rt->from_field >= 0 ? s->fields[rt->from_field].name : "?",
+		 rt->then == PV_RET_SHRED ? "shred" : rt->then == PV_RET_ERASE ? "erase" : "anonymise");
+}
+
+struct plan_ctx {
+	pv_vault *v;
+	char as_of[11];
+	pv_retention_fn fn;
+	void *ctx;
+	pv_rc rc;
+	/* for apply: what to do */
+	int collect;
+	char **shred_ids;
+	size_t nshred, capshred;
+	struct erase_item {
+		char *id;
+		size_t *fields;
+		size_t n;
+		char *detail;
+	} *erase;
+	size_t nerase, caperase;
+	uint64_t held;
+};
+
+static int keep_shred(struct plan_ctx *p, const char *id)
+{
+	if (p->nshred == p->capshred) {
+		size_t cap = p->capshred ? 2 * p->capshred : 64;
+		char **n = realloc(p->shred_ids, cap * sizeof *n);
+		if (!n)
+			return -1;
+		p->shred_ids = n;
+		p->capshred = cap;
+	}
+	return (p->shred_ids[p->nshred++] = strdup(id)) ? 0 : -1;
+}
+
+static int keep_erase(struct plan_ctx *p, const char *id, const size_t *fields, size_t n,
+		      const char *detail)
+{
+	if (p->nerase == p->caperase) {
+		size_t cap = p->caperase ? 2 * p->caperase : 64;
+		struct erase_item *e = realloc(p->erase, cap * sizeof *e);
+		if (!e)
+			return -1;
+		p->erase = e;
+		p->caperase = cap;
+	}
+	struct erase_item *e = &p->erase[p->nerase];
+	e->id = strdup(id);
+	e->fields = malloc((n + 1) * sizeof *e->fields);
+	e->detail = strdup(detail);
+	e->n = n;
+	if (!e->id || !e->fields || !e->detail) {
+		free(e->id);
+		free(e->fields);
+		free(e->detail);
+		return -1;
+	}
+	memcpy(e->fields, fields, n * sizeof *fields);
+	p->nerase++;
+	return 0;
+}
+
+/* Work out what is due for one customer (values open), report it, and (apply) note it. */
+static int plan_one(struct plan_ctx *p, const char *id, char **values)
+{
+	pv_vault *v = p->v;
+	const struct pv_schema *s = v->schema;
+	size_t nf = s->nfields;
+	int all_due = 1, any_shred = 0; /* whole customer: every value due, none anonymised */
+	char latest[11] = "";
+	size_t erase[nf + 1], nerase = 0;
+	char erase_due[11] = "", erase_rule[200] = "";
+	for (size_t i = 0; i < nf; i++) {
+		if (!*values[i])
+			continue;
+		int r = rule_for(s, i);
+		const struct pv_schema_retention *rt = r >= 0 ? &s->retention[r] : NULL;
+		char due[11];
+		if (!rt || rt->from_field < 0 ||
+		    pv_date_add(values[rt->from_field], rt->keep_years, rt->keep_months,
+				rt->keep_days, due) != 0) {
+			all_due = 0; /* no rule, or no date to count from: kept */
+			continue;
+		}
+		if (strcmp(due, p->as_of) > 0 || rt->then == PV_RET_ANONYMISE)
+			all_due = 0;
+		if (strcmp(due, p->as_of) > 0)
+			continue;
+		if (strcmp(due, latest) > 0)
+			memcpy(latest, due, sizeof latest);
+		if (rt->then == PV_RET_SHRED) {
+			any_shred = 1;
+			continue;
+		}
+		if (rt->then == PV_RET_ERASE) {
+			erase[nerase++] = i;
+		} else { /* anonymise: everything not public goes */
+			for (size_t k = 0; k < nf; k++)
+				if (*values[k] && s->fields[k].sensitivity != PV_SENS_PUBLIC) {
+					size_t dup = 0;
+					for (size_t m = 0; m < nerase; m++)
+						dup |= erase[m] == k;
+					if (!dup)
+						erase[nerase++] = k;
+				}
+		}
+		if (strcmp(due, erase_due) > 0)
+			memcpy(erase_due, due, sizeof erase_due);
+		rule_text(s, r, erase_rule, sizeof erase_rule);
+	}
+	char reason[256], since[32];
+	int held = pv_store_hold_active(v->store, id, reason, sizeof reason, since, sizeof since);
+	if (held < 0) {
+		p->rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+		return -1;
+	}
+	if (any_shred && all_due) {
+		pv_retention_item it = { id, "shred", "", "every value due (shred, or erase)", latest,
+					 held ? reason : "" };
+		p->held += held != 0;
+		if (p->fn && p->fn(p->ctx, &it))
+			return 1;
+		if (p->collect && !held && keep_shred(p, id) != 0) {
+			p->rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
+			return -1;
+		}
+		return 0;
+	}
+	if (!nerase)
+		return 0;
+	char fields[512] = "";
+	for (size_t k = 0; k < nerase; k++) {
+		size_t n = strlen(fields);
+		snprintf(fields + n, sizeof fields - n, "%s%s", n ? "," : "", s->fields[erase[k]].name);
+	}
+	pv_retention_item it = { id, "erase", fields, erase_rule, erase_due, held ? reason : "" };
+	p->held += held != 0;
+	if (p->fn && p->fn(p->ctx, &it))
+		return 1;
+	if (p->collect && !held && keep_erase(p, id, erase, nerase, fields) != 0) {
+		p->rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int scan_one(void *ctx, const struct pv_stored_customer *c)
+{
+	struct plan_ctx *p = ctx;
+	char **values;
+	char id[80];
+	snprintf(id, sizeof id, "%s", c->id);
+	p->rc = pv_open_customer(p->v, c, &values);
+	if (p->rc)
+		return -1;
+	int st = plan_one(p, id, values);
+	pv_values_wipe_free(values, p->v->schema->nfields);
+	return st;
+}
+
+static void plan_free(struct plan_ctx *p)
+{
+	for (size_t i = 0; i < p->nshred; i++)
+		free(p->shred_ids[i]);
+	free(p->shred_ids);
+	for (size_t i = 0; i < p->nerase; i++) {
+		free(p->erase[i].id);
+		free(p->erase[i].fields);
+		free(p->erase[i].detail);
+	}
+	free(p->erase);
+}
+
+/* Go through every customer; 0, or the failure (message on v). */
+static pv_rc plan_all(struct plan_ctx *p)
+{
+	if (pv_store_customer_scan(p->v->store, NULL, 0, scan_one, p) < 0 && !p->rc)
+		p->rc = pv_fail(p->v, PV_ERR_STORE, "%s", pv_store_errmsg(p->v->store));
+	return p->rc;
+}
+
+static pv_rc as_of_date(pv_vault *v, const char *as_of, char out[11])
+{
+	int y, m, d;
+	if (!as_of) {
+		pv_date_today(0, out);
+		return PV_OK;
+	}
+	if (pv_date_parse(as_of, &y, &m, &d) != 0 || strlen(as_of) != 10)
+		return pv_fail(v, PV_ERR_USAGE, "--as-of takes a date YYYY-MM-DD");
+	memcpy(out, as_of, 11);
+	return PV_OK;
+}
+
+pv_rc pv_retention_plan(pv_vault *v, const pv_access *who, const char *as_of,
+			pv_retention_fn fn, void *ctx)
+{
+	int role;
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_RETENTION, &role);
+	if (rc)
+		return pv_audit_failure(v, rc, "retention plan", NULL, NULL);
+	struct plan_ctx p = { .v = v, .fn = fn, .ctx = ctx };
+	if ((rc = as_of_date(v, as_of, p.as_of)) != PV_OK)
+		return rc;
+	char detail[48];
+	snprintf(detail, sizeof detail, "as of %s", p.as_of);
+	struct pv_audit_event e = { "retention plan", NULL, NULL, NULL, "ok", detail };
+	if ((rc = pv_audit_append(v, &e)) != PV_OK)
+		return rc;
+	rc = plan_all(&p);
+	plan_free(&p);
+	return rc ? rc : pv_ok(v);
+}
+
+pv_rc pv_retention_apply(pv_vault *v, const pv_access *who, const char *as_of,
+			 pv_certificate_fn cert_fn, void *ctx, uint64_t *shredded,
+			 uint64_t *erased, uint64_t *held)
+{
+	*shredded = *erased = *held = 0;
+	int role;
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_RETENTION, &role);
+	if (rc)
+		return pv_audit_failure(v, rc, "retention apply", NULL, NULL);
+	struct plan_ctx p = { .v = v, .collect = 1 };
+	if ((rc = as_of_date(v, as_of, p.as_of)) != PV_OK)
+		return rc;
+	/* the approval (for users) is used up first, in a transaction of its own */
+	char detail[64];
+	snprintf(detail, sizeof detail, "as of %s", p.as_of);
+	if (pv_store_begin(v->store) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	rc = pv_approval_consume(v, "retention apply");
+	struct pv_audit_event e = { "retention apply", NULL, NULL, NULL, "ok", detail };
+	if (!rc)
+		rc = pv_audit_append(v, &e);
+	if (!rc && pv_store_commit(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (rc) {
+		(void)pv_store_rollback(v->store);
+		return pv_audit_failure(v, rc, "retention apply", NULL, NULL);
+	}
+	rc = plan_all(&p);
+	*held = p.held;
+	for (size_t i = 0; !rc && i < p.nerase; i++) {
+		rc = pv_erase_fields(v, p.erase[i].id, p.erase[i].fields, p.erase[i].n,
+				     "retention erase", p.erase[i].detail);
+		*erased += rc == PV_OK;
+	}
+	/* whole customers, in batches, each batch with its certificate */
+	for (size_t i = 0; !rc && i < p.nshred; i += APPLY_BATCH) {
+		size_t n = p.nshred - i < APPLY_BATCH ? p.nshred - i : APPLY_BATCH;
+		char *cert = NULL;
+		rc = pv_shred_run(v, (const char *const *)p.shred_ids + i, n, NULL, &cert);
+		if (!rc) {
+			*shredded += n;
+			if (cert_fn && cert_fn(ctx, cert) != 0)
+				rc = pv_fail(v, PV_ERR_IO, "shredded %llu customers, but could not "
+					     "keep the certificate of the last batch",
+					     (unsigned long long)*shredded);
+		}
+		pv_free(cert);
+	}
+	plan_free(&p);
+	return rc ? rc : pv_ok(v);
+}
