@@ -371,6 +371,10 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 		rc = pv_hold_check(v, ids[i]);
 	for (size_t i = 0; !rc && i < n; i++)
 		rc = shred_one(&r, ids[i]);
+	/* the shredded customers' blind-index keys also live on as dividers in the index's
+	 * interior pages, until the index is rebuilt */
+	if (!rc && pv_store_blind_index_rebuild(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (!rc)
 		rc = rekey_buckets(&r);
 	char *cert = NULL;

@@ -255,6 +255,11 @@ int pv_store_review_due(struct pv_store *s, const char *before,
 			int (*fn)(void *ctx, const struct pv_stored_customer *c, const char *last),
 			void *ctx);
 
+/* Rebuild the blind index table, in the open transaction. Deleting an entry leaves
+ * copies of its key in the b-tree's interior pages; a rebuilt tree holds only live
+ * keys, and the old one's pages are zeroed as they are freed (secure_delete). */
+int pv_store_blind_index_rebuild(struct pv_store *s);
+
 /* Checkpoint the WAL into the main file and truncate it. */
 int pv_store_checkpoint(struct pv_store *s);
 

@@ -587,6 +587,21 @@ int pv_store_checkpoint(struct pv_store *s)
 	return rc == SQLITE_OK ? 0 : fail(s, "checkpoint");
 }
 
+int pv_store_blind_index_rebuild(struct pv_store *s)
+{
+	static const char rebuild[] =
+		"CREATE TABLE blind_index_rebuilt(field INTEGER NOT NULL, h BLOB NOT NULL,"
+		"  rid INTEGER NOT NULL, PRIMARY KEY(field, h, rid)) WITHOUT ROWID;"
+		"INSERT INTO blind_index_rebuilt SELECT field, h, rid FROM blind_index"
+		"  ORDER BY field, h, rid;"
+		"DROP TABLE blind_index;"
+		"ALTER TABLE blind_index_rebuilt RENAME TO blind_index;";
+	for (size_t i = 0; i < s->ncache; i++) /* no statement may still be reading it */
+		sqlite3_reset(s->cache[i].q);
+	return sqlite3_exec(s->db, rebuild, NULL, NULL, NULL) == SQLITE_OK ? 0
+									   : fail(s, "rebuild index");
+}
+
 int pv_store_customer_delete(struct pv_store *s, int64_t rid, const char *id)
 {
 	static const char del_consents[] = "DELETE FROM consents WHERE rid = ?1";
