@@ -67,6 +67,11 @@ pv_access cli_access(const struct cli_common *c);
 const char *cli_subcommand(int argc, char **argv, const char *cmd, const char *help,
 			   const char *const *subs, int *code);
 
+/* For a command that takes only the common options: parse them, print help for --help,
+ * refuse anything else, and open the vault; NULL (with *code the exit status) if not. */
+pv_vault *cli_open_plain(int argc, char **argv, const char *cmd, const char *help,
+			 struct cli_common *c, int *code);
+
 /* Print msg and usage hint to stderr; returns EXIT_USAGE. */
 int cli_usage(const char *cmd, const char *msg);
 

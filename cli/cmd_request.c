@@ -156,23 +156,11 @@ static int print_request(void *ctx, const pv_request_info *r)
 
 int cmd_requests(int argc, char **argv)
 {
+	static const char help[] = "usage: pivault requests [--json]\n\nList approval requests "
+				   "and their state (pending, approved, rejected, used, expired).\n";
 	struct cli_common c;
-	cli_common_init(&c);
-	for (int i = 1; i < argc; i++) {
-		int k = cli_common_option(&c, argc, argv, &i);
-		if (k < 0)
-			return EXIT_USAGE;
-		if (k)
-			continue;
-		if (strcmp(argv[i], "--help") == 0) {
-			puts("usage: pivault requests [--json]\n\nList approval requests and their "
-			     "state (pending, approved, rejected, used, expired).");
-			return EXIT_OK;
-		}
-		return cli_usage("requests", "unknown argument");
-	}
 	int code;
-	pv_vault *v = cli_open_vault(&c, &code);
+	pv_vault *v = cli_open_plain(argc, argv, "requests", help, &c, &code);
 	if (!v)
 		return code;
 	pv_rc rc = pv_request_list(v, print_request, &c.json);

@@ -122,23 +122,11 @@ int cmd_certificate(int argc, char **argv)
 
 int cmd_pubkey(int argc, char **argv)
 {
+	static const char help[] = "usage: pivault pubkey\n\nPrint the vault's Ed25519 public key "
+				   "(hex), which verifies its checkpoints and certificates.\n";
 	struct cli_common c;
-	cli_common_init(&c);
-	for (int i = 1; i < argc; i++) {
-		int k = cli_common_option(&c, argc, argv, &i);
-		if (k < 0)
-			return EXIT_USAGE;
-		if (k)
-			continue;
-		if (strcmp(argv[i], "--help") == 0) {
-			puts("usage: pivault pubkey\n\nPrint the vault's Ed25519 public key (hex), which "
-			     "verifies its checkpoints and certificates.");
-			return EXIT_OK;
-		}
-		return cli_usage("pubkey", "no arguments are taken");
-	}
 	int code;
-	pv_vault *v = cli_open_vault(&c, &code);
+	pv_vault *v = cli_open_plain(argc, argv, "pubkey", help, &c, &code);
 	if (!v)
 		return code;
 	char hex[65];

@@ -329,3 +329,26 @@ const char *cli_subcommand(int argc, char **argv, const char *cmd, const char *h
 	*code = EXIT_USAGE;
 	return NULL;
 }
+
+pv_vault *cli_open_plain(int argc, char **argv, const char *cmd, const char *help,
+			 struct cli_common *c, int *code)
+{
+	cli_common_init(c);
+	for (int i = 1; i < argc; i++) {
+		int k = cli_common_option(c, argc, argv, &i);
+		if (k < 0) {
+			*code = EXIT_USAGE;
+			return NULL;
+		}
+		if (k)
+			continue;
+		if (strcmp(argv[i], "--help") == 0) {
+			fputs(help, stdout);
+			*code = EXIT_OK;
+			return NULL;
+		}
+		*code = cli_usage(cmd, "unknown argument");
+		return NULL;
+	}
+	return cli_open_vault(c, code);
+}
