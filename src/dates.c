@@ -31,9 +31,20 @@ void pv_civil_from_days(long z, int *y, int *m, int *d)
 
 int pv_date_parse(const char *s, int *y, int *m, int *d)
 {
-	if (!s || sscanf(s, "%4d-%2d-%2d", y, m, d) != 3 || !pv_date_valid(*y, *m, *d))
+	if (!s)
 		return -1;
-	return 0;
+	/* exactly four, two and two digits: sscanf alone would take "2022-1-150" */
+	for (int i = 0; i < 10; i++) {
+		int dash = i == 4 || i == 7;
+		if (dash ? s[i] != '-' : (s[i] < '0' || s[i] > '9'))
+			return -1;
+	}
+	if (s[10] && s[10] != 'T' && s[10] != ' ')
+		return -1;
+	*y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+	*m = (s[5] - '0') * 10 + (s[6] - '0');
+	*d = (s[8] - '0') * 10 + (s[9] - '0');
+	return pv_date_valid(*y, *m, *d) ? 0 : -1;
 }
 
 static void format(int y, int m, int d, char out[11])

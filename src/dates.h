@@ -9,7 +9,8 @@
 long pv_days_from_civil(int y, int m, int d);
 void pv_civil_from_days(long z, int *y, int *m, int *d);
 
-/* Parse the leading YYYY-MM-DD of s (a date or an ISO 8601 timestamp); 0 or -1. */
+/* Parse the leading YYYY-MM-DD of s: a date, or an ISO 8601 timestamp (T or a space
+ * after the date); 0, or -1 for anything else. */
 int pv_date_parse(const char *s, int *y, int *m, int *d);
 
 /* date + years, months (the day clamped to the month's last) + days, as YYYY-MM-DD into
