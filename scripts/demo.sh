@@ -122,6 +122,16 @@ echo "\$ pivault certificate verify certificate.json --public-key $key   (no vau
 env -u PIVAULT_VAULT "$pv" certificate verify "$demo/certificate.json" --public-key "$key"
 as admin get C00000004 --purpose all || echo "(gone)"
 
+step "Retention: what the schema's rules make due (ids, fields, rule, date; no values)"
+echo "\$ pivault retention plan | head -4      (as dpo)"
+as dpo retention plan > "$demo/retention-plan.txt"
+head -4 "$demo/retention-plan.txt"
+echo "... $(wc -l < "$demo/retention-plan.txt") items; applying them takes an approved request:"
+id=$(as admin request retention apply --json | request_id)
+as dpo approve "$id"
+as admin run "$id" -o "$demo/retention-certificates.json"
+echo "left due: $(as dpo retention plan | grep -c HELD || true) (only customers under a legal hold)"
+
 step "The audit log: who touched customer C00000002, alerts, checkpoint, verify, proofs"
 as dpo audit log --customer C00000002
 as dpo audit alerts | tail -n 3
