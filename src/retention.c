@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define APPLY_BATCH 1000
+#define APPLY_BATCH 10000
 
 /* The index of the first rule matching field i, or -1. */
 static int rule_for(const struct pv_schema *s, size_t i)
@@ -285,10 +285,25 @@ pv_rc pv_retention_apply(pv_vault *v, const pv_access *who, const char *as_of,
 	}
 	rc = plan_all(&p);
 	*held = p.held;
-	for (size_t i = 0; !rc && i < p.nerase; i++) {
-		rc = pv_erase_fields(v, p.erase[i].id, p.erase[i].fields, p.erase[i].n,
-				     "retention erase", p.erase[i].detail);
-		*erased += rc == PV_OK;
+	/* erasures commit together, a batch at a time: each is a savepoint within it, so a
+	 * failing one leaves the batch's others (and its own audit entry) to be committed */
+	for (size_t i = 0; !rc && i < p.nerase; i += APPLY_BATCH) {
+		size_t end = p.nerase - i < APPLY_BATCH ? p.nerase : i + APPLY_BATCH, done = 0;
+		if ((rc = pv_vault_batch_begin(v)) != PV_OK)
+			break;
+		for (size_t k = i; !rc && k < end; k++, done++)
+			rc = pv_erase_fields(v, p.erase[k].id, p.erase[k].fields, p.erase[k].n,
+					     "retention erase", p.erase[k].detail);
+		if (rc) {
+			done--;
+			char msg[sizeof v->errmsg];
+			snprintf(msg, sizeof msg, "%s", v->errmsg);
+			if (pv_vault_batch_end(v, 1) == PV_OK)
+				*erased += done;
+			pv_fail(v, rc, "%s", msg);
+		} else if ((rc = pv_vault_batch_end(v, 1)) == PV_OK) {
+			*erased += done;
+		}
 	}
 	/* whole customers, in batches, each batch with its certificate */
 	for (size_t i = 0; !rc && i < p.nshred; i += APPLY_BATCH) {
