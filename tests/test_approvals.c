@@ -41,69 +41,6 @@ struct fx {
 
 /* ---- helpers ----------------------------------------------------------------------- */
 
-/* ---- what a test holds, released at teardown even when an assertion fails ---- */
-
-static pv_vault *g_vaults[32];
-static void **g_kept;
-static size_t g_nkept, g_capkept;
-
-/* Register p (malloc'd) to be freed at teardown unless dropped first; returns p. */
-static void *keep(void *p)
-{
-	if (!p)
-		return p;
-	if (g_nkept == g_capkept) {
-		g_capkept = g_capkept ? 2 * g_capkept : 64;
-		g_kept = realloc(g_kept, g_capkept * sizeof *g_kept);
-		assert_non_null(g_kept);
-	}
-	g_kept[g_nkept++] = p;
-	return p;
-}
-
-/* Free p now (kept or not). */
-static void drop(void *p)
-{
-	for (size_t i = 0; p && i < g_nkept; i++)
-		if (g_kept[i] == p) {
-			g_kept[i] = g_kept[--g_nkept];
-			break;
-		}
-	free(p);
-}
-
-static pv_vault *track(pv_vault *v)
-{
-	for (size_t i = 0; i < sizeof g_vaults / sizeof *g_vaults; i++)
-		if (!g_vaults[i]) {
-			g_vaults[i] = v;
-			return v;
-		}
-	fail_msg("too many open vault handles");
-	return v;
-}
-
-static void vclose(pv_vault *v)
-{
-	for (size_t i = 0; v && i < sizeof g_vaults / sizeof *g_vaults; i++)
-		if (g_vaults[i] == v)
-			g_vaults[i] = NULL;
-	pv_vault_close(v);
-}
-
-static void release_all(void)
-{
-	for (size_t i = 0; i < sizeof g_vaults / sizeof *g_vaults; i++) {
-		pv_vault_close(g_vaults[i]);
-		g_vaults[i] = NULL;
-	}
-	for (size_t i = 0; i < g_nkept; i++)
-		free(g_kept[i]);
-	free(g_kept);
-	g_kept = NULL;
-	g_nkept = g_capkept = 0;
-}
-
 static pv_vault *open_root(const char *dir)
 {
 	pv_key *key = NULL;
@@ -111,7 +48,7 @@ static pv_vault *open_root(const char *dir)
 	pv_vault *v = NULL;
 	pv_rc rc = pv_vault_open(dir, NULL, key, &v);
 	pv_key_free(key);
-	track(v);
+	pvt_track(v);
 	if (rc)
 		fail_msg("pv_vault_open: %s", pv_errmsg(v));
 	return v;
@@ -121,7 +58,7 @@ static pv_vault *open_user(const char *dir, const char *user, const char *pw)
 {
 	pv_vault *v = NULL;
 	pv_rc rc = pv_vault_open_user(dir, NULL, user, pw, strlen(pw), &v);
-	track(v);
+	pvt_track(v);
 	if (rc)
 		fail_msg("pv_vault_open_user(%s): rc %d: %s", user, rc, pv_errmsg(v));
 	return v;
@@ -134,7 +71,7 @@ static void add_user_root(const char *dir, const char *name, const char *roles, 
 	pv_rc rc = pv_user_add(v, &admin, name, roles, pw, strlen(pw));
 	if (rc)
 		fail_msg("pv_user_add(%s): %s", name, pv_errmsg(v));
-	vclose(v);
+	pvt_vclose(v);
 }
 
 /* Assert rc == want and that the handle's message contains needle. */
@@ -158,7 +95,7 @@ static char *args_of(const char *first, ...)
 	va_end(ap);
 	char *s = pv_request_args(n, (char *const *)words);
 	assert_non_null(s);
-	return keep(s);
+	return pvt_keep(s);
 }
 
 /* Export into memory; *text (malloc'd, possibly "") receives what was written. */
@@ -170,7 +107,7 @@ static pv_rc export_mem(pv_vault *v, const pv_access *who, char **text, size_t *
 	assert_non_null(f);
 	pv_rc rc = pv_export(v, who, PV_EXPORT_CSV, f);
 	assert_int_equal(fclose(f), 0);
-	*text = keep(buf);
+	*text = pvt_keep(buf);
 	if (len)
 		*len = n;
 	return rc;
@@ -195,7 +132,7 @@ static char *name_in_export(const char *text, const char *id)
 		const char *cid = pvt_csv_get(&t, r, "customer_id");
 		if (cid && strcmp(cid, id) == 0) {
 			const char *n = pvt_csv_get(&t, r, "name");
-			name = n ? keep(strdup(n)) : NULL;
+			name = n ? pvt_keep(strdup(n)) : NULL;
 		}
 	}
 	pvt_csv_free(&t);
@@ -248,7 +185,7 @@ static struct req_row req_of(pv_vault *v, const char *id)
 			out = l->rows[i];
 			found++;
 		}
-	drop(l);
+	pvt_drop(l);
 	if (found != 1)
 		fail_msg("request %s listed %d times", id, found);
 	return out;
@@ -278,7 +215,7 @@ static char *dup0(const char *s)
 {
 	char *d = strdup(s ? s : "");
 	assert_non_null(d);
-	return keep(d);
+	return pvt_keep(d);
 }
 
 static int collect_audit(void *ctx, const pv_audit_entry *e)
@@ -307,25 +244,25 @@ static void audit_load(const char *dir, struct audit_list *l)
 	pv_vault *v = open_root(dir);
 	pv_access aud = { "auditor", NULL, 0 };
 	pv_rc rc = pv_audit_log(v, &aud, NULL, collect_audit, l);
-	keep(l->rows);
+	pvt_keep(l->rows);
 	if (rc)
 		fail_msg("pv_audit_log: %s", pv_errmsg(v));
-	vclose(v);
+	pvt_vclose(v);
 }
 
 static void audit_free(struct audit_list *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		struct audit_row *r = &l->rows[i];
-		drop(r->user);
-		drop(r->op);
-		drop(r->ids);
-		drop(r->purpose);
-		drop(r->request);
-		drop(r->outcome);
-		drop(r->detail);
+		pvt_drop(r->user);
+		pvt_drop(r->op);
+		pvt_drop(r->ids);
+		pvt_drop(r->purpose);
+		pvt_drop(r->request);
+		pvt_drop(r->outcome);
+		pvt_drop(r->detail);
 	}
-	drop(l->rows);
+	pvt_drop(l->rows);
 	memset(l, 0, sizeof *l);
 }
 
@@ -374,7 +311,7 @@ static pv_rc create_kept(pv_vault *v, const pv_access *who, const char *op, cons
 			 const char *reason, unsigned ttl, char **id)
 {
 	pv_rc rc = pv_request_create(v, who, op, args, reason, ttl, id);
-	keep(*id);
+	pvt_keep(*id);
 	return rc;
 }
 
@@ -386,12 +323,12 @@ static char *approved_request(const char *dir, const char *op, const char *args,
 	pv_rc rc = create_kept(a, NULL, op, args, "test", ttl, &id);
 	if (rc)
 		fail_msg("pv_request_create: %s", pv_errmsg(a));
-	vclose(a);
+	pvt_vclose(a);
 	pv_vault *d = open_user(dir, "dpo1", DPO_PW);
 	rc = pv_request_decide(d, NULL, id, 1);
 	if (rc)
 		fail_msg("pv_request_decide: %s", pv_errmsg(d));
-	vclose(d);
+	pvt_vclose(d);
 	return id;
 }
 
@@ -417,7 +354,7 @@ static int group_setup(void **state)
 	assert_int_equal(pvt_write_file(csv_path, text, strlen(text)), 0);
 	assert_int_equal(pvt_csv_parse(text, &g_csv), 0);
 	assert_int_equal(g_csv.nrows, NCUST + 1);
-	drop(text);
+	pvt_drop(text);
 
 	assert_int_equal(pv_key_generate_file(g_key_path), PV_OK);
 	pv_key *key = NULL;
@@ -439,25 +376,25 @@ static int group_setup(void **state)
 		fail_msg("pv_import_csv: %s", pv_errmsg(v));
 	assert_int_equal(pv_import_rows_imported(res), NCUST);
 	pv_import_free(res);
-	vclose(v);
+	pvt_vclose(v);
 
 	/* Through a root-key session: break-glass, no approval needed. */
 	add_user_root(dir, "dpo1", "dpo", DPO_PW);
 	add_user_root(dir, "clerk1", "clerk", CLERK_PW);
 	unlink(csv_path);
-	drop(csv_path);
-	drop(dir);
+	pvt_drop(csv_path);
+	pvt_drop(dir);
 	return 0;
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	release_all();
+	pvt_release_all();
 	pvt_csv_free(&g_csv);
 	pvt_rmtree(g_base);
-	drop(g_base);
-	drop(g_key_path);
+	pvt_drop(g_base);
+	pvt_drop(g_key_path);
 	return 0;
 }
 
@@ -469,7 +406,7 @@ static void write_pw(const char *tmp, const char *user, const char *pw)
 	char line[128];
 	snprintf(line, sizeof line, "%s\n", pw);
 	assert_int_equal(pvt_write_file(p, line, strlen(line)), 0);
-	drop(p);
+	pvt_drop(p);
 }
 
 /* A copy of the pristine vault, and password files for the CLI. */
@@ -492,12 +429,12 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
 	struct fx *f = *state;
-	release_all();
+	pvt_release_all();
 	pvt_rmtree(f->tmp);
-	drop(f->tmp);
-	drop(f->dir);
-	drop(f->err);
-	drop(f);
+	pvt_drop(f->tmp);
+	pvt_drop(f->dir);
+	pvt_drop(f->err);
+	pvt_drop(f);
 	return 0;
 }
 
@@ -509,13 +446,13 @@ static void test_setup_users(void **state)
 	struct fx *f = *state;
 	pv_vault *v = open_user(f->dir, "admin", ADMIN_PW);
 	assert_string_equal(pv_vault_user(v), "admin");
-	vclose(v);
+	pvt_vclose(v);
 	v = open_user(f->dir, "dpo1", DPO_PW);
 	assert_string_equal(pv_vault_user(v), "dpo1");
-	vclose(v);
+	pvt_vclose(v);
 	v = open_user(f->dir, "clerk1", CLERK_PW);
 	assert_string_equal(pv_vault_user(v), "clerk1");
-	vclose(v);
+	pvt_vclose(v);
 
 	struct audit_list l;
 	audit_load(f->dir, &l);
@@ -535,7 +472,7 @@ static void test_guarded_need_request(void **state)
 	assert_rc_msg(a, export_mem(a, &clear, &text, &len), PV_ERR_DENIED,
 		      "needs a four-eyes approval");
 	assert_int_equal(len, 0); /* nothing written */
-	drop(text);
+	pvt_drop(text);
 
 	/* a masked export is not guarded */
 	pv_access masked = { "admin", "all", 0 };
@@ -545,17 +482,17 @@ static void test_guarded_need_request(void **state)
 	char *name = name_in_export(text, cust(1, "customer_id"));
 	assert_non_null(name);
 	assert_string_not_equal(name, cust(1, "name"));
-	drop(name);
-	drop(text);
+	pvt_drop(name);
+	pvt_drop(text);
 
 	pv_access adm = { "admin", NULL, 0 };
 	assert_rc_msg(a, pv_user_add(a, &adm, "eve", "clerk", EVE_PW, strlen(EVE_PW)),
 		      PV_ERR_DENIED, "four-eyes");
-	vclose(a);
+	pvt_vclose(a);
 
 	pv_vault *e = NULL;
 	rc = pv_vault_open_user(f->dir, NULL, "eve", EVE_PW, strlen(EVE_PW), &e);
-	vclose(e);
+	pvt_vclose(e);
 	assert_int_equal(rc, PV_ERR_BAD_KEY);
 
 	struct audit_list l;
@@ -595,12 +532,12 @@ static void test_export_request_flow(void **state)
 		    r.expires <= (int64_t)time(NULL) + 24 * 3600 + 5);
 	char *gop = NULL, *gargs = NULL;
 	assert_int_equal(pv_request_get(a, id, &gop, &gargs), PV_OK);
-	keep(gop);
-	keep(gargs);
+	pvt_keep(gop);
+	pvt_keep(gargs);
 	assert_string_equal(gop, "export");
 	assert_string_equal(gargs, args);
-	drop(gop);
-	drop(gargs);
+	pvt_drop(gop);
+	pvt_drop(gargs);
 
 	/* not yet approved: cannot run */
 	assert_rc_msg(a, pv_vault_use_request(a, id, "export", args), PV_ERR_DENIED,
@@ -608,7 +545,7 @@ static void test_export_request_flow(void **state)
 	/* the requester cannot approve their own request */
 	assert_rc_msg(a, pv_request_decide(a, NULL, id, 1), PV_ERR_DENIED, "four eyes");
 	assert_state(a, id, "pending");
-	vclose(a);
+	pvt_vclose(a);
 
 	/* a role without 'approve' cannot decide */
 	pv_vault *c = open_user(f->dir, "clerk1", CLERK_PW);
@@ -620,9 +557,9 @@ static void test_export_request_flow(void **state)
 		assert_int_equal(pv_request_list(c, collect_req, l), PV_OK);
 		for (size_t i = 0; i < l->n; i++)
 			assert_string_not_equal(l->rows[i].id, id);
-		drop(l);
+		pvt_drop(l);
 	}
-	vclose(c);
+	pvt_vclose(c);
 
 	/* the dpo approves */
 	pv_vault *d = open_user(f->dir, "dpo1", DPO_PW);
@@ -637,7 +574,7 @@ static void test_export_request_flow(void **state)
 	/* only the requester may run it */
 	assert_rc_msg(d, pv_vault_use_request(d, id, "export", args), PV_ERR_DENIED,
 		      "only its requester");
-	vclose(d);
+	pvt_vclose(d);
 
 	/* other arguments, another operation: refused, and nothing is taken up */
 	a = open_user(f->dir, "admin", ADMIN_PW);
@@ -648,7 +585,7 @@ static void test_export_request_flow(void **state)
 		      "arguments differ");
 	assert_rc_msg(a, export_mem(a, &clear, &text, &len), PV_ERR_DENIED, "four-eyes");
 	assert_int_equal(len, 0);
-	drop(text);
+	pvt_drop(text);
 	assert_rc_msg(a, pv_vault_use_request(a, id, "user add", args), PV_ERR_DENIED,
 		      "another operation");
 	pv_access adm = { "admin", NULL, 0 };
@@ -669,29 +606,29 @@ static void test_export_request_flow(void **state)
 		char *name = name_in_export(text, cust(i, "customer_id"));
 		assert_non_null(name);
 		assert_string_equal(name, cust(i, "name"));
-		drop(name);
+		pvt_drop(name);
 	}
 	assert_non_null(strstr(text, cust(3, "id_number")));
-	drop(text);
+	pvt_drop(text);
 	assert_state(a, id, "used");
 
 	/* one request, one run */
 	assert_rc_msg(a, export_mem(a, &clear, &text, &len), PV_ERR_DENIED, "four-eyes");
 	assert_int_equal(len, 0);
-	drop(text);
+	pvt_drop(text);
 	assert_rc_msg(a, pv_vault_use_request(a, id, "export", args), PV_ERR_DENIED,
 		      "used already");
-	vclose(a);
+	pvt_vclose(a);
 	a = open_user(f->dir, "admin", ADMIN_PW);
 	assert_rc_msg(a, pv_vault_use_request(a, id, "export", args), PV_ERR_DENIED,
 		      "used already");
 	assert_rc_msg(a, export_mem(a, &clear, &text, &len), PV_ERR_DENIED, "four-eyes");
 	assert_int_equal(len, 0);
-	drop(text);
+	pvt_drop(text);
 	r = req_of(a, id);
 	assert_string_equal(r.state, "used");
 	assert_string_equal(r.approver, "dpo1");
-	vclose(a);
+	pvt_vclose(a);
 
 	struct audit_list l;
 	audit_load(f->dir, &l);
@@ -716,9 +653,9 @@ static void test_export_request_flow(void **state)
 			assert_string_equal(l.rows[i].purpose, "all");
 		}
 	audit_free(&l);
-	drop(id);
-	drop(args);
-	drop(billing);
+	pvt_drop(id);
+	pvt_drop(args);
+	pvt_drop(billing);
 }
 
 /* Two people at work at the same time, each with a session open (as a program using the
@@ -735,10 +672,10 @@ static void test_concurrent_sessions_decide(void **state)
 	if (rc)
 		fail_msg("approve by dpo1 in a session opened before the request: rc %d: %s", rc,
 			 pv_errmsg(d));
-	vclose(d);
-	vclose(a);
-	drop(id);
-	drop(args);
+	pvt_vclose(d);
+	pvt_vclose(a);
+	pvt_drop(id);
+	pvt_drop(args);
 }
 
 /* The requester logs in, the dpo approves meanwhile, then the requester runs it. */
@@ -749,13 +686,13 @@ static void test_concurrent_approval_after_login(void **state)
 	pv_vault *a = open_user(f->dir, "admin", ADMIN_PW);
 	char *id = NULL;
 	assert_int_equal(create_kept(a, NULL, "export", args, NULL, 0, &id), PV_OK);
-	vclose(a);
+	pvt_vclose(a);
 	a = open_user(f->dir, "admin", ADMIN_PW); /* logged in, nothing done yet */
 	pv_vault *d = open_user(f->dir, "dpo1", DPO_PW);
 	pv_rc rc = pv_request_decide(d, NULL, id, 1);
 	if (rc)
 		fail_msg("approve by dpo1: %s", pv_errmsg(d));
-	vclose(d);
+	pvt_vclose(d);
 	rc = pv_vault_use_request(a, id, "export", args);
 	if (rc)
 		fail_msg("use_request in a session opened before the approval: %s", pv_errmsg(a));
@@ -764,11 +701,11 @@ static void test_concurrent_approval_after_login(void **state)
 	rc = export_mem(a, &clear, &text, NULL);
 	if (rc)
 		fail_msg("export: %s", pv_errmsg(a));
-	drop(text);
+	pvt_drop(text);
 	assert_state(a, id, "used");
-	vclose(a);
-	drop(id);
-	drop(args);
+	pvt_vclose(a);
+	pvt_drop(id);
+	pvt_drop(args);
 }
 
 /* The requester's session read the request before the approval and then sees it. */
@@ -782,15 +719,15 @@ static void test_concurrent_sessions_see_decision(void **state)
 	/* reads in the requester's session before the decision */
 	char *gop = NULL, *gargs = NULL;
 	assert_int_equal(pv_request_get(a, id, &gop, &gargs), PV_OK);
-	drop(gop);
-	drop(gargs);
+	pvt_drop(gop);
+	pvt_drop(gargs);
 	assert_state(a, id, "pending");
 	pv_vault *d = open_user(f->dir, "dpo1", DPO_PW); /* opened after the request */
 	pv_rc rc = pv_request_decide(d, NULL, id, 1);
 	if (rc)
 		fail_msg("approve by dpo1: %s", pv_errmsg(d));
 	assert_state(d, id, "approved");
-	vclose(d);
+	pvt_vclose(d);
 	/* the requester's session, open all along, sees the approval and runs it */
 	assert_state(a, id, "approved");
 	rc = pv_vault_use_request(a, id, "export", args);
@@ -801,10 +738,10 @@ static void test_concurrent_sessions_see_decision(void **state)
 	rc = export_mem(a, &clear, &text, NULL);
 	if (rc)
 		fail_msg("export: %s", pv_errmsg(a));
-	drop(text);
-	vclose(a);
-	drop(id);
-	drop(args);
+	pvt_drop(text);
+	pvt_vclose(a);
+	pvt_drop(id);
+	pvt_drop(args);
 }
 
 /* After the approved run, the session no longer acts under the request: later entries
@@ -819,10 +756,10 @@ static void test_request_ends_with_run(void **state)
 	pv_access clear = { "admin", "all", 1 }, masked = { "admin", "all", 0 };
 	char *text = NULL;
 	assert_int_equal(export_mem(a, &clear, &text, NULL), PV_OK);
-	drop(text);
+	pvt_drop(text);
 	assert_int_equal(export_mem(a, &masked, &text, NULL), PV_OK); /* not guarded */
-	drop(text);
-	vclose(a);
+	pvt_drop(text);
+	pvt_vclose(a);
 
 	struct audit_list l;
 	audit_load(f->dir, &l);
@@ -830,8 +767,8 @@ static void test_request_ends_with_run(void **state)
 	/* the masked export was not run under the (already used) request */
 	assert_audit(&l, 1, "admin", "export", "ok", "", "masked");
 	audit_free(&l);
-	drop(id);
-	drop(args);
+	pvt_drop(id);
+	pvt_drop(args);
 }
 
 /* Rejected requests cannot run; approved "user add" requests add exactly once. */
@@ -844,7 +781,7 @@ static void test_user_add_reject_and_approve(void **state)
 	assert_int_equal(create_kept(a, NULL, "user add", args, NULL, 0, &id), PV_OK);
 	assert_int_equal(create_kept(a, NULL, "user add", args, NULL, 0, &id2), PV_OK);
 	assert_string_not_equal(id, id2);
-	vclose(a);
+	pvt_vclose(a);
 
 	pv_vault *d = open_user(f->dir, "dpo1", DPO_PW);
 	pv_rc rc = pv_request_decide(d, NULL, id, 0);
@@ -858,7 +795,7 @@ static void test_user_add_reject_and_approve(void **state)
 	rc = pv_request_decide(d, NULL, id2, 1);
 	if (rc)
 		fail_msg("approve: %s", pv_errmsg(d));
-	vclose(d);
+	pvt_vclose(d);
 
 	a = open_user(f->dir, "admin", ADMIN_PW);
 	assert_rc_msg(a, pv_vault_use_request(a, id, "user add", args), PV_ERR_DENIED,
@@ -879,12 +816,12 @@ static void test_user_add_reject_and_approve(void **state)
 		      PV_ERR_DENIED, "four-eyes");
 	assert_rc_msg(a, pv_vault_use_request(a, id2, "user add", args), PV_ERR_DENIED,
 		      "used already");
-	vclose(a);
+	pvt_vclose(a);
 	pv_vault *e = open_user(f->dir, "eve", EVE_PW);
-	vclose(e);
+	pvt_vclose(e);
 	pv_vault *m = NULL;
 	rc = pv_vault_open_user(f->dir, NULL, "mallory", EVE_PW, strlen(EVE_PW), &m);
-	vclose(m);
+	pvt_vclose(m);
 	assert_int_equal(rc, PV_ERR_BAD_KEY);
 
 	struct audit_list l;
@@ -898,9 +835,9 @@ static void test_user_add_reject_and_approve(void **state)
 	assert_audit(&l, 1, "admin", "user add", "denied", NULL, "used already");
 	assert_audit(&l, 0, NULL, "user add", "ok", NULL, "mallory");
 	audit_free(&l);
-	drop(id);
-	drop(id2);
-	drop(args);
+	pvt_drop(id);
+	pvt_drop(id2);
+	pvt_drop(args);
 }
 
 /* Expiry, bad requests, and every state as listed. */
@@ -930,7 +867,7 @@ static void test_expiry_and_states(void **state)
 	assert_rc_msg(a, create_kept(a, NULL, "read", "[]", NULL, 0, &bad), PV_ERR_USAGE,
 		      "does not go through approval");
 	assert_null(bad);
-	vclose(a);
+	pvt_vclose(a);
 
 	pv_vault *d = open_user(f->dir, "dpo1", DPO_PW);
 	pv_rc rc = pv_request_decide(d, NULL, ae, 1);
@@ -942,21 +879,21 @@ static void test_expiry_and_states(void **state)
 	assert_int_equal(pv_request_decide(d, NULL, appr, 1), PV_OK);
 	assert_int_equal(pv_request_decide(d, NULL, rej, 0), PV_OK);
 	assert_int_equal(pv_request_decide(d, NULL, used, 1), PV_OK);
-	vclose(d);
+	pvt_vclose(d);
 
 	pv_vault *c = open_user(f->dir, "clerk1", CLERK_PW);
 	assert_rc_msg(c, create_kept(c, NULL, "export", args, NULL, 0, &bad), PV_ERR_DENIED,
 		      "'export'");
 	assert_null(bad);
-	vclose(c);
+	pvt_vclose(c);
 
 	a = open_user(f->dir, "admin", ADMIN_PW);
 	assert_int_equal(pv_vault_use_request(a, used, "export", args), PV_OK);
 	pv_access clear = { "admin", "all", 1 };
 	char *text = NULL;
 	assert_int_equal(export_mem(a, &clear, &text, NULL), PV_OK);
-	drop(text);
-	vclose(a);
+	pvt_drop(text);
+	pvt_vclose(a);
 
 	/* taken up while valid, in a session kept open past its expiry */
 	pv_vault *lt = open_user(f->dir, "admin", ADMIN_PW);
@@ -972,14 +909,14 @@ static void test_expiry_and_states(void **state)
 	size_t len = 99;
 	assert_rc_msg(a, export_mem(a, &clear, &text, &len), PV_ERR_DENIED, "four-eyes");
 	assert_int_equal(len, 0);
-	drop(text);
-	vclose(a);
+	pvt_drop(text);
+	pvt_vclose(a);
 	d = open_user(f->dir, "dpo1", DPO_PW);
 	assert_rc_msg(d, pv_request_decide(d, NULL, exp, 1), PV_ERR_DENIED, "expired");
 	assert_rc_msg(d, pv_request_decide(d, NULL, exp, 0), PV_ERR_DENIED, "expired");
 	assert_rc_msg(d, pv_request_decide(d, NULL, "R-0000000000", 1), PV_ERR_NOT_FOUND,
 		      "no request");
-	vclose(d);
+	pvt_vclose(d);
 
 	a = open_user(f->dir, "admin", ADMIN_PW);
 	assert_state(a, pend, "pending");
@@ -1002,23 +939,23 @@ static void test_expiry_and_states(void **state)
 	 * not as approved. */
 	assert_state(a, ae, "expired");
 	assert_state(a, late, "expired");
-	vclose(a);
+	pvt_vclose(a);
 
 	/* The run itself comes after the expiry: refused, nothing written. */
 	len = 99;
 	assert_rc_msg(lt, export_mem(lt, &clear, &text, &len), PV_ERR_DENIED, "expired");
 	assert_int_equal(len, 0);
-	drop(text);
-	vclose(lt);
-	drop(late);
+	pvt_drop(text);
+	pvt_vclose(lt);
+	pvt_drop(late);
 
-	drop(ae);
-	drop(pend);
-	drop(exp);
-	drop(appr);
-	drop(rej);
-	drop(used);
-	drop(args);
+	pvt_drop(ae);
+	pvt_drop(pend);
+	pvt_drop(exp);
+	pvt_drop(appr);
+	pvt_drop(rej);
+	pvt_drop(used);
+	pvt_drop(args);
 }
 
 /* The canonical form of a command's arguments. */
@@ -1030,7 +967,7 @@ static const char *json_elem(const char *text, size_t i, size_t *size)
 	int is_array = json_is_array(j);
 	*size = is_array ? json_array_size(j) : 0;
 	const char *x = json_string_value(json_array_get(j, i));
-	char *copy = keep(strdup(x ? x : "(not a string)"));
+	char *copy = pvt_keep(strdup(x ? x : "(not a string)"));
 	json_decref(j);
 	assert_true(is_array);
 	assert_non_null(copy);
@@ -1046,7 +983,7 @@ static void test_request_args(void **state)
 			 "--password-file", "/pw", "--json", "--role", "admin", "-o", "out.csv",
 			 "--vault=/w", "--user=x", "--jsonl", "--vaults", "v2" };
 	int argc = (int)(sizeof argv / sizeof *argv);
-	char *s = keep(pv_request_args(argc, argv));
+	char *s = pvt_keep(pv_request_args(argc, argv));
 	assert_non_null(s);
 	/* -o names where the output goes, not what is done: it is not part of the approval */
 	assert_string_equal(s, "[\"--format\",\"csv\",\"--clear\",\"--purpose\",\"all\","
@@ -1055,13 +992,13 @@ static void test_request_args(void **state)
 	assert_string_equal(json_elem(s, 9, &n), "v2");
 	assert_int_equal(n, 10);
 
-	s = keep(pv_request_args(0, NULL));
+	s = pvt_keep(pv_request_args(0, NULL));
 	assert_non_null(s);
 	assert_string_equal(s, "[]");
 
 	/* order kept; quotes escaped as JSON, UTF-8 kept */
 	char *argv2[] = { "li.si", "--role", "clerk", "say \"hi\"", "张三", "--json" };
-	s = keep(pv_request_args(6, argv2));
+	s = pvt_keep(pv_request_args(6, argv2));
 	assert_non_null(s);
 	assert_string_equal(s, "[\"li.si\",\"--role\",\"clerk\",\"say \\\"hi\\\"\",\"张三\"]");
 	const char *want[] = { "li.si", "--role", "clerk", "say \"hi\"", "张三" };
@@ -1074,11 +1011,11 @@ static void test_request_args(void **state)
 	char *x[] = { "--format", "csv", "--clear", "--purpose", "all" };
 	char *y[] = { "--user", "admin", "--format", "csv", "--clear", "--vault", "/a",
 		      "--purpose", "all", "--request", "R-9", "--json", "--password-file=/p" };
-	char *sx = keep(pv_request_args(5, x)), *sy = keep(pv_request_args(13, y));
+	char *sx = pvt_keep(pv_request_args(5, x)), *sy = pvt_keep(pv_request_args(13, y));
 	assert_non_null(sx);
 	assert_non_null(sy);
 	assert_string_equal(sx, sy);
-	release_all();
+	pvt_release_all();
 }
 
 /* ---- the command line ---- */
@@ -1096,17 +1033,17 @@ static int cli(struct fx *f, char **out, char **err, const char *user, const cha
 	int st = pvt_run(&o, "PIVAULT_VAULT='%s' PIVAULT_USER='%s' PIVAULT_PASSWORD_FILE='%s/%s.pw' "
 			 "'%s' %s </dev/null 2>'%s'", f->dir, user, f->tmp, user,
 			 pvt_program("pivault"), args, f->err);
-	keep(o);
+	pvt_keep(o);
 	if (out)
 		*out = o;
 	else
-		drop(o);
-	char *e = keep(pvt_read_file(f->err, NULL));
+		pvt_drop(o);
+	char *e = pvt_keep(pvt_read_file(f->err, NULL));
 	assert_non_null(e);
 	if (err)
 		*err = e;
 	else
-		drop(e);
+		pvt_drop(e);
 	return st;
 }
 
@@ -1119,16 +1056,16 @@ static char *request_id_of(const char *out)
 		fail_msg("request --json printed no JSON: %s", out);
 	const char *id = json_string_value(json_object_get(j, "request"));
 	const char *op = json_string_value(json_object_get(j, "op"));
-	char *s = id ? keep(strdup(id)) : NULL;
+	char *s = id ? pvt_keep(strdup(id)) : NULL;
 	int op_ok = op && strcmp(op, "export") == 0;
 	char *args = json_dumps(json_object_get(j, "args"), JSON_COMPACT);
 	json_decref(j);
-	keep(args);
+	pvt_keep(args);
 	assert_non_null(s);
 	assert_true(op_ok);
 	assert_non_null(args);
 	assert_string_equal(args, "[\"--format\",\"csv\",\"--clear\",\"--purpose\",\"all\"]");
-	drop(args);
+	pvt_drop(args);
 	return s;
 }
 
@@ -1141,42 +1078,42 @@ static void test_cli_flow(void **state)
 	if (st != 0)
 		fail_msg("request: exit %d: %s", st, err);
 	char *id = request_id_of(out);
-	drop(out);
-	drop(err);
+	pvt_drop(out);
+	pvt_drop(err);
 
 	/* the requester cannot approve */
 	st = cli(f, &out, &err, "admin", "approve %s", id);
 	assert_int_equal(st, 1);
 	assert_non_null(strstr(err, "four eyes"));
-	drop(out);
-	drop(err);
+	pvt_drop(out);
+	pvt_drop(err);
 	/* nor a clerk */
 	st = cli(f, &out, &err, "clerk1", "approve %s", id);
 	assert_int_equal(st, 1);
 	assert_non_null(strstr(err, "'approve'"));
-	drop(out);
-	drop(err);
+	pvt_drop(out);
+	pvt_drop(err);
 	/* running before approval fails */
 	st = cli(f, &out, &err, "admin", "run %s", id);
 	assert_int_equal(st, 1);
 	assert_non_null(strstr(err, "not approved"));
 	assert_string_equal(out, "");
-	drop(out);
-	drop(err);
+	pvt_drop(out);
+	pvt_drop(err);
 	/* the dpo approves */
 	st = cli(f, &out, &err, "dpo1", "approve %s", id);
 	if (st != 0)
 		fail_msg("approve: exit %d: %s", st, err);
 	assert_non_null(strstr(out, id));
-	drop(out);
-	drop(err);
+	pvt_drop(out);
+	pvt_drop(err);
 	/* someone else cannot run it */
 	st = cli(f, &out, &err, "dpo1", "run %s", id);
 	assert_int_equal(st, 1);
 	assert_non_null(strstr(err, "only its requester"));
 	assert_string_equal(out, "");
-	drop(out);
-	drop(err);
+	pvt_drop(out);
+	pvt_drop(err);
 
 	/* the requester runs it: CSV in clear */
 	st = cli(f, &out, &err, "admin", "run %s", id);
@@ -1186,52 +1123,52 @@ static void test_cli_flow(void **state)
 		char *name = name_in_export(out, cust(i, "customer_id"));
 		assert_non_null(name);
 		assert_string_equal(name, cust(i, "name"));
-		drop(name);
+		pvt_drop(name);
 	}
-	drop(out);
-	drop(err);
+	pvt_drop(out);
+	pvt_drop(err);
 	/* not twice */
 	st = cli(f, &out, &err, "admin", "run %s", id);
 	assert_int_equal(st, 1);
 	assert_non_null(strstr(err, "used already"));
 	assert_string_equal(out, "");
-	drop(out);
-	drop(err);
+	pvt_drop(out);
+	pvt_drop(err);
 
 	/* a second request, approved for --purpose all, run for --purpose billing */
 	st = cli(f, &out, &err, "admin", "request export --format csv --clear --purpose all --json");
 	assert_int_equal(st, 0);
 	char *id2 = request_id_of(out);
-	drop(out);
-	drop(err);
+	pvt_drop(out);
+	pvt_drop(err);
 	st = cli(f, &out, &err, "dpo1", "approve %s", id2);
 	assert_int_equal(st, 0);
-	drop(out);
-	drop(err);
+	pvt_drop(out);
+	pvt_drop(err);
 	st = cli(f, &out, &err, "admin", "export --format csv --clear --purpose billing --request %s",
 		 id2);
 	assert_int_equal(st, 1);
 	assert_non_null(strstr(err, "arguments differ"));
 	assert_string_equal(out, "");
-	drop(out);
-	drop(err);
+	pvt_drop(out);
+	pvt_drop(err);
 	/* and a clear export without any request */
 	st = cli(f, &out, &err, "admin", "export --format csv --clear --purpose all");
 	assert_int_equal(st, 1);
 	assert_non_null(strstr(err, "four-eyes"));
 	assert_string_equal(out, "");
-	drop(out);
-	drop(err);
+	pvt_drop(out);
+	pvt_drop(err);
 	/* a third, rejected */
 	st = cli(f, &out, &err, "admin", "request export --format csv --clear --purpose all --json");
 	assert_int_equal(st, 0);
 	char *id3 = request_id_of(out);
-	drop(out);
-	drop(err);
+	pvt_drop(out);
+	pvt_drop(err);
 	st = cli(f, &out, &err, "dpo1", "reject %s", id3);
 	assert_int_equal(st, 0);
-	drop(out);
-	drop(err);
+	pvt_drop(out);
+	pvt_drop(err);
 
 	/* requests --json lists them with their states */
 	st = cli(f, &out, &err, "admin", "requests --json");
@@ -1277,8 +1214,8 @@ static void test_cli_flow(void **state)
 		}
 	}
 	assert_int_equal(seen, 7);
-	drop(out);
-	drop(err);
+	pvt_drop(out);
+	pvt_drop(err);
 
 	/* the audit log: the CLI run carries the request id */
 	struct audit_list l;
@@ -1289,9 +1226,9 @@ static void test_cli_flow(void **state)
 	assert_audit(&l, 1, "dpo1", "reject", "ok", id3, NULL);
 	assert_audit(&l, 1, "admin", "approve", "denied", id, "four eyes");
 	audit_free(&l);
-	drop(id);
-	drop(id2);
-	drop(id3);
+	pvt_drop(id);
+	pvt_drop(id2);
+	pvt_drop(id3);
 }
 
 /* A user with several roles asks in the role named by --role: the request is checked
@@ -1316,7 +1253,7 @@ static void test_cli_request_role(void **state)
 	json_error_t jerr;
 	json_t *j = json_loads(out, 0, &jerr);
 	const char *x = json_string_value(json_object_get(j, "request"));
-	char *id = x ? keep(strdup(x)) : NULL;
+	char *id = x ? pvt_keep(strdup(x)) : NULL;
 	json_decref(j);
 	assert_non_null(id);
 	struct audit_list l;
@@ -1374,7 +1311,7 @@ static void test_alerts(void **state)
 	pv_access adm = { "admin", NULL, 0 };
 	assert_int_equal(pv_user_attest(root, &adm, "alice", "2024-01-02", "2024-01-02",
 					"2099-12-31"), PV_OK);
-	vclose(root);
+	pvt_vclose(root);
 
 	/* alice: a list of 8 in clear, then 3 single reads: 11 customers in the hour */
 	pv_vault *al = open_user(f->dir, "alice", ALICE_PW);
@@ -1382,11 +1319,11 @@ static void test_alerts(void **state)
 	size_t n = 0;
 	char *next = NULL;
 	pv_rc rc = pv_list(al, &svc_clear, NULL, 8, count_record, &n, &next);
-	keep(next);
+	pvt_keep(next);
 	if (rc)
 		fail_msg("alice list: %s", pv_errmsg(al));
 	assert_int_equal(n, 8);
-	drop(next);
+	pvt_drop(next);
 	for (size_t i = 9; i <= 11; i++) {
 		pv_record *r = NULL;
 		rc = pv_get(al, &svc, cust(i, "customer_id"), &r);
@@ -1394,37 +1331,37 @@ static void test_alerts(void **state)
 			fail_msg("alice get: %s", pv_errmsg(al));
 		pv_record_free(r);
 	}
-	vclose(al);
+	pvt_vclose(al);
 
 	/* bob: a masked list of 2 and 3 reads: 5 customers, not above a threshold of 5 */
 	pv_vault *b = open_user(f->dir, "bob", BOB_PW);
 	n = 0;
 	rc = pv_list(b, &svc, NULL, 2, count_record, &n, &next);
-	keep(next);
+	pvt_keep(next);
 	assert_int_equal(rc, PV_OK);
 	assert_int_equal(n, 2);
-	drop(next);
+	pvt_drop(next);
 	for (size_t i = 1; i <= 3; i++) {
 		pv_record *r = NULL;
 		assert_int_equal(pv_get(b, &svc, cust(i, "customer_id"), &r), PV_OK);
 		pv_record_free(r);
 	}
 	/* a clerk may neither read the alerts nor set the threshold */
-	struct alert_list *l = keep(calloc(1, sizeof *l));
+	struct alert_list *l = pvt_keep(calloc(1, sizeof *l));
 	assert_non_null(l);
 	assert_rc_msg(b, pv_audit_alerts(b, NULL, collect_alert, l), PV_ERR_DENIED, "'audit'");
 	assert_int_equal(l->n, 0);
 	assert_rc_msg(b, pv_audit_set_alert_threshold(b, NULL, 1), PV_ERR_DENIED, "'audit'");
-	vclose(b);
+	pvt_vclose(b);
 
 	/* two exports (masked, and clear by the root key: break-glass) */
 	root = open_root(f->dir);
 	pv_access all = { "admin", "all", 0 }, all_clear = { "admin", "all", 1 };
 	char *text = NULL;
 	assert_int_equal(export_mem(root, &all, &text, NULL), PV_OK);
-	drop(text);
+	pvt_drop(text);
 	assert_int_equal(export_mem(root, &all_clear, &text, NULL), PV_OK);
-	drop(text);
+	pvt_drop(text);
 
 	/* the default threshold (100): no "many reads" yet */
 	pv_access aud = { "auditor", NULL, 0 };
@@ -1444,7 +1381,7 @@ static void test_alerts(void **state)
 		fail_msg("threshold: %s", pv_errmsg(root));
 	memset(l, 0, sizeof *l);
 	assert_int_equal(pv_audit_alerts(root, &aud, collect_alert, l), PV_OK);
-	vclose(root);
+	pvt_vclose(root);
 	assert_int_equal(alerts_of(l, "alice", "many reads"), 1);
 	assert_int_equal(alerts_of(l, NULL, "many reads"), 1);
 	assert_int_equal(alerts_of(l, NULL, "bulk export"), 2);
@@ -1478,7 +1415,7 @@ static void test_alerts(void **state)
 	assert_audit(&al_log, 1, "bob", "audit threshold", "denied", NULL, "'audit'");
 	assert_audit(&al_log, 2, "(root key)", "audit alerts", "ok", NULL, NULL);
 	audit_free(&al_log);
-	drop(l);
+	pvt_drop(l);
 }
 
 int main(void)

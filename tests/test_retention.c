@@ -65,54 +65,6 @@ struct fx {
 	char *dir;
 };
 
-/* ---- what a test holds, released at teardown even when an assertion fails ---- */
-
-static pv_vault *g_vaults[16];
-static void *g_kept[64];
-
-static void *keep(void *p)
-{
-	for (size_t i = 0; p && i < sizeof g_kept / sizeof *g_kept; i++)
-		if (!g_kept[i]) {
-			g_kept[i] = p;
-			return p;
-		}
-	if (p)
-		fail_msg("too many kept buffers");
-	return p;
-}
-
-static pv_vault *track(pv_vault *v)
-{
-	for (size_t i = 0; i < sizeof g_vaults / sizeof *g_vaults; i++)
-		if (!g_vaults[i]) {
-			g_vaults[i] = v;
-			return v;
-		}
-	fail_msg("too many open vault handles");
-	return v;
-}
-
-static void vclose(pv_vault *v)
-{
-	for (size_t i = 0; v && i < sizeof g_vaults / sizeof *g_vaults; i++)
-		if (g_vaults[i] == v)
-			g_vaults[i] = NULL;
-	pv_vault_close(v);
-}
-
-static void release_all(void)
-{
-	for (size_t i = 0; i < sizeof g_vaults / sizeof *g_vaults; i++) {
-		pv_vault_close(g_vaults[i]);
-		g_vaults[i] = NULL;
-	}
-	for (size_t i = 0; i < sizeof g_kept / sizeof *g_kept; i++) {
-		free(g_kept[i]);
-		g_kept[i] = NULL;
-	}
-}
-
 #define assert_ok(v, expr)                                                                   \
 	do {                                                                                 \
 		pv_rc rc_ = (expr);                                                          \
@@ -138,7 +90,7 @@ static pv_vault *open_root(const char *dir)
 	pv_vault *v = NULL;
 	pv_rc rc = pv_vault_open(dir, NULL, key, &v);
 	pv_key_free(key);
-	track(v);
+	pvt_track(v);
 	if (rc)
 		fail_msg("pv_vault_open(%s): rc %d: %s", dir, rc, pv_errmsg(v));
 	return v;
@@ -148,7 +100,7 @@ static pv_vault *open_user(const char *dir, const char *user, const char *pw)
 {
 	pv_vault *v = NULL;
 	pv_rc rc = pv_vault_open_user(dir, NULL, user, pw, strlen(pw), &v);
-	track(v);
+	pvt_track(v);
 	if (rc)
 		fail_msg("pv_vault_open_user(%s): rc %d: %s", user, rc, pv_errmsg(v));
 	return v;
@@ -295,7 +247,7 @@ static int keep_cert(void *ctx, const char *cert)
 	struct certs *c = ctx;
 	if (c->n == sizeof c->text / sizeof *c->text)
 		return 1;
-	c->text[c->n++] = keep(strdup(cert));
+	c->text[c->n++] = pvt_keep(strdup(cert));
 	return 0;
 }
 
@@ -329,7 +281,7 @@ static void expect_certificate(pv_vault *v, const char *cert, const char *const 
 	if (!ok)
 		fail_msg("certificate does not list exactly the shredded ids: %s", cert);
 	/* tampered: the count changed */
-	char *t = keep(strdup(cert));
+	char *t = pvt_keep(strdup(cert));
 	char *c = strstr(t, "\"count\"");
 	assert_non_null(c);
 	c = strpbrk(c, "0123456789");
@@ -346,7 +298,7 @@ static void add_user_root(const char *dir, const char *name, const char *roles, 
 	pv_rc rc = pv_user_add(v, &ADMIN, name, roles, pw, strlen(pw));
 	if (rc)
 		fail_msg("pv_user_add(%s): %s", name, pv_errmsg(v));
-	vclose(v);
+	pvt_vclose(v);
 }
 
 static int group_setup(void **state)
@@ -385,7 +337,7 @@ static int group_setup(void **state)
 		fail_msg("pv_import_csv: %s", pv_errmsg(v));
 	assert_int_equal(pv_import_rows_imported(res), 4);
 	pv_import_free(res);
-	vclose(v);
+	pvt_vclose(v);
 	add_user_root(dir, "dpo1", "dpo", DPO_PW);
 	add_user_root(dir, "clerk1", "clerk", CLERK_PW);
 	unlink(csv_path);
@@ -397,7 +349,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	release_all();
+	pvt_release_all();
 	pvt_csv_free(&g_csv);
 	pvt_rmtree(g_base);
 	free(g_base);
@@ -420,7 +372,7 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
 	struct fx *f = *state;
-	release_all();
+	pvt_release_all();
 	pvt_rmtree(f->tmp);
 	free(f->tmp);
 	free(f->dir);
@@ -571,7 +523,7 @@ static void test_apply(void **state)
 	assert_int_equal(c.n, 1);
 
 	/* the erase holds in a fresh session too */
-	vclose(v);
+	pvt_vclose(v);
 	v = open_root(f->dir);
 	expect_record(v, "C00000001", "preferences");
 	assert_int_equal(get_rc(v, "C00000003"), PV_ERR_NOT_FOUND);
@@ -648,7 +600,7 @@ static void expect_untouched(const char *dir)
 	assert_int_equal(count_of(v), 4);
 	for (size_t r = 1; r < g_csv.nrows; r++)
 		expect_record(v, pvt_csv_get(&g_csv, r, "customer_id"), NULL);
-	vclose(v);
+	pvt_vclose(v);
 }
 
 static void test_authorization(void **state)
@@ -664,13 +616,13 @@ static void test_authorization(void **state)
 	assert_int_equal(pv_retention_apply(v, &CLERK, AS_OF, NULL, NULL, &shredded, &erased,
 					     &held), PV_ERR_DENIED);
 	assert_int_equal(shredded + erased + held, 0);
-	vclose(v);
+	pvt_vclose(v);
 	v = open_user(f->dir, "clerk1", CLERK_PW);
 	assert_int_equal(plan_rc(v, NULL, AS_OF, &p), PV_ERR_DENIED);
 	assert_int_equal(p.n, 0);
 	assert_int_equal(pv_retention_apply(v, NULL, AS_OF, NULL, NULL, &shredded, &erased,
 					    &held), PV_ERR_DENIED);
-	vclose(v);
+	pvt_vclose(v);
 	expect_untouched(f->dir);
 
 	/* a user with 'retention' may plan, but not apply without an approved request */
@@ -682,7 +634,7 @@ static void test_authorization(void **state)
 					    &held), PV_ERR_DENIED, "four-eyes");
 	assert_int_equal(shredded + erased + held, 0);
 	assert_int_equal(c.n, 0);
-	vclose(a);
+	pvt_vclose(a);
 	expect_untouched(f->dir);
 
 	/* a request: not approved yet, then not by its own requester */
@@ -690,19 +642,19 @@ static void test_authorization(void **state)
 	char *id = NULL;
 	assert_ok(a, pv_request_create(a, NULL, "retention apply", AS_OF_ARGS, "yearly purge", 0,
 				       &id));
-	keep(id);
+	pvt_keep(id);
 	assert_int_equal(pv_vault_use_request(a, id, "retention apply", AS_OF_ARGS),
 			 PV_ERR_DENIED);
 	assert_rc_msg(a, pv_request_decide(a, NULL, id, 1), PV_ERR_DENIED, "four eyes");
 	assert_int_equal(pv_retention_apply(a, NULL, AS_OF, keep_cert, &c, &shredded, &erased,
 					    &held), PV_ERR_DENIED);
-	vclose(a);
+	pvt_vclose(a);
 	expect_untouched(f->dir);
 
 	/* approved by another user: it runs, once */
 	pv_vault *d = open_user(f->dir, "dpo1", DPO_PW);
 	assert_ok(d, pv_request_decide(d, NULL, id, 1));
-	vclose(d);
+	pvt_vclose(d);
 	a = open_user(f->dir, "admin", ADMIN_PW);
 	assert_ok(a, pv_vault_use_request(a, id, "retention apply", AS_OF_ARGS));
 	assert_ok(a, pv_retention_apply(a, NULL, AS_OF, keep_cert, &c, &shredded, &erased,
@@ -715,14 +667,14 @@ static void test_authorization(void **state)
 	assert_rc_msg(a, pv_retention_apply(a, NULL, "2031-07-01", keep_cert, &c, &shredded,
 					    &erased, &held), PV_ERR_DENIED, "four-eyes");
 	assert_int_equal(shredded + erased + held, 0);
-	vclose(a);
+	pvt_vclose(a);
 	/* ... nor in another */
 	a = open_user(f->dir, "admin", ADMIN_PW);
 	assert_rc_msg(a, pv_vault_use_request(a, id, "retention apply", AS_OF_ARGS), PV_ERR_DENIED,
 		      "used already");
 	assert_int_equal(pv_retention_apply(a, NULL, "2031-07-01", keep_cert, &c, &shredded,
 					    &erased, &held), PV_ERR_DENIED);
-	vclose(a);
+	pvt_vclose(a);
 
 	v = open_root(f->dir);
 	assert_int_equal(count_of(v), 3);
@@ -754,24 +706,24 @@ static void test_bad_as_of(void **state)
 		assert_int_equal(shredded + erased + held, 0);
 		assert_int_equal(c.n, 0);
 	}
-	vclose(v);
+	pvt_vclose(v);
 	expect_untouched(f->dir);
 
 	/* a bad date does not use up an approval */
 	pv_vault *a = open_user(f->dir, "admin", ADMIN_PW);
 	char *id = NULL;
 	assert_ok(a, pv_request_create(a, NULL, "retention apply", AS_OF_ARGS, "purge", 0, &id));
-	keep(id);
-	vclose(a);
+	pvt_keep(id);
+	pvt_vclose(a);
 	pv_vault *d = open_user(f->dir, "dpo1", DPO_PW);
 	assert_ok(d, pv_request_decide(d, NULL, id, 1));
-	vclose(d);
+	pvt_vclose(d);
 	a = open_user(f->dir, "admin", ADMIN_PW);
 	assert_ok(a, pv_vault_use_request(a, id, "retention apply", AS_OF_ARGS));
 	uint64_t shredded, erased, held;
 	assert_int_equal(pv_retention_apply(a, NULL, "yesterday", NULL, NULL, &shredded, &erased,
 					    &held), PV_ERR_USAGE);
-	vclose(a);
+	pvt_vclose(a);
 	expect_untouched(f->dir);
 	a = open_user(f->dir, "admin", ADMIN_PW);
 	assert_ok(a, pv_vault_use_request(a, id, "retention apply", AS_OF_ARGS));
@@ -788,17 +740,17 @@ static void test_cli(void **state)
 {
 	struct fx *f = *state;
 	const char *pv = pvt_program("pivault");
-	char *errp = keep(pvt_path(f->tmp, "stderr.txt"));
+	char *errp = pvt_keep(pvt_path(f->tmp, "stderr.txt"));
 	char *out = NULL;
 	assert_int_equal(pvt_run(&out, CLI_ENV "plan --as-of " AS_OF " --json --role admin "
 				 "2>'%s'", f->dir, g_key_path, pv, errp), 0);
-	keep(out);
+	pvt_keep(out);
 
 	/* one JSON object a line, the same as the API's plan */
 	struct plan p = { 0 };
 	size_t lines = 0;
 	char *save = NULL;
-	char *copy = keep(strdup(out));
+	char *copy = pvt_keep(strdup(out));
 	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		json_error_t err;
 		json_t *o = json_loads(line, 0, &err);
@@ -824,44 +776,44 @@ static void test_cli(void **state)
 	expect_no_values(&p);
 
 	/* apply -o refuses a file that exists, and does nothing */
-	char *existing = keep(pvt_path(f->tmp, "certs.jsonl"));
+	char *existing = pvt_keep(pvt_path(f->tmp, "certs.jsonl"));
 	assert_int_equal(pvt_write_file(existing, "keep me\n", 8), 0);
 	int st = pvt_run(NULL, CLI_ENV "apply --as-of " AS_OF " -o '%s' --role admin 2>'%s'",
 			 f->dir, g_key_path, pv, existing, errp);
 	assert_int_not_equal(st, 0);
-	char *kept = keep(pvt_read_file(existing, NULL));
+	char *kept = pvt_keep(pvt_read_file(existing, NULL));
 	assert_non_null(kept);
 	assert_string_equal(kept, "keep me\n");
 	char *out2 = NULL;
 	assert_int_equal(pvt_run(&out2, CLI_ENV "plan --as-of " AS_OF " --json --role admin "
 				 "2>'%s'", f->dir, g_key_path, pv, errp), 0);
-	keep(out2);
+	pvt_keep(out2);
 	assert_string_equal(out2, out);
 	expect_untouched(f->dir);
 
 	/* to a new file: applied, the certificate there, and it verifies */
-	char *fresh = keep(pvt_path(f->tmp, "new-certs.jsonl"));
+	char *fresh = pvt_keep(pvt_path(f->tmp, "new-certs.jsonl"));
 	assert_int_equal(pvt_run(NULL, CLI_ENV "apply --as-of " AS_OF " -o '%s' --role admin "
 				 "2>'%s'", f->dir, g_key_path, pv, fresh, errp), 0);
-	char *msg = keep(pvt_read_file(errp, NULL));
+	char *msg = pvt_keep(pvt_read_file(errp, NULL));
 	assert_non_null(msg);
 	assert_non_null(strstr(msg, "1 customers shredded, 3 erased, 0 held back"));
-	char *cert = keep(pvt_read_file(fresh, NULL));
+	char *cert = pvt_keep(pvt_read_file(fresh, NULL));
 	assert_non_null(cert);
 	pv_vault *v = open_root(f->dir);
 	expect_certificate(v, cert, (const char *[]){ "C00000003" }, 1);
 	char pk[65];
 	assert_ok(v, pv_vault_public_key(v, pk));
-	vclose(v);
+	pvt_vclose(v);
 	char *vout = NULL;
 	assert_int_equal(pvt_run(&vout, "'%s' certificate verify '%s' --public-key %s 2>'%s'", pv,
 				 fresh, pk, errp), 0);
-	keep(vout);
+	pvt_keep(vout);
 	assert_non_null(strstr(vout, "valid"));
 	char *out3 = NULL;
 	assert_int_equal(pvt_run(&out3, CLI_ENV "plan --as-of " AS_OF " --json --role admin "
 				 "2>'%s'", f->dir, g_key_path, pv, errp), 0);
-	keep(out3);
+	pvt_keep(out3);
 	assert_string_equal(out3, "");
 }
 

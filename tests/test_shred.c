@@ -60,62 +60,6 @@ struct fx {
 	char *journal; /* tmp/vault.keyring.journal */
 };
 
-/* ---- what a test holds, released at teardown even when an assertion fails ---- */
-
-static pv_vault *g_vaults[16];
-static void *g_kept[256];
-
-static void *keep(void *p)
-{
-	for (size_t i = 0; p && i < sizeof g_kept / sizeof *g_kept; i++)
-		if (!g_kept[i]) {
-			g_kept[i] = p;
-			return p;
-		}
-	if (p)
-		fail_msg("too many kept buffers");
-	return p;
-}
-
-static void drop(void *p)
-{
-	for (size_t i = 0; p && i < sizeof g_kept / sizeof *g_kept; i++)
-		if (g_kept[i] == p)
-			g_kept[i] = NULL;
-	free(p);
-}
-
-static pv_vault *track(pv_vault *v)
-{
-	for (size_t i = 0; i < sizeof g_vaults / sizeof *g_vaults; i++)
-		if (!g_vaults[i]) {
-			g_vaults[i] = v;
-			return v;
-		}
-	fail_msg("too many open vault handles");
-	return v;
-}
-
-static void vclose(pv_vault *v)
-{
-	for (size_t i = 0; v && i < sizeof g_vaults / sizeof *g_vaults; i++)
-		if (g_vaults[i] == v)
-			g_vaults[i] = NULL;
-	pv_vault_close(v);
-}
-
-static void release_all(void)
-{
-	for (size_t i = 0; i < sizeof g_vaults / sizeof *g_vaults; i++) {
-		pv_vault_close(g_vaults[i]);
-		g_vaults[i] = NULL;
-	}
-	for (size_t i = 0; i < sizeof g_kept / sizeof *g_kept; i++) {
-		free(g_kept[i]);
-		g_kept[i] = NULL;
-	}
-}
-
 #define assert_rc_msg(v, rc, want, needle)                                                   \
 	do {                                                                                 \
 		pv_rc rc_ = (rc);                                                            \
@@ -141,7 +85,7 @@ static pv_vault *open_root_kr(const char *dir, const char *keyring)
 	pv_vault *v = NULL;
 	pv_rc rc = pv_vault_open(dir, keyring, key, &v);
 	pv_key_free(key);
-	track(v);
+	pvt_track(v);
 	if (rc)
 		fail_msg("pv_vault_open(%s): rc %d: %s", dir, rc, pv_errmsg(v));
 	return v;
@@ -156,7 +100,7 @@ static pv_vault *open_user(const char *dir, const char *user, const char *pw)
 {
 	pv_vault *v = NULL;
 	pv_rc rc = pv_vault_open_user(dir, NULL, user, pw, strlen(pw), &v);
-	track(v);
+	pvt_track(v);
 	if (rc)
 		fail_msg("pv_vault_open_user(%s): rc %d: %s", user, rc, pv_errmsg(v));
 	return v;
@@ -209,7 +153,7 @@ static void assert_reads(pv_vault *v, const char *id)
 /* Bucket of every CSV customer (index = CSV row). malloc'd, kept. */
 static uint32_t *buckets_of(pv_vault *v)
 {
-	uint32_t *b = keep(calloc(g_csv.nrows, sizeof *b));
+	uint32_t *b = pvt_keep(calloc(g_csv.nrows, sizeof *b));
 	assert_non_null(b);
 	for (size_t r = 1; r < g_csv.nrows; r++)
 		b[r] = pv_bucket_of(v, cust(r, "customer_id"));
@@ -401,7 +345,7 @@ static int db_customer(const char *path, const char *id, struct raw_cust *c)
 		assert_int_equal(c->wdek_len, WDEK_BYTES);
 		memcpy(c->wdek, sqlite3_column_blob(q, 4), WDEK_BYTES);
 		c->g_basic_len = (size_t)sqlite3_column_bytes(q, 5);
-		c->g_basic = keep(malloc(c->g_basic_len + 1));
+		c->g_basic = pvt_keep(malloc(c->g_basic_len + 1));
 		assert_non_null(c->g_basic);
 		memcpy(c->g_basic, sqlite3_column_blob(q, 5), c->g_basic_len);
 	} else {
@@ -599,7 +543,7 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
 	struct fx *f = *state;
-	release_all();
+	pvt_release_all();
 	pvt_rmtree(f->tmp);
 	free(f->tmp);
 	free(f->dir);
@@ -618,7 +562,7 @@ static char *shred_root(pv_vault *v, const char *const *ids, size_t n)
 	if (rc)
 		fail_msg("pv_shred: rc %d: %s", rc, pv_errmsg(v));
 	assert_non_null(cert);
-	return keep(cert);
+	return pvt_keep(cert);
 }
 
 /* ---- 1. the central property ------------------------------------------------------- */
@@ -638,7 +582,7 @@ static void test_old_copy_cannot_yield_victim(void **state)
 	uint32_t gen0 = 0;
 	const uint8_t *k = pv_keyring_key(v->keyring, bucket, &gen0);
 	assert_non_null(k);
-	uint8_t *old_bkey = keep(malloc(PV_KEY_BYTES));
+	uint8_t *old_bkey = pvt_keep(malloc(PV_KEY_BYTES));
 	assert_non_null(old_bkey);
 	memcpy(old_bkey, k, PV_KEY_BYTES);
 	assert_reads(v, victim);
@@ -662,27 +606,27 @@ static void test_old_copy_cannot_yield_victim(void **state)
 	assert_true(nmates >= 2);
 	assert_int_equal(nothers, 8);
 	assert_ok(v, pv_vault_checkpoint(v));
-	vclose(v);
+	pvt_vclose(v);
 
 	/* A copy of the data files (not the keyring), as a backup would take it. */
-	char *db = keep(pvt_path(f->dir, "vault.db"));
-	char *old_dir = keep(pvt_path(f->tmp, "oldcopy"));
+	char *db = pvt_keep(pvt_path(f->dir, "vault.db"));
+	char *old_dir = pvt_keep(pvt_path(f->tmp, "oldcopy"));
 	assert_int_equal(mkdir(old_dir, 0700), 0);
 	assert_int_equal(pvt_run(NULL, "cp '%s/vault.db' '%s/' && { [ ! -e '%s/vault.db-wal' ] || "
 				 "cp '%s/vault.db-wal' '%s/'; }", f->dir, old_dir, f->dir, f->dir,
 				 old_dir), 0);
-	char *old_db = keep(pvt_path(old_dir, "vault.db"));
+	char *old_db = pvt_keep(pvt_path(old_dir, "vault.db"));
 
 	/* The victim's stored data key and the data key itself. */
 	struct raw_cust oc;
 	assert_int_equal(db_customer(db, victim, &oc), 0);
 	assert_int_equal(oc.bucket, bucket);
 	assert_int_equal(oc.gen, gen0);
-	uint8_t *dek = keep(malloc(PV_KEY_BYTES));
+	uint8_t *dek = pvt_keep(malloc(PV_KEY_BYTES));
 	assert_non_null(dek);
 	assert_int_equal(unwrap(dek, oc.wdek, oc.wdek_len, old_bkey, vid, bucket, gen0, victim), 0);
 	/* ... and it is the right key: it opens the basic fields, which hold the name. */
-	uint8_t *pt = keep(malloc(oc.g_basic_len));
+	uint8_t *pt = pvt_keep(malloc(oc.g_basic_len));
 	assert_non_null(pt);
 	assert_int_equal(open_group(pt, oc.g_basic, oc.g_basic_len, dek, vid, 0, oc.dekv, victim), 0);
 	const char *vname = cust(vr, "name");
@@ -711,7 +655,7 @@ static void test_old_copy_cannot_yield_victim(void **state)
 	uint32_t gen1 = 0;
 	assert_non_null(pv_keyring_key(v->keyring, bucket, &gen1));
 	assert_int_equal(gen1, gen0 + 1);
-	vclose(v);
+	pvt_vclose(v);
 	assert_false(exists(f->journal));
 	assert_true(exists(f->ledger));
 
@@ -786,7 +730,7 @@ static void test_old_copy_cannot_yield_victim(void **state)
 		assert_memory_equal(d, mate_dek[i], PV_KEY_BYTES);
 	}
 	ledger_free(&l);
-	vclose(ov);
+	pvt_vclose(ov);
 	sodium_memzero(dek, PV_KEY_BYTES);
 	sodium_memzero(old_bkey, PV_KEY_BYTES);
 }
@@ -797,7 +741,7 @@ static char *dump(json_t *doc)
 {
 	char *s = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
 	assert_non_null(s);
-	return keep(s);
+	return pvt_keep(s);
 }
 
 /* The certificate with one change made by fn; verification must fail as CORRUPT. */
@@ -815,7 +759,7 @@ static void expect_tamper_fails(const char *text, const char *pk, mutate_fn fn, 
 	pv_rc rc = pv_certificate_verify(t, pk, why, sizeof why);
 	if (rc != PV_ERR_CORRUPT)
 		fail_msg("certificate with %s changed: rc %d (%s), want PV_ERR_CORRUPT", what, rc, why);
-	drop(t);
+	pvt_drop(t);
 }
 
 static void m_count(json_t *c, json_t *d)
@@ -889,7 +833,7 @@ static char *replace_once(const char *text, const char *needle, const char *repl
 	if (!p)
 		fail_msg("'%s' not in the certificate", needle);
 	size_t n = strlen(text) - strlen(needle) + strlen(repl) + 1;
-	char *out = keep(malloc(n));
+	char *out = pvt_keep(malloc(n));
 	assert_non_null(out);
 	snprintf(out, n, "%.*s%s%s", (int)(p - text), text, repl, p + strlen(needle));
 	return out;
@@ -910,7 +854,7 @@ static void test_certificate(void **state)
 	assert_string_not_equal(pk, g_other_pk);
 	char vault_id[33];
 	snprintf(vault_id, sizeof vault_id, "%s", pv_vault_id(v));
-	vclose(v);
+	pvt_vclose(v);
 
 	char why[256] = "";
 	assert_int_equal(pv_certificate_verify(cert, pk, why, sizeof why), PV_OK);
@@ -975,7 +919,7 @@ static void test_certificate(void **state)
 	char *compact = json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);
 	assert_non_null(compact);
-	keep(compact);
+	pvt_keep(compact);
 	assert_int_equal(pv_certificate_verify(compact, pk, why, sizeof why), PV_OK);
 
 	/* Any single change breaks it. */
@@ -993,9 +937,9 @@ static void test_certificate(void **state)
 
 	/* Truncated, malformed, duplicate keys, wrong shape. */
 	size_t len = strlen(cert);
-	char *trunc = keep(strndup(cert, len / 2));
+	char *trunc = pvt_keep(strndup(cert, len / 2));
 	assert_int_not_equal(pv_certificate_verify(trunc, pk, why, sizeof why), PV_OK);
-	char *trunc1 = keep(strndup(cert, len - 2));
+	char *trunc1 = pvt_keep(strndup(cert, len - 2));
 	assert_int_not_equal(pv_certificate_verify(trunc1, pk, why, sizeof why), PV_OK);
 	assert_int_equal(pv_certificate_verify("", pk, why, sizeof why), PV_ERR_INPUT);
 	assert_int_equal(pv_certificate_verify("not json at all", pk, why, sizeof why), PV_ERR_INPUT);
@@ -1068,9 +1012,9 @@ static void test_shred_many_and_unknown(void **state)
 	assert_ok(v, pv_find(v, &finder, "phone", phone, found_one, &fc));
 	assert_true(fc.n >= 1);
 	assert_string_equal(fc.first, ids[0]);
-	vclose(v);
+	pvt_vclose(v);
 
-	char *db = keep(pvt_path(f->dir, "vault.db"));
+	char *db = pvt_keep(pvt_path(f->dir, "vault.db"));
 	int64_t rids[10];
 	for (size_t i = 0; i < 10; i++) {
 		struct raw_cust rc;
@@ -1079,7 +1023,7 @@ static void test_shred_many_and_unknown(void **state)
 		assert_true(db_count(db, "SELECT count(*) FROM blind_index WHERE rid = ?1", rids[i]) >= 3);
 	}
 	size_t k0len = 0;
-	uint8_t *k0 = keep(read_bytes(f->keyring, &k0len));
+	uint8_t *k0 = pvt_keep(read_bytes(f->keyring, &k0len));
 	assert_non_null(k0);
 	assert_int_equal(k0len, KR_HEADER + SLOTS * KR_SLOT);
 
@@ -1097,7 +1041,7 @@ static void test_shred_many_and_unknown(void **state)
 	uint64_t count = 0;
 	assert_ok(v, pv_vault_count(v, &count));
 	assert_int_equal(count, NCUST);
-	vclose(v);
+	pvt_vclose(v);
 	size_t klen = 0;
 	uint8_t *k = read_bytes(f->keyring, &klen);
 	assert_non_null(k);
@@ -1133,7 +1077,7 @@ static void test_shred_many_and_unknown(void **state)
 	fc.n = 0;
 	assert_ok(v, pv_find(v, &finder, "phone", phone, found_one, &fc));
 	assert_int_equal(fc.n, 0);
-	vclose(v);
+	pvt_vclose(v);
 
 	/* The certificate lists the ten. */
 	char pkx[65];
@@ -1224,7 +1168,7 @@ static void test_roles_and_approval(void **state)
 	const char *victim = cust(vr, "customer_id");
 	size_t vr2 = pick_victim(b, vr);
 	const char *second = cust(vr2, "customer_id");
-	vclose(rv);
+	pvt_vclose(rv);
 	const char *ids[] = { victim };
 	char *cert = NULL;
 
@@ -1232,7 +1176,7 @@ static void test_roles_and_approval(void **state)
 	pv_vault *va = open_user(f->dir, "admin", ADMIN_PW);
 	assert_rc_msg(va, pv_shred(va, &ADMIN, ids, 1, &cert), PV_ERR_DENIED, "four-eyes");
 	assert_null(cert);
-	vclose(va);
+	pvt_vclose(va);
 
 	/* The clerk lacks 'shred', and cannot act as admin. */
 	pv_vault *vc = open_user(f->dir, "clerk1", CLERK_PW);
@@ -1240,28 +1184,28 @@ static void test_roles_and_approval(void **state)
 	assert_rc_msg(vc, pv_shred(vc, &clerk, ids, 1, &cert), PV_ERR_DENIED, "'shred'");
 	assert_rc_msg(vc, pv_shred(vc, &ADMIN, ids, 1, &cert), PV_ERR_DENIED, "admin");
 	assert_null(cert);
-	vclose(vc);
+	pvt_vclose(vc);
 
 	/* Ask, approve as another user, run. */
 	char *argv[] = { (char *)victim };
-	char *args = keep(pv_request_args(1, argv));
+	char *args = pvt_keep(pv_request_args(1, argv));
 	assert_non_null(args);
 	va = open_user(f->dir, "admin", ADMIN_PW);
 	char *req = NULL;
 	assert_ok(va, pv_request_create(va, &ADMIN, "shred", args, "customer asked", 0, &req));
-	keep(req);
+	pvt_keep(req);
 	assert_int_equal(pv_request_decide(va, &ADMIN, req, 1), PV_ERR_DENIED); /* own request */
-	vclose(va);
+	pvt_vclose(va);
 	pv_vault *vd = open_user(f->dir, "dpo1", DPO_PW);
 	pv_access dpo = { "dpo", NULL, 0 };
 	assert_ok(vd, pv_request_decide(vd, &dpo, req, 1));
-	vclose(vd);
+	pvt_vclose(vd);
 
 	va = open_user(f->dir, "admin", ADMIN_PW);
 	assert_ok(va, pv_vault_use_request(va, req, "shred", args));
 	assert_ok(va, pv_shred(va, &ADMIN, ids, 1, &cert));
 	assert_non_null(cert);
-	keep(cert);
+	pvt_keep(cert);
 	assert_int_equal(get_rc(va, victim), PV_ERR_NOT_FOUND);
 	/* One request, one run. */
 	const char *ids2[] = { second };
@@ -1271,7 +1215,7 @@ static void test_roles_and_approval(void **state)
 	assert_int_not_equal(pv_vault_use_request(va, req, "shred", args), PV_OK);
 	char pk[65];
 	assert_ok(va, pv_vault_public_key(va, pk));
-	vclose(va);
+	pvt_vclose(va);
 
 	char why[256];
 	assert_int_equal(pv_certificate_verify(cert, pk, why, sizeof why), PV_OK);
@@ -1294,7 +1238,7 @@ static void test_roles_and_approval(void **state)
 	char *report = NULL;
 	assert_ok(rv, pv_audit_verify(rv, NULL, &report));
 	pv_free(report);
-	vclose(rv);
+	pvt_vclose(rv);
 	struct ledger l = ledger_read(f->ledger);
 	assert_int_equal(ledger_id_lines(&l, victim, h), 1);
 	ledger_free(&l);
@@ -1310,9 +1254,9 @@ static void test_journal_discarded_when_not_committed(void **state)
 	uint32_t *b = buckets_of(v);
 	size_t vr = pick_victim(b, 0);
 	uint32_t bucket = b[vr];
-	vclose(v);
+	pvt_vclose(v);
 	size_t k0len = 0;
-	uint8_t *k0 = keep(read_bytes(f->keyring, &k0len));
+	uint8_t *k0 = pvt_keep(read_bytes(f->keyring, &k0len));
 	assert_non_null(k0);
 
 	/* Stage and journal a new key for the victim's bucket; no commit, no apply. */
@@ -1326,7 +1270,7 @@ static void test_journal_discarded_when_not_committed(void **state)
 	char err[512];
 	assert_int_equal(pv_keyring_journal(v->keyring, err, sizeof err), 0);
 	assert_true(exists(f->journal));
-	vclose(v); /* the "crash": closed without apply */
+	pvt_vclose(v); /* the "crash": closed without apply */
 	assert_true(exists(f->journal));
 
 	v = open_root(f->dir);
@@ -1337,7 +1281,7 @@ static void test_journal_discarded_when_not_committed(void **state)
 	uint32_t g = 0;
 	assert_non_null(pv_keyring_key(v->keyring, bucket, &g));
 	assert_int_equal(g, gen);
-	vclose(v);
+	pvt_vclose(v);
 	size_t klen = 0;
 	uint8_t *k = read_bytes(f->keyring, &klen);
 	assert_non_null(k);
@@ -1358,13 +1302,13 @@ static void test_journal_discarded_when_not_committed(void **state)
 	for (size_t r = 1; r < g_csv.nrows; r++)
 		if (b[r] == bucket)
 			assert_reads(v, cust(r, "customer_id"));
-	vclose(v);
+	pvt_vclose(v);
 	v = open_root(f->dir);
 	assert_false(exists(f->journal));
 	for (size_t r = 1; r < g_csv.nrows; r++)
 		if (b[r] == bucket)
 			assert_reads(v, cust(r, "customer_id"));
-	vclose(v);
+	pvt_vclose(v);
 	k = read_bytes(f->keyring, &klen);
 	assert_non_null(k);
 	assert_memory_equal(k, k0, k0len);
@@ -1376,7 +1320,7 @@ static void test_journal_discarded_when_not_committed(void **state)
 static uint8_t *journal_from(const uint8_t *before, const uint8_t *after, size_t *len,
 			     size_t *nslots)
 {
-	uint8_t *j = keep(malloc(SLOTS * (4 + KR_SLOT)));
+	uint8_t *j = pvt_keep(malloc(SLOTS * (4 + KR_SLOT)));
 	assert_non_null(j);
 	size_t n = 0;
 	for (uint32_t s = 0; s < SLOTS; s++) {
@@ -1403,21 +1347,21 @@ static void test_journal_applied_after_commit(void **state)
 	size_t vr = pick_victim(b, 0);
 	const char *victim = cust(vr, "customer_id");
 	uint32_t bucket = b[vr];
-	vclose(v);
+	pvt_vclose(v);
 	/* A full copy from before the shred: data files and keyring. */
-	char *pre = keep(pvt_path(f->tmp, "pre"));
+	char *pre = pvt_keep(pvt_path(f->tmp, "pre"));
 	assert_int_equal(pvt_run(NULL, "mkdir '%s' && cp -a '%s' '%s' '%s/'", pre, f->dir, f->keyring,
 				 pre), 0);
 	size_t k0len = 0;
-	uint8_t *k0 = keep(read_bytes(f->keyring, &k0len));
+	uint8_t *k0 = pvt_keep(read_bytes(f->keyring, &k0len));
 	assert_non_null(k0);
 
 	v = open_root(f->dir);
 	const char *ids[] = { victim };
 	shred_root(v, ids, 1);
-	vclose(v);
+	pvt_vclose(v);
 	size_t k1len = 0;
-	uint8_t *k1 = keep(read_bytes(f->keyring, &k1len));
+	uint8_t *k1 = pvt_keep(read_bytes(f->keyring, &k1len));
 	assert_non_null(k1);
 	assert_int_equal(k1len, k0len);
 	size_t jlen = 0, nslots = 0;
@@ -1432,7 +1376,7 @@ static void test_journal_applied_after_commit(void **state)
 	for (size_t r = 1; r < g_csv.nrows; r++)
 		if (b[r] == bucket && r != vr)
 			assert_int_equal(get_rc(v, cust(r, "customer_id")), PV_ERR_CORRUPT);
-	vclose(v);
+	pvt_vclose(v);
 	/* ... with it, the open finishes the shred. */
 	assert_int_equal(pvt_write_file(f->journal, journal, jlen), 0);
 	v = open_root(f->dir);
@@ -1441,7 +1385,7 @@ static void test_journal_applied_after_commit(void **state)
 		if (b[r] == bucket && r != vr)
 			assert_reads(v, cust(r, "customer_id"));
 	assert_int_equal(get_rc(v, victim), PV_ERR_NOT_FOUND);
-	vclose(v);
+	pvt_vclose(v);
 	size_t klen = 0;
 	uint8_t *k = read_bytes(f->keyring, &klen);
 	assert_non_null(k);
@@ -1451,16 +1395,16 @@ static void test_journal_applied_after_commit(void **state)
 
 	/* Crash before the commit: the data files and keyring from before, and the
 	 * journal. Opening drops the journal; everyone, the victim included, reads. */
-	char *pre_dir = keep(pvt_path(pre, "vault"));
-	char *pre_kr = keep(pvt_path(pre, "vault.keyring"));
-	char *pre_journal = keep(pvt_path(pre, "vault.keyring.journal"));
+	char *pre_dir = pvt_keep(pvt_path(pre, "vault"));
+	char *pre_kr = pvt_keep(pvt_path(pre, "vault.keyring"));
+	char *pre_journal = pvt_keep(pvt_path(pre, "vault.keyring.journal"));
 	assert_int_equal(pvt_write_file(pre_journal, journal, jlen), 0);
 	v = open_root(pre_dir);
 	assert_false(exists(pre_journal));
 	for (size_t r = 1; r < g_csv.nrows; r++)
 		if (b[r] == bucket)
 			assert_reads(v, cust(r, "customer_id"));
-	vclose(v);
+	pvt_vclose(v);
 	k = read_bytes(pre_kr, &klen);
 	assert_non_null(k);
 	assert_memory_equal(k, k0, k0len);
@@ -1482,7 +1426,7 @@ static void test_shred_in_discarded_batch(void **state)
 	char *cert = NULL;
 	assert_ok(v, pv_vault_batch_begin(v));
 	pv_rc rc = pv_shred(v, &ADMIN, ids, 1, &cert);
-	keep(cert);
+	pvt_keep(cert);
 	print_message("shred inside a batch: rc %d: %s\n", rc, pv_errmsg(v));
 	assert_int_equal(pv_vault_batch_end(v, 0), PV_OK);
 	for (size_t r = 1; r < g_csv.nrows; r++)
@@ -1496,12 +1440,12 @@ static void test_shred_in_discarded_batch(void **state)
 	pv_rc vrc = get_rc(v, victim); /* rolled back (readable) or gone, not half-destroyed */
 	if (vrc != PV_OK && vrc != PV_ERR_NOT_FOUND)
 		fail_msg("victim after a shred in a discarded batch: rc %d: %s", vrc, pv_errmsg(v));
-	vclose(v);
+	pvt_vclose(v);
 	v = open_root(f->dir);
 	for (size_t r = 1; r < g_csv.nrows; r++)
 		if (b[r] == bucket && r != vr)
 			assert_reads(v, cust(r, "customer_id"));
-	vclose(v);
+	pvt_vclose(v);
 }
 
 /* Two sessions open at once (as at two desks): session A has read a customer of the
@@ -1522,7 +1466,7 @@ static void test_shred_with_other_session_open(void **state)
 	pv_vault *s = open_root(f->dir);
 	const char *ids[] = { victim };
 	char *cert = shred_root(s, ids, 1);
-	vclose(s);
+	pvt_vclose(s);
 	char h[65];
 	cert_hash(cert, h);
 	struct ledger l = ledger_read(f->ledger);
@@ -1532,7 +1476,7 @@ static void test_shred_with_other_session_open(void **state)
 	for (size_t r = 1; r < g_csv.nrows; r++)
 		if (b[r] == b[vr] && r != vr)
 			assert_reads(a, cust(r, "customer_id"));
-	vclose(a);
+	pvt_vclose(a);
 }
 
 /* The same two sessions: after S's shred, A imports customers, some of them into the
@@ -1562,9 +1506,9 @@ static void test_import_in_other_session_after_shred(void **state)
 	pv_vault *s = open_root(f->dir);
 	const char *ids[] = { victim };
 	shred_root(s, ids, 1);
-	vclose(s);
+	pvt_vclose(s);
 
-	char *more = keep(pvt_path(f->tmp, "more.csv"));
+	char *more = pvt_keep(pvt_path(f->tmp, "more.csv"));
 	assert_int_equal(pvt_run(NULL, "'%s' -n 200 --start 1000 --seed 5 --canonical -o '%s'",
 				 pvt_program("pvgen"), more), 0);
 	pv_import_opts io = { .threads = 2 };
@@ -1574,7 +1518,7 @@ static void test_import_in_other_session_after_shred(void **state)
 		fail_msg("pv_import_csv: %s", pv_errmsg(a));
 	assert_int_equal(pv_import_rows_imported(res), 200);
 	pv_import_free(res);
-	vclose(a);
+	pvt_vclose(a);
 
 	a = open_root(f->dir);
 	for (unsigned i = 0; i < 200; i++) {
@@ -1585,7 +1529,7 @@ static void test_import_in_other_session_after_shred(void **state)
 				 pv_bucket_of(a, newids[i]) == b[vr] ? "the re-keyed" : "another", rc,
 				 pv_errmsg(a));
 	}
-	vclose(a);
+	pvt_vclose(a);
 }
 
 /* ---- 6. the pivault command -------------------------------------------------------- */
@@ -1599,10 +1543,10 @@ static void test_cli(void **state)
 	const char *victim = cust(vr, "customer_id");
 	char pk_api[65];
 	assert_ok(v, pv_vault_public_key(v, pk_api));
-	vclose(v);
+	pvt_vclose(v);
 	const char *pv = pvt_program("pivault");
-	char *certp = keep(pvt_path(f->tmp, "cert.json"));
-	char *errp = keep(pvt_path(f->tmp, "stderr.txt"));
+	char *certp = pvt_keep(pvt_path(f->tmp, "cert.json"));
+	char *errp = pvt_keep(pvt_path(f->tmp, "stderr.txt"));
 	char *out = NULL;
 
 	assert_int_equal(pvt_run(NULL, "PIVAULT_VAULT='%s' PIVAULT_KEY_FILE='%s' '%s' shred %s "
@@ -1611,7 +1555,7 @@ static void test_cli(void **state)
 	assert_true(exists(certp));
 	assert_int_equal(pvt_run(&out, "PIVAULT_VAULT='%s' PIVAULT_KEY_FILE='%s' '%s' pubkey "
 				 "--role admin 2>'%s'", f->dir, g_key_path, pv, errp), 0);
-	keep(out);
+	pvt_keep(out);
 	assert_int_equal(strlen(out), 65);
 	assert_int_equal(out[64], '\n');
 	char pk[65];
@@ -1626,7 +1570,7 @@ static void test_cli(void **state)
 	char *vout = NULL;
 	assert_int_equal(pvt_run(&vout, "cd '%s' && env -i PATH=\"$PATH\" '%s' certificate verify "
 				 "cert.json --public-key %s 2>'%s'", f->tmp, pv, pk, errp), 0);
-	keep(vout);
+	pvt_keep(vout);
 	assert_non_null(strstr(vout, "valid"));
 	assert_int_equal(pvt_run(NULL, "cd '%s' && env -i PATH=\"$PATH\" '%s' certificate verify "
 				 "cert.json --public-key %s 2>'%s'", f->tmp, pv, g_other_pk, errp), 1);
@@ -1636,15 +1580,15 @@ static void test_cli(void **state)
 	/* Tampered: one field, then one signature digit. */
 	char *text = pvt_read_file(certp, NULL);
 	assert_non_null(text);
-	keep(text);
+	pvt_keep(text);
 	char *t1 = replace_once(text, "\"count\": 1,", "\"count\": 2,");
-	char *t1p = keep(pvt_path(f->tmp, "tampered.json"));
+	char *t1p = pvt_keep(pvt_path(f->tmp, "tampered.json"));
 	assert_int_equal(pvt_write_file(t1p, t1, strlen(t1)), 0);
 	assert_int_equal(pvt_run(NULL, "env -i PATH=\"$PATH\" '%s' certificate verify '%s' "
 				 "--public-key %s 2>'%s'", pv, t1p, pk, errp), 1);
 	char *serr = pvt_read_file(errp, NULL);
 	assert_non_null(serr);
-	keep(serr);
+	pvt_keep(serr);
 	assert_non_null(strstr(serr, "does not verify"));
 	char *t2 = replace_once(text, victim, "C09999999");
 	assert_int_equal(pvt_write_file(t1p, t2, strlen(t2)), 0);

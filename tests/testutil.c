@@ -282,3 +282,72 @@ struct pv_vault *pvt_sample_vault(const char *dir, const char *key_path, unsigne
 		free(text);
 	return v;
 }
+
+/* ---- what a test holds, released at teardown even when an assertion fails ---- */
+
+static struct pv_vault *g_vaults[32];
+static void **g_kept;
+static size_t g_nkept, g_capkept;
+
+void *pvt_keep(void *p)
+{
+	if (!p)
+		return p;
+	if (g_nkept == g_capkept) {
+		size_t cap = g_capkept ? 2 * g_capkept : 64;
+		void **k = realloc(g_kept, cap * sizeof *k);
+		if (!k) {
+			fprintf(stderr, "pvt_keep: out of memory\n");
+			abort();
+		}
+		g_kept = k;
+		g_capkept = cap;
+	}
+	g_kept[g_nkept++] = p;
+	return p;
+}
+
+void pvt_drop(void *p)
+{
+	for (size_t i = 0; p && i < g_nkept; i++)
+		if (g_kept[i] == p) {
+			g_kept[i] = g_kept[--g_nkept];
+			break;
+		}
+	free(p);
+}
+
+struct pv_vault *pvt_track(struct pv_vault *v)
+{
+	for (size_t i = 0; v && i < sizeof g_vaults / sizeof *g_vaults; i++)
+		if (!g_vaults[i]) {
+			g_vaults[i] = v;
+			return v;
+		}
+	if (v) {
+		fprintf(stderr, "pvt_track: too many open vault handles\n");
+		abort();
+	}
+	return v;
+}
+
+void pvt_vclose(struct pv_vault *v)
+{
+	for (size_t i = 0; v && i < sizeof g_vaults / sizeof *g_vaults; i++)
+		if (g_vaults[i] == v)
+			g_vaults[i] = NULL;
+	pv_vault_close(v);
+}
+
+void pvt_release_all(void)
+{
+	for (size_t i = 0; i < sizeof g_vaults / sizeof *g_vaults; i++) {
+		pv_vault_close(g_vaults[i]);
+		g_vaults[i] = NULL;
+	}
+	for (size_t i = 0; i < g_nkept; i++)
+		free(g_kept[i]);
+	free(g_kept);
+	g_kept = NULL;
+	g_nkept = g_capkept = 0;
+}

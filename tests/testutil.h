@@ -60,4 +60,13 @@ struct pv_vault;
 struct pv_vault *pvt_sample_vault(const char *dir, const char *key_path, unsigned n,
 				  unsigned long seed, char **csv);
 
+/* What a test holds, released by pvt_release_all at teardown even when an assertion
+ * fails: pvt_keep registers a malloc'd pointer (returned; NULL passes through), pvt_drop
+ * frees one now, pvt_track registers an open vault (returned), pvt_vclose closes one. */
+void *pvt_keep(void *p);
+void pvt_drop(void *p);
+struct pv_vault *pvt_track(struct pv_vault *v);
+void pvt_vclose(struct pv_vault *v);
+void pvt_release_all(void);
+
 #endif
