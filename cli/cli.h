@@ -97,6 +97,7 @@ int cmd_shred(int argc, char **argv);
 int cmd_certificate(int argc, char **argv);
 int cmd_pubkey(int argc, char **argv);
 int cmd_hold(int argc, char **argv);
+int cmd_notice(int argc, char **argv);
 int cmd_consent(int argc, char **argv);
 int cmd_dsr(int argc, char **argv);
 int cmd_keyring(int argc, char **argv);

@@ -26,6 +26,7 @@ static const struct cli_command commands[] = {
 	{ "certificate", "verify a destruction certificate (certificate verify FILE)", cmd_certificate },
 	{ "pubkey", "print the vault's signing public key", cmd_pubkey },
 	{ "hold", "legal holds: customers that must not be destroyed", cmd_hold },
+	{ "notice", "the record of notices sent to customers and their delivery", cmd_notice },
 	{ "consent", "consent per customer and purpose: grant, withdraw, show", cmd_consent },
 	{ "dsr", "data-subject requests and their deadlines", cmd_dsr },
 	{ "keyring", "escrow copies of the keyring for disaster recovery", cmd_keyring },

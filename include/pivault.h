@@ -462,6 +462,28 @@ PV_API PV_CHECK pv_rc pv_retention_apply(pv_vault *v, const pv_access *who, cons
 					 pv_certificate_fn cert_fn, void *ctx,
 					 uint64_t *shredded, uint64_t *erased, uint64_t *held);
 
+/* ---- Notices (告知) ------------------------------------------------------------- */
+
+/* Record a notice sent to a customer: kind "transfer" (new holder, PIPL art. 22; needs
+ * 'handover'), "breach" (art. 57; 'incident'), "dsr-reply" ('dsr'), "consent" or
+ * "policy" ('consent'); the version of the text sent (the text itself stays outside
+ * pivault); channel "sms", "email", "letter", "phone", "app" or "in-person"; state
+ * "queued", "sent", "delivered", "failed" or "returned". *notice gets its number. */
+PV_API PV_CHECK pv_rc pv_notice_record(pv_vault *v, const pv_access *who, const char *customer,
+				       const char *kind, const char *text_version,
+				       const char *channel, const char *state, int64_t *notice);
+/* Move notice to a new delivery state (same permission as its kind). */
+PV_API PV_CHECK pv_rc pv_notice_set_state(pv_vault *v, const pv_access *who, int64_t notice,
+					  const char *state);
+typedef struct pv_notice_info {
+	int64_t notice;
+	const char *customer, *kind, *text_version, *channel, *sent, *sent_by, *state, *state_at;
+} pv_notice_info;
+typedef int (*pv_notice_fn)(void *ctx, const pv_notice_info *n);
+/* Every notice, or customer's (customer non-NULL), oldest first. Needs 'report'. */
+PV_API PV_CHECK pv_rc pv_notice_list(pv_vault *v, const pv_access *who, const char *customer,
+				     pv_notice_fn fn, void *ctx);
+
 /* ---- Legal holds ---------------------------------------------------------------- */
 
 /* Place a legal hold on customers (a reason is required): held customers are never

@@ -78,3 +78,11 @@ void pv_date_today(int n, char out[11])
 			   &y, &m, &d);
 	format(y, m, d, out);
 }
+
+void pv_time_now(char *out, size_t n)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

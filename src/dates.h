@@ -5,6 +5,8 @@
 #ifndef PV_DATES_H
 #define PV_DATES_H
 
+#include <stddef.h>
+
 /* Days since 1970-01-01 of y-m-d, and the date of such a day number. */
 long pv_days_from_civil(int y, int m, int d);
 void pv_civil_from_days(long z, int *y, int *m, int *d);
@@ -19,5 +21,8 @@ int pv_date_add(const char *date, unsigned years, unsigned months, unsigned days
 
 /* Today in UTC as YYYY-MM-DD, plus n days. */
 void pv_date_today(int n, char out[11]);
+
+/* Now in UTC as YYYY-MM-DDTHH:MM:SSZ (21 bytes at least). */
+void pv_time_now(char *out, size_t n);
 
 #endif

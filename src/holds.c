@@ -2,20 +2,13 @@
 /* holds.c: legal holds (litigation, a regulator's request): a held customer is never
  * shredded, whatever retention or a deletion request says, until the hold is released. */
 #include "audit.h"
+#include "dates.h"
 #include "holds.h"
 #include "policy.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-
-static void iso_now(char *out, size_t n)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 pv_rc pv_hold_check(pv_vault *v, const char *id)
 {
@@ -43,7 +36,7 @@ static pv_rc change(pv_vault *v, const pv_access *who, const char *const *ids, s
 	if (add && (!reason || !*reason))
 		return pv_fail(v, PV_ERR_USAGE, "a legal hold needs a reason (--reason)");
 	char now[32], ids_text[4096] = "";
-	iso_now(now, sizeof now);
+	pv_time_now(now, sizeof now);
 	if (pv_store_begin(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	for (size_t i = 0; !rc && i < n; i++) {

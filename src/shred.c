@@ -9,6 +9,7 @@
  * re-wrapped data keys, sealed) outlives any restore of older data. */
 #include "approvals.h"
 #include "audit.h"
+#include "dates.h"
 #include "holds.h"
 #include "policy.h"
 #include "record.h"
@@ -191,14 +192,6 @@ static pv_rc rekey_buckets(struct shred_run *r)
 	return r->rc;
 }
 
-static void iso_now(char *out, size_t n)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* The vault's signing key pair (sk guarded, freed by the caller). */
 static uint8_t *signing_keys(pv_vault *v, uint8_t pk[PV_SIGN_PUBLIC])
 {
@@ -344,7 +337,7 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 	struct shred_run r = { .v = v };
 	char when[32], *ids_text = NULL;
 	uint8_t cert_hash[32];
-	iso_now(when, sizeof when);
+	pv_time_now(when, sizeof when);
 	for (size_t i = 0; i < n; i++)
 		if (!ids_text || strlen(ids_text) < 8192) { /* the audit entry names them */
 			size_t old = ids_text ? strlen(ids_text) : 0, add = strlen(ids[i]) + 2;

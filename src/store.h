@@ -195,6 +195,20 @@ typedef int (*pv_store_hold_fn)(void *ctx, const char *customer, const char *rea
 				const char *released_by);
 int pv_store_hold_scan(struct pv_store *s, pv_store_hold_fn fn, void *ctx);
 
+/* A notice sent to a customer, as recorded (no personal value). */
+struct pv_store_notice {
+	const char *customer, *kind, *text_version, *channel, *sent, *sent_by, *state, *state_at;
+};
+/* Record a notice (state_at = sent); *notice gets its number. */
+int pv_store_notice_add(struct pv_store *s, const struct pv_store_notice *n, int64_t *notice);
+/* Set a notice's delivery state; 0 (customer filled), 1 when there is no such notice. */
+int pv_store_notice_set_state(struct pv_store *s, int64_t notice, const char *state,
+			      const char *when, char *customer, size_t clen);
+typedef int (*pv_store_notice_fn)(void *ctx, int64_t notice, const struct pv_store_notice *n);
+/* Every notice (customer NULL) or a customer's, oldest first. */
+int pv_store_notice_scan(struct pv_store *s, const char *customer, pv_store_notice_fn fn,
+			 void *ctx);
+
 /* The consent state of customer rid for purpose: 1 given, 0 withdrawn or never given. */
 int pv_store_consent_state(struct pv_store *s, int64_t rid, const char *purpose);
 /* One change of consent, kept as history (the current state is in pv_store_consent_put). */

@@ -47,6 +47,7 @@ extern const char pv_sqlite_audit_tables[];
 extern const char pv_sqlite_users_tables[];
 extern const char pv_sqlite_requests_tables[];
 extern const char pv_sqlite_holds_tables[];
+extern const char pv_sqlite_notices_tables[];
 extern const char pv_sqlite_dsr_tables[];
 extern const char pv_sqlite_complaint_tables[];
 

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* notices.c: the record of every notice sent to a customer (告知): of a transfer to a new
+ * holder (PIPL art. 22), of a breach (art. 57), a reply to a data-subject request, a
+ * consent or policy notice. What was sent (its kind and text version), by which channel,
+ * when and by whom, and where its delivery stands. Each kind needs the permission of the
+ * work it belongs to; every change is audited. */
+#include "audit.h"
+#include "dates.h"
+#include "policy.h"
+#include "record.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+	const char *kind;
+	enum pv_operation op;
+} kinds[] = {
+	{ "transfer", PV_OP_HANDOVER }, { "breach", PV_OP_INCIDENT }, { "dsr-reply", PV_OP_DSR },
+	{ "consent", PV_OP_CONSENT },	{ "policy", PV_OP_CONSENT },
+};
+static const char *const channels[] = { "sms", "email", "letter", "phone", "app", "in-person",
+					NULL };
+static const char *const states[] = { "queued", "sent", "delivered", "failed", "returned", NULL };
+
+static int one_of(const char *s, const char *const *list)
+{
+	for (; s && *list; list++)
+		if (strcmp(s, *list) == 0)
+			return 1;
+	return 0;
+}
+
+/* The permission kind needs, or -1 for an unknown kind. */
+static int op_of_kind(const char *kind)
+{
+	for (size_t i = 0; kind && i < sizeof kinds / sizeof *kinds; i++)
+		if (strcmp(kind, kinds[i].kind) == 0)
+			return (int)kinds[i].op;
+	return -1;
+}
+
+/* A text version is a short label ("transfer-2026-11 v2"): printable, no newline. */
+static int label_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > 64)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Write the change and its audit entry in one transaction. */
+static pv_rc commit_with_audit(pv_vault *v, const char *op, const char *customer,
+			       const char *detail, pv_rc rc)
+{
+	if (!rc) {
+		struct pv_audit_event e = { op, customer, NULL, NULL, "ok", detail };
+		rc = pv_audit_append(v, &e);
+	}
+	if (!rc && pv_store_commit(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (rc) {
+		(void)pv_store_rollback(v->store);
+		return pv_audit_failure(v, rc, op, customer, NULL);
+	}
+	return pv_ok(v);
+}
+
+pv_rc pv_notice_record(pv_vault *v, const pv_access *who, const char *customer,
+		       const char *kind, const char *text_version, const char *channel,
+		       const char *state, int64_t *notice)
+{
+	*notice = 0;
+	int op = op_of_kind(kind), role;
+	if (op < 0)
+		return pv_fail(v, PV_ERR_USAGE, "notice kind must be transfer, breach, dsr-reply, "
+			       "consent or policy");
+	pv_rc rc = pv_policy_authorize(v, who, (enum pv_operation)op, &role);
+	if (rc)
+		return pv_audit_failure(v, rc, "notice record", customer, NULL);
+	if (!one_of(channel, channels))
+		return pv_fail(v, PV_ERR_USAGE, "notice channel must be sms, email, letter, phone, "
+			       "app or in-person");
+	if (!state)
+		state = "sent";
+	if (!one_of(state, states))
+		return pv_fail(v, PV_ERR_USAGE, "notice state must be queued, sent, delivered, "
+			       "failed or returned");
+	if (!label_ok(text_version))
+		return pv_fail(v, PV_ERR_USAGE, "a notice needs the version of its text (1 to 64 "
+			       "printable characters), not the text itself");
+	if (!customer || !*customer)
+		return pv_fail(v, PV_ERR_USAGE, "a notice needs a customer id");
+	if (pv_store_begin(v->store) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	struct pv_stored_customer c;
+	int got = pv_store_customer_get(v->store, customer, &c);
+	if (got != 0)
+		rc = got < 0 ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
+			     : pv_fail(v, PV_ERR_NOT_FOUND, "no customer %s", customer);
+	char now[32], detail[200];
+	pv_time_now(now, sizeof now);
+	struct pv_store_notice n = { customer, kind, text_version, channel, now, v->principal,
+				     state, now };
+	if (!rc && pv_store_notice_add(v->store, &n, notice) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	snprintf(detail, sizeof detail, "notice %lld: %s, text %s, by %s, %s", (long long)*notice,
+		 kind, text_version, channel, state);
+	rc = commit_with_audit(v, "notice record", customer, detail, rc);
+	if (rc)
+		*notice = 0;
+	return rc;
+}
+
+/* The kind of notice (for its permission), or a failure. */
+struct find_ctx {
+	int64_t want;
+	char kind[16];
+};
+
+static int find_one(void *ctx, int64_t notice, const struct pv_store_notice *n)
+{
+	struct find_ctx *f = ctx;
+	if (notice != f->want)
+		return 0;
+	snprintf(f->kind, sizeof f->kind, "%s", n->kind);
+	return 1;
+}
+
+pv_rc pv_notice_set_state(pv_vault *v, const pv_access *who, int64_t notice, const char *state)
+{
+	if (!one_of(state, states))
+		return pv_fail(v, PV_ERR_USAGE, "notice state must be queued, sent, delivered, "
+			       "failed or returned");
+	struct find_ctx f = { notice, "" };
+	if (pv_store_notice_scan(v->store, NULL, find_one, &f) < 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (!*f.kind)
+		return pv_fail(v, PV_ERR_NOT_FOUND, "no notice %lld", (long long)notice);
+	int role;
+	pv_rc rc = pv_policy_authorize(v, who, (enum pv_operation)op_of_kind(f.kind), &role);
+	if (rc)
+		return pv_audit_failure(v, rc, "notice state", NULL, NULL);
+	if (pv_store_begin(v->store) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	char now[32], customer[80] = "", detail[96];
+	pv_time_now(now, sizeof now);
+	int st = pv_store_notice_set_state(v->store, notice, state, now, customer, sizeof customer);
+	if (st < 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	else if (st > 0)
+		rc = pv_fail(v, PV_ERR_NOT_FOUND, "no notice %lld", (long long)notice);
+	snprintf(detail, sizeof detail, "notice %lld: %s", (long long)notice, state);
+	return commit_with_audit(v, "notice state", *customer ? customer : NULL, detail, rc);
+}
+
+struct list_ctx {
+	pv_notice_fn fn;
+	void *ctx;
+};
+
+static int list_one(void *ctx, int64_t notice, const struct pv_store_notice *n)
+{
+	struct list_ctx *l = ctx;
+	pv_notice_info i = { notice,	  n->customer, n->kind,  n->text_version, n->channel,
+			     n->sent,	  n->sent_by,  n->state, n->state_at };
+	return l->fn(l->ctx, &i) ? 1 : 0;
+}
+
+pv_rc pv_notice_list(pv_vault *v, const pv_access *who, const char *customer, pv_notice_fn fn,
+		     void *ctx)
+{
+	int role;
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_REPORT, &role);
+	if (rc)
+		return pv_audit_failure(v, rc, "notice list", customer, NULL);
+	struct pv_audit_event e = { "notice list", customer, NULL, NULL, "ok", NULL };
+	if ((rc = pv_audit_append(v, &e)) != PV_OK)
+		return rc;
+	struct list_ctx l = { fn, ctx };
+	if (pv_store_notice_scan(v->store, customer, list_one, &l) < 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	return pv_ok(v);
+}
