@@ -107,6 +107,11 @@ as dpo dsr report "$id" --html > "$demo/access-reply.html"
 echo "reply written to build/demo/access-reply.html ($(wc -c < "$demo/access-reply.html") bytes, for the customer only)"
 as dpo dsr close "$id" --outcome "reply sent by registered mail"
 as dpo dsr list
+echo "Every notice sent is recorded: what (text version), channel, delivery state"
+n=$(as dpo notice record C00000003 --kind dsr-reply --text-version "access-reply v1" \
+  --channel letter --state queued --json | sed -n 's/.*"notice":\([0-9]*\).*/\1/p')
+as dpo notice state "$n" delivered
+as dpo notice list --customer C00000003
 
 step "Destruction: a legal hold blocks it; after release, four eyes, then a certificate"
 as dpo hold add C00000004 --reason "dispute 2026-17"
