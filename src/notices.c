@@ -116,33 +116,19 @@ pv_rc pv_notice_record(pv_vault *v, const pv_access *who, const char *customer,
 	return rc;
 }
 
-/* The kind of notice (for its permission), or a failure. */
-struct find_ctx {
-	int64_t want;
-	char kind[16];
-};
-
-static int find_one(void *ctx, int64_t notice, const struct pv_store_notice *n)
-{
-	struct find_ctx *f = ctx;
-	if (notice != f->want)
-		return 0;
-	snprintf(f->kind, sizeof f->kind, "%s", n->kind);
-	return 1;
-}
-
 pv_rc pv_notice_set_state(pv_vault *v, const pv_access *who, int64_t notice, const char *state)
 {
 	if (!one_of(state, states))
 		return pv_fail(v, PV_ERR_USAGE, "notice state must be queued, sent, delivered, "
 			       "failed or returned");
-	struct find_ctx f = { notice, "" };
-	if (pv_store_notice_scan(v->store, NULL, find_one, &f) < 0)
+	char kind[16];
+	int found = pv_store_notice_kind(v->store, notice, kind, sizeof kind);
+	if (found < 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (!*f.kind)
+	if (found > 0 || op_of_kind(kind) < 0)
 		return pv_fail(v, PV_ERR_NOT_FOUND, "no notice %lld", (long long)notice);
 	int role;
-	pv_rc rc = pv_policy_authorize(v, who, (enum pv_operation)op_of_kind(f.kind), &role);
+	pv_rc rc = pv_policy_authorize(v, who, (enum pv_operation)op_of_kind(kind), &role);
 	if (rc)
 		return pv_audit_failure(v, rc, "notice state", NULL, NULL);
 	if (pv_store_begin(v->store) != 0)

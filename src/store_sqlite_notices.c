@@ -54,6 +54,22 @@ int pv_store_notice_set_state(struct pv_store *s, int64_t notice, const char *st
 	return rc == SQLITE_DONE ? 0 : pv_sqlite_fail(s, "update a notice");
 }
 
+int pv_store_notice_kind(struct pv_store *s, int64_t notice, char *kind, size_t klen)
+{
+	static const char sql[] = "SELECT kind FROM notices WHERE notice = ?1";
+	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, notice);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		snprintf(kind, klen, "%s", (const char *)sqlite3_column_text(q, 0));
+	sqlite3_reset(q);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : pv_sqlite_fail(s, "read a notice");
+}
+
 int pv_store_notice_scan(struct pv_store *s, const char *customer, pv_store_notice_fn fn,
 			 void *ctx)
 {
