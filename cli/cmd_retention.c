@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include <string.h>
+#include <unistd.h>
 
 static int print_item(void *ctx, const pv_retention_item *it)
 {
@@ -42,6 +43,18 @@ static int keep_certificate(void *ctx, const char *cert)
 	if (!k->out)
 		printf("%s\n", cert);
 	return 0;
+}
+
+/* A progress line on a terminal. */
+static void on_progress(void *ctx, const char *stage, uint64_t done, uint64_t total)
+{
+	(void)ctx;
+	if (total)
+		fprintf(stderr, "\r\033[Kretention: %s %llu of %llu (%d%%)", stage,
+			(unsigned long long)done, (unsigned long long)total,
+			(int)(100.0 * (double)done / (double)total));
+	else
+		fprintf(stderr, "\r\033[Kretention: %s %llu", stage, (unsigned long long)done);
 }
 
 int cmd_retention(int argc, char **argv)
@@ -97,8 +110,13 @@ int cmd_retention(int argc, char **argv)
 			return EXIT_FAIL;
 		}
 		FILE *out = sink.out;
+		int tty = isatty(STDERR_FILENO);
+		if (tty)
+			pv_vault_on_progress(v, on_progress, NULL);
 		rc = pv_retention_apply(v, &who, as_of, keep_certificate, &sink, &shredded, &erased,
 					&held);
+		if (tty)
+			fputs("\r\033[K", stderr);
 		if (out && fclose(out) != 0)
 			code = EXIT_FAIL;
 		if (out && !sink.count)

@@ -128,6 +128,13 @@ PV_API PV_CHECK pv_rc pv_vault_batch_end(pv_vault *v, int commit);
 /* Checkpoint the write-ahead log into the database file and truncate it. */
 PV_API PV_CHECK pv_rc pv_vault_checkpoint(pv_vault *v);
 
+/* Long operations on v (retention apply, ...) call fn now and then with their stage
+ * ("scan", "erase", "shred"), the work done and the total (0 when not known). NULL stops
+ * the reports. */
+typedef void (*pv_progress_note_fn)(void *ctx, const char *stage, uint64_t done,
+				    uint64_t total);
+PV_API void pv_vault_on_progress(pv_vault *v, pv_progress_note_fn fn, void *ctx);
+
 /* ---- Schema checking ------------------------------------------------------------ */
 
 /* Called once per problem found; line and column 1-based. */

@@ -62,6 +62,7 @@ struct plan_ctx {
 	} *erase;
 	size_t nerase, caperase;
 	uint64_t held;
+	uint64_t scanned, total; /* for progress */
 };
 
 static int keep_shred(struct plan_ctx *p, const char *id)
@@ -199,6 +200,8 @@ static int scan_one(void *ctx, const struct pv_stored_customer *c)
 		return -1;
 	int st = plan_one(p, id, values);
 	pv_values_wipe_free(values, p->v->schema->nfields);
+	if (++p->scanned % 10000 == 0)
+		pv_progress(p->v, "scan", p->scanned, p->total);
 	return st;
 }
 
@@ -218,6 +221,8 @@ static void plan_free(struct plan_ctx *p)
 /* Go through every customer; 0, or the failure (message on v). */
 static pv_rc plan_all(struct plan_ctx *p)
 {
+	if (pv_store_customer_count(p->v->store, &p->total) != 0)
+		p->total = 0;
 	if (pv_store_customer_scan(p->v->store, NULL, 0, scan_one, p) < 0 && !p->rc)
 		p->rc = pv_fail(p->v, PV_ERR_STORE, "%s", pv_store_errmsg(p->v->store));
 	return p->rc;
@@ -303,6 +308,7 @@ pv_rc pv_retention_apply(pv_vault *v, const pv_access *who, const char *as_of,
 			pv_fail(v, rc, "%s", msg);
 		} else if ((rc = pv_vault_batch_end(v, 1)) == PV_OK) {
 			*erased += done;
+			pv_progress(v, "erase", *erased, p.nerase);
 		}
 	}
 	/* whole customers, in batches, each batch with its certificate */
@@ -312,6 +318,7 @@ pv_rc pv_retention_apply(pv_vault *v, const pv_access *who, const char *as_of,
 		rc = pv_shred_run(v, (const char *const *)p.shred_ids + i, n, NULL, &cert);
 		if (!rc) {
 			*shredded += n;
+			pv_progress(v, "shred", *shredded, p.nshred);
 			if (cert_fn && cert_fn(ctx, cert) != 0)
 				rc = pv_fail(v, PV_ERR_IO, "shredded %llu customers, but could not "
 					     "keep the certificate of the last batch",

@@ -698,6 +698,18 @@ pv_rc pv_vault_batch_end(pv_vault *v, int commit)
 	return rc;
 }
 
+void pv_vault_on_progress(pv_vault *v, pv_progress_note_fn fn, void *ctx)
+{
+	v->progress = fn;
+	v->progress_ctx = ctx;
+}
+
+void pv_progress(pv_vault *v, const char *stage, uint64_t done, uint64_t total)
+{
+	if (v->progress)
+		v->progress(v->progress_ctx, stage, done, total);
+}
+
 pv_rc pv_vault_checkpoint(pv_vault *v)
 {
 	if (pv_store_checkpoint(v->store) != 0)

@@ -55,8 +55,13 @@ struct pv_vault {
 	int audit_fault;              /* tests: make audit appends fail */
 	char request_id[24];          /* the approval request this session runs under */
 	char request_op[32];          /* its operation, until used */
+	pv_progress_note_fn progress; /* long operations report here (NULL: nobody asks) */
+	void *progress_ctx;
 	char errmsg[1024];
 };
+
+/* Report progress of a long operation (stage, done of total; total 0 when unknown). */
+void pv_progress(pv_vault *v, const char *stage, uint64_t done, uint64_t total);
 
 /* Record a message on the handle (printf-style) and return rc. Messages must never
  * carry a secret or a personal value. */
