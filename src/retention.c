@@ -225,6 +225,8 @@ static pv_rc plan_all(struct plan_ctx *p)
 		p->total = 0;
 	if (pv_store_customer_scan(p->v->store, NULL, 0, scan_one, p) < 0 && !p->rc)
 		p->rc = pv_fail(p->v, PV_ERR_STORE, "%s", pv_store_errmsg(p->v->store));
+	if (!p->rc)
+		pv_progress(p->v, "scan", p->scanned, p->total);
 	return p->rc;
 }
 
