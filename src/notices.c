@@ -76,6 +76,8 @@ pv_rc pv_notice_record(pv_vault *v, const pv_access *who, const char *customer,
 {
 	*notice = 0;
 	int op = op_of_kind(kind), role;
+	if (!pv_customer_id_ok(customer)) /* checked first: only an id reaches the audit log */
+		return pv_fail(v, PV_ERR_USAGE, "a notice needs a customer id as at import");
 	if (op < 0)
 		return pv_fail(v, PV_ERR_USAGE, "notice kind must be transfer, breach, dsr-reply, "
 			       "consent or policy");
@@ -93,8 +95,6 @@ pv_rc pv_notice_record(pv_vault *v, const pv_access *who, const char *customer,
 	if (!label_ok(text_version))
 		return pv_fail(v, PV_ERR_USAGE, "a notice needs the version of its text (1 to 64 "
 			       "printable characters), not the text itself");
-	if (!customer || !*customer)
-		return pv_fail(v, PV_ERR_USAGE, "a notice needs a customer id");
 	if (pv_store_begin(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	struct pv_stored_customer c;
@@ -121,19 +121,24 @@ pv_rc pv_notice_set_state(pv_vault *v, const pv_access *who, int64_t notice, con
 	if (!one_of(state, states))
 		return pv_fail(v, PV_ERR_USAGE, "notice state must be queued, sent, delivered, "
 			       "failed or returned");
-	char kind[16];
-	int found = pv_store_notice_kind(v->store, notice, kind, sizeof kind);
+	char kind[16], customer[80] = "", detail[96];
+	int found = pv_store_notice_kind(v->store, notice, kind, sizeof kind, customer,
+					 sizeof customer);
 	if (found < 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (found > 0 || op_of_kind(kind) < 0)
 		return pv_fail(v, PV_ERR_NOT_FOUND, "no notice %lld", (long long)notice);
 	int role;
 	pv_rc rc = pv_policy_authorize(v, who, (enum pv_operation)op_of_kind(kind), &role);
-	if (rc)
-		return pv_audit_failure(v, rc, "notice state", NULL, NULL);
+	if (rc) {
+		char msg[sizeof v->errmsg];
+		snprintf(msg, sizeof msg, "notice %lld: %.900s", (long long)notice, v->errmsg);
+		pv_fail(v, rc, "%s", msg);
+		return pv_audit_failure(v, rc, "notice state", customer, NULL);
+	}
 	if (pv_store_begin(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	char now[32], customer[80] = "", detail[96];
+	char now[32];
 	pv_time_now(now, sizeof now);
 	int st = pv_store_notice_set_state(v->store, notice, state, now, customer, sizeof customer);
 	if (st < 0)

@@ -185,6 +185,17 @@ void pv_sealed_free(struct pv_sealed *s)
 	memset(s, 0, sizeof *s);
 }
 
+int pv_customer_id_ok(const char *id)
+{
+	size_t n = id ? strlen(id) : 0;
+	if (n == 0 || n > 64)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-", id[i]))
+			return 0;
+	return 1;
+}
+
 void pv_values_wipe_free(char **values, size_t n)
 {
 	if (!values)

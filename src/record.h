@@ -76,4 +76,8 @@ pv_rc pv_erase_fields(pv_vault *v, const char *id, const size_t *fields, size_t 
 pv_rc pv_record_build(pv_vault *v, int role, const pv_access *who, const char *id,
 		      int64_t rid, char **values, pv_record **out);
 
+/* 1 if id has the shape of a customer id (1 to 64 of A-Z a-z 0-9 . _ : -), so that it may
+ * be written to the audit log: a value typed in its place (a phone, a name) never is. */
+int pv_customer_id_ok(const char *id);
+
 #endif

@@ -302,17 +302,6 @@ static pv_rc ledger_append(pv_vault *v, const char *const *ids, size_t n, const 
 }
 
 /* 1 if id is acceptable as a customer id (as at import). */
-static int id_ok(const char *id)
-{
-	size_t n = strlen(id);
-	if (n == 0 || n > 64)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-", id[i]))
-			return 0;
-	return 1;
-}
-
 pv_rc pv_shred(pv_vault *v, const pv_access *who, const char *const *ids, size_t n,
 	       char **cert_out)
 {
@@ -332,7 +321,7 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 	if (n == 0 || n > MAX_SHRED)
 		return pv_fail(v, PV_ERR_USAGE, "shred takes 1 to %d customer ids", MAX_SHRED);
 	for (size_t i = 0; i < n; i++)
-		if (!id_ok(ids[i]))
+		if (!pv_customer_id_ok(ids[i]))
 			return pv_fail(v, PV_ERR_USAGE, "not a customer id: give ids as at import");
 	struct shred_run r = { .v = v };
 	char when[32], *ids_text = NULL;

@@ -204,8 +204,9 @@ int pv_store_notice_add(struct pv_store *s, const struct pv_store_notice *n, int
 /* Set a notice's delivery state; 0 (customer filled), 1 when there is no such notice. */
 int pv_store_notice_set_state(struct pv_store *s, int64_t notice, const char *state,
 			      const char *when, char *customer, size_t clen);
-/* The kind of notice; 0, or 1 when there is no such notice. */
-int pv_store_notice_kind(struct pv_store *s, int64_t notice, char *kind, size_t klen);
+/* The kind and customer of notice; 0, or 1 when there is no such notice. */
+int pv_store_notice_kind(struct pv_store *s, int64_t notice, char *kind, size_t klen,
+			 char *customer, size_t clen);
 typedef int (*pv_store_notice_fn)(void *ctx, int64_t notice, const struct pv_store_notice *n);
 /* Every notice (customer NULL) or a customer's, oldest first. */
 int pv_store_notice_scan(struct pv_store *s, const char *customer, pv_store_notice_fn fn,

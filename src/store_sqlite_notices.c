@@ -54,16 +54,19 @@ int pv_store_notice_set_state(struct pv_store *s, int64_t notice, const char *st
 	return rc == SQLITE_DONE ? 0 : pv_sqlite_fail(s, "update a notice");
 }
 
-int pv_store_notice_kind(struct pv_store *s, int64_t notice, char *kind, size_t klen)
+int pv_store_notice_kind(struct pv_store *s, int64_t notice, char *kind, size_t klen,
+			 char *customer, size_t clen)
 {
-	static const char sql[] = "SELECT kind FROM notices WHERE notice = ?1";
+	static const char sql[] = "SELECT kind, customer FROM notices WHERE notice = ?1";
 	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
 	if (!q)
 		return -1;
 	sqlite3_bind_int64(q, 1, notice);
 	int rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
+	if (rc == SQLITE_ROW) {
 		snprintf(kind, klen, "%s", (const char *)sqlite3_column_text(q, 0));
+		snprintf(customer, clen, "%s", (const char *)sqlite3_column_text(q, 1));
+	}
 	sqlite3_reset(q);
 	if (rc == SQLITE_ROW)
 		return 0;
