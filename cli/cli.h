@@ -72,6 +72,10 @@ const char *cli_subcommand(int argc, char **argv, const char *cmd, const char *h
 pv_vault *cli_open_plain(int argc, char **argv, const char *cmd, const char *help,
 			 struct cli_common *c, int *code);
 
+/* Write a destruction certificate to out_path (which must not exist) or, when NULL or
+ * not creatable, to stdout; EXIT_OK, or EXIT_FAIL when it could not go where asked. */
+int cli_write_certificate(const char *cert, const char *out_path);
+
 /* Print msg and usage hint to stderr; returns EXIT_USAGE. */
 int cli_usage(const char *cmd, const char *msg);
 

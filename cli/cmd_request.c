@@ -20,6 +20,10 @@ static const char *op_of(int argc, char **argv, int *words)
 		*words = 2;
 		return "retention apply";
 	}
+	if (argc >= 2 && strcmp(argv[0], "dsr") == 0 && strcmp(argv[1], "delete") == 0) {
+		*words = 2;
+		return "dsr delete";
+	}
 	*words = 1;
 	return argc >= 1 ? argv[0] : NULL;
 }

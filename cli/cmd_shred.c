@@ -7,6 +7,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+int cli_write_certificate(const char *cert, const char *out_path)
+{
+	int code = EXIT_OK;
+	FILE *out = out_path ? fopen(out_path, "wx") : stdout;
+	if (!out) {
+		fprintf(stderr, "pivault: shredded, but cannot create %s for the certificate; "
+			"here it is:\n", out_path);
+		out = stdout;
+		code = EXIT_FAIL;
+	}
+	fprintf(out, "%s\n", cert);
+	if (out != stdout && fclose(out) != 0)
+		code = EXIT_FAIL;
+	return code;
+}
+
 int cmd_shred(int argc, char **argv)
 {
 	static const char help[] =
@@ -55,16 +71,7 @@ int cmd_shred(int argc, char **argv)
 	if (rc) {
 		code = cli_fail(v, rc);
 	} else {
-		FILE *out = out_path ? fopen(out_path, "wx") : stdout;
-		if (!out) {
-			fprintf(stderr, "pivault: shredded, but cannot create %s for the certificate; "
-				"here it is:\n", out_path);
-			out = stdout;
-			code = EXIT_FAIL;
-		}
-		fprintf(out, "%s\n", cert);
-		if (out != stdout && fclose(out) != 0)
-			code = EXIT_FAIL;
+		code = cli_write_certificate(cert, out_path);
 		if (out_path && code == EXIT_OK)
 			fprintf(stderr, "shredded %zu customer%s; certificate in %s\n", n,
 				n == 1 ? "" : "s", out_path);

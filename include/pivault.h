@@ -385,6 +385,12 @@ PV_API PV_CHECK pv_rc pv_consent_history(pv_vault *v, const pv_access *who, cons
  * request id (pv_free). Needs 'dsr'. */
 PV_API PV_CHECK pv_rc pv_dsr_open(pv_vault *v, const pv_access *who, const char *customer,
 				  const char *type, const char *law, char **id);
+/* Fulfil deletion request dsr_id: crypto-shred its customer (as pv_shred) and close the
+ * request. *certificate gets the signed destruction certificate (pv_free). Refused, the
+ * request left open, while the customer is under a legal hold (the message names it).
+ * Needs 'dsr' and 'shred' and, for users, an approved request ("dsr delete"). */
+PV_API PV_CHECK pv_rc pv_dsr_delete(pv_vault *v, const pv_access *who, const char *dsr_id,
+				    char **certificate);
 /* Close a request with how it was answered. Needs 'dsr'. */
 PV_API PV_CHECK pv_rc pv_dsr_close(pv_vault *v, const pv_access *who, const char *id,
 				   const char *outcome);

@@ -25,6 +25,7 @@ static const struct {
 	{ "user add", PV_OP_USERS },       /* a role granted */
 	{ "shred", PV_OP_SHRED },
 	{ "retention apply", PV_OP_RETENTION },
+	{ "dsr delete", PV_OP_DSR },
 	{ "schema", PV_OP_SCHEMA },
 	{ "handover export", PV_OP_HANDOVER },
 	{ "decommission", PV_OP_DECOMMISSION },

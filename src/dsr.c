@@ -5,7 +5,9 @@
  * listed with what is overdue, and closed with its outcome. */
 #include "audit.h"
 #include "dates.h"
+#include "holds.h"
 #include "policy.h"
+#include "record.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,6 +144,44 @@ pv_rc pv_dsr_close(pv_vault *v, const pv_access *who, const char *id, const char
 		return pv_audit_failure(v, rc, "dsr close", NULL, NULL);
 	}
 	return pv_ok(v);
+}
+
+pv_rc pv_dsr_delete(pv_vault *v, const pv_access *who, const char *dsr_id,
+		    char **certificate)
+{
+	*certificate = NULL;
+	int role;
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_DSR, &role);
+	if (!rc)
+		rc = pv_policy_authorize(v, who, PV_OP_SHRED, &role);
+	if (rc)
+		return pv_audit_failure(v, rc, "dsr delete", NULL, NULL);
+	struct pv_stored_dsr d;
+	char customer[80];
+	int got = pv_store_dsr_get(v->store, dsr_id, &d);
+	if (got != 0)
+		return got < 0 ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
+			       : pv_fail(v, PV_ERR_NOT_FOUND, "no data-subject request %s", dsr_id);
+	if (strcmp(d.type, "delete") != 0)
+		return pv_fail(v, PV_ERR_USAGE, "request %s asks for %s, not deletion", dsr_id,
+			       d.type);
+	if (*d.closed)
+		return pv_fail(v, PV_ERR_USAGE, "request %s was closed on %s", dsr_id, d.closed);
+	snprintf(customer, sizeof customer, "%s", d.customer);
+	/* a legal hold wins over the request: say so, and leave it open for the reply */
+	if ((rc = pv_hold_check(v, customer)) != PV_OK)
+		return pv_audit_failure(v, rc, "dsr delete", customer, NULL);
+	const char *ids[] = { customer };
+	if ((rc = pv_shred_run(v, ids, 1, "dsr delete", certificate)) != PV_OK)
+		return rc;
+	rc = pv_dsr_close(v, who, dsr_id, "customer crypto-shredded; destruction certificate issued");
+	if (rc) {
+		char msg[sizeof v->errmsg];
+		snprintf(msg, sizeof msg, "%.900s", v->errmsg);
+		pv_fail(v, rc, "customer %s was shredded (certificate issued), but request %s could "
+			"not be closed: %s", customer, dsr_id, msg);
+	}
+	return rc;
 }
 
 struct list_ctx {
