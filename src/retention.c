@@ -137,17 +137,16 @@ static int plan_one(struct plan_ctx *p, const char *id, char **values)
 			any_shred = 1;
 			continue;
 		}
-		if (rt->then == PV_RET_ERASE) {
-			erase[nerase++] = i;
-		} else { /* anonymise: everything not public goes */
-			for (size_t k = 0; k < nf; k++)
-				if (*values[k] && s->fields[k].sensitivity != PV_SENS_PUBLIC) {
-					size_t dup = 0;
-					for (size_t m = 0; m < nerase; m++)
-						dup |= erase[m] == k;
-					if (!dup)
-						erase[nerase++] = k;
-				}
+		/* erase: this field; anonymise: every field not public (each listed once) */
+		for (size_t k = 0; k < nf; k++) {
+			int goes = rt->then == PV_RET_ERASE
+					   ? k == i
+					   : *values[k] && s->fields[k].sensitivity != PV_SENS_PUBLIC;
+			size_t dup = 0;
+			for (size_t m = 0; goes && m < nerase; m++)
+				dup |= erase[m] == k;
+			if (goes && !dup)
+				erase[nerase++] = k;
 		}
 		if (strcmp(due, erase_due) > 0)
 			memcpy(erase_due, due, sizeof erase_due);

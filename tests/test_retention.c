@@ -817,6 +817,69 @@ static void test_cli(void **state)
 	assert_string_equal(out3, "");
 }
 
+/* An anonymise rule keeps only the public fields (company_uscc, created_at) once due: a
+ * copy of the sample schema whose preferences rule says anonymise instead of erase. */
+static void test_anonymise(void **state)
+{
+	struct fx *f = *state;
+	char *text = pvt_keep(pvt_read_file(SCHEMA, NULL));
+	assert_non_null(text);
+	char *at = strstr(text, "then: erase}");
+	assert_non_null(at);
+	char *schema = pvt_keep(malloc(strlen(text) + 16));
+	assert_non_null(schema);
+	sprintf(schema, "%.*sthen: anonymise}%s", (int)(at - text), text, at + strlen("then: erase}"));
+	char *schema_path = pvt_keep(pvt_path(f->tmp, "anonymise.yaml"));
+	char *csv_path = pvt_keep(pvt_path(f->tmp, "in.csv"));
+	char *dir = pvt_keep(pvt_path(f->tmp, "anon"));
+	assert_int_equal(pvt_write_file(schema_path, schema, strlen(schema)), 0);
+	assert_int_equal(pvt_write_file(csv_path, CSV, strlen(CSV)), 0);
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(g_key_path, &key), PV_OK);
+	pv_create_opts opts = { .schema_path = schema_path, .keyring_slots = 1024 };
+	pv_vault *v = NULL;
+	pv_rc rc = pv_vault_create(dir, &opts, key, &v);
+	pv_key_free(key);
+	if (rc)
+		fail_msg("pv_vault_create: %s", pv_errmsg(v));
+	pvt_track(v);
+	pv_import_opts io = { .threads = 1 };
+	pv_import_result *res = NULL;
+	assert_ok(v, pv_import_csv(v, &ADMIN, csv_path, &io, &res));
+	pv_import_free(res);
+
+	/* as of 2022-01-15: C00000001 (due that day) and C00000004 (due 2017-05-20) */
+	uint64_t shredded, erased, held;
+	assert_ok(v, pv_retention_apply(v, &ADMIN, "2022-01-15", NULL, NULL, &shredded, &erased,
+					&held));
+	assert_int_equal(shredded, 0);
+	assert_int_equal(erased, 2);
+	assert_int_equal(held, 0);
+	static const char *const anonymised[] = { "C00000001", "C00000004" };
+	for (size_t k = 0; k < 2; k++) {
+		pv_record *r = NULL;
+		assert_ok(v, pv_get(v, &READ_ALL, anonymised[k], &r));
+		size_t kept = 0;
+		for (size_t i = 0; i < pv_record_field_count(r); i++) {
+			const char *name = pv_record_field_name(r, i);
+			const char *val = pv_record_field_value(r, i);
+			int public = strcmp(name, "company_uscc") == 0 || strcmp(name, "created_at") == 0;
+			const char *want = public ? cust(anonymised[k], name) : "";
+			if (!val || strcmp(val, want) != 0) {
+				pv_record_free(r);
+				fail_msg("%s: %s reads '%s', want '%s'", anonymised[k], name,
+					 val ? val : "(hidden)", want);
+			}
+			kept += public;
+		}
+		pv_record_free(r);
+		assert_int_equal(kept, 2);
+	}
+	expect_record(v, "C00000002", NULL);
+	expect_record(v, "C00000003", NULL);
+	pvt_vclose(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -827,6 +890,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_authorization, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_as_of, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_cli, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_anonymise, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
