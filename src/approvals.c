@@ -88,8 +88,8 @@ pv_rc pv_request_create(pv_vault *v, const pv_access *who, const char *op, const
 	enum pv_operation need;
 	if (!guarded_op(op, &need))
 		return pv_fail(v, PV_ERR_USAGE, "'%s' does not go through approval (those that do: "
-			       "export --clear, user add, shred, schema, handover export, "
-			       "decommission)", op);
+			       "export --clear, user add, shred, retention apply, dsr delete, schema, "
+			       "handover export, decommission)", op);
 	int role;
 	pv_rc rc = pv_policy_permits(v, who, need, &role);
 	if (rc)

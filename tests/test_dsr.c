@@ -7,7 +7,10 @@
  * is overdue (a due date edited with SQL while the vault is closed); closing with an
  * outcome, late or on time, and not twice; the access report as JSON (checked against the
  * imported CSV) and as an escaped HTML page; the audit entries of every step; and the
- * `pivault dsr` command. */
+ * `pivault dsr` command. Fulfilling a deletion request (pv_dsr_delete, `pivault dsr delete`):
+ * the signed certificate, the customer shredded and the request closed; refused under a
+ * legal hold, for other request types, without 'dsr'/'shred', and for a user without an
+ * approved four-eyes request. */
 #include "testutil.h"
 
 #include <jansson.h>
@@ -1024,6 +1027,384 @@ static void test_cli(void **state)
 	pv_free(del);
 }
 
+/* ---- fulfilling a deletion request (pv_dsr_delete) --------------------------------- */
+
+static const pv_access AUDITOR = { "auditor", NULL, 0 };
+
+/* 1 if customer id still reads (as admin, purpose service), 0 if it is not found. */
+static int reads(struct fx *f, const char *id)
+{
+	pv_record *r = NULL;
+	pv_rc rc = pv_get(f->v, &ADMIN_SERVICE, id, &r);
+	if (rc == PV_OK) {
+		assert_string_equal(pv_record_id(r), id);
+		pv_record_free(r);
+		return 1;
+	}
+	if (rc != PV_ERR_NOT_FOUND)
+		fail_msg("pv_get(%s): rc %d: %s", id, rc, pv_errmsg(f->v));
+	assert_null(r);
+	return 0;
+}
+
+/* The certificate verifies with the vault's public key and names exactly customer. */
+static void assert_certificate_for(struct fx *f, const char *cert, const char *customer)
+{
+	assert_non_null(cert);
+	char pk[65];
+	assert_int_equal(pv_vault_public_key(f->v, pk), PV_OK);
+	char why[512] = "";
+	pv_rc rc = pv_certificate_verify(cert, pk, why, sizeof why);
+	if (rc)
+		fail_msg("certificate does not verify (rc %d): %s\n%s", rc, why, cert);
+	json_error_t err;
+	json_t *doc = json_loads(cert, 0, &err);
+	if (!doc)
+		fail_msg("certificate is not JSON: %s", cert);
+	json_t *body = json_object_get(doc, "certificate");
+	assert_true(json_is_object(body));
+	json_t *ids = json_object_get(body, "customers");
+	assert_true(json_is_array(ids));
+	assert_int_equal(json_array_size(ids), 1);
+	assert_string_equal(json_string_value(json_array_get(ids, 0)), customer);
+	assert_true(json_is_integer(json_object_get(body, "count")));
+	assert_int_equal(json_integer_value(json_object_get(body, "count")), 1);
+	json_decref(doc);
+	/* a flipped signature digit no longer verifies */
+	char *bad = strdup(cert);
+	assert_non_null(bad);
+	char *sig = strstr(bad, "\"signature\": \"");
+	assert_non_null(sig);
+	sig += strlen("\"signature\": \"");
+	*sig = *sig == '0' ? '1' : '0';
+	assert_int_not_equal(pv_certificate_verify(bad, pk, why, sizeof why), PV_OK);
+	free(bad);
+}
+
+static void test_delete_fulfils(void **state)
+{
+	struct fx *f = *state;
+	const char *c = cust(f, 3);
+	char *del = open_req(f, c, "delete", "gdpr");
+	char *other = open_req(f, cust(f, 4), "delete", NULL);
+	for (size_t r = 1; r <= NCUST; r++)
+		assert_int_equal(reads(f, cust(f, r)), 1);
+
+	char *cert = NULL;
+	char before[11], after[11];
+	today(before);
+	pv_rc rc = pv_dsr_delete(f->v, &DPO, del, &cert);
+	today(after);
+	if (rc)
+		fail_msg("pv_dsr_delete: rc %d: %s", rc, pv_errmsg(f->v));
+	assert_certificate_for(f, cert, c);
+	pv_free(cert);
+
+	/* the customer is gone, every other one still reads */
+	for (size_t r = 1; r <= NCUST; r++)
+		assert_int_equal(reads(f, cust(f, r)), r != 3);
+	/* and stays gone once the vault is opened again */
+	pv_vault_close(f->v);
+	f->v = open_root(f);
+	assert_int_equal(reads(f, c), 0);
+	assert_int_equal(reads(f, cust(f, 4)), 1);
+
+	struct queue q;
+	list(f, 0, &q);
+	assert_int_equal(q.n, 2);
+	const struct item *it = find(&q, del);
+	assert_string_equal(it->state, "closed");
+	assert_today(it->closed, before, after);
+	assert_true(strlen(it->outcome) > 0);
+	assert_non_null(strstr(it->outcome, "shred"));
+	assert_string_equal(it->customer, c);
+	/* the other request is untouched */
+	it = find(&q, other);
+	assert_string_equal(it->state, "open");
+	assert_string_equal(it->outcome, "");
+
+	/* a second time: the request is closed */
+	cert = (char *)"sentinel";
+	rc = pv_dsr_delete(f->v, &DPO, del, &cert);
+	assert_int_equal(rc, PV_ERR_USAGE);
+	assert_null(cert);
+	assert_non_null(strstr(pv_errmsg(f->v), "closed"));
+	assert_int_equal(reads(f, cust(f, 4)), 1);
+	list(f, 0, &q);
+	assert_string_equal(find(&q, del)->state, "closed");
+	assert_string_equal(find(&q, other)->state, "open");
+	pv_free(del);
+	pv_free(other);
+}
+
+static void test_delete_held(void **state)
+{
+	struct fx *f = *state;
+	const char *c = cust(f, 2);
+	const char *one[] = { c };
+	assert_int_equal(pv_hold_add(f->v, &DPO, one, 1, "litigation 2026-17"), PV_OK);
+	char *del = open_req(f, c, "delete", NULL);
+
+	char *cert = (char *)"sentinel";
+	pv_rc rc = pv_dsr_delete(f->v, &DPO, del, &cert);
+	assert_int_equal(rc, PV_ERR_DENIED);
+	assert_null(cert);
+	if (!strstr(pv_errmsg(f->v), "litigation 2026-17"))
+		fail_msg("the refusal does not name the hold: %s", pv_errmsg(f->v));
+	assert_int_equal(reads(f, c), 1);
+	struct queue q;
+	list(f, 0, &q);
+	assert_int_equal(q.n, 1);
+	assert_string_equal(find(&q, del)->state, "open");
+	assert_string_equal(find(&q, del)->closed, "");
+	assert_string_equal(find(&q, del)->outcome, "");
+
+	/* released: now it goes through */
+	assert_int_equal(pv_hold_release(f->v, &DPO, one, 1, "case settled"), PV_OK);
+	cert = NULL;
+	rc = pv_dsr_delete(f->v, &DPO, del, &cert);
+	if (rc)
+		fail_msg("pv_dsr_delete after release: rc %d: %s", rc, pv_errmsg(f->v));
+	assert_certificate_for(f, cert, c);
+	pv_free(cert);
+	assert_int_equal(reads(f, c), 0);
+	assert_int_equal(reads(f, cust(f, 1)), 1);
+	list(f, 0, &q);
+	assert_string_equal(find(&q, del)->state, "closed");
+	pv_free(del);
+}
+
+static void test_delete_wrong_request(void **state)
+{
+	struct fx *f = *state;
+	const char *c = cust(f, 5);
+	char *acc = open_req(f, c, "access", NULL);
+	char *cert = (char *)"sentinel";
+	pv_rc rc = pv_dsr_delete(f->v, &DPO, acc, &cert);
+	assert_int_equal(rc, PV_ERR_USAGE);
+	assert_null(cert);
+	assert_int_equal(reads(f, c), 1);
+	struct queue q;
+	list(f, 0, &q);
+	assert_string_equal(find(&q, acc)->state, "open");
+
+	/* an unknown request */
+	cert = (char *)"sentinel";
+	rc = pv_dsr_delete(f->v, &DPO, "D-00000000", &cert);
+	assert_int_equal(rc, PV_ERR_NOT_FOUND);
+	assert_null(cert);
+
+	/* another type of request than delete: still refused */
+	char *cor = open_req(f, c, "correct", NULL);
+	cert = (char *)"sentinel";
+	assert_int_equal(pv_dsr_delete(f->v, &DPO, cor, &cert), PV_ERR_USAGE);
+	assert_null(cert);
+	for (size_t r = 1; r <= NCUST; r++)
+		assert_int_equal(reads(f, cust(f, r)), 1);
+	pv_free(acc);
+	pv_free(cor);
+}
+
+static void test_delete_permissions(void **state)
+{
+	struct fx *f = *state;
+	const char *c = cust(f, 6);
+	char *del = open_req(f, c, "delete", NULL);
+	const pv_access *who[] = { &CLERK, &AUDITOR };
+	for (size_t i = 0; i < 2; i++) {
+		char *cert = (char *)"sentinel";
+		pv_rc rc = pv_dsr_delete(f->v, who[i], del, &cert);
+		if (rc != PV_ERR_DENIED)
+			fail_msg("role %s: rc %d, expected denied: %s", who[i]->role, rc,
+				 pv_errmsg(f->v));
+		assert_null(cert);
+		assert_int_equal(reads(f, c), 1);
+	}
+	struct queue q;
+	list(f, 0, &q);
+	assert_string_equal(find(&q, del)->state, "open");
+	/* the refusals are audited */
+	assert_int_equal(audit_count(f, "dsr delete", NULL, NULL, "denied", NULL), 2);
+	/* and the dpo can still do it */
+	char *cert = NULL;
+	assert_int_equal(pv_dsr_delete(f->v, &DPO, del, &cert), PV_OK);
+	assert_certificate_for(f, cert, c);
+	pv_free(cert);
+	assert_int_equal(reads(f, c), 0);
+	pv_free(del);
+}
+
+/* A user session (not the root key) needs an approved four-eyes request "dsr delete". */
+static pv_vault *open_user(struct fx *f, const char *name, const char *pw)
+{
+	pv_vault *v = NULL;
+	pv_rc rc = pv_vault_open_user(f->dir, NULL, name, pw, strlen(pw), &v);
+	if (rc)
+		fail_msg("pv_vault_open_user(%s): rc %d: %s", name, rc, v ? pv_errmsg(v) : "?");
+	return v;
+}
+
+static void test_delete_user_needs_approval(void **state)
+{
+	struct fx *f = *state;
+	static const char ALICE_PW[] = "alice-secret-1", BOB_PW[] = "bob-secret-22";
+	const pv_access admin = { "admin", NULL, 0 };
+	assert_int_equal(pv_user_add(f->v, &admin, "alice", "dpo", ALICE_PW, strlen(ALICE_PW)),
+			 PV_OK);
+	assert_int_equal(pv_user_add(f->v, &admin, "bob", "dpo", BOB_PW, strlen(BOB_PW)), PV_OK);
+	const char *c = cust(f, 4);
+	char *del = open_req(f, c, "delete", NULL);
+	pv_vault_close(f->v);
+	f->v = NULL;
+
+	/* without a request: refused, nothing shredded */
+	pv_vault *a = open_user(f, "alice", ALICE_PW);
+	char *cert = (char *)"sentinel";
+	pv_rc rc = pv_dsr_delete(a, NULL, del, &cert);
+	if (rc != PV_ERR_DENIED)
+		fail_msg("user without approval: rc %d: %s", rc, pv_errmsg(a));
+	assert_null(cert);
+	assert_non_null(strstr(pv_errmsg(a), "four-eyes"));
+
+	/* ask; not yet approved, the request cannot be used */
+	char *const words[] = { del };
+	char *args = pv_request_args(1, words);
+	assert_non_null(args);
+	char *rid = NULL;
+	rc = pv_request_create(a, NULL, "dsr delete", args, "customer asked for erasure", 0, &rid);
+	if (rc)
+		fail_msg("pv_request_create: %s", pv_errmsg(a));
+	assert_int_equal(pv_vault_use_request(a, rid, "dsr delete", args), PV_ERR_DENIED);
+	/* the requester cannot approve it herself */
+	assert_int_not_equal(pv_request_decide(a, NULL, rid, 1), PV_OK);
+	pv_vault_close(a);
+
+	f->v = open_root(f);
+	assert_int_equal(reads(f, c), 1);
+	struct queue q;
+	list(f, 0, &q);
+	assert_string_equal(find(&q, del)->state, "open");
+	pv_vault_close(f->v);
+	f->v = NULL;
+
+	pv_vault *b = open_user(f, "bob", BOB_PW);
+	rc = pv_request_decide(b, NULL, rid, 1);
+	if (rc)
+		fail_msg("pv_request_decide: %s", pv_errmsg(b));
+	pv_vault_close(b);
+
+	a = open_user(f, "alice", ALICE_PW);
+	rc = pv_vault_use_request(a, rid, "dsr delete", args);
+	if (rc)
+		fail_msg("pv_vault_use_request: %s", pv_errmsg(a));
+	cert = NULL;
+	rc = pv_dsr_delete(a, NULL, del, &cert);
+	if (rc)
+		fail_msg("pv_dsr_delete with an approved request: rc %d: %s", rc, pv_errmsg(a));
+	assert_non_null(cert);
+	/* the certificate names the approval */
+	json_error_t err;
+	json_t *doc = json_loads(cert, 0, &err);
+	assert_non_null(doc);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "certificate"),
+							      "approval")),
+			    rid);
+	json_decref(doc);
+	/* the approval is used up: the same session cannot run it again */
+	char *cert2 = (char *)"sentinel";
+	assert_int_not_equal(pv_dsr_delete(a, NULL, del, &cert2), PV_OK);
+	assert_null(cert2);
+	pv_vault_close(a);
+
+	f->v = open_root(f);
+	assert_certificate_for(f, cert, c);
+	assert_int_equal(reads(f, c), 0);
+	assert_int_equal(reads(f, cust(f, 5)), 1);
+	list(f, 0, &q);
+	assert_string_equal(find(&q, del)->state, "closed");
+	pv_free(cert);
+	pv_free(rid);
+	pv_free(args);
+	pv_free(del);
+}
+
+/* A deletion request whose customer was shredded already (pv_shred): refused, not closed
+ * as if done. */
+static void test_delete_already_shredded(void **state)
+{
+	struct fx *f = *state;
+	const char *c = cust(f, 1);
+	char *del = open_req(f, c, "delete", NULL);
+	const char *one[] = { c };
+	char *cert = NULL;
+	assert_int_equal(pv_shred(f->v, &DPO, one, 1, &cert), PV_OK);
+	pv_free(cert);
+	cert = (char *)"sentinel";
+	pv_rc rc = pv_dsr_delete(f->v, &DPO, del, &cert);
+	assert_int_equal(rc, PV_ERR_NOT_FOUND);
+	assert_null(cert);
+	assert_non_null(strstr(pv_errmsg(f->v), c));
+	struct queue q;
+	list(f, 0, &q);
+	assert_string_equal(find(&q, del)->state, "open");
+	assert_string_equal(find(&q, del)->outcome, "");
+	assert_int_equal(reads(f, cust(f, 2)), 1);
+	/* the request can still be closed by hand */
+	assert_int_equal(pv_dsr_close(f->v, &DPO, del, "already erased"), PV_OK);
+	pv_free(del);
+}
+
+static void test_delete_cli(void **state)
+{
+	struct fx *f = *state;
+	const char *c = cust(f, 7);
+	pv_vault_close(f->v);
+	f->v = NULL;
+	char *del = cli_open(f, c, "delete", NULL);
+	char *certp = pvt_path(f->base, "cert.json");
+	char *out = NULL;
+	int st = cli(f, &out, "dsr delete %s --role dpo -o '%s'", del, certp);
+	if (st != 0) {
+		char *e = cli_err(f);
+		fail_msg("dsr delete exited %d: %s", st, e);
+	}
+	assert_non_null(strstr(out, del));
+	free(out);
+	size_t len = 0;
+	char *cert = pvt_read_file(certp, &len);
+	assert_non_null(cert);
+	assert_true(len > 0);
+
+	assert_int_equal(cli(f, &out, "pubkey --role admin"), 0);
+	assert_int_equal(strlen(out), 65);
+	char pk[65];
+	snprintf(pk, sizeof pk, "%s", out);
+	free(out);
+	st = cli(f, &out, "certificate verify '%s' --public-key %s", certp, pk);
+	if (st != 0) {
+		char *e = cli_err(f);
+		fail_msg("certificate verify exited %d: %s", st, e);
+	}
+	assert_non_null(strstr(out, "valid"));
+	free(out);
+
+	struct queue q;
+	cli_list(f, "", &q);
+	assert_int_equal(q.n, 1);
+	assert_string_equal(q.it[0].state, "closed");
+	/* twice: refused */
+	assert_int_not_equal(cli(f, &out, "dsr delete %s --role dpo -o '%s.2'", del, certp), 0);
+	free(out);
+
+	f->v = open_root(f);
+	assert_certificate_for(f, cert, c);
+	assert_int_equal(reads(f, c), 0);
+	assert_int_equal(reads(f, cust(f, 1)), 1);
+	free(cert);
+	free(certp);
+	pv_free(del);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1038,6 +1419,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_report_refused, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_trail, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_cli, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_delete_fulfils, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_delete_held, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_delete_wrong_request, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_delete_permissions, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_delete_user_needs_approval, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_delete_cli, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_delete_already_shredded, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
