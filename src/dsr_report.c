@@ -34,6 +34,16 @@ static int add_consent_event(void *p, const pv_consent_event *e)
 }
 
 /* Write s HTML-escaped. */
+static int add_notice(void *p, int64_t notice, const struct pv_store_notice *n)
+{
+	(void)notice;
+	json_array_append_new(p, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "kind", n->kind,
+					   "text_version", n->text_version, "channel", n->channel,
+					   "sent", n->sent, "state", n->state, "state_at",
+					   n->state_at));
+	return 0;
+}
+
 static void html(FILE *out, const char *s)
 {
 	for (; *s; s++) {
@@ -111,6 +121,8 @@ static void write_html(FILE *out, json_t *doc)
 	static const char *const rcols[] = { "rule", NULL };
 	static const char *const acols[] = { "at", "by", "operation", "purpose", "outcome", NULL };
 	static const char *const hcols[] = { "recipient", "at", NULL };
+	static const char *const ncols[] = { "kind", "text_version", "channel", "sent", "state",
+					     "state_at", NULL };
 	html_table(out, "处理目的 / Purposes", json_object_get(doc, "purposes"), pcols);
 	fputs("<h2>同意现状 / Consents now</h2>\n<ul>\n", out);
 	json_object_foreach(json_object_get(doc, "consent_state"), k, val) {
@@ -126,6 +138,7 @@ static void write_html(FILE *out, json_t *doc)
 	html_table(out, "谁访问过您的信息 / Who accessed your data",
 		   json_object_get(doc, "accesses"), acols);
 	html_table(out, "提供给第三方 / Handed over to", json_object_get(doc, "handovers"), hcols);
+	html_table(out, "给您的通知 / Notices sent to you", json_object_get(doc, "notices"), ncols);
 	fputs("</body></html>\n", out);
 }
 
@@ -154,7 +167,7 @@ pv_rc pv_dsr_access_report(pv_vault *v, const pv_access *who, const char *dsr_id
 		return rc;
 	json_t *doc = json_object(), *data = json_object(), *purposes = json_array(),
 	       *consents = json_array(), *retention = json_array(), *accesses = json_array(),
-	       *state = json_object();
+	       *state = json_object(), *notices = json_array();
 	for (size_t i = 0; i < pv_record_field_count(r); i++) {
 		const char *val = pv_record_field_value(r, i);
 		if (val && *val)
@@ -188,6 +201,8 @@ pv_rc pv_dsr_access_report(pv_vault *v, const pv_access *who, const char *dsr_id
 		struct access_ctx a = { accesses };
 		rc = pv_audit_log(v, who, &f, add_access, &a);
 	}
+	if (!rc && pv_store_notice_scan(v->store, customer, add_notice, notices) < 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	json_object_set_new(doc, "request", json_string(dsr_id));
 	json_object_set_new(doc, "customer", json_string(customer));
 	json_object_set_new(doc, "request_opened", json_string(generated));
@@ -199,6 +214,7 @@ pv_rc pv_dsr_access_report(pv_vault *v, const pv_access *who, const char *dsr_id
 	json_object_set_new(doc, "retention", retention);
 	json_object_set_new(doc, "accesses", accesses);
 	json_object_set_new(doc, "handovers", json_array());
+	json_object_set_new(doc, "notices", notices);
 	if (!rc) {
 		if (as_html)
 			write_html(out, doc);

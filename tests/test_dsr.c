@@ -685,6 +685,11 @@ static void test_report_json(void **state)
 	char *an = open_req(f, cn, "access", "gdpr");
 	char before[11];
 	today(before);
+	int64_t n1 = 0, n2 = 0; /* a notice for each: each report lists only its own */
+	assert_int_equal(pv_notice_record(f->v, &DPO, cy, "dsr-reply", "reply-v1", "letter", NULL,
+					  &n1), PV_OK);
+	assert_int_equal(pv_notice_record(f->v, &DPO, cn, "transfer", "transfer-v2", "sms",
+					  "queued", &n2), PV_OK);
 
 	json_t *doc = json_report(f, ay);
 	assert_string_equal(jstr(doc, "request"), ay);
@@ -742,6 +747,15 @@ static void test_report_json(void **state)
 	json_t *hand = json_object_get(doc, "handovers");
 	assert_true(json_is_array(hand));
 	assert_int_equal(json_array_size(hand), 0);
+	json_t *notices = json_object_get(doc, "notices");
+	assert_true(json_is_array(notices));
+	assert_int_equal(json_array_size(notices), 1);
+	json_t *n = json_array_get(notices, 0);
+	assert_string_equal(jstr(n, "kind"), "dsr-reply");
+	assert_string_equal(jstr(n, "text_version"), "reply-v1");
+	assert_string_equal(jstr(n, "channel"), "letter");
+	assert_string_equal(jstr(n, "state"), "sent");
+	assert_string_equal(jstr(n, "sent"), jstr(n, "state_at"));
 	json_decref(doc);
 
 	/* the customer who refused marketing, never read for service */
@@ -754,6 +768,10 @@ static void test_report_json(void **state)
 		service_reads += strcmp(jstr(e, "operation"), "read") == 0 &&
 				 strcmp(jstr(e, "purpose"), "service") == 0;
 	assert_int_equal(service_reads, 0);
+	notices = json_object_get(doc, "notices");
+	assert_int_equal(json_array_size(notices), 1);
+	assert_string_equal(jstr(json_array_get(notices, 0), "kind"), "transfer");
+	assert_string_equal(jstr(json_array_get(notices, 0), "state"), "queued");
 	json_decref(doc);
 	pv_free(ay);
 	pv_free(an);
