@@ -41,32 +41,9 @@ struct fx {
 
 /* ---- helpers ----------------------------------------------------------------------- */
 
-static pv_vault *open_root(const char *dir)
-{
-	pv_key *key = NULL;
-	assert_int_equal(pv_key_from_file(g_key_path, &key), PV_OK);
-	pv_vault *v = NULL;
-	pv_rc rc = pv_vault_open(dir, NULL, key, &v);
-	pv_key_free(key);
-	pvt_track(v);
-	if (rc)
-		fail_msg("pv_vault_open: %s", pv_errmsg(v));
-	return v;
-}
-
-static pv_vault *open_user(const char *dir, const char *user, const char *pw)
-{
-	pv_vault *v = NULL;
-	pv_rc rc = pv_vault_open_user(dir, NULL, user, pw, strlen(pw), &v);
-	pvt_track(v);
-	if (rc)
-		fail_msg("pv_vault_open_user(%s): rc %d: %s", user, rc, pv_errmsg(v));
-	return v;
-}
-
 static void add_user_root(const char *dir, const char *name, const char *roles, const char *pw)
 {
-	pv_vault *v = open_root(dir);
+	pv_vault *v = pvt_open_root(dir, NULL, g_key_path);
 	pv_access admin = { "admin", NULL, 0 };
 	pv_rc rc = pv_user_add(v, &admin, name, roles, pw, strlen(pw));
 	if (rc)
@@ -75,13 +52,6 @@ static void add_user_root(const char *dir, const char *name, const char *roles, 
 }
 
 /* Assert rc == want and that the handle's message contains needle. */
-#define assert_rc_msg(v, rc, want, needle)                                                   \
-	do {                                                                                 \
-		pv_rc rc_ = (rc);                                                            \
-		if (rc_ != (want) || !strstr(pv_errmsg(v), (needle)))                        \
-			fail_msg("%s:%d: rc %d (want %d), message '%s' (want '%s')", __FILE__,   \
-				 __LINE__, rc_, (want), pv_errmsg(v), (needle));             \
-	} while (0)
 
 /* The canonical arguments of a NULL-terminated list of words. */
 static char *args_of(const char *first, ...)
@@ -241,7 +211,7 @@ static int collect_audit(void *ctx, const pv_audit_entry *e)
 static void audit_load(const char *dir, struct audit_list *l)
 {
 	memset(l, 0, sizeof *l);
-	pv_vault *v = open_root(dir);
+	pv_vault *v = pvt_open_root(dir, NULL, g_key_path);
 	pv_access aud = { "auditor", NULL, 0 };
 	pv_rc rc = pv_audit_log(v, &aud, NULL, collect_audit, l);
 	pvt_keep(l->rows);
@@ -318,13 +288,13 @@ static pv_rc create_kept(pv_vault *v, const pv_access *who, const char *op, cons
 /* A request for op/args made by admin and approved by dpo1; its id (malloc'd). */
 static char *approved_request(const char *dir, const char *op, const char *args, unsigned ttl)
 {
-	pv_vault *a = open_user(dir, "admin", ADMIN_PW);
+	pv_vault *a = pvt_open_user(dir, "admin", ADMIN_PW);
 	char *id = NULL;
 	pv_rc rc = create_kept(a, NULL, op, args, "test", ttl, &id);
 	if (rc)
 		fail_msg("pv_request_create: %s", pv_errmsg(a));
 	pvt_vclose(a);
-	pv_vault *d = open_user(dir, "dpo1", DPO_PW);
+	pv_vault *d = pvt_open_user(dir, "dpo1", DPO_PW);
 	rc = pv_request_decide(d, NULL, id, 1);
 	if (rc)
 		fail_msg("pv_request_decide: %s", pv_errmsg(d));
@@ -444,13 +414,13 @@ static int fx_teardown(void **state)
 static void test_setup_users(void **state)
 {
 	struct fx *f = *state;
-	pv_vault *v = open_user(f->dir, "admin", ADMIN_PW);
+	pv_vault *v = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	assert_string_equal(pv_vault_user(v), "admin");
 	pvt_vclose(v);
-	v = open_user(f->dir, "dpo1", DPO_PW);
+	v = pvt_open_user(f->dir, "dpo1", DPO_PW);
 	assert_string_equal(pv_vault_user(v), "dpo1");
 	pvt_vclose(v);
-	v = open_user(f->dir, "clerk1", CLERK_PW);
+	v = pvt_open_user(f->dir, "clerk1", CLERK_PW);
 	assert_string_equal(pv_vault_user(v), "clerk1");
 	pvt_vclose(v);
 
@@ -465,7 +435,7 @@ static void test_setup_users(void **state)
 static void test_guarded_need_request(void **state)
 {
 	struct fx *f = *state;
-	pv_vault *a = open_user(f->dir, "admin", ADMIN_PW);
+	pv_vault *a = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	pv_access clear = { "admin", "all", 1 };
 	char *text = NULL;
 	size_t len = 99;
@@ -513,7 +483,7 @@ static void test_export_request_flow(void **state)
 	char *billing = args_of("--format", "csv", "--clear", "--purpose", "billing", NULL);
 	assert_string_equal(args, "[\"--format\",\"csv\",\"--clear\",\"--purpose\",\"all\"]");
 
-	pv_vault *a = open_user(f->dir, "admin", ADMIN_PW);
+	pv_vault *a = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	char *id = NULL;
 	time_t t0 = time(NULL);
 	pv_rc rc = create_kept(a, NULL, "export", args, "quarterly audit", 0, &id);
@@ -548,7 +518,7 @@ static void test_export_request_flow(void **state)
 	pvt_vclose(a);
 
 	/* a role without 'approve' cannot decide */
-	pv_vault *c = open_user(f->dir, "clerk1", CLERK_PW);
+	pv_vault *c = pvt_open_user(f->dir, "clerk1", CLERK_PW);
 	assert_rc_msg(c, pv_request_decide(c, NULL, id, 1), PV_ERR_DENIED, "'approve'");
 	assert_rc_msg(c, pv_request_decide(c, NULL, id, 0), PV_ERR_DENIED, "'approve'");
 	{ /* nor see other people's requests: without 'approve' or 'audit', only one's own */
@@ -562,7 +532,7 @@ static void test_export_request_flow(void **state)
 	pvt_vclose(c);
 
 	/* the dpo approves */
-	pv_vault *d = open_user(f->dir, "dpo1", DPO_PW);
+	pv_vault *d = pvt_open_user(f->dir, "dpo1", DPO_PW);
 	rc = pv_request_decide(d, NULL, id, 1);
 	if (rc)
 		fail_msg("approve by dpo1: %s", pv_errmsg(d));
@@ -577,7 +547,7 @@ static void test_export_request_flow(void **state)
 	pvt_vclose(d);
 
 	/* other arguments, another operation: refused, and nothing is taken up */
-	a = open_user(f->dir, "admin", ADMIN_PW);
+	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	pv_access clear = { "admin", "all", 1 };
 	char *text = NULL;
 	size_t len = 99;
@@ -619,7 +589,7 @@ static void test_export_request_flow(void **state)
 	assert_rc_msg(a, pv_vault_use_request(a, id, "export", args), PV_ERR_DENIED,
 		      "used already");
 	pvt_vclose(a);
-	a = open_user(f->dir, "admin", ADMIN_PW);
+	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	assert_rc_msg(a, pv_vault_use_request(a, id, "export", args), PV_ERR_DENIED,
 		      "used already");
 	assert_rc_msg(a, export_mem(a, &clear, &text, &len), PV_ERR_DENIED, "four-eyes");
@@ -664,8 +634,8 @@ static void test_concurrent_sessions_decide(void **state)
 {
 	struct fx *f = *state;
 	char *args = args_of("--format", "csv", "--clear", "--purpose", "all", NULL);
-	pv_vault *a = open_user(f->dir, "admin", ADMIN_PW);
-	pv_vault *d = open_user(f->dir, "dpo1", DPO_PW); /* opened before the request */
+	pv_vault *a = pvt_open_user(f->dir, "admin", ADMIN_PW);
+	pv_vault *d = pvt_open_user(f->dir, "dpo1", DPO_PW); /* opened before the request */
 	char *id = NULL;
 	assert_int_equal(create_kept(a, NULL, "export", args, NULL, 0, &id), PV_OK);
 	pv_rc rc = pv_request_decide(d, NULL, id, 1);
@@ -683,12 +653,12 @@ static void test_concurrent_approval_after_login(void **state)
 {
 	struct fx *f = *state;
 	char *args = args_of("--format", "csv", "--clear", "--purpose", "all", NULL);
-	pv_vault *a = open_user(f->dir, "admin", ADMIN_PW);
+	pv_vault *a = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	char *id = NULL;
 	assert_int_equal(create_kept(a, NULL, "export", args, NULL, 0, &id), PV_OK);
 	pvt_vclose(a);
-	a = open_user(f->dir, "admin", ADMIN_PW); /* logged in, nothing done yet */
-	pv_vault *d = open_user(f->dir, "dpo1", DPO_PW);
+	a = pvt_open_user(f->dir, "admin", ADMIN_PW); /* logged in, nothing done yet */
+	pv_vault *d = pvt_open_user(f->dir, "dpo1", DPO_PW);
 	pv_rc rc = pv_request_decide(d, NULL, id, 1);
 	if (rc)
 		fail_msg("approve by dpo1: %s", pv_errmsg(d));
@@ -713,7 +683,7 @@ static void test_concurrent_sessions_see_decision(void **state)
 {
 	struct fx *f = *state;
 	char *args = args_of("--format", "csv", "--clear", "--purpose", "all", NULL);
-	pv_vault *a = open_user(f->dir, "admin", ADMIN_PW);
+	pv_vault *a = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	char *id = NULL;
 	assert_int_equal(create_kept(a, NULL, "export", args, NULL, 0, &id), PV_OK);
 	/* reads in the requester's session before the decision */
@@ -722,7 +692,7 @@ static void test_concurrent_sessions_see_decision(void **state)
 	pvt_drop(gop);
 	pvt_drop(gargs);
 	assert_state(a, id, "pending");
-	pv_vault *d = open_user(f->dir, "dpo1", DPO_PW); /* opened after the request */
+	pv_vault *d = pvt_open_user(f->dir, "dpo1", DPO_PW); /* opened after the request */
 	pv_rc rc = pv_request_decide(d, NULL, id, 1);
 	if (rc)
 		fail_msg("approve by dpo1: %s", pv_errmsg(d));
@@ -751,7 +721,7 @@ static void test_request_ends_with_run(void **state)
 	struct fx *f = *state;
 	char *args = args_of("--format", "csv", "--clear", "--purpose", "all", NULL);
 	char *id = approved_request(f->dir, "export", args, 0);
-	pv_vault *a = open_user(f->dir, "admin", ADMIN_PW);
+	pv_vault *a = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	assert_int_equal(pv_vault_use_request(a, id, "export", args), PV_OK);
 	pv_access clear = { "admin", "all", 1 }, masked = { "admin", "all", 0 };
 	char *text = NULL;
@@ -776,14 +746,14 @@ static void test_user_add_reject_and_approve(void **state)
 {
 	struct fx *f = *state;
 	char *args = args_of("eve", "--role", "clerk", NULL);
-	pv_vault *a = open_user(f->dir, "admin", ADMIN_PW);
+	pv_vault *a = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	char *id = NULL, *id2 = NULL;
 	assert_int_equal(create_kept(a, NULL, "user add", args, NULL, 0, &id), PV_OK);
 	assert_int_equal(create_kept(a, NULL, "user add", args, NULL, 0, &id2), PV_OK);
 	assert_string_not_equal(id, id2);
 	pvt_vclose(a);
 
-	pv_vault *d = open_user(f->dir, "dpo1", DPO_PW);
+	pv_vault *d = pvt_open_user(f->dir, "dpo1", DPO_PW);
 	pv_rc rc = pv_request_decide(d, NULL, id, 0);
 	if (rc)
 		fail_msg("reject: %s", pv_errmsg(d));
@@ -797,7 +767,7 @@ static void test_user_add_reject_and_approve(void **state)
 		fail_msg("approve: %s", pv_errmsg(d));
 	pvt_vclose(d);
 
-	a = open_user(f->dir, "admin", ADMIN_PW);
+	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	assert_rc_msg(a, pv_vault_use_request(a, id, "user add", args), PV_ERR_DENIED,
 		      "not approved");
 	pv_access adm = { "admin", NULL, 0 };
@@ -817,7 +787,7 @@ static void test_user_add_reject_and_approve(void **state)
 	assert_rc_msg(a, pv_vault_use_request(a, id2, "user add", args), PV_ERR_DENIED,
 		      "used already");
 	pvt_vclose(a);
-	pv_vault *e = open_user(f->dir, "eve", EVE_PW);
+	pv_vault *e = pvt_open_user(f->dir, "eve", EVE_PW);
 	pvt_vclose(e);
 	pv_vault *m = NULL;
 	rc = pv_vault_open_user(f->dir, NULL, "mallory", EVE_PW, strlen(EVE_PW), &m);
@@ -848,7 +818,7 @@ static void test_expiry_and_states(void **state)
 	char *ae = NULL, *pend = NULL, *exp = NULL, *appr = NULL, *rej = NULL, *used = NULL,
 	     *late = NULL, *bad = NULL;
 	time_t t0 = time(NULL);
-	pv_vault *a = open_user(f->dir, "admin", ADMIN_PW);
+	pv_vault *a = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	/* to be approved, then left to expire (TTL s leave at least TTL-1 to approve them
 	 * and take one up) */
 	enum { TTL = 3 };
@@ -869,7 +839,7 @@ static void test_expiry_and_states(void **state)
 	assert_null(bad);
 	pvt_vclose(a);
 
-	pv_vault *d = open_user(f->dir, "dpo1", DPO_PW);
+	pv_vault *d = pvt_open_user(f->dir, "dpo1", DPO_PW);
 	pv_rc rc = pv_request_decide(d, NULL, ae, 1);
 	if (rc)
 		fail_msg("approve %s: %s", ae, pv_errmsg(d));
@@ -881,13 +851,13 @@ static void test_expiry_and_states(void **state)
 	assert_int_equal(pv_request_decide(d, NULL, used, 1), PV_OK);
 	pvt_vclose(d);
 
-	pv_vault *c = open_user(f->dir, "clerk1", CLERK_PW);
+	pv_vault *c = pvt_open_user(f->dir, "clerk1", CLERK_PW);
 	assert_rc_msg(c, create_kept(c, NULL, "export", args, NULL, 0, &bad), PV_ERR_DENIED,
 		      "'export'");
 	assert_null(bad);
 	pvt_vclose(c);
 
-	a = open_user(f->dir, "admin", ADMIN_PW);
+	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	assert_int_equal(pv_vault_use_request(a, used, "export", args), PV_OK);
 	pv_access clear = { "admin", "all", 1 };
 	char *text = NULL;
@@ -896,7 +866,7 @@ static void test_expiry_and_states(void **state)
 	pvt_vclose(a);
 
 	/* taken up while valid, in a session kept open past its expiry */
-	pv_vault *lt = open_user(f->dir, "admin", ADMIN_PW);
+	pv_vault *lt = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	rc = pv_vault_use_request(lt, late, "export", args);
 	if (rc)
 		fail_msg("use %s (%lds after creation): %s", late, (long)(time(NULL) - t0),
@@ -904,21 +874,21 @@ static void test_expiry_and_states(void **state)
 
 	sleep(TTL + 1); /* exp, ae and late are past their expiry */
 
-	a = open_user(f->dir, "admin", ADMIN_PW);
+	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	assert_rc_msg(a, pv_vault_use_request(a, ae, "export", args), PV_ERR_DENIED, "expired");
 	size_t len = 99;
 	assert_rc_msg(a, export_mem(a, &clear, &text, &len), PV_ERR_DENIED, "four-eyes");
 	assert_int_equal(len, 0);
 	pvt_drop(text);
 	pvt_vclose(a);
-	d = open_user(f->dir, "dpo1", DPO_PW);
+	d = pvt_open_user(f->dir, "dpo1", DPO_PW);
 	assert_rc_msg(d, pv_request_decide(d, NULL, exp, 1), PV_ERR_DENIED, "expired");
 	assert_rc_msg(d, pv_request_decide(d, NULL, exp, 0), PV_ERR_DENIED, "expired");
 	assert_rc_msg(d, pv_request_decide(d, NULL, "R-0000000000", 1), PV_ERR_NOT_FOUND,
 		      "no request");
 	pvt_vclose(d);
 
-	a = open_user(f->dir, "admin", ADMIN_PW);
+	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	assert_state(a, pend, "pending");
 	assert_state(a, appr, "approved");
 	assert_state(a, rej, "rejected");
@@ -1307,14 +1277,14 @@ static void test_alerts(void **state)
 	struct fx *f = *state;
 	add_user_root(f->dir, "alice", "clerk", ALICE_PW);
 	add_user_root(f->dir, "bob", "clerk", BOB_PW);
-	pv_vault *root = open_root(f->dir);
+	pv_vault *root = pvt_open_root(f->dir, NULL, g_key_path);
 	pv_access adm = { "admin", NULL, 0 };
 	assert_int_equal(pv_user_attest(root, &adm, "alice", "2024-01-02", "2024-01-02",
 					"2099-12-31"), PV_OK);
 	pvt_vclose(root);
 
 	/* alice: a list of 8 in clear, then 3 single reads: 11 customers in the hour */
-	pv_vault *al = open_user(f->dir, "alice", ALICE_PW);
+	pv_vault *al = pvt_open_user(f->dir, "alice", ALICE_PW);
 	pv_access svc_clear = { "clerk", "service", 1 }, svc = { "clerk", "service", 0 };
 	size_t n = 0;
 	char *next = NULL;
@@ -1334,7 +1304,7 @@ static void test_alerts(void **state)
 	pvt_vclose(al);
 
 	/* bob: a masked list of 2 and 3 reads: 5 customers, not above a threshold of 5 */
-	pv_vault *b = open_user(f->dir, "bob", BOB_PW);
+	pv_vault *b = pvt_open_user(f->dir, "bob", BOB_PW);
 	n = 0;
 	rc = pv_list(b, &svc, NULL, 2, count_record, &n, &next);
 	pvt_keep(next);
@@ -1355,7 +1325,7 @@ static void test_alerts(void **state)
 	pvt_vclose(b);
 
 	/* two exports (masked, and clear by the root key: break-glass) */
-	root = open_root(f->dir);
+	root = pvt_open_root(f->dir, NULL, g_key_path);
 	pv_access all = { "admin", "all", 0 }, all_clear = { "admin", "all", 1 };
 	char *text = NULL;
 	assert_int_equal(export_mem(root, &all, &text, NULL), PV_OK);

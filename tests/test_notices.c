@@ -54,46 +54,7 @@ struct fx {
 	char *tmp, *dir, *err;
 };
 
-#define assert_ok(v, expr)                                                                   \
-	do {                                                                                 \
-		pv_rc rc_ = (expr);                                                          \
-		if (rc_ != PV_OK)                                                            \
-			fail_msg("%s:%d: %s: rc %d: %s", __FILE__, __LINE__, #expr, rc_,         \
-				 pv_errmsg(v));                                              \
-	} while (0)
 
-#define assert_rc_msg(v, rc, want, needle)                                                   \
-	do {                                                                                 \
-		pv_rc rc_ = (rc);                                                            \
-		if (rc_ != (want) || !strstr(pv_errmsg(v), (needle)))                        \
-			fail_msg("%s:%d: rc %d (want %d), message '%s' (want '%s')", __FILE__,   \
-				 __LINE__, rc_, (want), pv_errmsg(v), (needle));             \
-	} while (0)
-
-/* ---- vaults ---- */
-
-static pv_vault *open_root(const char *dir)
-{
-	pv_key *key = NULL;
-	assert_int_equal(pv_key_from_file(g_key_path, &key), PV_OK);
-	pv_vault *v = NULL;
-	pv_rc rc = pv_vault_open(dir, NULL, key, &v);
-	pv_key_free(key);
-	pvt_track(v);
-	if (rc)
-		fail_msg("pv_vault_open(%s): rc %d: %s", dir, rc, pv_errmsg(v));
-	return v;
-}
-
-static pv_vault *open_user(const char *dir, const char *user, const char *pw)
-{
-	pv_vault *v = NULL;
-	pv_rc rc = pv_vault_open_user(dir, NULL, user, pw, strlen(pw), &v);
-	pvt_track(v);
-	if (rc)
-		fail_msg("pv_vault_open_user(%s): rc %d: %s", user, rc, pv_errmsg(v));
-	return v;
-}
 
 /* ---- notice lists ---- */
 
@@ -135,7 +96,7 @@ static pv_rc list_rc(pv_vault *v, const pv_access *who, const char *customer, st
 /* Every notice, listed by an admin root session. */
 static void list_all(const char *dir, const char *customer, struct nlist *l)
 {
-	pv_vault *v = open_root(dir);
+	pv_vault *v = pvt_open_root(dir, NULL, g_key_path);
 	assert_ok(v, list_rc(v, &ADMIN, customer, l));
 	pvt_vclose(v);
 }
@@ -194,7 +155,7 @@ static struct alist *audit_load(const char *dir)
 {
 	struct alist *l = pvt_keep(calloc(1, sizeof *l));
 	assert_non_null(l);
-	pv_vault *v = open_root(dir);
+	pv_vault *v = pvt_open_root(dir, NULL, g_key_path);
 	assert_ok(v, pv_audit_log(v, &AUDITOR, NULL, collect_audit, l));
 	pvt_vclose(v);
 	return l;
@@ -223,7 +184,7 @@ static size_t audit_count(const struct alist *l, const char *op, const char *out
 
 static void add_user_root(const char *dir, const char *name, const char *roles, const char *pw)
 {
-	pv_vault *v = open_root(dir);
+	pv_vault *v = pvt_open_root(dir, NULL, g_key_path);
 	pv_rc rc = pv_user_add(v, &ADMIN, name, roles, pw, strlen(pw));
 	if (rc)
 		fail_msg("pv_user_add(%s): %s", name, pv_errmsg(v));
@@ -312,7 +273,7 @@ static int fx_teardown(void **state)
 static void test_record_and_list(void **state)
 {
 	struct fx *f = *state;
-	pv_vault *v = open_root(f->dir);
+	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
 	int64_t n1 = 0, n2 = 0, n3 = 0;
 	assert_ok(v, pv_notice_record(v, &ADMIN, "C00000001", "transfer", "transfer-2026-11 v2",
 				      "sms", NULL, &n1));
@@ -326,7 +287,7 @@ static void test_record_and_list(void **state)
 	pvt_vclose(v);
 
 	/* a user session: sent_by is the user's name */
-	pv_vault *d = open_user(f->dir, "dpo1", DPO_PW);
+	pv_vault *d = pvt_open_user(f->dir, "dpo1", DPO_PW);
 	int64_t n4 = 0;
 	assert_ok(d, pv_notice_record(d, NULL, "C00000003", "dsr-reply", "dsr-answer v1", "letter",
 				      NULL, &n4));
@@ -368,7 +329,7 @@ static void test_record_and_list(void **state)
 static void test_set_state(void **state)
 {
 	struct fx *f = *state;
-	pv_vault *v = open_root(f->dir);
+	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
 	int64_t n1 = 0, n2 = 0;
 	assert_ok(v, pv_notice_record(v, &ADMIN, "C00000001", "breach", "breach-2026-01", "sms",
 				      "queued", &n1));
@@ -383,7 +344,7 @@ static void test_set_state(void **state)
 
 	/* state_at is stored with one-second precision: let the clock move on */
 	sleep(1);
-	v = open_root(f->dir);
+	v = pvt_open_root(f->dir, NULL, g_key_path);
 	assert_ok(v, pv_notice_set_state(v, &ADMIN, n1, "delivered"));
 	pvt_vclose(v);
 
@@ -399,7 +360,7 @@ static void test_set_state(void **state)
 	assert_memory_equal(&after.r[1], &before.r[1], sizeof before.r[1]);
 
 	/* every state can be set, and again to the same */
-	v = open_root(f->dir);
+	v = pvt_open_root(f->dir, NULL, g_key_path);
 	static const char *const states[] = { "queued", "sent", "delivered", "failed",
 					      "returned", "returned" };
 	for (size_t i = 0; i < sizeof states / sizeof *states; i++) {
@@ -433,7 +394,7 @@ static void test_set_state(void **state)
 static void test_validation(void **state)
 {
 	struct fx *f = *state;
-	pv_vault *v = open_root(f->dir);
+	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
 	int64_t n = 42;
 	char long_version[66];
 	memset(long_version, 'v', 65);
@@ -483,7 +444,7 @@ static void test_validation(void **state)
 	assert_int_equal(l.n, 0);
 
 	/* the boundaries that are allowed: 64 characters, UTF-8, every channel */
-	v = open_root(f->dir);
+	v = pvt_open_root(f->dir, NULL, g_key_path);
 	assert_ok(v, pv_notice_record(v, &ADMIN, "C00000001", "transfer", max_version, "sms", NULL,
 				      &n));
 	assert_ok(v, pv_notice_record(v, &ADMIN, "C00000001", "consent", "告知书 v2", "email",
@@ -506,7 +467,7 @@ static void test_permissions(void **state)
 	struct fx *f = *state;
 	static const char *const kinds[] = { "transfer", "breach", "dsr-reply", "consent",
 					     "policy" };
-	pv_vault *v = open_root(f->dir);
+	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
 	int64_t n = 0;
 	struct nlist l;
 
@@ -560,7 +521,7 @@ static void test_permissions(void **state)
 	pvt_vclose(v);
 
 	/* the same through user sessions */
-	pv_vault *d = open_user(f->dir, "dpo1", DPO_PW);
+	pv_vault *d = pvt_open_user(f->dir, "dpo1", DPO_PW);
 	assert_ok(d, pv_notice_record(d, NULL, "C00000003", "breach", "b1", "phone", NULL, &n));
 	assert_ok(d, pv_notice_set_state(d, NULL, n, "failed"));
 	assert_ok(d, list_rc(d, NULL, "C00000003", &l));
@@ -573,7 +534,7 @@ static void test_permissions(void **state)
 static void test_audit(void **state)
 {
 	struct fx *f = *state;
-	pv_vault *v = open_root(f->dir);
+	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
 	int64_t n1 = 0, n2 = 0, n = 0;
 	assert_ok(v, pv_notice_record(v, &DPO, "C00000001", "transfer", "transfer v2", "sms", NULL,
 				      &n1));
@@ -618,7 +579,7 @@ static void test_audit(void **state)
 static void test_audit_denied_state_names_customer(void **state)
 {
 	struct fx *f = *state;
-	pv_vault *v = open_root(f->dir);
+	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
 	int64_t n1 = 0;
 	assert_ok(v, pv_notice_record(v, &DPO, "C00000001", "breach", "b1", "sms", NULL, &n1));
 	assert_int_equal(pv_notice_set_state(v, &AUDITOR, n1, "delivered"), PV_ERR_DENIED);

@@ -65,46 +65,7 @@ struct fx {
 	char *dir;
 };
 
-#define assert_ok(v, expr)                                                                   \
-	do {                                                                                 \
-		pv_rc rc_ = (expr);                                                          \
-		if (rc_ != PV_OK)                                                            \
-			fail_msg("%s:%d: %s: rc %d: %s", __FILE__, __LINE__, #expr, rc_,         \
-				 pv_errmsg(v));                                              \
-	} while (0)
 
-#define assert_rc_msg(v, rc, want, needle)                                                   \
-	do {                                                                                 \
-		pv_rc rc_ = (rc);                                                            \
-		if (rc_ != (want) || !strstr(pv_errmsg(v), (needle)))                        \
-			fail_msg("%s:%d: rc %d (want %d), message '%s' (want '%s')", __FILE__,   \
-				 __LINE__, rc_, (want), pv_errmsg(v), (needle));             \
-	} while (0)
-
-/* ---- vaults ---- */
-
-static pv_vault *open_root(const char *dir)
-{
-	pv_key *key = NULL;
-	assert_int_equal(pv_key_from_file(g_key_path, &key), PV_OK);
-	pv_vault *v = NULL;
-	pv_rc rc = pv_vault_open(dir, NULL, key, &v);
-	pv_key_free(key);
-	pvt_track(v);
-	if (rc)
-		fail_msg("pv_vault_open(%s): rc %d: %s", dir, rc, pv_errmsg(v));
-	return v;
-}
-
-static pv_vault *open_user(const char *dir, const char *user, const char *pw)
-{
-	pv_vault *v = NULL;
-	pv_rc rc = pv_vault_open_user(dir, NULL, user, pw, strlen(pw), &v);
-	pvt_track(v);
-	if (rc)
-		fail_msg("pv_vault_open_user(%s): rc %d: %s", user, rc, pv_errmsg(v));
-	return v;
-}
 
 /* ---- plans ---- */
 
@@ -294,7 +255,7 @@ static void expect_certificate(pv_vault *v, const char *cert, const char *const 
 
 static void add_user_root(const char *dir, const char *name, const char *roles, const char *pw)
 {
-	pv_vault *v = open_root(dir);
+	pv_vault *v = pvt_open_root(dir, NULL, g_key_path);
 	pv_rc rc = pv_user_add(v, &ADMIN, name, roles, pw, strlen(pw));
 	if (rc)
 		fail_msg("pv_user_add(%s): %s", name, pv_errmsg(v));
@@ -385,7 +346,7 @@ static int fx_teardown(void **state)
 static void test_plan_due_dates(void **state)
 {
 	struct fx *f = *state;
-	pv_vault *v = open_root(f->dir);
+	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
 	struct plan p;
 
 	/* preferences: created_at + 2y, to the day */
@@ -468,7 +429,7 @@ static void expect_no_values(const struct plan *p)
 static void test_plan_no_values(void **state)
 {
 	struct fx *f = *state;
-	pv_vault *v = open_root(f->dir);
+	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
 	struct plan p;
 	plan_ok(v, AS_OF, &p);
 	assert_int_equal(p.n, 4);
@@ -491,7 +452,7 @@ static void test_plan_no_values(void **state)
 static void test_apply(void **state)
 {
 	struct fx *f = *state;
-	pv_vault *v = open_root(f->dir);
+	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
 	struct certs c = { 0 };
 	uint64_t shredded = 99, erased = 99, held = 99;
 	assert_ok(v, pv_retention_apply(v, &ADMIN, AS_OF, keep_cert, &c, &shredded, &erased,
@@ -524,7 +485,7 @@ static void test_apply(void **state)
 
 	/* the erase holds in a fresh session too */
 	pvt_vclose(v);
-	v = open_root(f->dir);
+	v = pvt_open_root(f->dir, NULL, g_key_path);
 	expect_record(v, "C00000001", "preferences");
 	assert_int_equal(get_rc(v, "C00000003"), PV_ERR_NOT_FOUND);
 
@@ -546,7 +507,7 @@ static void test_apply(void **state)
 static void test_holds(void **state)
 {
 	struct fx *f = *state;
-	pv_vault *v = open_root(f->dir);
+	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
 	const char *ids[] = { "C00000003", "C00000001" };
 	assert_ok(v, pv_hold_add(v, &ADMIN, ids, 2, "litigation 2026-17"));
 	struct plan p;
@@ -593,7 +554,7 @@ static void test_holds(void **state)
 /* The vault is as imported: the base plan, and every customer reads unchanged. */
 static void expect_untouched(const char *dir)
 {
-	pv_vault *v = open_root(dir);
+	pv_vault *v = pvt_open_root(dir, NULL, g_key_path);
 	struct plan p;
 	plan_ok(v, AS_OF, &p);
 	expect_base_plan(&p, "", "");
@@ -610,14 +571,14 @@ static void test_authorization(void **state)
 	uint64_t shredded = 99, erased = 99, held = 99;
 
 	/* a role without 'retention', through the root key and as a user */
-	pv_vault *v = open_root(f->dir);
+	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
 	assert_int_equal(plan_rc(v, &CLERK, AS_OF, &p), PV_ERR_DENIED);
 	assert_int_equal(p.n, 0);
 	assert_int_equal(pv_retention_apply(v, &CLERK, AS_OF, NULL, NULL, &shredded, &erased,
 					     &held), PV_ERR_DENIED);
 	assert_int_equal(shredded + erased + held, 0);
 	pvt_vclose(v);
-	v = open_user(f->dir, "clerk1", CLERK_PW);
+	v = pvt_open_user(f->dir, "clerk1", CLERK_PW);
 	assert_int_equal(plan_rc(v, NULL, AS_OF, &p), PV_ERR_DENIED);
 	assert_int_equal(p.n, 0);
 	assert_int_equal(pv_retention_apply(v, NULL, AS_OF, NULL, NULL, &shredded, &erased,
@@ -626,7 +587,7 @@ static void test_authorization(void **state)
 	expect_untouched(f->dir);
 
 	/* a user with 'retention' may plan, but not apply without an approved request */
-	pv_vault *a = open_user(f->dir, "admin", ADMIN_PW);
+	pv_vault *a = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	assert_ok(a, plan_rc(a, NULL, AS_OF, &p));
 	expect_base_plan(&p, "", "");
 	struct certs c = { 0 };
@@ -638,7 +599,7 @@ static void test_authorization(void **state)
 	expect_untouched(f->dir);
 
 	/* a request: not approved yet, then not by its own requester */
-	a = open_user(f->dir, "admin", ADMIN_PW);
+	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	char *id = NULL;
 	assert_ok(a, pv_request_create(a, NULL, "retention apply", AS_OF_ARGS, "yearly purge", 0,
 				       &id));
@@ -652,10 +613,10 @@ static void test_authorization(void **state)
 	expect_untouched(f->dir);
 
 	/* approved by another user: it runs, once */
-	pv_vault *d = open_user(f->dir, "dpo1", DPO_PW);
+	pv_vault *d = pvt_open_user(f->dir, "dpo1", DPO_PW);
 	assert_ok(d, pv_request_decide(d, NULL, id, 1));
 	pvt_vclose(d);
-	a = open_user(f->dir, "admin", ADMIN_PW);
+	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	assert_ok(a, pv_vault_use_request(a, id, "retention apply", AS_OF_ARGS));
 	assert_ok(a, pv_retention_apply(a, NULL, AS_OF, keep_cert, &c, &shredded, &erased,
 					&held));
@@ -669,14 +630,14 @@ static void test_authorization(void **state)
 	assert_int_equal(shredded + erased + held, 0);
 	pvt_vclose(a);
 	/* ... nor in another */
-	a = open_user(f->dir, "admin", ADMIN_PW);
+	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	assert_rc_msg(a, pv_vault_use_request(a, id, "retention apply", AS_OF_ARGS), PV_ERR_DENIED,
 		      "used already");
 	assert_int_equal(pv_retention_apply(a, NULL, "2031-07-01", keep_cert, &c, &shredded,
 					    &erased, &held), PV_ERR_DENIED);
 	pvt_vclose(a);
 
-	v = open_root(f->dir);
+	v = pvt_open_root(f->dir, NULL, g_key_path);
 	assert_int_equal(count_of(v), 3);
 	assert_int_equal(get_rc(v, "C00000003"), PV_ERR_NOT_FOUND);
 	expect_record(v, "C00000002", "preferences");
@@ -691,7 +652,7 @@ static void test_bad_as_of(void **state)
 	static const char *const bad[] = { "2022-13-01", "yesterday", "2022-02-30", "2022-00-10",
 					   "", "2022-01-15T00:00:00Z", "20220115", "2022-1-150",
 					   "2022-01-1x", " 2022-1-15", "+2022-01-15" };
-	pv_vault *v = open_root(f->dir);
+	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		struct plan p;
 		pv_rc rc = plan_rc(v, &ADMIN, bad[i], &p);
@@ -710,22 +671,22 @@ static void test_bad_as_of(void **state)
 	expect_untouched(f->dir);
 
 	/* a bad date does not use up an approval */
-	pv_vault *a = open_user(f->dir, "admin", ADMIN_PW);
+	pv_vault *a = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	char *id = NULL;
 	assert_ok(a, pv_request_create(a, NULL, "retention apply", AS_OF_ARGS, "purge", 0, &id));
 	pvt_keep(id);
 	pvt_vclose(a);
-	pv_vault *d = open_user(f->dir, "dpo1", DPO_PW);
+	pv_vault *d = pvt_open_user(f->dir, "dpo1", DPO_PW);
 	assert_ok(d, pv_request_decide(d, NULL, id, 1));
 	pvt_vclose(d);
-	a = open_user(f->dir, "admin", ADMIN_PW);
+	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	assert_ok(a, pv_vault_use_request(a, id, "retention apply", AS_OF_ARGS));
 	uint64_t shredded, erased, held;
 	assert_int_equal(pv_retention_apply(a, NULL, "yesterday", NULL, NULL, &shredded, &erased,
 					    &held), PV_ERR_USAGE);
 	pvt_vclose(a);
 	expect_untouched(f->dir);
-	a = open_user(f->dir, "admin", ADMIN_PW);
+	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	assert_ok(a, pv_vault_use_request(a, id, "retention apply", AS_OF_ARGS));
 	assert_ok(a, pv_retention_apply(a, NULL, AS_OF, NULL, NULL, &shredded, &erased, &held));
 	assert_int_equal(shredded, 1);
@@ -800,7 +761,7 @@ static void test_cli(void **state)
 	assert_non_null(strstr(msg, "1 customers shredded, 3 erased, 0 held back"));
 	char *cert = pvt_keep(pvt_read_file(fresh, NULL));
 	assert_non_null(cert);
-	pv_vault *v = open_root(f->dir);
+	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
 	expect_certificate(v, cert, (const char *[]){ "C00000003" }, 1);
 	char pk[65];
 	assert_ok(v, pv_vault_public_key(v, pk));

@@ -60,51 +60,9 @@ struct fx {
 	char *journal; /* tmp/vault.keyring.journal */
 };
 
-#define assert_rc_msg(v, rc, want, needle)                                                   \
-	do {                                                                                 \
-		pv_rc rc_ = (rc);                                                            \
-		if (rc_ != (want) || !strstr(pv_errmsg(v), (needle)))                        \
-			fail_msg("%s:%d: rc %d (want %d), message '%s' (want '%s')", __FILE__,   \
-				 __LINE__, rc_, (want), pv_errmsg(v), (needle));             \
-	} while (0)
 
-#define assert_ok(v, expr)                                                                   \
-	do {                                                                                 \
-		pv_rc rc_ = (expr);                                                          \
-		if (rc_ != PV_OK)                                                            \
-			fail_msg("%s:%d: %s: rc %d: %s", __FILE__, __LINE__, #expr, rc_,         \
-				 pv_errmsg(v));                                              \
-	} while (0)
 
-/* ---- vaults ---- */
-
-static pv_vault *open_root_kr(const char *dir, const char *keyring)
-{
-	pv_key *key = NULL;
-	assert_int_equal(pv_key_from_file(g_key_path, &key), PV_OK);
-	pv_vault *v = NULL;
-	pv_rc rc = pv_vault_open(dir, keyring, key, &v);
-	pv_key_free(key);
-	pvt_track(v);
-	if (rc)
-		fail_msg("pv_vault_open(%s): rc %d: %s", dir, rc, pv_errmsg(v));
-	return v;
-}
-
-static pv_vault *open_root(const char *dir)
-{
-	return open_root_kr(dir, NULL);
-}
-
-static pv_vault *open_user(const char *dir, const char *user, const char *pw)
-{
-	pv_vault *v = NULL;
-	pv_rc rc = pv_vault_open_user(dir, NULL, user, pw, strlen(pw), &v);
-	pvt_track(v);
-	if (rc)
-		fail_msg("pv_vault_open_user(%s): rc %d: %s", user, rc, pv_errmsg(v));
-	return v;
-}
+/* ---- reading customers ---- */
 
 /* pv_get with every field in clear; the record is freed. */
 static pv_rc get_rc(pv_vault *v, const char *id)
@@ -570,7 +528,7 @@ static char *shred_root(pv_vault *v, const char *const *ids, size_t n)
 static void test_old_copy_cannot_yield_victim(void **state)
 {
 	struct fx *f = *state;
-	pv_vault *v = open_root(f->dir);
+	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
 	uint32_t *b = buckets_of(v);
 	size_t vr = pick_victim(b, 0);
 	const char *victim = cust(vr, "customer_id");
@@ -646,7 +604,7 @@ static void test_old_copy_cannot_yield_victim(void **state)
 	}
 
 	/* Shred. */
-	v = open_root(f->dir);
+	v = pvt_open_root(f->dir, NULL, g_key_path);
 	const char *ids[] = { victim };
 	char *cert = shred_root(v, ids, 1);
 	assert_int_equal(get_rc(v, victim), PV_ERR_NOT_FOUND);
@@ -681,7 +639,7 @@ static void test_old_copy_cannot_yield_victim(void **state)
 		       "the victim's wrapped data key (hex)");
 
 	/* The old copy, opened with the root key and the LIVE keyring. */
-	pv_vault *ov = open_root_kr(old_dir, f->keyring);
+	pv_vault *ov = pvt_open_root(old_dir, f->keyring, g_key_path);
 	assert_rc_msg(ov, get_rc(ov, victim), PV_ERR_CORRUPT, "generation");
 	for (size_t i = 0; i < nothers; i++)
 		assert_reads(ov, others[i]);
@@ -842,7 +800,7 @@ static char *replace_once(const char *text, const char *needle, const char *repl
 static void test_certificate(void **state)
 {
 	struct fx *f = *state;
-	pv_vault *v = open_root(f->dir);
+	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
 	uint32_t *b = buckets_of(v);
 	size_t vr = pick_victim(b, 0);
 	const char *victim = cust(vr, "customer_id");
@@ -985,7 +943,7 @@ static int found_one(void *ctx, const char *id)
 static void test_shred_many_and_unknown(void **state)
 {
 	struct fx *f = *state;
-	pv_vault *v = open_root(f->dir);
+	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
 	uint32_t *b = buckets_of(v);
 	/* 10 customers: 9 of distinct buckets, the 10th sharing the first one's bucket. */
 	const char *ids[10];
@@ -1028,7 +986,7 @@ static void test_shred_many_and_unknown(void **state)
 	assert_int_equal(k0len, KR_HEADER + SLOTS * KR_SLOT);
 
 	/* An unknown id among known ones: nothing is shredded. */
-	v = open_root(f->dir);
+	v = pvt_open_root(f->dir, NULL, g_key_path);
 	const char *with_unknown[] = { ids[0], ids[1], "C09999999" };
 	char *cert = NULL;
 	assert_rc_msg(v, pv_shred(v, &ADMIN, with_unknown, 3, &cert), PV_ERR_NOT_FOUND, "C09999999");
@@ -1052,7 +1010,7 @@ static void test_shred_many_and_unknown(void **state)
 	assert_false(exists(f->ledger));
 
 	/* The ten at once. */
-	v = open_root(f->dir);
+	v = pvt_open_root(f->dir, NULL, g_key_path);
 	cert = shred_root(v, ids, 10);
 	assert_ok(v, pv_vault_count(v, &count));
 	assert_int_equal(count, NCUST - 10);
@@ -1162,7 +1120,7 @@ static int audit_one(void *ctx, const pv_audit_entry *e)
 static void test_roles_and_approval(void **state)
 {
 	struct fx *f = *state;
-	pv_vault *rv = open_root(f->dir);
+	pv_vault *rv = pvt_open_root(f->dir, NULL, g_key_path);
 	uint32_t *b = buckets_of(rv);
 	size_t vr = pick_victim(b, 0);
 	const char *victim = cust(vr, "customer_id");
@@ -1173,13 +1131,13 @@ static void test_roles_and_approval(void **state)
 	char *cert = NULL;
 
 	/* A user, even an admin, needs an approved request. */
-	pv_vault *va = open_user(f->dir, "admin", ADMIN_PW);
+	pv_vault *va = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	assert_rc_msg(va, pv_shred(va, &ADMIN, ids, 1, &cert), PV_ERR_DENIED, "four-eyes");
 	assert_null(cert);
 	pvt_vclose(va);
 
 	/* The clerk lacks 'shred', and cannot act as admin. */
-	pv_vault *vc = open_user(f->dir, "clerk1", CLERK_PW);
+	pv_vault *vc = pvt_open_user(f->dir, "clerk1", CLERK_PW);
 	pv_access clerk = { "clerk", NULL, 0 };
 	assert_rc_msg(vc, pv_shred(vc, &clerk, ids, 1, &cert), PV_ERR_DENIED, "'shred'");
 	assert_rc_msg(vc, pv_shred(vc, &ADMIN, ids, 1, &cert), PV_ERR_DENIED, "admin");
@@ -1190,18 +1148,18 @@ static void test_roles_and_approval(void **state)
 	char *argv[] = { (char *)victim };
 	char *args = pvt_keep(pv_request_args(1, argv));
 	assert_non_null(args);
-	va = open_user(f->dir, "admin", ADMIN_PW);
+	va = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	char *req = NULL;
 	assert_ok(va, pv_request_create(va, &ADMIN, "shred", args, "customer asked", 0, &req));
 	pvt_keep(req);
 	assert_int_equal(pv_request_decide(va, &ADMIN, req, 1), PV_ERR_DENIED); /* own request */
 	pvt_vclose(va);
-	pv_vault *vd = open_user(f->dir, "dpo1", DPO_PW);
+	pv_vault *vd = pvt_open_user(f->dir, "dpo1", DPO_PW);
 	pv_access dpo = { "dpo", NULL, 0 };
 	assert_ok(vd, pv_request_decide(vd, &dpo, req, 1));
 	pvt_vclose(vd);
 
-	va = open_user(f->dir, "admin", ADMIN_PW);
+	va = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	assert_ok(va, pv_vault_use_request(va, req, "shred", args));
 	assert_ok(va, pv_shred(va, &ADMIN, ids, 1, &cert));
 	assert_non_null(cert);
@@ -1227,7 +1185,7 @@ static void test_roles_and_approval(void **state)
 	json_decref(doc);
 
 	/* The audit log: the shred with its ids and the certificate's hash; the refusals. */
-	rv = open_root(f->dir);
+	rv = pvt_open_root(f->dir, NULL, g_key_path);
 	assert_reads(rv, second);
 	char h[65];
 	cert_hash(cert, h);
@@ -1250,7 +1208,7 @@ static void test_roles_and_approval(void **state)
 static void test_journal_discarded_when_not_committed(void **state)
 {
 	struct fx *f = *state;
-	pv_vault *v = open_root(f->dir);
+	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
 	uint32_t *b = buckets_of(v);
 	size_t vr = pick_victim(b, 0);
 	uint32_t bucket = b[vr];
@@ -1260,7 +1218,7 @@ static void test_journal_discarded_when_not_committed(void **state)
 	assert_non_null(k0);
 
 	/* Stage and journal a new key for the victim's bucket; no commit, no apply. */
-	v = open_root(f->dir);
+	v = pvt_open_root(f->dir, NULL, g_key_path);
 	uint8_t key[PV_KEY_BYTES];
 	randombytes_buf(key, sizeof key);
 	uint32_t gen = 0, newgen = 0;
@@ -1273,7 +1231,7 @@ static void test_journal_discarded_when_not_committed(void **state)
 	pvt_vclose(v); /* the "crash": closed without apply */
 	assert_true(exists(f->journal));
 
-	v = open_root(f->dir);
+	v = pvt_open_root(f->dir, NULL, g_key_path);
 	assert_false(exists(f->journal));
 	for (size_t r = 1; r < g_csv.nrows; r++)
 		if (b[r] == bucket)
@@ -1291,7 +1249,7 @@ static void test_journal_discarded_when_not_committed(void **state)
 
 	/* The same through pv_shred: the audit entry fails after the journal is written, so
 	 * the store rolls back; the journal left behind is dropped at the next open. */
-	v = open_root(f->dir);
+	v = pvt_open_root(f->dir, NULL, g_key_path);
 	const char *victim = cust(vr, "customer_id");
 	const char *ids[] = { victim };
 	char *cert = NULL;
@@ -1303,7 +1261,7 @@ static void test_journal_discarded_when_not_committed(void **state)
 		if (b[r] == bucket)
 			assert_reads(v, cust(r, "customer_id"));
 	pvt_vclose(v);
-	v = open_root(f->dir);
+	v = pvt_open_root(f->dir, NULL, g_key_path);
 	assert_false(exists(f->journal));
 	for (size_t r = 1; r < g_csv.nrows; r++)
 		if (b[r] == bucket)
@@ -1342,7 +1300,7 @@ static uint8_t *journal_from(const uint8_t *before, const uint8_t *after, size_t
 static void test_journal_applied_after_commit(void **state)
 {
 	struct fx *f = *state;
-	pv_vault *v = open_root(f->dir);
+	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
 	uint32_t *b = buckets_of(v);
 	size_t vr = pick_victim(b, 0);
 	const char *victim = cust(vr, "customer_id");
@@ -1356,7 +1314,7 @@ static void test_journal_applied_after_commit(void **state)
 	uint8_t *k0 = pvt_keep(read_bytes(f->keyring, &k0len));
 	assert_non_null(k0);
 
-	v = open_root(f->dir);
+	v = pvt_open_root(f->dir, NULL, g_key_path);
 	const char *ids[] = { victim };
 	shred_root(v, ids, 1);
 	pvt_vclose(v);
@@ -1372,14 +1330,14 @@ static void test_journal_applied_after_commit(void **state)
 	/* Committed store, keyring not yet overwritten: without the journal the bucket
 	 * mates cannot be read ... */
 	assert_int_equal(pvt_write_file(f->keyring, k0, k0len), 0);
-	v = open_root(f->dir);
+	v = pvt_open_root(f->dir, NULL, g_key_path);
 	for (size_t r = 1; r < g_csv.nrows; r++)
 		if (b[r] == bucket && r != vr)
 			assert_int_equal(get_rc(v, cust(r, "customer_id")), PV_ERR_CORRUPT);
 	pvt_vclose(v);
 	/* ... with it, the open finishes the shred. */
 	assert_int_equal(pvt_write_file(f->journal, journal, jlen), 0);
-	v = open_root(f->dir);
+	v = pvt_open_root(f->dir, NULL, g_key_path);
 	assert_false(exists(f->journal));
 	for (size_t r = 1; r < g_csv.nrows; r++)
 		if (b[r] == bucket && r != vr)
@@ -1399,7 +1357,7 @@ static void test_journal_applied_after_commit(void **state)
 	char *pre_kr = pvt_keep(pvt_path(pre, "vault.keyring"));
 	char *pre_journal = pvt_keep(pvt_path(pre, "vault.keyring.journal"));
 	assert_int_equal(pvt_write_file(pre_journal, journal, jlen), 0);
-	v = open_root(pre_dir);
+	v = pvt_open_root(pre_dir, NULL, g_key_path);
 	assert_false(exists(pre_journal));
 	for (size_t r = 1; r < g_csv.nrows; r++)
 		if (b[r] == bucket)
@@ -1417,7 +1375,7 @@ static void test_journal_applied_after_commit(void **state)
 static void test_shred_in_discarded_batch(void **state)
 {
 	struct fx *f = *state;
-	pv_vault *v = open_root(f->dir);
+	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
 	uint32_t *b = buckets_of(v);
 	size_t vr = pick_victim(b, 0);
 	const char *victim = cust(vr, "customer_id");
@@ -1441,7 +1399,7 @@ static void test_shred_in_discarded_batch(void **state)
 	if (vrc != PV_OK && vrc != PV_ERR_NOT_FOUND)
 		fail_msg("victim after a shred in a discarded batch: rc %d: %s", vrc, pv_errmsg(v));
 	pvt_vclose(v);
-	v = open_root(f->dir);
+	v = pvt_open_root(f->dir, NULL, g_key_path);
 	for (size_t r = 1; r < g_csv.nrows; r++)
 		if (b[r] == bucket && r != vr)
 			assert_reads(v, cust(r, "customer_id"));
@@ -1454,7 +1412,7 @@ static void test_shred_in_discarded_batch(void **state)
 static void test_shred_with_other_session_open(void **state)
 {
 	struct fx *f = *state;
-	pv_vault *a = open_root(f->dir);
+	pv_vault *a = pvt_open_root(f->dir, NULL, g_key_path);
 	uint32_t *b = buckets_of(a);
 	size_t vr = pick_victim(b, 0);
 	const char *victim = cust(vr, "customer_id");
@@ -1463,7 +1421,7 @@ static void test_shred_with_other_session_open(void **state)
 		if (b[r] == b[vr] && r != vr)
 			mate = r;
 	assert_reads(a, cust(mate, "customer_id"));
-	pv_vault *s = open_root(f->dir);
+	pv_vault *s = pvt_open_root(f->dir, NULL, g_key_path);
 	const char *ids[] = { victim };
 	char *cert = shred_root(s, ids, 1);
 	pvt_vclose(s);
@@ -1484,7 +1442,7 @@ static void test_shred_with_other_session_open(void **state)
 static void test_import_in_other_session_after_shred(void **state)
 {
 	struct fx *f = *state;
-	pv_vault *a = open_root(f->dir);
+	pv_vault *a = pvt_open_root(f->dir, NULL, g_key_path);
 	uint32_t *b = buckets_of(a);
 	/* 200 new customers C00001000..; the victim is one whose bucket some of them share
 	 * (buckets come from the vault's random key, so it is looked for). */
@@ -1503,7 +1461,7 @@ static void test_import_in_other_session_after_shred(void **state)
 		if (b[r] == b[vr] && r != vr)
 			mate = r;
 	assert_reads(a, cust(mate, "customer_id"));
-	pv_vault *s = open_root(f->dir);
+	pv_vault *s = pvt_open_root(f->dir, NULL, g_key_path);
 	const char *ids[] = { victim };
 	shred_root(s, ids, 1);
 	pvt_vclose(s);
@@ -1520,7 +1478,7 @@ static void test_import_in_other_session_after_shred(void **state)
 	pv_import_free(res);
 	pvt_vclose(a);
 
-	a = open_root(f->dir);
+	a = pvt_open_root(f->dir, NULL, g_key_path);
 	for (unsigned i = 0; i < 200; i++) {
 		rc = get_rc(a, newids[i]);
 		if (rc)
@@ -1537,7 +1495,7 @@ static void test_import_in_other_session_after_shred(void **state)
 static void test_cli(void **state)
 {
 	struct fx *f = *state;
-	pv_vault *v = open_root(f->dir);
+	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
 	uint32_t *b = buckets_of(v);
 	size_t vr = pick_victim(b, 0);
 	const char *victim = cust(vr, "customer_id");

@@ -351,3 +351,26 @@ void pvt_release_all(void)
 	g_kept = NULL;
 	g_nkept = g_capkept = 0;
 }
+
+struct pv_vault *pvt_open_root(const char *dir, const char *keyring, const char *key_path)
+{
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(key_path, &key), PV_OK);
+	pv_vault *v = NULL;
+	pv_rc rc = pv_vault_open(dir, keyring, key, &v);
+	pv_key_free(key);
+	pvt_track(v);
+	if (rc)
+		fail_msg("pv_vault_open(%s): rc %d: %s", dir, rc, pv_errmsg(v));
+	return v;
+}
+
+struct pv_vault *pvt_open_user(const char *dir, const char *user, const char *pw)
+{
+	pv_vault *v = NULL;
+	pv_rc rc = pv_vault_open_user(dir, NULL, user, pw, strlen(pw), &v);
+	pvt_track(v);
+	if (rc)
+		fail_msg("pv_vault_open_user(%s): rc %d: %s", user, rc, pv_errmsg(v));
+	return v;
+}

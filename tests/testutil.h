@@ -69,4 +69,28 @@ struct pv_vault *pvt_track(struct pv_vault *v);
 void pvt_vclose(struct pv_vault *v);
 void pvt_release_all(void);
 
+/* Open dir (keyring NULL: beside it) with the root key in key_path, or as user with
+ * password pw; the handle is tracked (pvt_vclose, pvt_release_all). Fails the test if
+ * the vault does not open. */
+struct pv_vault *pvt_open_root(const char *dir, const char *keyring, const char *key_path);
+struct pv_vault *pvt_open_user(const char *dir, const char *user, const char *pw);
+
+/* expr (a pv_rc) must be PV_OK; else fail with v's message. */
+#define assert_ok(v, expr)                                                                   \
+	do {                                                                                 \
+		pv_rc rc_ = (expr);                                                          \
+		if (rc_ != PV_OK)                                                            \
+			fail_msg("%s:%d: %s: rc %d: %s", __FILE__, __LINE__, #expr, rc_,         \
+				 pv_errmsg(v));                                              \
+	} while (0)
+
+/* rc must be want, with needle in v's message. */
+#define assert_rc_msg(v, rc, want, needle)                                                   \
+	do {                                                                                 \
+		pv_rc rc_ = (rc);                                                            \
+		if (rc_ != (want) || !strstr(pv_errmsg(v), (needle)))                        \
+			fail_msg("%s:%d: rc %d (want %d), message '%s' (want '%s')", __FILE__,   \
+				 __LINE__, rc_, (want), pv_errmsg(v), (needle));             \
+	} while (0)
+
 #endif
