@@ -3,6 +3,7 @@
  * only under a request that names it and its exact arguments, that another user with the
  * 'approve' permission approved, that has not expired and that the requester has not used
  * yet. Creating, deciding and using a request are all audited. */
+#include "dates.h"
 #include "approvals.h"
 #include "audit.h"
 #include "policy.h"
@@ -39,13 +40,6 @@ static int guarded_op(const char *name, enum pv_operation *op)
 			return 1;
 		}
 	return 0;
-}
-
-static void iso(char *out, size_t n, time_t t)
-{
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* Options that say who runs a command or how it prints, not what it does. */
@@ -104,7 +98,7 @@ pv_rc pv_request_create(pv_vault *v, const pv_access *who, const char *op, const
 	pv_hex(hex, rnd, sizeof rnd);
 	snprintf(rid, sizeof rid, "R-%s", hex);
 	time_t now = time(NULL);
-	iso(created, sizeof created, now);
+	pv_time_iso(created, sizeof created, now);
 	struct pv_stored_request r = { rid, v->principal, op, args, reason ? reason : "", created,
 				       (int64_t)now + ttl_seconds, "pending", "", "", "" };
 	char detail[600];
@@ -171,7 +165,7 @@ pv_rc pv_request_decide(pv_vault *v, const pv_access *who, const char *id, int a
 		rc = pv_fail(v, PV_ERR_DENIED, "request %s was made by %s, who cannot also %s it "
 			     "(four eyes: a second person decides)", id, c.r.requester, op);
 	char decided[32];
-	iso(decided, sizeof decided, now);
+	pv_time_iso(decided, sizeof decided, now);
 	if (!rc) {
 		c.r.state = approve ? "approved" : "rejected";
 		c.r.approver = v->principal;
@@ -242,7 +236,7 @@ pv_rc pv_approval_consume(pv_vault *v, const char *op)
 	if (c.r.expires <= (int64_t)time(NULL))
 		return pv_fail(v, PV_ERR_DENIED, "request %s has expired", v->request_id);
 	char used[32];
-	iso(used, sizeof used, time(NULL));
+	pv_time_iso(used, sizeof used, time(NULL));
 	c.r.state = "used";
 	c.r.used = used;
 	if (pv_store_request_put(v->store, &c.r) != 0)

@@ -3,6 +3,7 @@
  * a customer and, where there is one, a data-subject request, with their own deadline
  * (15 days) so reports can count the open, late and resolved ones. What staff write in
  * them is sealed under the customer's data key: shredding the customer destroys it too. */
+#include "dates.h"
 #include "audit.h"
 #include "policy.h"
 #include "record.h"
@@ -16,18 +17,12 @@
 
 static void stamp(char *day, char *due, char *at, int add_days)
 {
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
 	if (day)
-		strftime(day, 11, "%Y-%m-%d", &tm);
+		pv_date_today(0, day);
 	if (at)
-		strftime(at, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (due) {
-		time_t later = t + (time_t)add_days * 86400;
-		gmtime_r(&later, &tm);
-		strftime(due, 11, "%Y-%m-%d", &tm);
-	}
+		pv_time_now(at, 32);
+	if (due)
+		pv_date_today(add_days, due);
 }
 
 /* Seal text under customer's key and add it to complaint cid as a note of kind. */

@@ -2,6 +2,7 @@
 /* consent.c: consent records per customer and purpose: given or withdrawn, when, by what
  * channel, under which version of the consent text, with their history. A purpose the
  * schema marks `consent: required` reaches only customers whose consent is in force. */
+#include "dates.h"
 #include "audit.h"
 #include "consent.h"
 #include "policy.h"
@@ -43,11 +44,8 @@ pv_rc pv_consent_set(pv_vault *v, const pv_access *who, const char *id, const ch
 		return pv_fail(v, PV_ERR_USAGE, "no purpose '%s' in the schema", purpose);
 	if (!channel || !*channel)
 		return pv_fail(v, PV_ERR_USAGE, "say by what channel the consent came (--channel)");
-	time_t t = time(NULL);
-	struct tm tm;
 	char at[32], detail[200];
-	gmtime_r(&t, &tm);
-	strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	pv_time_now(at, sizeof at);
 	snprintf(detail, sizeof detail, "%s by %s%s%s", purpose, channel,
 		 text_version && *text_version ? ", text " : "", text_version ? text_version : "");
 	if (pv_store_begin(v->store) != 0)

@@ -79,10 +79,14 @@ void pv_date_today(int n, char out[11])
 	format(y, m, d, out);
 }
 
-void pv_time_now(char *out, size_t n)
+void pv_time_iso(char *out, size_t n, time_t t)
 {
-	time_t t = time(NULL);
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void pv_time_now(char *out, size_t n)
+{
+	pv_time_iso(out, n, time(NULL));
 }

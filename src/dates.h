@@ -6,6 +6,7 @@
 #define PV_DATES_H
 
 #include <stddef.h>
+#include <time.h>
 
 /* Days since 1970-01-01 of y-m-d, and the date of such a day number. */
 long pv_days_from_civil(int y, int m, int d);
@@ -22,7 +23,8 @@ int pv_date_add(const char *date, unsigned years, unsigned months, unsigned days
 /* Today in UTC as YYYY-MM-DD, plus n days. */
 void pv_date_today(int n, char out[11]);
 
-/* Now in UTC as YYYY-MM-DDTHH:MM:SSZ (21 bytes at least). */
+/* t, or now, in UTC as YYYY-MM-DDTHH:MM:SSZ (out: 21 bytes at least). */
+void pv_time_iso(char *out, size_t n, time_t t);
 void pv_time_now(char *out, size_t n);
 
 #endif

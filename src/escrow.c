@@ -3,6 +3,7 @@
  * sealed (X25519 sealed box) to an escrow public key and written out; the vault records
  * when each copy was made, so that a destruction certificate can name the copies that
  * still hold a destroyed bucket key. */
+#include "dates.h"
 #include "audit.h"
 #include "policy.h"
 
@@ -64,11 +65,8 @@ pv_rc pv_keyring_escrow(pv_vault *v, const pv_access *who, const char *recipient
 	pv_box_seal(sealed, ring, len, pk);
 	pv_wipe(ring, len); /* sealed bucket keys only, but no copy lingers */
 	free(ring);
-	time_t t = time(NULL);
-	struct tm tm;
 	char made[32], digest_hex[65];
-	gmtime_r(&t, &tm);
-	strftime(made, sizeof made, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	pv_time_now(made, sizeof made);
 	uint8_t digest[32];
 	pv_hash2(digest, sealed, len + PV_BOX_SEAL_OVERHEAD, NULL, 0);
 	pv_hex(digest_hex, digest, sizeof digest);

@@ -4,6 +4,7 @@
  * row; one writer thread stores the batches in input order inside a single transaction.
  * Memory is bounded by the number of batches in flight, not by the file. Blind-index
  * entries are staged and merged in sorted order at the end, which keeps bulk loads cheap. */
+#include "dates.h"
 #include "index_sort.h"
 #include "audit.h"
 #include "mask.h"
@@ -757,10 +758,7 @@ static void write_batch(struct importer *im, struct batch *b)
 	const struct pv_schema *s = v->schema;
 	size_t e = 0;
 	char at[32];
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	pv_time_now(at, sizeof at);
 	if (b->oom && !im->write_rc)
 		im->write_rc = pv_fail(v, PV_ERR_NOMEM, "out of memory during import");
 	for (uint32_t ri = 0; ri < b->nrows && !im->write_rc; ri++) {

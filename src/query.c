@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* query.c: reading and changing single customers: get by id, find through the blind
  * index, list in pages, update one field. Every read goes through the role's policy. */
+#include "dates.h"
 #include "audit.h"
 #include "consent.h"
 #include "policy.h"
@@ -343,15 +344,6 @@ pv_rc pv_list(pv_vault *v, const pv_access *who, const char *after, size_t limit
 	return pv_ok(v);
 }
 
-/* Current time as ISO 8601 UTC into buf (at least 21 bytes). */
-static void now_iso(char *buf, size_t n)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* Set a consent column (yes/no) of customer c. */
 static pv_rc update_consent(pv_vault *v, const struct pv_stored_customer *c, int k,
 			    const char *value)
@@ -363,7 +355,7 @@ static pv_rc update_consent(pv_vault *v, const struct pv_stored_customer *c, int
 		return pv_fail(v, PV_ERR_INPUT, "consent %s: %s", v->schema->consents[k].column,
 			       why ? why : "a yes or no is required");
 	char at[32];
-	now_iso(at, sizeof at);
+	pv_time_now(at, sizeof at);
 	const char *purpose = v->schema->purposes[v->schema->consents[k].purpose].name;
 	int granted = strcmp(norm, "true") == 0;
 	struct pv_consent_event_row e = { c->id, purpose, granted, at, "update", "",

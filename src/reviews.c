@@ -2,6 +2,7 @@
 /* reviews.c: keeping data accurate (定期审查, 及时更新和修正): each customer carries the date
  * its data was last confirmed (its import, then each confirmation); the due list names the
  * customers to re-confirm and the channels to reach them by, never the values. */
+#include "dates.h"
 #include "audit.h"
 #include "policy.h"
 #include "record.h"
@@ -20,10 +21,7 @@ pv_rc pv_review_confirm(pv_vault *v, const pv_access *who, const char *id, const
 	if (!channel || !*channel)
 		return pv_fail(v, PV_ERR_USAGE, "say how the data was confirmed (--channel)");
 	char day[11];
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(day, sizeof day, "%Y-%m-%d", &tm);
+	pv_date_today(0, day);
 	if (pv_store_begin(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	struct pv_stored_customer c;

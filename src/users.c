@@ -3,6 +3,7 @@
  * opslimit and memlimit (u64 LE each), then the root key sealed under the password's
  * Argon2id key with associated data vault id | "user-slot" | user name, so a slot cannot
  * be moved to another user or vault. */
+#include "dates.h"
 #include "users.h"
 #include "approvals.h"
 #include "audit.h"
@@ -114,26 +115,11 @@ static int slot_open(pv_vault *v, const char *name, const uint8_t *slot, size_t 
 	return rc;
 }
 
-static void today(char out[11])
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 11, "%Y-%m-%d", &tm);
-}
-
-static void now_iso(char *out, size_t n, time_t t)
-{
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* The obligations u does not meet today, as PV_REQUIRES_* bits, with a reason. */
 static unsigned obligation_gaps(const struct pv_stored_user *u, char *why, size_t whylen)
 {
 	char now[11];
-	today(now);
+	pv_date_today(0, now);
 	unsigned gaps = 0;
 	why[0] = '\0';
 	if (!*u->agreement) {
@@ -174,7 +160,7 @@ static pv_rc count_failure(pv_vault *v, const char *user, time_t now)
 	char detail[96];
 	if (until) {
 		char t[32];
-		now_iso(t, sizeof t, (time_t)until);
+		pv_time_iso(t, sizeof t, (time_t)until);
 		snprintf(detail, sizeof detail, "wrong password (%d in a row); locked until %s",
 			 failures, t);
 	} else {
@@ -224,7 +210,7 @@ pv_rc pv_user_unlock(pv_vault *v, const char *user, const char *password, size_t
 	int disabled = u.disabled;
 	if (u.locked_until > (int64_t)now) {
 		char until[32];
-		now_iso(until, sizeof until, (time_t)u.locked_until);
+		pv_time_iso(until, sizeof until, (time_t)u.locked_until);
 		pv_fail(v, PV_ERR_DENIED, "user %s is locked until %s after %d wrong passwords in a "
 			"row", user, until, u.failures);
 		return login_refused(v, user, PV_ERR_DENIED, "locked out");
@@ -300,7 +286,7 @@ static pv_rc user_insert(pv_vault *v, const char *name, const char *roles, const
 	if ((rc = slot_make(v, name, password, len, slot)) != PV_OK)
 		return rc;
 	char created[32];
-	now_iso(created, sizeof created, time(NULL));
+	pv_time_iso(created, sizeof created, time(NULL));
 	struct pv_stored_user u = { name, roles, slot, sizeof slot, 0, 0, 0, "", "", "", created };
 	if (pv_store_user_put(v->store, &u) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
