@@ -76,6 +76,25 @@ pv_vault *cli_open_plain(int argc, char **argv, const char *cmd, const char *hel
  * not creatable, to stdout; EXIT_OK, or EXIT_FAIL when it could not go where asked. */
 int cli_write_certificate(const char *cert, const char *out_path);
 
+/* Certificates made one after another (retention, handover confirm) go to the -o file
+ * as soon as each is made or, without -o or when that fails, to standard output, so
+ * that none is lost. */
+struct cli_cert_sink {
+	FILE *out;
+	const char *path;
+	unsigned long count;
+};
+/* Create path (which must not exist; NULL: standard output); 0, or -1 (message printed). */
+int cli_cert_sink_open(struct cli_cert_sink *k, const char *path);
+/* A pv_certificate_fn writing to the sink. */
+int cli_keep_certificate(void *ctx, const char *cert);
+/* Close the file (removed when no certificate came); 0, or -1 when it could not be written. */
+int cli_cert_sink_close(struct cli_cert_sink *k);
+
+/* A progress line for what (on standard error, on a terminal only) while v works. */
+void cli_progress_begin(pv_vault *v, const char *what);
+void cli_progress_end(pv_vault *v);
+
 /* Print msg and usage hint to stderr; returns EXIT_USAGE. */
 int cli_usage(const char *cmd, const char *msg);
 
@@ -102,6 +121,8 @@ int cmd_certificate(int argc, char **argv);
 int cmd_pubkey(int argc, char **argv);
 int cmd_hold(int argc, char **argv);
 int cmd_notice(int argc, char **argv);
+int cmd_transfer(int argc, char **argv);
+int cmd_handover(int argc, char **argv);
 int cmd_consent(int argc, char **argv);
 int cmd_dsr(int argc, char **argv);
 int cmd_keyring(int argc, char **argv);

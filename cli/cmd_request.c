@@ -12,17 +12,17 @@
 /* The operation a command line names: one word, or "user add". Sets *words used. */
 static const char *op_of(int argc, char **argv, int *words)
 {
-	if (argc >= 2 && strcmp(argv[0], "user") == 0 && strcmp(argv[1], "add") == 0) {
-		*words = 2;
-		return "user add";
-	}
-	if (argc >= 2 && strcmp(argv[0], "retention") == 0 && strcmp(argv[1], "apply") == 0) {
-		*words = 2;
-		return "retention apply";
-	}
-	if (argc >= 2 && strcmp(argv[0], "dsr") == 0 && strcmp(argv[1], "delete") == 0) {
-		*words = 2;
-		return "dsr delete";
+	/* operations named by a command and its subcommand */
+	static const char *const two_words[] = { "user add", "retention apply", "dsr delete",
+						 "handover export", "handover confirm",
+						 "transfer shred-excluded", "decommission run" };
+	for (size_t i = 0; argc >= 2 && i < sizeof two_words / sizeof *two_words; i++) {
+		size_t n = strlen(argv[0]);
+		if (strncmp(two_words[i], argv[0], n) == 0 && two_words[i][n] == ' ' &&
+		    strcmp(two_words[i] + n + 1, argv[1]) == 0) {
+			*words = 2;
+			return two_words[i];
+		}
 	}
 	*words = 1;
 	return argc >= 1 ? argv[0] : NULL;

@@ -23,40 +23,6 @@ static int print_item(void *ctx, const pv_retention_item *it)
 	return 0;
 }
 
-/* Each certificate goes to the -o file as soon as it is made; if that fails, to
- * standard output, so that none is lost. */
-struct cert_sink {
-	FILE *out;
-	const char *path;
-	unsigned long count;
-};
-
-static int keep_certificate(void *ctx, const char *cert)
-{
-	struct cert_sink *k = ctx;
-	k->count++;
-	if (k->out && (fprintf(k->out, "%s\n", cert) < 0 || fflush(k->out) != 0)) {
-		fprintf(stderr, "pivault: cannot write %s; certificates follow on standard output\n",
-			k->path);
-		k->out = NULL;
-	}
-	if (!k->out)
-		printf("%s\n", cert);
-	return 0;
-}
-
-/* A progress line on a terminal. */
-static void on_progress(void *ctx, const char *stage, uint64_t done, uint64_t total)
-{
-	(void)ctx;
-	if (total)
-		fprintf(stderr, "\r\033[Kretention: %s %llu of %llu (%d%%)", stage,
-			(unsigned long long)done, (unsigned long long)total,
-			(int)(100.0 * (double)done / (double)total));
-	else
-		fprintf(stderr, "\r\033[Kretention: %s %llu", stage, (unsigned long long)done);
-}
-
 int cmd_retention(int argc, char **argv)
 {
 	static const char help[] =
@@ -103,24 +69,17 @@ int cmd_retention(int argc, char **argv)
 		rc = pv_retention_plan(v, &who, as_of, print_item, &c.json);
 	} else {
 		uint64_t shredded, erased, held;
-		struct cert_sink sink = { NULL, out_path, 0 };
-		if (out_path && !(sink.out = fopen(out_path, "wx"))) {
-			fprintf(stderr, "pivault: cannot create %s (it must not exist)\n", out_path);
+		struct cli_cert_sink sink;
+		if (cli_cert_sink_open(&sink, out_path) != 0) {
 			pv_vault_close(v);
 			return EXIT_FAIL;
 		}
-		FILE *out = sink.out;
-		int tty = isatty(STDERR_FILENO);
-		if (tty)
-			pv_vault_on_progress(v, on_progress, NULL);
-		rc = pv_retention_apply(v, &who, as_of, keep_certificate, &sink, &shredded, &erased,
-					&held);
-		if (tty)
-			fputs("\r\033[K", stderr);
-		if (out && fclose(out) != 0)
+		cli_progress_begin(v, "retention");
+		rc = pv_retention_apply(v, &who, as_of, cli_keep_certificate, &sink, &shredded,
+					&erased, &held);
+		cli_progress_end(v);
+		if (cli_cert_sink_close(&sink) != 0)
 			code = EXIT_FAIL;
-		if (out && !sink.count)
-			remove(out_path); /* nothing shredded: no empty file left behind */
 		if (!rc)
 			fprintf(stderr, "retention: %llu customers shredded, %llu erased, %llu held back\n",
 				(unsigned long long)shredded, (unsigned long long)erased,

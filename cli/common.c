@@ -352,3 +352,67 @@ pv_vault *cli_open_plain(int argc, char **argv, const char *cmd, const char *hel
 	}
 	return cli_open_vault(c, code);
 }
+
+int cli_cert_sink_open(struct cli_cert_sink *k, const char *path)
+{
+	k->out = NULL;
+	k->path = path;
+	k->count = 0;
+	if (path && !(k->out = fopen(path, "wx"))) {
+		fprintf(stderr, "pivault: cannot create %s (it must not exist)\n", path);
+		return -1;
+	}
+	return 0;
+}
+
+int cli_keep_certificate(void *ctx, const char *cert)
+{
+	struct cli_cert_sink *k = ctx;
+	k->count++;
+	if (k->out && (fprintf(k->out, "%s\n", cert) < 0 || fflush(k->out) != 0)) {
+		fprintf(stderr, "pivault: cannot write %s; certificates follow on standard output\n",
+			k->path);
+		fclose(k->out);
+		k->out = NULL;
+		k->path = NULL;
+	}
+	if (!k->out)
+		printf("%s\n", cert);
+	return 0;
+}
+
+int cli_cert_sink_close(struct cli_cert_sink *k)
+{
+	int st = 0;
+	if (k->out && fclose(k->out) != 0)
+		st = -1;
+	if (k->out && !k->count)
+		remove(k->path); /* nothing made: no empty file left behind */
+	k->out = NULL;
+	return st;
+}
+
+static void progress_line(void *ctx, const char *stage, uint64_t done, uint64_t total)
+{
+	if (total)
+		fprintf(stderr, "\r\033[K%s: %s %llu of %llu (%d%%)", (const char *)ctx, stage,
+			(unsigned long long)done, (unsigned long long)total,
+			(int)(100.0 * (double)done / (double)total));
+	else
+		fprintf(stderr, "\r\033[K%s: %s %llu", (const char *)ctx, stage,
+			(unsigned long long)done);
+}
+
+void cli_progress_begin(pv_vault *v, const char *what)
+{
+	if (isatty(STDERR_FILENO))
+		pv_vault_on_progress(v, progress_line, (void *)what);
+}
+
+void cli_progress_end(pv_vault *v)
+{
+	if (isatty(STDERR_FILENO)) {
+		fputs("\r\033[K", stderr);
+		pv_vault_on_progress(v, NULL, NULL);
+	}
+}

@@ -27,6 +27,8 @@ static const struct cli_command commands[] = {
 	{ "pubkey", "print the vault's signing public key", cmd_pubkey },
 	{ "hold", "legal holds: customers that must not be destroyed", cmd_hold },
 	{ "notice", "the record of notices sent to customers and their delivery", cmd_notice },
+	{ "transfer", "plan a transfer to a new holder: assessment, notices, objections", cmd_transfer },
+	{ "handover", "the sealed handover package: export, import, confirm", cmd_handover },
 	{ "consent", "consent per customer and purpose: grant, withdraw, show", cmd_consent },
 	{ "dsr", "data-subject requests and their deadlines", cmd_dsr },
 	{ "keyring", "escrow copies of the keyring for disaster recovery", cmd_keyring },

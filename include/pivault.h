@@ -475,6 +475,103 @@ PV_API PV_CHECK pv_rc pv_retention_apply(pv_vault *v, const pv_access *who, cons
 					 pv_certificate_fn cert_fn, void *ctx,
 					 uint64_t *shredded, uint64_t *erased, uint64_t *held);
 
+/* ---- Transfers to a new holder and the handover package (PIPL art. 22, 38-39, 55) -- */
+
+/* A transfer to plan. recipient_key is the recipient's age public key (age1...), or the
+ * path of a file holding one (as age-keygen writes), which the package is encrypted to. A recipient_country other than CN (the default) makes it
+ * a cross-border provision: legal_basis must be standard-contract, certification or
+ * security-assessment, and each customer's separate consent is needed
+ * (pv_transfer_consent). scope: "all" (NULL), "consent:PURPOSE" (customers who gave it),
+ * "category:CATEGORY" (customers with a value in it) or "FIELD=VALUE". fields: NULL or
+ * "all", or names separated by commas. purposes: NULL (the recipient keeps the purposes
+ * of collection) or a comma list (a purpose not in the schema means new consent).
+ * deadline: the last day to object (YYYY-MM-DD; NULL: 30 days from today). */
+typedef struct pv_transfer_spec {
+	const char *recipient_name, *recipient_contact, *recipient_key, *recipient_country;
+	const char *legal_basis, *scope, *fields, *purposes, *deadline;
+} pv_transfer_spec;
+
+/* Record a transfer plan (needs 'handover'); *id gets its id ("T-..."; pv_free). */
+PV_API PV_CHECK pv_rc pv_transfer_plan(pv_vault *v, const pv_access *who,
+				       const pv_transfer_spec *spec, char **id);
+/* Plans as JSON (one object for id, else an array of all); needs 'handover'. */
+PV_API PV_CHECK pv_rc pv_transfer_list(pv_vault *v, const pv_access *who, const char *id,
+				       char **json);
+/* The personal information protection impact assessment of a plan (PIPL art. 55-56):
+ * purposes and necessity, fields by category and sensitivity, counts, risks, measures in
+ * force (encryption, roles, audit state). Made and stored (kept three years) the first
+ * time it is asked for, as JSON; as_html renders it as a page. Needs 'handover'. */
+PV_API PV_CHECK pv_rc pv_transfer_assessment(pv_vault *v, const pv_access *who, const char *id,
+					     int as_html, char **out);
+/* Record a customer's separate consent (granted 1) or refusal to a cross-border plan.
+ * Needs 'consent'. */
+PV_API PV_CHECK pv_rc pv_transfer_consent(pv_vault *v, const pv_access *who, const char *id,
+					  const char *customer, int granted, const char *channel);
+/* The customers of a plan's scope that stay out of its package, and why (objection or
+ * deletion request by the deadline, withdrawn consent, no separate consent, legal hold). */
+typedef int (*pv_exclusion_fn)(void *ctx, const char *customer, const char *reason);
+PV_API PV_CHECK pv_rc pv_transfer_exclusions(pv_vault *v, const pv_access *who, const char *id,
+					     pv_exclusion_fn fn, void *ctx);
+
+/* Render one notice per customer in the plan's scope (告知) from template (NULL: the
+ * default of lang, "zh" or "en") into a mail-merge stream on out (CSV, or JSON Lines when
+ * jsonl): customer id, channel, address and text. It holds contact details in clear, so
+ * it goes only to out (standard output): the vault never sends mail. Each notice is
+ * recorded (kind transfer, state queued) with the template's version label. Needs
+ * 'handover'; *count gets the number of notices. Placeholders: {{customer_id}},
+ * {{customer_name}}, {{company}}, {{recipient_name}}, {{recipient_contact}},
+ * {{recipient_country}}, {{data}}, {{purposes}}, {{deadline}}, {{cross_border}}. */
+PV_API PV_CHECK pv_rc pv_transfer_notify(pv_vault *v, const pv_access *who, const char *id,
+					 const char *template_text, const char *lang, int jsonl,
+					 FILE *out, uint64_t *count);
+/* Crypto-shred the customers a plan leaves out because they objected or asked for
+ * deletion (one certificate naming the plan). Needs 'shred' and, for users, an approved
+ * request ("transfer shred-excluded"). *count gets how many; *certificate NULL if none. */
+PV_API PV_CHECK pv_rc pv_transfer_shred_excluded(pv_vault *v, const pv_access *who,
+						 const char *id, uint64_t *count,
+						 char **certificate);
+
+/* What a handover export or import did. */
+typedef struct pv_handover_summary {
+	char package_id[40];
+	char root_hash[65];	 /* RFC 6962 Merkle root over the record hashes */
+	uint64_t records, excluded, bytes;
+	double seconds;
+} pv_handover_summary;
+
+/* Write the handover package of plan id to path (which must not exist): an age file to
+ * the plan's recipient key holding a tar archive of the records in clear, the schema,
+ * consent and notice records, the checklist (交接清单) with a hash per record, and the
+ * manifest signed in minisign format with the vault key. Needs 'handover' and, for
+ * users, an approved request ("handover export"). */
+PV_API PV_CHECK pv_rc pv_handover_export(pv_vault *v, const pv_access *who, const char *id,
+					 const char *path, pv_handover_summary *out);
+
+typedef struct pv_handover_import_opts {
+	const char *identity_file;   /* the age identity (AGE-SECRET-KEY-1...) */
+	const char *sender_key;	     /* minisign public key text the sender must have; NULL:
+				      * the key in the package (its fingerprint is reported) */
+	int drop_unmapped;	     /* 1: drop fields this vault's schema does not declare */
+} pv_handover_import_opts;
+
+/* Verify and import a handover package into this vault under its own keys and schema:
+ * all or nothing (any mismatch of signature, record hash, root hash or count refuses the
+ * whole package). *receipt gets the signed receipt (JSON; pv_free). Needs 'import'. */
+PV_API PV_CHECK pv_rc pv_handover_import(pv_vault *v, const pv_access *who, const char *path,
+					 const pv_handover_import_opts *o, char **receipt,
+					 pv_handover_summary *out);
+
+/* Check a receipt's signature (by the key it names); PV_OK, or PV_ERR_CORRUPT with why. */
+PV_API PV_CHECK pv_rc pv_receipt_verify(const char *text, char *why, size_t whylen);
+
+/* Sender side: check receipt against the package this vault sent, then crypto-shred
+ * every handed-over customer, in batches of 100,000, each with a destruction certificate
+ * that names the receipt, passed to cert_fn. Needs 'handover' and 'shred' and, for
+ * users, an approved request ("handover confirm"). *shredded gets the count. */
+PV_API PV_CHECK pv_rc pv_handover_confirm(pv_vault *v, const pv_access *who, const char *receipt,
+					  pv_certificate_fn cert_fn, void *ctx,
+					  uint64_t *shredded);
+
 /* ---- Notices (告知) ------------------------------------------------------------- */
 
 /* Record a notice sent to a customer: kind "transfer" (new holder, PIPL art. 22; needs

@@ -29,7 +29,9 @@ static const struct {
 	{ "dsr delete", PV_OP_DSR },
 	{ "schema", PV_OP_SCHEMA },
 	{ "handover export", PV_OP_HANDOVER },
-	{ "decommission", PV_OP_DECOMMISSION },
+	{ "handover confirm", PV_OP_SHRED },
+	{ "transfer shred-excluded", PV_OP_SHRED },
+	{ "decommission run", PV_OP_DECOMMISSION },
 };
 
 static int guarded_op(const char *name, enum pv_operation *op)
@@ -83,7 +85,8 @@ pv_rc pv_request_create(pv_vault *v, const pv_access *who, const char *op, const
 	if (!guarded_op(op, &need))
 		return pv_fail(v, PV_ERR_USAGE, "'%s' does not go through approval (those that do: "
 			       "export --clear, user add, shred, retention apply, dsr delete, schema, "
-			       "handover export, decommission)", op);
+			       "handover export, handover confirm, transfer shred-excluded, "
+			       "decommission run)", op);
 	int role;
 	pv_rc rc = pv_policy_permits(v, who, need, &role);
 	if (rc)

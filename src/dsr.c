@@ -172,7 +172,9 @@ pv_rc pv_dsr_delete(pv_vault *v, const pv_access *who, const char *dsr_id,
 	if ((rc = pv_hold_check(v, customer)) != PV_OK)
 		return pv_audit_failure(v, rc, "dsr delete", customer, NULL);
 	const char *ids[] = { customer };
-	if ((rc = pv_shred_run(v, ids, 1, "dsr delete", certificate)) != PV_OK)
+	char grounds[96];
+	snprintf(grounds, sizeof grounds, "deletion request %.40s of the customer", dsr_id);
+	if ((rc = pv_shred_run(v, ids, 1, "dsr delete", grounds, certificate)) != PV_OK)
 		return rc;
 	rc = pv_dsr_close(v, who, dsr_id, "customer crypto-shredded; destruction certificate issued");
 	if (rc) {

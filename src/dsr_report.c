@@ -4,6 +4,7 @@
  * or changed the data and when (from the audit log), and to whom it was handed over; as
  * JSON or as a readable HTML page. Written to the caller's stream only. */
 #include "audit.h"
+#include "html.h"
 #include "policy.h"
 
 #include <jansson.h>
@@ -33,7 +34,6 @@ static int add_consent_event(void *p, const pv_consent_event *e)
 	return 0;
 }
 
-/* Write s HTML-escaped. */
 static int add_notice(void *p, int64_t notice, const struct pv_store_notice *n)
 {
 	(void)notice;
@@ -44,75 +44,24 @@ static int add_notice(void *p, int64_t notice, const struct pv_store_notice *n)
 	return 0;
 }
 
-static void html(FILE *out, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<': fputs("&lt;", out); break;
-		case '>': fputs("&gt;", out); break;
-		case '&': fputs("&amp;", out); break;
-		case '"': fputs("&quot;", out); break;
-		default: fputc(*s, out);
-		}
-	}
-}
-
-static void html_table(FILE *out, const char *title, json_t *rows, const char *const *cols)
-{
-	fprintf(out, "<h2>%s</h2>\n", title);
-	if (!json_array_size(rows)) {
-		fputs("<p>None.</p>\n", out);
-		return;
-	}
-	fputs("<table>\n<tr>", out);
-	for (const char *const *c = cols; *c; c++)
-		fprintf(out, "<th>%s</th>", *c);
-	fputs("</tr>\n", out);
-	size_t i;
-	json_t *row;
-	json_array_foreach(rows, i, row) {
-		fputs("<tr>", out);
-		for (const char *const *c = cols; *c; c++) {
-			json_t *x = json_object_get(row, *c);
-			char num[32];
-			const char *s = json_is_string(x) ? json_string_value(x) : "";
-			if (json_is_integer(x)) {
-				snprintf(num, sizeof num, "%lld", (long long)json_integer_value(x));
-				s = num;
-			} else if (json_is_boolean(x)) {
-				s = json_is_true(x) ? "yes" : "no";
-			}
-			fputs("<td>", out);
-			html(out, s);
-			fputs("</td>", out);
-		}
-		fputs("</tr>\n", out);
-	}
-	fputs("</table>\n", out);
-}
-
 static void write_html(FILE *out, json_t *doc)
 {
 	const char *id = json_string_value(json_object_get(doc, "customer"));
-	fputs("<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\n"
-	      "<title>个人信息查阅答复 / Access request reply</title>\n"
-	      "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
-	      "table{border-collapse:collapse}td,th{border:1px solid #999;padding:.3em .6em;"
-	      "text-align:left;vertical-align:top}</style></head><body>\n", out);
+	pv_html_head(out, "个人信息查阅答复 / Access request reply");
 	fputs("<h1>个人信息查阅答复 / Reply to your access request</h1>\n<p>Customer ", out);
-	html(out, id);
+	pv_html_text(out, id);
 	fputs(", request ", out);
-	html(out, json_string_value(json_object_get(doc, "request")));
+	pv_html_text(out, json_string_value(json_object_get(doc, "request")));
 	fputs(", made ", out);
-	html(out, json_string_value(json_object_get(doc, "request_opened")));
+	pv_html_text(out, json_string_value(json_object_get(doc, "request_opened")));
 	fputs(".</p>\n<h2>您的个人信息 / Your data</h2>\n<table>\n", out);
 	const char *k;
 	json_t *val;
 	json_object_foreach(json_object_get(doc, "data"), k, val) {
 		fputs("<tr><th>", out);
-		html(out, k);
+		pv_html_text(out, k);
 		fputs("</th><td>", out);
-		html(out, json_string_value(val));
+		pv_html_text(out, json_string_value(val));
 		fputs("</td></tr>\n", out);
 	}
 	fputs("</table>\n", out);
@@ -123,22 +72,22 @@ static void write_html(FILE *out, json_t *doc)
 	static const char *const hcols[] = { "recipient", "at", NULL };
 	static const char *const ncols[] = { "kind", "text_version", "channel", "sent", "state",
 					     "state_at", NULL };
-	html_table(out, "处理目的 / Purposes", json_object_get(doc, "purposes"), pcols);
+	pv_html_table(out, "处理目的 / Purposes", json_object_get(doc, "purposes"), pcols);
 	fputs("<h2>同意现状 / Consents now</h2>\n<ul>\n", out);
 	json_object_foreach(json_object_get(doc, "consent_state"), k, val) {
 		fputs("<li>", out);
-		html(out, k);
+		pv_html_text(out, k);
 		fputs(": ", out);
-		html(out, json_string_value(val));
+		pv_html_text(out, json_string_value(val));
 		fputs("</li>\n", out);
 	}
 	fputs("</ul>\n", out);
-	html_table(out, "同意记录 / Consent history", json_object_get(doc, "consents"), ccols);
-	html_table(out, "保存期限 / Retention", json_object_get(doc, "retention"), rcols);
-	html_table(out, "谁访问过您的信息 / Who accessed your data",
+	pv_html_table(out, "同意记录 / Consent history", json_object_get(doc, "consents"), ccols);
+	pv_html_table(out, "保存期限 / Retention", json_object_get(doc, "retention"), rcols);
+	pv_html_table(out, "谁访问过您的信息 / Who accessed your data",
 		   json_object_get(doc, "accesses"), acols);
-	html_table(out, "提供给第三方 / Handed over to", json_object_get(doc, "handovers"), hcols);
-	html_table(out, "给您的通知 / Notices sent to you", json_object_get(doc, "notices"), ncols);
+	pv_html_table(out, "提供给第三方 / Handed over to", json_object_get(doc, "handovers"), hcols);
+	pv_html_table(out, "给您的通知 / Notices sent to you", json_object_get(doc, "notices"), ncols);
 	fputs("</body></html>\n", out);
 }
 

@@ -6,6 +6,7 @@
  * entries are staged and merged in sorted order at the end, which keeps bulk loads cheap. */
 #include "dates.h"
 #include "index_sort.h"
+#include "import.h"
 #include "audit.h"
 #include "mask.h"
 #include "policy.h"
@@ -1129,24 +1130,39 @@ static pv_rc run_pipeline(struct importer *im, int fd, unsigned nworkers)
 pv_rc pv_import_csv(pv_vault *v, const pv_access *who, const char *path,
 		    const pv_import_opts *opts, pv_import_result **out)
 {
-	static const pv_import_opts no_opts;
 	if (out)
 		*out = NULL;
-	const pv_import_opts *o = opts ? opts : &no_opts;
-	struct importer im = { .v = v, .o = o };
-	pv_rc rc = pv_policy_authorize(v, who, PV_OP_IMPORT, &im.role);
+	int role;
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_IMPORT, &role);
 	if (rc)
 		return pv_audit_failure(v, rc, "import", NULL, who ? who->purpose : NULL);
 	int fd = strcmp(path, "-") == 0 ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return pv_fail(v, PV_ERR_IO, "cannot open %s: %s", path, strerror(errno));
 	struct stat st;
+	uint64_t total = 0;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-		im.bytes_total = (uint64_t)st.st_size;
-	if (!(im.res = result_new())) {
-		close(fd);
+		total = (uint64_t)st.st_size;
+	static const struct pv_import_hook plain = { "import", NULL, NULL };
+	rc = pv_import_fd(v, who, fd, total, opts, &plain, out);
+	close(fd);
+	return rc;
+}
+
+pv_rc pv_import_fd(pv_vault *v, const pv_access *who, int fd, uint64_t bytes_total,
+		   const pv_import_opts *opts, const struct pv_import_hook *hook,
+		   pv_import_result **out)
+{
+	static const pv_import_opts no_opts;
+	if (out)
+		*out = NULL;
+	const pv_import_opts *o = opts ? opts : &no_opts;
+	struct importer im = { .v = v, .o = o, .bytes_total = bytes_total };
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_IMPORT, &im.role);
+	if (rc)
+		return pv_audit_failure(v, rc, hook->audit_op, NULL, who ? who->purpose : NULL);
+	if (!(im.res = result_new()))
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	}
 	clock_gettime(CLOCK_MONOTONIC, &im.t0);
 	im.last_progress = im.t0;
 	unsigned nworkers = o->threads ? o->threads : default_threads();
@@ -1194,13 +1210,15 @@ pv_rc pv_import_csv(pv_vault *v, const pv_access *who, const char *path,
 		}
 		if (!rc)
 			rc = finish_index(&im);
+		if (!rc && hook->before_commit)
+			rc = hook->before_commit(hook->ctx, v, im.res);
 		if (!rc) { /* the entry commits with the data, or neither does */
 			char detail[256];
 			snprintf(detail, sizeof detail, "%llu imported (first %s, last %s), %llu rejected",
 				 (unsigned long long)im.res->imported, im.first_id, im.last_id,
 				 (unsigned long long)im.res->rejected);
-			struct pv_audit_event e = { "import", im.first_ids, who->purpose, NULL, "ok",
-						    detail };
+			struct pv_audit_event e = { hook->audit_op, im.first_ids, who->purpose, NULL,
+						    "ok", detail };
 			rc = pv_audit_append(v, &e);
 		}
 		if (!rc && pv_store_commit(v->store) != 0)
@@ -1209,10 +1227,9 @@ pv_rc pv_import_csv(pv_vault *v, const pv_access *who, const char *path,
 			(void)pv_store_rollback(v->store);
 			if (rc != PV_ERR_INPUT)
 				im.res->imported = 0;
-			rc = pv_audit_failure(v, rc, "import", NULL, who->purpose);
+			rc = pv_audit_failure(v, rc, hook->audit_op, NULL, who->purpose);
 		}
 	}
-	close(fd);
 	if (im.reject && fclose(im.reject) != 0 && !rc)
 		rc = pv_fail(v, PV_ERR_IO, "cannot write the reject file %s", o->reject_path);
 	im.res->seconds = elapsed(&im.t0);

@@ -316,7 +316,8 @@ pv_rc pv_retention_apply(pv_vault *v, const pv_access *who, const char *as_of,
 	for (size_t i = 0; !rc && i < p.nshred; i += APPLY_BATCH) {
 		size_t n = p.nshred - i < APPLY_BATCH ? p.nshred - i : APPLY_BATCH;
 		char *cert = NULL;
-		rc = pv_shred_run(v, (const char *const *)p.shred_ids + i, n, NULL, &cert);
+		rc = pv_shred_run(v, (const char *const *)p.shred_ids + i, n, NULL,
+				  "retention rules of the schema", &cert);
 		if (!rc) {
 			*shredded += n;
 			pv_progress(v, "shred", *shredded, p.nshred);

@@ -212,7 +212,7 @@ static int add_escrow(void *ctx, const char *made, const char *recipient, const 
 
 /* The signed certificate as text (malloc'd) and the hash of that text. */
 static char *certificate(struct shred_run *r, const char *const *ids, size_t n,
-			 const char *when, uint8_t cert_hash[32])
+			 const char *when, const char *grounds, uint8_t cert_hash[32])
 {
 	pv_vault *v = r->v;
 	uint8_t fp[32], pk[PV_SIGN_PUBLIC], sig[PV_SIGNATURE];
@@ -256,6 +256,8 @@ static char *certificate(struct shred_run *r, const char *const *ids, size_t n,
 		"overwritten in place in the keyring and synced",
 		"time", when, "approval", v->request_id, "destroyed_key_material_fingerprint", fph,
 		"limits", limits, "escrow_copies_holding_destroyed_keys", escrow, "signed_by", pkh);
+	if (cert && grounds)
+		json_object_set_new(cert, "grounds", json_string(grounds));
 	char *canon = cert ? json_dumps(cert, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	char *text = NULL;
 	if (canon) {
@@ -310,11 +312,11 @@ pv_rc pv_shred(pv_vault *v, const pv_access *who, const char *const *ids, size_t
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_SHRED, &role);
 	if (rc)
 		return pv_audit_failure(v, rc, "shred", NULL, NULL);
-	return pv_shred_run(v, ids, n, "shred", cert_out);
+	return pv_shred_run(v, ids, n, "shred", NULL, cert_out);
 }
 
 pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *approval_op,
-		   char **cert_out)
+		   const char *grounds, char **cert_out)
 {
 	*cert_out = NULL;
 	pv_rc rc;
@@ -360,7 +362,7 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 	if (!rc)
 		rc = rekey_buckets(&r);
 	char *cert = NULL;
-	if (!rc && !(cert = certificate(&r, ids, n, when, cert_hash)))
+	if (!rc && !(cert = certificate(&r, ids, n, when, grounds, cert_hash)))
 		rc = pv_fail(v, PV_ERR_NOMEM, "cannot make the certificate");
 	char err[512];
 	if (!rc && pv_keyring_journal(v->keyring, err, sizeof err) != 0)

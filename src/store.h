@@ -280,4 +280,38 @@ int pv_store_blind_index_rebuild(struct pv_store *s);
 /* Checkpoint the WAL into the main file and truncate it. */
 int pv_store_checkpoint(struct pv_store *s);
 
+/* ---- Transfers to a new holder (handover) ---- */
+
+/* A transfer plan as stored: plan is a JSON document (no personal value); assessment,
+ * package and receipt are JSON texts filled in as the transfer goes ("" until then). */
+struct pv_stored_transfer {
+	const char *id, *created, *created_by, *state, *plan, *keep_until, *assessment,
+		*package, *receipt;
+};
+enum pv_transfer_column { PV_TRANSFER_STATE, PV_TRANSFER_ASSESSMENT, PV_TRANSFER_PACKAGE,
+			  PV_TRANSFER_RECEIPT };
+int pv_store_transfer_put(struct pv_store *s, const struct pv_stored_transfer *t);
+/* 0 (t's strings borrowed until the next store call), 1 when absent, -1 on error. */
+int pv_store_transfer_get(struct pv_store *s, const char *id, struct pv_stored_transfer *t);
+int pv_store_transfer_set(struct pv_store *s, const char *id, enum pv_transfer_column col,
+			  const char *value);
+typedef int (*pv_store_transfer_fn)(void *ctx, const struct pv_stored_transfer *t);
+int pv_store_transfer_scan(struct pv_store *s, pv_store_transfer_fn fn, void *ctx);
+/* The customers a transfer's package held (ids). */
+int pv_store_transfer_member_add(struct pv_store *s, const char *transfer, const char *customer);
+int pv_store_transfer_members_clear(struct pv_store *s, const char *transfer);
+int pv_store_transfer_member_scan(struct pv_store *s, const char *transfer,
+				  int (*fn)(void *ctx, const char *customer), void *ctx);
+/* Separate consent to a cross-border transfer: put, and read (1 given, 0 not, -1 error). */
+int pv_store_transfer_consent_put(struct pv_store *s, const char *transfer, const char *customer,
+				  int granted, const char *at, const char *channel);
+int pv_store_transfer_consent_get(struct pv_store *s, const char *transfer, const char *customer);
+/* Receiving side: packages taken in (package id, when, sender key, root hash, count,
+ * receipt hash); get: 0 with when received, 1 when not yet. */
+int pv_store_handover_received_put(struct pv_store *s, const char *package, const char *received,
+				   const char *sender, const char *root, uint64_t records,
+				   const char *receipt);
+int pv_store_handover_received_get(struct pv_store *s, const char *package, char *received,
+				   size_t len);
+
 #endif

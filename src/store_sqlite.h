@@ -50,5 +50,6 @@ extern const char pv_sqlite_holds_tables[];
 extern const char pv_sqlite_notices_tables[];
 extern const char pv_sqlite_dsr_tables[];
 extern const char pv_sqlite_complaint_tables[];
+extern const char pv_sqlite_transfer_tables[];
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -706,8 +707,15 @@ void pv_vault_on_progress(pv_vault *v, pv_progress_note_fn fn, void *ctx)
 
 void pv_progress(pv_vault *v, const char *stage, uint64_t done, uint64_t total)
 {
-	if (v->progress)
-		v->progress(v->progress_ctx, stage, done, total);
+	if (!v->progress)
+		return;
+	struct timespec t; /* a few reports a second, and the last one */
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	double now = (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+	if (done != total && now - v->progress_last < 0.2)
+		return;
+	v->progress_last = now;
+	v->progress(v->progress_ctx, stage, done, total);
 }
 
 pv_rc pv_vault_checkpoint(pv_vault *v)

@@ -57,6 +57,7 @@ struct pv_vault {
 	char request_op[32];          /* its operation, until used */
 	pv_progress_note_fn progress; /* long operations report here (NULL: nobody asks) */
 	void *progress_ctx;
+	double progress_last;         /* monotonic seconds of the last report */
 	char errmsg[1024];
 };
 

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cmd_handover.c: `pivault handover export|import|confirm|verify-receipt`: the sealed
+ * package that moves a transfer's customers to the recipient, the recipient's signed
+ * receipt, and the sender's confirmation that shreds its copy. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char help[] =
+	"usage: pivault handover export PLAN -o PACKAGE [--request REQ]\n"
+	"       pivault handover import PACKAGE --identity KEYFILE [--sender-key PUBFILE]\n"
+	"                               [--drop-unmapped] [--receipt FILE]\n"
+	"       pivault handover confirm RECEIPT [-o CERTIFICATES] [--request REQ]\n"
+	"       pivault handover verify-receipt RECEIPT\n\n"
+	"export writes the package of a transfer plan: an age file (to the recipient's key)\n"
+	"holding a tar archive of the records, schema, consents, notices, the checklist and\n"
+	"the manifest signed in minisign format. Users need an approved request: pivault\n"
+	"request handover export PLAN. The recipient can open it with `age -d -i KEY` and\n"
+	"check it with `minisign -V -p sender.pub -m manifest.json`.\n"
+	"import (on the recipient's vault) verifies the whole package and imports it under\n"
+	"this vault's keys and schema, all or nothing; fields this schema does not declare\n"
+	"are refused unless --drop-unmapped. --sender-key pins the sender's minisign public\n"
+	"key. Writes the signed receipt to --receipt (default PACKAGE.receipt.json).\n"
+	"confirm (on the sender's vault) checks the receipt against the package sent, then\n"
+	"shreds every handed-over customer with destruction certificates naming the receipt\n"
+	"(users need an approved request: pivault request handover confirm RECEIPT).\n";
+
+/* Read a whole small file (a receipt, a key) into a string; NULL (message printed). */
+static char *read_text(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "pivault: cannot open %s\n", path);
+		return NULL;
+	}
+	char *buf = malloc(1 << 20);
+	size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+	int big = buf && !feof(f);
+	fclose(f);
+	if (!buf || big) {
+		fprintf(stderr, "pivault: %s is too large\n", path);
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static int verify_receipt(const char *path)
+{
+	char *text = read_text(path), why[400];
+	if (!text)
+		return EXIT_FAIL;
+	pv_rc rc = pv_receipt_verify(text, why, sizeof why);
+	free(text);
+	printf("%s: %s\n", path, why);
+	return rc ? EXIT_FAIL : EXIT_OK;
+}
+
+static void print_summary(const char *what, const pv_handover_summary *s, int json)
+{
+	if (json)
+		printf("{\"package\":\"%s\",\"root_hash\":\"%s\",\"records\":%llu,\"excluded\":%llu,"
+		       "\"bytes\":%llu,\"seconds\":%.3f}\n", s->package_id, s->root_hash,
+		       (unsigned long long)s->records, (unsigned long long)s->excluded,
+		       (unsigned long long)s->bytes, s->seconds);
+	else
+		printf("%s package %s: %llu records (%llu left out), root hash %s, %.1f s\n", what,
+		       s->package_id, (unsigned long long)s->records,
+		       (unsigned long long)s->excluded, s->root_hash, s->seconds);
+}
+
+static pv_rc run_import(pv_vault *v, const pv_access *who, const char *package,
+			const pv_handover_import_opts *o, const char *receipt_path, int json,
+			int *code)
+{
+	char *receipt = NULL;
+	pv_handover_summary s;
+	pv_rc rc = pv_handover_import(v, who, package, o, &receipt, &s);
+	if (rc)
+		return rc;
+	char *def = NULL;
+	if (!receipt_path) {
+		size_t n = strlen(package) + 16;
+		if ((def = malloc(n)))
+			snprintf(def, n, "%s.receipt.json", package);
+		receipt_path = def;
+	}
+	FILE *f = receipt_path ? fopen(receipt_path, "wx") : NULL;
+	if (!f || fprintf(f, "%s\n", receipt) < 0 || fclose(f) != 0) {
+		fprintf(stderr, "pivault: imported, but cannot create the receipt file %s (it must "
+			"not exist); here it is:\n%s\n", receipt_path ? receipt_path : "", receipt);
+		*code = EXIT_FAIL;
+	}
+	print_summary("imported", &s, json);
+	if (!json && *code == EXIT_OK)
+		printf("receipt: %s (send it to the sender)\n", receipt_path);
+	free(def);
+	pv_free(receipt);
+	return PV_OK;
+}
+
+static pv_rc run_confirm(pv_vault *v, const pv_access *who, const char *receipt_path,
+			 const char *out_path, int *code)
+{
+	char *receipt = read_text(receipt_path);
+	if (!receipt) {
+		*code = EXIT_FAIL;
+		return PV_OK;
+	}
+	struct cli_cert_sink sink;
+	if (cli_cert_sink_open(&sink, out_path) != 0) {
+		free(receipt);
+		*code = EXIT_FAIL;
+		return PV_OK;
+	}
+	uint64_t n = 0;
+	cli_progress_begin(v, "handover confirm");
+	pv_rc rc = pv_handover_confirm(v, who, receipt, cli_keep_certificate, &sink, &n);
+	cli_progress_end(v);
+	if (cli_cert_sink_close(&sink) != 0)
+		*code = EXIT_FAIL;
+	if (!rc)
+		fprintf(stderr, "handover confirmed: %llu customers shredded, %lu certificate%s\n",
+			(unsigned long long)n, sink.count, sink.count == 1 ? "" : "s");
+	free(receipt);
+	return rc;
+}
+
+int cmd_handover(int argc, char **argv)
+{
+	static const char *const subs[] = { "export", "import", "confirm", "verify-receipt", NULL };
+	int code;
+	const char *sub = cli_subcommand(argc, argv, "handover", help, subs, &code);
+	if (!sub)
+		return code;
+	struct cli_common c;
+	cli_common_init(&c);
+	const char *pos = NULL, *out_path = NULL, *receipt_path = NULL, *sender_key_path = NULL;
+	pv_handover_import_opts io = { 0 };
+	for (int i = 2; i < argc; i++) {
+		int k = cli_common_option(&c, argc, argv, &i);
+		if (k < 0)
+			return EXIT_USAGE;
+		if (k)
+			continue;
+		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+			out_path = argv[++i];
+		else if (strcmp(argv[i], "--identity") == 0 && i + 1 < argc)
+			io.identity_file = argv[++i];
+		else if (strcmp(argv[i], "--sender-key") == 0 && i + 1 < argc)
+			sender_key_path = argv[++i];
+		else if (strcmp(argv[i], "--receipt") == 0 && i + 1 < argc)
+			receipt_path = argv[++i];
+		else if (strcmp(argv[i], "--drop-unmapped") == 0)
+			io.drop_unmapped = 1;
+		else if (argv[i][0] == '-' || pos)
+			return cli_usage("handover", "unknown argument");
+		else
+			pos = argv[i];
+	}
+	if (!pos)
+		return cli_usage("handover", "name the plan, package or receipt");
+	if (strcmp(sub, "verify-receipt") == 0)
+		return verify_receipt(pos);
+	if (strcmp(sub, "export") == 0 && !out_path)
+		return cli_usage("handover", "export needs -o PACKAGE");
+	if (strcmp(sub, "import") == 0 && !io.identity_file)
+		return cli_usage("handover", "import needs --identity KEYFILE");
+	char *sender_key = sender_key_path ? read_text(sender_key_path) : NULL;
+	if (sender_key_path && !sender_key)
+		return EXIT_FAIL;
+	io.sender_key = sender_key;
+	pv_vault *v = cli_open_vault(&c, &code);
+	if (!v) {
+		free(sender_key);
+		return code;
+	}
+	pv_access who = cli_access(&c);
+	pv_rc rc;
+	code = EXIT_OK;
+	if (strcmp(sub, "export") == 0) {
+		pv_handover_summary s;
+		cli_progress_begin(v, "handover export");
+		rc = pv_handover_export(v, &who, pos, out_path, &s);
+		cli_progress_end(v);
+		if (!rc)
+			print_summary("exported", &s, c.json);
+	} else if (strcmp(sub, "import") == 0) {
+		rc = run_import(v, &who, pos, &io, receipt_path, c.json, &code);
+	} else {
+		rc = run_confirm(v, &who, pos, out_path, &code);
+	}
+	if (rc)
+		code = cli_fail(v, rc);
+	free(sender_key);
+	pv_vault_close(v);
+	return code;
+}

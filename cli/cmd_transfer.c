@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cmd_transfer.c: `pivault transfer plan|list|show|assess|consent|exclusions|notify|
+ * shred-excluded`: planning a transfer to a new holder, its impact assessment, the
+ * notices to customers, and the customers who stay out of the package. */
+#include "cli.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char help[] =
+	"usage: pivault transfer plan --recipient-name N --recipient-contact C\n"
+	"                             --recipient-key FILE|age1... [--recipient-country CC]\n"
+	"                             [--legal-basis B] [--scope S] [--fields F,...]\n"
+	"                             [--purposes P,...] [--deadline YYYY-MM-DD] [--json]\n"
+	"       pivault transfer list [--json]\n"
+	"       pivault transfer show PLAN\n"
+	"       pivault transfer assess PLAN [--html] [-o FILE]\n"
+	"       pivault transfer consent PLAN ID --grant|--refuse --channel CH\n"
+	"       pivault transfer exclusions PLAN [--json]\n"
+	"       pivault transfer notify PLAN [--lang zh|en] [--template FILE] [--jsonl]\n"
+	"       pivault transfer shred-excluded PLAN [-o CERT]\n\n"
+	"plan records who receives the customers (name, contact, age public key, country),\n"
+	"which customers (scope: all, consent:PURPOSE, category:CATEGORY or FIELD=VALUE),\n"
+	"which fields, for which purposes (default: the same as when collected) and until\n"
+	"when customers may object (default: 30 days). A country other than CN makes it a\n"
+	"cross-border provision: --legal-basis standard-contract, certification or\n"
+	"security-assessment is required, and each customer's separate consent (consent).\n"
+	"assess prints the impact assessment (PIPL art. 55-56; JSON, or --html), made once\n"
+	"and kept three years. notify writes one notice per customer to standard output as\n"
+	"a mail-merge file (CSV, or --jsonl) with contact details in clear, and records each\n"
+	"notice as queued; redirect it only where such data may be. exclusions lists who\n"
+	"stays out of the package and why; shred-excluded destroys those who objected or\n"
+	"asked for deletion (users need an approved request).\n";
+
+struct opts {
+	pv_transfer_spec spec;
+	const char *pos[2];
+	size_t npos;
+	const char *out_path, *template_path, *lang, *channel;
+	int html, jsonl, grant, refuse;
+};
+
+/* Parse the options after the subcommand; 0, or the exit code of a usage error. */
+static int parse(int argc, char **argv, struct cli_common *c, struct opts *o)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} valued[] = {
+		{ "--recipient-name", offsetof(struct opts, spec.recipient_name) },
+		{ "--recipient-contact", offsetof(struct opts, spec.recipient_contact) },
+		{ "--recipient-key", offsetof(struct opts, spec.recipient_key) },
+		{ "--recipient-country", offsetof(struct opts, spec.recipient_country) },
+		{ "--legal-basis", offsetof(struct opts, spec.legal_basis) },
+		{ "--scope", offsetof(struct opts, spec.scope) },
+		{ "--fields", offsetof(struct opts, spec.fields) },
+		{ "--purposes", offsetof(struct opts, spec.purposes) },
+		{ "--deadline", offsetof(struct opts, spec.deadline) },
+		{ "-o", offsetof(struct opts, out_path) },
+		{ "--template", offsetof(struct opts, template_path) },
+		{ "--lang", offsetof(struct opts, lang) },
+		{ "--channel", offsetof(struct opts, channel) },
+	};
+	for (int i = 2; i < argc; i++) {
+		int k = cli_common_option(c, argc, argv, &i), found = 0;
+		if (k < 0)
+			return EXIT_USAGE;
+		if (k)
+			continue;
+		for (size_t j = 0; j < sizeof valued / sizeof *valued && !found; j++)
+			if (strcmp(argv[i], valued[j].name) == 0) {
+				if (i + 1 >= argc)
+					return cli_usage("transfer", "an option is missing its value");
+				*(const char **)((char *)o + valued[j].off) = argv[++i];
+				found = 1;
+			}
+		if (found)
+			continue;
+		if (strcmp(argv[i], "--html") == 0)
+			o->html = 1;
+		else if (strcmp(argv[i], "--jsonl") == 0)
+			o->jsonl = 1;
+		else if (strcmp(argv[i], "--grant") == 0)
+			o->grant = 1;
+		else if (strcmp(argv[i], "--refuse") == 0)
+			o->refuse = 1;
+		else if (argv[i][0] == '-' || o->npos == 2)
+			return cli_usage("transfer", "unknown argument");
+		else
+			o->pos[o->npos++] = argv[i];
+	}
+	return 0;
+}
+
+static int print_exclusion(void *ctx, const char *customer, const char *reason)
+{
+	if (*(int *)ctx) {
+		printf("{\"customer\":");
+		cli_json_string(stdout, customer);
+		printf(",\"reason\":");
+		cli_json_string(stdout, reason);
+		printf("}\n");
+	} else {
+		printf("%-16s %s\n", customer, reason);
+	}
+	return 0;
+}
+
+/* Print text to -o FILE (new) or standard output. */
+static int print_text(const char *text, const char *path)
+{
+	FILE *f = path ? fopen(path, "wx") : stdout;
+	if (!f) {
+		fprintf(stderr, "pivault: cannot create %s (it must not exist)\n", path);
+		return EXIT_FAIL;
+	}
+	fputs(text, f);
+	if (text[0] && text[strlen(text) - 1] != '\n')
+		fputc('\n', f);
+	if (f != stdout && fclose(f) != 0) {
+		fprintf(stderr, "pivault: cannot write %s\n", path);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+static pv_rc run_plan(pv_vault *v, const pv_access *who, const struct opts *o, int json)
+{
+	char *id = NULL;
+	pv_rc rc = pv_transfer_plan(v, who, &o->spec, &id);
+	if (!rc && json)
+		printf("{\"transfer\":\"%s\"}\n", id);
+	else if (!rc)
+		printf("transfer plan %s recorded; next: pivault transfer assess %s, then pivault "
+		       "transfer notify %s\n", id, id, id);
+	pv_free(id);
+	return rc;
+}
+
+static pv_rc run_notify(pv_vault *v, const pv_access *who, const struct opts *o)
+{
+	char *tmpl = NULL;
+	if (o->template_path) {
+		FILE *f = fopen(o->template_path, "rb");
+		size_t cap = 0, len = 0;
+		if (!f) {
+			fprintf(stderr, "pivault: cannot open template %s\n", o->template_path);
+			return PV_ERR_IO;
+		}
+		for (size_t got = 1; got;) {
+			if (len + 4096 + 1 > cap) {
+				char *t = realloc(tmpl, cap = 2 * cap + 8192);
+				if (!t)
+					break;
+				tmpl = t;
+			}
+			got = fread(tmpl + len, 1, 4096, f);
+			len += got;
+		}
+		fclose(f);
+		if (!tmpl)
+			return PV_ERR_NOMEM;
+		tmpl[len] = '\0';
+	}
+	uint64_t n = 0;
+	pv_rc rc = pv_transfer_notify(v, who, o->pos[0], tmpl, o->lang, o->jsonl, stdout, &n);
+	if (!rc)
+		fprintf(stderr, "pivault: %llu notice%s rendered and recorded as queued\n",
+			(unsigned long long)n, n == 1 ? "" : "s");
+	free(tmpl);
+	return rc;
+}
+
+int cmd_transfer(int argc, char **argv)
+{
+	static const char *const subs[] = { "plan",	  "list",   "show",	"assess",
+					    "consent",	  "exclusions", "notify", "shred-excluded",
+					    NULL };
+	int code;
+	const char *sub = cli_subcommand(argc, argv, "transfer", help, subs, &code);
+	if (!sub)
+		return code;
+	struct cli_common c;
+	cli_common_init(&c);
+	struct opts o = { 0 };
+	if ((code = parse(argc, argv, &c, &o)))
+		return code;
+	int wants_plan = strcmp(sub, "plan") != 0 && strcmp(sub, "list") != 0;
+	if (wants_plan && o.npos != 1 + (strcmp(sub, "consent") == 0))
+		return cli_usage("transfer", strcmp(sub, "consent") == 0
+						     ? "consent takes PLAN and a customer id"
+						     : "name the transfer plan (T-...)");
+	if (!wants_plan && o.npos)
+		return cli_usage("transfer", "unexpected argument");
+	if (strcmp(sub, "consent") == 0 && (o.grant == o.refuse || !o.channel))
+		return cli_usage("transfer", "consent takes --grant or --refuse, and --channel");
+	pv_vault *v = cli_open_vault(&c, &code);
+	if (!v)
+		return code;
+	pv_access who = cli_access(&c);
+	pv_rc rc = PV_OK;
+	char *text = NULL, *cert = NULL;
+	code = EXIT_OK;
+	if (strcmp(sub, "plan") == 0) {
+		rc = run_plan(v, &who, &o, c.json);
+	} else if (strcmp(sub, "list") == 0 || strcmp(sub, "show") == 0) {
+		rc = pv_transfer_list(v, &who, o.npos ? o.pos[0] : NULL, &text);
+		if (!rc)
+			code = print_text(text, NULL);
+	} else if (strcmp(sub, "assess") == 0) {
+		rc = pv_transfer_assessment(v, &who, o.pos[0], o.html, &text);
+		if (!rc)
+			code = print_text(text, o.out_path);
+	} else if (strcmp(sub, "consent") == 0) {
+		rc = pv_transfer_consent(v, &who, o.pos[0], o.pos[1], o.grant, o.channel);
+		if (!rc)
+			printf("separate consent of %s to %s: %s\n", o.pos[1], o.pos[0],
+			       o.grant ? "given" : "refused");
+	} else if (strcmp(sub, "exclusions") == 0) {
+		rc = pv_transfer_exclusions(v, &who, o.pos[0], print_exclusion, &c.json);
+	} else if (strcmp(sub, "notify") == 0) {
+		rc = run_notify(v, &who, &o);
+	} else {
+		uint64_t n = 0;
+		rc = pv_transfer_shred_excluded(v, &who, o.pos[0], &n, &cert);
+		if (!rc && cert)
+			code = cli_write_certificate(cert, o.out_path);
+		else if (!rc)
+			printf("no customer of %s objected or asked for deletion\n", o.pos[0]);
+	}
+	if (rc)
+		code = cli_fail(v, rc);
+	pv_free(text);
+	pv_free(cert);
+	pv_vault_close(v);
+	return code;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* handover.h: the layout of the handover package, shared by its writer and its reader.
+ *
+ * An age file (X25519, to the recipient's key) holding a POSIX tar archive, members in
+ * this order:
+ *   README.txt                how to open and check it without pivault
+ *   sender.pub                the sender vault's key, minisign format
+ *   plan.json                 the transfer plan
+ *   schema.yaml               the sender's schema
+ *   columns.json              id column, moving fields (type, category, sensitivity),
+ *                             consent columns: the keys of each record line
+ *   records/NNNNNN.jsonl      records in clear, one JSON object per line, in id order
+ *   checklist/NNNNNN.tsv      for the records member of the same number: one line per
+ *                             record, "<customer id> TAB <SHA-256 of its line>"
+ *   consents/NNNNNN.jsonl     consent history of the customers handed over
+ *   notices/NNNNNN.jsonl      notices sent to them
+ *   manifest.json             the 交接清单: counts per category and sensitivity, record
+ *                             count, Merkle root over the record hashes, SHA-256 of every
+ *                             member above, the plan, the sender's key
+ *   manifest.json.minisig     minisign signature of manifest.json by the sender vault
+ * The record hash is SHA-256 of the record's line without its newline; the root is the
+ * RFC 6962 Merkle tree hash whose leaves are those 32-byte record hashes in order. */
+#ifndef PV_HANDOVER_H
+#define PV_HANDOVER_H
+
+/* A records (and consents, notices) member is closed once it reaches this size. */
+#define PV_HANDOVER_CHUNK (4u << 20)
+/* Largest member a reader accepts (a chunk plus one long record). */
+#define PV_HANDOVER_MEMBER_MAX (PV_HANDOVER_CHUNK + (2u << 20))
+
+#define PV_MANIFEST_TYPE "pivault handover manifest"
+#define PV_RECEIPT_TYPE "pivault handover receipt"
+
+#endif

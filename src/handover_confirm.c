@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* handover_confirm.c: closing a handover on the sender's side. The recipient's signed
+ * receipt is checked (its own signature, then against the package this vault recorded
+ * when it exported: package id, manifest hash, root hash, record count); then every
+ * customer the package held is crypto-shredded, in batches, each with a destruction
+ * certificate whose grounds name the receipt. The transfer ends "confirmed". */
+#include "handover.h"
+#include "transfers.h"
+
+#include "approvals.h"
+#include "audit.h"
+#include "policy.h"
+#include "record.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONFIRM_BATCH 100000
+
+pv_rc pv_receipt_verify(const char *text, char *why, size_t whylen)
+{
+	json_error_t je;
+	json_t *doc = text ? json_loads(text, JSON_REJECT_DUPLICATES, &je) : NULL;
+	json_t *body = json_object_get(doc, "receipt");
+	const char *sigh = json_string_value(json_object_get(doc, "signature"));
+	const char *type = json_string_value(json_object_get(body, "type"));
+	const char *pkh = json_string_value(json_object_get(body, "recipient_public_key"));
+	uint8_t pk[PV_SIGN_PUBLIC], sig[PV_SIGNATURE];
+	pv_rc rc = PV_OK;
+	if (!json_is_object(body) || !sigh || !type || strcmp(type, PV_RECEIPT_TYPE) != 0 ||
+	    json_object_size(doc) != 2) {
+		snprintf(why, whylen, "not a pivault handover receipt");
+		rc = PV_ERR_INPUT;
+	} else if (!pkh || pv_unhex(pk, sizeof pk, pkh, strlen(pkh)) != 0 ||
+		   pv_unhex(sig, sizeof sig, sigh, strlen(sigh)) != 0) {
+		snprintf(why, whylen, "the receipt's key or signature is malformed");
+		rc = PV_ERR_CORRUPT;
+	} else {
+		char *canon = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+		if (!canon || pv_sign_verify(sig, canon, strlen(canon), pk) != 0) {
+			snprintf(why, whylen, "the receipt's signature does not verify: it was changed "
+				 "or not made by the key it names");
+			rc = PV_ERR_CORRUPT;
+		} else {
+			snprintf(why, whylen, "valid: package %s, %lld records received %s by vault %s",
+				 json_string_value(json_object_get(body, "package")),
+				 (long long)json_integer_value(json_object_get(body, "imported")),
+				 json_string_value(json_object_get(body, "received")),
+				 json_string_value(json_object_get(body, "recipient_vault")));
+		}
+		free(canon);
+	}
+	json_decref(doc);
+	return rc;
+}
+
+/* The receipt must answer the package this vault sent for the transfer. */
+static pv_rc matches_package(pv_vault *v, json_t *body, const struct pv_stored_transfer *t)
+{
+	json_error_t je;
+	json_t *pkg = t->package[0] ? json_loads(t->package, 0, &je) : NULL;
+	static const char *const same[] = { "package", "manifest_sha256", "root_hash", "records" };
+	pv_rc rc = PV_OK;
+	if (!pkg)
+		rc = pv_fail(v, PV_ERR_USAGE, "transfer %s has no exported package", t->id);
+	for (size_t i = 0; !rc && i < sizeof same / sizeof *same; i++)
+		if (!json_equal(json_object_get(pkg, same[i]), json_object_get(body, same[i])))
+			rc = pv_fail(v, PV_ERR_CORRUPT, "the receipt's %s is not that of the package "
+				     "exported for %s", same[i], t->id);
+	if (!rc && !json_equal(json_object_get(body, "records"), json_object_get(body, "imported")))
+		rc = pv_fail(v, PV_ERR_CORRUPT, "the receipt says only %lld of %lld records were "
+			     "imported", (long long)json_integer_value(json_object_get(body, "imported")),
+			     (long long)json_integer_value(json_object_get(body, "records")));
+	json_decref(pkg);
+	return rc;
+}
+
+struct members {
+	char **ids;
+	size_t n, cap;
+	int oom;
+};
+
+static int add_member(void *ctx, const char *customer)
+{
+	struct members *m = ctx;
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? 2 * m->cap : 1024;
+		char **a = realloc(m->ids, cap * sizeof *a);
+		if (!a)
+			return m->oom = -1;
+		m->ids = a;
+		m->cap = cap;
+	}
+	if (!(m->ids[m->n] = strdup(customer)))
+		return m->oom = -1;
+	m->n++;
+	return 0;
+}
+
+/* Check the receipt and read the handed-over customers; *t_id gets the transfer. */
+static pv_rc prepare(pv_vault *v, const char *receipt, char *t_id, size_t idlen,
+		     char *grounds, size_t glen, struct members *m)
+{
+	char why[300];
+	pv_rc rc = pv_receipt_verify(receipt, why, sizeof why);
+	if (rc)
+		return pv_fail(v, rc, "receipt refused: %s", why);
+	json_error_t je;
+	json_t *doc = json_loads(receipt, 0, &je), *body = json_object_get(doc, "receipt");
+	const char *transfer = json_string_value(json_object_get(body, "transfer"));
+	struct pv_stored_transfer t;
+	int got = transfer ? pv_store_transfer_get(v->store, transfer, &t) : 1;
+	if (got != 0)
+		rc = got < 0 ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
+			     : pv_fail(v, PV_ERR_NOT_FOUND, "the receipt names no transfer of this "
+				       "vault");
+	else if (strcmp(t.state, "confirmed") == 0)
+		rc = pv_fail(v, PV_ERR_USAGE, "transfer %s is already confirmed", t.id);
+	else
+		rc = matches_package(v, body, &t);
+	if (!rc) {
+		uint8_t h[32];
+		char hex[65];
+		pv_hash2(h, receipt, strlen(receipt), NULL, 0);
+		pv_hex(hex, h, sizeof h);
+		snprintf(t_id, idlen, "%s", transfer);
+		snprintf(grounds, glen, "handed over in transfer %s, package %s; receipt %s signed by "
+			 "recipient vault %s", transfer,
+			 json_string_value(json_object_get(body, "package")), hex,
+			 json_string_value(json_object_get(body, "recipient_public_key")));
+		if (pv_store_transfer_member_scan(v->store, transfer, add_member, m) != 0)
+			rc = m->oom ? pv_fail(v, PV_ERR_NOMEM, "out of memory")
+				    : pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	}
+	json_decref(doc);
+	return rc;
+}
+
+/* Record the receipt and the end of the transfer, with its audit entry. */
+static pv_rc close_transfer(pv_vault *v, const char *t_id, const char *receipt, uint64_t n)
+{
+	json_error_t je;
+	json_t *doc = json_loads(receipt, 0, &je);
+	char *compact = doc ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(doc);
+	pv_rc rc = compact ? PV_OK : pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	if (!rc && pv_store_begin(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (!rc) {
+		char detail[160];
+		snprintf(detail, sizeof detail, "transfer %s confirmed by the recipient's receipt; "
+			 "%llu customers shredded", t_id, (unsigned long long)n);
+		struct pv_audit_event e = { "handover confirm", "*", NULL, NULL, "ok", detail };
+		if (pv_store_transfer_set(v->store, t_id, PV_TRANSFER_RECEIPT, compact) != 0 ||
+		    pv_store_transfer_set(v->store, t_id, PV_TRANSFER_STATE, "confirmed") != 0)
+			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+		if (!rc)
+			rc = pv_audit_append(v, &e);
+		if (!rc && pv_store_commit(v->store) != 0)
+			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+		if (rc)
+			(void)pv_store_rollback(v->store);
+	}
+	free(compact);
+	return rc;
+}
+
+pv_rc pv_handover_confirm(pv_vault *v, const pv_access *who, const char *receipt,
+			  pv_certificate_fn cert_fn, void *ctx, uint64_t *shredded)
+{
+	*shredded = 0;
+	int role;
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_HANDOVER, &role);
+	if (!rc)
+		rc = pv_policy_authorize(v, who, PV_OP_SHRED, &role);
+	if (rc)
+		return pv_audit_failure(v, rc, "handover confirm", NULL, NULL);
+	char t_id[64], grounds[400];
+	struct members m = { 0 };
+	rc = prepare(v, receipt, t_id, sizeof t_id, grounds, sizeof grounds, &m);
+	/* the approval is used up by the first batch; the others ride on it */
+	const char *approval = "handover confirm";
+	for (size_t i = 0; !rc && i < m.n; i += CONFIRM_BATCH) {
+		size_t n = m.n - i < CONFIRM_BATCH ? m.n - i : CONFIRM_BATCH;
+		char *cert = NULL;
+		rc = pv_shred_run(v, (const char *const *)m.ids + i, n, approval, grounds, &cert);
+		approval = NULL;
+		if (!rc) {
+			*shredded += n;
+			pv_progress(v, "shred", *shredded, m.n);
+			if (cert_fn && cert_fn(ctx, cert) != 0)
+				rc = pv_fail(v, PV_ERR_IO, "the certificate could not be kept: stopped "
+					     "after %llu customers", (unsigned long long)*shredded);
+		}
+		pv_free(cert);
+	}
+	if (!rc && m.n == 0)
+		rc = pv_approval_consume(v, "handover confirm");
+	if (!rc)
+		rc = close_transfer(v, t_id, receipt, *shredded);
+	for (size_t i = 0; i < m.n; i++)
+		free(m.ids[i]);
+	free(m.ids);
+	if (rc)
+		return pv_audit_failure(v, rc, "handover confirm", NULL, NULL);
+	return pv_ok(v);
+}

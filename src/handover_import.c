@@ -1,0 +1,680 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* handover_import.c: the receiving side of a handover. One thread opens the package (age,
+ * then tar), checks every member against the manifest as it streams by (record hashes
+ * against the checklist, the Merkle root, the counts, the SHA-256 of each member, the
+ * minisign signature) and feeds the records as CSV to the ordinary import pipeline,
+ * which stores them under this vault's own keys and schema (fields mapped by name)
+ * inside one transaction. The transaction commits only if the whole package verified;
+ * then the vault signs a receipt naming the package's root hash and counts. A package
+ * killed half-way leaves nothing behind: the transaction never committed. */
+#include "handover.h"
+
+#include "age.h"
+#include "audit.h"
+#include "buf.h"
+#include "dates.h"
+#include "import.h"
+#include "merkle.h"
+#include "minisign.h"
+#include "tar.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define MAX_COLUMNS 1024
+
+struct reader {
+	/* input */
+	int pkg_fd, sock;
+	pv_age_reader *age;
+	struct pv_tar_reader *tar;
+	const char *recipient_id_column;
+	int have_pinned;
+	uint8_t pinned_pk[32];
+	/* what has been seen */
+	json_t *files;		  /* member name -> SHA-256 (hex) */
+	json_t *columns;	  /* columns.json */
+	size_t ncols;
+	const char *colname[MAX_COLUMNS];
+	const char *colcat[MAX_COLUMNS], *colsens[MAX_COLUMNS]; /* NULL: id or consent */
+	json_t *by_cat, *by_sens;
+	struct pv_merkle_stream merkle;
+	uint64_t records;
+	unsigned next_records;	  /* number of the next records member expected */
+	unsigned awaiting;	  /* records member whose checklist comes next (0: none) */
+	struct pv_buf chunk_ids;  /* "<id>\t<hash>\n" of that records member */
+	struct pv_buf csv;
+	uint8_t sender_pk[32], sender_id[PV_MINISIGN_KEYID];
+	int have_sender;
+	char *manifest, *signature;
+	size_t manifest_len, signature_len;
+	/* verdict */
+	int failed;
+	pv_rc rc;
+	char err[600];
+	json_t *manifest_doc;
+	char root_hex[65], manifest_hex[65];
+};
+
+static void fail(struct reader *r, pv_rc rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void fail(struct reader *r, pv_rc rc, const char *fmt, ...)
+{
+	if (r->failed)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->err, sizeof r->err, fmt, ap);
+	va_end(ap);
+	r->failed = 1;
+	r->rc = rc;
+}
+
+static long age_in(void *ctx, void *buf, size_t len)
+{
+	return pv_age_read(((struct reader *)ctx)->age, buf, len);
+}
+
+/* Send the CSV built so far to the import pipeline. */
+static int send_csv(struct reader *r)
+{
+	size_t off = 0;
+	while (off < r->csv.len) {
+		ssize_t n = send(r->sock, r->csv.p + off, r->csv.len - off, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fail(r, PV_ERR_INPUT, "the import stopped before the package was read");
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	pv_buf_clear(&r->csv);
+	return 0;
+}
+
+/* columns.json: the keys of every record line, and the CSV header they become. */
+static int take_columns(struct reader *r, const char *text, size_t len)
+{
+	json_error_t je;
+	r->columns = json_loadb(text, len, 0, &je);
+	json_t *fields = json_object_get(r->columns, "fields");
+	json_t *consents = json_object_get(r->columns, "consents");
+	const char *id = json_string_value(json_object_get(r->columns, "id_column"));
+	if (!id || !json_is_array(fields) || !json_is_array(consents) ||
+	    json_array_size(fields) + json_array_size(consents) + 1 > MAX_COLUMNS) {
+		fail(r, PV_ERR_CORRUPT, "columns.json is malformed");
+		return -1;
+	}
+	r->colname[r->ncols++] = id;
+	size_t i;
+	json_t *f;
+	json_array_foreach(fields, i, f) {
+		const char *name = json_string_value(json_object_get(f, "name"));
+		r->colcat[r->ncols] = json_string_value(json_object_get(f, "category"));
+		r->colsens[r->ncols] = json_string_value(json_object_get(f, "sensitivity"));
+		if (!name || !r->colcat[r->ncols] || !r->colsens[r->ncols]) {
+			fail(r, PV_ERR_CORRUPT, "columns.json: field %zu is malformed", i + 1);
+			return -1;
+		}
+		r->colname[r->ncols++] = name;
+	}
+	json_array_foreach(consents, i, f) {
+		if (!(r->colname[r->ncols++] = json_string_value(json_object_get(f, "column")))) {
+			fail(r, PV_ERR_CORRUPT, "columns.json: consent %zu is malformed", i + 1);
+			return -1;
+		}
+	}
+	/* the header: this vault's id column, then the sender's names, mapped by name */
+	pv_buf_csv(&r->csv, r->recipient_id_column);
+	for (size_t c = 1; c < r->ncols; c++) {
+		pv_buf_str(&r->csv, ",");
+		pv_buf_csv(&r->csv, r->colname[c]);
+	}
+	pv_buf_str(&r->csv, "\r\n");
+	return send_csv(r);
+}
+
+static void count_value(json_t *obj, const char *key)
+{
+	json_t *n = json_object_get(obj, key);
+	json_object_set_new(obj, key, json_integer((n ? json_integer_value(n) : 0) + 1));
+}
+
+/* One record line: hash it, check its keys, and turn it into a CSV row. */
+static int take_record(struct reader *r, const char *line, size_t len, const char *member,
+		       size_t lineno)
+{
+	uint8_t h[32], leaf[PV_MERKLE_HASH];
+	char hex[65];
+	pv_sha256(h, line, len, NULL, 0, NULL, 0);
+	pv_merkle_leaf_hash(h, sizeof h, leaf);
+	if (pv_merkle_stream_push(&r->merkle, leaf) != 0) {
+		fail(r, PV_ERR_CORRUPT, "too many records");
+		return -1;
+	}
+	pv_hex(hex, h, sizeof h);
+	json_error_t je;
+	json_t *rec = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
+	const char *id = json_string_value(json_object_get(rec, r->colname[0]));
+	if (!json_is_object(rec) || !id || json_object_size(rec) != r->ncols) {
+		fail(r, PV_ERR_CORRUPT, "%s line %zu: not a record with the columns of columns.json",
+		     member, lineno);
+		json_decref(rec);
+		return -1;
+	}
+	for (size_t c = 0; c < r->ncols; c++) {
+		const char *val = json_string_value(json_object_get(rec, r->colname[c]));
+		if (!val) {
+			fail(r, PV_ERR_CORRUPT, "%s line %zu (customer %.64s): column %s is missing",
+			     member, lineno, id, r->colname[c]);
+			json_decref(rec);
+			return -1;
+		}
+		if (c)
+			pv_buf_str(&r->csv, ",");
+		pv_buf_csv(&r->csv, val);
+		if (r->colcat[c] && val[0]) {
+			count_value(r->by_cat, r->colcat[c]);
+			count_value(r->by_sens, r->colsens[c]);
+		}
+	}
+	pv_buf_str(&r->csv, "\r\n");
+	pv_buf_str(&r->chunk_ids, id);
+	pv_buf_str(&r->chunk_ids, "\t");
+	pv_buf_str(&r->chunk_ids, hex);
+	pv_buf_str(&r->chunk_ids, "\n");
+	json_decref(rec);
+	r->records++;
+	return 0;
+}
+
+static int take_records(struct reader *r, const char *name, unsigned n, const char *data,
+			size_t len)
+{
+	if (n != r->next_records || r->awaiting || !r->columns) {
+		fail(r, PV_ERR_CORRUPT, "%s is out of order", name);
+		return -1;
+	}
+	r->next_records++;
+	r->awaiting = n;
+	pv_buf_clear(&r->chunk_ids);
+	size_t lineno = 0;
+	for (size_t off = 0; off < len;) {
+		const char *nl = memchr(data + off, '\n', len - off);
+		if (!nl) {
+			fail(r, PV_ERR_CORRUPT, "%s: the last line is not ended", name);
+			return -1;
+		}
+		if (take_record(r, data + off, (size_t)(nl - data - off), name, ++lineno) != 0)
+			return -1;
+		off = (size_t)(nl - data) + 1;
+	}
+	if (r->csv.oom || r->chunk_ids.oom) {
+		fail(r, PV_ERR_NOMEM, "out of memory");
+		return -1;
+	}
+	return send_csv(r);
+}
+
+/* The checklist of the records member just read must list exactly its records. */
+static int take_checklist(struct reader *r, const char *name, unsigned n, const char *data,
+			  size_t len)
+{
+	if (n != r->awaiting) {
+		fail(r, PV_ERR_CORRUPT, "%s does not follow records/%06u.jsonl", name, n);
+		return -1;
+	}
+	r->awaiting = 0;
+	const char *a = r->chunk_ids.p ? r->chunk_ids.p : "", *b = data;
+	size_t alen = r->chunk_ids.len, line = 1;
+	while (alen && len) {
+		const char *ea = memchr(a, '\n', alen), *eb = memchr(b, '\n', len);
+		size_t la = (size_t)(ea - a) + 1, lb = eb ? (size_t)(eb - b) + 1 : len;
+		if (la != lb || memcmp(a, b, la) != 0) {
+			fail(r, PV_ERR_CORRUPT, "record %zu of records/%06u.jsonl (customer %.*s) "
+			     "does not match %s: changed, added or removed", line, n,
+			     (int)strcspn(a, "\t"), a, name);
+			return -1;
+		}
+		a += la, alen -= la, b += lb, len -= lb, line++;
+	}
+	if (alen || len) {
+		fail(r, PV_ERR_CORRUPT, "records/%06u.jsonl and %s differ in length from record "
+		     "%zu: a record was added or removed", n, name, line);
+		return -1;
+	}
+	return 0;
+}
+
+/* 1 if name is dir/NNNNNN.ext, with the number in *n. */
+static int numbered(const char *name, const char *dir, const char *ext, unsigned *n)
+{
+	size_t d = strlen(dir);
+	if (strncmp(name, dir, d) != 0 || name[d] != '/')
+		return 0;
+	const char *p = name + d + 1;
+	for (int i = 0; i < 6; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return 0;
+	if (p[6] != '.' || strcmp(p + 7, ext) != 0)
+		return 0;
+	*n = (unsigned)strtoul(p, NULL, 10);
+	return *n > 0;
+}
+
+static char *dup_bytes(const char *p, size_t n)
+{
+	char *s = malloc(n + 1);
+	if (s) {
+		memcpy(s, p, n);
+		s[n] = '\0';
+	}
+	return s;
+}
+
+/* Dispatch one member read whole. */
+static int take_member(struct reader *r, const char *name, const char *data, size_t len)
+{
+	unsigned n;
+	int listed = strcmp(name, "manifest.json") != 0 && strcmp(name, "manifest.json.minisig") != 0;
+	if (listed) {
+		uint8_t h[32];
+		char hex[65];
+		if (json_object_get(r->files, name)) {
+			fail(r, PV_ERR_CORRUPT, "member %s appears twice", name);
+			return -1;
+		}
+		pv_sha256(h, data, len, NULL, 0, NULL, 0);
+		pv_hex(hex, h, sizeof h);
+		json_object_set_new(r->files, name, json_string(hex));
+	}
+	if (r->manifest && r->signature) {
+		fail(r, PV_ERR_CORRUPT, "member %s follows the signature", name);
+		return -1;
+	}
+	if (strcmp(name, "sender.pub") == 0) {
+		char why[200];
+		if (pv_minisign_parse_public_key(data, len, r->sender_pk, r->sender_id, why,
+						 sizeof why) != 0) {
+			fail(r, PV_ERR_CORRUPT, "sender.pub: %s", why);
+			return -1;
+		}
+		r->have_sender = 1;
+		return 0;
+	}
+	if (strcmp(name, "columns.json") == 0)
+		return take_columns(r, data, len);
+	if (numbered(name, "records", "jsonl", &n))
+		return take_records(r, name, n, data, len);
+	if (numbered(name, "checklist", "tsv", &n))
+		return take_checklist(r, name, n, data, len);
+	if (strcmp(name, "manifest.json") == 0 && !r->manifest) {
+		r->manifest_len = len;
+		return (r->manifest = dup_bytes(data, len)) ? 0 : (fail(r, PV_ERR_NOMEM, "out of memory"), -1);
+	}
+	if (strcmp(name, "manifest.json.minisig") == 0 && r->manifest && !r->signature) {
+		r->signature_len = len;
+		return (r->signature = dup_bytes(data, len)) ? 0 : (fail(r, PV_ERR_NOMEM, "out of memory"), -1);
+	}
+	if (strcmp(name, "README.txt") == 0 || strcmp(name, "plan.json") == 0 ||
+	    strcmp(name, "schema.yaml") == 0 || numbered(name, "consents", "jsonl", &n) ||
+	    numbered(name, "notices", "jsonl", &n))
+		return 0;
+	fail(r, PV_ERR_CORRUPT, "unexpected member %.200s in the package", name);
+	return -1;
+}
+
+/* The manifest's counts and hashes against what was read. */
+static int check_manifest(struct reader *r)
+{
+	json_error_t je;
+	json_t *m = r->manifest_doc = json_loadb(r->manifest, r->manifest_len, 0, &je);
+	const char *type = json_string_value(json_object_get(m, "type"));
+	if (!type || strcmp(type, PV_MANIFEST_TYPE) != 0) {
+		fail(r, PV_ERR_CORRUPT, "manifest.json is not a pivault handover manifest");
+		return -1;
+	}
+	char pkhex[65];
+	pv_hex(pkhex, r->sender_pk, 32);
+	const char *mpk = json_string_value(json_object_get(json_object_get(m, "sender"),
+							     "public_key"));
+	if (!mpk || strcmp(mpk, pkhex) != 0) {
+		fail(r, PV_ERR_CORRUPT, "the manifest names another sender key than sender.pub");
+		return -1;
+	}
+	uint8_t root[PV_MERKLE_HASH];
+	pv_merkle_stream_root(&r->merkle, root);
+	pv_hex(r->root_hex, root, sizeof root);
+	json_t *records = json_object_get(m, "records");
+	if (!json_is_integer(records) || (uint64_t)json_integer_value(records) != r->records) {
+		fail(r, PV_ERR_CORRUPT, "the package holds %llu records, the manifest says %lld",
+		     (unsigned long long)r->records, (long long)json_integer_value(records));
+		return -1;
+	}
+	const char *mroot = json_string_value(json_object_get(m, "root_hash"));
+	if (!mroot || strcmp(mroot, r->root_hex) != 0) {
+		fail(r, PV_ERR_CORRUPT, "the records' root hash %s is not the manifest's", r->root_hex);
+		return -1;
+	}
+	if (!json_equal(json_object_get(m, "files"), r->files)) {
+		const char *k;
+		json_t *val;
+		json_object_foreach(r->files, k, val)
+			if (!json_equal(json_object_get(json_object_get(m, "files"), k), val)) {
+				fail(r, PV_ERR_CORRUPT, "member %s does not match the manifest", k);
+				return -1;
+			}
+		fail(r, PV_ERR_CORRUPT, "a member listed in the manifest is missing");
+		return -1;
+	}
+	json_t *counts = json_object_get(m, "counts");
+	if (!json_equal(json_object_get(counts, "values_by_category"), r->by_cat) ||
+	    !json_equal(json_object_get(counts, "values_by_sensitivity"), r->by_sens)) {
+		/* categories with no value are listed with 0 by the sender */
+		const char *k;
+		json_t *val;
+		json_object_foreach(json_object_get(counts, "values_by_category"), k, val)
+			if (json_integer_value(val) != json_integer_value(json_object_get(r->by_cat, k))) {
+				fail(r, PV_ERR_CORRUPT, "the %s values do not add up to the manifest's count", k);
+				return -1;
+			}
+	}
+	uint8_t mh[32];
+	pv_sha256(mh, r->manifest, r->manifest_len, NULL, 0, NULL, 0);
+	pv_hex(r->manifest_hex, mh, sizeof mh);
+	return 0;
+}
+
+/* Read the whole package; called on the reading thread. */
+static void read_package(struct reader *r)
+{
+	char name[PV_TAR_NAME_MAX + 1];
+	uint64_t size;
+	char *buf = malloc(PV_HANDOVER_MEMBER_MAX);
+	if (!buf) {
+		fail(r, PV_ERR_NOMEM, "out of memory");
+		return;
+	}
+	int st;
+	while (!r->failed && (st = pv_tar_next(r->tar, name, &size)) == 1) {
+		if (size > PV_HANDOVER_MEMBER_MAX) {
+			fail(r, PV_ERR_CORRUPT, "member %s is larger than a package member can be", name);
+			break;
+		}
+		size_t got = 0;
+		long n = 1;
+		while (got < size && (n = pv_tar_read(r->tar, buf + got, (size_t)size - got)) > 0)
+			got += (size_t)n;
+		if (got < size)
+			break; /* the age or tar layer says why, below */
+		(void)take_member(r, name, buf, got);
+		pv_wipe(buf, got);
+	}
+	free(buf);
+	if (r->failed)
+		return;
+	pv_age_status as = pv_age_reader_status(r->age);
+	if (as != PV_AGE_OK) {
+		fail(r, PV_ERR_CORRUPT, "the package fails to decrypt: %s (a changed or truncated "
+		     "file)", pv_age_status_name(as));
+		return;
+	}
+	if (st != 0) {
+		fail(r, PV_ERR_CORRUPT, "the archive inside the package is malformed: %s",
+		     pv_tar_reader_error(r->tar));
+		return;
+	}
+	char tail[512]; /* nothing but the archive's padding may follow; the end authenticates */
+	long n;
+	while ((n = pv_age_read(r->age, tail, sizeof tail)) > 0)
+		;
+	if (n < 0) {
+		fail(r, PV_ERR_CORRUPT, "the package fails to decrypt: %s",
+		     pv_age_status_name(pv_age_reader_status(r->age)));
+		return;
+	}
+	if (!r->manifest || !r->signature || !r->have_sender || r->awaiting) {
+		fail(r, PV_ERR_CORRUPT, "the package is incomplete: %s is missing",
+		     !r->have_sender ? "sender.pub" : !r->manifest ? "manifest.json"
+			     : !r->signature ? "manifest.json.minisig" : "a checklist");
+		return;
+	}
+	if (r->have_pinned && memcmp(r->pinned_pk, r->sender_pk, 32) != 0) {
+		fail(r, PV_ERR_CORRUPT, "the package was signed by another key than the sender's");
+		return;
+	}
+	char why[300];
+	if (pv_minisign_verify_id(r->signature, r->signature_len, r->manifest, r->manifest_len,
+				  r->sender_pk, r->sender_id, NULL, why, sizeof why) != 0) {
+		fail(r, PV_ERR_CORRUPT, "the manifest's signature does not verify: %s", why);
+		return;
+	}
+	(void)check_manifest(r);
+}
+
+static void *reader_main(void *arg)
+{
+	struct reader *r = arg;
+	read_package(r);
+	shutdown(r->sock, SHUT_WR); /* the import sees the end only once the verdict is in */
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- receipt ---- */
+
+struct import_ctx {
+	struct reader *r;
+	pthread_t thread;
+	int joined;
+	char *receipt;
+};
+
+static void join_reader(struct import_ctx *c)
+{
+	if (!c->joined) {
+		pthread_join(c->thread, NULL);
+		c->joined = 1;
+	}
+}
+
+/* The receipt, signed by this vault. */
+static char *make_receipt(pv_vault *v, struct reader *r, uint64_t imported)
+{
+	json_t *m = r->manifest_doc;
+	uint8_t pk[PV_SIGN_PUBLIC], sig[PV_SIGNATURE];
+	char pkhex[65], senderhex[65], sighex[129], now[32];
+	uint8_t *sk = pv_secret_alloc(PV_SIGN_SECRET);
+	if (!sk)
+		return NULL;
+	pv_sign_keypair(v->keys->sign_seed, pk, sk);
+	pv_hex(pkhex, pk, sizeof pk);
+	pv_hex(senderhex, r->sender_pk, 32);
+	pv_time_now(now, sizeof now);
+	json_t *body = json_pack(
+		"{s:s, s:i, s:O, s:O, s:s, s:O, s:s, s:s, s:I, s:I, s:O, s:s, s:s, s:s}", "type",
+		PV_RECEIPT_TYPE, "version", 1, "package", json_object_get(m, "package"), "transfer",
+		json_object_get(m, "transfer"), "sender_public_key", senderhex, "sender_vault",
+		json_object_get(json_object_get(m, "sender"), "vault"), "manifest_sha256",
+		r->manifest_hex, "root_hash", r->root_hex, "records", (json_int_t)r->records,
+		"imported", (json_int_t)imported, "counts", json_object_get(m, "counts"), "received",
+		now, "recipient_vault", v->vault_id_hex, "recipient_public_key", pkhex);
+	char *canon = body ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	char *text = NULL;
+	if (canon) {
+		pv_sign(sig, canon, strlen(canon), sk);
+		pv_hex(sighex, sig, sizeof sig);
+		json_t *doc = json_pack("{s:O, s:s}", "receipt", body, "signature", sighex);
+		text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+		json_decref(doc);
+	}
+	free(canon);
+	json_decref(body);
+	pv_secret_free(sk);
+	return text;
+}
+
+/* Inside the import's transaction: the package must have verified, whole. */
+static pv_rc before_commit(void *ctx, pv_vault *v, const pv_import_result *res)
+{
+	struct import_ctx *c = ctx;
+	struct reader *r = c->r;
+	join_reader(c);
+	if (r->failed)
+		return pv_fail(v, r->rc, "package refused, nothing imported: %s", r->err);
+	if (pv_import_rows_imported(res) != r->records)
+		return pv_fail(v, PV_ERR_INPUT, "package refused, nothing imported: %llu of %llu "
+			       "records could be imported",
+			       (unsigned long long)pv_import_rows_imported(res),
+			       (unsigned long long)r->records);
+	const char *package = json_string_value(json_object_get(r->manifest_doc, "package"));
+	char when[40];
+	int got = package ? pv_store_handover_received_get(v->store, package, when, sizeof when) : -1;
+	if (got == 0)
+		return pv_fail(v, PV_ERR_EXISTS, "package %s was already imported on %s", package,
+			       when);
+	if (got < 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", package ? pv_store_errmsg(v->store)
+							      : "the manifest names no package");
+	if (!(c->receipt = make_receipt(v, r, pv_import_rows_imported(res))))
+		return pv_fail(v, PV_ERR_NOMEM, "cannot make the receipt");
+	uint8_t h[32];
+	char hex[65], senderhex[65], now[32];
+	pv_hash2(h, c->receipt, strlen(c->receipt), NULL, 0);
+	pv_hex(hex, h, sizeof h);
+	pv_hex(senderhex, r->sender_pk, 32);
+	pv_time_now(now, sizeof now);
+	if (pv_store_handover_received_put(v->store, package, now, senderhex, r->root_hex,
+					   r->records, hex) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	return PV_OK;
+}
+
+static void reader_free(struct reader *r)
+{
+	pv_age_reader_free(r->age);
+	pv_tar_reader_free(r->tar);
+	json_decref(r->files);
+	json_decref(r->columns);
+	json_decref(r->by_cat);
+	json_decref(r->by_sens);
+	json_decref(r->manifest_doc);
+	pv_buf_free(&r->chunk_ids);
+	pv_buf_free(&r->csv);
+	free(r->manifest);
+	free(r->signature);
+}
+
+/* Open the package: the identity, the file, the age header. */
+static pv_rc open_package(pv_vault *v, struct reader *r, const char *path,
+			  const pv_handover_import_opts *o)
+{
+	char err[512];
+	uint8_t *sk = pv_secret_alloc(PV_AGE_KEY);
+	if (!sk)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	if (!o->identity_file || pv_age_read_identity_file(o->identity_file, sk, err, sizeof err)) {
+		pv_secret_free(sk);
+		return pv_fail(v, PV_ERR_BAD_KEY, "%s", o->identity_file ? err
+				       : "a handover import needs the recipient's age identity");
+	}
+	if (o->sender_key) {
+		if (pv_minisign_parse_public_key(o->sender_key, strlen(o->sender_key), r->pinned_pk,
+						 NULL, err, sizeof err) != 0) {
+			pv_secret_free(sk);
+			return pv_fail(v, PV_ERR_USAGE, "the sender key: %s", err);
+		}
+		r->have_pinned = 1;
+	}
+	if ((r->pkg_fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		pv_secret_free(sk);
+		return pv_fail(v, PV_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+	}
+	pv_age_status st;
+	r->age = pv_age_reader_new((const uint8_t(*)[PV_AGE_KEY])sk, 1, pv_age_fd_read, &r->pkg_fd,
+				   &st, err, sizeof err);
+	pv_secret_free(sk);
+	if (!r->age)
+		return pv_fail(v, st == PV_AGE_NO_MATCH ? PV_ERR_BAD_KEY : PV_ERR_CORRUPT,
+			       "%s: %s", path, st == PV_AGE_NO_MATCH
+				       ? "the package is not encrypted to this identity"
+				       : err);
+	if (!(r->tar = pv_tar_reader_new(age_in, r)) || !(r->files = json_object()) ||
+	    !(r->by_cat = json_object()) || !(r->by_sens = json_object()))
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	return PV_OK;
+}
+
+/* After a failed import of a package that verified: say so if it came in before. */
+static pv_rc already_imported(pv_vault *v, struct reader *r, pv_rc rc)
+{
+	const char *package = json_string_value(json_object_get(r->manifest_doc, "package"));
+	char when[40];
+	if (package && pv_store_handover_received_get(v->store, package, when, sizeof when) == 0)
+		return pv_fail(v, PV_ERR_EXISTS, "package %s was already imported on %s; nothing "
+			       "imported again", package, when);
+	return rc;
+}
+
+pv_rc pv_handover_import(pv_vault *v, const pv_access *who, const char *path,
+			 const pv_handover_import_opts *o, char **receipt, pv_handover_summary *out)
+{
+	*receipt = NULL;
+	memset(out, 0, sizeof *out);
+	static const pv_handover_import_opts none;
+	o = o ? o : &none;
+	struct reader r = { .pkg_fd = -1, .sock = -1, .next_records = 1,
+			    .recipient_id_column = v->schema->id_column };
+	pv_merkle_stream_init(&r.merkle);
+	pv_rc rc = open_package(v, &r, path, o);
+	int sv[2] = { -1, -1 };
+	if (!rc && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		rc = pv_fail(v, PV_ERR_IO, "cannot set up the import: %s", strerror(errno));
+	struct import_ctx c = { .r = &r, .joined = 1 };
+	if (!rc) {
+		r.sock = sv[1];
+		if (pthread_create(&c.thread, NULL, reader_main, &r) != 0)
+			rc = pv_fail(v, PV_ERR_NOMEM, "cannot start the package reader");
+		else
+			c.joined = 0;
+	}
+	pv_import_result *res = NULL;
+	if (!rc) {
+		struct pv_import_hook hook = { "handover import", before_commit, &c };
+		pv_import_opts io = { .drop_undeclared = o->drop_unmapped };
+		rc = pv_import_fd(v, who, sv[0], 0, &io, &hook, &res);
+		close(sv[0]); /* a reader still sending sees the import gone */
+		sv[0] = -1;
+		join_reader(&c);
+		if (rc && r.failed) /* the package's fault says more than the import's */
+			rc = pv_fail(v, r.rc, "package refused, nothing imported: %s", r.err);
+		else if (rc && r.manifest_doc)
+			rc = already_imported(v, &r, rc);
+	}
+	if (!rc) {
+		*receipt = c.receipt;
+		c.receipt = NULL;
+		snprintf(out->package_id, sizeof out->package_id, "%s",
+			 json_string_value(json_object_get(r.manifest_doc, "package")));
+		snprintf(out->root_hash, sizeof out->root_hash, "%s", r.root_hex);
+		out->records = pv_import_rows_imported(res);
+		out->seconds = pv_import_seconds(res);
+	}
+	free(c.receipt);
+	pv_import_free(res);
+	for (int i = 0; i < 2; i++)
+		if (sv[i] >= 0)
+			close(sv[i]);
+	if (r.pkg_fd >= 0)
+		close(r.pkg_fd);
+	reader_free(&r);
+	return rc ? rc : pv_ok(v);
+}

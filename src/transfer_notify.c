@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* transfer_notify.c: the notice of transfer each affected customer must receive (告知,
+ * PIPL art. 22): rendered from a template the company can change (Chinese and English
+ * defaults ship inside the library) with the recipient's name and contact, the data that
+ * moves, the purposes, where the data goes when abroad, and how to object or ask for
+ * deletion before the deadline. The result is a mail-merge stream (CSV or JSON Lines)
+ * on the caller's output; each notice is recorded as queued. The vault sends nothing. */
+#include "transfers.h"
+
+#include "audit.h"
+#include "dates.h"
+#include "policy.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const char pv_template_transfer_zh[], pv_template_transfer_en[];
+
+struct notify {
+	pv_vault *v;
+	struct pv_plan *p;
+	const char *tmpl;
+	int zh, jsonl;
+	FILE *out;
+	char label[65];
+	int name_f, email_f, phone_f, address_f; /* contact fields, -1 when absent */
+	char *data, *purposes, *cross_border;	 /* the plan's parts of the text */
+	uint64_t count;
+	char first[65], last[65];
+	pv_rc rc;
+};
+
+/* The first field of type t (or, for text, named name), or -1. */
+static int field_of(const struct pv_schema *s, enum pv_ftype t, const char *name,
+		    enum pv_mask mask)
+{
+	for (size_t i = 0; i < s->nfields; i++)
+		if (s->fields[i].type == t && (!name || strcmp(s->fields[i].name, name) == 0) &&
+		    (mask == PV_MASK_NONE || s->fields[i].mask == mask))
+			return (int)i;
+	return -1;
+}
+
+/* "name, phone (basic); bank_card (financial)": the fields that move, by category. */
+static char *data_text(const pv_vault *v, const struct pv_plan *p, int zh)
+{
+	static const char *const zh_cat[] = { "基本信息", "财务信息", "其他信息" };
+	size_t len;
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	int first_cat = 1;
+	for (int c = 0; c < PV_CATEGORY_COUNT; c++) {
+		int any = 0;
+		for (size_t i = 0; i < v->schema->nfields; i++) {
+			if (!p->moves[i] || (int)v->schema->fields[i].category != c)
+				continue;
+			if (!any)
+				fprintf(f, "%s%s: ", first_cat ? "" : "; ",
+					zh ? zh_cat[c] : pv_category_name((enum pv_category)c));
+			fprintf(f, "%s%s", any ? ", " : "", v->schema->fields[i].name);
+			any = 1;
+			first_cat = 0;
+		}
+	}
+	return fclose(f) == 0 ? buf : (free(buf), NULL);
+}
+
+static char *purposes_text(const struct pv_plan *p, int zh)
+{
+	size_t len, i;
+	char *buf = NULL;
+	json_t *it;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	json_array_foreach(json_object_get(p->doc, "purposes"), i, it)
+		fprintf(f, "%s%s", i ? ", " : "", json_string_value(it));
+	if (p->same_purposes)
+		fputs(zh ? "（与收集时的目的相同）" : " (the same purposes as when collected)", f);
+	else
+		fputs(zh ? "（包含新的目的，接收方将重新征得您的同意）"
+			 : " (including new purposes: the recipient will ask for your consent again)",
+		      f);
+	return fclose(f) == 0 ? buf : (free(buf), NULL);
+}
+
+static char *cross_border_text(const struct pv_plan *p, int zh)
+{
+	char buf[512] = "";
+	if (p->cross_border)
+		snprintf(buf, sizeof buf,
+			 zh ? "您的个人信息将被提供至中华人民共和国境外（%s），法律依据：%s；"
+			      "此项提供需要您的单独同意。\n"
+			    : "Your information will go outside mainland China (%s), on the basis "
+			      "of %s; this needs your separate consent.\n",
+			 p->country, p->legal_basis ? p->legal_basis : "");
+	return strdup(buf);
+}
+
+/* Append the template with every {{name}} replaced through lookup to f. */
+static void render(FILE *f, const char *tmpl, const char *(*lookup)(void *, const char *, size_t),
+		   void *ctx)
+{
+	const char *s = tmpl;
+	while (*s) {
+		const char *open = strstr(s, "{{");
+		const char *close = open ? strstr(open + 2, "}}") : NULL;
+		if (!close) {
+			fputs(s, f);
+			return;
+		}
+		fwrite(s, 1, (size_t)(open - s), f);
+		const char *val = lookup(ctx, open + 2, (size_t)(close - open - 2));
+		if (val)
+			fputs(val, f);
+		else
+			fwrite(open, 1, (size_t)(close + 2 - open), f); /* unknown: kept as is */
+		s = close + 2;
+	}
+}
+
+struct one {
+	struct notify *n;
+	const struct pv_stored_customer *c;
+	char **values;
+};
+
+static const char *lookup(void *ctx, const char *name, size_t len)
+{
+	struct one *o = ctx;
+	struct notify *n = o->n;
+	struct pv_plan *p = n->p;
+#define IS(s) (len == sizeof(s) - 1 && memcmp(name, s, len) == 0)
+	if (IS("customer_id"))
+		return o->c->id;
+	if (IS("customer_name"))
+		return n->name_f >= 0 && o->values[n->name_f][0] ? o->values[n->name_f]
+								 : (n->zh ? "客户" : "customer");
+	if (IS("company"))
+		return n->v->schema->vault_label ? n->v->schema->vault_label : "";
+	if (IS("recipient_name"))
+		return p->recipient_name;
+	if (IS("recipient_contact"))
+		return p->recipient_contact;
+	if (IS("recipient_country"))
+		return p->country;
+	if (IS("data"))
+		return n->data;
+	if (IS("purposes"))
+		return n->purposes;
+	if (IS("deadline"))
+		return p->deadline;
+	if (IS("cross_border"))
+		return n->cross_border;
+#undef IS
+	return NULL;
+}
+
+/* Write s as one CSV field (quoted when needed) or as a JSON string. */
+static void put_field(FILE *f, const char *s, int json)
+{
+	if (json) {
+		json_t *j = json_string(s);
+		char *t = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+		fputs(t ? t : "\"\"", f);
+		free(t);
+		json_decref(j);
+		return;
+	}
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+/* How the notice reaches the customer: email, else SMS, else a letter. */
+static void channel_of(const struct notify *n, char **values, const char **channel,
+		       const char **address)
+{
+	*channel = "letter";
+	*address = n->address_f >= 0 ? values[n->address_f] : "";
+	if (n->email_f >= 0 && values[n->email_f][0]) {
+		*channel = "email";
+		*address = values[n->email_f];
+	} else if (n->phone_f >= 0 && values[n->phone_f][0]) {
+		*channel = "sms";
+		*address = values[n->phone_f];
+	}
+}
+
+static int notify_one(void *ctx, const struct pv_stored_customer *c, char **values,
+		      const char *excluded)
+{
+	(void)excluded; /* everyone in scope is told, whether or not they stay out */
+	struct notify *n = ctx;
+	struct one o = { n, c, values };
+	char *text = NULL;
+	size_t len;
+	FILE *f = open_memstream(&text, &len);
+	if (!f) {
+		n->rc = pv_fail(n->v, PV_ERR_NOMEM, "out of memory");
+		return -1;
+	}
+	render(f, n->tmpl, lookup, &o);
+	if (fclose(f) != 0) {
+		free(text);
+		n->rc = pv_fail(n->v, PV_ERR_NOMEM, "out of memory");
+		return -1;
+	}
+	const char *channel, *address;
+	channel_of(n, values, &channel, &address);
+	if (n->jsonl)
+		fputs("{\"customer_id\":", n->out);
+	put_field(n->out, c->id, n->jsonl);
+	fputs(n->jsonl ? ",\"channel\":" : ",", n->out);
+	put_field(n->out, channel, n->jsonl);
+	fputs(n->jsonl ? ",\"address\":" : ",", n->out);
+	put_field(n->out, address, n->jsonl);
+	fputs(n->jsonl ? ",\"text\":" : ",", n->out);
+	put_field(n->out, text, n->jsonl);
+	fputs(n->jsonl ? "}\n" : "\r\n", n->out);
+	pv_wipe(text, len);
+	free(text);
+	char now[32];
+	pv_time_now(now, sizeof now);
+	int64_t number;
+	struct pv_store_notice rec = { c->id, "transfer", n->label, channel, now, n->v->principal,
+				       "queued", now };
+	if (pv_store_notice_add(n->v->store, &rec, &number) != 0) {
+		n->rc = pv_fail(n->v, PV_ERR_STORE, "%s", pv_store_errmsg(n->v->store));
+		return -1;
+	}
+	if (!n->count++)
+		snprintf(n->first, sizeof n->first, "%s", c->id);
+	snprintf(n->last, sizeof n->last, "%s", c->id);
+	return ferror(n->out) ? (n->rc = pv_fail(n->v, PV_ERR_IO, "cannot write the notices"), -1)
+			      : 0;
+}
+
+/* The version label recorded with each notice: the plan and the template used. */
+static void template_label(struct notify *n, const char *custom)
+{
+	if (!custom) {
+		snprintf(n->label, sizeof n->label, "%.23s transfer-notice.%s", n->p->id,
+			 n->zh ? "zh" : "en");
+		return;
+	}
+	uint8_t h[32];
+	char hex[17];
+	pv_hash2(h, custom, strlen(custom), NULL, 0);
+	pv_hex(hex, h, 8);
+	snprintf(n->label, sizeof n->label, "%.23s template %s", n->p->id, hex);
+}
+
+pv_rc pv_transfer_notify(pv_vault *v, const pv_access *who, const char *id,
+			 const char *template_text, const char *lang, int jsonl, FILE *out,
+			 uint64_t *count)
+{
+	*count = 0;
+	int role;
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_HANDOVER, &role);
+	if (rc)
+		return pv_audit_failure(v, rc, "transfer notify", NULL, NULL);
+	if (lang && strcmp(lang, "zh") != 0 && strcmp(lang, "en") != 0)
+		return pv_fail(v, PV_ERR_USAGE, "notices are written in zh or en");
+	struct pv_plan p;
+	if ((rc = pv_plan_load(v, id, &p)))
+		return rc;
+	const struct pv_schema *s = v->schema;
+	struct notify n = { .v = v, .p = &p, .jsonl = jsonl, .out = out };
+	n.zh = !lang || strcmp(lang, "zh") == 0;
+	n.tmpl = template_text ? template_text : n.zh ? pv_template_transfer_zh
+						      : pv_template_transfer_en;
+	template_label(&n, template_text);
+	n.name_f = pv_schema_field_index(s, "name");
+	n.email_f = field_of(s, PV_T_EMAIL, NULL, PV_MASK_NONE);
+	n.phone_f = field_of(s, PV_T_PHONE, NULL, PV_MASK_NONE);
+	n.address_f = field_of(s, PV_T_TEXT, NULL, PV_MASK_ADDRESS);
+	n.data = data_text(v, &p, n.zh);
+	n.purposes = purposes_text(&p, n.zh);
+	n.cross_border = cross_border_text(&p, n.zh);
+	if (!n.data || !n.purposes || !n.cross_border)
+		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	if (!rc && !jsonl)
+		fputs("customer_id,channel,address,text\r\n", out);
+	if (!rc && pv_store_begin(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (!rc) {
+		rc = pv_plan_walk(v, &p, 1, notify_one, &n);
+		if (!rc && fflush(out) != 0)
+			rc = pv_fail(v, PV_ERR_IO, "cannot write the notices");
+		char detail[400];
+		snprintf(detail, sizeof detail, "%llu notices of %s rendered (%s), first %s, last %s",
+			 (unsigned long long)n.count, p.id, n.label, n.first, n.last);
+		struct pv_audit_event e = { "transfer notify", NULL, NULL, NULL, "ok", detail };
+		if (!rc)
+			rc = pv_audit_append(v, &e);
+		if (!rc && pv_store_commit(v->store) != 0)
+			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+		if (rc)
+			(void)pv_store_rollback(v->store);
+		else if (strcmp(p.state, "planned") == 0 &&
+			 pv_store_transfer_set(v->store, p.id, PV_TRANSFER_STATE, "notified") != 0)
+			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	}
+	free(n.data);
+	free(n.purposes);
+	free(n.cross_border);
+	pv_plan_free(&p);
+	if (rc)
+		return pv_audit_failure(v, rc, "transfer notify", NULL, NULL);
+	*count = n.count;
+	return pv_ok(v);
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* transfers.h: what the transfer files share (plan, notices, package, receipt): a plan
+ * loaded from the store with its scope parsed, and the walk over the customers it
+ * covers, each with the reason it is left out of the package, if any. */
+#ifndef PV_TRANSFERS_H
+#define PV_TRANSFERS_H
+
+#include "vault.h"
+
+#include <jansson.h>
+
+enum pv_scope_kind { PV_SCOPE_ALL, PV_SCOPE_CONSENT, PV_SCOPE_CATEGORY, PV_SCOPE_FIELD };
+
+struct pv_plan {
+	char id[24];
+	json_t *doc;		 /* the plan document as stored */
+	char state[24];
+	const char *recipient_name, *recipient_contact, *recipient_key, *country, *legal_basis;
+	const char *deadline;	 /* objections and deletion requests count until this day */
+	int cross_border;
+	int same_purposes;	 /* 1: the recipient keeps the purposes of collection */
+	unsigned char *moves;	 /* moves[i]: field i of the schema goes in the package */
+	enum pv_scope_kind scope;
+	const char *scope_purpose; /* PV_SCOPE_CONSENT */
+	int scope_category;	   /* PV_SCOPE_CATEGORY */
+	int scope_field;	   /* PV_SCOPE_FIELD: index, and the value in normal form */
+	char *scope_value;
+	char **purposes_withdrawable; /* consent-needing purposes the recipient will use */
+	size_t npurposes_withdrawable;
+	char **objectors;	 /* sorted ids with an object/delete request by the deadline */
+	size_t nobjectors;
+};
+
+/* Load plan id (PV_ERR_NOT_FOUND when there is none). */
+pv_rc pv_plan_load(pv_vault *v, const char *id, struct pv_plan *p);
+void pv_plan_free(struct pv_plan *p);
+
+/* Called for each customer in the plan's scope, in id order: values are its opened
+ * values (nfields, borrowed) when the walk was asked for them, else NULL; excluded is why
+ * it stays out of the package ("objection", "legal hold", ...) or NULL. Non-zero stops. */
+typedef int (*pv_plan_fn)(void *ctx, const struct pv_stored_customer *c, char **values,
+			  const char *excluded);
+/* Walk the plan's scope. want_values: open every customer (needed for a field or
+ * category scope anyway). */
+pv_rc pv_plan_walk(pv_vault *v, struct pv_plan *p, int want_values, pv_plan_fn fn, void *ctx);
+
+#endif
