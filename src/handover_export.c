@@ -111,6 +111,16 @@ static int flush_records(struct exporter *e)
 	return 0;
 }
 
+/* After a consent event or notice: close the chunk when it is full. */
+static int full(struct exporter *e, struct pv_buf *b, const char *dir, unsigned *n)
+{
+	if (b->oom) {
+		e->rc = pv_fail(e->v, PV_ERR_NOMEM, "out of memory");
+		return -1;
+	}
+	return b->len >= PV_HANDOVER_CHUNK ? flush_chunk(e, b, dir, ++*n, "jsonl") : 0;
+}
+
 static int add_consent_event(void *ctx, const struct pv_consent_event_row *r)
 {
 	struct pv_buf *b = &((struct exporter *)ctx)->cons;
@@ -125,7 +135,7 @@ static int add_consent_event(void *ctx, const struct pv_consent_event_row *r)
 	pv_buf_str(b, ",\"text_version\":");
 	pv_buf_json(b, r->text_version);
 	pv_buf_str(b, "}\n");
-	return 0;
+	return full((struct exporter *)ctx, b, "consents", &((struct exporter *)ctx)->cons_n);
 }
 
 static int add_notice(void *ctx, int64_t notice, const struct pv_store_notice *n)
@@ -143,7 +153,7 @@ static int add_notice(void *ctx, int64_t notice, const struct pv_store_notice *n
 		pv_buf_json(b, vals[i]);
 	}
 	pv_buf_str(b, "}\n");
-	return 0;
+	return full((struct exporter *)ctx, b, "notices", &((struct exporter *)ctx)->notes_n);
 }
 
 /* The record's line: the id, every moving field, every consent column. */
@@ -199,24 +209,32 @@ static int export_one(void *ctx, const struct pv_stored_customer *c, char **valu
 	pv_buf_str(&e->chk, hex);
 	pv_buf_str(&e->chk, "\n");
 	e->records++;
-	if (pv_store_transfer_member_add(v->store, e->p->id, c->id) != 0 ||
-	    pv_store_consent_log_scan(v->store, c->id, add_consent_event, e) < 0 ||
-	    pv_store_notice_scan(v->store, c->id, add_notice, e) < 0) {
+	if (pv_store_transfer_member_add(v->store, e->p->id, c->id) != 0) {
 		e->rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 		return -1;
 	}
-	if (e->line.oom || e->rec.oom || e->chk.oom || e->cons.oom || e->notes.oom) {
+	if (e->line.oom || e->rec.oom || e->chk.oom) {
 		e->rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
 		return -1;
 	}
 	if (e->rec.len >= PV_HANDOVER_CHUNK && flush_records(e) != 0)
 		return -1;
-	if (e->cons.len >= PV_HANDOVER_CHUNK &&
-	    flush_chunk(e, &e->cons, "consents", ++e->cons_n, "jsonl") != 0)
+	return 0;
+}
+
+/* The consent history and the notices of the customers handed over (recorded in the
+ * same transaction while the records were written), each in its own chunks. */
+static int history_members(struct exporter *e)
+{
+	pv_vault *v = e->v;
+	if (pv_store_transfer_consent_log_scan(v->store, e->p->id, add_consent_event, e) != 0 ||
+	    (e->cons.len && flush_chunk(e, &e->cons, "consents", ++e->cons_n, "jsonl") != 0) ||
+	    pv_store_transfer_notice_scan(v->store, e->p->id, add_notice, e) != 0 ||
+	    (e->notes.len && flush_chunk(e, &e->notes, "notices", ++e->notes_n, "jsonl") != 0)) {
+		if (!e->rc)
+			e->rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 		return -1;
-	if (e->notes.len >= PV_HANDOVER_CHUNK &&
-	    flush_chunk(e, &e->notes, "notices", ++e->notes_n, "jsonl") != 0)
-		return -1;
+	}
 	return 0;
 }
 
@@ -367,9 +385,7 @@ static pv_rc write_package(struct exporter *e, const char *package, const char *
 		if (rc && !e->rc)
 			e->rc = rc;
 	}
-	if (!e->rc && flush_records(e) == 0 &&
-	    (!e->cons.len || flush_chunk(e, &e->cons, "consents", ++e->cons_n, "jsonl") == 0) &&
-	    (!e->notes.len || flush_chunk(e, &e->notes, "notices", ++e->notes_n, "jsonl") == 0))
+	if (!e->rc && flush_records(e) == 0 && history_members(e) == 0)
 		(void)manifest_members(e, package, now, pk, sk, root_hex, manifest_hex);
 	pv_secret_free(sk);
 	if (!e->rc && pv_tar_finish(&e->tar) != 0)

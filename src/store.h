@@ -306,6 +306,17 @@ int pv_store_transfer_member_scan(struct pv_store *s, const char *transfer,
 int pv_store_transfer_consent_put(struct pv_store *s, const char *transfer, const char *customer,
 				  int granted, const char *at, const char *channel);
 int pv_store_transfer_consent_get(struct pv_store *s, const char *transfer, const char *customer);
+/* The consent history and the notices of the customers a transfer's package held, in
+ * customer order. */
+int pv_store_transfer_consent_log_scan(struct pv_store *s, const char *transfer,
+				       int (*fn)(void *ctx, const struct pv_consent_event_row *e),
+				       void *ctx);
+int pv_store_transfer_notice_scan(struct pv_store *s, const char *transfer,
+				  pv_store_notice_fn fn, void *ctx);
+/* Every (customer, purpose) with a withdrawal of consent in its history. */
+int pv_store_consent_withdrawals(struct pv_store *s,
+				 int (*fn)(void *ctx, const char *customer, const char *purpose),
+				 void *ctx);
 /* Receiving side: packages taken in (package id, when, sender key, root hash, count,
  * receipt hash); get: 0 with when received, 1 when not yet. */
 int pv_store_handover_received_put(struct pv_store *s, const char *package, const char *received,

@@ -214,3 +214,77 @@ int pv_store_handover_received_get(struct pv_store *s, const char *package, char
 		return 0;
 	return rc == SQLITE_DONE ? 1 : pv_sqlite_fail(s, "read received packages");
 }
+
+int pv_store_transfer_consent_log_scan(struct pv_store *s, const char *transfer,
+				       int (*fn)(void *ctx, const struct pv_consent_event_row *e),
+				       void *ctx)
+{
+	static const char sql[] =
+		"SELECT c.customer, c.purpose, c.granted, c.at, c.channel, c.text_version,"
+		"  c.recorded_by FROM transfer_members m JOIN consent_log c ON c.customer = m.customer"
+		" WHERE m.transfer = ?1 ORDER BY m.customer, c.entry";
+	sqlite3_stmt *q;
+	pv_sqlite_fresh(s, NULL);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return pv_sqlite_fail(s, "prepare the consent history of a package");
+	sqlite3_bind_text(q, 1, transfer, -1, SQLITE_TRANSIENT);
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct pv_consent_event_row e = {
+			(const char *)sqlite3_column_text(q, 0), (const char *)sqlite3_column_text(q, 1),
+			sqlite3_column_int(q, 2), (const char *)sqlite3_column_text(q, 3),
+			(const char *)sqlite3_column_text(q, 4), (const char *)sqlite3_column_text(q, 5),
+			(const char *)sqlite3_column_text(q, 6) };
+		stop = fn(ctx, &e);
+	}
+	if (!stop && rc != SQLITE_DONE)
+		stop = pv_sqlite_fail(s, "read the consent history of a package");
+	sqlite3_finalize(q);
+	return stop;
+}
+
+int pv_store_transfer_notice_scan(struct pv_store *s, const char *transfer,
+				  pv_store_notice_fn fn, void *ctx)
+{
+	static const char sql[] =
+		"SELECT n.notice, n.customer, n.kind, n.text_version, n.channel, n.sent, n.sent_by,"
+		"  n.state, n.state_at FROM transfer_members m JOIN notices n ON n.customer = m.customer"
+		" WHERE m.transfer = ?1 ORDER BY m.customer, n.notice";
+	sqlite3_stmt *q;
+	pv_sqlite_fresh(s, NULL);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return pv_sqlite_fail(s, "prepare the notices of a package");
+	sqlite3_bind_text(q, 1, transfer, -1, SQLITE_TRANSIENT);
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *t[8];
+		for (int i = 0; i < 8; i++)
+			t[i] = (const char *)sqlite3_column_text(q, i + 1);
+		struct pv_store_notice n = { t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7] };
+		stop = fn(ctx, sqlite3_column_int64(q, 0), &n);
+	}
+	if (!stop && rc != SQLITE_DONE)
+		stop = pv_sqlite_fail(s, "read the notices of a package");
+	sqlite3_finalize(q);
+	return stop;
+}
+
+int pv_store_consent_withdrawals(struct pv_store *s,
+				 int (*fn)(void *ctx, const char *customer, const char *purpose),
+				 void *ctx)
+{
+	static const char sql[] = "SELECT DISTINCT customer, purpose FROM consent_log "
+				  "WHERE granted = 0 ORDER BY customer";
+	sqlite3_stmt *q;
+	pv_sqlite_fresh(s, NULL);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return pv_sqlite_fail(s, "prepare the withdrawals of consent");
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
+		stop = fn(ctx, (const char *)sqlite3_column_text(q, 0),
+			  (const char *)sqlite3_column_text(q, 1));
+	if (!stop && rc != SQLITE_DONE)
+		stop = pv_sqlite_fail(s, "read the withdrawals of consent");
+	sqlite3_finalize(q);
+	return stop;
+}

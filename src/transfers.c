@@ -271,32 +271,79 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-struct objector_scan {
-	struct pv_plan *p;
-	size_t cap;
-	int oom;
-};
+static int idset_add(struct pv_idset *set, const char *id)
+{
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? 2 * set->cap : 64;
+		char **a = realloc(set->ids, cap * sizeof *a);
+		if (!a)
+			return set->oom = -1;
+		set->ids = a;
+		set->cap = cap;
+	}
+	if (!(set->ids[set->n] = strdup(id)))
+		return set->oom = -1;
+	set->n++;
+	return 0;
+}
+
+static void idset_sort(struct pv_idset *set)
+{
+	qsort(set->ids, set->n, sizeof *set->ids, cmp_str);
+}
+
+static int idset_has(const struct pv_idset *set, const char *id)
+{
+	return bsearch(&id, set->ids, set->n, sizeof *set->ids, cmp_str) != NULL;
+}
+
+static void idset_free(struct pv_idset *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		free(set->ids[i]);
+	free(set->ids);
+	memset(set, 0, sizeof *set);
+}
 
 /* An objection or a deletion request opened by the deadline keeps a customer out. */
 static int add_objector(void *ctx, const struct pv_stored_dsr *d)
 {
-	struct objector_scan *o = ctx;
-	struct pv_plan *p = o->p;
+	struct pv_plan *p = ctx;
 	if ((strcmp(d->type, "object") != 0 && strcmp(d->type, "delete") != 0) ||
 	    strncmp(d->opened, p->deadline, 10) > 0)
 		return 0;
-	if (p->nobjectors == o->cap) {
-		size_t cap = o->cap ? 2 * o->cap : 64;
-		char **a = realloc(p->objectors, cap * sizeof *a);
-		if (!a)
-			return o->oom = 1;
-		p->objectors = a;
-		o->cap = cap;
-	}
-	if (!(p->objectors[p->nobjectors] = strdup(d->customer)))
-		return o->oom = 1;
-	p->nobjectors++;
+	return idset_add(&p->objectors, d->customer);
+}
+
+static int add_withdrawn(void *ctx, const char *customer, const char *purpose)
+{
+	struct pv_plan *p = ctx;
+	for (size_t i = 0; i < p->npurposes_withdrawable; i++)
+		if (strcmp(purpose, p->purposes_withdrawable[i]) == 0)
+			return idset_add(&p->withdrawn, customer);
 	return 0;
+}
+
+static int add_held(void *ctx, const char *customer, const char *reason, const char *by,
+		    const char *since, const char *released, const char *released_by)
+{
+	(void)reason, (void)by, (void)since, (void)released_by;
+	return released[0] ? 0 : idset_add(&((struct pv_plan *)ctx)->held, customer);
+}
+
+/* Who stays out, read once: objectors, withdrawals, holds. */
+static pv_rc load_exclusions(pv_vault *v, struct pv_plan *p)
+{
+	if (pv_store_dsr_scan(v->store, add_objector, p) != 0 ||
+	    pv_store_consent_withdrawals(v->store, add_withdrawn, p) != 0 ||
+	    pv_store_hold_scan(v->store, add_held, p) != 0)
+		return p->objectors.oom || p->withdrawn.oom || p->held.oom
+			       ? pv_fail(v, PV_ERR_NOMEM, "out of memory")
+			       : pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	idset_sort(&p->objectors);
+	idset_sort(&p->withdrawn);
+	idset_sort(&p->held);
+	return PV_OK;
 }
 
 static pv_rc parse_scope(pv_vault *v, struct pv_plan *p, const char *scope)
@@ -398,19 +445,14 @@ pv_rc pv_plan_load(pv_vault *v, const char *id, struct pv_plan *p)
 		if (k >= 0)
 			p->moves[k] = 1;
 	}
-	struct objector_scan o = { .p = p };
 	pv_rc rc = parse_scope(v, p, scope);
 	if (!rc)
 		rc = withdrawable_purposes(v, p);
-	if (!rc && pv_store_dsr_scan(v->store, add_objector, &o) != 0)
-		rc = o.oom ? pv_fail(v, PV_ERR_NOMEM, "out of memory")
-			   : pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (rc) {
+	if (!rc)
+		rc = load_exclusions(v, p);
+	if (rc)
 		pv_plan_free(p);
-		return rc;
-	}
-	qsort(p->objectors, p->nobjectors, sizeof *p->objectors, cmp_str);
-	return PV_OK;
+	return rc;
 }
 
 void pv_plan_free(struct pv_plan *p)
@@ -422,9 +464,9 @@ void pv_plan_free(struct pv_plan *p)
 		free(p->scope_value);
 	}
 	free(p->purposes_withdrawable);
-	for (size_t i = 0; i < p->nobjectors; i++)
-		free(p->objectors[i]);
-	free(p->objectors);
+	idset_free(&p->objectors);
+	idset_free(&p->withdrawn);
+	idset_free(&p->held);
 	memset(p, 0, sizeof *p);
 }
 
@@ -451,49 +493,24 @@ static int values_in_scope(const pv_vault *v, const struct pv_plan *p, char **va
 	return 0;
 }
 
-struct withdrawal {
-	const char *purpose;
-	int found;
-};
-
-static int find_withdrawal(void *ctx, const struct pv_consent_event_row *e)
-{
-	struct withdrawal *w = ctx;
-	w->found |= !e->granted && strcmp(e->purpose, w->purpose) == 0;
-	return 0;
-}
-
 /* Why customer c stays out of the package, or NULL; "" on a store error. A customer
  * who never gave a consent-needing purpose is not left out: the consent columns travel
  * with the record and the recipient's vault enforces them; one who withdrew it is. */
 static const char *exclusion(struct walk *w, const struct pv_stored_customer *c)
 {
-	pv_vault *v = w->v;
 	struct pv_plan *p = w->p;
-	const char *key = c->id;
-	if (bsearch(&key, p->objectors, p->nobjectors, sizeof *p->objectors, cmp_str))
+	if (idset_has(&p->objectors, c->id))
 		return "objection or deletion request";
-	for (size_t i = 0; i < p->npurposes_withdrawable; i++) {
-		int st = pv_store_consent_state(v->store, c->rid, p->purposes_withdrawable[i]);
-		struct withdrawal w = { p->purposes_withdrawable[i], 0 };
-		if (st < 0 || (st == 0 && pv_store_consent_log_scan(v->store, c->id, find_withdrawal,
-								     &w) < 0))
-			return "";
-		if (w.found)
-			return "consent withdrawn for a purpose the recipient will use";
-	}
+	if (idset_has(&p->withdrawn, c->id))
+		return "consent withdrawn for a purpose the recipient will use";
 	if (p->cross_border) {
-		int st = pv_store_transfer_consent_get(v->store, p->id, c->id);
+		int st = pv_store_transfer_consent_get(w->v->store, p->id, c->id);
 		if (st < 0)
 			return "";
 		if (st == 0)
 			return "no separate consent to the cross-border transfer";
 	}
-	char reason[8], since[32];
-	int held = pv_store_hold_active(v->store, c->id, reason, sizeof reason, since, sizeof since);
-	if (held < 0)
-		return "";
-	return held ? "legal hold" : NULL;
+	return idset_has(&p->held, c->id) ? "legal hold" : NULL;
 }
 
 static int walk_one(void *ctx, const struct pv_stored_customer *c)

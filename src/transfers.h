@@ -9,6 +9,13 @@
 
 #include <jansson.h>
 
+/* A set of customer ids, sorted once filled. */
+struct pv_idset {
+	char **ids;
+	size_t n, cap;
+	int oom;
+};
+
 enum pv_scope_kind { PV_SCOPE_ALL, PV_SCOPE_CONSENT, PV_SCOPE_CATEGORY, PV_SCOPE_FIELD };
 
 struct pv_plan {
@@ -27,8 +34,9 @@ struct pv_plan {
 	char *scope_value;
 	char **purposes_withdrawable; /* consent-needing purposes the recipient will use */
 	size_t npurposes_withdrawable;
-	char **objectors;	 /* sorted ids with an object/delete request by the deadline */
-	size_t nobjectors;
+	struct pv_idset objectors; /* an object or delete request by the deadline */
+	struct pv_idset withdrawn; /* withdrew consent to a purpose the recipient will use */
+	struct pv_idset held;	   /* under an active legal hold */
 };
 
 /* Load plan id (PV_ERR_NOT_FOUND when there is none). */
