@@ -52,6 +52,7 @@ struct reader {
 	unsigned awaiting;	  /* records member whose checklist comes next (0: none) */
 	struct pv_buf chunk_ids;  /* "<id>\t<hash>\n" of that records member */
 	struct pv_buf csv;
+	struct pv_buf key, value; /* the member being read */
 	uint8_t sender_pk[32], sender_id[PV_MINISIGN_KEYID];
 	int have_sender;
 	char *manifest, *signature;
@@ -149,7 +150,82 @@ static void count_value(json_t *obj, const char *key)
 	json_object_set_new(obj, key, json_integer((n ? json_integer_value(n) : 0) + 1));
 }
 
-/* One record line: hash it, check its keys, and turn it into a CSV row. */
+/* Append the UTF-8 of code point cp to b. */
+static void put_utf8(struct pv_buf *b, unsigned long cp)
+{
+	char u[4];
+	size_t n;
+	if (cp < 0x80) {
+		u[0] = (char)cp, n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (char)(0xc0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3f)), n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (char)(0xe0 | cp >> 12), u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[2] = (char)(0x80 | (cp & 0x3f)), n = 3;
+	} else {
+		u[0] = (char)(0xf0 | cp >> 18), u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f)), u[3] = (char)(0x80 | (cp & 0x3f)), n = 4;
+	}
+	pv_buf_add(b, u, n);
+}
+
+static long hex4(const char *p, const char *end)
+{
+	if (end - p < 4)
+		return -1;
+	char h[5] = { p[0], p[1], p[2], p[3], 0 }, *e;
+	long v = strtol(h, &e, 16);
+	return *e || h[0] == '-' || h[0] == '+' || h[0] == ' ' ? -1 : v;
+}
+
+/* The JSON string at *p (its opening quote) unescaped into out (cleared first); *p moves
+ * past the closing quote. 0, or -1 when it is not a well-formed string. Parsed here, not
+ * with jansson, so that values pass only through buffers that are wiped. */
+static int json_string_at(const char **p, const char *end, struct pv_buf *out)
+{
+	const char *s = *p;
+	pv_buf_clear(out);
+	if (s >= end || *s++ != '"')
+		return -1;
+	while (s < end && *s != '"') {
+		const char *run = s;
+		while (s < end && *s != '"' && *s != '\\' && (unsigned char)*s >= 0x20)
+			s++;
+		pv_buf_add(out, run, (size_t)(s - run));
+		if (s >= end || *s == '"')
+			break;
+		if (*s != '\\' || ++s >= end)
+			return -1; /* a raw control character, or a lone backslash at the end */
+		char c = *s++;
+		const char *simple = strchr("\"\\/bfnrt", c);
+		if (c && simple) {
+			static const char to[] = "\"\\/\b\f\n\r\t";
+			pv_buf_add(out, &to[simple - "\"\\/bfnrt"], 1);
+			continue;
+		}
+		long cp = c == 'u' ? hex4(s, end) : -1;
+		if (cp < 0)
+			return -1;
+		s += 4;
+		if (cp >= 0xd800 && cp < 0xdc00) { /* a surrogate pair */
+			long lo = end - s >= 6 && s[0] == '\\' && s[1] == 'u' ? hex4(s + 2, end) : -1;
+			if (lo < 0xdc00 || lo > 0xdfff)
+				return -1;
+			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+			s += 6;
+		} else if (cp >= 0xdc00 && cp < 0xe000) {
+			return -1;
+		}
+		put_utf8(out, (unsigned long)cp);
+	}
+	if (s >= end)
+		return -1;
+	*p = s + 1;
+	return out->oom ? -1 : 0;
+}
+
+/* One record line: hash it, read its members (the columns of columns.json, in that
+ * order, every value a string), and turn it into a CSV row. */
 static int take_record(struct reader *r, const char *line, size_t len, const char *member,
 		       size_t lineno)
 {
@@ -162,37 +238,34 @@ static int take_record(struct reader *r, const char *line, size_t len, const cha
 		return -1;
 	}
 	pv_hex(hex, h, sizeof h);
-	json_error_t je;
-	json_t *rec = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
-	const char *id = json_string_value(json_object_get(rec, r->colname[0]));
-	if (!json_is_object(rec) || !id || json_object_size(rec) != r->ncols) {
-		fail(r, PV_ERR_CORRUPT, "%s line %zu: not a record with the columns of columns.json",
-		     member, lineno);
-		json_decref(rec);
-		return -1;
-	}
-	for (size_t c = 0; c < r->ncols; c++) {
-		const char *val = json_string_value(json_object_get(rec, r->colname[c]));
-		if (!val) {
-			fail(r, PV_ERR_CORRUPT, "%s line %zu (customer %.64s): column %s is missing",
-			     member, lineno, id, r->colname[c]);
-			json_decref(rec);
-			return -1;
-		}
-		if (c)
+	const char *p = line, *end = line + len;
+	int ok = p < end && *p++ == '{';
+	for (size_t c = 0; ok && c < r->ncols; c++) {
+		ok = (c == 0 || (p < end && *p++ == ',')) &&
+		     json_string_at(&p, end, &r->key) == 0 && strcmp(r->key.p, r->colname[c]) == 0 &&
+		     p < end && *p++ == ':' && json_string_at(&p, end, &r->value) == 0;
+		if (!ok)
+			break;
+		if (c) {
 			pv_buf_str(&r->csv, ",");
-		pv_buf_csv(&r->csv, val);
-		if (r->colcat[c] && val[0]) {
+		} else {
+			pv_buf_str(&r->chunk_ids, r->value.p);
+			pv_buf_str(&r->chunk_ids, "\t");
+			pv_buf_str(&r->chunk_ids, hex);
+			pv_buf_str(&r->chunk_ids, "\n");
+		}
+		pv_buf_csv(&r->csv, r->value.p);
+		if (r->colcat[c] && r->value.len) {
 			count_value(r->by_cat, r->colcat[c]);
 			count_value(r->by_sens, r->colsens[c]);
 		}
 	}
+	if (!ok || p + 1 != end || *p != '}') {
+		fail(r, PV_ERR_CORRUPT, "%s line %zu: not a record with the columns of columns.json "
+		     "in order", member, lineno);
+		return -1;
+	}
 	pv_buf_str(&r->csv, "\r\n");
-	pv_buf_str(&r->chunk_ids, id);
-	pv_buf_str(&r->chunk_ids, "\t");
-	pv_buf_str(&r->chunk_ids, hex);
-	pv_buf_str(&r->chunk_ids, "\n");
-	json_decref(rec);
 	r->records++;
 	return 0;
 }
@@ -569,6 +642,8 @@ static void reader_free(struct reader *r)
 	json_decref(r->manifest_doc);
 	pv_buf_free(&r->chunk_ids);
 	pv_buf_free(&r->csv);
+	pv_buf_free(&r->key);
+	pv_buf_free(&r->value);
 	free(r->manifest);
 	free(r->signature);
 }
