@@ -8,6 +8,7 @@
 #include "holds.h"
 #include "policy.h"
 #include "record.h"
+#include "retention.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,6 +147,29 @@ pv_rc pv_dsr_close(pv_vault *v, const pv_access *who, const char *id, const char
 	return pv_ok(v);
 }
 
+/* A law (a retention rule with law:) that still requires keeping the customer's data
+ * wins over the request too: the refusal names the law and the date. */
+static pv_rc legal_retention(pv_vault *v, const char *customer)
+{
+	struct pv_stored_customer c;
+	char **values, today[11], until[11];
+	const char *law;
+	int got = pv_store_customer_get(v->store, customer, &c);
+	if (got != 0)
+		return got < 0 ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
+			       : pv_fail(v, PV_ERR_NOT_FOUND, "no customer %s", customer);
+	pv_rc rc = pv_open_customer(v, &c, &values);
+	if (rc)
+		return rc;
+	pv_date_today(0, today);
+	if (pv_retention_legal_keep(v->schema, values, today, until, &law, NULL))
+		rc = pv_fail(v, PV_ERR_DENIED, "customer %s must be kept until %s under %s: the "
+			     "request stays open; answer the customer with this law and date",
+			     customer, until, law);
+	pv_values_wipe_free(values, v->schema->nfields);
+	return rc;
+}
+
 pv_rc pv_dsr_delete(pv_vault *v, const pv_access *who, const char *dsr_id,
 		    char **certificate)
 {
@@ -169,7 +193,7 @@ pv_rc pv_dsr_delete(pv_vault *v, const pv_access *who, const char *dsr_id,
 		return pv_fail(v, PV_ERR_USAGE, "request %s was closed on %s", dsr_id, d.closed);
 	snprintf(customer, sizeof customer, "%s", d.customer);
 	/* a legal hold wins over the request: say so, and leave it open for the reply */
-	if ((rc = pv_hold_check(v, customer)) != PV_OK)
+	if ((rc = pv_hold_check(v, customer)) != PV_OK || (rc = legal_retention(v, customer)))
 		return pv_audit_failure(v, rc, "dsr delete", customer, NULL);
 	const char *ids[] = { customer };
 	char grounds[96];

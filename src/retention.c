@@ -10,6 +10,7 @@
 #include "dates.h"
 #include "policy.h"
 #include "record.h"
+#include "retention.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -330,4 +331,32 @@ pv_rc pv_retention_apply(pv_vault *v, const pv_access *who, const char *as_of,
 	}
 	plan_free(&p);
 	return rc ? rc : pv_ok(v);
+}
+
+int pv_retention_legal_keep(const struct pv_schema *s, char **values, const char *as_of,
+			    char until[11], const char **law, unsigned char *keep)
+{
+	int any = 0;
+	until[0] = '\0';
+	*law = NULL;
+	for (size_t i = 0; i < s->nfields; i++) {
+		if (keep)
+			keep[i] = 0;
+		int r = rule_for(s, i);
+		const struct pv_schema_retention *rt = r >= 0 ? &s->retention[r] : NULL;
+		char due[11];
+		if (!*values[i] || !rt || !rt->law || rt->from_field < 0 ||
+		    pv_date_add(values[rt->from_field], rt->keep_years, rt->keep_months,
+				rt->keep_days, due) != 0 ||
+		    strcmp(due, as_of) <= 0)
+			continue;
+		any = 1;
+		if (keep)
+			keep[i] = 1;
+		if (strcmp(due, until) > 0) {
+			memcpy(until, due, 11);
+			*law = rt->law;
+		}
+	}
+	return any;
 }

@@ -1463,7 +1463,7 @@ static void build_rule(struct parser *p, struct pv_schema_retention *r, const st
 		       const char *owner)
 {
 	static const char *const known[] = {"category", "fields", "default", "keep", "from",
-					    "then", NULL};
+					    "then", "law", NULL};
 	char b[SHOW_MAX];
 	int e;
 	r->from_field = -1;
@@ -1523,6 +1523,9 @@ static void build_rule(struct parser *p, struct pv_schema_retention *r, const st
 		r->then = PV_RET_ANONYMISE;
 	else if (parse_enum(p, then, owner, "then", action_at, ACTION_COUNT, &e))
 		r->then = (enum pv_retention_action)e;
+	const struct node *law = map_get(v, "law", NULL);
+	if (law && want_text(p, law, owner, "law") && !(r->law = strdup(law->text)))
+		note_oom(p);
 }
 
 /* retention: a list of rules; none may follow the default rule. */
@@ -1799,8 +1802,10 @@ void pv_schema_free(struct pv_schema *s)
 		free(s->purposes[i].description);
 	}
 	free(s->purposes);
-	for (size_t i = 0; i < s->nretention; i++)
+	for (size_t i = 0; i < s->nretention; i++) {
 		free(s->retention[i].fields);
+		free(s->retention[i].law);
+	}
 	free(s->retention);
 	for (size_t i = 0; i < s->nroles; i++) {
 		free(s->roles[i].name);

@@ -68,6 +68,8 @@ struct pv_schema_retention {
 	unsigned keep_years, keep_months, keep_days; /* "10y", "18m", "30d" */
 	int from_field;             /* index of a date or timestamp field */
 	enum pv_retention_action then;
+	char *law;                  /* NULL, or the law that makes keep a minimum: the values
+				     * must be kept until due (accounting, tax) */
 };
 
 struct pv_schema_role {
