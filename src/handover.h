@@ -31,4 +31,23 @@
 #define PV_MANIFEST_TYPE "pivault handover manifest"
 #define PV_RECEIPT_TYPE "pivault handover receipt"
 
+#include "transfers.h"
+
+/* Where a package's records come from. */
+struct pv_package_source {
+	struct pv_plan *plan; /* id, plan.json, the recipient's key, the fields that move */
+	/* The customers, called like pv_plan_walk (NULL: pv_plan_walk of the plan's scope,
+	 * opening values). A walk may blank values that must not go. */
+	pv_rc (*walk)(pv_vault *v, void *ctx, pv_plan_fn fn, void *fn_ctx);
+	void *walk_ctx;
+	int record_members; /* note each customer as handed over, and add consent history and
+			     * notices of them (a transfer) */
+};
+
+/* Write the package of src to path, which must not exist: the file appears under its
+ * name only once complete and synced. out gets its id, root hash and counts;
+ * manifest_hex the SHA-256 of its manifest. */
+pv_rc pv_package_write(pv_vault *v, const struct pv_package_source *src, const char *path,
+		       pv_handover_summary *out, char manifest_hex[65]);
+
 #endif

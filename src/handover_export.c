@@ -42,6 +42,7 @@ static const char readme[] =
 struct exporter {
 	pv_vault *v;
 	struct pv_plan *p;
+	const struct pv_package_source *src;
 	int fd;
 	uint64_t bytes;
 	pv_age_writer *age;
@@ -209,7 +210,8 @@ static int export_one(void *ctx, const struct pv_stored_customer *c, char **valu
 	pv_buf_str(&e->chk, hex);
 	pv_buf_str(&e->chk, "\n");
 	e->records++;
-	if (pv_store_transfer_member_add(v->store, e->p->id, c->id) != 0) {
+	if (e->src->record_members &&
+	    pv_store_transfer_member_add(v->store, e->p->id, c->id) != 0) {
 		e->rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 		return -1;
 	}
@@ -381,11 +383,12 @@ static pv_rc write_package(struct exporter *e, const char *package, const char *
 	if (!e->age)
 		e->rc = pv_fail(v, PV_ERR_IO, "cannot write the package");
 	if (!e->rc && head_members(e, pk) == 0) {
-		pv_rc rc = pv_plan_walk(v, e->p, 1, export_one, e);
+		pv_rc rc = e->src->walk ? e->src->walk(v, e->src->walk_ctx, export_one, e)
+					: pv_plan_walk(v, e->p, 1, export_one, e);
 		if (rc && !e->rc)
 			e->rc = rc;
 	}
-	if (!e->rc && flush_records(e) == 0 && history_members(e) == 0)
+	if (!e->rc && flush_records(e) == 0 && (!e->src->record_members || history_members(e) == 0))
 		(void)manifest_members(e, package, now, pk, sk, root_hex, manifest_hex);
 	pv_secret_free(sk);
 	if (!e->rc && pv_tar_finish(&e->tar) != 0)
@@ -410,6 +413,66 @@ static void exporter_free(struct exporter *e)
 	free(e->values);
 }
 
+static double since(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+pv_rc pv_package_write(pv_vault *v, const struct pv_package_source *src, const char *path,
+		       pv_handover_summary *out, char manifest_hex[65])
+{
+	memset(out, 0, sizeof *out);
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	size_t plen = strlen(path) + 16;
+	char *tmp = malloc(plen);
+	struct exporter e = { .v = v, .p = src->plan, .src = src, .fd = -1, .files = json_object(),
+			      .values = calloc(v->schema->nfields + 1, sizeof(uint64_t)) };
+	pv_merkle_stream_init(&e.merkle);
+	pv_rc rc = PV_OK;
+	if (!tmp || !e.files || !e.values)
+		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	uint8_t rnd[8];
+	char package[40], hex[17], now[32], root_hex[65] = "";
+	pv_random(rnd, sizeof rnd);
+	pv_hex(hex, rnd, sizeof rnd);
+	snprintf(package, sizeof package, "P-%s", hex);
+	pv_time_now(now, sizeof now);
+	if (!rc) {
+		snprintf(tmp, plen, "%s.partial", path);
+		if (access(path, F_OK) == 0)
+			rc = pv_fail(v, PV_ERR_EXISTS, "%s exists: a package is written to a new file",
+				     path);
+		else if ((e.fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
+			rc = pv_fail(v, PV_ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
+	}
+	if (!rc)
+		rc = write_package(&e, package, now, root_hex, manifest_hex);
+	if (!rc && (fsync(e.fd) != 0 || close(e.fd) != 0))
+		rc = pv_fail(v, PV_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
+	else if (!rc)
+		e.fd = -1;
+	if (!rc && link(tmp, path) != 0) /* under its name only when complete */
+		rc = pv_fail(v, PV_ERR_IO, "cannot create %s: %s", path, strerror(errno));
+	if (e.fd >= 0)
+		close(e.fd);
+	if (tmp)
+		unlink(tmp);
+	free(tmp);
+	if (!rc) {
+		snprintf(out->package_id, sizeof out->package_id, "%s", package);
+		snprintf(out->root_hash, sizeof out->root_hash, "%s", root_hex);
+		out->records = e.records;
+		out->excluded = e.excluded;
+		out->bytes = e.bytes;
+		out->seconds = since(&t0);
+	}
+	exporter_free(&e);
+	return rc;
+}
+
 /* Checks before anything is written: the plan's state and its deadline. */
 static pv_rc ready(pv_vault *v, const struct pv_plan *p)
 {
@@ -424,11 +487,19 @@ static pv_rc ready(pv_vault *v, const struct pv_plan *p)
 	return PV_OK;
 }
 
-static double since(const struct timespec *t0)
+/* What the vault keeps of a package it sent, for the receipt to be checked against. */
+static char *package_record(const pv_handover_summary *s, const char *manifest_hex,
+			    const char *path)
 {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+	char now[32];
+	pv_time_now(now, sizeof now);
+	json_t *pkg = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s}", "package", s->package_id,
+				"created", now, "root_hash", s->root_hash, "manifest_sha256",
+				manifest_hex, "records", (json_int_t)s->records, "excluded",
+				(json_int_t)s->excluded, "file", path);
+	char *text = pkg ? json_dumps(pkg, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(pkg);
+	return text;
 }
 
 pv_rc pv_handover_export(pv_vault *v, const pv_access *who, const char *id, const char *path,
@@ -439,8 +510,6 @@ pv_rc pv_handover_export(pv_vault *v, const pv_access *who, const char *id, cons
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_HANDOVER, &role);
 	if (rc)
 		return pv_audit_failure(v, rc, "handover export", NULL, NULL);
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	struct pv_plan p;
 	if ((rc = pv_plan_load(v, id, &p)))
 		return rc;
@@ -448,82 +517,38 @@ pv_rc pv_handover_export(pv_vault *v, const pv_access *who, const char *id, cons
 		pv_plan_free(&p);
 		return rc;
 	}
-	size_t plen = strlen(path) + 16;
-	char *tmp = malloc(plen);
-	struct exporter e = { .v = v, .p = &p, .fd = -1, .files = json_object(),
-			      .values = calloc(v->schema->nfields + 1, sizeof(uint64_t)) };
-	pv_merkle_stream_init(&e.merkle);
-	if (!tmp || !e.files || !e.values) {
-		free(tmp);
-		exporter_free(&e);
+	if (pv_store_begin(v->store) != 0) {
 		pv_plan_free(&p);
-		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	}
-	snprintf(tmp, plen, "%s.partial", path);
-	uint8_t rnd[8];
-	char package[40], hex[17], now[32], root_hex[65] = "", manifest_hex[65] = "";
-	pv_random(rnd, sizeof rnd);
-	pv_hex(hex, rnd, sizeof rnd);
-	snprintf(package, sizeof package, "P-%s", hex);
-	pv_time_now(now, sizeof now);
-	if (access(path, F_OK) == 0)
-		rc = pv_fail(v, PV_ERR_EXISTS, "%s exists: the package is written to a new file",
-			     path);
-	else if ((e.fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
-		rc = pv_fail(v, PV_ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
-	if (!rc && pv_store_begin(v->store) != 0)
+	struct pv_package_source src = { .plan = &p, .record_members = 1 };
+	char manifest_hex[65] = "", *pkg_text = NULL;
+	int written = 0;
+	rc = pv_approval_consume(v, "handover export");
+	if (!rc && pv_store_transfer_members_clear(v->store, p.id) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (!rc) {
-		rc = pv_approval_consume(v, "handover export");
-		if (!rc && pv_store_transfer_members_clear(v->store, p.id) != 0)
-			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-		if (!rc)
-			rc = write_package(&e, package, now, root_hex, manifest_hex);
-		if (!rc && (fsync(e.fd) != 0 || close(e.fd) != 0))
-			rc = pv_fail(v, PV_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
-		else if (!rc)
-			e.fd = -1;
-		json_t *pkg = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s}", "package", package,
-					"created", now, "root_hash", root_hex, "manifest_sha256",
-					manifest_hex, "records", (json_int_t)e.records, "excluded",
-					(json_int_t)e.excluded, "file", path);
-		char *pkg_text = pkg ? json_dumps(pkg, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-		json_decref(pkg);
-		char detail[300];
-		snprintf(detail, sizeof detail, "package %s of %s: %llu records, %llu left out, "
-			 "root %s", package, p.id, (unsigned long long)e.records,
-			 (unsigned long long)e.excluded, root_hex);
-		struct pv_audit_event ev = { "handover export", "*", NULL, NULL, "ok", detail };
-		if (!rc && (!pkg_text ||
-			    pv_store_transfer_set(v->store, p.id, PV_TRANSFER_PACKAGE, pkg_text) ||
-			    pv_store_transfer_set(v->store, p.id, PV_TRANSFER_STATE, "exported")))
-			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-		free(pkg_text);
-		if (!rc)
-			rc = pv_audit_append(v, &ev);
-		/* the package is in place before the vault says it was made */
-		if (!rc && link(tmp, path) != 0)
-			rc = pv_fail(v, PV_ERR_IO, "cannot create %s: %s", path, strerror(errno));
-		if (!rc && pv_store_commit(v->store) != 0) {
-			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (!rc && !(rc = pv_package_write(v, &src, path, out, manifest_hex)))
+		written = 1;
+	if (!rc && (!(pkg_text = package_record(out, manifest_hex, path)) ||
+		    pv_store_transfer_set(v->store, p.id, PV_TRANSFER_PACKAGE, pkg_text) ||
+		    pv_store_transfer_set(v->store, p.id, PV_TRANSFER_STATE, "exported")))
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	free(pkg_text);
+	char detail[300];
+	snprintf(detail, sizeof detail, "package %s of %s: %llu records, %llu left out, root %s",
+		 out->package_id, p.id, (unsigned long long)out->records,
+		 (unsigned long long)out->excluded, out->root_hash);
+	struct pv_audit_event ev = { "handover export", "*", NULL, NULL, "ok", detail };
+	if (!rc)
+		rc = pv_audit_append(v, &ev);
+	if (!rc && pv_store_commit(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (rc) {
+		(void)pv_store_rollback(v->store);
+		if (written) /* the vault has no record of it: it must not exist either */
 			unlink(path);
-		}
-		if (rc)
-			(void)pv_store_rollback(v->store);
+		memset(out, 0, sizeof *out);
 	}
-	if (e.fd >= 0)
-		close(e.fd);
-	unlink(tmp);
-	free(tmp);
-	if (!rc) {
-		snprintf(out->package_id, sizeof out->package_id, "%s", package);
-		snprintf(out->root_hash, sizeof out->root_hash, "%s", root_hex);
-		out->records = e.records;
-		out->excluded = e.excluded;
-		out->bytes = e.bytes;
-		out->seconds = since(&t0);
-	}
-	exporter_free(&e);
 	pv_plan_free(&p);
 	if (rc)
 		return pv_audit_failure(v, rc, "handover export", NULL, NULL);

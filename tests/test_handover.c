@@ -1,0 +1,1391 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* test_handover.c: transfers to a new holder and the handover package, end to end between
+ * two vaults. The round trip (plan, export, import, signed receipt, confirm with
+ * destruction certificates, the counts of manifest, receipt and certificate in
+ * agreement, every value read back unchanged); packages changed on the way (a byte of
+ * the age header or payload, a record removed, added or changed with its checklist line
+ * recomputed, the signature swapped, another sender key pinned, the wrong identity, a
+ * truncated file), each refused with its reason and nothing imported; objections and
+ * deletion requests keeping customers out and shredded apart; an import killed half-way
+ * (SIGKILL of `pivault handover import`) leaving nothing behind; the package opened and
+ * checked with the real age and minisign tools, and a package re-encrypted by age
+ * accepted; roles and four-eyes approval; cross-border plans; notices to customers. */
+#include "testutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pivault.h"
+
+#include "age.h"
+#include "dates.h"
+#include "minisign.h"
+#include "tar.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define PV_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PV_TEST_SANITIZED 1
+#endif
+#endif
+#ifndef PV_TEST_SANITIZED
+#define PV_TEST_SANITIZED 0
+#endif
+
+#define RNAME "NewCo Logistics Ltd"
+#define RCONTACT "dpo@newco.example"
+
+static const pv_access ADMIN = { "admin", NULL, 0 };
+static const pv_access READER = { "admin", "all", 1 };
+static const pv_access CLERK = { "clerk", NULL, 0 };
+
+/* One seller, one buyer and the recipient's age key, in a fresh directory per test. */
+struct fx {
+	char *base, *seller_dir, *seller_key, *buyer_dir, *buyer_key, *ident, *pkg;
+	uint8_t sk[PV_AGE_KEY], pk[PV_AGE_KEY];
+	char *recipient; /* age1... */
+	pv_vault *seller, *buyer;
+	char *csv;	 /* the seller's imported CSV */
+};
+
+static int fx_setup(void **state)
+{
+	unsetenv("PIVAULT_VAULT");
+	unsetenv("PIVAULT_KEY_FILE");
+	unsetenv("PIVAULT_KEYRING");
+	unsetenv("PIVAULT_USER");
+	unsetenv("PIVAULT_PASSWORD_FILE");
+	unsetenv("PIVAULT_PASSPHRASE_FILE");
+	struct fx *f = calloc(1, sizeof *f);
+	assert_non_null(f);
+	f->base = pvt_tempdir();
+	f->seller_dir = pvt_path(f->base, "seller");
+	f->seller_key = pvt_path(f->base, "seller.key");
+	f->buyer_dir = pvt_path(f->base, "buyer");
+	f->buyer_key = pvt_path(f->base, "buyer.key");
+	f->ident = pvt_path(f->base, "recipient.agekey");
+	f->pkg = pvt_path(f->base, "handover.age");
+	pv_age_keygen(f->sk, f->pk);
+	f->recipient = pv_age_format_recipient(f->pk);
+	assert_non_null(f->recipient);
+	char *id = pv_age_format_identity(f->sk);
+	assert_non_null(id);
+	char text[512];
+	int n = snprintf(text, sizeof text, "# created: 2025-01-01T00:00:00Z\n# public key: %s\n%s\n",
+			 f->recipient, id);
+	sodium_memzero(id, strlen(id));
+	free(id);
+	assert_int_equal(pvt_write_file(f->ident, text, (size_t)n), 0);
+	assert_int_equal(chmod(f->ident, 0600), 0);
+	*state = f;
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *f = *state;
+	pvt_release_all();
+	pvt_rmtree(f->base);
+	free(f->base);
+	free(f->seller_dir);
+	free(f->seller_key);
+	free(f->buyer_dir);
+	free(f->buyer_key);
+	free(f->ident);
+	free(f->pkg);
+	free(f->recipient);
+	free(f->csv);
+	free(f);
+	return 0;
+}
+
+/* The seller with n customers (ids C00000001...) and an empty buyer of the same schema. */
+static void make_vaults(struct fx *f, unsigned n, unsigned long seed)
+{
+	f->seller = pvt_track(pvt_sample_vault(f->seller_dir, f->seller_key, n, seed, &f->csv));
+	f->buyer = pvt_track(pvt_sample_vault(f->buyer_dir, f->buyer_key, 0, seed + 1, NULL));
+}
+
+static uint64_t count_of(pv_vault *v)
+{
+	uint64_t n = 12345;
+	assert_ok(v, pv_vault_count(v, &n));
+	return n;
+}
+
+static void cid(char out[16], unsigned i)
+{
+	snprintf(out, 16, "C%08u", i % 100000000u);
+}
+
+/* A plan to RNAME under the recipient's key; deadline NULL: today (export allowed now). */
+static char *plan_with(struct fx *f, pv_vault *v, const pv_access *who, const char *country,
+		       const char *basis, const char *deadline)
+{
+	char today[11];
+	pv_date_today(0, today);
+	pv_transfer_spec sp = { .recipient_name = RNAME, .recipient_contact = RCONTACT,
+				.recipient_key = f->recipient, .recipient_country = country,
+				.legal_basis = basis, .deadline = deadline ? deadline : today };
+	char *id = NULL;
+	assert_ok(v, pv_transfer_plan(v, who, &sp, &id));
+	assert_non_null(id);
+	assert_int_equal(strncmp(id, "T-", 2), 0);
+	return pvt_keep(id);
+}
+
+static char *plan(struct fx *f)
+{
+	return plan_with(f, f->seller, &ADMIN, NULL, NULL, NULL);
+}
+
+/* The import of pkg into the buyer must succeed; the receipt (kept) is returned. */
+static char *import_ok(struct fx *f, const char *pkg, const char *sender_key,
+		       pv_handover_summary *s)
+{
+	pv_handover_import_opts o = { .identity_file = f->ident, .sender_key = sender_key };
+	char *receipt = NULL;
+	assert_ok(f->buyer, pv_handover_import(f->buyer, &ADMIN, pkg, &o, &receipt, s));
+	assert_non_null(receipt);
+	return pvt_keep(receipt);
+}
+
+/* The import of pkg must be refused with want and needle in the message, the buyer left
+ * with no customer and no receipt given. */
+static void import_refused(struct fx *f, const char *pkg, const char *ident,
+			   const char *sender_key, pv_rc want, const char *needle)
+{
+	pv_handover_import_opts o = { .identity_file = ident ? ident : f->ident,
+				      .sender_key = sender_key };
+	char *receipt = (char *)"untouched";
+	pv_handover_summary s;
+	pv_rc rc = pv_handover_import(f->buyer, &ADMIN, pkg, &o, &receipt, &s);
+	assert_rc_msg(f->buyer, rc, want, needle);
+	assert_null(receipt);
+	assert_int_equal(count_of(f->buyer), 0);
+}
+
+/* The transfer's JSON (pv_transfer_list) and its state. */
+static json_t *transfer_doc(pv_vault *v, const char *id)
+{
+	char *text = NULL;
+	assert_ok(v, pv_transfer_list(v, &ADMIN, id, &text));
+	json_error_t je;
+	json_t *doc = json_loads(text, 0, &je);
+	pv_free(text);
+	if (!doc)
+		fail_msg("pv_transfer_list: not JSON: %s", je.text);
+	return doc;
+}
+
+static void expect_state(pv_vault *v, const char *id, const char *want)
+{
+	json_t *doc = transfer_doc(v, id);
+	const char *st = json_string_value(json_object_get(doc, "state"));
+	if (!st || strcmp(st, want) != 0)
+		fail_msg("transfer %s is '%s', expected '%s'", id, st ? st : "(none)", want);
+	json_decref(doc);
+}
+
+/* A customer as read in clear, one "field=value" line per field and consent. */
+static char *record_text(pv_vault *v, const char *id)
+{
+	pv_record *r = NULL;
+	pv_rc rc = pv_get(v, &READER, id, &r);
+	if (rc)
+		fail_msg("pv_get(%s): rc %d: %s", id, rc, pv_errmsg(v));
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	assert_non_null(m);
+	assert_string_equal(pv_record_id(r), id);
+	assert_true(pv_record_field_count(r) >= 10);
+	for (size_t i = 0; i < pv_record_field_count(r); i++) {
+		assert_int_equal(pv_record_field_view(r, i), PV_SHOWN_CLEAR);
+		fprintf(m, "%s=%s\n", pv_record_field_name(r, i), pv_record_field_value(r, i));
+	}
+	for (size_t i = 0; i < pv_record_consent_count(r); i++)
+		fprintf(m, "consent %s=%d\n", pv_record_consent_purpose(r, i),
+			pv_record_consent_granted(r, i));
+	assert_int_equal(fclose(m), 0);
+	pv_record_free(r);
+	return pvt_keep(buf);
+}
+
+static void expect_absent(pv_vault *v, const char *id)
+{
+	pv_record *r = NULL;
+	pv_rc rc = pv_get(v, &READER, id, &r);
+	pv_record_free(r);
+	if (rc != PV_ERR_NOT_FOUND)
+		fail_msg("customer %s: rc %d, expected not found", id, rc);
+}
+
+/* Destruction certificates handed over by confirm / retention. */
+struct certs {
+	json_t *doc[16];
+	size_t n;
+};
+
+static int keep_cert(void *ctx, const char *text)
+{
+	struct certs *c = ctx;
+	assert_true(c->n < sizeof c->doc / sizeof *c->doc);
+	json_error_t je;
+	c->doc[c->n] = json_loads(text, 0, &je);
+	assert_non_null(c->doc[c->n]);
+	c->n++;
+	return 0;
+}
+
+static void certs_free(struct certs *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		json_decref(c->doc[i]);
+	c->n = 0;
+}
+
+/* The sum of the certificates' "count", checked against the length of "customers". */
+static int64_t certs_count(const struct certs *c)
+{
+	int64_t total = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		json_t *cert = json_object_get(c->doc[i], "certificate");
+		json_t *cnt = json_object_get(cert, "count");
+		assert_true(json_is_integer(cnt));
+		assert_int_equal(json_integer_value(cnt),
+				 json_array_size(json_object_get(cert, "customers")));
+		total += json_integer_value(cnt);
+	}
+	return total;
+}
+
+/* ---- the package taken apart and put together again, as an attacker would ---------- */
+
+struct mem_in {
+	const unsigned char *p;
+	size_t len, off;
+};
+
+static long mem_read(void *ctx, void *buf, size_t len)
+{
+	struct mem_in *m = ctx;
+	size_t n = m->len - m->off < len ? m->len - m->off : len;
+	memcpy(buf, m->p + m->off, n);
+	m->off += n;
+	return (long)n;
+}
+
+struct mem_out {
+	unsigned char *p;
+	size_t len, cap;
+};
+
+static int mem_write(void *ctx, const void *buf, size_t len)
+{
+	struct mem_out *m = ctx;
+	if (m->len + len > m->cap) {
+		size_t cap = m->cap ? m->cap : 65536;
+		while (cap < m->len + len)
+			cap *= 2;
+		unsigned char *p = realloc(m->p, cap);
+		if (!p)
+			return -1;
+		m->p = p;
+		m->cap = cap;
+	}
+	memcpy(m->p + m->len, buf, len);
+	m->len += len;
+	return 0;
+}
+
+struct member {
+	char name[PV_TAR_NAME_MAX + 1];
+	char *data; /* NUL-terminated, kept */
+	size_t len;
+};
+
+struct archive {
+	struct member m[64];
+	size_t n;
+};
+
+/* Decrypt pkg with the recipient's identity sk and read its tar members. */
+static void load_archive(const char *pkg, const uint8_t sk[PV_AGE_KEY], struct archive *a)
+{
+	size_t flen = 0;
+	char *file = pvt_keep(pvt_read_file(pkg, &flen));
+	assert_non_null(file);
+	struct mem_in in = { (const unsigned char *)file, flen, 0 };
+	pv_age_status st;
+	char err[300];
+	pv_age_reader *r = pv_age_reader_new((const uint8_t(*)[PV_AGE_KEY])sk, 1, mem_read, &in,
+					     &st, err, sizeof err);
+	if (!r)
+		fail_msg("age: %s", err);
+	struct mem_out plain = { 0 };
+	unsigned char buf[PV_AGE_CHUNK];
+	long n;
+	while ((n = pv_age_read(r, buf, sizeof buf)) > 0)
+		assert_int_equal(mem_write(&plain, buf, (size_t)n), 0);
+	assert_int_equal(n, 0);
+	pv_age_reader_free(r);
+	pvt_drop(file);
+	pvt_keep(plain.p);
+
+	struct mem_in tin = { plain.p, plain.len, 0 };
+	struct pv_tar_reader *t = pv_tar_reader_new(mem_read, &tin);
+	assert_non_null(t);
+	memset(a, 0, sizeof *a);
+	uint64_t size;
+	int got;
+	while ((got = pv_tar_next(t, a->m[a->n].name, &size)) == 1) {
+		assert_true(a->n + 1 < sizeof a->m / sizeof *a->m);
+		struct member *m = &a->m[a->n++];
+		m->data = pvt_keep(malloc((size_t)size + 1));
+		assert_non_null(m->data);
+		size_t done = 0;
+		while (done < size) {
+			long k = pv_tar_read(t, m->data + done, (size_t)size - done);
+			assert_true(k > 0);
+			done += (size_t)k;
+		}
+		m->data[size] = '\0';
+		m->len = (size_t)size;
+	}
+	if (got != 0)
+		fail_msg("tar: %s", pv_tar_reader_error(t));
+	pv_tar_reader_free(t);
+	sodium_memzero(plain.p, plain.len);
+	pvt_drop(plain.p);
+}
+
+/* Write the members as a tar archive encrypted to pk, at path. */
+static void save_archive(const struct archive *a, const uint8_t pk[PV_AGE_KEY], const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	pv_age_writer *w = pv_age_writer_new((const uint8_t(*)[PV_AGE_KEY])pk, 1, pv_age_fd_write,
+					     &fd);
+	assert_non_null(w);
+	struct mem_out tar = { 0 };
+	struct pv_tar_writer tw = { .out = mem_write, .ctx = &tar, .mtime = 1700000000 };
+	for (size_t i = 0; i < a->n; i++)
+		assert_int_equal(pv_tar_write_file(&tw, a->m[i].name, a->m[i].data, a->m[i].len), 0);
+	assert_int_equal(pv_tar_finish(&tw), 0);
+	assert_int_equal(pv_age_write(w, tar.p, tar.len), 0);
+	assert_int_equal(pv_age_writer_finish(w), 0);
+	assert_int_equal(close(fd), 0);
+	free(tar.p);
+}
+
+static struct member *member_of(struct archive *a, const char *name)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->m[i].name, name) == 0)
+			return &a->m[i];
+	fail_msg("the package has no member %s", name);
+	return NULL;
+}
+
+static void set_member(struct member *m, char *data, size_t len)
+{
+	pvt_drop(m->data);
+	m->data = pvt_keep(data);
+	m->len = len;
+}
+
+static size_t line_count(const struct member *m)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->len; i++)
+		n += m->data[i] == '\n';
+	return n;
+}
+
+/* Line i (0-based) of m, without its newline (kept copy). */
+static char *line_of(const struct member *m, size_t i)
+{
+	const char *p = m->data, *end = m->data + m->len;
+	for (; i > 0; i--) {
+		p = memchr(p, '\n', (size_t)(end - p));
+		assert_non_null(p);
+		p++;
+	}
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	assert_non_null(nl);
+	char *s = pvt_keep(strndup(p, (size_t)(nl - p)));
+	assert_non_null(s);
+	return s;
+}
+
+/* m with `remove` lines from line `at` taken out and the line `insert` (if any) put there. */
+static void edit_lines(struct member *m, size_t at, size_t remove, const char *insert)
+{
+	struct mem_out o = { 0 };
+	const char *p = m->data, *end = m->data + m->len;
+	for (size_t i = 0; p < end; i++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		assert_non_null(nl);
+		if (i == at && insert) {
+			assert_int_equal(mem_write(&o, insert, strlen(insert)), 0);
+			assert_int_equal(mem_write(&o, "\n", 1), 0);
+		}
+		if (i < at || i >= at + remove)
+			assert_int_equal(mem_write(&o, p, (size_t)(nl - p) + 1), 0);
+		p = nl + 1;
+	}
+	assert_int_equal(mem_write(&o, "", 1), 0);
+	set_member(m, (char *)o.p, o.len - 1);
+}
+
+static void sha256_hex(const char *s, char hex[65])
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256(h, (const unsigned char *)s, strlen(s));
+	sodium_bin2hex(hex, 65, h, sizeof h);
+}
+
+/* The checklist line of a record line: "<id>\t<SHA-256 of the line>". */
+static char *checklist_line(const char *id, const char *record)
+{
+	char hex[65], *s = malloc(strlen(id) + 70);
+	assert_non_null(s);
+	sha256_hex(record, hex);
+	sprintf(s, "%s\t%s", id, hex);
+	return pvt_keep(s);
+}
+
+/* record with its customer id replaced by id (a kept copy). */
+static char *with_id(const char *record, const char *old, const char *id)
+{
+	const char *at = strstr(record, old);
+	assert_non_null(at);
+	assert_int_equal(strlen(old), strlen(id));
+	char *s = pvt_keep(strdup(record));
+	assert_non_null(s);
+	memcpy(s + (at - record), id, strlen(id));
+	return s;
+}
+
+static json_t *manifest_of(struct archive *a)
+{
+	struct member *m = member_of(a, "manifest.json");
+	json_error_t je;
+	json_t *doc = json_loadb(m->data, m->len, 0, &je);
+	if (!doc)
+		fail_msg("manifest.json: %s", je.text);
+	return doc;
+}
+
+static json_int_t jint(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!json_is_integer(v))
+		fail_msg("\"%s\" is not an integer", key);
+	return json_integer_value(v);
+}
+
+static const char *jstr(json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+	if (!s)
+		fail_msg("\"%s\" is not a string", key);
+	return s;
+}
+
+/* A copy of file src at dst with fn applied to its bytes. */
+static void copy_changed(const char *src, const char *dst, size_t keep_len,
+			 void (*fn)(char *p, size_t len))
+{
+	size_t len = 0;
+	char *p = pvt_read_file(src, &len);
+	assert_non_null(p);
+	if (fn)
+		fn(p, len);
+	assert_int_equal(pvt_write_file(dst, p, keep_len && keep_len < len ? keep_len : len), 0);
+	free(p);
+}
+
+static void flip_payload(char *p, size_t len)
+{
+	p[len - len / 4] ^= 0x01; /* three quarters in: inside the payload */
+}
+
+static void flip_header_mac(char *p, size_t len)
+{
+	char *mac = memmem(p, len < 4096 ? len : 4096, "\n--- ", 5);
+	assert_non_null(mac);
+	mac += 5;
+	*mac = *mac == 'A' ? 'B' : 'A';
+}
+
+/* ---- a. the round trip ------------------------------------------------------------ */
+
+#define RT_N 200
+
+static void test_round_trip(void **state)
+{
+	struct fx *f = *state;
+	make_vaults(f, RT_N, 11);
+	assert_int_equal(count_of(f->seller), RT_N);
+	assert_int_equal(count_of(f->buyer), 0);
+
+	/* every 20th customer and the last, as the seller has them before the export */
+	unsigned sample[] = { 1, 21, 41, 61, 81, 101, 121, 141, 161, 181, 200 };
+	size_t ns = sizeof sample / sizeof *sample;
+	char *before[sizeof sample / sizeof *sample];
+	for (size_t i = 0; i < ns; i++) {
+		char id[16];
+		cid(id, sample[i]);
+		before[i] = record_text(f->seller, id);
+	}
+	struct pvt_csv csv;
+	assert_int_equal(pvt_csv_parse(f->csv, &csv), 0);
+	const char *name1 = pvt_csv_get(&csv, 1, "name");
+	assert_non_null(name1);
+	char want_name[256];
+	snprintf(want_name, sizeof want_name, "\nname=%s\n", name1);
+	assert_non_null(strstr(before[0], want_name));
+
+	char *id = plan(f);
+	expect_state(f->seller, id, "planned");
+	pv_handover_summary ex;
+	assert_ok(f->seller, pv_handover_export(f->seller, &ADMIN, id, f->pkg, &ex));
+	assert_int_equal(ex.records, RT_N);
+	assert_int_equal(ex.excluded, 0);
+	assert_int_equal(strlen(ex.root_hash), 64);
+	assert_int_equal(strncmp(ex.package_id, "P-", 2), 0);
+	struct stat st;
+	assert_int_equal(stat(f->pkg, &st), 0);
+	assert_int_equal((uint64_t)st.st_size, ex.bytes);
+	assert_int_equal(st.st_mode & 077, 0);
+	char partial[4200];
+	snprintf(partial, sizeof partial, "%s.partial", f->pkg);
+	assert_int_not_equal(access(partial, F_OK), 0);
+	expect_state(f->seller, id, "exported");
+	/* an age file, and no value in clear in it */
+	size_t plen = 0;
+	char *raw = pvt_keep(pvt_read_file(f->pkg, &plen));
+	assert_non_null(raw);
+	assert_int_equal(memcmp(raw, "age-encryption.org/v1\n", 22), 0);
+	assert_null(memmem(raw, plen, name1, strlen(name1)));
+	assert_null(memmem(raw, plen, "C00000001", 9));
+	pvt_drop(raw);
+	/* a second export to the same file is refused and leaves the package alone */
+	pv_handover_summary ex2;
+	assert_rc_msg(f->seller, pv_handover_export(f->seller, &ADMIN, id, f->pkg, &ex2),
+		      PV_ERR_EXISTS, "exists");
+
+	struct archive a;
+	load_archive(f->pkg, f->sk, &a);
+	json_t *man = manifest_of(&a);
+	assert_int_equal(jint(man, "records"), RT_N);
+	assert_int_equal(jint(man, "excluded"), 0);
+	assert_string_equal(jstr(man, "root_hash"), ex.root_hash);
+	assert_string_equal(jstr(man, "package"), ex.package_id);
+	assert_string_equal(jstr(man, "transfer"), id);
+	assert_int_equal(line_count(member_of(&a, "records/000001.jsonl")), RT_N);
+	assert_int_equal(line_count(member_of(&a, "checklist/000001.tsv")), RT_N);
+
+	pv_handover_summary im;
+	char *receipt = import_ok(f, f->pkg, NULL, &im);
+	assert_int_equal(im.records, RT_N);
+	assert_int_equal(im.records, ex.records);
+	assert_string_equal(im.root_hash, ex.root_hash);
+	assert_string_equal(im.package_id, ex.package_id);
+	assert_int_equal(count_of(f->buyer), RT_N);
+	for (size_t i = 0; i < ns; i++) {
+		char cust[16];
+		cid(cust, sample[i]);
+		char *after = record_text(f->buyer, cust);
+		if (strcmp(before[i], after) != 0)
+			fail_msg("customer %s differs after the handover:\n%s---\n%s", cust,
+				 before[i], after);
+	}
+
+	char why[400];
+	assert_int_equal(pv_receipt_verify(receipt, why, sizeof why), PV_OK);
+	assert_non_null(strstr(why, ex.package_id));
+	json_error_t je;
+	json_t *rdoc = json_loads(receipt, 0, &je);
+	assert_non_null(rdoc);
+	json_t *rb = json_object_get(rdoc, "receipt");
+	assert_string_equal(jstr(rb, "root_hash"), ex.root_hash);
+	assert_string_equal(jstr(rb, "package"), ex.package_id);
+	assert_string_equal(jstr(rb, "transfer"), id);
+	assert_string_equal(jstr(rb, "recipient_vault"), pv_vault_id(f->buyer));
+	assert_string_equal(jstr(rb, "sender_vault"), pv_vault_id(f->seller));
+	assert_int_equal(jint(rb, "records"), RT_N);
+	assert_int_equal(jint(rb, "imported"), RT_N);
+	char seller_pk[65];
+	assert_ok(f->seller, pv_vault_public_key(f->seller, seller_pk));
+	assert_string_equal(jstr(rb, "sender_public_key"), seller_pk);
+
+	/* the same package again: refused, nothing doubled */
+	char *again = NULL;
+	pv_handover_summary s3;
+	pv_handover_import_opts o = { .identity_file = f->ident };
+	assert_rc_msg(f->buyer, pv_handover_import(f->buyer, &ADMIN, f->pkg, &o, &again, &s3),
+		      PV_ERR_EXISTS, "already imported");
+	assert_null(again);
+	assert_int_equal(count_of(f->buyer), RT_N);
+
+	struct certs c = { 0 };
+	uint64_t shredded = 0;
+	assert_ok(f->seller, pv_handover_confirm(f->seller, &ADMIN, receipt, keep_cert, &c,
+						 &shredded));
+	assert_int_equal(shredded, RT_N);
+	assert_int_equal(count_of(f->seller), 0);
+	expect_absent(f->seller, "C00000001");
+	expect_state(f->seller, id, "confirmed");
+	assert_true(c.n >= 1);
+	assert_int_equal(certs_count(&c), jint(rb, "records"));
+	assert_int_equal(certs_count(&c), jint(man, "records"));
+	for (size_t i = 0; i < c.n; i++) {
+		char *text = json_dumps(c.doc[i], JSON_COMPACT);
+		assert_non_null(text);
+		assert_int_equal(pv_certificate_verify(text, seller_pk, why, sizeof why), PV_OK);
+		free(text);
+		const char *grounds = jstr(json_object_get(c.doc[i], "certificate"), "grounds");
+		assert_non_null(strstr(grounds, ex.package_id));
+	}
+	/* confirmed once only */
+	certs_free(&c);
+	assert_rc_msg(f->seller, pv_handover_confirm(f->seller, &ADMIN, receipt, keep_cert, &c,
+						     &shredded), PV_ERR_USAGE, "already confirmed");
+	assert_int_equal(c.n, 0);
+	/* the buyer still has them all */
+	assert_int_equal(count_of(f->buyer), RT_N);
+	json_decref(rdoc);
+	json_decref(man);
+	pvt_csv_free(&csv);
+}
+
+/* ---- b. packages changed on the way --------------------------------------------------- */
+
+#define TP_N 60
+
+static void test_tampering(void **state)
+{
+	struct fx *f = *state;
+	make_vaults(f, TP_N, 12);
+	char *id = plan(f);
+	pv_handover_summary ex;
+	assert_ok(f->seller, pv_handover_export(f->seller, &ADMIN, id, f->pkg, &ex));
+	char *bad = pvt_keep(pvt_path(f->base, "tampered.age"));
+
+	/* one byte of the payload, one of the header's MAC */
+	copy_changed(f->pkg, bad, 0, flip_payload);
+	import_refused(f, bad, NULL, NULL, PV_ERR_CORRUPT, "fails to decrypt");
+	copy_changed(f->pkg, bad, 0, flip_header_mac);
+	import_refused(f, bad, NULL, NULL, PV_ERR_CORRUPT, "HMAC failure");
+
+	/* truncated at half */
+	struct stat st;
+	assert_int_equal(stat(f->pkg, &st), 0);
+	copy_changed(f->pkg, bad, (size_t)st.st_size / 2, NULL);
+	import_refused(f, bad, NULL, NULL, PV_ERR_CORRUPT, "truncated");
+
+	/* the wrong identity */
+	uint8_t osk[PV_AGE_KEY], opk[PV_AGE_KEY];
+	pv_age_keygen(osk, opk);
+	char *other_id = pvt_keep(pvt_path(f->base, "other.agekey"));
+	char *ot = pv_age_format_identity(osk);
+	assert_non_null(ot);
+	assert_int_equal(pvt_write_file(other_id, ot, strlen(ot)), 0);
+	free(ot);
+	import_refused(f, f->pkg, other_id, NULL, PV_ERR_BAD_KEY,
+		       "not encrypted to this identity");
+
+	/* inside: records and checklists */
+	struct archive a;
+	const char *rec = "records/000001.jsonl", *chk = "checklist/000001.tsv";
+
+	/* a record removed from the middle, then the last one */
+	load_archive(f->pkg, f->sk, &a);
+	assert_int_equal(line_count(member_of(&a, rec)), TP_N);
+	edit_lines(member_of(&a, rec), 10, 1, NULL);
+	assert_int_equal(line_count(member_of(&a, rec)), TP_N - 1);
+	save_archive(&a, f->pk, bad);
+	import_refused(f, bad, NULL, NULL, PV_ERR_CORRUPT, "checklist");
+	load_archive(f->pkg, f->sk, &a);
+	edit_lines(member_of(&a, rec), TP_N - 1, 1, NULL);
+	save_archive(&a, f->pk, bad);
+	import_refused(f, bad, NULL, NULL, PV_ERR_CORRUPT, "added or removed");
+	/* ... and with its checklist line removed too: the count is the manifest's no more */
+	load_archive(f->pkg, f->sk, &a);
+	edit_lines(member_of(&a, rec), 10, 1, NULL);
+	edit_lines(member_of(&a, chk), 10, 1, NULL);
+	save_archive(&a, f->pk, bad);
+	import_refused(f, bad, NULL, NULL, PV_ERR_CORRUPT, "the manifest says");
+
+	/* a record added: a copy of line 11 under a new customer id */
+	load_archive(f->pkg, f->sk, &a);
+	char *line = line_of(member_of(&a, rec), 10);
+	assert_non_null(strstr(line, "\"C00000011\""));
+	char *added = with_id(line, "C00000011", "C00009999");
+	edit_lines(member_of(&a, rec), 11, 0, added);
+	save_archive(&a, f->pk, bad);
+	import_refused(f, bad, NULL, NULL, PV_ERR_CORRUPT, "checklist");
+	/* ... with its checklist line as well */
+	edit_lines(member_of(&a, chk), 11, 0, checklist_line("C00009999", added));
+	save_archive(&a, f->pk, bad);
+	import_refused(f, bad, NULL, NULL, PV_ERR_CORRUPT, "the manifest says");
+
+	/* a value changed and its checklist line recomputed: the manifest's root refuses it */
+	load_archive(f->pkg, f->sk, &a);
+	line = line_of(member_of(&a, rec), 20);
+	char *amount = strstr(line, "\"last_order_amount\":\"");
+	assert_non_null(amount);
+	amount += strlen("\"last_order_amount\":\"");
+	assert_true(*amount >= '1' && *amount <= '9');
+	*amount = *amount == '9' ? '1' : (char)(*amount + 1);
+	assert_non_null(strstr(line_of(member_of(&a, chk), 20), "C00000021\t"));
+	edit_lines(member_of(&a, rec), 20, 1, line);
+	edit_lines(member_of(&a, chk), 20, 1, checklist_line("C00000021", line));
+	save_archive(&a, f->pk, bad);
+	import_refused(f, bad, NULL, NULL, PV_ERR_CORRUPT, "root hash");
+
+	/* the manifest signed by another Ed25519 key */
+	uint8_t epk[crypto_sign_PUBLICKEYBYTES], esk[crypto_sign_SECRETKEYBYTES];
+	crypto_sign_keypair(epk, esk);
+	load_archive(f->pkg, f->sk, &a);
+	struct member *mf = member_of(&a, "manifest.json");
+	char *sig = pv_minisign_sign(esk, mf->data, mf->len, "forged", NULL);
+	assert_non_null(sig);
+	set_member(member_of(&a, "manifest.json.minisig"), sig, strlen(sig));
+	save_archive(&a, f->pk, bad);
+	import_refused(f, bad, NULL, NULL, PV_ERR_CORRUPT, "signature does not verify");
+
+	/* the package as sent, but another sender key pinned */
+	char *epub = pvt_keep(pv_minisign_public_key_text(epk, NULL));
+	assert_non_null(epub);
+	import_refused(f, f->pkg, NULL, epub, PV_ERR_CORRUPT, "another key");
+	/* a full forgery (the attacker's sender.pub, manifest re-signed) against the pinned key */
+	load_archive(f->pkg, f->sk, &a);
+	char *fpub = pv_minisign_public_key_text(epk, "pivault vault public key");
+	assert_non_null(fpub);
+	char hex[65];
+	sha256_hex(fpub, hex);
+	set_member(member_of(&a, "sender.pub"), fpub, strlen(fpub));
+	json_t *man = manifest_of(&a);
+	char epkhex[65];
+	sodium_bin2hex(epkhex, sizeof epkhex, epk, sizeof epk);
+	json_object_set_new(json_object_get(man, "sender"), "public_key", json_string(epkhex));
+	json_object_set_new(json_object_get(man, "files"), "sender.pub", json_string(hex));
+	char *mtext = json_dumps(man, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(man);
+	assert_non_null(mtext);
+	set_member(member_of(&a, "manifest.json"), mtext, strlen(mtext));
+	sig = pv_minisign_sign(esk, mtext, strlen(mtext), "forged", NULL);
+	assert_non_null(sig);
+	set_member(member_of(&a, "manifest.json.minisig"), sig, strlen(sig));
+	save_archive(&a, f->pk, bad);
+	char seller_hex[65];
+	uint8_t seller_pk[32];
+	assert_ok(f->seller, pv_vault_public_key(f->seller, seller_hex));
+	assert_int_equal(sodium_hex2bin(seller_pk, sizeof seller_pk, seller_hex, 64, NULL, NULL,
+					NULL), 0);
+	char *spub = pvt_keep(pv_minisign_public_key_text(seller_pk, NULL));
+	assert_non_null(spub);
+	import_refused(f, bad, NULL, spub, PV_ERR_CORRUPT, "another key");
+	sodium_memzero(esk, sizeof esk);
+
+	/* control: the archive as sent, taken apart and put together the same way, imports
+	 * (so each refusal above was the change's), with the seller's key pinned */
+	load_archive(f->pkg, f->sk, &a);
+	save_archive(&a, f->pk, bad);
+	pv_handover_summary im;
+	char *receipt = import_ok(f, bad, spub, &im);
+	assert_int_equal(im.records, TP_N);
+	assert_string_equal(im.root_hash, ex.root_hash);
+	assert_int_equal(count_of(f->buyer), TP_N);
+	char why[300];
+	assert_int_equal(pv_receipt_verify(receipt, why, sizeof why), PV_OK);
+}
+
+/* ---- c. objections and deletion requests ------------------------------------------ */
+
+#define OB_N 40
+
+struct excl {
+	char id[8][16];
+	size_t n;
+	int other;
+};
+
+static int collect_excl(void *ctx, const char *customer, const char *reason)
+{
+	struct excl *e = ctx;
+	if (e->n >= 8 || strlen(customer) >= 16 ||
+	    strcmp(reason, "objection or deletion request") != 0) {
+		e->other++;
+		return 0;
+	}
+	snprintf(e->id[e->n++], 16, "%s", customer);
+	return 0;
+}
+
+static void test_objections(void **state)
+{
+	struct fx *f = *state;
+	make_vaults(f, OB_N, 13);
+	const char *out[] = { "C00000003", "C00000017", "C00000030" };
+	const char *types[] = { "object", "object", "delete" };
+	for (size_t i = 0; i < 3; i++) {
+		char *d = NULL;
+		assert_ok(f->seller, pv_dsr_open(f->seller, &ADMIN, out[i], types[i], NULL, &d));
+		pv_free(d);
+	}
+	/* an access request keeps nobody out */
+	char *d = NULL;
+	assert_ok(f->seller, pv_dsr_open(f->seller, &ADMIN, "C00000005", "access", NULL, &d));
+	pv_free(d);
+	char *id = plan(f);
+	struct excl e = { 0 };
+	assert_ok(f->seller, pv_transfer_exclusions(f->seller, &ADMIN, id, collect_excl, &e));
+	assert_int_equal(e.other, 0);
+	assert_int_equal(e.n, 3);
+	for (size_t i = 0; i < 3; i++)
+		assert_string_equal(e.id[i], out[i]);
+
+	pv_handover_summary ex;
+	assert_ok(f->seller, pv_handover_export(f->seller, &ADMIN, id, f->pkg, &ex));
+	assert_int_equal(ex.records, OB_N - 3);
+	assert_int_equal(ex.excluded, 3);
+	struct archive a;
+	load_archive(f->pkg, f->sk, &a);
+	json_t *man = manifest_of(&a);
+	assert_int_equal(jint(man, "records"), OB_N - 3);
+	assert_int_equal(jint(man, "excluded"), 3);
+	struct member *rec = member_of(&a, "records/000001.jsonl");
+	assert_int_equal(line_count(rec), OB_N - 3);
+	for (size_t i = 0; i < 3; i++) {
+		char q[20];
+		snprintf(q, sizeof q, "\"%s\"", out[i]);
+		assert_null(strstr(rec->data, q));
+		assert_null(strstr(member_of(&a, "checklist/000001.tsv")->data, out[i]));
+	}
+	assert_non_null(strstr(rec->data, "\"C00000005\""));
+
+	pv_handover_summary im;
+	char *receipt = import_ok(f, f->pkg, NULL, &im);
+	assert_int_equal(im.records, OB_N - 3);
+	assert_int_equal(count_of(f->buyer), OB_N - 3);
+	for (size_t i = 0; i < 3; i++)
+		expect_absent(f->buyer, out[i]);
+	(void)record_text(f->buyer, "C00000005");
+
+	uint64_t n = 0;
+	char *cert = NULL;
+	assert_ok(f->seller, pv_transfer_shred_excluded(f->seller, &ADMIN, id, &n, &cert));
+	assert_int_equal(n, 3);
+	assert_non_null(cert);
+	json_error_t je;
+	json_t *cd = json_loads(cert, 0, &je);
+	pv_free(cert);
+	assert_non_null(cd);
+	json_t *cust = json_object_get(json_object_get(cd, "certificate"), "customers");
+	assert_int_equal(json_array_size(cust), 3);
+	for (size_t i = 0; i < 3; i++) {
+		int found = 0;
+		for (size_t k = 0; k < 3; k++)
+			found += strcmp(json_string_value(json_array_get(cust, k)), out[i]) == 0;
+		assert_int_equal(found, 1);
+	}
+	assert_int_equal(jint(json_object_get(cd, "certificate"), "count"), 3);
+	json_decref(cd);
+	assert_int_equal(count_of(f->seller), OB_N - 3);
+	for (size_t i = 0; i < 3; i++)
+		expect_absent(f->seller, out[i]);
+
+	struct certs c = { 0 };
+	uint64_t shredded = 0;
+	assert_ok(f->seller, pv_handover_confirm(f->seller, &ADMIN, receipt, keep_cert, &c,
+						 &shredded));
+	json_t *rdoc = json_loads(receipt, 0, &je);
+	assert_non_null(rdoc);
+	json_t *rb = json_object_get(rdoc, "receipt");
+	assert_int_equal(jint(rb, "records"), jint(man, "records"));
+	assert_int_equal(jint(rb, "imported"), jint(man, "records"));
+	assert_int_equal(certs_count(&c), jint(man, "records"));
+	assert_int_equal(shredded, OB_N - 3);
+	assert_int_equal(count_of(f->seller), 0);
+	certs_free(&c);
+	json_decref(rdoc);
+	json_decref(man);
+}
+
+/* ---- d. an import killed half-way --------------------------------------------------- */
+
+/* Where process pid has path open for reading, or -1. */
+static long long read_position(pid_t pid, const char *path)
+{
+	char dir[64], link[4200], target[4200];
+	snprintf(dir, sizeof dir, "/proc/%d/fd", (int)pid);
+	DIR *d = opendir(dir);
+	if (!d)
+		return -1;
+	long long pos = -1;
+	struct dirent *de;
+	while (pos < 0 && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(link, sizeof link, "%s/%s", dir, de->d_name);
+		ssize_t n = readlink(link, target, sizeof target - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (strcmp(target, path) != 0)
+			continue;
+		char info[128];
+		snprintf(info, sizeof info, "/proc/%d/fdinfo/%s", (int)pid, de->d_name);
+		FILE *fi = fopen(info, "r");
+		if (!fi)
+			continue;
+		char row[256];
+		while (fgets(row, sizeof row, fi))
+			if (sscanf(row, "pos: %lld", &pos) == 1)
+				break;
+		fclose(fi);
+	}
+	closedir(d);
+	return pos;
+}
+
+static void test_interrupted_import(void **state)
+{
+	struct fx *f = *state;
+	/* the sanitizer build is several times slower: fewer customers, same shape */
+	unsigned n = PV_TEST_SANITIZED ? 8000 : 30000;
+	make_vaults(f, n, 14);
+	char *id = plan(f);
+	pv_handover_summary ex;
+	assert_ok(f->seller, pv_handover_export(f->seller, &ADMIN, id, f->pkg, &ex));
+	assert_int_equal(ex.records, n);
+	pvt_vclose(f->seller);
+	f->seller = NULL;
+	pvt_vclose(f->buyer);
+	f->buyer = NULL;
+	char pkg_real[4096];
+	assert_non_null(realpath(f->pkg, pkg_real));
+	struct stat st;
+	assert_int_equal(stat(pkg_real, &st), 0);
+	char receipt_path[4200];
+	snprintf(receipt_path, sizeof receipt_path, "%s.receipt.json", f->pkg);
+
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int nul = open("/dev/null", O_RDWR);
+		if (nul >= 0) {
+			dup2(nul, 0);
+			dup2(nul, 1);
+			dup2(nul, 2);
+		}
+		execl(pvt_program("pivault"), "pivault", "handover", "import", f->pkg, "--identity",
+		      f->ident, "--role", "admin", "--vault", f->buyer_dir, "--key-file",
+		      f->buyer_key, (char *)NULL);
+		_exit(127);
+	}
+	/* kill it once it has read a quarter of the package (the reader is held back by the
+	 * import it feeds, so the import is under way and far from its commit) */
+	long long pos = -1, seen = -1;
+	int status = 0, exited = 0;
+	struct timespec t0, t, nap = { 0, 1000000 };
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		if (w == pid) {
+			exited = 1;
+			break;
+		}
+		pos = read_position(pid, pkg_real);
+		if (pos > seen)
+			seen = pos;
+		if (pos >= st.st_size / 4)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > 120)
+			break;
+		nanosleep(&nap, NULL);
+	}
+	if (!exited) {
+		assert_int_equal(kill(pid, SIGKILL), 0);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+	}
+	if (exited || !WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
+		fail_msg("the import was not interrupted (exited %d, status %d, read %lld of %lld "
+			 "bytes)", exited, status, seen, (long long)st.st_size);
+	assert_true(pos < st.st_size);
+	assert_int_not_equal(access(receipt_path, F_OK), 0);
+
+	f->buyer = pvt_open_root(f->buyer_dir, NULL, f->buyer_key);
+	assert_int_equal(count_of(f->buyer), 0);
+	pvt_vclose(f->buyer);
+	f->buyer = NULL;
+
+	char *out = NULL;
+	int rc = pvt_run(&out, "'%s' handover import '%s' --identity '%s' --role admin --vault '%s' "
+			 "--key-file '%s' </dev/null 2>&1", pvt_program("pivault"), f->pkg, f->ident,
+			 f->buyer_dir, f->buyer_key);
+	pvt_keep(out);
+	if (rc != 0)
+		fail_msg("second import: exit %d: %s", rc, out);
+	assert_non_null(strstr(out, ex.package_id));
+	f->buyer = pvt_open_root(f->buyer_dir, NULL, f->buyer_key);
+	assert_int_equal(count_of(f->buyer), n);
+	char *receipt = pvt_keep(pvt_read_file(receipt_path, NULL));
+	assert_non_null(receipt);
+	char why[300];
+	assert_int_equal(pv_receipt_verify(receipt, why, sizeof why), PV_OK);
+	json_error_t je;
+	json_t *rdoc = json_loads(receipt, 0, &je);
+	assert_non_null(rdoc);
+	assert_string_equal(jstr(json_object_get(rdoc, "receipt"), "root_hash"), ex.root_hash);
+	assert_int_equal(jint(json_object_get(rdoc, "receipt"), "imported"), n);
+	json_decref(rdoc);
+}
+
+/* ---- e. the real age and minisign tools ------------------------------------------- */
+
+#define IO_N 25
+
+static void test_interop(void **state)
+{
+	struct fx *f = *state;
+	if (access("/usr/bin/age", X_OK) != 0 || access("/usr/bin/minisign", X_OK) != 0)
+		fail_msg("/usr/bin/age and /usr/bin/minisign are needed (installed by the set-up)");
+	make_vaults(f, IO_N, 15);
+	char *id = plan(f);
+	pv_handover_summary ex;
+	assert_ok(f->seller, pv_handover_export(f->seller, &ADMIN, id, f->pkg, &ex));
+
+	char *x = pvt_keep(pvt_path(f->base, "opened"));
+	assert_int_equal(mkdir(x, 0700), 0);
+	char *out = NULL;
+	int rc = pvt_run(&out, "set -e; cd '%s'; age -d -i '%s' '%s' | tar xf -; "
+			 "minisign -V -p sender.pub -m manifest.json 2>&1", x, f->ident, f->pkg);
+	pvt_keep(out);
+	if (rc != 0)
+		fail_msg("age | tar | minisign -V: exit %d: %s", rc, out);
+	/* the files are those the manifest lists, with the hashes it gives */
+	char *mpath = pvt_keep(pvt_path(x, "manifest.json"));
+	json_error_t je;
+	json_t *man = json_load_file(mpath, 0, &je);
+	assert_non_null(man);
+	const char *name;
+	json_t *h;
+	size_t nfiles = 0;
+	json_object_foreach(json_object_get(man, "files"), name, h) {
+		char *sum = NULL;
+		assert_int_equal(pvt_run(&sum, "cd '%s' && sha256sum '%s'", x, name), 0);
+		assert_int_equal(strncmp(sum, json_string_value(h), 64), 0);
+		free(sum);
+		nfiles++;
+	}
+	assert_true(nfiles >= 6);
+	assert_int_equal(jint(man, "records"), IO_N);
+	json_decref(man);
+	/* minisign notices a changed manifest */
+	assert_int_equal(pvt_run(NULL, "cd '%s' && sed -i 's/\"records\": %d/\"records\": %d/' "
+				 "manifest.json && grep -q '\"records\": %d' manifest.json", x, IO_N,
+				 IO_N + 1, IO_N + 1), 0);
+	assert_int_not_equal(pvt_run(NULL, "cd '%s' && minisign -V -p sender.pub -m manifest.json "
+				     ">/dev/null 2>&1", x), 0);
+
+	/* the same tar, re-encrypted by age itself, is a package pivault accepts */
+	char *plain = pvt_keep(pvt_path(f->base, "plain.tar"));
+	char *pkg2 = pvt_keep(pvt_path(f->base, "by-age.age"));
+	rc = pvt_run(&out, "age -d -i '%s' -o '%s' '%s' 2>&1 && age -r '%s' -o '%s' '%s' 2>&1",
+		     f->ident, plain, f->pkg, f->recipient, pkg2, plain);
+	pvt_keep(out);
+	if (rc != 0)
+		fail_msg("age: exit %d: %s", rc, out);
+	size_t a_len = 0, b_len = 0;
+	char *a = pvt_keep(pvt_read_file(f->pkg, &a_len)), *b = pvt_keep(pvt_read_file(pkg2, &b_len));
+	assert_true(a && b);
+	assert_false(a_len == b_len && memcmp(a, b, a_len) == 0);
+	pv_handover_summary im;
+	char *receipt = import_ok(f, pkg2, NULL, &im);
+	assert_int_equal(im.records, IO_N);
+	assert_string_equal(im.root_hash, ex.root_hash);
+	assert_int_equal(count_of(f->buyer), IO_N);
+	char why[300];
+	assert_int_equal(pv_receipt_verify(receipt, why, sizeof why), PV_OK);
+}
+
+/* ---- f. roles, four-eyes approval, a changed receipt ------------------------------------ */
+
+#define RL_N 20
+#define PW_CLERK "clerk-password-1"
+#define PW_DPO1 "dpo1-password-1"
+#define PW_DPO2 "dpo2-password-1"
+
+static void test_roles(void **state)
+{
+	struct fx *f = *state;
+	make_vaults(f, RL_N, 16);
+	assert_ok(f->seller, pv_user_add(f->seller, &ADMIN, "clerk1", "clerk", PW_CLERK,
+					 strlen(PW_CLERK)));
+	assert_ok(f->seller, pv_user_add(f->seller, &ADMIN, "dpo1", "dpo", PW_DPO1,
+					 strlen(PW_DPO1)));
+	assert_ok(f->seller, pv_user_add(f->seller, &ADMIN, "dpo2", "dpo", PW_DPO2,
+					 strlen(PW_DPO2)));
+	char *id = plan(f);
+	char today[11];
+	pv_date_today(0, today);
+	pv_transfer_spec sp = { .recipient_name = RNAME, .recipient_contact = RCONTACT,
+				.recipient_key = f->recipient, .deadline = today };
+	char *nid = NULL;
+	pv_handover_summary s;
+
+	/* no 'handover': the clerk role, through the root key and as a user */
+	assert_int_equal(pv_transfer_plan(f->seller, &CLERK, &sp, &nid), PV_ERR_DENIED);
+	assert_null(nid);
+	assert_int_equal(pv_handover_export(f->seller, &CLERK, id, f->pkg, &s), PV_ERR_DENIED);
+	assert_int_not_equal(access(f->pkg, F_OK), 0);
+	pvt_vclose(f->seller);
+	pv_vault *u = pvt_open_user(f->seller_dir, "clerk1", PW_CLERK);
+	assert_int_equal(pv_transfer_plan(u, NULL, &sp, &nid), PV_ERR_DENIED);
+	assert_null(nid);
+	assert_rc_msg(u, pv_handover_export(u, NULL, id, f->pkg, &s), PV_ERR_DENIED, "");
+	assert_int_not_equal(access(f->pkg, F_OK), 0);
+	pvt_vclose(u);
+
+	/* 'handover' without an approved request: may plan, may not export */
+	u = pvt_open_user(f->seller_dir, "dpo1", PW_DPO1);
+	assert_ok(u, pv_transfer_plan(u, NULL, &sp, &nid));
+	pvt_keep(nid);
+	assert_rc_msg(u, pv_handover_export(u, NULL, id, f->pkg, &s), PV_ERR_DENIED,
+		      "four-eyes approval");
+	assert_int_not_equal(access(f->pkg, F_OK), 0);
+	expect_state(u, id, "planned");
+	/* with one approved by another user, it may */
+	char args[128];
+	snprintf(args, sizeof args, "[\"handover\",\"export\",\"%s\"]", id);
+	char *rid = NULL;
+	assert_ok(u, pv_request_create(u, NULL, "handover export", args, "sale of the business",
+				       0, &rid));
+	pvt_keep(rid);
+	pvt_vclose(u);
+	pv_vault *u2 = pvt_open_user(f->seller_dir, "dpo2", PW_DPO2);
+	assert_ok(u2, pv_request_decide(u2, NULL, rid, 1));
+	pvt_vclose(u2);
+	u = pvt_open_user(f->seller_dir, "dpo1", PW_DPO1);
+	assert_ok(u, pv_vault_use_request(u, rid, "handover export", args));
+	pv_handover_summary ex;
+	assert_ok(u, pv_handover_export(u, NULL, id, f->pkg, &ex));
+	assert_int_equal(ex.records, RL_N);
+	pvt_vclose(u);
+
+	/* a receipt edited after signing is refused, and the seller keeps its customers */
+	pv_handover_summary im;
+	char *receipt = import_ok(f, f->pkg, NULL, &im);
+	json_error_t je;
+	json_t *doc = json_loads(receipt, 0, &je);
+	assert_non_null(doc);
+	json_t *body = json_object_get(doc, "receipt");
+	json_object_set_new(body, "records", json_integer(RL_N - 1));
+	json_object_set_new(body, "imported", json_integer(RL_N - 1));
+	char *edited = pvt_keep(json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS));
+	json_decref(doc);
+	assert_non_null(edited);
+	char why[300];
+	assert_int_equal(pv_receipt_verify(receipt, why, sizeof why), PV_OK);
+	assert_int_equal(pv_receipt_verify(edited, why, sizeof why), PV_ERR_CORRUPT);
+	assert_non_null(strstr(why, "signature"));
+	f->seller = pvt_open_root(f->seller_dir, NULL, f->seller_key);
+	struct certs c = { 0 };
+	uint64_t shredded = 99;
+	assert_rc_msg(f->seller, pv_handover_confirm(f->seller, &ADMIN, edited, keep_cert, &c,
+						     &shredded), PV_ERR_CORRUPT, "receipt refused");
+	assert_int_equal(shredded, 0);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(count_of(f->seller), RL_N);
+	expect_state(f->seller, id, "exported");
+	/* nor may a user without an approved request confirm with the genuine one */
+	pvt_vclose(f->seller);
+	u = pvt_open_user(f->seller_dir, "dpo1", PW_DPO1);
+	assert_rc_msg(u, pv_handover_confirm(u, NULL, receipt, keep_cert, &c, &shredded),
+		      PV_ERR_DENIED, "four-eyes");
+	assert_int_equal(c.n, 0);
+	pvt_vclose(u);
+	f->seller = pvt_open_root(f->seller_dir, NULL, f->seller_key);
+	assert_int_equal(count_of(f->seller), RL_N);
+}
+
+/* ---- g. cross-border provision ------------------------------------------------------ */
+
+#define CB_N 20
+
+struct reasons {
+	size_t n, no_consent;
+};
+
+static int count_reasons(void *ctx, const char *customer, const char *reason)
+{
+	(void)customer;
+	struct reasons *r = ctx;
+	r->n++;
+	r->no_consent += strstr(reason, "separate consent") != NULL;
+	return 0;
+}
+
+static void test_cross_border(void **state)
+{
+	struct fx *f = *state;
+	make_vaults(f, CB_N, 17);
+	char today[11];
+	pv_date_today(0, today);
+	pv_transfer_spec sp = { .recipient_name = RNAME, .recipient_contact = RCONTACT,
+				.recipient_key = f->recipient, .recipient_country = "US",
+				.deadline = today };
+	char *id = NULL;
+	assert_rc_msg(f->seller, pv_transfer_plan(f->seller, &ADMIN, &sp, &id), PV_ERR_USAGE,
+		      "legal basis");
+	assert_null(id);
+	sp.legal_basis = "handshake";
+	assert_rc_msg(f->seller, pv_transfer_plan(f->seller, &ADMIN, &sp, &id), PV_ERR_USAGE,
+		      "cross-border");
+	assert_null(id);
+	id = plan_with(f, f->seller, &ADMIN, "US", "standard-contract", NULL);
+	json_t *doc = transfer_doc(f->seller, id);
+	assert_true(json_is_true(json_object_get(json_object_get(doc, "plan"), "cross_border")));
+	json_decref(doc);
+
+	/* separate consent from three customers; one refuses */
+	const char *yes[] = { "C00000002", "C00000005", "C00000011" };
+	for (size_t i = 0; i < 3; i++)
+		assert_ok(f->seller, pv_transfer_consent(f->seller, &ADMIN, id, yes[i], 1, "web"));
+	assert_ok(f->seller, pv_transfer_consent(f->seller, &ADMIN, id, "C00000007", 0, "web"));
+	/* a domestic plan needs no separate consent */
+	char *dom = plan(f);
+	assert_rc_msg(f->seller, pv_transfer_consent(f->seller, &ADMIN, dom, "C00000002", 1, "web"),
+		      PV_ERR_USAGE, "not a cross-border");
+
+	struct reasons r = { 0 };
+	assert_ok(f->seller, pv_transfer_exclusions(f->seller, &ADMIN, id, count_reasons, &r));
+	assert_int_equal(r.n, CB_N - 3);
+	assert_int_equal(r.no_consent, CB_N - 3);
+
+	pv_handover_summary ex;
+	assert_ok(f->seller, pv_handover_export(f->seller, &ADMIN, id, f->pkg, &ex));
+	assert_int_equal(ex.records, 3);
+	assert_int_equal(ex.excluded, CB_N - 3);
+	pv_handover_summary im;
+	(void)import_ok(f, f->pkg, NULL, &im);
+	assert_int_equal(im.records, 3);
+	assert_int_equal(count_of(f->buyer), 3);
+	for (size_t i = 0; i < 3; i++)
+		(void)record_text(f->buyer, yes[i]);
+	expect_absent(f->buyer, "C00000007");
+	expect_absent(f->buyer, "C00000001");
+}
+
+/* ---- h. notices to the customers ---------------------------------------------------- */
+
+#define NT_N 12
+
+struct notices {
+	size_t n, bad;
+	char customer[NT_N + 4][16];
+	char version[80];
+};
+
+static int collect_notice(void *ctx, const pv_notice_info *ni)
+{
+	struct notices *c = ctx;
+	if (c->n >= NT_N + 4 || strcmp(ni->kind, "transfer") != 0 ||
+	    strcmp(ni->state, "queued") != 0) {
+		c->bad++;
+		return 0;
+	}
+	snprintf(c->customer[c->n++], 16, "%s", ni->customer);
+	snprintf(c->version, sizeof c->version, "%s", ni->text_version);
+	return 0;
+}
+
+static void test_notices(void **state)
+{
+	struct fx *f = *state;
+	make_vaults(f, NT_N, 18);
+	char deadline[11];
+	pv_date_today(30, deadline);
+	char *id = plan_with(f, f->seller, &ADMIN, NULL, NULL, deadline);
+	/* before the deadline the package may not be made */
+	pv_handover_summary ex;
+	assert_rc_msg(f->seller, pv_handover_export(f->seller, &ADMIN, id, f->pkg, &ex),
+		      PV_ERR_USAGE, deadline);
+	assert_int_not_equal(access(f->pkg, F_OK), 0);
+
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	assert_non_null(m);
+	uint64_t count = 0;
+	pv_rc rc = pv_transfer_notify(f->seller, &ADMIN, id, NULL, "en", 0, m, &count);
+	assert_int_equal(fclose(m), 0);
+	pvt_keep(buf);
+	assert_ok(f->seller, rc);
+	assert_int_equal(count, NT_N);
+	struct pvt_csv t;
+	assert_int_equal(pvt_csv_parse(buf, &t), 0);
+	assert_int_equal(t.nrows, NT_N + 1);
+	assert_int_equal(t.ncols, 4);
+	assert_string_equal(t.cell[0], "customer_id");
+	assert_string_equal(t.cell[3], "text");
+	for (size_t r = 1; r <= NT_N; r++) {
+		char want[16];
+		cid(want, (unsigned)r);
+		assert_string_equal(pvt_csv_get(&t, r, "customer_id"), want);
+		const char *text = pvt_csv_get(&t, r, "text");
+		if (!strstr(text, RNAME) || !strstr(text, deadline))
+			fail_msg("notice %zu lacks the recipient or the deadline:\n%s", r, text);
+		const char *ch = pvt_csv_get(&t, r, "channel");
+		assert_true(strcmp(ch, "email") == 0 || strcmp(ch, "sms") == 0 ||
+			    strcmp(ch, "letter") == 0);
+		assert_true(strlen(pvt_csv_get(&t, r, "address")) > 0);
+	}
+	pvt_csv_free(&t);
+	expect_state(f->seller, id, "notified");
+
+	struct notices c = { 0 };
+	assert_ok(f->seller, pv_notice_list(f->seller, &ADMIN, NULL, collect_notice, &c));
+	assert_int_equal(c.bad, 0);
+	assert_int_equal(c.n, NT_N);
+	for (size_t i = 0; i < NT_N; i++) {
+		char want[16];
+		cid(want, (unsigned)i + 1);
+		assert_string_equal(c.customer[i], want);
+	}
+	assert_non_null(strstr(c.version, id));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_round_trip, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_tampering, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_objections, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_interrupted_import, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_interop, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_roles, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_cross_border, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_notices, fx_setup, fx_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
