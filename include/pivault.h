@@ -572,6 +572,29 @@ PV_API PV_CHECK pv_rc pv_handover_confirm(pv_vault *v, const pv_access *who, con
 					  pv_certificate_fn cert_fn, void *ctx,
 					  uint64_t *shredded);
 
+/* ---- Deregistration (注销) ------------------------------------------------------ */
+
+/* What a wind-down would do, as JSON: customers kept whole (under a legal hold), customers
+ * with values a law keeps (retention rules with law:, until due), how many are destroyed,
+ * and the requests still open. Needs 'decommission'. */
+PV_API PV_CHECK pv_rc pv_decommission_plan(pv_vault *v, const pv_access *who, char **json);
+
+typedef struct pv_decommission_spec {
+	const char *keeper_name, *keeper_contact; /* who keeps the archive */
+	const char *keeper_key;	 /* the keeper's age public key (age1...) or a file holding it */
+	const char *archive_path; /* where the archive goes; must not exist */
+} pv_decommission_spec;
+
+/* Wind the vault down: archive what must be kept (held customers whole, values a law
+ * keeps) into an age package for the keeper (the handover package format), release the
+ * holds so covered, crypto-shred every customer in batches of 100,000 with destruction
+ * certificates (to cert_fn), and return the final report signed by the vault key (JSON:
+ * counts, certificates, notices, open requests, audit verification; pv_free). Needs
+ * 'decommission' and, for users, an approved request ("decommission run"). */
+PV_API PV_CHECK pv_rc pv_decommission_run(pv_vault *v, const pv_access *who,
+					  const pv_decommission_spec *spec,
+					  pv_certificate_fn cert_fn, void *ctx, char **report);
+
 /* ---- Notices (告知) ------------------------------------------------------------- */
 
 /* Record a notice sent to a customer: kind "transfer" (new holder, PIPL art. 22; needs
