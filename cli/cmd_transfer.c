@@ -201,6 +201,11 @@ int cmd_transfer(int argc, char **argv)
 	pv_access who = cli_access(&c);
 	pv_rc rc = PV_OK;
 	char *text = NULL, *cert = NULL;
+	if (strcmp(sub, "shred-excluded") == 0 &&
+	    (code = cli_use_request(v, &c, "transfer shred-excluded", argc - 2, argv + 2))) {
+		pv_vault_close(v);
+		return code;
+	}
 	code = EXIT_OK;
 	if (strcmp(sub, "plan") == 0) {
 		rc = run_plan(v, &who, &o, c.json);
@@ -224,8 +229,12 @@ int cmd_transfer(int argc, char **argv)
 	} else {
 		uint64_t n = 0;
 		rc = pv_transfer_shred_excluded(v, &who, o.pos[0], &n, &cert);
-		if (!rc && cert)
+		if (!rc && cert) {
 			code = cli_write_certificate(cert, o.out_path);
+			fprintf(stderr, "%llu customer%s of %s shredded%s%s\n", (unsigned long long)n,
+				n == 1 ? "" : "s", o.pos[0], o.out_path ? "; certificate in " : "",
+				o.out_path ? o.out_path : "");
+		}
 		else if (!rc)
 			printf("no customer of %s objected or asked for deletion\n", o.pos[0]);
 	}

@@ -49,7 +49,7 @@ static int is_context_option(const char *a, int *takes_value)
 {
 	static const char *const valued[] = { "--vault", "--keyring", "--key-file", "--user",
 					      "--as", "--request", "--reason", "--expires-in",
-					      "--password-file", "-o" };
+					      "--password-file", "-o", "--certificates", "--report" };
 	*takes_value = 0;
 	for (size_t i = 0; i < sizeof valued / sizeof *valued; i++) {
 		size_t n = strlen(valued[i]);
