@@ -3,7 +3,8 @@
  * N MiB from memory to a discarding sink, in MB/s, and, when the age tool is installed,
  * the same bytes through `age -r` and `age -d` (from a file under $TMPDIR to /dev/null)
  * with the ratio between the two.
- * usage: bench_age [MiB]   (default 256) */
+ * usage: bench_age [MiB]   (default 256, random bytes)
+ *        bench_age --file PATH   (the bytes of a file, e.g. a handover package's tar) */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,25 +178,54 @@ static void compare_with_age(const uint8_t sk[PV_AGE_KEY], const uint8_t pk[PV_A
 	printf("age -d:  %8.1f MB/s   pivault/age %.2fx\n", mb / td, dec_mbs / (mb / td));
 }
 
+/* The whole file at path in memory; *len its size. NULL on failure. */
+static uint8_t *read_whole(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f || fseek(f, 0, SEEK_END) != 0) {
+		if (f)
+			fclose(f);
+		return NULL;
+	}
+	long n = ftell(f);
+	uint8_t *p = n > 0 ? malloc((size_t)n) : NULL;
+	rewind(f);
+	if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
+		free(p);
+		p = NULL;
+	}
+	fclose(f);
+	*len = p ? (size_t)n : 0;
+	return p;
+}
+
 int main(int argc, char **argv)
 {
-	long mib = argc > 1 ? strtol(argv[1], NULL, 10) : 256;
+	const char *file = argc > 2 && strcmp(argv[1], "--file") == 0 ? argv[2] : NULL;
+	long mib = !file && argc > 1 ? strtol(argv[1], NULL, 10) : 256;
 	if (mib < 1 || mib > 16384) {
-		fprintf(stderr, "usage: bench_age [MiB]  (1 <= MiB <= 16384)\n");
+		fprintf(stderr, "usage: bench_age [MiB]  (1 <= MiB <= 16384) | --file PATH\n");
 		return 2;
 	}
 	if (sodium_init() < 0)
 		return 1;
 	size_t len = (size_t)mib << 20;
+	uint8_t *from_file = file ? read_whole(file, &len) : NULL;
+	if (file && !from_file) {
+		fprintf(stderr, "bench_age: cannot read %s\n", file);
+		return 1;
+	}
+	mib = (long)(len >> 20);
 	uint8_t sk[PV_AGE_KEY], pk[PV_AGE_KEY];
 	struct sink null_sink = {NULL, 0, 0};
 	struct sink enc = {malloc(len + len / 64 + 4096), 0, len + len / 64 + 4096};
-	uint8_t *data = malloc(len);
+	uint8_t *data = from_file ? from_file : malloc(len);
 	if (!data || !enc.p) {
 		fprintf(stderr, "out of memory\n");
 		return 1;
 	}
-	randombytes_buf(data, len);
+	if (!from_file)
+		randombytes_buf(data, len);
 	pv_age_keygen(sk, pk);
 
 	double t = now();
@@ -208,7 +238,8 @@ int main(int argc, char **argv)
 	if (decrypt(sk, enc.p, enc.len) != (long long)len)
 		return 1;
 	double dec_mbs = (double)len / 1e6 / (now() - t);
-	printf("age v1, %ld MiB, one X25519 recipient\n", mib);
+	printf("age v1, %ld MiB%s%s, one X25519 recipient\n", mib, file ? " of " : "",
+	       file ? file : "");
 	printf("encrypt: %8.1f MB/s\n", enc_mbs);
 	printf("decrypt: %8.1f MB/s\n", dec_mbs);
 	compare_with_age(sk, pk, data, len, &enc, enc_mbs, dec_mbs);

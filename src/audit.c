@@ -4,6 +4,7 @@
  * same bytes, so one entry can be proven in the log and the log proven to have only
  * grown. Checkpoints sign (size, chain head, Merkle root) with the vault's Ed25519 key. */
 #include "audit.h"
+#include "record.h"
 #include "merkle.h"
 #include "policy.h"
 
@@ -326,8 +327,33 @@ static pv_rc append_in_txn(pv_vault *v, const struct pv_audit_event *e)
 	return PV_OK;
 }
 
-pv_rc pv_audit_append(pv_vault *v, const struct pv_audit_event *e)
+/* 1 if ids is "*" or customer ids separated by commas: what an entry may name. A value
+ * typed where an id was expected (a phone, a name) is never written to the log. */
+static int ids_ok(const char *ids)
 {
+	if (strcmp(ids, "*") == 0)
+		return 1;
+	char one[72];
+	for (const char *p = ids;;) {
+		size_t n = strcspn(p, ",");
+		if (n >= sizeof one)
+			return 0;
+		memcpy(one, p, n);
+		one[n] = '\0';
+		if (!pv_customer_id_ok(one))
+			return 0;
+		if (!p[n])
+			return 1;
+		p += n + 1;
+	}
+}
+
+pv_rc pv_audit_append(pv_vault *v, const struct pv_audit_event *in)
+{
+	struct pv_audit_event safe = *in;
+	const struct pv_audit_event *e = &safe;
+	if (safe.ids && *safe.ids && !ids_ok(safe.ids))
+		safe.ids = "(not an id: not recorded)";
 	if (v->audit_fault) /* test hook: the audit storage fails */
 		return pv_fail(v, PV_ERR_STORE, "the audit log cannot be written (simulated "
 			       "failure); the operation was not carried out");

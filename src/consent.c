@@ -4,6 +4,7 @@
  * schema marks `consent: required` reaches only customers whose consent is in force. */
 #include "dates.h"
 #include "audit.h"
+#include "record.h"
 #include "consent.h"
 #include "policy.h"
 
@@ -54,7 +55,7 @@ pv_rc pv_consent_set(pv_vault *v, const pv_access *who, const char *id, const ch
 	int got = pv_store_customer_get(v->store, id, &c);
 	if (got != 0)
 		rc = got < 0 ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
-			     : pv_fail(v, PV_ERR_NOT_FOUND, "no customer %s", id);
+			     : pv_no_customer(v, id);
 	struct pv_consent_event_row e = { id, purpose, granted, at, channel,
 					  text_version ? text_version : "", v->principal };
 	if (!rc && (pv_store_consent_put(v->store, c.rid, purpose, granted, at, channel) != 0 ||

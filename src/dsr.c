@@ -82,7 +82,7 @@ pv_rc pv_dsr_open(pv_vault *v, const pv_access *who, const char *customer, const
 	int got = pv_store_customer_get(v->store, customer, &c);
 	if (got != 0)
 		rc = got < 0 ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
-			     : pv_fail(v, PV_ERR_NOT_FOUND, "no customer %s", customer);
+			     : pv_no_customer(v, customer);
 	struct pv_stored_dsr d = { rid, customer, type, law, today, due, v->principal, "", "" };
 	if (!rc && pv_store_dsr_put(v->store, &d) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
@@ -157,7 +157,7 @@ static pv_rc legal_retention(pv_vault *v, const char *customer)
 	int got = pv_store_customer_get(v->store, customer, &c);
 	if (got != 0)
 		return got < 0 ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
-			       : pv_fail(v, PV_ERR_NOT_FOUND, "no customer %s", customer);
+			       : pv_no_customer(v, customer);
 	pv_rc rc = pv_open_customer(v, &c, &values);
 	if (rc)
 		return rc;

@@ -2,6 +2,7 @@
 /* holds.c: legal holds (litigation, a regulator's request): a held customer is never
  * shredded, whatever retention or a deletion request says, until the hold is released. */
 #include "audit.h"
+#include "record.h"
 #include "dates.h"
 #include "holds.h"
 #include "policy.h"
@@ -44,7 +45,7 @@ static pv_rc change(pv_vault *v, const pv_access *who, const char *const *ids, s
 		int got = pv_store_customer_get(v->store, ids[i], &c);
 		if (got != 0 && add) {
 			rc = got < 0 ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
-				     : pv_fail(v, PV_ERR_NOT_FOUND, "no customer %s", ids[i]);
+				     : pv_no_customer(v, ids[i]);
 			break;
 		}
 		int released = 0;

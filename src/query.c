@@ -57,7 +57,7 @@ pv_rc pv_get(pv_vault *v, const pv_access *who, const char *id, pv_record **out)
 	if (got < 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	else if (got > 0)
-		rc = pv_fail(v, PV_ERR_NOT_FOUND, "no customer %s", id);
+		rc = pv_no_customer(v, id);
 	else if (pv_consent_needed(v, who))
 		rc = consent_then_show(v, role, who, id, c.rid, out);
 	else
@@ -439,7 +439,7 @@ pv_rc pv_update(pv_vault *v, const pv_access *who, const char *id, const char *f
 	if (got < 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	else if (got > 0)
-		rc = pv_fail(v, PV_ERR_NOT_FOUND, "no customer %s", id);
+		rc = pv_no_customer(v, id);
 	else
 		rc = i >= 0 ? update_field(v, &c, i, value, 0) : update_consent(v, &c, k, value);
 	if (!rc) { /* in the same transaction: the change and its entry stand or fall together */
@@ -466,7 +466,7 @@ pv_rc pv_erase_fields(pv_vault *v, const char *id, const size_t *fields, size_t 
 		int got = pv_store_customer_get(v->store, id, &c);
 		if (got != 0)
 			rc = got < 0 ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
-				     : pv_fail(v, PV_ERR_NOT_FOUND, "no customer %s", id);
+				     : pv_no_customer(v, id);
 		else
 			rc = update_field(v, &c, (int)fields[k], "", 1);
 	}

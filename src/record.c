@@ -196,6 +196,14 @@ int pv_customer_id_ok(const char *id)
 	return 1;
 }
 
+pv_rc pv_no_customer(pv_vault *v, const char *id)
+{
+	if (pv_customer_id_ok(id))
+		return pv_fail(v, PV_ERR_NOT_FOUND, "no customer %s", id);
+	return pv_fail(v, PV_ERR_NOT_FOUND, "no customer with the id given (not repeated here: "
+		       "it does not have the shape of a customer id)");
+}
+
 void pv_values_wipe_free(char **values, size_t n)
 {
 	if (!values)

@@ -81,4 +81,8 @@ pv_rc pv_record_build(pv_vault *v, int role, const pv_access *who, const char *i
  * be written to the audit log: a value typed in its place (a phone, a name) never is. */
 int pv_customer_id_ok(const char *id);
 
+/* PV_ERR_NOT_FOUND for id, whose text the message repeats only when it has the shape of
+ * an id (a value typed in its place is never echoed). */
+pv_rc pv_no_customer(pv_vault *v, const char *id);
+
 #endif

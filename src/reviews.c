@@ -28,7 +28,7 @@ pv_rc pv_review_confirm(pv_vault *v, const pv_access *who, const char *id, const
 	int got = pv_store_customer_get(v->store, id, &c);
 	if (got != 0)
 		rc = got < 0 ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
-			     : pv_fail(v, PV_ERR_NOT_FOUND, "no customer %s", id);
+			     : pv_no_customer(v, id);
 	if (!rc && pv_store_review_confirm(v->store, id, day, channel, v->principal) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (!rc) {

@@ -80,7 +80,7 @@ static pv_rc shred_one(struct shred_run *r, const char *id)
 	if (got < 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (got > 0)
-		return pv_fail(v, PV_ERR_NOT_FOUND, "no customer %s", id);
+		return pv_no_customer(v, id);
 	char **values;
 	pv_rc rc = pv_open_customer(v, &c, &values);
 	if (rc)

@@ -289,12 +289,13 @@ static int idset_add(struct pv_idset *set, const char *id)
 
 static void idset_sort(struct pv_idset *set)
 {
-	qsort(set->ids, set->n, sizeof *set->ids, cmp_str);
+	if (set->n) /* an empty set has no array at all */
+		qsort(set->ids, set->n, sizeof *set->ids, cmp_str);
 }
 
 static int idset_has(const struct pv_idset *set, const char *id)
 {
-	return bsearch(&id, set->ids, set->n, sizeof *set->ids, cmp_str) != NULL;
+	return set->n && bsearch(&id, set->ids, set->n, sizeof *set->ids, cmp_str) != NULL;
 }
 
 static void idset_free(struct pv_idset *set)
@@ -591,7 +592,7 @@ pv_rc pv_transfer_consent(pv_vault *v, const pv_access *who, const char *id, con
 	pv_time_now(now, sizeof now);
 	if (got != 0)
 		rc = got < 0 ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
-			     : pv_fail(v, PV_ERR_NOT_FOUND, "no customer %s", customer);
+			     : pv_no_customer(v, customer);
 	else if (pv_store_transfer_consent_put(v->store, id, customer, granted, now, channel) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	snprintf(detail, sizeof detail, "separate consent to %s %s by %s", id,
