@@ -153,7 +153,7 @@ static size_t expected_file_len(size_t hdr, size_t len)
 static void test_round_trip(void **state)
 {
 	(void)state;
-	static const size_t sizes[] = {0, 1, 65535, 65536, 65537, 3 * 65536, 1 << 20};
+	static const size_t sizes[] = {0, 1, 65535, 65536, 65537, 3 * 65536, 1 << 20, (17u << 20) + 3};
 	uint8_t sk[2][PV_AGE_KEY], pk[2][PV_AGE_KEY];
 	pv_age_keygen(sk[0], pk[0]);
 	pv_age_keygen(sk[1], pk[1]);
@@ -876,7 +876,8 @@ static void test_interop(void **state)
 	assert_int_equal(strncmp(out, rcp, strlen(rcp)), 0);
 	free(out);
 
-	static const size_t sizes[] = {0, 1, CHUNK, 200000};
+	/* the last is sealed in batches on two threads, its chunk counter past 255 */
+	static const size_t sizes[] = {0, 1, CHUNK, 200000, (17u << 20) + 3};
 	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
 		size_t len = sizes[i], got_len;
 		uint8_t *data = random_bytes(len);
