@@ -10,6 +10,7 @@
 
 #include "age.h"
 #include "audit.h"
+#include "customer_walk.h"
 #include "dates.h"
 #include "policy.h"
 #include "record.h"
@@ -514,41 +515,41 @@ static const char *exclusion(struct walk *w, const struct pv_stored_customer *c)
 	return idset_has(&p->held, c->id) ? "legal hold" : NULL;
 }
 
-static int walk_one(void *ctx, const struct pv_stored_customer *c)
+/* Whether a customer is in a consent scope (asked before it is opened). */
+static int in_consent_scope(void *ctx, const struct pv_stored_customer *c)
+{
+	struct walk *w = ctx;
+	if (w->p->scope != PV_SCOPE_CONSENT)
+		return 1;
+	int st = pv_store_consent_state(w->v->store, c->rid, w->p->scope_purpose);
+	if (st < 0)
+		w->rc = pv_fail(w->v, PV_ERR_STORE, "%s", pv_store_errmsg(w->v->store));
+	return st;
+}
+
+/* One customer in the consent scope (if any), values open when the walk needs them. */
+static int walk_opened(void *ctx, const struct pv_stored_customer *c, char **values)
 {
 	struct walk *w = ctx;
 	pv_vault *v = w->v;
 	struct pv_plan *p = w->p;
 	pv_progress(v, "scan", ++w->done, w->total);
-	if (p->scope == PV_SCOPE_CONSENT) {
-		int st = pv_store_consent_state(v->store, c->rid, p->scope_purpose);
-		if (st < 0) {
-			w->rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-			return -1;
-		}
-		if (st == 0)
-			return 0;
-	}
-	char **values = NULL;
-	int need = w->want_values || p->scope == PV_SCOPE_FIELD || p->scope == PV_SCOPE_CATEGORY;
-	if (need && (w->rc = pv_open_customer(v, c, &values)) != PV_OK)
-		return -1;
 	if (values && (p->scope == PV_SCOPE_FIELD || p->scope == PV_SCOPE_CATEGORY) &&
-	    !values_in_scope(v, p, values)) {
-		pv_values_wipe_free(values, v->schema->nfields);
+	    !values_in_scope(v, p, values))
 		return 0;
-	}
 	const char *why = exclusion(w, c);
-	int stop = 0;
 	if (why && !*why) {
 		w->rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-		stop = -1;
-	} else {
-		stop = w->fn(w->ctx, c, values, why);
+		return -1;
 	}
-	if (values)
-		pv_values_wipe_free(values, v->schema->nfields);
-	return stop;
+	return w->fn(w->ctx, c, values, why);
+}
+
+static int walk_closed(void *ctx, const struct pv_stored_customer *c)
+{
+	struct walk *w = ctx;
+	int in = in_consent_scope(w, c);
+	return in < 0 ? -1 : in ? walk_opened(w, c, NULL) : 0;
 }
 
 pv_rc pv_plan_walk(pv_vault *v, struct pv_plan *p, int want_values, pv_plan_fn fn, void *ctx)
@@ -556,11 +557,15 @@ pv_rc pv_plan_walk(pv_vault *v, struct pv_plan *p, int want_values, pv_plan_fn f
 	struct walk w = { v, p, want_values, fn, ctx, PV_OK, 0, 0 };
 	if (pv_store_customer_count(v->store, &w.total) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	int st = pv_store_customer_scan(v->store, NULL, 0, walk_one, &w);
+	int need = want_values || p->scope == PV_SCOPE_FIELD || p->scope == PV_SCOPE_CATEGORY;
+	pv_rc rc = PV_OK;
+	if (need) {
+		rc = pv_walk_opened(v, in_consent_scope, walk_opened, &w);
+	} else if (pv_store_customer_scan(v->store, NULL, 0, walk_closed, &w) < 0 && !w.rc) {
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	}
 	pv_progress(v, "scan", w.done, w.total);
-	if (st < 0 && !w.rc)
-		w.rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	return w.rc;
+	return w.rc ? w.rc : rc;
 }
 
 /* ------------------------------------------------- separate consent (art. 39) ---- */
