@@ -124,6 +124,7 @@ int cmd_notice(int argc, char **argv);
 int cmd_transfer(int argc, char **argv);
 int cmd_handover(int argc, char **argv);
 int cmd_decommission(int argc, char **argv);
+int cmd_rekey(int argc, char **argv);
 int cmd_consent(int argc, char **argv);
 int cmd_dsr(int argc, char **argv);
 int cmd_keyring(int argc, char **argv);

@@ -30,6 +30,7 @@ static const struct cli_command commands[] = {
 	{ "transfer", "plan a transfer to a new holder: assessment, notices, objections", cmd_transfer },
 	{ "handover", "the sealed handover package: export, import, confirm", cmd_handover },
 	{ "decommission", "deregistration (注销): archive what the law keeps, shred the rest", cmd_decommission },
+	{ "rekey", "rotate keys: new bucket keys, or (--data) new data keys", cmd_rekey },
 	{ "consent", "consent per customer and purpose: grant, withdraw, show", cmd_consent },
 	{ "dsr", "data-subject requests and their deadlines", cmd_dsr },
 	{ "keyring", "escrow copies of the keyring for disaster recovery", cmd_keyring },

@@ -595,6 +595,28 @@ PV_API PV_CHECK pv_rc pv_decommission_run(pv_vault *v, const pv_access *who,
 					  const pv_decommission_spec *spec,
 					  pv_certificate_fn cert_fn, void *ctx, char **report);
 
+/* ---- Key rotation ------------------------------------------------------------- */
+
+/* What a rekey did. */
+typedef struct pv_rekey_result {
+	uint64_t buckets;   /* bucket keys replaced (bucket rekey) */
+	uint64_t customers; /* data keys re-wrapped, or customers re-encrypted (data) */
+	int resumed;	    /* 1 when it went on from an interrupted run */
+	double seconds;
+} pv_rekey_result;
+
+/* Rotate keys. data = 0: give every bucket a new key and re-wrap every data key under it
+ * (no field is re-encrypted); data = 1: re-encrypt every customer's fields under a new
+ * data key. Either works in batches, each committed with its keyring slots, so an
+ * interrupted rekey leaves every customer readable and running it again goes on from
+ * where it stopped. Re-wrapped keys are written to the shred ledger, so backups made
+ * before stay restorable. Needs 'rekey'; audited. */
+PV_API PV_CHECK pv_rc pv_rekey(pv_vault *v, const pv_access *who, int data,
+			       pv_rekey_result *out);
+
+/* Tests only: make the next rekey stop after n batches, as if the process died there. */
+PV_API void pv_rekey_interrupt_for_tests(pv_vault *v, unsigned batches);
+
 /* ---- Notices (告知) ------------------------------------------------------------- */
 
 /* Record a notice sent to a customer: kind "transfer" (new holder, PIPL art. 22; needs
