@@ -125,6 +125,8 @@ int cmd_transfer(int argc, char **argv);
 int cmd_handover(int argc, char **argv);
 int cmd_decommission(int argc, char **argv);
 int cmd_rekey(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 int cmd_consent(int argc, char **argv);
 int cmd_dsr(int argc, char **argv);
 int cmd_keyring(int argc, char **argv);

@@ -10,7 +10,7 @@
 static const char help[] =
 	"usage: pivault handover export PLAN -o PACKAGE [--request REQ]\n"
 	"       pivault handover import PACKAGE --identity KEYFILE [--sender-key PUBFILE]\n"
-	"                               [--drop-unmapped] [--receipt FILE]\n"
+	"                               [--drop-unmapped] [--archive] [--receipt FILE]\n"
 	"       pivault handover confirm RECEIPT [-o CERTIFICATES] [--request REQ]\n"
 	"       pivault handover verify-receipt RECEIPT\n\n"
 	"export writes the package of a transfer plan: an age file (to the recipient's key)\n"
@@ -22,6 +22,8 @@ static const char help[] =
 	"this vault's keys and schema, all or nothing; fields this schema does not declare\n"
 	"are refused unless --drop-unmapped. --sender-key pins the sender's minisign public\n"
 	"key. Writes the signed receipt to --receipt (default PACKAGE.receipt.json).\n"
+	"--archive imports a decommission archive (its keeper's copy of what a law keeps;\n"
+	"the values it does not keep are empty, even where this schema requires them).\n"
 	"confirm (on the sender's vault) checks the receipt against the package sent, then\n"
 	"shreds every handed-over customer with destruction certificates naming the receipt\n"
 	"(users need an approved request: pivault request handover confirm RECEIPT).\n";
@@ -155,6 +157,8 @@ int cmd_handover(int argc, char **argv)
 			receipt_path = argv[++i];
 		else if (strcmp(argv[i], "--drop-unmapped") == 0)
 			io.drop_unmapped = 1;
+		else if (strcmp(argv[i], "--archive") == 0)
+			io.archive = 1;
 		else if (argv[i][0] == '-' || pos)
 			return cli_usage("handover", "unknown argument");
 		else

@@ -31,6 +31,8 @@ static const struct cli_command commands[] = {
 	{ "handover", "the sealed handover package: export, import, confirm", cmd_handover },
 	{ "decommission", "deregistration (注销): archive what the law keeps, shred the rest", cmd_decommission },
 	{ "rekey", "rotate keys: new bucket keys, or (--data) new data keys", cmd_rekey },
+	{ "backup", "online backups of the data: create, verify", cmd_backup },
+	{ "restore", "restore a backup under the live keyring (restore FILE DIR)", cmd_restore },
 	{ "consent", "consent per customer and purpose: grant, withdraw, show", cmd_consent },
 	{ "dsr", "data-subject requests and their deadlines", cmd_dsr },
 	{ "keyring", "escrow copies of the keyring for disaster recovery", cmd_keyring },

@@ -238,6 +238,8 @@ typedef struct pv_import_opts {
 				   * bad ones written here, masked */
 	int drop_undeclared;      /* 1: ignore columns the schema does not declare */
 	unsigned threads;         /* 0: one per core */
+	int allow_empty_required; /* 1: a required field may be empty (an archive that holds
+				   * only what a law keeps) */
 	pv_row_error_fn on_error;
 	pv_progress_fn on_progress;
 	void *ctx;
@@ -552,6 +554,8 @@ typedef struct pv_handover_import_opts {
 	const char *sender_key;	     /* minisign public key text the sender must have; NULL:
 				      * the key in the package (its fingerprint is reported) */
 	int drop_unmapped;	     /* 1: drop fields this vault's schema does not declare */
+	int archive;		     /* 1: a decommission archive, for its keeper: values the
+				      * law did not keep are empty, required or not */
 } pv_handover_import_opts;
 
 /* Verify and import a handover package into this vault under its own keys and schema:
@@ -594,6 +598,35 @@ typedef struct pv_decommission_spec {
 PV_API PV_CHECK pv_rc pv_decommission_run(pv_vault *v, const pv_access *who,
 					  const pv_decommission_spec *spec,
 					  pv_certificate_fn cert_fn, void *ctx, char **report);
+
+/* ---- Backup and restore ----------------------------------------------------- */
+
+/* Take a consistent online backup of the data into path (which must not exist): the
+ * database image (ciphertext and wrapped keys only; never the keyring) and a trailer
+ * signed with the vault key. *summary gets the trailer (JSON; pv_free). Needs 'backup'. */
+PV_API PV_CHECK pv_rc pv_backup_create(pv_vault *v, const pv_access *who, const char *path,
+				       char **summary);
+
+/* Check a backup without restoring it: its trailer's signature by the vault's public key
+ * (hex, as pv_vault_public_key) and the image's size and SHA-256. PV_OK with a summary in
+ * why, or PV_ERR_CORRUPT with the reason. */
+PV_API PV_CHECK pv_rc pv_backup_verify(const char *path, const char *public_key_hex,
+				       char *why, size_t whylen);
+
+typedef struct pv_restore_result {
+	uint64_t customers; /* customers in the restored vault */
+	uint64_t removed;   /* shredded since the backup, removed again */
+	uint64_t rewrapped; /* data keys re-wrapped since the backup, put back */
+} pv_restore_result;
+
+/* Restore a backup into a new directory dir, under the LIVE keyring (keyring_path, the
+ * one the vault uses now) and the root key, then re-apply the shred ledger beside that
+ * keyring: customers shredded since the backup are removed again, and data keys
+ * re-wrapped since are put back, so no shredded customer comes back and every other one
+ * reads. On failure nothing is left in dir. The outcome (or the reason) in why. */
+PV_API PV_CHECK pv_rc pv_restore(const char *backup, const char *dir, const char *keyring_path,
+				 const pv_key *key, pv_restore_result *out, char *why,
+				 size_t whylen);
 
 /* ---- Key rotation ------------------------------------------------------------- */
 

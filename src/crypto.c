@@ -200,3 +200,26 @@ void pv_sha256(uint8_t out[32], const void *a, size_t alen, const void *b, size_
 		crypto_hash_sha256_update(&st, c, clen);
 	crypto_hash_sha256_final(&st, out); /* after every input is read: out may overlap */
 }
+
+struct pv_sha256_stream {
+	crypto_hash_sha256_state st;
+};
+
+struct pv_sha256_stream *pv_sha256_begin(void)
+{
+	struct pv_sha256_stream *h = malloc(sizeof *h);
+	if (h)
+		crypto_hash_sha256_init(&h->st);
+	return h;
+}
+
+void pv_sha256_update(struct pv_sha256_stream *h, const void *p, size_t n)
+{
+	crypto_hash_sha256_update(&h->st, p, n);
+}
+
+void pv_sha256_end(struct pv_sha256_stream *h, uint8_t out[32])
+{
+	crypto_hash_sha256_final(&h->st, out);
+	free(h);
+}

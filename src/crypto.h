@@ -105,4 +105,11 @@ void pv_hex(char *out, const uint8_t *in, size_t n);
 void pv_sha256(uint8_t out[32], const void *a, size_t alen, const void *b, size_t blen,
 	       const void *c, size_t clen);
 
+/* SHA-256 of a stream (files): begin (NULL when out of memory), update, then end, which
+ * writes the hash and frees the state. */
+struct pv_sha256_stream;
+struct pv_sha256_stream *pv_sha256_begin(void);
+void pv_sha256_update(struct pv_sha256_stream *h, const void *p, size_t n);
+void pv_sha256_end(struct pv_sha256_stream *h, uint8_t out[32]);
+
 #endif

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define SHRED_BATCH 100000
 #define LISTED_MAX 1000 /* customers named in a plan, per kind */
@@ -161,7 +162,7 @@ pv_rc pv_decommission_plan(pv_vault *v, const pv_access *who, char **json)
 	if (!rc && pv_store_dsr_scan(v->store, add_open_dsr, open) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	json_t *doc = rc ? NULL : json_pack(
-		"{s:s, s:s, s:s, s:I, s:{s:I, s:O, s:I, s:O, s:I}, s:O, s:s}", "type",
+		"{s:s, s:s, s:s, s:I, s:{s:I, s:O, s:I, s:O}, s:I, s:O, s:s}", "type",
 		"pivault decommission plan", "company",
 		v->schema->vault_label ? v->schema->vault_label : "", "as_of", w.today, "customers",
 		(json_int_t)w.total, "keep", "whole_under_legal_hold", (json_int_t)w.whole,
@@ -210,6 +211,9 @@ static pv_rc archive_plan(pv_vault *v, struct run *r, const pv_decommission_spec
 	if (!sp->keeper_key || !sp->keeper_name || !sp->keeper_contact || !sp->archive_path)
 		return pv_fail(v, PV_ERR_USAGE, "decommissioning needs the keeper's name, contact "
 			       "and age public key, and the archive's path");
+	if (access(sp->archive_path, F_OK) == 0) /* before the approval is used up */
+		return pv_fail(v, PV_ERR_EXISTS, "%s exists: the archive goes to a new file",
+			       sp->archive_path);
 	if (strncmp(sp->keeper_key, "age1", 4) == 0
 		    ? pv_age_parse_recipient(sp->keeper_key, strlen(sp->keeper_key), pk) != 0
 		    : pv_age_read_recipient_file(sp->keeper_key, pk, err, sizeof err) != 0)

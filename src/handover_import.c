@@ -37,6 +37,7 @@ struct reader {
 	pv_age_reader *age;
 	struct pv_tar_reader *tar;
 	const char *recipient_id_column;
+	int archive_expected;	  /* the caller imports a decommission archive */
 	int have_pinned;
 	uint8_t pinned_pk[32];
 	/* what has been seen */
@@ -328,6 +329,24 @@ static int take_checklist(struct reader *r, const char *name, unsigned n, const 
 	return 0;
 }
 
+/* plan.json: a transfer's plan, or a decommission archive's, as the caller expects. */
+static int take_plan(struct reader *r, const char *text, size_t len)
+{
+	json_error_t je;
+	json_t *plan = json_loadb(text, len, 0, &je);
+	const char *type = json_string_value(json_object_get(plan, "type"));
+	int archive = type && strcmp(type, "pivault decommission archive") == 0;
+	json_decref(plan);
+	if (archive != r->archive_expected) {
+		fail(r, PV_ERR_USAGE, archive ? "this is a decommission archive, for its keeper: "
+						"import it as an archive (--archive)"
+					      : "this is a transfer package, not a decommission "
+						"archive");
+		return -1;
+	}
+	return 0;
+}
+
 /* 1 if name is dir/NNNNNN.ext, with the number in *n. */
 static int numbered(const char *name, const char *dir, const char *ext, unsigned *n)
 {
@@ -398,7 +417,9 @@ static int take_member(struct reader *r, const char *name, const char *data, siz
 		r->signature_len = len;
 		return (r->signature = dup_bytes(data, len)) ? 0 : (fail(r, PV_ERR_NOMEM, "out of memory"), -1);
 	}
-	if (strcmp(name, "README.txt") == 0 || strcmp(name, "plan.json") == 0 ||
+	if (strcmp(name, "plan.json") == 0)
+		return take_plan(r, data, len);
+	if (strcmp(name, "README.txt") == 0 ||
 	    strcmp(name, "schema.yaml") == 0 || numbered(name, "consents", "jsonl", &n) ||
 	    numbered(name, "notices", "jsonl", &n))
 		return 0;
@@ -549,7 +570,17 @@ struct import_ctx {
 	pthread_t thread;
 	int joined;
 	char *receipt;
+	char first_error[200]; /* the first bad record's column and reason */
 };
+
+static void note_row_error(void *ctx, uint64_t line, const char *column, const char *reason)
+{
+	(void)line; /* a line of the converted stream: meaningless to the user */
+	struct import_ctx *c = ctx;
+	if (!c->first_error[0])
+		snprintf(c->first_error, sizeof c->first_error, "column %s: %s",
+			 column ? column : "(whole record)", reason);
+}
 
 static void join_reader(struct import_ctx *c)
 {
@@ -707,7 +738,8 @@ pv_rc pv_handover_import(pv_vault *v, const pv_access *who, const char *path,
 	static const pv_handover_import_opts none;
 	o = o ? o : &none;
 	struct reader r = { .pkg_fd = -1, .sock = -1, .next_records = 1,
-			    .recipient_id_column = v->schema->id_column };
+			    .recipient_id_column = v->schema->id_column,
+			    .archive_expected = o->archive };
 	pv_merkle_stream_init(&r.merkle);
 	pv_rc rc = open_package(v, &r, path, o);
 	int sv[2] = { -1, -1 };
@@ -724,7 +756,9 @@ pv_rc pv_handover_import(pv_vault *v, const pv_access *who, const char *path,
 	pv_import_result *res = NULL;
 	if (!rc) {
 		struct pv_import_hook hook = { "handover import", before_commit, &c };
-		pv_import_opts io = { .drop_undeclared = o->drop_unmapped };
+		pv_import_opts io = { .drop_undeclared = o->drop_unmapped,
+				      .allow_empty_required = o->archive,
+				      .on_error = note_row_error, .ctx = &c };
 		rc = pv_import_fd(v, who, sv[0], 0, &io, &hook, &res);
 		close(sv[0]); /* a reader still sending sees the import gone */
 		sv[0] = -1;
@@ -733,6 +767,9 @@ pv_rc pv_handover_import(pv_vault *v, const pv_access *who, const char *path,
 			rc = pv_fail(v, r.rc, "package refused, nothing imported: %s", r.err);
 		else if (rc && r.manifest_doc)
 			rc = already_imported(v, &r, rc);
+		if (rc == PV_ERR_INPUT && c.first_error[0])
+			rc = pv_fail(v, rc, "package refused, nothing imported: a record does not "
+				     "fit this vault's schema (first: %s)", c.first_error);
 	}
 	if (!rc) {
 		*receipt = c.receipt;

@@ -53,7 +53,11 @@ static pv_rc change(pv_vault *v, const pv_access *who, const char *const *ids, s
 			: pv_store_hold_release(v->store, ids[i], now, v->principal, &released))
 			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 		else if (!add && !released)
-			rc = pv_fail(v, PV_ERR_NOT_FOUND, "customer %s has no legal hold in force", ids[i]);
+			rc = pv_customer_id_ok(ids[i])
+				     ? pv_fail(v, PV_ERR_NOT_FOUND, "customer %s has no legal hold in "
+					       "force", ids[i])
+				     : pv_fail(v, PV_ERR_NOT_FOUND, "no legal hold in force for the id "
+					       "given (not repeated: it is not the shape of an id)");
 		size_t l = strlen(ids_text);
 		snprintf(ids_text + l, sizeof ids_text - l, "%s%s", l ? "," : "", ids[i]);
 	}

@@ -653,7 +653,8 @@ static void process_batch(struct importer *im, struct batch *b, char *norm_buf,
 				char *out = norm_buf + (size_t)f * (PV_VALUE_MAX + 1);
 				const char *why = pv_validate(s->fields[f].type, raw, len, out,
 							      PV_VALUE_MAX + 1, &lens[f]);
-				if (!why && lens[f] == 0 && s->fields[f].required)
+				if (!why && lens[f] == 0 && s->fields[f].required &&
+				    !im->o->allow_empty_required)
 					why = "a value is required";
 				if (why) {
 					add_error(b, ri, (int)c, why);

@@ -325,4 +325,12 @@ int pv_store_handover_received_put(struct pv_store *s, const char *package, cons
 int pv_store_handover_received_get(struct pv_store *s, const char *package, char *received,
 				   size_t len);
 
+/* ---- Backups ---- */
+
+/* A consistent copy of the whole database into a new file at path (rollback journal
+ * mode, no write-ahead log), taken while others may write. */
+int pv_store_backup_to(struct pv_store *s, const char *path);
+/* Remove every blind-index entry of customer rid (without reading the customer). */
+int pv_store_index_delete_rid(struct pv_store *s, int64_t rid);
+
 #endif

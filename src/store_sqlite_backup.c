@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* store_sqlite_backup.c: what backups and restores need of the SQLite store: an online
+ * copy of the whole database (SQLite's backup API, a consistent snapshot while others
+ * write), and removing a customer's blind-index entries without opening the customer
+ * (its keys may be gone). */
+#include "store_sqlite.h"
+
+#include <stdio.h>
+
+int pv_store_backup_to(struct pv_store *s, const char *path)
+{
+	sqlite3 *dest = NULL;
+	int rc = sqlite3_open_v2(path, &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	sqlite3_backup *b = rc == SQLITE_OK ? sqlite3_backup_init(dest, "main", s->db, "main")
+					    : NULL;
+	if (b) {
+		rc = sqlite3_backup_step(b, -1); /* all pages, from one read snapshot */
+		sqlite3_backup_finish(b);
+	}
+	if (!b || rc != SQLITE_DONE) {
+		snprintf(s->err, sizeof s->err, "backup: %s",
+			 dest ? sqlite3_errmsg(dest) : "cannot create the file");
+		sqlite3_close(dest);
+		return -1;
+	}
+	/* a plain file: no write-ahead log beside it */
+	rc = sqlite3_exec(dest, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL);
+	if (sqlite3_close(dest) != SQLITE_OK || rc != SQLITE_OK) {
+		snprintf(s->err, sizeof s->err, "backup: cannot finish the copy");
+		return -1;
+	}
+	return 0;
+}
+
+int pv_store_index_delete_rid(struct pv_store *s, int64_t rid)
+{
+	static const char sql[] = "DELETE FROM blind_index WHERE rid = ?1";
+	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, rid);
+	return pv_sqlite_run(s, q, "delete index entries");
+}
