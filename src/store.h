@@ -333,4 +333,23 @@ int pv_store_backup_to(struct pv_store *s, const char *path);
 /* Remove every blind-index entry of customer rid (without reading the customer). */
 int pv_store_index_delete_rid(struct pv_store *s, int64_t rid);
 
+/* ---- Key rotation (rekey.c) ---- */
+
+/* Delete a metadata entry (absent: nothing to do). */
+int pv_store_meta_delete(struct pv_store *s, const char *key);
+/* Customers with lo <= bucket < hi, in row order (one pass over the table, so the rows
+ * rewritten are written in the order they sit in the file); fn as for the scans above. */
+int pv_store_customer_scan_bucket_range(struct pv_store *s, uint32_t lo, uint32_t hi,
+					pv_store_customer_fn fn, void *ctx);
+/* Replace a customer's wrapped data key, its data key version and all its sealed groups
+ * at once (a new data key: bucket and bucket generation unchanged). */
+int pv_store_customer_set_sealed(struct pv_store *s, int64_t rid, uint32_t dek_version,
+				 const uint8_t *wdek, size_t wdek_len,
+				 const uint8_t *const group[PV_GROUPS],
+				 const size_t group_len[PV_GROUPS]);
+/* An index of customers by (bucket, generation) while a rekey is under way (on = 1
+ * creates it, 0 drops it): a keyring journal left by a crash in the middle of a batch is
+ * then checked at the next open in moments rather than one table scan per slot. */
+int pv_store_bucket_index(struct pv_store *s, int on);
+
 #endif

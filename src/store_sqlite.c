@@ -776,3 +776,67 @@ int pv_store_review_due(struct pv_store *s, const char *before,
 	sqlite3_finalize(q);
 	return stop;
 }
+
+/* ---- Key rotation (rekey.c) ---- */
+
+int pv_store_meta_delete(struct pv_store *s, const char *key)
+{
+	static const char sql[] = "DELETE FROM meta WHERE k = ?1";
+	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
+	if (!q)
+		return -1;
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	return run(s, q, "delete metadata");
+}
+
+int pv_store_customer_scan_bucket_range(struct pv_store *s, uint32_t lo, uint32_t hi,
+					pv_store_customer_fn fn, void *ctx)
+{
+	/* "+bucket": no index, a pass in row order (rows are rewritten as they come) */
+	static const char sql[] =
+		"SELECT rid, id, bucket, bucket_gen, dek_version, wdek, g_basic, g_financial, "
+		"g_other FROM customers WHERE +bucket >= ?1 AND +bucket < ?2 ORDER BY rid";
+	sqlite3_stmt *q;
+	pv_sqlite_fresh(s, NULL);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return fail(s, "prepare bucket scan");
+	sqlite3_bind_int64(q, 1, lo);
+	sqlite3_bind_int64(q, 2, hi);
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct pv_stored_customer c;
+		row_to_customer(q, &c);
+		stop = fn(ctx, &c);
+	}
+	if (!stop && rc != SQLITE_DONE)
+		stop = fail(s, "scan buckets");
+	sqlite3_finalize(q);
+	return stop;
+}
+
+int pv_store_customer_set_sealed(struct pv_store *s, int64_t rid, uint32_t dek_version,
+				 const uint8_t *wdek, size_t wdek_len,
+				 const uint8_t *const group[PV_GROUPS],
+				 const size_t group_len[PV_GROUPS])
+{
+	static const char sql[] = "UPDATE customers SET dek_version = ?2, wdek = ?3, g_basic = ?4, "
+				  "g_financial = ?5, g_other = ?6 WHERE rid = ?1";
+	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, rid);
+	sqlite3_bind_int64(q, 2, dek_version);
+	sqlite3_bind_blob(q, 3, wdek, (int)wdek_len, SQLITE_STATIC);
+	for (int g = 0; g < PV_GROUPS; g++)
+		sqlite3_bind_blob(q, 4 + g, group[g], (int)group_len[g], SQLITE_STATIC);
+	return run(s, q, "re-seal a customer");
+}
+
+int pv_store_bucket_index(struct pv_store *s, int on)
+{
+	for (size_t i = 0; i < s->ncache; i++) /* no statement may still be reading */
+		sqlite3_reset(s->cache[i].q);
+	return exec(s, on ? "CREATE INDEX IF NOT EXISTS customers_rekey ON customers(bucket, "
+			    "bucket_gen)"
+			  : "DROP INDEX IF EXISTS customers_rekey");
+}
