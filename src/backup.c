@@ -125,6 +125,8 @@ pv_rc pv_backup_create(pv_vault *v, const pv_access *who, const char *path, char
 		rc = pv_fail(v, PV_ERR_IO, "cannot copy the database to %s: %s", tmp,
 			     pv_store_errmsg(v->store));
 	int fd = rc ? -1 : open(tmp, O_RDWR | O_CLOEXEC);
+	if (fd >= 0 && fchmod(fd, 0600) != 0) /* ciphertext, but nobody else's business */
+		rc = pv_fail(v, PV_ERR_IO, "cannot protect %s: %s", tmp, strerror(errno));
 	struct stat st;
 	uint8_t h[32];
 	char *trailer = NULL, footer[FOOTER_LEN + 1];
