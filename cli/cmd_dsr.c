@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cmd_dsr.c: `pivault dsr open|list|close`: data-subject requests and their deadlines. */
+/* cmd_dsr.c: `pivault dsr open|list|close|report|delete|correct|restrict|object|lift`:
+ * data-subject requests, their deadlines and their fulfilment. */
 #include "cli.h"
 
 #include <string.h>
@@ -29,10 +30,15 @@ int cmd_dsr(int argc, char **argv)
 		"       pivault dsr report REQ [--html]   (an access request's reply, on stdout)\n"
 		"       pivault dsr delete REQ [-o CERTIFICATE]   (a deletion request: shred the\n"
 		"                        customer, close the request; users need an approved\n"
-		"                        request: pivault request dsr delete REQ)\n\n"
+		"                        request: pivault request dsr delete REQ)\n"
+		"       pivault dsr correct REQ FIELD=VALUE...   (audited updates, then closed)\n"
+		"       pivault dsr restrict REQ   (data kept, read only for purpose legal-claims)\n"
+		"       pivault dsr object REQ     (no handover, no purpose that needs consent)\n"
+		"       pivault dsr lift ID --restriction|--objection\n\n"
 		"Data-subject requests with their legal deadline: 15 days under PIPL practice, 30\n"
 		"under GDPR, 45 under CCPA (the default law is PIPL).\n";
-	static const char *const subs[] = { "open", "list", "close", "report", "delete", NULL };
+	static const char *const subs[] = { "open",    "list",     "close",  "report", "delete",
+					    "correct", "restrict", "object", "lift",   NULL };
 	int code;
 	const char *sub = cli_subcommand(argc, argv, "dsr", help, subs, &code);
 	if (!sub)
@@ -41,7 +47,10 @@ int cmd_dsr(int argc, char **argv)
 	cli_common_init(&c);
 	const char *customer = NULL, *type = NULL, *law = NULL, *outcome = NULL, *id = NULL;
 	const char *out_path = NULL;
-	int overdue = 0, as_html = 0;
+	int overdue = 0, as_html = 0, lift_objection = -1;
+	const char *fields[64], *values[64];
+	char *assignments[64];
+	size_t nassign = 0;
 	for (int i = 2; i < argc; i++) {
 		int k = cli_common_option(&c, argc, argv, &i);
 		if (k < 0)
@@ -63,8 +72,12 @@ int cmd_dsr(int argc, char **argv)
 			overdue = 1;
 		else if (strcmp(a, "--html") == 0)
 			as_html = 1;
+		else if (strcmp(a, "--restriction") == 0 || strcmp(a, "--objection") == 0)
+			lift_objection = strcmp(a, "--objection") == 0;
 		else if (!id && a[0] != '-')
 			id = a;
+		else if (strcmp(sub, "correct") == 0 && strchr(a, '=') && nassign < 64)
+			assignments[nassign++] = argv[i];
 		else
 			return cli_usage("dsr", "unknown argument");
 	}
@@ -72,8 +85,18 @@ int cmd_dsr(int argc, char **argv)
 		return cli_usage("dsr", "open needs --customer and --type");
 	if (strcmp(sub, "close") == 0 && (!id || !outcome))
 		return cli_usage("dsr", "close needs REQ and --outcome");
-	if ((strcmp(sub, "report") == 0 || strcmp(sub, "delete") == 0) && !id)
-		return cli_usage("dsr", "report and delete need REQ");
+	if (strcmp(sub, "open") && strcmp(sub, "list") && strcmp(sub, "close") && !id)
+		return cli_usage("dsr", "name the request (REQ), or for lift the customer");
+	if (strcmp(sub, "correct") == 0 && !nassign)
+		return cli_usage("dsr", "correct takes FIELD=VALUE...");
+	if (strcmp(sub, "lift") == 0 && lift_objection < 0)
+		return cli_usage("dsr", "lift takes --restriction or --objection");
+	for (size_t k = 0; k < nassign; k++) { /* FIELD=VALUE, split in place */
+		char *eq = strchr(assignments[k], '=');
+		*eq = '\0';
+		fields[k] = assignments[k];
+		values[k] = eq + 1;
+	}
 	pv_vault *v = cli_open_vault(&c, &code);
 	if (!v)
 		return code;
@@ -103,6 +126,21 @@ int cmd_dsr(int argc, char **argv)
 		pv_free(cert);
 		if (!rc && code == EXIT_OK)
 			printf("request %s fulfilled: customer shredded, request closed\n", id);
+	} else if (strcmp(sub, "correct") == 0) {
+		rc = pv_dsr_correct(v, &who, id, fields, values, nassign);
+		if (!rc)
+			printf("request %s fulfilled: %zu field%s corrected, request closed\n", id,
+			       nassign, nassign == 1 ? "" : "s");
+	} else if (strcmp(sub, "restrict") == 0 || strcmp(sub, "object") == 0) {
+		rc = pv_dsr_fulfil(v, &who, id);
+		if (!rc)
+			printf("request %s fulfilled: %s, request closed\n", id,
+			       strcmp(sub, "object") == 0 ? "objection recorded"
+							  : "processing restricted");
+	} else if (strcmp(sub, "lift") == 0) {
+		rc = pv_dsr_lift(v, &who, id, lift_objection);
+		if (!rc)
+			printf("%s of %s lifted\n", lift_objection ? "objection" : "restriction", id);
 	} else {
 		rc = pv_dsr_close(v, &who, id, outcome);
 		if (!rc)

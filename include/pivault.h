@@ -393,6 +393,18 @@ PV_API PV_CHECK pv_rc pv_dsr_open(pv_vault *v, const pv_access *who, const char 
  * Needs 'dsr' and 'shred' and, for users, an approved request ("dsr delete"). */
 PV_API PV_CHECK pv_rc pv_dsr_delete(pv_vault *v, const pv_access *who, const char *dsr_id,
 				    char **certificate);
+/* Fulfil a restrict request (the data stays, read only under the purpose
+ * "legal-claims") or an object request (the customer is left out of every handover and
+ * of every purpose that needs consent, such as marketing), and close it. Needs 'dsr'. */
+PV_API PV_CHECK pv_rc pv_dsr_fulfil(pv_vault *v, const pv_access *who, const char *dsr_id);
+/* Lift a customer's restriction (objection = 0) or objection (1). Needs 'dsr'. */
+PV_API PV_CHECK pv_rc pv_dsr_lift(pv_vault *v, const pv_access *who, const char *customer,
+				  int objection);
+/* Fulfil a correction request: set fields[i] to values[i] (each an audited update,
+ * validated as at import; needs 'update' too), then close the request. Needs 'dsr'. */
+PV_API PV_CHECK pv_rc pv_dsr_correct(pv_vault *v, const pv_access *who, const char *dsr_id,
+				     const char *const *fields, const char *const *values,
+				     size_t n);
 /* Close a request with how it was answered. Needs 'dsr'. */
 PV_API PV_CHECK pv_rc pv_dsr_close(pv_vault *v, const pv_access *who, const char *id,
 				   const char *outcome);

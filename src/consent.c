@@ -20,16 +20,49 @@ int pv_consent_needed(const pv_vault *v, const pv_access *who)
 	return p >= 0 && v->schema->purposes[p].consent_required;
 }
 
-int pv_consent_blocks(pv_vault *v, const pv_access *who, int64_t rid)
+int pv_read_gated(pv_vault *v, const pv_access *who)
 {
-	if (!pv_consent_needed(v, who))
-		return 0;
-	int state = pv_store_consent_state(v->store, rid, who->purpose);
-	if (state < 0) {
+	return pv_consent_needed(v, who) || pv_store_customer_flags_any(v->store) != 0;
+}
+
+int pv_read_blocked(pv_vault *v, const pv_access *who, int64_t rid, const char *id)
+{
+	int needs_consent = pv_consent_needed(v, who);
+	if (needs_consent) {
+		int state = pv_store_consent_state(v->store, rid, who->purpose);
+		if (state < 0) {
+			pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+			return -1;
+		}
+		if (!state)
+			return PV_BLOCK_CONSENT;
+	}
+	int restricted, objected;
+	if (pv_store_customer_flags(v->store, id, &restricted, &objected) != 0) {
 		pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 		return -1;
 	}
-	return state ? 0 : 1;
+	if (restricted && (!who || !who->purpose ||
+			   strcmp(who->purpose, PV_PURPOSE_LEGAL_CLAIMS) != 0))
+		return PV_BLOCK_RESTRICTED;
+	return objected && needs_consent ? PV_BLOCK_OBJECTED : 0;
+}
+
+pv_rc pv_read_refused(pv_vault *v, const pv_access *who, const char *id, int block)
+{
+	const char *purpose = who && who->purpose ? who->purpose : "";
+	switch (block) {
+	case PV_BLOCK_RESTRICTED:
+		return pv_fail(v, PV_ERR_DENIED, "customer %s restricted the processing of their "
+			       "data: it is read only for legal claims (purpose '%s')", id,
+			       PV_PURPOSE_LEGAL_CLAIMS);
+	case PV_BLOCK_OBJECTED:
+		return pv_fail(v, PV_ERR_DENIED, "customer %s objected to processing for purpose "
+			       "'%s'", id, purpose);
+	default:
+		return pv_fail(v, PV_ERR_DENIED, "customer %s has not given consent for purpose "
+			       "'%s' (never given, or withdrawn)", id, purpose);
+	}
 }
 
 pv_rc pv_consent_set(pv_vault *v, const pv_access *who, const char *id, const char *purpose,

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* consent.h: what reads call so that a purpose needing consent reaches only customers
- * who gave it (withdrawing stops such reads at once). */
+ * who gave it (withdrawing stops such reads at once), a customer who restricted the
+ * processing is read only for legal claims, and one who objected is not read for
+ * purposes that need consent. */
 #ifndef PV_CONSENT_H
 #define PV_CONSENT_H
 
@@ -9,9 +11,22 @@
 /* 1 if who's declared purpose needs consent (consent: required in the schema). */
 int pv_consent_needed(const pv_vault *v, const pv_access *who);
 
-/* 1 if who's declared purpose needs consent (consent: required in the schema) and
- * customer rid has not given it (or withdrew it); 0 if the read may go on; -1 on a store
- * error (message on v). */
-int pv_consent_blocks(pv_vault *v, const pv_access *who, int64_t rid);
+/* Why customer (rid, id) may not be read for who's declared purpose, or 0 when it may:
+ * PV_BLOCK_CONSENT (the purpose needs consent, never given or withdrawn),
+ * PV_BLOCK_RESTRICTED (processing restricted at the customer's request: only the purpose
+ * "legal-claims" may read), PV_BLOCK_OBJECTED (the customer objected: no purpose that
+ * needs consent, such as marketing, may read); -1 on a store error (message on v). */
+enum { PV_BLOCK_CONSENT = 1, PV_BLOCK_RESTRICTED = 2, PV_BLOCK_OBJECTED = 3 };
+int pv_read_blocked(pv_vault *v, const pv_access *who, int64_t rid, const char *id);
+
+/* 1 when reads for who may be blocked at all (the purpose needs consent, or some customer
+ * restricted or objected): then each customer is checked with pv_read_blocked. */
+int pv_read_gated(pv_vault *v, const pv_access *who);
+
+/* The refusal for a block: "customer ID ..." into v's message; returns PV_ERR_DENIED. */
+pv_rc pv_read_refused(pv_vault *v, const pv_access *who, const char *id, int block);
+
+/* The purpose under which a restricted customer may still be read. */
+#define PV_PURPOSE_LEGAL_CLAIMS "legal-claims"
 
 #endif

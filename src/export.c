@@ -88,8 +88,8 @@ static int export_one(void *p, const struct pv_stored_customer *c)
 	const struct pv_schema *s = e->v->schema;
 	char **values;
 	pv_record *r;
-	int blocked = pv_consent_blocks(e->v, e->who, c->rid);
-	if (blocked) { /* without consent for the purpose: left out */
+	int blocked = pv_read_blocked(e->v, e->who, c->rid, c->id);
+	if (blocked) { /* without consent, restricted or objecting: left out */
 		e->rc = blocked < 0 ? PV_ERR_STORE : PV_OK;
 		return blocked < 0 ? -1 : 0;
 	}

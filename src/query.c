@@ -29,16 +29,16 @@ static const char *purpose_of(const pv_access *who)
 	return who ? who->purpose : NULL;
 }
 
-/* Show customer id (row rid) only if it gave consent for the declared purpose. */
+/* Show customer id (row rid) only if nothing blocks the read (consent, restriction,
+ * objection). */
 static pv_rc consent_then_show(pv_vault *v, int role, const pv_access *who, const char *id,
 			       int64_t rid, pv_record **out)
 {
-	int blocked = pv_consent_blocks(v, who, rid);
+	int blocked = pv_read_blocked(v, who, rid, id);
 	if (blocked < 0)
 		return PV_ERR_STORE;
 	if (blocked)
-		return pv_fail(v, PV_ERR_DENIED, "customer %s has not given consent for purpose '%s' "
-			       "(never given, or withdrawn)", id, who->purpose);
+		return pv_read_refused(v, who, id, blocked);
 	struct pv_stored_customer c; /* read again: the consent query ended the first read */
 	if (pv_store_customer_get(v->store, id, &c) != 0)
 		return pv_fail(v, PV_ERR_STORE, "customer %s: cannot be read again", id);
@@ -52,13 +52,14 @@ pv_rc pv_get(pv_vault *v, const pv_access *who, const char *id, pv_record **out)
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_READ, &role);
 	if (rc)
 		return pv_audit_failure(v, rc, "read", id, purpose_of(who));
+	int gated = pv_read_gated(v, who); /* asked first: a query ends the row borrowed below */
 	struct pv_stored_customer c;
 	int got = pv_store_customer_get(v->store, id, &c);
 	if (got < 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	else if (got > 0)
 		rc = pv_no_customer(v, id);
-	else if (pv_consent_needed(v, who))
+	else if (gated)
 		rc = consent_then_show(v, role, who, id, c.rid, out);
 	else
 		rc = show(v, role, who, &c, out);
@@ -111,7 +112,7 @@ static int consenting_only(pv_vault *v, const pv_access *who, struct id_list *l)
 		struct pv_stored_customer c;
 		if (pv_store_customer_get(v->store, id, &c) != 0)
 			continue;
-		int blocked = pv_consent_blocks(v, who, c.rid);
+		int blocked = pv_read_blocked(v, who, c.rid, id);
 		if (blocked < 0 || (!blocked && gather_id(&kept, id) != 0)) {
 			free(kept.ids);
 			return -1;
@@ -153,7 +154,7 @@ static pv_rc find_ids(pv_vault *v, int role, const pv_access *who, const char *f
 	pv_blind_hash(v, (size_t)i, norm, len, h);
 	pv_wipe(norm, len);
 	if (pv_store_index_lookup(v->store, v->field_nums[i], h, gather_id, found) != 0 ||
-	    found->oom || (pv_consent_needed(v, who) && consenting_only(v, who, found) != 0)) {
+	    found->oom || (pv_read_gated(v, who) && consenting_only(v, who, found) != 0)) {
 		free(found->ids);
 		found->ids = NULL;
 		return pv_audit_failure(v, pv_fail(v, found->oom ? PV_ERR_NOMEM : PV_ERR_STORE, "%s",
@@ -255,7 +256,7 @@ static int gather_stored_id(void *ctx, const struct pv_stored_customer *c)
 {
 	struct id_list *l = ctx;
 	if (l->v) {
-		int blocked = pv_consent_blocks(l->v, l->who, c->rid);
+		int blocked = pv_read_blocked(l->v, l->who, c->rid, c->id);
 		if (blocked < 0) {
 			l->oom = 1;
 			return -1;
@@ -281,7 +282,7 @@ static int list_one(void *p, const struct pv_stored_customer *c)
 {
 	struct list_ctx *l = p;
 	pv_record *r;
-	int blocked = pv_consent_blocks(l->v, l->who, c->rid);
+	int blocked = pv_read_blocked(l->v, l->who, c->rid, c->id);
 	int stop = 0;
 	if (blocked < 0) {
 		l->rc = PV_ERR_STORE;

@@ -244,6 +244,19 @@ int pv_store_dsr_get(struct pv_store *s, const char *id, struct pv_stored_dsr *d
 int pv_store_dsr_scan(struct pv_store *s, int (*fn)(void *ctx, const struct pv_stored_dsr *d),
 		      void *ctx);
 
+/* Restriction (objection = 0) or objection (1) of a customer: since a date, or "" to
+ * lift it; read both; scan the customers with either. */
+int pv_store_customer_flag_set(struct pv_store *s, const char *customer, int objection,
+			       const char *since);
+int pv_store_customer_flags(struct pv_store *s, const char *customer, int *restricted,
+			    int *objected);
+/* 1 if any customer is restricted or objected, 0 if none, -1 on error. */
+int pv_store_customer_flags_any(struct pv_store *s);
+int pv_store_customer_flag_scan(struct pv_store *s,
+				int (*fn)(void *ctx, const char *customer, int restricted,
+					  int objected),
+				void *ctx);
+
 /* ---- Complaints ---- */
 
 struct pv_stored_complaint {

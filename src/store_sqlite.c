@@ -623,7 +623,12 @@ int pv_store_customer_delete(struct pv_store *s, int64_t rid, const char *id)
 		if (run(s, q, "delete customer") != 0)
 			return -1;
 	}
-	return 0;
+	static const char del_flags[] = "DELETE FROM customer_flags WHERE customer = ?1";
+	sqlite3_stmt *q = pv_sqlite_stmt(s, del_flags);
+	if (!q)
+		return -1;
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_TRANSIENT);
+	return run(s, q, "delete customer");
 }
 
 int pv_store_customer_set_wdek(struct pv_store *s, int64_t rid, uint32_t gen,

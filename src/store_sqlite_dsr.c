@@ -9,7 +9,10 @@ const char pv_sqlite_dsr_tables[] =
 	"  id TEXT PRIMARY KEY, customer TEXT NOT NULL, type TEXT NOT NULL,"
 	"  jurisdiction TEXT NOT NULL, opened TEXT NOT NULL, due TEXT NOT NULL,"
 	"  opened_by TEXT NOT NULL, closed TEXT NOT NULL DEFAULT '',"
-	"  outcome TEXT NOT NULL DEFAULT '');";
+	"  outcome TEXT NOT NULL DEFAULT '');"
+	"CREATE TABLE IF NOT EXISTS customer_flags("
+	"  customer TEXT PRIMARY KEY, restricted TEXT NOT NULL DEFAULT '',"
+	"  objected TEXT NOT NULL DEFAULT '') WITHOUT ROWID;";
 
 static const char SQL_PUT[] =
 	"INSERT OR REPLACE INTO dsr(id, customer, type, jurisdiction, opened, due, opened_by, "
@@ -189,4 +192,75 @@ int pv_store_complaint_note_scan(struct pv_store *s, const char *complaint,
 		stop = pv_sqlite_fail(s, "scan notes");
 	sqlite3_finalize(q);
 	return stop;
+}
+
+/* ---- Restriction and objection (GDPR art. 18, 21; PIPL art. 44) ---- */
+
+int pv_store_customer_flag_set(struct pv_store *s, const char *customer, int objection,
+			       const char *since)
+{
+	static const char restrict_sql[] =
+		"INSERT INTO customer_flags(customer, restricted) VALUES (?1, ?2) "
+		"ON CONFLICT(customer) DO UPDATE SET restricted = ?2";
+	static const char object_sql[] =
+		"INSERT INTO customer_flags(customer, objected) VALUES (?1, ?2) "
+		"ON CONFLICT(customer) DO UPDATE SET objected = ?2";
+	sqlite3_stmt *q = pv_sqlite_stmt(s, objection ? object_sql : restrict_sql);
+	if (!q)
+		return -1;
+	sqlite3_bind_text(q, 1, customer, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 2, since, -1, SQLITE_TRANSIENT);
+	return pv_sqlite_run(s, q, "set a restriction or objection");
+}
+
+int pv_store_customer_flags(struct pv_store *s, const char *customer, int *restricted,
+			    int *objected)
+{
+	static const char sql[] =
+		"SELECT restricted, objected FROM customer_flags WHERE customer = ?1";
+	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
+	if (!q)
+		return -1;
+	sqlite3_bind_text(q, 1, customer, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(q);
+	*restricted = *objected = 0;
+	if (rc == SQLITE_ROW) {
+		*restricted = sqlite3_column_text(q, 0)[0] != '\0';
+		*objected = sqlite3_column_text(q, 1)[0] != '\0';
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : pv_sqlite_fail(s, "read flags");
+}
+
+int pv_store_customer_flag_scan(struct pv_store *s,
+				int (*fn)(void *ctx, const char *customer, int restricted,
+					  int objected),
+				void *ctx)
+{
+	static const char sql[] = "SELECT customer, restricted, objected FROM customer_flags "
+				  "WHERE restricted != '' OR objected != '' ORDER BY customer";
+	sqlite3_stmt *q;
+	pv_sqlite_fresh(s, NULL);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return pv_sqlite_fail(s, "prepare flag scan");
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
+		stop = fn(ctx, (const char *)sqlite3_column_text(q, 0),
+			  sqlite3_column_text(q, 1)[0] != '\0', sqlite3_column_text(q, 2)[0] != '\0');
+	if (!stop && rc != SQLITE_DONE)
+		stop = pv_sqlite_fail(s, "scan flags");
+	sqlite3_finalize(q);
+	return stop;
+}
+
+int pv_store_customer_flags_any(struct pv_store *s)
+{
+	static const char sql[] = "SELECT EXISTS(SELECT 1 FROM customer_flags "
+				  "WHERE restricted != '' OR objected != '')";
+	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
+	if (!q)
+		return -1;
+	int rc = sqlite3_step(q), any = rc == SQLITE_ROW && sqlite3_column_int(q, 0);
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW ? any : pv_sqlite_fail(s, "read flags");
 }

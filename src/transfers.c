@@ -333,18 +333,29 @@ static int add_held(void *ctx, const char *customer, const char *reason, const c
 	return released[0] ? 0 : idset_add(&((struct pv_plan *)ctx)->held, customer);
 }
 
-/* Who stays out, read once: objectors, withdrawals, holds. */
+/* An objection recorded on the customer (a fulfilled request) counts too. */
+static int add_flagged(void *ctx, const char *customer, int restricted, int objected)
+{
+	struct pv_plan *p = ctx;
+	if (objected && idset_add(&p->objectors, customer) != 0)
+		return -1;
+	return restricted ? idset_add(&p->restricted, customer) : 0;
+}
+
+/* Who stays out, read once: objectors, withdrawals, holds, restrictions. */
 static pv_rc load_exclusions(pv_vault *v, struct pv_plan *p)
 {
 	if (pv_store_dsr_scan(v->store, add_objector, p) != 0 ||
 	    pv_store_consent_withdrawals(v->store, add_withdrawn, p) != 0 ||
-	    pv_store_hold_scan(v->store, add_held, p) != 0)
-		return p->objectors.oom || p->withdrawn.oom || p->held.oom
+	    pv_store_hold_scan(v->store, add_held, p) != 0 ||
+	    pv_store_customer_flag_scan(v->store, add_flagged, p) != 0)
+		return p->objectors.oom || p->withdrawn.oom || p->held.oom || p->restricted.oom
 			       ? pv_fail(v, PV_ERR_NOMEM, "out of memory")
 			       : pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	idset_sort(&p->objectors);
 	idset_sort(&p->withdrawn);
 	idset_sort(&p->held);
+	idset_sort(&p->restricted);
 	return PV_OK;
 }
 
@@ -469,6 +480,7 @@ void pv_plan_free(struct pv_plan *p)
 	idset_free(&p->objectors);
 	idset_free(&p->withdrawn);
 	idset_free(&p->held);
+	idset_free(&p->restricted);
 	memset(p, 0, sizeof *p);
 }
 
@@ -503,6 +515,8 @@ static const char *exclusion(struct walk *w, const struct pv_stored_customer *c)
 	struct pv_plan *p = w->p;
 	if (idset_has(&p->objectors, c->id))
 		return "objection or deletion request";
+	if (idset_has(&p->restricted, c->id))
+		return "processing restricted at the customer's request";
 	if (idset_has(&p->withdrawn, c->id))
 		return "consent withdrawn for a purpose the recipient will use";
 	if (p->cross_border) {

@@ -37,6 +37,7 @@ struct pv_plan {
 	struct pv_idset objectors; /* an object or delete request by the deadline */
 	struct pv_idset withdrawn; /* withdrew consent to a purpose the recipient will use */
 	struct pv_idset held;	   /* under an active legal hold */
+	struct pv_idset restricted; /* processing restricted at the customer's request */
 };
 
 /* Load plan id (PV_ERR_NOT_FOUND when there is none). */

@@ -47,6 +47,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
+	pv_vault_close(f->v);
 	pvt_release_all();
 	pvt_csv_free(&f->csv);
 	pvt_rmtree(f->dir);
