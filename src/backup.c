@@ -325,9 +325,14 @@ static int replay_line(struct replay *r, const char *line)
 		   (st = pv_store_customer_get(v->store, rw, &c)) == 0) {
 		json_int_t gen = json_integer_value(json_object_get(o, "gen"));
 		json_int_t bucket = json_integer_value(json_object_get(o, "bucket"));
+		json_t *dek = json_object_get(o, "dek");
 		const char *hex = json_string_value(json_object_get(o, "wdek"));
 		uint8_t wdek[PV_KEY_BYTES + PV_SEAL_OVERHEAD];
-		if (hex && bucket == (json_int_t)c.bucket && gen > (json_int_t)c.bucket_gen &&
+		/* only the data key this image's ciphertext was sealed with (a rekey --data
+		 * since the backup made another) */
+		int same_key = !dek || json_integer_value(dek) == (json_int_t)c.dek_version;
+		if (hex && same_key && bucket == (json_int_t)c.bucket &&
+		    gen > (json_int_t)c.bucket_gen &&
 		    pv_unhex(wdek, sizeof wdek, hex, strlen(hex)) == 0) {
 			int64_t rid = c.rid;
 			st = pv_store_customer_set_wdek(v->store, rid, (uint32_t)gen, wdek,

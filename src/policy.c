@@ -4,6 +4,7 @@
  * declared purpose the role may use; a user short of the role's staff obligations sees no
  * sensitive or confidential field in clear. */
 #include "policy.h"
+#include "consent.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,7 +134,9 @@ enum pv_view pv_policy_field_view(const pv_vault *v, int role, const pv_access *
 {
 	const struct pv_schema *s = v->schema;
 	enum pv_view view = s->roles[role].view[i];
-	if (who->purpose && strcmp(who->purpose, "all") != 0) {
+	/* "all", and legal claims (which may need any of the data), cover every field */
+	if (who->purpose && strcmp(who->purpose, "all") != 0 &&
+	    strcmp(who->purpose, PV_PURPOSE_LEGAL_CLAIMS) != 0) {
 		int p = pv_schema_purpose_index(s, who->purpose);
 		if (p < 0 || !(s->fields[i].purposes & (1ULL << p)))
 			return PV_VIEW_HIDDEN;

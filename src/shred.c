@@ -127,8 +127,8 @@ static int rewrap_one(void *p, const struct pv_stored_customer *c)
 		char hex[2 * sizeof wdek + 1], line[300];
 		pv_hex(hex, wdek, sizeof wdek);
 		int len = snprintf(line, sizeof line, "{\"rewrap\":\"%s\",\"bucket\":%u,\"gen\":%u,"
-				   "\"wdek\":\"%s\"}\n", c->id, (unsigned)c->bucket,
-				   (unsigned)r->new_gens[i], hex);
+				   "\"dek\":%u,\"wdek\":\"%s\"}\n", c->id, (unsigned)c->bucket,
+				   (unsigned)r->new_gens[i], (unsigned)c->dek_version, hex);
 		char *t = realloc(r->rewrapped, r->nrewrapped + (size_t)len + 1);
 		if (!t || pv_store_customer_set_wdek(r->v->store, rid, r->new_gens[i], wdek,
 						     sizeof wdek)) {
