@@ -34,6 +34,28 @@ static int add_consent_event(void *p, const pv_consent_event *e)
 	return 0;
 }
 
+/* A transfer whose package held the customer: to whom, when, and where it stands. */
+static int add_handover(void *p, const struct pv_stored_transfer *t)
+{
+	json_error_t je;
+	json_t *plan = json_loads(t->plan, 0, &je), *pkg = json_loads(t->package, 0, &je);
+	json_t *r = json_object_get(plan, "recipient");
+	const char *at = json_string_value(json_object_get(pkg, "created"));
+	json_array_append_new(p, json_pack("{s:s, s:s, s:s, s:s, s:s}", "recipient",
+					   json_string_value(json_object_get(r, "name"))
+						   ? json_string_value(json_object_get(r, "name")) : "",
+					   "contact",
+					   json_string_value(json_object_get(r, "contact"))
+						   ? json_string_value(json_object_get(r, "contact")) : "",
+					   "country",
+					   json_string_value(json_object_get(r, "country"))
+						   ? json_string_value(json_object_get(r, "country")) : "",
+					   "at", at ? at : t->created, "state", t->state));
+	json_decref(plan);
+	json_decref(pkg);
+	return 0;
+}
+
 static int add_notice(void *p, int64_t notice, const struct pv_store_notice *n)
 {
 	(void)notice;
@@ -69,7 +91,8 @@ static void write_html(FILE *out, json_t *doc)
 	static const char *const ccols[] = { "purpose", "given", "at", "channel", "text_version", NULL };
 	static const char *const rcols[] = { "rule", NULL };
 	static const char *const acols[] = { "at", "by", "operation", "purpose", "outcome", NULL };
-	static const char *const hcols[] = { "recipient", "at", NULL };
+	static const char *const hcols[] = { "recipient", "contact", "country", "at", "state",
+					     NULL };
 	static const char *const ncols[] = { "kind", "text_version", "channel", "sent", "state",
 					     "state_at", NULL };
 	pv_html_table(out, "处理目的 / Purposes", json_object_get(doc, "purposes"), pcols);
@@ -150,7 +173,10 @@ pv_rc pv_dsr_access_report(pv_vault *v, const pv_access *who, const char *dsr_id
 		struct access_ctx a = { accesses };
 		rc = pv_audit_log(v, who, &f, add_access, &a);
 	}
+	json_t *handovers = json_array();
 	if (!rc && pv_store_notice_scan(v->store, customer, add_notice, notices) < 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (!rc && pv_store_customer_transfers(v->store, customer, add_handover, handovers) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	json_object_set_new(doc, "request", json_string(dsr_id));
 	json_object_set_new(doc, "customer", json_string(customer));
@@ -162,7 +188,7 @@ pv_rc pv_dsr_access_report(pv_vault *v, const pv_access *who, const char *dsr_id
 	json_object_set_new(doc, "consents", consents);
 	json_object_set_new(doc, "retention", retention);
 	json_object_set_new(doc, "accesses", accesses);
-	json_object_set_new(doc, "handovers", json_array());
+	json_object_set_new(doc, "handovers", handovers);
 	json_object_set_new(doc, "notices", notices);
 	if (!rc) {
 		if (as_html)

@@ -315,6 +315,9 @@ int pv_store_transfer_member_add(struct pv_store *s, const char *transfer, const
 int pv_store_transfer_members_clear(struct pv_store *s, const char *transfer);
 int pv_store_transfer_member_scan(struct pv_store *s, const char *transfer,
 				  int (*fn)(void *ctx, const char *customer), void *ctx);
+/* The transfers whose package held customer (for the customer's access report). */
+int pv_store_customer_transfers(struct pv_store *s, const char *customer,
+				pv_store_transfer_fn fn, void *ctx);
 /* Separate consent to a cross-border transfer: put, and read (1 given, 0 not, -1 error). */
 int pv_store_transfer_consent_put(struct pv_store *s, const char *transfer, const char *customer,
 				  int granted, const char *at, const char *channel);

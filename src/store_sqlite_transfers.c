@@ -288,3 +288,27 @@ int pv_store_consent_withdrawals(struct pv_store *s,
 	sqlite3_finalize(q);
 	return stop;
 }
+
+int pv_store_customer_transfers(struct pv_store *s, const char *customer,
+				pv_store_transfer_fn fn, void *ctx)
+{
+	static const char sql[] =
+		"SELECT t.id, t.created, t.created_by, t.state, t.plan, t.keep_until, t.assessment,"
+		"  t.package, t.receipt FROM transfer_members m JOIN transfers t ON t.id = m.transfer"
+		" WHERE m.customer = ?1 ORDER BY t.created";
+	sqlite3_stmt *q;
+	pv_sqlite_fresh(s, NULL);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return pv_sqlite_fail(s, "prepare a customer's transfers");
+	sqlite3_bind_text(q, 1, customer, -1, SQLITE_TRANSIENT);
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct pv_stored_transfer t;
+		transfer_from_row(q, &t);
+		stop = fn(ctx, &t);
+	}
+	if (!stop && rc != SQLITE_DONE)
+		stop = pv_sqlite_fail(s, "read a customer's transfers");
+	sqlite3_finalize(q);
+	return stop;
+}

@@ -568,6 +568,27 @@ static void test_round_trip(void **state)
 	snprintf(partial, sizeof partial, "%s.partial", f->pkg);
 	assert_int_not_equal(access(partial, F_OK), 0);
 	expect_state(f->seller, id, "exported");
+	/* until the seller's copy is gone, the customer's access report names the recipient */
+	{
+		char *dsr = NULL, *text = NULL;
+		size_t tlen = 0;
+		char c1[16];
+		cid(c1, 1);
+		assert_ok(f->seller, pv_dsr_open(f->seller, &ADMIN, c1, "access", NULL, &dsr));
+		FILE *mem = open_memstream(&text, &tlen);
+		pv_access all = { "admin", "all", 1 };
+		assert_ok(f->seller, pv_dsr_access_report(f->seller, &all, dsr, 0, mem));
+		fclose(mem);
+		json_error_t je;
+		json_t *rep = json_loads(text, 0, &je);
+		json_t *h = json_array_get(json_object_get(rep, "handovers"), 0);
+		assert_non_null(h);
+		assert_string_equal(json_string_value(json_object_get(h, "recipient")), RNAME);
+		assert_string_equal(json_string_value(json_object_get(h, "state")), "exported");
+		json_decref(rep);
+		free(text);
+		pv_free(dsr);
+	}
 	/* an age file, and no value in clear in it */
 	size_t plen = 0;
 	char *raw = pvt_keep(pvt_read_file(f->pkg, &plen));
