@@ -482,7 +482,7 @@ PV_API PV_CHECK pv_rc pv_retention_plan(pv_vault *v, const pv_access *who, const
 /* A signed destruction certificate (JSON text), handed over as soon as it is made; a
  * non-zero return stops the run (what is already shredded stays shredded). */
 typedef int (*pv_certificate_fn)(void *ctx, const char *certificate);
-/* Carry the plan out: erase due fields, shred due customers in batches of 10,000, each
+/* Carry the plan out: erase due fields, shred due customers in batches of 100,000, each
  * batch with a destruction certificate passed to cert_fn; held customers are skipped.
  * Needs 'retention' and, for users, an approved request ("retention apply"). */
 PV_API PV_CHECK pv_rc pv_retention_apply(pv_vault *v, const pv_access *who, const char *as_of,

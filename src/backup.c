@@ -317,9 +317,7 @@ static int replay_line(struct replay *r, const char *line)
 	struct pv_stored_customer c;
 	int st = 0;
 	if (id && pv_customer_id_ok(id) && (st = pv_store_customer_get(v->store, id, &c)) == 0) {
-		int64_t rid = c.rid;
-		st = pv_store_index_delete_rid(v->store, rid) ||
-		     pv_store_customer_delete(v->store, rid, id);
+		st = pv_store_doomed_add(v->store, c.rid, id);
 		r->removed += st == 0;
 	} else if (rw && pv_customer_id_ok(rw) &&
 		   (st = pv_store_customer_get(v->store, rw, &c)) == 0) {
@@ -361,7 +359,7 @@ static pv_rc replay_ledger(pv_vault *v, struct replay *r)
 	free(path);
 	if (!f)
 		return errno == ENOENT ? PV_OK : pv_fail(v, PV_ERR_IO, "cannot read the shred ledger");
-	if (pv_store_begin(v->store) != 0) {
+	if (pv_store_begin(v->store) != 0 || pv_store_doomed_begin(v->store) != 0) {
 		fclose(f);
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	}
@@ -369,7 +367,7 @@ static pv_rc replay_ledger(pv_vault *v, struct replay *r)
 		(void)replay_line(r, line);
 	free(line);
 	fclose(f);
-	if (!r->rc && pv_store_blind_index_rebuild(v->store) != 0)
+	if (!r->rc && pv_store_doomed_remove(v->store) != 0)
 		r->rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	char detail[160];
 	snprintf(detail, sizeof detail, "restored from a backup; shred ledger re-applied: %llu "

@@ -16,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define APPLY_BATCH 10000
+#define APPLY_BATCH 10000   /* erasures per transaction */
+#define SHRED_BATCH 100000  /* shreds per run: one index rebuild, each bucket re-keyed once */
 
 /* The index of the first rule matching field i, or -1. */
 static int rule_for(const struct pv_schema *s, size_t i)
@@ -314,8 +315,8 @@ pv_rc pv_retention_apply(pv_vault *v, const pv_access *who, const char *as_of,
 		}
 	}
 	/* whole customers, in batches, each batch with its certificate */
-	for (size_t i = 0; !rc && i < p.nshred; i += APPLY_BATCH) {
-		size_t n = p.nshred - i < APPLY_BATCH ? p.nshred - i : APPLY_BATCH;
+	for (size_t i = 0; !rc && i < p.nshred; i += SHRED_BATCH) {
+		size_t n = p.nshred - i < SHRED_BATCH ? p.nshred - i : SHRED_BATCH;
 		char *cert = NULL;
 		rc = pv_shred_run(v, (const char *const *)p.shred_ids + i, n, NULL,
 				  "retention rules of the schema", &cert);

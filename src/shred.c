@@ -33,12 +33,14 @@ struct shred_run {
 	uint32_t *buckets;  /* affected buckets, distinct */
 	uint32_t *new_gens;
 	uint8_t *new_keys;  /* guarded: nbuckets * PV_KEY_BYTES */
-	size_t nbuckets;
+	size_t nbuckets, capbuckets;
+	uint32_t *position; /* per keyring slot: 1 + its index in buckets, or 0 */
+	uint32_t slots;
 	unsigned categories; /* bit per group holding data that was destroyed */
 	uint8_t *material;  /* what the fingerprint covers: sealed data keys, old bucket keys' hashes */
 	size_t nmaterial, capmaterial;
 	char *rewrapped;    /* ledger lines: each re-wrapped data key (sealed), for restores */
-	size_t nrewrapped;
+	size_t nrewrapped, caprewrapped;
 	pv_rc rc;
 };
 
@@ -59,19 +61,48 @@ static int material_add(struct shred_run *r, const void *p, size_t n)
 
 static int bucket_add(struct shred_run *r, uint32_t b)
 {
-	for (size_t i = 0; i < r->nbuckets; i++)
-		if (r->buckets[i] == b)
-			return 0;
-	uint32_t *nb = realloc(r->buckets, (r->nbuckets + 1) * sizeof *nb);
-	if (!nb)
+	if (!r->position) { /* one entry per slot: a shred of many finds its buckets at once */
+		r->slots = pv_keyring_slots(r->v->keyring);
+		if (!(r->position = calloc(r->slots + 1, sizeof *r->position)))
+			return -1;
+	}
+	if (b >= r->slots)
 		return -1;
-	r->buckets = nb;
+	if (r->position[b])
+		return 0;
+	if (r->nbuckets == r->capbuckets) {
+		size_t cap = r->capbuckets ? 2 * r->capbuckets : 64;
+		uint32_t *nb = realloc(r->buckets, cap * sizeof *nb);
+		if (!nb)
+			return -1;
+		r->buckets = nb;
+		r->capbuckets = cap;
+	}
 	r->buckets[r->nbuckets++] = b;
+	r->position[b] = (uint32_t)r->nbuckets;
 	return 0;
 }
 
-/* Delete one customer: its blind-index entries (found by opening the record), consents
- * and row. Records the categories destroyed and the sealed key for the fingerprint. */
+/* Append a ledger line to the run's re-wrap text (capacity doubling). */
+static int rewrapped_add(struct shred_run *r, const char *line, size_t len)
+{
+	if (r->nrewrapped + len + 1 > r->caprewrapped) {
+		size_t cap = r->caprewrapped ? 2 * r->caprewrapped : 1 << 16;
+		while (cap < r->nrewrapped + len + 1)
+			cap *= 2;
+		char *t = realloc(r->rewrapped, cap);
+		if (!t)
+			return -1;
+		r->rewrapped = t;
+		r->caprewrapped = cap;
+	}
+	memcpy(r->rewrapped + r->nrewrapped, line, len + 1);
+	r->nrewrapped += len;
+	return 0;
+}
+
+/* Note one customer for removal (the removal is one set operation for the whole run).
+ * Records the categories destroyed and the sealed key for the fingerprint. */
 static pv_rc shred_one(struct shred_run *r, const char *id)
 {
 	pv_vault *v = r->v;
@@ -82,66 +113,50 @@ static pv_rc shred_one(struct shred_run *r, const char *id)
 	if (got > 0)
 		return pv_no_customer(v, id);
 	char **values;
-	pv_rc rc = pv_open_customer(v, &c, &values);
+	pv_rc rc = pv_open_customer(v, &c, &values); /* also proves the record is this one */
 	if (rc)
 		return rc;
 	int64_t rid = c.rid;
-	uint32_t bucket = c.bucket;
 	if (material_add(r, id, strlen(id) + 1) != 0 || material_add(r, c.wdek, c.wdek_len) != 0 ||
-	    bucket_add(r, bucket) != 0) {
+	    bucket_add(r, c.bucket) != 0) {
 		pv_values_wipe_free(values, v->schema->nfields);
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	}
-	int st = 0;
-	for (size_t i = 0; i < v->schema->nfields && st == 0; i++) {
-		size_t len = strlen(values[i]);
-		if (!len)
-			continue;
-		r->categories |= 1u << v->schema->fields[i].category;
-		if (!v->schema->fields[i].indexed)
-			continue;
-		uint8_t h[PV_BLIND_BYTES];
-		pv_blind_hash(v, i, values[i], len, h);
-		st = pv_store_index_replace(v->store, rid, v->field_nums[i], h, NULL);
-	}
+	for (size_t i = 0; i < v->schema->nfields; i++)
+		if (*values[i])
+			r->categories |= 1u << v->schema->fields[i].category;
 	pv_values_wipe_free(values, v->schema->nfields);
-	if (st == 0)
-		st = pv_store_customer_delete(v->store, rid, id);
-	return st ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store)) : PV_OK;
+	return pv_store_doomed_add(v->store, rid, id) ? pv_fail(v, PV_ERR_STORE, "%s",
+								 pv_store_errmsg(v->store))
+						      : PV_OK;
 }
 
 /* Re-wrap one remaining customer of an affected bucket under its bucket's new key. */
 static int rewrap_one(void *p, const struct pv_stored_customer *c)
 {
 	struct shred_run *r = p;
-	for (size_t i = 0; i < r->nbuckets; i++) {
-		if (r->buckets[i] != c->bucket)
-			continue;
-		uint8_t wdek[PV_KEY_BYTES + PV_SEAL_OVERHEAD];
-		int64_t rid = c->rid;
-		r->rc = pv_rewrap_dek(r->v, c, r->new_keys + i * PV_KEY_BYTES, r->new_gens[i], wdek);
-		if (r->rc)
-			return -1;
-		/* The ledger keeps the new sealed key too, so a restore of older data can give
-		 * this customer (not shredded) the key its bucket has now. */
-		char hex[2 * sizeof wdek + 1], line[300];
-		pv_hex(hex, wdek, sizeof wdek);
-		int len = snprintf(line, sizeof line, "{\"rewrap\":\"%s\",\"bucket\":%u,\"gen\":%u,"
-				   "\"dek\":%u,\"wdek\":\"%s\"}\n", c->id, (unsigned)c->bucket,
-				   (unsigned)r->new_gens[i], (unsigned)c->dek_version, hex);
-		char *t = realloc(r->rewrapped, r->nrewrapped + (size_t)len + 1);
-		if (!t || pv_store_customer_set_wdek(r->v->store, rid, r->new_gens[i], wdek,
-						     sizeof wdek)) {
-			if (t)
-				r->rewrapped = t;
-			r->rc = t ? pv_fail(r->v, PV_ERR_STORE, "%s", pv_store_errmsg(r->v->store))
-				  : pv_fail(r->v, PV_ERR_NOMEM, "out of memory");
-			return -1;
-		}
-		memcpy(t + r->nrewrapped, line, (size_t)len + 1);
-		r->rewrapped = t;
-		r->nrewrapped += (size_t)len;
+	if (c->bucket >= r->slots || !r->position[c->bucket])
 		return 0;
+	size_t i = r->position[c->bucket] - 1;
+	uint8_t wdek[PV_KEY_BYTES + PV_SEAL_OVERHEAD];
+	int64_t rid = c->rid;
+	r->rc = pv_rewrap_dek(r->v, c, r->new_keys + i * PV_KEY_BYTES, r->new_gens[i], wdek);
+	if (r->rc)
+		return -1;
+	/* The ledger keeps the new sealed key too, so a restore of older data can give this
+	 * customer (not shredded) the key its bucket has now. */
+	char hex[2 * sizeof wdek + 1], line[300];
+	pv_hex(hex, wdek, sizeof wdek);
+	int len = snprintf(line, sizeof line, "{\"rewrap\":\"%s\",\"bucket\":%u,\"gen\":%u,"
+			   "\"dek\":%u,\"wdek\":\"%s\"}\n", c->id, (unsigned)c->bucket,
+			   (unsigned)r->new_gens[i], (unsigned)c->dek_version, hex);
+	if (pv_store_customer_set_wdek(r->v->store, rid, r->new_gens[i], wdek, sizeof wdek)) {
+		r->rc = pv_fail(r->v, PV_ERR_STORE, "%s", pv_store_errmsg(r->v->store));
+		return -1;
+	}
+	if (len < 0 || rewrapped_add(r, line, (size_t)len) != 0) {
+		r->rc = pv_fail(r->v, PV_ERR_NOMEM, "out of memory");
+		return -1;
 	}
 	return 0;
 }
@@ -353,11 +368,13 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 		rc = pv_approval_consume(v, approval_op);
 	for (size_t i = 0; !rc && i < n; i++) /* held customers are never shredded */
 		rc = pv_hold_check(v, ids[i]);
+	if (!rc && pv_store_doomed_begin(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	for (size_t i = 0; !rc && i < n; i++)
 		rc = shred_one(&r, ids[i]);
-	/* the shredded customers' blind-index keys also live on as dividers in the index's
-	 * interior pages, until the index is rebuilt */
-	if (!rc && pv_store_blind_index_rebuild(v->store) != 0)
+	/* rows and index entries go together; the index is rebuilt without them, since their
+	 * blind-index keys would also live on as dividers in its interior pages */
+	if (!rc && pv_store_doomed_remove(v->store) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (!rc)
 		rc = rekey_buckets(&r);
@@ -397,6 +414,7 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 	pv_secret_free(r.new_keys);
 	free(r.new_gens);
 	free(r.buckets);
+	free(r.position);
 	if (r.material)
 		pv_wipe(r.material, r.nmaterial);
 	free(r.material);

@@ -62,9 +62,6 @@ int pv_store_customer_set_group(struct pv_store *s, int64_t rid, int group,
 				const uint8_t *sealed, size_t len);
 typedef int (*pv_store_customer_fn)(void *ctx, const struct pv_stored_customer *c);
 
-/* Delete a customer's row, consent records and history, and review record
- * (secure_delete zeroes the freed space). */
-int pv_store_customer_delete(struct pv_store *s, int64_t rid, const char *id);
 /* Replace a customer's wrapped data key and its bucket generation. */
 int pv_store_customer_set_wdek(struct pv_store *s, int64_t rid, uint32_t gen,
 			       const uint8_t *wdek, size_t len);
@@ -285,11 +282,6 @@ int pv_store_review_due(struct pv_store *s, const char *before,
 			int (*fn)(void *ctx, const struct pv_stored_customer *c, const char *last),
 			void *ctx);
 
-/* Rebuild the blind index table, in the open transaction. Deleting an entry leaves
- * copies of its key in the b-tree's interior pages; a rebuilt tree holds only live
- * keys, and the old one's pages are zeroed as they are freed (secure_delete). */
-int pv_store_blind_index_rebuild(struct pv_store *s);
-
 /* Checkpoint the WAL into the main file and truncate it. */
 int pv_store_checkpoint(struct pv_store *s);
 
@@ -346,8 +338,12 @@ int pv_store_handover_received_get(struct pv_store *s, const char *package, char
 /* A consistent copy of the whole database into a new file at path (rollback journal
  * mode, no write-ahead log), taken while others may write. */
 int pv_store_backup_to(struct pv_store *s, const char *path);
-/* Remove every blind-index entry of customer rid (without reading the customer). */
-int pv_store_index_delete_rid(struct pv_store *s, int64_t rid);
+/* Remove many customers at once: begin a list, add each (rid, id), then remove them all
+ * (rows, consents and their history, reviews, flags, and their blind-index entries, the
+ * index rebuilt without them so no old key stays behind as a divider). */
+int pv_store_doomed_begin(struct pv_store *s);
+int pv_store_doomed_add(struct pv_store *s, int64_t rid, const char *id);
+int pv_store_doomed_remove(struct pv_store *s);
 
 /* ---- Key rotation (rekey.c) ---- */
 

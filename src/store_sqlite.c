@@ -587,50 +587,6 @@ int pv_store_checkpoint(struct pv_store *s)
 	return rc == SQLITE_OK ? 0 : fail(s, "checkpoint");
 }
 
-int pv_store_blind_index_rebuild(struct pv_store *s)
-{
-	static const char rebuild[] =
-		"CREATE TABLE blind_index_rebuilt(field INTEGER NOT NULL, h BLOB NOT NULL,"
-		"  rid INTEGER NOT NULL, PRIMARY KEY(field, h, rid)) WITHOUT ROWID;"
-		"INSERT INTO blind_index_rebuilt SELECT field, h, rid FROM blind_index"
-		"  ORDER BY field, h, rid;"
-		"DROP TABLE blind_index;"
-		"ALTER TABLE blind_index_rebuilt RENAME TO blind_index;";
-	for (size_t i = 0; i < s->ncache; i++) /* no statement may still be reading it */
-		sqlite3_reset(s->cache[i].q);
-	return sqlite3_exec(s->db, rebuild, NULL, NULL, NULL) == SQLITE_OK ? 0
-									   : fail(s, "rebuild index");
-}
-
-int pv_store_customer_delete(struct pv_store *s, int64_t rid, const char *id)
-{
-	static const char del_consents[] = "DELETE FROM consents WHERE rid = ?1";
-	static const char del_customer[] = "DELETE FROM customers WHERE rid = ?1";
-	static const char del_history[] = "DELETE FROM consent_log WHERE customer = ?1";
-	static const char del_review[] = "DELETE FROM reviews WHERE customer = ?1";
-	const char *const by_rid[] = { del_consents, del_customer };
-	const char *const by_id[] = { del_history, del_review };
-	for (int i = 0; i < 2; i++) {
-		sqlite3_stmt *q = pv_sqlite_stmt(s, by_rid[i]);
-		if (!q)
-			return -1;
-		sqlite3_bind_int64(q, 1, rid);
-		if (run(s, q, "delete customer") != 0)
-			return -1;
-		if (!(q = pv_sqlite_stmt(s, by_id[i])))
-			return -1;
-		sqlite3_bind_text(q, 1, id, -1, SQLITE_TRANSIENT);
-		if (run(s, q, "delete customer") != 0)
-			return -1;
-	}
-	static const char del_flags[] = "DELETE FROM customer_flags WHERE customer = ?1";
-	sqlite3_stmt *q = pv_sqlite_stmt(s, del_flags);
-	if (!q)
-		return -1;
-	sqlite3_bind_text(q, 1, id, -1, SQLITE_TRANSIENT);
-	return run(s, q, "delete customer");
-}
-
 int pv_store_customer_set_wdek(struct pv_store *s, int64_t rid, uint32_t gen,
 			       const uint8_t *wdek, size_t len)
 {

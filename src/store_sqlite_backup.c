@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* store_sqlite_backup.c: what backups and restores need of the SQLite store: an online
  * copy of the whole database (SQLite's backup API, a consistent snapshot while others
- * write), and removing a customer's blind-index entries without opening the customer
- * (its keys may be gone). */
+ * write), and removing many customers at once, without opening them (their keys may be
+ * gone), as shreds and restores do. */
 #include "store_sqlite.h"
 
 #include <stdio.h>
@@ -32,12 +32,45 @@ int pv_store_backup_to(struct pv_store *s, const char *path)
 	return 0;
 }
 
-int pv_store_index_delete_rid(struct pv_store *s, int64_t rid)
+/* ---- Removing many customers at once (shreds, restores) ---- */
+
+int pv_store_doomed_begin(struct pv_store *s)
 {
-	static const char sql[] = "DELETE FROM blind_index WHERE rid = ?1";
+	return pv_sqlite_exec(s, "CREATE TEMP TABLE IF NOT EXISTS doomed("
+				 "  rid INTEGER PRIMARY KEY, id TEXT NOT NULL);"
+				 "DELETE FROM temp.doomed;");
+}
+
+int pv_store_doomed_add(struct pv_store *s, int64_t rid, const char *id)
+{
+	static const char sql[] = "INSERT OR IGNORE INTO temp.doomed(rid, id) VALUES (?1, ?2)";
 	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
 	if (!q)
 		return -1;
 	sqlite3_bind_int64(q, 1, rid);
-	return pv_sqlite_run(s, q, "delete index entries");
+	sqlite3_bind_text(q, 2, id, -1, SQLITE_TRANSIENT);
+	return pv_sqlite_run(s, q, "note a customer to remove");
+}
+
+int pv_store_doomed_remove(struct pv_store *s)
+{
+	/* The blind index is copied without the doomed entries, rather than deleted from:
+	 * a copy also leaves no old key behind as a divider in an interior page; the old
+	 * table's pages are zeroed as they are freed (secure_delete). */
+	static const char sql[] =
+		"DELETE FROM consents WHERE rid IN (SELECT rid FROM temp.doomed);"
+		"DELETE FROM consent_log WHERE customer IN (SELECT id FROM temp.doomed);"
+		"DELETE FROM reviews WHERE customer IN (SELECT id FROM temp.doomed);"
+		"DELETE FROM customer_flags WHERE customer IN (SELECT id FROM temp.doomed);"
+		"DELETE FROM customers WHERE rid IN (SELECT rid FROM temp.doomed);"
+		"CREATE TABLE blind_index_rebuilt(field INTEGER NOT NULL, h BLOB NOT NULL,"
+		"  rid INTEGER NOT NULL, PRIMARY KEY(field, h, rid)) WITHOUT ROWID;"
+		"INSERT INTO blind_index_rebuilt SELECT field, h, rid FROM blind_index"
+		"  WHERE rid NOT IN (SELECT rid FROM temp.doomed) ORDER BY field, h, rid;"
+		"DROP TABLE blind_index;"
+		"ALTER TABLE blind_index_rebuilt RENAME TO blind_index;"
+		"DELETE FROM temp.doomed;";
+	for (size_t i = 0; i < s->ncache; i++) /* no statement may still be reading */
+		sqlite3_reset(s->cache[i].q);
+	return pv_sqlite_exec(s, sql);
 }
