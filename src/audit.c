@@ -376,6 +376,17 @@ pv_rc pv_audit_append(pv_vault *v, const struct pv_audit_event *in)
 	return PV_OK;
 }
 
+pv_rc pv_audit_commit(pv_vault *v, const struct pv_audit_event *e, pv_rc rc)
+{
+	if (!rc)
+		rc = pv_audit_append(v, e);
+	if (!rc && pv_store_commit(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (rc)
+		(void)pv_store_rollback(v->store);
+	return rc;
+}
+
 pv_rc pv_audit_failure(pv_vault *v, pv_rc rc, const char *op, const char *ids,
 		       const char *purpose)
 {

@@ -23,6 +23,10 @@ struct pv_audit_event {
  * PV_ERR_STORE (message saying the operation was refused) when it cannot be written. */
 pv_rc pv_audit_append(pv_vault *v, const struct pv_audit_event *e);
 
+/* End the open transaction of a change: when rc is PV_OK, append e and commit; on any
+ * failure (rc, the entry, the commit) roll everything back. Returns the outcome. */
+pv_rc pv_audit_commit(pv_vault *v, const struct pv_audit_event *e, pv_rc rc);
+
 /* Record the outcome of an operation that failed with rc (its message already on v),
  * keeping that message; returns rc. The entry's own failure is added to the message. */
 pv_rc pv_audit_failure(pv_vault *v, pv_rc rc, const char *op, const char *ids,

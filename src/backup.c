@@ -374,12 +374,7 @@ static pv_rc replay_ledger(pv_vault *v, struct replay *r)
 		 "customers removed again, %llu data keys re-wrapped",
 		 (unsigned long long)r->removed, (unsigned long long)r->rewrapped);
 	struct pv_audit_event e = { "restore", "*", NULL, NULL, "ok", detail };
-	if (!r->rc)
-		r->rc = pv_audit_append(v, &e);
-	if (!r->rc && pv_store_commit(v->store) != 0)
-		r->rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (r->rc)
-		(void)pv_store_rollback(v->store);
+	r->rc = pv_audit_commit(v, &e, r->rc);
 	return r->rc;
 }
 

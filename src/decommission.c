@@ -272,12 +272,7 @@ static pv_rc release_holds(pv_vault *v, struct run *r)
 		 "archived for the keeper in %s", (unsigned long long)r->released,
 		 r->archive.package_id);
 	struct pv_audit_event e = { "decommission run", "*", NULL, NULL, "ok", detail };
-	if (!rc)
-		rc = pv_audit_append(v, &e);
-	if (!rc && pv_store_commit(v->store) != 0)
-		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (rc)
-		(void)pv_store_rollback(v->store);
+	rc = pv_audit_commit(v, &e, rc);
 	return rc;
 }
 
@@ -404,12 +399,7 @@ static pv_rc begin_run(pv_vault *v)
 	pv_rc rc = pv_approval_consume(v, "decommission run");
 	struct pv_audit_event e = { "decommission run", "*", NULL, NULL, "ok",
 				    "wind-down started: archive, release holds, shred all" };
-	if (!rc)
-		rc = pv_audit_append(v, &e);
-	if (!rc && pv_store_commit(v->store) != 0)
-		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (rc)
-		(void)pv_store_rollback(v->store);
+	rc = pv_audit_commit(v, &e, rc);
 	return rc;
 }
 

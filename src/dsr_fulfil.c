@@ -46,12 +46,7 @@ static pv_rc set_flag(pv_vault *v, const char *customer, int objection, const ch
 	if (!rc && pv_store_customer_flag_set(v->store, customer, objection, since) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	struct pv_audit_event e = { op, customer, NULL, NULL, "ok", detail };
-	if (!rc)
-		rc = pv_audit_append(v, &e);
-	if (!rc && pv_store_commit(v->store) != 0)
-		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (rc)
-		(void)pv_store_rollback(v->store);
+	rc = pv_audit_commit(v, &e, rc);
 	return rc;
 }
 

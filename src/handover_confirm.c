@@ -156,12 +156,7 @@ static pv_rc close_transfer(pv_vault *v, const char *t_id, const char *receipt, 
 		if (pv_store_transfer_set(v->store, t_id, PV_TRANSFER_RECEIPT, compact) != 0 ||
 		    pv_store_transfer_set(v->store, t_id, PV_TRANSFER_STATE, "confirmed") != 0)
 			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-		if (!rc)
-			rc = pv_audit_append(v, &e);
-		if (!rc && pv_store_commit(v->store) != 0)
-			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-		if (rc)
-			(void)pv_store_rollback(v->store);
+		rc = pv_audit_commit(v, &e, rc);
 	}
 	free(compact);
 	return rc;

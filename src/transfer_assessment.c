@@ -278,12 +278,7 @@ pv_rc pv_transfer_assessment(pv_vault *v, const pv_access *who, const char *id, 
 			struct pv_audit_event e = { "transfer assess", NULL, NULL, NULL, "ok", detail };
 			if (pv_store_transfer_set(v->store, id, PV_TRANSFER_ASSESSMENT, text) != 0)
 				rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-			if (!rc)
-				rc = pv_audit_append(v, &e);
-			if (!rc && pv_store_commit(v->store) != 0)
-				rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-			if (rc)
-				(void)pv_store_rollback(v->store);
+			rc = pv_audit_commit(v, &e, rc);
 		}
 		free(text);
 		if (rc) {

@@ -303,15 +303,10 @@ pv_rc pv_transfer_notify(pv_vault *v, const pv_access *who, const char *id,
 		snprintf(detail, sizeof detail, "%llu notices of %s rendered (%s), first %s, last %s",
 			 (unsigned long long)n.count, p.id, n.label, n.first, n.last);
 		struct pv_audit_event e = { "transfer notify", NULL, NULL, NULL, "ok", detail };
-		if (!rc)
-			rc = pv_audit_append(v, &e);
-		if (!rc && pv_store_commit(v->store) != 0)
+		if (!rc && strcmp(p.state, "planned") == 0 &&
+		    pv_store_transfer_set(v->store, p.id, PV_TRANSFER_STATE, "notified") != 0)
 			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-		if (rc)
-			(void)pv_store_rollback(v->store);
-		else if (strcmp(p.state, "planned") == 0 &&
-			 pv_store_transfer_set(v->store, p.id, PV_TRANSFER_STATE, "notified") != 0)
-			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+		rc = pv_audit_commit(v, &e, rc);
 	}
 	free(n.data);
 	free(n.purposes);

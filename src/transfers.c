@@ -252,14 +252,9 @@ pv_rc pv_transfer_plan(pv_vault *v, const pv_access *who, const pv_transfer_spec
 		 sp->recipient_country ? sp->recipient_country : "CN",
 		 cross_border ? ", cross-border" : "", sp->scope ? sp->scope : "all");
 	struct pv_audit_event e = { "transfer plan", NULL, NULL, NULL, "ok", detail };
-	if (!rc)
-		rc = pv_audit_append(v, &e);
-	if (!rc && pv_store_commit(v->store) != 0)
-		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (rc) {
-		(void)pv_store_rollback(v->store);
+	rc = pv_audit_commit(v, &e, rc);
+	if (rc)
 		return pv_audit_failure(v, rc, "transfer plan", NULL, NULL);
-	}
 	if (!(*id = strdup(tid)))
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	return pv_ok(v);
@@ -617,14 +612,9 @@ pv_rc pv_transfer_consent(pv_vault *v, const pv_access *who, const char *id, con
 	snprintf(detail, sizeof detail, "separate consent to %s %s by %s", id,
 		 granted ? "given" : "refused", channel);
 	struct pv_audit_event e = { "transfer consent", customer, NULL, NULL, "ok", detail };
-	if (!rc)
-		rc = pv_audit_append(v, &e);
-	if (!rc && pv_store_commit(v->store) != 0)
-		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (rc) {
-		(void)pv_store_rollback(v->store);
+	rc = pv_audit_commit(v, &e, rc);
+	if (rc)
 		return pv_audit_failure(v, rc, "transfer consent", customer, NULL);
-	}
 	return pv_ok(v);
 }
 
