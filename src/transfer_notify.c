@@ -247,6 +247,28 @@ static int notify_one(void *ctx, const struct pv_stored_customer *c, char **valu
 			      : 0;
 }
 
+/* The notices carry names and contact details in clear: the role must see each of those
+ * fields in clear (staff obligations included). */
+static pv_rc may_see_contacts(pv_vault *v, int role, const pv_access *who,
+			      const struct notify *n)
+{
+	pv_access all = { 0 };
+	if (who) /* a user session may give none: its own roles apply */
+		all = *who;
+	all.purpose = "all";
+	all.want_clear = 1;
+	const int used[] = { n->name_f, n->email_f, n->phone_f, n->address_f };
+	for (size_t k = 0; k < sizeof used / sizeof *used; k++)
+		if (used[k] >= 0 && pv_policy_field_view(v, role, &all, (size_t)used[k]) !=
+					    PV_VIEW_CLEAR)
+			return pv_fail(v, PV_ERR_DENIED, "role '%s' does not see %s in clear: the "
+				       "notices carry names and contact details, so rendering them "
+				       "takes a role that does (and its staff obligations met)",
+				       v->schema->roles[role].name,
+				       v->schema->fields[used[k]].name);
+	return PV_OK;
+}
+
 /* The version label recorded with each notice: the plan and the template used. */
 static void template_label(struct notify *n, const char *custom)
 {
@@ -286,6 +308,10 @@ pv_rc pv_transfer_notify(pv_vault *v, const pv_access *who, const char *id,
 	n.email_f = field_of(s, PV_T_EMAIL, NULL, PV_MASK_NONE);
 	n.phone_f = field_of(s, PV_T_PHONE, NULL, PV_MASK_NONE);
 	n.address_f = field_of(s, PV_T_TEXT, NULL, PV_MASK_ADDRESS);
+	if ((rc = may_see_contacts(v, role, who, &n)) != PV_OK) {
+		pv_plan_free(&p);
+		return pv_audit_failure(v, rc, "transfer notify", NULL, NULL);
+	}
 	n.data = data_text(v, &p, n.zh);
 	n.purposes = purposes_text(&p, n.zh);
 	n.cross_border = cross_border_text(&p, n.zh);

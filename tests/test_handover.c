@@ -1187,6 +1187,20 @@ static void test_roles(void **state)
 		      "four-eyes approval");
 	assert_int_not_equal(access(f->pkg, F_OK), 0);
 	expect_state(u, id, "planned");
+	/* notices carry contact details in clear: a dpo without a signed agreement and
+	 * current training (the role requires them) may not render them */
+	{
+		char *text = NULL;
+		size_t tlen = 0;
+		uint64_t sent = 0;
+		FILE *mem = open_memstream(&text, &tlen);
+		assert_rc_msg(u, pv_transfer_notify(u, NULL, id, NULL, "en", 0, mem, &sent),
+			      PV_ERR_DENIED, "in clear");
+		fclose(mem);
+		assert_int_equal(sent, 0);
+		assert_null(strstr(text, "@")); /* nothing written */
+		free(text);
+	}
 	/* with one approved by another user, it may */
 	char args[128];
 	snprintf(args, sizeof args, "[\"handover\",\"export\",\"%s\"]", id);
