@@ -79,7 +79,9 @@ static pv_rc run_import(pv_vault *v, const pv_access *who, const char *package,
 {
 	char *receipt = NULL;
 	pv_handover_summary s;
+	cli_progress_begin(v, "handover import");
 	pv_rc rc = pv_handover_import(v, who, package, o, &receipt, &s);
+	cli_progress_end(v);
 	if (rc)
 		return rc;
 	char *def = NULL;

@@ -566,12 +566,20 @@ static void *reader_main(void *arg)
 /* ---------------------------------------------------------------- receipt ---- */
 
 struct import_ctx {
+	pv_vault *v;
 	struct reader *r;
 	pthread_t thread;
 	int joined;
 	char *receipt;
 	char first_error[200]; /* the first bad record's column and reason */
 };
+
+/* The import's progress, as records read, to whoever watches the vault (a terminal). */
+static void note_progress(void *ctx, uint64_t rows, uint64_t bytes_done, uint64_t bytes_total)
+{
+	(void)bytes_done, (void)bytes_total;
+	pv_progress(((struct import_ctx *)ctx)->v, "import", rows, 0);
+}
 
 static void note_row_error(void *ctx, uint64_t line, const char *column, const char *reason)
 {
@@ -745,7 +753,7 @@ pv_rc pv_handover_import(pv_vault *v, const pv_access *who, const char *path,
 	int sv[2] = { -1, -1 };
 	if (!rc && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
 		rc = pv_fail(v, PV_ERR_IO, "cannot set up the import: %s", strerror(errno));
-	struct import_ctx c = { .r = &r, .joined = 1 };
+	struct import_ctx c = { .v = v, .r = &r, .joined = 1 };
 	if (!rc) {
 		r.sock = sv[1];
 		if (pthread_create(&c.thread, NULL, reader_main, &r) != 0)
@@ -758,7 +766,8 @@ pv_rc pv_handover_import(pv_vault *v, const pv_access *who, const char *path,
 		struct pv_import_hook hook = { "handover import", before_commit, &c };
 		pv_import_opts io = { .drop_undeclared = o->drop_unmapped,
 				      .allow_empty_required = o->archive,
-				      .on_error = note_row_error, .ctx = &c };
+				      .on_error = note_row_error, .on_progress = note_progress,
+				      .ctx = &c };
 		rc = pv_import_fd(v, who, sv[0], 0, &io, &hook, &res);
 		close(sv[0]); /* a reader still sending sees the import gone */
 		sv[0] = -1;
