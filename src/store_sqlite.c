@@ -259,6 +259,7 @@ int pv_store_commit(struct pv_store *s)
 
 int pv_store_rollback(struct pv_store *s)
 {
+	s->flags_known = 0; /* what the transaction saw of the flags may not stand */
 	if (sqlite3_get_autocommit(s->db)) {
 		s->depth = 0;
 		return 0;

@@ -208,6 +208,7 @@ int pv_store_customer_flag_set(struct pv_store *s, const char *customer, int obj
 	sqlite3_stmt *q = pv_sqlite_stmt(s, objection ? object_sql : restrict_sql);
 	if (!q)
 		return -1;
+	s->flags_known = 0; /* this connection's own change, before it commits */
 	sqlite3_bind_text(q, 1, customer, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(q, 2, since, -1, SQLITE_TRANSIENT);
 	return pv_sqlite_run(s, q, "set a restriction or objection");
@@ -255,6 +256,10 @@ int pv_store_customer_flag_scan(struct pv_store *s,
 
 int pv_store_customer_flags_any(struct pv_store *s)
 {
+	unsigned version = 0; /* changes with every commit, by any connection */
+	if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_DATA_VERSION, &version) == SQLITE_OK &&
+	    s->flags_known && version == s->flags_version)
+		return s->flags_any;
 	static const char sql[] = "SELECT EXISTS(SELECT 1 FROM customer_flags "
 				  "WHERE restricted != '' OR objected != '')";
 	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
@@ -262,5 +267,10 @@ int pv_store_customer_flags_any(struct pv_store *s)
 		return -1;
 	int rc = sqlite3_step(q), any = rc == SQLITE_ROW && sqlite3_column_int(q, 0);
 	sqlite3_reset(q);
-	return rc == SQLITE_ROW ? any : pv_sqlite_fail(s, "read flags");
+	if (rc != SQLITE_ROW)
+		return pv_sqlite_fail(s, "read flags");
+	s->flags_known = 1;
+	s->flags_any = any;
+	s->flags_version = version;
+	return any;
 }
