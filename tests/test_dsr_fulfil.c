@@ -155,6 +155,21 @@ static void test_restrict(void **state)
 	assert_int_equal(listed(f->v, id, "service"), 1);
 }
 
+/* A restriction made through another handle (another process) is seen at once. */
+static void test_restrict_seen_by_other_handles(void **state)
+{
+	struct fixture *f = *state;
+	const char *id = "C00000010";
+	pv_vault *other = pvt_open_root(f->vault, NULL, f->key);
+	assert_int_equal(read_as(other, id, "service"), PV_OK); /* nothing restricted yet */
+	char *req = open_request(f->v, id, "restrict");
+	assert_ok(f->v, pv_dsr_fulfil(f->v, &ADMIN, req));
+	assert_int_equal(read_as(other, id, "service"), PV_ERR_DENIED);
+	assert_ok(f->v, pv_dsr_lift(f->v, &ADMIN, id, 0));
+	assert_int_equal(read_as(other, id, "service"), PV_OK);
+	pvt_vclose(other);
+}
+
 static void test_object(void **state)
 {
 	struct fixture *f = *state;
@@ -241,6 +256,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_restrict, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restrict_seen_by_other_handles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_object, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_object_excluded_from_transfer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_correct, setup, teardown),
