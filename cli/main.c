@@ -48,7 +48,7 @@ static void usage(FILE *out)
 	      "access-controlled, and hands it over or destroys it when a company changes hands.\n\n"
 	      "commands:\n", out);
 	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-13s %s\n", commands[i].name, commands[i].summary);
 	fputs("\n'pivault COMMAND --help' describes a command. Exit status: 0 success, 1 refused or\n"
 	      "failed, 2 usage error.\n", out);
 }
