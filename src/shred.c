@@ -39,8 +39,8 @@ struct shred_run {
 	unsigned categories; /* bit per group holding data that was destroyed */
 	uint8_t *material;  /* what the fingerprint covers: sealed data keys, old bucket keys' hashes */
 	size_t nmaterial, capmaterial;
-	char *rewrapped;    /* ledger lines: each re-wrapped data key (sealed), for restores */
-	size_t nrewrapped, caprewrapped;
+	FILE *rewrapped;    /* ledger lines: each re-wrapped data key (sealed), for restores;
+			     * an unnamed temporary file, so memory stays bounded */
 	pv_rc rc;
 };
 
@@ -83,22 +83,12 @@ static int bucket_add(struct shred_run *r, uint32_t b)
 	return 0;
 }
 
-/* Append a ledger line to the run's re-wrap text (capacity doubling). */
+/* Append a ledger line to the run's re-wrap lines, appended to the ledger after commit. */
 static int rewrapped_add(struct shred_run *r, const char *line, size_t len)
 {
-	if (r->nrewrapped + len + 1 > r->caprewrapped) {
-		size_t cap = r->caprewrapped ? 2 * r->caprewrapped : 1 << 16;
-		while (cap < r->nrewrapped + len + 1)
-			cap *= 2;
-		char *t = realloc(r->rewrapped, cap);
-		if (!t)
-			return -1;
-		r->rewrapped = t;
-		r->caprewrapped = cap;
-	}
-	memcpy(r->rewrapped + r->nrewrapped, line, len + 1);
-	r->nrewrapped += len;
-	return 0;
+	if (!r->rewrapped && !(r->rewrapped = tmpfile()))
+		return -1;
+	return fwrite(line, 1, len, r->rewrapped) == len ? 0 : -1;
 }
 
 /* Note one customer for removal (the removal is one set operation for the whole run).
@@ -293,7 +283,7 @@ static char *certificate(struct shred_run *r, const char *const *ids, size_t n,
 /* Append the shred to the ledger beside the keyring (kept apart from the data, so that
  * restoring old data cannot roll it back), and sync it. */
 static pv_rc ledger_append(pv_vault *v, const char *const *ids, size_t n, const char *when,
-			   const uint8_t cert_hash[32], const char *rewrapped)
+			   const uint8_t cert_hash[32], FILE *rewrapped)
 {
 	size_t plen = strlen(v->keyring_path) + 8;
 	char *path = malloc(plen);
@@ -306,9 +296,16 @@ static pv_rc ledger_append(pv_vault *v, const char *const *ids, size_t n, const 
 	pv_hex(h, cert_hash, 32);
 	for (size_t i = 0; f && i < n; i++)
 		fprintf(f, "{\"id\":\"%s\",\"time\":\"%s\",\"certificate\":\"%s\"}\n", ids[i], when, h);
-	if (f && rewrapped)
-		fputs(rewrapped, f);
-	int ok = f && fflush(f) == 0 && fsync(fd) == 0;
+	int ok = f != NULL;
+	if (f && rewrapped) { /* the re-wrap lines, copied from their temporary file */
+		char buf[1 << 16];
+		size_t got;
+		ok = fflush(rewrapped) == 0 && fseek(rewrapped, 0, SEEK_SET) == 0;
+		while (ok && (got = fread(buf, 1, sizeof buf, rewrapped)) > 0)
+			ok = fwrite(buf, 1, got, f) == got;
+		ok = ok && !ferror(rewrapped);
+	}
+	ok = ok && fflush(f) == 0 && fsync(fd) == 0;
 	if (f)
 		ok = fclose(f) == 0 && ok;
 	else if (fd >= 0)
@@ -419,7 +416,8 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 		pv_wipe(r.material, r.nmaterial);
 	free(r.material);
 	free(ids_text);
-	free(r.rewrapped);
+	if (r.rewrapped)
+		fclose(r.rewrapped);
 	if (rc) {
 		free(cert);
 		return rc;
