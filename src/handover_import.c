@@ -238,20 +238,11 @@ static int json_string_at(const char **p, const char *end, struct pv_buf *out)
 	return out->oom ? -1 : 0;
 }
 
-/* One record line: hash it, read its members (the columns of columns.json, in that
- * order, every value a string), and turn it into a CSV row. */
+/* One record line: read its members (the columns of columns.json, in that order, every
+ * value a string) into a CSV row, and its id into ids. */
 static int take_record(struct reader *r, const char *line, size_t len, const char *member,
-		       size_t lineno)
+		       size_t lineno, struct pv_buf *ids)
 {
-	uint8_t h[32], leaf[PV_MERKLE_HASH];
-	char hex[65];
-	pv_sha256(h, line, len, NULL, 0, NULL, 0);
-	pv_merkle_leaf_hash(h, sizeof h, leaf);
-	if (pv_merkle_stream_push(&r->merkle, leaf) != 0) {
-		fail(r, PV_ERR_CORRUPT, "too many records");
-		return -1;
-	}
-	pv_hex(hex, h, sizeof h);
 	const char *p = line, *end = line + len;
 	int ok = p < end && *p++ == '{';
 	for (size_t c = 0; ok && c < r->ncols; c++) {
@@ -260,14 +251,10 @@ static int take_record(struct reader *r, const char *line, size_t len, const cha
 		     p < end && *p++ == ':' && json_string_at(&p, end, &r->value) == 0;
 		if (!ok)
 			break;
-		if (c) {
+		if (c)
 			pv_buf_str(&r->csv, ",");
-		} else {
-			pv_buf_str(&r->chunk_ids, r->value.p);
-			pv_buf_str(&r->chunk_ids, "\t");
-			pv_buf_str(&r->chunk_ids, hex);
-			pv_buf_str(&r->chunk_ids, "\n");
-		}
+		else
+			pv_buf_add(ids, r->value.p, r->value.len + 1); /* NUL-separated */
 		pv_buf_csv(&r->csv, r->value.p);
 		r->colcount[c] += r->value.len != 0;
 	}
@@ -281,6 +268,51 @@ static int take_record(struct reader *r, const char *line, size_t len, const cha
 	return 0;
 }
 
+/* The SHA-256 of every line of a records member, computed on a second thread while the
+ * lines are parsed. */
+struct line_hashes {
+	const char *data;
+	size_t len, n;
+	uint8_t (*h)[32];
+};
+
+static void *hash_lines(void *arg)
+{
+	struct line_hashes *lh = arg;
+	lh->n = 0;
+	for (size_t off = 0; off < lh->len;) {
+		const char *nl = memchr(lh->data + off, '\n', lh->len - off);
+		if (!nl)
+			break;
+		pv_sha256(lh->h[lh->n++], lh->data + off, (size_t)(nl - lh->data - off), NULL, 0,
+			  NULL, 0);
+		off = (size_t)(nl - lh->data) + 1;
+	}
+	return NULL;
+}
+
+/* Each record's hash into the Merkle tree and, with its id, into the checklist to
+ * compare with the member that follows. */
+static int add_hashes(struct reader *r, const struct line_hashes *lh, const struct pv_buf *ids)
+{
+	const char *id = ids->p;
+	for (size_t i = 0; i < lh->n; i++, id += strlen(id) + 1) {
+		uint8_t leaf[PV_MERKLE_HASH];
+		char hex[65];
+		pv_merkle_leaf_hash(lh->h[i], 32, leaf);
+		if (pv_merkle_stream_push(&r->merkle, leaf) != 0) {
+			fail(r, PV_ERR_CORRUPT, "too many records");
+			return -1;
+		}
+		pv_hex(hex, lh->h[i], 32);
+		pv_buf_str(&r->chunk_ids, id);
+		pv_buf_str(&r->chunk_ids, "\t");
+		pv_buf_str(&r->chunk_ids, hex);
+		pv_buf_str(&r->chunk_ids, "\n");
+	}
+	return 0;
+}
+
 static int take_records(struct reader *r, const char *name, unsigned n, const char *data,
 			size_t len)
 {
@@ -291,22 +323,42 @@ static int take_records(struct reader *r, const char *name, unsigned n, const ch
 	r->next_records++;
 	r->awaiting = n;
 	pv_buf_clear(&r->chunk_ids);
+	size_t lines = 0;
+	for (const char *p = data; (p = memchr(p, '\n', (size_t)(data + len - p))); p++)
+		lines++;
+	struct line_hashes lh = { data, len, 0, malloc((lines + 1) * 32) };
+	struct pv_buf ids = { 0 };
+	pthread_t t;
+	int threaded = lh.h && pthread_create(&t, NULL, hash_lines, &lh) == 0;
+	int st = lh.h ? 0 : (fail(r, PV_ERR_NOMEM, "out of memory"), -1);
 	size_t lineno = 0;
-	for (size_t off = 0; off < len;) {
+	for (size_t off = 0; !st && off < len;) {
 		const char *nl = memchr(data + off, '\n', len - off);
 		if (!nl) {
 			fail(r, PV_ERR_CORRUPT, "%s: the last line is not ended", name);
-			return -1;
+			st = -1;
+			break;
 		}
-		if (take_record(r, data + off, (size_t)(nl - data - off), name, ++lineno) != 0)
-			return -1;
+		st = take_record(r, data + off, (size_t)(nl - data - off), name, ++lineno, &ids);
 		off = (size_t)(nl - data) + 1;
 	}
-	if (r->csv.oom || r->chunk_ids.oom) {
+	if (threaded)
+		pthread_join(t, NULL);
+	else if (lh.h)
+		hash_lines(&lh);
+	if (!st && ids.oom) {
 		fail(r, PV_ERR_NOMEM, "out of memory");
-		return -1;
+		st = -1;
 	}
-	return send_csv(r);
+	if (!st)
+		st = add_hashes(r, &lh, &ids);
+	free(lh.h);
+	pv_buf_free(&ids);
+	if (!st && (r->csv.oom || r->chunk_ids.oom)) {
+		fail(r, PV_ERR_NOMEM, "out of memory");
+		st = -1;
+	}
+	return st ? st : send_csv(r);
 }
 
 /* The checklist of the records member just read must list exactly its records. */
@@ -383,7 +435,6 @@ static char *dup_bytes(const char *p, size_t n)
 	return s;
 }
 
-/* Dispatch one member read whole. */
 static int take_content(struct reader *r, const char *name, const char *data, size_t len);
 
 /* A member's SHA-256, computed on a second thread while its records are read. */
@@ -400,6 +451,7 @@ static void *hash_member(void *arg)
 	return NULL;
 }
 
+/* One member read whole: its hash for the manifest's list, and its content. */
 static int take_member(struct reader *r, const char *name, const char *data, size_t len)
 {
 	unsigned n;
