@@ -1,10 +1,51 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_rekey.c: `pivault rekey [--data]` rotates keys: new bucket keys re-wrapping every
  * data key, or (--data) new data keys re-sealing every customer's fields; prints a
- * one-line summary (or JSON). */
+ * one-line summary (or JSON). `pivault rekey --root` replaces the root secret. */
 #include "cli.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+/* The new root secret: a key file, or a passphrase read from the first line of a file. */
+static pv_key *new_root_key(const char *key_file, const char *pass_file)
+{
+	pv_key *key = NULL;
+	if (key_file) {
+		if (pv_key_from_file(key_file, &key) != PV_OK)
+			fprintf(stderr, "pivault: new key file %s must hold exactly 32 bytes\n",
+				key_file);
+		return key;
+	}
+	FILE *f = fopen(pass_file, "r");
+	char *pass = NULL;
+	size_t cap = 0;
+	ssize_t n = f ? getline(&pass, &cap, f) : -1;
+	if (f)
+		fclose(f);
+	while (n > 0 && (pass[n - 1] == '\n' || pass[n - 1] == '\r'))
+		pass[--n] = '\0';
+	if (n <= 0 || pv_key_from_passphrase(pass, (size_t)n, &key) != PV_OK)
+		fprintf(stderr, "pivault: cannot read a new passphrase from %s\n", pass_file);
+	cli_wipe_free(pass);
+	return key;
+}
+
+/* rekey --root: the vault opened with the current root secret, the new one from a file. */
+static int rekey_root(pv_vault *v, const pv_access *who, const char *key_file,
+		      const char *pass_file)
+{
+	pv_key *key = new_root_key(key_file, pass_file);
+	if (!key)
+		return EXIT_FAIL;
+	pv_rc rc = pv_vault_rekey_root(v, who, key);
+	pv_key_free(key);
+	if (rc)
+		return cli_fail(v, rc);
+	printf("rekey: root secret replaced; keyring slots sealed anew. Keep the new %s offline; "
+	       "the old one opens nothing any more.\n", key_file ? "key file" : "passphrase");
+	return EXIT_OK;
+}
 
 static void print_summary(const pv_rekey_result *res, int data, int json)
 {
@@ -27,17 +68,23 @@ static void print_summary(const pv_rekey_result *res, int data, int json)
 int cmd_rekey(int argc, char **argv)
 {
 	static const char help[] =
-		"usage: pivault rekey [--data] [--json]\n\n"
+		"usage: pivault rekey [--data] [--json]\n"
+		"       pivault rekey --root --new-key-file FILE | --new-passphrase-file FILE\n\n"
 		"Rotate keys. Without --data, every bucket key in the keyring is replaced by a new\n"
 		"random one and every customer's data key is re-wrapped under it (no field is\n"
 		"re-encrypted); the re-wrapped keys go to the shred ledger beside the keyring, so\n"
 		"backups made before stay restorable. With --data, every customer gets a new data\n"
 		"key and its fields are re-encrypted under it. Either runs in batches, each\n"
 		"committed on its own: if it is interrupted, every customer stays readable and\n"
-		"running it again goes on from where it stopped. Needs the 'rekey' operation.\n";
+		"running it again goes on from where it stopped. Needs the 'rekey' operation.\n"
+		"--root replaces the root secret (opened with the current one: --key-file or\n"
+		"PIVAULT_PASSPHRASE_FILE): the keyring's slots are sealed anew and the vault's\n"
+		"master key is sealed under the new secret; no data is re-encrypted and users\n"
+		"keep their passwords.\n";
 	struct cli_common c;
 	cli_common_init(&c);
-	int data = 0;
+	int data = 0, root = 0;
+	const char *new_key_file = NULL, *new_pass_file = NULL;
 	for (int i = 1; i < argc; i++) {
 		int k = cli_common_option(&c, argc, argv, &i);
 		if (k < 0)
@@ -50,15 +97,29 @@ int cmd_rekey(int argc, char **argv)
 			return EXIT_OK;
 		} else if (strcmp(argv[i], "--data") == 0) {
 			data = 1;
+		} else if (strcmp(argv[i], "--root") == 0) {
+			root = 1;
+		} else if (strcmp(argv[i], "--new-key-file") == 0 && i + 1 < argc) {
+			new_key_file = argv[++i];
+		} else if (strcmp(argv[i], "--new-passphrase-file") == 0 && i + 1 < argc) {
+			new_pass_file = argv[++i];
 		} else {
 			return cli_usage("rekey", "unknown argument");
 		}
 	}
+	if (root && (data || !new_key_file == !new_pass_file))
+		return cli_usage("rekey", "--root takes one of --new-key-file and "
+				 "--new-passphrase-file (and not --data)");
 	int code;
 	pv_vault *v = cli_open_vault(&c, &code);
 	if (!v)
 		return code;
 	pv_access who = cli_access(&c);
+	if (root) {
+		code = rekey_root(v, &who, new_key_file, new_pass_file);
+		pv_vault_close(v);
+		return code;
+	}
 	pv_rekey_result res;
 	cli_progress_begin(v, "rekey");
 	pv_rc rc = pv_rekey(v, &who, data, &res);

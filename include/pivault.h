@@ -659,6 +659,15 @@ typedef struct pv_rekey_result {
 PV_API PV_CHECK pv_rc pv_rekey(pv_vault *v, const pv_access *who, int data,
 			       pv_rekey_result *out);
 
+/* Replace the root secret (a key file or passphrase, given as new_key): the keyring's
+ * slots are sealed anew under a new wrap key, and the vault's master key (from which the
+ * other keys derive, and which users' key slots hold) is sealed under the new secret; no
+ * data is re-encrypted and users keep their passwords. The old secret then opens neither
+ * this vault nor, with an old copy of its files, the live keyring. Only a session opened
+ * with the current root secret may do it; needs 'rekey'; audited. */
+PV_API PV_CHECK pv_rc pv_vault_rekey_root(pv_vault *v, const pv_access *who,
+					  const pv_key *new_key);
+
 /* Tests only: make the next rekey stop after n batches, as if the process died there. */
 PV_API void pv_rekey_interrupt_for_tests(pv_vault *v, unsigned batches);
 

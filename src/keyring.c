@@ -473,3 +473,44 @@ int pv_keyring_refresh(struct pv_keyring *kr, char *err, size_t errlen)
 		pv_keyring_forget(kr, i);
 	return pv_keyring_load_all(kr, err, errlen);
 }
+
+int pv_keyring_write_rewrapped(struct pv_keyring *kr, const char *path,
+			       const uint8_t new_wrap[32], char *err, size_t errlen)
+{
+	if (pv_keyring_load_all(kr, err, errlen) != 0)
+		return -1;
+	unlink(path); /* a leftover of an earlier attempt */
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	enum { BATCH = 1024 };
+	uint8_t header[KR_HEADER_BYTES];
+	uint8_t *buf = malloc((size_t)BATCH * KR_SLOT_BYTES);
+	int ok = buf != NULL;
+	header_build(header, kr->vault_id, kr->slots, new_wrap);
+	ok = ok && write_all(fd, header, sizeof header) == 0;
+	for (uint32_t base = 0; ok && base < kr->slots; base += BATCH) {
+		uint32_t n = kr->slots - base < BATCH ? kr->slots - base : BATCH;
+		for (uint32_t i = 0; i < n; i++) { /* the same key and generation, sealed anew */
+			uint8_t *slot = buf + (size_t)i * KR_SLOT_BYTES, ad[24];
+			uint32_t s = base + i;
+			put_u32(slot, kr->gens[s]);
+			slot_ad(ad, kr->vault_id, s, kr->gens[s]);
+			pv_seal(slot + 4, kr->keys + (size_t)s * PV_KEY_BYTES, PV_KEY_BYTES, ad,
+				sizeof ad, new_wrap, NULL);
+		}
+		ok = write_all(fd, buf, (size_t)n * KR_SLOT_BYTES) == 0;
+	}
+	ok = ok && fsync(fd) == 0;
+	if (close(fd) != 0)
+		ok = 0;
+	free(buf);
+	if (!ok) {
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		unlink(path);
+		return -1;
+	}
+	return 0;
+}

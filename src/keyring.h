@@ -53,6 +53,12 @@ int pv_keyring_recover(struct pv_keyring *kr, int (*committed)(void *ctx, uint32
 							     uint32_t gen), void *ctx,
 		       char *err, size_t errlen);
 
+/* Write to path (replaced if there) a copy of the keyring with every slot's key and
+ * generation sealed anew under new_wrap, synced: for a new root secret, renamed over the
+ * keyring once the store has committed the new key. 0, or -1 with a message in err. */
+int pv_keyring_write_rewrapped(struct pv_keyring *kr, const char *path,
+			       const uint8_t new_wrap[32], char *err, size_t errlen);
+
 /* Drop slot's cached key, so the next use reads the file again (another process may
  * have replaced it); refresh does it for every slot and loads them all again. */
 void pv_keyring_forget(struct pv_keyring *kr, uint32_t slot);

@@ -4,6 +4,7 @@
  * stored schema, and the key check that refuses a wrong key before anything changes. */
 #include "vault.h"
 #include "audit.h"
+#include "policy.h"
 #include "users.h"
 
 #include <dirent.h>
@@ -21,7 +22,15 @@
 #define FORMAT_TAG "pivault-1"
 #define KDF_CONTEXT "pvroot01"
 
-enum { SUBKEY_KEYRING = 1, SUBKEY_BLIND, SUBKEY_BUCKET, SUBKEY_CHECK, SUBKEY_AUDIT, SUBKEY_SIGN };
+enum { SUBKEY_KEYRING = 1, SUBKEY_BLIND, SUBKEY_BUCKET, SUBKEY_CHECK, SUBKEY_AUDIT, SUBKEY_SIGN,
+       SUBKEY_MASTER_WRAP, SUBKEY_KEYRING_SEAL };
+
+/* After the root secret was first replaced, the vault's master key (the first root key,
+ * from which the sub-keys derive and which users' key slots hold) is stored sealed under
+ * a key derived from the current root secret ("master_sealed"), and the keyring's wrap
+ * key, random since then, sealed under a key derived from the master ("keyring_sealed").
+ * Before, the master is the root secret itself and the wrap key derives from it. */
+#define SEALED_KEY_BYTES (PV_KEY_BYTES + PV_SEAL_OVERHEAD)
 
 struct pv_key {
 	int is_passphrase;
@@ -468,6 +477,55 @@ struct credential {
 	size_t password_len;
 };
 
+/* Make a rename in path's directory durable. */
+static void sync_dir_of(const char *path)
+{
+	char *dir = strdup(path);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	if (slash == dir && dir)
+		dir[1] = '\0'; /* the root directory */
+	else if (slash)
+		*slash = '\0';
+	int fd = dir ? open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (fd >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
+/* KEYRING.next: the keyring sealed under a new wrap key, renamed over the keyring once
+ * the store committed that key. */
+static char *next_keyring_path(const pv_vault *v)
+{
+	size_t n = strlen(v->keyring_path) + 8;
+	char *p = malloc(n);
+	if (p)
+		snprintf(p, n, "%s.next", v->keyring_path);
+	return p;
+}
+
+/* A root change interrupted between the store's commit and the keyring's rename is
+ * finished here: KEYRING.next opens with the committed wrap key, so it becomes the
+ * keyring. One left by a change that never committed is removed. */
+static void finish_root_change(pv_vault *v)
+{
+	char *next = next_keyring_path(v), err[512];
+	int bad = 0;
+	struct pv_keyring *kr = next && access(next, F_OK) == 0
+					? pv_keyring_open(next, v->vault_id, v->keys->keyring_wrap,
+							  &bad, err, sizeof err)
+					: NULL;
+	if (kr) {
+		pv_keyring_close(kr);
+		if (rename(next, v->keyring_path) == 0)
+			sync_dir_of(v->keyring_path);
+	} else if (next && bad) {
+		unlink(next);
+	}
+	free(next);
+}
+
 static pv_rc vault_open(pv_vault *v, const char *dir, const struct credential *cred);
 
 /* Open with cred; a refused open leaves every file as it was, except that a user's
@@ -532,6 +590,55 @@ int pv_root_matches(pv_vault *v, const uint8_t *root)
 	return rc;
 }
 
+/* Associated data binding a sealed key to this vault and its use. */
+static size_t sealed_key_ad(uint8_t ad[32], const pv_vault *v, const char *use)
+{
+	size_t n = strlen(use);
+	memcpy(ad, v->vault_id, PV_VAULT_ID_BYTES);
+	memcpy(ad + PV_VAULT_ID_BYTES, use, n);
+	return PV_VAULT_ID_BYTES + n;
+}
+
+/* Turn the root secret in key into the master key, in place: the same bytes until the
+ * root secret is first replaced, then the master sealed under it. 0 when it is this
+ * vault's (the stored key check matches), else -1. */
+static int master_from_root(pv_vault *v, uint8_t *key)
+{
+	uint8_t *sealed = NULL, wrap[PV_KEY_BYTES], ad[32], master[PV_KEY_BYTES];
+	size_t len = 0;
+	if (pv_store_meta_get(v->store, "master_sealed", &sealed, &len) == 0) {
+		pv_derive_key(wrap, sizeof wrap, SUBKEY_MASTER_WRAP, KDF_CONTEXT, key);
+		int bad = len != SEALED_KEY_BYTES ||
+			  pv_open_sealed(master, sealed, len, ad, sealed_key_ad(ad, v, "master"),
+					 wrap) != 0;
+		free(sealed);
+		pv_wipe(wrap, sizeof wrap);
+		if (bad)
+			return -1;
+		memcpy(key, master, PV_KEY_BYTES);
+		pv_wipe(master, sizeof master);
+	}
+	return pv_root_matches(v, key);
+}
+
+/* The keyring's wrap key, when the root secret was replaced since the vault was made:
+ * unsealed with the master into v->keys->keyring_wrap. */
+static pv_rc keyring_wrap_of(pv_vault *v)
+{
+	uint8_t *sealed = NULL, seal_key[PV_KEY_BYTES], ad[32];
+	size_t len = 0;
+	if (pv_store_meta_get(v->store, "keyring_sealed", &sealed, &len) != 0)
+		return PV_OK; /* derived from the master, as at creation */
+	pv_derive_key(seal_key, sizeof seal_key, SUBKEY_KEYRING_SEAL, KDF_CONTEXT, v->root);
+	int bad = len != SEALED_KEY_BYTES ||
+		  pv_open_sealed(v->keys->keyring_wrap, sealed, len, ad,
+				 sealed_key_ad(ad, v, "keyring"), seal_key) != 0;
+	free(sealed);
+	pv_wipe(seal_key, sizeof seal_key);
+	return bad ? pv_fail(v, PV_ERR_CORRUPT, "vault header: the keyring key does not open")
+		   : PV_OK;
+}
+
 /* The root key from the vault's own secret (key file or passphrase), checked against
  * the stored key check. */
 static pv_rc root_from_secret(pv_vault *v, const char *dir, const pv_key *key, uint8_t *root)
@@ -554,7 +661,7 @@ static pv_rc root_from_secret(pv_vault *v, const char *dir, const pv_key *key, u
 		rc = pv_fail(v, PV_ERR_CORRUPT, "vault header: Argon2id parameters missing or bad");
 	if (!rc)
 		rc = root_from_key(v, key, salt, ops, (size_t)mem, root);
-	if (!rc && pv_root_matches(v, root) != 0)
+	if (!rc && master_from_root(v, root) != 0)
 		rc = pv_fail(v, PV_ERR_BAD_KEY, "wrong %s for vault %s",
 			     key->is_passphrase ? "passphrase" : "key file", dir);
 	free(kdf);
@@ -615,6 +722,8 @@ static pv_rc vault_open(pv_vault *v, const char *dir, const struct credential *c
 	if (rc)
 		return rc;
 	derive_keys(v, v->root);
+	if ((rc = keyring_wrap_of(v)) != PV_OK)
+		return rc;
 	v->has_keys = 1;
 
 	if (pv_store_meta_get(v->store, "schema", &val, &len) != 0)
@@ -628,6 +737,7 @@ static pv_rc vault_open(pv_vault *v, const char *dir, const struct credential *c
 	if (rc)
 		return rc;
 	int bad = 0;
+	finish_root_change(v);
 	v->keyring = pv_keyring_open(v->keyring_path, v->vault_id, v->keys->keyring_wrap, &bad,
 				     err, sizeof err);
 	if (!v->keyring)
@@ -722,5 +832,117 @@ pv_rc pv_vault_checkpoint(pv_vault *v)
 {
 	if (pv_store_checkpoint(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	return pv_ok(v);
+}
+
+/* ---- Replacing the root secret ---- */
+
+/* Seal key under a key derived (sub) from base, bound to this vault and use. */
+static void seal_key_under(const pv_vault *v, uint8_t out[SEALED_KEY_BYTES], const uint8_t *key,
+			   const uint8_t *base, uint64_t sub, const char *use)
+{
+	uint8_t wrap[PV_KEY_BYTES], ad[32];
+	pv_derive_key(wrap, sizeof wrap, sub, KDF_CONTEXT, base);
+	pv_seal(out, key, PV_KEY_BYTES, ad, sealed_key_ad(ad, v, use), wrap, NULL);
+	pv_wipe(wrap, sizeof wrap);
+}
+
+/* The new secret's key-stretching parameters and root key, written to the header. */
+static pv_rc new_root_header(pv_vault *v, const pv_key *key, uint8_t *root)
+{
+	uint8_t salt[PV_SALT_BYTES];
+	uint64_t ops = 0, mem = 0;
+	size_t memlim = 0;
+	pv_rc rc = PV_OK;
+	if (key->is_passphrase) { /* as strong as the passphrase it replaces, at least */
+		pv_random(salt, sizeof salt);
+		pv_stretch_limits(0, &ops, &memlim);
+		mem = memlim;
+		uint64_t old_ops = 0, old_mem = 0;
+		if (meta_u64(v, "kdf_ops", &old_ops) == 0 && meta_u64(v, "kdf_mem", &old_mem) == 0 &&
+		    old_mem <= ((uint64_t)4 << 30)) {
+			ops = old_ops;
+			mem = old_mem;
+		}
+	}
+	rc = root_from_key(v, key, salt, ops, (size_t)mem, root);
+	if (!rc)
+		rc = put_meta(v, "kdf", key->is_passphrase ? "argon2id" : "raw",
+			      key->is_passphrase ? 8 : 3);
+	if (!rc && key->is_passphrase) {
+		rc = put_meta(v, "kdf_salt", salt, sizeof salt);
+		if (!rc)
+			rc = put_u64_meta(v, "kdf_ops", ops);
+		if (!rc)
+			rc = put_u64_meta(v, "kdf_mem", mem);
+	} else if (!rc && (pv_store_meta_delete(v->store, "kdf_salt") != 0 ||
+			   pv_store_meta_delete(v->store, "kdf_ops") != 0 ||
+			   pv_store_meta_delete(v->store, "kdf_mem") != 0)) {
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	}
+	return rc;
+}
+
+pv_rc pv_vault_rekey_root(pv_vault *v, const pv_access *who, const pv_key *new_key)
+{
+	int role;
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_REKEY, &role);
+	if (rc)
+		return pv_audit_failure(v, rc, "rekey root", NULL, NULL);
+	if (v->user_roles || !new_key) /* a user holds the master, not the root secret */
+		return pv_fail(v, PV_ERR_DENIED, "only a session opened with the root secret may "
+			       "replace it");
+	char *next = next_keyring_path(v), err[512];
+	uint8_t *root = pv_secret_alloc(PV_KEY_BYTES), *wrap = pv_secret_alloc(PV_KEY_BYTES);
+	uint8_t sealed_master[SEALED_KEY_BYTES], sealed_wrap[SEALED_KEY_BYTES];
+	if (!next || !root || !wrap)
+		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	if (!rc && pv_store_begin(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	int in_txn = !rc;
+	if (!rc)
+		rc = pv_vault_fresh_keys(v); /* the writer lock, and the keyring as it is now */
+	if (!rc)
+		rc = new_root_header(v, new_key, root);
+	if (!rc) { /* a new keyring wrap key: a copy of the keyring sealed under it */
+		pv_random(wrap, PV_KEY_BYTES);
+		if (pv_keyring_write_rewrapped(v->keyring, next, wrap, err, sizeof err) != 0)
+			rc = pv_fail(v, PV_ERR_IO, "%s", err);
+	}
+	if (!rc) {
+		seal_key_under(v, sealed_master, v->root, root, SUBKEY_MASTER_WRAP, "master");
+		seal_key_under(v, sealed_wrap, wrap, v->root, SUBKEY_KEYRING_SEAL, "keyring");
+		rc = put_meta(v, "master_sealed", sealed_master, sizeof sealed_master);
+		if (!rc)
+			rc = put_meta(v, "keyring_sealed", sealed_wrap, sizeof sealed_wrap);
+	}
+	struct pv_audit_event e = { "rekey root", NULL, NULL, NULL, "ok",
+				    new_key->is_passphrase ? "root secret replaced by a passphrase; "
+							     "keyring slots sealed anew"
+							   : "root secret replaced by a key file; "
+							     "keyring slots sealed anew" };
+	if (in_txn)
+		rc = pv_audit_commit(v, &e, rc);
+	if (rc) {
+		if (next)
+			unlink(next);
+	} else if (rename(next, v->keyring_path) != 0) { /* else finished at the next open */
+		rc = pv_fail(v, PV_ERR_IO, "the new root secret is in place, but %s could not be "
+			     "renamed: the next open finishes it", next);
+	} else {
+		sync_dir_of(v->keyring_path);
+		memcpy(v->keys->keyring_wrap, wrap, PV_KEY_BYTES);
+		int bad = 0;
+		pv_keyring_close(v->keyring);
+		v->keyring = pv_keyring_open(v->keyring_path, v->vault_id, wrap, &bad, err,
+					     sizeof err);
+		if (!v->keyring)
+			rc = pv_fail(v, PV_ERR_IO, "%s", err);
+	}
+	pv_secret_free(root);
+	pv_secret_free(wrap);
+	free(next);
+	if (rc)
+		return pv_audit_failure(v, rc, "rekey root", NULL, NULL);
 	return pv_ok(v);
 }
