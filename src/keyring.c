@@ -514,3 +514,11 @@ int pv_keyring_write_rewrapped(struct pv_keyring *kr, const char *path,
 	}
 	return 0;
 }
+
+int pv_keyring_is_current(const struct pv_keyring *kr)
+{
+	struct stat open_st, path_st;
+	if (fstat(kr->fd, &open_st) != 0 || stat(kr->path, &path_st) != 0)
+		return 0;
+	return open_st.st_ino == path_st.st_ino && open_st.st_dev == path_st.st_dev;
+}

@@ -59,6 +59,10 @@ int pv_keyring_recover(struct pv_keyring *kr, int (*committed)(void *ctx, uint32
 int pv_keyring_write_rewrapped(struct pv_keyring *kr, const char *path,
 			       const uint8_t new_wrap[32], char *err, size_t errlen);
 
+/* 1 if the file open is still the one at the keyring's path (a root change renames a new
+ * one over it), else 0. */
+int pv_keyring_is_current(const struct pv_keyring *kr);
+
 /* Drop slot's cached key, so the next use reads the file again (another process may
  * have replaced it); refresh does it for every slot and loads them all again. */
 void pv_keyring_forget(struct pv_keyring *kr, uint32_t slot);

@@ -786,6 +786,19 @@ pv_rc pv_vault_count(pv_vault *v, uint64_t *count)
 pv_rc pv_vault_fresh_keys(pv_vault *v)
 {
 	char err[512];
+	if (!pv_keyring_is_current(v->keyring)) { /* another process replaced the root secret */
+		pv_rc rc = keyring_wrap_of(v);
+		int bad = 0;
+		if (rc)
+			return rc;
+		finish_root_change(v);
+		struct pv_keyring *kr = pv_keyring_open(v->keyring_path, v->vault_id,
+							v->keys->keyring_wrap, &bad, err, sizeof err);
+		if (!kr)
+			return pv_fail(v, PV_ERR_BAD_KEY, "%s", err);
+		pv_keyring_close(v->keyring);
+		v->keyring = kr;
+	}
 	if (pv_keyring_recover(v->keyring, bucket_committed, v, err, sizeof err) != 0 ||
 	    pv_keyring_refresh(v->keyring, err, sizeof err) != 0)
 		return pv_fail(v, PV_ERR_BAD_KEY, "%s", err);

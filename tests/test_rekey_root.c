@@ -127,6 +127,37 @@ static void test_rotate_key_file(void **state)
 	pv_vault_close(o);
 }
 
+/* A handle opened before another one replaced the root secret still destroys keys in
+ * the live keyring when it shreds. */
+static void test_other_handle_shreds_after(void **state)
+{
+	struct fixture *f = *state;
+	pv_vault *early = NULL;
+	assert_int_equal(open_with(f->vault, NULL, f->key, &early), PV_OK);
+	pvt_track(early);
+	rotate(f, f->key2);
+	size_t len0, len1;
+	char *live0 = pvt_keep(pvt_read_file(f->keyring, &len0));
+	const char *ids[] = { "C00000005" };
+	char *cert = NULL;
+	assert_ok(early, pv_shred(early, &ADMIN, ids, 1, &cert));
+	pv_free(cert);
+	/* the bucket's slot was overwritten in the live keyring, not in the replaced file */
+	char *live1 = pvt_keep(pvt_read_file(f->keyring, &len1));
+	assert_int_equal(len0, len1);
+	assert_memory_not_equal(live0, live1, len0);
+	pvt_vclose(early);
+	pvt_vclose(f->v);
+	f->v = NULL;
+	pv_vault *w = NULL;
+	assert_int_equal(open_with(f->vault, NULL, f->key2, &w), PV_OK);
+	pvt_track(w);
+	pv_record *r = NULL;
+	assert_int_equal(pv_get(w, &ALL, "C00000005", &r), PV_ERR_NOT_FOUND);
+	assert_ok(w, pv_get(w, &ALL, "C00000006", &r));
+	pv_record_free(r);
+}
+
 static void test_who_may(void **state)
 {
 	struct fixture *f = *state;
@@ -200,6 +231,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_rotate_key_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_handle_shreds_after, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_who_may, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interrupted_then_finished, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_twice_and_to_a_passphrase, setup, teardown),
