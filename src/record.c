@@ -470,7 +470,7 @@ pv_rc pv_rewrap_dek(pv_vault *v, const struct pv_stored_customer *c, const uint8
 	if (rc)
 		return rc;
 	size_t adlen = dek_ad(ad, v, c->bucket, new_gen, c->id, strlen(c->id));
-	pv_seal(out, dek, sizeof dek, ad, adlen, new_key, NULL);
+	pv_seal(out, dek, sizeof dek, ad, adlen, new_key, pv_vault_rng(v));
 	pv_wipe(dek, sizeof dek);
 	return PV_OK;
 }

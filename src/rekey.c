@@ -318,7 +318,8 @@ static pv_rc wrap_new_dek(pv_vault *v, const struct pv_stored_customer *c,
 			       "its bucket key", c->id);
 	uint8_t dek[PV_KEY_BYTES], ad[24 + ID_MAX];
 	pv_random(dek, sizeof dek);
-	pv_seal(out, dek, sizeof dek, ad, dek_ad(ad, v, c->bucket, gen, c->id, idlen), bkey, NULL);
+	pv_seal(out, dek, sizeof dek, ad, dek_ad(ad, v, c->bucket, gen, c->id, idlen), bkey,
+		pv_vault_rng(v));
 	pv_wipe(dek, sizeof dek);
 	return PV_OK;
 }

@@ -756,6 +756,7 @@ void pv_vault_close(pv_vault *v)
 	pv_keyring_close(v->keyring);
 	pv_schema_free(v->schema);
 	free(v->schema_text);
+	pv_rng_free(v->rng);
 	pv_secret_free(v->keys);
 	pv_secret_free(v->root);
 	free(v->user_roles);
@@ -839,6 +840,13 @@ void pv_progress(pv_vault *v, const char *stage, uint64_t done, uint64_t total)
 		return;
 	v->progress_last = now;
 	v->progress(v->progress_ctx, stage, done, total);
+}
+
+struct pv_rng *pv_vault_rng(pv_vault *v)
+{
+	if (!v->rng)
+		v->rng = pv_rng_new();
+	return v->rng;
 }
 
 pv_rc pv_vault_checkpoint(pv_vault *v)

@@ -58,11 +58,17 @@ struct pv_vault {
 	pv_progress_note_fn progress; /* long operations report here (NULL: nobody asks) */
 	void *progress_ctx;
 	double progress_last;         /* monotonic seconds of the last report */
+	struct pv_rng *rng;           /* nonces for bulk sealing on the handle's thread, or NULL */
 	char errmsg[1024];
 };
 
 /* Report progress of a long operation (stage, done of total; total 0 when unknown). */
 void pv_progress(pv_vault *v, const char *stage, uint64_t done, uint64_t total);
+
+/* The handle's random pool for bulk sealing (re-wrapping many data keys), made on first
+ * use; NULL (then the system's generator serves) when it cannot be made. Only for the
+ * thread that uses the handle. */
+struct pv_rng *pv_vault_rng(pv_vault *v);
 
 /* Record a message on the handle (printf-style) and return rc. Messages must never
  * carry a secret or a personal value. */
