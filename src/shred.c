@@ -121,31 +121,32 @@ static pv_rc shred_one(struct shred_run *r, const char *id)
 						      : PV_OK;
 }
 
-/* Re-wrap one remaining customer of an affected bucket under its bucket's new key. */
-static int rewrap_one(void *p, const struct pv_stored_customer *c)
+/* The new generation of an affected bucket, 0 for the others. */
+static uint32_t affected_gen(void *p, uint32_t bucket)
 {
 	struct shred_run *r = p;
-	if (c->bucket >= r->slots || !r->position[c->bucket])
-		return 0;
+	return bucket < r->slots && r->position[bucket] ? r->new_gens[r->position[bucket] - 1]
+							 : 0;
+}
+
+/* Re-wrap one remaining customer of an affected bucket under its bucket's new key. */
+static int rewrap_one(void *p, const struct pv_stored_customer *c,
+		      uint8_t wdek[PV_KEY_BYTES + PV_SEAL_OVERHEAD])
+{
+	struct shred_run *r = p;
 	size_t i = r->position[c->bucket] - 1;
-	uint8_t wdek[PV_KEY_BYTES + PV_SEAL_OVERHEAD];
-	int64_t rid = c->rid;
 	r->rc = pv_rewrap_dek(r->v, c, r->new_keys + i * PV_KEY_BYTES, r->new_gens[i], wdek);
 	if (r->rc)
 		return -1;
 	/* The ledger keeps the new sealed key too, so a restore of older data can give this
 	 * customer (not shredded) the key its bucket has now. */
-	char hex[2 * sizeof wdek + 1], line[300];
-	pv_hex(hex, wdek, sizeof wdek);
+	char hex[2 * (PV_KEY_BYTES + PV_SEAL_OVERHEAD) + 1], line[300];
+	pv_hex(hex, wdek, PV_KEY_BYTES + PV_SEAL_OVERHEAD);
 	int len = snprintf(line, sizeof line, "{\"rewrap\":\"%s\",\"bucket\":%u,\"gen\":%u,"
 			   "\"dek\":%u,\"wdek\":\"%s\"}\n", c->id, (unsigned)c->bucket,
 			   (unsigned)r->new_gens[i], (unsigned)c->dek_version, hex);
-	if (pv_store_customer_set_wdek(r->v->store, rid, r->new_gens[i], wdek, sizeof wdek)) {
-		r->rc = pv_fail(r->v, PV_ERR_STORE, "%s", pv_store_errmsg(r->v->store));
-		return -1;
-	}
 	if (len < 0 || rewrapped_add(r, line, (size_t)len) != 0) {
-		r->rc = pv_fail(r->v, PV_ERR_NOMEM, "out of memory");
+		r->rc = pv_fail(r->v, PV_ERR_NOMEM, "cannot keep the ledger lines");
 		return -1;
 	}
 	return 0;
@@ -158,19 +159,14 @@ static pv_rc rekey_buckets(struct shred_run *r)
 	pv_vault *v = r->v;
 	r->new_keys = pv_secret_alloc(r->nbuckets * PV_KEY_BYTES + 1);
 	r->new_gens = calloc(r->nbuckets + 1, sizeof *r->new_gens);
-	json_t *arr = json_array();
-	if (!r->new_keys || !r->new_gens || !arr) {
-		json_decref(arr);
+	if (!r->new_keys || !r->new_gens)
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	}
 	for (size_t i = 0; i < r->nbuckets; i++) {
 		uint32_t gen;
 		const uint8_t *old = pv_keyring_key(v->keyring, r->buckets[i], &gen);
-		if (!old) {
-			json_decref(arr);
+		if (!old)
 			return pv_fail(v, PV_ERR_BAD_KEY, "keyring slot %u fails authentication",
 				       (unsigned)r->buckets[i]);
-		}
 		uint8_t hold[32], rec[8];
 		pv_keyed_hash(hold, sizeof hold, "destroyed bucket key", 20, old);
 		memcpy(rec, &r->buckets[i], 4);
@@ -178,21 +174,13 @@ static pv_rc rekey_buckets(struct shred_run *r)
 		uint8_t *key = r->new_keys + i * PV_KEY_BYTES;
 		pv_random(key, PV_KEY_BYTES);
 		if (material_add(r, rec, sizeof rec) != 0 || material_add(r, hold, sizeof hold) != 0 ||
-		    pv_keyring_stage(v->keyring, r->buckets[i], key, &r->new_gens[i]) != 0) {
-			json_decref(arr);
+		    pv_keyring_stage(v->keyring, r->buckets[i], key, &r->new_gens[i]) != 0)
 			return pv_fail(v, PV_ERR_NOMEM, "cannot stage a new key for slot %u",
 				       (unsigned)r->buckets[i]);
-		}
-		json_array_append_new(arr, json_integer(r->buckets[i]));
 	}
-	char *list = json_dumps(arr, JSON_COMPACT);
-	json_decref(arr);
-	if (!list)
-		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	r->rc = PV_OK;
-	int st = pv_store_customer_scan_buckets(v->store, list, rewrap_one, r);
-	free(list);
-	if (st < 0 && !r->rc)
+	r->rc = PV_OK; /* every remaining customer of those buckets, in one pass */
+	struct pv_store_rewrap how = { affected_gen, rewrap_one, r };
+	if (pv_store_customer_rewrap(v->store, &how) != 0 && !r->rc)
 		r->rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	return r->rc;
 }

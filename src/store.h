@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto.h"
+
 struct pv_store;
 
 #define PV_GROUPS 3          /* sealed groups per customer: one per category */
@@ -65,9 +67,17 @@ typedef int (*pv_store_customer_fn)(void *ctx, const struct pv_stored_customer *
 /* Replace a customer's wrapped data key and its bucket generation. */
 int pv_store_customer_set_wdek(struct pv_store *s, int64_t rid, uint32_t gen,
 			       const uint8_t *wdek, size_t len);
-/* Customers of the buckets listed in buckets_json (a JSON array of numbers). */
-int pv_store_customer_scan_buckets(struct pv_store *s, const char *buckets_json,
-				   pv_store_customer_fn fn, void *ctx);
+/* Re-wrap, in one pass over the customers, the data key of every customer whose bucket
+ * new_gen(ctx, bucket) gives a new (non-zero) generation: fn(ctx, c, out) writes c's
+ * data key sealed under its bucket's new key into out (0), or fails (non-zero: the pass
+ * stops and nothing of it stays). */
+struct pv_store_rewrap {
+	uint32_t (*new_gen)(void *ctx, uint32_t bucket);
+	int (*fn)(void *ctx, const struct pv_stored_customer *c,
+		  uint8_t out[PV_KEY_BYTES + PV_SEAL_OVERHEAD]);
+	void *ctx;
+};
+int pv_store_customer_rewrap(struct pv_store *s, const struct pv_store_rewrap *how);
 /* 1 if a customer of bucket still has a data key wrapped by a generation below gen. */
 int pv_store_bucket_behind(struct pv_store *s, uint32_t bucket, uint32_t gen);
 

@@ -601,27 +601,85 @@ int pv_store_customer_set_wdek(struct pv_store *s, int64_t rid, uint32_t gen,
 	return run(s, q, "re-wrap a data key");
 }
 
-int pv_store_customer_scan_buckets(struct pv_store *s, const char *buckets_json,
-				   pv_store_customer_fn fn, void *ctx)
+/* ---- Re-wrapping in one pass (shreds) ---- */
+
+struct rewrap_pass {
+	const struct pv_store_rewrap *how;
+	int failed;
+};
+
+static uint32_t value_u32(sqlite3_value *v, int *bad)
+{
+	sqlite3_int64 x = sqlite3_value_int64(v);
+	if (x < 0 || x > UINT32_MAX)
+		*bad = 1;
+	return (uint32_t)x;
+}
+
+/* pv_rewrap_affected(bucket): 1 for a bucket whose data keys are re-wrapped. */
+static void sql_affected(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	struct rewrap_pass *p = sqlite3_user_data(cx);
+	int bad = 0;
+	uint32_t bucket = value_u32(argv[0], &bad);
+	sqlite3_result_int(cx, !bad && p->how->new_gen(p->how->ctx, bucket) != 0);
+}
+
+/* pv_rewrap_gen(bucket): the bucket's new generation. */
+static void sql_new_gen(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	struct rewrap_pass *p = sqlite3_user_data(cx);
+	int bad = 0;
+	sqlite3_result_int64(cx, p->how->new_gen(p->how->ctx, value_u32(argv[0], &bad)));
+}
+
+/* pv_rewrap(rid, id, bucket, bucket_gen, dek_version, wdek): the data key re-wrapped. */
+static void sql_rewrap(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	struct rewrap_pass *p = sqlite3_user_data(cx);
+	struct pv_stored_customer c = { 0 };
+	uint8_t out[PV_KEY_BYTES + PV_SEAL_OVERHEAD];
+	c.rid = sqlite3_value_int64(argv[0]);
+	c.id = (const char *)sqlite3_value_text(argv[1]);
+	c.bucket = value_u32(argv[2], &c.malformed);
+	c.bucket_gen = value_u32(argv[3], &c.malformed);
+	c.dek_version = value_u32(argv[4], &c.malformed);
+	c.wdek = sqlite3_value_blob(argv[5]);
+	c.wdek_len = (size_t)sqlite3_value_bytes(argv[5]);
+	if (!c.id || p->how->fn(p->how->ctx, &c, out) != 0) {
+		p->failed = 1;
+		sqlite3_result_error(cx, "re-wrapping a data key failed", -1);
+		return;
+	}
+	sqlite3_result_blob(cx, out, sizeof out, SQLITE_TRANSIENT);
+}
+
+int pv_store_customer_rewrap(struct pv_store *s, const struct pv_store_rewrap *how)
 {
 	static const char sql[] =
-		"SELECT rid, id, bucket, bucket_gen, dek_version, wdek, g_basic, g_financial, "
-		"g_other FROM customers WHERE bucket IN (SELECT value FROM json_each(?1))";
-	sqlite3_stmt *q;
+		"UPDATE customers SET wdek = pv_rewrap(rid, id, bucket, bucket_gen, dek_version, wdek),"
+		"  bucket_gen = pv_rewrap_gen(bucket) WHERE pv_rewrap_affected(bucket)";
+	struct rewrap_pass p = { how, 0 };
+	const int flags = SQLITE_UTF8 | SQLITE_DIRECTONLY;
 	pv_sqlite_fresh(s, NULL);
-	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
-		return fail(s, "prepare bucket scan");
-	sqlite3_bind_text(q, 1, buckets_json, -1, SQLITE_STATIC);
-	int rc, stop = 0;
-	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct pv_stored_customer c;
-		row_to_customer(q, &c);
-		stop = fn(ctx, &c);
-	}
-	if (!stop && rc != SQLITE_DONE)
-		stop = fail(s, "scan buckets");
-	sqlite3_finalize(q);
-	return stop;
+	int rc = sqlite3_create_function_v2(s->db, "pv_rewrap", 6, flags, &p, sql_rewrap, NULL,
+					    NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function_v2(s->db, "pv_rewrap_gen", 1, flags, &p, sql_new_gen,
+						NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function_v2(s->db, "pv_rewrap_affected", 1, flags, &p,
+						sql_affected, NULL, NULL, NULL);
+	int st = rc == SQLITE_OK ? pv_sqlite_exec(s, sql) : fail(s, "register re-wrap functions");
+	/* the functions live only for this statement */
+	sqlite3_create_function_v2(s->db, "pv_rewrap", 6, flags, NULL, NULL, NULL, NULL, NULL);
+	sqlite3_create_function_v2(s->db, "pv_rewrap_gen", 1, flags, NULL, NULL, NULL, NULL, NULL);
+	sqlite3_create_function_v2(s->db, "pv_rewrap_affected", 1, flags, NULL, NULL, NULL, NULL,
+				   NULL);
+	return st || p.failed ? -1 : 0;
 }
 
 int pv_store_bucket_behind(struct pv_store *s, uint32_t bucket, uint32_t gen)
