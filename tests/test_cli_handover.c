@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* test_cli_handover.c: the handover, deregistration, backup and key commands run as a
+ * user would, with their exit codes: transfer plan/list/show/assess/notify/exclusions,
+ * handover export/import/verify-receipt/confirm, backup create/verify and restore,
+ * rekey --root, decommission plan/run; usage errors exit 2 and name what is missing;
+ * files that must not exist are never overwritten. */
+#include "testutil.h"
+
+#include "dates.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char *g_dir;
+
+/* The shell command prefix running pivault on a vault (DIR/name) with key DIR/key. */
+static char *pv(const char *vault, const char *key)
+{
+	char *s = malloc(8192);
+	snprintf(s, 8192, "PIVAULT_VAULT='%s/%s' PIVAULT_KEY_FILE='%s/%s' '%s'", g_dir, vault,
+		 g_dir, key, pvt_program("pivault"));
+	return pvt_keep(s);
+}
+
+static char *path(const char *name)
+{
+	return pvt_keep(pvt_path(g_dir, name));
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	g_dir = pvt_tempdir();
+	/* pvt_program's answer lives in static storage: keep a copy of each */
+	char *p = pvt_keep(strdup(pvt_program("pivault")));
+	char *gen = pvt_keep(strdup(pvt_program("pvgen")));
+	int st = pvt_run(NULL, "cd '%s' && printf 'password-123' > pw && '%s' keygen s.key >/dev/null && "
+			 "'%s' keygen b.key >/dev/null && age-keygen -o buyer.age 2>/dev/null && "
+			 "PIVAULT_TEST_FAST_KDF=1 PIVAULT_PASSWORD_FILE=pw '%s' init seller --schema "
+			 "'%s/examples/schema.yaml' --key-file s.key --admin admin --slots 1024 >/dev/null && "
+			 "PIVAULT_TEST_FAST_KDF=1 PIVAULT_PASSWORD_FILE=pw '%s' init buyer --schema "
+			 "'%s/examples/schema.yaml' --key-file b.key --admin admin --slots 1024 >/dev/null && "
+			 "'%s' -n 40 --seed 8 --canonical | PIVAULT_VAULT=seller PIVAULT_KEY_FILE=s.key "
+			 "'%s' import - --role admin >/dev/null",
+			 g_dir, p, p, p, PV_SOURCE_DIR, p, PV_SOURCE_DIR, gen, p);
+	assert_int_equal(st, 0);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	pvt_release_all();
+	pvt_rmtree(g_dir);
+	free(g_dir);
+	return 0;
+}
+
+/* A plan whose deadline is today: objections made today count, and it may be exported. */
+static char *plan_id(void)
+{
+	char *out = NULL, today[11];
+	pv_date_today(0, today);
+	int st = pvt_run(&out, "%s transfer plan --role admin --recipient-name 'Buyer Ltd' "
+			 "--recipient-contact dpo@buyer.example --recipient-key '%s' --deadline %s "
+			 "--json", pv("seller", "s.key"), path("buyer.age"), today);
+	assert_int_equal(st, 0);
+	json_error_t je;
+	json_t *o = json_loads(out, 0, &je);
+	char *id = strdup(json_string_value(json_object_get(o, "transfer")));
+	json_decref(o);
+	free(out);
+	return pvt_keep(id);
+}
+
+static void test_usage(void **state)
+{
+	(void)state;
+	const char *p = pvt_program("pivault");
+	static const char *const bad[] = {
+		"transfer plan --recipient-name X",            /* no contact, no key */
+		"transfer show",                               /* no plan */
+		"handover export T-1",                         /* no -o */
+		"handover import pkg.age",                     /* no --identity */
+		"decommission run --keeper-name K",            /* no contact, key, archive */
+		"rekey --root",                                /* no new key */
+		"restore onlyone",                             /* no DIR */
+		"dsr correct D-1",                             /* no FIELD=VALUE */
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		int st = pvt_run(NULL, "'%s' %s >/dev/null 2>&1", p, bad[i]);
+		if (st != 2)
+			fail_msg("pivault %s exited %d, not 2", bad[i], st);
+	}
+	static const char *const helps[] = { "transfer", "handover", "decommission", "backup",
+					     "restore", "rekey" };
+	for (size_t i = 0; i < sizeof helps / sizeof *helps; i++) {
+		char *out = NULL;
+		assert_int_equal(pvt_run(&out, "'%s' %s --help", p, helps[i]), 0);
+		assert_non_null(strstr(out, "usage: pivault"));
+		free(out);
+	}
+}
+
+static void test_transfer_and_handover(void **state)
+{
+	(void)state;
+	char *seller = pv("seller", "s.key"), *buyer = pv("buyer", "b.key");
+	char *id = plan_id(), *out = NULL;
+	assert_int_equal(pvt_run(&out, "%s transfer show %s --role admin", seller, id), 0);
+	assert_non_null(strstr(out, "Buyer Ltd"));
+	free(out);
+	/* assessment page to a new file; never over an existing one */
+	char *page = path("assessment.html");
+	assert_int_equal(pvt_run(NULL, "%s transfer assess %s --html -o '%s' --role admin", seller,
+				 id, page), 0);
+	char *html = pvt_keep(pvt_read_file(page, NULL));
+	assert_non_null(strstr(html, "Buyer Ltd"));
+	assert_int_equal(pvt_run(NULL, "%s transfer assess %s --html -o '%s' --role admin 2>/dev/null",
+				 seller, id, page), 1);
+	/* notices: one JSON line per customer on stdout, the count on stderr */
+	assert_int_equal(pvt_run(&out, "%s transfer notify %s --lang en --jsonl --role admin "
+				 "2>/dev/null | wc -l", seller, id), 0);
+	assert_int_equal(atoi(out), 40);
+	free(out);
+	/* an objection keeps a customer out */
+	assert_int_equal(pvt_run(NULL, "%s dsr open --customer C00000002 --type object --role admin "
+				 ">/dev/null", seller), 0);
+	assert_int_equal(pvt_run(&out, "%s transfer exclusions %s --json --role admin", seller, id),
+			 0);
+	assert_non_null(strstr(out, "\"customer\":\"C00000002\""));
+	free(out);
+	/* export, import with a receipt, check the receipt, confirm */
+	char *pkg = path("pkg.age"), *receipt = path("receipt.json"), *certs = path("certs.json");
+	assert_int_equal(pvt_run(&out, "%s handover export %s -o '%s' --role admin --json", seller,
+				 id, pkg), 0);
+	assert_non_null(strstr(out, "\"records\":39"));
+	free(out);
+	assert_int_equal(pvt_run(NULL, "%s handover export %s -o '%s' --role admin 2>/dev/null",
+				 seller, id, pkg), 1); /* exists */
+	assert_int_equal(pvt_run(&out, "%s handover import '%s' --identity '%s' --receipt '%s' "
+				 "--role admin --json", buyer, pkg, path("buyer.age"), receipt), 0);
+	assert_non_null(strstr(out, "\"records\":39"));
+	free(out);
+	assert_int_equal(pvt_run(NULL, "'%s' handover verify-receipt '%s' >/dev/null",
+				 pvt_program("pivault"), receipt), 0);
+	char *forged = path("forged.json");
+	assert_int_equal(pvt_run(NULL, "sed 's/\"records\": 39/\"records\": 38/' '%s' > '%s'",
+				 receipt, forged), 0);
+	assert_int_equal(pvt_run(NULL, "'%s' handover verify-receipt '%s' >/dev/null",
+				 pvt_program("pivault"), forged), 1);
+	assert_int_equal(pvt_run(NULL, "%s handover confirm '%s' -o '%s' --role admin 2>/dev/null",
+				 seller, forged, certs), 1);
+	assert_int_not_equal(access(certs, F_OK), 0); /* no certificate, nothing shredded */
+	assert_int_equal(pvt_run(NULL, "%s handover confirm '%s' -o '%s' --role admin 2>/dev/null",
+				 seller, receipt, certs), 0);
+	char *key = NULL;
+	assert_int_equal(pvt_run(&key, "%s pubkey --role admin", seller), 0);
+	key[strcspn(key, "\n")] = '\0';
+	assert_int_equal(pvt_run(NULL, "'%s' certificate verify '%s' --public-key %s >/dev/null",
+				 pvt_program("pivault"), certs, key), 0);
+	free(key);
+	assert_int_equal(pvt_run(&out, "%s list --json --limit 100 --purpose all --role admin",
+				 buyer), 0);
+	assert_non_null(strstr(out, "C00000001"));
+	assert_null(strstr(out, "\"C00000002\""));
+	free(out);
+}
+
+static void test_backup_restore_and_root(void **state)
+{
+	(void)state;
+	char *buyer = pv("buyer", "b.key"), *bak = path("buyer.bak"), *out = NULL;
+	assert_int_equal(pvt_run(NULL, "%s backup create '%s' --role admin >/dev/null", buyer, bak),
+			 0);
+	assert_int_equal(pvt_run(&out, "%s backup verify '%s' --role admin", buyer, bak), 0);
+	assert_non_null(strstr(out, "valid"));
+	free(out);
+	assert_int_equal(pvt_run(NULL, "cd '%s' && '%s' restore buyer.bak restored --keyring "
+				 "buyer.keyring --key-file b.key >/dev/null", g_dir,
+				 pvt_program("pivault")), 0);
+	/* a new root key file: the old one then opens nothing */
+	assert_int_equal(pvt_run(NULL, "cd '%s' && '%s' keygen b2.key >/dev/null && %s rekey --root "
+				 "--new-key-file b2.key --role admin >/dev/null", g_dir,
+				 pvt_program("pivault"), buyer), 0);
+	assert_int_equal(pvt_run(NULL, "%s list --limit 1 --purpose all --role admin >/dev/null "
+				 "2>&1", buyer), 1);
+	assert_int_equal(pvt_run(NULL, "%s list --limit 1 --purpose all --role admin >/dev/null",
+				 pv("buyer", "b2.key")), 0);
+}
+
+static void test_decommission(void **state)
+{
+	(void)state;
+	char *seller = pv("seller", "s.key"), *out = NULL;
+	/* the seller has handed everything over but C00000002 */
+	assert_int_equal(pvt_run(&out, "%s decommission plan --role admin", seller), 0);
+	assert_non_null(strstr(out, "\"customers\": 1"));
+	free(out);
+	assert_int_equal(pvt_run(NULL, "cd '%s' && age-keygen -o keeper.age 2>/dev/null", g_dir), 0);
+	char *archive = path("archive.age"), *report = path("report.json"),
+	     *certs = path("dc-certs.json");
+	assert_int_equal(pvt_run(NULL, "%s decommission run --keeper-name K --keeper-contact "
+				 "k@example.cn --keeper-key '%s' -o '%s' --certificates '%s' --report '%s' "
+				 "--role admin 2>/dev/null", seller, path("keeper.age"), archive, certs,
+				 report), 0);
+	char *text = pvt_keep(pvt_read_file(report, NULL));
+	assert_non_null(strstr(text, "\"customers_left\": 0"));
+	assert_int_equal(pvt_run(&out, "%s list --json --limit 100 --purpose all --role admin",
+				 seller), 0);
+	assert_null(strstr(out, "C0000"));
+	free(out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_usage),
+		cmocka_unit_test(test_transfer_and_handover),
+		cmocka_unit_test(test_backup_restore_and_root),
+		cmocka_unit_test(test_decommission),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
