@@ -70,9 +70,6 @@ int pv_sign_verify(const uint8_t sig[PV_SIGNATURE], const void *msg, size_t len,
 void pv_box_keypair(uint8_t pk[PV_BOX_PUBLIC], uint8_t sk[PV_BOX_SECRET]);
 /* Anonymous sealed box of in[0..len) to pk: len + PV_BOX_SEAL_OVERHEAD bytes to out. */
 void pv_box_seal(uint8_t *out, const uint8_t *in, size_t len, const uint8_t pk[PV_BOX_PUBLIC]);
-/* Open a sealed box with the key pair; 0, or -1 when it is not for this key or altered. */
-int pv_box_open(uint8_t *out, const uint8_t *in, size_t len, const uint8_t pk[PV_BOX_PUBLIC],
-		const uint8_t sk[PV_BOX_SECRET]) __attribute__((warn_unused_result));
 
 /* Parse exactly 2n hex digits into out[0..n); 0 or -1. */
 int pv_unhex(uint8_t *out, size_t n, const char *hex, size_t hexlen);

@@ -29,7 +29,6 @@ struct pv_index_sorter {
 	off_t end;
 	struct run *runs;
 	size_t nruns, capruns;
-	uint64_t total;
 };
 
 static int entry_cmp(const void *pa, const void *pb)
@@ -118,13 +117,7 @@ int pv_index_sorter_add(struct pv_index_sorter *s, int field, const uint8_t h[16
 	e->rid = rid;
 	e->field = field;
 	e->pad = 0;
-	s->total++;
 	return 0;
-}
-
-uint64_t pv_index_sorter_count(const struct pv_index_sorter *s)
-{
-	return s->total;
 }
 
 /* A run being read back: a small window of its entries. */

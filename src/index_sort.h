@@ -19,8 +19,6 @@ struct pv_index_sorter *pv_index_sorter_new(const char *tmpdir, size_t mem_entri
 /* Add one entry. 0, or -1 on an I/O or memory failure. */
 int pv_index_sorter_add(struct pv_index_sorter *s, int field, const uint8_t h[16], int64_t rid);
 
-/* Number of entries added. */
-uint64_t pv_index_sorter_count(const struct pv_index_sorter *s);
 
 /* Call emit for every entry in (field, hash, rid) order; emit returning non-zero stops
  * with that value. 0, emit's value, or -1 on an I/O or memory failure. */
