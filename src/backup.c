@@ -17,6 +17,7 @@
 #include "keyring.h"
 #include "policy.h"
 #include "record.h"
+#include "signed_json.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -70,35 +71,23 @@ static int write_all(int fd, const void *p, size_t n)
 /* The signed trailer for an image of size bytes with hash h. */
 static char *trailer_text(pv_vault *v, uint64_t size, const uint8_t h[32])
 {
-	char hex[65], now[32], pkh[65], sigh[129];
-	uint8_t pk[PV_SIGN_PUBLIC], sig[PV_SIGNATURE];
+	char hex[65], now[32], pkh[65];
 	uint64_t customers = 0, seq = 0;
 	uint8_t head[PV_AUDIT_HASH];
 	(void)pv_store_customer_count(v->store, &customers);
 	(void)pv_store_audit_last(v->store, &seq, head);
 	pv_hex(hex, h, 32);
 	pv_time_now(now, sizeof now);
-	uint8_t *sk = pv_secret_alloc(PV_SIGN_SECRET);
-	if (!sk)
+	if (pv_vault_public_key(v, pkh) != PV_OK)
 		return NULL;
-	pv_sign_keypair(v->keys->sign_seed, pk, sk);
-	pv_hex(pkh, pk, sizeof pk);
 	json_t *body = json_pack("{s:s, s:i, s:s, s:s, s:I, s:s, s:I, s:I, s:s}", "type",
 				 BACKUP_TYPE, "version", 1, "vault", v->vault_id_hex, "created", now,
 				 "image_bytes", (json_int_t)size, "image_sha256", hex, "customers",
 				 (json_int_t)customers, "audit_entries", (json_int_t)seq, "signed_by",
 				 pkh);
-	char *canon = body ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL, *text = NULL;
-	if (canon) {
-		pv_sign(sig, canon, strlen(canon), sk);
-		pv_hex(sigh, sig, sizeof sig);
-		json_t *doc = json_pack("{s:O, s:s}", "backup", body, "signature", sigh);
-		text = doc ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-		json_decref(doc);
-	}
-	free(canon);
-	json_decref(body);
-	pv_secret_free(sk);
+	json_t *doc = body ? pv_signed_json(v, "backup", body) : NULL;
+	char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(doc);
 	return text;
 }
 
@@ -208,22 +197,17 @@ static int backup_open(const char *path, struct backup_file *b, char *why, size_
 	free(trailer);
 	b->body = json_object_get(b->doc, "backup");
 	const char *type = json_string_value(json_object_get(b->body, "type"));
-	const char *sigh = json_string_value(json_object_get(b->doc, "signature"));
 	const char *pkh = json_string_value(json_object_get(b->body, "signed_by"));
 	const char *hh = json_string_value(json_object_get(b->body, "image_sha256"));
 	json_t *size = json_object_get(b->body, "image_bytes");
-	uint8_t pk[PV_SIGN_PUBLIC], sig[PV_SIGNATURE], h[32], want[32];
-	if (!type || strcmp(type, BACKUP_TYPE) != 0 || !sigh || !pkh || !hh ||
-	    !json_is_integer(size) || pv_unhex(pk, sizeof pk, pkh, strlen(pkh)) != 0 ||
-	    pv_unhex(sig, sizeof sig, sigh, strlen(sigh)) != 0 ||
+	uint8_t pk[PV_SIGN_PUBLIC], h[32], want[32];
+	if (!type || strcmp(type, BACKUP_TYPE) != 0 || !pkh || !hh || !json_is_integer(size) ||
+	    pv_unhex(pk, sizeof pk, pkh, strlen(pkh)) != 0 ||
 	    pv_unhex(want, sizeof want, hh, strlen(hh)) != 0) {
 		snprintf(why, whylen, "%s: the trailer is malformed", path);
 		return -1;
 	}
-	char *canon = json_dumps(b->body, JSON_COMPACT | JSON_SORT_KEYS);
-	int sig_ok = canon && pv_sign_verify(sig, canon, strlen(canon), pk) == 0;
-	free(canon);
-	if (!sig_ok) {
+	if (pv_signed_json_check(b->doc, "backup", pk) != 0) {
 		snprintf(why, whylen, "%s: the trailer's signature does not verify (changed)", path);
 		return -1;
 	}

@@ -16,6 +16,7 @@
 #include "policy.h"
 #include "record.h"
 #include "retention.h"
+#include "signed_json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -370,24 +371,14 @@ static char *final_report(pv_vault *v, struct run *r, const pv_decommission_spec
 		"report", audit ? audit : v->errmsg);
 	r->certificates = NULL; /* now the report's */
 	pv_free(audit);
-	uint8_t pk[PV_SIGN_PUBLIC], sig[PV_SIGNATURE];
-	char pkh[65], sigh[129];
-	uint8_t *sk = pv_secret_alloc(PV_SIGN_SECRET);
-	char *canon = body && sk ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	char *text = NULL;
-	if (canon) {
-		pv_sign_keypair(v->keys->sign_seed, pk, sk);
-		pv_sign(sig, canon, strlen(canon), sk);
-		pv_hex(pkh, pk, sizeof pk);
-		pv_hex(sigh, sig, sizeof sig);
-		json_t *doc = json_pack("{s:O, s:s, s:s}", "report", body, "signed_by", pkh,
-					"signature", sigh);
-		text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
-		json_decref(doc);
-	}
-	free(canon);
-	pv_secret_free(sk);
-	json_decref(body);
+	char pkh[65];
+	json_t *doc = body && pv_vault_public_key(v, pkh) == PV_OK
+			      ? pv_signed_json(v, "report", body)
+			      : (json_decref(body), NULL);
+	if (doc)
+		json_object_set_new(doc, "signed_by", json_string(pkh));
+	char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+	json_decref(doc);
 	return text;
 }
 

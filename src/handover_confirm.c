@@ -11,6 +11,7 @@
 #include "audit.h"
 #include "policy.h"
 #include "record.h"
+#include "signed_json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,30 +27,25 @@ pv_rc pv_receipt_verify(const char *text, char *why, size_t whylen)
 	const char *sigh = json_string_value(json_object_get(doc, "signature"));
 	const char *type = json_string_value(json_object_get(body, "type"));
 	const char *pkh = json_string_value(json_object_get(body, "recipient_public_key"));
-	uint8_t pk[PV_SIGN_PUBLIC], sig[PV_SIGNATURE];
+	uint8_t pk[PV_SIGN_PUBLIC];
 	pv_rc rc = PV_OK;
 	if (!json_is_object(body) || !sigh || !type || strcmp(type, PV_RECEIPT_TYPE) != 0 ||
 	    json_object_size(doc) != 2) {
 		snprintf(why, whylen, "not a pivault handover receipt");
 		rc = PV_ERR_INPUT;
-	} else if (!pkh || pv_unhex(pk, sizeof pk, pkh, strlen(pkh)) != 0 ||
-		   pv_unhex(sig, sizeof sig, sigh, strlen(sigh)) != 0) {
-		snprintf(why, whylen, "the receipt's key or signature is malformed");
+	} else if (!pkh || pv_unhex(pk, sizeof pk, pkh, strlen(pkh)) != 0) {
+		snprintf(why, whylen, "the receipt's key is malformed");
+		rc = PV_ERR_CORRUPT;
+	} else if (pv_signed_json_check(doc, "receipt", pk) != 0) {
+		snprintf(why, whylen, "the receipt's signature does not verify: it was changed "
+			 "or not made by the key it names");
 		rc = PV_ERR_CORRUPT;
 	} else {
-		char *canon = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
-		if (!canon || pv_sign_verify(sig, canon, strlen(canon), pk) != 0) {
-			snprintf(why, whylen, "the receipt's signature does not verify: it was changed "
-				 "or not made by the key it names");
-			rc = PV_ERR_CORRUPT;
-		} else {
-			snprintf(why, whylen, "valid: package %s, %lld records received %s by vault %s",
-				 json_string_value(json_object_get(body, "package")),
-				 (long long)json_integer_value(json_object_get(body, "imported")),
-				 json_string_value(json_object_get(body, "received")),
-				 json_string_value(json_object_get(body, "recipient_vault")));
-		}
-		free(canon);
+		snprintf(why, whylen, "valid: package %s, %lld records received %s by vault %s",
+			 json_string_value(json_object_get(body, "package")),
+			 (long long)json_integer_value(json_object_get(body, "imported")),
+			 json_string_value(json_object_get(body, "received")),
+			 json_string_value(json_object_get(body, "recipient_vault")));
 	}
 	json_decref(doc);
 	return rc;

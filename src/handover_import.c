@@ -16,6 +16,7 @@
 #include "import.h"
 #include "merkle.h"
 #include "minisign.h"
+#include "signed_json.h"
 #include "tar.h"
 
 #include <errno.h>
@@ -690,13 +691,9 @@ static void join_reader(struct import_ctx *c)
 static char *make_receipt(pv_vault *v, struct reader *r, uint64_t imported)
 {
 	json_t *m = r->manifest_doc;
-	uint8_t pk[PV_SIGN_PUBLIC], sig[PV_SIGNATURE];
-	char pkhex[65], senderhex[65], sighex[129], now[32];
-	uint8_t *sk = pv_secret_alloc(PV_SIGN_SECRET);
-	if (!sk)
+	char pkhex[65], senderhex[65], now[32];
+	if (pv_vault_public_key(v, pkhex) != PV_OK)
 		return NULL;
-	pv_sign_keypair(v->keys->sign_seed, pk, sk);
-	pv_hex(pkhex, pk, sizeof pk);
 	pv_hex(senderhex, r->sender_pk, 32);
 	pv_time_now(now, sizeof now);
 	json_t *body = json_pack(
@@ -707,18 +704,9 @@ static char *make_receipt(pv_vault *v, struct reader *r, uint64_t imported)
 		r->manifest_hex, "root_hash", r->root_hex, "records", (json_int_t)r->records,
 		"imported", (json_int_t)imported, "counts", json_object_get(m, "counts"), "received",
 		now, "recipient_vault", v->vault_id_hex, "recipient_public_key", pkhex);
-	char *canon = body ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	char *text = NULL;
-	if (canon) {
-		pv_sign(sig, canon, strlen(canon), sk);
-		pv_hex(sighex, sig, sizeof sig);
-		json_t *doc = json_pack("{s:O, s:s}", "receipt", body, "signature", sighex);
-		text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
-		json_decref(doc);
-	}
-	free(canon);
-	json_decref(body);
-	pv_secret_free(sk);
+	json_t *doc = body ? pv_signed_json(v, "receipt", body) : NULL;
+	char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+	json_decref(doc);
 	return text;
 }
 

@@ -13,6 +13,7 @@
 #include "holds.h"
 #include "policy.h"
 #include "record.h"
+#include "signed_json.h"
 
 #include <fcntl.h>
 #include <jansson.h>
@@ -185,15 +186,6 @@ static pv_rc rekey_buckets(struct shred_run *r)
 	return r->rc;
 }
 
-/* The vault's signing key pair (sk guarded, freed by the caller). */
-static uint8_t *signing_keys(pv_vault *v, uint8_t pk[PV_SIGN_PUBLIC])
-{
-	uint8_t *sk = pv_secret_alloc(PV_SIGN_SECRET);
-	if (sk)
-		pv_sign_keypair(v->keys->sign_seed, pk, sk);
-	return sk;
-}
-
 /* Each escrow copy of the keyring made so far holds the keys destroyed now. */
 static int add_escrow(void *ctx, const char *made, const char *recipient, const char *digest)
 {
@@ -208,14 +200,12 @@ static char *certificate(struct shred_run *r, const char *const *ids, size_t n,
 			 const char *when, const char *grounds, uint8_t cert_hash[32])
 {
 	pv_vault *v = r->v;
-	uint8_t fp[32], pk[PV_SIGN_PUBLIC], sig[PV_SIGNATURE];
-	char fph[65], pkh[65], sigh[129];
+	uint8_t fp[32];
+	char fph[65], pkh[65];
 	pv_hash2(fp, "pivault destroyed key material v1", 33, r->material, r->nmaterial);
 	pv_hex(fph, fp, sizeof fp);
-	uint8_t *sk = signing_keys(v, pk);
-	if (!sk)
+	if (pv_vault_public_key(v, pkh) != PV_OK)
 		return NULL;
-	pv_hex(pkh, pk, sizeof pk);
 	json_t *cats = json_array(), *list = json_array(), *limits = json_array();
 	for (int g = 0; g < PV_GROUPS; g++)
 		if (r->categories & (1u << g))
@@ -251,20 +241,11 @@ static char *certificate(struct shred_run *r, const char *const *ids, size_t n,
 		"limits", limits, "escrow_copies_holding_destroyed_keys", escrow, "signed_by", pkh);
 	if (cert && grounds)
 		json_object_set_new(cert, "grounds", json_string(grounds));
-	char *canon = cert ? json_dumps(cert, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	char *text = NULL;
-	if (canon) {
-		pv_sign(sig, canon, strlen(canon), sk);
-		pv_hex(sigh, sig, sizeof sig);
-		json_t *doc = json_pack("{s:O, s:s}", "certificate", cert, "signature", sigh);
-		text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
-		json_decref(doc);
-		if (text)
-			pv_hash2(cert_hash, text, strlen(text), NULL, 0);
-	}
-	free(canon);
-	json_decref(cert);
-	pv_secret_free(sk);
+	json_t *doc = cert ? pv_signed_json(v, "certificate", cert) : NULL;
+	char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+	json_decref(doc);
+	if (text)
+		pv_hash2(cert_hash, text, strlen(text), NULL, 0);
 	return text;
 }
 
@@ -417,9 +398,10 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 pv_rc pv_vault_public_key(pv_vault *v, char hex[2 * PV_SIGN_PUBLIC + 1])
 {
 	uint8_t pk[PV_SIGN_PUBLIC];
-	uint8_t *sk = signing_keys(v, pk);
+	uint8_t *sk = pv_secret_alloc(PV_SIGN_SECRET);
 	if (!sk)
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	pv_sign_keypair(v->keys->sign_seed, pk, sk);
 	pv_secret_free(sk);
 	pv_hex(hex, pk, sizeof pk);
 	return pv_ok(v);
@@ -434,7 +416,7 @@ pv_rc pv_certificate_verify(const char *text, const char *public_key_hex, char *
 	const char *sigh = doc ? json_string_value(json_object_get(doc, "signature")) : NULL;
 	const char *type = cert ? json_string_value(json_object_get(cert, "type")) : NULL;
 	const char *signer = cert ? json_string_value(json_object_get(cert, "signed_by")) : NULL;
-	uint8_t pk[PV_SIGN_PUBLIC], sig[PV_SIGNATURE];
+	uint8_t pk[PV_SIGN_PUBLIC];
 	pv_rc rc = PV_OK;
 	if (!cert || !json_is_object(cert) || !sigh || !type || strcmp(type, CERT_TYPE) != 0 ||
 	    json_object_size(doc) != 2) {
@@ -447,21 +429,14 @@ pv_rc pv_certificate_verify(const char *text, const char *public_key_hex, char *
 	} else if (!signer || strcmp(signer, public_key_hex) != 0) {
 		snprintf(why, whylen, "signed by another key than the vault's");
 		rc = PV_ERR_CORRUPT;
-	} else if (pv_unhex(sig, sizeof sig, sigh, strlen(sigh)) != 0) {
-		snprintf(why, whylen, "the signature is malformed");
+	} else if (pv_signed_json_check(doc, "certificate", pk) != 0) {
+		snprintf(why, whylen, "the signature does not verify: the certificate was "
+			 "changed or not made by this vault");
 		rc = PV_ERR_CORRUPT;
 	} else {
-		char *canon = json_dumps(cert, JSON_COMPACT | JSON_SORT_KEYS);
-		if (!canon || pv_sign_verify(sig, canon, strlen(canon), pk) != 0) {
-			snprintf(why, whylen, "the signature does not verify: the certificate was "
-				 "changed or not made by this vault");
-			rc = PV_ERR_CORRUPT;
-		} else {
-			snprintf(why, whylen, "valid: %lld customer(s) destroyed at %s",
-				 (long long)json_integer_value(json_object_get(cert, "count")),
-				 json_string_value(json_object_get(cert, "time")));
-		}
-		free(canon);
+		snprintf(why, whylen, "valid: %lld customer(s) destroyed at %s",
+			 (long long)json_integer_value(json_object_get(cert, "count")),
+			 json_string_value(json_object_get(cert, "time")));
 	}
 	json_decref(doc);
 	return rc;

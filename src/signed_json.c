@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* signed_json.c: signing and checking the vault's JSON documents. */
+#include "signed_json.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+json_t *pv_signed_json(pv_vault *v, const char *name, json_t *body)
+{
+	uint8_t pk[PV_SIGN_PUBLIC], sig[PV_SIGNATURE];
+	char hex[2 * PV_SIGNATURE + 1];
+	uint8_t *sk = pv_secret_alloc(PV_SIGN_SECRET);
+	char *canon = body && sk ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_t *doc = NULL;
+	if (canon) {
+		pv_sign_keypair(v->keys->sign_seed, pk, sk);
+		pv_sign(sig, canon, strlen(canon), sk);
+		pv_hex(hex, sig, sizeof sig);
+		doc = json_pack("{s:O, s:s}", name, body, "signature", hex);
+	}
+	free(canon);
+	pv_secret_free(sk);
+	json_decref(body);
+	return doc;
+}
+
+int pv_signed_json_check(json_t *doc, const char *name, const uint8_t pk[PV_SIGN_PUBLIC])
+{
+	json_t *body = json_object_get(doc, name);
+	const char *hex = json_string_value(json_object_get(doc, "signature"));
+	uint8_t sig[PV_SIGNATURE];
+	if (!json_is_object(body) || !hex || pv_unhex(sig, sizeof sig, hex, strlen(hex)) != 0)
+		return -1;
+	char *canon = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+	int ok = canon && pv_sign_verify(sig, canon, strlen(canon), pk) == 0;
+	free(canon);
+	return ok ? 0 : -1;
+}
