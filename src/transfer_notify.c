@@ -8,6 +8,7 @@
 #include "transfers.h"
 
 #include "audit.h"
+#include "buf.h"
 #include "dates.h"
 #include "policy.h"
 
@@ -26,6 +27,7 @@ struct notify {
 	char label[65];
 	int name_f, email_f, phone_f, address_f; /* contact fields, -1 when absent */
 	char *data, *purposes, *cross_border;	 /* the plan's parts of the text */
+	struct pv_buf text, line;		 /* one notice, then its output line */
 	uint64_t count;
 	char first[65], last[65];
 	pv_rc rc;
@@ -101,23 +103,23 @@ static char *cross_border_text(const struct pv_plan *p, int zh)
 }
 
 /* Append the template with every {{name}} replaced through lookup to f. */
-static void render(FILE *f, const char *tmpl, const char *(*lookup)(void *, const char *, size_t),
-		   void *ctx)
+static void render(struct pv_buf *out, const char *tmpl,
+		   const char *(*lookup)(void *, const char *, size_t), void *ctx)
 {
 	const char *s = tmpl;
 	while (*s) {
 		const char *open = strstr(s, "{{");
 		const char *close = open ? strstr(open + 2, "}}") : NULL;
 		if (!close) {
-			fputs(s, f);
+			pv_buf_str(out, s);
 			return;
 		}
-		fwrite(s, 1, (size_t)(open - s), f);
+		pv_buf_add(out, s, (size_t)(open - s));
 		const char *val = lookup(ctx, open + 2, (size_t)(close - open - 2));
 		if (val)
-			fputs(val, f);
+			pv_buf_str(out, val);
 		else
-			fwrite(open, 1, (size_t)(close + 2 - open), f); /* unknown: kept as is */
+			pv_buf_add(out, open, (size_t)(close + 2 - open)); /* unknown: kept as is */
 		s = close + 2;
 	}
 }
@@ -159,28 +161,14 @@ static const char *lookup(void *ctx, const char *name, size_t len)
 	return NULL;
 }
 
-/* Write s as one CSV field (quoted when needed) or as a JSON string. */
-static void put_field(FILE *f, const char *s, int json)
+/* Add s to the line as a CSV field or a JSON string, after sep ("" for the first). */
+static void put_field(struct pv_buf *line, const char *sep, const char *s, int json)
 {
-	if (json) {
-		json_t *j = json_string(s);
-		char *t = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
-		fputs(t ? t : "\"\"", f);
-		free(t);
-		json_decref(j);
-		return;
-	}
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
+	pv_buf_str(line, sep);
+	if (json)
+		pv_buf_json(line, s);
+	else
+		pv_buf_csv(line, s);
 }
 
 /* How the notice reaches the customer: email, else SMS, else a letter. */
@@ -204,33 +192,24 @@ static int notify_one(void *ctx, const struct pv_stored_customer *c, char **valu
 	(void)excluded; /* everyone in scope is told, whether or not they stay out */
 	struct notify *n = ctx;
 	struct one o = { n, c, values };
-	char *text = NULL;
-	size_t len;
-	FILE *f = open_memstream(&text, &len);
-	if (!f) {
-		n->rc = pv_fail(n->v, PV_ERR_NOMEM, "out of memory");
-		return -1;
-	}
-	render(f, n->tmpl, lookup, &o);
-	if (fclose(f) != 0) {
-		free(text);
-		n->rc = pv_fail(n->v, PV_ERR_NOMEM, "out of memory");
-		return -1;
-	}
 	const char *channel, *address;
 	channel_of(n, values, &channel, &address);
-	if (n->jsonl)
-		fputs("{\"customer_id\":", n->out);
-	put_field(n->out, c->id, n->jsonl);
-	fputs(n->jsonl ? ",\"channel\":" : ",", n->out);
-	put_field(n->out, channel, n->jsonl);
-	fputs(n->jsonl ? ",\"address\":" : ",", n->out);
-	put_field(n->out, address, n->jsonl);
-	fputs(n->jsonl ? ",\"text\":" : ",", n->out);
-	put_field(n->out, text, n->jsonl);
-	fputs(n->jsonl ? "}\n" : "\r\n", n->out);
-	pv_wipe(text, len);
-	free(text);
+	render(&n->text, n->tmpl, lookup, &o);
+	int j = n->jsonl;
+	put_field(&n->line, j ? "{\"customer_id\":" : "", c->id, j);
+	put_field(&n->line, j ? ",\"channel\":" : ",", channel, j);
+	put_field(&n->line, j ? ",\"address\":" : ",", address, j);
+	put_field(&n->line, j ? ",\"text\":" : ",", n->text.p ? n->text.p : "", j);
+	pv_buf_str(&n->line, j ? "}\n" : "\r\n");
+	int oom = n->text.oom || n->line.oom;
+	if (!oom)
+		fwrite(n->line.p, 1, n->line.len, n->out);
+	pv_buf_clear(&n->text); /* names and addresses: wiped at once */
+	pv_buf_clear(&n->line);
+	if (oom) {
+		n->rc = pv_fail(n->v, PV_ERR_NOMEM, "out of memory");
+		return -1;
+	}
 	char now[32];
 	pv_time_now(now, sizeof now);
 	int64_t number;
@@ -337,6 +316,8 @@ pv_rc pv_transfer_notify(pv_vault *v, const pv_access *who, const char *id,
 	free(n.data);
 	free(n.purposes);
 	free(n.cross_border);
+	pv_buf_free(&n.text);
+	pv_buf_free(&n.line);
 	pv_plan_free(&p);
 	if (rc)
 		return pv_audit_failure(v, rc, "transfer notify", NULL, NULL);
