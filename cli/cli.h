@@ -95,6 +95,14 @@ int cli_cert_sink_close(struct cli_cert_sink *k);
 void cli_progress_begin(pv_vault *v, const char *what);
 void cli_progress_end(pv_vault *v);
 
+/* A small text file (or standard input for "-") whole, at most max bytes; malloc'd. NULL
+ * (message printed) when it cannot be read or is larger. */
+char *cli_read_text(const char *path, size_t max);
+
+/* Write text (and a final newline if it lacks one) to path, which must not exist, or to
+ * standard output when path is NULL. EXIT_OK, or EXIT_FAIL (message printed). */
+int cli_write_text(const char *text, const char *path);
+
 /* Print msg and usage hint to stderr; returns EXIT_USAGE. */
 int cli_usage(const char *cmd, const char *msg);
 

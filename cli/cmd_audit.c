@@ -26,30 +26,8 @@ static const char audit_help[] =
 	"  check-proof PROOF [--checkpoint FILE] [--old-checkpoint FILE]\n"
 	"                     check a proof without the vault, against signed checkpoints\n";
 
-/* Read a small text file (a checkpoint or proof) into a malloc'd string. */
-static char *slurp(const char *path)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "pivault: cannot read %s\n", path);
-		return NULL;
-	}
-	size_t cap = 65536, n;
-	char *buf = malloc(cap + 1);
-	if (buf) {
-		n = fread(buf, 1, cap, f);
-		if (n == cap) { /* checkpoints and proofs are a few kilobytes */
-			fprintf(stderr, "pivault: %s is too large for a checkpoint or proof\n", path);
-			free(buf);
-			buf = NULL;
-		} else {
-			buf[n] = '\0';
-		}
-	}
-	if (f != stdin)
-		fclose(f);
-	return buf;
-}
+/* Checkpoints and proofs are a few kilobytes. */
+#define PROOF_MAX 65535
 
 static int print_entry(void *ctx, const pv_audit_entry *e)
 {
@@ -117,7 +95,7 @@ static int check_proof(int argc, char **argv)
 	}
 	if (!proof)
 		return cli_usage("audit", "check-proof needs a proof file");
-	char *p = slurp(proof), *c = ck ? slurp(ck) : NULL, *o = old ? slurp(old) : NULL;
+	char *p = cli_read_text(proof, PROOF_MAX), *c = ck ? cli_read_text(ck, PROOF_MAX) : NULL, *o = old ? cli_read_text(old, PROOF_MAX) : NULL;
 	int code = EXIT_FAIL;
 	if (p && (!ck || c) && (!old || o)) {
 		char why[256];
@@ -206,7 +184,7 @@ int cmd_audit(int argc, char **argv)
 	} else if (strcmp(sub, "checkpoint") == 0) {
 		rc = pv_audit_checkpoint(v, &text);
 	} else if (strcmp(sub, "verify") == 0) {
-		if (ck_path && !(input = slurp(ck_path)))
+		if (ck_path && !(input = cli_read_text(ck_path, PROOF_MAX)))
 			rc = PV_ERR_IO;
 		else
 			rc = pv_audit_verify(v, input, &text);
@@ -217,7 +195,7 @@ int cmd_audit(int argc, char **argv)
 		unsigned long long seq = strtoull(arg, &end, 10);
 		rc = *end ? PV_ERR_USAGE : pv_audit_prove(v, seq, &text);
 	} else {
-		if (!(input = slurp(arg)))
+		if (!(input = cli_read_text(arg, PROOF_MAX)))
 			rc = PV_ERR_IO;
 		else
 			rc = pv_audit_consistency(v, input, &text);

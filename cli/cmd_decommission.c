@@ -22,18 +22,6 @@ static const char help[] =
 	"(--report FILE, else standard output). Users need an approved request:\n"
 	"pivault request decommission run --keeper-name ... (without -o).\n";
 
-static int write_report(const char *text, const char *path)
-{
-	FILE *f = path ? fopen(path, "wx") : stdout;
-	if (!f) {
-		fprintf(stderr, "pivault: cannot create %s; the report follows\n", path);
-		printf("%s\n", text);
-		return EXIT_FAIL;
-	}
-	fprintf(f, "%s\n", text);
-	return f != stdout && fclose(f) != 0 ? EXIT_FAIL : EXIT_OK;
-}
-
 int cmd_decommission(int argc, char **argv)
 {
 	static const char *const subs[] = { "plan", "run", NULL };
@@ -81,7 +69,7 @@ int cmd_decommission(int argc, char **argv)
 	if (!run) {
 		rc = pv_decommission_plan(v, &who, &text);
 		if (!rc)
-			code = write_report(text, NULL);
+			code = cli_write_text(text, NULL);
 	} else {
 		struct cli_cert_sink sink;
 		if (cli_cert_sink_open(&sink, certs) != 0) {
@@ -93,8 +81,12 @@ int cmd_decommission(int argc, char **argv)
 		cli_progress_end(v);
 		if (cli_cert_sink_close(&sink) != 0)
 			code = EXIT_FAIL;
-		if (!rc && write_report(text, report_path) != EXIT_OK)
+		if (!rc && cli_write_text(text, report_path) != EXIT_OK) {
+			/* The vault is gone: the report must not be lost with the file. */
+			fputs("pivault: the report follows on standard output\n", stderr);
+			cli_write_text(text, NULL);
 			code = EXIT_FAIL;
+		}
 		if (!rc)
 			fprintf(stderr, "decommissioned: %lu certificate%s; archive %s\n", sink.count,
 				sink.count == 1 ? "" : "s", spec.archive_path);

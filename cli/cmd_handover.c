@@ -28,30 +28,9 @@ static const char help[] =
 	"shreds every handed-over customer with destruction certificates naming the receipt\n"
 	"(users need an approved request: pivault request handover confirm RECEIPT).\n";
 
-/* Read a whole small file (a receipt, a key) into a string; NULL (message printed). */
-static char *read_text(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "pivault: cannot open %s\n", path);
-		return NULL;
-	}
-	char *buf = malloc(1 << 20);
-	size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
-	int big = buf && !feof(f);
-	fclose(f);
-	if (!buf || big) {
-		fprintf(stderr, "pivault: %s is too large\n", path);
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
 static int verify_receipt(const char *path)
 {
-	char *text = read_text(path), why[400];
+	char *text = cli_read_text(path, 1 << 20), why[400];
 	if (!text)
 		return EXIT_FAIL;
 	pv_rc rc = pv_receipt_verify(text, why, sizeof why);
@@ -108,7 +87,7 @@ static pv_rc run_import(pv_vault *v, const pv_access *who, const char *package,
 static pv_rc run_confirm(pv_vault *v, const pv_access *who, const char *receipt_path,
 			 const char *out_path, int *code)
 {
-	char *receipt = read_text(receipt_path);
+	char *receipt = cli_read_text(receipt_path, 1 << 20);
 	if (!receipt) {
 		*code = EXIT_FAIL;
 		return PV_OK;
@@ -174,7 +153,7 @@ int cmd_handover(int argc, char **argv)
 		return cli_usage("handover", "export needs -o PACKAGE");
 	if (strcmp(sub, "import") == 0 && !io.identity_file)
 		return cli_usage("handover", "import needs --identity KEYFILE");
-	char *sender_key = sender_key_path ? read_text(sender_key_path) : NULL;
+	char *sender_key = sender_key_path ? cli_read_text(sender_key_path, 1 << 20) : NULL;
 	if (sender_key_path && !sender_key)
 		return EXIT_FAIL;
 	io.sender_key = sender_key;

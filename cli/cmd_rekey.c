@@ -17,16 +17,9 @@ static pv_key *new_root_key(const char *key_file, const char *pass_file)
 				key_file);
 		return key;
 	}
-	FILE *f = fopen(pass_file, "r");
-	char *pass = NULL;
-	size_t cap = 0;
-	ssize_t n = f ? getline(&pass, &cap, f) : -1;
-	if (f)
-		fclose(f);
-	while (n > 0 && (pass[n - 1] == '\n' || pass[n - 1] == '\r'))
-		pass[--n] = '\0';
-	if (n <= 0 || pv_key_from_passphrase(pass, (size_t)n, &key) != PV_OK)
-		fprintf(stderr, "pivault: cannot read a new passphrase from %s\n", pass_file);
+	char *pass = cli_read_password(pass_file, NULL, 0);
+	if (pass && pv_key_from_passphrase(pass, strlen(pass), &key) != PV_OK)
+		fprintf(stderr, "pivault: the new passphrase cannot be used\n");
 	cli_wipe_free(pass);
 	return key;
 }

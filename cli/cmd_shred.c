@@ -104,18 +104,9 @@ int cmd_certificate(int argc, char **argv)
 	}
 	if (!file || !key)
 		return cli_usage("certificate", "verify FILE --public-key HEX");
-	FILE *f = fopen(file, "rb");
-	if (!f) {
-		fprintf(stderr, "pivault: cannot read %s\n", file);
-		return EXIT_FAIL;
-	}
-	size_t cap = 8 << 20;
-	char *text = malloc(cap + 1);
-	size_t len = text ? fread(text, 1, cap, f) : 0;
-	fclose(f);
+	char *text = cli_read_text(file, 8 << 20);
 	if (!text)
 		return EXIT_FAIL;
-	text[len] = '\0';
 	char why[256];
 	pv_rc rc = pv_certificate_verify(text, key, why, sizeof why);
 	free(text);

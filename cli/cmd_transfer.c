@@ -107,24 +107,6 @@ static int print_exclusion(void *ctx, const char *customer, const char *reason)
 	return 0;
 }
 
-/* Print text to -o FILE (new) or standard output. */
-static int print_text(const char *text, const char *path)
-{
-	FILE *f = path ? fopen(path, "wx") : stdout;
-	if (!f) {
-		fprintf(stderr, "pivault: cannot create %s (it must not exist)\n", path);
-		return EXIT_FAIL;
-	}
-	fputs(text, f);
-	if (text[0] && text[strlen(text) - 1] != '\n')
-		fputc('\n', f);
-	if (f != stdout && fclose(f) != 0) {
-		fprintf(stderr, "pivault: cannot write %s\n", path);
-		return EXIT_FAIL;
-	}
-	return EXIT_OK;
-}
-
 static pv_rc run_plan(pv_vault *v, const pv_access *who, const struct opts *o, int json)
 {
 	char *id = NULL;
@@ -141,28 +123,8 @@ static pv_rc run_plan(pv_vault *v, const pv_access *who, const struct opts *o, i
 static pv_rc run_notify(pv_vault *v, const pv_access *who, const struct opts *o)
 {
 	char *tmpl = NULL;
-	if (o->template_path) {
-		FILE *f = fopen(o->template_path, "rb");
-		size_t cap = 0, len = 0;
-		if (!f) {
-			fprintf(stderr, "pivault: cannot open template %s\n", o->template_path);
-			return PV_ERR_IO;
-		}
-		for (size_t got = 1; got;) {
-			if (len + 4096 + 1 > cap) {
-				char *t = realloc(tmpl, cap = 2 * cap + 8192);
-				if (!t)
-					break;
-				tmpl = t;
-			}
-			got = fread(tmpl + len, 1, 4096, f);
-			len += got;
-		}
-		fclose(f);
-		if (!tmpl)
-			return PV_ERR_NOMEM;
-		tmpl[len] = '\0';
-	}
+	if (o->template_path && !(tmpl = cli_read_text(o->template_path, 1 << 20)))
+		return PV_ERR_IO;
 	uint64_t n = 0;
 	pv_rc rc = pv_transfer_notify(v, who, o->pos[0], tmpl, o->lang, o->jsonl, stdout, &n);
 	if (!rc)
@@ -212,11 +174,11 @@ int cmd_transfer(int argc, char **argv)
 	} else if (strcmp(sub, "list") == 0 || strcmp(sub, "show") == 0) {
 		rc = pv_transfer_list(v, &who, o.npos ? o.pos[0] : NULL, &text);
 		if (!rc)
-			code = print_text(text, NULL);
+			code = cli_write_text(text, NULL);
 	} else if (strcmp(sub, "assess") == 0) {
 		rc = pv_transfer_assessment(v, &who, o.pos[0], o.html, &text);
 		if (!rc)
-			code = print_text(text, o.out_path);
+			code = cli_write_text(text, o.out_path);
 	} else if (strcmp(sub, "consent") == 0) {
 		rc = pv_transfer_consent(v, &who, o.pos[0], o.pos[1], o.grant, o.channel);
 		if (!rc)

@@ -416,3 +416,39 @@ void cli_progress_end(pv_vault *v)
 		pv_vault_on_progress(v, NULL, NULL);
 	}
 }
+
+char *cli_read_text(const char *path, size_t max)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "pivault: cannot read %s\n", path);
+		return NULL;
+	}
+	char *buf = malloc(max + 1);
+	size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
+	int err = f != stdin ? fclose(f) != 0 : ferror(f);
+	if (!buf || n > max || err) {
+		fprintf(stderr, "pivault: %s %s\n", path, n > max ? "is too large" : "cannot be read");
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+int cli_write_text(const char *text, const char *path)
+{
+	FILE *f = path ? fopen(path, "wx") : stdout;
+	if (!f) {
+		fprintf(stderr, "pivault: cannot create %s (it must not exist)\n", path);
+		return EXIT_FAIL;
+	}
+	fputs(text, f);
+	if (text[0] && text[strlen(text) - 1] != '\n')
+		fputc('\n', f);
+	if (f != stdout ? fclose(f) != 0 : fflush(f) != 0) {
+		fprintf(stderr, "pivault: cannot write %s\n", path ? path : "standard output");
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
