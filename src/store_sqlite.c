@@ -731,17 +731,15 @@ int pv_store_consent_log(struct pv_store *s, const struct pv_consent_event_row *
 	return run(s, q, "record a consent");
 }
 
-int pv_store_consent_log_scan(struct pv_store *s, const char *customer,
-			      int (*fn)(void *ctx, const struct pv_consent_event_row *e), void *ctx)
+int pv_sqlite_consent_rows(struct pv_store *s, const char *sql, const char *key,
+			   int (*fn)(void *ctx, const struct pv_consent_event_row *e), void *ctx,
+			   const char *what)
 {
-	static const char sql[] =
-		"SELECT customer, purpose, granted, at, channel, text_version, recorded_by "
-		"FROM consent_log WHERE customer = ?1 ORDER BY entry";
 	sqlite3_stmt *q;
 	pv_sqlite_fresh(s, NULL);
 	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
-		return fail(s, "prepare consent history");
-	sqlite3_bind_text(q, 1, customer, -1, SQLITE_STATIC);
+		return fail(s, what);
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
 	int rc, stop = 0;
 	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct pv_consent_event_row e = {
@@ -752,9 +750,18 @@ int pv_store_consent_log_scan(struct pv_store *s, const char *customer,
 		stop = fn(ctx, &e);
 	}
 	if (!stop && rc != SQLITE_DONE)
-		stop = fail(s, "read consent history");
+		stop = fail(s, what);
 	sqlite3_finalize(q);
 	return stop;
+}
+
+int pv_store_consent_log_scan(struct pv_store *s, const char *customer,
+			      int (*fn)(void *ctx, const struct pv_consent_event_row *e), void *ctx)
+{
+	static const char sql[] =
+		"SELECT customer, purpose, granted, at, channel, text_version, recorded_by "
+		"FROM consent_log WHERE customer = ?1 ORDER BY entry";
+	return pv_sqlite_consent_rows(s, sql, customer, fn, ctx, "read consent history");
 }
 
 int pv_store_review_confirm(struct pv_store *s, const char *customer, const char *day,

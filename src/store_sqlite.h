@@ -46,6 +46,13 @@ int pv_sqlite_run(struct pv_store *s, sqlite3_stmt *q, const char *what);
 /* Run SQL text with no results; 0 or -1. */
 int pv_sqlite_exec(struct pv_store *s, const char *sql);
 
+/* Run sql (its ?1 bound to key), a SELECT of consent_log's customer, purpose, granted, at,
+ * channel, text_version, recorded_by in that order, and hand fn each row until it answers
+ * nonzero, which is returned; a failure is recorded as what and returns -1. */
+int pv_sqlite_consent_rows(struct pv_store *s, const char *sql, const char *key,
+			   int (*fn)(void *ctx, const struct pv_consent_event_row *e), void *ctx,
+			   const char *what);
+
 /* Each concern's tables, created (IF NOT EXISTS) whenever a vault is opened. */
 extern const char pv_sqlite_audit_tables[];
 extern const char pv_sqlite_users_tables[];

@@ -223,24 +223,8 @@ int pv_store_transfer_consent_log_scan(struct pv_store *s, const char *transfer,
 		"SELECT c.customer, c.purpose, c.granted, c.at, c.channel, c.text_version,"
 		"  c.recorded_by FROM transfer_members m JOIN consent_log c ON c.customer = m.customer"
 		" WHERE m.transfer = ?1 ORDER BY m.customer, c.entry";
-	sqlite3_stmt *q;
-	pv_sqlite_fresh(s, NULL);
-	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
-		return pv_sqlite_fail(s, "prepare the consent history of a package");
-	sqlite3_bind_text(q, 1, transfer, -1, SQLITE_TRANSIENT);
-	int rc, stop = 0;
-	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct pv_consent_event_row e = {
-			(const char *)sqlite3_column_text(q, 0), (const char *)sqlite3_column_text(q, 1),
-			sqlite3_column_int(q, 2), (const char *)sqlite3_column_text(q, 3),
-			(const char *)sqlite3_column_text(q, 4), (const char *)sqlite3_column_text(q, 5),
-			(const char *)sqlite3_column_text(q, 6) };
-		stop = fn(ctx, &e);
-	}
-	if (!stop && rc != SQLITE_DONE)
-		stop = pv_sqlite_fail(s, "read the consent history of a package");
-	sqlite3_finalize(q);
-	return stop;
+	return pv_sqlite_consent_rows(s, sql, transfer, fn, ctx,
+				      "read the consent history of a package");
 }
 
 int pv_store_transfer_notice_scan(struct pv_store *s, const char *transfer,

@@ -1309,10 +1309,24 @@ static void test_cross_border(void **state)
 	assert_int_equal(r.n, CB_N - 3);
 	assert_int_equal(r.no_consent, CB_N - 3);
 
+	/* the consent history of those handed over goes with them; of the others, nothing */
+	assert_ok(f->seller, pv_consent_set(f->seller, &ADMIN, yes[1], "marketing", 1, "letter",
+					    "consent-v7"));
+	assert_ok(f->seller, pv_consent_set(f->seller, &ADMIN, "C00000007", "marketing", 1,
+					    "letter", "consent-v7"));
+
 	pv_handover_summary ex;
 	assert_ok(f->seller, pv_handover_export(f->seller, &ADMIN, id, f->pkg, &ex));
 	assert_int_equal(ex.records, 3);
 	assert_int_equal(ex.excluded, CB_N - 3);
+	struct archive a;
+	load_archive(f->pkg, f->sk, &a);
+	const char *events = member_of(&a, "consents/000001.jsonl")->data;
+	assert_non_null(strstr(events, "{\"customer\":\"C00000005\",\"purpose\":\"marketing\","
+				      "\"granted\":true"));
+	assert_non_null(strstr(events, "\"text_version\":\"consent-v7\""));
+	assert_null(strstr(events, "C00000007"));
+	assert_null(strstr(events, "C00000001"));
 	pv_handover_summary im;
 	(void)import_ok(f, f->pkg, NULL, &im);
 	assert_int_equal(im.records, 3);
