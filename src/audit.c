@@ -181,14 +181,9 @@ static int checkpoint_trusted(pv_vault *v, const struct pv_audit_checkpoint *c,
 		return 0;
 	if (!v->has_keys)
 		return 1; /* no checkpoint is signed in such a session */
-	uint8_t pk[PV_SIGN_PUBLIC], msg[SIGNED_MAX];
-	uint8_t *sk = pv_secret_alloc(PV_SIGN_SECRET);
-	if (!sk)
-		return 0;
-	pv_sign_keypair(v->keys->sign_seed, pk, sk);
-	pv_secret_free(sk);
+	uint8_t msg[SIGNED_MAX];
 	size_t mlen = signed_bytes(msg, v->vault_id, c->size, c->at, c->head, c->root);
-	return pv_sign_verify(c->signature, msg, mlen, pk) == 0;
+	return pv_sign_verify(c->signature, msg, mlen, v->keys->sign_public) == 0;
 }
 
 /* The Merkle tree state after `size` entries: from the latest stored checkpoint at or
@@ -275,18 +270,13 @@ static pv_rc make_checkpoint(pv_vault *v, uint64_t size, const uint8_t head[PV_A
 			return rc;
 	}
 	uint8_t root[PV_AUDIT_HASH], frontier[PV_MERKLE_STATE_MAX], msg[SIGNED_MAX];
-	uint8_t pk[PV_SIGN_PUBLIC], sig[PV_SIGNATURE];
-	uint8_t *sk = pv_secret_alloc(PV_SIGN_SECRET);
-	if (!sk)
-		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	uint8_t sig[PV_SIGNATURE];
 	pv_merkle_stream_root(&r.tree, root);
 	size_t flen = pv_merkle_stream_save(&r.tree, frontier);
 	char at[40];
 	now_iso(at, sizeof at);
 	size_t mlen = signed_bytes(msg, v->vault_id, size, at, head, root);
-	pv_sign_keypair(v->keys->sign_seed, pk, sk);
-	pv_sign(sig, msg, mlen, sk);
-	pv_secret_free(sk);
+	pv_sign(sig, msg, mlen, v->keys->sign_secret);
 	struct pv_audit_checkpoint c = { size, at, head, root, frontier, flen, sig };
 	if (pv_store_audit_checkpoint_put(v->store, &c) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
@@ -527,13 +517,7 @@ pv_rc pv_audit_checkpoint(pv_vault *v, char **text)
 	struct pv_audit_checkpoint c;
 	if (pv_store_audit_checkpoint_last(v->store, seq, &c) != 0 || c.size != seq)
 		return pv_fail(v, PV_ERR_STORE, "the checkpoint just made cannot be read back");
-	uint8_t pk[PV_SIGN_PUBLIC];
-	uint8_t *sk = pv_secret_alloc(PV_SIGN_SECRET);
-	if (!sk)
-		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	pv_sign_keypair(v->keys->sign_seed, pk, sk);
-	pv_secret_free(sk);
-	*text = checkpoint_to_text(v->vault_id, &c, pk);
+	*text = checkpoint_to_text(v->vault_id, &c, v->keys->sign_public);
 	return *text ? pv_ok(v) : pv_fail(v, PV_ERR_NOMEM, "out of memory");
 }
 
@@ -655,11 +639,7 @@ pv_rc pv_audit_verify(pv_vault *v, const char *checkpoint_text, char **report)
 	struct ckpt_text ext;
 	char why[256];
 	struct verify_ctx c = { .v = v, .expect = 1 };
-	uint8_t *sk = pv_secret_alloc(PV_SIGN_SECRET);
-	if (!sk)
-		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	pv_sign_keypair(v->keys->sign_seed, c.pk, sk);
-	pv_secret_free(sk);
+	memcpy(c.pk, v->keys->sign_public, sizeof c.pk);
 	if (checkpoint_text) {
 		if (checkpoint_parse(checkpoint_text, &ext, why, sizeof why) != 0)
 			return pv_fail(v, PV_ERR_INPUT, "checkpoint file: %s", why);
@@ -811,13 +791,7 @@ static pv_rc covering_checkpoint(pv_vault *v, uint64_t size, char **text)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (got == 1 || c.size < size)
 		return pv_audit_checkpoint(v, text);
-	uint8_t pk[PV_SIGN_PUBLIC];
-	uint8_t *sk = pv_secret_alloc(PV_SIGN_SECRET);
-	if (!sk)
-		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	pv_sign_keypair(v->keys->sign_seed, pk, sk);
-	pv_secret_free(sk);
-	*text = checkpoint_to_text(v->vault_id, &c, pk);
+	*text = checkpoint_to_text(v->vault_id, &c, v->keys->sign_public);
 	return *text ? PV_OK : pv_fail(v, PV_ERR_NOMEM, "out of memory");
 }
 

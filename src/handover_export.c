@@ -371,13 +371,10 @@ static pv_rc write_package(struct exporter *e, const char *package, const char *
 			   char root_hex[65], char manifest_hex[65])
 {
 	pv_vault *v = e->v;
-	uint8_t rpk[PV_AGE_KEY], pk[PV_SIGN_PUBLIC];
+	const uint8_t *pk = v->keys->sign_public, *sk = v->keys->sign_secret;
+	uint8_t rpk[PV_AGE_KEY];
 	if (pv_age_parse_recipient(e->p->recipient_key, strlen(e->p->recipient_key), rpk) != 0)
 		return pv_fail(v, PV_ERR_CORRUPT, "plan %s: bad recipient key", e->p->id);
-	uint8_t *sk = pv_secret_alloc(PV_SIGN_SECRET);
-	if (!sk)
-		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	pv_sign_keypair(v->keys->sign_seed, pk, sk);
 	e->age = pv_age_writer_new((const uint8_t(*)[PV_AGE_KEY])rpk, 1, fd_out, e);
 	e->tar = (struct pv_tar_writer){ .out = tar_out, .ctx = e, .mtime = (int64_t)time(NULL) };
 	if (!e->age)
@@ -390,7 +387,6 @@ static pv_rc write_package(struct exporter *e, const char *package, const char *
 	}
 	if (!e->rc && flush_records(e) == 0 && (!e->src->record_members || history_members(e) == 0))
 		(void)manifest_members(e, package, now, pk, sk, root_hex, manifest_hex);
-	pv_secret_free(sk);
 	if (!e->rc && pv_tar_finish(&e->tar) != 0)
 		e->rc = pv_fail(v, PV_ERR_IO, "cannot write the package");
 	if (e->age) {

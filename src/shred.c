@@ -397,13 +397,7 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 
 pv_rc pv_vault_public_key(pv_vault *v, char hex[2 * PV_SIGN_PUBLIC + 1])
 {
-	uint8_t pk[PV_SIGN_PUBLIC];
-	uint8_t *sk = pv_secret_alloc(PV_SIGN_SECRET);
-	if (!sk)
-		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	pv_sign_keypair(v->keys->sign_seed, pk, sk);
-	pv_secret_free(sk);
-	pv_hex(hex, pk, sizeof pk);
+	pv_hex(hex, v->keys->sign_public, PV_SIGN_PUBLIC);
 	return pv_ok(v);
 }
 

@@ -7,19 +7,16 @@
 
 json_t *pv_signed_json(pv_vault *v, const char *name, json_t *body)
 {
-	uint8_t pk[PV_SIGN_PUBLIC], sig[PV_SIGNATURE];
+	uint8_t sig[PV_SIGNATURE];
 	char hex[2 * PV_SIGNATURE + 1];
-	uint8_t *sk = pv_secret_alloc(PV_SIGN_SECRET);
-	char *canon = body && sk ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	char *canon = body ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_t *doc = NULL;
 	if (canon) {
-		pv_sign_keypair(v->keys->sign_seed, pk, sk);
-		pv_sign(sig, canon, strlen(canon), sk);
+		pv_sign(sig, canon, strlen(canon), v->keys->sign_secret);
 		pv_hex(hex, sig, sizeof sig);
 		doc = json_pack("{s:O, s:s}", name, body, "signature", hex);
 	}
 	free(canon);
-	pv_secret_free(sk);
 	json_decref(body);
 	return doc;
 }

@@ -181,10 +181,12 @@ static void derive_keys(pv_vault *v, const uint8_t *root)
 	pv_derive_key(k->audit_mac, PV_KEY_BYTES, SUBKEY_AUDIT, KDF_CONTEXT, root);
 	/* The signing key is bound to this vault: two vaults sharing a root key file still
 	 * sign with different keys. */
-	uint8_t sign_master[PV_KEY_BYTES];
+	uint8_t sign_master[PV_KEY_BYTES], sign_seed[PV_KEY_BYTES];
 	pv_derive_key(sign_master, PV_KEY_BYTES, SUBKEY_SIGN, KDF_CONTEXT, root);
-	pv_keyed_hash(k->sign_seed, PV_KEY_BYTES, v->vault_id, sizeof v->vault_id, sign_master);
+	pv_keyed_hash(sign_seed, PV_KEY_BYTES, v->vault_id, sizeof v->vault_id, sign_master);
+	pv_sign_keypair(sign_seed, k->sign_public, k->sign_secret);
 	pv_wipe(sign_master, sizeof sign_master);
+	pv_wipe(sign_seed, sizeof sign_seed);
 }
 
 /* The value stored to recognise the right root key: keyed hash of the vault id. */

@@ -20,7 +20,9 @@ struct pv_vault_keys {
 	uint8_t bucket_hash[PV_KEY_BYTES];
 	uint8_t key_check[PV_KEY_BYTES];
 	uint8_t audit_mac[PV_KEY_BYTES];
-	uint8_t sign_seed[PV_KEY_BYTES];
+	/* the vault's Ed25519 pair: checkpoints, certificates, receipts, reports */
+	uint8_t sign_secret[PV_SIGN_SECRET];
+	uint8_t sign_public[PV_SIGN_PUBLIC];
 };
 
 /* The audit log's tail as this handle last saw it: its size, chain head and Merkle
