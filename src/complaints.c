@@ -60,17 +60,9 @@ static pv_rc with_entry(pv_vault *v, const char *op, const char *customer, const
 	if (pv_store_begin(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	pv_rc rc = change(v, ctx);
-	if (!rc) {
-		struct pv_audit_event e = { op, customer, NULL, NULL, "ok", detail };
-		rc = pv_audit_append(v, &e);
-	}
-	if (!rc && pv_store_commit(v->store) != 0)
-		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (rc) {
-		(void)pv_store_rollback(v->store);
-		return pv_audit_failure(v, rc, op, customer, NULL);
-	}
-	return pv_ok(v);
+	struct pv_audit_event e = { op, customer, NULL, NULL, "ok", detail };
+	rc = pv_audit_commit(v, &e, rc);
+	return rc ? pv_audit_failure(v, rc, op, customer, NULL) : pv_ok(v);
 }
 
 struct open_args {

@@ -61,17 +61,9 @@ static pv_rc change(pv_vault *v, const pv_access *who, const char *const *ids, s
 		size_t l = strlen(ids_text);
 		snprintf(ids_text + l, sizeof ids_text - l, "%s%s", l ? "," : "", ids[i]);
 	}
-	if (!rc) {
-		struct pv_audit_event e = { op, ids_text, NULL, NULL, "ok", reason };
-		rc = pv_audit_append(v, &e);
-	}
-	if (!rc && pv_store_commit(v->store) != 0)
-		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (rc) {
-		(void)pv_store_rollback(v->store);
-		return pv_audit_failure(v, rc, op, ids_text, NULL);
-	}
-	return pv_ok(v);
+	struct pv_audit_event e = { op, ids_text, NULL, NULL, "ok", reason };
+	rc = pv_audit_commit(v, &e, rc);
+	return rc ? pv_audit_failure(v, rc, op, ids_text, NULL) : pv_ok(v);
 }
 
 pv_rc pv_hold_add(pv_vault *v, const pv_access *who, const char *const *ids, size_t n,

@@ -57,17 +57,9 @@ static int label_ok(const char *s)
 static pv_rc commit_with_audit(pv_vault *v, const char *op, const char *customer,
 			       const char *detail, pv_rc rc)
 {
-	if (!rc) {
-		struct pv_audit_event e = { op, customer, NULL, NULL, "ok", detail };
-		rc = pv_audit_append(v, &e);
-	}
-	if (!rc && pv_store_commit(v->store) != 0)
-		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (rc) {
-		(void)pv_store_rollback(v->store);
-		return pv_audit_failure(v, rc, op, customer, NULL);
-	}
-	return pv_ok(v);
+	struct pv_audit_event e = { op, customer, NULL, NULL, "ok", detail };
+	rc = pv_audit_commit(v, &e, rc);
+	return rc ? pv_audit_failure(v, rc, op, customer, NULL) : pv_ok(v);
 }
 
 pv_rc pv_notice_record(pv_vault *v, const pv_access *who, const char *customer,

@@ -471,15 +471,7 @@ pv_rc pv_erase_fields(pv_vault *v, const char *id, const size_t *fields, size_t 
 		else
 			rc = update_field(v, &c, (int)fields[k], "", 1);
 	}
-	if (!rc) {
-		struct pv_audit_event e = { op, id, NULL, NULL, "ok", detail };
-		rc = pv_audit_append(v, &e);
-	}
-	if (!rc && pv_store_commit(v->store) != 0)
-		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (rc) {
-		(void)pv_store_rollback(v->store);
-		return pv_audit_failure(v, rc, op, id, NULL);
-	}
-	return PV_OK;
+	struct pv_audit_event e = { op, id, NULL, NULL, "ok", detail };
+	rc = pv_audit_commit(v, &e, rc);
+	return rc ? pv_audit_failure(v, rc, op, id, NULL) : pv_ok(v);
 }
