@@ -76,6 +76,20 @@ int pv_sqlite_fail(struct pv_store *s, const char *what)
 	return -1;
 }
 
+int pv_sqlite_row_by_key(struct pv_store *s, sqlite3_stmt *q, const char *key,
+			 const char *what)
+{
+	if (!q)
+		return -1;
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		return 0;
+	int got = rc == SQLITE_DONE ? 1 : pv_sqlite_fail(s, what);
+	sqlite3_reset(q);
+	return got;
+}
+
 void pv_sqlite_fresh(struct pv_store *s, const char *keep)
 {
 	if (!sqlite3_get_autocommit(s->db))
@@ -395,16 +409,10 @@ static void row_to_customer(sqlite3_stmt *q, struct pv_stored_customer *out)
 int pv_store_customer_get(struct pv_store *s, const char *id, struct pv_stored_customer *out)
 {
 	sqlite3_stmt *q = stmt(s, ST_CUST_GET);
-	if (!q)
-		return -1;
-	sqlite3_bind_text(q, 1, id, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(q);
-	if (rc == SQLITE_DONE)
-		return 1;
-	if (rc != SQLITE_ROW)
-		return fail(s, "read customer");
-	row_to_customer(q, out); /* valid until the statement is next reset */
-	return 0;
+	int got = pv_sqlite_row_by_key(s, q, id, "read customer");
+	if (got == 0)
+		row_to_customer(q, out); /* valid until the statement is next reset */
+	return got;
 }
 
 int pv_store_customer_set_group(struct pv_store *s, int64_t rid, int group,

@@ -43,6 +43,12 @@ sqlite3_stmt *pv_sqlite_stmt(struct pv_store *s, const char *sql);
 /* Step a statement that returns no rows, then reset it; 0, or -1 naming what. */
 int pv_sqlite_run(struct pv_store *s, sqlite3_stmt *q, const char *what);
 
+/* Bind key to ?1 of q (a statement from pv_sqlite_stmt; NULL is a failure already
+ * recorded) and step it to its row: 0 when there is one (borrowed until the statement is
+ * next used), 1 when there is none, -1 naming what on failure. */
+int pv_sqlite_row_by_key(struct pv_store *s, sqlite3_stmt *q, const char *key,
+			 const char *what);
+
 /* Run SQL text with no results; 0 or -1. */
 int pv_sqlite_exec(struct pv_store *s, const char *sql);
 

@@ -49,16 +49,10 @@ static void row_to_dsr(sqlite3_stmt *q, struct pv_stored_dsr *d)
 int pv_store_dsr_get(struct pv_store *s, const char *id, struct pv_stored_dsr *d)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_GET);
-	if (!q)
-		return -1;
-	sqlite3_bind_text(q, 1, id, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(q);
-	if (rc == SQLITE_DONE)
-		return 1;
-	if (rc != SQLITE_ROW)
-		return pv_sqlite_fail(s, "read a data-subject request");
-	row_to_dsr(q, d);
-	return 0;
+	int got = pv_sqlite_row_by_key(s, q, id, "read a data-subject request");
+	if (got == 0)
+		row_to_dsr(q, d);
+	return got;
 }
 
 int pv_store_dsr_scan(struct pv_store *s, int (*fn)(void *ctx, const struct pv_stored_dsr *d),
@@ -119,16 +113,10 @@ int pv_store_complaint_get(struct pv_store *s, const char *id, struct pv_stored_
 	static const char sql[] =
 		"SELECT id, customer, dsr, opened, due, resolved FROM complaints WHERE id = ?1";
 	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
-	if (!q)
-		return -1;
-	sqlite3_bind_text(q, 1, id, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(q);
-	if (rc == SQLITE_DONE)
-		return 1;
-	if (rc != SQLITE_ROW)
-		return pv_sqlite_fail(s, "read a complaint");
-	row_to_complaint(q, c);
-	return 0;
+	int got = pv_sqlite_row_by_key(s, q, id, "read a complaint");
+	if (got == 0)
+		row_to_complaint(q, c);
+	return got;
 }
 
 int pv_store_complaint_scan(struct pv_store *s,

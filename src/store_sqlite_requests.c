@@ -57,16 +57,10 @@ int pv_store_request_put(struct pv_store *s, const struct pv_stored_request *r)
 int pv_store_request_get(struct pv_store *s, const char *id, struct pv_stored_request *r)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_GET);
-	if (!q)
-		return -1;
-	sqlite3_bind_text(q, 1, id, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(q);
-	if (rc == SQLITE_DONE)
-		return 1;
-	if (rc != SQLITE_ROW)
-		return pv_sqlite_fail(s, "read request");
-	row_to_request(q, r); /* valid until the statement is next reset */
-	return 0;
+	int got = pv_sqlite_row_by_key(s, q, id, "read request");
+	if (got == 0)
+		row_to_request(q, r); /* valid until the statement is next reset */
+	return got;
 }
 
 int pv_store_request_scan(struct pv_store *s, pv_store_request_fn fn, void *ctx)

@@ -54,16 +54,10 @@ int pv_store_transfer_get(struct pv_store *s, const char *id, struct pv_stored_t
 {
 	static const char sql[] = "SELECT " TRANSFER_COLUMNS " FROM transfers WHERE id = ?1";
 	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
-	if (!q)
-		return -1;
-	sqlite3_bind_text(q, 1, id, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
+	int got = pv_sqlite_row_by_key(s, q, id, "read a transfer plan");
+	if (got == 0)
 		transfer_from_row(q, t); /* borrowed until the statement is next used */
-		return 0;
-	}
-	sqlite3_reset(q);
-	return rc == SQLITE_DONE ? 1 : pv_sqlite_fail(s, "read a transfer plan");
+	return got;
 }
 
 int pv_store_transfer_set(struct pv_store *s, const char *id, enum pv_transfer_column col,

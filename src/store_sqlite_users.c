@@ -46,16 +46,10 @@ static void row_to_user(sqlite3_stmt *q, struct pv_stored_user *u)
 int pv_store_user_get(struct pv_store *s, const char *name, struct pv_stored_user *u)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_GET);
-	if (!q)
-		return -1;
-	sqlite3_bind_text(q, 1, name, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(q);
-	if (rc == SQLITE_DONE)
-		return 1;
-	if (rc != SQLITE_ROW)
-		return pv_sqlite_fail(s, "read user");
-	row_to_user(q, u); /* valid until the statement is next reset */
-	return 0;
+	int got = pv_sqlite_row_by_key(s, q, name, "read user");
+	if (got == 0)
+		row_to_user(q, u); /* valid until the statement is next reset */
+	return got;
 }
 
 int pv_store_user_put(struct pv_store *s, const struct pv_stored_user *u)
