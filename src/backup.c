@@ -333,12 +333,10 @@ static int replay_line(struct replay *r, const char *line)
 /* Re-apply the ledger beside the keyring to the restored store, in one transaction. */
 static pv_rc replay_ledger(pv_vault *v, struct replay *r)
 {
-	size_t plen = strlen(v->keyring_path) + 8;
-	char *path = malloc(plen), *line = NULL;
+	char *path = pv_keyring_sibling(v, ".ledger"), *line = NULL;
 	size_t cap = 0;
 	if (!path)
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	snprintf(path, plen, "%s.ledger", v->keyring_path);
 	FILE *f = fopen(path, "r");
 	free(path);
 	if (!f)

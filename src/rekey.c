@@ -264,11 +264,9 @@ static pv_rc ledger_append(struct rekey *r)
 	pv_vault *v = r->v;
 	if (!r->nledger)
 		return PV_OK;
-	size_t plen = strlen(v->keyring_path) + 8;
-	char *path = malloc(plen);
+	char *path = pv_keyring_sibling(v, ".ledger");
 	if (!path)
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	snprintf(path, plen, "%s.ledger", v->keyring_path);
 	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	int ok = fd >= 0;
 	for (size_t at = 0; ok && at < r->nledger;) {

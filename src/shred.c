@@ -254,11 +254,9 @@ static char *certificate(struct shred_run *r, const char *const *ids, size_t n,
 static pv_rc ledger_append(pv_vault *v, const char *const *ids, size_t n, const char *when,
 			   const uint8_t cert_hash[32], FILE *rewrapped)
 {
-	size_t plen = strlen(v->keyring_path) + 8;
-	char *path = malloc(plen);
+	char *path = pv_keyring_sibling(v, ".ledger");
 	if (!path)
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	snprintf(path, plen, "%s.ledger", v->keyring_path);
 	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
 	char h[65];

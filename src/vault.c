@@ -496,14 +496,12 @@ static void sync_dir_of(const char *path)
 	free(dir);
 }
 
-/* KEYRING.next: the keyring sealed under a new wrap key, renamed over the keyring once
- * the store committed that key. */
-static char *next_keyring_path(const pv_vault *v)
+char *pv_keyring_sibling(const pv_vault *v, const char *suffix)
 {
-	size_t n = strlen(v->keyring_path) + 8;
+	size_t n = strlen(v->keyring_path) + strlen(suffix) + 1;
 	char *p = malloc(n);
 	if (p)
-		snprintf(p, n, "%s.next", v->keyring_path);
+		snprintf(p, n, "%s%s", v->keyring_path, suffix);
 	return p;
 }
 
@@ -512,7 +510,7 @@ static char *next_keyring_path(const pv_vault *v)
  * keyring. One left by a change that never committed is removed. */
 static void finish_root_change(pv_vault *v)
 {
-	char *next = next_keyring_path(v), err[512];
+	char *next = pv_keyring_sibling(v, ".next"), err[512];
 	int bad = 0;
 	struct pv_keyring *kr = next && access(next, F_OK) == 0
 					? pv_keyring_open(next, v->vault_id, v->keys->keyring_wrap,
@@ -915,7 +913,7 @@ pv_rc pv_vault_rekey_root(pv_vault *v, const pv_access *who, const pv_key *new_k
 	if (v->user_roles || !new_key) /* a user holds the master, not the root secret */
 		return pv_fail(v, PV_ERR_DENIED, "only a session opened with the root secret may "
 			       "replace it");
-	char *next = next_keyring_path(v), err[512];
+	char *next = pv_keyring_sibling(v, ".next"), err[512];
 	uint8_t *root = pv_secret_alloc(PV_KEY_BYTES), *wrap = pv_secret_alloc(PV_KEY_BYTES);
 	uint8_t sealed_master[SEALED_KEY_BYTES], sealed_wrap[SEALED_KEY_BYTES];
 	if (!next || !root || !wrap)

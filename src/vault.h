@@ -88,4 +88,10 @@ pv_rc pv_vault_fresh_keys(pv_vault *v);
 /* 0 when root is this vault's root key (its key check matches), else -1. */
 int pv_root_matches(pv_vault *v, const uint8_t *root);
 
+/* A file beside the keyring, its path with suffix added: KEYRING.ledger (the shred and
+ * re-wrap ledger), KEYRING.next (the keyring sealed under a new wrap key, renamed over
+ * the keyring once the store committed that key). malloc'd; NULL when out of
+ * memory. */
+char *pv_keyring_sibling(const pv_vault *v, const char *suffix);
+
 #endif
