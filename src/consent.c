@@ -85,10 +85,7 @@ pv_rc pv_consent_set(pv_vault *v, const pv_access *who, const char *id, const ch
 	if (pv_store_begin(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	struct pv_stored_customer c;
-	int got = pv_store_customer_get(v->store, id, &c);
-	if (got != 0)
-		rc = got < 0 ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
-			     : pv_no_customer(v, id);
+	rc = pv_customer_find(v, id, &c);
 	struct pv_consent_event_row e = { id, purpose, granted, at, channel,
 					  text_version ? text_version : "", v->principal };
 	if (!rc && (pv_store_consent_put(v->store, c.rid, purpose, granted, at, channel) != 0 ||

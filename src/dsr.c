@@ -79,10 +79,7 @@ pv_rc pv_dsr_open(pv_vault *v, const pv_access *who, const char *customer, const
 	if (pv_store_begin(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	struct pv_stored_customer c;
-	int got = pv_store_customer_get(v->store, customer, &c);
-	if (got != 0)
-		rc = got < 0 ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
-			     : pv_no_customer(v, customer);
+	rc = pv_customer_find(v, customer, &c);
 	struct pv_stored_dsr d = { rid, customer, type, law, today, due, v->principal, "", "" };
 	if (!rc && pv_store_dsr_put(v->store, &d) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
@@ -154,11 +151,9 @@ static pv_rc legal_retention(pv_vault *v, const char *customer)
 	struct pv_stored_customer c;
 	char **values, today[11], until[11];
 	const char *law;
-	int got = pv_store_customer_get(v->store, customer, &c);
-	if (got != 0)
-		return got < 0 ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
-			       : pv_no_customer(v, customer);
-	pv_rc rc = pv_open_customer(v, &c, &values);
+	pv_rc rc = pv_customer_find(v, customer, &c);
+	if (!rc)
+		rc = pv_open_customer(v, &c, &values);
 	if (rc)
 		return rc;
 	pv_date_today(0, today);

@@ -39,10 +39,7 @@ static pv_rc set_flag(pv_vault *v, const char *customer, int objection, const ch
 	struct pv_stored_customer c;
 	if (pv_store_begin(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	int got = pv_store_customer_get(v->store, customer, &c);
-	pv_rc rc = got < 0 ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
-		   : got   ? pv_no_customer(v, customer)
-			   : PV_OK;
+	pv_rc rc = pv_customer_find(v, customer, &c);
 	if (!rc && pv_store_customer_flag_set(v->store, customer, objection, since) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	struct pv_audit_event e = { op, customer, NULL, NULL, "ok", detail };

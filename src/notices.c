@@ -90,10 +90,7 @@ pv_rc pv_notice_record(pv_vault *v, const pv_access *who, const char *customer,
 	if (pv_store_begin(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	struct pv_stored_customer c;
-	int got = pv_store_customer_get(v->store, customer, &c);
-	if (got != 0)
-		rc = got < 0 ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
-			     : pv_no_customer(v, customer);
+	rc = pv_customer_find(v, customer, &c);
 	char now[32], detail[200];
 	pv_time_now(now, sizeof now);
 	struct pv_store_notice n = { customer, kind, text_version, channel, now, v->principal,

@@ -54,15 +54,10 @@ pv_rc pv_get(pv_vault *v, const pv_access *who, const char *id, pv_record **out)
 		return pv_audit_failure(v, rc, "read", id, purpose_of(who));
 	int gated = pv_read_gated(v, who); /* asked first: a query ends the row borrowed below */
 	struct pv_stored_customer c;
-	int got = pv_store_customer_get(v->store, id, &c);
-	if (got < 0)
-		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	else if (got > 0)
-		rc = pv_no_customer(v, id);
-	else if (gated)
-		rc = consent_then_show(v, role, who, id, c.rid, out);
-	else
-		rc = show(v, role, who, &c, out);
+	rc = pv_customer_find(v, id, &c);
+	if (!rc)
+		rc = gated ? consent_then_show(v, role, who, id, c.rid, out)
+			   : show(v, role, who, &c, out);
 	if (rc)
 		return pv_audit_failure(v, rc, "read", id, purpose_of(who));
 	struct pv_audit_event e = { "read", id, purpose_of(who), NULL, "ok",
@@ -436,12 +431,7 @@ pv_rc pv_update(pv_vault *v, const pv_access *who, const char *id, const char *f
 	if (pv_store_begin(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	struct pv_stored_customer c;
-	int got = pv_store_customer_get(v->store, id, &c);
-	if (got < 0)
-		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	else if (got > 0)
-		rc = pv_no_customer(v, id);
-	else
+	if (!(rc = pv_customer_find(v, id, &c)))
 		rc = i >= 0 ? update_field(v, &c, i, value, 0) : update_consent(v, &c, k, value);
 	if (!rc) { /* in the same transaction: the change and its entry stand or fall together */
 		struct pv_audit_event e = { "update", id, purpose_of(who), NULL, "ok", field };
@@ -464,11 +454,7 @@ pv_rc pv_erase_fields(pv_vault *v, const char *id, const size_t *fields, size_t 
 	pv_rc rc = PV_OK;
 	for (size_t k = 0; !rc && k < n; k++) {
 		struct pv_stored_customer c; /* read again: each change moves the row on */
-		int got = pv_store_customer_get(v->store, id, &c);
-		if (got != 0)
-			rc = got < 0 ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
-				     : pv_no_customer(v, id);
-		else
+		if (!(rc = pv_customer_find(v, id, &c)))
 			rc = update_field(v, &c, (int)fields[k], "", 1);
 	}
 	struct pv_audit_event e = { op, id, NULL, NULL, "ok", detail };

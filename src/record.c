@@ -204,6 +204,14 @@ pv_rc pv_no_customer(pv_vault *v, const char *id)
 		       "it does not have the shape of a customer id)");
 }
 
+pv_rc pv_customer_find(pv_vault *v, const char *id, struct pv_stored_customer *c)
+{
+	int got = pv_store_customer_get(v->store, id, c);
+	if (got < 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	return got ? pv_no_customer(v, id) : PV_OK;
+}
+
 void pv_values_wipe_free(char **values, size_t n)
 {
 	if (!values)

@@ -85,4 +85,8 @@ int pv_customer_id_ok(const char *id);
  * an id (a value typed in its place is never echoed). */
 pv_rc pv_no_customer(pv_vault *v, const char *id);
 
+/* Customer id's stored row into c (borrowed until the store is next used): PV_OK, or the
+ * failure recorded: the store's, or pv_no_customer's. */
+pv_rc pv_customer_find(pv_vault *v, const char *id, struct pv_stored_customer *c);
+
 #endif

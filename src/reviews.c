@@ -25,10 +25,7 @@ pv_rc pv_review_confirm(pv_vault *v, const pv_access *who, const char *id, const
 	if (pv_store_begin(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	struct pv_stored_customer c;
-	int got = pv_store_customer_get(v->store, id, &c);
-	if (got != 0)
-		rc = got < 0 ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
-			     : pv_no_customer(v, id);
+	rc = pv_customer_find(v, id, &c);
 	if (!rc && pv_store_review_confirm(v->store, id, day, channel, v->principal) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (!rc) {

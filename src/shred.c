@@ -98,13 +98,10 @@ static pv_rc shred_one(struct shred_run *r, const char *id)
 {
 	pv_vault *v = r->v;
 	struct pv_stored_customer c;
-	int got = pv_store_customer_get(v->store, id, &c);
-	if (got < 0)
-		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (got > 0)
-		return pv_no_customer(v, id);
 	char **values;
-	pv_rc rc = pv_open_customer(v, &c, &values); /* also proves the record is this one */
+	pv_rc rc = pv_customer_find(v, id, &c);
+	if (!rc)
+		rc = pv_open_customer(v, &c, &values); /* also proves the record is this one */
 	if (rc)
 		return rc;
 	int64_t rid = c.rid;

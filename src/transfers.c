@@ -280,13 +280,10 @@ pv_rc pv_transfer_consent(pv_vault *v, const pv_access *who, const char *id, con
 	if (pv_store_begin(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	struct pv_stored_customer c;
-	int got = pv_store_customer_get(v->store, customer, &c);
 	char now[32], detail[96];
 	pv_time_now(now, sizeof now);
-	if (got != 0)
-		rc = got < 0 ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
-			     : pv_no_customer(v, customer);
-	else if (pv_store_transfer_consent_put(v->store, id, customer, granted, now, channel) != 0)
+	rc = pv_customer_find(v, customer, &c);
+	if (!rc && pv_store_transfer_consent_put(v->store, id, customer, granted, now, channel) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	snprintf(detail, sizeof detail, "separate consent to %s %s by %s", id,
 		 granted ? "given" : "refused", channel);
