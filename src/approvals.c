@@ -110,16 +110,9 @@ pv_rc pv_request_create(pv_vault *v, const pv_access *who, const char *op, const
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	rc = pv_store_request_put(v->store, &r) ? pv_fail(v, PV_ERR_STORE, "%s",
 							    pv_store_errmsg(v->store)) : PV_OK;
-	if (!rc) {
-		struct pv_audit_event e = { "request", NULL, NULL, rid, "ok", detail };
-		rc = pv_audit_append(v, &e);
-	}
-	if (!rc && pv_store_commit(v->store) != 0)
-		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (rc) {
-		(void)pv_store_rollback(v->store);
+	struct pv_audit_event e = { "request", NULL, NULL, rid, "ok", detail };
+	if ((rc = pv_audit_commit(v, &e, rc)) != PV_OK)
 		return rc;
-	}
 	*id = strdup(rid);
 	return *id ? pv_ok(v) : pv_fail(v, PV_ERR_NOMEM, "out of memory");
 }

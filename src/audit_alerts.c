@@ -143,11 +143,6 @@ pv_rc pv_audit_set_alert_threshold(pv_vault *v, const pv_access *who, unsigned p
 	rc = pv_store_meta_put(v->store, "alert_reads_per_hour", buf, (size_t)n)
 		     ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store)) : PV_OK;
 	struct pv_audit_event e = { "audit threshold", NULL, NULL, NULL, "ok", detail };
-	if (!rc)
-		rc = pv_audit_append(v, &e);
-	if (!rc && pv_store_commit(v->store) != 0)
-		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (rc)
-		(void)pv_store_rollback(v->store);
+	rc = pv_audit_commit(v, &e, rc);
 	return rc ? rc : pv_ok(v);
 }

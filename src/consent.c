@@ -91,17 +91,9 @@ pv_rc pv_consent_set(pv_vault *v, const pv_access *who, const char *id, const ch
 	if (!rc && (pv_store_consent_put(v->store, c.rid, purpose, granted, at, channel) != 0 ||
 		    pv_store_consent_log(v->store, &e) != 0))
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (!rc) {
-		struct pv_audit_event ev = { op, id, purpose, NULL, "ok", detail };
-		rc = pv_audit_append(v, &ev);
-	}
-	if (!rc && pv_store_commit(v->store) != 0)
-		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (rc) {
-		(void)pv_store_rollback(v->store);
-		return pv_audit_failure(v, rc, op, id, purpose);
-	}
-	return pv_ok(v);
+	struct pv_audit_event ev = { op, id, purpose, NULL, "ok", detail };
+	rc = pv_audit_commit(v, &ev, rc);
+	return rc ? pv_audit_failure(v, rc, op, id, purpose) : pv_ok(v);
 }
 
 struct history_ctx {

@@ -83,16 +83,9 @@ pv_rc pv_dsr_open(pv_vault *v, const pv_access *who, const char *customer, const
 	struct pv_stored_dsr d = { rid, customer, type, law, today, due, v->principal, "", "" };
 	if (!rc && pv_store_dsr_put(v->store, &d) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (!rc) {
-		struct pv_audit_event e = { "dsr open", customer, NULL, NULL, "ok", detail };
-		rc = pv_audit_append(v, &e);
-	}
-	if (!rc && pv_store_commit(v->store) != 0)
-		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (rc) {
-		(void)pv_store_rollback(v->store);
+	struct pv_audit_event e = { "dsr open", customer, NULL, NULL, "ok", detail };
+	if ((rc = pv_audit_commit(v, &e, rc)) != PV_OK)
 		return pv_audit_failure(v, rc, "dsr open", customer, NULL);
-	}
 	*id = strdup(rid);
 	return *id ? pv_ok(v) : pv_fail(v, PV_ERR_NOMEM, "out of memory");
 }
@@ -129,19 +122,12 @@ pv_rc pv_dsr_close(pv_vault *v, const pv_access *who, const char *id, const char
 		if (pv_store_dsr_put(v->store, &d) != 0)
 			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	}
-	if (!rc) {
-		char detail[160];
-		snprintf(detail, sizeof detail, "%s closed%s", id, strcmp(today, d.due) > 0 ? " late" : "");
-		struct pv_audit_event e = { "dsr close", customer, NULL, NULL, "ok", detail };
-		rc = pv_audit_append(v, &e);
-	}
-	if (!rc && pv_store_commit(v->store) != 0)
-		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (rc) {
-		(void)pv_store_rollback(v->store);
-		return pv_audit_failure(v, rc, "dsr close", NULL, NULL);
-	}
-	return pv_ok(v);
+	char detail[160];
+	snprintf(detail, sizeof detail, "%s closed%s", id,
+		 !rc && strcmp(today, d.due) > 0 ? " late" : "");
+	struct pv_audit_event e = { "dsr close", customer, NULL, NULL, "ok", detail };
+	rc = pv_audit_commit(v, &e, rc);
+	return rc ? pv_audit_failure(v, rc, "dsr close", NULL, NULL) : pv_ok(v);
 }
 
 /* A law (a retention rule with law:) that still requires keeping the customer's data

@@ -94,15 +94,9 @@ pv_rc pv_keyring_escrow(pv_vault *v, const pv_access *who, const char *recipient
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (!rc && pv_store_escrow_add(v->store, made, recipient_hex, digest_hex, v->principal))
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (!rc) {
-		struct pv_audit_event e = { "keyring escrow", NULL, NULL, NULL, "ok", detail };
-		rc = pv_audit_append(v, &e);
-	}
-	if (!rc && pv_store_commit(v->store) != 0)
-		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (rc) { /* a copy the vault does not know of must not exist */
-		(void)pv_store_rollback(v->store);
-		unlink(out_path);
+	struct pv_audit_event e = { "keyring escrow", NULL, NULL, NULL, "ok", detail };
+	if ((rc = pv_audit_commit(v, &e, rc)) != PV_OK) {
+		unlink(out_path); /* a copy the vault does not know of must not exist */
 		return rc;
 	}
 	return pv_ok(v);

@@ -535,12 +535,8 @@ pv_rc pv_handover_export(pv_vault *v, const pv_access *who, const char *id, cons
 		 out->package_id, p.id, (unsigned long long)out->records,
 		 (unsigned long long)out->excluded, out->root_hash);
 	struct pv_audit_event ev = { "handover export", "*", NULL, NULL, "ok", detail };
-	if (!rc)
-		rc = pv_audit_append(v, &ev);
-	if (!rc && pv_store_commit(v->store) != 0)
-		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	rc = pv_audit_commit(v, &ev, rc);
 	if (rc) {
-		(void)pv_store_rollback(v->store);
 		if (written) /* the vault has no record of it: it must not exist either */
 			unlink(path);
 		memset(out, 0, sizeof *out);

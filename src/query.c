@@ -433,17 +433,10 @@ pv_rc pv_update(pv_vault *v, const pv_access *who, const char *id, const char *f
 	struct pv_stored_customer c;
 	if (!(rc = pv_customer_find(v, id, &c)))
 		rc = i >= 0 ? update_field(v, &c, i, value, 0) : update_consent(v, &c, k, value);
-	if (!rc) { /* in the same transaction: the change and its entry stand or fall together */
-		struct pv_audit_event e = { "update", id, purpose_of(who), NULL, "ok", field };
-		rc = pv_audit_append(v, &e);
-	}
-	if (!rc && pv_store_commit(v->store) != 0)
-		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (rc) {
-		(void)pv_store_rollback(v->store);
-		return pv_audit_failure(v, rc, "update", id, purpose_of(who));
-	}
-	return pv_ok(v);
+	/* in the same transaction: the change and its entry stand or fall together */
+	struct pv_audit_event e = { "update", id, purpose_of(who), NULL, "ok", field };
+	rc = pv_audit_commit(v, &e, rc);
+	return rc ? pv_audit_failure(v, rc, "update", id, purpose_of(who)) : pv_ok(v);
 }
 
 pv_rc pv_erase_fields(pv_vault *v, const char *id, const size_t *fields, size_t n,

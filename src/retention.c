@@ -283,14 +283,8 @@ pv_rc pv_retention_apply(pv_vault *v, const pv_access *who, const char *as_of,
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	rc = pv_approval_consume(v, "retention apply");
 	struct pv_audit_event e = { "retention apply", NULL, NULL, NULL, "ok", detail };
-	if (!rc)
-		rc = pv_audit_append(v, &e);
-	if (!rc && pv_store_commit(v->store) != 0)
-		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (rc) {
-		(void)pv_store_rollback(v->store);
+	if ((rc = pv_audit_commit(v, &e, rc)) != PV_OK)
 		return pv_audit_failure(v, rc, "retention apply", NULL, NULL);
-	}
 	rc = plan_all(&p);
 	*held = p.held;
 	/* erasures commit together, a batch at a time: each is a savepoint within it, so a

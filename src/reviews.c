@@ -28,17 +28,9 @@ pv_rc pv_review_confirm(pv_vault *v, const pv_access *who, const char *id, const
 	rc = pv_customer_find(v, id, &c);
 	if (!rc && pv_store_review_confirm(v->store, id, day, channel, v->principal) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (!rc) {
-		struct pv_audit_event e = { "review confirm", id, NULL, NULL, "ok", channel };
-		rc = pv_audit_append(v, &e);
-	}
-	if (!rc && pv_store_commit(v->store) != 0)
-		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (rc) {
-		(void)pv_store_rollback(v->store);
-		return pv_audit_failure(v, rc, "review confirm", id, NULL);
-	}
-	return pv_ok(v);
+	struct pv_audit_event e = { "review confirm", id, NULL, NULL, "ok", channel };
+	rc = pv_audit_commit(v, &e, rc);
+	return rc ? pv_audit_failure(v, rc, "review confirm", id, NULL) : pv_ok(v);
 }
 
 struct due_ctx {
