@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_COLUMNS 1024
@@ -839,7 +840,9 @@ pv_rc pv_handover_import(pv_vault *v, const pv_access *who, const char *path,
 	}
 	pv_import_result *res = NULL;
 	if (!rc) {
-		struct pv_import_hook hook = { "handover import", before_commit, &c };
+		struct stat st;
+		struct pv_import_hook hook = { "handover import", before_commit, &c,
+					       fstat(r.pkg_fd, &st) == 0 ? (uint64_t)st.st_size : 0 };
 		pv_import_opts io = { .drop_undeclared = o->drop_unmapped,
 				      .allow_empty_required = o->archive,
 				      .on_error = note_row_error, .on_progress = note_progress,

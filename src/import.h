@@ -13,7 +13,14 @@ struct pv_import_hook {
 	 * result rolls the whole import back. */
 	pv_rc (*before_commit)(void *ctx, pv_vault *v, const pv_import_result *r);
 	void *ctx;
+	/* Roughly how many bytes the load brings when the input's own size is not known
+	 * (0: unknown); from PV_BULK_LOAD_BYTES up, it runs as a bulk load. */
+	uint64_t size_hint;
 };
+
+/* Loads of at least this many bytes run as bulk loads (pv_store_bulk_begin): below it
+ * the write-ahead log costs little, and other readers of the vault need not wait. */
+#define PV_BULK_LOAD_BYTES (8u << 20)
 
 /* pv_import_csv over fd (not closed), bytes_total its size when known (for progress). */
 pv_rc pv_import_fd(pv_vault *v, const pv_access *who, int fd, uint64_t bytes_total,

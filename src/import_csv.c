@@ -1144,7 +1144,7 @@ pv_rc pv_import_csv(pv_vault *v, const pv_access *who, const char *path,
 	uint64_t total = 0;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
 		total = (uint64_t)st.st_size;
-	static const struct pv_import_hook plain = { "import", NULL, NULL };
+	static const struct pv_import_hook plain = { "import", NULL, NULL, 0 };
 	rc = pv_import_fd(v, who, fd, total, opts, &plain, out);
 	close(fd);
 	return rc;
@@ -1194,8 +1194,13 @@ pv_rc pv_import_fd(pv_vault *v, const pv_access *who, int fd, uint64_t bytes_tot
 				     strerror(errno));
 		}
 	}
-	if (!rc && pv_store_begin(v->store) != 0)
-		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (!rc) {
+		uint64_t size = bytes_total ? bytes_total : hook->size_hint;
+		int st = size >= PV_BULK_LOAD_BYTES ? pv_store_bulk_begin(v->store)
+						    : pv_store_begin(v->store);
+		if (st != 0)
+			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	}
 	if (!rc && (rc = pv_vault_fresh_keys(v)) != PV_OK) /* the writer lock is ours now */
 		(void)pv_store_rollback(v->store);
 	if (!rc) {
@@ -1231,6 +1236,7 @@ pv_rc pv_import_fd(pv_vault *v, const pv_access *who, int fd, uint64_t bytes_tot
 			rc = pv_audit_failure(v, rc, hook->audit_op, NULL, who->purpose);
 		}
 	}
+	pv_store_bulk_end(v->store);
 	if (im.reject && fclose(im.reject) != 0 && !rc)
 		rc = pv_fail(v, PV_ERR_IO, "cannot write the reject file %s", o->reject_path);
 	im.res->seconds = elapsed(&im.t0);

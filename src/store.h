@@ -46,6 +46,13 @@ int pv_store_commit(struct pv_store *s);
  * any transaction: lets a cache know it is still inside the transaction it was made in. */
 uint64_t pv_store_txn_id(struct pv_store *s);
 int pv_store_rollback(struct pv_store *s);
+/* A bulk load's transaction: like begin, but when no other connection has the database
+ * open it runs under a rollback journal, which writes the pages a load appends once
+ * where the write-ahead log writes them twice (log, then checkpoint); other processes
+ * wait for it rather than read beside it. bulk_end, after the commit or rollback, goes
+ * back to the write-ahead log. */
+int pv_store_bulk_begin(struct pv_store *s);
+void pv_store_bulk_end(struct pv_store *s);
 
 /* Metadata. get: *val malloc'd (NUL-terminated beyond len); 1 when absent. */
 int pv_store_meta_get(struct pv_store *s, const char *key, uint8_t **val, size_t *len);

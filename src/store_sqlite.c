@@ -249,6 +249,55 @@ int pv_store_begin(struct pv_store *s)
 	return 0;
 }
 
+/* The journal mode a PRAGMA set, as SQLite reports it ("wal", "delete", ...). */
+static int set_journal_mode(struct pv_store *s, const char *mode, char *got, size_t cap)
+{
+	char sql[48];
+	snprintf(sql, sizeof sql, "PRAGMA journal_mode=%s", mode);
+	sqlite3_stmt *q;
+	*got = 0;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return fail(s, "journal mode");
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		snprintf(got, cap, "%s", (const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int pv_store_bulk_begin(struct pv_store *s)
+{
+	if (s->depth == 0 && sqlite3_get_autocommit(s->db)) {
+		for (size_t i = 0; i < s->ncache; i++)
+			sqlite3_reset(s->cache[i].q);
+		/* Leaving the write-ahead log needs the file alone: ask once, without waiting;
+		 * when another connection has it open, the load runs in the log as any write. */
+		char got[16];
+		sqlite3_busy_timeout(s->db, 0);
+		s->bulk = set_journal_mode(s, "DELETE", got, sizeof got) == 0 &&
+			  strcmp(got, "delete") == 0;
+		sqlite3_busy_timeout(s->db, 5000);
+		if (s->bulk && exec(s, "PRAGMA synchronous=FULL") != 0) {
+			pv_store_bulk_end(s);
+			return -1;
+		}
+	}
+	return pv_store_begin(s);
+}
+
+void pv_store_bulk_end(struct pv_store *s)
+{
+	if (!s->bulk || s->depth > 0)
+		return;
+	for (size_t i = 0; i < s->ncache; i++)
+		sqlite3_reset(s->cache[i].q);
+	char got[16];
+	/* On failure the next open of the vault restores the write-ahead log. */
+	if (set_journal_mode(s, "WAL", got, sizeof got) == 0 && strcmp(got, "wal") == 0)
+		(void)exec(s, "PRAGMA synchronous=NORMAL");
+	s->bulk = 0;
+}
+
 uint64_t pv_store_txn_id(struct pv_store *s)
 {
 	return sqlite3_get_autocommit(s->db) ? 0 : s->txn;

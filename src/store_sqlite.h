@@ -20,6 +20,7 @@ struct pv_store {
 	size_t ncache, capcache;
 	uint64_t txn, txn_counter; /* the open transaction's number (pv_store_txn_id) */
 	int depth;                 /* nesting: 1 = a transaction, more = savepoints in it */
+	int bulk;                  /* in a bulk load's rollback journal (pv_store_bulk_begin) */
 	/* whether any customer is restricted or objected, as of the database version seen
 	 * (every read asks; the table rarely changes) */
 	int flags_known, flags_any;
