@@ -1049,7 +1049,7 @@ static int add_sorted_entry(void *ctx, int field, const uint8_t *h, int64_t rid)
 	if (d->n < GROUP_MAX)
 		d->rids[d->n++] = rid;
 	d->total++;
-	return pv_store_index_add(d->im->v->store, field, h, rid);
+	return pv_store_index_add_sorted(d->im->v->store, field, h, rid);
 }
 
 /* Add the sorted index entries, reporting duplicate resident IDs and phones. */
@@ -1057,7 +1057,8 @@ static pv_rc finish_index(struct importer *im)
 {
 	pv_vault *v = im->v;
 	struct dup_scan d = { .im = im };
-	if (pv_index_sorter_finish(im->sorter, add_sorted_entry, &d) != 0 || dup_flush(&d) != 0)
+	if (pv_index_sorter_finish(im->sorter, add_sorted_entry, &d) != 0 || dup_flush(&d) != 0 ||
+	    pv_store_index_flush(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "cannot write the blind index: %s",
 			       pv_store_errmsg(v->store));
 	return PV_OK;

@@ -94,9 +94,12 @@ int pv_store_customer_scan(struct pv_store *s, const char *after, size_t limit,
 			   pv_store_customer_fn fn, void *ctx);
 int pv_store_customer_count(struct pv_store *s, uint64_t *n);
 
-/* Blind index: add one entry (a bulk load adds them in sorted order, which keeps the
- * B-tree work sequential). */
+/* Blind index: add one entry. */
 int pv_store_index_add(struct pv_store *s, int field_num, const uint8_t *h, int64_t rid);
+/* A bulk load's entries, in (field, hash, row id) order: each postings row is written
+ * once, when the next entry falls in another; flush writes the last. */
+int pv_store_index_add_sorted(struct pv_store *s, int field_num, const uint8_t *h, int64_t rid);
+int pv_store_index_flush(struct pv_store *s);
 /* Ids of customers whose entry for field_num equals h, in id order. */
 int pv_store_index_lookup(struct pv_store *s, int field_num, const uint8_t *h,
 			  int (*fn)(void *ctx, const char *id), void *ctx);
@@ -356,8 +359,7 @@ int pv_store_handover_received_get(struct pv_store *s, const char *package, char
  * mode, no write-ahead log), taken while others may write. */
 int pv_store_backup_to(struct pv_store *s, const char *path);
 /* Remove many customers at once: begin a list, add each (rid, id), then remove them all
- * (rows, consents and their history, reviews, flags, and their blind-index entries, the
- * index rebuilt without them so no old key stays behind as a divider). */
+ * (rows, consents and their history, reviews, flags, and their blind-index entries). */
 int pv_store_doomed_begin(struct pv_store *s);
 int pv_store_doomed_add(struct pv_store *s, int64_t rid, const char *id);
 int pv_store_doomed_remove(struct pv_store *s);

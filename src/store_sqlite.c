@@ -9,8 +9,8 @@
 
 enum stmt_id {
 	ST_META_GET, ST_META_PUT, ST_FIELD_GET, ST_FIELD_PUT, ST_CUST_INSERT, ST_CUST_GET,
-	ST_CUST_SCAN_FROM, ST_CUST_SCAN_ALL, ST_CUST_COUNT, ST_LOOKUP, ST_INDEX_DEL,
-	ST_INDEX_PUT, ST_INDEX_RIDS, ST_CUST_ID, ST_CONSENT_PUT, ST_CONSENT_SCAN, ST_COUNT_
+	ST_CUST_SCAN_FROM, ST_CUST_SCAN_ALL, ST_CUST_COUNT, ST_CUST_ID, ST_CONSENT_PUT,
+	ST_CONSENT_SCAN, ST_COUNT_
 };
 
 static const char *const stmt_sql[ST_COUNT_] = {
@@ -29,12 +29,6 @@ static const char *const stmt_sql[ST_COUNT_] = {
 	[ST_CUST_SCAN_ALL] = "SELECT rid, id, bucket, bucket_gen, dek_version, wdek, g_basic, "
 			     "g_financial, g_other FROM customers ORDER BY id LIMIT ?1",
 	[ST_CUST_COUNT] = "SELECT count(*) FROM customers",
-	[ST_LOOKUP] = "SELECT c.id FROM blind_index b JOIN customers c ON c.rid = b.rid "
-		      "WHERE b.field = ?1 AND b.h = ?2 ORDER BY c.id",
-	[ST_INDEX_DEL] = "DELETE FROM blind_index WHERE field = ?1 AND h = ?2 AND rid = ?3",
-	[ST_INDEX_PUT] = "INSERT OR IGNORE INTO blind_index(field, h, rid) VALUES (?1, ?2, ?3)",
-	[ST_INDEX_RIDS] = "SELECT rid FROM blind_index WHERE field = ?1 AND h = ?2 AND rid < ?3 "
-			  "ORDER BY rid",
 	[ST_CUST_ID] = "SELECT id FROM customers WHERE rid = ?1",
 	[ST_CONSENT_PUT] = "INSERT OR REPLACE INTO consents(rid, purpose, granted, at, channel) "
 			   "VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -54,8 +48,6 @@ static const char schema_sql[] =
 	"  wdek BLOB NOT NULL,"
 	"  g_basic BLOB, g_financial BLOB, g_other BLOB,"
 	"  confirmed TEXT NOT NULL DEFAULT CURRENT_DATE);"
-	"CREATE TABLE blind_index(field INTEGER NOT NULL, h BLOB NOT NULL, rid INTEGER NOT NULL,"
-	"  PRIMARY KEY(field, h, rid)) WITHOUT ROWID;"
 	"CREATE TABLE consents(rid INTEGER NOT NULL, purpose TEXT NOT NULL,"
 	"  granted INTEGER NOT NULL, at TEXT NOT NULL, channel TEXT NOT NULL,"
 	"  PRIMARY KEY(rid, purpose)) WITHOUT ROWID;";
@@ -180,7 +172,7 @@ struct pv_store *pv_store_open(const char *path, int create, char *err, size_t e
 	/* Records are a few hundred bytes: 16 KiB pages hold them with less waste and fewer
 	 * B-tree levels than the default 4 KiB (set before the first table exists). */
 	if ((create && exec(s, "PRAGMA page_size=16384") != 0) || exec(s, setup) != 0 ||
-	    (create && exec(s, schema_sql) != 0) || exec(s, pv_sqlite_audit_tables) != 0 ||
+	    (create && exec(s, schema_sql) != 0) || exec(s, pv_sqlite_index_tables) != 0 || exec(s, pv_sqlite_audit_tables) != 0 ||
 	    exec(s, pv_sqlite_users_tables) != 0 || exec(s, pv_sqlite_requests_tables) != 0 ||
 	    exec(s, pv_sqlite_holds_tables) != 0 || exec(s, pv_sqlite_notices_tables) != 0 || exec(s, pv_sqlite_dsr_tables) != 0 ||
 	    exec(s, pv_sqlite_complaint_tables) != 0 || exec(s, pv_sqlite_transfer_tables) != 0 ||
@@ -216,6 +208,7 @@ void pv_store_close(struct pv_store *s)
 	for (size_t i = 0; i < s->ncache; i++)
 		sqlite3_finalize(s->cache[i].q);
 	free(s->cache);
+	pv_store_index_group_free(s);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -323,6 +316,7 @@ int pv_store_commit(struct pv_store *s)
 int pv_store_rollback(struct pv_store *s)
 {
 	s->flags_known = 0; /* what the transaction saw of the flags may not stand */
+	pv_store_index_group_discard(s);
 	if (sqlite3_get_autocommit(s->db)) {
 		s->depth = 0;
 		return 0;
@@ -520,76 +514,6 @@ int pv_store_customer_count(struct pv_store *s, uint64_t *n)
 	*n = (uint64_t)sqlite3_column_int64(q, 0);
 	sqlite3_reset(q);
 	return 0;
-}
-
-int pv_store_index_add(struct pv_store *s, int field_num, const uint8_t *h, int64_t rid)
-{
-	sqlite3_stmt *q = stmt(s, ST_INDEX_PUT);
-	if (!q)
-		return -1;
-	sqlite3_bind_int(q, 1, field_num);
-	sqlite3_bind_blob(q, 2, h, PV_BLIND_BYTES, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 3, rid);
-	return run(s, q, "write index entry");
-}
-
-int pv_store_index_lookup(struct pv_store *s, int field_num, const uint8_t *h,
-			  int (*fn)(void *ctx, const char *id), void *ctx)
-{
-	sqlite3_stmt *q = stmt(s, ST_LOOKUP);
-	if (!q)
-		return -1;
-	sqlite3_bind_int(q, 1, field_num);
-	sqlite3_bind_blob(q, 2, h, PV_BLIND_BYTES, SQLITE_STATIC);
-	int rc, stop = 0;
-	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
-		stop = fn(ctx, (const char *)sqlite3_column_text(q, 0));
-	if (!stop && rc != SQLITE_DONE)
-		stop = fail(s, "look up index");
-	sqlite3_reset(q);
-	return stop < 0 ? -1 : 0;
-}
-
-int pv_store_index_replace(struct pv_store *s, int64_t rid, int field_num,
-			   const uint8_t *old_h, const uint8_t *h)
-{
-	sqlite3_stmt *q;
-	if (old_h) {
-		if (!(q = stmt(s, ST_INDEX_DEL)))
-			return -1;
-		sqlite3_bind_int(q, 1, field_num);
-		sqlite3_bind_blob(q, 2, old_h, PV_BLIND_BYTES, SQLITE_STATIC);
-		sqlite3_bind_int64(q, 3, rid);
-		if (run(s, q, "remove index entry") != 0)
-			return -1;
-	}
-	if (!h)
-		return 0;
-	q = stmt(s, ST_INDEX_PUT);
-	if (!q)
-		return -1;
-	sqlite3_bind_int(q, 1, field_num);
-	sqlite3_bind_blob(q, 2, h, PV_BLIND_BYTES, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 3, rid);
-	return run(s, q, "write index entry");
-}
-
-int pv_store_index_rids_below(struct pv_store *s, int field_num, const uint8_t *h,
-			      int64_t below, int64_t *rids, size_t max, size_t *n)
-{
-	sqlite3_stmt *q = stmt(s, ST_INDEX_RIDS);
-	if (!q)
-		return -1;
-	sqlite3_bind_int(q, 1, field_num);
-	sqlite3_bind_blob(q, 2, h, PV_BLIND_BYTES, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 3, below);
-	int rc;
-	*n = 0;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		if (*n < max)
-			rids[(*n)++] = sqlite3_column_int64(q, 0);
-	sqlite3_reset(q);
-	return rc == SQLITE_DONE ? 0 : fail(s, "look up index");
 }
 
 int pv_store_customer_id(struct pv_store *s, int64_t rid, char *id, size_t cap)

@@ -14,6 +14,13 @@ struct pv_sqlite_cached {
 	sqlite3_stmt *q;
 };
 
+/* The postings row a sorted bulk add is filling (store_sqlite_index.c). */
+struct pv_index_group {
+	int64_t k;
+	uint8_t *buf;
+	size_t n, cap;
+};
+
 struct pv_store {
 	sqlite3 *db;
 	struct pv_sqlite_cached *cache;
@@ -21,6 +28,7 @@ struct pv_store {
 	uint64_t txn, txn_counter; /* the open transaction's number (pv_store_txn_id) */
 	int depth;                 /* nesting: 1 = a transaction, more = savepoints in it */
 	int bulk;                  /* in a bulk load's rollback journal (pv_store_bulk_begin) */
+	struct pv_index_group group;
 	/* whether any customer is restricted or objected, as of the database version seen
 	 * (every read asks; the table rarely changes) */
 	int flags_known, flags_any;
@@ -50,6 +58,12 @@ int pv_sqlite_run(struct pv_store *s, sqlite3_stmt *q, const char *what);
 int pv_sqlite_row_by_key(struct pv_store *s, sqlite3_stmt *q, const char *key,
 			 const char *what);
 
+/* The blind index (store_sqlite_index.c): drop the entries of every customer listed in
+ * temp.doomed; forget, or free, a sorted add's unwritten row (at rollback, at close). */
+int pv_sqlite_index_remove_doomed(struct pv_store *s);
+void pv_store_index_group_discard(struct pv_store *s);
+void pv_store_index_group_free(struct pv_store *s);
+
 /* Run SQL text with no results; 0 or -1. */
 int pv_sqlite_exec(struct pv_store *s, const char *sql);
 
@@ -61,6 +75,7 @@ int pv_sqlite_consent_rows(struct pv_store *s, const char *sql, const char *key,
 			   const char *what);
 
 /* Each concern's tables, created (IF NOT EXISTS) whenever a vault is opened. */
+extern const char pv_sqlite_index_tables[];
 extern const char pv_sqlite_audit_tables[];
 extern const char pv_sqlite_users_tables[];
 extern const char pv_sqlite_requests_tables[];

@@ -54,23 +54,17 @@ int pv_store_doomed_add(struct pv_store *s, int64_t rid, const char *id)
 
 int pv_store_doomed_remove(struct pv_store *s)
 {
-	/* The blind index is copied without the doomed entries, rather than deleted from:
-	 * a copy also leaves no old key behind as a divider in an interior page; the old
-	 * table's pages are zeroed as they are freed (secure_delete). */
+	/* Rows go with secure_delete on, so their pages are zeroed where they stood; the
+	 * blind index's rows are rewritten without the doomed entries. */
 	static const char sql[] =
 		"DELETE FROM consents WHERE rid IN (SELECT rid FROM temp.doomed);"
 		"DELETE FROM consent_log WHERE customer IN (SELECT id FROM temp.doomed);"
 		"DELETE FROM reviews WHERE customer IN (SELECT id FROM temp.doomed);"
 		"DELETE FROM customer_flags WHERE customer IN (SELECT id FROM temp.doomed);"
-		"DELETE FROM customers WHERE rid IN (SELECT rid FROM temp.doomed);"
-		"CREATE TABLE blind_index_rebuilt(field INTEGER NOT NULL, h BLOB NOT NULL,"
-		"  rid INTEGER NOT NULL, PRIMARY KEY(field, h, rid)) WITHOUT ROWID;"
-		"INSERT INTO blind_index_rebuilt SELECT field, h, rid FROM blind_index"
-		"  WHERE rid NOT IN (SELECT rid FROM temp.doomed) ORDER BY field, h, rid;"
-		"DROP TABLE blind_index;"
-		"ALTER TABLE blind_index_rebuilt RENAME TO blind_index;"
-		"DELETE FROM temp.doomed;";
+		"DELETE FROM customers WHERE rid IN (SELECT rid FROM temp.doomed);";
 	for (size_t i = 0; i < s->ncache; i++) /* no statement may still be reading */
 		sqlite3_reset(s->cache[i].q);
-	return pv_sqlite_exec(s, sql);
+	if (pv_sqlite_exec(s, sql) != 0 || pv_sqlite_index_remove_doomed(s) != 0)
+		return -1;
+	return pv_sqlite_exec(s, "DELETE FROM temp.doomed;");
 }

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #define DB_NAME "vault.db"
-#define FORMAT_TAG "pivault-1"
+#define FORMAT_TAG "pivault-2"
 #define KDF_CONTEXT "pvroot01"
 
 enum { SUBKEY_KEYRING = 1, SUBKEY_BLIND, SUBKEY_BUCKET, SUBKEY_CHECK, SUBKEY_AUDIT, SUBKEY_SIGN,

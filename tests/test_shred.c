@@ -314,10 +314,12 @@ static int db_customer(const char *path, const char *id, struct raw_cust *c)
 	return found ? 0 : 1;
 }
 
-/* count(*) of a query with one integer parameter. */
+/* count(*) of a query with one integer parameter (the blind index readable as the
+ * table `entries`). */
 static long long db_count(const char *path, const char *sql, int64_t param)
 {
 	sqlite3 *db = db_open(path);
+	pvt_blind_entries(db, "main", "entries");
 	sqlite3_stmt *q = NULL;
 	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
 		fail_msg("prepare %s: %s", sql, sqlite3_errmsg(db));
@@ -335,8 +337,9 @@ static size_t db_unique_hashes(const char *path, int64_t rid, uint8_t out[][PV_B
 {
 	sqlite3 *db = db_open(path);
 	sqlite3_stmt *q = NULL;
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT b.h FROM blind_index b WHERE b.rid = ?1 AND "
-					    "(SELECT count(*) FROM blind_index o WHERE o.field = "
+	pvt_blind_entries(db, "main", "entries");
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT b.h FROM entries b WHERE b.rid = ?1 AND "
+					    "(SELECT count(*) FROM entries o WHERE o.field = "
 					    "b.field AND o.h = b.h) = 1", -1, &q, NULL), SQLITE_OK);
 	sqlite3_bind_int64(q, 1, rid);
 	size_t n = 0;
@@ -978,7 +981,7 @@ static void test_shred_many_and_unknown(void **state)
 		struct raw_cust rc;
 		assert_int_equal(db_customer(db, ids[i], &rc), 0);
 		rids[i] = rc.rid;
-		assert_true(db_count(db, "SELECT count(*) FROM blind_index WHERE rid = ?1", rids[i]) >= 3);
+		assert_true(db_count(db, "SELECT count(*) FROM entries WHERE rid = ?1", rids[i]) >= 3);
 	}
 	size_t k0len = 0;
 	uint8_t *k0 = pvt_keep(read_bytes(f->keyring, &k0len));
@@ -1057,7 +1060,7 @@ static void test_shred_many_and_unknown(void **state)
 	for (size_t i = 0; i < 10; i++) {
 		struct raw_cust rc;
 		assert_int_equal(db_customer(db, ids[i], &rc), 1);
-		assert_int_equal(db_count(db, "SELECT count(*) FROM blind_index WHERE rid = ?1",
+		assert_int_equal(db_count(db, "SELECT count(*) FROM entries WHERE rid = ?1",
 					  rids[i]), 0);
 		assert_int_equal(db_count(db, "SELECT count(*) FROM consents WHERE rid = ?1",
 					  rids[i]), 0);

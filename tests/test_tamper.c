@@ -576,10 +576,12 @@ static void test_blind_index_keyed_per_vault(void **state)
 	char sql[4400];
 	snprintf(sql, sizeof sql, "ATTACH DATABASE '%s' AS twin", db2);
 	db_exec(f, sql);
+	pvt_blind_entries(f->db, "main", "ours");
+	pvt_blind_entries(f->db, "twin", "theirs");
 	sqlite3_stmt *q;
 	assert_int_equal(sqlite3_prepare_v2(f->db,
-					    "SELECT count(*), (SELECT count(*) FROM main.blind_index) "
-					    "FROM main.blind_index a JOIN twin.blind_index b "
+					    "SELECT count(*), (SELECT count(*) FROM temp.ours) "
+					    "FROM temp.ours a JOIN temp.theirs b "
 					    "ON a.field = b.field AND a.h = b.h", -1, &q, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
 	long long shared = sqlite3_column_int64(q, 0), total = sqlite3_column_int64(q, 1);

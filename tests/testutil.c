@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include "pivault.h"
+#include <sqlite3.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -373,4 +374,37 @@ struct pv_vault *pvt_open_user(const char *dir, const char *user, const char *pw
 	if (rc)
 		fail_msg("pv_vault_open_user(%s): rc %d: %s", user, rc, pv_errmsg(v));
 	return v;
+}
+
+void pvt_blind_entries(sqlite3 *db, const char *schema, const char *table)
+{
+	char sql[512];
+	snprintf(sql, sizeof sql, "CREATE TEMP TABLE %s(field INTEGER, h BLOB, rid INTEGER)",
+		 table);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_stmt *get = NULL, *put = NULL;
+	snprintf(sql, sizeof sql, "SELECT k, entries FROM %s.blind_index", schema);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &get, NULL), SQLITE_OK);
+	snprintf(sql, sizeof sql, "INSERT INTO temp.%s VALUES (?1, ?2, ?3)", table);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &put, NULL), SQLITE_OK);
+	while (sqlite3_step(get) == SQLITE_ROW) {
+		long long k = sqlite3_column_int64(get, 0);
+		const unsigned char *p = sqlite3_column_blob(get, 1);
+		int n = sqlite3_column_bytes(get, 1);
+		assert_int_equal(n % 24, 0);
+		for (int i = 0; i < n; i += 24) {
+			const unsigned char *e = p + i;
+			assert_int_equal((k & 0xffff), (e[0] << 8) | e[1]);
+			unsigned long long rid = 0;
+			for (int b = 16; b < 24; b++)
+				rid = rid << 8 | e[b];
+			sqlite3_bind_int64(put, 1, k >> 16);
+			sqlite3_bind_blob(put, 2, e, 16, SQLITE_TRANSIENT);
+			sqlite3_bind_int64(put, 3, (sqlite3_int64)rid);
+			assert_int_equal(sqlite3_step(put), SQLITE_DONE);
+			sqlite3_reset(put);
+		}
+	}
+	sqlite3_finalize(get);
+	sqlite3_finalize(put);
 }

@@ -93,4 +93,11 @@ struct pv_vault *pvt_open_user(const char *dir, const char *user, const char *pw
 				 __LINE__, rc_, (want), pv_errmsg(v), (needle));             \
 	} while (0)
 
+/* The blind index of the database db has open under schema ("main", or an attached
+ * name), read from its postings rows (k = field << 16 | first two hash bytes; entries of
+ * 16-byte hash | 8-byte big-endian row id) into a temporary table `table`(field, h, rid)
+ * that plain SQL can query. */
+struct sqlite3;
+void pvt_blind_entries(struct sqlite3 *db, const char *schema, const char *table);
+
 #endif
