@@ -25,6 +25,7 @@ struct pv_index_sorter {
 	char *tmpdir;
 	struct entry *buf;
 	size_t n, cap;
+	uint32_t *order, *order2, *counts; /* sort_entries' scratch, made on first use */
 	int fd;           /* -1 until the first spill */
 	off_t end;
 	struct run *runs;
@@ -40,6 +41,75 @@ static int entry_cmp(const void *pa, const void *pb)
 	if (c)
 		return c;
 	return (a->rid > b->rid) - (a->rid < b->rid);
+}
+
+#define PREFIXES 65536   /* entries are first distributed by their hash's first two bytes */
+#define FIELDS_MAX 4096  /* and then by field number, when the numbers are this small */
+
+/* Sort e[0..n) by entry_cmp: a stable distribution by the hash's first two bytes, then by
+ * field, puts the entries in (field, prefix) order in linear time; the groups left (a
+ * few entries each, as blind hashes are uniform) are sorted by comparison. */
+static int sort_entries(struct pv_index_sorter *s, struct entry *e, size_t n)
+{
+	int32_t maxf = 0;
+	int distribute = n >= 1024;
+	for (size_t i = 0; distribute && i < n; i++) {
+		if (e[i].field < 0 || e[i].field >= FIELDS_MAX)
+			distribute = 0;
+		else if (e[i].field > maxf)
+			maxf = e[i].field;
+	}
+	if (!distribute) {
+		qsort(e, n, sizeof *e, entry_cmp);
+		return 0;
+	}
+	if (!s->order && (!(s->order = malloc(s->cap * sizeof *s->order)) ||
+			  !(s->order2 = malloc(s->cap * sizeof *s->order2)) ||
+			  !(s->counts = malloc((PREFIXES + 1) * sizeof *s->counts))))
+		return -1;
+	uint32_t *c = s->counts, *by_prefix = s->order2, *ord = s->order;
+	memset(c, 0, (PREFIXES + 1) * sizeof *c);
+	for (size_t i = 0; i < n; i++)
+		c[((unsigned)e[i].h[0] << 8 | e[i].h[1]) + 1]++;
+	for (size_t k = 1; k <= PREFIXES; k++)
+		c[k] += c[k - 1];
+	for (size_t i = 0; i < n; i++)
+		by_prefix[c[(unsigned)e[i].h[0] << 8 | e[i].h[1]]++] = (uint32_t)i;
+	memset(c, 0, ((size_t)maxf + 2) * sizeof *c);
+	for (size_t i = 0; i < n; i++)
+		c[e[i].field + 1]++;
+	for (int32_t k = 1; k <= maxf + 1; k++)
+		c[k] += c[k - 1];
+	for (size_t j = 0; j < n; j++)
+		ord[c[e[by_prefix[j]].field]++] = by_prefix[j];
+	/* Put entry ord[j] at position j, cycle by cycle (a placed position is marked by
+	 * ord[j] = j). */
+	for (size_t i = 0; i < n; i++) {
+		if (ord[i] == i)
+			continue;
+		struct entry t = e[i];
+		size_t j = i;
+		for (;;) {
+			size_t from = ord[j];
+			ord[j] = (uint32_t)j;
+			if (from == i) {
+				e[j] = t;
+				break;
+			}
+			e[j] = e[from];
+			j = from;
+		}
+	}
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		while (j < n && e[j].field == e[i].field && e[j].h[0] == e[i].h[0] &&
+		       e[j].h[1] == e[i].h[1])
+			j++;
+		if (j - i > 1)
+			qsort(e + i, j - i, sizeof *e, entry_cmp);
+		i = j;
+	}
+	return 0;
 }
 
 struct pv_index_sorter *pv_index_sorter_new(const char *tmpdir, size_t mem_entries)
@@ -98,7 +168,8 @@ static int spill(struct pv_index_sorter *s)
 		s->runs = r;
 		s->capruns = cap;
 	}
-	qsort(s->buf, s->n, sizeof *s->buf, entry_cmp);
+	if (sort_entries(s, s->buf, s->n) != 0)
+		return -1;
 	size_t bytes = s->n * sizeof *s->buf;
 	if (write_all(s->fd, s->buf, bytes, s->end) != 0)
 		return -1;
@@ -173,7 +244,8 @@ static void sift_down(struct cursor *cs, size_t *heap, size_t n, size_t i)
 int pv_index_sorter_finish(struct pv_index_sorter *s, pv_index_emit_fn emit, void *ctx)
 {
 	if (s->nruns == 0) { /* everything fits in memory */
-		qsort(s->buf, s->n, sizeof *s->buf, entry_cmp);
+		if (sort_entries(s, s->buf, s->n) != 0)
+			return -1;
 		for (size_t i = 0; i < s->n; i++) {
 			int rc = emit(ctx, s->buf[i].field, s->buf[i].h, s->buf[i].rid);
 			if (rc)
@@ -227,6 +299,9 @@ void pv_index_sorter_free(struct pv_index_sorter *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	free(s->buf);
+	free(s->order);
+	free(s->order2);
+	free(s->counts);
 	free(s->runs);
 	free(s->tmpdir);
 	free(s);

@@ -140,13 +140,47 @@ static int32_t next_code_point(const char *s, size_t n, size_t *pos)
 	return cp;
 }
 
-/* 1 if s[0..n) is valid UTF-8. */
+/* The length of the UTF-8 sequence starting at s[0..n) (n > 0, s[0] >= 0x80), or 0 when
+ * it is not one: overlong forms, surrogates, code points past U+10FFFF and truncated
+ * sequences are refused, as RFC 3629 says. */
+static size_t utf8_sequence(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+	size_t len;
+	if (c >= 0xC2 && c <= 0xDF)
+		len = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
+		len = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+	else if (c >= 0xF0 && c <= 0xF4)
+		len = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+	else
+		return 0;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+	return len;
+}
+
+/* 1 if s[0..n) is valid UTF-8; ASCII runs are checked eight bytes at a time. */
 static int utf8_valid(const char *s, size_t n)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	size_t pos = 0;
-	while (pos < n)
-		if (next_code_point(s, n, &pos) < 0)
-			return 0;
+	while (pos < n) {
+		uint64_t w;
+		if (n - pos >= 8 && (memcpy(&w, p + pos, 8), (w & 0x8080808080808080ull) == 0)) {
+			pos += 8;
+		} else if (p[pos] < 0x80) {
+			pos++;
+		} else {
+			size_t len = utf8_sequence(p + pos, n - pos);
+			if (!len)
+				return 0;
+			pos += len;
+		}
+	}
 	return 1;
 }
 
@@ -161,29 +195,25 @@ static int is_white_space(int32_t cp)
 	return cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
-/* Control characters (Unicode category Cc): C0, DEL and C1. */
-static int is_control(int32_t cp)
-{
-	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
-}
-
 /* Narrow s[0..*n) (valid UTF-8) to its part without surrounding white space: returns the
- * new start, and sets *n to the new length. */
+ * new start, and sets *n to the new length. Only the ends are decoded. */
 static const char *trim_white_space(const char *s, size_t *n)
 {
-	size_t pos = 0, first = *n, end = 0;
-	while (pos < *n) {
-		size_t at = pos;
-		int32_t cp = next_code_point(s, *n, &pos);
-		if (!is_white_space(cp)) {
-			if (first == *n)
-				first = at;
-			end = pos;
-		}
+	size_t first = 0, end = *n;
+	while (first < end) {
+		size_t pos = first;
+		if (!is_white_space(next_code_point(s, end, &pos)))
+			break;
+		first = pos;
 	}
-	if (first == *n) {
-		*n = 0;
-		return s;
+	while (end > first) {
+		size_t start = end - 1; /* back to the first byte of the last code point */
+		while (start > first && ((unsigned char)s[start] & 0xC0) == 0x80)
+			start--;
+		size_t pos = start;
+		if (!is_white_space(next_code_point(s, end, &pos)))
+			break;
+		end = start;
 	}
 	*n = end - first;
 	return s + first;
@@ -300,10 +330,13 @@ int pv_date_valid(int y, int m, int d)
  * preferences has several lines); kept as given. */
 static const char *validate_text(const char *s, size_t n, struct sink *o)
 {
-	size_t pos = 0;
-	while (pos < n) {
-		int32_t cp = next_code_point(s, n, &pos);
-		if (is_control(cp) && cp != '\t' && cp != '\n' && cp != '\r')
+	/* In valid UTF-8 the C0 controls and DEL are single bytes, and the C1 controls
+	 * (U+0080..U+009F) are 0xC2 followed by 0x80..0x9F: no decoding needed. */
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = p[i];
+		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F ||
+		    (c == 0xC2 && i + 1 < n && p[i + 1] <= 0x9F))
 			return "text contains a control character";
 	}
 	sink_bytes(o, s, n);

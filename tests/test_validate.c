@@ -325,6 +325,41 @@ static void test_invalid_utf8_refused_for_every_type(void **state)
 			BADR(all_types[i], bad[j], "UTF-8");
 }
 
+/* The edges of each UTF-8 sequence length are accepted, their neighbours just outside
+ * refused, also after ASCII runs long enough to be checked eight bytes at a time. */
+static void test_utf8_boundaries(void **state)
+{
+	(void)state;
+	static const char *const good[] = {
+		"\xDF\xBF",             /* U+07FF */
+		"\xE0\xA0\x80",         /* U+0800 */
+		"\xED\x9F\xBF",         /* U+D7FF, below the surrogates */
+		"\xEE\x80\x80",         /* U+E000, above them */
+		"\xEF\xBF\xBD",         /* U+FFFD */
+		"\xF0\x90\x80\x80",     /* U+10000 */
+		"\xF4\x8F\xBF\xBF",     /* U+10FFFF */
+		"abcdefghijklmnop\xE5\xBC\xA0", /* ASCII runs, then CJK */
+	};
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+		OK(PV_T_TEXT, good[i], good[i]);
+	static const char *const bad[] = {
+		"\xC1\xBF",             /* overlong, 2 bytes */
+		"\xE0\x9F\xBF",         /* overlong, 3 bytes */
+		"\xF0\x8F\xBF\xBF",     /* overlong, 4 bytes */
+		"\xED\xBF\xBF",         /* surrogate U+DFFF */
+		"\xF5\x80\x80\x80",     /* no such lead byte */
+		"\xF0\x90\x80\x41",     /* a continuation missing */
+		"\xE5\xBC",             /* truncated at the end */
+		"abcdefg\xE5\xBC",      /* truncated after seven ASCII bytes */
+		"abcdefghijklmnopq\x80", /* a lone continuation after two words of ASCII */
+	};
+	for (size_t j = 0; j < sizeof bad / sizeof bad[0]; j++)
+		BADR(PV_T_TEXT, bad[j], "UTF-8");
+	/* White space at both ends goes, whatever its length; inside it stays. */
+	OK(PV_T_TEXT, "\xE3\x80\x80 \xC2\xA0\xE5\xBC\xA0 \xE4\xBC\x9F\xE3\x80\x80\xC2\x85",
+	   "\xE5\xBC\xA0 \xE4\xBC\x9F");
+}
+
 static void test_output_buffer_too_small(void **state)
 {
 	(void)state;
@@ -934,6 +969,7 @@ int main(void)
 		cmocka_unit_test(test_nul_refused_for_every_type),
 		cmocka_unit_test(test_too_long_refused_for_every_type),
 		cmocka_unit_test(test_invalid_utf8_refused_for_every_type),
+		cmocka_unit_test(test_utf8_boundaries),
 		cmocka_unit_test(test_output_buffer_too_small),
 		cmocka_unit_test(test_unknown_type_refused),
 		cmocka_unit_test(test_text),
