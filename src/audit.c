@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* audit.c: the audit log. Each entry has canonical bytes; its chain hash is BLAKE2b-256
- * of the previous hash and those bytes, and its Merkle leaf (RFC 6962) is the hash of the
- * same bytes, so one entry can be proven in the log and the log proven to have only
- * grown. Checkpoints sign (size, chain head, Merkle root) with the vault's Ed25519 key. */
+/* audit.c: the audit log. Each entry has canonical bytes; its Merkle leaf (RFC 6962's
+ * tree over BLAKE2b-256) is the hash of those bytes, and its chain hash is BLAKE2b-256 of
+ * the previous chain hash and the leaf hash, so one entry can be proven in the log and the
+ * log proven to have only grown. Checkpoints sign (size, chain head, Merkle root) with the
+ * vault's Ed25519 key. Verification runs in two threads when the log is long. */
 #include "audit.h"
 #include "record.h"
 #include "merkle.h"
@@ -33,59 +34,63 @@ static void put_u64(uint8_t *p, uint64_t x)
 }
 
 /* The entry's canonical bytes: "PVA1", seq (u64 LE), then each text field as u32 LE
- * length and bytes, in a fixed order. canonical_size says how many; canonical_write
- * writes them; canonical returns them malloc'd. */
+ * length and bytes, in a fixed order. canonical_size measures each field once (into len)
+ * and says how many bytes; canonical_write writes them. */
 #define FIELDS(e) { (e)->at, (e)->user, (e)->op, (e)->ids, (e)->purpose, (e)->request, \
 		    (e)->outcome, (e)->detail }
+#define NFIELDS 8
 
-static size_t canonical_size(const struct pv_audit_row *e)
+static size_t canonical_size(const struct pv_audit_row *e, size_t len[NFIELDS])
 {
 	const char *f[] = FIELDS(e);
 	size_t n = 4 + 8;
-	for (int i = 0; i < 8; i++)
-		n += 4 + (f[i] ? strlen(f[i]) : 0);
+	for (int i = 0; i < NFIELDS; i++) {
+		len[i] = f[i] ? strlen(f[i]) : 0;
+		n += 4 + len[i];
+	}
 	return n;
 }
 
-static void canonical_write(const struct pv_audit_row *e, uint8_t *p)
+static void canonical_write(const struct pv_audit_row *e, const size_t len[NFIELDS], uint8_t *p)
 {
 	const char *f[] = FIELDS(e);
 	memcpy(p, "PVA1", 4);
 	put_u64(p + 4, e->seq);
 	p += 12;
-	for (int i = 0; i < 8; i++) {
-		size_t l = f[i] ? strlen(f[i]) : 0;
-		put_u32(p, (uint32_t)l);
-		if (l)
-			memcpy(p + 4, f[i], l);
-		p += 4 + l;
+	for (int i = 0; i < NFIELDS; i++) {
+		put_u32(p, (uint32_t)len[i]);
+		if (len[i])
+			memcpy(p + 4, f[i], len[i]);
+		p += 4 + len[i];
 	}
 }
 
-static uint8_t *canonical(const struct pv_audit_row *e, size_t *len)
+/* The audit log's Merkle tree: RFC 6962's over BLAKE2b-256. */
+#define TREE_HASH PV_MERKLE_BLAKE2B
+
+/* An entry's Merkle leaf hash: BLAKE2b-256(0x00 | canonical bytes). 0, or -1 when out of
+ * memory (an entry over 1 KiB). */
+static int entry_leaf(const struct pv_audit_row *e, uint8_t leaf[PV_AUDIT_HASH])
 {
-	size_t n = canonical_size(e);
-	uint8_t *b = malloc(n);
-	if (b)
-		canonical_write(e, b);
-	*len = n;
-	return b;
+	uint8_t stack[1024], *b = stack;
+	size_t len[NFIELDS], n = canonical_size(e, len);
+	if (n > sizeof stack && !(b = malloc(n)))
+		return -1;
+	canonical_write(e, len, b);
+	pv_merkle_leaf_hash_with(TREE_HASH, b, n, leaf);
+	if (b != stack)
+		free(b);
+	return 0;
 }
 
-/* Chain hash and Merkle leaf hash of an entry whose predecessor's hash is prev. */
+/* An entry's leaf hash and its chain hash BLAKE2b-256(prev | leaf hash), where prev is
+ * its predecessor's chain hash: the canonical bytes are hashed once, for both. */
 static int entry_hashes(const struct pv_audit_row *e, const uint8_t prev[PV_AUDIT_HASH],
 			uint8_t chain[PV_AUDIT_HASH], uint8_t leaf[PV_AUDIT_HASH])
 {
-	uint8_t stack[1024], *b = stack;
-	size_t n = canonical_size(e);
-	if (n > sizeof stack && !(b = malloc(n)))
+	if (entry_leaf(e, leaf) != 0)
 		return -1;
-	canonical_write(e, b);
-	pv_hash2(chain, prev, PV_AUDIT_HASH, b, n);
-	if (leaf)
-		pv_merkle_leaf_hash(b, n, leaf);
-	if (b != stack)
-		free(b);
+	pv_hash2(chain, prev, PV_AUDIT_HASH, leaf, PV_AUDIT_HASH);
 	return 0;
 }
 
@@ -174,7 +179,7 @@ static int checkpoint_trusted(pv_vault *v, const struct pv_audit_checkpoint *c,
 			      struct pv_merkle_stream *tree)
 {
 	uint8_t root[PV_AUDIT_HASH];
-	if (pv_merkle_stream_load(tree, c->frontier, c->frontier_len) != 0 || tree->size != c->size)
+	if (pv_merkle_stream_load_with(tree, TREE_HASH, c->frontier, c->frontier_len) != 0 || tree->size != c->size)
 		return 0;
 	pv_merkle_stream_root(tree, root);
 	if (memcmp(root, c->root, PV_AUDIT_HASH) != 0)
@@ -192,7 +197,7 @@ static pv_rc tree_at(pv_vault *v, uint64_t size, struct root_ctx *r)
 {
 	struct pv_audit_checkpoint c;
 	memset(r, 0, sizeof *r);
-	pv_merkle_stream_init(&r->tree);
+	pv_merkle_stream_init_with(&r->tree, TREE_HASH);
 	r->upto = size;
 	r->v = v;
 	uint64_t from = 1;
@@ -203,7 +208,7 @@ static pv_rc tree_at(pv_vault *v, uint64_t size, struct root_ctx *r)
 		memcpy(r->prev, c.head, PV_AUDIT_HASH);
 		from = c.size + 1;
 	} else { /* none, or one that fails its checks: from the first entry */
-		pv_merkle_stream_init(&r->tree);
+		pv_merkle_stream_init_with(&r->tree, TREE_HASH);
 	}
 	if (from <= size && pv_store_audit_scan(v->store, from, push_leaf, r) < 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
@@ -648,7 +653,7 @@ pv_rc pv_audit_verify(pv_vault *v, const char *checkpoint_text, char **report)
 				       "(vault id or key differ)");
 		c.external = &ext;
 	}
-	pv_merkle_stream_init(&c.tree);
+	pv_merkle_stream_init_with(&c.tree, TREE_HASH);
 	int st = pv_store_audit_checkpoint_scan(v->store, collect_checkpoint, &c);
 	if (st == 0)
 		st = pv_store_audit_scan(v->store, 1, verify_entry, &c);
@@ -768,14 +773,9 @@ static int read_leaf(void *p, uint64_t index, uint8_t out[32])
 		r->next = index;
 	}
 	struct pv_audit_row e;
-	if (pv_store_audit_cursor_next(r->cur, &e) != 0 || e.seq != index + 1)
+	if (pv_store_audit_cursor_next(r->cur, &e) != 0 || e.seq != index + 1 ||
+	    entry_leaf(&e, out) != 0)
 		return -1;
-	size_t n;
-	uint8_t *b = canonical(&e, &n);
-	if (!b)
-		return -1;
-	pv_merkle_leaf_hash(b, n, out);
-	free(b);
 	r->next++;
 	return 0;
 }
@@ -846,12 +846,14 @@ pv_rc pv_audit_prove(pv_vault *v, uint64_t seq, char **proof)
 	if (!p)
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	p->kind = PV_MERKLE_INCLUSION;
+	p->hash = TREE_HASH;
 	p->index = seq - 1;
 	p->size = c.size;
 	memcpy(p->root, c.root, 32);
 	rc = PV_OK;
 	if (read_leaf(&r, seq - 1, p->leaf) != 0 ||
-	    pv_merkle_inclusion_proof(seq - 1, c.size, read_leaf, &r, p->path, &p->path_len) != 0)
+	    pv_merkle_inclusion_proof_with(TREE_HASH, seq - 1, c.size, read_leaf, &r, p->path,
+					   &p->path_len) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "cannot read the audit log to build the proof");
 	pv_store_audit_cursor_close(r.cur);
 	char id[32];
@@ -886,12 +888,13 @@ pv_rc pv_audit_consistency(pv_vault *v, const char *old_checkpoint, char **proof
 	if (!p)
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	p->kind = PV_MERKLE_CONSISTENCY;
+	p->hash = TREE_HASH;
 	p->old_size = old.size;
 	p->size = cur.size;
 	memcpy(p->old_root, old.root, 32);
 	memcpy(p->root, cur.root, 32);
-	if (pv_merkle_consistency_proof(old.size, cur.size, read_leaf, &r, p->path,
-					&p->path_len) != 0)
+	if (pv_merkle_consistency_proof_with(TREE_HASH, old.size, cur.size, read_leaf, &r, p->path,
+					     &p->path_len) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "cannot read the audit log to build the proof");
 	pv_store_audit_cursor_close(r.cur);
 	return finish_proof(v, rc, p, "audit consistency", NULL, "the log is not an extension of "
@@ -911,6 +914,10 @@ pv_rc pv_audit_check_proof(const char *proof, const char *new_checkpoint,
 	}
 	if (pv_merkle_proof_from_text(proof, strlen(proof), p) != 0) {
 		snprintf(why, whylen, "not a well-formed pivault proof");
+		rc = PV_ERR_INPUT;
+	} else if (p->hash != TREE_HASH) {
+		snprintf(why, whylen, "not an audit log proof (a v1 proof is over SHA-256; the audit "
+			 "log's tree is over BLAKE2b-256, v2)");
 		rc = PV_ERR_INPUT;
 	} else if (pv_merkle_proof_verify(p) != 0) {
 		snprintf(why, whylen, "the proof's hashes do not add up");

@@ -305,17 +305,18 @@ static void put_u64(uint8_t *p, uint64_t x)
 		p[i] = (uint8_t)(x >> (8 * i));
 }
 
-/* The chain hash of an entry, by the canonical format of src/audit.c: "PVA1", seq (u64
- * LE), then at, user, op, ids, purpose, request, outcome, detail each as u32 LE length
- * and bytes; hash = BLAKE2b-256(previous hash || those bytes), zeros before entry 1. */
-static void chain_hash(sqlite3_stmt *q, const uint8_t prev[32], uint8_t out[32])
+/* The Merkle leaf hash of the entry on q's row (seq, at, user, op, ids, purpose, request,
+ * outcome, detail), by the format of docs/formats.md: canonical bytes "PVA1", seq (u64
+ * LE), then each text field as u32 LE length and bytes; leaf = BLAKE2b-256(0x00 ||
+ * canonical bytes). */
+static void leaf_hash(sqlite3_stmt *q, uint8_t out[32])
 {
-	uint8_t head[12];
-	memcpy(head, "PVA1", 4);
-	put_u64(head + 4, (uint64_t)sqlite3_column_int64(q, 0));
+	uint8_t head[13];
+	head[0] = 0x00;
+	memcpy(head + 1, "PVA1", 4);
+	put_u64(head + 5, (uint64_t)sqlite3_column_int64(q, 0));
 	crypto_generichash_state st;
 	crypto_generichash_init(&st, NULL, 0, 32);
-	crypto_generichash_update(&st, prev, 32);
 	crypto_generichash_update(&st, head, sizeof head);
 	for (int c = 1; c <= 8; c++) {
 		const unsigned char *t = sqlite3_column_text(q, c);
@@ -326,6 +327,19 @@ static void chain_hash(sqlite3_stmt *q, const uint8_t prev[32], uint8_t out[32])
 		if (len)
 			crypto_generichash_update(&st, t, len);
 	}
+	crypto_generichash_final(&st, out, 32);
+}
+
+/* The chain hash of the entry on q's row: BLAKE2b-256(previous hash || leaf hash), zeros
+ * before entry 1. */
+static void chain_hash(sqlite3_stmt *q, const uint8_t prev[32], uint8_t out[32])
+{
+	uint8_t leaf[32];
+	leaf_hash(q, leaf);
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, 32);
+	crypto_generichash_update(&st, prev, 32);
+	crypto_generichash_update(&st, leaf, 32);
 	crypto_generichash_final(&st, out, 32);
 }
 
@@ -711,7 +725,7 @@ static void test_inclusion_proofs(void **state)
 		pv_rc rc = pv_audit_prove(v, seqs[i], &proof);
 		if (rc)
 			fail_msg("pv_audit_prove(%llu): %s", (unsigned long long)seqs[i], pv_errmsg(v));
-		assert_true(strncmp(proof, "pivault-inclusion-proof v1\n", 27) == 0);
+		assert_true(strncmp(proof, "pivault-inclusion-proof v2\n", 27) == 0);
 		if (check(proof, ck, NULL, why, sizeof why) != PV_OK)
 			fail_msg("proof of %llu: %s", (unsigned long long)seqs[i], why);
 		char want[64];
@@ -768,7 +782,7 @@ static void test_consistency_proofs(void **state)
 	pv_rc rc = pv_audit_consistency(v, g_ckpt, &proof);
 	if (rc)
 		fail_msg("pv_audit_consistency: %s", pv_errmsg(v));
-	assert_true(strncmp(proof, "pivault-consistency-proof v1\n", 29) == 0);
+	assert_true(strncmp(proof, "pivault-consistency-proof v2\n", 29) == 0);
 	char why[256];
 	if (check(proof, ck, g_ckpt, why, sizeof why) != PV_OK)
 		fail_msg("consistency proof: %s", why);
@@ -973,8 +987,8 @@ static void test_forged_frontier_not_signed(void **state)
 	}
 }
 
-/* Leaf hashes (RFC 6962: SHA-256(0x00 || canonical bytes)) of every entry of a closed
- * vault's log, in order. */
+/* Leaf hashes (RFC 6962 over BLAKE2b-256: BLAKE2b-256(0x00 || canonical bytes)) of every
+ * entry of a closed vault's log, in order. */
 struct leaves {
 	uint8_t (*h)[32];
 	uint64_t n;
@@ -994,28 +1008,12 @@ static void read_leaves(const char *dir, struct leaves *l)
 	size_t cap = 0;
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		assert_int_equal((uint64_t)sqlite3_column_int64(q, 0), l->n + 1);
-		size_t len = 12;
-		for (int c = 1; c <= 8; c++)
-			len += 4 + (size_t)sqlite3_column_bytes(q, c);
-		uint8_t *b = malloc(len), *p = b + 12;
-		assert_non_null(b);
-		memcpy(b, "PVA1", 4);
-		put_u64(b + 4, (uint64_t)sqlite3_column_int64(q, 0));
-		for (int c = 1; c <= 8; c++) {
-			const unsigned char *t = sqlite3_column_text(q, c);
-			uint32_t tl = (uint32_t)sqlite3_column_bytes(q, c);
-			put_u32(p, tl);
-			if (tl)
-				memcpy(p + 4, t, tl);
-			p += 4 + tl;
-		}
 		if (l->n == cap) {
 			cap = cap ? 2 * cap : 256;
 			l->h = realloc(l->h, cap * sizeof *l->h);
 			assert_non_null(l->h);
 		}
-		pv_merkle_leaf_hash(b, len, l->h[l->n++]);
-		free(b);
+		leaf_hash(q, l->h[l->n++]);
 	}
 	sqlite3_finalize(q);
 	sqlite3_close(db);
@@ -1068,12 +1066,14 @@ static void test_consistency_across_vaults(void **state)
 	struct pv_merkle_proof *p = calloc(1, sizeof *p);
 	assert_non_null(p);
 	p->kind = PV_MERKLE_CONSISTENCY;
+	p->hash = PV_MERKLE_BLAKE2B;
 	p->old_size = g_ck_size;
 	p->size = n;
-	assert_int_equal(pv_merkle_root(g_ck_size, leaf_at, &l, p->old_root), 0);
-	assert_int_equal(pv_merkle_root(n, leaf_at, &l, p->root), 0);
-	assert_int_equal(pv_merkle_consistency_proof(g_ck_size, n, leaf_at, &l, p->path,
-						     &p->path_len), 0);
+	assert_int_equal(pv_merkle_root_with(PV_MERKLE_BLAKE2B, g_ck_size, leaf_at, &l,
+					     p->old_root), 0);
+	assert_int_equal(pv_merkle_root_with(PV_MERKLE_BLAKE2B, n, leaf_at, &l, p->root), 0);
+	assert_int_equal(pv_merkle_consistency_proof_with(PV_MERKLE_BLAKE2B, g_ck_size, n, leaf_at,
+							  &l, p->path, &p->path_len), 0);
 	char *proof = pv_merkle_proof_to_text(p);
 	assert_non_null(proof);
 	char why[256];

@@ -1047,7 +1047,7 @@ static void test_text_rejects_malformed(void **state)
 
 	/* Edits of a valid inclusion proof, each of which must be refused. */
 	static const char *const edits[][2] = {
-	    {"pivault-inclusion-proof v1", "pivault-inclusion-proof v2"},
+	    {"pivault-inclusion-proof v1", "pivault-inclusion-proof v3"},
 	    {"pivault-inclusion-proof v1", "pivault-inclusion-proof  v1"},
 	    {"pivault-inclusion-proof v1\n", "pivault-inclusion-proof v1\r\n"},
 	    {"pivault-inclusion-proof v1\n", "\npivault-inclusion-proof v1\n"},
