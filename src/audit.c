@@ -10,6 +10,7 @@
 #include "policy.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -528,31 +529,53 @@ pv_rc pv_audit_checkpoint(pv_vault *v, char **text)
 
 /* ---------------------------------------------------------------- verify ---- */
 
-struct verify_ctx {
-	pv_vault *v;
-	struct pv_merkle_stream tree;
-	uint8_t prev[PV_AUDIT_HASH];
-	uint64_t expect;           /* next sequence number expected */
-	uint8_t pk[PV_SIGN_PUBLIC];
-	/* checkpoints, in size order, checked as the scan reaches them */
-	uint64_t *ck_size;
-	uint8_t (*ck_head)[32], (*ck_root)[32];
-	size_t nck, capck, next_ck;
-	const struct ckpt_text *external;
-	char *problem;             /* the first break, malloc'd */
-	uint64_t entries;
+/* Logs of at least this many entries are verified in two runs, one per thread, split at
+ * a signed checkpoint; shorter ones in one run, where a thread would not pay. */
+#define SPLIT_MIN_DEFAULT 65536
+static uint64_t split_min = SPLIT_MIN_DEFAULT;
+
+void pv_audit_split_min_for_tests(uint64_t entries)
+{
+	split_min = entries ? entries : SPLIT_MIN_DEFAULT;
+}
+
+/* The stored checkpoints whose signatures verified, in size order. */
+struct ckpt_list {
+	uint64_t *size;
+	uint8_t (*head)[32], (*root)[32];
+	size_t n, cap;
 };
 
-static int set_problem(struct verify_ctx *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static int set_problem(struct verify_ctx *c, const char *fmt, ...)
+/* One run of the scan, over entries expect..last: the chain hash and Merkle state just
+ * before entry `expect`, and the checkpoints ck[next_ck, end_ck) it must meet. Each run
+ * reads through its own store connection, so two runs can go on in two threads. */
+struct verify_ctx {
+	struct pv_merkle_stream tree;
+	uint8_t prev[PV_AUDIT_HASH];
+	uint64_t expect;       /* next sequence number expected */
+	uint64_t last;         /* the run's last entry; UINT64_MAX: to the end of the log */
+	const struct ckpt_list *ck;
+	size_t next_ck, end_ck;
+	const struct ckpt_text *external; /* checked where the run reaches its size */
+	int tail;              /* the run that ends the log: truncation is judged there */
+	struct pv_store *store;
+	int st;                /* the scan's result: 0, 1 (a problem) or -1 (store error) */
+	char *problem;         /* the run's first break, malloc'd */
+};
+
+/* verify_entry's answer on meeting an entry past the run's last one. */
+#define RUN_DONE 2
+
+/* Record the first problem into *slot (later ones are dropped); returns 1. */
+static int set_problem(char **slot, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int set_problem(char **slot, const char *fmt, ...)
 {
-	if (!c->problem) {
+	if (!*slot) {
 		va_list ap;
 		va_start(ap, fmt);
-		c->problem = malloc(512);
-		if (c->problem)
-			vsnprintf(c->problem, 512, fmt, ap);
+		*slot = malloc(512);
+		if (*slot)
+			vsnprintf(*slot, 512, fmt, ap);
 		va_end(ap);
 	}
 	return 1;
@@ -565,37 +588,42 @@ static int check_point(struct verify_ctx *c, uint64_t size, const uint8_t head[3
 	uint8_t r[32];
 	pv_merkle_stream_root(&c->tree, r);
 	if (memcmp(c->prev, head, 32) != 0 || memcmp(r, root, 32) != 0)
-		return set_problem(c, "the log's first %llu entries no longer match the %s "
-				   "checkpoint at %llu: an entry up to %llu was changed, removed "
-				   "or inserted and the chain recomputed", (unsigned long long)size,
-				   which, (unsigned long long)size, (unsigned long long)size);
+		return set_problem(&c->problem, "the log's first %llu entries no longer match the "
+				   "%s checkpoint at %llu: an entry up to %llu was changed, "
+				   "removed or inserted and the chain recomputed",
+				   (unsigned long long)size, which, (unsigned long long)size,
+				   (unsigned long long)size);
 	return 0;
 }
 
 static int verify_entry(void *p, const struct pv_audit_row *e)
 {
 	struct verify_ctx *c = p;
+	if (c->expect > c->last)
+		return RUN_DONE;
 	if (e->seq != c->expect) {
 		if (e->seq > c->expect)
-			return set_problem(c, "entry %llu is missing (the log goes from %llu to %llu)",
-					   (unsigned long long)c->expect,
-					   (unsigned long long)c->expect - 1, (unsigned long long)e->seq);
-		return set_problem(c, "entry %llu is out of order", (unsigned long long)e->seq);
+			return set_problem(&c->problem, "entry %llu is missing (the log goes from "
+					   "%llu to %llu)", (unsigned long long)c->expect,
+					   (unsigned long long)c->expect - 1,
+					   (unsigned long long)e->seq);
+		return set_problem(&c->problem, "entry %llu is out of order",
+				   (unsigned long long)e->seq);
 	}
 	uint8_t chain[32], leaf[32];
 	if (entry_hashes(e, c->prev, chain, leaf) != 0)
 		return -1;
 	if (!e->hash || memcmp(chain, e->hash, 32) != 0)
-		return set_problem(c, "entry %llu does not match its chain hash: it was edited, "
-				   "moved, or an entry before it was removed or inserted",
+		return set_problem(&c->problem, "entry %llu does not match its chain hash: it was "
+				   "edited, moved, or an entry before it was removed or inserted",
 				   (unsigned long long)e->seq);
 	memcpy(c->prev, chain, 32);
 	if (pv_merkle_stream_push(&c->tree, leaf) != 0)
 		return -1;
 	c->expect++;
-	c->entries++;
-	for (; c->next_ck < c->nck && c->ck_size[c->next_ck] == e->seq; c->next_ck++)
-		if (check_point(c, e->seq, c->ck_head[c->next_ck], c->ck_root[c->next_ck], "signed"))
+	const struct ckpt_list *k = c->ck;
+	for (; c->next_ck < c->end_ck && k->size[c->next_ck] == e->seq; c->next_ck++)
+		if (check_point(c, e->seq, k->head[c->next_ck], k->root[c->next_ck], "signed"))
 			return 1;
 	if (c->external && c->external->size == e->seq &&
 	    check_point(c, e->seq, c->external->head, c->external->root, "exported"))
@@ -603,35 +631,112 @@ static int verify_entry(void *p, const struct pv_audit_row *e)
 	return 0;
 }
 
+/* Scan the run's entries, then judge what it did not reach: a signed checkpoint inside the
+ * run, or (for the run that ends the log) the exported checkpoint, beyond the last entry
+ * means the log was truncated. */
+static void run(struct verify_ctx *c)
+{
+	c->st = pv_store_audit_scan(c->store, c->expect, verify_entry, c);
+	if (c->st == RUN_DONE)
+		c->st = 0;
+	if (c->st < 0 || c->problem)
+		return;
+	uint64_t entries = c->expect - 1;
+	if (c->next_ck < c->end_ck)
+		set_problem(&c->problem, "a signed checkpoint covers %llu entries but the log has "
+			    "only %llu: the log was truncated",
+			    (unsigned long long)c->ck->size[c->next_ck], (unsigned long long)entries);
+	else if (c->tail && c->external && c->external->size > entries)
+		set_problem(&c->problem, "the exported checkpoint covers %llu entries but the log "
+			    "has only %llu: the log was truncated",
+			    (unsigned long long)c->external->size, (unsigned long long)entries);
+}
+
+static void *run_thread(void *p)
+{
+	run(p);
+	return NULL;
+}
+
+/* Gathering the stored checkpoints: each signature is checked on the way. */
+struct collect_ctx {
+	pv_vault *v;
+	const uint8_t *pk;
+	struct ckpt_list *ck;
+	char *problem;
+};
+
 static int collect_checkpoint(void *p, const struct pv_audit_checkpoint *k)
 {
-	struct verify_ctx *c = p;
+	struct collect_ctx *c = p;
+	struct ckpt_list *l = c->ck;
 	uint8_t msg[SIGNED_MAX];
 	size_t mlen = signed_bytes(msg, c->v->vault_id, k->size, k->at, k->head, k->root);
 	if (pv_sign_verify(k->signature, msg, mlen, c->pk) != 0)
-		return set_problem(c, "the checkpoint at %llu has a bad signature",
+		return set_problem(&c->problem, "the checkpoint at %llu has a bad signature",
 				   (unsigned long long)k->size);
-	if (c->nck == c->capck) {
-		size_t cap = c->capck ? 2 * c->capck : 64;
-		uint64_t *s = realloc(c->ck_size, cap * sizeof *s);
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		uint64_t *s = realloc(l->size, cap * sizeof *s);
 		if (!s)
 			return -1;
-		c->ck_size = s;
-		uint8_t(*h)[32] = realloc(c->ck_head, cap * sizeof *h);
+		l->size = s;
+		uint8_t(*h)[32] = realloc(l->head, cap * sizeof *h);
 		if (!h)
 			return -1;
-		c->ck_head = h;
-		uint8_t(*r)[32] = realloc(c->ck_root, cap * sizeof *r);
+		l->head = h;
+		uint8_t(*r)[32] = realloc(l->root, cap * sizeof *r);
 		if (!r)
 			return -1;
-		c->ck_root = r;
-		c->capck = cap;
+		l->root = r;
+		l->cap = cap;
 	}
-	c->ck_size[c->nck] = k->size;
-	memcpy(c->ck_head[c->nck], k->head, 32);
-	memcpy(c->ck_root[c->nck], k->root, 32);
-	c->nck++;
+	l->size[l->n] = k->size;
+	memcpy(l->head[l->n], k->head, 32);
+	memcpy(l->root[l->n], k->root, 32);
+	l->n++;
 	return 0;
+}
+
+/* 1 if the signed checkpoint ck[i] can start a run: its stored Merkle state (frontier,
+ * which the signature does not cover) loads into second's tree with the checkpoint's
+ * size and gives its signed root; second's chain then starts from its signed head. */
+static int split_point_ok(pv_vault *v, const struct ckpt_list *ck, size_t i,
+			  struct verify_ctx *second)
+{
+	struct pv_audit_checkpoint c;
+	uint8_t root[PV_AUDIT_HASH];
+	if (pv_store_audit_checkpoint_last(v->store, ck->size[i], &c) != 0 ||
+	    c.size != ck->size[i] || memcmp(c.head, ck->head[i], 32) != 0 ||
+	    memcmp(c.root, ck->root[i], 32) != 0 ||
+	    pv_merkle_stream_load_with(&second->tree, TREE_HASH, c.frontier, c.frontier_len) != 0 ||
+	    second->tree.size != ck->size[i])
+		return 0;
+	pv_merkle_stream_root(&second->tree, root);
+	if (memcmp(root, ck->root[i], 32) != 0)
+		return 0;
+	memcpy(second->prev, ck->head[i], 32);
+	second->expect = ck->size[i] + 1;
+	return 1;
+}
+
+/* Where to split a log of n entries in two runs: of the signed checkpoints nearest the
+ * middle (a few tried, in order of distance), the first that split_point_ok accepts.
+ * Its index in ck, or -1 (one run). */
+static long pick_split(pv_vault *v, const struct ckpt_list *ck, uint64_t n,
+		       struct verify_ctx *second)
+{
+	size_t mid = 0;
+	while (mid < ck->n && ck->size[mid] < n / 2)
+		mid++;
+	for (long t = 0; t < 8; t++) {
+		long i = (long)mid + (t % 2 ? -(t + 1) / 2 : t / 2);
+		if (i < 0 || (size_t)i >= ck->n || ck->size[i] == 0 || ck->size[i] >= n)
+			continue;
+		if (split_point_ok(v, ck, (size_t)i, second))
+			return i;
+	}
+	return -1;
 }
 
 pv_rc pv_audit_verify(pv_vault *v, const char *checkpoint_text, char **report)
@@ -643,51 +748,99 @@ pv_rc pv_audit_verify(pv_vault *v, const char *checkpoint_text, char **report)
 	*report = NULL;
 	struct ckpt_text ext;
 	char why[256];
-	struct verify_ctx c = { .v = v, .expect = 1 };
-	memcpy(c.pk, v->keys->sign_public, sizeof c.pk);
+	uint8_t pk[PV_SIGN_PUBLIC];
+	memcpy(pk, v->keys->sign_public, sizeof pk);
 	if (checkpoint_text) {
 		if (checkpoint_parse(checkpoint_text, &ext, why, sizeof why) != 0)
 			return pv_fail(v, PV_ERR_INPUT, "checkpoint file: %s", why);
-		if (memcmp(ext.vault_id, v->vault_id, 16) != 0 || memcmp(ext.key, c.pk, 32) != 0)
+		if (memcmp(ext.vault_id, v->vault_id, 16) != 0 || memcmp(ext.key, pk, 32) != 0)
 			return pv_fail(v, PV_ERR_INPUT, "checkpoint file: it belongs to another vault "
 				       "(vault id or key differ)");
-		c.external = &ext;
 	}
-	pv_merkle_stream_init_with(&c.tree, TREE_HASH);
-	int st = pv_store_audit_checkpoint_scan(v->store, collect_checkpoint, &c);
-	if (st == 0)
-		st = pv_store_audit_scan(v->store, 1, verify_entry, &c);
+	struct ckpt_list ck = { 0 };
+	struct collect_ctx cc = { v, pk, &ck, NULL };
+	struct verify_ctx first = { .expect = 1, .last = UINT64_MAX, .ck = &ck,
+				    .external = checkpoint_text ? &ext : NULL, .tail = 1,
+				    .store = v->store };
+	pv_merkle_stream_init_with(&first.tree, TREE_HASH);
+	struct verify_ctx second = first;
+	struct pv_store *reader = NULL;
+	long split = -1;
+	uint64_t n = 0;
+	uint8_t head[PV_AUDIT_HASH];
 	pv_rc rc = PV_OK;
-	if (st < 0 && !c.problem)
+	int st = pv_store_audit_checkpoint_scan(v->store, collect_checkpoint, &cc);
+	if (st == 0)
+		st = pv_store_audit_last(v->store, &n, head) < 0 ? -1 : 0;
+	if (st < 0 && !cc.problem)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (!rc && !c.problem && c.next_ck < c.nck)
-		set_problem(&c, "a signed checkpoint covers %llu entries but the log has only %llu: "
-			    "the log was truncated", (unsigned long long)c.ck_size[c.next_ck],
-			    (unsigned long long)c.entries);
-	if (!rc && !c.problem && c.external && c.external->size > c.entries)
-		set_problem(&c, "the exported checkpoint covers %llu entries but the log has only "
-			    "%llu: the log was truncated", (unsigned long long)c.external->size,
-			    (unsigned long long)c.entries);
-	free(c.ck_size);
-	free(c.ck_head);
-	free(c.ck_root);
-	if (rc)
+	first.end_ck = second.end_ck = ck.n;
+	/* Two runs when the log is long and read outside a transaction (a second connection
+	 * sees only what is committed); else one. */
+	if (st == 0 && n >= split_min && pv_store_txn_id(v->store) == 0 &&
+	    (split = pick_split(v, &ck, n, &second)) >= 0 &&
+	    !(reader = pv_store_audit_reader(v->store)))
+		split = -1;
+	if (st == 0 && split >= 0) {
+		first.last = ck.size[split];
+		first.end_ck = (size_t)split + 1;
+		first.tail = 0;
+		second.next_ck = (size_t)split + 1;
+		second.store = reader;
+		pthread_t t;
+		if (pthread_create(&t, NULL, run_thread, &second) == 0) {
+			run(&first);
+			pthread_join(t, NULL);
+		} else {
+			run(&first);
+			run(&second);
+		}
+	} else if (st == 0) {
+		run(&first);
+	}
+	/* The first break in sequence order: the first run's before the second's. */
+	struct verify_ctx *last = split >= 0 ? &second : &first;
+	char *problem = cc.problem;
+	if (!problem && first.st < 0 && !first.problem)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	else if (!problem && first.problem)
+		problem = first.problem, first.problem = NULL;
+	else if (!problem && split >= 0 && second.st < 0 && !second.problem)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(reader));
+	else if (!problem && split >= 0 && second.problem)
+		problem = second.problem, second.problem = NULL;
+	free(first.problem);
+	free(second.problem);
+	pv_store_close(reader);
+	uint64_t entries = last->expect - 1;
+	size_t nck = ck.n;
+	uint64_t split_at = split >= 0 ? ck.size[split] : 0;
+	free(ck.size);
+	free(ck.head);
+	free(ck.root);
+	if (rc) {
+		free(problem);
 		return rc;
+	}
 	char *out = malloc(700);
 	if (!out) {
-		free(c.problem);
+		free(problem);
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	}
-	if (c.problem) {
-		snprintf(out, 700, "%s", c.problem);
-		free(c.problem);
+	if (problem) {
+		snprintf(out, 700, "%s", problem);
+		free(problem);
 		*report = out;
 		pv_fail(v, PV_ERR_CORRUPT, "audit log verification failed: %s", out);
 		return pv_audit_failure(v, PV_ERR_CORRUPT, "audit verify", NULL, NULL);
 	}
-	snprintf(out, 700, "%llu entries, chain intact; %zu signed checkpoint%s verified%s",
-		 (unsigned long long)c.entries, c.nck, c.nck == 1 ? "" : "s",
-		 c.external ? "; the exported checkpoint matches" : "");
+	char part[96] = "";
+	if (split >= 0)
+		snprintf(part, sizeof part, " (in two parts, split at the signed checkpoint at %llu)",
+			 (unsigned long long)split_at);
+	snprintf(out, 700, "%llu entries, chain intact; %zu signed checkpoint%s verified%s%s",
+		 (unsigned long long)entries, nck, nck == 1 ? "" : "s", part,
+		 checkpoint_text ? "; the exported checkpoint matches" : "");
 	*report = out;
 	struct pv_audit_event e = { "audit verify", NULL, NULL, NULL, "ok", out };
 	if ((rc = pv_audit_append(v, &e)) != PV_OK) {

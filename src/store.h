@@ -154,6 +154,13 @@ struct pv_store_audit_cursor *pv_store_audit_cursor_open(struct pv_store *s, uin
 int pv_store_audit_cursor_next(struct pv_store_audit_cursor *c, struct pv_audit_row *e);
 void pv_store_audit_cursor_close(struct pv_store_audit_cursor *c);
 
+/* A second connection to s's database, read-only, for reading the audit log in another
+ * thread beside s (the database is in WAL mode, so both can read at once): only
+ * pv_store_audit_scan and pv_store_errmsg may be used on it, from one thread at a time;
+ * it sees what is committed. Close it with pv_store_close. NULL (message on s) when it
+ * cannot be opened. */
+struct pv_store *pv_store_audit_reader(struct pv_store *s);
+
 /* ---- Users ---- */
 
 /* One user as stored (strings "" when empty; pointers borrowed until the next call). */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* store_sqlite_audit.c: the audit log's tables in the SQLite store: entries with their
- * chain hashes, and signed checkpoints. Entries carry ids and names, never values. */
+ * chain hashes, and signed checkpoints; and a second, read-only connection for reading the
+ * log in another thread. Entries carry ids and names, never values. */
 #include "store_sqlite.h"
 
 #include <stdio.h>
@@ -138,6 +139,30 @@ int pv_store_audit_scan(struct pv_store *s, uint64_t from, pv_store_audit_fn fn,
 		stop = pv_sqlite_fail(s, "scan audit log");
 	sqlite3_finalize(q);
 	return stop;
+}
+
+struct pv_store *pv_store_audit_reader(struct pv_store *s)
+{
+	const char *path = sqlite3_db_filename(s->db, "main");
+	if (!path || !*path) {
+		snprintf(s->err, sizeof s->err, "the database has no file a second reader could open");
+		return NULL;
+	}
+	struct pv_store *r = calloc(1, sizeof *r);
+	if (!r) {
+		snprintf(s->err, sizeof s->err, "out of memory");
+		return NULL;
+	}
+	if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		snprintf(s->err, sizeof s->err, "cannot open a second reader of %s: %s", path,
+			 r->db ? sqlite3_errmsg(r->db) : "out of memory");
+		pv_store_close(r);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(r->db, 1);
+	sqlite3_busy_timeout(r->db, 5000);
+	return r;
 }
 
 int pv_store_audit_checkpoint_put(struct pv_store *s, const struct pv_audit_checkpoint *c)
