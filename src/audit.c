@@ -74,11 +74,12 @@ static void canonical_write(const struct pv_audit_row *e, const size_t len[NFIEL
 static int entry_leaf(const struct pv_audit_row *e, uint8_t leaf[PV_AUDIT_HASH])
 {
 	uint8_t stack[1024], *b = stack;
-	size_t len[NFIELDS], n = canonical_size(e, len);
+	size_t len[NFIELDS], n = 1 + canonical_size(e, len);
 	if (n > sizeof stack && !(b = malloc(n)))
 		return -1;
-	canonical_write(e, len, b);
-	pv_merkle_leaf_hash_with(TREE_HASH, b, n, leaf);
+	b[0] = 0x00; /* RFC 6962's leaf prefix, framed with the bytes: hashed in one call */
+	canonical_write(e, len, b + 1);
+	pv_merkle_leaf_hash_framed(TREE_HASH, b, n, leaf);
 	if (b != stack)
 		free(b);
 	return 0;
@@ -89,9 +90,12 @@ static int entry_leaf(const struct pv_audit_row *e, uint8_t leaf[PV_AUDIT_HASH])
 static int entry_hashes(const struct pv_audit_row *e, const uint8_t prev[PV_AUDIT_HASH],
 			uint8_t chain[PV_AUDIT_HASH], uint8_t leaf[PV_AUDIT_HASH])
 {
+	uint8_t pair[2 * PV_AUDIT_HASH];
 	if (entry_leaf(e, leaf) != 0)
 		return -1;
-	pv_hash2(chain, prev, PV_AUDIT_HASH, leaf, PV_AUDIT_HASH);
+	memcpy(pair, prev, PV_AUDIT_HASH);
+	memcpy(pair + PV_AUDIT_HASH, leaf, PV_AUDIT_HASH);
+	pv_hash2(chain, pair, sizeof pair, NULL, 0);
 	return 0;
 }
 
@@ -116,7 +120,8 @@ static size_t signed_bytes(uint8_t *out, const uint8_t vault_id[16], uint64_t si
 	return n + al;
 }
 
-#define SIGNED_MAX (sizeof SIGNED_CONTEXT + 16 + 8 + 64 + 4 + 64)
+#define SIGNED_AT_MAX 64 /* the longest time a checkpoint's signed bytes hold */
+#define SIGNED_MAX (sizeof SIGNED_CONTEXT + 16 + 8 + 64 + 4 + SIGNED_AT_MAX)
 
 /* The time now as YYYY-MM-DDTHH:MM:SS.mmmZ; the date part is formatted once a second. */
 static void now_iso(char *buf, size_t n)
@@ -539,10 +544,11 @@ void pv_audit_split_min_for_tests(uint64_t entries)
 	split_min = entries ? entries : SPLIT_MIN_DEFAULT;
 }
 
-/* The stored checkpoints whose signatures verified, in size order. */
+/* The stored checkpoints, in size order, with what their signatures cover. */
 struct ckpt_list {
 	uint64_t *size;
-	uint8_t (*head)[32], (*root)[32];
+	uint8_t (*head)[32], (*root)[32], (*sig)[PV_AUDIT_SIG];
+	char (*at)[SIGNED_AT_MAX + 1]; /* "" when the stored one is too long to be signed */
 	size_t n, cap;
 };
 
@@ -555,7 +561,10 @@ struct verify_ctx {
 	uint64_t expect;       /* next sequence number expected */
 	uint64_t last;         /* the run's last entry; UINT64_MAX: to the end of the log */
 	const struct ckpt_list *ck;
+	size_t sig_from;       /* the run checks the signatures of ck[sig_from, end_ck) */
 	size_t next_ck, end_ck;
+	size_t bad_sig;        /* the first of those that does not verify; SIZE_MAX: none */
+	const uint8_t *vault_id, *pk;
 	const struct ckpt_text *external; /* checked where the run reaches its size */
 	int tail;              /* the run that ends the log: truncation is judged there */
 	struct pv_store *store;
@@ -631,11 +640,21 @@ static int verify_entry(void *p, const struct pv_audit_row *e)
 	return 0;
 }
 
-/* Scan the run's entries, then judge what it did not reach: a signed checkpoint inside the
+/* Check the signatures of the run's checkpoints, scan its entries, then judge what it did
+ * not reach: a signed checkpoint inside the
  * run, or (for the run that ends the log) the exported checkpoint, beyond the last entry
  * means the log was truncated. */
 static void run(struct verify_ctx *c)
 {
+	const struct ckpt_list *k = c->ck;
+	uint8_t msg[SIGNED_MAX];
+	c->bad_sig = SIZE_MAX;
+	for (size_t i = c->sig_from; i < c->end_ck && c->bad_sig == SIZE_MAX; i++) {
+		size_t mlen = signed_bytes(msg, c->vault_id, k->size[i], k->at[i], k->head[i],
+					   k->root[i]);
+		if (!k->at[i][0] || pv_sign_verify(k->sig[i], msg, mlen, c->pk) != 0)
+			c->bad_sig = i;
+	}
 	c->st = pv_store_audit_scan(c->store, c->expect, verify_entry, c);
 	if (c->st == RUN_DONE)
 		c->st = 0;
@@ -658,49 +677,46 @@ static void *run_thread(void *p)
 	return NULL;
 }
 
-/* Gathering the stored checkpoints: each signature is checked on the way. */
-struct collect_ctx {
-	pv_vault *v;
-	const uint8_t *pk;
-	struct ckpt_list *ck;
-	char *problem;
-};
-
+/* Gather a stored checkpoint into the list (ckpt_list *p); its signature is checked by
+ * the run whose entries it covers. */
 static int collect_checkpoint(void *p, const struct pv_audit_checkpoint *k)
 {
-	struct collect_ctx *c = p;
-	struct ckpt_list *l = c->ck;
-	uint8_t msg[SIGNED_MAX];
-	size_t mlen = signed_bytes(msg, c->v->vault_id, k->size, k->at, k->head, k->root);
-	if (pv_sign_verify(k->signature, msg, mlen, c->pk) != 0)
-		return set_problem(&c->problem, "the checkpoint at %llu has a bad signature",
-				   (unsigned long long)k->size);
+	struct ckpt_list *l = p;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? 2 * l->cap : 64;
-		uint64_t *s = realloc(l->size, cap * sizeof *s);
-		if (!s)
-			return -1;
-		l->size = s;
-		uint8_t(*h)[32] = realloc(l->head, cap * sizeof *h);
-		if (!h)
-			return -1;
-		l->head = h;
-		uint8_t(*r)[32] = realloc(l->root, cap * sizeof *r);
-		if (!r)
-			return -1;
-		l->root = r;
+#define GROW(field)                                                                    \
+	do {                                                                           \
+		void *grown = realloc(l->field, cap * sizeof *l->field);               \
+		if (!grown)                                                            \
+			return -1;                                                     \
+		l->field = grown;                                                      \
+	} while (0)
+		GROW(size);
+		GROW(head);
+		GROW(root);
+		GROW(sig);
+		GROW(at);
+#undef GROW
 		l->cap = cap;
 	}
 	l->size[l->n] = k->size;
 	memcpy(l->head[l->n], k->head, 32);
 	memcpy(l->root[l->n], k->root, 32);
+	memcpy(l->sig[l->n], k->signature, PV_AUDIT_SIG);
+	size_t al = strlen(k->at);
+	if (al > SIGNED_AT_MAX)
+		al = 0; /* no signature covers it: reported as a bad signature */
+	memcpy(l->at[l->n], k->at, al);
+	l->at[l->n][al] = '\0';
 	l->n++;
 	return 0;
 }
 
-/* 1 if the signed checkpoint ck[i] can start a run: its stored Merkle state (frontier,
- * which the signature does not cover) loads into second's tree with the checkpoint's
- * size and gives its signed root; second's chain then starts from its signed head. */
+/* 1 if the checkpoint ck[i] can start a run: its stored Merkle state (frontier, which
+ * the signature does not cover) loads into second's tree with the checkpoint's size and
+ * gives its root; second's chain then starts from its head. Its signature is checked by
+ * the first run: when it does not verify, that is reported and the second run's result
+ * is not used. */
 static int split_point_ok(pv_vault *v, const struct ckpt_list *ck, size_t i,
 			  struct verify_ctx *second)
 {
@@ -758,8 +774,8 @@ pv_rc pv_audit_verify(pv_vault *v, const char *checkpoint_text, char **report)
 				       "(vault id or key differ)");
 	}
 	struct ckpt_list ck = { 0 };
-	struct collect_ctx cc = { v, pk, &ck, NULL };
 	struct verify_ctx first = { .expect = 1, .last = UINT64_MAX, .ck = &ck,
+				    .bad_sig = SIZE_MAX, .vault_id = v->vault_id, .pk = pk,
 				    .external = checkpoint_text ? &ext : NULL, .tail = 1,
 				    .store = v->store };
 	pv_merkle_stream_init_with(&first.tree, TREE_HASH);
@@ -769,10 +785,10 @@ pv_rc pv_audit_verify(pv_vault *v, const char *checkpoint_text, char **report)
 	uint64_t n = 0;
 	uint8_t head[PV_AUDIT_HASH];
 	pv_rc rc = PV_OK;
-	int st = pv_store_audit_checkpoint_scan(v->store, collect_checkpoint, &cc);
+	int st = pv_store_audit_checkpoint_scan(v->store, collect_checkpoint, &ck);
 	if (st == 0)
 		st = pv_store_audit_last(v->store, &n, head) < 0 ? -1 : 0;
-	if (st < 0 && !cc.problem)
+	if (st != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	first.end_ck = second.end_ck = ck.n;
 	/* Two runs when the log is long and read outside a transaction (a second connection
@@ -785,7 +801,7 @@ pv_rc pv_audit_verify(pv_vault *v, const char *checkpoint_text, char **report)
 		first.last = ck.size[split];
 		first.end_ck = (size_t)split + 1;
 		first.tail = 0;
-		second.next_ck = (size_t)split + 1;
+		second.sig_from = second.next_ck = (size_t)split + 1;
 		second.store = reader;
 		pthread_t t;
 		if (pthread_create(&t, NULL, run_thread, &second) == 0) {
@@ -798,17 +814,26 @@ pv_rc pv_audit_verify(pv_vault *v, const char *checkpoint_text, char **report)
 	} else if (st == 0) {
 		run(&first);
 	}
-	/* The first break in sequence order: the first run's before the second's. */
+	/* A checkpoint with a bad signature first (the first one), as when they were checked
+	 * before the entries; then the first break in sequence order: the first run's before
+	 * the second's. */
 	struct verify_ctx *last = split >= 0 ? &second : &first;
-	char *problem = cc.problem;
-	if (!problem && first.st < 0 && !first.problem)
-		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	else if (!problem && first.problem)
-		problem = first.problem, first.problem = NULL;
-	else if (!problem && split >= 0 && second.st < 0 && !second.problem)
-		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(reader));
-	else if (!problem && split >= 0 && second.problem)
-		problem = second.problem, second.problem = NULL;
+	char *problem = NULL;
+	size_t bad = split >= 0 && second.bad_sig < first.bad_sig ? second.bad_sig : first.bad_sig;
+	if (st == 0 && bad != SIZE_MAX) {
+		set_problem(&problem, "the checkpoint at %llu has a bad signature",
+			    (unsigned long long)ck.size[bad]);
+	} else if (st == 0) {
+		struct verify_ctx *runs[2] = { &first, split >= 0 ? &second : NULL };
+		for (int i = 0; i < 2 && runs[i] && !problem && !rc; i++) {
+			if (runs[i]->problem) {
+				problem = runs[i]->problem;
+				runs[i]->problem = NULL;
+			} else if (runs[i]->st < 0) {
+				rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(runs[i]->store));
+			}
+		}
+	}
 	free(first.problem);
 	free(second.problem);
 	pv_store_close(reader);
@@ -818,6 +843,8 @@ pv_rc pv_audit_verify(pv_vault *v, const char *checkpoint_text, char **report)
 	free(ck.size);
 	free(ck.head);
 	free(ck.root);
+	free(ck.sig);
+	free(ck.at);
 	if (rc) {
 		free(problem);
 		return rc;

@@ -21,6 +21,15 @@ void pv_merkle_leaf_hash_with(enum pv_merkle_hash h, const void *data, size_t le
 		pv_sha256(out, &prefix, 1, data, len, NULL, 0);
 }
 
+void pv_merkle_leaf_hash_framed(enum pv_merkle_hash h, const uint8_t *framed, size_t len,
+				uint8_t out[PV_MERKLE_HASH])
+{
+	if (h == PV_MERKLE_BLAKE2B)
+		pv_hash2(out, framed, len, NULL, 0);
+	else
+		pv_sha256(out, framed, len, NULL, 0, NULL, 0);
+}
+
 void pv_merkle_leaf_hash(const void *data, size_t len, uint8_t out[PV_MERKLE_HASH])
 {
 	pv_merkle_leaf_hash_with(PV_MERKLE_SHA256, data, len, out);

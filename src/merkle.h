@@ -43,6 +43,11 @@ void pv_merkle_leaf_hash(const void *data, size_t len, uint8_t out[PV_MERKLE_HAS
 void pv_merkle_leaf_hash_with(enum pv_merkle_hash h, const void *data, size_t len,
 			      uint8_t out[PV_MERKLE_HASH]);
 
+/* The same leaf hash of data already framed: framed[0..len) is the 0x00 prefix followed
+ * by the leaf's data (len >= 1), hashed as it stands, in one call. */
+void pv_merkle_leaf_hash_framed(enum pv_merkle_hash h, const uint8_t *framed, size_t len,
+				uint8_t out[PV_MERKLE_HASH]);
+
 /* Interior node hash SHA-256(0x01 || l || r); out may be the same buffer as l or r. */
 void pv_merkle_node_hash(const uint8_t l[PV_MERKLE_HASH], const uint8_t r[PV_MERKLE_HASH],
 			 uint8_t out[PV_MERKLE_HASH]);
