@@ -736,21 +736,25 @@ static int split_point_ok(pv_vault *v, const struct ckpt_list *ck, size_t i,
 	return 1;
 }
 
-/* Where to split a log of n entries in two runs: of the signed checkpoints nearest the
- * middle (a few tried, in order of distance), the first that split_point_ok accepts.
- * Its index in ck, or -1 (one run). */
+/* Where to split a log of n entries in two runs: of the checkpoints nearest the middle
+ * (a few tried, nearest first), the first that split_point_ok accepts. Its index in ck,
+ * or -1 (one run). */
 static long pick_split(pv_vault *v, const struct ckpt_list *ck, uint64_t n,
 		       struct verify_ctx *second)
 {
-	size_t mid = 0;
-	while (mid < ck->n && ck->size[mid] < n / 2)
-		mid++;
-	for (long t = 0; t < 8; t++) {
-		long i = (long)mid + (t % 2 ? -(t + 1) / 2 : t / 2);
-		if (i < 0 || (size_t)i >= ck->n || ck->size[i] == 0 || ck->size[i] >= n)
-			continue;
-		if (split_point_ok(v, ck, (size_t)i, second))
-			return i;
+	uint64_t half = n / 2;
+	size_t hi = 0;
+	while (hi < ck->n && ck->size[hi] < half)
+		hi++;
+	size_t lo = hi; /* candidates below the middle are lo - 1, lo - 2, ... */
+	for (int tries = 0; tries < 8 && (lo > 0 || hi < ck->n); tries++) {
+		size_t i;
+		if (hi >= ck->n || (lo > 0 && half - ck->size[lo - 1] < ck->size[hi] - half))
+			i = --lo;
+		else
+			i = hi++;
+		if (ck->size[i] > 0 && ck->size[i] < n && split_point_ok(v, ck, i, second))
+			return (long)i;
 	}
 	return -1;
 }

@@ -6,8 +6,11 @@
  * truncated log is caught by the exported checkpoint, a recomputed chain by the signed
  * checkpoints. Operations fail closed when their audit entry cannot be written (a test
  * fault, or a real storage failure). Inclusion and consistency proofs check out against
- * their signed checkpoints only, also from the command line without any vault. And a
- * checkpoint is signed automatically every 1024 entries. */
+ * their signed checkpoints only, also from the command line without any vault. A
+ * checkpoint is signed automatically every 1024 entries. And a long log, verified in two
+ * threads split at a signed checkpoint, is judged exactly as in one: a break in either
+ * half is named, the lower one first; a checkpoint whose frontier is forged is not a split
+ * point; bad signatures and truncation are still caught. */
 #include "testutil.h"
 
 #include <sodium.h>
@@ -16,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "merkle.h"
 #include "pivault.h"
 
@@ -987,6 +991,175 @@ static void test_forged_frontier_not_signed(void **state)
 	}
 }
 
+/* ---- tests: verification in two threads ------------------------------------------ */
+
+/* Grow the copy's log by `extra` entries in one transaction (automatic checkpoints every
+ * 1024), then make verification split logs of 1000 entries or more. Returns the log's
+ * length. */
+static uint64_t grow_log(const char *dir, unsigned extra)
+{
+	pv_vault *v = open_root(dir);
+	assert_int_equal(pv_store_begin(v->store), 0);
+	struct pv_audit_event e = { "read", "C00000007", "service", NULL, "ok", "masked" };
+	for (unsigned i = 0; i < extra; i++)
+		assert_int_equal(pv_audit_append(v, &e), PV_OK);
+	assert_int_equal(pv_store_commit(v->store), 0);
+	pv_vault_close(v);
+	pv_audit_split_min_for_tests(1000);
+	return sql_u64(dir, "SELECT max(seq) FROM audit");
+}
+
+/* The verify report of an intact log (fails the test otherwise); malloc'd. */
+static char *intact_report(const char *dir, const char *checkpoint)
+{
+	char *report = NULL;
+	pv_rc rc = verify(dir, checkpoint, &report);
+	if (rc != PV_OK)
+		fail_msg("verify: expected PV_OK, got %d: %s", rc, report);
+	assert_non_null(strstr(report, "chain intact"));
+	return report;
+}
+
+static int split_teardown(void **state)
+{
+	pv_audit_split_min_for_tests(0);
+	return fx_teardown(state);
+}
+
+/* A long log verifies in two parts, split at a signed checkpoint near its middle, and
+ * says so; the same log in one run gives the same verdict. */
+static void test_split_intact(void **state)
+{
+	struct fx *f = *state;
+	uint64_t n = grow_log(f->dir, 4100);
+	assert_true(n > 4096);
+	char *report = intact_report(f->dir, g_ckpt);
+	char want[96];
+	snprintf(want, sizeof want, "%llu entries, chain intact", (unsigned long long)n);
+	assert_non_null(strstr(report, want));
+	assert_non_null(strstr(report, "in two parts, split at the signed checkpoint at 2048"));
+	assert_non_null(strstr(report, "exported checkpoint matches"));
+	free(report);
+	pv_audit_split_min_for_tests(0); /* the default: this log is too short to split */
+	report = intact_report(f->dir, NULL);
+	assert_null(strstr(report, "two parts"));
+	free(report);
+}
+
+/* An entry edited, or removed, in the second half is found and named by number. */
+static void test_split_break_in_second_half(void **state)
+{
+	struct fx *f = *state;
+	grow_log(f->dir, 4100);
+	sql(f->dir, "UPDATE audit SET ids = 'C00000008' WHERE seq = 3500");
+	expect_break(f->dir, NULL, "entry 3500 ", "chain hash");
+	sql(f->dir, "UPDATE audit SET ids = 'C00000007' WHERE seq = 3500");
+	expect_intact(f->dir, NULL);
+	/* The entry just after the split point, and the last of the first half. */
+	sql(f->dir, "DELETE FROM audit WHERE seq = 2049");
+	expect_break(f->dir, NULL, "entry 2049 is missing", NULL);
+	sql(f->dir, "UPDATE audit SET detail = 'x' WHERE seq = 2048");
+	expect_break(f->dir, NULL, "entry 2048 ", "chain hash");
+}
+
+/* Breaks in both halves: the lower one is reported, whichever thread ends first. */
+static void test_split_breaks_in_both_halves(void **state)
+{
+	struct fx *f = *state;
+	grow_log(f->dir, 4100);
+	sql(f->dir, "UPDATE audit SET detail = 'x' WHERE seq = 3900; "
+		    "UPDATE audit SET detail = 'x' WHERE seq = 1500");
+	expect_break(f->dir, NULL, "entry 1500 ", "chain hash");
+	sql(f->dir, "UPDATE audit SET detail = 'masked' WHERE seq = 1500; "
+		    "DELETE FROM audit WHERE seq = 3000; DELETE FROM audit WHERE seq = 10");
+	expect_break(f->dir, NULL, "entry 10 is missing", NULL);
+	sql(f->dir, "DELETE FROM audit WHERE seq = 9");
+	expect_break(f->dir, NULL, "entry 9 is missing", NULL);
+}
+
+/* A checkpoint whose stored frontier was altered (the signature does not cover it) is
+ * not used as the split point: another one is, or none; every break is still found. */
+static void test_split_forged_frontier(void **state)
+{
+	struct fx *f = *state;
+	grow_log(f->dir, 4100);
+	sql(f->dir, "UPDATE audit_checkpoints SET frontier = substr(frontier, 1, "
+		    "length(frontier) - 32) || randomblob(32) WHERE size = 2048");
+	char *report = intact_report(f->dir, g_ckpt);
+	assert_non_null(strstr(report, "two parts"));
+	assert_null(strstr(report, "split at the signed checkpoint at 2048"));
+	free(report);
+	/* A frontier of the wrong size (the right root of a different tree shape). */
+	sql(f->dir, "UPDATE audit_checkpoints SET frontier = (SELECT frontier FROM "
+		    "audit_checkpoints WHERE size = 1024) WHERE size = 3072");
+	report = intact_report(f->dir, NULL);
+	assert_null(strstr(report, "split at the signed checkpoint at 2048"));
+	assert_null(strstr(report, "split at the signed checkpoint at 3072"));
+	free(report);
+	/* Every frontier forged: one run. */
+	sql(f->dir, "UPDATE audit_checkpoints SET frontier = randomblob(length(frontier))");
+	report = intact_report(f->dir, NULL);
+	assert_null(strstr(report, "two parts"));
+	free(report);
+	sql(f->dir, "UPDATE audit SET detail = 'x' WHERE seq = 3500");
+	expect_break(f->dir, NULL, "entry 3500 ", "chain hash");
+}
+
+/* A checkpoint with a bad signature is reported, in either half, before any entry. */
+static void test_split_bad_signature(void **state)
+{
+	struct fx *f = *state;
+	grow_log(f->dir, 4100);
+	sql(f->dir, "UPDATE audit_checkpoints SET signature = randomblob(64) WHERE size = 2048");
+	expect_break(f->dir, NULL, "checkpoint at 2048 has a bad signature", NULL);
+	sql(f->dir, "UPDATE audit_checkpoints SET head = randomblob(32) WHERE size = 2048");
+	expect_break(f->dir, NULL, "checkpoint at 2048 has a bad signature", NULL);
+	sql(f->dir, "DELETE FROM audit_checkpoints WHERE size = 2048; "
+		    "UPDATE audit_checkpoints SET signature = randomblob(64) WHERE size = 4096; "
+		    "UPDATE audit SET detail = 'x' WHERE seq = 100");
+	expect_break(f->dir, NULL, "checkpoint at 4096 has a bad signature", NULL);
+	sql(f->dir, "DELETE FROM audit_checkpoints WHERE size = 4096; "
+		    "UPDATE audit SET detail = 'masked' WHERE seq = 100");
+	expect_intact(f->dir, NULL);
+}
+
+/* An attacker who edits an entry of the second half and recomputes the whole chain is
+ * caught by the signed checkpoint after it. */
+static void test_split_recomputed_chain(void **state)
+{
+	struct fx *f = *state;
+	grow_log(f->dir, 4100);
+	sql(f->dir, "UPDATE audit SET ids = 'C00000001' WHERE seq = 3500");
+	rechain(f->dir, 1);
+	char *report = NULL;
+	assert_int_equal(verify(f->dir, NULL, &report), PV_ERR_CORRUPT);
+	assert_non_null(strstr(report, "signed checkpoint at 4096"));
+	assert_null(strstr(report, "chain hash"));
+	free(report);
+}
+
+/* A truncated long log is caught: by the stored checkpoints past its end, or, with them
+ * removed, by the exported checkpoint. */
+static void test_split_truncated(void **state)
+{
+	struct fx *f = *state;
+	uint64_t n = grow_log(f->dir, 4100);
+	char *ck = NULL;
+	pv_vault *v = open_root(f->dir);
+	assert_int_equal(pv_audit_checkpoint(v, &ck), PV_OK);
+	pv_vault_close(v);
+	sql(f->dir, "DELETE FROM audit WHERE seq > 4000");
+	expect_break(f->dir, ck, "covers 4096 entries but the log has only 4000", "truncated");
+	sql(f->dir, "DELETE FROM audit WHERE seq > 3000");
+	expect_break(f->dir, ck, "covers 3072 entries but the log has only 3000", "truncated");
+	sql(f->dir, "DELETE FROM audit_checkpoints WHERE size > 2048");
+	char want[96];
+	snprintf(want, sizeof want, "exported checkpoint covers %llu entries",
+		 (unsigned long long)n + 1);
+	expect_break(f->dir, ck, want, "truncated");
+	pv_free(ck);
+}
+
 /* Leaf hashes (RFC 6962 over BLAKE2b-256: BLAKE2b-256(0x00 || canonical bytes)) of every
  * entry of a closed vault's log, in order. */
 struct leaves {
@@ -1112,6 +1285,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_automatic_checkpoint, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_forged_frontier_not_signed, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_consistency_across_vaults, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_split_intact, fx_setup, split_teardown),
+		cmocka_unit_test_setup_teardown(test_split_break_in_second_half, fx_setup,
+						split_teardown),
+		cmocka_unit_test_setup_teardown(test_split_breaks_in_both_halves, fx_setup,
+						split_teardown),
+		cmocka_unit_test_setup_teardown(test_split_forged_frontier, fx_setup, split_teardown),
+		cmocka_unit_test_setup_teardown(test_split_bad_signature, fx_setup, split_teardown),
+		cmocka_unit_test_setup_teardown(test_split_recomputed_chain, fx_setup,
+						split_teardown),
+		cmocka_unit_test_setup_teardown(test_split_truncated, fx_setup, split_teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
