@@ -36,7 +36,9 @@ static void put_u64(uint8_t *p, uint64_t x)
 
 /* The entry's canonical bytes: "PVA1", seq (u64 LE), then each text field as u32 LE
  * length and bytes, in a fixed order. canonical_size measures each field once (into len)
- * and says how many bytes; canonical_write writes them. */
+ * (or takes the lengths the row carries) and says how many bytes; canonical_write writes
+ * them. A text is hashed up to its length: one read back with a NUL inside is hashed
+ * whole, so it does not match what was appended. */
 #define FIELDS(e) { (e)->at, (e)->user, (e)->op, (e)->ids, (e)->purpose, (e)->request, \
 		    (e)->outcome, (e)->detail }
 #define NFIELDS 8
@@ -46,7 +48,7 @@ static size_t canonical_size(const struct pv_audit_row *e, size_t len[NFIELDS])
 	const char *f[] = FIELDS(e);
 	size_t n = 4 + 8;
 	for (int i = 0; i < NFIELDS; i++) {
-		len[i] = f[i] ? strlen(f[i]) : 0;
+		len[i] = e->has_len ? e->len[i] : f[i] ? strlen(f[i]) : 0;
 		n += 4 + len[i];
 	}
 	return n;
@@ -308,7 +310,9 @@ static pv_rc append_in_txn(pv_vault *v, const struct pv_audit_event *e)
 	now_iso(at, sizeof at);
 	const char *request = e->request ? e->request : v->request_id;
 	struct pv_audit_row row = { t->seq + 1, at, v->principal, e->op, e->ids, e->purpose,
-				    request, e->outcome, e->detail, hash };
+				    request, e->outcome, e->detail, hash, 0, { 0 } };
+	canonical_size(&row, row.len); /* measured once, for the hash and the store */
+	row.has_len = 1;
 	if (entry_hashes(&row, t->head, hash, leaf) != 0 ||
 	    pv_store_audit_append(v->store, &row) != 0) {
 		t->valid = 0;

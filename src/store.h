@@ -120,6 +120,10 @@ struct pv_audit_row {
 	uint64_t seq;
 	const char *at, *user, *op, *ids, *purpose, *request, *outcome, *detail;
 	const uint8_t *hash; /* chain hash; NULL when read back malformed */
+	/* the eight texts' lengths in the order above, when has_len (set when read back;
+	 * when appending, saves measuring them again) */
+	int has_len;
+	size_t len[8];
 };
 
 /* A signed checkpoint: the log's size, chain head and Merkle root at that size, the

@@ -42,7 +42,8 @@ int pv_store_audit_append(struct pv_store *s, const struct pv_audit_row *e)
 	const char *text[] = { e->at, e->user, e->op, e->ids, e->purpose, e->request, e->outcome,
 			       e->detail };
 	for (int i = 0; i < 8; i++)
-		sqlite3_bind_text(q, 2 + i, text[i] ? text[i] : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2 + i, text[i] ? text[i] : "",
+				  e->has_len && text[i] ? (int)e->len[i] : -1, SQLITE_STATIC);
 	sqlite3_bind_blob(q, 10, e->hash, PV_AUDIT_HASH, SQLITE_STATIC);
 	return pv_sqlite_run(s, q, "append audit entry");
 }
@@ -81,7 +82,9 @@ static void row_to_entry(sqlite3_stmt *q, struct pv_audit_row *e)
 	for (int i = 0; i < 8; i++) {
 		const unsigned char *t = sqlite3_column_text(q, 1 + i);
 		*text[i] = t ? (const char *)t : "";
+		e->len[i] = t ? (size_t)sqlite3_column_bytes(q, 1 + i) : 0;
 	}
+	e->has_len = 1;
 	e->hash = sqlite3_column_bytes(q, 9) == PV_AUDIT_HASH ? sqlite3_column_blob(q, 9) : NULL;
 }
 
