@@ -187,7 +187,8 @@ static int checkpoint_trusted(pv_vault *v, const struct pv_audit_checkpoint *c,
 			      struct pv_merkle_stream *tree)
 {
 	uint8_t root[PV_AUDIT_HASH];
-	if (pv_merkle_stream_load_with(tree, TREE_HASH, c->frontier, c->frontier_len) != 0 || tree->size != c->size)
+	if (pv_merkle_stream_load_with(tree, TREE_HASH, c->frontier, c->frontier_len) != 0 ||
+	    tree->size != c->size || strlen(c->at) > SIGNED_AT_MAX)
 		return 0;
 	pv_merkle_stream_root(tree, root);
 	if (memcmp(root, c->root, PV_AUDIT_HASH) != 0)
