@@ -646,9 +646,8 @@ static int verify_entry(void *p, const struct pv_audit_row *e)
 }
 
 /* Check the signatures of the run's checkpoints, scan its entries, then judge what it did
- * not reach: a signed checkpoint inside the
- * run, or (for the run that ends the log) the exported checkpoint, beyond the last entry
- * means the log was truncated. */
+ * not reach: a signed checkpoint inside the run, or (for the run that ends the log) the
+ * exported checkpoint, beyond the last entry means the log was truncated. */
 static void run(struct verify_ctx *c)
 {
 	const struct ckpt_list *k = c->ck;
