@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* audit.c: the audit log. Each entry has canonical bytes; its chain hash is BLAKE2b-256
- * of the previous hash and those bytes, and its Merkle leaf (RFC 6962) is the hash of the
- * same bytes, so one entry can be proven in the log and the log proven to have only
- * grown. Checkpoints sign (size, chain head, Merkle root) with the vault's Ed25519 key. */
+/* audit.c: the audit log. Each entry has canonical bytes; its Merkle leaf (RFC 6962's
+ * tree over BLAKE2b-256) is the hash of those bytes, and its chain hash is BLAKE2b-256 of
+ * the previous chain hash and the leaf hash, so one entry can be proven in the log and the
+ * log proven to have only grown. Checkpoints sign (size, chain head, Merkle root) with the
+ * vault's Ed25519 key. Verification runs in two threads when the log is long. */
 #include "audit.h"
 #include "record.h"
 #include "merkle.h"
 #include "policy.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,59 +35,69 @@ static void put_u64(uint8_t *p, uint64_t x)
 }
 
 /* The entry's canonical bytes: "PVA1", seq (u64 LE), then each text field as u32 LE
- * length and bytes, in a fixed order. canonical_size says how many; canonical_write
- * writes them; canonical returns them malloc'd. */
+ * length and bytes, in a fixed order. canonical_size measures each field once (into len)
+ * (or takes the lengths the row carries) and says how many bytes; canonical_write writes
+ * them. A text is hashed up to its length: one read back with a NUL inside is hashed
+ * whole, so it does not match what was appended. */
 #define FIELDS(e) { (e)->at, (e)->user, (e)->op, (e)->ids, (e)->purpose, (e)->request, \
 		    (e)->outcome, (e)->detail }
+#define NFIELDS 8
 
-static size_t canonical_size(const struct pv_audit_row *e)
+static size_t canonical_size(const struct pv_audit_row *e, size_t len[NFIELDS])
 {
 	const char *f[] = FIELDS(e);
 	size_t n = 4 + 8;
-	for (int i = 0; i < 8; i++)
-		n += 4 + (f[i] ? strlen(f[i]) : 0);
+	for (int i = 0; i < NFIELDS; i++) {
+		len[i] = e->has_len ? e->len[i] : f[i] ? strlen(f[i]) : 0;
+		n += 4 + len[i];
+	}
 	return n;
 }
 
-static void canonical_write(const struct pv_audit_row *e, uint8_t *p)
+static void canonical_write(const struct pv_audit_row *e, const size_t len[NFIELDS], uint8_t *p)
 {
 	const char *f[] = FIELDS(e);
 	memcpy(p, "PVA1", 4);
 	put_u64(p + 4, e->seq);
 	p += 12;
-	for (int i = 0; i < 8; i++) {
-		size_t l = f[i] ? strlen(f[i]) : 0;
-		put_u32(p, (uint32_t)l);
-		if (l)
-			memcpy(p + 4, f[i], l);
-		p += 4 + l;
+	for (int i = 0; i < NFIELDS; i++) {
+		put_u32(p, (uint32_t)len[i]);
+		if (len[i])
+			memcpy(p + 4, f[i], len[i]);
+		p += 4 + len[i];
 	}
 }
 
-static uint8_t *canonical(const struct pv_audit_row *e, size_t *len)
+/* The audit log's Merkle tree: RFC 6962's over BLAKE2b-256. */
+#define TREE_HASH PV_MERKLE_BLAKE2B
+
+/* An entry's Merkle leaf hash: BLAKE2b-256(0x00 | canonical bytes). 0, or -1 when out of
+ * memory (an entry over 1 KiB). */
+static int entry_leaf(const struct pv_audit_row *e, uint8_t leaf[PV_AUDIT_HASH])
 {
-	size_t n = canonical_size(e);
-	uint8_t *b = malloc(n);
-	if (b)
-		canonical_write(e, b);
-	*len = n;
-	return b;
+	uint8_t stack[1024], *b = stack;
+	size_t len[NFIELDS], n = 1 + canonical_size(e, len);
+	if (n > sizeof stack && !(b = malloc(n)))
+		return -1;
+	b[0] = 0x00; /* RFC 6962's leaf prefix, framed with the bytes: hashed in one call */
+	canonical_write(e, len, b + 1);
+	pv_merkle_leaf_hash_framed(TREE_HASH, b, n, leaf);
+	if (b != stack)
+		free(b);
+	return 0;
 }
 
-/* Chain hash and Merkle leaf hash of an entry whose predecessor's hash is prev. */
+/* An entry's leaf hash and its chain hash BLAKE2b-256(prev | leaf hash), where prev is
+ * its predecessor's chain hash: the canonical bytes are hashed once, for both. */
 static int entry_hashes(const struct pv_audit_row *e, const uint8_t prev[PV_AUDIT_HASH],
 			uint8_t chain[PV_AUDIT_HASH], uint8_t leaf[PV_AUDIT_HASH])
 {
-	uint8_t stack[1024], *b = stack;
-	size_t n = canonical_size(e);
-	if (n > sizeof stack && !(b = malloc(n)))
+	uint8_t pair[2 * PV_AUDIT_HASH];
+	if (entry_leaf(e, leaf) != 0)
 		return -1;
-	canonical_write(e, b);
-	pv_hash2(chain, prev, PV_AUDIT_HASH, b, n);
-	if (leaf)
-		pv_merkle_leaf_hash(b, n, leaf);
-	if (b != stack)
-		free(b);
+	memcpy(pair, prev, PV_AUDIT_HASH);
+	memcpy(pair + PV_AUDIT_HASH, leaf, PV_AUDIT_HASH);
+	pv_hash2(chain, pair, sizeof pair, NULL, 0);
 	return 0;
 }
 
@@ -110,7 +122,8 @@ static size_t signed_bytes(uint8_t *out, const uint8_t vault_id[16], uint64_t si
 	return n + al;
 }
 
-#define SIGNED_MAX (sizeof SIGNED_CONTEXT + 16 + 8 + 64 + 4 + 64)
+#define SIGNED_AT_MAX 64 /* the longest time a checkpoint's signed bytes hold */
+#define SIGNED_MAX (sizeof SIGNED_CONTEXT + 16 + 8 + 64 + 4 + SIGNED_AT_MAX)
 
 /* The time now as YYYY-MM-DDTHH:MM:SS.mmmZ; the date part is formatted once a second. */
 static void now_iso(char *buf, size_t n)
@@ -174,7 +187,8 @@ static int checkpoint_trusted(pv_vault *v, const struct pv_audit_checkpoint *c,
 			      struct pv_merkle_stream *tree)
 {
 	uint8_t root[PV_AUDIT_HASH];
-	if (pv_merkle_stream_load(tree, c->frontier, c->frontier_len) != 0 || tree->size != c->size)
+	if (pv_merkle_stream_load_with(tree, TREE_HASH, c->frontier, c->frontier_len) != 0 ||
+	    tree->size != c->size || strlen(c->at) > SIGNED_AT_MAX)
 		return 0;
 	pv_merkle_stream_root(tree, root);
 	if (memcmp(root, c->root, PV_AUDIT_HASH) != 0)
@@ -192,7 +206,7 @@ static pv_rc tree_at(pv_vault *v, uint64_t size, struct root_ctx *r)
 {
 	struct pv_audit_checkpoint c;
 	memset(r, 0, sizeof *r);
-	pv_merkle_stream_init(&r->tree);
+	pv_merkle_stream_init_with(&r->tree, TREE_HASH);
 	r->upto = size;
 	r->v = v;
 	uint64_t from = 1;
@@ -203,7 +217,7 @@ static pv_rc tree_at(pv_vault *v, uint64_t size, struct root_ctx *r)
 		memcpy(r->prev, c.head, PV_AUDIT_HASH);
 		from = c.size + 1;
 	} else { /* none, or one that fails its checks: from the first entry */
-		pv_merkle_stream_init(&r->tree);
+		pv_merkle_stream_init_with(&r->tree, TREE_HASH);
 	}
 	if (from <= size && pv_store_audit_scan(v->store, from, push_leaf, r) < 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
@@ -297,7 +311,9 @@ static pv_rc append_in_txn(pv_vault *v, const struct pv_audit_event *e)
 	now_iso(at, sizeof at);
 	const char *request = e->request ? e->request : v->request_id;
 	struct pv_audit_row row = { t->seq + 1, at, v->principal, e->op, e->ids, e->purpose,
-				    request, e->outcome, e->detail, hash };
+				    request, e->outcome, e->detail, hash, 0, { 0 } };
+	canonical_size(&row, row.len); /* measured once, for the hash and the store */
+	row.has_len = 1;
 	if (entry_hashes(&row, t->head, hash, leaf) != 0 ||
 	    pv_store_audit_append(v->store, &row) != 0) {
 		t->valid = 0;
@@ -523,31 +539,57 @@ pv_rc pv_audit_checkpoint(pv_vault *v, char **text)
 
 /* ---------------------------------------------------------------- verify ---- */
 
-struct verify_ctx {
-	pv_vault *v;
-	struct pv_merkle_stream tree;
-	uint8_t prev[PV_AUDIT_HASH];
-	uint64_t expect;           /* next sequence number expected */
-	uint8_t pk[PV_SIGN_PUBLIC];
-	/* checkpoints, in size order, checked as the scan reaches them */
-	uint64_t *ck_size;
-	uint8_t (*ck_head)[32], (*ck_root)[32];
-	size_t nck, capck, next_ck;
-	const struct ckpt_text *external;
-	char *problem;             /* the first break, malloc'd */
-	uint64_t entries;
+/* Logs of at least this many entries are verified in two runs, one per thread, split at
+ * a signed checkpoint; shorter ones in one run, where a thread would not pay. */
+#define SPLIT_MIN_DEFAULT 65536
+static uint64_t split_min = SPLIT_MIN_DEFAULT;
+
+void pv_audit_split_min_for_tests(uint64_t entries)
+{
+	split_min = entries ? entries : SPLIT_MIN_DEFAULT;
+}
+
+/* The stored checkpoints, in size order, with what their signatures cover. */
+struct ckpt_list {
+	uint64_t *size;
+	uint8_t (*head)[32], (*root)[32], (*sig)[PV_AUDIT_SIG];
+	char (*at)[SIGNED_AT_MAX + 1]; /* "" when the stored one is too long to be signed */
+	size_t n, cap;
 };
 
-static int set_problem(struct verify_ctx *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static int set_problem(struct verify_ctx *c, const char *fmt, ...)
+/* One run of the scan, over entries expect..last: the chain hash and Merkle state just
+ * before entry `expect`, and the checkpoints ck[next_ck, end_ck) it must meet. Each run
+ * reads through its own store connection, so two runs can go on in two threads. */
+struct verify_ctx {
+	struct pv_merkle_stream tree;
+	uint8_t prev[PV_AUDIT_HASH];
+	uint64_t expect;       /* next sequence number expected */
+	uint64_t last;         /* the run's last entry; UINT64_MAX: to the end of the log */
+	const struct ckpt_list *ck;
+	size_t sig_from;       /* the run checks the signatures of ck[sig_from, end_ck) */
+	size_t next_ck, end_ck;
+	size_t bad_sig;        /* the first of those that does not verify; SIZE_MAX: none */
+	const uint8_t *vault_id, *pk;
+	const struct ckpt_text *external; /* checked where the run reaches its size */
+	int tail;              /* the run that ends the log: truncation is judged there */
+	struct pv_store *store;
+	int st;                /* the scan's result: 0, 1 (a problem) or -1 (store error) */
+	char *problem;         /* the run's first break, malloc'd */
+};
+
+/* verify_entry's answer on meeting an entry past the run's last one. */
+#define RUN_DONE 2
+
+/* Record the first problem into *slot (later ones are dropped); returns 1. */
+static int set_problem(char **slot, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int set_problem(char **slot, const char *fmt, ...)
 {
-	if (!c->problem) {
+	if (!*slot) {
 		va_list ap;
 		va_start(ap, fmt);
-		c->problem = malloc(512);
-		if (c->problem)
-			vsnprintf(c->problem, 512, fmt, ap);
+		*slot = malloc(512);
+		if (*slot)
+			vsnprintf(*slot, 512, fmt, ap);
 		va_end(ap);
 	}
 	return 1;
@@ -560,37 +602,42 @@ static int check_point(struct verify_ctx *c, uint64_t size, const uint8_t head[3
 	uint8_t r[32];
 	pv_merkle_stream_root(&c->tree, r);
 	if (memcmp(c->prev, head, 32) != 0 || memcmp(r, root, 32) != 0)
-		return set_problem(c, "the log's first %llu entries no longer match the %s "
-				   "checkpoint at %llu: an entry up to %llu was changed, removed "
-				   "or inserted and the chain recomputed", (unsigned long long)size,
-				   which, (unsigned long long)size, (unsigned long long)size);
+		return set_problem(&c->problem, "the log's first %llu entries no longer match the "
+				   "%s checkpoint at %llu: an entry up to %llu was changed, "
+				   "removed or inserted and the chain recomputed",
+				   (unsigned long long)size, which, (unsigned long long)size,
+				   (unsigned long long)size);
 	return 0;
 }
 
 static int verify_entry(void *p, const struct pv_audit_row *e)
 {
 	struct verify_ctx *c = p;
+	if (c->expect > c->last)
+		return RUN_DONE;
 	if (e->seq != c->expect) {
 		if (e->seq > c->expect)
-			return set_problem(c, "entry %llu is missing (the log goes from %llu to %llu)",
-					   (unsigned long long)c->expect,
-					   (unsigned long long)c->expect - 1, (unsigned long long)e->seq);
-		return set_problem(c, "entry %llu is out of order", (unsigned long long)e->seq);
+			return set_problem(&c->problem, "entry %llu is missing (the log goes from "
+					   "%llu to %llu)", (unsigned long long)c->expect,
+					   (unsigned long long)c->expect - 1,
+					   (unsigned long long)e->seq);
+		return set_problem(&c->problem, "entry %llu is out of order",
+				   (unsigned long long)e->seq);
 	}
 	uint8_t chain[32], leaf[32];
 	if (entry_hashes(e, c->prev, chain, leaf) != 0)
 		return -1;
 	if (!e->hash || memcmp(chain, e->hash, 32) != 0)
-		return set_problem(c, "entry %llu does not match its chain hash: it was edited, "
-				   "moved, or an entry before it was removed or inserted",
+		return set_problem(&c->problem, "entry %llu does not match its chain hash: it was "
+				   "edited, moved, or an entry before it was removed or inserted",
 				   (unsigned long long)e->seq);
 	memcpy(c->prev, chain, 32);
 	if (pv_merkle_stream_push(&c->tree, leaf) != 0)
 		return -1;
 	c->expect++;
-	c->entries++;
-	for (; c->next_ck < c->nck && c->ck_size[c->next_ck] == e->seq; c->next_ck++)
-		if (check_point(c, e->seq, c->ck_head[c->next_ck], c->ck_root[c->next_ck], "signed"))
+	const struct ckpt_list *k = c->ck;
+	for (; c->next_ck < c->end_ck && k->size[c->next_ck] == e->seq; c->next_ck++)
+		if (check_point(c, e->seq, k->head[c->next_ck], k->root[c->next_ck], "signed"))
 			return 1;
 	if (c->external && c->external->size == e->seq &&
 	    check_point(c, e->seq, c->external->head, c->external->root, "exported"))
@@ -598,35 +645,122 @@ static int verify_entry(void *p, const struct pv_audit_row *e)
 	return 0;
 }
 
+/* Check the signatures of the run's checkpoints, scan its entries, then judge what it did
+ * not reach: a signed checkpoint inside the run, or (for the run that ends the log) the
+ * exported checkpoint, beyond the last entry means the log was truncated. */
+static void run(struct verify_ctx *c)
+{
+	const struct ckpt_list *k = c->ck;
+	uint8_t msg[SIGNED_MAX];
+	c->bad_sig = SIZE_MAX;
+	for (size_t i = c->sig_from; i < c->end_ck && c->bad_sig == SIZE_MAX; i++) {
+		size_t mlen = signed_bytes(msg, c->vault_id, k->size[i], k->at[i], k->head[i],
+					   k->root[i]);
+		if (!k->at[i][0] || pv_sign_verify(k->sig[i], msg, mlen, c->pk) != 0)
+			c->bad_sig = i;
+	}
+	c->st = pv_store_audit_scan(c->store, c->expect, verify_entry, c);
+	if (c->st == RUN_DONE)
+		c->st = 0;
+	if (c->st < 0 || c->problem)
+		return;
+	uint64_t entries = c->expect - 1;
+	if (c->next_ck < c->end_ck)
+		set_problem(&c->problem, "a signed checkpoint covers %llu entries but the log has "
+			    "only %llu: the log was truncated",
+			    (unsigned long long)c->ck->size[c->next_ck], (unsigned long long)entries);
+	else if (c->tail && c->external && c->external->size > entries)
+		set_problem(&c->problem, "the exported checkpoint covers %llu entries but the log "
+			    "has only %llu: the log was truncated",
+			    (unsigned long long)c->external->size, (unsigned long long)entries);
+}
+
+static void *run_thread(void *p)
+{
+	run(p);
+	return NULL;
+}
+
+/* Gather a stored checkpoint into the list (ckpt_list *p); its signature is checked by
+ * the run whose entries it covers. */
 static int collect_checkpoint(void *p, const struct pv_audit_checkpoint *k)
 {
-	struct verify_ctx *c = p;
-	uint8_t msg[SIGNED_MAX];
-	size_t mlen = signed_bytes(msg, c->v->vault_id, k->size, k->at, k->head, k->root);
-	if (pv_sign_verify(k->signature, msg, mlen, c->pk) != 0)
-		return set_problem(c, "the checkpoint at %llu has a bad signature",
-				   (unsigned long long)k->size);
-	if (c->nck == c->capck) {
-		size_t cap = c->capck ? 2 * c->capck : 64;
-		uint64_t *s = realloc(c->ck_size, cap * sizeof *s);
-		if (!s)
-			return -1;
-		c->ck_size = s;
-		uint8_t(*h)[32] = realloc(c->ck_head, cap * sizeof *h);
-		if (!h)
-			return -1;
-		c->ck_head = h;
-		uint8_t(*r)[32] = realloc(c->ck_root, cap * sizeof *r);
-		if (!r)
-			return -1;
-		c->ck_root = r;
-		c->capck = cap;
+	struct ckpt_list *l = p;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+#define GROW(field)                                                                    \
+	do {                                                                           \
+		void *grown = realloc(l->field, cap * sizeof *l->field);               \
+		if (!grown)                                                            \
+			return -1;                                                     \
+		l->field = grown;                                                      \
+	} while (0)
+		GROW(size);
+		GROW(head);
+		GROW(root);
+		GROW(sig);
+		GROW(at);
+#undef GROW
+		l->cap = cap;
 	}
-	c->ck_size[c->nck] = k->size;
-	memcpy(c->ck_head[c->nck], k->head, 32);
-	memcpy(c->ck_root[c->nck], k->root, 32);
-	c->nck++;
+	l->size[l->n] = k->size;
+	memcpy(l->head[l->n], k->head, 32);
+	memcpy(l->root[l->n], k->root, 32);
+	memcpy(l->sig[l->n], k->signature, PV_AUDIT_SIG);
+	size_t al = strlen(k->at);
+	if (al > SIGNED_AT_MAX)
+		al = 0; /* no signature covers it: reported as a bad signature */
+	memcpy(l->at[l->n], k->at, al);
+	l->at[l->n][al] = '\0';
+	l->n++;
 	return 0;
+}
+
+/* 1 if the checkpoint ck[i] can start a run: its stored Merkle state (frontier, which
+ * the signature does not cover) loads into second's tree with the checkpoint's size and
+ * gives its root; second's chain then starts from its head. Its signature is checked by
+ * the first run: when it does not verify, that is reported and the second run's result
+ * is not used. */
+static int split_point_ok(pv_vault *v, const struct ckpt_list *ck, size_t i,
+			  struct verify_ctx *second)
+{
+	struct pv_audit_checkpoint c;
+	uint8_t root[PV_AUDIT_HASH];
+	if (pv_store_audit_checkpoint_last(v->store, ck->size[i], &c) != 0 ||
+	    c.size != ck->size[i] || memcmp(c.head, ck->head[i], 32) != 0 ||
+	    memcmp(c.root, ck->root[i], 32) != 0 ||
+	    pv_merkle_stream_load_with(&second->tree, TREE_HASH, c.frontier, c.frontier_len) != 0 ||
+	    second->tree.size != ck->size[i])
+		return 0;
+	pv_merkle_stream_root(&second->tree, root);
+	if (memcmp(root, ck->root[i], 32) != 0)
+		return 0;
+	memcpy(second->prev, ck->head[i], 32);
+	second->expect = ck->size[i] + 1;
+	return 1;
+}
+
+/* Where to split a log of n entries in two runs: of the checkpoints nearest the middle
+ * (a few tried, nearest first), the first that split_point_ok accepts. Its index in ck,
+ * or -1 (one run). */
+static long pick_split(pv_vault *v, const struct ckpt_list *ck, uint64_t n,
+		       struct verify_ctx *second)
+{
+	uint64_t half = n / 2;
+	size_t hi = 0;
+	while (hi < ck->n && ck->size[hi] < half)
+		hi++;
+	size_t lo = hi; /* candidates below the middle are lo - 1, lo - 2, ... */
+	for (int tries = 0; tries < 8 && (lo > 0 || hi < ck->n); tries++) {
+		size_t i;
+		if (hi >= ck->n || (lo > 0 && half - ck->size[lo - 1] < ck->size[hi] - half))
+			i = --lo;
+		else
+			i = hi++;
+		if (ck->size[i] > 0 && ck->size[i] < n && split_point_ok(v, ck, i, second))
+			return (long)i;
+	}
+	return -1;
 }
 
 pv_rc pv_audit_verify(pv_vault *v, const char *checkpoint_text, char **report)
@@ -638,51 +772,110 @@ pv_rc pv_audit_verify(pv_vault *v, const char *checkpoint_text, char **report)
 	*report = NULL;
 	struct ckpt_text ext;
 	char why[256];
-	struct verify_ctx c = { .v = v, .expect = 1 };
-	memcpy(c.pk, v->keys->sign_public, sizeof c.pk);
+	uint8_t pk[PV_SIGN_PUBLIC];
+	memcpy(pk, v->keys->sign_public, sizeof pk);
 	if (checkpoint_text) {
 		if (checkpoint_parse(checkpoint_text, &ext, why, sizeof why) != 0)
 			return pv_fail(v, PV_ERR_INPUT, "checkpoint file: %s", why);
-		if (memcmp(ext.vault_id, v->vault_id, 16) != 0 || memcmp(ext.key, c.pk, 32) != 0)
+		if (memcmp(ext.vault_id, v->vault_id, 16) != 0 || memcmp(ext.key, pk, 32) != 0)
 			return pv_fail(v, PV_ERR_INPUT, "checkpoint file: it belongs to another vault "
 				       "(vault id or key differ)");
-		c.external = &ext;
 	}
-	pv_merkle_stream_init(&c.tree);
-	int st = pv_store_audit_checkpoint_scan(v->store, collect_checkpoint, &c);
-	if (st == 0)
-		st = pv_store_audit_scan(v->store, 1, verify_entry, &c);
+	struct ckpt_list ck = { 0 };
+	struct verify_ctx first = { .expect = 1, .last = UINT64_MAX, .ck = &ck,
+				    .bad_sig = SIZE_MAX, .vault_id = v->vault_id, .pk = pk,
+				    .external = checkpoint_text ? &ext : NULL, .tail = 1,
+				    .store = v->store };
+	pv_merkle_stream_init_with(&first.tree, TREE_HASH);
+	struct verify_ctx second = first;
+	struct pv_store *reader = NULL;
+	long split = -1;
+	uint64_t n = 0;
+	uint8_t head[PV_AUDIT_HASH];
 	pv_rc rc = PV_OK;
-	if (st < 0 && !c.problem)
+	int st = pv_store_audit_checkpoint_scan(v->store, collect_checkpoint, &ck);
+	if (st == 0)
+		st = pv_store_audit_last(v->store, &n, head) < 0 ? -1 : 0;
+	if (st != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (!rc && !c.problem && c.next_ck < c.nck)
-		set_problem(&c, "a signed checkpoint covers %llu entries but the log has only %llu: "
-			    "the log was truncated", (unsigned long long)c.ck_size[c.next_ck],
-			    (unsigned long long)c.entries);
-	if (!rc && !c.problem && c.external && c.external->size > c.entries)
-		set_problem(&c, "the exported checkpoint covers %llu entries but the log has only "
-			    "%llu: the log was truncated", (unsigned long long)c.external->size,
-			    (unsigned long long)c.entries);
-	free(c.ck_size);
-	free(c.ck_head);
-	free(c.ck_root);
-	if (rc)
+	first.end_ck = second.end_ck = ck.n;
+	/* Two runs when the log is long and read outside a transaction (a second connection
+	 * sees only what is committed); else one. */
+	if (st == 0 && n >= split_min && pv_store_txn_id(v->store) == 0 &&
+	    (split = pick_split(v, &ck, n, &second)) >= 0 &&
+	    !(reader = pv_store_audit_reader(v->store)))
+		split = -1;
+	if (st == 0 && split >= 0) {
+		first.last = ck.size[split];
+		first.end_ck = (size_t)split + 1;
+		first.tail = 0;
+		second.sig_from = second.next_ck = (size_t)split + 1;
+		second.store = reader;
+		pthread_t t;
+		if (pthread_create(&t, NULL, run_thread, &second) == 0) {
+			run(&first);
+			pthread_join(t, NULL);
+		} else {
+			run(&first);
+			run(&second);
+		}
+	} else if (st == 0) {
+		run(&first);
+	}
+	/* A checkpoint with a bad signature first (the first one), as when they were checked
+	 * before the entries; then the first break in sequence order: the first run's before
+	 * the second's. */
+	struct verify_ctx *last = split >= 0 ? &second : &first;
+	char *problem = NULL;
+	size_t bad = split >= 0 && second.bad_sig < first.bad_sig ? second.bad_sig : first.bad_sig;
+	if (st == 0 && bad != SIZE_MAX) {
+		set_problem(&problem, "the checkpoint at %llu has a bad signature",
+			    (unsigned long long)ck.size[bad]);
+	} else if (st == 0) {
+		struct verify_ctx *runs[2] = { &first, split >= 0 ? &second : NULL };
+		for (int i = 0; i < 2 && runs[i] && !problem && !rc; i++) {
+			if (runs[i]->problem) {
+				problem = runs[i]->problem;
+				runs[i]->problem = NULL;
+			} else if (runs[i]->st < 0) {
+				rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(runs[i]->store));
+			}
+		}
+	}
+	free(first.problem);
+	free(second.problem);
+	pv_store_close(reader);
+	uint64_t entries = last->expect - 1;
+	size_t nck = ck.n;
+	uint64_t split_at = split >= 0 ? ck.size[split] : 0;
+	free(ck.size);
+	free(ck.head);
+	free(ck.root);
+	free(ck.sig);
+	free(ck.at);
+	if (rc) {
+		free(problem);
 		return rc;
+	}
 	char *out = malloc(700);
 	if (!out) {
-		free(c.problem);
+		free(problem);
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	}
-	if (c.problem) {
-		snprintf(out, 700, "%s", c.problem);
-		free(c.problem);
+	if (problem) {
+		snprintf(out, 700, "%s", problem);
+		free(problem);
 		*report = out;
 		pv_fail(v, PV_ERR_CORRUPT, "audit log verification failed: %s", out);
 		return pv_audit_failure(v, PV_ERR_CORRUPT, "audit verify", NULL, NULL);
 	}
-	snprintf(out, 700, "%llu entries, chain intact; %zu signed checkpoint%s verified%s",
-		 (unsigned long long)c.entries, c.nck, c.nck == 1 ? "" : "s",
-		 c.external ? "; the exported checkpoint matches" : "");
+	char part[96] = "";
+	if (split >= 0)
+		snprintf(part, sizeof part, " (in two parts, split at the signed checkpoint at %llu)",
+			 (unsigned long long)split_at);
+	snprintf(out, 700, "%llu entries, chain intact; %zu signed checkpoint%s verified%s%s",
+		 (unsigned long long)entries, nck, nck == 1 ? "" : "s", part,
+		 checkpoint_text ? "; the exported checkpoint matches" : "");
 	*report = out;
 	struct pv_audit_event e = { "audit verify", NULL, NULL, NULL, "ok", out };
 	if ((rc = pv_audit_append(v, &e)) != PV_OK) {
@@ -768,14 +961,9 @@ static int read_leaf(void *p, uint64_t index, uint8_t out[32])
 		r->next = index;
 	}
 	struct pv_audit_row e;
-	if (pv_store_audit_cursor_next(r->cur, &e) != 0 || e.seq != index + 1)
+	if (pv_store_audit_cursor_next(r->cur, &e) != 0 || e.seq != index + 1 ||
+	    entry_leaf(&e, out) != 0)
 		return -1;
-	size_t n;
-	uint8_t *b = canonical(&e, &n);
-	if (!b)
-		return -1;
-	pv_merkle_leaf_hash(b, n, out);
-	free(b);
 	r->next++;
 	return 0;
 }
@@ -846,12 +1034,14 @@ pv_rc pv_audit_prove(pv_vault *v, uint64_t seq, char **proof)
 	if (!p)
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	p->kind = PV_MERKLE_INCLUSION;
+	p->hash = TREE_HASH;
 	p->index = seq - 1;
 	p->size = c.size;
 	memcpy(p->root, c.root, 32);
 	rc = PV_OK;
 	if (read_leaf(&r, seq - 1, p->leaf) != 0 ||
-	    pv_merkle_inclusion_proof(seq - 1, c.size, read_leaf, &r, p->path, &p->path_len) != 0)
+	    pv_merkle_inclusion_proof_with(TREE_HASH, seq - 1, c.size, read_leaf, &r, p->path,
+					   &p->path_len) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "cannot read the audit log to build the proof");
 	pv_store_audit_cursor_close(r.cur);
 	char id[32];
@@ -886,12 +1076,13 @@ pv_rc pv_audit_consistency(pv_vault *v, const char *old_checkpoint, char **proof
 	if (!p)
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	p->kind = PV_MERKLE_CONSISTENCY;
+	p->hash = TREE_HASH;
 	p->old_size = old.size;
 	p->size = cur.size;
 	memcpy(p->old_root, old.root, 32);
 	memcpy(p->root, cur.root, 32);
-	if (pv_merkle_consistency_proof(old.size, cur.size, read_leaf, &r, p->path,
-					&p->path_len) != 0)
+	if (pv_merkle_consistency_proof_with(TREE_HASH, old.size, cur.size, read_leaf, &r, p->path,
+					     &p->path_len) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "cannot read the audit log to build the proof");
 	pv_store_audit_cursor_close(r.cur);
 	return finish_proof(v, rc, p, "audit consistency", NULL, "the log is not an extension of "
@@ -911,6 +1102,10 @@ pv_rc pv_audit_check_proof(const char *proof, const char *new_checkpoint,
 	}
 	if (pv_merkle_proof_from_text(proof, strlen(proof), p) != 0) {
 		snprintf(why, whylen, "not a well-formed pivault proof");
+		rc = PV_ERR_INPUT;
+	} else if (p->hash != TREE_HASH) {
+		snprintf(why, whylen, "not an audit log proof (a v1 proof is over SHA-256; the audit "
+			 "log's tree is over BLAKE2b-256, v2)");
 		rc = PV_ERR_INPUT;
 	} else if (pv_merkle_proof_verify(p) != 0) {
 		snprintf(why, whylen, "the proof's hashes do not add up");

@@ -35,4 +35,8 @@ pv_rc pv_audit_failure(pv_vault *v, pv_rc rc, const char *op, const char *ids,
 /* Entries between automatic checkpoints. */
 #define PV_AUDIT_CHECKPOINT_EVERY 1024
 
+/* Test hook: pv_audit_verify splits logs of at least this many entries (0: the default,
+ * 65536) in two runs, one per thread, at a signed checkpoint. Process-wide. */
+void pv_audit_split_min_for_tests(uint64_t entries);
+
 #endif

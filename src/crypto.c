@@ -90,6 +90,10 @@ void pv_keyed_hash(uint8_t *out, size_t outlen, const void *in, size_t len,
 
 void pv_hash2(uint8_t out[32], const void *a, size_t alen, const void *b, size_t blen)
 {
+	if (!blen || !alen) { /* one part: the one-shot call, without a state to set up */
+		crypto_generichash(out, 32, blen ? b : a, blen ? blen : alen, NULL, 0);
+		return;
+	}
 	crypto_generichash_state st;
 	crypto_generichash_init(&st, NULL, 0, 32);
 	if (alen)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* merkle.c: RFC 6962 Merkle tree hashes, audit paths and consistency proofs, computed by
- * walking down the RFC's recursion iteratively and hashing each needed subtree with the
- * streaming builder, so memory stays O(log n); plus the proofs' text format. */
+/* merkle.c: RFC 6962 Merkle tree hashes (SHA-256 or BLAKE2b-256), audit paths and
+ * consistency proofs, computed by walking down the RFC's recursion iteratively and hashing
+ * each needed subtree with the streaming builder, so memory stays O(log n); plus the
+ * proofs' text format. */
 #include "merkle.h"
 
 #include <stdio.h>
@@ -10,26 +11,61 @@
 
 #include "crypto.h"
 
-void pv_merkle_leaf_hash(const void *data, size_t len, uint8_t out[PV_MERKLE_HASH])
+void pv_merkle_leaf_hash_with(enum pv_merkle_hash h, const void *data, size_t len,
+			      uint8_t out[PV_MERKLE_HASH])
 {
 	static const uint8_t prefix = 0x00;
-	pv_sha256(out, &prefix, 1, data, len, NULL, 0);
+	if (h == PV_MERKLE_BLAKE2B)
+		pv_hash2(out, &prefix, 1, data, len);
+	else
+		pv_sha256(out, &prefix, 1, data, len, NULL, 0);
 }
 
-void pv_merkle_node_hash(const uint8_t l[PV_MERKLE_HASH], const uint8_t r[PV_MERKLE_HASH],
-			 uint8_t out[PV_MERKLE_HASH])
+void pv_merkle_leaf_hash_framed(enum pv_merkle_hash h, const uint8_t *framed, size_t len,
+				uint8_t out[PV_MERKLE_HASH])
+{
+	if (h == PV_MERKLE_BLAKE2B)
+		pv_hash2(out, framed, len, NULL, 0);
+	else
+		pv_sha256(out, framed, len, NULL, 0, NULL, 0);
+}
+
+void pv_merkle_leaf_hash(const void *data, size_t len, uint8_t out[PV_MERKLE_HASH])
+{
+	pv_merkle_leaf_hash_with(PV_MERKLE_SHA256, data, len, out);
+}
+
+void pv_merkle_node_hash_with(enum pv_merkle_hash h, const uint8_t l[PV_MERKLE_HASH],
+			      const uint8_t r[PV_MERKLE_HASH], uint8_t out[PV_MERKLE_HASH])
 {
 	/* One buffer so that out may alias l or r. */
 	uint8_t buf[1 + 2 * PV_MERKLE_HASH];
 	buf[0] = 0x01;
 	memcpy(buf + 1, l, PV_MERKLE_HASH);
 	memcpy(buf + 1 + PV_MERKLE_HASH, r, PV_MERKLE_HASH);
-	pv_sha256(out, buf, sizeof buf, NULL, 0, NULL, 0);
+	if (h == PV_MERKLE_BLAKE2B)
+		pv_hash2(out, buf, sizeof buf, NULL, 0);
+	else
+		pv_sha256(out, buf, sizeof buf, NULL, 0, NULL, 0);
+}
+
+void pv_merkle_node_hash(const uint8_t l[PV_MERKLE_HASH], const uint8_t r[PV_MERKLE_HASH],
+			 uint8_t out[PV_MERKLE_HASH])
+{
+	pv_merkle_node_hash_with(PV_MERKLE_SHA256, l, r, out);
+}
+
+void pv_merkle_empty_root_with(enum pv_merkle_hash h, uint8_t out[PV_MERKLE_HASH])
+{
+	if (h == PV_MERKLE_BLAKE2B)
+		pv_hash2(out, NULL, 0, NULL, 0);
+	else
+		pv_sha256(out, NULL, 0, NULL, 0, NULL, 0);
 }
 
 void pv_merkle_empty_root(uint8_t out[PV_MERKLE_HASH])
 {
-	pv_sha256(out, NULL, 0, NULL, 0, NULL, 0);
+	pv_merkle_empty_root_with(PV_MERKLE_SHA256, out);
 }
 
 /* 1 if the two hashes are equal. Hashes here are public: no constant time needed. */
@@ -49,9 +85,15 @@ static uint64_t split(uint64_t n)
 
 /* ---- Streaming builder ---- */
 
-void pv_merkle_stream_init(struct pv_merkle_stream *s)
+void pv_merkle_stream_init_with(struct pv_merkle_stream *s, enum pv_merkle_hash h)
 {
 	memset(s, 0, sizeof *s);
+	s->hash = h;
+}
+
+void pv_merkle_stream_init(struct pv_merkle_stream *s)
+{
+	pv_merkle_stream_init_with(s, PV_MERKLE_SHA256);
 }
 
 int pv_merkle_stream_push(struct pv_merkle_stream *s, const uint8_t leaf[PV_MERKLE_HASH])
@@ -65,7 +107,7 @@ int pv_merkle_stream_push(struct pv_merkle_stream *s, const uint8_t leaf[PV_MERK
 	uint64_t bits = s->size;
 	unsigned top = s->count;
 	while (bits & 1) {
-		pv_merkle_node_hash(s->pending[--top], h, h);
+		pv_merkle_node_hash_with(s->hash, s->pending[--top], h, h);
 		bits >>= 1;
 	}
 	memcpy(s->pending[top], h, PV_MERKLE_HASH);
@@ -77,14 +119,14 @@ int pv_merkle_stream_push(struct pv_merkle_stream *s, const uint8_t leaf[PV_MERK
 int pv_merkle_stream_push_data(struct pv_merkle_stream *s, const void *data, size_t len)
 {
 	uint8_t h[PV_MERKLE_HASH];
-	pv_merkle_leaf_hash(data, len, h);
+	pv_merkle_leaf_hash_with(s->hash, data, len, h);
 	return pv_merkle_stream_push(s, h);
 }
 
 void pv_merkle_stream_root(const struct pv_merkle_stream *s, uint8_t out[PV_MERKLE_HASH])
 {
 	if (s->count == 0) {
-		pv_merkle_empty_root(out);
+		pv_merkle_empty_root_with(s->hash, out);
 		return;
 	}
 	/* MTH splits off the largest perfect subtree on the left and recurses on the rest,
@@ -92,7 +134,7 @@ void pv_merkle_stream_root(const struct pv_merkle_stream *s, uint8_t out[PV_MERK
 	uint8_t r[PV_MERKLE_HASH];
 	memcpy(r, s->pending[s->count - 1], PV_MERKLE_HASH);
 	for (unsigned i = s->count - 1; i-- > 0;)
-		pv_merkle_node_hash(s->pending[i], r, r);
+		pv_merkle_node_hash_with(s->hash, s->pending[i], r, r);
 	memcpy(out, r, PV_MERKLE_HASH);
 }
 
@@ -115,7 +157,13 @@ size_t pv_merkle_stream_save(const struct pv_merkle_stream *s, uint8_t *out)
 
 int pv_merkle_stream_load(struct pv_merkle_stream *s, const uint8_t *in, size_t len)
 {
-	pv_merkle_stream_init(s);
+	return pv_merkle_stream_load_with(s, PV_MERKLE_SHA256, in, len);
+}
+
+int pv_merkle_stream_load_with(struct pv_merkle_stream *s, enum pv_merkle_hash h,
+			       const uint8_t *in, size_t len)
+{
+	pv_merkle_stream_init_with(s, h);
 	if (!in || len < 8)
 		return -1;
 	uint64_t size = 0;
@@ -133,12 +181,12 @@ int pv_merkle_stream_load(struct pv_merkle_stream *s, const uint8_t *in, size_t 
 /* ---- Whole-tree computations ---- */
 
 /* MTH(D[lo:hi]) into out, reading leaves lo..hi-1 once each. 0 or -1. */
-static int range_root(uint64_t lo, uint64_t hi, pv_merkle_leaf_fn leaf, void *ctx,
-		      uint8_t out[PV_MERKLE_HASH])
+static int range_root(enum pv_merkle_hash hf, uint64_t lo, uint64_t hi, pv_merkle_leaf_fn leaf,
+		      void *ctx, uint8_t out[PV_MERKLE_HASH])
 {
 	struct pv_merkle_stream s;
 	uint8_t h[PV_MERKLE_HASH];
-	pv_merkle_stream_init(&s);
+	pv_merkle_stream_init_with(&s, hf);
 	for (uint64_t i = lo; i < hi; i++) {
 		if (leaf(ctx, i, h) != 0)
 			return -1;
@@ -148,11 +196,17 @@ static int range_root(uint64_t lo, uint64_t hi, pv_merkle_leaf_fn leaf, void *ct
 	return 0;
 }
 
-int pv_merkle_root(uint64_t n, pv_merkle_leaf_fn leaf, void *ctx, uint8_t out[PV_MERKLE_HASH])
+int pv_merkle_root_with(enum pv_merkle_hash h, uint64_t n, pv_merkle_leaf_fn leaf, void *ctx,
+			uint8_t out[PV_MERKLE_HASH])
 {
 	if (n > PV_MERKLE_MAX_SIZE)
 		return -1;
-	return range_root(0, n, leaf, ctx, out);
+	return range_root(h, 0, n, leaf, ctx, out);
+}
+
+int pv_merkle_root(uint64_t n, pv_merkle_leaf_fn leaf, void *ctx, uint8_t out[PV_MERKLE_HASH])
+{
+	return pv_merkle_root_with(PV_MERKLE_SHA256, n, leaf, ctx, out);
 }
 
 /* Reverse path[0..len) in place: the proofs are found top-down, the RFC lists them
@@ -188,6 +242,14 @@ size_t pv_merkle_inclusion_path_len(uint64_t index, uint64_t n)
 int pv_merkle_inclusion_proof(uint64_t index, uint64_t n, pv_merkle_leaf_fn leaf, void *ctx,
 			      uint8_t (*path)[PV_MERKLE_HASH], size_t *path_len)
 {
+	return pv_merkle_inclusion_proof_with(PV_MERKLE_SHA256, index, n, leaf, ctx, path,
+					      path_len);
+}
+
+int pv_merkle_inclusion_proof_with(enum pv_merkle_hash h, uint64_t index, uint64_t n,
+				   pv_merkle_leaf_fn leaf, void *ctx,
+				   uint8_t (*path)[PV_MERKLE_HASH], size_t *path_len)
+{
 	size_t len = 0;
 	*path_len = 0;
 	if (index >= n || n > PV_MERKLE_MAX_SIZE)
@@ -196,10 +258,10 @@ int pv_merkle_inclusion_proof(uint64_t index, uint64_t n, pv_merkle_leaf_fn leaf
 		uint64_t mid = lo + split(hi - lo);
 		int rc;
 		if (index < mid) {
-			rc = range_root(mid, hi, leaf, ctx, path[len]);
+			rc = range_root(h, mid, hi, leaf, ctx, path[len]);
 			hi = mid;
 		} else {
-			rc = range_root(lo, mid, leaf, ctx, path[len]);
+			rc = range_root(h, lo, mid, leaf, ctx, path[len]);
 			lo = mid;
 		}
 		if (rc != 0)
@@ -213,23 +275,23 @@ int pv_merkle_inclusion_proof(uint64_t index, uint64_t n, pv_merkle_leaf_fn leaf
 /* The RFC 9162 walk shared by both verifiers: fn and sn are the positions of the current
  * node and of the last node on the current level. One step with sibling p, for an
  * inclusion (fr == NULL) or a consistency proof. Returns -1 when the path is too long. */
-static int verify_step(uint64_t *fn, uint64_t *sn, const uint8_t p[PV_MERKLE_HASH], uint8_t *fr,
-		       uint8_t *sr)
+static int verify_step(enum pv_merkle_hash h, uint64_t *fn, uint64_t *sn,
+		       const uint8_t p[PV_MERKLE_HASH], uint8_t *fr, uint8_t *sr)
 {
 	if (*sn == 0)
 		return -1;
 	if ((*fn & 1) || *fn == *sn) {
 		/* p is a left sibling (of a right child, or of a last node promoted up). */
 		if (fr)
-			pv_merkle_node_hash(p, fr, fr);
-		pv_merkle_node_hash(p, sr, sr);
+			pv_merkle_node_hash_with(h, p, fr, fr);
+		pv_merkle_node_hash_with(h, p, sr, sr);
 		while (!(*fn & 1) && *fn != 0) {
 			*fn >>= 1;
 			*sn >>= 1;
 		}
 	} else {
 		/* p is a right sibling: only in the larger tree. */
-		pv_merkle_node_hash(sr, p, sr);
+		pv_merkle_node_hash_with(h, sr, p, sr);
 	}
 	*fn >>= 1;
 	*sn >>= 1;
@@ -240,13 +302,22 @@ int pv_merkle_verify_inclusion(uint64_t index, uint64_t n, const uint8_t leaf[PV
 			       const uint8_t (*path)[PV_MERKLE_HASH], size_t path_len,
 			       const uint8_t root[PV_MERKLE_HASH])
 {
+	return pv_merkle_verify_inclusion_with(PV_MERKLE_SHA256, index, n, leaf, path, path_len,
+					       root);
+}
+
+int pv_merkle_verify_inclusion_with(enum pv_merkle_hash h, uint64_t index, uint64_t n,
+				    const uint8_t leaf[PV_MERKLE_HASH],
+				    const uint8_t (*path)[PV_MERKLE_HASH], size_t path_len,
+				    const uint8_t root[PV_MERKLE_HASH])
+{
 	if (index >= n || n > PV_MERKLE_MAX_SIZE || path_len > PV_MERKLE_MAX_PATH)
 		return -1;
 	uint64_t fn = index, sn = n - 1;
 	uint8_t r[PV_MERKLE_HASH];
 	memcpy(r, leaf, PV_MERKLE_HASH);
 	for (size_t i = 0; i < path_len; i++)
-		if (verify_step(&fn, &sn, path[i], NULL, r) != 0)
+		if (verify_step(h, &fn, &sn, path[i], NULL, r) != 0)
 			return -1;
 	return sn == 0 && same(r, root) ? 0 : -1;
 }
@@ -278,6 +349,13 @@ size_t pv_merkle_consistency_path_len(uint64_t m, uint64_t n)
 int pv_merkle_consistency_proof(uint64_t m, uint64_t n, pv_merkle_leaf_fn leaf, void *ctx,
 				uint8_t (*path)[PV_MERKLE_HASH], size_t *path_len)
 {
+	return pv_merkle_consistency_proof_with(PV_MERKLE_SHA256, m, n, leaf, ctx, path, path_len);
+}
+
+int pv_merkle_consistency_proof_with(enum pv_merkle_hash h, uint64_t m, uint64_t n,
+				     pv_merkle_leaf_fn leaf, void *ctx,
+				     uint8_t (*path)[PV_MERKLE_HASH], size_t *path_len)
+{
 	size_t len = 0;
 	int whole = 1;
 	uint64_t lo = 0, hi = n;
@@ -291,17 +369,17 @@ int pv_merkle_consistency_proof(uint64_t m, uint64_t n, pv_merkle_leaf_fn leaf, 
 		uint64_t mid = lo + split(hi - lo);
 		int rc;
 		if (m <= mid) {
-			rc = range_root(mid, hi, leaf, ctx, path[len]);
+			rc = range_root(h, mid, hi, leaf, ctx, path[len]);
 			hi = mid;
 		} else {
-			rc = range_root(lo, mid, leaf, ctx, path[len]);
+			rc = range_root(h, lo, mid, leaf, ctx, path[len]);
 			lo = mid;
 			whole = 0;
 		}
 		if (rc != 0)
 			return -1;
 	}
-	if (!whole && range_root(lo, hi, leaf, ctx, path[len++]) != 0)
+	if (!whole && range_root(h, lo, hi, leaf, ctx, path[len++]) != 0)
 		return -1;
 	reverse(path, len);
 	*path_len = len;
@@ -312,13 +390,22 @@ int pv_merkle_verify_consistency(uint64_t m, uint64_t n, const uint8_t old_root[
 				 const uint8_t new_root[PV_MERKLE_HASH],
 				 const uint8_t (*path)[PV_MERKLE_HASH], size_t path_len)
 {
+	return pv_merkle_verify_consistency_with(PV_MERKLE_SHA256, m, n, old_root, new_root, path,
+						 path_len);
+}
+
+int pv_merkle_verify_consistency_with(enum pv_merkle_hash h, uint64_t m, uint64_t n,
+				      const uint8_t old_root[PV_MERKLE_HASH],
+				      const uint8_t new_root[PV_MERKLE_HASH],
+				      const uint8_t (*path)[PV_MERKLE_HASH], size_t path_len)
+{
 	if (m > n || n > PV_MERKLE_MAX_SIZE || path_len > PV_MERKLE_MAX_PATH)
 		return -1;
 	if (m == n)
 		return path_len == 0 && same(old_root, new_root) ? 0 : -1;
 	if (m == 0) {
 		uint8_t empty[PV_MERKLE_HASH];
-		pv_merkle_empty_root(empty);
+		pv_merkle_empty_root_with(h, empty);
 		return path_len == 0 && same(old_root, empty) ? 0 : -1;
 	}
 	if (path_len == 0)
@@ -338,19 +425,24 @@ int pv_merkle_verify_consistency(uint64_t m, uint64_t n, const uint8_t old_root[
 	memcpy(fr, seed, PV_MERKLE_HASH);
 	memcpy(sr, seed, PV_MERKLE_HASH);
 	for (; i < path_len; i++)
-		if (verify_step(&fn, &sn, path[i], fr, sr) != 0)
+		if (verify_step(h, &fn, &sn, path[i], fr, sr) != 0)
 			return -1;
 	return sn == 0 && same(fr, old_root) && same(sr, new_root) ? 0 : -1;
 }
 
 /* ---- Text format ---- */
 
-static const char inclusion_magic[] = "pivault-inclusion-proof v1";
-static const char consistency_magic[] = "pivault-consistency-proof v1";
+/* Each kind's first line, [0] for SHA-256 and [1] for BLAKE2b-256. */
+static const char *const inclusion_magic[] = { "pivault-inclusion-proof v1",
+					       "pivault-inclusion-proof v2" };
+static const char *const consistency_magic[] = { "pivault-consistency-proof v1",
+						 "pivault-consistency-proof v2" };
 
 /* 0 if p's kind, sizes and path length are those a parsed proof can have. */
 static int proof_shape_ok(const struct pv_merkle_proof *p)
 {
+	if (p->hash != PV_MERKLE_SHA256 && p->hash != PV_MERKLE_BLAKE2B)
+		return -1;
 	switch (p->kind) {
 	case PV_MERKLE_INCLUSION:
 		if (p->index >= p->size || p->size > PV_MERKLE_MAX_SIZE)
@@ -397,7 +489,7 @@ char *pv_merkle_proof_to_text(const struct pv_merkle_proof *p)
 		return NULL;
 	size_t o = 0;
 	int inc = p->kind == PV_MERKLE_INCLUSION;
-	const char *magic = inc ? inclusion_magic : consistency_magic;
+	const char *magic = inc ? inclusion_magic[p->hash] : consistency_magic[p->hash];
 	memcpy(out, magic, strlen(magic));
 	o += strlen(magic);
 	out[o++] = '\n';
@@ -497,6 +589,15 @@ static int next_hash(struct cursor *c, const char *key, uint8_t out[PV_MERKLE_HA
 	return 0;
 }
 
+/* Which of a kind's two first lines line[0..len) is (the hash's number), or -1. */
+static int magic_index(const char *const magic[2], const char *line, size_t len)
+{
+	for (int i = 0; i < 2; i++)
+		if (len == strlen(magic[i]) && memcmp(line, magic[i], len) == 0)
+			return i;
+	return -1;
+}
+
 /* Parse into *out, which the caller has zeroed; 0 or -1. */
 static int parse_proof(struct cursor *c, struct pv_merkle_proof *out)
 {
@@ -504,15 +605,18 @@ static int parse_proof(struct cursor *c, struct pv_merkle_proof *out)
 	size_t len, want;
 	if (next_line(c, &line, &len) != 0)
 		return -1;
-	if (len == strlen(inclusion_magic) && memcmp(line, inclusion_magic, len) == 0) {
+	int hash = magic_index(inclusion_magic, line, len);
+	if (hash >= 0) {
 		out->kind = PV_MERKLE_INCLUSION;
+		out->hash = (enum pv_merkle_hash)hash;
 		if (next_number(c, "index", &out->index) != 0 ||
 		    next_number(c, "size", &out->size) != 0 || out->index >= out->size ||
 		    next_hash(c, "leaf", out->leaf) != 0 || next_hash(c, "root", out->root) != 0)
 			return -1;
 		want = pv_merkle_inclusion_path_len(out->index, out->size);
-	} else if (len == strlen(consistency_magic) && memcmp(line, consistency_magic, len) == 0) {
+	} else if ((hash = magic_index(consistency_magic, line, len)) >= 0) {
 		out->kind = PV_MERKLE_CONSISTENCY;
+		out->hash = (enum pv_merkle_hash)hash;
 		if (next_number(c, "old-size", &out->old_size) != 0 ||
 		    next_number(c, "new-size", &out->size) != 0 || out->old_size > out->size ||
 		    next_hash(c, "old-root", out->old_root) != 0 ||
@@ -548,9 +652,11 @@ int pv_merkle_proof_verify(const struct pv_merkle_proof *p)
 	if (!p || proof_shape_ok(p) != 0)
 		return -1;
 	if (p->kind == PV_MERKLE_INCLUSION)
-		return pv_merkle_verify_inclusion(p->index, p->size, p->leaf,
-						  (const uint8_t(*)[PV_MERKLE_HASH])p->path,
-						  p->path_len, p->root);
-	return pv_merkle_verify_consistency(p->old_size, p->size, p->old_root, p->root,
-					    (const uint8_t(*)[PV_MERKLE_HASH])p->path, p->path_len);
+		return pv_merkle_verify_inclusion_with(p->hash, p->index, p->size, p->leaf,
+						       (const uint8_t(*)[PV_MERKLE_HASH])p->path,
+						       p->path_len, p->root);
+	return pv_merkle_verify_consistency_with(p->hash, p->old_size, p->size, p->old_root,
+						 p->root,
+						 (const uint8_t(*)[PV_MERKLE_HASH])p->path,
+						 p->path_len);
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* merkle.h: RFC 6962 (Certificate Transparency) Merkle tree hashes, inclusion proofs and
- * consistency proofs over SHA-256, for the audit log; pure functions that read leaf hashes
- * through a callback and never hold the whole tree, plus a plain-text proof format a third
- * party can check without the vault. */
+ * consistency proofs, over SHA-256 (the RFC's hash: the handover manifest) or BLAKE2b-256
+ * (the audit log); pure functions that read leaf hashes through a callback and never hold
+ * the whole tree, plus a plain-text proof format a third party can check without the
+ * vault. Functions without "_with" use SHA-256. */
 #ifndef PV_MERKLE_H
 #define PV_MERKLE_H
 
@@ -12,8 +13,16 @@
 /* On functions that verify: ignoring their result is a bug. */
 #define PV_MERKLE_CHECK __attribute__((warn_unused_result))
 
-/* Bytes in a hash (SHA-256). */
+/* Bytes in a hash (SHA-256 or BLAKE2b-256). */
 #define PV_MERKLE_HASH 32
+
+/* The hash function of a tree. The construction is RFC 6962's either way; BLAKE2b-256 is
+ * libsodium's crypto_generichash with a 32-byte output and no key, put in place of
+ * SHA-256 everywhere below (leaf, node, empty tree). Zero is SHA-256. */
+enum pv_merkle_hash {
+	PV_MERKLE_SHA256 = 0,
+	PV_MERKLE_BLAKE2B = 1,
+};
 
 /* Largest tree size handled: 2^63 leaves (fits a signed 64-bit sequence number). With it
  * an inclusion path has at most 63 hashes and a consistency path at most 64. */
@@ -31,13 +40,23 @@
 
 /* Leaf hash of data[0..len): SHA-256(0x00 || data). data may be NULL when len is 0. */
 void pv_merkle_leaf_hash(const void *data, size_t len, uint8_t out[PV_MERKLE_HASH]);
+void pv_merkle_leaf_hash_with(enum pv_merkle_hash h, const void *data, size_t len,
+			      uint8_t out[PV_MERKLE_HASH]);
+
+/* The same leaf hash of data already framed: framed[0..len) is the 0x00 prefix followed
+ * by the leaf's data (len >= 1), hashed as it stands, in one call. */
+void pv_merkle_leaf_hash_framed(enum pv_merkle_hash h, const uint8_t *framed, size_t len,
+				uint8_t out[PV_MERKLE_HASH]);
 
 /* Interior node hash SHA-256(0x01 || l || r); out may be the same buffer as l or r. */
 void pv_merkle_node_hash(const uint8_t l[PV_MERKLE_HASH], const uint8_t r[PV_MERKLE_HASH],
 			 uint8_t out[PV_MERKLE_HASH]);
+void pv_merkle_node_hash_with(enum pv_merkle_hash h, const uint8_t l[PV_MERKLE_HASH],
+			      const uint8_t r[PV_MERKLE_HASH], uint8_t out[PV_MERKLE_HASH]);
 
 /* The root of the empty tree, SHA-256 of nothing. */
 void pv_merkle_empty_root(uint8_t out[PV_MERKLE_HASH]);
+void pv_merkle_empty_root_with(enum pv_merkle_hash h, uint8_t out[PV_MERKLE_HASH]);
 
 /* How the module reads the tree: write the leaf hash (pv_merkle_leaf_hash of the entry's
  * canonical bytes, or a stored leaf hash) of leaf number index (0-based) into out and
@@ -51,41 +70,48 @@ typedef int (*pv_merkle_leaf_fn)(void *ctx, uint64_t index, uint8_t out[PV_MERKL
  * left (largest) to right, one per set bit of size. O(1) amortised per append, 2 KiB. A
  * plain struct: zero it with pv_merkle_stream_init, copy it freely. */
 struct pv_merkle_stream {
+	enum pv_merkle_hash hash;			     /* the tree's hash function */
 	uint64_t size;					     /* leaves pushed so far */
 	unsigned count;					     /* pending roots (popcount(size)) */
 	uint8_t pending[PV_MERKLE_MAX_PATH][PV_MERKLE_HASH]; /* [0..count) left to right */
 };
 
-/* Start an empty tree. */
+/* Start an empty tree (SHA-256; with h for _with). */
 void pv_merkle_stream_init(struct pv_merkle_stream *s);
+void pv_merkle_stream_init_with(struct pv_merkle_stream *s, enum pv_merkle_hash h);
 
 /* Append one leaf given by its leaf hash. 0, or -1 when the tree already has
  * PV_MERKLE_MAX_SIZE leaves (s unchanged). */
 int pv_merkle_stream_push(struct pv_merkle_stream *s, const uint8_t leaf[PV_MERKLE_HASH]);
 
-/* Append one leaf given by its data (hashed with pv_merkle_leaf_hash). As push. */
+/* Append one leaf given by its data (hashed with the tree's leaf hash). As push. */
 int pv_merkle_stream_push_data(struct pv_merkle_stream *s, const void *data, size_t len);
 
 /* MTH of the s->size leaves pushed so far (the empty root when none). O(log size). */
 void pv_merkle_stream_root(const struct pv_merkle_stream *s, uint8_t out[PV_MERKLE_HASH]);
 
-/* Saved state: 8 bytes of size (big-endian), then the popcount(size) pending roots, left
+/* Saved state (the hash function is not saved: the caller knows it): 8 bytes of size (big-endian), then the popcount(size) pending roots, left
  * to right, 32 bytes each. At most PV_MERKLE_STATE_MAX bytes. */
 #define PV_MERKLE_STATE_MAX (8 + PV_MERKLE_MAX_PATH * PV_MERKLE_HASH)
 
 /* Write s's state to out (PV_MERKLE_STATE_MAX bytes available); returns its length. */
 size_t pv_merkle_stream_save(const struct pv_merkle_stream *s, uint8_t *out);
 
-/* Restore a state written by pv_merkle_stream_save. 0, or -1 (s emptied) when in[0..len)
- * is not exactly one well-formed state (size over PV_MERKLE_MAX_SIZE, wrong length). The
- * roots themselves cannot be checked here: compare the restored root with a trusted one. */
+/* Restore a state written by pv_merkle_stream_save, as a tree over SHA-256 (over h for
+ * _with). 0, or -1 (s emptied) when in[0..len) is not exactly one well-formed state (size
+ * over PV_MERKLE_MAX_SIZE, wrong length). The roots themselves cannot be checked here:
+ * compare the restored root with a trusted one. */
 int pv_merkle_stream_load(struct pv_merkle_stream *s, const uint8_t *in, size_t len);
+int pv_merkle_stream_load_with(struct pv_merkle_stream *s, enum pv_merkle_hash h,
+			       const uint8_t *in, size_t len);
 
 /* ---- Whole-tree computations through the leaf callback (O(log n) memory) ---- */
 
 /* MTH of the first n leaves into out: n leaf reads, O(n) hashing. 0, or -1 when n is over
  * PV_MERKLE_MAX_SIZE or leaf fails. */
 int pv_merkle_root(uint64_t n, pv_merkle_leaf_fn leaf, void *ctx, uint8_t out[PV_MERKLE_HASH]);
+int pv_merkle_root_with(enum pv_merkle_hash h, uint64_t n, pv_merkle_leaf_fn leaf, void *ctx,
+			uint8_t out[PV_MERKLE_HASH]);
 
 /* Number of hashes in the inclusion path of leaf index in a tree of n leaves (0 when
  * index >= n). */
@@ -101,6 +127,9 @@ size_t pv_merkle_consistency_path_len(uint64_t m, uint64_t n);
  * n > PV_MERKLE_MAX_SIZE or leaf fails. */
 int pv_merkle_inclusion_proof(uint64_t index, uint64_t n, pv_merkle_leaf_fn leaf, void *ctx,
 			      uint8_t (*path)[PV_MERKLE_HASH], size_t *path_len);
+int pv_merkle_inclusion_proof_with(enum pv_merkle_hash h, uint64_t index, uint64_t n,
+				   pv_merkle_leaf_fn leaf, void *ctx,
+				   uint8_t (*path)[PV_MERKLE_HASH], size_t *path_len);
 
 /* Check that leaf is leaf number index of the tree of n leaves whose root is root, with
  * the audit path path[0..path_len) (RFC 9162 section 2.1.3.2). 0 when valid, -1
@@ -111,6 +140,11 @@ PV_MERKLE_CHECK int pv_merkle_verify_inclusion(uint64_t index, uint64_t n,
 					       const uint8_t leaf[PV_MERKLE_HASH],
 					       const uint8_t (*path)[PV_MERKLE_HASH],
 					       size_t path_len, const uint8_t root[PV_MERKLE_HASH]);
+PV_MERKLE_CHECK int pv_merkle_verify_inclusion_with(enum pv_merkle_hash h, uint64_t index,
+						    uint64_t n, const uint8_t leaf[PV_MERKLE_HASH],
+						    const uint8_t (*path)[PV_MERKLE_HASH],
+						    size_t path_len,
+						    const uint8_t root[PV_MERKLE_HASH]);
 
 /* The consistency proof PROOF(m, D[n]) of RFC 6962 section 2.1.2 into path (capacity
  * PV_MERKLE_MAX_PATH) and *path_len: it shows that the tree of the first m leaves is a
@@ -119,6 +153,9 @@ PV_MERKLE_CHECK int pv_merkle_verify_inclusion(uint64_t index, uint64_t n,
  * (*path_len = 0) when m > n, n > PV_MERKLE_MAX_SIZE or leaf fails. */
 int pv_merkle_consistency_proof(uint64_t m, uint64_t n, pv_merkle_leaf_fn leaf, void *ctx,
 				uint8_t (*path)[PV_MERKLE_HASH], size_t *path_len);
+int pv_merkle_consistency_proof_with(enum pv_merkle_hash h, uint64_t m, uint64_t n,
+				     pv_merkle_leaf_fn leaf, void *ctx,
+				     uint8_t (*path)[PV_MERKLE_HASH], size_t *path_len);
 
 /* Check that the tree of m leaves with root old_root is a prefix of the tree of n leaves
  * with root new_root, given path[0..path_len) (RFC 9162 section 2.1.4.2). 0 when valid,
@@ -134,6 +171,12 @@ PV_MERKLE_CHECK int pv_merkle_verify_consistency(uint64_t m, uint64_t n,
 						 const uint8_t new_root[PV_MERKLE_HASH],
 						 const uint8_t (*path)[PV_MERKLE_HASH],
 						 size_t path_len);
+PV_MERKLE_CHECK int pv_merkle_verify_consistency_with(enum pv_merkle_hash h, uint64_t m,
+						      uint64_t n,
+						      const uint8_t old_root[PV_MERKLE_HASH],
+						      const uint8_t new_root[PV_MERKLE_HASH],
+						      const uint8_t (*path)[PV_MERKLE_HASH],
+						      size_t path_len);
 
 /* ---- Proofs as text ----
  *
@@ -151,7 +194,8 @@ PV_MERKLE_CHECK int pv_merkle_verify_consistency(uint64_t m, uint64_t n,
  *
  * <I>, <M>, <N> are decimal, no sign, no leading zero (but "0"), at most
  * PV_MERKLE_MAX_SIZE; an inclusion proof needs I < N, a consistency proof M <= N. <hash>
- * is 64 lower-case hex digits. The number of path lines must be exactly
+ * is 64 lower-case hex digits. "v1" on the first line means a tree over SHA-256; a proof
+ * over BLAKE2b-256 (the audit log's) reads "v2" there instead and is otherwise the same. The number of path lines must be exactly
  * pv_merkle_inclusion_path_len(I, N) or pv_merkle_consistency_path_len(M, N). Parsing is
  * strict, so each proof has exactly one text. A third party checks it with any RFC 6962
  * verifier and compares the root(s) with a trusted checkpoint. */
@@ -164,6 +208,7 @@ enum pv_merkle_proof_kind {
 /* A proof with everything needed to check it. Fields not of its kind are zero. */
 struct pv_merkle_proof {
 	enum pv_merkle_proof_kind kind;
+	enum pv_merkle_hash hash;	  /* the tree's hash (zero: SHA-256) */
 	uint64_t index;			  /* inclusion: the leaf's index */
 	uint64_t old_size;		  /* consistency: m */
 	uint64_t size;			  /* n: the size of the tree root belongs to */

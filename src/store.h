@@ -130,6 +130,10 @@ struct pv_audit_row {
 	uint64_t seq;
 	const char *at, *user, *op, *ids, *purpose, *request, *outcome, *detail;
 	const uint8_t *hash; /* chain hash; NULL when read back malformed */
+	/* the eight texts' lengths in the order above, when has_len (set when read back;
+	 * when appending, saves measuring them again) */
+	int has_len;
+	size_t len[8];
 };
 
 /* A signed checkpoint: the log's size, chain head and Merkle root at that size, the
@@ -163,6 +167,13 @@ struct pv_store_audit_cursor;
 struct pv_store_audit_cursor *pv_store_audit_cursor_open(struct pv_store *s, uint64_t from);
 int pv_store_audit_cursor_next(struct pv_store_audit_cursor *c, struct pv_audit_row *e);
 void pv_store_audit_cursor_close(struct pv_store_audit_cursor *c);
+
+/* A second connection to s's database, read-only, for reading the audit log in another
+ * thread beside s (the database is in WAL mode, so both can read at once): only
+ * pv_store_audit_scan and pv_store_errmsg may be used on it, from one thread at a time;
+ * it sees what is committed. Close it with pv_store_close. NULL (message on s) when it
+ * cannot be opened. */
+struct pv_store *pv_store_audit_reader(struct pv_store *s);
 
 /* ---- Users ---- */
 

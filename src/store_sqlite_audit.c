@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* store_sqlite_audit.c: the audit log's tables in the SQLite store: entries with their
- * chain hashes, and signed checkpoints. Entries carry ids and names, never values. */
+ * chain hashes, and signed checkpoints; and a second, read-only connection for reading the
+ * log in another thread. Entries carry ids and names, never values. */
 #include "store_sqlite.h"
 
 #include <stdio.h>
@@ -41,7 +42,8 @@ int pv_store_audit_append(struct pv_store *s, const struct pv_audit_row *e)
 	const char *text[] = { e->at, e->user, e->op, e->ids, e->purpose, e->request, e->outcome,
 			       e->detail };
 	for (int i = 0; i < 8; i++)
-		sqlite3_bind_text(q, 2 + i, text[i] ? text[i] : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2 + i, text[i] ? text[i] : "",
+				  e->has_len && text[i] ? (int)e->len[i] : -1, SQLITE_STATIC);
 	sqlite3_bind_blob(q, 10, e->hash, PV_AUDIT_HASH, SQLITE_STATIC);
 	return pv_sqlite_run(s, q, "append audit entry");
 }
@@ -80,7 +82,9 @@ static void row_to_entry(sqlite3_stmt *q, struct pv_audit_row *e)
 	for (int i = 0; i < 8; i++) {
 		const unsigned char *t = sqlite3_column_text(q, 1 + i);
 		*text[i] = t ? (const char *)t : "";
+		e->len[i] = t ? (size_t)sqlite3_column_bytes(q, 1 + i) : 0;
 	}
+	e->has_len = 1;
 	e->hash = sqlite3_column_bytes(q, 9) == PV_AUDIT_HASH ? sqlite3_column_blob(q, 9) : NULL;
 }
 
@@ -138,6 +142,30 @@ int pv_store_audit_scan(struct pv_store *s, uint64_t from, pv_store_audit_fn fn,
 		stop = pv_sqlite_fail(s, "scan audit log");
 	sqlite3_finalize(q);
 	return stop;
+}
+
+struct pv_store *pv_store_audit_reader(struct pv_store *s)
+{
+	const char *path = sqlite3_db_filename(s->db, "main");
+	if (!path || !*path) {
+		snprintf(s->err, sizeof s->err, "the database has no file a second reader could open");
+		return NULL;
+	}
+	struct pv_store *r = calloc(1, sizeof *r);
+	if (!r) {
+		snprintf(s->err, sizeof s->err, "out of memory");
+		return NULL;
+	}
+	if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		snprintf(s->err, sizeof s->err, "cannot open a second reader of %s: %s", path,
+			 r->db ? sqlite3_errmsg(r->db) : "out of memory");
+		pv_store_close(r);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(r->db, 1);
+	sqlite3_busy_timeout(r->db, 5000);
+	return r;
 }
 
 int pv_store_audit_checkpoint_put(struct pv_store *s, const struct pv_audit_checkpoint *c)

@@ -6,8 +6,11 @@
  * truncated log is caught by the exported checkpoint, a recomputed chain by the signed
  * checkpoints. Operations fail closed when their audit entry cannot be written (a test
  * fault, or a real storage failure). Inclusion and consistency proofs check out against
- * their signed checkpoints only, also from the command line without any vault. And a
- * checkpoint is signed automatically every 1024 entries. */
+ * their signed checkpoints only, also from the command line without any vault. A
+ * checkpoint is signed automatically every 1024 entries. And a long log, verified in two
+ * threads split at a signed checkpoint, is judged exactly as in one: a break in either
+ * half is named, the lower one first; a checkpoint whose frontier is forged is not a split
+ * point; bad signatures and truncation are still caught. */
 #include "testutil.h"
 
 #include <sodium.h>
@@ -16,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "merkle.h"
 #include "pivault.h"
 
@@ -305,17 +309,18 @@ static void put_u64(uint8_t *p, uint64_t x)
 		p[i] = (uint8_t)(x >> (8 * i));
 }
 
-/* The chain hash of an entry, by the canonical format of src/audit.c: "PVA1", seq (u64
- * LE), then at, user, op, ids, purpose, request, outcome, detail each as u32 LE length
- * and bytes; hash = BLAKE2b-256(previous hash || those bytes), zeros before entry 1. */
-static void chain_hash(sqlite3_stmt *q, const uint8_t prev[32], uint8_t out[32])
+/* The Merkle leaf hash of the entry on q's row (seq, at, user, op, ids, purpose, request,
+ * outcome, detail), by the format of docs/formats.md: canonical bytes "PVA1", seq (u64
+ * LE), then each text field as u32 LE length and bytes; leaf = BLAKE2b-256(0x00 ||
+ * canonical bytes). */
+static void leaf_hash(sqlite3_stmt *q, uint8_t out[32])
 {
-	uint8_t head[12];
-	memcpy(head, "PVA1", 4);
-	put_u64(head + 4, (uint64_t)sqlite3_column_int64(q, 0));
+	uint8_t head[13];
+	head[0] = 0x00;
+	memcpy(head + 1, "PVA1", 4);
+	put_u64(head + 5, (uint64_t)sqlite3_column_int64(q, 0));
 	crypto_generichash_state st;
 	crypto_generichash_init(&st, NULL, 0, 32);
-	crypto_generichash_update(&st, prev, 32);
 	crypto_generichash_update(&st, head, sizeof head);
 	for (int c = 1; c <= 8; c++) {
 		const unsigned char *t = sqlite3_column_text(q, c);
@@ -326,6 +331,19 @@ static void chain_hash(sqlite3_stmt *q, const uint8_t prev[32], uint8_t out[32])
 		if (len)
 			crypto_generichash_update(&st, t, len);
 	}
+	crypto_generichash_final(&st, out, 32);
+}
+
+/* The chain hash of the entry on q's row: BLAKE2b-256(previous hash || leaf hash), zeros
+ * before entry 1. */
+static void chain_hash(sqlite3_stmt *q, const uint8_t prev[32], uint8_t out[32])
+{
+	uint8_t leaf[32];
+	leaf_hash(q, leaf);
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, 32);
+	crypto_generichash_update(&st, prev, 32);
+	crypto_generichash_update(&st, leaf, 32);
 	crypto_generichash_final(&st, out, 32);
 }
 
@@ -711,7 +729,7 @@ static void test_inclusion_proofs(void **state)
 		pv_rc rc = pv_audit_prove(v, seqs[i], &proof);
 		if (rc)
 			fail_msg("pv_audit_prove(%llu): %s", (unsigned long long)seqs[i], pv_errmsg(v));
-		assert_true(strncmp(proof, "pivault-inclusion-proof v1\n", 27) == 0);
+		assert_true(strncmp(proof, "pivault-inclusion-proof v2\n", 27) == 0);
 		if (check(proof, ck, NULL, why, sizeof why) != PV_OK)
 			fail_msg("proof of %llu: %s", (unsigned long long)seqs[i], why);
 		char want[64];
@@ -768,7 +786,7 @@ static void test_consistency_proofs(void **state)
 	pv_rc rc = pv_audit_consistency(v, g_ckpt, &proof);
 	if (rc)
 		fail_msg("pv_audit_consistency: %s", pv_errmsg(v));
-	assert_true(strncmp(proof, "pivault-consistency-proof v1\n", 29) == 0);
+	assert_true(strncmp(proof, "pivault-consistency-proof v2\n", 29) == 0);
 	char why[256];
 	if (check(proof, ck, g_ckpt, why, sizeof why) != PV_OK)
 		fail_msg("consistency proof: %s", why);
@@ -973,8 +991,177 @@ static void test_forged_frontier_not_signed(void **state)
 	}
 }
 
-/* Leaf hashes (RFC 6962: SHA-256(0x00 || canonical bytes)) of every entry of a closed
- * vault's log, in order. */
+/* ---- tests: verification in two threads ------------------------------------------ */
+
+/* Grow the copy's log by `extra` entries in one transaction (automatic checkpoints every
+ * 1024), then make verification split logs of 1000 entries or more. Returns the log's
+ * length. */
+static uint64_t grow_log(const char *dir, unsigned extra)
+{
+	pv_vault *v = open_root(dir);
+	assert_int_equal(pv_store_begin(v->store), 0);
+	struct pv_audit_event e = { "read", "C00000007", "service", NULL, "ok", "masked" };
+	for (unsigned i = 0; i < extra; i++)
+		assert_int_equal(pv_audit_append(v, &e), PV_OK);
+	assert_int_equal(pv_store_commit(v->store), 0);
+	pv_vault_close(v);
+	pv_audit_split_min_for_tests(1000);
+	return sql_u64(dir, "SELECT max(seq) FROM audit");
+}
+
+/* The verify report of an intact log (fails the test otherwise); malloc'd. */
+static char *intact_report(const char *dir, const char *checkpoint)
+{
+	char *report = NULL;
+	pv_rc rc = verify(dir, checkpoint, &report);
+	if (rc != PV_OK)
+		fail_msg("verify: expected PV_OK, got %d: %s", rc, report);
+	assert_non_null(strstr(report, "chain intact"));
+	return report;
+}
+
+static int split_teardown(void **state)
+{
+	pv_audit_split_min_for_tests(0);
+	return fx_teardown(state);
+}
+
+/* A long log verifies in two parts, split at a signed checkpoint near its middle, and
+ * says so; the same log in one run gives the same verdict. */
+static void test_split_intact(void **state)
+{
+	struct fx *f = *state;
+	uint64_t n = grow_log(f->dir, 4100);
+	assert_true(n > 4096);
+	char *report = intact_report(f->dir, g_ckpt);
+	char want[96];
+	snprintf(want, sizeof want, "%llu entries, chain intact", (unsigned long long)n);
+	assert_non_null(strstr(report, want));
+	assert_non_null(strstr(report, "in two parts, split at the signed checkpoint at 2048"));
+	assert_non_null(strstr(report, "exported checkpoint matches"));
+	free(report);
+	pv_audit_split_min_for_tests(0); /* the default: this log is too short to split */
+	report = intact_report(f->dir, NULL);
+	assert_null(strstr(report, "two parts"));
+	free(report);
+}
+
+/* An entry edited, or removed, in the second half is found and named by number. */
+static void test_split_break_in_second_half(void **state)
+{
+	struct fx *f = *state;
+	grow_log(f->dir, 4100);
+	sql(f->dir, "UPDATE audit SET ids = 'C00000008' WHERE seq = 3500");
+	expect_break(f->dir, NULL, "entry 3500 ", "chain hash");
+	sql(f->dir, "UPDATE audit SET ids = 'C00000007' WHERE seq = 3500");
+	expect_intact(f->dir, NULL);
+	/* The entry just after the split point, and the last of the first half. */
+	sql(f->dir, "DELETE FROM audit WHERE seq = 2049");
+	expect_break(f->dir, NULL, "entry 2049 is missing", NULL);
+	sql(f->dir, "UPDATE audit SET detail = 'x' WHERE seq = 2048");
+	expect_break(f->dir, NULL, "entry 2048 ", "chain hash");
+}
+
+/* Breaks in both halves: the lower one is reported, whichever thread ends first. */
+static void test_split_breaks_in_both_halves(void **state)
+{
+	struct fx *f = *state;
+	grow_log(f->dir, 4100);
+	sql(f->dir, "UPDATE audit SET detail = 'x' WHERE seq = 3900; "
+		    "UPDATE audit SET detail = 'x' WHERE seq = 1500");
+	expect_break(f->dir, NULL, "entry 1500 ", "chain hash");
+	sql(f->dir, "UPDATE audit SET detail = 'masked' WHERE seq = 1500; "
+		    "DELETE FROM audit WHERE seq = 3000; DELETE FROM audit WHERE seq = 10");
+	expect_break(f->dir, NULL, "entry 10 is missing", NULL);
+	sql(f->dir, "DELETE FROM audit WHERE seq = 9");
+	expect_break(f->dir, NULL, "entry 9 is missing", NULL);
+}
+
+/* A checkpoint whose stored frontier was altered (the signature does not cover it) is
+ * not used as the split point: another one is, or none; every break is still found. */
+static void test_split_forged_frontier(void **state)
+{
+	struct fx *f = *state;
+	grow_log(f->dir, 4100);
+	sql(f->dir, "UPDATE audit_checkpoints SET frontier = substr(frontier, 1, "
+		    "length(frontier) - 32) || randomblob(32) WHERE size = 2048");
+	char *report = intact_report(f->dir, g_ckpt);
+	assert_non_null(strstr(report, "two parts"));
+	assert_null(strstr(report, "split at the signed checkpoint at 2048"));
+	free(report);
+	/* A frontier of the wrong size (the right root of a different tree shape). */
+	sql(f->dir, "UPDATE audit_checkpoints SET frontier = (SELECT frontier FROM "
+		    "audit_checkpoints WHERE size = 1024) WHERE size = 3072");
+	report = intact_report(f->dir, NULL);
+	assert_null(strstr(report, "split at the signed checkpoint at 2048"));
+	assert_null(strstr(report, "split at the signed checkpoint at 3072"));
+	free(report);
+	/* Every frontier forged: one run. */
+	sql(f->dir, "UPDATE audit_checkpoints SET frontier = randomblob(length(frontier))");
+	report = intact_report(f->dir, NULL);
+	assert_null(strstr(report, "two parts"));
+	free(report);
+	sql(f->dir, "UPDATE audit SET detail = 'x' WHERE seq = 3500");
+	expect_break(f->dir, NULL, "entry 3500 ", "chain hash");
+}
+
+/* A checkpoint with a bad signature is reported, in either half, before any entry. */
+static void test_split_bad_signature(void **state)
+{
+	struct fx *f = *state;
+	grow_log(f->dir, 4100);
+	sql(f->dir, "UPDATE audit_checkpoints SET signature = randomblob(64) WHERE size = 2048");
+	expect_break(f->dir, NULL, "checkpoint at 2048 has a bad signature", NULL);
+	sql(f->dir, "UPDATE audit_checkpoints SET head = randomblob(32) WHERE size = 2048");
+	expect_break(f->dir, NULL, "checkpoint at 2048 has a bad signature", NULL);
+	sql(f->dir, "DELETE FROM audit_checkpoints WHERE size = 2048; "
+		    "UPDATE audit_checkpoints SET signature = randomblob(64) WHERE size = 4096; "
+		    "UPDATE audit SET detail = 'x' WHERE seq = 100");
+	expect_break(f->dir, NULL, "checkpoint at 4096 has a bad signature", NULL);
+	sql(f->dir, "DELETE FROM audit_checkpoints WHERE size = 4096; "
+		    "UPDATE audit SET detail = 'masked' WHERE seq = 100");
+	expect_intact(f->dir, NULL);
+}
+
+/* An attacker who edits an entry of the second half and recomputes the whole chain is
+ * caught by the signed checkpoint after it. */
+static void test_split_recomputed_chain(void **state)
+{
+	struct fx *f = *state;
+	grow_log(f->dir, 4100);
+	sql(f->dir, "UPDATE audit SET ids = 'C00000001' WHERE seq = 3500");
+	rechain(f->dir, 1);
+	char *report = NULL;
+	assert_int_equal(verify(f->dir, NULL, &report), PV_ERR_CORRUPT);
+	assert_non_null(strstr(report, "signed checkpoint at 4096"));
+	assert_null(strstr(report, "chain hash"));
+	free(report);
+}
+
+/* A truncated long log is caught: by the stored checkpoints past its end, or, with them
+ * removed, by the exported checkpoint. */
+static void test_split_truncated(void **state)
+{
+	struct fx *f = *state;
+	uint64_t n = grow_log(f->dir, 4100);
+	char *ck = NULL;
+	pv_vault *v = open_root(f->dir);
+	assert_int_equal(pv_audit_checkpoint(v, &ck), PV_OK);
+	pv_vault_close(v);
+	sql(f->dir, "DELETE FROM audit WHERE seq > 4000");
+	expect_break(f->dir, ck, "covers 4096 entries but the log has only 4000", "truncated");
+	sql(f->dir, "DELETE FROM audit WHERE seq > 3000");
+	expect_break(f->dir, ck, "covers 3072 entries but the log has only 3000", "truncated");
+	sql(f->dir, "DELETE FROM audit_checkpoints WHERE size > 2048");
+	char want[96];
+	snprintf(want, sizeof want, "exported checkpoint covers %llu entries",
+		 (unsigned long long)n + 1);
+	expect_break(f->dir, ck, want, "truncated");
+	pv_free(ck);
+}
+
+/* Leaf hashes (RFC 6962 over BLAKE2b-256: BLAKE2b-256(0x00 || canonical bytes)) of every
+ * entry of a closed vault's log, in order. */
 struct leaves {
 	uint8_t (*h)[32];
 	uint64_t n;
@@ -994,28 +1181,12 @@ static void read_leaves(const char *dir, struct leaves *l)
 	size_t cap = 0;
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		assert_int_equal((uint64_t)sqlite3_column_int64(q, 0), l->n + 1);
-		size_t len = 12;
-		for (int c = 1; c <= 8; c++)
-			len += 4 + (size_t)sqlite3_column_bytes(q, c);
-		uint8_t *b = malloc(len), *p = b + 12;
-		assert_non_null(b);
-		memcpy(b, "PVA1", 4);
-		put_u64(b + 4, (uint64_t)sqlite3_column_int64(q, 0));
-		for (int c = 1; c <= 8; c++) {
-			const unsigned char *t = sqlite3_column_text(q, c);
-			uint32_t tl = (uint32_t)sqlite3_column_bytes(q, c);
-			put_u32(p, tl);
-			if (tl)
-				memcpy(p + 4, t, tl);
-			p += 4 + tl;
-		}
 		if (l->n == cap) {
 			cap = cap ? 2 * cap : 256;
 			l->h = realloc(l->h, cap * sizeof *l->h);
 			assert_non_null(l->h);
 		}
-		pv_merkle_leaf_hash(b, len, l->h[l->n++]);
-		free(b);
+		leaf_hash(q, l->h[l->n++]);
 	}
 	sqlite3_finalize(q);
 	sqlite3_close(db);
@@ -1068,12 +1239,14 @@ static void test_consistency_across_vaults(void **state)
 	struct pv_merkle_proof *p = calloc(1, sizeof *p);
 	assert_non_null(p);
 	p->kind = PV_MERKLE_CONSISTENCY;
+	p->hash = PV_MERKLE_BLAKE2B;
 	p->old_size = g_ck_size;
 	p->size = n;
-	assert_int_equal(pv_merkle_root(g_ck_size, leaf_at, &l, p->old_root), 0);
-	assert_int_equal(pv_merkle_root(n, leaf_at, &l, p->root), 0);
-	assert_int_equal(pv_merkle_consistency_proof(g_ck_size, n, leaf_at, &l, p->path,
-						     &p->path_len), 0);
+	assert_int_equal(pv_merkle_root_with(PV_MERKLE_BLAKE2B, g_ck_size, leaf_at, &l,
+					     p->old_root), 0);
+	assert_int_equal(pv_merkle_root_with(PV_MERKLE_BLAKE2B, n, leaf_at, &l, p->root), 0);
+	assert_int_equal(pv_merkle_consistency_proof_with(PV_MERKLE_BLAKE2B, g_ck_size, n, leaf_at,
+							  &l, p->path, &p->path_len), 0);
 	char *proof = pv_merkle_proof_to_text(p);
 	assert_non_null(proof);
 	char why[256];
@@ -1112,6 +1285,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_automatic_checkpoint, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_forged_frontier_not_signed, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_consistency_across_vaults, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_split_intact, fx_setup, split_teardown),
+		cmocka_unit_test_setup_teardown(test_split_break_in_second_half, fx_setup,
+						split_teardown),
+		cmocka_unit_test_setup_teardown(test_split_breaks_in_both_halves, fx_setup,
+						split_teardown),
+		cmocka_unit_test_setup_teardown(test_split_forged_frontier, fx_setup, split_teardown),
+		cmocka_unit_test_setup_teardown(test_split_bad_signature, fx_setup, split_teardown),
+		cmocka_unit_test_setup_teardown(test_split_recomputed_chain, fx_setup,
+						split_teardown),
+		cmocka_unit_test_setup_teardown(test_split_truncated, fx_setup, split_teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -3,7 +3,8 @@
  * straight from RFC 6962 section 2.1 (MTH, PATH, PROOF), the published Certificate
  * Transparency vectors and the RFC's 7-leaf example, tampered proofs, the streaming
  * builder with its saved state, and the proof text format (round trip, strict parsing,
- * every truncation and many single-byte mutations). */
+ * every truncation and many single-byte mutations); and the same construction over
+ * BLAKE2b-256 (the audit log's), against a small reference built here with libsodium. */
 #include "testutil.h"
 
 #include <sodium.h>
@@ -1047,7 +1048,7 @@ static void test_text_rejects_malformed(void **state)
 
 	/* Edits of a valid inclusion proof, each of which must be refused. */
 	static const char *const edits[][2] = {
-	    {"pivault-inclusion-proof v1", "pivault-inclusion-proof v2"},
+	    {"pivault-inclusion-proof v1", "pivault-inclusion-proof v3"},
 	    {"pivault-inclusion-proof v1", "pivault-inclusion-proof  v1"},
 	    {"pivault-inclusion-proof v1\n", "pivault-inclusion-proof v1\r\n"},
 	    {"pivault-inclusion-proof v1\n", "\npivault-inclusion-proof v1\n"},
@@ -1227,12 +1228,130 @@ static void test_text_truncation_and_mutation(void **state)
 	assert_true(accepted > 0);
 }
 
+/* ---- the BLAKE2b-256 variant --------------------------------------------------------- */
+
+/* BLAKE2b-256(prefix || a || b) with libsodium directly. */
+static void ref_b2(uint8_t out[H], uint8_t prefix, const void *a, size_t alen, const void *b,
+		   size_t blen)
+{
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, H);
+	crypto_generichash_update(&st, &prefix, 1);
+	if (alen)
+		crypto_generichash_update(&st, a, alen);
+	if (blen)
+		crypto_generichash_update(&st, b, blen);
+	crypto_generichash_final(&st, out, H);
+}
+
+static uint8_t b2_leaves[5][H];
+
+static int b2_leaf_cb(void *ctx, uint64_t index, uint8_t out[H])
+{
+	(void)ctx;
+	if (index >= 5)
+		return -1;
+	memcpy(out, b2_leaves[index], H);
+	return 0;
+}
+
+/* The tree over BLAKE2b-256: leaf, node and empty root by the definitions, roots of five
+ * leaves by hand, proofs that verify over BLAKE2b-256 only, and their text ("v2"). */
+static void test_blake2b_variant(void **state)
+{
+	(void)state;
+	static const char *const data[5] = { "a", "bb", "", "dddd", "eeeee" };
+	uint8_t want[H], got[H], n01[H], n23[H], n0123[H];
+	for (int i = 0; i < 5; i++) {
+		ref_b2(want, 0x00, data[i], strlen(data[i]), NULL, 0);
+		pv_merkle_leaf_hash_with(PV_MERKLE_BLAKE2B, data[i], strlen(data[i]),
+					 b2_leaves[i]);
+		assert_memory_equal(b2_leaves[i], want, H);
+		uint8_t framed[8] = { 0x00 };
+		memcpy(framed + 1, data[i], strlen(data[i]));
+		pv_merkle_leaf_hash_framed(PV_MERKLE_BLAKE2B, framed, 1 + strlen(data[i]), got);
+		assert_memory_equal(got, want, H);
+		pv_merkle_leaf_hash(data[i], strlen(data[i]), got); /* SHA-256: another hash */
+		assert_memory_not_equal(got, want, H);
+	}
+	crypto_generichash(want, H, NULL, 0, NULL, 0);
+	pv_merkle_empty_root_with(PV_MERKLE_BLAKE2B, got);
+	assert_memory_equal(got, want, H);
+	ref_b2(n01, 0x01, b2_leaves[0], H, b2_leaves[1], H);
+	ref_b2(n23, 0x01, b2_leaves[2], H, b2_leaves[3], H);
+	ref_b2(n0123, 0x01, n01, H, n23, H);
+	ref_b2(want, 0x01, n0123, H, b2_leaves[4], H);
+	assert_int_equal(pv_merkle_root_with(PV_MERKLE_BLAKE2B, 5, b2_leaf_cb, NULL, got), 0);
+	assert_memory_equal(got, want, H);
+	struct pv_merkle_stream s;
+	pv_merkle_stream_init_with(&s, PV_MERKLE_BLAKE2B);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(pv_merkle_stream_push(&s, b2_leaves[i]), 0);
+	pv_merkle_stream_root(&s, got);
+	assert_memory_equal(got, want, H);
+	uint8_t saved[PV_MERKLE_STATE_MAX];
+	size_t len = pv_merkle_stream_save(&s, saved);
+	assert_int_equal(pv_merkle_stream_load_with(&s, PV_MERKLE_BLAKE2B, saved, len), 0);
+	pv_merkle_stream_root(&s, got);
+	assert_memory_equal(got, want, H);
+	assert_int_equal(pv_merkle_stream_load(&s, saved, len), 0); /* read as SHA-256 */
+	pv_merkle_stream_root(&s, got);
+	assert_memory_not_equal(got, want, H);
+
+	/* Inclusion of leaf 2 and consistency 3 -> 5, in text and back. */
+	struct pv_merkle_proof p, q;
+	memset(&p, 0, sizeof p);
+	p.kind = PV_MERKLE_INCLUSION;
+	p.hash = PV_MERKLE_BLAKE2B;
+	p.index = 2;
+	p.size = 5;
+	memcpy(p.leaf, b2_leaves[2], H);
+	memcpy(p.root, want, H);
+	assert_int_equal(pv_merkle_inclusion_proof_with(PV_MERKLE_BLAKE2B, 2, 5, b2_leaf_cb, NULL,
+							p.path, &p.path_len), 0);
+	assert_int_equal(pv_merkle_proof_verify(&p), 0);
+	assert_int_not_equal(pv_merkle_verify_inclusion(2, 5, p.leaf,
+							(const uint8_t(*)[H])p.path,
+							p.path_len, p.root), 0);
+	char *text = pv_merkle_proof_to_text(&p);
+	assert_non_null(text);
+	assert_true(strncmp(text, "pivault-inclusion-proof v2\n", 27) == 0);
+	assert_int_equal(pv_merkle_proof_from_text(text, strlen(text), &q), 0);
+	assert_int_equal(q.hash, PV_MERKLE_BLAKE2B);
+	assert_memory_equal(&p, &q, sizeof p);
+	text[25] = '1'; /* the same lines read as a SHA-256 proof: they do not add up */
+	assert_int_equal(pv_merkle_proof_from_text(text, strlen(text), &q), 0);
+	assert_int_equal(q.hash, PV_MERKLE_SHA256);
+	assert_int_not_equal(pv_merkle_proof_verify(&q), 0);
+	free(text);
+
+	memset(&p, 0, sizeof p);
+	p.kind = PV_MERKLE_CONSISTENCY;
+	p.hash = PV_MERKLE_BLAKE2B;
+	p.old_size = 3;
+	p.size = 5;
+	assert_int_equal(pv_merkle_root_with(PV_MERKLE_BLAKE2B, 3, b2_leaf_cb, NULL, p.old_root), 0);
+	memcpy(p.root, want, H);
+	assert_int_equal(pv_merkle_consistency_proof_with(PV_MERKLE_BLAKE2B, 3, 5, b2_leaf_cb, NULL,
+							  p.path, &p.path_len), 0);
+	assert_int_equal(pv_merkle_proof_verify(&p), 0);
+	text = pv_merkle_proof_to_text(&p);
+	assert_non_null(text);
+	assert_true(strncmp(text, "pivault-consistency-proof v2\n", 29) == 0);
+	assert_int_equal(pv_merkle_proof_from_text(text, strlen(text), &q), 0);
+	assert_memory_equal(&p, &q, sizeof p);
+	free(text);
+	p.hash = PV_MERKLE_SHA256;
+	assert_int_not_equal(pv_merkle_proof_verify(&p), 0);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
 		return 1;
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_ct_vectors),
+	    cmocka_unit_test(test_blake2b_variant),
 	    cmocka_unit_test(test_rfc6962_example),
 	    cmocka_unit_test(test_inclusion_matches_reference),
 	    cmocka_unit_test(test_inclusion_tampering),
