@@ -18,7 +18,7 @@ static const char init_help[] =
 	"Daily work then uses users' passwords; the root secret stays for recovery.\n\n"
 	"  --schema FILE    the YAML schema (required)\n"
 	"  --admin NAME     the first administrator's user name (default admin)\n"
-	"  --slots N        keyring bucket slots, a power of two (default 65536)\n";
+	"  --slots N        keyring bucket slots, a power of two (default 262144)\n";
 
 int cmd_init(int argc, char **argv)
 {

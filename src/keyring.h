@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PV_KEYRING_DEFAULT_SLOTS 65536u
+#define PV_KEYRING_DEFAULT_SLOTS 262144u
 
 struct pv_keyring;
 

@@ -17,7 +17,8 @@
 #include <string.h>
 
 #define APPLY_BATCH 10000   /* erasures per transaction */
-#define SHRED_BATCH 100000  /* shreds per run: one index rebuild, each bucket re-keyed once */
+#define SHRED_BATCH 1000000 /* shreds per batch: each rewrites the tables once, and re-keys
+			     * each bucket once */
 
 /* The index of the first rule matching field i, or -1. */
 static int rule_for(const struct pv_schema *s, size_t i)

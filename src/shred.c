@@ -17,6 +17,7 @@
 
 #include <fcntl.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,7 @@
 #include <unistd.h>
 
 #define CERT_TYPE "pivault destruction certificate"
-#define MAX_SHRED 100000
+#define MAX_SHRED 1000000
 
 static const char *const group_names[PV_GROUPS] = { "basic", "financial", "other" };
 
@@ -38,8 +39,9 @@ struct shred_run {
 	uint32_t *position; /* per keyring slot: 1 + its index in buckets, or 0 */
 	uint32_t slots;
 	unsigned categories; /* bit per group holding data that was destroyed */
-	uint8_t *material;  /* what the fingerprint covers: sealed data keys, old bucket keys' hashes */
-	size_t nmaterial, capmaterial;
+	/* the fingerprint, over the sealed data keys and the old bucket keys' hashes as they
+	 * are met (a hash state, so memory does not grow with the run) */
+	crypto_generichash_state material;
 	FILE *rewrapped;    /* ledger lines: each re-wrapped data key (sealed), for restores;
 			     * an unnamed temporary file, so memory stays bounded */
 	pv_rc rc;
@@ -47,17 +49,7 @@ struct shred_run {
 
 static int material_add(struct shred_run *r, const void *p, size_t n)
 {
-	if (r->nmaterial + n > r->capmaterial) {
-		size_t cap = (r->nmaterial + n) * 2 + 256;
-		uint8_t *m = realloc(r->material, cap);
-		if (!m)
-			return -1;
-		r->material = m;
-		r->capmaterial = cap;
-	}
-	memcpy(r->material + r->nmaterial, p, n);
-	r->nmaterial += n;
-	return 0;
+	return crypto_generichash_update(&r->material, p, n);
 }
 
 static int bucket_add(struct shred_run *r, uint32_t b)
@@ -199,7 +191,7 @@ static char *certificate(struct shred_run *r, const char *const *ids, size_t n,
 	pv_vault *v = r->v;
 	uint8_t fp[32];
 	char fph[65], pkh[65];
-	pv_hash2(fp, "pivault destroyed key material v1", 33, r->material, r->nmaterial);
+	crypto_generichash_final(&r->material, fp, sizeof fp);
 	pv_hex(fph, fp, sizeof fp);
 	if (pv_vault_public_key(v, pkh) != PV_OK)
 		return NULL;
@@ -302,6 +294,9 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 		if (!pv_customer_id_ok(ids[i]))
 			return pv_fail(v, PV_ERR_USAGE, "not a customer id: give ids as at import");
 	struct shred_run r = { .v = v };
+	crypto_generichash_init(&r.material, NULL, 0, 32);
+	crypto_generichash_update(&r.material, (const uint8_t *)"pivault destroyed key material v1",
+				  33);
 	char when[32], *ids_text = NULL;
 	uint8_t cert_hash[32];
 	pv_time_now(when, sizeof when);
@@ -376,9 +371,7 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 	free(r.new_gens);
 	free(r.buckets);
 	free(r.position);
-	if (r.material)
-		pv_wipe(r.material, r.nmaterial);
-	free(r.material);
+	pv_wipe(&r.material, sizeof r.material);
 	free(ids_text);
 	if (r.rewrapped)
 		fclose(r.rewrapped);
