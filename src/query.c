@@ -78,6 +78,7 @@ struct id_list {
 	int oom;
 	pv_vault *v;           /* with who: leave out customers the purpose may not reach */
 	const pv_access *who;
+	int64_t *rids;         /* their row ids, when gathered from the blind index */
 };
 
 static int gather_id(void *ctx, const char *id)
@@ -97,25 +98,39 @@ static int gather_id(void *ctx, const char *id)
 	return 0;
 }
 
-/* Keep in l only the customers who gave consent for the declared purpose. 0 or -1. */
+/* gather_id, keeping the row id too. */
+static int gather_found(void *ctx, int64_t rid, const char *id)
+{
+	struct id_list *l = ctx;
+	int64_t *r = realloc(l->rids, (l->n + 1) * sizeof *r);
+	if (!r) {
+		l->oom = 1;
+		return 1;
+	}
+	l->rids = r;
+	r[l->n] = rid;
+	return gather_id(ctx, id);
+}
+
+/* Keep in l (gathered with gather_found) only the customers whose data the declared
+ * purpose may reach (consent, restriction, objection). 0 or -1. */
 static int consenting_only(pv_vault *v, const pv_access *who, struct id_list *l)
 {
-	struct id_list kept = { NULL, 0, 0, NULL, NULL };
+	struct id_list kept = { NULL, 0, 0, NULL, NULL, NULL };
 	char *save = NULL;
+	size_t k = 0;
 	for (char *id = l->ids ? strtok_r(l->ids, ",", &save) : NULL; id;
-	     id = strtok_r(NULL, ",", &save)) {
-		struct pv_stored_customer c;
-		if (pv_store_customer_get(v->store, id, &c) != 0)
-			continue;
-		int blocked = pv_read_blocked(v, who, c.rid, id);
-		if (blocked < 0 || (!blocked && gather_id(&kept, id) != 0)) {
+	     id = strtok_r(NULL, ",", &save), k++) {
+		int blocked = pv_read_blocked(v, who, l->rids[k], id);
+		if (blocked < 0 || (!blocked && gather_found(&kept, l->rids[k], id) != 0)) {
 			free(kept.ids);
+			free(kept.rids);
 			return -1;
 		}
 	}
 	free(l->ids);
-	l->ids = kept.ids;
-	l->n = kept.n;
+	free(l->rids);
+	*l = (struct id_list){ kept.ids, kept.n, 0, l->v, l->who, kept.rids };
 	return 0;
 }
 
@@ -148,10 +163,12 @@ static pv_rc find_ids(pv_vault *v, int role, const pv_access *who, const char *f
 	uint8_t h[PV_BLIND_BYTES];
 	pv_blind_hash(v, (size_t)i, norm, len, h);
 	pv_wipe(norm, len);
-	if (pv_store_index_lookup(v->store, v->field_nums[i], h, gather_id, found) != 0 ||
+	if (pv_store_index_lookup(v->store, v->field_nums[i], h, gather_found, found) != 0 ||
 	    found->oom || (pv_read_gated(v, who) && consenting_only(v, who, found) != 0)) {
 		free(found->ids);
+		free(found->rids);
 		found->ids = NULL;
+		found->rids = NULL;
 		return pv_audit_failure(v, pv_fail(v, found->oom ? PV_ERR_NOMEM : PV_ERR_STORE, "%s",
 						   found->oom ? "out of memory"
 							      : pv_store_errmsg(v->store)),
@@ -182,7 +199,7 @@ pv_rc pv_find(pv_vault *v, const pv_access *who, const char *field, const char *
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_FIND, &role);
 	if (rc)
 		return pv_audit_failure(v, rc, "find", NULL, purpose_of(who));
-	struct id_list found = { NULL, 0, 0, NULL, NULL };
+	struct id_list found = { NULL, 0, 0, NULL, NULL, NULL };
 	if ((rc = find_ids(v, role, who, field, value, &found)) != PV_OK)
 		return rc;
 	char detail[96];
@@ -192,6 +209,7 @@ pv_rc pv_find(pv_vault *v, const pv_access *who, const char *field, const char *
 	if ((rc = pv_audit_append(v, &e)) == PV_OK)
 		each_id(&found, fn, ctx);
 	free(found.ids);
+	free(found.rids);
 	return rc ? rc : pv_ok(v);
 }
 
@@ -204,11 +222,10 @@ struct show_ctx {
 	pv_rc rc;
 };
 
-static int show_one(void *p, const char *id)
+static int show_one(struct show_ctx *s, int64_t rid, const char *id)
 {
-	struct show_ctx *s = p;
 	struct pv_stored_customer c;
-	int got = pv_store_customer_get(s->v->store, id, &c);
+	int got = pv_store_customer_get_rid(s->v->store, rid, &c);
 	if (got != 0) {
 		s->rc = pv_fail(s->v, got < 0 ? PV_ERR_STORE : PV_ERR_NOT_FOUND, "customer %s: %s", id,
 				got < 0 ? pv_store_errmsg(s->v->store) : "gone");
@@ -231,7 +248,7 @@ pv_rc pv_find_records(pv_vault *v, const pv_access *who, const char *field, cons
 		rc = pv_policy_authorize(v, who, PV_OP_READ, &role);
 	if (rc)
 		return pv_audit_failure(v, rc, "find", NULL, purpose_of(who));
-	struct id_list found = { NULL, 0, 0, NULL, NULL };
+	struct id_list found = { NULL, 0, 0, NULL, NULL, NULL };
 	if ((rc = find_ids(v, role, who, field, value, &found)) != PV_OK)
 		return rc;
 	char detail[128];
@@ -239,9 +256,14 @@ pv_rc pv_find_records(pv_vault *v, const pv_access *who, const char *field, cons
 		 found.n == 1 ? "" : "es", who->want_clear ? "clear where allowed" : "masked");
 	struct pv_audit_event e = { "find", found.ids, purpose_of(who), NULL, "ok", detail };
 	struct show_ctx s = { v, role, who, fn, ctx, PV_OK };
+	size_t k = 0;
+	char *save = NULL;
 	if ((rc = pv_audit_append(v, &e)) == PV_OK)
-		each_id(&found, show_one, &s);
+		for (char *id = found.ids ? strtok_r(found.ids, ",", &save) : NULL;
+		     id && !show_one(&s, found.rids[k], id); id = strtok_r(NULL, ",", &save))
+			k++;
 	free(found.ids);
+	free(found.rids);
 	if (!rc && s.rc)
 		rc = pv_audit_failure(v, s.rc, "find", NULL, purpose_of(who));
 	return rc ? rc : pv_ok(v);
@@ -310,7 +332,7 @@ pv_rc pv_list(pv_vault *v, const pv_access *who, const char *after, size_t limit
 	if (rc)
 		return pv_audit_failure(v, rc, "list", NULL, purpose_of(who));
 	/* First the ids of the page, for the audit entry written before anything is shown. */
-	struct id_list page = { NULL, 0, 0, v, who };
+	struct id_list page = { NULL, 0, 0, v, who, NULL };
 	if (pv_store_customer_scan(v->store, after, limit, gather_stored_id, &page) < 0 ||
 	    page.oom) {
 		free(page.ids);

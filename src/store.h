@@ -66,6 +66,8 @@ int pv_store_customer_insert(struct pv_store *s, const struct pv_stored_customer
 			     int64_t *rid);
 /* Read a customer by id (out's pointers borrowed until the next call); 1 when absent. */
 int pv_store_customer_get(struct pv_store *s, const char *id, struct pv_stored_customer *out);
+/* The same by row id (as the blind index gives them). */
+int pv_store_customer_get_rid(struct pv_store *s, int64_t rid, struct pv_stored_customer *out);
 /* Replace one sealed group of a customer. */
 int pv_store_customer_set_group(struct pv_store *s, int64_t rid, int group,
 				const uint8_t *sealed, size_t len);
@@ -100,9 +102,9 @@ int pv_store_index_add(struct pv_store *s, int field_num, const uint8_t *h, int6
  * once, when the next entry falls in another; flush writes the last. */
 int pv_store_index_add_sorted(struct pv_store *s, int field_num, const uint8_t *h, int64_t rid);
 int pv_store_index_flush(struct pv_store *s);
-/* Ids of customers whose entry for field_num equals h, in id order. */
+/* Customers (row id and id) whose entry for field_num equals h, in id order. */
 int pv_store_index_lookup(struct pv_store *s, int field_num, const uint8_t *h,
-			  int (*fn)(void *ctx, const char *id), void *ctx);
+			  int (*fn)(void *ctx, int64_t rid, const char *id), void *ctx);
 /* Replace a customer's entry old_h for a field by h (either may be NULL: nothing to
  * remove, nothing to add). */
 int pv_store_index_replace(struct pv_store *s, int64_t rid, int field_num,

@@ -8,7 +8,7 @@
 #include <string.h>
 
 enum stmt_id {
-	ST_META_GET, ST_META_PUT, ST_FIELD_GET, ST_FIELD_PUT, ST_CUST_INSERT, ST_CUST_GET,
+	ST_META_GET, ST_META_PUT, ST_FIELD_GET, ST_FIELD_PUT, ST_CUST_INSERT, ST_CUST_GET, ST_CUST_GET_RID,
 	ST_CUST_SCAN_FROM, ST_CUST_SCAN_ALL, ST_CUST_COUNT, ST_CUST_ID, ST_CONSENT_PUT,
 	ST_CONSENT_SCAN, ST_COUNT_
 };
@@ -23,6 +23,8 @@ static const char *const stmt_sql[ST_COUNT_] = {
 			   "g_basic, g_financial, g_other) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
 	[ST_CUST_GET] = "SELECT rid, id, bucket, bucket_gen, dek_version, wdek, g_basic, "
 			"g_financial, g_other FROM customers WHERE id = ?1",
+	[ST_CUST_GET_RID] = "SELECT rid, id, bucket, bucket_gen, dek_version, wdek, g_basic, "
+			    "g_financial, g_other FROM customers WHERE rid = ?1",
 	[ST_CUST_SCAN_FROM] = "SELECT rid, id, bucket, bucket_gen, dek_version, wdek, g_basic, "
 			      "g_financial, g_other FROM customers WHERE id > ?1 ORDER BY id "
 			      "LIMIT ?2",
@@ -456,6 +458,21 @@ int pv_store_customer_get(struct pv_store *s, const char *id, struct pv_stored_c
 	if (got == 0)
 		row_to_customer(q, out); /* valid until the statement is next reset */
 	return got;
+}
+
+int pv_store_customer_get_rid(struct pv_store *s, int64_t rid, struct pv_stored_customer *out)
+{
+	sqlite3_stmt *q = stmt(s, ST_CUST_GET_RID);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, rid);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		row_to_customer(q, out); /* valid until the statement is next reset */
+		return 0;
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 1 : fail(s, "read customer");
 }
 
 int pv_store_customer_set_group(struct pv_store *s, int64_t rid, int group,

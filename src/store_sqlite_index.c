@@ -247,21 +247,27 @@ static int rids_of(struct pv_store *s, int field_num, const uint8_t *h, int64_t 
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
+/* A customer the index names: its row id and its id. */
+struct found {
+	int64_t rid;
+	char *id;
+};
+
+static int by_id(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const struct found *)a)->id, ((const struct found *)b)->id);
 }
 
 int pv_store_index_lookup(struct pv_store *s, int field_num, const uint8_t *h,
-			  int (*fn)(void *ctx, const char *id), void *ctx)
+			  int (*fn)(void *ctx, int64_t rid, const char *id), void *ctx)
 {
 	int64_t *rids;
 	size_t n;
 	if (rids_of(s, field_num, h, &rids, &n) != 0)
 		return -1;
-	char **ids = n ? calloc(n, sizeof *ids) : NULL;
-	size_t nids = 0;
-	int rc = n && !ids ? -1 : 0;
+	struct found *f = n ? calloc(n, sizeof *f) : NULL;
+	size_t nf = 0;
+	int rc = n && !f ? -1 : 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_CUST_ID);
 		if (!q) {
@@ -270,20 +276,23 @@ int pv_store_index_lookup(struct pv_store *s, int field_num, const uint8_t *h,
 		}
 		sqlite3_bind_int64(q, 1, rids[i]);
 		int st = sqlite3_step(q);
-		if (st == SQLITE_ROW && !(ids[nids++] = strdup((const char *)sqlite3_column_text(q, 0))))
-			rc = -1;
-		else if (st != SQLITE_ROW && st != SQLITE_DONE)
+		if (st == SQLITE_ROW) {
+			f[nf].rid = rids[i];
+			if (!(f[nf++].id = strdup((const char *)sqlite3_column_text(q, 0))))
+				rc = -1;
+		} else if (st != SQLITE_DONE) {
 			rc = pv_sqlite_fail(s, "look up index");
+		}
 		sqlite3_reset(q);
 	}
-	if (rc == 0 && nids > 1)
-		qsort(ids, nids, sizeof *ids, cmp_str);
-	for (size_t i = 0; i < nids && rc == 0; i++)
-		if (fn(ctx, ids[i]))
+	if (rc == 0 && nf > 1)
+		qsort(f, nf, sizeof *f, by_id);
+	for (size_t i = 0; i < nf && rc == 0; i++)
+		if (fn(ctx, f[i].rid, f[i].id))
 			break;
-	for (size_t i = 0; i < nids; i++)
-		free(ids[i]);
-	free(ids);
+	for (size_t i = 0; i < nf; i++)
+		free(f[i].id);
+	free(f);
 	free(rids);
 	if (rc && !s->err[0])
 		snprintf(s->err, sizeof s->err, "out of memory");
