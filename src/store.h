@@ -46,6 +46,11 @@ int pv_store_commit(struct pv_store *s);
  * any transaction: lets a cache know it is still inside the transaction it was made in. */
 uint64_t pv_store_txn_id(struct pv_store *s);
 int pv_store_rollback(struct pv_store *s);
+/* Point reads (a lookup, a record by id): on = 1 reads pages through a memory map of the
+ * database, without copying each into the page cache; every walk of a whole table and
+ * every bulk load turns it off again, so their memory stays bounded whatever the size.
+ * Off when the store opens. */
+void pv_store_map_reads(struct pv_store *s, int on);
 /* A bulk load's transaction: like begin, but when no other connection has the database
  * open it runs under a rollback journal, which writes the pages a load appends once
  * where the write-ahead log writes them twice (log, then checkpoint); other processes

@@ -244,6 +244,24 @@ int pv_store_begin(struct pv_store *s)
 	return 0;
 }
 
+/* The most SQLite maps (its default SQLITE_MAX_MMAP_SIZE); a larger vault's tail is read
+ * as usual. */
+#define MAP_BYTES "2147418112"
+
+void pv_store_map_reads(struct pv_store *s, int on)
+{
+	if (s->mapped == !!on)
+		return;
+	/* a failure only leaves reads as they were: nothing to report */
+	if (exec(s, on ? "PRAGMA mmap_size=" MAP_BYTES : "PRAGMA mmap_size=0") == 0)
+		s->mapped = !!on;
+}
+
+void pv_sqlite_walk_begins(struct pv_store *s)
+{
+	pv_store_map_reads(s, 0);
+}
+
 /* The journal mode a PRAGMA set, as SQLite reports it ("wal", "delete", ...). */
 static int set_journal_mode(struct pv_store *s, const char *mode, char *got, size_t cap)
 {
@@ -262,6 +280,7 @@ static int set_journal_mode(struct pv_store *s, const char *mode, char *got, siz
 
 int pv_store_bulk_begin(struct pv_store *s)
 {
+	pv_sqlite_walk_begins(s);
 	if (s->depth == 0 && sqlite3_get_autocommit(s->db)) {
 		for (size_t i = 0; i < s->ncache; i++)
 			sqlite3_reset(s->cache[i].q);
@@ -499,6 +518,7 @@ int pv_store_customer_set_group(struct pv_store *s, int64_t rid, int group,
 int pv_store_customer_scan(struct pv_store *s, const char *after, size_t limit,
 			   pv_store_customer_fn fn, void *ctx)
 {
+	pv_sqlite_walk_begins(s);
 	/* A statement of its own, so fn may call other store functions. */
 	sqlite3_stmt *q;
 	const char *sql = stmt_sql[after ? ST_CUST_SCAN_FROM : ST_CUST_SCAN_ALL];
@@ -657,6 +677,7 @@ static void sql_rewrap(sqlite3_context *cx, int argc, sqlite3_value **argv)
 
 int pv_store_customer_rewrap(struct pv_store *s, const struct pv_store_rewrap *how)
 {
+	pv_sqlite_walk_begins(s);
 	static const char sql[] =
 		"UPDATE customers SET wdek = pv_rewrap(rid, id, bucket, bucket_gen, dek_version, wdek),"
 		"  bucket_gen = pv_rewrap_gen(bucket) WHERE pv_rewrap_affected(bucket)";
@@ -817,6 +838,7 @@ int pv_store_meta_delete(struct pv_store *s, const char *key)
 int pv_store_customer_scan_bucket_range(struct pv_store *s, uint32_t lo, uint32_t hi,
 					pv_store_customer_fn fn, void *ctx)
 {
+	pv_sqlite_walk_begins(s);
 	/* "+bucket": no index, a pass in row order (rows are rewritten as they come) */
 	static const char sql[] =
 		"SELECT rid, id, bucket, bucket_gen, dek_version, wdek, g_basic, g_financial, "

@@ -28,6 +28,7 @@ struct pv_store {
 	uint64_t txn, txn_counter; /* the open transaction's number (pv_store_txn_id) */
 	int depth;                 /* nesting: 1 = a transaction, more = savepoints in it */
 	int bulk;                  /* in a bulk load's rollback journal (pv_store_bulk_begin) */
+	int mapped;                /* reads through a memory map (pv_store_map_reads) */
 	struct pv_index_group group;
 	/* whether any customer is restricted or objected, as of the database version seen
 	 * (every read asks; the table rarely changes) */
@@ -63,6 +64,9 @@ int pv_sqlite_row_by_key(struct pv_store *s, sqlite3_stmt *q, const char *key,
 int pv_sqlite_index_remove_doomed(struct pv_store *s);
 void pv_store_index_group_discard(struct pv_store *s);
 void pv_store_index_group_free(struct pv_store *s);
+
+/* Walks of a whole table read through the bounded page cache: each turns the map off. */
+void pv_sqlite_walk_begins(struct pv_store *s);
 
 /* Run SQL text with no results; 0 or -1. */
 int pv_sqlite_exec(struct pv_store *s, const char *sql);

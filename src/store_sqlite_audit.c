@@ -94,6 +94,7 @@ struct pv_store_audit_cursor {
 
 struct pv_store_audit_cursor *pv_store_audit_cursor_open(struct pv_store *s, uint64_t from)
 {
+	pv_sqlite_walk_begins(s);
 	struct pv_store_audit_cursor *c = calloc(1, sizeof *c);
 	if (!c)
 		return NULL;
@@ -127,6 +128,7 @@ void pv_store_audit_cursor_close(struct pv_store_audit_cursor *c)
 
 int pv_store_audit_scan(struct pv_store *s, uint64_t from, pv_store_audit_fn fn, void *ctx)
 {
+	pv_sqlite_walk_begins(s);
 	sqlite3_stmt *q; /* a statement of its own: fn may use the store */
 	pv_sqlite_fresh(s, NULL);
 	if (sqlite3_prepare_v2(s->db, SQL_SCAN, -1, &q, NULL) != SQLITE_OK)

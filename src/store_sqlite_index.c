@@ -361,6 +361,7 @@ struct rewrite {
 int pv_sqlite_index_remove_doomed(struct pv_store *s)
 {
 	struct doomed_set d = { NULL, 0 };
+	pv_sqlite_walk_begins(s);
 	if (doomed_load(s, &d) != 0)
 		return -1;
 	if (!d.bits)
