@@ -89,6 +89,8 @@ static long age_in(void *ctx, void *buf, size_t len)
 }
 
 /* Send the CSV built so far to the import pipeline. */
+#define CSV_SEND_BYTES (64 * 1024)
+
 static int send_csv(struct reader *r)
 {
 	size_t off = 0;
@@ -343,6 +345,9 @@ static int take_records(struct reader *r, const char *name, unsigned n, const ch
 		}
 		st = take_record(r, data + off, (size_t)(nl - data - off), name, ++lineno, &ids);
 		off = (size_t)(nl - data) + 1;
+		/* rows go on as they are made, so the import works while this member is read */
+		if (!st && r->csv.len >= CSV_SEND_BYTES)
+			st = send_csv(r);
 	}
 	if (threaded)
 		pthread_join(t, NULL);
@@ -830,6 +835,11 @@ pv_rc pv_handover_import(pv_vault *v, const pv_access *who, const char *path,
 	int sv[2] = { -1, -1 };
 	if (!rc && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
 		rc = pv_fail(v, PV_ERR_IO, "cannot set up the import: %s", strerror(errno));
+	if (!rc) { /* room for the rows of a member or so in flight (kernel memory; a hint) */
+		int bytes = 2 << 20;
+		(void)setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+		(void)setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+	}
 	struct import_ctx c = { .v = v, .r = &r, .joined = 1 };
 	if (!rc) {
 		r.sock = sv[1];
