@@ -183,9 +183,11 @@ struct pv_store *pv_store_open(const char *path, int create, char *err, size_t e
 		pv_store_close(s);
 		return NULL;
 	}
-	if (!create) {
-		sqlite3_stmt *q = stmt(s, ST_CUST_COUNT);
-		if (!q || sqlite3_step(q) != SQLITE_ROW) {
+	if (!create) { /* one row or none is enough to know the table is there (a count
+			* would read the whole table) */
+		sqlite3_stmt *q = pv_sqlite_stmt(s, "SELECT rid FROM customers LIMIT 1");
+		int st = q ? sqlite3_step(q) : SQLITE_ERROR;
+		if (st != SQLITE_ROW && st != SQLITE_DONE) {
 			snprintf(err, errlen, "%s is not a pivault database: %s", path,
 				 sqlite3_errmsg(s->db));
 			pv_store_close(s);
