@@ -229,7 +229,9 @@ void pv_values_wipe_free(char **values, size_t n)
 static pv_rc unwrap_dek(pv_vault *v, const struct pv_stored_customer *c, uint8_t *dek)
 {
 	size_t idlen = strlen(c->id);
-	if (c->malformed || idlen > ID_MAX || c->bucket != pv_bucket_of(v, c->id) ||
+	/* The bucket needs no check of its own here: the sealed key's associated data names
+	 * it, so a key moved to another bucket fails to open (and is then named as such). */
+	if (c->malformed || idlen > ID_MAX || c->bucket >= pv_keyring_slots(v->keyring) ||
 	    c->wdek_len != PV_KEY_BYTES + PV_SEAL_OVERHEAD)
 		return pv_fail(v, PV_ERR_CORRUPT, "customer %s: data key record is malformed or "
 			       "does not belong to this customer (tampered or moved)", c->id);
@@ -243,14 +245,20 @@ static pv_rc unwrap_dek(pv_vault *v, const struct pv_stored_customer *c, uint8_t
 		return pv_fail(v, PV_ERR_BAD_KEY, "customer %s: keyring slot %u fails authentication",
 			       c->id, (unsigned)c->bucket);
 	uint8_t ad[AD_MAX];
+	if (gen != c->bucket_gen && c->bucket != pv_bucket_of(v, c->id))
+		return pv_fail(v, PV_ERR_CORRUPT, "customer %s: data key record is malformed or "
+			       "does not belong to this customer (tampered or moved)", c->id);
 	if (gen != c->bucket_gen)
 		return pv_fail(v, PV_ERR_CORRUPT, "customer %s: data key was wrapped by another "
 			       "generation of its bucket key (tampered, or restored after a shred)",
 			       c->id);
 	size_t adlen = dek_ad(ad, v, c->bucket, gen, c->id, idlen);
 	if (pv_open_sealed(dek, c->wdek, c->wdek_len, ad, adlen, bkey) != 0)
-		return pv_fail(v, PV_ERR_CORRUPT, "customer %s: data key fails authentication "
-			       "(tampered, moved from another customer, or wrong key)", c->id);
+		return pv_fail(v, PV_ERR_CORRUPT, c->bucket != pv_bucket_of(v, c->id)
+			       ? "customer %s: data key record is malformed or does not belong to "
+				 "this customer (tampered or moved)"
+			       : "customer %s: data key fails authentication (tampered, moved from "
+				 "another customer, or wrong key)", c->id);
 	return PV_OK;
 }
 
