@@ -88,6 +88,16 @@ void pv_keyed_hash(uint8_t *out, size_t outlen, const void *in, size_t len,
 	crypto_generichash(out, outlen, in, len, key, PV_KEY_BYTES);
 }
 
+uint64_t pv_short_hash(const void *in, size_t len, const uint8_t key[PV_SHORT_HASH_KEY_BYTES])
+{
+	uint8_t h[crypto_shorthash_BYTES];
+	crypto_shorthash(h, in, len, key);
+	uint64_t x = 0;
+	for (int i = 0; i < 8; i++)
+		x = x << 8 | h[i];
+	return x;
+}
+
 void pv_hash2(uint8_t out[32], const void *a, size_t alen, const void *b, size_t blen)
 {
 	if (!blen || !alen) { /* one part: the one-shot call, without a state to set up */

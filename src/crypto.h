@@ -48,6 +48,10 @@ void pv_derive_key(uint8_t *out, size_t outlen, uint64_t id, const char ctx[8],
 /* Keyed BLAKE2b of in[0..len) into out[0..outlen) (16..64 bytes). */
 void pv_keyed_hash(uint8_t *out, size_t outlen, const void *in, size_t len,
 		   const uint8_t key[PV_KEY_BYTES]);
+/* SipHash-2-4 (crypto_shorthash) of in under a 16-byte key: a keyed hash for choosing a
+ * table slot, where an outsider must not be able to tell which inputs share one. */
+#define PV_SHORT_HASH_KEY_BYTES 16
+uint64_t pv_short_hash(const void *in, size_t len, const uint8_t key[PV_SHORT_HASH_KEY_BYTES]);
 
 /* Unkeyed BLAKE2b-256 of a | b (either may be NULL with length 0). */
 void pv_hash2(uint8_t out[32], const void *a, size_t alen, const void *b, size_t blen);

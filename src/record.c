@@ -48,11 +48,7 @@ static size_t group_ad(uint8_t *ad, const pv_vault *v, int group, uint32_t versi
 
 uint32_t pv_bucket_of(const pv_vault *v, const char *id)
 {
-	uint8_t h[8];
-	pv_keyed_hash(h, sizeof h, id, strlen(id), v->keys->bucket_hash);
-	uint64_t x = 0;
-	for (int i = 0; i < 8; i++)
-		x = x << 8 | h[i];
+	uint64_t x = pv_short_hash(id, strlen(id), v->keys->bucket_hash);
 	return (uint32_t)(x & (pv_keyring_slots(v->keyring) - 1));
 }
 

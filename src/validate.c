@@ -163,25 +163,32 @@ static size_t utf8_sequence(const unsigned char *s, size_t n)
 	return len;
 }
 
-/* 1 if s[0..n) is valid UTF-8; ASCII runs are checked eight bytes at a time. */
-static int utf8_valid(const char *s, size_t n)
+enum { TEXT_OK, TEXT_NUL, TEXT_NOT_UTF8 };
+
+/* What s[0..n) is, in one pass: TEXT_NUL when it holds a NUL byte (wherever it is),
+ * else TEXT_NOT_UTF8 when it is not valid UTF-8, else TEXT_OK. ASCII runs are checked
+ * eight bytes at a time. */
+static int scan_text(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t pos = 0;
 	while (pos < n) {
 		uint64_t w;
 		if (n - pos >= 8 && (memcpy(&w, p + pos, 8), (w & 0x8080808080808080ull) == 0)) {
+			if ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull)
+				return TEXT_NUL; /* a zero byte among the eight */
 			pos += 8;
 		} else if (p[pos] < 0x80) {
-			pos++;
+			if (p[pos++] == 0)
+				return TEXT_NUL;
 		} else {
 			size_t len = utf8_sequence(p + pos, n - pos);
 			if (!len)
-				return 0;
+				return memchr(p + pos, 0, n - pos) ? TEXT_NUL : TEXT_NOT_UTF8;
 			pos += len;
 		}
 	}
-	return 1;
+	return TEXT_OK;
 }
 
 /* White space trimmed from values: ASCII blanks and line ends, NEL, and the Unicode
@@ -834,9 +841,10 @@ const char *pv_validate(enum pv_ftype t, const char *in, size_t len,
 		return "value missing";
 	if (len > PV_VALUE_MAX)
 		return "value too long";
-	if (len && memchr(in, '\0', len))
+	int text = scan_text(in, len);
+	if (text == TEXT_NUL)
 		return "value contains a NUL byte";
-	if (!utf8_valid(in, len))
+	if (text == TEXT_NOT_UTF8)
 		return "value is not valid UTF-8";
 
 	size_t n = len;

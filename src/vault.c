@@ -176,7 +176,7 @@ static void derive_keys(pv_vault *v, const uint8_t *root)
 	struct pv_vault_keys *k = v->keys;
 	pv_derive_key(k->keyring_wrap, PV_KEY_BYTES, SUBKEY_KEYRING, KDF_CONTEXT, root);
 	pv_derive_key(k->blind_master, PV_KEY_BYTES, SUBKEY_BLIND, KDF_CONTEXT, root);
-	pv_derive_key(k->bucket_hash, PV_KEY_BYTES, SUBKEY_BUCKET, KDF_CONTEXT, root);
+	pv_derive_key(k->bucket_hash, PV_SHORT_HASH_KEY_BYTES, SUBKEY_BUCKET, KDF_CONTEXT, root);
 	pv_derive_key(k->key_check, PV_KEY_BYTES, SUBKEY_CHECK, KDF_CONTEXT, root);
 	pv_derive_key(k->audit_mac, PV_KEY_BYTES, SUBKEY_AUDIT, KDF_CONTEXT, root);
 	/* The signing key is bound to this vault: two vaults sharing a root key file still

@@ -17,7 +17,7 @@
 struct pv_vault_keys {
 	uint8_t keyring_wrap[PV_KEY_BYTES];
 	uint8_t blind_master[PV_KEY_BYTES];
-	uint8_t bucket_hash[PV_KEY_BYTES];
+	uint8_t bucket_hash[PV_SHORT_HASH_KEY_BYTES];
 	uint8_t key_check[PV_KEY_BYTES];
 	uint8_t audit_mac[PV_KEY_BYTES];
 	/* the vault's Ed25519 pair: checkpoints, certificates, receipts, reports */

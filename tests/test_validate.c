@@ -355,6 +355,12 @@ static void test_utf8_boundaries(void **state)
 	};
 	for (size_t j = 0; j < sizeof bad / sizeof bad[0]; j++)
 		BADR(PV_T_TEXT, bad[j], "UTF-8");
+	/* A NUL byte is named as such wherever it is: inside an eight-byte ASCII run, at
+	 * its end, or after a broken sequence. */
+	check_bad(PV_T_TEXT, "abcdefghij\0klmnop", 17, "NUL", __FILE__, __LINE__);
+	check_bad(PV_T_TEXT, "abcdefg\0", 8, "NUL", __FILE__, __LINE__);
+	check_bad(PV_T_TEXT, "\xE5\xBC\0abc", 6, "NUL", __FILE__, __LINE__);
+	check_bad(PV_T_TEXT, "\xE5\xBC" "abcdefghijk\0", 14, "NUL", __FILE__, __LINE__);
 	/* White space at both ends goes, whatever its length; inside it stays. */
 	OK(PV_T_TEXT, "\xE3\x80\x80 \xC2\xA0\xE5\xBC\xA0 \xE4\xBC\x9F\xE3\x80\x80\xC2\x85",
 	   "\xE5\xBC\xA0 \xE4\xBC\x9F");
