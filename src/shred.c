@@ -90,25 +90,20 @@ static pv_rc shred_one(struct shred_run *r, const char *id)
 {
 	pv_vault *v = r->v;
 	struct pv_stored_customer c;
-	char **values;
 	pv_rc rc = pv_customer_find(v, id, &c);
-	if (!rc)
-		rc = pv_open_customer(v, &c, &values); /* also proves the record is this one */
 	if (rc)
 		return rc;
-	int64_t rid = c.rid;
 	if (material_add(r, id, strlen(id) + 1) != 0 || material_add(r, c.wdek, c.wdek_len) != 0 ||
-	    bucket_add(r, c.bucket) != 0) {
-		pv_values_wipe_free(values, v->schema->nfields);
+	    bucket_add(r, c.bucket) != 0)
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	}
-	for (size_t i = 0; i < v->schema->nfields; i++)
-		if (*values[i])
-			r->categories |= 1u << v->schema->fields[i].category;
-	pv_values_wipe_free(values, v->schema->nfields);
-	return pv_store_doomed_add(v->store, rid, id) ? pv_fail(v, PV_ERR_STORE, "%s",
-								 pv_store_errmsg(v->store))
-						      : PV_OK;
+	/* A group sealed over an empty plaintext holds no value of its category; nothing is
+	 * opened, so a damaged record is destroyed like any other. */
+	for (int g = 0; g < PV_GROUPS; g++)
+		if (c.group[g] && c.group_len[g] > PV_SEAL_OVERHEAD)
+			r->categories |= 1u << g;
+	return pv_store_doomed_add(v->store, c.rid, id) ? pv_fail(v, PV_ERR_STORE, "%s",
+								   pv_store_errmsg(v->store))
+							: PV_OK;
 }
 
 /* The new generation of an affected bucket, 0 for the others. */
