@@ -1105,6 +1105,35 @@ struct audit_find {
 	char request[32];
 };
 
+/* A record whose ciphertext was damaged cannot be read, but it can still be shredded:
+ * the shred does not open it. Its certificate names its categories all the same. */
+static void test_damaged_record_is_shredded(void **state)
+{
+	struct fx *f = *state;
+	const char *id = cust(3, "customer_id");
+	char *db = pvt_keep(pvt_path(f->dir, "vault.db"));
+	sqlite3 *h = db_open(db);
+	sqlite3_stmt *q = NULL;
+	assert_int_equal(sqlite3_prepare_v2(h, "UPDATE customers SET g_basic = "
+					    "substr(g_basic, 1, 30) || x'00' || substr(g_basic, 32) "
+					    "WHERE id = ?1", -1, &q, NULL), SQLITE_OK);
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+	assert_int_equal(sqlite3_changes(h), 1);
+	sqlite3_finalize(q);
+	sqlite3_close(h);
+	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
+	assert_int_equal(get_rc(v, id), PV_ERR_CORRUPT);
+	const char *ids[] = { id };
+	char *cert = shred_root(v, ids, 1);
+	assert_non_null(strstr(cert, "\"basic\""));
+	assert_int_equal(get_rc(v, id), PV_ERR_NOT_FOUND);
+	assert_reads(v, cust(4, "customer_id"));
+	pvt_vclose(v);
+	struct raw_cust rc;
+	assert_int_equal(db_customer(db, id, &rc), 1);
+}
+
 static int audit_one(void *ctx, const pv_audit_entry *e)
 {
 	struct audit_find *a = ctx;
@@ -1571,6 +1600,8 @@ int main(void)
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_certificate, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_shred_many_and_unknown, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_record_is_shredded, fx_setup,
+						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_roles_and_approval, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_journal_discarded_when_not_committed, fx_setup,
 						fx_teardown),
