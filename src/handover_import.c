@@ -88,9 +88,9 @@ static long age_in(void *ctx, void *buf, size_t len)
 	return pv_age_read(((struct reader *)ctx)->age, buf, len);
 }
 
-/* Send the CSV built so far to the import pipeline. */
-#define CSV_SEND_BYTES (64 * 1024)
+#define CSV_SEND_BYTES (64 * 1024) /* rows sent on while a member is still being read */
 
+/* Send the CSV built so far to the import pipeline. */
 static int send_csv(struct reader *r)
 {
 	size_t off = 0;

@@ -2,7 +2,7 @@
 /* index_sort.h: external sort of blind-index entries (field, hash, row id) for bulk
  * loads: entries gather in a bounded buffer, each full buffer is sorted and written as a
  * run to an unlinked temporary file, and the runs are merged back in (field, hash, rid)
- * order, so the index B-tree is filled sequentially. Entries hold keyed hashes and row
+ * order, so each blind-index postings row is written once. Entries hold keyed hashes and row
  * ids only, never values. */
 #ifndef PV_INDEX_SORT_H
 #define PV_INDEX_SORT_H

@@ -323,8 +323,7 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	for (size_t i = 0; !rc && i < n; i++)
 		rc = shred_one(&r, ids[i]);
-	/* rows and index entries go together; the index is rebuilt without them, since their
-	 * blind-index keys would also live on as dividers in its interior pages */
+	/* rows and blind-index entries go together, in one pass over each table */
 	if (!rc && pv_store_doomed_remove(v->store) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (!rc)

@@ -8,9 +8,9 @@
 #include <string.h>
 
 enum stmt_id {
-	ST_META_GET, ST_META_PUT, ST_FIELD_GET, ST_FIELD_PUT, ST_CUST_INSERT, ST_CUST_GET, ST_CUST_GET_RID,
-	ST_CUST_SCAN_FROM, ST_CUST_SCAN_ALL, ST_CUST_COUNT, ST_CUST_ID, ST_CONSENT_PUT,
-	ST_CONSENT_SCAN, ST_COUNT_
+	ST_META_GET, ST_META_PUT, ST_FIELD_GET, ST_FIELD_PUT, ST_CUST_INSERT, ST_CUST_GET,
+	ST_CUST_GET_RID, ST_CUST_SCAN_FROM, ST_CUST_SCAN_ALL, ST_CUST_COUNT, ST_CUST_ID,
+	ST_CONSENT_PUT, ST_CONSENT_SCAN, ST_COUNT_
 };
 
 static const char *const stmt_sql[ST_COUNT_] = {
@@ -174,9 +174,10 @@ struct pv_store *pv_store_open(const char *path, int create, char *err, size_t e
 	/* Records are a few hundred bytes: 16 KiB pages hold them with less waste and fewer
 	 * B-tree levels than the default 4 KiB (set before the first table exists). */
 	if ((create && exec(s, "PRAGMA page_size=16384") != 0) || exec(s, setup) != 0 ||
-	    (create && exec(s, schema_sql) != 0) || exec(s, pv_sqlite_index_tables) != 0 || exec(s, pv_sqlite_audit_tables) != 0 ||
-	    exec(s, pv_sqlite_users_tables) != 0 || exec(s, pv_sqlite_requests_tables) != 0 ||
-	    exec(s, pv_sqlite_holds_tables) != 0 || exec(s, pv_sqlite_notices_tables) != 0 || exec(s, pv_sqlite_dsr_tables) != 0 ||
+	    (create && exec(s, schema_sql) != 0) || exec(s, pv_sqlite_index_tables) != 0 ||
+	    exec(s, pv_sqlite_audit_tables) != 0 || exec(s, pv_sqlite_users_tables) != 0 ||
+	    exec(s, pv_sqlite_requests_tables) != 0 || exec(s, pv_sqlite_holds_tables) != 0 ||
+	    exec(s, pv_sqlite_notices_tables) != 0 || exec(s, pv_sqlite_dsr_tables) != 0 ||
 	    exec(s, pv_sqlite_complaint_tables) != 0 || exec(s, pv_sqlite_transfer_tables) != 0 ||
 	    exec(s, later_sql) != 0) {
 		snprintf(err, errlen, "cannot set up database %s: %s", path, s->err);
