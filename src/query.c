@@ -71,6 +71,38 @@ pv_rc pv_get(pv_vault *v, const pv_access *who, const char *id, pv_record **out)
 	return pv_ok(v);
 }
 
+/* A customer's stored row copied out of the store: its pointers point into buf. */
+struct row_copy {
+	struct pv_stored_customer c;
+	uint8_t *buf;
+};
+
+static int copy_row(const struct pv_stored_customer *from, struct row_copy *to)
+{
+	size_t idl = strlen(from->id) + 1, n = idl + from->wdek_len;
+	for (int g = 0; g < PV_GROUPS; g++)
+		n += from->group[g] ? from->group_len[g] : 0;
+	uint8_t *b = malloc(n);
+	if (!b)
+		return -1;
+	to->c = *from;
+	to->buf = b;
+	memcpy(b, from->id, idl);
+	to->c.id = (const char *)b;
+	b += idl;
+	if (from->wdek_len)
+		memcpy(b, from->wdek, from->wdek_len);
+	to->c.wdek = b;
+	b += from->wdek_len;
+	for (int g = 0; g < PV_GROUPS; g++) {
+		to->c.group[g] = from->group[g] ? b : NULL;
+		if (from->group[g] && from->group_len[g])
+			memcpy(b, from->group[g], from->group_len[g]);
+		b += from->group[g] ? from->group_len[g] : 0;
+	}
+	return 0;
+}
+
 /* Customer ids gathered before anything is shown, so the audit entry naming them is
  * written first. */
 struct id_list {
@@ -80,7 +112,21 @@ struct id_list {
 	pv_vault *v;           /* with who: leave out customers the purpose may not reach */
 	const pv_access *who;
 	int64_t *rids;         /* their row ids, when gathered from the blind index */
+	int keep_rows;         /* and then copies of their rows too, to show them from */
+	struct row_copy *rows;
 };
+
+static void id_list_free(struct id_list *l)
+{
+	for (size_t i = 0; l->rows && i < l->n; i++)
+		free(l->rows[i].buf);
+	free(l->rows);
+	free(l->ids);
+	free(l->rids);
+	l->rows = NULL;
+	l->ids = NULL;
+	l->rids = NULL;
+}
 
 static int gather_id(void *ctx, const char *id)
 {
@@ -99,39 +145,62 @@ static int gather_id(void *ctx, const char *id)
 	return 0;
 }
 
-/* gather_id, keeping the row id too. */
-static int gather_found(void *ctx, int64_t rid, const char *id)
+/* gather_id for a customer the blind index names, keeping its row id (and a copy of
+ * its row, when asked). */
+static int gather_found(void *ctx, const struct pv_stored_customer *c)
 {
 	struct id_list *l = ctx;
 	int64_t *r = realloc(l->rids, (l->n + 1) * sizeof *r);
-	if (!r) {
+	if (r)
+		l->rids = r;
+	struct row_copy *rows = l->keep_rows && r ? realloc(l->rows, (l->n + 1) * sizeof *rows)
+						  : NULL;
+	if (rows)
+		l->rows = rows;
+	if (!r || (l->keep_rows && (!rows || copy_row(c, &rows[l->n]) != 0))) {
 		l->oom = 1;
 		return 1;
 	}
-	l->rids = r;
-	r[l->n] = rid;
-	return gather_id(ctx, id);
+	r[l->n] = c->rid;
+	if (gather_id(ctx, c->id) != 0) {
+		if (l->keep_rows)
+			free(rows[l->n].buf);
+		return 1;
+	}
+	return 0;
 }
 
 /* Keep in l (gathered with gather_found) only the customers whose data the declared
  * purpose may reach (consent, restriction, objection). 0 or -1. */
 static int consenting_only(pv_vault *v, const pv_access *who, struct id_list *l)
 {
-	struct id_list kept = { NULL, 0, 0, NULL, NULL, NULL };
-	char *save = NULL;
-	size_t k = 0;
-	for (char *id = l->ids ? strtok_r(l->ids, ",", &save) : NULL; id;
+	char *ids = l->ids, *save = NULL;
+	size_t k = 0, kept = 0;
+	int failed = 0;
+	l->ids = NULL;
+	l->n = 0;
+	for (char *id = ids ? strtok_r(ids, ",", &save) : NULL; id;
 	     id = strtok_r(NULL, ",", &save), k++) {
-		int blocked = pv_read_blocked(v, who, l->rids[k], id);
-		if (blocked < 0 || (!blocked && gather_found(&kept, l->rids[k], id) != 0)) {
-			free(kept.ids);
-			free(kept.rids);
-			return -1;
+		int blocked = failed ? 1 : pv_read_blocked(v, who, l->rids[k], id);
+		if (blocked < 0)
+			failed = blocked = 1;
+		if (blocked) {
+			if (l->rows)
+				free(l->rows[k].buf);
+			continue;
 		}
+		l->rids[kept] = l->rids[k];
+		if (l->rows)
+			l->rows[kept] = l->rows[k];
+		kept++;
+		failed |= gather_id(l, id) != 0;
 	}
-	free(l->ids);
-	free(l->rids);
-	*l = (struct id_list){ kept.ids, kept.n, 0, l->v, l->who, kept.rids };
+	free(ids);
+	l->n = kept;
+	if (failed) {
+		id_list_free(l);
+		return -1;
+	}
 	return 0;
 }
 
@@ -167,10 +236,7 @@ static pv_rc find_ids(pv_vault *v, int role, const pv_access *who, const char *f
 	pv_wipe(norm, len);
 	if (pv_store_index_lookup(v->store, v->field_nums[i], h, gather_found, found) != 0 ||
 	    found->oom || (pv_read_gated(v, who) && consenting_only(v, who, found) != 0)) {
-		free(found->ids);
-		free(found->rids);
-		found->ids = NULL;
-		found->rids = NULL;
+		id_list_free(found);
 		return pv_audit_failure(v, pv_fail(v, found->oom ? PV_ERR_NOMEM : PV_ERR_STORE, "%s",
 						   found->oom ? "out of memory"
 							      : pv_store_errmsg(v->store)),
@@ -201,7 +267,7 @@ pv_rc pv_find(pv_vault *v, const pv_access *who, const char *field, const char *
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_FIND, &role);
 	if (rc)
 		return pv_audit_failure(v, rc, "find", NULL, purpose_of(who));
-	struct id_list found = { NULL, 0, 0, NULL, NULL, NULL };
+	struct id_list found = { 0 };
 	if ((rc = find_ids(v, role, who, field, value, &found)) != PV_OK)
 		return rc;
 	char detail[96];
@@ -210,8 +276,7 @@ pv_rc pv_find(pv_vault *v, const pv_access *who, const char *field, const char *
 	struct pv_audit_event e = { "find", found.ids, purpose_of(who), NULL, "ok", detail };
 	if ((rc = pv_audit_append(v, &e)) == PV_OK)
 		each_id(&found, fn, ctx);
-	free(found.ids);
-	free(found.rids);
+	id_list_free(&found);
 	return rc ? rc : pv_ok(v);
 }
 
@@ -224,17 +289,10 @@ struct show_ctx {
 	pv_rc rc;
 };
 
-static int show_one(struct show_ctx *s, int64_t rid, const char *id)
+static int show_one(struct show_ctx *s, const struct pv_stored_customer *c)
 {
-	struct pv_stored_customer c;
-	int got = pv_store_customer_get_rid(s->v->store, rid, &c);
-	if (got != 0) {
-		s->rc = pv_fail(s->v, got < 0 ? PV_ERR_STORE : PV_ERR_NOT_FOUND, "customer %s: %s", id,
-				got < 0 ? pv_store_errmsg(s->v->store) : "gone");
-		return 1;
-	}
 	pv_record *r;
-	if ((s->rc = show(s->v, s->role, s->who, &c, &r)) != PV_OK)
+	if ((s->rc = show(s->v, s->role, s->who, c, &r)) != PV_OK)
 		return 1;
 	int stop = s->fn(s->ctx, r);
 	pv_record_free(r);
@@ -250,7 +308,7 @@ pv_rc pv_find_records(pv_vault *v, const pv_access *who, const char *field, cons
 		rc = pv_policy_authorize(v, who, PV_OP_READ, &role);
 	if (rc)
 		return pv_audit_failure(v, rc, "find", NULL, purpose_of(who));
-	struct id_list found = { NULL, 0, 0, NULL, NULL, NULL };
+	struct id_list found = { .keep_rows = 1 }; /* shown from the rows read by the lookup */
 	if ((rc = find_ids(v, role, who, field, value, &found)) != PV_OK)
 		return rc;
 	char detail[128];
@@ -258,14 +316,10 @@ pv_rc pv_find_records(pv_vault *v, const pv_access *who, const char *field, cons
 		 found.n == 1 ? "" : "es", who->want_clear ? "clear where allowed" : "masked");
 	struct pv_audit_event e = { "find", found.ids, purpose_of(who), NULL, "ok", detail };
 	struct show_ctx s = { v, role, who, fn, ctx, PV_OK };
-	size_t k = 0;
-	char *save = NULL;
 	if ((rc = pv_audit_append(v, &e)) == PV_OK)
-		for (char *id = found.ids ? strtok_r(found.ids, ",", &save) : NULL;
-		     id && !show_one(&s, found.rids[k], id); id = strtok_r(NULL, ",", &save))
-			k++;
-	free(found.ids);
-	free(found.rids);
+		for (size_t k = 0; k < found.n && !show_one(&s, &found.rows[k].c); k++)
+			;
+	id_list_free(&found);
 	if (!rc && s.rc)
 		rc = pv_audit_failure(v, s.rc, "find", NULL, purpose_of(who));
 	return rc ? rc : pv_ok(v);
@@ -334,7 +388,7 @@ pv_rc pv_list(pv_vault *v, const pv_access *who, const char *after, size_t limit
 	if (rc)
 		return pv_audit_failure(v, rc, "list", NULL, purpose_of(who));
 	/* First the ids of the page, for the audit entry written before anything is shown. */
-	struct id_list page = { NULL, 0, 0, v, who, NULL };
+	struct id_list page = { .v = v, .who = who };
 	if (pv_store_customer_scan(v->store, after, limit, gather_stored_id, &page) < 0 ||
 	    page.oom) {
 		free(page.ids);

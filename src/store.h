@@ -107,9 +107,10 @@ int pv_store_index_add(struct pv_store *s, int field_num, const uint8_t *h, int6
  * once, when the next entry falls in another; flush writes the last. */
 int pv_store_index_add_sorted(struct pv_store *s, int field_num, const uint8_t *h, int64_t rid);
 int pv_store_index_flush(struct pv_store *s);
-/* Customers (row id and id) whose entry for field_num equals h, in id order. */
+/* Customers whose entry for field_num equals h, in id order: fn gets each one's row
+ * (borrowed for the call) until it answers nonzero. */
 int pv_store_index_lookup(struct pv_store *s, int field_num, const uint8_t *h,
-			  int (*fn)(void *ctx, int64_t rid, const char *id), void *ctx);
+			  int (*fn)(void *ctx, const struct pv_stored_customer *c), void *ctx);
 /* Replace a customer's entry old_h for a field by h (either may be NULL: nothing to
  * remove, nothing to add). */
 int pv_store_index_replace(struct pv_store *s, int64_t rid, int field_num,

@@ -258,16 +258,12 @@ static int by_id(const void *a, const void *b)
 	return strcmp(((const struct found *)a)->id, ((const struct found *)b)->id);
 }
 
-int pv_store_index_lookup(struct pv_store *s, int field_num, const uint8_t *h,
-			  int (*fn)(void *ctx, int64_t rid, const char *id), void *ctx)
+/* Put rids[0..n) (n > 1) in the order of their customers' ids. */
+static int order_by_id(struct pv_store *s, int64_t *rids, size_t n)
 {
-	int64_t *rids;
-	size_t n;
-	if (rids_of(s, field_num, h, &rids, &n) != 0)
-		return -1;
-	struct found *f = n ? calloc(n, sizeof *f) : NULL;
+	struct found *f = calloc(n, sizeof *f);
 	size_t nf = 0;
-	int rc = n && !f ? -1 : 0;
+	int rc = f ? 0 : -1;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_CUST_ID);
 		if (!q) {
@@ -285,17 +281,37 @@ int pv_store_index_lookup(struct pv_store *s, int field_num, const uint8_t *h,
 		}
 		sqlite3_reset(q);
 	}
-	if (rc == 0 && nf > 1)
+	if (rc == 0) {
 		qsort(f, nf, sizeof *f, by_id);
-	for (size_t i = 0; i < nf && rc == 0; i++)
-		if (fn(ctx, f[i].rid, f[i].id))
-			break;
-	for (size_t i = 0; i < nf; i++)
+		for (size_t i = 0; i < n; i++) /* rows gone meanwhile: none, at the end */
+			rids[i] = i < nf ? f[i].rid : 0;
+	}
+	for (size_t i = 0; f && i < nf; i++)
 		free(f[i].id);
 	free(f);
-	free(rids);
 	if (rc && !s->err[0])
 		snprintf(s->err, sizeof s->err, "out of memory");
+	return rc;
+}
+
+int pv_store_index_lookup(struct pv_store *s, int field_num, const uint8_t *h,
+			  int (*fn)(void *ctx, const struct pv_stored_customer *c), void *ctx)
+{
+	int64_t *rids;
+	size_t n;
+	if (rids_of(s, field_num, h, &rids, &n) != 0)
+		return -1;
+	int rc = n > 1 ? order_by_id(s, rids, n) : 0;
+	/* One read of each row, handed over as it is read (most values name one customer) */
+	for (size_t i = 0; i < n && rc == 0 && rids[i]; i++) {
+		struct pv_stored_customer c;
+		int got = pv_store_customer_get_rid(s, rids[i], &c);
+		if (got < 0)
+			rc = -1;
+		else if (got == 0 && fn(ctx, &c))
+			break;
+	}
+	free(rids);
 	return rc;
 }
 

@@ -73,9 +73,9 @@ struct ids {
 	char all[512];
 };
 
-static int collect(void *ctx, int64_t rid, const char *id)
+static int collect(void *ctx, const struct pv_stored_customer *c)
 {
-	(void)rid;
+	const char *id = c->id;
 	struct ids *l = ctx;
 	size_t n = strlen(l->all);
 	snprintf(l->all + n, sizeof l->all - n, "%s%s", n ? "," : "", id);
