@@ -1647,6 +1647,20 @@ static int collect_id(void *ctx, const char *id)
 	return 0;
 }
 
+/* "id=name" of each record found, comma-separated. */
+static int collect_id_name(void *ctx, const pv_record *r)
+{
+	struct sb *b = ctx;
+	sb_str(b, b->n ? "," : "");
+	sb_str(b, pv_record_id(r));
+	for (size_t i = 0; i < pv_record_field_count(r); i++)
+		if (strcmp(pv_record_field_name(r, i), "name") == 0) {
+			sb_str(b, "=");
+			sb_str(b, pv_record_field_value(r, i));
+		}
+	return 0;
+}
+
 static void test_duplicate_phone_and_id_number(void **state)
 {
 	struct fx *f = *state;
@@ -1738,6 +1752,22 @@ static void test_duplicate_phone_and_id_number(void **state)
 	const char *const want2[] = { "phone:P5,P6", "id_number:P1,P7", "phone:P1,P2,P8" };
 	expect_dups(res, want2, 3);
 	pv_import_free(res);
+	/* Their records, found by the shared phone: each its own, in id order. */
+	struct sb want = { 0 }, got = { 0 };
+	const char *const shared[] = { "P1", "P2", "P8" };
+	for (size_t i = 0; i < 3; i++) {
+		char *name = field_of(f, shared[i], "name");
+		sb_str(&want, i ? "," : "");
+		sb_str(&want, shared[i]);
+		sb_str(&want, "=");
+		sb_str(&want, name);
+		free(name);
+	}
+	assert_int_equal(pv_find_records(f->v, &ADMIN_READ, "phone", "+8613912345678",
+					 collect_id_name, &got), PV_OK);
+	assert_string_equal(got.p, want.p);
+	free(want.p);
+	free(got.p);
 	assert_int_equal(count_of(f), 9);
 	char *n6 = field_of(f, "P6", "name"), *n5 = field_of(f, "P5", "name");
 	assert_string_equal(n6, names[6]);
