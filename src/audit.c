@@ -339,14 +339,9 @@ static int ids_ok(const char *ids)
 {
 	if (strcmp(ids, "*") == 0)
 		return 1;
-	char one[72];
 	for (const char *p = ids;;) {
 		size_t n = strcspn(p, ",");
-		if (n >= sizeof one)
-			return 0;
-		memcpy(one, p, n);
-		one[n] = '\0';
-		if (!pv_customer_id_ok(one))
+		if (!pv_customer_id_ok_len(p, n))
 			return 0;
 		if (!p[n])
 			return 1;

@@ -80,6 +80,8 @@ pv_rc pv_record_build(pv_vault *v, int role, const pv_access *who, const char *i
 /* 1 if id has the shape of a customer id (1 to 64 of A-Z a-z 0-9 . _ : -), so that it may
  * be written to the audit log: a value typed in its place (a phone, a name) never is. */
 int pv_customer_id_ok(const char *id);
+/* The same for the n bytes at id (not NUL-terminated there). */
+int pv_customer_id_ok_len(const char *id, size_t n);
 
 /* PV_ERR_NOT_FOUND for id, whose text the message repeats only when it has the shape of
  * an id (a value typed in its place is never echoed). */
