@@ -58,10 +58,9 @@ struct plan_ctx {
 	char **shred_ids;
 	size_t nshred, capshred;
 	struct erase_item {
+		size_t *fields; /* one allocation: the field indexes, then the id */
 		char *id;
-		size_t *fields;
 		size_t n;
-		char *detail;
 	} *erase;
 	size_t nerase, caperase;
 	uint64_t held;
@@ -81,8 +80,7 @@ static int keep_shred(struct plan_ctx *p, const char *id)
 	return (p->shred_ids[p->nshred++] = strdup(id)) ? 0 : -1;
 }
 
-static int keep_erase(struct plan_ctx *p, const char *id, const size_t *fields, size_t n,
-		      const char *detail)
+static int keep_erase(struct plan_ctx *p, const char *id, const size_t *fields, size_t n)
 {
 	if (p->nerase == p->caperase) {
 		size_t cap = p->caperase ? 2 * p->caperase : 64;
@@ -93,19 +91,26 @@ static int keep_erase(struct plan_ctx *p, const char *id, const size_t *fields, 
 		p->caperase = cap;
 	}
 	struct erase_item *e = &p->erase[p->nerase];
-	e->id = strdup(id);
-	e->fields = malloc((n + 1) * sizeof *e->fields);
-	e->detail = strdup(detail);
-	e->n = n;
-	if (!e->id || !e->fields || !e->detail) {
-		free(e->id);
-		free(e->fields);
-		free(e->detail);
+	size_t idlen = strlen(id) + 1;
+	if (!(e->fields = malloc(n * sizeof *fields + idlen)))
 		return -1;
-	}
 	memcpy(e->fields, fields, n * sizeof *fields);
+	e->id = (char *)(e->fields + n);
+	memcpy(e->id, id, idlen);
+	e->n = n;
 	p->nerase++;
 	return 0;
+}
+
+/* The names of fields[0..n), comma-separated, into out (cap bytes). */
+static void field_names(const struct pv_schema *s, const size_t *fields, size_t n, char *out,
+			size_t cap)
+{
+	out[0] = '\0';
+	for (size_t k = 0; k < n; k++) {
+		size_t used = strlen(out);
+		snprintf(out + used, cap - used, "%s%s", used ? "," : "", s->fields[fields[k]].name);
+	}
 }
 
 /* Work out what is due for one customer (values open), report it, and (apply) note it. */
@@ -175,16 +180,13 @@ static int plan_one(struct plan_ctx *p, const char *id, char **values)
 	}
 	if (!nerase)
 		return 0;
-	char fields[512] = "";
-	for (size_t k = 0; k < nerase; k++) {
-		size_t n = strlen(fields);
-		snprintf(fields + n, sizeof fields - n, "%s%s", n ? "," : "", s->fields[erase[k]].name);
-	}
+	char fields[512];
+	field_names(s, erase, nerase, fields, sizeof fields);
 	pv_retention_item it = { id, "erase", fields, erase_rule, erase_due, held ? reason : "" };
 	p->held += held != 0;
 	if (p->fn && p->fn(p->ctx, &it))
 		return 1;
-	if (p->collect && !held && keep_erase(p, id, erase, nerase, fields) != 0) {
+	if (p->collect && !held && keep_erase(p, id, erase, nerase) != 0) {
 		p->rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
 		return -1;
 	}
@@ -212,11 +214,8 @@ static void plan_free(struct plan_ctx *p)
 	for (size_t i = 0; i < p->nshred; i++)
 		free(p->shred_ids[i]);
 	free(p->shred_ids);
-	for (size_t i = 0; i < p->nerase; i++) {
-		free(p->erase[i].id);
+	for (size_t i = 0; i < p->nerase; i++)
 		free(p->erase[i].fields);
-		free(p->erase[i].detail);
-	}
 	free(p->erase);
 }
 
@@ -294,9 +293,12 @@ pv_rc pv_retention_apply(pv_vault *v, const pv_access *who, const char *as_of,
 		size_t end = p.nerase - i < APPLY_BATCH ? p.nerase : i + APPLY_BATCH, done = 0;
 		if ((rc = pv_vault_batch_begin(v)) != PV_OK)
 			break;
-		for (size_t k = i; !rc && k < end; k++, done++)
+		for (size_t k = i; !rc && k < end; k++, done++) {
+			char names[512];
+			field_names(v->schema, p.erase[k].fields, p.erase[k].n, names, sizeof names);
 			rc = pv_erase_fields(v, p.erase[k].id, p.erase[k].fields, p.erase[k].n,
-					     "retention erase", p.erase[k].detail);
+					     "retention erase", names);
+		}
 		if (rc) {
 			done--;
 			char msg[sizeof v->errmsg];
