@@ -137,8 +137,9 @@ static int rewrap_one(void *p, const struct pv_stored_customer *c,
 	return 0;
 }
 
-/* New keys for every affected bucket, staged in the keyring, and the remaining data
- * keys of those buckets re-wrapped under them. */
+/* New keys for every affected bucket, staged in the keyring; then the shredded customers'
+ * rows removed and the remaining data keys of those buckets re-wrapped under the new
+ * keys, in one pass. */
 static pv_rc rekey_buckets(struct shred_run *r)
 {
 	pv_vault *v = r->v;
@@ -163,9 +164,11 @@ static pv_rc rekey_buckets(struct shred_run *r)
 			return pv_fail(v, PV_ERR_NOMEM, "cannot stage a new key for slot %u",
 				       (unsigned)r->buckets[i]);
 	}
-	r->rc = PV_OK; /* every remaining customer of those buckets, in one pass */
+	/* the shredded customers go, and every remaining customer of those buckets is
+	 * re-wrapped, in one pass over the table */
+	r->rc = PV_OK;
 	struct pv_store_rewrap how = { affected_gen, rewrap_one, r };
-	if (pv_store_customer_rewrap(v->store, &how) != 0 && !r->rc)
+	if (pv_store_doomed_remove_rewrap(v->store, &how) != 0 && !r->rc)
 		r->rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	return r->rc;
 }
@@ -323,9 +326,8 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	for (size_t i = 0; !rc && i < n; i++)
 		rc = shred_one(&r, ids[i]);
-	/* rows and blind-index entries go together, in one pass over each table */
-	if (!rc && pv_store_doomed_remove(v->store) != 0)
-		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	/* new keys for their buckets; then their rows and blind-index entries go and the
+	 * buckets' other data keys are re-wrapped, in one pass over each table */
 	if (!rc)
 		rc = rekey_buckets(&r);
 	char *cert = NULL;

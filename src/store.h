@@ -81,17 +81,16 @@ typedef int (*pv_store_customer_fn)(void *ctx, const struct pv_stored_customer *
 /* Replace a customer's wrapped data key and its bucket generation. */
 int pv_store_customer_set_wdek(struct pv_store *s, int64_t rid, uint32_t gen,
 			       const uint8_t *wdek, size_t len);
-/* Re-wrap, in one pass over the customers, the data key of every customer whose bucket
- * new_gen(ctx, bucket) gives a new (non-zero) generation: fn(ctx, c, out) writes c's
- * data key sealed under its bucket's new key into out (0), or fails (non-zero: the pass
- * stops and nothing of it stays). */
+/* How a shred re-wraps the data keys of the buckets it re-keys: new_gen(ctx, bucket)
+ * gives a bucket's new (non-zero) generation, 0 for a bucket left as it is; fn(ctx, c,
+ * out) writes c's data key sealed under its bucket's new key into out (0), or fails
+ * (non-zero: the pass stops and nothing of it stays). */
 struct pv_store_rewrap {
 	uint32_t (*new_gen)(void *ctx, uint32_t bucket);
 	int (*fn)(void *ctx, const struct pv_stored_customer *c,
 		  uint8_t out[PV_KEY_BYTES + PV_SEAL_OVERHEAD]);
 	void *ctx;
 };
-int pv_store_customer_rewrap(struct pv_store *s, const struct pv_store_rewrap *how);
 /* 1 if a customer of bucket still has a data key wrapped by a generation below gen. */
 int pv_store_bucket_behind(struct pv_store *s, uint32_t bucket, uint32_t gen);
 
@@ -382,6 +381,11 @@ int pv_store_backup_to(struct pv_store *s, const char *path);
 int pv_store_doomed_begin(struct pv_store *s);
 int pv_store_doomed_add(struct pv_store *s, int64_t rid, const char *id);
 int pv_store_doomed_remove(struct pv_store *s);
+/* The same for a shred, re-wrapping as how says the data keys of the customers who stay
+ * in its buckets, in the same pass over the customers table: a range of rows at a time
+ * is removed and re-wrapped, so each page of the table is changed once while it is in
+ * the cache, not once per step. */
+int pv_store_doomed_remove_rewrap(struct pv_store *s, const struct pv_store_rewrap *how);
 
 /* ---- Key rotation (rekey.c) ---- */
 

@@ -678,15 +678,45 @@ static void sql_rewrap(sqlite3_context *cx, int argc, sqlite3_value **argv)
 	sqlite3_result_blob(cx, out, sizeof out, SQLITE_TRANSIENT);
 }
 
-int pv_store_customer_rewrap(struct pv_store *s, const struct pv_store_rewrap *how)
+#define REWRAP_ROWS 8192 /* rows removed and re-wrapped at a time: a few MiB of pages */
+
+/* Within [lo, hi) of the row ids: remove the doomed customers, then re-wrap the data keys
+ * of the others in re-keyed buckets. */
+static int remove_rewrap_range(struct pv_store *s, sqlite3_stmt *del, sqlite3_stmt *upd,
+			       int64_t lo, int64_t hi)
+{
+	sqlite3_stmt *q[2] = { del, upd };
+	for (int i = 0; i < 2; i++) {
+		sqlite3_bind_int64(q[i], 1, lo);
+		sqlite3_bind_int64(q[i], 2, hi);
+		int rc = sqlite3_step(q[i]);
+		sqlite3_reset(q[i]);
+		if (rc != SQLITE_DONE)
+			return fail(s, i ? "re-wrap data keys" : "remove customers");
+	}
+	return 0;
+}
+
+int pv_store_doomed_remove_rewrap(struct pv_store *s, const struct pv_store_rewrap *how)
 {
 	pv_sqlite_walk_begins(s);
-	static const char sql[] =
+	static const char del_sql[] =
+		"DELETE FROM customers WHERE rid IN "
+		"  (SELECT rid FROM temp.doomed WHERE rid >= ?1 AND rid < ?2)";
+	static const char upd_sql[] =
 		"UPDATE customers SET wdek = pv_rewrap(rid, id, bucket, bucket_gen, dek_version, wdek),"
-		"  bucket_gen = pv_rewrap_gen(bucket) WHERE pv_rewrap_affected(bucket)";
+		"  bucket_gen = pv_rewrap_gen(bucket)"
+		"  WHERE rid >= ?1 AND rid < ?2 AND pv_rewrap_affected(bucket)";
 	struct rewrap_pass p = { how, 0 };
 	const int flags = SQLITE_UTF8 | SQLITE_DIRECTONLY;
-	pv_sqlite_fresh(s, NULL);
+	if (pv_sqlite_doomed_remove_related(s) != 0)
+		return -1;
+	int64_t top = 0;
+	sqlite3_stmt *q = pv_sqlite_stmt(s, "SELECT max(rid) FROM customers");
+	if (!q || sqlite3_step(q) != SQLITE_ROW)
+		return q ? fail(s, "read customers") : -1;
+	top = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
 	int rc = sqlite3_create_function_v2(s->db, "pv_rewrap", 6, flags, &p, sql_rewrap, NULL,
 					    NULL, NULL);
 	if (rc == SQLITE_OK)
@@ -695,13 +725,25 @@ int pv_store_customer_rewrap(struct pv_store *s, const struct pv_store_rewrap *h
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function_v2(s->db, "pv_rewrap_affected", 1, flags, &p,
 						sql_affected, NULL, NULL, NULL);
-	int st = rc == SQLITE_OK ? pv_sqlite_exec(s, sql) : fail(s, "register re-wrap functions");
-	/* the functions live only for this statement */
+	/* statements of their own: they name functions that live only for this pass */
+	sqlite3_stmt *del = NULL, *upd = NULL;
+	int st = rc == SQLITE_OK ? 0 : fail(s, "register re-wrap functions");
+	if (!st && (sqlite3_prepare_v2(s->db, del_sql, -1, &del, NULL) != SQLITE_OK ||
+		    sqlite3_prepare_v2(s->db, upd_sql, -1, &upd, NULL) != SQLITE_OK))
+		st = fail(s, "prepare the removal");
+	for (int64_t lo = 1; !st && lo <= top; lo += REWRAP_ROWS)
+		st = remove_rewrap_range(s, del, upd, lo, lo + REWRAP_ROWS);
+	sqlite3_finalize(del);
+	sqlite3_finalize(upd);
 	sqlite3_create_function_v2(s->db, "pv_rewrap", 6, flags, NULL, NULL, NULL, NULL, NULL);
 	sqlite3_create_function_v2(s->db, "pv_rewrap_gen", 1, flags, NULL, NULL, NULL, NULL, NULL);
 	sqlite3_create_function_v2(s->db, "pv_rewrap_affected", 1, flags, NULL, NULL, NULL, NULL,
 				   NULL);
-	return st || p.failed ? -1 : 0;
+	if (st || p.failed)
+		return -1;
+	if (pv_sqlite_index_remove_doomed(s) != 0)
+		return -1;
+	return pv_sqlite_exec(s, "DELETE FROM temp.doomed;");
 }
 
 int pv_store_bucket_behind(struct pv_store *s, uint32_t bucket, uint32_t gen)

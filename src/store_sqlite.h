@@ -65,6 +65,10 @@ int pv_sqlite_index_remove_doomed(struct pv_store *s);
 void pv_store_index_group_discard(struct pv_store *s);
 void pv_store_index_group_free(struct pv_store *s);
 
+/* Of the customers in temp.doomed, remove what other tables hold: consents and their
+ * history, reviews, flags (store_sqlite_backup.c). */
+int pv_sqlite_doomed_remove_related(struct pv_store *s);
+
 /* Walks of a whole table read through the bounded page cache: each turns the map off. */
 void pv_sqlite_walk_begins(struct pv_store *s);
 

@@ -53,19 +53,26 @@ int pv_store_doomed_add(struct pv_store *s, int64_t rid, const char *id)
 	return pv_sqlite_run(s, q, "note a customer to remove");
 }
 
-int pv_store_doomed_remove(struct pv_store *s)
+int pv_sqlite_doomed_remove_related(struct pv_store *s)
 {
-	/* Rows go with secure_delete on, so their pages are zeroed where they stood; the
-	 * blind index's rows are rewritten without the doomed entries. */
 	static const char sql[] =
 		"DELETE FROM consents WHERE rid IN (SELECT rid FROM temp.doomed);"
 		"DELETE FROM consent_log WHERE customer IN (SELECT id FROM temp.doomed);"
 		"DELETE FROM reviews WHERE customer IN (SELECT id FROM temp.doomed);"
-		"DELETE FROM customer_flags WHERE customer IN (SELECT id FROM temp.doomed);"
-		"DELETE FROM customers WHERE rid IN (SELECT rid FROM temp.doomed);";
+		"DELETE FROM customer_flags WHERE customer IN (SELECT id FROM temp.doomed);";
 	for (size_t i = 0; i < s->ncache; i++) /* no statement may still be reading */
 		sqlite3_reset(s->cache[i].q);
-	if (pv_sqlite_exec(s, sql) != 0 || pv_sqlite_index_remove_doomed(s) != 0)
+	return pv_sqlite_exec(s, sql);
+}
+
+int pv_store_doomed_remove(struct pv_store *s)
+{
+	/* Rows go with secure_delete on, so their pages are zeroed where they stood; the
+	 * blind index's rows are rewritten without the doomed entries. */
+	if (pv_sqlite_doomed_remove_related(s) != 0 ||
+	    pv_sqlite_exec(s, "DELETE FROM customers WHERE rid IN (SELECT rid FROM temp.doomed);") !=
+		    0 ||
+	    pv_sqlite_index_remove_doomed(s) != 0)
 		return -1;
 	return pv_sqlite_exec(s, "DELETE FROM temp.doomed;");
 }
