@@ -856,6 +856,16 @@ pv_rc pv_vault_checkpoint(pv_vault *v)
 	return pv_ok(v);
 }
 
+pv_rc pv_vault_load_keys(pv_vault *v)
+{
+	char err[512];
+	if (!v->keyring)
+		return pv_fail(v, PV_ERR_USAGE, "the vault is not open with its keys");
+	if (pv_keyring_load_all(v->keyring, err, sizeof err) != 0)
+		return pv_fail(v, PV_ERR_BAD_KEY, "%s", err);
+	return pv_ok(v);
+}
+
 /* ---- Replacing the root secret ---- */
 
 /* Seal key under a key derived (sub) from base, bound to this vault and use. */
