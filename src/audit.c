@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* audit.c: the audit log. Each entry has canonical bytes; its Merkle leaf (RFC 6962's
- * tree over BLAKE2b-256) is the hash of those bytes, and its chain hash is BLAKE2b-256 of
- * the previous chain hash and the leaf hash, so one entry can be proven in the log and the
- * log proven to have only grown. Checkpoints sign (size, chain head, Merkle root) with the
- * vault's Ed25519 key. Verification runs in two threads when the log is long. */
+/* audit.c: the audit log. Each entry has canonical bytes; its chain hash is BLAKE2b-256
+ * of 0x00, the previous chain hash and those bytes, and is also its leaf in a Merkle tree
+ * (RFC 6962's, over BLAKE2b-256), so one entry can be proven in the log and the log proven
+ * to have only grown. Checkpoints sign (size, chain head, Merkle root) with the vault's
+ * Ed25519 key. Verification runs in two threads when the log is long. */
 #include "audit.h"
 #include "record.h"
 #include "merkle.h"
@@ -34,22 +34,46 @@ static void put_u64(uint8_t *p, uint64_t x)
 		p[i] = (uint8_t)(x >> (8 * i));
 }
 
-/* The entry's canonical bytes: "PVA1", seq (u64 LE), then each text field as u32 LE
- * length and bytes, in a fixed order. canonical_size measures each field once (into len)
- * (or takes the lengths the row carries) and says how many bytes; canonical_write writes
- * them. A text is hashed up to its length: one read back with a NUL inside is hashed
- * whole, so it does not match what was appended. */
+/* Unsigned LEB128: seven bits a byte, low bits first, the top bit set on all but the
+ * last. varint_size says how many bytes x takes; varint_put writes them, returns that. */
+static size_t varint_size(uint64_t x)
+{
+	size_t n = 1;
+	while (x >= 0x80) {
+		x >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static size_t varint_put(uint8_t *p, uint64_t x)
+{
+	size_t n = 0;
+	while (x >= 0x80) {
+		p[n++] = (uint8_t)(x | 0x80);
+		x >>= 7;
+	}
+	p[n++] = (uint8_t)x;
+	return n;
+}
+
+/* The entry's canonical bytes: "PVA2", seq as a varint, then each text field as its
+ * length (a varint) and bytes, in a fixed order. canonical_size measures each field once
+ * (into len) (or takes the lengths the row carries) and says how many bytes;
+ * canonical_write writes them. A text is hashed up to its length: one read back with a
+ * NUL inside is hashed whole, so it does not match what was appended. */
 #define FIELDS(e) { (e)->at, (e)->user, (e)->op, (e)->ids, (e)->purpose, (e)->request, \
 		    (e)->outcome, (e)->detail }
 #define NFIELDS 8
+#define CANONICAL_MAGIC "PVA2"
 
 static size_t canonical_size(const struct pv_audit_row *e, size_t len[NFIELDS])
 {
 	const char *f[] = FIELDS(e);
-	size_t n = 4 + 8;
+	size_t n = 4 + varint_size(e->seq);
 	for (int i = 0; i < NFIELDS; i++) {
 		len[i] = e->has_len ? e->len[i] : f[i] ? strlen(f[i]) : 0;
-		n += 4 + len[i];
+		n += varint_size(len[i]) + len[i];
 	}
 	return n;
 }
@@ -57,47 +81,47 @@ static size_t canonical_size(const struct pv_audit_row *e, size_t len[NFIELDS])
 static void canonical_write(const struct pv_audit_row *e, const size_t len[NFIELDS], uint8_t *p)
 {
 	const char *f[] = FIELDS(e);
-	memcpy(p, "PVA1", 4);
-	put_u64(p + 4, e->seq);
-	p += 12;
+	memcpy(p, CANONICAL_MAGIC, 4);
+	p += 4;
+	p += varint_put(p, e->seq);
 	for (int i = 0; i < NFIELDS; i++) {
-		put_u32(p, (uint32_t)len[i]);
+		p += varint_put(p, len[i]);
 		if (len[i])
-			memcpy(p + 4, f[i], len[i]);
-		p += 4 + len[i];
+			memcpy(p, f[i], len[i]);
+		p += len[i];
 	}
 }
 
 /* The audit log's Merkle tree: RFC 6962's over BLAKE2b-256. */
 #define TREE_HASH PV_MERKLE_BLAKE2B
 
-/* An entry's Merkle leaf hash: BLAKE2b-256(0x00 | canonical bytes). 0, or -1 when out of
- * memory (an entry over 1 KiB). */
-static int entry_leaf(const struct pv_audit_row *e, uint8_t leaf[PV_AUDIT_HASH])
+/* An entry's chain hash, which is also its Merkle leaf hash: BLAKE2b-256(0x00 | prev |
+ * canonical bytes), where prev is its predecessor's chain hash (zeros before the first):
+ * RFC 6962's leaf hash of the leaf data prev | canonical bytes. One BLAKE2b block for an
+ * entry of up to 95 canonical bytes. 0, or -1 when out of memory (an entry over 1 KiB). */
+static int entry_hash(const struct pv_audit_row *e, const uint8_t prev[PV_AUDIT_HASH],
+		      uint8_t out[PV_AUDIT_HASH])
 {
 	uint8_t stack[1024], *b = stack;
-	size_t len[NFIELDS], n = 1 + canonical_size(e, len);
+	size_t len[NFIELDS], n = 1 + PV_AUDIT_HASH + canonical_size(e, len);
 	if (n > sizeof stack && !(b = malloc(n)))
 		return -1;
 	b[0] = 0x00; /* RFC 6962's leaf prefix, framed with the bytes: hashed in one call */
-	canonical_write(e, len, b + 1);
-	pv_merkle_leaf_hash_framed(TREE_HASH, b, n, leaf);
+	memcpy(b + 1, prev, PV_AUDIT_HASH);
+	canonical_write(e, len, b + 1 + PV_AUDIT_HASH);
+	pv_merkle_leaf_hash_framed(TREE_HASH, b, n, out);
 	if (b != stack)
 		free(b);
 	return 0;
 }
 
-/* An entry's leaf hash and its chain hash BLAKE2b-256(prev | leaf hash), where prev is
- * its predecessor's chain hash: the canonical bytes are hashed once, for both. */
+/* An entry's chain hash and its Merkle leaf hash (the same). */
 static int entry_hashes(const struct pv_audit_row *e, const uint8_t prev[PV_AUDIT_HASH],
 			uint8_t chain[PV_AUDIT_HASH], uint8_t leaf[PV_AUDIT_HASH])
 {
-	uint8_t pair[2 * PV_AUDIT_HASH];
-	if (entry_leaf(e, leaf) != 0)
+	if (entry_hash(e, prev, chain) != 0)
 		return -1;
-	memcpy(pair, prev, PV_AUDIT_HASH);
-	memcpy(pair + PV_AUDIT_HASH, leaf, PV_AUDIT_HASH);
-	pv_hash2(chain, pair, sizeof pair, NULL, 0);
+	memcpy(leaf, chain, PV_AUDIT_HASH);
 	return 0;
 }
 
@@ -942,23 +966,32 @@ struct leaf_reader {
 	pv_vault *v;
 	struct pv_store_audit_cursor *cur;
 	uint64_t next; /* 0-based index the cursor reads next */
+	uint8_t prev[PV_AUDIT_HASH]; /* the hash of the entry before it */
 };
 
-/* A pv_merkle_leaf_fn over the stored log: the leaf of entry index + 1. */
+/* A pv_merkle_leaf_fn over the stored log: the leaf of entry index + 1, from its
+ * canonical bytes and its predecessor's hash (read first when the reader jumps). */
 static int read_leaf(void *p, uint64_t index, uint8_t out[32])
 {
 	struct leaf_reader *r = p;
+	struct pv_audit_row e;
 	if (!r->cur || r->next != index) {
 		pv_store_audit_cursor_close(r->cur);
-		r->cur = pv_store_audit_cursor_open(r->v->store, index + 1);
+		r->cur = pv_store_audit_cursor_open(r->v->store, index ? index : 1);
 		if (!r->cur)
 			return -1;
+		memset(r->prev, 0, sizeof r->prev);
+		if (index && (pv_store_audit_cursor_next(r->cur, &e) != 0 || e.seq != index ||
+			      !e.hash))
+			return -1;
+		if (index)
+			memcpy(r->prev, e.hash, sizeof r->prev);
 		r->next = index;
 	}
-	struct pv_audit_row e;
 	if (pv_store_audit_cursor_next(r->cur, &e) != 0 || e.seq != index + 1 ||
-	    entry_leaf(&e, out) != 0)
+	    entry_hash(&e, r->prev, out) != 0)
 		return -1;
+	memcpy(r->prev, out, sizeof r->prev);
 	r->next++;
 	return 0;
 }
@@ -1025,7 +1058,7 @@ pv_rc pv_audit_prove(pv_vault *v, uint64_t seq, char **proof)
 	}
 	free(ck);
 	struct pv_merkle_proof *p = calloc(1, sizeof *p);
-	struct leaf_reader r = { v, NULL, 0 };
+	struct leaf_reader r = { .v = v };
 	if (!p)
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	p->kind = PV_MERKLE_INCLUSION;
@@ -1067,7 +1100,7 @@ pv_rc pv_audit_consistency(pv_vault *v, const char *old_checkpoint, char **proof
 	if (bad)
 		return pv_fail(v, PV_ERR_CORRUPT, "latest checkpoint: %s", why);
 	struct pv_merkle_proof *p = calloc(1, sizeof *p);
-	struct leaf_reader r = { v, NULL, 0 };
+	struct leaf_reader r = { .v = v };
 	if (!p)
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	p->kind = PV_MERKLE_CONSISTENCY;

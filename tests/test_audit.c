@@ -297,53 +297,42 @@ static int fx_teardown(void **state)
 
 /* ---- an attacker recomputing the chain ---------------------------------------------- */
 
-static void put_u32(uint8_t *p, uint32_t x)
+/* Append x as an unsigned LEB128 varint to the BLAKE2b state. */
+static void hash_varint(crypto_generichash_state *st, uint64_t x)
 {
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(x >> (8 * i));
+	uint8_t b[10];
+	size_t n = 0;
+	do {
+		b[n] = (uint8_t)(x & 0x7f);
+		x >>= 7;
+		if (x)
+			b[n] |= 0x80;
+		n++;
+	} while (x);
+	crypto_generichash_update(st, b, n);
 }
 
-static void put_u64(uint8_t *p, uint64_t x)
+/* The chain hash (which is also the Merkle leaf hash) of the entry on q's row (seq, at,
+ * user, op, ids, purpose, request, outcome, detail), by the format of docs/formats.md:
+ * BLAKE2b-256(0x00 || previous hash || canonical bytes), the canonical bytes "PVA2", seq
+ * as a varint, then each text field as its length (a varint) and bytes; zeros before
+ * entry 1. */
+static void chain_hash(sqlite3_stmt *q, const uint8_t prev[32], uint8_t out[32])
 {
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(x >> (8 * i));
-}
-
-/* The Merkle leaf hash of the entry on q's row (seq, at, user, op, ids, purpose, request,
- * outcome, detail), by the format of docs/formats.md: canonical bytes "PVA1", seq (u64
- * LE), then each text field as u32 LE length and bytes; leaf = BLAKE2b-256(0x00 ||
- * canonical bytes). */
-static void leaf_hash(sqlite3_stmt *q, uint8_t out[32])
-{
-	uint8_t head[13];
-	head[0] = 0x00;
-	memcpy(head + 1, "PVA1", 4);
-	put_u64(head + 5, (uint64_t)sqlite3_column_int64(q, 0));
+	static const uint8_t zero = 0x00;
 	crypto_generichash_state st;
 	crypto_generichash_init(&st, NULL, 0, 32);
-	crypto_generichash_update(&st, head, sizeof head);
+	crypto_generichash_update(&st, &zero, 1);
+	crypto_generichash_update(&st, prev, 32);
+	crypto_generichash_update(&st, (const uint8_t *)"PVA2", 4);
+	hash_varint(&st, (uint64_t)sqlite3_column_int64(q, 0));
 	for (int c = 1; c <= 8; c++) {
 		const unsigned char *t = sqlite3_column_text(q, c);
-		uint32_t len = (uint32_t)sqlite3_column_bytes(q, c);
-		uint8_t l[4];
-		put_u32(l, len);
-		crypto_generichash_update(&st, l, 4);
+		size_t len = (size_t)sqlite3_column_bytes(q, c);
+		hash_varint(&st, len);
 		if (len)
 			crypto_generichash_update(&st, t, len);
 	}
-	crypto_generichash_final(&st, out, 32);
-}
-
-/* The chain hash of the entry on q's row: BLAKE2b-256(previous hash || leaf hash), zeros
- * before entry 1. */
-static void chain_hash(sqlite3_stmt *q, const uint8_t prev[32], uint8_t out[32])
-{
-	uint8_t leaf[32];
-	leaf_hash(q, leaf);
-	crypto_generichash_state st;
-	crypto_generichash_init(&st, NULL, 0, 32);
-	crypto_generichash_update(&st, prev, 32);
-	crypto_generichash_update(&st, leaf, 32);
 	crypto_generichash_final(&st, out, 32);
 }
 
@@ -1160,8 +1149,8 @@ static void test_split_truncated(void **state)
 	pv_free(ck);
 }
 
-/* Leaf hashes (RFC 6962 over BLAKE2b-256: BLAKE2b-256(0x00 || canonical bytes)) of every
- * entry of a closed vault's log, in order. */
+/* Leaf hashes (RFC 6962 over BLAKE2b-256: each entry's chain hash, BLAKE2b-256(0x00 ||
+ * previous hash || canonical bytes)) of every entry of a closed vault's log, in order. */
 struct leaves {
 	uint8_t (*h)[32];
 	uint64_t n;
@@ -1179,6 +1168,7 @@ static void read_leaves(const char *dir, struct leaves *l)
 			 SQLITE_OK);
 	memset(l, 0, sizeof *l);
 	size_t cap = 0;
+	uint8_t prev[32] = { 0 };
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		assert_int_equal((uint64_t)sqlite3_column_int64(q, 0), l->n + 1);
 		if (l->n == cap) {
@@ -1186,7 +1176,8 @@ static void read_leaves(const char *dir, struct leaves *l)
 			l->h = realloc(l->h, cap * sizeof *l->h);
 			assert_non_null(l->h);
 		}
-		leaf_hash(q, l->h[l->n++]);
+		chain_hash(q, prev, l->h[l->n]);
+		memcpy(prev, l->h[l->n++], 32);
 	}
 	sqlite3_finalize(q);
 	sqlite3_close(db);
