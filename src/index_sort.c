@@ -32,14 +32,25 @@ struct pv_index_sorter {
 	size_t nruns, capruns;
 };
 
+/* Eight bytes of a hash as a big-endian number: comparing two is comparing the bytes. */
+static uint64_t be64(const uint8_t *p)
+{
+	uint64_t x = 0;
+	for (int i = 0; i < 8; i++)
+		x = x << 8 | p[i];
+	return x;
+}
+
 static int entry_cmp(const void *pa, const void *pb)
 {
 	const struct entry *a = pa, *b = pb;
 	if (a->field != b->field)
 		return a->field < b->field ? -1 : 1;
-	int c = memcmp(a->h, b->h, 16);
-	if (c)
-		return c;
+	uint64_t x = be64(a->h), y = be64(b->h);
+	if (x == y)
+		x = be64(a->h + 8), y = be64(b->h + 8);
+	if (x != y)
+		return x < y ? -1 : 1;
 	return (a->rid > b->rid) - (a->rid < b->rid);
 }
 
