@@ -444,44 +444,26 @@ static char *dup_bytes(const char *p, size_t n)
 
 static int take_content(struct reader *r, const char *name, const char *data, size_t len);
 
-/* A member's SHA-256, computed on a second thread while its records are read. */
-struct member_hash {
-	const char *data;
-	size_t len;
-	uint8_t h[32];
-};
-
-static void *hash_member(void *arg)
-{
-	struct member_hash *m = arg;
-	pv_sha256(m->h, m->data, m->len, NULL, 0, NULL, 0);
-	return NULL;
-}
-
-/* One member read whole: its hash for the manifest's list, and its content. */
+/* One member read whole: its hash for the manifest's list, and its content. A records
+ * member is not listed: each of its lines is checked against its checklist, which is. */
 static int take_member(struct reader *r, const char *name, const char *data, size_t len)
 {
 	unsigned n;
-	int listed = strcmp(name, "manifest.json") != 0 && strcmp(name, "manifest.json.minisig") != 0;
+	int listed = strcmp(name, "manifest.json") != 0 &&
+		     strcmp(name, "manifest.json.minisig") != 0 &&
+		     !numbered(name, "records", "jsonl", &n);
 	if (listed && json_object_get(r->files, name)) {
 		fail(r, PV_ERR_CORRUPT, "member %s appears twice", name);
 		return -1;
 	}
-	struct member_hash mh = { data, len, { 0 } };
-	pthread_t t;
-	int threaded = listed && numbered(name, "records", "jsonl", &n) &&
-		       pthread_create(&t, NULL, hash_member, &mh) == 0;
-	int st = take_content(r, name, data, len);
-	if (threaded)
-		pthread_join(t, NULL);
-	else if (listed)
-		hash_member(&mh);
 	if (listed) {
+		uint8_t h[32];
 		char hex[65];
-		pv_hex(hex, mh.h, sizeof mh.h);
+		pv_sha256(h, data, len, NULL, 0, NULL, 0);
+		pv_hex(hex, h, sizeof h);
 		json_object_set_new(r->files, name, json_string(hex));
 	}
-	return st;
+	return take_content(r, name, data, len);
 }
 
 /* What a member holds, by its name. */

@@ -758,6 +758,22 @@ static void test_tampering(void **state)
 	save_archive(&a, f->pk, bad);
 	import_refused(f, bad, NULL, NULL, PV_ERR_CORRUPT, "the manifest says");
 
+	/* bytes after the last record that make no record: a records member is covered line
+	 * by line (the manifest lists no hash of it), so nothing may hide between lines */
+	static const char *const tails[] = { "\n", "{}\n", "x" };
+	for (size_t i = 0; i < sizeof tails / sizeof tails[0]; i++) {
+		load_archive(f->pkg, f->sk, &a);
+		struct member *m = member_of(&a, rec);
+		size_t tl = strlen(tails[i]);
+		char *more = malloc(m->len + tl + 1);
+		assert_non_null(more);
+		memcpy(more, m->data, m->len);
+		memcpy(more + m->len, tails[i], tl + 1);
+		set_member(m, more, m->len + tl);
+		save_archive(&a, f->pk, bad);
+		import_refused(f, bad, NULL, NULL, PV_ERR_CORRUPT, rec);
+	}
+
 	/* a value changed and its checklist line recomputed: the manifest's root refuses it */
 	load_archive(f->pkg, f->sk, &a);
 	line = line_of(member_of(&a, rec), 20);
