@@ -17,6 +17,7 @@ const char pv_sqlite_index_tables[] =
 
 static const char SQL_GET[] = "SELECT entries FROM blind_index WHERE k = ?1";
 static const char SQL_PUT[] = "INSERT OR REPLACE INTO blind_index(k, entries) VALUES (?1, ?2)";
+static const char SQL_SET[] = "UPDATE blind_index SET entries = ?2 WHERE k = ?1";
 static const char SQL_DEL[] = "DELETE FROM blind_index WHERE k = ?1";
 static const char SQL_CUST_ID[] = "SELECT id FROM customers WHERE rid = ?1";
 static const char SQL_SCAN[] =
@@ -82,10 +83,11 @@ static int postings_get(struct pv_store *s, int64_t k, sqlite3_stmt **qp, const 
 	return 0;
 }
 
-/* Write row k with n entries (none: the row goes). */
-static int postings_put(struct pv_store *s, int64_t k, const uint8_t *p, size_t n)
+/* Write row k with n entries (none: the row goes); `exists` when row k is there already,
+ * so it is changed in place. */
+static int postings_put(struct pv_store *s, int64_t k, const uint8_t *p, size_t n, int exists)
 {
-	sqlite3_stmt *q = pv_sqlite_stmt(s, n ? SQL_PUT : SQL_DEL);
+	sqlite3_stmt *q = pv_sqlite_stmt(s, !n ? SQL_DEL : exists ? SQL_SET : SQL_PUT);
 	if (!q)
 		return -1;
 	sqlite3_bind_int64(q, 1, k);
@@ -119,7 +121,7 @@ static int merge_into_row(struct pv_store *s, int64_t k, const uint8_t *add, siz
 	if (st < 0)
 		return -1;
 	if (st == 1)
-		return postings_put(s, k, add, n);
+		return postings_put(s, k, add, n, 0);
 	uint8_t *out = malloc((nold + n) * ENTRY);
 	if (!out) {
 		sqlite3_reset(q);
@@ -135,7 +137,7 @@ static int merge_into_row(struct pv_store *s, int64_t k, const uint8_t *add, siz
 		memcpy(out + m++ * ENTRY, e, ENTRY);
 	}
 	sqlite3_reset(q);
-	st = postings_put(s, k, out, m);
+	st = postings_put(s, k, out, m, 1);
 	free(out);
 	return st;
 }
@@ -208,7 +210,7 @@ static int remove_entry(struct pv_store *s, int field_num, const uint8_t *h, int
 	memcpy(out, p, at * ENTRY);
 	memcpy(out + at * ENTRY, p + (at + 1) * ENTRY, (n - at - 1) * ENTRY);
 	sqlite3_reset(q);
-	st = postings_put(s, k, out, n - 1);
+	st = postings_put(s, k, out, n - 1, 1);
 	free(out);
 	return st;
 }
@@ -422,7 +424,7 @@ int pv_sqlite_index_remove_doomed(struct pv_store *s)
 		sqlite3_reset(q);
 		for (size_t i = 0; i < nb; i++) {
 			if (rc == 0)
-				rc = postings_put(s, batch[i].k, batch[i].kept, batch[i].n);
+				rc = postings_put(s, batch[i].k, batch[i].kept, batch[i].n, 1);
 			free(batch[i].kept);
 		}
 		if (rc || rows == 0)
