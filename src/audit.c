@@ -115,16 +115,6 @@ static int entry_hash(const struct pv_audit_row *e, const uint8_t prev[PV_AUDIT_
 	return 0;
 }
 
-/* An entry's chain hash and its Merkle leaf hash (the same). */
-static int entry_hashes(const struct pv_audit_row *e, const uint8_t prev[PV_AUDIT_HASH],
-			uint8_t chain[PV_AUDIT_HASH], uint8_t leaf[PV_AUDIT_HASH])
-{
-	if (entry_hash(e, prev, chain) != 0)
-		return -1;
-	memcpy(leaf, chain, PV_AUDIT_HASH);
-	return 0;
-}
-
 /* The bytes a checkpoint's signature covers. */
 static size_t signed_bytes(uint8_t *out, const uint8_t vault_id[16], uint64_t size,
 			   const char *at, const uint8_t head[32], const uint8_t root[32])
@@ -196,10 +186,8 @@ static int push_leaf(void *p, const struct pv_audit_row *e)
 	struct root_ctx *r = p;
 	if (e->seq > r->upto)
 		return 1;
-	uint8_t chain[PV_AUDIT_HASH], leaf[PV_AUDIT_HASH];
-	if (entry_hashes(e, r->prev, chain, leaf) != 0)
-		return -1;
-	if (pv_merkle_stream_push(&r->tree, leaf) != 0)
+	uint8_t chain[PV_AUDIT_HASH];
+	if (entry_hash(e, r->prev, chain) != 0 || pv_merkle_stream_push(&r->tree, chain) != 0)
 		return -1;
 	memcpy(r->prev, chain, PV_AUDIT_HASH);
 	return 0;
@@ -330,7 +318,7 @@ static pv_rc append_in_txn(pv_vault *v, const struct pv_audit_event *e)
 	if (tail_load(v) != PV_OK)
 		return PV_ERR_STORE;
 	struct pv_audit_tail *t = tail_of(v);
-	uint8_t hash[PV_AUDIT_HASH], leaf[PV_AUDIT_HASH];
+	uint8_t hash[PV_AUDIT_HASH];
 	char at[40];
 	now_iso(at, sizeof at);
 	const char *request = e->request ? e->request : v->request_id;
@@ -338,12 +326,11 @@ static pv_rc append_in_txn(pv_vault *v, const struct pv_audit_event *e)
 				    request, e->outcome, e->detail, hash, 0, { 0 } };
 	canonical_size(&row, row.len); /* measured once, for the hash and the store */
 	row.has_len = 1;
-	if (entry_hashes(&row, t->head, hash, leaf) != 0 ||
-	    pv_store_audit_append(v->store, &row) != 0) {
+	if (entry_hash(&row, t->head, hash) != 0 || pv_store_audit_append(v->store, &row) != 0) {
 		t->valid = 0;
 		return PV_ERR_STORE;
 	}
-	if (pv_merkle_stream_push(&t->tree, leaf) != 0) {
+	if (pv_merkle_stream_push(&t->tree, hash) != 0) {
 		t->valid = 0;
 		return PV_ERR_STORE;
 	}
@@ -643,15 +630,15 @@ static int verify_entry(void *p, const struct pv_audit_row *e)
 		return set_problem(&c->problem, "entry %llu is out of order",
 				   (unsigned long long)e->seq);
 	}
-	uint8_t chain[32], leaf[32];
-	if (entry_hashes(e, c->prev, chain, leaf) != 0)
+	uint8_t chain[32];
+	if (entry_hash(e, c->prev, chain) != 0)
 		return -1;
 	if (!e->hash || memcmp(chain, e->hash, 32) != 0)
 		return set_problem(&c->problem, "entry %llu does not match its chain hash: it was "
 				   "edited, moved, or an entry before it was removed or inserted",
 				   (unsigned long long)e->seq);
 	memcpy(c->prev, chain, 32);
-	if (pv_merkle_stream_push(&c->tree, leaf) != 0)
+	if (pv_merkle_stream_push(&c->tree, chain) != 0)
 		return -1;
 	c->expect++;
 	const struct ckpt_list *k = c->ck;

@@ -520,19 +520,6 @@ static void add_error(struct batch *b, uint32_t row, int col, const char *reason
 }
 
 /* 1 if id is acceptable as a customer id: 1..64 of [A-Za-z0-9._:-]. */
-static int id_ok(const char *id, size_t len)
-{
-	if (len == 0 || len > ID_MAX_LEN)
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		char c = id[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == ':' || c == '-'))
-			return 0;
-	}
-	return 1;
-}
-
 static int rej_append(struct batch *b, const char *s, size_t n)
 {
 	if (b->rejlen + n > b->rejcap) {
@@ -592,7 +579,7 @@ static void reject_row(struct importer *im, struct batch *b, uint32_t ri, char *
 		const char *raw = b->raw + b->fstart[r->first + c];
 		int f = im->col[c];
 		if (f == COL_ID) {
-			rej_field(b, id_ok(raw, strlen(raw)) ? raw : "****");
+			rej_field(b, pv_customer_id_ok(raw) ? raw : "****");
 		} else if (f >= 0 && !bad && norm[f]) {
 			const struct pv_schema_field *fd = &s->fields[f];
 			char *m = fd->mask == PV_MASK_NONE
@@ -645,7 +632,7 @@ static void process_batch(struct importer *im, struct batch *b, char *norm_buf,
 			size_t len = b->flen[r->first + c];
 			int f = im->col[c];
 			if (f == COL_ID) {
-				if (!id_ok(raw, len))
+				if (!pv_customer_id_ok_len(raw, len))
 					add_error(b, ri, (int)c, len ? "customer id must be 1-64 of A-Z a-z "
 						  "0-9 . _ : -" : "customer id is empty");
 				id = raw;

@@ -795,28 +795,46 @@ int pv_store_consent_log(struct pv_store *s, const struct pv_consent_event_row *
 	return run(s, q, "record a consent");
 }
 
-int pv_sqlite_consent_rows(struct pv_store *s, const char *sql, const char *key,
-			   int (*fn)(void *ctx, const struct pv_consent_event_row *e), void *ctx,
-			   const char *what)
+int pv_sqlite_rows(struct pv_store *s, const char *sql, const char *key,
+		   int (*row)(void *ctx, sqlite3_stmt *q), void *ctx, const char *what)
 {
 	sqlite3_stmt *q;
 	pv_sqlite_fresh(s, NULL);
 	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
 		return fail(s, what);
-	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	if (key)
+		sqlite3_bind_text(q, 1, key, -1, SQLITE_TRANSIENT);
 	int rc, stop = 0;
-	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct pv_consent_event_row e = {
-			(const char *)sqlite3_column_text(q, 0), (const char *)sqlite3_column_text(q, 1),
-			sqlite3_column_int(q, 2), (const char *)sqlite3_column_text(q, 3),
-			(const char *)sqlite3_column_text(q, 4), (const char *)sqlite3_column_text(q, 5),
-			(const char *)sqlite3_column_text(q, 6) };
-		stop = fn(ctx, &e);
-	}
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
+		stop = row(ctx, q);
 	if (!stop && rc != SQLITE_DONE)
 		stop = fail(s, what);
 	sqlite3_finalize(q);
 	return stop;
+}
+
+struct consent_walk {
+	int (*fn)(void *ctx, const struct pv_consent_event_row *e);
+	void *ctx;
+};
+
+static int consent_row(void *p, sqlite3_stmt *q)
+{
+	struct consent_walk *w = p;
+	struct pv_consent_event_row e = {
+		(const char *)sqlite3_column_text(q, 0), (const char *)sqlite3_column_text(q, 1),
+		sqlite3_column_int(q, 2), (const char *)sqlite3_column_text(q, 3),
+		(const char *)sqlite3_column_text(q, 4), (const char *)sqlite3_column_text(q, 5),
+		(const char *)sqlite3_column_text(q, 6) };
+	return w->fn(w->ctx, &e);
+}
+
+int pv_sqlite_consent_rows(struct pv_store *s, const char *sql, const char *key,
+			   int (*fn)(void *ctx, const struct pv_consent_event_row *e), void *ctx,
+			   const char *what)
+{
+	struct consent_walk w = { fn, ctx };
+	return pv_sqlite_rows(s, sql, key, consent_row, &w, what);
 }
 
 int pv_store_consent_log_scan(struct pv_store *s, const char *customer,
@@ -842,6 +860,19 @@ int pv_store_review_confirm(struct pv_store *s, const char *customer, const char
 	return run(s, q, "record a confirmation");
 }
 
+struct review_walk {
+	int (*fn)(void *ctx, const struct pv_stored_customer *c, const char *last);
+	void *ctx;
+};
+
+static int review_row(void *p, sqlite3_stmt *q)
+{
+	struct review_walk *w = p;
+	struct pv_stored_customer c;
+	row_to_customer(q, &c);
+	return w->fn(w->ctx, &c, (const char *)sqlite3_column_text(q, 9));
+}
+
 int pv_store_review_due(struct pv_store *s, const char *before,
 			int (*fn)(void *ctx, const struct pv_stored_customer *c, const char *last),
 			void *ctx)
@@ -851,21 +882,8 @@ int pv_store_review_due(struct pv_store *s, const char *before,
 		"c.g_financial, c.g_other, coalesce(r.confirmed, c.confirmed) AS last "
 		"FROM customers c LEFT JOIN reviews r ON r.customer = c.id "
 		"WHERE last < ?1 ORDER BY last, c.id";
-	sqlite3_stmt *q;
-	pv_sqlite_fresh(s, NULL);
-	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
-		return fail(s, "prepare review scan");
-	sqlite3_bind_text(q, 1, before, -1, SQLITE_STATIC);
-	int rc, stop = 0;
-	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct pv_stored_customer c;
-		row_to_customer(q, &c);
-		stop = fn(ctx, &c, (const char *)sqlite3_column_text(q, 9));
-	}
-	if (!stop && rc != SQLITE_DONE)
-		stop = fail(s, "scan reviews");
-	sqlite3_finalize(q);
-	return stop;
+	struct review_walk w = { fn, ctx };
+	return pv_sqlite_rows(s, sql, before, review_row, &w, "scan reviews");
 }
 
 /* ---- Key rotation (rekey.c) ---- */

@@ -75,6 +75,20 @@ void pv_sqlite_walk_begins(struct pv_store *s);
 /* Run SQL text with no results; 0 or -1. */
 int pv_sqlite_exec(struct pv_store *s, const char *sql);
 
+/* Run sql (its ?1 bound to key, unless key is NULL) on a statement of its own and hand
+ * row(ctx, q) each row until it answers nonzero, which is returned; a failure is recorded
+ * as what and returns -1. The scans of every store file are made of it. */
+int pv_sqlite_rows(struct pv_store *s, const char *sql, const char *key,
+		   int (*row)(void *ctx, sqlite3_stmt *q), void *ctx, const char *what);
+
+/* A notices row (notice, customer, kind, text_version, channel, sent, sent_by, state,
+ * state_at) handed to a pv_store_notice_fn (ctx: struct pv_sqlite_notice_walk). */
+struct pv_sqlite_notice_walk {
+	pv_store_notice_fn fn;
+	void *ctx;
+};
+int pv_sqlite_notice_row(void *ctx, sqlite3_stmt *q);
+
 /* Run sql (its ?1 bound to key), a SELECT of consent_log's customer, purpose, granted, at,
  * channel, text_version, recorded_by in that order, and hand fn each row until it answers
  * nonzero, which is returned; a failure is recorded as what and returns -1. */

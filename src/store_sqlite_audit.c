@@ -219,21 +219,23 @@ int pv_store_audit_checkpoint_last(struct pv_store *s, uint64_t max_size,
 	return row_to_checkpoint(s, q, c); /* valid until the statement is next reset */
 }
 
+struct checkpoint_walk {
+	struct pv_store *s;
+	pv_store_checkpoint_fn fn;
+	void *ctx;
+};
+
+static int checkpoint_row(void *p, sqlite3_stmt *q)
+{
+	struct checkpoint_walk *w = p;
+	struct pv_audit_checkpoint c;
+	int stop = row_to_checkpoint(w->s, q, &c);
+	return stop ? stop : w->fn(w->ctx, &c);
+}
+
 int pv_store_audit_checkpoint_scan(struct pv_store *s, pv_store_checkpoint_fn fn, void *ctx)
 {
-	sqlite3_stmt *q;
-	pv_sqlite_fresh(s, NULL);
-	if (sqlite3_prepare_v2(s->db, SQL_CKPT_SCAN, -1, &q, NULL) != SQLITE_OK)
-		return pv_sqlite_fail(s, "prepare checkpoint scan");
-	int rc, stop = 0;
-	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct pv_audit_checkpoint c;
-		stop = row_to_checkpoint(s, q, &c);
-		if (!stop)
-			stop = fn(ctx, &c);
-	}
-	if (!stop && rc != SQLITE_DONE)
-		stop = pv_sqlite_fail(s, "scan audit checkpoints");
-	sqlite3_finalize(q);
-	return stop;
+	struct checkpoint_walk w = { s, fn, ctx };
+	return pv_sqlite_rows(s, SQL_CKPT_SCAN, NULL, checkpoint_row, &w,
+			      "scan audit checkpoints");
 }

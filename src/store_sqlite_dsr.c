@@ -55,23 +55,24 @@ int pv_store_dsr_get(struct pv_store *s, const char *id, struct pv_stored_dsr *d
 	return got;
 }
 
+struct dsr_walk {
+	int (*fn)(void *ctx, const struct pv_stored_dsr *d);
+	void *ctx;
+};
+
+static int dsr_row(void *p, sqlite3_stmt *q)
+{
+	struct dsr_walk *w = p;
+	struct pv_stored_dsr d;
+	row_to_dsr(q, &d);
+	return w->fn(w->ctx, &d);
+}
+
 int pv_store_dsr_scan(struct pv_store *s, int (*fn)(void *ctx, const struct pv_stored_dsr *d),
 		      void *ctx)
 {
-	sqlite3_stmt *q;
-	pv_sqlite_fresh(s, NULL);
-	if (sqlite3_prepare_v2(s->db, SQL_SCAN, -1, &q, NULL) != SQLITE_OK)
-		return pv_sqlite_fail(s, "prepare data-subject request scan");
-	int rc, stop = 0;
-	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct pv_stored_dsr d;
-		row_to_dsr(q, &d);
-		stop = fn(ctx, &d);
-	}
-	if (!stop && rc != SQLITE_DONE)
-		stop = pv_sqlite_fail(s, "scan data-subject requests");
-	sqlite3_finalize(q);
-	return stop;
+	struct dsr_walk w = { fn, ctx };
+	return pv_sqlite_rows(s, SQL_SCAN, NULL, dsr_row, &w, "scan data-subject requests");
 }
 
 /* ---- Complaints (投诉, 争议): the record, and its notes sealed under the customer's key ---- */
@@ -119,25 +120,26 @@ int pv_store_complaint_get(struct pv_store *s, const char *id, struct pv_stored_
 	return got;
 }
 
+struct complaint_walk {
+	int (*fn)(void *ctx, const struct pv_stored_complaint *c);
+	void *ctx;
+};
+
+static int complaint_row(void *p, sqlite3_stmt *q)
+{
+	struct complaint_walk *w = p;
+	struct pv_stored_complaint c;
+	row_to_complaint(q, &c);
+	return w->fn(w->ctx, &c);
+}
+
 int pv_store_complaint_scan(struct pv_store *s,
 			    int (*fn)(void *ctx, const struct pv_stored_complaint *c), void *ctx)
 {
 	static const char sql[] =
 		"SELECT id, customer, dsr, opened, due, resolved FROM complaints ORDER BY due, id";
-	sqlite3_stmt *q;
-	pv_sqlite_fresh(s, NULL);
-	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
-		return pv_sqlite_fail(s, "prepare complaint scan");
-	int rc, stop = 0;
-	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct pv_stored_complaint c;
-		row_to_complaint(q, &c);
-		stop = fn(ctx, &c);
-	}
-	if (!stop && rc != SQLITE_DONE)
-		stop = pv_sqlite_fail(s, "scan complaints");
-	sqlite3_finalize(q);
-	return stop;
+	struct complaint_walk w = { fn, ctx };
+	return pv_sqlite_rows(s, sql, NULL, complaint_row, &w, "scan complaints");
 }
 
 int pv_store_complaint_note_add(struct pv_store *s, const char *complaint, const char *note_id,
@@ -157,6 +159,21 @@ int pv_store_complaint_note_add(struct pv_store *s, const char *complaint, const
 	return pv_sqlite_run(s, q, "write a complaint note");
 }
 
+struct note_walk {
+	int (*fn)(void *ctx, const char *note_id, const char *at, const char *by,
+		  const char *kind, const uint8_t *sealed, size_t len);
+	void *ctx;
+};
+
+static int note_row(void *p, sqlite3_stmt *q)
+{
+	struct note_walk *w = p;
+	return w->fn(w->ctx, (const char *)sqlite3_column_text(q, 0),
+		     (const char *)sqlite3_column_text(q, 1), (const char *)sqlite3_column_text(q, 2),
+		     (const char *)sqlite3_column_text(q, 3), sqlite3_column_blob(q, 4),
+		     (size_t)sqlite3_column_bytes(q, 4));
+}
+
 int pv_store_complaint_note_scan(struct pv_store *s, const char *complaint,
 				 int (*fn)(void *ctx, const char *note_id, const char *at,
 					   const char *by, const char *kind, const uint8_t *sealed,
@@ -165,21 +182,8 @@ int pv_store_complaint_note_scan(struct pv_store *s, const char *complaint,
 {
 	static const char sql[] = "SELECT note_id, at, written_by, kind, sealed FROM "
 				  "complaint_notes WHERE complaint = ?1 ORDER BY note";
-	sqlite3_stmt *q;
-	pv_sqlite_fresh(s, NULL);
-	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
-		return pv_sqlite_fail(s, "prepare note scan");
-	sqlite3_bind_text(q, 1, complaint, -1, SQLITE_TRANSIENT);
-	int rc, stop = 0;
-	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
-		stop = fn(ctx, (const char *)sqlite3_column_text(q, 0),
-			  (const char *)sqlite3_column_text(q, 1), (const char *)sqlite3_column_text(q, 2),
-			  (const char *)sqlite3_column_text(q, 3), sqlite3_column_blob(q, 4),
-			  (size_t)sqlite3_column_bytes(q, 4));
-	if (!stop && rc != SQLITE_DONE)
-		stop = pv_sqlite_fail(s, "scan notes");
-	sqlite3_finalize(q);
-	return stop;
+	struct note_walk w = { fn, ctx };
+	return pv_sqlite_rows(s, sql, complaint, note_row, &w, "scan notes");
 }
 
 /* ---- Restriction and objection (GDPR art. 18, 21; PIPL art. 44) ---- */
@@ -221,6 +225,18 @@ int pv_store_customer_flags(struct pv_store *s, const char *customer, int *restr
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : pv_sqlite_fail(s, "read flags");
 }
 
+struct flag_walk {
+	int (*fn)(void *ctx, const char *customer, int restricted, int objected);
+	void *ctx;
+};
+
+static int flag_row(void *p, sqlite3_stmt *q)
+{
+	struct flag_walk *w = p;
+	return w->fn(w->ctx, (const char *)sqlite3_column_text(q, 0),
+		     sqlite3_column_text(q, 1)[0] != '\0', sqlite3_column_text(q, 2)[0] != '\0');
+}
+
 int pv_store_customer_flag_scan(struct pv_store *s,
 				int (*fn)(void *ctx, const char *customer, int restricted,
 					  int objected),
@@ -228,18 +244,8 @@ int pv_store_customer_flag_scan(struct pv_store *s,
 {
 	static const char sql[] = "SELECT customer, restricted, objected FROM customer_flags "
 				  "WHERE restricted != '' OR objected != '' ORDER BY customer";
-	sqlite3_stmt *q;
-	pv_sqlite_fresh(s, NULL);
-	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
-		return pv_sqlite_fail(s, "prepare flag scan");
-	int rc, stop = 0;
-	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
-		stop = fn(ctx, (const char *)sqlite3_column_text(q, 0),
-			  sqlite3_column_text(q, 1)[0] != '\0', sqlite3_column_text(q, 2)[0] != '\0');
-	if (!stop && rc != SQLITE_DONE)
-		stop = pv_sqlite_fail(s, "scan flags");
-	sqlite3_finalize(q);
-	return stop;
+	struct flag_walk w = { fn, ctx };
+	return pv_sqlite_rows(s, sql, NULL, flag_row, &w, "scan flags");
 }
 
 int pv_store_customer_flags_any(struct pv_store *s)

@@ -68,23 +68,24 @@ int pv_store_hold_active(struct pv_store *s, const char *customer, char *reason,
 	return rc == SQLITE_DONE ? 0 : pv_sqlite_fail(s, "read legal holds");
 }
 
+struct hold_walk {
+	pv_store_hold_fn fn;
+	void *ctx;
+};
+
+static int hold_row(void *p, sqlite3_stmt *q)
+{
+	struct hold_walk *w = p;
+	const char *t[6];
+	for (int i = 0; i < 6; i++)
+		t[i] = (const char *)sqlite3_column_text(q, i);
+	return w->fn(w->ctx, t[0], t[1], t[2], t[3], t[4], t[5]);
+}
+
 int pv_store_hold_scan(struct pv_store *s, pv_store_hold_fn fn, void *ctx)
 {
-	sqlite3_stmt *q;
-	pv_sqlite_fresh(s, NULL);
-	if (sqlite3_prepare_v2(s->db, SQL_SCAN, -1, &q, NULL) != SQLITE_OK)
-		return pv_sqlite_fail(s, "prepare hold scan");
-	int rc, stop = 0;
-	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const char *t[6];
-		for (int i = 0; i < 6; i++)
-			t[i] = (const char *)sqlite3_column_text(q, i);
-		stop = fn(ctx, t[0], t[1], t[2], t[3], t[4], t[5]);
-	}
-	if (!stop && rc != SQLITE_DONE)
-		stop = pv_sqlite_fail(s, "scan legal holds");
-	sqlite3_finalize(q);
-	return stop;
+	struct hold_walk w = { fn, ctx };
+	return pv_sqlite_rows(s, SQL_SCAN, NULL, hold_row, &w, "scan legal holds");
 }
 
 /* ---- Escrow copies of the keyring (recorded with the holds: both outlive data) ---- */
@@ -103,21 +104,23 @@ int pv_store_escrow_add(struct pv_store *s, const char *made, const char *recipi
 	return pv_sqlite_run(s, q, "record an escrow copy");
 }
 
+struct escrow_walk {
+	int (*fn)(void *ctx, const char *made, const char *recipient, const char *digest);
+	void *ctx;
+};
+
+static int escrow_row(void *p, sqlite3_stmt *q)
+{
+	struct escrow_walk *w = p;
+	return w->fn(w->ctx, (const char *)sqlite3_column_text(q, 0),
+		     (const char *)sqlite3_column_text(q, 1), (const char *)sqlite3_column_text(q, 2));
+}
+
 int pv_store_escrow_scan(struct pv_store *s, int (*fn)(void *ctx, const char *made,
 						       const char *recipient, const char *digest),
 			 void *ctx)
 {
 	static const char sql[] = "SELECT made, recipient, digest FROM escrow_copies ORDER BY copy";
-	sqlite3_stmt *q;
-	pv_sqlite_fresh(s, NULL);
-	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
-		return pv_sqlite_fail(s, "prepare escrow scan");
-	int rc, stop = 0;
-	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
-		stop = fn(ctx, (const char *)sqlite3_column_text(q, 0),
-			  (const char *)sqlite3_column_text(q, 1), (const char *)sqlite3_column_text(q, 2));
-	if (!stop && rc != SQLITE_DONE)
-		stop = pv_sqlite_fail(s, "scan escrow copies");
-	sqlite3_finalize(q);
-	return stop;
+	struct escrow_walk w = { fn, ctx };
+	return pv_sqlite_rows(s, sql, NULL, escrow_row, &w, "scan escrow copies");
 }

@@ -73,6 +73,16 @@ int pv_store_notice_kind(struct pv_store *s, int64_t notice, char *kind, size_t 
 	return rc == SQLITE_DONE ? 1 : pv_sqlite_fail(s, "read a notice");
 }
 
+int pv_sqlite_notice_row(void *p, sqlite3_stmt *q)
+{
+	struct pv_sqlite_notice_walk *w = p;
+	const char *t[8];
+	for (int i = 0; i < 8; i++)
+		t[i] = (const char *)sqlite3_column_text(q, i + 1);
+	struct pv_store_notice n = { t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7] };
+	return w->fn(w->ctx, sqlite3_column_int64(q, 0), &n);
+}
+
 int pv_store_notice_scan(struct pv_store *s, const char *customer, pv_store_notice_fn fn,
 			 void *ctx)
 {
@@ -82,24 +92,7 @@ int pv_store_notice_scan(struct pv_store *s, const char *customer, pv_store_noti
 	static const char one[] =
 		"SELECT notice, customer, kind, text_version, channel, sent, sent_by, state, state_at"
 		"  FROM notices WHERE customer = ?1 ORDER BY notice";
-	sqlite3_stmt *q;
-	pv_sqlite_fresh(s, NULL);
-	if (sqlite3_prepare_v2(s->db, customer ? one : all, -1, &q, NULL) != SQLITE_OK)
-		return pv_sqlite_fail(s, "prepare notice scan");
-	if (customer)
-		sqlite3_bind_text(q, 1, customer, -1, SQLITE_TRANSIENT);
-	int rc, stop = 0;
-	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct pv_store_notice n;
-		const char *t[8];
-		for (int i = 0; i < 8; i++)
-			t[i] = (const char *)sqlite3_column_text(q, i + 1);
-		n.customer = t[0], n.kind = t[1], n.text_version = t[2], n.channel = t[3];
-		n.sent = t[4], n.sent_by = t[5], n.state = t[6], n.state_at = t[7];
-		stop = fn(ctx, sqlite3_column_int64(q, 0), &n);
-	}
-	if (!stop && rc != SQLITE_DONE)
-		stop = pv_sqlite_fail(s, "scan notices");
-	sqlite3_finalize(q);
-	return stop;
+	struct pv_sqlite_notice_walk w = { fn, ctx };
+	return pv_sqlite_rows(s, customer ? one : all, customer, pv_sqlite_notice_row, &w,
+			      "scan notices");
 }

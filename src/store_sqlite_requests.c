@@ -63,20 +63,21 @@ int pv_store_request_get(struct pv_store *s, const char *id, struct pv_stored_re
 	return got;
 }
 
+struct request_walk {
+	pv_store_request_fn fn;
+	void *ctx;
+};
+
+static int request_row(void *p, sqlite3_stmt *q)
+{
+	struct request_walk *w = p;
+	struct pv_stored_request r;
+	row_to_request(q, &r);
+	return w->fn(w->ctx, &r);
+}
+
 int pv_store_request_scan(struct pv_store *s, pv_store_request_fn fn, void *ctx)
 {
-	sqlite3_stmt *q;
-	pv_sqlite_fresh(s, NULL);
-	if (sqlite3_prepare_v2(s->db, SQL_SCAN, -1, &q, NULL) != SQLITE_OK)
-		return pv_sqlite_fail(s, "prepare request scan");
-	int rc, stop = 0;
-	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct pv_stored_request r;
-		row_to_request(q, &r);
-		stop = fn(ctx, &r);
-	}
-	if (!stop && rc != SQLITE_DONE)
-		stop = pv_sqlite_fail(s, "scan requests");
-	sqlite3_finalize(q);
-	return stop;
+	struct request_walk w = { fn, ctx };
+	return pv_sqlite_rows(s, SQL_SCAN, NULL, request_row, &w, "scan requests");
 }

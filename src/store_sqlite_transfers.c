@@ -79,23 +79,24 @@ int pv_store_transfer_set(struct pv_store *s, const char *id, enum pv_transfer_c
 	return pv_sqlite_run(s, q, "update a transfer plan");
 }
 
+struct transfer_walk {
+	pv_store_transfer_fn fn;
+	void *ctx;
+};
+
+static int transfer_row(void *p, sqlite3_stmt *q)
+{
+	struct transfer_walk *w = p;
+	struct pv_stored_transfer t;
+	transfer_from_row(q, &t);
+	return w->fn(w->ctx, &t);
+}
+
 int pv_store_transfer_scan(struct pv_store *s, pv_store_transfer_fn fn, void *ctx)
 {
 	static const char sql[] = "SELECT " TRANSFER_COLUMNS " FROM transfers ORDER BY created, id";
-	sqlite3_stmt *q;
-	pv_sqlite_fresh(s, NULL);
-	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
-		return pv_sqlite_fail(s, "prepare transfer scan");
-	int rc, stop = 0;
-	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct pv_stored_transfer t;
-		transfer_from_row(q, &t);
-		stop = fn(ctx, &t);
-	}
-	if (!stop && rc != SQLITE_DONE)
-		stop = pv_sqlite_fail(s, "scan transfer plans");
-	sqlite3_finalize(q);
-	return stop;
+	struct transfer_walk w = { fn, ctx };
+	return pv_sqlite_rows(s, sql, NULL, transfer_row, &w, "scan transfer plans");
 }
 
 int pv_store_transfer_member_add(struct pv_store *s, const char *transfer, const char *customer)
@@ -120,23 +121,28 @@ int pv_store_transfer_members_clear(struct pv_store *s, const char *transfer)
 	return pv_sqlite_run(s, q, "forget a package's customers");
 }
 
+/* A row of customer ids (or of customer and purpose) handed to a callback. */
+struct id_walk {
+	int (*fn)(void *ctx, const char *customer);
+	int (*fn2)(void *ctx, const char *customer, const char *purpose);
+	void *ctx;
+};
+
+static int id_row(void *p, sqlite3_stmt *q)
+{
+	struct id_walk *w = p;
+	const char *customer = (const char *)sqlite3_column_text(q, 0);
+	return w->fn ? w->fn(w->ctx, customer)
+		     : w->fn2(w->ctx, customer, (const char *)sqlite3_column_text(q, 1));
+}
+
 int pv_store_transfer_member_scan(struct pv_store *s, const char *transfer,
 				  int (*fn)(void *ctx, const char *customer), void *ctx)
 {
 	static const char sql[] =
 		"SELECT customer FROM transfer_members WHERE transfer = ?1 ORDER BY customer";
-	sqlite3_stmt *q;
-	pv_sqlite_fresh(s, NULL);
-	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
-		return pv_sqlite_fail(s, "prepare handed-over customer scan");
-	sqlite3_bind_text(q, 1, transfer, -1, SQLITE_TRANSIENT);
-	int rc, stop = 0;
-	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
-		stop = fn(ctx, (const char *)sqlite3_column_text(q, 0));
-	if (!stop && rc != SQLITE_DONE)
-		stop = pv_sqlite_fail(s, "scan handed-over customers");
-	sqlite3_finalize(q);
-	return stop;
+	struct id_walk w = { fn, NULL, ctx };
+	return pv_sqlite_rows(s, sql, transfer, id_row, &w, "scan handed-over customers");
 }
 
 int pv_store_transfer_consent_put(struct pv_store *s, const char *transfer, const char *customer,
@@ -228,23 +234,9 @@ int pv_store_transfer_notice_scan(struct pv_store *s, const char *transfer,
 		"SELECT n.notice, n.customer, n.kind, n.text_version, n.channel, n.sent, n.sent_by,"
 		"  n.state, n.state_at FROM transfer_members m JOIN notices n ON n.customer = m.customer"
 		" WHERE m.transfer = ?1 ORDER BY m.customer, n.notice";
-	sqlite3_stmt *q;
-	pv_sqlite_fresh(s, NULL);
-	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
-		return pv_sqlite_fail(s, "prepare the notices of a package");
-	sqlite3_bind_text(q, 1, transfer, -1, SQLITE_TRANSIENT);
-	int rc, stop = 0;
-	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const char *t[8];
-		for (int i = 0; i < 8; i++)
-			t[i] = (const char *)sqlite3_column_text(q, i + 1);
-		struct pv_store_notice n = { t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7] };
-		stop = fn(ctx, sqlite3_column_int64(q, 0), &n);
-	}
-	if (!stop && rc != SQLITE_DONE)
-		stop = pv_sqlite_fail(s, "read the notices of a package");
-	sqlite3_finalize(q);
-	return stop;
+	struct pv_sqlite_notice_walk w = { fn, ctx };
+	return pv_sqlite_rows(s, sql, transfer, pv_sqlite_notice_row, &w,
+			      "read the notices of a package");
 }
 
 int pv_store_consent_withdrawals(struct pv_store *s,
@@ -253,18 +245,8 @@ int pv_store_consent_withdrawals(struct pv_store *s,
 {
 	static const char sql[] = "SELECT DISTINCT customer, purpose FROM consent_log "
 				  "WHERE granted = 0 ORDER BY customer";
-	sqlite3_stmt *q;
-	pv_sqlite_fresh(s, NULL);
-	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
-		return pv_sqlite_fail(s, "prepare the withdrawals of consent");
-	int rc, stop = 0;
-	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
-		stop = fn(ctx, (const char *)sqlite3_column_text(q, 0),
-			  (const char *)sqlite3_column_text(q, 1));
-	if (!stop && rc != SQLITE_DONE)
-		stop = pv_sqlite_fail(s, "read the withdrawals of consent");
-	sqlite3_finalize(q);
-	return stop;
+	struct id_walk w = { NULL, fn, ctx };
+	return pv_sqlite_rows(s, sql, NULL, id_row, &w, "read the withdrawals of consent");
 }
 
 int pv_store_customer_transfers(struct pv_store *s, const char *customer,
@@ -274,19 +256,6 @@ int pv_store_customer_transfers(struct pv_store *s, const char *customer,
 		"SELECT t.id, t.created, t.created_by, t.state, t.plan, t.keep_until, t.assessment,"
 		"  t.package, t.receipt FROM transfer_members m JOIN transfers t ON t.id = m.transfer"
 		" WHERE m.customer = ?1 ORDER BY t.created";
-	sqlite3_stmt *q;
-	pv_sqlite_fresh(s, NULL);
-	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
-		return pv_sqlite_fail(s, "prepare a customer's transfers");
-	sqlite3_bind_text(q, 1, customer, -1, SQLITE_TRANSIENT);
-	int rc, stop = 0;
-	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct pv_stored_transfer t;
-		transfer_from_row(q, &t);
-		stop = fn(ctx, &t);
-	}
-	if (!stop && rc != SQLITE_DONE)
-		stop = pv_sqlite_fail(s, "read a customer's transfers");
-	sqlite3_finalize(q);
-	return stop;
+	struct transfer_walk w = { fn, ctx };
+	return pv_sqlite_rows(s, sql, customer, transfer_row, &w, "read a customer's transfers");
 }

@@ -83,20 +83,21 @@ int pv_store_user_set_failures(struct pv_store *s, const char *name, int failure
 	return pv_sqlite_run(s, q, "count a failed login");
 }
 
+struct user_walk {
+	pv_store_user_fn fn;
+	void *ctx;
+};
+
+static int user_row(void *p, sqlite3_stmt *q)
+{
+	struct user_walk *w = p;
+	struct pv_stored_user u;
+	row_to_user(q, &u);
+	return w->fn(w->ctx, &u);
+}
+
 int pv_store_user_scan(struct pv_store *s, pv_store_user_fn fn, void *ctx)
 {
-	sqlite3_stmt *q;
-	pv_sqlite_fresh(s, NULL);
-	if (sqlite3_prepare_v2(s->db, SQL_SCAN, -1, &q, NULL) != SQLITE_OK)
-		return pv_sqlite_fail(s, "prepare user scan");
-	int rc, stop = 0;
-	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct pv_stored_user u;
-		row_to_user(q, &u);
-		stop = fn(ctx, &u);
-	}
-	if (!stop && rc != SQLITE_DONE)
-		stop = pv_sqlite_fail(s, "scan users");
-	sqlite3_finalize(q);
-	return stop;
+	struct user_walk w = { fn, ctx };
+	return pv_sqlite_rows(s, SQL_SCAN, NULL, user_row, &w, "scan users");
 }
