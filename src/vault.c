@@ -3,6 +3,7 @@
  * file), the sub-keys derived from it, the keyring beside the data directory, the
  * stored schema, and the key check that refuses a wrong key before anything changes. */
 #include "vault.h"
+#include "approvals.h"
 #include "audit.h"
 #include "policy.h"
 #include "users.h"
@@ -752,6 +753,7 @@ void pv_vault_close(pv_vault *v)
 {
 	if (!v)
 		return;
+	pv_approval_close(v);
 	pv_store_close(v->store);
 	pv_keyring_close(v->keyring);
 	pv_schema_free(v->schema);

@@ -907,24 +907,23 @@ static void test_roles(void **state)
 	assert_int_not_equal(access(f->archive, F_OK), 0);
 
 	/* a request approved by another dpo lets it run, once */
-	const char *words[] = { "decommission", "run", "--keeper", KEEPER };
-	char *args = pvt_keep(pv_request_args(4, (char *const *)words));
-	assert_non_null(args);
 	char *rid = NULL;
-	assert_ok(u, pv_request_create(u, NULL, "decommission run", args, "company deregistered",
-				       0, &rid));
+	assert_ok(u, pv_request_begin(u, "company deregistered", 0, NULL));
+	assert_int_equal(pv_decommission_run(u, NULL, &sp, keep_cert, NULL, &plan), PV_REQUESTED);
+	assert_int_not_equal(access(f->archive, F_OK), 0); /* asking wrote nothing */
+	assert_ok(u, pv_request_submit(u, &rid));
 	pvt_keep(rid);
 	/* not approved yet */
-	assert_int_not_equal(pv_vault_use_request(u, rid, "decommission run", args), PV_OK);
+	assert_int_not_equal(pv_vault_use_request(u, rid), PV_OK);
 	pvt_vclose(u);
 	u = pvt_open_user(f->dir, "dpo1", PW_DPO1);
-	assert_int_equal(pv_request_decide(u, NULL, rid, 1), PV_ERR_DENIED); /* not one's own */
+	assert_int_equal(pv_request_decide(u, NULL, rid, 1, NULL), PV_ERR_DENIED); /* not one's own */
 	pvt_vclose(u);
 	pv_vault *u2 = pvt_open_user(f->dir, "dpo2", PW_DPO2);
-	assert_ok(u2, pv_request_decide(u2, NULL, rid, 1));
+	assert_ok(u2, pv_request_decide(u2, NULL, rid, 1, NULL));
 	pvt_vclose(u2);
 	u = pvt_open_user(f->dir, "dpo1", PW_DPO1);
-	assert_ok(u, pv_vault_use_request(u, rid, "decommission run", args));
+	assert_ok(u, pv_vault_use_request(u, rid));
 	struct certs c = { 0 };
 	char *report = NULL;
 	assert_ok(u, pv_decommission_run(u, NULL, &sp, keep_cert, &c, &report));
