@@ -1267,6 +1267,31 @@ static void test_roles(void **state)
 	assert_rc_msg(u, pv_handover_confirm(u, NULL, receipt, keep_cert, &c, &shredded),
 		      PV_ERR_DENIED, "four-eyes");
 	assert_int_equal(c.n, 0);
+
+	/* The approval binds the receipt's bytes: asked and approved for the genuine one, it
+	 * cannot confirm with another text, not even the same receipt laid out anew. */
+	assert_ok(u, pv_request_begin(u, "buyer's receipt", 0, NULL));
+	assert_int_equal(pv_handover_confirm(u, NULL, receipt, keep_cert, &c, &shredded),
+			 PV_REQUESTED);
+	assert_int_equal(c.n, 0);
+	assert_ok(u, pv_request_submit(u, &rid));
+	pvt_keep(rid);
+	pvt_vclose(u);
+	u2 = pvt_open_user(f->seller_dir, "dpo2", PW_DPO2);
+	assert_ok(u2, pv_request_decide(u2, NULL, rid, 1, NULL));
+	pvt_vclose(u2);
+	json_t *same = json_loads(receipt, 0, &je);
+	assert_non_null(same);
+	char *relaid = pvt_keep(json_dumps(same, JSON_COMPACT | JSON_SORT_KEYS));
+	json_decref(same);
+	assert_non_null(relaid);
+	assert_string_not_equal(relaid, receipt);
+	u = pvt_open_user(f->seller_dir, "dpo1", PW_DPO1);
+	assert_ok(u, pv_vault_use_request(u, rid));
+	assert_rc_msg(u, pv_handover_confirm(u, NULL, relaid, keep_cert, &c, &shredded),
+		      PV_ERR_DENIED, "differs from what was approved");
+	assert_int_equal(shredded, 0);
+	assert_int_equal(c.n, 0);
 	pvt_vclose(u);
 	f->seller = pvt_open_root(f->seller_dir, NULL, f->seller_key);
 	assert_int_equal(count_of(f->seller), RL_N);

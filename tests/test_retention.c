@@ -654,6 +654,37 @@ static void test_authorization(void **state)
 	expect_certificate(v, c.text[0], (const char *[]){ "C00000003" }, 1);
 }
 
+/* What is due is frozen into the request: when the set changes after the approval (a
+ * customer put under a legal hold, so no longer shredded), the run is refused and nothing
+ * is erased or shredded; asked again, it runs. */
+static void test_approved_set_frozen(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *a = pvt_open_user(f->dir, "admin", ADMIN_PW);
+	char *id = ask_apply(a, AS_OF);
+	pvt_vclose(a);
+	pv_vault *d = pvt_open_user(f->dir, "dpo1", DPO_PW);
+	assert_ok(d, pv_request_decide(d, NULL, id, 1, NULL));
+	pvt_vclose(d);
+	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
+	const char *ids[] = { "C00000003" };
+	assert_ok(v, pv_hold_add(v, &ADMIN, ids, 1, "dispute opened after the approval"));
+	pvt_vclose(v);
+
+	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
+	assert_ok(a, pv_vault_use_request(a, id));
+	uint64_t shredded = 9, erased = 9, held = 9;
+	assert_rc_msg(a, pv_retention_apply(a, NULL, AS_OF, NULL, NULL, &shredded, &erased, &held),
+		      PV_ERR_DENIED, "differs from what was approved");
+	assert_int_equal(shredded + erased, 0);
+	pvt_vclose(a);
+	v = pvt_open_root(f->dir, NULL, g_key_path);
+	assert_int_equal(count_of(v), 4);
+	for (size_t r = 1; r < g_csv.nrows; r++)
+		expect_record(v, pvt_csv_get(&g_csv, r, "customer_id"), NULL);
+	pvt_vclose(v);
+}
+
 /* ---- 6. bad dates ------------------------------------------------------------------ */
 
 static void test_bad_as_of(void **state)
@@ -857,6 +888,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_apply, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_holds, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_authorization, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_approved_set_frozen, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_as_of, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_cli, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_anonymise, fx_setup, fx_teardown),
