@@ -175,9 +175,21 @@ typedef enum pv_field_view {
 } pv_field_view;
 
 /* Read customer id. PV_ERR_NOT_FOUND when absent, PV_ERR_CORRUPT (message naming the
- * customer and field) when stored data fails authentication. Free with pv_record_free. */
+ * customer and field) when stored data fails authentication. Free with pv_record_free.
+ *
+ * Bulk reads in clear: a handle shows at most the vault's bulk limit of customers with
+ * values in clear (default 100, set by the approved 'audit threshold'), whatever the call
+ * (get, get_many, find_records, list); a read that would go beyond it needs an approved
+ * "read clear" request for exactly its customers, role and purpose (PV_ERR_DENIED
+ * without one). Sessions opened with the root secret are not limited. */
 PV_API PV_CHECK pv_rc pv_get(pv_vault *v, const pv_access *who, const char *id,
 			     pv_record **out);
+
+/* Read customers ids[0..n) as pv_get would, counted against the bulk limit together, each
+ * passed to fn (borrowed for the call); fn returning non-zero stops. */
+typedef int (*pv_record_fn)(void *ctx, const pv_record *r);
+PV_API PV_CHECK pv_rc pv_get_many(pv_vault *v, const pv_access *who, const char *const *ids,
+				  size_t n, pv_record_fn fn, void *ctx);
 
 /* The customer id (borrowed for the record's life). */
 PV_API const char *pv_record_id(const pv_record *r);
@@ -205,13 +217,12 @@ PV_API PV_CHECK pv_rc pv_find(pv_vault *v, const pv_access *who, const char *fie
 
 /* Find customers as pv_find does and show each as pv_get would, under one audit entry
  * (needs both 'find' and 'read'). fn receives each record (borrowed for the call). */
-typedef int (*pv_record_fn)(void *ctx, const pv_record *r);
 PV_API PV_CHECK pv_rc pv_find_records(pv_vault *v, const pv_access *who, const char *field,
 				      const char *value, pv_record_fn fn, void *ctx);
 
 /* Customers in id order after the id `after` (NULL: from the start), at most limit of
- * them; each passed to fn as a record (borrowed for the call). fn returning non-zero
- * stops. *next_after (may be NULL) receives a malloc'd id to continue from, or NULL
+ * them; each passed to fn as a record (borrowed for the call): exactly the customers its
+ * audit entry names (found before anything is shown). fn returning non-zero stops. *next_after (may be NULL) receives a malloc'd id to continue from, or NULL
  * when the list is exhausted. */
 PV_API PV_CHECK pv_rc pv_list(pv_vault *v, const pv_access *who, const char *after,
 			      size_t limit, pv_record_fn fn, void *ctx, char **next_after);
@@ -785,7 +796,10 @@ typedef struct pv_audit_alert {
 typedef int (*pv_alert_fn)(void *ctx, const pv_audit_alert *a);
 /* Every bulk read in the log, in order. Needs 'audit'. */
 PV_API PV_CHECK pv_rc pv_audit_alerts(pv_vault *v, const pv_access *who, pv_alert_fn fn, void *ctx);
-/* Customers a user may read in one hour before "many reads" is flagged (default 100). */
+/* The vault's bulk limit (default 100): customers a session may show in clear without an
+ * approved "read clear" request, and customers a user may read in one hour before "many
+ * reads" is flagged. Needs 'audit' and, for users, an approved request ("audit
+ * threshold"). */
 PV_API PV_CHECK pv_rc pv_audit_set_alert_threshold(pv_vault *v, const pv_access *who,
 						   unsigned per_hour);
 
