@@ -15,7 +15,8 @@ static const char *op_of(int argc, char **argv, int *words)
 	/* operations named by a command and its subcommand */
 	static const char *const two_words[] = { "user add", "retention apply", "dsr delete",
 						 "handover export", "handover confirm",
-						 "transfer shred-excluded", "decommission run" };
+						 "transfer shred-excluded", "transfer pin-key",
+						 "decommission run" };
 	for (size_t i = 0; argc >= 2 && i < sizeof two_words / sizeof *two_words; i++) {
 		size_t n = strlen(argv[0]);
 		if (strncmp(two_words[i], argv[0], n) == 0 && two_words[i][n] == ' ' &&

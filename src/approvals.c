@@ -31,6 +31,7 @@ static const struct {
 	{ "handover export", PV_OP_HANDOVER },
 	{ "handover confirm", PV_OP_SHRED },
 	{ "transfer shred-excluded", PV_OP_SHRED },
+	{ "transfer pin-key", PV_OP_HANDOVER }, /* the key a receipt is checked against */
 	{ "decommission run", PV_OP_DECOMMISSION },
 };
 
@@ -85,7 +86,7 @@ pv_rc pv_request_create(pv_vault *v, const pv_access *who, const char *op, const
 	if (!guarded_op(op, &need))
 		return pv_fail(v, PV_ERR_USAGE, "'%s' does not go through approval (those that do: "
 			       "export --clear, user add, shred, retention apply, dsr delete, schema, "
-			       "handover export, handover confirm, transfer shred-excluded, "
+			       "handover export, handover confirm, transfer shred-excluded, transfer pin-key, "
 			       "decommission run)", op);
 	int role;
 	pv_rc rc = pv_policy_permits(v, who, need, &role);

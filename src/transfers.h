@@ -23,6 +23,7 @@ struct pv_plan {
 	json_t *doc;		 /* the plan document as stored */
 	char state[24];
 	const char *recipient_name, *recipient_contact, *recipient_key, *country, *legal_basis;
+	const char *recipient_vault_key; /* 64 hex digits, or NULL until pinned */
 	const char *deadline;	 /* objections and deletion requests count until this day */
 	int cross_border;
 	int same_purposes;	 /* 1: the recipient keeps the purposes of collection */
@@ -39,6 +40,9 @@ struct pv_plan {
 	struct pv_idset held;	   /* under an active legal hold */
 	struct pv_idset restricted; /* processing restricted at the customer's request */
 };
+
+/* The recipient vault's signing key a plan document pins (64 hex digits), or NULL. */
+const char *pv_plan_vault_key(json_t *plan_doc);
 
 /* Load plan id (PV_ERR_NOT_FOUND when there is none). */
 pv_rc pv_plan_load(pv_vault *v, const char *id, struct pv_plan *p);
