@@ -44,7 +44,7 @@ static int verify_receipt(pv_vault *v, const pv_access *who, const char *path, c
 		     : pv_receipt_verify(text, key, why, sizeof why);
 	free(text);
 	if (rc)
-		fprintf(stderr, "pivault: receipt %s refused: %s\n", path, why);
+		fprintf(stderr, "pivault: %s: %s\n", path, why);
 	else
 		printf("%s: %s\n", path, why);
 	return rc == PV_ERR_USAGE ? EXIT_USAGE : rc ? EXIT_FAIL : EXIT_OK;
