@@ -33,6 +33,7 @@
 #include "dates.h"
 #include "minisign.h"
 #include "tar.h"
+#include "vault.h"
 
 #define RNAME "NewCo Logistics Ltd"
 #define RCONTACT "dpo@newco.example"
@@ -1324,11 +1325,12 @@ static void test_receipt_needs_pinned_key(void **state)
 		      PV_ERR_USAGE, "already confirmed");
 }
 
-/* My variant: a genuine receipt, by a real vault's key, for a plan that pinned another
- * vault. Two plans go to two buyers; the first buyer imports the second buyer's package
- * (it holds the age identity, as one group's two companies might) and signs a receipt
- * for it. The signature is sound and the package matches, but the plan pinned the
- * second buyer's key: refused. */
+/* My variant: a receipt by a real vault's key, for a plan that pinned another vault. Two
+ * buyers; the plan pins the second. The first buyer (it holds the age identity, as one
+ * group's two companies might) cannot import the package (the manifest names the pinned
+ * key), and a receipt it signs all the same (here with its vault's signing key directly,
+ * as a modified pivault would) is sound and matches the package, yet is refused: the plan
+ * pinned the second buyer's key. */
 static void test_receipt_by_another_recipient(void **state)
 {
 	struct fx *f = *state;
@@ -1347,11 +1349,15 @@ static void test_receipt_by_another_recipient(void **state)
 	pvt_keep(id);
 	pv_handover_summary ex, im;
 	assert_ok(f->seller, pv_handover_export(f->seller, &ADMIN, id, f->pkg, &ex));
-	char *receipt = import_ok(f, f->pkg, NULL, &im); /* by the first buyer */
 	char why[400], fp1[PV_FINGERPRINT_SIZE], fp2[PV_FINGERPRINT_SIZE];
-	assert_int_equal(pv_receipt_verify(receipt, f->buyer_pk, why, sizeof why), PV_OK);
 	assert_int_equal(pv_key_fingerprint(f->buyer_pk, fp1), PV_OK);
 	assert_int_equal(pv_key_fingerprint(b2pk, fp2), PV_OK);
+	import_refused(f, f->pkg, NULL, NULL, PV_ERR_USAGE, fp2);
+	uint8_t buyer[32];
+	assert_int_equal(sodium_hex2bin(buyer, sizeof buyer, f->buyer_pk, 64, NULL, NULL, NULL),
+			 0);
+	char *receipt = forge_receipt(f, id, f->buyer->keys->sign_secret, buyer, FR_N);
+	assert_int_equal(pv_receipt_verify(receipt, f->buyer_pk, why, sizeof why), PV_OK);
 	confirm_refused2(f, id, receipt, PV_ERR_CORRUPT, fp2, fp1, FR_N);
 	/* the second buyer's own receipt for the same package is accepted */
 	pv_handover_import_opts o = { .identity_file = f->ident };
