@@ -94,9 +94,12 @@ static pv_rc load_transfer(pv_vault *v, json_t *body, struct pv_receipt_facts *o
 	snprintf(out->state, sizeof out->state, "%s", t.state);
 	json_error_t je;
 	json_t *plan = json_loads(t.plan, 0, &je);
-	const char *key = pv_plan_vault_key(plan);
+	const char *key = NULL;
+	int sealed = pv_plan_vault_key(v, out->transfer, plan, &key) == 0;
 	snprintf(out->key_hex, sizeof out->key_hex, "%s", key ? key : "");
 	json_decref(plan);
+	if (!sealed)
+		return PV_ERR_CORRUPT; /* the pin was changed outside pivault (pv_errmsg) */
 	if (!(*package = strdup(t.package)))
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	if (!out->key_hex[0])

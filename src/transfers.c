@@ -159,12 +159,54 @@ static pv_rc vault_key_of(pv_vault *v, const char *given, char hex[65])
 	return PV_OK;
 }
 
-const char *pv_plan_vault_key(json_t *plan_doc)
+/* The bytes the vault's seal on a pinned key covers: a label, the plan id, the key. */
+#define SEAL_LABEL "pivault pinned recipient vault key v1\n"
+static size_t seal_bytes(uint8_t *out, size_t cap, const char *id, const uint8_t pk[32])
 {
-	const char *hex = json_string_value(
-		json_object_get(json_object_get(plan_doc, "recipient"), "vault_key"));
-	uint8_t pk[PV_SIGN_PUBLIC];
-	return pv_pinned_key_parse(hex, pk) == 0 ? hex : NULL;
+	size_t ll = strlen(SEAL_LABEL), il = strlen(id);
+	if (ll + il + 1 + 32 > cap)
+		return 0;
+	memcpy(out, SEAL_LABEL, ll);
+	memcpy(out + ll, id, il);
+	out[ll + il] = '\n';
+	memcpy(out + ll + il + 1, pk, 32);
+	return ll + il + 1 + 32;
+}
+
+/* Set recipient.vault_key (hex) and its seal, the vault's signature over plan id and key,
+ * so that a key put into the row with SQL is not taken for one pinned here. */
+static int seal_pin(pv_vault *v, const char *id, json_t *recipient, const char *hex)
+{
+	uint8_t pk[PV_SIGN_PUBLIC], msg[128], sig[PV_SIGNATURE];
+	char sighex[2 * PV_SIGNATURE + 1];
+	size_t n = pv_pinned_key_parse(hex, pk) == 0 ? seal_bytes(msg, sizeof msg, id, pk) : 0;
+	if (!n)
+		return -1;
+	pv_sign(sig, msg, n, v->keys->sign_secret);
+	pv_hex(sighex, sig, sizeof sig);
+	return json_object_set_new(recipient, "vault_key", json_string(hex)) ||
+	       json_object_set_new(recipient, "vault_key_seal", json_string(sighex));
+}
+
+int pv_plan_vault_key(pv_vault *v, const char *id, json_t *plan_doc, const char **hex)
+{
+	json_t *r = json_object_get(plan_doc, "recipient");
+	const char *key = json_string_value(json_object_get(r, "vault_key"));
+	const char *seal = json_string_value(json_object_get(r, "vault_key_seal"));
+	uint8_t pk[PV_SIGN_PUBLIC], msg[128], sig[PV_SIGNATURE];
+	*hex = NULL;
+	if (!json_object_get(r, "vault_key") && !json_object_get(r, "vault_key_seal"))
+		return 0;
+	size_t n = pv_pinned_key_parse(key, pk) == 0 ? seal_bytes(msg, sizeof msg, id, pk) : 0;
+	if (!n || !seal || pv_unhex(sig, sizeof sig, seal, strlen(seal)) != 0 ||
+	    pv_sign_verify(sig, msg, n, v->keys->sign_public) != 0) {
+		pv_fail(v, PV_ERR_CORRUPT, "transfer %s: its pinned recipient vault key does not "
+			"carry this vault's seal (it was changed outside pivault): no receipt is "
+			"checked against it; make a new plan", id);
+		return -1;
+	}
+	*hex = key;
+	return 0;
 }
 
 /* Check spec; *recipient gets the recipient's age key in canonical form (malloc'd). */
@@ -225,8 +267,13 @@ static json_t *plan_document(pv_vault *v, const pv_transfer_spec *sp, const char
 				      "age_recipient", recipient_key);
 	char vault_key[65];
 	if (recipient && sp->recipient_vault_key &&
-	    vault_key_of(v, sp->recipient_vault_key, vault_key) == PV_OK)
-		json_object_set_new(recipient, "vault_key", json_string(vault_key));
+	    (vault_key_of(v, sp->recipient_vault_key, vault_key) != PV_OK ||
+	     seal_pin(v, id, recipient, vault_key) != 0)) {
+		json_decref(recipient);
+		json_decref(fields);
+		json_decref(purposes);
+		return NULL;
+	}
 	return json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:o, s:s, s:o, s:o, "
 			 "s:b, s:s}",
 			 "type", "pivault transfer plan", "version", 1, "id", id, "vault",
@@ -307,21 +354,22 @@ static pv_rc pin_key(pv_vault *v, const char *id, const char *hex)
 		return pv_fail(v, PV_ERR_USAGE, "transfer %s is already confirmed", id);
 	json_error_t je;
 	json_t *doc = json_loads(t.plan, 0, &je), *recipient = json_object_get(doc, "recipient");
-	const char *had = pv_plan_vault_key(doc);
+	const char *had = NULL;
 	char fp[PV_FINGERPRINT_SIZE];
 	pv_rc rc = PV_OK;
 	if (!json_is_object(recipient))
 		rc = pv_fail(v, PV_ERR_CORRUPT, "transfer plan %s is malformed", id);
-	else if (had || json_object_get(recipient, "vault_key"))
+	else if (pv_plan_vault_key(v, id, doc, &had) != 0)
+		rc = PV_ERR_CORRUPT; /* a pin changed outside pivault is never replaced */
+	else if (had)
 		rc = pv_fail(v, PV_ERR_EXISTS, "transfer %s already pins the recipient vault key %s; "
 			     "a pinned key never changes (a wrong one needs a new plan)", id,
 			     pv_key_fingerprint(had, fp) == PV_OK ? fp : "(malformed)");
 	char *text = NULL;
-	if (!rc) {
-		json_object_set_new(recipient, "vault_key", json_string(hex));
-		if (!(text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS)))
-			rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	}
+	if (!rc && seal_pin(v, id, recipient, hex) != 0)
+		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	if (!rc && !(text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS)))
+		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	json_decref(doc);
 	if (!rc)
 		rc = pv_approval_consume(v, "transfer pin-key");
@@ -396,22 +444,31 @@ pv_rc pv_transfer_consent(pv_vault *v, const pv_access *who, const char *id, con
 
 /* ------------------------------------------------------------ listing ---- */
 
+struct listing {
+	pv_vault *v;
+	json_t *out;
+};
+
 static int list_one(void *ctx, const struct pv_stored_transfer *t)
 {
+	struct listing *l = ctx;
 	json_error_t je;
 	json_t *plan = json_loads(t->plan, 0, &je);
 	char fp[PV_FINGERPRINT_SIZE];
-	const char *key = pv_plan_vault_key(plan);
+	const char *key = NULL;
+	int sealed = pv_plan_vault_key(l->v, t->id, plan, &key) == 0;
 	int pinned = key && pv_key_fingerprint(key, fp) == PV_OK;
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "id", t->id, "created", t->created,
 			      "created_by", t->created_by, "state", t->state, "plan",
 			      plan ? plan : json_null(), "recipient_vault_key_fingerprint",
-			      pinned ? json_string(fp) : json_null());
+			      pinned ? json_string(fp)
+			      : sealed ? json_null()
+				       : json_string("changed outside pivault: not trusted"));
 	if (o && t->package[0])
 		json_object_set_new(o, "package", json_loads(t->package, 0, &je));
 	if (o && t->receipt[0])
 		json_object_set_new(o, "receipt", json_loads(t->receipt, 0, &je));
-	return o ? json_array_append_new(ctx, o) : -1;
+	return o ? json_array_append_new(l->out, o) : -1;
 }
 
 pv_rc pv_transfer_list(pv_vault *v, const pv_access *who, const char *id, char **json)
@@ -422,6 +479,7 @@ pv_rc pv_transfer_list(pv_vault *v, const pv_access *who, const char *id, char *
 	if (rc)
 		return pv_audit_failure(v, rc, "transfer list", NULL, NULL);
 	json_t *a = json_array();
+	struct listing l = { v, a };
 	if (!a)
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	if (id) {
@@ -432,8 +490,8 @@ pv_rc pv_transfer_list(pv_vault *v, const pv_access *who, const char *id, char *
 			return got < 0 ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
 				       : pv_fail(v, PV_ERR_NOT_FOUND, "no transfer plan %s", id);
 		}
-		list_one(a, &t);
-	} else if (pv_store_transfer_scan(v->store, list_one, a) != 0) {
+		list_one(&l, &t);
+	} else if (pv_store_transfer_scan(v->store, list_one, &l) != 0) {
 		json_decref(a);
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	}

@@ -41,8 +41,11 @@ struct pv_plan {
 	struct pv_idset restricted; /* processing restricted at the customer's request */
 };
 
-/* The recipient vault's signing key a plan document pins (64 hex digits), or NULL. */
-const char *pv_plan_vault_key(json_t *plan_doc);
+/* The recipient vault's signing key plan id's document pins: 0 with *hex the key (64 hex
+ * digits, borrowed from plan_doc) or NULL when none is pinned; -1 (pv_errmsg says why)
+ * when the pin is malformed or does not carry this vault's seal over the plan id and the
+ * key (the row was changed outside pivault). */
+int pv_plan_vault_key(pv_vault *v, const char *id, json_t *plan_doc, const char **hex);
 
 /* Load plan id (PV_ERR_NOT_FOUND when there is none). */
 pv_rc pv_plan_load(pv_vault *v, const char *id, struct pv_plan *p);

@@ -1325,6 +1325,57 @@ static void test_receipt_needs_pinned_key(void **state)
 		      PV_ERR_USAGE, "already confirmed");
 }
 
+/* A DBA with SQL on the seller's file swaps the pinned key in the plan's row for a key of
+ * their own, then hands in a receipt signed by it. The pin carries the vault's seal over
+ * the plan id and the key: the changed pin is refused, and nothing is shredded. */
+static void test_pinned_key_edited_by_sql(void **state)
+{
+	struct fx *f = *state;
+	make_vaults(f, FR_N, 25);
+	char *id = plan(f);
+	pv_handover_summary ex;
+	assert_ok(f->seller, pv_handover_export(f->seller, &ADMIN, id, f->pkg, &ex));
+	uint8_t pk[32], sk[64];
+	crypto_sign_keypair(pk, sk);
+	char pkhex[65];
+	sodium_bin2hex(pkhex, sizeof pkhex, pk, sizeof pk);
+	char *forged = forge_receipt(f, id, sk, pk, FR_N);
+	sodium_memzero(sk, sizeof sk);
+	pvt_vclose(f->seller);
+	assert_int_equal(pvt_run(NULL, "sqlite3 '%s/vault.db' \"UPDATE transfers SET plan = "
+				 "replace(plan, '%s', '%s') WHERE id = '%s'\"", f->seller_dir,
+				 f->buyer_pk, pkhex, id), 0);
+	f->seller = pvt_open_root(f->seller_dir, NULL, f->seller_key);
+	json_t *t = transfer_doc(f->seller, id);
+	char *plan_text = json_dumps(json_object_get(t, "plan"), 0);
+	assert_non_null(strstr(plan_text, pkhex)); /* the row was edited */
+	free(plan_text);
+	json_decref(t);
+	confirm_refused(f, id, forged, PV_ERR_CORRUPT, "seal", FR_N);
+	/* the listing says so; a new pin is refused too (a changed pin is never replaced) */
+	t = transfer_doc(f->seller, id);
+	assert_non_null(strstr(jstr(t, "recipient_vault_key_fingerprint"), "changed outside"));
+	json_decref(t);
+	assert_rc_msg(f->seller, pv_transfer_pin_vault_key(f->seller, &ADMIN, id, f->buyer_pk),
+		      PV_ERR_CORRUPT, "seal");
+	/* a pin sealed for another plan (an insider's plan naming their own key) copied into
+	 * this plan's row: the seal names the other plan, so it is refused as well */
+	char today[11], *other = NULL;
+	pv_date_today(0, today);
+	pv_transfer_spec sp = { .recipient_name = RNAME, .recipient_contact = RCONTACT,
+				.recipient_key = f->recipient, .deadline = today,
+				.recipient_vault_key = pkhex };
+	assert_ok(f->seller, pv_transfer_plan(f->seller, &ADMIN, &sp, &other));
+	pvt_keep(other);
+	pvt_vclose(f->seller);
+	assert_int_equal(pvt_run(NULL, "sqlite3 '%s/vault.db' \"UPDATE transfers SET plan = "
+				 "json_set(plan, '$.recipient.vault_key_seal', (SELECT json_extract(plan, "
+				 "'$.recipient.vault_key_seal') FROM transfers WHERE id = '%s')) WHERE id "
+				 "= '%s'\"", f->seller_dir, other, id), 0);
+	f->seller = pvt_open_root(f->seller_dir, NULL, f->seller_key);
+	confirm_refused(f, id, forged, PV_ERR_CORRUPT, "seal", FR_N);
+}
+
 /* My variant: a receipt by a real vault's key, for a plan that pinned another vault. Two
  * buyers; the plan pins the second. The first buyer (it holds the age identity, as one
  * group's two companies might) cannot import the package (the manifest names the pinned
@@ -1661,6 +1712,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_interop, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_forged_receipt, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_receipt_needs_pinned_key, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_pinned_key_edited_by_sql, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_receipt_by_another_recipient, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_roles, fx_setup, fx_teardown),
