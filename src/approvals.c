@@ -44,6 +44,7 @@ static const struct {
 	{ "handover export", PV_OP_HANDOVER, 0 },
 	{ "handover confirm", PV_OP_SHRED, 0 },
 	{ "transfer shred-excluded", PV_OP_SHRED, 0 },
+	{ "transfer pin-key", PV_OP_HANDOVER, 0 }, /* the key a receipt is checked against */
 	{ "decommission run", PV_OP_DECOMMISSION, 0 },
 	{ "audit threshold", PV_OP_AUDIT, 0 },
 };
