@@ -6,6 +6,7 @@
 #include "dates.h"
 #include "approvals.h"
 #include "audit.h"
+#include "authz_mac.h"
 #include "policy.h"
 
 #include <jansson.h>
@@ -108,7 +109,7 @@ pv_rc pv_request_create(pv_vault *v, const pv_access *who, const char *op, const
 	snprintf(detail, sizeof detail, "%s %s", op, args);
 	if (pv_store_begin(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	rc = pv_store_request_put(v->store, &r) ? pv_fail(v, PV_ERR_STORE, "%s",
+	rc = pv_authz_request_put(v, &r) ? pv_fail(v, PV_ERR_STORE, "%s",
 							    pv_store_errmsg(v->store)) : PV_OK;
 	struct pv_audit_event e = { "request", NULL, NULL, rid, "ok", detail };
 	if ((rc = pv_audit_commit(v, &e, rc)) != PV_OK)
@@ -126,7 +127,7 @@ struct request_copy {
 static pv_rc request_load(pv_vault *v, const char *id, struct request_copy *c)
 {
 	struct pv_stored_request r;
-	int got = pv_store_request_get(v->store, id, &r);
+	int got = pv_authz_request_get(v, id, &r);
 	if (got < 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (got > 0)
@@ -166,7 +167,7 @@ pv_rc pv_request_decide(pv_vault *v, const pv_access *who, const char *id, int a
 		c.r.state = approve ? "approved" : "rejected";
 		c.r.approver = v->principal;
 		c.r.decided = decided;
-		if (pv_store_request_put(v->store, &c.r) != 0)
+		if (pv_authz_request_put(v, &c.r) != 0)
 			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	}
 	if (!rc) {
@@ -235,7 +236,7 @@ pv_rc pv_approval_consume(pv_vault *v, const char *op)
 	pv_time_iso(used, sizeof used, time(NULL));
 	c.r.state = "used";
 	c.r.used = used;
-	if (pv_store_request_put(v->store, &c.r) != 0)
+	if (pv_authz_request_put(v, &c.r) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	v->request_op[0] = '\0'; /* one request, one run */
 	return PV_OK;
@@ -267,7 +268,7 @@ pv_rc pv_request_list(pv_vault *v, pv_request_fn fn, void *ctx)
 	struct list_ctx l = { fn, ctx, NULL };
 	if (!pv_policy_user_may(v, PV_OP_APPROVE) && !pv_policy_user_may(v, PV_OP_AUDIT))
 		l.only = v->principal;
-	if (pv_store_request_scan(v->store, list_one, &l) < 0)
+	if (pv_authz_request_scan(v, list_one, &l) < 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	return pv_ok(v);
 }

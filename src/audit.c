@@ -404,8 +404,11 @@ pv_rc pv_audit_failure(pv_vault *v, pv_rc rc, const char *op, const char *ids,
 {
 	char msg[sizeof v->errmsg];
 	snprintf(msg, sizeof msg, "%s", v->errmsg);
-	struct pv_audit_event e = { op, ids, purpose, NULL,
-				    rc == PV_ERR_DENIED ? "denied" : "failed", msg };
+	/* a failed integrity check of authorisation state (authz_mac.c) says so */
+	const char *outcome = v->authz_tampered ? "tampered"
+			      : rc == PV_ERR_DENIED ? "denied" : "failed";
+	v->authz_tampered = 0;
+	struct pv_audit_event e = { op, ids, purpose, NULL, outcome, msg };
 	if (pv_audit_append(v, &e) != PV_OK)
 		return pv_fail(v, rc, "%s (and the audit entry could not be written: %s)", msg,
 			       v->errmsg);

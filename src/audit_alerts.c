@@ -3,6 +3,7 @@
  * clear, and every user who read more customers in one clock hour than the threshold
  * (meta "alert_reads_per_hour", default 100). */
 #include "audit.h"
+#include "authz_mac.h"
 #include "policy.h"
 
 #include <stdio.h>
@@ -114,7 +115,10 @@ pv_rc pv_audit_alerts(pv_vault *v, const pv_access *who, pv_alert_fn fn, void *c
 		return rc;
 	struct alert_ctx a = { DEFAULT_PER_HOUR, fn, ctx, NULL, 0, 0, 0 };
 	uint8_t *val = NULL;
-	if (pv_store_meta_get(v->store, "alert_reads_per_hour", &val, NULL) == 0) {
+	int got = pv_authz_meta_get(v, "alert_reads_per_hour", &val, NULL);
+	if (got < 0)
+		return pv_fail(v, PV_ERR_CORRUPT, "%s", pv_store_errmsg(v->store));
+	if (got == 0) {
 		long n = strtol((char *)val, NULL, 10);
 		if (n > 0)
 			a.limit = (uint64_t)n;
@@ -140,7 +144,7 @@ pv_rc pv_audit_set_alert_threshold(pv_vault *v, const pv_access *who, unsigned p
 	snprintf(detail, sizeof detail, "bulk-read threshold %u customers an hour", per_hour);
 	if (pv_store_begin(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	rc = pv_store_meta_put(v->store, "alert_reads_per_hour", buf, (size_t)n)
+	rc = pv_authz_meta_put(v, "alert_reads_per_hour", buf, (size_t)n)
 		     ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store)) : PV_OK;
 	struct pv_audit_event e = { "audit threshold", NULL, NULL, NULL, "ok", detail };
 	rc = pv_audit_commit(v, &e, rc);
