@@ -369,7 +369,9 @@ enum check { SEAL_ONLY, WHOLE_TABLE };
 
 struct guard {
 	pv_vault *v;
-	int outer; /* inside the caller's transaction */
+	int outer;        /* inside the caller's transaction */
+	int seal_pending; /* a read of one row: the seal is checked after the row, so that a
+			   * bad row is the one named */
 	struct pass p;
 };
 
@@ -399,6 +401,10 @@ static int guard_begin(struct guard *g, pv_vault *v, enum table t, int write, en
 	uint64_t txn = pv_store_txn_id(v->store);
 	if (v->authz_checked[t] == txn)
 		return 0; /* checked whole in this transaction, and kept so since */
+	if (how == SEAL_ONLY && !write) {
+		g->seal_pending = 1;
+		return 0;
+	}
 	int st = how == WHOLE_TABLE ? check_table(&g->p) : check_seal(&g->p);
 	if (st == 0 && how == WHOLE_TABLE)
 		v->authz_checked[t] = txn;
@@ -447,6 +453,12 @@ static int point_check(struct guard *g, int got, const char *k, const uint8_t *m
 		: st > 0 ? "added outside pivault (it has no integrity code)"
 		: len != MAC_BYTES || sodium_memcmp(kept, mac, MAC_BYTES) != 0
 			? "edited outside pivault" : NULL;
+	if (!why && g->seal_pending) {
+		if ((st = check_seal(&g->p)) < 0)
+			return -1;
+		if (st > 0)
+			return tampered(g, g->p.problem);
+	}
 	if (!why)
 		return got;
 	snprintf(what, sizeof what, "%s row '%s' fails its integrity check: %s",
