@@ -512,6 +512,23 @@ pv_rc pv_rewrap_dek(pv_vault *v, const struct pv_stored_customer *c, const uint8
 	return PV_OK;
 }
 
+pv_rc pv_rebind_dek_version(pv_vault *v, const char *id, uint32_t bucket, uint32_t gen,
+			    uint32_t from, uint32_t to, uint8_t wdek[PV_KEY_BYTES + PV_SEAL_OVERHEAD])
+{
+	uint32_t now;
+	size_t idlen = strlen(id);
+	const uint8_t *bkey = pv_keyring_key(v->keyring, bucket, &now);
+	if (!bkey || now != gen || idlen > ID_MAX)
+		return PV_ERR_BAD_KEY; /* not the bucket's key now: a later line will be */
+	uint8_t dek[PV_KEY_BYTES], ad[AD_MAX];
+	size_t adlen = dek_ad(ad, v, bucket, gen, from, id, idlen);
+	if (pv_open_sealed(dek, wdek, PV_KEY_BYTES + PV_SEAL_OVERHEAD, ad, adlen, bkey) != 0)
+		return PV_ERR_CORRUPT;
+	pv_wrap_dek(v, id, bucket, gen, to, dek, bkey, wdek);
+	pv_wipe(dek, sizeof dek);
+	return PV_OK;
+}
+
 pv_rc pv_reseal_next_version(pv_vault *v, const struct pv_stored_customer *c, char **values,
 			     uint8_t wdek[PV_KEY_BYTES + PV_SEAL_OVERHEAD],
 			     uint8_t *sealed[PV_GROUPS], size_t len[PV_GROUPS])
