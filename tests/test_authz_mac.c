@@ -168,6 +168,29 @@ static void test_clerk_made_admin(void **state)
 	assert_int_equal(login(f->dir, "dpo", DPO_PW, NULL), PV_OK);
 }
 
+/* The same attack met at the command line: `pivault user list` as the clerk. */
+static void test_clerk_made_admin_cli(void **state)
+{
+	struct fx *f = *state;
+	char *pw = pvt_keep(pvt_path(f->tmp, "clerk.pw"));
+	assert_int_equal(pvt_write_file(pw, CLERK_PW, strlen(CLERK_PW)), 0);
+	char *errf = pvt_keep(pvt_path(f->tmp, "err.txt"));
+	const char *prog = pvt_program("pivault");
+	int st = pvt_run(NULL, "PIVAULT_VAULT='%s' PIVAULT_USER=clerk PIVAULT_PASSWORD_FILE='%s' "
+			 "'%s' user list </dev/null 2>'%s'", f->dir, pw, prog, errf);
+	assert_int_not_equal(st, 0); /* a clerk may not list users */
+	dba(f->dir, "UPDATE users SET roles='admin' WHERE name='clerk'");
+	char *out = NULL;
+	st = pvt_run(&out, "PIVAULT_VAULT='%s' PIVAULT_USER=clerk PIVAULT_PASSWORD_FILE='%s' "
+		     "'%s' user list </dev/null 2>'%s'", f->dir, pw, prog, errf);
+	pvt_keep(out);
+	char *err = pvt_keep(pvt_read_file(errf, NULL));
+	assert_non_null(err);
+	if (st == 0 || !strstr(err, "users row 'clerk' fails its integrity check"))
+		fail_msg("user list as the clerk made admin: exit %d, stderr: %s", st, err);
+	assert_null(strstr(out ? out : "", "dpo"));
+}
+
 /* Every column that grants or limits access, edited one at a time. */
 static void test_each_user_column(void **state)
 {
@@ -449,6 +472,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_clerk_made_admin, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_clerk_made_admin_cli, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_each_user_column, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_disable_undone_from_old_copy, fx_setup,
 						fx_teardown),
