@@ -396,6 +396,8 @@ pv_rc pv_audit_commit(pv_vault *v, const struct pv_audit_event *e, pv_rc rc)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (rc)
 		(void)pv_store_rollback(v->store);
+	if (rc && v->authz_tampered) /* a failed integrity check is audited whoever asked */
+		rc = pv_audit_failure(v, rc, e->op, e->ids, e->purpose);
 	return rc;
 }
 

@@ -102,6 +102,12 @@ static int ignore_user(void *ctx, const pv_user_info *u)
 	return 0;
 }
 
+static int ignore_request(void *ctx, const pv_request_info *r)
+{
+	(void)ctx, (void)r;
+	return 0;
+}
+
 /* ---- fixtures ---------------------------------------------------------------------- */
 
 static int group_setup(void **state)
@@ -294,6 +300,32 @@ static void test_request_approved_by_sql(void **state)
 	pvt_vclose(a);
 }
 
+/* A request removed: alone (its code left), or with its code; the next list, or the next
+ * request made, is refused and audited. */
+static void test_request_deleted(void **state)
+{
+	struct fx *f = *state;
+	char *args = NULL, *id = make_request(f->dir, &args), sql[300];
+	snprintf(sql, sizeof sql, "DELETE FROM requests WHERE id='%s'", id);
+	dba(f->dir, sql);
+	pv_vault *a = pvt_open_user(f->dir, "admin", ADMIN_PW);
+	pv_rc rc = pv_request_list(a, ignore_request, NULL);
+	char want[80];
+	snprintf(want, sizeof want, "requests row '%s' fails its integrity check: removed", id);
+	assert_refused(rc, pv_errmsg(a), want);
+	pvt_vclose(a);
+
+	snprintf(sql, sizeof sql, "DELETE FROM authz_macs WHERE tbl='requests' AND k='%s'", id);
+	dba(f->dir, sql);
+	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
+	char *id2 = NULL;
+	rc = pv_request_create(a, &ADMIN, "export", args, "again", 0, &id2);
+	pv_free(id2);
+	assert_refused(rc, pv_errmsg(a), "the requests table fails its integrity check");
+	pvt_vclose(a);
+	assert_true(tampered_entries(f->dir, "requests table") >= 1);
+}
+
 /* A used approval put back as it was when approved (row and code from an earlier copy):
  * the table's seal sees it. */
 static void test_used_request_replayed(void **state)
@@ -479,6 +511,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_codes_moved_between_users, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_request_approved_by_sql, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_request_deleted, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_used_request_replayed, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_hold_deleted_then_shred, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_hold_and_code_deleted, fx_setup, fx_teardown),
