@@ -195,13 +195,6 @@ static pv_rc login_refused(pv_vault *v, const char *user, pv_rc rc, const char *
 	return pv_fail(v, rc, "%s", msg);
 }
 
-/* A login refused after the keys were derived (the user's row failed its check, or says
- * the user is disabled). */
-static pv_rc login_refused_checked(pv_vault *v, pv_rc rc)
-{
-	return pv_audit_failure(v, rc, "login", NULL, NULL);
-}
-
 pv_rc pv_user_unlock(pv_vault *v, const char *user, const char *password, size_t len,
 		     uint8_t *root)
 {
@@ -291,7 +284,7 @@ pv_rc pv_user_session_verify(pv_vault *v)
 		(void)pv_store_rollback(v->store);
 		free(v->user_roles);
 		v->user_roles = NULL;
-		return login_refused_checked(v, rc);
+		return pv_audit_failure(v, rc, "login", NULL, NULL); /* "tampered" when so */
 	}
 	return PV_OK;
 }

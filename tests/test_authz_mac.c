@@ -270,6 +270,24 @@ static void test_codes_moved_between_users(void **state)
 	pvt_vclose(v);
 }
 
+/* Every integrity code dropped with its table (pivault makes the table again, empty): no
+ * table has its seal, so nothing protected is read. */
+static void test_codes_dropped(void **state)
+{
+	struct fx *f = *state;
+	dba(f->dir, "DROP TABLE authz_macs");
+	char *msg = NULL;
+	pv_rc rc = login(f->dir, "clerk", CLERK_PW, &msg);
+	assert_refused(rc, msg, "fails its integrity check");
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(g_key_path, &key), PV_OK);
+	pv_vault *v = NULL;
+	rc = pv_vault_open(f->dir, NULL, key, &v);
+	pv_key_free(key);
+	assert_refused(rc, pv_errmsg(v), "settings row 'schema' fails its integrity check");
+	pv_vault_close(v);
+}
+
 /* ---- requests ---------------------------------------------------------------------- */
 
 static char *make_request(const char *dir, char **args)
@@ -510,6 +528,7 @@ int main(void)
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_codes_moved_between_users, fx_setup,
 						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_codes_dropped, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_request_approved_by_sql, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_request_deleted, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_used_request_replayed, fx_setup, fx_teardown),
