@@ -4,7 +4,8 @@
  * (each field length-prefixed, after the vault id, the table and the row key, so a MAC
  * cannot be moved to another row, table or vault). Each table has a seal: a MAC over its
  * row keys and row MACs in key order, so removing a row, or putting back an older row with
- * its older MAC, is seen. A table is checked whole (every row against its MAC, no MAC
+ * its older MAC, is seen; and one seal over all the tables' seals, so one table put back
+ * from an older copy while the others went on is seen too. A table is checked whole (every row against its MAC, no MAC
  * without its row, the seal) once per transaction, and every read runs inside one. */
 #include "authz_mac.h"
 #include "audit.h"
@@ -16,6 +17,7 @@
 
 #define MAC_BYTES 32
 #define SEALS "#seal" /* the table name under which each table's seal is kept */
+#define ALL_SEALS "*"  /* ... and, under it, the seal of all the tables' seals */
 
 enum table { T_USERS, T_REQUESTS, T_HOLDS, T_SETTINGS, NTABLES };
 static const char *const table_name[NTABLES] = { "users", "requests", "holds", "settings" };
@@ -305,6 +307,46 @@ static int walk_rows(struct pass *p)
 	}
 }
 
+/* The seal over every table's stored seal (an absent one counts as empty). */
+static int all_seals_of(const struct pass *p, uint8_t out[MAC_BYTES])
+{
+	struct enc e;
+	crypto_generichash_init(&e.st, p->key, PV_KEY_BYTES, MAC_BYTES);
+	enc_str(&e, "pivault authz v1");
+	enc_str(&e, "all seals");
+	enc_bytes(&e, p->v->vault_id, sizeof p->v->vault_id);
+	for (int t = 0; t < NTABLES; t++) {
+		uint8_t seal[MAC_BYTES];
+		size_t len = 0;
+		int st = pv_store_authz_get(p->v->store, SEALS, table_name[t], seal, sizeof seal,
+					    &len);
+		if (st < 0)
+			return -1;
+		enc_str(&e, table_name[t]);
+		enc_bytes(&e, seal, st == 0 && len == MAC_BYTES ? MAC_BYTES : 0);
+	}
+	enc_end(&e, out);
+	return 0;
+}
+
+static int check_all_seals(struct pass *p)
+{
+	uint8_t want[MAC_BYTES], got[MAC_BYTES];
+	size_t len = 0;
+	if (all_seals_of(p, want) != 0)
+		return -1;
+	int st = pv_store_authz_get(p->v->store, SEALS, ALL_SEALS, got, sizeof got, &len);
+	if (st < 0)
+		return -1;
+	if (st > 0 || len != MAC_BYTES || sodium_memcmp(want, got, MAC_BYTES) != 0) {
+		snprintf(p->problem, sizeof p->problem, "the %s table fails its integrity check: "
+			 "it, or another authorisation table, was put back from an older copy "
+			 "outside pivault", table_name[p->t]);
+		return 1;
+	}
+	return 0;
+}
+
 /* Check the table's seal over its row MACs as they are now: 0, 1 with p->problem said, or
  * -1 (store failure). */
 static int check_seal(struct pass *p)
@@ -323,7 +365,7 @@ static int check_seal(struct pass *p)
 			 table_name[p->t]);
 		return 1;
 	}
-	return 0;
+	return check_all_seals(p);
 }
 
 /* Check table t whole: every row against its MAC, no MAC without its row, the seal. */
@@ -346,7 +388,10 @@ static int write_seal(struct pass *p)
 	if (load_entries(p) != 0)
 		return -1;
 	seal_of(p, seal);
-	return pv_store_authz_put(p->v->store, SEALS, table_name[p->t], seal, sizeof seal);
+	if (pv_store_authz_put(p->v->store, SEALS, table_name[p->t], seal, sizeof seal) != 0 ||
+	    all_seals_of(p, seal) != 0)
+		return -1;
+	return pv_store_authz_put(p->v->store, SEALS, ALL_SEALS, seal, sizeof seal);
 }
 
 /* Write every row's MAC and the table's seal under key (inside a transaction, after the
@@ -661,12 +706,14 @@ pv_rc pv_authz_rekey(pv_vault *v, const uint8_t *old_key, const uint8_t *new_key
 {
 	struct pass p = { .v = v };
 	int st = 0;
+	p.key = old_key; /* every table checked before any is written again */
 	for (int t = 0; t < NTABLES && st == 0; t++) {
 		p.t = (enum table)t;
-		p.key = old_key;
-		if ((st = check_table(&p)) != 0)
-			break;
-		p.key = new_key;
+		st = check_table(&p);
+	}
+	p.key = new_key;
+	for (int t = 0; t < NTABLES && st == 0; t++) {
+		p.t = (enum table)t;
 		st = rewrite_table(&p);
 	}
 	pass_free(&p);

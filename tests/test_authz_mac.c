@@ -243,6 +243,26 @@ static void test_disable_undone_from_old_copy(void **state)
 	assert_int_equal(tampered_entries(f->dir, "users table"), 1);
 }
 
+/* One table put back whole from an older copy (its rows, codes and seal) while the others
+ * went on: the clerk's disable undone with the users table of before. */
+static void test_users_table_put_back_whole(void **state)
+{
+	struct fx *f = *state;
+	dba(f->dir, "CREATE TABLE old_users AS SELECT * FROM users;"
+		    "CREATE TABLE old_macs AS SELECT * FROM authz_macs WHERE tbl='users' OR "
+		    "(tbl='#seal' AND k='users')");
+	pv_vault *v = pvt_open_user(f->dir, "admin", ADMIN_PW);
+	if (pv_user_disable(v, &ADMIN, "clerk") != PV_OK)
+		fail_msg("pv_user_disable: %s", pv_errmsg(v));
+	pvt_vclose(v);
+	dba(f->dir, "DELETE FROM users; INSERT INTO users SELECT * FROM old_users;"
+		    "DELETE FROM authz_macs WHERE tbl='users' OR (tbl='#seal' AND k='users');"
+		    "INSERT INTO authz_macs SELECT * FROM old_macs");
+	char *msg = NULL;
+	pv_rc rc = login(f->dir, "clerk", CLERK_PW, &msg);
+	assert_refused(rc, msg, "another authorisation table, was put back from an older copy");
+}
+
 /* Integrity codes swapped between two users, or one user's row and code copied over
  * another's: a code is bound to its row key. */
 static void test_codes_moved_between_users(void **state)
@@ -525,6 +545,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_clerk_made_admin_cli, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_each_user_column, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_disable_undone_from_old_copy, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_users_table_put_back_whole, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_codes_moved_between_users, fx_setup,
 						fx_teardown),
