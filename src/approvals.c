@@ -110,7 +110,7 @@ pv_rc pv_request_create(pv_vault *v, const pv_access *who, const char *op, const
 	if (pv_store_begin(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	rc = pv_authz_request_put(v, &r) ? pv_fail(v, PV_ERR_STORE, "%s",
-							    pv_store_errmsg(v->store)) : PV_OK;
+						   pv_store_errmsg(v->store)) : PV_OK;
 	struct pv_audit_event e = { "request", NULL, NULL, rid, "ok", detail };
 	if ((rc = pv_audit_commit(v, &e, rc)) != PV_OK)
 		return rc;

@@ -21,6 +21,8 @@
 
 enum table { T_USERS, T_REQUESTS, T_HOLDS, T_SETTINGS, NTABLES };
 static const char *const table_name[NTABLES] = { "users", "requests", "holds", "settings" };
+_Static_assert(sizeof ((pv_vault *)0)->authz_checked == NTABLES * sizeof(uint64_t),
+	       "one check mark per protected table");
 
 /* Metadata entries that govern access. */
 static const char *const protected_settings[] = { "schema", "alert_reads_per_hour" };
