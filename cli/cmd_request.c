@@ -216,11 +216,12 @@ int cmd_run(int argc, char **argv)
 		return code;
 	char *op = NULL, *args = NULL; /* the command kept to run it again */
 	pv_rc rc = pv_request_get(v, id, &op, &args);
-	pv_vault_close(v);
 	if (rc) {
-		fprintf(stderr, "pivault: no request %s\n", id);
-		return EXIT_FAIL;
+		code = cli_fail(v, rc);
+		pv_vault_close(v);
+		return code;
 	}
+	pv_vault_close(v);
 	json_error_t err;
 	json_t *arr = json_loads(args, 0, &err);
 	size_t n = json_is_array(arr) ? json_array_size(arr) : 0;

@@ -10,6 +10,7 @@
  * parameters and stops. Creating, deciding and using a request are all audited. */
 #include "approvals.h"
 #include "audit.h"
+#include "authz_mac.h"
 #include "dates.h"
 #include "enrol_code.h"
 #include "policy.h"
@@ -280,7 +281,7 @@ pv_rc pv_request_submit(pv_vault *v, char **id)
 	if (!rc && pv_store_begin(v->store) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (!rc) {
-		rc = pv_store_request_put(v->store, &r)
+		rc = pv_authz_request_put(v, &r)
 			     ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store)) : PV_OK;
 		struct pv_audit_event e = { "request", NULL, NULL, rid, "ok", detail };
 		rc = pv_audit_commit(v, &e, rc);
@@ -313,7 +314,7 @@ static pv_rc request_load(pv_vault *v, const char *id, struct request_copy *c)
 {
 	memset(c, 0, sizeof *c);
 	struct pv_stored_request r;
-	int got = pv_store_request_get(v->store, id, &r);
+	int got = pv_authz_request_get(v, id, &r);
 	if (got < 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (got > 0)
@@ -380,7 +381,7 @@ pv_rc pv_request_decide(pv_vault *v, const pv_access *who, const char *id, int a
 		c.r.state = approve ? "approved" : "rejected";
 		c.r.approver = v->principal;
 		c.r.decided = decided;
-		if (pv_store_request_put(v->store, &c.r) != 0)
+		if (pv_authz_request_put(v, &c.r) != 0)
 			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	}
 	if (!rc) {
@@ -492,7 +493,7 @@ pv_rc pv_approval_consume(pv_vault *v, const char *op, const struct pv_params *p
 	c.r.used = used;
 	v->request_has_enrol_key = pv_unhex(v->request_enrol_key, sizeof v->request_enrol_key,
 					    c.r.enrol_key, strlen(c.r.enrol_key)) == 0;
-	if (pv_store_request_put(v->store, &c.r) != 0)
+	if (pv_authz_request_put(v, &c.r) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	request_copy_free(&c);
 	if (!rc)
@@ -537,7 +538,7 @@ pv_rc pv_request_list(pv_vault *v, pv_request_fn fn, void *ctx)
 	struct list_ctx l = { fn, ctx, NULL };
 	if (!pv_policy_user_may(v, PV_OP_APPROVE) && !pv_policy_user_may(v, PV_OP_AUDIT))
 		l.only = v->principal;
-	if (pv_store_request_scan(v->store, list_one, &l) < 0)
+	if (pv_authz_request_scan(v, list_one, &l) < 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	return pv_ok(v);
 }

@@ -400,6 +400,8 @@ pv_rc pv_audit_commit(pv_vault *v, const struct pv_audit_event *e, pv_rc rc)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (rc)
 		(void)pv_store_rollback(v->store);
+	if (rc && v->authz_tampered) /* a failed integrity check is audited whoever asked */
+		rc = pv_audit_failure(v, rc, e->op, e->ids, e->purpose);
 	return rc;
 }
 
@@ -410,8 +412,11 @@ pv_rc pv_audit_failure(pv_vault *v, pv_rc rc, const char *op, const char *ids,
 		return rc;
 	char msg[sizeof v->errmsg];
 	snprintf(msg, sizeof msg, "%s", v->errmsg);
-	struct pv_audit_event e = { op, ids, purpose, NULL,
-				    rc == PV_ERR_DENIED ? "denied" : "failed", msg };
+	/* a failed integrity check of authorisation state (authz_mac.c) says so */
+	const char *outcome = v->authz_tampered ? "tampered"
+			      : rc == PV_ERR_DENIED ? "denied" : "failed";
+	v->authz_tampered = 0;
+	struct pv_audit_event e = { op, ids, purpose, NULL, outcome, msg };
 	if (pv_audit_append(v, &e) != PV_OK)
 		return pv_fail(v, rc, "%s (and the audit entry could not be written: %s)", msg,
 			       v->errmsg);

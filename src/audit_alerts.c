@@ -5,6 +5,7 @@
 #include "approvals.h"
 #include "audit.h"
 #include "bulk_reads.h"
+#include "authz_mac.h"
 #include "policy.h"
 
 #include <stdio.h>
@@ -113,7 +114,9 @@ pv_rc pv_audit_alerts(pv_vault *v, const pv_access *who, pv_alert_fn fn, void *c
 	struct pv_audit_event e = { "audit alerts", NULL, NULL, NULL, "ok", NULL };
 	if ((rc = pv_audit_append(v, &e)) != PV_OK)
 		return rc;
-	struct alert_ctx a = { pv_bulk_limit(v), fn, ctx, NULL, 0, 0, 0 };
+	struct alert_ctx a = { 0, fn, ctx, NULL, 0, 0, 0 };
+	if ((rc = pv_bulk_limit(v, &a.limit)) != PV_OK)
+		return rc;
 	int st = pv_store_audit_scan(v->store, 1, alert_one, &a);
 	free(a.hc);
 	if (st < 0)
@@ -139,8 +142,9 @@ pv_rc pv_audit_set_alert_threshold(pv_vault *v, const pv_access *who, unsigned p
 	rc = pv_store_begin(v->store) ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
 				      : pv_approval_consume(v, "audit threshold", &ap);
 	pv_params_free(&ap);
-	if (!rc && pv_store_meta_put(v->store, "alert_reads_per_hour", buf, (size_t)n))
+	if (!rc && pv_authz_meta_put(v, "alert_reads_per_hour", buf, (size_t)n))
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	v->bulk_limit = 0; /* read anew */
 	struct pv_audit_event e = { "audit threshold", NULL, NULL, NULL, "ok", detail };
 	rc = pv_audit_commit(v, &e, rc);
 	return rc ? pv_audit_failure(v, rc, "audit threshold", NULL, NULL) : pv_ok(v);

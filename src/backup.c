@@ -322,12 +322,18 @@ static int replay_line(struct replay *r, const char *line)
 		json_t *dek = json_object_get(o, "dek");
 		const char *hex = json_string_value(json_object_get(o, "wdek"));
 		uint8_t wdek[PV_KEY_BYTES + PV_SEAL_OVERHEAD];
-		/* only the data key this image's ciphertext was sealed with (a rekey --data
-		 * since the backup made another) */
-		int same_key = !dek || json_integer_value(dek) == (json_int_t)c.dek_version;
-		if (hex && same_key && bucket == (json_int_t)c.bucket &&
-		    gen > (json_int_t)c.bucket_gen &&
-		    pv_unhex(wdek, sizeof wdek, hex, strlen(hex)) == 0) {
+		/* The wrap binds the customer's version: a line of a later version (the
+		 * customer changed since the backup) is bound again to the image's version,
+		 * when the line's bucket key is the live one (a rekey --data since the backup
+		 * made another data key: the image's groups then stay unreadable). */
+		uint32_t line_version = dek ? (uint32_t)json_integer_value(dek) : c.dek_version;
+		int usable = hex && bucket == (json_int_t)c.bucket &&
+			     gen > (json_int_t)c.bucket_gen &&
+			     pv_unhex(wdek, sizeof wdek, hex, strlen(hex)) == 0;
+		if (usable && line_version != c.dek_version)
+			usable = pv_rebind_dek_version(v, rw, c.bucket, (uint32_t)gen, line_version,
+						       c.dek_version, wdek) == PV_OK;
+		if (usable) {
 			int64_t rid = c.rid;
 			st = pv_store_customer_set_wdek(v->store, rid, (uint32_t)gen, wdek,
 							sizeof wdek);

@@ -5,22 +5,31 @@
  * "read clear" request naming exactly the customers shown, the role and the purpose. */
 #include "bulk_reads.h"
 #include "approvals.h"
+#include "authz_mac.h"
 #include "policy.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-uint64_t pv_bulk_limit(pv_vault *v)
+pv_rc pv_bulk_limit(pv_vault *v, uint64_t *limit)
 {
-	uint64_t limit = PV_BULK_LIMIT_DEFAULT;
+	if (v->bulk_limit) { /* read once a handle */
+		*limit = v->bulk_limit;
+		return PV_OK;
+	}
+	*limit = PV_BULK_LIMIT_DEFAULT;
 	uint8_t *val = NULL;
-	if (pv_store_meta_get(v->store, "alert_reads_per_hour", &val, NULL) == 0) {
+	int got = pv_authz_meta_get(v, "alert_reads_per_hour", &val, NULL);
+	if (got < 0)
+		return pv_fail(v, PV_ERR_CORRUPT, "%s", pv_store_errmsg(v->store));
+	if (got == 0) {
 		long n = strtol((char *)val, NULL, 10);
 		if (n > 0)
-			limit = (uint64_t)n;
+			*limit = (uint64_t)n;
 	}
 	free(val);
-	return limit;
+	v->bulk_limit = *limit;
+	return PV_OK;
 }
 
 /* 1 if who (role index role) would see any field in clear. */
@@ -65,13 +74,16 @@ pv_rc pv_bulk_clear_gate(pv_vault *v, int role, const pv_access *who, const char
 	if (!who || !who->want_clear || n == 0 || pv_approval_waived(v) ||
 	    !shows_clear(v, role, who))
 		return PV_OK;
-	uint64_t limit = pv_bulk_limit(v);
+	uint64_t limit;
+	pv_rc rc = pv_bulk_limit(v, &limit);
+	if (rc)
+		return rc;
 	if (v->clear_shown + n <= limit) {
 		v->clear_shown += n;
 		return PV_OK;
 	}
 	int approval_in_hand = v->request_id[0] && strcmp(v->request_op, "read clear") == 0;
-	pv_rc rc = consume_read(v, role, who, kind, ids, n);
+	rc = consume_read(v, role, who, kind, ids, n);
 	if (rc == PV_ERR_DENIED && !approval_in_hand)
 		return pv_fail(v, rc, "%s in clear of %zu customers goes beyond the bulk limit of "
 			       "%llu a session (%llu shown already): it needs a four-eyes approval "

@@ -10,8 +10,9 @@
 #define PV_BULK_LIMIT_DEFAULT 100
 
 /* The vault's bulk limit (customers in clear per handle, and per user and hour before the
- * "many reads" alert): set by the approved 'audit threshold', else the default. */
-uint64_t pv_bulk_limit(pv_vault *v);
+ * "many reads" alert): set by the approved 'audit threshold', else the default; read once
+ * a handle, checked against its integrity code (PV_ERR_CORRUPT when edited). */
+pv_rc pv_bulk_limit(pv_vault *v, uint64_t *limit);
 
 /* Before showing the n customers of ids (comma-separated) to who (role index role) in
  * the read kind ("list", "get", "find", "transfer notify"): PV_OK when nothing is shown in

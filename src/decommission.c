@@ -12,6 +12,7 @@
 #include "age.h"
 #include "approvals.h"
 #include "audit.h"
+#include "authz_mac.h"
 #include "dates.h"
 #include "policy.h"
 #include "record.h"
@@ -51,7 +52,7 @@ static int judge(struct winddown *w, const struct pv_stored_customer *c, char **
 {
 	char since[32];
 	memset(d, 0, sizeof *d);
-	int held = pv_store_hold_active(w->v->store, c->id, d->hold_reason, sizeof d->hold_reason,
+	int held = pv_authz_hold_active(w->v, c->id, d->hold_reason, sizeof d->hold_reason,
 					since, sizeof since);
 	if (held < 0) {
 		w->rc = pv_fail(w->v, PV_ERR_STORE, "%s", pv_store_errmsg(w->v->store));
@@ -255,7 +256,7 @@ static int release_one(void *ctx, const char *customer, const char *reason, cons
 	char now[32];
 	int n = 0;
 	pv_time_now(now, sizeof now);
-	if (pv_store_hold_release(r->w.v->store, customer, now, r->w.v->principal, &n) != 0)
+	if (pv_authz_hold_release(r->w.v, customer, now, r->w.v->principal, &n) != 0)
 		return -1;
 	r->released += n > 0;
 	return 0;
@@ -266,7 +267,7 @@ static pv_rc release_holds(pv_vault *v, struct run *r)
 	if (pv_store_begin(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	pv_rc rc = PV_OK;
-	if (pv_store_hold_scan(v->store, release_one, r) != 0)
+	if (pv_authz_hold_scan(v, release_one, r) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	char detail[200];
 	snprintf(detail, sizeof detail, "%llu legal holds released: the held customers are "

@@ -2,6 +2,7 @@
 /* holds.c: legal holds (litigation, a regulator's request): a held customer is never
  * shredded, whatever retention or a deletion request says, until the hold is released. */
 #include "audit.h"
+#include "authz_mac.h"
 #include "record.h"
 #include "dates.h"
 #include "holds.h"
@@ -14,7 +15,7 @@
 pv_rc pv_hold_check(pv_vault *v, const char *id)
 {
 	char reason[256], since[32];
-	int held = pv_store_hold_active(v->store, id, reason, sizeof reason, since, sizeof since);
+	int held = pv_authz_hold_active(v, id, reason, sizeof reason, since, sizeof since);
 	if (held < 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (held)
@@ -49,8 +50,8 @@ static pv_rc change(pv_vault *v, const pv_access *who, const char *const *ids, s
 			break;
 		}
 		int released = 0;
-		if (add ? pv_store_hold_add(v->store, ids[i], reason, v->principal, now)
-			: pv_store_hold_release(v->store, ids[i], now, v->principal, &released))
+		if (add ? pv_authz_hold_add(v, ids[i], reason, v->principal, now)
+			: pv_authz_hold_release(v, ids[i], now, v->principal, &released))
 			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 		else if (!add && !released)
 			rc = pv_customer_id_ok(ids[i])
@@ -101,7 +102,7 @@ pv_rc pv_hold_list(pv_vault *v, const pv_access *who, pv_hold_fn fn, void *ctx)
 	if ((rc = pv_audit_append(v, &e)) != PV_OK)
 		return rc;
 	struct list_ctx l = { fn, ctx };
-	if (pv_store_hold_scan(v->store, list_one, &l) < 0)
+	if (pv_authz_hold_scan(v, list_one, &l) < 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	return pv_ok(v);
 }

@@ -530,17 +530,20 @@ static pv_rc update_field(pv_vault *v, const struct pv_stored_customer *c, int i
 	pv_wipe(values[i], strlen(values[i]));
 	free(values[i]);
 	values[i] = copy;
-	uint8_t *sealed;
-	size_t sealed_len;
-	rc = pv_reseal_group(v, c, values, (int)f->category, &sealed, &sealed_len);
+	/* every group sealed again with the next version: an earlier copy opens no more */
+	uint8_t wdek[PV_KEY_BYTES + PV_SEAL_OVERHEAD], *sealed[PV_GROUPS];
+	size_t sealed_len[PV_GROUPS];
+	rc = pv_reseal_next_version(v, c, values, wdek, sealed, sealed_len);
 	pv_values_wipe_free(values, v->schema->nfields);
 	if (rc) {
 		pv_wipe(norm, len);
 		return rc;
 	}
 	int64_t rid = c->rid; /* c's pointers die with the next store call */
-	int st = pv_store_customer_set_group(v->store, rid, (int)f->category, sealed, sealed_len);
-	free(sealed);
+	int st = pv_store_customer_set_sealed(v->store, rid, c->dek_version + 1, wdek, sizeof wdek,
+					      (const uint8_t *const *)sealed, sealed_len);
+	for (int g = 0; g < PV_GROUPS; g++)
+		free(sealed[g]);
 	if (st == 0 && f->indexed) {
 		uint8_t h[PV_BLIND_BYTES];
 		if (len)

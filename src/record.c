@@ -11,7 +11,7 @@
 #include <string.h>
 
 #define ID_MAX 64
-#define AD_MAX (PV_VAULT_ID_BYTES + 1 + 4 + 4 + ID_MAX)
+#define AD_MAX (PV_VAULT_ID_BYTES + 4 + 4 + 4 + ID_MAX)
 #define DEK_VERSION 1u
 
 static const char *const group_names[PV_GROUPS] = { "basic", "financial", "other" };
@@ -24,18 +24,25 @@ static void put_u32(uint8_t *p, uint32_t x)
 	p[3] = (uint8_t)(x >> 24);
 }
 
-/* Associated data of a wrapped data key: vault id | bucket | generation | customer id. */
+/* Associated data of a wrapped data key: vault id | bucket | generation | version |
+ * customer id. The version is the one the customer's groups are sealed with (their
+ * associated data carries it too), raised by every change of the customer: a group put
+ * back from an earlier copy carries an older version than the stored one, and the stored
+ * version cannot be put back with it, for the data key's wrap under the bucket key binds
+ * it (an earlier wrap opens only while the bucket keeps the same key: see
+ * docs/threat-model.md). */
 static size_t dek_ad(uint8_t *ad, const pv_vault *v, uint32_t bucket, uint32_t gen,
-		     const char *id, size_t idlen)
+		     uint32_t version, const char *id, size_t idlen)
 {
 	memcpy(ad, v->vault_id, PV_VAULT_ID_BYTES);
 	put_u32(ad + 16, bucket);
 	put_u32(ad + 20, gen);
-	memcpy(ad + 24, id, idlen);
-	return 24 + idlen;
+	put_u32(ad + 24, version);
+	memcpy(ad + 28, id, idlen);
+	return 28 + idlen;
 }
 
-/* Associated data of a group: vault id | group | key version | customer id. */
+/* Associated data of a group: vault id | group | version | customer id. */
 static size_t group_ad(uint8_t *ad, const pv_vault *v, int group, uint32_t version,
 		       const char *id, size_t idlen)
 {
@@ -139,7 +146,7 @@ pv_rc pv_seal_customer(pv_vault *v, const char *id, const struct pv_values *vals
 	}
 	uint8_t dek[PV_KEY_BYTES], ad[AD_MAX];
 	pv_rng_bytes(rng, dek, sizeof dek);
-	size_t adlen = dek_ad(ad, v, bucket, gen, id, idlen);
+	size_t adlen = dek_ad(ad, v, bucket, gen, DEK_VERSION, id, idlen);
 	pv_seal(s->wdek, dek, sizeof dek, ad, adlen, bkey, rng);
 
 	uint8_t *pt = s->buf + need, *at = s->buf;
@@ -255,7 +262,7 @@ static pv_rc unwrap_dek(pv_vault *v, const struct pv_stored_customer *c, uint8_t
 		return pv_fail(v, PV_ERR_CORRUPT, "customer %s: data key was wrapped by another "
 			       "generation of its bucket key (tampered, or restored after a shred)",
 			       c->id);
-	size_t adlen = dek_ad(ad, v, c->bucket, gen, c->id, idlen);
+	size_t adlen = dek_ad(ad, v, c->bucket, gen, c->dek_version, c->id, idlen);
 	if (pv_open_sealed(dek, c->wdek, c->wdek_len, ad, adlen, bkey) != 0)
 		return pv_fail(v, PV_ERR_CORRUPT, c->bucket != pv_bucket_of(v, c->id)
 			       ? "customer %s: data key record is malformed or does not belong to "
@@ -481,17 +488,79 @@ size_t pv_record_consent_count(const pv_record *r) { return r->ncons; }
 const char *pv_record_consent_purpose(const pv_record *r, size_t i) { return i < r->ncons ? r->cons_purpose[i] : NULL; }
 int pv_record_consent_granted(const pv_record *r, size_t i) { return i < r->ncons ? r->cons_granted[i] : 0; }
 
+void pv_wrap_dek(const pv_vault *v, const char *id, uint32_t bucket, uint32_t gen,
+		 uint32_t version, const uint8_t *dek, const uint8_t *bucket_key,
+		 uint8_t out[PV_KEY_BYTES + PV_SEAL_OVERHEAD])
+{
+	uint8_t ad[AD_MAX];
+	size_t idlen = strlen(id);
+	if (idlen > ID_MAX)
+		idlen = ID_MAX; /* ids are checked long before: never longer */
+	size_t adlen = dek_ad(ad, v, bucket, gen, version, id, idlen);
+	pv_seal(out, dek, PV_KEY_BYTES, ad, adlen, bucket_key, pv_vault_rng((pv_vault *)v));
+}
+
 pv_rc pv_rewrap_dek(pv_vault *v, const struct pv_stored_customer *c, const uint8_t *new_key,
 		    uint32_t new_gen, uint8_t out[PV_KEY_BYTES + PV_SEAL_OVERHEAD])
 {
-	uint8_t dek[PV_KEY_BYTES], ad[AD_MAX];
+	uint8_t dek[PV_KEY_BYTES];
 	pv_rc rc = unwrap_dek(v, c, dek);
 	if (rc)
 		return rc;
-	size_t adlen = dek_ad(ad, v, c->bucket, new_gen, c->id, strlen(c->id));
-	pv_seal(out, dek, sizeof dek, ad, adlen, new_key, pv_vault_rng(v));
+	pv_wrap_dek(v, c->id, c->bucket, new_gen, c->dek_version, dek, new_key, out);
 	pv_wipe(dek, sizeof dek);
 	return PV_OK;
+}
+
+pv_rc pv_rebind_dek_version(pv_vault *v, const char *id, uint32_t bucket, uint32_t gen,
+			    uint32_t from, uint32_t to, uint8_t wdek[PV_KEY_BYTES + PV_SEAL_OVERHEAD])
+{
+	uint32_t now;
+	size_t idlen = strlen(id);
+	const uint8_t *bkey = pv_keyring_key(v->keyring, bucket, &now);
+	if (!bkey || now != gen || idlen > ID_MAX)
+		return PV_ERR_BAD_KEY; /* not the bucket's key now: a later line will be */
+	uint8_t dek[PV_KEY_BYTES], ad[AD_MAX];
+	size_t adlen = dek_ad(ad, v, bucket, gen, from, id, idlen);
+	if (pv_open_sealed(dek, wdek, PV_KEY_BYTES + PV_SEAL_OVERHEAD, ad, adlen, bkey) != 0)
+		return PV_ERR_CORRUPT;
+	pv_wrap_dek(v, id, bucket, gen, to, dek, bkey, wdek);
+	pv_wipe(dek, sizeof dek);
+	return PV_OK;
+}
+
+pv_rc pv_reseal_next_version(pv_vault *v, const struct pv_stored_customer *c, char **values,
+			     uint8_t wdek[PV_KEY_BYTES + PV_SEAL_OVERHEAD],
+			     uint8_t *sealed[PV_GROUPS], size_t len[PV_GROUPS])
+{
+	if (c->dek_version == UINT32_MAX)
+		return pv_fail(v, PV_ERR_CORRUPT, "customer %s: version exhausted", c->id);
+	uint8_t dek[PV_KEY_BYTES];
+	pv_rc rc = unwrap_dek(v, c, dek); /* also: the bucket's key is the generation c names */
+	if (rc)
+		return rc;
+	uint32_t gen;
+	const uint8_t *bkey = pv_keyring_key(v->keyring, c->bucket, &gen);
+	if (!bkey || gen != c->bucket_gen) {
+		pv_wipe(dek, sizeof dek);
+		return pv_fail(v, PV_ERR_BAD_KEY, "customer %s: keyring slot %u changed while it "
+			       "was read", c->id, (unsigned)c->bucket);
+	}
+	struct pv_stored_customer next = *c;
+	next.dek_version = c->dek_version + 1;
+	pv_wrap_dek(v, c->id, c->bucket, gen, next.dek_version, dek, bkey, wdek);
+	pv_wipe(dek, sizeof dek);
+	next.wdek = wdek;
+	next.wdek_len = PV_KEY_BYTES + PV_SEAL_OVERHEAD;
+	for (int g = 0; g < PV_GROUPS; g++)
+		sealed[g] = NULL;
+	for (int g = 0; !rc && g < PV_GROUPS; g++)
+		rc = pv_reseal_group(v, &next, values, g, &sealed[g], &len[g]);
+	for (int g = 0; rc && g < PV_GROUPS; g++) {
+		free(sealed[g]);
+		sealed[g] = NULL;
+	}
+	return rc;
 }
 
 /* Associated data of a note sealed under a customer's data key: vault id | "note" |

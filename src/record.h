@@ -50,6 +50,28 @@ void pv_values_wipe_free(char **values, size_t n);
 pv_rc pv_reseal_group(pv_vault *v, const struct pv_stored_customer *c, char **values,
 		      int group, uint8_t **sealed, size_t *sealed_len);
 
+/* Wrap data key dek of customer id (bucket, generation gen, groups sealed with version)
+ * under bucket_key into out. */
+void pv_wrap_dek(const pv_vault *v, const char *id, uint32_t bucket, uint32_t gen,
+		 uint32_t version, const uint8_t *dek, const uint8_t *bucket_key,
+		 uint8_t out[PV_KEY_BYTES + PV_SEAL_OVERHEAD]);
+
+/* A restore's re-wrap (the shred ledger's wdek of customer id, wrapped under the bucket's
+ * key of generation gen for version from) bound instead to version to, the version of the
+ * restored image's groups, in place: the restore puts the customer back as the image holds
+ * it, on purpose. PV_ERR_BAD_KEY when gen is not the bucket's generation now,
+ * PV_ERR_CORRUPT when the wrap does not open. */
+pv_rc pv_rebind_dek_version(pv_vault *v, const char *id, uint32_t bucket, uint32_t gen,
+			    uint32_t from, uint32_t to, uint8_t wdek[PV_KEY_BYTES + PV_SEAL_OVERHEAD]);
+
+/* After a change of an opened customer (values in normal form): the same data key wrapped
+ * again for version dek_version + 1, and every group sealed with that version, into wdek,
+ * sealed[g] (malloc'd) and len[g], for pv_store_customer_set_sealed. Every earlier copy of
+ * the customer's groups then fails to open (PV_ERR_CORRUPT naming customer and group). */
+pv_rc pv_reseal_next_version(pv_vault *v, const struct pv_stored_customer *c, char **values,
+			     uint8_t wdek[PV_KEY_BYTES + PV_SEAL_OVERHEAD],
+			     uint8_t *sealed[PV_GROUPS], size_t len[PV_GROUPS]);
+
 /* Re-wrap c's data key under a new key of its bucket (generation new_gen) into out. */
 pv_rc pv_rewrap_dek(pv_vault *v, const struct pv_stored_customer *c, const uint8_t *new_key,
 		    uint32_t new_gen, uint8_t out[PV_KEY_BYTES + PV_SEAL_OVERHEAD]);

@@ -287,20 +287,6 @@ static pv_rc ledger_append(struct rekey *r)
 
 /* ---- Data rekey: new data keys, field groups re-sealed ---- */
 
-/* Associated data of a wrapped data key, as record.c builds it (docs/formats.md):
- * vault id | u32 LE bucket | u32 LE generation | customer id. */
-static size_t dek_ad(uint8_t *ad, const pv_vault *v, uint32_t bucket, uint32_t gen,
-		     const char *id, size_t idlen)
-{
-	memcpy(ad, v->vault_id, PV_VAULT_ID_BYTES);
-	for (int i = 0; i < 4; i++) {
-		ad[16 + i] = (uint8_t)(bucket >> (8 * i));
-		ad[20 + i] = (uint8_t)(gen >> (8 * i));
-	}
-	memcpy(ad + 24, id, idlen);
-	return 24 + idlen;
-}
-
 /* A new random data key for c, wrapped by its bucket's current key into out. */
 static pv_rc wrap_new_dek(pv_vault *v, const struct pv_stored_customer *c,
 			  uint8_t out[WDEK_BYTES])
@@ -314,10 +300,9 @@ static pv_rc wrap_new_dek(pv_vault *v, const struct pv_stored_customer *c,
 	if (gen != c->bucket_gen || idlen > ID_MAX)
 		return pv_fail(v, PV_ERR_CORRUPT, "customer %s: data key record does not match "
 			       "its bucket key", c->id);
-	uint8_t dek[PV_KEY_BYTES], ad[24 + ID_MAX];
+	uint8_t dek[PV_KEY_BYTES];
 	pv_random(dek, sizeof dek);
-	pv_seal(out, dek, sizeof dek, ad, dek_ad(ad, v, c->bucket, gen, c->id, idlen), bkey,
-		pv_vault_rng(v));
+	pv_wrap_dek(v, c->id, c->bucket, gen, c->dek_version + 1, dek, bkey, out);
 	pv_wipe(dek, sizeof dek);
 	return PV_OK;
 }

@@ -7,6 +7,7 @@
  * is not public. Customers under a legal hold are listed with the hold and left alone. */
 #include "approvals.h"
 #include "audit.h"
+#include "authz_mac.h"
 #include "dates.h"
 #include "policy.h"
 #include "record.h"
@@ -161,7 +162,7 @@ static int plan_one(struct plan_ctx *p, const char *id, char **values)
 		rule_text(s, r, erase_rule, sizeof erase_rule);
 	}
 	char reason[256], since[32];
-	int held = pv_store_hold_active(v->store, id, reason, sizeof reason, since, sizeof since);
+	int held = pv_authz_hold_active(v, id, reason, sizeof reason, since, sizeof since);
 	if (held < 0) {
 		p->rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 		return -1;

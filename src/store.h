@@ -41,6 +41,10 @@ void pv_store_close_untouched(struct pv_store *s);
 const char *pv_store_errmsg(struct pv_store *s);
 
 int pv_store_begin(struct pv_store *s);
+/* A transaction for reading only (one snapshot for several reads, without taking the
+ * writer's lock); ended by commit or rollback as any. Inside an open transaction, a
+ * savepoint as pv_store_begin. */
+int pv_store_read_begin(struct pv_store *s);
 int pv_store_commit(struct pv_store *s);
 /* A number naming the transaction in progress (each begin gets a new one), or 0 outside
  * any transaction: lets a cache know it is still inside the transaction it was made in. */
@@ -233,6 +237,31 @@ typedef int (*pv_store_hold_fn)(void *ctx, const char *customer, const char *rea
 				const char *by, const char *since, const char *released,
 				const char *released_by);
 int pv_store_hold_scan(struct pv_store *s, pv_store_hold_fn fn, void *ctx);
+
+/* ---- Integrity codes of authorisation state (authz_mac.c makes them) ---- */
+
+/* One code per (table, row key); put replaces. get: 0 (the code's length in *len, copied
+ * when it fits cap), 1 when absent. */
+int pv_store_authz_put(struct pv_store *s, const char *tbl, const char *k, const uint8_t *mac,
+		       size_t len);
+int pv_store_authz_get(struct pv_store *s, const char *tbl, const char *k, uint8_t *mac,
+		       size_t cap, size_t *len);
+int pv_store_authz_delete(struct pv_store *s, const char *tbl, const char *k);
+/* A table's codes in row-key order (byte order). */
+typedef int (*pv_store_authz_fn)(void *ctx, const char *k, const uint8_t *mac, size_t len);
+int pv_store_authz_scan(struct pv_store *s, const char *tbl, pv_store_authz_fn fn, void *ctx);
+/* Record a failure found above the store (printf-style) as the store's message, so a
+ * caller that reports pv_store_errmsg reports it; returns -1. */
+int pv_store_note_failure(struct pv_store *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* A legal hold row with its number (what its integrity code is keyed by). */
+struct pv_stored_hold {
+	int64_t hold;
+	const char *customer, *reason, *placed_by, *since, *released, *released_by;
+};
+typedef int (*pv_store_hold_row_fn)(void *ctx, const struct pv_stored_hold *h);
+int pv_store_hold_rows(struct pv_store *s, pv_store_hold_row_fn fn, void *ctx);
 
 /* A notice sent to a customer, as recorded (no personal value). */
 struct pv_store_notice {

@@ -10,6 +10,7 @@
 
 #include "approvals.h"
 #include "audit.h"
+#include "authz_mac.h"
 #include "customer_walk.h"
 #include "policy.h"
 #include "record.h"
@@ -101,7 +102,7 @@ static pv_rc load_exclusions(pv_vault *v, struct pv_plan *p)
 {
 	if (pv_store_dsr_scan(v->store, add_objector, p) != 0 ||
 	    pv_store_consent_withdrawals(v->store, add_withdrawn, p) != 0 ||
-	    pv_store_hold_scan(v->store, add_held, p) != 0 ||
+	    pv_authz_hold_scan(v, add_held, p) != 0 ||
 	    pv_store_customer_flag_scan(v->store, add_flagged, p) != 0)
 		return p->objectors.oom || p->withdrawn.oom || p->held.oom || p->restricted.oom
 			       ? pv_fail(v, PV_ERR_NOMEM, "out of memory")

@@ -7,6 +7,7 @@
 #include "users.h"
 #include "approvals.h"
 #include "audit.h"
+#include "authz_mac.h"
 #include "policy.h"
 #include "validate.h"
 
@@ -250,6 +251,44 @@ pv_rc pv_user_unlock(pv_vault *v, const char *user, const char *password, size_t
 	return PV_OK;
 }
 
+/* The checked row's roles, disabled flag and obligations, as the session's. */
+static pv_rc session_from(pv_vault *v, const struct pv_stored_user *u)
+{
+	if (u->disabled)
+		return pv_fail(v, PV_ERR_DENIED, "user %s is disabled", u->name);
+	char *roles = strdup(u->roles);
+	if (!roles)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	free(v->user_roles);
+	v->user_roles = roles;
+	v->user_gaps = obligation_gaps(u, v->user_gap_reason, sizeof v->user_gap_reason);
+	return PV_OK;
+}
+
+pv_rc pv_user_session_verify(pv_vault *v)
+{
+	if (!v->user_roles)
+		return PV_OK; /* opened with the root secret: no user row */
+	if (pv_store_read_begin(v->store) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	struct pv_stored_user u;
+	int got = pv_authz_user_get(v, v->principal, &u);
+	pv_rc rc = got < 0   ? pv_fail(v, v->authz_tampered ? PV_ERR_CORRUPT : PV_ERR_STORE, "%s",
+				       pv_store_errmsg(v->store))
+		   : got > 0 ? pv_fail(v, PV_ERR_CORRUPT, "users row '%s' was removed during "
+				       "login", v->principal)
+			     : session_from(v, &u);
+	if (!rc && pv_store_commit(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (rc) {
+		(void)pv_store_rollback(v->store);
+		free(v->user_roles);
+		v->user_roles = NULL;
+		return pv_audit_failure(v, rc, "login", NULL, NULL); /* "tampered" when so */
+	}
+	return PV_OK;
+}
+
 /* Check every comma-separated role exists in the schema. */
 static pv_rc roles_valid(pv_vault *v, const char *roles)
 {
@@ -277,7 +316,7 @@ static pv_rc user_insert(pv_vault *v, const char *name, const char *roles, const
 	if (rc)
 		return rc;
 	struct pv_stored_user old;
-	int got = pv_store_user_get(v->store, name, &old);
+	int got = pv_authz_user_get(v, name, &old);
 	if (got < 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (got == 0)
@@ -288,7 +327,7 @@ static pv_rc user_insert(pv_vault *v, const char *name, const char *roles, const
 	char created[32];
 	pv_time_iso(created, sizeof created, time(NULL));
 	struct pv_stored_user u = { name, roles, slot, sizeof slot, 0, 0, 0, "", "", "", created };
-	if (pv_store_user_put(v->store, &u) != 0)
+	if (pv_authz_user_put(v, &u) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	return PV_OK;
 }
@@ -361,7 +400,7 @@ struct user_copy {
 static pv_rc user_load(pv_vault *v, const char *name, struct user_copy *c)
 {
 	struct pv_stored_user u;
-	int got = pv_store_user_get(v->store, name, &u);
+	int got = pv_authz_user_get(v, name, &u);
 	if (got < 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (got > 0)
@@ -395,7 +434,7 @@ static pv_rc do_disable(pv_vault *v, void *p)
 	if (rc)
 		return rc;
 	c.u.disabled = 1;
-	if (pv_store_user_put(v->store, &c.u) != 0)
+	if (pv_authz_user_put(v, &c.u) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	return PV_OK;
 }
@@ -428,7 +467,7 @@ static pv_rc do_passwd(pv_vault *v, void *p)
 		return rc;
 	c.u.failures = 0;
 	c.u.locked_until = 0;
-	if (pv_store_user_put(v->store, &c.u) != 0)
+	if (pv_authz_user_put(v, &c.u) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	return PV_OK;
 }
@@ -475,7 +514,7 @@ static pv_rc do_attest(pv_vault *v, void *p)
 		if (strcmp(c.strings[4] + 4, "-02-29") == 0)
 			memcpy(c.strings[4] + 8, "28", 2);
 	}
-	if (pv_store_user_put(v->store, &c.u) != 0)
+	if (pv_authz_user_put(v, &c.u) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	return PV_OK;
 }
@@ -523,7 +562,7 @@ pv_rc pv_user_list(pv_vault *v, const pv_access *who, int gaps_only, pv_user_fn 
 	if ((rc = pv_audit_append(v, &e)) != PV_OK)
 		return rc;
 	struct list_ctx l = { gaps_only, fn, ctx };
-	if (pv_store_user_scan(v->store, list_one, &l) < 0)
+	if (pv_authz_user_scan(v, list_one, &l) < 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	return pv_ok(v);
 }

@@ -21,6 +21,12 @@
 pv_rc pv_user_unlock(pv_vault *v, const char *user, const char *password, size_t len,
 		     uint8_t *root);
 
+/* Once the keys are derived after pv_user_unlock: the user's row must pass its integrity
+ * check (authz_mac.c), and the handle's roles and obligation gaps are taken again from the
+ * checked row; a disabled user is refused. PV_ERR_CORRUPT (audited "tampered") when the
+ * row or the users table was edited outside pivault. */
+pv_rc pv_user_session_verify(pv_vault *v);
+
 /* Create the first administrator at vault creation (inside its transaction). */
 pv_rc pv_user_create_first(pv_vault *v, const char *name, const char *role,
 			   const char *password, size_t len, int kdf_fast);

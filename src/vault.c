@@ -5,6 +5,7 @@
 #include "vault.h"
 #include "approvals.h"
 #include "audit.h"
+#include "authz_mac.h"
 #include "policy.h"
 #include "users.h"
 
@@ -24,7 +25,7 @@
 #define KDF_CONTEXT "pvroot01"
 
 enum { SUBKEY_KEYRING = 1, SUBKEY_BLIND, SUBKEY_BUCKET, SUBKEY_CHECK, SUBKEY_AUDIT, SUBKEY_SIGN,
-       SUBKEY_MASTER_WRAP, SUBKEY_KEYRING_SEAL };
+       SUBKEY_MASTER_WRAP, SUBKEY_KEYRING_SEAL, SUBKEY_AUTHZ };
 
 /* After the root secret was first replaced, the vault's master key (the first root key,
  * from which the sub-keys derive and which users' key slots hold) is stored sealed under
@@ -180,6 +181,7 @@ static void derive_keys(pv_vault *v, const uint8_t *root)
 	pv_derive_key(k->bucket_hash, PV_SHORT_HASH_KEY_BYTES, SUBKEY_BUCKET, KDF_CONTEXT, root);
 	pv_derive_key(k->key_check, PV_KEY_BYTES, SUBKEY_CHECK, KDF_CONTEXT, root);
 	pv_derive_key(k->audit_mac, PV_KEY_BYTES, SUBKEY_AUDIT, KDF_CONTEXT, root);
+	pv_derive_key(k->authz_mac, PV_KEY_BYTES, SUBKEY_AUTHZ, KDF_CONTEXT, root);
 	/* The signing key is bound to this vault: two vaults sharing a root key file still
 	 * sign with different keys. */
 	uint8_t sign_master[PV_KEY_BYTES], sign_seed[PV_KEY_BYTES];
@@ -355,6 +357,7 @@ static pv_rc write_header(pv_vault *v, const pv_key *key, const uint8_t *salt, u
 	if (!rc) rc = put_u64_meta(v, "keyring_slots", slots);
 	if (!rc) rc = put_meta(v, "schema", v->schema_text, strlen(v->schema_text));
 	if (!rc) rc = number_fields(v);
+	if (!rc) rc = pv_authz_seal_new_vault(v);
 	if (!rc) {
 		struct pv_audit_event e = { "init", NULL, NULL, NULL, "ok", "vault created" };
 		rc = pv_audit_append(v, &e);
@@ -726,9 +729,13 @@ static pv_rc vault_open(pv_vault *v, const char *dir, const struct credential *c
 	if ((rc = keyring_wrap_of(v)) != PV_OK)
 		return rc;
 	v->has_keys = 1;
+	if ((rc = pv_user_session_verify(v)) != PV_OK)
+		return rc;
 
-	if (pv_store_meta_get(v->store, "schema", &val, &len) != 0)
-		return pv_fail(v, PV_ERR_CORRUPT, "vault header: schema missing");
+	int got = pv_authz_meta_get(v, "schema", &val, &len);
+	if (got != 0)
+		return pv_fail(v, PV_ERR_CORRUPT, "%s", got < 0 ? pv_store_errmsg(v->store)
+							    : "vault header: schema missing");
 	rc = load_schema(v, (const char *)val, len, "(stored schema)");
 	free(val);
 	if (!rc) {

@@ -20,6 +20,7 @@ struct pv_vault_keys {
 	uint8_t bucket_hash[PV_SHORT_HASH_KEY_BYTES];
 	uint8_t key_check[PV_KEY_BYTES];
 	uint8_t audit_mac[PV_KEY_BYTES];
+	uint8_t authz_mac[PV_KEY_BYTES]; /* integrity codes of authorisation state */
 	/* the vault's Ed25519 pair: checkpoints, certificates, receipts, reports */
 	uint8_t sign_secret[PV_SIGN_SECRET];
 	uint8_t sign_public[PV_SIGN_PUBLIC];
@@ -55,12 +56,15 @@ struct pv_vault {
 	int has_keys;                 /* the root key's sub-keys are derived */
 	struct pv_audit_tail audit_tail;
 	int audit_fault;              /* tests: make audit appends fail */
+	int authz_tampered;           /* the last failure was an integrity check's (authz_mac.c) */
+	uint64_t authz_checked[4];    /* per protected table: the transaction it was checked in */
 	char request_id[24];          /* the approval request this session runs under */
 	char request_op[32];          /* its operation, until used */
 	uint8_t request_enrol_key[32];/* the approver's enrolment half's public key, if any */
 	int request_has_enrol_key;
 	struct pv_asking *asking;     /* asking for approval instead of running, or NULL */
 	uint64_t clear_shown;         /* customers shown with values in clear (bulk limit) */
+	uint64_t bulk_limit;          /* the vault's bulk limit once read, or 0 */
 	pv_progress_note_fn progress; /* long operations report here (NULL: nobody asks) */
 	void *progress_ctx;
 	double progress_last;         /* monotonic seconds of the last report */

@@ -220,6 +220,38 @@ static void test_restore_after_shred(void **state)
 	pv_key_free(key);
 }
 
+/* A bucket mate changed after the backup (its version raised), then re-wrapped by a shred:
+ * the restore puts back the image's earlier version of it, readable, on purpose. */
+static void test_restore_mate_changed_after_backup(void **state)
+{
+	struct fixture *f = *state;
+	size_t mate = 0, victim = row_with_mate(f, &mate);
+	const char *vid = pvt_csv_get(&f->csv, victim, "customer_id");
+	const char *mid = pvt_csv_get(&f->csv, mate, "customer_id");
+	make_backup(f);
+	assert_ok(f->v, pv_update(f->v, &READ_ALL, mid, "name", "Changed Later"));
+	const char *ids[] = { vid };
+	char *cert = NULL;
+	assert_ok(f->v, pv_shred(f->v, &ADMIN, ids, 1, &cert));
+	pv_free(cert);
+	char *dir = pvt_keep(pvt_path(f->dir, "restored"));
+	pv_key *key = root_key(f);
+	pv_restore_result r;
+	char why[600];
+	pv_rc rc = pv_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why);
+	if (rc)
+		fail_msg("restore: %s", why);
+	pv_vault *w = NULL;
+	assert_int_equal(pv_vault_open(dir, f->keyring, key, &w), PV_OK);
+	pvt_track(w);
+	const char *name = name_of(w, mid);
+	if (!name)
+		fail_msg("the mate does not read after the restore: %s", pv_errmsg(w));
+	assert_string_equal(name, pvt_csv_get(&f->csv, mate, "name"));
+	assert_null(name_of(w, vid));
+	pv_key_free(key);
+}
+
 static void test_failed_restore_leaves_nothing(void **state)
 {
 	struct fixture *f = *state;
@@ -285,6 +317,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_verify_and_tamper, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_mate_changed_after_backup, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_restore_after_shred, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_restore_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cli, setup, teardown),

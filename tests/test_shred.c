@@ -218,21 +218,23 @@ static uint32_t get_u32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* Open a wrapped data key: associated data vault id | u32 bucket | u32 gen | id. 0 or -1. */
+/* Open a wrapped data key: associated data vault id | u32 bucket | u32 gen | u32 version |
+ * id. 0 or -1. */
 static int unwrap(uint8_t dek[32], const uint8_t *wdek, size_t wlen, const uint8_t key[32],
 		  const uint8_t vid[16], uint32_t bucket, uint32_t gen, const char *id)
 {
-	uint8_t ad[16 + 8 + 64];
+	uint8_t ad[16 + 12 + 64];
 	size_t il = strlen(id);
 	assert_true(il <= 64);
 	memcpy(ad, vid, 16);
 	put_u32(ad + 16, bucket);
 	put_u32(ad + 20, gen);
-	memcpy(ad + 24, id, il);
+	put_u32(ad + 24, 1); /* the version: customers here are unchanged since their import */
+	memcpy(ad + 28, id, il);
 	if (wlen != WDEK_BYTES)
 		return -1;
 	return crypto_aead_xchacha20poly1305_ietf_decrypt(dek, NULL, NULL, wdek + 24, wlen - 24,
-							  ad, 24 + il, wdek, key);
+							  ad, 28 + il, wdek, key);
 }
 
 /* Open a field group: associated data vault id | u8 group | u32 version | id. */
