@@ -3,6 +3,7 @@
  * appearing on the command line, opening the vault, and mapping errors to exit codes. */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -358,10 +359,8 @@ int cli_cert_sink_open(struct cli_cert_sink *k, const char *path)
 	k->out = NULL;
 	k->path = path;
 	k->count = 0;
-	if (path && !(k->out = fopen(path, "wx"))) {
-		fprintf(stderr, "pivault: cannot create %s (it must not exist)\n", path);
+	if (path && !(k->out = cli_create(path)))
 		return -1;
-	}
 	return 0;
 }
 
@@ -436,13 +435,23 @@ char *cli_read_text(const char *path, size_t max)
 	return buf;
 }
 
+FILE *cli_create(const char *path)
+{
+	FILE *f = NULL;
+	pv_rc rc = pv_file_create(path, &f);
+	if (rc == PV_ERR_EXISTS)
+		fprintf(stderr, "pivault: cannot create %s: something is there already (pivault "
+			"writes only new files, never over a file or through a link)\n", path);
+	else if (rc)
+		fprintf(stderr, "pivault: cannot create %s: %s\n", path, strerror(errno));
+	return rc ? NULL : f;
+}
+
 int cli_write_text(const char *text, const char *path)
 {
-	FILE *f = path ? fopen(path, "wx") : stdout;
-	if (!f) {
-		fprintf(stderr, "pivault: cannot create %s (it must not exist)\n", path);
+	FILE *f = path ? cli_create(path) : stdout;
+	if (!f)
 		return EXIT_FAIL;
-	}
 	fputs(text, f);
 	if (text[0] && text[strlen(text) - 1] != '\n')
 		fputc('\n', f);

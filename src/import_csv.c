@@ -5,6 +5,7 @@
  * Memory is bounded by the number of batches in flight, not by the file. Blind-index
  * entries are staged and merged in sorted order at the end, which keeps bulk loads cheap. */
 #include "dates.h"
+#include "files.h"
 #include "index_sort.h"
 #include "import.h"
 #include "audit.h"
@@ -1174,12 +1175,12 @@ pv_rc pv_import_fd(pv_vault *v, const pv_access *who, int fd, uint64_t bytes_tot
 	csv_set_free_func(&im.csv, wiping_free);
 	im.line = 1;
 	if (!rc && o->reject_path) {
-		int rfd = open(o->reject_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (rfd < 0 || !(im.reject = fdopen(rfd, "w"))) {
-			if (rfd >= 0)
-				close(rfd);
-			rc = pv_fail(v, PV_ERR_IO, "cannot create reject file %s: %s", o->reject_path,
-				     strerror(errno));
+		int rfd = -1;
+		rc = pv_file_create_for(v, o->reject_path, "the reject file", &rfd);
+		if (!rc && !(im.reject = fdopen(rfd, "w"))) {
+			close(rfd);
+			rc = pv_fail(v, PV_ERR_IO, "cannot create the reject file %s: %s",
+				     o->reject_path, strerror(errno));
 		}
 	}
 	if (!rc) {

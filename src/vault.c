@@ -4,6 +4,7 @@
  * stored schema, and the key check that refuses a wrong key before anything changes. */
 #include "vault.h"
 #include "audit.h"
+#include "files.h"
 #include "policy.h"
 #include "users.h"
 
@@ -89,9 +90,9 @@ pv_rc pv_key_generate_file(const char *path)
 {
 	if (pv_crypto_init() != 0)
 		return PV_ERR_CRYPTO;
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int fd = pv_file_create_fd(path);
 	if (fd < 0)
-		return errno == EEXIST ? PV_ERR_EXISTS : PV_ERR_IO;
+		return errno == EEXIST || errno == ELOOP ? PV_ERR_EXISTS : PV_ERR_IO;
 	uint8_t key[PV_KEY_BYTES];
 	pv_random(key, sizeof key);
 	ssize_t n = write(fd, key, sizeof key);

@@ -915,6 +915,98 @@ static void test_reject_file_hand_written(void **state)
 	free(b.p);
 }
 
+/* Two good rows and one bad (a bad e-mail address): the import writes a reject file. */
+static char *one_bad_row_csv(struct fx *f, const char *name)
+{
+	struct sb b = { 0 };
+	struct crow r;
+	sb_str(&b, HEADER "\r\n");
+	crow_good(&r, "S1", 1);
+	crow_csv(&b, &r);
+	crow_good(&r, "S2", 2);
+	r.f[C_EMAIL] = "bad@@example.com";
+	crow_csv(&b, &r);
+	crow_good(&r, "S3", 3);
+	crow_csv(&b, &r);
+	char *path = put(f, name, b.p, b.n);
+	free(b.p);
+	return path;
+}
+
+/* The attack: --reject-file naming a symbolic link to the keyring. The old code opened it
+ * with O_TRUNC through the link and emptied the keyring; now nothing is written, the
+ * message names the path, and the keyring is untouched. */
+static void test_reject_file_symlink_to_keyring(void **state)
+{
+	struct fx *f = *state;
+	char *csv = one_bad_row_csv(f, "sym.csv");
+	char *keyring = pvt_path(f->root, "v.keyring"), *link = pvt_path(f->root, "rejects.csv");
+	size_t before_len, after_len;
+	char *before = pvt_read_file(keyring, &before_len);
+	assert_non_null(before);
+	assert_true(before_len > 0);
+	assert_int_equal(symlink(keyring, link), 0);
+	pv_import_opts o = opts_err(f);
+	o.reject_path = link;
+	pv_import_result *res = NULL;
+	assert_rc_msg(f->v, imp(f, csv, &o, &res), PV_ERR_EXISTS, link);
+	pv_import_free(res);
+	char *after = pvt_read_file(keyring, &after_len);
+	assert_non_null(after);
+	assert_int_equal(after_len, before_len);
+	assert_memory_equal(after, before, before_len);
+	assert_int_equal(count_of(f), 0);
+	free(after);
+	free(before);
+	free(link);
+	free(keyring);
+	free(csv);
+}
+
+/* Variants: a file already there is not truncated, and a dangling link is not followed to
+ * create its target (the old code, with O_CREAT through the link, made the target). The
+ * reject file made when the name is free is the caller's alone (0600). */
+static void test_reject_file_never_over_anything(void **state)
+{
+	struct fx *f = *state;
+	char *csv = one_bad_row_csv(f, "pre.csv");
+	char *pre = put(f, "precious.txt", "keep me\n", 8);
+	char *target = pvt_path(f->root, "made-through-link"), *dangling = pvt_path(f->root, "dl");
+	assert_int_equal(symlink(target, dangling), 0);
+	pv_import_opts o = opts_err(f);
+	pv_import_result *res = NULL;
+	o.reject_path = pre;
+	assert_rc_msg(f->v, imp(f, csv, &o, &res), PV_ERR_EXISTS, pre);
+	pv_import_free(res);
+	char *text = pvt_read_file(pre, NULL);
+	assert_string_equal(text, "keep me\n");
+	free(text);
+	o.reject_path = dangling;
+	res = NULL;
+	assert_rc_msg(f->v, imp(f, csv, &o, &res), PV_ERR_EXISTS, dangling);
+	pv_import_free(res);
+	assert_int_not_equal(access(target, F_OK), 0);
+	assert_int_equal(count_of(f), 0);
+	mode_t old = umask(0);
+	char *fresh = pvt_path(f->root, "fresh-rejects.csv");
+	o.reject_path = fresh;
+	res = NULL;
+	pv_rc rc = imp(f, csv, &o, &res);
+	umask(old);
+	assert_ok(f->v, rc);
+	assert_int_equal(pv_import_rows_rejected(res), 1);
+	pv_import_free(res);
+	struct stat st;
+	assert_int_equal(lstat(fresh, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0600);
+	free(fresh);
+	free(dangling);
+	free(target);
+	free(pre);
+	free(csv);
+}
+
 static void test_undeclared_column(void **state)
 {
 	struct fx *f = *state;
@@ -1556,6 +1648,9 @@ static void test_duplicate_customer_ids(void **state)
 	crow_csv(&d, &r);               /* 5: good */
 	char *pd = put(f, "dup-order.csv", d.p, d.n);
 	res = NULL;
+	free(rej); /* a reject file is always a new file */
+	rej = pvt_path(f->root, "dup-order-rej.csv");
+	o.reject_path = rej;
 	assert_int_equal(imp(f, pd, &o, &res), PV_OK);
 	assert_int_equal(pv_import_rows_imported(res), 1);
 	assert_int_equal(pv_import_rows_rejected(res), 3);
@@ -2033,6 +2128,8 @@ int main(void)
 		T(test_duplicate_id_after_bad_row_reported),
 		T(test_reject_file_masks_bad_rows),
 		T(test_reject_file_hand_written),
+		T(test_reject_file_symlink_to_keyring),
+		T(test_reject_file_never_over_anything),
 		T(test_undeclared_column),
 		T(test_missing_columns),
 		T(test_bom),
