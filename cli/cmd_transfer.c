@@ -18,7 +18,8 @@ static const char help[] =
 	"       pivault transfer assess PLAN [--html] [-o FILE]\n"
 	"       pivault transfer consent PLAN ID --grant|--refuse --channel CH\n"
 	"       pivault transfer exclusions PLAN [--json]\n"
-	"       pivault transfer notify PLAN [--lang zh|en] [--template FILE] [--jsonl]\n"
+	"       pivault transfer notify PLAN --purpose P [--lang zh|en] [--template FILE]\n"
+	"                               [--jsonl]\n"
 	"       pivault transfer shred-excluded PLAN [-o CERT]\n\n"
 	"plan records who receives the customers (name, contact, age public key, country),\n"
 	"which customers (scope: all, consent:PURPOSE, category:CATEGORY or FIELD=VALUE),\n"
@@ -29,7 +30,9 @@ static const char help[] =
 	"assess prints the impact assessment (PIPL art. 55-56; JSON, or --html), made once\n"
 	"and kept three years. notify writes one notice per customer to standard output as\n"
 	"a mail-merge file (CSV, or --jsonl) with contact details in clear, and records each\n"
-	"notice as queued; redirect it only where such data may be. exclusions lists who\n"
+	"notice as queued; redirect it only where such data may be. The purpose must cover\n"
+	"names and contacts for the role; the audit entry naming every customer told is\n"
+	"written before the first notice goes out. exclusions lists who\n"
 	"stays out of the package and why; shred-excluded destroys those who objected or\n"
 	"asked for deletion (users need an approved request).\n";
 
