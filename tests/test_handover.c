@@ -1455,8 +1455,8 @@ static int collect_told(void *ctx, const pv_audit_entry *e)
 
 static int names(const struct told *t, const char *id)
 {
-	char want[32];
-	snprintf(want, sizeof want, ",%s,", id);
+	char want[200];
+	snprintf(want, sizeof want, ",%.190s,", id);
 	return strstr(t->ids, want) != NULL;
 }
 

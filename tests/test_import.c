@@ -1007,6 +1007,91 @@ static void test_reject_file_never_over_anything(void **state)
 	free(csv);
 }
 
+/* A header longer than 64 KiB is refused before it is buffered, with the limit named: as
+ * many short columns, and as one long column (the old code read up to 4,096 columns of
+ * up to 1 MiB each, then checked them). */
+static void test_header_size_bounded(void **state)
+{
+	struct fx *f = *state;
+	struct sb b = { 0 };
+	sb_str(&b, HEADER);
+	for (int i = 0; b.n <= 65 * 1024; i++) {
+		char col[32];
+		snprintf(col, sizeof col, ",an_extra_column_%05d", i);
+		sb_str(&b, col);
+	}
+	sb_str(&b, "\r\n");
+	char *wide = put(f, "wide-header.csv", b.p, b.n);
+	pv_import_opts o = opts_err(f);
+	o.drop_undeclared = 1;
+	assert_rc_msg(f->v, imp(f, wide, &o, NULL), PV_ERR_INPUT, "64 KiB");
+	assert_non_null(strstr(pv_errmsg(f->v), "line 1"));
+	b.n = 0;
+	sb_str(&b, HEADER ",");
+	sb_fill(&b, 'x', 65 * 1024);
+	sb_str(&b, "\r\n");
+	char *longcol = put(f, "long-header.csv", b.p, b.n);
+	assert_rc_msg(f->v, imp(f, longcol, &o, NULL), PV_ERR_INPUT, "64 KiB");
+	assert_int_equal(count_of(f), 0);
+	free(longcol);
+	free(wide);
+	free(b.p);
+}
+
+/* Many columns: a duplicate among 4,000 (the last against one far back) is named, found
+ * by sorting rather than by comparing every pair; 4,097 columns are refused. */
+static void test_header_many_columns(void **state)
+{
+	struct fx *f = *state;
+	struct sb b = { 0 };
+	sb_str(&b, HEADER);
+	for (int i = 0; i < 4000; i++) {
+		char col[16];
+		snprintf(col, sizeof col, ",c%04d", i);
+		sb_str(&b, col);
+	}
+	sb_str(&b, ",c0007\r\n");
+	char *dup = put(f, "dup-header.csv", b.p, b.n);
+	pv_import_opts o = opts_err(f);
+	o.drop_undeclared = 1;
+	assert_rc_msg(f->v, imp(f, dup, &o, NULL), PV_ERR_INPUT, "column 'c0007' appears twice");
+	b.n = 0;
+	sb_str(&b, HEADER);
+	for (int i = 0; i < 4096 - NCOLS + 1; i++) {
+		char col[16];
+		snprintf(col, sizeof col, ",c%04d", i);
+		sb_str(&b, col);
+	}
+	sb_str(&b, "\r\n");
+	char *many = put(f, "many-header.csv", b.p, b.n);
+	assert_rc_msg(f->v, imp(f, many, &o, NULL), PV_ERR_INPUT, "more than 4096 columns");
+	/* 4,096 distinct columns are read, the undeclared dropped */
+	b.n = 0;
+	sb_str(&b, HEADER);
+	for (int i = 0; i < 4096 - NCOLS; i++) {
+		char col[16];
+		snprintf(col, sizeof col, ",c%04d", i);
+		sb_str(&b, col);
+	}
+	sb_str(&b, "\r\n");
+	struct crow r;
+	crow_good(&r, "W1", 1);
+	crow_csv(&b, &r);
+	b.n -= 2; /* the row's CRLF: its extra columns are empty */
+	for (int i = 0; i < 4096 - NCOLS; i++)
+		sb_str(&b, ",");
+	sb_str(&b, "\r\n");
+	char *ok = put(f, "ok-header.csv", b.p, b.n);
+	pv_import_result *res = NULL;
+	assert_ok(f->v, imp(f, ok, &o, &res));
+	assert_int_equal(pv_import_rows_imported(res), 1);
+	pv_import_free(res);
+	free(ok);
+	free(many);
+	free(dup);
+	free(b.p);
+}
+
 static void test_undeclared_column(void **state)
 {
 	struct fx *f = *state;
@@ -2130,6 +2215,8 @@ int main(void)
 		T(test_reject_file_hand_written),
 		T(test_reject_file_symlink_to_keyring),
 		T(test_reject_file_never_over_anything),
+		T(test_header_size_bounded),
+		T(test_header_many_columns),
 		T(test_undeclared_column),
 		T(test_missing_columns),
 		T(test_bom),
