@@ -274,6 +274,9 @@ static int collect_told(void *ctx, const struct pv_stored_customer *c, char **va
 /* Find who is told and commit the audit entry naming them, before anything is shown. */
 static pv_rc audit_who_is_told(pv_vault *v, const pv_access *who, struct notify *n)
 {
+	if (pv_store_txn_id(v->store) != 0) /* a caller's batch would hold the entry back */
+		return pv_fail(v, PV_ERR_USAGE, "transfer notify cannot run inside a batch: its "
+			       "audit entry is committed before the first notice is written");
 	pv_rc rc = pv_plan_walk(v, n->p, 0, collect_told, &n->told);
 	if (!rc && n->told.oom)
 		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");

@@ -1516,7 +1516,8 @@ static void test_notify_head_attack(void **state)
 
 /* Variants: notify names its purpose, and a purpose that does not cover the contact
  * details (billing: no e-mail, no address) renders nothing, whatever the role; a full run
- * names in its entry exactly the customers it showed. */
+ * names in its entry exactly the customers it showed; inside a batch (where the entry
+ * would wait for the batch to commit) it is refused. */
 static void test_notify_purpose_and_exact_ids(void **state)
 {
 	struct fx *f = *state;
@@ -1535,6 +1536,20 @@ static void test_notify_purpose_and_exact_ids(void **state)
 		fclose(m);
 		assert_int_equal(len, 0);
 		free(buf);
+	}
+	/* inside a caller's batch the entry could not be committed first: refused */
+	{
+		char *buf = NULL;
+		size_t len = 0;
+		uint64_t n = 0;
+		assert_ok(f->seller, pv_vault_batch_begin(f->seller));
+		FILE *m = open_memstream(&buf, &len);
+		assert_rc_msg(f->seller, pv_transfer_notify(f->seller, &NOTIFY, id, NULL, "en", 1,
+							    m, &n), PV_ERR_USAGE, "batch");
+		fclose(m);
+		assert_int_equal(len, 0);
+		free(buf);
+		assert_ok(f->seller, pv_vault_batch_end(f->seller, 0));
 	}
 	/* a full run: every customer shown is named, and no one else */
 	char *buf = NULL;
