@@ -100,6 +100,9 @@ void cli_progress_end(pv_vault *v);
 /* A small text file (or standard input for "-") whole, at most max bytes; malloc'd. NULL
  * (message printed) when it cannot be read or is larger. */
 char *cli_read_text(const char *path, size_t max);
+/* Create path as a new file (pv_file_create: 0600, never over anything, never through a
+ * link); NULL after a message naming path and why. */
+FILE *cli_create(const char *path);
 
 /* Write text (and a final newline if it lacks one) to path, which must not exist, or to
  * standard output when path is NULL. EXIT_OK, or EXIT_FAIL (message printed). */

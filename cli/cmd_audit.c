@@ -212,9 +212,8 @@ int cmd_audit(int argc, char **argv)
 			rc = pv_audit_consistency(v, input, &text);
 	}
 	if (rc == PV_OK && text && strcmp(sub, "verify") != 0) {
-		FILE *out = out_path ? fopen(out_path, "wx") : stdout;
+		FILE *out = out_path ? cli_create(out_path) : stdout;
 		if (!out) {
-			fprintf(stderr, "pivault: cannot create %s (it must not exist)\n", out_path);
 			code = EXIT_FAIL;
 		} else {
 			fputs(text, out);

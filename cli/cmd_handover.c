@@ -81,10 +81,10 @@ static pv_rc run_import(pv_vault *v, const pv_access *who, const char *package,
 			snprintf(def, n, "%s.receipt.json", package);
 		receipt_path = def;
 	}
-	FILE *f = receipt_path ? fopen(receipt_path, "wx") : NULL;
+	FILE *f = receipt_path ? cli_create(receipt_path) : NULL;
 	if (!f || fprintf(f, "%s\n", receipt) < 0 || fclose(f) != 0) {
-		fprintf(stderr, "pivault: imported, but cannot create the receipt file %s (it must "
-			"not exist); here it is:\n%s\n", receipt_path ? receipt_path : "", receipt);
+		fprintf(stderr, "pivault: imported, but the receipt file %s was not written; here "
+			"it is:\n%s\n", receipt_path ? receipt_path : "", receipt);
 		*code = EXIT_FAIL;
 	}
 	print_summary("imported", &s, json);

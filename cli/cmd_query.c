@@ -301,8 +301,7 @@ int cmd_export(int argc, char **argv)
 	if (!v)
 		return code;
 	FILE *out = stdout;
-	if (outpath && !(out = fopen(outpath, "wx"))) {
-		fprintf(stderr, "pivault: cannot create %s (it must not exist)\n", outpath);
+	if (outpath && !(out = cli_create(outpath))) {
 		pv_vault_close(v);
 		return EXIT_FAIL;
 	}

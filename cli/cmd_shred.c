@@ -10,9 +10,9 @@
 int cli_write_certificate(const char *cert, const char *out_path)
 {
 	int code = EXIT_OK;
-	FILE *out = out_path ? fopen(out_path, "wx") : stdout;
+	FILE *out = out_path ? cli_create(out_path) : stdout;
 	if (!out) {
-		fprintf(stderr, "pivault: shredded, but cannot create %s for the certificate; "
+		fprintf(stderr, "pivault: shredded, but the certificate could not go to %s; "
 			"here it is:\n", out_path);
 		out = stdout;
 		code = EXIT_FAIL;

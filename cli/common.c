@@ -3,6 +3,8 @@
  * appearing on the command line, opening the vault, and mapping errors to exit codes. */
 #include "cli.h"
 
+#include <errno.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -81,10 +83,54 @@ int cli_common_option(struct cli_common *c, int argc, char **argv, int *i)
 	return 0;
 }
 
+/* The longest secret line read (passphrase, password), its end included. */
+#define SECRET_MAX 1024
+
+/* Open path to read a secret, the stream buffered through iobuf (the caller wipes it
+ * after fclose, so that no stdio buffer freed by the C library keeps the secret). */
+static FILE *open_secret(const char *path, const char *mode, char iobuf[BUFSIZ])
+{
+	FILE *f = fopen(path, mode);
+	if (f)
+		setvbuf(f, iobuf, _IOLBF, BUFSIZ);
+	return f;
+}
+
+/* One line of f without its end, in a buffer that never grows (so realloc leaves no
+ * copy behind); malloc'd, or NULL when nothing was read or the line is too long. */
+static char *secret_line(FILE *f)
+{
+	char *line = calloc(SECRET_MAX, 1);
+	if (!line)
+		return NULL;
+	size_t n = fgets(line, SECRET_MAX, f) ? strlen(line) : 0;
+	if (n == 0 || (n == SECRET_MAX - 1 && line[n - 1] != '\n' && !feof(f))) {
+		sodium_memzero(line, SECRET_MAX);
+		free(line);
+		return NULL;
+	}
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	return line;
+}
+
+/* The first line of the secret file path (see secret_line). */
+static char *secret_file_line(const char *path)
+{
+	char iobuf[BUFSIZ];
+	FILE *f = open_secret(path, "r", iobuf);
+	char *line = f ? secret_line(f) : NULL;
+	if (f)
+		fclose(f);
+	sodium_memzero(iobuf, sizeof iobuf);
+	return line;
+}
+
 /* Read a passphrase from the terminal without echo; malloc'd or NULL. */
 static char *prompt_passphrase(const char *prompt)
 {
-	FILE *tty = fopen("/dev/tty", "r+");
+	char iobuf[BUFSIZ];
+	FILE *tty = open_secret("/dev/tty", "r+", iobuf);
 	if (!tty)
 		return NULL;
 	struct termios old, quiet;
@@ -96,19 +142,12 @@ static char *prompt_passphrase(const char *prompt)
 	}
 	fputs(prompt, tty);
 	fflush(tty);
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n = getline(&line, &cap, tty);
+	char *line = secret_line(tty);
 	if (restore)
 		tcsetattr(fd, TCSAFLUSH, &old);
 	fputc('\n', tty);
 	fclose(tty);
-	if (n <= 0) {
-		free(line);
-		return NULL;
-	}
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		line[--n] = '\0';
+	sodium_memzero(iobuf, sizeof iobuf);
 	return line;
 }
 
@@ -116,9 +155,7 @@ void cli_wipe_free(char *s)
 {
 	if (!s)
 		return;
-	volatile char *p = s;
-	while (*p)
-		*p++ = 0;
+	sodium_memzero(s, strlen(s));
 	free(s);
 }
 
@@ -136,19 +173,12 @@ pv_key *cli_read_key(const struct cli_common *c, int confirm)
 	const char *pf = env("PIVAULT_PASSPHRASE_FILE");
 	char *pass = NULL;
 	if (pf) {
-		FILE *f = fopen(pf, "r");
-		size_t cap = 0;
-		ssize_t n = f ? getline(&pass, &cap, f) : -1;
-		if (f)
-			fclose(f);
-		if (n <= 0) {
+		if (!(pass = secret_file_line(pf))) {
 			fprintf(stderr, "pivault: cannot read a passphrase from %s "
-				"(PIVAULT_PASSPHRASE_FILE)\n", pf);
-			free(pass);
+				"(PIVAULT_PASSPHRASE_FILE; one line of at most %d bytes)\n", pf,
+				SECRET_MAX - 2);
 			return NULL;
 		}
-		while (n > 0 && (pass[n - 1] == '\n' || pass[n - 1] == '\r'))
-			pass[--n] = '\0';
 	} else if (isatty(0) || isatty(2)) {
 		pass = prompt_passphrase("vault passphrase: ");
 		if (pass && confirm) {
@@ -183,18 +213,9 @@ char *cli_read_password(const char *file_env_value, const char *prompt, int conf
 {
 	char *pass = NULL;
 	if (file_env_value) {
-		FILE *f = fopen(file_env_value, "r");
-		size_t cap = 0;
-		ssize_t n = f ? getline(&pass, &cap, f) : -1;
-		if (f)
-			fclose(f);
-		if (n <= 0) {
-			fprintf(stderr, "pivault: cannot read a password from %s\n", file_env_value);
-			free(pass);
-			return NULL;
-		}
-		while (n > 0 && (pass[n - 1] == '\n' || pass[n - 1] == '\r'))
-			pass[--n] = '\0';
+		if (!(pass = secret_file_line(file_env_value)))
+			fprintf(stderr, "pivault: cannot read a password from %s (one line of at "
+				"most %d bytes)\n", file_env_value, SECRET_MAX - 2);
 		return pass;
 	}
 	if (!isatty(0) && !isatty(2)) {
@@ -400,10 +421,8 @@ int cli_cert_sink_open(struct cli_cert_sink *k, const char *path)
 	k->out = NULL;
 	k->path = path;
 	k->count = 0;
-	if (path && !(k->out = fopen(path, "wx"))) {
-		fprintf(stderr, "pivault: cannot create %s (it must not exist)\n", path);
+	if (path && !(k->out = cli_create(path)))
 		return -1;
-	}
 	return 0;
 }
 
@@ -478,13 +497,23 @@ char *cli_read_text(const char *path, size_t max)
 	return buf;
 }
 
+FILE *cli_create(const char *path)
+{
+	FILE *f = NULL;
+	pv_rc rc = pv_file_create(path, &f);
+	if (rc == PV_ERR_EXISTS)
+		fprintf(stderr, "pivault: cannot create %s: something is there already (pivault "
+			"writes only new files, never over a file or through a link)\n", path);
+	else if (rc)
+		fprintf(stderr, "pivault: cannot create %s: %s\n", path, strerror(errno));
+	return rc ? NULL : f;
+}
+
 int cli_write_text(const char *text, const char *path)
 {
-	FILE *f = path ? fopen(path, "wx") : stdout;
-	if (!f) {
-		fprintf(stderr, "pivault: cannot create %s (it must not exist)\n", path);
+	FILE *f = path ? cli_create(path) : stdout;
+	if (!f)
 		return EXIT_FAIL;
-	}
 	fputs(text, f);
 	if (text[0] && text[strlen(text) - 1] != '\n')
 		fputc('\n', f);

@@ -64,6 +64,14 @@ PV_API PV_CHECK pv_rc pv_key_generate_file(const char *path);
 /* Wipe and free; NULL harmless. */
 PV_API void pv_key_free(pv_key *key);
 
+/* ---- Files pivault writes ------------------------------------------------------ */
+
+/* Create path as a new file for writing (mode 0600, O_CREAT|O_EXCL|O_NOFOLLOW): nothing
+ * already there, a symbolic link included, is truncated or written through. PV_ERR_EXISTS
+ * when something is there, PV_ERR_IO otherwise (errno kept); *out open for writing on
+ * PV_OK. Every report, certificate, package or other output goes through it. */
+PV_API PV_CHECK pv_rc pv_file_create(const char *path, FILE **out);
+
 /* ---- Vaults -------------------------------------------------------------------- */
 
 typedef struct pv_vault pv_vault;

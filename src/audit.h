@@ -5,6 +5,7 @@
 #ifndef PV_AUDIT_H
 #define PV_AUDIT_H
 
+#include "idset.h"
 #include "vault.h"
 
 /* What an operation records. NULL strings are stored as "". */
@@ -31,6 +32,19 @@ pv_rc pv_audit_commit(pv_vault *v, const struct pv_audit_event *e, pv_rc rc);
  * keeping that message; returns rc. The entry's own failure is added to the message. */
 pv_rc pv_audit_failure(pv_vault *v, pv_rc rc, const char *op, const char *ids,
 		       const char *purpose);
+
+/* A listing that shows customer ids goes over its rows twice: pv_shown_row in each row
+ * returns 0 in the first pass (the id gathered; -1 when out of memory); pv_shown_audit
+ * then appends e (its ids: those gathered, sorted, each once) and turns to showing, where
+ * pv_shown_row returns 1 for a row whose id the entry names, 0 for any other (a row
+ * added since is not shown). */
+struct pv_shown {
+	struct pv_idset ids;
+	int showing;
+};
+int pv_shown_row(struct pv_shown *s, const char *id);
+pv_rc pv_shown_audit(pv_vault *v, struct pv_shown *s, struct pv_audit_event *e);
+void pv_shown_free(struct pv_shown *s);
 
 /* Entries between automatic checkpoints. */
 #define PV_AUDIT_CHECKPOINT_EVERY 1024

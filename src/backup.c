@@ -14,6 +14,7 @@
  * and every other customer of the backup reads as before. */
 #include "audit.h"
 #include "dates.h"
+#include "files.h"
 #include "keyring.h"
 #include "pinned_key.h"
 #include "policy.h"
@@ -111,10 +112,13 @@ pv_rc pv_backup_create(pv_vault *v, const pv_access *who, const char *path, char
 	 * image then holds its own entry */
 	struct pv_audit_event e = { "backup create", "*", NULL, NULL, "ok", path };
 	rc = pv_audit_append(v, &e);
+	int made = -1; /* the copy goes into a new file of ours, never through a link */
+	if (!rc && (rc = pv_file_create_for(v, tmp, "the backup's partial file", &made)) == PV_OK)
+		close(made);
 	if (!rc && pv_store_backup_to(v->store, tmp) != 0)
 		rc = pv_fail(v, PV_ERR_IO, "cannot copy the database to %s: %s", tmp,
 			     pv_store_errmsg(v->store));
-	int fd = rc ? -1 : open(tmp, O_RDWR | O_CLOEXEC);
+	int fd = rc ? -1 : open(tmp, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0 && fchmod(fd, 0600) != 0) /* ciphertext, but nobody else's business */
 		rc = pv_fail(v, PV_ERR_IO, "cannot protect %s: %s", tmp, strerror(errno));
 	struct stat st;
@@ -275,7 +279,7 @@ static int write_image(struct backup_file *b, const char *dir, char *why, size_t
 	int out = -1, rc = -1;
 	if (db && buf) {
 		snprintf(db, plen, "%s/vault.db", dir);
-		out = open(db, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		out = pv_file_create_fd(db);
 	}
 	uint64_t left = b->image_bytes;
 	if (out >= 0 && lseek(b->fd, 0, SEEK_SET) == 0) {

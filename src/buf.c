@@ -4,6 +4,8 @@
 
 #include "crypto.h"
 
+#include <jansson.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,4 +105,20 @@ void pv_buf_free(struct pv_buf *b)
 		free(b->p);
 	}
 	memset(b, 0, sizeof *b);
+}
+
+void pv_json_wipe_strings(json_t *doc)
+{
+	const char *key;
+	json_t *item;
+	size_t i;
+	if (json_is_string(doc)) {
+		pv_wipe((char *)json_string_value(doc), json_string_length(doc));
+	} else if (json_is_object(doc)) {
+		json_object_foreach(doc, key, item)
+			pv_json_wipe_strings(item);
+	} else if (json_is_array(doc)) {
+		json_array_foreach(doc, i, item)
+			pv_json_wipe_strings(item);
+	}
 }

@@ -23,4 +23,9 @@ void pv_buf_clear(struct pv_buf *b);
 /* Wipe and free. */
 void pv_buf_free(struct pv_buf *b);
 
+/* Wipe every string value held in a JSON document (objects and arrays walked), before
+ * json_decref frees them: jansson frees its copies without wiping. */
+struct json_t;
+void pv_json_wipe_strings(struct json_t *doc);
+
 #endif

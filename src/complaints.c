@@ -175,6 +175,7 @@ struct list_ctx {
 	char today[11];
 	pv_complaint_fn fn;
 	void *ctx;
+	struct pv_shown shown;
 };
 
 static int list_one(void *p, const struct pv_stored_complaint *c)
@@ -183,6 +184,9 @@ static int list_one(void *p, const struct pv_stored_complaint *c)
 	const char *state = *c->resolved ? (strcmp(c->resolved, c->due) > 0 ? "resolved late"
 									   : "resolved")
 					 : strcmp(l->today, c->due) > 0 ? "late" : "open";
+	int show = pv_shown_row(&l->shown, c->customer);
+	if (show <= 0)
+		return show;
 	pv_complaint_info info = { c->id, c->customer, c->dsr, c->opened, c->due, state,
 				   c->resolved };
 	return l->fn(l->ctx, &info) ? 1 : 0;
@@ -195,13 +199,16 @@ pv_rc pv_complaint_list(pv_vault *v, const pv_access *who, pv_complaint_fn fn, v
 	if (rc)
 		return pv_audit_failure(v, rc, "complaint list", NULL, NULL);
 	struct pv_audit_event e = { "complaint list", NULL, NULL, NULL, "ok", NULL };
-	if ((rc = pv_audit_append(v, &e)) != PV_OK)
-		return rc;
-	struct list_ctx l = { "", fn, ctx };
+	struct list_ctx l = { "", fn, ctx, { { 0 }, 0 } };
 	stamp(l.today, NULL, NULL, 0);
-	if (pv_store_complaint_scan(v->store, list_one, &l) < 0)
-		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	return pv_ok(v);
+	if (pv_store_complaint_scan(v->store, list_one, &l) < 0) /* the ids, named first */
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (!rc)
+		rc = pv_shown_audit(v, &l.shown, &e);
+	if (!rc && pv_store_complaint_scan(v->store, list_one, &l) < 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	pv_shown_free(&l.shown);
+	return rc ? rc : pv_ok(v);
 }
 
 struct show_ctx {

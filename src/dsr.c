@@ -203,6 +203,7 @@ struct list_ctx {
 	char today[11];
 	pv_dsr_fn fn;
 	void *ctx;
+	struct pv_shown shown;
 };
 
 static int list_one(void *p, const struct pv_stored_dsr *d)
@@ -213,6 +214,9 @@ static int list_one(void *p, const struct pv_stored_dsr *d)
 		return 0;
 	const char *state = *d->closed ? (strcmp(d->closed, d->due) > 0 ? "closed late" : "closed")
 					: overdue ? "overdue" : "open";
+	int show = pv_shown_row(&l->shown, d->customer);
+	if (show <= 0)
+		return show;
 	pv_dsr_info info = { d->id, d->customer, d->type, d->jurisdiction, d->opened, d->due,
 			     state, d->closed, d->outcome };
 	return l->fn(l->ctx, &info) ? 1 : 0;
@@ -226,12 +230,15 @@ pv_rc pv_dsr_list(pv_vault *v, const pv_access *who, int overdue_only, pv_dsr_fn
 		return pv_audit_failure(v, rc, "dsr list", NULL, NULL);
 	struct pv_audit_event e = { "dsr list", NULL, NULL, NULL, "ok",
 				    overdue_only ? "overdue only" : NULL };
-	if ((rc = pv_audit_append(v, &e)) != PV_OK)
-		return rc;
-	struct list_ctx l = { overdue_only, "", fn, ctx };
+	struct list_ctx l = { overdue_only, "", fn, ctx, { { 0 }, 0 } };
 	char unused[11];
 	dates(0, l.today, unused);
-	if (pv_store_dsr_scan(v->store, list_one, &l) < 0)
-		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	return pv_ok(v);
+	if (pv_store_dsr_scan(v->store, list_one, &l) < 0) /* the ids, named first */
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (!rc)
+		rc = pv_shown_audit(v, &l.shown, &e);
+	if (!rc && pv_store_dsr_scan(v->store, list_one, &l) < 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	pv_shown_free(&l.shown);
+	return rc ? rc : pv_ok(v);
 }

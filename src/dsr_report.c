@@ -4,6 +4,7 @@
  * or changed the data and when (from the audit log), and to whom it was handed over; as
  * JSON or as a readable HTML page. Written to the caller's stream only. */
 #include "audit.h"
+#include "buf.h"
 #include "html.h"
 #include "policy.h"
 
@@ -199,6 +200,7 @@ pv_rc pv_dsr_access_report(pv_vault *v, const pv_access *who, const char *dsr_id
 		if (!rc && fflush(out) != 0)
 			rc = pv_fail(v, PV_ERR_IO, "cannot write the report");
 	}
-	json_decref(doc); /* the clear values in it are freed here */
+	pv_json_wipe_strings(doc); /* the clear values in it, before they are freed */
+	json_decref(doc);
 	return rc ? rc : pv_ok(v);
 }

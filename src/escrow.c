@@ -5,6 +5,7 @@
  * still hold a destroyed bucket key. */
 #include "dates.h"
 #include "audit.h"
+#include "files.h"
 #include "policy.h"
 
 #include <errno.h>
@@ -70,7 +71,7 @@ pv_rc pv_keyring_escrow(pv_vault *v, const pv_access *who, const char *recipient
 	uint8_t digest[32];
 	pv_hash2(digest, sealed, len + PV_BOX_SEAL_OVERHEAD, NULL, 0);
 	pv_hex(digest_hex, digest, sizeof digest);
-	int fd = open(out_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int fd = pv_file_create_fd(out_path);
 	int ok = fd >= 0;
 	uint8_t head[8 + 16];
 	memcpy(head, ESCROW_MAGIC, 8);
@@ -110,8 +111,8 @@ pv_rc pv_escrow_keygen(const char *secret_path, char public_hex[65])
 	if (!sk)
 		return PV_ERR_NOMEM;
 	pv_box_keypair(pk, sk);
-	int fd = open(secret_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	int exists = fd < 0 && errno == EEXIST;
+	int fd = pv_file_create_fd(secret_path);
+	int exists = fd < 0 && (errno == EEXIST || errno == ELOOP);
 	int ok = fd >= 0 && write(fd, sk, PV_BOX_SECRET) == PV_BOX_SECRET && fsync(fd) == 0;
 	if (fd >= 0 && close(fd) != 0)
 		ok = 0;

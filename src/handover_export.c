@@ -14,6 +14,7 @@
 #include "audit.h"
 #include "buf.h"
 #include "dates.h"
+#include "files.h"
 #include "merkle.h"
 #include "minisign.h"
 #include "policy.h"
@@ -444,7 +445,7 @@ pv_rc pv_package_write(pv_vault *v, const struct pv_package_source *src, const c
 		if (access(path, F_OK) == 0)
 			rc = pv_fail(v, PV_ERR_EXISTS, "%s exists: a package is written to a new file",
 				     path);
-		else if ((e.fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
+		else if ((e.fd = pv_file_create_fd(tmp)) < 0)
 			rc = pv_fail(v, PV_ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
 	}
 	if (!rc)

@@ -82,12 +82,16 @@ pv_rc pv_hold_release(pv_vault *v, const pv_access *who, const char *const *ids,
 struct list_ctx {
 	pv_hold_fn fn;
 	void *ctx;
+	struct pv_shown shown;
 };
 
 static int list_one(void *p, const char *customer, const char *reason, const char *by,
 		    const char *since, const char *released, const char *released_by)
 {
 	struct list_ctx *l = p;
+	int show = pv_shown_row(&l->shown, customer);
+	if (show <= 0)
+		return show;
 	pv_hold_info h = { customer, reason, by, since, released, released_by };
 	return l->fn(l->ctx, &h) ? 1 : 0;
 }
@@ -99,10 +103,13 @@ pv_rc pv_hold_list(pv_vault *v, const pv_access *who, pv_hold_fn fn, void *ctx)
 	if (rc)
 		return pv_audit_failure(v, rc, "hold list", NULL, NULL);
 	struct pv_audit_event e = { "hold list", NULL, NULL, NULL, "ok", NULL };
-	if ((rc = pv_audit_append(v, &e)) != PV_OK)
-		return rc;
-	struct list_ctx l = { fn, ctx };
-	if (pv_authz_hold_scan(v, list_one, &l) < 0)
-		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	return pv_ok(v);
+	struct list_ctx l = { fn, ctx, { { 0 }, 0 } };
+	if (pv_authz_hold_scan(v, list_one, &l) < 0) /* the ids, named first */
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (!rc)
+		rc = pv_shown_audit(v, &l.shown, &e);
+	if (!rc && pv_authz_hold_scan(v, list_one, &l) < 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	pv_shown_free(&l.shown);
+	return rc ? rc : pv_ok(v);
 }

@@ -5,6 +5,7 @@
  * Memory is bounded by the number of batches in flight, not by the file. Blind-index
  * entries are staged and merged in sorted order at the end, which keeps bulk loads cheap. */
 #include "dates.h"
+#include "files.h"
 #include "index_sort.h"
 #include "import.h"
 #include "audit.h"
@@ -28,6 +29,8 @@
 
 #define BATCH_ROWS 512
 #define READ_CHUNK (64 * 1024)
+#define HEADER_MAX (64 * 1024)      /* bytes of the header row, read before it is checked */
+#define COLUMNS_MAX 4096
 #define CSV_ENTRY_MAX (1024 * 1024) /* a field longer than this stops the import */
 #define ID_MAX_LEN 64
 #define MAX_WORKERS 16
@@ -105,6 +108,7 @@ struct importer {
 	uint64_t line;          /* physical line the next row starts on */
 	int pending_cr;
 	int header_done;
+	size_t header_bytes;    /* parsed while the header row was not yet complete */
 	uint64_t row_newlines;  /* newlines inside the current row's quoted fields */
 	uint32_t row_fields;
 	int row_too_wide;
@@ -327,8 +331,8 @@ static void csv_put(FILE *f, const char *s)
 /* The header row: map each column to a field, a consent, the id, or refuse it. */
 static void header_field(struct importer *im, const char *name, size_t len)
 {
-	if (im->ncols >= 4096) {
-		set_fatal(im, PV_ERR_INPUT, "line 1: more than 4096 columns");
+	if (im->ncols >= COLUMNS_MAX) {
+		set_fatal(im, PV_ERR_INPUT, "line 1: more than %d columns", COLUMNS_MAX);
 		return;
 	}
 	char **cn = realloc(im->colname, (im->ncols + 1) * sizeof *cn);
@@ -349,12 +353,43 @@ static void header_field(struct importer *im, const char *name, size_t len)
 	im->col[im->ncols++] = COL_DROPPED;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A column name that appears twice, or NULL: sorted copies compared side by side. */
+static const char *twice_named(struct importer *im)
+{
+	if (im->ncols < 2)
+		return NULL;
+	char **sorted = malloc(im->ncols * sizeof *sorted);
+	if (!sorted) {
+		set_fatal(im, PV_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	memcpy(sorted, im->colname, im->ncols * sizeof *sorted);
+	qsort(sorted, im->ncols, sizeof *sorted, cmp_name);
+	const char *twice = NULL;
+	for (size_t c = 1; c < im->ncols && !twice; c++)
+		if (strcmp(sorted[c - 1], sorted[c]) == 0)
+			twice = sorted[c];
+	free(sorted);
+	return twice;
+}
+
 /* Check the header once complete. */
 static void header_done(struct importer *im)
 {
 	const struct pv_schema *s = im->v->schema;
 	im->header_done = 1;
 	im->id_col = -1;
+	const char *twice = twice_named(im);
+	if (twice || im->fatal) {
+		if (twice)
+			set_fatal(im, PV_ERR_INPUT, "line 1: column '%s' appears twice", twice);
+		return;
+	}
 	for (size_t c = 0; c < im->ncols; c++) {
 		const char *name = im->colname[c];
 		if (memchr(name, '\0', strlen(name) + 1) != name + strlen(name) ||
@@ -365,11 +400,6 @@ static void header_done(struct importer *im)
 				  c + 1);
 			return;
 		}
-		for (size_t d = 0; d < c; d++)
-			if (strcmp(im->colname[d], name) == 0) {
-				set_fatal(im, PV_ERR_INPUT, "line 1: column '%s' appears twice", name);
-				return;
-			}
 		int f = pv_schema_field_index(s, name), k = pv_schema_consent_index(s, name);
 		if (strcmp(name, s->id_column) == 0) {
 			im->col[c] = COL_ID;
@@ -872,6 +902,39 @@ static int check_bom(struct importer *im, const unsigned char *p, size_t n)
 	return 0;
 }
 
+/* Feed len bytes to the CSV parser. */
+static void parse_bytes(struct importer *im, const unsigned char *p, size_t len)
+{
+	if (csv_parse(&im->csv, p, len, on_field, on_row, im) != len && !im->fatal)
+		set_fatal(im, PV_ERR_INPUT, "line %llu: malformed CSV (%s): a quote inside an "
+			  "unquoted field, or text after a closing quote",
+			  (unsigned long long)im->line, csv_strerror(csv_error(&im->csv)));
+	if (!im->fatal && csv_get_buffer_size(&im->csv) > CSV_ENTRY_MAX)
+		set_fatal(im, PV_ERR_INPUT, "line %llu: a field is longer than 1 MiB (an "
+			  "unterminated quote?)", (unsigned long long)im->line);
+}
+
+/* Feed a chunk; while the header row is incomplete, no more than HEADER_MAX bytes of it
+ * reach the parser, so a huge header is refused before it is buffered. */
+static void parse_chunk(struct importer *im, const unsigned char *p, size_t len)
+{
+	if (!im->header_done) {
+		size_t part = HEADER_MAX - im->header_bytes;
+		part = len < part ? len : part;
+		parse_bytes(im, p, part);
+		im->header_bytes += part;
+		p += part;
+		len -= part;
+		if (!im->fatal && !im->header_done && im->header_bytes >= HEADER_MAX) {
+			set_fatal(im, PV_ERR_INPUT, "line 1: the header row is longer than %d KiB "
+				  "(%d bytes), the most pivault reads", HEADER_MAX / 1024, HEADER_MAX);
+			return;
+		}
+	}
+	if (len && !im->fatal)
+		parse_bytes(im, p, len);
+}
+
 /* Parse the whole file into batches; runs on the calling thread. */
 static void parse_file(struct importer *im, int fd)
 {
@@ -899,14 +962,7 @@ static void parse_file(struct importer *im, int fd)
 			skip = (size_t)k;
 			first = 0;
 		}
-		size_t len = (size_t)n - skip;
-		if (csv_parse(&im->csv, buf + skip, len, on_field, on_row, im) != len && !im->fatal)
-			set_fatal(im, PV_ERR_INPUT, "line %llu: malformed CSV (%s): a quote inside an "
-				  "unquoted field, or text after a closing quote",
-				  (unsigned long long)im->line, csv_strerror(csv_error(&im->csv)));
-		if (!im->fatal && csv_get_buffer_size(&im->csv) > CSV_ENTRY_MAX)
-			set_fatal(im, PV_ERR_INPUT, "line %llu: a field is longer than 1 MiB (an "
-				  "unterminated quote?)", (unsigned long long)im->line);
+		parse_chunk(im, buf + skip, (size_t)n - skip);
 		im->bytes_done += (size_t)n;
 		if (im->fatal || im->stop)
 			break;
@@ -928,6 +984,7 @@ static void parse_file(struct importer *im, int fd)
 		}
 		im->cur = NULL;
 	}
+	pv_wipe(buf, READ_CHUNK); /* the last chunk read: customers' values in clear */
 	free(buf);
 }
 
@@ -1174,12 +1231,12 @@ pv_rc pv_import_fd(pv_vault *v, const pv_access *who, int fd, uint64_t bytes_tot
 	csv_set_free_func(&im.csv, wiping_free);
 	im.line = 1;
 	if (!rc && o->reject_path) {
-		int rfd = open(o->reject_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (rfd < 0 || !(im.reject = fdopen(rfd, "w"))) {
-			if (rfd >= 0)
-				close(rfd);
-			rc = pv_fail(v, PV_ERR_IO, "cannot create reject file %s: %s", o->reject_path,
-				     strerror(errno));
+		int rfd = -1;
+		rc = pv_file_create_for(v, o->reject_path, "the reject file", &rfd);
+		if (!rc && !(im.reject = fdopen(rfd, "w"))) {
+			close(rfd);
+			rc = pv_fail(v, PV_ERR_IO, "cannot create the reject file %s: %s",
+				     o->reject_path, strerror(errno));
 		}
 	}
 	if (!rc) {

@@ -6,6 +6,7 @@
  * A slot's associated data is vault id | slot index | generation. */
 #include "keyring.h"
 #include "crypto.h"
+#include "files.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -120,7 +121,7 @@ int pv_keyring_create(const char *path, const uint8_t vault_id[16], uint32_t slo
 		return -1;
 	}
 	snprintf(tmp, tmplen, "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int fd = pv_file_create_fd(tmp);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot create keyring %s: %s", tmp, strerror(errno));
 		free(tmp);
@@ -353,7 +354,8 @@ int pv_keyring_journal(struct pv_keyring *kr, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	int fd = open(jp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	unlink(jp); /* a journal already replayed at open; never written through a link */
+	int fd = pv_file_create_fd(jp);
 	int ok = fd >= 0;
 	for (size_t i = 0; ok && i < kr->nstaged; i++) {
 		uint8_t rec[4 + KR_SLOT_BYTES];
@@ -480,7 +482,7 @@ int pv_keyring_write_rewrapped(struct pv_keyring *kr, const char *path,
 	if (pv_keyring_load_all(kr, err, errlen) != 0)
 		return -1;
 	unlink(path); /* a leftover of an earlier attempt */
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int fd = pv_file_create_fd(path);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
 		return -1;

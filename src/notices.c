@@ -141,11 +141,15 @@ pv_rc pv_notice_set_state(pv_vault *v, const pv_access *who, int64_t notice, con
 struct list_ctx {
 	pv_notice_fn fn;
 	void *ctx;
+	struct pv_shown shown;
 };
 
 static int list_one(void *ctx, int64_t notice, const struct pv_store_notice *n)
 {
 	struct list_ctx *l = ctx;
+	int show = pv_shown_row(&l->shown, n->customer);
+	if (show <= 0)
+		return show;
 	pv_notice_info i = { notice,	  n->customer, n->kind,  n->text_version, n->channel,
 			     n->sent,	  n->sent_by,  n->state, n->state_at };
 	return l->fn(l->ctx, &i) ? 1 : 0;
@@ -158,11 +162,14 @@ pv_rc pv_notice_list(pv_vault *v, const pv_access *who, const char *customer, pv
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_REPORT, &role);
 	if (rc)
 		return pv_audit_failure(v, rc, "notice list", customer, NULL);
-	struct pv_audit_event e = { "notice list", customer, NULL, NULL, "ok", NULL };
-	if ((rc = pv_audit_append(v, &e)) != PV_OK)
-		return rc;
-	struct list_ctx l = { fn, ctx };
-	if (pv_store_notice_scan(v->store, customer, list_one, &l) < 0)
-		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	return pv_ok(v);
+	struct pv_audit_event e = { "notice list", NULL, NULL, NULL, "ok", NULL };
+	struct list_ctx l = { fn, ctx, { { 0 }, 0 } };
+	if (pv_store_notice_scan(v->store, customer, list_one, &l) < 0) /* ids named first */
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (!rc)
+		rc = pv_shown_audit(v, &l.shown, &e);
+	if (!rc && pv_store_notice_scan(v->store, customer, list_one, &l) < 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	pv_shown_free(&l.shown);
+	return rc ? rc : pv_ok(v);
 }

@@ -9,6 +9,7 @@
  * progress record. */
 #include "audit.h"
 #include "dates.h"
+#include "files.h"
 #include "policy.h"
 #include "record.h"
 
@@ -267,7 +268,7 @@ static pv_rc ledger_append(struct rekey *r)
 	char *path = pv_keyring_sibling(v, ".ledger");
 	if (!path)
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	int fd = pv_file_append_fd(path);
 	int ok = fd >= 0;
 	for (size_t at = 0; ok && at < r->nledger;) {
 		ssize_t w = write(fd, r->ledger + at, r->nledger - at);

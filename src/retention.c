@@ -66,7 +66,50 @@ struct plan_ctx {
 	size_t nerase, caperase;
 	uint64_t held;
 	uint64_t scanned, total; /* for progress */
+	/* for the plan: the items, kept until the audit entry naming them is written */
+	pv_retention_item *items;
+	size_t nitems, capitems;
 };
+
+/* Keep a copy of an item of the plan (its strings in one allocation with it). */
+static int keep_item(struct plan_ctx *p, const pv_retention_item *it)
+{
+	if (p->nitems == p->capitems) {
+		size_t cap = p->capitems ? 2 * p->capitems : 64;
+		pv_retention_item *a = realloc(p->items, cap * sizeof *a);
+		if (!a)
+			return -1;
+		p->items = a;
+		p->capitems = cap;
+	}
+	const char *src[] = { it->id, it->action, it->fields, it->rule, it->due, it->held };
+	size_t len[6], total = 0;
+	for (int k = 0; k < 6; k++)
+		total += (len[k] = strlen(src[k]) + 1);
+	char *mem = malloc(total), *at = mem;
+	if (!mem)
+		return -1;
+	const char **dst[] = { &p->items[p->nitems].id, &p->items[p->nitems].action,
+			       &p->items[p->nitems].fields, &p->items[p->nitems].rule,
+			       &p->items[p->nitems].due, &p->items[p->nitems].held };
+	for (int k = 0; k < 6; k++) {
+		memcpy(at, src[k], len[k]);
+		*dst[k] = at;
+		at += len[k];
+	}
+	p->nitems++;
+	return 0;
+}
+
+/* An item of the plan: kept (plan) or passed on; non-zero stops. */
+static int report(struct plan_ctx *p, const pv_retention_item *it)
+{
+	if (p->fn && keep_item(p, it) != 0) {
+		p->rc = pv_fail(p->v, PV_ERR_NOMEM, "out of memory");
+		return -1;
+	}
+	return 0;
+}
 
 static int keep_shred(struct plan_ctx *p, const char *id)
 {
@@ -171,8 +214,8 @@ static int plan_one(struct plan_ctx *p, const char *id, char **values)
 		pv_retention_item it = { id, "shred", "", "every value due (shred, or erase)", latest,
 					 held ? reason : "" };
 		p->held += held != 0;
-		if (p->fn && p->fn(p->ctx, &it))
-			return 1;
+		if (report(p, &it))
+			return -1;
 		if (p->collect && !held && keep_shred(p, id) != 0) {
 			p->rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
 			return -1;
@@ -185,8 +228,8 @@ static int plan_one(struct plan_ctx *p, const char *id, char **values)
 	field_names(s, erase, nerase, fields, sizeof fields);
 	pv_retention_item it = { id, "erase", fields, erase_rule, erase_due, held ? reason : "" };
 	p->held += held != 0;
-	if (p->fn && p->fn(p->ctx, &it))
-		return 1;
+	if (report(p, &it))
+		return -1;
 	if (p->collect && !held && keep_erase(p, id, erase, nerase) != 0) {
 		p->rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
 		return -1;
@@ -218,6 +261,23 @@ static void plan_free(struct plan_ctx *p)
 	for (size_t i = 0; i < p->nerase; i++)
 		free(p->erase[i].fields);
 	free(p->erase);
+	for (size_t i = 0; i < p->nitems; i++)
+		free((char *)p->items[i].id); /* the item's strings begin there */
+	free(p->items);
+}
+
+/* The audit entry naming every customer of the plan, then the plan shown. */
+static pv_rc show_plan(struct plan_ctx *p, struct pv_audit_event *e)
+{
+	struct pv_shown shown = { { 0 }, 0 };
+	for (size_t i = 0; i < p->nitems; i++)
+		(void)pv_shown_row(&shown, p->items[i].id);
+	pv_rc rc = pv_shown_audit(p->v, &shown, e);
+	pv_shown_free(&shown);
+	for (size_t i = 0; !rc && i < p->nitems; i++)
+		if (p->fn(p->ctx, &p->items[i]))
+			break;
+	return rc;
 }
 
 /* Go through every customer; 0, or the failure (message on v). */
@@ -258,9 +318,9 @@ pv_rc pv_retention_plan(pv_vault *v, const pv_access *who, const char *as_of,
 	char detail[48];
 	snprintf(detail, sizeof detail, "as of %s", p.as_of);
 	struct pv_audit_event e = { "retention plan", NULL, NULL, NULL, "ok", detail };
-	if ((rc = pv_audit_append(v, &e)) != PV_OK)
-		return rc;
 	rc = plan_all(&p);
+	if (!rc)
+		rc = show_plan(&p, &e);
 	plan_free(&p);
 	return rc ? rc : pv_ok(v);
 }

@@ -39,6 +39,7 @@ struct due_ctx {
 	void *ctx;
 	pv_rc rc;
 	uint64_t count;
+	struct pv_shown shown;
 };
 
 /* The contact channels a customer has (non-empty phone and email fields), found by
@@ -46,6 +47,9 @@ struct due_ctx {
 static int due_one(void *p, const struct pv_stored_customer *c, const char *last)
 {
 	struct due_ctx *d = p;
+	int show = pv_shown_row(&d->shown, c->id);
+	if (show <= 0)
+		return show; /* the first pass opens nothing */
 	char **values;
 	d->rc = pv_open_customer(d->v, c, &values);
 	if (d->rc)
@@ -87,10 +91,13 @@ pv_rc pv_review_due(pv_vault *v, const pv_access *who, unsigned months, pv_revie
 	char detail[64];
 	snprintf(detail, sizeof detail, "confirmed before %s", before);
 	struct pv_audit_event e = { "review due", NULL, NULL, NULL, "ok", detail };
-	if ((rc = pv_audit_append(v, &e)) != PV_OK)
-		return rc;
-	struct due_ctx d = { v, fn, ctx, PV_OK, 0 };
-	if (pv_store_review_due(v->store, before, due_one, &d) < 0 && !d.rc)
+	struct due_ctx d = { v, fn, ctx, PV_OK, 0, { { 0 }, 0 } };
+	if (pv_store_review_due(v->store, before, due_one, &d) < 0) /* the ids, named first */
 		d.rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (!d.rc)
+		d.rc = pv_shown_audit(v, &d.shown, &e);
+	if (!d.rc && pv_store_review_due(v->store, before, due_one, &d) < 0 && !d.rc)
+		d.rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	pv_shown_free(&d.shown);
 	return d.rc ? d.rc : pv_ok(v);
 }

@@ -10,6 +10,7 @@
 #include "approvals.h"
 #include "audit.h"
 #include "dates.h"
+#include "files.h"
 #include "holds.h"
 #include "pinned_key.h"
 #include "policy.h"
@@ -245,7 +246,7 @@ static pv_rc ledger_append(pv_vault *v, const char *const *ids, size_t n, const 
 	char *path = pv_keyring_sibling(v, ".ledger");
 	if (!path)
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	int fd = pv_file_append_fd(path);
 	FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
 	char h[65];
 	pv_hex(h, cert_hash, 32);

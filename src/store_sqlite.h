@@ -28,6 +28,7 @@ struct pv_store {
 	uint64_t txn, txn_counter; /* the open transaction's number (pv_store_txn_id) */
 	int depth;                 /* nesting: 1 = a transaction, more = savepoints in it */
 	int bulk;                  /* in a bulk load's rollback journal (pv_store_bulk_begin) */
+	int audited;               /* the open transaction carries an audit entry */
 	int mapped;                /* reads through a memory map (pv_store_map_reads) */
 	struct pv_index_group group;
 	/* whether any customer is restricted or objected, as of the database version seen

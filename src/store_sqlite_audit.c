@@ -45,6 +45,7 @@ int pv_store_audit_append(struct pv_store *s, const struct pv_audit_row *e)
 		sqlite3_bind_text(q, 2 + i, text[i] ? text[i] : "",
 				  e->has_len && text[i] ? (int)e->len[i] : -1, SQLITE_STATIC);
 	sqlite3_bind_blob(q, 10, e->hash, PV_AUDIT_HASH, SQLITE_STATIC);
+	s->audited = 1; /* its commit is made durable (pv_store_commit) */
 	return pv_sqlite_run(s, q, "append audit entry");
 }
 

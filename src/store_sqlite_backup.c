@@ -11,7 +11,8 @@ int pv_store_backup_to(struct pv_store *s, const char *path)
 {
 	pv_sqlite_walk_begins(s);
 	sqlite3 *dest = NULL;
-	int rc = sqlite3_open_v2(path, &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	int rc = sqlite3_open_v2(path, &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+					      SQLITE_OPEN_NOFOLLOW, NULL);
 	sqlite3_backup *b = rc == SQLITE_OK ? sqlite3_backup_init(dest, "main", s->db, "main")
 					    : NULL;
 	if (b) {

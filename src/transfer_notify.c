@@ -4,7 +4,9 @@
  * defaults ship inside the library) with the recipient's name and contact, the data that
  * moves, the purposes, where the data goes when abroad, and how to object or ask for
  * deletion before the deadline. The result is a mail-merge stream (CSV or JSON Lines)
- * on the caller's output; each notice is recorded as queued. The vault sends nothing. */
+ * on the caller's output; each notice is recorded as queued. The vault sends nothing.
+ * The customers are found first (ids only) and the audit entry naming them is committed
+ * before the first byte goes out; only those customers are then rendered. */
 #include "transfers.h"
 
 #include "audit.h"
@@ -28,8 +30,8 @@ struct notify {
 	int name_f, email_f, phone_f, address_f; /* contact fields, -1 when absent */
 	char *data, *purposes, *cross_border;	 /* the plan's parts of the text */
 	struct pv_buf text, line;		 /* one notice, then its output line */
+	struct pv_idset told; /* the ids the audit entry names, sorted: no one else is shown */
 	uint64_t count;
-	char first[65], last[65];
 	pv_rc rc;
 };
 
@@ -191,6 +193,8 @@ static int notify_one(void *ctx, const struct pv_stored_customer *c, char **valu
 {
 	(void)excluded; /* everyone in scope is told, whether or not they stay out */
 	struct notify *n = ctx;
+	if (!pv_idset_has(&n->told, c->id))
+		return 0; /* in scope since the entry was written: not named, so not shown */
 	struct one o = { n, c, values };
 	const char *channel, *address;
 	channel_of(n, values, &channel, &address);
@@ -219,9 +223,7 @@ static int notify_one(void *ctx, const struct pv_stored_customer *c, char **valu
 		n->rc = pv_fail(n->v, PV_ERR_STORE, "%s", pv_store_errmsg(n->v->store));
 		return -1;
 	}
-	if (!n->count++)
-		snprintf(n->first, sizeof n->first, "%s", c->id);
-	snprintf(n->last, sizeof n->last, "%s", c->id);
+	n->count++;
 	return ferror(n->out) ? (n->rc = pv_fail(n->v, PV_ERR_IO, "cannot write the notices"), -1)
 			      : 0;
 }
@@ -231,10 +233,7 @@ static int notify_one(void *ctx, const struct pv_stored_customer *c, char **valu
 static pv_rc may_see_contacts(pv_vault *v, int role, const pv_access *who,
 			      const struct notify *n)
 {
-	pv_access all = { 0 };
-	if (who) /* a user session may give none: its own roles apply */
-		all = *who;
-	all.purpose = "all";
+	pv_access all = *who; /* under the declared purpose */
 	all.want_clear = 1;
 	const int used[] = { n->name_f, n->email_f, n->phone_f, n->address_f };
 	for (size_t k = 0; k < sizeof used / sizeof *used; k++)
@@ -242,7 +241,8 @@ static pv_rc may_see_contacts(pv_vault *v, int role, const pv_access *who,
 					    PV_VIEW_CLEAR)
 			return pv_fail(v, PV_ERR_DENIED, "role '%s' does not see %s in clear: the "
 				       "notices carry names and contact details, so rendering them "
-				       "takes a role that does (and its staff obligations met)",
+				       "takes a role that does for the declared purpose (and its staff "
+				       "obligations met)",
 				       v->schema->roles[role].name,
 				       v->schema->fields[used[k]].name);
 	return PV_OK;
@@ -263,15 +263,72 @@ static void template_label(struct notify *n, const char *custom)
 	snprintf(n->label, sizeof n->label, "%.23s template %s", n->p->id, hex);
 }
 
+/* Everyone the notices will go to (ids only). */
+static int collect_told(void *ctx, const struct pv_stored_customer *c, char **values,
+			const char *excluded)
+{
+	(void)values, (void)excluded;
+	return pv_idset_add(ctx, c->id);
+}
+
+/* Find who is told and commit the audit entry naming them, before anything is shown. */
+static pv_rc audit_who_is_told(pv_vault *v, const pv_access *who, struct notify *n)
+{
+	if (pv_store_txn_id(v->store) != 0) /* a caller's batch would hold the entry back */
+		return pv_fail(v, PV_ERR_USAGE, "transfer notify cannot run inside a batch: its "
+			       "audit entry is committed before the first notice is written");
+	pv_rc rc = pv_plan_walk(v, n->p, 0, collect_told, &n->told);
+	if (!rc && n->told.oom)
+		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	if (rc)
+		return rc;
+	pv_idset_sort(&n->told);
+	char *ids = pv_idset_join(&n->told);
+	if (!ids)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	char detail[200];
+	snprintf(detail, sizeof detail, "%zu notices of %s to render (%s)", n->told.n, n->p->id,
+		 n->label);
+	struct pv_audit_event e = { "transfer notify", ids, who->purpose, NULL, "ok", detail };
+	rc = pv_audit_append(v, &e); /* committed (durably) in a transaction of its own */
+	free(ids);
+	return rc;
+}
+
+/* Render the notices of the customers named, recording each as queued. */
+static pv_rc render_all(pv_vault *v, struct notify *n)
+{
+	pv_rc rc = PV_OK;
+	if (!n->jsonl)
+		fputs("customer_id,channel,address,text\r\n", n->out);
+	if (pv_store_begin(v->store) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	rc = pv_plan_walk(v, n->p, 1, notify_one, n);
+	if (!rc && fflush(n->out) != 0)
+		rc = pv_fail(v, PV_ERR_IO, "cannot write the notices");
+	char detail[200];
+	snprintf(detail, sizeof detail, "%llu notices of %s rendered and queued (%s)",
+		 (unsigned long long)n->count, n->p->id, n->label);
+	struct pv_audit_event e = { "transfer notify", NULL, NULL, NULL, "ok", detail };
+	if (!rc && strcmp(n->p->state, "planned") == 0 &&
+	    pv_store_transfer_set(v->store, n->p->id, PV_TRANSFER_STATE, "notified") != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	return pv_audit_commit(v, &e, rc);
+}
+
 pv_rc pv_transfer_notify(pv_vault *v, const pv_access *who, const char *id,
 			 const char *template_text, const char *lang, int jsonl, FILE *out,
 			 uint64_t *count)
 {
 	*count = 0;
 	int role;
-	pv_rc rc = pv_policy_authorize(v, who, PV_OP_HANDOVER, &role);
+	pv_rc rc = who && who->purpose ? PV_OK
+				       : pv_fail(v, PV_ERR_DENIED, "transfer notify shows names and "
+						 "contact details: name the purpose (--purpose P)");
+	if (!rc)
+		rc = pv_policy_authorize(v, who, PV_OP_HANDOVER, &role);
 	if (rc)
-		return pv_audit_failure(v, rc, "transfer notify", NULL, NULL);
+		return pv_audit_failure(v, rc, "transfer notify", NULL, who ? who->purpose : NULL);
 	if (lang && strcmp(lang, "zh") != 0 && strcmp(lang, "en") != 0)
 		return pv_fail(v, PV_ERR_USAGE, "notices are written in zh or en");
 	struct pv_plan p;
@@ -289,38 +346,26 @@ pv_rc pv_transfer_notify(pv_vault *v, const pv_access *who, const char *id,
 	n.address_f = field_of(s, PV_T_TEXT, NULL, PV_MASK_ADDRESS);
 	if ((rc = may_see_contacts(v, role, who, &n)) != PV_OK) {
 		pv_plan_free(&p);
-		return pv_audit_failure(v, rc, "transfer notify", NULL, NULL);
+		return pv_audit_failure(v, rc, "transfer notify", NULL, who->purpose);
 	}
 	n.data = data_text(v, &p, n.zh);
 	n.purposes = purposes_text(&p, n.zh);
 	n.cross_border = cross_border_text(&p, n.zh);
 	if (!n.data || !n.purposes || !n.cross_border)
 		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	if (!rc && !jsonl)
-		fputs("customer_id,channel,address,text\r\n", out);
-	if (!rc && pv_store_begin(v->store) != 0)
-		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (!rc) {
-		rc = pv_plan_walk(v, &p, 1, notify_one, &n);
-		if (!rc && fflush(out) != 0)
-			rc = pv_fail(v, PV_ERR_IO, "cannot write the notices");
-		char detail[400];
-		snprintf(detail, sizeof detail, "%llu notices of %s rendered (%s), first %s, last %s",
-			 (unsigned long long)n.count, p.id, n.label, n.first, n.last);
-		struct pv_audit_event e = { "transfer notify", NULL, NULL, NULL, "ok", detail };
-		if (!rc && strcmp(p.state, "planned") == 0 &&
-		    pv_store_transfer_set(v->store, p.id, PV_TRANSFER_STATE, "notified") != 0)
-			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-		rc = pv_audit_commit(v, &e, rc);
-	}
+	if (!rc)
+		rc = audit_who_is_told(v, who, &n);
+	if (!rc)
+		rc = render_all(v, &n);
 	free(n.data);
 	free(n.purposes);
 	free(n.cross_border);
+	pv_idset_free(&n.told);
 	pv_buf_free(&n.text);
 	pv_buf_free(&n.line);
 	pv_plan_free(&p);
 	if (rc)
-		return pv_audit_failure(v, rc, "transfer notify", NULL, NULL);
+		return pv_audit_failure(v, rc, "transfer notify", NULL, who->purpose);
 	*count = n.count;
 	return pv_ok(v);
 }

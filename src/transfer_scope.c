@@ -12,6 +12,7 @@
 #include "audit.h"
 #include "authz_mac.h"
 #include "customer_walk.h"
+#include "idset.h"
 #include "policy.h"
 #include "record.h"
 #include "validate.h"
@@ -22,46 +23,6 @@
 
 /* ---------------------------------------------------------------- loading ---- */
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int idset_add(struct pv_idset *set, const char *id)
-{
-	if (set->n == set->cap) {
-		size_t cap = set->cap ? 2 * set->cap : 64;
-		char **a = realloc(set->ids, cap * sizeof *a);
-		if (!a)
-			return set->oom = -1;
-		set->ids = a;
-		set->cap = cap;
-	}
-	if (!(set->ids[set->n] = strdup(id)))
-		return set->oom = -1;
-	set->n++;
-	return 0;
-}
-
-static void idset_sort(struct pv_idset *set)
-{
-	if (set->n) /* an empty set has no array at all */
-		qsort(set->ids, set->n, sizeof *set->ids, cmp_str);
-}
-
-static int idset_has(const struct pv_idset *set, const char *id)
-{
-	return set->n && bsearch(&id, set->ids, set->n, sizeof *set->ids, cmp_str) != NULL;
-}
-
-static void idset_free(struct pv_idset *set)
-{
-	for (size_t i = 0; i < set->n; i++)
-		free(set->ids[i]);
-	free(set->ids);
-	memset(set, 0, sizeof *set);
-}
-
 /* An objection or a deletion request opened by the deadline keeps a customer out. */
 static int add_objector(void *ctx, const struct pv_stored_dsr *d)
 {
@@ -69,7 +30,7 @@ static int add_objector(void *ctx, const struct pv_stored_dsr *d)
 	if ((strcmp(d->type, "object") != 0 && strcmp(d->type, "delete") != 0) ||
 	    strncmp(d->opened, p->deadline, 10) > 0)
 		return 0;
-	return idset_add(&p->objectors, d->customer);
+	return pv_idset_add(&p->objectors, d->customer);
 }
 
 static int add_withdrawn(void *ctx, const char *customer, const char *purpose)
@@ -77,7 +38,7 @@ static int add_withdrawn(void *ctx, const char *customer, const char *purpose)
 	struct pv_plan *p = ctx;
 	for (size_t i = 0; i < p->npurposes_withdrawable; i++)
 		if (strcmp(purpose, p->purposes_withdrawable[i]) == 0)
-			return idset_add(&p->withdrawn, customer);
+			return pv_idset_add(&p->withdrawn, customer);
 	return 0;
 }
 
@@ -85,16 +46,16 @@ static int add_held(void *ctx, const char *customer, const char *reason, const c
 		    const char *since, const char *released, const char *released_by)
 {
 	(void)reason, (void)by, (void)since, (void)released_by;
-	return released[0] ? 0 : idset_add(&((struct pv_plan *)ctx)->held, customer);
+	return released[0] ? 0 : pv_idset_add(&((struct pv_plan *)ctx)->held, customer);
 }
 
 /* An objection recorded on the customer (a fulfilled request) counts too. */
 static int add_flagged(void *ctx, const char *customer, int restricted, int objected)
 {
 	struct pv_plan *p = ctx;
-	if (objected && idset_add(&p->objectors, customer) != 0)
+	if (objected && pv_idset_add(&p->objectors, customer) != 0)
 		return -1;
-	return restricted ? idset_add(&p->restricted, customer) : 0;
+	return restricted ? pv_idset_add(&p->restricted, customer) : 0;
 }
 
 /* Who stays out, read once: objectors, withdrawals, holds, restrictions. */
@@ -107,10 +68,10 @@ static pv_rc load_exclusions(pv_vault *v, struct pv_plan *p)
 		return p->objectors.oom || p->withdrawn.oom || p->held.oom || p->restricted.oom
 			       ? pv_fail(v, PV_ERR_NOMEM, "out of memory")
 			       : pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	idset_sort(&p->objectors);
-	idset_sort(&p->withdrawn);
-	idset_sort(&p->held);
-	idset_sort(&p->restricted);
+	pv_idset_sort(&p->objectors);
+	pv_idset_sort(&p->withdrawn);
+	pv_idset_sort(&p->held);
+	pv_idset_sort(&p->restricted);
 	return PV_OK;
 }
 
@@ -236,10 +197,10 @@ void pv_plan_free(struct pv_plan *p)
 		free(p->scope_value);
 	}
 	free(p->purposes_withdrawable);
-	idset_free(&p->objectors);
-	idset_free(&p->withdrawn);
-	idset_free(&p->held);
-	idset_free(&p->restricted);
+	pv_idset_free(&p->objectors);
+	pv_idset_free(&p->withdrawn);
+	pv_idset_free(&p->held);
+	pv_idset_free(&p->restricted);
 	memset(p, 0, sizeof *p);
 }
 
@@ -272,11 +233,11 @@ static int values_in_scope(const pv_vault *v, const struct pv_plan *p, char **va
 static const char *exclusion(struct walk *w, const struct pv_stored_customer *c)
 {
 	struct pv_plan *p = w->p;
-	if (idset_has(&p->objectors, c->id))
+	if (pv_idset_has(&p->objectors, c->id))
 		return "objection or deletion request";
-	if (idset_has(&p->restricted, c->id))
+	if (pv_idset_has(&p->restricted, c->id))
 		return "processing restricted at the customer's request";
-	if (idset_has(&p->withdrawn, c->id))
+	if (pv_idset_has(&p->withdrawn, c->id))
 		return "consent withdrawn for a purpose the recipient will use";
 	if (p->cross_border) {
 		int st = pv_store_transfer_consent_get(w->v->store, p->id, c->id);
@@ -285,7 +246,7 @@ static const char *exclusion(struct walk *w, const struct pv_stored_customer *c)
 		if (st == 0)
 			return "no separate consent to the cross-border transfer";
 	}
-	return idset_has(&p->held, c->id) ? "legal hold" : NULL;
+	return pv_idset_has(&p->held, c->id) ? "legal hold" : NULL;
 }
 
 /* Whether a customer is in a consent scope (asked before it is opened). */
@@ -343,33 +304,68 @@ pv_rc pv_plan_walk(pv_vault *v, struct pv_plan *p, int want_values, pv_plan_fn f
 
 /* ----------------------------------------------------- exclusions listing ---- */
 
-struct excl_ctx {
-	pv_exclusion_fn fn;
-	void *ctx;
+/* Who stays out and why (the reasons are the walk's constant strings), gathered before
+ * anything is shown so that the audit entry names them. */
+struct excl_found {
+	struct pv_idset ids; /* in walk order */
+	const char **why;
+	size_t cap;
 };
 
 static int excl_one(void *ctx, const struct pv_stored_customer *c, char **values,
 		    const char *excluded)
 {
 	(void)values;
-	struct excl_ctx *e = ctx;
-	return excluded ? e->fn(e->ctx, c->id, excluded) : 0;
+	struct excl_found *e = ctx;
+	if (!excluded)
+		return 0;
+	if (e->ids.n == e->cap) {
+		size_t cap = e->cap ? 2 * e->cap : 64;
+		const char **a = realloc(e->why, cap * sizeof *a);
+		if (!a)
+			return e->ids.oom = -1;
+		e->why = a;
+		e->cap = cap;
+	}
+	e->why[e->ids.n] = excluded;
+	return pv_idset_add(&e->ids, c->id);
 }
 
 pv_rc pv_transfer_exclusions(pv_vault *v, const pv_access *who, const char *id,
 			     pv_exclusion_fn fn, void *ctx)
 {
 	int role;
+	const char *purpose = who ? who->purpose : NULL;
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_HANDOVER, &role);
 	if (rc)
-		return pv_audit_failure(v, rc, "transfer exclusions", NULL, NULL);
+		return pv_audit_failure(v, rc, "transfer exclusions", NULL, purpose);
 	struct pv_plan p;
 	if ((rc = pv_plan_load(v, id, &p)))
 		return rc;
-	struct excl_ctx e = { fn, ctx };
+	struct excl_found e = { 0 };
 	rc = pv_plan_walk(v, &p, 0, excl_one, &e);
+	if (!rc && e.ids.oom)
+		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	char *ids = rc ? NULL : pv_idset_join(&e.ids);
+	if (!rc && !ids)
+		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	if (!rc) {
+		char detail[120];
+		snprintf(detail, sizeof detail, "%zu customers left out of %s", e.ids.n, p.id);
+		struct pv_audit_event ev = { "transfer exclusions", ids, purpose, NULL, "ok",
+					     detail };
+		rc = pv_audit_append(v, &ev);
+	}
+	for (size_t i = 0; !rc && i < e.ids.n; i++)
+		if (fn(ctx, e.ids.ids[i], e.why[i]) != 0)
+			break;
+	free(ids);
+	free(e.why);
+	pv_idset_free(&e.ids);
 	pv_plan_free(&p);
-	return rc ? rc : pv_ok(v);
+	if (rc)
+		return pv_audit_failure(v, rc, "transfer exclusions", NULL, purpose);
+	return pv_ok(v);
 }
 
 /* ------------------------------------- shredding those who objected ---- */

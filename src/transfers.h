@@ -5,16 +5,10 @@
 #ifndef PV_TRANSFERS_H
 #define PV_TRANSFERS_H
 
+#include "idset.h"
 #include "vault.h"
 
 #include <jansson.h>
-
-/* A set of customer ids, sorted once filled. */
-struct pv_idset {
-	char **ids;
-	size_t n, cap;
-	int oom;
-};
 
 enum pv_scope_kind { PV_SCOPE_ALL, PV_SCOPE_CONSENT, PV_SCOPE_CATEGORY, PV_SCOPE_FIELD };
 

@@ -6,6 +6,7 @@
 #include "approvals.h"
 #include "audit.h"
 #include "authz_mac.h"
+#include "files.h"
 #include "policy.h"
 #include "users.h"
 
@@ -91,9 +92,9 @@ pv_rc pv_key_generate_file(const char *path)
 {
 	if (pv_crypto_init() != 0)
 		return PV_ERR_CRYPTO;
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int fd = pv_file_create_fd(path);
 	if (fd < 0)
-		return errno == EEXIST ? PV_ERR_EXISTS : PV_ERR_IO;
+		return errno == EEXIST || errno == ELOOP ? PV_ERR_EXISTS : PV_ERR_IO;
 	uint8_t key[PV_KEY_BYTES];
 	pv_random(key, sizeof key);
 	ssize_t n = write(fd, key, sizeof key);

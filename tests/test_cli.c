@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "validate.h"
 
@@ -915,6 +916,64 @@ static void test_import_json(void **state)
 	free(dir);
 }
 
+/* The attack: `import --reject-file LINK` where LINK points at the keyring (the old code
+ * truncated it through the link). Variants: `export -o` through a link to the keyring, and
+ * an -o file made with a permissive umask (the old code left it 0644). */
+static void test_output_files_are_new_and_private(void **state)
+{
+	(void)state;
+	char env[8192];
+	char *dir = fresh_vault("linkvault", env, sizeof env);
+	char *keyring = pvt_path(g_tmp, "linkvault.keyring"), *link = pvt_path(g_tmp, "rej-link");
+	char *csv = pvt_path(g_tmp, "link.csv"), *out = NULL, *err = NULL;
+	assert_int_equal(pvt_run(NULL, "'%s' -n 5 --seed 3 --canonical -o '%s'",
+				 pvt_program("pvgen"), csv), 0);
+	size_t len_before, len_after;
+	char *before = pvt_read_file(keyring, &len_before);
+	assert_non_null(before);
+	assert_int_equal(symlink(keyring, link), 0);
+	assert_int_equal(cli(&out, &err, env, "import '%s' --reject-file '%s' " AS_ADMIN, csv,
+			     link), 1);
+	if (!strstr(err, link))
+		fail_msg("the refusal does not name %s: %s", link, err);
+	free(out);
+	free(err);
+	char *after = pvt_read_file(keyring, &len_after);
+	assert_int_equal(len_after, len_before);
+	assert_memory_equal(after, before, len_before);
+	free(after);
+	/* the vault still opens and the import goes through without the link */
+	assert_int_equal(cli(&out, NULL, env, "import '%s' " AS_ADMIN, csv), 0);
+	free(out);
+
+	char *olink = pvt_path(g_tmp, "export-link");
+	assert_int_equal(symlink(keyring, olink), 0);
+	assert_int_equal(cli(&out, &err, env, "export -o '%s' " READ_ALL, olink), 1);
+	assert_non_null(strstr(err, olink));
+	free(out);
+	free(err);
+	after = pvt_read_file(keyring, &len_after);
+	assert_int_equal(len_after, len_before);
+	assert_memory_equal(after, before, len_before);
+	free(after);
+
+	char *fresh = pvt_path(g_tmp, "export-fresh.csv");
+	char env022[8300];
+	snprintf(env022, sizeof env022, "umask 022; %s", env);
+	assert_int_equal(cli(&out, NULL, env022, "export -o '%s' " READ_ALL, fresh), 0);
+	free(out);
+	struct stat st;
+	assert_int_equal(lstat(fresh, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	free(fresh);
+	free(olink);
+	free(before);
+	free(csv);
+	free(link);
+	free(keyring);
+	free(dir);
+}
+
 static void test_bad_csv_names_line_not_value(void **state)
 {
 	(void)state;
@@ -1013,6 +1072,7 @@ int main(void)
 		cmocka_unit_test(test_schema_check),
 		cmocka_unit_test(test_import_json),
 		cmocka_unit_test(test_bad_csv_names_line_not_value),
+		cmocka_unit_test(test_output_files_are_new_and_private),
 	};
 	return cmocka_run_group_tests_name("cli", tests, group_setup, group_teardown);
 }

@@ -185,9 +185,41 @@ static void test_transfer_and_handover(void **state)
 	assert_int_equal(pvt_run(NULL, "%s transfer assess %s --html -o '%s' --role admin 2>/dev/null",
 				 seller, id, page), 1);
 	/* notices: one JSON line per customer on stdout, the count on stderr */
-	assert_int_equal(pvt_run(&out, "%s transfer notify %s --lang en --jsonl --role admin "
+	assert_int_equal(pvt_run(&out, "%s transfer notify %s --lang en --jsonl --role admin --purpose service "
 				 "2>/dev/null | wc -l", seller, id), 0);
 	assert_int_equal(atoi(out), 40);
+	free(out);
+	/* notify | head -n 5: the customers shown are named in the log, whatever happened to
+	 * the rest of the run; without a purpose nothing is shown */
+	assert_int_equal(pvt_run(&out, "%s transfer notify %s --lang en --jsonl --role admin "
+				 "2>/dev/null | wc -c", seller, id), 0);
+	assert_int_equal(atoi(out), 0);
+	free(out);
+	assert_int_equal(pvt_run(&out, "%s transfer notify %s --lang en --jsonl --role admin "
+				 "--purpose service 2>/dev/null | head -n 5", seller, id), 0);
+	char *log = NULL;
+	assert_int_equal(pvt_run(&log, "%s audit log --json --role admin", seller), 0);
+	pvt_keep(log);
+	size_t shown = 0;
+	for (char *l = out, *e; l && *l; l = e ? e + 1 : NULL, shown++) {
+		e = strchr(l, '\n');
+		json_t *o = json_loadb(l, e ? (size_t)(e - l) : strlen(l), 0, NULL);
+		assert_non_null(o);
+		const char *cid = json_string_value(json_object_get(o, "customer_id"));
+		int named = 0;
+		for (char *a = log, *b; a && *a && !named; a = b ? b + 1 : NULL) {
+			b = strchr(a, '\n');
+			json_t *en = json_loadb(a, b ? (size_t)(b - a) : strlen(a), 0, NULL);
+			const char *op = json_string_value(json_object_get(en, "op"));
+			const char *ids = json_string_value(json_object_get(en, "ids"));
+			named = op && ids && strcmp(op, "transfer notify") == 0 && strstr(ids, cid);
+			json_decref(en);
+		}
+		if (!named)
+			fail_msg("notify showed %s but no audit entry names it", cid);
+		json_decref(o);
+	}
+	assert_int_equal(shown, 5);
 	free(out);
 	/* an objection keeps a customer out */
 	assert_int_equal(pvt_run(NULL, "%s dsr open --customer C00000002 --type object --role admin "

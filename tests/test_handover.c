@@ -41,6 +41,9 @@
 static const pv_access ADMIN = { "admin", NULL, 0 };
 static const pv_access READER = { "admin", "all", 1 };
 static const pv_access CLERK = { "clerk", NULL, 0 };
+/* Notices to customers show names and contacts: a purpose that covers them. */
+static const pv_access NOTIFY = { "admin", "service", 0 };
+static const pv_access USER_NOTIFY = { NULL, "service", 0 };
 
 /* One seller, one buyer and the recipient's age key, in a fresh directory per test. */
 struct fx {
@@ -1478,7 +1481,7 @@ static void test_roles(void **state)
 		size_t tlen = 0;
 		uint64_t sent = 0;
 		FILE *mem = open_memstream(&text, &tlen);
-		assert_rc_msg(u, pv_transfer_notify(u, NULL, id, NULL, "en", 0, mem, &sent),
+		assert_rc_msg(u, pv_transfer_notify(u, &USER_NOTIFY, id, NULL, "en", 0, mem, &sent),
 			      PV_ERR_DENIED, "in clear");
 		fclose(mem);
 		assert_int_equal(sent, 0);
@@ -1688,7 +1691,7 @@ static void test_notices(void **state)
 	FILE *m = open_memstream(&buf, &len);
 	assert_non_null(m);
 	uint64_t count = 0;
-	pv_rc rc = pv_transfer_notify(f->seller, &ADMIN, id, NULL, "en", 0, m, &count);
+	pv_rc rc = pv_transfer_notify(f->seller, &NOTIFY, id, NULL, "en", 0, m, &count);
 	assert_int_equal(fclose(m), 0);
 	pvt_keep(buf);
 	assert_ok(f->seller, rc);
@@ -1726,6 +1729,206 @@ static void test_notices(void **state)
 	assert_non_null(strstr(c.version, id));
 }
 
+/* The "transfer notify" entries that name customers, their ids gathered comma-separated. */
+struct told {
+	const char *op;
+	int entries;
+	char ids[1 << 16];
+};
+
+static int collect_told(void *ctx, const pv_audit_entry *e)
+{
+	struct told *t = ctx;
+	if (strcmp(e->op, t->op) != 0 || strcmp(e->outcome, "ok") != 0 || !e->ids[0])
+		return 0;
+	t->entries++;
+	size_t l = strlen(t->ids);
+	snprintf(t->ids + l, sizeof t->ids - l, "%s%s,", l ? "" : ",", e->ids);
+	return 0;
+}
+
+static int names(const struct told *t, const char *id)
+{
+	char want[200];
+	snprintf(want, sizeof want, ",%.190s,", id);
+	return strstr(t->ids, want) != NULL;
+}
+
+#define HEAD_N 300
+
+/* The attack: `notify | head -n 5`. The reader takes five notices and closes the pipe; the
+ * notifier dies of SIGPIPE at its next write. The entry naming the five customers shown
+ * must be in the log all the same (the old code wrote it, naming no one, only at the end,
+ * so a killed run left none). */
+static void test_notify_head_attack(void **state)
+{
+	struct fx *f = *state;
+	make_vaults(f, HEAD_N, 21);
+	char *id = plan(f);
+	pvt_vclose(f->seller);
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		signal(SIGPIPE, SIG_DFL);
+		close(fds[0]);
+		pv_key *key = NULL;
+		pv_vault *v = NULL;
+		if (pv_key_from_file(f->seller_key, &key) || pv_vault_open(f->seller_dir, NULL, key, &v))
+			_exit(3);
+		FILE *out = fdopen(fds[1], "w");
+		setvbuf(out, NULL, _IOLBF, 0);
+		uint64_t n = 0;
+		pv_rc rc = pv_transfer_notify(v, &NOTIFY, id, NULL, "en", 1, out, &n);
+		_exit(rc == PV_OK ? 0 : 4);
+	}
+	close(fds[1]);
+	FILE *in = fdopen(fds[0], "r");
+	char shown[5][32], line[1 << 14];
+	for (int i = 0; i < 5; i++) {
+		assert_non_null(fgets(line, sizeof line, in));
+		json_t *o = json_loads(line, 0, NULL);
+		assert_non_null(o);
+		snprintf(shown[i], sizeof shown[i], "%s",
+			 json_string_value(json_object_get(o, "customer_id")));
+		json_decref(o);
+	}
+	fclose(in); /* head exits */
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGPIPE)
+		fail_msg("the notifier was not stopped by the closed pipe (status %d)", st);
+	f->seller = pvt_open_root(f->seller_dir, NULL, f->seller_key);
+	struct told t = { "transfer notify", 0, "" };
+	assert_ok(f->seller, pv_audit_log(f->seller, &ADMIN, NULL, collect_told, &t));
+	assert_int_equal(t.entries, 1);
+	for (int i = 0; i < 5; i++)
+		if (!names(&t, shown[i]))
+			fail_msg("customer %s was shown but no audit entry names it", shown[i]);
+}
+
+/* Variants: notify names its purpose, and a purpose that does not cover the contact
+ * details (billing: no e-mail, no address) renders nothing, whatever the role; a full run
+ * names in its entry exactly the customers it showed; inside a batch (where the entry
+ * would wait for the batch to commit) it is refused. */
+static void test_notify_purpose_and_exact_ids(void **state)
+{
+	struct fx *f = *state;
+	make_vaults(f, NT_N, 22);
+	char *id = plan(f);
+	static const pv_access none = { "admin", NULL, 0 }, billing = { "admin", "billing", 0 };
+	const pv_access *refused[] = { &none, &billing };
+	const char *why[] = { "purpose", "in clear" };
+	for (int k = 0; k < 2; k++) {
+		char *buf = NULL;
+		size_t len = 0;
+		uint64_t n = 0;
+		FILE *m = open_memstream(&buf, &len);
+		assert_rc_msg(f->seller, pv_transfer_notify(f->seller, refused[k], id, NULL, "en", 1,
+							    m, &n), PV_ERR_DENIED, why[k]);
+		fclose(m);
+		assert_int_equal(len, 0);
+		free(buf);
+	}
+	/* inside a caller's batch the entry could not be committed first: refused */
+	{
+		char *buf = NULL;
+		size_t len = 0;
+		uint64_t n = 0;
+		assert_ok(f->seller, pv_vault_batch_begin(f->seller));
+		FILE *m = open_memstream(&buf, &len);
+		assert_rc_msg(f->seller, pv_transfer_notify(f->seller, &NOTIFY, id, NULL, "en", 1,
+							    m, &n), PV_ERR_USAGE, "batch");
+		fclose(m);
+		assert_int_equal(len, 0);
+		free(buf);
+		assert_ok(f->seller, pv_vault_batch_end(f->seller, 0));
+	}
+	/* a full run: every customer shown is named, and no one else */
+	char *buf = NULL;
+	size_t len = 0;
+	uint64_t n = 0;
+	FILE *m = open_memstream(&buf, &len);
+	assert_ok(f->seller, pv_transfer_notify(f->seller, &NOTIFY, id, NULL, "en", 1, m, &n));
+	fclose(m);
+	pvt_keep(buf);
+	assert_int_equal(n, NT_N);
+	struct told t = { "transfer notify", 0, "" };
+	assert_ok(f->seller, pv_audit_log(f->seller, &ADMIN, NULL, collect_told, &t));
+	assert_int_equal(t.entries, 1);
+	size_t shown = 0;
+	for (char *l = buf, *e; l && *l; l = e ? e + 1 : NULL, shown++) {
+		e = strchr(l, '\n');
+		json_t *o = json_loadb(l, e ? (size_t)(e - l) : strlen(l), 0, NULL);
+		assert_non_null(o);
+		const char *cid_shown = json_string_value(json_object_get(o, "customer_id"));
+		if (!names(&t, cid_shown))
+			fail_msg("customer %s shown but not named", cid_shown);
+		json_decref(o);
+	}
+	assert_int_equal(shown, NT_N);
+	size_t named = 0;
+	for (const char *p = t.ids; *p; p++)
+		named += *p == ',';
+	assert_int_equal(named - 1, NT_N); /* ",a,b,...,z," */
+}
+
+static int ignore_dsr(void *ctx, const pv_dsr_info *d)
+{
+	(void)ctx, (void)d;
+	return 0;
+}
+
+static int ignore_hold(void *ctx, const pv_hold_info *h)
+{
+	(void)ctx, (void)h;
+	return 0;
+}
+
+/* The attack: `transfer exclusions` showed who stays out (and why) with no audit entry at
+ * all. Now its entry names them. Variant: the other listings of customer ids (dsr list,
+ * hold list) wrote an entry naming no one; theirs name the ids shown. */
+static void test_id_listings_audited(void **state)
+{
+	struct fx *f = *state;
+	make_vaults(f, NT_N, 23);
+	char *d = NULL;
+	assert_ok(f->seller, pv_dsr_open(f->seller, &ADMIN, "C00000003", "object", NULL, &d));
+	pv_free(d);
+	assert_ok(f->seller, pv_dsr_open(f->seller, &ADMIN, "C00000007", "delete", NULL, &d));
+	pv_free(d);
+	const char *held[] = { "C00000009" };
+	assert_ok(f->seller, pv_hold_add(f->seller, &ADMIN, held, 1, "litigation"));
+	char *id = plan(f);
+	struct excl e = { 0 };
+	assert_ok(f->seller, pv_transfer_exclusions(f->seller, &ADMIN, id, collect_excl, &e));
+	assert_int_equal(e.n, 2);
+	assert_int_equal(e.other, 1); /* the hold */
+	struct told t = { "transfer exclusions", 0, "" };
+	assert_ok(f->seller, pv_audit_log(f->seller, &ADMIN, NULL, collect_told, &t));
+	assert_int_equal(t.entries, 1);
+	for (size_t i = 0; i < e.n; i++)
+		if (!names(&t, e.id[i]))
+			fail_msg("exclusions showed %s but the entry does not name it", e.id[i]);
+	assert_true(names(&t, "C00000009"));
+	assert_false(names(&t, "C00000001"));
+
+	assert_ok(f->seller, pv_dsr_list(f->seller, &ADMIN, 0, ignore_dsr, NULL));
+	struct told dl = { "dsr list", 0, "" };
+	assert_ok(f->seller, pv_audit_log(f->seller, &ADMIN, NULL, collect_told, &dl));
+	assert_int_equal(dl.entries, 1);
+	assert_true(names(&dl, "C00000003") && names(&dl, "C00000007"));
+	assert_false(names(&dl, "C00000009"));
+
+	assert_ok(f->seller, pv_hold_list(f->seller, &ADMIN, ignore_hold, NULL));
+	struct told hl = { "hold list", 0, "" };
+	assert_ok(f->seller, pv_audit_log(f->seller, &ADMIN, NULL, collect_told, &hl));
+	assert_int_equal(hl.entries, 1);
+	assert_true(names(&hl, "C00000009"));
+	assert_false(names(&hl, "C00000003"));
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -1744,6 +1947,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_roles, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_cross_border, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_notices, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_notify_head_attack, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_id_listings_audited, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_notify_purpose_and_exact_ids, fx_setup,
+						fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -915,6 +915,183 @@ static void test_reject_file_hand_written(void **state)
 	free(b.p);
 }
 
+/* Two good rows and one bad (a bad e-mail address): the import writes a reject file. */
+static char *one_bad_row_csv(struct fx *f, const char *name)
+{
+	struct sb b = { 0 };
+	struct crow r;
+	sb_str(&b, HEADER "\r\n");
+	crow_good(&r, "S1", 1);
+	crow_csv(&b, &r);
+	crow_good(&r, "S2", 2);
+	r.f[C_EMAIL] = "bad@@example.com";
+	crow_csv(&b, &r);
+	crow_good(&r, "S3", 3);
+	crow_csv(&b, &r);
+	char *path = put(f, name, b.p, b.n);
+	free(b.p);
+	return path;
+}
+
+/* The attack: --reject-file naming a symbolic link to the keyring. The old code opened it
+ * with O_TRUNC through the link and emptied the keyring; now nothing is written, the
+ * message names the path, and the keyring is untouched. */
+static void test_reject_file_symlink_to_keyring(void **state)
+{
+	struct fx *f = *state;
+	char *csv = one_bad_row_csv(f, "sym.csv");
+	char *keyring = pvt_path(f->root, "v.keyring"), *link = pvt_path(f->root, "rejects.csv");
+	size_t before_len, after_len;
+	char *before = pvt_read_file(keyring, &before_len);
+	assert_non_null(before);
+	assert_true(before_len > 0);
+	assert_int_equal(symlink(keyring, link), 0);
+	pv_import_opts o = opts_err(f);
+	o.reject_path = link;
+	pv_import_result *res = NULL;
+	assert_rc_msg(f->v, imp(f, csv, &o, &res), PV_ERR_EXISTS, link);
+	pv_import_free(res);
+	char *after = pvt_read_file(keyring, &after_len);
+	assert_non_null(after);
+	assert_int_equal(after_len, before_len);
+	assert_memory_equal(after, before, before_len);
+	assert_int_equal(count_of(f), 0);
+	free(after);
+	free(before);
+	free(link);
+	free(keyring);
+	free(csv);
+}
+
+/* Variants: a file already there is not truncated, and a dangling link is not followed to
+ * create its target (the old code, with O_CREAT through the link, made the target). The
+ * reject file made when the name is free is the caller's alone (0600). */
+static void test_reject_file_never_over_anything(void **state)
+{
+	struct fx *f = *state;
+	char *csv = one_bad_row_csv(f, "pre.csv");
+	char *pre = put(f, "precious.txt", "keep me\n", 8);
+	char *target = pvt_path(f->root, "made-through-link"), *dangling = pvt_path(f->root, "dl");
+	assert_int_equal(symlink(target, dangling), 0);
+	pv_import_opts o = opts_err(f);
+	pv_import_result *res = NULL;
+	o.reject_path = pre;
+	assert_rc_msg(f->v, imp(f, csv, &o, &res), PV_ERR_EXISTS, pre);
+	pv_import_free(res);
+	char *text = pvt_read_file(pre, NULL);
+	assert_string_equal(text, "keep me\n");
+	free(text);
+	o.reject_path = dangling;
+	res = NULL;
+	assert_rc_msg(f->v, imp(f, csv, &o, &res), PV_ERR_EXISTS, dangling);
+	pv_import_free(res);
+	assert_int_not_equal(access(target, F_OK), 0);
+	assert_int_equal(count_of(f), 0);
+	mode_t old = umask(0);
+	char *fresh = pvt_path(f->root, "fresh-rejects.csv");
+	o.reject_path = fresh;
+	res = NULL;
+	pv_rc rc = imp(f, csv, &o, &res);
+	umask(old);
+	assert_ok(f->v, rc);
+	assert_int_equal(pv_import_rows_rejected(res), 1);
+	pv_import_free(res);
+	struct stat st;
+	assert_int_equal(lstat(fresh, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0600);
+	free(fresh);
+	free(dangling);
+	free(target);
+	free(pre);
+	free(csv);
+}
+
+/* A header longer than 64 KiB is refused before it is buffered, with the limit named: as
+ * many short columns, and as one long column (the old code read up to 4,096 columns of
+ * up to 1 MiB each, then checked them). */
+static void test_header_size_bounded(void **state)
+{
+	struct fx *f = *state;
+	struct sb b = { 0 };
+	sb_str(&b, HEADER);
+	for (int i = 0; b.n <= 65 * 1024; i++) {
+		char col[32];
+		snprintf(col, sizeof col, ",an_extra_column_%05d", i);
+		sb_str(&b, col);
+	}
+	sb_str(&b, "\r\n");
+	char *wide = put(f, "wide-header.csv", b.p, b.n);
+	pv_import_opts o = opts_err(f);
+	o.drop_undeclared = 1;
+	assert_rc_msg(f->v, imp(f, wide, &o, NULL), PV_ERR_INPUT, "64 KiB");
+	assert_non_null(strstr(pv_errmsg(f->v), "line 1"));
+	b.n = 0;
+	sb_str(&b, HEADER ",");
+	sb_fill(&b, 'x', 65 * 1024);
+	sb_str(&b, "\r\n");
+	char *longcol = put(f, "long-header.csv", b.p, b.n);
+	assert_rc_msg(f->v, imp(f, longcol, &o, NULL), PV_ERR_INPUT, "64 KiB");
+	assert_int_equal(count_of(f), 0);
+	free(longcol);
+	free(wide);
+	free(b.p);
+}
+
+/* Many columns: a duplicate among 4,000 (the last against one far back) is named, found
+ * by sorting rather than by comparing every pair; 4,097 columns are refused. */
+static void test_header_many_columns(void **state)
+{
+	struct fx *f = *state;
+	struct sb b = { 0 };
+	sb_str(&b, HEADER);
+	for (int i = 0; i < 4000; i++) {
+		char col[16];
+		snprintf(col, sizeof col, ",c%04d", i);
+		sb_str(&b, col);
+	}
+	sb_str(&b, ",c0007\r\n");
+	char *dup = put(f, "dup-header.csv", b.p, b.n);
+	pv_import_opts o = opts_err(f);
+	o.drop_undeclared = 1;
+	assert_rc_msg(f->v, imp(f, dup, &o, NULL), PV_ERR_INPUT, "column 'c0007' appears twice");
+	b.n = 0;
+	sb_str(&b, HEADER);
+	for (int i = 0; i < 4096 - NCOLS + 1; i++) {
+		char col[16];
+		snprintf(col, sizeof col, ",c%04d", i);
+		sb_str(&b, col);
+	}
+	sb_str(&b, "\r\n");
+	char *many = put(f, "many-header.csv", b.p, b.n);
+	assert_rc_msg(f->v, imp(f, many, &o, NULL), PV_ERR_INPUT, "more than 4096 columns");
+	/* 4,096 distinct columns are read, the undeclared dropped */
+	b.n = 0;
+	sb_str(&b, HEADER);
+	for (int i = 0; i < 4096 - NCOLS; i++) {
+		char col[16];
+		snprintf(col, sizeof col, ",c%04d", i);
+		sb_str(&b, col);
+	}
+	sb_str(&b, "\r\n");
+	struct crow r;
+	crow_good(&r, "W1", 1);
+	crow_csv(&b, &r);
+	b.n -= 2; /* the row's CRLF: its extra columns are empty */
+	for (int i = 0; i < 4096 - NCOLS; i++)
+		sb_str(&b, ",");
+	sb_str(&b, "\r\n");
+	char *ok = put(f, "ok-header.csv", b.p, b.n);
+	pv_import_result *res = NULL;
+	assert_ok(f->v, imp(f, ok, &o, &res));
+	assert_int_equal(pv_import_rows_imported(res), 1);
+	pv_import_free(res);
+	free(ok);
+	free(many);
+	free(dup);
+	free(b.p);
+}
+
 static void test_undeclared_column(void **state)
 {
 	struct fx *f = *state;
@@ -1556,6 +1733,9 @@ static void test_duplicate_customer_ids(void **state)
 	crow_csv(&d, &r);               /* 5: good */
 	char *pd = put(f, "dup-order.csv", d.p, d.n);
 	res = NULL;
+	free(rej); /* a reject file is always a new file */
+	rej = pvt_path(f->root, "dup-order-rej.csv");
+	o.reject_path = rej;
 	assert_int_equal(imp(f, pd, &o, &res), PV_OK);
 	assert_int_equal(pv_import_rows_imported(res), 1);
 	assert_int_equal(pv_import_rows_rejected(res), 3);
@@ -2033,6 +2213,10 @@ int main(void)
 		T(test_duplicate_id_after_bad_row_reported),
 		T(test_reject_file_masks_bad_rows),
 		T(test_reject_file_hand_written),
+		T(test_reject_file_symlink_to_keyring),
+		T(test_reject_file_never_over_anything),
+		T(test_header_size_bounded),
+		T(test_header_many_columns),
 		T(test_undeclared_column),
 		T(test_missing_columns),
 		T(test_bom),

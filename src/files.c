@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* files.c: the one way pivault creates a file it writes (files.h): new, 0600, never
+ * through a link, never over anything. */
+#include "files.h"
+
+#include "vault.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CREATE_FLAGS (O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)
+
+int pv_file_create_fd(const char *path)
+{
+	int fd;
+	do
+		fd = open(path, CREATE_FLAGS, 0600);
+	while (fd < 0 && errno == EINTR);
+	return fd;
+}
+
+pv_rc pv_file_create_for(pv_vault *v, const char *path, const char *what, int *fd)
+{
+	if ((*fd = pv_file_create_fd(path)) >= 0)
+		return PV_OK;
+	if (errno == EEXIST || errno == ELOOP)
+		return pv_fail(v, PV_ERR_EXISTS, "%s %s exists: pivault writes only new files, "
+			       "never over a file or through a link", what, path);
+	return pv_fail(v, PV_ERR_IO, "cannot create %s %s: %s", what, path, strerror(errno));
+}
+
+int pv_file_append_fd(const char *path)
+{
+	int fd;
+	do
+		fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+	while (fd < 0 && errno == EINTR);
+	return fd;
+}
+
+pv_rc pv_file_create(const char *path, FILE **out)
+{
+	*out = NULL;
+	if (!path)
+		return PV_ERR_USAGE;
+	int fd = pv_file_create_fd(path);
+	if (fd < 0)
+		return errno == EEXIST || errno == ELOOP ? PV_ERR_EXISTS : PV_ERR_IO;
+	if (!(*out = fdopen(fd, "w"))) {
+		int e = errno;
+		close(fd);
+		unlink(path);
+		errno = e;
+		return PV_ERR_IO;
+	}
+	return PV_OK;
+}
