@@ -77,8 +77,12 @@ on seller dpo transfer assess "$plan" | grep -E '"customers_(in_scope|to_hand_ov
 echo "  assessment page: build/demo/assessment.html (kept three years in the vault)"
 
 step "Every customer is told who the new holder is (告知): a mail-merge stream, not sent by us"
-echo "  \$ pivault transfer notify $plan --lang en --jsonl > mail-merge.jsonl   (to the mailing house)"
-on seller dpo transfer notify "$plan" --lang en --jsonl 2> "$demo/notify.log" | { head -n 1; cat > /dev/null; } |
+echo "  names and contacts of every customer in clear: more than the bulk limit, so four eyes"
+echo "  \$ pivault transfer notify $plan --purpose service --lang en --jsonl > mail-merge.jsonl"
+id=$(on seller dpo request transfer notify "$plan" --purpose service --lang en --jsonl --json |
+  request_id)
+on seller admin approve "$id" > /dev/null
+on seller dpo run "$id" 2> "$demo/notify.log" | { head -n 1; cat > /dev/null; } |
   sed -n 's/.*"text":"\([^"]*\)".*/\1/p' | sed 's/\\n/\n/g' | sed -n '5,10p' | sed 's/^/    /'
 sed 's/^/  /' "$demo/notify.log"
 

@@ -10,6 +10,7 @@
 #include "transfers.h"
 
 #include "audit.h"
+#include "bulk_reads.h"
 #include "buf.h"
 #include "dates.h"
 #include "policy.h"
@@ -272,7 +273,7 @@ static int collect_told(void *ctx, const struct pv_stored_customer *c, char **va
 }
 
 /* Find who is told and commit the audit entry naming them, before anything is shown. */
-static pv_rc audit_who_is_told(pv_vault *v, const pv_access *who, struct notify *n)
+static pv_rc audit_who_is_told(pv_vault *v, int role, const pv_access *who, struct notify *n)
 {
 	if (pv_store_txn_id(v->store) != 0) /* a caller's batch would hold the entry back */
 		return pv_fail(v, PV_ERR_USAGE, "transfer notify cannot run inside a batch: its "
@@ -286,6 +287,14 @@ static pv_rc audit_who_is_told(pv_vault *v, const pv_access *who, struct notify 
 	char *ids = pv_idset_join(&n->told);
 	if (!ids)
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	/* names and contacts in clear: more customers than the bulk limit take four eyes */
+	pv_access in_clear = *who;
+	in_clear.want_clear = 1;
+	rc = pv_bulk_clear_gate(v, role, &in_clear, "transfer notify", ids, n->told.n);
+	if (rc) {
+		free(ids);
+		return rc;
+	}
 	char detail[200];
 	snprintf(detail, sizeof detail, "%zu notices of %s to render (%s)", n->told.n, n->p->id,
 		 n->label);
@@ -354,7 +363,7 @@ pv_rc pv_transfer_notify(pv_vault *v, const pv_access *who, const char *id,
 	if (!n.data || !n.purposes || !n.cross_border)
 		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	if (!rc)
-		rc = audit_who_is_told(v, who, &n);
+		rc = audit_who_is_told(v, role, who, &n);
 	if (!rc)
 		rc = render_all(v, &n);
 	free(n.data);
