@@ -15,7 +15,9 @@ static const char user_help[] =
 	"  list [--gaps] [--json]\n"
 	"                     users, roles, lock-outs; --gaps: only those missing a signed\n"
 	"                     confidentiality agreement or valid privacy training\n"
-	"  disable NAME       the user can no longer open the vault\n"
+	"  disable NAME       the user's access to the master key is deleted; revocation is\n"
+	"                     complete after the next `pivault rekey --root` (a copy of the\n"
+	"                     master key the user kept opens the vault until then)\n"
 	"  passwd [NAME] [--password-file F]\n"
 	"                     a new password (one's own by default); clears a lock-out\n"
 	"  attest NAME [--agreement DATE] [--training DATE] [--training-expires DATE]\n"
@@ -139,7 +141,10 @@ int cmd_user(int argc, char **argv)
 	} else if (strcmp(sub, "disable") == 0) {
 		rc = pv_user_disable(v, &who, name);
 		if (!rc)
-			printf("disabled user %s\n", name);
+			printf("disabled user %s: the master key is no longer sealed to them. "
+			       "Revocation is complete only after `pivault rekey --root` (a new "
+			       "master key): until then, a copy of the master key the user may have "
+			       "kept still opens the vault.\n", name);
 	} else {
 		rc = pv_user_attest(v, &who, name, agreement, training, expires);
 		if (!rc)

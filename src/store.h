@@ -192,12 +192,17 @@ struct pv_stored_user {
 	int disabled, failures;
 	int64_t locked_until; /* Unix time; 0 when not locked */
 	const char *agreement, *training, *training_expires, *created;
+	const uint8_t *access; /* the master key sealed to the user's key; NULL: none */
+	size_t access_len;
 };
 
 int pv_store_user_get(struct pv_store *s, const char *name, struct pv_stored_user *u);
 int pv_store_user_put(struct pv_store *s, const struct pv_stored_user *u);
 int pv_store_user_set_failures(struct pv_store *s, const char *name, int failures,
 			       int64_t locked_until);
+/* Replace a user's access (NULL, 0: delete it). */
+int pv_store_user_set_access(struct pv_store *s, const char *name, const uint8_t *access,
+			     size_t len);
 typedef int (*pv_store_user_fn)(void *ctx, const struct pv_stored_user *u);
 int pv_store_user_scan(struct pv_store *s, pv_store_user_fn fn, void *ctx);
 

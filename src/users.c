@@ -1,8 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* users.c: users and their key slots. A slot is: version (1 byte), Argon2id salt (16),
- * opslimit and memlimit (u64 LE each), then the root key sealed under the password's
- * Argon2id key with associated data vault id | "user-slot" | user name, so a slot cannot
- * be moved to another user or vault. */
+/* users.c: users, their key pairs and their access to the master key. Each user has an
+ * X25519 key pair: the secret half sealed under the password's Argon2id key (the slot),
+ * the master key sealed to the public half (the access), so that a rotation reseals every
+ * active user's access without their passwords and a disable deletes it. Logins are
+ * counted before the password is checked, atomically, so guesses made in parallel cannot
+ * outrun the lock-out; an unknown name costs the same Argon2id as a known one.
+ *
+ * slot   = u8 version (2) | 16-byte salt | u64 LE opslimit | u64 LE memlimit | public key
+ *          (32) | secret key sealed (24 + 32 + 16), associated data vault id | "user-slot"
+ *          | public key | user name
+ * access = crypto_box_seal(master key) to the public key (80) | binding (32): keyed
+ *          BLAKE2b-256 under the master's user-binding key of vault id | public key | name,
+ *          so a rotation seals the new master only to keys the vault bound to their names */
 #include "dates.h"
 #include "users.h"
 #include "approvals.h"
@@ -15,8 +24,12 @@
 #include <string.h>
 #include <time.h>
 
-#define SLOT_VERSION 1
-#define SLOT_BYTES (1 + PV_SALT_BYTES + 8 + 8 + PV_KEY_BYTES + PV_SEAL_OVERHEAD)
+#define SLOT_VERSION 2
+#define SLOT_PK (1 + PV_SALT_BYTES + 8 + 8)
+#define SLOT_SEALED (SLOT_PK + PV_BOX_PUBLIC)
+#define SLOT_BYTES (SLOT_SEALED + PV_BOX_SECRET + PV_SEAL_OVERHEAD)
+#define ACCESS_BOX (PV_KEY_BYTES + PV_BOX_SEAL_OVERHEAD)
+#define ACCESS_BYTES (ACCESS_BOX + 32)
 #define NAME_MAX_LEN 64
 #define TRAINING_VALID_YEARS 1
 
@@ -34,14 +47,19 @@ static uint64_t get_u64(const uint8_t *p)
 	return x;
 }
 
-static size_t slot_ad(uint8_t *ad, const pv_vault *v, const char *name)
+/* vault id | tag | public key | name: the associated data of a slot, the input of a
+ * binding. */
+static size_t key_ad(uint8_t *ad, const pv_vault *v, const char *tag, const uint8_t *pk,
+		     const char *name)
 {
-	size_t n = strlen(name);
+	size_t t = strlen(tag), n = strlen(name);
 	memcpy(ad, v->vault_id, PV_VAULT_ID_BYTES);
-	memcpy(ad + PV_VAULT_ID_BYTES, "user-slot", 9);
-	memcpy(ad + PV_VAULT_ID_BYTES + 9, name, n);
-	return PV_VAULT_ID_BYTES + 9 + n;
+	memcpy(ad + PV_VAULT_ID_BYTES, tag, t);
+	memcpy(ad + PV_VAULT_ID_BYTES + t, pk, PV_BOX_PUBLIC);
+	memcpy(ad + PV_VAULT_ID_BYTES + t + PV_BOX_PUBLIC, name, n);
+	return PV_VAULT_ID_BYTES + t + PV_BOX_PUBLIC + n;
 }
+#define KEY_AD_MAX (PV_VAULT_ID_BYTES + 16 + PV_BOX_PUBLIC + NAME_MAX_LEN)
 
 /* 1 if name is acceptable: 1..64 of [A-Za-z0-9._-], not starting with '-' or '('. */
 static int name_ok(const char *name)
@@ -58,19 +76,36 @@ static int name_ok(const char *name)
 	return 1;
 }
 
-/* Argon2id limits for new slots: the vault's setting ("fast" for test vaults). */
+/* Argon2id limits for new slots: the default, or the fast setting when the vault was
+ * made so by a test build (and only a test build takes it). */
 static void slot_limits(pv_vault *v, uint64_t *ops, size_t *mem)
 {
 	uint8_t *val = NULL;
 	int fast = pv_store_meta_get(v->store, "user_kdf", &val, NULL) == 0 &&
 		   strcmp((char *)val, "fast") == 0;
 	free(val);
-	pv_stretch_limits(fast, ops, mem);
+	pv_stretch_limits(fast && pv_kdf_fast_allowed(), ops, mem);
 }
 
-/* Seal the root key into a new slot for name under password. */
-static pv_rc slot_make(pv_vault *v, const char *name, const char *password, size_t len,
-		       uint8_t slot[SLOT_BYTES])
+/* The binding of pk to name under a user-binding key. */
+static void bind_of(pv_vault *v, uint8_t out[32], const uint8_t *pk, const char *name,
+		    const uint8_t *bind_key)
+{
+	uint8_t in[KEY_AD_MAX];
+	pv_keyed_hash(out, 32, in, key_ad(in, v, "user-key", pk, name), bind_key);
+}
+
+/* The access of name (public key pk) to master: sealed to pk, bound under bind_key. */
+static void access_make(pv_vault *v, const char *name, const uint8_t *pk, const uint8_t *master,
+			const uint8_t *bind_key, uint8_t access[ACCESS_BYTES])
+{
+	pv_box_seal(access, master, PV_KEY_BYTES, pk);
+	bind_of(v, access + ACCESS_BOX, pk, name, bind_key);
+}
+
+/* Seal the key pair kp (secret | public) of name under password into slot. */
+static pv_rc slot_seal(pv_vault *v, const char *name, const char *password, size_t len,
+		       const uint8_t *kp, uint8_t slot[SLOT_BYTES])
 {
 	uint64_t ops;
 	size_t mem;
@@ -82,41 +117,96 @@ static pv_rc slot_make(pv_vault *v, const char *name, const char *password, size
 	pv_random(slot + 1, PV_SALT_BYTES);
 	put_u64(slot + 1 + PV_SALT_BYTES, ops);
 	put_u64(slot + 1 + PV_SALT_BYTES + 8, mem);
+	memcpy(slot + SLOT_PK, kp + PV_BOX_SECRET, PV_BOX_PUBLIC);
+	pv_rc rc = PV_OK;
 	if (pv_stretch_passphrase(kek, password, len, slot + 1, ops, mem) != 0) {
-		pv_secret_free(kek);
-		return pv_fail(v, PV_ERR_NOMEM, "not enough memory for Argon2id");
+		rc = pv_fail(v, PV_ERR_NOMEM, "not enough memory for Argon2id");
+	} else {
+		uint8_t ad[KEY_AD_MAX];
+		pv_seal(slot + SLOT_SEALED, kp, PV_BOX_SECRET, ad,
+			key_ad(ad, v, "user-slot", slot + SLOT_PK, name), kek, NULL);
 	}
-	uint8_t ad[PV_VAULT_ID_BYTES + 9 + NAME_MAX_LEN];
-	pv_seal(slot + 1 + PV_SALT_BYTES + 16, v->root, PV_KEY_BYTES, ad, slot_ad(ad, v, name),
-		kek, NULL);
 	pv_secret_free(kek);
-	return PV_OK;
+	return rc;
 }
 
-/* Open a slot with password into root. 0, or -1 when the password is wrong (or the slot
- * malformed or moved). */
+/* A new key pair for name: its secret half sealed under password into slot, and the
+ * vault's master key sealed to its public half into access. */
+static pv_rc slot_make(pv_vault *v, const char *name, const char *password, size_t len,
+		       uint8_t slot[SLOT_BYTES], uint8_t access[ACCESS_BYTES])
+{
+	uint8_t *kp = pv_secret_alloc(PV_UNLOCK_BYTES);
+	if (!kp)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	pv_box_keypair(kp + PV_BOX_SECRET, kp);
+	pv_rc rc = slot_seal(v, name, password, len, kp, slot);
+	if (!rc)
+		access_make(v, name, slot + SLOT_PK, v->master, v->keys->user_bind, access);
+	pv_secret_free(kp);
+	return rc;
+}
+
+/* Run Argon2id as a slot of this vault would, on nothing: an unknown name takes the time
+ * a known one does. */
+static void stretch_for_nothing(pv_vault *v, const char *password, size_t len)
+{
+	uint64_t ops;
+	size_t mem;
+	slot_limits(v, &ops, &mem);
+	uint8_t salt[PV_SALT_BYTES] = { 0 }, *out = pv_secret_alloc(PV_KEY_BYTES);
+	if (out)
+		(void)pv_stretch_passphrase(out, password, len, salt, ops, mem);
+	pv_secret_free(out);
+}
+
+/* Open name's slot with password: its secret key and public key into kp (sk | pk). 0, -1
+ * when the password is wrong (or the slot malformed or moved), -2 when its Argon2id
+ * setting is under the floor. */
 static int slot_open(pv_vault *v, const char *name, const uint8_t *slot, size_t slot_len,
-		     const char *password, size_t len, uint8_t *root)
+		     const char *password, size_t len, uint8_t *kp)
 {
 	if (slot_len != SLOT_BYTES || slot[0] != SLOT_VERSION)
 		return -1;
 	uint64_t ops = get_u64(slot + 1 + PV_SALT_BYTES), mem = get_u64(slot + 1 + PV_SALT_BYTES + 8);
 	if (ops > 100 || mem > ((uint64_t)4 << 30))
 		return -1;
+	if (!pv_kdf_acceptable(ops, mem))
+		return -2;
 	uint8_t *kek = pv_secret_alloc(PV_KEY_BYTES);
 	if (!kek)
 		return -1;
-	uint8_t ad[PV_VAULT_ID_BYTES + 9 + NAME_MAX_LEN];
+	uint8_t ad[KEY_AD_MAX];
 	int rc = -1;
 	if (pv_stretch_passphrase(kek, password, len, slot + 1, ops, (size_t)mem) == 0)
-		rc = pv_open_sealed(root, slot + 1 + PV_SALT_BYTES + 16, PV_KEY_BYTES + PV_SEAL_OVERHEAD,
-				    ad, slot_ad(ad, v, name), kek);
+		rc = pv_open_sealed(kp, slot + SLOT_SEALED, PV_BOX_SECRET + PV_SEAL_OVERHEAD, ad,
+				    key_ad(ad, v, "user-slot", slot + SLOT_PK, name), kek);
+	if (rc == 0)
+		memcpy(kp + PV_BOX_SECRET, slot + SLOT_PK, PV_BOX_PUBLIC);
 	pv_secret_free(kek);
 	return rc;
 }
 
-/* The obligations u does not meet today, as PV_REQUIRES_* bits, with a reason. */
-static unsigned obligation_gaps(const struct pv_stored_user *u, char *why, size_t whylen)
+pv_rc pv_user_open_access(pv_vault *v, uint8_t *master)
+{
+	struct pv_stored_user u;
+	const char *name = v->principal;
+	int got = pv_store_user_get(v->store, name, &u);
+	if (got < 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	const uint8_t *sk = v->unlock, *pk = v->unlock + PV_BOX_SECRET;
+	int ok = got == 0 && !u.disabled && u.access_len == ACCESS_BYTES &&
+		 u.slot_len == SLOT_BYTES && memcmp(u.slot + SLOT_PK, pk, PV_BOX_PUBLIC) == 0 &&
+		 pv_box_seal_open(master, u.access, ACCESS_BOX, pk, sk) == 0;
+	if (!ok || pv_master_matches(v, master) != 0) {
+		pv_wipe(master, PV_KEY_BYTES);
+		return pv_fail(v, PV_ERR_DENIED, "user %s has no access to the vault's current "
+			       "master key (disabled, or left out of a key rotation): an "
+			       "administrator must reset the user", name);
+	}
+	return PV_OK;
+}
+
+/* The obligations u does not meet today, as PV_REQUIRES_* bits, with a reason. */static unsigned obligation_gaps(const struct pv_stored_user *u, char *why, size_t whylen)
 {
 	char now[11];
 	pv_date_today(0, now);
@@ -138,48 +228,6 @@ static unsigned obligation_gaps(const struct pv_stored_user *u, char *why, size_
 	return gaps;
 }
 
-/* Count one more wrong password for user, atomically (guesses made in parallel are each
- * counted), lock the user out once they reach PV_LOCK_AFTER in a row, and audit it, all
- * in one transaction. The caller is told only "unknown user or wrong password", the same
- * as for a user that does not exist. */
-static pv_rc login_refused(pv_vault *v, const char *user, pv_rc rc, const char *detail);
-
-static pv_rc count_failure(pv_vault *v, const char *user, time_t now)
-{
-	if (pv_store_begin(v->store) != 0)
-		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	struct pv_stored_user u;
-	int got = pv_store_user_get(v->store, user, &u);
-	int failures = got == 0 ? u.failures + 1 : 1;
-	int64_t until = 0;
-	if (failures >= PV_LOCK_AFTER) {
-		int shift = failures - PV_LOCK_AFTER;
-		int64_t delay = shift > 20 ? PV_LOCK_MAX_SECONDS : (int64_t)PV_LOCK_FIRST_SECONDS << shift;
-		until = (int64_t)now + (delay > PV_LOCK_MAX_SECONDS ? PV_LOCK_MAX_SECONDS : delay);
-	}
-	char detail[96];
-	if (until) {
-		char t[32];
-		pv_time_iso(t, sizeof t, (time_t)until);
-		snprintf(detail, sizeof detail, "wrong password (%d in a row); locked until %s",
-			 failures, t);
-	} else {
-		snprintf(detail, sizeof detail, "wrong password (%d in a row)", failures);
-	}
-	pv_rc rc = got != 0 || pv_store_user_set_failures(v->store, user, failures, until) != 0
-			   ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
-			   : PV_OK;
-	if (!rc) {
-		pv_fail(v, PV_ERR_BAD_KEY, "unknown user or wrong password");
-		rc = login_refused(v, user, PV_ERR_BAD_KEY, detail);
-	}
-	if (rc == PV_ERR_BAD_KEY && pv_store_commit(v->store) != 0)
-		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (rc != PV_ERR_BAD_KEY)
-		(void)pv_store_rollback(v->store);
-	return rc;
-}
-
 /* Record a failed or refused login: counts are already stored; the entry names the
  * attempted user. */
 static pv_rc login_refused(pv_vault *v, const char *user, pv_rc rc, const char *outcome_detail)
@@ -194,60 +242,137 @@ static pv_rc login_refused(pv_vault *v, const char *user, pv_rc rc, const char *
 	return pv_fail(v, rc, "%s", msg);
 }
 
-pv_rc pv_user_unlock(pv_vault *v, const char *user, const char *password, size_t len,
-		     uint8_t *root)
+/* The user's row as one attempt sees it, copied out of the statement. */
+struct attempt {
+	int known, disabled, failures;
+	int64_t locked_until;
+	uint8_t slot[SLOT_BYTES];
+	size_t slot_len;
+	char *roles;
+	unsigned gaps;
+	char why[160];
+};
+
+/* The lock-out after `failures` wrong passwords in a row: 0, or until when. */
+static int64_t lock_until(int failures, time_t now)
 {
+	if (failures < PV_LOCK_AFTER)
+		return 0;
+	int shift = failures - PV_LOCK_AFTER;
+	int64_t delay = shift > 20 ? PV_LOCK_MAX_SECONDS : (int64_t)PV_LOCK_FIRST_SECONDS << shift;
+	return (int64_t)now + (delay > PV_LOCK_MAX_SECONDS ? PV_LOCK_MAX_SECONDS : delay);
+}
+
+/* In one write transaction, before any password is checked: read the user, refuse when
+ * locked, else count this attempt as a failure (with the lock-out it would bring) and
+ * commit, so that at most PV_LOCK_AFTER guesses in a row are ever checked, however many
+ * run at once. A right password clears the count afterwards. */
+static pv_rc count_attempt(pv_vault *v, const char *user, time_t now, struct attempt *a)
+{
+	if (pv_store_begin(v->store) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	struct pv_stored_user u;
 	int got = pv_store_user_get(v->store, user, &u);
-	if (got < 0)
+	pv_rc rc = got < 0 ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store)) : PV_OK;
+	a->known = got == 0;
+	if (!rc && a->known) {
+		a->disabled = u.disabled;
+		a->failures = u.failures;
+		a->locked_until = u.locked_until;
+		a->slot_len = u.slot_len == SLOT_BYTES ? SLOT_BYTES : 0;
+		if (a->slot_len)
+			memcpy(a->slot, u.slot, SLOT_BYTES);
+		a->gaps = obligation_gaps(&u, a->why, sizeof a->why);
+		if (!(a->roles = strdup(u.roles)))
+			rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	}
+	if (!rc && a->known && a->locked_until <= (int64_t)now) {
+		a->failures++;
+		a->locked_until = lock_until(a->failures, now);
+		if (pv_store_user_set_failures(v->store, user, a->failures, a->locked_until) != 0)
+			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	} else if (!rc && a->known) {
+		a->failures = -a->failures; /* locked: this attempt is not checked */
+	}
+	if (!rc && pv_store_commit(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (rc)
+		(void)pv_store_rollback(v->store);
+	return rc;
+}
+
+/* A wrong password, counted already: audited with the count and any lock-out. */
+static pv_rc wrong_password(pv_vault *v, const char *user, const struct attempt *a)
+{
+	char detail[96];
+	if (a->locked_until) {
+		char t[32];
+		pv_time_iso(t, sizeof t, (time_t)a->locked_until);
+		snprintf(detail, sizeof detail, "wrong password (%d in a row); locked until %s",
+			 a->failures, t);
+	} else {
+		snprintf(detail, sizeof detail, "wrong password (%d in a row)", a->failures);
+	}
+	pv_fail(v, PV_ERR_BAD_KEY, "unknown user or wrong password");
+	return login_refused(v, user, PV_ERR_BAD_KEY, detail);
+}
+
+/* The password was right: the count is cleared, then the user's access opens the
+ * master key (refused when disabled or left out). */
+static pv_rc password_right(pv_vault *v, const char *user, struct attempt *a)
+{
+	if (pv_store_user_set_failures(v->store, user, 0, 0) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (got > 0 || !name_ok(user)) {
+	if (a->disabled) { /* said only to someone who knows the password */
+		pv_fail(v, PV_ERR_DENIED, "user %s is disabled", user);
+		return login_refused(v, user, PV_ERR_DENIED, "user disabled");
+	}
+	snprintf(v->principal, sizeof v->principal, "%s", user);
+	v->unlock_kind = PV_UNLOCK_USER;
+	pv_rc rc = pv_user_open_access(v, v->master);
+	if (rc)
+		return login_refused(v, user, rc, "no access to the current master key");
+	free(v->user_roles);
+	v->user_roles = a->roles;
+	a->roles = NULL;
+	v->user_gaps = a->gaps;
+	snprintf(v->user_gap_reason, sizeof v->user_gap_reason, "%s", a->why);
+	return PV_OK;
+}
+
+pv_rc pv_user_unlock(pv_vault *v, const char *user, const char *password, size_t len)
+{
+	struct attempt a;
+	memset(&a, 0, sizeof a);
+	time_t now = time(NULL);
+	pv_rc rc = name_ok(user) ? count_attempt(v, user, now, &a) : PV_OK;
+	if (rc)
+		return rc;
+	if (!a.known) {
+		stretch_for_nothing(v, password, len);
 		pv_fail(v, PV_ERR_BAD_KEY, "unknown user or wrong password");
 		return login_refused(v, name_ok(user) ? user : "(invalid name)", PV_ERR_BAD_KEY,
 				     "unknown user");
 	}
-	time_t now = time(NULL);
-	int disabled = u.disabled;
-	if (u.locked_until > (int64_t)now) {
+	if (a.failures < 0) {
 		char until[32];
-		pv_time_iso(until, sizeof until, (time_t)u.locked_until);
+		pv_time_iso(until, sizeof until, (time_t)a.locked_until);
 		pv_fail(v, PV_ERR_DENIED, "user %s is locked until %s after %d wrong passwords in a "
-			"row", user, until, u.failures);
-		return login_refused(v, user, PV_ERR_DENIED, "locked out");
+			"row", user, until, -a.failures);
+		rc = login_refused(v, user, PV_ERR_DENIED, "locked out");
+	} else {
+		int st = slot_open(v, user, a.slot, a.slot_len, password, len, v->unlock);
+		if (st == -2)
+			rc = pv_fail(v, PV_ERR_DENIED, "user %s: the slot's Argon2id setting is under "
+				     "the floor of %s: an administrator must reset the user", user,
+				     PV_KDF_FLOOR);
+		else
+			rc = st ? wrong_password(v, user, &a) : password_right(v, user, &a);
 	}
-	/* Copy what outlives the statement before any further store call. */
-	uint8_t slot[SLOT_BYTES];
-	size_t slot_len = u.slot_len;
-	if (slot_len == SLOT_BYTES)
-		memcpy(slot, u.slot, SLOT_BYTES);
-	int failures = u.failures;
-	char *roles = strdup(u.roles);
-	char why[160];
-	unsigned gaps = obligation_gaps(&u, why, sizeof why);
-	if (!roles)
-		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	if (slot_open(v, user, slot, slot_len, password, len, root) != 0 ||
-	    pv_root_matches(v, root) != 0) {
-		free(roles);
-		pv_wipe(root, PV_KEY_BYTES);
-		return count_failure(v, user, now);
-	}
-	if (disabled) { /* said only to someone who knows the password */
-		free(roles);
-		pv_wipe(root, PV_KEY_BYTES);
-		pv_fail(v, PV_ERR_DENIED, "user %s is disabled", user);
-		return login_refused(v, user, PV_ERR_DENIED, "user disabled");
-	}
-	if (failures && pv_store_user_set_failures(v->store, user, 0, 0) != 0) {
-		free(roles);
-		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	}
-	snprintf(v->principal, sizeof v->principal, "%s", user);
-	free(v->user_roles);
-	v->user_roles = roles;
-	v->user_gaps = gaps;
-	snprintf(v->user_gap_reason, sizeof v->user_gap_reason, "%s", why);
-	return PV_OK;
+	if (rc)
+		pv_wipe(v->unlock, PV_UNLOCK_BYTES);
+	free(a.roles);
+	return rc;
 }
 
 /* Check every comma-separated role exists in the schema. */
@@ -282,12 +407,13 @@ static pv_rc user_insert(pv_vault *v, const char *name, const char *roles, const
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (got == 0)
 		return pv_fail(v, PV_ERR_EXISTS, "user %s exists already", name);
-	uint8_t slot[SLOT_BYTES];
-	if ((rc = slot_make(v, name, password, len, slot)) != PV_OK)
+	uint8_t slot[SLOT_BYTES], access[ACCESS_BYTES];
+	if ((rc = slot_make(v, name, password, len, slot, access)) != PV_OK)
 		return rc;
 	char created[32];
 	pv_time_iso(created, sizeof created, time(NULL));
-	struct pv_stored_user u = { name, roles, slot, sizeof slot, 0, 0, 0, "", "", "", created };
+	struct pv_stored_user u = { name, roles, slot, sizeof slot, 0, 0, 0, "", "", "", created,
+				    access, sizeof access };
 	if (pv_store_user_put(v->store, &u) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	return PV_OK;
@@ -350,6 +476,7 @@ pv_rc pv_user_add(pv_vault *v, const pv_access *who, const char *name, const cha
 struct user_copy {
 	struct pv_stored_user u;
 	uint8_t slot[SLOT_BYTES];
+	uint8_t access[ACCESS_BYTES];
 	char strings[7][200];
 };
 
@@ -372,6 +499,10 @@ static pv_rc user_load(pv_vault *v, const char *name, struct user_copy *c)
 		return pv_fail(v, PV_ERR_CORRUPT, "user %s: key slot is malformed", name);
 	memcpy(c->slot, u.slot, SLOT_BYTES);
 	c->u.slot = c->slot;
+	c->u.access_len = u.access_len == ACCESS_BYTES ? ACCESS_BYTES : 0;
+	if (c->u.access_len)
+		memcpy(c->access, u.access, ACCESS_BYTES);
+	c->u.access = c->u.access_len ? c->access : NULL;
 	return PV_OK;
 }
 
@@ -390,6 +521,8 @@ static pv_rc do_disable(pv_vault *v, void *p)
 	if (rc)
 		return rc;
 	c.u.disabled = 1;
+	c.u.access = NULL; /* the master key is no longer sealed to this user */
+	c.u.access_len = 0;
 	if (pv_store_user_put(v->store, &c.u) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	return PV_OK;
@@ -419,8 +552,19 @@ static pv_rc do_passwd(pv_vault *v, void *p)
 		return rc;
 	if (!n->password || n->len < 8)
 		return pv_fail(v, PV_ERR_USAGE, "a password of at least 8 characters is required");
-	if ((rc = slot_make(v, n->name, n->password, n->len, c.slot)) != PV_OK)
+	if (c.u.disabled) /* a new password must not bring back a disabled user's access */
+		return pv_fail(v, PV_ERR_USAGE, "user %s is disabled", n->name);
+	int own = v->unlock_kind == PV_UNLOCK_USER && strcmp(n->name, v->principal) == 0;
+	if (own) /* one's own key pair, sealed under the new password; the access stays */
+		rc = slot_seal(v, n->name, n->password, n->len, v->unlock, c.slot);
+	else     /* a new key pair, and the master sealed to it */
+		rc = slot_make(v, n->name, n->password, n->len, c.slot, c.access);
+	if (rc)
 		return rc;
+	if (!own) {
+		c.u.access = c.access;
+		c.u.access_len = ACCESS_BYTES;
+	}
 	c.u.failures = 0;
 	c.u.locked_until = 0;
 	if (pv_store_user_put(v->store, &c.u) != 0)
@@ -487,6 +631,84 @@ pv_rc pv_user_attest(pv_vault *v, const pv_access *who, const char *name, const 
 		 agreement ? agreement : "", training ? ", training " : "", training ? training : "");
 	struct one_name n = { name, agreement, training, training_expires, NULL, 0 };
 	return in_txn(v, "user attest", detail, do_attest, &n);
+}
+
+/* One user as a rotation sees them. */
+struct reseal_user {
+	char name[NAME_MAX_LEN + 1];
+	int active;
+	uint8_t pk[PV_BOX_PUBLIC];
+};
+
+struct reseal_list {
+	struct reseal_user *u;
+	size_t n, cap;
+	pv_vault *v;
+	const char *unbound; /* the first active user whose binding does not verify */
+	char unbound_name[NAME_MAX_LEN + 1];
+	int nomem;
+};
+
+/* Collect a user: active when not disabled and holding an access whose binding of the
+ * slot's public key verifies under the current master. */
+static int reseal_collect(void *ctx, const struct pv_stored_user *u)
+{
+	struct reseal_list *l = ctx;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		struct reseal_user *t = realloc(l->u, cap * sizeof *t);
+		if (!t) {
+			l->nomem = 1;
+			return -1;
+		}
+		l->u = t;
+		l->cap = cap;
+	}
+	struct reseal_user *r = &l->u[l->n++];
+	memset(r, 0, sizeof *r);
+	snprintf(r->name, sizeof r->name, "%s", u->name);
+	if (u->disabled || u->access_len == 0)
+		return 0;
+	uint8_t want[32];
+	int bound = u->slot_len == SLOT_BYTES && u->access_len == ACCESS_BYTES;
+	if (bound) {
+		bind_of(l->v, want, u->slot + SLOT_PK, u->name, l->v->keys->user_bind);
+		bound = pv_ct_compare(want, u->access + ACCESS_BOX, 32) == 0;
+	}
+	if (!bound && !l->unbound) {
+		snprintf(l->unbound_name, sizeof l->unbound_name, "%s", u->name);
+		l->unbound = l->unbound_name;
+	}
+	r->active = bound;
+	if (bound)
+		memcpy(r->pk, u->slot + SLOT_PK, PV_BOX_PUBLIC);
+	return 0;
+}
+
+pv_rc pv_users_reseal(pv_vault *v, const uint8_t *new_master, const uint8_t *new_bind,
+		      unsigned *resealed)
+{
+	struct reseal_list l = { .v = v };
+	*resealed = 0;
+	pv_rc rc = PV_OK;
+	if (pv_store_user_scan(v->store, reseal_collect, &l) != 0)
+		rc = l.nomem ? pv_fail(v, PV_ERR_NOMEM, "out of memory")
+			     : pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (!rc && l.unbound)
+		rc = pv_fail(v, PV_ERR_CORRUPT, "users row %s: the public key is not the one the "
+			     "vault bound to the user (the row was changed outside pivault): "
+			     "disable the user, then replace the root secret", l.unbound);
+	for (size_t i = 0; !rc && i < l.n; i++) {
+		uint8_t access[ACCESS_BYTES];
+		if (l.u[i].active)
+			access_make(v, l.u[i].name, l.u[i].pk, new_master, new_bind, access);
+		if (pv_store_user_set_access(v->store, l.u[i].name, l.u[i].active ? access : NULL,
+					     l.u[i].active ? sizeof access : 0) != 0)
+			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+		*resealed += l.u[i].active ? 1u : 0u;
+	}
+	free(l.u);
+	return rc;
 }
 
 struct list_ctx {

@@ -1002,7 +1002,7 @@ static int cli(struct fx *f, char **out, char **err, const char *user, const cha
 	char *o = NULL;
 	int st = pvt_run(&o, "PIVAULT_VAULT='%s' PIVAULT_USER='%s' PIVAULT_PASSWORD_FILE='%s/%s.pw' "
 			 "'%s' %s </dev/null 2>'%s'", f->dir, user, f->tmp, user,
-			 pvt_program("pivault"), args, f->err);
+			 pvt_program("pivault-test"), args, f->err);
 	pvt_keep(o);
 	if (out)
 		*out = o;

@@ -866,27 +866,27 @@ static void test_cli_check_proof(void **state)
 	const char *env = "cd / && env -u PIVAULT_VAULT -u PIVAULT_KEY_FILE -u PIVAULT_KEYRING "
 			  "-u PIVAULT_USER -u PIVAULT_PASSWORD_FILE -u PIVAULT_PASSPHRASE_FILE";
 	int st = pvt_run(&out, "%s '%s' audit check-proof '%s' --checkpoint '%s' 2>&1", env,
-			 pvt_program("pivault"), p_path, ck_path);
+			 pvt_program("pivault-test"), p_path, ck_path);
 	if (st != 0)
 		fail_msg("check-proof exited %d: %s", st, out);
 	assert_non_null(strstr(out, "valid"));
 	free(out);
-	st = pvt_run(&out, "%s '%s' audit check-proof '%s' 2>&1", env, pvt_program("pivault"),
+	st = pvt_run(&out, "%s '%s' audit check-proof '%s' 2>&1", env, pvt_program("pivault-test"),
 		     p_path);
 	assert_int_equal(st, 0);
 	free(out);
 	st = pvt_run(&out, "%s '%s' audit check-proof '%s' --checkpoint '%s' --old-checkpoint '%s' "
-		     "2>&1", env, pvt_program("pivault"), c_path, ck_path, g_ckpt_path);
+		     "2>&1", env, pvt_program("pivault-test"), c_path, ck_path, g_ckpt_path);
 	if (st != 0)
 		fail_msg("check-proof (consistency) exited %d: %s", st, out);
 	free(out);
 	st = pvt_run(&out, "%s '%s' audit check-proof '%s' --checkpoint '%s' 2>&1", env,
-		     pvt_program("pivault"), bad_path, ck_path);
+		     pvt_program("pivault-test"), bad_path, ck_path);
 	assert_int_equal(st, 1);
 	assert_non_null(strstr(out, "invalid"));
 	free(out);
 	st = pvt_run(&out, "%s '%s' audit check-proof '%s' --checkpoint '%s' 2>&1", env,
-		     pvt_program("pivault"), p_path, g_ckpt_path);
+		     pvt_program("pivault-test"), p_path, g_ckpt_path);
 	assert_int_equal(st, 1);
 	free(out);
 	assert_int_equal(pvt_run(NULL, "mv '%s.gone' '%s'", f->dir, f->dir), 0);

@@ -39,7 +39,7 @@ static int cli(char **out, char **err, const char *env, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(args, sizeof args, fmt, ap);
 	va_end(ap);
-	int st = pvt_run(out, "%s '%s' %s </dev/null 2>'%s'", env, pvt_program("pivault"), args,
+	int st = pvt_run(out, "%s '%s' %s </dev/null 2>'%s'", env, pvt_program("pivault-test"), args,
 			 g_err);
 	char *e = pvt_read_file(g_err, NULL);
 	assert_non_null(e);
@@ -91,7 +91,6 @@ static int group_setup(void **state)
 	unsetenv("PIVAULT_PASSPHRASE_FILE");
 	unsetenv("PIVAULT_USER");
 	unsetenv("PIVAULT_PASSWORD_FILE");
-	setenv("PIVAULT_TEST_FAST_KDF", "1", 1); /* users' passwords stretched quickly */
 	g_tmp = pvt_tempdir();
 	g_vault = pvt_path(g_tmp, "vault");
 	g_key = pvt_path(g_tmp, "root.key");
@@ -994,6 +993,74 @@ static void test_bad_csv_names_line_not_value(void **state)
 	free(dir);
 }
 
+/* ---- the shipped command's Argon2id, and what a disable says ---- */
+
+/* The shipped command has no fast Argon2id: the variable that once switched it on
+ * (PIVAULT_TEST_FAST_KDF) changes nothing, and a vault whose stored setting is under the
+ * floor (the shared one, made by the test-only pivault-test) is refused, naming the
+ * floor. */
+static void test_release_kdf_floor(void **state)
+{
+	(void)state;
+	char *env = malloc(8192), *out = NULL;
+	assert_non_null(env);
+	snprintf(env, 8192, "PIVAULT_VAULT='%s' PIVAULT_USER=admin PIVAULT_PASSWORD_FILE='%s'",
+		 g_vault, g_pw);
+	int st = pvt_run(&out, "%s '%s' list --purpose all 2>&1", env, pvt_program("pivault"));
+	assert_int_equal(st, 1);
+	assert_non_null(strstr(out, "floor"));
+	assert_non_null(strstr(out, "64 MiB"));
+	free(out);
+	char *dir = pvt_path(g_tmp, "release");
+	snprintf(env, 8192, "PIVAULT_TEST_FAST_KDF=1 PIVAULT_KEY_FILE='%s' "
+		 "PIVAULT_PASSWORD_FILE='%s'", g_key, g_pw);
+	st = pvt_run(NULL, "%s '%s' init '%s' --schema '%s/examples/schema.yaml' --slots 1024 "
+		     ">/dev/null", env, pvt_program("pivault"), dir, PV_SOURCE_DIR);
+	assert_int_equal(st, 0);
+	assert_int_equal(pvt_run(&out, "sqlite3 '%s/vault.db' \"SELECT hex(substr(slot, 18, 8)) || "
+				 "' ' || hex(substr(slot, 26, 8)) FROM users\"", dir), 0);
+	assert_string_equal(out, "0300000000000000 0000000400000000\n"); /* t=3, 64 MiB */
+	free(out);
+	snprintf(env, 8192, "PIVAULT_VAULT='%s' PIVAULT_USER=admin PIVAULT_PASSWORD_FILE='%s'",
+		 dir, g_pw);
+	assert_int_equal(pvt_run(NULL, "%s '%s' list --purpose all >/dev/null", env,
+				 pvt_program("pivault")), 0);
+	free(dir);
+	free(env);
+}
+
+/* `user disable` says what it did and that revocation completes at rekey --root; it
+ * never says that something "opens nothing". */
+static void test_disable_says_rotation_needed(void **state)
+{
+	(void)state;
+	char *pw = pvt_path(g_tmp, "temp1.pw"), *aenv = malloc(8192), *out = NULL, *err = NULL;
+	assert_non_null(aenv);
+	assert_int_equal(pvt_write_file(pw, "temp1-password-1\n", 17), 0);
+	snprintf(aenv, 8192, "PIVAULT_VAULT='%s' PIVAULT_USER=admin PIVAULT_PASSWORD_FILE='%s'",
+		 g_vault, g_pw);
+	assert_int_equal(cli(&out, &err, aenv, "request user add temp1 --roles clerk --json"), 0);
+	json_t *o = json_loads(out, 0, NULL);
+	char req[64];
+	snprintf(req, sizeof req, "%s", json_string_value(json_object_get(o, "request")));
+	json_decref(o);
+	free(out);
+	free(err);
+	assert_int_equal(cli(NULL, NULL, venv(), "approve %s " AS_ADMIN, req), 0);
+	assert_int_equal(cli(NULL, NULL, aenv, "user add temp1 --roles clerk --password-file '%s' "
+			     "--request %s", pw, req), 0);
+	int rc = cli(&out, &err, aenv, "user disable temp1");
+	if (rc != 0)
+		fail_msg("user disable: exit %d: %s", rc, err);
+	assert_non_null(strstr(out, "disabled user temp1"));
+	assert_non_null(strstr(out, "rekey --root"));
+	assert_null(strstr(out, "opens nothing"));
+	free(out);
+	free(err);
+	free(aenv);
+	free(pw);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1012,6 +1079,8 @@ int main(void)
 		cmocka_unit_test(test_schema_check),
 		cmocka_unit_test(test_import_json),
 		cmocka_unit_test(test_bad_csv_names_line_not_value),
+		cmocka_unit_test(test_release_kdf_floor),
+		cmocka_unit_test(test_disable_says_rotation_needed),
 	};
 	return cmocka_run_group_tests_name("cli", tests, group_setup, group_teardown);
 }

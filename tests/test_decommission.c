@@ -79,7 +79,6 @@ static int fx_setup(void **state)
 	unsetenv("PIVAULT_USER");
 	unsetenv("PIVAULT_PASSWORD_FILE");
 	unsetenv("PIVAULT_PASSPHRASE_FILE");
-	setenv("PIVAULT_TEST_FAST_KDF", "1", 1);
 	struct fx *f = calloc(1, sizeof *f);
 	assert_non_null(f);
 	f->base = pvt_tempdir();

@@ -907,7 +907,7 @@ static int cli(struct fx *f, char **out, const char *fmt, ...)
 	vsnprintf(args, sizeof args, fmt, ap);
 	va_end(ap);
 	return pvt_run(out, "PIVAULT_VAULT='%s' PIVAULT_KEY_FILE='%s' '%s' %s </dev/null 2>'%s'",
-		       f->dir, f->key, pvt_program("pivault"), args, f->err);
+		       f->dir, f->key, pvt_program("pivault-test"), args, f->err);
 }
 
 static char *cli_err(struct fx *f)

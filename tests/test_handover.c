@@ -1024,7 +1024,7 @@ static void test_interrupted_import(void **state)
 			dup2(nul, 1);
 			dup2(nul, 2);
 		}
-		execl(pvt_program("pivault"), "pivault", "handover", "import", f->pkg, "--identity",
+		execl(pvt_program("pivault-test"), "pivault", "handover", "import", f->pkg, "--identity",
 		      f->ident, "--role", "admin", "--vault", f->buyer_dir, "--key-file",
 		      f->buyer_key, (char *)NULL);
 		_exit(127);
@@ -1069,7 +1069,7 @@ static void test_interrupted_import(void **state)
 
 	char *out = NULL;
 	int rc = pvt_run(&out, "'%s' handover import '%s' --identity '%s' --role admin --vault '%s' "
-			 "--key-file '%s' </dev/null 2>&1", pvt_program("pivault"), f->pkg, f->ident,
+			 "--key-file '%s' </dev/null 2>&1", pvt_program("pivault-test"), f->pkg, f->ident,
 			 f->buyer_dir, f->buyer_key);
 	pvt_keep(out);
 	if (rc != 0)

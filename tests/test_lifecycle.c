@@ -861,7 +861,7 @@ static int cli(const struct fixture *f, char **out, char **err, const char *fmt,
 	vsnprintf(args, sizeof args, fmt, ap);
 	va_end(ap);
 	int st = pvt_run(out, "PIVAULT_VAULT='%s' PIVAULT_KEY_FILE='%s' '%s' %s </dev/null 2>'%s'",
-			 f->dir, f->key, pvt_program("pivault"), args, g_err_path);
+			 f->dir, f->key, pvt_program("pivault-test"), args, g_err_path);
 	char *e = pvt_read_file(g_err_path, NULL);
 	assert_non_null(e);
 	if (err)

@@ -596,7 +596,7 @@ static void test_audit_denied_state_names_customer(void **state)
 static void test_cli(void **state)
 {
 	struct fx *f = *state;
-	const char *pv = pvt_program("pivault");
+	const char *pv = pvt_program("pivault-test");
 	char *out = NULL;
 
 	assert_int_equal(pvt_run(&out, CLI_ENV "record C00000001 --kind transfer --text-version "

@@ -700,7 +700,7 @@ static void test_bad_as_of(void **state)
 static void test_cli(void **state)
 {
 	struct fx *f = *state;
-	const char *pv = pvt_program("pivault");
+	const char *pv = pvt_program("pivault-test");
 	char *errp = pvt_keep(pvt_path(f->tmp, "stderr.txt"));
 	char *out = NULL;
 	assert_int_equal(pvt_run(&out, CLI_ENV "plan --as-of " AS_OF " --json --role admin "

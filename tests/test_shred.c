@@ -1534,7 +1534,7 @@ static void test_cli(void **state)
 	char pk_api[65];
 	assert_ok(v, pv_vault_public_key(v, pk_api));
 	pvt_vclose(v);
-	const char *pv = pvt_program("pivault");
+	const char *pv = pvt_program("pivault-test");
 	char *certp = pvt_keep(pvt_path(f->tmp, "cert.json"));
 	char *errp = pvt_keep(pvt_path(f->tmp, "stderr.txt"));
 	char *out = NULL;

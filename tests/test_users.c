@@ -10,6 +10,8 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 #include "pivault.h"
 
 #define SCHEMA PV_SOURCE_DIR "/examples/schema.yaml"
+#define PV_LOCK_AFTER_TEST 5 /* wrong passwords in a row before a lock-out (pivault.h) */
 #define NCUST 5
 
 static const char ADMIN_PW[] = "admin-password-1";
@@ -881,6 +884,93 @@ static void test_parallel_failures_counted(void **state)
 	assert_int_equal(try_login(f->dir, "carol", CAROL_PW, NULL, 0), PV_ERR_DENIED);
 }
 
+/* The attack: a DBA undoes a disable with one UPDATE. The user's access to the master key
+ * was deleted at the disable, so the password opens nothing. */
+static void test_disable_not_undone_by_update(void **state)
+{
+	struct fx *f = *state;
+	add_user(f->dir, "dave", "clerk", "dave-password-1");
+	pv_vault *v = open_user(f->dir, "admin", ADMIN_PW);
+	pv_access admin = { "admin", NULL, 0 };
+	assert_int_equal(pv_user_disable(v, &admin, "dave"), PV_OK);
+	pv_vault_close(v);
+	sql_exec(f->dir, "UPDATE users SET disabled = 0 WHERE name = 'dave'");
+	char msg[1024];
+	pv_rc rc = try_login(f->dir, "dave", "dave-password-1", msg, sizeof msg);
+	if (rc == PV_OK)
+		fail_msg("a disabled user re-enabled by UPDATE logged in");
+	assert_null(strstr(msg, "dave-password"));
+}
+
+/* The attack: 20 wrong guesses at once, each a process with its own handle. Each attempt
+ * is counted before its password is checked, so at most 5 are checked (audited as
+ * "failed") and the others are refused as locked without any Argon2id work. */
+#define NFORK 20
+
+static void test_parallel_processes_lockout(void **state)
+{
+	struct fx *f = *state;
+	pid_t pids[NFORK];
+	for (int i = 0; i < NFORK; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] == 0) {
+			pv_vault *v = NULL;
+			pv_rc rc = pv_vault_open_user(f->dir, NULL, "carol", "wrong-password", 14, &v);
+			pv_vault_close(v);
+			_exit((int)rc);
+		}
+	}
+	int bad_key = 0, denied = 0;
+	for (int i = 0; i < NFORK; i++) {
+		int st = 0;
+		assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
+		assert_true(WIFEXITED(st));
+		bad_key += WEXITSTATUS(st) == PV_ERR_BAD_KEY;
+		denied += WEXITSTATUS(st) == PV_ERR_DENIED;
+	}
+	struct audit_counts c;
+	login_audit(f->dir, "carol", &c);
+	if (c.failed > PV_LOCK_AFTER_TEST || bad_key > PV_LOCK_AFTER_TEST)
+		fail_msg("%d parallel wrong passwords: %d checked (audited failed: %d), %d refused "
+			 "as locked", NFORK, bad_key, c.failed, denied);
+	assert_int_equal(bad_key + denied, NFORK);
+	assert_int_equal(c.failed + c.denied, NFORK);
+	assert_int_equal(try_login(f->dir, "carol", CAROL_PW, NULL, 0), PV_ERR_DENIED);
+}
+
+/* Variant: an unknown name costs the Argon2id work of a known one (the fast setting of
+ * the test vault here), so timing does not tell names apart either. */
+static double login_seconds(const char *dir, const char *user)
+{
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	(void)try_login(dir, user, "wrong-password", NULL, 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void test_unknown_user_same_work(void **state)
+{
+	struct fx *f = *state;
+	double known[3], unknown[3];
+	for (int i = 0; i < 3; i++) {
+		known[i] = login_seconds(f->dir, "carol");
+		unknown[i] = login_seconds(f->dir, "nobody");
+	}
+	qsort(known, 3, sizeof *known, cmp_double);
+	qsort(unknown, 3, sizeof *unknown, cmp_double);
+	if (unknown[1] < known[1] / 2)
+		fail_msg("an unknown user is answered in %.4f s, a known one in %.4f s", unknown[1],
+			 known[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -899,6 +989,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lock_grows, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_user_indistinguishable, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_parallel_failures_counted, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_disable_not_undone_by_update, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_parallel_processes_lockout, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_user_same_work, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
