@@ -52,11 +52,13 @@ char *cli_read_password(const char *file, const char *prompt, int confirm);
 /* Wipe and free a malloc'd string; NULL harmless. */
 void cli_wipe_free(char *s);
 
-/* Open the vault named by the common options; NULL (message printed) on failure, with
- * *exit_code set. */
+/* Open the vault named by the common options, asking for its operation under `pivault
+ * request` or taking up the approved request --request names; NULL (message printed) on
+ * failure, with *exit_code set. */
 pv_vault *cli_open_vault(const struct cli_common *c, int *exit_code);
 
-/* Print the library's error for rc and return the exit code for it. */
+/* Print the library's error for rc and return the exit code for it; for PV_REQUESTED,
+ * record the request asked for and print its id. */
 int cli_fail(pv_vault *v, pv_rc rc);
 
 /* The access the common options describe. */
@@ -145,9 +147,10 @@ int cmd_retention(int argc, char **argv);
 /* Run the command named by argv[0] from the command table (used by `run`). */
 int cli_dispatch(int argc, char **argv);
 
-/* Take up the request named by --request, if any, for op with the command's own
- * arguments argv[0..argc). EXIT_OK, or the exit code after printing why not. */
-int cli_use_request(pv_vault *v, const struct cli_common *c, const char *op, int argc,
-		    char **argv);
+/* `pivault request` runs a command so that its operation is asked for, not run: every
+ * vault opened from then on asks (reason, lifetime in seconds, the command to run it again
+ * as a JSON array; json: print the request as JSON). */
+void cli_set_asking(const char *reason, unsigned ttl, const char *command, int json);
+int cli_is_asking(void);
 
 #endif

@@ -61,10 +61,6 @@ int cmd_decommission(int argc, char **argv)
 	pv_access who = cli_access(&c);
 	char *text = NULL;
 	pv_rc rc;
-	if (run && (code = cli_use_request(v, &c, "decommission run", argc - 2, argv + 2))) {
-		pv_vault_close(v);
-		return code;
-	}
 	code = EXIT_OK;
 	if (!run) {
 		rc = pv_decommission_plan(v, &who, &text);

@@ -114,11 +114,6 @@ int cmd_dsr(int argc, char **argv)
 		rc = pv_dsr_list(v, &who, overdue, print_dsr, &c.json);
 	} else if (strcmp(sub, "delete") == 0) {
 		rc = PV_OK;
-		code = cli_use_request(v, &c, "dsr delete", argc - 2, argv + 2);
-		if (code != EXIT_OK) {
-			pv_vault_close(v);
-			return code;
-		}
 		char *cert = NULL;
 		rc = pv_dsr_delete(v, &who, id, &cert);
 		if (cert)

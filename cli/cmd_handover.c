@@ -164,14 +164,6 @@ int cmd_handover(int argc, char **argv)
 	}
 	pv_access who = cli_access(&c);
 	pv_rc rc;
-	if (strcmp(sub, "import") != 0 &&
-	    (code = cli_use_request(v, &c, strcmp(sub, "export") == 0 ? "handover export"
-									: "handover confirm",
-				    argc - 2, argv + 2)) != EXIT_OK) {
-		free(sender_key);
-		pv_vault_close(v);
-		return code;
-	}
 	code = EXIT_OK;
 	if (strcmp(sub, "export") == 0) {
 		pv_handover_summary s;

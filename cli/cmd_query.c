@@ -300,10 +300,6 @@ int cmd_export(int argc, char **argv)
 	pv_vault *v = cli_open_vault(&c, &code);
 	if (!v)
 		return code;
-	if ((code = cli_use_request(v, &c, "export", argc - 1, argv + 1)) != EXIT_OK) {
-		pv_vault_close(v);
-		return code;
-	}
 	FILE *out = stdout;
 	if (outpath && !(out = fopen(outpath, "wx"))) {
 		fprintf(stderr, "pivault: cannot create %s (it must not exist)\n", outpath);

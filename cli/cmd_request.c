@@ -1,32 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cmd_request.c: four-eyes approvals from the command line: `request OP ARGS...` records
- * what is asked, `approve`/`reject REQ` is a second person's decision, `requests` lists
- * them, and `run REQ` runs the approved command with exactly its recorded arguments. */
+/* cmd_request.c: four-eyes approvals from the command line: `request COMMAND ARGS...`
+ * runs the command so that its operation is asked for instead of run, `approve`/`reject
+ * REQ` is a second person's decision, `requests` lists them, and `run REQ` runs the
+ * recorded command again (the library compares what runs with what was approved). */
 #include "cli.h"
 
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* The operation a command line names: one word, or "user add". Sets *words used. */
-static const char *op_of(int argc, char **argv, int *words)
-{
-	/* operations named by a command and its subcommand */
-	static const char *const two_words[] = { "user add", "retention apply", "dsr delete",
-						 "handover export", "handover confirm",
-						 "transfer shred-excluded", "decommission run" };
-	for (size_t i = 0; argc >= 2 && i < sizeof two_words / sizeof *two_words; i++) {
-		size_t n = strlen(argv[0]);
-		if (strncmp(two_words[i], argv[0], n) == 0 && two_words[i][n] == ' ' &&
-		    strcmp(two_words[i] + n + 1, argv[1]) == 0) {
-			*words = 2;
-			return two_words[i];
-		}
-	}
-	*words = 1;
-	return argc >= 1 ? argv[0] : NULL;
-}
 
 /* "30m", "24h", "2d" or plain seconds; 0 on a bad value. */
 static unsigned parse_duration(const char *s)
@@ -39,66 +21,83 @@ static unsigned parse_duration(const char *s)
 	return (unsigned)(n * mult);
 }
 
+/* Options that say who runs a command, not what it does: left out of the command kept
+ * for `run` (whoever runs it gives their own). */
+static int names_the_runner(const char *a, int *takes_value)
+{
+	static const char *const valued[] = { "--vault", "--keyring", "--key-file", "--user",
+					      "--as", "--request", "--password-file" };
+	for (size_t i = 0; i < sizeof valued / sizeof *valued; i++) {
+		size_t n = strlen(valued[i]);
+		if (strncmp(a, valued[i], n) == 0 && (a[n] == '\0' || a[n] == '=')) {
+			*takes_value = a[n] == '\0';
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int cmd_request(int argc, char **argv)
 {
 	static const char help[] =
-		"usage: pivault request OP ARGS... [--reason TEXT] [--expires-in 24h]\n\n"
-		"Ask for a four-eyes approval of an operation that can do lasting harm, with its\n"
+		"usage: pivault request COMMAND ARGS... [--reason TEXT] [--expires-in 24h] [--json]\n\n"
+		"Ask for a four-eyes approval of a command that can do lasting harm, with its\n"
 		"exact arguments, e.g.\n"
 		"  pivault request export --format csv --clear --purpose all --reason \"audit\"\n"
-		"  pivault request user add li.si --roles clerk\n"
-		"Another user with the 'approve' permission then runs 'pivault approve REQ', and\n"
-		"the requester 'pivault run REQ'. Running it with anything changed is refused.\n";
+		"  pivault request shred C00000042 --reason \"customer asked\"\n"
+		"  pivault request list --clear --purpose all --limit 500\n"
+		"The command is checked as if it ran (permission, arguments, what it would act on)\n"
+		"and stops; the request binds what it would do. Another user with the 'approve'\n"
+		"permission then runs 'pivault approve REQ', and the requester 'pivault run REQ'.\n"
+		"What runs is compared with what was approved: other customers, files, formats,\n"
+		"purposes, or a set that changed since, are refused.\n";
 	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
 		fputs(help, argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
-	struct cli_common c;
-	cli_common_init(&c);
 	const char *reason = NULL;
 	unsigned ttl = 0;
-	/* Only the context options are read here; everything else belongs to the request. */
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc)
+	int json = 0, n = 0;
+	char **run_argv = calloc((size_t)argc + 1, sizeof *run_argv);
+	json_t *command = json_array();
+	if (!run_argv || !command) {
+		free(run_argv);
+		json_decref(command);
+		fprintf(stderr, "pivault: out of memory\n");
+		return EXIT_FAIL;
+	}
+	/* --reason, --expires-in and --json are the request's; the rest is the command's */
+	int code = EXIT_OK;
+	for (int i = 1; i < argc && code == EXIT_OK; i++) {
+		int valued = 0;
+		if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc) {
 			reason = argv[++i];
-		else if (strcmp(argv[i], "--json") == 0)
-			c.json = 1;
-		else if (strcmp(argv[i], "--expires-in") == 0 && i + 1 < argc) {
+		} else if (strcmp(argv[i], "--json") == 0) {
+			json = 1;
+		} else if (strcmp(argv[i], "--expires-in") == 0 && i + 1 < argc) {
 			if (!(ttl = parse_duration(argv[++i])))
-				return cli_usage("request", "--expires-in takes e.g. 30m, 24h or 2d");
-		} else if (!strcmp(argv[i], "--vault") || !strcmp(argv[i], "--keyring") ||
-			   !strcmp(argv[i], "--key-file") || !strcmp(argv[i], "--user") ||
-			   !strcmp(argv[i], "--as") || !strcmp(argv[i], "--role")) {
-			/* --role is also the requester's role; it stays in the arguments, so the
-			 * run is in the same role */
-			int j = i;
-			if (cli_common_option(&c, argc, argv, &j) < 0)
-				return EXIT_USAGE;
-			i = j;
+				code = cli_usage("request", "--expires-in takes e.g. 30m, 24h or 2d");
+		} else if (names_the_runner(argv[i], &valued)) {
+			run_argv[n++] = argv[i];
+			if (valued && i + 1 < argc)
+				run_argv[n++] = argv[++i];
+		} else {
+			run_argv[n++] = argv[i];
+			json_array_append_new(command, json_string(argv[i]));
 		}
 	}
-	int words;
-	const char *op = op_of(argc - 1, argv + 1, &words);
-	char *args = pv_request_args(argc - 1 - words, argv + 1 + words);
-	int code;
-	pv_vault *v = args ? cli_open_vault(&c, &code) : NULL;
-	if (!v) {
-		pv_free(args);
-		return args ? code : EXIT_FAIL;
+	char *command_text = code == EXIT_OK ? json_dumps(command, JSON_COMPACT) : NULL;
+	json_decref(command);
+	if (code == EXIT_OK && !command_text) {
+		fprintf(stderr, "pivault: out of memory\n");
+		code = EXIT_FAIL;
 	}
-	pv_access who = cli_access(&c);
-	char *id = NULL;
-	pv_rc rc = pv_request_create(v, &who, op, args, reason, ttl, &id);
-	if (rc)
-		code = cli_fail(v, rc);
-	else if (c.json)
-		printf("{\"request\":\"%s\",\"op\":\"%s\",\"args\":%s}\n", id, op, args);
-	else
-		printf("request %s: %s %s\nanother user with the approve permission runs: pivault "
-		       "approve %s\n", id, op, args, id);
-	pv_free(id);
-	pv_free(args);
-	pv_vault_close(v);
+	if (code == EXIT_OK) {
+		cli_set_asking(reason, ttl, command_text, json);
+		code = cli_dispatch(n, run_argv);
+	}
+	free(command_text);
+	free(run_argv);
 	return code;
 }
 
@@ -131,11 +130,16 @@ int cmd_decide(int argc, char **argv)
 	if (!v)
 		return code;
 	pv_access who = cli_access(&c);
-	pv_rc rc = pv_request_decide(v, &who, id, approve);
+	char *half = NULL;
+	pv_rc rc = pv_request_decide(v, &who, id, approve, &half);
 	if (rc)
 		code = cli_fail(v, rc);
 	else
 		printf("%s %s\n", approve ? "approved" : "rejected", id);
+	if (half) /* shown to the approver alone, who hands it to the new user in person */
+		printf("the new user's enrolment code, first half (give it to them in person; the "
+		       "requester gets the second half when running the request):\n  %s\n", half);
+	cli_wipe_free(half);
 	pv_vault_close(v);
 	return code;
 }
@@ -145,14 +149,16 @@ static int print_request(void *ctx, const pv_request_info *r)
 	if (*(int *)ctx) {
 		printf("{\"id\":\"%s\",\"requester\":", r->id);
 		cli_json_string(stdout, r->requester);
-		printf(",\"op\":\"%s\",\"args\":%s,\"reason\":", r->op, r->args);
+		printf(",\"op\":\"%s\",\"params\":", r->op);
+		cli_json_string(stdout, r->params);
+		printf(",\"command\":%s,\"reason\":", *r->command ? r->command : "[]");
 		cli_json_string(stdout, r->reason);
 		printf(",\"created\":\"%s\",\"expires\":%lld,\"state\":\"%s\",\"approver\":", r->created,
 		       (long long)r->expires, r->state);
 		cli_json_string(stdout, r->approver);
 		puts("}");
 	} else {
-		printf("%-12s %-9s %-12s %s %s%s%s\n", r->id, r->state, r->requester, r->op, r->args,
+		printf("%-12s %-9s %-12s %s: %s%s%s\n", r->id, r->state, r->requester, r->op, r->params,
 		       *r->approver ? "  by " : "", r->approver);
 	}
 	return 0;
@@ -208,7 +214,7 @@ int cmd_run(int argc, char **argv)
 	pv_vault *v = cli_open_vault(&c, &code);
 	if (!v)
 		return code;
-	char *op = NULL, *args = NULL;
+	char *op = NULL, *args = NULL; /* the command kept to run it again */
 	pv_rc rc = pv_request_get(v, id, &op, &args);
 	pv_vault_close(v);
 	if (rc) {
@@ -221,9 +227,6 @@ int cmd_run(int argc, char **argv)
 	char **av = calloc(n + 24, sizeof *av);
 	int ac = 0;
 	if (av && arr) {
-		char *save = NULL;
-		for (char *w = strtok_r(op, " ", &save); w; w = strtok_r(NULL, " ", &save))
-			av[ac++] = w;
 		for (size_t i = 0; i < n; i++)
 			av[ac++] = (char *)json_string_value(json_array_get(arr, i));
 		av[ac++] = "--request";

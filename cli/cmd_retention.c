@@ -57,12 +57,6 @@ int cmd_retention(int argc, char **argv)
 	pv_vault *v = cli_open_vault(&c, &code);
 	if (!v)
 		return code;
-	/* the approval covers 'retention apply' with these arguments */
-	if (strcmp(sub, "apply") == 0 &&
-	    (code = cli_use_request(v, &c, "retention apply", argc - 2, argv + 2)) != EXIT_OK) {
-		pv_vault_close(v);
-		return code;
-	}
 	pv_access who = cli_access(&c);
 	pv_rc rc;
 	if (strcmp(sub, "plan") == 0) {

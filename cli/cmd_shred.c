@@ -61,10 +61,6 @@ int cmd_shred(int argc, char **argv)
 	pv_vault *v = cli_open_vault(&c, &code);
 	if (!v)
 		return code;
-	if ((code = cli_use_request(v, &c, "shred", argc - 1, argv + 1)) != EXIT_OK) {
-		pv_vault_close(v);
-		return code;
-	}
 	pv_access who = cli_access(&c);
 	char *cert = NULL;
 	pv_rc rc = pv_shred(v, &who, (const char *const *)ids, n, &cert);

@@ -163,11 +163,6 @@ int cmd_transfer(int argc, char **argv)
 	pv_access who = cli_access(&c);
 	pv_rc rc = PV_OK;
 	char *text = NULL, *cert = NULL;
-	if (strcmp(sub, "shred-excluded") == 0 &&
-	    (code = cli_use_request(v, &c, "transfer shred-excluded", argc - 2, argv + 2))) {
-		pv_vault_close(v);
-		return code;
-	}
 	code = EXIT_OK;
 	if (strcmp(sub, "plan") == 0) {
 		rc = run_plan(v, &who, &o, c.json);

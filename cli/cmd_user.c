@@ -116,16 +116,14 @@ int cmd_user(int argc, char **argv)
 		return code;
 	pv_access who = cli_access(&c);
 	pv_rc rc = PV_OK;
-	if (strcmp(sub, "add") == 0 &&
-	    (code = cli_use_request(v, &c, "user add", argc - 2, argv + 2)) != EXIT_OK) {
-		pv_vault_close(v);
-		return code;
-	}
 	if (strcmp(sub, "add") == 0 || strcmp(sub, "passwd") == 0) {
 		const char *target = name ? name : pv_vault_user(v);
 		char prompt[128];
 		snprintf(prompt, sizeof prompt, "new password for %s: ", target);
-		char *pass = cli_read_password(pwfile, prompt, 1);
+		/* asking for a user add sets no password: only the run does */
+		char *pass = cli_is_asking() && strcmp(sub, "add") == 0
+				     ? strdup("asked, not set")
+				     : cli_read_password(pwfile, prompt, 1);
 		if (!pass) {
 			pv_vault_close(v);
 			return EXIT_FAIL;

@@ -216,6 +216,63 @@ char *cli_read_password(const char *file_env_value, const char *prompt, int conf
 	return pass;
 }
 
+/* A command run by `pivault request`: its operation is asked for, not run. */
+static struct {
+	int on, json;
+	const char *reason;
+	unsigned ttl;
+	const char *command;
+} asking;
+
+void cli_set_asking(const char *reason, unsigned ttl, const char *command, int json)
+{
+	asking.on = 1;
+	asking.json = json;
+	asking.reason = reason;
+	asking.ttl = ttl;
+	asking.command = command;
+}
+
+int cli_is_asking(void)
+{
+	return asking.on;
+}
+
+/* An opened vault made ready to ask for its operation, or to run under --request. */
+static pv_vault *take_request(pv_vault *v, const struct cli_common *c, int *exit_code)
+{
+	pv_rc rc = PV_OK;
+	if (asking.on)
+		rc = pv_request_begin(v, asking.reason, asking.ttl, asking.command);
+	else if (c->request)
+		rc = pv_vault_use_request(v, c->request);
+	if (rc) {
+		*exit_code = cli_fail(v, rc);
+		pv_vault_close(v);
+		return NULL;
+	}
+	*exit_code = EXIT_OK;
+	return v;
+}
+
+/* The operation stopped to be asked for: record the request and say who decides it. */
+static int submit_request(pv_vault *v)
+{
+	char *id = NULL;
+	pv_rc rc = pv_request_submit(v, &id);
+	if (rc) {
+		fprintf(stderr, "pivault: %s\n", pv_errmsg(v));
+		return rc == PV_ERR_USAGE ? EXIT_USAGE : EXIT_FAIL;
+	}
+	if (asking.json)
+		printf("{\"request\":\"%s\"}\n", id);
+	else
+		printf("request %s recorded: another user with the approve permission reads it with "
+		       "'pivault requests' and runs: pivault approve %s\n", id, id);
+	pv_free(id);
+	return EXIT_OK;
+}
+
 pv_vault *cli_open_vault(const struct cli_common *c, int *exit_code)
 {
 	*exit_code = EXIT_USAGE;
@@ -238,8 +295,7 @@ pv_vault *cli_open_vault(const struct cli_common *c, int *exit_code)
 			pv_vault_close(v);
 			return NULL;
 		}
-		*exit_code = EXIT_OK;
-		return v;
+		return take_request(v, c, exit_code);
 	}
 	pv_key *key = cli_read_key(c, 0);
 	*exit_code = EXIT_FAIL;
@@ -253,12 +309,13 @@ pv_vault *cli_open_vault(const struct cli_common *c, int *exit_code)
 		pv_vault_close(v);
 		return NULL;
 	}
-	*exit_code = EXIT_OK;
-	return v;
+	return take_request(v, c, exit_code);
 }
 
 int cli_fail(pv_vault *v, pv_rc rc)
 {
+	if (rc == PV_REQUESTED && v)
+		return submit_request(v);
 	fprintf(stderr, "pivault: %s\n", v ? pv_errmsg(v) : pv_strerror(rc));
 	return rc == PV_ERR_USAGE ? EXIT_USAGE : EXIT_FAIL;
 }
@@ -289,21 +346,6 @@ void cli_json_string(FILE *out, const char *s)
 			fputc(*p, out);
 	}
 	fputc('"', out);
-}
-
-int cli_use_request(pv_vault *v, const struct cli_common *c, const char *op, int argc,
-		    char **argv)
-{
-	if (!c->request)
-		return EXIT_OK;
-	char *args = pv_request_args(argc, argv);
-	if (!args) {
-		fprintf(stderr, "pivault: out of memory\n");
-		return EXIT_FAIL;
-	}
-	pv_rc rc = pv_vault_use_request(v, c->request, op, args);
-	pv_free(args);
-	return rc ? cli_fail(v, rc) : EXIT_OK;
 }
 
 const char *cli_subcommand(int argc, char **argv, const char *cmd, const char *help,

@@ -39,7 +39,8 @@ typedef enum pv_rc {
 	PV_ERR_DENIED = 9,    /* the role does not grant this */
 	PV_ERR_INPUT = 10,    /* bad input data (for example CSV rows) */
 	PV_ERR_STORE = 11,    /* the database refused an operation */
-	PV_ERR_CRYPTO = 12    /* a cryptographic operation failed */
+	PV_ERR_CRYPTO = 12,   /* a cryptographic operation failed */
+	PV_REQUESTED = 13     /* not run: recorded to be asked for (pv_request_begin) */
 } pv_rc;
 
 /* A static English description of rc. */
@@ -310,32 +311,42 @@ PV_API PV_CHECK pv_rc pv_user_list(pv_vault *v, const pv_access *who, int gaps_o
 
 /* ---- Four-eyes approvals (审批) ----------------------------------------------- */
 
-/* The canonical form of a command's arguments for a request: argv as given, without the
- * options that only say who runs it (--vault, --keyring, --key-file, --user, --as,
- * --request, --reason, --expires-in, --password-file, -o, --json), as a JSON array. malloc'd (pv_free). */
-PV_API char *pv_request_args(int argc, char *const *argv);
-
-/* Ask for op ("export", "user add", ...) with exactly args (pv_request_args). The caller's
- * role must have op's permission. Expires after ttl_seconds (0: 24 hours; at most 30
- * days). *id receives the request id (pv_free). */
-PV_API PV_CHECK pv_rc pv_request_create(pv_vault *v, const pv_access *who, const char *op,
-					const char *args, const char *reason,
-					unsigned ttl_seconds, char **id);
+/* An operation that can do lasting harm (export in clear, a read in clear of more
+ * customers than the bulk limit, user add and reset, shred, retention apply, dsr delete,
+ * schema, handover export and confirm, transfer shred-excluded, decommission run, audit
+ * threshold) runs for a user only under a request another user approved. The request
+ * binds the operation's own canonical parameters (the ids it acts on, format, purpose
+ * and role, the hashes of the files it reads, the sets it computes), so what runs is
+ * checked in the library against what was approved.
+ *
+ * To ask: pv_request_begin, then call the operation itself with the arguments it is to
+ * run with; it checks the caller's permission and its arguments, states its parameters
+ * and returns PV_REQUESTED without acting; pv_request_submit then records the request.
+ * reason: why (shown to the approver); ttl_seconds: 0 for 24 hours, at most 30 days;
+ * command: how the front end will run it again (shown; never compared). An operation that
+ * needs no approval as called is refused while asking (nothing runs). */
+PV_API PV_CHECK pv_rc pv_request_begin(pv_vault *v, const char *reason, unsigned ttl_seconds,
+				       const char *command);
+/* Record what the operation called after pv_request_begin stated; *id gets the request
+ * id ("R-..."; pv_free). PV_ERR_USAGE when no operation stopped for approval. */
+PV_API PV_CHECK pv_rc pv_request_submit(pv_vault *v, char **id);
 
 /* Approve (1) or reject (0) a pending request: needs 'approve', and the decider cannot be
- * the requester. */
+ * the requester. Approving "user add" or "user reset" makes the approver's half of the
+ * new user's one-time enrolment code: *enrol_half (malloc'd; pv_free; NULL otherwise) is
+ * shown to the approver alone, who hands it to the new user. */
 PV_API PV_CHECK pv_rc pv_request_decide(pv_vault *v, const pv_access *who, const char *id,
-					int approve);
+					int approve, char **enrol_half);
 
-/* Take up an approved request before running its operation with args: refused unless
- * the caller is its requester, it is approved and unexpired and unused, and op and args
- * are exactly the approved ones. The operation then marks it used. */
-PV_API PV_CHECK pv_rc pv_vault_use_request(pv_vault *v, const char *id, const char *op,
-					   const char *args);
+/* Take up an approved request before running its operation: refused unless the caller
+ * is its requester and it is approved, unexpired and unused. The operation then compares
+ * its own parameters with the approved ones and marks the request used. */
+PV_API PV_CHECK pv_rc pv_vault_use_request(pv_vault *v, const char *id);
 
-/* A request as listed (state: pending, approved, rejected, used, expired). */
+/* A request as listed (state: pending, approved, rejected, used, expired). params is
+ * what was approved, in readable form; command how the front end runs it. */
 typedef struct pv_request_info {
-	const char *id, *requester, *op, *args, *reason, *created;
+	const char *id, *requester, *op, *params, *command, *reason, *created;
 	int64_t expires;
 	const char *state, *approver, *decided;
 } pv_request_info;
@@ -343,8 +354,8 @@ typedef int (*pv_request_fn)(void *ctx, const pv_request_info *r);
 /* Users with 'approve' or 'audit' see every request; others only their own. */
 PV_API PV_CHECK pv_rc pv_request_list(pv_vault *v, pv_request_fn fn, void *ctx);
 
-/* A request's operation and arguments (malloc'd; pv_free), to run it again. */
-PV_API PV_CHECK pv_rc pv_request_get(pv_vault *v, const char *id, char **op, char **args);
+/* A request's operation and command (malloc'd; pv_free), to run it again. */
+PV_API PV_CHECK pv_rc pv_request_get(pv_vault *v, const char *id, char **op, char **command);
 
 /* ---- Crypto-shredding and destruction certificates ---------------------------- */
 

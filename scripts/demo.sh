@@ -30,10 +30,10 @@ request_id() { sed -n 's/.*"request":"\([^"]*\)".*/\1/p'; }
 approved() {
   local vault=$1 asker=$2 approver=$3; shift 3
   local id
-  id=$(on "$vault" "$asker" request "$@" --json | request_id)
+  id=$(on "$vault" "$asker" request "$@" "${RUN_OPTS[@]}" --json | request_id)
   echo "  $asker asks ($id): pivault $*; $approver approves; $asker runs it"
   on "$vault" "$approver" approve "$id" > /dev/null
-  on "$vault" "$asker" run "$id" "${RUN_OPTS[@]}"
+  on "$vault" "$asker" run "$id"
 }
 # a vault with its administrator and a data protection officer (added with four eyes)
 new_vault() {

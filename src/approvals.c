@@ -1,14 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* approvals.c: four-eyes approvals (审批). An operation that can do lasting harm runs
- * only under a request that names it and its exact arguments, that another user with the
- * 'approve' permission approved, that has not expired and that the requester has not used
- * yet. Creating, deciding and using a request are all audited. */
-#include "dates.h"
+ * only under a request that another user with the 'approve' permission approved, that
+ * has not expired and that its requester has not used yet. The request binds the
+ * operation and the hash of its canonical parameters, which the operation itself states
+ * (the ids it acts on, its format and purpose, the hashes of the files it reads, the sets
+ * it computes): what runs is compared in the library with what was approved, whatever
+ * front end asked. A request is made by calling the operation on a handle that asks
+ * (pv_request_begin): the operation checks everything it would check, states its
+ * parameters and stops. Creating, deciding and using a request are all audited. */
 #include "approvals.h"
 #include "audit.h"
+#include "dates.h"
+#include "enrol_code.h"
 #include "policy.h"
 
-#include <jansson.h>
+#include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,85 +23,242 @@
 
 #define TTL_DEFAULT (24 * 3600)
 #define TTL_MAX (30 * 24 * 3600)
+#define PARAMS_SHOWN 1500 /* characters of the parameters kept for the approver to read */
+#define IDS_SHOWN 50	  /* ids of a set listed for the approver (all are in its digest) */
 
-/* The operations that need a second person, and the permission each needs. */
+/* The operations that need a second person, the permission each needs, and whether the
+ * approver is given half of an enrolment code. */
 static const struct {
 	const char *name;
 	enum pv_operation op;
+	int enrols;
 } guarded[] = {
-	{ "export", PV_OP_EXPORT },        /* bulk export in clear */
-	{ "user add", PV_OP_USERS },       /* a role granted */
-	{ "shred", PV_OP_SHRED },
-	{ "retention apply", PV_OP_RETENTION },
-	{ "dsr delete", PV_OP_DSR },
-	{ "schema", PV_OP_SCHEMA },
-	{ "handover export", PV_OP_HANDOVER },
-	{ "handover confirm", PV_OP_SHRED },
-	{ "transfer shred-excluded", PV_OP_SHRED },
-	{ "decommission run", PV_OP_DECOMMISSION },
+	{ "export", PV_OP_EXPORT, 0 },	   /* bulk export in clear */
+	{ "read clear", PV_OP_READ, 0 },   /* more customers in clear than the bulk limit */
+	{ "user add", PV_OP_USERS, 1 },	   /* a role granted */
+	{ "user reset", PV_OP_USERS, 1 },  /* a credential reset */
+	{ "shred", PV_OP_SHRED, 0 },
+	{ "retention apply", PV_OP_RETENTION, 0 },
+	{ "dsr delete", PV_OP_DSR, 0 },
+	{ "schema", PV_OP_SCHEMA, 0 },
+	{ "handover export", PV_OP_HANDOVER, 0 },
+	{ "handover confirm", PV_OP_SHRED, 0 },
+	{ "transfer shred-excluded", PV_OP_SHRED, 0 },
+	{ "decommission run", PV_OP_DECOMMISSION, 0 },
+	{ "audit threshold", PV_OP_AUDIT, 0 },
 };
 
-static int guarded_op(const char *name, enum pv_operation *op)
+static int guarded_index(const char *name)
 {
 	for (size_t i = 0; i < sizeof guarded / sizeof *guarded; i++)
-		if (strcmp(guarded[i].name, name) == 0) {
-			*op = guarded[i].op;
-			return 1;
-		}
-	return 0;
+		if (strcmp(guarded[i].name, name) == 0)
+			return (int)i;
+	return -1;
 }
 
-/* Options that say who runs a command or how it prints, not what it does. */
-static int is_context_option(const char *a, int *takes_value)
+/* ------------------------------------------------------------- parameters ---- */
+
+void pv_params_init(struct pv_params *p)
 {
-	static const char *const valued[] = { "--vault", "--keyring", "--key-file", "--user",
-					      "--as", "--request", "--reason", "--expires-in",
-					      "--password-file", "-o", "--certificates", "--report" };
-	*takes_value = 0;
-	for (size_t i = 0; i < sizeof valued / sizeof *valued; i++) {
-		size_t n = strlen(valued[i]);
-		if (strncmp(a, valued[i], n) == 0 && (a[n] == '\0' || a[n] == '=')) {
-			*takes_value = a[n] == '\0';
-			return 1;
+	memset(p, 0, sizeof *p);
+}
+
+static void put(struct pv_params *p, const char *s, size_t n)
+{
+	if (p->oom)
+		return;
+	if (p->len + n + 1 > p->cap) {
+		size_t cap = p->cap ? p->cap : 256;
+		while (cap < p->len + n + 1)
+			cap *= 2;
+		char *t = realloc(p->text, cap);
+		if (!t) {
+			p->oom = 1;
+			return;
 		}
+		p->text = t;
+		p->cap = cap;
 	}
-	return strcmp(a, "--json") == 0;
+	memcpy(p->text + p->len, s, n);
+	p->len += n;
+	p->text[p->len] = '\0';
 }
 
-char *pv_request_args(int argc, char *const *argv)
+void pv_params_add(struct pv_params *p, const char *key, const char *value)
 {
-	json_t *arr = json_array();
-	for (int i = 0; arr && i < argc; i++) {
-		int valued;
-		if (is_context_option(argv[i], &valued)) {
-			i += valued;
+	put(p, key, strlen(key));
+	put(p, "=", 1);
+	for (const char *c = value ? value : ""; *c; c++) /* one line per parameter */
+		if (*c == '\n' || *c == '\\')
+			put(p, *c == '\n' ? "\\n" : "\\\\", 2);
+		else
+			put(p, c, 1);
+	put(p, "\n", 1);
+}
+
+void pv_params_addf(struct pv_params *p, const char *key, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	pv_params_add(p, key, buf);
+}
+
+static int by_text(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void pv_params_add_ids(struct pv_params *p, const char *key, const char *const *ids, size_t n)
+{
+	const char **sorted = malloc((n ? n : 1) * sizeof *sorted);
+	if (!sorted) {
+		p->oom = 1;
+		return;
+	}
+	memcpy(sorted, ids, n * sizeof *sorted);
+	qsort(sorted, n, sizeof *sorted, by_text);
+	crypto_generichash_state h;
+	crypto_generichash_init(&h, NULL, 0, 32);
+	size_t unique = 0;
+	char shown[IDS_SHOWN * 24 + 8] = "";
+	size_t at = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i && strcmp(sorted[i], sorted[i - 1]) == 0)
 			continue;
-		}
-		json_array_append_new(arr, json_string(argv[i]));
+		crypto_generichash_update(&h, (const uint8_t *)sorted[i], strlen(sorted[i]) + 1);
+		if (unique < IDS_SHOWN && at < sizeof shown)
+			at += (size_t)snprintf(shown + at, sizeof shown - at, "%s%s", unique ? "," : "",
+					       sorted[i]);
+		unique++;
 	}
-	char *s = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
-	json_decref(arr);
+	uint8_t d[32];
+	char hex[65];
+	crypto_generichash_final(&h, d, sizeof d);
+	pv_hex(hex, d, sizeof d);
+	free(sorted);
+	pv_params_addf(p, key, "%zu customers, blake2b %s: %s%s", unique, hex, shown,
+		       unique > IDS_SHOWN ? ",..." : "");
+}
+
+void pv_params_add_bytes(struct pv_params *p, const char *key, const void *bytes, size_t len)
+{
+	uint8_t d[32];
+	char hex[65];
+	crypto_generichash(d, sizeof d, bytes, len, NULL, 0);
+	pv_hex(hex, d, sizeof d);
+	pv_params_addf(p, key, "%zu bytes, blake2b %s", len, hex);
+}
+
+void pv_params_free(struct pv_params *p)
+{
+	free(p->text);
+	memset(p, 0, sizeof *p);
+}
+
+/* The hash a request binds: BLAKE2b-256 over the operation and its parameters. */
+static void params_hash(const char *op, const struct pv_params *p, char hex[65])
+{
+	static const uint8_t context[] = "pivault approval v1";
+	crypto_generichash_state h;
+	crypto_generichash_init(&h, context, sizeof context - 1, 32);
+	crypto_generichash_update(&h, (const uint8_t *)op, strlen(op) + 1);
+	crypto_generichash_update(&h, (const uint8_t *)(p->text ? p->text : ""), p->len);
+	uint8_t d[32];
+	crypto_generichash_final(&h, d, sizeof d);
+	pv_hex(hex, d, sizeof d);
+}
+
+/* The parameters as the approver reads them: one line, cut after PARAMS_SHOWN. */
+static char *params_shown(const struct pv_params *p)
+{
+	size_t n = p->len < PARAMS_SHOWN ? p->len : PARAMS_SHOWN;
+	char *s = malloc(n + 8);
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		s[i] = p->text[i] == '\n' ? ';' : p->text[i];
+	while (n && (s[n - 1] == ';'))
+		n--;
+	strcpy(s + n, p->len > PARAMS_SHOWN ? " ..." : "");
 	return s;
 }
 
-pv_rc pv_request_create(pv_vault *v, const pv_access *who, const char *op, const char *args,
-			const char *reason, unsigned ttl_seconds, char **id)
+/* ----------------------------------------------------------------- asking ---- */
+
+/* What a handle that asks keeps: the request's reason, lifetime and command, and once
+ * the operation stopped, what it stated. */
+struct pv_asking {
+	char *reason, *command;
+	unsigned ttl;
+	int stated;
+	char op[32];
+	char hash[65];
+	char *params;
+};
+
+static void asking_free(pv_vault *v)
 {
-	*id = NULL;
-	enum pv_operation need;
-	if (!guarded_op(op, &need))
-		return pv_fail(v, PV_ERR_USAGE, "'%s' does not go through approval (those that do: "
-			       "export --clear, user add, shred, retention apply, dsr delete, schema, "
-			       "handover export, handover confirm, transfer shred-excluded, "
-			       "decommission run)", op);
-	int role;
-	pv_rc rc = pv_policy_permits(v, who, need, &role);
-	if (rc)
-		return pv_audit_failure(v, rc, "request", NULL, NULL);
-	if (ttl_seconds == 0)
-		ttl_seconds = TTL_DEFAULT;
+	if (!v->asking)
+		return;
+	free(v->asking->reason);
+	free(v->asking->command);
+	free(v->asking->params);
+	free(v->asking);
+	v->asking = NULL;
+}
+
+int pv_approval_asking(const pv_vault *v)
+{
+	return v->asking != NULL;
+}
+
+pv_rc pv_request_begin(pv_vault *v, const char *reason, unsigned ttl_seconds, const char *command)
+{
 	if (ttl_seconds > TTL_MAX)
 		return pv_fail(v, PV_ERR_USAGE, "a request may live at most 30 days");
+	asking_free(v);
+	struct pv_asking *a = calloc(1, sizeof *a);
+	if (!a || !(a->reason = strdup(reason ? reason : "")) ||
+	    !(a->command = strdup(command ? command : ""))) {
+		if (a)
+			free(a->reason);
+		free(a);
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	}
+	a->ttl = ttl_seconds ? ttl_seconds : TTL_DEFAULT;
+	v->asking = a;
+	return pv_ok(v);
+}
+
+/* The operation stopped at its approval: keep what it stated. */
+static pv_rc asking_state(pv_vault *v, const char *op, const struct pv_params *params)
+{
+	struct pv_asking *a = v->asking;
+	if (a->stated)
+		return pv_fail(v, PV_ERR_USAGE, "one request asks for one operation");
+	free(a->params);
+	if (!(a->params = params_shown(params)))
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	snprintf(a->op, sizeof a->op, "%s", op);
+	params_hash(op, params, a->hash);
+	a->stated = 1;
+	return pv_fail(v, PV_REQUESTED, "%s is asked for, not run: it waits for a second "
+		       "person's approval", op);
+}
+
+pv_rc pv_request_submit(pv_vault *v, char **id)
+{
+	*id = NULL;
+	struct pv_asking *a = v->asking;
+	if (!a || !a->stated) {
+		asking_free(v);
+		return pv_fail(v, PV_ERR_USAGE, "no operation was asked for: the command needs "
+			       "no approval as given (run it without 'request')");
+	}
+	v->asking = NULL; /* from here on the handle runs again (and audits the request) */
 	uint8_t rnd[5];
 	pv_random(rnd, sizeof rnd);
 	char hex[11], rid[16], created[32];
@@ -102,29 +266,51 @@ pv_rc pv_request_create(pv_vault *v, const pv_access *who, const char *op, const
 	snprintf(rid, sizeof rid, "R-%s", hex);
 	time_t now = time(NULL);
 	pv_time_iso(created, sizeof created, now);
-	struct pv_stored_request r = { rid, v->principal, op, args, reason ? reason : "", created,
-				       (int64_t)now + ttl_seconds, "pending", "", "", "" };
-	char detail[600];
-	snprintf(detail, sizeof detail, "%s %s", op, args);
-	if (pv_store_begin(v->store) != 0)
-		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	rc = pv_store_request_put(v->store, &r) ? pv_fail(v, PV_ERR_STORE, "%s",
-							    pv_store_errmsg(v->store)) : PV_OK;
-	struct pv_audit_event e = { "request", NULL, NULL, rid, "ok", detail };
-	if ((rc = pv_audit_commit(v, &e, rc)) != PV_OK)
+	struct pv_stored_request r = { rid, v->principal, a->op, a->params, a->hash, a->command,
+				       a->reason, created, (int64_t)now + a->ttl, "pending", "",
+				       "", "", "" };
+	size_t dlen = strlen(a->op) + strlen(a->params) + 2;
+	char *detail = malloc(dlen);
+	pv_rc rc = PV_OK;
+	if (!detail)
+		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	else
+		snprintf(detail, dlen, "%s %s", a->op, a->params);
+	if (!rc && pv_store_begin(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (!rc) {
+		rc = pv_store_request_put(v->store, &r)
+			     ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store)) : PV_OK;
+		struct pv_audit_event e = { "request", NULL, NULL, rid, "ok", detail };
+		rc = pv_audit_commit(v, &e, rc);
+	}
+	free(detail);
+	v->asking = a;
+	asking_free(v);
+	if (rc)
 		return rc;
 	*id = strdup(rid);
 	return *id ? pv_ok(v) : pv_fail(v, PV_ERR_NOMEM, "out of memory");
 }
 
+/* ---------------------------------------------------------------- deciding ---- */
+
 /* A stored request copied out of the store's borrowed row. */
 struct request_copy {
 	struct pv_stored_request r;
-	char buf[11][1024];
+	char *buf[13];
 };
+
+static void request_copy_free(struct request_copy *c)
+{
+	for (size_t i = 0; i < sizeof c->buf / sizeof *c->buf; i++)
+		free(c->buf[i]);
+	memset(c, 0, sizeof *c);
+}
 
 static pv_rc request_load(pv_vault *v, const char *id, struct request_copy *c)
 {
+	memset(c, 0, sizeof *c);
 	struct pv_stored_request r;
 	int got = pv_store_request_get(v->store, id, &r);
 	if (got < 0)
@@ -132,17 +318,37 @@ static pv_rc request_load(pv_vault *v, const char *id, struct request_copy *c)
 	if (got > 0)
 		return pv_fail(v, PV_ERR_NOT_FOUND, "no request %s", id);
 	c->r = r;
-	const char **f[] = { &c->r.id, &c->r.requester, &c->r.op, &c->r.args, &c->r.reason,
-			     &c->r.created, &c->r.state, &c->r.approver, &c->r.decided, &c->r.used };
-	for (int i = 0; i < 10; i++) {
-		snprintf(c->buf[i], sizeof c->buf[i], "%s", *f[i]);
+	const char **f[] = { &c->r.id,	     &c->r.requester, &c->r.op,	     &c->r.params,
+			     &c->r.params_hash, &c->r.command,   &c->r.reason,  &c->r.created,
+			     &c->r.state,    &c->r.approver,  &c->r.decided, &c->r.used,
+			     &c->r.enrol_key };
+	for (size_t i = 0; i < sizeof f / sizeof *f; i++)
+		if (!(c->buf[i] = strdup(*f[i]))) {
+			request_copy_free(c);
+			return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+		}
+	for (size_t i = 0; i < sizeof f / sizeof *f; i++)
 		*f[i] = c->buf[i];
-	}
 	return PV_OK;
 }
 
-pv_rc pv_request_decide(pv_vault *v, const pv_access *who, const char *id, int approve)
+/* Why the handle's principal may not decide request c, or NULL. */
+static const char *decide_refusal(pv_vault *v, const struct request_copy *c)
 {
+	if (strcmp(c->r.state, "pending") != 0)
+		return "it is not pending";
+	if (c->r.expires <= (int64_t)time(NULL))
+		return "it has expired";
+	if (strcmp(c->r.requester, v->principal) == 0)
+		return "its requester cannot also decide it (four eyes: a second person decides)";
+	return NULL;
+}
+
+pv_rc pv_request_decide(pv_vault *v, const pv_access *who, const char *id, int approve,
+			char **enrol_half)
+{
+	if (enrol_half)
+		*enrol_half = NULL;
 	const char *op = approve ? "approve" : "reject";
 	int role;
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_APPROVE, &role);
@@ -152,16 +358,23 @@ pv_rc pv_request_decide(pv_vault *v, const pv_access *who, const char *id, int a
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	struct request_copy c;
 	rc = request_load(v, id, &c);
-	time_t now = time(NULL);
-	if (!rc && strcmp(c.r.state, "pending") != 0)
-		rc = pv_fail(v, PV_ERR_DENIED, "request %s is %s, not pending", id, c.r.state);
-	if (!rc && c.r.expires <= (int64_t)now)
-		rc = pv_fail(v, PV_ERR_DENIED, "request %s has expired", id);
-	if (!rc && strcmp(c.r.requester, v->principal) == 0)
-		rc = pv_fail(v, PV_ERR_DENIED, "request %s was made by %s, who cannot also %s it "
-			     "(four eyes: a second person decides)", id, c.r.requester, op);
-	char decided[32];
-	pv_time_iso(decided, sizeof decided, now);
+	const char *why = rc ? NULL : decide_refusal(v, &c);
+	if (why)
+		rc = pv_fail(v, PV_ERR_DENIED, "request %s (%s by %s) cannot be %sd: %s", id,
+			     c.r.op, c.r.requester, op, why);
+	int g = rc ? -1 : guarded_index(c.r.op);
+	char half[PV_ENROL_HALF_TEXT] = "", pk_hex[65] = "", decided[32];
+	if (!rc && approve && g >= 0 && guarded[g].enrols) {
+		uint8_t pk[32] = { 0 };
+		if (!enrol_half)
+			rc = pv_fail(v, PV_ERR_USAGE, "approving %s gives the approver half of the "
+				     "new user's enrolment code: the caller must take it", c.r.op);
+		else
+			pv_enrol_half_new(half, pk);
+		pv_hex(pk_hex, pk, sizeof pk);
+		c.r.enrol_key = pk_hex;
+	}
+	pv_time_iso(decided, sizeof decided, time(NULL));
 	if (!rc) {
 		c.r.state = approve ? "approved" : "rejected";
 		c.r.approver = v->principal;
@@ -170,14 +383,19 @@ pv_rc pv_request_decide(pv_vault *v, const pv_access *who, const char *id, int a
 			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	}
 	if (!rc) {
-		char detail[1200];
-		snprintf(detail, sizeof detail, "%s %s by %s", c.r.op, c.r.args, c.r.requester);
-		struct pv_audit_event e = { op, NULL, NULL, id, "ok", detail };
+		size_t n = strlen(c.r.op) + strlen(c.r.params) + strlen(c.r.requester) + 8;
+		char *detail = malloc(n);
+		if (detail)
+			snprintf(detail, n, "%s %s by %s", c.r.op, c.r.params, c.r.requester);
+		struct pv_audit_event e = { op, NULL, NULL, id, "ok", detail ? detail : c.r.op };
 		rc = pv_audit_append(v, &e);
+		free(detail);
 	}
 	if (!rc && pv_store_commit(v->store) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	request_copy_free(&c);
 	if (rc) {
+		sodium_memzero(half, sizeof half);
 		(void)pv_store_rollback(v->store);
 		struct pv_audit_event e = { op, NULL, NULL, id, "denied", v->errmsg };
 		char msg[sizeof v->errmsg];
@@ -186,10 +404,15 @@ pv_rc pv_request_decide(pv_vault *v, const pv_access *who, const char *id, int a
 			return pv_fail(v, rc, "%s (and the audit entry could not be written)", msg);
 		return pv_fail(v, rc, "%s", msg);
 	}
+	if (half[0] && !(*enrol_half = strdup(half)))
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	sodium_memzero(half, sizeof half);
 	return pv_ok(v);
 }
 
-pv_rc pv_vault_use_request(pv_vault *v, const char *id, const char *op, const char *args)
+/* ----------------------------------------------------------------- running ---- */
+
+pv_rc pv_vault_use_request(pv_vault *v, const char *id)
 {
 	struct request_copy c;
 	pv_rc rc = request_load(v, id, &c);
@@ -202,44 +425,84 @@ pv_rc pv_vault_use_request(pv_vault *v, const char *id, const char *op, const ch
 		why = strcmp(c.r.state, "used") == 0 ? "it has been used already" : "it is not approved";
 	else if (c.r.expires <= (int64_t)time(NULL))
 		why = "it has expired";
-	else if (strcmp(c.r.op, op) != 0)
-		why = "it is for another operation";
-	else if (strcmp(c.r.args, args) != 0)
-		why = "its arguments differ from the ones approved";
 	if (why) {
-		pv_fail(v, PV_ERR_DENIED, "request %s cannot run %s: %s", id, op, why);
-		return pv_audit_failure(v, PV_ERR_DENIED, op, NULL, NULL);
+		pv_fail(v, PV_ERR_DENIED, "request %s cannot run: %s", id, why);
+		request_copy_free(&c);
+		return pv_audit_failure(v, PV_ERR_DENIED, "run", NULL, NULL);
 	}
 	snprintf(v->request_id, sizeof v->request_id, "%s", id);
-	snprintf(v->request_op, sizeof v->request_op, "%s", op);
+	snprintf(v->request_op, sizeof v->request_op, "%s", c.r.op);
+	request_copy_free(&c);
 	return pv_ok(v);
 }
 
-pv_rc pv_approval_consume(pv_vault *v, const char *op)
+/* Why request c cannot run op with hash: NULL when it can. */
+static const char *consume_refusal(pv_vault *v, const struct request_copy *c, const char *op,
+				   const char *hash)
 {
+	if (strcmp(c->r.requester, v->principal) != 0)
+		return "only its requester may run it";
+	if (strcmp(c->r.state, "approved") != 0)
+		return strcmp(c->r.state, "used") == 0 ? "it has been used already"
+							: "it is not approved";
+	if (c->r.expires <= (int64_t)time(NULL))
+		return "it has expired";
+	if (strcmp(c->r.op, op) != 0)
+		return "it is for another operation";
+	if (strcmp(c->r.params_hash, hash) != 0)
+		return "what would run differs from what was approved (another customer, file, "
+		       "format or purpose, or a set that changed since)";
+	return NULL;
+}
+
+pv_rc pv_approval_consume(pv_vault *v, const char *op, const struct pv_params *params)
+{
+	if (params->oom)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	if (v->asking)
+		return asking_state(v, op, params);
 	if (!v->user_roles && !v->request_id[0]) /* the root secret: break-glass */
 		return PV_OK;
 	if (!v->request_id[0] || strcmp(v->request_op, op) != 0)
 		return pv_fail(v, PV_ERR_DENIED, "%s needs a four-eyes approval: ask with "
 			       "'pivault request %s ...', have another user approve it, then run "
 			       "it with 'pivault run REQ'", op, op);
+	char hash[65];
+	params_hash(op, params, hash);
 	struct request_copy c;
 	pv_rc rc = request_load(v, v->request_id, &c);
 	if (rc)
 		return rc;
-	if (strcmp(c.r.state, "approved") != 0)
-		return pv_fail(v, PV_ERR_DENIED, "request %s is %s", v->request_id, c.r.state);
-	if (c.r.expires <= (int64_t)time(NULL))
-		return pv_fail(v, PV_ERR_DENIED, "request %s has expired", v->request_id);
+	const char *why = consume_refusal(v, &c, op, hash);
+	if (why) {
+		rc = pv_fail(v, PV_ERR_DENIED, "request %s cannot run %s: %s (approved: %s)",
+			     v->request_id, op, why, c.r.params);
+		request_copy_free(&c);
+		return rc;
+	}
 	char used[32];
 	pv_time_iso(used, sizeof used, time(NULL));
 	c.r.state = "used";
 	c.r.used = used;
+	v->request_has_enrol_key = pv_unhex(v->request_enrol_key, sizeof v->request_enrol_key,
+					    c.r.enrol_key, strlen(c.r.enrol_key)) == 0;
 	if (pv_store_request_put(v->store, &c.r) != 0)
-		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	v->request_op[0] = '\0'; /* one request, one run */
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	request_copy_free(&c);
+	if (!rc)
+		v->request_op[0] = '\0'; /* one request, one run */
+	return rc;
+}
+
+pv_rc pv_approval_enrol_public(pv_vault *v, uint8_t pk[32])
+{
+	if (!v->request_has_enrol_key)
+		return pv_fail(v, PV_ERR_USAGE, "the request being run holds no enrolment key");
+	memcpy(pk, v->request_enrol_key, 32);
 	return PV_OK;
 }
+
+/* ----------------------------------------------------------------- listing ---- */
 
 struct list_ctx {
 	pv_request_fn fn;
@@ -256,8 +519,9 @@ static int list_one(void *p, const struct pv_stored_request *r)
 	if ((strcmp(state, "pending") == 0 || strcmp(state, "approved") == 0) &&
 	    r->expires <= (int64_t)time(NULL))
 		state = "expired";
-	pv_request_info info = { r->id, r->requester, r->op, r->args, r->reason, r->created,
-				 r->expires, state, r->approver, r->decided };
+	pv_request_info info = { r->id,	     r->requester, r->op,    r->params, r->command,
+				 r->reason,  r->created,   r->expires, state,   r->approver,
+				 r->decided };
 	return l->fn(l->ctx, &info) ? 1 : 0;
 }
 
@@ -272,18 +536,24 @@ pv_rc pv_request_list(pv_vault *v, pv_request_fn fn, void *ctx)
 	return pv_ok(v);
 }
 
-pv_rc pv_request_get(pv_vault *v, const char *id, char **op, char **args)
+pv_rc pv_request_get(pv_vault *v, const char *id, char **op, char **command)
 {
 	struct request_copy c;
 	pv_rc rc = request_load(v, id, &c);
 	if (rc)
 		return rc;
 	*op = strdup(c.r.op);
-	*args = strdup(c.r.args);
-	if (!*op || !*args) {
+	*command = strdup(c.r.command);
+	request_copy_free(&c);
+	if (!*op || !*command) {
 		free(*op);
-		free(*args);
+		free(*command);
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	}
 	return pv_ok(v);
+}
+
+void pv_approval_close(pv_vault *v)
+{
+	asking_free(v);
 }

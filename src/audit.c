@@ -366,6 +366,9 @@ pv_rc pv_audit_append(pv_vault *v, const struct pv_audit_event *in)
 	const struct pv_audit_event *e = &safe;
 	if (safe.ids && *safe.ids && !ids_ok(safe.ids))
 		safe.ids = "(not an id: not recorded)";
+	if (v->asking && strcmp(e->outcome, "ok") == 0) /* asking: nothing runs, or is shown */
+		return pv_fail(v, PV_ERR_USAGE, "%s needs no approval as asked: run it without "
+			       "asking", e->op);
 	if (v->audit_fault) /* test hook: the audit storage fails */
 		return pv_fail(v, PV_ERR_STORE, "the audit log cannot be written (simulated "
 			       "failure); the operation was not carried out");
@@ -402,6 +405,8 @@ pv_rc pv_audit_commit(pv_vault *v, const struct pv_audit_event *e, pv_rc rc)
 pv_rc pv_audit_failure(pv_vault *v, pv_rc rc, const char *op, const char *ids,
 		       const char *purpose)
 {
+	if (rc == PV_REQUESTED) /* stopped to be asked for: nothing was tried */
+		return rc;
 	char msg[sizeof v->errmsg];
 	snprintf(msg, sizeof msg, "%s", v->errmsg);
 	struct pv_audit_event e = { op, ids, purpose, NULL,

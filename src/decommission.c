@@ -313,7 +313,7 @@ static pv_rc shred_all(pv_vault *v, struct run *r, uint64_t total)
 		if (!p.n)
 			break;
 		char *cert = NULL;
-		rc = pv_shred_run(v, (const char *const *)p.ids, p.n, NULL, grounds, &cert);
+		rc = pv_shred_run(v, (const char *const *)p.ids, p.n, NULL, NULL, grounds, &cert);
 		if (!rc) {
 			uint8_t h[32];
 			char hex[65];
@@ -382,12 +382,21 @@ static char *final_report(pv_vault *v, struct run *r, const pv_decommission_spec
 	return text;
 }
 
-/* The approval, used up with an audit entry before anything is done. */
-static pv_rc begin_run(pv_vault *v)
+/* The approval, for this keeper, their key (as read from the file now, when a file was
+ * named) and this archive, used up with an audit entry before anything is done. */
+static pv_rc begin_run(pv_vault *v, const struct run *r, const pv_decommission_spec *sp)
 {
-	if (pv_store_begin(v->store) != 0)
-		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	pv_rc rc = pv_approval_consume(v, "decommission run");
+	struct pv_params ap;
+	pv_params_init(&ap);
+	pv_params_add(&ap, "keeper", sp->keeper_name);
+	pv_params_add(&ap, "keeper_contact", sp->keeper_contact);
+	pv_params_add(&ap, "keeper_key", r->plan.recipient_key);
+	pv_params_add(&ap, "archive", sp->archive_path);
+	pv_rc rc = pv_store_begin(v->store) ? pv_fail(v, PV_ERR_STORE, "%s",
+						      pv_store_errmsg(v->store)) : PV_OK;
+	if (!rc)
+		rc = pv_approval_consume(v, "decommission run", &ap);
+	pv_params_free(&ap);
 	struct pv_audit_event e = { "decommission run", "*", NULL, NULL, "ok",
 				    "wind-down started: archive, release holds, shred all" };
 	rc = pv_audit_commit(v, &e, rc);
@@ -408,7 +417,7 @@ pv_rc pv_decommission_run(pv_vault *v, const pv_access *who, const pv_decommissi
 	if (!rc)
 		rc = archive_plan(v, &r, sp);
 	if (!rc)
-		rc = begin_run(v);
+		rc = begin_run(v, &r, sp);
 	if (!rc) { /* the archive is complete and synced before anything is destroyed */
 		struct pv_package_source src = { .plan = &r.plan, .walk = archive_walk,
 						 .walk_ctx = &r };

@@ -3,6 +3,7 @@
  * deletion, restriction and objection, each recorded with its legal deadline (15 days
  * under PIPL practice, 30 under GDPR, 45 under CCPA; per vault, meta "dsr_days_<law>"),
  * listed with what is overdue, and closed with its outcome. */
+#include "approvals.h"
 #include "audit.h"
 #include "dates.h"
 #include "holds.h"
@@ -179,7 +180,13 @@ pv_rc pv_dsr_delete(pv_vault *v, const pv_access *who, const char *dsr_id,
 	const char *ids[] = { customer };
 	char grounds[96];
 	snprintf(grounds, sizeof grounds, "deletion request %.40s of the customer", dsr_id);
-	if ((rc = pv_shred_run(v, ids, 1, "dsr delete", grounds, certificate)) != PV_OK)
+	struct pv_params p; /* what is approved: this request's customer */
+	pv_params_init(&p);
+	pv_params_add(&p, "request", dsr_id);
+	pv_params_add(&p, "customer", customer);
+	rc = pv_shred_run(v, ids, 1, "dsr delete", &p, grounds, certificate);
+	pv_params_free(&p);
+	if (rc)
 		return rc;
 	rc = pv_dsr_close(v, who, dsr_id, "customer crypto-shredded; destruction certificate issued");
 	if (rc) {

@@ -21,6 +21,7 @@ const char *pv_strerror(pv_rc rc)
 	case PV_ERR_INPUT: return "bad input data";
 	case PV_ERR_STORE: return "database error";
 	case PV_ERR_CRYPTO: return "cryptographic failure";
+	case PV_REQUESTED: return "asked for approval, not run";
 	}
 	return "unknown error";
 }

@@ -139,6 +139,19 @@ static int export_one(void *p, const struct pv_stored_customer *c)
 	return 0;
 }
 
+static pv_rc consume_export(pv_vault *v, int role, const pv_access *who, pv_export_format fmt)
+{
+	struct pv_params p;
+	pv_params_init(&p);
+	pv_params_add(&p, "format", fmt == PV_EXPORT_CSV ? "csv" : "jsonl");
+	pv_params_add(&p, "role", v->schema->roles[role].name);
+	pv_params_add(&p, "purpose", who->purpose ? who->purpose : "");
+	pv_params_add(&p, "clear", "yes");
+	pv_rc rc = pv_approval_consume(v, "export", &p);
+	pv_params_free(&p);
+	return rc;
+}
+
 pv_rc pv_export(pv_vault *v, const pv_access *who, pv_export_format fmt, FILE *out)
 {
 	struct export_ctx e = { v, 0, who, fmt, out, PV_OK };
@@ -157,8 +170,9 @@ pv_rc pv_export(pv_vault *v, const pv_access *who, pv_export_format fmt, FILE *o
 	struct pv_audit_event ev = { "export", "*", who->purpose, NULL, "ok", detail };
 	if (pv_store_begin(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	/* A bulk export in clear needs a second person's approval. */
-	rc = who->want_clear ? pv_approval_consume(v, "export") : PV_OK;
+	/* A bulk export in clear needs a second person's approval, for this format, role
+	 * and purpose. */
+	rc = who->want_clear ? consume_export(v, e.role, who, fmt) : PV_OK;
 	if (!rc)
 		rc = pv_audit_append(v, &ev); /* fail closed: nothing is written without it */
 	if (!rc && pv_store_commit(v->store) != 0)

@@ -171,12 +171,18 @@ pv_rc pv_handover_confirm(pv_vault *v, const pv_access *who, const char *receipt
 	char t_id[64], grounds[400];
 	struct members m = { 0 };
 	rc = prepare(v, receipt, t_id, sizeof t_id, grounds, sizeof grounds, &m);
-	/* the approval is used up by the first batch; the others ride on it */
+	/* the approval, for this receipt's exact bytes, is used up by the first batch; the
+	 * others ride on it */
 	const char *approval = "handover confirm";
+	struct pv_params ap;
+	pv_params_init(&ap);
+	pv_params_add(&ap, "transfer", t_id);
+	pv_params_add_bytes(&ap, "receipt", receipt, strlen(receipt));
 	for (size_t i = 0; !rc && i < m.n; i += CONFIRM_BATCH) {
 		size_t n = m.n - i < CONFIRM_BATCH ? m.n - i : CONFIRM_BATCH;
 		char *cert = NULL;
-		rc = pv_shred_run(v, (const char *const *)m.ids + i, n, approval, grounds, &cert);
+		rc = pv_shred_run(v, (const char *const *)m.ids + i, n, approval, &ap, grounds,
+				  &cert);
 		approval = NULL;
 		if (!rc) {
 			*shredded += n;
@@ -188,7 +194,8 @@ pv_rc pv_handover_confirm(pv_vault *v, const pv_access *who, const char *receipt
 		pv_free(cert);
 	}
 	if (!rc && m.n == 0)
-		rc = pv_approval_consume(v, "handover confirm");
+		rc = pv_approval_consume(v, "handover confirm", &ap);
+	pv_params_free(&ap);
 	if (!rc)
 		rc = close_transfer(v, t_id, receipt, *shredded);
 	for (size_t i = 0; i < m.n; i++)

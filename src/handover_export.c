@@ -501,6 +501,59 @@ static char *package_record(const pv_handover_summary *s, const char *manifest_h
 	return text;
 }
 
+/* The ids of the customers a plan's package holds, as its walk finds them now. */
+struct scope_ids {
+	char **ids;
+	size_t n, cap;
+	int oom;
+};
+
+static int keep_scope_id(void *ctx, const struct pv_stored_customer *c, char **values,
+			 const char *excluded)
+{
+	(void)values;
+	struct scope_ids *s = ctx;
+	if (excluded)
+		return 0;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 1024;
+		char **t = realloc(s->ids, cap * sizeof *t);
+		if (!t) {
+			s->oom = 1;
+			return 1;
+		}
+		s->ids = t;
+		s->cap = cap;
+	}
+	if (!(s->ids[s->n] = strdup(c->id))) {
+		s->oom = 1;
+		return 1;
+	}
+	s->n++;
+	return 0;
+}
+
+/* The approval of an export of plan p, for exactly the customers its package would hold
+ * now (inside the export's transaction, so the package holds the same). */
+static pv_rc consume_export_approval(pv_vault *v, struct pv_plan *p)
+{
+	struct scope_ids s = { 0 };
+	pv_rc rc = pv_plan_walk(v, p, 0, keep_scope_id, &s);
+	if (!rc && s.oom)
+		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	struct pv_params ap;
+	pv_params_init(&ap);
+	pv_params_add(&ap, "plan", p->id);
+	pv_params_add_ids(&ap, "customers", (const char *const *)s.ids, s.n);
+	if (!rc)
+		rc = pv_approval_consume(v, "handover export", &ap);
+	pv_params_free(&ap);
+	for (size_t i = 0; i < s.n; i++)
+		free(s.ids[i]);
+	free(s.ids);
+	return rc;
+}
+
 pv_rc pv_handover_export(pv_vault *v, const pv_access *who, const char *id, const char *path,
 			 pv_handover_summary *out)
 {
@@ -523,7 +576,7 @@ pv_rc pv_handover_export(pv_vault *v, const pv_access *who, const char *id, cons
 	struct pv_package_source src = { .plan = &p, .record_members = 1 };
 	char manifest_hex[65] = "", *pkg_text = NULL;
 	int written = 0;
-	rc = pv_approval_consume(v, "handover export");
+	rc = consume_export_approval(v, &p);
 	if (!rc && pv_store_transfer_members_clear(v->store, p.id) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (!rc && !(rc = pv_package_write(v, &src, path, out, manifest_hex)))

@@ -61,11 +61,13 @@ pv_rc pv_seal_note(pv_vault *v, const struct pv_stored_customer *c, const char *
 pv_rc pv_open_note(pv_vault *v, const struct pv_stored_customer *c, const char *note_id,
 		   const uint8_t *sealed, size_t len, char **text);
 
+struct pv_params;
 /* The work of pv_shred after its authorisation: approval_op names the approval to use
- * up (NULL: the caller took care of it); grounds (NULL: none) says why, in the
- * certificate (a transfer and its receipt, a deletion request...). */
+ * up, for exactly approval_params (NULL op: the caller took care of it); grounds (NULL:
+ * none) says why, in the certificate (a transfer and its receipt, a deletion request...). */
 pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *approval_op,
-		   const char *grounds, char **cert_out);
+		   const struct pv_params *approval_params, const char *grounds,
+		   char **cert_out);
 
 /* Erase fields (schema indexes) of customer id in one transaction with an audit entry
  * (op, detail): values emptied, groups re-sealed, index entries removed. No permission

@@ -264,6 +264,45 @@ pv_rc pv_retention_plan(pv_vault *v, const pv_access *who, const char *as_of,
 	return rc ? rc : pv_ok(v);
 }
 
+/* The approval of a run as of p's date, for exactly the customers it shreds and the
+ * fields it erases, used up with its audit entry. */
+static pv_rc consume_approval(struct plan_ctx *p)
+{
+	pv_vault *v = p->v;
+	struct pv_params ap;
+	pv_params_init(&ap);
+	pv_params_add(&ap, "as_of", p->as_of);
+	pv_params_add_ids(&ap, "shred", (const char *const *)p->shred_ids, p->nshred);
+	char **erased = calloc(p->nerase ? p->nerase : 1, sizeof *erased);
+	for (size_t i = 0; erased && i < p->nerase; i++) { /* "id:field,field" */
+		char names[512];
+		field_names(v->schema, p->erase[i].fields, p->erase[i].n, names, sizeof names);
+		size_t n = strlen(p->erase[i].id) + strlen(names) + 2;
+		if ((erased[i] = malloc(n)))
+			snprintf(erased[i], n, "%s:%s", p->erase[i].id, names);
+		else
+			ap.oom = 1;
+	}
+	if (erased)
+		pv_params_add_ids(&ap, "erase", (const char *const *)erased, p->nerase);
+	else
+		ap.oom = 1;
+	for (size_t i = 0; erased && i < p->nerase; i++)
+		free(erased[i]);
+	free(erased);
+	char detail[64];
+	snprintf(detail, sizeof detail, "as of %s", p->as_of);
+	pv_rc rc = pv_store_begin(v->store) ? pv_fail(v, PV_ERR_STORE, "%s",
+						      pv_store_errmsg(v->store)) : PV_OK;
+	if (!rc) {
+		rc = pv_approval_consume(v, "retention apply", &ap);
+		struct pv_audit_event e = { "retention apply", NULL, NULL, NULL, "ok", detail };
+		rc = pv_audit_commit(v, &e, rc);
+	}
+	pv_params_free(&ap);
+	return rc;
+}
+
 pv_rc pv_retention_apply(pv_vault *v, const pv_access *who, const char *as_of,
 			 pv_certificate_fn cert_fn, void *ctx, uint64_t *shredded,
 			 uint64_t *erased, uint64_t *held)
@@ -276,16 +315,15 @@ pv_rc pv_retention_apply(pv_vault *v, const pv_access *who, const char *as_of,
 	struct plan_ctx p = { .v = v, .collect = 1 };
 	if ((rc = as_of_date(v, as_of, p.as_of)) != PV_OK)
 		return rc;
-	/* the approval (for users) is used up first, in a transaction of its own */
-	char detail[64];
-	snprintf(detail, sizeof detail, "as of %s", p.as_of);
-	if (pv_store_begin(v->store) != 0)
-		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	rc = pv_approval_consume(v, "retention apply");
-	struct pv_audit_event e = { "retention apply", NULL, NULL, NULL, "ok", detail };
-	if ((rc = pv_audit_commit(v, &e, rc)) != PV_OK)
-		return pv_audit_failure(v, rc, "retention apply", NULL, NULL);
+	/* what is due is found first: the approval (for users) is for exactly that, and is
+	 * used up in a transaction of its own before anything is done */
 	rc = plan_all(&p);
+	if (!rc)
+		rc = consume_approval(&p);
+	if (rc) {
+		plan_free(&p);
+		return pv_audit_failure(v, rc, "retention apply", NULL, NULL);
+	}
 	*held = p.held;
 	/* erasures commit together, a batch at a time: each is a savepoint within it, so a
 	 * failing one leaves the batch's others (and its own audit entry) to be committed */
@@ -315,7 +353,7 @@ pv_rc pv_retention_apply(pv_vault *v, const pv_access *who, const char *as_of,
 	for (size_t i = 0; !rc && i < p.nshred; i += SHRED_BATCH) {
 		size_t n = p.nshred - i < SHRED_BATCH ? p.nshred - i : SHRED_BATCH;
 		char *cert = NULL;
-		rc = pv_shred_run(v, (const char *const *)p.shred_ids + i, n, NULL,
+		rc = pv_shred_run(v, (const char *const *)p.shred_ids + i, n, NULL, NULL,
 				  "retention rules of the schema", &cert);
 		if (!rc) {
 			*shredded += n;

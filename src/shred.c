@@ -278,11 +278,17 @@ pv_rc pv_shred(pv_vault *v, const pv_access *who, const char *const *ids, size_t
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_SHRED, &role);
 	if (rc)
 		return pv_audit_failure(v, rc, "shred", NULL, NULL);
-	return pv_shred_run(v, ids, n, "shred", NULL, cert_out);
+	struct pv_params p; /* what is approved: exactly these customers */
+	pv_params_init(&p);
+	pv_params_add_ids(&p, "customers", ids, n);
+	rc = pv_shred_run(v, ids, n, "shred", &p, NULL, cert_out);
+	pv_params_free(&p);
+	return rc;
 }
 
 pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *approval_op,
-		   const char *grounds, char **cert_out)
+		   const struct pv_params *approval_params, const char *grounds,
+		   char **cert_out)
 {
 	*cert_out = NULL;
 	pv_rc rc;
@@ -319,7 +325,7 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 	}
 	rc = pv_vault_fresh_keys(v);
 	if (!rc && approval_op)
-		rc = pv_approval_consume(v, approval_op);
+		rc = pv_approval_consume(v, approval_op, approval_params);
 	for (size_t i = 0; !rc && i < n; i++) /* held customers are never shredded */
 		rc = pv_hold_check(v, ids[i]);
 	if (!rc && pv_store_doomed_begin(v->store) != 0)

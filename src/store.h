@@ -208,11 +208,15 @@ int pv_store_user_scan(struct pv_store *s, pv_store_user_fn fn, void *ctx);
 
 /* ---- Approval requests ---- */
 
+/* A request binds op and the hash of its canonical parameters (params_hash, hex); params
+ * is their readable form for the approver, and command how the front end runs it again
+ * (shown, never trusted). enrol_key: the public key of the approver's enrolment half
+ * (hex; "" for operations without one). */
 struct pv_stored_request {
-	const char *id, *requester, *op, *args, *reason, *created;
+	const char *id, *requester, *op, *params, *params_hash, *command, *reason, *created;
 	int64_t expires; /* Unix time */
 	const char *state; /* pending, approved, rejected, used */
-	const char *approver, *decided, *used;
+	const char *approver, *decided, *used, *enrol_key;
 };
 int pv_store_request_put(struct pv_store *s, const struct pv_stored_request *r);
 /* 1 when absent; r's strings borrowed until the next store call. */

@@ -9,34 +9,37 @@
 
 const char pv_sqlite_requests_tables[] =
 	"CREATE TABLE IF NOT EXISTS requests("
-	"  id TEXT PRIMARY KEY, requester TEXT NOT NULL, op TEXT NOT NULL, args TEXT NOT NULL,"
-	"  reason TEXT NOT NULL, created TEXT NOT NULL, expires INTEGER NOT NULL,"
-	"  state TEXT NOT NULL, approver TEXT NOT NULL DEFAULT '', decided TEXT NOT NULL DEFAULT '',"
-	"  used TEXT NOT NULL DEFAULT '');";
+	"  id TEXT PRIMARY KEY, requester TEXT NOT NULL, op TEXT NOT NULL, params TEXT NOT NULL,"
+	"  params_hash TEXT NOT NULL, command TEXT NOT NULL, reason TEXT NOT NULL,"
+	"  created TEXT NOT NULL, expires INTEGER NOT NULL, state TEXT NOT NULL,"
+	"  approver TEXT NOT NULL DEFAULT '', decided TEXT NOT NULL DEFAULT '',"
+	"  used TEXT NOT NULL DEFAULT '', enrol_key TEXT NOT NULL DEFAULT '');";
 
-static const char SQL_PUT[] =
-	"INSERT OR REPLACE INTO requests(id, requester, op, args, reason, created, expires, state, "
-	"approver, decided, used) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)";
-static const char SQL_GET[] =
-	"SELECT id, requester, op, args, reason, created, expires, state, approver, decided, used "
-	"FROM requests WHERE id = ?1";
-static const char SQL_SCAN[] =
-	"SELECT id, requester, op, args, reason, created, expires, state, approver, decided, used "
-	"FROM requests ORDER BY created, id";
+#define COLUMNS "id, requester, op, params, params_hash, command, reason, created, expires, " \
+		"state, approver, decided, used, enrol_key"
+
+static const char SQL_PUT[] = "INSERT OR REPLACE INTO requests(" COLUMNS ") VALUES "
+			      "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)";
+static const char SQL_GET[] = "SELECT " COLUMNS " FROM requests WHERE id = ?1";
+static const char SQL_SCAN[] = "SELECT " COLUMNS " FROM requests ORDER BY created, id";
+
+/* The text columns in table order, the expiry (column 8) aside. */
+#define TEXTS(r) { &(r)->id, &(r)->requester, &(r)->op, &(r)->params, &(r)->params_hash,   \
+		   &(r)->command, &(r)->reason, &(r)->created, NULL, &(r)->state,           \
+		   &(r)->approver, &(r)->decided, &(r)->used, &(r)->enrol_key }
+#define NCOLUMNS 14
+#define EXPIRES_COLUMN 8
 
 static void row_to_request(sqlite3_stmt *q, struct pv_stored_request *r)
 {
-	const char **t[] = { &r->id, &r->requester, &r->op, &r->args, &r->reason, &r->created };
-	for (int i = 0; i < 6; i++) {
+	const char **t[NCOLUMNS] = TEXTS(r);
+	for (int i = 0; i < NCOLUMNS; i++) {
+		if (!t[i])
+			continue;
 		const unsigned char *x = sqlite3_column_text(q, i);
 		*t[i] = x ? (const char *)x : "";
 	}
-	r->expires = sqlite3_column_int64(q, 6);
-	const char **u[] = { &r->state, &r->approver, &r->decided, &r->used };
-	for (int i = 0; i < 4; i++) {
-		const unsigned char *x = sqlite3_column_text(q, 7 + i);
-		*u[i] = x ? (const char *)x : "";
-	}
+	r->expires = sqlite3_column_int64(q, EXPIRES_COLUMN);
 }
 
 int pv_store_request_put(struct pv_store *s, const struct pv_stored_request *r)
@@ -44,13 +47,12 @@ int pv_store_request_put(struct pv_store *s, const struct pv_stored_request *r)
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_PUT);
 	if (!q)
 		return -1;
-	const char *t[] = { r->id, r->requester, r->op, r->args, r->reason, r->created };
-	for (int i = 0; i < 6; i++)
-		sqlite3_bind_text(q, 1 + i, t[i] ? t[i] : "", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(q, 7, r->expires);
-	const char *u[] = { r->state, r->approver, r->decided, r->used };
-	for (int i = 0; i < 4; i++)
-		sqlite3_bind_text(q, 8 + i, u[i] ? u[i] : "", -1, SQLITE_TRANSIENT);
+	struct pv_stored_request w = *r;
+	const char **t[NCOLUMNS] = TEXTS(&w);
+	for (int i = 0; i < NCOLUMNS; i++)
+		if (t[i])
+			sqlite3_bind_text(q, 1 + i, *t[i] ? *t[i] : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 1 + EXPIRES_COLUMN, r->expires);
 	return pv_sqlite_run(s, q, "write request");
 }
 

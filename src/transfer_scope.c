@@ -8,6 +8,7 @@
  * of exclusions and the shredding of those who objected. */
 #include "transfers.h"
 
+#include "approvals.h"
 #include "audit.h"
 #include "customer_walk.h"
 #include "policy.h"
@@ -417,9 +418,14 @@ pv_rc pv_transfer_shred_excluded(pv_vault *v, const pv_access *who, const char *
 	pv_plan_free(&p);
 	if (!rc && o.n > 100000)
 		rc = pv_fail(v, PV_ERR_USAGE, "more than 100,000 objections: shred them in parts");
+	struct pv_params ap; /* what is approved: the plan, and the set as it stands */
+	pv_params_init(&ap);
+	pv_params_add(&ap, "plan", id);
+	pv_params_add_ids(&ap, "customers", (const char *const *)o.ids, o.n);
 	if (!rc && o.n)
 		rc = pv_shred_run(v, (const char *const *)o.ids, o.n, "transfer shred-excluded",
-				  grounds, certificate);
+				  &ap, grounds, certificate);
+	pv_params_free(&ap);
 	for (size_t i = 0; i < o.n; i++)
 		free(o.ids[i]);
 	free(o.ids);

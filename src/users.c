@@ -455,7 +455,12 @@ struct add_args {
 static pv_rc do_add(pv_vault *v, void *p)
 {
 	struct add_args *a = p;
-	pv_rc rc = pv_approval_consume(v, "user add"); /* granting a role takes two people */
+	struct pv_params ap; /* granting a role takes two people: this user, these roles */
+	pv_params_init(&ap);
+	pv_params_add(&ap, "user", a->name);
+	pv_params_add(&ap, "roles", a->roles);
+	pv_rc rc = pv_approval_consume(v, "user add", &ap);
+	pv_params_free(&ap);
 	return rc ? rc : user_insert(v, a->name, a->roles, a->password, a->len);
 }
 

@@ -5,6 +5,7 @@
  * directory, the stored schema, the key check that refuses a wrong key before anything
  * changes, and replacing the root secret, which replaces the master key too. */
 #include "vault.h"
+#include "approvals.h"
 #include "audit.h"
 #include "policy.h"
 #include "users.h"
@@ -860,6 +861,7 @@ void pv_vault_close(pv_vault *v)
 {
 	if (!v)
 		return;
+	pv_approval_close(v);
 	pv_store_close(v->store);
 	pv_keyring_close(v->keyring);
 	pv_schema_free(v->schema);

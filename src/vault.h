@@ -70,6 +70,9 @@ struct pv_vault {
 	int audit_fault;              /* tests: make audit appends fail */
 	char request_id[24];          /* the approval request this session runs under */
 	char request_op[32];          /* its operation, until used */
+	uint8_t request_enrol_key[32];/* the approver's enrolment half's public key, if any */
+	int request_has_enrol_key;
+	struct pv_asking *asking;     /* asking for approval instead of running, or NULL */
 	pv_progress_note_fn progress; /* long operations report here (NULL: nobody asks) */
 	void *progress_ctx;
 	double progress_last;         /* monotonic seconds of the last report */

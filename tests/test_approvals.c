@@ -53,22 +53,6 @@ static void add_user_root(const char *dir, const char *name, const char *roles, 
 
 /* Assert rc == want and that the handle's message contains needle. */
 
-/* The canonical arguments of a NULL-terminated list of words. */
-static char *args_of(const char *first, ...)
-{
-	const char *words[64];
-	int n = 0;
-	va_list ap;
-	va_start(ap, first);
-	for (const char *w = first; w && n < 64; w = va_arg(ap, const char *))
-		words[n++] = w;
-	va_end(ap);
-	char *s = pv_request_args(n, (char *const *)words);
-	assert_non_null(s);
-	return pvt_keep(s);
-}
-
-/* Export into memory; *text (malloc'd, possibly "") receives what was written. */
 static pv_rc export_mem(pv_vault *v, const pv_access *who, char **text, size_t *len)
 {
 	char *buf = NULL;
@@ -113,7 +97,7 @@ static char *name_in_export(const char *text, const char *id)
 
 struct req_row {
 	char id[32], requester[72], op[32], state[16], approver[72];
-	char args[512], reason[128];
+	char params[512], reason[128];
 	int64_t expires;
 };
 
@@ -133,7 +117,7 @@ static int collect_req(void *ctx, const pv_request_info *r)
 	snprintf(o->op, sizeof o->op, "%s", r->op);
 	snprintf(o->state, sizeof o->state, "%s", r->state);
 	snprintf(o->approver, sizeof o->approver, "%s", r->approver ? r->approver : "");
-	snprintf(o->args, sizeof o->args, "%s", r->args);
+	snprintf(o->params, sizeof o->params, "%s", r->params);
 	snprintf(o->reason, sizeof o->reason, "%s", r->reason ? r->reason : "");
 	o->expires = r->expires;
 	return 0;
@@ -276,26 +260,55 @@ static void dump_audit(const struct audit_list *l)
 		}                                                                            \
 	} while (0)
 
-/* pv_request_create, the id kept for teardown. */
-static pv_rc create_kept(pv_vault *v, const pv_access *who, const char *op, const char *args,
-			 const char *reason, unsigned ttl, char **id)
+/* Ask on v for a clear CSV export for purpose, in the user's first role: the export
+ * stops for approval and writes nothing; the request id, kept for teardown, in *id (NULL
+ * on failure). */
+static pv_rc ask_export(pv_vault *v, const char *purpose, const char *reason, unsigned ttl,
+			char **id)
 {
-	pv_rc rc = pv_request_create(v, who, op, args, reason, ttl, id);
+	*id = NULL;
+	pv_rc rc = pv_request_begin(v, reason, ttl, "[\"export\",\"--clear\"]");
+	if (rc)
+		return rc;
+	pv_access clear = { NULL, purpose, 1 };
+	char *text = NULL;
+	size_t len = 99;
+	rc = export_mem(v, &clear, &text, &len);
+	pvt_drop(text);
+	assert_int_equal(len, 0); /* nothing is written while asking */
+	if (rc != PV_REQUESTED)
+		return rc;
+	rc = pv_request_submit(v, id);
 	pvt_keep(*id);
 	return rc;
 }
 
-/* A request for op/args made by admin and approved by dpo1; its id (malloc'd). */
-static char *approved_request(const char *dir, const char *op, const char *args, unsigned ttl)
+/* Ask on v for adding user name with roles. */
+static pv_rc ask_user_add(pv_vault *v, const char *name, const char *roles, char **id)
+{
+	*id = NULL;
+	pv_rc rc = pv_request_begin(v, NULL, 0, NULL);
+	pv_access adm = { "admin", NULL, 0 };
+	if (!rc)
+		rc = pv_user_add(v, &adm, name, roles, EVE_PW, strlen(EVE_PW));
+	if (rc != PV_REQUESTED)
+		return rc ? rc : PV_ERR_USAGE;
+	rc = pv_request_submit(v, id);
+	pvt_keep(*id);
+	return rc;
+}
+
+/* A clear export for purpose all asked by admin and approved by dpo1; its id. */
+static char *approved_export(const char *dir, unsigned ttl)
 {
 	pv_vault *a = pvt_open_user(dir, "admin", ADMIN_PW);
 	char *id = NULL;
-	pv_rc rc = create_kept(a, NULL, op, args, "test", ttl, &id);
+	pv_rc rc = ask_export(a, "all", "test", ttl, &id);
 	if (rc)
-		fail_msg("pv_request_create: %s", pv_errmsg(a));
+		fail_msg("asking for an export: %s", pv_errmsg(a));
 	pvt_vclose(a);
 	pv_vault *d = pvt_open_user(dir, "dpo1", DPO_PW);
-	rc = pv_request_decide(d, NULL, id, 1);
+	rc = pv_request_decide(d, NULL, id, 1, NULL);
 	if (rc)
 		fail_msg("pv_request_decide: %s", pv_errmsg(d));
 	pvt_vclose(d);
@@ -479,23 +492,20 @@ static void test_guarded_need_request(void **state)
 static void test_export_request_flow(void **state)
 {
 	struct fx *f = *state;
-	char *args = args_of("--format", "csv", "--clear", "--purpose", "all", NULL);
-	char *billing = args_of("--format", "csv", "--clear", "--purpose", "billing", NULL);
-	assert_string_equal(args, "[\"--format\",\"csv\",\"--clear\",\"--purpose\",\"all\"]");
-
 	pv_vault *a = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	char *id = NULL;
 	time_t t0 = time(NULL);
-	pv_rc rc = create_kept(a, NULL, "export", args, "quarterly audit", 0, &id);
+	pv_rc rc = ask_export(a, "all", "quarterly audit", 0, &id);
 	if (rc)
-		fail_msg("pv_request_create: %s", pv_errmsg(a));
+		fail_msg("asking for an export: %s", pv_errmsg(a));
 	assert_non_null(id);
 	assert_int_equal(strncmp(id, "R-", 2), 0);
 	struct req_row r = req_of(a, id);
 	assert_string_equal(r.state, "pending");
 	assert_string_equal(r.requester, "admin");
 	assert_string_equal(r.op, "export");
-	assert_string_equal(r.args, args);
+	/* what is approved, as the export itself stated it */
+	assert_string_equal(r.params, "format=csv;role=admin;purpose=all;clear=yes");
 	assert_string_equal(r.reason, "quarterly audit");
 	assert_string_equal(r.approver, "");
 	assert_true(r.expires >= (int64_t)t0 + 24 * 3600 - 5 &&
@@ -505,22 +515,22 @@ static void test_export_request_flow(void **state)
 	pvt_keep(gop);
 	pvt_keep(gargs);
 	assert_string_equal(gop, "export");
-	assert_string_equal(gargs, args);
+	assert_string_equal(gargs, "[\"export\",\"--clear\"]");
 	pvt_drop(gop);
 	pvt_drop(gargs);
 
 	/* not yet approved: cannot run */
-	assert_rc_msg(a, pv_vault_use_request(a, id, "export", args), PV_ERR_DENIED,
+	assert_rc_msg(a, pv_vault_use_request(a, id), PV_ERR_DENIED,
 		      "not approved");
 	/* the requester cannot approve their own request */
-	assert_rc_msg(a, pv_request_decide(a, NULL, id, 1), PV_ERR_DENIED, "four eyes");
+	assert_rc_msg(a, pv_request_decide(a, NULL, id, 1, NULL), PV_ERR_DENIED, "four eyes");
 	assert_state(a, id, "pending");
 	pvt_vclose(a);
 
 	/* a role without 'approve' cannot decide */
 	pv_vault *c = pvt_open_user(f->dir, "clerk1", CLERK_PW);
-	assert_rc_msg(c, pv_request_decide(c, NULL, id, 1), PV_ERR_DENIED, "'approve'");
-	assert_rc_msg(c, pv_request_decide(c, NULL, id, 0), PV_ERR_DENIED, "'approve'");
+	assert_rc_msg(c, pv_request_decide(c, NULL, id, 1, NULL), PV_ERR_DENIED, "'approve'");
+	assert_rc_msg(c, pv_request_decide(c, NULL, id, 0, NULL), PV_ERR_DENIED, "'approve'");
 	{ /* nor see other people's requests: without 'approve' or 'audit', only one's own */
 		struct req_list *l = calloc(1, sizeof *l);
 		assert_non_null(l);
@@ -533,16 +543,16 @@ static void test_export_request_flow(void **state)
 
 	/* the dpo approves */
 	pv_vault *d = pvt_open_user(f->dir, "dpo1", DPO_PW);
-	rc = pv_request_decide(d, NULL, id, 1);
+	rc = pv_request_decide(d, NULL, id, 1, NULL);
 	if (rc)
 		fail_msg("approve by dpo1: %s", pv_errmsg(d));
 	r = req_of(d, id);
 	assert_string_equal(r.state, "approved");
 	assert_string_equal(r.approver, "dpo1");
 	/* a second decision is refused */
-	assert_rc_msg(d, pv_request_decide(d, NULL, id, 0), PV_ERR_DENIED, "not pending");
+	assert_rc_msg(d, pv_request_decide(d, NULL, id, 0, NULL), PV_ERR_DENIED, "not pending");
 	/* only the requester may run it */
-	assert_rc_msg(d, pv_vault_use_request(d, id, "export", args), PV_ERR_DENIED,
+	assert_rc_msg(d, pv_vault_use_request(d, id), PV_ERR_DENIED,
 		      "only its requester");
 	pvt_vclose(d);
 
@@ -551,22 +561,26 @@ static void test_export_request_flow(void **state)
 	pv_access clear = { "admin", "all", 1 };
 	char *text = NULL;
 	size_t len = 99;
-	assert_rc_msg(a, pv_vault_use_request(a, id, "export", billing), PV_ERR_DENIED,
-		      "arguments differ");
-	assert_rc_msg(a, export_mem(a, &clear, &text, &len), PV_ERR_DENIED, "four-eyes");
+	pv_access billing = { "admin", "billing", 1 };
+	assert_int_equal(pv_vault_use_request(a, id), PV_OK);
+	assert_rc_msg(a, export_mem(a, &billing, &text, &len), PV_ERR_DENIED,
+		      "differs from what was approved");
 	assert_int_equal(len, 0);
 	pvt_drop(text);
-	assert_rc_msg(a, pv_vault_use_request(a, id, "user add", args), PV_ERR_DENIED,
-		      "another operation");
+	pv_access jsonl = { "admin", "all", 1 };
+	assert_rc_msg(a, pv_export(a, &jsonl, PV_EXPORT_JSONL, stdout), PV_ERR_DENIED,
+		      "differs from what was approved");
 	pv_access adm = { "admin", NULL, 0 };
 	assert_rc_msg(a, pv_user_add(a, &adm, "eve", "clerk", EVE_PW, strlen(EVE_PW)),
 		      PV_ERR_DENIED, "four-eyes");
-	assert_rc_msg(a, pv_vault_use_request(a, "R-0000000000", "export", args),
+	pvt_vclose(a);
+	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
+	assert_rc_msg(a, pv_vault_use_request(a, "R-0000000000"),
 		      PV_ERR_NOT_FOUND, "no request");
 	assert_state(a, id, "approved");
 
 	/* the approved run */
-	rc = pv_vault_use_request(a, id, "export", args);
+	rc = pv_vault_use_request(a, id);
 	if (rc)
 		fail_msg("pv_vault_use_request: %s", pv_errmsg(a));
 	rc = export_mem(a, &clear, &text, &len);
@@ -586,11 +600,11 @@ static void test_export_request_flow(void **state)
 	assert_rc_msg(a, export_mem(a, &clear, &text, &len), PV_ERR_DENIED, "four-eyes");
 	assert_int_equal(len, 0);
 	pvt_drop(text);
-	assert_rc_msg(a, pv_vault_use_request(a, id, "export", args), PV_ERR_DENIED,
+	assert_rc_msg(a, pv_vault_use_request(a, id), PV_ERR_DENIED,
 		      "used already");
 	pvt_vclose(a);
 	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
-	assert_rc_msg(a, pv_vault_use_request(a, id, "export", args), PV_ERR_DENIED,
+	assert_rc_msg(a, pv_vault_use_request(a, id), PV_ERR_DENIED,
 		      "used already");
 	assert_rc_msg(a, export_mem(a, &clear, &text, &len), PV_ERR_DENIED, "four-eyes");
 	assert_int_equal(len, 0);
@@ -607,13 +621,12 @@ static void test_export_request_flow(void **state)
 	assert_audit(&l, 2, "clerk1", NULL, "denied", NULL, "'approve'");
 	assert_audit(&l, 1, "dpo1", "approve", "ok", id, NULL);
 	assert_audit(&l, 1, "dpo1", "reject", "denied", id, "not pending");
-	assert_audit(&l, 1, "dpo1", "export", "denied", NULL, "only its requester");
-	assert_audit(&l, 1, "admin", "export", "denied", NULL, "not approved");
-	assert_audit(&l, 1, "admin", "export", "denied", NULL, "arguments differ");
-	assert_audit(&l, 1, "admin", "user add", "denied", NULL, "another operation");
+	assert_audit(&l, 1, "dpo1", "run", "denied", NULL, "only its requester");
+	assert_audit(&l, 1, "admin", "run", "denied", NULL, "not approved");
+	assert_audit(&l, 2, "admin", "export", "denied", NULL, "differs from what was approved");
 	assert_audit(&l, 1, "admin", "user add", "denied", NULL, "four-eyes");
-	assert_audit(&l, 2, "admin", "export", "denied", NULL, "used already");
-	assert_audit(&l, 3, "admin", "export", "denied", NULL, "four-eyes approval");
+	assert_audit(&l, 2, "admin", "run", "denied", NULL, "used already");
+	assert_audit(&l, 2, "admin", "export", "denied", NULL, "four-eyes approval");
 	/* the run itself: one clear export carrying the request id */
 	assert_audit(&l, 1, "admin", "export", "ok", NULL, NULL);
 	assert_audit(&l, 1, "admin", "export", "ok", id, "clear");
@@ -624,8 +637,6 @@ static void test_export_request_flow(void **state)
 		}
 	audit_free(&l);
 	pvt_drop(id);
-	pvt_drop(args);
-	pvt_drop(billing);
 }
 
 /* Two people at work at the same time, each with a session open (as a program using the
@@ -633,37 +644,34 @@ static void test_export_request_flow(void **state)
 static void test_concurrent_sessions_decide(void **state)
 {
 	struct fx *f = *state;
-	char *args = args_of("--format", "csv", "--clear", "--purpose", "all", NULL);
 	pv_vault *a = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	pv_vault *d = pvt_open_user(f->dir, "dpo1", DPO_PW); /* opened before the request */
 	char *id = NULL;
-	assert_int_equal(create_kept(a, NULL, "export", args, NULL, 0, &id), PV_OK);
-	pv_rc rc = pv_request_decide(d, NULL, id, 1);
+	assert_int_equal(ask_export(a, "all", NULL, 0, &id), PV_OK);
+	pv_rc rc = pv_request_decide(d, NULL, id, 1, NULL);
 	if (rc)
 		fail_msg("approve by dpo1 in a session opened before the request: rc %d: %s", rc,
 			 pv_errmsg(d));
 	pvt_vclose(d);
 	pvt_vclose(a);
 	pvt_drop(id);
-	pvt_drop(args);
 }
 
 /* The requester logs in, the dpo approves meanwhile, then the requester runs it. */
 static void test_concurrent_approval_after_login(void **state)
 {
 	struct fx *f = *state;
-	char *args = args_of("--format", "csv", "--clear", "--purpose", "all", NULL);
 	pv_vault *a = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	char *id = NULL;
-	assert_int_equal(create_kept(a, NULL, "export", args, NULL, 0, &id), PV_OK);
+	assert_int_equal(ask_export(a, "all", NULL, 0, &id), PV_OK);
 	pvt_vclose(a);
 	a = pvt_open_user(f->dir, "admin", ADMIN_PW); /* logged in, nothing done yet */
 	pv_vault *d = pvt_open_user(f->dir, "dpo1", DPO_PW);
-	pv_rc rc = pv_request_decide(d, NULL, id, 1);
+	pv_rc rc = pv_request_decide(d, NULL, id, 1, NULL);
 	if (rc)
 		fail_msg("approve by dpo1: %s", pv_errmsg(d));
 	pvt_vclose(d);
-	rc = pv_vault_use_request(a, id, "export", args);
+	rc = pv_vault_use_request(a, id);
 	if (rc)
 		fail_msg("use_request in a session opened before the approval: %s", pv_errmsg(a));
 	pv_access clear = { "admin", "all", 1 };
@@ -675,17 +683,15 @@ static void test_concurrent_approval_after_login(void **state)
 	assert_state(a, id, "used");
 	pvt_vclose(a);
 	pvt_drop(id);
-	pvt_drop(args);
 }
 
 /* The requester's session read the request before the approval and then sees it. */
 static void test_concurrent_sessions_see_decision(void **state)
 {
 	struct fx *f = *state;
-	char *args = args_of("--format", "csv", "--clear", "--purpose", "all", NULL);
 	pv_vault *a = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	char *id = NULL;
-	assert_int_equal(create_kept(a, NULL, "export", args, NULL, 0, &id), PV_OK);
+	assert_int_equal(ask_export(a, "all", NULL, 0, &id), PV_OK);
 	/* reads in the requester's session before the decision */
 	char *gop = NULL, *gargs = NULL;
 	assert_int_equal(pv_request_get(a, id, &gop, &gargs), PV_OK);
@@ -693,14 +699,14 @@ static void test_concurrent_sessions_see_decision(void **state)
 	pvt_drop(gargs);
 	assert_state(a, id, "pending");
 	pv_vault *d = pvt_open_user(f->dir, "dpo1", DPO_PW); /* opened after the request */
-	pv_rc rc = pv_request_decide(d, NULL, id, 1);
+	pv_rc rc = pv_request_decide(d, NULL, id, 1, NULL);
 	if (rc)
 		fail_msg("approve by dpo1: %s", pv_errmsg(d));
 	assert_state(d, id, "approved");
 	pvt_vclose(d);
 	/* the requester's session, open all along, sees the approval and runs it */
 	assert_state(a, id, "approved");
-	rc = pv_vault_use_request(a, id, "export", args);
+	rc = pv_vault_use_request(a, id);
 	if (rc)
 		fail_msg("use_request in the requester's open session: %s", pv_errmsg(a));
 	pv_access clear = { "admin", "all", 1 };
@@ -711,7 +717,6 @@ static void test_concurrent_sessions_see_decision(void **state)
 	pvt_drop(text);
 	pvt_vclose(a);
 	pvt_drop(id);
-	pvt_drop(args);
 }
 
 /* After the approved run, the session no longer acts under the request: later entries
@@ -719,10 +724,9 @@ static void test_concurrent_sessions_see_decision(void **state)
 static void test_request_ends_with_run(void **state)
 {
 	struct fx *f = *state;
-	char *args = args_of("--format", "csv", "--clear", "--purpose", "all", NULL);
-	char *id = approved_request(f->dir, "export", args, 0);
+	char *id = approved_export(f->dir, 0);
 	pv_vault *a = pvt_open_user(f->dir, "admin", ADMIN_PW);
-	assert_int_equal(pv_vault_use_request(a, id, "export", args), PV_OK);
+	assert_int_equal(pv_vault_use_request(a, id), PV_OK);
 	pv_access clear = { "admin", "all", 1 }, masked = { "admin", "all", 0 };
 	char *text = NULL;
 	assert_int_equal(export_mem(a, &clear, &text, NULL), PV_OK);
@@ -738,43 +742,45 @@ static void test_request_ends_with_run(void **state)
 	assert_audit(&l, 1, "admin", "export", "ok", "", "masked");
 	audit_free(&l);
 	pvt_drop(id);
-	pvt_drop(args);
 }
 
 /* Rejected requests cannot run; approved "user add" requests add exactly once. */
 static void test_user_add_reject_and_approve(void **state)
 {
 	struct fx *f = *state;
-	char *args = args_of("eve", "--role", "clerk", NULL);
 	pv_vault *a = pvt_open_user(f->dir, "admin", ADMIN_PW);
-	char *id = NULL, *id2 = NULL;
-	assert_int_equal(create_kept(a, NULL, "user add", args, NULL, 0, &id), PV_OK);
-	assert_int_equal(create_kept(a, NULL, "user add", args, NULL, 0, &id2), PV_OK);
+	char *id = NULL, *id2 = NULL, *half = NULL;
+	assert_int_equal(ask_user_add(a, "eve", "clerk", &id), PV_OK);
+	assert_int_equal(ask_user_add(a, "eve", "clerk", &id2), PV_OK);
 	assert_string_not_equal(id, id2);
 	pvt_vclose(a);
 
 	pv_vault *d = pvt_open_user(f->dir, "dpo1", DPO_PW);
-	pv_rc rc = pv_request_decide(d, NULL, id, 0);
+	pv_rc rc = pv_request_decide(d, NULL, id, 0, NULL);
 	if (rc)
 		fail_msg("reject: %s", pv_errmsg(d));
 	struct req_row r = req_of(d, id);
 	assert_string_equal(r.state, "rejected");
 	assert_string_equal(r.approver, "dpo1");
-	assert_rc_msg(d, pv_request_decide(d, NULL, id, 1), PV_ERR_DENIED, "not pending");
+	assert_rc_msg(d, pv_request_decide(d, NULL, id, 1, NULL), PV_ERR_DENIED, "not pending");
 	assert_state(d, id, "rejected");
-	rc = pv_request_decide(d, NULL, id2, 1);
+	/* approving a user add gives the approver half of the enrolment code, and must */
+	assert_rc_msg(d, pv_request_decide(d, NULL, id2, 1, NULL), PV_ERR_USAGE, "enrolment");
+	rc = pv_request_decide(d, NULL, id2, 1, &half);
 	if (rc)
 		fail_msg("approve: %s", pv_errmsg(d));
+	assert_non_null(half);
+	pvt_keep(half);
 	pvt_vclose(d);
 
 	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
-	assert_rc_msg(a, pv_vault_use_request(a, id, "user add", args), PV_ERR_DENIED,
+	assert_rc_msg(a, pv_vault_use_request(a, id), PV_ERR_DENIED,
 		      "not approved");
 	pv_access adm = { "admin", NULL, 0 };
 	assert_rc_msg(a, pv_user_add(a, &adm, "eve", "clerk", EVE_PW, strlen(EVE_PW)),
 		      PV_ERR_DENIED, "four-eyes");
 	/* the approved one; its arguments are those of the user added */
-	rc = pv_vault_use_request(a, id2, "user add", args);
+	rc = pv_vault_use_request(a, id2);
 	if (rc)
 		fail_msg("use %s: %s", id2, pv_errmsg(a));
 	rc = pv_user_add(a, &adm, "eve", "clerk", EVE_PW, strlen(EVE_PW));
@@ -784,7 +790,7 @@ static void test_user_add_reject_and_approve(void **state)
 	/* a second user add in the same session is not covered */
 	assert_rc_msg(a, pv_user_add(a, &adm, "mallory", "admin", EVE_PW, strlen(EVE_PW)),
 		      PV_ERR_DENIED, "four-eyes");
-	assert_rc_msg(a, pv_vault_use_request(a, id2, "user add", args), PV_ERR_DENIED,
+	assert_rc_msg(a, pv_vault_use_request(a, id2), PV_ERR_DENIED,
 		      "used already");
 	pvt_vclose(a);
 	pv_vault *e = pvt_open_user(f->dir, "eve", EVE_PW);
@@ -796,25 +802,24 @@ static void test_user_add_reject_and_approve(void **state)
 
 	struct audit_list l;
 	audit_load(f->dir, &l);
-	assert_audit(&l, 2, "admin", "request", "ok", NULL, "user add [\"eve\",\"--role\",\"clerk\"]");
+	assert_audit(&l, 2, "admin", "request", "ok", NULL, "user add user=eve;roles=clerk");
 	assert_audit(&l, 1, "dpo1", "reject", "ok", id, "user add");
 	assert_audit(&l, 1, "dpo1", "approve", "denied", id, "not pending");
-	assert_audit(&l, 1, "admin", "user add", "denied", NULL, "not approved");
+	assert_audit(&l, 1, "admin", "run", "denied", NULL, "not approved");
 	assert_audit(&l, 1, "dpo1", "approve", "ok", id2, NULL);
 	assert_audit(&l, 1, "admin", "user add", "ok", id2, "user eve, roles clerk");
-	assert_audit(&l, 1, "admin", "user add", "denied", NULL, "used already");
+	assert_audit(&l, 1, "admin", "run", "denied", NULL, "used already");
 	assert_audit(&l, 0, NULL, "user add", "ok", NULL, "mallory");
 	audit_free(&l);
 	pvt_drop(id);
 	pvt_drop(id2);
-	pvt_drop(args);
+	pvt_drop(half);
 }
 
 /* Expiry, bad requests, and every state as listed. */
 static void test_expiry_and_states(void **state)
 {
 	struct fx *f = *state;
-	char *args = args_of("--format", "csv", "--clear", "--purpose", "all", NULL);
 	char *ae = NULL, *pend = NULL, *exp = NULL, *appr = NULL, *rej = NULL, *used = NULL,
 	     *late = NULL, *bad = NULL;
 	time_t t0 = time(NULL);
@@ -822,43 +827,51 @@ static void test_expiry_and_states(void **state)
 	/* to be approved, then left to expire (TTL s leave at least TTL-1 to approve them
 	 * and take one up) */
 	enum { TTL = 3 };
-	assert_int_equal(create_kept(a, NULL, "export", args, NULL, TTL, &ae), PV_OK);
-	assert_int_equal(create_kept(a, NULL, "export", args, NULL, TTL, &late), PV_OK);
-	assert_int_equal(create_kept(a, NULL, "export", args, NULL, 1, &exp), PV_OK);
-	assert_int_equal(create_kept(a, NULL, "export", args, NULL, 0, &pend), PV_OK);
-	assert_int_equal(create_kept(a, NULL, "export", args, NULL, 3600, &appr), PV_OK);
-	assert_int_equal(create_kept(a, NULL, "export", args, NULL, 0, &rej), PV_OK);
-	assert_int_equal(create_kept(a, NULL, "export", args, NULL, 30 * 24 * 3600, &used),
+	assert_int_equal(ask_export(a, "all", NULL, TTL, &ae), PV_OK);
+	assert_int_equal(ask_export(a, "all", NULL, TTL, &late), PV_OK);
+	assert_int_equal(ask_export(a, "all", NULL, 1, &exp), PV_OK);
+	assert_int_equal(ask_export(a, "all", NULL, 0, &pend), PV_OK);
+	assert_int_equal(ask_export(a, "all", NULL, 3600, &appr), PV_OK);
+	assert_int_equal(ask_export(a, "all", NULL, 0, &rej), PV_OK);
+	assert_int_equal(ask_export(a, "all", NULL, 30 * 24 * 3600, &used),
 			 PV_OK);
 	/* bad requests */
-	assert_rc_msg(a, create_kept(a, NULL, "export", args, NULL, 30 * 24 * 3600 + 1, &bad),
+	assert_rc_msg(a, ask_export(a, "all", NULL, 30 * 24 * 3600 + 1, &bad),
 		      PV_ERR_USAGE, "30 days");
 	assert_null(bad);
-	assert_rc_msg(a, create_kept(a, NULL, "read", "[]", NULL, 0, &bad), PV_ERR_USAGE,
-		      "does not go through approval");
+	/* what needs no approval is refused while asking, and does not run */
+	assert_int_equal(pv_request_begin(a, NULL, 0, NULL), PV_OK);
+	pv_access masked = { "admin", "all", 0 };
+	char *shown = NULL;
+	size_t shown_len = 99;
+	assert_rc_msg(a, export_mem(a, &masked, &shown, &shown_len), PV_ERR_USAGE,
+		      "needs no approval");
+	assert_int_equal(shown_len, 0);
+	pvt_drop(shown);
+	assert_rc_msg(a, pv_request_submit(a, &bad), PV_ERR_USAGE, "no operation was asked for");
 	assert_null(bad);
 	pvt_vclose(a);
 
 	pv_vault *d = pvt_open_user(f->dir, "dpo1", DPO_PW);
-	pv_rc rc = pv_request_decide(d, NULL, ae, 1);
+	pv_rc rc = pv_request_decide(d, NULL, ae, 1, NULL);
 	if (rc)
 		fail_msg("approve %s: %s", ae, pv_errmsg(d));
-	rc = pv_request_decide(d, NULL, late, 1);
+	rc = pv_request_decide(d, NULL, late, 1, NULL);
 	if (rc)
 		fail_msg("approve %s: %s", late, pv_errmsg(d));
-	assert_int_equal(pv_request_decide(d, NULL, appr, 1), PV_OK);
-	assert_int_equal(pv_request_decide(d, NULL, rej, 0), PV_OK);
-	assert_int_equal(pv_request_decide(d, NULL, used, 1), PV_OK);
+	assert_int_equal(pv_request_decide(d, NULL, appr, 1, NULL), PV_OK);
+	assert_int_equal(pv_request_decide(d, NULL, rej, 0, NULL), PV_OK);
+	assert_int_equal(pv_request_decide(d, NULL, used, 1, NULL), PV_OK);
 	pvt_vclose(d);
 
 	pv_vault *c = pvt_open_user(f->dir, "clerk1", CLERK_PW);
-	assert_rc_msg(c, create_kept(c, NULL, "export", args, NULL, 0, &bad), PV_ERR_DENIED,
+	assert_rc_msg(c, ask_export(c, "all", NULL, 0, &bad), PV_ERR_DENIED,
 		      "'export'");
 	assert_null(bad);
 	pvt_vclose(c);
 
 	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
-	assert_int_equal(pv_vault_use_request(a, used, "export", args), PV_OK);
+	assert_int_equal(pv_vault_use_request(a, used), PV_OK);
 	pv_access clear = { "admin", "all", 1 };
 	char *text = NULL;
 	assert_int_equal(export_mem(a, &clear, &text, NULL), PV_OK);
@@ -867,7 +880,7 @@ static void test_expiry_and_states(void **state)
 
 	/* taken up while valid, in a session kept open past its expiry */
 	pv_vault *lt = pvt_open_user(f->dir, "admin", ADMIN_PW);
-	rc = pv_vault_use_request(lt, late, "export", args);
+	rc = pv_vault_use_request(lt, late);
 	if (rc)
 		fail_msg("use %s (%lds after creation): %s", late, (long)(time(NULL) - t0),
 			 pv_errmsg(lt));
@@ -875,16 +888,16 @@ static void test_expiry_and_states(void **state)
 	sleep(TTL + 1); /* exp, ae and late are past their expiry */
 
 	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
-	assert_rc_msg(a, pv_vault_use_request(a, ae, "export", args), PV_ERR_DENIED, "expired");
+	assert_rc_msg(a, pv_vault_use_request(a, ae), PV_ERR_DENIED, "expired");
 	size_t len = 99;
 	assert_rc_msg(a, export_mem(a, &clear, &text, &len), PV_ERR_DENIED, "four-eyes");
 	assert_int_equal(len, 0);
 	pvt_drop(text);
 	pvt_vclose(a);
 	d = pvt_open_user(f->dir, "dpo1", DPO_PW);
-	assert_rc_msg(d, pv_request_decide(d, NULL, exp, 1), PV_ERR_DENIED, "expired");
-	assert_rc_msg(d, pv_request_decide(d, NULL, exp, 0), PV_ERR_DENIED, "expired");
-	assert_rc_msg(d, pv_request_decide(d, NULL, "R-0000000000", 1), PV_ERR_NOT_FOUND,
+	assert_rc_msg(d, pv_request_decide(d, NULL, exp, 1, NULL), PV_ERR_DENIED, "expired");
+	assert_rc_msg(d, pv_request_decide(d, NULL, exp, 0, NULL), PV_ERR_DENIED, "expired");
+	assert_rc_msg(d, pv_request_decide(d, NULL, "R-0000000000", 1, NULL), PV_ERR_NOT_FOUND,
 		      "no request");
 	pvt_vclose(d);
 
@@ -897,12 +910,12 @@ static void test_expiry_and_states(void **state)
 
 	struct audit_list l;
 	audit_load(f->dir, &l);
-	assert_audit(&l, 1, "admin", "export", "denied", NULL, "expired");
+	assert_audit(&l, 1, "admin", "run", "denied", NULL, "expired");
 	assert_audit(&l, 2, "dpo1", NULL, "denied", exp, "expired");
 	assert_audit(&l, 1, "dpo1", "reject", "ok", rej, NULL);
 	assert_audit(&l, 4, "dpo1", "approve", "ok", NULL, NULL);
 	assert_audit(&l, 1, "admin", "export", "ok", used, "clear");
-	assert_audit(&l, 1, "clerk1", "request", "denied", NULL, "'export'");
+	assert_audit(&l, 1, "clerk1", "export", "denied", NULL, "'export'");
 	audit_free(&l);
 
 	/* An approved request past its expiry can no longer run: it is listed as expired,
@@ -925,67 +938,6 @@ static void test_expiry_and_states(void **state)
 	pvt_drop(appr);
 	pvt_drop(rej);
 	pvt_drop(used);
-	pvt_drop(args);
-}
-
-/* The canonical form of a command's arguments. */
-/* Element i of a JSON array text, as a kept copy ("(not a string)" when it is not). */
-static const char *json_elem(const char *text, size_t i, size_t *size)
-{
-	json_error_t err;
-	json_t *j = json_loads(text, 0, &err);
-	int is_array = json_is_array(j);
-	*size = is_array ? json_array_size(j) : 0;
-	const char *x = json_string_value(json_array_get(j, i));
-	char *copy = pvt_keep(strdup(x ? x : "(not a string)"));
-	json_decref(j);
-	assert_true(is_array);
-	assert_non_null(copy);
-	return copy;
-}
-
-static void test_request_args(void **state)
-{
-	(void)state;
-	char *argv[] = { "--vault", "/v", "--format", "csv", "--user", "bob", "--clear",
-			 "--as", "carol", "--key-file", "/k", "--keyring", "/kr", "--request",
-			 "R-1", "--reason", "why not", "--purpose", "all", "--expires-in", "2h",
-			 "--password-file", "/pw", "--json", "--role", "admin", "-o", "out.csv",
-			 "--vault=/w", "--user=x", "--jsonl", "--vaults", "v2" };
-	int argc = (int)(sizeof argv / sizeof *argv);
-	char *s = pvt_keep(pv_request_args(argc, argv));
-	assert_non_null(s);
-	/* -o names where the output goes, not what is done: it is not part of the approval */
-	assert_string_equal(s, "[\"--format\",\"csv\",\"--clear\",\"--purpose\",\"all\","
-			       "\"--role\",\"admin\",\"--jsonl\",\"--vaults\",\"v2\"]");
-	size_t n = 0;
-	assert_string_equal(json_elem(s, 9, &n), "v2");
-	assert_int_equal(n, 10);
-
-	s = pvt_keep(pv_request_args(0, NULL));
-	assert_non_null(s);
-	assert_string_equal(s, "[]");
-
-	/* order kept; quotes escaped as JSON, UTF-8 kept */
-	char *argv2[] = { "li.si", "--role", "clerk", "say \"hi\"", "张三", "--json" };
-	s = pvt_keep(pv_request_args(6, argv2));
-	assert_non_null(s);
-	assert_string_equal(s, "[\"li.si\",\"--role\",\"clerk\",\"say \\\"hi\\\"\",\"张三\"]");
-	const char *want[] = { "li.si", "--role", "clerk", "say \"hi\"", "张三" };
-	for (size_t i = 0; i < 5; i++) {
-		assert_string_equal(json_elem(s, i, &n), want[i]);
-		assert_int_equal(n, 5);
-	}
-
-	/* the same command with different context options: the same canonical form */
-	char *x[] = { "--format", "csv", "--clear", "--purpose", "all" };
-	char *y[] = { "--user", "admin", "--format", "csv", "--clear", "--vault", "/a",
-		      "--purpose", "all", "--request", "R-9", "--json", "--password-file=/p" };
-	char *sx = pvt_keep(pv_request_args(5, x)), *sy = pvt_keep(pv_request_args(13, y));
-	assert_non_null(sx);
-	assert_non_null(sy);
-	assert_string_equal(sx, sy);
-	pvt_release_all();
 }
 
 /* ---- the command line ---- */
@@ -1025,18 +977,135 @@ static char *request_id_of(const char *out)
 	if (!j)
 		fail_msg("request --json printed no JSON: %s", out);
 	const char *id = json_string_value(json_object_get(j, "request"));
-	const char *op = json_string_value(json_object_get(j, "op"));
 	char *s = id ? pvt_keep(strdup(id)) : NULL;
-	int op_ok = op && strcmp(op, "export") == 0;
-	char *args = json_dumps(json_object_get(j, "args"), JSON_COMPACT);
 	json_decref(j);
-	pvt_keep(args);
 	assert_non_null(s);
-	assert_true(op_ok);
-	assert_non_null(args);
-	assert_string_equal(args, "[\"--format\",\"csv\",\"--clear\",\"--purpose\",\"all\"]");
-	pvt_drop(args);
+	assert_int_equal(strncmp(s, "R-", 2), 0);
 	return s;
+}
+
+/* Ask on v (admin) for shredding ids[0..n); the request id (kept). */
+static char *ask_shred(pv_vault *v, const char *const *ids, size_t n)
+{
+	pv_access adm = { "admin", NULL, 0 };
+	char *cert = NULL, *id = NULL;
+	assert_int_equal(pv_request_begin(v, "customer asked", 0, NULL), PV_OK);
+	pv_rc rc = pv_shred(v, &adm, ids, n, &cert);
+	if (rc != PV_REQUESTED)
+		fail_msg("asking for a shred: rc %d: %s", rc, pv_errmsg(v));
+	assert_null(cert);
+	rc = pv_request_submit(v, &id);
+	if (rc)
+		fail_msg("pv_request_submit: %s", pv_errmsg(v));
+	return pvt_keep(id);
+}
+
+static void approve_as_dpo(const char *dir, const char *id)
+{
+	pv_vault *d = pvt_open_user(dir, "dpo1", DPO_PW);
+	pv_rc rc = pv_request_decide(d, NULL, id, 1, NULL);
+	if (rc)
+		fail_msg("approve %s: %s", id, pv_errmsg(d));
+	pvt_vclose(d);
+}
+
+/* 1 if customer id is still in the vault (read with the root key). */
+static int still_there(const char *dir, const char *id)
+{
+	pv_vault *v = pvt_open_root(dir, NULL, g_key_path);
+	pv_access adm = { "admin", "all", 0 };
+	pv_record *r = NULL;
+	pv_rc rc = pv_get(v, &adm, id, &r);
+	pv_record_free(r);
+	pvt_vclose(v);
+	assert_true(rc == PV_OK || rc == PV_ERR_NOT_FOUND);
+	return rc == PV_OK;
+}
+
+/* The approval binds what the operation itself states, in the library: an approved
+ * shred of C1 cannot shred C2, nor C1 with C2, whatever front end calls it; the same set
+ * in another order or with a repeated id is the same approval. */
+static void test_approval_binds_parameters(void **state)
+{
+	struct fx *f = *state;
+	const char *c1 = cust(1, "customer_id"), *c2 = cust(2, "customer_id");
+	const char *c3 = cust(3, "customer_id"), *c4 = cust(4, "customer_id");
+	pv_vault *a = pvt_open_user(f->dir, "admin", ADMIN_PW);
+	const char *one[] = { c1 };
+	char *id = ask_shred(a, one, 1);
+	struct req_row r = req_of(a, id);
+	assert_non_null(strstr(r.params, c1));
+	assert_null(strstr(r.params, c2));
+	pvt_vclose(a);
+	assert_true(still_there(f->dir, c1)); /* asking destroyed nothing */
+	approve_as_dpo(f->dir, id);
+
+	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
+	pv_access adm = { "admin", NULL, 0 };
+	char *cert = NULL;
+	assert_int_equal(pv_vault_use_request(a, id), PV_OK);
+	const char *other[] = { c2 }, *more[] = { c1, c2 };
+	assert_rc_msg(a, pv_shred(a, &adm, other, 1, &cert), PV_ERR_DENIED,
+		      "differs from what was approved");
+	assert_rc_msg(a, pv_shred(a, &adm, more, 2, &cert), PV_ERR_DENIED,
+		      "differs from what was approved");
+	assert_null(cert);
+	assert_state(a, id, "approved"); /* a refused run does not use the request up */
+	pv_rc rc = pv_shred(a, &adm, one, 1, &cert);
+	if (rc)
+		fail_msg("the approved shred: %s", pv_errmsg(a));
+	pvt_drop(cert);
+	assert_state(a, id, "used");
+	pvt_vclose(a);
+	assert_false(still_there(f->dir, c1));
+	assert_true(still_there(f->dir, c2));
+
+	/* a set is a set: approved as {C3, C4}, run as C4, C3, C4 */
+	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
+	const char *pair[] = { c3, c4 }, *again[] = { c4, c3, c4 };
+	char *id2 = ask_shred(a, pair, 2);
+	pvt_vclose(a);
+	approve_as_dpo(f->dir, id2);
+	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
+	assert_int_equal(pv_vault_use_request(a, id2), PV_OK);
+	const char *just3[] = { c3 };
+	assert_rc_msg(a, pv_shred(a, &adm, just3, 1, &cert), PV_ERR_DENIED, "differs");
+	rc = pv_shred(a, &adm, again, 3, &cert);
+	if (rc)
+		fail_msg("the approved pair: %s", pv_errmsg(a));
+	pvt_drop(cert);
+	pvt_vclose(a);
+	assert_false(still_there(f->dir, c3));
+	assert_false(still_there(f->dir, c4));
+
+	struct audit_list l;
+	audit_load(f->dir, &l);
+	assert_audit(&l, 3, "admin", "shred", "denied", NULL, "differs from what was approved");
+	assert_audit(&l, 1, "admin", "shred", "ok", id, NULL);
+	assert_audit(&l, 1, "admin", "shred", "ok", id2, NULL);
+	audit_free(&l);
+}
+
+/* Variant: the command kept for `run` is shown, never trusted. A DBA rewrites the
+ * approved request's command to shred another customer; the run is refused and that
+ * customer stays. */
+static void test_edited_command_refused(void **state)
+{
+	struct fx *f = *state;
+	const char *c1 = cust(5, "customer_id"), *c2 = cust(6, "customer_id");
+	char *out = NULL, *err = NULL;
+	int st = cli(f, &out, &err, "admin", "request shred %s --json", c1);
+	if (st != 0)
+		fail_msg("request shred: exit %d: %s", st, err);
+	char *id = request_id_of(out);
+	approve_as_dpo(f->dir, id);
+	assert_int_equal(pvt_run(NULL, "sqlite3 '%s/vault.db' \"UPDATE requests SET command = "
+				 "'[\\\"shred\\\",\\\"%s\\\"]' WHERE id = '%s'\"", f->dir, c2, id), 0);
+	st = cli(f, &out, &err, "admin", "run %s", id);
+	assert_int_equal(st, 1);
+	assert_non_null(strstr(err, "differs from what was approved"));
+	assert_true(still_there(f->dir, c2));
+	assert_true(still_there(f->dir, c1));
 }
 
 static void test_cli_flow(void **state)
@@ -1118,7 +1187,7 @@ static void test_cli_flow(void **state)
 	st = cli(f, &out, &err, "admin", "export --format csv --clear --purpose billing --request %s",
 		 id2);
 	assert_int_equal(st, 1);
-	assert_non_null(strstr(err, "arguments differ"));
+	assert_non_null(strstr(err, "differs from what was approved"));
 	assert_string_equal(out, "");
 	pvt_drop(out);
 	pvt_drop(err);
@@ -1161,9 +1230,9 @@ static void test_cli_flow(void **state)
 			const char *x = json_string_value(json_object_get(j, src[k]));
 			snprintf(dst[k], len[k], "%s", x ? x : "(missing)");
 		}
-		int args_array = json_is_array(json_object_get(j, "args"));
+		int command_array = json_is_array(json_object_get(j, "command"));
 		json_decref(j);
-		assert_true(args_array);
+		assert_true(command_array);
 		assert_string_equal(req, "admin");
 		assert_string_equal(op, "export");
 		if (strcmp(rid, id) == 0) {
@@ -1191,7 +1260,7 @@ static void test_cli_flow(void **state)
 	struct audit_list l;
 	audit_load(f->dir, &l);
 	assert_audit(&l, 1, "admin", "export", "ok", id, "clear");
-	assert_audit(&l, 1, "admin", "export", "denied", NULL, "arguments differ");
+	assert_audit(&l, 1, "admin", "export", "denied", NULL, "differs from what was approved");
 	assert_audit(&l, 1, "dpo1", "approve", "ok", id2, NULL);
 	assert_audit(&l, 1, "dpo1", "reject", "ok", id3, NULL);
 	assert_audit(&l, 1, "admin", "approve", "denied", id, "four eyes");
@@ -1208,6 +1277,17 @@ static void test_cli_request_role(void **state)
 	struct fx *f = *state;
 	add_user_root(f->dir, "fin", "clerk,finance", BOB_PW);
 	write_pw(f->tmp, "fin", BOB_PW);
+	{ /* asking runs the export's own checks: finance sees clear values once trained */
+		char today[16];
+		time_t now = time(NULL);
+		strftime(today, sizeof today, "%Y-%m-%d", gmtime(&now));
+		pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
+		pv_access admin = { "admin", NULL, 0 };
+		pv_rc rc = pv_user_attest(v, &admin, "fin", today, today, NULL);
+		if (rc)
+			fail_msg("attest: %s", pv_errmsg(v));
+		pvt_vclose(v);
+	}
 	char *out = NULL, *err = NULL;
 	/* clerk, the first role, may not export; finance may */
 	int st = cli(f, &out, &err, "fin", "export --format csv --purpose billing");
@@ -1228,7 +1308,7 @@ static void test_cli_request_role(void **state)
 	assert_non_null(id);
 	struct audit_list l;
 	audit_load(f->dir, &l);
-	assert_audit(&l, 1, "fin", "request", "ok", id, "--role");
+	assert_audit(&l, 1, "fin", "request", "ok", id, "role=finance;purpose=billing");
 	audit_free(&l);
 }
 
@@ -1404,7 +1484,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_user_add_reject_and_approve, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_expiry_and_states, fx_setup, fx_teardown),
-		cmocka_unit_test(test_request_args),
+		cmocka_unit_test_setup_teardown(test_approval_binds_parameters, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_edited_command_refused, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_cli_flow, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_cli_request_role, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_alerts, fx_setup, fx_teardown),

@@ -704,7 +704,8 @@ static void test_user_reads_with_own_password(void **state)
 	snprintf(cenv, 8192, "PIVAULT_VAULT='%s' PIVAULT_USER=clerk1 PIVAULT_PASSWORD_FILE='%s'",
 		 g_vault, cpw);
 
-	int rc = cli(&out, &err, aenv, "request user add clerk1 --roles clerk --json");
+	int rc = cli(&out, &err, aenv, "request user add clerk1 --roles clerk --json "
+		     "--password-file '%s'", cpw);
 	if (rc != 0)
 		fail_msg("request user add: exit %d: %s", rc, err);
 	json_t *o = json_loads(out, 0, NULL);

@@ -906,24 +906,23 @@ static void test_roles(void **state)
 	assert_int_not_equal(access(f->archive, F_OK), 0);
 
 	/* a request approved by another dpo lets it run, once */
-	const char *words[] = { "decommission", "run", "--keeper", KEEPER };
-	char *args = pvt_keep(pv_request_args(4, (char *const *)words));
-	assert_non_null(args);
 	char *rid = NULL;
-	assert_ok(u, pv_request_create(u, NULL, "decommission run", args, "company deregistered",
-				       0, &rid));
+	assert_ok(u, pv_request_begin(u, "company deregistered", 0, NULL));
+	assert_int_equal(pv_decommission_run(u, NULL, &sp, keep_cert, NULL, &plan), PV_REQUESTED);
+	assert_int_not_equal(access(f->archive, F_OK), 0); /* asking wrote nothing */
+	assert_ok(u, pv_request_submit(u, &rid));
 	pvt_keep(rid);
 	/* not approved yet */
-	assert_int_not_equal(pv_vault_use_request(u, rid, "decommission run", args), PV_OK);
+	assert_int_not_equal(pv_vault_use_request(u, rid), PV_OK);
 	pvt_vclose(u);
 	u = pvt_open_user(f->dir, "dpo1", PW_DPO1);
-	assert_int_equal(pv_request_decide(u, NULL, rid, 1), PV_ERR_DENIED); /* not one's own */
+	assert_int_equal(pv_request_decide(u, NULL, rid, 1, NULL), PV_ERR_DENIED); /* not one's own */
 	pvt_vclose(u);
 	pv_vault *u2 = pvt_open_user(f->dir, "dpo2", PW_DPO2);
-	assert_ok(u2, pv_request_decide(u2, NULL, rid, 1));
+	assert_ok(u2, pv_request_decide(u2, NULL, rid, 1, NULL));
 	pvt_vclose(u2);
 	u = pvt_open_user(f->dir, "dpo1", PW_DPO1);
-	assert_ok(u, pv_vault_use_request(u, rid, "decommission run", args));
+	assert_ok(u, pv_vault_use_request(u, rid));
 	struct certs c = { 0 };
 	char *report = NULL;
 	assert_ok(u, pv_decommission_run(u, NULL, &sp, keep_cert, &c, &report));
@@ -935,6 +934,52 @@ static void test_roles(void **state)
 	assert_int_equal(jint(counts, "customers_left"), 0);
 	json_decref(doc);
 	assert_int_equal(count_of(u), 0);
+	pvt_vclose(u);
+}
+
+/* The approval binds the keeper's key as the file held it when asked: a file changed
+ * after the approval (the archive re-targeted to another key) is refused at run, and
+ * nothing is archived or destroyed. */
+static void test_keeper_key_file_bound(void **state)
+{
+	struct fx *f = *state;
+	make_vault(f, NCUST);
+	assert_ok(f->v, pv_user_add(f->v, &ADMIN, "dpo1", "dpo", PW_DPO1, strlen(PW_DPO1)));
+	assert_ok(f->v, pv_user_add(f->v, &ADMIN, "dpo2", "dpo", PW_DPO2, strlen(PW_DPO2)));
+	pvt_vclose(f->v);
+	f->v = NULL;
+	char *pubfile = pvt_keep(pvt_path(f->base, "keeper.pub"));
+	char line[160];
+	int n = snprintf(line, sizeof line, "# keeper\n%s\n", f->recipient);
+	assert_int_equal(pvt_write_file(pubfile, line, (size_t)n), 0);
+	pv_decommission_spec sp = spec_of(f, pubfile, NULL);
+
+	pv_vault *u = pvt_open_user(f->dir, "dpo1", PW_DPO1);
+	char *rid = NULL, *report = NULL;
+	assert_ok(u, pv_request_begin(u, "company deregistered", 0, NULL));
+	assert_int_equal(pv_decommission_run(u, NULL, &sp, keep_cert, NULL, &report), PV_REQUESTED);
+	assert_ok(u, pv_request_submit(u, &rid));
+	pvt_keep(rid);
+	pvt_vclose(u);
+	pv_vault *u2 = pvt_open_user(f->dir, "dpo2", PW_DPO2);
+	assert_ok(u2, pv_request_decide(u2, NULL, rid, 1, NULL));
+	pvt_vclose(u2);
+
+	/* the file now names a key of someone else's */
+	uint8_t other_sk[32], other_pk[32];
+	pv_age_keygen(other_sk, other_pk);
+	char *other = pvt_keep(pv_age_format_recipient(other_pk));
+	n = snprintf(line, sizeof line, "# keeper\n%s\n", other);
+	assert_int_equal(pvt_write_file(pubfile, line, (size_t)n), 0);
+	u = pvt_open_user(f->dir, "dpo1", PW_DPO1);
+	assert_ok(u, pv_vault_use_request(u, rid));
+	struct certs c = { 0 };
+	assert_rc_msg(u, pv_decommission_run(u, NULL, &sp, keep_cert, &c, &report), PV_ERR_DENIED,
+		      "differs from what was approved");
+	assert_null(report);
+	assert_int_equal(c.n, 0);
+	assert_int_not_equal(access(f->archive, F_OK), 0);
+	assert_int_equal(count_of(u), NCUST);
 	pvt_vclose(u);
 }
 
@@ -1149,6 +1194,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_archive, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_refused, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_roles, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_keeper_key_file_bound, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_dsr_delete_by_law, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_no_echo, fx_setup, fx_teardown),
 	};

@@ -1285,16 +1285,17 @@ static void test_delete_user_needs_approval(void **state)
 	assert_non_null(strstr(pv_errmsg(a), "four-eyes"));
 
 	/* ask; not yet approved, the request cannot be used */
-	char *const words[] = { del };
-	char *args = pv_request_args(1, words);
-	assert_non_null(args);
+	assert_int_equal(pv_request_begin(a, "customer asked for erasure", 0, NULL), PV_OK);
+	rc = pv_dsr_delete(a, NULL, del, &cert);
+	if (rc != PV_REQUESTED)
+		fail_msg("asking for dsr delete: rc %d: %s", rc, pv_errmsg(a));
 	char *rid = NULL;
-	rc = pv_request_create(a, NULL, "dsr delete", args, "customer asked for erasure", 0, &rid);
+	rc = pv_request_submit(a, &rid);
 	if (rc)
-		fail_msg("pv_request_create: %s", pv_errmsg(a));
-	assert_int_equal(pv_vault_use_request(a, rid, "dsr delete", args), PV_ERR_DENIED);
+		fail_msg("pv_request_submit: %s", pv_errmsg(a));
+	assert_int_equal(pv_vault_use_request(a, rid), PV_ERR_DENIED);
 	/* the requester cannot approve it herself */
-	assert_int_not_equal(pv_request_decide(a, NULL, rid, 1), PV_OK);
+	assert_int_not_equal(pv_request_decide(a, NULL, rid, 1, NULL), PV_OK);
 	pv_vault_close(a);
 
 	f->v = open_root(f);
@@ -1306,13 +1307,13 @@ static void test_delete_user_needs_approval(void **state)
 	f->v = NULL;
 
 	pv_vault *b = open_user(f, "bob", BOB_PW);
-	rc = pv_request_decide(b, NULL, rid, 1);
+	rc = pv_request_decide(b, NULL, rid, 1, NULL);
 	if (rc)
 		fail_msg("pv_request_decide: %s", pv_errmsg(b));
 	pv_vault_close(b);
 
 	a = open_user(f, "alice", ALICE_PW);
-	rc = pv_vault_use_request(a, rid, "dsr delete", args);
+	rc = pv_vault_use_request(a, rid);
 	if (rc)
 		fail_msg("pv_vault_use_request: %s", pv_errmsg(a));
 	cert = NULL;
@@ -1342,7 +1343,6 @@ static void test_delete_user_needs_approval(void **state)
 	assert_string_equal(find(&q, del)->state, "closed");
 	pv_free(cert);
 	pv_free(rid);
-	pv_free(args);
 	pv_free(del);
 }
 

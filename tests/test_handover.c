@@ -1218,18 +1218,19 @@ static void test_roles(void **state)
 		free(text);
 	}
 	/* with one approved by another user, it may */
-	char args[128];
-	snprintf(args, sizeof args, "[\"handover\",\"export\",\"%s\"]", id);
 	char *rid = NULL;
-	assert_ok(u, pv_request_create(u, NULL, "handover export", args, "sale of the business",
-				       0, &rid));
+	pv_handover_summary asked;
+	assert_ok(u, pv_request_begin(u, "sale of the business", 0, NULL));
+	assert_int_equal(pv_handover_export(u, NULL, id, f->pkg, &asked), PV_REQUESTED);
+	assert_int_not_equal(access(f->pkg, F_OK), 0); /* asking writes no package */
+	assert_ok(u, pv_request_submit(u, &rid));
 	pvt_keep(rid);
 	pvt_vclose(u);
 	pv_vault *u2 = pvt_open_user(f->seller_dir, "dpo2", PW_DPO2);
-	assert_ok(u2, pv_request_decide(u2, NULL, rid, 1));
+	assert_ok(u2, pv_request_decide(u2, NULL, rid, 1, NULL));
 	pvt_vclose(u2);
 	u = pvt_open_user(f->seller_dir, "dpo1", PW_DPO1);
-	assert_ok(u, pv_vault_use_request(u, rid, "handover export", args));
+	assert_ok(u, pv_vault_use_request(u, rid));
 	pv_handover_summary ex;
 	assert_ok(u, pv_handover_export(u, NULL, id, f->pkg, &ex));
 	assert_int_equal(ex.records, RL_N);
@@ -1265,6 +1266,31 @@ static void test_roles(void **state)
 	u = pvt_open_user(f->seller_dir, "dpo1", PW_DPO1);
 	assert_rc_msg(u, pv_handover_confirm(u, NULL, receipt, keep_cert, &c, &shredded),
 		      PV_ERR_DENIED, "four-eyes");
+	assert_int_equal(c.n, 0);
+
+	/* The approval binds the receipt's bytes: asked and approved for the genuine one, it
+	 * cannot confirm with another text, not even the same receipt laid out anew. */
+	assert_ok(u, pv_request_begin(u, "buyer's receipt", 0, NULL));
+	assert_int_equal(pv_handover_confirm(u, NULL, receipt, keep_cert, &c, &shredded),
+			 PV_REQUESTED);
+	assert_int_equal(c.n, 0);
+	assert_ok(u, pv_request_submit(u, &rid));
+	pvt_keep(rid);
+	pvt_vclose(u);
+	u2 = pvt_open_user(f->seller_dir, "dpo2", PW_DPO2);
+	assert_ok(u2, pv_request_decide(u2, NULL, rid, 1, NULL));
+	pvt_vclose(u2);
+	json_t *same = json_loads(receipt, 0, &je);
+	assert_non_null(same);
+	char *relaid = pvt_keep(json_dumps(same, JSON_COMPACT | JSON_SORT_KEYS));
+	json_decref(same);
+	assert_non_null(relaid);
+	assert_string_not_equal(relaid, receipt);
+	u = pvt_open_user(f->seller_dir, "dpo1", PW_DPO1);
+	assert_ok(u, pv_vault_use_request(u, rid));
+	assert_rc_msg(u, pv_handover_confirm(u, NULL, relaid, keep_cert, &c, &shredded),
+		      PV_ERR_DENIED, "differs from what was approved");
+	assert_int_equal(shredded, 0);
 	assert_int_equal(c.n, 0);
 	pvt_vclose(u);
 	f->seller = pvt_open_root(f->seller_dir, NULL, f->seller_key);

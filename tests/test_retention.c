@@ -30,7 +30,6 @@
 
 #define SCHEMA PV_SOURCE_DIR "/examples/schema.yaml"
 #define AS_OF "2026-03-10"
-#define AS_OF_ARGS "[\"--as-of\",\"2026-03-10\"]"
 
 static const char ADMIN_PW[] = "admin-password-1";
 static const char DPO_PW[] = "dpo-password-1";
@@ -551,6 +550,20 @@ static void test_holds(void **state)
 
 /* ---- 5. roles and four-eyes approval ------------------------------------------------- */
 
+/* Ask on a (admin) for applying retention as of as_of: the run stops before doing
+ * anything, having stated what it would shred and erase; the request id (kept). */
+static char *ask_apply(pv_vault *a, const char *as_of)
+{
+	uint64_t shredded = 9, erased = 9, held = 9;
+	assert_ok(a, pv_request_begin(a, "yearly purge", 0, NULL));
+	assert_int_equal(pv_retention_apply(a, NULL, as_of, NULL, NULL, &shredded, &erased, &held),
+			 PV_REQUESTED);
+	assert_int_equal(shredded + erased + held, 0);
+	char *id = NULL;
+	assert_ok(a, pv_request_submit(a, &id));
+	return pvt_keep(id);
+}
+
 /* The vault is as imported: the base plan, and every customer reads unchanged. */
 static void expect_untouched(const char *dir)
 {
@@ -600,13 +613,10 @@ static void test_authorization(void **state)
 
 	/* a request: not approved yet, then not by its own requester */
 	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
-	char *id = NULL;
-	assert_ok(a, pv_request_create(a, NULL, "retention apply", AS_OF_ARGS, "yearly purge", 0,
-				       &id));
-	pvt_keep(id);
-	assert_int_equal(pv_vault_use_request(a, id, "retention apply", AS_OF_ARGS),
+	char *id = ask_apply(a, AS_OF);
+	assert_int_equal(pv_vault_use_request(a, id),
 			 PV_ERR_DENIED);
-	assert_rc_msg(a, pv_request_decide(a, NULL, id, 1), PV_ERR_DENIED, "four eyes");
+	assert_rc_msg(a, pv_request_decide(a, NULL, id, 1, NULL), PV_ERR_DENIED, "four eyes");
 	assert_int_equal(pv_retention_apply(a, NULL, AS_OF, keep_cert, &c, &shredded, &erased,
 					    &held), PV_ERR_DENIED);
 	pvt_vclose(a);
@@ -614,10 +624,10 @@ static void test_authorization(void **state)
 
 	/* approved by another user: it runs, once */
 	pv_vault *d = pvt_open_user(f->dir, "dpo1", DPO_PW);
-	assert_ok(d, pv_request_decide(d, NULL, id, 1));
+	assert_ok(d, pv_request_decide(d, NULL, id, 1, NULL));
 	pvt_vclose(d);
 	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
-	assert_ok(a, pv_vault_use_request(a, id, "retention apply", AS_OF_ARGS));
+	assert_ok(a, pv_vault_use_request(a, id));
 	assert_ok(a, pv_retention_apply(a, NULL, AS_OF, keep_cert, &c, &shredded, &erased,
 					&held));
 	assert_int_equal(shredded, 1);
@@ -631,7 +641,7 @@ static void test_authorization(void **state)
 	pvt_vclose(a);
 	/* ... nor in another */
 	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
-	assert_rc_msg(a, pv_vault_use_request(a, id, "retention apply", AS_OF_ARGS), PV_ERR_DENIED,
+	assert_rc_msg(a, pv_vault_use_request(a, id), PV_ERR_DENIED,
 		      "used already");
 	assert_int_equal(pv_retention_apply(a, NULL, "2031-07-01", keep_cert, &c, &shredded,
 					    &erased, &held), PV_ERR_DENIED);
@@ -642,6 +652,37 @@ static void test_authorization(void **state)
 	assert_int_equal(get_rc(v, "C00000003"), PV_ERR_NOT_FOUND);
 	expect_record(v, "C00000002", "preferences");
 	expect_certificate(v, c.text[0], (const char *[]){ "C00000003" }, 1);
+}
+
+/* What is due is frozen into the request: when the set changes after the approval (a
+ * customer put under a legal hold, so no longer shredded), the run is refused and nothing
+ * is erased or shredded; asked again, it runs. */
+static void test_approved_set_frozen(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *a = pvt_open_user(f->dir, "admin", ADMIN_PW);
+	char *id = ask_apply(a, AS_OF);
+	pvt_vclose(a);
+	pv_vault *d = pvt_open_user(f->dir, "dpo1", DPO_PW);
+	assert_ok(d, pv_request_decide(d, NULL, id, 1, NULL));
+	pvt_vclose(d);
+	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
+	const char *ids[] = { "C00000003" };
+	assert_ok(v, pv_hold_add(v, &ADMIN, ids, 1, "dispute opened after the approval"));
+	pvt_vclose(v);
+
+	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
+	assert_ok(a, pv_vault_use_request(a, id));
+	uint64_t shredded = 9, erased = 9, held = 9;
+	assert_rc_msg(a, pv_retention_apply(a, NULL, AS_OF, NULL, NULL, &shredded, &erased, &held),
+		      PV_ERR_DENIED, "differs from what was approved");
+	assert_int_equal(shredded + erased, 0);
+	pvt_vclose(a);
+	v = pvt_open_root(f->dir, NULL, g_key_path);
+	assert_int_equal(count_of(v), 4);
+	for (size_t r = 1; r < g_csv.nrows; r++)
+		expect_record(v, pvt_csv_get(&g_csv, r, "customer_id"), NULL);
+	pvt_vclose(v);
 }
 
 /* ---- 6. bad dates ------------------------------------------------------------------ */
@@ -672,22 +713,20 @@ static void test_bad_as_of(void **state)
 
 	/* a bad date does not use up an approval */
 	pv_vault *a = pvt_open_user(f->dir, "admin", ADMIN_PW);
-	char *id = NULL;
-	assert_ok(a, pv_request_create(a, NULL, "retention apply", AS_OF_ARGS, "purge", 0, &id));
-	pvt_keep(id);
+	char *id = ask_apply(a, AS_OF);
 	pvt_vclose(a);
 	pv_vault *d = pvt_open_user(f->dir, "dpo1", DPO_PW);
-	assert_ok(d, pv_request_decide(d, NULL, id, 1));
+	assert_ok(d, pv_request_decide(d, NULL, id, 1, NULL));
 	pvt_vclose(d);
 	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
-	assert_ok(a, pv_vault_use_request(a, id, "retention apply", AS_OF_ARGS));
+	assert_ok(a, pv_vault_use_request(a, id));
 	uint64_t shredded, erased, held;
 	assert_int_equal(pv_retention_apply(a, NULL, "yesterday", NULL, NULL, &shredded, &erased,
 					    &held), PV_ERR_USAGE);
 	pvt_vclose(a);
 	expect_untouched(f->dir);
 	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
-	assert_ok(a, pv_vault_use_request(a, id, "retention apply", AS_OF_ARGS));
+	assert_ok(a, pv_vault_use_request(a, id));
 	assert_ok(a, pv_retention_apply(a, NULL, AS_OF, NULL, NULL, &shredded, &erased, &held));
 	assert_int_equal(shredded, 1);
 	assert_int_equal(erased, 3);
@@ -849,6 +888,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_apply, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_holds, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_authorization, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_approved_set_frozen, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_as_of, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_cli, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_anonymise, fx_setup, fx_teardown),

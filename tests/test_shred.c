@@ -1177,22 +1177,23 @@ static void test_roles_and_approval(void **state)
 	pvt_vclose(vc);
 
 	/* Ask, approve as another user, run. */
-	char *argv[] = { (char *)victim };
-	char *args = pvt_keep(pv_request_args(1, argv));
-	assert_non_null(args);
 	va = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	char *req = NULL;
-	assert_ok(va, pv_request_create(va, &ADMIN, "shred", args, "customer asked", 0, &req));
+	assert_ok(va, pv_request_begin(va, "customer asked", 0, NULL));
+	assert_int_equal(pv_shred(va, &ADMIN, ids, 1, &cert), PV_REQUESTED);
+	assert_null(cert);
+	assert_ok(va, pv_request_submit(va, &req));
+	assert_int_equal(get_rc(va, victim), PV_OK); /* asking destroyed nothing */
 	pvt_keep(req);
-	assert_int_equal(pv_request_decide(va, &ADMIN, req, 1), PV_ERR_DENIED); /* own request */
+	assert_int_equal(pv_request_decide(va, &ADMIN, req, 1, NULL), PV_ERR_DENIED); /* own request */
 	pvt_vclose(va);
 	pv_vault *vd = pvt_open_user(f->dir, "dpo1", DPO_PW);
 	pv_access dpo = { "dpo", NULL, 0 };
-	assert_ok(vd, pv_request_decide(vd, &dpo, req, 1));
+	assert_ok(vd, pv_request_decide(vd, &dpo, req, 1, NULL));
 	pvt_vclose(vd);
 
 	va = pvt_open_user(f->dir, "admin", ADMIN_PW);
-	assert_ok(va, pv_vault_use_request(va, req, "shred", args));
+	assert_ok(va, pv_vault_use_request(va, req));
 	assert_ok(va, pv_shred(va, &ADMIN, ids, 1, &cert));
 	assert_non_null(cert);
 	pvt_keep(cert);
@@ -1202,7 +1203,7 @@ static void test_roles_and_approval(void **state)
 	char *cert2 = NULL;
 	assert_rc_msg(va, pv_shred(va, &ADMIN, ids2, 1, &cert2), PV_ERR_DENIED, "four-eyes");
 	assert_null(cert2);
-	assert_int_not_equal(pv_vault_use_request(va, req, "shred", args), PV_OK);
+	assert_int_not_equal(pv_vault_use_request(va, req), PV_OK);
 	char pk[65];
 	assert_ok(va, pv_vault_public_key(va, pk));
 	pvt_vclose(va);
