@@ -194,6 +194,8 @@ struct pv_stored_user {
 	const char *agreement, *training, *training_expires, *created;
 	const uint8_t *access; /* the master key sealed to the user's key; NULL: none */
 	size_t access_len;
+	const uint8_t *enrol;  /* a pending enrolment (users.c); NULL: none */
+	size_t enrol_len;
 };
 
 int pv_store_user_get(struct pv_store *s, const char *name, struct pv_stored_user *u);
@@ -203,6 +205,9 @@ int pv_store_user_set_failures(struct pv_store *s, const char *name, int failure
 /* Replace a user's access (NULL, 0: delete it). */
 int pv_store_user_set_access(struct pv_store *s, const char *name, const uint8_t *access,
 			     size_t len);
+/* Replace a user's pending enrolment (NULL, 0: delete it). */
+int pv_store_user_set_enrol(struct pv_store *s, const char *name, const uint8_t *enrol,
+			    size_t len);
 typedef int (*pv_store_user_fn)(void *ctx, const struct pv_stored_user *u);
 int pv_store_user_scan(struct pv_store *s, pv_store_user_fn fn, void *ctx);
 

@@ -11,8 +11,15 @@
  *          | public key | user name
  * access = crypto_box_seal(master key) to the public key (80) | binding (32): keyed
  *          BLAKE2b-256 under the master's user-binding key of vault id | public key | name,
- *          so a rotation seals the new master only to keys the vault bound to their names */
+ *          so a rotation seals the new master only to keys the vault bound to their names
+ * enrol  = a user made or reset by an approved request, until they set their password
+ *          (slot empty, no access): half A's public key | half B's | the master sealed to
+ *          B then A (enrol_code.h) | binding of vault id | "user-enrol" | both keys | name
+ * Nobody sets another user's password: an approved "user add" or "user reset" gives the
+ * approver half A and the requester half B of a one-time code, and the user enrols with
+ * both (pv_user_enrol); one's own password changes only with the old one. */
 #include "dates.h"
+#include "enrol_code.h"
 #include "users.h"
 #include "approvals.h"
 #include "audit.h"
@@ -30,6 +37,8 @@
 #define SLOT_BYTES (SLOT_SEALED + PV_BOX_SECRET + PV_SEAL_OVERHEAD)
 #define ACCESS_BOX (PV_KEY_BYTES + PV_BOX_SEAL_OVERHEAD)
 #define ACCESS_BYTES (ACCESS_BOX + 32)
+#define ENROL_SEALED_AT (2 * PV_BOX_PUBLIC)
+#define ENROL_BYTES (ENROL_SEALED_AT + PV_ENROL_SEALED + 32)
 #define NAME_MAX_LEN 64
 #define TRAINING_VALID_YEARS 1
 
@@ -354,6 +363,8 @@ pv_rc pv_user_unlock(pv_vault *v, const char *user, const char *password, size_t
 		return login_refused(v, name_ok(user) ? user : "(invalid name)", PV_ERR_BAD_KEY,
 				     "unknown user");
 	}
+	if (a.failures >= 0 && a.slot_len != SLOT_BYTES) /* waiting for enrolment */
+		stretch_for_nothing(v, password, len);
 	if (a.failures < 0) {
 		char until[32];
 		pv_time_iso(until, sizeof until, (time_t)a.locked_until);
@@ -389,31 +400,102 @@ static pv_rc roles_valid(pv_vault *v, const char *roles)
 	return rc;
 }
 
-/* Write a new user (the transaction is the caller's). */
-static pv_rc user_insert(pv_vault *v, const char *name, const char *roles, const char *password,
-			 size_t len)
+/* The binding of a pending enrolment's two public keys (pks: A | B) to name. */
+static void enrol_bind(pv_vault *v, uint8_t out[32], const uint8_t *pks, const char *name,
+		       const uint8_t *bind_key)
 {
-	if (!name_ok(name))
-		return pv_fail(v, PV_ERR_USAGE, "user names are 1-64 of A-Z a-z 0-9 . _ - "
-			       "(not starting with '-')");
-	if (!password || len < 8)
-		return pv_fail(v, PV_ERR_USAGE, "a password of at least 8 characters is required");
-	pv_rc rc = roles_valid(v, roles);
-	if (rc)
-		return rc;
+	uint8_t in[PV_VAULT_ID_BYTES + 10 + 2 * PV_BOX_PUBLIC + NAME_MAX_LEN];
+	size_t n = strlen(name), at = PV_VAULT_ID_BYTES + 10 + 2 * PV_BOX_PUBLIC;
+	memcpy(in, v->vault_id, PV_VAULT_ID_BYTES);
+	memcpy(in + PV_VAULT_ID_BYTES, "user-enrol", 10);
+	memcpy(in + PV_VAULT_ID_BYTES + 10, pks, 2 * PV_BOX_PUBLIC);
+	memcpy(in + at, name, n);
+	pv_keyed_hash(out, 32, in, at + n, bind_key);
+}
+
+/* name's pending enrolment: master sealed to both halves' keys (pks: A | B), bound. */
+static void enrol_make(pv_vault *v, const char *name, const uint8_t *pks, const uint8_t *master,
+		       const uint8_t *bind_key, uint8_t out[ENROL_BYTES])
+{
+	memcpy(out, pks, 2 * PV_BOX_PUBLIC);
+	pv_enrol_seal(out + ENROL_SEALED_AT, master, pks, pks + PV_BOX_PUBLIC);
+	enrol_bind(v, out + ENROL_SEALED_AT + PV_ENROL_SEALED, pks, name, bind_key);
+}
+
+/* The halves of a new enrolment code, as the caller receives them. */
+struct halves {
+	char a[PV_ENROL_HALF_TEXT], b[PV_ENROL_HALF_TEXT];
+};
+
+/* A pending enrolment for name into out: half A's public key from the approved request
+ * being run (a root-secret session, break-glass with no request, makes half A itself,
+ * into h->a), half B made now (h->b). */
+static pv_rc pending_make(pv_vault *v, const char *name, uint8_t out[ENROL_BYTES],
+			  struct halves *h)
+{
+	uint8_t pks[2 * PV_BOX_PUBLIC];
+	h->a[0] = '\0';
+	if (v->unlock_kind == PV_UNLOCK_ROOT && !v->user_roles) {
+		pv_enrol_half_new(h->a, pks);
+	} else {
+		pv_rc rc = pv_approval_enrol_public(v, pks);
+		if (rc)
+			return rc;
+	}
+	pv_enrol_half_new(h->b, pks + PV_BOX_PUBLIC);
+	enrol_make(v, name, pks, v->master, v->keys->user_bind, out);
+	return PV_OK;
+}
+
+/* The halves for the caller (malloc'd): half B, or "A B" for a root-secret session. */
+static pv_rc halves_out(pv_vault *v, const struct halves *h, char **out)
+{
+	size_t n = strlen(h->a) + strlen(h->b) + 2;
+	if (!(*out = malloc(n)))
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	snprintf(*out, n, "%s%s%s", h->a, *h->a ? " " : "", h->b);
+	return PV_OK;
+}
+
+static pv_rc name_valid(pv_vault *v, const char *name)
+{
+	return name_ok(name) ? PV_OK
+			     : pv_fail(v, PV_ERR_USAGE, "user names are 1-64 of A-Z a-z 0-9 . _ - "
+				       "(not starting with '-')");
+}
+
+/* 0 when name is free, else the refusal. */
+static pv_rc name_free(pv_vault *v, const char *name)
+{
 	struct pv_stored_user old;
 	int got = pv_store_user_get(v->store, name, &old);
 	if (got < 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (got == 0)
-		return pv_fail(v, PV_ERR_EXISTS, "user %s exists already", name);
-	uint8_t slot[SLOT_BYTES], access[ACCESS_BYTES];
-	if ((rc = slot_make(v, name, password, len, slot, access)) != PV_OK)
+	return got == 0 ? pv_fail(v, PV_ERR_EXISTS, "user %s exists already", name) : PV_OK;
+}
+
+/* Write a new user: with a password (the first administrator, at creation), or waiting
+ * for enrolment (h set). The transaction is the caller's. */
+static pv_rc user_insert(pv_vault *v, const char *name, const char *roles, const char *password,
+			 size_t len, struct halves *h)
+{
+	pv_rc rc = name_valid(v, name);
+	if (!rc && !h && (!password || len < 8))
+		rc = pv_fail(v, PV_ERR_USAGE, "a password of at least 8 characters is required");
+	if (!rc)
+		rc = roles_valid(v, roles);
+	if (!rc)
+		rc = name_free(v, name);
+	uint8_t slot[SLOT_BYTES], access[ACCESS_BYTES], enrol[ENROL_BYTES];
+	if (!rc)
+		rc = h ? pending_make(v, name, enrol, h) : slot_make(v, name, password, len, slot, access);
+	if (rc)
 		return rc;
 	char created[32];
 	pv_time_iso(created, sizeof created, time(NULL));
-	struct pv_stored_user u = { name, roles, slot, sizeof slot, 0, 0, 0, "", "", "", created,
-				    access, sizeof access };
+	struct pv_stored_user u = { name, roles, slot, h ? 0 : sizeof slot, 0, 0, 0, "", "", "",
+				    created, h ? NULL : access, h ? 0 : sizeof access,
+				    h ? enrol : NULL, h ? sizeof enrol : 0 };
 	if (pv_store_user_put(v->store, &u) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	return PV_OK;
@@ -424,7 +506,7 @@ pv_rc pv_user_create_first(pv_vault *v, const char *name, const char *role,
 {
 	if (kdf_fast && pv_store_meta_put(v->store, "user_kdf", "fast", 4) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	pv_rc rc = user_insert(v, name, role, password, len);
+	pv_rc rc = user_insert(v, name, role, password, len, NULL);
 	if (rc)
 		return rc;
 	struct pv_audit_event e = { "user add", NULL, NULL, NULL, "ok", NULL };
@@ -448,8 +530,8 @@ static pv_rc in_txn(pv_vault *v, const char *op, const char *detail,
 }
 
 struct add_args {
-	const char *name, *roles, *password;
-	size_t len;
+	const char *name, *roles;
+	struct halves h;
 };
 
 static pv_rc do_add(pv_vault *v, void *p)
@@ -461,20 +543,25 @@ static pv_rc do_add(pv_vault *v, void *p)
 	pv_params_add(&ap, "roles", a->roles);
 	pv_rc rc = pv_approval_consume(v, "user add", &ap);
 	pv_params_free(&ap);
-	return rc ? rc : user_insert(v, a->name, a->roles, a->password, a->len);
+	return rc ? rc : user_insert(v, a->name, a->roles, NULL, 0, &a->h);
 }
 
 pv_rc pv_user_add(pv_vault *v, const pv_access *who, const char *name, const char *roles,
-		  const char *password, size_t len)
+		  char **enrol_half)
 {
+	*enrol_half = NULL;
 	int role;
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_USERS, &role);
 	if (rc)
 		return pv_audit_failure(v, rc, "user add", NULL, NULL);
 	char detail[200];
-	snprintf(detail, sizeof detail, "user %s, roles %s", name, roles);
-	struct add_args a = { name, roles, password, len };
-	return in_txn(v, "user add", detail, do_add, &a);
+	snprintf(detail, sizeof detail, "user %s, roles %s, waiting for enrolment", name, roles);
+	struct add_args a = { name, roles, { "", "" } };
+	rc = in_txn(v, "user add", detail, do_add, &a);
+	if (!rc)
+		rc = halves_out(v, &a.h, enrol_half);
+	pv_wipe(&a.h, sizeof a.h);
+	return rc;
 }
 
 /* Read a user into a copy the caller may change (strings point into `keep`). */
@@ -482,6 +569,7 @@ struct user_copy {
 	struct pv_stored_user u;
 	uint8_t slot[SLOT_BYTES];
 	uint8_t access[ACCESS_BYTES];
+	uint8_t enrol[ENROL_BYTES];
 	char strings[7][200];
 };
 
@@ -500,14 +588,18 @@ static pv_rc user_load(pv_vault *v, const char *name, struct user_copy *c)
 		snprintf(c->strings[i], sizeof c->strings[i], "%s", *s[i]);
 		*s[i] = c->strings[i];
 	}
-	if (u.slot_len != SLOT_BYTES)
+	if (u.slot_len != SLOT_BYTES && u.slot_len != 0)
 		return pv_fail(v, PV_ERR_CORRUPT, "user %s: key slot is malformed", name);
-	memcpy(c->slot, u.slot, SLOT_BYTES);
+	memcpy(c->slot, u.slot, u.slot_len);
 	c->u.slot = c->slot;
 	c->u.access_len = u.access_len == ACCESS_BYTES ? ACCESS_BYTES : 0;
 	if (c->u.access_len)
 		memcpy(c->access, u.access, ACCESS_BYTES);
 	c->u.access = c->u.access_len ? c->access : NULL;
+	c->u.enrol_len = u.enrol_len == ENROL_BYTES ? ENROL_BYTES : 0;
+	if (c->u.enrol_len)
+		memcpy(c->enrol, u.enrol, ENROL_BYTES);
+	c->u.enrol = c->u.enrol_len ? c->enrol : NULL;
 	return PV_OK;
 }
 
@@ -528,6 +620,8 @@ static pv_rc do_disable(pv_vault *v, void *p)
 	c.u.disabled = 1;
 	c.u.access = NULL; /* the master key is no longer sealed to this user */
 	c.u.access_len = 0;
+	c.u.enrol = NULL;
+	c.u.enrol_len = 0;
 	if (pv_store_user_put(v->store, &c.u) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	return PV_OK;
@@ -548,28 +642,28 @@ pv_rc pv_user_disable(pv_vault *v, const pv_access *who, const char *name)
 	return in_txn(v, "user disable", detail, do_disable, &n);
 }
 
-static pv_rc do_passwd(pv_vault *v, void *p)
+static pv_rc do_reset(pv_vault *v, void *p)
 {
-	struct one_name *n = p;
+	struct add_args *a = p;
+	struct pv_params ap; /* a credential reset takes two people: this user */
+	pv_params_init(&ap);
+	pv_params_add(&ap, "user", a->name);
+	pv_rc rc = pv_approval_consume(v, "user reset", &ap);
+	pv_params_free(&ap);
 	struct user_copy c;
-	pv_rc rc = user_load(v, n->name, &c);
+	if (!rc)
+		rc = user_load(v, a->name, &c);
+	if (!rc && c.u.disabled) /* a reset must not bring back a disabled user's access */
+		rc = pv_fail(v, PV_ERR_USAGE, "user %s is disabled", a->name);
+	if (!rc)
+		rc = pending_make(v, a->name, c.enrol, &a->h);
 	if (rc)
 		return rc;
-	if (!n->password || n->len < 8)
-		return pv_fail(v, PV_ERR_USAGE, "a password of at least 8 characters is required");
-	if (c.u.disabled) /* a new password must not bring back a disabled user's access */
-		return pv_fail(v, PV_ERR_USAGE, "user %s is disabled", n->name);
-	int own = v->unlock_kind == PV_UNLOCK_USER && strcmp(n->name, v->principal) == 0;
-	if (own) /* one's own key pair, sealed under the new password; the access stays */
-		rc = slot_seal(v, n->name, n->password, n->len, v->unlock, c.slot);
-	else     /* a new key pair, and the master sealed to it */
-		rc = slot_make(v, n->name, n->password, n->len, c.slot, c.access);
-	if (rc)
-		return rc;
-	if (!own) {
-		c.u.access = c.access;
-		c.u.access_len = ACCESS_BYTES;
-	}
+	c.u.slot_len = 0; /* the old password opens nothing from now on */
+	c.u.access = NULL;
+	c.u.access_len = 0;
+	c.u.enrol = c.enrol;
+	c.u.enrol_len = ENROL_BYTES;
 	c.u.failures = 0;
 	c.u.locked_until = 0;
 	if (pv_store_user_put(v->store, &c.u) != 0)
@@ -577,19 +671,150 @@ static pv_rc do_passwd(pv_vault *v, void *p)
 	return PV_OK;
 }
 
-pv_rc pv_user_passwd(pv_vault *v, const pv_access *who, const char *name, const char *password,
-		     size_t len)
+pv_rc pv_user_reset(pv_vault *v, const pv_access *who, const char *name, char **enrol_half)
 {
+	*enrol_half = NULL;
 	int role;
-	if (strcmp(name, v->principal) != 0) { /* someone else's: an administrator's task */
-		pv_rc rc = pv_policy_authorize(v, who, PV_OP_USERS, &role);
-		if (rc)
-			return pv_audit_failure(v, rc, "user passwd", NULL, NULL);
-	}
-	char detail[100];
-	snprintf(detail, sizeof detail, "user %s", name);
-	struct one_name n = { name, NULL, NULL, NULL, password, len };
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_USERS, &role);
+	if (rc)
+		return pv_audit_failure(v, rc, "user reset", NULL, NULL);
+	char detail[120];
+	snprintf(detail, sizeof detail, "user %s, waiting for enrolment", name);
+	struct add_args a = { name, NULL, { "", "" } };
+	rc = in_txn(v, "user reset", detail, do_reset, &a);
+	if (!rc)
+		rc = halves_out(v, &a.h, enrol_half);
+	pv_wipe(&a.h, sizeof a.h);
+	return rc;
+}
+
+struct passwd_args {
+	const char *old, *password;
+	size_t old_len, len;
+};
+
+static pv_rc do_passwd(pv_vault *v, void *p)
+{
+	struct passwd_args *n = p;
+	struct user_copy c;
+	pv_rc rc = user_load(v, v->principal, &c);
+	if (rc)
+		return rc;
+	if (!n->password || n->len < 8)
+		return pv_fail(v, PV_ERR_USAGE, "a password of at least 8 characters is required");
+	uint8_t *kp = pv_secret_alloc(PV_UNLOCK_BYTES);
+	if (!kp)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	int st = slot_open(v, v->principal, c.slot, c.u.slot_len, n->old, n->old_len, kp);
+	if (st != 0 || memcmp(kp, v->unlock, PV_UNLOCK_BYTES) != 0)
+		rc = pv_fail(v, PV_ERR_BAD_KEY, "the old password is wrong");
+	else /* one's own key pair, sealed under the new password; the access stays */
+		rc = slot_seal(v, v->principal, n->password, n->len, v->unlock, c.slot);
+	pv_secret_free(kp);
+	if (rc)
+		return rc;
+	if (pv_store_user_put(v->store, &c.u) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	return PV_OK;
+}
+
+pv_rc pv_user_passwd(pv_vault *v, const char *old_password, size_t old_len,
+		     const char *password, size_t len)
+{
+	if (v->unlock_kind != PV_UNLOCK_USER)
+		return pv_audit_failure(v, pv_fail(v, PV_ERR_USAGE, "only a user changes their own "
+						    "password; another's is reset by an approved "
+						    "request (user reset)"), "user passwd", NULL,
+					NULL);
+	char detail[120];
+	snprintf(detail, sizeof detail, "user %s, own password", v->principal);
+	struct passwd_args n = { old_password, password, old_password ? old_len : 0, len };
+	if (!old_password)
+		n.old = "";
 	return in_txn(v, "user passwd", detail, do_passwd, &n);
+}
+
+/* ---- Enrolment ---- */
+
+pv_rc pv_user_enrol_unlock(pv_vault *v, const char *user, const char *half_a, const char *half_b)
+{
+	struct attempt a;
+	memset(&a, 0, sizeof a);
+	pv_rc rc = name_ok(user) ? count_attempt(v, user, time(NULL), &a) : PV_OK;
+	struct pv_stored_user u;
+	int ok = !rc && a.known && a.failures > 0 && !a.disabled &&
+		 pv_store_user_get(v->store, user, &u) == 0 && u.enrol_len == ENROL_BYTES &&
+		 pv_enrol_open(v->master, u.enrol + ENROL_SEALED_AT, half_a, half_b) == 0 &&
+		 pv_master_matches(v, v->master) == 0;
+	if (!rc && !ok) {
+		pv_wipe(v->master, PV_KEY_BYTES);
+		if (a.failures < 0)
+			pv_fail(v, PV_ERR_DENIED, "user %s is locked after %d failed attempts in a row",
+				user, -a.failures);
+		else
+			pv_fail(v, PV_ERR_BAD_KEY, "unknown user, no enrolment waiting, or a wrong "
+				"enrolment code");
+		rc = login_refused(v, name_ok(user) ? user : "(invalid name)",
+				   a.failures < 0 ? PV_ERR_DENIED : PV_ERR_BAD_KEY,
+				   "enrolment refused");
+	}
+	if (!rc) {
+		snprintf(v->principal, sizeof v->principal, "%s", user);
+		v->unlock_kind = PV_UNLOCK_USER;
+		free(v->user_roles);
+		v->user_roles = a.roles;
+		a.roles = NULL;
+		v->user_gaps = a.gaps;
+		snprintf(v->user_gap_reason, sizeof v->user_gap_reason, "%s", a.why);
+	}
+	free(a.roles);
+	return rc;
+}
+
+static pv_rc do_enrol(pv_vault *v, void *p)
+{
+	struct passwd_args *n = p;
+	struct user_copy c;
+	pv_rc rc = user_load(v, v->principal, &c);
+	if (rc)
+		return rc;
+	if (c.u.enrol_len != ENROL_BYTES)
+		return pv_fail(v, PV_ERR_USAGE, "user %s has no enrolment waiting", v->principal);
+	if (!n->password || n->len < 8)
+		return pv_fail(v, PV_ERR_USAGE, "a password of at least 8 characters is required");
+	if ((rc = slot_make(v, v->principal, n->password, n->len, c.slot, c.access)) != PV_OK)
+		return rc;
+	c.u.slot_len = SLOT_BYTES;
+	c.u.access = c.access;
+	c.u.access_len = ACCESS_BYTES;
+	c.u.enrol = NULL; /* one-time: the code opens nothing any more */
+	c.u.enrol_len = 0;
+	c.u.failures = 0;
+	c.u.locked_until = 0;
+	if (pv_store_user_put(v->store, &c.u) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	return PV_OK;
+}
+
+pv_rc pv_user_enrol_finish(pv_vault *v, const char *password, size_t len)
+{
+	char detail[160];
+	snprintf(detail, sizeof detail, "user %s set their password with the enrolment code",
+		 v->principal);
+	struct passwd_args n = { NULL, password, 0, len };
+	pv_rc rc = in_txn(v, "user enrol", detail, do_enrol, &n);
+	if (rc)
+		return rc;
+	/* the handle's credential is now the new key pair */
+	struct user_copy c;
+	uint8_t *kp = pv_secret_alloc(PV_UNLOCK_BYTES);
+	rc = kp ? user_load(v, v->principal, &c) : pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	if (!rc && slot_open(v, v->principal, c.slot, c.u.slot_len, password, len, kp) != 0)
+		rc = pv_fail(v, PV_ERR_CORRUPT, "user %s: the new slot does not open", v->principal);
+	if (!rc)
+		memcpy(v->unlock, kp, PV_UNLOCK_BYTES);
+	pv_secret_free(kp);
+	return rc;
 }
 
 static pv_rc do_attest(pv_vault *v, void *p)
@@ -641,8 +866,9 @@ pv_rc pv_user_attest(pv_vault *v, const pv_access *who, const char *name, const 
 /* One user as a rotation sees them. */
 struct reseal_user {
 	char name[NAME_MAX_LEN + 1];
-	int active;
+	int active, pending;        /* access to reseal; enrolment to reseal */
 	uint8_t pk[PV_BOX_PUBLIC];
+	uint8_t pks[2 * PV_BOX_PUBLIC]; /* a pending enrolment's halves' keys */
 };
 
 struct reseal_list {
@@ -654,8 +880,20 @@ struct reseal_list {
 	int nomem;
 };
 
+/* 1 when u's pending enrolment is bound to u under the current master (pks copied). */
+static int enrol_bound(pv_vault *v, const struct pv_stored_user *u, uint8_t *pks)
+{
+	uint8_t want[32];
+	if (u->enrol_len != ENROL_BYTES)
+		return 0;
+	enrol_bind(v, want, u->enrol, u->name, v->keys->user_bind);
+	memcpy(pks, u->enrol, 2 * PV_BOX_PUBLIC);
+	return pv_ct_compare(want, u->enrol + ENROL_SEALED_AT + PV_ENROL_SEALED, 32) == 0;
+}
+
 /* Collect a user: active when not disabled and holding an access whose binding of the
- * slot's public key verifies under the current master. */
+ * slot's public key verifies under the current master; pending likewise with an
+ * enrolment. */
 static int reseal_collect(void *ctx, const struct pv_stored_user *u)
 {
 	struct reseal_list *l = ctx;
@@ -672,9 +910,17 @@ static int reseal_collect(void *ctx, const struct pv_stored_user *u)
 	struct reseal_user *r = &l->u[l->n++];
 	memset(r, 0, sizeof *r);
 	snprintf(r->name, sizeof r->name, "%s", u->name);
-	if (u->disabled || u->access_len == 0)
+	if (u->disabled || (u->access_len == 0 && u->enrol_len == 0))
 		return 0;
 	uint8_t want[32];
+	if (u->enrol_len) {
+		r->pending = enrol_bound(l->v, u, r->pks);
+		if (!r->pending && !l->unbound) {
+			snprintf(l->unbound_name, sizeof l->unbound_name, "%s", u->name);
+			l->unbound = l->unbound_name;
+		}
+		return 0;
+	}
 	int bound = u->slot_len == SLOT_BYTES && u->access_len == ACCESS_BYTES;
 	if (bound) {
 		bind_of(l->v, want, u->slot + SLOT_PK, u->name, l->v->keys->user_bind);
@@ -704,13 +950,18 @@ pv_rc pv_users_reseal(pv_vault *v, const uint8_t *new_master, const uint8_t *new
 			     "vault bound to the user (the row was changed outside pivault): "
 			     "disable the user, then replace the root secret", l.unbound);
 	for (size_t i = 0; !rc && i < l.n; i++) {
-		uint8_t access[ACCESS_BYTES];
-		if (l.u[i].active)
-			access_make(v, l.u[i].name, l.u[i].pk, new_master, new_bind, access);
-		if (pv_store_user_set_access(v->store, l.u[i].name, l.u[i].active ? access : NULL,
-					     l.u[i].active ? sizeof access : 0) != 0)
+		uint8_t access[ACCESS_BYTES], enrol[ENROL_BYTES];
+		const struct reseal_user *r = &l.u[i];
+		if (r->active)
+			access_make(v, r->name, r->pk, new_master, new_bind, access);
+		if (r->pending)
+			enrol_make(v, r->name, r->pks, new_master, new_bind, enrol);
+		if (pv_store_user_set_access(v->store, r->name, r->active ? access : NULL,
+					     r->active ? sizeof access : 0) != 0 ||
+		    pv_store_user_set_enrol(v->store, r->name, r->pending ? enrol : NULL,
+					    r->pending ? sizeof enrol : 0) != 0)
 			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-		*resealed += l.u[i].active ? 1u : 0u;
+		*resealed += r->active || r->pending ? 1u : 0u;
 	}
 	free(l.u);
 	return rc;

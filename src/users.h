@@ -36,6 +36,16 @@ pv_rc pv_user_open_access(pv_vault *v, uint8_t *master);
 pv_rc pv_users_reseal(pv_vault *v, const uint8_t *new_master, const uint8_t *new_bind,
 		      unsigned *resealed);
 
+/* Enrolment, step one (vault.c opens with it): count the attempt, then open user's
+ * pending enrolment with both halves of the code into v->master, checked against the key
+ * check, and set the handle's principal and roles. PV_ERR_BAD_KEY for an unknown user, no
+ * enrolment or a wrong half (one message), PV_ERR_DENIED when locked. */
+pv_rc pv_user_enrol_unlock(pv_vault *v, const char *user, const char *half_a,
+			   const char *half_b);
+/* Step two, once the keys are taken up: the user's own key pair sealed under password,
+ * the master sealed to it, the enrolment deleted (audited). */
+pv_rc pv_user_enrol_finish(pv_vault *v, const char *password, size_t len);
+
 /* Create the first administrator at vault creation (inside its transaction). */
 pv_rc pv_user_create_first(pv_vault *v, const char *name, const char *role,
 			   const char *password, size_t len, int kdf_fast);

@@ -556,12 +556,14 @@ static int meta_u64(pv_vault *v, const char *k, uint64_t *x)
 	return bad ? -1 : 0;
 }
 
-/* Who opens a vault: the root secret, or a user and password. */
+/* Who opens a vault: the root secret, a user and password, or a user and the two halves
+ * of an enrolment code. */
 struct credential {
 	const pv_key *key;
 	const char *user;
 	const char *password;
 	size_t password_len;
+	const char *half_a, *half_b;
 };
 
 /* Make a rename in path's directory durable. */
@@ -640,7 +642,7 @@ static pv_rc open_with(const char *dir, const char *keyring_path, const struct c
 pv_rc pv_vault_open(const char *dir, const char *keyring_path, const pv_key *key,
 		    pv_vault **out)
 {
-	struct credential cred = { key, NULL, NULL, 0 };
+	struct credential cred = { key, NULL, NULL, 0, NULL, NULL };
 	if (!key) {
 		*out = vault_new(dir, keyring_path);
 		return pv_fail(*out, PV_ERR_USAGE, "a key is required");
@@ -651,12 +653,33 @@ pv_rc pv_vault_open(const char *dir, const char *keyring_path, const pv_key *key
 pv_rc pv_vault_open_user(const char *dir, const char *keyring_path, const char *user,
 			 const char *password, size_t password_len, pv_vault **out)
 {
-	struct credential cred = { NULL, user, password, password_len };
+	struct credential cred = { NULL, user, password, password_len, NULL, NULL };
 	if (!user || !*user || !password) {
 		*out = vault_new(dir, keyring_path);
 		return pv_fail(*out, PV_ERR_USAGE, "a user name and a password are required");
 	}
 	return open_with(dir, keyring_path, &cred, out);
+}
+
+pv_rc pv_user_enrol(const char *dir, const char *keyring_path, const char *user,
+		    const char *half_a, const char *half_b, const char *password, size_t len,
+		    pv_vault **out)
+{
+	struct credential cred = { NULL, user, NULL, 0, half_a, half_b };
+	if (!user || !*user || !half_a || !half_b || !*half_a || !*half_b) {
+		*out = vault_new(dir, keyring_path);
+		return pv_fail(*out, PV_ERR_USAGE, "a user name and both halves of the enrolment "
+			       "code are required");
+	}
+	if (!password || len < 8) { /* refused before the code is tried */
+		*out = vault_new(dir, keyring_path);
+		return pv_fail(*out, PV_ERR_USAGE, "a password of at least 8 characters is "
+			       "required");
+	}
+	pv_rc rc = open_with(dir, keyring_path, &cred, out);
+	if (!rc)
+		rc = pv_user_enrol_finish(*out, password, len);
+	return rc;
 }
 
 int pv_master_matches(pv_vault *v, const uint8_t *master)
@@ -827,8 +850,9 @@ static pv_rc vault_open(pv_vault *v, const char *dir, const struct credential *c
 	free(val);
 	val = NULL;
 	if (!rc)
-		rc = cred->key ? open_with_secret(v, dir, cred->key)
-			       : pv_user_unlock(v, cred->user, cred->password, cred->password_len);
+		rc = cred->key	  ? open_with_secret(v, dir, cred->key)
+		     : cred->half_a ? pv_user_enrol_unlock(v, cred->user, cred->half_a, cred->half_b)
+				    : pv_user_unlock(v, cred->user, cred->password, cred->password_len);
 	if (!rc)
 		rc = use_master(v, v->master);
 	if (rc)

@@ -872,9 +872,9 @@ static void test_roles(void **state)
 	struct fx *f = *state;
 	make_vault(f, NCUST);
 	hold(f, HELD);
-	assert_ok(f->v, pv_user_add(f->v, &ADMIN, "aud1", "auditor", PW_AUD, strlen(PW_AUD)));
-	assert_ok(f->v, pv_user_add(f->v, &ADMIN, "dpo1", "dpo", PW_DPO1, strlen(PW_DPO1)));
-	assert_ok(f->v, pv_user_add(f->v, &ADMIN, "dpo2", "dpo", PW_DPO2, strlen(PW_DPO2)));
+	assert_ok(f->v, pvt_user_add(f->v, &ADMIN, "aud1", "auditor", PW_AUD, strlen(PW_AUD)));
+	assert_ok(f->v, pvt_user_add(f->v, &ADMIN, "dpo1", "dpo", PW_DPO1, strlen(PW_DPO1)));
+	assert_ok(f->v, pvt_user_add(f->v, &ADMIN, "dpo2", "dpo", PW_DPO2, strlen(PW_DPO2)));
 	/* the auditor role, through the root key */
 	static const pv_access AUDITOR = { "auditor", NULL, 0 };
 	char *plan = (char *)"untouched";
@@ -944,8 +944,8 @@ static void test_keeper_key_file_bound(void **state)
 {
 	struct fx *f = *state;
 	make_vault(f, NCUST);
-	assert_ok(f->v, pv_user_add(f->v, &ADMIN, "dpo1", "dpo", PW_DPO1, strlen(PW_DPO1)));
-	assert_ok(f->v, pv_user_add(f->v, &ADMIN, "dpo2", "dpo", PW_DPO2, strlen(PW_DPO2)));
+	assert_ok(f->v, pvt_user_add(f->v, &ADMIN, "dpo1", "dpo", PW_DPO1, strlen(PW_DPO1)));
+	assert_ok(f->v, pvt_user_add(f->v, &ADMIN, "dpo2", "dpo", PW_DPO2, strlen(PW_DPO2)));
 	pvt_vclose(f->v);
 	f->v = NULL;
 	char *pubfile = pvt_keep(pvt_path(f->base, "keeper.pub"));

@@ -1168,11 +1168,11 @@ static void test_roles(void **state)
 {
 	struct fx *f = *state;
 	make_vaults(f, RL_N, 16);
-	assert_ok(f->seller, pv_user_add(f->seller, &ADMIN, "clerk1", "clerk", PW_CLERK,
+	assert_ok(f->seller, pvt_user_add(f->seller, &ADMIN, "clerk1", "clerk", PW_CLERK,
 					 strlen(PW_CLERK)));
-	assert_ok(f->seller, pv_user_add(f->seller, &ADMIN, "dpo1", "dpo", PW_DPO1,
+	assert_ok(f->seller, pvt_user_add(f->seller, &ADMIN, "dpo1", "dpo", PW_DPO1,
 					 strlen(PW_DPO1)));
-	assert_ok(f->seller, pv_user_add(f->seller, &ADMIN, "dpo2", "dpo", PW_DPO2,
+	assert_ok(f->seller, pvt_user_add(f->seller, &ADMIN, "dpo2", "dpo", PW_DPO2,
 					 strlen(PW_DPO2)));
 	char *id = plan(f);
 	char today[11];

@@ -661,7 +661,7 @@ static void test_complaint_note_author(void **state)
 	struct fixture *f = *state;
 	const char *c = cell(f, 4, "customer_id");
 	static const char pw[] = "correct horse battery";
-	ok(f->v, pv_user_add(f->v, &ADMIN, "wang.li", "dpo", pw, strlen(pw)), "user add");
+	ok(f->v, pvt_user_add(f->v, &ADMIN, "wang.li", "dpo", pw, strlen(pw)), "user add");
 	char *k = NULL;
 	ok(f->v, pv_complaint_open(f->v, &DPO, c, NULL, "opened by the root key", &k), "open");
 	char kid[32];

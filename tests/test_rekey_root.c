@@ -44,7 +44,7 @@ static int setup(void **state)
 	f->key2 = pvt_path(f->dir, "new.key");
 	write_key(f->key2, 7);
 	f->v = pvt_sample_vault(f->vault, f->key, N, 3, NULL);
-	assert_ok(f->v, pv_user_add(f->v, &ADMIN, "dpo1", "dpo", PW, strlen(PW)));
+	assert_ok(f->v, pvt_user_add(f->v, &ADMIN, "dpo1", "dpo", PW, strlen(PW)));
 	*state = f;
 	return 0;
 }
@@ -138,7 +138,7 @@ static void test_other_handles_after(void **state)
 {
 	struct fixture *f = *state;
 	static const char OPS_PW[] = "ops-password-11";
-	assert_ok(f->v, pv_user_add(f->v, &ADMIN, "ops", "admin", OPS_PW, strlen(OPS_PW)));
+	assert_ok(f->v, pvt_user_add(f->v, &ADMIN, "ops", "admin", OPS_PW, strlen(OPS_PW)));
 	pv_vault *early = NULL;
 	assert_int_equal(open_with(f->vault, NULL, f->key, &early), PV_OK);
 	pvt_track(early);
@@ -321,7 +321,7 @@ static void test_disabled_user_after_rotation(void **state)
 {
 	struct fixture *f = *state;
 	static const char DAVE_PW[] = "dave-password-1";
-	assert_ok(f->v, pv_user_add(f->v, &ADMIN, "dave", "clerk", DAVE_PW, strlen(DAVE_PW)));
+	assert_ok(f->v, pvt_user_add(f->v, &ADMIN, "dave", "clerk", DAVE_PW, strlen(DAVE_PW)));
 	char *old = pvt_keep(pvt_path(f->dir, "old"));
 	assert_int_equal(pvt_run(NULL, "cp -r '%s' '%s'", f->vault, old), 0);
 	assert_ok(f->v, pv_user_disable(f->v, &ADMIN, "dave"));
@@ -380,7 +380,7 @@ static void test_rotation_refuses_swapped_key(void **state)
 {
 	struct fixture *f = *state;
 	static const char DAVE_PW[] = "dave-password-1";
-	assert_ok(f->v, pv_user_add(f->v, &ADMIN, "dave", "clerk", DAVE_PW, strlen(DAVE_PW)));
+	assert_ok(f->v, pvt_user_add(f->v, &ADMIN, "dave", "clerk", DAVE_PW, strlen(DAVE_PW)));
 	assert_ok(f->v, pv_user_disable(f->v, &ADMIN, "dave"));
 	dba(f->vault, "UPDATE users SET slot = (SELECT slot FROM users WHERE name = 'dave') "
 	    "WHERE name = 'dpo1'");

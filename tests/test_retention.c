@@ -255,9 +255,9 @@ static void expect_certificate(pv_vault *v, const char *cert, const char *const 
 static void add_user_root(const char *dir, const char *name, const char *roles, const char *pw)
 {
 	pv_vault *v = pvt_open_root(dir, NULL, g_key_path);
-	pv_rc rc = pv_user_add(v, &ADMIN, name, roles, pw, strlen(pw));
+	pv_rc rc = pvt_user_add(v, &ADMIN, name, roles, pw, strlen(pw));
 	if (rc)
-		fail_msg("pv_user_add(%s): %s", name, pv_errmsg(v));
+		fail_msg("pvt_user_add(%s): %s", name, pv_errmsg(v));
 	pvt_vclose(v);
 }
 

@@ -454,8 +454,8 @@ static int group_setup(void **state)
 		fail_msg("pv_import_csv: %s", pv_errmsg(v));
 	assert_int_equal(pv_import_rows_imported(res), NCUST);
 	pv_import_free(res);
-	assert_int_equal(pv_user_add(v, &ADMIN, "dpo1", "dpo", DPO_PW, strlen(DPO_PW)), PV_OK);
-	assert_int_equal(pv_user_add(v, &ADMIN, "clerk1", "clerk", CLERK_PW, strlen(CLERK_PW)),
+	assert_int_equal(pvt_user_add(v, &ADMIN, "dpo1", "dpo", DPO_PW, strlen(DPO_PW)), PV_OK);
+	assert_int_equal(pvt_user_add(v, &ADMIN, "clerk1", "clerk", CLERK_PW, strlen(CLERK_PW)),
 			 PV_OK);
 	assert_int_equal(pv_vault_checkpoint(v), PV_OK);
 	pv_vault_close(v);
