@@ -742,10 +742,19 @@ pv_rc pv_user_enrol_unlock(pv_vault *v, const char *user, const char *half_a, co
 	memset(&a, 0, sizeof a);
 	pv_rc rc = name_ok(user) ? count_attempt(v, user, time(NULL), &a) : PV_OK;
 	struct pv_stored_user u;
+	uint8_t bind_key[PV_KEY_BYTES], want[32], enrol[ENROL_BYTES];
 	int ok = !rc && a.known && a.failures > 0 && !a.disabled &&
-		 pv_store_user_get(v->store, user, &u) == 0 && u.enrol_len == ENROL_BYTES &&
-		 pv_enrol_open(v->master, u.enrol + ENROL_SEALED_AT, half_a, half_b) == 0 &&
-		 pv_master_matches(v, v->master) == 0;
+		 pv_store_user_get(v->store, user, &u) == 0 && u.enrol_len == ENROL_BYTES;
+	if (ok) /* copied before any other store call */
+		memcpy(enrol, u.enrol, ENROL_BYTES);
+	ok = ok && pv_enrol_open(v->master, enrol + ENROL_SEALED_AT, half_a, half_b) == 0 &&
+	     pv_master_matches(v, v->master) == 0;
+	if (ok) { /* bound to this user: another's enrolment copied here opens nothing */
+		pv_user_bind_key(bind_key, v->master);
+		enrol_bind(v, want, enrol, user, bind_key);
+		ok = pv_ct_compare(want, enrol + ENROL_SEALED_AT + PV_ENROL_SEALED, 32) == 0;
+		pv_wipe(bind_key, sizeof bind_key);
+	}
 	if (!rc && !ok) {
 		pv_wipe(v->master, PV_KEY_BYTES);
 		if (a.failures < 0)

@@ -1115,6 +1115,33 @@ static void test_added_user_chooses_own_password(void **state)
 	pv_free(id);
 }
 
+/* Variant: a DBA copies a waiting clerk's enrolment into a waiting administrator's row,
+ * so that the clerk's two halves would enrol the administrator. The enrolment is bound to
+ * its user's name under the master key: refused. */
+static void test_enrolment_bound_to_its_user(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *r = open_root(f->dir);
+	pv_access admin = { "admin", NULL, 0 };
+	char *low = NULL, *high = NULL;
+	assert_int_equal(pv_user_add(r, &admin, "low", "clerk", &low), PV_OK);
+	assert_int_equal(pv_user_add(r, &admin, "high", "admin", &high), PV_OK);
+	pv_vault_close(r);
+	sql_exec(f->dir, "UPDATE users SET enrol = (SELECT enrol FROM users WHERE name = 'low') "
+		 "WHERE name = 'high'");
+	char *space = strchr(low, ' ');
+	*space = '\0';
+	pv_vault *v = NULL;
+	pv_rc rc = pv_user_enrol(f->dir, NULL, "high", low, space + 1, "taken-over-1", 12, &v);
+	pv_vault_close(v);
+	assert_int_equal(rc, PV_ERR_BAD_KEY);
+	assert_int_equal(try_login(f->dir, "high", "taken-over-1", NULL, 0), PV_ERR_BAD_KEY);
+	/* the clerk's own enrolment still works */
+	assert_int_equal(enrol(f->dir, "low", low, space + 1, "low-password-1"), PV_OK);
+	pv_free(low);
+	pv_free(high);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1139,6 +1166,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_admin_cannot_take_a_credential, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_added_user_chooses_own_password, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_enrolment_bound_to_its_user, fx_setup,
 						fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
