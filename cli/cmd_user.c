@@ -40,8 +40,9 @@ static int print_user(void *ctx, const pv_user_info *u)
 		cli_json_string(stdout, u->name);
 		fputs(",\"roles\":", stdout);
 		cli_json_string(stdout, u->roles);
-		printf(",\"disabled\":%s,\"failures\":%d,\"locked_until\":%lld,\"agreement\":",
-		       u->disabled ? "true" : "false", u->failures, (long long)u->locked_until);
+		printf(",\"disabled\":%s,\"waiting\":%s,\"failures\":%d,\"locked_until\":%lld,"
+		       "\"agreement\":", u->disabled ? "true" : "false",
+		       u->waiting ? "true" : "false", u->failures, (long long)u->locked_until);
 		cli_json_string(stdout, u->agreement);
 		fputs(",\"training\":", stdout);
 		cli_json_string(stdout, u->training);
@@ -52,8 +53,8 @@ static int print_user(void *ctx, const pv_user_info *u)
 		puts("}");
 		return 0;
 	}
-	printf("%-16s %-20s %s%s agreement %s, training %s%s%s%s%s\n", u->name, u->roles,
-	       u->disabled ? "DISABLED " : "",
+	printf("%-16s %-20s %s%s%s agreement %s, training %s%s%s%s%s\n", u->name, u->roles,
+	       u->disabled ? "DISABLED " : "", u->waiting ? "WAITING-FOR-ENROLMENT " : "",
 	       u->locked_until > (int64_t)time(NULL) ? "LOCKED " : "",
 	       *u->agreement ? u->agreement : "-", *u->training ? u->training : "-",
 	       *u->training_expires ? " (until " : "", u->training_expires,

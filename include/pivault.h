@@ -286,6 +286,7 @@ typedef struct pv_user_info {
 	int64_t locked_until; /* Unix time, 0 when not locked */
 	const char *agreement, *training, *training_expires;
 	const char *gaps;
+	int waiting; /* made or reset, has not yet set a password with the enrolment code */
 } pv_user_info;
 typedef int (*pv_user_fn)(void *ctx, const pv_user_info *u);
 

@@ -990,7 +990,8 @@ static int list_one(void *p, const struct pv_stored_user *u)
 	if (l->gaps_only && !gaps)
 		return 0;
 	pv_user_info info = { u->name, u->roles, u->disabled, u->failures, u->locked_until,
-			      u->agreement, u->training, u->training_expires, gaps ? why : "" };
+			      u->agreement, u->training, u->training_expires, gaps ? why : "",
+			      u->enrol_len > 0 };
 	return l->fn(l->ctx, &info) ? 1 : 0;
 }
 

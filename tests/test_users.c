@@ -121,7 +121,7 @@ static void sql_exec(const char *dir, const char *statement)
 struct user_row {
 	char name[64];
 	char roles[64];
-	int disabled, failures;
+	int disabled, failures, waiting;
 	int64_t locked_until;
 	char agreement[16], training[16], training_expires[16];
 	char gaps[200];
@@ -141,6 +141,7 @@ static int collect_user(void *ctx, const pv_user_info *u)
 	snprintf(r->name, sizeof r->name, "%s", u->name);
 	snprintf(r->roles, sizeof r->roles, "%s", u->roles);
 	r->disabled = u->disabled;
+	r->waiting = u->waiting;
 	r->failures = u->failures;
 	r->locked_until = u->locked_until;
 	snprintf(r->agreement, sizeof r->agreement, "%s", u->agreement);
@@ -1127,6 +1128,10 @@ static void test_enrolment_bound_to_its_user(void **state)
 	assert_int_equal(pv_user_add(r, &admin, "low", "clerk", &low), PV_OK);
 	assert_int_equal(pv_user_add(r, &admin, "high", "admin", &high), PV_OK);
 	pv_vault_close(r);
+	struct user_rows rows;
+	list_users(f->dir, 0, &rows);
+	assert_int_equal(find_row(&rows, "high")->waiting, 1);
+	assert_int_equal(find_row(&rows, "carol")->waiting, 0);
 	sql_exec(f->dir, "UPDATE users SET enrol = (SELECT enrol FROM users WHERE name = 'low') "
 		 "WHERE name = 'high'");
 	char *space = strchr(low, ' ');
