@@ -10,7 +10,8 @@ static const char audit_help[] =
 	"usage: pivault audit SUBCOMMAND [OPTIONS]\n\n"
 	"  alerts [--json]    bulk reads: exports, lists in clear, and users reading more\n"
 	"                     customers in an hour than the threshold\n"
-	"  threshold N        customers a user may read in an hour before an alert (100)\n"
+	"  threshold N        the bulk limit: customers a session may show in clear, and a\n"
+	"                     user read in an hour before an alert (100; four eyes)\n"
 	"  log [--customer ID] [--user U] [--since TIME] [--json]\n"
 	"                     who did what; --customer: who touched that customer's data;\n"
 	"                     here --user filters, and the acting user is given by --as\n"
@@ -23,8 +24,10 @@ static const char audit_help[] =
 	"  prove SEQ          an inclusion proof of entry SEQ against the latest checkpoint\n"
 	"  consistency OLD_CHECKPOINT\n"
 	"                     a proof that the log only grew since OLD_CHECKPOINT\n"
-	"  check-proof PROOF [--checkpoint FILE] [--old-checkpoint FILE]\n"
-	"                     check a proof without the vault, against signed checkpoints\n";
+	"  check-proof PROOF [--checkpoint FILE [--old-checkpoint FILE] --public-key KEY]\n"
+	"                     check a proof without the vault, against checkpoints signed\n"
+	"                     by KEY: the vault's key as `pivault pubkey` prints it, got\n"
+	"                     from the vault's owner (never the key a checkpoint names)\n";
 
 /* Checkpoints and proofs are a few kilobytes. */
 #define PROOF_MAX 65535
@@ -82,29 +85,37 @@ static int print_alert(void *ctx, const pv_audit_alert *a)
 
 static int check_proof(int argc, char **argv)
 {
-	const char *proof = NULL, *ck = NULL, *old = NULL;
+	const char *proof = NULL, *ck = NULL, *old = NULL, *key = NULL;
+	static const char usage[] = "check-proof PROOF [--checkpoint FILE [--old-checkpoint FILE] "
+				    "--public-key KEY]";
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--checkpoint") == 0 && i + 1 < argc)
 			ck = argv[++i];
+		else if (strcmp(argv[i], "--public-key") == 0 && i + 1 < argc)
+			key = argv[++i];
 		else if (strcmp(argv[i], "--old-checkpoint") == 0 && i + 1 < argc)
 			old = argv[++i];
 		else if (!proof && argv[i][0] != '-')
 			proof = argv[i];
 		else
-			return cli_usage("audit", "check-proof PROOF [--checkpoint FILE] [--old-checkpoint FILE]");
+			return cli_usage("audit", usage);
 	}
 	if (!proof)
 		return cli_usage("audit", "check-proof needs a proof file");
+	if ((ck || old) && !key)
+		return cli_usage("audit", "a checkpoint is checked against the vault's public key: "
+				 "give --public-key KEY (as the vault's `pivault pubkey` prints it)");
 	char *p = cli_read_text(proof, PROOF_MAX), *c = ck ? cli_read_text(ck, PROOF_MAX) : NULL, *o = old ? cli_read_text(old, PROOF_MAX) : NULL;
 	int code = EXIT_FAIL;
 	if (p && (!ck || c) && (!old || o)) {
 		char why[256];
-		pv_rc rc = pv_audit_check_proof(p, c, o, why, sizeof why);
+		pv_rc rc = pv_audit_check_proof(p, c, o, key, why, sizeof why);
 		if (rc == PV_OK) {
 			printf("valid: %s\n", why);
 			code = EXIT_OK;
 		} else {
 			fprintf(stderr, "pivault: invalid proof: %s\n", why);
+			code = rc == PV_ERR_USAGE ? EXIT_USAGE : EXIT_FAIL;
 		}
 	}
 	free(p);

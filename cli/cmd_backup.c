@@ -14,7 +14,9 @@ int cmd_backup(int argc, char **argv)
 		"create takes a consistent backup while the vault is in use: the database (only\n"
 		"ciphertext and wrapped keys; the keyring is never in it) and a trailer signed with\n"
 		"the vault key. verify checks the signature and the image's SHA-256 without\n"
-		"restoring, with the vault's public key (--public-key, or the open vault's).\n";
+		"restoring, with the vault's public key: --public-key (as `pivault pubkey` prints\n"
+		"it), or the open vault's own; never the key the backup names. It prints the\n"
+		"key's fingerprint.\n";
 	static const char *const subs[] = { "create", "verify", NULL };
 	int code;
 	const char *sub = cli_subcommand(argc, argv, "backup", help, subs, &code);

@@ -12,7 +12,7 @@ static const char help[] =
 	"       pivault handover import PACKAGE --identity KEYFILE [--sender-key PUBFILE]\n"
 	"                               [--drop-unmapped] [--archive] [--receipt FILE]\n"
 	"       pivault handover confirm RECEIPT [-o CERTIFICATES] [--request REQ]\n"
-	"       pivault handover verify-receipt RECEIPT\n\n"
+	"       pivault handover verify-receipt RECEIPT [--recipient-vault-key KEY]\n\n"
 	"export writes the package of a transfer plan: an age file (to the recipient's key)\n"
 	"holding a tar archive of the records, schema, consents, notices, the checklist and\n"
 	"the manifest signed in minisign format. Users need an approved request: pivault\n"
@@ -24,19 +24,30 @@ static const char help[] =
 	"key. Writes the signed receipt to --receipt (default PACKAGE.receipt.json).\n"
 	"--archive imports a decommission archive (its keeper's copy of what a law keeps;\n"
 	"the values it does not keep are empty, even where this schema requires them).\n"
-	"confirm (on the sender's vault) checks the receipt against the package sent, then\n"
-	"shreds every handed-over customer with destruction certificates naming the receipt\n"
-	"(users need an approved request: pivault request handover confirm RECEIPT).\n";
+	"confirm (on the sender's vault) checks the receipt against the package sent and the\n"
+	"recipient vault key the plan pinned (transfer plan --recipient-vault-key, or transfer\n"
+	"pin-key), never the key the receipt carries, then shreds every handed-over customer\n"
+	"with destruction certificates naming the receipt (users need an approved request:\n"
+	"pivault request handover confirm RECEIPT).\n"
+	"verify-receipt makes the same checks on the sender's vault without confirming; with\n"
+	"--recipient-vault-key KEY (as the recipient's `pivault pubkey` prints it) it needs\n"
+	"no vault and checks the signature by KEY alone.\n";
 
-static int verify_receipt(const char *path)
+/* Check a receipt with the recipient vault key (key, no vault) or, with v, against the
+ * transfer it names and the key its plan pinned. */
+static int verify_receipt(pv_vault *v, const pv_access *who, const char *path, const char *key)
 {
-	char *text = cli_read_text(path, 1 << 20), why[400];
+	char *text = cli_read_text(path, 1 << 20), why[600];
 	if (!text)
 		return EXIT_FAIL;
-	pv_rc rc = pv_receipt_verify(text, why, sizeof why);
+	pv_rc rc = v ? pv_handover_check_receipt(v, who, text, why, sizeof why)
+		     : pv_receipt_verify(text, key, why, sizeof why);
 	free(text);
-	printf("%s: %s\n", path, why);
-	return rc ? EXIT_FAIL : EXIT_OK;
+	if (rc)
+		fprintf(stderr, "pivault: %s: %s\n", path, why);
+	else
+		printf("%s: %s\n", path, why);
+	return rc == PV_ERR_USAGE ? EXIT_USAGE : rc ? EXIT_FAIL : EXIT_OK;
 }
 
 static void print_summary(const char *what, const pv_handover_summary *s, int json)
@@ -121,6 +132,7 @@ int cmd_handover(int argc, char **argv)
 	struct cli_common c;
 	cli_common_init(&c);
 	const char *pos = NULL, *out_path = NULL, *receipt_path = NULL, *sender_key_path = NULL;
+	const char *vault_key = NULL;
 	pv_handover_import_opts io = { 0 };
 	for (int i = 2; i < argc; i++) {
 		int k = cli_common_option(&c, argc, argv, &i);
@@ -136,6 +148,8 @@ int cmd_handover(int argc, char **argv)
 			sender_key_path = argv[++i];
 		else if (strcmp(argv[i], "--receipt") == 0 && i + 1 < argc)
 			receipt_path = argv[++i];
+		else if (strcmp(argv[i], "--recipient-vault-key") == 0 && i + 1 < argc)
+			vault_key = argv[++i];
 		else if (strcmp(argv[i], "--drop-unmapped") == 0)
 			io.drop_unmapped = 1;
 		else if (strcmp(argv[i], "--archive") == 0)
@@ -147,8 +161,12 @@ int cmd_handover(int argc, char **argv)
 	}
 	if (!pos)
 		return cli_usage("handover", "name the plan, package or receipt");
-	if (strcmp(sub, "verify-receipt") == 0)
-		return verify_receipt(pos);
+	int verify = strcmp(sub, "verify-receipt") == 0;
+	if (verify && vault_key)
+		return verify_receipt(NULL, NULL, pos, vault_key);
+	if (vault_key)
+		return cli_usage("handover", "--recipient-vault-key goes with verify-receipt (the key "
+				 "confirm accepts is the one the plan pinned)");
 	if (strcmp(sub, "export") == 0 && !out_path)
 		return cli_usage("handover", "export needs -o PACKAGE");
 	if (strcmp(sub, "import") == 0 && !io.identity_file)
@@ -164,6 +182,12 @@ int cmd_handover(int argc, char **argv)
 	}
 	pv_access who = cli_access(&c);
 	pv_rc rc;
+	if (verify) {
+		code = verify_receipt(v, &who, pos, NULL);
+		free(sender_key);
+		pv_vault_close(v);
+		return code;
+	}
 	code = EXIT_OK;
 	if (strcmp(sub, "export") == 0) {
 		pv_handover_summary s;

@@ -82,7 +82,8 @@ int cmd_certificate(int argc, char **argv)
 	static const char help[] =
 		"usage: pivault certificate verify FILE --public-key HEX\n\n"
 		"Check a destruction certificate with only the vault's public key (from\n"
-		"'pivault pubkey'); no vault is needed.\n";
+		"'pivault pubkey' on that vault, its fingerprint confirmed with its owner); no\n"
+		"vault is needed. The key the certificate names is never trusted alone.\n";
 	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
 		fputs(help, argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
@@ -116,19 +117,29 @@ int cmd_certificate(int argc, char **argv)
 
 int cmd_pubkey(int argc, char **argv)
 {
-	static const char help[] = "usage: pivault pubkey\n\nPrint the vault's Ed25519 public key "
-				   "(hex), which verifies its checkpoints and certificates.\n";
+	static const char help[] =
+		"usage: pivault pubkey [--json]\n\n"
+		"Print the vault's Ed25519 public key (64 hex digits, on standard output), which\n"
+		"verifies its checkpoints, certificates, backups and handover receipts, and its\n"
+		"fingerprint (on standard error), to read out when another party pins the key\n"
+		"(e.g. a seller's transfer plan --recipient-vault-key).\n";
 	struct cli_common c;
 	int code;
 	pv_vault *v = cli_open_plain(argc, argv, "pubkey", help, &c, &code);
 	if (!v)
 		return code;
-	char hex[65];
+	char hex[65], fp[PV_FINGERPRINT_SIZE];
 	pv_rc rc = pv_vault_public_key(v, hex);
+	if (!rc)
+		rc = pv_key_fingerprint(hex, fp);
 	if (rc)
 		code = cli_fail(v, rc);
-	else
+	else if (c.json)
+		printf("{\"public_key\":\"%s\",\"fingerprint\":\"%s\"}\n", hex, fp);
+	else {
 		puts(hex);
+		fprintf(stderr, "fingerprint %s\n", fp);
+	}
 	pv_vault_close(v);
 	return code;
 }

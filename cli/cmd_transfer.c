@@ -10,9 +10,11 @@
 
 static const char help[] =
 	"usage: pivault transfer plan --recipient-name N --recipient-contact C\n"
-	"                             --recipient-key FILE|age1... [--recipient-country CC]\n"
+	"                             --recipient-key FILE|age1... [--recipient-vault-key KEY]\n"
+	"                             [--recipient-country CC]\n"
 	"                             [--legal-basis B] [--scope S] [--fields F,...]\n"
 	"                             [--purposes P,...] [--deadline YYYY-MM-DD] [--json]\n"
+	"       pivault transfer pin-key PLAN --recipient-vault-key KEY [--request REQ]\n"
 	"       pivault transfer list [--json]\n"
 	"       pivault transfer show PLAN\n"
 	"       pivault transfer assess PLAN [--html] [-o FILE]\n"
@@ -20,7 +22,9 @@ static const char help[] =
 	"       pivault transfer exclusions PLAN [--json]\n"
 	"       pivault transfer notify PLAN [--lang zh|en] [--template FILE] [--jsonl]\n"
 	"       pivault transfer shred-excluded PLAN [-o CERT]\n\n"
-	"plan records who receives the customers (name, contact, age public key, country),\n"
+	"plan records who receives the customers (name, contact, age public key, country,\n"
+	"and the signing key of the recipient's vault: KEY as its `pivault pubkey` prints\n"
+	"it; read the fingerprint back to the recipient by phone before you rely on it),\n"
 	"which customers (scope: all, consent:PURPOSE, category:CATEGORY or FIELD=VALUE),\n"
 	"which fields, for which purposes (default: the same as when collected) and until\n"
 	"when customers may object (default: 30 days). A country other than CN makes it a\n"
@@ -31,7 +35,11 @@ static const char help[] =
 	"a mail-merge file (CSV, or --jsonl) with contact details in clear, and records each\n"
 	"notice as queued; redirect it only where such data may be. exclusions lists who\n"
 	"stays out of the package and why; shred-excluded destroys those who objected or\n"
-	"asked for deletion (users need an approved request).\n";
+	"asked for deletion (users need an approved request).\n"
+	"pin-key pins the recipient vault key to a plan made without one (once; it never\n"
+	"changes). Its receipt is checked against that key alone, and a plan without one\n"
+	"cannot be confirmed. Users need an approved request: pivault request transfer\n"
+	"pin-key PLAN --recipient-vault-key KEY. list, show and assess print its fingerprint.\n";
 
 struct opts {
 	pv_transfer_spec spec;
@@ -51,6 +59,7 @@ static int parse(int argc, char **argv, struct cli_common *c, struct opts *o)
 		{ "--recipient-name", offsetof(struct opts, spec.recipient_name) },
 		{ "--recipient-contact", offsetof(struct opts, spec.recipient_contact) },
 		{ "--recipient-key", offsetof(struct opts, spec.recipient_key) },
+		{ "--recipient-vault-key", offsetof(struct opts, spec.recipient_vault_key) },
 		{ "--recipient-country", offsetof(struct opts, spec.recipient_country) },
 		{ "--legal-basis", offsetof(struct opts, spec.legal_basis) },
 		{ "--scope", offsetof(struct opts, spec.scope) },
@@ -116,6 +125,13 @@ static pv_rc run_plan(pv_vault *v, const pv_access *who, const struct opts *o, i
 	else if (!rc)
 		printf("transfer plan %s recorded; next: pivault transfer assess %s, then pivault "
 		       "transfer notify %s\n", id, id, id);
+	char fp[PV_FINGERPRINT_SIZE];
+	if (!rc && !json && pv_key_fingerprint(o->spec.recipient_vault_key, fp) == PV_OK)
+		printf("recipient vault key pinned: fingerprint %s (read it back to the recipient "
+		       "by phone)\n", fp);
+	else if (!rc && !json)
+		printf("no recipient vault key yet: its receipt cannot be confirmed until one is "
+		       "pinned (pivault request transfer pin-key %s --recipient-vault-key KEY)\n", id);
 	pv_free(id);
 	return rc;
 }
@@ -138,7 +154,7 @@ int cmd_transfer(int argc, char **argv)
 {
 	static const char *const subs[] = { "plan",	  "list",   "show",	"assess",
 					    "consent",	  "exclusions", "notify", "shred-excluded",
-					    NULL };
+					    "pin-key",	  NULL };
 	int code;
 	const char *sub = cli_subcommand(argc, argv, "transfer", help, subs, &code);
 	if (!sub)
@@ -157,6 +173,8 @@ int cmd_transfer(int argc, char **argv)
 		return cli_usage("transfer", "unexpected argument");
 	if (strcmp(sub, "consent") == 0 && (o.grant == o.refuse || !o.channel))
 		return cli_usage("transfer", "consent takes --grant or --refuse, and --channel");
+	if (strcmp(sub, "pin-key") == 0 && !o.spec.recipient_vault_key)
+		return cli_usage("transfer", "pin-key takes --recipient-vault-key KEY");
 	pv_vault *v = cli_open_vault(&c, &code);
 	if (!v)
 		return code;
@@ -183,6 +201,11 @@ int cmd_transfer(int argc, char **argv)
 		rc = pv_transfer_exclusions(v, &who, o.pos[0], print_exclusion, &c.json);
 	} else if (strcmp(sub, "notify") == 0) {
 		rc = run_notify(v, &who, &o);
+	} else if (strcmp(sub, "pin-key") == 0) {
+		rc = pv_transfer_pin_vault_key(v, &who, o.pos[0], o.spec.recipient_vault_key);
+		char fp[PV_FINGERPRINT_SIZE];
+		if (!rc && pv_key_fingerprint(o.spec.recipient_vault_key, fp) == PV_OK)
+			printf("transfer %s: recipient vault key %s pinned\n", o.pos[0], fp);
 	} else {
 		uint64_t n = 0;
 		rc = pv_transfer_shred_excluded(v, &who, o.pos[0], &n, &cert);

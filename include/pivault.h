@@ -175,9 +175,21 @@ typedef enum pv_field_view {
 } pv_field_view;
 
 /* Read customer id. PV_ERR_NOT_FOUND when absent, PV_ERR_CORRUPT (message naming the
- * customer and field) when stored data fails authentication. Free with pv_record_free. */
+ * customer and field) when stored data fails authentication. Free with pv_record_free.
+ *
+ * Bulk reads in clear: a handle shows at most the vault's bulk limit of customers with
+ * values in clear (default 100, set by the approved 'audit threshold'), whatever the call
+ * (get, get_many, find_records, list); a read that would go beyond it needs an approved
+ * "read clear" request for exactly its customers, role and purpose (PV_ERR_DENIED
+ * without one). Sessions opened with the root secret are not limited. */
 PV_API PV_CHECK pv_rc pv_get(pv_vault *v, const pv_access *who, const char *id,
 			     pv_record **out);
+
+/* Read customers ids[0..n) as pv_get would, counted against the bulk limit together, each
+ * passed to fn (borrowed for the call); fn returning non-zero stops. */
+typedef int (*pv_record_fn)(void *ctx, const pv_record *r);
+PV_API PV_CHECK pv_rc pv_get_many(pv_vault *v, const pv_access *who, const char *const *ids,
+				  size_t n, pv_record_fn fn, void *ctx);
 
 /* The customer id (borrowed for the record's life). */
 PV_API const char *pv_record_id(const pv_record *r);
@@ -205,13 +217,12 @@ PV_API PV_CHECK pv_rc pv_find(pv_vault *v, const pv_access *who, const char *fie
 
 /* Find customers as pv_find does and show each as pv_get would, under one audit entry
  * (needs both 'find' and 'read'). fn receives each record (borrowed for the call). */
-typedef int (*pv_record_fn)(void *ctx, const pv_record *r);
 PV_API PV_CHECK pv_rc pv_find_records(pv_vault *v, const pv_access *who, const char *field,
 				      const char *value, pv_record_fn fn, void *ctx);
 
 /* Customers in id order after the id `after` (NULL: from the start), at most limit of
- * them; each passed to fn as a record (borrowed for the call). fn returning non-zero
- * stops. *next_after (may be NULL) receives a malloc'd id to continue from, or NULL
+ * them; each passed to fn as a record (borrowed for the call): exactly the customers its
+ * audit entry names (found before anything is shown). fn returning non-zero stops. *next_after (may be NULL) receives a malloc'd id to continue from, or NULL
  * when the list is exhausted. */
 PV_API PV_CHECK pv_rc pv_list(pv_vault *v, const pv_access *who, const char *after,
 			      size_t limit, pv_record_fn fn, void *ctx, char **next_after);
@@ -393,8 +404,17 @@ PV_API PV_CHECK pv_rc pv_shred(pv_vault *v, const pv_access *who, const char *co
 /* The vault's Ed25519 public key (64 hex digits + NUL), to verify what it signs. */
 PV_API PV_CHECK pv_rc pv_vault_public_key(pv_vault *v, char hex[65]);
 
-/* Check a destruction certificate with only the vault's public key (hex). PV_OK with a
- * summary in why, or PV_ERR_CORRUPT / PV_ERR_INPUT / PV_ERR_USAGE with the reason. */
+/* A public key's fingerprint, short enough to compare by voice: the first 10 bytes of
+ * its BLAKE2b-256 hash as five groups of four hex digits ("3f2a 9c81 0b7d 44e2 a9f0").
+ * PV_ERR_USAGE when public_key_hex is not 64 hex digits. */
+#define PV_FINGERPRINT_SIZE 25
+PV_API PV_CHECK pv_rc pv_key_fingerprint(const char *public_key_hex,
+					 char out[PV_FINGERPRINT_SIZE]);
+
+/* Check a destruction certificate with only the vault's public key (hex), which the
+ * caller pinned (the key the certificate names is never trusted alone). PV_OK with a
+ * summary naming the key's fingerprint in why, or PV_ERR_CORRUPT / PV_ERR_INPUT /
+ * PV_ERR_USAGE with the reason (a wrong key: both fingerprints). */
 PV_API PV_CHECK pv_rc pv_certificate_verify(const char *text, const char *public_key_hex,
 					    char *why, size_t whylen);
 
@@ -531,7 +551,11 @@ PV_API PV_CHECK pv_rc pv_retention_apply(pv_vault *v, const pv_access *who, cons
 /* ---- Transfers to a new holder and the handover package (PIPL art. 22, 38-39, 55) -- */
 
 /* A transfer to plan. recipient_key is the recipient's age public key (age1...), or the
- * path of a file holding one (as age-keygen writes), which the package is encrypted to. A recipient_country other than CN (the default) makes it
+ * path of a file holding one (as age-keygen writes), which the package is encrypted to.
+ * recipient_vault_key: the recipient vault's signing key as its `pivault pubkey` prints
+ * it (64 hex digits), confirmed by fingerprint out of band; its receipt is checked
+ * against this key alone. NULL: pinned later (pv_transfer_pin_vault_key), and until then
+ * the transfer cannot be confirmed. A recipient_country other than CN (the default) makes it
  * a cross-border provision: legal_basis must be standard-contract, certification or
  * security-assessment, and each customer's separate consent is needed
  * (pv_transfer_consent). scope: "all" (NULL), "consent:PURPOSE" (customers who gave it),
@@ -542,12 +566,21 @@ PV_API PV_CHECK pv_rc pv_retention_apply(pv_vault *v, const pv_access *who, cons
 typedef struct pv_transfer_spec {
 	const char *recipient_name, *recipient_contact, *recipient_key, *recipient_country;
 	const char *legal_basis, *scope, *fields, *purposes, *deadline;
+	const char *recipient_vault_key;
 } pv_transfer_spec;
 
 /* Record a transfer plan (needs 'handover'); *id gets its id ("T-..."; pv_free). */
 PV_API PV_CHECK pv_rc pv_transfer_plan(pv_vault *v, const pv_access *who,
 				       const pv_transfer_spec *spec, char **id);
-/* Plans as JSON (one object for id, else an array of all); needs 'handover'. */
+/* Pin the recipient vault's signing key (64 hex digits, as its `pivault pubkey` prints)
+ * to plan id, which has none yet: once pinned it never changes (a wrong key needs a new
+ * plan), and a confirmed transfer takes none. Needs 'handover' and, for users, an
+ * approved request ("transfer pin-key"): the approver vouches for the key. */
+PV_API PV_CHECK pv_rc pv_transfer_pin_vault_key(pv_vault *v, const pv_access *who,
+						const char *id, const char *public_key_hex);
+/* Plans as JSON (one object for id, else an array of all), each with the fingerprint of
+ * its recipient vault key ("recipient_vault_key_fingerprint", null if none); needs
+ * 'handover'. */
 PV_API PV_CHECK pv_rc pv_transfer_list(pv_vault *v, const pv_access *who, const char *id,
 				       char **json);
 /* The personal information protection impact assessment of a plan (PIPL art. 55-56):
@@ -616,10 +649,23 @@ PV_API PV_CHECK pv_rc pv_handover_import(pv_vault *v, const pv_access *who, cons
 					 const pv_handover_import_opts *o, char **receipt,
 					 pv_handover_summary *out);
 
-/* Check a receipt's signature (by the key it names); PV_OK, or PV_ERR_CORRUPT with why. */
-PV_API PV_CHECK pv_rc pv_receipt_verify(const char *text, char *why, size_t whylen);
+/* Check a receipt's signature by the recipient vault key the caller pinned
+ * (recipient_key_hex, 64 hex digits); the key the receipt names is never trusted. PV_OK
+ * with a summary naming the key's fingerprint in why; PV_ERR_CORRUPT when it was changed or
+ * signed by another key (why names both fingerprints), PV_ERR_INPUT when it is not a
+ * receipt, PV_ERR_USAGE when no key is given. */
+PV_API PV_CHECK pv_rc pv_receipt_verify(const char *text, const char *recipient_key_hex,
+					char *why, size_t whylen);
 
-/* Sender side: check receipt against the package this vault sent, then crypto-shred
+/* Sender side, without confirming: check a receipt against the transfer it names, as
+ * pv_handover_confirm would (signed by the key the plan pinned, answering the package
+ * exported). PV_OK with a summary in why; else the reason in why and pv_errmsg. Needs
+ * 'handover'. */
+PV_API PV_CHECK pv_rc pv_handover_check_receipt(pv_vault *v, const pv_access *who,
+						const char *receipt, char *why, size_t whylen);
+
+/* Sender side: check receipt against the package this vault sent (signed by the recipient
+ * vault key the plan pinned: a plan without one cannot be confirmed), then crypto-shred
  * every handed-over customer, in batches of 100,000, each with a destruction certificate
  * that names the receipt, passed to cert_fn. Needs 'handover' and 'shred' and, for
  * users, an approved request ("handover confirm"). *shredded gets the count. */
@@ -659,8 +705,10 @@ PV_API PV_CHECK pv_rc pv_backup_create(pv_vault *v, const pv_access *who, const 
 				       char **summary);
 
 /* Check a backup without restoring it: its trailer's signature by the vault's public key
- * (hex, as pv_vault_public_key) and the image's size and SHA-256. PV_OK with a summary in
- * why, or PV_ERR_CORRUPT with the reason. */
+ * (hex, as pv_vault_public_key), which the caller pinned (the key the trailer names is
+ * never trusted alone), and the image's size and SHA-256. PV_OK with a summary naming the
+ * key's fingerprint in why, or PV_ERR_CORRUPT with the reason (a wrong key: both
+ * fingerprints). */
 PV_API PV_CHECK pv_rc pv_backup_verify(const char *path, const char *public_key_hex,
 				       char *why, size_t whylen);
 
@@ -810,7 +858,10 @@ typedef struct pv_audit_alert {
 typedef int (*pv_alert_fn)(void *ctx, const pv_audit_alert *a);
 /* Every bulk read in the log, in order. Needs 'audit'. */
 PV_API PV_CHECK pv_rc pv_audit_alerts(pv_vault *v, const pv_access *who, pv_alert_fn fn, void *ctx);
-/* Customers a user may read in one hour before "many reads" is flagged (default 100). */
+/* The vault's bulk limit (default 100): customers a session may show in clear without an
+ * approved "read clear" request, and customers a user may read in one hour before "many
+ * reads" is flagged. Needs 'audit' and, for users, an approved request ("audit
+ * threshold"). */
 PV_API PV_CHECK pv_rc pv_audit_set_alert_threshold(pv_vault *v, const pv_access *who,
 						   unsigned per_hour);
 
@@ -824,10 +875,14 @@ PV_API PV_CHECK pv_rc pv_audit_consistency(pv_vault *v, const char *old_checkpoi
 
 /* Check a proof without any vault: its hashes, and, when checkpoint texts are given, that
  * its roots are the signed ones (new_checkpoint for the tree the proof is about, and for a
- * consistency proof old_checkpoint for the older tree). Returns PV_OK, or PV_ERR_CORRUPT /
- * PV_ERR_INPUT with the reason in why. */
+ * consistency proof old_checkpoint for the older tree), each signed by public_key_hex: the
+ * vault's key as its `pivault pubkey` prints it, pinned by the caller (the key a checkpoint
+ * names is never trusted alone; a checkpoint without it is PV_ERR_USAGE). Returns PV_OK with
+ * the key's fingerprint in why, or PV_ERR_CORRUPT / PV_ERR_INPUT / PV_ERR_USAGE with the
+ * reason in why (a checkpoint by another key: both fingerprints). */
 PV_API PV_CHECK pv_rc pv_audit_check_proof(const char *proof, const char *new_checkpoint,
-					   const char *old_checkpoint, char *why, size_t whylen);
+					   const char *old_checkpoint, const char *public_key_hex,
+					   char *why, size_t whylen);
 
 /* Tests only: make every audit append fail (the storage failing), to check that
  * operations then refuse to run. */

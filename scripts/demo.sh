@@ -66,13 +66,17 @@ echo "  $count generated customers stream into the seller's vault (no plaintext 
 (umask 077; age-keygen -o "$demo/buyer.age" 2> /dev/null)
 age-keygen -y "$demo/buyer.age" > "$demo/buyer.age.pub"
 echo "  the buyer's age key for receiving: $(cat "$demo/buyer.age.pub") (its secret stays with the buyer)"
+buyer_key=$(on buyer admin pubkey 2> "$demo/buyer.fingerprint")
+echo "  the buyer's vault signing key, which alone may sign its receipt: $(cat "$demo/buyer.fingerprint")"
 
 step "The seller plans the transfer (PIPL art. 22) and assesses its impact (art. 55-56)"
 echo "  (the 30 days customers have to object are compressed to today in this demo)"
 plan=$(on seller dpo transfer plan --recipient-name "新运物流有限公司 Xinyun Logistics" \
   --recipient-contact "dpo@xinyun.example.cn, 021-5555-0100" \
-  --recipient-key "$demo/buyer.age.pub" --deadline "$today" --json | sed 's/.*"transfer":"\([^"]*\)".*/\1/')
-echo "  transfer plan $plan"
+  --recipient-key "$demo/buyer.age.pub" --recipient-vault-key "$buyer_key" --deadline "$today" \
+  --json | sed 's/.*"transfer":"\([^"]*\)".*/\1/')
+echo "  transfer plan $plan; the buyer's vault key pinned, fingerprint read back by phone:" \
+  "$(on seller dpo transfer show "$plan" | sed -n 's/.*"recipient_vault_key_fingerprint": "\([^"]*\)".*/\1/p')"
 on seller dpo transfer assess "$plan" --html -o "$demo/assessment.html"
 on seller dpo transfer assess "$plan" | grep -E '"customers_(in_scope|to_hand_over)"' | tr -s ' '
 echo "  assessment page: build/demo/assessment.html (kept three years in the vault)"
@@ -111,14 +115,19 @@ rm -f "$demo/tampered.age"
 step "The buyer imports it under its own keys and signs a receipt"
 on buyer admin handover import "$demo/handover.age" --identity "$demo/buyer.age" \
   --receipt "$demo/receipt.json" | sed 's/^/  /'
-"$pv" handover verify-receipt "$demo/receipt.json" | sed 's/^/  /'
+on seller dpo handover verify-receipt "$demo/receipt.json" | sed 's/^/  /'
 echo "  the buyer's vault now answers for customer C00000002 (masked):"
 on buyer admin get C00000002 --purpose service | sed 's/^/    /'
 
 step "The seller checks the receipt and shreds its copy (four eyes), with certificates"
+echo "  a receipt signed by any key but the pinned one is refused (here: the seller's own):"
+sed 's/"recipient_public_key": "[0-9a-f]*"/"recipient_public_key": "'"$(on seller dpo pubkey 2> /dev/null)"'"/' \
+  "$demo/receipt.json" > "$demo/other-key.receipt.json"
+on seller dpo handover verify-receipt "$demo/other-key.receipt.json" 2>&1 | sed 's/^/    /' || true
+rm -f "$demo/other-key.receipt.json"
 RUN_OPTS=(-o "$demo/handover.certificates.json")
 approved seller dpo admin handover confirm "$demo/receipt.json"
-key=$(on seller dpo pubkey)
+key=$(on seller dpo pubkey 2> /dev/null)
 "$pv" certificate verify "$demo/handover.certificates.json" --public-key "$key" | sed 's/^/  /'
 "$pv" certificate verify "$demo/objectors.certificate.json" --public-key "$key" | sed 's/^/  /'
 echo "  customers left with the seller: $(customers seller); with the buyer: $(customers buyer)"

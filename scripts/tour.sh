@@ -133,7 +133,7 @@ as dpo hold release C00000004
 id=$(as admin request shred C00000004 --json | request_id)
 as dpo approve "$id"
 as admin run "$id" -o "$demo/certificate.json"
-key=$(as dpo pubkey)
+key=$(as dpo pubkey)   # prints the key; its fingerprint goes to standard error
 echo "\$ pivault certificate verify certificate.json --public-key $key   (no vault needed)"
 env -u PIVAULT_VAULT "$pv" certificate verify "$demo/certificate.json" --public-key "$key"
 as admin get C00000004 --purpose all || echo "(gone)"
@@ -155,8 +155,9 @@ as dpo audit checkpoint -o "$demo/checkpoint.txt"
 cat "$demo/checkpoint.txt"
 as dpo audit verify --checkpoint "$demo/checkpoint.txt"
 as dpo audit prove 5 > "$demo/proof.txt"
-echo "\$ pivault audit check-proof proof.txt --checkpoint checkpoint.txt   (no vault needed)"
-env -u PIVAULT_VAULT "$pv" audit check-proof "$demo/proof.txt" --checkpoint "$demo/checkpoint.txt"
+echo "\$ pivault audit check-proof proof.txt --checkpoint checkpoint.txt --public-key $key   (no vault needed)"
+env -u PIVAULT_VAULT "$pv" audit check-proof "$demo/proof.txt" --checkpoint "$demo/checkpoint.txt" \
+  --public-key "$key"
 echo "an attacker edits entry 7 with the sqlite3 tool:"
 cp "$PIVAULT_VAULT/vault.db" "$demo/vault.db.bak"
 sqlite3 "$PIVAULT_VAULT/vault.db" "UPDATE audit SET ids = 'C00000099' WHERE seq = 7"

@@ -36,6 +36,10 @@ void pv_params_free(struct pv_params *p);
  * stop without acting. */
 pv_rc pv_approval_consume(pv_vault *v, const char *op, const struct pv_params *params);
 
+/* 1 when the handle needs no approval: a session opened with the root secret
+ * (break-glass), neither asking nor running under a request. */
+int pv_approval_waived(const pv_vault *v);
+
 /* 1 while the handle asks instead of running (pv_request_begin). */
 int pv_approval_asking(const pv_vault *v);
 

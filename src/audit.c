@@ -7,6 +7,7 @@
 #include "audit.h"
 #include "record.h"
 #include "merkle.h"
+#include "pinned_key.h"
 #include "policy.h"
 
 #include <errno.h>
@@ -1109,18 +1110,38 @@ pv_rc pv_audit_consistency(pv_vault *v, const char *old_checkpoint, char **proof
 			    "the old checkpoint: entries it covered were changed or removed", proof);
 }
 
+/* A checkpoint given to check a proof must be signed by the pinned key pk. 0, or -1 with
+ * the reason (both keys' fingerprints) in why. */
+static int signed_by_pinned(const struct ckpt_text *c, const char *what, const uint8_t pk[32],
+			    char *why, size_t whylen)
+{
+	if (memcmp(c->key, pk, 32) == 0)
+		return 0;
+	pv_key_mismatch(why, whylen, what, pk, c->key);
+	return -1;
+}
+
 pv_rc pv_audit_check_proof(const char *proof, const char *new_checkpoint,
-			   const char *old_checkpoint, char *why, size_t whylen)
+			   const char *old_checkpoint, const char *public_key_hex, char *why,
+			   size_t whylen)
 {
 	struct pv_merkle_proof *p = calloc(1, sizeof *p);
 	pv_rc rc = PV_OK;
 	struct ckpt_text c, old;
-	char reason[256];
+	uint8_t pk[32];
+	char reason[256], fp[PV_FINGERPRINT_SIZE] = "";
+	int pinned = pv_pinned_key_parse(public_key_hex, pk) == 0;
+	if (pinned)
+		pv_fingerprint_of(pk, fp);
 	if (!p) {
 		snprintf(why, whylen, "out of memory");
 		return PV_ERR_NOMEM;
 	}
-	if (pv_merkle_proof_from_text(proof, strlen(proof), p) != 0) {
+	if ((new_checkpoint || old_checkpoint) && !pinned) {
+		snprintf(why, whylen, "a checkpoint is checked against the vault's public key, as "
+			 "its `pivault pubkey` prints it (64 hex digits): give it");
+		rc = PV_ERR_USAGE;
+	} else if (pv_merkle_proof_from_text(proof, strlen(proof), p) != 0) {
 		snprintf(why, whylen, "not a well-formed pivault proof");
 		rc = PV_ERR_INPUT;
 	} else if (p->hash != TREE_HASH) {
@@ -1133,6 +1154,8 @@ pv_rc pv_audit_check_proof(const char *proof, const char *new_checkpoint,
 	} else if (new_checkpoint && checkpoint_parse(new_checkpoint, &c, reason, sizeof reason)) {
 		snprintf(why, whylen, "checkpoint: %s", reason);
 		rc = PV_ERR_INPUT;
+	} else if (new_checkpoint && signed_by_pinned(&c, "the checkpoint", pk, why, whylen)) {
+		rc = PV_ERR_CORRUPT;
 	} else if (new_checkpoint && (c.size != p->size || memcmp(c.root, p->root, 32) != 0)) {
 		snprintf(why, whylen, "the proof is not about the signed checkpoint (size %llu)",
 			 (unsigned long long)c.size);
@@ -1143,6 +1166,9 @@ pv_rc pv_audit_check_proof(const char *proof, const char *new_checkpoint,
 	} else if (old_checkpoint && checkpoint_parse(old_checkpoint, &old, reason, sizeof reason)) {
 		snprintf(why, whylen, "old checkpoint: %s", reason);
 		rc = PV_ERR_INPUT;
+	} else if (old_checkpoint && signed_by_pinned(&old, "the old checkpoint", pk, why,
+						      whylen)) {
+		rc = PV_ERR_CORRUPT;
 	} else if (old_checkpoint && new_checkpoint &&
 		   (memcmp(old.vault_id, c.vault_id, 16) != 0 || memcmp(old.key, c.key, 32) != 0)) {
 		snprintf(why, whylen, "the two checkpoints are of different vaults (vault id or "
@@ -1153,13 +1179,19 @@ pv_rc pv_audit_check_proof(const char *proof, const char *new_checkpoint,
 		snprintf(why, whylen, "the proof does not start from the old signed checkpoint");
 		rc = PV_ERR_CORRUPT;
 	} else if (p->kind == PV_MERKLE_INCLUSION) {
-		snprintf(why, whylen, "entry %llu is in the log of %llu entries%s",
+		snprintf(why, whylen, "entry %llu is in the log of %llu entries%s%s",
 			 (unsigned long long)p->index + 1, (unsigned long long)p->size,
-			 new_checkpoint ? " signed by the checkpoint" : " (no checkpoint given)");
+			 new_checkpoint ? " signed by the checkpoint, by the expected key "
+					: " (no checkpoint given: whose log is not shown)",
+			 new_checkpoint ? fp : "");
 	} else {
-		snprintf(why, whylen, "the log of %llu entries extends the log of %llu%s",
-			 (unsigned long long)p->size, (unsigned long long)p->old_size,
-			 new_checkpoint && old_checkpoint ? ", both signed" : "");
+		const char *note = new_checkpoint && old_checkpoint ? ", both signed by the expected key "
+				   : new_checkpoint ? ", the newer signed by the expected key "
+				   : old_checkpoint ? ", the older signed by the expected key "
+						    : " (no checkpoint given: whose log is not shown)";
+		snprintf(why, whylen, "the log of %llu entries extends the log of %llu%s%s",
+			 (unsigned long long)p->size, (unsigned long long)p->old_size, note,
+			 new_checkpoint || old_checkpoint ? fp : "");
 	}
 	free(p);
 	return rc;

@@ -2,14 +2,15 @@
 /* audit_alerts.c: bulk reads found in the audit log: every export, every list shown in
  * clear, and every user who read more customers in one clock hour than the threshold
  * (meta "alert_reads_per_hour", default 100). */
+#include "approvals.h"
 #include "audit.h"
+#include "bulk_reads.h"
 #include "policy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_PER_HOUR 100
 
 /* Customers an entry read: ids listed, or "N customers" in a list's detail. */
 static uint64_t customers_read(const struct pv_audit_row *e)
@@ -112,14 +113,7 @@ pv_rc pv_audit_alerts(pv_vault *v, const pv_access *who, pv_alert_fn fn, void *c
 	struct pv_audit_event e = { "audit alerts", NULL, NULL, NULL, "ok", NULL };
 	if ((rc = pv_audit_append(v, &e)) != PV_OK)
 		return rc;
-	struct alert_ctx a = { DEFAULT_PER_HOUR, fn, ctx, NULL, 0, 0, 0 };
-	uint8_t *val = NULL;
-	if (pv_store_meta_get(v->store, "alert_reads_per_hour", &val, NULL) == 0) {
-		long n = strtol((char *)val, NULL, 10);
-		if (n > 0)
-			a.limit = (uint64_t)n;
-	}
-	free(val);
+	struct alert_ctx a = { pv_bulk_limit(v), fn, ctx, NULL, 0, 0, 0 };
 	int st = pv_store_audit_scan(v->store, 1, alert_one, &a);
 	free(a.hc);
 	if (st < 0)
@@ -135,14 +129,19 @@ pv_rc pv_audit_set_alert_threshold(pv_vault *v, const pv_access *who, unsigned p
 		return pv_audit_failure(v, rc, "audit threshold", NULL, NULL);
 	if (per_hour == 0)
 		return pv_fail(v, PV_ERR_USAGE, "the threshold must be at least 1");
-	char buf[24], detail[64];
+	char buf[24], detail[128];
 	int n = snprintf(buf, sizeof buf, "%u", per_hour);
-	snprintf(detail, sizeof detail, "bulk-read threshold %u customers an hour", per_hour);
-	if (pv_store_begin(v->store) != 0)
-		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	rc = pv_store_meta_put(v->store, "alert_reads_per_hour", buf, (size_t)n)
-		     ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store)) : PV_OK;
+	snprintf(detail, sizeof detail, "bulk limit %u customers in clear a session, and an "
+		 "hour before an alert", per_hour);
+	struct pv_params ap; /* it bounds reads in clear: a second person agrees */
+	pv_params_init(&ap);
+	pv_params_add(&ap, "limit", buf);
+	rc = pv_store_begin(v->store) ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
+				      : pv_approval_consume(v, "audit threshold", &ap);
+	pv_params_free(&ap);
+	if (!rc && pv_store_meta_put(v->store, "alert_reads_per_hour", buf, (size_t)n))
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	struct pv_audit_event e = { "audit threshold", NULL, NULL, NULL, "ok", detail };
 	rc = pv_audit_commit(v, &e, rc);
-	return rc ? rc : pv_ok(v);
+	return rc ? pv_audit_failure(v, rc, "audit threshold", NULL, NULL) : pv_ok(v);
 }

@@ -15,6 +15,7 @@
 #include "audit.h"
 #include "dates.h"
 #include "keyring.h"
+#include "pinned_key.h"
 #include "policy.h"
 #include "record.h"
 #include "signed_json.h"
@@ -230,18 +231,29 @@ static int backup_open(const char *path, struct backup_file *b, char *why, size_
 pv_rc pv_backup_verify(const char *path, const char *public_key_hex, char *why, size_t whylen)
 {
 	struct backup_file b;
+	uint8_t pk[PV_SIGN_PUBLIC], found[PV_SIGN_PUBLIC];
+	char fp[PV_FINGERPRINT_SIZE];
+	if (pv_pinned_key_parse(public_key_hex, pk) != 0) {
+		snprintf(why, whylen, "the vault's public key is needed (64 hex digits, as its "
+			 "`pivault pubkey` prints)");
+		return PV_ERR_USAGE;
+	}
 	pv_rc rc = PV_OK;
-	if (backup_open(path, &b, why, whylen) != 0)
+	if (backup_open(path, &b, why, whylen) != 0) {
 		rc = PV_ERR_CORRUPT;
-	else if (!public_key_hex || strcmp(public_key_hex, b.pk_hex) != 0) {
-		snprintf(why, whylen, "%s was signed by another key than the vault's", path);
+	} else if (pv_pinned_key_parse(b.pk_hex, found) != 0 ||
+		   memcmp(found, pk, sizeof pk) != 0) {
+		pv_key_mismatch(why, whylen, path, pk,
+				pv_pinned_key_parse(b.pk_hex, found) == 0 ? found : NULL);
 		rc = PV_ERR_CORRUPT;
 	} else {
-		snprintf(why, whylen, "valid: vault %s, made %s, %lld customers, %llu bytes",
+		pv_fingerprint_of(pk, fp);
+		snprintf(why, whylen, "valid: vault %s, made %s, %lld customers, %llu bytes, signed "
+			 "by the expected vault key %s",
 			 json_string_value(json_object_get(b.body, "vault")),
 			 json_string_value(json_object_get(b.body, "created")),
 			 (long long)json_integer_value(json_object_get(b.body, "customers")),
-			 (unsigned long long)b.image_bytes);
+			 (unsigned long long)b.image_bytes, fp);
 	}
 	backup_close(&b);
 	return rc;

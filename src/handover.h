@@ -50,4 +50,17 @@ struct pv_package_source {
 pv_rc pv_package_write(pv_vault *v, const struct pv_package_source *src, const char *path,
 		       pv_handover_summary *out, char manifest_hex[65]);
 
+/* What a receipt checked on the sender's side answers: the transfer it names (and its
+ * state), the package, and the recipient vault key the plan pinned, which signed it. */
+struct pv_receipt_facts {
+	char transfer[64], state[24], package[64];
+	char key_hex[65], key_fp[PV_FINGERPRINT_SIZE];
+};
+
+/* Check receipt against the transfer it names: the plan must pin a recipient vault key,
+ * the receipt be signed by that key (not by one it carries) and answer the package
+ * exported for the transfer, every record imported. PV_OK with out filled, or the
+ * reason (pv_errmsg). */
+pv_rc pv_receipt_check(pv_vault *v, const char *receipt, struct pv_receipt_facts *out);
+
 #endif

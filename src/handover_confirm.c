@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* handover_confirm.c: closing a handover on the sender's side. The recipient's signed
- * receipt is checked (its own signature, then against the package this vault recorded
- * when it exported: package id, manifest hash, root hash, record count); then every
+ * receipt is checked (handover_receipt.c: signed by the recipient vault key the plan
+ * pinned, and answering the package this vault recorded when it exported: package id,
+ * manifest hash, root hash, record count); then every
  * customer the package held is crypto-shredded, in batches, each with a destruction
  * certificate whose grounds name the receipt. The transfer ends "confirmed". */
 #include "handover.h"
@@ -11,66 +12,12 @@
 #include "audit.h"
 #include "policy.h"
 #include "record.h"
-#include "signed_json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define CONFIRM_BATCH 1000000 /* a batch rewrites the tables once */
-
-pv_rc pv_receipt_verify(const char *text, char *why, size_t whylen)
-{
-	json_error_t je;
-	json_t *doc = text ? json_loads(text, JSON_REJECT_DUPLICATES, &je) : NULL;
-	json_t *body = json_object_get(doc, "receipt");
-	const char *sigh = json_string_value(json_object_get(doc, "signature"));
-	const char *type = json_string_value(json_object_get(body, "type"));
-	const char *pkh = json_string_value(json_object_get(body, "recipient_public_key"));
-	uint8_t pk[PV_SIGN_PUBLIC];
-	pv_rc rc = PV_OK;
-	if (!json_is_object(body) || !sigh || !type || strcmp(type, PV_RECEIPT_TYPE) != 0 ||
-	    json_object_size(doc) != 2) {
-		snprintf(why, whylen, "not a pivault handover receipt");
-		rc = PV_ERR_INPUT;
-	} else if (!pkh || pv_unhex(pk, sizeof pk, pkh, strlen(pkh)) != 0) {
-		snprintf(why, whylen, "the receipt's key is malformed");
-		rc = PV_ERR_CORRUPT;
-	} else if (pv_signed_json_check(doc, "receipt", pk) != 0) {
-		snprintf(why, whylen, "the receipt's signature does not verify: it was changed "
-			 "or not made by the key it names");
-		rc = PV_ERR_CORRUPT;
-	} else {
-		snprintf(why, whylen, "valid: package %s, %lld records received %s by vault %s",
-			 json_string_value(json_object_get(body, "package")),
-			 (long long)json_integer_value(json_object_get(body, "imported")),
-			 json_string_value(json_object_get(body, "received")),
-			 json_string_value(json_object_get(body, "recipient_vault")));
-	}
-	json_decref(doc);
-	return rc;
-}
-
-/* The receipt must answer the package this vault sent for the transfer. */
-static pv_rc matches_package(pv_vault *v, json_t *body, const struct pv_stored_transfer *t)
-{
-	json_error_t je;
-	json_t *pkg = t->package[0] ? json_loads(t->package, 0, &je) : NULL;
-	static const char *const same[] = { "package", "manifest_sha256", "root_hash", "records" };
-	pv_rc rc = PV_OK;
-	if (!pkg)
-		rc = pv_fail(v, PV_ERR_USAGE, "transfer %s has no exported package", t->id);
-	for (size_t i = 0; !rc && i < sizeof same / sizeof *same; i++)
-		if (!json_equal(json_object_get(pkg, same[i]), json_object_get(body, same[i])))
-			rc = pv_fail(v, PV_ERR_CORRUPT, "the receipt's %s is not that of the package "
-				     "exported for %s", same[i], t->id);
-	if (!rc && !json_equal(json_object_get(body, "records"), json_object_get(body, "imported")))
-		rc = pv_fail(v, PV_ERR_CORRUPT, "the receipt says only %lld of %lld records were "
-			     "imported", (long long)json_integer_value(json_object_get(body, "imported")),
-			     (long long)json_integer_value(json_object_get(body, "records")));
-	json_decref(pkg);
-	return rc;
-}
 
 struct members {
 	char **ids;
@@ -99,38 +46,23 @@ static int add_member(void *ctx, const char *customer)
 static pv_rc prepare(pv_vault *v, const char *receipt, char *t_id, size_t idlen,
 		     char *grounds, size_t glen, struct members *m)
 {
-	char why[300];
-	pv_rc rc = pv_receipt_verify(receipt, why, sizeof why);
-	if (rc)
-		return pv_fail(v, rc, "receipt refused: %s", why);
-	json_error_t je;
-	json_t *doc = json_loads(receipt, 0, &je), *body = json_object_get(doc, "receipt");
-	const char *transfer = json_string_value(json_object_get(body, "transfer"));
-	struct pv_stored_transfer t;
-	int got = transfer ? pv_store_transfer_get(v->store, transfer, &t) : 1;
-	if (got != 0)
-		rc = got < 0 ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
-			     : pv_fail(v, PV_ERR_NOT_FOUND, "the receipt names no transfer of this "
-				       "vault");
-	else if (strcmp(t.state, "confirmed") == 0)
-		rc = pv_fail(v, PV_ERR_USAGE, "transfer %s is already confirmed", t.id);
-	else
-		rc = matches_package(v, body, &t);
+	struct pv_receipt_facts f;
+	pv_rc rc = pv_receipt_check(v, receipt, &f);
+	if (!rc && strcmp(f.state, "confirmed") == 0)
+		rc = pv_fail(v, PV_ERR_USAGE, "transfer %s is already confirmed", f.transfer);
 	if (!rc) {
 		uint8_t h[32];
 		char hex[65];
 		pv_hash2(h, receipt, strlen(receipt), NULL, 0);
 		pv_hex(hex, h, sizeof h);
-		snprintf(t_id, idlen, "%s", transfer);
+		snprintf(t_id, idlen, "%s", f.transfer);
 		snprintf(grounds, glen, "handed over in transfer %s, package %s; receipt %s signed by "
-			 "recipient vault %s", transfer,
-			 json_string_value(json_object_get(body, "package")), hex,
-			 json_string_value(json_object_get(body, "recipient_public_key")));
-		if (pv_store_transfer_member_scan(v->store, transfer, add_member, m) != 0)
+			 "recipient vault key %s (fingerprint %s, pinned in the plan)", f.transfer,
+			 f.package, hex, f.key_hex, f.key_fp);
+		if (pv_store_transfer_member_scan(v->store, f.transfer, add_member, m) != 0)
 			rc = m->oom ? pv_fail(v, PV_ERR_NOMEM, "out of memory")
 				    : pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	}
-	json_decref(doc);
 	return rc;
 }
 

@@ -16,6 +16,7 @@
 #include "import.h"
 #include "merkle.h"
 #include "minisign.h"
+#include "pinned_key.h"
 #include "signed_json.h"
 #include "tar.h"
 
@@ -698,6 +699,27 @@ static char *make_receipt(pv_vault *v, struct reader *r, uint64_t imported)
 	return text;
 }
 
+/* A package whose plan pinned the recipient vault's key goes only into that vault (the
+ * sender would refuse any other vault's receipt): found out before anything lands. */
+static pv_rc meant_for_this_vault(pv_vault *v, json_t *manifest)
+{
+	json_t *key = json_object_get(json_object_get(manifest, "recipient"), "vault_key");
+	uint8_t pk[PV_SIGN_PUBLIC];
+	char want[PV_FINGERPRINT_SIZE], mine[PV_FINGERPRINT_SIZE];
+	if (!key)
+		return PV_OK;
+	if (pv_pinned_key_parse(json_string_value(key), pk) != 0)
+		return pv_fail(v, PV_ERR_CORRUPT, "package refused, nothing imported: the manifest's "
+			       "recipient vault key is malformed");
+	if (memcmp(pk, v->keys->sign_public, sizeof pk) == 0)
+		return PV_OK;
+	pv_fingerprint_of(pk, want);
+	pv_fingerprint_of(v->keys->sign_public, mine);
+	return pv_fail(v, PV_ERR_USAGE, "package refused, nothing imported: the sender pinned the "
+		       "recipient vault key %s, and this vault's key is %s: import it into the vault "
+		       "whose `pivault pubkey` gave that key", want, mine);
+}
+
 /* Inside the import's transaction: the package must have verified, whole. */
 static pv_rc before_commit(void *ctx, pv_vault *v, const pv_import_result *res)
 {
@@ -711,6 +733,9 @@ static pv_rc before_commit(void *ctx, pv_vault *v, const pv_import_result *res)
 			       "records could be imported",
 			       (unsigned long long)pv_import_rows_imported(res),
 			       (unsigned long long)r->records);
+	pv_rc rc = meant_for_this_vault(v, r->manifest_doc);
+	if (rc)
+		return rc;
 	const char *package = json_string_value(json_object_get(r->manifest_doc, "package"));
 	char when[40];
 	int got = package ? pv_store_handover_received_get(v->store, package, when, sizeof when) : -1;

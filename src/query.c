@@ -3,6 +3,7 @@
  * index, list in pages, update one field. Every read goes through the role's policy. */
 #include "dates.h"
 #include "audit.h"
+#include "bulk_reads.h"
 #include "consent.h"
 #include "policy.h"
 #include "record.h"
@@ -45,17 +46,14 @@ static pv_rc consent_then_show(pv_vault *v, int role, const pv_access *who, cons
 	return show(v, role, who, &c, out);
 }
 
-pv_rc pv_get(pv_vault *v, const pv_access *who, const char *id, pv_record **out)
+/* Read customer id for who (role index role), with its audit entry. */
+static pv_rc read_one(pv_vault *v, int role, const pv_access *who, const char *id,
+		      pv_record **out)
 {
 	*out = NULL;
-	pv_store_map_reads(v->store, 1);
-	int role;
-	pv_rc rc = pv_policy_authorize(v, who, PV_OP_READ, &role);
-	if (rc)
-		return pv_audit_failure(v, rc, "read", id, purpose_of(who));
 	int gated = pv_read_gated(v, who); /* asked first: a query ends the row borrowed below */
 	struct pv_stored_customer c;
-	rc = pv_customer_find(v, id, &c);
+	pv_rc rc = pv_customer_find(v, id, &c);
 	if (!rc)
 		rc = gated ? consent_then_show(v, role, who, id, c.rid, out)
 			   : show(v, role, who, &c, out);
@@ -69,6 +67,21 @@ pv_rc pv_get(pv_vault *v, const pv_access *who, const char *id, pv_record **out)
 		return rc;
 	}
 	return pv_ok(v);
+}
+
+pv_rc pv_get(pv_vault *v, const pv_access *who, const char *id, pv_record **out)
+{
+	*out = NULL;
+	pv_store_map_reads(v->store, 1);
+	int role;
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_READ, &role);
+	if (!rc && strchr(id, ','))
+		rc = pv_fail(v, PV_ERR_USAGE, "one customer id is expected");
+	if (!rc)
+		rc = pv_bulk_clear_gate(v, role, who, "get", id, 1);
+	if (rc)
+		return pv_audit_failure(v, rc, "read", id, purpose_of(who));
+	return read_one(v, role, who, id, out);
 }
 
 /* A customer's stored row copied out of the store: its pointers point into buf. */
@@ -114,6 +127,8 @@ struct id_list {
 	int64_t *rids;         /* their row ids, when gathered from the blind index */
 	int keep_rows;         /* and then copies of their rows too, to show them from */
 	struct row_copy *rows;
+	char *last;            /* the last customer scanned (listed or left out) */
+	size_t scanned;
 };
 
 static void id_list_free(struct id_list *l)
@@ -123,6 +138,8 @@ static void id_list_free(struct id_list *l)
 	free(l->rows);
 	free(l->ids);
 	free(l->rids);
+	free(l->last);
+	l->last = NULL;
 	l->rows = NULL;
 	l->ids = NULL;
 	l->rids = NULL;
@@ -202,6 +219,34 @@ static int consenting_only(pv_vault *v, const pv_access *who, struct id_list *l)
 		return -1;
 	}
 	return 0;
+}
+
+pv_rc pv_get_many(pv_vault *v, const pv_access *who, const char *const *ids, size_t n,
+		  pv_record_fn fn, void *ctx)
+{
+	pv_store_map_reads(v->store, 1);
+	int role;
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_READ, &role);
+	struct id_list all = { 0 };
+	for (size_t i = 0; !rc && i < n; i++)
+		if (strchr(ids[i], ',') || gather_id(&all, ids[i]) != 0)
+			rc = all.oom ? pv_fail(v, PV_ERR_NOMEM, "out of memory")
+				     : pv_fail(v, PV_ERR_USAGE, "one customer id each is expected");
+	if (!rc) /* the customers asked for, counted against the bulk limit at once */
+		rc = pv_bulk_clear_gate(v, role, who, "get", all.ids, all.n);
+	free(all.ids);
+	if (rc)
+		return pv_audit_failure(v, rc, "read", NULL, purpose_of(who));
+	for (size_t i = 0; i < n; i++) {
+		pv_record *r = NULL;
+		if ((rc = read_one(v, role, who, ids[i], &r)) != PV_OK)
+			return rc;
+		int stop = fn(ctx, r);
+		pv_record_free(r);
+		if (stop)
+			break;
+	}
+	return pv_ok(v);
 }
 
 /* The ids of customers whose indexed field equals value, gathered before anything is
@@ -311,6 +356,10 @@ pv_rc pv_find_records(pv_vault *v, const pv_access *who, const char *field, cons
 	struct id_list found = { .keep_rows = 1 }; /* shown from the rows read by the lookup */
 	if ((rc = find_ids(v, role, who, field, value, &found)) != PV_OK)
 		return rc;
+	if ((rc = pv_bulk_clear_gate(v, role, who, "find", found.ids, found.n)) != PV_OK) {
+		id_list_free(&found);
+		return pv_audit_failure(v, rc, "find", NULL, purpose_of(who));
+	}
 	char detail[128];
 	snprintf(detail, sizeof detail, "by %s: %zu match%s shown, %s", field, found.n,
 		 found.n == 1 ? "" : "es", who->want_clear ? "clear where allowed" : "masked");
@@ -328,6 +377,14 @@ pv_rc pv_find_records(pv_vault *v, const pv_access *who, const char *field, cons
 static int gather_stored_id(void *ctx, const struct pv_stored_customer *c)
 {
 	struct id_list *l = ctx;
+	char *last = strdup(c->id);
+	if (!last) {
+		l->oom = 1;
+		return -1;
+	}
+	free(l->last);
+	l->last = last;
+	l->scanned++;
 	if (l->v) {
 		int blocked = pv_read_blocked(l->v, l->who, c->rid, c->id);
 		if (blocked < 0) {
@@ -347,34 +404,34 @@ struct list_ctx {
 	pv_record_fn fn;
 	void *ctx;
 	pv_rc rc;
-	char *last;
-	size_t seen;
+	char *next;   /* the page's ids not shown yet, comma-separated, in id order */
 };
 
+/* Show c if it is the next customer of the page: exactly the customers the audit entry
+ * names are shown, whatever changed between the two scans. */
 static int list_one(void *p, const struct pv_stored_customer *c)
 {
 	struct list_ctx *l = p;
+	size_t n = 0;
+	int order = 1;
+	while (l->next) { /* pass over page ids gone since the first scan */
+		n = strcspn(l->next, ",");
+		int cmp = strncmp(l->next, c->id, n);
+		order = cmp ? cmp : c->id[n] ? -1 : 0;
+		if (order >= 0)
+			break;
+		l->next = l->next[n] ? l->next + n + 1 : NULL;
+	}
+	if (!l->next)
+		return 1;
+	if (order != 0)
+		return 0; /* not in the page (added since, or left out by the purpose) */
+	l->next = l->next[n] ? l->next + n + 1 : NULL;
 	pv_record *r;
-	int blocked = pv_read_blocked(l->v, l->who, c->rid, c->id);
-	int stop = 0;
-	if (blocked < 0) {
-		l->rc = PV_ERR_STORE;
+	if ((l->rc = show(l->v, l->role, l->who, c, &r)) != PV_OK)
 		return -1;
-	}
-	if (!blocked) { /* customers without consent for the purpose are left out */
-		l->rc = show(l->v, l->role, l->who, c, &r);
-		if (l->rc)
-			return -1;
-		stop = l->fn(l->ctx, r);
-		pv_record_free(r);
-	}
-	free(l->last);
-	l->last = strdup(c->id);
-	l->seen++;
-	if (!l->last) {
-		l->rc = pv_fail(l->v, PV_ERR_NOMEM, "out of memory");
-		return -1;
-	}
+	int stop = l->fn(l->ctx, r);
+	pv_record_free(r);
 	return stop ? 1 : 0;
 }
 
@@ -383,17 +440,22 @@ pv_rc pv_list(pv_vault *v, const pv_access *who, const char *after, size_t limit
 {
 	if (next_after)
 		*next_after = NULL;
-	struct list_ctx l = { v, 0, who, fn, ctx, PV_OK, NULL, 0 };
+	struct list_ctx l = { v, 0, who, fn, ctx, PV_OK, NULL };
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_LIST, &l.role);
 	if (rc)
 		return pv_audit_failure(v, rc, "list", NULL, purpose_of(who));
-	/* First the ids of the page, for the audit entry written before anything is shown. */
+	/* First the ids of the page, for the bulk limit and the audit entry written before
+	 * anything is shown; then those customers alone are shown. */
 	struct id_list page = { .v = v, .who = who };
 	if (pv_store_customer_scan(v->store, after, limit, gather_stored_id, &page) < 0 ||
 	    page.oom) {
-		free(page.ids);
+		id_list_free(&page);
 		return pv_fail(v, page.oom ? PV_ERR_NOMEM : PV_ERR_STORE, "%s",
 			       page.oom ? "out of memory" : pv_store_errmsg(v->store));
+	}
+	if ((rc = pv_bulk_clear_gate(v, l.role, who, "list", page.ids, page.n)) != PV_OK) {
+		id_list_free(&page);
+		return pv_audit_failure(v, rc, "list", NULL, purpose_of(who));
 	}
 	char detail[96];
 	snprintf(detail, sizeof detail, "%s%zu customers, %s",
@@ -401,21 +463,18 @@ pv_rc pv_list(pv_vault *v, const pv_access *who, const char *after, size_t limit
 		 who->want_clear ? "clear where allowed" : "masked");
 	struct pv_audit_event e = { "list", page.ids, purpose_of(who), NULL, "ok", detail };
 	rc = pv_audit_append(v, &e);
-	free(page.ids);
-	if (rc)
-		return rc;
-	int st = pv_store_customer_scan(v->store, after, limit, list_one, &l);
-	if (st < 0 && !l.rc)
+	l.next = page.n ? page.ids : NULL;
+	int st = rc ? 0 : pv_store_customer_scan(v->store, after, limit, list_one, &l);
+	if (!rc && st < 0 && !l.rc)
 		l.rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	if (l.rc) {
-		free(l.last);
-		return l.rc;
+	if (!rc)
+		rc = l.rc;
+	if (!rc && next_after && limit && page.scanned == limit) {
+		*next_after = page.last;
+		page.last = NULL;
 	}
-	if (next_after && limit && l.seen == limit)
-		*next_after = l.last;
-	else
-		free(l.last);
-	return pv_ok(v);
+	id_list_free(&page);
+	return rc ? rc : pv_ok(v);
 }
 
 /* Set a consent column (yes/no) of customer c. */

@@ -11,6 +11,7 @@
 #include "audit.h"
 #include "dates.h"
 #include "holds.h"
+#include "pinned_key.h"
 #include "policy.h"
 #include "record.h"
 #include "signed_json.h"
@@ -400,7 +401,8 @@ pv_rc pv_certificate_verify(const char *text, const char *public_key_hex, char *
 	const char *sigh = doc ? json_string_value(json_object_get(doc, "signature")) : NULL;
 	const char *type = cert ? json_string_value(json_object_get(cert, "type")) : NULL;
 	const char *signer = cert ? json_string_value(json_object_get(cert, "signed_by")) : NULL;
-	uint8_t pk[PV_SIGN_PUBLIC];
+	uint8_t pk[PV_SIGN_PUBLIC], found[PV_SIGN_PUBLIC];
+	char fp[PV_FINGERPRINT_SIZE];
 	pv_rc rc = PV_OK;
 	if (!cert || !json_is_object(cert) || !sigh || !type || strcmp(type, CERT_TYPE) != 0 ||
 	    json_object_size(doc) != 2) {
@@ -410,17 +412,21 @@ pv_rc pv_certificate_verify(const char *text, const char *public_key_hex, char *
 		   pv_unhex(pk, sizeof pk, public_key_hex, strlen(public_key_hex)) != 0) {
 		snprintf(why, whylen, "the vault's public key (64 hex digits) is needed");
 		rc = PV_ERR_USAGE;
-	} else if (!signer || strcmp(signer, public_key_hex) != 0) {
-		snprintf(why, whylen, "signed by another key than the vault's");
+	} else if (pv_pinned_key_parse(signer, found) != 0 || memcmp(found, pk, sizeof pk) != 0) {
+		pv_key_mismatch(why, whylen, "the certificate", pk,
+				pv_pinned_key_parse(signer, found) == 0 ? found : NULL);
 		rc = PV_ERR_CORRUPT;
 	} else if (pv_signed_json_check(doc, "certificate", pk) != 0) {
-		snprintf(why, whylen, "the signature does not verify: the certificate was "
-			 "changed or not made by this vault");
+		pv_fingerprint_of(pk, fp);
+		snprintf(why, whylen, "the signature does not verify with the expected key %s: the "
+			 "certificate was changed or not made by that vault", fp);
 		rc = PV_ERR_CORRUPT;
 	} else {
-		snprintf(why, whylen, "valid: %lld customer(s) destroyed at %s",
+		pv_fingerprint_of(pk, fp);
+		snprintf(why, whylen, "valid: %lld customer(s) destroyed at %s, signed by the "
+			 "expected vault key %s",
 			 (long long)json_integer_value(json_object_get(cert, "count")),
-			 json_string_value(json_object_get(cert, "time")));
+			 json_string_value(json_object_get(cert, "time")), fp);
 	}
 	json_decref(doc);
 	return rc;

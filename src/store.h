@@ -346,7 +346,7 @@ struct pv_stored_transfer {
 		*package, *receipt;
 };
 enum pv_transfer_column { PV_TRANSFER_STATE, PV_TRANSFER_ASSESSMENT, PV_TRANSFER_PACKAGE,
-			  PV_TRANSFER_RECEIPT };
+			  PV_TRANSFER_RECEIPT, PV_TRANSFER_PLAN };
 int pv_store_transfer_put(struct pv_store *s, const struct pv_stored_transfer *t);
 /* 0 (t's strings borrowed until the next store call), 1 when absent, -1 on error. */
 int pv_store_transfer_get(struct pv_store *s, const char *id, struct pv_stored_transfer *t);

@@ -67,9 +67,11 @@ int pv_store_transfer_set(struct pv_store *s, const char *id, enum pv_transfer_c
 	static const char assess_sql[] = "UPDATE transfers SET assessment = ?2 WHERE id = ?1";
 	static const char package_sql[] = "UPDATE transfers SET package = ?2 WHERE id = ?1";
 	static const char receipt_sql[] = "UPDATE transfers SET receipt = ?2 WHERE id = ?1";
+	static const char plan_sql[] = "UPDATE transfers SET plan = ?2 WHERE id = ?1";
 	const char *sql = col == PV_TRANSFER_STATE	? state_sql
 			  : col == PV_TRANSFER_ASSESSMENT ? assess_sql
 			  : col == PV_TRANSFER_PACKAGE	? package_sql
+			  : col == PV_TRANSFER_PLAN	? plan_sql
 							: receipt_sql;
 	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
 	if (!q)

@@ -170,6 +170,13 @@ static pv_rc build(pv_vault *v, struct pv_plan *p, json_t **out)
 		(json_int_t)k.moving, "excluded", k.excluded, "values_by_category", by_cat,
 		"values_by_sensitivity", by_sens, "risks", risks_section(p, by_sens), "measures",
 		measures_section(v), "scope", json_string_value(json_object_get(p->doc, "scope")));
+	char fp[PV_FINGERPRINT_SIZE];
+	if (doc)
+		json_object_set_new(doc, "recipient_vault_key_fingerprint",
+				    p->recipient_vault_key &&
+						    pv_key_fingerprint(p->recipient_vault_key, fp) == PV_OK
+					    ? json_string(fp)
+					    : json_null());
 	if (!doc) {
 		if (rc) {
 			json_decref(fields);
@@ -204,6 +211,10 @@ static void write_html(FILE *out, json_t *doc)
 	pv_html_text(out, json_string_value(json_object_get(doc, "made_by")));
 	fputs("; kept until ", out);
 	pv_html_text(out, json_string_value(json_object_get(doc, "keep_until")));
+	const char *fp = json_string_value(json_object_get(doc, "recipient_vault_key_fingerprint"));
+	fputs(".</p>\n<p>Recipient vault signing key (its receipt is checked against it alone): ",
+	      out);
+	pv_html_text(out, fp ? fp : "not pinned yet: the transfer cannot be confirmed until it is");
 	fprintf(out, ".</p>\n<p>Customers in scope: %lld; to hand over: %lld.%s</p>\n",
 		(long long)json_integer_value(json_object_get(c, "customers_in_scope")),
 		(long long)json_integer_value(json_object_get(c, "customers_to_hand_over")),

@@ -189,6 +189,10 @@ pv_rc pv_plan_load(pv_vault *v, const char *id, struct pv_plan *p)
 	p->recipient_contact = doc_str(p->doc, "recipient", "contact");
 	p->recipient_key = doc_str(p->doc, "recipient", "age_recipient");
 	p->country = doc_str(p->doc, "recipient", "country");
+	if (pv_plan_vault_key(v, p->id, p->doc, &p->recipient_vault_key) != 0) {
+		pv_plan_free(p);
+		return PV_ERR_CORRUPT; /* the pinned key was changed outside pivault */
+	}
 	p->legal_basis = doc_str(p->doc, "legal_basis", NULL);
 	p->deadline = doc_str(p->doc, "deadline", NULL);
 	const char *scope = doc_str(p->doc, "scope", NULL);

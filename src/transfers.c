@@ -3,12 +3,17 @@
  * contact, age public key, country), which customers (a scope) and which fields, for
  * which purposes, until when customers may object; a recipient abroad makes it a
  * cross-border provision (art. 38-39) that names its legal basis and needs each
- * customer's separate consent, recorded here. Who a plan covers: transfer_scope.c. */
+ * customer's separate consent, recorded here. The plan also pins the recipient vault's
+ * signing key, the only key its receipt is checked against (handover_receipt.c): given
+ * with the plan or pinned once later under four eyes, never changed. Who a plan covers:
+ * transfer_scope.c. */
 #include "transfers.h"
 
 #include "age.h"
+#include "approvals.h"
 #include "audit.h"
 #include "dates.h"
+#include "pinned_key.h"
 #include "policy.h"
 #include "record.h"
 
@@ -140,6 +145,70 @@ static pv_rc purposes_of(pv_vault *v, const char *spec, json_t **out, int *same)
 	return PV_OK;
 }
 
+/* Read a recipient vault key given by a person into canonical hex (lower case). */
+static pv_rc vault_key_of(pv_vault *v, const char *given, char hex[65])
+{
+	uint8_t pk[PV_SIGN_PUBLIC];
+	if (pv_pinned_key_parse(given, pk) != 0)
+		return pv_fail(v, PV_ERR_USAGE, "--recipient-vault-key takes the recipient vault's "
+			       "public key as its `pivault pubkey` prints it (64 hex digits)");
+	if (memcmp(pk, v->keys->sign_public, sizeof pk) == 0)
+		return pv_fail(v, PV_ERR_USAGE, "--recipient-vault-key is this vault's own key: give "
+			       "the key of the recipient's vault");
+	pv_hex(hex, pk, sizeof pk);
+	return PV_OK;
+}
+
+/* The bytes the vault's seal on a pinned key covers: a label, the plan id, the key. */
+#define SEAL_LABEL "pivault pinned recipient vault key v1\n"
+static size_t seal_bytes(uint8_t *out, size_t cap, const char *id, const uint8_t pk[32])
+{
+	size_t ll = strlen(SEAL_LABEL), il = strlen(id);
+	if (ll + il + 1 + 32 > cap)
+		return 0;
+	memcpy(out, SEAL_LABEL, ll);
+	memcpy(out + ll, id, il);
+	out[ll + il] = '\n';
+	memcpy(out + ll + il + 1, pk, 32);
+	return ll + il + 1 + 32;
+}
+
+/* Set recipient.vault_key (hex) and its seal, the vault's signature over plan id and key,
+ * so that a key put into the row with SQL is not taken for one pinned here. */
+static int seal_pin(pv_vault *v, const char *id, json_t *recipient, const char *hex)
+{
+	uint8_t pk[PV_SIGN_PUBLIC], msg[128], sig[PV_SIGNATURE];
+	char sighex[2 * PV_SIGNATURE + 1];
+	size_t n = pv_pinned_key_parse(hex, pk) == 0 ? seal_bytes(msg, sizeof msg, id, pk) : 0;
+	if (!n)
+		return -1;
+	pv_sign(sig, msg, n, v->keys->sign_secret);
+	pv_hex(sighex, sig, sizeof sig);
+	return json_object_set_new(recipient, "vault_key", json_string(hex)) ||
+	       json_object_set_new(recipient, "vault_key_seal", json_string(sighex));
+}
+
+int pv_plan_vault_key(pv_vault *v, const char *id, json_t *plan_doc, const char **hex)
+{
+	json_t *r = json_object_get(plan_doc, "recipient");
+	const char *key = json_string_value(json_object_get(r, "vault_key"));
+	const char *seal = json_string_value(json_object_get(r, "vault_key_seal"));
+	uint8_t pk[PV_SIGN_PUBLIC], msg[128], sig[PV_SIGNATURE];
+	*hex = NULL;
+	if (!json_object_get(r, "vault_key") && !json_object_get(r, "vault_key_seal"))
+		return 0;
+	size_t n = pv_pinned_key_parse(key, pk) == 0 ? seal_bytes(msg, sizeof msg, id, pk) : 0;
+	if (!n || !seal || pv_unhex(sig, sizeof sig, seal, strlen(seal)) != 0 ||
+	    pv_sign_verify(sig, msg, n, v->keys->sign_public) != 0) {
+		pv_fail(v, PV_ERR_CORRUPT, "transfer %s: its pinned recipient vault key does not "
+			"carry this vault's seal (it was changed outside pivault): no receipt is "
+			"checked against it; make a new plan", id);
+		return -1;
+	}
+	*hex = key;
+	return 0;
+}
+
 /* Check spec; *recipient gets the recipient's age key in canonical form (malloc'd). */
 static pv_rc check_spec(pv_vault *v, const pv_transfer_spec *sp, int *cross_border,
 			 char **recipient)
@@ -177,7 +246,10 @@ static pv_rc check_spec(pv_vault *v, const pv_transfer_spec *sp, int *cross_bord
 	if (sp->deadline && (pv_date_parse(sp->deadline, &y, &m, &d) != 0 ||
 			     strlen(sp->deadline) != 10))
 		return pv_fail(v, PV_ERR_USAGE, "--deadline takes a date YYYY-MM-DD");
-	return check_scope(v, sp->scope ? sp->scope : "all");
+	char vault_key[65];
+	pv_rc rc = sp->recipient_vault_key ? vault_key_of(v, sp->recipient_vault_key, vault_key)
+					   : PV_OK;
+	return rc ? rc : check_scope(v, sp->scope ? sp->scope : "all");
 }
 
 static json_t *plan_document(pv_vault *v, const pv_transfer_spec *sp, const char *recipient_key,
@@ -193,6 +265,15 @@ static json_t *plan_document(pv_vault *v, const pv_transfer_spec *sp, const char
 				      "contact", sp->recipient_contact, "country",
 				      sp->recipient_country ? sp->recipient_country : "CN",
 				      "age_recipient", recipient_key);
+	char vault_key[65];
+	if (recipient && sp->recipient_vault_key &&
+	    (vault_key_of(v, sp->recipient_vault_key, vault_key) != PV_OK ||
+	     seal_pin(v, id, recipient, vault_key) != 0)) {
+		json_decref(recipient);
+		json_decref(fields);
+		json_decref(purposes);
+		return NULL;
+	}
 	return json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:o, s:s, s:o, s:o, "
 			 "s:b, s:s}",
 			 "type", "pivault transfer plan", "version", 1, "id", id, "vault",
@@ -244,15 +325,87 @@ pv_rc pv_transfer_plan(pv_vault *v, const pv_access *who, const pv_transfer_spec
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	free(text);
 	char detail[300];
-	snprintf(detail, sizeof detail, "plan %s: to %s (%s)%s, scope %s", tid, sp->recipient_name,
-		 sp->recipient_country ? sp->recipient_country : "CN",
-		 cross_border ? ", cross-border" : "", sp->scope ? sp->scope : "all");
+	char fp[PV_FINGERPRINT_SIZE] = "none";
+	if (sp->recipient_vault_key && pv_key_fingerprint(sp->recipient_vault_key, fp) != PV_OK)
+		snprintf(fp, sizeof fp, "none");
+	snprintf(detail, sizeof detail, "plan %s: to %s (%s)%s, scope %s, recipient vault key %s",
+		 tid, sp->recipient_name, sp->recipient_country ? sp->recipient_country : "CN",
+		 cross_border ? ", cross-border" : "", sp->scope ? sp->scope : "all", fp);
 	struct pv_audit_event e = { "transfer plan", NULL, NULL, NULL, "ok", detail };
 	rc = pv_audit_commit(v, &e, rc);
 	if (rc)
 		return pv_audit_failure(v, rc, "transfer plan", NULL, NULL);
 	if (!(*id = strdup(tid)))
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	return pv_ok(v);
+}
+
+/* ------------------------------------------- the recipient vault's key, pinned ---- */
+
+/* Inside the transaction: put the key into plan id, which must have none. */
+static pv_rc pin_key(pv_vault *v, const char *id, const char *hex)
+{
+	struct pv_stored_transfer t;
+	int got = pv_store_transfer_get(v->store, id, &t);
+	if (got != 0)
+		return got < 0 ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
+			       : pv_fail(v, PV_ERR_NOT_FOUND, "no transfer plan %s", id);
+	if (strcmp(t.state, "confirmed") == 0)
+		return pv_fail(v, PV_ERR_USAGE, "transfer %s is already confirmed", id);
+	json_error_t je;
+	json_t *doc = json_loads(t.plan, 0, &je), *recipient = json_object_get(doc, "recipient");
+	const char *had = NULL;
+	char fp[PV_FINGERPRINT_SIZE];
+	pv_rc rc = PV_OK;
+	if (!json_is_object(recipient))
+		rc = pv_fail(v, PV_ERR_CORRUPT, "transfer plan %s is malformed", id);
+	else if (pv_plan_vault_key(v, id, doc, &had) != 0)
+		rc = PV_ERR_CORRUPT; /* a pin changed outside pivault is never replaced */
+	else if (had)
+		rc = pv_fail(v, PV_ERR_EXISTS, "transfer %s already pins the recipient vault key %s; "
+			     "a pinned key never changes (a wrong one needs a new plan)", id,
+			     pv_key_fingerprint(had, fp) == PV_OK ? fp : "(malformed)");
+	char *text = NULL;
+	if (!rc && seal_pin(v, id, recipient, hex) != 0)
+		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	if (!rc && !(text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS)))
+		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	json_decref(doc);
+	struct pv_params ap; /* what is approved: this key for this plan */
+	pv_params_init(&ap);
+	pv_params_add(&ap, "plan", id);
+	pv_params_add(&ap, "recipient_vault_key", hex);
+	if (!rc)
+		rc = pv_approval_consume(v, "transfer pin-key", &ap);
+	pv_params_free(&ap);
+	if (!rc && pv_store_transfer_set(v->store, id, PV_TRANSFER_PLAN, text) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	free(text);
+	return rc;
+}
+
+pv_rc pv_transfer_pin_vault_key(pv_vault *v, const pv_access *who, const char *id,
+				const char *public_key_hex)
+{
+	int role;
+	char hex[65], fp[PV_FINGERPRINT_SIZE], detail[160];
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_HANDOVER, &role);
+	if (!rc)
+		rc = vault_key_of(v, public_key_hex, hex);
+	if (!rc && !id)
+		rc = pv_fail(v, PV_ERR_USAGE, "name the transfer plan (T-...)");
+	if (!rc && pv_store_begin(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (rc)
+		return pv_audit_failure(v, rc, "transfer pin-key", NULL, NULL);
+	rc = pin_key(v, id, hex);
+	if (pv_key_fingerprint(hex, fp) != PV_OK)
+		snprintf(fp, sizeof fp, "?");
+	snprintf(detail, sizeof detail, "plan %s: recipient vault key %s pinned", id, fp);
+	struct pv_audit_event e = { "transfer pin-key", NULL, NULL, NULL, "ok", detail };
+	rc = pv_audit_commit(v, &e, rc);
+	if (rc)
+		return pv_audit_failure(v, rc, "transfer pin-key", NULL, NULL);
 	return pv_ok(v);
 }
 
@@ -296,18 +449,31 @@ pv_rc pv_transfer_consent(pv_vault *v, const pv_access *who, const char *id, con
 
 /* ------------------------------------------------------------ listing ---- */
 
+struct listing {
+	pv_vault *v;
+	json_t *out;
+};
+
 static int list_one(void *ctx, const struct pv_stored_transfer *t)
 {
+	struct listing *l = ctx;
 	json_error_t je;
 	json_t *plan = json_loads(t->plan, 0, &je);
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", t->id, "created", t->created,
+	char fp[PV_FINGERPRINT_SIZE];
+	const char *key = NULL;
+	int sealed = pv_plan_vault_key(l->v, t->id, plan, &key) == 0;
+	int pinned = key && pv_key_fingerprint(key, fp) == PV_OK;
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "id", t->id, "created", t->created,
 			      "created_by", t->created_by, "state", t->state, "plan",
-			      plan ? plan : json_null());
+			      plan ? plan : json_null(), "recipient_vault_key_fingerprint",
+			      pinned ? json_string(fp)
+			      : sealed ? json_null()
+				       : json_string("changed outside pivault: not trusted"));
 	if (o && t->package[0])
 		json_object_set_new(o, "package", json_loads(t->package, 0, &je));
 	if (o && t->receipt[0])
 		json_object_set_new(o, "receipt", json_loads(t->receipt, 0, &je));
-	return o ? json_array_append_new(ctx, o) : -1;
+	return o ? json_array_append_new(l->out, o) : -1;
 }
 
 pv_rc pv_transfer_list(pv_vault *v, const pv_access *who, const char *id, char **json)
@@ -318,6 +484,7 @@ pv_rc pv_transfer_list(pv_vault *v, const pv_access *who, const char *id, char *
 	if (rc)
 		return pv_audit_failure(v, rc, "transfer list", NULL, NULL);
 	json_t *a = json_array();
+	struct listing l = { v, a };
 	if (!a)
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	if (id) {
@@ -328,8 +495,8 @@ pv_rc pv_transfer_list(pv_vault *v, const pv_access *who, const char *id, char *
 			return got < 0 ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
 				       : pv_fail(v, PV_ERR_NOT_FOUND, "no transfer plan %s", id);
 		}
-		list_one(a, &t);
-	} else if (pv_store_transfer_scan(v->store, list_one, a) != 0) {
+		list_one(&l, &t);
+	} else if (pv_store_transfer_scan(v->store, list_one, &l) != 0) {
 		json_decref(a);
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	}

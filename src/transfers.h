@@ -23,6 +23,7 @@ struct pv_plan {
 	json_t *doc;		 /* the plan document as stored */
 	char state[24];
 	const char *recipient_name, *recipient_contact, *recipient_key, *country, *legal_basis;
+	const char *recipient_vault_key; /* 64 hex digits, or NULL until pinned */
 	const char *deadline;	 /* objections and deletion requests count until this day */
 	int cross_border;
 	int same_purposes;	 /* 1: the recipient keeps the purposes of collection */
@@ -39,6 +40,12 @@ struct pv_plan {
 	struct pv_idset held;	   /* under an active legal hold */
 	struct pv_idset restricted; /* processing restricted at the customer's request */
 };
+
+/* The recipient vault's signing key plan id's document pins: 0 with *hex the key (64 hex
+ * digits, borrowed from plan_doc) or NULL when none is pinned; -1 (pv_errmsg says why)
+ * when the pin is malformed or does not carry this vault's seal over the plan id and the
+ * key (the row was changed outside pivault). */
+int pv_plan_vault_key(pv_vault *v, const char *id, json_t *plan_doc, const char **hex);
 
 /* Load plan id (PV_ERR_NOT_FOUND when there is none). */
 pv_rc pv_plan_load(pv_vault *v, const char *id, struct pv_plan *p);

@@ -73,6 +73,7 @@ struct pv_vault {
 	uint8_t request_enrol_key[32];/* the approver's enrolment half's public key, if any */
 	int request_has_enrol_key;
 	struct pv_asking *asking;     /* asking for approval instead of running, or NULL */
+	uint64_t clear_shown;         /* customers shown with values in clear (bulk limit) */
 	pv_progress_note_fn progress; /* long operations report here (NULL: nobody asks) */
 	void *progress_ctx;
 	double progress_last;         /* monotonic seconds of the last report */

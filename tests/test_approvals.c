@@ -1127,6 +1127,130 @@ static void test_edited_command_refused(void **state)
 	assert_true(still_there(f->dir, c1));
 }
 
+/* ---- bulk reads in clear ---- */
+
+/* The ids of the records shown, comma-separated, and a count. */
+struct shown {
+	char ids[4096];
+	size_t n;
+};
+
+static int note_shown(void *ctx, const pv_record *r)
+{
+	struct shown *s = ctx;
+	size_t at = strlen(s->ids);
+	snprintf(s->ids + at, sizeof s->ids - at, "%s%s", at ? "," : "", pv_record_id(r));
+	s->n++;
+	return 0;
+}
+
+/* The root key holder sets the bulk limit (break-glass: a user needs four eyes). */
+static void set_bulk_limit(const char *dir, unsigned limit)
+{
+	pv_vault *root = pvt_open_root(dir, NULL, g_key_path);
+	pv_access adm = { "admin", NULL, 0 };
+	pv_rc rc = pv_audit_set_alert_threshold(root, &adm, limit);
+	if (rc)
+		fail_msg("threshold: %s", pv_errmsg(root));
+	pvt_vclose(root);
+}
+
+/* The attack: `list --clear --purpose all --limit 100000000` printed every customer in
+ * clear with no approval. Now any read in clear of more customers than the bulk limit
+ * needs one, whatever the call; masked reads do not. */
+static void test_bulk_clear_reads(void **state)
+{
+	struct fx *f = *state;
+	set_bulk_limit(f->dir, 5);
+	pv_vault *a = pvt_open_user(f->dir, "admin", ADMIN_PW);
+	pv_access clear = { "admin", "all", 1 }, masked = { "admin", "all", 0 };
+	/* a user cannot raise the limit alone */
+	assert_rc_msg(a, pv_audit_set_alert_threshold(a, NULL, 100000), PV_ERR_DENIED, "four-eyes");
+	struct shown s = { "", 0 };
+	assert_rc_msg(a, pv_list(a, &clear, NULL, 100000000, note_shown, &s, NULL), PV_ERR_DENIED,
+		      "bulk limit");
+	assert_int_equal(s.n, 0);
+	assert_ok(a, pv_list(a, &masked, NULL, 100000000, note_shown, &s, NULL));
+	assert_int_equal(s.n, NCUST);
+	/* within the limit, then one more: the session's total counts */
+	memset(&s, 0, sizeof s);
+	assert_ok(a, pv_list(a, &clear, NULL, 5, note_shown, &s, NULL));
+	assert_int_equal(s.n, 5);
+	pv_record *r = NULL;
+	assert_rc_msg(a, pv_get(a, &clear, cust(9, "customer_id"), &r), PV_ERR_DENIED, "bulk limit");
+	assert_null(r);
+	pvt_vclose(a);
+	/* many ids in one get */
+	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
+	const char *six[6];
+	for (size_t i = 0; i < 6; i++)
+		six[i] = cust(i + 1, "customer_id");
+	memset(&s, 0, sizeof s);
+	assert_rc_msg(a, pv_get_many(a, &clear, six, 6, note_shown, &s), PV_ERR_DENIED,
+		      "bulk limit");
+	assert_int_equal(s.n, 0);
+	assert_ok(a, pv_get_many(a, &clear, six, 5, note_shown, &s));
+	assert_int_equal(s.n, 5);
+	pvt_vclose(a);
+
+	/* asked, approved and run: every customer in clear, and the entry names exactly them */
+	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
+	assert_ok(a, pv_request_begin(a, "yearly review", 0, NULL));
+	memset(&s, 0, sizeof s);
+	assert_int_equal(pv_list(a, &clear, NULL, 100000000, note_shown, &s, NULL), PV_REQUESTED);
+	assert_int_equal(s.n, 0);
+	char *id = NULL;
+	assert_ok(a, pv_request_submit(a, &id));
+	pvt_keep(id);
+	pvt_vclose(a);
+	approve_as_dpo(f->dir, id);
+	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
+	assert_ok(a, pv_vault_use_request(a, id));
+	pv_access billing = { "admin", "billing", 1 };
+	assert_rc_msg(a, pv_list(a, &billing, NULL, 100000000, note_shown, &s, NULL),
+		      PV_ERR_DENIED, "differs from what was approved");
+	assert_ok(a, pv_list(a, &clear, NULL, 100000000, note_shown, &s, NULL));
+	assert_int_equal(s.n, NCUST);
+	assert_non_null(strstr(s.ids, cust(3, "customer_id")));
+	pvt_vclose(a);
+	struct audit_list l;
+	audit_load(f->dir, &l);
+	size_t runs = 0;
+	for (size_t i = 0; i < l.n; i++)
+		if (!strcmp(l.rows[i].op, "list") && !strcmp(l.rows[i].request, id) &&
+		    !strcmp(l.rows[i].outcome, "ok")) {
+			assert_string_equal(l.rows[i].ids, s.ids);
+			runs++;
+		}
+	assert_int_equal(runs, 1);
+	assert_audit(&l, 1, "admin", "list", "denied", NULL, "bulk limit");
+	assert_audit(&l, 2, "admin", "read", "denied", NULL, "bulk limit");
+	audit_free(&l);
+}
+
+/* The same through the pivault command, as the issue found it. */
+static void test_cli_bulk_list(void **state)
+{
+	struct fx *f = *state;
+	set_bulk_limit(f->dir, 5);
+	char *out = NULL, *err = NULL;
+	int st = cli(f, &out, &err, "admin", "list --clear --purpose all --limit 100000000");
+	assert_int_equal(st, 1);
+	assert_non_null(strstr(err, "bulk limit"));
+	assert_null(strstr(out, cust(1, "name")));
+	st = cli(f, &out, &err, "admin", "list --purpose all --limit 100000000");
+	assert_int_equal(st, 0);
+	st = cli(f, &out, &err, "admin", "request list --clear --purpose all --limit 100000000 --json");
+	if (st != 0)
+		fail_msg("request list: exit %d: %s", st, err);
+	char *id = request_id_of(out);
+	approve_as_dpo(f->dir, id);
+	st = cli(f, &out, &err, "admin", "run %s", id);
+	if (st != 0)
+		fail_msg("run: exit %d: %s", st, err);
+	assert_non_null(strstr(out, cust(NCUST, "name")));
+}
+
 static void test_cli_flow(void **state)
 {
 	struct fx *f = *state;
@@ -1506,6 +1630,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_approval_binds_parameters, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_edited_command_refused, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_bulk_clear_reads, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_cli_bulk_list, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_cli_flow, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_cli_request_role, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_alerts, fx_setup, fx_teardown),

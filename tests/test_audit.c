@@ -35,6 +35,7 @@ static uint64_t g_ck_size;  /* entries it covers */
 static uint64_t g_n;        /* entries in the pristine log */
 static uint64_t g_read_seq; /* a read in the middle of the log */
 static uint64_t g_upd_seq;  /* the first update */
+static char g_pk[65];       /* the vault's public key, pinned by whoever checks a proof */
 
 struct fx {
 	char *tmp;
@@ -237,6 +238,7 @@ static int group_setup(void **state)
 	assert_int_equal(pv_audit_checkpoint(v, &ck), PV_OK);
 	assert_int_equal(pvt_write_file(g_ckpt_path, ck, strlen(ck)), 0);
 	pv_free(ck);
+	assert_int_equal(pv_vault_public_key(v, g_pk), PV_OK);
 	for (int i = 1; i <= 4; i++) {
 		pv_record *r = NULL;
 		assert_int_equal(pv_get(v, &ADMIN, "C00000020", &r), PV_OK);
@@ -683,10 +685,17 @@ static void test_storage_failure_fails_closed(void **state)
 
 /* ---- tests: proofs ------------------------------------------------------------------ */
 
-static pv_rc check(const char *proof, const char *ck, const char *old, char *why, size_t n)
+static pv_rc check_by(const char *proof, const char *ck, const char *old, const char *key,
+		      char *why, size_t n)
 {
 	why[0] = '\0';
-	return pv_audit_check_proof(proof, ck, old, why, n);
+	return pv_audit_check_proof(proof, ck, old, key, why, n);
+}
+
+/* Checked against the vault's own key, pinned. */
+static pv_rc check(const char *proof, const char *ck, const char *old, char *why, size_t n)
+{
+	return check_by(proof, ck, old, g_pk, why, n);
 }
 
 static void test_inclusion_proofs(void **state)
@@ -865,28 +874,48 @@ static void test_cli_check_proof(void **state)
 	char *out = NULL;
 	const char *env = "cd / && env -u PIVAULT_VAULT -u PIVAULT_KEY_FILE -u PIVAULT_KEYRING "
 			  "-u PIVAULT_USER -u PIVAULT_PASSWORD_FILE -u PIVAULT_PASSPHRASE_FILE";
-	int st = pvt_run(&out, "%s '%s' audit check-proof '%s' --checkpoint '%s' 2>&1", env,
-			 pvt_program("pivault-test"), p_path, ck_path);
+	int st = pvt_run(&out, "%s '%s' audit check-proof '%s' --checkpoint '%s' --public-key %s "
+			 "2>&1", env, pvt_program("pivault-test"), p_path, ck_path, g_pk);
 	if (st != 0)
 		fail_msg("check-proof exited %d: %s", st, out);
 	assert_non_null(strstr(out, "valid"));
+	char fp[PV_FINGERPRINT_SIZE];
+	assert_int_equal(pv_key_fingerprint(g_pk, fp), PV_OK);
+	assert_non_null(strstr(out, fp)); /* whose key it was */
+	free(out);
+	/* a checkpoint without the key to check it against: a usage error, never its own key */
+	st = pvt_run(&out, "%s '%s' audit check-proof '%s' --checkpoint '%s' 2>&1", env,
+		     pvt_program("pivault-test"), p_path, ck_path);
+	assert_int_equal(st, 2);
+	assert_non_null(strstr(out, "--public-key"));
+	free(out);
+	/* another vault's key pinned: the checkpoint is refused, naming both fingerprints */
+	char other[65];
+	memset(other, 'b', 64);
+	other[64] = '\0';
+	st = pvt_run(&out, "%s '%s' audit check-proof '%s' --checkpoint '%s' --public-key %s 2>&1",
+		     env, pvt_program("pivault-test"), p_path, ck_path, other);
+	assert_int_equal(st, 1);
+	assert_non_null(strstr(out, "not by the expected key"));
+	assert_non_null(strstr(out, fp));
 	free(out);
 	st = pvt_run(&out, "%s '%s' audit check-proof '%s' 2>&1", env, pvt_program("pivault-test"),
 		     p_path);
 	assert_int_equal(st, 0);
 	free(out);
 	st = pvt_run(&out, "%s '%s' audit check-proof '%s' --checkpoint '%s' --old-checkpoint '%s' "
-		     "2>&1", env, pvt_program("pivault-test"), c_path, ck_path, g_ckpt_path);
+		     "--public-key %s 2>&1", env, pvt_program("pivault-test"), c_path, ck_path,
+		     g_ckpt_path, g_pk);
 	if (st != 0)
 		fail_msg("check-proof (consistency) exited %d: %s", st, out);
 	free(out);
-	st = pvt_run(&out, "%s '%s' audit check-proof '%s' --checkpoint '%s' 2>&1", env,
-		     pvt_program("pivault-test"), bad_path, ck_path);
+	st = pvt_run(&out, "%s '%s' audit check-proof '%s' --checkpoint '%s' --public-key %s 2>&1",
+		     env, pvt_program("pivault-test"), bad_path, ck_path, g_pk);
 	assert_int_equal(st, 1);
 	assert_non_null(strstr(out, "invalid"));
 	free(out);
-	st = pvt_run(&out, "%s '%s' audit check-proof '%s' --checkpoint '%s' 2>&1", env,
-		     pvt_program("pivault-test"), p_path, g_ckpt_path);
+	st = pvt_run(&out, "%s '%s' audit check-proof '%s' --checkpoint '%s' --public-key %s 2>&1",
+		     env, pvt_program("pivault-test"), p_path, g_ckpt_path, g_pk);
 	assert_int_equal(st, 1);
 	free(out);
 	assert_int_equal(pvt_run(NULL, "mv '%s.gone' '%s'", f->dir, f->dir), 0);
@@ -1217,8 +1246,9 @@ static void test_consistency_across_vaults(void **state)
 	sql(bdir, q);
 	assert_int_equal(pv_vault_open(bdir, NULL, key, &b), PV_OK);
 	pv_key_free(key);
-	char *ckb = NULL;
+	char *ckb = NULL, bpk[65];
 	assert_int_equal(pv_audit_checkpoint(b, &ckb), PV_OK);
+	assert_int_equal(pv_vault_public_key(b, bpk), PV_OK);
 	pv_vault_close(b);
 	uint64_t n = checkpoint_size(ckb);
 	assert_int_equal(n, g_ck_size + 1);
@@ -1241,9 +1271,13 @@ static void test_consistency_across_vaults(void **state)
 	char *proof = pv_merkle_proof_to_text(p);
 	assert_non_null(proof);
 	char why[256];
-	/* The proof is sound for each checkpoint on its own (same entries, same roots)... */
-	assert_int_equal(check(proof, ckb, NULL, why, sizeof why), PV_OK);
-	/* ...but A's and B's checkpoints together must be refused. */
+	/* The proof is sound for B's checkpoint on its own, for whoever pins B's key... */
+	assert_int_equal(check_by(proof, ckb, NULL, bpk, why, sizeof why), PV_OK);
+	/* ...but not for whoever pinned A's: B's checkpoint is signed by another key. */
+	assert_int_equal(check(proof, ckb, NULL, why, sizeof why), PV_ERR_CORRUPT);
+	assert_non_null(strstr(why, "not by the expected key"));
+	/* ...and A's and B's checkpoints together must be refused, whichever key is pinned. */
+	assert_int_not_equal(check_by(proof, ckb, g_ckpt, bpk, why, sizeof why), PV_OK);
 	rc = check(proof, ckb, g_ckpt, why, sizeof why);
 	free(p);
 	free(l.h);

@@ -119,6 +119,16 @@ static void test_verify_and_tamper(void **state)
 	other[64] = '\0';
 	assert_int_equal(pv_backup_verify(f->backup, other, why, sizeof why), PV_ERR_CORRUPT);
 	assert_non_null(strstr(why, "another key"));
+	/* whose key: the output names the fingerprints, expected and found */
+	char fp_own[PV_FINGERPRINT_SIZE], fp_other[PV_FINGERPRINT_SIZE];
+	assert_int_equal(pv_key_fingerprint(pk, fp_own), PV_OK);
+	assert_int_equal(pv_key_fingerprint(other, fp_other), PV_OK);
+	assert_non_null(strstr(why, fp_own));
+	assert_non_null(strstr(why, fp_other));
+	assert_int_equal(pv_backup_verify(f->backup, pk, why, sizeof why), PV_OK);
+	assert_non_null(strstr(why, fp_own));
+	/* the key the trailer names is never taken on its own */
+	assert_int_equal(pv_backup_verify(f->backup, NULL, why, sizeof why), PV_ERR_USAGE);
 	/* the backup exists: never overwritten */
 	char *summary = NULL;
 	assert_int_equal(pv_backup_create(f->v, &ADMIN, f->backup, &summary), PV_ERR_EXISTS);

@@ -7,8 +7,10 @@
 #include "testutil.h"
 
 #include "dates.h"
+#include "pivault.h"
 
 #include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,14 +61,27 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-/* A plan whose deadline is today: objections made today count, and it may be exported. */
+/* The buyer vault's signing key as `pivault pubkey` prints it (kept). */
+static char *buyer_key(void)
+{
+	char *key = NULL;
+	assert_int_equal(pvt_run(&key, "%s pubkey --role admin 2>/dev/null", pv("buyer", "b.key")),
+			 0);
+	key[strcspn(key, "\n")] = '\0';
+	assert_int_equal(strlen(key), 64);
+	return pvt_keep(key);
+}
+
+/* A plan whose deadline is today (objections made today count, and it may be exported),
+ * pinning the buyer vault's key. */
 static char *plan_id(void)
 {
 	char *out = NULL, today[11];
 	pv_date_today(0, today);
 	int st = pvt_run(&out, "%s transfer plan --role admin --recipient-name 'Buyer Ltd' "
 			 "--recipient-contact dpo@buyer.example --recipient-key '%s' --deadline %s "
-			 "--json", pv("seller", "s.key"), path("buyer.age"), today);
+			 "--recipient-vault-key %s --json", pv("seller", "s.key"), path("buyer.age"),
+			 today, buyer_key());
 	assert_int_equal(st, 0);
 	json_error_t je;
 	json_t *o = json_loads(out, 0, &je);
@@ -85,6 +100,8 @@ static void test_usage(void **state)
 		"transfer show",                               /* no plan */
 		"handover export T-1",                         /* no -o */
 		"handover import pkg.age",                     /* no --identity */
+		"transfer pin-key T-1",                        /* no --recipient-vault-key */
+		"audit check-proof p.txt --checkpoint c.txt",  /* no --public-key */
 		"decommission run --keeper-name K",            /* no contact, key, archive */
 		"rekey --root",                                /* no new key */
 		"restore onlyone",                             /* no DIR */
@@ -105,6 +122,40 @@ static void test_usage(void **state)
 	}
 }
 
+/* A receipt for transfer id's package signed by a fresh key that it carries, written to
+ * file: what an insider can make without the buyer. */
+static void forge_receipt_file(const char *seller, const char *id, const char *file)
+{
+	char *out = NULL;
+	assert_int_equal(pvt_run(&out, "%s transfer show %s --role admin", seller, id), 0);
+	json_error_t je;
+	json_t *t = json_loads(out, 0, &je), *pkg = json_object_get(t, "package");
+	free(out);
+	assert_non_null(pkg);
+	uint8_t pk[32], sk[64], sig[64];
+	char pkhex[65], sighex[129];
+	crypto_sign_keypair(pk, sk);
+	sodium_bin2hex(pkhex, sizeof pkhex, pk, sizeof pk);
+	json_t *body = json_pack("{s:s, s:i, s:O, s:s, s:O, s:O, s:O, s:O, s:s, s:s, s:s}",
+				 "type", "pivault handover receipt", "version", 1, "package",
+				 json_object_get(pkg, "package"), "transfer", id, "manifest_sha256",
+				 json_object_get(pkg, "manifest_sha256"), "root_hash",
+				 json_object_get(pkg, "root_hash"), "records",
+				 json_object_get(pkg, "records"), "imported",
+				 json_object_get(pkg, "records"), "received", "2026-01-01T00:00:00Z",
+				 "recipient_vault", "00000000000000000000000000000000",
+				 "recipient_public_key", pkhex);
+	char *canon = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+	crypto_sign_detached(sig, NULL, (const unsigned char *)canon, strlen(canon), sk);
+	sodium_memzero(sk, sizeof sk);
+	sodium_bin2hex(sighex, sizeof sighex, sig, sizeof sig);
+	json_t *doc = json_pack("{s:o, s:s}", "receipt", body, "signature", sighex);
+	assert_int_equal(json_dump_file(doc, file, JSON_INDENT(2) | JSON_SORT_KEYS), 0);
+	free(canon);
+	json_decref(doc);
+	json_decref(t);
+}
+
 static void test_transfer_and_handover(void **state)
 {
 	(void)state;
@@ -112,13 +163,25 @@ static void test_transfer_and_handover(void **state)
 	char *id = plan_id(), *out = NULL;
 	assert_int_equal(pvt_run(&out, "%s transfer show %s --role admin", seller, id), 0);
 	assert_non_null(strstr(out, "Buyer Ltd"));
+	char fp[PV_FINGERPRINT_SIZE];
+	assert_int_equal(pv_key_fingerprint(buyer_key(), fp), PV_OK);
+	assert_non_null(strstr(out, fp)); /* the pinned key's fingerprint */
 	free(out);
+	/* pubkey prints the key on standard output and its fingerprint on standard error */
+	assert_int_equal(pvt_run(&out, "%s pubkey --role admin 2>&1 >/dev/null",
+				 pv("buyer", "b.key")), 0);
+	assert_non_null(strstr(out, fp));
+	free(out);
+	/* a pinned key never changes */
+	assert_int_equal(pvt_run(NULL, "%s transfer pin-key %s --recipient-vault-key %s --role admin "
+				 "2>/dev/null", seller, id, buyer_key()), 1);
 	/* assessment page to a new file; never over an existing one */
 	char *page = path("assessment.html");
 	assert_int_equal(pvt_run(NULL, "%s transfer assess %s --html -o '%s' --role admin", seller,
 				 id, page), 0);
 	char *html = pvt_keep(pvt_read_file(page, NULL));
 	assert_non_null(strstr(html, "Buyer Ltd"));
+	assert_non_null(strstr(html, fp)); /* the recipient vault key's fingerprint */
 	assert_int_equal(pvt_run(NULL, "%s transfer assess %s --html -o '%s' --role admin 2>/dev/null",
 				 seller, id, page), 1);
 	/* notices: one JSON line per customer on stdout, the count on stderr */
@@ -141,17 +204,43 @@ static void test_transfer_and_handover(void **state)
 	free(out);
 	assert_int_equal(pvt_run(NULL, "%s handover export %s -o '%s' --role admin 2>/dev/null",
 				 seller, id, pkg), 1); /* exists */
+	/* the attack: a receipt by a fresh key, for the package never imported */
+	char *fresh = path("fresh.json");
+	forge_receipt_file(seller, id, fresh);
+	assert_int_equal(pvt_run(&out, "%s handover confirm '%s' -o '%s' --role admin 2>&1",
+				 seller, fresh, certs), 1);
+	assert_non_null(strstr(out, "not by the expected key"));
+	assert_non_null(strstr(out, fp));
+	free(out);
+	assert_int_not_equal(access(certs, F_OK), 0); /* no certificate, nothing shredded */
+	assert_int_equal(pvt_run(&out, "%s list --json --limit 100 --purpose all --role admin "
+				 "| grep -c '^{'", seller), 0);
+	assert_int_equal(atoi(out), 40);
+	free(out);
+	assert_int_equal(pvt_run(NULL, "%s handover verify-receipt '%s' --role admin 2>/dev/null",
+				 seller, fresh), 1);
+	assert_int_equal(pvt_run(NULL, "'%s' handover verify-receipt '%s' --recipient-vault-key %s "
+				 "2>/dev/null", pvt_program("pivault-test"), fresh, buyer_key()), 1);
 	assert_int_equal(pvt_run(&out, "%s handover import '%s' --identity '%s' --receipt '%s' "
 				 "--role admin --json", buyer, pkg, path("buyer.age"), receipt), 0);
 	assert_non_null(strstr(out, "\"records\":39"));
 	free(out);
-	assert_int_equal(pvt_run(NULL, "'%s' handover verify-receipt '%s' >/dev/null",
-				 pvt_program("pivault-test"), receipt), 0);
+	assert_int_equal(pvt_run(&out, "'%s' handover verify-receipt '%s' --recipient-vault-key %s",
+				 pvt_program("pivault-test"), receipt, buyer_key()), 0);
+	assert_non_null(strstr(out, fp));
+	free(out);
+	assert_int_equal(pvt_run(&out, "%s handover verify-receipt '%s' --role admin", seller,
+				 receipt), 0);
+	assert_non_null(strstr(out, fp));
+	free(out);
+	/* no key and no vault: nothing to check it against */
+	assert_int_equal(pvt_run(NULL, "env -u PIVAULT_VAULT '%s' handover verify-receipt '%s' "
+				 ">/dev/null 2>&1", pvt_program("pivault-test"), receipt), 2);
 	char *forged = path("forged.json");
 	assert_int_equal(pvt_run(NULL, "sed 's/\"records\": 39/\"records\": 38/' '%s' > '%s'",
 				 receipt, forged), 0);
-	assert_int_equal(pvt_run(NULL, "'%s' handover verify-receipt '%s' >/dev/null",
-				 pvt_program("pivault-test"), forged), 1);
+	assert_int_equal(pvt_run(NULL, "'%s' handover verify-receipt '%s' --recipient-vault-key %s "
+				 ">/dev/null 2>&1", pvt_program("pivault-test"), forged, buyer_key()), 1);
 	assert_int_equal(pvt_run(NULL, "%s handover confirm '%s' -o '%s' --role admin 2>/dev/null",
 				 seller, forged, certs), 1);
 	assert_int_not_equal(access(certs, F_OK), 0); /* no certificate, nothing shredded */

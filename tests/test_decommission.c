@@ -770,8 +770,9 @@ static void test_archive(void **state)
 	}
 	for (int r = OLD1; r <= OLD3; r++)
 		expect_absent(k, g_rows[r][C_ID]);
-	char why[300];
-	assert_int_equal(pv_receipt_verify(receipt, why, sizeof why), PV_OK);
+	char why[300], kpk[65];
+	assert_ok(k, pv_vault_public_key(k, kpk));
+	assert_int_equal(pv_receipt_verify(receipt, kpk, why, sizeof why), PV_OK);
 }
 
 /* ---- 4. refused before anything is destroyed ---------------------------------------- */

@@ -33,6 +33,7 @@
 #include "dates.h"
 #include "minisign.h"
 #include "tar.h"
+#include "vault.h"
 
 #define RNAME "NewCo Logistics Ltd"
 #define RCONTACT "dpo@newco.example"
@@ -48,6 +49,7 @@ struct fx {
 	char *recipient; /* age1... */
 	pv_vault *seller, *buyer;
 	char *csv;	 /* the seller's imported CSV */
+	char buyer_pk[65]; /* the buyer vault's signing key, as the seller pins it */
 };
 
 static int fx_setup(void **state)
@@ -106,6 +108,7 @@ static void make_vaults(struct fx *f, unsigned n, unsigned long seed)
 {
 	f->seller = pvt_track(pvt_sample_vault(f->seller_dir, f->seller_key, n, seed, &f->csv));
 	f->buyer = pvt_track(pvt_sample_vault(f->buyer_dir, f->buyer_key, 0, seed + 1, NULL));
+	assert_ok(f->buyer, pv_vault_public_key(f->buyer, f->buyer_pk));
 }
 
 static uint64_t count_of(pv_vault *v)
@@ -120,7 +123,8 @@ static void cid(char out[16], unsigned i)
 	snprintf(out, 16, "C%08u", i % 100000000u);
 }
 
-/* A plan to RNAME under the recipient's key; deadline NULL: today (export allowed now). */
+/* A plan to RNAME under the recipient's key, pinning the buyer vault's signing key;
+ * deadline NULL: today (export allowed now). */
 static char *plan_with(struct fx *f, pv_vault *v, const pv_access *who, const char *country,
 		       const char *basis, const char *deadline)
 {
@@ -128,7 +132,8 @@ static char *plan_with(struct fx *f, pv_vault *v, const pv_access *who, const ch
 	pv_date_today(0, today);
 	pv_transfer_spec sp = { .recipient_name = RNAME, .recipient_contact = RCONTACT,
 				.recipient_key = f->recipient, .recipient_country = country,
-				.legal_basis = basis, .deadline = deadline ? deadline : today };
+				.legal_basis = basis, .deadline = deadline ? deadline : today,
+				.recipient_vault_key = f->buyer_pk[0] ? f->buyer_pk : NULL };
 	char *id = NULL;
 	assert_ok(v, pv_transfer_plan(v, who, &sp, &id));
 	assert_non_null(id);
@@ -630,7 +635,7 @@ static void test_round_trip(void **state)
 	}
 
 	char why[400];
-	assert_int_equal(pv_receipt_verify(receipt, why, sizeof why), PV_OK);
+	assert_int_equal(pv_receipt_verify(receipt, f->buyer_pk, why, sizeof why), PV_OK);
 	assert_non_null(strstr(why, ex.package_id));
 	json_error_t je;
 	json_t *rdoc = json_loads(receipt, 0, &je);
@@ -843,7 +848,7 @@ static void test_tampering(void **state)
 	assert_string_equal(im.root_hash, ex.root_hash);
 	assert_int_equal(count_of(f->buyer), TP_N);
 	char why[300];
-	assert_int_equal(pv_receipt_verify(receipt, why, sizeof why), PV_OK);
+	assert_int_equal(pv_receipt_verify(receipt, f->buyer_pk, why, sizeof why), PV_OK);
 }
 
 /* ---- c. objections and deletion requests ------------------------------------------ */
@@ -1080,7 +1085,7 @@ static void test_interrupted_import(void **state)
 	char *receipt = pvt_keep(pvt_read_file(receipt_path, NULL));
 	assert_non_null(receipt);
 	char why[300];
-	assert_int_equal(pv_receipt_verify(receipt, why, sizeof why), PV_OK);
+	assert_int_equal(pv_receipt_verify(receipt, f->buyer_pk, why, sizeof why), PV_OK);
 	json_error_t je;
 	json_t *rdoc = json_loads(receipt, 0, &je);
 	assert_non_null(rdoc);
@@ -1154,7 +1159,267 @@ static void test_interop(void **state)
 	assert_string_equal(im.root_hash, ex.root_hash);
 	assert_int_equal(count_of(f->buyer), IO_N);
 	char why[300];
-	assert_int_equal(pv_receipt_verify(receipt, why, sizeof why), PV_OK);
+	assert_int_equal(pv_receipt_verify(receipt, f->buyer_pk, why, sizeof why), PV_OK);
+}
+
+/* ---- e2. receipts checked against the key the plan pinned ------------------------------ */
+
+#define FR_N 30
+
+/* A receipt for transfer id made by the holder of sk (an insider's fresh key, not the
+ * recipient vault's), naming the package the seller recorded and carrying pk as its
+ * "recipient_public_key"; imported sets the count it claims. Kept. */
+static char *forge_receipt(struct fx *f, const char *id, const uint8_t sk[64], const uint8_t pk[32],
+			   json_int_t imported)
+{
+	json_t *t = transfer_doc(f->seller, id), *pkg = json_object_get(t, "package");
+	assert_non_null(pkg);
+	char pkhex[65], now[32] = "2026-01-01T00:00:00Z";
+	sodium_bin2hex(pkhex, sizeof pkhex, pk, 32);
+	json_t *body = json_pack("{s:s, s:i, s:O, s:s, s:O, s:O, s:O, s:I, s:s, s:s, s:s}",
+				 "type", "pivault handover receipt", "version", 1, "package",
+				 json_object_get(pkg, "package"), "transfer", id, "manifest_sha256",
+				 json_object_get(pkg, "manifest_sha256"), "root_hash",
+				 json_object_get(pkg, "root_hash"), "records",
+				 json_object_get(pkg, "records"), "imported", imported, "received", now,
+				 "recipient_vault", "00000000000000000000000000000000",
+				 "recipient_public_key", pkhex);
+	assert_non_null(body);
+	char *canon = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+	uint8_t sig[64];
+	char sighex[129];
+	crypto_sign_detached(sig, NULL, (const unsigned char *)canon, strlen(canon), sk);
+	sodium_bin2hex(sighex, sizeof sighex, sig, sizeof sig);
+	json_t *doc = json_pack("{s:o, s:s}", "receipt", body, "signature", sighex);
+	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+	free(canon);
+	json_decref(doc);
+	json_decref(t);
+	return pvt_keep(text);
+}
+
+/* confirm must refuse receipt with want and needle (and needle2, unless NULL) in the
+ * message, shredding nothing. */
+static void confirm_refused2(struct fx *f, const char *id, const char *receipt, pv_rc want,
+			     const char *needle, const char *needle2, uint64_t customers)
+{
+	struct certs c = { 0 };
+	uint64_t shredded = 99;
+	pv_rc rc = pv_handover_confirm(f->seller, &ADMIN, receipt, keep_cert, &c, &shredded);
+	if (rc == PV_OK)
+		fail_msg("receipt accepted: %llu customers shredded", (unsigned long long)shredded);
+	assert_rc_msg(f->seller, rc, want, needle);
+	if (needle2 && !strstr(pv_errmsg(f->seller), needle2))
+		fail_msg("'%s' not in: %s", needle2, pv_errmsg(f->seller));
+	assert_int_equal(shredded, 0);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(count_of(f->seller), customers);
+	expect_state(f->seller, id, "exported");
+}
+
+static void confirm_refused(struct fx *f, const char *id, const char *receipt, pv_rc want,
+			    const char *needle, uint64_t customers)
+{
+	confirm_refused2(f, id, receipt, want, needle, NULL, customers);
+}
+
+/* The attack as it was run: an insider exports the approved package, keeps it (never
+ * imported anywhere), signs a receipt for it with a key of their own that the receipt
+ * itself carries, and has it confirmed. Nothing may be shredded: the plan pinned the
+ * buyer vault's key, and only that key is accepted. */
+static void test_forged_receipt(void **state)
+{
+	struct fx *f = *state;
+	make_vaults(f, FR_N, 21);
+	char *id = plan(f);
+	pv_handover_summary ex;
+	assert_ok(f->seller, pv_handover_export(f->seller, &ADMIN, id, f->pkg, &ex));
+	uint8_t pk[32], sk[64], buyer[32];
+	crypto_sign_keypair(pk, sk);
+	char *forged = forge_receipt(f, id, sk, pk, FR_N);
+	char want_fp[PV_FINGERPRINT_SIZE], got_fp[PV_FINGERPRINT_SIZE], pkhex[65], why[400];
+	sodium_bin2hex(pkhex, sizeof pkhex, pk, sizeof pk);
+	assert_int_equal(pv_key_fingerprint(f->buyer_pk, want_fp), PV_OK);
+	assert_int_equal(pv_key_fingerprint(pkhex, got_fp), PV_OK);
+	confirm_refused2(f, id, forged, PV_ERR_CORRUPT, want_fp, got_fp, FR_N);
+	assert_int_equal(pv_receipt_verify(forged, f->buyer_pk, why, sizeof why), PV_ERR_CORRUPT);
+	assert_non_null(strstr(why, want_fp));
+	assert_non_null(strstr(why, got_fp));
+	/* the key a receipt carries is never enough, even checked alone */
+	assert_int_equal(pv_receipt_verify(forged, NULL, why, sizeof why), PV_ERR_USAGE);
+	assert_int_equal(pv_handover_check_receipt(f->seller, &ADMIN, forged, why, sizeof why),
+			 PV_ERR_CORRUPT);
+	/* nor does naming the buyer's key help a receipt the buyer did not sign */
+	assert_int_equal(sodium_hex2bin(buyer, sizeof buyer, f->buyer_pk, 64, NULL, NULL, NULL),
+			 0);
+	char *posing = forge_receipt(f, id, sk, buyer, FR_N);
+	confirm_refused(f, id, posing, PV_ERR_CORRUPT, "does not verify", FR_N);
+	/* the insider cannot re-pin the plan to their own key: a pinned key never changes */
+	assert_rc_msg(f->seller, pv_transfer_pin_vault_key(f->seller, &ADMIN, id, pkhex),
+		      PV_ERR_EXISTS, "never changes");
+	confirm_refused(f, id, forged, PV_ERR_CORRUPT, want_fp, FR_N);
+	/* the genuine receipt goes through and names the pinned key */
+	pv_handover_summary im;
+	char *receipt = import_ok(f, f->pkg, NULL, &im);
+	assert_int_equal(pv_handover_check_receipt(f->seller, &ADMIN, receipt, why, sizeof why),
+			 PV_OK);
+	assert_non_null(strstr(why, want_fp));
+	struct certs c = { 0 };
+	uint64_t shredded = 0;
+	assert_ok(f->seller, pv_handover_confirm(f->seller, &ADMIN, receipt, keep_cert, &c,
+						 &shredded));
+	assert_int_equal(shredded, FR_N);
+	const char *grounds = jstr(json_object_get(c.doc[0], "certificate"), "grounds");
+	assert_non_null(strstr(grounds, want_fp));
+	certs_free(&c);
+	sodium_memzero(sk, sizeof sk);
+}
+
+/* A plan made without the recipient vault key cannot be confirmed, whoever signed the
+ * receipt; the refusal says how to pin it, and once pinned (by the root key holder here)
+ * only that key is accepted. */
+static void test_receipt_needs_pinned_key(void **state)
+{
+	struct fx *f = *state;
+	make_vaults(f, FR_N, 22);
+	char today[11];
+	pv_date_today(0, today);
+	pv_transfer_spec sp = { .recipient_name = RNAME, .recipient_contact = RCONTACT,
+				.recipient_key = f->recipient, .deadline = today };
+	char *id = NULL;
+	assert_ok(f->seller, pv_transfer_plan(f->seller, &ADMIN, &sp, &id));
+	pvt_keep(id);
+	json_t *t = transfer_doc(f->seller, id);
+	assert_true(json_is_null(json_object_get(t, "recipient_vault_key_fingerprint")));
+	json_decref(t);
+	pv_handover_summary ex, im;
+	assert_ok(f->seller, pv_handover_export(f->seller, &ADMIN, id, f->pkg, &ex));
+	char *receipt = import_ok(f, f->pkg, NULL, &im);
+	confirm_refused(f, id, receipt, PV_ERR_USAGE, "transfer pin-key", FR_N);
+	uint8_t pk[32], sk[64];
+	crypto_sign_keypair(pk, sk);
+	confirm_refused(f, id, forge_receipt(f, id, sk, pk, FR_N), PV_ERR_USAGE, "no recipient "
+			"vault key", FR_N);
+	sodium_memzero(sk, sizeof sk);
+	/* malformed keys and this vault's own key are refused */
+	char own[65];
+	assert_ok(f->seller, pv_vault_public_key(f->seller, own));
+	assert_rc_msg(f->seller, pv_transfer_pin_vault_key(f->seller, &ADMIN, id, "abc"),
+		      PV_ERR_USAGE, "64 hex digits");
+	assert_rc_msg(f->seller, pv_transfer_pin_vault_key(f->seller, &ADMIN, id, own),
+		      PV_ERR_USAGE, "own key");
+	assert_ok(f->seller, pv_transfer_pin_vault_key(f->seller, &ADMIN, id, f->buyer_pk));
+	char fp[PV_FINGERPRINT_SIZE];
+	assert_int_equal(pv_key_fingerprint(f->buyer_pk, fp), PV_OK);
+	t = transfer_doc(f->seller, id);
+	assert_string_equal(jstr(t, "recipient_vault_key_fingerprint"), fp);
+	json_decref(t);
+	struct certs c = { 0 };
+	uint64_t shredded = 0;
+	assert_ok(f->seller, pv_handover_confirm(f->seller, &ADMIN, receipt, keep_cert, &c,
+						 &shredded));
+	assert_int_equal(shredded, FR_N);
+	certs_free(&c);
+	/* a confirmed transfer takes no key */
+	assert_rc_msg(f->seller, pv_transfer_pin_vault_key(f->seller, &ADMIN, id, f->buyer_pk),
+		      PV_ERR_USAGE, "already confirmed");
+}
+
+/* A DBA with SQL on the seller's file swaps the pinned key in the plan's row for a key of
+ * their own, then hands in a receipt signed by it. The pin carries the vault's seal over
+ * the plan id and the key: the changed pin is refused, and nothing is shredded. */
+static void test_pinned_key_edited_by_sql(void **state)
+{
+	struct fx *f = *state;
+	make_vaults(f, FR_N, 25);
+	char *id = plan(f);
+	pv_handover_summary ex;
+	assert_ok(f->seller, pv_handover_export(f->seller, &ADMIN, id, f->pkg, &ex));
+	uint8_t pk[32], sk[64];
+	crypto_sign_keypair(pk, sk);
+	char pkhex[65];
+	sodium_bin2hex(pkhex, sizeof pkhex, pk, sizeof pk);
+	char *forged = forge_receipt(f, id, sk, pk, FR_N);
+	sodium_memzero(sk, sizeof sk);
+	pvt_vclose(f->seller);
+	assert_int_equal(pvt_run(NULL, "sqlite3 '%s/vault.db' \"UPDATE transfers SET plan = "
+				 "replace(plan, '%s', '%s') WHERE id = '%s'\"", f->seller_dir,
+				 f->buyer_pk, pkhex, id), 0);
+	f->seller = pvt_open_root(f->seller_dir, NULL, f->seller_key);
+	json_t *t = transfer_doc(f->seller, id);
+	char *plan_text = json_dumps(json_object_get(t, "plan"), 0);
+	assert_non_null(strstr(plan_text, pkhex)); /* the row was edited */
+	free(plan_text);
+	json_decref(t);
+	confirm_refused(f, id, forged, PV_ERR_CORRUPT, "seal", FR_N);
+	/* the listing says so; a new pin is refused too (a changed pin is never replaced) */
+	t = transfer_doc(f->seller, id);
+	assert_non_null(strstr(jstr(t, "recipient_vault_key_fingerprint"), "changed outside"));
+	json_decref(t);
+	assert_rc_msg(f->seller, pv_transfer_pin_vault_key(f->seller, &ADMIN, id, f->buyer_pk),
+		      PV_ERR_CORRUPT, "seal");
+	/* a pin sealed for another plan (an insider's plan naming their own key) copied into
+	 * this plan's row: the seal names the other plan, so it is refused as well */
+	char today[11], *other = NULL;
+	pv_date_today(0, today);
+	pv_transfer_spec sp = { .recipient_name = RNAME, .recipient_contact = RCONTACT,
+				.recipient_key = f->recipient, .deadline = today,
+				.recipient_vault_key = pkhex };
+	assert_ok(f->seller, pv_transfer_plan(f->seller, &ADMIN, &sp, &other));
+	pvt_keep(other);
+	pvt_vclose(f->seller);
+	assert_int_equal(pvt_run(NULL, "sqlite3 '%s/vault.db' \"UPDATE transfers SET plan = "
+				 "json_set(plan, '$.recipient.vault_key_seal', (SELECT json_extract(plan, "
+				 "'$.recipient.vault_key_seal') FROM transfers WHERE id = '%s')) WHERE id "
+				 "= '%s'\"", f->seller_dir, other, id), 0);
+	f->seller = pvt_open_root(f->seller_dir, NULL, f->seller_key);
+	confirm_refused(f, id, forged, PV_ERR_CORRUPT, "seal", FR_N);
+}
+
+/* My variant: a receipt by a real vault's key, for a plan that pinned another vault. Two
+ * buyers; the plan pins the second. The first buyer (it holds the age identity, as one
+ * group's two companies might) cannot import the package (the manifest names the pinned
+ * key), and a receipt it signs all the same (here with its vault's signing key directly,
+ * as a modified pivault would) is sound and matches the package, yet is refused: the plan
+ * pinned the second buyer's key. */
+static void test_receipt_by_another_recipient(void **state)
+{
+	struct fx *f = *state;
+	make_vaults(f, FR_N, 23);
+	char *b2dir = pvt_keep(pvt_path(f->base, "buyer2"));
+	char *b2key = pvt_keep(pvt_path(f->base, "buyer2.key"));
+	pv_vault *b2 = pvt_track(pvt_sample_vault(b2dir, b2key, 0, 24, NULL));
+	char b2pk[65], today[11];
+	assert_ok(b2, pv_vault_public_key(b2, b2pk));
+	pv_date_today(0, today);
+	pv_transfer_spec sp = { .recipient_name = RNAME, .recipient_contact = RCONTACT,
+				.recipient_key = f->recipient, .deadline = today,
+				.recipient_vault_key = b2pk };
+	char *id = NULL;
+	assert_ok(f->seller, pv_transfer_plan(f->seller, &ADMIN, &sp, &id));
+	pvt_keep(id);
+	pv_handover_summary ex, im;
+	assert_ok(f->seller, pv_handover_export(f->seller, &ADMIN, id, f->pkg, &ex));
+	char why[400], fp1[PV_FINGERPRINT_SIZE], fp2[PV_FINGERPRINT_SIZE];
+	assert_int_equal(pv_key_fingerprint(f->buyer_pk, fp1), PV_OK);
+	assert_int_equal(pv_key_fingerprint(b2pk, fp2), PV_OK);
+	import_refused(f, f->pkg, NULL, NULL, PV_ERR_USAGE, fp2);
+	uint8_t buyer[32];
+	assert_int_equal(sodium_hex2bin(buyer, sizeof buyer, f->buyer_pk, 64, NULL, NULL, NULL),
+			 0);
+	char *receipt = forge_receipt(f, id, f->buyer->keys->sign_secret, buyer, FR_N);
+	assert_int_equal(pv_receipt_verify(receipt, f->buyer_pk, why, sizeof why), PV_OK);
+	confirm_refused2(f, id, receipt, PV_ERR_CORRUPT, fp2, fp1, FR_N);
+	/* the second buyer's own receipt for the same package is accepted */
+	pv_handover_import_opts o = { .identity_file = f->ident };
+	char *r2 = NULL;
+	assert_ok(b2, pv_handover_import(b2, &ADMIN, f->pkg, &o, &r2, &im));
+	pvt_keep(r2);
+	struct certs c = { 0 };
+	uint64_t shredded = 0;
+	assert_ok(f->seller, pv_handover_confirm(f->seller, &ADMIN, r2, keep_cert, &c, &shredded));
+	assert_int_equal(shredded, FR_N);
+	certs_free(&c);
 }
 
 /* ---- f. roles, four-eyes approval, a changed receipt ------------------------------------ */
@@ -1199,6 +1464,9 @@ static void test_roles(void **state)
 	u = pvt_open_user(f->seller_dir, "dpo1", PW_DPO1);
 	assert_ok(u, pv_transfer_plan(u, NULL, &sp, &nid));
 	pvt_keep(nid);
+	/* pinning a recipient vault key to a plan after the fact takes a second person */
+	assert_rc_msg(u, pv_transfer_pin_vault_key(u, NULL, nid, f->buyer_pk), PV_ERR_DENIED,
+		      "four-eyes approval");
 	assert_rc_msg(u, pv_handover_export(u, NULL, id, f->pkg, &s), PV_ERR_DENIED,
 		      "four-eyes approval");
 	assert_int_not_equal(access(f->pkg, F_OK), 0);
@@ -1249,8 +1517,8 @@ static void test_roles(void **state)
 	json_decref(doc);
 	assert_non_null(edited);
 	char why[300];
-	assert_int_equal(pv_receipt_verify(receipt, why, sizeof why), PV_OK);
-	assert_int_equal(pv_receipt_verify(edited, why, sizeof why), PV_ERR_CORRUPT);
+	assert_int_equal(pv_receipt_verify(receipt, f->buyer_pk, why, sizeof why), PV_OK);
+	assert_int_equal(pv_receipt_verify(edited, f->buyer_pk, why, sizeof why), PV_ERR_CORRUPT);
 	assert_non_null(strstr(why, "signature"));
 	f->seller = pvt_open_root(f->seller_dir, NULL, f->seller_key);
 	struct certs c = { 0 };
@@ -1468,6 +1736,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_objections, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_interrupted_import, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_interop, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_forged_receipt, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_receipt_needs_pinned_key, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_pinned_key_edited_by_sql, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_receipt_by_another_recipient, fx_setup,
+						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_roles, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_cross_border, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_notices, fx_setup, fx_teardown),

@@ -820,8 +820,42 @@ static void test_certificate(void **state)
 	char why[256] = "";
 	assert_int_equal(pv_certificate_verify(cert, pk, why, sizeof why), PV_OK);
 	assert_non_null(strstr(why, "valid"));
-	/* Another vault's key does not verify it. */
+	char kfp[PV_FINGERPRINT_SIZE], other_fp[PV_FINGERPRINT_SIZE];
+	assert_int_equal(pv_key_fingerprint(pk, kfp), PV_OK);
+	assert_int_equal(pv_key_fingerprint(g_other_pk, other_fp), PV_OK);
+	assert_non_null(strstr(why, kfp)); /* whose key it was */
+	/* Another vault's key does not verify it, and both keys are named. */
 	assert_int_equal(pv_certificate_verify(cert, g_other_pk, why, sizeof why), PV_ERR_CORRUPT);
+	assert_non_null(strstr(why, kfp));
+	assert_non_null(strstr(why, other_fp));
+	/* A forger's certificate: edited, re-signed by a fresh key that it names as its
+	 * signer. Checked with the vault's key it is refused; its own key is never asked. */
+	{
+		json_error_t je;
+		json_t *d = json_loads(cert, 0, &je), *body = json_object_get(d, "certificate");
+		uint8_t fpk[32], fsk[64], sig[64];
+		char fpkhex[65], sighex[129], ffp[PV_FINGERPRINT_SIZE];
+		crypto_sign_keypair(fpk, fsk);
+		sodium_bin2hex(fpkhex, sizeof fpkhex, fpk, sizeof fpk);
+		json_object_set_new(body, "count", json_integer(1000));
+		json_object_set_new(body, "signed_by", json_string(fpkhex));
+		char *canon = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+		crypto_sign_detached(sig, NULL, (const unsigned char *)canon, strlen(canon), fsk);
+		sodium_memzero(fsk, sizeof fsk);
+		sodium_bin2hex(sighex, sizeof sighex, sig, sizeof sig);
+		json_object_set_new(d, "signature", json_string(sighex));
+		char *forged = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+		assert_int_equal(pv_certificate_verify(forged, pk, why, sizeof why), PV_ERR_CORRUPT);
+		assert_int_equal(pv_key_fingerprint(fpkhex, ffp), PV_OK);
+		assert_non_null(strstr(why, ffp));
+		assert_non_null(strstr(why, kfp));
+		/* sound only for whoever pins the forger's key */
+		assert_int_equal(pv_certificate_verify(forged, fpkhex, why, sizeof why), PV_OK);
+		assert_int_equal(pv_certificate_verify(forged, NULL, why, sizeof why), PV_ERR_USAGE);
+		free(canon);
+		free(forged);
+		json_decref(d);
+	}
 
 	/* What it says. */
 	json_error_t err;
