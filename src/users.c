@@ -945,9 +945,20 @@ static int reseal_collect(void *ctx, const struct pv_stored_user *u)
 	return 0;
 }
 
-pv_rc pv_users_reseal(pv_vault *v, const uint8_t *new_master, const uint8_t *new_bind,
-		      unsigned *resealed)
+/* Add name to the comma-separated list out (size n), ending it with "..." when full. */
+static void name_list_add(char *out, size_t n, const char *name)
 {
+	size_t used = strlen(out);
+	if (used + strlen(name) + 6 < n)
+		snprintf(out + used, n - used, "%s%s", used ? ", " : "", name);
+	else if (used + 4 < n && (used < 3 || strcmp(out + used - 3, "...") != 0))
+		snprintf(out + used, n - used, "...");
+}
+
+pv_rc pv_users_reseal(pv_vault *v, const uint8_t *new_master, const uint8_t *new_bind,
+		      unsigned *resealed, char *names, size_t names_len)
+{
+	names[0] = '\0';
 	struct reseal_list l = { .v = v };
 	*resealed = 0;
 	pv_rc rc = PV_OK;
@@ -971,6 +982,8 @@ pv_rc pv_users_reseal(pv_vault *v, const uint8_t *new_master, const uint8_t *new
 					    r->pending ? sizeof enrol : 0) != 0)
 			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 		*resealed += r->active || r->pending ? 1u : 0u;
+		if (r->active || r->pending)
+			name_list_add(names, names_len, r->name);
 	}
 	free(l.u);
 	return rc;

@@ -32,9 +32,10 @@ pv_rc pv_user_open_access(pv_vault *v, uint8_t *master);
  * bound under new_bind (the new master's user-binding key), after checking each key's
  * binding under the current master; disabled users, and users without access, are left
  * without. A binding that does not verify refuses, naming the users row. *resealed counts
- * the users sealed to. */
+ * the users sealed to, names lists them (comma-separated, cut short with "..."), so that
+ * whoever rotates can see that nobody disabled is among them. */
 pv_rc pv_users_reseal(pv_vault *v, const uint8_t *new_master, const uint8_t *new_bind,
-		      unsigned *resealed);
+		      unsigned *resealed, char *names, size_t names_len);
 
 /* Enrolment, step one (vault.c opens with it): count the attempt, then open user's
  * pending enrolment with both halves of the code into v->master, checked against the key

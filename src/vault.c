@@ -1079,6 +1079,7 @@ struct rotation {
 	struct pv_vault_keys *keys; /* the new master's keys (keyring wrap, key check, authz) */
 	char *next;          /* KEYRING.next: the keyring sealed under the new wrap key */
 	unsigned users;      /* users whose access was sealed anew */
+	char names[600];     /* their names, for the audit entry */
 };
 
 static void rotation_free(struct rotation *r)
@@ -1139,7 +1140,8 @@ static pv_rc rotate_in_txn(pv_vault *v, const pv_key *new_key, struct rotation *
 	if (pv_keyring_write_rewrapped(v->keyring, r->next, r->keys->keyring_wrap, err,
 				       sizeof err) != 0)
 		return pv_fail(v, PV_ERR_IO, "%s", err);
-	return pv_users_reseal(v, r->master, r->keys->user_bind, &r->users);
+	return pv_users_reseal(v, r->master, r->keys->user_bind, &r->users, r->names,
+			       sizeof r->names);
 }
 
 /* After the commit: KEYRING.next becomes the keyring and the handle takes up the new
@@ -1178,7 +1180,7 @@ pv_rc pv_vault_rekey_root(pv_vault *v, const pv_access *who, const pv_key *new_k
 			       : "vault header: the root secret's parameters cannot be read");
 	struct rotation r = { pv_secret_alloc(PV_KEY_BYTES), pv_secret_alloc(PV_KEY_BYTES),
 			      pv_secret_alloc(PV_KEY_BYTES), pv_secret_alloc(sizeof *r.keys),
-			      pv_keyring_sibling(v, ".next"), 0 };
+			      pv_keyring_sibling(v, ".next"), 0, "" };
 	if (!r.root || !r.root_wrap || !r.master || !r.keys || !r.next)
 		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	if (!rc && pv_store_begin(v->store) != 0)
@@ -1186,10 +1188,10 @@ pv_rc pv_vault_rekey_root(pv_vault *v, const pv_access *who, const pv_key *new_k
 	int in_txn = !rc;
 	if (!rc)
 		rc = rotate_in_txn(v, new_key, &r);
-	char detail[200];
+	char detail[900];
 	snprintf(detail, sizeof detail, "root secret replaced by a %s; new master key; keyring "
-		 "and %u active users' access sealed anew, disabled users left out",
-		 new_key->is_passphrase ? "passphrase" : "key file", r.users);
+		 "and %u users' access sealed anew (%s), disabled users left out",
+		 new_key->is_passphrase ? "passphrase" : "key file", r.users, r.names);
 	struct pv_audit_event e = { "rekey root", NULL, NULL, NULL, "ok", detail };
 	if (in_txn)
 		rc = pv_audit_commit(v, &e, rc);

@@ -313,6 +313,14 @@ static void test_old_root_after_dba_edits(void **state)
 	assert_all_read(w);
 }
 
+/* Keep the detail of the "rekey root" entry. */
+static int rotation_detail(void *ctx, const pv_audit_entry *e)
+{
+	if (strcmp(e->op, "rekey root") == 0 && strcmp(e->outcome, "ok") == 0)
+		snprintf(ctx, 1024, "%s", e->detail);
+	return 0;
+}
+
 /* The attack: dave is disabled, the root secret replaced; then a DBA re-enables his row
  * (UPDATE), or puts back his row from a copy taken before, or that row and every meta
  * row of the copy. His password opens nothing; the active users still open, without
@@ -331,6 +339,15 @@ static void test_disabled_user_after_rotation(void **state)
 	pv_vault *u = pvt_open_user(f->vault, "dpo1", PW);
 	assert_ok(u, pv_vault_load_keys(u)); /* every bucket key opens */
 	pvt_vclose(u);
+	/* the rotation's audit entry names whom it sealed the new master to: not dave */
+	pv_vault *w = NULL;
+	assert_int_equal(open_with(f->vault, NULL, f->key2, &w), PV_OK);
+	char detail[1024] = "";
+	pv_audit_filter all = { NULL, NULL, NULL };
+	assert_ok(w, pv_audit_log(w, &ADMIN, &all, rotation_detail, detail));
+	pv_vault_close(w);
+	assert_non_null(strstr(detail, "(dpo1)"));
+	assert_null(strstr(detail, "dave"));
 
 	char *e1 = copy_of(f, "edit1");
 	dba(e1, "UPDATE users SET disabled = 0 WHERE name = 'dave'");
