@@ -35,8 +35,14 @@ static int rekey_root(pv_vault *v, const pv_access *who, const char *key_file,
 	pv_key_free(key);
 	if (rc)
 		return cli_fail(v, rc);
-	printf("rekey: root secret replaced; keyring slots sealed anew. Keep the new %s offline; "
-	       "the old one opens nothing any more.\n", key_file ? "key file" : "passphrase");
+	/* true: the library refuses a new secret equal to the old, and the old one sealed
+	 * only the master key replaced now */
+	printf("rekey: root secret and master key replaced; keyring and every active user's "
+	       "access sealed anew, disabled users left out. Keep the new %s offline; the old "
+	       "one opens nothing in these files any more (a copy of the keyring file taken "
+	       "before keeps its bucket keys: run `pivault rekey` too if one may have "
+	       "leaked). Take a new backup: older ones do not restore with the new secret.\n",
+	       key_file ? "key file" : "passphrase");
 	return EXIT_OK;
 }
 
@@ -71,9 +77,11 @@ int cmd_rekey(int argc, char **argv)
 		"committed on its own: if it is interrupted, every customer stays readable and\n"
 		"running it again goes on from where it stopped. Needs the 'rekey' operation.\n"
 		"--root replaces the root secret (opened with the current one: --key-file or\n"
-		"PIVAULT_PASSPHRASE_FILE): the keyring's slots are sealed anew and the vault's\n"
-		"master key is sealed under the new secret; no data is re-encrypted and users\n"
-		"keep their passwords.\n";
+		"PIVAULT_PASSPHRASE_FILE) and the vault's master key: the keyring's slots and\n"
+		"every active user's access are sealed under the new master, disabled users are\n"
+		"left out, and the old secret, old users' passwords and older copies of the\n"
+		"database open nothing current. No data is re-encrypted; users keep their\n"
+		"passwords.\n";
 	struct cli_common c;
 	cli_common_init(&c);
 	int data = 0, root = 0;

@@ -305,18 +305,40 @@ typedef struct pv_user_info {
 	int64_t locked_until; /* Unix time, 0 when not locked */
 	const char *agreement, *training, *training_expires;
 	const char *gaps;
+	int waiting; /* made or reset, has not yet set a password with the enrolment code */
 } pv_user_info;
 typedef int (*pv_user_fn)(void *ctx, const pv_user_info *u);
 
-/* Add a user with roles (comma-separated, from the schema) and a password of at least
- * 8 characters; a key slot holding the root key is made for them. Needs 'users'. */
+/* Add a user with roles (comma-separated, from the schema). Needs 'users' and, for users,
+ * an approved request ("user add"). Nobody chooses the new user's password: the user is
+ * made waiting for enrolment with a one-time code in two halves. The approver received
+ * half A at approval (pv_request_decide); *enrol_half (malloc'd; pv_free) receives half
+ * B, for the requester alone. A root-secret session (break-glass, no request) receives
+ * both, "A B", to hand over. The new user opens nothing and approves nothing until they
+ * set their password with both halves (pv_user_enrol). */
 PV_API PV_CHECK pv_rc pv_user_add(pv_vault *v, const pv_access *who, const char *name,
-				  const char *roles, const char *password, size_t len);
-/* Disable a user (their slot stays, unusable). Needs 'users'. */
+				  const char *roles, char **enrol_half);
+/* Reset another user's credential: their password opens nothing from now on, a lock-out
+ * is cleared, and they enrol again with a new two-half code, given as for pv_user_add.
+ * Needs 'users' and, for users, an approved request ("user reset"). */
+PV_API PV_CHECK pv_rc pv_user_reset(pv_vault *v, const pv_access *who, const char *name,
+				    char **enrol_half);
+/* Set one's own password with both halves of the enrolment code (half A from the
+ * approver, half B from the requester): a new key pair sealed under the password, the
+ * code then used up. Counted and audited as a login; a wrong half gets the message of an
+ * unknown user. On success *out is a handle opened as that user (*out is set even on
+ * failure, as for pv_vault_open). */
+PV_API PV_CHECK pv_rc pv_user_enrol(const char *dir, const char *keyring_path,
+				    const char *user, const char *half_a, const char *half_b,
+				    const char *password, size_t len, pv_vault **out);
+/* Disable a user: their access to the master key is deleted at once; revocation is
+ * complete after the next pv_vault_rekey_root, which makes a new master key (one the user
+ * may have kept from an earlier session opens the vault until then). Needs 'users'. */
 PV_API PV_CHECK pv_rc pv_user_disable(pv_vault *v, const pv_access *who, const char *name);
-/* Set a user's password (re-seals their slot; clears a lock-out). One's own needs no
- * permission; another's needs 'users'. */
-PV_API PV_CHECK pv_rc pv_user_passwd(pv_vault *v, const pv_access *who, const char *name,
+/* Change one's own password (a session opened as that user): the old one must be given;
+ * the user's key pair is sealed under the new one. Another user's password is never set:
+ * see pv_user_reset. */
+PV_API PV_CHECK pv_rc pv_user_passwd(pv_vault *v, const char *old_password, size_t old_len,
 				     const char *password, size_t len);
 /* Record when the confidentiality agreement was signed and privacy training passed
  * (YYYY-MM-DD; NULL leaves one as it is); training expires after a year unless
@@ -732,12 +754,15 @@ typedef struct pv_rekey_result {
 PV_API PV_CHECK pv_rc pv_rekey(pv_vault *v, const pv_access *who, int data,
 			       pv_rekey_result *out);
 
-/* Replace the root secret (a key file or passphrase, given as new_key): the keyring's
- * slots are sealed anew under a new wrap key, and the vault's master key (from which the
- * other keys derive, and which users' key slots hold) is sealed under the new secret; no
- * data is re-encrypted and users keep their passwords. The old secret then opens neither
- * this vault nor, with an old copy of its files, the live keyring. Only a session opened
- * with the current root secret may do it; needs 'rekey'; audited. */
+/* Replace the root secret (a key file or passphrase, given as new_key) and with it the
+ * vault's master key: a new random master is sealed under the new secret, the keyring's
+ * slots under the new master's wrap key, and the new master to every active user's public
+ * key (and pending enrolment), without their passwords; disabled users are left out. No
+ * data is re-encrypted and users keep their passwords. The old secret, a disabled user's
+ * password and the rows of an earlier copy of the database then open nothing current.
+ * Refused (PV_ERR_USAGE) when new_key is the current secret, and (PV_ERR_CORRUPT, naming
+ * the row) when a user's public key is not the one the vault bound to the user. Only a
+ * session opened with the current root secret may do it; needs 'rekey'; audited. */
 PV_API PV_CHECK pv_rc pv_vault_rekey_root(pv_vault *v, const pv_access *who,
 					  const pv_key *new_key);
 

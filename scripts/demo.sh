@@ -44,9 +44,14 @@ new_vault() {
     "$pv" init "$demo/$vault" --schema "$schema" --admin admin > /dev/null
   local id
   id=$(on "$vault" admin request user add dpo --roles dpo --json | request_id)
+  # the first approval: the root key holder, shown the first half of dpo's enrolment code;
+  # the requester is shown the second half when running it; dpo enrols with both
   PIVAULT_VAULT=$demo/$vault PIVAULT_KEY_FILE=$demo/$vault.root.key \
-    "$pv" approve "$id" --role admin > /dev/null # the first approval: the root key holder
-  on "$vault" admin run "$id" --password-file "$demo/$vault-dpo.pw" > /dev/null
+    "$pv" approve "$id" --role admin | tail -n 1 | tr -d ' ' > "$demo/$vault-dpo.half-a"
+  on "$vault" admin run "$id" | tail -n 1 | tr -d ' ' > "$demo/$vault-dpo.half-b"
+  PIVAULT_VAULT=$demo/$vault "$pv" user enrol dpo --first-half-file "$demo/$vault-dpo.half-a" \
+    --second-half-file "$demo/$vault-dpo.half-b" --password-file "$demo/$vault-dpo.pw" > /dev/null
+  rm -f "$demo/$vault-dpo.half-a" "$demo/$vault-dpo.half-b"
   on "$vault" admin user attest dpo --agreement "$(date +%F)" --training "$(date +%F)" > /dev/null
   echo "  vault $vault: schema $(basename "$schema"), users admin and dpo, root key offline"
 }

@@ -25,6 +25,14 @@ as() { # as USER COMMAND...: run pivault as a user, with their password file
   PIVAULT_USER=$u PIVAULT_PASSWORD_FILE=$demo/$u.pw "$pv" "$@"
 }
 request_id() { sed -n 's/.*"request":"\([^"]*\)".*/\1/p'; }
+# enrol USER: the new user sets their own password with both halves of the enrolment code
+# (the approver's and the requester's, kept here in USER.half-a and USER.half-b)
+enrol() {
+  echo "\$ pivault user enrol $1   # by $1, with both halves"
+  "$pv" user enrol "$1" --first-half-file "$demo/$1.half-a" \
+    --second-half-file "$demo/$1.half-b" --password-file "$demo/$1.pw"
+  rm -f "$demo/$1.half-a" "$demo/$1.half-b"
+}
 
 step "A root key (break-glass, kept offline) and a vault with its first administrator"
 show "$pv" schema check examples/schema.yaml
@@ -38,13 +46,16 @@ step "Staff are added with four eyes: the administrator asks, someone else appro
 id=$(as admin request user add dpo --roles dpo --json | request_id)
 echo "admin asked for request $id: user add dpo --roles dpo"
 echo "(the root key holder approves this first one: there is no second user yet)"
-PIVAULT_KEY_FILE=$demo/root.key "$pv" approve "$id" --role admin
-as admin run "$id" --password-file "$demo/dpo.pw"
+PIVAULT_KEY_FILE=$demo/root.key "$pv" approve "$id" --role admin | tee /dev/stderr |
+  tail -n 1 | tr -d ' ' > "$demo/dpo.half-a"
+as admin run "$id" | tee /dev/stderr | tail -n 1 | tr -d ' ' > "$demo/dpo.half-b"
+enrol dpo
 id=$(as admin request user add clerk --roles clerk --json | request_id)
 echo "\$ pivault approve $id   # by admin himself: refused"
 as admin approve "$id" || echo "(refused: four eyes)"
-as dpo approve "$id"
-as admin run "$id" --password-file "$demo/clerk.pw"
+as dpo approve "$id" | tee /dev/stderr | tail -n 1 | tr -d ' ' > "$demo/clerk.half-a"
+as admin run "$id" | tee /dev/stderr | tail -n 1 | tr -d ' ' > "$demo/clerk.half-b"
+enrol clerk
 as admin user attest clerk --agreement "$(date +%F)" --training "$(date +%F)"
 as admin user attest dpo --agreement "$(date +%F)" --training "$(date +%F)"
 as admin user list

@@ -89,6 +89,8 @@ static void user_fields(struct enc *e, const struct pv_stored_user *u)
 	enc_str(e, u->training);
 	enc_str(e, u->training_expires);
 	enc_str(e, u->created);
+	enc_bytes(e, u->access, u->access_len);
+	enc_bytes(e, u->enrol, u->enrol_len);
 }
 
 static void request_fields(struct enc *e, const struct pv_stored_request *r)

@@ -139,6 +139,14 @@ void pv_box_seal(uint8_t *out, const uint8_t *in, size_t len, const uint8_t pk[P
 	crypto_box_seal(out, in, len, pk);
 }
 
+int pv_box_seal_open(uint8_t *out, const uint8_t *in, size_t len, const uint8_t pk[PV_BOX_PUBLIC],
+		     const uint8_t sk[PV_BOX_SECRET])
+{
+	if (len < PV_BOX_SEAL_OVERHEAD)
+		return -1;
+	return crypto_box_seal_open(out, in, len, pk, sk) == 0 ? 0 : -1;
+}
+
 int pv_unhex(uint8_t *out, size_t n, const char *hex, size_t hexlen)
 {
 	size_t got = 0;

@@ -74,6 +74,10 @@ int pv_sign_verify(const uint8_t sig[PV_SIGNATURE], const void *msg, size_t len,
 void pv_box_keypair(uint8_t pk[PV_BOX_PUBLIC], uint8_t sk[PV_BOX_SECRET]);
 /* Anonymous sealed box of in[0..len) to pk: len + PV_BOX_SEAL_OVERHEAD bytes to out. */
 void pv_box_seal(uint8_t *out, const uint8_t *in, size_t len, const uint8_t pk[PV_BOX_PUBLIC]);
+/* Open a sealed box of len bytes to (pk, sk) into out (len - PV_BOX_SEAL_OVERHEAD bytes).
+ * 0, or -1 when it is not sealed to that key or was changed. */
+int pv_box_seal_open(uint8_t *out, const uint8_t *in, size_t len, const uint8_t pk[PV_BOX_PUBLIC],
+		     const uint8_t sk[PV_BOX_SECRET]);
 
 /* Parse exactly 2n hex digits into out[0..n); 0 or -1. */
 int pv_unhex(uint8_t *out, size_t n, const char *hex, size_t hexlen);
@@ -84,8 +88,20 @@ int pv_stretch_passphrase(uint8_t out[PV_KEY_BYTES], const char *pw, size_t len,
 			  const uint8_t salt[PV_SALT_BYTES], uint64_t opslimit, size_t memlimit);
 
 /* Argon2id limits: the default (RFC 9106's second recommendation: t=3, 64 MiB) and a
- * fast setting for tests. */
+ * fast setting, which only test builds accept (pv_kdf_fast_allowed). */
 void pv_stretch_limits(int fast, uint64_t *opslimit, size_t *memlimit);
+
+/* The floor under which a stored Argon2id setting (the root passphrase's, a user's slot)
+ * is refused: the default setting, t=3 and 64 MiB. Stated in messages as PV_KDF_FLOOR. */
+#define PV_KDF_FLOOR_OPS 3u
+#define PV_KDF_FLOOR_MEM (64u * 1024 * 1024)
+#define PV_KDF_FLOOR "Argon2id t=3, 64 MiB"
+/* 1 in a test build (the library compiled with PV_TESTING, for the tests only): the fast
+ * setting may be used and settings under the floor are accepted; 0 in every release
+ * build (kdf_policy.c, compiled once each way). */
+int pv_kdf_fast_allowed(void);
+/* 1 when a stored setting may be used: at or over the floor, or a test build. */
+int pv_kdf_acceptable(uint64_t opslimit, uint64_t memlimit);
 
 /* Guarded, locked memory for secrets (zeroed); free with pv_secret_free, which wipes. */
 void *pv_secret_alloc(size_t n);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* enrol_code.c: enrolment code halves: 128 random bits written in base32 (RFC 4648
- * alphabet) for reading aloud or typing, and the X25519 key pair each one seeds. */
+ * alphabet) for reading aloud or typing, the X25519 key pair each one seeds, and a key
+ * sealed so that both halves are needed to open it. */
 #include "enrol_code.h"
 #include "crypto.h"
 
@@ -61,4 +62,30 @@ int pv_enrol_half_keys(const char *text, uint8_t pk[32], uint8_t sk[32])
 	keys_of(half, pk, sk);
 	sodium_memzero(half, sizeof half);
 	return 0;
+}
+
+void pv_enrol_seal(uint8_t out[PV_ENROL_SEALED], const uint8_t key[32], const uint8_t pk_a[32],
+		   const uint8_t pk_b[32])
+{
+	uint8_t inner[32 + crypto_box_SEALBYTES];
+	crypto_box_seal(inner, key, 32, pk_b);
+	crypto_box_seal(out, inner, sizeof inner, pk_a);
+}
+
+int pv_enrol_open(uint8_t key[32], const uint8_t sealed[PV_ENROL_SEALED], const char *half_a,
+		  const char *half_b)
+{
+	uint8_t pk_a[32], pk_b[32], inner[32 + crypto_box_SEALBYTES];
+	uint8_t *sk = sodium_malloc(64);
+	int rc = sk && half_a && half_b && pv_enrol_half_keys(half_a, pk_a, sk) == 0 &&
+			 pv_enrol_half_keys(half_b, pk_b, sk + 32) == 0 &&
+			 crypto_box_seal_open(inner, sealed, PV_ENROL_SEALED, pk_a, sk) == 0 &&
+			 crypto_box_seal_open(key, inner, sizeof inner, pk_b, sk + 32) == 0
+		 ? 0 : -1;
+	sodium_memzero(inner, sizeof inner);
+	if (sk)
+		sodium_free(sk);
+	if (rc)
+		sodium_memzero(key, 32);
+	return rc;
 }

@@ -19,4 +19,14 @@ void pv_enrol_half_new(char text[PV_ENROL_HALF_TEXT], uint8_t pk[32]);
  * text is not a half. */
 int pv_enrol_half_keys(const char *text, uint8_t pk[32], uint8_t sk[32]);
 
+/* A 32-byte key sealed to half B's public key, then that box to half A's (crypto_box_seal
+ * twice): opening it needs both halves. */
+#define PV_ENROL_SEALED (32 + 2 * 48)
+void pv_enrol_seal(uint8_t out[PV_ENROL_SEALED], const uint8_t key[32], const uint8_t pk_a[32],
+		   const uint8_t pk_b[32]);
+/* Open what pv_enrol_seal made with the halves' texts into key: 0, or -1 when either half
+ * is not the right one (key is then wiped). */
+int pv_enrol_open(uint8_t key[32], const uint8_t sealed[PV_ENROL_SEALED], const char *half_a,
+		  const char *half_b);
+
 #endif

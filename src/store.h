@@ -45,6 +45,9 @@ int pv_store_begin(struct pv_store *s);
  * writer's lock); ended by commit or rollback as any. Inside an open transaction, a
  * savepoint as pv_store_begin. */
 int pv_store_read_begin(struct pv_store *s);
+/* End every row read still borrowed (its pointers are then invalid), so that no read
+ * keeps its snapshot of the database once the transaction ends. */
+void pv_store_release_rows(struct pv_store *s);
 int pv_store_commit(struct pv_store *s);
 /* A number naming the transaction in progress (each begin gets a new one), or 0 outside
  * any transaction: lets a cache know it is still inside the transaction it was made in. */
@@ -196,12 +199,22 @@ struct pv_stored_user {
 	int disabled, failures;
 	int64_t locked_until; /* Unix time; 0 when not locked */
 	const char *agreement, *training, *training_expires, *created;
+	const uint8_t *access; /* the master key sealed to the user's key; NULL: none */
+	size_t access_len;
+	const uint8_t *enrol;  /* a pending enrolment (users.c); NULL: none */
+	size_t enrol_len;
 };
 
 int pv_store_user_get(struct pv_store *s, const char *name, struct pv_stored_user *u);
 int pv_store_user_put(struct pv_store *s, const struct pv_stored_user *u);
 int pv_store_user_set_failures(struct pv_store *s, const char *name, int failures,
 			       int64_t locked_until);
+/* Replace a user's access (NULL, 0: delete it). */
+int pv_store_user_set_access(struct pv_store *s, const char *name, const uint8_t *access,
+			     size_t len);
+/* Replace a user's pending enrolment (NULL, 0: delete it). */
+int pv_store_user_set_enrol(struct pv_store *s, const char *name, const uint8_t *enrol,
+			    size_t len);
 typedef int (*pv_store_user_fn)(void *ctx, const struct pv_stored_user *u);
 int pv_store_user_scan(struct pv_store *s, pv_store_user_fn fn, void *ctx);
 

@@ -341,6 +341,12 @@ static int sync_log(struct pv_store *s)
 	return 0;
 }
 
+void pv_store_release_rows(struct pv_store *s)
+{
+	for (size_t i = 0; i < s->ncache; i++)
+		sqlite3_reset(s->cache[i].q);
+}
+
 int pv_store_commit(struct pv_store *s)
 {
 	if (s->depth == 0) {

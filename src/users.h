@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* users.h: the vault's users. Each user's password (Argon2id) opens the user's own key
- * slot, which holds the vault's root key, as LUKS key slots do: adding, disabling or
- * re-keying a user never re-encrypts data. Wrong passwords are counted and lock the user
- * out for a growing delay. Users carry their staff obligations (agreement, training). */
+ * pair, to whose public half the vault's master key is sealed: adding, disabling or
+ * re-keying a user never re-encrypts data, and replacing the master key reseals every
+ * active user's access without their passwords. Wrong passwords are counted and lock the
+ * user out for a growing delay. Users carry their staff obligations (agreement, training). */
 #ifndef PV_USERS_H
 #define PV_USERS_H
 
@@ -14,12 +15,37 @@
 #define PV_LOCK_FIRST_SECONDS 60
 #define PV_LOCK_MAX_SECONDS 86400
 
-/* Open user's key slot with password into root (PV_KEY_BYTES, guarded). Counts failures,
- * locks out, audits every failure, and on success sets the handle's principal, roles and
- * obligation gaps. PV_ERR_BAD_KEY for an unknown user or wrong password (the same message
- * for both), PV_ERR_DENIED when disabled or locked. */
-pv_rc pv_user_unlock(pv_vault *v, const char *user, const char *password, size_t len,
-		     uint8_t *root);
+/* Open user's key slot with password, then the master key sealed to it into v->master
+ * (checked against the key check); the key pair stays in v->unlock. Counts the attempt
+ * before checking the password (at most PV_LOCK_AFTER wrong ones in a row are checked,
+ * however many run at once), locks out, audits every failure, and on success sets the
+ * handle's principal, roles and obligation gaps. PV_ERR_BAD_KEY for an unknown user or
+ * wrong password (the same message, and the same Argon2id work, for both), PV_ERR_DENIED
+ * when disabled, locked, or without access to the current master key. */
+pv_rc pv_user_unlock(pv_vault *v, const char *user, const char *password, size_t len);
+
+/* The current master key from the handle's user key pair (v->unlock) and the user's
+ * access row, checked against the key check. PV_ERR_DENIED when the user has none. */
+pv_rc pv_user_open_access(pv_vault *v, uint8_t *master);
+
+/* Inside a rotation's transaction: seal new_master to every active user's public key,
+ * bound under new_bind (the new master's user-binding key), after checking each key's
+ * binding under the current master; disabled users, and users without access, are left
+ * without. A binding that does not verify refuses, naming the users row. *resealed counts
+ * the users sealed to, names lists them (comma-separated, cut short with "..."), so that
+ * whoever rotates can see that nobody disabled is among them. */
+pv_rc pv_users_reseal(pv_vault *v, const uint8_t *new_master, const uint8_t *new_bind,
+		      unsigned *resealed, char *names, size_t names_len);
+
+/* Enrolment, step one (vault.c opens with it): count the attempt, then open user's
+ * pending enrolment with both halves of the code into v->master, checked against the key
+ * check, and set the handle's principal and roles. PV_ERR_BAD_KEY for an unknown user, no
+ * enrolment or a wrong half (one message), PV_ERR_DENIED when locked. */
+pv_rc pv_user_enrol_unlock(pv_vault *v, const char *user, const char *half_a,
+			   const char *half_b);
+/* Step two, once the keys are taken up: the user's own key pair sealed under password,
+ * the master sealed to it, the enrolment deleted (audited). */
+pv_rc pv_user_enrol_finish(pv_vault *v, const char *password, size_t len);
 
 /* Once the keys are derived after pv_user_unlock: the user's row must pass its integrity
  * check (authz_mac.c), and the handle's roles and obligation gaps are taken again from the

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* vault.c: creating and opening vaults: the root key (Argon2id passphrase or raw key
- * file), the sub-keys derived from it, the keyring beside the data directory, the
- * stored schema, and the key check that refuses a wrong key before anything changes. */
+/* vault.c: creating and opening vaults: the key hierarchy (the root secret, an Argon2id
+ * passphrase or a raw key file, seals a random master key; the master seals the stable
+ * data root and derives the keys that rotate with it), the keyring beside the data
+ * directory, the stored schema, the key check that refuses a wrong key before anything
+ * changes, and replacing the root secret, which replaces the master key too. */
 #include "vault.h"
 #include "approvals.h"
 #include "audit.h"
@@ -22,17 +24,21 @@
 #include <unistd.h>
 
 #define DB_NAME "vault.db"
-#define FORMAT_TAG "pivault-2"
-#define KDF_CONTEXT "pvroot01"
+#define FORMAT_TAG "pivault-3"
+/* crypto_kdf contexts of the three levels (docs/formats.md, "Keys"). */
+#define ROOT_CONTEXT "pvroot03"   /* the root secret's key: seals the master */
+#define MASTER_CONTEXT "pvmastr3" /* the master key: keys that rotate with it */
+#define DATA_CONTEXT "pvdata03"   /* the data root: keys stable for the vault's life */
 
-enum { SUBKEY_KEYRING = 1, SUBKEY_BLIND, SUBKEY_BUCKET, SUBKEY_CHECK, SUBKEY_AUDIT, SUBKEY_SIGN,
-       SUBKEY_MASTER_WRAP, SUBKEY_KEYRING_SEAL, SUBKEY_AUTHZ };
+enum { ROOT_MASTER_WRAP = 1 };
+enum { MASTER_KEYRING = 1, MASTER_CHECK, MASTER_DATA_WRAP, MASTER_AUTHZ, MASTER_USER_BIND };
+enum { DATA_BLIND = 1, DATA_BUCKET, DATA_AUDIT, DATA_SIGN };
 
-/* After the root secret was first replaced, the vault's master key (the first root key,
- * from which the sub-keys derive and which users' key slots hold) is stored sealed under
- * a key derived from the current root secret ("master_sealed"), and the keyring's wrap
- * key, random since then, sealed under a key derived from the master ("keyring_sealed").
- * Before, the master is the root secret itself and the wrap key derives from it. */
+/* The master key is random, made at creation and at each rekey --root, and stored only
+ * sealed: under the root secret's wrap key ("master_sealed") and to each active user's
+ * public key (users.c). The data root is random, made once, stored sealed under the
+ * master ("data_root_sealed"). There is no other way to either: a missing row is an
+ * error, never a fallback. */
 #define SEALED_KEY_BYTES (PV_KEY_BYTES + PV_SEAL_OVERHEAD)
 
 struct pv_key {
@@ -165,38 +171,90 @@ static pv_vault *vault_new(const char *dir, const char *keyring_path)
 	v->dir = dup_str(dir);
 	v->keyring_path = keyring_path ? dup_str(keyring_path) : default_keyring_path(dir);
 	v->keys = pv_secret_alloc(sizeof *v->keys);
+	v->master = pv_secret_alloc(PV_KEY_BYTES);
+	v->unlock = pv_secret_alloc(PV_UNLOCK_BYTES);
 	snprintf(v->principal, sizeof v->principal, "(root key)");
-	if (!v->dir || !v->keyring_path || !v->keys) {
+	if (!v->dir || !v->keyring_path || !v->keys || !v->master || !v->unlock) {
 		pv_vault_close(v);
 		return NULL;
 	}
 	return v;
 }
 
-/* Derive every sub-key from the 32-byte root key. */
-static void derive_keys(pv_vault *v, const uint8_t *root)
+/* The keys that rotate with the master key. */
+static void derive_master_keys(struct pv_vault_keys *k, const uint8_t *master)
+{
+	pv_derive_key(k->keyring_wrap, PV_KEY_BYTES, MASTER_KEYRING, MASTER_CONTEXT, master);
+	pv_derive_key(k->key_check, PV_KEY_BYTES, MASTER_CHECK, MASTER_CONTEXT, master);
+	pv_derive_key(k->authz_mac, PV_KEY_BYTES, MASTER_AUTHZ, MASTER_CONTEXT, master);
+	pv_user_bind_key(k->user_bind, master);
+}
+
+void pv_user_bind_key(uint8_t out[PV_KEY_BYTES], const uint8_t *master)
+{
+	pv_derive_key(out, PV_KEY_BYTES, MASTER_USER_BIND, MASTER_CONTEXT, master);
+}
+
+/* The keys that stay for the vault's life, from the data root. */
+static void derive_data_keys(pv_vault *v, const uint8_t *data_root)
 {
 	struct pv_vault_keys *k = v->keys;
-	pv_derive_key(k->keyring_wrap, PV_KEY_BYTES, SUBKEY_KEYRING, KDF_CONTEXT, root);
-	pv_derive_key(k->blind_master, PV_KEY_BYTES, SUBKEY_BLIND, KDF_CONTEXT, root);
-	pv_derive_key(k->bucket_hash, PV_SHORT_HASH_KEY_BYTES, SUBKEY_BUCKET, KDF_CONTEXT, root);
-	pv_derive_key(k->key_check, PV_KEY_BYTES, SUBKEY_CHECK, KDF_CONTEXT, root);
-	pv_derive_key(k->audit_mac, PV_KEY_BYTES, SUBKEY_AUDIT, KDF_CONTEXT, root);
-	pv_derive_key(k->authz_mac, PV_KEY_BYTES, SUBKEY_AUTHZ, KDF_CONTEXT, root);
+	pv_derive_key(k->blind_master, PV_KEY_BYTES, DATA_BLIND, DATA_CONTEXT, data_root);
+	pv_derive_key(k->bucket_hash, PV_SHORT_HASH_KEY_BYTES, DATA_BUCKET, DATA_CONTEXT,
+		      data_root);
+	pv_derive_key(k->audit_mac, PV_KEY_BYTES, DATA_AUDIT, DATA_CONTEXT, data_root);
 	/* The signing key is bound to this vault: two vaults sharing a root key file still
 	 * sign with different keys. */
 	uint8_t sign_master[PV_KEY_BYTES], sign_seed[PV_KEY_BYTES];
-	pv_derive_key(sign_master, PV_KEY_BYTES, SUBKEY_SIGN, KDF_CONTEXT, root);
+	pv_derive_key(sign_master, PV_KEY_BYTES, DATA_SIGN, DATA_CONTEXT, data_root);
 	pv_keyed_hash(sign_seed, PV_KEY_BYTES, v->vault_id, sizeof v->vault_id, sign_master);
 	pv_sign_keypair(sign_seed, k->sign_public, k->sign_secret);
 	pv_wipe(sign_master, sizeof sign_master);
 	pv_wipe(sign_seed, sizeof sign_seed);
 }
 
-/* The value stored to recognise the right root key: keyed hash of the vault id. */
-static void key_check_value(const pv_vault *v, uint8_t out[32])
+/* The value stored to recognise the current master key: keyed hash of the vault id. */
+static void key_check_value(const pv_vault *v, const struct pv_vault_keys *k, uint8_t out[32])
 {
-	pv_keyed_hash(out, 32, v->vault_id, sizeof v->vault_id, v->keys->key_check);
+	pv_keyed_hash(out, 32, v->vault_id, sizeof v->vault_id, k->key_check);
+}
+
+/* Associated data binding a sealed key to this vault and its use. */
+static size_t sealed_key_ad(uint8_t ad[32], const pv_vault *v, const char *use)
+{
+	size_t n = strlen(use);
+	memcpy(ad, v->vault_id, PV_VAULT_ID_BYTES);
+	memcpy(ad + PV_VAULT_ID_BYTES, use, n);
+	return PV_VAULT_ID_BYTES + n;
+}
+
+/* Seal key (32 bytes) under wrap, bound to this vault and use. */
+static void seal_key(const pv_vault *v, uint8_t out[SEALED_KEY_BYTES], const uint8_t *key,
+		     const uint8_t *wrap, const char *use)
+{
+	uint8_t ad[32];
+	pv_seal(out, key, PV_KEY_BYTES, ad, sealed_key_ad(ad, v, use), wrap, NULL);
+}
+
+/* Open a sealed key row of the meta table into out: 0, 1 when the row is missing, -1
+ * when it does not open under wrap. */
+static int open_key_row(pv_vault *v, const char *row, const uint8_t *wrap, const char *use,
+			uint8_t *out)
+{
+	uint8_t *sealed = NULL, ad[32];
+	size_t len = 0;
+	if (pv_store_meta_get(v->store, row, &sealed, &len) != 0)
+		return 1;
+	int bad = len != SEALED_KEY_BYTES ||
+		  pv_open_sealed(out, sealed, len, ad, sealed_key_ad(ad, v, use), wrap) != 0;
+	free(sealed);
+	return bad ? -1 : 0;
+}
+
+/* The root secret's wrap key (which seals the master) from its 32-byte key. */
+static void root_wrap_of(uint8_t out[PV_KEY_BYTES], const uint8_t *root)
+{
+	pv_derive_key(out, PV_KEY_BYTES, ROOT_MASTER_WRAP, ROOT_CONTEXT, root);
 }
 
 /* Turn the caller's secret into the root key (in guarded memory root). */
@@ -337,12 +395,19 @@ static pv_rc put_meta(pv_vault *v, const char *k, const void *val, size_t len)
 	return PV_OK;
 }
 
+/* The sealed key rows of a new vault. */
+struct sealed_rows {
+	uint8_t master[SEALED_KEY_BYTES];    /* under the root secret's wrap key */
+	uint8_t data_root[SEALED_KEY_BYTES]; /* under the master's data wrap key */
+};
+
 /* Write the vault's metadata, inside one transaction. */
 static pv_rc write_header(pv_vault *v, const pv_key *key, const uint8_t *salt, uint64_t ops,
-			  size_t mem, uint32_t slots, const pv_create_opts *opts)
+			  size_t mem, uint32_t slots, const pv_create_opts *opts,
+			  const struct sealed_rows *sealed)
 {
 	uint8_t check[32];
-	key_check_value(v, check);
+	key_check_value(v, v->keys, check);
 	if (pv_store_begin(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	pv_rc rc = put_meta(v, "format", FORMAT_TAG, strlen(FORMAT_TAG));
@@ -354,6 +419,8 @@ static pv_rc write_header(pv_vault *v, const pv_key *key, const uint8_t *salt, u
 		if (!rc) rc = put_u64_meta(v, "kdf_ops", ops);
 		if (!rc) rc = put_u64_meta(v, "kdf_mem", mem);
 	}
+	if (!rc) rc = put_meta(v, "master_sealed", sealed->master, SEALED_KEY_BYTES);
+	if (!rc) rc = put_meta(v, "data_root_sealed", sealed->data_root, SEALED_KEY_BYTES);
 	if (!rc) rc = put_meta(v, "key_check", check, sizeof check);
 	if (!rc) rc = put_u64_meta(v, "keyring_slots", slots);
 	if (!rc) rc = put_meta(v, "schema", v->schema_text, strlen(v->schema_text));
@@ -385,6 +452,9 @@ pv_rc pv_vault_create(const char *dir, const pv_create_opts *opts, const pv_key 
 		return pv_fail(v, PV_ERR_CRYPTO, "cannot initialise libsodium");
 	if (!opts || !opts->schema_path || !key)
 		return pv_fail(v, PV_ERR_USAGE, "a schema file and a key are required");
+	if (opts->kdf_fast && !pv_kdf_fast_allowed())
+		return pv_fail(v, PV_ERR_USAGE, "kdf_fast is for test builds only: a release build "
+			       "stretches passwords at %s or more", PV_KDF_FLOOR);
 	disable_core_dumps();
 	uint32_t slots = opts->keyring_slots ? opts->keyring_slots : PV_KEYRING_DEFAULT_SLOTS;
 	if (slots < 16 || (slots & (slots - 1)))
@@ -417,16 +487,29 @@ pv_rc pv_vault_create(const char *dir, const pv_create_opts *opts, const pv_key 
 	pv_random(salt, sizeof salt);
 	pv_random(v->vault_id, sizeof v->vault_id);
 	pv_hex(v->vault_id_hex, v->vault_id, sizeof v->vault_id);
-	uint8_t *root = v->root = pv_secret_alloc(PV_KEY_BYTES);
-	if (!root)
+	uint8_t *root = pv_secret_alloc(PV_KEY_BYTES), *data_root = pv_secret_alloc(PV_KEY_BYTES);
+	struct sealed_rows sealed;
+	if (!root || !data_root)
 		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	if (!rc)
 		rc = root_from_key(v, key, salt, ops, mem, root);
-	if (!rc) {
-		derive_keys(v, root);
+	if (!rc) { /* a random master and data root; the root secret seals the master */
+		uint8_t data_wrap[PV_KEY_BYTES];
+		pv_random(v->master, PV_KEY_BYTES);
+		pv_random(data_root, PV_KEY_BYTES);
+		root_wrap_of(v->unlock, root);
+		v->unlock_kind = PV_UNLOCK_ROOT;
+		derive_master_keys(v->keys, v->master);
+		derive_data_keys(v, data_root);
 		derive_field_keys(v);
+		seal_key(v, sealed.master, v->master, v->unlock, "master");
+		pv_derive_key(data_wrap, sizeof data_wrap, MASTER_DATA_WRAP, MASTER_CONTEXT, v->master);
+		seal_key(v, sealed.data_root, data_root, data_wrap, "data-root");
+		pv_wipe(data_wrap, sizeof data_wrap);
 		v->has_keys = 1;
 	}
+	pv_secret_free(root);
+	pv_secret_free(data_root);
 
 	char err[512];
 	int keyring_made = 0;
@@ -444,7 +527,7 @@ pv_rc pv_vault_create(const char *dir, const pv_create_opts *opts, const pv_key 
 		rc = pv_fail(v, PV_ERR_STORE, "%s", err);
 	free(dbp);
 	if (!rc)
-		rc = write_header(v, key, salt, ops, mem, slots, opts);
+		rc = write_header(v, key, salt, ops, mem, slots, opts, &sealed);
 	if (!rc) {
 		int bad;
 		v->keyring = pv_keyring_open(v->keyring_path, v->vault_id, v->keys->keyring_wrap,
@@ -476,12 +559,14 @@ static int meta_u64(pv_vault *v, const char *k, uint64_t *x)
 	return bad ? -1 : 0;
 }
 
-/* Who opens a vault: the root secret, or a user and password. */
+/* Who opens a vault: the root secret, a user and password, or a user and the two halves
+ * of an enrolment code. */
 struct credential {
 	const pv_key *key;
 	const char *user;
 	const char *password;
 	size_t password_len;
+	const char *half_a, *half_b;
 };
 
 /* Make a rename in path's directory durable. */
@@ -560,7 +645,7 @@ static pv_rc open_with(const char *dir, const char *keyring_path, const struct c
 pv_rc pv_vault_open(const char *dir, const char *keyring_path, const pv_key *key,
 		    pv_vault **out)
 {
-	struct credential cred = { key, NULL, NULL, 0 };
+	struct credential cred = { key, NULL, NULL, 0, NULL, NULL };
 	if (!key) {
 		*out = vault_new(dir, keyring_path);
 		return pv_fail(*out, PV_ERR_USAGE, "a key is required");
@@ -571,7 +656,7 @@ pv_rc pv_vault_open(const char *dir, const char *keyring_path, const pv_key *key
 pv_rc pv_vault_open_user(const char *dir, const char *keyring_path, const char *user,
 			 const char *password, size_t password_len, pv_vault **out)
 {
-	struct credential cred = { NULL, user, password, password_len };
+	struct credential cred = { NULL, user, password, password_len, NULL, NULL };
 	if (!user || !*user || !password) {
 		*out = vault_new(dir, keyring_path);
 		return pv_fail(*out, PV_ERR_USAGE, "a user name and a password are required");
@@ -579,74 +664,111 @@ pv_rc pv_vault_open_user(const char *dir, const char *keyring_path, const char *
 	return open_with(dir, keyring_path, &cred, out);
 }
 
-int pv_root_matches(pv_vault *v, const uint8_t *root)
+pv_rc pv_user_enrol(const char *dir, const char *keyring_path, const char *user,
+		    const char *half_a, const char *half_b, const char *password, size_t len,
+		    pv_vault **out)
 {
-	uint8_t *check = NULL, want[32], sub[PV_KEY_BYTES];
+	struct credential cred = { NULL, user, NULL, 0, half_a, half_b };
+	if (!user || !*user || !half_a || !half_b || !*half_a || !*half_b) {
+		*out = vault_new(dir, keyring_path);
+		return pv_fail(*out, PV_ERR_USAGE, "a user name and both halves of the enrolment "
+			       "code are required");
+	}
+	if (!password || len < 8) { /* refused before the code is tried */
+		*out = vault_new(dir, keyring_path);
+		return pv_fail(*out, PV_ERR_USAGE, "a password of at least 8 characters is "
+			       "required");
+	}
+	pv_rc rc = open_with(dir, keyring_path, &cred, out);
+	if (!rc)
+		rc = pv_user_enrol_finish(*out, password, len);
+	return rc;
+}
+
+int pv_master_matches(pv_vault *v, const uint8_t *master)
+{
+	uint8_t *check = NULL, want[32];
 	size_t check_len = 0;
 	if (pv_store_meta_get(v->store, "key_check", &check, &check_len) != 0 || check_len != 32) {
 		free(check);
 		return -1;
 	}
-	pv_derive_key(sub, sizeof sub, SUBKEY_CHECK, KDF_CONTEXT, root);
-	pv_keyed_hash(want, 32, v->vault_id, sizeof v->vault_id, sub);
-	pv_wipe(sub, sizeof sub);
-	int rc = pv_ct_compare(want, check, 32) == 0 ? 0 : -1;
+	struct pv_vault_keys *k = pv_secret_alloc(sizeof *k);
+	int rc = -1;
+	if (k) {
+		derive_master_keys(k, master);
+		key_check_value(v, k, want);
+		rc = pv_ct_compare(want, check, 32) == 0 ? 0 : -1;
+	}
+	pv_secret_free(k);
 	free(check);
 	return rc;
 }
 
-/* Associated data binding a sealed key to this vault and its use. */
-static size_t sealed_key_ad(uint8_t ad[32], const pv_vault *v, const char *use)
+/* The master key as the handle's credential opens it now (v->unlock): from the row the
+ * root secret seals, or from the user's own access (users.c). */
+static pv_rc master_from_credential(pv_vault *v, uint8_t *master)
 {
-	size_t n = strlen(use);
-	memcpy(ad, v->vault_id, PV_VAULT_ID_BYTES);
-	memcpy(ad + PV_VAULT_ID_BYTES, use, n);
-	return PV_VAULT_ID_BYTES + n;
+	if (v->unlock_kind == PV_UNLOCK_USER)
+		return pv_user_open_access(v, master);
+	int st = v->unlock_kind == PV_UNLOCK_ROOT
+			 ? open_key_row(v, "master_sealed", v->unlock, "master", master)
+			 : -1;
+	if (st > 0)
+		return pv_fail(v, PV_ERR_CORRUPT, "vault header: the sealed master key "
+			       "(master_sealed) is missing");
+	if (st < 0 || pv_master_matches(v, master) != 0)
+		return pv_fail(v, PV_ERR_BAD_KEY, "the root secret does not open vault %s", v->dir);
+	return PV_OK;
 }
 
-/* Turn the root secret in key into the master key, in place: the same bytes until the
- * root secret is first replaced, then the master sealed under it. 0 when it is this
- * vault's (the stored key check matches), else -1. */
-static int master_from_root(pv_vault *v, uint8_t *key)
+/* Take up the master key: every key derived from it and from the data root it seals. */
+static pv_rc use_master(pv_vault *v, const uint8_t *master)
 {
-	uint8_t *sealed = NULL, wrap[PV_KEY_BYTES], ad[32], master[PV_KEY_BYTES];
-	size_t len = 0;
-	if (pv_store_meta_get(v->store, "master_sealed", &sealed, &len) == 0) {
-		pv_derive_key(wrap, sizeof wrap, SUBKEY_MASTER_WRAP, KDF_CONTEXT, key);
-		int bad = len != SEALED_KEY_BYTES ||
-			  pv_open_sealed(master, sealed, len, ad, sealed_key_ad(ad, v, "master"),
-					 wrap) != 0;
-		free(sealed);
-		pv_wipe(wrap, sizeof wrap);
-		if (bad)
-			return -1;
-		memcpy(key, master, PV_KEY_BYTES);
-		pv_wipe(master, sizeof master);
+	uint8_t data_wrap[PV_KEY_BYTES];
+	uint8_t *data_root = pv_secret_alloc(PV_KEY_BYTES);
+	if (!data_root)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	pv_derive_key(data_wrap, sizeof data_wrap, MASTER_DATA_WRAP, MASTER_CONTEXT, master);
+	int st = open_key_row(v, "data_root_sealed", data_wrap, "data-root", data_root);
+	pv_wipe(data_wrap, sizeof data_wrap);
+	pv_rc rc = PV_OK;
+	if (st != 0)
+		rc = pv_fail(v, PV_ERR_CORRUPT, "vault header: the sealed data root "
+			     "(data_root_sealed) is %s", st > 0 ? "missing" : "not sealed under "
+			     "the master key");
+	if (!rc) {
+		if (master != v->master)
+			memcpy(v->master, master, PV_KEY_BYTES);
+		derive_master_keys(v->keys, v->master);
+		derive_data_keys(v, data_root);
 	}
-	return pv_root_matches(v, key);
+	pv_secret_free(data_root);
+	return rc;
 }
 
-/* The keyring's wrap key, when the root secret was replaced since the vault was made:
- * unsealed with the master into v->keys->keyring_wrap. */
-static pv_rc keyring_wrap_of(pv_vault *v)
+/* Read the master key again with the handle's credential (after another process
+ * replaced it) and take it up. */
+static pv_rc reload_master(pv_vault *v)
 {
-	uint8_t *sealed = NULL, seal_key[PV_KEY_BYTES], ad[32];
-	size_t len = 0;
-	if (pv_store_meta_get(v->store, "keyring_sealed", &sealed, &len) != 0)
-		return PV_OK; /* derived from the master, as at creation */
-	pv_derive_key(seal_key, sizeof seal_key, SUBKEY_KEYRING_SEAL, KDF_CONTEXT, v->root);
-	int bad = len != SEALED_KEY_BYTES ||
-		  pv_open_sealed(v->keys->keyring_wrap, sealed, len, ad,
-				 sealed_key_ad(ad, v, "keyring"), seal_key) != 0;
-	free(sealed);
-	pv_wipe(seal_key, sizeof seal_key);
-	return bad ? pv_fail(v, PV_ERR_CORRUPT, "vault header: the keyring key does not open")
-		   : PV_OK;
+	uint8_t *master = pv_secret_alloc(PV_KEY_BYTES);
+	if (!master)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	pv_rc rc = master_from_credential(v, master);
+	if (rc)
+		rc = pv_fail(v, rc, "the vault's master key was replaced since this handle was "
+			     "opened, and %s does not open the new one: open the vault again",
+			     v->unlock_kind == PV_UNLOCK_USER ? "this user's access"
+							      : "the root secret it was opened with");
+	if (!rc)
+		rc = use_master(v, master);
+	pv_secret_free(master);
+	return rc;
 }
 
-/* The root key from the vault's own secret (key file or passphrase), checked against
- * the stored key check. */
-static pv_rc root_from_secret(pv_vault *v, const char *dir, const pv_key *key, uint8_t *root)
+/* The root secret's wrap key from the vault's own secret (key file or passphrase) into
+ * v->unlock, and the master key it opens, checked against the stored key check. */
+static pv_rc open_with_secret(pv_vault *v, const char *dir, const pv_key *key)
 {
 	uint8_t *salt = NULL, *kdf = NULL;
 	size_t salt_len = 0;
@@ -664,11 +786,23 @@ static pv_rc root_from_secret(pv_vault *v, const char *dir, const pv_key *key, u
 	     salt_len != PV_SALT_BYTES || meta_u64(v, "kdf_ops", &ops) != 0 ||
 	     meta_u64(v, "kdf_mem", &mem) != 0 || mem > ((uint64_t)4 << 30)))
 		rc = pv_fail(v, PV_ERR_CORRUPT, "vault header: Argon2id parameters missing or bad");
+	if (!rc && vault_uses_passphrase && !pv_kdf_acceptable(ops, mem))
+		rc = pv_fail(v, PV_ERR_CORRUPT, "vault header: the passphrase's Argon2id setting "
+			     "(kdf_ops, kdf_mem) is under the floor of %s", PV_KDF_FLOOR);
+	uint8_t *root = rc ? NULL : pv_secret_alloc(PV_KEY_BYTES);
+	if (!rc && !root)
+		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	if (!rc)
 		rc = root_from_key(v, key, salt, ops, (size_t)mem, root);
-	if (!rc && master_from_root(v, root) != 0)
-		rc = pv_fail(v, PV_ERR_BAD_KEY, "wrong %s for vault %s",
-			     key->is_passphrase ? "passphrase" : "key file", dir);
+	if (!rc) {
+		root_wrap_of(v->unlock, root);
+		v->unlock_kind = PV_UNLOCK_ROOT;
+		rc = master_from_credential(v, v->master);
+		if (rc == PV_ERR_BAD_KEY)
+			rc = pv_fail(v, rc, "wrong %s for vault %s",
+				     key->is_passphrase ? "passphrase" : "key file", dir);
+	}
+	pv_secret_free(root);
 	free(kdf);
 	free(salt);
 	return rc;
@@ -718,16 +852,13 @@ static pv_rc vault_open(pv_vault *v, const char *dir, const struct credential *c
 	}
 	free(val);
 	val = NULL;
-	if (!rc && !(v->root = pv_secret_alloc(PV_KEY_BYTES)))
-		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	if (!rc)
-		rc = cred->key ? root_from_secret(v, dir, cred->key, v->root)
-			       : pv_user_unlock(v, cred->user, cred->password, cred->password_len,
-						v->root);
+		rc = cred->key	  ? open_with_secret(v, dir, cred->key)
+		     : cred->half_a ? pv_user_enrol_unlock(v, cred->user, cred->half_a, cred->half_b)
+				    : pv_user_unlock(v, cred->user, cred->password, cred->password_len);
+	if (!rc)
+		rc = use_master(v, v->master);
 	if (rc)
-		return rc;
-	derive_keys(v, v->root);
-	if ((rc = keyring_wrap_of(v)) != PV_OK)
 		return rc;
 	v->has_keys = 1;
 	if ((rc = pv_user_session_verify(v)) != PV_OK)
@@ -768,7 +899,8 @@ void pv_vault_close(pv_vault *v)
 	free(v->schema_text);
 	pv_rng_free(v->rng);
 	pv_secret_free(v->keys);
-	pv_secret_free(v->root);
+	pv_secret_free(v->master);
+	pv_secret_free(v->unlock);
 	free(v->user_roles);
 	pv_secret_free(v->field_keys);
 	free(v->field_nums);
@@ -797,8 +929,8 @@ pv_rc pv_vault_count(pv_vault *v, uint64_t *count)
 pv_rc pv_vault_fresh_keys(pv_vault *v)
 {
 	char err[512];
-	if (!pv_keyring_is_current(v->keyring)) { /* another process replaced the root secret */
-		pv_rc rc = keyring_wrap_of(v);
+	if (!pv_keyring_is_current(v->keyring)) { /* another process replaced the master key */
+		pv_rc rc = reload_master(v);
 		int bad = 0;
 		if (rc)
 			return rc;
@@ -876,16 +1008,37 @@ pv_rc pv_vault_load_keys(pv_vault *v)
 	return pv_ok(v);
 }
 
-/* ---- Replacing the root secret ---- */
+/* ---- Replacing the root secret, and with it the master key ---- */
 
-/* Seal key under a key derived (sub) from base, bound to this vault and use. */
-static void seal_key_under(const pv_vault *v, uint8_t out[SEALED_KEY_BYTES], const uint8_t *key,
-			   const uint8_t *base, uint64_t sub, const char *use)
+/* 1 when key is the root secret this handle was opened with (it opens the header as it
+ * stands), 0 when it is another, -1 when that cannot be told. */
+static int is_current_secret(pv_vault *v, const pv_key *key)
 {
-	uint8_t wrap[PV_KEY_BYTES], ad[32];
-	pv_derive_key(wrap, sizeof wrap, sub, KDF_CONTEXT, base);
-	pv_seal(out, key, PV_KEY_BYTES, ad, sealed_key_ad(ad, v, use), wrap, NULL);
-	pv_wipe(wrap, sizeof wrap);
+	uint8_t *kdf = NULL, *salt = NULL;
+	size_t salt_len = 0;
+	uint64_t ops = 0, mem = 0;
+	if (pv_store_meta_get(v->store, "kdf", &kdf, NULL) != 0)
+		return -1;
+	int passphrase = strcmp((char *)kdf, "argon2id") == 0;
+	free(kdf);
+	if (passphrase != key->is_passphrase)
+		return 0;
+	if (passphrase && (pv_store_meta_get(v->store, "kdf_salt", &salt, &salt_len) != 0 ||
+			   salt_len != PV_SALT_BYTES || meta_u64(v, "kdf_ops", &ops) != 0 ||
+			   meta_u64(v, "kdf_mem", &mem) != 0 || mem > ((uint64_t)4 << 30))) {
+		free(salt);
+		return -1;
+	}
+	uint8_t *root = pv_secret_alloc(PV_KEY_BYTES), wrap[PV_KEY_BYTES];
+	int same = -1;
+	if (root && root_from_key(v, key, salt, ops, (size_t)mem, root) == PV_OK) {
+		root_wrap_of(wrap, root);
+		same = pv_ct_compare(wrap, v->unlock, PV_KEY_BYTES) == 0;
+		pv_wipe(wrap, sizeof wrap);
+	}
+	pv_secret_free(root);
+	free(salt);
+	return same;
 }
 
 /* The new secret's key-stretching parameters and root key, written to the header. */
@@ -902,8 +1055,8 @@ static pv_rc new_root_header(pv_vault *v, const pv_key *key, uint8_t *root)
 		uint64_t old_ops = 0, old_mem = 0;
 		if (meta_u64(v, "kdf_ops", &old_ops) == 0 && meta_u64(v, "kdf_mem", &old_mem) == 0 &&
 		    old_mem <= ((uint64_t)4 << 30)) {
-			ops = old_ops;
-			mem = old_mem;
+			ops = old_ops > ops ? old_ops : ops;
+			mem = old_mem > mem ? old_mem : mem;
 		}
 	}
 	rc = root_from_key(v, key, salt, ops, (size_t)mem, root);
@@ -924,65 +1077,142 @@ static pv_rc new_root_header(pv_vault *v, const pv_key *key, uint8_t *root)
 	return rc;
 }
 
+/* What a rotation makes, in guarded memory until its commit: the new root secret's wrap
+ * key, the new master key and the keys derived from it. */
+struct rotation {
+	uint8_t *root;       /* the new root secret's 32-byte key */
+	uint8_t *root_wrap;
+	uint8_t *master;
+	struct pv_vault_keys *keys; /* the new master's keys (keyring wrap, key check, authz) */
+	char *next;          /* KEYRING.next: the keyring sealed under the new wrap key */
+	unsigned users;      /* users whose access was sealed anew */
+	char names[600];     /* their names, for the audit entry */
+};
+
+static void rotation_free(struct rotation *r)
+{
+	pv_secret_free(r->root);
+	pv_secret_free(r->root_wrap);
+	pv_secret_free(r->master);
+	pv_secret_free(r->keys);
+	free(r->next);
+}
+
+/* The header rows of the new master: sealed under the new root secret, its key check,
+ * and the data root (the same) sealed under it. */
+static pv_rc write_master_rows(pv_vault *v, const struct rotation *r)
+{
+	uint8_t sealed[SEALED_KEY_BYTES], check[32], wrap[PV_KEY_BYTES];
+	uint8_t *data_root = pv_secret_alloc(PV_KEY_BYTES);
+	if (!data_root)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	pv_derive_key(wrap, sizeof wrap, MASTER_DATA_WRAP, MASTER_CONTEXT, v->master);
+	int st = open_key_row(v, "data_root_sealed", wrap, "data-root", data_root);
+	pv_rc rc = st ? pv_fail(v, PV_ERR_CORRUPT, "vault header: the sealed data root "
+				"(data_root_sealed) does not open") : PV_OK;
+	if (!rc) {
+		pv_derive_key(wrap, sizeof wrap, MASTER_DATA_WRAP, MASTER_CONTEXT, r->master);
+		seal_key(v, sealed, data_root, wrap, "data-root");
+		rc = put_meta(v, "data_root_sealed", sealed, sizeof sealed);
+	}
+	pv_wipe(wrap, sizeof wrap);
+	pv_secret_free(data_root);
+	if (!rc) {
+		seal_key(v, sealed, r->master, r->root_wrap, "master");
+		rc = put_meta(v, "master_sealed", sealed, sizeof sealed);
+	}
+	if (!rc) {
+		key_check_value(v, r->keys, check);
+		rc = put_meta(v, "key_check", check, sizeof check);
+	}
+	return rc;
+}
+
+/* Inside the write transaction: the new root secret's header, a new master key, its rows,
+ * the keyring sealed under its wrap key (to KEYRING.next), every active user's access
+ * sealed to the new master (disabled users left without). */
+static pv_rc rotate_in_txn(pv_vault *v, const pv_key *new_key, struct rotation *r)
+{
+	char err[512];
+	pv_rc rc = pv_vault_fresh_keys(v); /* the writer lock, and the master as it is now */
+	if (!rc)
+		rc = new_root_header(v, new_key, r->root);
+	if (rc)
+		return rc;
+	root_wrap_of(r->root_wrap, r->root);
+	pv_random(r->master, PV_KEY_BYTES);
+	derive_master_keys(r->keys, r->master);
+	if ((rc = write_master_rows(v, r)) != PV_OK)
+		return rc;
+	if (pv_keyring_write_rewrapped(v->keyring, r->next, r->keys->keyring_wrap, err,
+				       sizeof err) != 0)
+		return pv_fail(v, PV_ERR_IO, "%s", err);
+	/* the authorisation rows, checked under the old master's key and coded under the
+	 * new one's, so an old master codes nothing current */
+	if ((rc = pv_authz_rekey(v, v->keys->authz_mac, r->keys->authz_mac)) != PV_OK)
+		return rc;
+	return pv_users_reseal(v, r->master, r->keys->user_bind, &r->users, r->names,
+			       sizeof r->names);
+}
+
+/* After the commit: KEYRING.next becomes the keyring and the handle takes up the new
+ * master and credential. */
+static pv_rc rotation_finish(pv_vault *v, struct rotation *r)
+{
+	char err[512];
+	memcpy(v->master, r->master, PV_KEY_BYTES);
+	derive_master_keys(v->keys, v->master);
+	memcpy(v->unlock, r->root_wrap, PV_KEY_BYTES);
+	if (rename(r->next, v->keyring_path) != 0) /* else finished at the next open */
+		return pv_fail(v, PV_ERR_IO, "the new root secret is in place, but %s could not be "
+			       "renamed: the next open finishes it", r->next);
+	sync_dir_of(v->keyring_path);
+	int bad = 0;
+	pv_keyring_close(v->keyring);
+	v->keyring = pv_keyring_open(v->keyring_path, v->vault_id, v->keys->keyring_wrap, &bad, err,
+				     sizeof err);
+	return v->keyring ? PV_OK : pv_fail(v, PV_ERR_IO, "%s", err);
+}
+
 pv_rc pv_vault_rekey_root(pv_vault *v, const pv_access *who, const pv_key *new_key)
 {
 	int role;
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_REKEY, &role);
 	if (rc)
 		return pv_audit_failure(v, rc, "rekey root", NULL, NULL);
-	if (v->user_roles || !new_key) /* a user holds the master, not the root secret */
+	if (v->user_roles || v->unlock_kind != PV_UNLOCK_ROOT || !new_key)
 		return pv_fail(v, PV_ERR_DENIED, "only a session opened with the root secret may "
 			       "replace it");
-	char *next = pv_keyring_sibling(v, ".next"), err[512];
-	uint8_t *root = pv_secret_alloc(PV_KEY_BYTES), *wrap = pv_secret_alloc(PV_KEY_BYTES);
-	uint8_t sealed_master[SEALED_KEY_BYTES], sealed_wrap[SEALED_KEY_BYTES];
-	if (!next || !root || !wrap)
+	int same = is_current_secret(v, new_key);
+	if (same != 0)
+		return pv_fail(v, same > 0 ? PV_ERR_USAGE : PV_ERR_CORRUPT, same > 0
+			       ? "the new root secret is the current one: the old secret would "
+				 "still open the vault; choose another"
+			       : "vault header: the root secret's parameters cannot be read");
+	struct rotation r = { pv_secret_alloc(PV_KEY_BYTES), pv_secret_alloc(PV_KEY_BYTES),
+			      pv_secret_alloc(PV_KEY_BYTES), pv_secret_alloc(sizeof *r.keys),
+			      pv_keyring_sibling(v, ".next"), 0, "" };
+	if (!r.root || !r.root_wrap || !r.master || !r.keys || !r.next)
 		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	if (!rc && pv_store_begin(v->store) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	int in_txn = !rc;
 	if (!rc)
-		rc = pv_vault_fresh_keys(v); /* the writer lock, and the keyring as it is now */
-	if (!rc)
-		rc = new_root_header(v, new_key, root);
-	if (!rc) { /* a new keyring wrap key: a copy of the keyring sealed under it */
-		pv_random(wrap, PV_KEY_BYTES);
-		if (pv_keyring_write_rewrapped(v->keyring, next, wrap, err, sizeof err) != 0)
-			rc = pv_fail(v, PV_ERR_IO, "%s", err);
-	}
-	if (!rc) {
-		seal_key_under(v, sealed_master, v->root, root, SUBKEY_MASTER_WRAP, "master");
-		seal_key_under(v, sealed_wrap, wrap, v->root, SUBKEY_KEYRING_SEAL, "keyring");
-		rc = put_meta(v, "master_sealed", sealed_master, sizeof sealed_master);
-		if (!rc)
-			rc = put_meta(v, "keyring_sealed", sealed_wrap, sizeof sealed_wrap);
-	}
-	struct pv_audit_event e = { "rekey root", NULL, NULL, NULL, "ok",
-				    new_key->is_passphrase ? "root secret replaced by a passphrase; "
-							     "keyring slots sealed anew"
-							   : "root secret replaced by a key file; "
-							     "keyring slots sealed anew" };
+		rc = rotate_in_txn(v, new_key, &r);
+	char detail[900];
+	snprintf(detail, sizeof detail, "root secret replaced by a %s; new master key; keyring "
+		 "and %u users' access sealed anew (%s), disabled users left out",
+		 new_key->is_passphrase ? "passphrase" : "key file", r.users, r.names);
+	struct pv_audit_event e = { "rekey root", NULL, NULL, NULL, "ok", detail };
 	if (in_txn)
 		rc = pv_audit_commit(v, &e, rc);
-	if (rc) {
-		if (next)
-			unlink(next);
-	} else if (rename(next, v->keyring_path) != 0) { /* else finished at the next open */
-		rc = pv_fail(v, PV_ERR_IO, "the new root secret is in place, but %s could not be "
-			     "renamed: the next open finishes it", next);
-	} else {
-		sync_dir_of(v->keyring_path);
-		memcpy(v->keys->keyring_wrap, wrap, PV_KEY_BYTES);
-		int bad = 0;
-		pv_keyring_close(v->keyring);
-		v->keyring = pv_keyring_open(v->keyring_path, v->vault_id, wrap, &bad, err,
-					     sizeof err);
-		if (!v->keyring)
-			rc = pv_fail(v, PV_ERR_IO, "%s", err);
-	}
-	pv_secret_free(root);
-	pv_secret_free(wrap);
-	free(next);
+	if (rc)
+		derive_master_keys(v->keys, v->master); /* the handle keeps the old master's keys */
+	if (rc && r.next)
+		unlink(r.next);
+	else if (!rc)
+		rc = rotation_finish(v, &r);
+	rotation_free(&r);
 	if (rc)
 		return pv_audit_failure(v, rc, "rekey root", NULL, NULL);
 	return pv_ok(v);

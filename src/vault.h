@@ -13,18 +13,28 @@
 
 #define PV_VAULT_ID_BYTES 16
 
-/* Keys derived from the root key, kept in guarded memory. */
+/* The vault's derived keys, kept in guarded memory (docs/formats.md, "Keys"). The first
+ * four derive from the master key and change when it is replaced (rekey --root): a copy
+ * of the master taken before opens nothing current. The others derive from the data
+ * root, which stays the same for the vault's life (customers keep their buckets, blind
+ * indexes and the audit chain stay valid, receivers keep the pinned signing key). */
 struct pv_vault_keys {
 	uint8_t keyring_wrap[PV_KEY_BYTES];
+	uint8_t key_check[PV_KEY_BYTES];
+	uint8_t authz_mac[PV_KEY_BYTES];  /* integrity codes of authorisation state */
+	uint8_t user_bind[PV_KEY_BYTES];  /* binds a user's public key to the user's name */
 	uint8_t blind_master[PV_KEY_BYTES];
 	uint8_t bucket_hash[PV_SHORT_HASH_KEY_BYTES];
-	uint8_t key_check[PV_KEY_BYTES];
 	uint8_t audit_mac[PV_KEY_BYTES];
-	uint8_t authz_mac[PV_KEY_BYTES]; /* integrity codes of authorisation state */
 	/* the vault's Ed25519 pair: checkpoints, certificates, receipts, reports */
 	uint8_t sign_secret[PV_SIGN_SECRET];
 	uint8_t sign_public[PV_SIGN_PUBLIC];
 };
+
+/* What opened the handle, kept to read the master key again after another process
+ * replaced it: the root secret's wrap key, or the user's X25519 key pair. */
+enum pv_unlock_kind { PV_UNLOCK_NONE, PV_UNLOCK_ROOT, PV_UNLOCK_USER };
+#define PV_UNLOCK_BYTES 64
 
 /* The audit log's tail as this handle last saw it: its size, chain head and Merkle
  * state. Trusted inside transaction txn, or after checking the stored last entry. */
@@ -46,7 +56,9 @@ struct pv_vault {
 	uint8_t vault_id[PV_VAULT_ID_BYTES];
 	char vault_id_hex[2 * PV_VAULT_ID_BYTES + 1];
 	struct pv_vault_keys *keys;   /* guarded */
-	uint8_t *root;                /* guarded: the root key, to wrap user key slots */
+	uint8_t *master;              /* guarded: the master key (sealed to each active user) */
+	uint8_t *unlock;              /* guarded: root wrap key, or user secret | public key */
+	enum pv_unlock_kind unlock_kind;
 	uint8_t *field_keys;          /* guarded: nfields * PV_KEY_BYTES blind-index keys */
 	int *field_nums;              /* stored number of each schema field */
 	char principal[72];           /* who acts: a user name, or "(root key)" */
@@ -93,8 +105,12 @@ pv_rc pv_ok(pv_vault *v);
  * store expects. */
 pv_rc pv_vault_fresh_keys(pv_vault *v);
 
-/* 0 when root is this vault's root key (its key check matches), else -1. */
-int pv_root_matches(pv_vault *v, const uint8_t *root);
+/* 0 when master is this vault's current master key (the stored key check matches), else
+ * -1. */
+int pv_master_matches(pv_vault *v, const uint8_t *master);
+
+/* The user-binding key of a master key (user slots are bound to it, users.c). */
+void pv_user_bind_key(uint8_t out[PV_KEY_BYTES], const uint8_t *master);
 
 /* A file beside the keyring, its path with suffix added: KEYRING.ledger (the shred and
  * re-wrap ledger), KEYRING.next (the keyring sealed under a new wrap key, renamed over

@@ -45,10 +45,23 @@ static void add_user_root(const char *dir, const char *name, const char *roles, 
 {
 	pv_vault *v = pvt_open_root(dir, NULL, g_key_path);
 	pv_access admin = { "admin", NULL, 0 };
-	pv_rc rc = pv_user_add(v, &admin, name, roles, pw, strlen(pw));
+	pv_rc rc = pvt_user_add(v, &admin, name, roles, pw, strlen(pw));
 	if (rc)
 		fail_msg("pv_user_add(%s): %s", name, pv_errmsg(v));
 	pvt_vclose(v);
+}
+
+/* pv_user_add as admin on v; the requester's half of the enrolment code it gives is kept
+ * in g_half_b. */
+static char *g_half_b;
+
+static pv_rc add_as_admin(pv_vault *v, const char *name, const char *roles)
+{
+	pv_access adm = { "admin", NULL, 0 };
+	g_half_b = NULL;
+	pv_rc rc = pv_user_add(v, &adm, name, roles, &g_half_b);
+	pvt_keep(g_half_b);
+	return rc;
 }
 
 /* Assert rc == want and that the handle's message contains needle. */
@@ -288,9 +301,8 @@ static pv_rc ask_user_add(pv_vault *v, const char *name, const char *roles, char
 {
 	*id = NULL;
 	pv_rc rc = pv_request_begin(v, NULL, 0, NULL);
-	pv_access adm = { "admin", NULL, 0 };
 	if (!rc)
-		rc = pv_user_add(v, &adm, name, roles, EVE_PW, strlen(EVE_PW));
+		rc = add_as_admin(v, name, roles);
 	if (rc != PV_REQUESTED)
 		return rc ? rc : PV_ERR_USAGE;
 	rc = pv_request_submit(v, id);
@@ -468,8 +480,7 @@ static void test_guarded_need_request(void **state)
 	pvt_drop(name);
 	pvt_drop(text);
 
-	pv_access adm = { "admin", NULL, 0 };
-	assert_rc_msg(a, pv_user_add(a, &adm, "eve", "clerk", EVE_PW, strlen(EVE_PW)),
+	assert_rc_msg(a, add_as_admin(a, "eve", "clerk"),
 		      PV_ERR_DENIED, "four-eyes");
 	pvt_vclose(a);
 
@@ -570,8 +581,7 @@ static void test_export_request_flow(void **state)
 	pv_access jsonl = { "admin", "all", 1 };
 	assert_rc_msg(a, pv_export(a, &jsonl, PV_EXPORT_JSONL, stdout), PV_ERR_DENIED,
 		      "differs from what was approved");
-	pv_access adm = { "admin", NULL, 0 };
-	assert_rc_msg(a, pv_user_add(a, &adm, "eve", "clerk", EVE_PW, strlen(EVE_PW)),
+	assert_rc_msg(a, add_as_admin(a, "eve", "clerk"),
 		      PV_ERR_DENIED, "four-eyes");
 	pvt_vclose(a);
 	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
@@ -776,24 +786,33 @@ static void test_user_add_reject_and_approve(void **state)
 	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	assert_rc_msg(a, pv_vault_use_request(a, id), PV_ERR_DENIED,
 		      "not approved");
-	pv_access adm = { "admin", NULL, 0 };
-	assert_rc_msg(a, pv_user_add(a, &adm, "eve", "clerk", EVE_PW, strlen(EVE_PW)),
+	assert_rc_msg(a, add_as_admin(a, "eve", "clerk"),
 		      PV_ERR_DENIED, "four-eyes");
 	/* the approved one; its arguments are those of the user added */
 	rc = pv_vault_use_request(a, id2);
 	if (rc)
 		fail_msg("use %s: %s", id2, pv_errmsg(a));
-	rc = pv_user_add(a, &adm, "eve", "clerk", EVE_PW, strlen(EVE_PW));
+	rc = add_as_admin(a, "eve", "clerk");
 	if (rc)
 		fail_msg("user add under %s: %s", id2, pv_errmsg(a));
+	const char *eve_half_b = g_half_b;
+	assert_non_null(eve_half_b);
 	assert_state(a, id2, "used");
 	/* a second user add in the same session is not covered */
-	assert_rc_msg(a, pv_user_add(a, &adm, "mallory", "admin", EVE_PW, strlen(EVE_PW)),
+	assert_rc_msg(a, add_as_admin(a, "mallory", "admin"),
 		      PV_ERR_DENIED, "four-eyes");
 	assert_rc_msg(a, pv_vault_use_request(a, id2), PV_ERR_DENIED,
 		      "used already");
 	pvt_vclose(a);
-	pv_vault *e = pvt_open_user(f->dir, "eve", EVE_PW);
+	/* eve opens nothing until she enrols with both halves */
+	pv_vault *e = NULL;
+	assert_int_not_equal(pv_vault_open_user(f->dir, NULL, "eve", EVE_PW, strlen(EVE_PW), &e),
+			     PV_OK);
+	pvt_vclose(e);
+	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
+	assert_ok(a, pvt_enrol(a, "eve", half, eve_half_b, EVE_PW, strlen(EVE_PW)));
+	pvt_vclose(a);
+	e = pvt_open_user(f->dir, "eve", EVE_PW);
 	pvt_vclose(e);
 	pv_vault *m = NULL;
 	rc = pv_vault_open_user(f->dir, NULL, "mallory", EVE_PW, strlen(EVE_PW), &m);
@@ -954,7 +973,7 @@ static int cli(struct fx *f, char **out, char **err, const char *user, const cha
 	char *o = NULL;
 	int st = pvt_run(&o, "PIVAULT_VAULT='%s' PIVAULT_USER='%s' PIVAULT_PASSWORD_FILE='%s/%s.pw' "
 			 "'%s' %s </dev/null 2>'%s'", f->dir, user, f->tmp, user,
-			 pvt_program("pivault"), args, f->err);
+			 pvt_program("pivault-test"), args, f->err);
 	pvt_keep(o);
 	if (out)
 		*out = o;

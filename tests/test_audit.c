@@ -875,7 +875,7 @@ static void test_cli_check_proof(void **state)
 	const char *env = "cd / && env -u PIVAULT_VAULT -u PIVAULT_KEY_FILE -u PIVAULT_KEYRING "
 			  "-u PIVAULT_USER -u PIVAULT_PASSWORD_FILE -u PIVAULT_PASSPHRASE_FILE";
 	int st = pvt_run(&out, "%s '%s' audit check-proof '%s' --checkpoint '%s' --public-key %s "
-			 "2>&1", env, pvt_program("pivault"), p_path, ck_path, g_pk);
+			 "2>&1", env, pvt_program("pivault-test"), p_path, ck_path, g_pk);
 	if (st != 0)
 		fail_msg("check-proof exited %d: %s", st, out);
 	assert_non_null(strstr(out, "valid"));
@@ -885,7 +885,7 @@ static void test_cli_check_proof(void **state)
 	free(out);
 	/* a checkpoint without the key to check it against: a usage error, never its own key */
 	st = pvt_run(&out, "%s '%s' audit check-proof '%s' --checkpoint '%s' 2>&1", env,
-		     pvt_program("pivault"), p_path, ck_path);
+		     pvt_program("pivault-test"), p_path, ck_path);
 	assert_int_equal(st, 2);
 	assert_non_null(strstr(out, "--public-key"));
 	free(out);
@@ -894,28 +894,28 @@ static void test_cli_check_proof(void **state)
 	memset(other, 'b', 64);
 	other[64] = '\0';
 	st = pvt_run(&out, "%s '%s' audit check-proof '%s' --checkpoint '%s' --public-key %s 2>&1",
-		     env, pvt_program("pivault"), p_path, ck_path, other);
+		     env, pvt_program("pivault-test"), p_path, ck_path, other);
 	assert_int_equal(st, 1);
 	assert_non_null(strstr(out, "not by the expected key"));
 	assert_non_null(strstr(out, fp));
 	free(out);
-	st = pvt_run(&out, "%s '%s' audit check-proof '%s' 2>&1", env, pvt_program("pivault"),
+	st = pvt_run(&out, "%s '%s' audit check-proof '%s' 2>&1", env, pvt_program("pivault-test"),
 		     p_path);
 	assert_int_equal(st, 0);
 	free(out);
 	st = pvt_run(&out, "%s '%s' audit check-proof '%s' --checkpoint '%s' --old-checkpoint '%s' "
-		     "--public-key %s 2>&1", env, pvt_program("pivault"), c_path, ck_path,
+		     "--public-key %s 2>&1", env, pvt_program("pivault-test"), c_path, ck_path,
 		     g_ckpt_path, g_pk);
 	if (st != 0)
 		fail_msg("check-proof (consistency) exited %d: %s", st, out);
 	free(out);
 	st = pvt_run(&out, "%s '%s' audit check-proof '%s' --checkpoint '%s' --public-key %s 2>&1",
-		     env, pvt_program("pivault"), bad_path, ck_path, g_pk);
+		     env, pvt_program("pivault-test"), bad_path, ck_path, g_pk);
 	assert_int_equal(st, 1);
 	assert_non_null(strstr(out, "invalid"));
 	free(out);
 	st = pvt_run(&out, "%s '%s' audit check-proof '%s' --checkpoint '%s' --public-key %s 2>&1",
-		     env, pvt_program("pivault"), p_path, g_ckpt_path, g_pk);
+		     env, pvt_program("pivault-test"), p_path, g_ckpt_path, g_pk);
 	assert_int_equal(st, 1);
 	free(out);
 	assert_int_equal(pvt_run(NULL, "mv '%s.gone' '%s'", f->dir, f->dir), 0);

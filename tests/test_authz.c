@@ -219,7 +219,7 @@ static pv_rc call_op(enum op op, const pv_access *who, int *out_count, int seria
 		keep_msg();
 		char name[32];
 		snprintf(name, sizeof name, "user%d", serial);
-		pv_rc rc2 = pv_user_add(g_v, who, name, "clerk", "password-for-user", 17);
+		pv_rc rc2 = pvt_user_add(g_v, who, name, "clerk", "password-for-user", 17);
 		if (rc2 != rc)
 			fail_msg("pv_user_list gave %d but pv_user_add %d for role %s: %s", rc, rc2,
 				 who->role, pv_errmsg(g_v));

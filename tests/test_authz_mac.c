@@ -35,7 +35,7 @@ static const pv_access ADMIN = { "admin", NULL, 0 };
 
 static void add_user(pv_vault *v, const char *name, const char *roles, const char *pw)
 {
-	if (pv_user_add(v, &ADMIN, name, roles, pw, strlen(pw)) != PV_OK)
+	if (pvt_user_add(v, &ADMIN, name, roles, pw, strlen(pw)) != PV_OK)
 		fail_msg("pv_user_add(%s): %s", name, pv_errmsg(v));
 }
 

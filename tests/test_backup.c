@@ -298,7 +298,7 @@ static void test_cli(void **state)
 	struct fixture *f = *state;
 	pvt_vclose(f->v);
 	f->v = NULL;
-	const char *pv = pvt_program("pivault");
+	const char *pv = pvt_program("pivault-test");
 	char *out = NULL;
 	assert_int_equal(pvt_run(NULL, "'%s' backup create '%s' --vault '%s' --key-file '%s' "
 				 "--role admin", pv, f->backup, f->vault, f->key), 0);

@@ -40,7 +40,7 @@ static int cli(char **out, char **err, const char *env, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(args, sizeof args, fmt, ap);
 	va_end(ap);
-	int st = pvt_run(out, "%s '%s' %s </dev/null 2>'%s'", env, pvt_program("pivault"), args,
+	int st = pvt_run(out, "%s '%s' %s </dev/null 2>'%s'", env, pvt_program("pivault-test"), args,
 			 g_err);
 	char *e = pvt_read_file(g_err, NULL);
 	assert_non_null(e);
@@ -92,7 +92,6 @@ static int group_setup(void **state)
 	unsetenv("PIVAULT_PASSPHRASE_FILE");
 	unsetenv("PIVAULT_USER");
 	unsetenv("PIVAULT_PASSWORD_FILE");
-	setenv("PIVAULT_TEST_FAST_KDF", "1", 1); /* users' passwords stretched quickly */
 	g_tmp = pvt_tempdir();
 	g_vault = pvt_path(g_tmp, "vault");
 	g_key = pvt_path(g_tmp, "root.key");
@@ -690,6 +689,22 @@ static void test_init_needs_admin_password(void **state)
 /* A user added with `pivault user add NAME --role clerk --password-file F` (a grant of a
  * role takes a second person: the administrator asks, the root key holder approves) reads
  * with their own password, for their own purpose, and is audited by name and purpose. */
+/* The half of an enrolment code a command printed (its last line), written to file name
+ * in the test directory, whose path is returned (malloc'd). */
+static char *save_half(const char *out, const char *name)
+{
+	const char *end = out + strlen(out);
+	while (end > out && (end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	const char *start = end;
+	while (start > out && start[-1] != '\n' && start[-1] != ' ')
+		start--;
+	assert_true(end - start >= 26);
+	char *path = pvt_path(g_tmp, name);
+	assert_int_equal(pvt_write_file(path, start, (size_t)(end - start)), 0);
+	return path;
+}
+
 static void test_user_reads_with_own_password(void **state)
 {
 	(void)state;
@@ -706,8 +721,7 @@ static void test_user_reads_with_own_password(void **state)
 	snprintf(cenv, 8192, "PIVAULT_VAULT='%s' PIVAULT_USER=clerk1 PIVAULT_PASSWORD_FILE='%s'",
 		 g_vault, cpw);
 
-	int rc = cli(&out, &err, aenv, "request user add clerk1 --roles clerk --json "
-		     "--password-file '%s'", cpw);
+	int rc = cli(&out, &err, aenv, "request user add clerk1 --roles clerk --json");
 	if (rc != 0)
 		fail_msg("request user add: exit %d: %s", rc, err);
 	json_t *o = json_loads(out, 0, NULL);
@@ -721,15 +735,25 @@ static void test_user_reads_with_own_password(void **state)
 	rc = cli(&out, &err, venv(), "approve %s " AS_ADMIN, req);
 	if (rc != 0)
 		fail_msg("approve: exit %d: %s", rc, err);
+	char *half_a = save_half(out, "clerk1.a");
 	free(out);
 	free(err);
-	rc = cli(&out, &err, aenv, "user add clerk1 --roles clerk --password-file '%s' --request %s",
-		 cpw, req);
+	rc = cli(&out, &err, aenv, "user add clerk1 --roles clerk --request %s", req);
 	if (rc != 0)
 		fail_msg("user add: exit %d: %s", rc, err);
 	assert_non_null(strstr(out, "clerk1"));
+	char *half_b = save_half(out, "clerk1.b");
 	free(out);
 	free(err);
+	/* the new user sets their password with both halves */
+	rc = cli(&out, &err, "", "user enrol clerk1 --vault '%s' --first-half-file '%s' "
+		 "--second-half-file '%s' --password-file '%s'", g_vault, half_a, half_b, cpw);
+	if (rc != 0)
+		fail_msg("user enrol: exit %d: %s", rc, err);
+	free(out);
+	free(err);
+	free(half_a);
+	free(half_b);
 
 	/* the clerk reads for customer service: masked, without the fields it may not see */
 	rc = cli(&out, &err, cenv, "get %s --purpose service", id);
@@ -1054,6 +1078,188 @@ static void test_bad_csv_names_line_not_value(void **state)
 	free(dir);
 }
 
+/* ---- the shipped command's Argon2id, enrolment, and what a disable says ---- */
+
+/* The shipped command has no fast Argon2id: the variable that once switched it on
+ * (PIVAULT_TEST_FAST_KDF) changes nothing, and a vault whose stored setting is under the
+ * floor (the shared one, made by the test-only pivault-test) is refused, naming the
+ * floor. */
+static void test_release_kdf_floor(void **state)
+{
+	(void)state;
+	char *env = malloc(8192), *out = NULL;
+	assert_non_null(env);
+	snprintf(env, 8192, "PIVAULT_VAULT='%s' PIVAULT_USER=admin PIVAULT_PASSWORD_FILE='%s'",
+		 g_vault, g_pw);
+	int st = pvt_run(&out, "%s '%s' list --purpose all 2>&1", env, pvt_program("pivault"));
+	assert_int_equal(st, 1);
+	assert_non_null(strstr(out, "floor"));
+	assert_non_null(strstr(out, "64 MiB"));
+	free(out);
+	char *dir = pvt_path(g_tmp, "release");
+	snprintf(env, 8192, "PIVAULT_TEST_FAST_KDF=1 PIVAULT_KEY_FILE='%s' "
+		 "PIVAULT_PASSWORD_FILE='%s'", g_key, g_pw);
+	st = pvt_run(NULL, "%s '%s' init '%s' --schema '%s/examples/schema.yaml' --slots 1024 "
+		     ">/dev/null", env, pvt_program("pivault"), dir, PV_SOURCE_DIR);
+	assert_int_equal(st, 0);
+	assert_int_equal(pvt_run(&out, "sqlite3 '%s/vault.db' \"SELECT hex(substr(slot, 18, 8)) || "
+				 "' ' || hex(substr(slot, 26, 8)) FROM users\"", dir), 0);
+	assert_string_equal(out, "0300000000000000 0000000400000000\n"); /* t=3, 64 MiB */
+	free(out);
+	snprintf(env, 8192, "PIVAULT_VAULT='%s' PIVAULT_USER=admin PIVAULT_PASSWORD_FILE='%s'",
+		 dir, g_pw);
+	assert_int_equal(pvt_run(NULL, "%s '%s' list --purpose all >/dev/null", env,
+				 pvt_program("pivault")), 0);
+	free(dir);
+	free(env);
+}
+
+/* `user disable` says what it did and that revocation completes at rekey --root; it
+ * never says that something "opens nothing". */
+static void test_disable_says_rotation_needed(void **state)
+{
+	(void)state;
+	char *pw = pvt_path(g_tmp, "temp1.pw"), *aenv = malloc(8192), *out = NULL, *err = NULL;
+	assert_non_null(aenv);
+	assert_int_equal(pvt_write_file(pw, "temp1-password-1\n", 17), 0);
+	snprintf(aenv, 8192, "PIVAULT_VAULT='%s' PIVAULT_USER=admin PIVAULT_PASSWORD_FILE='%s'",
+		 g_vault, g_pw);
+	assert_int_equal(cli(&out, &err, aenv, "request user add temp1 --roles clerk --json"), 0);
+	json_t *o = json_loads(out, 0, NULL);
+	char req[64];
+	snprintf(req, sizeof req, "%s", json_string_value(json_object_get(o, "request")));
+	json_decref(o);
+	free(out);
+	free(err);
+	assert_int_equal(cli(NULL, NULL, venv(), "approve %s " AS_ADMIN, req), 0);
+	assert_int_equal(cli(NULL, NULL, aenv, "user add temp1 --roles clerk --request %s", req), 0);
+	int rc = cli(&out, &err, aenv, "user disable temp1");
+	if (rc != 0)
+		fail_msg("user disable: exit %d: %s", rc, err);
+	assert_non_null(strstr(out, "disabled user temp1"));
+	assert_non_null(strstr(out, "rekey --root"));
+	assert_null(strstr(out, "opens nothing"));
+	free(out);
+	free(err);
+	free(aenv);
+	free(pw);
+}
+
+/* Ask as env for `user add NAME --roles ROLES`, approve as the root secret (break-glass
+ * approver here), run it: the halves' files (malloc'd paths). */
+static void approved_add(const char *env, const char *name, const char *roles, char **fa,
+			 char **fb)
+{
+	char *out = NULL, *err = NULL, file[64];
+	int rc = cli(&out, &err, env, "request user add %s --roles %s --json", name, roles);
+	if (rc != 0)
+		fail_msg("request user add %s: exit %d: %s", name, rc, err);
+	json_t *o = json_loads(out, 0, NULL);
+	char req[64];
+	snprintf(req, sizeof req, "%s", json_string_value(json_object_get(o, "request")));
+	json_decref(o);
+	free(out);
+	free(err);
+	assert_int_equal(cli(&out, NULL, venv(), "approve %s " AS_ADMIN, req), 0);
+	snprintf(file, sizeof file, "%s.a", name);
+	*fa = save_half(out, file);
+	free(out);
+	rc = cli(&out, &err, env, "user add %s --roles %s --request %s", name, roles, req);
+	if (rc != 0)
+		fail_msg("user add %s: exit %d: %s", name, rc, err);
+	snprintf(file, sizeof file, "%s.b", name);
+	*fb = save_half(out, file);
+	free(out);
+	free(err);
+}
+
+/* The attack of issue 10: an administrator asks for a clear export of everything, then
+ * sets the DPO's password (`user passwd dpo`) to approve it as the DPO. It fails at the
+ * passwd step: passwd changes only one's own password, with the old one; the DPO's
+ * password still opens, and the export request is still waiting for a second person. */
+static void test_admin_cannot_set_dpo_password(void **state)
+{
+	(void)state;
+	char *aenv = malloc(8192), *denv = malloc(8192), *out = NULL, *err = NULL, *fa, *fb;
+	char *dpw = pvt_path(g_tmp, "dpo9.pw"), *evil = pvt_path(g_tmp, "evil.pw");
+	assert_int_equal(pvt_write_file(dpw, "dpo9-password-1\n", 16), 0);
+	assert_int_equal(pvt_write_file(evil, "chosen-by-admin\n", 16), 0);
+	snprintf(aenv, 8192, "PIVAULT_VAULT='%s' PIVAULT_USER=admin PIVAULT_PASSWORD_FILE='%s'",
+		 g_vault, g_pw);
+	snprintf(denv, 8192, "PIVAULT_VAULT='%s' PIVAULT_USER=dpo9 PIVAULT_PASSWORD_FILE='%s'",
+		 g_vault, evil);
+	approved_add(aenv, "dpo9", "dpo", &fa, &fb);
+	assert_int_equal(cli(NULL, NULL, "", "user enrol dpo9 --vault '%s' --first-half-file '%s' "
+			     "--second-half-file '%s' --password-file '%s'", g_vault, fa, fb, dpw),
+			 0);
+	assert_int_equal(cli(&out, &err, aenv, "request export --clear --purpose all --json"), 0);
+	free(out);
+	free(err);
+	/* the passwd step */
+	assert_int_not_equal(cli(&out, &err, aenv, "user passwd dpo9 --password-file '%s'", evil),
+			     0);
+	assert_non_null(strstr(err, "own password"));
+	free(out);
+	free(err);
+	/* nor by giving the own old password: only admin's own password would change */
+	assert_int_not_equal(cli(&out, &err, denv, "requests"), 0); /* admin's choice opens nothing */
+	free(out);
+	free(err);
+	snprintf(denv, 8192, "PIVAULT_VAULT='%s' PIVAULT_USER=dpo9 PIVAULT_PASSWORD_FILE='%s'",
+		 g_vault, dpw);
+	assert_int_equal(cli(&out, &err, denv, "requests"), 0); /* the DPO's own still does */
+	assert_non_null(strstr(out, "pending"));
+	free(out);
+	free(err);
+	free(fa);
+	free(fb);
+	free(dpw);
+	free(evil);
+	free(aenv);
+	free(denv);
+}
+
+/* The second route: whoever runs an approved `user add` chose the new user's password
+ * with --password-file. The option is refused now; the runner gets half B only, which
+ * alone (or twice) enrols nobody; the approver's half A is needed too. */
+static void test_runner_cannot_choose_new_password(void **state)
+{
+	(void)state;
+	char *aenv = malloc(8192), *out = NULL, *err = NULL, *fa, *fb;
+	char *pw = pvt_path(g_tmp, "new9.pw");
+	assert_int_equal(pvt_write_file(pw, "chosen-by-runner\n", 17), 0);
+	snprintf(aenv, 8192, "PIVAULT_VAULT='%s' PIVAULT_USER=admin PIVAULT_PASSWORD_FILE='%s'",
+		 g_vault, g_pw);
+	assert_int_equal(cli(&out, &err, aenv, "user add new9 --roles dpo --password-file '%s'",
+			     pw), 2);
+	assert_non_null(strstr(err, "password-file"));
+	free(out);
+	free(err);
+	approved_add(aenv, "new9", "dpo", &fa, &fb);
+	assert_int_not_equal(cli(&out, &err, "", "user enrol new9 --vault '%s' --first-half-file "
+				 "'%s' --second-half-file '%s' --password-file '%s'", g_vault, fb,
+				 fb, pw), 0);
+	free(out);
+	free(err);
+	char env[8192];
+	snprintf(env, sizeof env, "PIVAULT_VAULT='%s' PIVAULT_USER=new9 PIVAULT_PASSWORD_FILE='%s'",
+		 g_vault, pw);
+	assert_int_not_equal(cli(&out, &err, env, "requests"), 0); /* opens nothing yet */
+	free(out);
+	free(err);
+	/* with both halves, the new user sets a password of their own */
+	assert_int_equal(cli(NULL, NULL, "", "user enrol new9 --vault '%s' --first-half-file '%s' "
+			     "--second-half-file '%s' --password-file '%s'", g_vault, fa, fb, pw),
+			 0);
+	assert_int_equal(cli(&out, &err, env, "requests"), 0);
+	free(out);
+	free(err);
+	free(fa);
+	free(fb);
+	free(pw);
+	free(aenv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1073,6 +1279,10 @@ int main(void)
 		cmocka_unit_test(test_import_json),
 		cmocka_unit_test(test_bad_csv_names_line_not_value),
 		cmocka_unit_test(test_output_files_are_new_and_private),
+		cmocka_unit_test(test_release_kdf_floor),
+		cmocka_unit_test(test_disable_says_rotation_needed),
+		cmocka_unit_test(test_admin_cannot_set_dpo_password),
+		cmocka_unit_test(test_runner_cannot_choose_new_password),
 	};
 	return cmocka_run_group_tests_name("cli", tests, group_setup, group_teardown);
 }

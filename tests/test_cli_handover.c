@@ -23,7 +23,7 @@ static char *pv(const char *vault, const char *key)
 {
 	char *s = malloc(8192);
 	snprintf(s, 8192, "PIVAULT_VAULT='%s/%s' PIVAULT_KEY_FILE='%s/%s' '%s'", g_dir, vault,
-		 g_dir, key, pvt_program("pivault"));
+		 g_dir, key, pvt_program("pivault-test"));
 	return pvt_keep(s);
 }
 
@@ -37,13 +37,13 @@ static int group_setup(void **state)
 	(void)state;
 	g_dir = pvt_tempdir();
 	/* pvt_program's answer lives in static storage: keep a copy of each */
-	char *p = pvt_keep(strdup(pvt_program("pivault")));
+	char *p = pvt_keep(strdup(pvt_program("pivault-test")));
 	char *gen = pvt_keep(strdup(pvt_program("pvgen")));
 	int st = pvt_run(NULL, "cd '%s' && printf 'password-123' > pw && '%s' keygen s.key >/dev/null && "
 			 "'%s' keygen b.key >/dev/null && age-keygen -o buyer.age 2>/dev/null && "
-			 "PIVAULT_TEST_FAST_KDF=1 PIVAULT_PASSWORD_FILE=pw '%s' init seller --schema "
+			 "PIVAULT_PASSWORD_FILE=pw '%s' init seller --schema "
 			 "'%s/examples/schema.yaml' --key-file s.key --admin admin --slots 1024 >/dev/null && "
-			 "PIVAULT_TEST_FAST_KDF=1 PIVAULT_PASSWORD_FILE=pw '%s' init buyer --schema "
+			 "PIVAULT_PASSWORD_FILE=pw '%s' init buyer --schema "
 			 "'%s/examples/schema.yaml' --key-file b.key --admin admin --slots 1024 >/dev/null && "
 			 "'%s' -n 40 --seed 8 --canonical | PIVAULT_VAULT=seller PIVAULT_KEY_FILE=s.key "
 			 "'%s' import - --role admin >/dev/null",
@@ -94,7 +94,7 @@ static char *plan_id(void)
 static void test_usage(void **state)
 {
 	(void)state;
-	const char *p = pvt_program("pivault");
+	const char *p = pvt_program("pivault-test");
 	static const char *const bad[] = {
 		"transfer plan --recipient-name X",            /* no contact, no key */
 		"transfer show",                               /* no plan */
@@ -252,13 +252,13 @@ static void test_transfer_and_handover(void **state)
 	assert_int_equal(pvt_run(NULL, "%s handover verify-receipt '%s' --role admin 2>/dev/null",
 				 seller, fresh), 1);
 	assert_int_equal(pvt_run(NULL, "'%s' handover verify-receipt '%s' --recipient-vault-key %s "
-				 "2>/dev/null", pvt_program("pivault"), fresh, buyer_key()), 1);
+				 "2>/dev/null", pvt_program("pivault-test"), fresh, buyer_key()), 1);
 	assert_int_equal(pvt_run(&out, "%s handover import '%s' --identity '%s' --receipt '%s' "
 				 "--role admin --json", buyer, pkg, path("buyer.age"), receipt), 0);
 	assert_non_null(strstr(out, "\"records\":39"));
 	free(out);
 	assert_int_equal(pvt_run(&out, "'%s' handover verify-receipt '%s' --recipient-vault-key %s",
-				 pvt_program("pivault"), receipt, buyer_key()), 0);
+				 pvt_program("pivault-test"), receipt, buyer_key()), 0);
 	assert_non_null(strstr(out, fp));
 	free(out);
 	assert_int_equal(pvt_run(&out, "%s handover verify-receipt '%s' --role admin", seller,
@@ -267,12 +267,12 @@ static void test_transfer_and_handover(void **state)
 	free(out);
 	/* no key and no vault: nothing to check it against */
 	assert_int_equal(pvt_run(NULL, "env -u PIVAULT_VAULT '%s' handover verify-receipt '%s' "
-				 ">/dev/null 2>&1", pvt_program("pivault"), receipt), 2);
+				 ">/dev/null 2>&1", pvt_program("pivault-test"), receipt), 2);
 	char *forged = path("forged.json");
 	assert_int_equal(pvt_run(NULL, "sed 's/\"records\": 39/\"records\": 38/' '%s' > '%s'",
 				 receipt, forged), 0);
 	assert_int_equal(pvt_run(NULL, "'%s' handover verify-receipt '%s' --recipient-vault-key %s "
-				 ">/dev/null 2>&1", pvt_program("pivault"), forged, buyer_key()), 1);
+				 ">/dev/null 2>&1", pvt_program("pivault-test"), forged, buyer_key()), 1);
 	assert_int_equal(pvt_run(NULL, "%s handover confirm '%s' -o '%s' --role admin 2>/dev/null",
 				 seller, forged, certs), 1);
 	assert_int_not_equal(access(certs, F_OK), 0); /* no certificate, nothing shredded */
@@ -282,7 +282,7 @@ static void test_transfer_and_handover(void **state)
 	assert_int_equal(pvt_run(&key, "%s pubkey --role admin", seller), 0);
 	key[strcspn(key, "\n")] = '\0';
 	assert_int_equal(pvt_run(NULL, "'%s' certificate verify '%s' --public-key %s >/dev/null",
-				 pvt_program("pivault"), certs, key), 0);
+				 pvt_program("pivault-test"), certs, key), 0);
 	free(key);
 	assert_int_equal(pvt_run(&out, "%s list --json --limit 100 --purpose all --role admin",
 				 buyer), 0);
@@ -302,11 +302,11 @@ static void test_backup_restore_and_root(void **state)
 	free(out);
 	assert_int_equal(pvt_run(NULL, "cd '%s' && '%s' restore buyer.bak restored --keyring "
 				 "buyer.keyring --key-file b.key >/dev/null", g_dir,
-				 pvt_program("pivault")), 0);
+				 pvt_program("pivault-test")), 0);
 	/* a new root key file: the old one then opens nothing */
 	assert_int_equal(pvt_run(NULL, "cd '%s' && '%s' keygen b2.key >/dev/null && %s rekey --root "
 				 "--new-key-file b2.key --role admin >/dev/null", g_dir,
-				 pvt_program("pivault"), buyer), 0);
+				 pvt_program("pivault-test"), buyer), 0);
 	assert_int_equal(pvt_run(NULL, "%s list --limit 1 --purpose all --role admin >/dev/null "
 				 "2>&1", buyer), 1);
 	assert_int_equal(pvt_run(NULL, "%s list --limit 1 --purpose all --role admin >/dev/null",

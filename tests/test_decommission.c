@@ -79,7 +79,6 @@ static int fx_setup(void **state)
 	unsetenv("PIVAULT_USER");
 	unsetenv("PIVAULT_PASSWORD_FILE");
 	unsetenv("PIVAULT_PASSPHRASE_FILE");
-	setenv("PIVAULT_TEST_FAST_KDF", "1", 1);
 	struct fx *f = calloc(1, sizeof *f);
 	assert_non_null(f);
 	f->base = pvt_tempdir();
@@ -874,9 +873,9 @@ static void test_roles(void **state)
 	struct fx *f = *state;
 	make_vault(f, NCUST);
 	hold(f, HELD);
-	assert_ok(f->v, pv_user_add(f->v, &ADMIN, "aud1", "auditor", PW_AUD, strlen(PW_AUD)));
-	assert_ok(f->v, pv_user_add(f->v, &ADMIN, "dpo1", "dpo", PW_DPO1, strlen(PW_DPO1)));
-	assert_ok(f->v, pv_user_add(f->v, &ADMIN, "dpo2", "dpo", PW_DPO2, strlen(PW_DPO2)));
+	assert_ok(f->v, pvt_user_add(f->v, &ADMIN, "aud1", "auditor", PW_AUD, strlen(PW_AUD)));
+	assert_ok(f->v, pvt_user_add(f->v, &ADMIN, "dpo1", "dpo", PW_DPO1, strlen(PW_DPO1)));
+	assert_ok(f->v, pvt_user_add(f->v, &ADMIN, "dpo2", "dpo", PW_DPO2, strlen(PW_DPO2)));
 	/* the auditor role, through the root key */
 	static const pv_access AUDITOR = { "auditor", NULL, 0 };
 	char *plan = (char *)"untouched";
@@ -946,8 +945,8 @@ static void test_keeper_key_file_bound(void **state)
 {
 	struct fx *f = *state;
 	make_vault(f, NCUST);
-	assert_ok(f->v, pv_user_add(f->v, &ADMIN, "dpo1", "dpo", PW_DPO1, strlen(PW_DPO1)));
-	assert_ok(f->v, pv_user_add(f->v, &ADMIN, "dpo2", "dpo", PW_DPO2, strlen(PW_DPO2)));
+	assert_ok(f->v, pvt_user_add(f->v, &ADMIN, "dpo1", "dpo", PW_DPO1, strlen(PW_DPO1)));
+	assert_ok(f->v, pvt_user_add(f->v, &ADMIN, "dpo2", "dpo", PW_DPO2, strlen(PW_DPO2)));
 	pvt_vclose(f->v);
 	f->v = NULL;
 	char *pubfile = pvt_keep(pvt_path(f->base, "keeper.pub"));

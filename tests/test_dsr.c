@@ -907,7 +907,7 @@ static int cli(struct fx *f, char **out, const char *fmt, ...)
 	vsnprintf(args, sizeof args, fmt, ap);
 	va_end(ap);
 	return pvt_run(out, "PIVAULT_VAULT='%s' PIVAULT_KEY_FILE='%s' '%s' %s </dev/null 2>'%s'",
-		       f->dir, f->key, pvt_program("pivault"), args, f->err);
+		       f->dir, f->key, pvt_program("pivault-test"), args, f->err);
 }
 
 static char *cli_err(struct fx *f)
@@ -1267,9 +1267,9 @@ static void test_delete_user_needs_approval(void **state)
 	struct fx *f = *state;
 	static const char ALICE_PW[] = "alice-secret-1", BOB_PW[] = "bob-secret-22";
 	const pv_access admin = { "admin", NULL, 0 };
-	assert_int_equal(pv_user_add(f->v, &admin, "alice", "dpo", ALICE_PW, strlen(ALICE_PW)),
+	assert_int_equal(pvt_user_add(f->v, &admin, "alice", "dpo", ALICE_PW, strlen(ALICE_PW)),
 			 PV_OK);
-	assert_int_equal(pv_user_add(f->v, &admin, "bob", "dpo", BOB_PW, strlen(BOB_PW)), PV_OK);
+	assert_int_equal(pvt_user_add(f->v, &admin, "bob", "dpo", BOB_PW, strlen(BOB_PW)), PV_OK);
 	const char *c = cust(f, 4);
 	char *del = open_req(f, c, "delete", NULL);
 	pv_vault_close(f->v);

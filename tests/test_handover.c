@@ -1032,7 +1032,7 @@ static void test_interrupted_import(void **state)
 			dup2(nul, 1);
 			dup2(nul, 2);
 		}
-		execl(pvt_program("pivault"), "pivault", "handover", "import", f->pkg, "--identity",
+		execl(pvt_program("pivault-test"), "pivault", "handover", "import", f->pkg, "--identity",
 		      f->ident, "--role", "admin", "--vault", f->buyer_dir, "--key-file",
 		      f->buyer_key, (char *)NULL);
 		_exit(127);
@@ -1077,7 +1077,7 @@ static void test_interrupted_import(void **state)
 
 	char *out = NULL;
 	int rc = pvt_run(&out, "'%s' handover import '%s' --identity '%s' --role admin --vault '%s' "
-			 "--key-file '%s' </dev/null 2>&1", pvt_program("pivault"), f->pkg, f->ident,
+			 "--key-file '%s' </dev/null 2>&1", pvt_program("pivault-test"), f->pkg, f->ident,
 			 f->buyer_dir, f->buyer_key);
 	pvt_keep(out);
 	if (rc != 0)
@@ -1436,11 +1436,11 @@ static void test_roles(void **state)
 {
 	struct fx *f = *state;
 	make_vaults(f, RL_N, 16);
-	assert_ok(f->seller, pv_user_add(f->seller, &ADMIN, "clerk1", "clerk", PW_CLERK,
+	assert_ok(f->seller, pvt_user_add(f->seller, &ADMIN, "clerk1", "clerk", PW_CLERK,
 					 strlen(PW_CLERK)));
-	assert_ok(f->seller, pv_user_add(f->seller, &ADMIN, "dpo1", "dpo", PW_DPO1,
+	assert_ok(f->seller, pvt_user_add(f->seller, &ADMIN, "dpo1", "dpo", PW_DPO1,
 					 strlen(PW_DPO1)));
-	assert_ok(f->seller, pv_user_add(f->seller, &ADMIN, "dpo2", "dpo", PW_DPO2,
+	assert_ok(f->seller, pvt_user_add(f->seller, &ADMIN, "dpo2", "dpo", PW_DPO2,
 					 strlen(PW_DPO2)));
 	char *id = plan(f);
 	char today[11];

@@ -510,7 +510,7 @@ static void test_consent_history(void **state)
 	const char *id = row_id(f, nth_row(f, 0, 0));
 
 	/* A user with role dpo records a change under their own name. */
-	assert_int_equal(pv_user_add(f->v, &ADMIN, "dora", "dpo", "dora-password-1", 15), PV_OK);
+	assert_int_equal(pvt_user_add(f->v, &ADMIN, "dora", "dpo", "dora-password-1", 15), PV_OK);
 
 	consent_ok(f->v, &DPO, id, 1, "web", "v3");
 	consent_ok(f->v, &ADMIN, id, 0, "phone", "v4");
@@ -792,7 +792,7 @@ static void test_hold_list_and_audit(void **state)
 	const char *ids[] = { a, b }, *just_a[] = { a };
 	pv_rc rc;
 
-	assert_int_equal(pv_user_add(f->v, &ADMIN, "dora", "dpo", "dora-password-1", 15), PV_OK);
+	assert_int_equal(pvt_user_add(f->v, &ADMIN, "dora", "dpo", "dora-password-1", 15), PV_OK);
 	rc = pv_hold_add(f->v, &ADMIN, ids, 2, "regulator request 9");
 	if (rc)
 		fail_msg("pv_hold_add: %s", pv_errmsg(f->v));
@@ -861,7 +861,7 @@ static int cli(const struct fixture *f, char **out, char **err, const char *fmt,
 	vsnprintf(args, sizeof args, fmt, ap);
 	va_end(ap);
 	int st = pvt_run(out, "PIVAULT_VAULT='%s' PIVAULT_KEY_FILE='%s' '%s' %s </dev/null 2>'%s'",
-			 f->dir, f->key, pvt_program("pivault"), args, g_err_path);
+			 f->dir, f->key, pvt_program("pivault-test"), args, g_err_path);
 	char *e = pvt_read_file(g_err_path, NULL);
 	assert_non_null(e);
 	if (err)

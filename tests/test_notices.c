@@ -185,9 +185,9 @@ static size_t audit_count(const struct alist *l, const char *op, const char *out
 static void add_user_root(const char *dir, const char *name, const char *roles, const char *pw)
 {
 	pv_vault *v = pvt_open_root(dir, NULL, g_key_path);
-	pv_rc rc = pv_user_add(v, &ADMIN, name, roles, pw, strlen(pw));
+	pv_rc rc = pvt_user_add(v, &ADMIN, name, roles, pw, strlen(pw));
 	if (rc)
-		fail_msg("pv_user_add(%s): %s", name, pv_errmsg(v));
+		fail_msg("pvt_user_add(%s): %s", name, pv_errmsg(v));
 	pvt_vclose(v);
 }
 
@@ -596,7 +596,7 @@ static void test_audit_denied_state_names_customer(void **state)
 static void test_cli(void **state)
 {
 	struct fx *f = *state;
-	const char *pv = pvt_program("pivault");
+	const char *pv = pvt_program("pivault-test");
 	char *out = NULL;
 
 	assert_int_equal(pvt_run(&out, CLI_ENV "record C00000001 --kind transfer --text-version "

@@ -502,7 +502,7 @@ static int cli(const struct fixture *f, char **out, char **err, const char *fmt,
 	va_end(ap);
 	int st = pvt_run(out, "env -u PIVAULT_USER -u PIVAULT_KEYRING -u PIVAULT_PASSPHRASE_FILE "
 			 "PIVAULT_VAULT='%s' PIVAULT_KEY_FILE='%s' '%s' %s </dev/null 2>'%s'",
-			 f->dir, f->key, pvt_program("pivault"), args, f->err);
+			 f->dir, f->key, pvt_program("pivault-test"), args, f->err);
 	char *e = pvt_read_file(f->err, NULL);
 	assert_non_null(e);
 	if (err)
@@ -661,7 +661,7 @@ static void test_complaint_note_author(void **state)
 	struct fixture *f = *state;
 	const char *c = cell(f, 4, "customer_id");
 	static const char pw[] = "correct horse battery";
-	ok(f->v, pv_user_add(f->v, &ADMIN, "wang.li", "dpo", pw, strlen(pw)), "user add");
+	ok(f->v, pvt_user_add(f->v, &ADMIN, "wang.li", "dpo", pw, strlen(pw)), "user add");
 	char *k = NULL;
 	ok(f->v, pv_complaint_open(f->v, &DPO, c, NULL, "opened by the root key", &k), "open");
 	char kid[32];

@@ -255,9 +255,9 @@ static void expect_certificate(pv_vault *v, const char *cert, const char *const 
 static void add_user_root(const char *dir, const char *name, const char *roles, const char *pw)
 {
 	pv_vault *v = pvt_open_root(dir, NULL, g_key_path);
-	pv_rc rc = pv_user_add(v, &ADMIN, name, roles, pw, strlen(pw));
+	pv_rc rc = pvt_user_add(v, &ADMIN, name, roles, pw, strlen(pw));
 	if (rc)
-		fail_msg("pv_user_add(%s): %s", name, pv_errmsg(v));
+		fail_msg("pvt_user_add(%s): %s", name, pv_errmsg(v));
 	pvt_vclose(v);
 }
 
@@ -739,7 +739,7 @@ static void test_bad_as_of(void **state)
 static void test_cli(void **state)
 {
 	struct fx *f = *state;
-	const char *pv = pvt_program("pivault");
+	const char *pv = pvt_program("pivault-test");
 	char *errp = pvt_keep(pvt_path(f->tmp, "stderr.txt"));
 	char *out = NULL;
 	assert_int_equal(pvt_run(&out, CLI_ENV "plan --as-of " AS_OF " --json --role admin "

@@ -456,8 +456,8 @@ static int group_setup(void **state)
 		fail_msg("pv_import_csv: %s", pv_errmsg(v));
 	assert_int_equal(pv_import_rows_imported(res), NCUST);
 	pv_import_free(res);
-	assert_int_equal(pv_user_add(v, &ADMIN, "dpo1", "dpo", DPO_PW, strlen(DPO_PW)), PV_OK);
-	assert_int_equal(pv_user_add(v, &ADMIN, "clerk1", "clerk", CLERK_PW, strlen(CLERK_PW)),
+	assert_int_equal(pvt_user_add(v, &ADMIN, "dpo1", "dpo", DPO_PW, strlen(DPO_PW)), PV_OK);
+	assert_int_equal(pvt_user_add(v, &ADMIN, "clerk1", "clerk", CLERK_PW, strlen(CLERK_PW)),
 			 PV_OK);
 	assert_int_equal(pv_vault_checkpoint(v), PV_OK);
 	pv_vault_close(v);
@@ -1571,7 +1571,7 @@ static void test_cli(void **state)
 	char pk_api[65];
 	assert_ok(v, pv_vault_public_key(v, pk_api));
 	pvt_vclose(v);
-	const char *pv = pvt_program("pivault");
+	const char *pv = pvt_program("pivault-test");
 	char *certp = pvt_keep(pvt_path(f->tmp, "cert.json"));
 	char *errp = pvt_keep(pvt_path(f->tmp, "stderr.txt"));
 	char *out = NULL;

@@ -10,6 +10,8 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 #include "pivault.h"
 
 #define SCHEMA PV_SOURCE_DIR "/examples/schema.yaml"
+#define PV_LOCK_AFTER_TEST 5 /* wrong passwords in a row before a lock-out (pivault.h) */
 #define NCUST 5
 
 static const char ADMIN_PW[] = "admin-password-1";
@@ -72,9 +75,9 @@ static void add_user(const char *dir, const char *name, const char *roles, const
 {
 	pv_vault *v = open_root(dir);
 	pv_access admin = { "admin", NULL, 0 };
-	pv_rc rc = pv_user_add(v, &admin, name, roles, pw, strlen(pw));
+	pv_rc rc = pvt_user_add(v, &admin, name, roles, pw, strlen(pw));
 	if (rc)
-		fail_msg("pv_user_add(%s): %s", name, pv_errmsg(v));
+		fail_msg("pvt_user_add(%s): %s", name, pv_errmsg(v));
 	pv_vault_close(v);
 }
 
@@ -118,7 +121,7 @@ static void sql_exec(const char *dir, const char *statement)
 struct user_row {
 	char name[64];
 	char roles[64];
-	int disabled, failures;
+	int disabled, failures, waiting;
 	int64_t locked_until;
 	char agreement[16], training[16], training_expires[16];
 	char gaps[200];
@@ -138,6 +141,7 @@ static int collect_user(void *ctx, const pv_user_info *u)
 	snprintf(r->name, sizeof r->name, "%s", u->name);
 	snprintf(r->roles, sizeof r->roles, "%s", u->roles);
 	r->disabled = u->disabled;
+	r->waiting = u->waiting;
 	r->failures = u->failures;
 	r->locked_until = u->locked_until;
 	snprintf(r->agreement, sizeof r->agreement, "%s", u->agreement);
@@ -358,10 +362,10 @@ static void test_add_needs_users_permission(void **state)
 	pv_vault *v = open_user(f->dir, "carol", CAROL_PW);
 	assert_string_equal(pv_vault_user(v), "carol");
 	pv_access clerk = { "clerk", NULL, 0 };
-	pv_rc rc = pv_user_add(v, &clerk, "mallory", "admin", "mallory-pass-1", 14);
+	pv_rc rc = pvt_user_add(v, &clerk, "mallory", "admin", "mallory-pass-1", 14);
 	assert_int_equal(rc, PV_ERR_DENIED);
 	assert_non_null(strstr(pv_errmsg(v), "'users'"));
-	rc = pv_user_add(v, NULL, "mallory", "clerk", "mallory-pass-1", 14);
+	rc = pvt_user_add(v, NULL, "mallory", "clerk", "mallory-pass-1", 14);
 	assert_int_equal(rc, PV_ERR_DENIED);
 	assert_non_null(strstr(pv_errmsg(v), "'users'"));
 	/* Nor list them. */
@@ -387,9 +391,9 @@ static void test_add_needs_users_permission(void **state)
 	/* A second user of the same name is refused; short passwords too. */
 	pv_vault *root = open_root(f->dir);
 	pv_access admin = { "admin", NULL, 0 };
-	assert_int_equal(pv_user_add(root, &admin, "dave", "clerk", "another-pass", 12), PV_ERR_EXISTS);
-	assert_int_equal(pv_user_add(root, &admin, "erin", "clerk", "short", 5), PV_ERR_USAGE);
-	assert_int_equal(pv_user_add(root, &admin, "erin", "nosuchrole", "long-enough", 11),
+	assert_int_equal(pvt_user_add(root, &admin, "dave", "clerk", "another-pass", 12), PV_ERR_EXISTS);
+	assert_int_equal(pvt_user_add(root, &admin, "erin", "clerk", "short", 5), PV_ERR_USAGE);
+	assert_int_equal(pvt_user_add(root, &admin, "erin", "nosuchrole", "long-enough", 11),
 			 PV_ERR_USAGE);
 	pv_vault_close(root);
 }
@@ -450,38 +454,51 @@ static void test_lockout(void **state)
 	assert_int_equal(find_row(&rows, "admin")->locked_until, 0);
 }
 
-/* An administrator's passwd clears the lock-out; the new password works, the old not. */
-static void test_passwd_clears_lockout(void **state)
+/* A reset (here by the root secret, break-glass: it gets both halves) clears the
+ * lock-out; the user enrols with a password of their own, the old one opens nothing. A
+ * clerk may reset nobody; anyone changes their own password with the old one. (Changed
+ * with issue 10: nobody sets another user's password any more.) */
+static void test_reset_clears_lockout(void **state)
 {
 	struct fx *f = *state;
 	for (int i = 0; i < 5; i++)
 		(void)try_login(f->dir, "carol", "wrong-password", NULL, 0);
 	assert_int_equal(try_login(f->dir, "carol", CAROL_PW, NULL, 0), PV_ERR_DENIED);
 
-	pv_vault *v = open_user(f->dir, "admin", ADMIN_PW);
+	pv_vault *v = open_root(f->dir);
 	pv_access admin = { "admin", NULL, 0 };
-	assert_int_equal(pv_user_passwd(v, &admin, "carol", "carol-new-pass", 14), PV_OK);
-	pv_vault_close(v);
-
+	char *halves = NULL;
+	assert_int_equal(pv_user_reset(v, &admin, "carol", &halves), PV_OK);
+	char *space = strchr(halves, ' ');
+	assert_non_null(space);
+	*space = '\0';
 	struct user_rows rows;
 	list_users(f->dir, 0, &rows);
 	assert_int_equal(find_row(&rows, "carol")->failures, 0);
 	assert_int_equal(find_row(&rows, "carol")->locked_until, 0);
-
+	assert_int_equal(try_login(f->dir, "carol", CAROL_PW, NULL, 0), PV_ERR_BAD_KEY);
+	assert_int_equal(pvt_enrol(v, "carol", halves, space + 1, "carol-new-pass", 14), PV_OK);
+	/* the code is used up */
+	assert_int_equal(pvt_enrol(v, "carol", halves, space + 1, "carol-evil-pass", 15),
+			 PV_ERR_BAD_KEY);
+	pv_free(halves);
+	pv_vault_close(v);
 	assert_int_equal(try_login(f->dir, "carol", CAROL_PW, NULL, 0), PV_ERR_BAD_KEY);
 	v = open_user(f->dir, "carol", "carol-new-pass");
 	assert_string_equal(pv_vault_user(v), "carol");
-	pv_vault_close(v);
 
-	/* A clerk may not set someone else's password, but may set her own. */
-	v = open_user(f->dir, "carol", "carol-new-pass");
+	/* A clerk may not reset someone else; she changes her own password, old one given. */
 	pv_access clerk = { "clerk", NULL, 0 };
-	assert_int_equal(pv_user_passwd(v, &clerk, "admin", "hijacked-pass", 13), PV_ERR_DENIED);
+	assert_int_equal(pv_user_reset(v, &clerk, "admin", &halves), PV_ERR_DENIED);
+	assert_null(halves);
 	assert_non_null(strstr(pv_errmsg(v), "'users'"));
-	assert_int_equal(pv_user_passwd(v, &clerk, "carol", "carol-third-pass", 16), PV_OK);
+	assert_int_equal(pv_user_passwd(v, "not-the-old-one", 15, "carol-third-pass", 16),
+			 PV_ERR_BAD_KEY);
+	assert_int_equal(pv_user_passwd(v, "carol-new-pass", 14, "carol-third-pass", 16), PV_OK);
 	pv_vault_close(v);
 	v = open_user(f->dir, "admin", ADMIN_PW);
 	pv_vault_close(v);
+	assert_int_equal(try_login(f->dir, "carol", "carol-new-pass", NULL, 0), PV_ERR_BAD_KEY);
 	v = open_user(f->dir, "carol", "carol-third-pass");
 	pv_vault_close(v);
 }
@@ -580,7 +597,7 @@ static void test_passwd_keeps_ciphertext(void **state)
 	assert_int_equal(pvt_run(&slot0, "sqlite3 '%s/vault.db' \"SELECT hex(slot) FROM users "
 				 "WHERE name='carol'\"", f->dir), 0);
 	pv_vault *v = open_user(f->dir, "carol", CAROL_PW);
-	assert_int_equal(pv_user_passwd(v, NULL, "carol", "carol-new-pass", 14), PV_OK);
+	assert_int_equal(pv_user_passwd(v, CAROL_PW, strlen(CAROL_PW), "carol-new-pass", 14), PV_OK);
 	pv_vault_close(v);
 	assert_int_equal(pvt_run(&slot1, "sqlite3 '%s/vault.db' \"SELECT hex(slot) FROM users "
 				 "WHERE name='carol'\"", f->dir), 0);
@@ -639,7 +656,7 @@ static void test_role_not_held(void **state)
 	assert_int_equal(pv_get(v, &as_finance, "C00000001", &r), PV_ERR_DENIED);
 	assert_null(r);
 	assert_int_equal(pv_update(v, &as_admin, "C00000001", "preferences", "x"), PV_ERR_DENIED);
-	assert_int_equal(pv_user_add(v, &as_admin, "mallory", "admin", "mallory-pass-1", 14),
+	assert_int_equal(pvt_user_add(v, &as_admin, "mallory", "admin", "mallory-pass-1", 14),
 			 PV_ERR_DENIED);
 	pv_access unknown = { "superuser", "all", 0 };
 	assert_int_equal(pv_get(v, &unknown, "C00000001", &r), PV_ERR_DENIED);
@@ -881,6 +898,255 @@ static void test_parallel_failures_counted(void **state)
 	assert_int_equal(try_login(f->dir, "carol", CAROL_PW, NULL, 0), PV_ERR_DENIED);
 }
 
+/* The attack: a DBA undoes a disable with one UPDATE. The user's access to the master key
+ * was deleted at the disable, so the password opens nothing. */
+static void test_disable_not_undone_by_update(void **state)
+{
+	struct fx *f = *state;
+	add_user(f->dir, "dave", "clerk", "dave-password-1");
+	pv_vault *v = open_user(f->dir, "admin", ADMIN_PW);
+	pv_access admin = { "admin", NULL, 0 };
+	assert_int_equal(pv_user_disable(v, &admin, "dave"), PV_OK);
+	pv_vault_close(v);
+	sql_exec(f->dir, "UPDATE users SET disabled = 0 WHERE name = 'dave'");
+	char msg[1024];
+	pv_rc rc = try_login(f->dir, "dave", "dave-password-1", msg, sizeof msg);
+	if (rc == PV_OK)
+		fail_msg("a disabled user re-enabled by UPDATE logged in");
+	assert_null(strstr(msg, "dave-password"));
+}
+
+/* The attack: 20 wrong guesses at once, each a process with its own handle. Each attempt
+ * is counted before its password is checked, so at most 5 are checked (audited as
+ * "failed") and the others are refused as locked without any Argon2id work. */
+#define NFORK 20
+
+static void test_parallel_processes_lockout(void **state)
+{
+	struct fx *f = *state;
+	pid_t pids[NFORK];
+	for (int i = 0; i < NFORK; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] == 0) {
+			pv_vault *v = NULL;
+			pv_rc rc = pv_vault_open_user(f->dir, NULL, "carol", "wrong-password", 14, &v);
+			pv_vault_close(v);
+			_exit((int)rc);
+		}
+	}
+	int bad_key = 0, denied = 0;
+	for (int i = 0; i < NFORK; i++) {
+		int st = 0;
+		assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
+		assert_true(WIFEXITED(st));
+		bad_key += WEXITSTATUS(st) == PV_ERR_BAD_KEY;
+		denied += WEXITSTATUS(st) == PV_ERR_DENIED;
+	}
+	struct audit_counts c;
+	login_audit(f->dir, "carol", &c);
+	if (c.failed > PV_LOCK_AFTER_TEST || bad_key > PV_LOCK_AFTER_TEST)
+		fail_msg("%d parallel wrong passwords: %d checked (audited failed: %d), %d refused "
+			 "as locked", NFORK, bad_key, c.failed, denied);
+	assert_int_equal(bad_key + denied, NFORK);
+	assert_int_equal(c.failed + c.denied, NFORK);
+	assert_int_equal(try_login(f->dir, "carol", CAROL_PW, NULL, 0), PV_ERR_DENIED);
+}
+
+/* Variant: an unknown name costs the Argon2id work of a known one (the fast setting of
+ * the test vault here), so timing does not tell names apart either. */
+static double login_seconds(const char *dir, const char *user)
+{
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	(void)try_login(dir, user, "wrong-password", NULL, 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void test_unknown_user_same_work(void **state)
+{
+	struct fx *f = *state;
+	double known[3], unknown[3];
+	for (int i = 0; i < 3; i++) {
+		known[i] = login_seconds(f->dir, "carol");
+		unknown[i] = login_seconds(f->dir, "nobody");
+	}
+	qsort(known, 3, sizeof *known, cmp_double);
+	qsort(unknown, 3, sizeof *unknown, cmp_double);
+	if (unknown[1] < known[1] / 2)
+		fail_msg("an unknown user is answered in %.4f s, a known one in %.4f s", unknown[1],
+			 known[1]);
+}
+
+/* ---- credentials only their owner chooses (issue 10, item 1) ----------------------- */
+
+/* Ask as admin (user session) for a reset (name given) or an add (roles given); the id. */
+static char *ask_as_admin(const char *dir, const char *name, const char *roles)
+{
+	pv_vault *a = open_user(dir, "admin", ADMIN_PW);
+	pv_access adm = { "admin", NULL, 0 };
+	char *half = NULL, *id = NULL;
+	assert_int_equal(pv_request_begin(a, NULL, 0, NULL), PV_OK);
+	pv_rc rc = roles ? pv_user_add(a, &adm, name, roles, &half)
+			 : pv_user_reset(a, &adm, name, &half);
+	assert_int_equal(rc, PV_REQUESTED);
+	assert_null(half);
+	assert_int_equal(pv_request_submit(a, &id), PV_OK);
+	pv_vault_close(a);
+	return id;
+}
+
+/* Approve id as user (password pw): half A. */
+static char *approve_as(const char *dir, const char *user, const char *pw, const char *id)
+{
+	pv_vault *d = open_user(dir, user, pw);
+	char *half = NULL;
+	if (pv_request_decide(d, NULL, id, 1, &half) != PV_OK)
+		fail_msg("approve %s: %s", id, pv_errmsg(d));
+	pv_vault_close(d);
+	assert_non_null(half);
+	return half;
+}
+
+/* Run id as admin: half B. */
+static char *run_as_admin(const char *dir, const char *id, const char *name, const char *roles)
+{
+	pv_vault *a = open_user(dir, "admin", ADMIN_PW);
+	pv_access adm = { "admin", NULL, 0 };
+	char *half = NULL;
+	assert_int_equal(pv_vault_use_request(a, id), PV_OK);
+	pv_rc rc = roles ? pv_user_add(a, &adm, name, roles, &half)
+			 : pv_user_reset(a, &adm, name, &half);
+	if (rc)
+		fail_msg("run %s: %s", id, pv_errmsg(a));
+	pv_vault_close(a);
+	assert_non_null(half);
+	assert_null(strchr(half, ' ')); /* one half only */
+	return half;
+}
+
+static pv_rc enrol(const char *dir, const char *name, const char *a, const char *b,
+		   const char *pw)
+{
+	pv_vault *v = NULL;
+	pv_rc rc = pv_user_enrol(dir, NULL, name, a, b, pw, strlen(pw), &v);
+	pv_vault_close(v);
+	return rc;
+}
+
+/* The attack: one administrator wants the DPO's credential. There is no call that sets
+ * another user's password; a reset needs a second person's approval, which gives that
+ * person half A; the administrator who runs it gets half B, which alone (twice, or with
+ * a made-up half A) enrols nobody. The DPO enrols with both and chooses the password. */
+static void test_admin_cannot_take_a_credential(void **state)
+{
+	struct fx *f = *state;
+	add_user(f->dir, "dpo1", "dpo", "dpo1-password-1");
+	add_user(f->dir, "dpo2", "dpo", "dpo2-password-1");
+	char *id = ask_as_admin(f->dir, "dpo1", NULL);
+	/* the administrator cannot approve it alone */
+	pv_vault *a = open_user(f->dir, "admin", ADMIN_PW);
+	char *half = NULL;
+	assert_int_equal(pv_request_decide(a, NULL, id, 1, &half), PV_ERR_DENIED);
+	assert_null(half);
+	pv_vault_close(a);
+	char *half_a = approve_as(f->dir, "dpo2", "dpo2-password-1", id);
+	char *half_b = run_as_admin(f->dir, id, "dpo1", NULL);
+	assert_int_equal(try_login(f->dir, "dpo1", "dpo1-password-1", NULL, 0), PV_ERR_BAD_KEY);
+	assert_int_equal(enrol(f->dir, "dpo1", half_b, half_b, "admins-choice-1"), PV_ERR_BAD_KEY);
+	assert_int_equal(enrol(f->dir, "dpo1", "AAAAA-AAAAA-AAAAA-AAAAA-AAAAA-A", half_b,
+			       "admins-choice-1"), PV_ERR_BAD_KEY);
+	/* (each failure counts towards the lock-out, as a login does: 4 so far) */
+	assert_int_equal(try_login(f->dir, "dpo1", "admins-choice-1", NULL, 0), PV_ERR_BAD_KEY);
+	assert_int_equal(enrol(f->dir, "dpo1", half_a, half_b, "dpo1-own-choice"), PV_OK);
+	pv_vault *d = open_user(f->dir, "dpo1", "dpo1-own-choice");
+	pv_vault_close(d);
+	pv_free(half_a);
+	pv_free(half_b);
+	pv_free(id);
+}
+
+/* The second route: an approved user add let its runner choose the new user's password.
+ * pv_user_add takes none; the new user opens nothing and approves nothing until enrolled
+ * with both halves. Variant: a root-secret rotation between the approval and the
+ * enrolment reseals the waiting enrolment, so the code still works, while a disabled
+ * waiting user's code opens nothing. */
+static void test_added_user_chooses_own_password(void **state)
+{
+	struct fx *f = *state;
+	add_user(f->dir, "dpo2", "dpo", "dpo2-password-1");
+	char *id = ask_as_admin(f->dir, "eve", "dpo");
+	char *half_a = approve_as(f->dir, "dpo2", "dpo2-password-1", id);
+	char *half_b = run_as_admin(f->dir, id, "eve", "dpo");
+	assert_int_equal(try_login(f->dir, "eve", "anything-at-all", NULL, 0), PV_ERR_BAD_KEY);
+	assert_int_equal(enrol(f->dir, "eve", half_b, half_b, "runners-choice"), PV_ERR_BAD_KEY);
+
+	pv_vault *r = open_root(f->dir);
+	pv_key *k = NULL;
+	char *key2 = pvt_path(f->tmp, "new.key");
+	assert_int_equal(pv_key_generate_file(key2), PV_OK);
+	assert_int_equal(pv_key_from_file(key2, &k), PV_OK);
+	pv_access admin = { "admin", NULL, 0 };
+	assert_int_equal(pv_vault_rekey_root(r, &admin, k), PV_OK);
+	pv_key_free(k);
+	free(key2);
+	/* a second waiting user, disabled before enrolling */
+	char *halves = NULL;
+	assert_int_equal(pv_user_add(r, &admin, "zed", "clerk", &halves), PV_OK);
+	assert_int_equal(pv_user_disable(r, &admin, "zed"), PV_OK);
+	pv_vault_close(r);
+	char *space = strchr(halves, ' ');
+	*space = '\0';
+	assert_int_equal(enrol(f->dir, "zed", halves, space + 1, "zed-password-1"), PV_ERR_BAD_KEY);
+	pv_free(halves);
+
+	assert_int_equal(enrol(f->dir, "eve", half_a, half_b, "eve-own-choice"), PV_OK);
+	pv_vault *e = open_user(f->dir, "eve", "eve-own-choice");
+	assert_int_equal(pv_vault_load_keys(e), PV_OK);
+	pv_vault_close(e);
+	pv_free(half_a);
+	pv_free(half_b);
+	pv_free(id);
+}
+
+/* Variant: a DBA copies a waiting clerk's enrolment into a waiting administrator's row,
+ * so that the clerk's two halves would enrol the administrator. The enrolment is bound to
+ * its user's name under the master key: refused. */
+static void test_enrolment_bound_to_its_user(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *r = open_root(f->dir);
+	pv_access admin = { "admin", NULL, 0 };
+	char *low = NULL, *high = NULL;
+	assert_int_equal(pv_user_add(r, &admin, "low", "clerk", &low), PV_OK);
+	assert_int_equal(pv_user_add(r, &admin, "high", "admin", &high), PV_OK);
+	pv_vault_close(r);
+	struct user_rows rows;
+	list_users(f->dir, 0, &rows);
+	assert_int_equal(find_row(&rows, "high")->waiting, 1);
+	assert_int_equal(find_row(&rows, "carol")->waiting, 0);
+	sql_exec(f->dir, "UPDATE users SET enrol = (SELECT enrol FROM users WHERE name = 'low') "
+		 "WHERE name = 'high'");
+	char *space = strchr(low, ' ');
+	*space = '\0';
+	pv_vault *v = NULL;
+	pv_rc rc = pv_user_enrol(f->dir, NULL, "high", low, space + 1, "taken-over-1", 12, &v);
+	pv_vault_close(v);
+	assert_int_equal(rc, PV_ERR_BAD_KEY);
+	assert_int_equal(try_login(f->dir, "high", "taken-over-1", NULL, 0), PV_ERR_BAD_KEY);
+	/* the clerk's own enrolment still works */
+	assert_int_equal(enrol(f->dir, "low", low, space + 1, "low-password-1"), PV_OK);
+	pv_free(low);
+	pv_free(high);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -888,7 +1154,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_add_needs_users_permission, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_password_same_as_unknown, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_lockout, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_passwd_clears_lockout, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_reset_clears_lockout, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_success_resets_count, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_disable, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_passwd_keeps_ciphertext, fx_setup, fx_teardown),
@@ -899,6 +1165,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lock_grows, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_user_indistinguishable, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_parallel_failures_counted, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_disable_not_undone_by_update, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_parallel_processes_lockout, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_user_same_work, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_admin_cannot_take_a_credential, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_added_user_chooses_own_password, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_enrolment_bound_to_its_user, fx_setup,
+						fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include "pivault.h"
+#include "vault.h"
 #include <sqlite3.h>
 
 #include <stdio.h>
@@ -374,6 +375,35 @@ struct pv_vault *pvt_open_user(const char *dir, const char *user, const char *pw
 	if (rc)
 		fail_msg("pv_vault_open_user(%s): rc %d: %s", user, rc, pv_errmsg(v));
 	return v;
+}
+
+pv_rc pvt_enrol(pv_vault *v, const char *name, const char *half_a, const char *half_b,
+	       const char *pw, size_t len)
+{
+	pv_vault *u = NULL;
+	pv_rc rc = pv_user_enrol(v->dir, v->keyring_path, name, half_a, half_b, pw, len, &u);
+	if (rc)
+		snprintf(v->errmsg, sizeof v->errmsg, "%s", pv_errmsg(u));
+	pv_vault_close(u);
+	return rc;
+}
+
+pv_rc pvt_user_add(pv_vault *v, const pv_access *who, const char *name, const char *roles,
+		   const char *pw, size_t len)
+{
+	if (!pw || len < 8) /* as the enrolment would refuse it, before anything is made */
+		return PV_ERR_USAGE;
+	char *halves = NULL;
+	pv_rc rc = pv_user_add(v, who, name, roles, &halves);
+	if (rc)
+		return rc;
+	char *space = strchr(halves, ' ');
+	if (!space)
+		fail_msg("pvt_user_add(%s): only a root-secret session gets both halves", name);
+	*space = '\0';
+	rc = pvt_enrol(v, name, halves, space + 1, pw, len);
+	pv_free(halves);
+	return rc;
 }
 
 void pvt_blind_entries(sqlite3 *db, const char *schema, const char *table)

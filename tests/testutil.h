@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "pivault.h"
+
 /* A fresh empty directory under $TMPDIR (or /tmp); malloc'd path. */
 char *pvt_tempdir(void);
 
@@ -74,6 +76,15 @@ void pvt_release_all(void);
  * the vault does not open. */
 struct pv_vault *pvt_open_root(const char *dir, const char *keyring, const char *key_path);
 struct pv_vault *pvt_open_user(const char *dir, const char *user, const char *pw);
+
+/* Add a user as pv_user_add did when it took a password: pv_user_add in a root-secret
+ * session (which gets both halves of the enrolment code), then pv_user_enrol with pw.
+ * The first failure's code (its message on v). */
+pv_rc pvt_user_add(struct pv_vault *v, const pv_access *who, const char *name,
+		   const char *roles, const char *pw, size_t len);
+/* pv_user_enrol of name in v's vault with the two halves; the handle made is closed. */
+pv_rc pvt_enrol(struct pv_vault *v, const char *name, const char *half_a, const char *half_b,
+		const char *pw, size_t len);
 
 /* expr (a pv_rc) must be PV_OK; else fail with v's message. */
 #define assert_ok(v, expr)                                                                   \
