@@ -120,7 +120,8 @@ void pv_params_add_ids(struct pv_params *p, const char *key, const char *const *
 		p->oom = 1;
 		return;
 	}
-	memcpy(sorted, ids, n * sizeof *sorted);
+	if (n)
+		memcpy(sorted, ids, n * sizeof *sorted);
 	qsort(sorted, n, sizeof *sorted, by_text);
 	crypto_generichash_state h;
 	crypto_generichash_init(&h, NULL, 0, 32);

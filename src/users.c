@@ -629,7 +629,8 @@ static pv_rc user_load(pv_vault *v, const char *name, struct user_copy *c)
 	}
 	if (u.slot_len != SLOT_BYTES && u.slot_len != 0)
 		return pv_fail(v, PV_ERR_CORRUPT, "user %s: key slot is malformed", name);
-	memcpy(c->slot, u.slot, u.slot_len);
+	if (u.slot_len) /* an enrolling user has no slot yet */
+		memcpy(c->slot, u.slot, u.slot_len);
 	c->u.slot = c->slot;
 	c->u.access_len = u.access_len == ACCESS_BYTES ? ACCESS_BYTES : 0;
 	if (c->u.access_len)
