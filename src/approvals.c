@@ -539,6 +539,12 @@ pv_rc pv_request_list(pv_vault *v, pv_request_fn fn, void *ctx)
 	struct list_ctx l = { fn, ctx, NULL };
 	if (!pv_policy_user_may(v, PV_OP_APPROVE) && !pv_policy_user_may(v, PV_OP_AUDIT))
 		l.only = v->principal;
+	/* requests name customers in what they ask for: the listing is on record first */
+	struct pv_audit_event e = { "request list", NULL, NULL, NULL, "ok",
+				    l.only ? "own requests" : "every request" };
+	pv_rc rc = pv_audit_append(v, &e);
+	if (rc)
+		return rc;
 	if (pv_authz_request_scan(v, list_one, &l) < 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	return pv_ok(v);
