@@ -230,7 +230,8 @@ PV_API PV_CHECK pv_rc pv_find_records(pv_vault *v, const pv_access *who, const c
 
 /* Customers in id order after the id `after` (NULL: from the start), at most limit of
  * them; each passed to fn as a record (borrowed for the call): exactly the customers its
- * audit entry names (found before anything is shown). fn returning non-zero stops. *next_after (may be NULL) receives a malloc'd id to continue from, or NULL
+ * audit entry names (found before anything is shown). fn returning non-zero stops.
+ * *next_after (may be NULL) receives a malloc'd id to continue from, or NULL
  * when the list is exhausted. */
 PV_API PV_CHECK pv_rc pv_list(pv_vault *v, const pv_access *who, const char *after,
 			      size_t limit, pv_record_fn fn, void *ctx, char **next_after);
@@ -354,8 +355,8 @@ PV_API PV_CHECK pv_rc pv_user_list(pv_vault *v, const pv_access *who, int gaps_o
 
 /* An operation that can do lasting harm (export in clear, a read in clear of more
  * customers than the bulk limit, user add and reset, shred, retention apply, dsr delete,
- * schema, handover export and confirm, transfer shred-excluded, decommission run, audit
- * threshold) runs for a user only under a request another user approved. The request
+ * schema, handover export and confirm, transfer shred-excluded and pin-key, decommission
+ * run, audit threshold) runs for a user only under a request another user approved. The request
  * binds the operation's own canonical parameters (the ids it acts on, format, purpose
  * and role, the hashes of the files it reads, the sets it computes), so what runs is
  * checked in the library against what was approved.

@@ -1568,6 +1568,68 @@ static void test_roles(void **state)
 	assert_int_equal(count_of(f->seller), RL_N);
 }
 
+/* ---- f2. sets frozen into an approval ------------------------------------------------ */
+
+/* The customers a plan leaves out, and those its package holds, are computed when the
+ * request is made and bound to it: a customer who objects after the approval changes
+ * both sets, so the approved shred of the excluded and the approved export are refused
+ * at run, with nothing shredded and no package written. */
+static void test_approved_sets_frozen(void **state)
+{
+	struct fx *f = *state;
+	make_vaults(f, OB_N, 13);
+	assert_ok(f->seller, pvt_user_add(f->seller, &ADMIN, "dpo1", "dpo", PW_DPO1,
+					 strlen(PW_DPO1)));
+	assert_ok(f->seller, pvt_user_add(f->seller, &ADMIN, "dpo2", "dpo", PW_DPO2,
+					 strlen(PW_DPO2)));
+	char *d = NULL;
+	assert_ok(f->seller, pv_dsr_open(f->seller, &ADMIN, "C00000003", "object", NULL, &d));
+	pv_free(d);
+	char *id = plan(f);
+	pvt_vclose(f->seller);
+	f->seller = NULL;
+
+	pv_vault *u = pvt_open_user(f->seller_dir, "dpo1", PW_DPO1);
+	char *shred_req = NULL, *export_req = NULL, *cert = NULL;
+	uint64_t n = 0;
+	pv_handover_summary ex;
+	assert_ok(u, pv_request_begin(u, "objectors", 0, NULL));
+	assert_int_equal(pv_transfer_shred_excluded(u, NULL, id, &n, &cert), PV_REQUESTED);
+	assert_ok(u, pv_request_submit(u, &shred_req));
+	pvt_keep(shred_req);
+	assert_ok(u, pv_request_begin(u, "sale of the business", 0, NULL));
+	assert_int_equal(pv_handover_export(u, NULL, id, f->pkg, &ex), PV_REQUESTED);
+	assert_ok(u, pv_request_submit(u, &export_req));
+	pvt_keep(export_req);
+	pvt_vclose(u);
+	pv_vault *u2 = pvt_open_user(f->seller_dir, "dpo2", PW_DPO2);
+	assert_ok(u2, pv_request_decide(u2, NULL, shred_req, 1, NULL));
+	assert_ok(u2, pv_request_decide(u2, NULL, export_req, 1, NULL));
+	pvt_vclose(u2);
+
+	/* after the approvals, a second customer objects */
+	f->seller = pvt_open_root(f->seller_dir, NULL, f->seller_key);
+	assert_ok(f->seller, pv_dsr_open(f->seller, &ADMIN, "C00000017", "object", NULL, &d));
+	pv_free(d);
+	pvt_vclose(f->seller);
+	f->seller = NULL;
+
+	u = pvt_open_user(f->seller_dir, "dpo1", PW_DPO1);
+	assert_ok(u, pv_vault_use_request(u, shred_req));
+	assert_rc_msg(u, pv_transfer_shred_excluded(u, NULL, id, &n, &cert), PV_ERR_DENIED,
+		      "differs from what was approved");
+	assert_null(cert);
+	pvt_vclose(u);
+	u = pvt_open_user(f->seller_dir, "dpo1", PW_DPO1);
+	assert_ok(u, pv_vault_use_request(u, export_req));
+	assert_rc_msg(u, pv_handover_export(u, NULL, id, f->pkg, &ex), PV_ERR_DENIED,
+		      "differs from what was approved");
+	assert_int_not_equal(access(f->pkg, F_OK), 0);
+	pvt_vclose(u);
+	f->seller = pvt_open_root(f->seller_dir, NULL, f->seller_key);
+	assert_int_equal(count_of(f->seller), OB_N);
+}
+
 /* ---- g. cross-border provision ------------------------------------------------------ */
 
 #define CB_N 20
@@ -1937,6 +1999,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_round_trip, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_tampering, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_objections, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_approved_sets_frozen, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_interrupted_import, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_interop, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_forged_receipt, fx_setup, fx_teardown),
