@@ -37,6 +37,19 @@ static int names_the_runner(const char *a, int *takes_value)
 	return 0;
 }
 
+/* The commands whose operations can need approval; any other is refused, never run. */
+static int may_need_approval(const char *command)
+{
+	static const char *const guarded[] = { "export", "list", "get",	     "find",
+					       "shred",	 "retention", "dsr", "user",
+					       "handover", "transfer", "decommission",
+					       "audit", "schema" };
+	for (size_t i = 0; command && i < sizeof guarded / sizeof *guarded; i++)
+		if (strcmp(command, guarded[i]) == 0)
+			return 1;
+	return 0;
+}
+
 int cmd_request(int argc, char **argv)
 {
 	static const char help[] =
@@ -58,6 +71,7 @@ int cmd_request(int argc, char **argv)
 	const char *reason = NULL;
 	unsigned ttl = 0;
 	int json = 0, n = 0;
+	const char *word = NULL; /* the command asked for */
 	char **run_argv = calloc((size_t)argc + 1, sizeof *run_argv);
 	json_t *command = json_array();
 	if (!run_argv || !command) {
@@ -84,6 +98,8 @@ int cmd_request(int argc, char **argv)
 		} else {
 			run_argv[n++] = argv[i];
 			json_array_append_new(command, json_string(argv[i]));
+			if (!word)
+				word = argv[i];
 		}
 	}
 	char *command_text = code == EXIT_OK ? json_dumps(command, JSON_COMPACT) : NULL;
@@ -92,6 +108,8 @@ int cmd_request(int argc, char **argv)
 		fprintf(stderr, "pivault: out of memory\n");
 		code = EXIT_FAIL;
 	}
+	if (code == EXIT_OK && !may_need_approval(word))
+		code = cli_usage("request", "that command never needs approval: run it directly");
 	if (code == EXIT_OK) {
 		cli_set_asking(reason, ttl, command_text, json);
 		code = cli_dispatch(n, run_argv);
