@@ -1267,6 +1267,16 @@ static void test_cli_flow(void **state)
 	pvt_drop(out);
 	pvt_drop(err);
 
+	/* a command that never needs approval is refused, not run */
+	char *kf = pvt_path(f->tmp, "asked.key");
+	st = cli(f, &out, &err, "admin", "request keygen '%s'", kf);
+	assert_int_equal(st, 2);
+	assert_non_null(strstr(err, "never needs approval"));
+	assert_int_not_equal(access(kf, F_OK), 0);
+	pvt_drop(kf);
+	pvt_drop(out);
+	pvt_drop(err);
+
 	/* the requester cannot approve */
 	st = cli(f, &out, &err, "admin", "approve %s", id);
 	assert_int_equal(st, 1);
