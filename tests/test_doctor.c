@@ -487,6 +487,50 @@ static void test_kdf_below_floor(void **state)
 	assert_int_equal(found(&s, "kdf", "user admin's password is stretched"), PV_SEVERITY_HIGH);
 }
 
+/* A root passphrase stretched with the fast setting. */
+static void test_root_passphrase_below_floor(void **state)
+{
+	struct fix *f = *state;
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_passphrase("a passphrase", 12, &key), PV_OK);
+	char schema[512];
+	snprintf(schema, sizeof schema, "%s/examples/schema.yaml", PV_SOURCE_DIR);
+	pv_create_opts o = { schema, NULL, 16, 1, NULL, NULL, NULL, 0 };
+	pv_vault *v = NULL;
+	pv_rc rc = pv_vault_create(f->dir, &o, key, &v);
+	pv_key_free(key);
+	if (rc)
+		fail_msg("create: %s", pv_errmsg(v));
+	f->v = pvt_track(v);
+	struct seen s;
+	assert_int_equal(doctor(f, NULL, &s), 1);
+	assert_int_equal(found(&s, "kdf", "root passphrase is stretched"), PV_SEVERITY_HIGH);
+}
+
+/* The keyring kept inside the data directory, where a copy of one carries the other. */
+static void test_keyring_inside_the_vault(void **state)
+{
+	struct fix *f = *state;
+	assert_int_equal(pv_key_generate_file(f->key_file), PV_OK);
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(f->key_file, &key), PV_OK);
+	char schema[512];
+	snprintf(schema, sizeof schema, "%s/examples/schema.yaml", PV_SOURCE_DIR);
+	assert_int_equal(mkdir(f->dir, 0700), 0);
+	char *ring = pvt_keep(pvt_path(f->dir, "keys.ring"));
+	pv_create_opts o = { schema, ring, 16, 0, NULL, NULL, NULL, 0 };
+	pv_vault *v = NULL;
+	pv_rc rc = pv_vault_create(f->dir, &o, key, &v);
+	pv_key_free(key);
+	if (rc)
+		fail_msg("create: %s", pv_errmsg(v));
+	f->v = pvt_track(v);
+	struct seen s;
+	assert_int_equal(doctor(f, NULL, &s), 0);
+	assert_int_equal(found(&s, "keyring-place", "inside the vault directory"),
+			 PV_SEVERITY_MEDIUM);
+}
+
 /* ---- Who may run it ---- */
 
 static void test_user_without_audit_refused(void **state)
@@ -609,6 +653,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_escrow_missing_and_stale, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kdf_below_floor, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_root_passphrase_below_floor, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keyring_inside_the_vault, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_user_without_audit_refused, setup_careful,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_cli_exit_status_and_json, setup_careful,
