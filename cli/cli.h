@@ -146,6 +146,7 @@ int cmd_keyring(int argc, char **argv);
 int cmd_complaint(int argc, char **argv);
 int cmd_review(int argc, char **argv);
 int cmd_retention(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 
 /* Run the command named by argv[0] from the command table (used by `run`). */
 int cli_dispatch(int argc, char **argv);

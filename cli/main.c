@@ -39,6 +39,7 @@ static const struct cli_command commands[] = {
 	{ "complaint", "complaints and disputes about personal information", cmd_complaint },
 	{ "review", "accuracy reviews: who to re-confirm, and confirmations", cmd_review },
 	{ "retention", "what retention makes due, and carrying it out", cmd_retention },
+	{ "doctor", "the security self-check: what this deployment gets wrong", cmd_doctor },
 };
 
 static void usage(FILE *out)

@@ -897,6 +897,54 @@ PV_API PV_CHECK pv_rc pv_audit_check_proof(const char *proof, const char *new_ch
  * operations then refuse to run. */
 PV_API void pv_audit_fault_for_tests(pv_vault *v, int on);
 
+/* ---- Security self-check (doctor) ------------------------------------------------- */
+
+/* How much a finding matters: high makes `pivault doctor` exit 1. */
+typedef enum pv_severity {
+	PV_SEVERITY_LOW = 1,
+	PV_SEVERITY_MEDIUM = 2,
+	PV_SEVERITY_HIGH = 3
+} pv_severity;
+
+/* One thing a careless deployment got wrong: check is a stable name ("permissions",
+ * "secret-file", "core-dumps", "checkpoint", "backup", "rotation", "obligations", "escrow",
+ * "kdf", "keyring-place"); what names files, users, dates and counts, never a value or a
+ * secret; fix says how to put it right. Strings borrowed for the call. */
+typedef struct pv_finding {
+	const char *check;
+	pv_severity severity;
+	const char *what, *fix;
+} pv_finding;
+typedef int (*pv_finding_fn)(void *ctx, const pv_finding *f);
+
+typedef struct pv_doctor_opts {
+	/* the files the caller reads secrets from (NULL: none): checked for where they lie
+	 * (inside or beside the vault directory) and who may read them */
+	const char *key_file, *passphrase_file, *password_file;
+	unsigned checkpoint_days; /* an exported audit checkpoint older is stale (0: 7) */
+	unsigned backup_days;	  /* a backup older is not recent (0: 7) */
+	unsigned rotation_days;	  /* keys not rotated for longer are due (0: 365) */
+	const char *as_of;	  /* the day to judge ages on, YYYY-MM-DD (NULL: today) */
+} pv_doctor_opts;
+
+/* Check what a careless deployment gets wrong: permissions of the vault directory, the
+ * database, the keyring, its ledger and the backups the log names (group or others may
+ * read or write them); a key or password file inside or beside the vault directory;
+ * core dumps enabled; no exported audit checkpoint, or a stale one; no recent backup, or
+ * one that no longer verifies; keys never rotated, and users disabled since the last
+ * root rotation; active users without their current agreement or training; escrow copies
+ * the escrow records and the audit log disagree on, or older than the last shred or
+ * rotation; Argon2id settings under the floor. Reads no customer value. The findings are
+ * counted into one audit entry ("doctor"), then passed to fn, high ones first (fn
+ * returning non-zero stops); *high (may be NULL) gets the number of high ones. o may be
+ * NULL. Needs 'audit' (or the root secret). */
+PV_API PV_CHECK pv_rc pv_doctor(pv_vault *v, const pv_doctor_opts *o, pv_finding_fn fn,
+				void *ctx, unsigned *high);
+
+/* Tests only: read the kernel's core pattern from path instead of
+ * /proc/sys/kernel/core_pattern (NULL: back to it). Process-wide. */
+PV_API void pv_doctor_core_pattern_for_tests(const char *path);
+
 #ifdef __cplusplus
 }
 #endif

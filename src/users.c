@@ -216,7 +216,8 @@ pv_rc pv_user_open_access(pv_vault *v, uint8_t *master)
 	return PV_OK;
 }
 
-/* The obligations u does not meet today, as PV_REQUIRES_* bits, with a reason. */static unsigned obligation_gaps(const struct pv_stored_user *u, char *why, size_t whylen)
+/* The obligations u does not meet today, as PV_REQUIRES_* bits, with a reason. */
+static unsigned obligation_gaps(const struct pv_stored_user *u, char *why, size_t whylen)
 {
 	char now[11];
 	pv_date_today(0, now);
@@ -1032,6 +1033,20 @@ pv_rc pv_users_reseal(pv_vault *v, const uint8_t *new_master, const uint8_t *new
 	free(l.u);
 	pv_store_release_rows(v->store); /* the last row read would hold its snapshot open */
 	return rc;
+}
+
+unsigned pv_user_obligation_gaps(const struct pv_stored_user *u, char *why, size_t whylen)
+{
+	return obligation_gaps(u, why, whylen);
+}
+
+int pv_user_slot_kdf(const struct pv_stored_user *u, uint64_t *ops, uint64_t *mem)
+{
+	if (u->slot_len != SLOT_BYTES || u->slot[0] != SLOT_VERSION)
+		return -1;
+	*ops = get_u64(u->slot + 1 + PV_SALT_BYTES);
+	*mem = get_u64(u->slot + 1 + PV_SALT_BYTES + 8);
+	return 0;
 }
 
 struct list_ctx {

@@ -57,4 +57,12 @@ pv_rc pv_user_session_verify(pv_vault *v);
 pv_rc pv_user_create_first(pv_vault *v, const char *name, const char *role,
 			   const char *password, size_t len, int kdf_fast);
 
+/* The staff obligations u does not meet today (PV_REQUIRES_* bits; 0 when none), with
+ * the reason in why. */
+unsigned pv_user_obligation_gaps(const struct pv_stored_user *u, char *why, size_t whylen);
+
+/* The Argon2id setting u's key slot was sealed with; 0, or -1 when u has no well-formed
+ * slot (a user waiting for enrolment). */
+int pv_user_slot_kdf(const struct pv_stored_user *u, uint64_t *ops, uint64_t *mem);
+
 #endif

@@ -121,10 +121,22 @@ void pv_key_free(pv_key *key)
 	free(key);
 }
 
+/* The core file size limit this process had before a vault first switched core dumps
+ * off (the doctor reports it); RLIM_INFINITY stands for none, and 0 before any open. */
+static uint64_t core_limit_found;
+
+uint64_t pv_core_limit_before_open(void)
+{
+	return core_limit_found;
+}
+
 /* Core dumps could hold keys and plaintext: switch them off for this process. */
 static void disable_core_dumps(void)
 {
 	struct rlimit rl = { 0, 0 };
+	if (getrlimit(RLIMIT_CORE, &rl) == 0 && rl.rlim_cur > 0)
+		core_limit_found = rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : (uint64_t)rl.rlim_cur;
+	rl.rlim_cur = rl.rlim_max = 0;
 	setrlimit(RLIMIT_CORE, &rl);
 }
 

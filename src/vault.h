@@ -118,4 +118,8 @@ void pv_user_bind_key(uint8_t out[PV_KEY_BYTES], const uint8_t *master);
  * memory. */
 char *pv_keyring_sibling(const pv_vault *v, const char *suffix);
 
+/* The soft core file size limit the process had when a vault was first opened, before
+ * core dumps were switched off (UINT64_MAX: unlimited; 0: off, or no vault opened yet). */
+uint64_t pv_core_limit_before_open(void);
+
 #endif
