@@ -1621,6 +1621,87 @@ static void test_import_in_other_session_after_shred(void **state)
 	pvt_vclose(a);
 }
 
+/* ---- 6. a step after the commit fails ---------------------------------------------- */
+
+/* The ledger cannot be written (here a directory in its place) after the shred committed:
+ * the customer is gone and cannot come back, so the certificate is returned all the
+ * same, with a message that says what was done, what failed and what is left to do. */
+static void test_ledger_unwritable_after_commit(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(mkdir(f->ledger, 0700), 0);
+	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
+	uint32_t *b = buckets_of(v);
+	size_t vr = pick_victim(b, 0);
+	const char *victim = cust(vr, "customer_id");
+	const char *ids[] = { victim };
+	char *cert = NULL, pk[65], why[256];
+	assert_ok(v, pv_vault_public_key(v, pk));
+	assert_int_equal(pv_shred(v, &ADMIN, ids, 1, &cert), PV_ERR_IO);
+	if (!cert)
+		fail_msg("the shred committed but its certificate was lost: %s", pv_errmsg(v));
+	pvt_keep(cert);
+	assert_int_equal(pv_certificate_verify(cert, pk, why, sizeof why), PV_OK);
+	assert_non_null(strstr(cert, victim));
+	char want[512];
+	snprintf(want, sizeof want, "1 customer was shredded and the certificate issued, but the "
+		 "shred ledger %s could not be written: Is a directory.", f->ledger);
+	const char *m = pv_errmsg(v);
+	if (strncmp(m, want, strlen(want)) != 0 || !strstr(m, "pivault backup create") ||
+	    !strstr(m, "unreadable"))
+		fail_msg("the message does not say what happened and what is left: %s", m);
+	assert_int_equal(get_rc(v, victim), PV_ERR_NOT_FOUND);
+	for (size_t r = 1; r < g_csv.nrows; r++)
+		if (b[r] == b[vr] && r != vr)
+			assert_reads(v, cust(r, "customer_id"));
+	pvt_vclose(v);
+	/* done for good: the next open finds it done, the keyring overwritten */
+	v = pvt_open_root(f->dir, NULL, g_key_path);
+	assert_false(exists(f->journal));
+	assert_int_equal(get_rc(v, victim), PV_ERR_NOT_FOUND);
+	for (size_t r = 1; r < g_csv.nrows; r++)
+		if (b[r] == b[vr] && r != vr)
+			assert_reads(v, cust(r, "customer_id"));
+	pvt_vclose(v);
+}
+
+/* The same through the command, the ledger a symbolic link (never written through): the
+ * certificate is written where asked, the message printed, exit status 3 (shredded, a
+ * step left to do), and the link's target untouched. */
+static void test_cli_ledger_unwritable(void **state)
+{
+	struct fx *f = *state;
+	char *target = pvt_keep(pvt_path(f->tmp, "elsewhere.txt"));
+	assert_int_equal(pvt_write_file(target, "kept\n", 5), 0);
+	assert_int_equal(symlink(target, f->ledger), 0);
+	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
+	uint32_t *b = buckets_of(v);
+	const char *victim = cust(pick_victim(b, 0), "customer_id");
+	char pk[65], why[256];
+	assert_ok(v, pv_vault_public_key(v, pk));
+	pvt_vclose(v);
+	const char *pv = pvt_program("pivault-test");
+	char *certp = pvt_keep(pvt_path(f->tmp, "cert.json"));
+	char *errp = pvt_keep(pvt_path(f->tmp, "stderr.txt"));
+	assert_int_equal(pvt_run(NULL, "PIVAULT_VAULT='%s' PIVAULT_KEY_FILE='%s' '%s' shred %s "
+				 "--role admin -o '%s' 2>'%s'", f->dir, g_key_path, pv, victim,
+				 certp, errp), 3);
+	char *cert = pvt_keep(pvt_read_file(certp, NULL));
+	assert_non_null(cert);
+	assert_int_equal(pv_certificate_verify(cert, pk, why, sizeof why), PV_OK);
+	char *err = pvt_keep(pvt_read_file(errp, NULL));
+	assert_non_null(err);
+	if (!strstr(err, "1 customer was shredded and the certificate issued, but the shred "
+			 "ledger") || !strstr(err, "pivault backup create"))
+		fail_msg("stderr does not say what happened: %s", err);
+	char *kept = pvt_keep(pvt_read_file(target, NULL));
+	assert_string_equal(kept, "kept\n");
+	/* shredded: a second run finds nothing to shred */
+	assert_int_equal(pvt_run(NULL, "PIVAULT_VAULT='%s' PIVAULT_KEY_FILE='%s' '%s' shred %s "
+				 "--role admin 2>'%s' >/dev/null", f->dir, g_key_path, pv, victim,
+				 errp), 1);
+}
+
 /* ---- 6. the pivault command -------------------------------------------------------- */
 
 static void test_cli(void **state)
@@ -1713,6 +1794,9 @@ int main(void)
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_import_in_other_session_after_shred, fx_setup,
 						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_ledger_unwritable_after_commit, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_cli_ledger_unwritable, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_cli, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
