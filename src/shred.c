@@ -275,39 +275,23 @@ static int ledger_append(const char *path, const char *const *ids, size_t n,
 	return ok ? 0 : -1;
 }
 
-/* Once the store has committed, the customers are gone whatever follows. The old keys
- * are overwritten in the keyring, the write-ahead log checkpointed and the ledger
- * appended, each tried even when one before failed; a failure says what was done, what
- * was not, and what is left to do (the caller keeps the certificate either way). */
-static pv_rc after_commit(struct shred_run *r, const char *const *ids, size_t n,
-			  const char *when, const uint8_t cert_hash[32])
+/* The message for steps after the commit that failed (each non-empty text is the reason
+ * one failed): what was done, what was not, and what is left to do. */
+static pv_rc report_after_commit(struct shred_run *r, size_t n, const char *keyring,
+				 const char *wal, const char *ledger, const char *path)
 {
 	pv_vault *v = r->v;
-	char keyring[512] = "", wal[600] = "", ledger[300] = "";
-	if (pv_keyring_apply(v->keyring, keyring, sizeof keyring) != 0 && !keyring[0])
-		snprintf(keyring, sizeof keyring, "the keyring could not be overwritten");
-	if (pv_store_checkpoint(v->store) != 0)
-		snprintf(wal, sizeof wal, "%s", pv_store_errmsg(v->store));
-	char *path = pv_keyring_sibling(v, ".ledger");
-	if (!path)
-		snprintf(ledger, sizeof ledger, "out of memory");
-	else
-		(void)ledger_append(path, ids, n, when, cert_hash, r->rewrapped, ledger,
-				    sizeof ledger);
-	if (!keyring[0] && !wal[0] && !ledger[0]) {
-		free(path);
-		return PV_OK;
-	}
 	char msg[sizeof v->errmsg];
 	size_t at = (size_t)snprintf(msg, sizeof msg, "%zu customer%s %s shredded and the "
 				     "certificate issued, but", n, n == 1 ? "" : "s",
 				     n == 1 ? "was" : "were");
 	if (keyring[0] && at < sizeof msg)
-		at += (size_t)snprintf(msg + at, sizeof msg - at, " %s;", keyring);
+		at += (size_t)snprintf(msg + at, sizeof msg - at, " the keyring is not up to date "
+				       "(%s);", keyring);
 	if (wal[0] && at < sizeof msg)
 		at += (size_t)snprintf(msg + at, sizeof msg - at, " the write-ahead log could not "
 				       "be checkpointed (%s): the deleted rows' pages may stay in "
-				       "it until SQLite checkpoints it (at the latest when the last "
+				       "it until a later checkpoint (SQLite makes one when the last "
 				       "session closes the vault);", wal);
 	if (ledger[0] && at < sizeof msg)
 		at += (size_t)snprintf(msg + at, sizeof msg - at, " the shred ledger %s could "
@@ -317,14 +301,38 @@ static pv_rc after_commit(struct shred_run *r, const char *const *ids, size_t n,
 				       "unreadable: make %s writable, take a new backup now (pivault "
 				       "backup create FILE) and restore no older one;",
 				       path ? path : "(beside the keyring)", ledger, r->nrewrapped,
-				       r->nrewrapped == 1 ? "" : "s",
-				       path ? path : "the ledger");
+				       r->nrewrapped == 1 ? "" : "s", path ? path : "the ledger");
 	if (at >= sizeof msg)
 		at = sizeof msg - 1;
 	if (msg[at - 1] == ';')
 		msg[at - 1] = '\0';
-	free(path);
 	return pv_fail(v, ledger[0] || keyring[0] ? PV_ERR_IO : PV_ERR_STORE, "%s", msg);
+}
+
+/* Once the store has committed, the customers are gone whatever follows. The old keys
+ * are overwritten in the keyring, the write-ahead log checkpointed and the ledger
+ * appended, each tried even when one before failed (the caller keeps the certificate
+ * either way). */
+static pv_rc after_commit(struct shred_run *r, const char *const *ids, size_t n,
+			  const char *when, const uint8_t cert_hash[32])
+{
+	pv_vault *v = r->v;
+	char keyring[512] = "", wal[600] = "", ledger[300] = "";
+	if (pv_keyring_apply(v->keyring, keyring, sizeof keyring) != 0 && !keyring[0])
+		snprintf(keyring, sizeof keyring, "its slots could not be overwritten");
+	if (pv_store_checkpoint(v->store) != 0)
+		snprintf(wal, sizeof wal, "%s", pv_store_errmsg(v->store));
+	char *path = pv_keyring_sibling(v, ".ledger");
+	if (!path)
+		snprintf(ledger, sizeof ledger, "out of memory");
+	else
+		(void)ledger_append(path, ids, n, when, cert_hash, r->rewrapped, ledger,
+				    sizeof ledger);
+	pv_rc rc = keyring[0] || wal[0] || ledger[0]
+			   ? report_after_commit(r, n, keyring, wal, ledger, path)
+			   : PV_OK;
+	free(path);
+	return rc;
 }
 
 /* 1 if id is acceptable as a customer id (as at import). */
