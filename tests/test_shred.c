@@ -1665,6 +1665,32 @@ static void test_ledger_unwritable_after_commit(void **state)
 	pvt_vclose(v);
 }
 
+/* A ledger whose last line was cut short (a kill or a full disk in the middle of an
+ * append): the next shred's lines start on a line of their own, never glued onto the torn
+ * one (which would lose the first of them: a customer a restore would not remove again). */
+static void test_ledger_torn_line_not_glued(void **state)
+{
+	struct fx *f = *state;
+	static const char torn[] = "{\"id\":\"C00000";
+	assert_int_equal(pvt_write_file(f->ledger, torn, strlen(torn)), 0);
+	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
+	uint32_t *b = buckets_of(v);
+	const char *victim = cust(pick_victim(b, 0), "customer_id");
+	const char *ids[] = { victim };
+	char h[65];
+	cert_hash(shred_root(v, ids, 1), h);
+	pvt_vclose(v);
+	char *text = pvt_keep(pvt_read_file(f->ledger, NULL));
+	assert_non_null(text);
+	size_t tl = strlen(torn);
+	if (strncmp(text, torn, tl) != 0 || text[tl] != '\n')
+		fail_msg("the shred's lines were glued onto the torn line:\n%.300s", text);
+	assert_int_equal(pvt_write_file(f->ledger, text + tl + 1, strlen(text + tl + 1)), 0);
+	struct ledger l = ledger_read(f->ledger); /* every line after the torn one is whole */
+	assert_int_equal(ledger_id_lines(&l, victim, h), 1);
+	ledger_free(&l);
+}
+
 /* The same through the command, the ledger a symbolic link (never written through): the
  * certificate is written where asked, the message printed, exit status 3 (shredded, a
  * step left to do), and the link's target untouched. */
@@ -1797,6 +1823,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ledger_unwritable_after_commit, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_cli_ledger_unwritable, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_ledger_torn_line_not_glued, fx_setup,
+						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_cli, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
