@@ -9,7 +9,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+/* EXIT_INCOMPLETE: what cannot be undone was done (customers shredded, their certificate
+ * written), but a step after it failed; the message says what is left to do. */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_INCOMPLETE = 3 };
 
 /* Options every command that opens a vault understands. */
 struct cli_common {
@@ -77,6 +79,11 @@ pv_vault *cli_open_plain(int argc, char **argv, const char *cmd, const char *hel
 /* Write a destruction certificate to out_path (which must not exist) or, when NULL or
  * not creatable, to stdout; EXIT_OK, or EXIT_FAIL when it could not go where asked. */
 int cli_write_certificate(const char *cert, const char *out_path);
+/* After an operation that shreds: the certificate (when the shred committed) written as
+ * above, and the library's message when a step failed (rc). EXIT_OK; EXIT_INCOMPLETE when
+ * the customers were shredded and a step after failed; EXIT_FAIL when nothing was
+ * shredded or the certificate could not go where asked; EXIT_USAGE for a bad argument. */
+int cli_shredded(pv_vault *v, pv_rc rc, const char *cert, const char *out_path);
 
 /* Certificates made one after another (retention, handover confirm) go to the -o file
  * as soon as each is made or, without -o or when that fails, to standard output, so

@@ -116,8 +116,9 @@ int cmd_dsr(int argc, char **argv)
 		rc = PV_OK;
 		char *cert = NULL;
 		rc = pv_dsr_delete(v, &who, id, &cert);
+		code = cli_shredded(v, rc, cert, out_path);
 		if (cert)
-			code = cli_write_certificate(cert, out_path);
+			rc = PV_OK; /* said by cli_shredded */
 		pv_free(cert);
 		if (!rc && code == EXIT_OK)
 			printf("request %s fulfilled: customer shredded, request closed\n", id);

@@ -23,6 +23,19 @@ int cli_write_certificate(const char *cert, const char *out_path)
 	return code;
 }
 
+int cli_shredded(pv_vault *v, pv_rc rc, const char *cert, const char *out_path)
+{
+	if (!cert)
+		return rc ? cli_fail(v, rc) : EXIT_OK;
+	int code = cli_write_certificate(cert, out_path);
+	if (rc) {
+		fprintf(stderr, "pivault: %s\n", pv_errmsg(v));
+		if (code == EXIT_OK)
+			code = EXIT_INCOMPLETE;
+	}
+	return code;
+}
+
 int cmd_shred(int argc, char **argv)
 {
 	static const char help[] =
@@ -31,7 +44,10 @@ int cmd_shred(int argc, char **argv)
 		"consents are deleted and the keys of their buckets replaced and overwritten in\n"
 		"place, so no earlier copy of the data can yield them. Prints the signed\n"
 		"destruction certificate (-o: writes it to FILE). Users need an approved request:\n"
-		"pivault request shred ID...\n";
+		"pivault request shred ID...\n\n"
+		"Exit status 3: the customers were shredded and the certificate written, but a\n"
+		"step after the shred failed (the shred ledger, the keyring's overwrite): the\n"
+		"message says what is left to do. Keep the certificate: the shred is not undone.\n";
 	struct cli_common c;
 	cli_common_init(&c);
 	char *ids[argc];
@@ -64,14 +80,10 @@ int cmd_shred(int argc, char **argv)
 	pv_access who = cli_access(&c);
 	char *cert = NULL;
 	pv_rc rc = pv_shred(v, &who, (const char *const *)ids, n, &cert);
-	if (rc) {
-		code = cli_fail(v, rc);
-	} else {
-		code = cli_write_certificate(cert, out_path);
-		if (out_path && code == EXIT_OK)
-			fprintf(stderr, "shredded %zu customer%s; certificate in %s\n", n,
-				n == 1 ? "" : "s", out_path);
-	}
+	code = cli_shredded(v, rc, cert, out_path);
+	if (!rc && out_path && code == EXIT_OK)
+		fprintf(stderr, "shredded %zu customer%s; certificate in %s\n", n, n == 1 ? "" : "s",
+			out_path);
 	pv_free(cert);
 	pv_vault_close(v);
 	return code;

@@ -212,8 +212,9 @@ int cmd_transfer(int argc, char **argv)
 	} else {
 		uint64_t n = 0;
 		rc = pv_transfer_shred_excluded(v, &who, o.pos[0], &n, &cert);
-		if (!rc && cert) {
-			code = cli_write_certificate(cert, o.out_path);
+		if (cert) {
+			code = cli_shredded(v, rc, cert, o.out_path);
+			rc = PV_OK; /* said by cli_shredded */
 			fprintf(stderr, "%llu customer%s of %s shredded%s%s\n", (unsigned long long)n,
 				n == 1 ? "" : "s", o.pos[0], o.out_path ? "; certificate in " : "",
 				o.out_path ? o.out_path : "");

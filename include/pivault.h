@@ -406,7 +406,13 @@ PV_API PV_CHECK pv_rc pv_request_get(pv_vault *v, const char *id, char **op, cha
  * remaining data keys re-wrapped), and the old bucket keys are overwritten in place in
  * the keyring; the write-ahead log is checkpointed; a line per customer goes to the
  * shred ledger beside the keyring. Needs 'shred' and, for users, an approved request.
- * *certificate receives the signed destruction certificate (JSON; pv_free). */
+ * *certificate receives the signed destruction certificate (JSON; pv_free).
+ *
+ * Once the store commits, the customers are gone for good: *certificate is then set
+ * even when a step after the commit fails (the keyring's overwrite, the checkpoint, the
+ * ledger), and the return is PV_ERR_IO (PV_ERR_STORE: the checkpoint alone) with a
+ * message that says what was done, what failed and what is left to do. Keep the
+ * certificate whenever it is set; *certificate is NULL when nothing was shredded. */
 PV_API PV_CHECK pv_rc pv_shred(pv_vault *v, const pv_access *who, const char *const *ids,
 			       size_t n, char **certificate);
 
@@ -456,7 +462,9 @@ PV_API PV_CHECK pv_rc pv_consent_history(pv_vault *v, const pv_access *who, cons
 PV_API PV_CHECK pv_rc pv_dsr_open(pv_vault *v, const pv_access *who, const char *customer,
 				  const char *type, const char *law, char **id);
 /* Fulfil deletion request dsr_id: crypto-shred its customer (as pv_shred) and close the
- * request. *certificate gets the signed destruction certificate (pv_free). Refused, the
+ * request. *certificate gets the signed destruction certificate (pv_free), set whenever
+ * the customer was shredded, even with an error (as pv_shred: a step after the shred, or
+ * the request's closing, failed; the message says which). Refused, the
  * request left open, while the customer is under a legal hold (the message names it).
  * Needs 'dsr' and 'shred' and, for users, an approved request ("dsr delete"). */
 PV_API PV_CHECK pv_rc pv_dsr_delete(pv_vault *v, const pv_access *who, const char *dsr_id,
@@ -548,7 +556,9 @@ typedef int (*pv_retention_fn)(void *ctx, const pv_retention_item *it);
 PV_API PV_CHECK pv_rc pv_retention_plan(pv_vault *v, const pv_access *who, const char *as_of,
 					pv_retention_fn fn, void *ctx);
 /* A signed destruction certificate (JSON text), handed over as soon as it is made; a
- * non-zero return stops the run (what is already shredded stays shredded). */
+ * non-zero return stops the run (what is already shredded stays shredded). A batch whose
+ * shred committed has its certificate passed even when a step after it failed (see
+ * pv_shred); the run then stops with that error. */
 typedef int (*pv_certificate_fn)(void *ctx, const char *certificate);
 /* Carry the plan out: erase due fields, shred due customers in batches of 100,000, each
  * batch with a destruction certificate passed to cert_fn; held customers are skipped.
@@ -621,7 +631,8 @@ PV_API PV_CHECK pv_rc pv_transfer_notify(pv_vault *v, const pv_access *who, cons
 					 FILE *out, uint64_t *count);
 /* Crypto-shred the customers a plan leaves out because they objected or asked for
  * deletion (one certificate naming the plan). Needs 'shred' and, for users, an approved
- * request ("transfer shred-excluded"). *count gets how many; *certificate NULL if none. */
+ * request ("transfer shred-excluded"). *count gets how many; *certificate NULL if none
+ * (set, with an error, when a step after the shred failed: see pv_shred). */
 PV_API PV_CHECK pv_rc pv_transfer_shred_excluded(pv_vault *v, const pv_access *who,
 						 const char *id, uint64_t *count,
 						 char **certificate);

@@ -417,10 +417,10 @@ pv_rc pv_audit_failure(pv_vault *v, pv_rc rc, const char *op, const char *ids,
 			      : rc == PV_ERR_DENIED ? "denied" : "failed";
 	v->authz_tampered = 0;
 	struct pv_audit_event e = { op, ids, purpose, NULL, outcome, msg };
-	if (pv_audit_append(v, &e) != PV_OK)
-		return pv_fail(v, rc, "%s (and the audit entry could not be written: %s)", msg,
-			       v->errmsg);
-	return pv_fail(v, rc, "%s", msg);
+	if (pv_audit_append(v, &e) == PV_OK || strcmp(v->errmsg, msg) == 0)
+		return pv_fail(v, rc, "%s", msg); /* the failure was the audit log's: said once */
+	return pv_fail(v, rc, "%s (and the audit entry could not be written: %s)", msg,
+		       v->errmsg); /* pv_fail formats apart from v->errmsg */
 }
 
 void pv_audit_fault_for_tests(pv_vault *v, int on)

@@ -315,7 +315,7 @@ static pv_rc shred_all(pv_vault *v, struct run *r, uint64_t total)
 			break;
 		char *cert = NULL;
 		rc = pv_shred_run(v, (const char *const *)p.ids, p.n, NULL, NULL, grounds, &cert);
-		if (!rc) {
+		if (cert) { /* the batch committed, even if a step after it failed (rc) */
 			uint8_t h[32];
 			char hex[65];
 			pv_sha256(h, cert, strlen(cert), NULL, 0, NULL, 0);
@@ -323,7 +323,7 @@ static pv_rc shred_all(pv_vault *v, struct run *r, uint64_t total)
 			json_array_append_new(r->certificates, json_string(hex));
 			r->shredded += p.n;
 			pv_progress(v, "shred", r->shredded, total);
-			if (r->cert_fn && r->cert_fn(r->cert_ctx, cert) != 0)
+			if (r->cert_fn && r->cert_fn(r->cert_ctx, cert) != 0 && !rc)
 				rc = pv_fail(v, PV_ERR_IO, "a certificate could not be kept: stopped after "
 					     "%llu customers", (unsigned long long)r->shredded);
 		}

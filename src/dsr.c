@@ -186,16 +186,17 @@ pv_rc pv_dsr_delete(pv_vault *v, const pv_access *who, const char *dsr_id,
 	pv_params_add(&p, "customer", customer);
 	rc = pv_shred_run(v, ids, 1, "dsr delete", &p, grounds, certificate);
 	pv_params_free(&p);
-	if (rc)
+	if (!*certificate) /* nothing shredded */
 		return rc;
-	rc = pv_dsr_close(v, who, dsr_id, "customer crypto-shredded; destruction certificate issued");
-	if (rc) {
-		char msg[sizeof v->errmsg];
-		snprintf(msg, sizeof msg, "%.900s", v->errmsg);
-		pv_fail(v, rc, "customer %s was shredded (certificate issued), but request %s could "
-			"not be closed: %s", customer, dsr_id, msg);
-	}
-	return rc;
+	char after[sizeof v->errmsg]; /* what failed after the shred's commit, if anything */
+	snprintf(after, sizeof after, "%s", rc ? v->errmsg : "");
+	pv_rc closed = pv_dsr_close(v, who, dsr_id,
+				    "customer crypto-shredded; destruction certificate issued");
+	if (closed)
+		return pv_fail(v, closed, "customer %s was shredded (certificate issued), but request "
+			       "%s could not be closed: %.600s%s%.300s", customer, dsr_id,
+			       v->errmsg, rc ? "; and " : "", after);
+	return rc ? pv_fail(v, rc, "%s", after) : PV_OK;
 }
 
 struct list_ctx {

@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 const char *pv_strerror(pv_rc rc)
 {
@@ -26,13 +27,17 @@ const char *pv_strerror(pv_rc rc)
 	return "unknown error";
 }
 
+/* The message is formatted apart and then copied: an argument may be the handle's own
+ * message (pv_errmsg), which a format straight into it would overwrite as it reads it. */
 pv_rc pv_fail(pv_vault *v, pv_rc rc, const char *fmt, ...)
 {
 	if (v) {
+		char msg[sizeof v->errmsg];
 		va_list ap;
 		va_start(ap, fmt);
-		vsnprintf(v->errmsg, sizeof v->errmsg, fmt, ap);
+		vsnprintf(msg, sizeof msg, fmt, ap);
 		va_end(ap);
+		memcpy(v->errmsg, msg, sizeof msg);
 	}
 	return rc;
 }

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CREATE_FLAGS (O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)
@@ -32,12 +33,31 @@ pv_rc pv_file_create_for(pv_vault *v, const char *path, const char *what, int *f
 	return pv_fail(v, PV_ERR_IO, "cannot create %s %s: %s", what, path, strerror(errno));
 }
 
+/* End a last line cut short (no final newline) so that what is appended next starts a
+ * line of its own. 0, or -1 with errno. */
+static int end_torn_line(int fd)
+{
+	struct stat st;
+	char last = '\n';
+	if (fstat(fd, &st) != 0)
+		return -1;
+	if (st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) != 1)
+		return -1;
+	return last == '\n' || write(fd, "\n", 1) == 1 ? 0 : -1;
+}
+
 int pv_file_append_fd(const char *path)
 {
 	int fd;
 	do
-		fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+		fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
 	while (fd < 0 && errno == EINTR);
+	if (fd >= 0 && end_torn_line(fd) != 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
 	return fd;
 }
 

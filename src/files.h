@@ -16,8 +16,10 @@ int pv_file_create_fd(const char *path);
  * there, else PV_ERR_IO. what names the file for the message ("the reject file"). */
 pv_rc pv_file_create_for(pv_vault *v, const char *path, const char *what, int *fd);
 
-/* Open an append-only log (a ledger) for appending, creating it (mode 0600) when absent;
- * a symbolic link in its place is refused (ELOOP). -1 with errno. */
+/* Open an append-only log of lines (a ledger) for appending, creating it (mode 0600) when
+ * absent; a symbolic link in its place is refused (ELOOP). A last line cut short (a kill
+ * or a full disk in the middle of an append) is ended first, so that nothing appended is
+ * glued onto it. -1 with errno. */
 int pv_file_append_fd(const char *path);
 
 #endif

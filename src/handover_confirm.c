@@ -116,10 +116,10 @@ pv_rc pv_handover_confirm(pv_vault *v, const pv_access *who, const char *receipt
 		rc = pv_shred_run(v, (const char *const *)m.ids + i, n, approval, &ap, grounds,
 				  &cert);
 		approval = NULL;
-		if (!rc) {
+		if (cert) { /* the batch committed, even if a step after it failed (rc) */
 			*shredded += n;
 			pv_progress(v, "shred", *shredded, m.n);
-			if (cert_fn && cert_fn(ctx, cert) != 0)
+			if (cert_fn && cert_fn(ctx, cert) != 0 && !rc)
 				rc = pv_fail(v, PV_ERR_IO, "the certificate could not be kept: stopped "
 					     "after %llu customers", (unsigned long long)*shredded);
 		}

@@ -406,8 +406,6 @@ static pv_rc batch_work(struct rekey *r, int *last)
 	pv_rc rc = r->batches == 0 || !r->data ? pv_vault_fresh_keys(v) : PV_OK;
 	if (!rc)
 		rc = progress_sync(r);
-	if (!rc && !r->data && pv_store_bucket_index(v->store, 1) != 0)
-		rc = store_fail(v);
 	r->batch_customers = 0;
 	r->nledger = 0;
 	if (!rc)
@@ -415,8 +413,6 @@ static pv_rc batch_work(struct rekey *r, int *last)
 	r->p.done += r->batch_customers;
 	if (!rc)
 		rc = progress_save(r, *last);
-	if (!rc && !r->data && *last && pv_store_bucket_index(v->store, 0) != 0)
-		rc = store_fail(v);
 	if (!rc && !r->data && pv_keyring_journal(v->keyring, err, sizeof err) != 0)
 		rc = pv_fail(v, PV_ERR_IO, "%s", err);
 	if (!rc)

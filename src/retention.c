@@ -416,10 +416,10 @@ pv_rc pv_retention_apply(pv_vault *v, const pv_access *who, const char *as_of,
 		char *cert = NULL;
 		rc = pv_shred_run(v, (const char *const *)p.shred_ids + i, n, NULL, NULL,
 				  "retention rules of the schema", &cert);
-		if (!rc) {
+		if (cert) { /* the batch committed, even if a step after it failed (rc) */
 			*shredded += n;
 			pv_progress(v, "shred", *shredded, p.nshred);
-			if (cert_fn && cert_fn(ctx, cert) != 0)
+			if (cert_fn && cert_fn(ctx, cert) != 0 && !rc)
 				rc = pv_fail(v, PV_ERR_IO, "shredded %llu customers, but could not "
 					     "keep the certificate of the last batch",
 					     (unsigned long long)*shredded);

@@ -17,6 +17,7 @@
 #include "record.h"
 #include "signed_json.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <sodium.h>
@@ -44,6 +45,7 @@ struct shred_run {
 	/* the fingerprint, over the sealed data keys and the old bucket keys' hashes as they
 	 * are met (a hash state, so memory does not grow with the run) */
 	crypto_generichash_state material;
+	size_t nrewrapped;  /* remaining customers of those buckets, re-wrapped */
 	FILE *rewrapped;    /* ledger lines: each re-wrapped data key (sealed), for restores;
 			     * an unnamed temporary file, so memory stays bounded */
 	pv_rc rc;
@@ -136,6 +138,7 @@ static int rewrap_one(void *p, const struct pv_stored_customer *c,
 		r->rc = pv_fail(r->v, PV_ERR_NOMEM, "cannot keep the ledger lines");
 		return -1;
 	}
+	r->nrewrapped++;
 	return 0;
 }
 
@@ -239,13 +242,11 @@ static char *certificate(struct shred_run *r, const char *const *ids, size_t n,
 }
 
 /* Append the shred to the ledger beside the keyring (kept apart from the data, so that
- * restoring old data cannot roll it back), and sync it. */
-static pv_rc ledger_append(pv_vault *v, const char *const *ids, size_t n, const char *when,
-			   const uint8_t cert_hash[32], FILE *rewrapped)
+ * restoring old data cannot roll it back), and sync it. 0, or -1 with the reason in why. */
+static int ledger_append(const char *path, const char *const *ids, size_t n,
+			 const char *when, const uint8_t cert_hash[32], FILE *rewrapped,
+			 char *why, size_t whylen)
 {
-	char *path = pv_keyring_sibling(v, ".ledger");
-	if (!path)
-		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	int fd = pv_file_append_fd(path);
 	FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
 	char h[65];
@@ -262,11 +263,74 @@ static pv_rc ledger_append(pv_vault *v, const char *const *ids, size_t n, const 
 		ok = ok && !ferror(rewrapped);
 	}
 	ok = ok && fflush(f) == 0 && fsync(fd) == 0;
-	if (f)
-		ok = fclose(f) == 0 && ok;
-	else if (fd >= 0)
+	int e = ok ? 0 : errno;
+	if (f && fclose(f) != 0 && ok) {
+		ok = 0;
+		e = errno;
+	} else if (!f && fd >= 0) {
 		close(fd);
-	pv_rc rc = ok ? PV_OK : pv_fail(v, PV_ERR_IO, "cannot write the shred ledger %s", path);
+	}
+	if (!ok)
+		snprintf(why, whylen, "%s", strerror(e ? e : EIO));
+	return ok ? 0 : -1;
+}
+
+/* The message for steps after the commit that failed (each non-empty text is the reason
+ * one failed): what was done, what was not, and what is left to do. */
+static pv_rc report_after_commit(struct shred_run *r, size_t n, const char *keyring,
+				 const char *wal, const char *ledger, const char *path)
+{
+	pv_vault *v = r->v;
+	char msg[sizeof v->errmsg];
+	size_t at = (size_t)snprintf(msg, sizeof msg, "%zu customer%s %s shredded and the "
+				     "certificate issued, but", n, n == 1 ? "" : "s",
+				     n == 1 ? "was" : "were");
+	if (keyring[0] && at < sizeof msg)
+		at += (size_t)snprintf(msg + at, sizeof msg - at, " the keyring is not up to date "
+				       "(%s);", keyring);
+	if (wal[0] && at < sizeof msg)
+		at += (size_t)snprintf(msg + at, sizeof msg - at, " the write-ahead log could not "
+				       "be checkpointed (%s): the deleted rows' pages may stay in "
+				       "it until a later checkpoint (SQLite makes one when the last "
+				       "session closes the vault);", wal);
+	if (ledger[0] && at < sizeof msg)
+		at += (size_t)snprintf(msg + at, sizeof msg - at, " the shred ledger %s could "
+				       "not be written: %s. Without this shred in it, restoring a "
+				       "backup made before now would bring these customers' records "
+				       "back (unreadable) and leave %zu customer%s of their buckets "
+				       "unreadable: make %s writable, take a new backup now (pivault "
+				       "backup create FILE) and restore no older one;",
+				       path ? path : "(beside the keyring)", ledger, r->nrewrapped,
+				       r->nrewrapped == 1 ? "" : "s", path ? path : "the ledger");
+	if (at >= sizeof msg)
+		at = sizeof msg - 1;
+	if (msg[at - 1] == ';')
+		msg[at - 1] = '\0';
+	return pv_fail(v, ledger[0] || keyring[0] ? PV_ERR_IO : PV_ERR_STORE, "%s", msg);
+}
+
+/* Once the store has committed, the customers are gone whatever follows. The old keys
+ * are overwritten in the keyring, the write-ahead log checkpointed and the ledger
+ * appended, each tried even when one before failed (the caller keeps the certificate
+ * either way). */
+static pv_rc after_commit(struct shred_run *r, const char *const *ids, size_t n,
+			  const char *when, const uint8_t cert_hash[32])
+{
+	pv_vault *v = r->v;
+	char keyring[512] = "", wal[600] = "", ledger[300] = "";
+	if (pv_keyring_apply(v->keyring, keyring, sizeof keyring) != 0 && !keyring[0])
+		snprintf(keyring, sizeof keyring, "its slots could not be overwritten");
+	if (pv_store_checkpoint(v->store) != 0)
+		snprintf(wal, sizeof wal, "%s", pv_store_errmsg(v->store));
+	char *path = pv_keyring_sibling(v, ".ledger");
+	if (!path)
+		snprintf(ledger, sizeof ledger, "out of memory");
+	else
+		(void)ledger_append(path, ids, n, when, cert_hash, r->rewrapped, ledger,
+				    sizeof ledger);
+	pv_rc rc = keyring[0] || wal[0] || ledger[0]
+			   ? report_after_commit(r, n, keyring, wal, ledger, path)
+			   : PV_OK;
 	free(path);
 	return rc;
 }
@@ -363,13 +427,8 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 		cert = NULL;
 		pv_fail(v, rc, "%s", msg);
 		rc = pv_audit_failure(v, rc, "shred", ids_text, NULL);
-	} else if (pv_keyring_apply(v->keyring, err, sizeof err) != 0) {
-		rc = pv_fail(v, PV_ERR_IO, "%s", err); /* the journal finishes it at next open */
-	} else if (pv_store_checkpoint(v->store) != 0) {
-		rc = pv_fail(v, PV_ERR_STORE, "shred done, but the write-ahead log could not be "
-			     "checkpointed: %s", pv_store_errmsg(v->store));
 	} else {
-		rc = ledger_append(v, ids, n, when, cert_hash, r.rewrapped);
+		rc = after_commit(&r, ids, n, when, cert_hash);
 	}
 	pv_secret_free(r.new_keys);
 	free(r.new_gens);
@@ -379,12 +438,8 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 	free(ids_text);
 	if (r.rewrapped)
 		fclose(r.rewrapped);
-	if (rc) {
-		free(cert);
-		return rc;
-	}
-	*cert_out = cert;
-	return pv_ok(v);
+	*cert_out = cert; /* NULL unless the shred committed: kept whatever failed after */
+	return rc ? rc : pv_ok(v);
 }
 
 pv_rc pv_vault_public_key(pv_vault *v, char hex[2 * PV_SIGN_PUBLIC + 1])

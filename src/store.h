@@ -98,8 +98,15 @@ struct pv_store_rewrap {
 		  uint8_t out[PV_KEY_BYTES + PV_SEAL_OVERHEAD]);
 	void *ctx;
 };
-/* 1 if a customer of bucket still has a data key wrapped by a generation below gen. */
+/* 1 if a customer of bucket still has a data key wrapped by a generation below gen (an
+ * index lookup: its cost does not grow with the number of customers). */
 int pv_store_bucket_behind(struct pv_store *s, uint32_t bucket, uint32_t gen);
+/* Tests only: what the calls of pv_store_bucket_behind cost so far on this store, in
+ * calls, SQLite virtual-machine steps, and steps of full table scans. */
+struct pv_store_bucket_checks {
+	uint64_t queries, steps, scan_steps;
+};
+struct pv_store_bucket_checks pv_store_bucket_checks_for_tests(const struct pv_store *s);
 
 /* Customers with id > after (NULL: all) in id order, at most limit (0: no limit); fn
  * returning non-zero stops (then returned as is). */
@@ -447,9 +454,5 @@ int pv_store_customer_set_sealed(struct pv_store *s, int64_t rid, uint32_t dek_v
 				 const uint8_t *wdek, size_t wdek_len,
 				 const uint8_t *const group[PV_GROUPS],
 				 const size_t group_len[PV_GROUPS]);
-/* An index of customers by (bucket, generation) while a rekey is under way (on = 1
- * creates it, 0 drops it): a keyring journal left by a crash in the middle of a batch is
- * then checked at the next open in moments rather than one table scan per slot. */
-int pv_store_bucket_index(struct pv_store *s, int on);
 
 #endif

@@ -35,6 +35,7 @@ struct pv_store {
 	 * (every read asks; the table rarely changes) */
 	int flags_known, flags_any;
 	unsigned flags_version;
+	struct pv_store_bucket_checks bucket_checks; /* the cost of pv_store_bucket_behind */
 	char err[512];
 };
 

@@ -83,10 +83,12 @@ int pv_store_authz_scan(struct pv_store *s, const char *tbl, pv_store_authz_fn f
 
 int pv_store_note_failure(struct pv_store *s, const char *fmt, ...)
 {
+	char msg[sizeof s->err]; /* apart, then copied: an argument may be s->err itself */
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(s->err, sizeof s->err, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	memcpy(s->err, msg, sizeof msg);
 	return -1;
 }
 

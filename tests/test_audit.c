@@ -568,6 +568,58 @@ static void test_recomputed_chain(void **state)
 
 /* ---- tests: failing closed ---------------------------------------------------------- */
 
+#define AUDIT_FAULT_NOTE " (and the audit entry could not be written: the audit log cannot " \
+			 "be written (simulated failure); the operation was not carried out)"
+
+/* A failure whose audit entry cannot be written either: the message keeps the failure
+ * whole and then says why its entry is missing (it was built from the handle's own
+ * message buffer, overwritten while it was read). */
+static void test_failure_unaudited_message_whole(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *v = open_root(f->dir);
+	const char *ids[] = { "C99999999" };
+	char *cert = NULL;
+	/* the failure as it reads when its entry is written */
+	assert_int_equal(pv_shred(v, &ADMIN, ids, 1, &cert), PV_ERR_NOT_FOUND);
+	char first[1024];
+	snprintf(first, sizeof first, "%s", pv_errmsg(v));
+	assert_non_null(strstr(first, "C99999999"));
+	char want[2048];
+	snprintf(want, sizeof want, "%s" AUDIT_FAULT_NOTE, first);
+
+	pv_audit_fault_for_tests(v, 1);
+	assert_int_equal(pv_shred(v, &ADMIN, ids, 1, &cert), PV_ERR_NOT_FOUND);
+	assert_null(cert);
+	assert_string_equal(pv_errmsg(v), want);
+	/* once more on the same handle: the message of the last failure stays out of it */
+	assert_int_equal(pv_shred(v, &ADMIN, ids, 1, &cert), PV_ERR_NOT_FOUND);
+	assert_string_equal(pv_errmsg(v), want);
+	pv_audit_fault_for_tests(v, 0);
+	pv_vault_close(v);
+}
+
+/* A failure that is itself the audit log's (the shred's entry), audited in vain: said once,
+ * not nested. */
+static void test_audit_failure_not_nested(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *v = open_root(f->dir);
+	pv_audit_fault_for_tests(v, 1);
+	const char *ids[] = { "C00000004" };
+	char *cert = NULL;
+	assert_int_equal(pv_shred(v, &ADMIN, ids, 1, &cert), PV_ERR_STORE);
+	assert_null(cert);
+	const char *m = pv_errmsg(v);
+	const char *note = "the audit log cannot be written (simulated failure); the operation "
+			   "was not carried out";
+	const char *at = strstr(m, note);
+	if (!at || strstr(at + 1, note) || strstr(m, "(and the audit entry"))
+		fail_msg("the audit failure is not said exactly once: %s", m);
+	pv_audit_fault_for_tests(v, 0);
+	pv_vault_close(v);
+}
+
 static void expect_not_carried_out(pv_vault *v, pv_rc rc)
 {
 	if (rc == PV_OK)
@@ -1302,6 +1354,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_truncate, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_recomputed_chain, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_fault_fails_closed, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_failure_unaudited_message_whole, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_failure_not_nested, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_storage_failure_fails_closed, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_inclusion_proofs, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_consistency_proofs, fx_setup, fx_teardown),

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "pivault.h"
@@ -1155,6 +1156,37 @@ static void test_delete_fulfils(void **state)
 	pv_free(other);
 }
 
+/* The shred ledger cannot be written (a directory in its place) once the shred has
+ * committed: the customer is gone, so the certificate comes back all the same, the
+ * request is closed, and the message says what failed and what is left to do. */
+static void test_delete_ledger_unwritable(void **state)
+{
+	struct fx *f = *state;
+	char *ledger = pvt_path(f->base, "vault.keyring.ledger");
+	assert_int_equal(mkdir(ledger, 0700), 0);
+	const char *c = cust(f, 3);
+	char *del = open_req(f, c, "delete", NULL);
+	char *cert = NULL;
+	assert_int_equal(pv_dsr_delete(f->v, &DPO, del, &cert), PV_ERR_IO);
+	if (!cert)
+		fail_msg("the customer was shredded but the certificate was lost: %s",
+			 pv_errmsg(f->v));
+	char m[1024];
+	snprintf(m, sizeof m, "%s", pv_errmsg(f->v));
+	assert_certificate_for(f, cert, c);
+	pv_free(cert);
+	if (strncmp(m, "1 customer was shredded and the certificate issued, but the shred "
+		    "ledger ", 70) != 0 || !strstr(m, ledger) || !strstr(m, "pivault backup create"))
+		fail_msg("the message does not say what happened and what is left: %s", m);
+	assert_int_equal(reads(f, c), 0);
+	assert_int_equal(reads(f, cust(f, 4)), 1);
+	struct queue q;
+	list(f, 0, &q);
+	assert_string_equal(find(&q, del)->state, "closed");
+	pv_free(del);
+	free(ledger);
+}
+
 static void test_delete_held(void **state)
 {
 	struct fx *f = *state;
@@ -1438,6 +1470,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_audit_trail, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_cli, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_delete_fulfils, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_delete_ledger_unwritable, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_delete_held, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_delete_wrong_request, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_delete_permissions, fx_setup, fx_teardown),

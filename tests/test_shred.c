@@ -1325,6 +1325,7 @@ static void test_journal_discarded_when_not_committed(void **state)
 	pv_audit_fault_for_tests(v, 1);
 	assert_int_equal(pv_shred(v, &ADMIN, ids, 1, &cert), PV_ERR_STORE);
 	assert_null(cert);
+	assert_true(exists(f->journal)); /* left behind, as a failed commit leaves it */
 	pv_audit_fault_for_tests(v, 0);
 	for (size_t r = 1; r < g_csv.nrows; r++)
 		if (b[r] == bucket)
@@ -1436,6 +1437,67 @@ static void test_journal_applied_after_commit(void **state)
 	assert_non_null(k);
 	assert_memory_equal(k, k0, k0len);
 	free(k);
+}
+
+/* A shred of many buckets killed after its commit, before the keyring's overwrite: the
+ * next open applies the journal at a cost that grows with the journal, not with the
+ * number of customers (one index lookup per journalled slot, no table scan: it was one
+ * full scan of the customers per slot, minutes on 100,000 customers). */
+static void test_journal_recovery_cost(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
+	uint32_t *b = buckets_of(v);
+	pvt_vclose(v);
+	/* one customer of every bucket that has mates: a journal of nearly every slot */
+	const char *ids[SLOTS];
+	size_t victim_row[SLOTS], n = 0;
+	int taken[SLOTS] = { 0 };
+	for (size_t r = 1; r < g_csv.nrows; r++)
+		if (!taken[b[r]] && bucket_size(b, b[r]) >= 2) {
+			taken[b[r]] = 1;
+			victim_row[n] = r;
+			ids[n++] = cust(r, "customer_id");
+		}
+	assert_true(n >= SLOTS / 2);
+	size_t k0len = 0, k1len = 0;
+	uint8_t *k0 = pvt_keep(read_bytes(f->keyring, &k0len));
+	assert_non_null(k0);
+	v = pvt_open_root(f->dir, NULL, g_key_path);
+	shred_root(v, ids, n);
+	pvt_vclose(v);
+	uint8_t *k1 = pvt_keep(read_bytes(f->keyring, &k1len));
+	assert_non_null(k1);
+	size_t jlen = 0, nslots = 0;
+	uint8_t *journal = journal_from(k0, k1, &jlen, &nslots);
+	assert_int_equal(nslots, n);
+
+	/* the state of a kill between the commit and the overwrite */
+	assert_int_equal(pvt_write_file(f->keyring, k0, k0len), 0);
+	assert_int_equal(pvt_write_file(f->journal, journal, jlen), 0);
+	v = pvt_open_root(f->dir, NULL, g_key_path);
+	assert_false(exists(f->journal));
+	struct pv_store_bucket_checks c = pv_store_bucket_checks_for_tests(v->store);
+	if (c.queries != n || c.scan_steps != 0 || c.steps > 40 * n)
+		fail_msg("recovering a journal of %zu slots over %zu customers took %llu queries, "
+			 "%llu steps, %llu of them in table scans", n, g_csv.nrows - 1,
+			 (unsigned long long)c.queries, (unsigned long long)c.steps,
+			 (unsigned long long)c.scan_steps);
+	for (size_t r = 1; r < g_csv.nrows; r++) {
+		int shredded = 0;
+		for (size_t i = 0; i < n; i++)
+			shredded |= victim_row[i] == r;
+		if (shredded)
+			assert_int_equal(get_rc(v, cust(r, "customer_id")), PV_ERR_NOT_FOUND);
+		else
+			assert_reads(v, cust(r, "customer_id"));
+	}
+	pvt_vclose(v);
+	size_t klen = 0;
+	uint8_t *k = pvt_keep(read_bytes(f->keyring, &klen));
+	assert_non_null(k);
+	assert_int_equal(klen, k1len);
+	assert_memory_equal(k, k1, klen);
 }
 
 /* A shred run inside a batch (pv_vault_batch_begin) that the caller then discards must
@@ -1559,6 +1621,113 @@ static void test_import_in_other_session_after_shred(void **state)
 	pvt_vclose(a);
 }
 
+/* ---- 6. a step after the commit fails ---------------------------------------------- */
+
+/* The ledger cannot be written (here a directory in its place) after the shred committed:
+ * the customer is gone and cannot come back, so the certificate is returned all the
+ * same, with a message that says what was done, what failed and what is left to do. */
+static void test_ledger_unwritable_after_commit(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(mkdir(f->ledger, 0700), 0);
+	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
+	uint32_t *b = buckets_of(v);
+	size_t vr = pick_victim(b, 0);
+	const char *victim = cust(vr, "customer_id");
+	const char *ids[] = { victim };
+	char *cert = NULL, pk[65], why[256];
+	assert_ok(v, pv_vault_public_key(v, pk));
+	assert_int_equal(pv_shred(v, &ADMIN, ids, 1, &cert), PV_ERR_IO);
+	if (!cert)
+		fail_msg("the shred committed but its certificate was lost: %s", pv_errmsg(v));
+	pvt_keep(cert);
+	assert_int_equal(pv_certificate_verify(cert, pk, why, sizeof why), PV_OK);
+	assert_non_null(strstr(cert, victim));
+	char want[512];
+	snprintf(want, sizeof want, "1 customer was shredded and the certificate issued, but the "
+		 "shred ledger %s could not be written: Is a directory.", f->ledger);
+	const char *m = pv_errmsg(v);
+	if (strncmp(m, want, strlen(want)) != 0 || !strstr(m, "pivault backup create") ||
+	    !strstr(m, "unreadable"))
+		fail_msg("the message does not say what happened and what is left: %s", m);
+	assert_int_equal(get_rc(v, victim), PV_ERR_NOT_FOUND);
+	for (size_t r = 1; r < g_csv.nrows; r++)
+		if (b[r] == b[vr] && r != vr)
+			assert_reads(v, cust(r, "customer_id"));
+	pvt_vclose(v);
+	/* done for good: the next open finds it done, the keyring overwritten */
+	v = pvt_open_root(f->dir, NULL, g_key_path);
+	assert_false(exists(f->journal));
+	assert_int_equal(get_rc(v, victim), PV_ERR_NOT_FOUND);
+	for (size_t r = 1; r < g_csv.nrows; r++)
+		if (b[r] == b[vr] && r != vr)
+			assert_reads(v, cust(r, "customer_id"));
+	pvt_vclose(v);
+}
+
+/* A ledger whose last line was cut short (a kill or a full disk in the middle of an
+ * append): the next shred's lines start on a line of their own, never glued onto the torn
+ * one (which would lose the first of them: a customer a restore would not remove again). */
+static void test_ledger_torn_line_not_glued(void **state)
+{
+	struct fx *f = *state;
+	static const char torn[] = "{\"id\":\"C00000";
+	assert_int_equal(pvt_write_file(f->ledger, torn, strlen(torn)), 0);
+	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
+	uint32_t *b = buckets_of(v);
+	const char *victim = cust(pick_victim(b, 0), "customer_id");
+	const char *ids[] = { victim };
+	char h[65];
+	cert_hash(shred_root(v, ids, 1), h);
+	pvt_vclose(v);
+	char *text = pvt_keep(pvt_read_file(f->ledger, NULL));
+	assert_non_null(text);
+	size_t tl = strlen(torn);
+	if (strncmp(text, torn, tl) != 0 || text[tl] != '\n')
+		fail_msg("the shred's lines were glued onto the torn line:\n%.300s", text);
+	assert_int_equal(pvt_write_file(f->ledger, text + tl + 1, strlen(text + tl + 1)), 0);
+	struct ledger l = ledger_read(f->ledger); /* every line after the torn one is whole */
+	assert_int_equal(ledger_id_lines(&l, victim, h), 1);
+	ledger_free(&l);
+}
+
+/* The same through the command, the ledger a symbolic link (never written through): the
+ * certificate is written where asked, the message printed, exit status 3 (shredded, a
+ * step left to do), and the link's target untouched. */
+static void test_cli_ledger_unwritable(void **state)
+{
+	struct fx *f = *state;
+	char *target = pvt_keep(pvt_path(f->tmp, "elsewhere.txt"));
+	assert_int_equal(pvt_write_file(target, "kept\n", 5), 0);
+	assert_int_equal(symlink(target, f->ledger), 0);
+	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
+	uint32_t *b = buckets_of(v);
+	const char *victim = cust(pick_victim(b, 0), "customer_id");
+	char pk[65], why[256];
+	assert_ok(v, pv_vault_public_key(v, pk));
+	pvt_vclose(v);
+	const char *pv = pvt_program("pivault-test");
+	char *certp = pvt_keep(pvt_path(f->tmp, "cert.json"));
+	char *errp = pvt_keep(pvt_path(f->tmp, "stderr.txt"));
+	assert_int_equal(pvt_run(NULL, "PIVAULT_VAULT='%s' PIVAULT_KEY_FILE='%s' '%s' shred %s "
+				 "--role admin -o '%s' 2>'%s'", f->dir, g_key_path, pv, victim,
+				 certp, errp), 3);
+	char *cert = pvt_keep(pvt_read_file(certp, NULL));
+	assert_non_null(cert);
+	assert_int_equal(pv_certificate_verify(cert, pk, why, sizeof why), PV_OK);
+	char *err = pvt_keep(pvt_read_file(errp, NULL));
+	assert_non_null(err);
+	if (!strstr(err, "1 customer was shredded and the certificate issued, but the shred "
+			 "ledger") || !strstr(err, "pivault backup create"))
+		fail_msg("stderr does not say what happened: %s", err);
+	char *kept = pvt_keep(pvt_read_file(target, NULL));
+	assert_string_equal(kept, "kept\n");
+	/* shredded: a second run finds nothing to shred */
+	assert_int_equal(pvt_run(NULL, "PIVAULT_VAULT='%s' PIVAULT_KEY_FILE='%s' '%s' shred %s "
+				 "--role admin 2>'%s' >/dev/null", f->dir, g_key_path, pv, victim,
+				 errp), 1);
+}
+
 /* ---- 6. the pivault command -------------------------------------------------------- */
 
 static void test_cli(void **state)
@@ -1644,11 +1813,17 @@ int main(void)
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_journal_applied_after_commit, fx_setup,
 						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_journal_recovery_cost, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_shred_in_discarded_batch, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_shred_with_other_session_open, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_import_in_other_session_after_shred, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_ledger_unwritable_after_commit, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_cli_ledger_unwritable, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_ledger_torn_line_not_glued, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_cli, fx_setup, fx_teardown),
 	};
