@@ -2,10 +2,12 @@
 /* fuzz_util.c: input splitting and a private temporary directory for the fuzz targets. */
 #include "fuzz.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 const char *fuzz_parts(const uint8_t *data, size_t size, char **buf, const char **parts,
@@ -33,12 +35,33 @@ const char *fuzz_parts(const uint8_t *data, size_t size, char **buf, const char 
 
 static char tempdir[64];
 
+/* Remove path and, when it is a directory, everything under it (no links followed). */
+static void remove_tree(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0)
+		return;
+	if (S_ISDIR(st.st_mode)) {
+		DIR *d = opendir(path);
+		struct dirent *e;
+		while (d && (e = readdir(d)) != NULL) {
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			char sub[4096];
+			snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+			remove_tree(sub);
+		}
+		if (d)
+			closedir(d);
+		rmdir(path);
+	} else {
+		unlink(path);
+	}
+}
+
 static void remove_tempdir(void)
 {
-	char cmd[96];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tempdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "fuzz: could not remove %s\n", tempdir);
+	remove_tree(tempdir);
 }
 
 const char *fuzz_tempdir(void)

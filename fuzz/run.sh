@@ -33,10 +33,12 @@ for t in $targets; do
 	log="$build/fuzz_$t.log"
 	echo "== $t: ${seconds}s"
 	status=0
-	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	rm -rf "$build/tmp/$t" && mkdir -p "$build/tmp/$t" # the targets' own files
+	TMPDIR="$build/tmp/$t" UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	"$build/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=30 -print_final_stats=1 \
 		-artifact_prefix="$build/crashes/$t/" "$build/corpus/$t" "$root/fuzz/corpus/$t" \
 		>"$log" 2>&1 || status=$?
+	rm -rf "$build/tmp/$t"
 	done_line=$(grep -E '^#[0-9]+' "$log" | tail -n 1)
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
