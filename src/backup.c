@@ -254,8 +254,8 @@ pv_rc pv_backup_verify(const char *path, const char *public_key_hex, char *why, 
 		pv_fingerprint_of(pk, fp);
 		snprintf(why, whylen, "valid: vault %s, made %s, %lld customers, %llu bytes, signed "
 			 "by the expected vault key %s",
-			 json_string_value(json_object_get(b.body, "vault")),
-			 json_string_value(json_object_get(b.body, "created")),
+			 pv_json_text(b.body, "vault"),
+			 pv_json_text(b.body, "created"),
 			 (long long)json_integer_value(json_object_get(b.body, "customers")),
 			 (unsigned long long)b.image_bytes, fp);
 	}

@@ -48,10 +48,10 @@ pv_rc pv_receipt_verify(const char *text, const char *recipient_key_hex, char *w
 		pv_fingerprint_of(pk, fp);
 		snprintf(why, whylen, "valid: package %s, %lld records received %s by vault %s, "
 			 "signed by the expected key %s",
-			 json_string_value(json_object_get(body, "package")),
+			 pv_json_text(body, "package"),
 			 (long long)json_integer_value(json_object_get(body, "imported")),
-			 json_string_value(json_object_get(body, "received")),
-			 json_string_value(json_object_get(body, "recipient_vault")), fp);
+			 pv_json_text(body, "received"),
+			 pv_json_text(body, "recipient_vault"), fp);
 	}
 	json_decref(doc);
 	return rc;
@@ -130,7 +130,7 @@ pv_rc pv_receipt_check(pv_vault *v, const char *receipt, struct pv_receipt_facts
 		rc = matches_package(v, body, out->transfer, package);
 	if (!rc)
 		snprintf(out->package, sizeof out->package, "%s",
-			 json_string_value(json_object_get(body, "package")));
+			 pv_json_text(body, "package"));
 	free(package);
 	json_decref(doc);
 	return rc;

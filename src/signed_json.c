@@ -33,3 +33,9 @@ int pv_signed_json_check(json_t *doc, const char *name, const uint8_t pk[PV_SIGN
 	free(canon);
 	return ok ? 0 : -1;
 }
+
+const char *pv_json_text(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}

@@ -18,4 +18,8 @@ json_t *pv_signed_json(pv_vault *v, const char *name, json_t *body);
  * -1 when the signature is missing, malformed or wrong. */
 int pv_signed_json_check(json_t *doc, const char *name, const uint8_t pk[PV_SIGN_PUBLIC]);
 
+/* o[key] as text for a message: "" when absent or not a string (a signed document may
+ * still lack a field). */
+const char *pv_json_text(const json_t *o, const char *key);
+
 #endif
