@@ -23,29 +23,15 @@ pv_rc pv_receipt_verify(const char *text, const char *recipient_key_hex, char *w
 	json_t *body = json_object_get(doc, "receipt");
 	const char *sigh = json_string_value(json_object_get(doc, "signature"));
 	const char *type = json_string_value(json_object_get(body, "type"));
-	const char *named = json_string_value(json_object_get(body, "recipient_public_key"));
-	uint8_t pk[PV_SIGN_PUBLIC], found[PV_SIGN_PUBLIC];
 	char fp[PV_FINGERPRINT_SIZE];
 	pv_rc rc = PV_OK;
 	if (!json_is_object(body) || !sigh || !type || strcmp(type, PV_RECEIPT_TYPE) != 0 ||
 	    json_object_size(doc) != 2) {
 		snprintf(why, whylen, "not a pivault handover receipt");
 		rc = PV_ERR_INPUT;
-	} else if (pv_pinned_key_parse(recipient_key_hex, pk) != 0) {
-		snprintf(why, whylen, "the recipient vault's public key is needed (64 hex digits, "
-			 "as its `pivault pubkey` prints)");
-		rc = PV_ERR_USAGE;
-	} else if (pv_pinned_key_parse(named, found) != 0 || memcmp(found, pk, sizeof pk) != 0) {
-		pv_key_mismatch(why, whylen, "the receipt", pk,
-				pv_pinned_key_parse(named, found) == 0 ? found : NULL);
-		rc = PV_ERR_CORRUPT;
-	} else if (pv_signed_json_check(doc, "receipt", pk) != 0) {
-		pv_fingerprint_of(pk, fp);
-		snprintf(why, whylen, "the receipt's signature does not verify with the expected key "
-			 "%s: it was changed, or made by another key", fp);
-		rc = PV_ERR_CORRUPT;
-	} else {
-		pv_fingerprint_of(pk, fp);
+	} else if ((rc = pv_signed_json_pinned(doc, "receipt", "recipient_public_key",
+					       recipient_key_hex, "the receipt", fp, why,
+					       whylen)) == PV_OK) {
 		snprintf(why, whylen, "valid: package %s, %lld records received %s by vault %s, "
 			 "signed by the expected key %s",
 			 pv_json_text(body, "package"),

@@ -456,33 +456,18 @@ pv_rc pv_certificate_verify(const char *text, const char *public_key_hex, char *
 	json_t *cert = doc ? json_object_get(doc, "certificate") : NULL;
 	const char *sigh = doc ? json_string_value(json_object_get(doc, "signature")) : NULL;
 	const char *type = cert ? json_string_value(json_object_get(cert, "type")) : NULL;
-	const char *signer = cert ? json_string_value(json_object_get(cert, "signed_by")) : NULL;
-	uint8_t pk[PV_SIGN_PUBLIC], found[PV_SIGN_PUBLIC];
 	char fp[PV_FINGERPRINT_SIZE];
 	pv_rc rc = PV_OK;
 	if (!cert || !json_is_object(cert) || !sigh || !type || strcmp(type, CERT_TYPE) != 0 ||
 	    json_object_size(doc) != 2) {
 		snprintf(why, whylen, "not a pivault destruction certificate");
 		rc = PV_ERR_INPUT;
-	} else if (!public_key_hex ||
-		   pv_unhex(pk, sizeof pk, public_key_hex, strlen(public_key_hex)) != 0) {
-		snprintf(why, whylen, "the vault's public key (64 hex digits) is needed");
-		rc = PV_ERR_USAGE;
-	} else if (pv_pinned_key_parse(signer, found) != 0 || memcmp(found, pk, sizeof pk) != 0) {
-		pv_key_mismatch(why, whylen, "the certificate", pk,
-				pv_pinned_key_parse(signer, found) == 0 ? found : NULL);
-		rc = PV_ERR_CORRUPT;
-	} else if (pv_signed_json_check(doc, "certificate", pk) != 0) {
-		pv_fingerprint_of(pk, fp);
-		snprintf(why, whylen, "the signature does not verify with the expected key %s: the "
-			 "certificate was changed or not made by that vault", fp);
-		rc = PV_ERR_CORRUPT;
-	} else {
-		pv_fingerprint_of(pk, fp);
+	} else if ((rc = pv_signed_json_pinned(doc, "certificate", "signed_by", public_key_hex,
+					       "the certificate", fp, why, whylen)) == PV_OK) {
 		snprintf(why, whylen, "valid: %lld customer(s) destroyed at %s, signed by the "
 			 "expected vault key %s",
 			 (long long)json_integer_value(json_object_get(cert, "count")),
-			 json_string_value(json_object_get(cert, "time")), fp);
+			 pv_json_text(cert, "time"), fp);
 	}
 	json_decref(doc);
 	return rc;

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* signed_json.c: signing and checking the vault's JSON documents. */
 #include "signed_json.h"
+#include "pinned_key.h"
+
+#include <stdio.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -38,4 +41,29 @@ const char *pv_json_text(const json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
 	return s ? s : "";
+}
+
+pv_rc pv_signed_json_pinned(json_t *doc, const char *member, const char *named_field,
+			    const char *pinned_hex, const char *what,
+			    char fp[PV_FINGERPRINT_SIZE], char *why, size_t whylen)
+{
+	uint8_t pk[PV_SIGN_PUBLIC], found[PV_SIGN_PUBLIC];
+	const char *named = pv_json_text(json_object_get(doc, member), named_field);
+	if (pv_pinned_key_parse(pinned_hex, pk) != 0) {
+		snprintf(why, whylen, "the expected public key is needed (64 hex digits, as the "
+			 "signer's `pivault pubkey` prints)");
+		return PV_ERR_USAGE;
+	}
+	int named_ok = pv_pinned_key_parse(named, found) == 0;
+	if (!named_ok || memcmp(found, pk, sizeof pk) != 0) {
+		pv_key_mismatch(why, whylen, what, pk, named_ok ? found : NULL);
+		return PV_ERR_CORRUPT;
+	}
+	pv_fingerprint_of(pk, fp);
+	if (pv_signed_json_check(doc, member, pk) != 0) {
+		snprintf(why, whylen, "the signature of %s does not verify with the expected key "
+			 "%s: it was changed, or made by another key", what, fp);
+		return PV_ERR_CORRUPT;
+	}
+	return PV_OK;
 }
