@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_shred.c: `pivault shred ID...` destroys customers and prints the signed
  * destruction certificate; `pivault certificate verify FILE` checks one with only the
- * vault's public key; `pivault pubkey` prints that key. */
+ * vault's public key, `certificate list` and `certificate show HASH` give back those the
+ * shred ledger keeps; `pivault pubkey` prints that key. */
 #include "cli.h"
 
 #include <stdlib.h>
@@ -89,20 +90,9 @@ int cmd_shred(int argc, char **argv)
 	return code;
 }
 
-int cmd_certificate(int argc, char **argv)
+static int certificate_verify(int argc, char **argv)
 {
-	static const char help[] =
-		"usage: pivault certificate verify FILE --public-key HEX\n\n"
-		"Check a destruction certificate with only the vault's public key (from\n"
-		"'pivault pubkey' on that vault, its fingerprint confirmed with its owner); no\n"
-		"vault is needed. The key the certificate names is never trusted alone.\n";
-	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-		fputs(help, argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
-	}
 	const char *file = NULL, *key = NULL;
-	if (strcmp(argv[1], "verify") != 0)
-		return cli_usage("certificate", "the only subcommand is 'verify'");
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--public-key") == 0 && i + 1 < argc)
 			key = argv[++i];
@@ -125,6 +115,117 @@ int cmd_certificate(int argc, char **argv)
 	}
 	printf("%s: %s\n", file, why);
 	return EXIT_OK;
+}
+
+/* What list and show gather from the ledger. */
+struct kept {
+	int json;
+	size_t count;
+	const char *want; /* show: the hash or its first digits */
+	size_t matches;
+	char *text;       /* show: the certificate found */
+};
+
+static int list_one(void *ctx, const pv_certificate_info *c)
+{
+	struct kept *k = ctx;
+	if (k->json) {
+		fputs(k->count ? ",\n  {\"hash\": " : "[\n  {\"hash\": ", stdout);
+		cli_json_string(stdout, c->hash);
+		fputs(", \"time\": ", stdout);
+		cli_json_string(stdout, c->time);
+		printf(", \"customers\": %llu}", (unsigned long long)c->customers);
+	} else {
+		printf("%s  %s  %llu customer%s\n", c->hash, c->time,
+		       (unsigned long long)c->customers, c->customers == 1 ? "" : "s");
+	}
+	k->count++;
+	return 0;
+}
+
+static int show_one(void *ctx, const pv_certificate_info *c)
+{
+	struct kept *k = ctx;
+	if (strncmp(c->hash, k->want, strlen(k->want)) != 0)
+		return 0;
+	if (++k->matches == 1 && !(k->text = strdup(c->text)))
+		return 1;
+	return 0;
+}
+
+static int certificate_kept(int argc, char **argv, int show)
+{
+	struct cli_common c;
+	cli_common_init(&c);
+	struct kept k = { 0 };
+	const char *out_path = NULL;
+	for (int i = 2; i < argc; i++) {
+		int o = cli_common_option(&c, argc, argv, &i);
+		if (o < 0)
+			return EXIT_USAGE;
+		if (o)
+			continue;
+		if (show && strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+			out_path = argv[++i];
+		else if (show && !k.want && argv[i][0] != '-')
+			k.want = argv[i];
+		else
+			return cli_usage("certificate", show ? "show HASH [-o FILE]" : "list [--json]");
+	}
+	if (show && (!k.want || strlen(k.want) < 8 || strspn(k.want, "0123456789abcdef") !=
+							     strlen(k.want)))
+		return cli_usage("certificate", "show takes the certificate's hash (at least its "
+				 "first 8 hex digits, as 'certificate list' prints it)");
+	k.json = c.json && !show;
+	int code;
+	pv_vault *v = cli_open_vault(&c, &code);
+	if (!v)
+		return code;
+	pv_rc rc = pv_certificates(v, show ? show_one : list_one, &k);
+	if (rc) {
+		free(k.text);
+		code = cli_fail(v, rc);
+		pv_vault_close(v);
+		return code;
+	}
+	pv_vault_close(v);
+	if (!show) {
+		if (k.json)
+			fputs(k.count ? "\n]\n" : "[]\n", stdout);
+		return EXIT_OK;
+	}
+	if (k.matches != 1) {
+		fprintf(stderr, "pivault: %s destruction certificate in the shred ledger has a hash "
+			"beginning %s\n", k.matches ? "more than one" : "no", k.want);
+		free(k.text);
+		return EXIT_FAIL;
+	}
+	code = cli_write_text(k.text, out_path);
+	free(k.text);
+	return code;
+}
+
+int cmd_certificate(int argc, char **argv)
+{
+	static const char help[] =
+		"usage: pivault certificate verify FILE --public-key HEX\n"
+		"       pivault certificate list [--json]\n"
+		"       pivault certificate show HASH [-o FILE]\n\n"
+		"verify: check a destruction certificate with only the vault's public key (from\n"
+		"'pivault pubkey' on that vault, its fingerprint confirmed with its owner); no\n"
+		"vault is needed. The key the certificate names is never trusted alone.\n"
+		"list: the destruction certificates the shred ledger beside the keyring keeps\n"
+		"(every shred's, whatever became of the file it was written to), with the hash\n"
+		"the audit log names. show: one of them, by its hash or its first digits.\n"
+		"list and show need a role with 'audit' or 'shred'.\n";
+	static const char *const subs[] = { "verify", "list", "show", NULL };
+	int code;
+	const char *sub = cli_subcommand(argc, argv, "certificate", help, subs, &code);
+	if (!sub)
+		return code;
+	if (strcmp(sub, "verify") == 0)
+		return certificate_verify(argc, argv);
+	return certificate_kept(argc, argv, strcmp(sub, "show") == 0);
 }
 
 int cmd_pubkey(int argc, char **argv)

@@ -416,6 +416,21 @@ PV_API PV_CHECK pv_rc pv_request_get(pv_vault *v, const char *id, char **op, cha
 PV_API PV_CHECK pv_rc pv_shred(pv_vault *v, const pv_access *who, const char *const *ids,
 			       size_t n, char **certificate);
 
+/* A destruction certificate as the shred ledger keeps it (strings borrowed for the
+ * callback): the hash of its text (hex, as the audit entry names it), its time, how many
+ * customers it names, and its text (signed JSON, as pv_shred returned it). */
+typedef struct {
+	const char *hash, *time, *text;
+	uint64_t customers;
+} pv_certificate_info;
+typedef int (*pv_certificate_kept_fn)(void *ctx, const pv_certificate_info *c);
+
+/* Every destruction certificate in the shred ledger beside the keyring, oldest first,
+ * each once: a certificate is never lost with the file it was written to, nor with a
+ * restore of older data. Needs a role with 'audit' or 'shred' (or the root secret);
+ * audited. fn answers nonzero to stop. */
+PV_API PV_CHECK pv_rc pv_certificates(pv_vault *v, pv_certificate_kept_fn fn, void *ctx);
+
 /* The vault's Ed25519 public key (64 hex digits + NUL), to verify what it signs. */
 PV_API PV_CHECK pv_rc pv_vault_public_key(pv_vault *v, char hex[65]);
 

@@ -16,6 +16,7 @@
 #include "dates.h"
 #include "files.h"
 #include "keyring.h"
+#include "ledger.h"
 #include "pinned_key.h"
 #include "policy.h"
 #include "record.h"
@@ -302,16 +303,15 @@ static int write_image(struct backup_file *b, const char *dir, char *why, size_t
 
 struct replay {
 	pv_vault *v;
-	uint64_t removed, rewrapped;
+	uint64_t removed, rewrapped, damaged;
 	pv_rc rc;
 };
 
 /* One ledger line: a shredded customer goes again; a re-wrapped key is put back. */
-static int replay_line(struct replay *r, const char *line)
+static int replay_line(void *ctx, json_t *o)
 {
+	struct replay *r = ctx;
 	pv_vault *v = r->v;
-	json_error_t je;
-	json_t *o = json_loads(line, 0, &je);
 	const char *id = json_string_value(json_object_get(o, "id"));
 	const char *rw = json_string_value(json_object_get(o, "rewrap"));
 	struct pv_stored_customer c;
@@ -344,7 +344,6 @@ static int replay_line(struct replay *r, const char *line)
 			r->rewrapped += st == 0;
 		}
 	}
-	json_decref(o);
 	if (st < 0) {
 		r->rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 		return -1;
@@ -352,31 +351,44 @@ static int replay_line(struct replay *r, const char *line)
 	return 0;
 }
 
+/* After the ledger: every data key must be wrapped by its bucket's live key. A customer
+ * whose key is wrapped by an older one can be read by no one: the ledger lacks that
+ * shred's or rekey's lines (lost, or the keyring is not this vault's), and the restored
+ * vault would hold unreadable customers, shredded ones among them. */
+static pv_rc check_keys(struct replay *r)
+{
+	uint64_t stale, ahead;
+	pv_rc rc = pv_ledger_keys_unmatched(r->v, &stale, &ahead);
+	if (rc || (!stale && !ahead))
+		return rc;
+	return pv_fail(r->v, PV_ERR_CORRUPT, "restore refused: after the shred ledger was "
+		       "re-applied, %llu customer%s of the backup %s data keys wrapped by bucket "
+		       "keys %s (%llu damaged ledger line%s skipped). The ledger beside the "
+		       "keyring lacks lines of a shred or rekey made since the backup, or the "
+		       "keyring is not the one this vault used; restoring would leave them "
+		       "unreadable", (unsigned long long)(stale + ahead),
+		       stale + ahead == 1 ? "" : "s", stale + ahead == 1 ? "has its" : "have their",
+		       stale ? "the live keyring no longer holds" : "newer than the live keyring's",
+		       (unsigned long long)r->damaged, r->damaged == 1 ? "" : "s");
+}
+
 /* Re-apply the ledger beside the keyring to the restored store, in one transaction. */
 static pv_rc replay_ledger(pv_vault *v, struct replay *r)
 {
-	char *path = pv_keyring_sibling(v, ".ledger"), *line = NULL;
-	size_t cap = 0;
-	if (!path)
-		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	FILE *f = fopen(path, "r");
-	free(path);
-	if (!f)
-		return errno == ENOENT ? PV_OK : pv_fail(v, PV_ERR_IO, "cannot read the shred ledger");
-	if (pv_store_begin(v->store) != 0 || pv_store_doomed_begin(v->store) != 0) {
-		fclose(f);
+	char why[300] = "";
+	if (pv_store_begin(v->store) != 0 || pv_store_doomed_begin(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	}
-	while (!r->rc && getline(&line, &cap, f) > 0)
-		(void)replay_line(r, line);
-	free(line);
-	fclose(f);
+	if (pv_ledger_each(v, replay_line, r, &r->damaged, why, sizeof why) < 0 && !r->rc)
+		r->rc = pv_fail(v, PV_ERR_IO, "%s", why);
 	if (!r->rc && pv_store_doomed_remove(v->store) != 0)
 		r->rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	char detail[160];
+	if (!r->rc)
+		r->rc = check_keys(r);
+	char detail[200];
 	snprintf(detail, sizeof detail, "restored from a backup; shred ledger re-applied: %llu "
-		 "customers removed again, %llu data keys re-wrapped",
-		 (unsigned long long)r->removed, (unsigned long long)r->rewrapped);
+		 "customers removed again, %llu data keys re-wrapped, %llu damaged lines skipped",
+		 (unsigned long long)r->removed, (unsigned long long)r->rewrapped,
+		 (unsigned long long)r->damaged);
 	struct pv_audit_event e = { "restore", "*", NULL, NULL, "ok", detail };
 	r->rc = pv_audit_commit(v, &e, r->rc);
 	return r->rc;

@@ -33,9 +33,7 @@ pv_rc pv_file_create_for(pv_vault *v, const char *path, const char *what, int *f
 	return pv_fail(v, PV_ERR_IO, "cannot create %s %s: %s", what, path, strerror(errno));
 }
 
-/* End a last line cut short (no final newline) so that what is appended next starts a
- * line of its own. 0, or -1 with errno. */
-static int end_torn_line(int fd)
+int pv_file_end_line(int fd)
 {
 	struct stat st;
 	char last = '\n';
@@ -52,7 +50,7 @@ int pv_file_append_fd(const char *path)
 	do
 		fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
 	while (fd < 0 && errno == EINTR);
-	if (fd >= 0 && end_torn_line(fd) != 0) {
+	if (fd >= 0 && pv_file_end_line(fd) != 0) {
 		int e = errno;
 		close(fd);
 		errno = e;

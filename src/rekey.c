@@ -9,7 +9,7 @@
  * progress record. */
 #include "audit.h"
 #include "dates.h"
-#include "files.h"
+#include "ledger.h"
 #include "policy.h"
 #include "record.h"
 
@@ -26,7 +26,7 @@
 /* A bucket batch rewrites rows all over the table (buckets are keyed hashes), so each
  * batch costs about one pass over the file: few large batches. At least 4 of them (a
  * 1024-slot keyring goes in 256-slot batches), more when a batch would re-wrap more than
- * about BUCKET_BATCH_CUSTOMERS data keys (the batch's ledger lines are held in memory). */
+ * about BUCKET_BATCH_CUSTOMERS data keys (each batch's ledger lines commit with it). */
 #define BATCHES_MIN 4u
 #define BUCKET_BATCH_CUSTOMERS 250000u
 /* A data batch goes in id order, so its rows sit together: small batches cost little.
@@ -66,8 +66,7 @@ struct rekey {
 	uint8_t *new_keys;     /* guarded: batch_slots * PV_KEY_BYTES */
 	uint32_t *new_gens;
 	uint64_t batch_customers;
-	char *ledger;          /* the batch's rewrap lines */
-	size_t nledger, capledger;
+	struct pv_ledger_intent *ledger; /* the batch's rewrap lines */
 	pv_rc rc;
 };
 
@@ -185,28 +184,18 @@ static pv_rc progress_save(struct rekey *r, int last)
 
 /* ---- Bucket rekey: new slot keys, data keys re-wrapped ---- */
 
-/* Add a rewrap line (as shred.c writes them) to the batch's ledger text. */
+/* Add a rewrap line (as shred.c writes them) to the batch's ledger lines. */
 static int ledger_add(struct rekey *r, const char *id, uint32_t bucket, uint32_t gen,
 		      uint32_t dek_version, const uint8_t wdek[WDEK_BYTES])
 {
-	enum { LINE_MAX = 2 * WDEK_BYTES + ID_MAX + 96 };
-	if (r->nledger + LINE_MAX > r->capledger) {
-		size_t cap = r->capledger ? 2 * r->capledger : (size_t)1 << 20;
-		char *t = realloc(r->ledger, cap);
-		if (!t)
-			return -1;
-		r->ledger = t;
-		r->capledger = cap;
-	}
-	char hex[2 * WDEK_BYTES + 1];
+	char hex[2 * WDEK_BYTES + 1], line[2 * WDEK_BYTES + ID_MAX + 96];
 	pv_hex(hex, wdek, WDEK_BYTES);
-	int n = snprintf(r->ledger + r->nledger, LINE_MAX, "{\"rewrap\":\"%s\",\"bucket\":%u,"
-			 "\"gen\":%u,\"dek\":%u,\"wdek\":\"%s\"}\n", id, (unsigned)bucket,
-			 (unsigned)gen, (unsigned)dek_version, hex);
-	if (n < 0 || n >= LINE_MAX)
+	int n = snprintf(line, sizeof line, "{\"rewrap\":\"%s\",\"bucket\":%u,\"gen\":%u,"
+			 "\"dek\":%u,\"wdek\":\"%s\"}", id, (unsigned)bucket, (unsigned)gen,
+			 (unsigned)dek_version, hex);
+	if (n < 0 || (size_t)n >= sizeof line)
 		return -1;
-	r->nledger += (size_t)n;
-	return 0;
+	return pv_ledger_intent_add(r->ledger, line, (size_t)n);
 }
 
 /* Re-wrap one customer of the batch's buckets under its bucket's new key. */
@@ -255,35 +244,6 @@ static pv_rc bucket_batch(struct rekey *r, int *last)
 	r->p.next_slot = r->hi;
 	*last = r->hi == r->slots;
 	return PV_OK;
-}
-
-/* Append the batch's rewrap lines to the shred ledger beside the keyring in one write,
- * and sync it: a restore of data older than this batch gives each of these customers
- * the data key its bucket's new key wraps. */
-static pv_rc ledger_append(struct rekey *r)
-{
-	pv_vault *v = r->v;
-	if (!r->nledger)
-		return PV_OK;
-	char *path = pv_keyring_sibling(v, ".ledger");
-	if (!path)
-		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	int fd = pv_file_append_fd(path);
-	int ok = fd >= 0;
-	for (size_t at = 0; ok && at < r->nledger;) {
-		ssize_t w = write(fd, r->ledger + at, r->nledger - at);
-		if (w < 0 && errno == EINTR)
-			continue;
-		ok = w > 0;
-		at += ok ? (size_t)w : 0;
-	}
-	ok = ok && fsync(fd) == 0;
-	if (fd >= 0 && close(fd) != 0)
-		ok = 0;
-	pv_rc rc = ok ? PV_OK : pv_fail(v, PV_ERR_IO, "rekey: buckets re-keyed, but the shred "
-					"ledger %s could not be written: %s", path, strerror(errno));
-	free(path);
-	return rc;
 }
 
 /* ---- Data rekey: new data keys, field groups re-sealed ---- */
@@ -407,12 +367,21 @@ static pv_rc batch_work(struct rekey *r, int *last)
 	if (!rc)
 		rc = progress_sync(r);
 	r->batch_customers = 0;
-	r->nledger = 0;
+	if (!rc && !r->data) {
+		pv_ledger_intent_free(r->ledger);
+		if (!(r->ledger = pv_ledger_intent_new("rekey")))
+			rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	}
 	if (!rc)
 		rc = r->data ? data_batch(r, last) : bucket_batch(r, last);
 	r->p.done += r->batch_customers;
 	if (!rc)
 		rc = progress_save(r, *last);
+	if (!rc && !r->data) { /* the rewrap lines commit with the batch */
+		char when[32];
+		pv_time_now(when, sizeof when);
+		rc = pv_ledger_intent_stage(v, r->ledger, when, NULL, NULL);
+	}
 	if (!rc && !r->data && pv_keyring_journal(v->keyring, err, sizeof err) != 0)
 		rc = pv_fail(v, PV_ERR_IO, "%s", err);
 	if (!rc)
@@ -447,7 +416,11 @@ static pv_rc run_batch(struct rekey *r, int *last)
 	if (pv_store_checkpoint(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "rekey batch committed, but the write-ahead log "
 			       "could not be checkpointed: %s", pv_store_errmsg(v->store));
-	return r->data ? PV_OK : ledger_append(r);
+	if (!r->data && pv_ledger_flush(v, err, sizeof err) != 0)
+		return pv_fail(v, PV_ERR_IO, "rekey batch committed, but its lines could not be "
+			       "added to the shred ledger (%s); they are kept in the vault and added "
+			       "at its next open", err);
+	return PV_OK;
 }
 
 /* Batches until the last, or until the test hook stops it. */
@@ -500,7 +473,7 @@ pv_rc pv_rekey(pv_vault *v, const pv_access *who, int data, pv_rekey_result *out
 		rc = run_all(&r);
 	pv_secret_free(r.new_keys);
 	free(r.new_gens);
-	free(r.ledger);
+	pv_ledger_intent_free(r.ledger);
 	out->buckets = r.buckets;
 	out->customers = r.customers;
 	out->resumed = r.resumed;

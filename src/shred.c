@@ -12,6 +12,7 @@
 #include "dates.h"
 #include "files.h"
 #include "holds.h"
+#include "ledger.h"
 #include "pinned_key.h"
 #include "policy.h"
 #include "record.h"
@@ -46,8 +47,8 @@ struct shred_run {
 	 * are met (a hash state, so memory does not grow with the run) */
 	crypto_generichash_state material;
 	size_t nrewrapped;  /* remaining customers of those buckets, re-wrapped */
-	FILE *rewrapped;    /* ledger lines: each re-wrapped data key (sealed), for restores;
-			     * an unnamed temporary file, so memory stays bounded */
+	struct pv_ledger_intent *ledger; /* its ledger lines: each re-wrapped data key
+					  * (sealed), for restores, and each shredded id */
 	pv_rc rc;
 };
 
@@ -78,14 +79,6 @@ static int bucket_add(struct shred_run *r, uint32_t b)
 	r->buckets[r->nbuckets++] = b;
 	r->position[b] = (uint32_t)r->nbuckets;
 	return 0;
-}
-
-/* Append a ledger line to the run's re-wrap lines, appended to the ledger after commit. */
-static int rewrapped_add(struct shred_run *r, const char *line, size_t len)
-{
-	if (!r->rewrapped && !(r->rewrapped = tmpfile()))
-		return -1;
-	return fwrite(line, 1, len, r->rewrapped) == len ? 0 : -1;
 }
 
 /* Note one customer for removal (the removal is one set operation for the whole run).
@@ -132,9 +125,10 @@ static int rewrap_one(void *p, const struct pv_stored_customer *c,
 	char hex[2 * (PV_KEY_BYTES + PV_SEAL_OVERHEAD) + 1], line[300];
 	pv_hex(hex, wdek, PV_KEY_BYTES + PV_SEAL_OVERHEAD);
 	int len = snprintf(line, sizeof line, "{\"rewrap\":\"%s\",\"bucket\":%u,\"gen\":%u,"
-			   "\"dek\":%u,\"wdek\":\"%s\"}\n", c->id, (unsigned)c->bucket,
+			   "\"dek\":%u,\"wdek\":\"%s\"}", c->id, (unsigned)c->bucket,
 			   (unsigned)r->new_gens[i], (unsigned)c->dek_version, hex);
-	if (len < 0 || rewrapped_add(r, line, (size_t)len) != 0) {
+	if (len < 0 || (size_t)len >= sizeof line ||
+	    pv_ledger_intent_add(r->ledger, line, (size_t)len) != 0) {
 		r->rc = pv_fail(r->v, PV_ERR_NOMEM, "cannot keep the ledger lines");
 		return -1;
 	}
@@ -241,44 +235,28 @@ static char *certificate(struct shred_run *r, const char *const *ids, size_t n,
 	return text;
 }
 
-/* Append the shred to the ledger beside the keyring (kept apart from the data, so that
- * restoring old data cannot roll it back), and sync it. 0, or -1 with the reason in why. */
-static int ledger_append(const char *path, const char *const *ids, size_t n,
-			 const char *when, const uint8_t cert_hash[32], FILE *rewrapped,
-			 char *why, size_t whylen)
+/* The shred's ledger lines (each shredded id, after the re-wrapped keys gathered in the
+ * pass), kept in the store inside the shred's transaction with the certificate: they
+ * reach the ledger file after the commit, or at the next open if this process dies. */
+static pv_rc ledger_stage(struct shred_run *r, const char *const *ids, size_t n,
+			  const char *when, const char *cert, const uint8_t cert_hash[32])
 {
-	int fd = pv_file_append_fd(path);
-	FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
-	char h[65];
+	char h[65], line[200];
 	pv_hex(h, cert_hash, 32);
-	for (size_t i = 0; f && i < n; i++)
-		fprintf(f, "{\"id\":\"%s\",\"time\":\"%s\",\"certificate\":\"%s\"}\n", ids[i], when, h);
-	int ok = f != NULL;
-	if (f && rewrapped) { /* the re-wrap lines, copied from their temporary file */
-		char buf[1 << 16];
-		size_t got;
-		ok = fflush(rewrapped) == 0 && fseek(rewrapped, 0, SEEK_SET) == 0;
-		while (ok && (got = fread(buf, 1, sizeof buf, rewrapped)) > 0)
-			ok = fwrite(buf, 1, got, f) == got;
-		ok = ok && !ferror(rewrapped);
+	for (size_t i = 0; i < n; i++) {
+		int len = snprintf(line, sizeof line, "{\"id\":\"%s\",\"time\":\"%s\","
+				   "\"certificate\":\"%s\"}", ids[i], when, h);
+		if (len < 0 || (size_t)len >= sizeof line ||
+		    pv_ledger_intent_add(r->ledger, line, (size_t)len) != 0)
+			return pv_fail(r->v, PV_ERR_NOMEM, "cannot keep the ledger lines");
 	}
-	ok = ok && fflush(f) == 0 && fsync(fd) == 0;
-	int e = ok ? 0 : errno;
-	if (f && fclose(f) != 0 && ok) {
-		ok = 0;
-		e = errno;
-	} else if (!f && fd >= 0) {
-		close(fd);
-	}
-	if (!ok)
-		snprintf(why, whylen, "%s", strerror(e ? e : EIO));
-	return ok ? 0 : -1;
+	return pv_ledger_intent_stage(r->v, r->ledger, when, cert, cert_hash);
 }
 
 /* The message for steps after the commit that failed (each non-empty text is the reason
  * one failed): what was done, what was not, and what is left to do. */
 static pv_rc report_after_commit(struct shred_run *r, size_t n, const char *keyring,
-				 const char *wal, const char *ledger, const char *path)
+				 const char *wal, const char *ledger)
 {
 	pv_vault *v = r->v;
 	char msg[sizeof v->errmsg];
@@ -294,14 +272,12 @@ static pv_rc report_after_commit(struct shred_run *r, size_t n, const char *keyr
 				       "it until a later checkpoint (SQLite makes one when the last "
 				       "session closes the vault);", wal);
 	if (ledger[0] && at < sizeof msg)
-		at += (size_t)snprintf(msg + at, sizeof msg - at, " the shred ledger %s could "
-				       "not be written: %s. Without this shred in it, restoring a "
-				       "backup made before now would bring these customers' records "
-				       "back (unreadable) and leave %zu customer%s of their buckets "
-				       "unreadable: make %s writable, take a new backup now (pivault "
-				       "backup create FILE) and restore no older one;",
-				       path ? path : "(beside the keyring)", ledger, r->nrewrapped,
-				       r->nrewrapped == 1 ? "" : "s", path ? path : "the ledger");
+		at += (size_t)snprintf(msg + at, sizeof msg - at, " the shred ledger is not up to "
+				       "date (%s). Its lines are kept in the vault and added at its "
+				       "next open; until then, restore no backup made before now (it "
+				       "would bring these customers' records back, unreadable, and "
+				       "leave %zu customer%s of their buckets unreadable);", ledger,
+				       r->nrewrapped, r->nrewrapped == 1 ? "" : "s");
 	if (at >= sizeof msg)
 		at = sizeof msg - 1;
 	if (msg[at - 1] == ';')
@@ -310,11 +286,10 @@ static pv_rc report_after_commit(struct shred_run *r, size_t n, const char *keyr
 }
 
 /* Once the store has committed, the customers are gone whatever follows. The old keys
- * are overwritten in the keyring, the write-ahead log checkpointed and the ledger
+ * are overwritten in the keyring, the write-ahead log checkpointed and the ledger lines
  * appended, each tried even when one before failed (the caller keeps the certificate
  * either way). */
-static pv_rc after_commit(struct shred_run *r, const char *const *ids, size_t n,
-			  const char *when, const uint8_t cert_hash[32])
+static pv_rc after_commit(struct shred_run *r, size_t n)
 {
 	pv_vault *v = r->v;
 	char keyring[512] = "", wal[600] = "", ledger[300] = "";
@@ -322,17 +297,10 @@ static pv_rc after_commit(struct shred_run *r, const char *const *ids, size_t n,
 		snprintf(keyring, sizeof keyring, "its slots could not be overwritten");
 	if (pv_store_checkpoint(v->store) != 0)
 		snprintf(wal, sizeof wal, "%s", pv_store_errmsg(v->store));
-	char *path = pv_keyring_sibling(v, ".ledger");
-	if (!path)
-		snprintf(ledger, sizeof ledger, "out of memory");
-	else
-		(void)ledger_append(path, ids, n, when, cert_hash, r->rewrapped, ledger,
-				    sizeof ledger);
-	pv_rc rc = keyring[0] || wal[0] || ledger[0]
-			   ? report_after_commit(r, n, keyring, wal, ledger, path)
-			   : PV_OK;
-	free(path);
-	return rc;
+	if (pv_ledger_flush(v, ledger, sizeof ledger) != 0 && !ledger[0])
+		snprintf(ledger, sizeof ledger, "unknown failure");
+	return keyring[0] || wal[0] || ledger[0] ? report_after_commit(r, n, keyring, wal, ledger)
+						 : PV_OK;
 }
 
 /* 1 if id is acceptable as a customer id (as at import). */
@@ -363,7 +331,9 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 	for (size_t i = 0; i < n; i++)
 		if (!pv_customer_id_ok(ids[i]))
 			return pv_fail(v, PV_ERR_USAGE, "not a customer id: give ids as at import");
-	struct shred_run r = { .v = v };
+	struct shred_run r = { .v = v, .ledger = pv_ledger_intent_new("shred") };
+	if (!r.ledger)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	crypto_generichash_init(&r.material, NULL, 0, 32);
 	crypto_generichash_update(&r.material, (const uint8_t *)"pivault destroyed key material v1",
 				  33);
@@ -383,10 +353,12 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 	 * not a step of a caller's batch that could still be thrown away. */
 	if (pv_store_txn_id(v->store) != 0) {
 		free(ids_text);
+		pv_ledger_intent_free(r.ledger);
 		return pv_fail(v, PV_ERR_USAGE, "shred cannot run inside a batch (end it first)");
 	}
 	if (pv_store_begin(v->store) != 0) {
 		free(ids_text);
+		pv_ledger_intent_free(r.ledger);
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	}
 	rc = pv_vault_fresh_keys(v);
@@ -405,6 +377,8 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 	char *cert = NULL;
 	if (!rc && !(cert = certificate(&r, ids, n, when, grounds, cert_hash)))
 		rc = pv_fail(v, PV_ERR_NOMEM, "cannot make the certificate");
+	if (!rc)
+		rc = ledger_stage(&r, ids, n, when, cert, cert_hash);
 	char err[512];
 	if (!rc && pv_keyring_journal(v->keyring, err, sizeof err) != 0)
 		rc = pv_fail(v, PV_ERR_IO, "%s", err);
@@ -428,7 +402,7 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 		pv_fail(v, rc, "%s", msg);
 		rc = pv_audit_failure(v, rc, "shred", ids_text, NULL);
 	} else {
-		rc = after_commit(&r, ids, n, when, cert_hash);
+		rc = after_commit(&r, n);
 	}
 	pv_secret_free(r.new_keys);
 	free(r.new_gens);
@@ -436,8 +410,7 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 	free(r.position);
 	pv_wipe(&r.material, sizeof r.material);
 	free(ids_text);
-	if (r.rewrapped)
-		fclose(r.rewrapped);
+	pv_ledger_intent_free(r.ledger);
 	*cert_out = cert; /* NULL unless the shred committed: kept whatever failed after */
 	return rc ? rc : pv_ok(v);
 }

@@ -440,6 +440,27 @@ int pv_store_doomed_remove(struct pv_store *s);
  * the cache, not once per step. */
 int pv_store_doomed_remove_rewrap(struct pv_store *s, const struct pv_store_rewrap *how);
 
+/* ---- The shred ledger's outbox (ledger.c) ---- */
+
+/* Lines for the ledger file, kept in the store with the operation's data so that they
+ * commit with it: chunk seq of intent (ledger_size: the ledger file's size when the
+ * intent was staged; its lines, if ever appended, come after that offset). */
+int pv_store_outbox_put(struct pv_store *s, const char *intent, uint32_t seq,
+			uint64_t ledger_size, const void *chunk, size_t len);
+/* 1 when the outbox holds lines not yet known to be in the ledger file, 0 when empty. */
+int pv_store_outbox_pending(struct pv_store *s);
+/* Every chunk, by intent then seq; fn answers nonzero to stop (returned). */
+typedef int (*pv_store_outbox_fn)(void *ctx, const char *intent, uint32_t seq,
+				  uint64_t ledger_size, const void *chunk, size_t len);
+int pv_store_outbox_scan(struct pv_store *s, pv_store_outbox_fn fn, void *ctx);
+/* Forget an intent's chunks (they are in the ledger file). */
+int pv_store_outbox_drop(struct pv_store *s, const char *intent);
+/* How many customers each (bucket, generation) pair wraps, from the index; fn answers
+ * nonzero to stop (returned). */
+int pv_store_bucket_gens(struct pv_store *s,
+			 int (*fn)(void *ctx, uint32_t bucket, uint32_t gen, uint64_t customers),
+			 void *ctx);
+
 /* ---- Key rotation (rekey.c) ---- */
 
 /* Delete a metadata entry (absent: nothing to do). */

@@ -184,7 +184,7 @@ struct pv_store *pv_store_open(const char *path, int create, char *err, size_t e
 	    exec(s, pv_sqlite_requests_tables) != 0 || exec(s, pv_sqlite_holds_tables) != 0 ||
 	    exec(s, pv_sqlite_notices_tables) != 0 || exec(s, pv_sqlite_dsr_tables) != 0 ||
 	    exec(s, pv_sqlite_complaint_tables) != 0 || exec(s, pv_sqlite_transfer_tables) != 0 ||
-	    exec(s, pv_sqlite_authz_tables) != 0 ||
+	    exec(s, pv_sqlite_authz_tables) != 0 || exec(s, pv_sqlite_ledger_tables) != 0 ||
 	    exec(s, later_sql) != 0) {
 		snprintf(err, errlen, "cannot set up database %s: %s", path, s->err);
 		pv_store_close(s);

@@ -109,5 +109,6 @@ extern const char pv_sqlite_dsr_tables[];
 extern const char pv_sqlite_complaint_tables[];
 extern const char pv_sqlite_transfer_tables[];
 extern const char pv_sqlite_authz_tables[];
+extern const char pv_sqlite_ledger_tables[];
 
 #endif

@@ -9,6 +9,7 @@
 #include "audit.h"
 #include "authz_mac.h"
 #include "files.h"
+#include "ledger.h"
 #include "policy.h"
 #include "users.h"
 
@@ -897,6 +898,9 @@ static pv_rc vault_open(pv_vault *v, const char *dir, const struct credential *c
 	/* A shred interrupted between its commit and the keyring's overwrite is finished. */
 	if (pv_keyring_recover(v->keyring, bucket_committed, v, err, sizeof err) != 0)
 		return pv_fail(v, PV_ERR_IO, "%s", err);
+	/* and its ledger lines, if they did not reach the ledger file, are added now; if they
+	 * still cannot be, they stay in the store for the next open (pivault doctor says so) */
+	(void)pv_ledger_flush(v, err, sizeof err);
 	return pv_ok(v);
 }
 

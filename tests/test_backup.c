@@ -292,6 +292,59 @@ static void test_failed_restore_leaves_nothing(void **state)
 	pv_key_free(key);
 }
 
+/* A restore under a ledger that lacks a shred's lines (lost to a crash before this
+ * release, deleted, or cut short) is refused, loudly, never reported as a success: the
+ * restored vault would hold the shredded customer, unreadable, and its bucket mates,
+ * unreadable too. The variant: the lines are there but the victim's line is damaged (a
+ * flipped byte): it is skipped, counted, and the restore refused all the same. */
+static void test_restore_refused_when_ledger_lacks_a_shred(void **state)
+{
+	struct fixture *f = *state;
+	size_t mate = 0, victim = row_with_mate(f, &mate);
+	const char *vid = pvt_csv_get(&f->csv, victim, "customer_id");
+	make_backup(f);
+	const char *ids[] = { vid };
+	char *cert = NULL;
+	assert_ok(f->v, pv_shred(f->v, &ADMIN, ids, 1, &cert));
+	pv_free(cert);
+	char *ledger = pvt_keep(pvt_path(f->dir, "vault.keyring.ledger"));
+	size_t len;
+	char *whole = pvt_keep(pvt_read_file(ledger, &len));
+	assert_non_null(whole);
+	char *dir = pvt_keep(pvt_path(f->dir, "restored"));
+	pv_key *key = root_key(f);
+	pv_restore_result r;
+	char why[600];
+
+	/* the victim's id line damaged: one byte of its id flipped */
+	char *damaged = pvt_keep(strdup(whole));
+	char *at = strstr(damaged, "{\"id\":\"");
+	assert_non_null(at);
+	at[7] ^= 0x01;
+	assert_int_equal(pvt_write_file(ledger, damaged, len), 0);
+	assert_int_equal(pv_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why),
+			 PV_ERR_CORRUPT);
+	if (!strstr(why, "restore refused") || !strstr(why, "1 customer of the backup has its "
+							  "data key") || !strstr(why, "1 damaged"))
+		fail_msg("the refusal does not say why: %s", why);
+	assert_int_not_equal(access(dir, F_OK), 0);
+
+	/* the ledger lost */
+	assert_int_equal(unlink(ledger), 0);
+	assert_int_equal(pv_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why),
+			 PV_ERR_CORRUPT);
+	if (!strstr(why, "restore refused") || !strstr(why, "the live keyring no longer holds"))
+		fail_msg("the refusal does not say why: %s", why);
+	assert_int_not_equal(access(dir, F_OK), 0);
+
+	/* the ledger whole again: the restore goes through */
+	assert_int_equal(pvt_write_file(ledger, whole, len), 0);
+	if (pv_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why) != PV_OK)
+		fail_msg("restore: %s", why);
+	assert_int_equal(r.removed, 1);
+	pv_key_free(key);
+}
+
 /* The CLI: backup create, verify, restore (with the live keyring). */
 static void test_cli(void **state)
 {
@@ -321,6 +374,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_restore_after_shred, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_restore_leaves_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_refused_when_ledger_lacks_a_shred, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_cli, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -171,14 +171,9 @@ static unsigned *ledger_rewraps(struct fx *f, size_t *other)
 	unsigned *n = pvt_keep(calloc(f->csv.nrows, sizeof *n));
 	assert_non_null(n);
 	*other = 0;
-	char *text = pvt_read_file(f->ledger, NULL);
-	if (!text)
-		return n;
-	char *save = NULL;
-	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		json_t *o = json_loads(line, JSON_REJECT_DUPLICATES, NULL);
-		if (!o)
-			fail_msg("ledger line is not JSON: %.80s", line);
+	json_t *lines = pvt_ledger_read(f->ledger, NULL), *o;
+	size_t k;
+	json_array_foreach(lines, k, o) {
 		const char *id = json_string_value(json_object_get(o, "rewrap"));
 		const char *hex = json_string_value(json_object_get(o, "wdek"));
 		size_t r = 1;
@@ -190,9 +185,8 @@ static unsigned *ledger_rewraps(struct fx *f, size_t *other)
 			n[r]++;
 		else
 			++*other;
-		json_decref(o);
 	}
-	free(text);
+	json_decref(lines);
 	return n;
 }
 

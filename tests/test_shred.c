@@ -362,19 +362,9 @@ struct ledger {
 
 static struct ledger ledger_read(const char *path)
 {
-	struct ledger l = { json_array() };
-	char *text = pvt_read_file(path, NULL);
-	if (!text)
+	struct ledger l = { pvt_ledger_read(path, NULL) };
+	if (access(path, F_OK) != 0)
 		fail_msg("no ledger at %s", path);
-	char *save = NULL;
-	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		json_error_t err;
-		json_t *o = json_loads(line, JSON_REJECT_DUPLICATES, &err);
-		if (!o || !json_is_object(o))
-			fail_msg("ledger line is not a JSON object: %s", err.text);
-		json_array_append_new(l.lines, o);
-	}
-	free(text);
 	return l;
 }
 
@@ -1625,7 +1615,10 @@ static void test_import_in_other_session_after_shred(void **state)
 
 /* The ledger cannot be written (here a directory in its place) after the shred committed:
  * the customer is gone and cannot come back, so the certificate is returned all the
- * same, with a message that says what was done, what failed and what is left to do. */
+ * same, with a message that says what was done, what failed and what is left to do. The
+ * lines committed with the shred: once the ledger can be written, the next open adds them,
+ * with the certificate, once only even when the vault is opened again from a copy that
+ * still holds them (a crash between the append and forgetting them). */
 static void test_ledger_unwritable_after_commit(void **state)
 {
 	struct fx *f = *state;
@@ -1645,17 +1638,22 @@ static void test_ledger_unwritable_after_commit(void **state)
 	assert_non_null(strstr(cert, victim));
 	char want[512];
 	snprintf(want, sizeof want, "1 customer was shredded and the certificate issued, but the "
-		 "shred ledger %s could not be written: Is a directory.", f->ledger);
+		 "shred ledger is not up to date (%s cannot be opened: Is a directory). Its lines "
+		 "are kept in the vault and added at its next open; until then, restore no backup "
+		 "made before now", f->ledger);
 	const char *m = pv_errmsg(v);
-	if (strncmp(m, want, strlen(want)) != 0 || !strstr(m, "pivault backup create") ||
-	    !strstr(m, "unreadable"))
+	if (strncmp(m, want, strlen(want)) != 0 || !strstr(m, "unreadable"))
 		fail_msg("the message does not say what happened and what is left: %s", m);
 	assert_int_equal(get_rc(v, victim), PV_ERR_NOT_FOUND);
 	for (size_t r = 1; r < g_csv.nrows; r++)
 		if (b[r] == b[vr] && r != vr)
 			assert_reads(v, cust(r, "customer_id"));
 	pvt_vclose(v);
-	/* done for good: the next open finds it done, the keyring overwritten */
+	/* a copy of the database as it is now, its ledger lines not yet in the file */
+	char *db = pvt_keep(pvt_path(f->dir, "vault.db"));
+	char *copy = pvt_keep(pvt_path(f->tmp, "vault.db.copy"));
+	assert_int_equal(pvt_run(NULL, "cp '%s' '%s'", db, copy), 0);
+	/* still unwritable: the open works, the lines wait */
 	v = pvt_open_root(f->dir, NULL, g_key_path);
 	assert_false(exists(f->journal));
 	assert_int_equal(get_rc(v, victim), PV_ERR_NOT_FOUND);
@@ -1663,6 +1661,29 @@ static void test_ledger_unwritable_after_commit(void **state)
 		if (b[r] == b[vr] && r != vr)
 			assert_reads(v, cust(r, "customer_id"));
 	pvt_vclose(v);
+	/* writable again: the next open adds the shred's lines and its certificate */
+	assert_int_equal(rmdir(f->ledger), 0);
+	v = pvt_open_root(f->dir, NULL, g_key_path);
+	pvt_vclose(v);
+	char h[65];
+	cert_hash(cert, h);
+	json_t *heads = NULL;
+	json_t *lines = pvt_ledger_read(f->ledger, (void **)&heads);
+	struct ledger l = { lines };
+	assert_int_equal(ledger_id_lines(&l, victim, h), 1);
+	assert_int_equal(json_array_size(heads), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(heads, 0),
+							      "certificate_text")), cert);
+	json_decref(heads);
+	ledger_free(&l);
+	/* the copy still holds them: opened again, the lines are found in the file, not
+	 * added twice */
+	assert_int_equal(pvt_run(NULL, "cp '%s' '%s'", copy, db), 0);
+	v = pvt_open_root(f->dir, NULL, g_key_path);
+	pvt_vclose(v);
+	l = ledger_read(f->ledger);
+	assert_int_equal(ledger_id_lines(&l, victim, h), 1);
+	ledger_free(&l);
 }
 
 /* A ledger whose last line was cut short (a kill or a full disk in the middle of an
@@ -1718,7 +1739,7 @@ static void test_cli_ledger_unwritable(void **state)
 	char *err = pvt_keep(pvt_read_file(errp, NULL));
 	assert_non_null(err);
 	if (!strstr(err, "1 customer was shredded and the certificate issued, but the shred "
-			 "ledger") || !strstr(err, "pivault backup create"))
+			 "ledger is not up to date") || !strstr(err, "kept in the vault"))
 		fail_msg("stderr does not say what happened: %s", err);
 	char *kept = pvt_keep(pvt_read_file(target, NULL));
 	assert_string_equal(kept, "kept\n");
@@ -1799,12 +1820,76 @@ static void test_cli(void **state)
 				 certp, errp), 1);
 }
 
+/* The certificate file is lost (or never written: a kill right after the commit): the
+ * shred ledger keeps it, and `certificate list` / `certificate show` give it back, the
+ * same bytes, still verifying. */
+static void test_cli_certificate_kept(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
+	uint32_t *b = buckets_of(v);
+	const char *victim = cust(pick_victim(b, 0), "customer_id");
+	char pk[65];
+	assert_ok(v, pv_vault_public_key(v, pk));
+	pvt_vclose(v);
+	const char *pv = pvt_program("pivault-test");
+	char *certp = pvt_keep(pvt_path(f->tmp, "cert.json"));
+	char *again = pvt_keep(pvt_path(f->tmp, "again.json"));
+	char *errp = pvt_keep(pvt_path(f->tmp, "stderr.txt"));
+	assert_int_equal(pvt_run(NULL, "PIVAULT_VAULT='%s' PIVAULT_KEY_FILE='%s' '%s' shred %s "
+				 "--role admin -o '%s' 2>'%s'", f->dir, g_key_path, pv, victim,
+				 certp, errp), 0);
+	char *text = pvt_keep(pvt_read_file(certp, NULL));
+	assert_non_null(text);
+	assert_int_equal(unlink(certp), 0);
+	size_t tl = strlen(text);
+	while (tl && text[tl - 1] == '\n')
+		text[--tl] = '\0';
+	char h[65];
+	cert_hash(text, h);
+
+	char *out = NULL;
+	assert_int_equal(pvt_run(&out, "PIVAULT_VAULT='%s' PIVAULT_KEY_FILE='%s' '%s' certificate "
+				 "list --json 2>'%s'", f->dir, g_key_path, pv, errp), 0);
+	pvt_keep(out);
+	json_t *list = json_loads(out, 0, NULL);
+	if (!json_is_array(list))
+		fail_msg("certificate list --json printed: %s", out);
+	assert_int_equal(json_array_size(list), 1);
+	json_t *one = json_array_get(list, 0);
+	assert_string_equal(json_string_value(json_object_get(one, "hash")), h);
+	assert_int_equal(json_integer_value(json_object_get(one, "customers")), 1);
+	json_decref(list);
+
+	char prefix[13];
+	memcpy(prefix, h, 12);
+	prefix[12] = '\0';
+	assert_int_equal(pvt_run(NULL, "PIVAULT_VAULT='%s' PIVAULT_KEY_FILE='%s' '%s' certificate "
+				 "show %s -o '%s' 2>'%s'", f->dir, g_key_path, pv, prefix, again,
+				 errp), 0);
+	char *back = pvt_keep(pvt_read_file(again, NULL));
+	assert_non_null(back);
+	size_t bl = strlen(back);
+	while (bl && back[bl - 1] == '\n')
+		back[--bl] = '\0';
+	assert_string_equal(back, text);
+	assert_int_equal(pvt_run(NULL, "'%s' certificate verify '%s' --public-key %s >/dev/null "
+				 "2>'%s'", pv, again, pk, errp), 0);
+	/* a hash it does not keep, and one too short to tell */
+	assert_int_equal(pvt_run(NULL, "PIVAULT_VAULT='%s' PIVAULT_KEY_FILE='%s' '%s' certificate "
+				 "show %s 2>'%s' >/dev/null", f->dir, g_key_path, pv,
+				 h[0] == '0' ? "1111111111" : "0000000000", errp), 1);
+	assert_int_equal(pvt_run(NULL, "PIVAULT_VAULT='%s' PIVAULT_KEY_FILE='%s' '%s' certificate "
+				 "show abc 2>'%s' >/dev/null", f->dir, g_key_path, pv, errp), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_old_copy_cannot_yield_victim, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_certificate, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_cli_certificate_kept, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_shred_many_and_unknown, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_record_is_shredded, fx_setup,
 						fx_teardown),

@@ -4,6 +4,8 @@
 
 #include "pivault.h"
 #include "vault.h"
+#include <jansson.h>
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include <stdio.h>
@@ -437,4 +439,44 @@ void pvt_blind_entries(sqlite3 *db, const char *schema, const char *table)
 	}
 	sqlite3_finalize(get);
 	sqlite3_finalize(put);
+}
+
+/* One framed ledger line (JSON, a tab, the hex of its BLAKE2b-128), checked and parsed. */
+static json_t *ledger_line(char *line)
+{
+	char *tab = strchr(line, '\t');
+	if (!tab || strlen(tab + 1) != 32)
+		fail_msg("ledger line without its checksum: %.80s", line);
+	uint8_t sum[16];
+	char hex[33];
+	crypto_generichash(sum, sizeof sum, (const uint8_t *)line, (size_t)(tab - line), NULL, 0);
+	sodium_bin2hex(hex, sizeof hex, sum, sizeof sum);
+	if (strcmp(hex, tab + 1) != 0)
+		fail_msg("ledger line with a wrong checksum: %.80s", line);
+	*tab = '\0';
+	json_t *o = json_loads(line, JSON_REJECT_DUPLICATES, NULL);
+	if (!o || !json_is_object(o))
+		fail_msg("ledger line is not a JSON object: %.80s", line);
+	return o;
+}
+
+void *pvt_ledger_read(const char *path, void **heads)
+{
+	json_t *lines = json_array(), *h = json_array();
+	char *text = pvt_read_file(path, NULL), *save = NULL;
+	for (char *line = text ? strtok_r(text, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		json_t *o = ledger_line(line);
+		if (json_object_get(o, "intent"))
+			json_array_append(h, o);
+		else if (!json_object_get(o, "intent_end"))
+			json_array_append(lines, o);
+		json_decref(o);
+	}
+	free(text);
+	if (heads)
+		*heads = h;
+	else
+		json_decref(h);
+	return lines;
 }

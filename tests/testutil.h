@@ -34,6 +34,12 @@ int pvt_run(char **out, const char *fmt, ...);
 /* Path of a built program (pivault, pvgen) under the build directory; static storage. */
 const char *pvt_program(const char *name);
 
+/* The shred ledger at path (KEYRING.ledger), each line's checksum checked (a damaged
+ * line fails the test): its data lines (shredded ids, re-wrapped keys) in file order, as
+ * a JSON array (a json_t *, freed with json_decref), and, when heads is not NULL, its
+ * intents' head lines (kind, time, certificate). An empty array when there is none. */
+void *pvt_ledger_read(const char *path, void **heads);
+
 /* 1 if the shared test vectors (../shared/testvectors) are present. */
 int pvt_have_shared(void);
 
