@@ -10,6 +10,7 @@
 #include "audit.h"
 #include "authz_mac.h"
 #include "dates.h"
+#include "ledger.h"
 #include "policy.h"
 #include "users.h"
 
@@ -704,6 +705,37 @@ static void check_root_kdf(struct doctor *d)
 		     (unsigned long long)(mem / 1024));
 }
 
+/* ---- The shred ledger against the data ---- */
+
+/* Lines of committed shreds or rekeys that the ledger file still lacks (it could not be
+ * written at their commit, nor at an open since), and customers whose data keys no
+ * bucket key in the keyring opens. */
+static pv_rc check_ledger(struct doctor *d)
+{
+	char why[300] = "";
+	int pending = pv_ledger_flush(d->v, why, sizeof why) == 0
+			      ? pv_store_outbox_pending(d->v->store) : 1;
+	if (pending < 0)
+		return pv_fail(d->v, PV_ERR_STORE, "%s", pv_store_errmsg(d->v->store));
+	if (pending)
+		note(d, PV_SEVERITY_HIGH, "shred ledger", "make the ledger writable again (space, "
+		     "permissions, nothing else in its place): the next open of the vault adds "
+		     "the lines; until then restore no backup", "the ledger lacks the lines of a "
+		     "committed shred or rekey, kept in the vault meanwhile (%s)",
+		     why[0] ? why : "another process is adding them");
+	uint64_t stale = 0, ahead = 0;
+	pv_rc rc = pv_ledger_keys_unmatched(d->v, &stale, &ahead);
+	if (!rc && (stale || ahead))
+		note(d, PV_SEVERITY_HIGH, "keys", "use the keyring this vault was made with (a "
+		     "keyring escrow copy, or the keyring file's backup); if that is lost, these "
+		     "customers cannot be read by anyone", "%llu customer%s' data keys are wrapped "
+		     "by bucket keys %s: %s unreadable", (unsigned long long)(stale + ahead),
+		     stale + ahead == 1 ? "" : "s",
+		     stale ? "the keyring no longer holds" : "newer than the keyring's",
+		     stale + ahead == 1 ? "it is" : "they are");
+	return rc;
+}
+
 /* ---- The whole check ---- */
 
 static pv_rc gather(struct doctor *d)
@@ -727,6 +759,8 @@ static pv_rc gather(struct doctor *d)
 		check_rotation(d, &f);
 		rc = check_escrow(d, &f);
 	}
+	if (!rc)
+		rc = check_ledger(d);
 	if (!rc && pv_authz_user_scan(d->v, user_row, d) < 0)
 		rc = pv_fail(d->v, PV_ERR_STORE, "%s", pv_store_errmsg(d->v->store));
 	if (!rc && d->nomem)

@@ -7,6 +7,7 @@
  * run it. */
 #include "testutil.h"
 
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,6 +232,78 @@ static void test_ledger_directory_and_database(void **state)
 	assert_int_equal(chmod(ledger, 0600), 0);
 	assert_int_equal(doctor(f, NULL, &s), 0); /* vault.db 0644 inside a private directory */
 	assert_clean(&s);
+}
+
+/* ---- The shred ledger against the data ---- */
+
+/* Ten customers imported (pvgen's), their ids in ids[0..10). */
+static void import_ten(struct fix *f, char ids[10][32])
+{
+	char *csv = pvt_keep(pvt_path(f->keys, "ten.csv"));
+	assert_int_equal(pvt_run(NULL, "'%s' -n 10 --seed 7 --canonical > '%s'",
+				 pvt_program("pvgen"), csv), 0);
+	pv_import_opts io = { 0 };
+	io.threads = 1;
+	pv_import_result *res = NULL;
+	assert_ok(f->v, pv_import_csv(f->v, &admin, csv, &io, &res));
+	assert_int_equal(pv_import_rows_imported(res), 10);
+	pv_import_free(res);
+	struct pvt_csv t;
+	char *text = pvt_keep(pvt_read_file(csv, NULL));
+	assert_int_equal(pvt_csv_parse(text, &t), 0);
+	for (size_t r = 1; r <= 10; r++)
+		snprintf(ids[r - 1], 32, "%s", pvt_csv_get(&t, r, "customer_id"));
+	pvt_csv_free(&t);
+}
+
+/* A shred whose ledger lines could not reach the ledger file (a directory in its place):
+ * high until the ledger can be written, gone once the next check adds them. */
+static void test_ledger_lacks_a_shred(void **state)
+{
+	struct fix *f = *state;
+	struct seen s;
+	char ids[10][32];
+	import_ten(f, ids);
+	char *ledger = pvt_keep(pvt_path(f->site, "v.keyring.ledger"));
+	assert_int_equal(mkdir(ledger, 0700), 0);
+	const char *victim[] = { ids[3] };
+	char *cert = NULL;
+	assert_int_equal(pv_shred(f->v, &admin, victim, 1, &cert), PV_ERR_IO);
+	assert_non_null(cert);
+	pv_free(cert);
+	assert_int_equal(doctor(f, NULL, &s), 1);
+	assert_int_equal(found(&s, "shred ledger", "lacks the lines of a committed shred"),
+			 PV_SEVERITY_HIGH);
+	assert_int_equal(rmdir(ledger), 0);
+	assert_int_equal(doctor(f, NULL, &s), 0);
+	assert_int_equal(found(&s, "shred ledger", NULL), 0);
+	json_t *lines = pvt_ledger_read(ledger, NULL);
+	assert_true(json_array_size(lines) >= 1);
+	json_decref(lines);
+}
+
+/* A DBA moves a customer's data key to another generation of its bucket key with the
+ * sqlite3 tool (or a keyring from elsewhere is put in place): no key opens it, and the
+ * check says so. */
+static void test_keys_the_keyring_cannot_open(void **state)
+{
+	struct fix *f = *state;
+	struct seen s;
+	char ids[10][32];
+	import_ten(f, ids);
+	assert_int_equal(doctor(f, NULL, &s), 0);
+	assert_int_equal(found(&s, "keys", "unreadable"), 0);
+	char *db = pvt_keep(pvt_path(f->dir, "vault.db"));
+	sqlite3 *h = NULL;
+	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	sqlite3_busy_timeout(h, 5000);
+	assert_int_equal(sqlite3_exec(h, "UPDATE customers SET bucket_gen = bucket_gen + 1 "
+				      "WHERE rid IN (SELECT rid FROM customers LIMIT 2)", NULL, NULL,
+				      NULL), SQLITE_OK);
+	sqlite3_close(h);
+	assert_int_equal(doctor(f, NULL, &s), 1);
+	assert_int_equal(found(&s, "keys", "2 customers' data keys are wrapped by bucket keys "
+			       "newer than the keyring's"), PV_SEVERITY_HIGH);
 }
 
 /* ---- Key and password files ---- */
@@ -636,6 +709,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_careful_vault_has_no_finding, setup_careful,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_one_audit_entry, setup_careful, teardown),
+		cmocka_unit_test_setup_teardown(test_ledger_lacks_a_shred, setup_careful, teardown),
+		cmocka_unit_test_setup_teardown(test_keys_the_keyring_cannot_open, setup_careful,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_keyring_readable_by_others, setup_careful,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_ledger_directory_and_database, setup_careful,
