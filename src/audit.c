@@ -423,6 +423,15 @@ pv_rc pv_audit_failure(pv_vault *v, pv_rc rc, const char *op, const char *ids,
 		       v->errmsg); /* pv_fail formats apart from v->errmsg */
 }
 
+pv_rc pv_audit_incomplete(pv_vault *v, pv_rc rc, const char *op, const char *ids)
+{
+	char msg[sizeof v->errmsg];
+	snprintf(msg, sizeof msg, "%s", v->errmsg);
+	struct pv_audit_event e = { op, ids, NULL, NULL, "incomplete", msg };
+	(void)pv_audit_append(v, &e); /* on a full disk this fails too: the message tells */
+	return pv_fail(v, rc, "%s", msg);
+}
+
 void pv_audit_fault_for_tests(pv_vault *v, int on)
 {
 	v->audit_fault = on;

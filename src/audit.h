@@ -33,6 +33,11 @@ pv_rc pv_audit_commit(pv_vault *v, const struct pv_audit_event *e, pv_rc rc);
 pv_rc pv_audit_failure(pv_vault *v, pv_rc rc, const char *op, const char *ids,
 		       const char *purpose);
 
+/* Record that an operation committed but a step after its commit failed (rc, its message
+ * on v, which is kept): an entry with outcome "incomplete" beside the operation's own.
+ * Returns rc. */
+pv_rc pv_audit_incomplete(pv_vault *v, pv_rc rc, const char *op, const char *ids);
+
 /* A listing that shows customer ids goes over its rows twice: pv_shown_row in each row
  * returns 0 in the first pass (the id gathered; -1 when out of memory); pv_shown_audit
  * then appends e (its ids: those gathered, sorted, each once) and turns to showing, where

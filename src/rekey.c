@@ -411,15 +411,21 @@ static pv_rc run_batch(struct rekey *r, int *last)
 	r->batches++;
 	r->customers += r->batch_customers;
 	r->buckets += r->data ? 0 : r->hi - r->lo;
+	/* after the commit, each failure is logged as such: the batch stays done */
 	if (!r->data && pv_keyring_apply(v->keyring, err, sizeof err) != 0)
-		return pv_fail(v, PV_ERR_IO, "%s", err); /* the journal finishes it at next open */
+		return pv_audit_incomplete(v, pv_fail(v, PV_ERR_IO, "rekey batch committed, but "
+						      "%s (the journal finishes it at the next "
+						      "open)", err), "rekey", "*");
 	if (pv_store_checkpoint(v->store) != 0)
-		return pv_fail(v, PV_ERR_STORE, "rekey batch committed, but the write-ahead log "
-			       "could not be checkpointed: %s", pv_store_errmsg(v->store));
+		return pv_audit_incomplete(v, pv_fail(v, PV_ERR_STORE, "rekey batch committed, "
+						      "but the write-ahead log could not be "
+						      "checkpointed: %s", pv_store_errmsg(v->store)),
+					   "rekey", "*");
 	if (!r->data && pv_ledger_flush(v, err, sizeof err) != 0)
-		return pv_fail(v, PV_ERR_IO, "rekey batch committed, but its lines could not be "
-			       "added to the shred ledger (%s); they are kept in the vault and added "
-			       "at its next open", err);
+		return pv_audit_incomplete(v, pv_fail(v, PV_ERR_IO, "rekey batch committed, but "
+						      "its lines could not be added to the shred "
+						      "ledger (%s); they are kept in the vault and "
+						      "added at its next open", err), "rekey", "*");
 	return PV_OK;
 }
 

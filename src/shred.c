@@ -403,6 +403,8 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 		rc = pv_audit_failure(v, rc, "shred", ids_text, NULL);
 	} else {
 		rc = after_commit(&r, n);
+		if (rc)
+			rc = pv_audit_incomplete(v, rc, "shred", ids_text);
 	}
 	pv_secret_free(r.new_keys);
 	free(r.new_gens);

@@ -1613,6 +1613,15 @@ static void test_import_in_other_session_after_shred(void **state)
 
 /* ---- 6. a step after the commit fails ---------------------------------------------- */
 
+static int find_incomplete(void *ctx, const pv_audit_entry *e)
+{
+	const char **want = ctx; /* [0] the id, [1] set to the detail when found */
+	if (strcmp(e->op, "shred") == 0 && strcmp(e->outcome, "incomplete") == 0 &&
+	    strcmp(e->ids, want[0]) == 0)
+		want[1] = strdup(e->detail);
+	return 0;
+}
+
 /* The ledger cannot be written (here a directory in its place) after the shred committed:
  * the customer is gone and cannot come back, so the certificate is returned all the
  * same, with a message that says what was done, what failed and what is left to do. The
@@ -1644,6 +1653,14 @@ static void test_ledger_unwritable_after_commit(void **state)
 	const char *m = pv_errmsg(v);
 	if (strncmp(m, want, strlen(want)) != 0 || !strstr(m, "unreadable"))
 		fail_msg("the message does not say what happened and what is left: %s", m);
+	char said[1024];
+	snprintf(said, sizeof said, "%s", m);
+	const char *logged[2] = { victim, NULL }; /* the log says so too */
+	assert_ok(v, pv_audit_log(v, &ADMIN, NULL, find_incomplete, logged));
+	if (!logged[1])
+		fail_msg("no 'incomplete' shred entry in the audit log");
+	assert_string_equal(logged[1], said);
+	free((char *)logged[1]);
 	assert_int_equal(get_rc(v, victim), PV_ERR_NOT_FOUND);
 	for (size_t r = 1; r < g_csv.nrows; r++)
 		if (b[r] == b[vr] && r != vr)
