@@ -58,9 +58,9 @@ int cmd_doctor(int argc, char **argv)
 		"rotated in N days (365), users disabled since the last root rotation; users without\n"
 		"their agreement or training; escrow copies unaccounted for; Argon2id settings under\n"
 		"the floor; a shred ledger lacking a committed shred's lines; data keys no key in\n"
-		"the keyring opens. Each finding says how to fix it. Needs 'audit' (or the root\n"
-		"secret); reads no customer value; one audit entry. Exit status 1 when any finding\n"
-		"is high.\n";
+		"the keyring opens; an audit log that does not verify. Each finding says how to\n"
+		"fix it. Needs 'audit' (or the root secret); reads no customer value; one audit\n"
+		"entry. Exit status 1 when any finding is high.\n";
 	struct cli_common c;
 	cli_common_init(&c);
 	pv_doctor_opts o = { 0 };

@@ -962,10 +962,11 @@ typedef struct pv_doctor_opts {
  * the escrow records and the audit log disagree on, or older than the last shred or
  * rotation; Argon2id settings under the floor; a shred ledger lacking the lines of a
  * committed shred or rekey (they are added first, when the ledger can be written); data
- * keys wrapped by bucket keys the keyring does not hold. Reads no customer value. The
- * findings are counted into one audit entry ("doctor"), then passed to fn, high ones
- * first (fn returning non-zero stops); *high (may be NULL) gets the number of high ones.
- * o may be NULL. Needs 'audit' (or the root secret). */
+ * keys wrapped by bucket keys the keyring does not hold; an audit log that does not
+ * verify (the other checks read it). Reads no customer value. The findings are counted
+ * into one audit entry ("doctor"), then passed to fn, high ones first (fn returning
+ * non-zero stops); *high (may be NULL) gets the number of high ones. o may be NULL.
+ * Needs 'audit' (or the root secret). */
 PV_API PV_CHECK pv_rc pv_doctor(pv_vault *v, const pv_doctor_opts *o, pv_finding_fn fn,
 				void *ctx, unsigned *high);
 

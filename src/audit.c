@@ -789,12 +789,8 @@ static long pick_split(pv_vault *v, const struct ckpt_list *ck, uint64_t n,
 	return -1;
 }
 
-pv_rc pv_audit_verify(pv_vault *v, const char *checkpoint_text, char **report)
+pv_rc pv_audit_verify_quiet(pv_vault *v, const char *checkpoint_text, char **report)
 {
-	if (!pv_policy_user_may(v, PV_OP_AUDIT))
-		return pv_audit_failure(v, pv_fail(v, PV_ERR_DENIED, "user %s has no role with "
-						   "permission 'audit'", v->principal),
-					"audit verify", NULL, NULL);
 	*report = NULL;
 	struct ckpt_text ext;
 	char why[256];
@@ -892,8 +888,7 @@ pv_rc pv_audit_verify(pv_vault *v, const char *checkpoint_text, char **report)
 		snprintf(out, 700, "%s", problem);
 		free(problem);
 		*report = out;
-		pv_fail(v, PV_ERR_CORRUPT, "audit log verification failed: %s", out);
-		return pv_audit_failure(v, PV_ERR_CORRUPT, "audit verify", NULL, NULL);
+		return pv_fail(v, PV_ERR_CORRUPT, "audit log verification failed: %s", out);
 	}
 	char part[96] = "";
 	if (split >= 0)
@@ -903,9 +898,24 @@ pv_rc pv_audit_verify(pv_vault *v, const char *checkpoint_text, char **report)
 		 (unsigned long long)entries, nck, nck == 1 ? "" : "s", part,
 		 checkpoint_text ? "; the exported checkpoint matches" : "");
 	*report = out;
-	struct pv_audit_event e = { "audit verify", NULL, NULL, NULL, "ok", out };
+	return pv_ok(v);
+}
+
+pv_rc pv_audit_verify(pv_vault *v, const char *checkpoint_text, char **report)
+{
+	*report = NULL;
+	if (!pv_policy_user_may(v, PV_OP_AUDIT))
+		return pv_audit_failure(v, pv_fail(v, PV_ERR_DENIED, "user %s has no role with "
+						   "permission 'audit'", v->principal),
+					"audit verify", NULL, NULL);
+	pv_rc rc = pv_audit_verify_quiet(v, checkpoint_text, report);
+	if (rc == PV_ERR_CORRUPT && *report)
+		return pv_audit_failure(v, rc, "audit verify", NULL, NULL);
+	if (rc)
+		return rc;
+	struct pv_audit_event e = { "audit verify", NULL, NULL, NULL, "ok", *report };
 	if ((rc = pv_audit_append(v, &e)) != PV_OK) {
-		free(out);
+		free(*report);
 		*report = NULL;
 		return rc;
 	}

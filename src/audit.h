@@ -33,6 +33,10 @@ pv_rc pv_audit_commit(pv_vault *v, const struct pv_audit_event *e, pv_rc rc);
 pv_rc pv_audit_failure(pv_vault *v, pv_rc rc, const char *op, const char *ids,
 		       const char *purpose);
 
+/* pv_audit_verify without its permission check and without an audit entry of its own
+ * (for pv_doctor, which writes one entry for the whole check). */
+pv_rc pv_audit_verify_quiet(pv_vault *v, const char *checkpoint_text, char **report);
+
 /* Record that an operation committed but a step after its commit failed (rc, its message
  * on v, which is kept): an entry with outcome "incomplete" beside the operation's own.
  * Returns rc. */

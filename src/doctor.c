@@ -705,6 +705,23 @@ static void check_root_kdf(struct doctor *d)
 		     (unsigned long long)(mem / 1024));
 }
 
+/* ---- The audit log itself ---- */
+
+/* The log the other checks read, verified first: a rewritten log could hide a backup
+ * never taken or a shred after the last escrow copy. */
+static pv_rc check_log(struct doctor *d)
+{
+	char *report = NULL;
+	pv_rc rc = pv_audit_verify_quiet(d->v, NULL, &report);
+	if (rc == PV_ERR_CORRUPT && report)
+		note(d, PV_SEVERITY_HIGH, "audit log", "find out who changed the database (its file "
+		     "history, backups, the last exported checkpoint: 'pivault audit verify "
+		     "--checkpoint FILE'); until then trust no finding read from the log (backup, "
+		     "checkpoint, rotation, escrow)", "the audit log does not verify: %s", report);
+	free(report);
+	return rc == PV_ERR_CORRUPT ? pv_ok(d->v) : rc;
+}
+
 /* ---- The shred ledger against the data ---- */
 
 /* Lines of committed shreds or rekeys that the ledger file still lacks (it could not be
@@ -744,10 +761,12 @@ static pv_rc gather(struct doctor *d)
 	check_secret_files(d);
 	check_core_dumps(d);
 	check_root_kdf(d);
+	pv_rc rc = check_log(d);
+	if (rc)
+		return rc;
 	struct log_facts f;
 	memset(&f, 0, sizeof f);
 	int st = pv_store_audit_scan(d->v->store, 1, log_entry, &f);
-	pv_rc rc = PV_OK;
 	if (st < 0 && !f.nomem)
 		rc = pv_fail(d->v, PV_ERR_STORE, "audit log: %s", pv_store_errmsg(d->v->store));
 	if (!rc && f.nomem)

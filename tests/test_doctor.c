@@ -306,6 +306,33 @@ static void test_keys_the_keyring_cannot_open(void **state)
 			       "newer than the keyring's"), PV_SEVERITY_HIGH);
 }
 
+/* A DBA rewrites, with the sqlite3 tool, the log's record of a shred (so that an escrow
+ * copy older than it would not be reported stale): the check verifies the log it reads
+ * and says it does not verify. */
+static void test_log_rewritten(void **state)
+{
+	struct fix *f = *state;
+	struct seen s;
+	char ids[10][32];
+	import_ten(f, ids);
+	const char *victim[] = { ids[1] };
+	char *cert = NULL;
+	assert_ok(f->v, pv_shred(f->v, &admin, victim, 1, &cert));
+	pv_free(cert);
+	doctor(f, NULL, &s);
+	assert_int_equal(found(&s, "audit log", NULL), 0);
+	char *db = pvt_keep(pvt_path(f->dir, "vault.db"));
+	sqlite3 *h = NULL;
+	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	sqlite3_busy_timeout(h, 5000);
+	assert_int_equal(sqlite3_exec(h, "UPDATE audit SET op = 'audit log' WHERE op = 'shred'",
+				      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_changes(h), 1);
+	sqlite3_close(h);
+	assert_int_equal(doctor(f, NULL, &s) >= 1, 1);
+	assert_int_equal(found(&s, "audit log", "does not verify"), PV_SEVERITY_HIGH);
+}
+
 /* ---- Key and password files ---- */
 
 static void test_root_key_beside_the_vault(void **state)
@@ -710,6 +737,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_one_audit_entry, setup_careful, teardown),
 		cmocka_unit_test_setup_teardown(test_ledger_lacks_a_shred, setup_careful, teardown),
+		cmocka_unit_test_setup_teardown(test_log_rewritten, setup_careful, teardown),
 		cmocka_unit_test_setup_teardown(test_keys_the_keyring_cannot_open, setup_careful,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_keyring_readable_by_others, setup_careful,
