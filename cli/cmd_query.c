@@ -249,16 +249,18 @@ int cmd_update(int argc, char **argv)
 	if (!v)
 		return code;
 	pv_access who = cli_access(&c);
-	for (int i = 1; i < n && code == EXIT_OK; i++) {
+	const char *fields[n], *values[n];
+	for (int i = 1; i < n; i++) {
 		char *eq = strchr(rest[i], '=');
 		*eq = '\0';
-		pv_rc rc = pv_update(v, &who, rest[0], rest[i], eq + 1);
-		*eq = '=';
-		if (rc)
-			code = cli_fail(v, rc);
-		else
-			printf("updated %s: %.*s\n", rest[0], (int)(eq - rest[i]), rest[i]);
+		fields[i - 1] = rest[i];
+		values[i - 1] = eq + 1;
 	}
+	pv_rc rc = pv_update_fields(v, &who, rest[0], fields, values, (size_t)n - 1);
+	if (rc)
+		code = cli_fail(v, rc);
+	for (int i = 0; !rc && i < n - 1; i++)
+		printf("updated %s: %s\n", rest[0], fields[i]);
 	pv_vault_close(v);
 	return code;
 }

@@ -236,8 +236,15 @@ PV_API PV_CHECK pv_rc pv_find_records(pv_vault *v, const pv_access *who, const c
 PV_API PV_CHECK pv_rc pv_list(pv_vault *v, const pv_access *who, const char *after,
 			      size_t limit, pv_record_fn fn, void *ctx, char **next_after);
 
-/* Set one field of a customer (validated and normalised as at import; blind index
- * updated). field may also be a consent column, with a yes/no value. */
+/* Set fields[i] of a customer to values[i], for i < n, in one transaction: every change
+ * or none (each value validated and normalised as at import; blind index updated; one
+ * audit entry naming the fields). A field may also be a consent column, with a yes/no
+ * value. PV_ERR_USAGE for a name the schema lacks or a field given twice, PV_ERR_INPUT
+ * for a value that fails validation (the message names the field, never the value). */
+PV_API PV_CHECK pv_rc pv_update_fields(pv_vault *v, const pv_access *who, const char *id,
+				       const char *const *fields, const char *const *values,
+				       size_t n);
+/* pv_update_fields of one field. */
 PV_API PV_CHECK pv_rc pv_update(pv_vault *v, const pv_access *who, const char *id,
 				const char *field, const char *value);
 

@@ -110,10 +110,10 @@ pv_rc pv_dsr_correct(pv_vault *v, const pv_access *who, const char *dsr_id,
 		return rc;
 	if (n == 0)
 		return pv_fail(v, PV_ERR_USAGE, "name the corrected fields: FIELD=VALUE");
-	/* each change is an update, validated and audited as any other (needs 'update') */
-	for (size_t i = 0; i < n; i++)
-		if ((rc = pv_update(v, who, customer, fields[i], values[i])))
-			return rc;
+	/* the changes are one update, validated and audited as any other (needs 'update'):
+	 * all of them or none */
+	if ((rc = pv_update_fields(v, who, customer, fields, values, n)))
+		return rc;
 	char outcome[200] = "corrected: ";
 	for (size_t i = 0; i < n; i++) {
 		size_t l = strlen(outcome);

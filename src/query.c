@@ -557,26 +557,64 @@ static pv_rc update_field(pv_vault *v, const struct pv_stored_customer *c, int i
 	return PV_OK;
 }
 
-pv_rc pv_update(pv_vault *v, const pv_access *who, const char *id, const char *field,
-		const char *value)
+/* The detail of an update's audit entry: the fields changed, by name (never a value). */
+static void fields_named(char *out, size_t len, const char *const *fields, size_t n)
+{
+	size_t at = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < n && at < len; i++)
+		at += (size_t)snprintf(out + at, len - at, "%s%s", i ? "," : "", fields[i]);
+}
+
+/* Every name a field or consent column of the schema, none twice. */
+static pv_rc check_field_names(pv_vault *v, const char *const *fields, size_t n)
+{
+	if (n == 0)
+		return pv_fail(v, PV_ERR_USAGE, "name at least one field to change");
+	for (size_t i = 0; i < n; i++) {
+		if (pv_schema_field_index(v->schema, fields[i]) < 0 &&
+		    pv_schema_consent_index(v->schema, fields[i]) < 0)
+			return pv_fail(v, PV_ERR_USAGE, "no field or consent column '%s' in the "
+				       "schema", fields[i]);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(fields[i], fields[j]) == 0)
+				return pv_fail(v, PV_ERR_USAGE, "field '%s' is given twice", fields[i]);
+	}
+	return PV_OK;
+}
+
+pv_rc pv_update_fields(pv_vault *v, const pv_access *who, const char *id,
+		       const char *const *fields, const char *const *values, size_t n)
 {
 	int role;
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_UPDATE, &role);
 	if (rc)
 		return pv_audit_failure(v, rc, "update", id, purpose_of(who));
-	int i = pv_schema_field_index(v->schema, field);
-	int k = i < 0 ? pv_schema_consent_index(v->schema, field) : -1;
-	if (i < 0 && k < 0)
-		return pv_fail(v, PV_ERR_USAGE, "no field or consent column '%s' in the schema", field);
+	if ((rc = check_field_names(v, fields, n)))
+		return rc;
 	if (pv_store_begin(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	struct pv_stored_customer c;
-	if (!(rc = pv_customer_find(v, id, &c)))
-		rc = i >= 0 ? update_field(v, &c, i, value, 0) : update_consent(v, &c, k, value);
-	/* in the same transaction: the change and its entry stand or fall together */
-	struct pv_audit_event e = { "update", id, purpose_of(who), NULL, "ok", field };
+	for (size_t k = 0; !rc && k < n; k++) {
+		int i = pv_schema_field_index(v->schema, fields[k]);
+		struct pv_stored_customer c; /* read again: each change moves the row on */
+		if (!(rc = pv_customer_find(v, id, &c)))
+			rc = i >= 0 ? update_field(v, &c, i, values[k], 0)
+				    : update_consent(v, &c, pv_schema_consent_index(v->schema,
+										    fields[k]),
+						     values[k]);
+	}
+	/* in the same transaction: every change and the entry stand or fall together */
+	char named[512];
+	fields_named(named, sizeof named, fields, n);
+	struct pv_audit_event e = { "update", id, purpose_of(who), NULL, "ok", named };
 	rc = pv_audit_commit(v, &e, rc);
 	return rc ? pv_audit_failure(v, rc, "update", id, purpose_of(who)) : pv_ok(v);
+}
+
+pv_rc pv_update(pv_vault *v, const pv_access *who, const char *id, const char *field,
+		const char *value)
+{
+	return pv_update_fields(v, who, id, &field, &value, 1);
 }
 
 pv_rc pv_erase_fields(pv_vault *v, const char *id, const size_t *fields, size_t n,

@@ -437,6 +437,19 @@ static void test_update(void **state)
 	assert_int_equal(cli(&out, &err, venv(), "update C09999999 name=王五 " AS_ADMIN), 1);
 	free(out);
 	free(err);
+	/* several changes, the last invalid: none applied (the help says all or none) */
+	assert_int_equal(cli(&out, &err, venv(), "update %s contract_no=HT-2025-000777 "
+			     "'phone=139 0000 5678' id_number=110105194912310021 " AS_ADMIN, id), 1);
+	assert_null(strstr(out, "updated"));
+	free(out);
+	free(err);
+	assert_int_equal(cli(&out, NULL, venv(), "get %s --clear " READ_ALL, id), 0);
+	assert_non_null(strstr(out, "HT-2025-000001"));
+	assert_null(strstr(out, "HT-2025-000777"));
+	assert_non_null(strstr(out, "+8613900001234"));
+	free(out);
+	assert_int_equal(cli(&out, NULL, venv(), "find --phone 13900005678 " READ_ALL), 1);
+	free(out);
 }
 
 static void test_export(void **state)

@@ -233,6 +233,12 @@ static void test_correct(void **state)
 	assert_int_not_equal(pv_dsr_correct(f->v, &ADMIN, req2, bad_f, bad_v, 1), PV_OK);
 	assert_string_equal(value_of(f->v, id, "phone"), before_phone);
 	assert_string_equal(state_of(f->v, req2), "open");
+	/* a good value before a bad one: neither applied (all the changes, or none) */
+	const char *mixed_f[] = { "email", "phone" };
+	const char *mixed_v[] = { "li.na@example.com", "12345" };
+	assert_int_not_equal(pv_dsr_correct(f->v, &ADMIN, req2, mixed_f, mixed_v, 2), PV_OK);
+	assert_string_equal(value_of(f->v, id, "email"), "Zhang.Wei@example.com");
+	assert_string_equal(state_of(f->v, req2), "open");
 	/* the wrong kind of request */
 	char *acc = open_request(f->v, id, "access");
 	assert_int_equal(pv_dsr_correct(f->v, &ADMIN, acc, fields, values, 2), PV_ERR_USAGE);

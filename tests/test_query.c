@@ -1248,6 +1248,40 @@ static void test_update_invalid_refused(void **state)
 	assert_true(finds(s->v, "name", pvt_csv_get(&s->csv, 4, "name"), id));
 }
 
+/* Several fields at once: one invalid value (or an unknown field, or one given twice)
+ * and none of the others is applied, the blind index untouched; all valid, all applied
+ * with one audit entry. */
+static void test_update_fields_all_or_none(void **state)
+{
+	struct small *s = *state;
+	pv_access admin = { "admin", "all", 1 };
+	const char *id = row_id(&s->csv, 5);
+	pv_record *before = get_ok(s->v, &admin, id);
+	const char *f1[] = { "name", "phone", "email" };
+	const char *v1[] = { "改名字", "13900007777", "not-an-email" };
+	assert_int_equal(pv_update_fields(s->v, &admin, id, f1, v1, 3), PV_ERR_INPUT);
+	assert_non_null(strstr(pv_errmsg(s->v), "email"));
+	const char *f2[] = { "name", "shoe_size" };
+	const char *v2[] = { "改名字", "42" };
+	assert_int_equal(pv_update_fields(s->v, &admin, id, f2, v2, 2), PV_ERR_USAGE);
+	const char *f3[] = { "name", "name" };
+	const char *v3[] = { "改名字", "又改了" };
+	assert_int_equal(pv_update_fields(s->v, &admin, id, f3, v3, 2), PV_ERR_USAGE);
+	pv_record *after = get_ok(s->v, &admin, id);
+	for (size_t f = 0; f < NFIELDS; f++)
+		assert_string_equal(pv_record_field_value(before, f), pv_record_field_value(after, f));
+	pv_record_free(after);
+	assert_false(finds(s->v, "phone", "13900007777", id));
+	assert_true(finds(s->v, "phone", pvt_csv_get(&s->csv, 5, "phone"), id));
+
+	const char *v4[] = { "改名字", "13900007777", "new@example.com" };
+	assert_ok(s->v, pv_update_fields(s->v, &admin, id, f1, v4, 3));
+	assert_true(finds(s->v, "phone", "13900007777", id));
+	assert_true(finds(s->v, "name", "改名字", id));
+	assert_false(finds(s->v, "phone", pvt_csv_get(&s->csv, 5, "phone"), id));
+	pv_record_free(before);
+}
+
 static void test_update_consent(void **state)
 {
 	struct small *s = *state;
@@ -1403,6 +1437,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_update_id_number_lower_x, small_setup,
 						small_teardown),
 		cmocka_unit_test_setup_teardown(test_update_invalid_refused, small_setup, small_teardown),
+		cmocka_unit_test_setup_teardown(test_update_fields_all_or_none, small_setup,
+						small_teardown),
 		cmocka_unit_test_setup_teardown(test_update_consent, small_setup, small_teardown),
 		cmocka_unit_test_setup_teardown(test_update_unknown, small_setup, small_teardown),
 		cmocka_unit_test_setup_teardown(test_update_financial_group, small_setup,
