@@ -8,13 +8,13 @@
  * a role without 'handover' cannot have it. */
 #include "testutil.h"
 
-#include "dates.h"
 #include "pivault.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define N 30
 static const pv_access ADMIN = { "admin", NULL, 0 };
@@ -154,9 +154,15 @@ static void test_counts_and_fields(void **state)
 	/* measures in force, and kept three years */
 	json_t *audit = json_object_get(json_object_get(doc, "measures"), "audit");
 	assert_true(jint(audit, "entries") > 0);
-	char keep[11];
-	pv_date_today(0, keep);
-	assert_int_equal(pv_date_add(keep, 3, 0, 0, keep), 0);
+	/* three years from today, worked out here, not with the function under test */
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	int kd = tm.tm_mday;
+	if (tm.tm_mon == 1 && kd == 29)
+		kd = 28; /* three years after a leap year is never one */
+	char keep[32];
+	snprintf(keep, sizeof keep, "%04d-%02d-%02d", tm.tm_year + 1900 + 3, tm.tm_mon + 1, kd);
 	assert_string_equal(json_string_value(json_object_get(doc, "keep_until")), keep);
 	/* no customer value in it */
 	char *text = json_dumps(doc, 0);
