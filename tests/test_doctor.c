@@ -691,14 +691,13 @@ static void test_cli_exit_status_and_json(void **state)
 /* Core dumps on where the command starts: pivault turns them off only once the vault is
  * open, after it has read the secret. Run first: once this process has opened a vault,
  * its children cannot turn core dumps on again; the vault is made by the command. */
+#ifndef __SANITIZE_ADDRESS__ /* ASan switches core dumps off when the command starts: the
+			     * test is left out of sanitizer builds (run in the plain one) */
 static void test_cli_core_dumps_enabled(void **state)
 {
 	struct fix *f = *state;
-#ifdef __SANITIZE_ADDRESS__
-	skip(); /* AddressSanitizer switches core dumps off when the command starts */
-#endif
 	if (pvt_run(NULL, "ulimit -c 4096 2>/dev/null") != 0)
-		skip();
+		fail_msg("cannot raise the core size limit here, so the check cannot be tested");
 	assert_int_equal(pv_key_generate_file(f->key_file), PV_OK);
 	char *pw = pvt_keep(pvt_path(f->keys, "admin-password"));
 	assert_int_equal(pvt_write_file(pw, "admin-pass-1\n", 13), 0);
@@ -714,6 +713,7 @@ static void test_cli_core_dumps_enabled(void **state)
 	pvt_keep(out);
 	assert_null(strstr(out, "core-dumps"));
 }
+#endif
 
 static void test_cli_user_without_audit(void **state)
 {
@@ -732,7 +732,9 @@ static void test_cli_user_without_audit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+#ifndef __SANITIZE_ADDRESS__
 		cmocka_unit_test_setup_teardown(test_cli_core_dumps_enabled, setup, teardown),
+#endif
 		cmocka_unit_test_setup_teardown(test_careful_vault_has_no_finding, setup_careful,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_one_audit_entry, setup_careful, teardown),

@@ -284,22 +284,6 @@ static struct pv_schema *parse_file_ok(const char *path)
 	return s;
 }
 
-/* ../shared/schema.example.yaml parses unchanged (skipped when ../shared is absent). */
-static void test_shared_reference_parses(void **state)
-{
-	(void)state;
-	struct stat st;
-	if (stat(PV_SHARED_DIR "/schema.example.yaml", &st) != 0) {
-		print_message("skipped: %s is absent (a clone without ../shared)\n",
-			      PV_SHARED_DIR "/schema.example.yaml");
-		skip();
-	}
-	struct pv_schema *s = parse_file_ok(PV_SHARED_DIR "/schema.example.yaml");
-	check_reference_content(s);
-	assert_int_equal(s->npurposes, 3);
-	pv_schema_free(s);
-}
-
 /* examples/schema.yaml parses, with the content the reference declares. */
 static void test_example_parses_with_content(void **state)
 {
@@ -942,7 +926,6 @@ static void test_mutations(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_shared_reference_parses),
 		cmocka_unit_test(test_example_parses_with_content),
 		cmocka_unit_test(test_example_without_diag_callback),
 		cmocka_unit_test(test_lookups_and_names),

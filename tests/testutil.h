@@ -40,8 +40,11 @@ const char *pvt_program(const char *name);
  * intents' head lines (kind, time, certificate). An empty array when there is none. */
 void *pvt_ledger_read(const char *path, void **heads);
 
-/* 1 if the shared test vectors (../shared/testvectors) are present. */
-int pvt_have_shared(void);
+/* For a test program that reads path in ../shared: when path is absent, the program
+ * exits 77 (registered as SKIP_RETURN_CODE, so CTest reports it skipped, never passed),
+ * or, with PV_REQUIRE_SHARED=1 in the environment (CI, which always has ../shared), fails.
+ * Call at the start of main. */
+void pvt_program_needs_shared(const char *path);
 
 /* ---- CSV tables and sample vaults (test_query, test_tamper, test_cli) ---- */
 
