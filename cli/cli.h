@@ -10,8 +10,21 @@
 #include <stdio.h>
 
 /* EXIT_INCOMPLETE: what cannot be undone was done (customers shredded, their certificate
- * written), but a step after it failed; the message says what is left to do. */
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_INCOMPLETE = 3 };
+ * written), but a step after it failed; the message says what is left to do. EXIT_BUSY:
+ * nothing was done, because another process kept the vault's write lock longer than the
+ * command could wait (--wait, PIVAULT_WAIT): running it again later may succeed. */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_INCOMPLETE = 3, EXIT_BUSY = 4 };
+
+/* How long a command waits for another process's write by default, in seconds: long
+ * enough to outlast an import or a rekey of a million customers, which hold the lock to
+ * their end, short enough that a forgotten job ends; the note on standard error says who
+ * waits, so a person at a terminal can stop sooner. */
+#define CLI_WAIT_DEFAULT 600
+
+/* Set the process's wait (pv_set_wait) from PIVAULT_WAIT, or the default, with a note on
+ * standard error once a wait lasts; EXIT_OK, or EXIT_USAGE (message printed) for a bad
+ * value. */
+int cli_wait_init(void);
 
 /* Options every command that opens a vault understands. */
 struct cli_common {
@@ -23,6 +36,7 @@ struct cli_common {
 	const char *purpose;   /* --purpose */
 	const char *request;   /* --request REQ: run under an approved request */
 	int clear;             /* --clear: show clear values where the role may */
+	/* --wait SECONDS (PIVAULT_WAIT): applied as it is read (pv_set_wait) */
 	int json;              /* --json */
 };
 

@@ -23,6 +23,8 @@ const char cli_common_help[] =
 	"                   get, find, list, export; 'all' for a role with every purpose)\n"
 	"  --clear          show values in clear where the role may see them (default: masked)\n"
 	"  --request REQ    run under the approved four-eyes request REQ (see pivault run)\n"
+	"  --wait SECONDS   how long to wait for another pivault process writing to the vault\n"
+	"                   (default: $PIVAULT_WAIT, else 600; 0: do not wait)\n"
 	"  --json           machine-readable output\n"
 	"  --help           this help\n";
 
@@ -41,8 +43,57 @@ void cli_common_init(struct cli_common *c)
 	c->user = env("PIVAULT_USER");
 }
 
+/* A wait's seconds: a number from 0 to a year, or -1. */
+static double wait_seconds(const char *text)
+{
+	char *end;
+	errno = 0;
+	double x = strtod(text, &end);
+	if (errno || end == text || *end || !(x >= 0 && x <= 366.0 * 86400))
+		return -1;
+	return x;
+}
+
+static void wait_note(void *ctx, const char *what, const char *why, double max_seconds)
+{
+	(void)ctx;
+	fprintf(stderr, "pivault: waiting for %s (%s), for at most %.0f s (--wait to change)\n",
+		what, why, max_seconds);
+}
+
+static int set_wait(const char *text, const char *from)
+{
+	double x = wait_seconds(text);
+	if (x < 0) {
+		fprintf(stderr, "pivault: %s needs a number of seconds from 0, not '%s'\n", from,
+			text);
+		return EXIT_USAGE;
+	}
+	pv_set_wait(x, wait_note, NULL);
+	return EXIT_OK;
+}
+
+int cli_wait_init(void)
+{
+	const char *w = env("PIVAULT_WAIT");
+	if (w)
+		return set_wait(w, "PIVAULT_WAIT");
+	pv_set_wait(CLI_WAIT_DEFAULT, wait_note, NULL);
+	return EXIT_OK;
+}
+
 int cli_common_option(struct cli_common *c, int argc, char **argv, int *i)
 {
+	if (strncmp(argv[*i], "--wait", 6) == 0 && (argv[*i][6] == '\0' || argv[*i][6] == '=')) {
+		const char *val = argv[*i][6] == '=' ? argv[*i] + 7 : NULL;
+		if (!val && *i + 1 >= argc) {
+			fprintf(stderr, "pivault: --wait needs a value\n");
+			return -1;
+		}
+		if (!val)
+			val = argv[++*i];
+		return set_wait(val, "--wait") == EXIT_OK ? 1 : -1;
+	}
 	static const struct {
 		const char *name;
 		size_t off;
@@ -294,6 +345,15 @@ static int submit_request(pv_vault *v)
 	return EXIT_OK;
 }
 
+/* A refused open: its message, and EXIT_FAIL (EXIT_BUSY when the vault was busy). */
+static int open_failed(pv_vault *v, pv_rc rc)
+{
+	if (rc == PV_ERR_BUSY)
+		return cli_fail(v, rc);
+	fprintf(stderr, "pivault: %s\n", pv_errmsg(v));
+	return EXIT_FAIL;
+}
+
 pv_vault *cli_open_vault(const struct cli_common *c, int *exit_code)
 {
 	*exit_code = EXIT_USAGE;
@@ -312,7 +372,7 @@ pv_vault *cli_open_vault(const struct cli_common *c, int *exit_code)
 		pv_rc rc = pv_vault_open_user(c->vault, c->keyring, c->user, pass, strlen(pass), &v);
 		cli_wipe_free(pass);
 		if (rc) {
-			fprintf(stderr, "pivault: %s\n", pv_errmsg(v));
+			*exit_code = open_failed(v, rc);
 			pv_vault_close(v);
 			return NULL;
 		}
@@ -326,7 +386,7 @@ pv_vault *cli_open_vault(const struct cli_common *c, int *exit_code)
 	pv_rc rc = pv_vault_open(c->vault, c->keyring, key, &v);
 	pv_key_free(key);
 	if (rc) {
-		fprintf(stderr, "pivault: %s\n", pv_errmsg(v));
+		*exit_code = open_failed(v, rc);
 		pv_vault_close(v);
 		return NULL;
 	}
@@ -338,6 +398,11 @@ int cli_fail(pv_vault *v, pv_rc rc)
 	if (rc == PV_REQUESTED && v)
 		return submit_request(v);
 	fprintf(stderr, "pivault: %s\n", v ? pv_errmsg(v) : pv_strerror(rc));
+	if (rc == PV_ERR_BUSY) {
+		fprintf(stderr, "pivault: nothing was done; run it again later, or wait longer with "
+			"--wait SECONDS (PIVAULT_WAIT)\n");
+		return EXIT_BUSY;
+	}
 	return rc == PV_ERR_USAGE ? EXIT_USAGE : EXIT_FAIL;
 }
 

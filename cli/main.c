@@ -51,7 +51,8 @@ static void usage(FILE *out)
 	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
 		fprintf(out, "  %-13s %s\n", commands[i].name, commands[i].summary);
 	fputs("\n'pivault COMMAND --help' describes a command. Exit status: 0 success, 1 refused or\n"
-	      "failed, 2 usage error.\n", out);
+	      "failed, 2 usage error, 3 done in part (the message says what is left), 4 the vault\n"
+	      "was busy with another writer for longer than --wait allowed (nothing done).\n", out);
 }
 
 int cli_dispatch(int argc, char **argv)
@@ -74,6 +75,8 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return EXIT_OK;
 	}
+	if (cli_wait_init() != EXIT_OK)
+		return EXIT_USAGE;
 	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);

@@ -40,7 +40,9 @@ typedef enum pv_rc {
 	PV_ERR_INPUT = 10,    /* bad input data (for example CSV rows) */
 	PV_ERR_STORE = 11,    /* the database refused an operation */
 	PV_ERR_CRYPTO = 12,   /* a cryptographic operation failed */
-	PV_REQUESTED = 13     /* not run: recorded to be asked for (pv_request_begin) */
+	PV_REQUESTED = 13,    /* not run: recorded to be asked for (pv_request_begin) */
+	PV_ERR_BUSY = 14      /* another process held the vault's write lock longer than the
+			       * wait allowed (pv_set_wait); nothing was changed */
 } pv_rc;
 
 /* A static English description of rc. */
@@ -149,6 +151,21 @@ PV_API PV_CHECK pv_rc pv_vault_load_keys(pv_vault *v);
 typedef void (*pv_progress_note_fn)(void *ctx, const char *stage, uint64_t done,
 				    uint64_t total);
 PV_API void pv_vault_on_progress(pv_vault *v, pv_progress_note_fn fn, void *ctx);
+
+/* ---- Waiting for another writer ------------------------------------------------ */
+
+/* One process at a time writes to a vault, and every read writes its audit entry, so a
+ * command can find another process's write under way (an import commits every fraction
+ * of a second, a shred or a rekey holds the lock to its end). It then waits, for at most
+ * max_seconds (0: not at all) and, once it has waited PV_WAIT_NOTE_MS, tells fn once per
+ * wait: what it waits for and why (static texts), and the most it will wait. When the
+ * wait runs out the operation fails with PV_ERR_BUSY, its message saying how long it
+ * waited. The setting is the process's, for every vault handle open or opened later
+ * (fn NULL: no notes); without a call, PV_WAIT_DEFAULT seconds and no notes. */
+#define PV_WAIT_DEFAULT 600
+#define PV_WAIT_NOTE_MS 500
+typedef void (*pv_wait_fn)(void *ctx, const char *what, const char *why, double max_seconds);
+PV_API void pv_set_wait(double max_seconds, pv_wait_fn fn, void *ctx);
 
 /* ---- Schema checking ------------------------------------------------------------ */
 

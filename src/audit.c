@@ -410,6 +410,8 @@ pv_rc pv_audit_failure(pv_vault *v, pv_rc rc, const char *op, const char *ids,
 {
 	if (rc == PV_REQUESTED) /* stopped to be asked for: nothing was tried */
 		return rc;
+	if (rc == PV_ERR_BUSY) /* nothing was done, and the entry would wait as long again */
+		return rc;
 	char msg[sizeof v->errmsg];
 	snprintf(msg, sizeof msg, "%s", v->errmsg);
 	/* a failed integrity check of authorisation state (authz_mac.c) says so */

@@ -116,6 +116,13 @@ pv_rc pv_backup_create(pv_vault *v, const pv_access *who, const char *path, char
 	int made = -1; /* the copy goes into a new file of ours, never through a link */
 	if (!rc && (rc = pv_file_create_for(v, tmp, "the backup's partial file", &made)) == PV_OK)
 		close(made);
+	/* one read snapshot for the image and the trailer's counts: a writer beside it (an
+	 * import committing chunk after chunk) neither waits for it nor changes what it
+	 * copies */
+	uint64_t customers = 0;
+	int snapshot = !rc && pv_store_read_begin(v->store) == 0;
+	if (!rc && (!snapshot || pv_store_customer_count(v->store, &customers) != 0))
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store)); /* read: fixed */
 	if (!rc && pv_store_backup_to(v->store, tmp) != 0)
 		rc = pv_fail(v, PV_ERR_IO, "cannot copy the database to %s: %s", tmp,
 			     pv_store_errmsg(v->store));
@@ -129,6 +136,10 @@ pv_rc pv_backup_create(pv_vault *v, const pv_access *who, const char *path, char
 		rc = pv_fail(v, PV_ERR_IO, "cannot read %s: %s", tmp, strerror(errno));
 	if (!rc && !(trailer = trailer_text(v, (uint64_t)st.st_size, h)))
 		rc = pv_fail(v, PV_ERR_NOMEM, "cannot sign the backup");
+	if (snapshot) {
+		pv_store_release_rows(v->store);
+		(void)pv_store_rollback(v->store); /* a read only: nothing to keep */
+	}
 	if (!rc) {
 		snprintf(footer, sizeof footer, "pivault-backup %016llx\n",
 			 (unsigned long long)strlen(trailer));

@@ -857,9 +857,7 @@ pv_rc pv_handover_import(pv_vault *v, const pv_access *who, const char *path,
 	}
 	pv_import_result *res = NULL;
 	if (!rc) {
-		struct stat st;
-		struct pv_import_hook hook = { "handover import", before_commit, &c,
-					       fstat(r.pkg_fd, &st) == 0 ? (uint64_t)st.st_size : 0 };
+		struct pv_import_hook hook = { "handover import", before_commit, &c };
 		pv_import_opts io = { .drop_undeclared = o->drop_unmapped,
 				      .allow_empty_required = o->archive,
 				      .on_error = note_row_error, .on_progress = note_progress,

@@ -13,14 +13,21 @@ struct pv_import_hook {
 	 * result rolls the whole import back. */
 	pv_rc (*before_commit)(void *ctx, pv_vault *v, const pv_import_result *r);
 	void *ctx;
-	/* Roughly how many bytes the load brings when the input's own size is not known
-	 * (0: unknown); from PV_BULK_LOAD_BYTES up, it runs as a bulk load. */
-	uint64_t size_hint;
 };
 
-/* Loads of at least this many bytes run as bulk loads (pv_store_bulk_begin): below it
- * the write-ahead log costs little, and other readers of the vault need not wait. */
-#define PV_BULK_LOAD_BYTES (8u << 20)
+/* One import at a time (import_chunks.c): take the vault's import lock, waiting for
+ * another import as for any writer (PV_ERR_BUSY when the wait runs out); release it. */
+pv_rc pv_import_lock(pv_vault *v, int *fd);
+void pv_import_unlock(int fd);
+/* 1 when an import holds the lock (this handle's own included). */
+int pv_import_under_way(const pv_vault *v);
+/* In the import's first transaction: remove what an unfinished import left (audited as
+ * op's failure, for purpose), then mark this one under way from row id *rid_from. */
+pv_rc pv_import_chunks_begin(pv_vault *v, const char *op, const char *purpose,
+			     int64_t *rid_from);
+/* After a failure, once the import's open transaction is rolled back: remove the chunks
+ * it committed (left to the next import when that cannot be done now). */
+void pv_import_chunks_abandon(pv_vault *v);
 
 /* pv_import_csv over fd (not closed), bytes_total its size when known (for progress). */
 pv_rc pv_import_fd(pv_vault *v, const pv_access *who, int fd, uint64_t bytes_total,

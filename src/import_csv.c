@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* import_csv.c: streaming CSV import. The calling thread parses RFC 4180 input with
  * libcsv into fixed-size batches; worker threads validate, normalise, seal and hash each
- * row; one writer thread stores the batches in input order inside a single transaction.
+ * row; one writer thread stores the batches in input order, committing every
+ * CHUNK_SECONDS so that other processes get in between, while the import's customers
+ * stay out of every read until its last transaction (import_chunks.c).
  * Memory is bounded by the number of batches in flight, not by the file. Blind-index
  * entries are staged and merged in sorted order at the end, which keeps bulk loads cheap. */
 #include "dates.h"
@@ -37,6 +39,7 @@
 #define DUP_IDS_MAX 1000            /* duplicate groups kept in the summary */
 #define SORT_ENTRIES (256 * 1024)   /* blind-index entries sorted in memory at a time */
 #define AUDIT_IDS_MAX 64            /* ids named in the audit entry; beyond, first and last */
+#define CHUNK_SECONDS 0.25          /* the longest the import holds the write lock at a time */
 
 /* What a CSV column holds. */
 enum { COL_DROPPED = -3, COL_ID = -2 };       /* >= 0: a schema field; <= -10: consent */
@@ -138,7 +141,23 @@ struct importer {
 	FILE *reject;
 	char **reject_tmp;
 	struct timespec t0, last_progress;
+	struct timespec chunk_t0;  /* when the transaction open began */
+	int64_t rid_from;          /* the import's first row id */
 };
+
+static double elapsed(const struct timespec *t0);
+
+/* Once the open transaction has held the write lock CHUNK_SECONDS, commit it and begin
+ * the next (the import's customers stay unseen); 0, or -1 with the store's message. */
+static int maybe_next_chunk(struct importer *im)
+{
+	if (elapsed(&im->chunk_t0) < CHUNK_SECONDS)
+		return 0;
+	if (pv_store_chunk(im->v->store) != 0)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &im->chunk_t0);
+	return 0;
+}
 
 /* ---------------------------------------------------------------- results ---- */
 
@@ -846,6 +865,9 @@ static void *writer_main(void *arg)
 		if (b->state == B_DONE && b->seq == im->next_write) {
 			pthread_mutex_unlock(&im->mu);
 			write_batch(im, b);
+			if (!im->write_rc && maybe_next_chunk(im) != 0)
+				im->write_rc = pv_fail(im->v, PV_ERR_STORE, "%s",
+						       pv_store_errmsg(im->v->store));
 			pv_wipe(b->raw, b->rawlen);
 			pthread_mutex_lock(&im->mu);
 			b->state = B_FREE;
@@ -1093,6 +1115,9 @@ static int add_sorted_entry(void *ctx, int field, const uint8_t *h, int64_t rid)
 	if (d->n < GROUP_MAX)
 		d->rids[d->n++] = rid;
 	d->total++;
+	if (elapsed(&d->im->chunk_t0) >= CHUNK_SECONDS && /* the postings row so far, then commit */
+	    (pv_store_index_flush(d->im->v->store) != 0 || maybe_next_chunk(d->im) != 0))
+		return -1;
 	return pv_store_index_add_sorted(d->im->v->store, field, h, rid);
 }
 
@@ -1189,7 +1214,7 @@ pv_rc pv_import_csv(pv_vault *v, const pv_access *who, const char *path,
 	uint64_t total = 0;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
 		total = (uint64_t)st.st_size;
-	static const struct pv_import_hook plain = { "import", NULL, NULL, 0 };
+	static const struct pv_import_hook plain = { "import", NULL, NULL };
 	rc = pv_import_fd(v, who, fd, total, opts, &plain, out);
 	close(fd);
 	return rc;
@@ -1239,16 +1264,19 @@ pv_rc pv_import_fd(pv_vault *v, const pv_access *who, int fd, uint64_t bytes_tot
 				     o->reject_path, strerror(errno));
 		}
 	}
+	int lock_fd = -1;
+	if (!rc && (rc = pv_import_lock(v, &lock_fd)) == PV_OK)
+		v->importing = 1;
 	if (!rc) {
-		uint64_t size = bytes_total ? bytes_total : hook->size_hint;
-		int st = size >= PV_BULK_LOAD_BYTES ? pv_store_bulk_begin(v->store)
-						    : pv_store_begin(v->store);
-		if (st != 0)
+		if (pv_store_begin(v->store) != 0)
 			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	}
 	if (!rc && (rc = pv_vault_fresh_keys(v)) != PV_OK) /* the writer lock is ours now */
 		(void)pv_store_rollback(v->store);
+	if (!rc && (rc = pv_import_chunks_begin(v, hook->audit_op, who->purpose, &im.rid_from)))
+		(void)pv_store_rollback(v->store);
 	if (!rc) {
+		clock_gettime(CLOCK_MONOTONIC, &im.chunk_t0);
 		pthread_mutex_init(&im.mu, NULL);
 		pthread_cond_init(&im.cv, NULL);
 		rc = run_pipeline(&im, fd, nworkers);
@@ -1261,6 +1289,8 @@ pv_rc pv_import_fd(pv_vault *v, const pv_access *who, int fd, uint64_t bytes_tot
 		}
 		if (!rc)
 			rc = finish_index(&im);
+		if (!rc && pv_store_import_done(v->store) != 0) /* shown at the commit */
+			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 		if (!rc && hook->before_commit)
 			rc = hook->before_commit(hook->ctx, v, im.res);
 		if (!rc) { /* the entry commits with the data, or neither does */
@@ -1276,12 +1306,15 @@ pv_rc pv_import_fd(pv_vault *v, const pv_access *who, int fd, uint64_t bytes_tot
 			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 		if (rc) {
 			(void)pv_store_rollback(v->store);
+			if (pv_store_txn_id(v->store) == 0) /* not inside a caller's transaction */
+				pv_import_chunks_abandon(v);
 			if (rc != PV_ERR_INPUT)
 				im.res->imported = 0;
 			rc = pv_audit_failure(v, rc, hook->audit_op, NULL, who->purpose);
 		}
 	}
-	pv_store_bulk_end(v->store);
+	pv_import_unlock(lock_fd);
+	v->importing = 0;
 	if (im.reject && fclose(im.reject) != 0 && !rc)
 		rc = pv_fail(v, PV_ERR_IO, "cannot write the reject file %s", o->reject_path);
 	im.res->seconds = elapsed(&im.t0);

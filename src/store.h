@@ -32,13 +32,28 @@ struct pv_stored_customer {
 	int malformed; /* set by the store when a stored number is out of range */
 };
 
-/* Open (create = 1: create and set up the schema) the database at path. */
+/* Open (create = 1: create and set up the schema) the database at path. NULL with the
+ * reason in err; errno is then EBUSY when another process's write lock was held longer
+ * than the process may wait (pv_set_wait). */
 struct pv_store *pv_store_open(const char *path, int create, char *err, size_t errlen);
 void pv_store_close(struct pv_store *s);
 /* Close without checkpointing the write-ahead log: after a refused open, so the files
  * stay exactly as they were. */
 void pv_store_close_untouched(struct pv_store *s);
 const char *pv_store_errmsg(struct pv_store *s);
+
+/* 1 when the store's last failure was a wait for another process's write lock that ran
+ * out (pv_set_wait's limit): the operation failed because the vault was busy. */
+int pv_store_busy(const struct pv_store *s);
+/* Waiting in the caller's own loop for something another process holds (one call per
+ * try; first = 1 at the first try): 1 after a short sleep (the process's note function
+ * told once the wait lasted PV_WAIT_NOTE_MS, with what and why), 0 once the process's
+ * limit is reached; afterwards s's message may be set with pv_store_note_busy. */
+int pv_store_wait_step(struct pv_store *s, int first, const char *what, const char *why);
+/* Record on s that a wait ran out (the message says how long it lasted); returns -1. */
+int pv_store_note_busy(struct pv_store *s);
+/* Seconds on a clock that only goes forward. */
+double pv_store_monotonic(void);
 
 int pv_store_begin(struct pv_store *s);
 /* A transaction for reading only (one snapshot for several reads, without taking the
@@ -58,13 +73,6 @@ int pv_store_rollback(struct pv_store *s);
  * every bulk load turns it off again, so their memory stays bounded whatever the size.
  * Off when the store opens. */
 void pv_store_map_reads(struct pv_store *s, int on);
-/* A bulk load's transaction: like begin, but when no other connection has the database
- * open it runs under a rollback journal, which writes the pages a load appends once
- * where the write-ahead log writes them twice (log, then checkpoint); other processes
- * wait for it rather than read beside it. bulk_end, after the commit or rollback, goes
- * back to the write-ahead log. */
-int pv_store_bulk_begin(struct pv_store *s);
-void pv_store_bulk_end(struct pv_store *s);
 
 /* Metadata. get: *val malloc'd (NUL-terminated beyond len); 1 when absent. */
 int pv_store_meta_get(struct pv_store *s, const char *key, uint8_t **val, size_t *len);
@@ -132,7 +140,8 @@ int pv_store_index_replace(struct pv_store *s, int64_t rid, int field_num,
  * and a row id below `below`. */
 int pv_store_index_rids_below(struct pv_store *s, int field_num, const uint8_t *h,
 			      int64_t below, int64_t *rids, size_t max, size_t *n);
-/* The customer id of row rid into id (cap bytes); 1 when absent. */
+/* The customer id of row rid into id (cap bytes); 1 when absent. Unlike every other read
+ * it sees an unfinished import's rows: the import names its own duplicates with it. */
 int pv_store_customer_id(struct pv_store *s, int64_t rid, char *id, size_t cap);
 
 /* Consent records: purpose name, granted (1/0), when, by what channel. */
@@ -424,10 +433,28 @@ int pv_store_handover_received_put(struct pv_store *s, const char *package, cons
 int pv_store_handover_received_get(struct pv_store *s, const char *package, char *received,
 				   size_t len);
 
+/* ---- Imports committed in chunks (store_sqlite_import.c) ---- */
+
+/* The first row id of an unfinished import (0, or 1 when there is none): its rows, from
+ * that id up, are in no read until pv_store_import_done. */
+int pv_store_import_pending(struct pv_store *s, int64_t *rid_from);
+/* Mark an import under way, its customers' row ids from *rid_from up (inside its first
+ * transaction, before its first customer). */
+int pv_store_import_mark(struct pv_store *s, int64_t *rid_from);
+/* Show the import's customers: in its last transaction. */
+int pv_store_import_done(struct pv_store *s);
+/* Remove an unfinished import's customers (consents, blind-index entries) and its mark;
+ * *removed says how many (0 when none was under way). */
+int pv_store_import_discard(struct pv_store *s, uint64_t *removed);
+/* Commit the transaction open and begin the next, with a pause between in which another
+ * process can get the write lock; inside a caller's outer transaction, nothing. */
+int pv_store_chunk(struct pv_store *s);
+
 /* ---- Backups ---- */
 
 /* A consistent copy of the whole database into a new file at path (rollback journal
- * mode, no write-ahead log), taken while others may write. */
+ * mode, no write-ahead log), taken while others may write: the snapshot of the read
+ * transaction open on s, when one is, so that what else is read in it matches. */
 int pv_store_backup_to(struct pv_store *s, const char *path);
 /* Remove many customers at once: begin a list, add each (rid, id), then remove them all
  * (rows, consents and their history, reviews, flags, and their blind-index entries). */

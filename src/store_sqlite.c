@@ -3,6 +3,7 @@
  * secure_delete on, holding only sealed data, blind-index hashes and metadata. */
 #include "store_sqlite.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,16 +23,19 @@ static const char *const stmt_sql[ST_COUNT_] = {
 	[ST_CUST_INSERT] = "INSERT INTO customers(id, bucket, bucket_gen, dek_version, wdek, "
 			   "g_basic, g_financial, g_other) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
 	[ST_CUST_GET] = "SELECT rid, id, bucket, bucket_gen, dek_version, wdek, g_basic, "
-			"g_financial, g_other FROM customers WHERE id = ?1",
+			"g_financial, g_other FROM customers WHERE id = ?1 AND"
+			PV_SQL_VISIBLE("rid"),
 	[ST_CUST_GET_RID] = "SELECT rid, id, bucket, bucket_gen, dek_version, wdek, g_basic, "
-			    "g_financial, g_other FROM customers WHERE rid = ?1",
+			    "g_financial, g_other FROM customers WHERE rid = ?1 AND"
+			    PV_SQL_VISIBLE("rid"),
 	[ST_CUST_SCAN_FROM] = "SELECT rid, id, bucket, bucket_gen, dek_version, wdek, g_basic, "
-			      "g_financial, g_other FROM customers WHERE id > ?1 ORDER BY id "
-			      "LIMIT ?2",
+			      "g_financial, g_other FROM customers WHERE id > ?1 AND"
+			      PV_SQL_VISIBLE("rid") "ORDER BY id LIMIT ?2",
 	[ST_CUST_SCAN_ALL] = "SELECT rid, id, bucket, bucket_gen, dek_version, wdek, g_basic, "
-			     "g_financial, g_other FROM customers ORDER BY id LIMIT ?1",
-	[ST_CUST_COUNT] = "SELECT count(*) FROM customers",
-	[ST_CUST_ID] = "SELECT id FROM customers WHERE rid = ?1",
+			     "g_financial, g_other FROM customers WHERE" PV_SQL_VISIBLE("rid")
+			     "ORDER BY id LIMIT ?1",
+	[ST_CUST_COUNT] = "SELECT count(*) FROM customers WHERE" PV_SQL_VISIBLE("rid"),
+	[ST_CUST_ID] = "SELECT id FROM customers WHERE rid = ?1", /* an import's own too */
 	[ST_CONSENT_PUT] = "INSERT OR REPLACE INTO consents(rid, purpose, granted, at, channel) "
 			   "VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_CONSENT_SCAN] = "SELECT purpose, granted FROM consents WHERE rid = ?1 "
@@ -71,6 +75,9 @@ static const char later_sql[] =
 
 int pv_sqlite_fail(struct pv_store *s, const char *what)
 {
+	if (pv_sqlite_failed_busy(s))
+		return pv_store_note_busy(s);
+	s->busy = 0;
 	snprintf(s->err, sizeof s->err, "%s: %s", what, sqlite3_errmsg(s->db));
 	return -1;
 }
@@ -138,9 +145,11 @@ int pv_sqlite_exec(struct pv_store *s, const char *sql)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		int busy = pv_sqlite_failed_busy(s);
+		s->busy = 0;
 		snprintf(s->err, sizeof s->err, "%s", msg ? msg : "database error");
 		sqlite3_free(msg);
-		return -1;
+		return busy ? pv_store_note_busy(s) : -1;
 	}
 	return 0;
 }
@@ -170,7 +179,7 @@ struct pv_store *pv_store_open(const char *path, int create, char *err, size_t e
 		return NULL;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
-	sqlite3_busy_timeout(s->db, 5000);
+	pv_sqlite_wait_setup(s);
 	/* secure_delete: freed pages are zeroed, so deleted rows leave no ciphertext behind;
 	 * the cache is bounded so memory does not grow with the vault. */
 	const char *setup = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
@@ -185,9 +194,12 @@ struct pv_store *pv_store_open(const char *path, int create, char *err, size_t e
 	    exec(s, pv_sqlite_notices_tables) != 0 || exec(s, pv_sqlite_dsr_tables) != 0 ||
 	    exec(s, pv_sqlite_complaint_tables) != 0 || exec(s, pv_sqlite_transfer_tables) != 0 ||
 	    exec(s, pv_sqlite_authz_tables) != 0 || exec(s, pv_sqlite_ledger_tables) != 0 ||
+	    exec(s, pv_sqlite_import_tables) != 0 ||
 	    exec(s, later_sql) != 0) {
 		snprintf(err, errlen, "cannot set up database %s: %s", path, s->err);
+		int busy = s->busy;
 		pv_store_close(s);
+		errno = busy ? EBUSY : 0;
 		return NULL;
 	}
 	if (!create) { /* one row or none is enough to know the table is there (a count
@@ -240,6 +252,8 @@ int pv_store_begin(struct pv_store *s)
 		 * not become a write transaction: end those reads first. */
 		for (size_t i = 0; i < s->ncache; i++)
 			sqlite3_reset(s->cache[i].q);
+		s->busy = 0;
+		s->wait.waited = 0;
 		if (exec(s, "BEGIN IMMEDIATE") != 0)
 			return -1;
 		s->txn = ++s->txn_counter;
@@ -271,56 +285,6 @@ void pv_sqlite_walk_begins(struct pv_store *s)
 	pv_store_map_reads(s, 0);
 }
 
-/* The journal mode a PRAGMA set, as SQLite reports it ("wal", "delete", ...). */
-static int set_journal_mode(struct pv_store *s, const char *mode, char *got, size_t cap)
-{
-	char sql[48];
-	snprintf(sql, sizeof sql, "PRAGMA journal_mode=%s", mode);
-	sqlite3_stmt *q;
-	*got = 0;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
-		return fail(s, "journal mode");
-	int rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
-		snprintf(got, cap, "%s", (const char *)sqlite3_column_text(q, 0));
-	sqlite3_finalize(q);
-	return rc == SQLITE_ROW ? 0 : -1;
-}
-
-int pv_store_bulk_begin(struct pv_store *s)
-{
-	pv_sqlite_walk_begins(s);
-	if (s->depth == 0 && sqlite3_get_autocommit(s->db)) {
-		for (size_t i = 0; i < s->ncache; i++)
-			sqlite3_reset(s->cache[i].q);
-		/* Leaving the write-ahead log needs the file alone: ask once, without waiting;
-		 * when another connection has it open, the load runs in the log as any write. */
-		char got[16];
-		sqlite3_busy_timeout(s->db, 0);
-		s->bulk = set_journal_mode(s, "DELETE", got, sizeof got) == 0 &&
-			  strcmp(got, "delete") == 0;
-		sqlite3_busy_timeout(s->db, 5000);
-		if (s->bulk && exec(s, "PRAGMA synchronous=FULL") != 0) {
-			pv_store_bulk_end(s);
-			return -1;
-		}
-	}
-	return pv_store_begin(s);
-}
-
-void pv_store_bulk_end(struct pv_store *s)
-{
-	if (!s->bulk || s->depth > 0)
-		return;
-	for (size_t i = 0; i < s->ncache; i++)
-		sqlite3_reset(s->cache[i].q);
-	char got[16];
-	/* On failure the next open of the vault restores the write-ahead log. */
-	if (set_journal_mode(s, "WAL", got, sizeof got) == 0 && strcmp(got, "wal") == 0)
-		(void)exec(s, "PRAGMA synchronous=NORMAL");
-	s->bulk = 0;
-}
-
 uint64_t pv_store_txn_id(struct pv_store *s)
 {
 	return sqlite3_get_autocommit(s->db) ? 0 : s->txn;
@@ -329,13 +293,11 @@ uint64_t pv_store_txn_id(struct pv_store *s)
 /* In the write-ahead log with synchronous=NORMAL a commit reaches the disk only at the
  * next checkpoint: a power loss could take back an audit entry for data already shown. A
  * commit carrying an entry is therefore followed by a sync of the log (one fdatasync, on
- * SQLite's own handle of it) before it returns; other commits keep NORMAL's cost. A bulk
- * load's rollback journal runs with synchronous=FULL and needs nothing more. */
+ * SQLite's own handle of it) before it returns; other commits keep NORMAL's cost. */
 static int sync_log(struct pv_store *s)
 {
 	sqlite3_file *log = NULL;
-	if (s->bulk || sqlite3_file_control(s->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &log) !=
-			       SQLITE_OK)
+	if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &log) != SQLITE_OK)
 		return 0;
 	if (!log || !log->pMethods)
 		return 0; /* no log open: nothing was written to one */
@@ -928,7 +890,7 @@ int pv_store_review_due(struct pv_store *s, const char *before,
 		"SELECT c.rid, c.id, c.bucket, c.bucket_gen, c.dek_version, c.wdek, c.g_basic, "
 		"c.g_financial, c.g_other, coalesce(r.confirmed, c.confirmed) AS last "
 		"FROM customers c LEFT JOIN reviews r ON r.customer = c.id "
-		"WHERE last < ?1 ORDER BY last, c.id";
+		"WHERE last < ?1 AND" PV_SQL_VISIBLE("c.rid") "ORDER BY last, c.id";
 	struct review_walk w = { fn, ctx };
 	return pv_sqlite_rows(s, sql, before, review_row, &w, "scan reviews");
 }

@@ -27,7 +27,6 @@ struct pv_store {
 	size_t ncache, capcache;
 	uint64_t txn, txn_counter; /* the open transaction's number (pv_store_txn_id) */
 	int depth;                 /* nesting: 1 = a transaction, more = savepoints in it */
-	int bulk;                  /* in a bulk load's rollback journal (pv_store_bulk_begin) */
 	int audited;               /* the open transaction carries an audit entry */
 	int mapped;                /* reads through a memory map (pv_store_map_reads) */
 	struct pv_index_group group;
@@ -36,10 +35,21 @@ struct pv_store {
 	int flags_known, flags_any;
 	unsigned flags_version;
 	struct pv_store_bucket_checks bucket_checks; /* the cost of pv_store_bucket_behind */
+	struct {                   /* the wait in progress, or the last (store_wait.c) */
+		double start, waited;
+		int noted;
+	} wait;
+	int busy;                  /* the last failure was a wait for the write lock running out */
 	char err[512];
 };
 
-/* Record SQLite's message for what failed; returns -1. */
+/* Waiting for another process's write (store_wait.c): the busy handler on s's
+ * connection; whether SQLite's last failure on s was a lock it could not get. */
+void pv_sqlite_wait_setup(struct pv_store *s);
+int pv_sqlite_failed_busy(struct pv_store *s);
+
+/* Record SQLite's message for what failed (a lock not got in time: as
+ * pv_store_note_busy); returns -1. */
 int pv_sqlite_fail(struct pv_store *s, const char *what);
 
 /* Outside a transaction, a statement still on a borrowed row from an earlier call would
@@ -110,5 +120,11 @@ extern const char pv_sqlite_complaint_tables[];
 extern const char pv_sqlite_transfer_tables[];
 extern const char pv_sqlite_authz_tables[];
 extern const char pv_sqlite_ledger_tables[];
+extern const char pv_sqlite_import_tables[];
+
+/* The condition on a customers row (its row id, "rid" or as qualified) that keeps an
+ * unfinished import's rows out of every read (store_sqlite_import.c). */
+#define PV_SQL_VISIBLE(rid) \
+	" " rid " < (SELECT coalesce(min(rid_from), 9223372036854775807) FROM import_pending) "
 
 #endif

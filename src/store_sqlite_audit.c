@@ -167,7 +167,7 @@ struct pv_store *pv_store_audit_reader(struct pv_store *s)
 		return NULL;
 	}
 	sqlite3_extended_result_codes(r->db, 1);
-	sqlite3_busy_timeout(r->db, 5000);
+	pv_sqlite_wait_setup(r);
 	return r;
 }
 

@@ -100,6 +100,8 @@ int pv_store_read_begin(struct pv_store *s)
 		return pv_store_begin(s); /* a savepoint in the transaction open */
 	for (size_t i = 0; i < s->ncache; i++)
 		sqlite3_reset(s->cache[i].q); /* no read left on an older snapshot */
+	s->busy = 0;
+	s->wait.waited = 0;
 	if (pv_sqlite_exec(s, "BEGIN DEFERRED") != 0)
 		return -1;
 	s->txn = ++s->txn_counter;

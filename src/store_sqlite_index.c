@@ -19,7 +19,8 @@ static const char SQL_GET[] = "SELECT entries FROM blind_index WHERE k = ?1";
 static const char SQL_PUT[] = "INSERT OR REPLACE INTO blind_index(k, entries) VALUES (?1, ?2)";
 static const char SQL_SET[] = "UPDATE blind_index SET entries = ?2 WHERE k = ?1";
 static const char SQL_DEL[] = "DELETE FROM blind_index WHERE k = ?1";
-static const char SQL_CUST_ID[] = "SELECT id FROM customers WHERE rid = ?1";
+static const char SQL_CUST_ID[] =
+	"SELECT id FROM customers WHERE rid = ?1 AND" PV_SQL_VISIBLE("rid");
 static const char SQL_SCAN[] =
 	"SELECT k, entries FROM blind_index WHERE k > ?1 ORDER BY k LIMIT 512";
 static const char SQL_DOOMED[] = "SELECT rid FROM temp.doomed";

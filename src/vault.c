@@ -5,6 +5,7 @@
  * directory, the stored schema, the key check that refuses a wrong key before anything
  * changes, and replacing the root secret, which replaces the master key too. */
 #include "vault.h"
+#include "import.h"
 #include "approvals.h"
 #include "audit.h"
 #include "authz_mac.h"
@@ -844,9 +845,10 @@ static pv_rc vault_open(pv_vault *v, const char *dir, const struct credential *c
 		return pv_fail(v, PV_ERR_NOT_FOUND, "%s is not a vault (no %s in it)", dir, DB_NAME);
 	}
 	v->store = pv_store_open(dbp, 0, err, sizeof err);
+	int busy = !v->store && errno == EBUSY;
 	free(dbp);
 	if (!v->store)
-		return pv_fail(v, PV_ERR_STORE, "%s", err);
+		return pv_fail(v, busy ? PV_ERR_BUSY : PV_ERR_STORE, "%s", err);
 
 	uint8_t *val = NULL;
 	size_t len = 0;
@@ -945,6 +947,10 @@ pv_rc pv_vault_count(pv_vault *v, uint64_t *count)
 pv_rc pv_vault_fresh_keys(pv_vault *v)
 {
 	char err[512];
+	if (!v->importing && pv_import_under_way(v))
+		return pv_fail(v, PV_ERR_BUSY, "the vault is busy: another pivault process is "
+			       "importing into it, and keys cannot change until the import ends; "
+			       "run this again then");
 	if (!pv_keyring_is_current(v->keyring)) { /* another process replaced the master key */
 		pv_rc rc = reload_master(v);
 		int bad = 0;

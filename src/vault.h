@@ -81,6 +81,7 @@ struct pv_vault {
 	void *progress_ctx;
 	double progress_last;         /* monotonic seconds of the last report */
 	struct pv_rng *rng;           /* nonces for bulk sealing on the handle's thread, or NULL */
+	int importing;                /* this handle holds the import lock (import_chunks.c) */
 	char errmsg[1024];
 };
 
@@ -102,7 +103,8 @@ pv_rc pv_ok(pv_vault *v);
 
 /* Inside a write transaction (other writers wait): finish any keyring journal another
  * process left and read every bucket key again, so what is sealed now uses the keys the
- * store expects. */
+ * store expects. PV_ERR_BUSY, for any caller but the import itself, while an import is
+ * under way: it sealed its customers with the keys as they are. */
 pv_rc pv_vault_fresh_keys(pv_vault *v);
 
 /* 0 when master is this vault's current master key (the stored key check matches), else

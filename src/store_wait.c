@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* store_wait.c: waiting for another process's write. Every connection gets one busy
+ * handler: it sleeps a little at a time, tells the process's note function once a wait
+ * has lasted PV_WAIT_NOTE_MS, and gives up after the process's limit (pv_set_wait). A
+ * failure it ends is recorded as such (pv_store_busy), so that the vault reports
+ * PV_ERR_BUSY, not a database error. */
+#include "store_sqlite.h"
+#include "pivault.h"
+
+#include <stdio.h>
+#include <time.h>
+
+/* The process's setting: read by every handler, set by pv_set_wait. */
+static struct {
+	double max_seconds;
+	pv_wait_fn fn;
+	void *ctx;
+} wait_policy = { PV_WAIT_DEFAULT, NULL, NULL };
+
+/* Sleep between tries: short, so that a waiter gets in between two chunks of a long
+ * writer (store_import_chunks.c leaves a gap after each of its commits). */
+#define WAIT_STEP_NS 1000000L
+
+void pv_set_wait(double max_seconds, pv_wait_fn fn, void *ctx)
+{
+	wait_policy.max_seconds = max_seconds > 0 ? max_seconds : 0;
+	wait_policy.fn = fn;
+	wait_policy.ctx = ctx;
+}
+
+double pv_store_monotonic(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+int pv_store_wait_step(struct pv_store *s, int first, const char *what, const char *why)
+{
+	double now = pv_store_monotonic();
+	if (first) {
+		s->wait.start = now;
+		s->wait.noted = 0;
+	}
+	s->wait.waited = now - s->wait.start;
+	if (s->wait.waited >= wait_policy.max_seconds)
+		return 0;
+	if (!s->wait.noted && s->wait.waited * 1000 >= PV_WAIT_NOTE_MS) {
+		s->wait.noted = 1;
+		if (wait_policy.fn)
+			wait_policy.fn(wait_policy.ctx, what, why, wait_policy.max_seconds);
+	}
+	struct timespec step = { 0, WAIT_STEP_NS };
+	nanosleep(&step, NULL);
+	return 1;
+}
+
+/* SQLite's busy handler: count is 0 at the first try of a new wait. */
+static int on_busy(void *arg, int count)
+{
+	return pv_store_wait_step(arg, count == 0, "the vault",
+				  "another pivault process holds the vault's write lock");
+}
+
+void pv_sqlite_wait_setup(struct pv_store *s)
+{
+	sqlite3_busy_handler(s->db, on_busy, s);
+}
+
+int pv_store_note_busy(struct pv_store *s)
+{
+	s->busy = 1;
+	snprintf(s->err, sizeof s->err, "the vault is busy: another pivault process held its "
+		 "write lock for the %.1f s this command could wait", s->wait.waited);
+	return -1;
+}
+
+int pv_sqlite_failed_busy(struct pv_store *s)
+{
+	return (sqlite3_errcode(s->db) & 0xff) == SQLITE_BUSY;
+}
+
+int pv_store_busy(const struct pv_store *s)
+{
+	return s && s->busy;
+}
