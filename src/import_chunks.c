@@ -35,8 +35,10 @@ pv_rc pv_import_lock(pv_vault *v, int *fd)
 			       IMPORT_LOCK_NAME, strerror(errno));
 	double start = pv_store_monotonic();
 	for (int first = 1;; first = 0) {
-		if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+		if (flock(*fd, LOCK_EX | LOCK_NB) == 0) {
+			v->importing = 1;
 			return PV_OK;
+		}
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			break;
 		if (!pv_store_wait_step(v->store, first, "the import under way",
@@ -54,10 +56,12 @@ pv_rc pv_import_lock(pv_vault *v, int *fd)
 	return rc;
 }
 
-void pv_import_unlock(int fd)
+void pv_import_unlock(pv_vault *v, int fd)
 {
-	if (fd >= 0)
-		close(fd); /* the lock goes with it */
+	if (fd < 0)
+		return;
+	v->importing = 0;
+	close(fd); /* the lock goes with it */
 }
 
 int pv_import_under_way(const pv_vault *v)

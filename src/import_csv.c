@@ -1265,8 +1265,8 @@ pv_rc pv_import_fd(pv_vault *v, const pv_access *who, int fd, uint64_t bytes_tot
 		}
 	}
 	int lock_fd = -1;
-	if (!rc && (rc = pv_import_lock(v, &lock_fd)) == PV_OK)
-		v->importing = 1;
+	if (!rc)
+		rc = pv_import_lock(v, &lock_fd);
 	if (!rc) {
 		if (pv_store_begin(v->store) != 0)
 			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
@@ -1313,8 +1313,7 @@ pv_rc pv_import_fd(pv_vault *v, const pv_access *who, int fd, uint64_t bytes_tot
 			rc = pv_audit_failure(v, rc, hook->audit_op, NULL, who->purpose);
 		}
 	}
-	pv_import_unlock(lock_fd);
-	v->importing = 0;
+	pv_import_unlock(v, lock_fd);
 	if (im.reject && fclose(im.reject) != 0 && !rc)
 		rc = pv_fail(v, PV_ERR_IO, "cannot write the reject file %s", o->reject_path);
 	im.res->seconds = elapsed(&im.t0);

@@ -9,6 +9,7 @@
  * progress record. */
 #include "audit.h"
 #include "dates.h"
+#include "import.h"
 #include "ledger.h"
 #include "policy.h"
 #include "record.h"
@@ -392,7 +393,7 @@ static pv_rc batch_work(struct rekey *r, int *last)
 /* One batch: its transaction, then (committed) the keyring slots overwritten in place,
  * the write-ahead log checkpointed (no old wrapped key or ciphertext left in it) and the
  * rewrap lines appended to the ledger. */
-static pv_rc run_batch(struct rekey *r, int *last)
+static pv_rc batch_locked(struct rekey *r, int *last)
 {
 	pv_vault *v = r->v;
 	char err[512];
@@ -427,6 +428,19 @@ static pv_rc run_batch(struct rekey *r, int *last)
 						      "ledger (%s); they are kept in the vault and "
 						      "added at its next open", err), "rekey", "*");
 	return PV_OK;
+}
+
+/* A batch once no import is under way (keys cannot change under one: wait for it, as for
+ * any writer), holding the import lock until the batch's keys are in place. */
+static pv_rc run_batch(struct rekey *r, int *last)
+{
+	int import_lock = -1;
+	*last = 0;
+	pv_rc rc = pv_import_lock(r->v, &import_lock);
+	if (!rc)
+		rc = batch_locked(r, last);
+	pv_import_unlock(r->v, import_lock);
+	return rc;
 }
 
 /* Batches until the last, or until the test hook stops it. */

@@ -12,6 +12,7 @@
 #include "dates.h"
 #include "files.h"
 #include "holds.h"
+#include "import.h"
 #include "ledger.h"
 #include "pinned_key.h"
 #include "policy.h"
@@ -356,7 +357,15 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 		pv_ledger_intent_free(r.ledger);
 		return pv_fail(v, PV_ERR_USAGE, "shred cannot run inside a batch (end it first)");
 	}
+	/* keys cannot change under an import: wait for one under way, as for any writer */
+	int import_lock = -1;
+	if ((rc = pv_import_lock(v, &import_lock)) != PV_OK) {
+		free(ids_text);
+		pv_ledger_intent_free(r.ledger);
+		return rc;
+	}
 	if (pv_store_begin(v->store) != 0) {
+		pv_import_unlock(v, import_lock);
 		free(ids_text);
 		pv_ledger_intent_free(r.ledger);
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
@@ -406,6 +415,7 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 		if (rc)
 			rc = pv_audit_incomplete(v, rc, "shred", ids_text);
 	}
+	pv_import_unlock(v, import_lock);
 	pv_secret_free(r.new_keys);
 	free(r.new_gens);
 	free(r.buckets);

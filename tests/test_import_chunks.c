@@ -4,8 +4,9 @@
  * the customer count, reads by id and finds by an indexed field show nothing of it until
  * it ends. An import killed half-way (SIGKILL, with chunks committed) leaves nothing a
  * read can see, and the next import removes what it left, with an audit entry; the killed
- * file then imports whole. Keys cannot change while an import runs (a shred is refused
- * as busy). The import runs in a child process, as another pivault process would. */
+ * file then imports whole. Keys cannot change while an import runs: a shred waits for it
+ * (refused as busy when its wait runs out first). The import runs in a child process, as
+ * another pivault process would. */
 #define _DEFAULT_SOURCE
 #include "testutil.h"
 
@@ -100,6 +101,26 @@ static pid_t import_in_child(const struct fx *f, const char *path)
 	return pid;
 }
 
+/* Shred id in a child process that may wait as long as it needs (an import under way
+ * makes it wait); returns its pid, which exits 0 once the shred is done. */
+static pid_t shred_in_child(const struct fx *f, const char *id)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		pv_set_wait(300, NULL, NULL);
+		pv_key *key = NULL;
+		pv_vault *v = NULL;
+		char *cert = NULL;
+		const char *ids[] = { id };
+		int ok = pv_key_from_file(f->key, &key) == PV_OK &&
+			 pv_vault_open(f->dir, NULL, key, &v) == PV_OK &&
+			 pv_shred(v, &ADMIN, ids, 1, &cert) == PV_OK && cert;
+		_exit(ok ? 0 : 1);
+	}
+	return pid;
+}
+
 /* Wait until the child's import has committed a chunk (rows in the file beyond BASE). */
 static void wait_for_chunk(const struct fx *f, pid_t child)
 {
@@ -129,6 +150,7 @@ static void test_readers_get_in_and_see_none_of_it(void **state)
 	double slowest = 0, t_start = now();
 	int reads = 0, status = 0;
 	int backup_done = 0;
+	pid_t shredder = -1;
 	while (waitpid(child, &status, WNOHANG) == 0) {
 		pv_record *r = NULL;
 		double t0 = now();
@@ -151,12 +173,17 @@ static void test_readers_get_in_and_see_none_of_it(void **state)
 			pv_free(summary);
 			backup_done = 1;
 		}
-		/* keys cannot change under the import: a shred is refused as busy */
+		/* keys cannot change under the import: a shred waits for it, and when its
+		 * wait runs out first it is refused as busy, saying why */
 		const char *ids[] = { "C00000002" };
 		char *cert = NULL;
 		if (reads == 1) {
+			pv_set_wait(0.3, NULL, NULL);
 			assert_int_equal(pv_shred(v, &ADMIN, ids, 1, &cert), PV_ERR_BUSY);
+			assert_non_null(strstr(pv_errmsg(v), "importing"));
 			assert_null(cert);
+			pv_set_wait(PV_WAIT_DEFAULT, NULL, NULL);
+			shredder = shred_in_child(f, "C00000003");
 		}
 		usleep(50000);
 	}
@@ -164,16 +191,22 @@ static void test_readers_get_in_and_see_none_of_it(void **state)
 		assert_int_equal(waitpid(child, &status, 0), child);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	assert_true(backup_done);
+	/* the shred that waited went through once the import was done */
+	assert_true(shredder > 0);
+	int shred_status = 0;
+	assert_int_equal(waitpid(shredder, &shred_status, 0), shredder);
+	assert_true(WIFEXITED(shred_status) && WEXITSTATUS(shred_status) == 0);
 	assert_true(reads >= 3);
 	print_message("import ran %.1f s beside %d reads, slowest %.3f s\n", now() - t_start, reads,
 		      slowest);
 	assert_true(slowest < 2.0);
 	uint64_t n = 0;
 	assert_int_equal(pv_vault_count(v, &n), PV_OK);
-	assert_int_equal(n, BASE + BIG);
+	assert_int_equal(n, BASE + BIG - 1); /* the import's, less the one shredded after it */
 	pv_record *r = NULL;
 	assert_int_equal(pv_get(v, &ADMIN, id_of(BIG_FIRST + BIG - 1), &r), PV_OK);
 	pv_record_free(r);
+	assert_int_equal(pv_get(v, &ADMIN, "C00000003", &r), PV_ERR_NOT_FOUND);
 }
 
 struct found {
