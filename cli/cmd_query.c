@@ -163,7 +163,7 @@ int cmd_find(int argc, char **argv)
 	pv_access who = cli_access(&c);
 	struct found f = { c.json, 0 };
 	pv_rc rc = pv_find_records(v, &who, rest[0] + 2, rest[1], show_found, &f);
-	if (rc == PV_ERR_DENIED && strstr(pv_errmsg(v), "'read'")) /* may find, not read */
+	if (rc == PV_ERR_FIND_ONLY) /* may find, not read: the ids */
 		rc = pv_find(v, &who, rest[0] + 2, rest[1], show_found_id, &f);
 	if (rc)
 		code = cli_fail(v, rc);

@@ -41,8 +41,10 @@ typedef enum pv_rc {
 	PV_ERR_STORE = 11,    /* the database refused an operation */
 	PV_ERR_CRYPTO = 12,   /* a cryptographic operation failed */
 	PV_REQUESTED = 13,    /* not run: recorded to be asked for (pv_request_begin) */
-	PV_ERR_BUSY = 14      /* another process held the vault's write lock longer than the
+	PV_ERR_BUSY = 14,     /* another process held the vault's write lock longer than the
 			       * wait allowed (pv_set_wait); nothing was changed */
+	PV_ERR_FIND_ONLY = 15 /* the role may find customers (pv_find gives their ids) but
+			       * not read their records */
 } pv_rc;
 
 /* A static English description of rc. */
@@ -241,7 +243,8 @@ PV_API PV_CHECK pv_rc pv_find(pv_vault *v, const pv_access *who, const char *fie
 			      const char *value, pv_id_fn fn, void *ctx);
 
 /* Find customers as pv_find does and show each as pv_get would, under one audit entry
- * (needs both 'find' and 'read'). fn receives each record (borrowed for the call). */
+ * (needs both 'find' and 'read'). fn receives each record (borrowed for the call).
+ * PV_ERR_FIND_ONLY when the role has 'find' but not 'read' (pv_find then gives the ids). */
 PV_API PV_CHECK pv_rc pv_find_records(pv_vault *v, const pv_access *who, const char *field,
 				      const char *value, pv_record_fn fn, void *ctx);
 

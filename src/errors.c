@@ -24,14 +24,16 @@ const char *pv_strerror(pv_rc rc)
 	case PV_ERR_CRYPTO: return "cryptographic failure";
 	case PV_REQUESTED: return "asked for approval, not run";
 	case PV_ERR_BUSY: return "the vault is busy with another writer";
+	case PV_ERR_FIND_ONLY: return "the role may find customers but not read them";
 	}
 	return "unknown error";
 }
 
 /* A store failure that was a wait for another process's write running out is reported
  * as PV_ERR_BUSY, whatever the caller passed: every operation gets the code without
- * knowing of it. The message is formatted apart and then copied: an argument may be the handle's own
- * message (pv_errmsg), which a format straight into it would overwrite as it reads it. */
+ * knowing of it. The message is formatted apart and then copied: an argument may be the
+ * handle's own message (pv_errmsg), which a format straight into it would overwrite as it
+ * reads it. */
 pv_rc pv_fail(pv_vault *v, pv_rc rc, const char *fmt, ...)
 {
 	/* a store failure that was a wait for another writer running out says so by its code */

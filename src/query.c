@@ -349,6 +349,11 @@ pv_rc pv_find_records(pv_vault *v, const pv_access *who, const char *field, cons
 {
 	int role;
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_FIND, &role);
+	if (!rc && pv_policy_permits(v, who, PV_OP_READ, &role) == PV_ERR_DENIED) {
+		/* may find, not read: denied as such, with a code of its own for the caller */
+		(void)pv_audit_failure(v, PV_ERR_DENIED, "find", NULL, purpose_of(who));
+		return pv_fail(v, PV_ERR_FIND_ONLY, "%s", pv_errmsg(v));
+	}
 	if (!rc)
 		rc = pv_policy_authorize(v, who, PV_OP_READ, &role);
 	if (rc)

@@ -314,6 +314,73 @@ static int small_teardown(void **state)
 
 /* ---- pv_get and roles ---- */
 
+static int add_id(void *ctx, const char *id)
+{
+	snprintf(ctx, 32, "%s", id);
+	return 0;
+}
+
+/* A role that may find customers but not read them: pv_find_records says so with a code
+ * of its own (no message to match), the refusal is audited as a denial, and pv_find gives
+ * the ids; a role with neither gets a plain denial. */
+static void test_find_only_role(void **state)
+{
+	(void)state;
+	char *tmp = pvt_tempdir();
+	char *schema_path = pvt_keep(pvt_path(tmp, "schema.yaml"));
+	char *text = pvt_keep(pvt_read_file(PV_SOURCE_DIR "/examples/schema.yaml", NULL));
+	assert_non_null(text);
+	char *roles = strstr(text, "\nroles:\n");
+	assert_non_null(roles);
+	roles += strlen("\nroles:\n");
+	FILE *out = fopen(schema_path, "w");
+	assert_non_null(out);
+	fprintf(out, "%.*s  lookup:   {masked: all, purposes: [service], operations: [find]}\n%s",
+		(int)(roles - text), text, roles);
+	assert_int_equal(fclose(out), 0);
+	char *key_path = pvt_keep(pvt_path(tmp, "root.key")), *dir = pvt_keep(pvt_path(tmp, "v"));
+	assert_int_equal(pv_key_generate_file(key_path), PV_OK);
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(key_path, &key), PV_OK);
+	pv_create_opts o = { .schema_path = schema_path, .keyring_slots = 1024, .kdf_fast = 1,
+			     .admin_user = "admin", .admin_password = "admin-pass-1",
+			     .admin_password_len = 12 };
+	pv_vault *v = NULL;
+	pv_rc rc = pv_vault_create(dir, &o, key, &v);
+	pv_key_free(key);
+	if (rc)
+		fail_msg("create: %s", pv_errmsg(v));
+	pvt_track(v);
+	char *csv = pvt_keep(pvt_path(tmp, "one.csv"));
+	assert_int_equal(pvt_run(NULL, "'%s' -n 1 --seed 5 --canonical -o '%s'",
+				 pvt_program("pvgen"), csv), 0);
+	struct pvt_csv one;
+	char *ctext = pvt_keep(pvt_read_file(csv, NULL));
+	assert_int_equal(pvt_csv_parse(ctext, &one), 0);
+	const char *id = pvt_keep(strdup(pvt_csv_get(&one, 1, "customer_id")));
+	const char *phone = pvt_keep(strdup(pvt_csv_get(&one, 1, "phone")));
+	pvt_csv_free(&one);
+	pv_access admin = { "admin", "all", 0 };
+	pv_import_opts io = { 0 };
+	io.threads = 1;
+	pv_import_result *res = NULL;
+	assert_ok(v, pv_import_csv(v, &admin, csv, &io, &res));
+	pv_import_free(res);
+
+	pv_access lookup = { "lookup", "service", 0 };
+	assert_int_equal(pv_find_records(v, &lookup, "phone", phone, NULL, NULL),
+			 PV_ERR_FIND_ONLY);
+	assert_non_null(strstr(pv_errmsg(v), "'read'"));
+	char found[32] = "";
+	assert_ok(v, pv_find(v, &lookup, "phone", phone, add_id, found));
+	assert_string_equal(found, id);
+	pv_access auditor = { "auditor", "service", 0 };
+	assert_int_equal(pv_find_records(v, &auditor, "phone", phone, NULL, NULL), PV_ERR_DENIED);
+	pvt_vclose(v);
+	pvt_rmtree(tmp);
+	free(tmp);
+}
+
 static void test_canonical_input_is_normal_form(void **state)
 {
 	(void)state;
@@ -1414,6 +1481,7 @@ int main(void)
 {
 	const struct CMUnitTest reads[] = {
 		cmocka_unit_test(test_canonical_input_is_normal_form),
+		cmocka_unit_test(test_find_only_role),
 		cmocka_unit_test(test_get_admin_clear),
 		cmocka_unit_test(test_get_admin_masked),
 		cmocka_unit_test(test_get_clerk),
