@@ -87,6 +87,11 @@ int cmd_dsr(int argc, char **argv)
 		return cli_usage("dsr", "close needs REQ and --outcome");
 	if (strcmp(sub, "open") && strcmp(sub, "list") && strcmp(sub, "close") && !id)
 		return cli_usage("dsr", "name the request (REQ), or for lift the customer");
+	if (out_path && strcmp(sub, "delete") != 0) /* -o is the certificate's, delete's alone */
+		return cli_usage("dsr", strcmp(sub, "report") == 0
+					? "report prints the reply on standard output only: it holds "
+					  "clear values, which never go straight to a file"
+					: "-o is for dsr delete's certificate");
 	if (strcmp(sub, "correct") == 0 && !nassign)
 		return cli_usage("dsr", "correct takes FIELD=VALUE...");
 	if (strcmp(sub, "lift") == 0 && lift_objection < 0)

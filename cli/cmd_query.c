@@ -295,24 +295,16 @@ int cmd_export(int argc, char **argv)
 			return cli_usage("export", "unknown argument");
 		}
 	}
-	if (outpath && c.clear)
-		return cli_usage("export", "clear values go to standard output only, never "
-				 "straight to a file (--clear with -o is refused)");
 	int code;
 	pv_vault *v = cli_open_vault(&c, &code);
 	if (!v)
 		return code;
-	FILE *out = stdout;
-	if (outpath && !(out = cli_create(outpath))) {
-		pv_vault_close(v);
-		return EXIT_FAIL;
-	}
 	pv_access who = cli_access(&c);
-	pv_rc rc = pv_export(v, &who, fmt, out);
+	pv_rc rc = outpath ? pv_export_file(v, &who, fmt, outpath) : pv_export(v, &who, fmt, stdout);
+	if (!rc && !outpath && fflush(stdout) != 0)
+		code = EXIT_FAIL;
 	if (rc)
 		code = cli_fail(v, rc);
-	if (out != stdout && fclose(out) != 0 && !rc)
-		code = EXIT_FAIL;
 	pv_vault_close(v);
 	return code;
 }

@@ -33,7 +33,7 @@ int cmd_review(int argc, char **argv)
 	struct cli_common c;
 	cli_common_init(&c);
 	const char *id = NULL, *channel = NULL;
-	unsigned months = 24;
+	unsigned months = 0; /* the library's default */
 	for (int i = 2; i < argc; i++) {
 		int k = cli_common_option(&c, argc, argv, &i);
 		if (k < 0)
@@ -47,6 +47,8 @@ int cmd_review(int argc, char **argv)
 				months *= 12;
 			else if (*end && strcmp(end, "m") != 0)
 				return cli_usage("review", "--older-than takes months (24m) or years (2y)");
+			if (months == 0)
+				return cli_usage("review", "--older-than takes 1 to 1200 months");
 		} else if (strcmp(argv[i], "--channel") == 0 && i + 1 < argc) {
 			channel = argv[++i];
 		} else if (!id && argv[i][0] != '-') {

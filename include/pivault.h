@@ -275,6 +275,11 @@ typedef enum pv_export_format { PV_EXPORT_CSV = 1, PV_EXPORT_JSONL = 2 } pv_expo
  * columns; JSONL: one object per customer. Memory does not grow with the count. */
 PV_API PV_CHECK pv_rc pv_export(pv_vault *v, const pv_access *who, pv_export_format fmt,
 				FILE *out);
+/* pv_export into a new file at path (mode 0600, never over anything), removed again if
+ * the export fails. Masked values only: clear values go to a caller's stream (standard
+ * output), never straight to a file (PV_ERR_USAGE when who->want_clear). */
+PV_API PV_CHECK pv_rc pv_export_file(pv_vault *v, const pv_access *who, pv_export_format fmt,
+				     const char *path);
 
 /* ---- Import ---------------------------------------------------------------------- */
 
@@ -553,7 +558,9 @@ typedef struct pv_review_info {
 	const char *id, *last_confirmed, *channels;
 } pv_review_info;
 typedef int (*pv_review_fn)(void *ctx, const pv_review_info *r);
-/* Customers last confirmed more than months ago, oldest first. Needs 'list'. */
+/* Customers last confirmed more than months ago (0: PV_REVIEW_MONTHS_DEFAULT), oldest
+ * first. Needs 'list'. */
+#define PV_REVIEW_MONTHS_DEFAULT 24
 PV_API PV_CHECK pv_rc pv_review_due(pv_vault *v, const pv_access *who, unsigned months,
 				    pv_review_fn fn, void *ctx);
 

@@ -4,10 +4,13 @@
 #include "approvals.h"
 #include "audit.h"
 #include "consent.h"
+#include "files.h"
 #include "policy.h"
 #include "record.h"
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 struct export_ctx {
 	pv_vault *v;
@@ -191,4 +194,25 @@ pv_rc pv_export(pv_vault *v, const pv_access *who, pv_export_format fmt, FILE *o
 	if (e.rc)
 		return pv_audit_failure(v, e.rc, "export", "*", who->purpose);
 	return pv_ok(v);
+}
+
+pv_rc pv_export_file(pv_vault *v, const pv_access *who, pv_export_format fmt, const char *path)
+{
+	if (who && who->want_clear)
+		return pv_fail(v, PV_ERR_USAGE, "clear values go to standard output only, never "
+			       "straight to a file (an export in clear cannot be written to %s)",
+			       path);
+	FILE *out = NULL;
+	pv_rc rc = pv_file_create(path, &out);
+	if (rc)
+		return pv_fail(v, rc, "cannot create %s: %s", path, rc == PV_ERR_EXISTS
+			       ? "something is there already (pivault writes only new files, never "
+				 "over a file or through a link)" : strerror(errno));
+	rc = pv_export(v, who, fmt, out);
+	if (fclose(out) != 0 && !rc)
+		rc = pv_fail(v, PV_ERR_IO, "cannot write the export to %s: %s", path,
+			     strerror(errno));
+	if (rc)
+		unlink(path); /* nothing half-written left behind */
+	return rc ? rc : pv_ok(v);
 }

@@ -75,7 +75,9 @@ pv_rc pv_review_due(pv_vault *v, const pv_access *who, unsigned months, pv_revie
 	pv_rc rc = pv_policy_permits(v, who, PV_OP_LIST, &role); /* ids only: no purpose */
 	if (rc)
 		return pv_audit_failure(v, rc, "review due", NULL, NULL);
-	if (months == 0 || months > 1200)
+	if (months == 0)
+		months = PV_REVIEW_MONTHS_DEFAULT;
+	if (months > 1200)
 		return pv_fail(v, PV_ERR_USAGE, "--older-than takes 1 to 1200 months");
 	time_t t = time(NULL);
 	struct tm tm;

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "pivault.h"
 
@@ -1016,6 +1017,16 @@ static void test_cli(void **state)
 	assert_data_is_row(f, json_object_get(doc, "data"), 8, NULL, NULL);
 	json_decref(doc);
 	free(out);
+
+	/* -o is refused, not ignored: the reply in clear never goes straight to a file */
+	char *file = pvt_keep(pvt_path(f->base, "reply.json"));
+	assert_int_equal(cli(f, &out, "dsr report %s --role dpo -o '%s'", acc, file), 2);
+	assert_string_equal(out, "");
+	free(out);
+	assert_int_not_equal(access(file, F_OK), 0);
+	char *said = cli_err(f);
+	assert_non_null(strstr(said, "standard output only"));
+	free(said);
 
 	/* refused: a clerk's report, a report of a deletion request */
 	assert_int_not_equal(cli(f, &out, "dsr report %s --role clerk --html", acc), 0);

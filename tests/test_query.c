@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "pivault.h"
 #include "validate.h"
@@ -313,6 +314,30 @@ static int small_teardown(void **state)
 }
 
 /* ---- pv_get and roles ---- */
+
+/* pv_export_file: the rule that clear values never go straight to a file is the
+ * library's (not only the command's); a refused export leaves no file behind; a masked
+ * one is a new file only its owner reads. */
+static void test_export_file(void **state)
+{
+	(void)state;
+	char *tmp = pvt_tempdir();
+	char *path = pvt_keep(pvt_path(tmp, "out.csv"));
+	pv_access clear = { "admin", "all", 1 }, masked = { "admin", "all", 0 };
+	pv_access clerk = { "clerk", "service", 0 };
+	struct stat st;
+	assert_int_equal(pv_export_file(g_v, &clear, PV_EXPORT_CSV, path), PV_ERR_USAGE);
+	assert_non_null(strstr(pv_errmsg(g_v), "never straight to a file"));
+	assert_int_not_equal(stat(path, &st), 0);
+	assert_int_equal(pv_export_file(g_v, &clerk, PV_EXPORT_CSV, path), PV_ERR_DENIED);
+	assert_int_not_equal(stat(path, &st), 0); /* created, then removed */
+	assert_ok(g_v, pv_export_file(g_v, &masked, PV_EXPORT_JSONL, path));
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(pv_export_file(g_v, &masked, PV_EXPORT_JSONL, path), PV_ERR_EXISTS);
+	pvt_rmtree(tmp);
+	free(tmp);
+}
 
 static int add_id(void *ctx, const char *id)
 {
@@ -1482,6 +1507,7 @@ int main(void)
 	const struct CMUnitTest reads[] = {
 		cmocka_unit_test(test_canonical_input_is_normal_form),
 		cmocka_unit_test(test_find_only_role),
+		cmocka_unit_test(test_export_file),
 		cmocka_unit_test(test_get_admin_clear),
 		cmocka_unit_test(test_get_admin_masked),
 		cmocka_unit_test(test_get_clerk),

@@ -946,6 +946,26 @@ static void test_review_due(void **state)
 	ok(f->v, pv_review_due(f->v, &ADMIN, 12 * 30, collect_review, &l), "due 30 years");
 	assert_int_equal(l.n, 0);
 
+	/* The default period (0) is the library's 24 months: a customer confirmed 18 months
+	 * ago is due at 12 months, not by default. */
+	size_t mid = 1;
+	while (mid == older || mid == newer)
+		mid++;
+	time_t back = time(NULL) - (time_t)548 * 86400;
+	struct tm tm;
+	gmtime_r(&back, &tm);
+	close_vault(f);
+	snprintf(sql, sizeof sql, "UPDATE customers SET confirmed = '%04d-%02d-%02d' WHERE id = "
+		 "'%s';", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, cell(f, mid, "customer_id"));
+	sql_exec(f, sql, 1);
+	open_vault(f);
+	memset(&l, 0, sizeof l);
+	ok(f->v, pv_review_due(f->v, &ADMIN, 0, collect_review, &l), "due by default");
+	assert_int_equal(l.n, 2);
+	memset(&l, 0, sizeof l);
+	ok(f->v, pv_review_due(f->v, &ADMIN, 12, collect_review, &l), "due 12 months");
+	assert_int_equal(l.n, 3);
+
 	/* Confirming takes a customer off the list. */
 	ok(f->v, pv_review_confirm(f->v, &ADMIN, cell(f, older, "customer_id"), "phone"),
 	   "confirm");
@@ -962,7 +982,7 @@ static void test_review_due(void **state)
 	audit_read(f->v, &a);
 	assert_int_equal(audit_count(&a, "review confirm", "ok", cell(f, older, "customer_id"),
 				     "phone"), 1);
-	assert_int_equal(audit_count(&a, "review due", "ok", NULL, "confirmed before"), 6);
+	assert_int_equal(audit_count(&a, "review due", "ok", NULL, "confirmed before"), 8);
 	audit_free(&a);
 }
 
@@ -975,8 +995,6 @@ static void test_review_errors(void **state)
 	expect_rc(f->v, pv_review_confirm(f->v, &ADMIN, c, NULL), PV_ERR_USAGE, "no channel");
 	expect_rc(f->v, pv_review_confirm(f->v, &ADMIN, c, ""), PV_ERR_USAGE, "empty channel");
 	struct reviews l = { 0 };
-	expect_rc(f->v, pv_review_due(f->v, &ADMIN, 0, collect_review, &l), PV_ERR_USAGE,
-		  "months 0");
 	expect_rc(f->v, pv_review_due(f->v, &ADMIN, 1201, collect_review, &l), PV_ERR_USAGE,
 		  "months 1201");
 	assert_int_equal(l.n, 0);
