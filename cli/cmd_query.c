@@ -101,6 +101,9 @@ int cmd_get(int argc, char **argv)
 			     : EXIT_USAGE;
 	if (n == 0)
 		return cli_usage("get", "a customer id is required");
+	for (int i = 0; i < n; i++)
+		if (ids[i][0] == '-') /* an option it does not know, never an id */
+			return cli_usage("get", "unknown option");
 	int code;
 	pv_vault *v = cli_open_vault(&c, &code);
 	if (!v)
@@ -241,6 +244,8 @@ int cmd_update(int argc, char **argv)
 			     : EXIT_USAGE;
 	if (n < 2)
 		return cli_usage("update", "an id and at least one FIELD=VALUE are required");
+	if (rest[0][0] == '-')
+		return cli_usage("update", "unknown option");
 	for (int i = 1; i < n; i++)
 		if (!strchr(rest[i], '=') || rest[i][0] == '=')
 			return cli_usage("update", "changes are written FIELD=VALUE");

@@ -430,6 +430,15 @@ static void test_update(void **state)
 	assert_null(strstr(out, "110105194912310021"));
 	free(out);
 	free(err);
+	/* an unknown option is a usage error, never taken for an id */
+	assert_int_equal(cli(&out, &err, venv(), "get %s --bogus " READ_ALL, id), 2);
+	assert_non_null(strstr(err, "unknown option"));
+	assert_string_equal(out, "");
+	free(out);
+	free(err);
+	assert_int_equal(cli(&out, &err, venv(), "update --bogus name=x " AS_ADMIN), 2);
+	free(out);
+	free(err);
 	assert_int_equal(cli(&out, &err, venv(), "update %s shoe_size=42 " AS_ADMIN, id), 2);
 	assert_non_null(strstr(err, "shoe_size"));
 	free(out);
