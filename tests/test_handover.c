@@ -536,6 +536,56 @@ static void flip_header_mac(char *p, size_t len)
 
 #define RT_N 200
 
+/* The buyer's schema lacks a field the seller sends (contract_no): the import is refused,
+ * naming the field, with nothing imported; asked to drop what it does not declare, the
+ * buyer imports every customer without it. */
+static void test_recipient_schema_lacks_a_field(void **state)
+{
+	struct fx *f = *state;
+	f->seller = pvt_track(pvt_sample_vault(f->seller_dir, f->seller_key, 12, 21, &f->csv));
+	char *text = pvt_keep(pvt_read_file(PV_SOURCE_DIR "/examples/schema.yaml", NULL));
+	assert_non_null(text);
+	char *line = strstr(text, "\n  contract_no:");
+	assert_non_null(line);
+	char *end = strchr(line + 1, '\n');
+	memmove(line, end, strlen(end) + 1); /* the field's line gone */
+	char *in_role = strstr(text, ", contract_no");
+	assert_non_null(in_role);
+	memmove(in_role, in_role + 13, strlen(in_role + 13) + 1); /* and from finance's list */
+	assert_null(strstr(text, "contract_no"));
+	char *schema = pvt_keep(pvt_path(f->base, "buyer-schema.yaml"));
+	assert_int_equal(pvt_write_file(schema, text, strlen(text)), 0);
+	assert_int_equal(pv_key_generate_file(f->buyer_key), PV_OK);
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(f->buyer_key, &key), PV_OK);
+	pv_create_opts o = { .schema_path = schema, .keyring_slots = 1024, .kdf_fast = 1,
+			     .admin_user = "admin", .admin_password = "admin-pass-1",
+			     .admin_password_len = 12 };
+	pv_rc rc = pv_vault_create(f->buyer_dir, &o, key, &f->buyer);
+	pv_key_free(key);
+	if (rc)
+		fail_msg("create: %s", pv_errmsg(f->buyer));
+	pvt_track(f->buyer);
+	assert_ok(f->buyer, pv_vault_public_key(f->buyer, f->buyer_pk));
+
+	char *id = plan(f);
+	pv_handover_summary ex;
+	assert_ok(f->seller, pv_handover_export(f->seller, &ADMIN, id, f->pkg, &ex));
+	import_refused(f, f->pkg, NULL, NULL, PV_ERR_INPUT, "contract_no");
+
+	pv_handover_import_opts io = { .identity_file = f->ident, .drop_unmapped = 1 };
+	char *receipt = NULL;
+	pv_handover_summary s;
+	assert_ok(f->buyer, pv_handover_import(f->buyer, &ADMIN, f->pkg, &io, &receipt, &s));
+	pv_free(receipt);
+	assert_int_equal(count_of(f->buyer), 12);
+	char c1[16];
+	cid(c1, 1);
+	char *rec = record_text(f->buyer, c1);
+	assert_null(strstr(rec, "contract_no"));
+	assert_non_null(strstr(rec, "\nname="));
+}
+
 static void test_round_trip(void **state)
 {
 	struct fx *f = *state;
@@ -1997,6 +2047,8 @@ int main(void)
 		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_round_trip, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_recipient_schema_lacks_a_field, fx_setup,
+						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_tampering, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_objections, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_approved_sets_frozen, fx_setup, fx_teardown),
