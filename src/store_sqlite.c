@@ -3,6 +3,7 @@
  * secure_delete on, holding only sealed data, blind-index hashes and metadata. */
 #include "store_sqlite.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,9 +70,21 @@ static const char later_sql[] =
 	"CREATE INDEX IF NOT EXISTS customers_bucket ON customers(bucket, bucket_gen);"
 	"DROP INDEX IF EXISTS customers_rekey;";
 
+/* What the disk said, when SQLite's own message hides it: an I/O error whose cause is a
+ * full disk (ENOSPC, as when the shared-memory or log file cannot grow) reads "disk I/O
+ * error" alone. "" when there is nothing to add. */
+static const char *os_cause(sqlite3 *db)
+{
+	if ((sqlite3_extended_errcode(db) & 0xff) != SQLITE_IOERR)
+		return "";
+	int e = sqlite3_system_errno(db);
+	return e == ENOSPC ? " (no space left on device: the disk is full)"
+	       : e == EDQUOT ? " (disk quota exceeded: the disk is full for this user)" : "";
+}
+
 int pv_sqlite_fail(struct pv_store *s, const char *what)
 {
-	snprintf(s->err, sizeof s->err, "%s: %s", what, sqlite3_errmsg(s->db));
+	snprintf(s->err, sizeof s->err, "%s: %s%s", what, sqlite3_errmsg(s->db), os_cause(s->db));
 	return -1;
 }
 
@@ -138,7 +151,8 @@ int pv_sqlite_exec(struct pv_store *s, const char *sql)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(s->err, sizeof s->err, "%s", msg ? msg : "database error");
+		snprintf(s->err, sizeof s->err, "%s%s", msg ? msg : "database error",
+			 os_cause(s->db));
 		sqlite3_free(msg);
 		return -1;
 	}
