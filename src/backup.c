@@ -399,7 +399,8 @@ static pv_rc replay_ledger(pv_vault *v, struct replay *r)
 /* Remove what a failed restore wrote. */
 static void unrestore(const char *dir)
 {
-	static const char *const files[] = { "vault.db", "vault.db-wal", "vault.db-shm" };
+	static const char *const files[] = { "vault.db", "vault.db-wal", "vault.db-shm",
+					     "vault.db-journal" };
 	size_t plen = strlen(dir) + 24;
 	char *p = malloc(plen);
 	for (size_t i = 0; p && i < sizeof files / sizeof *files; i++) {
@@ -408,6 +409,24 @@ static void unrestore(const char *dir)
 	}
 	free(p);
 	rmdir(dir);
+}
+
+/* 1 when the keyring has a journal left by a shred or rekey interrupted around its commit.
+ * Opening the backup's older data would settle it by that data, as not committed, and
+ * drop it: the live vault's committed bucket keys lost, its customers of those buckets
+ * unreadable, and the customers it shredded readable in the restore. Only the live vault
+ * can settle it. */
+static int journal_pending(const char *keyring_path)
+{
+	size_t plen = strlen(keyring_path) + sizeof ".journal";
+	char *p = malloc(plen);
+	if (!p)
+		return 1;
+	snprintf(p, plen, "%s.journal", keyring_path);
+	struct stat st;
+	int pending = lstat(p, &st) == 0;
+	free(p);
+	return pending;
 }
 
 /* The directory a restore into dir is built in: dir.partial (malloc'd, or NULL). */
@@ -461,6 +480,14 @@ pv_rc pv_restore(const char *backup, const char *dir, const char *keyring_path,
 		backup_close(&b);
 		snprintf(why, whylen, "a restore needs the live keyring (--keyring FILE): the "
 			 "backup holds no keys");
+		return PV_ERR_USAGE;
+	}
+	if (journal_pending(keyring_path)) {
+		backup_close(&b);
+		snprintf(why, whylen, "the live keyring %s has a change of bucket keys pending from "
+			 "an interrupted shred or rekey (%s.journal): open the live vault once (any "
+			 "command, e.g. pivault audit verify) so that it is completed, then restore",
+			 keyring_path, keyring_path);
 		return PV_ERR_USAGE;
 	}
 	char *partial = access(dir, F_OK) != 0 ? partial_dir(dir) : NULL;

@@ -436,6 +436,77 @@ static void test_restore_partial_link(void **state)
 	pv_key_free(key);
 }
 
+/* The state a shred killed between its commit and the keyring's overwrite leaves: the
+ * keyring file as before the shred, and the journal holding the shred's new slots (made
+ * here from the keyring before and after a shred). The vault is closed. */
+static void leave_keyring_journal(struct fixture *f, const char *victim)
+{
+	size_t before_len, after_len;
+	char *before = pvt_keep(pvt_read_file(f->keyring, &before_len));
+	const char *ids[] = { victim };
+	char *cert = NULL;
+	assert_ok(f->v, pv_shred(f->v, &ADMIN, ids, 1, &cert));
+	pv_free(cert);
+	pvt_vclose(f->v);
+	f->v = NULL;
+	char *after = pvt_keep(pvt_read_file(f->keyring, &after_len));
+	assert_int_equal(before_len, after_len);
+	unsigned char *journal = pvt_keep(malloc(after_len));
+	size_t jlen = 0;
+	for (size_t off = 64, slot = 0; off + 80 <= after_len; off += 80, slot++) {
+		if (memcmp(before + off, after + off, 80) == 0)
+			continue;
+		for (int i = 0; i < 4; i++)
+			journal[jlen++] = (unsigned char)(slot >> (8 * i));
+		memcpy(journal + jlen, after + off, 80);
+		jlen += 80;
+	}
+	assert_true(jlen > 0);
+	char *jpath = pvt_keep(pvt_path(f->dir, "vault.keyring.journal"));
+	assert_int_equal(pvt_write_file(jpath, journal, jlen), 0);
+	assert_int_equal(pvt_write_file(f->keyring, before, before_len), 0);
+}
+
+/* A restore run right after a shred was killed between its commit and the keyring's
+ * overwrite (the journal still pending) must not let the backup's older data settle the
+ * journal: it would judge the shred not committed and drop the journal, and the live
+ * vault's bucket mates of the victim would never read again. The restore is refused
+ * until the live vault has been opened (which completes the shred); then it goes through
+ * without the victim. */
+static void test_restore_with_keyring_journal(void **state)
+{
+	struct fixture *f = *state;
+	size_t mate = 0, victim = row_with_mate(f, &mate);
+	const char *vid = pvt_csv_get(&f->csv, victim, "customer_id");
+	const char *mid = pvt_csv_get(&f->csv, mate, "customer_id");
+	make_backup(f);
+	leave_keyring_journal(f, vid);
+	char *dir = pvt_keep(pvt_path(f->dir, "restored"));
+	pv_key *key = root_key(f);
+	pv_restore_result r;
+	char why[600];
+	assert_int_equal(pv_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why),
+			 PV_ERR_USAGE);
+	if (!strstr(why, "pending") || !strstr(why, "open the live vault"))
+		fail_msg("the refusal does not say why: %s", why);
+	assert_int_not_equal(access(dir, F_OK), 0);
+	/* the live vault completes the shred: the mate reads, the victim does not */
+	pv_vault *w = NULL;
+	assert_int_equal(pv_vault_open(f->vault, f->keyring, key, &w), PV_OK);
+	pvt_track(w);
+	assert_null(name_of(w, vid));
+	const char *name = name_of(w, mid);
+	if (!name)
+		fail_msg("the victim's bucket mate does not read in the live vault: %s",
+			 pv_errmsg(w));
+	assert_string_equal(name, pvt_csv_get(&f->csv, mate, "name"));
+	/* and now the restore goes through, without the victim */
+	if (pv_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why) != PV_OK)
+		fail_msg("restore: %s", why);
+	assert_int_equal(r.customers, N - 1);
+	pv_key_free(key);
+}
+
 /* The CLI: backup create, verify, restore (with the live keyring). */
 static void test_cli(void **state)
 {
@@ -467,6 +538,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failed_restore_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_killed_restore_runs_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore_partial_link, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_with_keyring_journal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore_refused_when_ledger_lacks_a_shred, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_cli, setup, teardown),
