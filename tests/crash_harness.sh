@@ -15,9 +15,12 @@
 #   an import (CSV or handover) is all or nothing;
 #   the keyring and its ledger agree: the backup taken before the operation, restored
 #     under the live keyring, holds exactly the customers still there, all readable;
+#   when the kill left a keyring journal, a restore done before anything else (on a copy)
+#     neither damages the live vault nor brings a shredded customer back;
 #   running the operation again completes, and its result is the reference one.
-# Each failure is printed with the check that failed and the kept copy of the vault
-# (state after the kill: DIR/killed; the copy the operation started from: DIR/before).
+# Each failure is printed with the check that failed and where its state is kept:
+# WORK/failures/OP-K/killed (as the kill left it) and .../before (what the operation
+# started from); the first three failing kills of each operation are kept.
 #
 # Usage: crash_harness.sh BUILD_DIR SOURCE_DIR [--long] [--customers N] [--kills K]
 #                         [--ops op,op,...] [--seed S] [--work DIR]
@@ -26,11 +29,11 @@
 set -uo pipefail
 build=$1 src=$2
 shift 2
-customers=120 kills=3 seed=$$ work='' long=0
+customers=120 kills=3 seed=$$ work=
 ops=import,shred,retention,rekey,rekey-data,handover-import,handover-confirm,restore
 while (($#)); do
   case $1 in
-    --long) long=1 customers=20000 kills=26 ;;
+    --long) customers=20000 kills=26 ;;
     --customers) customers=$2; shift ;;
     --kills) kills=$2; shift ;;
     --ops) ops=$2; shift ;;
