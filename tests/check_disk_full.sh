@@ -8,8 +8,8 @@
 # it, no half-written output left; then, with the filler deleted, every customer committed
 # before is there and readable, `audit verify` passes, and running the operation again
 # succeeds. Prints what each operation did at each margin.
-# Needs a tmpfs: mounted directly, else in a user and mount namespace (unshare); when
-# neither is permitted, exit 77 (CTest: skipped).
+# Needs a tmpfs: mounted in a user and mount namespace of its own (unshare), else
+# directly; when neither is permitted, exit 77 (CTest: skipped).
 # Usage: check_disk_full.sh BUILD_DIR SOURCE_DIR [OPS [MARGINS]]  (space-separated lists)
 set -uo pipefail
 build=$(cd "$1" && pwd) src=$(cd "$2" && pwd)
@@ -17,15 +17,17 @@ self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 if [[ -z ${PV_DISKFULL_FS:-} ]]; then # find a way to mount a small filesystem
   work=$(mktemp -d "${TMPDIR:-/tmp}/pv-diskfull.XXXXXX")
   mkdir -p "$work/fs"
-  if mount -t tmpfs -o size=6m,mode=0700 tmpfs "$work/fs" 2> /dev/null; then
-    PV_DISKFULL_FS=$work/fs PV_DISKFULL_WORK=$work bash "$self" "$@"
-    st=$?
-    umount "$work/fs"
-  elif unshare --user --map-root-user --mount true 2> /dev/null; then
+  # a private mount namespace first: the mount goes with the process, however it ends
+  if unshare --user --map-root-user --mount sh -c 'mount -t tmpfs -o size=1m tmpfs "$1"' \
+       sh "$work/fs" 2> /dev/null; then
     PV_DISKFULL_FS=$work/fs PV_DISKFULL_WORK=$work unshare --user --map-root-user --mount \
       bash -c 'mount -t tmpfs -o size=6m,mode=0700 tmpfs "$PV_DISKFULL_FS" && exec bash "$@"' \
       sh "$self" "$@"
     st=$?
+  elif mount -t tmpfs -o size=6m,mode=0700 tmpfs "$work/fs" 2> /dev/null; then
+    PV_DISKFULL_FS=$work/fs PV_DISKFULL_WORK=$work bash "$self" "$@"
+    st=$?
+    umount "$work/fs"
   else
     echo "no small filesystem can be mounted here (mount and unshare refused): skipped"
     st=77
