@@ -24,13 +24,13 @@
 #
 # Usage: crash_harness.sh BUILD_DIR SOURCE_DIR [--long] [--customers N] [--kills K]
 #                         [--ops op,op,...] [--seed S] [--work DIR]
-# Short mode (CTest): 120 customers, 3 kills per operation. --long: 20,000 customers and
+# Short mode (CTest): 100 customers, 2 kills per operation. --long: 20,000 customers and
 # 26 kills per operation (208 in all). Exit 0 when every check held, 1 otherwise.
 set -uo pipefail
 export LC_ALL=C # byte order for sort and comm: fast, and the ids' order
 build=$1 src=$2
 shift 2
-customers=120 kills=3 seed=$$ work=
+customers=100 kills=2 seed=$$ work=
 ops=import,shred,retention,rekey,rekey-data,handover-import,handover-confirm,restore
 while (($#)); do
   case $1 in
