@@ -11,7 +11,9 @@
  * LIVE keyring, and re-applies the shred ledger kept beside the keyring: customers
  * shredded since the backup are deleted again, and those whose bucket was re-keyed get
  * the data key re-wrapped since. So a restore can never bring back a shredded customer,
- * and every other customer of the backup reads as before. */
+ * and every other customer of the backup reads as before. The directory is built as
+ * DIR.partial and renamed to DIR once complete: a restore killed midway never leaves a
+ * DIR that looks like a vault, and running it again clears what the killed one left. */
 #include "audit.h"
 #include "dates.h"
 #include "files.h"
@@ -408,7 +410,8 @@ static pv_rc replay_ledger(pv_vault *v, struct replay *r)
 /* Remove what a failed restore wrote. */
 static void unrestore(const char *dir)
 {
-	static const char *const files[] = { "vault.db", "vault.db-wal", "vault.db-shm" };
+	static const char *const files[] = { "vault.db", "vault.db-wal", "vault.db-shm",
+					     "vault.db-journal" };
 	size_t plen = strlen(dir) + 24;
 	char *p = malloc(plen);
 	for (size_t i = 0; p && i < sizeof files / sizeof *files; i++) {
@@ -417,6 +420,62 @@ static void unrestore(const char *dir)
 	}
 	free(p);
 	rmdir(dir);
+}
+
+/* 1 when the keyring has a journal left by a shred or rekey interrupted around its commit.
+ * Opening the backup's older data would settle it by that data, as not committed, and
+ * drop it: the live vault's committed bucket keys lost, its customers of those buckets
+ * unreadable, and the customers it shredded readable in the restore. Only the live vault
+ * can settle it. */
+static int journal_pending(const char *keyring_path)
+{
+	size_t plen = strlen(keyring_path) + sizeof ".journal";
+	char *p = malloc(plen);
+	if (!p)
+		return 1;
+	snprintf(p, plen, "%s.journal", keyring_path);
+	struct stat st;
+	int pending = lstat(p, &st) == 0;
+	free(p);
+	return pending;
+}
+
+/* The directory a restore into dir is built in: dir.partial (malloc'd, or NULL). */
+static char *partial_dir(const char *dir)
+{
+	size_t plen = strlen(dir) + sizeof ".partial";
+	char *p = malloc(plen);
+	if (p)
+		snprintf(p, plen, "%s.partial", dir);
+	return p;
+}
+
+/* Remove a partial restore directory: only a directory of ours, never through a link. */
+static void clear_partial(const char *partial)
+{
+	struct stat st;
+	if (lstat(partial, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid())
+		unrestore(partial);
+}
+
+/* Put the complete restore in its place: rename the partial directory to dir, synced. */
+static int place_restored(const char *partial, const char *dir, char *why, size_t whylen)
+{
+	if (rename(partial, dir) != 0) {
+		snprintf(why, whylen, "cannot rename %s to %s: %s", partial, dir, strerror(errno));
+		return -1;
+	}
+	char *parent = strdup(dir), *slash = parent ? strrchr(parent, '/') : NULL;
+	const char *at = !parent ? NULL : !slash ? "." : slash == parent ? "/" : parent;
+	if (slash && slash != parent)
+		*slash = '\0';
+	int fd = at ? open(at, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (fd >= 0) { /* the rename is durable before success is reported */
+		(void)fsync(fd);
+		close(fd);
+	}
+	free(parent);
+	return 0;
 }
 
 pv_rc pv_restore(const char *backup, const char *dir, const char *keyring_path,
@@ -434,13 +493,34 @@ pv_rc pv_restore(const char *backup, const char *dir, const char *keyring_path,
 			 "backup holds no keys");
 		return PV_ERR_USAGE;
 	}
-	if (write_image(&b, dir, why, whylen) != 0) {
+	if (journal_pending(keyring_path)) {
+		backup_close(&b);
+		snprintf(why, whylen, "the live keyring %s has a change of bucket keys pending from "
+			 "an interrupted shred or rekey (%s.journal): open the live vault once (any "
+			 "command, e.g. pivault audit verify) so that it is completed, then restore",
+			 keyring_path, keyring_path);
+		return PV_ERR_USAGE;
+	}
+	char *partial = access(dir, F_OK) != 0 ? partial_dir(dir) : NULL;
+	if (!partial) {
+		if (access(dir, F_OK) == 0)
+			snprintf(why, whylen, "cannot create %s: %s (it must not exist)", dir,
+				 strerror(EEXIST));
+		else
+			snprintf(why, whylen, "out of memory");
+		backup_close(&b);
+		return PV_ERR_IO;
+	}
+	clear_partial(partial); /* what a restore killed midway left */
+	if (write_image(&b, partial, why, whylen) != 0) {
+		clear_partial(partial);
+		free(partial);
 		backup_close(&b);
 		return PV_ERR_IO;
 	}
 	char pk[2 * PV_SIGN_PUBLIC + 1];
 	pv_vault *v = NULL;
-	pv_rc rc = pv_vault_open(dir, keyring_path, key, &v);
+	pv_rc rc = pv_vault_open(partial, keyring_path, key, &v);
 	if (!rc && (rc = pv_vault_public_key(v, pk)) == PV_OK && strcmp(pk, b.pk_hex) != 0)
 		rc = pv_fail(v, PV_ERR_CORRUPT, "the backup was signed by another key than this "
 			     "vault's");
@@ -461,7 +541,10 @@ pv_rc pv_restore(const char *backup, const char *dir, const char *keyring_path,
 	}
 	pv_vault_close(v);
 	backup_close(&b);
+	if (!rc && place_restored(partial, dir, why, whylen) != 0)
+		rc = PV_ERR_IO;
 	if (rc)
-		unrestore(dir);
+		clear_partial(partial);
+	free(partial);
 	return rc;
 }

@@ -4,7 +4,9 @@
  * pinned, and answering the package this vault recorded when it exported: package id,
  * manifest hash, root hash, record count); then every
  * customer the package held is crypto-shredded, in batches, each with a destruction
- * certificate whose grounds name the receipt. The transfer ends "confirmed". */
+ * certificate whose grounds name the receipt. The transfer ends "confirmed". Customers
+ * already gone (shredded since the export, or by a confirm killed before it closed the
+ * transfer) are left out, so running a confirm again completes it. */
 #include "handover.h"
 #include "transfers.h"
 
@@ -42,6 +44,25 @@ static int add_member(void *ctx, const char *customer)
 	return 0;
 }
 
+/* Leave out the members no longer in the vault: shredded since the export, or by a
+ * confirm that was stopped before it closed the transfer. */
+static pv_rc drop_gone(pv_vault *v, struct members *m)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < m->n; i++) {
+		struct pv_stored_customer c;
+		int got = pv_store_customer_get(v->store, m->ids[i], &c);
+		if (got < 0)
+			return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+		if (got == 1)
+			free(m->ids[i]);
+		else
+			m->ids[kept++] = m->ids[i];
+	}
+	m->n = kept;
+	return PV_OK;
+}
+
 /* Check the receipt and read the handed-over customers; *t_id gets the transfer. */
 static pv_rc prepare(pv_vault *v, const char *receipt, char *t_id, size_t idlen,
 		     char *grounds, size_t glen, struct members *m)
@@ -62,6 +83,8 @@ static pv_rc prepare(pv_vault *v, const char *receipt, char *t_id, size_t idlen,
 		if (pv_store_transfer_member_scan(v->store, f.transfer, add_member, m) != 0)
 			rc = m->oom ? pv_fail(v, PV_ERR_NOMEM, "out of memory")
 				    : pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+		else
+			rc = drop_gone(v, m);
 	}
 	return rc;
 }

@@ -73,12 +73,24 @@ static const char later_sql[] =
 	"CREATE INDEX IF NOT EXISTS customers_bucket ON customers(bucket, bucket_gen);"
 	"DROP INDEX IF EXISTS customers_rekey;";
 
+/* What the disk said, when SQLite's own message hides it: an I/O error whose cause is a
+ * full disk (ENOSPC, as when the shared-memory or log file cannot grow) reads "disk I/O
+ * error" alone. "" when there is nothing to add. */
+static const char *os_cause(sqlite3 *db)
+{
+	if ((sqlite3_extended_errcode(db) & 0xff) != SQLITE_IOERR)
+		return "";
+	int e = sqlite3_system_errno(db);
+	return e == ENOSPC ? " (no space left on device: the disk is full)"
+	       : e == EDQUOT ? " (disk quota exceeded: the disk is full for this user)" : "";
+}
+
 int pv_sqlite_fail(struct pv_store *s, const char *what)
 {
 	if (pv_sqlite_failed_busy(s))
 		return pv_store_note_busy(s);
 	s->busy = 0;
-	snprintf(s->err, sizeof s->err, "%s: %s", what, sqlite3_errmsg(s->db));
+	snprintf(s->err, sizeof s->err, "%s: %s%s", what, sqlite3_errmsg(s->db), os_cause(s->db));
 	return -1;
 }
 
@@ -147,7 +159,8 @@ int pv_sqlite_exec(struct pv_store *s, const char *sql)
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		int busy = pv_sqlite_failed_busy(s);
 		s->busy = 0;
-		snprintf(s->err, sizeof s->err, "%s", msg ? msg : "database error");
+		snprintf(s->err, sizeof s->err, "%s%s", msg ? msg : "database error",
+			 os_cause(s->db));
 		sqlite3_free(msg);
 		return busy ? pv_store_note_busy(s) : -1;
 	}

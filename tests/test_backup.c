@@ -4,7 +4,8 @@
  * re-applies the shred ledger, so a customer shredded after the backup stays gone while
  * its bucket mates (whose data keys were re-wrapped by the shred) and every other
  * customer read back; the raw image of an old backup, opened without the ledger, cannot
- * yield the shredded customer either; a failed restore leaves nothing behind. */
+ * yield the shredded customer either; a failed restore leaves nothing behind, and one
+ * killed midway (SIGKILL) leaves no half-made vault in its place and runs again. */
 #include "testutil.h"
 
 #include "pivault.h"
@@ -13,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define N 300
@@ -345,6 +348,165 @@ static void test_restore_refused_when_ledger_lacks_a_shred(void **state)
 	pv_key_free(key);
 }
 
+/* 1 once the restore into dir has made its database file, in dir or where it builds it. */
+static int restore_started(const char *dir)
+{
+	char p[4096];
+	snprintf(p, sizeof p, "%s/vault.db", dir);
+	if (access(p, F_OK) == 0)
+		return 1;
+	snprintf(p, sizeof p, "%s.partial/vault.db", dir);
+	return access(p, F_OK) == 0;
+}
+
+/* A restore killed with SIGKILL as soon as its database file appears (a crash, kill -9):
+ * the directory named is either absent or the whole restored vault, never a half-made
+ * one (here it would still hold the customer shredded after the backup), and running the
+ * restore again completes. Done a few times, the kill lands at different moments. */
+static void test_killed_restore_runs_again(void **state)
+{
+	struct fixture *f = *state;
+	size_t mate = 0, victim = row_with_mate(f, &mate);
+	const char *vid = pvt_csv_get(&f->csv, victim, "customer_id");
+	make_backup(f);
+	const char *ids[] = { vid };
+	char *cert = NULL;
+	assert_ok(f->v, pv_shred(f->v, &ADMIN, ids, 1, &cert));
+	pv_free(cert);
+	pv_key *key = root_key(f);
+	for (int round = 0; round < 5; round++) {
+		char name[32], why[600];
+		snprintf(name, sizeof name, "killed-%d", round);
+		char *dir = pvt_keep(pvt_path(f->dir, name));
+		pv_restore_result r;
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0)
+			_exit(pv_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why) ? 1 : 0);
+		int status = 0, ended = 0;
+		for (int i = 0; i < 200000 && !ended; i++) {
+			if (restore_started(dir)) {
+				kill(pid, SIGKILL);
+				break;
+			}
+			ended = waitpid(pid, &status, WNOHANG) == pid;
+		}
+		if (!ended)
+			assert_int_equal(waitpid(pid, &status, 0), pid);
+		if (access(dir, F_OK) == 0) { /* there: then whole */
+			pv_vault *w = NULL;
+			assert_int_equal(pv_vault_open(dir, f->keyring, key, &w), PV_OK);
+			pvt_track(w);
+			assert_null(name_of(w, vid));
+			assert_non_null(name_of(w, pvt_csv_get(&f->csv, mate, "customer_id")));
+			continue;
+		}
+		pv_rc rc = pv_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why);
+		if (rc)
+			fail_msg("restore after a killed one: %s", why);
+		assert_int_equal(r.customers, N - 1);
+		char partial[4096];
+		snprintf(partial, sizeof partial, "%s.partial", dir);
+		assert_int_not_equal(access(partial, F_OK), 0); /* nothing left beside it */
+	}
+	pv_key_free(key);
+}
+
+/* A link planted where a restore builds its directory (DIR.partial pointing at another
+ * vault's directory): the restore refuses, and deletes nothing through the link. */
+static void test_restore_partial_link(void **state)
+{
+	struct fixture *f = *state;
+	make_backup(f);
+	char *dir = pvt_keep(pvt_path(f->dir, "restored"));
+	char *other = pvt_keep(pvt_path(f->dir, "other"));
+	char *other_db = pvt_keep(pvt_path(other, "vault.db"));
+	char partial[4096];
+	snprintf(partial, sizeof partial, "%s.partial", dir);
+	assert_int_equal(mkdir(other, 0700), 0);
+	assert_int_equal(pvt_write_file(other_db, "someone's", 9), 0);
+	assert_int_equal(symlink(other, partial), 0);
+	pv_key *key = root_key(f);
+	pv_restore_result r;
+	char why[600];
+	assert_int_not_equal(pv_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why),
+			     PV_OK);
+	assert_int_equal(access(other_db, F_OK), 0);
+	assert_int_not_equal(access(dir, F_OK), 0);
+	pv_key_free(key);
+}
+
+/* The state a shred killed between its commit and the keyring's overwrite leaves: the
+ * keyring file as before the shred, and the journal holding the shred's new slots (made
+ * here from the keyring before and after a shred). The vault is closed. */
+static void leave_keyring_journal(struct fixture *f, const char *victim)
+{
+	size_t before_len, after_len;
+	char *before = pvt_keep(pvt_read_file(f->keyring, &before_len));
+	const char *ids[] = { victim };
+	char *cert = NULL;
+	assert_ok(f->v, pv_shred(f->v, &ADMIN, ids, 1, &cert));
+	pv_free(cert);
+	pvt_vclose(f->v);
+	f->v = NULL;
+	char *after = pvt_keep(pvt_read_file(f->keyring, &after_len));
+	assert_int_equal(before_len, after_len);
+	unsigned char *journal = pvt_keep(malloc(after_len));
+	size_t jlen = 0;
+	for (size_t off = 64, slot = 0; off + 80 <= after_len; off += 80, slot++) {
+		if (memcmp(before + off, after + off, 80) == 0)
+			continue;
+		for (int i = 0; i < 4; i++)
+			journal[jlen++] = (unsigned char)(slot >> (8 * i));
+		memcpy(journal + jlen, after + off, 80);
+		jlen += 80;
+	}
+	assert_true(jlen > 0);
+	char *jpath = pvt_keep(pvt_path(f->dir, "vault.keyring.journal"));
+	assert_int_equal(pvt_write_file(jpath, journal, jlen), 0);
+	assert_int_equal(pvt_write_file(f->keyring, before, before_len), 0);
+}
+
+/* A restore run right after a shred was killed between its commit and the keyring's
+ * overwrite (the journal still pending) must not let the backup's older data settle the
+ * journal: it would judge the shred not committed and drop the journal, and the live
+ * vault's bucket mates of the victim would never read again. The restore is refused
+ * until the live vault has been opened (which completes the shred); then it goes through
+ * without the victim. */
+static void test_restore_with_keyring_journal(void **state)
+{
+	struct fixture *f = *state;
+	size_t mate = 0, victim = row_with_mate(f, &mate);
+	const char *vid = pvt_csv_get(&f->csv, victim, "customer_id");
+	const char *mid = pvt_csv_get(&f->csv, mate, "customer_id");
+	make_backup(f);
+	leave_keyring_journal(f, vid);
+	char *dir = pvt_keep(pvt_path(f->dir, "restored"));
+	pv_key *key = root_key(f);
+	pv_restore_result r;
+	char why[600];
+	assert_int_equal(pv_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why),
+			 PV_ERR_USAGE);
+	if (!strstr(why, "pending") || !strstr(why, "open the live vault"))
+		fail_msg("the refusal does not say why: %s", why);
+	assert_int_not_equal(access(dir, F_OK), 0);
+	/* the live vault completes the shred: the mate reads, the victim does not */
+	pv_vault *w = NULL;
+	assert_int_equal(pv_vault_open(f->vault, f->keyring, key, &w), PV_OK);
+	pvt_track(w);
+	assert_null(name_of(w, vid));
+	const char *name = name_of(w, mid);
+	if (!name)
+		fail_msg("the victim's bucket mate does not read in the live vault: %s",
+			 pv_errmsg(w));
+	assert_string_equal(name, pvt_csv_get(&f->csv, mate, "name"));
+	/* and now the restore goes through, without the victim */
+	if (pv_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why) != PV_OK)
+		fail_msg("restore: %s", why);
+	assert_int_equal(r.customers, N - 1);
+	pv_key_free(key);
+}
+
 /* The CLI: backup create, verify, restore (with the live keyring). */
 static void test_cli(void **state)
 {
@@ -374,6 +536,9 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_restore_after_shred, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_restore_leaves_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_killed_restore_runs_again, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_partial_link, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_with_keyring_journal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore_refused_when_ledger_lacks_a_shred, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_cli, setup, teardown),

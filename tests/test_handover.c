@@ -1328,6 +1328,54 @@ static void test_forged_receipt(void **state)
 	sodium_memzero(sk, sizeof sk);
 }
 
+/* A transfer of KC_N customers exported and received; then the customers of ids
+ * C00000001... numbered from..to are shredded outside the confirm; then the confirm must
+ * complete, shredding the rest (want of them), and close the transfer. */
+#define KC_N 30
+static void confirm_after_shreds(struct fx *f, unsigned from, unsigned to, uint64_t want)
+{
+	make_vaults(f, KC_N, 41);
+	char *id = plan(f);
+	pv_handover_summary ex, im;
+	assert_ok(f->seller, pv_handover_export(f->seller, &ADMIN, id, f->pkg, &ex));
+	char *receipt = import_ok(f, f->pkg, NULL, &im);
+	char ids[KC_N][16];
+	const char *gone[KC_N];
+	size_t n = 0;
+	for (unsigned i = from; i <= to; i++, n++) {
+		cid(ids[n], i);
+		gone[n] = ids[n];
+	}
+	char *cert = NULL;
+	assert_ok(f->seller, pv_shred(f->seller, &ADMIN, gone, n, &cert));
+	pv_free(cert);
+	expect_state(f->seller, id, "exported");
+	struct certs c = { 0 };
+	uint64_t shredded = 12345;
+	assert_ok(f->seller, pv_handover_confirm(f->seller, &ADMIN, receipt, keep_cert, &c,
+						 &shredded));
+	assert_int_equal(shredded, want);
+	assert_int_equal(certs_count(&c), (int64_t)want);
+	assert_int_equal(count_of(f->seller), 0);
+	expect_state(f->seller, id, "confirmed");
+	certs_free(&c);
+}
+
+/* A confirm killed after its shred committed and before it closed the transfer (kill -9,
+ * a crash): every handed-over customer is gone, the transfer still "exported". Running
+ * the confirm again completes and closes the transfer. */
+static void test_confirm_after_killed_confirm(void **state)
+{
+	confirm_after_shreds(*state, 1, KC_N, 0);
+}
+
+/* A customer shredded between the export and the confirm (a deletion request) does not
+ * block the others' shred. */
+static void test_confirm_after_one_left(void **state)
+{
+	confirm_after_shreds(*state, 7, 7, KC_N - 1);
+}
+
 /* A plan made without the recipient vault key cannot be confirmed, whoever signed the
  * receipt; the refusal says how to pin it, and once pinned (by the root key holder here)
  * only that key is accepted. */
@@ -2055,6 +2103,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_interrupted_import, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_interop, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_forged_receipt, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_confirm_after_killed_confirm, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_confirm_after_one_left, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_receipt_needs_pinned_key, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_pinned_key_edited_by_sql, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_receipt_by_another_recipient, fx_setup,
