@@ -9,7 +9,7 @@
 # the bug, then add the input to fuzz/corpus/TARGET/ so the CTest replay keeps it fixed.
 # Needs clang (Debian: apt-get install clang), which ships libFuzzer.
 set -eu
-targets_all="csv schema age minisign tar receipt certificate audit_proof backup"
+targets_all="csv schema age minisign tar receipt certificate audit_proof backup handover"
 if [ $# -ne 2 ]; then
 	echo "usage: fuzz/run.sh TARGET|all SECONDS   (targets: $targets_all)" >&2
 	exit 2
