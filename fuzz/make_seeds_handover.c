@@ -272,6 +272,16 @@ static void no_package_id(json_t *m)
 	json_object_del(m, "package");
 }
 
+static void no_transfer(json_t *m)
+{
+	json_object_del(m, "transfer");
+}
+
+static void long_package_id(json_t *m)
+{
+	json_object_set_new(m, "package", json_string("P-0123456789abcdef0123456789abcdef0123456789"));
+}
+
 /* A copy of text with its byte at offset at replaced by c. */
 static char *changed(const char *text, size_t at, char c)
 {
@@ -323,6 +333,8 @@ static void manifest_seeds(const char **part, const char *manifest)
 	manifest_seed("values-wrong", "SPC1aMG", part, manifest, one_more_value);
 	manifest_seed("manifest-other-sender", "SPC1aMG", part, manifest, other_sender);
 	manifest_seed("no-package-id", "SPC1aMG", part, manifest, no_package_id);
+	manifest_seed("package-id-too-long", "SPC1aMG", part, manifest, long_package_id);
+	manifest_seed("no-transfer", "SPC1aMG", part, manifest, no_transfer);
 	manifest_seed("checklist-missing", "SPC1MG", part, manifest, NULL);
 	manifest_seed("signed-by-other-key", "SPC1aMg", part, manifest, NULL);
 	manifest_seed("sender-pub-other-key", "sPC1aMG", part, manifest, NULL);

@@ -509,6 +509,23 @@ static int take_content(struct reader *r, const char *name, const char *data, si
 	return -1;
 }
 
+/* The names the receipt and the summary repeat: the package id (which fits the
+ * summary), the transfer and the sender vault, each a string. */
+static int check_manifest_names(struct reader *r, json_t *m)
+{
+	const char *package = json_string_value(json_object_get(m, "package"));
+	const char *bad = !package || !package[0] ||
+				  strlen(package) >= sizeof ((pv_handover_summary *)0)->package_id
+				  ? "package"
+			  : !json_is_string(json_object_get(m, "transfer")) ? "transfer"
+			  : !json_is_string(json_object_get(json_object_get(m, "sender"), "vault"))
+				  ? "sender vault"
+				  : NULL;
+	if (bad)
+		fail(r, PV_ERR_CORRUPT, "manifest.json: %s is missing or malformed", bad);
+	return bad ? -1 : 0;
+}
+
 /* The manifest's counts and hashes against what was read. */
 static int check_manifest(struct reader *r)
 {
@@ -519,6 +536,8 @@ static int check_manifest(struct reader *r)
 		fail(r, PV_ERR_CORRUPT, "manifest.json is not a pivault handover manifest");
 		return -1;
 	}
+	if (check_manifest_names(r, m) != 0)
+		return -1;
 	char pkhex[65];
 	pv_hex(pkhex, r->sender_pk, 32);
 	const char *mpk = json_string_value(json_object_get(json_object_get(m, "sender"),

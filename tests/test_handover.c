@@ -854,6 +854,102 @@ static void test_tampering(void **state)
 	assert_int_equal(pv_receipt_verify(receipt, f->buyer_pk, why, sizeof why), PV_OK);
 }
 
+/* The package re-signed by a sender key of its own (epk, esk; nothing pinned), its manifest
+ * changed by edit first (NULL: not changed). */
+static void forge_signed(struct archive *a, const uint8_t epk[32], const uint8_t *esk,
+			 void (*edit)(json_t *m))
+{
+	char *fpub = pv_minisign_public_key_text(epk, NULL), hex[65], epkhex[65];
+	assert_non_null(fpub);
+	sha256_hex(fpub, hex);
+	set_member(member_of(a, "sender.pub"), fpub, strlen(fpub));
+	json_t *man = manifest_of(a);
+	sodium_bin2hex(epkhex, sizeof epkhex, epk, 32);
+	json_object_set_new(json_object_get(man, "sender"), "public_key", json_string(epkhex));
+	json_object_set_new(json_object_get(man, "files"), "sender.pub", json_string(hex));
+	if (edit)
+		edit(man);
+	char *mtext = json_dumps(man, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(man);
+	assert_non_null(mtext);
+	set_member(member_of(a, "manifest.json"), mtext, strlen(mtext));
+	char *sig = pv_minisign_sign(esk, mtext, strlen(mtext), "forged", NULL);
+	assert_non_null(sig);
+	set_member(member_of(a, "manifest.json.minisig"), sig, strlen(sig));
+}
+
+static void drop_package(json_t *m)
+{
+	json_object_del(m, "package");
+}
+
+static void drop_transfer(json_t *m)
+{
+	json_object_del(m, "transfer");
+}
+
+static void drop_sender_vault(json_t *m)
+{
+	json_object_del(json_object_get(m, "sender"), "vault");
+}
+
+static void number_package(json_t *m)
+{
+	json_object_set_new(m, "package", json_integer(7));
+}
+
+static void number_transfer(json_t *m)
+{
+	json_object_set_new(m, "transfer", json_integer(7));
+}
+
+static void long_package(json_t *m)
+{
+	char id[300];
+	memset(id, 'P', sizeof id - 1);
+	id[sizeof id - 1] = '\0';
+	json_object_set_new(m, "package", json_string(id));
+}
+
+/* A signed manifest without the names the receipt repeats (found by fuzz_handover): the
+ * package is refused as malformed, naming the field, not as a store failure or as out of
+ * memory; nothing lands. */
+static void test_manifest_names_missing(void **state)
+{
+	struct fx *f = *state;
+	make_vaults(f, 3, 31);
+	char *id = plan(f);
+	pv_handover_summary ex;
+	assert_ok(f->seller, pv_handover_export(f->seller, &ADMIN, id, f->pkg, &ex));
+	char *bad = pvt_keep(pvt_path(f->base, "forged.age"));
+	uint8_t epk[crypto_sign_PUBLICKEYBYTES], esk[crypto_sign_SECRETKEYBYTES];
+	crypto_sign_keypair(epk, esk);
+	static const struct {
+		void (*edit)(json_t *m);
+		const char *needle;
+	} cases[] = { { drop_package, "manifest.json: package" },
+		      { number_package, "manifest.json: package" },
+		      { long_package, "manifest.json: package" },
+		      { drop_transfer, "manifest.json: transfer" },
+		      { number_transfer, "manifest.json: transfer" },
+		      { drop_sender_vault, "manifest.json: sender vault" } };
+	struct archive a;
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		load_archive(f->pkg, f->sk, &a);
+		forge_signed(&a, epk, esk, cases[i].edit);
+		save_archive(&a, f->pk, bad);
+		import_refused(f, bad, NULL, NULL, PV_ERR_CORRUPT, cases[i].needle);
+	}
+	/* control: the same forgery without the change imports (no key was pinned) */
+	load_archive(f->pkg, f->sk, &a);
+	forge_signed(&a, epk, esk, NULL);
+	save_archive(&a, f->pk, bad);
+	pv_handover_summary im;
+	(void)import_ok(f, bad, NULL, &im);
+	assert_int_equal(im.records, 3);
+	sodium_memzero(esk, sizeof esk);
+}
+
 /* ---- c. objections and deletion requests ------------------------------------------ */
 
 #define OB_N 40
@@ -1998,6 +2094,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_round_trip, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_tampering, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_manifest_names_missing, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_objections, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_approved_sets_frozen, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_interrupted_import, fx_setup, fx_teardown),
