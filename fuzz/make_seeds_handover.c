@@ -299,6 +299,9 @@ static void checklist_seeds(const char **part, const char *manifest)
 	const char *id = strstr(rec, "\":\"");
 	char *bad_record = changed(rec, (size_t)(id - rec) + 3, 'Z'); /* the first id */
 	char *bad_hash = changed(list, strcspn(list, "\t") + 5, '0');
+	/* the first id with an escaped NUL character in front */
+	char *nul_id = malloc(strlen(rec) + 7);
+	sprintf(nul_id, "%.*s\\u0000%s", (int)(id - rec) + 3, rec, id + 3);
 	const char *second_line = strchr(list, '\n') + 1;
 	size_t first_len = (size_t)(second_line - list);
 	/* the first line's id swapped for the second's: a checklist naming other ids */
@@ -312,13 +315,14 @@ static void checklist_seeds(const char **part, const char *manifest)
 	} v[] = { { "record-changed", bad_record, list },
 		  { "checklist-hash-changed", rec, bad_hash },
 		  { "checklist-other-ids", rec, other_ids },
-		  { "checklist-extra-line", rec, extra } };
+		  { "checklist-extra-line", rec, extra },
+		  { "record-id-nul", nul_id, list } };
 	for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
 		part[RECORDS1] = v[i].records, part[CHECKLIST1] = v[i].checklist;
 		manifest_seed(v[i].name, "SPC1aMG", part, manifest, NULL);
 	}
 	part[RECORDS1] = rec, part[CHECKLIST1] = list;
-	free(bad_record), free(bad_hash), free(other_ids), free(extra);
+	free(bad_record), free(bad_hash), free(nul_id), free(other_ids), free(extra);
 }
 
 /* Seeds that change the manifest, or the members' order or set. */
