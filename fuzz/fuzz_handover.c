@@ -163,8 +163,10 @@ static int write_package(const char *const *part)
 		st = add_member(&w, *c, part);
 	if (!st)
 		st = pv_tar_finish(&w);
-	if (age && (st ? (pv_age_writer_free(age), -1) : pv_age_writer_finish(age)) != 0)
-		st = -1;
+	if (age && st)
+		pv_age_writer_free(age);
+	else if (age)
+		st = pv_age_writer_finish(age);
 	return fclose(f) != 0 ? -1 : st;
 }
 
