@@ -21,6 +21,9 @@ const char *fuzz_parts(const uint8_t *data, size_t size, char **buf, const char 
 /* A private directory for the process's files, made on first use and removed at exit. */
 const char *fuzz_tempdir(void);
 
+/* Remove path and, when it is a directory, everything under it (no links followed). */
+void fuzz_remove_tree(const char *path);
+
 /* Write data to path (replacing it); 0 / -1. */
 int fuzz_write(const char *path, const void *data, size_t size);
 

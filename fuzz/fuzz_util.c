@@ -35,8 +35,7 @@ const char *fuzz_parts(const uint8_t *data, size_t size, char **buf, const char 
 
 static char tempdir[64];
 
-/* Remove path and, when it is a directory, everything under it (no links followed). */
-static void remove_tree(const char *path)
+void fuzz_remove_tree(const char *path)
 {
 	struct stat st;
 	if (lstat(path, &st) != 0)
@@ -49,7 +48,7 @@ static void remove_tree(const char *path)
 				continue;
 			char sub[4096];
 			snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-			remove_tree(sub);
+			fuzz_remove_tree(sub);
 		}
 		if (d)
 			closedir(d);
@@ -61,7 +60,7 @@ static void remove_tree(const char *path)
 
 static void remove_tempdir(void)
 {
-	remove_tree(tempdir);
+	fuzz_remove_tree(tempdir);
 }
 
 const char *fuzz_tempdir(void)

@@ -3,10 +3,12 @@
  * with the library's own writers: age files to the fixed identity of fuzz_age.c, tar
  * archives, minisign keys and signatures, and, from a fresh vault with a few customers, a
  * destruction certificate, a receipt signed as a recipient vault signs it, audit
- * checkpoints with an inclusion and a consistency proof, and a backup. Run by hand
- * (`make_seeds CORPUS_DIR CSV_FILE`, CSV_FILE from `pvgen -n 3 --canonical`); the
- * malformed seeds beside them are written by hand. */
+ * checkpoints with an inclusion and a consistency proof, and a backup; and the handover
+ * seeds (make_seeds_handover.c). Run by hand (`make_seeds CORPUS_DIR CSV_FILE [handover]`,
+ * CSV_FILE from `pvgen -n 3 --canonical`; with "handover", only those seeds); the
+ * malformed seeds beside them are written by hand, except the handover ones. */
 #include "fuzz.h"
+#include "make_seeds.h"
 
 #include "age.h"
 #include "crypto.h"
@@ -244,16 +246,23 @@ static void vault_seeds(const char *csv_path)
 
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: make_seeds CORPUS_DIR CSV_FILE\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: make_seeds CORPUS_DIR CSV_FILE [handover]\n");
 		return 2;
 	}
 	corpus = argv[1];
 	if (pv_crypto_init() != 0)
 		return 1;
+	if (argc == 4) { /* one target's seeds alone, the others left as they are */
+		if (strcmp(argv[3], "handover") != 0)
+			return 2;
+		handover_seeds(corpus, argv[2]);
+		return 0;
+	}
 	age_seeds();
 	tar_seeds();
 	minisign_seeds();
 	vault_seeds(argv[2]);
+	handover_seeds(corpus, argv[2]);
 	return 0;
 }

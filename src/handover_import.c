@@ -243,17 +243,37 @@ static int json_string_at(const char **p, const char *end, struct pv_buf *out)
 	return out->oom ? -1 : 0;
 }
 
+/* A string with an escaped NUL character (\u0000) in it: its C string, which the CSV row
+ * and the name comparison read, would end there and differ from the line hashed. */
+static int holds_nul(struct reader *r, const struct pv_buf *s, const char *member,
+		     size_t lineno, const char *column)
+{
+	if (!memchr(s->p, '\0', s->len))
+		return 0;
+	if (column)
+		fail(r, PV_ERR_CORRUPT, "%s line %zu: %s holds a NUL character", member, lineno,
+		     column);
+	else
+		fail(r, PV_ERR_CORRUPT, "%s line %zu: a column name holds a NUL character", member,
+		     lineno);
+	return 1;
+}
+
 /* One record line: read its members (the columns of columns.json, in that order, every
- * value a string) into a CSV row, and its id into ids. */
+ * value a string without NUL characters) into a CSV row, and its id into ids. */
 static int take_record(struct reader *r, const char *line, size_t len, const char *member,
 		       size_t lineno, struct pv_buf *ids)
 {
 	const char *p = line, *end = line + len;
 	int ok = p < end && *p++ == '{';
 	for (size_t c = 0; ok && c < r->ncols; c++) {
-		ok = (c == 0 || (p < end && *p++ == ',')) &&
-		     json_string_at(&p, end, &r->key) == 0 && strcmp(r->key.p, r->colname[c]) == 0 &&
-		     p < end && *p++ == ':' && json_string_at(&p, end, &r->value) == 0;
+		ok = (c == 0 || (p < end && *p++ == ',')) && json_string_at(&p, end, &r->key) == 0;
+		if (ok && holds_nul(r, &r->key, member, lineno, NULL))
+			return -1;
+		ok = ok && strcmp(r->key.p, r->colname[c]) == 0 && p < end && *p++ == ':' &&
+		     json_string_at(&p, end, &r->value) == 0;
+		if (ok && holds_nul(r, &r->value, member, lineno, r->colname[c]))
+			return -1;
 		if (!ok)
 			break;
 		if (c)
@@ -509,6 +529,23 @@ static int take_content(struct reader *r, const char *name, const char *data, si
 	return -1;
 }
 
+/* The names the receipt and the summary repeat: the package id (which fits the
+ * summary), the transfer and the sender vault, each a string. */
+static int check_manifest_names(struct reader *r, json_t *m)
+{
+	const char *package = json_string_value(json_object_get(m, "package"));
+	const char *bad = !package || !package[0] ||
+				  strlen(package) >= sizeof ((pv_handover_summary *)0)->package_id
+				  ? "package"
+			  : !json_is_string(json_object_get(m, "transfer")) ? "transfer"
+			  : !json_is_string(json_object_get(json_object_get(m, "sender"), "vault"))
+				  ? "sender vault"
+				  : NULL;
+	if (bad)
+		fail(r, PV_ERR_CORRUPT, "manifest.json: %s is missing or malformed", bad);
+	return bad ? -1 : 0;
+}
+
 /* The manifest's counts and hashes against what was read. */
 static int check_manifest(struct reader *r)
 {
@@ -519,6 +556,8 @@ static int check_manifest(struct reader *r)
 		fail(r, PV_ERR_CORRUPT, "manifest.json is not a pivault handover manifest");
 		return -1;
 	}
+	if (check_manifest_names(r, m) != 0)
+		return -1;
 	char pkhex[65];
 	pv_hex(pkhex, r->sender_pk, 32);
 	const char *mpk = json_string_value(json_object_get(json_object_get(m, "sender"),

@@ -31,6 +31,7 @@
 
 #include "age.h"
 #include "dates.h"
+#include "merkle.h"
 #include "minisign.h"
 #include "tar.h"
 #include "vault.h"
@@ -902,6 +903,190 @@ static void test_tampering(void **state)
 	assert_int_equal(count_of(f->buyer), TP_N);
 	char why[300];
 	assert_int_equal(pv_receipt_verify(receipt, f->buyer_pk, why, sizeof why), PV_OK);
+}
+
+/* The package re-signed by a sender key of its own (epk, esk; nothing pinned), its manifest
+ * changed by edit first (NULL: not changed). */
+static void forge_signed(struct archive *a, const uint8_t epk[32], const uint8_t *esk,
+			 void (*edit)(json_t *m))
+{
+	char *fpub = pv_minisign_public_key_text(epk, NULL), hex[65], epkhex[65];
+	assert_non_null(fpub);
+	sha256_hex(fpub, hex);
+	set_member(member_of(a, "sender.pub"), fpub, strlen(fpub));
+	json_t *man = manifest_of(a);
+	sodium_bin2hex(epkhex, sizeof epkhex, epk, 32);
+	json_object_set_new(json_object_get(man, "sender"), "public_key", json_string(epkhex));
+	json_object_set_new(json_object_get(man, "files"), "sender.pub", json_string(hex));
+	if (edit)
+		edit(man);
+	char *mtext = json_dumps(man, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(man);
+	assert_non_null(mtext);
+	set_member(member_of(a, "manifest.json"), mtext, strlen(mtext));
+	char *sig = pv_minisign_sign(esk, mtext, strlen(mtext), "forged", NULL);
+	assert_non_null(sig);
+	set_member(member_of(a, "manifest.json.minisig"), sig, strlen(sig));
+}
+
+static void drop_package(json_t *m)
+{
+	json_object_del(m, "package");
+}
+
+static void drop_transfer(json_t *m)
+{
+	json_object_del(m, "transfer");
+}
+
+static void drop_sender_vault(json_t *m)
+{
+	json_object_del(json_object_get(m, "sender"), "vault");
+}
+
+static void number_package(json_t *m)
+{
+	json_object_set_new(m, "package", json_integer(7));
+}
+
+static void number_transfer(json_t *m)
+{
+	json_object_set_new(m, "transfer", json_integer(7));
+}
+
+static void long_package(json_t *m)
+{
+	char id[300];
+	memset(id, 'P', sizeof id - 1);
+	id[sizeof id - 1] = '\0';
+	json_object_set_new(m, "package", json_string(id));
+}
+
+/* A signed manifest without the names the receipt repeats (found by fuzz_handover): the
+ * package is refused as malformed, naming the field, not as a store failure or as out of
+ * memory; nothing lands. */
+static void test_manifest_names_missing(void **state)
+{
+	struct fx *f = *state;
+	make_vaults(f, 3, 31);
+	char *id = plan(f);
+	pv_handover_summary ex;
+	assert_ok(f->seller, pv_handover_export(f->seller, &ADMIN, id, f->pkg, &ex));
+	char *bad = pvt_keep(pvt_path(f->base, "forged.age"));
+	uint8_t epk[crypto_sign_PUBLICKEYBYTES], esk[crypto_sign_SECRETKEYBYTES];
+	crypto_sign_keypair(epk, esk);
+	static const struct {
+		void (*edit)(json_t *m);
+		const char *needle;
+	} cases[] = { { drop_package, "manifest.json: package" },
+		      { number_package, "manifest.json: package" },
+		      { long_package, "manifest.json: package" },
+		      { drop_transfer, "manifest.json: transfer" },
+		      { number_transfer, "manifest.json: transfer" },
+		      { drop_sender_vault, "manifest.json: sender vault" } };
+	struct archive a;
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		load_archive(f->pkg, f->sk, &a);
+		forge_signed(&a, epk, esk, cases[i].edit);
+		save_archive(&a, f->pk, bad);
+		import_refused(f, bad, NULL, NULL, PV_ERR_CORRUPT, cases[i].needle);
+	}
+	/* control: the same forgery without the change imports (no key was pinned) */
+	load_archive(f->pkg, f->sk, &a);
+	forge_signed(&a, epk, esk, NULL);
+	save_archive(&a, f->pk, bad);
+	pv_handover_summary im;
+	(void)import_ok(f, bad, NULL, &im);
+	assert_int_equal(im.records, 3);
+	sodium_memzero(esk, sizeof esk);
+}
+
+/* The root hash over the lines of a records member, as the manifest states it. */
+static char forged_root[65];
+
+static void set_forged_root(json_t *m)
+{
+	json_object_set_new(m, "root_hash", json_string(forged_root));
+}
+
+/* Line i of records/000001.jsonl replaced by line, with its checklist line and the
+ * manifest's root made to match (re-signed by the forger's key). */
+static void forge_record(struct archive *a, size_t i, const char *id, const char *line,
+			 const uint8_t epk[32], const uint8_t *esk)
+{
+	struct member *rec = member_of(a, "records/000001.jsonl");
+	edit_lines(rec, i, 1, line);
+	edit_lines(member_of(a, "checklist/000001.tsv"), i, 1, checklist_line(id, line));
+	json_t *man = manifest_of(a);
+	char hex[65];
+	sha256_hex(member_of(a, "checklist/000001.tsv")->data, hex);
+	json_object_set_new(json_object_get(man, "files"), "checklist/000001.tsv",
+			    json_string(hex));
+	char *mtext = json_dumps(man, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(man);
+	assert_non_null(mtext);
+	set_member(member_of(a, "manifest.json"), mtext, strlen(mtext));
+	struct pv_merkle_stream ms;
+	pv_merkle_stream_init(&ms);
+	for (size_t k = 0; k < line_count(rec); k++) {
+		const char *l = line_of(rec, k);
+		uint8_t h[32], leaf[PV_MERKLE_HASH], root[PV_MERKLE_HASH];
+		crypto_hash_sha256(h, (const unsigned char *)l, strlen(l));
+		pv_merkle_leaf_hash(h, sizeof h, leaf);
+		assert_int_equal(pv_merkle_stream_push(&ms, leaf), 0);
+		pv_merkle_stream_root(&ms, root);
+		sodium_bin2hex(forged_root, sizeof forged_root, root, sizeof root);
+	}
+	forge_signed(a, epk, esk, set_forged_root);
+}
+
+/* A record whose value (or key) holds an escaped NUL character: the signed line and the
+ * value stored would differ (the value was cut at the NUL), so the package is refused,
+ * naming the member, the line and the column. */
+static void test_record_with_nul(void **state)
+{
+	struct fx *f = *state;
+	make_vaults(f, 3, 37);
+	char *id = plan(f);
+	pv_handover_summary ex;
+	assert_ok(f->seller, pv_handover_export(f->seller, &ADMIN, id, f->pkg, &ex));
+	char *bad = pvt_keep(pvt_path(f->base, "forged.age"));
+	uint8_t epk[crypto_sign_PUBLICKEYBYTES], esk[crypto_sign_SECRETKEYBYTES];
+	crypto_sign_keypair(epk, esk);
+	static const struct {
+		const char *from, *to, *needle;
+	} cases[] = { { "\"last_order_amount\":\"", "\"last_order_amount\":\"1\\u0000",
+			"records/000001.jsonl line 2: last_order_amount holds a NUL character" },
+		      { "\"last_order_amount\":\"", "\"last_order_amount\\u0000x\":\"",
+			"records/000001.jsonl line 2: a column name holds a NUL character" } };
+	struct archive a;
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		load_archive(f->pkg, f->sk, &a);
+		const char *line = line_of(member_of(&a, "records/000001.jsonl"), 1);
+		const char *at = strstr(line, cases[i].from);
+		assert_non_null(at);
+		char *changed = malloc(strlen(line) + strlen(cases[i].to) + 1);
+		assert_non_null(changed);
+		sprintf(changed, "%.*s%s%s", (int)(at - line), line, cases[i].to,
+			at + strlen(cases[i].from));
+		forge_record(&a, 1, "C00000002", pvt_keep(changed), epk, esk);
+		save_archive(&a, f->pk, bad);
+		import_refused(f, bad, NULL, NULL, PV_ERR_CORRUPT, cases[i].needle);
+	}
+	/* control: the same forgery with a plain character imports */
+	load_archive(f->pkg, f->sk, &a);
+	const char *line = line_of(member_of(&a, "records/000001.jsonl"), 1);
+	const char *at = strstr(line, "\"last_order_amount\":\"");
+	char *changed = malloc(strlen(line) + 2);
+	assert_non_null(changed);
+	sprintf(changed, "%.*s\"last_order_amount\":\"1%s", (int)(at - line), line,
+		at + strlen("\"last_order_amount\":\""));
+	forge_record(&a, 1, "C00000002", pvt_keep(changed), epk, esk);
+	save_archive(&a, f->pk, bad);
+	pv_handover_summary im;
+	(void)import_ok(f, bad, NULL, &im);
+	assert_int_equal(im.records, 3);
+	sodium_memzero(esk, sizeof esk);
 }
 
 /* ---- c. objections and deletion requests ------------------------------------------ */
@@ -2098,6 +2283,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_recipient_schema_lacks_a_field, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_tampering, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_manifest_names_missing, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_record_with_nul, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_objections, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_approved_sets_frozen, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_interrupted_import, fx_setup, fx_teardown),
