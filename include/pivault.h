@@ -829,6 +829,10 @@ PV_API PV_CHECK pv_rc pv_vault_rekey_root(pv_vault *v, const pv_access *who,
 
 /* Tests only: make the next rekey stop after n batches, as if the process died there. */
 PV_API void pv_rekey_interrupt_for_tests(pv_vault *v, unsigned batches);
+/* Tests only: imports in this process wait, between two committed chunks (no transaction
+ * open), until a file exists at path (NULL: no waiting), so that a test can look at the
+ * vault while an import is surely under way. */
+PV_API void pv_import_hold_for_tests(const char *path);
 
 /* ---- Notices (告知) ------------------------------------------------------------- */
 

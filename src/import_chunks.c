@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #define IMPORT_LOCK_NAME "import.lock"
@@ -54,6 +55,23 @@ pv_rc pv_import_lock(pv_vault *v, int *fd)
 	close(*fd);
 	*fd = -1;
 	return rc;
+}
+
+/* pv_import_hold_for_tests: the file an import waits for between chunks (tests only,
+ * process-wide, set before the import starts). */
+static const char *hold_path;
+
+void pv_import_hold_for_tests(const char *path)
+{
+	hold_path = path;
+}
+
+void pv_import_test_hold(void *unused)
+{
+	(void)unused;
+	struct timespec step = { 0, 10 * 1000 * 1000 };
+	while (hold_path && access(hold_path, F_OK) != 0)
+		nanosleep(&step, NULL);
 }
 
 void pv_import_unlock(pv_vault *v, int fd)

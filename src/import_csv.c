@@ -153,7 +153,7 @@ static int maybe_next_chunk(struct importer *im)
 {
 	if (elapsed(&im->chunk_t0) < CHUNK_SECONDS)
 		return 0;
-	if (pv_store_chunk(im->v->store) != 0)
+	if (pv_store_chunk(im->v->store, pv_import_test_hold, NULL) != 0)
 		return -1;
 	clock_gettime(CLOCK_MONOTONIC, &im->chunk_t0);
 	return 0;

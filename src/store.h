@@ -447,8 +447,9 @@ int pv_store_import_done(struct pv_store *s);
  * *removed says how many (0 when none was under way). */
 int pv_store_import_discard(struct pv_store *s, uint64_t *removed);
 /* Commit the transaction open and begin the next, with a pause between in which another
- * process can get the write lock; inside a caller's outer transaction, nothing. */
-int pv_store_chunk(struct pv_store *s);
+ * process can get the write lock (and between(ctx) called, when not NULL, with no
+ * transaction open); inside a caller's outer transaction, nothing. */
+int pv_store_chunk(struct pv_store *s, void (*between)(void *ctx), void *ctx);
 
 /* ---- Backups ---- */
 

@@ -75,12 +75,14 @@ int pv_store_import_discard(struct pv_store *s, uint64_t *removed)
 	return pv_store_import_done(s);
 }
 
-int pv_store_chunk(struct pv_store *s)
+int pv_store_chunk(struct pv_store *s, void (*between)(void *ctx), void *ctx)
 {
 	if (s->depth != 1)
 		return 0; /* inside a caller's transaction: it commits */
 	if (pv_store_commit(s) != 0)
 		return -1;
+	if (between)
+		between(ctx);
 	/* a moment with the lock free: a waiter's busy handler tries every millisecond */
 	struct timespec gap = { 0, PV_CHUNK_GAP_NS };
 	nanosleep(&gap, NULL);
