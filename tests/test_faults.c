@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_faults.c: a write, sync or rename that fails where a kill cannot reach, at each
- * step of shred, bucket rekey and data rekey (issue 11). This program stands in for the
+ * step of shred, bucket rekey, data rekey and root rekey (issue 11). This program stands in for the
  * C library's write, pwrite, pwrite64, fsync, fdatasync and rename (SQLite's calls and the
  * library's reach these first; stdio's own writes do not), and makes the k-th matching
  * call fail with EIO (once) or ENOSPC (that call and every later one, as a full disk).
@@ -137,6 +137,7 @@ static void fault_clear(void)
 static char *g_base;      /* vault/, vault.keyring, root.key */
 static char *g_key_path;
 static pv_key *g_key;
+static pv_key *g_new_key; /* the root secret a root rekey puts in place */
 static char **g_ids;      /* every customer id */
 static char **g_values;   /* each one's fields and values, as read before any fault */
 static size_t g_n;
@@ -182,6 +183,10 @@ static int group_setup(void **state)
 	free(text);
 	assert_int_equal(pv_key_generate_file(g_key_path), PV_OK);
 	assert_int_equal(pv_key_from_file(g_key_path, &g_key), PV_OK);
+	char *new_path = pvt_path(g_base, "new.key");
+	assert_int_equal(pv_key_generate_file(new_path), PV_OK);
+	assert_int_equal(pv_key_from_file(new_path, &g_new_key), PV_OK);
+	free(new_path);
 	pv_create_opts o = { .schema_path = SCHEMA, .keyring_slots = SLOTS, .kdf_fast = 1 };
 	pv_vault *v = NULL;
 	if (pv_vault_create(dir, &o, g_key, &v))
@@ -219,6 +224,7 @@ static int group_teardown(void **state)
 	free(g_ids);
 	free(g_values);
 	pv_key_free(g_key);
+	pv_key_free(g_new_key);
 	pvt_rmtree(g_base);
 	free(g_base);
 	free(g_key_path);
@@ -227,14 +233,15 @@ static int group_teardown(void **state)
 
 /* ---- one run: a fresh copy, the fault, the operation, reopen, checks ---- */
 
-enum op { OP_SHRED, OP_REKEY_BUCKETS, OP_REKEY_DATA };
-static const char *const op_names[] = { "shred", "bucket rekey", "data rekey" };
+enum op { OP_SHRED, OP_REKEY_BUCKETS, OP_REKEY_DATA, OP_REKEY_ROOT };
+static const char *const op_names[] = { "shred", "bucket rekey", "data rekey", "root rekey" };
 
 struct run {
 	enum op op;
 	const char *const *victims; /* shred: the customers */
 	size_t nvictims;
 	char *tmp, *dir, *keyring, *journal, *ledger;
+	const pv_key *key; /* the root secret that opens the vault (NULL: g_key) */
 	char label[160]; /* op, kind, call number: names the run in a failure */
 };
 
@@ -261,7 +268,7 @@ static void check_fail(struct run *r, const char *fmt, ...)
 static pv_vault *open_vault(struct run *r)
 {
 	pv_vault *v = NULL;
-	pv_rc rc = pv_vault_open(r->dir, NULL, g_key, &v);
+	pv_rc rc = pv_vault_open(r->dir, NULL, r->key ? r->key : g_key, &v);
 	if (rc)
 		check_fail(r, "the vault does not open: rc %d: %s", rc, pv_errmsg(v));
 	return pvt_track(v);
@@ -274,6 +281,8 @@ static pv_rc run_op(struct run *r, pv_vault *v, char **cert)
 	*cert = NULL;
 	if (r->op == OP_SHRED)
 		return pv_shred(v, &ADMIN, r->victims, r->nvictims, cert);
+	if (r->op == OP_REKEY_ROOT)
+		return pv_vault_rekey_root(v, &ADMIN, g_new_key);
 	return pv_rekey(v, &ADMIN, r->op == OP_REKEY_DATA, &res);
 }
 
@@ -387,8 +396,30 @@ static void check_ledger_rewraps(struct run *r)
 }
 
 /* After the faulted run and an open: everything checked, then the operation run again. */
+/* Exactly one root secret opens the vault: the new one if the rotation committed (the
+ * call then succeeded, or said the rest is finished at the next open), else the old. 1
+ * when it is the new one. */
+static int check_root(struct run *r, pv_rc rc)
+{
+	pv_vault *old = NULL, *new = NULL;
+	pv_rc with_old = pv_vault_open(r->dir, NULL, g_key, &old);
+	pv_vault_close(old);
+	pv_rc with_new = pv_vault_open(r->dir, NULL, g_new_key, &new);
+	pv_vault_close(new);
+	if ((with_old == PV_OK) == (with_new == PV_OK))
+		check_fail(r, "the old root secret %s the vault and the new one %s it",
+			   with_old ? "does not open" : "opens", with_new ? "does not open" : "opens");
+	if (with_old == PV_OK && rc == PV_OK)
+		check_fail(r, "the rotation said it succeeded but the old root secret opens the vault");
+	if (with_new == PV_OK && rc != PV_OK && rc != PV_ERR_IO)
+		check_fail(r, "the rotation committed but failed with rc %d", rc);
+	r->key = with_new == PV_OK ? g_new_key : g_key;
+	return with_new == PV_OK;
+}
+
 static void check_after(struct run *r, pv_rc rc, char *cert)
 {
+	int rotated = r->op == OP_REKEY_ROOT && check_root(r, rc);
 	pv_vault *v = open_vault(r);
 	check_keyring(r, v);
 	check_audit(r, v);
@@ -403,7 +434,7 @@ static void check_after(struct run *r, pv_rc rc, char *cert)
 	if (r->op == OP_REKEY_BUCKETS)
 		check_ledger_rewraps(r);
 	char *again = NULL;
-	pv_rc rc2 = r->op == OP_SHRED && gone ? PV_OK : run_op(r, v, &again);
+	pv_rc rc2 = (r->op == OP_SHRED && gone) || rotated ? PV_OK : run_op(r, v, &again);
 	if (rc2)
 		check_fail(r, "run again: rc %d: %s", rc2, pv_errmsg(v));
 	if (r->op == OP_SHRED && !gone) {
@@ -414,6 +445,12 @@ static void check_after(struct run *r, pv_rc rc, char *cert)
 	pv_free(again);
 	check_keyring(r, v);
 	pvt_vclose(v);
+	if (r->op == OP_REKEY_ROOT && !rotated) { /* run again: the new secret opens it */
+		r->key = g_new_key;
+		v = open_vault(r);
+		check_keyring(r, v);
+		pvt_vclose(v);
+	}
 }
 
 static void run_setup(struct run *r)
@@ -439,6 +476,7 @@ static void run_teardown(struct run *r)
 /* One run with the fail_at-th call of kind failing; 1 if the fault was met. */
 static int run_once(struct run *r, enum fault_kind kind, long fail_at, int sticky)
 {
+	r->key = NULL;
 	snprintf(r->label, sizeof r->label, "%s, %s call %ld failing (%s)", op_names[r->op],
 		 kind_names[kind], fail_at, sticky ? "ENOSPC from then on" : "EIO once");
 	assert_int_equal(pvt_run(NULL, "rm -rf '%s'/* && cp -a '%s/vault' '%s/vault.keyring' '%s/'",
@@ -496,6 +534,12 @@ static void sweep(enum op op, const char *const *victims, size_t n)
 }
 
 /* ---- the operations ---- */
+
+static void test_rekey_root(void **state)
+{
+	(void)state;
+	sweep(OP_REKEY_ROOT, NULL, 0);
+}
 
 static void test_rekey_data(void **state)
 {
@@ -700,6 +744,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rekey_data),
+		cmocka_unit_test(test_rekey_root),
 		cmocka_unit_test(test_failed_overwrite_leaves_mates_readable),
 		cmocka_unit_test(test_journal_directory_synced_before_shred_commits),
 		cmocka_unit_test(test_next_keyring_directory_synced_before_root_commits),
