@@ -619,8 +619,9 @@ static void sweep(enum op op, const char *const *victims, size_t n)
 	run_teardown(&r);
 	g_sweeping = 0;
 	if (g_unsynced)
-		print_message("%s: %u runs failed in the sync after the commit (commit_unsynced)\n",
-			      op_names[op], g_unsynced);
+		print_message("%s%s: %u runs failed in the sync after the commit "
+			      "(commit_unsynced)\n", op_names[op], n > 1 ? " of many" : "",
+			      g_unsynced);
 	if (g_failures)
 		fail_msg("%s: %u runs failed their checks", op_names[op], g_failures);
 }
