@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* files.c: the one way pivault creates a file it writes (files.h): new, 0600, never
- * through a link, never over anything. */
+ * through a link, never over anything; and the sync of its directory that keeps it. */
 #include "files.h"
 
 #include "vault.h"
@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -75,4 +76,23 @@ pv_rc pv_file_create(const char *path, FILE **out)
 		return PV_ERR_IO;
 	}
 	return PV_OK;
+}
+
+int pv_file_sync_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	if (!dir)
+		return -1;
+	int fd;
+	do
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	free(dir);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd), e = errno;
+	close(fd);
+	errno = e;
+	return rc;
 }

@@ -26,4 +26,8 @@ int pv_file_append_fd(const char *path);
  * appended next starts a line of its own. 0, or -1 with errno. */
 int pv_file_end_line(int fd);
 
+/* Sync the directory that holds path, so that a file just created or renamed there is
+ * still there after a power loss. 0, or -1 with errno. */
+int pv_file_sync_dir(const char *path);
+
 #endif

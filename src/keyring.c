@@ -151,9 +151,11 @@ int pv_keyring_create(const char *path, const uint8_t vault_id[16], uint32_t slo
 	if (close(fd) != 0)
 		ok = 0;
 	ok = ok && rename(tmp, path) == 0;
+	int renamed = ok;
+	ok = ok && pv_file_sync_dir(path) == 0; /* the new keyring outlives a power loss */
 	if (!ok) {
 		snprintf(err, errlen, "cannot write keyring %s: %s", path, strerror(errno));
-		unlink(tmp);
+		unlink(renamed ? path : tmp);
 	}
 	pv_secret_free(key);
 	free(buf);
@@ -366,6 +368,7 @@ int pv_keyring_journal(struct pv_keyring *kr, char *err, size_t errlen)
 	ok = ok && fsync(fd) == 0;
 	if (fd >= 0 && close(fd) != 0)
 		ok = 0;
+	ok = ok && pv_file_sync_dir(jp) == 0; /* the journal outlives a power loss */
 	if (!ok) {
 		snprintf(err, errlen, "cannot write keyring journal %s: %s", jp, strerror(errno));
 		unlink(jp);
@@ -374,8 +377,8 @@ int pv_keyring_journal(struct pv_keyring *kr, char *err, size_t errlen)
 	return ok ? 0 : -1;
 }
 
-/* Write one sealed slot in place and take it into the cache. */
-static int write_slot(struct pv_keyring *kr, uint32_t slot, const uint8_t *raw)
+/* Write one sealed slot in place. 0, or -1 with errno. */
+static int slot_put(struct pv_keyring *kr, uint32_t slot, const uint8_t *raw)
 {
 	off_t off = KR_HEADER_BYTES + (off_t)slot * KR_SLOT_BYTES;
 	size_t n = KR_SLOT_BYTES;
@@ -390,24 +393,41 @@ static int write_slot(struct pv_keyring *kr, uint32_t slot, const uint8_t *raw)
 		n -= (size_t)w;
 		off += w;
 	}
+	return 0;
+}
+
+/* Take a sealed slot into the cache in place of the key there. */
+static int slot_take(struct pv_keyring *kr, uint32_t slot, const uint8_t *raw)
+{
 	kr->loaded[slot] = 0; /* the old key is wiped from memory as the new one loads */
 	pv_wipe(kr->keys + (size_t)slot * PV_KEY_BYTES, PV_KEY_BYTES);
 	return slot_unwrap(kr, slot, raw);
 }
 
+/* The store has committed the staged keys, so the handle uses them from now on even when
+ * the file cannot take them: the journal keeps them until the file does (next open, or
+ * the next write's pv_vault_fresh_keys). */
 int pv_keyring_apply(struct pv_keyring *kr, char *err, size_t errlen)
 {
-	int ok = 1;
-	for (size_t i = 0; ok && i < kr->nstaged; i++)
-		ok = write_slot(kr, kr->staged[i].slot, kr->staged[i].raw) == 0;
-	ok = ok && fsync(kr->fd) == 0;
+	int ok = 1, e = 0;
+	for (size_t i = 0; i < kr->nstaged; i++) {
+		if (ok && slot_put(kr, kr->staged[i].slot, kr->staged[i].raw) != 0) {
+			ok = 0;
+			e = errno;
+		}
+		(void)slot_take(kr, kr->staged[i].slot, kr->staged[i].raw);
+	}
+	if (ok && fsync(kr->fd) != 0) {
+		ok = 0;
+		e = errno;
+	}
+	pv_keyring_discard(kr);
 	if (!ok) {
 		snprintf(err, errlen, "cannot overwrite keyring slots in %s: %s (the keyring "
 			 "journal keeps them; they are applied when the vault is next opened)",
-			 kr->path, strerror(errno));
+			 kr->path, strerror(e ? e : EIO));
 		return -1;
 	}
-	pv_keyring_discard(kr);
 	char *jp = journal_path(kr);
 	if (jp) {
 		unlink(jp);
@@ -421,6 +441,45 @@ void pv_keyring_discard(struct pv_keyring *kr)
 	if (kr->staged)
 		pv_wipe(kr->staged, kr->capstaged * sizeof *kr->staged);
 	kr->nstaged = 0;
+}
+
+/* 1 if raw, slot's stored bytes, opens with the wrap key. */
+static int slot_opens(const struct pv_keyring *kr, uint32_t slot, const uint8_t *raw)
+{
+	uint8_t ad[24], *key = pv_secret_alloc(PV_KEY_BYTES);
+	slot_ad(ad, kr->vault_id, slot, get_u32(raw));
+	int ok = key && pv_open_sealed(key, raw + 4, KR_SEALED_BYTES, ad, sizeof ad,
+				       kr->wrap_key) == 0;
+	pv_secret_free(key);
+	return ok;
+}
+
+/* Apply one journal record of a committed change to slot: only the successor of the key
+ * in the file, or a key of the same generation where the file's was cut short; never an
+ * older generation nor another key of the same one (a journal brought back after the
+ * slot moved on, or of a change that never committed), and only once it opens. */
+static int journal_record_apply(struct pv_keyring *kr, uint32_t slot, const uint8_t *raw,
+				char *err, size_t errlen)
+{
+	uint8_t now[KR_SLOT_BYTES];
+	if (pread_all(kr->fd, now, sizeof now, KR_HEADER_BYTES + (off_t)slot * KR_SLOT_BYTES) != 0) {
+		snprintf(err, errlen, "cannot read keyring slot %u", (unsigned)slot);
+		return -1;
+	}
+	uint32_t gen = get_u32(raw), at = get_u32(now);
+	if ((gen != at && gen != at + 1) || (gen == at && slot_opens(kr, slot, now)))
+		return 0; /* stale: the slot is past it, or holds its key already */
+	if (slot_take(kr, slot, raw) != 0) {
+		snprintf(err, errlen, "the keyring journal's record for slot %u fails "
+			 "authentication", (unsigned)slot);
+		return -1;
+	}
+	if (slot_put(kr, slot, raw) != 0) {
+		snprintf(err, errlen, "cannot apply the keyring journal to slot %u: %s",
+			 (unsigned)slot, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 int pv_keyring_recover(struct pv_keyring *kr, int (*committed)(void *ctx, uint32_t slot,
@@ -447,9 +506,7 @@ int pv_keyring_recover(struct pv_keyring *kr, int (*committed)(void *ctx, uint32
 			rc = -1;
 			break;
 		}
-		if (c && write_slot(kr, slot, rec + 4) != 0) {
-			snprintf(err, errlen, "cannot apply the keyring journal to slot %u",
-				 (unsigned)slot);
+		if (c && journal_record_apply(kr, slot, rec + 4, err, errlen) != 0) {
 			rc = -1;
 			break;
 		}
@@ -508,6 +565,7 @@ int pv_keyring_write_rewrapped(struct pv_keyring *kr, const char *path,
 	ok = ok && fsync(fd) == 0;
 	if (close(fd) != 0)
 		ok = 0;
+	ok = ok && pv_file_sync_dir(path) == 0; /* there after a power loss, before the commit */
 	free(buf);
 	if (!ok) {
 		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));

@@ -14,7 +14,7 @@ struct pv_keyring;
 
 /* Create a keyring file at path (must not exist) with `slots` fresh random bucket keys
  * wrapped by wrap_key and bound to vault_id. The file is written whole to a temporary
- * name, synced, then renamed. Returns 0, or -1 with a message in err. */
+ * name, synced, then renamed, and its directory synced. Returns 0, or -1 with a message in err. */
 int pv_keyring_create(const char *path, const uint8_t vault_id[16], uint32_t slots,
 		      const uint8_t wrap_key[32], char *err, size_t errlen);
 
@@ -39,9 +39,11 @@ int pv_keyring_load_all(struct pv_keyring *kr, char *err, size_t errlen);
 
 /* Replacing bucket keys (crypto-shredding, re-keying), crash-safe in three steps:
  *   stage    seal a new key for slot at the next generation, in memory (*new_gen);
- *   journal  write every staged slot to KEYRING.journal and sync it, before the data
- *            store commits the data keys re-wrapped under the new keys;
- *   apply    overwrite the slots in place, sync, remove the journal.
+ *   journal  write every staged slot to KEYRING.journal and sync it and its directory,
+ *            before the data store commits the data keys re-wrapped under the new keys;
+ *   apply    overwrite the slots in place, sync, remove the journal; the handle uses the
+ *            new keys from then on even when the file could not take them (the journal
+ *            keeps them for recover).
  * discard drops what is staged. At open, recover applies a journal left by a crash for
  * the slots whose change the data store committed (committed(ctx, slot, gen) returns 1),
  * and drops the rest. All return 0, or -1 (with a message in err where there is one). */
@@ -54,7 +56,7 @@ int pv_keyring_recover(struct pv_keyring *kr, int (*committed)(void *ctx, uint32
 		       char *err, size_t errlen);
 
 /* Write to path (replaced if there) a copy of the keyring with every slot's key and
- * generation sealed anew under new_wrap, synced: for a new root secret, renamed over the
+ * generation sealed anew under new_wrap, synced with its directory: for a new root secret, renamed over the
  * keyring once the store has committed the new key. 0, or -1 with a message in err. */
 int pv_keyring_write_rewrapped(struct pv_keyring *kr, const char *path,
 			       const uint8_t new_wrap[32], char *err, size_t errlen);

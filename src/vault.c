@@ -1196,6 +1196,30 @@ static pv_rc rotation_finish(pv_vault *v, struct rotation *r)
 	return v->keyring ? PV_OK : pv_fail(v, PV_ERR_IO, "%s", err);
 }
 
+/* 1 if the store holds r's master as the one the new root secret opens: a commit that
+ * failed in its sync after the log took it. */
+static int rotation_committed(pv_vault *v, const struct rotation *r)
+{
+	uint8_t *stored = pv_secret_alloc(PV_KEY_BYTES);
+	int in = stored && open_key_row(v, "master_sealed", r->root_wrap, "master", stored) == 0 &&
+		 pv_ct_compare(stored, r->master, PV_KEY_BYTES) == 0;
+	pv_secret_free(stored);
+	return in;
+}
+
+/* The rotation is in the store although its commit reported a failure: finish it, and
+ * say that the new secret is the one to keep. */
+static pv_rc rotation_unsynced(pv_vault *v, struct rotation *r)
+{
+	char why[sizeof v->errmsg];
+	snprintf(why, sizeof why, "%s", v->errmsg);
+	pv_rc rc = rotation_finish(v, r);
+	rotation_free(r);
+	return pv_fail(v, PV_ERR_IO, "the new root secret is in place (keep it: the old one no "
+		       "longer opens the vault), but the change could not be synced to disk (%s)%s",
+		       why, rc ? "; the keyring is finished at the next open" : "");
+}
+
 pv_rc pv_vault_rekey_root(pv_vault *v, const pv_access *who, const pv_key *new_key)
 {
 	int role;
@@ -1226,11 +1250,17 @@ pv_rc pv_vault_rekey_root(pv_vault *v, const pv_access *who, const pv_key *new_k
 		 "and %u users' access sealed anew (%s), disabled users left out",
 		 new_key->is_passphrase ? "passphrase" : "key file", r.users, r.names);
 	struct pv_audit_event e = { "rekey root", NULL, NULL, NULL, "ok", detail };
+	/* A commit that fails may still be in the log (its sync failed after the frames were
+	 * written): KEYRING.next then stays for the next open, which takes it up if the new
+	 * master is the committed one and removes it if not. */
+	int before_commit = rc != PV_OK;
 	if (in_txn)
 		rc = pv_audit_commit(v, &e, rc);
+	if (rc && in_txn && !before_commit && rotation_committed(v, &r))
+		return rotation_unsynced(v, &r);
 	if (rc)
 		derive_master_keys(v->keys, v->master); /* the handle keeps the old master's keys */
-	if (rc && r.next)
+	if (rc && r.next && before_commit)
 		unlink(r.next);
 	else if (!rc)
 		rc = rotation_finish(v, &r);
