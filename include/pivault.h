@@ -992,8 +992,8 @@ typedef struct pv_doctor_opts {
 } pv_doctor_opts;
 
 /* Check what a careless deployment gets wrong: permissions of the vault directory, the
- * database, the keyring, its ledger and the backups the log names (group or others may
- * read or write them); a key or password file inside or beside the vault directory;
+ * database, the keyring, its ledger, the backups the log names and the handover packages
+ * the transfers name (group or others may read or write them); a key or password file inside or beside the vault directory;
  * core dumps enabled; no exported audit checkpoint, or a stale one; no recent backup, or
  * one that no longer verifies; keys never rotated, and users disabled since the last
  * root rotation; active users without their current agreement or training; escrow copies

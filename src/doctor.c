@@ -15,6 +15,7 @@
 #include "users.h"
 
 #include <dirent.h>
+#include <jansson.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -557,9 +558,23 @@ static void check_backup(struct doctor *d, const struct log_facts *f)
 		     "%s", f->backup_path, f->backup_at, why);
 }
 
-/* Output files the log names (the backups) that others may read or write. */
+/* A handover package a transfer record names: others may not read or write it (it is
+ * sealed, but a package is the whole customer base for whoever holds its key). */
+static int package_row(void *ctx, const struct pv_stored_transfer *t)
+{
+	json_t *pkg = t->package && *t->package ? json_loads(t->package, 0, NULL) : NULL;
+	const char *file = json_string_value(json_object_get(pkg, "file"));
+	if (file)
+		check_mode(ctx, file, "the handover package", 0, PV_SEVERITY_MEDIUM);
+	json_decref(pkg);
+	return 0;
+}
+
+/* Output files the log and the transfer records name (backups, handover packages) that
+ * others may read or write. */
 static void check_outputs(struct doctor *d, const struct log_facts *f)
 {
+	(void)pv_store_transfer_scan(d->v->store, package_row, d);
 	for (char *p = f->backups; p && *p;) {
 		char *end = strchr(p, '\n');
 		*end = '\0';

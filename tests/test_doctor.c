@@ -333,6 +333,34 @@ static void test_log_rewritten(void **state)
 	assert_int_equal(found(&s, "audit log", "does not verify"), PV_SEVERITY_HIGH);
 }
 
+/* A handover package the transfer records name, made readable by others after it was
+ * written: a finding, gone once the mode is put back. (The transfer row is written here
+ * with SQL: only its package's file name matters to the check.) */
+static void test_package_readable_by_others(void **state)
+{
+	struct fix *f = *state;
+	struct seen s;
+	char *pkg = pvt_keep(pvt_path(f->keys, "handover.age"));
+	assert_int_equal(pvt_write_file(pkg, "age", 3), 0);
+	assert_int_equal(chmod(pkg, 0644), 0);
+	char *db = pvt_keep(pvt_path(f->dir, "vault.db"));
+	sqlite3 *h = NULL;
+	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	sqlite3_busy_timeout(h, 5000);
+	char sql[1024];
+	snprintf(sql, sizeof sql, "INSERT INTO transfers(id, created, created_by, state, plan, "
+		 "keep_until, package) VALUES ('T-1', '2026-01-01', 'admin', 'exported', '{}', "
+		 "'2029-01-01', '{\"file\":\"%s\"}')", pkg);
+	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	doctor(f, NULL, &s);
+	assert_int_equal(found(&s, "the handover package", "readable by group and others"),
+			 PV_SEVERITY_MEDIUM);
+	assert_int_equal(chmod(pkg, 0600), 0);
+	doctor(f, NULL, &s);
+	assert_int_equal(found(&s, "the handover package", NULL), 0);
+}
+
 /* ---- Key and password files ---- */
 
 static void test_root_key_beside_the_vault(void **state)
@@ -740,6 +768,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_one_audit_entry, setup_careful, teardown),
 		cmocka_unit_test_setup_teardown(test_ledger_lacks_a_shred, setup_careful, teardown),
 		cmocka_unit_test_setup_teardown(test_log_rewritten, setup_careful, teardown),
+		cmocka_unit_test_setup_teardown(test_package_readable_by_others, setup_careful,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_keys_the_keyring_cannot_open, setup_careful,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_keyring_readable_by_others, setup_careful,
