@@ -58,21 +58,6 @@ static int hash_prefix(int fd, uint64_t n, uint8_t out[32])
 	return rc;
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	while (n > 0) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* The signed trailer for an image of size bytes with hash h. */
 static char *trailer_text(pv_vault *v, uint64_t size, const uint8_t h[32])
 {
@@ -145,8 +130,8 @@ pv_rc pv_backup_create(pv_vault *v, const pv_access *who, const char *path, char
 	if (!rc) {
 		snprintf(footer, sizeof footer, "pivault-backup %016llx\n",
 			 (unsigned long long)strlen(trailer));
-		if (lseek(fd, 0, SEEK_END) < 0 || write_all(fd, trailer, strlen(trailer)) != 0 ||
-		    write_all(fd, footer, FOOTER_LEN) != 0 || fsync(fd) != 0)
+		if (lseek(fd, 0, SEEK_END) < 0 || pv_file_write_all(fd, trailer, strlen(trailer)) != 0 ||
+		    pv_file_write_all(fd, footer, FOOTER_LEN) != 0 || fsync(fd) != 0)
 			rc = pv_fail(v, PV_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
 	}
 	if (fd >= 0 && close(fd) != 0 && !rc)
@@ -300,7 +285,7 @@ static int write_image(struct backup_file *b, const char *dir, char *why, size_t
 		rc = 0;
 		while (!rc && left > 0) {
 			ssize_t got = read(b->fd, buf, left < (1u << 20) ? (size_t)left : (1u << 20));
-			rc = got <= 0 || write_all(out, buf, (size_t)got) != 0 ? -1 : 0;
+			rc = got <= 0 || pv_file_write_all(out, buf, (size_t)got) != 0 ? -1 : 0;
 			left -= got > 0 ? (uint64_t)got : 0;
 		}
 		rc = rc || fsync(out) != 0 ? -1 : 0;

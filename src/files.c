@@ -34,6 +34,25 @@ pv_rc pv_file_create_for(pv_vault *v, const char *path, const char *what, int *f
 	return pv_fail(v, PV_ERR_IO, "cannot create %s %s: %s", what, path, strerror(errno));
 }
 
+int pv_file_write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	while (n > 0) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		if (w == 0) {
+			errno = EIO;
+			return -1;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
 int pv_file_end_line(int fd)
 {
 	struct stat st;

@@ -22,6 +22,10 @@ pv_rc pv_file_create_for(pv_vault *v, const char *path, const char *what, int *f
  * glued onto it. -1 with errno. */
 int pv_file_append_fd(const char *path);
 
+/* Write all n bytes of p to fd (a short write continues, EINTR is retried); 0, or -1
+ * with errno. */
+int pv_file_write_all(int fd, const void *p, size_t n);
+
 /* End a last line cut short (no final newline) in the file open on fd, so that what is
  * appended next starts a line of its own. 0, or -1 with errno. */
 int pv_file_end_line(int fd);

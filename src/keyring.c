@@ -73,21 +73,6 @@ static void header_build(uint8_t h[KR_HEADER_BYTES], const uint8_t vault_id[16],
 	pv_keyed_hash(h + 32, 32, h, 32, wrap_key);
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static int pread_all(int fd, uint8_t *p, size_t n, off_t off)
 {
 	while (n) {
@@ -133,7 +118,7 @@ int pv_keyring_create(const char *path, const uint8_t vault_id[16], uint32_t slo
 	uint8_t *key = pv_secret_alloc(PV_KEY_BYTES);
 	int ok = buf && key;
 	header_build(header, vault_id, slots, wrap_key);
-	ok = ok && write_all(fd, header, sizeof header) == 0;
+	ok = ok && pv_file_write_all(fd, header, sizeof header) == 0;
 	for (uint32_t base = 0; ok && base < slots; base += BATCH) {
 		uint32_t n = slots - base < BATCH ? slots - base : BATCH;
 		memset(buf, 0, (size_t)n * KR_SLOT_BYTES);
@@ -145,7 +130,7 @@ int pv_keyring_create(const char *path, const uint8_t vault_id[16], uint32_t slo
 			slot_ad(ad, vault_id, base + i, 0);
 			pv_seal(slot + 4, key, PV_KEY_BYTES, ad, sizeof ad, wrap_key, NULL);
 		}
-		ok = write_all(fd, buf, (size_t)n * KR_SLOT_BYTES) == 0;
+		ok = pv_file_write_all(fd, buf, (size_t)n * KR_SLOT_BYTES) == 0;
 	}
 	ok = ok && fsync(fd) == 0;
 	if (close(fd) != 0)
@@ -363,7 +348,7 @@ int pv_keyring_journal(struct pv_keyring *kr, char *err, size_t errlen)
 		uint8_t rec[4 + KR_SLOT_BYTES];
 		put_u32(rec, kr->staged[i].slot);
 		memcpy(rec + 4, kr->staged[i].raw, KR_SLOT_BYTES);
-		ok = write_all(fd, rec, sizeof rec) == 0;
+		ok = pv_file_write_all(fd, rec, sizeof rec) == 0;
 	}
 	ok = ok && fsync(fd) == 0;
 	if (fd >= 0 && close(fd) != 0)
@@ -549,7 +534,7 @@ int pv_keyring_write_rewrapped(struct pv_keyring *kr, const char *path,
 	uint8_t *buf = malloc((size_t)BATCH * KR_SLOT_BYTES);
 	int ok = buf != NULL;
 	header_build(header, kr->vault_id, kr->slots, new_wrap);
-	ok = ok && write_all(fd, header, sizeof header) == 0;
+	ok = ok && pv_file_write_all(fd, header, sizeof header) == 0;
 	for (uint32_t base = 0; ok && base < kr->slots; base += BATCH) {
 		uint32_t n = kr->slots - base < BATCH ? kr->slots - base : BATCH;
 		for (uint32_t i = 0; i < n; i++) { /* the same key and generation, sealed anew */
@@ -560,7 +545,7 @@ int pv_keyring_write_rewrapped(struct pv_keyring *kr, const char *path,
 			pv_seal(slot + 4, kr->keys + (size_t)s * PV_KEY_BYTES, PV_KEY_BYTES, ad,
 				sizeof ad, new_wrap, NULL);
 		}
-		ok = write_all(fd, buf, (size_t)n * KR_SLOT_BYTES) == 0;
+		ok = pv_file_write_all(fd, buf, (size_t)n * KR_SLOT_BYTES) == 0;
 	}
 	ok = ok && fsync(fd) == 0;
 	if (close(fd) != 0)

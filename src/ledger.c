@@ -171,21 +171,6 @@ struct flush {
 	int err;                      /* errno of a failed write, or -1 out of memory */
 };
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	while (n) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* 1 when the file, from offset from on, holds the closing line of intent. */
 static int closed_in_file(const char *path, uint64_t from, const char *intent)
 {
@@ -219,7 +204,7 @@ static int close_intent(struct flush *f)
 	int ok = mem && frame(mem, json, strlen(json)) == 0;
 	if (mem && fclose(mem) != 0)
 		ok = 0;
-	ok = ok && write_all(f->fd, text, len) == 0;
+	ok = ok && pv_file_write_all(f->fd, text, len) == 0;
 	free(text);
 	if (!ok)
 		f->err = errno ? errno : EIO;
@@ -245,7 +230,7 @@ static int flush_chunk(void *ctx, const char *intent, uint32_t seq, uint64_t led
 		snprintf(f->intent, sizeof f->intent, "%s", intent);
 		f->append = !closed_in_file(f->path, ledger_size, intent);
 	}
-	if (f->append && write_all(f->fd, chunk, len) != 0) {
+	if (f->append && pv_file_write_all(f->fd, chunk, len) != 0) {
 		f->err = errno ? errno : EIO;
 		return 1;
 	}
