@@ -234,6 +234,23 @@ static void test_ledger_directory_and_database(void **state)
 	assert_clean(&s);
 }
 
+/* Run stmt on the vault's database as a DBA with the sqlite3 tool would; the number of
+ * rows it changed. */
+static int sql(struct fix *f, const char *stmt)
+{
+	char *path = pvt_path(f->dir, "vault.db");
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	char *err = NULL;
+	if (sqlite3_exec(db, stmt, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s: %s", stmt, err);
+	int changed = sqlite3_changes(db);
+	sqlite3_close(db);
+	free(path);
+	return changed;
+}
+
 /* ---- The shred ledger against the data ---- */
 
 /* Ten customers imported (pvgen's), their ids in ids[0..10). */
@@ -293,14 +310,8 @@ static void test_keys_the_keyring_cannot_open(void **state)
 	import_ten(f, ids);
 	assert_int_equal(doctor(f, NULL, &s), 0);
 	assert_int_equal(found(&s, "keys", "unreadable"), 0);
-	char *db = pvt_keep(pvt_path(f->dir, "vault.db"));
-	sqlite3 *h = NULL;
-	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	sqlite3_busy_timeout(h, 5000);
-	assert_int_equal(sqlite3_exec(h, "UPDATE customers SET bucket_gen = bucket_gen + 1 "
-				      "WHERE rid IN (SELECT rid FROM customers LIMIT 2)", NULL, NULL,
-				      NULL), SQLITE_OK);
-	sqlite3_close(h);
+	assert_int_equal(sql(f, "UPDATE customers SET bucket_gen = bucket_gen + 1 "
+			     "WHERE rid IN (SELECT rid FROM customers LIMIT 2)"), 2);
 	assert_int_equal(doctor(f, NULL, &s), 1);
 	assert_int_equal(found(&s, "keys", "2 customers' data keys are wrapped by bucket keys "
 			       "newer than the keyring's"), PV_SEVERITY_HIGH);
@@ -321,14 +332,7 @@ static void test_log_rewritten(void **state)
 	pv_free(cert);
 	doctor(f, NULL, &s);
 	assert_int_equal(found(&s, "audit log", NULL), 0);
-	char *db = pvt_keep(pvt_path(f->dir, "vault.db"));
-	sqlite3 *h = NULL;
-	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	sqlite3_busy_timeout(h, 5000);
-	assert_int_equal(sqlite3_exec(h, "UPDATE audit SET op = 'audit log' WHERE op = 'shred'",
-				      NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_changes(h), 1);
-	sqlite3_close(h);
+	assert_int_equal(sql(f, "UPDATE audit SET op = 'audit log' WHERE op = 'shred'"), 1);
 	assert_int_equal(doctor(f, NULL, &s) >= 1, 1);
 	assert_int_equal(found(&s, "audit log", "does not verify"), PV_SEVERITY_HIGH);
 }
@@ -343,16 +347,11 @@ static void test_package_readable_by_others(void **state)
 	char *pkg = pvt_keep(pvt_path(f->keys, "handover.age"));
 	assert_int_equal(pvt_write_file(pkg, "age", 3), 0);
 	assert_int_equal(chmod(pkg, 0644), 0);
-	char *db = pvt_keep(pvt_path(f->dir, "vault.db"));
-	sqlite3 *h = NULL;
-	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	sqlite3_busy_timeout(h, 5000);
-	char sql[1024];
-	snprintf(sql, sizeof sql, "INSERT INTO transfers(id, created, created_by, state, plan, "
+	char row[1024];
+	snprintf(row, sizeof row, "INSERT INTO transfers(id, created, created_by, state, plan, "
 		 "keep_until, package) VALUES ('T-1', '2026-01-01', 'admin', 'exported', '{}', "
 		 "'2029-01-01', '{\"file\":\"%s\"}')", pkg);
-	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(h);
+	assert_int_equal(sql(f, row), 1);
 	doctor(f, NULL, &s);
 	assert_int_equal(found(&s, "the handover package", "readable by group and others"),
 			 PV_SEVERITY_MEDIUM);
@@ -550,18 +549,6 @@ static void test_users_without_obligations(void **state)
 }
 
 /* ---- Escrow copies ---- */
-
-static void sql(struct fix *f, const char *stmt)
-{
-	char *path = pvt_path(f->dir, "vault.db");
-	sqlite3 *db;
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	char *err = NULL;
-	if (sqlite3_exec(db, stmt, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", stmt, err);
-	sqlite3_close(db);
-	free(path);
-}
 
 /* A DBA deletes the record of an escrow copy (so that certificates stop naming it), or
  * adds one of a copy never made. */
