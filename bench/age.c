@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "age.h"
+#include "formats/age.h"
 
 static double now(void)
 {

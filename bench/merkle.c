@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "merkle.h"
+#include "formats/merkle.h"
 
 static double now(void)
 {

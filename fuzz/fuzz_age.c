@@ -3,7 +3,7 @@
  * input file with a fixed identity, and the recipient and identity string parsers. */
 #include "fuzz.h"
 
-#include "age.h"
+#include "formats/age.h"
 
 #include <string.h>
 

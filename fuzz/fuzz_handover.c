@@ -17,10 +17,10 @@
  * expected, D fields the schema lacks dropped. Other characters are ignored. */
 #include "fuzz.h"
 
-#include "age.h"
+#include "formats/age.h"
 #include "crypto.h"
-#include "minisign.h"
-#include "tar.h"
+#include "formats/minisign.h"
+#include "formats/tar.h"
 
 #include <pivault.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
  * checked with the key parsed when it parses, else with a fixed key, whole and prehashed. */
 #include "fuzz.h"
 
-#include "minisign.h"
+#include "formats/minisign.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,7 @@
 /* fuzz_tar.c: the ustar reader, walking every member of the input and reading its data. */
 #include "fuzz.h"
 
-#include "tar.h"
+#include "formats/tar.h"
 
 #include <string.h>
 

@@ -10,12 +10,12 @@
 #include "fuzz.h"
 #include "make_seeds.h"
 
-#include "age.h"
+#include "formats/age.h"
 #include "crypto.h"
 #include "handover.h"
-#include "minisign.h"
+#include "formats/minisign.h"
 #include "signed_json.h"
-#include "tar.h"
+#include "formats/tar.h"
 
 #include <pivault.h>
 #include <jansson.h>

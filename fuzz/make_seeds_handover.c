@@ -9,11 +9,11 @@
 #include "fuzz.h"
 #include "make_seeds.h"
 
-#include "age.h"
+#include "formats/age.h"
 #include "crypto.h"
 #include "dates.h"
-#include "minisign.h"
-#include "tar.h"
+#include "formats/minisign.h"
+#include "formats/tar.h"
 
 #include <fcntl.h>
 #include <jansson.h>

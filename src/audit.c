@@ -6,7 +6,7 @@
  * Ed25519 key. Verification runs in two threads when the log is long. */
 #include "audit.h"
 #include "record.h"
-#include "merkle.h"
+#include "formats/merkle.h"
 #include "pinned_key.h"
 #include "policy.h"
 

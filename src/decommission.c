@@ -9,7 +9,7 @@
 #include "handover.h"
 #include "transfers.h"
 
-#include "age.h"
+#include "formats/age.h"
 #include "approvals.h"
 #include "audit.h"
 #include "authz_mac.h"

@@ -4,8 +4,8 @@
  * or changed the data and when (from the audit log), and to whom it was handed over; as
  * JSON or as a readable HTML page. Written to the caller's stream only. */
 #include "audit.h"
-#include "buf.h"
-#include "html.h"
+#include "formats/buf.h"
+#include "formats/html.h"
 #include "policy.h"
 
 #include <jansson.h>

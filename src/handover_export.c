@@ -9,16 +9,16 @@
 #include "handover.h"
 #include "transfers.h"
 
-#include "age.h"
+#include "formats/age.h"
 #include "approvals.h"
 #include "audit.h"
-#include "buf.h"
+#include "formats/buf.h"
 #include "dates.h"
 #include "files.h"
-#include "merkle.h"
-#include "minisign.h"
+#include "formats/merkle.h"
+#include "formats/minisign.h"
 #include "policy.h"
-#include "tar.h"
+#include "formats/tar.h"
 
 #include <errno.h>
 #include <fcntl.h>

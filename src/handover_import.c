@@ -9,16 +9,16 @@
  * killed half-way leaves nothing behind: the transaction never committed. */
 #include "handover.h"
 
-#include "age.h"
+#include "formats/age.h"
 #include "audit.h"
-#include "buf.h"
+#include "formats/buf.h"
 #include "dates.h"
 #include "import.h"
-#include "merkle.h"
-#include "minisign.h"
+#include "formats/merkle.h"
+#include "formats/minisign.h"
 #include "pinned_key.h"
 #include "signed_json.h"
-#include "tar.h"
+#include "formats/tar.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -8,7 +8,7 @@
  * entries are staged and merged in sorted order at the end, which keeps bulk loads cheap. */
 #include "dates.h"
 #include "files.h"
-#include "index_sort.h"
+#include "formats/index_sort.h"
 #include "import.h"
 #include "audit.h"
 #include "mask.h"

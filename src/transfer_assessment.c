@@ -9,7 +9,7 @@
 
 #include "audit.h"
 #include "dates.h"
-#include "html.h"
+#include "formats/html.h"
 #include "policy.h"
 
 #include <stdio.h>

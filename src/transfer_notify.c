@@ -11,7 +11,7 @@
 
 #include "audit.h"
 #include "bulk_reads.h"
-#include "buf.h"
+#include "formats/buf.h"
 #include "dates.h"
 #include "policy.h"
 

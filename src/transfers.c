@@ -9,7 +9,7 @@
  * transfer_scope.c. */
 #include "transfers.h"
 
-#include "age.h"
+#include "formats/age.h"
 #include "approvals.h"
 #include "audit.h"
 #include "dates.h"

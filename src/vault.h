@@ -7,9 +7,9 @@
 #include "pivault.h"
 #include "crypto.h"
 #include "keyring.h"
-#include "merkle.h"
+#include "formats/merkle.h"
 #include "schema.h"
-#include "store.h"
+#include "store/store.h"
 
 #define PV_VAULT_ID_BYTES 16
 

@@ -5,7 +5,7 @@
 #ifndef PV_STORE_SQLITE_H
 #define PV_STORE_SQLITE_H
 
-#include "store.h"
+#include "store/store.h"
 
 #include <sqlite3.h>
 
