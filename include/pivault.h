@@ -281,7 +281,7 @@ PV_API PV_CHECK pv_rc pv_find_records(pv_vault *v, const pv_access *who, const c
 /* Customers in id order after the id `after` (NULL: from the start), at most limit of
  * them; each passed to fn as a record (borrowed for the call): exactly the customers its
  * audit entry names (found before anything is shown). fn returning non-zero stops.
- * *next_after (may be NULL) receives a malloc'd id to continue from, or NULL
+ * *next_after (may be NULL) receives an id to continue from (pv_free), or NULL
  * when the list is exhausted. */
 PV_API PV_CHECK pv_rc pv_list(pv_vault *v, const pv_access *who, const char *after,
 			      size_t limit, pv_record_fn fn, void *ctx, char **next_after);
