@@ -193,23 +193,23 @@ int cmd_audit(int argc, char **argv)
 	} else if (strcmp(sub, "threshold") == 0) {
 		rc = pv_audit_set_alert_threshold(v, &who, (unsigned)atoi(arg));
 	} else if (strcmp(sub, "checkpoint") == 0) {
-		rc = pv_audit_checkpoint(v, &text);
+		rc = pv_audit_checkpoint(v, &who, &text);
 	} else if (strcmp(sub, "verify") == 0) {
 		if (ck_path && !(input = cli_read_text(ck_path, PROOF_MAX)))
 			rc = PV_ERR_IO;
 		else
-			rc = pv_audit_verify(v, input, &text);
+			rc = pv_audit_verify(v, &who, input, &text);
 		if (rc == PV_OK)
 			printf("audit log verified: %s\n", text);
 	} else if (strcmp(sub, "prove") == 0) {
 		char *end;
 		unsigned long long seq = strtoull(arg, &end, 10);
-		rc = *end ? PV_ERR_USAGE : pv_audit_prove(v, seq, &text);
+		rc = *end ? PV_ERR_USAGE : pv_audit_prove(v, &who, seq, &text);
 	} else {
 		if (!(input = cli_read_text(arg, PROOF_MAX)))
 			rc = PV_ERR_IO;
 		else
-			rc = pv_audit_consistency(v, input, &text);
+			rc = pv_audit_consistency(v, &who, input, &text);
 	}
 	if (rc == PV_OK && text && strcmp(sub, "verify") != 0) {
 		FILE *out = out_path ? cli_create(out_path) : stdout;

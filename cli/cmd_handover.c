@@ -151,9 +151,9 @@ int cmd_handover(int argc, char **argv)
 		else if (strcmp(argv[i], "--recipient-vault-key") == 0 && i + 1 < argc)
 			vault_key = argv[++i];
 		else if (strcmp(argv[i], "--drop-unmapped") == 0)
-			io.drop_unmapped = 1;
+			io.flags |= PV_HANDOVER_DROP_UNMAPPED;
 		else if (strcmp(argv[i], "--archive") == 0)
-			io.archive = 1;
+			io.flags |= PV_HANDOVER_ARCHIVE;
 		else if (argv[i][0] == '-' || pos)
 			return cli_usage("handover", "unknown argument");
 		else
