@@ -9,8 +9,9 @@
  * whose message names a permission the role lacks, and is audited; an allowed call
  * returns what the operation returns for a caller it lets in (for an operation that needs
  * four eyes, asked for with pv_request_begin: PV_REQUESTED, so that nothing destructive
- * runs). The audit functions that act with the roles of the session (no pv_access yet)
- * are called in sessions of users each holding one role. The table must be complete:
+ * runs). The operations that also accept the roles of the user the session was opened as
+ * (the audit functions) are called again in sessions of users holding one role each. The
+ * table must be complete:
  * every pv_* function of include/pivault.h taking a pv_access (the header is read at test
  * time) has a row, every row names a function the header declares, and every role of the
  * schema has a row. */
@@ -118,6 +119,7 @@ static int group_setup(void **state)
 	char *half = NULL;
 	assert_ok(g_v, pv_user_add(g_v, &ADMIN, "u1", "clerk", &half));
 	pv_free(half);
+	assert_ok(g_v, pv_audit_checkpoint(g_v, &ADMIN, &g_checkpoint));
 	return 0;
 }
 
@@ -237,7 +239,7 @@ static pv_rc op_export(const pv_access *w)
 static pv_rc op_export_clear(const pv_access *w)
 {
 	pv_access clear = *w;
-	clear.want_clear = 1;
+	clear.want_clear = PV_WANT_CLEAR;
 	return op_export(&clear);
 }
 static pv_rc op_export_file(const pv_access *w)
@@ -281,12 +283,12 @@ static pv_rc op_user_attest(const pv_access *w)
 }
 static pv_rc op_user_list(const pv_access *w)
 {
-	return pv_user_list(g_v, w, 0, any_user, NULL);
+	return pv_user_list(g_v, w, PV_USERS_ALL, any_user, NULL);
 }
 static pv_rc op_request_decide(const pv_access *w)
 {
 	char *half = NULL;
-	pv_rc rc = pv_request_decide(g_v, w, "R-0000000000", 1, &half);
+	pv_rc rc = pv_request_decide(g_v, w, "R-0000000000", PV_APPROVE, &half);
 	pv_free(half);
 	return rc;
 }
@@ -299,7 +301,7 @@ static pv_rc op_shred(const pv_access *w)
 }
 static pv_rc op_consent_set(const pv_access *w)
 {
-	return pv_consent_set(g_v, w, "C00000001", "marketing", 1, "web", "v1");
+	return pv_consent_set(g_v, w, "C00000001", "marketing", PV_CONSENT_GRANTED, "web", "v1");
 }
 static pv_rc op_consent_history(const pv_access *w)
 {
@@ -330,7 +332,7 @@ static pv_rc op_dsr_fulfil(const pv_access *w)
 static pv_rc op_dsr_lift(const pv_access *w)
 {
 	assert_ok(g_v, pv_dsr_fulfil(g_v, &ADMIN, dsr_as_admin("C00000006", "object")));
-	return pv_dsr_lift(g_v, w, "C00000006", 1);
+	return pv_dsr_lift(g_v, w, "C00000006", PV_LIFT_OBJECTION);
 }
 static pv_rc op_dsr_correct(const pv_access *w)
 {
@@ -343,13 +345,14 @@ static pv_rc op_dsr_close(const pv_access *w)
 }
 static pv_rc op_dsr_list(const pv_access *w)
 {
-	return pv_dsr_list(g_v, w, 0, any_dsr, NULL);
+	return pv_dsr_list(g_v, w, PV_DSR_ALL, any_dsr, NULL);
 }
 static pv_rc op_dsr_access_report(const pv_access *w)
 {
 	FILE *f = tmpfile();
 	assert_non_null(f);
-	pv_rc rc = pv_dsr_access_report(g_v, w, dsr_as_admin("C00000001", "access"), 0, f);
+	pv_rc rc = pv_dsr_access_report(g_v, w, dsr_as_admin("C00000001", "access"),
+					 PV_RENDER_JSON, f);
 	fclose(f);
 	return rc;
 }
@@ -420,13 +423,13 @@ static pv_rc op_transfer_list(const pv_access *w)
 static pv_rc op_transfer_assessment(const pv_access *w)
 {
 	char *out = NULL;
-	pv_rc rc = pv_transfer_assessment(g_v, w, g_plan, 0, &out);
+	pv_rc rc = pv_transfer_assessment(g_v, w, g_plan, PV_RENDER_JSON, &out);
 	pv_free(out);
 	return rc;
 }
 static pv_rc op_transfer_consent(const pv_access *w)
 {
-	return pv_transfer_consent(g_v, w, g_plan, "C00000001", 1, "web");
+	return pv_transfer_consent(g_v, w, g_plan, "C00000001", PV_CONSENT_GRANTED, "web");
 }
 static pv_rc op_transfer_exclusions(const pv_access *w)
 {
@@ -437,7 +440,8 @@ static pv_rc op_transfer_notify(const pv_access *w)
 	FILE *f = tmpfile();
 	assert_non_null(f);
 	uint64_t count = 0;
-	pv_rc rc = pv_transfer_notify(g_v, w, plan_as_admin(), NULL, "en", 0, f, &count);
+	pv_rc rc = pv_transfer_notify(g_v, w, plan_as_admin(), NULL, "en", PV_EXPORT_CSV, f,
+				      &count);
 	fclose(f);
 	return rc;
 }
@@ -500,7 +504,7 @@ static pv_rc op_backup_create(const pv_access *w)
 static pv_rc op_rekey(const pv_access *w)
 {
 	pv_rekey_result res;
-	return pv_rekey(g_v, w, 0, &res);
+	return pv_rekey(g_v, w, PV_REKEY_BUCKETS, &res);
 }
 static pv_rc op_vault_rekey_root(const pv_access *w)
 {
@@ -555,6 +559,52 @@ static pv_rc op_audit_alerts(const pv_access *w)
 static pv_rc op_audit_set_alert_threshold(const pv_access *w)
 {
 	return pv_audit_set_alert_threshold(g_v, w, 100);
+}
+
+static pv_rc op_audit_checkpoint(const pv_access *w)
+{
+	char *text = NULL;
+	pv_rc rc = pv_audit_checkpoint(g_v, w, &text);
+	pv_free(text);
+	return rc;
+}
+static pv_rc op_audit_verify(const pv_access *w)
+{
+	char *report = NULL;
+	pv_rc rc = pv_audit_verify(g_v, w, g_checkpoint, &report);
+	pv_free(report);
+	return rc;
+}
+static pv_rc op_audit_prove(const pv_access *w)
+{
+	char *proof = NULL;
+	pv_rc rc = pv_audit_prove(g_v, w, 1, &proof);
+	pv_free(proof);
+	return rc;
+}
+static pv_rc op_audit_consistency(const pv_access *w)
+{
+	char *proof = NULL;
+	pv_rc rc = pv_audit_consistency(g_v, w, g_checkpoint, &proof);
+	pv_free(proof);
+	return rc;
+}
+static int any_finding(void *ctx, const pv_finding *f) { (void)ctx; (void)f; return 0; }
+static pv_rc op_doctor(const pv_access *w)
+{
+	unsigned high = 0;
+	return pv_doctor(g_v, w, NULL, any_finding, NULL, &high);
+}
+static int any_kept(void *ctx, const pv_certificate_info *c) { (void)ctx; (void)c; return 0; }
+static pv_rc op_certificates(const pv_access *w)
+{
+	return pv_certificates(g_v, w, any_kept, NULL);
+}
+
+static int any_request(void *ctx, const pv_request_info *r) { (void)ctx; (void)r; return 0; }
+static pv_rc op_request_list(const pv_access *w)
+{
+	return pv_request_list(g_v, w, any_request, NULL);
 }
 
 /* ---- the operations, from include/pivault.h ("Needs '...'") ------------------------------
@@ -651,60 +701,20 @@ static const struct op ops[] = {
 	{ "pv_audit_alerts", NULL, NEEDS("audit"), 0, PV_OK, op_audit_alerts, NULL, 0 },
 	{ "pv_audit_set_alert_threshold", NULL, NEEDS("audit"), 1, PV_REQUESTED,
 	  op_audit_set_alert_threshold, NULL, 0 },
+	{ "pv_audit_checkpoint", NULL, NEEDS("audit"), 0, PV_OK, op_audit_checkpoint, NULL, 0 },
+	{ "pv_audit_verify", NULL, NEEDS("audit"), 0, PV_OK, op_audit_verify, NULL, 0 },
+	{ "pv_audit_prove", NULL, NEEDS("audit"), 0, PV_OK, op_audit_prove, NULL, 0 },
+	{ "pv_audit_consistency", NULL, NEEDS("audit"), 0, PV_OK, op_audit_consistency, NULL, 0 },
+	{ "pv_doctor", NULL, NEEDS("audit"), 0, PV_OK, op_doctor, NULL, 0 },
+	{ "pv_certificates", "audit or shred", NEEDS("audit", "shred"), 0, PV_OK,
+	  op_certificates, NULL, 1 },
+	/* no refusal: every role lists (its own requests, or all with 'approve' or 'audit') */
+	{ "pv_request_list", NULL, { NULL }, 0, PV_OK, op_request_list, NULL, 0 },
 };
 #define NOPS (sizeof ops / sizeof *ops)
 
-/* ---- operations whose role is the session's --------------------------------------------
- * These take no pv_access yet: they act with the roles of the user the handle was opened
- * as (a root-secret session may do them all), so they are called in a session of a user
- * holding only the role. When they take a pv_access, their rows move to ops[] (the header
- * check sends them there). */
-static pv_rc op_audit_checkpoint(const pv_access *w)
-{
-	(void)w;
-	char *text = NULL;
-	pv_rc rc = pv_audit_checkpoint(g_v, &text);
-	pv_free(text);
-	return rc;
-}
-static pv_rc op_audit_verify(const pv_access *w)
-{
-	(void)w;
-	char *report = NULL;
-	pv_rc rc = pv_audit_verify(g_v, g_checkpoint, &report);
-	pv_free(report);
-	return rc;
-}
-static pv_rc op_audit_prove(const pv_access *w)
-{
-	(void)w;
-	char *proof = NULL;
-	pv_rc rc = pv_audit_prove(g_v, 1, &proof);
-	pv_free(proof);
-	return rc;
-}
-static pv_rc op_audit_consistency(const pv_access *w)
-{
-	(void)w;
-	char *proof = NULL;
-	pv_rc rc = pv_audit_consistency(g_v, g_checkpoint, &proof);
-	pv_free(proof);
-	return rc;
-}
-static int any_finding(void *ctx, const pv_finding *f) { (void)ctx; (void)f; return 0; }
-static pv_rc op_doctor(const pv_access *w)
-{
-	(void)w;
-	unsigned high = 0;
-	return pv_doctor(g_v, NULL, any_finding, NULL, &high);
-}
-static int any_kept(void *ctx, const pv_certificate_info *c) { (void)ctx; (void)c; return 0; }
-static pv_rc op_certificates(const pv_access *w)
-{
-	(void)w;
-	return pv_certificates(g_v, any_kept, NULL);
-}
-
+/* The operations that check the roles of the user the session was opened as (who NULL:
+ * any of them), called again in sessions of users holding one role each. */
 static const struct op session_ops[] = {
 	{ "pv_audit_checkpoint", NULL, NEEDS("audit"), 0, PV_OK, op_audit_checkpoint, NULL, 0 },
 	{ "pv_audit_verify", NULL, NEEDS("audit"), 0, PV_OK, op_audit_verify, NULL, 0 },
@@ -812,13 +822,12 @@ static void test_matrix(void **state)
 }
 
 /* A user for each role, holding it alone (with the staff obligations its role requires
- * met), opened in a session of their own: the operations that act with the session's
- * roles, as each role; each refusal audited as denied. */
+ * met), opened in a session of their own: the operations that check the session's roles,
+ * as each role; each refusal audited as denied. */
 static void test_session_roles(void **state)
 {
 	(void)state;
 	pv_vault *root = g_v;
-	assert_ok(root, pv_audit_checkpoint(root, &g_checkpoint));
 	char today[11];
 	pv_date_today(0, today);
 	int before = denied_entries(), refused = 0, wrong = 0, cells = 0;

@@ -499,9 +499,9 @@ static void report_and_wait(void *ctx, const char *stage, uint64_t done, uint64_
 		_exit(4);
 }
 
-/* A child process that opens the vault on its own and rekeys it (data: 1 for a data
- * rekey), reporting each customer on *report and going on at each byte on *go. */
-static pid_t start_rekey(struct fx *f, int data, int *report, int *go)
+/* A child process that opens the vault on its own and rekeys it, reporting each customer
+ * on *report and going on at each byte on *go. */
+static pid_t start_rekey(struct fx *f, pv_rekey_kind kind, int *report, int *go)
 {
 	int rp[2], gp[2];
 	assert_int_equal(pipe(rp), 0);
@@ -520,7 +520,7 @@ static pid_t start_rekey(struct fx *f, int data, int *report, int *go)
 		struct lockstep k = { v, rp[1], gp[0] };
 		pv_vault_on_progress(v, report_and_wait, &k);
 		pv_rekey_result res;
-		_exit(pv_rekey(v, &ADMIN, data, &res) == PV_OK ? 0 : 1);
+		_exit(pv_rekey(v, &ADMIN, kind, &res) == PV_OK ? 0 : 1);
 	}
 	close(rp[1]);
 	close(gp[0]);
@@ -532,14 +532,14 @@ static pid_t start_rekey(struct fx *f, int data, int *report, int *go)
 /* Rekey in a child and SIGKILL it inside a batch (a customer of it done, its transaction
  * open) once an earlier batch has committed. Returns the customers the committed batches
  * did, checked to be some but not all. The test's own handle is closed first. */
-static long long kill_rekey_mid_batch(struct fx *f, int data)
+static long long kill_rekey_mid_batch(struct fx *f, pv_rekey_kind rekey)
 {
 	pvt_vclose(f->v);
 	f->v = NULL;
-	const char *kind = data ? "data" : "buckets";
+	const char *kind = rekey == PV_REKEY_DATA ? "data" : "buckets";
 	assert_int_equal(committed_done(f, NULL), -1);
 	int report, go, status = 0;
-	pid_t pid = start_rekey(f, data, &report, &go);
+	pid_t pid = start_rekey(f, rekey, &report, &go);
 	long long committed = -1;
 	uint64_t done = 0;
 	unsigned reports = 0;
@@ -574,7 +574,7 @@ static void test_bucket_rekey_killed(void **state)
 	struct fx *f = *state;
 	char **before = snapshot(f, f->v);
 	uint32_t *gens = generations(f);
-	long long committed = kill_rekey_mid_batch(f, 0);
+	long long committed = kill_rekey_mid_batch(f, PV_REKEY_BUCKETS);
 	/* the first batch's slots have their next key, the others their old one */
 	assert_generations(f, gens, 0, SLOTS / 4, 1);
 
@@ -582,7 +582,7 @@ static void test_bucket_rekey_killed(void **state)
 	assert_true(has_progress(v));
 	assert_unchanged(f, v, before);
 	pv_rekey_result res;
-	assert_ok(v, pv_rekey(v, &ADMIN, 0, &res));
+	assert_ok(v, pv_rekey(v, &ADMIN, PV_REKEY_BUCKETS, &res));
 	assert_int_equal(res.resumed, 1);
 	assert_int_equal(res.customers, NCUST - committed);
 	assert_int_equal(res.buckets, SLOTS - SLOTS / 4);
@@ -607,14 +607,14 @@ static void test_data_rekey_killed(void **state)
 	struct fx *f = *state;
 	char **before = snapshot(f, f->v);
 	uint32_t version = raw_customer(f, id_of(f, 1)).dekv;
-	long long committed = kill_rekey_mid_batch(f, 1);
+	long long committed = kill_rekey_mid_batch(f, PV_REKEY_DATA);
 	assert_int_equal(count_dek_version(f, version + 1), committed);
 
 	pv_vault *v = f->v = pvt_open_root(f->dir, NULL, f->key);
 	assert_true(has_progress(v));
 	assert_unchanged(f, v, before);
 	pv_rekey_result res;
-	assert_ok(v, pv_rekey(v, &ADMIN, 1, &res));
+	assert_ok(v, pv_rekey(v, &ADMIN, PV_REKEY_DATA, &res));
 	assert_int_equal(res.resumed, 1);
 	assert_int_equal(res.customers, NCUST - committed);
 	assert_false(has_progress(v));
