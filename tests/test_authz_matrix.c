@@ -216,7 +216,7 @@ static pv_rc op_list(const pv_access *w)
 {
 	char *next = NULL;
 	pv_rc rc = pv_list(g_v, w, NULL, 3, any_record, NULL, &next);
-	free(next);
+	pv_free(next);
 	return rc;
 }
 static pv_rc op_update_fields(const pv_access *w)
