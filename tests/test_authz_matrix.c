@@ -469,8 +469,10 @@ static pv_rc op_handover_import(const pv_access *w)
 }
 static pv_rc op_handover_check_receipt(const pv_access *w)
 {
-	char why[256];
-	return pv_handover_check_receipt(g_v, w, "{\"receipt\": {}}", why, sizeof why);
+	char *summary = NULL;
+	pv_rc rc = pv_handover_check_receipt(g_v, w, "{\"receipt\": {}}", &summary);
+	pv_free(summary);
+	return rc;
 }
 static pv_rc op_handover_confirm(const pv_access *w)
 {
