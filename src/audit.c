@@ -5,7 +5,7 @@
  * to have only grown. Checkpoints sign (size, chain head, Merkle root) with the vault's
  * Ed25519 key. Verification runs in two threads when the log is long. */
 #include "audit.h"
-#include "record.h"
+#include "validate.h"
 #include "formats/merkle.h"
 #include "pinned_key.h"
 #include "policy.h"
@@ -440,11 +440,6 @@ void pv_audit_fault_for_tests(pv_vault *v, int on)
 }
 
 /* ------------------------------------------------------ checkpoint text ---- */
-
-void pv_free(void *p)
-{
-	free(p);
-}
 
 /* Parsed checkpoint file. */
 struct ckpt_text {

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* errors.c: result-code names and the per-handle error message. */
+/* errors.c: result-code names, the per-handle error message, and pv_free for what the
+ * library hands out. */
 #include "vault.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *pv_strerror(pv_rc rc)
@@ -62,4 +64,9 @@ const char *pv_errmsg(const pv_vault *v)
 	if (!v)
 		return "out of memory";
 	return v->errmsg[0] ? v->errmsg : "no error";
+}
+
+void pv_free(void *p)
+{
+	free(p);
 }

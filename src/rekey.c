@@ -13,6 +13,7 @@
 #include "ledger.h"
 #include "policy.h"
 #include "record.h"
+#include "validate.h"
 
 #include <errno.h>
 #include <fcntl.h>

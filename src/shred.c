@@ -17,6 +17,8 @@
 #include "pinned_key.h"
 #include "policy.h"
 #include "record.h"
+#include "erasure.h"
+#include "validate.h"
 #include "signed_json.h"
 
 #include <errno.h>

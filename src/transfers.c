@@ -16,6 +16,7 @@
 #include "pinned_key.h"
 #include "policy.h"
 #include "record.h"
+#include "validate.h"
 
 #include <stdio.h>
 #include <stdlib.h>
