@@ -2,6 +2,7 @@
 /* record.c: sealing and opening customers (data key under the bucket key, one sealed
  * message per category of fields), blind-index hashes, and the pv_record shown to a
  * role. Plaintext lives only in buffers that are wiped before they are freed. */
+#include "keys.h"
 #include "record.h"
 #include "mask.h"
 #include "policy.h"

@@ -429,12 +429,6 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 	return rc ? rc : pv_ok(v);
 }
 
-pv_rc pv_vault_public_key(pv_vault *v, char hex[2 * PV_SIGN_PUBLIC + 1])
-{
-	pv_hex(hex, v->keys->sign_public, PV_SIGN_PUBLIC);
-	return pv_ok(v);
-}
-
 pv_rc pv_certificate_verify(const char *text, const char *public_key_hex, char *why,
 			    size_t whylen)
 {
