@@ -9,6 +9,7 @@
 #include "formats/merkle.h"
 #include "pinned_key.h"
 #include "policy.h"
+#include "test_hooks.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -434,11 +435,6 @@ pv_rc pv_audit_incomplete(pv_vault *v, pv_rc rc, const char *op, const char *ids
 	return pv_fail(v, rc, "%s", msg);
 }
 
-void pv_audit_fault_for_tests(pv_vault *v, int on)
-{
-	v->audit_fault = on;
-}
-
 /* ------------------------------------------------------ checkpoint text ---- */
 
 /* Parsed checkpoint file. */
@@ -565,12 +561,6 @@ pv_rc pv_audit_checkpoint(pv_vault *v, char **text)
 /* Logs of at least this many entries are verified in two runs, one per thread, split at
  * a signed checkpoint; shorter ones in one run, where a thread would not pay. */
 #define SPLIT_MIN_DEFAULT 65536
-static uint64_t split_min = SPLIT_MIN_DEFAULT;
-
-void pv_audit_split_min_for_tests(uint64_t entries)
-{
-	split_min = entries ? entries : SPLIT_MIN_DEFAULT;
-}
 
 /* The stored checkpoints, in size order, with what their signatures cover. */
 struct ckpt_list {
@@ -810,6 +800,8 @@ static pv_rc verify_runs(pv_vault *v, struct ckpt_list *ck, struct verify_ctx *f
 	if (st != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	first->end_ck = second->end_ck = ck->n;
+	uint64_t split_min = pv_test_hooks.audit_split_min ? pv_test_hooks.audit_split_min
+							   : SPLIT_MIN_DEFAULT;
 	if (n >= split_min && pv_store_txn_id(v->store) == 0 &&
 	    (*split = pick_split(v, ck, n, second)) >= 0 &&
 	    !(*reader = pv_store_audit_reader(v->store)))
