@@ -304,7 +304,7 @@ pv_rc pv_vault_create(const char *dir, const pv_create_opts *opts, const pv_key 
 	pv_vault *v = *out = vault_new(dir, opts ? opts->keyring_path : NULL);
 	if (!v)
 		return PV_ERR_NOMEM;
-	uint32_t slots;
+	uint32_t slots = 0;
 	pv_rc rc = check_create(v, dir, opts, key, &slots);
 	if (rc)
 		return rc;
