@@ -160,7 +160,7 @@ static json_t *retention_of(const struct pv_schema *s)
 	return retention;
 }
 
-pv_rc pv_dsr_access_report(pv_vault *v, const pv_access *who, const char *dsr_id, int as_html,
+pv_rc pv_dsr_access_report(pv_vault *v, const pv_access *who, const char *dsr_id, pv_render form,
 			   FILE *out)
 {
 	int role;
@@ -212,7 +212,7 @@ pv_rc pv_dsr_access_report(pv_vault *v, const pv_access *who, const char *dsr_id
 	json_object_set_new(doc, "handovers", handovers);
 	json_object_set_new(doc, "notices", notices);
 	if (!rc) {
-		if (as_html)
+		if (form == PV_RENDER_HTML)
 			write_html(out, doc);
 		else if (json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 ||
 			 fputc('\n', out) == EOF)

@@ -450,8 +450,8 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 	return rc ? rc : pv_ok(v);
 }
 
-pv_rc pv_certificate_verify(const char *text, const char *public_key_hex, char *why,
-			    size_t whylen)
+static pv_rc certificate_verify(const char *text, const char *public_key_hex, char *why,
+				 size_t whylen)
 {
 	json_error_t jerr;
 	json_t *doc = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
@@ -473,4 +473,11 @@ pv_rc pv_certificate_verify(const char *text, const char *public_key_hex, char *
 	}
 	json_decref(doc);
 	return rc;
+}
+
+pv_rc pv_certificate_verify(const char *text, const char *public_key_hex, char **summary)
+{
+	char why[512];
+	return pv_lone_outcome(certificate_verify(text, public_key_hex, why, sizeof why), why,
+			       summary);
 }
