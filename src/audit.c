@@ -5,7 +5,7 @@
  * to have only grown. Checkpoints sign (size, chain head, Merkle root) with the vault's
  * Ed25519 key. Verification runs in two threads when the log is long. */
 #include "audit.h"
-#include "record.h"
+#include "validate.h"
 #include "formats/merkle.h"
 #include "pinned_key.h"
 #include "policy.h"
@@ -437,11 +437,6 @@ pv_rc pv_audit_incomplete(pv_vault *v, pv_rc rc, const char *op, const char *ids
 
 /* ------------------------------------------------------ checkpoint text ---- */
 
-void pv_free(void *p)
-{
-	free(p);
-}
-
 /* Parsed checkpoint file. */
 struct ckpt_text {
 	uint8_t vault_id[16];
@@ -779,6 +774,109 @@ static long pick_split(pv_vault *v, const struct ckpt_list *ck, uint64_t n,
 	return -1;
 }
 
+static void ckpt_list_free(struct ckpt_list *ck)
+{
+	free(ck->size);
+	free(ck->head);
+	free(ck->root);
+	free(ck->sig);
+	free(ck->at);
+}
+
+/* Read the stored checkpoints into ck and check the log: in two runs on two threads when
+ * it is long and read outside a transaction (a second connection sees only what is
+ * committed), split at checkpoint *split with second reading through *reader; else in
+ * one (*split -1). A failure to read the store is returned, with its message. */
+static pv_rc verify_runs(pv_vault *v, struct ckpt_list *ck, struct verify_ctx *first,
+			 struct verify_ctx *second, long *split, struct pv_store **reader)
+{
+	uint64_t n = 0;
+	uint8_t head[PV_AUDIT_HASH];
+	int st = pv_store_audit_checkpoint_scan(v->store, collect_checkpoint, ck);
+	if (st == 0)
+		st = pv_store_audit_last(v->store, &n, head) < 0 ? -1 : 0;
+	if (st != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	first->end_ck = second->end_ck = ck->n;
+	uint64_t split_min = pv_test_hooks.audit_split_min ? pv_test_hooks.audit_split_min
+							   : SPLIT_MIN_DEFAULT;
+	if (n >= split_min && pv_store_txn_id(v->store) == 0 &&
+	    (*split = pick_split(v, ck, n, second)) >= 0 &&
+	    !(*reader = pv_store_audit_reader(v->store)))
+		*split = -1;
+	if (*split < 0) {
+		run(first);
+		return PV_OK;
+	}
+	first->last = ck->size[*split];
+	first->end_ck = (size_t)*split + 1;
+	first->tail = 0;
+	second->sig_from = second->next_ck = (size_t)*split + 1;
+	second->store = *reader;
+	pthread_t t;
+	if (pthread_create(&t, NULL, run_thread, second) == 0) {
+		run(first);
+		pthread_join(t, NULL);
+	} else {
+		run(first);
+		run(second);
+	}
+	return PV_OK;
+}
+
+/* What the runs found, into *problem: a checkpoint with a bad signature first (the first
+ * one), as when they were checked before the entries; then the first break in sequence
+ * order, the first run's before the second's. A run's failure to read the store is
+ * returned instead, with its message. */
+static pv_rc verify_problem(pv_vault *v, const struct ckpt_list *ck, struct verify_ctx *first,
+			    struct verify_ctx *second, long split, char **problem)
+{
+	size_t bad = split >= 0 && second->bad_sig < first->bad_sig ? second->bad_sig
+								    : first->bad_sig;
+	if (bad != SIZE_MAX) {
+		set_problem(problem, "the checkpoint at %llu has a bad signature",
+			    (unsigned long long)ck->size[bad]);
+		return PV_OK;
+	}
+	struct verify_ctx *runs[2] = { first, split >= 0 ? second : NULL };
+	for (int i = 0; i < 2 && runs[i] && !*problem; i++) {
+		if (runs[i]->problem) {
+			*problem = runs[i]->problem;
+			runs[i]->problem = NULL;
+		} else if (runs[i]->st < 0) {
+			return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(runs[i]->store));
+		}
+	}
+	return PV_OK;
+}
+
+/* The verification's report (malloc'd, into *report): the problem found (PV_ERR_CORRUPT;
+ * problem is freed), or what was verified. */
+static pv_rc verify_report(pv_vault *v, char *problem, uint64_t entries, size_t nck,
+			   long split, uint64_t split_at, int external, char **report)
+{
+	char *out = malloc(700);
+	if (!out) {
+		free(problem);
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	}
+	if (problem) {
+		snprintf(out, 700, "%s", problem);
+		free(problem);
+		*report = out;
+		return pv_fail(v, PV_ERR_CORRUPT, "audit log verification failed: %s", out);
+	}
+	char part[96] = "";
+	if (split >= 0)
+		snprintf(part, sizeof part, " (in two parts, split at the signed checkpoint at %llu)",
+			 (unsigned long long)split_at);
+	snprintf(out, 700, "%llu entries, chain intact; %zu signed checkpoint%s verified%s%s",
+		 (unsigned long long)entries, nck, nck == 1 ? "" : "s", part,
+		 external ? "; the exported checkpoint matches" : "");
+	*report = out;
+	return pv_ok(v);
+}
+
 pv_rc pv_audit_verify_quiet(pv_vault *v, const char *checkpoint_text, char **report)
 {
 	*report = NULL;
@@ -802,94 +900,23 @@ pv_rc pv_audit_verify_quiet(pv_vault *v, const char *checkpoint_text, char **rep
 	struct verify_ctx second = first;
 	struct pv_store *reader = NULL;
 	long split = -1;
-	uint64_t n = 0;
-	uint8_t head[PV_AUDIT_HASH];
-	pv_rc rc = PV_OK;
-	int st = pv_store_audit_checkpoint_scan(v->store, collect_checkpoint, &ck);
-	if (st == 0)
-		st = pv_store_audit_last(v->store, &n, head) < 0 ? -1 : 0;
-	if (st != 0)
-		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	first.end_ck = second.end_ck = ck.n;
-	/* Two runs when the log is long and read outside a transaction (a second connection
-	 * sees only what is committed); else one. */
-	if (st == 0 && n >= (pv_test_hooks.audit_split_min ? pv_test_hooks.audit_split_min
-						   : SPLIT_MIN_DEFAULT) && pv_store_txn_id(v->store) == 0 &&
-	    (split = pick_split(v, &ck, n, &second)) >= 0 &&
-	    !(reader = pv_store_audit_reader(v->store)))
-		split = -1;
-	if (st == 0 && split >= 0) {
-		first.last = ck.size[split];
-		first.end_ck = (size_t)split + 1;
-		first.tail = 0;
-		second.sig_from = second.next_ck = (size_t)split + 1;
-		second.store = reader;
-		pthread_t t;
-		if (pthread_create(&t, NULL, run_thread, &second) == 0) {
-			run(&first);
-			pthread_join(t, NULL);
-		} else {
-			run(&first);
-			run(&second);
-		}
-	} else if (st == 0) {
-		run(&first);
-	}
-	/* A checkpoint with a bad signature first (the first one), as when they were checked
-	 * before the entries; then the first break in sequence order: the first run's before
-	 * the second's. */
-	struct verify_ctx *last = split >= 0 ? &second : &first;
 	char *problem = NULL;
-	size_t bad = split >= 0 && second.bad_sig < first.bad_sig ? second.bad_sig : first.bad_sig;
-	if (st == 0 && bad != SIZE_MAX) {
-		set_problem(&problem, "the checkpoint at %llu has a bad signature",
-			    (unsigned long long)ck.size[bad]);
-	} else if (st == 0) {
-		struct verify_ctx *runs[2] = { &first, split >= 0 ? &second : NULL };
-		for (int i = 0; i < 2 && runs[i] && !problem && !rc; i++) {
-			if (runs[i]->problem) {
-				problem = runs[i]->problem;
-				runs[i]->problem = NULL;
-			} else if (runs[i]->st < 0) {
-				rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(runs[i]->store));
-			}
-		}
-	}
+	pv_rc rc = verify_runs(v, &ck, &first, &second, &split, &reader);
+	if (!rc)
+		rc = verify_problem(v, &ck, &first, &second, split, &problem);
 	free(first.problem);
 	free(second.problem);
 	pv_store_close(reader);
-	uint64_t entries = last->expect - 1;
+	uint64_t entries = (split >= 0 ? &second : &first)->expect - 1;
 	size_t nck = ck.n;
 	uint64_t split_at = split >= 0 ? ck.size[split] : 0;
-	free(ck.size);
-	free(ck.head);
-	free(ck.root);
-	free(ck.sig);
-	free(ck.at);
+	ckpt_list_free(&ck);
 	if (rc) {
 		free(problem);
 		return rc;
 	}
-	char *out = malloc(700);
-	if (!out) {
-		free(problem);
-		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	}
-	if (problem) {
-		snprintf(out, 700, "%s", problem);
-		free(problem);
-		*report = out;
-		return pv_fail(v, PV_ERR_CORRUPT, "audit log verification failed: %s", out);
-	}
-	char part[96] = "";
-	if (split >= 0)
-		snprintf(part, sizeof part, " (in two parts, split at the signed checkpoint at %llu)",
-			 (unsigned long long)split_at);
-	snprintf(out, 700, "%llu entries, chain intact; %zu signed checkpoint%s verified%s%s",
-		 (unsigned long long)entries, nck, nck == 1 ? "" : "s", part,
-		 checkpoint_text ? "; the exported checkpoint matches" : "");
-	*report = out;
-	return pv_ok(v);
+	return verify_report(v, problem, entries, nck, split, split_at, checkpoint_text != NULL,
+			     report);
 }
 
 pv_rc pv_audit_verify(pv_vault *v, const pv_access *who, const char *checkpoint_text,

@@ -22,6 +22,7 @@
 #include "pinned_key.h"
 #include "policy.h"
 #include "record.h"
+#include "validate.h"
 #include "signed_json.h"
 
 #include <errno.h>

@@ -26,7 +26,4 @@ int pv_read_gated(pv_vault *v, const pv_access *who);
 /* The refusal for a block: "customer ID ..." into v's message; returns PV_ERR_DENIED. */
 pv_rc pv_read_refused(pv_vault *v, const pv_access *who, const char *id, int block);
 
-/* The purpose under which a restricted customer may still be read. */
-#define PV_PURPOSE_LEGAL_CLAIMS "legal-claims"
-
 #endif

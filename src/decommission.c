@@ -16,6 +16,7 @@
 #include "dates.h"
 #include "policy.h"
 #include "record.h"
+#include "erasure.h"
 #include "retention.h"
 #include "signed_json.h"
 

@@ -7,6 +7,7 @@
  * vault header, never a customer value; it records one audit entry. */
 #define _XOPEN_SOURCE 700 /* realpath, S_ISVTX */
 
+#include "keys.h"
 #include "audit.h"
 #include "authz_mac.h"
 #include "dates.h"

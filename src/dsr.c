@@ -9,6 +9,7 @@
 #include "holds.h"
 #include "policy.h"
 #include "record.h"
+#include "erasure.h"
 #include "retention.h"
 
 #include <stdio.h>

@@ -115,6 +115,51 @@ static void write_html(FILE *out, json_t *doc)
 	fputs("</body></html>\n", out);
 }
 
+/* The customer's values in clear into data, its consent state into state. */
+static void record_parts(const pv_record *r, json_t *data, json_t *state)
+{
+	for (size_t i = 0; i < pv_record_field_count(r); i++) {
+		const char *val = pv_record_field_value(r, i);
+		if (val && *val)
+			json_object_set_new(data, pv_record_field_name(r, i), json_string(val));
+	}
+	for (size_t i = 0; i < pv_record_consent_count(r); i++)
+		json_object_set_new(state, pv_record_consent_purpose(r, i),
+				    json_string(pv_record_consent_granted(r, i) ? "given" : "not given"));
+}
+
+/* The schema's purposes, as the report lists them. */
+static json_t *purposes_of(const struct pv_schema *s)
+{
+	json_t *purposes = json_array();
+	for (size_t i = 0; i < s->npurposes; i++)
+		json_array_append_new(purposes, json_pack("{s:s, s:s, s:b}", "name", s->purposes[i].name,
+							  "description", s->purposes[i].description
+									 ? s->purposes[i].description : "",
+							  "consent_required",
+							  s->purposes[i].consent_required));
+	return purposes;
+}
+
+/* The schema's retention rules, in words. */
+static json_t *retention_of(const struct pv_schema *s)
+{
+	json_t *retention = json_array();
+	for (size_t i = 0; i < s->nretention; i++) {
+		const struct pv_schema_retention *rt = &s->retention[i];
+		char rule[200];
+		snprintf(rule, sizeof rule, "%s: kept %uy%um%ud from %s, then %s",
+			 rt->is_default ? "everything else" : rt->has_category
+				 ? pv_category_name(rt->category) : "listed fields",
+			 rt->keep_years, rt->keep_months, rt->keep_days,
+			 rt->from_field >= 0 ? s->fields[rt->from_field].name : "?",
+			 rt->then == PV_RET_SHRED ? "destroyed" : rt->then == PV_RET_ERASE ? "erased"
+											   : "anonymised");
+		json_array_append_new(retention, json_pack("{s:s}", "rule", rule));
+	}
+	return retention;
+}
+
 pv_rc pv_dsr_access_report(pv_vault *v, const pv_access *who, const char *dsr_id, pv_render form,
 			   FILE *out)
 {
@@ -138,37 +183,12 @@ pv_rc pv_dsr_access_report(pv_vault *v, const pv_access *who, const char *dsr_id
 	struct pv_audit_event e = { "dsr report", customer, "all", NULL, "ok", dsr_id };
 	if ((rc = pv_audit_append(v, &e)) != PV_OK || (rc = pv_get(v, &all, customer, &r)) != PV_OK)
 		return rc;
-	json_t *doc = json_object(), *data = json_object(), *purposes = json_array(),
-	       *consents = json_array(), *retention = json_array(), *accesses = json_array(),
-	       *state = json_object(), *notices = json_array();
-	for (size_t i = 0; i < pv_record_field_count(r); i++) {
-		const char *val = pv_record_field_value(r, i);
-		if (val && *val)
-			json_object_set_new(data, pv_record_field_name(r, i), json_string(val));
-	}
-	for (size_t i = 0; i < pv_record_consent_count(r); i++)
-		json_object_set_new(state, pv_record_consent_purpose(r, i),
-				    json_string(pv_record_consent_granted(r, i) ? "given" : "not given"));
+	json_t *doc = json_object(), *data = json_object(), *consents = json_array(),
+	       *accesses = json_array(), *state = json_object(), *notices = json_array();
+	record_parts(r, data, state);
 	pv_record_free(r);
 	const struct pv_schema *s = v->schema;
-	for (size_t i = 0; i < s->npurposes; i++)
-		json_array_append_new(purposes, json_pack("{s:s, s:s, s:b}", "name", s->purposes[i].name,
-							  "description", s->purposes[i].description
-									 ? s->purposes[i].description : "",
-							  "consent_required",
-							  s->purposes[i].consent_required));
-	for (size_t i = 0; i < s->nretention; i++) {
-		const struct pv_schema_retention *rt = &s->retention[i];
-		char rule[200];
-		snprintf(rule, sizeof rule, "%s: kept %uy%um%ud from %s, then %s",
-			 rt->is_default ? "everything else" : rt->has_category
-				 ? pv_category_name(rt->category) : "listed fields",
-			 rt->keep_years, rt->keep_months, rt->keep_days,
-			 rt->from_field >= 0 ? s->fields[rt->from_field].name : "?",
-			 rt->then == PV_RET_SHRED ? "destroyed" : rt->then == PV_RET_ERASE ? "erased"
-											   : "anonymised");
-		json_array_append_new(retention, json_pack("{s:s}", "rule", rule));
-	}
+	json_t *purposes = purposes_of(s), *retention = retention_of(s);
 	if ((rc = pv_consent_history(v, who, customer, add_consent_event, consents)) == PV_OK) {
 		pv_audit_filter f = { customer, NULL, NULL };
 		struct access_ctx a = { accesses };

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* errors.c: result-code names and the error message: the handle's, and for calls
- * without a vault the calling thread's (both read with pv_errmsg). */
+/* errors.c: result-code names, the error message (the handle's, and for calls without a
+ * vault the calling thread's, both read with pv_errmsg), and pv_free for what the
+ * library hands out. */
 #include "vault.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *pv_strerror(pv_rc rc)
@@ -73,4 +75,9 @@ const char *pv_errmsg(const pv_vault *v)
 {
 	const char *m = v ? v->errmsg : lone_errmsg;
 	return m[0] ? m : "no error";
+}
+
+void pv_free(void *p)
+{
+	free(p);
 }

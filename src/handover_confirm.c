@@ -14,6 +14,7 @@
 #include "audit.h"
 #include "policy.h"
 #include "record.h"
+#include "erasure.h"
 
 #include <stdio.h>
 #include <stdlib.h>

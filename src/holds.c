@@ -4,6 +4,7 @@
 #include "audit.h"
 #include "authz_mac.h"
 #include "record.h"
+#include "validate.h"
 #include "dates.h"
 #include "holds.h"
 #include "policy.h"

@@ -2,6 +2,7 @@
 /* ledger.c: the shred ledger beside the keyring (ledger.h): intents staged in the store
  * with the operation, appended to the file after the commit or at the next open, and the
  * file read back line by line, each line checked against its checksum. */
+#include "keys.h"
 #include "ledger.h"
 
 #include "files.h"

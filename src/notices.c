@@ -8,6 +8,7 @@
 #include "dates.h"
 #include "policy.h"
 #include "record.h"
+#include "validate.h"
 
 #include <stdio.h>
 #include <stdlib.h>

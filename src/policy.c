@@ -4,7 +4,6 @@
  * declared purpose the role may use; a user short of the role's staff obligations sees no
  * sensitive or confidential field in clear. */
 #include "policy.h"
-#include "consent.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,6 +6,10 @@
 
 #include "vault.h"
 
+/* The purpose under which a restricted customer may still be read (consent.c), and which
+ * covers every field (it may need any of the data). */
+#define PV_PURPOSE_LEGAL_CLAIMS "legal-claims"
+
 /* Check that who may run op: the role exists and grants op, and the purpose (if given)
  * is declared and allowed to the role. Sets *role to the role's index. On refusal,
  * PV_ERR_DENIED with a message naming the missing permission. */

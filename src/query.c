@@ -7,6 +7,7 @@
 #include "consent.h"
 #include "policy.h"
 #include "record.h"
+#include "erasure.h"
 #include "validate.h"
 
 #include <stdlib.h>

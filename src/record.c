@@ -2,6 +2,7 @@
 /* record.c: sealing and opening customers (data key under the bucket key, one sealed
  * message per category of fields), blind-index hashes, and the pv_record shown to a
  * role. Plaintext lives only in buffers that are wiped before they are freed. */
+#include "keys.h"
 #include "record.h"
 #include "mask.h"
 #include "policy.h"
@@ -186,24 +187,6 @@ void pv_sealed_free(struct pv_sealed *s)
 	free(s->buf);
 	free(s->hashes);
 	memset(s, 0, sizeof *s);
-}
-
-int pv_customer_id_ok_len(const char *id, size_t n)
-{
-	if (!id || n == 0 || n > 64)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)id[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == ':' || c == '-'))
-			return 0;
-	}
-	return 1;
-}
-
-int pv_customer_id_ok(const char *id)
-{
-	return id && pv_customer_id_ok_len(id, strlen(id));
 }
 
 pv_rc pv_no_customer(pv_vault *v, const char *id)

@@ -83,29 +83,9 @@ pv_rc pv_seal_note(pv_vault *v, const struct pv_stored_customer *c, const char *
 pv_rc pv_open_note(pv_vault *v, const struct pv_stored_customer *c, const char *note_id,
 		   const uint8_t *sealed, size_t len, char **text);
 
-struct pv_params;
-/* The work of pv_shred after its authorisation: approval_op names the approval to use
- * up, for exactly approval_params (NULL op: the caller took care of it); grounds (NULL:
- * none) says why, in the certificate (a transfer and its receipt, a deletion request...). */
-pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *approval_op,
-		   const struct pv_params *approval_params, const char *grounds,
-		   char **cert_out);
-
-/* Erase fields (schema indexes) of customer id in one transaction with an audit entry
- * (op, detail): values emptied, groups re-sealed, index entries removed. No permission
- * check: for library operations that made their own (retention). */
-pv_rc pv_erase_fields(pv_vault *v, const char *id, const size_t *fields, size_t n,
-		      const char *op, const char *detail);
-
 /* Build the record a role is shown from opened values (takes ownership of values). */
 pv_rc pv_record_build(pv_vault *v, int role, const pv_access *who, const char *id,
 		      int64_t rid, char **values, pv_record **out);
-
-/* 1 if id has the shape of a customer id (1 to 64 of A-Z a-z 0-9 . _ : -), so that it may
- * be written to the audit log: a value typed in its place (a phone, a name) never is. */
-int pv_customer_id_ok(const char *id);
-/* The same for the n bytes at id (not NUL-terminated there). */
-int pv_customer_id_ok_len(const char *id, size_t n);
 
 /* PV_ERR_NOT_FOUND for id, whose text the message repeats only when it has the shape of
  * an id (a value typed in its place is never echoed). */

@@ -14,6 +14,7 @@
 #include "policy.h"
 #include "record.h"
 #include "test_hooks.h"
+#include "validate.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -11,6 +11,7 @@
 #include "dates.h"
 #include "policy.h"
 #include "record.h"
+#include "erasure.h"
 #include "retention.h"
 
 #include <stdio.h>

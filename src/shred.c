@@ -17,6 +17,8 @@
 #include "pinned_key.h"
 #include "policy.h"
 #include "record.h"
+#include "erasure.h"
+#include "validate.h"
 #include "signed_json.h"
 
 #include <errno.h>
@@ -304,7 +306,6 @@ static pv_rc after_commit(struct shred_run *r, size_t n)
 						 : PV_OK;
 }
 
-/* 1 if id is acceptable as a customer id (as at import). */
 pv_rc pv_shred(pv_vault *v, const pv_access *who, const char *const *ids, size_t n,
 	       char **cert_out)
 {
@@ -321,12 +322,79 @@ pv_rc pv_shred(pv_vault *v, const pv_access *who, const char *const *ids, size_t
 	return rc;
 }
 
+/* The ids, comma-separated, for the audit entry (up to about 8 KiB of them; malloc'd, or
+ * NULL when out of memory before the first). */
+static char *ids_joined(const char *const *ids, size_t n)
+{
+	char *ids_text = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!ids_text || strlen(ids_text) < 8192) {
+			size_t old = ids_text ? strlen(ids_text) : 0, add = strlen(ids[i]) + 2;
+			char *t = realloc(ids_text, old + add);
+			if (!t)
+				break;
+			snprintf(t + old, add, "%s%s", old ? "," : "", ids[i]);
+			ids_text = t;
+		}
+	return ids_text;
+}
+
+static void shred_run_free(struct shred_run *r)
+{
+	pv_secret_free(r->new_keys);
+	free(r->new_gens);
+	free(r->buckets);
+	free(r->position);
+	pv_wipe(&r->material, sizeof r->material);
+	pv_ledger_intent_free(r->ledger);
+}
+
+/* The shred inside its write transaction, up to its audit entry: the approval used up,
+ * holds checked, the customers removed, their buckets re-keyed, the certificate (into
+ * *cert, malloc'd) and the ledger lines staged, the keyring's journal written. */
+static pv_rc shred_in_txn(struct shred_run *r, const char *const *ids, size_t n,
+			  const char *approval_op, const struct pv_params *approval_params,
+			  const char *grounds, const char *when, const char *ids_text, char **cert)
+{
+	pv_vault *v = r->v;
+	uint8_t cert_hash[32];
+	pv_rc rc = pv_vault_fresh_keys(v);
+	if (!rc && approval_op)
+		rc = pv_approval_consume(v, approval_op, approval_params);
+	for (size_t i = 0; !rc && i < n; i++) /* held customers are never shredded */
+		rc = pv_hold_check(v, ids[i]);
+	if (!rc && pv_store_doomed_begin(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = shred_one(r, ids[i]);
+	/* new keys for their buckets; then their rows and blind-index entries go and the
+	 * buckets' other data keys are re-wrapped, in one pass over each table */
+	if (!rc)
+		rc = rekey_buckets(r);
+	if (!rc && !(*cert = certificate(r, ids, n, when, grounds, cert_hash)))
+		rc = pv_fail(v, PV_ERR_NOMEM, "cannot make the certificate");
+	if (!rc)
+		rc = ledger_stage(r, ids, n, when, *cert, cert_hash);
+	char err[512];
+	if (!rc && pv_keyring_journal(v->keyring, err, sizeof err) != 0)
+		rc = pv_fail(v, PV_ERR_IO, "%s", err);
+	if (!rc) {
+		char h[65], detail[160];
+		pv_hex(h, cert_hash, sizeof cert_hash);
+		snprintf(detail, sizeof detail, "%zu customer%s, %zu bucket%s re-keyed, certificate %s",
+			 n, n == 1 ? "" : "s", r->nbuckets, r->nbuckets == 1 ? "" : "s", h);
+		struct pv_audit_event e = { "shred", ids_text, NULL, NULL, "ok", detail };
+		rc = pv_audit_append(v, &e);
+	}
+	return rc;
+}
+
 pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *approval_op,
 		   const struct pv_params *approval_params, const char *grounds,
 		   char **cert_out)
 {
 	*cert_out = NULL;
-	pv_rc rc;
+	pv_rc rc = PV_OK;
 	if (n == 0 || n > MAX_SHRED)
 		return pv_fail(v, PV_ERR_USAGE, "shred takes 1 to %d customer ids", MAX_SHRED);
 	for (size_t i = 0; i < n; i++)
@@ -338,67 +406,27 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 	crypto_generichash_init(&r.material, NULL, 0, 32);
 	crypto_generichash_update(&r.material, (const uint8_t *)"pivault destroyed key material v1",
 				  33);
-	char when[32], *ids_text = NULL;
-	uint8_t cert_hash[32];
+	char when[32];
 	pv_time_now(when, sizeof when);
-	for (size_t i = 0; i < n; i++)
-		if (!ids_text || strlen(ids_text) < 8192) { /* the audit entry names them */
-			size_t old = ids_text ? strlen(ids_text) : 0, add = strlen(ids[i]) + 2;
-			char *t = realloc(ids_text, old + add);
-			if (!t)
-				break;
-			snprintf(t + old, add, "%s%s", old ? "," : "", ids[i]);
-			ids_text = t;
-		}
+	char *ids_text = ids_joined(ids, n);
 	/* The keyring is overwritten right after the commit: that must be the real commit,
 	 * not a step of a caller's batch that could still be thrown away. */
-	if (pv_store_txn_id(v->store) != 0) {
-		free(ids_text);
-		pv_ledger_intent_free(r.ledger);
-		return pv_fail(v, PV_ERR_USAGE, "shred cannot run inside a batch (end it first)");
-	}
+	if (pv_store_txn_id(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_USAGE, "shred cannot run inside a batch (end it first)");
 	/* keys cannot change under an import: wait for one under way, as for any writer */
 	int import_lock = -1;
-	if ((rc = pv_import_lock(v, &import_lock)) != PV_OK) {
+	if (!rc && (rc = pv_import_lock(v, &import_lock)) == PV_OK &&
+	    pv_store_begin(v->store) != 0) {
+		pv_import_unlock(v, import_lock);
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	}
+	if (rc) {
 		free(ids_text);
-		pv_ledger_intent_free(r.ledger);
+		shred_run_free(&r);
 		return rc;
 	}
-	if (pv_store_begin(v->store) != 0) {
-		pv_import_unlock(v, import_lock);
-		free(ids_text);
-		pv_ledger_intent_free(r.ledger);
-		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	}
-	rc = pv_vault_fresh_keys(v);
-	if (!rc && approval_op)
-		rc = pv_approval_consume(v, approval_op, approval_params);
-	for (size_t i = 0; !rc && i < n; i++) /* held customers are never shredded */
-		rc = pv_hold_check(v, ids[i]);
-	if (!rc && pv_store_doomed_begin(v->store) != 0)
-		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	for (size_t i = 0; !rc && i < n; i++)
-		rc = shred_one(&r, ids[i]);
-	/* new keys for their buckets; then their rows and blind-index entries go and the
-	 * buckets' other data keys are re-wrapped, in one pass over each table */
-	if (!rc)
-		rc = rekey_buckets(&r);
 	char *cert = NULL;
-	if (!rc && !(cert = certificate(&r, ids, n, when, grounds, cert_hash)))
-		rc = pv_fail(v, PV_ERR_NOMEM, "cannot make the certificate");
-	if (!rc)
-		rc = ledger_stage(&r, ids, n, when, cert, cert_hash);
-	char err[512];
-	if (!rc && pv_keyring_journal(v->keyring, err, sizeof err) != 0)
-		rc = pv_fail(v, PV_ERR_IO, "%s", err);
-	if (!rc) {
-		char h[65], detail[160];
-		pv_hex(h, cert_hash, sizeof cert_hash);
-		snprintf(detail, sizeof detail, "%zu customer%s, %zu bucket%s re-keyed, certificate %s",
-			 n, n == 1 ? "" : "s", r.nbuckets, r.nbuckets == 1 ? "" : "s", h);
-		struct pv_audit_event e = { "shred", ids_text, NULL, NULL, "ok", detail };
-		rc = pv_audit_append(v, &e);
-	}
+	rc = shred_in_txn(&r, ids, n, approval_op, approval_params, grounds, when, ids_text, &cert);
 	if (!rc && pv_store_commit(v->store) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (rc) {
@@ -416,21 +444,10 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 			rc = pv_audit_incomplete(v, rc, "shred", ids_text);
 	}
 	pv_import_unlock(v, import_lock);
-	pv_secret_free(r.new_keys);
-	free(r.new_gens);
-	free(r.buckets);
-	free(r.position);
-	pv_wipe(&r.material, sizeof r.material);
 	free(ids_text);
-	pv_ledger_intent_free(r.ledger);
+	shred_run_free(&r);
 	*cert_out = cert; /* NULL unless the shred committed: kept whatever failed after */
 	return rc ? rc : pv_ok(v);
-}
-
-pv_rc pv_vault_public_key(pv_vault *v, char hex[2 * PV_SIGN_PUBLIC + 1])
-{
-	pv_hex(hex, v->keys->sign_public, PV_SIGN_PUBLIC);
-	return pv_ok(v);
 }
 
 static pv_rc certificate_verify(const char *text, const char *public_key_hex, char *why,

@@ -15,6 +15,7 @@
 #include "idset.h"
 #include "policy.h"
 #include "record.h"
+#include "erasure.h"
 #include "validate.h"
 
 #include <stdio.h>

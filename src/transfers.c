@@ -5,8 +5,8 @@
  * cross-border provision (art. 38-39) that names its legal basis and needs each
  * customer's separate consent, recorded here. The plan also pins the recipient vault's
  * signing key, the only key its receipt is checked against (handover_receipt.c): given
- * with the plan or pinned once later under four eyes, never changed. Who a plan covers:
- * transfer_scope.c. */
+ * with the plan or pinned once later under four eyes, never changed (the pin's seal:
+ * transfer_pin.c). Who a plan covers: transfer_scope.c. */
 #include "transfers.h"
 
 #include "formats/age.h"
@@ -16,6 +16,7 @@
 #include "pinned_key.h"
 #include "policy.h"
 #include "record.h"
+#include "validate.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,56 +160,6 @@ static pv_rc vault_key_of(pv_vault *v, const char *given, char hex[65])
 	return PV_OK;
 }
 
-/* The bytes the vault's seal on a pinned key covers: a label, the plan id, the key. */
-#define SEAL_LABEL "pivault pinned recipient vault key v1\n"
-static size_t seal_bytes(uint8_t *out, size_t cap, const char *id, const uint8_t pk[32])
-{
-	size_t ll = strlen(SEAL_LABEL), il = strlen(id);
-	if (ll + il + 1 + 32 > cap)
-		return 0;
-	memcpy(out, SEAL_LABEL, ll);
-	memcpy(out + ll, id, il);
-	out[ll + il] = '\n';
-	memcpy(out + ll + il + 1, pk, 32);
-	return ll + il + 1 + 32;
-}
-
-/* Set recipient.vault_key (hex) and its seal, the vault's signature over plan id and key,
- * so that a key put into the row with SQL is not taken for one pinned here. */
-static int seal_pin(pv_vault *v, const char *id, json_t *recipient, const char *hex)
-{
-	uint8_t pk[PV_SIGN_PUBLIC], msg[128], sig[PV_SIGNATURE];
-	char sighex[2 * PV_SIGNATURE + 1];
-	size_t n = pv_pinned_key_parse(hex, pk) == 0 ? seal_bytes(msg, sizeof msg, id, pk) : 0;
-	if (!n)
-		return -1;
-	pv_sign(sig, msg, n, v->keys->sign_secret);
-	pv_hex(sighex, sig, sizeof sig);
-	return json_object_set_new(recipient, "vault_key", json_string(hex)) ||
-	       json_object_set_new(recipient, "vault_key_seal", json_string(sighex));
-}
-
-int pv_plan_vault_key(pv_vault *v, const char *id, json_t *plan_doc, const char **hex)
-{
-	json_t *r = json_object_get(plan_doc, "recipient");
-	const char *key = json_string_value(json_object_get(r, "vault_key"));
-	const char *seal = json_string_value(json_object_get(r, "vault_key_seal"));
-	uint8_t pk[PV_SIGN_PUBLIC], msg[128], sig[PV_SIGNATURE];
-	*hex = NULL;
-	if (!json_object_get(r, "vault_key") && !json_object_get(r, "vault_key_seal"))
-		return 0;
-	size_t n = pv_pinned_key_parse(key, pk) == 0 ? seal_bytes(msg, sizeof msg, id, pk) : 0;
-	if (!n || !seal || pv_unhex(sig, sizeof sig, seal, strlen(seal)) != 0 ||
-	    pv_sign_verify(sig, msg, n, v->keys->sign_public) != 0) {
-		pv_fail(v, PV_ERR_CORRUPT, "transfer %s: its pinned recipient vault key does not "
-			"carry this vault's seal (it was changed outside pivault): no receipt is "
-			"checked against it; make a new plan", id);
-		return -1;
-	}
-	*hex = key;
-	return 0;
-}
-
 /* Check spec; *recipient gets the recipient's age key in canonical form (malloc'd). */
 static pv_rc check_spec(pv_vault *v, const pv_transfer_spec *sp, int *cross_border,
 			 char **recipient)
@@ -268,7 +219,7 @@ static json_t *plan_document(pv_vault *v, const pv_transfer_spec *sp, const char
 	char vault_key[65];
 	if (recipient && sp->recipient_vault_key &&
 	    (vault_key_of(v, sp->recipient_vault_key, vault_key) != PV_OK ||
-	     seal_pin(v, id, recipient, vault_key) != 0)) {
+	     pv_plan_seal_pin(v, id, recipient, vault_key) != 0)) {
 		json_decref(recipient);
 		json_decref(fields);
 		json_decref(purposes);
@@ -366,7 +317,7 @@ static pv_rc pin_key(pv_vault *v, const char *id, const char *hex)
 			     "a pinned key never changes (a wrong one needs a new plan)", id,
 			     pv_key_fingerprint(had, fp) == PV_OK ? fp : "(malformed)");
 	char *text = NULL;
-	if (!rc && seal_pin(v, id, recipient, hex) != 0)
+	if (!rc && pv_plan_seal_pin(v, id, recipient, hex) != 0)
 		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	if (!rc && !(text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS)))
 		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");

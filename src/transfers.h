@@ -35,6 +35,11 @@ struct pv_plan {
 	struct pv_idset restricted; /* processing restricted at the customer's request */
 };
 
+/* Set recipient.vault_key (hex, the recipient vault's public key) and its seal, this
+ * vault's signature over plan id and key; non-zero when hex is malformed or out of
+ * memory. */
+int pv_plan_seal_pin(pv_vault *v, const char *id, json_t *recipient, const char *hex);
+
 /* The recipient vault's signing key plan id's document pins: 0 with *hex the key (64 hex
  * digits, borrowed from plan_doc) or NULL when none is pinned; -1 (pv_errmsg says why)
  * when the pin is malformed or does not carry this vault's seal over the plan id and the

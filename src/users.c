@@ -18,6 +18,7 @@
  * Nobody sets another user's password: an approved "user add" or "user reset" gives the
  * approver half A and the requester half B of a one-time code, and the user enrols with
  * both (pv_user_enrol); one's own password changes only with the old one. */
+#include "keys.h"
 #include "dates.h"
 #include "enrol_code.h"
 #include "users.h"

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* validate.c: checks and normalises field values of every schema type (resident IDs,
  * phones, emails, bank cards, USCCs, dates, timestamps, amounts, booleans, text), and
- * computes the normal form hashed into blind indexes. Reasons never quote the value. */
+ * computes the normal form hashed into blind indexes; also the shape of a customer id.
+ * Reasons never quote the value. */
 #include "validate.h"
 
 #include <stdint.h>
@@ -959,4 +960,24 @@ long pv_index_form(enum pv_ftype t, const char *norm, size_t len, char *out, siz
 	memcpy(out, norm, len);
 	out[len] = '\0';
 	return (long)len;
+}
+
+/* ---- customer ids -------------------------------------------------------------------- */
+
+int pv_customer_id_ok_len(const char *id, size_t n)
+{
+	if (!id || n == 0 || n > 64)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)id[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == ':' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+int pv_customer_id_ok(const char *id)
+{
+	return id && pv_customer_id_ok_len(id, strlen(id));
 }

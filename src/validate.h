@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* validate.h: field validators and normalisers for every schema type, the check-digit
  * algorithms they rest on (GB 11643, Luhn, GB 32100), and the normal form used for blind
- * indexes. Messages never contain the value itself. */
+ * indexes, and the shape of a customer id. Messages never contain the value itself. */
 #ifndef PV_VALIDATE_H
 #define PV_VALIDATE_H
 
@@ -57,5 +57,11 @@ char pv_uscc_check_char(const char *first17);
 
 /* 1 if y-m-d is a real calendar date, else 0. */
 int pv_date_valid(int y, int m, int d);
+
+/* 1 if id has the shape of a customer id (1 to 64 of A-Z a-z 0-9 . _ : -), so that it may
+ * be written to the audit log: a value typed in its place (a phone, a name) never is. */
+int pv_customer_id_ok(const char *id);
+/* The same for the n bytes at id (not NUL-terminated there). */
+int pv_customer_id_ok_len(const char *id, size_t n);
 
 #endif

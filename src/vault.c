@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* vault.c: creating and opening vaults: the key hierarchy (the root secret, an Argon2id
- * passphrase or a raw key file, seals a random master key; the master seals the stable
- * data root and derives the keys that rotate with it), the keyring beside the data
- * directory, the stored schema, the key check that refuses a wrong key before anything
- * changes, and replacing the root secret, which replaces the master key too. */
+/* vault.c: creating and opening vaults: the header (format, vault id, the root secret's
+ * stretching setting, the sealed master and data root), the keyring beside the data
+ * directory, the stored schema, the opening credential (the root secret, a user's
+ * password or enrolment code) checked before anything changes, and replacing the root
+ * secret, which replaces the master key too. The keys themselves: keys.c. */
 #include "vault.h"
 #include "import.h"
+#include "keys.h"
 #include "approvals.h"
 #include "audit.h"
 #include "authz_mac.h"
@@ -27,102 +28,6 @@
 
 #define DB_NAME "vault.db"
 #define FORMAT_TAG "pivault-3"
-/* crypto_kdf contexts of the three levels (docs/formats.md, "Keys"). */
-#define ROOT_CONTEXT "pvroot03"   /* the root secret's key: seals the master */
-#define MASTER_CONTEXT "pvmastr3" /* the master key: keys that rotate with it */
-#define DATA_CONTEXT "pvdata03"   /* the data root: keys stable for the vault's life */
-
-enum { ROOT_MASTER_WRAP = 1 };
-enum { MASTER_KEYRING = 1, MASTER_CHECK, MASTER_DATA_WRAP, MASTER_AUTHZ, MASTER_USER_BIND };
-enum { DATA_BLIND = 1, DATA_BUCKET, DATA_AUDIT, DATA_SIGN };
-
-/* The master key is random, made at creation and at each rekey --root, and stored only
- * sealed: under the root secret's wrap key ("master_sealed") and to each active user's
- * public key (users.c). The data root is random, made once, stored sealed under the
- * master ("data_root_sealed"). There is no other way to either: a missing row is an
- * error, never a fallback. */
-#define SEALED_KEY_BYTES (PV_KEY_BYTES + PV_SEAL_OVERHEAD)
-
-struct pv_key {
-	int is_passphrase;
-	size_t len;
-	uint8_t *bytes; /* guarded */
-};
-
-pv_rc pv_key_from_passphrase(const char *passphrase, size_t len, pv_key **out)
-{
-	*out = NULL;
-	if (!passphrase || len == 0)
-		return PV_ERR_USAGE;
-	pv_key *k = calloc(1, sizeof *k);
-	if (!k || pv_crypto_init() != 0 || !(k->bytes = pv_secret_alloc(len))) {
-		free(k);
-		return PV_ERR_NOMEM;
-	}
-	memcpy(k->bytes, passphrase, len);
-	k->len = len;
-	k->is_passphrase = 1;
-	*out = k;
-	return PV_OK;
-}
-
-pv_rc pv_key_from_file(const char *path, pv_key **out)
-{
-	*out = NULL;
-	if (pv_crypto_init() != 0)
-		return PV_ERR_CRYPTO;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? PV_ERR_NOT_FOUND : PV_ERR_IO;
-	pv_key *k = calloc(1, sizeof *k);
-	uint8_t *buf = pv_secret_alloc(PV_KEY_BYTES + 1);
-	pv_rc rc = PV_OK;
-	if (!k || !buf) {
-		rc = PV_ERR_NOMEM;
-	} else {
-		ssize_t n = read(fd, buf, PV_KEY_BYTES + 1);
-		if (n != PV_KEY_BYTES)
-			rc = n < 0 ? PV_ERR_IO : PV_ERR_BAD_KEY;
-	}
-	close(fd);
-	if (rc != PV_OK) {
-		pv_secret_free(buf);
-		free(k);
-		return rc;
-	}
-	k->bytes = buf;
-	k->len = PV_KEY_BYTES;
-	*out = k;
-	return PV_OK;
-}
-
-pv_rc pv_key_generate_file(const char *path)
-{
-	if (pv_crypto_init() != 0)
-		return PV_ERR_CRYPTO;
-	int fd = pv_file_create_fd(path);
-	if (fd < 0)
-		return errno == EEXIST || errno == ELOOP ? PV_ERR_EXISTS : PV_ERR_IO;
-	uint8_t key[PV_KEY_BYTES];
-	pv_random(key, sizeof key);
-	ssize_t n = write(fd, key, sizeof key);
-	pv_wipe(key, sizeof key);
-	int ok = n == (ssize_t)sizeof key && fsync(fd) == 0;
-	if (close(fd) != 0 || !ok) {
-		unlink(path);
-		return PV_ERR_IO;
-	}
-	return PV_OK;
-}
-
-void pv_key_free(pv_key *key)
-{
-	if (!key)
-		return;
-	pv_secret_free(key->bytes);
-	free(key);
-}
-
 /* The core file size limit this process had before a vault first switched core dumps
  * off (the doctor reports it); RLIM_INFINITY stands for none, and 0 before any open. */
 static uint64_t core_limit_found;
@@ -195,96 +100,6 @@ static pv_vault *vault_new(const char *dir, const char *keyring_path)
 	return v;
 }
 
-/* The keys that rotate with the master key. */
-static void derive_master_keys(struct pv_vault_keys *k, const uint8_t *master)
-{
-	pv_derive_key(k->keyring_wrap, PV_KEY_BYTES, MASTER_KEYRING, MASTER_CONTEXT, master);
-	pv_derive_key(k->key_check, PV_KEY_BYTES, MASTER_CHECK, MASTER_CONTEXT, master);
-	pv_derive_key(k->authz_mac, PV_KEY_BYTES, MASTER_AUTHZ, MASTER_CONTEXT, master);
-	pv_user_bind_key(k->user_bind, master);
-}
-
-void pv_user_bind_key(uint8_t out[PV_KEY_BYTES], const uint8_t *master)
-{
-	pv_derive_key(out, PV_KEY_BYTES, MASTER_USER_BIND, MASTER_CONTEXT, master);
-}
-
-/* The keys that stay for the vault's life, from the data root. */
-static void derive_data_keys(pv_vault *v, const uint8_t *data_root)
-{
-	struct pv_vault_keys *k = v->keys;
-	pv_derive_key(k->blind_master, PV_KEY_BYTES, DATA_BLIND, DATA_CONTEXT, data_root);
-	pv_derive_key(k->bucket_hash, PV_SHORT_HASH_KEY_BYTES, DATA_BUCKET, DATA_CONTEXT,
-		      data_root);
-	pv_derive_key(k->audit_mac, PV_KEY_BYTES, DATA_AUDIT, DATA_CONTEXT, data_root);
-	/* The signing key is bound to this vault: two vaults sharing a root key file still
-	 * sign with different keys. */
-	uint8_t sign_master[PV_KEY_BYTES], sign_seed[PV_KEY_BYTES];
-	pv_derive_key(sign_master, PV_KEY_BYTES, DATA_SIGN, DATA_CONTEXT, data_root);
-	pv_keyed_hash(sign_seed, PV_KEY_BYTES, v->vault_id, sizeof v->vault_id, sign_master);
-	pv_sign_keypair(sign_seed, k->sign_public, k->sign_secret);
-	pv_wipe(sign_master, sizeof sign_master);
-	pv_wipe(sign_seed, sizeof sign_seed);
-}
-
-/* The value stored to recognise the current master key: keyed hash of the vault id. */
-static void key_check_value(const pv_vault *v, const struct pv_vault_keys *k, uint8_t out[32])
-{
-	pv_keyed_hash(out, 32, v->vault_id, sizeof v->vault_id, k->key_check);
-}
-
-/* Associated data binding a sealed key to this vault and its use. */
-static size_t sealed_key_ad(uint8_t ad[32], const pv_vault *v, const char *use)
-{
-	size_t n = strlen(use);
-	memcpy(ad, v->vault_id, PV_VAULT_ID_BYTES);
-	memcpy(ad + PV_VAULT_ID_BYTES, use, n);
-	return PV_VAULT_ID_BYTES + n;
-}
-
-/* Seal key (32 bytes) under wrap, bound to this vault and use. */
-static void seal_key(const pv_vault *v, uint8_t out[SEALED_KEY_BYTES], const uint8_t *key,
-		     const uint8_t *wrap, const char *use)
-{
-	uint8_t ad[32];
-	pv_seal(out, key, PV_KEY_BYTES, ad, sealed_key_ad(ad, v, use), wrap, NULL);
-}
-
-/* Open a sealed key row of the meta table into out: 0, 1 when the row is missing, -1
- * when it does not open under wrap. */
-static int open_key_row(pv_vault *v, const char *row, const uint8_t *wrap, const char *use,
-			uint8_t *out)
-{
-	uint8_t *sealed = NULL, ad[32];
-	size_t len = 0;
-	if (pv_store_meta_get(v->store, row, &sealed, &len) != 0)
-		return 1;
-	int bad = len != SEALED_KEY_BYTES ||
-		  pv_open_sealed(out, sealed, len, ad, sealed_key_ad(ad, v, use), wrap) != 0;
-	free(sealed);
-	return bad ? -1 : 0;
-}
-
-/* The root secret's wrap key (which seals the master) from its 32-byte key. */
-static void root_wrap_of(uint8_t out[PV_KEY_BYTES], const uint8_t *root)
-{
-	pv_derive_key(out, PV_KEY_BYTES, ROOT_MASTER_WRAP, ROOT_CONTEXT, root);
-}
-
-/* Turn the caller's secret into the root key (in guarded memory root). */
-static pv_rc root_from_key(pv_vault *v, const pv_key *key, const uint8_t salt[PV_SALT_BYTES],
-			   uint64_t ops, size_t mem, uint8_t *root)
-{
-	if (!key->is_passphrase) {
-		memcpy(root, key->bytes, PV_KEY_BYTES);
-		return PV_OK;
-	}
-	if (pv_stretch_passphrase(root, (const char *)key->bytes, key->len, salt, ops, mem) != 0)
-		return pv_fail(v, PV_ERR_NOMEM, "not enough memory for Argon2id (%zu MiB)",
-			       mem >> 20);
-	return PV_OK;
-}
-
 /* Parse the schema text into v->schema, reporting the first problems in the message. */
 struct diag_buf {
 	char *msg;
@@ -322,17 +137,6 @@ static pv_rc load_schema(pv_vault *v, const char *text, size_t len, const char *
 	memcpy(v->schema_text, text, len);
 	v->schema_text[len] = '\0';
 	return PV_OK;
-}
-
-/* Each field's blind-index key from the blind-index master key: only once the root key
- * has been derived (derive_keys) and the schema loaded (load_schema). */
-static void derive_field_keys(pv_vault *v)
-{
-	for (size_t i = 0; i < v->schema->nfields; i++) {
-		const char *fname = v->schema->fields[i].name;
-		pv_keyed_hash(v->field_keys + i * PV_KEY_BYTES, PV_KEY_BYTES, fname, strlen(fname),
-			      v->keys->blind_master);
-	}
 }
 
 static pv_rc number_fields(pv_vault *v)
@@ -409,19 +213,18 @@ static pv_rc put_meta(pv_vault *v, const char *k, const void *val, size_t len)
 	return PV_OK;
 }
 
-/* The sealed key rows of a new vault. */
-struct sealed_rows {
-	uint8_t master[SEALED_KEY_BYTES];    /* under the root secret's wrap key */
-	uint8_t data_root[SEALED_KEY_BYTES]; /* under the master's data wrap key */
+/* How a new vault's root secret is stretched (a passphrase's; unused for a key file). */
+struct root_setting {
+	uint8_t salt[PV_SALT_BYTES];
+	uint64_t ops;
+	size_t mem;
 };
 
 /* Write the vault's metadata, inside one transaction. */
-static pv_rc write_header(pv_vault *v, const pv_key *key, const uint8_t *salt, uint64_t ops,
-			  size_t mem, uint32_t slots, const pv_create_opts *opts,
-			  const struct sealed_rows *sealed)
+static pv_rc write_header(pv_vault *v, const pv_key *key, const struct root_setting *rs,
+			  uint32_t slots, const pv_create_opts *opts,
+			  const struct pv_master_rows *rows)
 {
-	uint8_t check[32];
-	key_check_value(v, v->keys, check);
 	if (pv_store_begin(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	pv_rc rc = put_meta(v, "format", FORMAT_TAG, strlen(FORMAT_TAG));
@@ -429,13 +232,13 @@ static pv_rc write_header(pv_vault *v, const pv_key *key, const uint8_t *salt, u
 	if (!rc) rc = put_meta(v, "kdf", key->is_passphrase ? "argon2id" : "raw",
 			       key->is_passphrase ? 8 : 3);
 	if (!rc && key->is_passphrase) {
-		rc = put_meta(v, "kdf_salt", salt, PV_SALT_BYTES);
-		if (!rc) rc = put_u64_meta(v, "kdf_ops", ops);
-		if (!rc) rc = put_u64_meta(v, "kdf_mem", mem);
+		rc = put_meta(v, "kdf_salt", rs->salt, PV_SALT_BYTES);
+		if (!rc) rc = put_u64_meta(v, "kdf_ops", rs->ops);
+		if (!rc) rc = put_u64_meta(v, "kdf_mem", rs->mem);
 	}
-	if (!rc) rc = put_meta(v, "master_sealed", sealed->master, SEALED_KEY_BYTES);
-	if (!rc) rc = put_meta(v, "data_root_sealed", sealed->data_root, SEALED_KEY_BYTES);
-	if (!rc) rc = put_meta(v, "key_check", check, sizeof check);
+	if (!rc) rc = put_meta(v, "master_sealed", rows->master, PV_SEALED_KEY_BYTES);
+	if (!rc) rc = put_meta(v, "data_root_sealed", rows->data_root, PV_SEALED_KEY_BYTES);
+	if (!rc) rc = put_meta(v, "key_check", rows->check, sizeof rows->check);
 	if (!rc) rc = put_u64_meta(v, "keyring_slots", slots);
 	if (!rc) rc = put_meta(v, "schema", v->schema_text, strlen(v->schema_text));
 	if (!rc) rc = number_fields(v);
@@ -456,12 +259,10 @@ static pv_rc write_header(pv_vault *v, const pv_key *key, const uint8_t *salt, u
 	return rc;
 }
 
-pv_rc pv_vault_create(const char *dir, const pv_create_opts *opts, const pv_key *key,
-		      pv_vault **out)
+/* The checks made before anything is written; *slots gets the keyring's slot count. */
+static pv_rc check_create(pv_vault *v, const char *dir, const pv_create_opts *opts,
+			  const pv_key *key, uint32_t *slots)
 {
-	pv_vault *v = *out = vault_new(dir, opts ? opts->keyring_path : NULL);
-	if (!v)
-		return PV_ERR_NOMEM;
 	if (pv_crypto_init() != 0)
 		return pv_fail(v, PV_ERR_CRYPTO, "cannot initialise libsodium");
 	if (!opts || !opts->schema_path || !key)
@@ -470,20 +271,49 @@ pv_rc pv_vault_create(const char *dir, const pv_create_opts *opts, const pv_key 
 		return pv_fail(v, PV_ERR_USAGE, "kdf_fast is for test builds only: a release build "
 			       "stretches passwords at %s or more", PV_KDF_FLOOR);
 	disable_core_dumps();
-	uint32_t slots = opts->keyring_slots ? opts->keyring_slots : PV_KEYRING_DEFAULT_SLOTS;
-	if (slots < 16 || (slots & (slots - 1)))
+	*slots = opts->keyring_slots ? opts->keyring_slots : PV_KEYRING_DEFAULT_SLOTS;
+	if (*slots < 16 || (*slots & (*slots - 1)))
 		return pv_fail(v, PV_ERR_USAGE, "keyring slots must be a power of two from 16");
 	if (!dir_is_free(dir))
 		return pv_fail(v, PV_ERR_EXISTS, "%s exists and is not empty", dir);
 	if (access(v->keyring_path, F_OK) == 0)
 		return pv_fail(v, PV_ERR_EXISTS, "keyring %s already exists", v->keyring_path);
+	return PV_OK;
+}
 
+/* The new vault's id, the setting its root secret is stretched with, and its keys. */
+static pv_rc create_keys(pv_vault *v, const pv_key *key, int kdf_fast, struct root_setting *rs,
+			 struct pv_master_rows *rows)
+{
+	pv_stretch_limits(kdf_fast, &rs->ops, &rs->mem);
+	pv_random(rs->salt, sizeof rs->salt);
+	pv_random(v->vault_id, sizeof v->vault_id);
+	pv_hex(v->vault_id_hex, v->vault_id, sizeof v->vault_id);
+	uint8_t *root = pv_secret_alloc(PV_KEY_BYTES);
+	pv_rc rc = root ? pv_root_from_key(v, key, rs->salt, rs->ops, rs->mem, root)
+			: pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	if (!rc) /* a random master and data root; the root secret seals the master */
+		rc = pv_keys_create(v, root, rows);
+	pv_secret_free(root);
+	return rc;
+}
+
+pv_rc pv_vault_create(const char *dir, const pv_create_opts *opts, const pv_key *key,
+		      pv_vault **out)
+{
+	pv_vault *v = *out = vault_new(dir, opts ? opts->keyring_path : NULL);
+	if (!v)
+		return PV_ERR_NOMEM;
+	uint32_t slots = 0;
+	pv_rc rc = check_create(v, dir, opts, key, &slots);
+	if (rc)
+		return rc;
 	size_t len;
 	char *text = read_small_file(opts->schema_path, &len, 1 << 20);
 	if (!text)
 		return pv_fail(v, PV_ERR_IO, "cannot read schema %s (missing, unreadable or over 1 MiB)",
 			       opts->schema_path);
-	pv_rc rc = load_schema(v, text, len, opts->schema_path);
+	rc = load_schema(v, text, len, opts->schema_path);
 	free(text);
 	if (rc)
 		return rc;
@@ -494,37 +324,9 @@ pv_rc pv_vault_create(const char *dir, const pv_create_opts *opts, const pv_key 
 	else if (errno != EEXIST)
 		return pv_fail(v, PV_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
 
-	uint8_t salt[PV_SALT_BYTES];
-	uint64_t ops;
-	size_t mem;
-	pv_stretch_limits(opts->kdf_fast, &ops, &mem);
-	pv_random(salt, sizeof salt);
-	pv_random(v->vault_id, sizeof v->vault_id);
-	pv_hex(v->vault_id_hex, v->vault_id, sizeof v->vault_id);
-	uint8_t *root = pv_secret_alloc(PV_KEY_BYTES), *data_root = pv_secret_alloc(PV_KEY_BYTES);
-	struct sealed_rows sealed;
-	if (!root || !data_root)
-		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	if (!rc)
-		rc = root_from_key(v, key, salt, ops, mem, root);
-	if (!rc) { /* a random master and data root; the root secret seals the master */
-		uint8_t data_wrap[PV_KEY_BYTES];
-		pv_random(v->master, PV_KEY_BYTES);
-		pv_random(data_root, PV_KEY_BYTES);
-		root_wrap_of(v->unlock, root);
-		v->unlock_kind = PV_UNLOCK_ROOT;
-		derive_master_keys(v->keys, v->master);
-		derive_data_keys(v, data_root);
-		derive_field_keys(v);
-		seal_key(v, sealed.master, v->master, v->unlock, "master");
-		pv_derive_key(data_wrap, sizeof data_wrap, MASTER_DATA_WRAP, MASTER_CONTEXT, v->master);
-		seal_key(v, sealed.data_root, data_root, data_wrap, "data-root");
-		pv_wipe(data_wrap, sizeof data_wrap);
-		v->has_keys = 1;
-	}
-	pv_secret_free(root);
-	pv_secret_free(data_root);
-
+	struct root_setting rs;
+	struct pv_master_rows rows;
+	rc = create_keys(v, key, opts->kdf_fast, &rs, &rows);
 	char err[512];
 	int keyring_made = 0;
 	if (!rc) {
@@ -541,7 +343,7 @@ pv_rc pv_vault_create(const char *dir, const pv_create_opts *opts, const pv_key 
 		rc = pv_fail(v, PV_ERR_STORE, "%s", err);
 	free(dbp);
 	if (!rc)
-		rc = write_header(v, key, salt, ops, mem, slots, opts, &sealed);
+		rc = write_header(v, key, &rs, slots, opts, &rows);
 	if (!rc) {
 		int bad;
 		v->keyring = pv_keyring_open(v->keyring_path, v->vault_id, v->keys->keyring_wrap,
@@ -598,15 +400,6 @@ static void sync_dir_of(const char *path)
 		close(fd);
 	}
 	free(dir);
-}
-
-char *pv_keyring_sibling(const pv_vault *v, const char *suffix)
-{
-	size_t n = strlen(v->keyring_path) + strlen(suffix) + 1;
-	char *p = malloc(n);
-	if (p)
-		snprintf(p, n, "%s%s", v->keyring_path, suffix);
-	return p;
 }
 
 /* A root change interrupted between the store's commit and the keyring's rename is
@@ -699,26 +492,6 @@ pv_rc pv_user_enrol(const char *dir, const char *keyring_path, const char *user,
 	return rc;
 }
 
-int pv_master_matches(pv_vault *v, const uint8_t *master)
-{
-	uint8_t *check = NULL, want[32];
-	size_t check_len = 0;
-	if (pv_store_meta_get(v->store, "key_check", &check, &check_len) != 0 || check_len != 32) {
-		free(check);
-		return -1;
-	}
-	struct pv_vault_keys *k = pv_secret_alloc(sizeof *k);
-	int rc = -1;
-	if (k) {
-		derive_master_keys(k, master);
-		key_check_value(v, k, want);
-		rc = pv_ct_compare(want, check, 32) == 0 ? 0 : -1;
-	}
-	pv_secret_free(k);
-	free(check);
-	return rc;
-}
-
 /* The master key as the handle's credential opens it now (v->unlock): from the row the
  * root secret seals, or from the user's own access (users.c). */
 static pv_rc master_from_credential(pv_vault *v, uint8_t *master)
@@ -726,7 +499,7 @@ static pv_rc master_from_credential(pv_vault *v, uint8_t *master)
 	if (v->unlock_kind == PV_UNLOCK_USER)
 		return pv_user_open_access(v, master);
 	int st = v->unlock_kind == PV_UNLOCK_ROOT
-			 ? open_key_row(v, "master_sealed", v->unlock, "master", master)
+			 ? pv_keys_open_master(v, v->unlock, master)
 			 : -1;
 	if (st > 0)
 		return pv_fail(v, PV_ERR_CORRUPT, "vault header: the sealed master key "
@@ -734,31 +507,6 @@ static pv_rc master_from_credential(pv_vault *v, uint8_t *master)
 	if (st < 0 || pv_master_matches(v, master) != 0)
 		return pv_fail(v, PV_ERR_BAD_KEY, "the root secret does not open vault %s", v->dir);
 	return PV_OK;
-}
-
-/* Take up the master key: every key derived from it and from the data root it seals. */
-static pv_rc use_master(pv_vault *v, const uint8_t *master)
-{
-	uint8_t data_wrap[PV_KEY_BYTES];
-	uint8_t *data_root = pv_secret_alloc(PV_KEY_BYTES);
-	if (!data_root)
-		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	pv_derive_key(data_wrap, sizeof data_wrap, MASTER_DATA_WRAP, MASTER_CONTEXT, master);
-	int st = open_key_row(v, "data_root_sealed", data_wrap, "data-root", data_root);
-	pv_wipe(data_wrap, sizeof data_wrap);
-	pv_rc rc = PV_OK;
-	if (st != 0)
-		rc = pv_fail(v, PV_ERR_CORRUPT, "vault header: the sealed data root "
-			     "(data_root_sealed) is %s", st > 0 ? "missing" : "not sealed under "
-			     "the master key");
-	if (!rc) {
-		if (master != v->master)
-			memcpy(v->master, master, PV_KEY_BYTES);
-		derive_master_keys(v->keys, v->master);
-		derive_data_keys(v, data_root);
-	}
-	pv_secret_free(data_root);
-	return rc;
 }
 
 /* Read the master key again with the handle's credential (after another process
@@ -775,7 +523,7 @@ static pv_rc reload_master(pv_vault *v)
 			     v->unlock_kind == PV_UNLOCK_USER ? "this user's access"
 							      : "the root secret it was opened with");
 	if (!rc)
-		rc = use_master(v, master);
+		rc = pv_keys_use_master(v, master);
 	pv_secret_free(master);
 	return rc;
 }
@@ -807,9 +555,9 @@ static pv_rc open_with_secret(pv_vault *v, const char *dir, const pv_key *key)
 	if (!rc && !root)
 		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	if (!rc)
-		rc = root_from_key(v, key, salt, ops, (size_t)mem, root);
+		rc = pv_root_from_key(v, key, salt, ops, (size_t)mem, root);
 	if (!rc) {
-		root_wrap_of(v->unlock, root);
+		pv_root_wrap_of(v->unlock, root);
 		v->unlock_kind = PV_UNLOCK_ROOT;
 		rc = master_from_credential(v, v->master);
 		if (rc == PV_ERR_BAD_KEY)
@@ -872,7 +620,7 @@ static pv_rc vault_open(pv_vault *v, const char *dir, const struct credential *c
 		     : cred->half_a ? pv_user_enrol_unlock(v, cred->user, cred->half_a, cred->half_b)
 				    : pv_user_unlock(v, cred->user, cred->password, cred->password_len);
 	if (!rc)
-		rc = use_master(v, v->master);
+		rc = pv_keys_use_master(v, v->master);
 	if (rc)
 		return rc;
 	v->has_keys = 1;
@@ -886,7 +634,7 @@ static pv_rc vault_open(pv_vault *v, const char *dir, const struct credential *c
 	rc = load_schema(v, (const char *)val, len, "(stored schema)");
 	free(val);
 	if (!rc) {
-		derive_field_keys(v);
+		pv_keys_derive_fields(v);
 		rc = number_fields(v);
 	}
 	if (rc)
@@ -1007,13 +755,6 @@ void pv_progress(pv_vault *v, const char *stage, uint64_t done, uint64_t total)
 	v->progress(v->progress_ctx, stage, done, total);
 }
 
-struct pv_rng *pv_vault_rng(pv_vault *v)
-{
-	if (!v->rng)
-		v->rng = pv_rng_new();
-	return v->rng;
-}
-
 pv_rc pv_vault_checkpoint(pv_vault *v)
 {
 	if (pv_store_checkpoint(v->store) != 0)
@@ -1054,8 +795,8 @@ static int is_current_secret(pv_vault *v, const pv_key *key)
 	}
 	uint8_t *root = pv_secret_alloc(PV_KEY_BYTES), wrap[PV_KEY_BYTES];
 	int same = -1;
-	if (root && root_from_key(v, key, salt, ops, (size_t)mem, root) == PV_OK) {
-		root_wrap_of(wrap, root);
+	if (root && pv_root_from_key(v, key, salt, ops, (size_t)mem, root) == PV_OK) {
+		pv_root_wrap_of(wrap, root);
 		same = pv_ct_compare(wrap, v->unlock, PV_KEY_BYTES) == 0;
 		pv_wipe(wrap, sizeof wrap);
 	}
@@ -1082,7 +823,7 @@ static pv_rc new_root_header(pv_vault *v, const pv_key *key, uint8_t *root)
 			mem = old_mem > mem ? old_mem : mem;
 		}
 	}
-	rc = root_from_key(v, key, salt, ops, (size_t)mem, root);
+	rc = pv_root_from_key(v, key, salt, ops, (size_t)mem, root);
 	if (!rc)
 		rc = put_meta(v, "kdf", key->is_passphrase ? "argon2id" : "raw",
 			      key->is_passphrase ? 8 : 3);
@@ -1125,29 +866,18 @@ static void rotation_free(struct rotation *r)
  * and the data root (the same) sealed under it. */
 static pv_rc write_master_rows(pv_vault *v, const struct rotation *r)
 {
-	uint8_t sealed[SEALED_KEY_BYTES], check[32], wrap[PV_KEY_BYTES];
-	uint8_t *data_root = pv_secret_alloc(PV_KEY_BYTES);
-	if (!data_root)
-		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	pv_derive_key(wrap, sizeof wrap, MASTER_DATA_WRAP, MASTER_CONTEXT, v->master);
-	int st = open_key_row(v, "data_root_sealed", wrap, "data-root", data_root);
-	pv_rc rc = st ? pv_fail(v, PV_ERR_CORRUPT, "vault header: the sealed data root "
-				"(data_root_sealed) does not open") : PV_OK;
-	if (!rc) {
-		pv_derive_key(wrap, sizeof wrap, MASTER_DATA_WRAP, MASTER_CONTEXT, r->master);
-		seal_key(v, sealed, data_root, wrap, "data-root");
-		rc = put_meta(v, "data_root_sealed", sealed, sizeof sealed);
-	}
-	pv_wipe(wrap, sizeof wrap);
-	pv_secret_free(data_root);
-	if (!rc) {
-		seal_key(v, sealed, r->master, r->root_wrap, "master");
-		rc = put_meta(v, "master_sealed", sealed, sizeof sealed);
-	}
-	if (!rc) {
-		key_check_value(v, r->keys, check);
-		rc = put_meta(v, "key_check", check, sizeof check);
-	}
+	struct pv_master_rows rows;
+	int st = 0;
+	pv_rc rc = pv_keys_reseal_master(v, r->master, r->keys, r->root_wrap, &rows, &st);
+	if (!rc && st)
+		rc = pv_fail(v, PV_ERR_CORRUPT, "vault header: the sealed data root "
+			     "(data_root_sealed) does not open");
+	if (!rc)
+		rc = put_meta(v, "data_root_sealed", rows.data_root, sizeof rows.data_root);
+	if (!rc)
+		rc = put_meta(v, "master_sealed", rows.master, sizeof rows.master);
+	if (!rc)
+		rc = put_meta(v, "key_check", rows.check, sizeof rows.check);
 	return rc;
 }
 
@@ -1162,9 +892,9 @@ static pv_rc rotate_in_txn(pv_vault *v, const pv_key *new_key, struct rotation *
 		rc = new_root_header(v, new_key, r->root);
 	if (rc)
 		return rc;
-	root_wrap_of(r->root_wrap, r->root);
+	pv_root_wrap_of(r->root_wrap, r->root);
 	pv_random(r->master, PV_KEY_BYTES);
-	derive_master_keys(r->keys, r->master);
+	pv_keys_derive_master(r->keys, r->master);
 	if ((rc = write_master_rows(v, r)) != PV_OK)
 		return rc;
 	if (pv_keyring_write_rewrapped(v->keyring, r->next, r->keys->keyring_wrap, err,
@@ -1184,7 +914,7 @@ static pv_rc rotation_finish(pv_vault *v, struct rotation *r)
 {
 	char err[512];
 	memcpy(v->master, r->master, PV_KEY_BYTES);
-	derive_master_keys(v->keys, v->master);
+	pv_keys_derive_master(v->keys, v->master);
 	memcpy(v->unlock, r->root_wrap, PV_KEY_BYTES);
 	if (rename(r->next, v->keyring_path) != 0) /* else finished at the next open */
 		return pv_fail(v, PV_ERR_IO, "the new root secret is in place, but %s could not be "
@@ -1202,7 +932,7 @@ static pv_rc rotation_finish(pv_vault *v, struct rotation *r)
 static int rotation_committed(pv_vault *v, const struct rotation *r)
 {
 	uint8_t *stored = pv_secret_alloc(PV_KEY_BYTES);
-	int in = stored && open_key_row(v, "master_sealed", r->root_wrap, "master", stored) == 0 &&
+	int in = stored && pv_keys_open_master(v, r->root_wrap, stored) == 0 &&
 		 pv_ct_compare(stored, r->master, PV_KEY_BYTES) == 0;
 	pv_secret_free(stored);
 	return in;
@@ -1260,7 +990,7 @@ pv_rc pv_vault_rekey_root(pv_vault *v, const pv_access *who, const pv_key *new_k
 	if (rc && in_txn && !before_commit && rotation_committed(v, &r))
 		return rotation_unsynced(v, &r);
 	if (rc)
-		derive_master_keys(v->keys, v->master); /* the handle keeps the old master's keys */
+		pv_keys_derive_master(v->keys, v->master); /* the handle keeps the old master's keys */
 	if (rc && r.next && before_commit)
 		unlink(r.next);
 	else if (!rc)

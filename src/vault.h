@@ -89,29 +89,11 @@ struct pv_vault {
 /* Report progress of a long operation (stage, done of total; total 0 when unknown). */
 void pv_progress(pv_vault *v, const char *stage, uint64_t done, uint64_t total);
 
-/* The handle's random pool for bulk sealing (re-wrapping many data keys), made on first
- * use; NULL (then the system's generator serves) when it cannot be made. Only for the
- * thread that uses the handle. */
-struct pv_rng *pv_vault_rng(pv_vault *v);
-
 /* Inside a write transaction (other writers wait): finish any keyring journal another
  * process left and read every bucket key again, so what is sealed now uses the keys the
  * store expects. PV_ERR_BUSY, for any caller but the import itself, while an import is
  * under way: it sealed its customers with the keys as they are. */
 pv_rc pv_vault_fresh_keys(pv_vault *v);
-
-/* 0 when master is this vault's current master key (the stored key check matches), else
- * -1. */
-int pv_master_matches(pv_vault *v, const uint8_t *master);
-
-/* The user-binding key of a master key (user slots are bound to it, users.c). */
-void pv_user_bind_key(uint8_t out[PV_KEY_BYTES], const uint8_t *master);
-
-/* A file beside the keyring, its path with suffix added: KEYRING.ledger (the shred and
- * re-wrap ledger), KEYRING.next (the keyring sealed under a new wrap key, renamed over
- * the keyring once the store committed that key). malloc'd; NULL when out of
- * memory. */
-char *pv_keyring_sibling(const pv_vault *v, const char *suffix);
 
 /* The soft core file size limit the process had when a vault was first opened, before
  * core dumps were switched off (UINT64_MAX: unlimited; 0: off, or no vault opened yet). */
