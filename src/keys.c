@@ -37,36 +37,41 @@ pv_rc pv_key_from_passphrase(const char *passphrase, size_t len, pv_key **out)
 {
 	*out = NULL;
 	if (!passphrase || len == 0)
-		return PV_ERR_USAGE;
+		return pv_fail(NULL, PV_ERR_USAGE, "the passphrase is empty");
 	pv_key *k = calloc(1, sizeof *k);
 	if (!k || pv_crypto_init() != 0 || !(k->bytes = pv_secret_alloc(len))) {
 		free(k);
-		return PV_ERR_NOMEM;
+		return pv_fail(NULL, PV_ERR_NOMEM, "out of locked memory for the passphrase");
 	}
 	memcpy(k->bytes, passphrase, len);
 	k->len = len;
 	k->is_passphrase = 1;
 	*out = k;
-	return PV_OK;
+	return pv_ok(NULL);
 }
 
 pv_rc pv_key_from_file(const char *path, pv_key **out)
 {
 	*out = NULL;
 	if (pv_crypto_init() != 0)
-		return PV_ERR_CRYPTO;
+		return pv_fail(NULL, PV_ERR_CRYPTO, "libsodium cannot start");
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return errno == ENOENT ? PV_ERR_NOT_FOUND : PV_ERR_IO;
+		return pv_fail(NULL, errno == ENOENT ? PV_ERR_NOT_FOUND : PV_ERR_IO,
+			       "cannot read key file %s: %s", path, strerror(errno));
 	pv_key *k = calloc(1, sizeof *k);
 	uint8_t *buf = pv_secret_alloc(PV_KEY_BYTES + 1);
 	pv_rc rc = PV_OK;
 	if (!k || !buf) {
-		rc = PV_ERR_NOMEM;
+		rc = pv_fail(NULL, PV_ERR_NOMEM, "out of locked memory for the key");
 	} else {
 		ssize_t n = read(fd, buf, PV_KEY_BYTES + 1);
-		if (n != PV_KEY_BYTES)
-			rc = n < 0 ? PV_ERR_IO : PV_ERR_BAD_KEY;
+		if (n < 0)
+			rc = pv_fail(NULL, PV_ERR_IO, "cannot read key file %s: %s", path,
+				     strerror(errno));
+		else if (n != PV_KEY_BYTES)
+			rc = pv_fail(NULL, PV_ERR_BAD_KEY, "key file %s does not hold exactly %d "
+				     "bytes", path, PV_KEY_BYTES);
 	}
 	close(fd);
 	if (rc != PV_OK) {
@@ -77,26 +82,32 @@ pv_rc pv_key_from_file(const char *path, pv_key **out)
 	k->bytes = buf;
 	k->len = PV_KEY_BYTES;
 	*out = k;
-	return PV_OK;
+	return pv_ok(NULL);
 }
 
 pv_rc pv_key_generate_file(const char *path)
 {
 	if (pv_crypto_init() != 0)
-		return PV_ERR_CRYPTO;
+		return pv_fail(NULL, PV_ERR_CRYPTO, "libsodium cannot start");
 	int fd = pv_file_create_fd(path);
+	if (fd < 0 && (errno == EEXIST || errno == ELOOP))
+		return pv_fail(NULL, PV_ERR_EXISTS, "%s already exists (a key file is never "
+			       "written over)", path);
 	if (fd < 0)
-		return errno == EEXIST || errno == ELOOP ? PV_ERR_EXISTS : PV_ERR_IO;
+		return pv_fail(NULL, PV_ERR_IO, "cannot create key file %s: %s", path,
+			       strerror(errno));
 	uint8_t key[PV_KEY_BYTES];
 	pv_random(key, sizeof key);
 	ssize_t n = write(fd, key, sizeof key);
 	pv_wipe(key, sizeof key);
 	int ok = n == (ssize_t)sizeof key && fsync(fd) == 0;
+	int e = errno;
 	if (close(fd) != 0 || !ok) {
 		unlink(path);
-		return PV_ERR_IO;
+		return pv_fail(NULL, PV_ERR_IO, "cannot write key file %s: %s", path,
+			       strerror(ok ? errno : e));
 	}
-	return PV_OK;
+	return pv_ok(NULL);
 }
 
 void pv_key_free(pv_key *key)

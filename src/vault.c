@@ -303,7 +303,7 @@ pv_rc pv_vault_create(const char *dir, const pv_create_opts *opts, const pv_key 
 {
 	pv_vault *v = *out = vault_new(dir, opts ? opts->keyring_path : NULL);
 	if (!v)
-		return PV_ERR_NOMEM;
+		return pv_fail(NULL, PV_ERR_NOMEM, "out of memory: no vault handle was made");
 	uint32_t slots = 0;
 	pv_rc rc = check_create(v, dir, opts, key, &slots);
 	if (rc)
@@ -432,7 +432,7 @@ static pv_rc open_with(const char *dir, const char *keyring_path, const struct c
 {
 	pv_vault *v = *out = vault_new(dir, keyring_path);
 	if (!v)
-		return PV_ERR_NOMEM;
+		return pv_fail(NULL, PV_ERR_NOMEM, "out of memory: no vault handle was made");
 	/* A log left by an earlier writer stays unmerged; a log this open created is empty
 	 * and goes with the close. */
 	char wal[4096];

@@ -38,6 +38,15 @@ static void test_calls_without_a_vault_say_why(void **state)
 	assert_int_equal(pv_schema_check_file(missing, NULL, NULL), PV_ERR_IO);
 	expect_message(missing);
 
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(missing, &key), PV_ERR_NOT_FOUND);
+	assert_null(key);
+	expect_message(missing);
+	assert_int_equal(pv_key_from_file(taken, &key), PV_ERR_BAD_KEY); /* one byte, not 32 */
+	expect_message("exactly 32 bytes");
+	assert_int_equal(pv_key_generate_file(taken), PV_ERR_EXISTS);
+	expect_message("never written over");
+
 	char *summary = (char *)"left as it was";
 	assert_int_not_equal(pv_backup_verify(missing, NULL, &summary), PV_OK);
 	assert_null(summary); /* never a summary on failure */
