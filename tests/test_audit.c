@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "audit.h"
-#include "merkle.h"
+#include "formats/merkle.h"
 #include "pivault.h"
 
 #define SCHEMA PV_SOURCE_DIR "/examples/schema.yaml"

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "pivault.h"
-#include "store.h"
+#include "store/store.h"
 #include "vault.h"
 
 #define NCUST 300

@@ -30,7 +30,7 @@
 #include "pivault.h"
 #include "keyring.h"
 #include "record.h"
-#include "store.h"
+#include "store/store.h"
 #include "vault.h"
 
 #define SCHEMA PV_SOURCE_DIR "/examples/schema.yaml"
