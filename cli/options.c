@@ -178,7 +178,7 @@ static void print_opts(FILE *out, const struct cli_opt *t)
 			 t->alias ? t->alias : "", t->value ? " " : "", t->value ? t->value : "");
 		snprintf(help, sizeof help, "%s%s", t->refused ? "refused: " : "",
 			 t->refused ? t->refused : t->help);
-		if (strlen(left) > 22)
+		if (strlen(left) > 21) /* at least two spaces before the help */
 			fprintf(out, "  %s\n%25s", left, "");
 		else
 			fprintf(out, "  %-22s ", left);
