@@ -134,7 +134,7 @@ static char *read_input(pv_vault *v, const char *path)
 
 static int run_log(struct cli_args *a)
 {
-	int code;
+	int code = EXIT_FAIL;
 	pv_access who;
 	pv_vault *v = open_for(a, 0, &who, &code);
 	if (!v)
@@ -146,7 +146,7 @@ static int run_log(struct cli_args *a)
 
 static int run_alerts(struct cli_args *a)
 {
-	int code;
+	int code = EXIT_FAIL;
 	pv_access who;
 	pv_vault *v = open_for(a, 0, &who, &code);
 	if (!v)
@@ -158,7 +158,7 @@ static int run_threshold(struct cli_args *a)
 {
 	if (a->narg == 1 && atoi(a->arg[0]) <= 0)
 		return cli_usage(a->prog, "threshold needs a positive number");
-	int code;
+	int code = EXIT_FAIL;
 	pv_access who;
 	pv_vault *v = open_for(a, 1, &who, &code);
 	if (!v)
@@ -169,7 +169,7 @@ static int run_threshold(struct cli_args *a)
 
 static int run_checkpoint(struct cli_args *a)
 {
-	int code;
+	int code = EXIT_FAIL;
 	pv_access who;
 	pv_vault *v = open_for(a, 0, &who, &code);
 	if (!v)
@@ -181,7 +181,7 @@ static int run_checkpoint(struct cli_args *a)
 
 static int run_verify(struct cli_args *a)
 {
-	int code;
+	int code = EXIT_FAIL;
 	pv_access who;
 	pv_vault *v = open_for(a, 0, &who, &code);
 	if (!v)
@@ -204,7 +204,7 @@ static int run_prove(struct cli_args *a)
 	unsigned long long seq = a->narg == 1 ? strtoull(a->arg[0], &end, 10) : 0;
 	if (a->narg == 1 && (*end || end == a->arg[0]))
 		return cli_usage(a->prog, "SEQ must be a number");
-	int code;
+	int code = EXIT_FAIL;
 	pv_access who;
 	pv_vault *v = open_for(a, 1, &who, &code);
 	if (!v)
@@ -216,7 +216,7 @@ static int run_prove(struct cli_args *a)
 
 static int run_consistency(struct cli_args *a)
 {
-	int code;
+	int code = EXIT_FAIL;
 	pv_access who;
 	pv_vault *v = open_for(a, 1, &who, &code);
 	if (!v)

@@ -19,7 +19,7 @@ static const char *the_file(struct cli_args *a, int *code)
 
 static int run_create(struct cli_args *a)
 {
-	int code;
+	int code = EXIT_FAIL;
 	const char *file = the_file(a, &code);
 	if (!file)
 		return code;
@@ -40,7 +40,7 @@ static int run_create(struct cli_args *a)
 
 static int run_verify(struct cli_args *a)
 {
-	int code;
+	int code = EXIT_FAIL;
 	const char *file = the_file(a, &code), *pk = cli_opt(a, "--public-key");
 	if (!file)
 		return code;

@@ -49,7 +49,7 @@ static int run_open(struct cli_args *a)
 	const char *customer = cli_opt(a, "--customer"), *text = cli_opt(a, "--text");
 	if (!customer || !text || a->narg)
 		return cli_usage(a->prog, "open needs --customer and --text");
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
@@ -65,7 +65,7 @@ static int run_open(struct cli_args *a)
 /* note ID --text and resolve ID --outcome (either spelling in both, as before). */
 static int run_note_resolve(struct cli_args *a)
 {
-	int code, resolve = strcmp(a->cmd->name, "resolve") == 0;
+	int code = EXIT_FAIL, resolve = strcmp(a->cmd->name, "resolve") == 0;
 	const char *id = the_complaint(a, &code), *text = cli_opt(a, "--text");
 	if (!id)
 		return code;
@@ -86,7 +86,7 @@ static int run_list(struct cli_args *a)
 {
 	if (a->narg)
 		return cli_usage(a->prog, "list takes no argument");
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
@@ -96,7 +96,7 @@ static int run_list(struct cli_args *a)
 
 static int run_show(struct cli_args *a)
 {
-	int code;
+	int code = EXIT_FAIL;
 	const char *id = the_complaint(a, &code);
 	if (!id)
 		return code;

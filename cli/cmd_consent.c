@@ -35,7 +35,7 @@ static int run_set(struct cli_args *a)
 		return cli_usage(a->prog, "a customer id is required");
 	if (!purpose || !channel)
 		return cli_usage(a->prog, "grant and withdraw need --purpose and --channel");
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
@@ -54,7 +54,7 @@ static int run_show(struct cli_args *a)
 {
 	if (a->narg != 1)
 		return cli_usage(a->prog, "a customer id is required");
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;

@@ -11,7 +11,7 @@ static int run_plan(struct cli_args *a)
 {
 	if (a->narg)
 		return cli_usage(a->prog, "plan takes no argument");
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
@@ -45,7 +45,7 @@ static int run_run(struct cli_args *a)
 	    !spec.archive_path)
 		return cli_usage(a->prog, "run needs --keeper-name, --keeper-contact, "
 				 "--keeper-key and -o ARCHIVE");
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;

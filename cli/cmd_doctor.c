@@ -82,7 +82,7 @@ static int run_doctor(struct cli_args *a)
 	o.key_file = a->common.key_file;
 	o.passphrase_file = getenv("PIVAULT_PASSPHRASE_FILE");
 	o.password_file = getenv("PIVAULT_PASSWORD_FILE");
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;

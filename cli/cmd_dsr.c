@@ -53,7 +53,7 @@ static int run_open(struct cli_args *a)
 	const char *customer = cli_opt(a, "--customer"), *type = cli_opt(a, "--type");
 	if (!customer || !type || a->narg)
 		return cli_usage(a->prog, "open needs --customer and --type");
-	int code;
+	int code = EXIT_FAIL;
 	pv_access who;
 	pv_vault *v = open_for(a, &who, &code);
 	if (!v)
@@ -70,7 +70,7 @@ static int run_list(struct cli_args *a)
 {
 	if (a->narg)
 		return cli_usage(a->prog, "list takes no argument");
-	int code;
+	int code = EXIT_FAIL;
 	pv_access who;
 	pv_vault *v = open_for(a, &who, &code);
 	if (!v)
@@ -81,7 +81,7 @@ static int run_list(struct cli_args *a)
 
 static int run_close(struct cli_args *a)
 {
-	int code;
+	int code = EXIT_FAIL;
 	const char *id = the_request(a, &code), *outcome = cli_opt(a, "--outcome");
 	if (!id)
 		return code;
@@ -99,7 +99,7 @@ static int run_close(struct cli_args *a)
 
 static int run_report(struct cli_args *a)
 {
-	int code;
+	int code = EXIT_FAIL;
 	const char *id = the_request(a, &code);
 	if (!id)
 		return code;
@@ -113,7 +113,7 @@ static int run_report(struct cli_args *a)
 
 static int run_delete(struct cli_args *a)
 {
-	int code;
+	int code = EXIT_FAIL;
 	const char *id = the_request(a, &code), *out_path = cli_opt(a, "-o");
 	if (!id)
 		return code;
@@ -146,7 +146,7 @@ static int run_correct(struct cli_args *a)
 		fields[k] = a->arg[k + 1];
 		values[k] = eq + 1;
 	}
-	int code;
+	int code = EXIT_FAIL;
 	pv_access who;
 	pv_vault *v = open_for(a, &who, &code);
 	if (!v)
@@ -161,7 +161,7 @@ static int run_correct(struct cli_args *a)
 /* restrict and object: the request fulfilled as its type says. */
 static int run_fulfil(struct cli_args *a)
 {
-	int code;
+	int code = EXIT_FAIL;
 	const char *id = the_request(a, &code);
 	if (!id)
 		return code;
@@ -184,7 +184,7 @@ static int run_lift(struct cli_args *a)
 		return cli_usage(a->prog, "name the customer");
 	if (objection == cli_flag(a, "--restriction"))
 		return cli_usage(a->prog, "lift takes --restriction or --objection");
-	int code;
+	int code = EXIT_FAIL;
 	pv_access who;
 	pv_vault *v = open_for(a, &who, &code);
 	if (!v)

@@ -119,7 +119,7 @@ static int done(pv_vault *v, pv_rc rc, int code)
 
 static int run_export(struct cli_args *a)
 {
-	int code;
+	int code = EXIT_FAIL;
 	const char *plan = the_file(a, &code), *out_path = cli_opt(a, "-o");
 	if (!plan)
 		return code;
@@ -140,7 +140,7 @@ static int run_export(struct cli_args *a)
 
 static int run_import_cmd(struct cli_args *a)
 {
-	int code;
+	int code = EXIT_FAIL;
 	const char *package = the_file(a, &code), *key_path = cli_opt(a, "--sender-key");
 	if (!package)
 		return code;
@@ -167,7 +167,7 @@ static int run_import_cmd(struct cli_args *a)
 
 static int run_confirm_cmd(struct cli_args *a)
 {
-	int code;
+	int code = EXIT_FAIL;
 	const char *receipt = the_file(a, &code);
 	if (!receipt)
 		return code;
@@ -182,7 +182,7 @@ static int run_confirm_cmd(struct cli_args *a)
 
 static int run_verify_receipt(struct cli_args *a)
 {
-	int code;
+	int code = EXIT_FAIL;
 	const char *receipt = the_file(a, &code), *key = cli_opt(a, "--recipient-vault-key");
 	if (!receipt)
 		return code;

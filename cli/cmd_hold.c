@@ -29,7 +29,7 @@ static int run_list(struct cli_args *a)
 {
 	if (a->narg)
 		return cli_usage(a->prog, "list takes no argument");
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
@@ -51,7 +51,7 @@ static int run_add_release(struct cli_args *a)
 		return cli_usage(a->prog, "at least one customer id is required");
 	if (add && !reason)
 		return cli_usage(a->prog, "a hold needs --reason");
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;

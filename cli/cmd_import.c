@@ -93,7 +93,7 @@ static int run_import(struct cli_args *a)
 		opts.threads = (unsigned)strtoul(threads, NULL, 10);
 	if (a->narg != 1)
 		return cli_usage(a->prog, a->narg ? "one input file only" : "a CSV file is required");
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;

@@ -25,7 +25,7 @@ static int run_escrow(struct cli_args *a)
 	const char *to = cli_opt(a, "--to"), *out = cli_opt(a, "-o");
 	if (!to || !out || a->narg)
 		return cli_usage(a->prog, "escrow takes --to PUBLIC_KEY -o FILE");
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;

@@ -38,7 +38,7 @@ static int run_record(struct cli_args *a)
 		   *channel = cli_opt(a, "--channel");
 	if (a->narg != 1 || !kind || !version || !channel)
 		return cli_usage(a->prog, "record takes ID --kind --text-version --channel");
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
@@ -59,7 +59,7 @@ static int run_state(struct cli_args *a)
 	long long number = a->narg == 2 ? strtoll(a->arg[0], &end, 10) : 0;
 	if (a->narg != 2 || *end || number <= 0)
 		return cli_usage(a->prog, "state takes a notice number and a state");
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
@@ -74,7 +74,7 @@ static int run_list(struct cli_args *a)
 {
 	if (a->narg)
 		return cli_usage(a->prog, "list takes --customer ID");
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;

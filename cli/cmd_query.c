@@ -70,7 +70,7 @@ static int run_get(struct cli_args *a)
 {
 	if (a->narg == 0)
 		return cli_usage(a->prog, "a customer id is required");
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
@@ -125,7 +125,7 @@ static int run_find(struct cli_args *a)
 {
 	if (a->narg != 2 || strncmp(a->arg[0], "--", 2) != 0 || !a->arg[0][2])
 		return cli_usage(a->prog, "give one --FIELD VALUE");
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
@@ -174,7 +174,7 @@ static int run_list(struct cli_args *a)
 	}
 	if (a->narg)
 		return cli_usage(a->prog, "list takes no argument");
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
@@ -216,7 +216,7 @@ static int run_update(struct cli_args *a)
 	for (int i = 1; i < n; i++)
 		if (!strchr(rest[i], '=') || rest[i][0] == '=')
 			return cli_usage(a->prog, "changes are written FIELD=VALUE");
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
@@ -257,7 +257,7 @@ static int run_export(struct cli_args *a)
 		return cli_usage(a->prog, "--format is csv or jsonl");
 	if (a->narg)
 		return cli_usage(a->prog, "export takes no argument");
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;

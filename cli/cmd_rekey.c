@@ -74,7 +74,7 @@ static int run_rekey(struct cli_args *a)
 	if (root && (data || !new_key_file == !new_pass_file))
 		return cli_usage(a->prog, "--root takes one of --new-key-file and "
 				 "--new-passphrase-file (and not --data)");
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;

@@ -128,7 +128,7 @@ static int run_decide(struct cli_args *a)
 		return cli_usage(a->prog, a->narg ? "one request id is expected"
 						  : "a request id is required");
 	const char *id = a->arg[0];
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
@@ -189,7 +189,7 @@ static int run_requests(struct cli_args *a)
 {
 	if (a->narg)
 		return cli_usage(a->prog, "requests takes no argument");
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
@@ -239,7 +239,7 @@ static int run_run(struct cli_args *a)
 	if (a->narg == 0)
 		return cli_usage(a->prog, "a request id is required");
 	const char *id = a->arg[0];
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;

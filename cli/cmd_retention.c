@@ -27,7 +27,7 @@ static int run_plan(struct cli_args *a)
 {
 	if (a->narg)
 		return cli_usage(a->prog, "plan takes no argument");
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
@@ -43,7 +43,7 @@ static int run_apply(struct cli_args *a)
 {
 	if (a->narg)
 		return cli_usage(a->prog, "apply takes no argument");
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;

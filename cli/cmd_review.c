@@ -33,7 +33,7 @@ static int run_due(struct cli_args *a)
 	}
 	if (a->narg)
 		return cli_usage(a->prog, "due takes no argument");
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
@@ -50,7 +50,7 @@ static int run_confirm(struct cli_args *a)
 	const char *channel = cli_opt(a, "--channel");
 	if (a->narg != 1 || !channel)
 		return cli_usage(a->prog, "confirm needs ID and --channel");
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;

@@ -43,7 +43,7 @@ static int run_shred(struct cli_args *a)
 	const char *out_path = cli_opt(a, "-o");
 	if (n == 0)
 		return cli_usage(a->prog, "at least one customer id is required");
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
@@ -149,7 +149,7 @@ static int certificate_kept(struct cli_args *a)
 				 "first 8 hex digits, as 'certificate list' prints it)");
 	struct cli_common c = a->common;
 	k.json = c.json && !show;
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&c, &code);
 	if (!v)
 		return code;
@@ -208,7 +208,7 @@ static int run_pubkey(struct cli_args *a)
 {
 	if (a->narg)
 		return cli_usage(a->prog, "pubkey takes no argument");
-	int code;
+	int code = EXIT_FAIL;
 	const struct cli_common c = a->common;
 	pv_vault *v = cli_open_vault(&c, &code);
 	if (!v)

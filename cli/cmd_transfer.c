@@ -77,7 +77,7 @@ static int run_plan(struct cli_args *a)
 		.purposes = cli_opt(a, "--purposes"),
 		.deadline = cli_opt(a, "--deadline"),
 	};
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
@@ -93,7 +93,7 @@ static int run_plan(struct cli_args *a)
 /* list (no plan) and show PLAN: the plans as the library writes them. */
 static int run_list(struct cli_args *a)
 {
-	int code, show = strcmp(a->cmd->name, "show") == 0;
+	int code = EXIT_FAIL, show = strcmp(a->cmd->name, "show") == 0;
 	const char *plan = show ? the_plan(a, 1, &code) : NULL;
 	if (show && !plan)
 		return code;
@@ -113,7 +113,7 @@ static int run_list(struct cli_args *a)
 
 static int run_assess(struct cli_args *a)
 {
-	int code;
+	int code = EXIT_FAIL;
 	const char *plan = the_plan(a, 1, &code);
 	if (!plan)
 		return code;
@@ -131,7 +131,7 @@ static int run_assess(struct cli_args *a)
 
 static int run_consent(struct cli_args *a)
 {
-	int code, grant = cli_flag(a, "--grant");
+	int code = EXIT_FAIL, grant = cli_flag(a, "--grant");
 	const char *plan = the_plan(a, 2, &code), *channel = cli_opt(a, "--channel");
 	if (!plan)
 		return code;
@@ -150,7 +150,7 @@ static int run_consent(struct cli_args *a)
 
 static int run_exclusions(struct cli_args *a)
 {
-	int code;
+	int code = EXIT_FAIL;
 	const char *plan = the_plan(a, 1, &code);
 	if (!plan)
 		return code;
@@ -164,7 +164,7 @@ static int run_exclusions(struct cli_args *a)
 
 static int run_notify(struct cli_args *a)
 {
-	int code;
+	int code = EXIT_FAIL;
 	const char *plan = the_plan(a, 1, &code), *tmpl_path = cli_opt(a, "--template");
 	if (!plan)
 		return code;
@@ -188,7 +188,7 @@ static int run_notify(struct cli_args *a)
 
 static int run_pin_key(struct cli_args *a)
 {
-	int code;
+	int code = EXIT_FAIL;
 	const char *plan = the_plan(a, 1, &code), *key = cli_opt(a, "--recipient-vault-key");
 	if (!plan)
 		return code;
@@ -207,7 +207,7 @@ static int run_pin_key(struct cli_args *a)
 
 static int run_shred_excluded(struct cli_args *a)
 {
-	int code;
+	int code = EXIT_FAIL;
 	const char *plan = the_plan(a, 1, &code), *out_path = cli_opt(a, "-o");
 	if (!plan)
 		return code;

@@ -102,7 +102,7 @@ static int done(pv_vault *v, pv_rc rc)
 /* add and reset: the new enrolment code's halves this caller may see. */
 static int run_add_reset(struct cli_args *a)
 {
-	int code, add = strcmp(a->cmd->name, "add") == 0;
+	int code = EXIT_FAIL, add = strcmp(a->cmd->name, "add") == 0;
 	const char *name = the_user(a, &code);
 	if (!name)
 		return code;
@@ -124,7 +124,7 @@ static int run_add_reset(struct cli_args *a)
 
 static int run_enrol(struct cli_args *a)
 {
-	int code;
+	int code = EXIT_FAIL;
 	const char *name = the_user(a, &code);
 	if (!name)
 		return code;
@@ -136,7 +136,7 @@ static int run_list(struct cli_args *a)
 {
 	if (a->narg)
 		return cli_usage(a->prog, "list takes no argument");
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
@@ -146,7 +146,7 @@ static int run_list(struct cli_args *a)
 
 static int run_disable(struct cli_args *a)
 {
-	int code;
+	int code = EXIT_FAIL;
 	const char *name = the_user(a, &code);
 	if (!name)
 		return code;
@@ -167,7 +167,7 @@ static int run_passwd(struct cli_args *a)
 	if (a->narg)
 		return cli_usage(a->prog, "passwd changes your own password only; another user's "
 				 "is reset with `pivault request user reset NAME`");
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
@@ -188,7 +188,7 @@ static int run_passwd(struct cli_args *a)
 
 static int run_attest(struct cli_args *a)
 {
-	int code;
+	int code = EXIT_FAIL;
 	const char *name = the_user(a, &code);
 	if (!name)
 		return code;

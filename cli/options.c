@@ -4,6 +4,7 @@
  * same tables print its --help. Errors name the option, never a value given with it. */
 #include "cli.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,10 +187,16 @@ static void print_opts(FILE *out, const struct cli_opt *t)
 	}
 }
 
+/* The one-line summary as a sentence. */
+static void print_summary(FILE *out, const char *summary)
+{
+	fprintf(out, "\n%c%s.\n", toupper((unsigned char)summary[0]), summary + 1);
+}
+
 static void print_help(FILE *out, const struct cli_cmd *cmd, const char *prog)
 {
 	print_usage_line(out, "usage:", prog, cmd->args);
-	fprintf(out, "\n%s.\n", cmd->summary);
+	print_summary(out, cmd->summary);
 	if (cmd->about)
 		fprintf(out, "\n%s", cmd->about);
 	if (cmd->opts && cmd->opts->name) {
@@ -211,7 +218,7 @@ static void print_family_help(FILE *out, const struct cli_cmd *fam)
 		snprintf(prog, sizeof prog, "%s %s", fam->name, s->name);
 		print_usage_line(out, s == fam->subs ? "usage:" : "      ", prog, s->args);
 	}
-	fprintf(out, "\n%s.\n", fam->summary);
+	print_summary(out, fam->summary);
 	if (fam->about)
 		fprintf(out, "\n%s", fam->about);
 	fputs("\nsubcommands:\n", out);
