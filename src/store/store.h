@@ -114,7 +114,7 @@ int pv_store_bucket_behind(struct pv_store *s, uint32_t bucket, uint32_t gen);
 struct pv_store_bucket_checks {
 	uint64_t queries, steps, scan_steps;
 };
-struct pv_store_bucket_checks pv_store_bucket_checks_for_tests(const struct pv_store *s);
+struct pv_store_bucket_checks pv_store_bucket_check_counts(const struct pv_store *s);
 
 /* Customers with id > after (NULL: all) in id order, at most limit (0: no limit); fn
  * returning non-zero stops (then returned as is). */
