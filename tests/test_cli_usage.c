@@ -3,8 +3,9 @@
  * `pivault --help` lists, the subcommands each family's --help lists, and the options each
  * one's --help lists. For every command and subcommand: --help exits 0 with its usage line,
  * an unknown option exits 2 with the one message form (naming the option, never a value),
- * every option that takes a value exits 2 when given without one, and a flag given a value
- * exits 2. A command added to the table is walked too: none escapes. */
+ * each of its own options that takes a value exits 2 when given without one (and one of the
+ * common options; all of those once), and a flag given a value exits 2. A command added to
+ * the table is walked too: none escapes. */
 #include "testutil.h"
 
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 static char *g_tmp, *g_err;
+static size_t g_checks; /* options given wrongly */
 
 /* No vault, key or user from the caller's environment (empty counts as unset): nothing a
  * usage error could hide behind. */
@@ -169,34 +171,60 @@ static void check_unknown(const char *leaf, const char *opt, const char *what)
 	free(err);
 }
 
-/* Every option the help lists: without its value (last on the line), or a flag given one. */
-static void check_options(const char *leaf, const char *help)
+/* One option given wrongly: without its value (last on the line), a flag given one, or a
+ * refused one given; exit 2 in the one form. */
+static void check_option(const char *leaf, const struct opt_line *o)
 {
-	struct opt_line opts[48];
-	size_t n = help_options(help, opts, 48);
-	for (size_t i = 0; i < n; i++) {
-		char *out = NULL, *err = NULL, what[160];
-		int st;
-		if (opts[i].refused) {
-			st = cli(&out, &err, "%s %s x", leaf, opts[i].name);
-			snprintf(what, sizeof what, "option '%s' refused: ", opts[i].name);
-		} else if (opts[i].valued) {
-			st = cli(&out, &err, "%s %s", leaf, opts[i].name);
-			snprintf(what, sizeof what, "option '%s' needs a value", opts[i].name);
-		} else {
-			st = cli(&out, &err, "%s %s=x", leaf, opts[i].name);
-			snprintf(what, sizeof what, "option '%s' takes no value", opts[i].name);
-		}
-		if (st != 2)
-			fail_msg("pivault %s with %s: exit %d, not 2: %s", leaf, opts[i].name, st, err);
-		assert_one_form(leaf, err, what);
-		free(out);
-		free(err);
+	char *out = NULL, *err = NULL, what[160];
+	int st;
+	if (o->refused) {
+		st = cli(&out, &err, "%s %s x", leaf, o->name);
+		snprintf(what, sizeof what, "option '%s' refused: ", o->name);
+	} else if (o->valued) {
+		st = cli(&out, &err, "%s %s", leaf, o->name);
+		snprintf(what, sizeof what, "option '%s' needs a value", o->name);
+	} else {
+		st = cli(&out, &err, "%s %s=x", leaf, o->name);
+		snprintf(what, sizeof what, "option '%s' takes no value", o->name);
 	}
+	g_checks++;
+	if (st != 2)
+		fail_msg("pivault %s with %s: exit %d, not 2: %s", leaf, o->name, st, err);
+	assert_one_form(leaf, err, what);
+	free(out);
+	free(err);
+}
+
+/* The options the help lists: its own, every one; the common ones (one table for all)
+ * every one the first time (*common_done), then one that takes a value. The number of
+ * options listed. */
+static size_t check_options(const char *leaf, const char *help, int *common_done)
+{
+	const char *common = strstr(help, "\ncommon options:\n");
+	char *own = strndup(help, common ? (size_t)(common - help) : strlen(help));
+	assert_non_null(own);
+	struct opt_line opts[48];
+	size_t n = help_options(own, opts, 48), total = n;
+	free(own);
+	for (size_t i = 0; i < n; i++)
+		check_option(leaf, &opts[i]);
+	if (!common)
+		return total;
+	n = help_options(common, opts, 48);
+	total += n;
+	int valued_done = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (*common_done && (valued_done || !opts[i].valued))
+			continue;
+		check_option(leaf, &opts[i]);
+		valued_done |= opts[i].valued;
+	}
+	*common_done = 1;
+	return total;
 }
 
 /* One command or subcommand: its help, an unknown option, its options. */
-static void check_leaf(const char *leaf, size_t *options)
+static void check_leaf(const char *leaf, size_t *options, int *common_done)
 {
 	char *help = NULL;
 	check_help(leaf, &help);
@@ -206,9 +234,7 @@ static void check_leaf(const char *leaf, size_t *options)
 		check_unknown(leaf, "--no-such-option", "option '--no-such-option' needs a value");
 	else
 		check_unknown(leaf, "--no-such-option", "unknown option '--no-such-option'\n");
-	struct opt_line opts[48];
-	*options += help_options(help, opts, 48);
-	check_options(leaf, help);
+	*options += check_options(leaf, help, common_done);
 	free(help);
 }
 
@@ -224,19 +250,20 @@ static void test_every_command(void **state)
 	free(top);
 	assert_true(cmds.n >= 30); /* the table read, not an empty section */
 	size_t leaves = 0, options = 0;
+	int common_done = 0;
 	for (size_t i = 0; i < cmds.n; i++) {
 		char *help = NULL;
 		assert_int_equal(cli(&help, NULL, "%s --help", cmds.name[i]), 0);
 		section_words(help, "\nsubcommands:\n", &subs);
 		free(help);
 		if (subs.n == 0) {
-			check_leaf(cmds.name[i], &options);
+			check_leaf(cmds.name[i], &options, &common_done);
 			leaves++;
 		}
 		for (size_t j = 0; j < subs.n; j++) {
 			char leaf[128];
 			snprintf(leaf, sizeof leaf, "%s %s", cmds.name[i], subs.name[j]);
-			check_leaf(leaf, &options);
+			check_leaf(leaf, &options, &common_done);
 			leaves++;
 		}
 		/* a family with no subcommand, or an unknown one: exit 2 */
@@ -251,9 +278,11 @@ static void test_every_command(void **state)
 		names_free(&subs);
 	}
 	names_free(&cmds);
-	print_message("%zu commands and subcommands, %zu options checked\n", leaves, options);
+	print_message("%zu commands and subcommands, %zu options listed, %zu given wrongly\n",
+		      leaves, options, g_checks);
 	assert_true(leaves >= 80);
 	assert_true(options >= 500);
+	assert_true(g_checks >= 150);
 }
 
 /* The cases the issue names: an option after an id is never read as an id, and the access
