@@ -175,7 +175,7 @@ static int run_checkpoint(struct cli_args *a)
 	if (!v)
 		return code;
 	char *text = NULL;
-	pv_rc rc = pv_audit_checkpoint(v, &text);
+	pv_rc rc = pv_audit_checkpoint(v, &who, &text);
 	return done(v, rc, text, cli_opt(a, "-o"));
 }
 
@@ -190,7 +190,7 @@ static int run_verify(struct cli_args *a)
 	char *input = NULL, *text = NULL;
 	if (ck_path && !(input = read_input(v, ck_path)))
 		return EXIT_FAIL;
-	pv_rc rc = pv_audit_verify(v, input, &text);
+	pv_rc rc = pv_audit_verify(v, &who, input, &text);
 	if (rc == PV_OK)
 		printf("audit log verified: %s\n", text);
 	free(input);
@@ -210,7 +210,7 @@ static int run_prove(struct cli_args *a)
 	if (!v)
 		return code;
 	char *text = NULL;
-	pv_rc rc = pv_audit_prove(v, seq, &text);
+	pv_rc rc = pv_audit_prove(v, &who, seq, &text);
 	return done(v, rc, text, cli_opt(a, "-o"));
 }
 
@@ -224,7 +224,7 @@ static int run_consistency(struct cli_args *a)
 	char *input = read_input(v, a->arg[0]), *text = NULL;
 	if (!input)
 		return EXIT_FAIL;
-	pv_rc rc = pv_audit_consistency(v, input, &text);
+	pv_rc rc = pv_audit_consistency(v, &who, input, &text);
 	free(input);
 	return done(v, rc, text, cli_opt(a, "-o"));
 }

@@ -41,7 +41,8 @@ static int run_set(struct cli_args *a)
 		return code;
 	pv_access who = cli_access(&a->common);
 	const char *id = a->arg[0];
-	pv_rc rc = pv_consent_set(v, &who, id, purpose, grant, channel, version);
+	pv_rc rc = pv_consent_set(v, &who, id, purpose,
+				   grant ? PV_CONSENT_GRANTED : PV_CONSENT_WITHDRAWN, channel, version);
 	if (rc)
 		code = cli_fail(v, rc);
 	else

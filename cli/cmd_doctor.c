@@ -90,7 +90,8 @@ static int run_doctor(struct cli_args *a)
 	if (p.json)
 		fputs("{\"findings\":[", stdout);
 	unsigned high = 0;
-	pv_rc rc = pv_doctor(v, &o, print_finding, &p, &high);
+	pv_access who = cli_access(&a->common);
+	pv_rc rc = pv_doctor(v, &who, &o, print_finding, &p, &high);
 	if (rc) {
 		if (p.json)
 			puts("]}");

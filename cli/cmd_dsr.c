@@ -75,7 +75,8 @@ static int run_list(struct cli_args *a)
 	pv_vault *v = open_for(a, &who, &code);
 	if (!v)
 		return code;
-	pv_rc rc = pv_dsr_list(v, &who, cli_flag(a, "--overdue"), print_dsr, &a->common.json);
+	pv_rc rc = pv_dsr_list(v, &who, cli_flag(a, "--overdue") ? PV_DSR_OVERDUE : PV_DSR_ALL,
+			       print_dsr, &a->common.json);
 	return done(v, rc, code);
 }
 
@@ -107,7 +108,8 @@ static int run_report(struct cli_args *a)
 	pv_vault *v = open_for(a, &who, &code);
 	if (!v)
 		return code;
-	pv_rc rc = pv_dsr_access_report(v, &who, id, cli_flag(a, "--html"), stdout);
+	pv_rc rc = pv_dsr_access_report(v, &who, id,
+					 cli_flag(a, "--html") ? PV_RENDER_HTML : PV_RENDER_JSON, stdout);
 	return done(v, rc, code);
 }
 
@@ -189,7 +191,8 @@ static int run_lift(struct cli_args *a)
 	pv_vault *v = open_for(a, &who, &code);
 	if (!v)
 		return code;
-	pv_rc rc = pv_dsr_lift(v, &who, a->arg[0], objection);
+	pv_rc rc = pv_dsr_lift(v, &who, a->arg[0],
+			       objection ? PV_LIFT_OBJECTION : PV_LIFT_RESTRICTION);
 	if (!rc)
 		printf("%s of %s lifted\n", objection ? "objection" : "restriction", a->arg[0]);
 	return done(v, rc, code);

@@ -144,9 +144,11 @@ static int run_import_cmd(struct cli_args *a)
 	const char *package = the_file(a, &code), *key_path = cli_opt(a, "--sender-key");
 	if (!package)
 		return code;
-	pv_handover_import_opts io = { .identity_file = cli_opt(a, "--identity"),
-				       .drop_unmapped = cli_flag(a, "--drop-unmapped"),
-				       .archive = cli_flag(a, "--archive") };
+	pv_handover_import_opts io = { .identity_file = cli_opt(a, "--identity") };
+	if (cli_flag(a, "--drop-unmapped"))
+		io.flags |= PV_HANDOVER_DROP_UNMAPPED;
+	if (cli_flag(a, "--archive"))
+		io.flags |= PV_HANDOVER_ARCHIVE;
 	if (!io.identity_file)
 		return cli_usage(a->prog, "import needs --identity KEYFILE");
 	char *sender_key = key_path ? cli_read_text(key_path, 1 << 20) : NULL;

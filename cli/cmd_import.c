@@ -26,18 +26,15 @@ static void on_error(void *ctx, uint64_t line, const char *column, const char *r
 		column ? column : "", reason);
 }
 
-static void on_progress(void *ctx, uint64_t rows, uint64_t done, uint64_t total)
+/* The import's progress (stage "import": bytes of the input read). */
+static void on_progress(void *ctx, const char *stage, uint64_t done, uint64_t total)
 {
-	struct import_ui *ui = ctx;
-	if (!ui->tty)
-		return;
+	(void)ctx, (void)stage;
 	if (total)
-		fprintf(stderr, "\r\033[Kimporting: %llu rows, %.1f of %.1f MB (%d%%)",
-			(unsigned long long)rows, (double)done / 1e6, (double)total / 1e6,
-			(int)(100.0 * (double)done / (double)total));
+		fprintf(stderr, "\r\033[Kimporting: %.1f of %.1f MB (%d%%)", (double)done / 1e6,
+			(double)total / 1e6, (int)(100.0 * (double)done / (double)total));
 	else
-		fprintf(stderr, "\r\033[Kimporting: %llu rows, %.1f MB", (unsigned long long)rows,
-			(double)done / 1e6);
+		fprintf(stderr, "\r\033[Kimporting: %.1f MB", (double)done / 1e6);
 }
 
 static void print_summary(const pv_import_result *r, int rc_ok, const char *reject)
@@ -77,7 +74,7 @@ static void print_result(const pv_import_result *res, pv_rc rc, const struct imp
 		char *j = pv_import_json(res);
 		if (j)
 			printf("%s\n", j);
-		free(j);
+		pv_free(j);
 	} else if (res && (rc == PV_OK || rc == PV_ERR_INPUT)) {
 		print_summary(res, rc == PV_OK, reject_path);
 	}
@@ -88,7 +85,8 @@ static int run_import(struct cli_args *a)
 	pv_import_opts opts = { 0 };
 	const char *threads = cli_opt(a, "--threads");
 	opts.reject_path = cli_opt(a, "--reject-file");
-	opts.drop_undeclared = cli_flag(a, "--drop-undeclared");
+	if (cli_flag(a, "--drop-undeclared"))
+		opts.flags |= PV_IMPORT_DROP_UNDECLARED;
 	if (threads)
 		opts.threads = (unsigned)strtoul(threads, NULL, 10);
 	if (a->narg != 1)
@@ -99,8 +97,9 @@ static int run_import(struct cli_args *a)
 		return code;
 	struct import_ui ui = { isatty(2), a->common.json, 0 };
 	opts.on_error = on_error;
-	opts.on_progress = on_progress;
 	opts.ctx = &ui;
+	if (ui.tty)
+		pv_vault_on_progress(v, on_progress, NULL);
 	pv_access who = cli_access(&a->common);
 	pv_import_result *res = NULL;
 	pv_rc rc = pv_import_csv(v, &who, a->arg[0], &opts, &res);

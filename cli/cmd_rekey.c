@@ -86,7 +86,7 @@ static int run_rekey(struct cli_args *a)
 	}
 	pv_rekey_result res;
 	cli_progress_begin(v, "rekey");
-	pv_rc rc = pv_rekey(v, &who, data, &res);
+	pv_rc rc = pv_rekey(v, &who, data ? PV_REKEY_DATA : PV_REKEY_BUCKETS, &res);
 	cli_progress_end(v);
 	if (rc)
 		code = cli_fail(v, rc);

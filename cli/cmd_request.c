@@ -134,7 +134,7 @@ static int run_decide(struct cli_args *a)
 		return code;
 	pv_access who = cli_access(&a->common);
 	char *half = NULL;
-	pv_rc rc = pv_request_decide(v, &who, id, approve, &half);
+	pv_rc rc = pv_request_decide(v, &who, id, approve ? PV_APPROVE : PV_REJECT, &half);
 	if (rc)
 		code = cli_fail(v, rc);
 	else
@@ -193,7 +193,8 @@ static int run_requests(struct cli_args *a)
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
-	pv_rc rc = pv_request_list(v, print_request, &a->common.json);
+	pv_access who = cli_access(&a->common);
+	pv_rc rc = pv_request_list(v, &who, print_request, &a->common.json);
 	code = rc ? cli_fail(v, rc) : EXIT_OK;
 	pv_vault_close(v);
 	return code;

@@ -153,7 +153,8 @@ static int certificate_kept(struct cli_args *a)
 	pv_vault *v = cli_open_vault(&c, &code);
 	if (!v)
 		return code;
-	pv_rc rc = pv_certificates(v, show ? show_one : list_one, &k);
+	pv_access who = cli_access(&c);
+	pv_rc rc = pv_certificates(v, &who, show ? show_one : list_one, &k);
 	if (rc) {
 		free(k.text);
 		code = cli_fail(v, rc);

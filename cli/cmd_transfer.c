@@ -122,7 +122,8 @@ static int run_assess(struct cli_args *a)
 		return code;
 	pv_access who = cli_access(&a->common);
 	char *text = NULL;
-	pv_rc rc = pv_transfer_assessment(v, &who, plan, cli_flag(a, "--html"), &text);
+	pv_rc rc = pv_transfer_assessment(v, &who, plan,
+					   cli_flag(a, "--html") ? PV_RENDER_HTML : PV_RENDER_JSON, &text);
 	if (!rc)
 		code = cli_write_text(text, cli_opt(a, "-o"));
 	pv_free(text);
@@ -141,7 +142,8 @@ static int run_consent(struct cli_args *a)
 	if (!v)
 		return code;
 	pv_access who = cli_access(&a->common);
-	pv_rc rc = pv_transfer_consent(v, &who, plan, a->arg[1], grant, channel);
+	pv_rc rc = pv_transfer_consent(v, &who, plan, a->arg[1],
+					grant ? PV_CONSENT_GRANTED : PV_CONSENT_WITHDRAWN, channel);
 	if (!rc)
 		printf("separate consent of %s to %s: %s\n", a->arg[1], plan,
 		       grant ? "given" : "refused");
@@ -175,8 +177,9 @@ static int run_notify(struct cli_args *a)
 	if (v) {
 		pv_access who = cli_access(&a->common);
 		uint64_t n = 0;
-		pv_rc rc = pv_transfer_notify(v, &who, plan, tmpl, cli_opt(a, "--lang"),
-					      cli_flag(a, "--jsonl"), stdout, &n);
+		pv_export_format form = cli_flag(a, "--jsonl") ? PV_EXPORT_JSONL : PV_EXPORT_CSV;
+		pv_rc rc = pv_transfer_notify(v, &who, plan, tmpl, cli_opt(a, "--lang"), form,
+					      stdout, &n);
 		if (!rc)
 			fprintf(stderr, "pivault: %llu notice%s rendered and recorded as queued\n",
 				(unsigned long long)n, n == 1 ? "" : "s");

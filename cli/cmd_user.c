@@ -141,7 +141,8 @@ static int run_list(struct cli_args *a)
 	if (!v)
 		return code;
 	pv_access who = cli_access(&a->common);
-	return done(v, pv_user_list(v, &who, cli_flag(a, "--gaps"), print_user, &a->common.json));
+	return done(v, pv_user_list(v, &who, cli_flag(a, "--gaps") ? PV_USERS_WITH_GAPS : PV_USERS_ALL,
+				  print_user, &a->common.json));
 }
 
 static int run_disable(struct cli_args *a)

@@ -369,7 +369,7 @@ int cli_fail(pv_vault *v, pv_rc rc)
 
 pv_access cli_access(const struct cli_common *c)
 {
-	pv_access a = { c->role, c->purpose, c->clear };
+	pv_access a = { c->role, c->purpose, c->clear ? PV_WANT_CLEAR : PV_WANT_MASKED };
 	return a;
 }
 

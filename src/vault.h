@@ -77,7 +77,7 @@ struct pv_vault {
 	struct pv_asking *asking;     /* asking for approval instead of running, or NULL */
 	uint64_t clear_shown;         /* customers shown with values in clear (bulk limit) */
 	uint64_t bulk_limit;          /* the vault's bulk limit once read, or 0 */
-	pv_progress_note_fn progress; /* long operations report here (NULL: nobody asks) */
+	pv_progress_fn progress; /* long operations report here (NULL: nobody asks) */
 	void *progress_ctx;
 	double progress_last;         /* monotonic seconds of the last report */
 	struct pv_rng *rng;           /* nonces for bulk sealing on the handle's thread, or NULL */

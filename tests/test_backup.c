@@ -203,7 +203,7 @@ static void test_restore_after_shred(void **state)
 			fail_msg("customer %s does not read back after the restore", id);
 	}
 	char *report = NULL;
-	assert_ok(w, pv_audit_verify(w, NULL, &report));
+	assert_ok(w, pv_audit_verify(w, NULL, NULL, &report));
 	pv_free(report);
 
 	/* the old image opened as it is, without the ledger: still no victim */

@@ -163,7 +163,7 @@ static pv_vault *new_vault(const char *dir, const char *key_path)
 /* Import the CSV file at path; n rows must be imported. */
 static void import_file(pv_vault *v, const char *path, unsigned n, pv_import_result **keep)
 {
-	pv_import_opts io = { .drop_undeclared = 1, .threads = 1 };
+	pv_import_opts io = { .flags = PV_IMPORT_DROP_UNDECLARED, .threads = 1 };
 	pv_import_result *res = NULL;
 	pv_rc rc = pv_import_csv(v, &ADMIN, path, &io, &res);
 	if (rc)
@@ -753,7 +753,7 @@ static void test_archive(void **state)
 	assert_non_null(strstr(pv_errmsg(k), "decommission archive"));
 	assert_null(receipt);
 	assert_int_equal(count_of(k), 0);
-	o.archive = 1;
+	o.flags |= PV_HANDOVER_ARCHIVE;
 	assert_ok(k, pv_handover_import(k, &ADMIN, f->archive, &o, &receipt, &s));
 	pvt_keep(receipt);
 	assert_int_equal(s.records, 2);

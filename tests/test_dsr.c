@@ -891,7 +891,7 @@ static void test_audit_trail(void **state)
 	char *rep = NULL;
 	pv_vault_close(f->v);
 	f->v = open_root(f);
-	pv_rc rc = pv_audit_verify(f->v, NULL, &rep);
+	pv_rc rc = pv_audit_verify(f->v, NULL, NULL, &rep);
 	if (rc)
 		fail_msg("pv_audit_verify: %s", rep ? rep : pv_errmsg(f->v));
 	pv_free(rep);

@@ -574,7 +574,7 @@ static void test_recipient_schema_lacks_a_field(void **state)
 	assert_ok(f->seller, pv_handover_export(f->seller, &ADMIN, id, f->pkg, &ex));
 	import_refused(f, f->pkg, NULL, NULL, PV_ERR_INPUT, "contract_no");
 
-	pv_handover_import_opts io = { .identity_file = f->ident, .drop_unmapped = 1 };
+	pv_handover_import_opts io = { .identity_file = f->ident, .flags = PV_HANDOVER_DROP_UNMAPPED };
 	char *receipt = NULL;
 	pv_handover_summary s;
 	assert_ok(f->buyer, pv_handover_import(f->buyer, &ADMIN, f->pkg, &io, &receipt, &s));
@@ -1764,7 +1764,8 @@ static void test_roles(void **state)
 		size_t tlen = 0;
 		uint64_t sent = 0;
 		FILE *mem = open_memstream(&text, &tlen);
-		assert_rc_msg(u, pv_transfer_notify(u, &USER_NOTIFY, id, NULL, "en", 0, mem, &sent),
+		assert_rc_msg(u, pv_transfer_notify(u, &USER_NOTIFY, id, NULL, "en", PV_EXPORT_CSV,
+						    mem, &sent),
 			      PV_ERR_DENIED, "in clear");
 		fclose(mem);
 		assert_int_equal(sent, 0);
@@ -2036,7 +2037,8 @@ static void test_notices(void **state)
 	FILE *m = open_memstream(&buf, &len);
 	assert_non_null(m);
 	uint64_t count = 0;
-	pv_rc rc = pv_transfer_notify(f->seller, &NOTIFY, id, NULL, "en", 0, m, &count);
+	pv_rc rc =
+		pv_transfer_notify(f->seller, &NOTIFY, id, NULL, "en", PV_EXPORT_CSV, m, &count);
 	assert_int_equal(fclose(m), 0);
 	pvt_keep(buf);
 	assert_ok(f->seller, rc);
@@ -2125,7 +2127,7 @@ static void test_notify_head_attack(void **state)
 		FILE *out = fdopen(fds[1], "w");
 		setvbuf(out, NULL, _IOLBF, 0);
 		uint64_t n = 0;
-		pv_rc rc = pv_transfer_notify(v, &NOTIFY, id, NULL, "en", 1, out, &n);
+		pv_rc rc = pv_transfer_notify(v, &NOTIFY, id, NULL, "en", PV_EXPORT_JSONL, out, &n);
 		_exit(rc == PV_OK ? 0 : 4);
 	}
 	close(fds[1]);
@@ -2170,8 +2172,9 @@ static void test_notify_purpose_and_exact_ids(void **state)
 		size_t len = 0;
 		uint64_t n = 0;
 		FILE *m = open_memstream(&buf, &len);
-		assert_rc_msg(f->seller, pv_transfer_notify(f->seller, refused[k], id, NULL, "en", 1,
-							    m, &n), PV_ERR_DENIED, why[k]);
+		assert_rc_msg(f->seller, pv_transfer_notify(f->seller, refused[k], id, NULL, "en",
+							    PV_EXPORT_JSONL, m, &n),
+			      PV_ERR_DENIED, why[k]);
 		fclose(m);
 		assert_int_equal(len, 0);
 		free(buf);
@@ -2183,8 +2186,9 @@ static void test_notify_purpose_and_exact_ids(void **state)
 		uint64_t n = 0;
 		assert_ok(f->seller, pv_vault_batch_begin(f->seller));
 		FILE *m = open_memstream(&buf, &len);
-		assert_rc_msg(f->seller, pv_transfer_notify(f->seller, &NOTIFY, id, NULL, "en", 1,
-							    m, &n), PV_ERR_USAGE, "batch");
+		assert_rc_msg(f->seller, pv_transfer_notify(f->seller, &NOTIFY, id, NULL, "en",
+							    PV_EXPORT_JSONL, m, &n),
+			      PV_ERR_USAGE, "batch");
 		fclose(m);
 		assert_int_equal(len, 0);
 		free(buf);
@@ -2195,7 +2199,8 @@ static void test_notify_purpose_and_exact_ids(void **state)
 	size_t len = 0;
 	uint64_t n = 0;
 	FILE *m = open_memstream(&buf, &len);
-	assert_ok(f->seller, pv_transfer_notify(f->seller, &NOTIFY, id, NULL, "en", 1, m, &n));
+	assert_ok(f->seller,
+		  pv_transfer_notify(f->seller, &NOTIFY, id, NULL, "en", PV_EXPORT_JSONL, m, &n));
 	fclose(m);
 	pvt_keep(buf);
 	assert_int_equal(n, NT_N);

@@ -631,7 +631,7 @@ static void test_consent_audit(void **state)
 	assert_int_equal(p.n, 3);
 
 	char *report = NULL;
-	pv_rc rc = pv_audit_verify(f->v, NULL, &report);
+	pv_rc rc = pv_audit_verify(f->v, NULL, NULL, &report);
 	if (rc)
 		fail_msg("pv_audit_verify: %s", report ? report : pv_errmsg(f->v));
 	pv_free(report);

@@ -258,7 +258,7 @@ static int has_progress(pv_vault *v)
 static void assert_audit_verifies(pv_vault *v)
 {
 	char *report = NULL;
-	pv_rc rc = pv_audit_verify(v, NULL, &report);
+	pv_rc rc = pv_audit_verify(v, NULL, NULL, &report);
 	if (rc)
 		fail_msg("audit log does not verify: %s", report ? report : pv_errmsg(v));
 	pv_free(report);

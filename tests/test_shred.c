@@ -1256,7 +1256,7 @@ static void test_roles_and_approval(void **state)
 	assert_int_equal(af.ok_by_admin, 1);
 	assert_true(af.denied >= 3);
 	char *report = NULL;
-	assert_ok(rv, pv_audit_verify(rv, NULL, &report));
+	assert_ok(rv, pv_audit_verify(rv, NULL, NULL, &report));
 	pv_free(report);
 	pvt_vclose(rv);
 	struct ledger l = ledger_read(f->ledger);
