@@ -74,13 +74,14 @@ static int run_check_proof(struct cli_args *a)
 	char *o = old ? cli_read_text(old, PROOF_MAX) : NULL;
 	int code = EXIT_FAIL;
 	if (p && (!ck || c) && (!old || o)) {
-		char why[256];
-		pv_rc rc = pv_audit_check_proof(p, c, o, key, why, sizeof why);
+		char *summary = NULL;
+		pv_rc rc = pv_audit_check_proof(p, c, o, key, &summary);
 		if (rc == PV_OK) {
-			printf("valid: %s\n", why);
+			printf("valid: %s\n", summary);
+			pv_free(summary);
 			code = EXIT_OK;
 		} else {
-			fprintf(stderr, "pivault: invalid proof: %s\n", why);
+			fprintf(stderr, "pivault: invalid proof: %s\n", pv_errmsg(NULL));
 			code = rc == PV_ERR_USAGE ? EXIT_USAGE : EXIT_FAIL;
 		}
 	}

@@ -6,6 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Verify file against the pinned public key and say so on standard output. */
+static int print_verified(const char *file, const char *public_key_hex)
+{
+	char *summary = NULL;
+	pv_rc rc = pv_backup_verify(file, public_key_hex, &summary);
+	printf("%s: %s\n", file, rc ? pv_errmsg(NULL) : summary);
+	pv_free(summary);
+	return rc ? EXIT_FAIL : EXIT_OK;
+}
+
 /* The backup file the subcommand names (its one argument); NULL after the message. */
 static const char *the_file(struct cli_args *a, int *code)
 {
@@ -44,22 +54,15 @@ static int run_verify(struct cli_args *a)
 	const char *file = the_file(a, &code), *pk = cli_opt(a, "--public-key");
 	if (!file)
 		return code;
-	char why[600];
-	if (pk) { /* no vault needed */
-		pv_rc rc = pv_backup_verify(file, pk, why, sizeof why);
-		printf("%s: %s\n", file, why);
-		return rc ? EXIT_FAIL : EXIT_OK;
-	}
+	if (pk) /* no vault needed */
+		return print_verified(file, pk);
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
 	char hex[65];
 	pv_rc rc = pv_vault_public_key(v, hex);
-	if (!rc) {
-		pv_rc vr = pv_backup_verify(file, hex, why, sizeof why);
-		printf("%s: %s\n", file, why);
-		code = vr ? EXIT_FAIL : EXIT_OK;
-	}
+	if (!rc)
+		code = print_verified(file, hex);
 	if (rc)
 		code = cli_fail(v, rc);
 	pv_vault_close(v);
@@ -98,15 +101,16 @@ static int run_restore(struct cli_args *a)
 	pv_key *key = cli_read_key(c, 0);
 	if (!key)
 		return EXIT_FAIL;
-	char why[600];
 	pv_restore_result r;
-	pv_rc rc = pv_restore(a->arg[0], a->arg[1], c->keyring, key, &r, why, sizeof why);
+	pv_rc rc = pv_restore(a->arg[0], a->arg[1], c->keyring, key, &r);
 	pv_key_free(key);
 	if (rc) {
-		fprintf(stderr, "pivault: restore refused: %s\n", why);
+		fprintf(stderr, "pivault: restore refused: %s\n", pv_errmsg(NULL));
 		return EXIT_FAIL;
 	}
-	printf("%s\n", why);
+	printf("restored %llu customers into %s (shred ledger: %llu removed again, %llu "
+	       "re-wrapped)\n", (unsigned long long)r.customers, a->arg[1],
+	       (unsigned long long)r.removed, (unsigned long long)r.rewrapped);
 	return EXIT_OK;
 }
 

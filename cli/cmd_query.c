@@ -187,7 +187,7 @@ static int run_list(struct cli_args *a)
 		fflush(stdout);
 		fprintf(stderr, "more: pivault list --after %s\n", next);
 	}
-	free(next);
+	pv_free(next);
 	pv_vault_close(v);
 	return code;
 }

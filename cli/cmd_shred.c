@@ -88,14 +88,15 @@ static int certificate_verify(struct cli_args *a)
 	char *text = cli_read_text(file, 8 << 20);
 	if (!text)
 		return EXIT_FAIL;
-	char why[256];
-	pv_rc rc = pv_certificate_verify(text, key, why, sizeof why);
+	char *summary = NULL;
+	pv_rc rc = pv_certificate_verify(text, key, &summary);
 	free(text);
 	if (rc) {
-		fprintf(stderr, "pivault: certificate %s: %s\n", file, why);
+		fprintf(stderr, "pivault: certificate %s: %s\n", file, pv_errmsg(NULL));
 		return rc == PV_ERR_USAGE ? EXIT_USAGE : EXIT_FAIL;
 	}
-	printf("%s: %s\n", file, why);
+	printf("%s: %s\n", file, summary);
+	pv_free(summary);
 	return EXIT_OK;
 }
 

@@ -136,7 +136,11 @@ PV_API const char *pv_vault_user(const pv_vault *v);
 /* Close, wiping every key held; NULL harmless. */
 PV_API void pv_vault_close(pv_vault *v);
 
-/* The last error's message (never NULL; borrowed until the next call on v). */
+/* The last error's message (never NULL; borrowed until the next call on v). With v NULL,
+ * the message of the calling thread's last call made without a vault handle (pv_key_*,
+ * pv_file_create, pv_schema_check_file, pv_key_fingerprint, the pv_*_verify functions,
+ * pv_audit_check_proof, pv_restore, pv_escrow_keygen, and a create or open that could
+ * not make a handle), as sqlite3_errmsg does for its handle. */
 PV_API const char *pv_errmsg(const pv_vault *v);
 
 /* The vault id as 32 hex characters (borrowed for the handle's life). */
@@ -277,7 +281,7 @@ PV_API PV_CHECK pv_rc pv_find_records(pv_vault *v, const pv_access *who, const c
 /* Customers in id order after the id `after` (NULL: from the start), at most limit of
  * them; each passed to fn as a record (borrowed for the call): exactly the customers its
  * audit entry names (found before anything is shown). fn returning non-zero stops.
- * *next_after (may be NULL) receives a malloc'd id to continue from, or NULL
+ * *next_after (may be NULL) receives an id to continue from (pv_free), or NULL
  * when the list is exhausted. */
 PV_API PV_CHECK pv_rc pv_list(pv_vault *v, const pv_access *who, const char *after,
 			      size_t limit, pv_record_fn fn, void *ctx, char **next_after);
@@ -509,10 +513,11 @@ PV_API PV_CHECK pv_rc pv_key_fingerprint(const char *public_key_hex,
 
 /* Check a destruction certificate with only the vault's public key (hex), which the
  * caller pinned (the key the certificate names is never trusted alone). PV_OK with a
- * summary naming the key's fingerprint in why, or PV_ERR_CORRUPT / PV_ERR_INPUT /
- * PV_ERR_USAGE with the reason (a wrong key: both fingerprints). */
+ * summary naming the key's fingerprint in *summary (pv_free; summary may be NULL), or
+ * PV_ERR_CORRUPT / PV_ERR_INPUT / PV_ERR_USAGE with the reason in pv_errmsg(NULL) (a
+ * wrong key: both fingerprints). */
 PV_API PV_CHECK pv_rc pv_certificate_verify(const char *text, const char *public_key_hex,
-					    char *why, size_t whylen);
+					    char **summary);
 
 /* ---- Consent ---------------------------------------------------------------------- */
 
@@ -763,18 +768,18 @@ PV_API PV_CHECK pv_rc pv_handover_import(pv_vault *v, const pv_access *who, cons
 
 /* Check a receipt's signature by the recipient vault key the caller pinned
  * (recipient_key_hex, 64 hex digits); the key the receipt names is never trusted. PV_OK
- * with a summary naming the key's fingerprint in why; PV_ERR_CORRUPT when it was changed or
- * signed by another key (why names both fingerprints), PV_ERR_INPUT when it is not a
- * receipt, PV_ERR_USAGE when no key is given. */
+ * with a summary naming the key's fingerprint in *summary (pv_free; may be NULL);
+ * PV_ERR_CORRUPT when it was changed or signed by another key (pv_errmsg(NULL) names both
+ * fingerprints), PV_ERR_INPUT when it is not a receipt, PV_ERR_USAGE when no key is given. */
 PV_API PV_CHECK pv_rc pv_receipt_verify(const char *text, const char *recipient_key_hex,
-					char *why, size_t whylen);
+					char **summary);
 
 /* Sender side, without confirming: check a receipt against the transfer it names, as
  * pv_handover_confirm would (signed by the key the plan pinned, answering the package
- * exported). PV_OK with a summary in why; else the reason in why and pv_errmsg. Needs
- * 'handover'. */
+ * exported). PV_OK with a summary in *summary (pv_free); else the reason in pv_errmsg(v).
+ * Needs 'handover'. */
 PV_API PV_CHECK pv_rc pv_handover_check_receipt(pv_vault *v, const pv_access *who,
-						const char *receipt, char *why, size_t whylen);
+						const char *receipt, char **summary);
 
 /* Sender side: check receipt against the package this vault sent (signed by the recipient
  * vault key the plan pinned: a plan without one cannot be confirmed), then crypto-shred
@@ -819,10 +824,10 @@ PV_API PV_CHECK pv_rc pv_backup_create(pv_vault *v, const pv_access *who, const 
 /* Check a backup without restoring it: its trailer's signature by the vault's public key
  * (hex, as pv_vault_public_key), which the caller pinned (the key the trailer names is
  * never trusted alone), and the image's size and SHA-256. PV_OK with a summary naming the
- * key's fingerprint in why, or PV_ERR_CORRUPT with the reason (a wrong key: both
- * fingerprints). */
+ * key's fingerprint in *summary (pv_free; may be NULL), or PV_ERR_CORRUPT with the reason
+ * in pv_errmsg(NULL) (a wrong key: both fingerprints). */
 PV_API PV_CHECK pv_rc pv_backup_verify(const char *path, const char *public_key_hex,
-				       char *why, size_t whylen);
+				       char **summary);
 
 typedef struct pv_restore_result {
 	uint64_t customers; /* customers in the restored vault */
@@ -834,10 +839,9 @@ typedef struct pv_restore_result {
  * one the vault uses now) and the root key, then re-apply the shred ledger beside that
  * keyring: customers shredded since the backup are removed again, and data keys
  * re-wrapped since are put back, so no shredded customer comes back and every other one
- * reads. On failure nothing is left in dir. The outcome (or the reason) in why. */
+ * reads. On failure nothing is left in dir, and the reason is in pv_errmsg(NULL). */
 PV_API PV_CHECK pv_rc pv_restore(const char *backup, const char *dir, const char *keyring_path,
-				 const pv_key *key, pv_restore_result *out, char *why,
-				 size_t whylen);
+				 const pv_key *key, pv_restore_result *out);
 
 /* ---- Key rotation ------------------------------------------------------------- */
 
@@ -992,11 +996,12 @@ PV_API PV_CHECK pv_rc pv_audit_consistency(pv_vault *v, const pv_access *who,
  * consistency proof old_checkpoint for the older tree), each signed by public_key_hex: the
  * vault's key as its `pivault pubkey` prints it, pinned by the caller (the key a checkpoint
  * names is never trusted alone; a checkpoint without it is PV_ERR_USAGE). Returns PV_OK with
- * the key's fingerprint in why, or PV_ERR_CORRUPT / PV_ERR_INPUT / PV_ERR_USAGE with the
- * reason in why (a checkpoint by another key: both fingerprints). */
+ * the key's fingerprint in *summary (pv_free; may be NULL), or PV_ERR_CORRUPT /
+ * PV_ERR_INPUT / PV_ERR_USAGE with the reason in pv_errmsg(NULL) (a checkpoint by another
+ * key: both fingerprints). */
 PV_API PV_CHECK pv_rc pv_audit_check_proof(const char *proof, const char *new_checkpoint,
 					   const char *old_checkpoint, const char *public_key_hex,
-					   char *why, size_t whylen);
+					   char **summary);
 
 /* ---- Security self-check (doctor) ------------------------------------------------- */
 

@@ -1132,9 +1132,9 @@ static int signed_by_pinned(const struct ckpt_text *c, const char *what, const u
 	return -1;
 }
 
-pv_rc pv_audit_check_proof(const char *proof, const char *new_checkpoint,
-			   const char *old_checkpoint, const char *public_key_hex, char *why,
-			   size_t whylen)
+static pv_rc check_proof(const char *proof, const char *new_checkpoint,
+			 const char *old_checkpoint, const char *public_key_hex, char *why,
+			 size_t whylen)
 {
 	struct pv_merkle_proof *p = calloc(1, sizeof *p);
 	pv_rc rc = PV_OK;
@@ -1206,4 +1206,13 @@ pv_rc pv_audit_check_proof(const char *proof, const char *new_checkpoint,
 	}
 	free(p);
 	return rc;
+}
+
+pv_rc pv_audit_check_proof(const char *proof, const char *new_checkpoint,
+			   const char *old_checkpoint, const char *public_key_hex, char **summary)
+{
+	char why[512];
+	return pv_lone_outcome(check_proof(proof, new_checkpoint, old_checkpoint, public_key_hex,
+					   why, sizeof why),
+			       why, summary);
 }

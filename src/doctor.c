@@ -547,11 +547,11 @@ static void check_backup(struct doctor *d, const struct log_facts *f)
 		     f->backup_at, f->backup_path);
 		return;
 	}
-	char hex[65], why[400];
+	char hex[65];
 	if (pv_vault_public_key(d->v, hex) == PV_OK &&
-	    pv_backup_verify(f->backup_path, hex, why, sizeof why) != PV_OK)
+	    pv_backup_verify(f->backup_path, hex, NULL) != PV_OK)
 		note(d, PV_SEVERITY_HIGH, "backup", fix, "the last backup %s (%s) does not verify: "
-		     "%s", f->backup_path, f->backup_at, why);
+		     "%s", f->backup_path, f->backup_at, pv_errmsg(NULL));
 }
 
 /* A handover package a transfer record names: others may not read or write it (it is

@@ -6,6 +6,7 @@
 
 #include "pivault.h"
 #include "crypto.h"
+#include "errors.h"
 #include "keyring.h"
 #include "formats/merkle.h"
 #include "schema.h"
@@ -92,14 +93,6 @@ void pv_progress(pv_vault *v, const char *stage, uint64_t done, uint64_t total);
  * use; NULL (then the system's generator serves) when it cannot be made. Only for the
  * thread that uses the handle. */
 struct pv_rng *pv_vault_rng(pv_vault *v);
-
-/* Record a message on the handle (printf-style) and return rc. Messages must never
- * carry a secret or a personal value. */
-pv_rc pv_fail(pv_vault *v, pv_rc rc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Clear the handle's message; returns PV_OK. */
-pv_rc pv_ok(pv_vault *v);
 
 /* Inside a write transaction (other writers wait): finish any keyring journal another
  * process left and read every bucket key again, so what is sealed now uses the keys the

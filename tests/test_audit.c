@@ -780,7 +780,7 @@ static pv_rc check_by(const char *proof, const char *ck, const char *old, const 
 		      char *why, size_t n)
 {
 	why[0] = '\0';
-	return pv_audit_check_proof(proof, ck, old, key, why, n);
+	return pvt_audit_check_proof(proof, ck, old, key, why, n);
 }
 
 /* Checked against the vault's own key, pinned. */

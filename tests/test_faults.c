@@ -412,7 +412,7 @@ static char *certificate_kept(struct run *r, pv_vault *v)
 	if (k.found != 1)
 		check_fail(r, "the ledger keeps %u certificates of the shred, not one", k.found);
 	assert_int_equal(pv_vault_public_key(v, pk), PV_OK);
-	if (pv_certificate_verify(k.text, pk, why, sizeof why) != PV_OK)
+	if (pvt_certificate_verify(k.text, pk, why, sizeof why) != PV_OK)
 		check_fail(r, "the kept certificate does not verify: %s", why);
 	return pvt_keep(k.text);
 }

@@ -775,7 +775,7 @@ static void test_hold_blocks_shred(void **state)
 	assert_non_null(cert);
 	char pk[65], why[256];
 	assert_int_equal(pv_vault_public_key(f->v, pk), PV_OK);
-	rc = pv_certificate_verify(cert, pk, why, sizeof why);
+	rc = pvt_certificate_verify(cert, pk, why, sizeof why);
 	if (rc)
 		fail_msg("certificate: %s", why);
 	pv_free(cert);

@@ -485,7 +485,7 @@ static void test_shred_and_restore_after_rekey(void **state)
 	char *restored = pvt_keep(pvt_path(f->tmp, "restored"));
 	pv_restore_result rr;
 	char why[512];
-	pv_rc rc = pv_restore(backup, restored, f->keyring, key, &rr, why, sizeof why);
+	pv_rc rc = pvt_restore(backup, restored, f->keyring, key, &rr, why, sizeof why);
 	pv_key_free(key);
 	if (rc)
 		fail_msg("restore: %s", why);
