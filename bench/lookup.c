@@ -3,12 +3,15 @@
  * blind-index lookup, opening (decrypting) the record and its audit entry, on one core,
  * with the audit entries committed as one batch, after the keyring is loaded as a serving
  * process loads it at start (its time printed apart). Prints lookups/s and latencies, for
- * a first pass over COUNT customers and for a second pass over the same ones.
+ * a first pass over COUNT customers drawn from the whole file in random order (a fixed
+ * seed: the same ones on every run), the phones as the file writes them (any of the forms
+ * pvgen writes), and for a second pass over the same ones.
  * With --unbatched (after COUNT), each lookup commits its own audit entry, synced to disk
  * before the lookup returns, as a single interactive read does.
  * usage: bench_lookup VAULT KEY_FILE CSV [COUNT [--unbatched]]   (CSV: the file imported) */
 #include "pivault.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,17 +43,47 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Read up to max phone values: the third column of pvgen's records (ids C + 8 digits). */
-static char **read_phones(const char *path, size_t max, size_t *n)
+/* The next number of a fixed-seed xorshift64* sequence: the same order on every run. */
+static uint64_t next_random(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545f4914f6cdd1dULL;
+}
+
+/* Shuffle a (Fisher-Yates), so lookups go in random order, not in the file's. */
+static void shuffle(char **a, size_t n)
+{
+	uint64_t seed = 0x9e3779b97f4a7c15ULL;
+	for (size_t i = n; i > 1; i--) {
+		size_t j = (size_t)(next_random(&seed) % i);
+		char *t = a[i - 1];
+		a[i - 1] = a[j];
+		a[j] = t;
+	}
+}
+
+/* Every phone value of the file, as written (pvgen writes them in several forms): the
+ * third column of pvgen's records (ids C + 8 digits). */
+static char **read_phones(const char *path, size_t *n)
 {
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return NULL;
+	size_t max = 1 << 16;
 	char **out = calloc(max, sizeof *out);
 	char line[8192];
 	size_t k = 0;
 	int header = 1;
-	while (out && k < max && fgets(line, sizeof line, f)) {
+	while (out && fgets(line, sizeof line, f)) {
+		if (k == max) {
+			char **more = realloc(out, 2 * max * sizeof *out);
+			if (!more)
+				break;
+			out = more;
+			max *= 2;
+		}
 		if (header) {
 			header = 0;
 			continue;
@@ -73,13 +106,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench_lookup VAULT KEY_FILE CSV [COUNT [--unbatched]]\n");
 		return 2;
 	}
-	size_t want = argc > 4 ? strtoul(argv[4], NULL, 10) : 100000, n = 0;
+	size_t want = argc > 4 ? strtoul(argv[4], NULL, 10) : 100000, n = 0, all = 0;
 	int batched = !(argc > 5 && strcmp(argv[5], "--unbatched") == 0);
-	char **phones = read_phones(argv[3], want, &n);
-	if (!phones || n == 0) {
+	char **phones = read_phones(argv[3], &all);
+	if (!phones || all == 0) {
 		fprintf(stderr, "no phones read from %s\n", argv[3]);
 		return 1;
 	}
+	shuffle(phones, all); /* COUNT customers drawn from the whole file, in random order */
+	n = want < all ? want : all;
 	pv_key *key;
 	pv_vault *v = NULL;
 	if (pv_key_from_file(argv[2], &key) != PV_OK ||
@@ -125,7 +160,7 @@ int main(int argc, char **argv)
 	}
 	if (batched && pv_vault_batch_end(v, 1) != PV_OK)
 		return 1;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < all; i++)
 		free(phones[i]);
 	free(phones);
 	free(lat);

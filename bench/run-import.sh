@@ -1,36 +1,61 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# Import benchmark: N generated customers (default 1,000,000) into a fresh vault, against
-# the sqlite3 tool's .import into a plain table and sqlcipher's .import into a whole-file
-# encrypted database, on the same CSV; then find-by-phone lookups on the new vault.
+# Import benchmark, as a new user would meet it: N generated customers (default 1,000,000)
+# written as people write them (phones with +86, spaces, hyphens or full-width digits, about
+# a tenth of optional fields empty) imported into a fresh vault, against sqlcipher's .import
+# of the same CSV into a whole-file encrypted database (PRAGMA key), the two interleaved
+# (pivault, sqlcipher, pivault, sqlcipher...) so that both meet the same load; then
+# find-by-phone lookups, in random order, on the last vault. Medians are printed.
 # Usage: bench/run-import.sh [N] [WORK_DIR]
+# Environment: BUILD (build directory, default build), ROUNDS (default 3), CSV (an existing
+# file to use instead of generating one), CANONICAL=1 (phones always as +86 and 11 digits,
+# the form earlier benches used), LOOKUPS (default 100000; 0: none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
 work=${2:-$(mktemp -d /tmp/pvbench-XXXXXX)}
-scripts/setup.sh build
+build=${BUILD:-build}
+rounds=${ROUNDS:-3}
+lookups=${LOOKUPS:-100000}
+[[ -x $build/bench/bench_import ]] || scripts/setup.sh "$build"
 command -v sqlcipher >/dev/null || {
   if [[ $(id -u) -eq 0 ]]; then apt-get install -y -qq sqlcipher >/dev/null; fi
 }
+command -v sqlcipher >/dev/null || { echo "sqlcipher is not installed (apt-get install sqlcipher)"; exit 1; }
 mkdir -p "$work"
-csv=$work/customers.csv
-echo "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo); N=$n"
-build/pvgen -n "$n" --canonical -o "$csv"
-rm -rf "$work/vault" "$work/vault.keyring" "$work/root.key" "$work/plain.db" "$work/cipher.db"
-build/pivault keygen "$work/root.key"
-sync
-out=$(build/bench/bench_import "$csv" "$work/vault" "$work/root.key")
-echo "$out" | grep -v '^pivault_seconds='
-pv=$(echo "$out" | awk -F= '/^pivault_seconds=/{print $2}')
-
-seconds() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); echo "$e - $s" | bc -l 2>/dev/null || awk "BEGIN{print $e - $s}"; }
-t_sqlite=$(seconds sqlite3 "$work/plain.db" ".mode csv" ".import $csv t")
-printf 'sqlite3 .import: %.2f s; pivault/sqlite3 = %.2f\n' "$t_sqlite" "$(awk "BEGIN{print $pv / $t_sqlite}")"
-if command -v sqlcipher >/dev/null; then
-  t_cipher=$(seconds sqlcipher "$work/cipher.db" "PRAGMA key='bench-passphrase';" ".mode csv" ".import $csv t")
-  printf 'sqlcipher .import: %.2f s; pivault/sqlcipher = %.2f\n' "$t_cipher" "$(awk "BEGIN{print $pv / $t_cipher}")"
-else
-  echo "sqlcipher: not installed (apt-get install sqlcipher), skipped"
+csv=${CSV:-$work/customers.csv}
+echo "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo); N=$n; build $build"
+if [[ -z ${CSV:-} ]]; then
+  build/pvgen -n "$n" ${CANONICAL:+--canonical} -o "$csv"
 fi
-build/bench/bench_lookup "$work/vault" "$work/root.key" "$csv" 100000
+[[ -f $work/root.key ]] || "$build/pivault" keygen "$work/root.key"
+
+seconds() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); awk "BEGIN{print $e - $s}"; }
+median() { sort -g | awk '{a[NR]=$1} END{print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+
+pv_times=() pv_rss=() sc_times=() ratios=()
+for ((r = 1; r <= rounds; r++)); do
+  rm -rf "$work/vault" "$work/vault.keyring" "$work/vault.keyring.ledger" "$work/cipher.db"
+  sync
+  echo "round $r ($(uptime | sed 's/.*load/load/'))"
+  out=$("$build/bench/bench_import" "$csv" "$work/vault" "$work/root.key")
+  echo "$out" | grep -v '^pivault_' | sed 's/^/  /'
+  pv=$(echo "$out" | awk -F= '/^pivault_seconds=/{print $2}')
+  pv_rss+=("$(echo "$out" | awk -F= '/^pivault_rss_mib=/{print $2}')")
+  sync
+  sc=$(seconds sqlcipher "$work/cipher.db" "PRAGMA key='bench-passphrase';" ".mode csv" ".import $csv t")
+  printf '  sqlcipher .import: %.2f s; pivault/sqlcipher = %.2f\n' "$sc" "$(awk "BEGIN{print $pv / $sc}")"
+  pv_times+=("$pv") sc_times+=("$sc") ratios+=("$(awk "BEGIN{print $pv / $sc}")")
+done
+m_pv=$(printf '%s\n' "${pv_times[@]}" | median)
+m_sc=$(printf '%s\n' "${sc_times[@]}" | median)
+printf 'median of %d: pivault %.2f s (%.0f records/s, peak RSS max %.1f MiB), sqlcipher %.2f s, ' \
+  "$rounds" "$m_pv" "$(awk "BEGIN{print $n / $m_pv}")" \
+  "$(printf '%s\n' "${pv_rss[@]}" | sort -g | tail -1)" "$m_sc"
+printf 'ratio pivault/sqlcipher %.2f (per round: %s)\n' "$(printf '%s\n' "${ratios[@]}" | median)" \
+  "${ratios[*]}"
+if ((lookups > 0)); then
+  "$build/bench/bench_lookup" "$work/vault" "$work/root.key" "$csv" "$lookups"
+fi
+echo "load after: $(uptime | sed 's/.*load/load/')"
 echo "work files in $work (the CSV holds generated, not real, personal data)"

@@ -17,6 +17,7 @@
 #include "formats/merkle.h"
 #include "formats/minisign.h"
 #include "pinned_key.h"
+#include "policy.h"
 #include "signed_json.h"
 #include "formats/tar.h"
 
@@ -866,13 +867,19 @@ pv_rc pv_handover_import(pv_vault *v, const pv_access *who, const char *path,
 {
 	*receipt = NULL;
 	memset(out, 0, sizeof *out);
+	/* the permission before anything is opened: a role without it learns nothing of the
+	 * files named (the import pipeline checks it again) */
+	int role;
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_IMPORT, &role);
+	if (rc)
+		return pv_audit_failure(v, rc, "handover import", NULL, who ? who->purpose : NULL);
 	static const pv_handover_import_opts none;
 	o = o ? o : &none;
 	struct reader r = { .pkg_fd = -1, .sock = -1, .next_records = 1,
 			    .recipient_id_column = v->schema->id_column,
 			    .archive_expected = (o->flags & PV_HANDOVER_ARCHIVE) != 0 };
 	pv_merkle_stream_init(&r.merkle);
-	pv_rc rc = open_package(v, &r, path, o);
+	rc = open_package(v, &r, path, o);
 	int sv[2] = { -1, -1 };
 	if (!rc && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
 		rc = pv_fail(v, PV_ERR_IO, "cannot set up the import: %s", strerror(errno));

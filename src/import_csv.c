@@ -1220,6 +1220,113 @@ pv_rc pv_import_csv(pv_vault *v, const pv_access *who, const char *path,
 	return rc;
 }
 
+/* The importer's buffers, parser and reject file, before any lock is taken. */
+static pv_rc importer_setup(struct importer *im, unsigned nworkers)
+{
+	pv_vault *v = im->v;
+	pv_rc rc = PV_OK;
+	im->nslots = 2 * nworkers + 2;
+	im->slots = calloc(im->nslots, sizeof *im->slots);
+	size_t nc = v->schema->nconsents;
+	for (size_t i = 0; im->slots && i < im->nslots; i++)
+		if (!(im->slots[i].consent = malloc(BATCH_ROWS * nc + 1)))
+			rc = PV_ERR_NOMEM;
+	im->sorter = pv_index_sorter_new(v->dir, SORT_ENTRIES);
+	im->indexed_nums = calloc(v->schema->nfields + 1, sizeof *im->indexed_nums);
+	for (size_t i = 0; im->indexed_nums && i < v->schema->nfields; i++)
+		if (v->schema->fields[i].indexed)
+			im->indexed_nums[im->nindexed++] = v->field_nums[i];
+	if (!im->slots || !im->sorter || !im->indexed_nums || rc ||
+	    csv_init(&im->csv, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) != 0)
+		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	csv_set_realloc_func(&im->csv, wiping_realloc);
+	csv_set_free_func(&im->csv, wiping_free);
+	im->line = 1;
+	if (!rc && im->o->reject_path) {
+		int rfd = -1;
+		rc = pv_file_create_for(v, im->o->reject_path, "the reject file", &rfd);
+		if (!rc && !(im->reject = fdopen(rfd, "w"))) {
+			close(rfd);
+			rc = pv_fail(v, PV_ERR_IO, "cannot create the reject file %s: %s",
+				     im->o->reject_path, strerror(errno));
+		}
+	}
+	return rc;
+}
+
+/* The import's first transaction: the writer lock, the keys as they are now, and the
+ * import marked under way (what an unfinished one left removed first). */
+static pv_rc import_begin(struct importer *im, const struct pv_import_hook *hook,
+			  const pv_access *who)
+{
+	pv_vault *v = im->v;
+	if (pv_store_begin(v->store) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	pv_rc rc = pv_vault_fresh_keys(v); /* the writer lock is ours now */
+	if (!rc)
+		rc = pv_import_chunks_begin(v, hook->audit_op, who->purpose, &im->rid_from);
+	if (rc)
+		(void)pv_store_rollback(v->store);
+	return rc;
+}
+
+/* After every row is stored: the index, the import shown, the caller's check, the audit
+ * entry, all in the last transaction, which commits them together or nothing. */
+static pv_rc import_finish(struct importer *im, const struct pv_import_hook *hook,
+			   const pv_access *who)
+{
+	pv_vault *v = im->v;
+	pv_rc rc = PV_OK;
+	if (im->failed && !im->reject) {
+		im->res->imported = 0;
+		rc = pv_fail(v, PV_ERR_INPUT, "%llu bad row%s: nothing imported",
+			     (unsigned long long)im->res->rejected, im->res->rejected == 1 ? "" : "s");
+	}
+	if (!rc)
+		rc = finish_index(im);
+	if (!rc && pv_store_import_done(v->store) != 0) /* shown at the commit */
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (!rc && hook->before_commit)
+		rc = hook->before_commit(hook->ctx, v, im->res);
+	if (!rc) { /* the entry commits with the data, or neither does */
+		char detail[256];
+		snprintf(detail, sizeof detail, "%llu imported (first %s, last %s), %llu rejected",
+			 (unsigned long long)im->res->imported, im->first_id, im->last_id,
+			 (unsigned long long)im->res->rejected);
+		struct pv_audit_event e = { hook->audit_op, im->first_ids, who->purpose, NULL, "ok",
+					    detail };
+		rc = pv_audit_append(v, &e);
+	}
+	if (!rc && pv_store_commit(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	return rc;
+}
+
+/* The pipeline and the last transaction, inside the import's first; on failure the open
+ * transaction is rolled back and the chunks committed are removed. */
+static pv_rc import_rows(struct importer *im, int fd, unsigned nworkers,
+			 const struct pv_import_hook *hook, const pv_access *who)
+{
+	pv_vault *v = im->v;
+	clock_gettime(CLOCK_MONOTONIC, &im->chunk_t0);
+	pthread_mutex_init(&im->mu, NULL);
+	pthread_cond_init(&im->cv, NULL);
+	pv_rc rc = run_pipeline(im, fd, nworkers);
+	pthread_cond_destroy(&im->cv);
+	pthread_mutex_destroy(&im->mu);
+	if (!rc)
+		rc = import_finish(im, hook, who);
+	if (rc) {
+		(void)pv_store_rollback(v->store);
+		if (pv_store_txn_id(v->store) == 0) /* not inside a caller's transaction */
+			pv_import_chunks_abandon(v);
+		if (rc != PV_ERR_INPUT)
+			im->res->imported = 0;
+		rc = pv_audit_failure(v, rc, hook->audit_op, NULL, who->purpose);
+	}
+	return rc;
+}
+
 pv_rc pv_import_fd(pv_vault *v, const pv_access *who, int fd, uint64_t bytes_total,
 		   const pv_import_opts *opts, const struct pv_import_hook *hook,
 		   pv_import_result **out)
@@ -1239,80 +1346,12 @@ pv_rc pv_import_fd(pv_vault *v, const pv_access *who, int fd, uint64_t bytes_tot
 	unsigned nworkers = o->threads ? o->threads : default_threads();
 	if (nworkers > MAX_WORKERS)
 		nworkers = MAX_WORKERS;
-	im.nslots = 2 * nworkers + 2;
-	im.slots = calloc(im.nslots, sizeof *im.slots);
-	size_t nc = v->schema->nconsents;
-	for (size_t i = 0; im.slots && i < im.nslots; i++)
-		if (!(im.slots[i].consent = malloc(BATCH_ROWS * nc + 1)))
-			rc = PV_ERR_NOMEM;
-	im.sorter = pv_index_sorter_new(v->dir, SORT_ENTRIES);
-	im.indexed_nums = calloc(v->schema->nfields + 1, sizeof *im.indexed_nums);
-	for (size_t i = 0; im.indexed_nums && i < v->schema->nfields; i++)
-		if (v->schema->fields[i].indexed)
-			im.indexed_nums[im.nindexed++] = v->field_nums[i];
-	if (!im.slots || !im.sorter || !im.indexed_nums || rc || csv_init(&im.csv, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) != 0)
-		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	csv_set_realloc_func(&im.csv, wiping_realloc);
-	csv_set_free_func(&im.csv, wiping_free);
-	im.line = 1;
-	if (!rc && o->reject_path) {
-		int rfd = -1;
-		rc = pv_file_create_for(v, o->reject_path, "the reject file", &rfd);
-		if (!rc && !(im.reject = fdopen(rfd, "w"))) {
-			close(rfd);
-			rc = pv_fail(v, PV_ERR_IO, "cannot create the reject file %s: %s",
-				     o->reject_path, strerror(errno));
-		}
-	}
+	rc = importer_setup(&im, nworkers);
 	int lock_fd = -1;
 	if (!rc)
 		rc = pv_import_lock(v, &lock_fd);
-	if (!rc) {
-		if (pv_store_begin(v->store) != 0)
-			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	}
-	if (!rc && (rc = pv_vault_fresh_keys(v)) != PV_OK) /* the writer lock is ours now */
-		(void)pv_store_rollback(v->store);
-	if (!rc && (rc = pv_import_chunks_begin(v, hook->audit_op, who->purpose, &im.rid_from)))
-		(void)pv_store_rollback(v->store);
-	if (!rc) {
-		clock_gettime(CLOCK_MONOTONIC, &im.chunk_t0);
-		pthread_mutex_init(&im.mu, NULL);
-		pthread_cond_init(&im.cv, NULL);
-		rc = run_pipeline(&im, fd, nworkers);
-		pthread_cond_destroy(&im.cv);
-		pthread_mutex_destroy(&im.mu);
-		if (!rc && im.failed && !im.reject) {
-			im.res->imported = 0;
-			rc = pv_fail(v, PV_ERR_INPUT, "%llu bad row%s: nothing imported",
-				     (unsigned long long)im.res->rejected, im.res->rejected == 1 ? "" : "s");
-		}
-		if (!rc)
-			rc = finish_index(&im);
-		if (!rc && pv_store_import_done(v->store) != 0) /* shown at the commit */
-			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-		if (!rc && hook->before_commit)
-			rc = hook->before_commit(hook->ctx, v, im.res);
-		if (!rc) { /* the entry commits with the data, or neither does */
-			char detail[256];
-			snprintf(detail, sizeof detail, "%llu imported (first %s, last %s), %llu rejected",
-				 (unsigned long long)im.res->imported, im.first_id, im.last_id,
-				 (unsigned long long)im.res->rejected);
-			struct pv_audit_event e = { hook->audit_op, im.first_ids, who->purpose, NULL,
-						    "ok", detail };
-			rc = pv_audit_append(v, &e);
-		}
-		if (!rc && pv_store_commit(v->store) != 0)
-			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-		if (rc) {
-			(void)pv_store_rollback(v->store);
-			if (pv_store_txn_id(v->store) == 0) /* not inside a caller's transaction */
-				pv_import_chunks_abandon(v);
-			if (rc != PV_ERR_INPUT)
-				im.res->imported = 0;
-			rc = pv_audit_failure(v, rc, hook->audit_op, NULL, who->purpose);
-		}
-	}
+	if (!rc && (rc = import_begin(&im, hook, who)) == PV_OK)
+		rc = import_rows(&im, fd, nworkers, hook, who);
 	pv_import_unlock(v, lock_fd);
 	if (im.reject && fclose(im.reject) != 0 && !rc)
 		rc = pv_fail(v, PV_ERR_IO, "cannot write the reject file %s", o->reject_path);

@@ -7,7 +7,8 @@
  * recomputed, the signature swapped, another sender key pinned, the wrong identity, a
  * truncated file), each refused with its reason and nothing imported; objections and
  * deletion requests keeping customers out and shredded apart; an import killed half-way
- * (SIGKILL of `pivault handover import`) leaving nothing behind; the package opened and
+ * (SIGKILL of `pivault handover import`, fed through a FIFO up to a point where chunks of
+ * its records have committed) leaving nothing behind; the package opened and
  * checked with the real age and minisign tools, and a package re-encrypted by age
  * accepted; roles and four-eyes approval; cross-border plans; notices to customers. */
 #define _GNU_SOURCE /* memmem */
@@ -19,9 +20,11 @@
 #include <jansson.h>
 #include <signal.h>
 #include <sodium.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1203,39 +1206,103 @@ static void test_objections(void **state)
 
 /* ---- d. an import killed half-way --------------------------------------------------- */
 
-/* Where process pid has path open for reading, or -1. */
-static long long read_position(pid_t pid, const char *path)
+/* 1 when every thread of process pid sleeps (state S in /proc/PID/task/TID/stat): waiting
+ * for input, nothing under way. */
+static int all_threads_sleep(pid_t pid)
 {
-	char dir[64], link[4200], target[4200];
-	snprintf(dir, sizeof dir, "/proc/%d/fd", (int)pid);
+	char dir[64], path[128], stat[512];
+	snprintf(dir, sizeof dir, "/proc/%d/task", (int)pid);
 	DIR *d = opendir(dir);
 	if (!d)
-		return -1;
-	long long pos = -1;
+		return 0;
+	int threads = 0, sleeping = 0;
 	struct dirent *de;
-	while (pos < 0 && (de = readdir(d))) {
+	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		snprintf(link, sizeof link, "%s/%s", dir, de->d_name);
-		ssize_t n = readlink(link, target, sizeof target - 1);
-		if (n <= 0)
-			continue;
-		target[n] = '\0';
-		if (strcmp(target, path) != 0)
-			continue;
-		char info[320];
-		snprintf(info, sizeof info, "/proc/%d/fdinfo/%s", (int)pid, de->d_name);
-		FILE *fi = fopen(info, "r");
-		if (!fi)
-			continue;
-		char row[256];
-		while (fgets(row, sizeof row, fi))
-			if (sscanf(row, "pos: %lld", &pos) == 1)
-				break;
-		fclose(fi);
+		threads++;
+		snprintf(path, sizeof path, "%s/%.20s/stat", dir, de->d_name);
+		FILE *f = fopen(path, "r");
+		size_t n = f ? fread(stat, 1, sizeof stat - 1, f) : 0;
+		if (f)
+			fclose(f);
+		stat[n] = '\0';
+		const char *end = strrchr(stat, ')'); /* the name may hold spaces and parentheses */
+		sleeping += end && end[1] == ' ' && end[2] == 'S';
 	}
 	closedir(d);
-	return pos;
+	return threads > 0 && sleeping == threads;
+}
+
+/* The FIFO fifo opened for writing once process pid opened it for reading; -1 when pid
+ * exited first (its status in *status). */
+static int open_fifo_for(const char *fifo, pid_t pid, int *status)
+{
+	struct timespec nap = { 0, 1000000 };
+	for (;;) {
+		int fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0) {
+			assert_int_equal(fcntl(fd, F_SETFL, 0), 0); /* blocking writes from here */
+			return fd;
+		}
+		assert_int_equal(errno, ENXIO); /* no reader yet */
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return -1;
+		nanosleep(&nap, NULL);
+	}
+}
+
+/* Wait until process pid has read everything written to the FIFO fd (nothing left in it)
+ * and every thread of it sleeps, for 50 checks a millisecond apart in a row: it has done
+ * what it can with what it read. 0, or -1 when it exited (status in *status) or 120 s
+ * passed. */
+static int wait_fifo_drained(int fd, pid_t pid, int *status)
+{
+	struct timespec t0, t, nap = { 0, 1000000 };
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int quiet = 0; quiet < 50;) {
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return -1;
+		int left = -1;
+		assert_int_equal(ioctl(fd, FIONREAD, &left), 0);
+		quiet = left == 0 && all_threads_sleep(pid) ? quiet + 1 : 0;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > 120)
+			return -1;
+		nanosleep(&nap, NULL);
+	}
+	return 0;
+}
+
+/* Rows of the customers table in the database file db, as the sqlite3 tool counts them
+ * (customers of an unfinished import included). */
+static long long raw_customers(const char *db)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *q = NULL;
+	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_busy_timeout(h, 10000);
+	assert_int_equal(sqlite3_prepare_v2(h, "SELECT count(*) FROM customers", -1, &q, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	long long n = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(h);
+	return n;
+}
+
+/* Write len bytes to the FIFO fd (its reader must keep reading). */
+static void feed(int fd, const char *bytes, size_t len)
+{
+	void (*was)(int) = signal(SIGPIPE, SIG_IGN);
+	for (size_t off = 0; off < len;) {
+		ssize_t k = write(fd, bytes + off, len - off);
+		if (k <= 0)
+			fail_msg("the import stopped reading after %zu of %zu bytes: %s", off, len,
+				 strerror(errno));
+		off += (size_t)k;
+	}
+	signal(SIGPIPE, was);
 }
 
 static void test_interrupted_import(void **state)
@@ -1258,6 +1325,17 @@ static void test_interrupted_import(void **state)
 	char receipt_path[4200];
 	snprintf(receipt_path, sizeof receipt_path, "%s.receipt.json", f->pkg);
 
+	/* The import reads the package from a FIFO the test feeds. Its records come in members
+	 * of 4 MiB (PV_HANDOVER_CHUNK), each passed on to the import once read whole, so a
+	 * quarter of the file read is not yet a record imported. The test feeds 3/8 of the
+	 * package (the first records member whole), waits until the import has read it all
+	 * and gone idle, and until its transaction has been open longer than a chunk may be
+	 * (import_csv.c: 0.25 s); then 2/8 more (the second member), whose records make it
+	 * commit a chunk (kept out of reads until the end). Once it is idle again, with at
+	 * least a quarter of the customers committed in the file but not all, it is killed:
+	 * well into its records, far from its end. */
+	char *fifo = pvt_keep(pvt_path(f->base, "package.fifo"));
+	assert_int_equal(mkfifo(fifo, 0600), 0);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -1267,43 +1345,50 @@ static void test_interrupted_import(void **state)
 			dup2(nul, 1);
 			dup2(nul, 2);
 		}
-		execl(pvt_program("pivault-test"), "pivault", "handover", "import", f->pkg, "--identity",
+		execl(pvt_program("pivault-test"), "pivault", "handover", "import", fifo, "--identity",
 		      f->ident, "--role", "admin", "--vault", f->buyer_dir, "--key-file",
 		      f->buyer_key, (char *)NULL);
 		_exit(127);
 	}
-	/* kill it once it has read a quarter of the package (the reader is held back by the
-	 * import it feeds, so the import is under way and far from its commit) */
-	long long pos = -1, seen = -1;
-	int status = 0, exited = 0;
-	struct timespec t0, t, nap = { 0, 1000000 };
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		pid_t w = waitpid(pid, &status, WNOHANG);
-		if (w == pid) {
-			exited = 1;
-			break;
-		}
-		pos = read_position(pid, pkg_real);
-		if (pos > seen)
-			seen = pos;
-		if (pos >= st.st_size / 4)
-			break;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (t.tv_sec - t0.tv_sec > 120)
-			break;
-		nanosleep(&nap, NULL);
-	}
-	if (!exited) {
-		assert_int_equal(kill(pid, SIGKILL), 0);
-		assert_int_equal(waitpid(pid, &status, 0), pid);
-	}
-	if (exited || !WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
-		fail_msg("the import was not interrupted (exited %d, status %d, read %lld of %lld "
-			 "bytes)", exited, status, seen, (long long)st.st_size);
-	print_message("import of %u customers killed after reading %lld of %lld bytes\n", n, pos,
-		      (long long)st.st_size);
+	int status = 0;
+	int wfd = open_fifo_for(fifo, pid, &status);
+	if (wfd < 0)
+		fail_msg("the import exited (status %d) before it opened the package", status);
+	size_t len = 0, eighth = (size_t)st.st_size / 8;
+	char *bytes = pvt_keep(pvt_read_file(pkg_real, &len));
+	assert_non_null(bytes);
+	assert_int_equal(len, (size_t)st.st_size);
+	char *buyer_db = pvt_keep(pvt_path(f->buyer_dir, "vault.db"));
+	long long rows_before = raw_customers(buyer_db);
+	size_t first = 3 * eighth;
+	feed(wfd, bytes, first);
+	if (wait_fifo_drained(wfd, pid, &status) != 0)
+		fail_msg("the import did not wait for more after 3/8 of the package (status %d)",
+			 status);
+	struct timespec chunk = { 0, 300000000 }; /* longer than a chunk may hold the lock */
+	nanosleep(&chunk, NULL);
+	feed(wfd, bytes + first, 2 * eighth);
+	if (wait_fifo_drained(wfd, pid, &status) != 0)
+		fail_msg("the import did not wait for the rest of the package after 5/8 of it "
+			 "(status %d)", status);
+	/* chunks of its records committed, none of them seen by a read */
+	long long rows_in = raw_customers(buyer_db) - rows_before;
+	if (rows_in < n / 4 || rows_in >= n)
+		fail_msg("5/8 into the package, %lld of its %u customers are committed in the "
+			 "database file (want a quarter at least, not all)", rows_in, n);
+	/* it read exactly what was written and waits, alive, for the rest */
+	assert_int_equal(waitpid(pid, &status, WNOHANG), 0);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	close(wfd);
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
+		fail_msg("the import was not killed (status %d)", status);
+	print_message("import of %u customers killed after reading %zu of %lld bytes, with %lld "
+		      "customers committed unseen\n", n, 5 * eighth, (long long)st.st_size, rows_in);
 	assert_int_not_equal(access(receipt_path, F_OK), 0);
+	char fifo_receipt[4200];
+	snprintf(fifo_receipt, sizeof fifo_receipt, "%s.receipt.json", fifo);
+	assert_int_not_equal(access(fifo_receipt, F_OK), 0);
 
 	f->buyer = pvt_open_root(f->buyer_dir, NULL, f->buyer_key);
 	assert_int_equal(count_of(f->buyer), 0);
@@ -1320,6 +1405,8 @@ static void test_interrupted_import(void **state)
 	assert_non_null(strstr(out, ex.package_id));
 	f->buyer = pvt_open_root(f->buyer_dir, NULL, f->buyer_key);
 	assert_int_equal(count_of(f->buyer), n);
+	/* what the killed import left was removed: the file holds each customer once */
+	assert_int_equal(raw_customers(buyer_db) - rows_before, n);
 	char *receipt = pvt_keep(pvt_read_file(receipt_path, NULL));
 	assert_non_null(receipt);
 	char why[300];

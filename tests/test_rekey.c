@@ -9,14 +9,21 @@
  *
  * The sample vault has 300 customers and a 1024-slot keyring, so a bucket rekey goes in
  * four batches of 256 slots and a data rekey in four of 75 customers (rekey.c). The test
- * reads the keyring file and the SQLite file directly. */
+ * reads the keyring file and the SQLite file directly.
+ *
+ * Real crashes too: a rekey of each kind run in a child process is killed with SIGKILL
+ * inside a batch (its transaction open) once an earlier batch has committed, as the
+ * committed progress record shows; the vault then reads whole and the rekey resumes. */
 #include "testutil.h"
 
 #include <jansson.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "pivault.h"
 #include "store/store.h"
@@ -441,6 +448,185 @@ static void test_data_rekey_interrupted(void **state)
 	assert_audit_verifies(v);
 }
 
+/* ---- real crashes: SIGKILL inside a batch ---- */
+
+/* The rekey progress record as committed, read as another process sees it: its customer
+ * count ("done"), or -1 when there is none. kind (may be NULL) must be its kind. */
+static long long committed_done(struct fx *f, const char *kind)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_busy_timeout(db, 10000);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT v FROM meta WHERE k = 'rekey_progress'",
+					    -1, &q, NULL), SQLITE_OK);
+	long long done = -1;
+	int st = sqlite3_step(q);
+	if (st == SQLITE_ROW) {
+		json_error_t je;
+		json_t *o = json_loadb(sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0),
+				       0, &je);
+		assert_non_null(o);
+		assert_true(json_is_integer(json_object_get(o, "done")));
+		done = json_integer_value(json_object_get(o, "done"));
+		if (kind)
+			assert_string_equal(json_string_value(json_object_get(o, "kind")), kind);
+		json_decref(o);
+	} else {
+		assert_int_equal(st, SQLITE_DONE);
+	}
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return done;
+}
+
+/* The child's progress reports: each customer's count to the test, then wait for its go. */
+struct lockstep {
+	pv_vault *v;
+	int report, go;
+};
+
+static void report_and_wait(void *ctx, const char *stage, uint64_t done, uint64_t total)
+{
+	struct lockstep *k = ctx;
+	(void)stage;
+	(void)total;
+	k->v->progress_last = 0; /* no throttling of reports: the test sees every customer */
+	if (write(k->report, &done, sizeof done) != (ssize_t)sizeof done)
+		_exit(3);
+	char go;
+	if (read(k->go, &go, 1) != 1)
+		_exit(4);
+}
+
+/* A child process that opens the vault on its own and rekeys it, reporting each customer
+ * on *report and going on at each byte on *go. */
+static pid_t start_rekey(struct fx *f, pv_rekey_kind kind, int *report, int *go)
+{
+	int rp[2], gp[2];
+	assert_int_equal(pipe(rp), 0);
+	assert_int_equal(pipe(gp), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(rp[0]);
+		close(gp[1]);
+		pv_key *key = NULL;
+		pv_vault *v = NULL;
+		if (pv_key_from_file(f->key, &key) != PV_OK ||
+		    pv_vault_open(f->dir, NULL, key, &v) != PV_OK)
+			_exit(2);
+		pv_key_free(key);
+		struct lockstep k = { v, rp[1], gp[0] };
+		pv_vault_on_progress(v, report_and_wait, &k);
+		pv_rekey_result res;
+		_exit(pv_rekey(v, &ADMIN, kind, &res) == PV_OK ? 0 : 1);
+	}
+	close(rp[1]);
+	close(gp[0]);
+	*report = rp[0];
+	*go = gp[1];
+	return pid;
+}
+
+/* Rekey in a child and SIGKILL it inside a batch (a customer of it done, its transaction
+ * open) once an earlier batch has committed. Returns the customers the committed batches
+ * did, checked to be some but not all. The test's own handle is closed first. */
+static long long kill_rekey_mid_batch(struct fx *f, pv_rekey_kind rekey)
+{
+	pvt_vclose(f->v);
+	f->v = NULL;
+	const char *kind = rekey == PV_REKEY_DATA ? "data" : "buckets";
+	assert_int_equal(committed_done(f, NULL), -1);
+	int report, go, status = 0;
+	pid_t pid = start_rekey(f, rekey, &report, &go);
+	long long committed = -1;
+	uint64_t done = 0;
+	unsigned reports = 0;
+	for (;;) {
+		if (read(report, &done, sizeof done) != (ssize_t)sizeof done) {
+			assert_int_equal(waitpid(pid, &status, 0), pid);
+			fail_msg("the %s rekey ended (status %d) before a batch committed and the "
+				 "next was under way (%u reports)", kind, status, reports);
+		}
+		reports++;
+		committed = committed_done(f, kind);
+		if (committed > 0 && done > (uint64_t)committed)
+			break; /* the child waits inside the next batch */
+		assert_int_equal(write(go, "g", 1), 1);
+	}
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	close(report);
+	close(go);
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
+		fail_msg("the %s rekey was not killed (status %d)", kind, status);
+	/* what the kill left: the batches committed before, not the one under way */
+	assert_int_equal(committed_done(f, kind), committed);
+	assert_true(committed > 0 && committed < NCUST);
+	print_message("%s rekey killed with %llu of %d customers done, %lld committed\n", kind,
+		      (unsigned long long)done, NCUST, committed);
+	return committed;
+}
+
+static void test_bucket_rekey_killed(void **state)
+{
+	struct fx *f = *state;
+	char **before = snapshot(f, f->v);
+	uint32_t *gens = generations(f);
+	long long committed = kill_rekey_mid_batch(f, PV_REKEY_BUCKETS);
+	/* the first batch's slots have their next key, the others their old one */
+	assert_generations(f, gens, 0, SLOTS / 4, 1);
+
+	pv_vault *v = f->v = pvt_open_root(f->dir, NULL, f->key);
+	assert_true(has_progress(v));
+	assert_unchanged(f, v, before);
+	pv_rekey_result res;
+	assert_ok(v, pv_rekey(v, &ADMIN, PV_REKEY_BUCKETS, &res));
+	assert_int_equal(res.resumed, 1);
+	assert_int_equal(res.customers, NCUST - committed);
+	assert_int_equal(res.buckets, SLOTS - SLOTS / 4);
+	assert_false(has_progress(v));
+	assert_generations(f, gens, 0, SLOTS, 1);
+	assert_unchanged(f, v, before);
+	assert_audit_verifies(v);
+	/* one rewrap line per customer: none from the batch the kill cut short */
+	size_t other;
+	unsigned *lines = ledger_rewraps(f, &other);
+	assert_int_equal(other, 0);
+	for (size_t r = 1; r < f->csv.nrows; r++)
+		if (lines[r] != 1)
+			fail_msg("customer %s has %u rewrap lines", id_of(f, r), lines[r]);
+	/* and it reads after a fresh open */
+	v = f->v = reopen(f, v);
+	assert_unchanged(f, v, before);
+}
+
+static void test_data_rekey_killed(void **state)
+{
+	struct fx *f = *state;
+	char **before = snapshot(f, f->v);
+	uint32_t version = raw_customer(f, id_of(f, 1)).dekv;
+	long long committed = kill_rekey_mid_batch(f, PV_REKEY_DATA);
+	assert_int_equal(count_dek_version(f, version + 1), committed);
+
+	pv_vault *v = f->v = pvt_open_root(f->dir, NULL, f->key);
+	assert_true(has_progress(v));
+	assert_unchanged(f, v, before);
+	pv_rekey_result res;
+	assert_ok(v, pv_rekey(v, &ADMIN, PV_REKEY_DATA, &res));
+	assert_int_equal(res.resumed, 1);
+	assert_int_equal(res.customers, NCUST - committed);
+	assert_false(has_progress(v));
+	/* every customer re-encrypted exactly once */
+	assert_int_equal(count_dek_version(f, version + 1), NCUST);
+	assert_unchanged(f, v, before);
+	assert_found_by_phone(f, v, 2);
+	assert_audit_verifies(v);
+	v = f->v = reopen(f, v);
+	assert_unchanged(f, v, before);
+}
+
 /* ---- permission ---- */
 
 static void test_rekey_denied(void **state)
@@ -528,6 +714,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bucket_rekey_interrupted, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_data_rekey, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_data_rekey_interrupted, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_bucket_rekey_killed, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_data_rekey_killed, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_rekey_denied, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_shred_and_restore_after_rekey, fx_setup,
 						fx_teardown),

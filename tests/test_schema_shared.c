@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_schema_shared.c: ../shared/schema.example.yaml, the reference schema, parses
  * unchanged with no diagnostic, and declares its fields as examples/schema.yaml does
- * (same type, category, sensitivity, mask, index). Without ../shared the program reports
+ * (same type, category, sensitivity, mask, index), and its roles word for word as
+ * examples/schema.yaml writes them (test_authz_matrix.c checks every operation as every
+ * role from a table written from those lines). Without ../shared the program reports
  * itself skipped to CTest (exit 77); with PV_REQUIRE_SHARED=1 (CI) that is a failure. */
 #include "testutil.h"
 
@@ -56,11 +58,50 @@ static void test_shared_reference_parses(void **state)
 	pv_schema_free(ours);
 }
 
+/* The lines of the roles: block of the schema file at path (kept until pvt_release_all),
+ * from "roles:" to the next line that is not indented, comments and blank lines left out. */
+static char *roles_block(const char *path)
+{
+	char *s = pvt_keep(pvt_read_file(path, NULL));
+	assert_non_null(s);
+	const char *p = strstr(s, "\nroles:\n");
+	assert_non_null(p);
+	p += strlen("\nroles:\n");
+	char *out = pvt_keep(calloc(1, strlen(p) + 1));
+	assert_non_null(out);
+	size_t n = 0;
+	while (*p == ' ' || *p == '\n') {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
+		const char *t = p + strspn(p, " ");
+		if (*t != '#' && *t != '\n') {
+			memcpy(out + n, p, len);
+			n += len;
+		}
+		p += len;
+	}
+	return out;
+}
+
+static void test_shared_roles_are_the_matrix_roles(void **state)
+{
+	(void)state;
+	const char *shared = roles_block(SHARED_SCHEMA);
+	const char *ours = roles_block(PV_SOURCE_DIR "/examples/schema.yaml");
+	if (strcmp(shared, ours) != 0)
+		fail_msg("the roles of %s differ from those of examples/schema.yaml, which the "
+			 "authorisation matrix (test_authz_matrix.c) is written from:\n%s\nagainst\n%s",
+			 SHARED_SCHEMA, shared, ours);
+	assert_non_null(strstr(ours, "auditor:"));
+	pvt_release_all();
+}
+
 int main(void)
 {
 	pvt_program_needs_shared(SHARED_SCHEMA);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shared_reference_parses),
+		cmocka_unit_test(test_shared_roles_are_the_matrix_roles),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,959 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* test_authz_matrix.c: every operation of the public API that checks a permission, called
+ * as every role of examples/schema.yaml (the schema the tests' sample vault uses; the
+ * roles of ../shared/schema.example.yaml are the same five, written the same way). Each
+ * call is allowed or refused exactly as the role's operations list says: the expectation
+ * comes from tables written here by hand from the schema text (what each role is granted,
+ * what each operation needs), never from the library's own permission check. A refusal
+ * is PV_ERR_DENIED (PV_ERR_FIND_ONLY for pv_find_records as a role with 'find' alone)
+ * whose message names a permission the role lacks, and is audited; an allowed call
+ * returns what the operation returns for a caller it lets in (for an operation that needs
+ * four eyes, asked for with pv_request_begin: PV_REQUESTED, so that nothing destructive
+ * runs). The operations that also accept the roles of the user the session was opened as
+ * (the audit functions) are called again in sessions of users holding one role each. The
+ * table must be complete:
+ * every pv_* function of include/pivault.h taking a pv_access (the header is read at test
+ * time) has a row, every row names a function the header declares, and every role of the
+ * schema has a row. */
+#include "testutil.h"
+
+#include <ctype.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pivault.h"
+
+#include "formats/age.h"
+#include "dates.h"
+
+#define HEADER PV_SOURCE_DIR "/include/pivault.h"
+#define SCHEMA PV_SOURCE_DIR "/examples/schema.yaml"
+#define NCUST 6
+
+/* ---- the roles, from examples/schema.yaml -------------------------------------------
+ *   admin:   {clear: all, purposes: all, operations: all}
+ *   dpo:     {... purposes: all, operations: [read, find, list, export, shred, retention,
+ *             consent, dsr, hold, approve, audit, report, handover, decommission,
+ *             incident, scan]}
+ *   clerk:   {... purposes: [service], operations: [read, find, list]}
+ *   finance: {... purposes: [billing], operations: [read, find, list, export]}
+ *   auditor: {masked: all, purposes: all, operations: [audit, report, list]} */
+struct role {
+	const char *name, *purpose; /* a purpose the role may use */
+	const char *grants;         /* its operations list as written, or "all" */
+};
+
+static const struct role roles[] = {
+	{ "admin", "all", "all" },
+	{ "dpo", "all", "read find list export shred retention consent dsr hold approve audit "
+			"report handover decommission incident scan" },
+	{ "clerk", "service", "read find list" },
+	{ "finance", "billing", "read find list export" },
+	{ "auditor", "all", "audit report list" },
+};
+#define NROLES (sizeof roles / sizeof *roles)
+
+static int role_grants(const struct role *r, const char *perm)
+{
+	if (strcmp(r->grants, "all") == 0)
+		return 1;
+	size_t n = strlen(perm);
+	for (const char *p = r->grants; (p = strstr(p, perm)) != NULL; p += n)
+		if ((p == r->grants || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+/* ---- fixtures ------------------------------------------------------------------------ */
+
+static char *g_base, *g_dir, *g_key_path, *g_csv_path, *g_name1, *g_recipient;
+static char g_escrow_hex[65], g_other_pk[65]; /* another vault's key */
+static char *g_plan;          /* a cross-border transfer plan */
+static pv_vault *g_v;         /* opened with the root key: roles are given per call */
+static pv_key *g_key;
+static unsigned g_serial;     /* makes names and paths unique */
+static const char *g_arg;     /* what an operation's prepare made for it */
+static char *g_checkpoint;    /* an exported audit checkpoint */
+static const pv_access ADMIN = { "admin", "all", 0 };
+
+static char *fresh_path(const char *what)
+{
+	char name[64];
+	snprintf(name, sizeof name, "%s-%u", what, ++g_serial);
+	return pvt_keep(pvt_path(g_base, name));
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	g_base = pvt_tempdir();
+	g_dir = pvt_path(g_base, "vault");
+	g_key_path = pvt_path(g_base, "root.key");
+	g_csv_path = pvt_path(g_base, "more.csv");
+	char *csv = NULL;
+	g_v = pvt_sample_vault(g_dir, g_key_path, NCUST, 5, &csv);
+	struct pvt_csv t;
+	assert_int_equal(pvt_csv_parse(csv, &t), 0);
+	g_name1 = strdup(pvt_csv_get(&t, 1, "name"));
+	pvt_csv_free(&t);
+	free(csv);
+	assert_int_equal(pvt_run(NULL, "'%s' -n 3 --start 101 --seed 5 --canonical -o '%s'",
+				 pvt_program("pvgen"), g_csv_path), 0);
+	assert_int_equal(pv_key_from_file(g_key_path, &g_key), PV_OK);
+	uint8_t sk[PV_AGE_KEY], pk[PV_AGE_KEY];
+	pv_age_keygen(sk, pk);
+	g_recipient = pv_age_format_recipient(pk);
+	assert_non_null(g_recipient);
+	char *escrow = pvt_path(g_base, "escrow.key");
+	assert_int_equal(pv_escrow_keygen(escrow, g_escrow_hex), PV_OK);
+	free(escrow);
+	unsigned char opk[crypto_sign_PUBLICKEYBYTES], osk[crypto_sign_SECRETKEYBYTES];
+	crypto_sign_keypair(opk, osk);
+	sodium_bin2hex(g_other_pk, sizeof g_other_pk, opk, sizeof opk);
+	pv_transfer_spec spec = { .recipient_name = "Buyer Ltd", .recipient_contact = "dpo@buyer",
+				  .recipient_key = g_recipient, .recipient_country = "US",
+				  .legal_basis = "standard-contract" };
+	assert_ok(g_v, pv_transfer_plan(g_v, &ADMIN, &spec, &g_plan));
+	char *half = NULL;
+	assert_ok(g_v, pv_user_add(g_v, &ADMIN, "u1", "clerk", &half));
+	pv_free(half);
+	assert_ok(g_v, pv_audit_checkpoint(g_v, &ADMIN, &g_checkpoint));
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	pvt_release_all();
+	pv_vault_close(g_v);
+	pv_key_free(g_key);
+	pvt_rmtree(g_base);
+	free(g_base);
+	free(g_dir);
+	free(g_key_path);
+	free(g_csv_path);
+	free(g_name1);
+	free(g_recipient);
+	pv_free(g_plan);
+	pv_free(g_checkpoint);
+	return 0;
+}
+
+/* ---- calling each operation ------------------------------------------------------------ */
+
+static int any_id(void *ctx, const char *id) { (void)ctx; (void)id; return 0; }
+static int any_record(void *ctx, const pv_record *r) { (void)ctx; (void)r; return 0; }
+static int any_user(void *ctx, const pv_user_info *u) { (void)ctx; (void)u; return 0; }
+static int any_consent(void *ctx, const pv_consent_event *e) { (void)ctx; (void)e; return 0; }
+static int any_dsr(void *ctx, const pv_dsr_info *d) { (void)ctx; (void)d; return 0; }
+static int any_review(void *ctx, const pv_review_info *r) { (void)ctx; (void)r; return 0; }
+static int any_complaint(void *ctx, const pv_complaint_info *c) { (void)ctx; (void)c; return 0; }
+static int any_note(void *ctx, const pv_note_info *n) { (void)ctx; (void)n; return 0; }
+static int any_item(void *ctx, const pv_retention_item *i) { (void)ctx; (void)i; return 0; }
+static int any_exclusion(void *ctx, const char *c, const char *r)
+{
+	(void)ctx; (void)c; (void)r;
+	return 0;
+}
+static int any_cert(void *ctx, const char *c) { (void)ctx; (void)c; return 0; }
+static int any_notice(void *ctx, const pv_notice_info *n) { (void)ctx; (void)n; return 0; }
+static int any_hold(void *ctx, const pv_hold_info *h) { (void)ctx; (void)h; return 0; }
+static int any_entry(void *ctx, const pv_audit_entry *e) { (void)ctx; (void)e; return 0; }
+static int any_alert(void *ctx, const pv_audit_alert *a) { (void)ctx; (void)a; return 0; }
+
+static const char *const IDS[] = { "C00000001", "C00000002" };
+
+/* A data-subject request of type on customer, opened as admin (kept). */
+static char *dsr_as_admin(const char *customer, const char *type)
+{
+	char *id = NULL;
+	assert_ok(g_v, pv_dsr_open(g_v, &ADMIN, customer, type, NULL, &id));
+	return pvt_keep(id);
+}
+
+/* A complaint about customer C00000001, opened as admin (kept). */
+static char *complaint_as_admin(void)
+{
+	char *id = NULL;
+	assert_ok(g_v, pv_complaint_open(g_v, &ADMIN, "C00000001", NULL, "a complaint", &id));
+	return pvt_keep(id);
+}
+
+/* A transfer plan inside the country, its objection deadline today (so that it may be
+ * exported), no vault key pinned, made as admin (kept). */
+static char *plan_as_admin(void)
+{
+	char *id = NULL, today[11];
+	pv_date_today(0, today);
+	pv_transfer_spec spec = { .recipient_name = "Buyer Ltd", .recipient_contact = "dpo@buyer",
+				  .recipient_key = g_recipient, .deadline = today };
+	assert_ok(g_v, pv_transfer_plan(g_v, &ADMIN, &spec, &id));
+	return pvt_keep(id);
+}
+
+static pv_rc op_get(const pv_access *w)
+{
+	pv_record *r = NULL;
+	pv_rc rc = pv_get(g_v, w, "C00000002", &r);
+	pv_record_free(r);
+	return rc;
+}
+static pv_rc op_get_many(const pv_access *w)
+{
+	return pv_get_many(g_v, w, IDS, 2, any_record, NULL);
+}
+static pv_rc op_find(const pv_access *w)
+{
+	return pv_find(g_v, w, "name", g_name1, any_id, NULL);
+}
+static pv_rc op_find_records(const pv_access *w)
+{
+	return pv_find_records(g_v, w, "name", g_name1, any_record, NULL);
+}
+static pv_rc op_list(const pv_access *w)
+{
+	char *next = NULL;
+	pv_rc rc = pv_list(g_v, w, NULL, 3, any_record, NULL, &next);
+	pv_free(next);
+	return rc;
+}
+static pv_rc op_update_fields(const pv_access *w)
+{
+	const char *f[] = { "preferences" }, *val[] = { "weekday deliveries" };
+	return pv_update_fields(g_v, w, "C00000003", f, val, 1);
+}
+static pv_rc op_update(const pv_access *w)
+{
+	return pv_update(g_v, w, "C00000003", "preferences", "weekend deliveries");
+}
+static pv_rc op_export(const pv_access *w)
+{
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	pv_rc rc = pv_export(g_v, w, PV_EXPORT_CSV, f);
+	fclose(f);
+	return rc;
+}
+static pv_rc op_export_clear(const pv_access *w)
+{
+	pv_access clear = *w;
+	clear.want_clear = PV_WANT_CLEAR;
+	return op_export(&clear);
+}
+static pv_rc op_export_file(const pv_access *w)
+{
+	return pv_export_file(g_v, w, PV_EXPORT_JSONL, fresh_path("export"));
+}
+static pv_rc op_import_csv(const pv_access *w)
+{
+	pv_import_opts io = { .threads = 1 };
+	pv_import_result *res = NULL;
+	pv_rc rc = pv_import_csv(g_v, w, g_csv_path, &io, &res);
+	pv_import_free(res);
+	return rc;
+}
+static pv_rc op_user_add(const pv_access *w)
+{
+	char name[32], *half = NULL;
+	snprintf(name, sizeof name, "new%u", ++g_serial);
+	pv_rc rc = pv_user_add(g_v, w, name, "clerk", &half);
+	pv_free(half);
+	return rc;
+}
+static pv_rc op_user_reset(const pv_access *w)
+{
+	char *half = NULL;
+	pv_rc rc = pv_user_reset(g_v, w, "u1", &half);
+	pv_free(half);
+	return rc;
+}
+static pv_rc op_user_disable(const pv_access *w)
+{
+	char name[32], *half = NULL;
+	snprintf(name, sizeof name, "gone%u", ++g_serial);
+	assert_ok(g_v, pv_user_add(g_v, &ADMIN, name, "clerk", &half));
+	pv_free(half);
+	return pv_user_disable(g_v, w, name);
+}
+static pv_rc op_user_attest(const pv_access *w)
+{
+	return pv_user_attest(g_v, w, "u1", "2026-01-05", "2026-01-06", NULL);
+}
+static pv_rc op_user_list(const pv_access *w)
+{
+	return pv_user_list(g_v, w, PV_USERS_ALL, any_user, NULL);
+}
+static pv_rc op_request_decide(const pv_access *w)
+{
+	char *half = NULL;
+	pv_rc rc = pv_request_decide(g_v, w, "R-0000000000", PV_APPROVE, &half);
+	pv_free(half);
+	return rc;
+}
+static pv_rc op_shred(const pv_access *w)
+{
+	char *cert = NULL;
+	pv_rc rc = pv_shred(g_v, w, IDS, 1, &cert);
+	pv_free(cert);
+	return rc;
+}
+static pv_rc op_consent_set(const pv_access *w)
+{
+	return pv_consent_set(g_v, w, "C00000001", "marketing", PV_CONSENT_GRANTED, "web", "v1");
+}
+static pv_rc op_consent_history(const pv_access *w)
+{
+	return pv_consent_history(g_v, w, "C00000001", any_consent, NULL);
+}
+static pv_rc op_dsr_open(const pv_access *w)
+{
+	char *id = NULL;
+	pv_rc rc = pv_dsr_open(g_v, w, "C00000001", "access", NULL, &id);
+	pv_free(id);
+	return rc;
+}
+static void prepare_delete_request(void)
+{
+	g_arg = dsr_as_admin("C00000005", "delete");
+}
+static pv_rc op_dsr_delete(const pv_access *w)
+{
+	char *cert = NULL;
+	pv_rc rc = pv_dsr_delete(g_v, w, g_arg, &cert);
+	pv_free(cert);
+	return rc;
+}
+static pv_rc op_dsr_fulfil(const pv_access *w)
+{
+	return pv_dsr_fulfil(g_v, w, dsr_as_admin("C00000006", "object"));
+}
+static pv_rc op_dsr_lift(const pv_access *w)
+{
+	assert_ok(g_v, pv_dsr_fulfil(g_v, &ADMIN, dsr_as_admin("C00000006", "object")));
+	return pv_dsr_lift(g_v, w, "C00000006", PV_LIFT_OBJECTION);
+}
+static pv_rc op_dsr_correct(const pv_access *w)
+{
+	const char *f[] = { "preferences" }, *val[] = { "no calls" };
+	return pv_dsr_correct(g_v, w, dsr_as_admin("C00000003", "correct"), f, val, 1);
+}
+static pv_rc op_dsr_close(const pv_access *w)
+{
+	return pv_dsr_close(g_v, w, dsr_as_admin("C00000001", "access"), "answered");
+}
+static pv_rc op_dsr_list(const pv_access *w)
+{
+	return pv_dsr_list(g_v, w, PV_DSR_ALL, any_dsr, NULL);
+}
+static pv_rc op_dsr_access_report(const pv_access *w)
+{
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	pv_rc rc = pv_dsr_access_report(g_v, w, dsr_as_admin("C00000001", "access"),
+					 PV_RENDER_JSON, f);
+	fclose(f);
+	return rc;
+}
+static pv_rc op_review_confirm(const pv_access *w)
+{
+	return pv_review_confirm(g_v, w, "C00000001", "phone");
+}
+static pv_rc op_review_due(const pv_access *w)
+{
+	return pv_review_due(g_v, w, 0, any_review, NULL);
+}
+static pv_rc op_complaint_open(const pv_access *w)
+{
+	char *id = NULL;
+	pv_rc rc = pv_complaint_open(g_v, w, "C00000001", NULL, "a complaint", &id);
+	pv_free(id);
+	return rc;
+}
+static pv_rc op_complaint_note(const pv_access *w)
+{
+	return pv_complaint_note(g_v, w, complaint_as_admin(), "called back");
+}
+static pv_rc op_complaint_resolve(const pv_access *w)
+{
+	return pv_complaint_resolve(g_v, w, complaint_as_admin(), "corrected");
+}
+static pv_rc op_complaint_list(const pv_access *w)
+{
+	return pv_complaint_list(g_v, w, any_complaint, NULL);
+}
+static pv_rc op_complaint_show(const pv_access *w)
+{
+	return pv_complaint_show(g_v, w, complaint_as_admin(), any_note, NULL);
+}
+static pv_rc op_retention_plan(const pv_access *w)
+{
+	return pv_retention_plan(g_v, w, "2090-01-01", any_item, NULL);
+}
+static pv_rc op_retention_apply(const pv_access *w)
+{
+	uint64_t shredded = 0, erased = 0, held = 0;
+	return pv_retention_apply(g_v, w, "2090-01-01", any_cert, NULL, &shredded, &erased, &held);
+}
+static pv_rc op_transfer_plan(const pv_access *w)
+{
+	char *id = NULL;
+	pv_transfer_spec spec = { .recipient_name = "Buyer Ltd", .recipient_contact = "dpo@buyer",
+				  .recipient_key = g_recipient };
+	pv_rc rc = pv_transfer_plan(g_v, w, &spec, &id);
+	pv_free(id);
+	return rc;
+}
+static void prepare_plan(void)
+{
+	g_arg = plan_as_admin();
+}
+static pv_rc op_transfer_pin_vault_key(const pv_access *w)
+{
+	return pv_transfer_pin_vault_key(g_v, w, g_arg, g_other_pk);
+}
+static pv_rc op_transfer_list(const pv_access *w)
+{
+	char *json = NULL;
+	pv_rc rc = pv_transfer_list(g_v, w, NULL, &json);
+	pv_free(json);
+	return rc;
+}
+static pv_rc op_transfer_assessment(const pv_access *w)
+{
+	char *out = NULL;
+	pv_rc rc = pv_transfer_assessment(g_v, w, g_plan, PV_RENDER_JSON, &out);
+	pv_free(out);
+	return rc;
+}
+static pv_rc op_transfer_consent(const pv_access *w)
+{
+	return pv_transfer_consent(g_v, w, g_plan, "C00000001", PV_CONSENT_GRANTED, "web");
+}
+static pv_rc op_transfer_exclusions(const pv_access *w)
+{
+	return pv_transfer_exclusions(g_v, w, g_plan, any_exclusion, NULL);
+}
+static pv_rc op_transfer_notify(const pv_access *w)
+{
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	uint64_t count = 0;
+	pv_rc rc = pv_transfer_notify(g_v, w, plan_as_admin(), NULL, "en", PV_EXPORT_CSV, f,
+				      &count);
+	fclose(f);
+	return rc;
+}
+static pv_rc op_transfer_shred_excluded(const pv_access *w)
+{
+	uint64_t count = 0;
+	char *cert = NULL;
+	pv_rc rc = pv_transfer_shred_excluded(g_v, w, g_plan, &count, &cert);
+	pv_free(cert);
+	return rc;
+}
+static pv_rc op_handover_export(const pv_access *w)
+{
+	pv_handover_summary s;
+	return pv_handover_export(g_v, w, g_arg, fresh_path("package"), &s);
+}
+static pv_rc op_handover_import(const pv_access *w)
+{
+	pv_handover_import_opts o = { .identity_file = fresh_path("no-identity") };
+	char *receipt = NULL;
+	pv_handover_summary s;
+	pv_rc rc = pv_handover_import(g_v, w, fresh_path("no-package"), &o, &receipt, &s);
+	pv_free(receipt);
+	return rc;
+}
+static pv_rc op_handover_check_receipt(const pv_access *w)
+{
+	char *summary = NULL;
+	pv_rc rc = pv_handover_check_receipt(g_v, w, "{\"receipt\": {}}", &summary);
+	pv_free(summary);
+	return rc;
+}
+static pv_rc op_handover_confirm(const pv_access *w)
+{
+	uint64_t shredded = 0;
+	return pv_handover_confirm(g_v, w, "{\"receipt\": {}}", any_cert, NULL, &shredded);
+}
+static pv_rc op_decommission_plan(const pv_access *w)
+{
+	char *json = NULL;
+	pv_rc rc = pv_decommission_plan(g_v, w, &json);
+	pv_free(json);
+	return rc;
+}
+static pv_rc op_decommission_run(const pv_access *w)
+{
+	pv_decommission_spec spec = { .keeper_name = "Keeper", .keeper_contact = "keeper@law",
+				      .keeper_key = g_recipient,
+				      .archive_path = fresh_path("archive") };
+	char *report = NULL;
+	pv_rc rc = pv_decommission_run(g_v, w, &spec, any_cert, NULL, &report);
+	pv_free(report);
+	return rc;
+}
+static pv_rc op_backup_create(const pv_access *w)
+{
+	char *summary = NULL;
+	pv_rc rc = pv_backup_create(g_v, w, fresh_path("backup"), &summary);
+	pv_free(summary);
+	return rc;
+}
+static pv_rc op_rekey(const pv_access *w)
+{
+	pv_rekey_result res;
+	return pv_rekey(g_v, w, PV_REKEY_BUCKETS, &res);
+}
+static pv_rc op_vault_rekey_root(const pv_access *w)
+{
+	return pv_vault_rekey_root(g_v, w, g_key); /* the current secret: refused once let in */
+}
+static pv_rc notice(const pv_access *w, const char *kind)
+{
+	int64_t id = 0;
+	return pv_notice_record(g_v, w, "C00000001", kind, "v1", "sms", "sent", &id);
+}
+static pv_rc op_notice_transfer(const pv_access *w) { return notice(w, "transfer"); }
+static pv_rc op_notice_breach(const pv_access *w) { return notice(w, "breach"); }
+static pv_rc op_notice_dsr_reply(const pv_access *w) { return notice(w, "dsr-reply"); }
+static pv_rc op_notice_consent(const pv_access *w) { return notice(w, "consent"); }
+static pv_rc op_notice_policy(const pv_access *w) { return notice(w, "policy"); }
+static pv_rc op_notice_set_state(const pv_access *w)
+{
+	int64_t id = 0;
+	assert_ok(g_v, pv_notice_record(g_v, &ADMIN, "C00000001", "breach", "v1", "sms", "sent",
+					&id));
+	return pv_notice_set_state(g_v, w, id, "delivered");
+}
+static pv_rc op_notice_list(const pv_access *w)
+{
+	return pv_notice_list(g_v, w, NULL, any_notice, NULL);
+}
+static pv_rc op_hold_add(const pv_access *w)
+{
+	return pv_hold_add(g_v, w, IDS + 1, 1, "litigation");
+}
+static pv_rc op_hold_release(const pv_access *w)
+{
+	assert_ok(g_v, pv_hold_add(g_v, &ADMIN, IDS, 1, "litigation"));
+	return pv_hold_release(g_v, w, IDS, 1, "settled");
+}
+static pv_rc op_hold_list(const pv_access *w)
+{
+	return pv_hold_list(g_v, w, any_hold, NULL);
+}
+static pv_rc op_keyring_escrow(const pv_access *w)
+{
+	return pv_keyring_escrow(g_v, w, g_escrow_hex, fresh_path("escrow"));
+}
+static pv_rc op_audit_log(const pv_access *w)
+{
+	return pv_audit_log(g_v, w, NULL, any_entry, NULL);
+}
+static pv_rc op_audit_alerts(const pv_access *w)
+{
+	return pv_audit_alerts(g_v, w, any_alert, NULL);
+}
+static pv_rc op_audit_set_alert_threshold(const pv_access *w)
+{
+	return pv_audit_set_alert_threshold(g_v, w, 100);
+}
+
+static pv_rc op_audit_checkpoint(const pv_access *w)
+{
+	char *text = NULL;
+	pv_rc rc = pv_audit_checkpoint(g_v, w, &text);
+	pv_free(text);
+	return rc;
+}
+static pv_rc op_audit_verify(const pv_access *w)
+{
+	char *report = NULL;
+	pv_rc rc = pv_audit_verify(g_v, w, g_checkpoint, &report);
+	pv_free(report);
+	return rc;
+}
+static pv_rc op_audit_prove(const pv_access *w)
+{
+	char *proof = NULL;
+	pv_rc rc = pv_audit_prove(g_v, w, 1, &proof);
+	pv_free(proof);
+	return rc;
+}
+static pv_rc op_audit_consistency(const pv_access *w)
+{
+	char *proof = NULL;
+	pv_rc rc = pv_audit_consistency(g_v, w, g_checkpoint, &proof);
+	pv_free(proof);
+	return rc;
+}
+static int any_finding(void *ctx, const pv_finding *f) { (void)ctx; (void)f; return 0; }
+static pv_rc op_doctor(const pv_access *w)
+{
+	unsigned high = 0;
+	return pv_doctor(g_v, w, NULL, any_finding, NULL, &high);
+}
+static int any_kept(void *ctx, const pv_certificate_info *c) { (void)ctx; (void)c; return 0; }
+static pv_rc op_certificates(const pv_access *w)
+{
+	return pv_certificates(g_v, w, any_kept, NULL);
+}
+
+static int any_request(void *ctx, const pv_request_info *r) { (void)ctx; (void)r; return 0; }
+static pv_rc op_request_list(const pv_access *w)
+{
+	return pv_request_list(g_v, w, any_request, NULL);
+}
+
+/* ---- the operations, from include/pivault.h ("Needs '...'") ------------------------------
+ * needs: every permission the call needs; four_eyes: asked for (pv_request_begin), so an
+ * allowed call stops at PV_REQUESTED; allowed: what it returns when let in. */
+#define NEEDS(...) { __VA_ARGS__, NULL }
+struct op {
+	const char *fn, *variant;
+	const char *needs[4];
+	int four_eyes;
+	pv_rc allowed;
+	pv_rc (*call)(const pv_access *who);
+	void (*prepare)(void); /* made before a four-eyes call asks (NULL: nothing) */
+	int any_of;            /* 1: one of needs is enough */
+};
+
+static const struct op ops[] = {
+	{ "pv_get", NULL, NEEDS("read"), 0, PV_OK, op_get, NULL, 0 },
+	{ "pv_get_many", NULL, NEEDS("read"), 0, PV_OK, op_get_many, NULL, 0 },
+	{ "pv_find", NULL, NEEDS("find"), 0, PV_OK, op_find, NULL, 0 },
+	{ "pv_find_records", NULL, NEEDS("find", "read"), 0, PV_OK, op_find_records, NULL, 0 },
+	{ "pv_list", NULL, NEEDS("list"), 0, PV_OK, op_list, NULL, 0 },
+	{ "pv_update_fields", NULL, NEEDS("update"), 0, PV_OK, op_update_fields, NULL, 0 },
+	{ "pv_update", NULL, NEEDS("update"), 0, PV_OK, op_update, NULL, 0 },
+	{ "pv_export", "masked", NEEDS("export"), 0, PV_OK, op_export, NULL, 0 },
+	{ "pv_export", "clear", NEEDS("export"), 1, PV_REQUESTED, op_export_clear, NULL, 0 },
+	{ "pv_export_file", NULL, NEEDS("export"), 0, PV_OK, op_export_file, NULL, 0 },
+	{ "pv_import_csv", NULL, NEEDS("import"), 0, PV_OK, op_import_csv, NULL, 0 },
+	{ "pv_user_add", NULL, NEEDS("users"), 1, PV_REQUESTED, op_user_add, NULL, 0 },
+	{ "pv_user_reset", NULL, NEEDS("users"), 1, PV_REQUESTED, op_user_reset, NULL, 0 },
+	{ "pv_user_disable", NULL, NEEDS("users"), 0, PV_OK, op_user_disable, NULL, 0 },
+	{ "pv_user_attest", NULL, NEEDS("users"), 0, PV_OK, op_user_attest, NULL, 0 },
+	{ "pv_user_list", NULL, NEEDS("users"), 0, PV_OK, op_user_list, NULL, 0 },
+	{ "pv_request_decide", "unknown request", NEEDS("approve"), 0, PV_ERR_NOT_FOUND,
+	  op_request_decide, NULL, 0 },
+	{ "pv_shred", NULL, NEEDS("shred"), 1, PV_REQUESTED, op_shred, NULL, 0 },
+	{ "pv_consent_set", NULL, NEEDS("consent"), 0, PV_OK, op_consent_set, NULL, 0 },
+	{ "pv_consent_history", NULL, NEEDS("consent"), 0, PV_OK, op_consent_history, NULL, 0 },
+	{ "pv_dsr_open", NULL, NEEDS("dsr"), 0, PV_OK, op_dsr_open, NULL, 0 },
+	{ "pv_dsr_delete", NULL, NEEDS("dsr", "shred"), 1, PV_REQUESTED, op_dsr_delete,
+	  prepare_delete_request, 0 },
+	{ "pv_dsr_fulfil", NULL, NEEDS("dsr"), 0, PV_OK, op_dsr_fulfil, NULL, 0 },
+	{ "pv_dsr_lift", NULL, NEEDS("dsr"), 0, PV_OK, op_dsr_lift, NULL, 0 },
+	{ "pv_dsr_correct", NULL, NEEDS("dsr", "update"), 0, PV_OK, op_dsr_correct, NULL, 0 },
+	{ "pv_dsr_close", NULL, NEEDS("dsr"), 0, PV_OK, op_dsr_close, NULL, 0 },
+	{ "pv_dsr_list", NULL, NEEDS("dsr"), 0, PV_OK, op_dsr_list, NULL, 0 },
+	{ "pv_dsr_access_report", NULL, NEEDS("dsr", "read"), 0, PV_OK, op_dsr_access_report, NULL, 0 },
+	{ "pv_review_confirm", NULL, NEEDS("update"), 0, PV_OK, op_review_confirm, NULL, 0 },
+	{ "pv_review_due", NULL, NEEDS("list"), 0, PV_OK, op_review_due, NULL, 0 },
+	{ "pv_complaint_open", NULL, NEEDS("dsr"), 0, PV_OK, op_complaint_open, NULL, 0 },
+	{ "pv_complaint_note", NULL, NEEDS("dsr"), 0, PV_OK, op_complaint_note, NULL, 0 },
+	{ "pv_complaint_resolve", NULL, NEEDS("dsr"), 0, PV_OK, op_complaint_resolve, NULL, 0 },
+	{ "pv_complaint_list", NULL, NEEDS("dsr"), 0, PV_OK, op_complaint_list, NULL, 0 },
+	{ "pv_complaint_show", NULL, NEEDS("dsr"), 0, PV_OK, op_complaint_show, NULL, 0 },
+	{ "pv_retention_plan", NULL, NEEDS("retention"), 0, PV_OK, op_retention_plan, NULL, 0 },
+	{ "pv_retention_apply", NULL, NEEDS("retention"), 1, PV_REQUESTED, op_retention_apply, NULL, 0 },
+	{ "pv_transfer_plan", NULL, NEEDS("handover"), 0, PV_OK, op_transfer_plan, NULL, 0 },
+	{ "pv_transfer_pin_vault_key", NULL, NEEDS("handover"), 1, PV_REQUESTED,
+	  op_transfer_pin_vault_key, prepare_plan, 0 },
+	{ "pv_transfer_list", NULL, NEEDS("handover"), 0, PV_OK, op_transfer_list, NULL, 0 },
+	{ "pv_transfer_assessment", NULL, NEEDS("handover"), 0, PV_OK, op_transfer_assessment, NULL, 0 },
+	{ "pv_transfer_consent", NULL, NEEDS("consent"), 0, PV_OK, op_transfer_consent, NULL, 0 },
+	{ "pv_transfer_exclusions", NULL, NEEDS("handover"), 0, PV_OK, op_transfer_exclusions, NULL, 0 },
+	{ "pv_transfer_notify", NULL, NEEDS("handover"), 0, PV_OK, op_transfer_notify, NULL, 0 },
+	{ "pv_transfer_shred_excluded", NULL, NEEDS("shred"), 1, PV_REQUESTED,
+	  op_transfer_shred_excluded, NULL, 0 },
+	{ "pv_handover_export", NULL, NEEDS("handover"), 1, PV_REQUESTED, op_handover_export,
+	  prepare_plan, 0 },
+	{ "pv_handover_import", "no package", NEEDS("import"), 0, PV_ERR_BAD_KEY,
+	  op_handover_import, NULL, 0 },
+	{ "pv_handover_check_receipt", "not a receipt", NEEDS("handover"), 0, PV_ERR_NOT_FOUND,
+	  op_handover_check_receipt, NULL, 0 },
+	{ "pv_handover_confirm", "not a receipt", NEEDS("handover", "shred"), 1, PV_ERR_NOT_FOUND,
+	  op_handover_confirm, NULL, 0 },
+	{ "pv_decommission_plan", NULL, NEEDS("decommission"), 0, PV_OK, op_decommission_plan, NULL, 0 },
+	{ "pv_decommission_run", NULL, NEEDS("decommission"), 1, PV_REQUESTED,
+	  op_decommission_run, NULL, 0 },
+	{ "pv_backup_create", NULL, NEEDS("backup"), 0, PV_OK, op_backup_create, NULL, 0 },
+	{ "pv_rekey", NULL, NEEDS("rekey"), 0, PV_OK, op_rekey, NULL, 0 },
+	{ "pv_vault_rekey_root", "the current secret", NEEDS("rekey"), 0, PV_ERR_USAGE,
+	  op_vault_rekey_root, NULL, 0 },
+	{ "pv_notice_record", "transfer", NEEDS("handover"), 0, PV_OK, op_notice_transfer, NULL, 0 },
+	{ "pv_notice_record", "breach", NEEDS("incident"), 0, PV_OK, op_notice_breach, NULL, 0 },
+	{ "pv_notice_record", "dsr-reply", NEEDS("dsr"), 0, PV_OK, op_notice_dsr_reply, NULL, 0 },
+	{ "pv_notice_record", "consent", NEEDS("consent"), 0, PV_OK, op_notice_consent, NULL, 0 },
+	{ "pv_notice_record", "policy", NEEDS("consent"), 0, PV_OK, op_notice_policy, NULL, 0 },
+	{ "pv_notice_set_state", "breach", NEEDS("incident"), 0, PV_OK, op_notice_set_state, NULL, 0 },
+	{ "pv_notice_list", NULL, NEEDS("report"), 0, PV_OK, op_notice_list, NULL, 0 },
+	{ "pv_hold_add", NULL, NEEDS("hold"), 0, PV_OK, op_hold_add, NULL, 0 },
+	{ "pv_hold_release", NULL, NEEDS("hold"), 0, PV_OK, op_hold_release, NULL, 0 },
+	{ "pv_hold_list", NULL, NEEDS("hold"), 0, PV_OK, op_hold_list, NULL, 0 },
+	{ "pv_keyring_escrow", NULL, NEEDS("backup"), 0, PV_OK, op_keyring_escrow, NULL, 0 },
+	{ "pv_audit_log", NULL, NEEDS("audit"), 0, PV_OK, op_audit_log, NULL, 0 },
+	{ "pv_audit_alerts", NULL, NEEDS("audit"), 0, PV_OK, op_audit_alerts, NULL, 0 },
+	{ "pv_audit_set_alert_threshold", NULL, NEEDS("audit"), 1, PV_REQUESTED,
+	  op_audit_set_alert_threshold, NULL, 0 },
+	{ "pv_audit_checkpoint", NULL, NEEDS("audit"), 0, PV_OK, op_audit_checkpoint, NULL, 0 },
+	{ "pv_audit_verify", NULL, NEEDS("audit"), 0, PV_OK, op_audit_verify, NULL, 0 },
+	{ "pv_audit_prove", NULL, NEEDS("audit"), 0, PV_OK, op_audit_prove, NULL, 0 },
+	{ "pv_audit_consistency", NULL, NEEDS("audit"), 0, PV_OK, op_audit_consistency, NULL, 0 },
+	{ "pv_doctor", NULL, NEEDS("audit"), 0, PV_OK, op_doctor, NULL, 0 },
+	{ "pv_certificates", "audit or shred", NEEDS("audit", "shred"), 0, PV_OK,
+	  op_certificates, NULL, 1 },
+	/* no refusal: every role lists (its own requests, or all with 'approve' or 'audit') */
+	{ "pv_request_list", NULL, { NULL }, 0, PV_OK, op_request_list, NULL, 0 },
+};
+#define NOPS (sizeof ops / sizeof *ops)
+
+/* The operations that check the roles of the user the session was opened as (who NULL:
+ * any of them), called again in sessions of users holding one role each. */
+static const struct op session_ops[] = {
+	{ "pv_audit_checkpoint", NULL, NEEDS("audit"), 0, PV_OK, op_audit_checkpoint, NULL, 0 },
+	{ "pv_audit_verify", NULL, NEEDS("audit"), 0, PV_OK, op_audit_verify, NULL, 0 },
+	{ "pv_audit_prove", NULL, NEEDS("audit"), 0, PV_OK, op_audit_prove, NULL, 0 },
+	{ "pv_audit_consistency", NULL, NEEDS("audit"), 0, PV_OK, op_audit_consistency, NULL, 0 },
+	{ "pv_doctor", NULL, NEEDS("audit"), 0, PV_OK, op_doctor, NULL, 0 },
+	{ "pv_certificates", "audit or shred", NEEDS("audit", "shred"), 0, PV_OK,
+	  op_certificates, NULL, 1 },
+};
+#define NSESSION_OPS (sizeof session_ops / sizeof *session_ops)
+
+/* ---- the cells --------------------------------------------------------------------------- */
+
+static int count_denied(void *ctx, const pv_audit_entry *e)
+{
+	if (strcmp(e->outcome, "denied") == 0)
+		++*(int *)ctx;
+	return 0;
+}
+
+/* Entries of the audit log whose outcome is "denied". */
+static int denied_entries(void)
+{
+	int n = 0;
+	assert_ok(g_v, pv_audit_log(g_v, &ADMIN, NULL, count_denied, &n));
+	return n;
+}
+
+/* Run op as role r and check the outcome against the tables: 1 when it was refused as
+ * they say, 0 when allowed as they say, -1 (the cell printed) when it went otherwise. */
+static int run_cell(const struct op *o, const struct role *r)
+{
+	pv_access who = { r->name, r->purpose, 0 };
+	const char *missing = NULL;
+	int granted = 0;
+	for (size_t i = 0; o->needs[i]; i++) {
+		granted += role_grants(r, o->needs[i]);
+		if (!role_grants(r, o->needs[i]) && !missing)
+			missing = o->needs[i];
+	}
+	if (o->any_of && granted)
+		missing = NULL;
+	if (o->prepare)
+		o->prepare();
+	if (o->four_eyes)
+		assert_ok(g_v, pv_request_begin(g_v, "the authorisation matrix", 0, "matrix"));
+	pv_rc rc = o->call(&who);
+	char msg[1024];
+	snprintf(msg, sizeof msg, "%s", pv_errmsg(g_v));
+	if (o->four_eyes) { /* leave the asking state: record what was asked, or nothing */
+		char *id = NULL;
+		pv_rc src = pv_request_submit(g_v, &id);
+		assert_true(src == PV_OK || src == PV_ERR_USAGE);
+		pv_free(id);
+	}
+	const char *what = o->variant ? o->variant : "";
+	if (!missing) {
+		if (rc == o->allowed)
+			return 0;
+		print_error("%s (%s) as %s: allowed, so want rc %d, got %d: %s\n", o->fn, what,
+			    r->name, o->allowed, rc, msg);
+		return -1;
+	}
+	/* find without read: the ids may be had from pv_find, and the refusal says so */
+	pv_rc want = strcmp(o->fn, "pv_find_records") == 0 && role_grants(r, "find")
+		? PV_ERR_FIND_ONLY : PV_ERR_DENIED;
+	if (rc != want) {
+		print_error("%s (%s) as %s: the role lacks '%s', so want rc %d, got %d: %s\n",
+			    o->fn, what, r->name, missing, want, rc, msg);
+		return -1;
+	}
+	/* the message names a permission the role lacks (any of them, if several) */
+	int named = 0;
+	for (size_t i = 0; o->needs[i]; i++) {
+		char want[64];
+		snprintf(want, sizeof want, "'%s'", o->needs[i]);
+		named |= !role_grants(r, o->needs[i]) && strstr(msg, want) != NULL;
+	}
+	if (!named || !strstr(msg, "permission")) {
+		print_error("%s (%s) as %s: the refusal does not name the missing permission '%s': "
+			    "%s\n", o->fn, what, r->name, missing, msg);
+		return -1;
+	}
+	return 1;
+}
+
+/* Every operation as every role; each refusal audited as denied. */
+static void test_matrix(void **state)
+{
+	(void)state;
+	int before = denied_entries(), refused = 0, wrong = 0, cells = 0;
+	for (size_t k = 0; k < NOPS; k++)
+		for (size_t r = 0; r < NROLES; r++) {
+			int got = run_cell(&ops[k], &roles[r]);
+			refused += got == 1;
+			wrong += got < 0;
+			cells++;
+		}
+	print_message("%zu operations x %zu roles: %d cells, %d refused\n", NOPS, NROLES, cells,
+		      refused);
+	if (wrong)
+		fail_msg("%d of %d cells went otherwise than the schema says (listed above)", wrong,
+			 cells);
+	assert_int_equal(denied_entries() - before, refused);
+}
+
+/* A user for each role, holding it alone (with the staff obligations its role requires
+ * met), opened in a session of their own: the operations that check the session's roles,
+ * as each role; each refusal audited as denied. */
+static void test_session_roles(void **state)
+{
+	(void)state;
+	pv_vault *root = g_v;
+	char today[11];
+	pv_date_today(0, today);
+	int before = denied_entries(), refused = 0, wrong = 0, cells = 0;
+	for (size_t r = 0; r < NROLES; r++) {
+		char name[32], pw[] = "a password for the matrix";
+		snprintf(name, sizeof name, "only-%s", roles[r].name);
+		assert_ok(root, pvt_user_add(root, &ADMIN, name, roles[r].name, pw, strlen(pw)));
+		assert_ok(root, pv_user_attest(root, &ADMIN, name, today, today, NULL));
+		g_v = pvt_open_user(g_dir, name, pw);
+		for (size_t k = 0; k < NSESSION_OPS; k++) {
+			int got = run_cell(&session_ops[k], &roles[r]);
+			refused += got == 1;
+			wrong += got < 0;
+			cells++;
+		}
+		pvt_vclose(g_v);
+		g_v = root;
+	}
+	print_message("%zu operations x %zu roles in their own sessions: %d cells, %d refused\n",
+		      NSESSION_OPS, NROLES, cells, refused);
+	if (wrong)
+		fail_msg("%d of %d cells went otherwise than the schema says (listed above)", wrong,
+			 cells);
+	assert_int_equal(denied_entries() - before, refused);
+}
+
+/* ---- the tables are complete -------------------------------------------------------------- */
+
+/* The header with comments blanked out (kept). */
+static char *header_code(void)
+{
+	char *h = pvt_keep(pvt_read_file(HEADER, NULL));
+	assert_non_null(h);
+	for (char *p = h; (p = strstr(p, "/*")) != NULL;) {
+		char *e = strstr(p + 2, "*/");
+		assert_non_null(e);
+		memset(p, ' ', (size_t)(e + 2 - p));
+		p = e + 2;
+	}
+	return h;
+}
+
+static int op_has_row(const char *fn)
+{
+	for (size_t k = 0; k < NOPS; k++)
+		if (strcmp(ops[k].fn, fn) == 0)
+			return 1;
+	return 0;
+}
+
+/* Every declared function taking a pv_access has a row; every row's function is declared. */
+static void test_table_covers_the_header(void **state)
+{
+	(void)state;
+	char *h = header_code();
+	int with_access = 0;
+	for (char *p = h; (p = strstr(p, "PV_API")) != NULL;) {
+		char *semi = strchr(p, ';');
+		assert_non_null(semi);
+		char *paren = memchr(p, '(', (size_t)(semi - p));
+		if (paren) {
+			char *e = paren;
+			while (e > p && isspace((unsigned char)e[-1]))
+				e--;
+			char *b = e;
+			while (b > p && (isalnum((unsigned char)b[-1]) || b[-1] == '_'))
+				b--;
+			char fn[80];
+			snprintf(fn, sizeof fn, "%.*s", (int)(e - b), b);
+			char decl[4096];
+			snprintf(decl, sizeof decl, "%.*s", (int)(semi - paren), paren);
+			if (strncmp(fn, "pv_", 3) == 0 && strstr(decl, "pv_access")) {
+				with_access++;
+				if (!op_has_row(fn))
+					fail_msg("%s takes a pv_access but has no row in the matrix", fn);
+			}
+		}
+		p = semi;
+	}
+	assert_true(with_access >= 60);
+	for (size_t k = 0; k < NOPS + NSESSION_OPS; k++) {
+		const char *fn = k < NOPS ? ops[k].fn : session_ops[k - NOPS].fn;
+		char want[96];
+		snprintf(want, sizeof want, " %s(", fn);
+		if (!strstr(h, want))
+			fail_msg("row %s: no such function in %s", fn, HEADER);
+	}
+}
+
+/* The roles table names exactly the roles the schema declares (the names under roles:). */
+static void test_table_covers_the_roles(void **state)
+{
+	(void)state;
+	char *s = pvt_keep(pvt_read_file(SCHEMA, NULL));
+	assert_non_null(s);
+	char *p = strstr(s, "\nroles:\n");
+	assert_non_null(p);
+	p += strlen("\nroles:\n");
+	size_t declared = 0;
+	while (*p == ' ' || *p == '#') {
+		char name[64];
+		if (sscanf(p, " %63[a-z_-]:", name) == 1 && p[0] == ' ' && p[2] != ' ') {
+			declared++;
+			int found = 0;
+			for (size_t r = 0; r < NROLES; r++)
+				found |= strcmp(roles[r].name, name) == 0;
+			if (!found)
+				fail_msg("role %s of %s has no row in the matrix", name, SCHEMA);
+		}
+		char *nl = strchr(p, '\n');
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	assert_int_equal(declared, NROLES);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table_covers_the_header),
+		cmocka_unit_test(test_table_covers_the_roles),
+		cmocka_unit_test(test_matrix),
+		cmocka_unit_test(test_session_roles),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
