@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cli.h: what the pivault command's files share: the command table entry, the common
- * options (vault, keyring, key, role, purpose), opening the vault, and exit codes. */
+/* cli.h: what the pivault command's files share: the commands' tables (options.h), the
+ * common options (vault, keyring, key, role, purpose), opening the vault, and exit codes. */
 #ifndef PV_CLI_H
 #define PV_CLI_H
 
 #include "pivault.h"
+#include "options.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -26,35 +27,10 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_INCOMPLETE = 3, EXIT_BUS
  * value. */
 int cli_wait_init(void);
 
-/* Options every command that opens a vault understands. */
-struct cli_common {
-	const char *vault;     /* --vault, PIVAULT_VAULT */
-	const char *keyring;   /* --keyring, PIVAULT_KEYRING */
-	const char *key_file;  /* --key-file, PIVAULT_KEY_FILE */
-	const char *user;      /* --user, PIVAULT_USER */
-	const char *role;      /* --role (default: the user's first role) */
-	const char *purpose;   /* --purpose */
-	const char *request;   /* --request REQ: run under an approved request */
-	int clear;             /* --clear: show clear values where the role may */
-	/* --wait SECONDS (PIVAULT_WAIT): applied as it is read (pv_set_wait) */
-	int json;              /* --json */
-};
-
-struct cli_command {
-	const char *name;
-	const char *summary;
-	int (*run)(int argc, char **argv);
-};
-
-/* Fill defaults from the environment. */
-void cli_common_init(struct cli_common *c);
-
-/* If argv[*i] is a common option, consume it (and its value) and return 1; return -1
- * on a missing value (message printed), 0 when it is not a common option. */
-int cli_common_option(struct cli_common *c, int argc, char **argv, int *i);
-
-/* Help text for the common options. */
-extern const char cli_common_help[];
+/* The common options' table, and their values (by place in it) with the environment's
+ * defaults into c, --wait applied; EXIT_OK, or EXIT_USAGE (message printed). */
+extern const struct cli_opt cli_common_opts[];
+int cli_common_fill(struct cli_common *c, const char *const *val);
 
 /* The vault's root key, from --key-file / PIVAULT_KEY_FILE, PIVAULT_PASSPHRASE_FILE or a
  * prompt on the terminal (twice when confirm). NULL with a message printed on failure. */
@@ -79,16 +55,6 @@ int cli_fail(pv_vault *v, pv_rc rc);
 
 /* The access the common options describe. */
 pv_access cli_access(const struct cli_common *c);
-
-/* The subcommand argv[1] of cmd, one of the NULL-terminated subs; NULL (with *code the
- * exit status) after printing help for --help or no argument, or refusing another. */
-const char *cli_subcommand(int argc, char **argv, const char *cmd, const char *help,
-			   const char *const *subs, int *code);
-
-/* For a command that takes only the common options: parse them, print help for --help,
- * refuse anything else, and open the vault; NULL (with *code the exit status) if not. */
-pv_vault *cli_open_plain(int argc, char **argv, const char *cmd, const char *help,
-			 struct cli_common *c, int *code);
 
 /* Write a destruction certificate to out_path (which must not exist) or, when NULL or
  * not creatable, to stdout; EXIT_OK, or EXIT_FAIL when it could not go where asked. */
@@ -129,45 +95,17 @@ FILE *cli_create(const char *path);
  * standard output when path is NULL. EXIT_OK, or EXIT_FAIL (message printed). */
 int cli_write_text(const char *text, const char *path);
 
-/* Print msg and usage hint to stderr; returns EXIT_USAGE. */
-int cli_usage(const char *cmd, const char *msg);
-
 /* Write s as a JSON string to out. */
 void cli_json_string(FILE *out, const char *s);
 
-int cmd_init(int argc, char **argv);
-int cmd_keygen(int argc, char **argv);
-int cmd_schema(int argc, char **argv);
-int cmd_import(int argc, char **argv);
-int cmd_get(int argc, char **argv);
-int cmd_find(int argc, char **argv);
-int cmd_list(int argc, char **argv);
-int cmd_update(int argc, char **argv);
-int cmd_export(int argc, char **argv);
-int cmd_audit(int argc, char **argv);
-int cmd_user(int argc, char **argv);
-int cmd_request(int argc, char **argv);
-int cmd_decide(int argc, char **argv);
-int cmd_requests(int argc, char **argv);
-int cmd_run(int argc, char **argv);
-int cmd_shred(int argc, char **argv);
-int cmd_certificate(int argc, char **argv);
-int cmd_pubkey(int argc, char **argv);
-int cmd_hold(int argc, char **argv);
-int cmd_notice(int argc, char **argv);
-int cmd_transfer(int argc, char **argv);
-int cmd_handover(int argc, char **argv);
-int cmd_decommission(int argc, char **argv);
-int cmd_rekey(int argc, char **argv);
-int cmd_backup(int argc, char **argv);
-int cmd_restore(int argc, char **argv);
-int cmd_consent(int argc, char **argv);
-int cmd_dsr(int argc, char **argv);
-int cmd_keyring(int argc, char **argv);
-int cmd_complaint(int argc, char **argv);
-int cmd_review(int argc, char **argv);
-int cmd_retention(int argc, char **argv);
-int cmd_doctor(int argc, char **argv);
+/* The commands, each declared by its table in its cmd_*.c file. */
+extern const struct cli_cmd cli_cmd_init, cli_cmd_keygen, cli_cmd_schema, cli_cmd_import,
+	cli_cmd_get, cli_cmd_find, cli_cmd_list, cli_cmd_update, cli_cmd_export, cli_cmd_audit,
+	cli_cmd_user, cli_cmd_request, cli_cmd_approve, cli_cmd_reject, cli_cmd_requests, cli_cmd_run,
+	cli_cmd_shred, cli_cmd_certificate, cli_cmd_pubkey, cli_cmd_hold, cli_cmd_notice,
+	cli_cmd_transfer, cli_cmd_handover, cli_cmd_decommission, cli_cmd_rekey, cli_cmd_backup,
+	cli_cmd_restore, cli_cmd_consent, cli_cmd_dsr, cli_cmd_keyring, cli_cmd_complaint,
+	cli_cmd_review, cli_cmd_retention, cli_cmd_doctor;
 
 /* Run the command named by argv[0] from the command table (used by `run`). */
 int cli_dispatch(int argc, char **argv);

@@ -6,29 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char audit_help[] =
-	"usage: pivault audit SUBCOMMAND [OPTIONS]\n\n"
-	"  alerts [--json]    bulk reads: exports, lists in clear, and users reading more\n"
-	"                     customers in an hour than the threshold\n"
-	"  threshold N        the bulk limit: customers a session may show in clear, and a\n"
-	"                     user read in an hour before an alert (100; four eyes)\n"
-	"  log [--customer ID] [--user U] [--since TIME] [--json]\n"
-	"                     who did what; --customer: who touched that customer's data;\n"
-	"                     here --user filters, and the acting user is given by --as\n"
-	"  checkpoint [-o FILE]\n"
-	"                     sign (size, chain head, Merkle root) and print it for a third\n"
-	"                     party to keep (-o: write it to FILE)\n"
-	"  verify [--checkpoint FILE]\n"
-	"                     recompute the chain and every signature; with an exported\n"
-	"                     checkpoint, also prove the log still holds what it signed\n"
-	"  prove SEQ          an inclusion proof of entry SEQ against the latest checkpoint\n"
-	"  consistency OLD_CHECKPOINT\n"
-	"                     a proof that the log only grew since OLD_CHECKPOINT\n"
-	"  check-proof PROOF [--checkpoint FILE [--old-checkpoint FILE] --public-key KEY]\n"
-	"                     check a proof without the vault, against checkpoints signed\n"
-	"                     by KEY: the vault's key as `pivault pubkey` prints it, got\n"
-	"                     from the vault's owner (never the key a checkpoint names)\n";
-
 /* Checkpoints and proofs are a few kilobytes. */
 #define PROOF_MAX 65535
 
@@ -83,29 +60,18 @@ static int print_alert(void *ctx, const pv_audit_alert *a)
 	return 0;
 }
 
-static int check_proof(int argc, char **argv)
+static int run_check_proof(struct cli_args *a)
 {
-	const char *proof = NULL, *ck = NULL, *old = NULL, *key = NULL;
-	static const char usage[] = "check-proof PROOF [--checkpoint FILE [--old-checkpoint FILE] "
-				    "--public-key KEY]";
-	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--checkpoint") == 0 && i + 1 < argc)
-			ck = argv[++i];
-		else if (strcmp(argv[i], "--public-key") == 0 && i + 1 < argc)
-			key = argv[++i];
-		else if (strcmp(argv[i], "--old-checkpoint") == 0 && i + 1 < argc)
-			old = argv[++i];
-		else if (!proof && argv[i][0] != '-')
-			proof = argv[i];
-		else
-			return cli_usage("audit", usage);
-	}
-	if (!proof)
-		return cli_usage("audit", "check-proof needs a proof file");
+	const char *ck = cli_opt(a, "--checkpoint"), *old = cli_opt(a, "--old-checkpoint"),
+		   *key = cli_opt(a, "--public-key");
+	if (a->narg != 1)
+		return cli_usage(a->prog, "check-proof needs one proof file");
 	if ((ck || old) && !key)
-		return cli_usage("audit", "a checkpoint is checked against the vault's public key: "
+		return cli_usage(a->prog, "a checkpoint is checked against the vault's public key: "
 				 "give --public-key KEY (as the vault's `pivault pubkey` prints it)");
-	char *p = cli_read_text(proof, PROOF_MAX), *c = ck ? cli_read_text(ck, PROOF_MAX) : NULL, *o = old ? cli_read_text(old, PROOF_MAX) : NULL;
+	char *p = cli_read_text(a->arg[0], PROOF_MAX);
+	char *c = ck ? cli_read_text(ck, PROOF_MAX) : NULL;
+	char *o = old ? cli_read_text(old, PROOF_MAX) : NULL;
 	int code = EXIT_FAIL;
 	if (p && (!ck || c) && (!old || o)) {
 		char *summary = NULL;
@@ -125,109 +91,195 @@ static int check_proof(int argc, char **argv)
 	return code;
 }
 
-int cmd_audit(int argc, char **argv)
+/* The vault for the subcommand, when it got the arguments it takes (nargs); NULL (with
+ * *code) when not. */
+static pv_vault *open_for(struct cli_args *a, int nargs, pv_access *who, int *code)
 {
-	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-		fputs(audit_help, argc < 2 ? stderr : stdout);
-		if (argc >= 2)
-			fputs(cli_common_help, stdout);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	if (a->narg != nargs) {
+		*code = cli_usage(a->prog, a->narg > nargs ? "unexpected argument"
+							  : "an argument is missing");
+		return NULL;
 	}
-	const char *sub = argv[1];
-	if (strcmp(sub, "check-proof") == 0)
-		return check_proof(argc, argv);
-	static const char *const subs[] = { "log", "checkpoint", "verify", "prove", "consistency",
-					    "alerts", "threshold" };
-	int known = 0;
-	for (size_t i = 0; i < sizeof subs / sizeof *subs; i++)
-		known |= strcmp(sub, subs[i]) == 0;
-	if (!known)
-		return cli_usage("audit", "unknown subcommand");
-	struct cli_common c;
-	cli_common_init(&c);
-	pv_audit_filter f = { NULL, NULL, NULL };
-	const char *out_path = NULL, *ck_path = NULL, *arg = NULL;
-	for (int i = 2; i < argc; i++) {
-		/* In `audit log`, --user filters by user; the acting user is PIVAULT_USER or --as. */
-		if (strcmp(sub, "log") == 0 && strcmp(argv[i], "--user") == 0 && i + 1 < argc) {
-			f.user = argv[++i];
-			continue;
-		}
-		int k = cli_common_option(&c, argc, argv, &i);
-		if (k < 0)
-			return EXIT_USAGE;
-		if (k)
-			continue;
-		if (strcmp(argv[i], "--help") == 0) {
-			fputs(audit_help, stdout);
-			return EXIT_OK;
-		} else if (strcmp(argv[i], "--customer") == 0 && i + 1 < argc) {
-			f.customer = argv[++i];
-		} else if (strcmp(argv[i], "--since") == 0 && i + 1 < argc) {
-			f.since = argv[++i];
-		} else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
-			out_path = argv[++i];
-		} else if (strcmp(argv[i], "--checkpoint") == 0 && i + 1 < argc) {
-			ck_path = argv[++i];
-		} else if (!arg && argv[i][0] != '-') {
-			arg = argv[i];
-		} else {
-			return cli_usage("audit", "unknown argument");
-		}
-	}
-	if (strcmp(sub, "threshold") == 0 && (!arg || atoi(arg) <= 0))
-		return cli_usage("audit", "threshold needs a positive number");
-	if ((strcmp(sub, "prove") == 0 || strcmp(sub, "consistency") == 0) && !arg)
-		return cli_usage("audit", strcmp(sub, "prove") == 0 ? "prove needs SEQ"
-								   : "consistency needs OLD_CHECKPOINT");
-	int code;
-	pv_vault *v = cli_open_vault(&c, &code);
-	if (!v)
-		return code;
-	pv_rc rc = PV_OK;
-	char *text = NULL, *input = NULL;
-	pv_access who = cli_access(&c);
-	if (strcmp(sub, "log") == 0) {
-		rc = pv_audit_log(v, &who, &f, print_entry, &c.json);
-	} else if (strcmp(sub, "alerts") == 0) {
-		rc = pv_audit_alerts(v, &who, print_alert, &c.json);
-	} else if (strcmp(sub, "threshold") == 0) {
-		rc = pv_audit_set_alert_threshold(v, &who, (unsigned)atoi(arg));
-	} else if (strcmp(sub, "checkpoint") == 0) {
-		rc = pv_audit_checkpoint(v, &who, &text);
-	} else if (strcmp(sub, "verify") == 0) {
-		if (ck_path && !(input = cli_read_text(ck_path, PROOF_MAX)))
-			rc = PV_ERR_IO;
-		else
-			rc = pv_audit_verify(v, &who, input, &text);
-		if (rc == PV_OK)
-			printf("audit log verified: %s\n", text);
-	} else if (strcmp(sub, "prove") == 0) {
-		char *end;
-		unsigned long long seq = strtoull(arg, &end, 10);
-		rc = *end ? PV_ERR_USAGE : pv_audit_prove(v, &who, seq, &text);
-	} else {
-		if (!(input = cli_read_text(arg, PROOF_MAX)))
-			rc = PV_ERR_IO;
-		else
-			rc = pv_audit_consistency(v, &who, input, &text);
-	}
-	if (rc == PV_OK && text && strcmp(sub, "verify") != 0) {
+	*who = cli_access(&a->common);
+	return cli_open_vault(&a->common, code);
+}
+
+/* The exit status for rc (text written to out_path or standard output when it
+ * succeeded), the vault closed and text freed. */
+static int done(pv_vault *v, pv_rc rc, char *text, const char *out_path)
+{
+	int code = EXIT_OK;
+	if (rc == PV_OK && text) {
 		FILE *out = out_path ? cli_create(out_path) : stdout;
-		if (!out) {
+		if (!out)
 			code = EXIT_FAIL;
-		} else {
-			fputs(text, out);
-			if (out != stdout && fclose(out) != 0)
-				code = EXIT_FAIL;
-		}
-	} else if (rc == PV_ERR_IO || rc == PV_ERR_USAGE) {
-		code = rc == PV_ERR_USAGE ? cli_usage("audit", "SEQ must be a number") : EXIT_FAIL;
+		else if (fputs(text, out) < 0 || (out != stdout && fclose(out) != 0))
+			code = EXIT_FAIL;
 	} else if (rc) {
 		code = cli_fail(v, rc);
 	}
 	pv_free(text);
-	free(input);
 	pv_vault_close(v);
 	return code;
 }
+
+/* A proof or checkpoint file the subcommand reads; NULL (the vault closed, message
+ * printed) when it cannot be read. */
+static char *read_input(pv_vault *v, const char *path)
+{
+	char *input = cli_read_text(path, PROOF_MAX);
+	if (!input)
+		pv_vault_close(v);
+	return input;
+}
+
+static int run_log(struct cli_args *a)
+{
+	int code = EXIT_FAIL;
+	pv_access who;
+	pv_vault *v = open_for(a, 0, &who, &code);
+	if (!v)
+		return code;
+	/* here --user filters by user; the acting user is PIVAULT_USER or --as */
+	pv_audit_filter f = { cli_opt(a, "--customer"), cli_opt(a, "--user"), cli_opt(a, "--since") };
+	return done(v, pv_audit_log(v, &who, &f, print_entry, &a->common.json), NULL, NULL);
+}
+
+static int run_alerts(struct cli_args *a)
+{
+	int code = EXIT_FAIL;
+	pv_access who;
+	pv_vault *v = open_for(a, 0, &who, &code);
+	if (!v)
+		return code;
+	return done(v, pv_audit_alerts(v, &who, print_alert, &a->common.json), NULL, NULL);
+}
+
+static int run_threshold(struct cli_args *a)
+{
+	if (a->narg == 1 && atoi(a->arg[0]) <= 0)
+		return cli_usage(a->prog, "threshold needs a positive number");
+	int code = EXIT_FAIL;
+	pv_access who;
+	pv_vault *v = open_for(a, 1, &who, &code);
+	if (!v)
+		return code;
+	return done(v, pv_audit_set_alert_threshold(v, &who, (unsigned)atoi(a->arg[0])), NULL,
+		    NULL);
+}
+
+static int run_checkpoint(struct cli_args *a)
+{
+	int code = EXIT_FAIL;
+	pv_access who;
+	pv_vault *v = open_for(a, 0, &who, &code);
+	if (!v)
+		return code;
+	char *text = NULL;
+	pv_rc rc = pv_audit_checkpoint(v, &who, &text);
+	return done(v, rc, text, cli_opt(a, "-o"));
+}
+
+static int run_verify(struct cli_args *a)
+{
+	int code = EXIT_FAIL;
+	pv_access who;
+	pv_vault *v = open_for(a, 0, &who, &code);
+	if (!v)
+		return code;
+	const char *ck_path = cli_opt(a, "--checkpoint");
+	char *input = NULL, *text = NULL;
+	if (ck_path && !(input = read_input(v, ck_path)))
+		return EXIT_FAIL;
+	pv_rc rc = pv_audit_verify(v, &who, input, &text);
+	if (rc == PV_OK)
+		printf("audit log verified: %s\n", text);
+	free(input);
+	pv_free(text);
+	return done(v, rc, NULL, NULL);
+}
+
+static int run_prove(struct cli_args *a)
+{
+	char *end = NULL;
+	unsigned long long seq = a->narg == 1 ? strtoull(a->arg[0], &end, 10) : 0;
+	if (a->narg == 1 && (*end || end == a->arg[0]))
+		return cli_usage(a->prog, "SEQ must be a number");
+	int code = EXIT_FAIL;
+	pv_access who;
+	pv_vault *v = open_for(a, 1, &who, &code);
+	if (!v)
+		return code;
+	char *text = NULL;
+	pv_rc rc = pv_audit_prove(v, &who, seq, &text);
+	return done(v, rc, text, cli_opt(a, "-o"));
+}
+
+static int run_consistency(struct cli_args *a)
+{
+	int code = EXIT_FAIL;
+	pv_access who;
+	pv_vault *v = open_for(a, 1, &who, &code);
+	if (!v)
+		return code;
+	char *input = read_input(v, a->arg[0]), *text = NULL;
+	if (!input)
+		return EXIT_FAIL;
+	pv_rc rc = pv_audit_consistency(v, &who, input, &text);
+	free(input);
+	return done(v, rc, text, cli_opt(a, "-o"));
+}
+
+#define OUT_OPT(what) { "-o", NULL, "FILE", "write " what " to FILE (a new file)", NULL }
+#define END_OPTS { NULL, NULL, NULL, NULL, NULL }
+
+static const struct cli_opt no_opts[] = { END_OPTS };
+
+static const struct cli_cmd subs[] = {
+	{ "alerts", "[--json]", "bulk reads: exports, lists in clear, and users reading more "
+	  "customers in an hour than the threshold", NULL, no_opts, CLI_COMMON, run_alerts, NULL },
+	{ "threshold", "N", "the bulk limit: customers a session may show in clear, and a user "
+	  "read in an hour before an alert (100; four eyes)", NULL, no_opts, CLI_COMMON,
+	  run_threshold, NULL },
+	{ "log", "[--customer ID] [--user U] [--since TIME] [--json]", "who did what",
+	  "--customer: who touched that customer's data; here --user filters, and the acting\n"
+	  "user is given by --as.\n",
+	  (const struct cli_opt[]){ { "--customer", NULL, "ID", "entries about this customer", NULL },
+				    { "--user", NULL, "U", "entries by this user (act with --as)",
+				      NULL },
+				    { "--since", NULL, "TIME", "entries from this time on", NULL },
+				    END_OPTS },
+	  CLI_COMMON, run_log, NULL },
+	{ "checkpoint", "[-o FILE]", "sign (size, chain head, Merkle root) and print it for a "
+	  "third party to keep", NULL, (const struct cli_opt[]){ OUT_OPT("it"), END_OPTS },
+	  CLI_COMMON, run_checkpoint, NULL },
+	{ "verify", "[--checkpoint FILE]", "recompute the chain and every signature",
+	  "With an exported checkpoint, also prove the log still holds what it signed.\n",
+	  (const struct cli_opt[]){ { "--checkpoint", NULL, "FILE", "a checkpoint exported before",
+				      NULL },
+				    END_OPTS },
+	  CLI_COMMON, run_verify, NULL },
+	{ "prove", "SEQ [-o FILE]", "an inclusion proof of entry SEQ against the latest "
+	  "checkpoint", NULL, (const struct cli_opt[]){ OUT_OPT("the proof"), END_OPTS },
+	  CLI_COMMON, run_prove, NULL },
+	{ "consistency", "OLD_CHECKPOINT [-o FILE]", "a proof that the log only grew since "
+	  "OLD_CHECKPOINT", NULL, (const struct cli_opt[]){ OUT_OPT("the proof"), END_OPTS },
+	  CLI_COMMON, run_consistency, NULL },
+	{ "check-proof", "PROOF [--checkpoint FILE [--old-checkpoint FILE] --public-key KEY]",
+	  "check a proof without the vault",
+	  "Against checkpoints signed by KEY: the vault's key as `pivault pubkey` prints it,\n"
+	  "got from the vault's owner (never the key a checkpoint names).\n",
+	  (const struct cli_opt[]){
+		  { "--checkpoint", NULL, "FILE", "the checkpoint the proof is against", NULL },
+		  { "--old-checkpoint", NULL, "FILE", "the older checkpoint (consistency)", NULL },
+		  { "--public-key", NULL, "KEY", "the vault's public key (64 hex digits)", NULL },
+		  END_OPTS },
+	  0, run_check_proof, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL },
+};
+
+const struct cli_cmd cli_cmd_audit = {
+	.name = "audit",
+	.summary = "the tamper-evident audit log: log, checkpoint, verify, proofs",
+	.subs = subs,
+};

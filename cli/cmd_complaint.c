@@ -25,73 +25,115 @@ static int print_note(void *ctx, const pv_note_info *n)
 	return 0;
 }
 
-int cmd_complaint(int argc, char **argv)
+/* The complaint the subcommand names (its one argument); NULL after the message. */
+static const char *the_complaint(struct cli_args *a, int *code)
 {
-	static const char help[] =
-		"usage: pivault complaint open --customer ID [--dsr REQ] --text TEXT\n"
-		"       pivault complaint note ID --text TEXT\n"
-		"       pivault complaint resolve ID --outcome TEXT\n"
-		"       pivault complaint list [--json]\n"
-		"       pivault complaint show ID        (the notes, on stdout)\n\n"
-		"Complaints and disputes about personal information (投诉, 争议), due in 15 days.\n"
-		"What is written in them is sealed under the customer's key.\n";
-	static const char *const subs[] = { "open", "note", "resolve", "list", "show", NULL };
-	int code;
-	const char *sub = cli_subcommand(argc, argv, "complaint", help, subs, &code);
-	if (!sub)
-		return code;
-	struct cli_common c;
-	cli_common_init(&c);
-	const char *customer = NULL, *dsr = NULL, *text = NULL, *id = NULL;
-	for (int i = 2; i < argc; i++) {
-		int k = cli_common_option(&c, argc, argv, &i);
-		if (k < 0)
-			return EXIT_USAGE;
-		if (k)
-			continue;
-		const char *a = argv[i];
-		int more = i + 1 < argc;
-		if (more && strcmp(a, "--customer") == 0)
-			customer = argv[++i];
-		else if (more && strcmp(a, "--dsr") == 0)
-			dsr = argv[++i];
-		else if (more && (strcmp(a, "--text") == 0 || strcmp(a, "--outcome") == 0))
-			text = argv[++i];
-		else if (!id && a[0] != '-')
-			id = a;
-		else
-			return cli_usage("complaint", "unknown argument");
+	if (a->narg != 1) {
+		*code = cli_usage(a->prog, a->narg ? "one complaint id is expected"
+						   : "name the complaint (ID)");
+		return NULL;
 	}
-	if (strcmp(sub, "open") == 0 && (!customer || !text))
-		return cli_usage("complaint", "open needs --customer and --text");
-	if ((!strcmp(sub, "note") || !strcmp(sub, "resolve")) && (!id || !text))
-		return cli_usage("complaint", "note and resolve need ID and --text / --outcome");
-	if (strcmp(sub, "show") == 0 && !id)
-		return cli_usage("complaint", "show needs ID");
-	pv_vault *v = cli_open_vault(&c, &code);
-	if (!v)
-		return code;
-	pv_access who = cli_access(&c);
-	pv_rc rc;
-	if (strcmp(sub, "open") == 0) {
-		char *cid = NULL;
-		rc = pv_complaint_open(v, &who, customer, dsr, text, &cid);
-		if (!rc)
-			printf(c.json ? "{\"complaint\":\"%s\"}\n" : "opened %s\n", cid);
-		pv_free(cid);
-	} else if (strcmp(sub, "note") == 0) {
-		rc = pv_complaint_note(v, &who, id, text);
-	} else if (strcmp(sub, "resolve") == 0) {
-		rc = pv_complaint_resolve(v, &who, id, text);
-		if (!rc)
-			printf("resolved %s\n", id);
-	} else if (strcmp(sub, "list") == 0) {
-		rc = pv_complaint_list(v, &who, print_complaint, &c.json);
-	} else {
-		rc = pv_complaint_show(v, &who, id, print_note, NULL);
-	}
-	if (rc)
-		code = cli_fail(v, rc);
+	return a->arg[0];
+}
+
+/* The exit status for rc, the vault closed. */
+static int done(pv_vault *v, pv_rc rc)
+{
+	int code = rc ? cli_fail(v, rc) : EXIT_OK;
 	pv_vault_close(v);
 	return code;
 }
+
+static int run_open(struct cli_args *a)
+{
+	const char *customer = cli_opt(a, "--customer"), *text = cli_opt(a, "--text");
+	if (!customer || !text || a->narg)
+		return cli_usage(a->prog, "open needs --customer and --text");
+	int code = EXIT_FAIL;
+	pv_vault *v = cli_open_vault(&a->common, &code);
+	if (!v)
+		return code;
+	pv_access who = cli_access(&a->common);
+	char *cid = NULL;
+	pv_rc rc = pv_complaint_open(v, &who, customer, cli_opt(a, "--dsr"), text, &cid);
+	if (!rc)
+		printf(a->common.json ? "{\"complaint\":\"%s\"}\n" : "opened %s\n", cid);
+	pv_free(cid);
+	return done(v, rc);
+}
+
+/* note ID --text and resolve ID --outcome (either spelling in both, as before). */
+static int run_note_resolve(struct cli_args *a)
+{
+	int code = EXIT_FAIL, resolve = strcmp(a->cmd->name, "resolve") == 0;
+	const char *id = the_complaint(a, &code), *text = cli_opt(a, "--text");
+	if (!id)
+		return code;
+	if (!text)
+		return cli_usage(a->prog, "note and resolve need ID and --text / --outcome");
+	pv_vault *v = cli_open_vault(&a->common, &code);
+	if (!v)
+		return code;
+	pv_access who = cli_access(&a->common);
+	pv_rc rc = resolve ? pv_complaint_resolve(v, &who, id, text)
+			   : pv_complaint_note(v, &who, id, text);
+	if (!rc && resolve)
+		printf("resolved %s\n", id);
+	return done(v, rc);
+}
+
+static int run_list(struct cli_args *a)
+{
+	if (a->narg)
+		return cli_usage(a->prog, "list takes no argument");
+	int code = EXIT_FAIL;
+	pv_vault *v = cli_open_vault(&a->common, &code);
+	if (!v)
+		return code;
+	pv_access who = cli_access(&a->common);
+	return done(v, pv_complaint_list(v, &who, print_complaint, &a->common.json));
+}
+
+static int run_show(struct cli_args *a)
+{
+	int code = EXIT_FAIL;
+	const char *id = the_complaint(a, &code);
+	if (!id)
+		return code;
+	pv_vault *v = cli_open_vault(&a->common, &code);
+	if (!v)
+		return code;
+	pv_access who = cli_access(&a->common);
+	return done(v, pv_complaint_show(v, &who, id, print_note, NULL));
+}
+
+#define TEXT_OPT(help) { "--text", "--outcome", "TEXT", help, NULL }
+#define END_OPTS { NULL, NULL, NULL, NULL, NULL }
+
+static const struct cli_cmd subs[] = {
+	{ "open", "--customer ID [--dsr REQ] --text TEXT", "open a complaint, due in 15 days", NULL,
+	  (const struct cli_opt[]){ { "--customer", NULL, "ID", "the customer concerned", NULL },
+				    { "--dsr", NULL, "REQ", "the data-subject request it is about",
+				      NULL },
+				    TEXT_OPT("what the complaint says (sealed)"), END_OPTS },
+	  CLI_COMMON, run_open, NULL },
+	{ "note", "ID --text TEXT", "add a note to a complaint", NULL,
+	  (const struct cli_opt[]){ TEXT_OPT("the note (sealed)"), END_OPTS }, CLI_COMMON,
+	  run_note_resolve, NULL },
+	{ "resolve", "ID --outcome TEXT", "resolve a complaint with its outcome", NULL,
+	  (const struct cli_opt[]){ TEXT_OPT("the outcome (sealed)"), END_OPTS }, CLI_COMMON,
+	  run_note_resolve, NULL },
+	{ "list", "[--json]", "the complaints and their deadlines", NULL, NULL, CLI_COMMON,
+	  run_list, NULL },
+	{ "show", "ID", "a complaint's notes, on standard output", NULL, NULL, CLI_COMMON,
+	  run_show, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL },
+};
+
+const struct cli_cmd cli_cmd_complaint = {
+	.name = "complaint",
+	.summary = "complaints and disputes about personal information",
+	.about = "Complaints and disputes about personal information (投诉, 争议), due in 15 days.\n"
+		 "What is written in them is sealed under the customer's key.\n",
+	.subs = subs,
+};

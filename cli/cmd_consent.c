@@ -24,57 +24,74 @@ static int print_event(void *ctx, const pv_consent_event *e)
 	return 0;
 }
 
-int cmd_consent(int argc, char **argv)
+/* grant and withdraw: a consent event for a purpose (the consent's purpose, declared
+ * here, not the common --purpose of a read). */
+static int run_set(struct cli_args *a)
 {
-	static const char help[] =
-		"usage: pivault consent grant ID --purpose P --channel C [--text-version V]\n"
-		"       pivault consent withdraw ID --purpose P --channel C\n"
-		"       pivault consent show ID [--json]\n\n"
-		"Record consent given or withdrawn for a purpose (by web, paper, phone, ...). A\n"
-		"purpose marked 'consent: required' in the schema then reaches only customers whose\n"
-		"consent is in force: withdrawing stops such reads at once.\n";
-	static const char *const subs[] = { "grant", "withdraw", "show", NULL };
-	int code;
-	const char *sub = cli_subcommand(argc, argv, "consent", help, subs, &code);
-	if (!sub)
-		return code;
-	struct cli_common c;
-	cli_common_init(&c);
-	const char *id = NULL, *channel = NULL, *version = NULL;
-	for (int i = 2; i < argc; i++) {
-		int k = cli_common_option(&c, argc, argv, &i);
-		if (k < 0)
-			return EXIT_USAGE;
-		if (k)
-			continue;
-		if (strcmp(argv[i], "--channel") == 0 && i + 1 < argc)
-			channel = argv[++i];
-		else if (strcmp(argv[i], "--text-version") == 0 && i + 1 < argc)
-			version = argv[++i];
-		else if (!id && argv[i][0] != '-')
-			id = argv[i];
-		else
-			return cli_usage("consent", "unknown argument");
-	}
-	if (!id)
-		return cli_usage("consent", "a customer id is required");
-	if (strcmp(sub, "show") != 0 && (!c.purpose || !channel))
-		return cli_usage("consent", "grant and withdraw need --purpose and --channel");
-	const char *purpose = c.purpose;
-	c.purpose = NULL; /* the consent's purpose, not a purpose of reading */
-	pv_vault *v = cli_open_vault(&c, &code);
+	int grant = strcmp(a->cmd->name, "grant") == 0;
+	const char *purpose = cli_opt(a, "--purpose"), *channel = cli_opt(a, "--channel");
+	const char *version = grant ? cli_opt(a, "--text-version") : NULL;
+	if (a->narg != 1)
+		return cli_usage(a->prog, "a customer id is required");
+	if (!purpose || !channel)
+		return cli_usage(a->prog, "grant and withdraw need --purpose and --channel");
+	int code = EXIT_FAIL;
+	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
-	pv_access who = cli_access(&c);
-	pv_rc rc = strcmp(sub, "show") == 0
-			   ? pv_consent_history(v, &who, id, print_event, &c.json)
-			   : pv_consent_set(v, &who, id, purpose, strcmp(sub, "grant") == 0, channel,
-					    version);
+	pv_access who = cli_access(&a->common);
+	const char *id = a->arg[0];
+	pv_rc rc = pv_consent_set(v, &who, id, purpose,
+				   grant ? PV_CONSENT_GRANTED : PV_CONSENT_WITHDRAWN, channel, version);
 	if (rc)
 		code = cli_fail(v, rc);
-	else if (strcmp(sub, "show") != 0)
-		printf("consent of %s for %s %s\n", id, purpose,
-		       strcmp(sub, "grant") == 0 ? "given" : "withdrawn");
+	else
+		printf("consent of %s for %s %s\n", id, purpose, grant ? "given" : "withdrawn");
 	pv_vault_close(v);
 	return code;
 }
+
+static int run_show(struct cli_args *a)
+{
+	if (a->narg != 1)
+		return cli_usage(a->prog, "a customer id is required");
+	int code = EXIT_FAIL;
+	pv_vault *v = cli_open_vault(&a->common, &code);
+	if (!v)
+		return code;
+	a->common.purpose = NULL; /* a consent's purpose is named in its events, not read for */
+	pv_access who = cli_access(&a->common);
+	pv_rc rc = pv_consent_history(v, &who, a->arg[0], print_event, &a->common.json);
+	if (rc)
+		code = cli_fail(v, rc);
+	pv_vault_close(v);
+	return code;
+}
+
+#define PURPOSE_OPT { "--purpose", NULL, "P", "the purpose consented to (or withdrawn)", NULL }
+#define CHANNEL_OPT { "--channel", NULL, "C", "how: web, paper, phone, ...", NULL }
+#define END_OPTS { NULL, NULL, NULL, NULL, NULL }
+
+static const struct cli_cmd subs[] = {
+	{ "grant", "ID --purpose P --channel C [--text-version V]", "record consent given", NULL,
+	  (const struct cli_opt[]){ PURPOSE_OPT, CHANNEL_OPT,
+				    { "--text-version", NULL, "V", "the consent text's version",
+				      NULL },
+				    END_OPTS },
+	  CLI_COMMON, run_set, NULL },
+	{ "withdraw", "ID --purpose P --channel C", "record consent withdrawn: reads for that "
+	  "purpose stop at once", NULL,
+	  (const struct cli_opt[]){ PURPOSE_OPT, CHANNEL_OPT, END_OPTS }, CLI_COMMON, run_set, NULL },
+	{ "show", "ID [--json]", "a customer's consent history", NULL, NULL, CLI_COMMON, run_show,
+	  NULL },
+	{ NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL },
+};
+
+const struct cli_cmd cli_cmd_consent = {
+	.name = "consent",
+	.summary = "consent per customer and purpose: grant, withdraw, show",
+	.about = "Record consent given or withdrawn for a purpose (by web, paper, phone, ...). A\n"
+		 "purpose marked 'consent: required' in the schema then reaches only customers whose\n"
+		 "consent is in force: withdrawing stops such reads at once.\n",
+	.subs = subs,
+};

@@ -7,89 +7,98 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char help[] =
-	"usage: pivault decommission plan\n"
-	"       pivault decommission run --keeper-name N --keeper-contact C\n"
-	"                                --keeper-key FILE|age1... -o ARCHIVE\n"
-	"                                [--certificates FILE] [--report FILE] [--request REQ]\n\n"
-	"plan prints (JSON) what a deregistration (注销) would do: customers under a legal\n"
-	"hold are kept whole, values a retention rule with law: still keeps are kept until\n"
-	"due, everything else is destroyed; and the requests still open.\n"
-	"run archives what must be kept into ARCHIVE (an age package to the keeper's key,\n"
-	"in the handover format: `age -d` and `minisign -V` open and check it), releases the\n"
-	"holds it covers, crypto-shreds every customer with destruction certificates\n"
-	"(--certificates FILE, else standard output) and writes the signed final report\n"
-	"(--report FILE, else standard output). Users need an approved request:\n"
-	"pivault request decommission run --keeper-name ... (without -o).\n";
-
-int cmd_decommission(int argc, char **argv)
+static int run_plan(struct cli_args *a)
 {
-	static const char *const subs[] = { "plan", "run", NULL };
-	int code;
-	const char *sub = cli_subcommand(argc, argv, "decommission", help, subs, &code);
-	if (!sub)
-		return code;
-	struct cli_common c;
-	cli_common_init(&c);
-	pv_decommission_spec spec = { 0 };
-	const char *certs = NULL, *report_path = NULL;
-	for (int i = 2; i < argc; i++) {
-		int k = cli_common_option(&c, argc, argv, &i);
-		if (k < 0)
-			return EXIT_USAGE;
-		if (k)
-			continue;
-		const char **slot = !strcmp(argv[i], "--keeper-name")	 ? &spec.keeper_name
-				    : !strcmp(argv[i], "--keeper-contact") ? &spec.keeper_contact
-				    : !strcmp(argv[i], "--keeper-key")	 ? &spec.keeper_key
-				    : !strcmp(argv[i], "-o")		 ? &spec.archive_path
-				    : !strcmp(argv[i], "--certificates")	 ? &certs
-				    : !strcmp(argv[i], "--report")	 ? &report_path
-									 : NULL;
-		if (!slot || i + 1 >= argc)
-			return cli_usage("decommission", "unknown argument");
-		*slot = argv[++i];
-	}
-	int run = strcmp(sub, "run") == 0;
-	if (run && (!spec.keeper_name || !spec.keeper_contact || !spec.keeper_key ||
-		    !spec.archive_path))
-		return cli_usage("decommission", "run needs --keeper-name, --keeper-contact, "
-				 "--keeper-key and -o ARCHIVE");
-	pv_vault *v = cli_open_vault(&c, &code);
+	if (a->narg)
+		return cli_usage(a->prog, "plan takes no argument");
+	int code = EXIT_FAIL;
+	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
-	pv_access who = cli_access(&c);
+	pv_access who = cli_access(&a->common);
 	char *text = NULL;
-	pv_rc rc;
-	code = EXIT_OK;
-	if (!run) {
-		rc = pv_decommission_plan(v, &who, &text);
-		if (!rc)
-			code = cli_write_text(text, NULL);
-	} else {
-		struct cli_cert_sink sink;
-		if (cli_cert_sink_open(&sink, certs) != 0) {
-			pv_vault_close(v);
-			return EXIT_FAIL;
-		}
-		cli_progress_begin(v, "decommission");
-		rc = pv_decommission_run(v, &who, &spec, cli_keep_certificate, &sink, &text);
-		cli_progress_end(v);
-		if (cli_cert_sink_close(&sink) != 0)
-			code = EXIT_FAIL;
-		if (!rc && cli_write_text(text, report_path) != EXIT_OK) {
-			/* The vault is gone: the report must not be lost with the file. */
-			fputs("pivault: the report follows on standard output\n", stderr);
-			cli_write_text(text, NULL);
-			code = EXIT_FAIL;
-		}
-		if (!rc)
-			fprintf(stderr, "decommissioned: %lu certificate%s; archive %s\n", sink.count,
-				sink.count == 1 ? "" : "s", spec.archive_path);
+	pv_rc rc = pv_decommission_plan(v, &who, &text);
+	code = rc ? cli_fail(v, rc) : cli_write_text(text, NULL);
+	pv_free(text);
+	pv_vault_close(v);
+	return code;
+}
+
+/* After the run: the signed final report where asked (else, or when that fails, on
+ * standard output: the vault is gone, the report must not be lost with the file). */
+static int keep_report(const char *text, const char *report_path)
+{
+	if (cli_write_text(text, report_path) == EXIT_OK)
+		return EXIT_OK;
+	fputs("pivault: the report follows on standard output\n", stderr);
+	cli_write_text(text, NULL);
+	return EXIT_FAIL;
+}
+
+static int run_run(struct cli_args *a)
+{
+	pv_decommission_spec spec = { .keeper_name = cli_opt(a, "--keeper-name"),
+				      .keeper_contact = cli_opt(a, "--keeper-contact"),
+				      .keeper_key = cli_opt(a, "--keeper-key"),
+				      .archive_path = cli_opt(a, "-o") };
+	if (a->narg || !spec.keeper_name || !spec.keeper_contact || !spec.keeper_key ||
+	    !spec.archive_path)
+		return cli_usage(a->prog, "run needs --keeper-name, --keeper-contact, "
+				 "--keeper-key and -o ARCHIVE");
+	int code = EXIT_FAIL;
+	pv_vault *v = cli_open_vault(&a->common, &code);
+	if (!v)
+		return code;
+	pv_access who = cli_access(&a->common);
+	struct cli_cert_sink sink;
+	if (cli_cert_sink_open(&sink, cli_opt(a, "--certificates")) != 0) {
+		pv_vault_close(v);
+		return EXIT_FAIL;
 	}
+	char *text = NULL;
+	cli_progress_begin(v, "decommission");
+	pv_rc rc = pv_decommission_run(v, &who, &spec, cli_keep_certificate, &sink, &text);
+	cli_progress_end(v);
+	code = cli_cert_sink_close(&sink) != 0 ? EXIT_FAIL : EXIT_OK;
+	if (!rc && keep_report(text, cli_opt(a, "--report")) != EXIT_OK)
+		code = EXIT_FAIL;
+	if (!rc)
+		fprintf(stderr, "decommissioned: %lu certificate%s; archive %s\n", sink.count,
+			sink.count == 1 ? "" : "s", spec.archive_path);
 	if (rc)
 		code = cli_fail(v, rc);
 	pv_free(text);
 	pv_vault_close(v);
 	return code;
 }
+
+static const struct cli_cmd subs[] = {
+	{ "plan", NULL, "print (JSON) what a deregistration (注销) would do",
+	  "Customers under a legal hold are kept whole, values a retention rule with law: still\n"
+	  "keeps are kept until due, everything else is destroyed; and the requests still open.\n",
+	  NULL, CLI_COMMON, run_plan, NULL },
+	{ "run", "--keeper-name N --keeper-contact C --keeper-key FILE|age1... -o ARCHIVE "
+	  "[--certificates FILE] [--report FILE] [--request REQ]",
+	  "archive what must be kept, shred every customer, write the signed final report",
+	  "ARCHIVE is an age package to the keeper's key, in the handover format (`age -d`\n"
+	  "and `minisign -V` open and check it); the holds it covers are released. Users need\n"
+	  "an approved request: pivault request decommission run --keeper-name ... (without\n"
+	  "-o).\n",
+	  (const struct cli_opt[]){
+		  { "--keeper-name", NULL, "N", "who keeps the archive", NULL },
+		  { "--keeper-contact", NULL, "C", "how to reach them", NULL },
+		  { "--keeper-key", NULL, "FILE|age1...", "their age public key", NULL },
+		  { "-o", NULL, "ARCHIVE", "the archive file to write", NULL },
+		  { "--certificates", NULL, "FILE", "the destruction certificates (else standard "
+		    "output)", NULL },
+		  { "--report", NULL, "FILE", "the signed final report (else standard output)", NULL },
+		  { NULL, NULL, NULL, NULL, NULL } },
+	  CLI_COMMON, run_run, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL },
+};
+
+const struct cli_cmd cli_cmd_decommission = {
+	.name = "decommission",
+	.summary = "deregistration (注销): archive what the law keeps, shred the rest",
+	.subs = subs,
+};

@@ -7,32 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char help[] =
-	"usage: pivault handover export PLAN -o PACKAGE [--request REQ]\n"
-	"       pivault handover import PACKAGE --identity KEYFILE [--sender-key PUBFILE]\n"
-	"                               [--drop-unmapped] [--archive] [--receipt FILE]\n"
-	"       pivault handover confirm RECEIPT [-o CERTIFICATES] [--request REQ]\n"
-	"       pivault handover verify-receipt RECEIPT [--recipient-vault-key KEY]\n\n"
-	"export writes the package of a transfer plan: an age file (to the recipient's key)\n"
-	"holding a tar archive of the records, schema, consents, notices, the checklist and\n"
-	"the manifest signed in minisign format. Users need an approved request: pivault\n"
-	"request handover export PLAN. The recipient can open it with `age -d -i KEY` and\n"
-	"check it with `minisign -V -p sender.pub -m manifest.json`.\n"
-	"import (on the recipient's vault) verifies the whole package and imports it under\n"
-	"this vault's keys and schema, all or nothing; fields this schema does not declare\n"
-	"are refused unless --drop-unmapped. --sender-key pins the sender's minisign public\n"
-	"key. Writes the signed receipt to --receipt (default PACKAGE.receipt.json).\n"
-	"--archive imports a decommission archive (its keeper's copy of what a law keeps;\n"
-	"the values it does not keep are empty, even where this schema requires them).\n"
-	"confirm (on the sender's vault) checks the receipt against the package sent and the\n"
-	"recipient vault key the plan pinned (transfer plan --recipient-vault-key, or transfer\n"
-	"pin-key), never the key the receipt carries, then shreds every handed-over customer\n"
-	"with destruction certificates naming the receipt (users need an approved request:\n"
-	"pivault request handover confirm RECEIPT).\n"
-	"verify-receipt makes the same checks on the sender's vault without confirming; with\n"
-	"--recipient-vault-key KEY (as the recipient's `pivault pubkey` prints it) it needs\n"
-	"no vault and checks the signature by KEY alone.\n";
-
 /* Check a receipt with the recipient vault key (key, no vault) or, with v, against the
  * transfer it names and the key its plan pinned. */
 static int verify_receipt(pv_vault *v, const pv_access *who, const char *path, const char *key)
@@ -123,88 +97,159 @@ static pv_rc run_confirm(pv_vault *v, const pv_access *who, const char *receipt_
 	return rc;
 }
 
-int cmd_handover(int argc, char **argv)
+/* The package, plan or receipt the subcommand names (its one argument); NULL after the
+ * usage message. */
+static const char *the_file(struct cli_args *a, int *code)
 {
-	static const char *const subs[] = { "export", "import", "confirm", "verify-receipt", NULL };
-	int code;
-	const char *sub = cli_subcommand(argc, argv, "handover", help, subs, &code);
-	if (!sub)
-		return code;
-	struct cli_common c;
-	cli_common_init(&c);
-	const char *pos = NULL, *out_path = NULL, *receipt_path = NULL, *sender_key_path = NULL;
-	const char *vault_key = NULL;
-	pv_handover_import_opts io = { 0 };
-	for (int i = 2; i < argc; i++) {
-		int k = cli_common_option(&c, argc, argv, &i);
-		if (k < 0)
-			return EXIT_USAGE;
-		if (k)
-			continue;
-		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
-			out_path = argv[++i];
-		else if (strcmp(argv[i], "--identity") == 0 && i + 1 < argc)
-			io.identity_file = argv[++i];
-		else if (strcmp(argv[i], "--sender-key") == 0 && i + 1 < argc)
-			sender_key_path = argv[++i];
-		else if (strcmp(argv[i], "--receipt") == 0 && i + 1 < argc)
-			receipt_path = argv[++i];
-		else if (strcmp(argv[i], "--recipient-vault-key") == 0 && i + 1 < argc)
-			vault_key = argv[++i];
-		else if (strcmp(argv[i], "--drop-unmapped") == 0)
-			io.flags |= PV_HANDOVER_DROP_UNMAPPED;
-		else if (strcmp(argv[i], "--archive") == 0)
-			io.flags |= PV_HANDOVER_ARCHIVE;
-		else if (argv[i][0] == '-' || pos)
-			return cli_usage("handover", "unknown argument");
-		else
-			pos = argv[i];
+	if (a->narg != 1) {
+		*code = cli_usage(a->prog, a->narg ? "one argument is expected"
+						   : "name the plan, package or receipt");
+		return NULL;
 	}
-	if (!pos)
-		return cli_usage("handover", "name the plan, package or receipt");
-	int verify = strcmp(sub, "verify-receipt") == 0;
-	if (verify && vault_key)
-		return verify_receipt(NULL, NULL, pos, vault_key);
-	if (vault_key)
-		return cli_usage("handover", "--recipient-vault-key goes with verify-receipt (the key "
-				 "confirm accepts is the one the plan pinned)");
-	if (strcmp(sub, "export") == 0 && !out_path)
-		return cli_usage("handover", "export needs -o PACKAGE");
-	if (strcmp(sub, "import") == 0 && !io.identity_file)
-		return cli_usage("handover", "import needs --identity KEYFILE");
-	char *sender_key = sender_key_path ? cli_read_text(sender_key_path, 1 << 20) : NULL;
-	if (sender_key_path && !sender_key)
-		return EXIT_FAIL;
-	io.sender_key = sender_key;
-	pv_vault *v = cli_open_vault(&c, &code);
-	if (!v) {
-		free(sender_key);
-		return code;
-	}
-	pv_access who = cli_access(&c);
-	pv_rc rc;
-	if (verify) {
-		code = verify_receipt(v, &who, pos, NULL);
-		free(sender_key);
-		pv_vault_close(v);
-		return code;
-	}
-	code = EXIT_OK;
-	if (strcmp(sub, "export") == 0) {
-		pv_handover_summary s;
-		cli_progress_begin(v, "handover export");
-		rc = pv_handover_export(v, &who, pos, out_path, &s);
-		cli_progress_end(v);
-		if (!rc)
-			print_summary("exported", &s, c.json);
-	} else if (strcmp(sub, "import") == 0) {
-		rc = run_import(v, &who, pos, &io, receipt_path, c.json, &code);
-	} else {
-		rc = run_confirm(v, &who, pos, out_path, &code);
-	}
+	return a->arg[0];
+}
+
+/* The exit status: code, or rc's when it failed; the vault closed. */
+static int done(pv_vault *v, pv_rc rc, int code)
+{
 	if (rc)
 		code = cli_fail(v, rc);
-	free(sender_key);
 	pv_vault_close(v);
 	return code;
 }
+
+static int run_export(struct cli_args *a)
+{
+	int code = EXIT_FAIL;
+	const char *plan = the_file(a, &code), *out_path = cli_opt(a, "-o");
+	if (!plan)
+		return code;
+	if (!out_path)
+		return cli_usage(a->prog, "export needs -o PACKAGE");
+	pv_vault *v = cli_open_vault(&a->common, &code);
+	if (!v)
+		return code;
+	pv_access who = cli_access(&a->common);
+	pv_handover_summary s;
+	cli_progress_begin(v, "handover export");
+	pv_rc rc = pv_handover_export(v, &who, plan, out_path, &s);
+	cli_progress_end(v);
+	if (!rc)
+		print_summary("exported", &s, a->common.json);
+	return done(v, rc, EXIT_OK);
+}
+
+static int run_import_cmd(struct cli_args *a)
+{
+	int code = EXIT_FAIL;
+	const char *package = the_file(a, &code), *key_path = cli_opt(a, "--sender-key");
+	if (!package)
+		return code;
+	pv_handover_import_opts io = { .identity_file = cli_opt(a, "--identity") };
+	if (cli_flag(a, "--drop-unmapped"))
+		io.flags |= PV_HANDOVER_DROP_UNMAPPED;
+	if (cli_flag(a, "--archive"))
+		io.flags |= PV_HANDOVER_ARCHIVE;
+	if (!io.identity_file)
+		return cli_usage(a->prog, "import needs --identity KEYFILE");
+	char *sender_key = key_path ? cli_read_text(key_path, 1 << 20) : NULL;
+	if (key_path && !sender_key)
+		return EXIT_FAIL;
+	io.sender_key = sender_key;
+	pv_vault *v = cli_open_vault(&a->common, &code);
+	if (v) {
+		pv_access who = cli_access(&a->common);
+		code = EXIT_OK;
+		pv_rc rc = run_import(v, &who, package, &io, cli_opt(a, "--receipt"),
+				      a->common.json, &code);
+		code = done(v, rc, code);
+	}
+	free(sender_key);
+	return code;
+}
+
+static int run_confirm_cmd(struct cli_args *a)
+{
+	int code = EXIT_FAIL;
+	const char *receipt = the_file(a, &code);
+	if (!receipt)
+		return code;
+	pv_vault *v = cli_open_vault(&a->common, &code);
+	if (!v)
+		return code;
+	pv_access who = cli_access(&a->common);
+	code = EXIT_OK;
+	pv_rc rc = run_confirm(v, &who, receipt, cli_opt(a, "-o"), &code);
+	return done(v, rc, code);
+}
+
+static int run_verify_receipt(struct cli_args *a)
+{
+	int code = EXIT_FAIL;
+	const char *receipt = the_file(a, &code), *key = cli_opt(a, "--recipient-vault-key");
+	if (!receipt)
+		return code;
+	if (key)
+		return verify_receipt(NULL, NULL, receipt, key);
+	pv_vault *v = cli_open_vault(&a->common, &code);
+	if (!v)
+		return code;
+	pv_access who = cli_access(&a->common);
+	code = verify_receipt(v, &who, receipt, NULL);
+	pv_vault_close(v);
+	return code;
+}
+
+#define END_OPTS { NULL, NULL, NULL, NULL, NULL }
+
+static const struct cli_cmd subs[] = {
+	{ "export", "PLAN -o PACKAGE [--request REQ]", "write the sealed package of a transfer plan",
+	  "An age file (to the recipient's key) holding a tar archive of the records, schema,\n"
+	  "consents, notices, the checklist and the manifest signed in minisign format. Users\n"
+	  "need an approved request: pivault request handover export PLAN. The recipient can\n"
+	  "open it with `age -d -i KEY` and check it with `minisign -V -p sender.pub -m\n"
+	  "manifest.json`.\n",
+	  (const struct cli_opt[]){ { "-o", NULL, "PACKAGE", "the package file to write", NULL },
+				    END_OPTS },
+	  CLI_COMMON, run_export, NULL },
+	{ "import", "PACKAGE --identity KEYFILE [--sender-key PUBFILE] [--drop-unmapped] "
+	  "[--archive] [--receipt FILE]",
+	  "import a package into this (the recipient's) vault, all or nothing",
+	  "The whole package is verified, then imported under this vault's keys and schema;\n"
+	  "fields this schema does not declare are refused unless --drop-unmapped. Writes the\n"
+	  "signed receipt (default PACKAGE.receipt.json).\n",
+	  (const struct cli_opt[]){
+		  { "--identity", NULL, "KEYFILE", "the recipient's age identity", NULL },
+		  { "--sender-key", NULL, "PUBFILE", "pin the sender's minisign public key", NULL },
+		  { "--drop-unmapped", NULL, NULL, "leave out fields this schema does not declare",
+		    NULL },
+		  { "--archive", NULL, NULL, "a decommission archive (the values it does not keep "
+		    "are empty, even where this schema requires them)", NULL },
+		  { "--receipt", NULL, "FILE", "where the signed receipt goes", NULL },
+		  END_OPTS },
+	  CLI_COMMON, run_import_cmd, NULL },
+	{ "confirm", "RECEIPT [-o CERTIFICATES] [--request REQ]",
+	  "check the receipt (on the sender's vault), then shred every handed-over customer",
+	  "The receipt is checked against the package sent and the recipient vault key the\n"
+	  "plan pinned (transfer plan --recipient-vault-key, or transfer pin-key), never the\n"
+	  "key the receipt carries; destruction certificates name the receipt. Users need an\n"
+	  "approved request: pivault request handover confirm RECEIPT.\n",
+	  (const struct cli_opt[]){ { "-o", NULL, "FILE", "write the certificates to FILE", NULL },
+				    END_OPTS },
+	  CLI_COMMON, run_confirm_cmd, NULL },
+	{ "verify-receipt", "RECEIPT [--recipient-vault-key KEY]",
+	  "make confirm's checks without confirming",
+	  "With --recipient-vault-key KEY (as the recipient's `pivault pubkey` prints it) it\n"
+	  "needs no vault and checks the signature by KEY alone.\n",
+	  (const struct cli_opt[]){ { "--recipient-vault-key", NULL, "KEY",
+				      "the recipient vault's public key", NULL },
+				    END_OPTS },
+	  CLI_COMMON, run_verify_receipt, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL },
+};
+
+const struct cli_cmd cli_cmd_handover = {
+	.name = "handover",
+	.summary = "the sealed handover package: export, import, confirm",
+	.subs = subs,
+};

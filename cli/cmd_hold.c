@@ -25,57 +25,67 @@ static int print_hold(void *ctx, const pv_hold_info *h)
 	return 0;
 }
 
-int cmd_hold(int argc, char **argv)
+static int run_list(struct cli_args *a)
 {
-	static const char help[] =
-		"usage: pivault hold add ID... --reason TEXT\n"
-		"       pivault hold release ID... [--reason TEXT]\n"
-		"       pivault hold list [--json]\n\n"
-		"A legal hold keeps customers from being shredded (by retention, a deletion request\n"
-		"or a decommissioning) until it is released.\n";
-	static const char *const subs[] = { "add", "release", "list", NULL };
-	int code;
-	const char *sub = cli_subcommand(argc, argv, "hold", help, subs, &code);
-	if (!sub)
-		return code;
-	struct cli_common c;
-	cli_common_init(&c);
-	const char *reason = NULL;
-	char *ids[argc];
-	size_t n = 0;
-	for (int i = 2; i < argc; i++) {
-		int k = cli_common_option(&c, argc, argv, &i);
-		if (k < 0)
-			return EXIT_USAGE;
-		if (k)
-			continue;
-		if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc)
-			reason = argv[++i];
-		else if (argv[i][0] == '-')
-			return cli_usage("hold", "unknown option");
-		else
-			ids[n++] = argv[i];
-	}
-	if (strcmp(sub, "list") != 0 && n == 0)
-		return cli_usage("hold", "at least one customer id is required");
-	if (strcmp(sub, "add") == 0 && !reason)
-		return cli_usage("hold", "a hold needs --reason");
-	pv_vault *v = cli_open_vault(&c, &code);
+	if (a->narg)
+		return cli_usage(a->prog, "list takes no argument");
+	int code = EXIT_FAIL;
+	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
-	pv_access who = cli_access(&c);
-	pv_rc rc;
-	if (strcmp(sub, "list") == 0)
-		rc = pv_hold_list(v, &who, print_hold, &c.json);
-	else if (strcmp(sub, "add") == 0)
-		rc = pv_hold_add(v, &who, (const char *const *)ids, n, reason);
-	else
-		rc = pv_hold_release(v, &who, (const char *const *)ids, n, reason);
+	pv_access who = cli_access(&a->common);
+	pv_rc rc = pv_hold_list(v, &who, print_hold, &a->common.json);
 	if (rc)
 		code = cli_fail(v, rc);
-	else if (strcmp(sub, "list") != 0)
-		printf("%s %zu customer%s\n", strcmp(sub, "add") == 0 ? "held" : "released", n,
-		       n == 1 ? "" : "s");
 	pv_vault_close(v);
 	return code;
 }
+
+/* add and release: the customers named, with the reason. */
+static int run_add_release(struct cli_args *a)
+{
+	int add = strcmp(a->cmd->name, "add") == 0;
+	const char *reason = cli_opt(a, "--reason");
+	size_t n = (size_t)a->narg;
+	if (n == 0)
+		return cli_usage(a->prog, "at least one customer id is required");
+	if (add && !reason)
+		return cli_usage(a->prog, "a hold needs --reason");
+	int code = EXIT_FAIL;
+	pv_vault *v = cli_open_vault(&a->common, &code);
+	if (!v)
+		return code;
+	pv_access who = cli_access(&a->common);
+	const char *const *ids = (const char *const *)a->arg;
+	pv_rc rc = add ? pv_hold_add(v, &who, ids, n, reason)
+		       : pv_hold_release(v, &who, ids, n, reason);
+	if (rc)
+		code = cli_fail(v, rc);
+	else
+		printf("%s %zu customer%s\n", add ? "held" : "released", n, n == 1 ? "" : "s");
+	pv_vault_close(v);
+	return code;
+}
+
+static const struct cli_cmd subs[] = {
+	{ "add", "ID... --reason TEXT", "hold customers", NULL,
+	  (const struct cli_opt[]){ { "--reason", NULL, "TEXT", "why (litigation, a regulator's "
+				      "request ...)", NULL },
+				    { NULL, NULL, NULL, NULL, NULL } },
+	  CLI_COMMON, run_add_release, NULL },
+	{ "release", "ID... [--reason TEXT]", "release their hold", NULL,
+	  (const struct cli_opt[]){ { "--reason", NULL, "TEXT", "why", NULL },
+				    { NULL, NULL, NULL, NULL, NULL } },
+	  CLI_COMMON, run_add_release, NULL },
+	{ "list", "[--json]", "the holds, current and released", NULL, NULL, CLI_COMMON, run_list,
+	  NULL },
+	{ NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL },
+};
+
+const struct cli_cmd cli_cmd_hold = {
+	.name = "hold",
+	.summary = "legal holds: customers that must not be destroyed",
+	.about = "A legal hold keeps customers from being shredded (by retention, a deletion request\n"
+		 "or a decommissioning) until it is released.\n",
+	.subs = subs,
+};

@@ -7,16 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char import_help[] =
-	"usage: pivault import FILE.csv [--reject-file F] [--drop-undeclared] [--threads N] [--json]\n\n"
-	"Import customers from RFC 4180 CSV (UTF-8, a header row naming schema columns; '-'\n"
-	"reads standard input). Every value is validated and normalised, then encrypted; every\n"
-	"bad row is reported by line, column and reason (never its value). By default the\n"
-	"import is all-or-nothing: one bad row and nothing is written.\n\n"
-	"  --reject-file F      import the good rows; write the bad ones to F, masked\n"
-	"  --drop-undeclared    ignore columns the schema does not declare (else refused)\n"
-	"  --threads N          worker threads (default: one per core)\n";
-
 struct import_ui {
 	int tty;
 	int json;
@@ -72,64 +62,69 @@ static void print_summary(const pv_import_result *r, int rc_ok, const char *reje
 	}
 }
 
-int cmd_import(int argc, char **argv)
+/* After the import: the problems beyond those shown, and the summary or JSON. */
+static void print_result(const pv_import_result *res, pv_rc rc, const struct import_ui *ui,
+			 const char *reject_path)
 {
-	struct cli_common c;
-	cli_common_init(&c);
-	const char *file = NULL;
-	pv_import_opts opts = { 0 };
-	for (int i = 1; i < argc; i++) {
-		int k = cli_common_option(&c, argc, argv, &i);
-		if (k < 0)
-			return EXIT_USAGE;
-		if (k)
-			continue;
-		if (strcmp(argv[i], "--help") == 0) {
-			fputs(import_help, stdout);
-			fputs(cli_common_help, stdout);
-			return EXIT_OK;
-		} else if (strcmp(argv[i], "--reject-file") == 0 && i + 1 < argc) {
-			opts.reject_path = argv[++i];
-		} else if (strcmp(argv[i], "--drop-undeclared") == 0) {
-			opts.flags |= PV_IMPORT_DROP_UNDECLARED;
-		} else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
-			opts.threads = (unsigned)strtoul(argv[++i], NULL, 10);
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return cli_usage("import", "unknown option or missing value");
-		} else if (!file) {
-			file = argv[i];
-		} else {
-			return cli_usage("import", "one input file only");
-		}
-	}
-	if (!file)
-		return cli_usage("import", "a CSV file is required");
-	int code;
-	pv_vault *v = cli_open_vault(&c, &code);
-	if (!v)
-		return code;
-	struct import_ui ui = { isatty(2), c.json, 0 };
-	opts.on_error = on_error;
-	opts.ctx = &ui;
-	if (ui.tty)
-		pv_vault_on_progress(v, on_progress, NULL);
-	pv_access who = cli_access(&c);
-	pv_import_result *res = NULL;
-	pv_rc rc = pv_import_csv(v, &who, file, &opts, &res);
-	if (ui.tty)
+	if (ui->tty)
 		fputs("\r\033[K", stderr);
-	if (ui.shown > ERRORS_SHOWN)
-		fprintf(stderr, "... %lu problems in all\n", ui.shown);
-	if (res && c.json) {
+	if (ui->shown > ERRORS_SHOWN)
+		fprintf(stderr, "... %lu problems in all\n", ui->shown);
+	if (res && ui->json) {
 		char *j = pv_import_json(res);
 		if (j)
 			printf("%s\n", j);
 		pv_free(j);
 	} else if (res && (rc == PV_OK || rc == PV_ERR_INPUT)) {
-		print_summary(res, rc == PV_OK, opts.reject_path);
+		print_summary(res, rc == PV_OK, reject_path);
 	}
+}
+
+static int run_import(struct cli_args *a)
+{
+	pv_import_opts opts = { 0 };
+	const char *threads = cli_opt(a, "--threads");
+	opts.reject_path = cli_opt(a, "--reject-file");
+	if (cli_flag(a, "--drop-undeclared"))
+		opts.flags |= PV_IMPORT_DROP_UNDECLARED;
+	if (threads)
+		opts.threads = (unsigned)strtoul(threads, NULL, 10);
+	if (a->narg != 1)
+		return cli_usage(a->prog, a->narg ? "one input file only" : "a CSV file is required");
+	int code = EXIT_FAIL;
+	pv_vault *v = cli_open_vault(&a->common, &code);
+	if (!v)
+		return code;
+	struct import_ui ui = { isatty(2), a->common.json, 0 };
+	opts.on_error = on_error;
+	opts.ctx = &ui;
+	if (ui.tty)
+		pv_vault_on_progress(v, on_progress, NULL);
+	pv_access who = cli_access(&a->common);
+	pv_import_result *res = NULL;
+	pv_rc rc = pv_import_csv(v, &who, a->arg[0], &opts, &res);
+	print_result(res, rc, &ui, opts.reject_path);
 	code = rc ? cli_fail(v, rc) : EXIT_OK;
 	pv_import_free(res);
 	pv_vault_close(v);
 	return code;
 }
+
+const struct cli_cmd cli_cmd_import = {
+	.name = "import",
+	.args = "FILE.csv [--reject-file F] [--drop-undeclared] [--threads N] [--json]",
+	.summary = "import customers from a CSV file",
+	.about = "Import customers from RFC 4180 CSV (UTF-8, a header row naming schema columns;\n"
+		 "'-' reads standard input). Every value is validated and normalised, then\n"
+		 "encrypted; every bad row is reported by line, column and reason (never its value).\n"
+		 "By default the import is all-or-nothing: one bad row and nothing is written.\n",
+	.opts = (const struct cli_opt[]){
+		{ "--reject-file", NULL, "F", "import the good rows; write the bad ones to F, masked",
+		  NULL },
+		{ "--drop-undeclared", NULL, NULL, "ignore columns the schema does not declare (else "
+		  "refused)", NULL },
+		{ "--threads", NULL, "N", "worker threads (default: one per core)", NULL },
+		{ NULL, NULL, NULL, NULL, NULL } },
+	.flags = CLI_COMMON,
+	.run = run_import,
+};

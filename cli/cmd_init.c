@@ -6,60 +6,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char init_help[] =
-	"usage: pivault init DIR --schema FILE [--keyring FILE] [--key-file FILE] [--slots N]\n\n"
-	"Create a vault in DIR (a new or empty directory): a SQLite database, a vault id, the\n"
-	"key hierarchy and the keyring (default DIR.keyring, outside DIR), with the schema\n"
-	"stored inside. The root secret is a 32-byte key file (--key-file, PIVAULT_KEY_FILE)\n"
-	"or a passphrase (PIVAULT_PASSPHRASE_FILE, or asked twice on the terminal), stretched\n"
-	"with Argon2id. It is never taken on the command line.\n\n"
-	"The first administrator is created too: --admin NAME (default admin), with the role\n"
-	"admin and a password from PIVAULT_PASSWORD_FILE or asked twice on the terminal.\n"
-	"Daily work then uses users' passwords; the root secret stays for recovery.\n\n"
-	"  --schema FILE    the YAML schema (required)\n"
-	"  --admin NAME     the first administrator's user name (default admin)\n"
-	"  --slots N        keyring bucket slots, a power of two (default 262144)\n";
-
-int cmd_init(int argc, char **argv)
+/* The vault made: its directory and id. */
+static void print_created(const char *dir, pv_vault *v, const char *admin, int json)
 {
-	struct cli_common c;
-	cli_common_init(&c);
-	const char *dir = NULL, *schema = NULL, *admin = "admin";
-	pv_create_opts opts = { 0 };
-	for (int i = 1; i < argc; i++) {
-		int k = cli_common_option(&c, argc, argv, &i);
-		if (k < 0)
-			return EXIT_USAGE;
-		if (k)
-			continue;
-		if (strcmp(argv[i], "--help") == 0) {
-			fputs(init_help, stdout);
-			fputs(cli_common_help, stdout);
-			return EXIT_OK;
-		}
-		if (strcmp(argv[i], "--schema") == 0 && i + 1 < argc)
-			schema = argv[++i];
-		else if (strcmp(argv[i], "--admin") == 0 && i + 1 < argc)
-			admin = argv[++i];
-		else if (strcmp(argv[i], "--slots") == 0 && i + 1 < argc)
-			opts.keyring_slots = (uint32_t)strtoul(argv[++i], NULL, 10);
-		else if (argv[i][0] == '-')
-			return cli_usage("init", "unknown option or missing value");
-		else if (!dir)
-			dir = argv[i];
-		else
-			return cli_usage("init", "one directory only");
+	if (json) {
+		printf("{\"vault\":");
+		cli_json_string(stdout, dir);
+		printf(",\"vault_id\":\"%s\"}\n", pv_vault_id(v));
+	} else {
+		printf("created vault %s (id %s) with administrator %s\n", dir, pv_vault_id(v), admin);
 	}
-	if (!dir)
-		dir = c.vault;
+}
+
+static int run_init(struct cli_args *a)
+{
+	const struct cli_common *c = &a->common;
+	const char *schema = cli_opt(a, "--schema"), *admin = cli_opt(a, "--admin");
+	const char *slots = cli_opt(a, "--slots");
+	const char *dir = a->narg ? a->arg[0] : c->vault;
+	if (a->narg > 1)
+		return cli_usage(a->prog, "one directory only");
 	if (!dir || !schema)
-		return cli_usage("init", "a directory and --schema FILE are required");
-	opts.schema_path = schema;
-	opts.keyring_path = c.keyring;
+		return cli_usage(a->prog, "a directory and --schema FILE are required");
+	if (!admin)
+		admin = "admin";
+	pv_create_opts opts = { .schema_path = schema, .keyring_path = c->keyring };
+	if (slots)
+		opts.keyring_slots = (uint32_t)strtoul(slots, NULL, 10);
 #ifdef PV_TESTING
 	opts.kdf_fast = 1; /* pivault-test only, for the CLI tests: never the shipped command */
 #endif
-	pv_key *key = cli_read_key(&c, 1);
+	pv_key *key = cli_read_key(c, 1);
 	if (!key)
 		return EXIT_FAIL;
 	char prompt[128];
@@ -76,36 +53,53 @@ int cmd_init(int argc, char **argv)
 	pv_rc rc = pv_vault_create(dir, &opts, key, &v);
 	pv_key_free(key);
 	cli_wipe_free(pass);
-	if (rc) {
-		int code = cli_fail(v, rc);
-		pv_vault_close(v);
-		return code;
-	}
-	if (c.json) {
-		printf("{\"vault\":");
-		cli_json_string(stdout, dir);
-		printf(",\"vault_id\":\"%s\"}\n", pv_vault_id(v));
-	} else {
-		printf("created vault %s (id %s) with administrator %s\n", dir, pv_vault_id(v), admin);
-	}
+	int code = rc ? cli_fail(v, rc) : EXIT_OK;
+	if (!rc)
+		print_created(dir, v, admin, c->json);
 	pv_vault_close(v);
-	return EXIT_OK;
+	return code;
 }
 
-int cmd_keygen(int argc, char **argv)
+const struct cli_cmd cli_cmd_init = {
+	.name = "init",
+	.args = "DIR --schema FILE [--keyring FILE] [--key-file FILE] [--slots N]",
+	.summary = "create a vault from a schema",
+	.about = "Create a vault in DIR (a new or empty directory): a SQLite database, a vault id,\n"
+		 "the key hierarchy and the keyring (default DIR.keyring, outside DIR), with the\n"
+		 "schema stored inside. The root secret is a 32-byte key file (--key-file,\n"
+		 "PIVAULT_KEY_FILE) or a passphrase (PIVAULT_PASSPHRASE_FILE, or asked twice on the\n"
+		 "terminal), stretched with Argon2id. It is never taken on the command line.\n\n"
+		 "The first administrator is created too: --admin NAME (default admin), with the\n"
+		 "role admin and a password from PIVAULT_PASSWORD_FILE or asked twice on the\n"
+		 "terminal. Daily work then uses users' passwords; the root secret stays for\n"
+		 "recovery.\n",
+	.opts = (const struct cli_opt[]){
+		{ "--schema", NULL, "FILE", "the YAML schema (required)", NULL },
+		{ "--admin", NULL, "NAME", "the first administrator's user name (default admin)",
+		  NULL },
+		{ "--slots", NULL, "N", "keyring bucket slots, a power of two (default 262144)", NULL },
+		{ NULL, NULL, NULL, NULL, NULL } },
+	.flags = CLI_COMMON,
+	.run = run_init,
+};
+
+static int run_keygen(struct cli_args *a)
 {
-	if (argc != 2 || argv[1][0] == '-') {
-		if (argc == 2 && strcmp(argv[1], "--help") == 0) {
-			puts("usage: pivault keygen FILE\n\nWrite a new random 32-byte root key to FILE "
-			     "(mode 0600; an existing file is never overwritten).");
-			return EXIT_OK;
-		}
-		return cli_usage("keygen", "one file name is required");
-	}
-	pv_rc rc = pv_key_generate_file(argv[1]);
+	if (a->narg != 1)
+		return cli_usage(a->prog, "one file name is required");
+	pv_rc rc = pv_key_generate_file(a->arg[0]);
 	if (rc) {
-		fprintf(stderr, "pivault: cannot write key file %s: %s\n", argv[1], pv_strerror(rc));
+		fprintf(stderr, "pivault: cannot write key file %s: %s\n", a->arg[0], pv_strerror(rc));
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
 }
+
+const struct cli_cmd cli_cmd_keygen = {
+	.name = "keygen",
+	.args = "FILE",
+	.summary = "write a new random 32-byte key file",
+	.about = "Write a new random 32-byte root key to FILE (mode 0600; an existing file is never\n"
+		 "overwritten).\n",
+	.run = run_keygen,
+};

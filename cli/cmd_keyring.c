@@ -5,57 +5,31 @@
 
 #include <string.h>
 
-int cmd_keyring(int argc, char **argv)
+static int run_escrow_key(struct cli_args *a)
 {
-	static const char help[] =
-		"usage: pivault keyring escrow --to PUBLIC_KEY -o FILE\n"
-		"       pivault keyring escrow-key SECRET_FILE\n\n"
-		"An escrow copy is the keyring sealed to an escrow key (X25519), kept apart for\n"
-		"disaster recovery. The vault records each copy; a destruction certificate names\n"
-		"the copies made before it, which still hold the destroyed keys until renewed.\n"
-		"escrow-key writes a new secret key to SECRET_FILE and prints the public key.\n";
-	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-		fputs(help, argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	if (a->narg != 1)
+		return cli_usage(a->prog, "escrow-key takes SECRET_FILE");
+	char pk[65];
+	pv_rc rc = pv_escrow_keygen(a->arg[0], pk);
+	if (rc) {
+		fprintf(stderr, "pivault: cannot write %s: %s\n", a->arg[0],
+			rc == PV_ERR_EXISTS ? "it exists already" : pv_strerror(rc));
+		return EXIT_FAIL;
 	}
-	if (strcmp(argv[1], "escrow-key") == 0) {
-		if (argc != 3 || argv[2][0] == '-')
-			return cli_usage("keyring", "escrow-key SECRET_FILE");
-		char pk[65];
-		pv_rc rc = pv_escrow_keygen(argv[2], pk);
-		if (rc) {
-			fprintf(stderr, "pivault: cannot write %s: %s\n", argv[2],
-				rc == PV_ERR_EXISTS ? "it exists already" : pv_strerror(rc));
-			return EXIT_FAIL;
-		}
-		puts(pk);
-		return EXIT_OK;
-	}
-	if (strcmp(argv[1], "escrow") != 0)
-		return cli_usage("keyring", "the subcommands are escrow and escrow-key");
-	struct cli_common c;
-	cli_common_init(&c);
-	const char *to = NULL, *out = NULL;
-	for (int i = 2; i < argc; i++) {
-		int k = cli_common_option(&c, argc, argv, &i);
-		if (k < 0)
-			return EXIT_USAGE;
-		if (k)
-			continue;
-		if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
-			to = argv[++i];
-		else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
-			out = argv[++i];
-		else
-			return cli_usage("keyring", "escrow --to PUBLIC_KEY -o FILE");
-	}
-	if (!to || !out)
-		return cli_usage("keyring", "escrow --to PUBLIC_KEY -o FILE");
-	int code;
-	pv_vault *v = cli_open_vault(&c, &code);
+	puts(pk);
+	return EXIT_OK;
+}
+
+static int run_escrow(struct cli_args *a)
+{
+	const char *to = cli_opt(a, "--to"), *out = cli_opt(a, "-o");
+	if (!to || !out || a->narg)
+		return cli_usage(a->prog, "escrow takes --to PUBLIC_KEY -o FILE");
+	int code = EXIT_FAIL;
+	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
-	pv_access who = cli_access(&c);
+	pv_access who = cli_access(&a->common);
 	pv_rc rc = pv_keyring_escrow(v, &who, to, out);
 	if (rc)
 		code = cli_fail(v, rc);
@@ -64,3 +38,25 @@ int cmd_keyring(int argc, char **argv)
 	pv_vault_close(v);
 	return code;
 }
+
+static const struct cli_cmd subs[] = {
+	{ "escrow", "--to PUBLIC_KEY -o FILE", "write the keyring sealed to an escrow key",
+	  "The vault records each copy; a destruction certificate names the copies made before\n"
+	  "it, which still hold the destroyed keys until renewed.\n",
+	  (const struct cli_opt[]){ { "--to", NULL, "PUBLIC_KEY", "the escrow key (X25519, hex)",
+				      NULL },
+				    { "-o", NULL, "FILE", "the escrow copy to write", NULL },
+				    { NULL, NULL, NULL, NULL, NULL } },
+	  CLI_COMMON, run_escrow, NULL },
+	{ "escrow-key", "SECRET_FILE", "write a new escrow secret key, print its public key", NULL,
+	  NULL, 0, run_escrow_key, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL },
+};
+
+const struct cli_cmd cli_cmd_keyring = {
+	.name = "keyring",
+	.summary = "escrow copies of the keyring for disaster recovery",
+	.about = "An escrow copy is the keyring sealed to an escrow key (X25519), kept apart for\n"
+		 "disaster recovery.\n",
+	.subs = subs,
+};

@@ -24,80 +24,92 @@ static int print_notice(void *ctx, const pv_notice_info *n)
 	return 0;
 }
 
-int cmd_notice(int argc, char **argv)
+/* The exit status for rc, the vault closed. */
+static int done(pv_vault *v, pv_rc rc)
 {
-	static const char help[] =
-		"usage: pivault notice record ID --kind KIND --text-version V --channel CH "
-		"[--state S] [--json]\n"
-		"       pivault notice state NOTICE STATE\n"
-		"       pivault notice list [--customer ID] [--json]\n\n"
-		"Keeps the record of every notice sent to a customer: KIND is transfer (new\n"
-		"holder; needs 'handover'), breach ('incident'), dsr-reply ('dsr'), consent or\n"
-		"policy ('consent'); V names the version of the text sent (the text stays outside\n"
-		"pivault); CH is sms, email, letter, phone, app or in-person; STATE is queued,\n"
-		"sent (the default), delivered, failed or returned. list needs 'report'.\n";
-	static const char *const subs[] = { "record", "state", "list", NULL };
-	int code;
-	const char *sub = cli_subcommand(argc, argv, "notice", help, subs, &code);
-	if (!sub)
-		return code;
-	struct cli_common c;
-	cli_common_init(&c);
-	const char *kind = NULL, *version = NULL, *channel = NULL, *state = NULL;
-	const char *customer = NULL, *pos[2] = { NULL, NULL };
-	size_t npos = 0;
-	for (int i = 2; i < argc; i++) {
-		int k = cli_common_option(&c, argc, argv, &i);
-		if (k < 0)
-			return EXIT_USAGE;
-		if (k)
-			continue;
-		if (strcmp(argv[i], "--kind") == 0 && i + 1 < argc)
-			kind = argv[++i];
-		else if (strcmp(argv[i], "--text-version") == 0 && i + 1 < argc)
-			version = argv[++i];
-		else if (strcmp(argv[i], "--channel") == 0 && i + 1 < argc)
-			channel = argv[++i];
-		else if (strcmp(argv[i], "--state") == 0 && i + 1 < argc)
-			state = argv[++i];
-		else if (strcmp(argv[i], "--customer") == 0 && i + 1 < argc)
-			customer = argv[++i];
-		else if (argv[i][0] == '-' || npos == 2)
-			return cli_usage("notice", "unknown argument");
-		else
-			pos[npos++] = argv[i];
-	}
-	int64_t number = 0;
-	if (strcmp(sub, "record") == 0 && (npos != 1 || !kind || !version || !channel))
-		return cli_usage("notice", "record takes ID --kind --text-version --channel");
-	if (strcmp(sub, "state") == 0) {
-		char *end;
-		number = npos == 2 ? strtoll(pos[0], &end, 10) : 0;
-		if (npos != 2 || *end || number <= 0)
-			return cli_usage("notice", "state takes a notice number and a state");
-	}
-	if (strcmp(sub, "list") == 0 && npos)
-		return cli_usage("notice", "list takes --customer ID");
-	pv_vault *v = cli_open_vault(&c, &code);
-	if (!v)
-		return code;
-	pv_access who = cli_access(&c);
-	pv_rc rc;
-	if (strcmp(sub, "list") == 0) {
-		rc = pv_notice_list(v, &who, customer, print_notice, &c.json);
-	} else if (strcmp(sub, "record") == 0) {
-		rc = pv_notice_record(v, &who, pos[0], kind, version, channel, state, &number);
-		if (!rc && c.json)
-			printf("{\"notice\":%lld}\n", (long long)number);
-		else if (!rc)
-			printf("notice %lld recorded\n", (long long)number);
-	} else {
-		rc = pv_notice_set_state(v, &who, number, pos[1]);
-		if (!rc)
-			printf("notice %lld: %s\n", (long long)number, pos[1]);
-	}
-	if (rc)
-		code = cli_fail(v, rc);
+	int code = rc ? cli_fail(v, rc) : EXIT_OK;
 	pv_vault_close(v);
 	return code;
 }
+
+static int run_record(struct cli_args *a)
+{
+	const char *kind = cli_opt(a, "--kind"), *version = cli_opt(a, "--text-version"),
+		   *channel = cli_opt(a, "--channel");
+	if (a->narg != 1 || !kind || !version || !channel)
+		return cli_usage(a->prog, "record takes ID --kind --text-version --channel");
+	int code = EXIT_FAIL;
+	pv_vault *v = cli_open_vault(&a->common, &code);
+	if (!v)
+		return code;
+	pv_access who = cli_access(&a->common);
+	int64_t number = 0;
+	pv_rc rc = pv_notice_record(v, &who, a->arg[0], kind, version, channel,
+				    cli_opt(a, "--state"), &number);
+	if (!rc && a->common.json)
+		printf("{\"notice\":%lld}\n", (long long)number);
+	else if (!rc)
+		printf("notice %lld recorded\n", (long long)number);
+	return done(v, rc);
+}
+
+static int run_state(struct cli_args *a)
+{
+	char *end = NULL;
+	long long number = a->narg == 2 ? strtoll(a->arg[0], &end, 10) : 0;
+	if (a->narg != 2 || *end || number <= 0)
+		return cli_usage(a->prog, "state takes a notice number and a state");
+	int code = EXIT_FAIL;
+	pv_vault *v = cli_open_vault(&a->common, &code);
+	if (!v)
+		return code;
+	pv_access who = cli_access(&a->common);
+	pv_rc rc = pv_notice_set_state(v, &who, number, a->arg[1]);
+	if (!rc)
+		printf("notice %lld: %s\n", number, a->arg[1]);
+	return done(v, rc);
+}
+
+static int run_list(struct cli_args *a)
+{
+	if (a->narg)
+		return cli_usage(a->prog, "list takes --customer ID");
+	int code = EXIT_FAIL;
+	pv_vault *v = cli_open_vault(&a->common, &code);
+	if (!v)
+		return code;
+	pv_access who = cli_access(&a->common);
+	return done(v, pv_notice_list(v, &who, cli_opt(a, "--customer"), print_notice,
+				      &a->common.json));
+}
+
+static const struct cli_cmd subs[] = {
+	{ "record", "ID --kind KIND --text-version V --channel CH [--state S] [--json]",
+	  "record a notice sent to a customer", NULL,
+	  (const struct cli_opt[]){
+		  { "--kind", NULL, "KIND", "transfer, breach, dsr-reply, consent or policy", NULL },
+		  { "--text-version", NULL, "V", "the version of the text sent", NULL },
+		  { "--channel", NULL, "CH", "sms, email, letter, phone, app or in-person", NULL },
+		  { "--state", NULL, "S", "queued, sent (the default), delivered, failed or returned",
+		    NULL },
+		  { NULL, NULL, NULL, NULL, NULL } },
+	  CLI_COMMON, run_record, NULL },
+	{ "state", "NOTICE STATE", "record a notice's delivery state", NULL, NULL, CLI_COMMON,
+	  run_state, NULL },
+	{ "list", "[--customer ID] [--json]", "the notices (needs 'report')", NULL,
+	  (const struct cli_opt[]){ { "--customer", NULL, "ID", "only this customer's", NULL },
+				    { NULL, NULL, NULL, NULL, NULL } },
+	  CLI_COMMON, run_list, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL },
+};
+
+const struct cli_cmd cli_cmd_notice = {
+	.name = "notice",
+	.summary = "the record of notices sent to customers and their delivery",
+	.about = "Keeps the record of every notice sent to a customer: KIND is transfer (new\n"
+		 "holder; needs 'handover'), breach ('incident'), dsr-reply ('dsr'), consent or\n"
+		 "policy ('consent'); V names the version of the text sent (the text stays outside\n"
+		 "pivault); CH is sms, email, letter, phone, app or in-person; STATE is queued,\n"
+		 "sent (the default), delivered, failed or returned. list needs 'report'.\n",
+	.subs = subs,
+};

@@ -6,25 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Parse the common options; other arguments are left in rest[] (nrest). Returns -1 on
- * a usage error, 1 when --help was asked, 0 otherwise. */
-static int parse(struct cli_common *c, int argc, char **argv, char **rest, int *nrest)
-{
-	cli_common_init(c);
-	*nrest = 0;
-	for (int i = 1; i < argc; i++) {
-		int k = cli_common_option(c, argc, argv, &i);
-		if (k < 0)
-			return -1;
-		if (k)
-			continue;
-		if (strcmp(argv[i], "--help") == 0)
-			return 1;
-		rest[(*nrest)++] = argv[i];
-	}
-	return 0;
-}
-
 static void print_record(const pv_record *r, int json, int line_mode)
 {
 	size_t n = pv_record_field_count(r);
@@ -79,42 +60,39 @@ static void print_record(const pv_record *r, int json, int line_mode)
 		       pv_record_consent_granted(r, i) ? "yes" : "no");
 }
 
-static const char get_help[] =
-	"usage: pivault get ID... [--clear] [--json]\n\n"
-	"Show customers, masked by default; --clear shows in clear the fields the role may see\n"
-	"in clear. More customers in clear than the vault's bulk limit (default 100) take an\n"
-	"approved request: pivault request get ID... --clear ...\n";
-
 static int print_got(void *ctx, const pv_record *r)
 {
 	print_record(r, *(int *)ctx, 0);
 	return 0;
 }
 
-int cmd_get(int argc, char **argv)
+static int run_get(struct cli_args *a)
 {
-	struct cli_common c;
-	char *ids[argc];
-	int n, p = parse(&c, argc, argv, ids, &n);
-	if (p)
-		return p > 0 ? (fputs(get_help, stdout), fputs(cli_common_help, stdout), EXIT_OK)
-			     : EXIT_USAGE;
-	if (n == 0)
-		return cli_usage("get", "a customer id is required");
-	for (int i = 0; i < n; i++)
-		if (ids[i][0] == '-') /* an option it does not know, never an id */
-			return cli_usage("get", "unknown option");
-	int code;
-	pv_vault *v = cli_open_vault(&c, &code);
+	if (a->narg == 0)
+		return cli_usage(a->prog, "a customer id is required");
+	int code = EXIT_FAIL;
+	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
-	pv_access who = cli_access(&c);
-	pv_rc rc = pv_get_many(v, &who, (const char *const *)ids, (size_t)n, print_got, &c.json);
+	pv_access who = cli_access(&a->common);
+	pv_rc rc = pv_get_many(v, &who, (const char *const *)a->arg, (size_t)a->narg, print_got,
+			       &a->common.json);
 	if (rc)
 		code = cli_fail(v, rc);
 	pv_vault_close(v);
 	return code;
 }
+
+const struct cli_cmd cli_cmd_get = {
+	.name = "get",
+	.args = "ID... [--clear] [--json]",
+	.summary = "show one customer",
+	.about = "Show customers, masked by default; --clear shows in clear the fields the role may\n"
+		 "see in clear. More customers in clear than the vault's bulk limit (default 100)\n"
+		 "take an approved request: pivault request get ID... --clear ...\n",
+	.flags = CLI_COMMON,
+	.run = run_get,
+};
 
 struct found {
 	int json;
@@ -143,31 +121,20 @@ static int show_found_id(void *ctx, const char *id)
 	return 0;
 }
 
-static const char find_help[] =
-	"usage: pivault find --FIELD VALUE [--clear] [--json]\n\n"
-	"Find customers by the exact value of an indexed field (for example --phone 13812345678\n"
-	"or --id_number 11010519491231002X), through the blind index; the value is normalised\n"
-	"as at import. Matching customers are shown as with 'get'.\n";
-
-int cmd_find(int argc, char **argv)
+static int run_find(struct cli_args *a)
 {
-	struct cli_common c;
-	char *rest[argc];
-	int n, p = parse(&c, argc, argv, rest, &n);
-	if (p)
-		return p > 0 ? (fputs(find_help, stdout), fputs(cli_common_help, stdout), EXIT_OK)
-			     : EXIT_USAGE;
-	if (n != 2 || strncmp(rest[0], "--", 2) != 0 || !rest[0][2])
-		return cli_usage("find", "give one --FIELD VALUE");
-	int code;
-	pv_vault *v = cli_open_vault(&c, &code);
+	if (a->narg != 2 || strncmp(a->arg[0], "--", 2) != 0 || !a->arg[0][2])
+		return cli_usage(a->prog, "give one --FIELD VALUE");
+	int code = EXIT_FAIL;
+	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
-	pv_access who = cli_access(&c);
-	struct found f = { c.json, 0 };
-	pv_rc rc = pv_find_records(v, &who, rest[0] + 2, rest[1], show_found, &f);
+	pv_access who = cli_access(&a->common);
+	struct found f = { a->common.json, 0 };
+	const char *field = a->arg[0] + 2, *value = a->arg[1];
+	pv_rc rc = pv_find_records(v, &who, field, value, show_found, &f);
 	if (rc == PV_ERR_FIND_ONLY) /* may find, not read: the ids */
-		rc = pv_find(v, &who, rest[0] + 2, rest[1], show_found_id, &f);
+		rc = pv_find(v, &who, field, value, show_found_id, &f);
 	if (rc)
 		code = cli_fail(v, rc);
 	else if (f.count == 0) {
@@ -178,10 +145,16 @@ int cmd_find(int argc, char **argv)
 	return code;
 }
 
-static const char list_help[] =
-	"usage: pivault list [--limit N] [--after ID] [--json]\n\n"
-	"List customers in id order, one line each with the fields the role sees (masked\n"
-	"unless --clear), N at a time (default 50); continue with --after the last id shown.\n";
+const struct cli_cmd cli_cmd_find = {
+	.name = "find",
+	.args = "--FIELD VALUE [--clear] [--json]",
+	.summary = "find customers by an indexed field (find --FIELD VALUE)",
+	.about = "Find customers by the exact value of an indexed field (for example --phone\n"
+		 "13812345678 or --id_number 11010519491231002X), through the blind index; the value\n"
+		 "is normalised as at import. Matching customers are shown as with 'get'.\n",
+	.flags = CLI_COMMON | CLI_ANY_FIELD,
+	.run = run_find,
+};
 
 static int list_one(void *ctx, const pv_record *r)
 {
@@ -189,38 +162,28 @@ static int list_one(void *ctx, const pv_record *r)
 	return 0;
 }
 
-int cmd_list(int argc, char **argv)
+static int run_list(struct cli_args *a)
 {
-	struct cli_common c;
-	char *rest[argc];
-	int n, p = parse(&c, argc, argv, rest, &n);
-	if (p)
-		return p > 0 ? (fputs(list_help, stdout), fputs(cli_common_help, stdout), EXIT_OK)
-			     : EXIT_USAGE;
 	size_t limit = 50;
-	const char *after = NULL;
-	for (int i = 0; i < n; i++) {
-		if (strcmp(rest[i], "--limit") == 0 && i + 1 < n) {
-			char *end;
-			limit = strtoul(rest[++i], &end, 10);
-			if (*end || limit == 0)
-				return cli_usage("list", "--limit needs a positive number");
-		} else if (strcmp(rest[i], "--after") == 0 && i + 1 < n) {
-			after = rest[++i];
-		} else {
-			return cli_usage("list", "unknown argument");
-		}
+	const char *lim = cli_opt(a, "--limit");
+	if (lim) {
+		char *end;
+		limit = strtoul(lim, &end, 10);
+		if (*end || limit == 0)
+			return cli_usage(a->prog, "--limit needs a positive number");
 	}
-	int code;
-	pv_vault *v = cli_open_vault(&c, &code);
+	if (a->narg)
+		return cli_usage(a->prog, "list takes no argument");
+	int code = EXIT_FAIL;
+	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
-	pv_access who = cli_access(&c);
+	pv_access who = cli_access(&a->common);
 	char *next = NULL;
-	pv_rc rc = pv_list(v, &who, after, limit, list_one, &c.json, &next);
+	pv_rc rc = pv_list(v, &who, cli_opt(a, "--after"), limit, list_one, &a->common.json, &next);
 	if (rc)
 		code = cli_fail(v, rc);
-	else if (next && !c.json) {
+	else if (next && !a->common.json) {
 		fflush(stdout);
 		fprintf(stderr, "more: pivault list --after %s\n", next);
 	}
@@ -229,31 +192,35 @@ int cmd_list(int argc, char **argv)
 	return code;
 }
 
-static const char update_help[] =
-	"usage: pivault update ID FIELD=VALUE...\n\n"
-	"Change fields (or consent columns, yes/no) of a customer. Each value is validated and\n"
-	"normalised as at import; all changes apply together or not at all.\n";
+const struct cli_cmd cli_cmd_list = {
+	.name = "list",
+	.args = "[--limit N] [--after ID] [--json]",
+	.summary = "list customers, masked, a page at a time",
+	.about = "List customers in id order, one line each with the fields the role sees (masked\n"
+		 "unless --clear), N at a time (default 50); continue with --after the last id shown.\n",
+	.opts = (const struct cli_opt[]){
+		{ "--limit", NULL, "N", "customers per page (default 50)", NULL },
+		{ "--after", NULL, "ID", "start after this customer id", NULL },
+		{ NULL, NULL, NULL, NULL, NULL },
+	},
+	.flags = CLI_COMMON,
+	.run = run_list,
+};
 
-int cmd_update(int argc, char **argv)
+static int run_update(struct cli_args *a)
 {
-	struct cli_common c;
-	char *rest[argc];
-	int n, p = parse(&c, argc, argv, rest, &n);
-	if (p)
-		return p > 0 ? (fputs(update_help, stdout), fputs(cli_common_help, stdout), EXIT_OK)
-			     : EXIT_USAGE;
+	int n = a->narg;
+	char **rest = a->arg;
 	if (n < 2)
-		return cli_usage("update", "an id and at least one FIELD=VALUE are required");
-	if (rest[0][0] == '-')
-		return cli_usage("update", "unknown option");
+		return cli_usage(a->prog, "an id and at least one FIELD=VALUE are required");
 	for (int i = 1; i < n; i++)
 		if (!strchr(rest[i], '=') || rest[i][0] == '=')
-			return cli_usage("update", "changes are written FIELD=VALUE");
-	int code;
-	pv_vault *v = cli_open_vault(&c, &code);
+			return cli_usage(a->prog, "changes are written FIELD=VALUE");
+	int code = EXIT_FAIL;
+	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
-	pv_access who = cli_access(&c);
+	pv_access who = cli_access(&a->common);
 	const char *fields[n], *values[n];
 	for (int i = 1; i < n; i++) {
 		char *eq = strchr(rest[i], '=');
@@ -270,41 +237,31 @@ int cmd_update(int argc, char **argv)
 	return code;
 }
 
-static const char export_help[] =
-	"usage: pivault export [--format csv|jsonl] [-o FILE] [--clear]\n\n"
-	"Stream every customer as CSV (default) or JSON Lines, as the role sees them: masked\n"
-	"unless --clear, and then clear only where the role may see clear values.\n";
+const struct cli_cmd cli_cmd_update = {
+	.name = "update",
+	.args = "ID FIELD=VALUE...",
+	.summary = "change fields of a customer (update ID FIELD=VALUE...)",
+	.about = "Change fields (or consent columns, yes/no) of a customer. Each value is validated\n"
+		 "and normalised as at import; all changes apply together or not at all.\n",
+	.flags = CLI_COMMON,
+	.run = run_update,
+};
 
-int cmd_export(int argc, char **argv)
+static int run_export(struct cli_args *a)
 {
-	struct cli_common c;
-	char *rest[argc];
-	int n, p = parse(&c, argc, argv, rest, &n);
-	if (p)
-		return p > 0 ? (fputs(export_help, stdout), fputs(cli_common_help, stdout), EXIT_OK)
-			     : EXIT_USAGE;
 	pv_export_format fmt = PV_EXPORT_CSV;
-	const char *outpath = NULL;
-	for (int i = 0; i < n; i++) {
-		if (strcmp(rest[i], "--format") == 0 && i + 1 < n) {
-			const char *f = rest[++i];
-			if (strcmp(f, "csv") == 0)
-				fmt = PV_EXPORT_CSV;
-			else if (strcmp(f, "jsonl") == 0)
-				fmt = PV_EXPORT_JSONL;
-			else
-				return cli_usage("export", "--format is csv or jsonl");
-		} else if (strcmp(rest[i], "-o") == 0 && i + 1 < n) {
-			outpath = rest[++i];
-		} else {
-			return cli_usage("export", "unknown argument");
-		}
-	}
-	int code;
-	pv_vault *v = cli_open_vault(&c, &code);
+	const char *f = cli_opt(a, "--format"), *outpath = cli_opt(a, "-o");
+	if (f && strcmp(f, "jsonl") == 0)
+		fmt = PV_EXPORT_JSONL;
+	else if (f && strcmp(f, "csv") != 0)
+		return cli_usage(a->prog, "--format is csv or jsonl");
+	if (a->narg)
+		return cli_usage(a->prog, "export takes no argument");
+	int code = EXIT_FAIL;
+	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
-	pv_access who = cli_access(&c);
+	pv_access who = cli_access(&a->common);
 	pv_rc rc = outpath ? pv_export_file(v, &who, fmt, outpath) : pv_export(v, &who, fmt, stdout);
 	if (!rc && !outpath && fflush(stdout) != 0)
 		code = EXIT_FAIL;
@@ -313,3 +270,18 @@ int cmd_export(int argc, char **argv)
 	pv_vault_close(v);
 	return code;
 }
+
+const struct cli_cmd cli_cmd_export = {
+	.name = "export",
+	.args = "[--format csv|jsonl] [-o FILE] [--clear]",
+	.summary = "export every customer as CSV or JSON Lines",
+	.about = "Stream every customer as CSV (default) or JSON Lines, as the role sees them:\n"
+		 "masked unless --clear, and then clear only where the role may see clear values.\n",
+	.opts = (const struct cli_opt[]){
+		{ "--format", NULL, "FORMAT", "csv (the default) or jsonl", NULL },
+		{ "-o", NULL, "FILE", "write to FILE (a new file) instead of standard output", NULL },
+		{ NULL, NULL, NULL, NULL, NULL },
+	},
+	.flags = CLI_COMMON,
+	.run = run_export,
+};

@@ -64,58 +64,21 @@ static void print_summary(const pv_rekey_result *res, int data, int json)
 	}
 }
 
-int cmd_rekey(int argc, char **argv)
+static int run_rekey(struct cli_args *a)
 {
-	static const char help[] =
-		"usage: pivault rekey [--data] [--json]\n"
-		"       pivault rekey --root --new-key-file FILE | --new-passphrase-file FILE\n\n"
-		"Rotate keys. Without --data, every bucket key in the keyring is replaced by a new\n"
-		"random one and every customer's data key is re-wrapped under it (no field is\n"
-		"re-encrypted); the re-wrapped keys go to the shred ledger beside the keyring, so\n"
-		"backups made before stay restorable. With --data, every customer gets a new data\n"
-		"key and its fields are re-encrypted under it. Either runs in batches, each\n"
-		"committed on its own: if it is interrupted, every customer stays readable and\n"
-		"running it again goes on from where it stopped. Needs the 'rekey' operation.\n"
-		"--root replaces the root secret (opened with the current one: --key-file or\n"
-		"PIVAULT_PASSPHRASE_FILE) and the vault's master key: the keyring's slots and\n"
-		"every active user's access are sealed under the new master, disabled users are\n"
-		"left out, and the old secret, old users' passwords and older copies of the\n"
-		"database open nothing current. No data is re-encrypted; users keep their\n"
-		"passwords.\n";
-	struct cli_common c;
-	cli_common_init(&c);
-	int data = 0, root = 0;
-	const char *new_key_file = NULL, *new_pass_file = NULL;
-	for (int i = 1; i < argc; i++) {
-		int k = cli_common_option(&c, argc, argv, &i);
-		if (k < 0)
-			return EXIT_USAGE;
-		if (k)
-			continue;
-		if (strcmp(argv[i], "--help") == 0) {
-			fputs(help, stdout);
-			fputs(cli_common_help, stdout);
-			return EXIT_OK;
-		} else if (strcmp(argv[i], "--data") == 0) {
-			data = 1;
-		} else if (strcmp(argv[i], "--root") == 0) {
-			root = 1;
-		} else if (strcmp(argv[i], "--new-key-file") == 0 && i + 1 < argc) {
-			new_key_file = argv[++i];
-		} else if (strcmp(argv[i], "--new-passphrase-file") == 0 && i + 1 < argc) {
-			new_pass_file = argv[++i];
-		} else {
-			return cli_usage("rekey", "unknown argument");
-		}
-	}
+	int data = cli_flag(a, "--data"), root = cli_flag(a, "--root");
+	const char *new_key_file = cli_opt(a, "--new-key-file");
+	const char *new_pass_file = cli_opt(a, "--new-passphrase-file");
+	if (a->narg)
+		return cli_usage(a->prog, "rekey takes no argument");
 	if (root && (data || !new_key_file == !new_pass_file))
-		return cli_usage("rekey", "--root takes one of --new-key-file and "
+		return cli_usage(a->prog, "--root takes one of --new-key-file and "
 				 "--new-passphrase-file (and not --data)");
-	int code;
-	pv_vault *v = cli_open_vault(&c, &code);
+	int code = EXIT_FAIL;
+	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
-	pv_access who = cli_access(&c);
+	pv_access who = cli_access(&a->common);
 	if (root) {
 		code = rekey_root(v, &who, new_key_file, new_pass_file);
 		pv_vault_close(v);
@@ -123,12 +86,39 @@ int cmd_rekey(int argc, char **argv)
 	}
 	pv_rekey_result res;
 	cli_progress_begin(v, "rekey");
-	pv_rc rc = pv_rekey(v, &who, data, &res);
+	pv_rc rc = pv_rekey(v, &who, data ? PV_REKEY_DATA : PV_REKEY_BUCKETS, &res);
 	cli_progress_end(v);
 	if (rc)
 		code = cli_fail(v, rc);
 	else
-		print_summary(&res, data, c.json);
+		print_summary(&res, data, a->common.json);
 	pv_vault_close(v);
 	return code;
 }
+
+const struct cli_cmd cli_cmd_rekey = {
+	.name = "rekey",
+	.args = "[--data] [--json] | --root --new-key-file FILE | --new-passphrase-file FILE",
+	.summary = "rotate keys: new bucket keys, or (--data) new data keys",
+	.about = "Without --data, every bucket key in the keyring is replaced by a new random one\n"
+		 "and every customer's data key is re-wrapped under it (no field is re-encrypted);\n"
+		 "the re-wrapped keys go to the shred ledger beside the keyring, so backups made\n"
+		 "before stay restorable. With --data, every customer gets a new data key and its\n"
+		 "fields are re-encrypted under it. Either runs in batches, each committed on its\n"
+		 "own: if it is interrupted, every customer stays readable and running it again\n"
+		 "goes on from where it stopped. Needs the 'rekey' operation.\n"
+		 "--root replaces the root secret (opened with the current one: --key-file or\n"
+		 "PIVAULT_PASSPHRASE_FILE) and the vault's master key: the keyring's slots and\n"
+		 "every active user's access are sealed under the new master, disabled users are\n"
+		 "left out, and the old secret, old users' passwords and older copies of the\n"
+		 "database open nothing current. No data is re-encrypted; users keep their\n"
+		 "passwords.\n",
+	.opts = (const struct cli_opt[]){
+		{ "--data", NULL, NULL, "new data keys, every customer's fields re-encrypted", NULL },
+		{ "--root", NULL, NULL, "replace the root secret and the master key", NULL },
+		{ "--new-key-file", NULL, "FILE", "--root: the new 32-byte root key file", NULL },
+		{ "--new-passphrase-file", NULL, "FILE", "--root: the new passphrase's file", NULL },
+		{ NULL, NULL, NULL, NULL, NULL } },
+	.flags = CLI_COMMON,
+	.run = run_rekey,
+};

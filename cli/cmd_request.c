@@ -21,22 +21,6 @@ static unsigned parse_duration(const char *s)
 	return (unsigned)(n * mult);
 }
 
-/* Options that say who runs a command, not what it does: left out of the command kept
- * for `run` (whoever runs it gives their own). */
-static int names_the_runner(const char *a, int *takes_value)
-{
-	static const char *const valued[] = { "--vault", "--keyring", "--key-file", "--user",
-					      "--as", "--request", "--password-file" };
-	for (size_t i = 0; i < sizeof valued / sizeof *valued; i++) {
-		size_t n = strlen(valued[i]);
-		if (strncmp(a, valued[i], n) == 0 && (a[n] == '\0' || a[n] == '=')) {
-			*takes_value = a[n] == '\0';
-			return 1;
-		}
-	}
-	return 0;
-}
-
 /* The commands whose operations can need approval; any other is refused, never run. */
 static int may_need_approval(const char *command)
 {
@@ -50,106 +34,107 @@ static int may_need_approval(const char *command)
 	return 0;
 }
 
-int cmd_request(int argc, char **argv)
+/* Options that say who runs a command, not what it does: request's own options wherever
+ * they stand, passed on to the command but left out of the command kept for `run`
+ * (whoever runs it gives their own). */
+static const char *const runner_opts[] = { "--vault", "--keyring", "--key-file", "--user",
+					   "--request", "--password-file" };
+#define NRUNNER (sizeof runner_opts / sizeof *runner_opts)
+
+/* The command to run (into run_argv, n: its word first, for cli_dispatch) and the command
+ * kept (a JSON array of its words, the runner's options left out). */
+static int split_command(struct cli_args *a, char **run_argv, int *n, json_t *command)
 {
-	static const char help[] =
-		"usage: pivault request COMMAND ARGS... [--reason TEXT] [--expires-in 24h] [--json]\n\n"
-		"Ask for a four-eyes approval of a command that can do lasting harm, with its\n"
-		"exact arguments, e.g.\n"
-		"  pivault request export --format csv --clear --purpose all --reason \"audit\"\n"
-		"  pivault request shred C00000042 --reason \"customer asked\"\n"
-		"  pivault request list --clear --purpose all --limit 500\n"
-		"The command is checked as if it ran (permission, arguments, what it would act on)\n"
-		"and stops; the request binds what it would do. Another user with the 'approve'\n"
-		"permission then runs 'pivault approve REQ', and the requester 'pivault run REQ'.\n"
-		"What runs is compared with what was approved: other customers, files, formats,\n"
-		"purposes, or a set that changed since, are refused.\n";
-	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-		fputs(help, argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
-	}
-	const char *reason = NULL;
-	unsigned ttl = 0;
-	int json = 0, n = 0;
-	const char *word = NULL; /* the command asked for */
-	char **run_argv = calloc((size_t)argc + 1, sizeof *run_argv);
-	json_t *command = json_array();
-	if (!run_argv || !command) {
-		free(run_argv);
-		json_decref(command);
-		fprintf(stderr, "pivault: out of memory\n");
-		return EXIT_FAIL;
-	}
-	/* --reason, --expires-in and --json are the request's; the rest is the command's */
-	int code = EXIT_OK;
-	for (int i = 1; i < argc && code == EXIT_OK; i++) {
-		int valued = 0;
-		if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc) {
-			reason = argv[++i];
-		} else if (strcmp(argv[i], "--json") == 0) {
-			json = 1;
-		} else if (strcmp(argv[i], "--expires-in") == 0 && i + 1 < argc) {
-			if (!(ttl = parse_duration(argv[++i])))
-				code = cli_usage("request", "--expires-in takes e.g. 30m, 24h or 2d");
-		} else if (names_the_runner(argv[i], &valued)) {
-			run_argv[n++] = argv[i];
-			if (valued && i + 1 < argc)
-				run_argv[n++] = argv[++i];
-		} else {
-			run_argv[n++] = argv[i];
-			json_array_append_new(command, json_string(argv[i]));
-			if (!word)
-				word = argv[i];
+	run_argv[(*n)++] = a->arg[0];
+	for (size_t i = 0; i < NRUNNER; i++) {
+		const char *val = cli_opt(a, runner_opts[i]);
+		if (val) {
+			run_argv[(*n)++] = (char *)runner_opts[i];
+			run_argv[(*n)++] = (char *)val;
 		}
 	}
-	char *command_text = code == EXIT_OK ? json_dumps(command, JSON_COMPACT) : NULL;
-	json_decref(command);
-	if (code == EXIT_OK && !command_text) {
-		fprintf(stderr, "pivault: out of memory\n");
-		code = EXIT_FAIL;
+	for (int i = 0; i < a->narg; i++) {
+		if (i > 0)
+			run_argv[(*n)++] = a->arg[i];
+		if (json_array_append_new(command, json_string(a->arg[i])) != 0)
+			return -1;
 	}
-	if (code == EXIT_OK && !may_need_approval(word))
-		code = cli_usage("request", "that command never needs approval: run it directly");
-	if (code == EXIT_OK) {
-		cli_set_asking(reason, ttl, command_text, json);
+	return 0;
+}
+
+static int run_request(struct cli_args *a)
+{
+	unsigned ttl = 0;
+	const char *expires = cli_opt(a, "--expires-in");
+	if (expires && !(ttl = parse_duration(expires)))
+		return cli_usage(a->prog, "--expires-in takes e.g. 30m, 24h or 2d");
+	if (a->narg == 0 || !may_need_approval(a->arg[0]))
+		return cli_usage(a->prog, a->narg ? "that command never needs approval: run it "
+					  "directly" : "name the command to ask for");
+	char **run_argv = calloc((size_t)a->narg + 2 * NRUNNER + 1, sizeof *run_argv);
+	json_t *command = json_array();
+	char *command_text = NULL;
+	int n = 0, code = EXIT_FAIL;
+	if (run_argv && command && split_command(a, run_argv, &n, command) == 0 &&
+	    (command_text = json_dumps(command, JSON_COMPACT))) {
+		cli_set_asking(cli_opt(a, "--reason"), ttl, command_text, cli_flag(a, "--json"));
 		code = cli_dispatch(n, run_argv);
+	} else {
+		fprintf(stderr, "pivault: out of memory\n");
 	}
+	json_decref(command);
 	free(command_text);
 	free(run_argv);
 	return code;
 }
 
-int cmd_decide(int argc, char **argv)
+#define END_OPTS { NULL, NULL, NULL, NULL, NULL }
+
+const struct cli_cmd cli_cmd_request = {
+	.name = "request",
+	.args = "COMMAND ARGS... [--reason TEXT] [--expires-in 24h] [--json]",
+	.summary = "ask for a four-eyes approval (request OP ARGS...)",
+	.about = "Ask for a four-eyes approval of a command that can do lasting harm, with its\n"
+		 "exact arguments, e.g.\n"
+		 "  pivault request export --format csv --clear --purpose all --reason \"audit\"\n"
+		 "  pivault request shred C00000042 --reason \"customer asked\"\n"
+		 "  pivault request list --clear --purpose all --limit 500\n"
+		 "The command is checked as if it ran (permission, arguments, what it would act on)\n"
+		 "and stops; the request binds what it would do. Another user with the 'approve'\n"
+		 "permission then runs 'pivault approve REQ', and the requester 'pivault run REQ'.\n"
+		 "What runs is compared with what was approved: other customers, files, formats,\n"
+		 "purposes, or a set that changed since, are refused. Options after COMMAND other\n"
+		 "than these are the command's.\n",
+	.opts = (const struct cli_opt[]){
+		{ "--reason", NULL, "TEXT", "why (shown to the approver)", NULL },
+		{ "--expires-in", NULL, "TIME", "how long the request stays valid: 30m, 24h, 2d",
+		  NULL },
+		{ "--json", NULL, NULL, "print the request as JSON", NULL },
+		{ "--vault", NULL, "DIR", "the vault (passed on to the command)", NULL },
+		{ "--keyring", NULL, "FILE", "the keyring (passed on to the command)", NULL },
+		{ "--key-file", NULL, "FILE", "the root key file (passed on to the command)", NULL },
+		{ "--user", "--as", "NAME", "who asks (passed on to the command)", NULL },
+		{ "--request", NULL, "REQ", "passed on to the command", NULL },
+		{ "--password-file", NULL, "FILE", "passed on to the command", NULL },
+		END_OPTS },
+	.flags = CLI_PASS_ON,
+	.run = run_request,
+};
+
+static int run_decide(struct cli_args *a)
 {
-	int approve = strcmp(argv[0], "approve") == 0;
-	struct cli_common c;
-	cli_common_init(&c);
-	const char *id = NULL;
-	for (int i = 1; i < argc; i++) {
-		int k = cli_common_option(&c, argc, argv, &i);
-		if (k < 0)
-			return EXIT_USAGE;
-		if (k)
-			continue;
-		if (strcmp(argv[i], "--help") == 0) {
-			printf("usage: pivault %s REQ\n\n%s another user's pending request (needs the "
-			       "approve permission; the requester cannot decide their own).\n",
-			       argv[0], approve ? "Approve" : "Reject");
-			return EXIT_OK;
-		}
-		if (id || argv[i][0] == '-')
-			return cli_usage(argv[0], "one request id is expected");
-		id = argv[i];
-	}
-	if (!id)
-		return cli_usage(argv[0], "a request id is required");
-	int code;
-	pv_vault *v = cli_open_vault(&c, &code);
+	int approve = strcmp(a->cmd->name, "approve") == 0;
+	if (a->narg != 1)
+		return cli_usage(a->prog, a->narg ? "one request id is expected"
+						  : "a request id is required");
+	const char *id = a->arg[0];
+	int code = EXIT_FAIL;
+	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
-	pv_access who = cli_access(&c);
+	pv_access who = cli_access(&a->common);
 	char *half = NULL;
-	pv_rc rc = pv_request_decide(v, &who, id, approve, &half);
+	pv_rc rc = pv_request_decide(v, &who, id, approve ? PV_APPROVE : PV_REJECT, &half);
 	if (rc)
 		code = cli_fail(v, rc);
 	else
@@ -161,6 +146,24 @@ int cmd_decide(int argc, char **argv)
 	pv_vault_close(v);
 	return code;
 }
+
+const struct cli_cmd cli_cmd_approve = {
+	.name = "approve",
+	.args = "REQ",
+	.summary = "approve another user's request (approve REQ)",
+	.about = "Needs the approve permission; the requester cannot decide their own.\n",
+	.flags = CLI_COMMON,
+	.run = run_decide,
+};
+
+const struct cli_cmd cli_cmd_reject = {
+	.name = "reject",
+	.args = "REQ",
+	.summary = "reject another user's request (reject REQ)",
+	.about = "Needs the approve permission; the requester cannot decide their own.\n",
+	.flags = CLI_COMMON,
+	.run = run_decide,
+};
 
 static int print_request(void *ctx, const pv_request_info *r)
 {
@@ -182,71 +185,40 @@ static int print_request(void *ctx, const pv_request_info *r)
 	return 0;
 }
 
-int cmd_requests(int argc, char **argv)
+static int run_requests(struct cli_args *a)
 {
-	static const char help[] = "usage: pivault requests [--json]\n\nList approval requests "
-				   "and their state (pending, approved, rejected, used, expired).\n";
-	struct cli_common c;
-	int code;
-	pv_vault *v = cli_open_plain(argc, argv, "requests", help, &c, &code);
+	if (a->narg)
+		return cli_usage(a->prog, "requests takes no argument");
+	int code = EXIT_FAIL;
+	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
-	pv_access who = cli_access(&c);
-	pv_rc rc = pv_request_list(v, &who, print_request, &c.json);
+	pv_access who = cli_access(&a->common);
+	pv_rc rc = pv_request_list(v, &who, print_request, &a->common.json);
 	code = rc ? cli_fail(v, rc) : EXIT_OK;
 	pv_vault_close(v);
 	return code;
 }
 
-int cmd_run(int argc, char **argv)
+const struct cli_cmd cli_cmd_requests = {
+	.name = "requests",
+	.args = "[--json]",
+	.summary = "list approval requests",
+	.about = "Their state: pending, approved, rejected, used, expired.\n",
+	.flags = CLI_COMMON,
+	.run = run_requests,
+};
+
+/* The command an approved request recorded, run with --request and the extra arguments
+ * (who runs it, a password file, -o ...; none is part of what was approved). */
+static int run_recorded(const char *id, const char *args, char **extra, int nextra)
 {
-	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-		fputs("usage: pivault run REQ\n\nRun an approved request: the command it names, "
-		      "with exactly the recorded arguments.\n", argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
-	}
-	struct cli_common c;
-	cli_common_init(&c);
-	const char *id = NULL;
-	int nextra = 0;
-	char *extra[16];
-	for (int i = 1; i < argc; i++) {
-		int start = i;
-		int k = cli_common_option(&c, argc, argv, &i);
-		if (k < 0)
-			return EXIT_USAGE;
-		if (!k && !id && argv[i][0] != '-') {
-			id = argv[i];
-			continue;
-		}
-		/* Passed on to the command: who runs it, a password file, -o ...; none of these
-		 * is part of what was approved. */
-		for (int j = start; j <= i; j++) {
-			if (nextra == 16)
-				return cli_usage("run", "too many options");
-			extra[nextra++] = argv[j];
-		}
-	}
-	if (!id)
-		return cli_usage("run", "a request id is required");
-	int code;
-	pv_vault *v = cli_open_vault(&c, &code);
-	if (!v)
-		return code;
-	char *op = NULL, *args = NULL; /* the command kept to run it again */
-	pv_rc rc = pv_request_get(v, id, &op, &args);
-	if (rc) {
-		code = cli_fail(v, rc);
-		pv_vault_close(v);
-		return code;
-	}
-	pv_vault_close(v);
 	json_error_t err;
 	json_t *arr = json_loads(args, 0, &err);
 	size_t n = json_is_array(arr) ? json_array_size(arr) : 0;
-	char **av = calloc(n + 24, sizeof *av);
-	int ac = 0;
-	if (av && arr) {
+	char **av = calloc(n + (size_t)nextra + 3, sizeof *av);
+	int ac = 0, code;
+	if (av && n) {
 		for (size_t i = 0; i < n; i++)
 			av[ac++] = (char *)json_string_value(json_array_get(arr, i));
 		av[ac++] = "--request";
@@ -260,7 +232,44 @@ int cmd_run(int argc, char **argv)
 	}
 	free(av);
 	json_decref(arr);
+	return code;
+}
+
+static int run_run(struct cli_args *a)
+{
+	if (a->narg == 0)
+		return cli_usage(a->prog, "a request id is required");
+	const char *id = a->arg[0];
+	int code = EXIT_FAIL;
+	pv_vault *v = cli_open_vault(&a->common, &code);
+	if (!v)
+		return code;
+	char *op = NULL, *args = NULL; /* the command kept to run it again */
+	pv_rc rc = pv_request_get(v, id, &op, &args);
+	if (rc) {
+		code = cli_fail(v, rc);
+		pv_vault_close(v);
+		return code;
+	}
+	pv_vault_close(v);
+	/* every argument but the id is passed on, the options run read included */
+	char *extra[a->argc];
+	int nextra = 0;
+	for (int i = 1; i < a->argc; i++)
+		if (a->argv[i] != a->arg[0])
+			extra[nextra++] = a->argv[i];
+	code = run_recorded(id, args, extra, nextra);
 	pv_free(op);
 	pv_free(args);
 	return code;
 }
+
+const struct cli_cmd cli_cmd_run = {
+	.name = "run",
+	.args = "REQ [OPTIONS]",
+	.summary = "run an approved request (run REQ)",
+	.about = "Run an approved request: the command it names, with exactly the recorded\n"
+		 "arguments; options after REQ (who runs it, a password file, -o ...) are passed on.\n",
+	.flags = CLI_COMMON | CLI_PASS_ON,
+	.run = run_run,
+};

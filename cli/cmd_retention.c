@@ -23,64 +23,72 @@ static int print_item(void *ctx, const pv_retention_item *it)
 	return 0;
 }
 
-int cmd_retention(int argc, char **argv)
+static int run_plan(struct cli_args *a)
 {
-	static const char help[] =
-		"usage: pivault retention plan [--as-of DATE] [--json]\n"
-		"       pivault retention apply [--as-of DATE] [-o CERTIFICATES]\n\n"
-		"plan lists what the schema's retention rules make due (ids, fields, rule, due\n"
-		"date; no values), and why a held customer is left alone. apply carries it out:\n"
-		"erases due fields, shreds due customers with destruction certificates (printed,\n"
-		"or written to -o). Users need an approved request: pivault request retention\n"
-		"apply ...\n";
-	static const char *const subs[] = { "plan", "apply", NULL };
-	int code;
-	const char *sub = cli_subcommand(argc, argv, "retention", help, subs, &code);
-	if (!sub)
-		return code;
-	struct cli_common c;
-	cli_common_init(&c);
-	const char *as_of = NULL, *out_path = NULL;
-	for (int i = 2; i < argc; i++) {
-		int k = cli_common_option(&c, argc, argv, &i);
-		if (k < 0)
-			return EXIT_USAGE;
-		if (k)
-			continue;
-		if (strcmp(argv[i], "--as-of") == 0 && i + 1 < argc)
-			as_of = argv[++i];
-		else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
-			out_path = argv[++i];
-		else
-			return cli_usage("retention", "unknown argument");
-	}
-	pv_vault *v = cli_open_vault(&c, &code);
+	if (a->narg)
+		return cli_usage(a->prog, "plan takes no argument");
+	int code = EXIT_FAIL;
+	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
-	pv_access who = cli_access(&c);
-	pv_rc rc;
-	if (strcmp(sub, "plan") == 0) {
-		rc = pv_retention_plan(v, &who, as_of, print_item, &c.json);
-	} else {
-		uint64_t shredded, erased, held;
-		struct cli_cert_sink sink;
-		if (cli_cert_sink_open(&sink, out_path) != 0) {
-			pv_vault_close(v);
-			return EXIT_FAIL;
-		}
-		cli_progress_begin(v, "retention");
-		rc = pv_retention_apply(v, &who, as_of, cli_keep_certificate, &sink, &shredded,
-					&erased, &held);
-		cli_progress_end(v);
-		if (cli_cert_sink_close(&sink) != 0)
-			code = EXIT_FAIL;
-		if (!rc)
-			fprintf(stderr, "retention: %llu customers shredded, %llu erased, %llu held back\n",
-				(unsigned long long)shredded, (unsigned long long)erased,
-				(unsigned long long)held);
-	}
+	pv_access who = cli_access(&a->common);
+	pv_rc rc = pv_retention_plan(v, &who, cli_opt(a, "--as-of"), print_item, &a->common.json);
 	if (rc)
 		code = cli_fail(v, rc);
 	pv_vault_close(v);
 	return code;
 }
+
+static int run_apply(struct cli_args *a)
+{
+	if (a->narg)
+		return cli_usage(a->prog, "apply takes no argument");
+	int code = EXIT_FAIL;
+	pv_vault *v = cli_open_vault(&a->common, &code);
+	if (!v)
+		return code;
+	pv_access who = cli_access(&a->common);
+	uint64_t shredded, erased, held;
+	struct cli_cert_sink sink;
+	if (cli_cert_sink_open(&sink, cli_opt(a, "-o")) != 0) {
+		pv_vault_close(v);
+		return EXIT_FAIL;
+	}
+	cli_progress_begin(v, "retention");
+	pv_rc rc = pv_retention_apply(v, &who, cli_opt(a, "--as-of"), cli_keep_certificate, &sink,
+				      &shredded, &erased, &held);
+	cli_progress_end(v);
+	if (cli_cert_sink_close(&sink) != 0)
+		code = EXIT_FAIL;
+	if (!rc)
+		fprintf(stderr, "retention: %llu customers shredded, %llu erased, %llu held back\n",
+			(unsigned long long)shredded, (unsigned long long)erased,
+			(unsigned long long)held);
+	if (rc)
+		code = cli_fail(v, rc);
+	pv_vault_close(v);
+	return code;
+}
+
+#define AS_OF_OPT { "--as-of", NULL, "DATE", "what is due on this date (default: today)", NULL }
+
+static const struct cli_cmd subs[] = {
+	{ "plan", "[--as-of DATE] [--json]", "what the retention rules make due",
+	  "Ids, fields, rule, due date (no values), and why a held customer is left alone.\n",
+	  (const struct cli_opt[]){ AS_OF_OPT, { NULL, NULL, NULL, NULL, NULL } }, CLI_COMMON,
+	  run_plan, NULL },
+	{ "apply", "[--as-of DATE] [-o CERTIFICATES]", "carry it out",
+	  "Erases due fields, shreds due customers with destruction certificates (printed, or\n"
+	  "written to -o). Users need an approved request: pivault request retention apply ...\n",
+	  (const struct cli_opt[]){ AS_OF_OPT,
+				    { "-o", NULL, "FILE", "write the certificates to FILE", NULL },
+				    { NULL, NULL, NULL, NULL, NULL } },
+	  CLI_COMMON, run_apply, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL },
+};
+
+const struct cli_cmd cli_cmd_retention = {
+	.name = "retention",
+	.summary = "what retention makes due, and carrying it out",
+	.subs = subs,
+};

@@ -17,58 +17,71 @@ static int print_due(void *ctx, const pv_review_info *r)
 	return 0;
 }
 
-int cmd_review(int argc, char **argv)
+static int run_due(struct cli_args *a)
 {
-	static const char help[] =
-		"usage: pivault review due [--older-than 24m] [--json]\n"
-		"       pivault review confirm ID --channel C\n\n"
-		"Keep data accurate (定期审查): list customers whose data was last confirmed (or\n"
-		"imported) longer ago than the period, with the channels to reach them (no\n"
-		"values); record a confirmation.\n";
-	static const char *const subs[] = { "due", "confirm", NULL };
-	int code;
-	const char *sub = cli_subcommand(argc, argv, "review", help, subs, &code);
-	if (!sub)
-		return code;
-	struct cli_common c;
-	cli_common_init(&c);
-	const char *id = NULL, *channel = NULL;
 	unsigned months = 0; /* the library's default */
-	for (int i = 2; i < argc; i++) {
-		int k = cli_common_option(&c, argc, argv, &i);
-		if (k < 0)
-			return EXIT_USAGE;
-		if (k)
-			continue;
-		if (strcmp(argv[i], "--older-than") == 0 && i + 1 < argc) {
-			char *end;
-			months = (unsigned)strtoul(argv[++i], &end, 10);
-			if (*end == 'y')
-				months *= 12;
-			else if (*end && strcmp(end, "m") != 0)
-				return cli_usage("review", "--older-than takes months (24m) or years (2y)");
-			if (months == 0)
-				return cli_usage("review", "--older-than takes 1 to 1200 months");
-		} else if (strcmp(argv[i], "--channel") == 0 && i + 1 < argc) {
-			channel = argv[++i];
-		} else if (!id && argv[i][0] != '-') {
-			id = argv[i];
-		} else {
-			return cli_usage("review", "unknown argument");
-		}
+	const char *older = cli_opt(a, "--older-than");
+	if (older) {
+		char *end;
+		months = (unsigned)strtoul(older, &end, 10);
+		if (*end == 'y')
+			months *= 12;
+		else if (*end && strcmp(end, "m") != 0)
+			return cli_usage(a->prog, "--older-than takes months (24m) or years (2y)");
+		if (months == 0)
+			return cli_usage(a->prog, "--older-than takes 1 to 1200 months");
 	}
-	if (strcmp(sub, "confirm") == 0 && (!id || !channel))
-		return cli_usage("review", "confirm needs ID and --channel");
-	pv_vault *v = cli_open_vault(&c, &code);
+	if (a->narg)
+		return cli_usage(a->prog, "due takes no argument");
+	int code = EXIT_FAIL;
+	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
-	pv_access who = cli_access(&c);
-	pv_rc rc = strcmp(sub, "due") == 0 ? pv_review_due(v, &who, months, print_due, &c.json)
-					   : pv_review_confirm(v, &who, id, channel);
+	pv_access who = cli_access(&a->common);
+	pv_rc rc = pv_review_due(v, &who, months, print_due, &a->common.json);
 	if (rc)
 		code = cli_fail(v, rc);
-	else if (strcmp(sub, "confirm") == 0)
-		printf("confirmed %s\n", id);
 	pv_vault_close(v);
 	return code;
 }
+
+static int run_confirm(struct cli_args *a)
+{
+	const char *channel = cli_opt(a, "--channel");
+	if (a->narg != 1 || !channel)
+		return cli_usage(a->prog, "confirm needs ID and --channel");
+	int code = EXIT_FAIL;
+	pv_vault *v = cli_open_vault(&a->common, &code);
+	if (!v)
+		return code;
+	pv_access who = cli_access(&a->common);
+	pv_rc rc = pv_review_confirm(v, &who, a->arg[0], channel);
+	if (rc)
+		code = cli_fail(v, rc);
+	else
+		printf("confirmed %s\n", a->arg[0]);
+	pv_vault_close(v);
+	return code;
+}
+
+static const struct cli_cmd subs[] = {
+	{ "due", "[--older-than 24m] [--json]", "customers whose data should be re-confirmed",
+	  "Those whose data was last confirmed (or imported) longer ago than the period, with\n"
+	  "the channels to reach them (no values).\n",
+	  (const struct cli_opt[]){ { "--older-than", NULL, "PERIOD", "months (24m) or years "
+				      "(2y); default: the library's", NULL },
+				    { NULL, NULL, NULL, NULL, NULL } },
+	  CLI_COMMON, run_due, NULL },
+	{ "confirm", "ID --channel C", "record a confirmation", NULL,
+	  (const struct cli_opt[]){ { "--channel", NULL, "C", "how the customer confirmed", NULL },
+				    { NULL, NULL, NULL, NULL, NULL } },
+	  CLI_COMMON, run_confirm, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL },
+};
+
+const struct cli_cmd cli_cmd_review = {
+	.name = "review",
+	.summary = "accuracy reviews: who to re-confirm, and confirmations",
+	.about = "Keep data accurate (定期审查).\n",
+	.subs = subs,
+};

@@ -25,33 +25,13 @@ static void print_diag(void *ctx, const char *file, int line, int column, const 
 	d->count++;
 }
 
-int cmd_schema(int argc, char **argv)
+static int run_check(struct cli_args *a)
 {
-	static const char help[] =
-		"usage: pivault schema check FILE [--json]\n\n"
-		"Check a schema file and report every problem as FILE:LINE:COLUMN: message.\n"
-		"Exit status 0 when valid, 1 when not.\n";
-	const char *file = NULL;
-	int json = 0;
-	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-		fputs(help, argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
-	}
-	if (strcmp(argv[1], "check") != 0)
-		return cli_usage("schema", "the only subcommand is 'check'");
-	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			json = 1;
-		else if (strcmp(argv[i], "--help") == 0) {
-			fputs(help, stdout);
-			return EXIT_OK;
-		} else if (!file && argv[i][0] != '-')
-			file = argv[i];
-		else
-			return cli_usage("schema", "one schema file is expected");
-	}
-	if (!file)
-		return cli_usage("schema", "a schema file is required");
+	int json = cli_flag(a, "--json");
+	if (a->narg != 1)
+		return cli_usage(a->prog, a->narg ? "one schema file is expected"
+						  : "a schema file is required");
+	const char *file = a->arg[0];
 	struct diag_out d = { json, 0 };
 	if (json)
 		fputs("{\"problems\":[", stdout);
@@ -71,3 +51,18 @@ int cmd_schema(int argc, char **argv)
 		printf("%s: valid\n", file);
 	return EXIT_OK;
 }
+
+static const struct cli_cmd subs[] = {
+	{ "check", "FILE [--json]", "check a schema file, every problem as FILE:LINE:COLUMN: message",
+	  "Exit status 0 when valid, 1 when not.\n",
+	  (const struct cli_opt[]){ { "--json", NULL, NULL, "the problems as JSON", NULL },
+				    { NULL, NULL, NULL, NULL, NULL } },
+	  0, run_check, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL },
+};
+
+const struct cli_cmd cli_cmd_schema = {
+	.name = "schema",
+	.summary = "check a schema file (schema check FILE)",
+	.subs = subs,
+};

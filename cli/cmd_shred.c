@@ -37,50 +37,19 @@ int cli_shredded(pv_vault *v, pv_rc rc, const char *cert, const char *out_path)
 	return code;
 }
 
-int cmd_shred(int argc, char **argv)
+static int run_shred(struct cli_args *a)
 {
-	static const char help[] =
-		"usage: pivault shred ID... [-o FILE] [--request REQ]\n\n"
-		"Destroy customers by crypto-shredding: their data keys, fields, index entries and\n"
-		"consents are deleted and the keys of their buckets replaced and overwritten in\n"
-		"place, so no earlier copy of the data can yield them. Prints the signed\n"
-		"destruction certificate (-o: writes it to FILE). Users need an approved request:\n"
-		"pivault request shred ID...\n\n"
-		"Exit status 3: the customers were shredded and the certificate written, but a\n"
-		"step after the shred failed (the shred ledger, the keyring's overwrite): the\n"
-		"message says what is left to do. Keep the certificate: the shred is not undone.\n";
-	struct cli_common c;
-	cli_common_init(&c);
-	char *ids[argc];
-	size_t n = 0;
-	const char *out_path = NULL;
-	for (int i = 1; i < argc; i++) {
-		int k = cli_common_option(&c, argc, argv, &i);
-		if (k < 0)
-			return EXIT_USAGE;
-		if (k)
-			continue;
-		if (strcmp(argv[i], "--help") == 0) {
-			fputs(help, stdout);
-			fputs(cli_common_help, stdout);
-			return EXIT_OK;
-		} else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
-			out_path = argv[++i];
-		} else if (argv[i][0] == '-') {
-			return cli_usage("shred", "unknown option");
-		} else {
-			ids[n++] = argv[i];
-		}
-	}
+	size_t n = (size_t)a->narg;
+	const char *out_path = cli_opt(a, "-o");
 	if (n == 0)
-		return cli_usage("shred", "at least one customer id is required");
-	int code;
-	pv_vault *v = cli_open_vault(&c, &code);
+		return cli_usage(a->prog, "at least one customer id is required");
+	int code = EXIT_FAIL;
+	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
-	pv_access who = cli_access(&c);
+	pv_access who = cli_access(&a->common);
 	char *cert = NULL;
-	pv_rc rc = pv_shred(v, &who, (const char *const *)ids, n, &cert);
+	pv_rc rc = pv_shred(v, &who, (const char *const *)a->arg, n, &cert);
 	code = cli_shredded(v, rc, cert, out_path);
 	if (!rc && out_path && code == EXIT_OK)
 		fprintf(stderr, "shredded %zu customer%s; certificate in %s\n", n, n == 1 ? "" : "s",
@@ -90,19 +59,32 @@ int cmd_shred(int argc, char **argv)
 	return code;
 }
 
-static int certificate_verify(int argc, char **argv)
+#define END_OPTS { NULL, NULL, NULL, NULL, NULL }
+
+const struct cli_cmd cli_cmd_shred = {
+	.name = "shred",
+	.args = "ID... [-o FILE] [--request REQ]",
+	.summary = "destroy customers, with a signed destruction certificate",
+	.about = "Destroy customers by crypto-shredding: their data keys, fields, index entries and\n"
+		 "consents are deleted and the keys of their buckets replaced and overwritten in\n"
+		 "place, so no earlier copy of the data can yield them. Prints the signed\n"
+		 "destruction certificate (-o: writes it to FILE). Users need an approved request:\n"
+		 "pivault request shred ID...\n\n"
+		 "Exit status 3: the customers were shredded and the certificate written, but a\n"
+		 "step after the shred failed (the shred ledger, the keyring's overwrite): the\n"
+		 "message says what is left to do. Keep the certificate: the shred is not undone.\n",
+	.opts = (const struct cli_opt[]){
+		{ "-o", NULL, "FILE", "write the certificate to FILE (a new file)", NULL },
+		END_OPTS },
+	.flags = CLI_COMMON,
+	.run = run_shred,
+};
+
+static int certificate_verify(struct cli_args *a)
 {
-	const char *file = NULL, *key = NULL;
-	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--public-key") == 0 && i + 1 < argc)
-			key = argv[++i];
-		else if (!file && argv[i][0] != '-')
-			file = argv[i];
-		else
-			return cli_usage("certificate", "verify FILE --public-key HEX");
-	}
+	const char *file = a->narg == 1 ? a->arg[0] : NULL, *key = cli_opt(a, "--public-key");
 	if (!file || !key)
-		return cli_usage("certificate", "verify FILE --public-key HEX");
+		return cli_usage(a->prog, "verify takes FILE and --public-key HEX");
 	char *text = cli_read_text(file, 8 << 20);
 	if (!text)
 		return EXIT_FAIL;
@@ -154,31 +136,21 @@ static int show_one(void *ctx, const pv_certificate_info *c)
 	return 0;
 }
 
-static int certificate_kept(int argc, char **argv, int show)
+static int certificate_kept(struct cli_args *a)
 {
-	struct cli_common c;
-	cli_common_init(&c);
+	int show = strcmp(a->cmd->name, "show") == 0;
 	struct kept k = { 0 };
-	const char *out_path = NULL;
-	for (int i = 2; i < argc; i++) {
-		int o = cli_common_option(&c, argc, argv, &i);
-		if (o < 0)
-			return EXIT_USAGE;
-		if (o)
-			continue;
-		if (show && strcmp(argv[i], "-o") == 0 && i + 1 < argc)
-			out_path = argv[++i];
-		else if (show && !k.want && argv[i][0] != '-')
-			k.want = argv[i];
-		else
-			return cli_usage("certificate", show ? "show HASH [-o FILE]" : "list [--json]");
-	}
+	const char *out_path = show ? cli_opt(a, "-o") : NULL;
+	if (a->narg > show)
+		return cli_usage(a->prog, "unexpected argument");
+	k.want = show && a->narg ? a->arg[0] : NULL;
 	if (show && (!k.want || strlen(k.want) < 8 || strspn(k.want, "0123456789abcdef") !=
 							     strlen(k.want)))
-		return cli_usage("certificate", "show takes the certificate's hash (at least its "
+		return cli_usage(a->prog, "show takes the certificate's hash (at least its "
 				 "first 8 hex digits, as 'certificate list' prints it)");
+	struct cli_common c = a->common;
 	k.json = c.json && !show;
-	int code;
+	int code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&c, &code);
 	if (!v)
 		return code;
@@ -207,40 +179,40 @@ static int certificate_kept(int argc, char **argv, int show)
 	return code;
 }
 
-int cmd_certificate(int argc, char **argv)
-{
-	static const char help[] =
-		"usage: pivault certificate verify FILE --public-key HEX\n"
-		"       pivault certificate list [--json]\n"
-		"       pivault certificate show HASH [-o FILE]\n\n"
-		"verify: check a destruction certificate with only the vault's public key (from\n"
-		"'pivault pubkey' on that vault, its fingerprint confirmed with its owner); no\n"
-		"vault is needed. The key the certificate names is never trusted alone.\n"
-		"list: the destruction certificates the shred ledger beside the keyring keeps\n"
-		"(every shred's, whatever became of the file it was written to), with the hash\n"
-		"the audit log names. show: one of them, by its hash or its first digits.\n"
-		"list and show need a role with 'audit' or 'shred'.\n";
-	static const char *const subs[] = { "verify", "list", "show", NULL };
-	int code;
-	const char *sub = cli_subcommand(argc, argv, "certificate", help, subs, &code);
-	if (!sub)
-		return code;
-	if (strcmp(sub, "verify") == 0)
-		return certificate_verify(argc, argv);
-	return certificate_kept(argc, argv, strcmp(sub, "show") == 0);
-}
+static const struct cli_cmd certificate_subs[] = {
+	{ "verify", "FILE --public-key HEX", "check a destruction certificate with only the "
+	  "vault's public key",
+	  "The key comes from 'pivault pubkey' on that vault, its fingerprint confirmed with its\n"
+	  "owner; no vault is needed. The key the certificate names is never trusted alone.\n",
+	  (const struct cli_opt[]){ { "--public-key", NULL, "HEX", "the vault's public key", NULL },
+				    END_OPTS },
+	  0, certificate_verify, NULL },
+	{ "list", "[--json]", "the destruction certificates the shred ledger keeps",
+	  "The ledger beside the keyring keeps every shred's certificate, whatever became of\n"
+	  "the file it was written to, with the hash the audit log names. Needs a role with\n"
+	  "'audit' or 'shred'.\n",
+	  NULL, CLI_COMMON, certificate_kept, NULL },
+	{ "show", "HASH [-o FILE]", "one of them, by its hash or its first digits",
+	  "Needs a role with 'audit' or 'shred'.\n",
+	  (const struct cli_opt[]){ { "-o", NULL, "FILE", "write it to FILE (a new file)", NULL },
+				    END_OPTS },
+	  CLI_COMMON, certificate_kept, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL },
+};
 
-int cmd_pubkey(int argc, char **argv)
+const struct cli_cmd cli_cmd_certificate = {
+	.name = "certificate",
+	.summary = "verify a destruction certificate (certificate verify FILE)",
+	.subs = certificate_subs,
+};
+
+static int run_pubkey(struct cli_args *a)
 {
-	static const char help[] =
-		"usage: pivault pubkey [--json]\n\n"
-		"Print the vault's Ed25519 public key (64 hex digits, on standard output), which\n"
-		"verifies its checkpoints, certificates, backups and handover receipts, and its\n"
-		"fingerprint (on standard error), to read out when another party pins the key\n"
-		"(e.g. a seller's transfer plan --recipient-vault-key).\n";
-	struct cli_common c;
-	int code;
-	pv_vault *v = cli_open_plain(argc, argv, "pubkey", help, &c, &code);
+	if (a->narg)
+		return cli_usage(a->prog, "pubkey takes no argument");
+	int code = EXIT_FAIL;
+	const struct cli_common c = a->common;
+	pv_vault *v = cli_open_vault(&c, &code);
 	if (!v)
 		return code;
 	char hex[65], fp[PV_FINGERPRINT_SIZE];
@@ -258,3 +230,15 @@ int cmd_pubkey(int argc, char **argv)
 	pv_vault_close(v);
 	return code;
 }
+
+const struct cli_cmd cli_cmd_pubkey = {
+	.name = "pubkey",
+	.args = "[--json]",
+	.summary = "print the vault's signing public key",
+	.about = "Print the vault's Ed25519 public key (64 hex digits, on standard output), which\n"
+		 "verifies its checkpoints, certificates, backups and handover receipts, and its\n"
+		 "fingerprint (on standard error), to read out when another party pins the key\n"
+		 "(e.g. a seller's transfer plan --recipient-vault-key).\n",
+	.flags = CLI_COMMON,
+	.run = run_pubkey,
+};

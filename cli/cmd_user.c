@@ -8,30 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-static const char user_help[] =
-	"usage: pivault user SUBCOMMAND [OPTIONS]\n\n"
-	"  add NAME --roles ROLE[,ROLE...]\n"
-	"                     a new user, waiting for enrolment; needs a four-eyes request\n"
-	"                     (pivault request user add ...). The approver is shown the first\n"
-	"                     half of a one-time enrolment code, the requester the second\n"
-	"  reset NAME         the user's password opens nothing any more; they enrol again\n"
-	"                     with a new two-half code (four-eyes: pivault request user reset)\n"
-	"  enrol NAME [--first-half-file F] [--second-half-file F] [--password-file F]\n"
-	"                     set your own password with both halves of your enrolment code\n"
-	"                     (from the files, or asked); needs no other credential\n"
-	"  list [--gaps] [--json]\n"
-	"                     users, roles, lock-outs; --gaps: only those missing a signed\n"
-	"                     confidentiality agreement or valid privacy training\n"
-	"  disable NAME       the user's access to the master key is deleted; revocation is\n"
-	"                     complete after the next `pivault rekey --root` (a copy of the\n"
-	"                     master key the user kept opens the vault until then)\n"
-	"  passwd [--old-password-file F] [--password-file F]\n"
-	"                     change your own password (the old one is asked for); nobody sets\n"
-	"                     another user's password: see reset\n"
-	"  attest NAME [--agreement DATE] [--training DATE] [--training-expires DATE]\n"
-	"                     record the agreement (保密协议) and training (保密培训) dates;\n"
-	"                     training is valid a year unless --training-expires says otherwise\n";
-
 static int print_user(void *ctx, const pv_user_info *u)
 {
 	int json = *(int *)ctx;
@@ -104,119 +80,190 @@ static int user_enrol(const struct cli_common *c, const char *name, const char *
 	return code;
 }
 
-int cmd_user(int argc, char **argv)
+/* The user the subcommand names (its one argument); NULL after the usage message. */
+static const char *the_user(struct cli_args *a, int *code)
 {
-	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-		fputs(user_help, argc < 2 ? stderr : stdout);
-		if (argc >= 2)
-			fputs(cli_common_help, stdout);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	if (a->narg != 1) {
+		*code = cli_usage(a->prog, a->narg ? "one user name is expected"
+						   : "a user name is required");
+		return NULL;
 	}
-	const char *sub = argv[1];
-	static const char *const subs[] = { "add", "reset", "enrol", "list", "disable", "passwd",
-					    "attest" };
-	int known = 0;
-	for (size_t i = 0; i < sizeof subs / sizeof *subs; i++)
-		known |= strcmp(sub, subs[i]) == 0;
-	if (!known)
-		return cli_usage("user", "unknown subcommand");
-	struct cli_common c;
-	cli_common_init(&c);
-	const char *name = NULL, *roles = NULL, *pwfile = NULL, *agreement = NULL,
-		   *training = NULL, *expires = NULL, *oldfile = NULL, *half_files[2] = { NULL };
-	int gaps = 0;
-	for (int i = 2; i < argc; i++) {
-		int k = cli_common_option(&c, argc, argv, &i);
-		if (k < 0)
-			return EXIT_USAGE;
-		if (k)
-			continue;
-		const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
-		if (strcmp(a, "--help") == 0) {
-			fputs(user_help, stdout);
-			return EXIT_OK;
-		} else if (strcmp(a, "--gaps") == 0) {
-			gaps = 1;
-		} else if (next && strcmp(a, "--roles") == 0) {
-			roles = argv[++i];
-		} else if (next && strcmp(a, "--password-file") == 0) {
-			pwfile = argv[++i];
-		} else if (next && strcmp(a, "--old-password-file") == 0) {
-			oldfile = argv[++i];
-		} else if (next && strcmp(a, "--first-half-file") == 0) {
-			half_files[0] = argv[++i];
-		} else if (next && strcmp(a, "--second-half-file") == 0) {
-			half_files[1] = argv[++i];
-		} else if (next && strcmp(a, "--agreement") == 0) {
-			agreement = argv[++i];
-		} else if (next && strcmp(a, "--training") == 0) {
-			training = argv[++i];
-		} else if (next && strcmp(a, "--training-expires") == 0) {
-			expires = argv[++i];
-		} else if (!name && a[0] != '-') {
-			name = a;
-		} else {
-			return cli_usage("user", "unknown argument or missing value");
-		}
-	}
-	/* --roles names the new user's roles; --role, as everywhere, the caller's own. */
-	if (strcmp(sub, "add") == 0 && (!name || !roles))
-		return cli_usage("user", "add needs NAME and --roles ROLE[,ROLE...]");
-	int named = strcmp(sub, "disable") == 0 || strcmp(sub, "attest") == 0 ||
-		    strcmp(sub, "reset") == 0 || strcmp(sub, "enrol") == 0;
-	if (named && !name)
-		return cli_usage("user", "a user name is required");
-	if (strcmp(sub, "passwd") == 0 && name)
-		return cli_usage("user", "passwd changes your own password only; another user's "
-				 "is reset with `pivault request user reset NAME`");
-	if (pwfile && strcmp(sub, "passwd") != 0 && strcmp(sub, "enrol") != 0)
-		return cli_usage("user", "--password-file is for passwd and enrol: nobody chooses "
-				 "another user's password");
-	if (strcmp(sub, "enrol") == 0)
-		return user_enrol(&c, name, half_files, pwfile);
-	if (strcmp(sub, "attest") == 0 && !agreement && !training && !expires)
-		return cli_usage("user", "attest needs --agreement, --training or --training-expires");
-	int code;
-	pv_vault *v = cli_open_vault(&c, &code);
-	if (!v)
-		return code;
-	pv_access who = cli_access(&c);
-	pv_rc rc = PV_OK;
-	if (strcmp(sub, "add") == 0 || strcmp(sub, "reset") == 0) {
-		char *half = NULL;
-		rc = strcmp(sub, "add") == 0 ? pv_user_add(v, &who, name, roles, &half)
-					     : pv_user_reset(v, &who, name, &half);
-		if (!rc)
-			print_halves(sub, name, half);
-		cli_wipe_free(half);
-	} else if (strcmp(sub, "passwd") == 0) {
-		char *old = cli_read_password(oldfile, "old password: ", 0);
-		char *pass = old ? cli_read_password(pwfile, "new password: ", 1) : NULL;
-		rc = pass ? pv_user_passwd(v, old, strlen(old), pass, strlen(pass)) : PV_ERR_USAGE;
-		if (!pass) {
-			cli_wipe_free(old);
-			pv_vault_close(v);
-			return EXIT_FAIL;
-		}
-		cli_wipe_free(old);
-		cli_wipe_free(pass);
-		if (!rc)
-			printf("new password for %s\n", pv_vault_user(v));
-	} else if (strcmp(sub, "list") == 0) {
-		rc = pv_user_list(v, &who, gaps, print_user, &c.json);
-	} else if (strcmp(sub, "disable") == 0) {
-		rc = pv_user_disable(v, &who, name);
-		if (!rc)
-			printf("disabled user %s: the master key is no longer sealed to them. "
-			       "Revocation is complete only after `pivault rekey --root` (a new "
-			       "master key): until then, a copy of the master key the user may have "
-			       "kept still opens the vault.\n", name);
-	} else {
-		rc = pv_user_attest(v, &who, name, agreement, training, expires);
-		if (!rc)
-			printf("recorded obligations of %s\n", name);
-	}
-	code = rc ? cli_fail(v, rc) : EXIT_OK;
+	return a->arg[0];
+}
+
+/* The exit status for rc, the vault closed. */
+static int done(pv_vault *v, pv_rc rc)
+{
+	int code = rc ? cli_fail(v, rc) : EXIT_OK;
 	pv_vault_close(v);
 	return code;
 }
+
+/* add and reset: the new enrolment code's halves this caller may see. */
+static int run_add_reset(struct cli_args *a)
+{
+	int code = EXIT_FAIL, add = strcmp(a->cmd->name, "add") == 0;
+	const char *name = the_user(a, &code);
+	if (!name)
+		return code;
+	/* --roles names the new user's roles; --role, as everywhere, the caller's own. */
+	if (add && !cli_opt(a, "--roles"))
+		return cli_usage(a->prog, "add needs NAME and --roles ROLE[,ROLE...]");
+	pv_vault *v = cli_open_vault(&a->common, &code);
+	if (!v)
+		return code;
+	pv_access who = cli_access(&a->common);
+	char *half = NULL;
+	pv_rc rc = add ? pv_user_add(v, &who, name, cli_opt(a, "--roles"), &half)
+		       : pv_user_reset(v, &who, name, &half);
+	if (!rc)
+		print_halves(a->cmd->name, name, half);
+	cli_wipe_free(half);
+	return done(v, rc);
+}
+
+static int run_enrol(struct cli_args *a)
+{
+	int code = EXIT_FAIL;
+	const char *name = the_user(a, &code);
+	if (!name)
+		return code;
+	const char *halves[2] = { cli_opt(a, "--first-half-file"), cli_opt(a, "--second-half-file") };
+	return user_enrol(&a->common, name, halves, cli_opt(a, "--password-file"));
+}
+
+static int run_list(struct cli_args *a)
+{
+	if (a->narg)
+		return cli_usage(a->prog, "list takes no argument");
+	int code = EXIT_FAIL;
+	pv_vault *v = cli_open_vault(&a->common, &code);
+	if (!v)
+		return code;
+	pv_access who = cli_access(&a->common);
+	return done(v, pv_user_list(v, &who, cli_flag(a, "--gaps") ? PV_USERS_WITH_GAPS : PV_USERS_ALL,
+				  print_user, &a->common.json));
+}
+
+static int run_disable(struct cli_args *a)
+{
+	int code = EXIT_FAIL;
+	const char *name = the_user(a, &code);
+	if (!name)
+		return code;
+	pv_vault *v = cli_open_vault(&a->common, &code);
+	if (!v)
+		return code;
+	pv_access who = cli_access(&a->common);
+	pv_rc rc = pv_user_disable(v, &who, name);
+	if (!rc)
+		printf("disabled user %s: the master key is no longer sealed to them. Revocation is "
+		       "complete only after `pivault rekey --root` (a new master key): until then, a "
+		       "copy of the master key the user may have kept still opens the vault.\n", name);
+	return done(v, rc);
+}
+
+static int run_passwd(struct cli_args *a)
+{
+	if (a->narg)
+		return cli_usage(a->prog, "passwd changes your own password only; another user's "
+				 "is reset with `pivault request user reset NAME`");
+	int code = EXIT_FAIL;
+	pv_vault *v = cli_open_vault(&a->common, &code);
+	if (!v)
+		return code;
+	char *old = cli_read_password(cli_opt(a, "--old-password-file"), "old password: ", 0);
+	char *pass = old ? cli_read_password(cli_opt(a, "--password-file"), "new password: ", 1)
+			 : NULL;
+	pv_rc rc = pass ? pv_user_passwd(v, old, strlen(old), pass, strlen(pass)) : PV_OK;
+	cli_wipe_free(old);
+	if (!pass) {
+		pv_vault_close(v);
+		return EXIT_FAIL;
+	}
+	cli_wipe_free(pass);
+	if (!rc)
+		printf("new password for %s\n", pv_vault_user(v));
+	return done(v, rc);
+}
+
+static int run_attest(struct cli_args *a)
+{
+	int code = EXIT_FAIL;
+	const char *name = the_user(a, &code);
+	if (!name)
+		return code;
+	const char *agreement = cli_opt(a, "--agreement"), *training = cli_opt(a, "--training"),
+		   *expires = cli_opt(a, "--training-expires");
+	if (!agreement && !training && !expires)
+		return cli_usage(a->prog, "attest needs --agreement, --training or --training-expires");
+	pv_vault *v = cli_open_vault(&a->common, &code);
+	if (!v)
+		return code;
+	pv_access who = cli_access(&a->common);
+	pv_rc rc = pv_user_attest(v, &who, name, agreement, training, expires);
+	if (!rc)
+		printf("recorded obligations of %s\n", name);
+	return done(v, rc);
+}
+
+static const struct cli_opt no_opts[] = { { NULL, NULL, NULL, NULL, NULL } };
+
+/* Nobody chooses another user's password: --password-file belongs to passwd and enrol. */
+#define PASSWORD_FILE \
+	{ "--password-file", NULL, "FILE", "the new password's file (else asked twice)", NULL }
+
+static const struct cli_cmd subs[] = {
+	{ "add", "NAME --roles ROLE[,ROLE...]",
+	  "a new user, waiting for enrolment (four eyes: pivault request user add ...)",
+	  "The approver is shown the first half of a one-time enrolment code, the requester\n"
+	  "the second.\n",
+	  (const struct cli_opt[]){ { "--roles", NULL, "ROLE,...", "the new user's roles", NULL },
+				    { NULL, NULL, NULL, NULL, NULL } },
+	  CLI_COMMON, run_add_reset, NULL },
+	{ "reset", "NAME", "the user's password opens nothing any more; they enrol again",
+	  "They enrol again with a new two-half code (four eyes: pivault request user reset).\n",
+	  no_opts, CLI_COMMON, run_add_reset, NULL },
+	{ "enrol", "NAME [--first-half-file F] [--second-half-file F] [--password-file F]",
+	  "set your own password with both halves of your enrolment code",
+	  "The halves come from the files, or are asked; needs no other credential.\n",
+	  (const struct cli_opt[]){
+		  { "--first-half-file", NULL, "FILE", "the code's first half (else asked)", NULL },
+		  { "--second-half-file", NULL, "FILE", "the code's second half (else asked)", NULL },
+		  PASSWORD_FILE,
+		  { NULL, NULL, NULL, NULL, NULL } },
+	  CLI_COMMON, run_enrol, NULL },
+	{ "list", "[--gaps] [--json]", "users, roles, lock-outs", NULL,
+	  (const struct cli_opt[]){ { "--gaps", NULL, NULL, "only those missing a signed "
+				      "confidentiality agreement or valid privacy training", NULL },
+				    { NULL, NULL, NULL, NULL, NULL } },
+	  CLI_COMMON, run_list, NULL },
+	{ "disable", "NAME", "the user's access to the master key is deleted",
+	  "Revocation is complete after the next `pivault rekey --root` (a copy of the master\n"
+	  "key the user kept opens the vault until then).\n",
+	  no_opts, CLI_COMMON, run_disable, NULL },
+	{ "passwd", "[--old-password-file F] [--password-file F]",
+	  "change your own password (the old one is asked for)",
+	  "Nobody sets another user's password: see reset.\n",
+	  (const struct cli_opt[]){
+		  { "--old-password-file", NULL, "FILE", "the old password's file (else asked)", NULL },
+		  PASSWORD_FILE,
+		  { NULL, NULL, NULL, NULL, NULL } },
+	  CLI_COMMON, run_passwd, NULL },
+	{ "attest", "NAME [--agreement DATE] [--training DATE] [--training-expires DATE]",
+	  "record the agreement (保密协议) and training (保密培训) dates",
+	  "Training is valid a year unless --training-expires says otherwise.\n",
+	  (const struct cli_opt[]){
+		  { "--agreement", NULL, "DATE", "the confidentiality agreement's date", NULL },
+		  { "--training", NULL, "DATE", "the privacy training's date", NULL },
+		  { "--training-expires", NULL, "DATE", "when the training stops being valid", NULL },
+		  { NULL, NULL, NULL, NULL, NULL } },
+	  CLI_COMMON, run_attest, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL },
+};
+
+const struct cli_cmd cli_cmd_user = {
+	.name = "user",
+	.summary = "users, their roles, passwords and obligations",
+	.subs = subs,
+};

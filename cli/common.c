@@ -10,37 +10,35 @@
 #include <termios.h>
 #include <unistd.h>
 
-const char cli_common_help[] =
-	"  --vault DIR      the vault (default: $PIVAULT_VAULT)\n"
-	"  --keyring FILE   the keyring (default: $PIVAULT_KEYRING, else DIR.keyring)\n"
-	"  --key-file FILE  32-byte root key file (default: $PIVAULT_KEY_FILE); without one,\n"
-	"                   the passphrase is read from $PIVAULT_PASSPHRASE_FILE or a prompt\n"
-	"  --user NAME      act as this user (also --as; default: $PIVAULT_USER); the password comes\n"
-	"                   from $PIVAULT_PASSWORD_FILE or a prompt. Without a user, the vault's\n"
-	"                   root secret opens it (recovery), acting as any role\n"
-	"  --role ROLE      which of the user's roles to act in (default: the first)\n"
-	"  --purpose P      the declared purpose of a read of customer data (required for\n"
-	"                   get, find, list, export; 'all' for a role with every purpose)\n"
-	"  --clear          show values in clear where the role may see them (default: masked)\n"
-	"  --request REQ    run under the approved four-eyes request REQ (see pivault run)\n"
-	"  --wait SECONDS   how long to wait for another pivault process writing to the vault\n"
-	"                   (default: $PIVAULT_WAIT, else 600; 0: do not wait)\n"
-	"  --json           machine-readable output\n"
-	"  --help           this help\n";
+/* The common options, in this order (cli_common_fill reads their values by place). */
+enum { C_VAULT, C_KEYRING, C_KEY_FILE, C_USER, C_ROLE, C_PURPOSE, C_CLEAR, C_REQUEST, C_WAIT,
+       C_JSON };
+
+const struct cli_opt cli_common_opts[] = {
+	{ "--vault", NULL, "DIR", "the vault (default: $PIVAULT_VAULT)", NULL },
+	{ "--keyring", NULL, "FILE", "the keyring (default: $PIVAULT_KEYRING, else DIR.keyring)",
+	  NULL },
+	{ "--key-file", NULL, "FILE", "32-byte root key file (default: $PIVAULT_KEY_FILE; else "
+	  "$PIVAULT_PASSPHRASE_FILE or a prompt)", NULL },
+	{ "--user", "--as", "NAME", "act as this user (default: $PIVAULT_USER; password from "
+	  "$PIVAULT_PASSWORD_FILE or a prompt; none: the root secret)", NULL },
+	{ "--role", NULL, "ROLE", "which of the user's roles to act in (default: the first)", NULL },
+	{ "--purpose", NULL, "P", "the declared purpose of a read of customer data ('all' for a "
+	  "role with every purpose)", NULL },
+	{ "--clear", NULL, NULL, "show values in clear where the role may see them (default: "
+	  "masked)", NULL },
+	{ "--request", NULL, "REQ", "run under the approved four-eyes request REQ (see pivault "
+	  "run)", NULL },
+	{ "--wait", NULL, "SECONDS", "how long to wait for another pivault process writing "
+	  "(default: $PIVAULT_WAIT, else 600; 0: no wait)", NULL },
+	{ "--json", NULL, NULL, "machine-readable output", NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
 
 static const char *env(const char *name)
 {
 	const char *v = getenv(name);
 	return v && *v ? v : NULL;
-}
-
-void cli_common_init(struct cli_common *c)
-{
-	memset(c, 0, sizeof *c);
-	c->vault = env("PIVAULT_VAULT");
-	c->keyring = env("PIVAULT_KEYRING");
-	c->key_file = env("PIVAULT_KEY_FILE");
-	c->user = env("PIVAULT_USER");
 }
 
 /* A wait's seconds: a number from 0 to a year, or -1. */
@@ -82,56 +80,19 @@ int cli_wait_init(void)
 	return EXIT_OK;
 }
 
-int cli_common_option(struct cli_common *c, int argc, char **argv, int *i)
+int cli_common_fill(struct cli_common *c, const char *const *val)
 {
-	if (strncmp(argv[*i], "--wait", 6) == 0 && (argv[*i][6] == '\0' || argv[*i][6] == '=')) {
-		const char *val = argv[*i][6] == '=' ? argv[*i] + 7 : NULL;
-		if (!val && *i + 1 >= argc) {
-			fprintf(stderr, "pivault: --wait needs a value\n");
-			return -1;
-		}
-		if (!val)
-			val = argv[++*i];
-		return set_wait(val, "--wait") == EXIT_OK ? 1 : -1;
-	}
-	static const struct {
-		const char *name;
-		size_t off;
-	} valued[] = {
-		{ "--vault", offsetof(struct cli_common, vault) },
-		{ "--keyring", offsetof(struct cli_common, keyring) },
-		{ "--key-file", offsetof(struct cli_common, key_file) },
-		{ "--role", offsetof(struct cli_common, role) },
-		{ "--user", offsetof(struct cli_common, user) },
-		{ "--as", offsetof(struct cli_common, user) },
-		{ "--purpose", offsetof(struct cli_common, purpose) },
-		{ "--request", offsetof(struct cli_common, request) },
-	};
-	const char *a = argv[*i];
-	if (strcmp(a, "--clear") == 0) {
-		c->clear = 1;
-		return 1;
-	}
-	if (strcmp(a, "--json") == 0) {
-		c->json = 1;
-		return 1;
-	}
-	for (size_t k = 0; k < sizeof valued / sizeof *valued; k++) {
-		size_t n = strlen(valued[k].name);
-		if (strncmp(a, valued[k].name, n) != 0 || (a[n] != '\0' && a[n] != '='))
-			continue;
-		const char *val = a[n] == '=' ? a + n + 1 : NULL;
-		if (!val) {
-			if (*i + 1 >= argc) {
-				fprintf(stderr, "pivault: %s needs a value\n", valued[k].name);
-				return -1;
-			}
-			val = argv[++*i];
-		}
-		*(const char **)((char *)c + valued[k].off) = val;
-		return 1;
-	}
-	return 0;
+	memset(c, 0, sizeof *c);
+	c->vault = val[C_VAULT] ? val[C_VAULT] : env("PIVAULT_VAULT");
+	c->keyring = val[C_KEYRING] ? val[C_KEYRING] : env("PIVAULT_KEYRING");
+	c->key_file = val[C_KEY_FILE] ? val[C_KEY_FILE] : env("PIVAULT_KEY_FILE");
+	c->user = val[C_USER] ? val[C_USER] : env("PIVAULT_USER");
+	c->role = val[C_ROLE];
+	c->purpose = val[C_PURPOSE];
+	c->clear = val[C_CLEAR] != NULL;
+	c->request = val[C_REQUEST];
+	c->json = val[C_JSON] != NULL;
+	return val[C_WAIT] ? set_wait(val[C_WAIT], "--wait") : EXIT_OK;
 }
 
 /* The longest secret line read (passphrase, password), its end included. */
@@ -408,14 +369,8 @@ int cli_fail(pv_vault *v, pv_rc rc)
 
 pv_access cli_access(const struct cli_common *c)
 {
-	pv_access a = { c->role, c->purpose, c->clear };
+	pv_access a = { c->role, c->purpose, c->clear ? PV_WANT_CLEAR : PV_WANT_MASKED };
 	return a;
-}
-
-int cli_usage(const char *cmd, const char *msg)
-{
-	fprintf(stderr, "pivault %s: %s (see 'pivault %s --help')\n", cmd, msg, cmd);
-	return EXIT_USAGE;
 }
 
 void cli_json_string(FILE *out, const char *s)
@@ -432,53 +387,6 @@ void cli_json_string(FILE *out, const char *s)
 			fputc(*p, out);
 	}
 	fputc('"', out);
-}
-
-const char *cli_subcommand(int argc, char **argv, const char *cmd, const char *help,
-			   const char *const *subs, int *code)
-{
-	int asks_help = 0;
-	for (int i = 1; i < argc; i++)
-		asks_help |= strcmp(argv[i], "--help") == 0;
-	if (argc < 2 || asks_help) {
-		fputs(help, argc < 2 ? stderr : stdout);
-		*code = argc < 2 ? EXIT_USAGE : EXIT_OK;
-		return NULL;
-	}
-	for (const char *const *s = subs; *s; s++)
-		if (strcmp(argv[1], *s) == 0)
-			return *s;
-	char list[256] = "";
-	for (const char *const *s = subs; *s; s++) {
-		size_t n = strlen(list);
-		snprintf(list + n, sizeof list - n, "%s%s", n ? ", " : "", *s);
-	}
-	fprintf(stderr, "pivault %s: unknown subcommand '%s' (they are: %s)\n", cmd, argv[1], list);
-	*code = EXIT_USAGE;
-	return NULL;
-}
-
-pv_vault *cli_open_plain(int argc, char **argv, const char *cmd, const char *help,
-			 struct cli_common *c, int *code)
-{
-	cli_common_init(c);
-	for (int i = 1; i < argc; i++) {
-		int k = cli_common_option(c, argc, argv, &i);
-		if (k < 0) {
-			*code = EXIT_USAGE;
-			return NULL;
-		}
-		if (k)
-			continue;
-		if (strcmp(argv[i], "--help") == 0) {
-			fputs(help, stdout);
-			*code = EXIT_OK;
-			return NULL;
-		}
-		*code = cli_usage(cmd, "unknown argument");
-		return NULL;
-	}
-	return cli_open_vault(c, code);
 }
 
 int cli_cert_sink_open(struct cli_cert_sink *k, const char *path)

@@ -1,46 +1,24 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* main.c: the pivault command: finds the subcommand in one table and runs it. */
+/* main.c: the pivault command: finds the command in one table and runs it (options.c
+ * parses its options from the command's own table). */
 #include "cli.h"
 
 #include <stdio.h>
 #include <string.h>
 
-static const struct cli_command commands[] = {
-	{ "init", "create a vault from a schema", cmd_init },
-	{ "keygen", "write a new random 32-byte key file", cmd_keygen },
-	{ "schema", "check a schema file (schema check FILE)", cmd_schema },
-	{ "import", "import customers from a CSV file", cmd_import },
-	{ "get", "show one customer", cmd_get },
-	{ "find", "find customers by an indexed field (find --FIELD VALUE)", cmd_find },
-	{ "list", "list customers, masked, a page at a time", cmd_list },
-	{ "update", "change fields of a customer (update ID FIELD=VALUE...)", cmd_update },
-	{ "export", "export every customer as CSV or JSON Lines", cmd_export },
-	{ "audit", "the tamper-evident audit log: log, checkpoint, verify, proofs", cmd_audit },
-	{ "user", "users, their roles, passwords and obligations", cmd_user },
-	{ "request", "ask for a four-eyes approval (request OP ARGS...)", cmd_request },
-	{ "approve", "approve another user's request (approve REQ)", cmd_decide },
-	{ "reject", "reject another user's request (reject REQ)", cmd_decide },
-	{ "requests", "list approval requests", cmd_requests },
-	{ "run", "run an approved request (run REQ)", cmd_run },
-	{ "shred", "destroy customers, with a signed destruction certificate", cmd_shred },
-	{ "certificate", "verify a destruction certificate (certificate verify FILE)", cmd_certificate },
-	{ "pubkey", "print the vault's signing public key", cmd_pubkey },
-	{ "hold", "legal holds: customers that must not be destroyed", cmd_hold },
-	{ "notice", "the record of notices sent to customers and their delivery", cmd_notice },
-	{ "transfer", "plan a transfer to a new holder: assessment, notices, objections", cmd_transfer },
-	{ "handover", "the sealed handover package: export, import, confirm", cmd_handover },
-	{ "decommission", "deregistration (注销): archive what the law keeps, shred the rest", cmd_decommission },
-	{ "rekey", "rotate keys: new bucket keys, or (--data) new data keys", cmd_rekey },
-	{ "backup", "online backups of the data: create, verify", cmd_backup },
-	{ "restore", "restore a backup under the live keyring (restore FILE DIR)", cmd_restore },
-	{ "consent", "consent per customer and purpose: grant, withdraw, show", cmd_consent },
-	{ "dsr", "data-subject requests and their deadlines", cmd_dsr },
-	{ "keyring", "escrow copies of the keyring for disaster recovery", cmd_keyring },
-	{ "complaint", "complaints and disputes about personal information", cmd_complaint },
-	{ "review", "accuracy reviews: who to re-confirm, and confirmations", cmd_review },
-	{ "retention", "what retention makes due, and carrying it out", cmd_retention },
-	{ "doctor", "the security self-check: what this deployment gets wrong", cmd_doctor },
+static const struct cli_cmd *const commands[] = {
+	&cli_cmd_init,	     &cli_cmd_keygen,	    &cli_cmd_schema,   &cli_cmd_import,
+	&cli_cmd_get,	     &cli_cmd_find,	    &cli_cmd_list,     &cli_cmd_update,
+	&cli_cmd_export,     &cli_cmd_audit,	    &cli_cmd_user,     &cli_cmd_request,
+	&cli_cmd_approve,    &cli_cmd_reject,	    &cli_cmd_requests, &cli_cmd_run,
+	&cli_cmd_shred,	     &cli_cmd_certificate,  &cli_cmd_pubkey,   &cli_cmd_hold,
+	&cli_cmd_notice,     &cli_cmd_transfer,	    &cli_cmd_handover, &cli_cmd_decommission,
+	&cli_cmd_rekey,	     &cli_cmd_backup,	    &cli_cmd_restore,  &cli_cmd_consent,
+	&cli_cmd_dsr,	     &cli_cmd_keyring,	    &cli_cmd_complaint, &cli_cmd_review,
+	&cli_cmd_retention,  &cli_cmd_doctor,
 };
+
+#define NCOMMANDS (sizeof commands / sizeof *commands)
 
 static void usage(FILE *out)
 {
@@ -48,8 +26,8 @@ static void usage(FILE *out)
 	      "pivault keeps customer personal information encrypted, masked and\n"
 	      "access-controlled, and hands it over or destroys it when a company changes hands.\n\n"
 	      "commands:\n", out);
-	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-		fprintf(out, "  %-13s %s\n", commands[i].name, commands[i].summary);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(out, "  %-13s %s\n", commands[i]->name, commands[i]->summary);
 	fputs("\n'pivault COMMAND --help' describes a command. Exit status: 0 success, 1 refused or\n"
 	      "failed, 2 usage error, 3 done in part (the message says what is left), 4 the vault\n"
 	      "was busy with another writer for longer than --wait allowed (nothing done).\n", out);
@@ -57,10 +35,10 @@ static void usage(FILE *out)
 
 int cli_dispatch(int argc, char **argv)
 {
-	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-		if (strcmp(argv[0], commands[i].name) == 0)
-			return commands[i].run(argc, argv);
-	fprintf(stderr, "pivault: unknown command '%s'\n", argv[0]);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(argv[0], commands[i]->name) == 0)
+			return cli_run(commands[i], NULL, argc, argv);
+	fprintf(stderr, "pivault: unknown command '%s'\ntry 'pivault --help'\n", argv[0]);
 	return EXIT_USAGE;
 }
 
@@ -77,10 +55,5 @@ int main(int argc, char **argv)
 	}
 	if (cli_wait_init() != EXIT_OK)
 		return EXIT_USAGE;
-	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "pivault: unknown command '%s'\n", argv[1]);
-	usage(stderr);
-	return EXIT_USAGE;
+	return cli_dispatch(argc - 1, argv + 1);
 }
