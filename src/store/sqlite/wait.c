@@ -4,7 +4,7 @@
  * has lasted PV_WAIT_NOTE_MS, and gives up after the process's limit (pv_set_wait). A
  * failure it ends is recorded as such (pv_store_busy), so that the vault reports
  * PV_ERR_BUSY, not a database error. */
-#include "store_sqlite.h"
+#include "internal.h"
 #include "pivault.h"
 
 #include <stdio.h>

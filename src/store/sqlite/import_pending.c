@@ -6,7 +6,7 @@
  * PV_SQL_VISIBLE), and deleting the row in the import's last, short transaction shows
  * them all at once. A killed import leaves the row and its customers; the next import
  * removes them (pv_store_import_discard) before it begins. */
-#include "store_sqlite.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <time.h>

@@ -4,7 +4,7 @@
  * customer's row id (8 bytes, big-endian), sorted, so a lookup reads one row and a bulk
  * load writes each row once instead of a B-tree entry per value. The B-tree's keys are
  * only (field, prefix) numbers: no hash stands as a divider in an interior page. */
-#include "store_sqlite.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

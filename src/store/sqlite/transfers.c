@@ -3,7 +3,7 @@
  * JSON document with no personal value), its impact assessment, the package it produced
  * and the receipt that came back; the customers a package held (ids only); the separate
  * consents a cross-border plan needs; and, on the receiving side, the packages taken in. */
-#include "store_sqlite.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -2,7 +2,7 @@
 /* store_sqlite_audit.c: the audit log's tables in the SQLite store: entries with their
  * chain hashes, and signed checkpoints; and a second, read-only connection for reading the
  * log in another thread. Entries carry ids and names, never values. */
-#include "store_sqlite.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
