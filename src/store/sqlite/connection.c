@@ -108,12 +108,22 @@ int pv_sqlite_exec(struct pv_store *s, const char *sql)
 int pv_sqlite_rows(struct pv_store *s, const char *sql, const char *key,
 		   int (*row)(void *ctx, sqlite3_stmt *q), void *ctx, const char *what)
 {
+	return pv_sqlite_rows_with(s, sql, key, NULL, 0, row, ctx, what);
+}
+
+int pv_sqlite_rows_with(struct pv_store *s, const char *sql, const char *key,
+			const int64_t *ints, int nints, int (*row)(void *ctx, sqlite3_stmt *q),
+			void *ctx, const char *what)
+{
 	sqlite3_stmt *q;
 	pv_sqlite_fresh(s, NULL);
 	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
 		return pv_sqlite_fail(s, what);
+	int p = 1;
 	if (key)
-		sqlite3_bind_text(q, 1, key, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(q, p++, key, -1, SQLITE_TRANSIENT);
+	for (int i = 0; i < nints; i++)
+		sqlite3_bind_int64(q, p++, ints[i]);
 	int rc, stop = 0;
 	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
 		stop = row(ctx, q);

@@ -133,15 +133,25 @@ int pv_store_customer_set_group(struct pv_store *s, int64_t rid, int group,
 	};
 	if (group < 0 || group >= PV_GROUPS)
 		return -1;
-	sqlite3_stmt *q;
-	pv_sqlite_fresh(s, NULL);
-	if (sqlite3_prepare_v2(s->db, sql[group], -1, &q, NULL) != SQLITE_OK)
-		return pv_sqlite_fail(s, "prepare update");
+	sqlite3_stmt *q = pv_sqlite_stmt(s, sql[group]);
+	if (!q)
+		return -1;
 	sqlite3_bind_blob(q, 1, sealed, (int)len, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, rid);
-	int rc = pv_sqlite_run(s, q, "update customer");
-	sqlite3_finalize(q);
-	return rc;
+	return pv_sqlite_run(s, q, "update customer");
+}
+
+struct customer_walk {
+	pv_store_customer_fn fn;
+	void *ctx;
+};
+
+static int customer_row(void *p, sqlite3_stmt *q)
+{
+	struct customer_walk *w = p;
+	struct pv_stored_customer c;
+	row_to_customer(q, &c);
+	return w->fn(w->ctx, &c);
 }
 
 int pv_store_customer_scan(struct pv_store *s, const char *after, size_t limit,
@@ -149,25 +159,10 @@ int pv_store_customer_scan(struct pv_store *s, const char *after, size_t limit,
 {
 	pv_sqlite_walk_begins(s);
 	/* A statement of its own, so fn may call other store functions. */
-	sqlite3_stmt *q;
 	const char *sql = after ? SQL_CUST_SCAN_FROM : SQL_CUST_SCAN_ALL;
-	pv_sqlite_fresh(s, NULL);
-	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
-		return pv_sqlite_fail(s, "prepare scan");
-	int p = 1;
-	if (after)
-		sqlite3_bind_text(q, p++, after, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(q, p, limit ? (sqlite3_int64)limit : -1);
-	int rc, stop = 0;
-	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct pv_stored_customer c;
-		row_to_customer(q, &c);
-		stop = fn(ctx, &c);
-	}
-	if (!stop && rc != SQLITE_DONE)
-		stop = pv_sqlite_fail(s, "scan customers");
-	sqlite3_finalize(q);
-	return stop;
+	int64_t most = limit ? (int64_t)limit : -1;
+	struct customer_walk w = { fn, ctx };
+	return pv_sqlite_rows_with(s, sql, after, &most, 1, customer_row, &w, "scan customers");
 }
 
 int pv_store_customer_count(struct pv_store *s, uint64_t *n)
@@ -236,22 +231,9 @@ int pv_store_customer_scan_bucket_range(struct pv_store *s, uint32_t lo, uint32_
 	static const char sql[] =
 		"SELECT rid, id, bucket, bucket_gen, dek_version, wdek, g_basic, g_financial, "
 		"g_other FROM customers WHERE +bucket >= ?1 AND +bucket < ?2 ORDER BY rid";
-	sqlite3_stmt *q;
-	pv_sqlite_fresh(s, NULL);
-	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
-		return pv_sqlite_fail(s, "prepare bucket scan");
-	sqlite3_bind_int64(q, 1, lo);
-	sqlite3_bind_int64(q, 2, hi);
-	int rc, stop = 0;
-	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct pv_stored_customer c;
-		row_to_customer(q, &c);
-		stop = fn(ctx, &c);
-	}
-	if (!stop && rc != SQLITE_DONE)
-		stop = pv_sqlite_fail(s, "scan buckets");
-	sqlite3_finalize(q);
-	return stop;
+	const int64_t range[2] = { lo, hi };
+	struct customer_walk w = { fn, ctx };
+	return pv_sqlite_rows_with(s, sql, NULL, range, 2, customer_row, &w, "scan buckets");
 }
 
 int pv_store_bucket_behind(struct pv_store *s, uint32_t bucket, uint32_t gen)

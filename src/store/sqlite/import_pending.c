@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* store_sqlite_import.c: an import committed in chunks, yet all or nothing for readers.
+/* import_pending.c: an import committed in chunks, yet all or nothing for readers.
  * Only imports insert customers, one at a time (import_chunks.c holds a lock for it), so
  * an import's customers are the rows from the first row id it was given up: while the
  * import_pending row names that id, every read of customers stops below it (see

@@ -108,6 +108,10 @@ void pv_sqlite_on_close(struct pv_store *s, void (*fn)(struct pv_store *s));
  * as what and returns -1. The scans of every store file are made of it. */
 int pv_sqlite_rows(struct pv_store *s, const char *sql, const char *key,
 		   int (*row)(void *ctx, sqlite3_stmt *q), void *ctx, const char *what);
+/* The same with nints integers bound after key (from ?1 when key is NULL, else ?2). */
+int pv_sqlite_rows_with(struct pv_store *s, const char *sql, const char *key,
+			const int64_t *ints, int nints, int (*row)(void *ctx, sqlite3_stmt *q),
+			void *ctx, const char *what);
 
 /* ---- What one table family offers another ---- */
 

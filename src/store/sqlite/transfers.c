@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* store_sqlite_transfers.c: transfers to a new holder in the SQLite store: each plan (a
+/* transfers.c: transfers to a new holder in the SQLite store: each plan (a
  * JSON document with no personal value), its impact assessment, the package it produced
  * and the receipt that came back; the customers a package held (ids only); the separate
  * consents a cross-border plan needs; and, on the receiving side, the packages taken in. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* store_sqlite_users.c: the users table in the SQLite store: name, roles, key slot,
+/* users.c: the users table in the SQLite store: name, roles, key slot,
  * access to the master key, disabled flag, failure count and lock-out time, staff
  * obligations. No customer data. */
 #include "internal.h"

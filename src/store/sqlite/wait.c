@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* store_wait.c: waiting for another process's write. Every connection gets one busy
+/* wait.c: waiting for another process's write. Every connection gets one busy
  * handler: it sleeps a little at a time, tells the process's note function once a wait
  * has lasted PV_WAIT_NOTE_MS, and gives up after the process's limit (pv_set_wait). A
  * failure it ends is recorded as such (pv_store_busy), so that the vault reports
