@@ -118,3 +118,25 @@ int pv_store_consent_log_scan(struct pv_store *s, const char *customer,
 		"FROM consent_log WHERE customer = ?1 ORDER BY entry";
 	return pv_sqlite_consent_rows(s, sql, customer, fn, ctx, "read consent history");
 }
+
+struct withdrawal_walk {
+	int (*fn)(void *ctx, const char *customer, const char *purpose);
+	void *ctx;
+};
+
+static int withdrawal_row(void *p, sqlite3_stmt *q)
+{
+	struct withdrawal_walk *w = p;
+	return w->fn(w->ctx, (const char *)sqlite3_column_text(q, 0),
+		     (const char *)sqlite3_column_text(q, 1));
+}
+
+int pv_store_consent_withdrawals(struct pv_store *s,
+				 int (*fn)(void *ctx, const char *customer, const char *purpose),
+				 void *ctx)
+{
+	static const char sql[] = "SELECT DISTINCT customer, purpose FROM consent_log "
+				  "WHERE granted = 0 ORDER BY customer";
+	struct withdrawal_walk w = { fn, ctx };
+	return pv_sqlite_rows(s, sql, NULL, withdrawal_row, &w, "read the withdrawals of consent");
+}

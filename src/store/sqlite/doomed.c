@@ -3,8 +3,8 @@
  * gone), as shreds, restores and a discarded import do: the customers are listed in the
  * temporary table doomed, then their rows go with everything that names them (consents
  * and their history, reviews, flags, blind-index entries); a shred re-wraps the data keys
- * of those who stay in its buckets in the same pass. The top of the customer chain: it
- * calls the blind index's removal, nothing calls up into it. */
+ * of those who stay in its buckets in the same pass. Above the blind index (it calls the
+ * index's removal of the doomed entries); only import_pending.c, above it, calls it. */
 #include "internal.h"
 
 int pv_store_doomed_begin(struct pv_store *s)

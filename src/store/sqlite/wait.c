@@ -18,7 +18,7 @@ static struct {
 } wait_policy = { PV_WAIT_DEFAULT, NULL, NULL };
 
 /* Sleep between tries: short, so that a waiter gets in between two chunks of a long
- * writer (store_import_chunks.c leaves a gap after each of its commits). */
+ * writer (pv_store_chunk, import_pending.c, leaves a gap after each of its commits). */
 #define WAIT_STEP_NS 1000000L
 
 void pv_set_wait(double max_seconds, pv_wait_fn fn, void *ctx)
