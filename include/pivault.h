@@ -827,13 +827,6 @@ PV_API PV_CHECK pv_rc pv_rekey(pv_vault *v, const pv_access *who, int data,
 PV_API PV_CHECK pv_rc pv_vault_rekey_root(pv_vault *v, const pv_access *who,
 					  const pv_key *new_key);
 
-/* Tests only: make the next rekey stop after n batches, as if the process died there. */
-PV_API void pv_rekey_interrupt_for_tests(pv_vault *v, unsigned batches);
-/* Tests only: imports in this process wait, between two committed chunks (no transaction
- * open), until a file exists at path (NULL: no waiting), so that a test can look at the
- * vault while an import is surely under way. */
-PV_API void pv_import_hold_for_tests(const char *path);
-
 /* ---- Notices (告知) ------------------------------------------------------------- */
 
 /* Record a notice sent to a customer: kind "transfer" (new holder, PIPL art. 22; needs
@@ -957,10 +950,6 @@ PV_API PV_CHECK pv_rc pv_audit_check_proof(const char *proof, const char *new_ch
 					   const char *old_checkpoint, const char *public_key_hex,
 					   char *why, size_t whylen);
 
-/* Tests only: make every audit append fail (the storage failing), to check that
- * operations then refuse to run. */
-PV_API void pv_audit_fault_for_tests(pv_vault *v, int on);
-
 /* ---- Security self-check (doctor) ------------------------------------------------- */
 
 /* How much a finding matters: high makes `pivault doctor` exit 1. */
@@ -1007,10 +996,6 @@ typedef struct pv_doctor_opts {
  * Needs 'audit' (or the root secret). */
 PV_API PV_CHECK pv_rc pv_doctor(pv_vault *v, const pv_doctor_opts *o, pv_finding_fn fn,
 				void *ctx, unsigned *high);
-
-/* Tests only: read the kernel's core pattern from path instead of
- * /proc/sys/kernel/core_pattern (NULL: back to it). Process-wide. */
-PV_API void pv_doctor_core_pattern_for_tests(const char *path);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,7 @@
 #include "formats/merkle.h"
 #include "pinned_key.h"
 #include "policy.h"
+#include "test_hooks.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -434,11 +435,6 @@ pv_rc pv_audit_incomplete(pv_vault *v, pv_rc rc, const char *op, const char *ids
 	return pv_fail(v, rc, "%s", msg);
 }
 
-void pv_audit_fault_for_tests(pv_vault *v, int on)
-{
-	v->audit_fault = on;
-}
-
 /* ------------------------------------------------------ checkpoint text ---- */
 
 void pv_free(void *p)
@@ -570,12 +566,6 @@ pv_rc pv_audit_checkpoint(pv_vault *v, char **text)
 /* Logs of at least this many entries are verified in two runs, one per thread, split at
  * a signed checkpoint; shorter ones in one run, where a thread would not pay. */
 #define SPLIT_MIN_DEFAULT 65536
-static uint64_t split_min = SPLIT_MIN_DEFAULT;
-
-void pv_audit_split_min_for_tests(uint64_t entries)
-{
-	split_min = entries ? entries : SPLIT_MIN_DEFAULT;
-}
 
 /* The stored checkpoints, in size order, with what their signatures cover. */
 struct ckpt_list {
@@ -825,7 +815,8 @@ pv_rc pv_audit_verify_quiet(pv_vault *v, const char *checkpoint_text, char **rep
 	first.end_ck = second.end_ck = ck.n;
 	/* Two runs when the log is long and read outside a transaction (a second connection
 	 * sees only what is committed); else one. */
-	if (st == 0 && n >= split_min && pv_store_txn_id(v->store) == 0 &&
+	if (st == 0 && n >= (pv_test_hooks.audit_split_min ? pv_test_hooks.audit_split_min
+						   : SPLIT_MIN_DEFAULT) && pv_store_txn_id(v->store) == 0 &&
 	    (split = pick_split(v, &ck, n, &second)) >= 0 &&
 	    !(reader = pv_store_audit_reader(v->store)))
 		split = -1;

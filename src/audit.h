@@ -58,8 +58,4 @@ void pv_shown_free(struct pv_shown *s);
 /* Entries between automatic checkpoints. */
 #define PV_AUDIT_CHECKPOINT_EVERY 1024
 
-/* Test hook: pv_audit_verify splits logs of at least this many entries (0: the default,
- * 65536) in two runs, one per thread, at a signed checkpoint. Process-wide. */
-void pv_audit_split_min_for_tests(uint64_t entries);
-
 #endif

@@ -12,6 +12,7 @@
 #include "dates.h"
 #include "ledger.h"
 #include "policy.h"
+#include "test_hooks.h"
 #include "users.h"
 
 #include <dirent.h>
@@ -31,12 +32,6 @@
 #define AT_MAX 32
 #define DB_FILE "vault.db"
 
-static const char *core_pattern_path = "/proc/sys/kernel/core_pattern";
-
-void pv_doctor_core_pattern_for_tests(const char *path)
-{
-	core_pattern_path = path ? path : "/proc/sys/kernel/core_pattern";
-}
 
 /* One finding, its texts malloc'd. */
 struct found {
@@ -366,7 +361,8 @@ static void check_core_dumps(struct doctor *d)
 		     "pivault switches them off once a vault is open, but a crash before that, "
 		     "while a passphrase or password is being read, writes it to disk", limit);
 	}
-	FILE *f = fopen(core_pattern_path, "r");
+	FILE *f = fopen(pv_test_hooks.core_pattern_path ? pv_test_hooks.core_pattern_path
+							 : "/proc/sys/kernel/core_pattern", "r");
 	char pattern[200] = "";
 	if (f) {
 		if (!fgets(pattern, sizeof pattern, f))

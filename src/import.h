@@ -20,7 +20,7 @@ struct pv_import_hook {
  * -1: nothing to release). Shreds and rekeys take it too: keys cannot change under an
  * import. While v holds it, v->importing is set. */
 pv_rc pv_import_lock(pv_vault *v, int *fd);
-/* Between two chunks, with no transaction open: where pv_import_hold_for_tests named a
+/* Between two chunks, with no transaction open: where the import-hold test hook names a
  * file, wait until it exists (tests only; nothing is waited for otherwise). */
 void pv_import_test_hold(void *unused);
 void pv_import_unlock(pv_vault *v, int fd);

@@ -9,6 +9,7 @@
 #include "import.h"
 
 #include "audit.h"
+#include "test_hooks.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,20 +58,12 @@ pv_rc pv_import_lock(pv_vault *v, int *fd)
 	return rc;
 }
 
-/* pv_import_hold_for_tests: the file an import waits for between chunks (tests only,
- * process-wide, set before the import starts). */
-static const char *hold_path;
-
-void pv_import_hold_for_tests(const char *path)
-{
-	hold_path = path;
-}
 
 void pv_import_test_hold(void *unused)
 {
 	(void)unused;
 	struct timespec step = { 0, 10 * 1000 * 1000 };
-	while (hold_path && access(hold_path, F_OK) != 0)
+	while (pv_test_hooks.import_hold_path && access(pv_test_hooks.import_hold_path, F_OK) != 0)
 		nanosleep(&step, NULL);
 }
 

@@ -13,6 +13,7 @@
 #include "ledger.h"
 #include "policy.h"
 #include "record.h"
+#include "test_hooks.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -37,11 +38,6 @@
 #define DATA_BATCH_MIN 16u
 #define ID_MAX 64
 #define WDEK_BYTES (PV_KEY_BYTES + PV_SEAL_OVERHEAD)
-
-/* pv_rekey_interrupt_for_tests: the handle whose next rekey stops, and after how many
- * batches (tests only, single-threaded). */
-static const pv_vault *stop_vault;
-static unsigned stop_batches;
 
 /* The progress record, as stored between batches. */
 struct progress {
@@ -474,9 +470,9 @@ pv_rc pv_rekey(pv_vault *v, const pv_access *who, int data, pv_rekey_result *out
 	if (pv_store_txn_id(v->store) != 0)
 		return pv_fail(v, PV_ERR_USAGE, "rekey cannot run inside a batch (end it first)");
 	struct rekey r = { .v = v, .data = data ? 1 : 0 };
-	if (stop_vault == v) {
-		r.stop_after = stop_batches;
-		stop_vault = NULL;
+	if (pv_test_hooks.rekey_stop_vault == v) {
+		r.stop_after = pv_test_hooks.rekey_stop_batches;
+		pv_test_hooks.rekey_stop_vault = NULL;
 	}
 	if (pv_store_customer_count(v->store, &r.total) != 0)
 		return store_fail(v);
@@ -499,10 +495,4 @@ pv_rc pv_rekey(pv_vault *v, const pv_access *who, int data, pv_rekey_result *out
 	out->resumed = r.resumed;
 	out->seconds = now_seconds() - t0;
 	return rc ? rc : pv_ok(v);
-}
-
-void pv_rekey_interrupt_for_tests(pv_vault *v, unsigned batches)
-{
-	stop_vault = batches ? v : NULL;
-	stop_batches = batches;
 }

@@ -5,7 +5,7 @@
 #ifndef PVT_AGE_STREAM_H
 #define PVT_AGE_STREAM_H
 
-#include "age.h"
+#include "formats/age.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -12,7 +12,7 @@
 
 #include "testutil.h"
 
-#include "age.h"
+#include "formats/age.h"
 #include "age_stream.h"
 
 #define CHUNK	   PV_AGE_CHUNK

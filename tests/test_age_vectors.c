@@ -13,7 +13,7 @@
 
 #include "testutil.h"
 
-#include "age.h"
+#include "formats/age.h"
 #include "age_stream.h"
 
 #define VECTOR_DIR PV_SHARED_DIR "/testvectors/age"

@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "audit.h"
-#include "merkle.h"
+#include "formats/merkle.h"
 #include "pivault.h"
 
 #define SCHEMA PV_SOURCE_DIR "/examples/schema.yaml"
@@ -588,14 +588,14 @@ static void test_failure_unaudited_message_whole(void **state)
 	char want[2048];
 	snprintf(want, sizeof want, "%s" AUDIT_FAULT_NOTE, first);
 
-	pv_audit_fault_for_tests(v, 1);
+	assert_int_equal(pv_test_control(v, PV_TEST_AUDIT_FAULT, 1, NULL), PV_OK);
 	assert_int_equal(pv_shred(v, &ADMIN, ids, 1, &cert), PV_ERR_NOT_FOUND);
 	assert_null(cert);
 	assert_string_equal(pv_errmsg(v), want);
 	/* once more on the same handle: the message of the last failure stays out of it */
 	assert_int_equal(pv_shred(v, &ADMIN, ids, 1, &cert), PV_ERR_NOT_FOUND);
 	assert_string_equal(pv_errmsg(v), want);
-	pv_audit_fault_for_tests(v, 0);
+	assert_int_equal(pv_test_control(v, PV_TEST_AUDIT_FAULT, 0, NULL), PV_OK);
 	pv_vault_close(v);
 }
 
@@ -605,7 +605,7 @@ static void test_audit_failure_not_nested(void **state)
 {
 	struct fx *f = *state;
 	pv_vault *v = open_root(f->dir);
-	pv_audit_fault_for_tests(v, 1);
+	assert_int_equal(pv_test_control(v, PV_TEST_AUDIT_FAULT, 1, NULL), PV_OK);
 	const char *ids[] = { "C00000004" };
 	char *cert = NULL;
 	assert_int_equal(pv_shred(v, &ADMIN, ids, 1, &cert), PV_ERR_STORE);
@@ -616,7 +616,7 @@ static void test_audit_failure_not_nested(void **state)
 	const char *at = strstr(m, note);
 	if (!at || strstr(at + 1, note) || strstr(m, "(and the audit entry"))
 		fail_msg("the audit failure is not said exactly once: %s", m);
-	pv_audit_fault_for_tests(v, 0);
+	assert_int_equal(pv_test_control(v, PV_TEST_AUDIT_FAULT, 0, NULL), PV_OK);
 	pv_vault_close(v);
 }
 
@@ -636,7 +636,7 @@ static void test_fault_fails_closed(void **state)
 	pv_vault *v = open_root(f->dir);
 	char *old = preferences_of(v, "C00000004");
 	uint64_t entries = sql_u64(f->dir, "SELECT count(*) FROM audit");
-	pv_audit_fault_for_tests(v, 1);
+	assert_int_equal(pv_test_control(v, PV_TEST_AUDIT_FAULT, 1, NULL), PV_OK);
 
 	pv_record *r = NULL;
 	expect_not_carried_out(v, pv_get(v, &ADMIN, "C00000004", &r));
@@ -666,7 +666,7 @@ static void test_fault_fails_closed(void **state)
 	assert_int_equal(count, NCUST + 5);
 
 	/* Back to normal: nothing was changed, nothing was logged. */
-	pv_audit_fault_for_tests(v, 0);
+	assert_int_equal(pv_test_control(v, PV_TEST_AUDIT_FAULT, 0, NULL), PV_OK);
 	char *now = preferences_of(v, "C00000004");
 	assert_string_equal(now, old);
 	pv_vault_close(v);
@@ -685,12 +685,12 @@ static void test_fault_fails_closed(void **state)
 	pv_key_free(key);
 	if (rc)
 		fail_msg("pv_vault_create: %s", pv_errmsg(e));
-	pv_audit_fault_for_tests(e, 1);
+	assert_int_equal(pv_test_control(e, PV_TEST_AUDIT_FAULT, 1, NULL), PV_OK);
 	expect_not_carried_out(e, pv_import_csv(e, &ADMIN, more, &io, &res));
 	assert_true(res == NULL || pv_import_rows_imported(res) == 0);
 	pv_import_free(res);
 	res = NULL;
-	pv_audit_fault_for_tests(e, 0);
+	assert_int_equal(pv_test_control(e, PV_TEST_AUDIT_FAULT, 0, NULL), PV_OK);
 	assert_int_equal(pv_vault_count(e, &count), PV_OK);
 	assert_int_equal(count, 0);
 	/* The file was good: without the fault it imports. */
@@ -1075,7 +1075,7 @@ static uint64_t grow_log(const char *dir, unsigned extra)
 		assert_int_equal(pv_audit_append(v, &e), PV_OK);
 	assert_int_equal(pv_store_commit(v->store), 0);
 	pv_vault_close(v);
-	pv_audit_split_min_for_tests(1000);
+	assert_int_equal(pv_test_control(NULL, PV_TEST_AUDIT_SPLIT_MIN, 1000, NULL), PV_OK);
 	return sql_u64(dir, "SELECT max(seq) FROM audit");
 }
 
@@ -1092,7 +1092,7 @@ static char *intact_report(const char *dir, const char *checkpoint)
 
 static int split_teardown(void **state)
 {
-	pv_audit_split_min_for_tests(0);
+	assert_int_equal(pv_test_control(NULL, PV_TEST_AUDIT_SPLIT_MIN, 0, NULL), PV_OK);
 	return fx_teardown(state);
 }
 
@@ -1110,7 +1110,8 @@ static void test_split_intact(void **state)
 	assert_non_null(strstr(report, "in two parts, split at the signed checkpoint at 2048"));
 	assert_non_null(strstr(report, "exported checkpoint matches"));
 	free(report);
-	pv_audit_split_min_for_tests(0); /* the default: this log is too short to split */
+	/* the default: this log is too short to split */
+	assert_int_equal(pv_test_control(NULL, PV_TEST_AUDIT_SPLIT_MIN, 0, NULL), PV_OK);
 	report = intact_report(f->dir, NULL);
 	assert_null(strstr(report, "two parts"));
 	free(report);

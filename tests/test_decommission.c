@@ -24,8 +24,8 @@
 
 #include "pivault.h"
 
-#include "age.h"
-#include "tar.h"
+#include "formats/age.h"
+#include "formats/tar.h"
 
 #define SCHEMA PV_SOURCE_DIR "/examples/schema-retail.yaml"
 #define LAW "会计法 第23条, 会计档案管理办法 / Accounting Law art. 23"

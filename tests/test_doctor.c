@@ -65,7 +65,7 @@ static int setup(void **state)
 	f->escrow_copy = pvt_keep(pvt_path(f->keys, "escrow-copy"));
 	f->pattern = pvt_keep(pvt_path(f->keys, "core_pattern"));
 	write_pattern(f, "core\n");
-	pv_doctor_core_pattern_for_tests(f->pattern);
+	assert_int_equal(pv_test_control(NULL, PV_TEST_CORE_PATTERN, 0, f->pattern), PV_OK);
 	*state = f;
 	return 0;
 }
@@ -89,7 +89,7 @@ static int setup_careful(void **state)
 static int teardown(void **state)
 {
 	struct fix *f = *state;
-	pv_doctor_core_pattern_for_tests(NULL);
+	assert_int_equal(pv_test_control(NULL, PV_TEST_CORE_PATTERN, 0, NULL), PV_OK);
 	char *base = f ? strdup(f->base) : NULL; /* f goes with what the test kept */
 	pvt_release_all();
 	pvt_rmtree(base);

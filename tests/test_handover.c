@@ -29,11 +29,11 @@
 
 #include "pivault.h"
 
-#include "age.h"
+#include "formats/age.h"
 #include "dates.h"
-#include "merkle.h"
-#include "minisign.h"
-#include "tar.h"
+#include "formats/merkle.h"
+#include "formats/minisign.h"
+#include "formats/tar.h"
 #include "vault.h"
 
 #define RNAME "NewCo Logistics Ltd"

@@ -93,7 +93,7 @@ static pid_t import_in_child(const struct fx *f, const char *path, const char *h
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		pv_import_hold_for_tests(hold);
+		assert_int_equal(pv_test_control(NULL, PV_TEST_IMPORT_HOLD, 0, hold), PV_OK);
 		pv_key *key = NULL;
 		pv_vault *v = NULL;
 		pv_import_result *res = NULL;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "index_sort.h"
+#include "formats/index_sort.h"
 
 struct e {
 	int field;

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "merkle.h"
+#include "formats/merkle.h"
 
 #define H	PV_MERKLE_HASH
 #define NMAX	70 /* trees of every size 1..NMAX against the reference */

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "minisign.h"
+#include "formats/minisign.h"
 
 #define TC "timestamp:1700000000\tfile:export.tar.age"
 

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "pivault.h"
-#include "store.h"
+#include "store/store.h"
 #include "vault.h"
 
 #define NCUST 300
@@ -315,7 +315,7 @@ static void test_bucket_rekey_interrupted(void **state)
 	uint32_t *gens = generations(f);
 
 	pv_rekey_result res;
-	pv_rekey_interrupt_for_tests(v, 1);
+	assert_int_equal(pv_test_control(v, PV_TEST_REKEY_STOP, 1, NULL), PV_OK);
 	assert_rc_msg(v, pv_rekey(v, &ADMIN, 0, &res), PV_ERR_IO, "interrupted (test)");
 	assert_int_equal(res.buckets, SLOTS / 4);
 	assert_true(has_progress(v));
@@ -421,7 +421,7 @@ static void test_data_rekey_interrupted(void **state)
 	uint32_t version = raw_customer(f, id_of(f, 1)).dekv;
 
 	pv_rekey_result res;
-	pv_rekey_interrupt_for_tests(v, 1);
+	assert_int_equal(pv_test_control(v, PV_TEST_REKEY_STOP, 1, NULL), PV_OK);
 	assert_rc_msg(v, pv_rekey(v, &ADMIN, 1, &res), PV_ERR_IO, "interrupted (test)");
 	assert_int_equal(res.customers, NCUST / 4);
 	assert_int_equal(count_dek_version(f, version + 1), NCUST / 4);

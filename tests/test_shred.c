@@ -30,7 +30,7 @@
 #include "pivault.h"
 #include "keyring.h"
 #include "record.h"
-#include "store.h"
+#include "store/store.h"
 #include "vault.h"
 
 #define SCHEMA PV_SOURCE_DIR "/examples/schema.yaml"
@@ -1315,11 +1315,11 @@ static void test_journal_discarded_when_not_committed(void **state)
 	const char *victim = cust(vr, "customer_id");
 	const char *ids[] = { victim };
 	char *cert = NULL;
-	pv_audit_fault_for_tests(v, 1);
+	assert_int_equal(pv_test_control(v, PV_TEST_AUDIT_FAULT, 1, NULL), PV_OK);
 	assert_int_equal(pv_shred(v, &ADMIN, ids, 1, &cert), PV_ERR_STORE);
 	assert_null(cert);
 	assert_true(exists(f->journal)); /* left behind, as a failed commit leaves it */
-	pv_audit_fault_for_tests(v, 0);
+	assert_int_equal(pv_test_control(v, PV_TEST_AUDIT_FAULT, 0, NULL), PV_OK);
 	for (size_t r = 1; r < g_csv.nrows; r++)
 		if (b[r] == bucket)
 			assert_reads(v, cust(r, "customer_id"));
@@ -1470,7 +1470,7 @@ static void test_journal_recovery_cost(void **state)
 	assert_int_equal(pvt_write_file(f->journal, journal, jlen), 0);
 	v = pvt_open_root(f->dir, NULL, g_key_path);
 	assert_false(exists(f->journal));
-	struct pv_store_bucket_checks c = pv_store_bucket_checks_for_tests(v->store);
+	struct pv_store_bucket_checks c = pv_store_bucket_check_counts(v->store);
 	if (c.queries != n || c.scan_steps != 0 || c.steps > 40 * n)
 		fail_msg("recovering a journal of %zu slots over %zu customers took %llu queries, "
 			 "%llu steps, %llu of them in table scans", n, g_csv.nrows - 1,

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tar.h"
+#include "formats/tar.h"
 
 /* ---- memory output and input --------------------------------------------------------- */
 

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "pivault.h"
+#include "pivault_testing.h"
 
 /* A fresh empty directory under $TMPDIR (or /tmp); malloc'd path. */
 char *pvt_tempdir(void);

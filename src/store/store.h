@@ -169,13 +169,13 @@ int pv_store_customer_set_sealed(struct pv_store *s, int64_t rid, uint32_t dek_v
  * generation below gen, else 0 (an index lookup: its cost does not grow with the number
  * of customers). */
 int pv_store_bucket_behind(struct pv_store *s, uint32_t bucket, uint32_t gen);
-/* Tests only: what the calls of pv_store_bucket_behind cost so far on this store, in
- * calls, virtual-machine steps, and steps of full table scans (a backend without such
- * counts returns zeros). */
+/* What the calls of pv_store_bucket_behind cost so far on this store, in
+ * calls, virtual-machine steps, and steps of full table scans, for the tests (a backend
+ * without such counts returns zeros). */
 struct pv_store_bucket_checks {
 	uint64_t queries, steps, scan_steps;
 };
-struct pv_store_bucket_checks pv_store_bucket_checks_for_tests(const struct pv_store *s);
+struct pv_store_bucket_checks pv_store_bucket_check_counts(const struct pv_store *s);
 /* How many customers each (bucket, generation) pair wraps, from an index, not a table
  * scan; any order. */
 int pv_store_bucket_gens(struct pv_store *s,

@@ -256,7 +256,7 @@ int pv_store_bucket_behind(struct pv_store *s, uint32_t bucket, uint32_t gen)
 	return behind;
 }
 
-struct pv_store_bucket_checks pv_store_bucket_checks_for_tests(const struct pv_store *s)
+struct pv_store_bucket_checks pv_store_bucket_check_counts(const struct pv_store *s)
 {
 	return s->bucket_checks;
 }
