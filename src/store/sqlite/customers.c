@@ -73,7 +73,6 @@ int pv_store_customer_insert(struct pv_store *s, const struct pv_stored_customer
 	return 0;
 }
 
-/* Fill out from the current row of a customer query (columns as in SQL_CUST_GET). */
 /* Column i as a u32; sets *bad when the stored value is not one. */
 static uint32_t column_u32(sqlite3_stmt *q, int i, int *bad)
 {
@@ -83,6 +82,7 @@ static uint32_t column_u32(sqlite3_stmt *q, int i, int *bad)
 	return (uint32_t)x;
 }
 
+/* Fill out from the current row of a customer query (columns as in SQL_CUST_GET). */
 static void row_to_customer(sqlite3_stmt *q, struct pv_stored_customer *out)
 {
 	out->malformed = 0;
