@@ -65,7 +65,7 @@ int main(int argc, char **argv)
 	       "signed checkpoint every %d)\n", n, ta, (double)n / ta, PV_AUDIT_CHECKPOINT_EVERY);
 	char *report = NULL;
 	t0 = now();
-	pv_rc rc = pv_audit_verify(v, NULL, &report);
+	pv_rc rc = pv_audit_verify(v, NULL, NULL, &report);
 	double tv = now() - t0;
 	printf("audit verify: %s; %.2f s, %.0f entries/s\n", report ? report : pv_errmsg(v), tv,
 	       (double)n / tv);

@@ -108,13 +108,14 @@ static int check_proof(int argc, char **argv)
 	char *p = cli_read_text(proof, PROOF_MAX), *c = ck ? cli_read_text(ck, PROOF_MAX) : NULL, *o = old ? cli_read_text(old, PROOF_MAX) : NULL;
 	int code = EXIT_FAIL;
 	if (p && (!ck || c) && (!old || o)) {
-		char why[256];
-		pv_rc rc = pv_audit_check_proof(p, c, o, key, why, sizeof why);
+		char *summary = NULL;
+		pv_rc rc = pv_audit_check_proof(p, c, o, key, &summary);
 		if (rc == PV_OK) {
-			printf("valid: %s\n", why);
+			printf("valid: %s\n", summary);
+			pv_free(summary);
 			code = EXIT_OK;
 		} else {
-			fprintf(stderr, "pivault: invalid proof: %s\n", why);
+			fprintf(stderr, "pivault: invalid proof: %s\n", pv_errmsg(NULL));
 			code = rc == PV_ERR_USAGE ? EXIT_USAGE : EXIT_FAIL;
 		}
 	}
@@ -193,23 +194,23 @@ int cmd_audit(int argc, char **argv)
 	} else if (strcmp(sub, "threshold") == 0) {
 		rc = pv_audit_set_alert_threshold(v, &who, (unsigned)atoi(arg));
 	} else if (strcmp(sub, "checkpoint") == 0) {
-		rc = pv_audit_checkpoint(v, &text);
+		rc = pv_audit_checkpoint(v, &who, &text);
 	} else if (strcmp(sub, "verify") == 0) {
 		if (ck_path && !(input = cli_read_text(ck_path, PROOF_MAX)))
 			rc = PV_ERR_IO;
 		else
-			rc = pv_audit_verify(v, input, &text);
+			rc = pv_audit_verify(v, &who, input, &text);
 		if (rc == PV_OK)
 			printf("audit log verified: %s\n", text);
 	} else if (strcmp(sub, "prove") == 0) {
 		char *end;
 		unsigned long long seq = strtoull(arg, &end, 10);
-		rc = *end ? PV_ERR_USAGE : pv_audit_prove(v, seq, &text);
+		rc = *end ? PV_ERR_USAGE : pv_audit_prove(v, &who, seq, &text);
 	} else {
 		if (!(input = cli_read_text(arg, PROOF_MAX)))
 			rc = PV_ERR_IO;
 		else
-			rc = pv_audit_consistency(v, input, &text);
+			rc = pv_audit_consistency(v, &who, input, &text);
 	}
 	if (rc == PV_OK && text && strcmp(sub, "verify") != 0) {
 		FILE *out = out_path ? cli_create(out_path) : stdout;

@@ -6,6 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Verify file against the pinned public key and say so on standard output. */
+static int print_verified(const char *file, const char *public_key_hex)
+{
+	char *summary = NULL;
+	pv_rc rc = pv_backup_verify(file, public_key_hex, &summary);
+	printf("%s: %s\n", file, rc ? pv_errmsg(NULL) : summary);
+	pv_free(summary);
+	return rc ? EXIT_FAIL : EXIT_OK;
+}
+
 int cmd_backup(int argc, char **argv)
 {
 	static const char help[] =
@@ -40,12 +50,8 @@ int cmd_backup(int argc, char **argv)
 	}
 	if (!file)
 		return cli_usage("backup", "name the backup file");
-	char why[600];
-	if (strcmp(sub, "verify") == 0 && pk) { /* no vault needed */
-		pv_rc rc = pv_backup_verify(file, pk, why, sizeof why);
-		printf("%s: %s\n", file, why);
-		return rc ? EXIT_FAIL : EXIT_OK;
-	}
+	if (strcmp(sub, "verify") == 0 && pk) /* no vault needed */
+		return print_verified(file, pk);
 	pv_vault *v = cli_open_vault(&c, &code);
 	if (!v)
 		return code;
@@ -62,9 +68,7 @@ int cmd_backup(int argc, char **argv)
 		char hex[65];
 		rc = pv_vault_public_key(v, hex);
 		if (!rc) {
-			pv_rc vr = pv_backup_verify(file, hex, why, sizeof why);
-			printf("%s: %s\n", file, why);
-			code = vr ? EXIT_FAIL : EXIT_OK;
+			code = print_verified(file, hex);
 		}
 	}
 	if (rc)
@@ -107,14 +111,15 @@ int cmd_restore(int argc, char **argv)
 	pv_key *key = cli_read_key(&c, 0);
 	if (!key)
 		return EXIT_FAIL;
-	char why[600];
 	pv_restore_result r;
-	pv_rc rc = pv_restore(pos[0], pos[1], c.keyring, key, &r, why, sizeof why);
+	pv_rc rc = pv_restore(pos[0], pos[1], c.keyring, key, &r);
 	pv_key_free(key);
 	if (rc) {
-		fprintf(stderr, "pivault: restore refused: %s\n", why);
+		fprintf(stderr, "pivault: restore refused: %s\n", pv_errmsg(NULL));
 		return EXIT_FAIL;
 	}
-	printf("%s\n", why);
+	printf("restored %llu customers into %s (shred ledger: %llu removed again, %llu "
+	       "re-wrapped)\n", (unsigned long long)r.customers, pos[1],
+	       (unsigned long long)r.removed, (unsigned long long)r.rewrapped);
 	return EXIT_OK;
 }

@@ -97,7 +97,8 @@ int cmd_doctor(int argc, char **argv)
 	if (p.json)
 		fputs("{\"findings\":[", stdout);
 	unsigned high = 0;
-	pv_rc rc = pv_doctor(v, &o, print_finding, &p, &high);
+	pv_access who = cli_access(&c);
+	pv_rc rc = pv_doctor(v, &who, &o, print_finding, &p, &high);
 	if (rc) {
 		if (p.json)
 			puts("]}");

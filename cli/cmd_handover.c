@@ -37,16 +37,17 @@ static const char help[] =
  * transfer it names and the key its plan pinned. */
 static int verify_receipt(pv_vault *v, const pv_access *who, const char *path, const char *key)
 {
-	char *text = cli_read_text(path, 1 << 20), why[600];
+	char *text = cli_read_text(path, 1 << 20), *summary = NULL;
 	if (!text)
 		return EXIT_FAIL;
-	pv_rc rc = v ? pv_handover_check_receipt(v, who, text, why, sizeof why)
-		     : pv_receipt_verify(text, key, why, sizeof why);
+	pv_rc rc = v ? pv_handover_check_receipt(v, who, text, &summary)
+		     : pv_receipt_verify(text, key, &summary);
 	free(text);
 	if (rc)
-		fprintf(stderr, "pivault: %s: %s\n", path, why);
+		fprintf(stderr, "pivault: %s: %s\n", path, pv_errmsg(v));
 	else
-		printf("%s: %s\n", path, why);
+		printf("%s: %s\n", path, summary);
+	pv_free(summary);
 	return rc == PV_ERR_USAGE ? EXIT_USAGE : rc ? EXIT_FAIL : EXIT_OK;
 }
 
@@ -151,9 +152,9 @@ int cmd_handover(int argc, char **argv)
 		else if (strcmp(argv[i], "--recipient-vault-key") == 0 && i + 1 < argc)
 			vault_key = argv[++i];
 		else if (strcmp(argv[i], "--drop-unmapped") == 0)
-			io.drop_unmapped = 1;
+			io.flags |= PV_HANDOVER_DROP_UNMAPPED;
 		else if (strcmp(argv[i], "--archive") == 0)
-			io.archive = 1;
+			io.flags |= PV_HANDOVER_ARCHIVE;
 		else if (argv[i][0] == '-' || pos)
 			return cli_usage("handover", "unknown argument");
 		else

@@ -36,18 +36,15 @@ static void on_error(void *ctx, uint64_t line, const char *column, const char *r
 		column ? column : "", reason);
 }
 
-static void on_progress(void *ctx, uint64_t rows, uint64_t done, uint64_t total)
+/* The import's progress (stage "import": bytes of the input read). */
+static void on_progress(void *ctx, const char *stage, uint64_t done, uint64_t total)
 {
-	struct import_ui *ui = ctx;
-	if (!ui->tty)
-		return;
+	(void)ctx, (void)stage;
 	if (total)
-		fprintf(stderr, "\r\033[Kimporting: %llu rows, %.1f of %.1f MB (%d%%)",
-			(unsigned long long)rows, (double)done / 1e6, (double)total / 1e6,
-			(int)(100.0 * (double)done / (double)total));
+		fprintf(stderr, "\r\033[Kimporting: %.1f of %.1f MB (%d%%)", (double)done / 1e6,
+			(double)total / 1e6, (int)(100.0 * (double)done / (double)total));
 	else
-		fprintf(stderr, "\r\033[Kimporting: %llu rows, %.1f MB", (unsigned long long)rows,
-			(double)done / 1e6);
+		fprintf(stderr, "\r\033[Kimporting: %.1f MB", (double)done / 1e6);
 }
 
 static void print_summary(const pv_import_result *r, int rc_ok, const char *reject)
@@ -94,7 +91,7 @@ int cmd_import(int argc, char **argv)
 		} else if (strcmp(argv[i], "--reject-file") == 0 && i + 1 < argc) {
 			opts.reject_path = argv[++i];
 		} else if (strcmp(argv[i], "--drop-undeclared") == 0) {
-			opts.drop_undeclared = 1;
+			opts.flags |= PV_IMPORT_DROP_UNDECLARED;
 		} else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
 			opts.threads = (unsigned)strtoul(argv[++i], NULL, 10);
 		} else if (argv[i][0] == '-' && argv[i][1]) {
@@ -113,8 +110,9 @@ int cmd_import(int argc, char **argv)
 		return code;
 	struct import_ui ui = { isatty(2), c.json, 0 };
 	opts.on_error = on_error;
-	opts.on_progress = on_progress;
 	opts.ctx = &ui;
+	if (ui.tty)
+		pv_vault_on_progress(v, on_progress, NULL);
 	pv_access who = cli_access(&c);
 	pv_import_result *res = NULL;
 	pv_rc rc = pv_import_csv(v, &who, file, &opts, &res);
@@ -126,7 +124,7 @@ int cmd_import(int argc, char **argv)
 		char *j = pv_import_json(res);
 		if (j)
 			printf("%s\n", j);
-		free(j);
+		pv_free(j);
 	} else if (res && (rc == PV_OK || rc == PV_ERR_INPUT)) {
 		print_summary(res, rc == PV_OK, opts.reject_path);
 	}

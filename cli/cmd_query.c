@@ -224,7 +224,7 @@ int cmd_list(int argc, char **argv)
 		fflush(stdout);
 		fprintf(stderr, "more: pivault list --after %s\n", next);
 	}
-	free(next);
+	pv_free(next);
 	pv_vault_close(v);
 	return code;
 }

@@ -191,7 +191,8 @@ int cmd_requests(int argc, char **argv)
 	pv_vault *v = cli_open_plain(argc, argv, "requests", help, &c, &code);
 	if (!v)
 		return code;
-	pv_rc rc = pv_request_list(v, print_request, &c.json);
+	pv_access who = cli_access(&c);
+	pv_rc rc = pv_request_list(v, &who, print_request, &c.json);
 	code = rc ? cli_fail(v, rc) : EXIT_OK;
 	pv_vault_close(v);
 	return code;

@@ -106,14 +106,15 @@ static int certificate_verify(int argc, char **argv)
 	char *text = cli_read_text(file, 8 << 20);
 	if (!text)
 		return EXIT_FAIL;
-	char why[256];
-	pv_rc rc = pv_certificate_verify(text, key, why, sizeof why);
+	char *summary = NULL;
+	pv_rc rc = pv_certificate_verify(text, key, &summary);
 	free(text);
 	if (rc) {
-		fprintf(stderr, "pivault: certificate %s: %s\n", file, why);
+		fprintf(stderr, "pivault: certificate %s: %s\n", file, pv_errmsg(NULL));
 		return rc == PV_ERR_USAGE ? EXIT_USAGE : EXIT_FAIL;
 	}
-	printf("%s: %s\n", file, why);
+	printf("%s: %s\n", file, summary);
+	pv_free(summary);
 	return EXIT_OK;
 }
 
@@ -181,7 +182,8 @@ static int certificate_kept(int argc, char **argv, int show)
 	pv_vault *v = cli_open_vault(&c, &code);
 	if (!v)
 		return code;
-	pv_rc rc = pv_certificates(v, show ? show_one : list_one, &k);
+	pv_access who = cli_access(&c);
+	pv_rc rc = pv_certificates(v, &who, show ? show_one : list_one, &k);
 	if (rc) {
 		free(k.text);
 		code = cli_fail(v, rc);

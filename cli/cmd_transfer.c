@@ -145,7 +145,8 @@ static pv_rc run_notify(pv_vault *v, const pv_access *who, const struct opts *o)
 	if (o->template_path && !(tmpl = cli_read_text(o->template_path, 1 << 20)))
 		return PV_ERR_IO;
 	uint64_t n = 0;
-	pv_rc rc = pv_transfer_notify(v, who, o->pos[0], tmpl, o->lang, o->jsonl, stdout, &n);
+	pv_rc rc = pv_transfer_notify(v, who, o->pos[0], tmpl, o->lang,
+				      o->jsonl ? PV_EXPORT_JSONL : PV_EXPORT_CSV, stdout, &n);
 	if (!rc)
 		fprintf(stderr, "pivault: %llu notice%s rendered and recorded as queued\n",
 			(unsigned long long)n, n == 1 ? "" : "s");

@@ -14,10 +14,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *part[4];
 	size_t rest;
 	fuzz_parts(data, size, &buf, part, 4, &rest);
-	char why[512];
+	char *summary = NULL;
 	if (part[1]) {
-		pv_rc rc = pv_audit_check_proof(part[1], part[2], part[3], part[0], why, sizeof why);
-		fuzz_report("audit_proof", rc, why);
+		pv_rc rc = pv_audit_check_proof(part[1], part[2], part[3], part[0], &summary);
+		fuzz_report("audit_proof", rc, rc ? pv_errmsg(NULL) : summary);
+		pv_free(summary);
 	}
 	free(buf);
 	return 0;

@@ -15,11 +15,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *part[1];
 	size_t file_len;
 	const char *file = fuzz_parts(data, size, &buf, part, 1, &file_len);
-	char path[128], why[512];
+	char path[128], *summary = NULL;
 	snprintf(path, sizeof path, "%s/backup", fuzz_tempdir());
 	if (fuzz_write(path, file, file_len) == 0) {
-		pv_rc rc = pv_backup_verify(path, part[0], why, sizeof why);
-		fuzz_report("backup", rc, why);
+		pv_rc rc = pv_backup_verify(path, part[0], &summary);
+		fuzz_report("backup", rc, rc ? pv_errmsg(NULL) : summary);
+		pv_free(summary);
 	}
 	free(buf);
 	return 0;

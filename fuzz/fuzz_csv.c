@@ -67,8 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unlink(reject_path);
 	pv_import_opts opts = { .threads = 1 };
 	opts.reject_path = (mode & 1) ? reject_path : NULL;
-	opts.drop_undeclared = (mode & 2) != 0;
-	opts.allow_empty_required = (mode & 4) != 0;
+	opts.flags = ((mode & 2) ? PV_IMPORT_DROP_UNDECLARED : 0) |
+		     ((mode & 4) ? PV_IMPORT_ALLOW_EMPTY_REQUIRED : 0);
 	struct pv_import_hook hook = { .audit_op = "import", .before_commit = roll_back };
 	pv_access admin = { "admin", NULL, 0 };
 	pv_import_result *res = NULL;

@@ -188,8 +188,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			.sender_key = strchr(control, '!')   ? fx.sender.pub
 				      : strchr(control, '?') ? fx.other.pub
 							     : NULL,
-			.archive = strchr(control, '#') != NULL,
-			.drop_unmapped = strchr(control, 'D') != NULL,
+			.flags = (strchr(control, '#') ? PV_HANDOVER_ARCHIVE : 0) |
+				 (strchr(control, 'D') ? PV_HANDOVER_DROP_UNMAPPED : 0),
 		};
 		pv_access admin = { "admin", NULL, 0 };
 		char *receipt = NULL;

@@ -15,16 +15,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *part[2];
 	size_t rest;
 	fuzz_parts(data, size, &buf, part, 2, &rest);
-	char why[512];
+	char *summary = NULL;
 	if (part[1]) {
 #if defined(FUZZ_RECEIPT)
-		pv_rc rc = pv_receipt_verify(part[1], part[0], why, sizeof why);
+		pv_rc rc = pv_receipt_verify(part[1], part[0], &summary);
 #elif defined(FUZZ_CERTIFICATE)
-		pv_rc rc = pv_certificate_verify(part[1], part[0], why, sizeof why);
+		pv_rc rc = pv_certificate_verify(part[1], part[0], &summary);
 #else
 #error "FUZZ_RECEIPT or FUZZ_CERTIFICATE"
 #endif
-		fuzz_report("signed", rc, why);
+		fuzz_report("signed", rc, rc ? pv_errmsg(NULL) : summary);
+		pv_free(summary);
 	}
 	free(buf);
 	return 0;

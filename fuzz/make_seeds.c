@@ -178,7 +178,7 @@ static void vault_seeds(const char *csv_path)
 	must(pv_vault_public_key(v, pk), v, "pubkey");
 
 	char *cp1 = NULL, *cp2 = NULL, *incl = NULL, *cons = NULL, *cert = NULL;
-	must(pv_audit_checkpoint(v, &cp1), v, "checkpoint");
+	must(pv_audit_checkpoint(v, NULL, &cp1), v, "checkpoint");
 	char *first_id = NULL;
 	{
 		FILE *f = fopen(csv_path, "r");
@@ -191,9 +191,9 @@ static void vault_seeds(const char *csv_path)
 	}
 	const char *ids[1] = { first_id };
 	must(pv_shred(v, &admin, ids, 1, &cert), v, "shred");
-	must(pv_audit_checkpoint(v, &cp2), v, "checkpoint");
-	must(pv_audit_prove(v, 1, &incl), v, "prove");
-	must(pv_audit_consistency(v, cp1, &cons), v, "consistency");
+	must(pv_audit_checkpoint(v, NULL, &cp2), v, "checkpoint");
+	must(pv_audit_prove(v, NULL, 1, &incl), v, "prove");
+	must(pv_audit_consistency(v, NULL, cp1, &cons), v, "consistency");
 	seed_text("certificate", "certificate", pk, cert, NULL, NULL);
 	seed_text("audit_proof", "inclusion", pk, incl, cp2, NULL);
 	seed_text("audit_proof", "consistency", pk, cons, cp2, cp1);

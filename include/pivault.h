@@ -1,11 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* pivault.h: the one public interface of libpivault, a personal-information vault:
- * create and open vaults, import customers from CSV, look them up, update and export
- * them, every read shown masked or clear according to the caller's role.
+/* pivault.h: the one public interface of libpivault, a personal-information vault for
+ * companies whose customer data changes hands: customers kept encrypted, classified,
+ * access-controlled, masked and audited; approvals by four eyes; customers' requests,
+ * consent, retention and legal holds; transfer plans, notices and sealed handover
+ * packages with signed receipts; crypto-shredding with destruction certificates; backups,
+ * key rotation, deregistration and a security self-check.
  *
- * Conventions: every function returns a pv_rc (PV_OK = 0) unless it says otherwise;
- * on failure the vault handle keeps a message for pv_errmsg() that never contains a
- * secret or a personal value. Handles are opaque; every destructor accepts NULL. */
+ * Conventions, the same for every function:
+ * - Every function returns a pv_rc (PV_OK = 0) unless it says otherwise. On failure the
+ *   vault handle keeps a message for pv_errmsg(v); it never holds a secret or a personal
+ *   value.
+ * - Who acts is a pv_access (role, purpose, clear or masked) on every operation that a
+ *   permission guards; the refusal is PV_ERR_DENIED naming the permission.
+ * - Texts and buffers the library returns through char ** are freed with pv_free; opaque
+ *   objects with their own _free or _close (which wipe); every one accepts NULL.
+ * - Long operations report through the one progress callback (pv_vault_on_progress).
+ * - Switches are named enums, never bare ints.
+ * - Tests bend the library only through pv_test_control (pivault_testing.h), which the
+ *   release builds do not contain. */
 #ifndef PIVAULT_H
 #define PIVAULT_H
 
@@ -80,11 +92,17 @@ PV_API PV_CHECK pv_rc pv_file_create(const char *path, FILE **out);
 
 typedef struct pv_vault pv_vault;
 
+/* Argon2id's cost when a vault is created. */
+typedef enum pv_kdf_cost {
+	PV_KDF_STANDARD = 0, /* the release floor or above */
+	PV_KDF_FAST = 1      /* interactive limits: accepted by test builds only */
+} pv_kdf_cost;
+
 typedef struct pv_create_opts {
 	const char *schema_path;  /* YAML schema file (required) */
 	const char *keyring_path; /* NULL: DIR.keyring beside the directory */
-	uint32_t keyring_slots;   /* 0: 65536; a power of two from 16 */
-	int kdf_fast;             /* 1: Argon2id at interactive limits (tests only) */
+	uint32_t keyring_slots;   /* 0: 262144; a power of two from 16 */
+	pv_kdf_cost kdf_fast;     /* PV_KDF_FAST: Argon2id at interactive limits (tests only) */
 	const char *admin_user;   /* the first administrator (NULL: none yet) */
 	const char *admin_role;   /* its role (NULL: "admin") */
 	const char *admin_password;
@@ -118,7 +136,11 @@ PV_API const char *pv_vault_user(const pv_vault *v);
 /* Close, wiping every key held; NULL harmless. */
 PV_API void pv_vault_close(pv_vault *v);
 
-/* The last error's message (never NULL; borrowed until the next call on v). */
+/* The last error's message (never NULL; borrowed until the next call on v). With v NULL,
+ * the message of the calling thread's last call made without a vault handle (pv_key_*,
+ * pv_file_create, pv_schema_check_file, pv_key_fingerprint, the pv_*_verify functions,
+ * pv_audit_check_proof, pv_restore, pv_escrow_keygen, and a create or open that could
+ * not make a handle), as sqlite3_errmsg does for its handle. */
 PV_API const char *pv_errmsg(const pv_vault *v);
 
 /* The vault id as 32 hex characters (borrowed for the handle's life). */
@@ -133,10 +155,11 @@ PV_API PV_CHECK pv_rc pv_vault_count(pv_vault *v, uint64_t *count);
 /* Group many operations (typically reads at a high rate) into one transaction: their
  * audit entries are written as each operation runs (an operation whose entry cannot be
  * written is still refused) and become durable together at pv_vault_batch_end, which
- * commits (commit = 1) or discards the batch. Operations that change data run inside it
+ * commits (PV_BATCH_COMMIT) or discards the batch. Operations that change data run inside it
  * as nested savepoints. */
 PV_API PV_CHECK pv_rc pv_vault_batch_begin(pv_vault *v);
-PV_API PV_CHECK pv_rc pv_vault_batch_end(pv_vault *v, int commit);
+typedef enum pv_batch_end { PV_BATCH_DISCARD = 0, PV_BATCH_COMMIT = 1 } pv_batch_end;
+PV_API PV_CHECK pv_rc pv_vault_batch_end(pv_vault *v, pv_batch_end how);
 
 /* Checkpoint the write-ahead log into the database file and truncate it. */
 PV_API PV_CHECK pv_rc pv_vault_checkpoint(pv_vault *v);
@@ -147,12 +170,14 @@ PV_API PV_CHECK pv_rc pv_vault_checkpoint(pv_vault *v);
  * until the vault is closed. PV_ERR_BAD_KEY when a slot fails authentication. */
 PV_API PV_CHECK pv_rc pv_vault_load_keys(pv_vault *v);
 
-/* Long operations on v (retention apply, ...) call fn now and then with their stage
- * ("scan", "erase", "shred"), the work done and the total (0 when not known). NULL stops
- * the reports. */
-typedef void (*pv_progress_note_fn)(void *ctx, const char *stage, uint64_t done,
-				    uint64_t total);
-PV_API void pv_vault_on_progress(pv_vault *v, pv_progress_note_fn fn, void *ctx);
+/* The one progress report: long operations on v call fn now and then (at most about five
+ * times a second, and once when a stage completes) with their stage, the work done and
+ * the total (0 when not known). The stages and what they count: "import" bytes of the
+ * input read (total: its size; 0 for a pipe or a package's stream), "scan" customers
+ * looked at, "erase" customers whose fields are erased, "shred" customers shredded,
+ * "rekey" customers re-keyed. NULL stops the reports. */
+typedef void (*pv_progress_fn)(void *ctx, const char *stage, uint64_t done, uint64_t total);
+PV_API void pv_vault_on_progress(pv_vault *v, pv_progress_fn fn, void *ctx);
 
 /* ---- Waiting for another writer ------------------------------------------------ */
 
@@ -181,13 +206,18 @@ PV_API PV_CHECK pv_rc pv_schema_check_file(const char *path, pv_diag_fn diag, vo
 
 /* ---- Who is asking --------------------------------------------------------------- */
 
-/* The caller of a read or write: a role from the schema, the purpose declared (NULL:
- * any purpose the role has, until purposes are enforced), and whether clear values
- * are asked for (0: everything the role may see is shown masked). */
+/* Whether a reader asks for values in clear. */
+typedef enum pv_want { PV_WANT_MASKED = 0, PV_WANT_CLEAR = 1 } pv_want;
+
+/* The caller of an operation: a role from the schema (NULL: the user's first role; for
+ * operations that read no customer data, any of the user's roles), the purpose declared
+ * ("all", or one the role may use; a read of customer data must name one), and whether
+ * clear values are asked for (PV_WANT_MASKED: everything the role may see is shown
+ * masked). */
 typedef struct pv_access {
 	const char *role;
 	const char *purpose;
-	int want_clear;
+	pv_want want_clear;
 } pv_access;
 
 /* ---- Records --------------------------------------------------------------------- */
@@ -251,7 +281,7 @@ PV_API PV_CHECK pv_rc pv_find_records(pv_vault *v, const pv_access *who, const c
 /* Customers in id order after the id `after` (NULL: from the start), at most limit of
  * them; each passed to fn as a record (borrowed for the call): exactly the customers its
  * audit entry names (found before anything is shown). fn returning non-zero stops.
- * *next_after (may be NULL) receives a malloc'd id to continue from, or NULL
+ * *next_after (may be NULL) receives an id to continue from (pv_free), or NULL
  * when the list is exhausted. */
 PV_API PV_CHECK pv_rc pv_list(pv_vault *v, const pv_access *who, const char *after,
 			      size_t limit, pv_record_fn fn, void *ctx, char **next_after);
@@ -269,6 +299,8 @@ PV_API PV_CHECK pv_rc pv_update(pv_vault *v, const pv_access *who, const char *i
 				const char *field, const char *value);
 
 typedef enum pv_export_format { PV_EXPORT_CSV = 1, PV_EXPORT_JSONL = 2 } pv_export_format;
+/* How a report is rendered. */
+typedef enum pv_render { PV_RENDER_JSON = 0, PV_RENDER_HTML = 1 } pv_render;
 
 /* Stream every customer to out, as the role sees it (masked unless who->want_clear and
  * the role may see a field in clear). CSV: header of the visible fields and consent
@@ -288,20 +320,19 @@ PV_API PV_CHECK pv_rc pv_export_file(pv_vault *v, const pv_access *who, pv_expor
 typedef void (*pv_row_error_fn)(void *ctx, uint64_t line, const char *column,
 				const char *reason);
 
-/* Called now and then during a long import. */
-typedef void (*pv_progress_fn)(void *ctx, uint64_t rows, uint64_t bytes_done,
-			       uint64_t bytes_total);
+typedef enum pv_import_flags {
+	PV_IMPORT_DROP_UNDECLARED = 1,     /* ignore columns the schema does not declare */
+	PV_IMPORT_ALLOW_EMPTY_REQUIRED = 2 /* a required field may be empty (an archive that
+					    * holds only what a law keeps) */
+} pv_import_flags;
 
 typedef struct pv_import_opts {
 	const char *reject_path;  /* NULL: all-or-nothing; else good rows are imported and
 				   * bad ones written here, masked */
-	int drop_undeclared;      /* 1: ignore columns the schema does not declare */
+	pv_import_flags flags;
 	unsigned threads;         /* 0: one per core */
-	int allow_empty_required; /* 1: a required field may be empty (an archive that holds
-				   * only what a law keeps) */
 	pv_row_error_fn on_error;
-	pv_progress_fn on_progress;
-	void *ctx;
+	void *ctx;                /* for on_error; progress goes to pv_vault_on_progress */
 } pv_import_opts;
 
 /* What an import did. Read with the accessors; free with pv_import_free. */
@@ -325,7 +356,7 @@ PV_API const char *pv_import_duplicate_ids(const pv_import_result *r, size_t i);
 /* Columns dropped by drop_undeclared, comma-separated ("" if none); and warnings. */
 PV_API const char *pv_import_dropped_columns(const pv_import_result *r);
 PV_API const char *pv_import_warnings(const pv_import_result *r);
-/* The summary as a JSON object (malloc'd; free with free). */
+/* The summary as a JSON object (malloc'd; pv_free). */
 PV_API char *pv_import_json(const pv_import_result *r);
 PV_API void pv_import_free(pv_import_result *r);
 
@@ -379,8 +410,9 @@ PV_API PV_CHECK pv_rc pv_user_passwd(pv_vault *v, const char *old_password, size
 PV_API PV_CHECK pv_rc pv_user_attest(pv_vault *v, const pv_access *who, const char *name,
 				     const char *agreement, const char *training,
 				     const char *training_expires);
-/* List users (gaps_only: those missing an obligation). Needs 'users'. */
-PV_API PV_CHECK pv_rc pv_user_list(pv_vault *v, const pv_access *who, int gaps_only,
+typedef enum pv_user_filter { PV_USERS_ALL = 0, PV_USERS_WITH_GAPS = 1 } pv_user_filter;
+/* List users (PV_USERS_WITH_GAPS: those missing an obligation). Needs 'users'. */
+PV_API PV_CHECK pv_rc pv_user_list(pv_vault *v, const pv_access *who, pv_user_filter which,
 				   pv_user_fn fn, void *ctx);
 
 /* ---- Four-eyes approvals (审批) ----------------------------------------------- */
@@ -405,12 +437,14 @@ PV_API PV_CHECK pv_rc pv_request_begin(pv_vault *v, const char *reason, unsigned
  * id ("R-..."; pv_free). PV_ERR_USAGE when no operation stopped for approval. */
 PV_API PV_CHECK pv_rc pv_request_submit(pv_vault *v, char **id);
 
-/* Approve (1) or reject (0) a pending request: needs 'approve', and the decider cannot be
+typedef enum pv_decision { PV_REJECT = 0, PV_APPROVE = 1 } pv_decision;
+
+/* Approve or reject a pending request: needs 'approve', and the decider cannot be
  * the requester. Approving "user add" or "user reset" makes the approver's half of the
  * new user's one-time enrolment code: *enrol_half (malloc'd; pv_free; NULL otherwise) is
  * shown to the approver alone, who hands it to the new user. */
 PV_API PV_CHECK pv_rc pv_request_decide(pv_vault *v, const pv_access *who, const char *id,
-					int approve, char **enrol_half);
+					pv_decision decision, char **enrol_half);
 
 /* Take up an approved request before running its operation: refused unless the caller
  * is its requester and it is approved, unexpired and unused. The operation then compares
@@ -425,8 +459,10 @@ typedef struct pv_request_info {
 	const char *state, *approver, *decided;
 } pv_request_info;
 typedef int (*pv_request_fn)(void *ctx, const pv_request_info *r);
-/* Users with 'approve' or 'audit' see every request; others only their own. */
-PV_API PV_CHECK pv_rc pv_request_list(pv_vault *v, pv_request_fn fn, void *ctx);
+/* Every request when who->role grants 'approve' or 'audit' (who or its role NULL: any of
+ * the user's roles); only the caller's own otherwise. Audited. */
+PV_API PV_CHECK pv_rc pv_request_list(pv_vault *v, const pv_access *who, pv_request_fn fn,
+				      void *ctx);
 
 /* A request's operation and command (malloc'd; pv_free), to run it again. */
 PV_API PV_CHECK pv_rc pv_request_get(pv_vault *v, const char *id, char **op, char **command);
@@ -459,9 +495,11 @@ typedef int (*pv_certificate_kept_fn)(void *ctx, const pv_certificate_info *c);
 
 /* Every destruction certificate in the shred ledger beside the keyring, oldest first,
  * each once: a certificate is never lost with the file it was written to, nor with a
- * restore of older data. Needs a role with 'audit' or 'shred' (or the root secret);
- * audited. fn answers nonzero to stop. */
-PV_API PV_CHECK pv_rc pv_certificates(pv_vault *v, pv_certificate_kept_fn fn, void *ctx);
+ * restore of older data. Needs who->role to grant 'audit' or 'shred' (who or its role
+ * NULL: any of the user's roles; the root secret acts as any role); audited. fn answers
+ * nonzero to stop. */
+PV_API PV_CHECK pv_rc pv_certificates(pv_vault *v, const pv_access *who,
+				      pv_certificate_kept_fn fn, void *ctx);
 
 /* The vault's Ed25519 public key (64 hex digits + NUL), to verify what it signs. */
 PV_API PV_CHECK pv_rc pv_vault_public_key(pv_vault *v, char hex[65]);
@@ -475,24 +513,27 @@ PV_API PV_CHECK pv_rc pv_key_fingerprint(const char *public_key_hex,
 
 /* Check a destruction certificate with only the vault's public key (hex), which the
  * caller pinned (the key the certificate names is never trusted alone). PV_OK with a
- * summary naming the key's fingerprint in why, or PV_ERR_CORRUPT / PV_ERR_INPUT /
- * PV_ERR_USAGE with the reason (a wrong key: both fingerprints). */
+ * summary naming the key's fingerprint in *summary (pv_free; summary may be NULL), or
+ * PV_ERR_CORRUPT / PV_ERR_INPUT / PV_ERR_USAGE with the reason in pv_errmsg(NULL) (a
+ * wrong key: both fingerprints). */
 PV_API PV_CHECK pv_rc pv_certificate_verify(const char *text, const char *public_key_hex,
-					    char *why, size_t whylen);
+					    char **summary);
 
 /* ---- Consent ---------------------------------------------------------------------- */
 
-/* Record that customer id gave (granted = 1) or withdrew (0) consent for purpose, by
+typedef enum pv_consent_state { PV_CONSENT_WITHDRAWN = 0, PV_CONSENT_GRANTED = 1 } pv_consent_state;
+
+/* Record that customer id gave (PV_CONSENT_GRANTED) or withdrew consent for purpose, by
  * channel ("web", "paper", "phone", ...) under consent text text_version. From then on a
  * read naming a purpose that needs consent reaches only customers whose consent is in
  * force. Needs 'consent'. */
 PV_API PV_CHECK pv_rc pv_consent_set(pv_vault *v, const pv_access *who, const char *id,
-				     const char *purpose, int granted, const char *channel,
-				     const char *text_version);
+				     const char *purpose, pv_consent_state granted,
+				     const char *channel, const char *text_version);
 /* One recorded change of consent. */
 typedef struct pv_consent_event {
 	const char *purpose;
-	int granted;
+	pv_consent_state granted;
 	const char *at, *channel, *text_version, *recorded_by;
 } pv_consent_event;
 typedef int (*pv_consent_fn)(void *ctx, const pv_consent_event *e);
@@ -520,9 +561,10 @@ PV_API PV_CHECK pv_rc pv_dsr_delete(pv_vault *v, const pv_access *who, const cha
  * "legal-claims") or an object request (the customer is left out of every handover and
  * of every purpose that needs consent, such as marketing), and close it. Needs 'dsr'. */
 PV_API PV_CHECK pv_rc pv_dsr_fulfil(pv_vault *v, const pv_access *who, const char *dsr_id);
-/* Lift a customer's restriction (objection = 0) or objection (1). Needs 'dsr'. */
+typedef enum pv_dsr_lift_what { PV_LIFT_RESTRICTION = 0, PV_LIFT_OBJECTION = 1 } pv_dsr_lift_what;
+/* Lift a customer's restriction or objection. Needs 'dsr'. */
 PV_API PV_CHECK pv_rc pv_dsr_lift(pv_vault *v, const pv_access *who, const char *customer,
-				  int objection);
+				  pv_dsr_lift_what what);
 /* Fulfil a correction request: set fields[i] to values[i] (each an audited update,
  * validated as at import; needs 'update' too), then close the request. Needs 'dsr'. */
 PV_API PV_CHECK pv_rc pv_dsr_correct(pv_vault *v, const pv_access *who, const char *dsr_id,
@@ -536,16 +578,17 @@ typedef struct pv_dsr_info {
 	const char *id, *customer, *type, *law, *opened, *due, *state, *closed, *outcome;
 } pv_dsr_info;
 typedef int (*pv_dsr_fn)(void *ctx, const pv_dsr_info *d);
-/* The queue by due date (overdue_only: only those past their deadline). Needs 'dsr'. */
-PV_API PV_CHECK pv_rc pv_dsr_list(pv_vault *v, const pv_access *who, int overdue_only,
+typedef enum pv_dsr_filter { PV_DSR_ALL = 0, PV_DSR_OVERDUE = 1 } pv_dsr_filter;
+/* The queue by due date (PV_DSR_OVERDUE: only those past their deadline). Needs 'dsr'. */
+PV_API PV_CHECK pv_rc pv_dsr_list(pv_vault *v, const pv_access *who, pv_dsr_filter which,
 				  pv_dsr_fn fn, void *ctx);
 
 /* Answer access request dsr_id: the customer's data in clear, purposes, consents,
- * retention rules, who accessed the data and when, and handovers, as JSON or (as_html)
- * an HTML page, written to out (standard output in the CLI). The caller's role must read
- * every field ('read' with purpose 'all', as dpo and admin can). */
+ * retention rules, who accessed the data and when, and handovers, as JSON or
+ * (PV_RENDER_HTML) an HTML page, written to out (standard output in the CLI). The
+ * caller's role must read every field ('read' with purpose 'all', as dpo and admin can). */
 PV_API PV_CHECK pv_rc pv_dsr_access_report(pv_vault *v, const pv_access *who,
-					   const char *dsr_id, int as_html, FILE *out);
+					   const char *dsr_id, pv_render form, FILE *out);
 
 /* ---- Accuracy reviews (定期审查) -------------------------------------------------- */
 
@@ -654,13 +697,14 @@ PV_API PV_CHECK pv_rc pv_transfer_list(pv_vault *v, const pv_access *who, const 
 /* The personal information protection impact assessment of a plan (PIPL art. 55-56):
  * purposes and necessity, fields by category and sensitivity, counts, risks, measures in
  * force (encryption, roles, audit state). Made and stored (kept three years) the first
- * time it is asked for, as JSON; as_html renders it as a page. Needs 'handover'. */
+ * time it is asked for, as JSON; PV_RENDER_HTML renders it as a page. Needs 'handover'. */
 PV_API PV_CHECK pv_rc pv_transfer_assessment(pv_vault *v, const pv_access *who, const char *id,
-					     int as_html, char **out);
-/* Record a customer's separate consent (granted 1) or refusal to a cross-border plan.
+					     pv_render form, char **out);
+/* Record a customer's separate consent (PV_CONSENT_GRANTED) or refusal to a cross-border plan.
  * Needs 'consent'. */
 PV_API PV_CHECK pv_rc pv_transfer_consent(pv_vault *v, const pv_access *who, const char *id,
-					  const char *customer, int granted, const char *channel);
+					  const char *customer, pv_consent_state granted,
+					  const char *channel);
 /* The customers of a plan's scope that stay out of its package, and why (objection or
  * deletion request by the deadline, withdrawn consent, no separate consent, legal hold). */
 typedef int (*pv_exclusion_fn)(void *ctx, const char *customer, const char *reason);
@@ -668,16 +712,16 @@ PV_API PV_CHECK pv_rc pv_transfer_exclusions(pv_vault *v, const pv_access *who, 
 					     pv_exclusion_fn fn, void *ctx);
 
 /* Render one notice per customer in the plan's scope (告知) from template (NULL: the
- * default of lang, "zh" or "en") into a mail-merge stream on out (CSV, or JSON Lines when
- * jsonl): customer id, channel, address and text. It holds contact details in clear, so
+ * default of lang, "zh" or "en") into a mail-merge stream on out (PV_EXPORT_CSV or
+ * PV_EXPORT_JSONL): customer id, channel, address and text. It holds contact details in clear, so
  * it goes only to out (standard output): the vault never sends mail. Each notice is
  * recorded (kind transfer, state queued) with the template's version label. Needs
  * 'handover'; *count gets the number of notices. Placeholders: {{customer_id}},
  * {{customer_name}}, {{company}}, {{recipient_name}}, {{recipient_contact}},
  * {{recipient_country}}, {{data}}, {{purposes}}, {{deadline}}, {{cross_border}}. */
 PV_API PV_CHECK pv_rc pv_transfer_notify(pv_vault *v, const pv_access *who, const char *id,
-					 const char *template_text, const char *lang, int jsonl,
-					 FILE *out, uint64_t *count);
+					 const char *template_text, const char *lang,
+					 pv_export_format fmt, FILE *out, uint64_t *count);
 /* Crypto-shred the customers a plan leaves out because they objected or asked for
  * deletion (one certificate naming the plan). Needs 'shred' and, for users, an approved
  * request ("transfer shred-excluded"). *count gets how many; *certificate NULL if none
@@ -702,13 +746,17 @@ typedef struct pv_handover_summary {
 PV_API PV_CHECK pv_rc pv_handover_export(pv_vault *v, const pv_access *who, const char *id,
 					 const char *path, pv_handover_summary *out);
 
+typedef enum pv_handover_flags {
+	PV_HANDOVER_DROP_UNMAPPED = 1, /* drop fields this vault's schema does not declare */
+	PV_HANDOVER_ARCHIVE = 2        /* a decommission archive, for its keeper: values the
+					* law did not keep are empty, required or not */
+} pv_handover_flags;
+
 typedef struct pv_handover_import_opts {
 	const char *identity_file;   /* the age identity (AGE-SECRET-KEY-1...) */
 	const char *sender_key;	     /* minisign public key text the sender must have; NULL:
 				      * the key in the package (its fingerprint is reported) */
-	int drop_unmapped;	     /* 1: drop fields this vault's schema does not declare */
-	int archive;		     /* 1: a decommission archive, for its keeper: values the
-				      * law did not keep are empty, required or not */
+	pv_handover_flags flags;
 } pv_handover_import_opts;
 
 /* Verify and import a handover package into this vault under its own keys and schema:
@@ -720,18 +768,18 @@ PV_API PV_CHECK pv_rc pv_handover_import(pv_vault *v, const pv_access *who, cons
 
 /* Check a receipt's signature by the recipient vault key the caller pinned
  * (recipient_key_hex, 64 hex digits); the key the receipt names is never trusted. PV_OK
- * with a summary naming the key's fingerprint in why; PV_ERR_CORRUPT when it was changed or
- * signed by another key (why names both fingerprints), PV_ERR_INPUT when it is not a
- * receipt, PV_ERR_USAGE when no key is given. */
+ * with a summary naming the key's fingerprint in *summary (pv_free; may be NULL);
+ * PV_ERR_CORRUPT when it was changed or signed by another key (pv_errmsg(NULL) names both
+ * fingerprints), PV_ERR_INPUT when it is not a receipt, PV_ERR_USAGE when no key is given. */
 PV_API PV_CHECK pv_rc pv_receipt_verify(const char *text, const char *recipient_key_hex,
-					char *why, size_t whylen);
+					char **summary);
 
 /* Sender side, without confirming: check a receipt against the transfer it names, as
  * pv_handover_confirm would (signed by the key the plan pinned, answering the package
- * exported). PV_OK with a summary in why; else the reason in why and pv_errmsg. Needs
- * 'handover'. */
+ * exported). PV_OK with a summary in *summary (pv_free); else the reason in pv_errmsg(v).
+ * Needs 'handover'. */
 PV_API PV_CHECK pv_rc pv_handover_check_receipt(pv_vault *v, const pv_access *who,
-						const char *receipt, char *why, size_t whylen);
+						const char *receipt, char **summary);
 
 /* Sender side: check receipt against the package this vault sent (signed by the recipient
  * vault key the plan pinned: a plan without one cannot be confirmed), then crypto-shred
@@ -776,10 +824,10 @@ PV_API PV_CHECK pv_rc pv_backup_create(pv_vault *v, const pv_access *who, const 
 /* Check a backup without restoring it: its trailer's signature by the vault's public key
  * (hex, as pv_vault_public_key), which the caller pinned (the key the trailer names is
  * never trusted alone), and the image's size and SHA-256. PV_OK with a summary naming the
- * key's fingerprint in why, or PV_ERR_CORRUPT with the reason (a wrong key: both
- * fingerprints). */
+ * key's fingerprint in *summary (pv_free; may be NULL), or PV_ERR_CORRUPT with the reason
+ * in pv_errmsg(NULL) (a wrong key: both fingerprints). */
 PV_API PV_CHECK pv_rc pv_backup_verify(const char *path, const char *public_key_hex,
-				       char *why, size_t whylen);
+				       char **summary);
 
 typedef struct pv_restore_result {
 	uint64_t customers; /* customers in the restored vault */
@@ -791,10 +839,9 @@ typedef struct pv_restore_result {
  * one the vault uses now) and the root key, then re-apply the shred ledger beside that
  * keyring: customers shredded since the backup are removed again, and data keys
  * re-wrapped since are put back, so no shredded customer comes back and every other one
- * reads. On failure nothing is left in dir. The outcome (or the reason) in why. */
+ * reads. On failure nothing is left in dir, and the reason is in pv_errmsg(NULL). */
 PV_API PV_CHECK pv_rc pv_restore(const char *backup, const char *dir, const char *keyring_path,
-				 const pv_key *key, pv_restore_result *out, char *why,
-				 size_t whylen);
+				 const pv_key *key, pv_restore_result *out);
 
 /* ---- Key rotation ------------------------------------------------------------- */
 
@@ -806,13 +853,15 @@ typedef struct pv_rekey_result {
 	double seconds;
 } pv_rekey_result;
 
-/* Rotate keys. data = 0: give every bucket a new key and re-wrap every data key under it
- * (no field is re-encrypted); data = 1: re-encrypt every customer's fields under a new
- * data key. Either works in batches, each committed with its keyring slots, so an
+typedef enum pv_rekey_kind { PV_REKEY_BUCKETS = 0, PV_REKEY_DATA = 1 } pv_rekey_kind;
+
+/* Rotate keys. PV_REKEY_BUCKETS: give every bucket a new key and re-wrap every data key
+ * under it (no field is re-encrypted); PV_REKEY_DATA: re-encrypt every customer's fields
+ * under a new data key. Either works in batches, each committed with its keyring slots, so an
  * interrupted rekey leaves every customer readable and running it again goes on from
  * where it stopped. Re-wrapped keys are written to the shred ledger, so backups made
  * before stay restorable. Needs 'rekey'; audited. */
-PV_API PV_CHECK pv_rc pv_rekey(pv_vault *v, const pv_access *who, int data,
+PV_API PV_CHECK pv_rc pv_rekey(pv_vault *v, const pv_access *who, pv_rekey_kind kind,
 			       pv_rekey_result *out);
 
 /* Replace the root secret (a key file or passphrase, given as new_key) and with it the
@@ -881,19 +930,20 @@ PV_API PV_CHECK pv_rc pv_escrow_keygen(const char *secret_path, char public_hex[
 /* Free memory the library returned (texts, reports); NULL harmless. */
 PV_API void pv_free(void *p);
 
-/* The audit functions below that take no pv_access need a user with a role granting
- * 'audit' (or the root secret). */
+/* The audit functions below need who->role, one of the user's roles, to grant 'audit'; a
+ * NULL who or role: any of the user's roles (the root secret acts as any role). */
 
 /* Sign a checkpoint of the audit log as it stands (its size, chain head and Merkle root)
  * and return it as a small text a third party can keep (free with pv_free). */
-PV_API PV_CHECK pv_rc pv_audit_checkpoint(pv_vault *v, char **text);
+PV_API PV_CHECK pv_rc pv_audit_checkpoint(pv_vault *v, const pv_access *who, char **text);
 
 /* Recompute the whole chain and Merkle tree and check every stored checkpoint's
  * signature and hashes, and, when checkpoint_text is given (an exported checkpoint), that
  * the log still holds what it signed. PV_OK with a summary in *report, or PV_ERR_CORRUPT
  * with the first break in *report (an edited, removed, inserted or reordered entry, or a
  * truncated log). *report is freed with pv_free. */
-PV_API PV_CHECK pv_rc pv_audit_verify(pv_vault *v, const char *checkpoint_text, char **report);
+PV_API PV_CHECK pv_rc pv_audit_verify(pv_vault *v, const pv_access *who,
+				      const char *checkpoint_text, char **report);
 
 /* One audit entry as listed. */
 typedef struct pv_audit_entry {
@@ -933,22 +983,25 @@ PV_API PV_CHECK pv_rc pv_audit_set_alert_threshold(pv_vault *v, const pv_access 
 
 /* An RFC 6962 inclusion proof of entry seq in the log at its latest checkpoint (text;
  * free with pv_free). */
-PV_API PV_CHECK pv_rc pv_audit_prove(pv_vault *v, uint64_t seq, char **proof);
+PV_API PV_CHECK pv_rc pv_audit_prove(pv_vault *v, const pv_access *who, uint64_t seq,
+				     char **proof);
 
 /* A consistency proof from an exported checkpoint to the latest checkpoint (text; free
  * with pv_free). */
-PV_API PV_CHECK pv_rc pv_audit_consistency(pv_vault *v, const char *old_checkpoint, char **proof);
+PV_API PV_CHECK pv_rc pv_audit_consistency(pv_vault *v, const pv_access *who,
+					   const char *old_checkpoint, char **proof);
 
 /* Check a proof without any vault: its hashes, and, when checkpoint texts are given, that
  * its roots are the signed ones (new_checkpoint for the tree the proof is about, and for a
  * consistency proof old_checkpoint for the older tree), each signed by public_key_hex: the
  * vault's key as its `pivault pubkey` prints it, pinned by the caller (the key a checkpoint
  * names is never trusted alone; a checkpoint without it is PV_ERR_USAGE). Returns PV_OK with
- * the key's fingerprint in why, or PV_ERR_CORRUPT / PV_ERR_INPUT / PV_ERR_USAGE with the
- * reason in why (a checkpoint by another key: both fingerprints). */
+ * the key's fingerprint in *summary (pv_free; may be NULL), or PV_ERR_CORRUPT /
+ * PV_ERR_INPUT / PV_ERR_USAGE with the reason in pv_errmsg(NULL) (a checkpoint by another
+ * key: both fingerprints). */
 PV_API PV_CHECK pv_rc pv_audit_check_proof(const char *proof, const char *new_checkpoint,
 					   const char *old_checkpoint, const char *public_key_hex,
-					   char *why, size_t whylen);
+					   char **summary);
 
 /* ---- Security self-check (doctor) ------------------------------------------------- */
 
@@ -982,20 +1035,20 @@ typedef struct pv_doctor_opts {
 
 /* Check what a careless deployment gets wrong: permissions of the vault directory, the
  * database, the keyring, its ledger, the backups the log names and the handover packages
- * the transfers name (group or others may read or write them); a key or password file inside or beside the vault directory;
- * core dumps enabled; no exported audit checkpoint, or a stale one; no recent backup, or
- * one that no longer verifies; keys never rotated, and users disabled since the last
- * root rotation; active users without their current agreement or training; escrow copies
- * the escrow records and the audit log disagree on, or older than the last shred or
- * rotation; Argon2id settings under the floor; a shred ledger lacking the lines of a
- * committed shred or rekey (they are added first, when the ledger can be written); data
- * keys wrapped by bucket keys the keyring does not hold; an audit log that does not
- * verify (the other checks read it). Reads no customer value. The findings are counted
- * into one audit entry ("doctor"), then passed to fn, high ones first (fn returning
- * non-zero stops); *high (may be NULL) gets the number of high ones. o may be NULL.
- * Needs 'audit' (or the root secret). */
-PV_API PV_CHECK pv_rc pv_doctor(pv_vault *v, const pv_doctor_opts *o, pv_finding_fn fn,
-				void *ctx, unsigned *high);
+ * the transfers name (group or others may read or write them); a key or password file
+ * inside or beside the vault directory; core dumps enabled; no exported audit checkpoint,
+ * or a stale one; no recent backup, or one that no longer verifies; keys never rotated,
+ * and users disabled since the last root rotation; active users without their current
+ * agreement or training; escrow copies the escrow records and the audit log disagree on,
+ * or older than the last shred or rotation; Argon2id settings under the floor; a shred
+ * ledger lacking the lines of a committed shred or rekey (they are added first, when the
+ * ledger can be written); data keys wrapped by bucket keys the keyring does not hold; an
+ * audit log that does not verify (the other checks read it). Reads no customer value. The
+ * findings are counted into one audit entry ("doctor"), then passed to fn, high ones first
+ * (fn returning non-zero stops); *high (may be NULL) gets the number of high ones. o may
+ * be NULL. Needs 'audit', as the audit functions (who NULL: any of the user's roles). */
+PV_API PV_CHECK pv_rc pv_doctor(pv_vault *v, const pv_access *who, const pv_doctor_opts *o,
+				pv_finding_fn fn, void *ctx, unsigned *high);
 
 #ifdef __cplusplus
 }

@@ -347,12 +347,12 @@ static const char *decide_refusal(pv_vault *v, const struct request_copy *c)
 	return NULL;
 }
 
-pv_rc pv_request_decide(pv_vault *v, const pv_access *who, const char *id, int approve,
+pv_rc pv_request_decide(pv_vault *v, const pv_access *who, const char *id, pv_decision decision,
 			char **enrol_half)
 {
 	if (enrol_half)
 		*enrol_half = NULL;
-	const char *op = approve ? "approve" : "reject";
+	const char *op = (decision == PV_APPROVE) ? "approve" : "reject";
 	int role;
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_APPROVE, &role);
 	if (rc)
@@ -367,7 +367,7 @@ pv_rc pv_request_decide(pv_vault *v, const pv_access *who, const char *id, int a
 			     c.r.op, c.r.requester, op, why);
 	int g = rc ? -1 : guarded_index(c.r.op);
 	char half[PV_ENROL_HALF_TEXT] = "", pk_hex[65] = "", decided[32];
-	if (!rc && approve && g >= 0 && guarded[g].enrols) {
+	if (!rc && (decision == PV_APPROVE) && g >= 0 && guarded[g].enrols) {
 		uint8_t pk[32] = { 0 };
 		if (!enrol_half)
 			rc = pv_fail(v, PV_ERR_USAGE, "approving %s gives the approver half of the "
@@ -379,7 +379,7 @@ pv_rc pv_request_decide(pv_vault *v, const pv_access *who, const char *id, int a
 	}
 	pv_time_iso(decided, sizeof decided, time(NULL));
 	if (!rc) {
-		c.r.state = approve ? "approved" : "rejected";
+		c.r.state = (decision == PV_APPROVE) ? "approved" : "rejected";
 		c.r.approver = v->principal;
 		c.r.decided = decided;
 		if (pv_authz_request_put(v, &c.r) != 0)
@@ -533,11 +533,11 @@ static int list_one(void *p, const struct pv_stored_request *r)
 	return l->fn(l->ctx, &info) ? 1 : 0;
 }
 
-pv_rc pv_request_list(pv_vault *v, pv_request_fn fn, void *ctx)
+pv_rc pv_request_list(pv_vault *v, const pv_access *who, pv_request_fn fn, void *ctx)
 {
 	/* Approvers and auditors see every request; anyone else their own. */
 	struct list_ctx l = { fn, ctx, NULL };
-	if (!pv_policy_user_may(v, PV_OP_APPROVE) && !pv_policy_user_may(v, PV_OP_AUDIT))
+	if (!pv_policy_may(v, who, PV_OP_APPROVE) && !pv_policy_may(v, who, PV_OP_AUDIT))
 		l.only = v->principal;
 	/* requests name customers in what they ask for: the listing is on record first */
 	struct pv_audit_event e = { "request list", NULL, NULL, NULL, "ok",

@@ -530,12 +530,10 @@ static int checkpoint_parse(const char *text, struct ckpt_text *c, char *why, si
 	return 0;
 }
 
-pv_rc pv_audit_checkpoint(pv_vault *v, char **text)
+pv_rc pv_audit_checkpoint(pv_vault *v, const pv_access *who, char **text)
 {
-	if (!pv_policy_user_may(v, PV_OP_AUDIT))
-		return pv_audit_failure(v, pv_fail(v, PV_ERR_DENIED, "user %s has no role with "
-						   "permission 'audit'", v->principal),
-					"audit checkpoint", NULL, NULL);
+	if (pv_policy_require(v, who, PV_OP_AUDIT))
+		return pv_audit_failure(v, PV_ERR_DENIED, "audit checkpoint", NULL, NULL);
 	*text = NULL;
 	struct pv_audit_event e = { "audit checkpoint", NULL, NULL, NULL, "ok", NULL };
 	if (pv_store_begin(v->store) != 0)
@@ -894,13 +892,12 @@ pv_rc pv_audit_verify_quiet(pv_vault *v, const char *checkpoint_text, char **rep
 	return pv_ok(v);
 }
 
-pv_rc pv_audit_verify(pv_vault *v, const char *checkpoint_text, char **report)
+pv_rc pv_audit_verify(pv_vault *v, const pv_access *who, const char *checkpoint_text,
+		      char **report)
 {
 	*report = NULL;
-	if (!pv_policy_user_may(v, PV_OP_AUDIT))
-		return pv_audit_failure(v, pv_fail(v, PV_ERR_DENIED, "user %s has no role with "
-						   "permission 'audit'", v->principal),
-					"audit verify", NULL, NULL);
+	if (pv_policy_require(v, who, PV_OP_AUDIT))
+		return pv_audit_failure(v, PV_ERR_DENIED, "audit verify", NULL, NULL);
 	pv_rc rc = pv_audit_verify_quiet(v, checkpoint_text, report);
 	if (rc == PV_ERR_CORRUPT && *report)
 		return pv_audit_failure(v, rc, "audit verify", NULL, NULL);
@@ -1008,7 +1005,7 @@ static int read_leaf(void *p, uint64_t index, uint8_t out[32])
 
 /* The latest checkpoint covering at least `size` entries, made now when none does.
  * Fills the exported text of it. */
-static pv_rc covering_checkpoint(pv_vault *v, uint64_t size, char **text)
+static pv_rc covering_checkpoint(pv_vault *v, const pv_access *who, uint64_t size, char **text)
 {
 	*text = NULL;
 	struct pv_audit_checkpoint c;
@@ -1016,7 +1013,7 @@ static pv_rc covering_checkpoint(pv_vault *v, uint64_t size, char **text)
 	if (got < 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (got == 1 || c.size < size)
-		return pv_audit_checkpoint(v, text);
+		return pv_audit_checkpoint(v, who, text);
 	*text = checkpoint_to_text(v->vault_id, &c, v->keys->sign_public);
 	return *text ? PV_OK : pv_fail(v, PV_ERR_NOMEM, "out of memory");
 }
@@ -1042,12 +1039,10 @@ static pv_rc finish_proof(pv_vault *v, pv_rc rc, struct pv_merkle_proof *p, cons
 	return rc ? rc : pv_ok(v);
 }
 
-pv_rc pv_audit_prove(pv_vault *v, uint64_t seq, char **proof)
+pv_rc pv_audit_prove(pv_vault *v, const pv_access *who, uint64_t seq, char **proof)
 {
-	if (!pv_policy_user_may(v, PV_OP_AUDIT))
-		return pv_audit_failure(v, pv_fail(v, PV_ERR_DENIED, "user %s has no role with "
-						   "permission 'audit'", v->principal),
-					"audit prove", NULL, NULL);
+	if (pv_policy_require(v, who, PV_OP_AUDIT))
+		return pv_audit_failure(v, PV_ERR_DENIED, "audit prove", NULL, NULL);
 	*proof = NULL;
 	uint64_t last;
 	uint8_t head[32];
@@ -1057,7 +1052,7 @@ pv_rc pv_audit_prove(pv_vault *v, uint64_t seq, char **proof)
 		return pv_fail(v, PV_ERR_NOT_FOUND, "no audit entry %llu (the log has %llu)",
 			       (unsigned long long)seq, (unsigned long long)last);
 	char *ck;
-	pv_rc rc = covering_checkpoint(v, seq, &ck);
+	pv_rc rc = covering_checkpoint(v, who, seq, &ck);
 	if (rc)
 		return rc;
 	struct ckpt_text c;
@@ -1088,12 +1083,11 @@ pv_rc pv_audit_prove(pv_vault *v, uint64_t seq, char **proof)
 			    "checkpoint; run pivault audit verify", proof);
 }
 
-pv_rc pv_audit_consistency(pv_vault *v, const char *old_checkpoint, char **proof)
+pv_rc pv_audit_consistency(pv_vault *v, const pv_access *who, const char *old_checkpoint,
+			   char **proof)
 {
-	if (!pv_policy_user_may(v, PV_OP_AUDIT))
-		return pv_audit_failure(v, pv_fail(v, PV_ERR_DENIED, "user %s has no role with "
-						   "permission 'audit'", v->principal),
-					"audit consistency", NULL, NULL);
+	if (pv_policy_require(v, who, PV_OP_AUDIT))
+		return pv_audit_failure(v, PV_ERR_DENIED, "audit consistency", NULL, NULL);
 	*proof = NULL;
 	struct ckpt_text old, cur;
 	char why[256];
@@ -1102,7 +1096,7 @@ pv_rc pv_audit_consistency(pv_vault *v, const char *old_checkpoint, char **proof
 	if (memcmp(old.vault_id, v->vault_id, 16) != 0)
 		return pv_fail(v, PV_ERR_INPUT, "old checkpoint: it belongs to another vault");
 	char *ck;
-	pv_rc rc = covering_checkpoint(v, old.size, &ck);
+	pv_rc rc = covering_checkpoint(v, who, old.size, &ck);
 	if (rc)
 		return rc;
 	int bad = checkpoint_parse(ck, &cur, why, sizeof why);
@@ -1138,9 +1132,9 @@ static int signed_by_pinned(const struct ckpt_text *c, const char *what, const u
 	return -1;
 }
 
-pv_rc pv_audit_check_proof(const char *proof, const char *new_checkpoint,
-			   const char *old_checkpoint, const char *public_key_hex, char *why,
-			   size_t whylen)
+static pv_rc check_proof(const char *proof, const char *new_checkpoint,
+			 const char *old_checkpoint, const char *public_key_hex, char *why,
+			 size_t whylen)
 {
 	struct pv_merkle_proof *p = calloc(1, sizeof *p);
 	pv_rc rc = PV_OK;
@@ -1212,4 +1206,13 @@ pv_rc pv_audit_check_proof(const char *proof, const char *new_checkpoint,
 	}
 	free(p);
 	return rc;
+}
+
+pv_rc pv_audit_check_proof(const char *proof, const char *new_checkpoint,
+			   const char *old_checkpoint, const char *public_key_hex, char **summary)
+{
+	char why[512];
+	return pv_lone_outcome(check_proof(proof, new_checkpoint, old_checkpoint, public_key_hex,
+					   why, sizeof why),
+			       why, summary);
 }

@@ -231,7 +231,8 @@ static int backup_open(const char *path, struct backup_file *b, char *why, size_
 	return 0;
 }
 
-pv_rc pv_backup_verify(const char *path, const char *public_key_hex, char *why, size_t whylen)
+static pv_rc backup_verify(const char *path, const char *public_key_hex, char *why,
+			   size_t whylen)
 {
 	struct backup_file b;
 	uint8_t pk[PV_SIGN_PUBLIC], found[PV_SIGN_PUBLIC];
@@ -463,8 +464,8 @@ static int place_restored(const char *partial, const char *dir, char *why, size_
 	return 0;
 }
 
-pv_rc pv_restore(const char *backup, const char *dir, const char *keyring_path,
-		 const pv_key *key, pv_restore_result *out, char *why, size_t whylen)
+static pv_rc restore(const char *backup, const char *dir, const char *keyring_path,
+		     const pv_key *key, pv_restore_result *out, char *why, size_t whylen)
 {
 	memset(out, 0, sizeof *out);
 	struct backup_file b;
@@ -532,4 +533,18 @@ pv_rc pv_restore(const char *backup, const char *dir, const char *keyring_path,
 		clear_partial(partial);
 	free(partial);
 	return rc;
+}
+
+pv_rc pv_backup_verify(const char *path, const char *public_key_hex, char **summary)
+{
+	char why[600];
+	return pv_lone_outcome(backup_verify(path, public_key_hex, why, sizeof why), why, summary);
+}
+
+pv_rc pv_restore(const char *backup, const char *dir, const char *keyring_path,
+		 const pv_key *key, pv_restore_result *out)
+{
+	char why[1100];
+	return pv_lone_outcome(restore(backup, dir, keyring_path, key, out, why, sizeof why), why,
+			       NULL);
 }

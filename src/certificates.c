@@ -52,11 +52,14 @@ static int one_line(void *ctx, json_t *line)
 	return stop ? 2 : 0;
 }
 
-pv_rc pv_certificates(pv_vault *v, pv_certificate_kept_fn fn, void *ctx)
+pv_rc pv_certificates(pv_vault *v, const pv_access *who, pv_certificate_kept_fn fn, void *ctx)
 {
-	if (!pv_policy_user_may(v, PV_OP_AUDIT) && !pv_policy_user_may(v, PV_OP_SHRED))
-		return pv_audit_failure(v, pv_fail(v, PV_ERR_DENIED, "user %s has no role with "
-						   "permission 'audit' or 'shred'", v->principal),
+	if (!pv_policy_may(v, who, PV_OP_AUDIT) && !pv_policy_may(v, who, PV_OP_SHRED))
+		return pv_audit_failure(v, who && who->role ?
+			pv_fail(v, PV_ERR_DENIED, "role '%s' of user %s grants neither permission "
+				"'audit' nor 'shred'", who->role, v->principal) :
+			pv_fail(v, PV_ERR_DENIED, "user %s has no role with permission 'audit' or "
+				"'shred'", v->principal),
 					"certificates", NULL, NULL);
 	struct pv_audit_event e = { "certificates", NULL, NULL, NULL, "ok", NULL };
 	pv_rc rc = pv_audit_append(v, &e);

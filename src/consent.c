@@ -66,7 +66,7 @@ pv_rc pv_read_refused(pv_vault *v, const pv_access *who, const char *id, int blo
 }
 
 pv_rc pv_consent_set(pv_vault *v, const pv_access *who, const char *id, const char *purpose,
-		     int granted, const char *channel, const char *text_version)
+		     pv_consent_state granted, const char *channel, const char *text_version)
 {
 	granted = granted != 0;
 	const char *op = granted ? "consent grant" : "consent withdraw";

@@ -353,7 +353,7 @@ static char *final_report(pv_vault *v, struct run *r, const pv_decommission_spec
 	pv_store_notice_scan(v->store, NULL, count_notice, notices);
 	pv_store_dsr_scan(v->store, add_open_dsr, open);
 	char *audit = NULL, now[32];
-	pv_rc verified = pv_audit_verify(v, NULL, &audit);
+	pv_rc verified = pv_audit_verify(v, NULL, NULL, &audit);
 	uint64_t left = 0;
 	(void)pv_store_customer_count(v->store, &left);
 	pv_time_now(now, sizeof now);

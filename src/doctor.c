@@ -547,11 +547,11 @@ static void check_backup(struct doctor *d, const struct log_facts *f)
 		     f->backup_at, f->backup_path);
 		return;
 	}
-	char hex[65], why[400];
+	char hex[65];
 	if (pv_vault_public_key(d->v, hex) == PV_OK &&
-	    pv_backup_verify(f->backup_path, hex, why, sizeof why) != PV_OK)
+	    pv_backup_verify(f->backup_path, hex, NULL) != PV_OK)
 		note(d, PV_SEVERITY_HIGH, "backup", fix, "the last backup %s (%s) does not verify: "
-		     "%s", f->backup_path, f->backup_at, why);
+		     "%s", f->backup_path, f->backup_at, pv_errmsg(NULL));
 }
 
 /* A handover package a transfer record names: others may not read or write it (it is
@@ -814,16 +814,14 @@ static void deliver(const struct doctor *d, pv_finding_fn fn, void *ctx)
 		}
 }
 
-pv_rc pv_doctor(pv_vault *v, const pv_doctor_opts *o, pv_finding_fn fn, void *ctx,
-		unsigned *high)
+pv_rc pv_doctor(pv_vault *v, const pv_access *who, const pv_doctor_opts *o, pv_finding_fn fn,
+		void *ctx, unsigned *high)
 {
 	static const pv_doctor_opts none = { 0 };
 	if (high)
 		*high = 0;
-	if (!pv_policy_user_may(v, PV_OP_AUDIT))
-		return pv_audit_failure(v, pv_fail(v, PV_ERR_DENIED, "user %s has no role with "
-						   "permission 'audit'", v->principal),
-					"doctor", NULL, NULL);
+	if (pv_policy_require(v, who, PV_OP_AUDIT))
+		return pv_audit_failure(v, PV_ERR_DENIED, "doctor", NULL, NULL);
 	struct doctor d = { v, o ? o : &none, 0, NULL, 0, 0, 0 };
 	char today[11];
 	pv_date_today(0, today);

@@ -223,15 +223,15 @@ static int list_one(void *p, const struct pv_stored_dsr *d)
 	return l->fn(l->ctx, &info) ? 1 : 0;
 }
 
-pv_rc pv_dsr_list(pv_vault *v, const pv_access *who, int overdue_only, pv_dsr_fn fn, void *ctx)
+pv_rc pv_dsr_list(pv_vault *v, const pv_access *who, pv_dsr_filter which, pv_dsr_fn fn, void *ctx)
 {
 	int role;
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_DSR, &role);
 	if (rc)
 		return pv_audit_failure(v, rc, "dsr list", NULL, NULL);
 	struct pv_audit_event e = { "dsr list", NULL, NULL, NULL, "ok",
-				    overdue_only ? "overdue only" : NULL };
-	struct list_ctx l = { overdue_only, "", fn, ctx, { { 0 }, 0 } };
+				    (which == PV_DSR_OVERDUE) ? "overdue only" : NULL };
+	struct list_ctx l = { (which == PV_DSR_OVERDUE), "", fn, ctx, { { 0 }, 0 } };
 	char unused[11];
 	dates(0, l.today, unused);
 	if (pv_store_dsr_scan(v->store, list_one, &l) < 0) /* the ids, named first */

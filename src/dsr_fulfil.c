@@ -84,17 +84,17 @@ pv_rc pv_dsr_fulfil(pv_vault *v, const pv_access *who, const char *dsr_id)
 						      "only for legal claims");
 }
 
-pv_rc pv_dsr_lift(pv_vault *v, const pv_access *who, const char *customer, int objection)
+pv_rc pv_dsr_lift(pv_vault *v, const pv_access *who, const char *customer, pv_dsr_lift_what what)
 {
 	int role;
-	const char *op = objection ? "dsr lift objection" : "dsr lift restriction";
+	const char *op = (what == PV_LIFT_OBJECTION) ? "dsr lift objection" : "dsr lift restriction";
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_DSR, &role);
 	if (rc)
 		return pv_audit_failure(v, rc, op, customer, NULL);
 	if (!pv_customer_id_ok(customer))
 		return pv_no_customer(v, customer);
-	rc = set_flag(v, customer, objection, "", op,
-		      objection ? "objection lifted" : "restriction lifted");
+	rc = set_flag(v, customer, (what == PV_LIFT_OBJECTION), "", op,
+		      (what == PV_LIFT_OBJECTION) ? "objection lifted" : "restriction lifted");
 	return rc ? pv_audit_failure(v, rc, op, customer, NULL) : pv_ok(v);
 }
 

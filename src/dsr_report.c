@@ -115,7 +115,7 @@ static void write_html(FILE *out, json_t *doc)
 	fputs("</body></html>\n", out);
 }
 
-pv_rc pv_dsr_access_report(pv_vault *v, const pv_access *who, const char *dsr_id, int as_html,
+pv_rc pv_dsr_access_report(pv_vault *v, const pv_access *who, const char *dsr_id, pv_render form,
 			   FILE *out)
 {
 	int role;
@@ -192,7 +192,7 @@ pv_rc pv_dsr_access_report(pv_vault *v, const pv_access *who, const char *dsr_id
 	json_object_set_new(doc, "handovers", handovers);
 	json_object_set_new(doc, "notices", notices);
 	if (!rc) {
-		if (as_html)
+		if (form == PV_RENDER_HTML)
 			write_html(out, doc);
 		else if (json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 ||
 			 fputc('\n', out) == EOF)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* errors.c: result-code names and the per-handle error message. */
+/* errors.c: result-code names and the error message: the handle's, and for calls
+ * without a vault the calling thread's (both read with pv_errmsg). */
 #include "vault.h"
 
 #include <stdarg.h>
@@ -34,32 +35,42 @@ const char *pv_strerror(pv_rc rc)
  * knowing of it. The message is formatted apart and then copied: an argument may be the
  * handle's own message (pv_errmsg), which a format straight into it would overwrite as it
  * reads it. */
+/* The message of the calling thread's last call without a vault (pv_errmsg(NULL)). */
+static _Thread_local char lone_errmsg[1024];
+
 pv_rc pv_fail(pv_vault *v, pv_rc rc, const char *fmt, ...)
 {
 	/* a store failure that was a wait for another writer running out says so by its code */
 	if (rc == PV_ERR_STORE && v && pv_store_busy(v->store))
 		rc = PV_ERR_BUSY;
-	if (v) {
-		char msg[sizeof v->errmsg];
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(msg, sizeof msg, fmt, ap);
-		va_end(ap);
-		memcpy(v->errmsg, msg, sizeof msg);
-	}
+	char msg[sizeof lone_errmsg];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	memcpy(v ? v->errmsg : lone_errmsg, msg, sizeof msg);
 	return rc;
 }
 
 pv_rc pv_ok(pv_vault *v)
 {
-	if (v)
-		v->errmsg[0] = '\0';
+	(v ? v->errmsg : lone_errmsg)[0] = '\0';
 	return PV_OK;
+}
+
+pv_rc pv_lone_outcome(pv_rc rc, const char *text, char **summary)
+{
+	if (summary)
+		*summary = NULL;
+	if (rc != PV_OK)
+		return pv_fail(NULL, rc, "%s", text);
+	if (summary && !(*summary = strdup(text)))
+		return pv_fail(NULL, PV_ERR_NOMEM, "out of memory");
+	return pv_ok(NULL);
 }
 
 const char *pv_errmsg(const pv_vault *v)
 {
-	if (!v)
-		return "out of memory";
-	return v->errmsg[0] ? v->errmsg : "no error";
+	const char *m = v ? v->errmsg : lone_errmsg;
+	return m[0] ? m : "no error";
 }

@@ -106,10 +106,10 @@ pv_rc pv_keyring_escrow(pv_vault *v, const pv_access *who, const char *recipient
 pv_rc pv_escrow_keygen(const char *secret_path, char public_hex[65])
 {
 	if (pv_crypto_init() != 0)
-		return PV_ERR_CRYPTO;
+		return pv_fail(NULL, PV_ERR_CRYPTO, "libsodium cannot start");
 	uint8_t pk[PV_BOX_PUBLIC], *sk = pv_secret_alloc(PV_BOX_SECRET);
 	if (!sk)
-		return PV_ERR_NOMEM;
+		return pv_fail(NULL, PV_ERR_NOMEM, "out of locked memory for the secret key");
 	pv_box_keypair(pk, sk);
 	int fd = pv_file_create_fd(secret_path);
 	int exists = fd < 0 && (errno == EEXIST || errno == ELOOP);
@@ -118,10 +118,14 @@ pv_rc pv_escrow_keygen(const char *secret_path, char public_hex[65])
 		ok = 0;
 	pv_secret_free(sk);
 	if (!ok) {
+		int e = errno;
 		if (fd >= 0)
 			unlink(secret_path);
-		return exists ? PV_ERR_EXISTS : PV_ERR_IO;
+		return exists ? pv_fail(NULL, PV_ERR_EXISTS, "%s already exists (an escrow key is "
+					"never written over)", secret_path)
+			      : pv_fail(NULL, PV_ERR_IO, "cannot write the escrow secret key %s: %s",
+					secret_path, strerror(e));
 	}
 	pv_hex(public_hex, pk, sizeof pk);
-	return PV_OK;
+	return pv_ok(NULL);
 }

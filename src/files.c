@@ -83,18 +83,21 @@ pv_rc pv_file_create(const char *path, FILE **out)
 {
 	*out = NULL;
 	if (!path)
-		return PV_ERR_USAGE;
+		return pv_fail(NULL, PV_ERR_USAGE, "no file named");
 	int fd = pv_file_create_fd(path);
+	if (fd < 0 && (errno == EEXIST || errno == ELOOP))
+		return pv_fail(NULL, PV_ERR_EXISTS, "%s already exists (pivault never writes over a "
+			       "file or through a link)", path);
 	if (fd < 0)
-		return errno == EEXIST || errno == ELOOP ? PV_ERR_EXISTS : PV_ERR_IO;
+		return pv_fail(NULL, PV_ERR_IO, "cannot create %s: %s", path, strerror(errno));
 	if (!(*out = fdopen(fd, "w"))) {
 		int e = errno;
 		close(fd);
 		unlink(path);
 		errno = e;
-		return PV_ERR_IO;
+		return pv_fail(NULL, PV_ERR_IO, "cannot write %s: %s", path, strerror(e));
 	}
-	return PV_OK;
+	return pv_ok(NULL);
 }
 
 int pv_file_sync_dir(const char *path)

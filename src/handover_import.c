@@ -64,6 +64,7 @@ struct reader {
 	size_t manifest_len, signature_len;
 	/* verdict */
 	int failed;
+	int import_gone; /* failed because the import stopped reading: its reason stands */
 	pv_rc rc;
 	char err[600];
 	json_t *manifest_doc;
@@ -100,6 +101,7 @@ static int send_csv(struct reader *r)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
+			r->import_gone = !r->failed;
 			fail(r, PV_ERR_INPUT, "the import stopped before the package was read");
 			return -1;
 		}
@@ -691,13 +693,6 @@ struct import_ctx {
 	char first_error[200]; /* the first bad record's column and reason */
 };
 
-/* The import's progress, as records read, to whoever watches the vault (a terminal). */
-static void note_progress(void *ctx, uint64_t rows, uint64_t bytes_done, uint64_t bytes_total)
-{
-	(void)bytes_done, (void)bytes_total;
-	pv_progress(((struct import_ctx *)ctx)->v, "import", rows, 0);
-}
-
 static void note_row_error(void *ctx, uint64_t line, const char *column, const char *reason)
 {
 	(void)line; /* a line of the converted stream: meaningless to the user */
@@ -875,7 +870,7 @@ pv_rc pv_handover_import(pv_vault *v, const pv_access *who, const char *path,
 	o = o ? o : &none;
 	struct reader r = { .pkg_fd = -1, .sock = -1, .next_records = 1,
 			    .recipient_id_column = v->schema->id_column,
-			    .archive_expected = o->archive };
+			    .archive_expected = (o->flags & PV_HANDOVER_ARCHIVE) != 0 };
 	pv_merkle_stream_init(&r.merkle);
 	pv_rc rc = open_package(v, &r, path, o);
 	int sv[2] = { -1, -1 };
@@ -897,15 +892,18 @@ pv_rc pv_handover_import(pv_vault *v, const pv_access *who, const char *path,
 	pv_import_result *res = NULL;
 	if (!rc) {
 		struct pv_import_hook hook = { "handover import", before_commit, &c };
-		pv_import_opts io = { .drop_undeclared = o->drop_unmapped,
-				      .allow_empty_required = o->archive,
-				      .on_error = note_row_error, .on_progress = note_progress,
-				      .ctx = &c };
+		pv_import_opts io = { .flags = (o->flags & PV_HANDOVER_DROP_UNMAPPED ?
+						PV_IMPORT_DROP_UNDECLARED : 0) |
+					       (o->flags & PV_HANDOVER_ARCHIVE ?
+						PV_IMPORT_ALLOW_EMPTY_REQUIRED : 0),
+				      .on_error = note_row_error, .ctx = &c };
 		rc = pv_import_fd(v, who, sv[0], 0, &io, &hook, &res);
 		close(sv[0]); /* a reader still sending sees the import gone */
 		sv[0] = -1;
 		join_reader(&c);
-		if (rc && r.failed) /* the package's fault says more than the import's */
+		/* the package's fault says more than the import's, unless the import stopped
+		 * first (a column this vault lacks) and the reader only found it gone */
+		if (rc && r.failed && !r.import_gone)
 			rc = pv_fail(v, r.rc, "package refused, nothing imported: %s", r.err);
 		else if (rc && r.manifest_doc)
 			rc = already_imported(v, &r, rc);

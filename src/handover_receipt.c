@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-pv_rc pv_receipt_verify(const char *text, const char *recipient_key_hex, char *why,
-			size_t whylen)
+static pv_rc receipt_verify(const char *text, const char *recipient_key_hex, char *why,
+			    size_t whylen)
 {
 	json_error_t je;
 	json_t *doc = text ? json_loads(text, JSON_REJECT_DUPLICATES, &je) : NULL;
@@ -110,7 +110,7 @@ pv_rc pv_receipt_check(pv_vault *v, const char *receipt, struct pv_receipt_facts
 	pv_rc rc = json_is_object(body) ? load_transfer(v, body, out, &package)
 					: pv_fail(v, PV_ERR_INPUT, "receipt refused: not a pivault "
 						  "handover receipt");
-	if (!rc && (rc = pv_receipt_verify(receipt, out->key_hex, why, sizeof why)) != PV_OK)
+	if (!rc && (rc = receipt_verify(receipt, out->key_hex, why, sizeof why)) != PV_OK)
 		rc = pv_fail(v, rc, "receipt refused for transfer %s: %s", out->transfer, why);
 	if (!rc)
 		rc = matches_package(v, body, out->transfer, package);
@@ -122,23 +122,28 @@ pv_rc pv_receipt_check(pv_vault *v, const char *receipt, struct pv_receipt_facts
 	return rc;
 }
 
+pv_rc pv_receipt_verify(const char *text, const char *recipient_key_hex, char **summary)
+{
+	char why[600];
+	return pv_lone_outcome(receipt_verify(text, recipient_key_hex, why, sizeof why), why,
+			       summary);
+}
+
 pv_rc pv_handover_check_receipt(pv_vault *v, const pv_access *who, const char *receipt,
-				char *why, size_t whylen)
+				char **summary)
 {
 	int role;
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_HANDOVER, &role);
-	if (rc) {
-		rc = pv_audit_failure(v, rc, "handover verify-receipt", NULL, NULL);
-		snprintf(why, whylen, "%s", pv_errmsg(v));
-		return rc;
-	}
+	if (rc)
+		return pv_audit_failure(v, rc, "handover verify-receipt", NULL, NULL);
 	struct pv_receipt_facts f;
-	rc = pv_receipt_check(v, receipt, &f);
-	if (rc) {
-		snprintf(why, whylen, "%s", pv_errmsg(v));
+	if ((rc = pv_receipt_check(v, receipt, &f)))
 		return rc;
-	}
-	snprintf(why, whylen, "valid for transfer %s (%s): package %s, signed by the recipient "
-		 "vault key the plan pinned, %s", f.transfer, f.state, f.package, f.key_fp);
+	char text[600];
+	snprintf(text, sizeof text, "valid for transfer %s (%s): package %s, signed by the "
+		 "recipient vault key the plan pinned, %s", f.transfer, f.state, f.package,
+		 f.key_fp);
+	if (!(*summary = strdup(text)))
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	return pv_ok(v);
 }

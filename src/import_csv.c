@@ -427,7 +427,7 @@ static void header_done(struct importer *im)
 			im->col[c] = f;
 		} else if (k >= 0) {
 			im->col[c] = COL_CONSENT(k);
-		} else if (im->o->drop_undeclared) {
+		} else if (im->o->flags & PV_IMPORT_DROP_UNDECLARED) {
 			if (list_append(&im->res->dropped, ",", name) != 0)
 				set_fatal(im, PV_ERR_NOMEM, "out of memory");
 		} else {
@@ -690,7 +690,7 @@ static void process_batch(struct importer *im, struct batch *b, char *norm_buf,
 				const char *why = pv_validate(s->fields[f].type, raw, len, out,
 							      PV_VALUE_MAX + 1, &lens[f]);
 				if (!why && lens[f] == 0 && s->fields[f].required &&
-				    !im->o->allow_empty_required)
+				    !(im->o->flags & PV_IMPORT_ALLOW_EMPTY_REQUIRED))
 					why = "a value is required";
 				if (why) {
 					add_error(b, ri, (int)c, why);
@@ -896,7 +896,7 @@ static double elapsed(const struct timespec *t0)
 
 static void maybe_progress(struct importer *im, int force)
 {
-	if (!im->o->on_progress)
+	if (!im->v->progress)
 		return;
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
@@ -905,7 +905,7 @@ static void maybe_progress(struct importer *im, int force)
 	if (!force && since < 0.25)
 		return;
 	im->last_progress = t;
-	im->o->on_progress(im->o->ctx, im->res->rows_read, im->bytes_done, im->bytes_total);
+	pv_progress(im->v, "import", im->bytes_done, im->bytes_total);
 }
 
 /* Recognise byte-order marks at the start of the file. Returns bytes to skip, or -1. */

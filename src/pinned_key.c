@@ -7,6 +7,7 @@
 #include "pinned_key.h"
 
 #include "crypto.h"
+#include "errors.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -38,9 +39,9 @@ pv_rc pv_key_fingerprint(const char *public_key_hex, char out[PV_FINGERPRINT_SIZ
 	uint8_t pk[32];
 	out[0] = '\0';
 	if (pv_pinned_key_parse(public_key_hex, pk) != 0)
-		return PV_ERR_USAGE;
+		return pv_fail(NULL, PV_ERR_USAGE, "a public key is 64 hex digits");
 	pv_fingerprint_of(pk, out);
-	return PV_OK;
+	return pv_ok(NULL);
 }
 
 void pv_key_mismatch(char *why, size_t whylen, const char *what, const uint8_t expected[32],

@@ -71,7 +71,8 @@ static pv_rc role_grants(pv_vault *v, const pv_access *who, enum pv_operation op
 	return PV_OK;
 }
 
-int pv_policy_user_may(const pv_vault *v, enum pv_operation op)
+/* 1 if any of the session user's roles grants op (always for the root secret). */
+static int any_role_may(const pv_vault *v, enum pv_operation op)
 {
 	if (!v->user_roles)
 		return 1; /* the root secret acts as any role */
@@ -84,6 +85,30 @@ int pv_policy_user_may(const pv_vault *v, enum pv_operation op)
 	}
 	free(copy);
 	return ok;
+}
+
+int pv_policy_may(pv_vault *v, const pv_access *who, enum pv_operation op)
+{
+	if (!who || !who->role)
+		return any_role_may(v, op);
+	int r;
+	const char *name;
+	char first[72];
+	return role_grants(v, who, op, &r, &name, first, sizeof first) == PV_OK;
+}
+
+pv_rc pv_policy_require(pv_vault *v, const pv_access *who, enum pv_operation op)
+{
+	if (who && who->role) {
+		int r;
+		const char *name;
+		char first[72];
+		return role_grants(v, who, op, &r, &name, first, sizeof first);
+	}
+	if (any_role_may(v, op))
+		return PV_OK;
+	return pv_fail(v, PV_ERR_DENIED, "user %s has no role with permission '%s'", v->principal,
+		       pv_operation_name(op));
 }
 
 pv_rc pv_policy_permits(pv_vault *v, const pv_access *who, enum pv_operation op, int *role)

@@ -15,9 +15,14 @@ pv_rc pv_policy_authorize(pv_vault *v, const pv_access *who, enum pv_operation o
  * purpose or obligation checks; for asking approval of an operation). */
 pv_rc pv_policy_permits(pv_vault *v, const pv_access *who, enum pv_operation op, int *role);
 
-/* 1 if any of the session user's roles grants op (always for the root secret): for
- * operations whose interface names no role. */
-int pv_policy_user_may(const pv_vault *v, enum pv_operation op);
+/* For operations that read no customer data (audit, doctor, requests, certificates): 1
+ * when who->role, one of the user's roles, grants op, or, when who or its role is NULL,
+ * when any of the user's roles does (always for the root secret, which acts as any role).
+ * The caller words the refusal. */
+int pv_policy_may(pv_vault *v, const pv_access *who, enum pv_operation op);
+
+/* pv_policy_may, refusing with PV_ERR_DENIED and a message naming the permission. */
+pv_rc pv_policy_require(pv_vault *v, const pv_access *who, enum pv_operation op);
 
 /* How field i is shown to who (role index from pv_policy_authorize): hidden when the
  * role does not see it or the declared purpose does not cover it; masked when the role

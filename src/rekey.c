@@ -457,7 +457,7 @@ static pv_rc run_all(struct rekey *r)
  * data key and the ciphertext sealed under that key, which agree with each other and with
  * the bucket key (unchanged by a data rekey, so the live keyring still opens them); a line
  * giving such a row its new data key would pair that key with ciphertext it never sealed. */
-pv_rc pv_rekey(pv_vault *v, const pv_access *who, int data, pv_rekey_result *out)
+pv_rc pv_rekey(pv_vault *v, const pv_access *who, pv_rekey_kind kind, pv_rekey_result *out)
 {
 	double t0 = now_seconds();
 	memset(out, 0, sizeof *out);
@@ -469,7 +469,7 @@ pv_rc pv_rekey(pv_vault *v, const pv_access *who, int data, pv_rekey_result *out
 	/* the keyring is overwritten after each commit: those must be real commits */
 	if (pv_store_txn_id(v->store) != 0)
 		return pv_fail(v, PV_ERR_USAGE, "rekey cannot run inside a batch (end it first)");
-	struct rekey r = { .v = v, .data = data ? 1 : 0 };
+	struct rekey r = { .v = v, .data = kind == PV_REKEY_DATA };
 	if (pv_test_hooks.rekey_stop_vault == v) {
 		r.stop_after = pv_test_hooks.rekey_stop_batches;
 		pv_test_hooks.rekey_stop_vault = NULL;

@@ -433,8 +433,8 @@ pv_rc pv_vault_public_key(pv_vault *v, char hex[2 * PV_SIGN_PUBLIC + 1])
 	return pv_ok(v);
 }
 
-pv_rc pv_certificate_verify(const char *text, const char *public_key_hex, char *why,
-			    size_t whylen)
+static pv_rc certificate_verify(const char *text, const char *public_key_hex, char *why,
+				 size_t whylen)
 {
 	json_error_t jerr;
 	json_t *doc = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
@@ -456,4 +456,11 @@ pv_rc pv_certificate_verify(const char *text, const char *public_key_hex, char *
 	}
 	json_decref(doc);
 	return rc;
+}
+
+pv_rc pv_certificate_verify(const char *text, const char *public_key_hex, char **summary)
+{
+	char why[512];
+	return pv_lone_outcome(certificate_verify(text, public_key_hex, why, sizeof why), why,
+			       summary);
 }

@@ -257,7 +257,7 @@ static void write_html(FILE *out, json_t *doc)
 	fputs("</li>\n</ul>\n</body></html>\n", out);
 }
 
-pv_rc pv_transfer_assessment(pv_vault *v, const pv_access *who, const char *id, int as_html,
+pv_rc pv_transfer_assessment(pv_vault *v, const pv_access *who, const char *id, pv_render form,
 			     char **out)
 {
 	*out = NULL;
@@ -297,7 +297,7 @@ pv_rc pv_transfer_assessment(pv_vault *v, const pv_access *who, const char *id, 
 			return pv_audit_failure(v, rc, "transfer assess", NULL, NULL);
 		}
 	}
-	if (as_html) {
+	if (form == PV_RENDER_HTML) {
 		size_t len;
 		FILE *f = open_memstream(out, &len);
 		if (f) {

@@ -326,8 +326,8 @@ static pv_rc render_all(pv_vault *v, struct notify *n)
 }
 
 pv_rc pv_transfer_notify(pv_vault *v, const pv_access *who, const char *id,
-			 const char *template_text, const char *lang, int jsonl, FILE *out,
-			 uint64_t *count)
+			 const char *template_text, const char *lang, pv_export_format fmt,
+			 FILE *out, uint64_t *count)
 {
 	*count = 0;
 	int role;
@@ -340,11 +340,13 @@ pv_rc pv_transfer_notify(pv_vault *v, const pv_access *who, const char *id,
 		return pv_audit_failure(v, rc, "transfer notify", NULL, who ? who->purpose : NULL);
 	if (lang && strcmp(lang, "zh") != 0 && strcmp(lang, "en") != 0)
 		return pv_fail(v, PV_ERR_USAGE, "notices are written in zh or en");
+	if (fmt != PV_EXPORT_CSV && fmt != PV_EXPORT_JSONL)
+		return pv_fail(v, PV_ERR_USAGE, "notices are written as CSV or JSON Lines");
 	struct pv_plan p;
 	if ((rc = pv_plan_load(v, id, &p)))
 		return rc;
 	const struct pv_schema *s = v->schema;
-	struct notify n = { .v = v, .p = &p, .jsonl = jsonl, .out = out };
+	struct notify n = { .v = v, .p = &p, .jsonl = (fmt == PV_EXPORT_JSONL), .out = out };
 	n.zh = !lang || strcmp(lang, "zh") == 0;
 	n.tmpl = template_text ? template_text : n.zh ? pv_template_transfer_zh
 						      : pv_template_transfer_en;

@@ -412,7 +412,7 @@ pv_rc pv_transfer_pin_vault_key(pv_vault *v, const pv_access *who, const char *i
 /* ------------------------------------------------- separate consent (art. 39) ---- */
 
 pv_rc pv_transfer_consent(pv_vault *v, const pv_access *who, const char *id, const char *customer,
-			  int granted, const char *channel)
+			  pv_consent_state granted, const char *channel)
 {
 	int role;
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_CONSENT, &role);

@@ -1068,17 +1068,18 @@ static int list_one(void *p, const struct pv_stored_user *u)
 	return l->fn(l->ctx, &info) ? 1 : 0;
 }
 
-pv_rc pv_user_list(pv_vault *v, const pv_access *who, int gaps_only, pv_user_fn fn, void *ctx)
+pv_rc pv_user_list(pv_vault *v, const pv_access *who, pv_user_filter which, pv_user_fn fn,
+		   void *ctx)
 {
 	int role;
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_USERS, &role);
 	if (rc)
 		return pv_audit_failure(v, rc, "user list", NULL, NULL);
 	struct pv_audit_event e = { "user list", NULL, NULL, NULL, "ok",
-				    gaps_only ? "users with gaps" : NULL };
+				    (which == PV_USERS_WITH_GAPS) ? "users with gaps" : NULL };
 	if ((rc = pv_audit_append(v, &e)) != PV_OK)
 		return rc;
-	struct list_ctx l = { gaps_only, fn, ctx };
+	struct list_ctx l = { (which == PV_USERS_WITH_GAPS), fn, ctx };
 	if (pv_authz_user_scan(v, list_one, &l) < 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	return pv_ok(v);

@@ -977,17 +977,18 @@ pv_rc pv_vault_batch_begin(pv_vault *v)
 	return pv_ok(v);
 }
 
-pv_rc pv_vault_batch_end(pv_vault *v, int commit)
+pv_rc pv_vault_batch_end(pv_vault *v, pv_batch_end how)
 {
-	if (commit && pv_store_commit(v->store) == 0)
+	if (how == PV_BATCH_COMMIT && pv_store_commit(v->store) == 0)
 		return pv_ok(v);
-	pv_rc rc = commit ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store)) : PV_OK;
+	pv_rc rc = how == PV_BATCH_COMMIT ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
+					 : PV_OK;
 	(void)pv_store_rollback(v->store);
 	v->audit_tail.valid = 0;
 	return rc;
 }
 
-void pv_vault_on_progress(pv_vault *v, pv_progress_note_fn fn, void *ctx)
+void pv_vault_on_progress(pv_vault *v, pv_progress_fn fn, void *ctx)
 {
 	v->progress = fn;
 	v->progress_ctx = ctx;

@@ -6,6 +6,7 @@
 
 #include "pivault.h"
 #include "crypto.h"
+#include "errors.h"
 #include "keyring.h"
 #include "formats/merkle.h"
 #include "schema.h"
@@ -77,7 +78,7 @@ struct pv_vault {
 	struct pv_asking *asking;     /* asking for approval instead of running, or NULL */
 	uint64_t clear_shown;         /* customers shown with values in clear (bulk limit) */
 	uint64_t bulk_limit;          /* the vault's bulk limit once read, or 0 */
-	pv_progress_note_fn progress; /* long operations report here (NULL: nobody asks) */
+	pv_progress_fn progress; /* long operations report here (NULL: nobody asks) */
 	void *progress_ctx;
 	double progress_last;         /* monotonic seconds of the last report */
 	struct pv_rng *rng;           /* nonces for bulk sealing on the handle's thread, or NULL */
@@ -92,14 +93,6 @@ void pv_progress(pv_vault *v, const char *stage, uint64_t done, uint64_t total);
  * use; NULL (then the system's generator serves) when it cannot be made. Only for the
  * thread that uses the handle. */
 struct pv_rng *pv_vault_rng(pv_vault *v);
-
-/* Record a message on the handle (printf-style) and return rc. Messages must never
- * carry a secret or a personal value. */
-pv_rc pv_fail(pv_vault *v, pv_rc rc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Clear the handle's message; returns PV_OK. */
-pv_rc pv_ok(pv_vault *v);
 
 /* Inside a write transaction (other writers wait): finish any keyring journal another
  * process left and read every bucket key again, so what is sealed now uses the keys the

@@ -141,7 +141,7 @@ static struct req_row req_of(pv_vault *v, const char *id)
 {
 	struct req_list *l = calloc(1, sizeof *l);
 	assert_non_null(l);
-	pv_rc rc = pv_request_list(v, collect_req, l);
+	pv_rc rc = pv_request_list(v, NULL, collect_req, l);
 	if (rc)
 		fail_msg("pv_request_list: %s", pv_errmsg(v));
 	struct req_row out;
@@ -545,7 +545,7 @@ static void test_export_request_flow(void **state)
 	{ /* nor see other people's requests: without 'approve' or 'audit', only one's own */
 		struct req_list *l = calloc(1, sizeof *l);
 		assert_non_null(l);
-		assert_int_equal(pv_request_list(c, collect_req, l), PV_OK);
+		assert_int_equal(pv_request_list(c, NULL, collect_req, l), PV_OK);
 		for (size_t i = 0; i < l->n; i++)
 			assert_string_not_equal(l->rows[i].id, id);
 		pvt_drop(l);

@@ -84,7 +84,7 @@ static pv_rc verify(const char *dir, const char *checkpoint, char **report)
 {
 	pv_vault *v = open_root(dir);
 	char *r = NULL;
-	pv_rc rc = pv_audit_verify(v, checkpoint, &r);
+	pv_rc rc = pv_audit_verify(v, NULL, checkpoint, &r);
 	*report = strdup(r ? r : "");
 	if (rc && !r)
 		fprintf(stderr, "verify: %s\n", pv_errmsg(v));
@@ -228,14 +228,14 @@ static int group_setup(void **state)
 	free(csv);
 
 	char *report = NULL;
-	if (pv_audit_verify(v, NULL, &report))
+	if (pv_audit_verify(v, NULL, NULL, &report))
 		fail_msg("pv_audit_verify: %s", pv_errmsg(v));
 	assert_non_null(strstr(report, "chain intact"));
 	pv_free(report);
 
 	/* The exported checkpoint, then a few more entries. */
 	char *ck = NULL;
-	assert_int_equal(pv_audit_checkpoint(v, &ck), PV_OK);
+	assert_int_equal(pv_audit_checkpoint(v, NULL, &ck), PV_OK);
 	assert_int_equal(pvt_write_file(g_ckpt_path, ck, strlen(ck)), 0);
 	pv_free(ck);
 	assert_int_equal(pv_vault_public_key(v, g_pk), PV_OK);
@@ -413,14 +413,14 @@ static void test_verify_intact(void **state)
 	char *other = pvt_path(f->tmp, "other"), *okey = pvt_path(f->tmp, "other.key");
 	pv_vault *o = pvt_sample_vault(other, okey, 1, 1, NULL);
 	char *ock = NULL;
-	assert_int_equal(pv_audit_checkpoint(o, &ock), PV_OK);
+	assert_int_equal(pv_audit_checkpoint(o, NULL, &ock), PV_OK);
 	pv_vault_close(o);
 	free(okey);
 	pv_vault *v = open_root(f->dir);
-	assert_int_equal(pv_audit_verify(v, ock, &report), PV_ERR_INPUT);
+	assert_int_equal(pv_audit_verify(v, NULL, ock, &report), PV_ERR_INPUT);
 	pv_free(report);
 	char *bad = flip_hex(g_ckpt, "\nhead ", 5);
-	assert_int_equal(pv_audit_verify(v, bad, &report), PV_ERR_INPUT);
+	assert_int_equal(pv_audit_verify(v, NULL, bad, &report), PV_ERR_INPUT);
 	assert_non_null(strstr(pv_errmsg(v), "signature"));
 	pv_free(report);
 	pv_vault_close(v);
@@ -703,6 +703,45 @@ static void test_fault_fails_closed(void **state)
 	free(more);
 }
 
+/* The audit functions act as the role the caller names, as every other operation does: a
+ * user holding both a role without 'audit' and one with it is refused under the first
+ * (the refusal naming the permission), served under the second, and a role the user does
+ * not hold is refused whatever it grants. */
+static void test_audit_as_named_role(void **state)
+{
+	struct fx *f = *state;
+	char *dir2 = pvt_path(f->tmp, "roles");
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(g_key_path, &key), PV_OK);
+	pv_create_opts opts = { .schema_path = SCHEMA, .keyring_slots = 16, .kdf_fast = 1 };
+	pv_vault *root = NULL;
+	pv_rc rc = pv_vault_create(dir2, &opts, key, &root);
+	pv_key_free(key);
+	if (rc)
+		fail_msg("pv_vault_create: %s", pv_errmsg(root));
+	assert_ok(root, pvt_user_add(root, &ADMIN, "dora", "clerk,auditor", "dora-pass-1", 11));
+	pv_vault_close(root);
+	pv_vault *v = pvt_open_user(dir2, "dora", "dora-pass-1");
+	const pv_access clerk = { "clerk", NULL, 0 }, auditor = { "auditor", NULL, 0 },
+			admin = { "admin", NULL, 0 };
+	char *text = NULL;
+	assert_int_equal(pv_audit_checkpoint(v, &clerk, &text), PV_ERR_DENIED);
+	assert_null(text);
+	assert_non_null(strstr(pv_errmsg(v), "lacks permission 'audit'"));
+	assert_int_equal(pv_audit_verify(v, &clerk, NULL, &text), PV_ERR_DENIED);
+	assert_int_equal(pv_audit_prove(v, &clerk, 1, &text), PV_ERR_DENIED);
+	assert_int_equal(pv_audit_verify(v, &admin, NULL, &text), PV_ERR_DENIED);
+	assert_non_null(strstr(pv_errmsg(v), "does not have role 'admin'"));
+	assert_ok(v, pv_audit_checkpoint(v, &auditor, &text));
+	pv_free(text);
+	assert_ok(v, pv_audit_verify(v, &auditor, NULL, &text));
+	pv_free(text);
+	assert_ok(v, pv_audit_verify(v, NULL, NULL, &text)); /* no role named: any of hers */
+	pv_free(text);
+	pv_vault_close(v);
+	free(dir2);
+}
+
 /* A real storage failure (a trigger refusing audit inserts): the update is refused and its
  * change is absent. */
 static void test_storage_failure_fails_closed(void **state)
@@ -741,7 +780,7 @@ static pv_rc check_by(const char *proof, const char *ck, const char *old, const 
 		      char *why, size_t n)
 {
 	why[0] = '\0';
-	return pv_audit_check_proof(proof, ck, old, key, why, n);
+	return pvt_audit_check_proof(proof, ck, old, key, why, n);
 }
 
 /* Checked against the vault's own key, pinned. */
@@ -760,7 +799,7 @@ static void test_inclusion_proofs(void **state)
 		pv_record_free(r);
 	}
 	char *ck = NULL;
-	assert_int_equal(pv_audit_checkpoint(v, &ck), PV_OK);
+	assert_int_equal(pv_audit_checkpoint(v, NULL, &ck), PV_OK);
 	uint64_t size = checkpoint_size(ck);
 	assert_true(size > g_n);
 
@@ -769,14 +808,14 @@ static void test_inclusion_proofs(void **state)
 	char *okey = pvt_path(f->tmp, "other.key");
 	pv_vault *o = pvt_sample_vault(other, okey, 2, 9, NULL);
 	char *ock = NULL;
-	assert_int_equal(pv_audit_checkpoint(o, &ock), PV_OK);
+	assert_int_equal(pv_audit_checkpoint(o, NULL, &ock), PV_OK);
 	pv_vault_close(o);
 
 	const uint64_t seqs[] = { 1, 2, g_read_seq, g_upd_seq, g_ck_size, size - 1, size };
 	char why[256];
 	for (size_t i = 0; i < sizeof seqs / sizeof *seqs; i++) {
 		char *proof = NULL;
-		pv_rc rc = pv_audit_prove(v, seqs[i], &proof);
+		pv_rc rc = pv_audit_prove(v, NULL, seqs[i], &proof);
 		if (rc)
 			fail_msg("pv_audit_prove(%llu): %s", (unsigned long long)seqs[i], pv_errmsg(v));
 		assert_true(strncmp(proof, "pivault-inclusion-proof v2\n", 27) == 0);
@@ -811,8 +850,8 @@ static void test_inclusion_proofs(void **state)
 		pv_free(proof);
 	}
 	char *proof = NULL;
-	assert_int_equal(pv_audit_prove(v, 0, &proof), PV_ERR_NOT_FOUND);
-	assert_int_equal(pv_audit_prove(v, 1000000, &proof), PV_ERR_NOT_FOUND);
+	assert_int_equal(pv_audit_prove(v, NULL, 0, &proof), PV_ERR_NOT_FOUND);
+	assert_int_equal(pv_audit_prove(v, NULL, 1000000, &proof), PV_ERR_NOT_FOUND);
 	assert_null(proof);
 	pv_vault_close(v);
 	pv_free(ck);
@@ -831,9 +870,9 @@ static void test_consistency_proofs(void **state)
 		pv_record_free(r);
 	}
 	char *ck = NULL;
-	assert_int_equal(pv_audit_checkpoint(v, &ck), PV_OK);
+	assert_int_equal(pv_audit_checkpoint(v, NULL, &ck), PV_OK);
 	char *proof = NULL;
-	pv_rc rc = pv_audit_consistency(v, g_ckpt, &proof);
+	pv_rc rc = pv_audit_consistency(v, NULL, g_ckpt, &proof);
 	if (rc)
 		fail_msg("pv_audit_consistency: %s", pv_errmsg(v));
 	assert_true(strncmp(proof, "pivault-consistency-proof v2\n", 29) == 0);
@@ -847,7 +886,7 @@ static void test_consistency_proofs(void **state)
 	char *okey = pvt_path(f->tmp, "other.key");
 	pv_vault *o = pvt_sample_vault(other, okey, 2, 9, NULL);
 	char *ock = NULL;
-	assert_int_equal(pv_audit_checkpoint(o, &ock), PV_OK);
+	assert_int_equal(pv_audit_checkpoint(o, NULL, &ock), PV_OK);
 	pv_vault_close(o);
 	assert_int_not_equal(check(proof, ck, ock, why, sizeof why), PV_OK);
 	assert_int_not_equal(check(proof, ock, g_ckpt, why, sizeof why), PV_OK);
@@ -861,12 +900,12 @@ static void test_consistency_proofs(void **state)
 	}
 	/* An inclusion proof is not a consistency proof. */
 	char *inc = NULL;
-	assert_int_equal(pv_audit_prove(v, 3, &inc), PV_OK);
+	assert_int_equal(pv_audit_prove(v, NULL, 3, &inc), PV_OK);
 	assert_int_not_equal(check(inc, ck, g_ckpt, why, sizeof why), PV_OK);
 	pv_free(inc);
 	/* The old checkpoint of another vault is refused. */
 	char *p2 = NULL;
-	assert_int_equal(pv_audit_consistency(v, ock, &p2), PV_ERR_INPUT);
+	assert_int_equal(pv_audit_consistency(v, NULL, ock, &p2), PV_ERR_INPUT);
 	assert_null(p2);
 	pv_vault_close(v);
 	pv_free(proof);
@@ -889,13 +928,13 @@ static void test_consistency_after_tamper(void **state)
 		pv_record_free(r);
 	}
 	char *ck = NULL;
-	assert_int_equal(pv_audit_checkpoint(v, &ck), PV_OK);
+	assert_int_equal(pv_audit_checkpoint(v, NULL, &ck), PV_OK);
 	assert_true(checkpoint_size(ck) > g_ck_size);
 	char *proof = NULL;
-	pv_rc rc = pv_audit_consistency(v, g_ckpt, &proof);
+	pv_rc rc = pv_audit_consistency(v, NULL, g_ckpt, &proof);
 	assert_int_not_equal(rc, PV_OK);
 	assert_null(proof);
-	rc = pv_audit_prove(v, 3, &proof);
+	rc = pv_audit_prove(v, NULL, 3, &proof);
 	assert_int_not_equal(rc, PV_OK);
 	assert_null(proof);
 	pv_vault_close(v);
@@ -909,9 +948,9 @@ static void test_cli_check_proof(void **state)
 	struct fx *f = *state;
 	pv_vault *v = open_root(f->dir);
 	char *ck = NULL, *proof = NULL, *cons = NULL;
-	assert_int_equal(pv_audit_checkpoint(v, &ck), PV_OK);
-	assert_int_equal(pv_audit_prove(v, g_read_seq, &proof), PV_OK);
-	assert_int_equal(pv_audit_consistency(v, g_ckpt, &cons), PV_OK);
+	assert_int_equal(pv_audit_checkpoint(v, NULL, &ck), PV_OK);
+	assert_int_equal(pv_audit_prove(v, NULL, g_read_seq, &proof), PV_OK);
+	assert_int_equal(pv_audit_consistency(v, NULL, g_ckpt, &cons), PV_OK);
 	pv_vault_close(v);
 	char *ck_path = pvt_path(f->tmp, "ck.txt"), *p_path = pvt_path(f->tmp, "proof.txt");
 	char *c_path = pvt_path(f->tmp, "cons.txt"), *bad_path = pvt_path(f->tmp, "bad.txt");
@@ -1008,18 +1047,18 @@ static void test_automatic_checkpoint(void **state)
 	/* Entries before and after the automatic checkpoint prove against the latest one. */
 	v = open_root(f->dir);
 	char *ck = NULL;
-	assert_int_equal(pv_audit_checkpoint(v, &ck), PV_OK);
+	assert_int_equal(pv_audit_checkpoint(v, NULL, &ck), PV_OK);
 	char why[256];
 	const uint64_t seqs[] = { 5, 1024, 1025, 1100 };
 	for (size_t i = 0; i < 4; i++) {
 		char *proof = NULL;
-		assert_int_equal(pv_audit_prove(v, seqs[i], &proof), PV_OK);
+		assert_int_equal(pv_audit_prove(v, NULL, seqs[i], &proof), PV_OK);
 		if (check(proof, ck, NULL, why, sizeof why) != PV_OK)
 			fail_msg("proof of %llu: %s", (unsigned long long)seqs[i], why);
 		pv_free(proof);
 	}
 	char *cons = NULL;
-	assert_int_equal(pv_audit_consistency(v, g_ckpt, &cons), PV_OK);
+	assert_int_equal(pv_audit_consistency(v, NULL, g_ckpt, &cons), PV_OK);
 	assert_int_equal(check(cons, ck, g_ckpt, why, sizeof why), PV_OK);
 	pv_free(cons);
 	pv_vault_close(v);
@@ -1047,7 +1086,7 @@ static void test_forged_frontier_not_signed(void **state)
 	expect_intact(f->dir, g_ckpt); /* no entry was touched */
 	pv_vault *v = open_root(f->dir);
 	char *ck = NULL;
-	pv_rc rc = pv_audit_checkpoint(v, &ck);
+	pv_rc rc = pv_audit_checkpoint(v, NULL, &ck);
 	pv_vault_close(v);
 	pv_free(ck);
 	if (rc == PV_OK) {
@@ -1217,7 +1256,7 @@ static void test_split_truncated(void **state)
 	uint64_t n = grow_log(f->dir, 4100);
 	char *ck = NULL;
 	pv_vault *v = open_root(f->dir);
-	assert_int_equal(pv_audit_checkpoint(v, &ck), PV_OK);
+	assert_int_equal(pv_audit_checkpoint(v, NULL, &ck), PV_OK);
 	pv_vault_close(v);
 	sql(f->dir, "DELETE FROM audit WHERE seq > 4000");
 	expect_break(f->dir, ck, "covers 4096 entries but the log has only 4000", "truncated");
@@ -1300,7 +1339,7 @@ static void test_consistency_across_vaults(void **state)
 	assert_int_equal(pv_vault_open(bdir, NULL, key, &b), PV_OK);
 	pv_key_free(key);
 	char *ckb = NULL, bpk[65];
-	assert_int_equal(pv_audit_checkpoint(b, &ckb), PV_OK);
+	assert_int_equal(pv_audit_checkpoint(b, NULL, &ckb), PV_OK);
 	assert_int_equal(pv_vault_public_key(b, bpk), PV_OK);
 	pv_vault_close(b);
 	uint64_t n = checkpoint_size(ckb);
@@ -1359,6 +1398,7 @@ int main(void)
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_failure_not_nested, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_storage_failure_fails_closed, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_as_named_role, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_inclusion_proofs, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_consistency_proofs, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_consistency_after_tamper, fx_setup, fx_teardown),

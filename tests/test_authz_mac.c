@@ -361,7 +361,7 @@ static void test_request_deleted(void **state)
 	snprintf(sql, sizeof sql, "DELETE FROM requests WHERE id='%s'", id);
 	dba(f->dir, sql);
 	pv_vault *a = pvt_open_user(f->dir, "admin", ADMIN_PW);
-	pv_rc rc = pv_request_list(a, ignore_request, NULL);
+	pv_rc rc = pv_request_list(a, NULL, ignore_request, NULL);
 	char want[80];
 	snprintf(want, sizeof want, "requests row '%s' fails its integrity check: removed", id);
 	assert_refused(rc, pv_errmsg(a), want);

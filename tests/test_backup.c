@@ -114,13 +114,13 @@ static void test_verify_and_tamper(void **state)
 	struct fixture *f = *state;
 	make_backup(f);
 	char why[600], *pk = pubkey(f->v);
-	assert_int_equal(pv_backup_verify(f->backup, pk, why, sizeof why), PV_OK);
+	assert_int_equal(pvt_backup_verify(f->backup, pk, why, sizeof why), PV_OK);
 	assert_non_null(strstr(why, "valid"));
 	/* another vault's key */
 	char other[65];
 	memset(other, 'a', 64);
 	other[64] = '\0';
-	assert_int_equal(pv_backup_verify(f->backup, other, why, sizeof why), PV_ERR_CORRUPT);
+	assert_int_equal(pvt_backup_verify(f->backup, other, why, sizeof why), PV_ERR_CORRUPT);
 	assert_non_null(strstr(why, "another key"));
 	/* whose key: the output names the fingerprints, expected and found */
 	char fp_own[PV_FINGERPRINT_SIZE], fp_other[PV_FINGERPRINT_SIZE];
@@ -128,10 +128,10 @@ static void test_verify_and_tamper(void **state)
 	assert_int_equal(pv_key_fingerprint(other, fp_other), PV_OK);
 	assert_non_null(strstr(why, fp_own));
 	assert_non_null(strstr(why, fp_other));
-	assert_int_equal(pv_backup_verify(f->backup, pk, why, sizeof why), PV_OK);
+	assert_int_equal(pvt_backup_verify(f->backup, pk, why, sizeof why), PV_OK);
 	assert_non_null(strstr(why, fp_own));
 	/* the key the trailer names is never taken on its own */
-	assert_int_equal(pv_backup_verify(f->backup, NULL, why, sizeof why), PV_ERR_USAGE);
+	assert_int_equal(pvt_backup_verify(f->backup, NULL, why, sizeof why), PV_ERR_USAGE);
 	/* the backup exists: never overwritten */
 	char *summary = NULL;
 	assert_int_equal(pv_backup_create(f->v, &ADMIN, f->backup, &summary), PV_ERR_EXISTS);
@@ -144,12 +144,12 @@ static void test_verify_and_tamper(void **state)
 		bytes[at] ^= 1;
 		assert_int_equal(pvt_write_file(bad, bytes, len), 0);
 		bytes[at] ^= 1;
-		assert_int_equal(pv_backup_verify(bad, pk, why, sizeof why), PV_ERR_CORRUPT);
+		assert_int_equal(pvt_backup_verify(bad, pk, why, sizeof why), PV_ERR_CORRUPT);
 		assert_non_null(strstr(why, where == 0 ? "SHA-256" : "trailer"));
 	}
 	/* truncated */
 	assert_int_equal(pvt_write_file(bad, bytes, len / 2), 0);
-	assert_int_equal(pv_backup_verify(bad, pk, why, sizeof why), PV_ERR_CORRUPT);
+	assert_int_equal(pvt_backup_verify(bad, pk, why, sizeof why), PV_ERR_CORRUPT);
 	/* a role without 'backup' */
 	char *other_path = pvt_keep(pvt_path(f->dir, "clerk.bak"));
 	assert_int_equal(pv_backup_create(f->v, &CLERK, other_path, &summary), PV_ERR_DENIED);
@@ -181,7 +181,7 @@ static void test_restore_after_shred(void **state)
 	pv_key *key = root_key(f);
 	pv_restore_result r;
 	char why[600];
-	pv_rc rc = pv_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why);
+	pv_rc rc = pvt_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why);
 	if (rc)
 		fail_msg("restore: %s", why);
 	assert_int_equal(r.customers, N - 1);
@@ -203,7 +203,7 @@ static void test_restore_after_shred(void **state)
 			fail_msg("customer %s does not read back after the restore", id);
 	}
 	char *report = NULL;
-	assert_ok(w, pv_audit_verify(w, NULL, &report));
+	assert_ok(w, pv_audit_verify(w, NULL, NULL, &report));
 	pv_free(report);
 
 	/* the old image opened as it is, without the ledger: still no victim */
@@ -241,7 +241,7 @@ static void test_restore_mate_changed_after_backup(void **state)
 	pv_key *key = root_key(f);
 	pv_restore_result r;
 	char why[600];
-	pv_rc rc = pv_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why);
+	pv_rc rc = pvt_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why);
 	if (rc)
 		fail_msg("restore: %s", why);
 	pv_vault *w = NULL;
@@ -270,13 +270,13 @@ static void test_failed_restore_leaves_nothing(void **state)
 	assert_int_equal(pvt_write_file(other, raw, sizeof raw), 0);
 	pv_key *bad = NULL;
 	assert_int_equal(pv_key_from_file(other, &bad), PV_OK);
-	assert_int_not_equal(pv_restore(f->backup, dir, f->keyring, bad, &r, why, sizeof why),
+	assert_int_not_equal(pvt_restore(f->backup, dir, f->keyring, bad, &r, why, sizeof why),
 			     PV_OK);
 	pv_key_free(bad);
 	assert_int_not_equal(access(dir, F_OK), 0);
 	/* no keyring named */
 	pv_key *key = root_key(f);
-	assert_int_equal(pv_restore(f->backup, dir, NULL, key, &r, why, sizeof why), PV_ERR_USAGE);
+	assert_int_equal(pvt_restore(f->backup, dir, NULL, key, &r, why, sizeof why), PV_ERR_USAGE);
 	assert_non_null(strstr(why, "keyring"));
 	assert_int_not_equal(access(dir, F_OK), 0);
 	/* a changed backup */
@@ -285,12 +285,12 @@ static void test_failed_restore_leaves_nothing(void **state)
 	bytes[len / 3] ^= 0x40;
 	char *badfile = pvt_keep(pvt_path(f->dir, "bad.bak"));
 	assert_int_equal(pvt_write_file(badfile, bytes, len), 0);
-	assert_int_equal(pv_restore(badfile, dir, f->keyring, key, &r, why, sizeof why),
+	assert_int_equal(pvt_restore(badfile, dir, f->keyring, key, &r, why, sizeof why),
 			 PV_ERR_CORRUPT);
 	assert_int_not_equal(access(dir, F_OK), 0);
 	/* the directory exists already */
 	assert_int_equal(mkdir(dir, 0700), 0);
-	assert_int_not_equal(pv_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why),
+	assert_int_not_equal(pvt_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why),
 			     PV_OK);
 	pv_key_free(key);
 }
@@ -325,7 +325,7 @@ static void test_restore_refused_when_ledger_lacks_a_shred(void **state)
 	assert_non_null(at);
 	at[7] ^= 0x01;
 	assert_int_equal(pvt_write_file(ledger, damaged, len), 0);
-	assert_int_equal(pv_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why),
+	assert_int_equal(pvt_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why),
 			 PV_ERR_CORRUPT);
 	if (!strstr(why, "restore refused") || !strstr(why, "1 customer of the backup has its "
 							  "data key") || !strstr(why, "1 damaged"))
@@ -334,7 +334,7 @@ static void test_restore_refused_when_ledger_lacks_a_shred(void **state)
 
 	/* the ledger lost */
 	assert_int_equal(unlink(ledger), 0);
-	assert_int_equal(pv_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why),
+	assert_int_equal(pvt_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why),
 			 PV_ERR_CORRUPT);
 	if (!strstr(why, "restore refused") || !strstr(why, "the live keyring no longer holds"))
 		fail_msg("the refusal does not say why: %s", why);
@@ -342,7 +342,7 @@ static void test_restore_refused_when_ledger_lacks_a_shred(void **state)
 
 	/* the ledger whole again: the restore goes through */
 	assert_int_equal(pvt_write_file(ledger, whole, len), 0);
-	if (pv_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why) != PV_OK)
+	if (pvt_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why) != PV_OK)
 		fail_msg("restore: %s", why);
 	assert_int_equal(r.removed, 1);
 	pv_key_free(key);
@@ -382,7 +382,7 @@ static void test_killed_restore_runs_again(void **state)
 		pid_t pid = fork();
 		assert_true(pid >= 0);
 		if (pid == 0)
-			_exit(pv_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why) ? 1 : 0);
+			_exit(pvt_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why) ? 1 : 0);
 		int status = 0, ended = 0;
 		for (int i = 0; i < 200000 && !ended; i++) {
 			if (restore_started(dir)) {
@@ -401,7 +401,7 @@ static void test_killed_restore_runs_again(void **state)
 			assert_non_null(name_of(w, pvt_csv_get(&f->csv, mate, "customer_id")));
 			continue;
 		}
-		pv_rc rc = pv_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why);
+		pv_rc rc = pvt_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why);
 		if (rc)
 			fail_msg("restore after a killed one: %s", why);
 		assert_int_equal(r.customers, N - 1);
@@ -429,7 +429,7 @@ static void test_restore_partial_link(void **state)
 	pv_key *key = root_key(f);
 	pv_restore_result r;
 	char why[600];
-	assert_int_not_equal(pv_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why),
+	assert_int_not_equal(pvt_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why),
 			     PV_OK);
 	assert_int_equal(access(other_db, F_OK), 0);
 	assert_int_not_equal(access(dir, F_OK), 0);
@@ -485,7 +485,7 @@ static void test_restore_with_keyring_journal(void **state)
 	pv_key *key = root_key(f);
 	pv_restore_result r;
 	char why[600];
-	assert_int_equal(pv_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why),
+	assert_int_equal(pvt_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why),
 			 PV_ERR_USAGE);
 	if (!strstr(why, "pending") || !strstr(why, "open the live vault"))
 		fail_msg("the refusal does not say why: %s", why);
@@ -501,7 +501,7 @@ static void test_restore_with_keyring_journal(void **state)
 			 pv_errmsg(w));
 	assert_string_equal(name, pvt_csv_get(&f->csv, mate, "name"));
 	/* and now the restore goes through, without the victim */
-	if (pv_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why) != PV_OK)
+	if (pvt_restore(f->backup, dir, f->keyring, key, &r, why, sizeof why) != PV_OK)
 		fail_msg("restore: %s", why);
 	assert_int_equal(r.customers, N - 1);
 	pv_key_free(key);

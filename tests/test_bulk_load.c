@@ -170,7 +170,7 @@ static void test_bulk_import_stays_in_the_log(void **state)
 	assert_int_equal(import(f->v, small), PV_OK);
 	assert_true(file_size(f->dir, "vault.db-wal") > 0);
 	char *report = NULL;
-	assert_int_equal(pv_audit_verify(f->v, NULL, &report), PV_OK);
+	assert_int_equal(pv_audit_verify(f->v, NULL, NULL, &report), PV_OK);
 	pv_free(report);
 	free(small);
 	free(csv);

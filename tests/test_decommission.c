@@ -163,7 +163,7 @@ static pv_vault *new_vault(const char *dir, const char *key_path)
 /* Import the CSV file at path; n rows must be imported. */
 static void import_file(pv_vault *v, const char *path, unsigned n, pv_import_result **keep)
 {
-	pv_import_opts io = { .drop_undeclared = 1, .threads = 1 };
+	pv_import_opts io = { .flags = PV_IMPORT_DROP_UNDECLARED, .threads = 1 };
 	pv_import_result *res = NULL;
 	pv_rc rc = pv_import_csv(v, &ADMIN, path, &io, &res);
 	if (rc)
@@ -509,7 +509,7 @@ static void test_run(void **state)
 		if (!listed)
 			fail_msg("certificate %zu (SHA-256 %s) is not in the report", i, hex);
 		char why[400];
-		pv_rc rc = pv_certificate_verify(c.text[i], pk, why, sizeof why);
+		pv_rc rc = pvt_certificate_verify(c.text[i], pk, why, sizeof why);
 		if (rc != PV_OK)
 			fail_msg("certificate %zu: rc %d: %s", i, rc, why);
 		json_t *cd = parse(c.text[i], "a certificate");
@@ -535,7 +535,7 @@ static void test_run(void **state)
 	assert_non_null(at);
 	at[strlen(g_rows[HELD][C_ID]) - 1] = '9';
 	char why[400];
-	assert_int_not_equal(pv_certificate_verify(bad, pk, why, sizeof why), PV_OK);
+	assert_int_not_equal(pvt_certificate_verify(bad, pk, why, sizeof why), PV_OK);
 }
 
 /* ---- 3. the archive, as the keeper opens it ------------------------------------------ */
@@ -753,7 +753,7 @@ static void test_archive(void **state)
 	assert_non_null(strstr(pv_errmsg(k), "decommission archive"));
 	assert_null(receipt);
 	assert_int_equal(count_of(k), 0);
-	o.archive = 1;
+	o.flags |= PV_HANDOVER_ARCHIVE;
 	assert_ok(k, pv_handover_import(k, &ADMIN, f->archive, &o, &receipt, &s));
 	pvt_keep(receipt);
 	assert_int_equal(s.records, 2);
@@ -772,7 +772,7 @@ static void test_archive(void **state)
 		expect_absent(k, g_rows[r][C_ID]);
 	char why[300], kpk[65];
 	assert_ok(k, pv_vault_public_key(k, kpk));
-	assert_int_equal(pv_receipt_verify(receipt, kpk, why, sizeof why), PV_OK);
+	assert_int_equal(pvt_receipt_verify(receipt, kpk, why, sizeof why), PV_OK);
 }
 
 /* ---- 4. refused before anything is destroyed ---------------------------------------- */
@@ -1058,7 +1058,7 @@ static void test_dsr_delete_by_law(void **state)
 	assert_non_null(cert);
 	pvt_keep(cert);
 	char why[400];
-	assert_int_equal(pv_certificate_verify(cert, pk, why, sizeof why), PV_OK);
+	assert_int_equal(pvt_certificate_verify(cert, pk, why, sizeof why), PV_OK);
 	json_t *cd = parse(cert, "the certificate");
 	json_t *body = json_object_get(cd, "certificate");
 	assert_int_equal(jint(body, "count"), 1);

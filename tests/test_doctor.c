@@ -77,7 +77,7 @@ static int setup_careful(void **state)
 	struct fix *f = *state;
 	make_vault(f, 0, NULL);
 	char *text = NULL, *summary = NULL;
-	assert_ok(f->v, pv_audit_checkpoint(f->v, &text));
+	assert_ok(f->v, pv_audit_checkpoint(f->v, NULL, &text));
 	assert_ok(f->v, pv_backup_create(f->v, &admin, f->backup, &summary));
 	assert_int_equal(pv_escrow_keygen(f->escrow_secret, f->escrow_pub), PV_OK);
 	assert_ok(f->v, pv_keyring_escrow(f->v, &admin, f->escrow_pub, f->escrow_copy));
@@ -121,7 +121,7 @@ static unsigned doctor(struct fix *f, const char *as_of, struct seen *s)
 	pv_doctor_opts o = { f->key_file, NULL, NULL, 0, 0, 0, as_of };
 	unsigned high = 99;
 	memset(s, 0, sizeof *s);
-	assert_ok(f->v, pv_doctor(f->v, &o, collect, s, &high));
+	assert_ok(f->v, pv_doctor(f->v, NULL, &o, collect, s, &high));
 	return high;
 }
 
@@ -396,7 +396,7 @@ static void test_named_secret_files(void **state)
 	pv_doctor_opts o = { f->key_file, NULL, pwfile, 0, 0, 0, NULL };
 	unsigned high = 0;
 	memset(&s, 0, sizeof s);
-	assert_ok(f->v, pv_doctor(f->v, &o, collect, &s, &high));
+	assert_ok(f->v, pv_doctor(f->v, NULL, &o, collect, &s, &high));
 	assert_int_equal(found(&s, "the password file", "beside the vault directory"),
 			 PV_SEVERITY_HIGH);
 	assert_int_equal(chmod(f->key_file, 0644), 0); /* the root key, away but readable */
@@ -433,7 +433,7 @@ static void test_checkpoint_missing_and_stale(void **state)
 	assert_int_equal(found(&s, "checkpoint", "no audit checkpoint was ever exported"),
 			 PV_SEVERITY_MEDIUM);
 	char *text = NULL;
-	assert_ok(f->v, pv_audit_checkpoint(f->v, &text));
+	assert_ok(f->v, pv_audit_checkpoint(f->v, NULL, &text));
 	pv_free(text);
 	doctor(f, NULL, &s);
 	assert_int_equal(found(&s, "checkpoint:", NULL), 0);
@@ -655,11 +655,11 @@ static void test_user_without_audit_refused(void **state)
 	assert_ok(f->v, pvt_user_add(f->v, &admin, "otto", "auditor", "otto-pass-1", 11));
 	pv_vault *u = pvt_open_user(f->dir, "carol", "carol-pass-1");
 	struct seen s = { .n = 0 };
-	assert_rc_msg(u, pv_doctor(u, NULL, collect, &s, NULL), PV_ERR_DENIED, "'audit'");
+	assert_rc_msg(u, pv_doctor(u, NULL, NULL, collect, &s, NULL), PV_ERR_DENIED, "'audit'");
 	assert_int_equal(s.n, 0);
 	pv_vault *a = pvt_open_user(f->dir, "otto", "otto-pass-1");
 	unsigned high = 0;
-	assert_ok(a, pv_doctor(a, NULL, collect, &s, &high));
+	assert_ok(a, pv_doctor(a, NULL, NULL, collect, &s, &high));
 	assert_true(found(&s, "obligations", "user carol") == PV_SEVERITY_MEDIUM);
 }
 

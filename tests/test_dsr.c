@@ -891,7 +891,7 @@ static void test_audit_trail(void **state)
 	char *rep = NULL;
 	pv_vault_close(f->v);
 	f->v = open_root(f);
-	pv_rc rc = pv_audit_verify(f->v, NULL, &rep);
+	pv_rc rc = pv_audit_verify(f->v, NULL, NULL, &rep);
 	if (rc)
 		fail_msg("pv_audit_verify: %s", rep ? rep : pv_errmsg(f->v));
 	pv_free(rep);
@@ -1084,7 +1084,7 @@ static void assert_certificate_for(struct fx *f, const char *cert, const char *c
 	char pk[65];
 	assert_int_equal(pv_vault_public_key(f->v, pk), PV_OK);
 	char why[512] = "";
-	pv_rc rc = pv_certificate_verify(cert, pk, why, sizeof why);
+	pv_rc rc = pvt_certificate_verify(cert, pk, why, sizeof why);
 	if (rc)
 		fail_msg("certificate does not verify (rc %d): %s\n%s", rc, why, cert);
 	json_error_t err;
@@ -1107,7 +1107,7 @@ static void assert_certificate_for(struct fx *f, const char *cert, const char *c
 	assert_non_null(sig);
 	sig += strlen("\"signature\": \"");
 	*sig = *sig == '0' ? '1' : '0';
-	assert_int_not_equal(pv_certificate_verify(bad, pk, why, sizeof why), PV_OK);
+	assert_int_not_equal(pvt_certificate_verify(bad, pk, why, sizeof why), PV_OK);
 	free(bad);
 }
 

@@ -335,7 +335,7 @@ static void check_keyring(struct run *r, pv_vault *v)
 static void check_audit(struct run *r, pv_vault *v)
 {
 	char *report = NULL;
-	pv_rc rc = pv_audit_verify(v, NULL, &report);
+	pv_rc rc = pv_audit_verify(v, NULL, NULL, &report);
 	if (rc)
 		check_fail(r, "audit verify: rc %d: %s", rc, report ? report : pv_errmsg(v));
 	pv_free(report);
@@ -406,13 +406,13 @@ static char *certificate_kept(struct run *r, pv_vault *v)
 {
 	struct kept k = { r, NULL, 0 };
 	char pk[65], why[256];
-	pv_rc rc = pv_certificates(v, find_kept, &k);
+	pv_rc rc = pv_certificates(v, NULL, find_kept, &k);
 	if (rc)
 		check_fail(r, "certificates: rc %d: %s", rc, pv_errmsg(v));
 	if (k.found != 1)
 		check_fail(r, "the ledger keeps %u certificates of the shred, not one", k.found);
 	assert_int_equal(pv_vault_public_key(v, pk), PV_OK);
-	if (pv_certificate_verify(k.text, pk, why, sizeof why) != PV_OK)
+	if (pvt_certificate_verify(k.text, pk, why, sizeof why) != PV_OK)
 		check_fail(r, "the kept certificate does not verify: %s", why);
 	return pvt_keep(k.text);
 }

@@ -574,7 +574,7 @@ static void test_recipient_schema_lacks_a_field(void **state)
 	assert_ok(f->seller, pv_handover_export(f->seller, &ADMIN, id, f->pkg, &ex));
 	import_refused(f, f->pkg, NULL, NULL, PV_ERR_INPUT, "contract_no");
 
-	pv_handover_import_opts io = { .identity_file = f->ident, .drop_unmapped = 1 };
+	pv_handover_import_opts io = { .identity_file = f->ident, .flags = PV_HANDOVER_DROP_UNMAPPED };
 	char *receipt = NULL;
 	pv_handover_summary s;
 	assert_ok(f->buyer, pv_handover_import(f->buyer, &ADMIN, f->pkg, &io, &receipt, &s));
@@ -689,7 +689,7 @@ static void test_round_trip(void **state)
 	}
 
 	char why[400];
-	assert_int_equal(pv_receipt_verify(receipt, f->buyer_pk, why, sizeof why), PV_OK);
+	assert_int_equal(pvt_receipt_verify(receipt, f->buyer_pk, why, sizeof why), PV_OK);
 	assert_non_null(strstr(why, ex.package_id));
 	json_error_t je;
 	json_t *rdoc = json_loads(receipt, 0, &je);
@@ -729,7 +729,7 @@ static void test_round_trip(void **state)
 	for (size_t i = 0; i < c.n; i++) {
 		char *text = json_dumps(c.doc[i], JSON_COMPACT);
 		assert_non_null(text);
-		assert_int_equal(pv_certificate_verify(text, seller_pk, why, sizeof why), PV_OK);
+		assert_int_equal(pvt_certificate_verify(text, seller_pk, why, sizeof why), PV_OK);
 		free(text);
 		const char *grounds = jstr(json_object_get(c.doc[i], "certificate"), "grounds");
 		assert_non_null(strstr(grounds, ex.package_id));
@@ -902,7 +902,7 @@ static void test_tampering(void **state)
 	assert_string_equal(im.root_hash, ex.root_hash);
 	assert_int_equal(count_of(f->buyer), TP_N);
 	char why[300];
-	assert_int_equal(pv_receipt_verify(receipt, f->buyer_pk, why, sizeof why), PV_OK);
+	assert_int_equal(pvt_receipt_verify(receipt, f->buyer_pk, why, sizeof why), PV_OK);
 }
 
 /* The package re-signed by a sender key of its own (epk, esk; nothing pinned), its manifest
@@ -1323,7 +1323,7 @@ static void test_interrupted_import(void **state)
 	char *receipt = pvt_keep(pvt_read_file(receipt_path, NULL));
 	assert_non_null(receipt);
 	char why[300];
-	assert_int_equal(pv_receipt_verify(receipt, f->buyer_pk, why, sizeof why), PV_OK);
+	assert_int_equal(pvt_receipt_verify(receipt, f->buyer_pk, why, sizeof why), PV_OK);
 	json_error_t je;
 	json_t *rdoc = json_loads(receipt, 0, &je);
 	assert_non_null(rdoc);
@@ -1397,7 +1397,7 @@ static void test_interop(void **state)
 	assert_string_equal(im.root_hash, ex.root_hash);
 	assert_int_equal(count_of(f->buyer), IO_N);
 	char why[300];
-	assert_int_equal(pv_receipt_verify(receipt, f->buyer_pk, why, sizeof why), PV_OK);
+	assert_int_equal(pvt_receipt_verify(receipt, f->buyer_pk, why, sizeof why), PV_OK);
 }
 
 /* ---- e2. receipts checked against the key the plan pinned ------------------------------ */
@@ -1480,12 +1480,12 @@ static void test_forged_receipt(void **state)
 	assert_int_equal(pv_key_fingerprint(f->buyer_pk, want_fp), PV_OK);
 	assert_int_equal(pv_key_fingerprint(pkhex, got_fp), PV_OK);
 	confirm_refused2(f, id, forged, PV_ERR_CORRUPT, want_fp, got_fp, FR_N);
-	assert_int_equal(pv_receipt_verify(forged, f->buyer_pk, why, sizeof why), PV_ERR_CORRUPT);
+	assert_int_equal(pvt_receipt_verify(forged, f->buyer_pk, why, sizeof why), PV_ERR_CORRUPT);
 	assert_non_null(strstr(why, want_fp));
 	assert_non_null(strstr(why, got_fp));
 	/* the key a receipt carries is never enough, even checked alone */
-	assert_int_equal(pv_receipt_verify(forged, NULL, why, sizeof why), PV_ERR_USAGE);
-	assert_int_equal(pv_handover_check_receipt(f->seller, &ADMIN, forged, why, sizeof why),
+	assert_int_equal(pvt_receipt_verify(forged, NULL, why, sizeof why), PV_ERR_USAGE);
+	assert_int_equal(pvt_handover_check_receipt(f->seller, &ADMIN, forged, why, sizeof why),
 			 PV_ERR_CORRUPT);
 	/* nor does naming the buyer's key help a receipt the buyer did not sign */
 	assert_int_equal(sodium_hex2bin(buyer, sizeof buyer, f->buyer_pk, 64, NULL, NULL, NULL),
@@ -1499,7 +1499,7 @@ static void test_forged_receipt(void **state)
 	/* the genuine receipt goes through and names the pinned key */
 	pv_handover_summary im;
 	char *receipt = import_ok(f, f->pkg, NULL, &im);
-	assert_int_equal(pv_handover_check_receipt(f->seller, &ADMIN, receipt, why, sizeof why),
+	assert_int_equal(pvt_handover_check_receipt(f->seller, &ADMIN, receipt, why, sizeof why),
 			 PV_OK);
 	assert_non_null(strstr(why, want_fp));
 	struct certs c = { 0 };
@@ -1694,7 +1694,7 @@ static void test_receipt_by_another_recipient(void **state)
 	assert_int_equal(sodium_hex2bin(buyer, sizeof buyer, f->buyer_pk, 64, NULL, NULL, NULL),
 			 0);
 	char *receipt = forge_receipt(f, id, f->buyer->keys->sign_secret, buyer, FR_N);
-	assert_int_equal(pv_receipt_verify(receipt, f->buyer_pk, why, sizeof why), PV_OK);
+	assert_int_equal(pvt_receipt_verify(receipt, f->buyer_pk, why, sizeof why), PV_OK);
 	confirm_refused2(f, id, receipt, PV_ERR_CORRUPT, fp2, fp1, FR_N);
 	/* the second buyer's own receipt for the same package is accepted */
 	pv_handover_import_opts o = { .identity_file = f->ident };
@@ -1764,7 +1764,8 @@ static void test_roles(void **state)
 		size_t tlen = 0;
 		uint64_t sent = 0;
 		FILE *mem = open_memstream(&text, &tlen);
-		assert_rc_msg(u, pv_transfer_notify(u, &USER_NOTIFY, id, NULL, "en", 0, mem, &sent),
+		assert_rc_msg(u, pv_transfer_notify(u, &USER_NOTIFY, id, NULL, "en", PV_EXPORT_CSV,
+						    mem, &sent),
 			      PV_ERR_DENIED, "in clear");
 		fclose(mem);
 		assert_int_equal(sent, 0);
@@ -1803,8 +1804,8 @@ static void test_roles(void **state)
 	json_decref(doc);
 	assert_non_null(edited);
 	char why[300];
-	assert_int_equal(pv_receipt_verify(receipt, f->buyer_pk, why, sizeof why), PV_OK);
-	assert_int_equal(pv_receipt_verify(edited, f->buyer_pk, why, sizeof why), PV_ERR_CORRUPT);
+	assert_int_equal(pvt_receipt_verify(receipt, f->buyer_pk, why, sizeof why), PV_OK);
+	assert_int_equal(pvt_receipt_verify(edited, f->buyer_pk, why, sizeof why), PV_ERR_CORRUPT);
 	assert_non_null(strstr(why, "signature"));
 	f->seller = pvt_open_root(f->seller_dir, NULL, f->seller_key);
 	struct certs c = { 0 };
@@ -2036,7 +2037,8 @@ static void test_notices(void **state)
 	FILE *m = open_memstream(&buf, &len);
 	assert_non_null(m);
 	uint64_t count = 0;
-	pv_rc rc = pv_transfer_notify(f->seller, &NOTIFY, id, NULL, "en", 0, m, &count);
+	pv_rc rc =
+		pv_transfer_notify(f->seller, &NOTIFY, id, NULL, "en", PV_EXPORT_CSV, m, &count);
 	assert_int_equal(fclose(m), 0);
 	pvt_keep(buf);
 	assert_ok(f->seller, rc);
@@ -2125,7 +2127,7 @@ static void test_notify_head_attack(void **state)
 		FILE *out = fdopen(fds[1], "w");
 		setvbuf(out, NULL, _IOLBF, 0);
 		uint64_t n = 0;
-		pv_rc rc = pv_transfer_notify(v, &NOTIFY, id, NULL, "en", 1, out, &n);
+		pv_rc rc = pv_transfer_notify(v, &NOTIFY, id, NULL, "en", PV_EXPORT_JSONL, out, &n);
 		_exit(rc == PV_OK ? 0 : 4);
 	}
 	close(fds[1]);
@@ -2170,8 +2172,9 @@ static void test_notify_purpose_and_exact_ids(void **state)
 		size_t len = 0;
 		uint64_t n = 0;
 		FILE *m = open_memstream(&buf, &len);
-		assert_rc_msg(f->seller, pv_transfer_notify(f->seller, refused[k], id, NULL, "en", 1,
-							    m, &n), PV_ERR_DENIED, why[k]);
+		assert_rc_msg(f->seller, pv_transfer_notify(f->seller, refused[k], id, NULL, "en",
+							    PV_EXPORT_JSONL, m, &n),
+			      PV_ERR_DENIED, why[k]);
 		fclose(m);
 		assert_int_equal(len, 0);
 		free(buf);
@@ -2183,8 +2186,9 @@ static void test_notify_purpose_and_exact_ids(void **state)
 		uint64_t n = 0;
 		assert_ok(f->seller, pv_vault_batch_begin(f->seller));
 		FILE *m = open_memstream(&buf, &len);
-		assert_rc_msg(f->seller, pv_transfer_notify(f->seller, &NOTIFY, id, NULL, "en", 1,
-							    m, &n), PV_ERR_USAGE, "batch");
+		assert_rc_msg(f->seller, pv_transfer_notify(f->seller, &NOTIFY, id, NULL, "en",
+							    PV_EXPORT_JSONL, m, &n),
+			      PV_ERR_USAGE, "batch");
 		fclose(m);
 		assert_int_equal(len, 0);
 		free(buf);
@@ -2195,7 +2199,8 @@ static void test_notify_purpose_and_exact_ids(void **state)
 	size_t len = 0;
 	uint64_t n = 0;
 	FILE *m = open_memstream(&buf, &len);
-	assert_ok(f->seller, pv_transfer_notify(f->seller, &NOTIFY, id, NULL, "en", 1, m, &n));
+	assert_ok(f->seller,
+		  pv_transfer_notify(f->seller, &NOTIFY, id, NULL, "en", PV_EXPORT_JSONL, m, &n));
 	fclose(m);
 	pvt_keep(buf);
 	assert_int_equal(n, NT_N);

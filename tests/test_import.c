@@ -448,15 +448,15 @@ static void parse_gen_bad(const char *out, struct gen_bad *g)
 /* ---- tests ---------------------------------------------------------------------------- */
 
 struct progress {
-	int calls;
-	uint64_t rows, done, total;
+	int calls, other_stage;
+	uint64_t done, total;
 };
 
-static void on_progress(void *ctx, uint64_t rows, uint64_t done, uint64_t total)
+static void on_progress(void *ctx, const char *stage, uint64_t done, uint64_t total)
 {
 	struct progress *p = ctx;
 	p->calls++;
-	p->rows = rows;
+	p->other_stage += strcmp(stage, "import") != 0;
 	p->done = done;
 	p->total = total;
 }
@@ -493,14 +493,14 @@ static void test_import_2000_generated_rows(void **state)
 	char *csv2 = gen("-n 700 --seed 3 --start 2001", &n);
 	char *path2 = put(f, "gen2.csv", csv2, n);
 	pv_import_opts o2 = { 0 };
-	o2.on_progress = on_progress;
-	o2.ctx = &pr;
 	o2.threads = 1;
 	res = NULL;
+	pv_vault_on_progress(f->v, on_progress, &pr);
 	assert_int_equal(pv_import_csv(f->v, &ADMIN, path2, &o2, &res), PV_OK);
+	pv_vault_on_progress(f->v, NULL, NULL);
 	assert_int_equal(pv_import_rows_imported(res), 700);
 	assert_true(pr.calls >= 1);
-	assert_int_equal(pr.rows, 700);
+	assert_int_equal(pr.other_stage, 0);
 	assert_int_equal(pr.total, n);
 	assert_int_equal(pr.done, n);
 	pv_import_free(res);
@@ -1023,7 +1023,7 @@ static void test_header_size_bounded(void **state)
 	sb_str(&b, "\r\n");
 	char *wide = put(f, "wide-header.csv", b.p, b.n);
 	pv_import_opts o = opts_err(f);
-	o.drop_undeclared = 1;
+	o.flags = PV_IMPORT_DROP_UNDECLARED;
 	assert_rc_msg(f->v, imp(f, wide, &o, NULL), PV_ERR_INPUT, "64 KiB");
 	assert_non_null(strstr(pv_errmsg(f->v), "line 1"));
 	b.n = 0;
@@ -1053,7 +1053,7 @@ static void test_header_many_columns(void **state)
 	sb_str(&b, ",c0007\r\n");
 	char *dup = put(f, "dup-header.csv", b.p, b.n);
 	pv_import_opts o = opts_err(f);
-	o.drop_undeclared = 1;
+	o.flags = PV_IMPORT_DROP_UNDECLARED;
 	assert_rc_msg(f->v, imp(f, dup, &o, NULL), PV_ERR_INPUT, "column 'c0007' appears twice");
 	b.n = 0;
 	sb_str(&b, HEADER);
@@ -1117,7 +1117,7 @@ static void test_undeclared_column(void **state)
 	assert_int_equal(count_of(f), 0);
 
 	pv_import_opts o = opts_err(f);
-	o.drop_undeclared = 1;
+	o.flags = PV_IMPORT_DROP_UNDECLARED;
 	res = NULL;
 	assert_int_equal(imp(f, path, &o, &res), PV_OK);
 	assert_string_equal(pv_import_dropped_columns(res), "wechat_id,loyalty_tier");
@@ -1271,7 +1271,7 @@ static void test_invalid_utf8(void **state)
 	sb_str(&h, HEADER ",\xD0\xD5\xC3\xFB\r\n");
 	char *p2 = put(f, "gbk-header.csv", h.p, h.n);
 	pv_import_opts o = opts_err(f);
-	o.drop_undeclared = 1;
+	o.flags = PV_IMPORT_DROP_UNDECLARED;
 	assert_int_equal(imp(f, p2, &o, NULL), PV_ERR_INPUT);
 	assert_non_null(strstr(pv_errmsg(f->v), "UTF-8"));
 	free(p2);
@@ -2044,7 +2044,7 @@ static void test_import_json(void **state)
 	char *rej = pvt_path(f->root, "json-rej.csv");
 	pv_import_opts o = opts_err(f);
 	o.reject_path = rej;
-	o.drop_undeclared = 1;
+	o.flags = PV_IMPORT_DROP_UNDECLARED;
 	pv_import_result *res = NULL;
 	assert_int_equal(imp(f, path, &o, &res), PV_OK);
 	char *js = pv_import_json(res);

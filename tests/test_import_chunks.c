@@ -335,7 +335,7 @@ static void test_killed_import_is_removed_by_the_next(void **state)
 	assert_int_equal(pv_find(v, &ADMIN, "phone", phone, count_found, &fd), PV_OK);
 	assert_int_equal(fd.n, 1);
 	char *report = NULL;
-	assert_int_equal(pv_audit_verify(v, NULL, &report), PV_OK);
+	assert_int_equal(pv_audit_verify(v, NULL, NULL, &report), PV_OK);
 	pv_free(report);
 }
 

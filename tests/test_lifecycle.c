@@ -631,7 +631,7 @@ static void test_consent_audit(void **state)
 	assert_int_equal(p.n, 3);
 
 	char *report = NULL;
-	pv_rc rc = pv_audit_verify(f->v, NULL, &report);
+	pv_rc rc = pv_audit_verify(f->v, NULL, NULL, &report);
 	if (rc)
 		fail_msg("pv_audit_verify: %s", report ? report : pv_errmsg(f->v));
 	pv_free(report);
@@ -775,7 +775,7 @@ static void test_hold_blocks_shred(void **state)
 	assert_non_null(cert);
 	char pk[65], why[256];
 	assert_int_equal(pv_vault_public_key(f->v, pk), PV_OK);
-	rc = pv_certificate_verify(cert, pk, why, sizeof why);
+	rc = pvt_certificate_verify(cert, pk, why, sizeof why);
 	if (rc)
 		fail_msg("certificate: %s", why);
 	pv_free(cert);

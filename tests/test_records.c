@@ -1189,7 +1189,7 @@ static void test_escrow_in_certificate(void **state)
 	/* The list is signed with the rest. */
 	char vpk[65], why[256];
 	ok(f->v, pv_vault_public_key(f->v, vpk), "public key");
-	ok(f->v, pv_certificate_verify(cert, vpk, why, sizeof why), "verify");
+	ok(f->v, pvt_certificate_verify(cert, vpk, why, sizeof why), "verify");
 	json_decref(doc);
 	pv_free(cert);
 

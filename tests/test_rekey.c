@@ -258,7 +258,7 @@ static int has_progress(pv_vault *v)
 static void assert_audit_verifies(pv_vault *v)
 {
 	char *report = NULL;
-	pv_rc rc = pv_audit_verify(v, NULL, &report);
+	pv_rc rc = pv_audit_verify(v, NULL, NULL, &report);
 	if (rc)
 		fail_msg("audit log does not verify: %s", report ? report : pv_errmsg(v));
 	pv_free(report);
@@ -485,7 +485,7 @@ static void test_shred_and_restore_after_rekey(void **state)
 	char *restored = pvt_keep(pvt_path(f->tmp, "restored"));
 	pv_restore_result rr;
 	char why[512];
-	pv_rc rc = pv_restore(backup, restored, f->keyring, key, &rr, why, sizeof why);
+	pv_rc rc = pvt_restore(backup, restored, f->keyring, key, &rr, why, sizeof why);
 	pv_key_free(key);
 	if (rc)
 		fail_msg("restore: %s", why);

@@ -119,7 +119,7 @@ static void test_rotate_key_file(void **state)
 	pvt_track(w);
 	assert_all_read(w);
 	char *report = NULL;
-	assert_ok(w, pv_audit_verify(w, NULL, &report));
+	assert_ok(w, pv_audit_verify(w, NULL, NULL, &report));
 	pv_free(report);
 	pv_vault *u = pvt_open_user(f->vault, "dpo1", PW); /* passwords unchanged */
 	pvt_vclose(u);

@@ -217,7 +217,7 @@ static void expect_certificate(pv_vault *v, const char *cert, const char *const 
 {
 	char pk[65], why[512];
 	assert_ok(v, pv_vault_public_key(v, pk));
-	pv_rc rc = pv_certificate_verify(cert, pk, why, sizeof why);
+	pv_rc rc = pvt_certificate_verify(cert, pk, why, sizeof why);
 	if (rc)
 		fail_msg("certificate does not verify: rc %d: %s", rc, why);
 	json_error_t err;
@@ -247,7 +247,7 @@ static void expect_certificate(pv_vault *v, const char *cert, const char *const 
 	c = strpbrk(c, "0123456789");
 	assert_non_null(c);
 	*c = *c == '9' ? '8' : (char)(*c + 1);
-	assert_int_not_equal(pv_certificate_verify(t, pk, why, sizeof why), PV_OK);
+	assert_int_not_equal(pvt_certificate_verify(t, pk, why, sizeof why), PV_OK);
 }
 
 /* ---- fixtures ---- */

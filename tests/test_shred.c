@@ -709,7 +709,7 @@ static void expect_tamper_fails(const char *text, const char *pk, mutate_fn fn, 
 	char *t = dump(doc);
 	json_decref(doc);
 	char why[256] = "";
-	pv_rc rc = pv_certificate_verify(t, pk, why, sizeof why);
+	pv_rc rc = pvt_certificate_verify(t, pk, why, sizeof why);
 	if (rc != PV_ERR_CORRUPT)
 		fail_msg("certificate with %s changed: rc %d (%s), want PV_ERR_CORRUPT", what, rc, why);
 	pvt_drop(t);
@@ -810,14 +810,14 @@ static void test_certificate(void **state)
 	pvt_vclose(v);
 
 	char why[256] = "";
-	assert_int_equal(pv_certificate_verify(cert, pk, why, sizeof why), PV_OK);
+	assert_int_equal(pvt_certificate_verify(cert, pk, why, sizeof why), PV_OK);
 	assert_non_null(strstr(why, "valid"));
 	char kfp[PV_FINGERPRINT_SIZE], other_fp[PV_FINGERPRINT_SIZE];
 	assert_int_equal(pv_key_fingerprint(pk, kfp), PV_OK);
 	assert_int_equal(pv_key_fingerprint(g_other_pk, other_fp), PV_OK);
 	assert_non_null(strstr(why, kfp)); /* whose key it was */
 	/* Another vault's key does not verify it, and both keys are named. */
-	assert_int_equal(pv_certificate_verify(cert, g_other_pk, why, sizeof why), PV_ERR_CORRUPT);
+	assert_int_equal(pvt_certificate_verify(cert, g_other_pk, why, sizeof why), PV_ERR_CORRUPT);
 	assert_non_null(strstr(why, kfp));
 	assert_non_null(strstr(why, other_fp));
 	/* A forger's certificate: edited, re-signed by a fresh key that it names as its
@@ -837,13 +837,13 @@ static void test_certificate(void **state)
 		sodium_bin2hex(sighex, sizeof sighex, sig, sizeof sig);
 		json_object_set_new(d, "signature", json_string(sighex));
 		char *forged = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
-		assert_int_equal(pv_certificate_verify(forged, pk, why, sizeof why), PV_ERR_CORRUPT);
+		assert_int_equal(pvt_certificate_verify(forged, pk, why, sizeof why), PV_ERR_CORRUPT);
 		assert_int_equal(pv_key_fingerprint(fpkhex, ffp), PV_OK);
 		assert_non_null(strstr(why, ffp));
 		assert_non_null(strstr(why, kfp));
 		/* sound only for whoever pins the forger's key */
-		assert_int_equal(pv_certificate_verify(forged, fpkhex, why, sizeof why), PV_OK);
-		assert_int_equal(pv_certificate_verify(forged, NULL, why, sizeof why), PV_ERR_USAGE);
+		assert_int_equal(pvt_certificate_verify(forged, fpkhex, why, sizeof why), PV_OK);
+		assert_int_equal(pvt_certificate_verify(forged, NULL, why, sizeof why), PV_ERR_USAGE);
 		free(canon);
 		free(forged);
 		json_decref(d);
@@ -907,7 +907,7 @@ static void test_certificate(void **state)
 	json_decref(doc);
 	assert_non_null(compact);
 	pvt_keep(compact);
-	assert_int_equal(pv_certificate_verify(compact, pk, why, sizeof why), PV_OK);
+	assert_int_equal(pvt_certificate_verify(compact, pk, why, sizeof why), PV_OK);
 
 	/* Any single change breaks it. */
 	expect_tamper_fails(cert, pk, m_count, "count");
@@ -925,25 +925,25 @@ static void test_certificate(void **state)
 	/* Truncated, malformed, duplicate keys, wrong shape. */
 	size_t len = strlen(cert);
 	char *trunc = pvt_keep(strndup(cert, len / 2));
-	assert_int_not_equal(pv_certificate_verify(trunc, pk, why, sizeof why), PV_OK);
+	assert_int_not_equal(pvt_certificate_verify(trunc, pk, why, sizeof why), PV_OK);
 	char *trunc1 = pvt_keep(strndup(cert, len - 2));
-	assert_int_not_equal(pv_certificate_verify(trunc1, pk, why, sizeof why), PV_OK);
-	assert_int_equal(pv_certificate_verify("", pk, why, sizeof why), PV_ERR_INPUT);
-	assert_int_equal(pv_certificate_verify("not json at all", pk, why, sizeof why), PV_ERR_INPUT);
-	assert_int_equal(pv_certificate_verify("[1,2,3]", pk, why, sizeof why), PV_ERR_INPUT);
-	assert_int_equal(pv_certificate_verify("{\"certificate\":{},\"signature\":\"00\"}", pk, why,
+	assert_int_not_equal(pvt_certificate_verify(trunc1, pk, why, sizeof why), PV_OK);
+	assert_int_equal(pvt_certificate_verify("", pk, why, sizeof why), PV_ERR_INPUT);
+	assert_int_equal(pvt_certificate_verify("not json at all", pk, why, sizeof why), PV_ERR_INPUT);
+	assert_int_equal(pvt_certificate_verify("[1,2,3]", pk, why, sizeof why), PV_ERR_INPUT);
+	assert_int_equal(pvt_certificate_verify("{\"certificate\":{},\"signature\":\"00\"}", pk, why,
 					       sizeof why), PV_ERR_INPUT);
 	char *dup1 = replace_once(cert, "\"count\": 1,", "\"count\": 1,\n    \"count\": 1,");
-	assert_int_equal(pv_certificate_verify(dup1, pk, why, sizeof why), PV_ERR_INPUT);
+	assert_int_equal(pvt_certificate_verify(dup1, pk, why, sizeof why), PV_ERR_INPUT);
 	char *dup2 = replace_once(cert, "\"count\": 1,", "\"count\": 7,\n    \"count\": 1,");
-	assert_int_equal(pv_certificate_verify(dup2, pk, why, sizeof why), PV_ERR_INPUT);
+	assert_int_equal(pvt_certificate_verify(dup2, pk, why, sizeof why), PV_ERR_INPUT);
 	char *dup3 = replace_once(cert, "\"signature\":", "\"signature\": \"00\",\n  \"signature\":");
-	assert_int_equal(pv_certificate_verify(dup3, pk, why, sizeof why), PV_ERR_INPUT);
+	assert_int_equal(pvt_certificate_verify(dup3, pk, why, sizeof why), PV_ERR_INPUT);
 	char *extra = replace_once(cert, "\"signature\":", "\"extra\": 1,\n  \"signature\":");
-	assert_int_equal(pv_certificate_verify(extra, pk, why, sizeof why), PV_ERR_INPUT);
+	assert_int_equal(pvt_certificate_verify(extra, pk, why, sizeof why), PV_ERR_INPUT);
 	/* A malformed public key. */
-	assert_int_equal(pv_certificate_verify(cert, "xyz", why, sizeof why), PV_ERR_USAGE);
-	assert_int_equal(pv_certificate_verify(cert, NULL, why, sizeof why), PV_ERR_USAGE);
+	assert_int_equal(pvt_certificate_verify(cert, "xyz", why, sizeof why), PV_ERR_USAGE);
+	assert_int_equal(pvt_certificate_verify(cert, NULL, why, sizeof why), PV_ERR_USAGE);
 
 	/* The ledger: one line for the id, with the certificate's hash. */
 	char h[65];
@@ -1080,7 +1080,7 @@ static void test_shred_many_and_unknown(void **state)
 	snprintf(pkx, sizeof pkx, "%s", json_string_value(json_object_get(c, "signed_by")));
 	json_decref(doc);
 	char why[256];
-	assert_int_equal(pv_certificate_verify(cert, pkx, why, sizeof why), PV_OK);
+	assert_int_equal(pvt_certificate_verify(cert, pkx, why, sizeof why), PV_OK);
 
 	/* Nothing of theirs is left in the database. */
 	for (size_t i = 0; i < 10; i++) {
@@ -1238,7 +1238,7 @@ static void test_roles_and_approval(void **state)
 	pvt_vclose(va);
 
 	char why[256];
-	assert_int_equal(pv_certificate_verify(cert, pk, why, sizeof why), PV_OK);
+	assert_int_equal(pvt_certificate_verify(cert, pk, why, sizeof why), PV_OK);
 	json_error_t err;
 	json_t *doc = json_loads(cert, 0, &err);
 	assert_non_null(doc);
@@ -1256,7 +1256,7 @@ static void test_roles_and_approval(void **state)
 	assert_int_equal(af.ok_by_admin, 1);
 	assert_true(af.denied >= 3);
 	char *report = NULL;
-	assert_ok(rv, pv_audit_verify(rv, NULL, &report));
+	assert_ok(rv, pv_audit_verify(rv, NULL, NULL, &report));
 	pv_free(report);
 	pvt_vclose(rv);
 	struct ledger l = ledger_read(f->ledger);
@@ -1646,7 +1646,7 @@ static void test_ledger_unwritable_after_commit(void **state)
 	if (!cert)
 		fail_msg("the shred committed but its certificate was lost: %s", pv_errmsg(v));
 	pvt_keep(cert);
-	assert_int_equal(pv_certificate_verify(cert, pk, why, sizeof why), PV_OK);
+	assert_int_equal(pvt_certificate_verify(cert, pk, why, sizeof why), PV_OK);
 	assert_non_null(strstr(cert, victim));
 	char want[512];
 	snprintf(want, sizeof want, "1 customer was shredded and the certificate issued, but the "
@@ -1755,7 +1755,7 @@ static void test_cli_ledger_unwritable(void **state)
 				 certp, errp), 3);
 	char *cert = pvt_keep(pvt_read_file(certp, NULL));
 	assert_non_null(cert);
-	assert_int_equal(pv_certificate_verify(cert, pk, why, sizeof why), PV_OK);
+	assert_int_equal(pvt_certificate_verify(cert, pk, why, sizeof why), PV_OK);
 	char *err = pvt_keep(pvt_read_file(errp, NULL));
 	assert_non_null(err);
 	if (!strstr(err, "1 customer was shredded and the certificate issued, but the shred "

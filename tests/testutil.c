@@ -489,3 +489,68 @@ void *pvt_ledger_read(const char *path, void **heads)
 		json_decref(h);
 	return lines;
 }
+
+/* Fill why from a call without a vault and check what it promised. */
+static pv_rc lone_outcome(pv_rc rc, char *summary, char *why, size_t n)
+{
+	if (rc == PV_OK) {
+		assert_non_null(summary);
+		assert_string_equal(pv_errmsg(NULL), "no error");
+	} else {
+		assert_null(summary);
+	}
+	snprintf(why, n, "%s", rc == PV_OK ? summary : pv_errmsg(NULL));
+	pv_free(summary);
+	return rc;
+}
+
+pv_rc pvt_certificate_verify(const char *text, const char *pk, char *why, size_t n)
+{
+	char *summary = NULL;
+	pv_rc rc = pv_certificate_verify(text, pk, &summary);
+	return lone_outcome(rc, summary, why, n);
+}
+
+pv_rc pvt_receipt_verify(const char *text, const char *pk, char *why, size_t n)
+{
+	char *summary = NULL;
+	pv_rc rc = pv_receipt_verify(text, pk, &summary);
+	return lone_outcome(rc, summary, why, n);
+}
+
+pv_rc pvt_backup_verify(const char *path, const char *pk, char *why, size_t n)
+{
+	char *summary = NULL;
+	pv_rc rc = pv_backup_verify(path, pk, &summary);
+	return lone_outcome(rc, summary, why, n);
+}
+
+pv_rc pvt_audit_check_proof(const char *proof, const char *new_checkpoint,
+			    const char *old_checkpoint, const char *pk, char *why, size_t n)
+{
+	char *summary = NULL;
+	pv_rc rc = pv_audit_check_proof(proof, new_checkpoint, old_checkpoint, pk, &summary);
+	return lone_outcome(rc, summary, why, n);
+}
+
+pv_rc pvt_restore(const char *backup, const char *dir, const char *keyring, const pv_key *key,
+		  pv_restore_result *out, char *why, size_t n)
+{
+	pv_rc rc = pv_restore(backup, dir, keyring, key, out);
+	if (rc == PV_OK)
+		snprintf(why, n, "restored %llu customers into %s", (unsigned long long)out->customers,
+			 dir);
+	else
+		snprintf(why, n, "%s", pv_errmsg(NULL));
+	return rc;
+}
+
+pv_rc pvt_handover_check_receipt(pv_vault *v, const pv_access *who, const char *receipt,
+				 char *why, size_t n)
+{
+	char *summary = NULL;
+	pv_rc rc = pv_handover_check_receipt(v, who, receipt, &summary);
+	snprintf(why, n, "%s", rc == PV_OK ? summary : pv_errmsg(v));
+	pv_free(summary);
+	return rc;
+}

@@ -95,6 +95,20 @@ pv_rc pvt_user_add(struct pv_vault *v, const pv_access *who, const char *name,
 pv_rc pvt_enrol(struct pv_vault *v, const char *name, const char *half_a, const char *half_b,
 		const char *pw, size_t len);
 
+/* The calls that work without a vault, with their outcome in why as tests read it: the
+ * summary on PV_OK, else pv_errmsg(NULL). Each also checks the contract: a summary
+ * exactly on success, and the thread's message cleared by a success. */
+pv_rc pvt_certificate_verify(const char *text, const char *pk, char *why, size_t n);
+pv_rc pvt_receipt_verify(const char *text, const char *pk, char *why, size_t n);
+pv_rc pvt_backup_verify(const char *path, const char *pk, char *why, size_t n);
+pv_rc pvt_audit_check_proof(const char *proof, const char *new_checkpoint,
+			    const char *old_checkpoint, const char *pk, char *why, size_t n);
+pv_rc pvt_restore(const char *backup, const char *dir, const char *keyring, const pv_key *key,
+		  pv_restore_result *out, char *why, size_t n);
+/* pv_handover_check_receipt with the summary, or v's message, in why. */
+pv_rc pvt_handover_check_receipt(pv_vault *v, const pv_access *who, const char *receipt,
+				 char *why, size_t n);
+
 /* expr (a pv_rc) must be PV_OK; else fail with v's message. */
 #define assert_ok(v, expr)                                                                   \
 	do {                                                                                 \
