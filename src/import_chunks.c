@@ -4,7 +4,7 @@
  * vault's import lock (a lock on DIR/import.lock, which the system drops when the process
  * dies); while it is held no operation may change keys (pv_vault_fresh_keys refuses), so
  * what the import sealed stays readable. Its customers stay out of every read until its
- * last transaction (store_sqlite_import.c); an import that never got there is removed by
+ * last transaction (store/sqlite/import_pending.c); an import that never got there is removed by
  * the next one, with an audit entry saying so. */
 #include "import.h"
 

@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* store_sqlite_holds.c: legal holds in the SQLite store (which customer, why, who put
- * it, since when, when released), and the record of the keyring's escrow copies. */
-#include "store_sqlite.h"
+/* holds.c: legal holds in the SQLite store (which customer, why, who put it, since when,
+ * when released), also read with their numbers, which their integrity codes are keyed
+ * by. */
+#include "internal.h"
 
 #include <stdio.h>
 
 const char pv_sqlite_holds_tables[] =
-	"CREATE TABLE IF NOT EXISTS escrow_copies(copy INTEGER PRIMARY KEY, made TEXT NOT NULL,"
-	"  recipient TEXT NOT NULL, digest TEXT NOT NULL, made_by TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS holds("
 	"  hold INTEGER PRIMARY KEY, customer TEXT NOT NULL, reason TEXT NOT NULL,"
 	"  placed_by TEXT NOT NULL, since TEXT NOT NULL, released TEXT NOT NULL DEFAULT '',"
@@ -88,39 +87,31 @@ int pv_store_hold_scan(struct pv_store *s, pv_store_hold_fn fn, void *ctx)
 	return pv_sqlite_rows(s, SQL_SCAN, NULL, hold_row, &w, "scan legal holds");
 }
 
-/* ---- Escrow copies of the keyring (recorded with the holds: both outlive data) ---- */
+/* ---- Legal holds with their numbers ---- */
 
-int pv_store_escrow_add(struct pv_store *s, const char *made, const char *recipient,
-			const char *digest, const char *by)
-{
-	static const char sql[] = "INSERT INTO escrow_copies(made, recipient, digest, made_by) "
-				  "VALUES (?1, ?2, ?3, ?4)";
-	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
-	if (!q)
-		return -1;
-	const char *t[] = { made, recipient, digest, by };
-	for (int i = 0; i < 4; i++)
-		sqlite3_bind_text(q, i + 1, t[i], -1, SQLITE_TRANSIENT);
-	return pv_sqlite_run(s, q, "record an escrow copy");
-}
-
-struct escrow_walk {
-	int (*fn)(void *ctx, const char *made, const char *recipient, const char *digest);
+struct numbered_hold_walk {
+	pv_store_hold_row_fn fn;
 	void *ctx;
 };
 
-static int escrow_row(void *p, sqlite3_stmt *q)
+static int numbered_hold_row(void *p, sqlite3_stmt *q)
 {
-	struct escrow_walk *w = p;
-	return w->fn(w->ctx, (const char *)sqlite3_column_text(q, 0),
-		     (const char *)sqlite3_column_text(q, 1), (const char *)sqlite3_column_text(q, 2));
+	struct numbered_hold_walk *w = p;
+	struct pv_stored_hold h;
+	h.hold = sqlite3_column_int64(q, 0);
+	const char **t[] = { &h.customer, &h.reason, &h.placed_by, &h.since, &h.released,
+			     &h.released_by };
+	for (int i = 0; i < 6; i++) {
+		const unsigned char *x = sqlite3_column_text(q, 1 + i);
+		*t[i] = x ? (const char *)x : "";
+	}
+	return w->fn(w->ctx, &h);
 }
 
-int pv_store_escrow_scan(struct pv_store *s, int (*fn)(void *ctx, const char *made,
-						       const char *recipient, const char *digest),
-			 void *ctx)
+int pv_store_hold_rows(struct pv_store *s, pv_store_hold_row_fn fn, void *ctx)
 {
-	static const char sql[] = "SELECT made, recipient, digest FROM escrow_copies ORDER BY copy";
-	struct escrow_walk w = { fn, ctx };
-	return pv_sqlite_rows(s, sql, NULL, escrow_row, &w, "scan escrow copies");
+	static const char sql[] = "SELECT hold, customer, reason, placed_by, since, released, "
+				  "released_by FROM holds ORDER BY hold";
+	struct numbered_hold_walk w = { fn, ctx };
+	return pv_sqlite_rows(s, sql, NULL, numbered_hold_row, &w, "scan legal holds");
 }

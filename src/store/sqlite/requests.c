@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* store_sqlite_requests.c: four-eyes approval requests in the SQLite store: who asked
+/* requests.c: four-eyes approval requests in the SQLite store: who asked
  * for which operation with which exact arguments, who decided, when it expires and
  * whether it has been used. */
-#include "store_sqlite.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <string.h>

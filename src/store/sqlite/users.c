@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* store_sqlite_users.c: the users table in the SQLite store: name, roles, key slot,
+/* users.c: the users table in the SQLite store: name, roles, key slot,
  * access to the master key, disabled flag, failure count and lock-out time, staff
  * obligations. No customer data. */
-#include "store_sqlite.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* store_sqlite_notices.c: the record of notices sent to customers in the SQLite store:
+/* notices.c: the record of notices sent to customers in the SQLite store:
  * which customer, what kind, which text version, by which channel, when, and where its
  * delivery stands. No personal value is stored: the text lives outside pivault. */
-#include "store_sqlite.h"
+#include "internal.h"
 
 #include <stdio.h>
 

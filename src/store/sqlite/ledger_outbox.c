@@ -1,11 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* store_sqlite_ledger.c: the shred ledger's outbox in the SQLite store (ledger lines an
- * operation commits with its data and ledger.c then appends to the ledger file), and the
- * customers counted per bucket and generation (is every data key wrapped by its bucket's
- * live key?). */
-#include "store_sqlite.h"
-
-#include <stdio.h>
+/* ledger_outbox.c: the shred ledger's outbox in the SQLite store: ledger lines an
+ * operation commits with its data and ledger.c then appends to the ledger file. */
+#include "internal.h"
 
 const char pv_sqlite_ledger_tables[] =
 	"CREATE TABLE IF NOT EXISTS ledger_outbox(intent TEXT NOT NULL, seq INTEGER NOT NULL,"
@@ -64,28 +60,4 @@ int pv_store_outbox_drop(struct pv_store *s, const char *intent)
 		return -1;
 	sqlite3_bind_text(q, 1, intent, -1, SQLITE_TRANSIENT);
 	return pv_sqlite_run(s, q, "empty the shred ledger's outbox");
-}
-
-struct gens_walk {
-	int (*fn)(void *ctx, uint32_t bucket, uint32_t gen, uint64_t customers);
-	void *ctx;
-};
-
-static int gens_row(void *ctx, sqlite3_stmt *q)
-{
-	struct gens_walk *w = ctx;
-	return w->fn(w->ctx, (uint32_t)sqlite3_column_int64(q, 0),
-		     (uint32_t)sqlite3_column_int64(q, 1), (uint64_t)sqlite3_column_int64(q, 2));
-}
-
-int pv_store_bucket_gens(struct pv_store *s,
-			 int (*fn)(void *ctx, uint32_t bucket, uint32_t gen, uint64_t customers),
-			 void *ctx)
-{
-	/* read off the index customers_bucket(bucket, bucket_gen), not the table; an
-	 * unfinished import's rows are not customers yet (the next import removes them) */
-	static const char sql[] = "SELECT bucket, bucket_gen, count(*) FROM customers WHERE"
-				  PV_SQL_VISIBLE("rid") "GROUP BY bucket, bucket_gen";
-	struct gens_walk w = { fn, ctx };
-	return pv_sqlite_rows(s, sql, NULL, gens_row, &w, "count customers per bucket key");
 }

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* store_wait.c: waiting for another process's write. Every connection gets one busy
+/* wait.c: waiting for another process's write. Every connection gets one busy
  * handler: it sleeps a little at a time, tells the process's note function once a wait
  * has lasted PV_WAIT_NOTE_MS, and gives up after the process's limit (pv_set_wait). A
  * failure it ends is recorded as such (pv_store_busy), so that the vault reports
  * PV_ERR_BUSY, not a database error. */
-#include "store_sqlite.h"
+#include "internal.h"
 #include "pivault.h"
 
 #include <stdio.h>
@@ -18,7 +18,7 @@ static struct {
 } wait_policy = { PV_WAIT_DEFAULT, NULL, NULL };
 
 /* Sleep between tries: short, so that a waiter gets in between two chunks of a long
- * writer (store_import_chunks.c leaves a gap after each of its commits). */
+ * writer (pv_store_chunk, import_pending.c, leaves a gap after each of its commits). */
 #define WAIT_STEP_NS 1000000L
 
 void pv_set_wait(double max_seconds, pv_wait_fn fn, void *ctx)

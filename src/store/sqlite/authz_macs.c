@@ -1,13 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* store_sqlite_authz.c: the integrity codes of authorisation state in the SQLite store:
- * one MAC per protected row (users, requests, holds, settings), keyed by its table and
- * row key, and one seal per table over all of its row MACs (authz_mac.c makes and
- * checks both; the store only keeps them). Also the legal holds read with their
- * numbers, which the row MACs of holds are keyed by. */
-#include "store_sqlite.h"
+/* authz_macs.c: the integrity codes of authorisation state in the SQLite store: one MAC
+ * per protected row (users, requests, holds, settings), keyed by its table and row key,
+ * and one seal per table over all of its row MACs (authz_mac.c makes and checks both;
+ * the store only keeps them). */
+#include "internal.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 const char pv_sqlite_authz_tables[] =
@@ -79,61 +76,4 @@ int pv_store_authz_scan(struct pv_store *s, const char *tbl, pv_store_authz_fn f
 {
 	struct authz_walk w = { fn, ctx };
 	return pv_sqlite_rows(s, SQL_SCAN, tbl, authz_row, &w, "scan integrity codes");
-}
-
-int pv_store_note_failure(struct pv_store *s, const char *fmt, ...)
-{
-	char msg[sizeof s->err]; /* apart, then copied: an argument may be s->err itself */
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	memcpy(s->err, msg, sizeof msg);
-	return -1;
-}
-
-int pv_store_read_begin(struct pv_store *s)
-{
-	if (s->depth > 0 && sqlite3_get_autocommit(s->db))
-		s->depth = 0; /* SQLite rolled the outer transaction back on an error */
-	if (s->depth > 0)
-		return pv_store_begin(s); /* a savepoint in the transaction open */
-	for (size_t i = 0; i < s->ncache; i++)
-		sqlite3_reset(s->cache[i].q); /* no read left on an older snapshot */
-	s->busy = 0;
-	s->wait.waited = 0;
-	if (pv_sqlite_exec(s, "BEGIN DEFERRED") != 0)
-		return -1;
-	s->txn = ++s->txn_counter;
-	s->depth = 1;
-	return 0;
-}
-
-/* ---- Legal holds with their numbers ---- */
-
-struct hold_walk {
-	pv_store_hold_row_fn fn;
-	void *ctx;
-};
-
-static int hold_row(void *p, sqlite3_stmt *q)
-{
-	struct hold_walk *w = p;
-	struct pv_stored_hold h;
-	h.hold = sqlite3_column_int64(q, 0);
-	const char **t[] = { &h.customer, &h.reason, &h.placed_by, &h.since, &h.released,
-			     &h.released_by };
-	for (int i = 0; i < 6; i++) {
-		const unsigned char *x = sqlite3_column_text(q, 1 + i);
-		*t[i] = x ? (const char *)x : "";
-	}
-	return w->fn(w->ctx, &h);
-}
-
-int pv_store_hold_rows(struct pv_store *s, pv_store_hold_row_fn fn, void *ctx)
-{
-	static const char sql[] = "SELECT hold, customer, reason, placed_by, since, released, "
-				  "released_by FROM holds ORDER BY hold";
-	struct hold_walk w = { fn, ctx };
-	return pv_sqlite_rows(s, sql, NULL, hold_row, &w, "scan legal holds");
 }

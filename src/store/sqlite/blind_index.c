@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* store_sqlite_index.c: the blind index as postings rows. One row per (field, first two
+/* blind_index.c: the blind index as postings rows. One row per (field, first two
  * bytes of the blind hash) holds that group's entries, each the 16-byte hash and the
  * customer's row id (8 bytes, big-endian), sorted, so a lookup reads one row and a bulk
  * load writes each row once instead of a B-tree entry per value. The B-tree's keys are
  * only (field, prefix) numbers: no hash stands as a divider in an interior page. */
-#include "store_sqlite.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* store_sqlite_transfers.c: transfers to a new holder in the SQLite store: each plan (a
- * JSON document with no personal value), its impact assessment, the package it produced
- * and the receipt that came back; the customers a package held (ids only); the separate
- * consents a cross-border plan needs; and, on the receiving side, the packages taken in. */
-#include "store_sqlite.h"
+/* transfers.c: transfers to a new holder in the SQLite store: each plan (a JSON document
+ * with no personal value), its impact assessment, the package it produced and the receipt
+ * that came back; the customers a package held (ids only), with their consent history and
+ * notices; the separate consents a cross-border plan needs; and, on the receiving side,
+ * the packages taken in. */
+#include "internal.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -123,19 +124,16 @@ int pv_store_transfer_members_clear(struct pv_store *s, const char *transfer)
 	return pv_sqlite_run(s, q, "forget a package's customers");
 }
 
-/* A row of customer ids (or of customer and purpose) handed to a callback. */
+/* A row of customer ids handed to a callback. */
 struct id_walk {
 	int (*fn)(void *ctx, const char *customer);
-	int (*fn2)(void *ctx, const char *customer, const char *purpose);
 	void *ctx;
 };
 
 static int id_row(void *p, sqlite3_stmt *q)
 {
 	struct id_walk *w = p;
-	const char *customer = (const char *)sqlite3_column_text(q, 0);
-	return w->fn ? w->fn(w->ctx, customer)
-		     : w->fn2(w->ctx, customer, (const char *)sqlite3_column_text(q, 1));
+	return w->fn(w->ctx, (const char *)sqlite3_column_text(q, 0));
 }
 
 int pv_store_transfer_member_scan(struct pv_store *s, const char *transfer,
@@ -143,7 +141,7 @@ int pv_store_transfer_member_scan(struct pv_store *s, const char *transfer,
 {
 	static const char sql[] =
 		"SELECT customer FROM transfer_members WHERE transfer = ?1 ORDER BY customer";
-	struct id_walk w = { fn, NULL, ctx };
+	struct id_walk w = { fn, ctx };
 	return pv_sqlite_rows(s, sql, transfer, id_row, &w, "scan handed-over customers");
 }
 
@@ -239,16 +237,6 @@ int pv_store_transfer_notice_scan(struct pv_store *s, const char *transfer,
 	struct pv_sqlite_notice_walk w = { fn, ctx };
 	return pv_sqlite_rows(s, sql, transfer, pv_sqlite_notice_row, &w,
 			      "read the notices of a package");
-}
-
-int pv_store_consent_withdrawals(struct pv_store *s,
-				 int (*fn)(void *ctx, const char *customer, const char *purpose),
-				 void *ctx)
-{
-	static const char sql[] = "SELECT DISTINCT customer, purpose FROM consent_log "
-				  "WHERE granted = 0 ORDER BY customer";
-	struct id_walk w = { NULL, fn, ctx };
-	return pv_sqlite_rows(s, sql, NULL, id_row, &w, "read the withdrawals of consent");
 }
 
 int pv_store_customer_transfers(struct pv_store *s, const char *customer,

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* store_sqlite_import.c: an import committed in chunks, yet all or nothing for readers.
+/* import_pending.c: an import committed in chunks, yet all or nothing for readers.
  * Only imports insert customers, one at a time (import_chunks.c holds a lock for it), so
  * an import's customers are the rows from the first row id it was given up: while the
  * import_pending row names that id, every read of customers stops below it (see
  * PV_SQL_VISIBLE), and deleting the row in the import's last, short transaction shows
  * them all at once. A killed import leaves the row and its customers; the next import
  * removes them (pv_store_import_discard) before it begins. */
-#include "store_sqlite.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <time.h>

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* store_sqlite.h: what the SQLite store's files share (store_sqlite.c for customers,
- * index and metadata; one store_sqlite_*.c per further concern): the handle, a cache of
- * prepared statements keyed by their SQL text, error recording, and each file's tables. */
-#ifndef PV_STORE_SQLITE_H
-#define PV_STORE_SQLITE_H
+/* internal.h: what the files of the SQLite store share, and nothing outside src/store/sqlite/
+ * includes: the handle, the connection's helpers (connection.c, wait.c) that every table
+ * file runs its SQL through, and the few declarations one layer offers the layer above it.
+ * The files form one chain, each calling only those below it (README.md):
+ *   wait <- connection <- table files (meta, customers, consents, users, ...) <- blind_index
+ *   <- doomed <- import_pending, and schema (pv_store_open) on top, naming every family. */
+#ifndef PV_STORE_SQLITE_INTERNAL_H
+#define PV_STORE_SQLITE_INTERNAL_H
 
 #include "store/store.h"
 
@@ -14,12 +17,14 @@ struct pv_sqlite_cached {
 	sqlite3_stmt *q;
 };
 
-/* The postings row a sorted bulk add is filling (store_sqlite_index.c). */
+/* The postings row a sorted bulk add is filling (blind_index.c). */
 struct pv_index_group {
 	int64_t k;
 	uint8_t *buf;
 	size_t n, cap;
 };
+
+#define PV_SQLITE_HOOKS 4
 
 struct pv_store {
 	sqlite3 *db;
@@ -35,15 +40,22 @@ struct pv_store {
 	int flags_known, flags_any;
 	unsigned flags_version;
 	struct pv_store_bucket_checks bucket_checks; /* the cost of pv_store_bucket_behind */
-	struct {                   /* the wait in progress, or the last (store_wait.c) */
+	struct {                   /* the wait in progress, or the last (wait.c) */
 		double start, waited;
 		int noted;
 	} wait;
 	int busy;                  /* the last failure was a wait for the write lock running out */
+	/* what the layers above keep on the connection (the index's group, the flags): forgotten
+	 * at each rollback, freed at close (pv_sqlite_on_rollback, pv_sqlite_on_close) */
+	void (*rollback_hooks[PV_SQLITE_HOOKS])(struct pv_store *s);
+	void (*close_hooks[PV_SQLITE_HOOKS])(struct pv_store *s);
+	int nrollback_hooks, nclose_hooks;
 	char err[512];
 };
 
-/* Waiting for another process's write (store_wait.c): the busy handler on s's
+/* ---- The connection (connection.c, wait.c): the bottom of the chain ---- */
+
+/* Waiting for another process's write (wait.c): the busy handler on s's
  * connection; whether SQLite's last failure on s was a lock it could not get. */
 void pv_sqlite_wait_setup(struct pv_store *s);
 int pv_sqlite_failed_busy(struct pv_store *s);
@@ -71,44 +83,75 @@ int pv_sqlite_run(struct pv_store *s, sqlite3_stmt *q, const char *what);
 int pv_sqlite_row_by_key(struct pv_store *s, sqlite3_stmt *q, const char *key,
 			 const char *what);
 
-/* The blind index (store_sqlite_index.c): drop the entries of every customer listed in
- * temp.doomed; forget, or free, a sorted add's unwritten row (at rollback, at close). */
-int pv_sqlite_index_remove_doomed(struct pv_store *s);
-void pv_store_index_group_discard(struct pv_store *s);
-void pv_store_index_group_free(struct pv_store *s);
-
-/* Of the customers in temp.doomed, remove what other tables hold: consents and their
- * history, reviews, flags (store_sqlite_backup.c). */
-int pv_sqlite_doomed_remove_related(struct pv_store *s);
-
 /* Walks of a whole table read through the bounded page cache: each turns the map off. */
 void pv_sqlite_walk_begins(struct pv_store *s);
 
 /* Run SQL text with no results; 0 or -1. */
 int pv_sqlite_exec(struct pv_store *s, const char *sql);
 
+/* A new connection to the database at path (create: the file may be made, with 16 KiB
+ * pages), set up (WAL, secure_delete, a bounded cache), with no table made yet; NULL with
+ * the reason in err. pv_sqlite_setup_failed: what an open does when a setup step failed on
+ * s: err says why, s is closed, errno is EBUSY when a lock was waited for in vain; NULL. */
+struct pv_store *pv_sqlite_connect(const char *path, int create, char *err, size_t errlen);
+struct pv_store *pv_sqlite_setup_failed(struct pv_store *s, const char *path, char *err,
+					size_t errlen);
+
+/* Have fn called at every rollback (to forget what a layer keeps for the transaction), or
+ * at close (to free it): how the connection serves layers it must not call. At most
+ * PV_SQLITE_HOOKS of each. */
+void pv_sqlite_on_rollback(struct pv_store *s, void (*fn)(struct pv_store *s));
+void pv_sqlite_on_close(struct pv_store *s, void (*fn)(struct pv_store *s));
+
 /* Run sql (its ?1 bound to key, unless key is NULL) on a statement of its own and hand
  * row(ctx, q) each row until it answers nonzero, which is returned; a failure is recorded
  * as what and returns -1. The scans of every store file are made of it. */
 int pv_sqlite_rows(struct pv_store *s, const char *sql, const char *key,
 		   int (*row)(void *ctx, sqlite3_stmt *q), void *ctx, const char *what);
+/* The same with nints integers bound after key (from ?1 when key is NULL, else ?2). */
+int pv_sqlite_rows_with(struct pv_store *s, const char *sql, const char *key,
+			const int64_t *ints, int nints, int (*row)(void *ctx, sqlite3_stmt *q),
+			void *ctx, const char *what);
 
-/* A notices row (notice, customer, kind, text_version, channel, sent, sent_by, state,
- * state_at) handed to a pv_store_notice_fn (ctx: struct pv_sqlite_notice_walk). */
+/* ---- What one table family offers another ---- */
+
+/* (notices.c) A notices row (notice, customer, kind, text_version, channel, sent,
+ * sent_by, state, state_at) handed to a pv_store_notice_fn (ctx: struct
+ * pv_sqlite_notice_walk). */
 struct pv_sqlite_notice_walk {
 	pv_store_notice_fn fn;
 	void *ctx;
 };
 int pv_sqlite_notice_row(void *ctx, sqlite3_stmt *q);
 
-/* Run sql (its ?1 bound to key), a SELECT of consent_log's customer, purpose, granted, at,
- * channel, text_version, recorded_by in that order, and hand fn each row until it answers
- * nonzero, which is returned; a failure is recorded as what and returns -1. */
+/* (consents.c) Run sql (its ?1 bound to key), a SELECT of consent_log's customer,
+ * purpose, granted, at, channel, text_version, recorded_by in that order, and hand fn each
+ * row until it answers nonzero, which is returned; a failure is recorded as what and
+ * returns -1. */
 int pv_sqlite_consent_rows(struct pv_store *s, const char *sql, const char *key,
 			   int (*fn)(void *ctx, const struct pv_consent_event_row *e), void *ctx,
 			   const char *what);
 
-/* Each concern's tables, created (IF NOT EXISTS) whenever a vault is opened. */
+/* (customer_flags.c) Forget whether any customer is flagged: at rollback. */
+void pv_sqlite_flags_forget(struct pv_store *s);
+
+/* (blind_index.c) Drop the entries of every customer listed in temp.doomed (doomed.c);
+ * forget, or free, a sorted add's unwritten row (hooks: at rollback, at close). */
+int pv_sqlite_index_remove_doomed(struct pv_store *s);
+void pv_store_index_group_discard(struct pv_store *s);
+void pv_store_index_group_free(struct pv_store *s);
+
+/* ---- Each family's tables, for schema.c ---- */
+
+/* The first format's tables, created with a new vault only. */
+extern const char pv_sqlite_meta_first_tables[];
+extern const char pv_sqlite_customers_first_tables[];
+extern const char pv_sqlite_consents_first_tables[];
+/* Each family's tables, created (IF NOT EXISTS) whenever a vault is opened. */
+extern const char pv_sqlite_customers_tables[];
+extern const char pv_sqlite_consents_tables[];
+extern const char pv_sqlite_escrow_tables[];
+extern const char pv_sqlite_flags_tables[];
 extern const char pv_sqlite_index_tables[];
 extern const char pv_sqlite_audit_tables[];
 extern const char pv_sqlite_users_tables[];
@@ -123,7 +166,7 @@ extern const char pv_sqlite_ledger_tables[];
 extern const char pv_sqlite_import_tables[];
 
 /* The condition on a customers row (its row id, "rid" or as qualified) that keeps an
- * unfinished import's rows out of every read (store_sqlite_import.c). */
+ * unfinished import's rows out of every read (import_pending.c). */
 #define PV_SQL_VISIBLE(rid) \
 	" " rid " < (SELECT coalesce(min(rid_from), 9223372036854775807) FROM import_pending) "
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* store_sqlite_audit.c: the audit log's tables in the SQLite store: entries with their
+/* audit_log.c: the audit log's tables in the SQLite store: entries with their
  * chain hashes, and signed checkpoints; and a second, read-only connection for reading the
  * log in another thread. Entries carry ids and names, never values. */
-#include "store_sqlite.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,24 +127,25 @@ void pv_store_audit_cursor_close(struct pv_store_audit_cursor *c)
 	free(c);
 }
 
+struct audit_walk {
+	pv_store_audit_fn fn;
+	void *ctx;
+};
+
+static int audit_row(void *p, sqlite3_stmt *q)
+{
+	struct audit_walk *w = p;
+	struct pv_audit_row e;
+	row_to_entry(q, &e);
+	return w->fn(w->ctx, &e);
+}
+
 int pv_store_audit_scan(struct pv_store *s, uint64_t from, pv_store_audit_fn fn, void *ctx)
 {
 	pv_sqlite_walk_begins(s);
-	sqlite3_stmt *q; /* a statement of its own: fn may use the store */
-	pv_sqlite_fresh(s, NULL);
-	if (sqlite3_prepare_v2(s->db, SQL_SCAN, -1, &q, NULL) != SQLITE_OK)
-		return pv_sqlite_fail(s, "prepare audit scan");
-	sqlite3_bind_int64(q, 1, (sqlite3_int64)from);
-	int rc, stop = 0;
-	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct pv_audit_row e;
-		row_to_entry(q, &e);
-		stop = fn(ctx, &e);
-	}
-	if (!stop && rc != SQLITE_DONE)
-		stop = pv_sqlite_fail(s, "scan audit log");
-	sqlite3_finalize(q);
-	return stop;
+	const int64_t first = (int64_t)from; /* a statement of its own: fn may use the store */
+	struct audit_walk w = { fn, ctx };
+	return pv_sqlite_rows_with(s, SQL_SCAN, NULL, &first, 1, audit_row, &w, "scan audit log");
 }
 
 struct pv_store *pv_store_audit_reader(struct pv_store *s)

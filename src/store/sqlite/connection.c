@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* connection.c: the bottom of the SQLite store: one connection to a database in WAL mode
+ * with secure_delete on; its transactions (nested as savepoints), the cache of prepared
+ * statements, error recording and the helpers every table file runs its SQL through.
+ * It calls nothing above it: what a layer above keeps on the connection is forgotten at
+ * rollback and freed at close through the hooks that layer registers (pv_sqlite_on_*). */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What the disk said, when SQLite's own message hides it: an I/O error whose cause is a
+ * full disk (ENOSPC, as when the shared-memory or log file cannot grow) reads "disk I/O
+ * error" alone. "" when there is nothing to add. */
+static const char *os_cause(sqlite3 *db)
+{
+	if ((sqlite3_extended_errcode(db) & 0xff) != SQLITE_IOERR)
+		return "";
+	int e = sqlite3_system_errno(db);
+	return e == ENOSPC ? " (no space left on device: the disk is full)"
+	       : e == EDQUOT ? " (disk quota exceeded: the disk is full for this user)" : "";
+}
+
+int pv_sqlite_fail(struct pv_store *s, const char *what)
+{
+	if (pv_sqlite_failed_busy(s))
+		return pv_store_note_busy(s);
+	s->busy = 0;
+	snprintf(s->err, sizeof s->err, "%s: %s%s", what, sqlite3_errmsg(s->db), os_cause(s->db));
+	return -1;
+}
+
+int pv_sqlite_row_by_key(struct pv_store *s, sqlite3_stmt *q, const char *key,
+			 const char *what)
+{
+	if (!q)
+		return -1;
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		return 0;
+	int got = rc == SQLITE_DONE ? 1 : pv_sqlite_fail(s, what);
+	sqlite3_reset(q);
+	return got;
+}
+
+void pv_sqlite_fresh(struct pv_store *s, const char *keep)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		return;
+	for (size_t i = 0; i < s->ncache; i++)
+		if (s->cache[i].sql != keep && sqlite3_stmt_busy(s->cache[i].q))
+			sqlite3_reset(s->cache[i].q);
+}
+
+sqlite3_stmt *pv_sqlite_stmt(struct pv_store *s, const char *sql)
+{
+	pv_sqlite_fresh(s, sql);
+	for (size_t i = 0; i < s->ncache; i++) {
+		if (s->cache[i].sql == sql) {
+			sqlite3_reset(s->cache[i].q);
+			sqlite3_clear_bindings(s->cache[i].q);
+			return s->cache[i].q;
+		}
+	}
+	if (s->ncache == s->capcache) {
+		size_t cap = s->capcache ? 2 * s->capcache : 32;
+		struct pv_sqlite_cached *c = realloc(s->cache, cap * sizeof *c);
+		if (!c) {
+			snprintf(s->err, sizeof s->err, "out of memory");
+			return NULL;
+		}
+		s->cache = c;
+		s->capcache = cap;
+	}
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &q, NULL) != SQLITE_OK) {
+		pv_sqlite_fail(s, "prepare");
+		return NULL;
+	}
+	s->cache[s->ncache++] = (struct pv_sqlite_cached){ sql, q };
+	return q;
+}
+
+int pv_sqlite_run(struct pv_store *s, sqlite3_stmt *q, const char *what)
+{
+	int rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : pv_sqlite_fail(s, what);
+}
+
+int pv_sqlite_exec(struct pv_store *s, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		int busy = pv_sqlite_failed_busy(s);
+		s->busy = 0;
+		snprintf(s->err, sizeof s->err, "%s%s", msg ? msg : "database error",
+			 os_cause(s->db));
+		sqlite3_free(msg);
+		return busy ? pv_store_note_busy(s) : -1;
+	}
+	return 0;
+}
+
+int pv_sqlite_rows(struct pv_store *s, const char *sql, const char *key,
+		   int (*row)(void *ctx, sqlite3_stmt *q), void *ctx, const char *what)
+{
+	return pv_sqlite_rows_with(s, sql, key, NULL, 0, row, ctx, what);
+}
+
+int pv_sqlite_rows_with(struct pv_store *s, const char *sql, const char *key,
+			const int64_t *ints, int nints, int (*row)(void *ctx, sqlite3_stmt *q),
+			void *ctx, const char *what)
+{
+	sqlite3_stmt *q;
+	pv_sqlite_fresh(s, NULL);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return pv_sqlite_fail(s, what);
+	int p = 1;
+	if (key)
+		sqlite3_bind_text(q, p++, key, -1, SQLITE_TRANSIENT);
+	for (int i = 0; i < nints; i++)
+		sqlite3_bind_int64(q, p++, ints[i]);
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
+		stop = row(ctx, q);
+	if (!stop && rc != SQLITE_DONE)
+		stop = pv_sqlite_fail(s, what);
+	sqlite3_finalize(q);
+	return stop;
+}
+
+/* Set up the connection: secure_delete: freed pages are zeroed, so deleted rows leave no
+ * ciphertext behind; the cache is bounded so memory does not grow with the vault. */
+static const char setup_sql[] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+				"PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON;"
+				"PRAGMA cache_size=-16384; PRAGMA temp_store=FILE;";
+
+struct pv_store *pv_sqlite_connect(const char *path, int create, char *err, size_t errlen)
+{
+	struct pv_store *s = calloc(1, sizeof *s);
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot open database %s: %s", path,
+			 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		pv_store_close(s);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	pv_sqlite_wait_setup(s);
+	/* Records are a few hundred bytes: 16 KiB pages hold them with less waste and fewer
+	 * B-tree levels than the default 4 KiB (set before the first table exists). */
+	if ((create && pv_sqlite_exec(s, "PRAGMA page_size=16384") != 0) ||
+	    pv_sqlite_exec(s, setup_sql) != 0)
+		return pv_sqlite_setup_failed(s, path, err, errlen);
+	return s;
+}
+
+struct pv_store *pv_sqlite_setup_failed(struct pv_store *s, const char *path, char *err,
+					size_t errlen)
+{
+	snprintf(err, errlen, "cannot set up database %s: %s", path, s->err);
+	int busy = s->busy;
+	pv_store_close(s);
+	errno = busy ? EBUSY : 0;
+	return NULL;
+}
+
+void pv_sqlite_on_rollback(struct pv_store *s, void (*fn)(struct pv_store *s))
+{
+	if (s->nrollback_hooks < PV_SQLITE_HOOKS)
+		s->rollback_hooks[s->nrollback_hooks++] = fn;
+}
+
+void pv_sqlite_on_close(struct pv_store *s, void (*fn)(struct pv_store *s))
+{
+	if (s->nclose_hooks < PV_SQLITE_HOOKS)
+		s->close_hooks[s->nclose_hooks++] = fn;
+}
+
+void pv_store_close_untouched(struct pv_store *s)
+{
+	if (s)
+		sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	pv_store_close(s);
+}
+
+void pv_store_close(struct pv_store *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->ncache; i++)
+		sqlite3_finalize(s->cache[i].q);
+	free(s->cache);
+	for (int i = 0; i < s->nclose_hooks; i++)
+		s->close_hooks[i](s);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+const char *pv_store_errmsg(struct pv_store *s)
+{
+	return s->err;
+}
+
+int pv_store_note_failure(struct pv_store *s, const char *fmt, ...)
+{
+	char msg[sizeof s->err]; /* apart, then copied: an argument may be s->err itself */
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	memcpy(s->err, msg, sizeof msg);
+	return -1;
+}
+
+/* Transactions nest: the outermost is a real one, inner ones are savepoints, so an
+ * operation can run inside a caller's batch (pv_vault_batch_begin). */
+int pv_store_begin(struct pv_store *s)
+{
+	if (s->depth > 0 && sqlite3_get_autocommit(s->db))
+		s->depth = 0; /* SQLite rolled the outer transaction back on an error */
+	if (s->depth == 0) {
+		/* A statement left on a borrowed row holds an older read snapshot, which could
+		 * not become a write transaction: end those reads first. */
+		for (size_t i = 0; i < s->ncache; i++)
+			sqlite3_reset(s->cache[i].q);
+		s->busy = 0;
+		s->wait.waited = 0;
+		if (pv_sqlite_exec(s, "BEGIN IMMEDIATE") != 0)
+			return -1;
+		s->txn = ++s->txn_counter;
+	} else {
+		char sql[32];
+		snprintf(sql, sizeof sql, "SAVEPOINT pv%d", s->depth);
+		if (pv_sqlite_exec(s, sql) != 0)
+			return -1;
+	}
+	s->depth++;
+	return 0;
+}
+
+int pv_store_read_begin(struct pv_store *s)
+{
+	if (s->depth > 0 && sqlite3_get_autocommit(s->db))
+		s->depth = 0; /* SQLite rolled the outer transaction back on an error */
+	if (s->depth > 0)
+		return pv_store_begin(s); /* a savepoint in the transaction open */
+	for (size_t i = 0; i < s->ncache; i++)
+		sqlite3_reset(s->cache[i].q); /* no read left on an older snapshot */
+	s->busy = 0;
+	s->wait.waited = 0;
+	if (pv_sqlite_exec(s, "BEGIN DEFERRED") != 0)
+		return -1;
+	s->txn = ++s->txn_counter;
+	s->depth = 1;
+	return 0;
+}
+
+/* The most SQLite maps (its default SQLITE_MAX_MMAP_SIZE); a larger vault's tail is read
+ * as usual. */
+#define MAP_BYTES "2147418112"
+
+void pv_store_map_reads(struct pv_store *s, int on)
+{
+	if (s->mapped == !!on)
+		return;
+	/* a failure only leaves reads as they were: nothing to report */
+	if (pv_sqlite_exec(s, on ? "PRAGMA mmap_size=" MAP_BYTES : "PRAGMA mmap_size=0") == 0)
+		s->mapped = !!on;
+}
+
+void pv_sqlite_walk_begins(struct pv_store *s)
+{
+	pv_store_map_reads(s, 0);
+}
+
+uint64_t pv_store_txn_id(struct pv_store *s)
+{
+	return sqlite3_get_autocommit(s->db) ? 0 : s->txn;
+}
+
+/* In the write-ahead log with synchronous=NORMAL a commit reaches the disk only at the
+ * next checkpoint: a power loss could take back an audit entry for data already shown. A
+ * commit carrying an entry is therefore followed by a sync of the log (one fdatasync, on
+ * SQLite's own handle of it) before it returns; other commits keep NORMAL's cost. */
+static int sync_log(struct pv_store *s)
+{
+	sqlite3_file *log = NULL;
+	if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &log) != SQLITE_OK)
+		return 0;
+	if (!log || !log->pMethods)
+		return 0; /* no log open: nothing was written to one */
+	if (log->pMethods->xSync(log, SQLITE_SYNC_NORMAL) != SQLITE_OK) {
+		snprintf(s->err, sizeof s->err, "the audit entry could not be synced to disk");
+		return -1;
+	}
+	return 0;
+}
+
+void pv_store_release_rows(struct pv_store *s)
+{
+	for (size_t i = 0; i < s->ncache; i++)
+		sqlite3_reset(s->cache[i].q);
+}
+
+int pv_store_commit(struct pv_store *s)
+{
+	if (s->depth == 0) {
+		snprintf(s->err, sizeof s->err, "commit without a transaction");
+		return -1;
+	}
+	char sql[32];
+	if (s->depth == 1)
+		snprintf(sql, sizeof sql, "COMMIT");
+	else
+		snprintf(sql, sizeof sql, "RELEASE pv%d", s->depth - 1);
+	if (pv_sqlite_exec(s, sql) != 0)
+		return -1; /* still open: the caller rolls back */
+	s->depth--;
+	if (s->depth == 0 && s->audited) {
+		s->audited = 0;
+		return sync_log(s);
+	}
+	return 0;
+}
+
+int pv_store_rollback(struct pv_store *s)
+{
+	for (int i = 0; i < s->nrollback_hooks; i++) /* what the layers above kept */
+		s->rollback_hooks[i](s);
+	if (sqlite3_get_autocommit(s->db)) {
+		s->depth = 0;
+		s->audited = 0;
+		return 0;
+	}
+	if (s->depth <= 1) {
+		s->depth = 0;
+		s->audited = 0;
+		return pv_sqlite_exec(s, "ROLLBACK");
+	}
+	s->depth--;
+	char sql[64];
+	snprintf(sql, sizeof sql, "ROLLBACK TO pv%d; RELEASE pv%d", s->depth, s->depth);
+	return pv_sqlite_exec(s, sql);
+}
+
+int pv_store_checkpoint(struct pv_store *s)
+{
+	for (size_t i = 0; i < s->ncache; i++) /* end any read a borrowed row still holds */
+		sqlite3_reset(s->cache[i].q);
+	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	return rc == SQLITE_OK ? 0 : pv_sqlite_fail(s, "checkpoint");
+}
