@@ -102,7 +102,7 @@ typedef struct pv_create_opts {
 	const char *schema_path;  /* YAML schema file (required) */
 	const char *keyring_path; /* NULL: DIR.keyring beside the directory */
 	uint32_t keyring_slots;   /* 0: 262144; a power of two from 16 */
-	pv_kdf_cost kdf_fast;     /* PV_KDF_FAST: Argon2id at interactive limits (tests only) */
+	pv_kdf_cost kdf_cost;     /* PV_KDF_FAST: Argon2id at interactive limits (tests only) */
 	const char *admin_user;   /* the first administrator (NULL: none yet) */
 	const char *admin_role;   /* its role (NULL: "admin") */
 	const char *admin_password;

@@ -251,7 +251,7 @@ static pv_rc write_header(pv_vault *v, const pv_key *key, const struct root_sett
 		rc = pv_user_create_first(v, opts->admin_user,
 					  opts->admin_role ? opts->admin_role : "admin",
 					  opts->admin_password, opts->admin_password_len,
-					  opts->kdf_fast);
+					  opts->kdf_cost == PV_KDF_FAST);
 	if (!rc && pv_store_commit(v->store) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (rc)
@@ -267,8 +267,10 @@ static pv_rc check_create(pv_vault *v, const char *dir, const pv_create_opts *op
 		return pv_fail(v, PV_ERR_CRYPTO, "cannot initialise libsodium");
 	if (!opts || !opts->schema_path || !key)
 		return pv_fail(v, PV_ERR_USAGE, "a schema file and a key are required");
-	if (opts->kdf_fast && !pv_kdf_fast_allowed())
-		return pv_fail(v, PV_ERR_USAGE, "kdf_fast is for test builds only: a release build "
+	if (opts->kdf_cost != PV_KDF_STANDARD && opts->kdf_cost != PV_KDF_FAST)
+		return pv_fail(v, PV_ERR_USAGE, "kdf_cost is PV_KDF_STANDARD or PV_KDF_FAST");
+	if (opts->kdf_cost == PV_KDF_FAST && !pv_kdf_fast_allowed())
+		return pv_fail(v, PV_ERR_USAGE, "PV_KDF_FAST is for test builds only: a release build "
 			       "stretches passwords at %s or more", PV_KDF_FLOOR);
 	disable_core_dumps();
 	*slots = opts->keyring_slots ? opts->keyring_slots : PV_KEYRING_DEFAULT_SLOTS;
@@ -326,7 +328,7 @@ pv_rc pv_vault_create(const char *dir, const pv_create_opts *opts, const pv_key 
 
 	struct root_setting rs;
 	struct pv_master_rows rows;
-	rc = create_keys(v, key, opts->kdf_fast, &rs, &rows);
+	rc = create_keys(v, key, opts->kdf_cost == PV_KDF_FAST, &rs, &rows);
 	char err[512];
 	int keyring_made = 0;
 	if (!rc) {

@@ -57,10 +57,16 @@ static void test_fast_refused_at_creation(void **state)
 	pv_key *k = NULL;
 	assert_int_equal(pv_key_from_passphrase("another passphrase", 18, &k), PV_OK);
 	pv_create_opts o = { .schema_path = PV_SOURCE_DIR "/examples/schema.yaml",
-			     .keyring_slots = 16, .kdf_fast = 1 };
+			     .keyring_slots = 16, .kdf_cost = PV_KDF_FAST };
 	pv_vault *v = NULL;
 	assert_int_equal(pv_vault_create(dir, &o, k, &v), PV_ERR_USAGE);
 	assert_non_null(strstr(pv_errmsg(v), "test builds only"));
+	pv_vault_close(v);
+	/* a value no name stands for is not a way around the floor either */
+	o.kdf_cost = (pv_kdf_cost)7;
+	v = NULL;
+	assert_int_equal(pv_vault_create(dir, &o, k, &v), PV_ERR_USAGE);
+	assert_non_null(strstr(pv_errmsg(v), "PV_KDF_STANDARD or PV_KDF_FAST"));
 	pv_vault_close(v);
 	pv_key_free(k);
 	assert_int_not_equal(access(dir, F_OK), 0);

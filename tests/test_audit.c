@@ -679,7 +679,8 @@ static void test_fault_fails_closed(void **state)
 	char *dir2 = pvt_path(f->tmp, "empty");
 	pv_key *key = NULL;
 	assert_int_equal(pv_key_from_file(g_key_path, &key), PV_OK);
-	pv_create_opts opts = { .schema_path = SCHEMA, .keyring_slots = 1024, .kdf_fast = 1 };
+	pv_create_opts opts = { .schema_path = SCHEMA, .keyring_slots = 1024,
+				.kdf_cost = PV_KDF_FAST };
 	pv_vault *e = NULL;
 	pv_rc rc = pv_vault_create(dir2, &opts, key, &e);
 	pv_key_free(key);
@@ -713,7 +714,8 @@ static void test_audit_as_named_role(void **state)
 	char *dir2 = pvt_path(f->tmp, "roles");
 	pv_key *key = NULL;
 	assert_int_equal(pv_key_from_file(g_key_path, &key), PV_OK);
-	pv_create_opts opts = { .schema_path = SCHEMA, .keyring_slots = 16, .kdf_fast = 1 };
+	pv_create_opts opts = { .schema_path = SCHEMA, .keyring_slots = 16,
+				.kdf_cost = PV_KDF_FAST };
 	pv_vault *root = NULL;
 	pv_rc rc = pv_vault_create(dir2, &opts, key, &root);
 	pv_key_free(key);
@@ -1325,7 +1327,8 @@ static void test_consistency_across_vaults(void **state)
 	assert_int_equal(pv_key_generate_file(bkey), PV_OK);
 	pv_key *key = NULL;
 	assert_int_equal(pv_key_from_file(bkey, &key), PV_OK);
-	pv_create_opts opts = { .schema_path = SCHEMA, .keyring_slots = 1024, .kdf_fast = 1 };
+	pv_create_opts opts = { .schema_path = SCHEMA, .keyring_slots = 1024,
+				.kdf_cost = PV_KDF_FAST };
 	pv_vault *b = NULL;
 	pv_rc rc = pv_vault_create(bdir, &opts, key, &b);
 	if (rc)

@@ -151,7 +151,8 @@ static pv_vault *new_vault(const char *dir, const char *key_path)
 	assert_int_equal(pv_key_generate_file(key_path), PV_OK);
 	pv_key *key = NULL;
 	assert_int_equal(pv_key_from_file(key_path, &key), PV_OK);
-	pv_create_opts o = { .schema_path = SCHEMA, .keyring_slots = 1024, .kdf_fast = 1 };
+	pv_create_opts o = { .schema_path = SCHEMA, .keyring_slots = 1024,
+			     .kdf_cost = PV_KDF_FAST };
 	pv_vault *v = NULL;
 	pv_rc rc = pv_vault_create(dir, &o, key, &v);
 	pv_key_free(key);

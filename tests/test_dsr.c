@@ -131,7 +131,8 @@ static int fx_setup(void **state)
 	assert_int_equal(pv_key_generate_file(f->key), PV_OK);
 	pv_key *key = NULL;
 	assert_int_equal(pv_key_from_file(f->key, &key), PV_OK);
-	pv_create_opts opts = { .schema_path = SCHEMA, .keyring_slots = 64, .kdf_fast = 1 };
+	pv_create_opts opts = { .schema_path = SCHEMA, .keyring_slots = 64,
+				.kdf_cost = PV_KDF_FAST };
 	pv_rc rc = pv_vault_create(f->dir, &opts, key, &f->v);
 	pv_key_free(key);
 	if (rc)

@@ -211,7 +211,8 @@ static int group_setup(void **state)
 	assert_int_equal(pv_key_generate_file(new_path), PV_OK);
 	assert_int_equal(pv_key_from_file(new_path, &g_new_key), PV_OK);
 	free(new_path);
-	pv_create_opts o = { .schema_path = SCHEMA, .keyring_slots = SLOTS, .kdf_fast = 1 };
+	pv_create_opts o = { .schema_path = SCHEMA, .keyring_slots = SLOTS,
+			     .kdf_cost = PV_KDF_FAST };
 	pv_vault *v = NULL;
 	if (pv_vault_create(dir, &o, g_key, &v))
 		fail_msg("pv_vault_create: %s", pv_errmsg(v));

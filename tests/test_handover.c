@@ -562,7 +562,7 @@ static void test_recipient_schema_lacks_a_field(void **state)
 	assert_int_equal(pv_key_generate_file(f->buyer_key), PV_OK);
 	pv_key *key = NULL;
 	assert_int_equal(pv_key_from_file(f->buyer_key, &key), PV_OK);
-	pv_create_opts o = { .schema_path = schema, .keyring_slots = 1024, .kdf_fast = 1,
+	pv_create_opts o = { .schema_path = schema, .keyring_slots = 1024, .kdf_cost = PV_KDF_FAST,
 			     .admin_user = "admin", .admin_password = "admin-pass-1",
 			     .admin_password_len = 12 };
 	pv_rc rc = pv_vault_create(f->buyer_dir, &o, key, &f->buyer);

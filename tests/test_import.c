@@ -326,7 +326,8 @@ static int fx_setup(void **state)
 	if (pv_key_generate_file(keyp) != PV_OK || pv_key_from_file(keyp, &f->key) != PV_OK)
 		return -1;
 	free(keyp);
-	pv_create_opts o = { .schema_path = SCHEMA, .keyring_path = NULL, .keyring_slots = 1024, .kdf_fast = 0 };
+	pv_create_opts o = { .schema_path = SCHEMA, .keyring_path = NULL, .keyring_slots = 1024,
+			     .kdf_cost = PV_KDF_STANDARD };
 	if (pv_vault_create(f->dir, &o, f->key, &f->v) != PV_OK) {
 		fprintf(stderr, "create: %s\n", pv_errmsg(f->v));
 		return -1;
@@ -1554,7 +1555,8 @@ static void test_huge_field_bounded_memory(void **state)
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		pv_create_opts o = { .schema_path = SCHEMA, .keyring_path = NULL, .keyring_slots = 1024, .kdf_fast = 0 };
+		pv_create_opts o = { .schema_path = SCHEMA, .keyring_path = NULL,
+				     .keyring_slots = 1024, .kdf_cost = PV_KDF_STANDARD };
 		pv_vault *v = NULL;
 		if (pv_vault_create(dir, &o, f->key, &v) != PV_OK)
 			_exit(10);

@@ -484,7 +484,8 @@ static void test_no_plaintext_anywhere(void **state)
 	pv_key *key = NULL;
 	assert_int_equal(pv_key_generate_file(keyp), PV_OK);
 	assert_int_equal(pv_key_from_file(keyp, &key), PV_OK);
-	pv_create_opts co = { .schema_path = SCHEMA, .keyring_path = NULL, .keyring_slots = 1024, .kdf_fast = 0 };
+	pv_create_opts co = { .schema_path = SCHEMA, .keyring_path = NULL, .keyring_slots = 1024,
+			      .kdf_cost = PV_KDF_STANDARD };
 	pv_vault *v = NULL;
 	if (pv_vault_create(dir, &co, key, &v) != PV_OK)
 		fail_msg("create: %s", pv_errmsg(v));

@@ -367,7 +367,7 @@ static void test_find_only_role(void **state)
 	assert_int_equal(pv_key_generate_file(key_path), PV_OK);
 	pv_key *key = NULL;
 	assert_int_equal(pv_key_from_file(key_path, &key), PV_OK);
-	pv_create_opts o = { .schema_path = schema_path, .keyring_slots = 1024, .kdf_fast = 1,
+	pv_create_opts o = { .schema_path = schema_path, .keyring_slots = 1024, .kdf_cost = PV_KDF_FAST,
 			     .admin_user = "admin", .admin_password = "admin-pass-1",
 			     .admin_password_len = 12 };
 	pv_vault *v = NULL;

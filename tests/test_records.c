@@ -100,7 +100,7 @@ static int setup(void **state)
 	pv_key *key = NULL;
 	assert_int_equal(pv_key_from_file(f->key, &key), PV_OK);
 	pv_create_opts opts = { .schema_path = PV_SOURCE_DIR "/examples/schema.yaml",
-				.keyring_slots = 64, .kdf_fast = 1 };
+				.keyring_slots = 64, .kdf_cost = PV_KDF_FAST };
 	pv_rc rc = pv_vault_create(f->dir, &opts, key, &f->v);
 	pv_key_free(key);
 	ok(f->v, rc, "pv_vault_create");

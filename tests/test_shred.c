@@ -432,7 +432,7 @@ static int group_setup(void **state)
 	assert_int_equal(pv_key_generate_file(g_key_path), PV_OK);
 	pv_key *key = NULL;
 	assert_int_equal(pv_key_from_file(g_key_path, &key), PV_OK);
-	pv_create_opts o = { .schema_path = SCHEMA, .keyring_slots = SLOTS, .kdf_fast = 1,
+	pv_create_opts o = { .schema_path = SCHEMA, .keyring_slots = SLOTS, .kdf_cost = PV_KDF_FAST,
 			     .admin_user = "admin", .admin_password = ADMIN_PW,
 			     .admin_password_len = strlen(ADMIN_PW) };
 	pv_vault *v = NULL;
@@ -454,7 +454,7 @@ static int group_setup(void **state)
 
 	/* Another vault, for its public key. */
 	char *other = pvt_path(g_base, "other");
-	pv_create_opts o2 = { .schema_path = SCHEMA, .keyring_slots = 16, .kdf_fast = 1 };
+	pv_create_opts o2 = { .schema_path = SCHEMA, .keyring_slots = 16, .kdf_cost = PV_KDF_FAST };
 	v = NULL;
 	rc = pv_vault_create(other, &o2, key, &v);
 	if (rc)

@@ -544,7 +544,9 @@ static void test_keyring_of_another_vault(void **state)
 	char *dir2 = pvt_path(f->tmp, "second");
 	pv_key *key = NULL;
 	assert_int_equal(pv_key_from_file(g_key_path, &key), PV_OK);
-	pv_create_opts opts = { .schema_path = PV_SOURCE_DIR "/examples/schema.yaml", .keyring_path = NULL, .keyring_slots = 1024, .kdf_fast = 1 };
+	pv_create_opts opts = { .schema_path = PV_SOURCE_DIR "/examples/schema.yaml",
+				.keyring_path = NULL, .keyring_slots = 1024,
+				.kdf_cost = PV_KDF_FAST };
 	pv_vault *v2 = NULL;
 	assert_int_equal(pv_vault_create(dir2, &opts, key, &v2), PV_OK);
 	pv_vault_close(v2);

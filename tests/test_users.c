@@ -256,7 +256,7 @@ static int group_setup(void **state)
 	assert_int_equal(pv_key_generate_file(g_key_path), PV_OK);
 	pv_key *key = NULL;
 	assert_int_equal(pv_key_from_file(g_key_path, &key), PV_OK);
-	pv_create_opts opts = { .schema_path = SCHEMA, .keyring_slots = 1024, .kdf_fast = 1,
+	pv_create_opts opts = { .schema_path = SCHEMA, .keyring_slots = 1024, .kdf_cost = PV_KDF_FAST,
 				.admin_user = "admin", .admin_password = ADMIN_PW,
 				.admin_password_len = strlen(ADMIN_PW) };
 	pv_vault *v = NULL;

@@ -176,7 +176,8 @@ static pv_key *passphrase(const char *p)
 static pv_vault *create_ok(const char *dir, const char *keyring, const pv_key *key,
 			   int kdf_fast)
 {
-	pv_create_opts o = { .schema_path = SCHEMA, .keyring_path = keyring, .keyring_slots = SLOTS, .kdf_fast = kdf_fast };
+	pv_create_opts o = { .schema_path = SCHEMA, .keyring_path = keyring, .keyring_slots = SLOTS,
+			     .kdf_cost = kdf_fast };
 	pv_vault *v = NULL;
 	pv_rc rc = pv_vault_create(dir, &o, key, &v);
 	if (rc != PV_OK)
@@ -352,7 +353,8 @@ static void test_keyring_default_path_trailing_slash(void **state)
 
 	/* An explicit keyring path elsewhere, with another slot count. */
 	char *dir2 = pvt_path(f->root, "v2"), *kr2 = pvt_path(f->root, "elsewhere.kr");
-	pv_create_opts o = { .schema_path = SCHEMA, .keyring_path = kr2, .keyring_slots = 16, .kdf_fast = 0 };
+	pv_create_opts o = { .schema_path = SCHEMA, .keyring_path = kr2, .keyring_slots = 16,
+			     .kdf_cost = PV_KDF_STANDARD };
 	v = NULL;
 	assert_int_equal(pv_vault_create(dir2, &o, key, &v), PV_OK);
 	pv_vault_close(v);
@@ -818,7 +820,8 @@ static void test_create_non_empty_dir_refused(void **state)
 	assert_int_equal(mkdir(dir, 0700), 0);
 	assert_int_equal(pvt_write_file(other, "hello\n", 6), 0);
 
-	pv_create_opts o = { .schema_path = SCHEMA, .keyring_path = NULL, .keyring_slots = SLOTS, .kdf_fast = 0 };
+	pv_create_opts o = { .schema_path = SCHEMA, .keyring_path = NULL, .keyring_slots = SLOTS,
+			     .kdf_cost = PV_KDF_STANDARD };
 	pv_vault *v = NULL;
 	assert_int_equal(pv_vault_create(dir, &o, key, &v), PV_ERR_EXISTS);
 	assert_non_null(v);
@@ -868,7 +871,8 @@ static void test_create_existing_keyring_refused(void **state)
 	char *keyp = pvt_path(f->root, "k.key");
 	pv_key *key = new_key_file(keyp);
 	assert_int_equal(pvt_write_file(kr, "precious", 8), 0);
-	pv_create_opts o = { .schema_path = SCHEMA, .keyring_path = NULL, .keyring_slots = SLOTS, .kdf_fast = 0 };
+	pv_create_opts o = { .schema_path = SCHEMA, .keyring_path = NULL, .keyring_slots = SLOTS,
+			     .kdf_cost = PV_KDF_STANDARD };
 	pv_vault *v = NULL;
 	assert_int_equal(pv_vault_create(dir, &o, key, &v), PV_ERR_EXISTS);
 	assert_non_null(strstr(pv_errmsg(v), "keyring"));
@@ -893,7 +897,8 @@ static void test_create_invalid_schema_leaves_nothing(void **state)
 	pv_key *key = new_key_file(keyp);
 	char *root_before = dir_listing(f->root);
 
-	pv_create_opts o = { .schema_path = BAD_SCHEMA, .keyring_path = NULL, .keyring_slots = SLOTS, .kdf_fast = 0 };
+	pv_create_opts o = { .schema_path = BAD_SCHEMA, .keyring_path = NULL,
+			     .keyring_slots = SLOTS, .kdf_cost = PV_KDF_STANDARD };
 	pv_vault *v = NULL;
 	assert_int_equal(pv_vault_create(dir, &o, key, &v), PV_ERR_SCHEMA);
 	assert_non_null(v);
@@ -936,7 +941,8 @@ static void test_create_invalid_schema_leaves_nothing(void **state)
 	/* A failure after the directory was made (the keyring cannot be written): the
 	 * directory, the database and the keyring are all removed again. */
 	char *badkr = pvt_path(f->root, "no-such-dir/v.keyring");
-	pv_create_opts o2 = { .schema_path = SCHEMA, .keyring_path = badkr, .keyring_slots = SLOTS, .kdf_fast = 0 };
+	pv_create_opts o2 = { .schema_path = SCHEMA, .keyring_path = badkr, .keyring_slots = SLOTS,
+			      .kdf_cost = PV_KDF_STANDARD };
 	v = NULL;
 	pv_rc rc = pv_vault_create(dir, &o2, key, &v);
 	assert_int_not_equal(rc, PV_OK);
@@ -947,7 +953,8 @@ static void test_create_invalid_schema_leaves_nothing(void **state)
 	/* Bad slot counts are refused before anything is made. */
 	static const uint32_t bad_slots[] = { 1, 8, 15, 1000, 3u << 10 };
 	for (size_t i = 0; i < sizeof bad_slots / sizeof *bad_slots; i++) {
-		pv_create_opts o3 = { .schema_path = SCHEMA, .keyring_path = NULL, .keyring_slots = bad_slots[i], .kdf_fast = 0 };
+		pv_create_opts o3 = { .schema_path = SCHEMA, .keyring_path = NULL,
+				      .keyring_slots = bad_slots[i], .kdf_cost = PV_KDF_STANDARD };
 		v = NULL;
 		assert_int_equal(pv_vault_create(dir, &o3, key, &v), PV_ERR_USAGE);
 		pv_vault_close(v);
@@ -955,7 +962,8 @@ static void test_create_invalid_schema_leaves_nothing(void **state)
 		assert_false(exists(kr));
 	}
 	/* No schema or no key: a usage error. */
-	pv_create_opts o4 = { .schema_path = NULL, .keyring_path = NULL, .keyring_slots = SLOTS, .kdf_fast = 0 };
+	pv_create_opts o4 = { .schema_path = NULL, .keyring_path = NULL, .keyring_slots = SLOTS,
+			      .kdf_cost = PV_KDF_STANDARD };
 	v = NULL;
 	assert_int_equal(pv_vault_create(dir, &o4, key, &v), PV_ERR_USAGE);
 	pv_vault_close(v);

@@ -272,7 +272,9 @@ struct pv_vault *pvt_sample_vault(const char *dir, const char *key_path, unsigne
 	assert_int_equal(pv_key_generate_file(key_path), PV_OK);
 	pv_key *key = NULL;
 	assert_int_equal(pv_key_from_file(key_path, &key), PV_OK);
-	pv_create_opts opts = { .schema_path = PV_SOURCE_DIR "/examples/schema.yaml", .keyring_path = NULL, .keyring_slots = 1024, .kdf_fast = 1 };
+	pv_create_opts opts = { .schema_path = PV_SOURCE_DIR "/examples/schema.yaml",
+				.keyring_path = NULL, .keyring_slots = 1024,
+				.kdf_cost = PV_KDF_FAST };
 	pv_vault *v = NULL;
 	pv_rc rc = pv_vault_create(dir, &opts, key, &v);
 	pv_key_free(key);
