@@ -31,7 +31,8 @@ static pv_vault *the_vault(void)
 	pv_key *key = NULL;
 	if (pv_key_generate_file(key_path) != PV_OK || pv_key_from_file(key_path, &key) != PV_OK)
 		abort();
-	pv_create_opts opts = { .schema_path = FUZZ_SCHEMA, .keyring_slots = 64, .kdf_fast = 1 };
+	pv_create_opts opts = { .schema_path = FUZZ_SCHEMA, .keyring_slots = 64,
+				.kdf_cost = PV_KDF_FAST };
 	if (pv_vault_create(dir, &opts, key, &vault) != PV_OK) {
 		fprintf(stderr, "fuzz_csv: %s\n", pv_errmsg(vault));
 		abort();

@@ -74,7 +74,8 @@ static void open_vault(void)
 	pv_key *key = NULL;
 	if (pv_key_from_file(fx.key_path, &key) != PV_OK)
 		abort();
-	pv_create_opts co = { .schema_path = FUZZ_SCHEMA, .keyring_slots = 16, .kdf_fast = 1 };
+	pv_create_opts co = { .schema_path = FUZZ_SCHEMA, .keyring_slots = 16,
+			      .kdf_cost = PV_KDF_FAST };
 	if (pv_vault_create(dir, &co, key, &fx.vault) != PV_OK) {
 		fprintf(stderr, "fuzz_handover: cannot create the vault: %s\n", pv_errmsg(fx.vault));
 		abort();

@@ -131,7 +131,8 @@ static void export_package(const char *csv_path, struct members *m)
 	pv_key *key = NULL;
 	if (pv_key_generate_file(key_path) || pv_key_from_file(key_path, &key))
 		die("root key");
-	pv_create_opts co = { .schema_path = FUZZ_SCHEMA, .keyring_slots = 16, .kdf_fast = 1 };
+	pv_create_opts co = { .schema_path = FUZZ_SCHEMA, .keyring_slots = 16,
+			      .kdf_cost = PV_KDF_FAST };
 	pv_vault *v = NULL;
 	must(pv_vault_create(dir, &co, key, &v), v, "create");
 	pv_key_free(key);
