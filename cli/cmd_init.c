@@ -34,7 +34,8 @@ static int run_init(struct cli_args *a)
 	if (slots)
 		opts.keyring_slots = (uint32_t)strtoul(slots, NULL, 10);
 #ifdef PV_TESTING
-	opts.kdf_cost = PV_KDF_FAST; /* pivault-test only, for the CLI tests: never the shipped command */
+	/* pivault-test only, for the CLI tests: never the shipped command */
+	opts.kdf_cost = PV_KDF_FAST;
 #endif
 	pv_key *key = cli_read_key(c, 1);
 	if (!key)
