@@ -521,7 +521,10 @@ PV_API PV_CHECK pv_rc pv_certificate_verify(const char *text, const char *public
 
 /* ---- Consent ---------------------------------------------------------------------- */
 
-typedef enum pv_consent_state { PV_CONSENT_WITHDRAWN = 0, PV_CONSENT_GRANTED = 1 } pv_consent_state;
+typedef enum pv_consent_state {
+	PV_CONSENT_WITHDRAWN = 0,
+	PV_CONSENT_GRANTED = 1
+} pv_consent_state;
 
 /* Record that customer id gave (PV_CONSENT_GRANTED) or withdrew consent for purpose, by
  * channel ("web", "paper", "phone", ...) under consent text text_version. From then on a
@@ -561,7 +564,10 @@ PV_API PV_CHECK pv_rc pv_dsr_delete(pv_vault *v, const pv_access *who, const cha
  * "legal-claims") or an object request (the customer is left out of every handover and
  * of every purpose that needs consent, such as marketing), and close it. Needs 'dsr'. */
 PV_API PV_CHECK pv_rc pv_dsr_fulfil(pv_vault *v, const pv_access *who, const char *dsr_id);
-typedef enum pv_dsr_lift_what { PV_LIFT_RESTRICTION = 0, PV_LIFT_OBJECTION = 1 } pv_dsr_lift_what;
+typedef enum pv_dsr_lift_what {
+	PV_LIFT_RESTRICTION = 0,
+	PV_LIFT_OBJECTION = 1
+} pv_dsr_lift_what;
 /* Lift a customer's restriction or objection. Needs 'dsr'. */
 PV_API PV_CHECK pv_rc pv_dsr_lift(pv_vault *v, const pv_access *who, const char *customer,
 				  pv_dsr_lift_what what);
