@@ -53,6 +53,15 @@ pv_vault *cli_open_vault(const struct cli_common *c, int *exit_code);
  * record the request asked for and print its id. */
 int cli_fail(pv_vault *v, pv_rc rc);
 
+/* The exit status: code, or rc's (cli_fail) when rc failed; v closed. */
+int cli_done(pv_vault *v, pv_rc rc, int code);
+
+/* The one argument a subcommand takes; NULL (with *code) after the usage message:
+ * one_form when more were given ("one request id is expected"), none_form when none
+ * ("name the request (REQ)"). */
+const char *cli_one_arg(struct cli_args *a, const char *one_form, const char *none_form,
+			int *code);
+
 /* The access the common options describe. */
 pv_access cli_access(const struct cli_common *c);
 

@@ -19,12 +19,7 @@ static int print_verified(const char *file, const char *public_key_hex)
 /* The backup file the subcommand names (its one argument); NULL after the message. */
 static const char *the_file(struct cli_args *a, int *code)
 {
-	if (a->narg != 1) {
-		*code = cli_usage(a->prog, a->narg ? "one backup file is expected"
-						   : "name the backup file");
-		return NULL;
-	}
-	return a->arg[0];
+	return cli_one_arg(a, "one backup file is expected", "name the backup file", code);
 }
 
 static int run_create(struct cli_args *a)

@@ -28,20 +28,7 @@ static int print_note(void *ctx, const pv_note_info *n)
 /* The complaint the subcommand names (its one argument); NULL after the message. */
 static const char *the_complaint(struct cli_args *a, int *code)
 {
-	if (a->narg != 1) {
-		*code = cli_usage(a->prog, a->narg ? "one complaint id is expected"
-						   : "name the complaint (ID)");
-		return NULL;
-	}
-	return a->arg[0];
-}
-
-/* The exit status for rc, the vault closed. */
-static int done(pv_vault *v, pv_rc rc)
-{
-	int code = rc ? cli_fail(v, rc) : EXIT_OK;
-	pv_vault_close(v);
-	return code;
+	return cli_one_arg(a, "one complaint id is expected", "name the complaint (ID)", code);
 }
 
 static int run_open(struct cli_args *a)
@@ -59,7 +46,7 @@ static int run_open(struct cli_args *a)
 	if (!rc)
 		printf(a->common.json ? "{\"complaint\":\"%s\"}\n" : "opened %s\n", cid);
 	pv_free(cid);
-	return done(v, rc);
+	return cli_done(v, rc, EXIT_OK);
 }
 
 /* note ID --text and resolve ID --outcome (either spelling in both, as before). */
@@ -79,7 +66,7 @@ static int run_note_resolve(struct cli_args *a)
 			   : pv_complaint_note(v, &who, id, text);
 	if (!rc && resolve)
 		printf("resolved %s\n", id);
-	return done(v, rc);
+	return cli_done(v, rc, EXIT_OK);
 }
 
 static int run_list(struct cli_args *a)
@@ -91,7 +78,7 @@ static int run_list(struct cli_args *a)
 	if (!v)
 		return code;
 	pv_access who = cli_access(&a->common);
-	return done(v, pv_complaint_list(v, &who, print_complaint, &a->common.json));
+	return cli_done(v, pv_complaint_list(v, &who, print_complaint, &a->common.json), EXIT_OK);
 }
 
 static int run_show(struct cli_args *a)
@@ -104,7 +91,7 @@ static int run_show(struct cli_args *a)
 	if (!v)
 		return code;
 	pv_access who = cli_access(&a->common);
-	return done(v, pv_complaint_show(v, &who, id, print_note, NULL));
+	return cli_done(v, pv_complaint_show(v, &who, id, print_note, NULL), EXIT_OK);
 }
 
 #define TEXT_OPT(help) { "--text", "--outcome", "TEXT", help, NULL }

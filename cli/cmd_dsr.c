@@ -23,12 +23,7 @@ static int print_dsr(void *ctx, const pv_dsr_info *d)
 /* The request the subcommand names (its one argument); NULL after the usage message. */
 static const char *the_request(struct cli_args *a, int *code)
 {
-	if (a->narg != 1) {
-		*code = cli_usage(a->prog, a->narg ? "one request id is expected"
-						   : "name the request (REQ)");
-		return NULL;
-	}
-	return a->arg[0];
+	return cli_one_arg(a, "one request id is expected", "name the request (REQ)", code);
 }
 
 /* The vault opened for the subcommand, with who acts; NULL (with *code) when not. */
@@ -37,15 +32,6 @@ static pv_vault *open_for(struct cli_args *a, pv_access *who, int *code)
 	pv_vault *v = cli_open_vault(&a->common, code);
 	*who = cli_access(&a->common);
 	return v;
-}
-
-/* The exit status for rc, the vault closed. */
-static int done(pv_vault *v, pv_rc rc, int code)
-{
-	if (rc)
-		code = cli_fail(v, rc);
-	pv_vault_close(v);
-	return code;
 }
 
 static int run_open(struct cli_args *a)
@@ -63,7 +49,7 @@ static int run_open(struct cli_args *a)
 	if (!rc)
 		printf(a->common.json ? "{\"request\":\"%s\"}\n" : "opened %s\n", rid);
 	pv_free(rid);
-	return done(v, rc, code);
+	return cli_done(v, rc, code);
 }
 
 static int run_list(struct cli_args *a)
@@ -77,7 +63,7 @@ static int run_list(struct cli_args *a)
 		return code;
 	pv_rc rc = pv_dsr_list(v, &who, cli_flag(a, "--overdue") ? PV_DSR_OVERDUE : PV_DSR_ALL,
 			       print_dsr, &a->common.json);
-	return done(v, rc, code);
+	return cli_done(v, rc, code);
 }
 
 static int run_close(struct cli_args *a)
@@ -95,7 +81,7 @@ static int run_close(struct cli_args *a)
 	pv_rc rc = pv_dsr_close(v, &who, id, outcome);
 	if (!rc)
 		printf("closed %s\n", id);
-	return done(v, rc, code);
+	return cli_done(v, rc, code);
 }
 
 static int run_report(struct cli_args *a)
@@ -110,7 +96,7 @@ static int run_report(struct cli_args *a)
 		return code;
 	pv_rc rc = pv_dsr_access_report(v, &who, id,
 					 cli_flag(a, "--html") ? PV_RENDER_HTML : PV_RENDER_JSON, stdout);
-	return done(v, rc, code);
+	return cli_done(v, rc, code);
 }
 
 static int run_delete(struct cli_args *a)
@@ -157,7 +143,7 @@ static int run_correct(struct cli_args *a)
 	if (!rc)
 		printf("request %s fulfilled: %zu field%s corrected, request closed\n", id, n,
 		       n == 1 ? "" : "s");
-	return done(v, rc, code);
+	return cli_done(v, rc, code);
 }
 
 /* restrict and object: the request fulfilled as its type says. */
@@ -176,7 +162,7 @@ static int run_fulfil(struct cli_args *a)
 		printf("request %s fulfilled: %s, request closed\n", id,
 		       strcmp(a->cmd->name, "object") == 0 ? "objection recorded"
 							   : "processing restricted");
-	return done(v, rc, code);
+	return cli_done(v, rc, code);
 }
 
 static int run_lift(struct cli_args *a)
@@ -195,7 +181,7 @@ static int run_lift(struct cli_args *a)
 			       objection ? PV_LIFT_OBJECTION : PV_LIFT_RESTRICTION);
 	if (!rc)
 		printf("%s of %s lifted\n", objection ? "objection" : "restriction", a->arg[0]);
-	return done(v, rc, code);
+	return cli_done(v, rc, code);
 }
 
 static const struct cli_opt no_opts[] = { { NULL, NULL, NULL, NULL, NULL } };

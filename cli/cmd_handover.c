@@ -101,21 +101,7 @@ static pv_rc run_confirm(pv_vault *v, const pv_access *who, const char *receipt_
  * usage message. */
 static const char *the_file(struct cli_args *a, int *code)
 {
-	if (a->narg != 1) {
-		*code = cli_usage(a->prog, a->narg ? "one argument is expected"
-						   : "name the plan, package or receipt");
-		return NULL;
-	}
-	return a->arg[0];
-}
-
-/* The exit status: code, or rc's when it failed; the vault closed. */
-static int done(pv_vault *v, pv_rc rc, int code)
-{
-	if (rc)
-		code = cli_fail(v, rc);
-	pv_vault_close(v);
-	return code;
+	return cli_one_arg(a, "one argument is expected", "name the plan, package or receipt", code);
 }
 
 static int run_export(struct cli_args *a)
@@ -136,7 +122,7 @@ static int run_export(struct cli_args *a)
 	cli_progress_end(v);
 	if (!rc)
 		print_summary("exported", &s, a->common.json);
-	return done(v, rc, EXIT_OK);
+	return cli_done(v, rc, EXIT_OK);
 }
 
 static int run_import_cmd(struct cli_args *a)
@@ -162,7 +148,7 @@ static int run_import_cmd(struct cli_args *a)
 		code = EXIT_OK;
 		pv_rc rc = run_import(v, &who, package, &io, cli_opt(a, "--receipt"),
 				      a->common.json, &code);
-		code = done(v, rc, code);
+		code = cli_done(v, rc, code);
 	}
 	free(sender_key);
 	return code;
@@ -180,7 +166,7 @@ static int run_confirm_cmd(struct cli_args *a)
 	pv_access who = cli_access(&a->common);
 	code = EXIT_OK;
 	pv_rc rc = run_confirm(v, &who, receipt, cli_opt(a, "-o"), &code);
-	return done(v, rc, code);
+	return cli_done(v, rc, code);
 }
 
 static int run_verify_receipt(struct cli_args *a)

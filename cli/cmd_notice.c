@@ -24,14 +24,6 @@ static int print_notice(void *ctx, const pv_notice_info *n)
 	return 0;
 }
 
-/* The exit status for rc, the vault closed. */
-static int done(pv_vault *v, pv_rc rc)
-{
-	int code = rc ? cli_fail(v, rc) : EXIT_OK;
-	pv_vault_close(v);
-	return code;
-}
-
 static int run_record(struct cli_args *a)
 {
 	const char *kind = cli_opt(a, "--kind"), *version = cli_opt(a, "--text-version"),
@@ -50,7 +42,7 @@ static int run_record(struct cli_args *a)
 		printf("{\"notice\":%lld}\n", (long long)number);
 	else if (!rc)
 		printf("notice %lld recorded\n", (long long)number);
-	return done(v, rc);
+	return cli_done(v, rc, EXIT_OK);
 }
 
 static int run_state(struct cli_args *a)
@@ -67,7 +59,7 @@ static int run_state(struct cli_args *a)
 	pv_rc rc = pv_notice_set_state(v, &who, number, a->arg[1]);
 	if (!rc)
 		printf("notice %lld: %s\n", number, a->arg[1]);
-	return done(v, rc);
+	return cli_done(v, rc, EXIT_OK);
 }
 
 static int run_list(struct cli_args *a)
@@ -79,8 +71,9 @@ static int run_list(struct cli_args *a)
 	if (!v)
 		return code;
 	pv_access who = cli_access(&a->common);
-	return done(v, pv_notice_list(v, &who, cli_opt(a, "--customer"), print_notice,
-				      &a->common.json));
+	pv_rc rc = pv_notice_list(v, &who, cli_opt(a, "--customer"), print_notice,
+				  &a->common.json);
+	return cli_done(v, rc, EXIT_OK);
 }
 
 static const struct cli_cmd subs[] = {

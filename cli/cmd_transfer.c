@@ -34,15 +34,6 @@ static const char *the_plan(struct cli_args *a, int n, int *code)
 	return a->arg[0];
 }
 
-/* The exit status: code, or rc's when it failed; the vault closed. */
-static int done(pv_vault *v, pv_rc rc, int code)
-{
-	if (rc)
-		code = cli_fail(v, rc);
-	pv_vault_close(v);
-	return code;
-}
-
 /* What is printed after a plan is recorded: what comes next, and the key it pinned. */
 static void print_planned(const char *id, const char *vault_key, int json)
 {
@@ -87,7 +78,7 @@ static int run_plan(struct cli_args *a)
 	if (!rc)
 		print_planned(id, spec.recipient_vault_key, a->common.json);
 	pv_free(id);
-	return done(v, rc, EXIT_OK);
+	return cli_done(v, rc, EXIT_OK);
 }
 
 /* list (no plan) and show PLAN: the plans as the library writes them. */
@@ -108,7 +99,7 @@ static int run_list(struct cli_args *a)
 	if (!rc)
 		code = cli_write_text(text, NULL);
 	pv_free(text);
-	return done(v, rc, code);
+	return cli_done(v, rc, code);
 }
 
 static int run_assess(struct cli_args *a)
@@ -127,7 +118,7 @@ static int run_assess(struct cli_args *a)
 	if (!rc)
 		code = cli_write_text(text, cli_opt(a, "-o"));
 	pv_free(text);
-	return done(v, rc, code);
+	return cli_done(v, rc, code);
 }
 
 static int run_consent(struct cli_args *a)
@@ -147,7 +138,7 @@ static int run_consent(struct cli_args *a)
 	if (!rc)
 		printf("separate consent of %s to %s: %s\n", a->arg[1], plan,
 		       grant ? "given" : "refused");
-	return done(v, rc, code);
+	return cli_done(v, rc, code);
 }
 
 static int run_exclusions(struct cli_args *a)
@@ -161,7 +152,7 @@ static int run_exclusions(struct cli_args *a)
 		return code;
 	pv_access who = cli_access(&a->common);
 	pv_rc rc = pv_transfer_exclusions(v, &who, plan, print_exclusion, &a->common.json);
-	return done(v, rc, code);
+	return cli_done(v, rc, code);
 }
 
 static int run_notify(struct cli_args *a)
@@ -183,7 +174,7 @@ static int run_notify(struct cli_args *a)
 		if (!rc)
 			fprintf(stderr, "pivault: %llu notice%s rendered and recorded as queued\n",
 				(unsigned long long)n, n == 1 ? "" : "s");
-		code = done(v, rc, code);
+		code = cli_done(v, rc, code);
 	}
 	free(tmpl);
 	return code;
@@ -205,7 +196,7 @@ static int run_pin_key(struct cli_args *a)
 	char fp[PV_FINGERPRINT_SIZE];
 	if (!rc && pv_key_fingerprint(key, fp) == PV_OK)
 		printf("transfer %s: recipient vault key %s pinned\n", plan, fp);
-	return done(v, rc, code);
+	return cli_done(v, rc, code);
 }
 
 static int run_shred_excluded(struct cli_args *a)
@@ -231,7 +222,7 @@ static int run_shred_excluded(struct cli_args *a)
 		printf("no customer of %s objected or asked for deletion\n", plan);
 	}
 	pv_free(cert);
-	return done(v, rc, code);
+	return cli_done(v, rc, code);
 }
 
 #define END_OPTS { NULL, NULL, NULL, NULL, NULL }

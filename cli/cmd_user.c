@@ -83,20 +83,7 @@ static int user_enrol(const struct cli_common *c, const char *name, const char *
 /* The user the subcommand names (its one argument); NULL after the usage message. */
 static const char *the_user(struct cli_args *a, int *code)
 {
-	if (a->narg != 1) {
-		*code = cli_usage(a->prog, a->narg ? "one user name is expected"
-						   : "a user name is required");
-		return NULL;
-	}
-	return a->arg[0];
-}
-
-/* The exit status for rc, the vault closed. */
-static int done(pv_vault *v, pv_rc rc)
-{
-	int code = rc ? cli_fail(v, rc) : EXIT_OK;
-	pv_vault_close(v);
-	return code;
+	return cli_one_arg(a, "one user name is expected", "a user name is required", code);
 }
 
 /* add and reset: the new enrolment code's halves this caller may see. */
@@ -119,7 +106,7 @@ static int run_add_reset(struct cli_args *a)
 	if (!rc)
 		print_halves(a->cmd->name, name, half);
 	cli_wipe_free(half);
-	return done(v, rc);
+	return cli_done(v, rc, EXIT_OK);
 }
 
 static int run_enrol(struct cli_args *a)
@@ -141,8 +128,9 @@ static int run_list(struct cli_args *a)
 	if (!v)
 		return code;
 	pv_access who = cli_access(&a->common);
-	return done(v, pv_user_list(v, &who, cli_flag(a, "--gaps") ? PV_USERS_WITH_GAPS : PV_USERS_ALL,
-				  print_user, &a->common.json));
+	pv_rc rc = pv_user_list(v, &who, cli_flag(a, "--gaps") ? PV_USERS_WITH_GAPS : PV_USERS_ALL,
+				print_user, &a->common.json);
+	return cli_done(v, rc, EXIT_OK);
 }
 
 static int run_disable(struct cli_args *a)
@@ -160,7 +148,7 @@ static int run_disable(struct cli_args *a)
 		printf("disabled user %s: the master key is no longer sealed to them. Revocation is "
 		       "complete only after `pivault rekey --root` (a new master key): until then, a "
 		       "copy of the master key the user may have kept still opens the vault.\n", name);
-	return done(v, rc);
+	return cli_done(v, rc, EXIT_OK);
 }
 
 static int run_passwd(struct cli_args *a)
@@ -184,7 +172,7 @@ static int run_passwd(struct cli_args *a)
 	cli_wipe_free(pass);
 	if (!rc)
 		printf("new password for %s\n", pv_vault_user(v));
-	return done(v, rc);
+	return cli_done(v, rc, EXIT_OK);
 }
 
 static int run_attest(struct cli_args *a)
@@ -204,7 +192,7 @@ static int run_attest(struct cli_args *a)
 	pv_rc rc = pv_user_attest(v, &who, name, agreement, training, expires);
 	if (!rc)
 		printf("recorded obligations of %s\n", name);
-	return done(v, rc);
+	return cli_done(v, rc, EXIT_OK);
 }
 
 static const struct cli_opt no_opts[] = { { NULL, NULL, NULL, NULL, NULL } };

@@ -354,11 +354,31 @@ pv_vault *cli_open_vault(const struct cli_common *c, int *exit_code)
 	return take_request(v, c, exit_code);
 }
 
+int cli_done(pv_vault *v, pv_rc rc, int code)
+{
+	if (rc)
+		code = cli_fail(v, rc);
+	pv_vault_close(v);
+	return code;
+}
+
+const char *cli_one_arg(struct cli_args *a, const char *one_form, const char *none_form,
+			int *code)
+{
+	if (a->narg != 1) {
+		*code = cli_usage(a->prog, a->narg ? one_form : none_form);
+		return NULL;
+	}
+	return a->arg[0];
+}
+
 int cli_fail(pv_vault *v, pv_rc rc)
 {
 	if (rc == PV_REQUESTED && v)
 		return submit_request(v);
-	fprintf(stderr, "pivault: %s\n", v ? pv_errmsg(v) : pv_strerror(rc));
+	/* without a handle, the thread's message of the call that failed, if it left one */
+	const char *why = pv_errmsg(v);
+	fprintf(stderr, "pivault: %s\n", v || strcmp(why, "no error") != 0 ? why : pv_strerror(rc));
 	if (rc == PV_ERR_BUSY) {
 		fprintf(stderr, "pivault: nothing was done; run it again later, or wait longer with "
 			"--wait SECONDS (PIVAULT_WAIT)\n");
