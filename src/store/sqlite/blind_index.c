@@ -266,7 +266,7 @@ static int order_by_id(struct pv_store *s, int64_t *rids, size_t n)
 {
 	struct found *f = calloc(n, sizeof *f);
 	size_t nf = 0;
-	int rc = f ? 0 : -1;
+	int out_of_memory = !f, rc = f ? 0 : -1;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_CUST_ID);
 		if (!q) {
@@ -277,8 +277,10 @@ static int order_by_id(struct pv_store *s, int64_t *rids, size_t n)
 		int st = sqlite3_step(q);
 		if (st == SQLITE_ROW) {
 			f[nf].rid = rids[i];
-			if (!(f[nf++].id = strdup((const char *)sqlite3_column_text(q, 0))))
+			if (!(f[nf++].id = strdup((const char *)sqlite3_column_text(q, 0)))) {
 				rc = -1;
+				out_of_memory = 1;
+			}
 		} else if (st != SQLITE_DONE) {
 			rc = pv_sqlite_fail(s, "look up index");
 		}
@@ -292,7 +294,7 @@ static int order_by_id(struct pv_store *s, int64_t *rids, size_t n)
 	for (size_t i = 0; f && i < nf; i++)
 		free(f[i].id);
 	free(f);
-	if (rc && !s->err[0])
+	if (out_of_memory) /* not a message left by an earlier failure */
 		snprintf(s->err, sizeof s->err, "out of memory");
 	return rc;
 }

@@ -132,7 +132,7 @@ int pv_store_customer_set_group(struct pv_store *s, int64_t rid, int group,
 		"UPDATE customers SET g_other = ?1 WHERE rid = ?2",
 	};
 	if (group < 0 || group >= PV_GROUPS)
-		return -1;
+		return pv_store_note_failure(s, "no sealed group %d", group);
 	sqlite3_stmt *q = pv_sqlite_stmt(s, sql[group]);
 	if (!q)
 		return -1;
