@@ -136,11 +136,11 @@ PV_API const char *pv_vault_user(const pv_vault *v);
 /* Close, wiping every key held; NULL harmless. */
 PV_API void pv_vault_close(pv_vault *v);
 
-/* The last error's message (never NULL; borrowed until the next call on v). With v NULL,
- * the message of the calling thread's last call made without a vault handle (pv_key_*,
- * pv_file_create, pv_schema_check_file, pv_key_fingerprint, the pv_*_verify functions,
- * pv_audit_check_proof, pv_restore, pv_escrow_keygen, and a create or open that could
- * not make a handle), as sqlite3_errmsg does for its handle. */
+/* The last error's message (never NULL: "no error" when there is none; borrowed until the
+ * next call on v). With v NULL, the message of the calling thread's last call made without
+ * a vault handle (pv_key_*, pv_file_create, pv_schema_check_file, pv_key_fingerprint, the
+ * pv_*_verify functions, pv_audit_check_proof, pv_restore, pv_escrow_keygen, and a create
+ * or open that could not make a handle), as sqlite3_errmsg does for its handle. */
 PV_API const char *pv_errmsg(const pv_vault *v);
 
 /* The vault id as 32 hex characters (borrowed for the handle's life). */

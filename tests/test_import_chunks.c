@@ -18,7 +18,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "pivault.h"
@@ -32,13 +31,6 @@ static const pv_access ADMIN = { "admin", "all", 0 };
 struct fx {
 	char *base, *dir, *key, *csv, *db;
 };
-
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 static int fx_setup(void **state)
 {
@@ -154,9 +146,9 @@ static pid_t shred_in_child(const struct fx *f, const char *id)
 /* Wait until the child's import has committed a chunk (rows in the file beyond BASE). */
 static void wait_for_chunk(const struct fx *f, pid_t child)
 {
-	double t0 = now();
+	double t0 = pvt_now();
 	while (raw_rows(f) <= BASE) {
-		assert_true(now() - t0 < 120);
+		assert_true(pvt_now() - t0 < 120);
 		assert_int_equal(waitpid(child, NULL, WNOHANG), 0); /* still running */
 		usleep(20000);
 	}
@@ -180,15 +172,15 @@ static void test_readers_get_in_and_see_none_of_it(void **state)
 	char *hold = pvt_keep(pvt_path(f->base, "go-on"));
 	pid_t child = import_in_child(f, f->csv, hold);
 	wait_for_chunk(f, child);
-	double slowest = 0, t_start = now();
+	double slowest = 0, t_start = pvt_now();
 	int reads = 0, status = 0;
 	int backup_done = 0;
 	while (reads < 5) {
 		pv_record *r = NULL;
-		double t0 = now();
+		double t0 = pvt_now();
 		assert_int_equal(pv_get(v, &ADMIN, "C00000001", &r), PV_OK);
 		pv_record_free(r);
-		double took = now() - t0;
+		double took = pvt_now() - t0;
 		slowest = took > slowest ? took : slowest;
 		reads++;
 		uint64_t n = 0;
@@ -210,7 +202,7 @@ static void test_readers_get_in_and_see_none_of_it(void **state)
 	assert_int_equal(waitpid(child, &status, 0), child);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	assert_true(backup_done);
-	print_message("import ran %.1f s beside %d reads, slowest %.3f s\n", now() - t_start, reads,
+	print_message("import ran %.1f s beside %d reads, slowest %.3f s\n", pvt_now() - t_start, reads,
 		      slowest);
 	assert_true(slowest < 2.0);
 	uint64_t n = 0;

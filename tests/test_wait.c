@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "pivault.h"
@@ -35,13 +34,6 @@ static void note(void *ctx, const char *what, const char *why, double max_second
 	n->max = max_seconds;
 	snprintf(n->what, sizeof n->what, "%s", what);
 	snprintf(n->why, sizeof n->why, "%s", why);
-}
-
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 static int fx_setup(void **state)
@@ -80,9 +72,9 @@ static void test_reader_waits_then_busy(void **state)
 	struct notes n = { 0 };
 	pv_set_wait(1.0, note, &n);
 	pv_record *r = NULL;
-	double t0 = now();
+	double t0 = pvt_now();
 	pv_rc rc = pv_get(reader, &READER, "C00000001", &r);
-	double took = now() - t0;
+	double took = pvt_now() - t0;
 	assert_int_equal(rc, PV_ERR_BUSY);
 	assert_null(r);
 	assert_true(took >= 0.95 && took < 3.0);
@@ -97,9 +89,9 @@ static void test_reader_waits_then_busy(void **state)
 
 	n.count = 0; /* no wait allowed: refused at once, no note */
 	pv_set_wait(0, note, &n);
-	t0 = now();
+	t0 = pvt_now();
 	assert_int_equal(pv_get(reader, &READER, "C00000001", &r), PV_ERR_BUSY);
-	assert_true(now() - t0 < 0.5);
+	assert_true(pvt_now() - t0 < 0.5);
 	assert_int_equal(n.count, 0);
 
 	assert_int_equal(pv_vault_batch_end(writer, 1), PV_OK);
@@ -134,10 +126,10 @@ static void test_waiter_gets_in(void **state)
 	struct release_later l = { writer, 1.0 };
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, end_batch_later, &l), 0);
-	double t0 = now();
+	double t0 = pvt_now();
 	pv_record *r = NULL;
 	assert_int_equal(pv_get(reader, &READER, "C00000001", &r), PV_OK);
-	double took = now() - t0;
+	double took = pvt_now() - t0;
 	pthread_join(t, NULL);
 	pv_record_free(r);
 	assert_true(took >= 0.9 && took < 5.0);
@@ -155,10 +147,10 @@ static void test_cli_waits_and_says_so(void **state)
 	assert_int_equal(pv_vault_batch_begin(writer), PV_OK);
 	char *errf = pvt_keep(pvt_path(f->base, "stderr"));
 	const char *pv = pvt_program("pivault-test");
-	double t0 = now();
+	double t0 = pvt_now();
 	int st = pvt_run(NULL, "PIVAULT_KEY_FILE='%s' '%s' get C00000001 --vault '%s' --role admin "
 			 "--purpose all --wait 1.5 </dev/null 2>'%s'", f->key, pv, f->dir, errf);
-	double took = now() - t0;
+	double took = pvt_now() - t0;
 	char *err = pvt_keep(pvt_read_file(errf, NULL));
 	assert_int_equal(st, 4);
 	assert_true(took >= 1.4 && took < 10);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 char *pvt_tempdir(void)
@@ -555,4 +556,11 @@ pv_rc pvt_handover_check_receipt(pv_vault *v, const pv_access *who, const char *
 	snprintf(why, n, "%s", rc == PV_OK ? summary : pv_errmsg(v));
 	pv_free(summary);
 	return rc;
+}
+
+double pvt_now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }

@@ -18,6 +18,9 @@ char *pvt_tempdir(void);
 /* Remove a directory tree (rm -rf); NULL harmless. */
 void pvt_rmtree(const char *path);
 
+/* The monotonic clock, in seconds. */
+double pvt_now(void);
+
 /* Join two path parts into a malloc'd string. */
 char *pvt_path(const char *dir, const char *name);
 
