@@ -1056,6 +1056,48 @@ typedef struct pv_doctor_opts {
 PV_API PV_CHECK pv_rc pv_doctor(pv_vault *v, const pv_access *who, const pv_doctor_opts *o,
 				pv_finding_fn fn, void *ctx, unsigned *high);
 
+/* ---- PII discovery (个人信息发现) ------------------------------------------------- */
+
+/* What kind of personal information a span of free text holds. */
+typedef enum pv_pii_type {
+	PV_PII_RESIDENT_ID = 0, /* mainland resident ID number (18 characters; 15 old form) */
+	PV_PII_PHONE = 1,       /* mainland mobile or landline number, in any written form */
+	PV_PII_BANK_CARD = 2,   /* bank card number, 16 to 19 digits passing Luhn */
+	PV_PII_USCC = 3,        /* unified social credit code (GB 32100-2015) */
+	PV_PII_EMAIL = 4,       /* e-mail address */
+	PV_PII_PASSPORT = 5,    /* passport-like number (E/G + 8 digits, ...) */
+	PV_PII_ADDRESS = 6,     /* Chinese postal address down to road or house number */
+	PV_PII_NAME = 7         /* Chinese personal name marked by its context */
+} pv_pii_type;
+#define PV_PII_TYPES 8
+
+/* A stable lower-case name of t ("resident_id", "phone", "bank_card", "uscc", "email",
+ * "passport", "address", "name"); "unknown" outside the enum. */
+PV_API const char *pv_pii_type_name(pv_pii_type t);
+
+/* One span found: bytes [start, end) of the text, its type, and a confidence 0..100
+ * (context words such as 身份证, 手机, 电话, 卡号, 联系 before it raise it; 订单, 运单, 发票
+ * lower it). */
+typedef struct pv_pii_span {
+	size_t start, end;
+	pv_pii_type type;
+	int confidence;
+} pv_pii_span;
+
+/* Called for each span, in text order, spans never overlapping; non-zero stops the scan. */
+typedef int (*pv_pii_found_fn)(void *ctx, const pv_pii_span *span);
+
+/* The confidence from which a span is reported when the caller has no reason to choose. */
+#define PV_PII_MIN_CONFIDENCE 50
+
+/* Find personal information in the UTF-8 text[0..len): every span of confidence at least
+ * min_confidence is passed to fn. Check characters, Luhn, birth dates and prefixes tell
+ * numbers that are personal information from look-alikes (order, tracking, invoice and
+ * member numbers, dates, amounts). Bytes that are not valid UTF-8 are skipped. Needs no
+ * vault; reads nothing but the text. Returns the number of spans passed to fn. */
+PV_API size_t pv_pii_scan(const char *text, size_t len, int min_confidence, pv_pii_found_fn fn,
+			  void *ctx);
+
 #ifdef __cplusplus
 }
 #endif

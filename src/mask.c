@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* mask.c: the masking rules behind pv_mask_value (names, phones, resident IDs, bank cards,
- * e-mail addresses, addresses, amount buckets, PII embedded in free text). Pure libc. */
+ * e-mail addresses, addresses, amount buckets, PII embedded in free text, found by
+ * pii_detect.c). Pure libc. */
 #include "mask.h"
+#include "pii_detect.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -179,16 +181,6 @@ static void mask_all(struct obuf *b, const char *s, size_t n)
 static int is_ascii_digit(char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static int is_ascii_alpha(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static int is_ascii_alnum(char c)
-{
-	return is_ascii_digit(c) || is_ascii_alpha(c);
 }
 
 /* 1 if s[0..n) are all ASCII digits (and n > 0). */
@@ -652,26 +644,8 @@ static void mask_amount(struct obuf *b, const char *s, size_t n)
 /* free_text                                                                            */
 /* ------------------------------------------------------------------------------------ */
 
-/* A run of digit groups in free text: groups of digits joined by a single space or hyphen.
- * Collection stops after FT_COLLECT_DIGITS digits (room for three numbers, enough to see
- * how the first one ends) or FT_MAX_GROUPS groups; only the first FT_MAX_DIGITS digits are
- * stored. */
-#define FT_MAX_GROUPS 24
-#define FT_MAX_DIGITS 64
-#define FT_COLLECT_DIGITS 60
-
-struct digit_run {
-	size_t ngroups;
-	size_t glen[FT_MAX_GROUPS]; /* digits in each group */
-	size_t gend[FT_MAX_GROUPS]; /* byte offset just past each group */
-	size_t cum[FT_MAX_GROUPS];  /* digits up to and including each group */
-	char sep[FT_MAX_GROUPS];    /* separator before each group (' ' or '-'; 0 for the first) */
-	char digits[FT_MAX_DIGITS];  /* the first digits, as ASCII */
-	size_t x_end;                /* offset past an X (check character) ending the run, or 0 */
-};
-
-/* The value 0..9 of an ASCII or full-width (U+FF10..U+FF19) digit at s[i], its byte
- * length in *w; -1 if there is none (or i >= n). */
+/* The value of an ASCII or full-width (U+FF10..U+FF19) digit at s[i], its byte length in
+ * *w; -1 if there is none (or i >= n). */
 static int digit_at(const char *s, size_t n, size_t i, size_t *w)
 {
 	if (i >= n)
@@ -688,290 +662,151 @@ static int digit_at(const char *s, size_t n, size_t i, size_t *w)
 	return -1;
 }
 
-/* Collect the digit groups starting at s[i] (which must be a digit) into *r. */
-static void scan_digit_run(const char *s, size_t n, size_t i, struct digit_run *r)
+/* The digits (ASCII or full-width) of s[0..n) as ASCII into d (at most cap); their count. */
+static size_t span_digits(const char *s, size_t n, char *d, size_t cap)
 {
-	size_t total = 0, w = 0;
-	int d;
-	char sep = 0;
-	r->ngroups = 0;
-	r->x_end = 0;
-	for (;;) {
-		size_t glen = 0;
-		while ((d = digit_at(s, n, i, &w)) >= 0) {
-			if (total < FT_MAX_DIGITS)
-				r->digits[total] = (char)('0' + d);
-			total++;
-			glen++;
-			i += w;
+	size_t nd = 0, w = 1;
+	for (size_t i = 0; i < n; i += w) {
+		int v = digit_at(s, n, i, &w);
+		if (v < 0) {
+			w = 1;
+			continue;
 		}
-		r->glen[r->ngroups] = glen;
-		r->gend[r->ngroups] = i;
-		r->cum[r->ngroups] = total;
-		r->sep[r->ngroups] = sep;
-		r->ngroups++;
-		if (total > FT_COLLECT_DIGITS || r->ngroups == FT_MAX_GROUPS)
-			return; /* cut short: whatever follows is not known to end it */
-		if (i < n && (s[i] == ' ' || s[i] == '-') && digit_at(s, n, i + 1, &w) >= 0)
-			sep = s[i++];
-		else
-			break;
+		if (nd < cap)
+			d[nd] = (char)('0' + v);
+		nd++;
 	}
-	if (i < n && (s[i] == 'X' || s[i] == 'x') && !(i + 1 < n && is_ascii_alnum(s[i + 1])))
-		r->x_end = i + 1;
+	return nd;
 }
 
-/* 1 if groups [from, k) of r may form one number: a single group, or groups of 3 to 8
- * digits each joined by one kind of separator (138 1234 5678, 6222-0212-3456-7890-123,
- * 110105 19900101 1234). This keeps "2024-01-15", "room 305 13812345678" and
- * "138-1234-5678 6222 ..." from being read as one number. */
-static int groups_ok(const struct digit_run *r, size_t from, size_t k)
+/* A phone number found in text: a mobile (after +86/0086 or not) as 138****5678; any other
+ * number as written, each digit but the last four '*', the other characters kept. */
+static void emit_text_phone(struct obuf *b, const char *s, size_t n)
 {
-	if (k - from == 1)
-		return 1;
-	for (size_t g = from; g < k; g++) {
-		if (r->glen[g] < 3 || r->glen[g] > 8)
-			return 0;
-		if (g > from + 1 && r->sep[g] != r->sep[from + 1])
-			return 0;
+	char d[32];
+	size_t nd = span_digits(s, n, d, sizeof d), seen = 0, w = 1;
+	if (nd >= 11 && nd <= sizeof d && is_mobile(d + nd - 11)) {
+		emit_mobile_mask(b, d + nd - 11);
+		return;
 	}
-	return 1;
-}
-
-/* Digits in groups [from, k) of r. */
-static size_t groups_digits(const struct digit_run *r, size_t from, size_t k)
-{
-	return r->cum[k - 1] - (from > 0 ? r->cum[from - 1] : 0);
-}
-
-/* If groups [from, k) of r are a mainland mobile number (optionally after a country code
- * 86 or 0086, in a group of its own or joined to the number), the offset of its 11 digits
- * in r->digits; else -1. */
-static int run_mobile_at(const struct digit_run *r, size_t from, size_t k)
-{
-	size_t base = from > 0 ? r->cum[from - 1] : 0, nd = groups_digits(r, from, k);
-	if (r->cum[k - 1] > FT_MAX_DIGITS)
-		return -1; /* digits not stored; and no pattern is that long */
-	const char *d = r->digits + base;
-	size_t cc_group = k - from > 1 ? from + 1 : from;
-	if (nd == 11 && is_mobile(d) && groups_ok(r, from, k))
-		return (int)base;
-	if (nd == 13 && d[0] == '8' && d[1] == '6' && is_mobile(d + 2) &&
-	    groups_ok(r, r->glen[from] == 2 ? cc_group : from, k))
-		return (int)base + 2;
-	if (nd == 15 && memcmp(d, "0086", 4) == 0 && is_mobile(d + 4) &&
-	    groups_ok(r, r->glen[from] == 4 ? cc_group : from, k))
-		return (int)base + 4;
-	return -1;
-}
-
-/* 1 if d[0..8) looks like a birth date YYYYMMDD (19xx or 20xx, month 1-12, day 1-31). */
-static int plausible_birth_date(const char *d)
-{
-	if (!all_digits(d, 8) || !((d[0] == '1' && d[1] == '9') || (d[0] == '2' && d[1] == '0')))
-		return 0;
-	int m = (d[4] - '0') * 10 + (d[5] - '0'), day = (d[6] - '0') * 10 + (d[7] - '0');
-	return m >= 1 && m <= 12 && day >= 1 && day <= 31;
-}
-
-enum ft_kind { FT_NONE, FT_MOBILE, FT_RESIDENT_ID, FT_CARD };
-
-/* What groups [g, h) of r are when read as one number: a mobile number (its 11 digits at
- * r->digits + *offset), a resident ID (18 digits with a plausible birth date, or 17 and
- * the check character X right after the run), a 12..19 digit card number, or none. Split
- * into groups, an ID is written 6-8-4 and a card starts with a group of 4 (or 6). */
-static enum ft_kind classify_groups(const struct digit_run *r, size_t g, size_t h,
-				    size_t *offset)
-{
-	int off = run_mobile_at(r, g, h);
-	if (off >= 0) {
-		*offset = (size_t)off;
-		return FT_MOBILE;
-	}
-	size_t nd = groups_digits(r, g, h), base = g > 0 ? r->cum[g - 1] : 0;
-	int single = h - g == 1;
-	if (r->cum[h - 1] > FT_MAX_DIGITS || !groups_ok(r, g, h))
-		return FT_NONE;
-	if ((single || r->glen[g] == 6) &&
-	    ((nd == 17 && h == r->ngroups && r->x_end) ||
-	     (nd == 18 && plausible_birth_date(r->digits + base + 6))))
-		return FT_RESIDENT_ID;
-	if ((single || r->glen[g] == 4 || r->glen[g] == 6) && nd >= 12 && nd <= 19)
-		return FT_CARD;
-	return FT_NONE;
-}
-
-/* The cost of one way of reading the groups of a run, compared in this order: digits left
- * as written (fewest wins: a doubtful reading that masks more beats one that leaks), then
- * card numbers read (the catch-all; a mobile or ID reading is the more specific), then
- * numbers read (longer numbers). */
-struct read_cost {
-	size_t unmatched, cards, numbers;
-};
-
-static int cost_less(const struct read_cost *a, const struct read_cost *b)
-{
-	if (a->unmatched != b->unmatched)
-		return a->unmatched < b->unmatched;
-	if (a->cards != b->cards)
-		return a->cards < b->cards;
-	return a->numbers < b->numbers;
-}
-
-struct ft_match {
-	enum ft_kind kind; /* FT_NONE: the first group stays as written */
-	size_t end;        /* byte offset just past the match */
-	size_t offset;     /* of a mobile's 11 digits in the run's digits */
-	size_t nd;         /* digits of a card */
-	int x;             /* resident ID ending in X */
-};
-
-/* Read the run r: choose, by dynamic programming over its groups, the split into numbers
- * (classify_groups) and groups left as written that has the lowest read_cost, and return
- * the first element of that split. So "6222 0212 3456 7890 138 1234 5678" is a card and a
- * phone, while "... 7366 135 6205 3553 1238 9449" is two cards, not a card, a phone and
- * "1238 9449" in clear. Only the first element is used; the caller scans again after it,
- * so every decision sees up to FT_COLLECT_DIGITS digits ahead. */
-static struct ft_match plan_run(const struct digit_run *r)
-{
-	struct read_cost best[FT_MAX_GROUPS + 1];
-	enum ft_kind kind[FT_MAX_GROUPS + 1];
-	size_t hend[FT_MAX_GROUPS + 1], off[FT_MAX_GROUPS + 1];
-	size_t ng = r->ngroups;
-	best[ng] = (struct read_cost){ 0, 0, 0 };
-	for (size_t g = ng; g-- > 0;) {
-		int have = 0;
-		size_t base = g > 0 ? r->cum[g - 1] : 0;
-		/* longest first, so that among equal costs the longer number wins */
-		for (size_t h = ng; h > g; h--) {
-			size_t o = 0;
-			if (r->cum[h - 1] - base > 19)
-				continue;
-			enum ft_kind k = classify_groups(r, g, h, &o);
-			if (k == FT_NONE)
-				continue;
-			struct read_cost c = best[h];
-			c.numbers++;
-			c.cards += k == FT_CARD;
-			if (!have || cost_less(&c, &best[g])) {
-				best[g] = c;
-				kind[g] = k;
-				hend[g] = h;
-				off[g] = o;
-				have = 1;
-			}
-		}
-		struct read_cost c = best[g + 1];
-		c.unmatched += r->glen[g];
-		if (!have || cost_less(&c, &best[g])) {
-			best[g] = c;
-			kind[g] = FT_NONE;
-			hend[g] = g + 1;
-			off[g] = 0;
+	for (size_t i = 0; i < n; i += w) {
+		int v = digit_at(s, n, i, &w);
+		if (v < 0) {
+			w = 1;
+			ob_put(b, s + i, 1);
+		} else if (++seen > nd - 4) {
+			char c = (char)('0' + v);
+			ob_put(b, &c, 1);
+		} else {
+			ob_stars(b, 1);
 		}
 	}
-	struct ft_match m = { kind[0], r->gend[hend[0] - 1], off[0], r->cum[hend[0] - 1], 0 };
-	if (m.kind == FT_RESIDENT_ID && m.nd == 17) {
-		m.x = 1;
-		m.end = r->x_end;
-	}
-	return m;
 }
 
-/* Write the masked form of match m of run r. */
-static void emit_run_mask(struct obuf *b, const struct digit_run *r, const struct ft_match *m)
+/* A resident ID number found in text (18 characters, or the old 15 digits): the first 6
+ * and the last 4 kept (an X upper case), the rest '*'. */
+static void emit_text_resident_id(struct obuf *b, const char *s, size_t n)
 {
-	char id[18];
-	switch (m->kind) {
-	case FT_MOBILE:
-		emit_mobile_mask(b, r->digits + m->offset);
-		break;
-	case FT_RESIDENT_ID:
-		memcpy(id, r->digits, 17);
-		id[17] = m->x ? 'X' : r->digits[17];
-		emit_resident_id_mask(b, id);
-		break;
-	case FT_CARD:
-		emit_card_mask(b, r->digits, m->nd);
-		break;
-	case FT_NONE:
-		break;
+	char d[24];
+	size_t nd = span_digits(s, n, d, sizeof d);
+	if (nd == 17) {
+		d[nd++] = 'X';
+	} else if (nd != 18 && nd != 15) {
+		mask_all(b, s, n);
+		return;
 	}
+	ob_put(b, d, 6);
+	ob_stars(b, nd - 10);
+	ob_put(b, d + nd - 4, 4);
 }
 
-/* Characters allowed in the local part of an e-mail address found in free text. */
-static int is_local_char(char c)
+/* Keep the first `head` and last `tail` characters of the ASCII word s[0..n), the rest '*'. */
+static void emit_word_mask(struct obuf *b, const char *s, size_t n, size_t head, size_t tail)
 {
-	return is_ascii_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
-}
-
-/* The end of a domain name starting at s[i] (ASCII labels of letters, digits and inner
- * hyphens, at least two labels, the last of two or more letters), or 0 if there is none.
- * A trailing '.' (end of sentence) is not part of it; nor are digits run straight onto
- * the top-level label ("a@b.com13812345678" is an address and a phone number). */
-static size_t domain_end(const char *s, size_t n, size_t i)
-{
-	size_t labels = 0, good = 0;
-	for (;;) {
-		size_t q = i, alpha_prefix = 0;
-		while (q < n && (is_ascii_alnum(s[q]) || s[q] == '-')) {
-			if (alpha_prefix == q - i && is_ascii_alpha(s[q]))
-				alpha_prefix++;
-			q++;
-		}
-		if (q == i || q - i > 63 || s[i] == '-' || s[q - 1] == '-')
-			break;
-		labels++;
-		if (labels >= 2 && alpha_prefix >= 2) {
-			if (alpha_prefix == q - i)
-				good = q;
-			else if (is_ascii_digit(s[i + alpha_prefix]))
-				good = i + alpha_prefix; /* unless a later label does better */
-		}
-		if (q + 1 < n && s[q] == '.' && is_ascii_alnum(s[q + 1]))
-			i = q + 1;
-		else
-			break;
+	if (n <= head + tail) {
+		ob_stars(b, n);
+		return;
 	}
-	return good;
+	ob_put(b, s, head);
+	ob_stars(b, n - head - tail);
+	ob_put(b, s + n - tail, tail);
 }
 
 static void mask_text_body(struct obuf *b, const char *s, size_t n);
 
-/* If an e-mail address starts at s[i] (at the start of a word of local-part characters),
- * write the characters before it (leading '.', '-', '+'), then its masked form, and
- * return the offset just past it; else write nothing and return 0. The domain is kept,
- * but a number written into it is masked like any other ("a@13812345678.cn"). */
-static size_t try_email(struct obuf *b, const char *s, size_t n, size_t i)
+/* An e-mail address found in text: the first character, "***@", the domain (a number
+ * written into it masked like any other: "a@13812345678.cn"). */
+static void emit_text_email(struct obuf *b, const char *s, size_t n)
 {
-	if (i > 0 && is_local_char(s[i - 1]))
-		return 0;
-	size_t at = i;
-	while (at < n && is_local_char(s[at]))
-		at++;
-	if (at == i || at >= n || s[at] != '@' || s[at - 1] == '.')
-		return 0;
-	size_t local = i;
-	while (local < at && (s[local] == '.' || s[local] == '-' || s[local] == '+'))
-		local++;
-	if (local == at)
-		return 0;
-	size_t end = domain_end(s, n, at + 1);
-	if (end == 0)
-		return 0;
-	ob_put(b, s + i, local - i);
-	ob_put(b, s + local, 1);
+	const char *at = memchr(s, '@', n);
+	if (!at || at == s) {
+		mask_all(b, s, n);
+		return;
+	}
+	ob_put(b, s, 1);
 	ob_puts(b, "***@");
-	mask_text_body(b, s + at + 1, end - at - 1); /* no '@' there: no deeper recursion */
-	return end;
+	mask_text_body(b, at + 1, n - (size_t)(at + 1 - s)); /* no '@' there: no deeper */
 }
 
-/* The free_text rule: copy the text, replacing each embedded mainland mobile number
- * (optionally +86/0086, single spaces or hyphens between digit groups), resident ID
- * number, 12..19 digit card number and e-mail address by its masked form (the form the
- * phone, resident_id, bank_card and email rules give its normalised value). Other digit
- * runs stay. ASCII and full-width digits are recognised. Unreadable text (invalid UTF-8,
- * NUL) is hidden entirely. */
+/* The masked form of a span of type t found in text. */
+static void emit_text_span(struct obuf *b, const char *s, size_t n, pv_pii_type t)
+{
+	char d[24];
+	switch (t) {
+	case PV_PII_PHONE:
+		emit_text_phone(b, s, n);
+		return;
+	case PV_PII_RESIDENT_ID:
+		emit_text_resident_id(b, s, n);
+		return;
+	case PV_PII_BANK_CARD: {
+		size_t nd = span_digits(s, n, d, sizeof d);
+		if (nd >= 12 && nd <= sizeof d)
+			emit_card_mask(b, d, nd);
+		else
+			mask_all(b, s, n);
+		return;
+	}
+	case PV_PII_EMAIL:
+		emit_text_email(b, s, n);
+		return;
+	case PV_PII_USCC:
+		emit_word_mask(b, s, n, 2, 2);
+		return;
+	case PV_PII_PASSPORT:
+		emit_word_mask(b, s, n, 1, 2);
+		return;
+	case PV_PII_ADDRESS:
+		mask_address(b, s, n);
+		return;
+	case PV_PII_NAME:
+		mask_name_chinese(b, s, n);
+		return;
+	}
+	mask_all(b, s, n);
+}
+
+struct text_mask {
+	struct obuf *b;
+	const char *s;
+	size_t done; /* bytes of s written so far */
+};
+
+static int on_text_span(void *ctx, const pv_pii_span *span)
+{
+	struct text_mask *m = ctx;
+	ob_put(m->b, m->s + m->done, span->start - m->done);
+	emit_text_span(m->b, m->s + span->start, span->end - span->start, span->type);
+	m->done = span->end;
+	return 0;
+}
+
+/* The free_text rule: copy the text, replacing each span the detector (pv_pii_scan) finds
+ * by its masked form: phones, resident IDs, bank cards and e-mail addresses as the phone,
+ * resident_id, bank_card and email rules mask them, names as the name rule, addresses as
+ * the address rule, USCC codes and passport numbers with only their ends kept. Numbers that
+ * are none of these (order, tracking, invoice and member numbers, dates, amounts) stay.
+ * Unreadable text (invalid UTF-8, NUL) is hidden entirely. */
 static void mask_free_text(struct obuf *b, const char *s, size_t n)
 {
 	if (readable_text(s, n))
@@ -983,34 +818,9 @@ static void mask_free_text(struct obuf *b, const char *s, size_t n)
 /* The scan behind mask_free_text, on text already known to be readable (readable_text). */
 static void mask_text_body(struct obuf *b, const char *s, size_t n)
 {
-	struct digit_run run;
-	size_t i = 0, w = 0;
-	uint32_t cp;
-	while (i < n) {
-		size_t end = try_email(b, s, n, i);
-		if (end) {
-			i = end;
-			continue;
-		}
-		int plus = s[i] == '+' && digit_at(s, n, i + 1, &w) >= 0;
-		if (plus || digit_at(s, n, i, &w) >= 0) {
-			scan_digit_run(s, n, i + (size_t)plus, &run);
-			struct ft_match m = plan_run(&run);
-			if (m.kind != FT_NONE) {
-				emit_run_mask(b, &run, &m);
-				i = m.end;
-			} else {
-				ob_put(b, s + i, run.gend[0] - i);
-				i = run.gend[0];
-			}
-			continue;
-		}
-		w = utf8_decode(s + i, n - i, &cp);
-		if (w == 0)
-			w = 1; /* cannot happen after readable_text; never loop forever */
-		ob_put(b, s + i, w);
-		i += w;
-	}
+	struct text_mask m = { b, s, 0 };
+	pv_pii_scan(s, n, PV_PII_MIN_CONFIDENCE, on_text_span, &m);
+	ob_put(b, s + m.done, n - m.done);
 }
 
 /* ------------------------------------------------------------------------------------ */

@@ -515,34 +515,37 @@ static void test_free_text_phones(void **state)
 static void test_free_text_ids_and_cards(void **state)
 {
 	(void)state;
-	EXPECT_MASK(PV_MASK_FREE_TEXT, "身份证110105199001011234，另一个：11010519900101123X。",
-		    "身份证110105********1234，另一个：110105********123X。");
-	EXPECT_MASK(PV_MASK_FREE_TEXT, "ID 110105 19900101 1234 ok", "ID 110105********1234 ok");
-	EXPECT_MASK(PV_MASK_FREE_TEXT, "id:11010519900101123x", "id:110105********123X");
+	EXPECT_MASK(PV_MASK_FREE_TEXT, "身份证110105199001011232，另一个：11010519900101103X。",
+		    "身份证110105********1232，另一个：110105********103X。");
+	EXPECT_MASK(PV_MASK_FREE_TEXT, "ID 110105 19900101 1232 ok", "ID 110105********1232 ok");
+	EXPECT_MASK(PV_MASK_FREE_TEXT, "id:11010519900101103x", "id:110105********103X");
 	EXPECT_MASK(PV_MASK_FREE_TEXT,
-		    "卡号6222021234567890123，旧卡 6222-0212-3456-7890 与 4111 1111 1111 1111。",
-		    "卡号6222***********0123，旧卡 6222********7890 与 4111********1111。");
-	EXPECT_MASK(PV_MASK_FREE_TEXT, "card 622202123456 end", "card 6222****3456 end");
-	/* 18 digits without a plausible birth date: a card */
-	EXPECT_MASK(PV_MASK_FREE_TEXT, "no 123456789012345678", "no 1234**********5678");
+		    "卡号6222021234567890128，旧卡 6222-0212-3456-7894 与 4111 1111 1111 1111。",
+		    "卡号6222***********0128，旧卡 6222********7894 与 4111********1111。");
 	/* a card followed by a phone: each masked as itself */
-	EXPECT_MASK(PV_MASK_FREE_TEXT, "6222 0212 3456 7890 138 1234 5678",
-		    "6222********7890 138****5678");
-	EXPECT_MASK(PV_MASK_FREE_TEXT, "6222021234567890 13812345678",
-		    "6222********7890 138****5678");
-	/* ambiguous runs: the reading that leaves no digits in clear, cards last */
-	EXPECT_MASK(PV_MASK_FREE_TEXT, "4534 4369 2249 7366 135 6205 3553 1238 9449",
-		    "4534***********6135 6205********9449");
-	EXPECT_MASK(PV_MASK_FREE_TEXT, "4534 4369 2249 7366 135 6205-3553-1238-9449",
-		    "4534***********6135 6205********9449");
+	EXPECT_MASK(PV_MASK_FREE_TEXT, "6222 0212 3456 7894 138 1234 5678",
+		    "6222********7894 138****5678");
+	EXPECT_MASK(PV_MASK_FREE_TEXT, "6222021234567894 13812345678",
+		    "6222********7894 138****5678");
+	/* ambiguous runs: the reading that leaves the fewest digits unread */
+	EXPECT_MASK(PV_MASK_FREE_TEXT, "4534 4369 2249 7366 131 6205 3553 1238 9446",
+		    "4534***********6131 6205********9446");
+	EXPECT_MASK(PV_MASK_FREE_TEXT, "4534 4369 2249 7366 131 6205-3553-1238-9446",
+		    "4534***********6131 6205********9446");
 	EXPECT_MASK(PV_MASK_FREE_TEXT, "179-2439-4194 5159 4727 1408 0516 838",
 		    "179****4194 5159***********6838");
 	EXPECT_MASK(PV_MASK_FREE_TEXT, "158-4791-8508 187-2118-6405 86174-6572-9923",
 		    "158****8508 187****6405 174****9923");
 	/* a mobile-looking stretch inside a card's own groups does not split the card */
-	EXPECT_MASK(PV_MASK_FREE_TEXT, "6222 0212 1381 2345 678", "6222***********5678");
-	/* a 17-digit run followed by letters is a card, not an ID with X */
-	EXPECT_MASK(PV_MASK_FREE_TEXT, "11010519900101123XYZ", "1101*********1123XYZ");
+	EXPECT_MASK(PV_MASK_FREE_TEXT, "6222 0212 1381 2345 674", "6222***********5674");
+	/* issue 14: numbers that are no ID or card stay as written, so that service staff keep
+	 * the order numbers they need: 12 digits (no card is that short), 18 digits failing the
+	 * ID check and Luhn, 17 digits followed by letters, cards failing Luhn */
+	EXPECT_MASK(PV_MASK_FREE_TEXT, "card 622202123456 end", "card 622202123456 end");
+	EXPECT_MASK(PV_MASK_FREE_TEXT, "no 123456789012345678", "no 123456789012345678");
+	EXPECT_MASK(PV_MASK_FREE_TEXT, "11010519900101123XYZ", "11010519900101123XYZ");
+	EXPECT_MASK(PV_MASK_FREE_TEXT, "身份证110105199001011234", "身份证110105199001011234");
+	EXPECT_MASK(PV_MASK_FREE_TEXT, "卡号6222021234567890123", "卡号6222021234567890123");
 }
 
 static void test_free_text_emails(void **state)
@@ -575,17 +578,17 @@ static void test_free_text_other_numbers_stay(void **state)
 static void test_free_text_mixed(void **state)
 {
 	(void)state;
-	const char *text = "客户张三，手机13812345678，+86 139 8765 4321；身份证110105199001011234；"
-			   "银行卡6222021234567890123和4111-1111-1111-1111；邮箱zhangsan@example.com，"
+	const char *text = "客户张三，手机13812345678，+86 139 8765 4321；身份证110105199001011232；"
+			   "银行卡6222021234567890128和4111-1111-1111-1111；邮箱zhangsan@example.com，"
 			   "备用li@corp.cn。订单号A1001。";
 	const char *clear[] = {
-		"13812345678", "8765", "110105199001011234", "19900101",
-		"6222021234567890123", "4111-1111-1111-1111", "zhangsan@", "li@corp",
+		"13812345678", "8765", "110105199001011232", "19900101",
+		"6222021234567890128", "4111-1111-1111-1111", "zhangsan@", "li@corp", "张三",
 	};
 	const char *masked[] = {
-		"138****5678", "139****4321", "110105********1234", "6222***********0123",
+		"138****5678", "139****4321", "110105********1232", "6222***********0128",
 		"4111********1111", "z***@example.com", "l***@corp.cn", "订单号A1001。",
-		"客户张三，",
+		"客户张*，",
 	};
 	char *got = pv_mask_value(PV_MASK_FREE_TEXT, text, strlen(text));
 	assert_non_null(got);
@@ -752,14 +755,17 @@ static void random_mobile(char *digits, char *text, size_t cap)
 	}
 }
 
-/* A random resident ID number (plausible birth date; check character a digit or X). */
+/* A random resident ID number (a province code, a plausible birth date, its check
+ * character: a digit or X). */
 static void random_resident_id(char *id, char *text, size_t cap)
 {
-	random_digits(id, 6);
-	snprintf(id + 6, 9, "%s%02u%02u%02u", rnd(2) ? "19" : "20", rnd(100), 1 + rnd(12),
+	static const char *const regions[] = { "11", "31", "44", "51", "65", "23" };
+	snprintf(id, 3, "%s", regions[rnd(6)]);
+	random_digits(id + 2, 4);
+	snprintf(id + 6, 9, "%s%02u%02u%02u", rnd(2) ? "19" : "20", rnd(25), 1 + rnd(12),
 		 1 + rnd(28));
 	random_digits(id + 14, 3);
-	id[17] = rnd(5) == 0 ? 'X' : (char)('0' + rnd(10));
+	id[17] = pvt_resident_id_check(id);
 	id[18] = '\0';
 	if (rnd(4) == 0)
 		snprintf(text, cap, "%.6s %.8s %.4s", id, id + 6, id + 14);
@@ -767,16 +773,18 @@ static void random_resident_id(char *id, char *text, size_t cap)
 		snprintf(text, cap, "%s", id);
 }
 
-/* A random card number of 12..19 digits starting 62, 4 or 5; written plain, or in groups
- * of four when it has 16 or 19 digits. */
+/* A random card number of 16..19 digits starting 62, 4 or 53, Luhn digit last; written
+ * plain, or in groups of four when it has 16 or 19 digits. */
 static void random_card(char *digits, char *text, size_t cap)
 {
-	static const char *const starts[] = { "62", "4", "5" };
-	size_t nd = 12 + rnd(8);
+	static const char *const starts[] = { "62", "4", "53" };
+	size_t nd = 16 + rnd(4);
 	const char *start = starts[rnd(3)];
 	size_t sl = strlen(start);
 	memcpy(digits, start, sl);
-	random_digits(digits + sl, nd - sl);
+	random_digits(digits + sl, nd - 1 - sl);
+	digits[nd - 1] = pvt_luhn_digit(digits, nd - 1);
+	digits[nd] = '\0';
 	if ((nd == 16 || nd == 19) && rnd(2)) {
 		char sep = rnd(2) ? ' ' : '-';
 		size_t t = 0;

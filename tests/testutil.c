@@ -564,3 +564,45 @@ double pvt_now(void)
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
+
+char pvt_resident_id_check(const char *d)
+{
+	static const int w[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2 };
+	int sum = 0;
+	for (int i = 0; i < 17; i++)
+		sum += (d[i] - '0') * w[i];
+	return "10X98765432"[sum % 11];
+}
+
+char pvt_luhn_digit(const char *d, size_t n)
+{
+	int sum = 0;
+	for (size_t k = 0; k < n; k++) {
+		int v = d[n - 1 - k] - '0';
+		if (k % 2 == 0) /* doubled: the check digit comes after */
+			v = v * 2 > 9 ? v * 2 - 9 : v * 2;
+		sum += v;
+	}
+	return (char)('0' + (10 - sum % 10) % 10);
+}
+
+char pvt_uscc_check(const char *c)
+{
+	static const char alphabet[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+	int sum = 0, weight = 1;
+	for (int i = 0; i < 17; i++) {
+		sum += (int)(strchr(alphabet, c[i]) - alphabet) * weight;
+		weight = weight * 3 % 31;
+	}
+	return alphabet[(31 - sum % 31) % 31];
+}
+
+char pvt_org_code_check(const char *c)
+{
+	static const int w[8] = { 3, 7, 9, 10, 5, 8, 4, 2 };
+	int sum = 0;
+	for (int i = 0; i < 8; i++)
+		sum += (c[i] >= 'A' ? c[i] - 'A' + 10 : c[i] - '0') * w[i];
+	int v = 11 - sum % 11;
+	return v == 10 ? 'X' : v == 11 ? '0' : (char)('0' + v);
+}
