@@ -71,14 +71,20 @@ static int date_ok(int year, int month, int day)
 	return day <= days[month - 1];
 }
 
+/* 1 if d[0..14) starts like a resident ID: a region and a birth date (an 18-digit number
+ * of that shape failing the check is a mistyped ID or a look-alike, not a card). */
+static int id_shaped(const char *d)
+{
+	return all_digits(d, 14) && id_region_ok(d) &&
+	       date_ok(two_digits(d + 6) * 100 + two_digits(d + 8), two_digits(d + 10),
+		       two_digits(d + 12));
+}
+
 int pv_pii_resident_id_ok(const char *d)
 {
 	static const int weight[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2 };
 	static const char check[] = "10X98765432";
-	if (!all_digits(d, 17) || !id_region_ok(d))
-		return 0;
-	int year = two_digits(d + 6) * 100 + two_digits(d + 8);
-	if (!date_ok(year, two_digits(d + 10), two_digits(d + 12)))
+	if (!all_digits(d, 17) || !id_shaped(d))
 		return 0;
 	int sum = 0;
 	for (int i = 0; i < 17; i++)
@@ -180,7 +186,9 @@ enum char_flag {
 	F_STOP = 4,    /* a character that ends a name (function words, verbs, nouns after one) */
 	F_ADMIN = 8,   /* address marker of a region: 省 市 区 县 州 盟 旗 */
 	F_STREET = 16, /* address marker of a street or village: 路 街 道 巷 弄 村 镇 乡 里 */
-	F_UNIT = 32    /* address marker of a building or door: 号 栋 幢 楼 室 座 层 组 苑 园 元 厦 */
+	F_UNIT = 32,   /* address marker of a building or door: 号 栋 幢 楼 室 座 层 组 苑 园 元 厦 */
+	F_CITY = 64,   /* 市: a city's name of two characters may end here */
+	F_TOP = 128    /* one of the twenty commonest surnames */
 };
 
 static uint8_t cjk_flags[CJK_LAST - CJK_FIRST + 1];
@@ -199,7 +207,7 @@ static const char surnames[] =
 static const char name_stops[] =
 	"的了在是和与及或说讲电手话打给让请已要会来去到把被对向从也都就还又再很太不没先女们家等处代"
 	"收取签交帮替告称表反投申提确认负住今昨上下午早晚曾因于所这那哪个位名号年月日时分点此其之"
-	"地得着过吗呢吧啊呀并而但却跟同将由为叫找问看见用需想能可应该说办已经刚才正在目前现联系转及"
+	"地得着过吗呢吧啊呀并而但却跟同将由为叫找问看见用需想能应该说办已经才正在目前现联系转及"
 	"工作单元楼室区路街市省县镇村先生士姐总师傅经理医律护老您你我他她它们本该次件份些每各";
 
 static const char admin_markers[] = "省市区县州盟旗";
@@ -260,6 +268,14 @@ static const struct lex_word lexicon[] = {
 	{ "房东", C_CONTACT, R_NAME_AFTER }, { "家长", C_CONTACT, R_NAME_AFTER },
 	{ "哥哥", C_CONTACT, R_NAME_AFTER }, { "姐姐", C_CONTACT, R_NAME_AFTER },
 	{ "弟弟", C_CONTACT, R_NAME_AFTER }, { "妹妹", C_CONTACT, R_NAME_AFTER },
+	{ "谢谢", C_NONE, R_CTX }, { "感谢", C_NONE, R_CTX }, { "通知", C_NONE, R_CTX },
+	{ "麻烦", C_NONE, R_CTX }, { "回复", C_NONE, R_CTX }, { "转告", C_NONE, R_CTX },
+	{ "请转告", C_NONE, R_CTX }, { "告诉", C_NONE, R_CTX }, { "提醒", C_NONE, R_CTX },
+	{ "转交", C_NONE, R_CTX }, { "交给", C_NONE, R_CTX }, { "致", C_NONE, R_CTX },
+	{ "明天", C_NONE, R_CTX }, { "后天", C_NONE, R_CTX }, { "现在", C_NONE, R_CTX },
+	{ "马上", C_NONE, R_CTX }, { "刚才", C_NONE, R_CTX }, { "刚刚", C_NONE, R_CTX },
+	{ "一直", C_NONE, R_CTX }, { "一起", C_NONE, R_CTX }, { "可以", C_NONE, R_CTX },
+	{ "可能", C_NONE, R_CTX },
 	{ "先生", C_CONTACT, R_TITLE }, { "女士", C_CONTACT, R_TITLE },
 	{ "小姐", C_CONTACT, R_TITLE }, { "太太", C_CONTACT, R_TITLE },
 	{ "老师", C_CONTACT, R_TITLE }, { "师傅", C_CONTACT, R_TITLE },
@@ -378,6 +394,8 @@ static void build_tables(void)
 	flag_chars(admin_markers, F_ADMIN);
 	flag_chars(street_markers, F_STREET);
 	flag_chars(unit_markers, F_UNIT);
+	flag_chars("市", F_CITY);
+	flag_chars("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高罗郑", F_TOP);
 	for (size_t k = 0; k < LEX_COUNT; k++)
 		lex_add(k, &used);
 }
@@ -406,6 +424,7 @@ struct scan {
 	int stopped;
 	enum ctx_kind ctx_kind; /* the last context word seen, ending at ctx_end */
 	size_t ctx_end;
+	size_t word_end; /* end of the last lexicon word (a name may start there) */
 };
 
 /* The context kind that raises a span of type t. */
@@ -503,6 +522,7 @@ struct run {
 	size_t ng;
 	size_t gstart[RUN_GROUPS], gend[RUN_GROUPS];
 	size_t cum[RUN_GROUPS]; /* digits up to the end of each group */
+	char sep[RUN_GROUPS];   /* the separator before each group (0 for the first) */
 	char digits[RUN_DIGITS];
 	int plus;      /* the run starts with '+' */
 	int paren;     /* group 0 was written in parentheses: an area code */
@@ -542,6 +562,7 @@ static size_t read_group(const struct scan *sc, size_t i, struct run *r)
 	size_t w = 0, nd = r->ng > 0 ? r->cum[r->ng - 1] : 0;
 	int d;
 	r->gstart[r->ng] = i;
+	r->sep[r->ng] = r->ng > 0 ? (char)sc->s[i - 1] : 0; /* a full-width hyphen: 0x8D */
 	while ((d = digit_at(sc, i, &w)) >= 0) {
 		if (nd < RUN_DIGITS)
 			r->digits[nd] = (char)('0' + d);
@@ -609,8 +630,8 @@ static void run_tail(const struct scan *sc, size_t i, struct run *r)
 		return;
 	}
 	if (is_alpha(s[i]) || (s[i] == '.' && digit_at(sc, i + 1, &w) >= 0) || s[i] == '@') {
-		r->ng--;
-		r->resume = skip_word(sc, i);
+		r->ng--; /* the word is read again from its start, unless the run is nothing else */
+		r->resume = r->ng > 0 ? r->gstart[r->ng] : skip_word(sc, i);
 	}
 }
 
@@ -631,18 +652,35 @@ static void scan_run(const struct scan *sc, size_t i, struct run *r)
 	run_tail(sc, i, r);
 }
 
-/* 1 if groups [g, h) may be one number: one group, or groups of at least min_len digits
- * each, except the first `exempt` groups, which need at least 2. */
-static int shape_ok(const struct run *r, size_t g, size_t h, size_t exempt, size_t min_len)
+/* 1 if groups [g, h) may be one long number: one group, or groups of 3 digits or more. */
+static int shape_ok(const struct run *r, size_t g, size_t h)
 {
-	if (h - g == 1)
-		return 1;
-	for (size_t k = g; k < h; k++) {
-		size_t need = k < g + exempt ? 2 : min_len;
-		if (group_len(r, k) < need)
+	for (size_t k = g; k < h && h - g > 1; k++)
+		if (group_len(r, k) < 3)
 			return 0;
-	}
 	return 1;
+}
+
+/* The written forms of a mobile number's 11 digits and of a landline's subscriber number,
+ * as the lengths of their groups (0 ends a form): 138 1234 5678, 6234 5678, ... */
+static const uint8_t mobile_forms[][3] = { { 11, 0, 0 }, { 3, 4, 4 }, { 3, 8, 0 }, { 7, 4, 0 } };
+static const uint8_t subscriber_forms[][3] = { { 8, 0, 0 }, { 4, 4, 0 }, { 7, 0, 0 }, { 3, 4, 0 } };
+#define FORMS 4
+
+/* 1 if groups [g, h) of r (the first with skip more digits, a country code run onto it)
+ * are written in one of the forms. */
+static int written_as(const struct run *r, size_t g, size_t h, size_t skip,
+		      const uint8_t (*forms)[3])
+{
+	for (size_t k = 0; k < FORMS; k++) {
+		size_t i = 0;
+		while (i < 3 && forms[k][i] && g + i < h &&
+		       group_len(r, g + i) == forms[k][i] + (i == 0 ? skip : 0))
+			i++;
+		if ((i == 3 || !forms[k][i]) && g + i == h)
+			return 1;
+	}
+	return 0;
 }
 
 /* Length of the area code (without its 0) a national number rest[0..rn) without a leading
@@ -675,7 +713,10 @@ static int landline_conf(const struct run *r, size_t g, size_t h, const char *d,
 		return 0;
 	if (h - g == 1)
 		return 35;
-	if (group_len(r, g) != a + 1)
+	if (group_len(r, g) != a + 1 || !written_as(r, g + 1, h, 0, subscriber_forms))
+		return 0;
+	/* "6226-0907-6984-5408": the groups of four of one long number, no area code */
+	if (g > 0 && group_len(r, g - 1) == 4 && r->sep[g] == r->sep[g + 1])
 		return 0;
 	return g == 0 && r->paren ? 85 : 75;
 }
@@ -693,22 +734,23 @@ static int country_code(const struct run *r, size_t g, size_t h, const char *d, 
 	return 0;
 }
 
-/* Groups [g, h) after a country code of cc digits: a mobile or a landline without its 0. */
+/* Groups [g, h) after a country code of cc digits (a group of its own, or run onto the
+ * next): a mobile, or a landline without its 0 (area code a group of its own). */
 static int classify_international(const struct run *r, size_t g, size_t h, const char *d,
 				  size_t nd, int cc, int *conf)
 {
-	size_t exempt = group_len(r, g) == (size_t)cc ? 2 : 1;
 	const char *rest = d + cc;
-	size_t rn = nd - (size_t)cc;
-	if (!shape_ok(r, g, h, exempt, 3))
-		return -1;
-	if (rn == 11 && pv_pii_mobile_ok(rest)) {
+	size_t rn = nd - (size_t)cc, a;
+	size_t first = group_len(r, g) == (size_t)cc ? g + 1 : g, skip = first == g ? (size_t)cc : 0;
+	if (rn == 11 && pv_pii_mobile_ok(rest) && written_as(r, first, h, skip, mobile_forms)) {
 		*conf = r->plus && g == 0 ? 90 : cc == 4 ? 85 : 75;
 		return PV_PII_PHONE;
 	}
-	if ((cc == 4 || (r->plus && g == 0)) && area_len(rest, rn)) {
-		*conf = 80;
-		return PV_PII_PHONE;
+	if ((cc == 4 || (r->plus && g == 0)) && (a = area_len(rest, rn)) != 0) {
+		int own_group = first < h && group_len(r, first) == a + skip &&
+				written_as(r, first + 1, h, 0, subscriber_forms);
+		*conf = h - g == 1 ? 60 : 80;
+		return h - g == 1 || own_group ? PV_PII_PHONE : -1;
 	}
 	return -1;
 }
@@ -736,8 +778,9 @@ static int classify_long(const struct run *r, size_t g, size_t h, const char *d,
 		*conf = 40;
 		return PV_PII_RESIDENT_ID;
 	}
-	if (nd >= 16 && nd <= 19 && pv_pii_luhn_ok(d, nd)) {
-		*conf = card_prefix_ok(d) ? 80 : 40;
+	if (nd >= 16 && nd <= 19 && pv_pii_luhn_ok(d, nd) && !(nd == 18 && id_shaped(d))) {
+		/* 17 and 18 digits: rare lengths, taken after a word such as 卡号 */
+		*conf = !card_prefix_ok(d) ? 40 : nd == 16 || nd == 19 ? 80 : 45;
 		return PV_PII_BANK_CARD;
 	}
 	return -1;
@@ -755,9 +798,7 @@ static int classify(const struct run *r, size_t g, size_t h, int *conf)
 		return -1;
 	if (cc > 0)
 		return classify_international(r, g, h, d, nd, cc, conf);
-	if (!shape_ok(r, g, h, 0, 3))
-		return -1;
-	if (nd == 11 && pv_pii_mobile_ok(d)) {
+	if (nd == 11 && pv_pii_mobile_ok(d) && written_as(r, g, h, 0, mobile_forms)) {
 		*conf = 85;
 		return PV_PII_PHONE;
 	}
@@ -766,7 +807,7 @@ static int classify(const struct run *r, size_t g, size_t h, int *conf)
 		*conf = c;
 		return PV_PII_PHONE;
 	}
-	return classify_long(r, g, h, d, nd, conf);
+	return shape_ok(r, g, h) ? classify_long(r, g, h, d, nd, conf) : -1;
 }
 
 /* The span of groups [g, h) read as type t: from the '+' or '(' for the first group, to
@@ -797,6 +838,16 @@ static int better(const struct reading *rd, size_t g, size_t h)
 	return rd->numbers[h] + 1 < rd->numbers[g];
 }
 
+/* 1 if reading groups [g, h) as a card or ID would leave the short group after it unread:
+ * "9558 8021 1873 9704 068" is one number failing Luhn, not a card and "068". */
+static int leaves_stub(const struct run *r, const struct reading *rd, size_t g, size_t h,
+		       int t)
+{
+	if (t == PV_PII_PHONE || h - g < 2 || h >= r->ng)
+		return 0;
+	return rd->type[h] < 0 && group_len(r, h) <= 4;
+}
+
 /* Choose, by dynamic programming over the groups of r, the numbers that leave the fewest
  * digits unread ("6222 0212 3456 7890 138 1234 5678" is a card and a phone). Numbers whose
  * confidence in context stays under the threshold are not read. */
@@ -812,7 +863,7 @@ static void plan_run(const struct scan *sc, const struct run *r, struct reading 
 		for (size_t h = g + 1; h <= ng; h++) {
 			int conf = 0, t = classify(r, g, h, &conf);
 			size_t start, end;
-			if (t < 0 || !better(rd, g, h))
+			if (t < 0 || !better(rd, g, h) || leaves_stub(r, rd, g, h, t))
 				continue;
 			number_span(r, g, h, t, &start, &end);
 			conf = with_context(sc, (pv_pii_type)t, start, conf);
@@ -948,6 +999,10 @@ static size_t on_word(struct scan *sc, size_t i)
 	for (; j < sc->n && is_alnum(s[j]); j++)
 		letters += is_alpha(s[j]);
 	int id_x = letters == 1 && j - i == 18 && (s[j - 1] == 'X' || s[j - 1] == 'x');
+	if (id_x && s[j - 1] == 'X' && pv_pii_uscc_ok((const char *)s + i)) {
+		report(sc, i, j, PV_PII_USCC, 85); /* an organisation code's check X */
+		return j;
+	}
 	if (letters == 0 || id_x)
 		return on_number(sc, i);
 	classify_word(sc, i, j);
@@ -1007,11 +1062,12 @@ static int given_at(const struct scan *sc, size_t i)
 	return cp != 0 && !has_flag(cp, F_STOP) && !lexicon_at(sc, i, cp);
 }
 
-/* The end of a name starting at s[i] (a surname, one or two given-name characters), or 0. */
+/* The end of a name starting at s[i] (a surname, one or two given-name characters), or 0.
+ * A word of the lexicon (谢谢) starts no name. */
 static size_t name_end(const struct scan *sc, size_t i)
 {
 	size_t sl = surname_at(sc, i);
-	if (sl == 0 || !given_at(sc, i + sl))
+	if (sl == 0 || lexicon_at(sc, i, cjk_at(sc, i)) || !given_at(sc, i + sl))
 		return 0;
 	size_t end = i + sl + 3;
 	return given_at(sc, end) ? end + 3 : end;
@@ -1032,20 +1088,24 @@ static size_t skip_joiners(const struct scan *sc, size_t i)
 	return i;
 }
 
-/* 1 if a name may start at s[i]: not right after an ideograph that could begin it. */
+/* 1 if a name may start at s[i]: not right after an ideograph that could begin it (after
+ * a word of the lexicon such as 谢谢 or 通知, or a stop, it may). */
 static int name_boundary(const struct scan *sc, size_t i)
 {
-	if (i < 3 || i <= sc->floor)
+	if (i < 3 || i <= sc->floor || i == sc->word_end)
 		return 1;
 	uint32_t cp = cjk_at(sc, i - 3);
 	return cp == 0 || has_flag(cp, F_STOP);
 }
 
 /* A name just before the title at s[t] (王芳女士, 欧阳明先生): the longest that ends at t
- * and starts at a boundary, else the two-character one, less sure. */
+ * and starts at a boundary, else the two-character one, less sure. Two characters the
+ * second of which is a common surname are that surname alone before its title (到付张女士). */
 static void on_title(struct scan *sc, size_t t)
 {
 	static const size_t back[] = { 12, 9, 6 };
+	if (t >= 3 && has_flag(cjk_at(sc, t - 3), F_TOP))
+		return;
 	for (size_t k = 0; k < 3; k++) {
 		if (t < back[k] + sc->floor)
 			continue;
@@ -1074,8 +1134,9 @@ static int ends_address(const struct scan *sc, size_t k, uint32_t cp)
 }
 
 /* The end of the address starting at s[i] (at its last marker), or 0 when what follows is
- * no address: fewer than two markers, or none of a street, village or building. */
-static size_t address_end(const struct scan *sc, size_t i)
+ * no address: fewer than two markers, none of a street, village or building, or fewer
+ * than min_admin of a region. */
+static size_t address_end(const struct scan *sc, size_t i, int min_admin)
 {
 	struct address_walk a = { 0, 0, 0, 0 };
 	size_t k = i, since = 0, w;
@@ -1103,7 +1164,7 @@ static size_t address_end(const struct scan *sc, size_t i)
 		if (since == 0)
 			a.last = k;
 	}
-	if (a.admin + a.street + a.unit < 2 || a.street + a.unit == 0)
+	if (a.admin + a.street + a.unit < 2 || a.street + a.unit == 0 || a.admin < min_admin)
 		return 0;
 	return a.last;
 }
@@ -1111,8 +1172,23 @@ static size_t address_end(const struct scan *sc, size_t i)
 /* Report the address at s[i] if there is one; the offset past it, or 0. */
 static size_t try_address(struct scan *sc, size_t i, int conf)
 {
-	size_t end = address_end(sc, i);
+	size_t end = address_end(sc, i, 0);
 	return end && report(sc, i, end, PV_PII_ADDRESS, conf) ? end : 0;
+}
+
+/* 市 at s[i]: an address may start with the two characters before it, a city's name
+ * (保定市竞秀区...), when a district follows (two region markers at least) and the 市 is
+ * no shop's (超市, 门市). The offset where the scan goes on. */
+static size_t on_city_marker(struct scan *sc, size_t i)
+{
+	if (i < 6 || i - 6 < sc->floor)
+		return i + 3;
+	uint32_t a = cjk_at(sc, i - 6), b = cjk_at(sc, i - 3);
+	if (!a || !b || has_flag(a, F_STOP) || has_flag(b, F_STOP) || b == 0x8D85 /* 超 */ ||
+	    b == 0x95E8 /* 门 */)
+		return i + 3;
+	size_t end = address_end(sc, i - 6, 2);
+	return end && report(sc, i - 6, end, PV_PII_ADDRESS, 60) ? end : i + 3;
 }
 
 /* A lexicon word at s[i] (first character cp): context, a name or an address around it.
@@ -1125,6 +1201,7 @@ static size_t on_lexicon(struct scan *sc, size_t i, uint32_t cp)
 	size_t end = i + strlen(lw->w), p, e = 0;
 	if (lw->role == R_TITLE)
 		on_title(sc, i);
+	sc->word_end = end;
 	if (lw->ctx != C_NONE) {
 		sc->ctx_kind = (enum ctx_kind)lw->ctx;
 		sc->ctx_end = end;
@@ -1193,8 +1270,11 @@ static void scan_text(struct scan *sc)
 			i = on_ascii(sc, i);
 		} else if (c >= 0xE4 && c <= 0xE9 && sc->n - i >= 3) {
 			uint32_t cp = cp3(s + i);
-			if (in_cjk(cp) && (cjk_flags[cp - CJK_FIRST] & F_LEX))
+			uint8_t f = in_cjk(cp) ? cjk_flags[cp - CJK_FIRST] : 0;
+			if (f & F_LEX)
 				i = on_lexicon(sc, i, cp);
+			else if (f & F_CITY)
+				i = on_city_marker(sc, i);
 			else
 				i += 3;
 		} else if (c == 0xEF) {
@@ -1214,7 +1294,7 @@ size_t pv_pii_scan(const char *text, size_t len, int min_confidence, pv_pii_foun
 		return 0;
 	pthread_once(&tables_once, build_tables);
 	struct scan sc = { (const unsigned char *)text, len, min_confidence, fn, ctx, 0, 0, 0,
-			   C_NONE, 0 };
+			   C_NONE, 0, 0 };
 	scan_text(&sc);
 	return sc.reported;
 }

@@ -137,15 +137,4 @@ pv_rc pvt_handover_check_receipt(pv_vault *v, const pv_access *who, const char *
 struct sqlite3;
 void pvt_blind_entries(struct sqlite3 *db, const char *schema, const char *table);
 
-/* Check characters, written here apart from the library's (pii_detect.c) so that tests
- * generating valid numbers do not borrow the code they test: the resident ID check
- * character of the 17 digits d (ISO 7064 MOD 11-2: '0'..'9' or 'X'), the Luhn digit that
- * completes the n digits d, the USCC check character of the 17 characters c. */
-char pvt_resident_id_check(const char *d);
-char pvt_luhn_digit(const char *d, size_t n);
-char pvt_uscc_check(const char *c);
-/* The GB 11714 check character ('0'..'9' or 'X') of the 8 characters c of an organisation
- * code (positions 9-16 of a USCC code). */
-char pvt_org_code_check(const char *c);
-
 #endif
