@@ -1098,6 +1098,41 @@ typedef int (*pv_pii_found_fn)(void *ctx, const pv_pii_span *span);
 PV_API size_t pv_pii_scan(const char *text, size_t len, int min_confidence, pv_pii_found_fn fn,
 			  void *ctx);
 
+/* One CSV column or text field holding personal information its declaration does not
+ * cover (the field's mask covers its kind: name covers names, address addresses,
+ * free_text every kind). Counts only, never a value. Strings borrowed for the call. */
+typedef struct pv_scan_column {
+	const char *name;     /* the column's header, or the field's name */
+	const char *declared; /* how the schema declares it ("text, mask none"), or NULL */
+	uint64_t rows;        /* rows (customers) read */
+	uint64_t with[PV_PII_TYPES]; /* rows holding at least one span of each kind */
+	const char *suggestion;      /* the schema change suggested, in a few words */
+} pv_scan_column;
+typedef int (*pv_scan_column_fn)(void *ctx, const pv_scan_column *c);
+
+typedef struct pv_scan_opts {
+	const char *schema_path; /* pv_scan_csv: the schema declaring its columns (NULL: none) */
+	int min_confidence;      /* 0: PV_PII_MIN_CONFIDENCE */
+} pv_scan_opts;
+
+/* Scan the CSV file at path (a header row, then data rows) for personal information in
+ * columns the schema (o->schema_path) does not declare with its type: every column when
+ * there is none; columns declared with a type other than text are not read. fn gets each
+ * column holding some, in header order (non-zero stops); *rows (may be NULL) the data
+ * rows read. Needs no vault; prints and keeps nothing of the values. PV_ERR_IO or
+ * PV_ERR_INPUT name the file and line; the message is pv_errmsg(NULL). o may be NULL. */
+PV_API PV_CHECK pv_rc pv_scan_csv(const char *path, const pv_scan_opts *o, pv_scan_column_fn fn,
+				  void *ctx, uint64_t *rows);
+
+/* Scan the opened values of the vault's fields declared as plain text (type text) for
+ * personal information their mask does not cover, as pv_scan_csv does for columns. Needs
+ * 'scan'; only the text fields who's role may see in clear are read (the others are
+ * passed to fn with rows 0 and the suggestion saying they were not read). One audit entry
+ * ("scan", all customers, the fields and counts) is written before any value is opened.
+ * *customers (may be NULL) gets the number read. o->schema_path is not used. */
+PV_API PV_CHECK pv_rc pv_scan_vault(pv_vault *v, const pv_access *who, const pv_scan_opts *o,
+				    pv_scan_column_fn fn, void *ctx, uint64_t *customers);
+
 #ifdef __cplusplus
 }
 #endif

@@ -139,8 +139,8 @@ const char *pv_operation_name(enum pv_operation op)
 	return "unknown";
 }
 
-/* The name of a masking rule as written in the schema. */
-static const char *mask_name(enum pv_mask m)
+/* The name of a masking rule as written in the schema (schema.h). */
+const char *pv_mask_name(enum pv_mask m)
 {
 	switch (m) {
 	case PV_MASK_NONE: return "none";
@@ -178,7 +178,7 @@ typedef const char *(*name_at_fn)(int i);
 static const char *ftype_at(int i) { return pv_ftype_name((enum pv_ftype)i); }
 static const char *category_at(int i) { return pv_category_name((enum pv_category)i); }
 static const char *sensitivity_at(int i) { return pv_sensitivity_name((enum pv_sensitivity)i); }
-static const char *mask_at(int i) { return mask_name((enum pv_mask)i); }
+static const char *mask_at(int i) { return pv_mask_name((enum pv_mask)i); }
 static const char *action_at(int i) { return action_name((enum pv_retention_action)i); }
 
 #define FTYPE_COUNT ((int)PV_T_BOOL + 1)

@@ -129,5 +129,6 @@ const char *pv_ftype_name(enum pv_ftype t);
 const char *pv_category_name(enum pv_category c);
 const char *pv_sensitivity_name(enum pv_sensitivity s);
 const char *pv_operation_name(enum pv_operation op);
+const char *pv_mask_name(enum pv_mask m);
 
 #endif
