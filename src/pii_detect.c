@@ -9,6 +9,7 @@
  * list) and addresses (a province, a city or 地址/住在, then markers such as 区 路 号 室).
  * Pure libc, and pthread_once for the character tables built on first use. */
 #include "pii_detect.h"
+#include "validate.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -63,12 +64,7 @@ static int id_region_ok(const char *d)
 /* 1 if year, month and day name a day that exists, the year from 1900 to 2029. */
 static int date_ok(int year, int month, int day)
 {
-	static const int days[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	if (year < 1900 || year > 2029 || month < 1 || month > 12 || day < 1)
-		return 0;
-	if (month == 2 && day == 29)
-		return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-	return day <= days[month - 1];
+	return year >= 1900 && year <= 2029 && pv_date_valid(year, month, day);
 }
 
 /* 1 if d[0..14) starts like a resident ID: a region and a birth date (an 18-digit number
@@ -82,15 +78,9 @@ static int id_shaped(const char *d)
 
 int pv_pii_resident_id_ok(const char *d)
 {
-	static const int weight[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2 };
-	static const char check[] = "10X98765432";
 	if (!all_digits(d, 17) || !id_shaped(d))
 		return 0;
-	int sum = 0;
-	for (int i = 0; i < 17; i++)
-		sum += (d[i] - '0') * weight[i];
-	char want = check[sum % 11], got = d[17] == 'x' ? 'X' : d[17];
-	return want == got;
+	return pv_resident_id_check_char(d) == (d[17] == 'x' ? 'X' : d[17]);
 }
 
 /* 1 if d[0..15) is an old-form (1985-1999) resident ID number: region and a 19YYMMDD date. */
@@ -102,14 +92,7 @@ static int old_resident_id_ok(const char *d)
 
 int pv_pii_luhn_ok(const char *d, size_t nd)
 {
-	unsigned sum = 0;
-	for (size_t k = 0; k < nd; k++) {
-		unsigned v = (unsigned)(d[nd - 1 - k] - '0');
-		if (k % 2 == 1)
-			v = v * 2 > 9 ? v * 2 - 9 : v * 2;
-		sum += v;
-	}
-	return nd > 0 && sum % 10 == 0;
+	return nd > 1 && pv_luhn_check_digit(d, nd - 1) == d[nd - 1];
 }
 
 /* 1 if the card number d starts like one a card network issues: Visa 4, Mastercard 51-55
@@ -124,16 +107,6 @@ static int card_prefix_ok(const char *d)
 int pv_pii_mobile_ok(const char *d)
 {
 	return all_digits(d, 11) && d[0] == '1' && d[1] >= '3' && d[1] <= '9';
-}
-
-/* The value 0..30 of a USCC character, or -1 (the alphabet has no I, O, S, V, Z). */
-static int uscc_value(unsigned char c)
-{
-	static const char alphabet[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-	if (is_digit(c))
-		return c - '0';
-	const char *p = is_upper(c) ? strchr(alphabet + 10, c) : NULL;
-	return p ? (int)(p - alphabet) : -1;
 }
 
 /* 1 if c[0..9) is an organisation code with its GB 11714 check character (digits and
@@ -154,23 +127,19 @@ static int org_code_ok(const unsigned char *c)
 
 int pv_pii_uscc_ok(const char *c)
 {
-	static const int weight[17] = { 1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30,
-					28 };
 	const unsigned char *u = (const unsigned char *)c;
 	/* registration authority: 1-9, A (military), N (agriculture), Y (other) */
 	if (!((u[0] >= '1' && u[0] <= '9') || u[0] == 'A' || u[0] == 'N' || u[0] == 'Y'))
 		return 0;
 	if (!all_digits(c + 2, 6))
 		return 0; /* the administrative division */
-	int sum = 0;
-	for (int i = 0; i < 17; i++) {
-		int v = uscc_value(u[i]);
-		if (v < 0)
-			return 0;
-		sum += v * weight[i];
-	}
-	int want = (31 - sum % 31) % 31;
-	return uscc_value(u[17]) == want && org_code_ok(u + 8);
+	char want = pv_uscc_check_char(c);
+	return want != 0 && want == c[17];
+}
+
+int pv_pii_uscc_org_ok(const char *c)
+{
+	return org_code_ok((const unsigned char *)c + 8);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -527,6 +496,7 @@ struct run {
 	int plus;      /* the run starts with '+' */
 	int paren;     /* group 0 was written in parentheses: an area code */
 	size_t x_end;  /* offset past an X right after the last group, or 0 */
+	int card_ctx;  /* a word such as 卡号 stands before the run */
 	size_t resume; /* where the scan goes on when no number ends later */
 };
 
@@ -755,6 +725,28 @@ static int classify_international(const struct run *r, size_t g, size_t h, const
 	return -1;
 }
 
+/* Groups [g, h) (nd digits d) as a card or an all-digit USCC code, whichever is likelier;
+ * -1 if neither. */
+static int card_or_uscc(const struct run *r, size_t g, size_t h, const char *d, size_t nd,
+			int *conf)
+{
+	int card = -1, uscc = -1;
+	if (nd >= 16 && nd <= 19 && pv_pii_luhn_ok(d, nd) && !(nd == 18 && id_shaped(d)))
+		/* 17 and 18 digits: rare lengths, taken after a word such as 卡号 */
+		card = !card_prefix_ok(d) ? 40 : nd == 16 || nd == 19 ? 80 : 45;
+	if (nd == 18 && h - g == 1 && pv_pii_uscc_ok(d)) {
+		/* one 18-digit number in 31 passes the check, in 341 both; an institution
+		 * category (1-3, 9) and a province's division make it likelier */
+		int shaped = strchr("1239", d[1]) != NULL && id_region_ok(d + 2);
+		uscc = pv_pii_uscc_org_ok(d) ? 65 : shaped ? 55 : 40;
+	}
+	if (card < 0 && uscc < 0)
+		return -1;
+	int is_card = card >= uscc || (card >= 0 && r->card_ctx);
+	*conf = is_card ? card : uscc;
+	return is_card ? PV_PII_BANK_CARD : PV_PII_USCC;
+}
+
 /* Groups [g, h) as a resident ID, USCC or card number (nd digits d); -1 if none. */
 static int classify_long(const struct run *r, size_t g, size_t h, const char *d, size_t nd,
 			 int *conf)
@@ -770,20 +762,11 @@ static int classify_long(const struct run *r, size_t g, size_t h, const char *d,
 		*conf = 90;
 		return PV_PII_RESIDENT_ID;
 	}
-	if (nd == 18 && h - g == 1 && pv_pii_uscc_ok(d)) {
-		*conf = 65; /* all digits: one 18-digit number in 341 passes both checks */
-		return PV_PII_USCC;
-	}
 	if (nd == 15 && old_resident_id_ok(d)) {
 		*conf = 40;
 		return PV_PII_RESIDENT_ID;
 	}
-	if (nd >= 16 && nd <= 19 && pv_pii_luhn_ok(d, nd) && !(nd == 18 && id_shaped(d))) {
-		/* 17 and 18 digits: rare lengths, taken after a word such as 卡号 */
-		*conf = !card_prefix_ok(d) ? 40 : nd == 16 || nd == 19 ? 80 : 45;
-		return PV_PII_BANK_CARD;
-	}
-	return -1;
+	return card_or_uscc(r, g, h, d, nd, conf);
 }
 
 /* What groups [g, h) of r are read as one number; -1 if nothing. *conf its confidence. */
@@ -884,6 +867,7 @@ static size_t on_number(struct scan *sc, size_t i)
 	struct run r;
 	struct reading rd;
 	scan_run(sc, i, &r);
+	r.card_ctx = with_context(sc, PV_PII_BANK_CARD, r.start, 0) > 0;
 	if (r.ng == 0)
 		return r.resume > i ? r.resume : i + 1;
 	plan_run(sc, &r, &rd);
@@ -973,7 +957,7 @@ static void classify_word(struct scan *sc, size_t i, size_t j)
 	const unsigned char *w = sc->s + i;
 	size_t len = j - i;
 	if (len == 18 && pv_pii_uscc_ok((const char *)w)) {
-		report(sc, i, j, PV_PII_USCC, 85);
+		report(sc, i, j, PV_PII_USCC, pv_pii_uscc_org_ok((const char *)w) ? 90 : 80);
 		return;
 	}
 	if (len == 9 && (w[0] == 'E' || w[0] == 'G') && letters_digits(w + 1, 8, 0))
@@ -999,8 +983,10 @@ static size_t on_word(struct scan *sc, size_t i)
 	for (; j < sc->n && is_alnum(s[j]); j++)
 		letters += is_alpha(s[j]);
 	int id_x = letters == 1 && j - i == 18 && (s[j - 1] == 'X' || s[j - 1] == 'x');
-	if (id_x && s[j - 1] == 'X' && pv_pii_uscc_ok((const char *)s + i)) {
-		report(sc, i, j, PV_PII_USCC, 85); /* an organisation code's check X */
+	if (id_x && !pv_pii_resident_id_ok((const char *)s + i) && s[j - 1] == 'X' &&
+	    pv_pii_uscc_ok((const char *)s + i)) {
+		/* 17 digits and X, no ID: a USCC code whose organisation code's check is X */
+		report(sc, i, j, PV_PII_USCC, pv_pii_uscc_org_ok((const char *)s + i) ? 85 : 45);
 		return j;
 	}
 	if (letters == 0 || id_x)

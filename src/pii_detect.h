@@ -15,9 +15,13 @@ int pv_pii_resident_id_ok(const char *d);
 /* 1 if the nd ASCII digits d[0..nd) pass the Luhn check. */
 int pv_pii_luhn_ok(const char *d, size_t nd);
 
-/* 1 if c[0..18) is a unified social credit code: its GB 32100-2015 check character and the
- * GB 11714 check character of the organisation code inside it. */
+/* 1 if c[0..18) is a unified social credit code: a registration authority, a division
+ * code and its GB 32100-2015 check character (upper case). */
 int pv_pii_uscc_ok(const char *c);
+
+/* 1 if the organisation code at c[8..17) of a USCC code has its GB 11714 check character
+ * (real codes do; a number merely passing the USCC check does so one time in eleven). */
+int pv_pii_uscc_org_ok(const char *c);
 
 /* 1 if d[0..11) are the 11 ASCII digits of a mainland mobile number (1, then 3..9). */
 int pv_pii_mobile_ok(const char *d);

@@ -274,6 +274,108 @@ static void test_corpus_precision_recall(void **state)
 	assert_true(ok);
 }
 
+/* ---- values of an independent generator ---- */
+
+/* pvgen (written apart from the detector) writes customers with valid resident IDs,
+ * phones in several spellings, cards, USCC codes, e-mails and addresses, and with
+ * --bad-every one invalid value in turn (wrong ID check character, wrong Luhn digit, a
+ * 10-digit phone, a wrong USCC check character). Each valid value must be found as its
+ * kind; no invalid one, and nothing in the columns that hold no personal information
+ * (customer ids, contract numbers, amounts, dates, timestamps). */
+#define PVGEN_N 3000
+
+struct pvgen_column {
+	const char *name;
+	pv_pii_type type;
+	size_t valid, found, bad, bad_found;
+};
+
+/* 1 if value holds a span of type t starting where it starts (an address may leave a
+ * room number written without 室 after its last marker). */
+static int found_as(const char *value, pv_pii_type t)
+{
+	struct found f;
+	scan(value, &f);
+	for (size_t i = 0; i < f.n; i++)
+		if (f.span[i].type == t && f.span[i].start == 0 &&
+		    (t == PV_PII_ADDRESS || f.span[i].end == strlen(value)))
+			return 1;
+	return 0;
+}
+
+/* 1 if pvgen's report err lists customer id's field as invalid. */
+static int listed_bad(const char *err, const char *id, const char *field)
+{
+	char needle[96];
+	snprintf(needle, sizeof needle, "(%s, line", id);
+	for (const char *p = strstr(err, needle); p; p = strstr(p + 1, needle)) {
+		const char *colon = strstr(p, "): ");
+		if (colon && strncmp(colon + 3, field, strlen(field)) == 0 &&
+		    colon[3 + strlen(field)] == ':')
+			return 1;
+	}
+	return 0;
+}
+
+static void test_pvgen_values(void **state)
+{
+	(void)state;
+	static struct pvgen_column cols[] = {
+		{ "id_number", PV_PII_RESIDENT_ID, 0, 0, 0, 0 },
+		{ "phone", PV_PII_PHONE, 0, 0, 0, 0 },
+		{ "bank_card", PV_PII_BANK_CARD, 0, 0, 0, 0 },
+		{ "company_uscc", PV_PII_USCC, 0, 0, 0, 0 },
+		{ "email", PV_PII_EMAIL, 0, 0, 0, 0 },
+		{ "address", PV_PII_ADDRESS, 0, 0, 0, 0 },
+	};
+	static const char *const neutral[] = { "customer_id", "contract_no", "last_order_amount",
+						"last_order_date", "created_at" };
+	char *tmp = pvt_tempdir(), *csv_path = pvt_path(tmp, "g.csv"),
+	     *err_path = pvt_path(tmp, "g.err");
+	assert_int_equal(pvt_run(NULL, "'%s' -n %d --seed 17 --bad-every 5 -v -o '%s' 2>'%s'",
+				 pvt_program("pvgen"), PVGEN_N, csv_path, err_path), 0);
+	char *text = pvt_read_file(csv_path, NULL), *err = pvt_read_file(err_path, NULL);
+	struct pvt_csv t;
+	assert_int_equal(pvt_csv_parse(text, &t), 0);
+	size_t neutral_found = 0;
+	for (size_t r = 1; r < t.nrows; r++) {
+		const char *id = pvt_csv_get(&t, r, "customer_id");
+		for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++) {
+			const char *value = pvt_csv_get(&t, r, cols[k].name);
+			if (!value || !*value)
+				continue;
+			int bad = listed_bad(err, id, cols[k].name), hit = found_as(value, cols[k].type);
+			cols[k].valid += !bad;
+			cols[k].found += !bad && hit;
+			cols[k].bad += bad;
+			cols[k].bad_found += bad && hit;
+		}
+		for (size_t k = 0; k < sizeof neutral / sizeof neutral[0]; k++) {
+			struct found f;
+			scan(pvt_csv_get(&t, r, neutral[k]), &f);
+			neutral_found += f.n;
+		}
+	}
+	int ok = neutral_found == 0;
+	for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++) {
+		double recall = (double)cols[k].found / (double)(cols[k].valid ? cols[k].valid : 1);
+		print_message("pvgen %-13s valid %5zu found %5zu (%.4f); invalid %4zu found %zu\n",
+			      cols[k].name, cols[k].valid, cols[k].found, recall, cols[k].bad,
+			      cols[k].bad_found);
+		ok &= recall >= (cols[k].type == PV_PII_ADDRESS ? 0.90 : 0.99) &&
+		      cols[k].bad_found == 0;
+	}
+	print_message("pvgen spans in columns holding none: %zu\n", neutral_found);
+	assert_true(ok);
+	pvt_csv_free(&t);
+	free(text);
+	free(err);
+	free(csv_path);
+	free(err_path);
+	pvt_rmtree(tmp);
+	free(tmp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +386,7 @@ int main(void)
 		cmocka_unit_test(test_lookalikes_stay),
 		cmocka_unit_test(test_negative_context),
 		cmocka_unit_test(test_corpus_precision_recall),
+		cmocka_unit_test(test_pvgen_values),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
