@@ -1273,6 +1273,13 @@ static void scan_text(struct scan *sc)
 	}
 }
 
+int pv_pii_name_alone(const char *s, size_t len)
+{
+	pthread_once(&tables_once, build_tables);
+	struct scan sc = { (const unsigned char *)s, len, 0, NULL, NULL, 0, 0, 0, C_NONE, 0, 0 };
+	return len > 0 && name_end(&sc, 0) == len;
+}
+
 size_t pv_pii_scan(const char *text, size_t len, int min_confidence, pv_pii_found_fn fn,
 		   void *ctx)
 {

@@ -5,6 +5,7 @@
 #include "pii_scan.h"
 
 #include "errors.h"
+#include "pii_detect.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -53,7 +54,9 @@ void pv_pii_tally_value(struct pv_pii_tally *t, const char *s, size_t len, int m
 	if (r.start == r.end)
 		return;
 	t->filled++;
-	pv_pii_scan(s, len, min_confidence, seen_span, &r);
+	if (pv_pii_scan(s, len, min_confidence, seen_span, &r) == 0 &&
+	    pv_pii_name_alone(s + r.start, r.end - r.start))
+		t->name_alone++;
 	for (int k = 0; k < PV_PII_TYPES; k++) {
 		if (!(r.kinds & (1u << k)) || (t->covered & (1u << k)))
 			continue;
@@ -62,12 +65,21 @@ void pv_pii_tally_value(struct pv_pii_tally *t, const char *s, size_t len, int m
 	}
 }
 
+/* Names need context in free text; a column where most values are a name alone holds
+ * names: they count when they are half the values or more (and names are not covered). */
+static uint64_t names_alone(const struct pv_pii_tally *t)
+{
+	if (t->covered & (1u << PV_PII_NAME))
+		return 0;
+	return t->name_alone * 2 >= t->filled ? t->name_alone : 0;
+}
+
 int pv_pii_tally_found(const struct pv_pii_tally *t)
 {
 	for (int k = 0; k < PV_PII_TYPES; k++)
 		if (t->with[k])
 			return 1;
-	return 0;
+	return names_alone(t) > 0;
 }
 
 /* How a column holding only kind k is declared: the schema's type, or text with a mask. */
@@ -111,12 +123,15 @@ static void suggest(const struct pv_pii_tally *t, char *buf, size_t cap)
 void pv_pii_tally_report(const struct pv_pii_tally *t, const char *name, const char *declared,
 			 pv_scan_column *c, char *buf, size_t cap)
 {
+	struct pv_pii_tally all = *t;
+	all.with[PV_PII_NAME] += names_alone(t);
+	all.whole[PV_PII_NAME] += names_alone(t);
 	memset(c, 0, sizeof *c);
 	c->name = name;
 	c->declared = declared;
 	c->rows = t->rows;
-	memcpy(c->with, t->with, sizeof c->with);
-	suggest(t, buf, cap);
+	memcpy(c->with, all.with, sizeof c->with);
+	suggest(&all, buf, cap);
 	c->suggestion = buf;
 }
 

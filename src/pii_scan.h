@@ -14,6 +14,7 @@ struct pv_pii_tally {
 	uint64_t rows, filled;        /* rows read; of them, not empty */
 	uint64_t with[PV_PII_TYPES];  /* rows holding at least one span of the kind */
 	uint64_t whole[PV_PII_TYPES]; /* rows whose whole value is one span of the kind */
+	uint64_t name_alone;          /* rows whose value is shaped like a name and nothing else */
 	unsigned covered;             /* bit per kind the declaration covers (not counted) */
 };
 

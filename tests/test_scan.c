@@ -84,6 +84,11 @@ static void test_csv_columns_counted(void **state)
 	assert_non_null(phone);
 	assert_null(column(&s, "order_no")); /* order numbers are no card, no ID */
 	assert_null(column(&s, "customer_id"));
+	/* a column of names alone holds names, context or not */
+	const pv_scan_column *names = column(&s, "name");
+	assert_non_null(names);
+	assert_int_equal(names->with[PV_PII_NAME], 300);
+	assert_string_equal(names->suggestion, "declare it mask name");
 	assert_int_equal(notes->rows, 300);
 	assert_int_equal(notes->with[PV_PII_PHONE], 100);
 	assert_int_equal(notes->with[PV_PII_NAME], 100);
@@ -247,6 +252,8 @@ static void test_cli_scan_file(void **state)
 				    "numbers"));
 	assert_non_null(strstr(out, "column phone (not in the schema): 30 of 30 rows hold phone "
 				    "numbers; declare it type phone_cn"));
+	assert_non_null(strstr(out, "column name (not in the schema): 30 of 30 rows hold names; "
+				    "declare it mask name"));
 	assert_null(strstr(out, "order_no"));
 	assert_no_value(out);
 	free(out);
