@@ -1264,7 +1264,8 @@ static pv_rc import_begin(struct importer *im, const struct pv_import_hook *hook
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	pv_rc rc = pv_vault_fresh_keys(v); /* the writer lock is ours now */
 	if (!rc)
-		rc = pv_import_chunks_begin(v, hook->audit_op, who->purpose, &im->rid_from);
+		rc = pv_import_chunks_begin(v, hook->audit_op, who->purpose, im->bytes_total,
+					    &im->rid_from);
 	if (rc)
 		(void)pv_store_rollback(v->store);
 	return rc;
