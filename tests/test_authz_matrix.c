@@ -597,6 +597,11 @@ static pv_rc op_doctor(const pv_access *w)
 	unsigned high = 0;
 	return pv_doctor(g_v, w, NULL, any_finding, NULL, &high);
 }
+static int any_column(void *ctx, const pv_scan_column *c) { (void)ctx; (void)c; return 0; }
+static pv_rc op_scan_vault(const pv_access *w)
+{
+	return pv_scan_vault(g_v, w, NULL, any_column, NULL, NULL);
+}
 static int any_kept(void *ctx, const pv_certificate_info *c) { (void)ctx; (void)c; return 0; }
 static pv_rc op_certificates(const pv_access *w)
 {
@@ -708,6 +713,7 @@ static const struct op ops[] = {
 	{ "pv_audit_prove", NULL, NEEDS("audit"), 0, PV_OK, op_audit_prove, NULL, 0 },
 	{ "pv_audit_consistency", NULL, NEEDS("audit"), 0, PV_OK, op_audit_consistency, NULL, 0 },
 	{ "pv_doctor", NULL, NEEDS("audit"), 0, PV_OK, op_doctor, NULL, 0 },
+	{ "pv_scan_vault", NULL, NEEDS("scan"), 0, PV_OK, op_scan_vault, NULL, 0 },
 	{ "pv_certificates", "audit or shred", NEEDS("audit", "shred"), 0, PV_OK,
 	  op_certificates, NULL, 1 },
 	/* no refusal: every role lists (its own requests, or all with 'approve' or 'audit') */
