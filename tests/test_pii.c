@@ -376,6 +376,69 @@ static void test_pvgen_values(void **state)
 	free(tmp);
 }
 
+/* ---- any input ---- */
+
+struct order_check {
+	size_t len, last_end, n;
+	int bad;
+};
+
+static int check_order(void *ctx, const pv_pii_span *s)
+{
+	struct order_check *o = ctx;
+	if (s->start < o->last_end || s->end <= s->start || s->end > o->len ||
+	    s->confidence < PV_PII_MIN_CONFIDENCE || s->confidence > 100 ||
+	    (unsigned)s->type >= PV_PII_TYPES)
+		o->bad = 1;
+	o->last_end = s->end;
+	o->n++;
+	return 0;
+}
+
+/* Random bytes and random pieces of the forms the detector reads (invalid UTF-8 included,
+ * cut anywhere): it reads nothing outside the text (the sanitizer build checks) and its
+ * spans lie inside it, in order, apart. */
+static void test_any_input(void **state)
+{
+	(void)state;
+	static const char *const pieces[] = {
+		"1", "3", "8", "0", "86", "+", "＋", "(", "（", ")", "）", "-", "－", " ", "X", "x",
+		"@", ".", "a", "E", "G", "9", "１", "联系人", "先生", "身份证", "地址：", "北京市",
+		"区", "路", "号", "室", "张", "欧阳", "订单号", "\xff", "\xe5\xbc", "\xef\xbc",
+		"\xef", "\xe4", "91350100M000100Y4", "11010519900101103", "6222", "市", "谢谢",
+	};
+	uint64_t x = 0x9E3779B97F4A7C15ULL;
+	char buf[512];
+	for (int iter = 0; iter < 20000; iter++) {
+		size_t n = 0;
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		if (x % 4 == 0) {
+			for (n = 0; n < (x >> 8) % 200; n++) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				buf[n] = (char)(x >> 24);
+			}
+		} else {
+			for (size_t k = (x >> 8) % 40; k > 0; k--) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				const char *p = pieces[(x >> 16) % (sizeof pieces / sizeof pieces[0])];
+				size_t l = strlen(p);
+				if (n + l >= sizeof buf)
+					break;
+				memcpy(buf + n, p, l);
+				n += l;
+			}
+		}
+		char *exact = malloc(n ? n : 1); /* no terminator: reads past it are caught */
+		assert_non_null(exact);
+		memcpy(exact, buf, n);
+		struct order_check o = { n, 0, 0, 0 };
+		size_t reported = pv_pii_scan(exact, n, PV_PII_MIN_CONFIDENCE, check_order, &o);
+		assert_false(o.bad);
+		assert_int_equal(reported, o.n);
+		free(exact);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,6 +450,7 @@ int main(void)
 		cmocka_unit_test(test_negative_context),
 		cmocka_unit_test(test_corpus_precision_recall),
 		cmocka_unit_test(test_pvgen_values),
+		cmocka_unit_test(test_any_input),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
