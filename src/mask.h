@@ -23,8 +23,10 @@
  *                follows), then "****"; with no such marker the first 6 characters + "****"
  *   amount       a range bucket: "0-100", "100-1000", "1000-10000", "10000-100000",
  *                "100000-1000000", ">=1000000" (negative amounts: "<0")
- *   free_text    the text with every embedded phone number, resident ID number, bank card
- *                number and email address replaced by its masked form */
+ *   free_text    the text with each span pv_pii_scan finds replaced by its masked form:
+ *                phones, resident IDs, bank cards, e-mails as above, names and addresses
+ *                by their rules, USCC codes and passports with only their ends kept;
+ *                other numbers (orders, tracking, invoices, dates, amounts) stay */
 char *pv_mask_value(enum pv_mask rule, const char *value, size_t len);
 
 #endif

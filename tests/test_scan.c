@@ -220,8 +220,8 @@ static void test_vault_text_fields(void **state)
 	free(tmp);
 }
 
-/* A clerk may read customers but not scan: refused, audited, nothing reported. A role that
- * may scan but sees a field only masked does not get it read. */
+/* A clerk may read customers but not scan: refused, nothing reported. A role that may scan
+ * does not get a field read that its purpose does not cover. */
 static void test_vault_scan_refused(void **state)
 {
 	(void)state;
@@ -235,6 +235,16 @@ static void test_vault_scan_refused(void **state)
 	/* the auditor role sees everything masked and may not scan either */
 	pv_access auditor = { "auditor", "all", PV_WANT_CLEAR };
 	assert_int_equal(pv_scan_vault(v, &auditor, NULL, keep_column, &s, NULL), PV_ERR_DENIED);
+	/* the dpo may scan, but under the purpose service it may not read contract_no
+	 * (billing only): the field is named as not read, nothing of it counted */
+	pv_access dpo_service = { "dpo", "service", PV_WANT_CLEAR };
+	assert_ok(v, pv_scan_vault(v, &dpo_service, NULL, keep_column, &s, NULL));
+	const pv_scan_column *c = column(&s, "contract_no");
+	assert_non_null(c);
+	assert_int_equal(c->rows, 0);
+	for (int k = 0; k < PV_PII_TYPES; k++)
+		assert_int_equal(c->with[k], 0);
+	assert_non_null(strstr(c->suggestion, "not read"));
 	free(id);
 	pv_vault_close(v);
 	pvt_rmtree(tmp);
