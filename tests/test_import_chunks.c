@@ -141,6 +141,37 @@ static pid_t hold_import_lock(const struct fx *f, double seconds)
 	return pid;
 }
 
+/* A child process holding the vault's import lock until *release is written to or
+ * closed; returns once it holds it. */
+static pid_t hold_import_lock_until_told(const struct fx *f, int *release)
+{
+	char *path = pvt_path(f->dir, "import.lock");
+	int ready[2], go[2];
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(go), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(go[1]);
+		int fd = open(path, O_RDWR | O_CREAT, 0600);
+		int ok = fd >= 0 && flock(fd, LOCK_EX) == 0;
+		if (write(ready[1], ok ? "1" : "0", 1) != 1)
+			_exit(1);
+		char c;
+		(void)!read(go[0], &c, 1); /* until told, or the test is gone */
+		_exit(ok ? 0 : 1);
+	}
+	free(path);
+	close(go[0]);
+	char got = 0;
+	assert_int_equal(read(ready[0], &got, 1), 1);
+	assert_int_equal(got, '1');
+	close(ready[0]);
+	close(ready[1]);
+	*release = go[1];
+	return pid;
+}
+
 /* Shred id in a child process that may wait as long as it needs (an import under way
  * makes it wait); returns its pid, which exits 0 once the shred is done. */
 static pid_t shred_in_child(const struct fx *f, const char *id)
@@ -389,6 +420,7 @@ static void test_bad_last_row_leaves_nothing(void **state)
 struct notes {
 	int count;
 	char what[64];
+	int release; /* when >= 0: closed at the first note, which lets the lock go */
 };
 
 static void note(void *ctx, const char *what, const char *why, double max_seconds)
@@ -398,6 +430,10 @@ static void note(void *ctx, const char *what, const char *why, double max_second
 	struct notes *n = ctx;
 	n->count++;
 	snprintf(n->what, sizeof n->what, "%s", what);
+	if (n->release >= 0) {
+		close(n->release);
+		n->release = -1;
+	}
 }
 
 /* A second import while one runs: with a short wait it is refused as busy, saying another
@@ -409,8 +445,11 @@ static void test_second_import_waits_for_the_first(void **state)
 	assert_int_equal(pvt_run(NULL, "'%s' -n 5 --start 900 --seed 53 --canonical -o '%s'",
 				 pvt_program("pvgen"), small), 0);
 	pv_vault *v = pvt_open_root(f->dir, NULL, f->key);
-	pid_t child = hold_import_lock(f, 2.0); /* an import under way, for 2 s */
-	struct notes n = { 0 };
+	/* an import under way until the second import says it waits: however slow the
+	 * machine, the first is refused and the second waits */
+	int release = -1;
+	pid_t child = hold_import_lock_until_told(f, &release);
+	struct notes n = { .release = -1 };
 	pv_set_wait(0.6, note, &n);
 	pv_import_result *res = NULL;
 	assert_int_equal(pv_import_csv(v, &ADMIN, small, NULL, &res), PV_ERR_BUSY);
@@ -419,6 +458,7 @@ static void test_second_import_waits_for_the_first(void **state)
 	assert_int_equal(n.count, 1);
 	assert_string_equal(n.what, "the import under way");
 	n.count = 0;
+	n.release = release;
 	pv_set_wait(300, note, &n);
 	res = NULL;
 	assert_int_equal(pv_import_csv(v, &ADMIN, small, NULL, &res), PV_OK);
