@@ -84,6 +84,8 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct pvs_reply *r)
 	}
 	if (r->body)
 		MHD_add_response_header(resp, "Content-Type", r->type ? r->type : "application/json");
+	if (r->status == 401)
+		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	enum MHD_Result ok = MHD_queue_response(conn, r->status, resp);

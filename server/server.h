@@ -25,7 +25,7 @@ struct pvs_config {
 	unsigned threads;            /* worker threads and vault handles (4) */
 	unsigned session_seconds;    /* a session's life (900) */
 	size_t max_body;             /* bytes of a request body (65536); more: 413 */
-	unsigned max_connections;    /* connections at once (256) */
+	unsigned max_connections;    /* connections served at once (256); more wait to be accepted */
 	unsigned timeout_seconds;    /* idle seconds before a connection is closed (30) */
 	unsigned grace_seconds;      /* at stop, how long in-flight requests may take (30) */
 };

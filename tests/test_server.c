@@ -181,7 +181,7 @@ static struct pvs_server *start(struct pvs_config *c)
 	c->vault = g_dir;
 	c->key = key;
 	c->host = c->host ? c->host : "127.0.0.1";
-	c->threads = 2;
+	c->threads = c->threads ? c->threads : 2;
 	c->max_body = MAX_BODY;
 	char err[512];
 	struct pvs_server *s = pvs_start(c, err, sizeof err);
@@ -483,6 +483,37 @@ static void test_idle_connection_closed(void **state)
 	pvs_stop(s);
 }
 
+/* Past the cap on connections a new one is not served (libmicrohttpd stops accepting:
+ * it waits in the kernel's queue) until a held one closes; then it is answered. */
+static void test_connection_cap(void **state)
+{
+	(void)state;
+	struct pvs_config c = { .plain_http = 1, .threads = 1, .max_connections = 2 };
+	struct pvs_server *s = start(&c);
+	int held[2] = { connect_to(pvs_port(s)), connect_to(pvs_port(s)) };
+	nap_ms(200);
+	int fd = connect_to(pvs_port(s));
+	char *text = request_text("GET", "/healthz", NULL, NULL, 0);
+	assert_int_equal(send(fd, text, strlen(text), MSG_NOSIGNAL), (ssize_t)strlen(text));
+	free(text);
+	struct timeval brief = { 1, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &brief, sizeof brief);
+	char b;
+	assert_int_equal(recv(fd, &b, 1, MSG_PEEK), -1); /* not served while two are held */
+	close(held[0]);
+	struct timeval longer = { 10, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &longer, sizeof longer);
+	char *raw = read_all(fd);
+	struct resp r = { 0, NULL, NULL };
+	parse_answer(raw, &r);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	free(raw);
+	close(fd);
+	close(held[1]);
+	pvs_stop(s);
+}
+
 /* ---- Audit -------------------------------------------------------------------------- */
 
 /* Each use of a token is audited under its user, beside the operation's own entry; a
@@ -729,6 +760,34 @@ static void test_sigterm_finishes_in_flight(void **state)
 	assert_true(stopped);
 }
 
+/* The command refuses plain HTTP off loopback (1), and options that belong to requests
+ * or no listening address (2). */
+static void test_command_refusals(void **state)
+{
+	(void)state;
+	char *out = NULL;
+	const char *prog = pvt_program("pivault-test");
+	int rc = pvt_run(&out, "PIVAULT_KEY_FILE='%s' '%s' serve --vault '%s' --listen "
+			 "0.0.0.0:0 --plain-http 2>&1", g_key_path, prog, g_dir);
+	assert_int_equal(rc, 1);
+	assert_non_null(strstr(out, "loopback"));
+	free(out);
+	rc = pvt_run(&out, "PIVAULT_KEY_FILE='%s' '%s' serve --vault '%s' --listen "
+		     "127.0.0.1:0 2>&1", g_key_path, prog, g_dir);
+	assert_int_equal(rc, 1);
+	assert_non_null(strstr(out, "--tls-cert"));
+	free(out);
+	rc = pvt_run(&out, "'%s' serve --vault '%s' --listen 127.0.0.1:0 --plain-http "
+		     "--user adm 2>&1", prog, g_dir);
+	assert_int_equal(rc, 2);
+	assert_non_null(strstr(out, "refused"));
+	free(out);
+	rc = pvt_run(&out, "'%s' serve --vault '%s' --plain-http 2>&1", prog, g_dir);
+	assert_int_equal(rc, 2);
+	assert_non_null(strstr(out, "--listen"));
+	free(out);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -745,10 +804,12 @@ int main(void)
 		cmocka_unit_test(test_unknown_route),
 		cmocka_unit_test(test_health_reveals_nothing),
 		cmocka_unit_test(test_idle_connection_closed),
+		cmocka_unit_test(test_connection_cap),
 		cmocka_unit_test(test_audit_entries),
 		cmocka_unit_test(test_openapi_matches_routes),
 		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_sigterm_finishes_in_flight),
+		cmocka_unit_test(test_command_refusals),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -255,6 +255,43 @@ static void test_dba_edits_refused(void **state)
 	free(log);
 }
 
+/* n reads in clear of one customer in the session entered on v. */
+static void clear_reads(pv_vault *v, int n)
+{
+	pv_access clear = { NULL, "service", PV_WANT_CLEAR };
+	for (int i = 0; i < n; i++) {
+		pv_record *r = NULL;
+		assert_ok(v, pv_get(v, &clear, "C00000001", &r));
+		pv_record_free(r);
+	}
+}
+
+/* The bulk limit of clear reads (100) counts per session, across its requests and across
+ * the server's handles acting in it at once: entering anew does not start again at 0. */
+static void test_bulk_limit_per_session(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *other = open_root(f->dir, f->key); /* a second worker thread's handle */
+	assert_ok(other, pv_vault_serve(other));
+	char *token = sign_in(f, "clerk1");
+	assert_ok(f->srv, pv_session_enter(f->srv, token));
+	assert_ok(other, pv_session_enter(other, token));
+	clear_reads(f->srv, 60);
+	clear_reads(other, 40);
+	assert_ok(f->srv, pv_session_leave(f->srv));
+	assert_ok(other, pv_session_leave(other));
+	assert_ok(f->srv, pv_session_enter(f->srv, token));
+	pv_access clear = { NULL, "service", PV_WANT_CLEAR };
+	pv_record *r = NULL;
+	assert_rc_msg(f->srv, pv_get(f->srv, &clear, "C00000001", &r), PV_ERR_DENIED,
+		      "bulk limit");
+	pv_access masked = { NULL, "service", PV_WANT_MASKED }; /* masked reads go on */
+	assert_ok(f->srv, pv_get(f->srv, &masked, "C00000001", &r));
+	pv_record_free(r);
+	assert_ok(f->srv, pv_session_leave(f->srv));
+	free(token);
+}
+
 /* 1 when needle[0..n) occurs in hay[0..len). */
 static int holds(const char *hay, size_t len, const void *needle, size_t n)
 {
@@ -309,6 +346,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sign_out, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_dba_edits_refused, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_token_not_stored, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_bulk_limit_per_session, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_serve_needs_root, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
