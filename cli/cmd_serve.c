@@ -133,7 +133,8 @@ const struct cli_cmd cli_cmd_serve = {
 		{ "--threads", NULL, "N", "worker threads, each with its vault handle (4)", NULL },
 		{ "--session-minutes", NULL, "N", "how long a sign-in lasts (15)", NULL },
 		{ "--max-body", NULL, "BYTES", "largest request body accepted (65536)", NULL },
-		{ "--max-connections", NULL, "N", "connections served at once (256); more wait to be accepted", NULL },
+		{ "--max-connections", NULL, "N", "connections served at once (256); more wait "
+		  "to be accepted", NULL },
 		{ "--timeout", NULL, "SECONDS", "idle time before a connection is closed (30)",
 		  NULL },
 		{ "--user", "--as", "NAME", NULL, NOT_HERE },
