@@ -292,6 +292,27 @@ static void test_bulk_limit_per_session(void **state)
 	free(token);
 }
 
+/* A user disabled while signed in: the next use of the token is refused (roles and state
+ * are read again at every entry), and signing in again too. */
+static void test_disabled_user_session_ends(void **state)
+{
+	struct fx *f = *state;
+	char *token = sign_in(f, "clerk1");
+	pv_vault *root = open_root(f->dir, f->key);
+	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
+	assert_ok(root, pv_user_disable(root, &admin, "clerk1"));
+	assert_rc_msg(f->srv, pv_session_enter(f->srv, token), PV_ERR_DENIED, "not valid");
+	assert_string_equal(pv_vault_user(f->srv), "(no session)");
+	char *t2 = NULL;
+	assert_rc_msg(f->srv, pv_session_create(f->srv, "clerk1", PW, strlen(PW), 60, &t2),
+		      PV_ERR_DENIED, "disabled");
+	assert_null(t2);
+	char *log = audit_lines(f);
+	assert_non_null(strstr(log, "clerk1|session|denied|user disabled"));
+	free(log);
+	free(token);
+}
+
 /* 1 when needle[0..n) occurs in hay[0..len). */
 static int holds(const char *hay, size_t len, const void *needle, size_t n)
 {
@@ -347,6 +368,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dba_edits_refused, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_token_not_stored, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_bulk_limit_per_session, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_disabled_user_session_ends, fx_setup,
+						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_serve_needs_root, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
