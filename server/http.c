@@ -37,7 +37,14 @@ struct request {
 	char *body;
 	size_t len;
 	int too_large;
+	int answered;   /* a reply was queued on the first call */
+	size_t dropped; /* bytes dropped past the cap */
 };
+
+/* Past the cap, a body of unannounced length (chunked) is read on and dropped, to answer
+ * 413 at its end (libmicrohttpd queues no reply in the middle of a body), for at most
+ * this much; beyond, the connection is closed without a reply. */
+#define DROP_MAX (1u << 20)
 
 static const char *arg_of(void *conn, const char *name)
 {
@@ -104,8 +111,10 @@ static void take_body(struct request *q, const char *data, size_t n, size_t max)
 		q->body = NULL;
 		q->len = 0;
 	}
-	if (q->too_large)
+	if (q->too_large) {
+		q->dropped += n;
 		return;
+	}
 	char *more = realloc(q->body, q->len + n + 1);
 	if (!more) {
 		q->too_large = 1; /* answered as too large: nothing is run on half a body */
@@ -121,17 +130,34 @@ static enum MHD_Result answer(struct pvs_server *s, struct MHD_Connection *conn,
 			      const char *url, const char *method, struct request *q)
 {
 	struct pvs_reply r = { 0, NULL, NULL };
-	if (q->too_large) {
-		pvs_error(&r, 413, "body_too_large", "the request body is larger than the server "
-			  "accepts");
-		return queue(conn, &r);
-	}
 	struct pvs_request req = { method, url, q->body ? q->body : "", q->len,
 				   bearer_of(conn), arg_of, each_arg, conn };
 	pvs_route(&s->routes, &req, &r);
 	return queue(conn, &r);
 }
 
+/* 1 when the request announces a body over the cap (Content-Length). */
+static int announces_too_much(struct MHD_Connection *conn, size_t max)
+{
+	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+	if (!h)
+		return 0;
+	char *end;
+	unsigned long long n = strtoull(h, &end, 10);
+	return end != h && n > max;
+}
+
+static enum MHD_Result too_large(struct MHD_Connection *conn)
+{
+	struct pvs_reply r = { 0, NULL, NULL };
+	pvs_error(&r, 413, "body_too_large", "the request body is larger than the server accepts");
+	return queue(conn, &r);
+}
+
+/* The handler: the first call (headers only) queues nothing, unless the body announced is
+ * over the cap (413 at once: it is never read, and the connection is closed after); the
+ * calls with data collect the body, or drop it past the cap; the last one answers (413
+ * for a body past the cap). */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_size, void **state)
@@ -139,19 +165,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	(void)version;
 	struct pvs_server *s = cls;
 	struct request *q = *state;
-	if (!q) { /* the first call: headers only; nothing is queued yet */
+	if (!q) {
 		if (!(q = calloc(1, sizeof *q)))
 			return MHD_NO;
 		*state = q;
 		atomic_fetch_add(&s->in_flight, 1);
+		if (announces_too_much(conn, s->max_body)) {
+			q->too_large = q->answered = 1;
+			return too_large(conn);
+		}
 		return MHD_YES;
 	}
 	if (*upload_size) {
 		take_body(q, upload_data, *upload_size, s->max_body);
 		*upload_size = 0;
-		return MHD_YES;
+		return q->dropped > DROP_MAX ? MHD_NO : MHD_YES;
 	}
-	return answer(s, conn, url, method, q);
+	if (q->answered)
+		return MHD_YES;
+	return q->too_large ? too_large(conn) : answer(s, conn, url, method, q);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **state,

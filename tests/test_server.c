@@ -434,6 +434,32 @@ static void test_oversized_body(void **state)
 	assert_string_equal(err_code(&r), "body_too_large");
 	resp_free(&r);
 	free(big);
+	/* a body announced over the cap is refused at once, never read */
+	int fd = connect_to(g_port);
+	const char head[] = "POST /v1/sessions HTTP/1.1\r\nHost: localhost\r\n"
+			    "Content-Length: 100000000\r\n\r\n";
+	assert_int_equal(send(fd, head, strlen(head), MSG_NOSIGNAL), (ssize_t)strlen(head));
+	char *raw = read_all(fd);
+	close(fd);
+	parse_answer(raw, &r);
+	assert_int_equal(r.status, 413);
+	resp_free(&r);
+	free(raw);
+	/* a chunked body (no length announced) is refused once it passes the cap */
+	fd = connect_to(g_port);
+	char chunked[MAX_BODY + 512];
+	int n0 = snprintf(chunked, sizeof chunked, "POST /v1/sessions HTTP/1.1\r\nHost: x\r\n"
+			  "Transfer-Encoding: chunked\r\n\r\n%x\r\n", MAX_BODY + 100);
+	memset(chunked + n0, 'b', MAX_BODY + 100);
+	memcpy(chunked + n0 + MAX_BODY + 100, "\r\n0\r\n\r\n", 7);
+	size_t total = (size_t)n0 + MAX_BODY + 107;
+	assert_int_equal(send(fd, chunked, total, MSG_NOSIGNAL), (ssize_t)total);
+	raw = read_all(fd);
+	close(fd);
+	parse_answer(raw, &r);
+	assert_int_equal(r.status, 413);
+	resp_free(&r);
+	free(raw);
 	r = http("GET", "/healthz", NULL, NULL); /* and the server goes on */
 	assert_int_equal(r.status, 200);
 	resp_free(&r);
