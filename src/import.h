@@ -27,9 +27,11 @@ void pv_import_unlock(pv_vault *v, int fd);
 /* 1 when an import holds the lock (this handle's own included). */
 int pv_import_under_way(const pv_vault *v);
 /* In the import's first transaction: remove what an unfinished import left (audited as
- * op's failure, for purpose), then mark this one under way from row id *rid_from. */
+ * op's failure, for purpose), then mark this one under way from row id *rid_from, a bulk
+ * one (pv_store_import_bulk) when its bytes_total (0: unknown) could hold as many
+ * customers as the vault has. */
 pv_rc pv_import_chunks_begin(pv_vault *v, const char *op, const char *purpose,
-			     int64_t *rid_from);
+			     uint64_t bytes_total, int64_t *rid_from);
 /* After a failure, once the import's open transaction is rolled back: remove the chunks
  * it committed (left to the next import when that cannot be done now). */
 void pv_import_chunks_abandon(pv_vault *v);

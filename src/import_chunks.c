@@ -85,7 +85,12 @@ int pv_import_under_way(const pv_vault *v)
 	return held;
 }
 
-pv_rc pv_import_chunks_begin(pv_vault *v, const char *op, const char *purpose, int64_t *rid_from)
+/* Bytes of input below which an import is not taken for a bulk one, per customer the
+ * vault already holds (a short row is about this long). */
+#define BULK_BYTES_PER_CUSTOMER 128
+
+pv_rc pv_import_chunks_begin(pv_vault *v, const char *op, const char *purpose,
+			     uint64_t bytes_total, int64_t *rid_from)
 {
 	uint64_t removed = 0;
 	if (pv_store_import_discard(v->store, &removed) != 0)
@@ -101,6 +106,12 @@ pv_rc pv_import_chunks_begin(pv_vault *v, const char *op, const char *purpose, i
 			return rc;
 	}
 	if (pv_store_import_mark(v->store, rid_from) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	/* as many customers as the vault holds may come: what is cheaper built once at the
+	 * end is (an input of unknown size is a bulk one only into an empty vault) */
+	uint64_t held = (uint64_t)(*rid_from - 1);
+	if ((held == 0 || bytes_total / BULK_BYTES_PER_CUSTOMER >= held) &&
+	    pv_store_import_bulk(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	return PV_OK;
 }

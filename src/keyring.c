@@ -10,6 +10,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +40,8 @@ struct pv_keyring {
 	uint8_t *wrap_key;   /* guarded: PV_KEY_BYTES */
 	uint8_t *keys;       /* guarded: slots * PV_KEY_BYTES, filled lazily */
 	uint32_t *gens;
-	uint8_t *loaded;     /* one byte per slot */
+	atomic_uchar *loaded; /* per slot: set (release) once its key and generation are in */
+	pthread_mutex_t load_mu; /* one thread unwraps a slot on its first use */
 };
 
 static void put_u32(uint8_t *p, uint32_t v)
@@ -197,7 +200,8 @@ struct pv_keyring *pv_keyring_open(const char *path, const uint8_t vault_id[16],
 		kr->wrap_key = pv_secret_alloc(PV_KEY_BYTES);
 		kr->keys = pv_secret_alloc((size_t)slots * PV_KEY_BYTES);
 		kr->gens = calloc(slots, sizeof *kr->gens);
-		kr->loaded = calloc(slots, 1);
+		kr->loaded = calloc(slots, sizeof *kr->loaded);
+		pthread_mutex_init(&kr->load_mu, NULL);
 	}
 	if (!kr || !kr->path || !kr->wrap_key || !kr->keys || !kr->gens || !kr->loaded) {
 		snprintf(err, errlen, "out of memory opening keyring");
@@ -225,21 +229,38 @@ static int slot_unwrap(struct pv_keyring *kr, uint32_t slot, const uint8_t *raw)
 			   sizeof ad, kr->wrap_key) != 0)
 		return -1;
 	kr->gens[slot] = gen;
-	kr->loaded[slot] = 1;
+	atomic_store_explicit(&kr->loaded[slot], 1, memory_order_release);
 	return 0;
+}
+
+static int slot_loaded(struct pv_keyring *kr, uint32_t slot)
+{
+	return atomic_load_explicit(&kr->loaded[slot], memory_order_acquire);
+}
+
+/* Read and unwrap slot on its first use; threads that ask at once wait for the first. */
+static int slot_load(struct pv_keyring *kr, uint32_t slot)
+{
+	pthread_mutex_lock(&kr->load_mu);
+	int rc = 0;
+	if (!slot_loaded(kr, slot)) {
+		uint8_t raw[KR_SLOT_BYTES];
+		rc = pread_all(kr->fd, raw, sizeof raw,
+			       KR_HEADER_BYTES + (off_t)slot * KR_SLOT_BYTES) != 0 ||
+			     slot_unwrap(kr, slot, raw) != 0
+			     ? -1
+			     : 0;
+	}
+	pthread_mutex_unlock(&kr->load_mu);
+	return rc;
 }
 
 const uint8_t *pv_keyring_key(struct pv_keyring *kr, uint32_t slot, uint32_t *gen)
 {
 	if (slot >= kr->slots)
 		return NULL;
-	if (!kr->loaded[slot]) {
-		uint8_t raw[KR_SLOT_BYTES];
-		if (pread_all(kr->fd, raw, sizeof raw,
-			      KR_HEADER_BYTES + (off_t)slot * KR_SLOT_BYTES) != 0 ||
-		    slot_unwrap(kr, slot, raw) != 0)
-			return NULL;
-	}
+	if (!slot_loaded(kr, slot) && slot_load(kr, slot) != 0)
+		return NULL;
 	if (gen)
 		*gen = kr->gens[slot];
 	return kr->keys + (size_t)slot * PV_KEY_BYTES;
@@ -263,7 +284,7 @@ int pv_keyring_load_all(struct pv_keyring *kr, char *err, size_t errlen)
 			break;
 		}
 		for (uint32_t i = 0; i < n; i++) {
-			if (kr->loaded[base + i])
+			if (slot_loaded(kr, base + i))
 				continue;
 			if (slot_unwrap(kr, base + i, buf + (size_t)i * KR_SLOT_BYTES) != 0) {
 				snprintf(err, errlen, "keyring slot %u fails authentication",
@@ -290,6 +311,7 @@ void pv_keyring_close(struct pv_keyring *kr)
 	pv_secret_free(kr->wrap_key);
 	pv_secret_free(kr->keys);
 	free(kr->gens);
+	pthread_mutex_destroy(&kr->load_mu);
 	free(kr->loaded);
 	free(kr);
 }
@@ -384,7 +406,7 @@ static int slot_put(struct pv_keyring *kr, uint32_t slot, const uint8_t *raw)
 /* Take a sealed slot into the cache in place of the key there. */
 static int slot_take(struct pv_keyring *kr, uint32_t slot, const uint8_t *raw)
 {
-	kr->loaded[slot] = 0; /* the old key is wiped from memory as the new one loads */
+	atomic_store(&kr->loaded[slot], 0); /* the old key is wiped as the new one loads */
 	pv_wipe(kr->keys + (size_t)slot * PV_KEY_BYTES, PV_KEY_BYTES);
 	return slot_unwrap(kr, slot, raw);
 }
@@ -505,17 +527,35 @@ int pv_keyring_recover(struct pv_keyring *kr, int (*committed)(void *ctx, uint32
 
 void pv_keyring_forget(struct pv_keyring *kr, uint32_t slot)
 {
-	if (slot < kr->slots && kr->loaded[slot]) {
+	if (slot < kr->slots && slot_loaded(kr, slot)) {
 		pv_wipe(kr->keys + (size_t)slot * PV_KEY_BYTES, PV_KEY_BYTES);
-		kr->loaded[slot] = 0;
+		atomic_store(&kr->loaded[slot], 0);
 	}
 }
 
 int pv_keyring_refresh(struct pv_keyring *kr, char *err, size_t errlen)
 {
-	for (uint32_t i = 0; i < kr->slots; i++)
-		pv_keyring_forget(kr, i);
-	return pv_keyring_load_all(kr, err, errlen);
+	enum { BATCH = 4096 };
+	uint8_t *buf = malloc((size_t)BATCH * KR_SLOT_BYTES);
+	if (!buf) {
+		snprintf(err, errlen, "out of memory reading keyring");
+		return -1;
+	}
+	int rc = 0;
+	for (uint32_t base = 0; base < kr->slots; base += BATCH) {
+		uint32_t n = kr->slots - base < BATCH ? kr->slots - base : BATCH;
+		if (pread_all(kr->fd, buf, (size_t)n * KR_SLOT_BYTES,
+			      KR_HEADER_BYTES + (off_t)base * KR_SLOT_BYTES) != 0) {
+			snprintf(err, errlen, "cannot read keyring: %s", strerror(errno));
+			rc = -1;
+			break;
+		}
+		for (uint32_t i = 0; i < n; i++)
+			if (get_u32(buf + (size_t)i * KR_SLOT_BYTES) != kr->gens[base + i])
+				pv_keyring_forget(kr, base + i);
+	}
+	free(buf);
+	return rc;
 }
 
 int pv_keyring_write_rewrapped(struct pv_keyring *kr, const char *path,

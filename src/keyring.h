@@ -30,7 +30,8 @@ uint32_t pv_keyring_slots(const struct pv_keyring *kr);
 
 /* The bucket key in slot (unwrapped on first use, then cached in guarded memory;
  * borrowed for the keyring's life) and its generation. NULL when the slot fails
- * authentication. Not thread-safe unless pv_keyring_load_all succeeded first. */
+ * authentication. Threads may call it at once (an import's workers do) while no other
+ * function of the keyring runs. */
 const uint8_t *pv_keyring_key(struct pv_keyring *kr, uint32_t slot, uint32_t *gen);
 
 /* Unwrap every slot, so later pv_keyring_key calls only read. 0, or -1 naming the
@@ -66,7 +67,10 @@ int pv_keyring_write_rewrapped(struct pv_keyring *kr, const char *path,
 int pv_keyring_is_current(const struct pv_keyring *kr);
 
 /* Drop slot's cached key, so the next use reads the file again (another process may
- * have replaced it); refresh does it for every slot and loads them all again. */
+ * have replaced it). Refresh does it for every cached slot whose generation in the file
+ * is not the one cached (each new key of a slot has a new generation; the same generation
+ * is the same key, whatever wrap key seals it); the others stay, and slots never used
+ * stay unread. 0, or -1 with the reason in err. */
 void pv_keyring_forget(struct pv_keyring *kr, uint32_t slot);
 int pv_keyring_refresh(struct pv_keyring *kr, char *err, size_t errlen);
 

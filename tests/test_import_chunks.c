@@ -78,6 +78,24 @@ static long long raw_rows(const struct fx *f)
 	return n;
 }
 
+/* 1 when the file holds the customers' bucket index, which a bulk import drops and
+ * builds again at its end. */
+static int has_bucket_index(const struct fx *f)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	int found = -1;
+	if (sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND "
+			       "name = 'customers_bucket'", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		found = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	assert_true(found == 0 || found == 1);
+	return found;
+}
+
 /* Start the import of path in a child process; returns its pid. With hold, the import
  * waits after its first chunk until a file exists there. */
 static pid_t import_in_child(const struct fx *f, const char *path, const char *hold)
@@ -198,6 +216,11 @@ static void test_readers_get_in_and_see_none_of_it(void **state)
 		usleep(50000);
 	}
 	assert_int_equal(waitpid(child, &status, WNOHANG), 0); /* held, still under way */
+	/* a bulk import (its file could hold more customers than the vault has) keeps the
+	 * bucket index away until its end, and a handle opened meanwhile does not build it */
+	assert_int_equal(has_bucket_index(f), 0);
+	pvt_vclose(pvt_open_root(f->dir, NULL, f->key));
+	assert_int_equal(has_bucket_index(f), 0);
 	assert_int_equal(pvt_write_file(hold, "", 0), 0);
 	assert_int_equal(waitpid(child, &status, 0), child);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -211,6 +234,7 @@ static void test_readers_get_in_and_see_none_of_it(void **state)
 	pv_record *r = NULL;
 	assert_int_equal(pv_get(v, &ADMIN, id_of(BIG_FIRST + BIG - 1), &r), PV_OK);
 	pv_record_free(r);
+	assert_int_equal(has_bucket_index(f), 1); /* built in the import's last transaction */
 }
 
 /* A shred while an import holds the vault's import lock (held here by a process of the
@@ -293,6 +317,7 @@ static void test_killed_import_is_removed_by_the_next(void **state)
 	assert_true(WIFSIGNALED(status));
 	long long left = raw_rows(f);
 	assert_true(left > BASE); /* committed chunks are in the file */
+	assert_int_equal(has_bucket_index(f), 0); /* dropped by the bulk import killed */
 
 	pv_vault *v = pvt_open_root(f->dir, NULL, f->key);
 	uint64_t n = 0;
@@ -312,6 +337,7 @@ static void test_killed_import_is_removed_by_the_next(void **state)
 	assert_int_equal(pv_import_csv(v, &ADMIN, small, NULL, &res), PV_OK);
 	pv_import_free(res);
 	assert_int_equal(raw_rows(f), BASE + 5);
+	assert_int_equal(has_bucket_index(f), 1); /* built again with the leftovers removed */
 	struct audit_seen seen = { 0 };
 	assert_int_equal(pv_audit_log(v, &ADMIN, NULL, audit_row, &seen), PV_OK);
 	assert_int_equal(seen.removed, 1);
@@ -347,6 +373,7 @@ static void test_bad_last_row_leaves_nothing(void **state)
 	assert_int_equal(pv_import_rows_rejected(res), 1);
 	pv_import_free(res);
 	assert_int_equal(raw_rows(f), BASE);
+	assert_int_equal(has_bucket_index(f), 1); /* the failed bulk import built it again */
 	uint64_t n = 0;
 	assert_int_equal(pv_vault_count(v, &n), PV_OK);
 	assert_int_equal(n, BASE);

@@ -95,6 +95,19 @@ static char *dir_listing(const char *dir)
 	return out;
 }
 
+/* The operation and outcome of the last audit entry listed before the listing's own. */
+struct last_entry {
+	char op_outcome[96], prev[96];
+};
+
+static int keep_last_entry(void *ctx, const pv_audit_entry *e)
+{
+	struct last_entry *l = ctx;
+	memcpy(l->op_outcome, l->prev, sizeof l->prev);
+	snprintf(l->prev, sizeof l->prev, "%s %s", e->op, e->outcome);
+	return 0;
+}
+
 /* Everything a failed open must leave alone: the directory's listing, vault.db, its
  * -wal (when present) and the keyring, byte for byte. */
 struct snap {
@@ -723,8 +736,8 @@ static void test_damaged_keyring(void **state)
 	assert_int_equal(pv_vault_load_keys(v), PV_OK); /* every slot unseals */
 	pv_vault_close(v);
 
-	/* A damaged slot: slots are unwrapped lazily, so the open may succeed, but any use of
-	 * every slot (an import loads them all) is refused and changes nothing. */
+	/* A damaged slot: slots are unwrapped lazily, on their first use, so the open may
+	 * succeed; loading every key at once names the slot, and nothing changes. */
 	memcpy(bad, good, n);
 	bad[64 + 80 * 7 + 30] ^= 0x01;
 	assert_int_equal(pvt_write_file(kr, bad, n), 0);
@@ -733,24 +746,46 @@ static void test_damaged_keyring(void **state)
 	v = NULL;
 	pv_rc rc = pv_vault_open(dir, NULL, key, &v);
 	if (rc == PV_OK) {
-		char *csv = pvt_path(f->root, "more.csv");
-		assert_int_equal(pvt_run(NULL, "'%s' -n 3 --start 100 -o '%s'",
-					 pvt_program("pvgen"), csv), 0);
-		pv_access admin = { "admin", NULL, 1 };
-		rc = pv_import_csv(v, &admin, csv, NULL, NULL);
-		assert_int_equal(rc, PV_ERR_BAD_KEY);
-		assert_non_null(strstr(pv_errmsg(v), "slot 7"));
-		assert_int_equal(count_of(v), 3);
-		/* Loading every key at once finds it too. */
 		assert_int_equal(pv_vault_load_keys(v), PV_ERR_BAD_KEY);
 		assert_non_null(strstr(pv_errmsg(v), "slot 7"));
-		free(csv);
 	} else {
 		assert_int_equal(rc, PV_ERR_BAD_KEY);
 	}
 	pv_vault_close(v);
 	snap_check(&before, dir, kr);
 	snap_free(&before);
+
+	/* Every slot damaged: an import, whose customers need their buckets' keys, is refused
+	 * as a keyring fault naming a slot (not as bad rows), imports nothing, leaves the
+	 * keyring as it was and is audited as failed. */
+	memcpy(bad, good, n);
+	for (size_t at = 64 + 30; at < n; at += 80)
+		bad[at] ^= 0x01;
+	assert_int_equal(pvt_write_file(kr, bad, n), 0);
+	v = NULL;
+	rc = pv_vault_open(dir, NULL, key, &v);
+	if (rc == PV_OK) {
+		char *csv = pvt_path(f->root, "more.csv");
+		assert_int_equal(pvt_run(NULL, "'%s' -n 3 --start 100 -o '%s'",
+					 pvt_program("pvgen"), csv), 0);
+		pv_access admin = { "admin", NULL, 1 };
+		rc = pv_import_csv(v, &admin, csv, NULL, NULL);
+		assert_int_equal(rc, PV_ERR_BAD_KEY);
+		assert_non_null(strstr(pv_errmsg(v), "keyring slot"));
+		assert_non_null(strstr(pv_errmsg(v), "fails authentication"));
+		assert_int_equal(count_of(v), 3);
+		struct last_entry last = { 0 };
+		assert_int_equal(pv_audit_log(v, &admin, NULL, keep_last_entry, &last), PV_OK);
+		assert_string_equal(last.op_outcome, "import failed");
+		free(csv);
+	} else {
+		assert_int_equal(rc, PV_ERR_BAD_KEY);
+	}
+	pv_vault_close(v);
+	size_t krlen = 0;
+	char *kr_after = pvt_read_file(kr, &krlen);
+	assert_true(krlen == n && memcmp(kr_after, bad, n) == 0);
+	free(kr_after);
 
 	free(good);
 	free(bad);

@@ -301,7 +301,13 @@ int pv_store_import_pending(struct pv_store *s, int64_t *rid_from);
 /* In the import's first transaction, before its first customer: mark an import under
  * way, its customers' row ids from *rid_from up. */
 int pv_store_import_mark(struct pv_store *s, int64_t *rid_from);
-/* Show the import's customers: in its last transaction. */
+/* In a bulk import's first transaction (one that may add as many customers as the vault
+ * holds): drop what is cheaper built once at the end than kept up row by row (the
+ * SQLite store's index of customers by bucket). Until done or discard builds it again,
+ * queries by bucket still answer, by a scan. */
+int pv_store_import_bulk(struct pv_store *s);
+/* Show the import's customers, and build what pv_store_import_bulk dropped: in its last
+ * transaction. */
 int pv_store_import_done(struct pv_store *s);
 /* In a transaction: remove an unfinished import's customers (as pv_store_doomed_remove)
  * and its mark; *removed says how many (0 when none was under way). */

@@ -137,7 +137,7 @@ int pv_sqlite_rows_with(struct pv_store *s, const char *sql, const char *key,
  * ciphertext behind; the cache is bounded so memory does not grow with the vault. */
 static const char setup_sql[] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 				"PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON;"
-				"PRAGMA cache_size=-16384; PRAGMA temp_store=FILE;";
+				"PRAGMA cache_size=" PV_SQLITE_CACHE "; PRAGMA temp_store=FILE;";
 
 struct pv_store *pv_sqlite_connect(const char *path, int create, char *err, size_t errlen)
 {

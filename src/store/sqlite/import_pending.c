@@ -5,7 +5,9 @@
  * import_pending row names that id, every read of customers stops below it (see
  * PV_SQL_VISIBLE), and deleting the row in the import's last, short transaction shows
  * them all at once. A killed import leaves the row and its customers; the next import
- * removes them (pv_store_import_discard) before it begins. */
+ * removes them (pv_store_import_discard) before it begins. A bulk import also drops the
+ * customers' bucket index, built again when it ends, whichever way; while any import is
+ * pending, opening the vault leaves the index as it is. */
 #include "internal.h"
 
 #include <stdio.h>
@@ -47,9 +49,16 @@ int pv_store_import_mark(struct pv_store *s, int64_t *rid_from)
 	return rc == SQLITE_DONE ? 0 : pv_sqlite_fail(s, "mark the import under way");
 }
 
+int pv_store_import_bulk(struct pv_store *s)
+{
+	return pv_sqlite_bucket_index_drop(s);
+}
+
 int pv_store_import_done(struct pv_store *s)
 {
-	return pv_sqlite_exec(s, "DELETE FROM import_pending;");
+	if (pv_sqlite_exec(s, "DELETE FROM import_pending;") != 0)
+		return -1;
+	return pv_sqlite_bucket_index_ensure(s); /* a bulk import dropped it */
 }
 
 int pv_store_import_discard(struct pv_store *s, uint64_t *removed)

@@ -88,6 +88,10 @@ void pv_sqlite_walk_begins(struct pv_store *s);
 
 /* Run SQL text with no results; 0 or -1. */
 int pv_sqlite_exec(struct pv_store *s, const char *sql);
+/* The page cache of a connection (PRAGMA cache_size: negative KiB), and the smaller one
+ * while a sort that may take as much runs beside it. */
+#define PV_SQLITE_CACHE "-16384"
+#define PV_SQLITE_SORT_CACHE "-4096"
 
 /* A new connection to the database at path (create: the file may be made, with 16 KiB
  * pages), set up (WAL, secure_delete, a bounded cache), with no table made yet; NULL with
@@ -140,6 +144,13 @@ void pv_sqlite_flags_forget(struct pv_store *s);
 int pv_sqlite_index_remove_doomed(struct pv_store *s);
 void pv_store_index_group_discard(struct pv_store *s);
 void pv_store_index_group_free(struct pv_store *s);
+
+/* ---- The customers' bucket index, which a bulk import builds at its end (customers.c) ---- */
+
+/* Create the index when it is missing (a scan of the table); 0 or -1. */
+int pv_sqlite_bucket_index_ensure(struct pv_store *s);
+/* Drop it, inside a bulk import's first transaction; 0 or -1. */
+int pv_sqlite_bucket_index_drop(struct pv_store *s);
 
 /* ---- Each family's tables, for schema.c ---- */
 

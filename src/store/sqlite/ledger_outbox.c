@@ -25,7 +25,9 @@ int pv_store_outbox_put(struct pv_store *s, const char *intent, uint32_t seq,
 int pv_store_outbox_pending(struct pv_store *s)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, "SELECT EXISTS(SELECT 1 FROM ledger_outbox)");
-	if (!q || sqlite3_step(q) != SQLITE_ROW)
+	if (!q)
+		return -1; /* the statement cache said why */
+	if (sqlite3_step(q) != SQLITE_ROW)
 		return pv_sqlite_fail(s, "read the shred ledger's outbox");
 	int pending = sqlite3_column_int(q, 0) != 0;
 	sqlite3_reset(q);

@@ -30,6 +30,10 @@ struct pv_store *pv_store_open(const char *path, int create, char *err, size_t e
 	for (size_t i = 0; i < sizeof every / sizeof *every; i++)
 		if (pv_sqlite_exec(s, every[i]) != 0)
 			return pv_sqlite_setup_failed(s, path, err, errlen);
+	int64_t pending_from = 0; /* a bulk import under way builds the bucket index itself */
+	int none_pending = pv_store_import_pending(s, &pending_from);
+	if (none_pending < 0 || (none_pending == 1 && pv_sqlite_bucket_index_ensure(s) != 0))
+		return pv_sqlite_setup_failed(s, path, err, errlen);
 	pv_sqlite_on_rollback(s, pv_sqlite_flags_forget);
 	pv_sqlite_on_rollback(s, pv_store_index_group_discard);
 	pv_sqlite_on_close(s, pv_store_index_group_free);
