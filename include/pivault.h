@@ -179,6 +179,46 @@ PV_API PV_CHECK pv_rc pv_vault_load_keys(pv_vault *v);
 typedef void (*pv_progress_fn)(void *ctx, const char *stage, uint64_t done, uint64_t total);
 PV_API void pv_vault_on_progress(pv_vault *v, pv_progress_fn fn, void *ctx);
 
+/* ---- Server sessions (pivault serve) ---------------------------------------------- */
+
+/* A server opens the vault with the root secret (one handle per thread: a handle is used
+ * by one thread at a time) and acts for many users through sessions. pv_vault_serve makes
+ * such a handle a server's: from then on it acts for nobody (every guarded operation is
+ * refused, and nothing is waived as for the root secret) except inside a session entered
+ * with pv_session_enter, where it acts exactly as the session's user would in a handle
+ * opened with their password: their roles and obligations (read again from the checked
+ * users row at each entry), four eyes, the bulk limit of clear reads (counted per session),
+ * and every audit entry under their name. PV_ERR_USAGE for a handle opened as a user. */
+PV_API PV_CHECK pv_rc pv_vault_serve(pv_vault *v);
+
+/* Length of a session token: 64 hexadecimal characters (32 random bytes). */
+#define PV_SESSION_TOKEN_CHARS 64
+
+/* Sign user in on a server's handle: the password is checked as pv_vault_open_user checks
+ * it (Argon2id, the attempt counted first, lock-out, PV_ERR_BAD_KEY with one message for
+ * an unknown user and a wrong password, PV_ERR_DENIED for a locked or disabled user, every
+ * failure audited under the name tried); the handle stays as it was. On PV_OK *token
+ * (pv_free) receives a new session token valid for ttl_seconds (1 to 86400), shown this
+ * once: the vault keeps only a keyed hash of it. The sign-in is audited. */
+PV_API PV_CHECK pv_rc pv_session_create(pv_vault *v, const char *user, const char *password,
+					size_t password_len, uint32_t ttl_seconds,
+					char **token);
+
+/* Act as token's user on a server's handle until pv_session_leave. Every use is audited
+ * under the user (operation "session"); an unknown, malformed, expired or signed-out
+ * token, a session row altered outside pivault, and a user since disabled are refused with
+ * PV_ERR_DENIED and one message, audited. */
+PV_API PV_CHECK pv_rc pv_session_enter(pv_vault *v, const char *token);
+
+/* Leave the session entered: the customers it was shown in clear are added to the
+ * session's count, and the handle acts for nobody again (even when the count cannot be
+ * written, which is the error). PV_OK when no session was entered. */
+PV_API PV_CHECK pv_rc pv_session_leave(pv_vault *v);
+
+/* Sign out of the session entered (its token opens nothing from now on), audited; the
+ * handle leaves it. */
+PV_API PV_CHECK pv_rc pv_session_end(pv_vault *v);
+
 /* ---- Waiting for another writer ------------------------------------------------ */
 
 /* One process at a time writes to a vault, and every read writes its audit entry, so a

@@ -9,7 +9,8 @@ build=${1:-build}
 shift || true
 
 packages=(gcc make cmake pkg-config libsodium-dev libsqlite3-dev libcsv-dev libyaml-dev
-          libjansson-dev libutf8proc-dev libcmocka-dev sqlite3 age minisign tar valgrind)
+          libjansson-dev libutf8proc-dev libcmocka-dev sqlite3 age minisign tar valgrind
+          libmicrohttpd-dev gnutls-bin)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

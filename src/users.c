@@ -197,24 +197,39 @@ static int slot_open(pv_vault *v, const char *name, const uint8_t *slot, size_t 
 	return rc;
 }
 
-pv_rc pv_user_open_access(pv_vault *v, uint8_t *master)
+/* The master key from name's access row with the key pair kp (sk | pk), checked against
+ * the key check: 0, or -1 (master wiped) when the user has none or it opens nothing
+ * current; -2 when the store failed. */
+static int access_open(pv_vault *v, const char *name, const uint8_t *kp, uint8_t *master)
 {
 	struct pv_stored_user u;
-	const char *name = v->principal;
 	int got = pv_store_user_get(v->store, name, &u);
 	if (got < 0)
-		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	const uint8_t *sk = v->unlock, *pk = v->unlock + PV_BOX_SECRET;
+		return -2;
+	const uint8_t *sk = kp, *pk = kp + PV_BOX_SECRET;
 	int ok = got == 0 && !u.disabled && u.access_len == ACCESS_BYTES &&
 		 u.slot_len == SLOT_BYTES && memcmp(u.slot + SLOT_PK, pk, PV_BOX_PUBLIC) == 0 &&
 		 pv_box_seal_open(master, u.access, ACCESS_BOX, pk, sk) == 0;
 	if (!ok || pv_master_matches(v, master) != 0) {
 		pv_wipe(master, PV_KEY_BYTES);
-		return pv_fail(v, PV_ERR_DENIED, "user %s has no access to the vault's current "
-			       "master key (disabled, or left out of a key rotation): an "
-			       "administrator must reset the user", name);
+		return -1;
 	}
-	return PV_OK;
+	return 0;
+}
+
+static pv_rc no_access(pv_vault *v, const char *name, int st)
+{
+	if (st == -2)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	return pv_fail(v, PV_ERR_DENIED, "user %s has no access to the vault's current master "
+		       "key (disabled, or left out of a key rotation): an administrator must "
+		       "reset the user", name);
+}
+
+pv_rc pv_user_open_access(pv_vault *v, uint8_t *master)
+{
+	int st = access_open(v, v->principal, v->unlock, master);
+	return st ? no_access(v, v->principal, st) : PV_OK;
 }
 
 /* The obligations u does not meet today, as PV_REQUIRES_* bits, with a reason. */
@@ -352,40 +367,87 @@ static pv_rc password_right(pv_vault *v, const char *user, struct attempt *a)
 	return PV_OK;
 }
 
-pv_rc pv_user_unlock(pv_vault *v, const char *user, const char *password, size_t len)
+/* Count the attempt, then open user's slot with password into kp (sk | pk): PV_OK when
+ * the password is right (the count not yet cleared), else the refusal, audited. */
+static pv_rc attempt_slot(pv_vault *v, const char *user, const char *password, size_t len,
+			  struct attempt *a, uint8_t *kp)
 {
-	struct attempt a;
-	memset(&a, 0, sizeof a);
-	time_t now = time(NULL);
-	pv_rc rc = name_ok(user) ? count_attempt(v, user, now, &a) : PV_OK;
+	pv_rc rc = name_ok(user) ? count_attempt(v, user, time(NULL), a) : PV_OK;
 	if (rc)
 		return rc;
-	if (!a.known) {
+	if (!a->known) {
 		stretch_for_nothing(v, password, len);
 		pv_fail(v, PV_ERR_BAD_KEY, "unknown user or wrong password");
 		return login_refused(v, name_ok(user) ? user : "(invalid name)", PV_ERR_BAD_KEY,
 				     "unknown user");
 	}
-	if (a.failures >= 0 && a.slot_len != SLOT_BYTES) /* waiting for enrolment */
+	if (a->failures >= 0 && a->slot_len != SLOT_BYTES) /* waiting for enrolment */
 		stretch_for_nothing(v, password, len);
-	if (a.failures < 0) {
+	if (a->failures < 0) {
 		char until[32];
-		pv_time_iso(until, sizeof until, (time_t)a.locked_until);
+		pv_time_iso(until, sizeof until, (time_t)a->locked_until);
 		pv_fail(v, PV_ERR_DENIED, "user %s is locked until %s after %d wrong passwords in a "
-			"row", user, until, -a.failures);
-		rc = login_refused(v, user, PV_ERR_DENIED, "locked out");
-	} else {
-		int st = slot_open(v, user, a.slot, a.slot_len, password, len, v->unlock);
-		if (st == -2)
-			rc = pv_fail(v, PV_ERR_DENIED, "user %s: the slot's Argon2id setting is under "
-				     "the floor of %s: an administrator must reset the user", user,
-				     PV_KDF_FLOOR);
-		else
-			rc = st ? wrong_password(v, user, &a) : password_right(v, user, &a);
+			"row", user, until, -a->failures);
+		return login_refused(v, user, PV_ERR_DENIED, "locked out");
 	}
+	int st = slot_open(v, user, a->slot, a->slot_len, password, len, kp);
+	if (st == -2)
+		return pv_fail(v, PV_ERR_DENIED, "user %s: the slot's Argon2id setting is under the "
+			       "floor of %s: an administrator must reset the user", user,
+			       PV_KDF_FLOOR);
+	return st ? wrong_password(v, user, a) : PV_OK;
+}
+
+pv_rc pv_user_unlock(pv_vault *v, const char *user, const char *password, size_t len)
+{
+	struct attempt a;
+	memset(&a, 0, sizeof a);
+	pv_rc rc = attempt_slot(v, user, password, len, &a, v->unlock);
+	if (!rc)
+		rc = password_right(v, user, &a);
 	if (rc)
 		pv_wipe(v->unlock, PV_UNLOCK_BYTES);
 	free(a.roles);
+	return rc;
+}
+
+/* The password was right (pv_user_check_password): the count is cleared; a disabled
+ * user, or one whose access opens nothing current, is refused and audited. */
+static pv_rc password_checked(pv_vault *v, const char *user, const struct attempt *a,
+			      const uint8_t *kp)
+{
+	if (pv_store_user_set_failures(v->store, user, 0, 0) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (a->disabled) { /* said only to someone who knows the password */
+		pv_fail(v, PV_ERR_DENIED, "user %s is disabled", user);
+		return login_refused(v, user, PV_ERR_DENIED, "user disabled");
+	}
+	uint8_t *master = pv_secret_alloc(PV_KEY_BYTES);
+	if (!master)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	int st = access_open(v, user, kp, master);
+	pv_secret_free(master);
+	if (st == 0)
+		return PV_OK;
+	pv_rc rc = no_access(v, user, st);
+	return st == -2 ? rc : login_refused(v, user, rc, "no access to the current master key");
+}
+
+pv_rc pv_user_check_password(pv_vault *v, const char *user, const char *password, size_t len)
+{
+	char principal[sizeof v->principal];
+	snprintf(principal, sizeof principal, "%s", v->principal);
+	uint8_t *kp = pv_secret_alloc(PV_UNLOCK_BYTES);
+	if (!kp)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	struct attempt a;
+	memset(&a, 0, sizeof a);
+	pv_rc rc = attempt_slot(v, user, password, len, &a, kp);
+	if (!rc)
+		rc = password_checked(v, user, &a, kp);
+	pv_secret_free(kp);
+	free(a.roles);
+	snprintf(v->principal, sizeof v->principal, "%s", principal);
 	return rc;
 }
 

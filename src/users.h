@@ -24,6 +24,13 @@
  * when disabled, locked, or without access to the current master key. */
 pv_rc pv_user_unlock(pv_vault *v, const char *user, const char *password, size_t len);
 
+/* Check user's password on v (a server's handle, opened with the root secret) as
+ * pv_user_unlock does (the attempt counted first, the lock-out, one message and the same
+ * Argon2id work for an unknown user and a wrong password, every failure audited under the
+ * attempted user), and that the user, not disabled, has access to the current master key;
+ * the handle itself is left as it was. */
+pv_rc pv_user_check_password(pv_vault *v, const char *user, const char *password, size_t len);
+
 /* The current master key from the handle's user key pair (v->unlock) and the user's
  * access row, checked against the key check. PV_ERR_DENIED when the user has none. */
 pv_rc pv_user_open_access(pv_vault *v, uint8_t *master);

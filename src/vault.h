@@ -83,6 +83,9 @@ struct pv_vault {
 	double progress_last;         /* monotonic seconds of the last report */
 	struct pv_rng *rng;           /* nonces for bulk sealing on the handle's thread, or NULL */
 	int importing;                /* this handle holds the import lock (import_chunks.c) */
+	int serving;                  /* a server's handle: acts only inside sessions.c's sessions */
+	char session_id[65];          /* the session acted in ("" when none): its token's hash */
+	uint64_t session_clear_base;  /* clear_shown when the session was entered */
 	char errmsg[1024];
 };
 

@@ -598,6 +598,26 @@ int pv_store_outbox_scan(struct pv_store *s, pv_store_outbox_fn fn, void *ctx);
 /* Forget an intent's chunks (they are in the ledger file). */
 int pv_store_outbox_drop(struct pv_store *s, const char *intent);
 
+/* ==== The server's sign-in sessions (sessions; sessions.c) ==== */
+
+/* One session as stored: id is a keyed hash of its bearer token (hex), never the token;
+ * times are Unix seconds; tag is the library's integrity code over the row (pointers
+ * borrowed until the next call). */
+struct pv_stored_session {
+	const char *id, *user;
+	int64_t created, expires;
+	uint64_t clear_shown; /* customers shown in clear in this session (the bulk limit) */
+	const uint8_t *tag;
+	size_t tag_len;
+};
+
+/* 1 when absent. put: inserts or replaces the whole row. */
+int pv_store_session_get(struct pv_store *s, const char *id, struct pv_stored_session *x);
+int pv_store_session_put(struct pv_store *s, const struct pv_stored_session *x);
+/* Delete one session (none there: not an error), or every session expired at now. */
+int pv_store_session_delete(struct pv_store *s, const char *id);
+int pv_store_session_purge(struct pv_store *s, int64_t now);
+
 /* ==== Backups: the whole database ==== */
 
 /* A consistent copy of the whole database into a new file at path (rollback journal

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* handles.c: the server's vault handles: one per worker thread, each opened with the root
+ * secret and made a server's handle (it acts only inside a session), its bucket keys
+ * loaded once. A request takes one for its run and gives it back. */
+#include "server.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+struct pvs_handles {
+	pthread_mutex_t lock;
+	pthread_cond_t freed;
+	unsigned n, nfree;
+	pv_vault **all, **free;
+};
+
+static pv_rc open_one(const struct pvs_config *cfg, pv_vault **out, char *err, size_t errlen)
+{
+	pv_vault *v = NULL;
+	pv_rc rc = pv_vault_open(cfg->vault, cfg->keyring, cfg->key, &v);
+	if (!rc)
+		rc = pv_vault_serve(v);
+	if (!rc)
+		rc = pv_vault_load_keys(v);
+	if (rc) {
+		snprintf(err, errlen, "%s", pv_errmsg(v));
+		pv_vault_close(v);
+		return rc;
+	}
+	*out = v;
+	return PV_OK;
+}
+
+struct pvs_handles *pvs_handles_open(const struct pvs_config *cfg, char *err, size_t errlen)
+{
+	struct pvs_handles *h = calloc(1, sizeof *h);
+	unsigned n = cfg->threads;
+	if (h) {
+		pthread_mutex_init(&h->lock, NULL);
+		pthread_cond_init(&h->freed, NULL);
+		h->all = calloc(n, sizeof *h->all);
+		h->free = calloc(n, sizeof *h->free);
+	}
+	if (!h || !h->all || !h->free) {
+		snprintf(err, errlen, "out of memory");
+		pvs_handles_close(h);
+		return NULL;
+	}
+	for (; h->n < n; h->n++) {
+		if (open_one(cfg, &h->all[h->n], err, errlen) != PV_OK) {
+			pvs_handles_close(h);
+			return NULL;
+		}
+		h->free[h->nfree++] = h->all[h->n];
+	}
+	return h;
+}
+
+pv_vault *pvs_handle_take(struct pvs_handles *h)
+{
+	pthread_mutex_lock(&h->lock);
+	while (h->nfree == 0)
+		pthread_cond_wait(&h->freed, &h->lock);
+	pv_vault *v = h->free[--h->nfree];
+	pthread_mutex_unlock(&h->lock);
+	return v;
+}
+
+void pvs_handle_give(struct pvs_handles *h, pv_vault *v)
+{
+	pthread_mutex_lock(&h->lock);
+	h->free[h->nfree++] = v;
+	pthread_cond_signal(&h->freed);
+	pthread_mutex_unlock(&h->lock);
+}
+
+void pvs_handles_close(struct pvs_handles *h)
+{
+	if (!h)
+		return;
+	for (unsigned i = 0; h->all && i < h->n; i++)
+		pv_vault_close(h->all[i]);
+	pthread_mutex_destroy(&h->lock);
+	pthread_cond_destroy(&h->freed);
+	free(h->all);
+	free(h->free);
+	free(h);
+}

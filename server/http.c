@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* http.c: the server on libmicrohttpd: TLS from PEM files (plain HTTP only on a loopback
+ * address, and only when asked), a thread pool, a cap on connections, an idle timeout, a
+ * cap on the body (413), and a graceful stop (no new connection; requests in flight
+ * finish). A request's body is collected over the handler's calls and the reply queued on
+ * the call after the first (libmicrohttpd's keep-alive rule); bodies are wiped after use
+ * (they carry passwords). */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PEM_MAX (64 * 1024)
+
+struct pvs_server {
+	struct MHD_Daemon *daemon;
+	struct pvs_routes_ctx routes;
+	size_t max_body;
+	unsigned grace_seconds, port;
+	atomic_int in_flight;
+	char *cert, *key; /* PEM, kept until the daemon stops; the key wiped then */
+	size_t key_len;
+};
+
+/* One request's state between the handler's calls. */
+struct request {
+	char *body;
+	size_t len;
+	int too_large;
+	int answered;   /* a reply was queued on the first call */
+	size_t dropped; /* bytes dropped past the cap */
+};
+
+/* Past the cap, a body of unannounced length (chunked) is read on and dropped, to answer
+ * 413 at its end (libmicrohttpd queues no reply in the middle of a body), for at most
+ * this much; beyond, the connection is closed without a reply. */
+#define DROP_MAX (1u << 20)
+
+static const char *arg_of(void *conn, const char *name)
+{
+	return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+struct each_ctx {
+	void (*fn)(void *ctx, const char *k, const char *v);
+	void *ctx;
+};
+
+static enum MHD_Result each_one(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
+{
+	(void)kind;
+	struct each_ctx *e = cls;
+	e->fn(e->ctx, k, v);
+	return MHD_YES;
+}
+
+static void each_arg(void *conn, void (*fn)(void *ctx, const char *k, const char *v), void *ctx)
+{
+	struct each_ctx e = { fn, ctx };
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, each_one, &e);
+}
+
+/* The token of "Authorization: Bearer TOKEN", or NULL. */
+static const char *bearer_of(struct MHD_Connection *conn)
+{
+	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+		return NULL;
+	return h + 7;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *conn, struct pvs_reply *r)
+{
+	size_t len = r->body ? strlen(r->body) : 0;
+	struct MHD_Response *resp = MHD_create_response_from_buffer(
+		len, r->body ? r->body : (char *)"", r->body ? MHD_RESPMEM_MUST_FREE
+							    : MHD_RESPMEM_PERSISTENT);
+	if (!resp) {
+		free(r->body);
+		return MHD_NO;
+	}
+	if (r->body)
+		MHD_add_response_header(resp, "Content-Type", r->type ? r->type : "application/json");
+	if (r->status == 401)
+		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	enum MHD_Result ok = MHD_queue_response(conn, r->status, resp);
+	MHD_destroy_response(resp);
+	return ok;
+}
+
+/* Take a piece of the body; past the cap, what came is wiped and the rest dropped. */
+static void take_body(struct request *q, const char *data, size_t n, size_t max)
+{
+	if (!q->too_large && q->len + n > max) {
+		q->too_large = 1;
+		if (q->body)
+			sodium_memzero(q->body, q->len);
+		free(q->body);
+		q->body = NULL;
+		q->len = 0;
+	}
+	if (q->too_large) {
+		q->dropped += n;
+		return;
+	}
+	char *more = realloc(q->body, q->len + n + 1);
+	if (!more) {
+		q->too_large = 1; /* answered as too large: nothing is run on half a body */
+		return;
+	}
+	memcpy(more + q->len, data, n);
+	q->body = more;
+	q->len += n;
+	q->body[q->len] = '\0';
+}
+
+static enum MHD_Result answer(struct pvs_server *s, struct MHD_Connection *conn,
+			      const char *url, const char *method, struct request *q)
+{
+	struct pvs_reply r = { 0, NULL, NULL };
+	struct pvs_request req = { method, url, q->body ? q->body : "", q->len,
+				   bearer_of(conn), arg_of, each_arg, conn };
+	pvs_route(&s->routes, &req, &r);
+	return queue(conn, &r);
+}
+
+/* 1 when the request announces a body over the cap (Content-Length). */
+static int announces_too_much(struct MHD_Connection *conn, size_t max)
+{
+	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+	if (!h)
+		return 0;
+	char *end;
+	unsigned long long n = strtoull(h, &end, 10);
+	return end != h && n > max;
+}
+
+static enum MHD_Result too_large(struct MHD_Connection *conn)
+{
+	struct pvs_reply r = { 0, NULL, NULL };
+	pvs_error(&r, 413, "body_too_large", "the request body is larger than the server accepts");
+	return queue(conn, &r);
+}
+
+/* The handler: the first call (headers only) queues nothing, unless the body announced is
+ * over the cap (413 at once: it is never read, and the connection is closed after); the
+ * calls with data collect the body, or drop it past the cap; the last one answers (413
+ * for a body past the cap). */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_size, void **state)
+{
+	(void)version;
+	struct pvs_server *s = cls;
+	struct request *q = *state;
+	if (!q) {
+		if (!(q = calloc(1, sizeof *q)))
+			return MHD_NO;
+		*state = q;
+		atomic_fetch_add(&s->in_flight, 1);
+		if (announces_too_much(conn, s->max_body)) {
+			q->too_large = q->answered = 1;
+			return too_large(conn);
+		}
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		take_body(q, upload_data, *upload_size, s->max_body);
+		*upload_size = 0;
+		return q->dropped > DROP_MAX ? MHD_NO : MHD_YES;
+	}
+	if (q->answered)
+		return MHD_YES;
+	return q->too_large ? too_large(conn) : answer(s, conn, url, method, q);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
+			 enum MHD_RequestTerminationCode why)
+{
+	(void)conn;
+	(void)why;
+	struct pvs_server *s = cls;
+	struct request *q = *state;
+	if (!q)
+		return;
+	if (q->body)
+		sodium_memzero(q->body, q->len);
+	free(q->body);
+	free(q);
+	*state = NULL;
+	atomic_fetch_sub(&s->in_flight, 1);
+}
+
+/* ---- Start and stop ---- */
+
+/* host:port into addr; 1 when the address is loopback. -1 when host is no address. */
+static int address_of(const char *host, unsigned port, struct sockaddr_storage *addr,
+		      socklen_t *len)
+{
+	memset(addr, 0, sizeof *addr);
+	struct sockaddr_in *a4 = (struct sockaddr_in *)addr;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)addr;
+	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		*len = sizeof *a4;
+		return (ntohl(a4->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		*len = sizeof *a6;
+		return IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr);
+	}
+	return -1;
+}
+
+/* A PEM file of at most PEM_MAX bytes, NUL-terminated; NULL with the reason in err. */
+static char *read_pem(const char *path, const char *what, size_t *len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = f ? malloc(PEM_MAX + 1) : NULL;
+	size_t n = buf ? fread(buf, 1, PEM_MAX + 1, f) : 0;
+	int bad = !f || !buf || ferror(f) || n == 0 || n > PEM_MAX;
+	if (f)
+		fclose(f);
+	if (bad) {
+		snprintf(err, errlen, "%s %s: %s", what, path, !f ? "cannot be read"
+			 : !buf ? "out of memory" : "is empty, unreadable or over 64 KiB");
+		if (buf)
+			sodium_memzero(buf, PEM_MAX + 1);
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/* The transport: TLS files read, or plain HTTP allowed (loopback only). 0, or -1. */
+static int transport(struct pvs_server *s, const struct pvs_config *cfg, int loopback,
+		     char *err, size_t errlen)
+{
+	if (cfg->plain_http) {
+		if (cfg->tls_cert || cfg->tls_key) {
+			snprintf(err, errlen, "give either TLS files or plain HTTP, not both");
+			return -1;
+		}
+		if (!loopback) {
+			snprintf(err, errlen, "plain HTTP is served only on a loopback address "
+				 "(127.0.0.1 or ::1); elsewhere give --tls-cert and --tls-key");
+			return -1;
+		}
+		return 0;
+	}
+	if (!cfg->tls_cert || !cfg->tls_key) {
+		snprintf(err, errlen, "TLS needs both a certificate and a key file (--tls-cert, "
+			 "--tls-key)");
+		return -1;
+	}
+	if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+		snprintf(err, errlen, "this libmicrohttpd was built without TLS");
+		return -1;
+	}
+	size_t n;
+	s->cert = read_pem(cfg->tls_cert, "TLS certificate", &n, err, errlen);
+	s->key = s->cert ? read_pem(cfg->tls_key, "TLS key", &s->key_len, err, errlen) : NULL;
+	return s->key ? 0 : -1;
+}
+
+static void server_free(struct pvs_server *s)
+{
+	if (!s)
+		return;
+	pvs_handles_close(s->routes.handles);
+	if (s->key)
+		sodium_memzero(s->key, s->key_len);
+	free(s->key);
+	free(s->cert);
+	free(s);
+}
+
+static unsigned or_default(unsigned x, unsigned d)
+{
+	return x ? x : d;
+}
+
+/* The daemon's options (terminated by MHD_OPTION_END) into o. */
+static void daemon_options(struct pvs_server *s, const struct pvs_config *cfg,
+			   const struct sockaddr_storage *addr, struct MHD_OptionItem *o)
+{
+	int n = 0;
+	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, (void *)addr };
+	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE,
+					   (intptr_t)or_default(cfg->threads, 4), NULL };
+	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT,
+					   (intptr_t)or_default(cfg->max_connections, 256), NULL };
+	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT,
+					   (intptr_t)or_default(cfg->timeout_seconds, 30), NULL };
+	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s };
+	if (s->key) {
+		o[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert };
+		o[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, s->key };
+		o[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0,
+			(void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2" };
+	}
+	o[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+}
+
+static struct MHD_Daemon *daemon_start(struct pvs_server *s, const struct pvs_config *cfg,
+				       const struct sockaddr_storage *addr)
+{
+	struct MHD_OptionItem o[12];
+	daemon_options(s, cfg, addr, o);
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_EPOLL;
+	if (s->key)
+		flags |= MHD_USE_TLS;
+	if (addr->ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, o,
+				MHD_OPTION_END);
+}
+
+/* The parts of cfg checked before anything is opened: 0, or -1 with err. */
+static int config_check(struct pvs_server *s, const struct pvs_config *cfg,
+			struct sockaddr_storage *addr, char *err, size_t errlen)
+{
+	socklen_t alen;
+	int loopback = cfg->host ? address_of(cfg->host, cfg->port, addr, &alen) : -1;
+	if (loopback < 0) {
+		snprintf(err, errlen, "listen address: give an IPv4 or IPv6 address, such as "
+			 "127.0.0.1:8443 or [::1]:8443");
+		return -1;
+	}
+	if (cfg->port > 65535) {
+		snprintf(err, errlen, "listen address: the port is over 65535");
+		return -1;
+	}
+	return transport(s, cfg, loopback, err, errlen);
+}
+
+struct pvs_server *pvs_start(const struct pvs_config *cfg, char *err, size_t errlen)
+{
+	struct pvs_server *s = calloc(1, sizeof *s);
+	struct sockaddr_storage addr;
+	if (!s || sodium_init() < 0) {
+		snprintf(err, errlen, "out of memory");
+		free(s);
+		return NULL;
+	}
+	s->max_body = cfg->max_body ? cfg->max_body : 65536;
+	s->grace_seconds = or_default(cfg->grace_seconds, 30);
+	s->routes.session_seconds = or_default(cfg->session_seconds, 900);
+	struct pvs_config c = *cfg;
+	c.threads = or_default(cfg->threads, 4);
+	if (config_check(s, &c, &addr, err, errlen) != 0 ||
+	    !(s->routes.handles = pvs_handles_open(&c, err, errlen))) {
+		server_free(s);
+		return NULL;
+	}
+	if (!(s->daemon = daemon_start(s, &c, &addr))) {
+		snprintf(err, errlen, "cannot listen on %s port %u (in use, or not an address of "
+			 "this machine; or the TLS files do not make a key pair)", cfg->host, cfg->port);
+		server_free(s);
+		return NULL;
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	s->port = info ? info->port : cfg->port;
+	s->routes.ready = 1;
+	return s;
+}
+
+unsigned pvs_port(const struct pvs_server *s)
+{
+	return s->port;
+}
+
+void pvs_stop(struct pvs_server *s)
+{
+	if (!s)
+		return;
+	s->routes.ready = 0;
+	MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	for (unsigned i = 0; i < s->grace_seconds * 100u && atomic_load(&s->in_flight) > 0; i++)
+		nanosleep(&tick, NULL);
+	MHD_stop_daemon(s->daemon);
+	server_free(s);
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* server.h: `pivault serve`, the HTTPS JSON API over libpivault. The server opens the vault
+ * with the root secret (one handle per worker thread, each a server's handle: see
+ * pv_vault_serve), signs users in with their passwords and acts for them through
+ * sessions; it only parses requests and prints replies: every rule is the library's.
+ * Files: http.c (libmicrohttpd: connections, limits, start and graceful stop), routes.c
+ * (the route table and its handlers), reply.c (JSON replies, pv_rc to HTTP status),
+ * handles.c (the pool of vault handles), openapi.json (the API's description). */
+#ifndef PV_SERVER_H
+#define PV_SERVER_H
+
+#include <stddef.h>
+
+#include "pivault.h"
+
+/* How a server is started; zero fields take the defaults named. */
+struct pvs_config {
+	const char *vault, *keyring; /* keyring NULL: beside the vault */
+	const pv_key *key;           /* the root secret (only read at start) */
+	const char *host;            /* an IPv4 or IPv6 address to listen on */
+	unsigned port;               /* 0: any free port (pvs_port says which) */
+	const char *tls_cert;        /* PEM files; both, or neither with plain_http */
+	const char *tls_key;
+	int plain_http;              /* plain HTTP: only on a loopback address */
+	unsigned threads;            /* worker threads and vault handles (4) */
+	unsigned session_seconds;    /* a session's life (900) */
+	size_t max_body;             /* bytes of a request body (65536); more: 413 */
+	unsigned max_connections;    /* connections served at once (256); more wait to be accepted */
+	unsigned timeout_seconds;    /* idle seconds before a connection is closed (30) */
+	unsigned grace_seconds;      /* at stop, how long in-flight requests may take (30) */
+};
+
+struct pvs_server;
+
+/* Open the handles and start listening. NULL with the reason in err (never a secret). */
+struct pvs_server *pvs_start(const struct pvs_config *cfg, char *err, size_t errlen);
+/* The port listened on. */
+unsigned pvs_port(const struct pvs_server *s);
+/* Stop: no new connection is accepted, requests in flight finish (for at most the grace
+ * seconds), then the daemon stops and every handle is closed (their keys wiped). */
+void pvs_stop(struct pvs_server *s);
+
+/* ---- Inside the server (http.c, routes.c, reply.c, handles.c) ---- */
+
+/* A request as the routes see it. */
+struct pvs_request {
+	const char *method, *path;
+	const char *body; /* NUL-terminated; len bytes */
+	size_t len;
+	const char *bearer; /* the Authorization header's token, or NULL */
+	/* query arguments: one by name (NULL when absent), or each in turn */
+	const char *(*arg)(void *conn, const char *name);
+	void (*each_arg)(void *conn, void (*fn)(void *ctx, const char *k, const char *v),
+			 void *ctx);
+	void *conn;
+};
+
+/* A reply: status, JSON body (malloc'd; NULL: none), and a static content type. */
+struct pvs_reply {
+	unsigned status;
+	char *body;
+	const char *type;
+};
+
+/* reply.c: the body {"error":{"code":code,"message":message}} with status. */
+void pvs_error(struct pvs_reply *out, unsigned status, const char *code, const char *message);
+/* The error of a library call that failed with rc on v (message pv_errmsg(v)). */
+void pvs_fail(struct pvs_reply *out, pv_vault *v, pv_rc rc);
+/* A JSON value as the reply's body (takes the reference). */
+void pvs_json(struct pvs_reply *out, unsigned status, void *json);
+
+/* handles.c: a pool of server's handles on one vault, one per worker thread. */
+struct pvs_handles;
+struct pvs_handles *pvs_handles_open(const struct pvs_config *cfg, char *err, size_t errlen);
+pv_vault *pvs_handle_take(struct pvs_handles *h);
+void pvs_handle_give(struct pvs_handles *h, pv_vault *v);
+void pvs_handles_close(struct pvs_handles *h);
+
+/* routes.c: answer one request. */
+struct pvs_routes_ctx {
+	struct pvs_handles *handles;
+	unsigned session_seconds;
+	_Atomic int ready; /* 0 once the server is stopping */
+};
+void pvs_route(struct pvs_routes_ctx *ctx, const struct pvs_request *q, struct pvs_reply *out);
+/* The route table, for the test that holds it against openapi.json. */
+size_t pvs_route_count(void);
+void pvs_route_at(size_t i, const char **method, const char **path);
+
+/* The OpenAPI document (openapi.json, embedded at build time). */
+extern const char pvs_openapi_json[];
+
+#endif

@@ -1,0 +1,841 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* test_server.c: `pivault serve` over real HTTP on loopback, with a small client of its
+ * own: signing in (right password, wrong one, unknown user: one message), the lock-out,
+ * tokens that expire and that signing out revokes, a clerk reading masked values only, a
+ * role without 'read' refused naming the permission, finding by phone through the blind
+ * index, malformed JSON, an oversized body (413), unknown routes (404) and methods (405),
+ * a missing token, an idle connection closed, the audit entries each use writes, the
+ * OpenAPI document and the route table naming the same routes, /healthz and /readyz
+ * revealing nothing, TLS with a certificate made here by certtool (and plain HTTP refused
+ * off loopback), and the command's graceful stop on SIGTERM with a request in flight. */
+#include "testutil.h"
+
+#include <arpa/inet.h>
+#include <gnutls/gnutls.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pivault.h"
+#include "server.h"
+
+static const char PW[] = "server-password-1";
+#define MAX_BODY 4096
+
+static char *g_tmp, *g_dir, *g_key_path;
+static struct pvt_csv g_csv;
+static struct pvs_server *g_srv;
+static unsigned g_port;
+
+static void nap_ms(long ms)
+{
+	struct timespec t = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&t, NULL);
+}
+
+/* ---- A small HTTP client ---------------------------------------------------------- */
+
+struct resp {
+	int status;
+	char *body; /* malloc'd */
+	json_t *json;
+};
+
+static void resp_free(struct resp *r)
+{
+	free(r->body);
+	json_decref(r->json);
+	memset(r, 0, sizeof *r);
+}
+
+static int connect_to(unsigned port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+	struct timeval tv = { 10, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	return fd;
+}
+
+static char *request_text(const char *method, const char *path, const char *token,
+			  const char *body, size_t len)
+{
+	char auth[160] = "";
+	if (token)
+		snprintf(auth, sizeof auth, "Authorization: Bearer %s\r\n", token);
+	size_t cap = 1024 + len;
+	char *text = malloc(cap);
+	int n = snprintf(text, cap, "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+			 "%sContent-Length: %zu\r\n\r\n", method, path, auth, len);
+	memcpy(text + n, body ? body : "", len);
+	text[n + len] = '\0';
+	return text;
+}
+
+/* The whole answer read until the server closes, parsed into r. */
+static void parse_answer(const char *raw, struct resp *r)
+{
+	r->status = -1;
+	if (sscanf(raw, "HTTP/1.1 %d", &r->status) != 1)
+		return;
+	const char *body = strstr(raw, "\r\n\r\n");
+	r->body = strdup(body ? body + 4 : "");
+	r->json = json_loads(r->body, 0, NULL);
+}
+
+static char *read_all(int fd)
+{
+	size_t cap = 65536, n = 0;
+	char *buf = malloc(cap + 1);
+	ssize_t got;
+	while ((got = recv(fd, buf + n, cap - n, 0)) > 0) {
+		n += (size_t)got;
+		if (n == cap)
+			buf = realloc(buf, (cap *= 2) + 1);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static struct resp http_on(unsigned port, const char *method, const char *path,
+			   const char *token, const char *body, size_t len)
+{
+	int fd = connect_to(port);
+	char *text = request_text(method, path, token, body, len);
+	size_t total = (size_t)(strstr(text, "\r\n\r\n") - text) + 4 + len;
+	assert_int_equal(send(fd, text, total, MSG_NOSIGNAL), (ssize_t)total);
+	free(text);
+	char *raw = read_all(fd);
+	close(fd);
+	struct resp r = { 0, NULL, NULL };
+	parse_answer(raw, &r);
+	free(raw);
+	return r;
+}
+
+static struct resp http(const char *method, const char *path, const char *token,
+			const char *body)
+{
+	return http_on(g_port, method, path, token, body, body ? strlen(body) : 0);
+}
+
+/* The error's code and message of a reply. */
+static const char *err_code(const struct resp *r)
+{
+	return json_string_value(json_object_get(json_object_get(r->json, "error"), "code"));
+}
+
+static const char *err_msg(const struct resp *r)
+{
+	const char *m = json_string_value(
+		json_object_get(json_object_get(r->json, "error"), "message"));
+	return m ? m : "";
+}
+
+static char *sign_in(const char *user, const char *pw)
+{
+	char body[256];
+	snprintf(body, sizeof body, "{\"user\":\"%s\",\"password\":\"%s\"}", user, pw);
+	struct resp r = http("POST", "/v1/sessions", NULL, body);
+	if (r.status != 201)
+		fail_msg("sign in as %s: %d %s", user, r.status, r.body);
+	char *token = strdup(json_string_value(json_object_get(r.json, "token")));
+	assert_int_equal(strlen(token), PV_SESSION_TOKEN_CHARS);
+	resp_free(&r);
+	return token;
+}
+
+/* ---- The vault and the server ---------------------------------------------------- */
+
+static void add_users(void)
+{
+	pv_vault *root = pvt_open_root(g_dir, NULL, g_key_path);
+	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
+	const char *users[][2] = { { "clerk1", "clerk" }, { "aud", "auditor" },
+				   { "adm", "admin" }, { "locky", "clerk" } };
+	for (size_t i = 0; i < 4; i++)
+		assert_ok(root, pvt_user_add(root, &admin, users[i][0], users[i][1], PW, strlen(PW)));
+	char today[16];
+	time_t now = time(NULL);
+	strftime(today, sizeof today, "%Y-%m-%d", gmtime(&now));
+	assert_ok(root, pv_user_attest(root, &admin, "clerk1", today, today, NULL));
+	pvt_vclose(root);
+}
+
+static struct pvs_server *start(struct pvs_config *c)
+{
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(g_key_path, &key), PV_OK);
+	c->vault = g_dir;
+	c->key = key;
+	c->host = c->host ? c->host : "127.0.0.1";
+	c->threads = c->threads ? c->threads : 2;
+	c->max_body = MAX_BODY;
+	char err[512];
+	struct pvs_server *s = pvs_start(c, err, sizeof err);
+	pv_key_free(key);
+	if (!s)
+		fail_msg("pvs_start: %s", err);
+	return s;
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	g_tmp = pvt_tempdir();
+	g_dir = pvt_path(g_tmp, "vault");
+	g_key_path = pvt_path(g_tmp, "root.key");
+	char *csv = NULL;
+	pv_vault *v = pvt_sample_vault(g_dir, g_key_path, 5, 3, &csv);
+	pv_vault_close(v);
+	assert_int_equal(pvt_csv_parse(csv, &g_csv), 0);
+	free(csv);
+	add_users();
+	struct pvs_config c = { .plain_http = 1, .session_seconds = 600 };
+	g_srv = start(&c);
+	g_port = pvs_port(g_srv);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	pvs_stop(g_srv);
+	pvt_release_all();
+	pvt_csv_free(&g_csv);
+	pvt_rmtree(g_tmp);
+	free(g_tmp);
+	free(g_dir);
+	free(g_key_path);
+	return 0;
+}
+
+/* The audit log as lines "user|op|outcome|detail". */
+static int append_line(void *ctx, const pv_audit_entry *e)
+{
+	char **buf = ctx;
+	size_t n = strlen(*buf);
+	char line[400];
+	int len = snprintf(line, sizeof line, "%s|%s|%s|%s\n", e->user, e->op, e->outcome,
+			   e->detail ? e->detail : "");
+	*buf = realloc(*buf, n + (size_t)len + 1);
+	memcpy(*buf + n, line, (size_t)len + 1);
+	return 0;
+}
+
+static char *audit_lines(void)
+{
+	pv_vault *root = pvt_open_root(g_dir, NULL, g_key_path);
+	char *buf = calloc(1, 1);
+	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
+	assert_ok(root, pv_audit_log(root, &admin, NULL, append_line, &buf));
+	pvt_vclose(root);
+	return buf;
+}
+
+/* ---- Signing in ------------------------------------------------------------------ */
+
+static void test_sign_in_one_message(void **state)
+{
+	(void)state;
+	free(sign_in("adm", PW));
+	struct resp wrong = http("POST", "/v1/sessions", NULL,
+				 "{\"user\":\"adm\",\"password\":\"not-the-one\"}");
+	struct resp unknown = http("POST", "/v1/sessions", NULL,
+				   "{\"user\":\"nobody\",\"password\":\"not-the-one\"}");
+	assert_int_equal(wrong.status, 401);
+	assert_int_equal(unknown.status, 401);
+	assert_string_equal(wrong.body, unknown.body); /* code and message alike */
+	assert_string_equal(err_code(&wrong), "unauthenticated");
+	assert_null(strstr(wrong.body, "not-the-one"));
+	resp_free(&wrong);
+	resp_free(&unknown);
+	char *log = audit_lines();
+	assert_non_null(strstr(log, "adm|sign in|ok|session "));
+	assert_non_null(strstr(log, "adm|login|failed|wrong password"));
+	assert_non_null(strstr(log, "nobody|login|failed|unknown user"));
+	free(log);
+}
+
+static void test_lockout(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 5; i++) {
+		struct resp r = http("POST", "/v1/sessions", NULL,
+				     "{\"user\":\"locky\",\"password\":\"guess-guess\"}");
+		assert_int_equal(r.status, 401);
+		resp_free(&r);
+	}
+	char body[128];
+	snprintf(body, sizeof body, "{\"user\":\"locky\",\"password\":\"%s\"}", PW);
+	struct resp r = http("POST", "/v1/sessions", NULL, body);
+	assert_int_equal(r.status, 403);
+	assert_string_equal(err_code(&r), "forbidden");
+	assert_non_null(strstr(err_msg(&r), "locked until"));
+	resp_free(&r);
+}
+
+/* ---- Reading as a user ------------------------------------------------------------- */
+
+/* A clerk asks for clear values: the phone stays masked (the role's rule), the name is
+ * clear, and the phone's value appears nowhere in the reply. */
+static void test_clerk_reads_masked(void **state)
+{
+	(void)state;
+	char *token = sign_in("clerk1", PW);
+	struct resp r = http("GET", "/v1/customers/C00000001?purpose=service&clear=true", token,
+			     NULL);
+	assert_int_equal(r.status, 200);
+	json_t *fields = json_object_get(r.json, "fields");
+	json_t *phone = json_object_get(fields, "phone");
+	assert_string_equal(json_string_value(json_object_get(phone, "shown")), "masked");
+	const char *clear_phone = pvt_csv_get(&g_csv, 1, "phone");
+	assert_null(strstr(r.body, clear_phone + 3)); /* not even without +86 */
+	json_t *name = json_object_get(fields, "name");
+	assert_string_equal(json_string_value(json_object_get(name, "value")),
+			    pvt_csv_get(&g_csv, 1, "name"));
+	assert_null(json_object_get(fields, "bank_card")); /* hidden from the clerk */
+	resp_free(&r);
+	r = http("GET", "/v1/customers/C00000001", token, NULL); /* no purpose */
+	assert_int_equal(r.status, 403);
+	assert_non_null(strstr(err_msg(&r), "purpose"));
+	resp_free(&r);
+	r = http("GET", "/v1/customers/C00000099?purpose=service", token, NULL);
+	assert_int_equal(r.status, 404);
+	assert_string_equal(err_code(&r), "not_found");
+	resp_free(&r);
+	free(token);
+}
+
+static void test_role_without_read(void **state)
+{
+	(void)state;
+	char *token = sign_in("aud", PW);
+	struct resp r = http("GET", "/v1/customers/C00000001?purpose=service", token, NULL);
+	assert_int_equal(r.status, 403);
+	assert_string_equal(err_code(&r), "forbidden");
+	assert_non_null(strstr(err_msg(&r), "permission 'read'"));
+	resp_free(&r);
+	r = http("GET", "/v1/audit/verify", token, NULL); /* the auditor's own work */
+	assert_int_equal(r.status, 200);
+	assert_true(json_is_true(json_object_get(r.json, "verified")));
+	resp_free(&r);
+	free(token);
+}
+
+static void test_find_by_phone(void **state)
+{
+	(void)state;
+	char *token = sign_in("adm", PW);
+	char path[256];
+	snprintf(path, sizeof path, "/v1/customers?phone=%s&purpose=service",
+		 pvt_csv_get(&g_csv, 2, "phone") + 3);
+	struct resp r = http("GET", path, token, NULL);
+	assert_int_equal(r.status, 200);
+	json_t *list = json_object_get(r.json, "customers");
+	assert_int_equal(json_array_size(list), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "id")),
+			    "C00000002");
+	resp_free(&r);
+	r = http("GET", "/v1/customers?purpose=service", token, NULL); /* no field */
+	assert_int_equal(r.status, 400);
+	resp_free(&r);
+	r = http("GET", "/v1/customers?address=x&purpose=service", token, NULL); /* not indexed */
+	assert_int_equal(r.status, 400);
+	assert_non_null(strstr(err_msg(&r), "address"));
+	resp_free(&r);
+	free(token);
+}
+
+/* ---- Tokens ------------------------------------------------------------------------ */
+
+static void test_sign_out_revokes(void **state)
+{
+	(void)state;
+	char *token = sign_in("clerk1", PW);
+	struct resp r = http("DELETE", "/v1/sessions/current", token, NULL);
+	assert_int_equal(r.status, 204);
+	resp_free(&r);
+	r = http("GET", "/v1/customers/C00000001?purpose=service", token, NULL);
+	assert_int_equal(r.status, 401);
+	assert_string_equal(err_code(&r), "unauthenticated");
+	resp_free(&r);
+	r = http("DELETE", "/v1/sessions/current", token, NULL);
+	assert_int_equal(r.status, 401);
+	resp_free(&r);
+	r = http("GET", "/v1/customers/C00000001?purpose=service", NULL, NULL); /* no token */
+	assert_int_equal(r.status, 401);
+	resp_free(&r);
+	free(token);
+}
+
+static void test_token_expires(void **state)
+{
+	(void)state;
+	struct pvs_config c = { .plain_http = 1, .session_seconds = 1 };
+	struct pvs_server *s = start(&c);
+	unsigned port = pvs_port(s);
+	const char body[] = "{\"user\":\"clerk1\",\"password\":\"server-password-1\"}";
+	struct resp r = http_on(port, "POST", "/v1/sessions", NULL, body, strlen(body));
+	assert_int_equal(r.status, 201);
+	assert_int_equal(json_integer_value(json_object_get(r.json, "expires_in")), 1);
+	char *token = strdup(json_string_value(json_object_get(r.json, "token")));
+	resp_free(&r);
+	sleep(2);
+	r = http_on(port, "GET", "/v1/customers/C00000001?purpose=service", token, NULL, 0);
+	assert_int_equal(r.status, 401);
+	resp_free(&r);
+	pvs_stop(s);
+	char *log = audit_lines();
+	assert_non_null(strstr(log, "clerk1|session|denied|expired token"));
+	free(log);
+	free(token);
+}
+
+/* ---- Bad requests ---------------------------------------------------------------- */
+
+static void test_malformed_json(void **state)
+{
+	(void)state;
+	const char *bodies[] = { "{\"user\":", "[1,2]", "", "{\"user\":\"a\",\"user\":\"b\","
+			       "\"password\":\"x\"}" };
+	for (size_t i = 0; i < 4; i++) {
+		struct resp r = http("POST", "/v1/sessions", NULL, bodies[i]);
+		assert_int_equal(r.status, 400);
+		assert_string_equal(err_code(&r), "malformed_json");
+		resp_free(&r);
+	}
+	struct resp r = http("POST", "/v1/sessions", NULL, "{\"user\":1,\"password\":\"x\"}");
+	assert_int_equal(r.status, 400);
+	assert_string_equal(err_code(&r), "bad_request");
+	resp_free(&r);
+}
+
+static void test_oversized_body(void **state)
+{
+	(void)state;
+	size_t n = MAX_BODY + 1;
+	char *big = malloc(n);
+	memset(big, 'a', n);
+	struct resp r = http_on(g_port, "POST", "/v1/sessions", NULL, big, n);
+	assert_int_equal(r.status, 413);
+	assert_string_equal(err_code(&r), "body_too_large");
+	resp_free(&r);
+	free(big);
+	/* a body announced over the cap is refused at once, never read */
+	int fd = connect_to(g_port);
+	const char head[] = "POST /v1/sessions HTTP/1.1\r\nHost: localhost\r\n"
+			    "Content-Length: 100000000\r\n\r\n";
+	assert_int_equal(send(fd, head, strlen(head), MSG_NOSIGNAL), (ssize_t)strlen(head));
+	char *raw = read_all(fd);
+	close(fd);
+	parse_answer(raw, &r);
+	assert_int_equal(r.status, 413);
+	resp_free(&r);
+	free(raw);
+	/* a chunked body (no length announced) is refused once it passes the cap */
+	fd = connect_to(g_port);
+	char chunked[MAX_BODY + 512];
+	int n0 = snprintf(chunked, sizeof chunked, "POST /v1/sessions HTTP/1.1\r\nHost: x\r\n"
+			  "Transfer-Encoding: chunked\r\n\r\n%x\r\n", MAX_BODY + 100);
+	memset(chunked + n0, 'b', MAX_BODY + 100);
+	memcpy(chunked + n0 + MAX_BODY + 100, "\r\n0\r\n\r\n", 7);
+	size_t total = (size_t)n0 + MAX_BODY + 107;
+	assert_int_equal(send(fd, chunked, total, MSG_NOSIGNAL), (ssize_t)total);
+	raw = read_all(fd);
+	close(fd);
+	parse_answer(raw, &r);
+	assert_int_equal(r.status, 413);
+	resp_free(&r);
+	free(raw);
+	r = http("GET", "/healthz", NULL, NULL); /* and the server goes on */
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+}
+
+static void test_unknown_route(void **state)
+{
+	(void)state;
+	struct resp r = http("GET", "/v1/nothing", NULL, NULL);
+	assert_int_equal(r.status, 404);
+	assert_string_equal(err_code(&r), "no_route");
+	resp_free(&r);
+	r = http("POST", "/healthz", NULL, NULL);
+	assert_int_equal(r.status, 405);
+	resp_free(&r);
+	r = http("GET", "/v1/customers/", NULL, NULL);
+	assert_int_equal(r.status, 404);
+	resp_free(&r);
+}
+
+/* /healthz and /readyz say only that the server answers. */
+static void test_health_reveals_nothing(void **state)
+{
+	(void)state;
+	struct resp r = http("GET", "/healthz", NULL, NULL);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "{\"status\":\"ok\"}");
+	resp_free(&r);
+	r = http("GET", "/readyz", NULL, NULL);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "{\"status\":\"ready\"}");
+	resp_free(&r);
+}
+
+/* An idle connection is closed after the timeout. */
+static void test_idle_connection_closed(void **state)
+{
+	(void)state;
+	struct pvs_config c = { .plain_http = 1, .timeout_seconds = 1 };
+	struct pvs_server *s = start(&c);
+	int fd = connect_to(pvs_port(s));
+	double t0 = pvt_now();
+	char b;
+	assert_int_equal(recv(fd, &b, 1, 0), 0); /* closed by the server, not our timeout */
+	assert_true(pvt_now() - t0 < 5);
+	close(fd);
+	pvs_stop(s);
+}
+
+/* Past the cap on connections a new one is not served (libmicrohttpd stops accepting:
+ * it waits in the kernel's queue) until a held one closes; then it is answered. */
+static void test_connection_cap(void **state)
+{
+	(void)state;
+	struct pvs_config c = { .plain_http = 1, .threads = 1, .max_connections = 2 };
+	struct pvs_server *s = start(&c);
+	int held[2] = { connect_to(pvs_port(s)), connect_to(pvs_port(s)) };
+	nap_ms(200);
+	int fd = connect_to(pvs_port(s));
+	char *text = request_text("GET", "/healthz", NULL, NULL, 0);
+	assert_int_equal(send(fd, text, strlen(text), MSG_NOSIGNAL), (ssize_t)strlen(text));
+	free(text);
+	struct timeval brief = { 1, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &brief, sizeof brief);
+	char b;
+	assert_int_equal(recv(fd, &b, 1, MSG_PEEK), -1); /* not served while two are held */
+	close(held[0]);
+	struct timeval longer = { 10, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &longer, sizeof longer);
+	char *raw = read_all(fd);
+	struct resp r = { 0, NULL, NULL };
+	parse_answer(raw, &r);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	free(raw);
+	close(fd);
+	close(held[1]);
+	pvs_stop(s);
+}
+
+/* ---- Audit -------------------------------------------------------------------------- */
+
+/* Each use of a token is audited under its user, beside the operation's own entry; a
+ * refused token under "(unknown session)". */
+static void test_audit_entries(void **state)
+{
+	(void)state;
+	char *token = sign_in("clerk1", PW);
+	for (int i = 0; i < 2; i++) {
+		struct resp r = http("GET", "/v1/customers/C00000003?purpose=service", token, NULL);
+		assert_int_equal(r.status, 200);
+		resp_free(&r);
+	}
+	struct resp r = http("GET", "/v1/customers/C00000003?purpose=service",
+			     "0123456789012345678901234567890123456789012345678901234567890123",
+			     NULL);
+	assert_int_equal(r.status, 401);
+	resp_free(&r);
+	char *log = audit_lines(), *p = log;
+	int uses = 0, reads = 0;
+	char want[32];
+	snprintf(want, sizeof want, "clerk1|read|ok|");
+	while ((p = strstr(p, "clerk1|session|ok|token used (session ")) != NULL) {
+		uses++;
+		p++;
+	}
+	for (p = log; (p = strstr(p, want)) != NULL; p++)
+		reads++;
+	assert_true(uses >= 2);
+	assert_true(reads >= 2);
+	assert_non_null(strstr(log, "(unknown session)|session|denied|unknown or signed-out"));
+	free(log);
+	free(token);
+	char *admin = sign_in("adm", PW);
+	r = http("GET", "/v1/audit/verify", admin, NULL);
+	assert_int_equal(r.status, 200);
+	assert_true(json_is_true(json_object_get(r.json, "verified")));
+	resp_free(&r);
+	free(admin);
+}
+
+/* ---- The OpenAPI document ------------------------------------------------------------- */
+
+/* Every route of the table is in server/openapi.json, and every path and method there
+ * is in the table; the served document is the file. */
+static void test_openapi_matches_routes(void **state)
+{
+	(void)state;
+	json_error_t e;
+	json_t *doc = json_load_file(PV_SOURCE_DIR "/server/openapi.json", 0, &e);
+	if (!doc)
+		fail_msg("server/openapi.json: line %d: %s", e.line, e.text);
+	assert_string_equal(json_string_value(json_object_get(doc, "openapi")), "3.1.0");
+	json_t *paths = json_object_get(doc, "paths");
+	size_t in_doc = 0;
+	const char *path;
+	json_t *ops;
+	json_object_foreach(paths, path, ops) {
+		const char *m;
+		json_t *op;
+		json_object_foreach(ops, m, op) {
+			in_doc++;
+			int found = 0;
+			for (size_t i = 0; i < pvs_route_count(); i++) {
+				const char *rm, *rp;
+				pvs_route_at(i, &rm, &rp);
+				found |= strcasecmp(rm, m) == 0 && strcmp(rp, path) == 0;
+			}
+			if (!found)
+				fail_msg("openapi.json: %s %s is not in the route table", m, path);
+		}
+	}
+	for (size_t i = 0; i < pvs_route_count(); i++) {
+		const char *rm, *rp;
+		pvs_route_at(i, &rm, &rp);
+		char lower[16];
+		size_t k = 0;
+		for (; rm[k] && k < sizeof lower - 1; k++)
+			lower[k] = (char)(rm[k] - 'A' + 'a');
+		lower[k] = '\0';
+		if (!json_object_get(json_object_get(paths, rp), lower))
+			fail_msg("route %s %s is not in openapi.json", rm, rp);
+	}
+	assert_int_equal(in_doc, pvs_route_count());
+	json_decref(doc);
+	struct resp r = http("GET", "/v1/openapi.json", NULL, NULL);
+	assert_int_equal(r.status, 200);
+	char *file = pvt_read_file(PV_SOURCE_DIR "/server/openapi.json", NULL);
+	assert_string_equal(r.body, file);
+	free(file);
+	resp_free(&r);
+}
+
+/* ---- TLS -------------------------------------------------------------------------------- */
+
+/* A self-signed certificate for localhost and 127.0.0.1 made with certtool (gnutls-bin,
+ * installed by scripts/setup.sh): its key and certificate paths (malloc'd). */
+static void make_certificate(char **key, char **cert)
+{
+	*key = pvt_path(g_tmp, "tls.key");
+	*cert = pvt_path(g_tmp, "tls.crt");
+	char *tmpl = pvt_path(g_tmp, "tls.tmpl");
+	const char t[] = "cn = \"localhost\"\ndns_name = \"localhost\"\nip_address = \"127.0.0.1\"\n"
+			 "expiration_days = 2\ntls_www_server\nsigning_key\nencryption_key\n";
+	assert_int_equal(pvt_write_file(tmpl, t, strlen(t)), 0);
+	if (pvt_run(NULL, "certtool --generate-privkey --key-type=ecdsa --outfile '%s' 2>&1",
+		    *key) != 0 ||
+	    pvt_run(NULL, "certtool --generate-self-signed --load-privkey '%s' --template '%s' "
+		    "--outfile '%s' 2>&1", *key, tmpl, *cert) != 0)
+		fail_msg("certtool could not make a certificate (scripts/setup.sh installs "
+			 "gnutls-bin)");
+	free(tmpl);
+}
+
+/* GET path over TLS, the server's certificate checked against cert for "localhost". */
+static struct resp https_get(unsigned port, const char *cert, const char *path)
+{
+	gnutls_certificate_credentials_t cred;
+	gnutls_session_t s;
+	assert_int_equal(gnutls_certificate_allocate_credentials(&cred), 0);
+	assert_true(gnutls_certificate_set_x509_trust_file(cred, cert, GNUTLS_X509_FMT_PEM) > 0);
+	assert_int_equal(gnutls_init(&s, GNUTLS_CLIENT), 0);
+	assert_int_equal(gnutls_set_default_priority(s), 0);
+	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred);
+	gnutls_session_set_verify_cert(s, "localhost", 0);
+	int fd = connect_to(port);
+	gnutls_transport_set_int(s, fd);
+	int rc;
+	do
+		rc = gnutls_handshake(s);
+	while (rc < 0 && !gnutls_error_is_fatal(rc));
+	if (rc < 0)
+		fail_msg("TLS handshake: %s", gnutls_strerror(rc));
+	char *text = request_text("GET", path, NULL, NULL, 0);
+	assert_int_equal(gnutls_record_send(s, text, strlen(text)), (ssize_t)strlen(text));
+	free(text);
+	char buf[65536];
+	size_t n = 0;
+	ssize_t got;
+	while (n < sizeof buf - 1 && (got = gnutls_record_recv(s, buf + n, sizeof buf - 1 - n)) > 0)
+		n += (size_t)got;
+	buf[n] = '\0';
+	gnutls_deinit(s);
+	gnutls_certificate_free_credentials(cred);
+	close(fd);
+	struct resp r = { 0, NULL, NULL };
+	parse_answer(buf, &r);
+	return r;
+}
+
+static void test_tls(void **state)
+{
+	(void)state;
+	char *key, *cert, err[512];
+	make_certificate(&key, &cert);
+	struct pvs_config c = { .tls_cert = cert, .tls_key = key };
+	struct pvs_server *s = start(&c);
+	struct resp r = https_get(pvs_port(s), cert, "/healthz");
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "{\"status\":\"ok\"}");
+	resp_free(&r);
+	r = http_on(pvs_port(s), "GET", "/healthz", NULL, NULL, 0); /* plain HTTP to TLS */
+	assert_int_not_equal(r.status, 200);
+	resp_free(&r);
+	pvs_stop(s);
+	/* plain HTTP off loopback, and TLS without its key, are refused at start */
+	pv_key *k = NULL;
+	assert_int_equal(pv_key_from_file(g_key_path, &k), PV_OK);
+	struct pvs_config off = { .vault = g_dir, .key = k, .host = "0.0.0.0", .plain_http = 1 };
+	assert_null(pvs_start(&off, err, sizeof err));
+	assert_non_null(strstr(err, "loopback"));
+	struct pvs_config half = { .vault = g_dir, .key = k, .host = "127.0.0.1",
+				   .tls_cert = cert };
+	assert_null(pvs_start(&half, err, sizeof err));
+	assert_non_null(strstr(err, "--tls-key"));
+	pv_key_free(k);
+	free(key);
+	free(cert);
+}
+
+/* ---- The command: graceful stop on SIGTERM ----------------------------------------------- */
+
+/* Start `pivault-test serve` on a free loopback port; its pid, port and stdout. */
+static pid_t serve_child(unsigned *port, FILE **out)
+{
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		setenv("PIVAULT_KEY_FILE", g_key_path, 1);
+		execl(pvt_program("pivault-test"), "pivault-test", "serve", "--vault", g_dir,
+		      "--listen", "127.0.0.1:0", "--plain-http", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	*out = fdopen(fds[0], "r");
+	char line[256] = "";
+	assert_non_null(fgets(line, sizeof line, *out));
+	const char *colon = strrchr(line, ':');
+	assert_non_null(colon);
+	*port = (unsigned)atoi(colon + 1);
+	return pid;
+}
+
+/* A request is half sent when SIGTERM comes: it is still answered, then the command
+ * stops with status 0; new connections are refused once it stops listening. */
+static void test_sigterm_finishes_in_flight(void **state)
+{
+	(void)state;
+	unsigned port;
+	FILE *out;
+	pid_t pid = serve_child(&port, &out);
+	const char body[] = "{\"user\":\"adm\",\"password\":\"server-password-1\"}";
+	char *text = request_text("POST", "/v1/sessions", NULL, body, strlen(body));
+	size_t head = (size_t)(strstr(text, "\r\n\r\n") - text) + 4;
+	int fd = connect_to(port);
+	assert_int_equal(send(fd, text, head + 10, MSG_NOSIGNAL), (ssize_t)(head + 10));
+	nap_ms(300);
+	kill(pid, SIGTERM);
+	nap_ms(300);
+	size_t rest = strlen(text) - head - 10;
+	assert_int_equal(send(fd, text + head + 10, rest, MSG_NOSIGNAL), (ssize_t)rest);
+	char *raw = read_all(fd);
+	close(fd);
+	struct resp r = { 0, NULL, NULL };
+	parse_answer(raw, &r);
+	assert_int_equal(r.status, 201);
+	resp_free(&r);
+	free(raw);
+	free(text);
+	int st = 0;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	char line[256];
+	int stopped = 0;
+	while (fgets(line, sizeof line, out))
+		stopped |= strstr(line, "pivault serve: stopped") != NULL;
+	fclose(out);
+	assert_true(stopped);
+}
+
+/* The command refuses plain HTTP off loopback (1), and options that belong to requests
+ * or no listening address (2). */
+static void test_command_refusals(void **state)
+{
+	(void)state;
+	char *out = NULL;
+	const char *prog = pvt_program("pivault-test");
+	int rc = pvt_run(&out, "PIVAULT_KEY_FILE='%s' '%s' serve --vault '%s' --listen "
+			 "0.0.0.0:0 --plain-http 2>&1", g_key_path, prog, g_dir);
+	assert_int_equal(rc, 1);
+	assert_non_null(strstr(out, "loopback"));
+	free(out);
+	rc = pvt_run(&out, "PIVAULT_KEY_FILE='%s' '%s' serve --vault '%s' --listen "
+		     "127.0.0.1:0 2>&1", g_key_path, prog, g_dir);
+	assert_int_equal(rc, 1);
+	assert_non_null(strstr(out, "--tls-cert"));
+	free(out);
+	rc = pvt_run(&out, "'%s' serve --vault '%s' --listen 127.0.0.1:0 --plain-http "
+		     "--user adm 2>&1", prog, g_dir);
+	assert_int_equal(rc, 2);
+	assert_non_null(strstr(out, "refused"));
+	free(out);
+	rc = pvt_run(&out, "'%s' serve --vault '%s' --plain-http 2>&1", prog, g_dir);
+	assert_int_equal(rc, 2);
+	assert_non_null(strstr(out, "--listen"));
+	free(out);
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sign_in_one_message),
+		cmocka_unit_test(test_lockout),
+		cmocka_unit_test(test_clerk_reads_masked),
+		cmocka_unit_test(test_role_without_read),
+		cmocka_unit_test(test_find_by_phone),
+		cmocka_unit_test(test_sign_out_revokes),
+		cmocka_unit_test(test_token_expires),
+		cmocka_unit_test(test_malformed_json),
+		cmocka_unit_test(test_oversized_body),
+		cmocka_unit_test(test_unknown_route),
+		cmocka_unit_test(test_health_reveals_nothing),
+		cmocka_unit_test(test_idle_connection_closed),
+		cmocka_unit_test(test_connection_cap),
+		cmocka_unit_test(test_audit_entries),
+		cmocka_unit_test(test_openapi_matches_routes),
+		cmocka_unit_test(test_tls),
+		cmocka_unit_test(test_sigterm_finishes_in_flight),
+		cmocka_unit_test(test_command_refusals),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
