@@ -47,6 +47,20 @@ static unsigned long number_opt(struct cli_args *a, const char *name, unsigned l
 	return x;
 }
 
+/* The rate limits from the options; EXIT_OK or EXIT_USAGE. */
+static int limits_from(struct cli_args *a, struct pvs_config *c)
+{
+	c->sign_in_per_address = (unsigned)number_opt(a, "--sign-in-per-address", 10, 100000);
+	c->sign_in_per_user = (unsigned)number_opt(a, "--sign-in-per-user", 5, 100000);
+	c->sign_in_window_seconds = (unsigned)number_opt(a, "--sign-in-window", 60, 86400);
+	c->reads_per_second = (unsigned)number_opt(a, "--reads-per-second", 20, 1000000);
+	c->reads_burst = (unsigned)number_opt(a, "--reads-burst", 40, 1000000);
+	if (!c->sign_in_per_address || !c->sign_in_per_user || !c->sign_in_window_seconds ||
+	    !c->reads_per_second || !c->reads_burst)
+		return EXIT_USAGE;
+	return EXIT_OK;
+}
+
 /* The configuration from the options (the key read later); EXIT_OK or EXIT_USAGE. */
 static int config_from(struct cli_args *a, struct pvs_config *c, char *host, size_t n)
 {
@@ -72,7 +86,7 @@ static int config_from(struct cli_args *a, struct pvs_config *c, char *host, siz
 	if (!c->threads || !c->session_seconds || !c->max_body || !c->max_connections ||
 	    !c->timeout_seconds)
 		return EXIT_USAGE;
-	return EXIT_OK;
+	return limits_from(a, c);
 }
 
 static int run_serve(struct cli_args *a)
@@ -123,6 +137,9 @@ const struct cli_cmd cli_cmd_serve = {
 		 "this process holds its keys. Users sign in with their passwords (POST /v1/sessions)\n"
 		 "and get a short-lived bearer token; every request acts, is authorised and audited\n"
 		 "as that user. Plain HTTP (--plain-http) is served only on a loopback address.\n"
+		 "Sign-in attempts and reads are rate-limited (429 with Retry-After beyond), before\n"
+		 "any password is checked and on top of the lock-out; refusals are audited, at most\n"
+		 "one entry per client address or user per --sign-in-window, with their count.\n"
 		 "SIGTERM or SIGINT stops it: no new connection, requests in flight finish.\n",
 	.opts = (const struct cli_opt[]){
 		{ "--listen", NULL, "ADDRESS:PORT", "where to listen (127.0.0.1:8443, [::1]:8443)",
@@ -137,6 +154,16 @@ const struct cli_cmd cli_cmd_serve = {
 		  "to be accepted", NULL },
 		{ "--timeout", NULL, "SECONDS", "idle time before a connection is closed (30)",
 		  NULL },
+		{ "--sign-in-per-address", NULL, "N", "sign-in attempts per client address (IPv6: "
+		  "per /64) per window (10)", NULL },
+		{ "--sign-in-per-user", NULL, "N", "sign-in attempts per user name per window (5)",
+		  NULL },
+		{ "--sign-in-window", NULL, "SECONDS", "the sign-in limits' window, and the audit's "
+		  "for refusals (60)", NULL },
+		{ "--reads-per-second", NULL, "N", "customer reads and finds per session user (20)",
+		  NULL },
+		{ "--reads-burst", NULL, "N", "reads a user may make at once before that rate "
+		  "holds (40)", NULL },
 		{ "--user", "--as", "NAME", NULL, NOT_HERE },
 		{ "--role", NULL, "ROLE", NULL, NOT_HERE },
 		{ "--purpose", NULL, "P", NULL, NOT_HERE },

@@ -219,6 +219,25 @@ PV_API PV_CHECK pv_rc pv_session_leave(pv_vault *v);
  * handle leaves it. */
 PV_API PV_CHECK pv_rc pv_session_end(pv_vault *v);
 
+/* The name of the user a server's handle acts for inside a session; NULL outside one. */
+PV_API const char *pv_session_user(const pv_vault *v);
+
+/* The rate limits a server applies before acting (it counts; the library audits). */
+typedef enum {
+	PV_LIMIT_SIGN_IN_ADDRESS, /* sign-in attempts from one client address */
+	PV_LIMIT_SIGN_IN_USER,    /* sign-in attempts naming one user */
+	PV_LIMIT_READS            /* reads by one session user */
+} pv_rate_limit;
+
+/* Record on a server's handle (in a session or not) that refused requests were turned
+ * away under limit since the last such entry for the same key: one entry, operation
+ * "rate-limit", outcome "denied", under user when it names an existing user and else
+ * "(unknown)", its detail naming the limit, the count and the client's address class
+ * ("loopback", "private" or "public"; anything else is written "other"), never an
+ * address or a password. PV_ERR_USAGE for another handle or refused == 0. */
+PV_API PV_CHECK pv_rc pv_audit_rate_limited(pv_vault *v, const char *user, pv_rate_limit limit,
+					    const char *address_class, unsigned long refused);
+
 /* ---- Waiting for another writer ------------------------------------------------ */
 
 /* One process at a time writes to a vault, and every read writes its audit entry, so a

@@ -93,6 +93,11 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct pvs_reply *r)
 		MHD_add_response_header(resp, "Content-Type", r->type ? r->type : "application/json");
 	if (r->status == 401)
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
+	if (r->retry_after) {
+		char secs[16];
+		snprintf(secs, sizeof secs, "%u", r->retry_after);
+		MHD_add_response_header(resp, "Retry-After", secs);
+	}
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	enum MHD_Result ok = MHD_queue_response(conn, r->status, resp);
@@ -126,12 +131,46 @@ static void take_body(struct request *q, const char *data, size_t n, size_t max)
 	q->body[q->len] = '\0';
 }
 
+static const char *class_v4(const unsigned char *a)
+{
+	if (a[0] == 127)
+		return "loopback";
+	if (a[0] == 10 || (a[0] == 172 && (a[1] & 0xf0) == 16) || (a[0] == 192 && a[1] == 168))
+		return "private";
+	return "public";
+}
+
+/* The client's address into q's rate-limit key (IPv4 whole, IPv6 by its /64, as one
+ * holder gets) and class. */
+static void client_of(struct MHD_Connection *conn, struct pvs_request *q)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = info ? info->client_addr : NULL;
+	q->client_class = "other";
+	q->client_len = 0;
+	if (sa && sa->sa_family == AF_INET) {
+		memcpy(q->client, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		q->client_len = 4;
+		q->client_class = class_v4(q->client);
+	} else if (sa && sa->sa_family == AF_INET6) {
+		const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		int mapped = IN6_IS_ADDR_V4MAPPED(a6);
+		q->client_len = mapped ? 4 : 8;
+		memcpy(q->client, a6->s6_addr + (mapped ? 12 : 0), q->client_len);
+		q->client_class = mapped ? class_v4(q->client)
+				  : IN6_IS_ADDR_LOOPBACK(a6) ? "loopback"
+				  : (a6->s6_addr[0] & 0xfe) == 0xfc ? "private" : "public";
+	}
+}
+
 static enum MHD_Result answer(struct pvs_server *s, struct MHD_Connection *conn,
 			      const char *url, const char *method, struct request *q)
 {
-	struct pvs_reply r = { 0, NULL, NULL };
+	struct pvs_reply r = { 0, NULL, NULL, 0 };
 	struct pvs_request req = { method, url, q->body ? q->body : "", q->len,
-				   bearer_of(conn), arg_of, each_arg, conn };
+				   bearer_of(conn), { 0 }, 0, NULL, arg_of, each_arg, conn };
+	client_of(conn, &req);
 	pvs_route(&s->routes, &req, &r);
 	return queue(conn, &r);
 }
@@ -149,7 +188,7 @@ static int announces_too_much(struct MHD_Connection *conn, size_t max)
 
 static enum MHD_Result too_large(struct MHD_Connection *conn)
 {
-	struct pvs_reply r = { 0, NULL, NULL };
+	struct pvs_reply r = { 0, NULL, NULL, 0 };
 	pvs_error(&r, 413, "body_too_large", "the request body is larger than the server accepts");
 	return queue(conn, &r);
 }
@@ -285,6 +324,7 @@ static void server_free(struct pvs_server *s)
 	if (!s)
 		return;
 	pvs_handles_close(s->routes.handles);
+	pvs_limits_free(s->routes.limits);
 	if (s->key)
 		sodium_memzero(s->key, s->key_len);
 	free(s->key);
@@ -367,6 +407,11 @@ struct pvs_server *pvs_start(const struct pvs_config *cfg, char *err, size_t err
 	c.threads = or_default(cfg->threads, 4);
 	if (config_check(s, &c, &addr, err, errlen) != 0 ||
 	    !(s->routes.handles = pvs_handles_open(&c, err, errlen))) {
+		server_free(s);
+		return NULL;
+	}
+	if (!(s->routes.limits = pvs_limits_new(&c))) {
+		snprintf(err, errlen, "out of memory");
 		server_free(s);
 		return NULL;
 	}

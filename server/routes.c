@@ -54,6 +54,52 @@ static json_t *record_json(const pv_record *r)
 			 consents);
 }
 
+/* ---- Rate limits (limits.c counts; the library audits) ---- */
+
+/* Apply verdict d of limit: the refusals it says are due audited (a failure to audit is
+ * the reply); 1 when the request is refused (429 with Retry-After made), 0 when it may go
+ * on. */
+static int refused_by(struct call *c, struct pvs_verdict d, pv_rate_limit limit,
+		      const char *user, const char *what)
+{
+	if (d.to_audit) {
+		pv_rc rc = pv_audit_rate_limited(c->v, user, limit, c->q->client_class, d.to_audit);
+		if (rc) {
+			pvs_fail(c->out, c->v, rc);
+			return 1;
+		}
+	}
+	if (d.allowed)
+		return 0;
+	char msg[128];
+	snprintf(msg, sizeof msg, "too many %s: try again after the seconds Retry-After gives",
+		 what);
+	pvs_error(c->out, 429, "rate_limited", msg);
+	c->out->retry_after = d.retry_after;
+	return 1;
+}
+
+/* The sign-in limits, per client address and then per user name (an attempt refused by
+ * the first is not counted against the second); before any password is checked. */
+static int sign_in_refused(struct call *c, const char *user)
+{
+	const char *what = "sign-in attempts";
+	struct pvs_verdict d = pvs_limit_take(c->ctx->limits, PV_LIMIT_SIGN_IN_ADDRESS,
+					      c->q->client, c->q->client_len);
+	if (refused_by(c, d, PV_LIMIT_SIGN_IN_ADDRESS, user, what))
+		return 1;
+	d = pvs_limit_take(c->ctx->limits, PV_LIMIT_SIGN_IN_USER, user, strlen(user));
+	return refused_by(c, d, PV_LIMIT_SIGN_IN_USER, user, what);
+}
+
+/* The read limit of the session's user. */
+static int reads_refused(struct call *c)
+{
+	const char *user = pv_session_user(c->v);
+	struct pvs_verdict d = pvs_limit_take(c->ctx->limits, PV_LIMIT_READS, user, strlen(user));
+	return refused_by(c, d, PV_LIMIT_READS, user, "reads");
+}
+
 /* ---- Sessions ---- */
 
 /* The body {"user": string, "password": string}; the password is wiped after use. */
@@ -67,7 +113,7 @@ static void sign_in(struct call *c)
 	} else if (!json_is_string(user) || !json_is_string(pw)) {
 		pvs_error(c->out, 400, "bad_request", "the body needs \"user\" and \"password\", "
 			  "both strings");
-	} else {
+	} else if (!sign_in_refused(c, json_string_value(user))) {
 		char *token = NULL;
 		pv_rc rc = pv_session_create(c->v, json_string_value(user), json_string_value(pw),
 					     json_string_length(pw), c->ctx->session_seconds, &token);
@@ -208,15 +254,16 @@ static const struct route {
 	const char *method, *path;
 	enum needs needs;
 	void (*run)(struct call *c);
+	int reads; /* under the read limit of the session's user */
 } routes[] = {
-	{ "POST", "/v1/sessions", HANDLE, sign_in },
-	{ "DELETE", "/v1/sessions/current", SESSION, sign_out },
-	{ "GET", "/v1/customers", SESSION, find_customers },
-	{ "GET", "/v1/customers/{id}", SESSION, get_customer },
-	{ "GET", "/v1/audit/verify", SESSION, audit_verify },
-	{ "GET", "/v1/openapi.json", NO_HANDLE, openapi },
-	{ "GET", "/healthz", NO_HANDLE, healthz },
-	{ "GET", "/readyz", NO_HANDLE, readyz },
+	{ "POST", "/v1/sessions", HANDLE, sign_in, 0 },
+	{ "DELETE", "/v1/sessions/current", SESSION, sign_out, 0 },
+	{ "GET", "/v1/customers", SESSION, find_customers, 1 },
+	{ "GET", "/v1/customers/{id}", SESSION, get_customer, 1 },
+	{ "GET", "/v1/audit/verify", SESSION, audit_verify, 0 },
+	{ "GET", "/v1/openapi.json", NO_HANDLE, openapi, 0 },
+	{ "GET", "/healthz", NO_HANDLE, healthz, 0 },
+	{ "GET", "/readyz", NO_HANDLE, readyz, 0 },
 };
 #define NROUTES (sizeof routes / sizeof *routes)
 
@@ -263,7 +310,8 @@ static void in_session(struct call *c, const struct route *r)
 			  pv_errmsg(c->v));
 		return;
 	}
-	r->run(c);
+	if (!(r->reads && reads_refused(c)))
+		r->run(c);
 	rc = pv_session_leave(c->v);
 	if (rc) { /* what was shown could not be counted: the reply is withheld */
 		free(c->out->body);

@@ -5,7 +5,8 @@
  * sessions; it only parses requests and prints replies: every rule is the library's.
  * Files: http.c (libmicrohttpd: connections, limits, start and graceful stop), routes.c
  * (the route table and its handlers), reply.c (JSON replies, pv_rc to HTTP status),
- * handles.c (the pool of vault handles), openapi.json (the API's description). */
+ * handles.c (the pool of vault handles), limits.c (rate limits on sign-in and reads),
+ * openapi.json (the API's description). */
 #ifndef PV_SERVER_H
 #define PV_SERVER_H
 
@@ -28,6 +29,12 @@ struct pvs_config {
 	unsigned max_connections;    /* connections served at once (256); more wait to be accepted */
 	unsigned timeout_seconds;    /* idle seconds before a connection is closed (30) */
 	unsigned grace_seconds;      /* at stop, how long in-flight requests may take (30) */
+	/* Rate limits (429 beyond; each refusal audited, once per key per window). */
+	unsigned sign_in_per_address;    /* sign-in attempts per client address (10) */
+	unsigned sign_in_per_user;       /* sign-in attempts per user name (5) */
+	unsigned sign_in_window_seconds; /* ...per this many seconds; also the audit window (60) */
+	unsigned reads_per_second;       /* reads per session user (20) */
+	unsigned reads_burst;            /* reads a user may make at once (40) */
 };
 
 struct pvs_server;
@@ -48,6 +55,11 @@ struct pvs_request {
 	const char *body; /* NUL-terminated; len bytes */
 	size_t len;
 	const char *bearer; /* the Authorization header's token, or NULL */
+	/* the client's address as a rate-limit key (IPv4: 4 bytes; IPv6: its /64) and its
+	 * class ("loopback", "private", "public") */
+	unsigned char client[8];
+	size_t client_len;
+	const char *client_class;
 	/* query arguments: one by name (NULL when absent), or each in turn */
 	const char *(*arg)(void *conn, const char *name);
 	void (*each_arg)(void *conn, void (*fn)(void *ctx, const char *k, const char *v),
@@ -60,6 +72,7 @@ struct pvs_reply {
 	unsigned status;
 	char *body;
 	const char *type;
+	unsigned retry_after; /* seconds, sent as Retry-After when not 0 */
 };
 
 /* reply.c: the body {"error":{"code":code,"message":message}} with status. */
@@ -76,9 +89,23 @@ pv_vault *pvs_handle_take(struct pvs_handles *h);
 void pvs_handle_give(struct pvs_handles *h, pv_vault *v);
 void pvs_handles_close(struct pvs_handles *h);
 
+/* limits.c: token buckets per key in a table of fixed size, safe across threads. */
+struct pvs_limits;
+struct pvs_verdict {
+	int allowed;
+	unsigned retry_after;   /* when refused: seconds until a request would be allowed */
+	unsigned long to_audit; /* refusals to audit now (pv_audit_rate_limited); 0: none */
+};
+struct pvs_limits *pvs_limits_new(const struct pvs_config *cfg);
+void pvs_limits_free(struct pvs_limits *l);
+/* Take one request of key under limit. */
+struct pvs_verdict pvs_limit_take(struct pvs_limits *l, pv_rate_limit limit, const void *key,
+				  size_t len);
+
 /* routes.c: answer one request. */
 struct pvs_routes_ctx {
 	struct pvs_handles *handles;
+	struct pvs_limits *limits;
 	unsigned session_seconds;
 	_Atomic int ready; /* 0 once the server is stopping */
 };

@@ -203,7 +203,10 @@ static int group_setup(void **state)
 	assert_int_equal(pvt_csv_parse(csv, &g_csv), 0);
 	free(csv);
 	add_users();
-	struct pvs_config c = { .plain_http = 1, .session_seconds = 600 };
+	/* limits far above what the tests here do (test_rate_* start their own servers) */
+	struct pvs_config c = { .plain_http = 1, .session_seconds = 600,
+				.sign_in_per_address = 10000, .sign_in_per_user = 10000,
+				.reads_per_second = 10000, .reads_burst = 10000 };
 	g_srv = start(&c);
 	g_port = pvs_port(g_srv);
 	return 0;
