@@ -61,12 +61,13 @@ pv_rc pv_audit_rate_limited(pv_vault *v, const char *user, pv_rate_limit limit,
 	const char *who = known_user(v, user);
 	if (!who)
 		return PV_ERR_STORE;
-	char detail[128], was[sizeof v->principal];
+	char detail[128], was[sizeof v->principal], name[sizeof v->principal];
 	snprintf(detail, sizeof detail, "%s limit: %lu refused (address %s)", what, refused,
 		 class_word(address_class));
 	struct pv_audit_event e = { "rate-limit", NULL, NULL, NULL, "denied", detail };
+	snprintf(name, sizeof name, "%s", who); /* who may be the principal itself */
 	snprintf(was, sizeof was, "%s", v->principal);
-	snprintf(v->principal, sizeof v->principal, "%s", who);
+	snprintf(v->principal, sizeof v->principal, "%s", name);
 	pv_rc rc = pv_audit_append(v, &e);
 	snprintf(v->principal, sizeof v->principal, "%s", was);
 	return rc;

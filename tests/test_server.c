@@ -7,7 +7,10 @@
  * a missing token, an idle connection closed, the audit entries each use writes, the
  * OpenAPI document and the route table naming the same routes, /healthz and /readyz
  * revealing nothing, TLS with a certificate made here by certtool (and plain HTTP refused
- * off loopback), and the command's graceful stop on SIGTERM with a request in flight. */
+ * off loopback), the command's graceful stop on SIGTERM with a request in flight, and the
+ * rate limits (a sign-in flood from one address, guesses at one user from two addresses,
+ * reads over a user's rate): 429 with Retry-After before any password is checked, audited
+ * once per key and window with the count, others unaffected, and allowed again after. */
 #include "testutil.h"
 
 #include <arpa/inet.h>
@@ -35,6 +38,7 @@ static char *g_tmp, *g_dir, *g_key_path;
 static struct pvt_csv g_csv;
 static struct pvs_server *g_srv;
 static unsigned g_port;
+static const char *g_from; /* the client's source address (NULL: any) */
 
 static void nap_ms(long ms)
 {
@@ -48,6 +52,7 @@ struct resp {
 	int status;
 	char *body; /* malloc'd */
 	json_t *json;
+	int retry_after; /* the Retry-After header, or -1 */
 };
 
 static void resp_free(struct resp *r)
@@ -61,6 +66,11 @@ static int connect_to(unsigned port)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(fd >= 0);
+	if (g_from) { /* another loopback address: another client for the rate limits */
+		struct sockaddr_in me = { .sin_family = AF_INET };
+		assert_int_equal(inet_pton(AF_INET, g_from, &me.sin_addr), 1);
+		assert_int_equal(bind(fd, (struct sockaddr *)&me, sizeof me), 0);
+	}
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
@@ -91,6 +101,8 @@ static void parse_answer(const char *raw, struct resp *r)
 	if (sscanf(raw, "HTTP/1.1 %d", &r->status) != 1)
 		return;
 	const char *body = strstr(raw, "\r\n\r\n");
+	const char *retry = strstr(raw, "\r\nRetry-After: ");
+	r->retry_after = retry && (!body || retry < body) ? atoi(retry + 15) : -1;
 	r->body = strdup(body ? body + 4 : "");
 	r->json = json_loads(r->body, 0, NULL);
 }
@@ -119,7 +131,7 @@ static struct resp http_on(unsigned port, const char *method, const char *path,
 	free(text);
 	char *raw = read_all(fd);
 	close(fd);
-	struct resp r = { 0, NULL, NULL };
+	struct resp r = { 0, NULL, NULL, -1 };
 	parse_answer(raw, &r);
 	free(raw);
 	return r;
@@ -164,13 +176,14 @@ static void add_users(void)
 	pv_vault *root = pvt_open_root(g_dir, NULL, g_key_path);
 	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
 	const char *users[][2] = { { "clerk1", "clerk" }, { "aud", "auditor" },
-				   { "adm", "admin" }, { "locky", "clerk" } };
-	for (size_t i = 0; i < 4; i++)
+				   { "adm", "admin" }, { "locky", "clerk" }, { "clerk2", "clerk" } };
+	for (size_t i = 0; i < 5; i++)
 		assert_ok(root, pvt_user_add(root, &admin, users[i][0], users[i][1], PW, strlen(PW)));
 	char today[16];
 	time_t now = time(NULL);
 	strftime(today, sizeof today, "%Y-%m-%d", gmtime(&now));
 	assert_ok(root, pv_user_attest(root, &admin, "clerk1", today, today, NULL));
+	assert_ok(root, pv_user_attest(root, &admin, "clerk2", today, today, NULL));
 	pvt_vclose(root);
 }
 
@@ -533,7 +546,7 @@ static void test_connection_cap(void **state)
 	struct timeval longer = { 10, 0 };
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &longer, sizeof longer);
 	char *raw = read_all(fd);
-	struct resp r = { 0, NULL, NULL };
+	struct resp r = { 0, NULL, NULL, -1 };
 	parse_answer(raw, &r);
 	assert_int_equal(r.status, 200);
 	resp_free(&r);
@@ -688,7 +701,7 @@ static struct resp https_get(unsigned port, const char *cert, const char *path)
 	gnutls_deinit(s);
 	gnutls_certificate_free_credentials(cred);
 	close(fd);
-	struct resp r = { 0, NULL, NULL };
+	struct resp r = { 0, NULL, NULL, -1 };
 	parse_answer(buf, &r);
 	return r;
 }
@@ -771,7 +784,7 @@ static void test_sigterm_finishes_in_flight(void **state)
 	assert_int_equal(send(fd, text + head + 10, rest, MSG_NOSIGNAL), (ssize_t)rest);
 	char *raw = read_all(fd);
 	close(fd);
-	struct resp r = { 0, NULL, NULL };
+	struct resp r = { 0, NULL, NULL, -1 };
 	parse_answer(raw, &r);
 	assert_int_equal(r.status, 201);
 	resp_free(&r);
@@ -817,6 +830,210 @@ static void test_command_refusals(void **state)
 	free(out);
 }
 
+/* ---- Rate limits ------------------------------------------------------------------------ */
+
+/* A server of its own with these limits; g_port names it until rate_stop. */
+static struct pvs_server *rate_start(unsigned per_address, unsigned per_user, unsigned window,
+				     unsigned reads, unsigned burst)
+{
+	struct pvs_config c = { .plain_http = 1, .sign_in_per_address = per_address,
+				.sign_in_per_user = per_user, .sign_in_window_seconds = window,
+				.reads_per_second = reads, .reads_burst = burst };
+	struct pvs_server *s = start(&c);
+	g_port = pvs_port(s);
+	return s;
+}
+
+static void rate_stop(struct pvs_server *s)
+{
+	pvs_stop(s);
+	g_port = pvs_port(g_srv);
+	g_from = NULL;
+}
+
+static int sign_in_status(const char *user, const char *pw, int *retry_after)
+{
+	char body[256];
+	snprintf(body, sizeof body, "{\"user\":\"%s\",\"password\":\"%s\"}", user, pw);
+	struct resp r = http("POST", "/v1/sessions", NULL, body);
+	int status = r.status;
+	if (status == 429) {
+		assert_string_equal(err_code(&r), "rate_limited");
+		assert_true(r.retry_after >= 1);
+	}
+	if (retry_after)
+		*retry_after = r.retry_after;
+	resp_free(&r);
+	return status;
+}
+
+/* How many lines of log hold needle. */
+static int count_in(const char *log, const char *needle)
+{
+	int n = 0;
+	for (const char *p = log; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+/* The sum of the counts of the rate-limit entries of a limit ("sign-in per address"). */
+static unsigned long refusals_audited(const char *log, const char *limit)
+{
+	unsigned long sum = 0;
+	char want[96];
+	snprintf(want, sizeof want, "|rate-limit|denied|%s limit: ", limit);
+	for (const char *p = log; (p = strstr(p, want)) != NULL; p++)
+		sum += strtoul(p + strlen(want), NULL, 10);
+	return sum;
+}
+
+/* A flood of sign-ins from one address, each under a new unknown name (so no per-user
+ * limit meets it): past 3 the server answers 429 with Retry-After, without checking a
+ * password (no login entry for a refused attempt, so Argon2id never ran for it), and audits
+ * the refusals in one entry under "(unknown)" (a name typed, even one that looks like a
+ * password, is not written); another address signs in meanwhile; after the window the
+ * address is served again and the refusals still counted are audited then. */
+static void test_rate_sign_in_flood_from_one_address(void **state)
+{
+	(void)state;
+	struct pvs_server *s = rate_start(3, 1000, 4, 1000, 1000); /* a token each 1.33 s */
+	char name[64];
+	int retry = -1, allowed = 0, st;
+	do { /* 3, or 4 if a sign-in took long enough for the bucket to refill one */
+		snprintf(name, sizeof name, "ghost%d", allowed);
+		st = sign_in_status(name, "wrong-wrong", &retry);
+		allowed += st == 401;
+	} while (st == 401 && allowed < 6);
+	assert_int_equal(st, 429);
+	assert_true(allowed >= 3 && allowed <= 4);
+	for (int i = allowed + 1; i < allowed + 20; i++) {
+		snprintf(name, sizeof name, i == 10 ? "Looks-Like-A-Pw-%d" : "ghost%d", i);
+		assert_int_equal(sign_in_status(name, "wrong-wrong", &retry), 429);
+	}
+	char *log = audit_lines();
+	for (int i = 0; i < allowed; i++) { /* checked: Argon2id ran, the failure audited */
+		snprintf(name, sizeof name, "ghost%d|login|failed|unknown user", i);
+		assert_non_null(strstr(log, name));
+	}
+	for (int i = allowed; i < allowed + 20; i++) {
+		snprintf(name, sizeof name, i == 10 ? "Looks-Like-A-Pw-%d" : "ghost%d|", i);
+		assert_null(strstr(log, name)); /* never checked, never named */
+	}
+	assert_int_equal(count_in(log, "|rate-limit|"), 1);
+	assert_non_null(strstr(log, "(unknown)|rate-limit|denied|sign-in per address limit: 1 "
+				    "refused (address loopback)"));
+	free(log);
+	g_from = "127.0.0.2"; /* another client is not affected */
+	assert_int_equal(sign_in_status("adm", PW, NULL), 201);
+	g_from = NULL;
+	assert_true(retry >= 1 && retry <= 2);
+	nap_ms(4100); /* the window, which also lets the counted refusals be audited */
+	assert_int_equal(sign_in_status("adm", PW, NULL), 201);
+	log = audit_lines();
+	assert_int_equal(count_in(log, "|rate-limit|"), 2);
+	assert_int_equal(refusals_audited(log, "sign-in per address"), 20);
+	free(log);
+	rate_stop(s);
+}
+
+/* Guesses at one user from two addresses: past 2 the user's sign-in is refused from
+ * anywhere, even with the right password, without counting towards the lock-out; another
+ * user signs in meanwhile; after the window the user signs in. The entry is under the
+ * user's name (an existing user). */
+static void test_rate_sign_in_per_user(void **state)
+{
+	(void)state;
+	struct pvs_server *s = rate_start(1000, 2, 8, 1000, 1000); /* a token each 4 s */
+	assert_int_equal(sign_in_status("aud", "guess-1", NULL), 401);
+	g_from = "127.0.0.3";
+	assert_int_equal(sign_in_status("aud", "guess-2", NULL), 401);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(sign_in_status("aud", i % 2 ? PW : "guess-3", NULL), 429);
+	g_from = NULL;
+	assert_int_equal(sign_in_status("aud", PW, NULL), 429);
+	assert_int_equal(sign_in_status("clerk2", PW, NULL), 201);
+	int retry = 0;
+	assert_int_equal(sign_in_status("aud", PW, &retry), 429);
+	assert_true(retry >= 1 && retry <= 4);
+	nap_ms(retry * 1000L + 100);
+	assert_int_equal(sign_in_status("aud", PW, NULL), 201); /* not locked out */
+	char *log = audit_lines();
+	assert_int_equal(count_in(log, "aud|login|failed|wrong password"), 2);
+	assert_non_null(strstr(log, "aud|rate-limit|denied|sign-in per user limit: 1 refused "
+				    "(address loopback)"));
+	assert_int_equal(count_in(log, "aud|rate-limit|"), 1); /* the rest counted, not logged */
+	free(log);
+	rate_stop(s);
+}
+
+/* Reads over a user's rate (burst 3, 1 a second): 429 with Retry-After, the refused
+ * reads never run (no read entry), one audit entry for them; another user reads
+ * meanwhile; a second later the user reads again. */
+static void test_rate_reads(void **state)
+{
+	(void)state;
+	struct pvs_server *s = rate_start(1000, 1000, 60, 1, 3);
+	char *token = sign_in("clerk1", PW), *other = sign_in("clerk2", PW);
+	char *log = audit_lines();
+	int reads_before = count_in(log, "clerk1|read|");
+	free(log);
+	const char *path = "/v1/customers/C00000002?purpose=service";
+	int ok = 0, limited = 0;
+	for (int i = 0; i < 12; i++) {
+		struct resp r = http("GET", path, token, NULL);
+		ok += r.status == 200;
+		if (r.status == 429) {
+			limited++;
+			assert_string_equal(err_code(&r), "rate_limited");
+			assert_true(r.retry_after == 1);
+		}
+		resp_free(&r);
+	}
+	assert_true(ok >= 3 && ok <= 5); /* the burst, and what refilled meanwhile */
+	assert_int_equal(ok + limited, 12);
+	struct resp r = http("GET", path, other, NULL);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	nap_ms(1100);
+	r = http("GET", path, token, NULL);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	log = audit_lines();
+	assert_int_equal(count_in(log, "clerk1|read|") - reads_before, ok + 1);
+	assert_int_equal(count_in(log, "clerk1|rate-limit|denied|reads per user limit: 1 "
+				       "refused (address loopback)"), 1);
+	assert_int_equal(count_in(log, "clerk2|rate-limit|"), 0);
+	free(log);
+	free(token);
+	free(other);
+	rate_stop(s);
+}
+
+/* The table is of fixed size: a flood of 200,000 new names (far more than it holds)
+ * cannot evict a limited user's bucket to free it, while each new name is still served. */
+static void test_rate_table_flood_keeps_limited(void **state)
+{
+	(void)state;
+	struct pvs_config c = { .sign_in_per_user = 2, .sign_in_window_seconds = 3600 };
+	struct pvs_limits *l = pvs_limits_new(&c);
+	assert_non_null(l);
+	for (int i = 0; i < 2; i++)
+		assert_true(pvs_limit_take(l, PV_LIMIT_SIGN_IN_USER, "victim", 6).allowed);
+	struct pvs_verdict d = pvs_limit_take(l, PV_LIMIT_SIGN_IN_USER, "victim", 6);
+	assert_false(d.allowed);
+	assert_int_equal(d.to_audit, 1);
+	char name[32];
+	for (int i = 0; i < 200000; i++) {
+		int n = snprintf(name, sizeof name, "flood%d", i);
+		assert_true(pvs_limit_take(l, PV_LIMIT_SIGN_IN_USER, name, (size_t)n).allowed);
+	}
+	d = pvs_limit_take(l, PV_LIMIT_SIGN_IN_USER, "victim", 6);
+	assert_false(d.allowed);
+	assert_int_equal(d.to_audit, 0); /* counted, audited with the next entry */
+	assert_true(d.retry_after > 1700); /* a token each 1800 s */
+	pvs_limits_free(l);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -839,6 +1056,10 @@ int main(void)
 		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_sigterm_finishes_in_flight),
 		cmocka_unit_test(test_command_refusals),
+		cmocka_unit_test(test_rate_sign_in_flood_from_one_address),
+		cmocka_unit_test(test_rate_sign_in_per_user),
+		cmocka_unit_test(test_rate_reads),
+		cmocka_unit_test(test_rate_table_flood_keeps_limited),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
