@@ -738,8 +738,9 @@ static void test_tls(void **state)
 
 /* ---- The command: graceful stop on SIGTERM ----------------------------------------------- */
 
-/* Start `pivault-test serve` on a free loopback port; its pid, port and stdout. */
-static pid_t serve_child(unsigned *port, FILE **out)
+/* Start `pivault-test serve` on a free loopback port (with the option opt and its value,
+ * unless NULL); its pid, port and stdout. */
+static pid_t serve_child(unsigned *port, FILE **out, const char *opt, const char *value)
 {
 	int fds[2];
 	assert_int_equal(pipe(fds), 0);
@@ -751,7 +752,7 @@ static pid_t serve_child(unsigned *port, FILE **out)
 		close(fds[1]);
 		setenv("PIVAULT_KEY_FILE", g_key_path, 1);
 		execl(pvt_program("pivault-test"), "pivault-test", "serve", "--vault", g_dir,
-		      "--listen", "127.0.0.1:0", "--plain-http", (char *)NULL);
+		      "--listen", "127.0.0.1:0", "--plain-http", opt, value, (char *)NULL);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -771,7 +772,7 @@ static void test_sigterm_finishes_in_flight(void **state)
 	(void)state;
 	unsigned port;
 	FILE *out;
-	pid_t pid = serve_child(&port, &out);
+	pid_t pid = serve_child(&port, &out, NULL, NULL);
 	const char body[] = "{\"user\":\"adm\",\"password\":\"server-password-1\"}";
 	char *text = request_text("POST", "/v1/sessions", NULL, body, strlen(body));
 	size_t head = (size_t)(strstr(text, "\r\n\r\n") - text) + 4;
@@ -828,6 +829,40 @@ static void test_command_refusals(void **state)
 	assert_int_equal(rc, 2);
 	assert_non_null(strstr(out, "--listen"));
 	free(out);
+	rc = pvt_run(&out, "'%s' serve --vault '%s' --listen 127.0.0.1:0 --plain-http "
+		     "--sign-in-window 0 2>&1", prog, g_dir);
+	assert_int_equal(rc, 2);
+	assert_non_null(strstr(out, "--sign-in-window needs a number"));
+	free(out);
+}
+
+/* The command's rate-limit options reach the server: with one sign-in per address, the
+ * second is refused with 429; the help names the options. */
+static void test_rate_command_options(void **state)
+{
+	(void)state;
+	unsigned port;
+	FILE *out;
+	pid_t pid = serve_child(&port, &out, "--sign-in-per-address", "1");
+	const char body[] = "{\"user\":\"adm\",\"password\":\"server-password-1\"}";
+	struct resp r = http_on(port, "POST", "/v1/sessions", NULL, body, strlen(body));
+	assert_int_equal(r.status, 201);
+	resp_free(&r);
+	r = http_on(port, "POST", "/v1/sessions", NULL, body, strlen(body));
+	assert_int_equal(r.status, 429);
+	assert_true(r.retry_after >= 1);
+	resp_free(&r);
+	kill(pid, SIGTERM);
+	int st = 0;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	fclose(out);
+	char *help = NULL;
+	assert_int_equal(pvt_run(&help, "'%s' serve --help 2>&1", pvt_program("pivault-test")), 0);
+	const char *opts[] = { "--sign-in-per-address", "--sign-in-per-user", "--sign-in-window",
+			       "--reads-per-second", "--reads-burst", "Retry-After" };
+	for (size_t i = 0; i < sizeof opts / sizeof *opts; i++)
+		assert_non_null(strstr(help, opts[i]));
+	free(help);
 }
 
 /* ---- Rate limits ------------------------------------------------------------------------ */
@@ -1004,6 +1039,17 @@ static void test_rate_reads(void **state)
 				       "refused (address loopback)"), 1);
 	assert_int_equal(count_in(log, "clerk2|rate-limit|"), 0);
 	free(log);
+	r = http("GET", "/v1/openapi.json", NULL, NULL); /* the document names the 429s */
+	const char *limited_routes[][2] = { { "/v1/sessions", "post" },
+					    { "/v1/customers", "get" },
+					    { "/v1/customers/{id}", "get" } };
+	for (size_t i = 0; i < 3; i++) {
+		json_t *op = json_object_get(json_object_get(json_object_get(r.json, "paths"),
+							     limited_routes[i][0]),
+					     limited_routes[i][1]);
+		assert_non_null(json_object_get(json_object_get(op, "responses"), "429"));
+	}
+	resp_free(&r);
 	free(token);
 	free(other);
 	rate_stop(s);
@@ -1060,6 +1106,7 @@ int main(void)
 		cmocka_unit_test(test_rate_sign_in_per_user),
 		cmocka_unit_test(test_rate_reads),
 		cmocka_unit_test(test_rate_table_flood_keeps_limited),
+		cmocka_unit_test(test_rate_command_options),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
