@@ -219,9 +219,6 @@ PV_API PV_CHECK pv_rc pv_session_leave(pv_vault *v);
  * handle leaves it. */
 PV_API PV_CHECK pv_rc pv_session_end(pv_vault *v);
 
-/* The name of the user a server's handle acts for inside a session; NULL outside one. */
-PV_API const char *pv_session_user(const pv_vault *v);
-
 /* The rate limits a server applies before acting (it counts; the library audits). */
 typedef enum {
 	PV_LIMIT_SIGN_IN_ADDRESS, /* sign-in attempts from one client address */

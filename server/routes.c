@@ -95,7 +95,7 @@ static int sign_in_refused(struct call *c, const char *user)
 /* The read limit of the session's user. */
 static int reads_refused(struct call *c)
 {
-	const char *user = pv_session_user(c->v);
+	const char *user = pv_vault_user(c->v); /* the session's */
 	struct pvs_verdict d = pvs_limit_take(c->ctx->limits, PV_LIMIT_READS, user, strlen(user));
 	return refused_by(c, d, PV_LIMIT_READS, user, "reads");
 }

@@ -385,8 +385,3 @@ pv_rc pv_session_end(pv_vault *v)
 	pv_rc left = act_for_nobody(v);
 	return rc ? rc : left ? left : pv_ok(v);
 }
-
-const char *pv_session_user(const pv_vault *v)
-{
-	return v && v->serving && v->session_id[0] ? v->principal : NULL;
-}

@@ -5,7 +5,10 @@
  * masked values, a role without 'read' is refused naming it, every use audited under the
  * user), nothing acted for outside a session, expiry, signing out, and a DBA's edits of
  * the sessions table (moving a session to another user, a later expiry, a reset count of
- * clear reads) refused. The token itself is nowhere in the database. */
+ * clear reads) refused. The token itself is nowhere in the database. A server's
+ * rate-limit refusals are audited by pv_audit_rate_limited: under an existing user, or
+ * "(unknown)" for any other name (a password typed as a name is not written), from fixed
+ * words only, and only on a server's handle. */
 #include "testutil.h"
 
 #include <sqlite3.h>
@@ -356,6 +359,40 @@ static void test_serve_needs_root(void **state)
 	assert_rc_msg(root, pv_session_enter(root, "x"), PV_ERR_USAGE, "server's handle");
 }
 
+static void test_rate_limited_entries(void **state)
+{
+	struct fx *f = *state;
+	assert_ok(f->srv, pv_audit_rate_limited(f->srv, "aud", PV_LIMIT_SIGN_IN_USER, "private",
+						 3));
+	assert_ok(f->srv, pv_audit_rate_limited(f->srv, "Tr0ub4dor&3", PV_LIMIT_SIGN_IN_ADDRESS,
+						 "10.1.2.3", 1));
+	char *token = sign_in(f, "clerk1");
+	assert_ok(f->srv, pv_session_enter(f->srv, token));
+	assert_ok(f->srv, pv_audit_rate_limited(f->srv, pv_vault_user(f->srv), PV_LIMIT_READS,
+						 "public", 7));
+	assert_string_equal(pv_vault_user(f->srv), "clerk1");
+	assert_ok(f->srv, pv_session_leave(f->srv));
+	assert_rc_msg(f->srv, pv_audit_rate_limited(f->srv, "aud", PV_LIMIT_READS, "public", 0),
+		      PV_ERR_USAGE, "at least one refusal");
+	assert_rc_msg(f->srv, pv_audit_rate_limited(f->srv, "aud", (pv_rate_limit)9, "public",
+						     1), PV_ERR_USAGE, "known limit");
+	pv_vault *root = open_root(f->dir, f->key);
+	assert_rc_msg(root, pv_audit_rate_limited(root, "aud", PV_LIMIT_READS, "public", 1),
+		      PV_ERR_USAGE, "server's handle");
+	pvt_vclose(root);
+	char *log = audit_lines(f);
+	assert_non_null(strstr(log, "aud|rate-limit|denied|sign-in per user limit: 3 refused "
+				    "(address private)\n"));
+	assert_non_null(strstr(log, "(unknown)|rate-limit|denied|sign-in per address limit: 1 "
+				    "refused (address other)\n"));
+	assert_non_null(strstr(log, "clerk1|rate-limit|denied|reads per user limit: 7 refused "
+				    "(address public)\n"));
+	assert_null(strstr(log, "Tr0ub4dor"));
+	assert_null(strstr(log, "10.1.2.3"));
+	free(log);
+	free(token);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -371,6 +408,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_disabled_user_session_ends, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_serve_needs_root, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_rate_limited_entries, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
