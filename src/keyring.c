@@ -266,7 +266,13 @@ const uint8_t *pv_keyring_key(struct pv_keyring *kr, uint32_t slot, uint32_t *ge
 	return kr->keys + (size_t)slot * PV_KEY_BYTES;
 }
 
-int pv_keyring_load_all(struct pv_keyring *kr, char *err, size_t errlen)
+typedef int (*slot_visit_fn)(struct pv_keyring *kr, uint32_t slot, const uint8_t *raw,
+			     char *err, size_t errlen);
+
+/* Call visit for every slot as stored in the file, read a batch at a time; stops at the
+ * first non-zero (which has set err). 0, or -1 with the reason in err. */
+static int each_stored_slot(struct pv_keyring *kr, slot_visit_fn visit, char *err,
+			    size_t errlen)
 {
 	enum { BATCH = 4096 };
 	uint8_t *buf = malloc((size_t)BATCH * KR_SLOT_BYTES);
@@ -281,21 +287,26 @@ int pv_keyring_load_all(struct pv_keyring *kr, char *err, size_t errlen)
 			      KR_HEADER_BYTES + (off_t)base * KR_SLOT_BYTES) != 0) {
 			snprintf(err, errlen, "cannot read keyring: %s", strerror(errno));
 			rc = -1;
-			break;
 		}
-		for (uint32_t i = 0; i < n; i++) {
-			if (slot_loaded(kr, base + i))
-				continue;
-			if (slot_unwrap(kr, base + i, buf + (size_t)i * KR_SLOT_BYTES) != 0) {
-				snprintf(err, errlen, "keyring slot %u fails authentication",
-					 (unsigned)(base + i));
-				rc = -1;
-				break;
-			}
-		}
+		for (uint32_t i = 0; rc == 0 && i < n; i++)
+			rc = visit(kr, base + i, buf + (size_t)i * KR_SLOT_BYTES, err, errlen);
 	}
 	free(buf);
 	return rc;
+}
+
+static int load_slot(struct pv_keyring *kr, uint32_t slot, const uint8_t *raw, char *err,
+		     size_t errlen)
+{
+	if (slot_loaded(kr, slot) || slot_unwrap(kr, slot, raw) == 0)
+		return 0;
+	snprintf(err, errlen, "keyring slot %u fails authentication", (unsigned)slot);
+	return -1;
+}
+
+int pv_keyring_load_all(struct pv_keyring *kr, char *err, size_t errlen)
+{
+	return each_stored_slot(kr, load_slot, err, errlen);
 }
 
 void pv_keyring_close(struct pv_keyring *kr)
@@ -533,29 +544,20 @@ void pv_keyring_forget(struct pv_keyring *kr, uint32_t slot)
 	}
 }
 
+/* Forget a cached key whose slot in the file holds another generation. */
+static int forget_if_replaced(struct pv_keyring *kr, uint32_t slot, const uint8_t *raw,
+			      char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	if (get_u32(raw) != kr->gens[slot])
+		pv_keyring_forget(kr, slot);
+	return 0;
+}
+
 int pv_keyring_refresh(struct pv_keyring *kr, char *err, size_t errlen)
 {
-	enum { BATCH = 4096 };
-	uint8_t *buf = malloc((size_t)BATCH * KR_SLOT_BYTES);
-	if (!buf) {
-		snprintf(err, errlen, "out of memory reading keyring");
-		return -1;
-	}
-	int rc = 0;
-	for (uint32_t base = 0; base < kr->slots; base += BATCH) {
-		uint32_t n = kr->slots - base < BATCH ? kr->slots - base : BATCH;
-		if (pread_all(kr->fd, buf, (size_t)n * KR_SLOT_BYTES,
-			      KR_HEADER_BYTES + (off_t)base * KR_SLOT_BYTES) != 0) {
-			snprintf(err, errlen, "cannot read keyring: %s", strerror(errno));
-			rc = -1;
-			break;
-		}
-		for (uint32_t i = 0; i < n; i++)
-			if (get_u32(buf + (size_t)i * KR_SLOT_BYTES) != kr->gens[base + i])
-				pv_keyring_forget(kr, base + i);
-	}
-	free(buf);
-	return rc;
+	return each_stored_slot(kr, forget_if_replaced, err, errlen);
 }
 
 int pv_keyring_write_rewrapped(struct pv_keyring *kr, const char *path,

@@ -115,35 +115,10 @@ static pid_t import_in_child(const struct fx *f, const char *path, const char *h
 	return pid;
 }
 
-/* A child process holding the vault's import lock, as an import under way does, for
- * seconds; returns once it holds it. */
-static pid_t hold_import_lock(const struct fx *f, double seconds)
-{
-	char *path = pvt_path(f->dir, "import.lock");
-	int ready[2];
-	assert_int_equal(pipe(ready), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int fd = open(path, O_RDWR | O_CREAT, 0600);
-		int ok = fd >= 0 && flock(fd, LOCK_EX) == 0;
-		if (write(ready[1], ok ? "1" : "0", 1) != 1)
-			_exit(1);
-		usleep((useconds_t)(seconds * 1e6));
-		_exit(ok ? 0 : 1);
-	}
-	free(path);
-	char got = 0;
-	assert_int_equal(read(ready[0], &got, 1), 1);
-	assert_int_equal(got, '1');
-	close(ready[0]);
-	close(ready[1]);
-	return pid;
-}
-
-/* A child process holding the vault's import lock until *release is written to or
- * closed; returns once it holds it. */
-static pid_t hold_import_lock_until_told(const struct fx *f, int *release)
+/* A child process holding the vault's import lock, as an import under way does: for
+ * seconds, or with release not NULL until *release is written to or closed; returns once
+ * it holds it. */
+static pid_t hold_import_lock_for(const struct fx *f, double seconds, int *release)
 {
 	char *path = pvt_path(f->dir, "import.lock");
 	int ready[2], go[2];
@@ -158,7 +133,10 @@ static pid_t hold_import_lock_until_told(const struct fx *f, int *release)
 		if (write(ready[1], ok ? "1" : "0", 1) != 1)
 			_exit(1);
 		char c;
-		(void)!read(go[0], &c, 1); /* until told, or the test is gone */
+		if (release)
+			(void)!read(go[0], &c, 1); /* until told, or the test is gone */
+		else
+			usleep((useconds_t)(seconds * 1e6));
 		_exit(ok ? 0 : 1);
 	}
 	free(path);
@@ -168,8 +146,21 @@ static pid_t hold_import_lock_until_told(const struct fx *f, int *release)
 	assert_int_equal(got, '1');
 	close(ready[0]);
 	close(ready[1]);
-	*release = go[1];
+	if (release)
+		*release = go[1];
+	else
+		close(go[1]);
 	return pid;
+}
+
+static pid_t hold_import_lock(const struct fx *f, double seconds)
+{
+	return hold_import_lock_for(f, seconds, NULL);
+}
+
+static pid_t hold_import_lock_until_told(const struct fx *f, int *release)
+{
+	return hold_import_lock_for(f, 0, release);
 }
 
 /* Shred id in a child process that may wait as long as it needs (an import under way
