@@ -20,7 +20,7 @@ struct scan {
 	unsigned star;	      /* categories touched for every customer */
 };
 
-static int is_data_op(const char *op)
+int pv_scope_operation_known(const char *op)
 {
 	for (size_t i = 0; i < sizeof data_ops / sizeof *data_ops; i++)
 		if (strcmp(op, data_ops[i]) == 0)
@@ -31,7 +31,7 @@ static int is_data_op(const char *op)
 static int matches(const struct scan *s, const struct pv_audit_row *e)
 {
 	const pv_incident_filter *f = s->f;
-	if (strcmp(e->outcome, "ok") != 0 || !is_data_op(e->op))
+	if (strcmp(e->outcome, "ok") != 0 || !pv_scope_operation_known(e->op))
 		return 0;
 	if (f->operation && strcmp(e->op, f->operation) != 0)
 		return 0;

@@ -21,4 +21,8 @@ struct pv_scope_found {
 pv_rc pv_scope_find(pv_vault *v, const pv_incident_filter *f, struct pv_scope_found *out);
 void pv_scope_found_free(struct pv_scope_found *s);
 
+/* 1 when op is one of the operations a scope is found from (read, find, list, export,
+ * update). */
+int pv_scope_operation_known(const char *op);
+
 #endif

@@ -270,8 +270,9 @@ static pv_rc check_filter(pv_vault *v, const pv_incident_filter *f, struct scope
 		return pv_fail(v, PV_ERR_USAGE, "until: not after since");
 	a->f.since = f->since ? a->since : NULL;
 	a->f.until = f->until ? a->until : NULL;
-	if (f->operation && !*f->operation)
-		return pv_fail(v, PV_ERR_USAGE, "operation: empty");
+	if (f->operation && !pv_scope_operation_known(f->operation))
+		return pv_fail(v, PV_ERR_USAGE, "operation: must be read, find, list, export or "
+				"update");
 	snprintf(a->described, sizeof a->described, "user=%s since=%s until=%s operation=%s "
 		 "customers=%zu", f->user ? f->user : "*", f->since ? a->since : "*",
 		 f->until ? a->until : "*", f->operation ? f->operation : "*", f->ncustomers);
@@ -298,6 +299,9 @@ static pv_rc do_scope(pv_vault *v, void *p)
 	pv_rc rc = load(v, a->id, &c);
 	if (rc)
 		return rc;
+	if (strcmp(c.state, "closed") == 0)
+		return pv_fail(v, PV_ERR_USAGE, "state: incident %s is closed; its scope stays as "
+				"it was", a->id);
 	struct incident_copy *k = malloc(sizeof *k);
 	if (!k)
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");

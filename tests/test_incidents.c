@@ -286,6 +286,9 @@ static void test_scope_by_user_and_window(void **state)
 	pv_incident_filter inverted = { NULL, until, since, NULL, NULL, 0 };
 	assert_rc_msg(f->v, pv_incident_scope(f->v, &ADMIN, id, &inverted, &n), PV_ERR_USAGE,
 		      "until");
+	pv_incident_filter shred = { NULL, NULL, NULL, "shred", NULL, 0 };
+	assert_rc_msg(f->v, pv_incident_scope(f->v, &ADMIN, id, &shred, &n), PV_ERR_USAGE,
+		      "operation");
 	assert_rc_msg(f->v, pv_incident_scope(f->v, &ADMIN, "INC-none", &flt, &n),
 		      PV_ERR_NOT_FOUND, "INC-none");
 	pv_free(id);
@@ -387,6 +390,10 @@ static void test_states_forward_with_times(void **state)
 	ok(f->v, pv_incident_set_state(f->v, &ADMIN, id, PV_INCIDENT_CLOSED), "closed");
 	assert_rc_msg(f->v, pv_incident_set_state(f->v, &ADMIN, id, PV_INCIDENT_NOTIFIED),
 		      PV_ERR_USAGE, "is closed");
+	pv_incident_filter all = { 0 };
+	pv_incident_counts n;
+	assert_rc_msg(f->v, pv_incident_scope(f->v, &ADMIN, id, &all, &n), PV_ERR_USAGE,
+		      "is closed");
 	json_t *doc = get(f->v, id);
 	assert_string_equal(str(doc, "state"), "closed");
 	const char *t[] = { str(doc, "opened_at"), str(doc, "contained_at"),
