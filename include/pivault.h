@@ -695,6 +695,64 @@ typedef int (*pv_note_fn)(void *ctx, const pv_note_info *n);
 PV_API PV_CHECK pv_rc pv_complaint_show(pv_vault *v, const pv_access *who, const char *id,
 					pv_note_fn fn, void *ctx);
 
+/* ---- Breach incidents (信息泄露应急) ---------------------------------------------- */
+
+/* What happened; names as the CLI spells them: leak, tamper, loss, unauthorised-access. */
+typedef enum pv_incident_kind {
+	PV_INCIDENT_LEAK, PV_INCIDENT_TAMPER, PV_INCIDENT_LOSS, PV_INCIDENT_UNAUTHORISED_ACCESS
+} pv_incident_kind;
+/* Where an incident stands; it only moves forward: open, contained, notified, closed. */
+typedef enum pv_incident_state {
+	PV_INCIDENT_OPEN, PV_INCIDENT_CONTAINED, PV_INCIDENT_NOTIFIED, PV_INCIDENT_CLOSED
+} pv_incident_state;
+/* The enums' names, and back (-1 for an unknown name). */
+PV_API const char *pv_incident_kind_name(pv_incident_kind kind);
+PV_API int pv_incident_kind_from_name(const char *name);
+PV_API const char *pv_incident_state_name(pv_incident_state state);
+PV_API int pv_incident_state_from_name(const char *name);
+
+/* Record an incident detected at detected_at (ISO 8601: YYYY-MM-DDTHH:MM:SSZ or with an
+ * offset; not in the future) and start its clock (opened now, state open). description
+ * says what happened in general terms (stored as written: no personal data in it).
+ * *id gets the incident's id (pv_free). Needs 'incident'; audited. */
+PV_API PV_CHECK pv_rc pv_incident_open(pv_vault *v, const pv_access *who, pv_incident_kind kind,
+				       const char *detected_at, const char *description,
+				       char **id);
+
+/* Which audit entries an incident's scope comes from: successful reads, finds, lists,
+ * exports and updates of customers, narrowed by each field given (NULL: any): the user
+ * who acted, a time window (since inclusive, until exclusive; ISO 8601 prefixes), the
+ * operation ("read", "find", "list", "export", "update"), and customer ids (only these). */
+typedef struct pv_incident_filter {
+	const char *user, *since, *until, *operation;
+	const char *const *customers;
+	size_t ncustomers;
+} pv_incident_filter;
+typedef struct pv_incident_counts {
+	size_t entries;    /* audit entries matched */
+	size_t customers;  /* customers touched */
+	size_t categories; /* field categories touched (basic, financial, other) */
+} pv_incident_counts;
+/* Find from the audit log which customers and which field categories (those the entry's
+ * purpose covers, or the fields an update names; every category when no purpose was
+ * declared) the matching entries touched, and store that as the incident's scope (ids
+ * and category names only), replacing any earlier scope. Needs 'incident'; audited. */
+PV_API PV_CHECK pv_rc pv_incident_scope(pv_vault *v, const pv_access *who, const char *id,
+					const pv_incident_filter *f, pv_incident_counts *counts);
+
+/* Move an incident to a later state, recording the time; a state already reached or
+ * passed is refused. Needs 'incident'; audited. */
+PV_API PV_CHECK pv_rc pv_incident_set_state(pv_vault *v, const pv_access *who, const char *id,
+					    pv_incident_state state);
+
+/* An incident as JSON (id, kind, state, detected_at, description, opened_by, the time of
+ * each state, the scope's filter, and scope: [{customer, categories: [..]}]), or every
+ * incident (a JSON array, without their scopes but with their sizes). *json is freed
+ * with pv_free. Need 'incident'; audited. */
+PV_API PV_CHECK pv_rc pv_incident_get(pv_vault *v, const pv_access *who, const char *id,
+				      char **json);
+PV_API PV_CHECK pv_rc pv_incident_list(pv_vault *v, const pv_access *who, char **json);
+
 /* ---- Retention -------------------------------------------------------------------- */
 
 /* What retention makes due as of a date: action "shred" (the whole customer: every

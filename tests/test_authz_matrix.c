@@ -383,6 +383,48 @@ static pv_rc op_complaint_list(const pv_access *w)
 {
 	return pv_complaint_list(g_v, w, any_complaint, NULL);
 }
+/* An incident opened as admin an hour ago (kept). */
+static char *incident_as_admin(void)
+{
+	char *id = NULL, at[32];
+	time_t t = time(NULL) - 3600;
+	strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	assert_ok(g_v, pv_incident_open(g_v, &ADMIN, PV_INCIDENT_LEAK, at, "an incident", &id));
+	return pvt_keep(id);
+}
+static pv_rc op_incident_open(const pv_access *w)
+{
+	char *id = NULL, at[32];
+	time_t t = time(NULL) - 60;
+	strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	pv_rc rc = pv_incident_open(g_v, w, PV_INCIDENT_LOSS, at, "lost a disk", &id);
+	pv_free(id);
+	return rc;
+}
+static pv_rc op_incident_scope(const pv_access *w)
+{
+	pv_incident_filter f = { NULL, NULL, NULL, "read", NULL, 0 };
+	pv_incident_counts n;
+	return pv_incident_scope(g_v, w, incident_as_admin(), &f, &n);
+}
+static pv_rc op_incident_set_state(const pv_access *w)
+{
+	return pv_incident_set_state(g_v, w, incident_as_admin(), PV_INCIDENT_CONTAINED);
+}
+static pv_rc op_incident_get(const pv_access *w)
+{
+	char *json = NULL;
+	pv_rc rc = pv_incident_get(g_v, w, incident_as_admin(), &json);
+	pv_free(json);
+	return rc;
+}
+static pv_rc op_incident_list(const pv_access *w)
+{
+	char *json = NULL;
+	pv_rc rc = pv_incident_list(g_v, w, &json);
+	pv_free(json);
+	return rc;
+}
 static pv_rc op_complaint_show(const pv_access *w)
 {
 	return pv_complaint_show(g_v, w, complaint_as_admin(), any_note, NULL);
@@ -666,6 +708,12 @@ static const struct op ops[] = {
 	{ "pv_complaint_resolve", NULL, NEEDS("dsr"), 0, PV_OK, op_complaint_resolve, NULL, 0 },
 	{ "pv_complaint_list", NULL, NEEDS("dsr"), 0, PV_OK, op_complaint_list, NULL, 0 },
 	{ "pv_complaint_show", NULL, NEEDS("dsr"), 0, PV_OK, op_complaint_show, NULL, 0 },
+	{ "pv_incident_open", NULL, NEEDS("incident"), 0, PV_OK, op_incident_open, NULL, 0 },
+	{ "pv_incident_scope", NULL, NEEDS("incident"), 0, PV_OK, op_incident_scope, NULL, 0 },
+	{ "pv_incident_set_state", NULL, NEEDS("incident"), 0, PV_OK, op_incident_set_state, NULL,
+	  0 },
+	{ "pv_incident_get", NULL, NEEDS("incident"), 0, PV_OK, op_incident_get, NULL, 0 },
+	{ "pv_incident_list", NULL, NEEDS("incident"), 0, PV_OK, op_incident_list, NULL, 0 },
 	{ "pv_retention_plan", NULL, NEEDS("retention"), 0, PV_OK, op_retention_plan, NULL, 0 },
 	{ "pv_retention_apply", NULL, NEEDS("retention"), 1, PV_REQUESTED, op_retention_apply, NULL, 0 },
 	{ "pv_transfer_plan", NULL, NEEDS("handover"), 0, PV_OK, op_transfer_plan, NULL, 0 },

@@ -532,6 +532,28 @@ int pv_store_complaint_note_scan(struct pv_store *s, const char *complaint,
 					   size_t len),
 				 void *ctx);
 
+/* ==== Breach incidents (incidents, incident_scope) ==== */
+
+/* Strings "" when empty (NULL is written as ""); the *_at of a state not reached is "". */
+struct pv_stored_incident {
+	const char *id, *kind, *state, *detected_at, *description, *opened_by, *opened_at,
+		*contained_at, *notified_at, *closed_at, *scope_filter;
+};
+/* Insert or replace the whole row; get: 1 when absent (borrowed until the next call);
+ * scan: by opening time, then id. */
+int pv_store_incident_put(struct pv_store *s, const struct pv_stored_incident *c);
+int pv_store_incident_get(struct pv_store *s, const char *id, struct pv_stored_incident *c);
+int pv_store_incident_scan(struct pv_store *s,
+			   int (*fn)(void *ctx, const struct pv_stored_incident *c), void *ctx);
+/* An incident's scope: customer ids with the category names touched (comma-separated).
+ * Clear it, add one customer, scan by customer id. */
+typedef int (*pv_store_scope_fn)(void *ctx, const char *customer, const char *categories);
+int pv_store_incident_scope_clear(struct pv_store *s, const char *incident);
+int pv_store_incident_scope_add(struct pv_store *s, const char *incident, const char *customer,
+				const char *categories);
+int pv_store_incident_scope_scan(struct pv_store *s, const char *incident, pv_store_scope_fn fn,
+				 void *ctx);
+
 /* ==== Transfers to a new holder (transfers, transfer_members, transfer_consents,
  * handovers_received) ==== */
 

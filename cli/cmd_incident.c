@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cmd_incident.c: `pivault incident open|scope|state|show|list`: breach incidents
+ * (信息泄露应急): open one with its kind and detection time, find its scope in the audit
+ * log, move it through its states; show and list as text or --json. */
+#include "cli.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *the_incident(struct cli_args *a, int *code)
+{
+	return cli_one_arg(a, "one incident id is expected", "name the incident (ID)", code);
+}
+
+static int run_open(struct cli_args *a)
+{
+	const char *kind = cli_opt(a, "--kind"), *at = cli_opt(a, "--detected-at"),
+		   *text = cli_opt(a, "--description");
+	if (!kind || !at || !text || a->narg)
+		return cli_usage(a->prog, "open needs --kind, --detected-at and --description");
+	int k = pv_incident_kind_from_name(kind);
+	if (k < 0)
+		return cli_usage(a->prog, "--kind: must be leak, tamper, loss or unauthorised-access");
+	int code = EXIT_FAIL;
+	pv_vault *v = cli_open_vault(&a->common, &code);
+	if (!v)
+		return code;
+	pv_access who = cli_access(&a->common);
+	char *id = NULL;
+	pv_rc rc = pv_incident_open(v, &who, (pv_incident_kind)k, at, text, &id);
+	if (!rc)
+		printf(a->common.json ? "{\"incident\":\"%s\"}\n" : "opened %s\n", id);
+	pv_free(id);
+	return cli_done(v, rc, EXIT_OK);
+}
+
+/* --customers A,B,C split in place into list (at most max); the count. */
+static size_t split_ids(char *s, const char **list, size_t max)
+{
+	size_t n = 0;
+	char *save = NULL;
+	for (char *p = s ? strtok_r(s, ",", &save) : NULL; p && n < max;
+	     p = strtok_r(NULL, ",", &save))
+		list[n++] = p;
+	return n;
+}
+
+static int run_scope(struct cli_args *a)
+{
+	int code = EXIT_FAIL;
+	const char *id = the_incident(a, &code);
+	if (!id)
+		return code;
+	const char *given = cli_opt(a, "--customers");
+	char *ids = given ? strdup(given) : NULL;
+	size_t max = given ? strlen(given) / 2 + 1 : 0;
+	const char **list = max ? calloc(max, sizeof *list) : NULL;
+	pv_incident_filter f = { cli_opt(a, "--by"), cli_opt(a, "--since"), cli_opt(a, "--until"),
+				 cli_opt(a, "--operation"), list, split_ids(ids, list, max) };
+	pv_vault *v = (given && (!ids || !list)) ? NULL : cli_open_vault(&a->common, &code);
+	pv_rc rc = PV_ERR_NOMEM;
+	pv_incident_counts n = { 0, 0, 0 };
+	if (v) {
+		pv_access who = cli_access(&a->common);
+		rc = pv_incident_scope(v, &who, id, &f, &n);
+	}
+	if (v && !rc)
+		printf(a->common.json ? "{\"incident\":\"%s\",\"entries\":%zu,\"customers\":%zu,"
+					"\"categories\":%zu}\n"
+				      : "%s: %zu audit entries, %zu customers, %zu categories\n",
+		       id, n.entries, n.customers, n.categories);
+	free(ids);
+	free(list);
+	return v ? cli_done(v, rc, EXIT_OK) : code;
+}
+
+static int run_state(struct cli_args *a)
+{
+	int code = EXIT_FAIL;
+	const char *id = the_incident(a, &code), *to = cli_opt(a, "--to");
+	if (!id)
+		return code;
+	if (!to)
+		return cli_usage(a->prog, "state needs ID and --to contained|notified|closed");
+	int s = pv_incident_state_from_name(to);
+	if (s < 0)
+		return cli_usage(a->prog, "--to: must be contained, notified or closed");
+	pv_vault *v = cli_open_vault(&a->common, &code);
+	if (!v)
+		return code;
+	pv_access who = cli_access(&a->common);
+	pv_rc rc = pv_incident_set_state(v, &who, id, (pv_incident_state)s);
+	if (!rc && !a->common.json)
+		printf("%s is %s\n", id, to);
+	else if (!rc)
+		printf("{\"incident\":\"%s\",\"state\":\"%s\"}\n", id, to);
+	return cli_done(v, rc, EXIT_OK);
+}
+
+static const char *text_of(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "-";
+}
+
+/* One incident as text lines. */
+static void print_incident(json_t *o)
+{
+	static const char *const keys[] = { "kind", "state", "detected_at", "opened_at",
+					    "opened_by", "contained_at", "notified_at",
+					    "closed_at", "description", "scope_filter" };
+	printf("%s\n", text_of(o, "id"));
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+		printf("  %-13s %s\n", keys[i], text_of(o, keys[i]));
+	size_t i;
+	json_t *one;
+	json_array_foreach(json_object_get(o, "scope"), i, one) {
+		printf("  %-13s %s:", i ? "" : "scope", text_of(one, "customer"));
+		size_t j;
+		json_t *c;
+		json_array_foreach(json_object_get(one, "categories"), j, c)
+			printf(" %s", json_string_value(c));
+		printf("\n");
+	}
+}
+
+/* Print the library's JSON as it is (--json) or as text lines (each incident of a list). */
+static void print_json(const char *text, int as_json)
+{
+	if (as_json) {
+		printf("%s\n", text);
+		return;
+	}
+	json_t *doc = json_loads(text, 0, NULL);
+	if (json_is_array(doc)) {
+		size_t i;
+		json_t *o;
+		json_array_foreach(doc, i, o)
+			printf("%-13s %-20s %-10s detected %s, %lld customers\n", text_of(o, "id"),
+			       text_of(o, "kind"), text_of(o, "state"), text_of(o, "detected_at"),
+			       (long long)json_integer_value(json_object_get(o, "scope_customers")));
+	} else if (doc) {
+		print_incident(doc);
+	}
+	json_decref(doc);
+}
+
+static int run_show_list(struct cli_args *a)
+{
+	int code = EXIT_FAIL, show = strcmp(a->cmd->name, "show") == 0;
+	const char *id = show ? the_incident(a, &code) : NULL;
+	if (show && !id)
+		return code;
+	if (!show && a->narg)
+		return cli_usage(a->prog, "list takes no argument");
+	pv_vault *v = cli_open_vault(&a->common, &code);
+	if (!v)
+		return code;
+	pv_access who = cli_access(&a->common);
+	char *json = NULL;
+	pv_rc rc = show ? pv_incident_get(v, &who, id, &json) : pv_incident_list(v, &who, &json);
+	if (!rc)
+		print_json(json, a->common.json);
+	pv_free(json);
+	return cli_done(v, rc, EXIT_OK);
+}
+
+#define END_OPTS { NULL, NULL, NULL, NULL, NULL }
+
+static const struct cli_cmd subs[] = {
+	{ "open", "--kind KIND --detected-at TIME --description TEXT",
+	  "record an incident and start its clock", NULL,
+	  (const struct cli_opt[]){
+		  { "--kind", NULL, "KIND", "leak, tamper, loss or unauthorised-access", NULL },
+		  { "--detected-at", NULL, "TIME", "when it was detected (ISO 8601, not future)",
+		    NULL },
+		  { "--description", NULL, "TEXT", "what happened (no personal data)", NULL },
+		  END_OPTS },
+	  CLI_COMMON, run_open, NULL },
+	{ "scope", "ID [--by USER] [--since T] [--until T] [--operation OP] [--customers IDS]",
+	  "find from the audit log the customers and categories touched", NULL,
+	  (const struct cli_opt[]){
+		  { "--by", NULL, "USER", "entries of this user only", NULL },
+		  { "--since", NULL, "TIME", "entries at or after this time", NULL },
+		  { "--until", NULL, "TIME", "entries before this time", NULL },
+		  { "--operation", NULL, "OP", "read, find, list, export or update", NULL },
+		  { "--customers", NULL, "IDS", "only these customers (comma-separated)", NULL },
+		  END_OPTS },
+	  CLI_COMMON, run_scope, NULL },
+	{ "state", "ID --to STATE", "move an incident forward: contained, notified, closed", NULL,
+	  (const struct cli_opt[]){ { "--to", NULL, "STATE", "contained, notified or closed",
+				      NULL },
+				    END_OPTS },
+	  CLI_COMMON, run_state, NULL },
+	{ "show", "ID [--json]", "an incident, its times and scope", NULL, NULL, CLI_COMMON,
+	  run_show_list, NULL },
+	{ "list", "[--json]", "every incident", NULL, NULL, CLI_COMMON, run_show_list, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL },
+};
+
+const struct cli_cmd cli_cmd_incident = {
+	.name = "incident",
+	.summary = "breach incidents: open, scope, states",
+	.about = "Breach response (信息泄露应急): record an incident, find from the audit log the\n"
+		 "customers and categories it touched (ids only), and move it through its states\n"
+		 "(open, contained, notified, closed), each step audited.\n",
+	.subs = subs,
+};
