@@ -295,8 +295,8 @@ static int each_stored_slot(struct pv_keyring *kr, slot_visit_fn visit, char *er
 	return rc;
 }
 
-static int load_slot(struct pv_keyring *kr, uint32_t slot, const uint8_t *raw, char *err,
-		     size_t errlen)
+static int unwrap_if_unloaded(struct pv_keyring *kr, uint32_t slot, const uint8_t *raw,
+			      char *err, size_t errlen)
 {
 	if (slot_loaded(kr, slot) || slot_unwrap(kr, slot, raw) == 0)
 		return 0;
@@ -306,7 +306,7 @@ static int load_slot(struct pv_keyring *kr, uint32_t slot, const uint8_t *raw, c
 
 int pv_keyring_load_all(struct pv_keyring *kr, char *err, size_t errlen)
 {
-	return each_stored_slot(kr, load_slot, err, errlen);
+	return each_stored_slot(kr, unwrap_if_unloaded, err, errlen);
 }
 
 void pv_keyring_close(struct pv_keyring *kr)
