@@ -130,6 +130,11 @@ static pv_rc authorize(pv_vault *v, const pv_access *who, const char *op)
 
 /* ------------------------------------------------------------------- open ---- */
 
+/* The longest text an incident keeps in a field (its description): every later change
+ * rewrites the row from copies of this size, so a longer one is refused at open rather
+ * than cut at the first change. */
+#define INCIDENT_TEXT_MAX 255
+
 static pv_rc check_open(pv_vault *v, pv_incident_kind kind, const char *detected_at,
 			const char *description)
 {
@@ -144,6 +149,8 @@ static pv_rc check_open(pv_vault *v, pv_incident_kind kind, const char *detected
 		return pv_fail(v, PV_ERR_USAGE, "detected_at: in the future");
 	if (!description || !*description)
 		return pv_fail(v, PV_ERR_USAGE, "description: say what happened");
+	if (strlen(description) > INCIDENT_TEXT_MAX)
+		return pv_fail(v, PV_ERR_USAGE, "description: at most %d bytes", INCIDENT_TEXT_MAX);
 	return PV_OK;
 }
 
@@ -189,7 +196,7 @@ struct state_args {
 
 /* The incident's row copied so it outlives the next store call. */
 struct incident_copy {
-	char f[11][256];
+	char f[11][INCIDENT_TEXT_MAX + 1];
 	struct pv_stored_incident c;
 };
 

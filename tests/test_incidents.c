@@ -230,7 +230,21 @@ static void test_open_refused_naming_field(void **state)
 		      PV_ERR_USAGE, "detected_at: in the future");
 	assert_rc_msg(f->v, pv_incident_open(f->v, &ADMIN, PV_INCIDENT_LEAK, at, "", &id),
 		      PV_ERR_USAGE, "description");
+	char longer[257];
+	memset(longer, 'x', 256);
+	longer[256] = '\0';
+	assert_rc_msg(f->v, pv_incident_open(f->v, &ADMIN, PV_INCIDENT_LEAK, at, longer, &id),
+		      PV_ERR_USAGE, "description: at most 255 bytes");
 	assert_null(id);
+	/* the longest one kept is kept whole through a change of state */
+	longer[255] = '\0';
+	ok(f->v, pv_incident_open(f->v, &ADMIN, PV_INCIDENT_LEAK, at, longer, &id), "255 bytes");
+	ok(f->v, pv_incident_set_state(f->v, &ADMIN, id, PV_INCIDENT_CONTAINED), "contained");
+	json_t *whole = get(f->v, id);
+	assert_string_equal(str(whole, "description"), longer);
+	json_decref(whole);
+	pv_free(id);
+	id = NULL;
 	/* an offset is accepted and kept in UTC */
 	ok(f->v, pv_incident_open(f->v, &ADMIN, PV_INCIDENT_LOSS, "2026-01-02T08:30:00+08:00",
 				  "lost", &id), "offset");
