@@ -562,6 +562,104 @@ static void test_closed_or_unscoped_refused(void **state)
 	pv_free(bare);
 }
 
+/* ============================================================= languages ==== */
+
+/* field as one CSV field ("..." with quotes doubled) appended to b (n bytes). */
+static void csv_field(char *b, size_t n, const char *field, const char *sep)
+{
+	size_t l = strlen(b);
+	l += (size_t)snprintf(b + l, n - l, "\"");
+	for (const char *p = field; *p && l + 3 < n; p++) {
+		if (*p == '"')
+			b[l++] = '"';
+		b[l++] = *p;
+	}
+	snprintf(b + l, n - l, "\"%s", sep);
+}
+
+/* A schema with a "language" field: each customer told in its own language, those
+ * without one in the language asked for (zh when none is). */
+static void test_customer_language(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const cols[] = { "customer_id", "name", "phone", "id_number", "email",
+					    "address", "last_order_amount", "last_order_date",
+					    "created_at" };
+	static const char *const langs[] = { "en", "zh-CN", "" };
+	char *yaml = pvt_read_file(PV_SOURCE_DIR "/examples/schema.yaml", NULL);
+	assert_non_null(yaml);
+	char *at = strstr(yaml, "fields:\n"), *schema = NULL;
+	assert_non_null(at);
+	at += strlen("fields:\n");
+	assert_true(asprintf(&schema, "%.*s  language: {type: text, category: other, sensitivity: "
+			     "public, mask: none, purposes: [service], required: false}\n%s",
+			     (int)(at - yaml), yaml, at) > 0);
+	char *schema_path = pvt_path(f->tmp, "lang.yaml"), *csv_path = pvt_path(f->tmp, "l.csv");
+	assert_int_equal(pvt_write_file(schema_path, schema, strlen(schema)), 0);
+	static char csv[16384];
+	csv[0] = '\0';
+	for (size_t c = 0; c < 9; c++)
+		csv_field(csv, sizeof csv, cols[c], ",");
+	csv_field(csv, sizeof csv, "language", "\n");
+	for (size_t r = 1; r <= 3; r++) {
+		for (size_t c = 0; c < 9; c++)
+			csv_field(csv, sizeof csv, pvt_csv_get(&f->csv, r, cols[c]), ",");
+		csv_field(csv, sizeof csv, langs[r - 1], "\n");
+	}
+	assert_int_equal(pvt_write_file(csv_path, csv, strlen(csv)), 0);
+	char *dir = pvt_path(f->tmp, "lang-vault");
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(f->key, &key), PV_OK);
+	pv_create_opts opts = { .schema_path = schema_path, .keyring_slots = 1024,
+				.kdf_cost = PV_KDF_FAST };
+	pv_vault *v = NULL;
+	pv_rc rc = pv_vault_create(dir, &opts, key, &v);
+	pv_key_free(key);
+	ok(v, rc, "create");
+	pv_import_opts io = { 0 };
+	pv_import_result *res = NULL;
+	ok(v, pv_import_csv(v, &ADMIN, csv_path, &io, &res), "import");
+	pv_import_free(res);
+	char *id = NULL, when[32];
+	time_t t = time(NULL) - 60;
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	for (size_t r = 1; r <= 3; r++) {
+		pv_record *rec = NULL;
+		ok(v, pv_get(v, &ROOT_SERVICE, pvt_csv_get(&f->csv, r, "customer_id"), &rec), "get");
+		pv_record_free(rec);
+	}
+	ok(v, pv_incident_open(v, &ADMIN, PV_INCIDENT_LEAK, when, "leak", &id), "open");
+	pv_incident_filter all = { NULL, NULL, NULL, NULL, NULL, 0 };
+	pv_incident_counts n;
+	ok(v, pv_incident_scope(v, &ADMIN, id, &all, &n), "scope");
+	assert_int_equal(n.customers, 3);
+	struct outputs o = notify_as(v, &ROOT_SERVICE, id, NULL, "en");
+	ok(v, o.rc, "notify");
+	struct pvt_csv out;
+	assert_int_equal(pvt_csv_parse(o.notices, &out), 0);
+	assert_int_equal(out.nrows, 4);
+	for (size_t r = 1; r <= 3; r++) {
+		const char *text = pvt_csv_get(&out, r, "text");
+		const char *cid = pvt_csv_get(&out, r, "customer_id");
+		size_t row = strcmp(cid, pvt_csv_get(&f->csv, 1, "customer_id")) == 0   ? 1
+			     : strcmp(cid, pvt_csv_get(&f->csv, 2, "customer_id")) == 0 ? 2
+											 : 3;
+		int english = strstr(text, "Under article 57") != NULL;
+		assert_int_equal(english, row != 2); /* en; zh-CN; none, so the one asked for */
+		assert_int_equal(strstr(text, "根据《中华人民共和国个人信息保护法》第五十七条") != NULL,
+				 row == 2);
+	}
+	pvt_csv_free(&out);
+	outputs_free(&o);
+	pv_vault_close(v);
+	pv_free(id);
+	free(dir);
+	free(schema_path);
+	free(csv_path);
+	free(schema);
+	free(yaml);
+}
+
 /* =================================================================== CLI ==== */
 
 static int cli(const struct fixture *f, char **out, char **err, const char *fmt, ...)
@@ -685,6 +783,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_malformed_notice_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_closed_or_unscoped_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_customer_language, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cli, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
