@@ -228,17 +228,17 @@ static char *categories_text(const pv_vault *v, unsigned mask, int l)
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		return NULL;
-	for (int c = 0; c < NCAT; c++) {
+	for (int c = 0, lines = 0; c < NCAT; c++) {
 		if (!(mask & (1u << c)))
 			continue;
-		fprintf(f, "  - %s%s", l == PV_BREACH_ZH ? zh_cat[c]
-							: pv_category_name((enum pv_category)c),
+		fprintf(f, "%s  - %s%s", lines++ ? "\n" : "",
+			l == PV_BREACH_ZH ? zh_cat[c] : pv_category_name((enum pv_category)c),
 			l == PV_BREACH_ZH ? "（" : " (");
 		int any = 0;
 		for (size_t i = 0; i < v->schema->nfields; i++)
 			if ((int)v->schema->fields[i].category == c)
 				fprintf(f, "%s%s", any++ ? ", " : "", v->schema->fields[i].name);
-		fputs(l == PV_BREACH_ZH ? "）\n" : ")\n", f);
+		fputs(l == PV_BREACH_ZH ? "）" : ")", f);
 	}
 	return fclose(f) == 0 ? buf : (free(buf), NULL);
 }
@@ -400,6 +400,14 @@ struct report_ctx {
 	char *by_category, *by_sensitivity;
 };
 
+/* The incident's kind as the Chinese report names it. */
+static const char *kind_zh(const char *kind)
+{
+	static const char *const zh[] = { "信息泄露", "信息篡改", "信息丢失", "未经授权的访问" };
+	int k = pv_incident_kind_from_name(kind);
+	return k >= 0 && k < (int)(sizeof zh / sizeof *zh) ? zh[k] : kind;
+}
+
 static const char *report_lookup(void *ctx, const char *name, size_t len)
 {
 	static const char *const words[] = { "company", "contact", "cause", "harm", NULL, NULL,
@@ -415,8 +423,9 @@ static const char *report_lookup(void *ctx, const char *name, size_t len)
 	for (int i = 0; i < 2; i++)
 		if (IS(numbers[i]))
 			return x->num[i];
+	if (IS("kind"))
+		return x->l == PV_BREACH_ZH ? kind_zh(inc->kind) : inc->kind;
 	const char *times[][2] = { { "incident", inc->id },
-				   { "kind", inc->kind },
 				   { "description", inc->description },
 				   { "detected_at", inc->detected_at },
 				   { "opened_at", inc->opened_at },
