@@ -50,6 +50,8 @@ struct run {
 	int jsonl;
 	FILE *out;
 	struct pv_idset scope, by_cat[NCAT], told_before, to_tell;
+	struct pv_idset audited; /* named by an earlier "incident notify" entry of this incident */
+	size_t unbacked;         /* register rows of this incident no audit entry backs */
 	int report_before;                 /* the register holds the report already */
 	char label[PV_BREACH_LANGS][65];   /* recorded with each notice */
 	char *categories[PV_BREACH_LANGS][1 << NCAT]; /* the text of each set of categories */
@@ -176,19 +178,49 @@ static int note_told(void *ctx, int64_t notice, const struct pv_store_notice *n)
 	return 0;
 }
 
-/* Who of the scope was told before (skipped), and who is to be told now. */
+/* An earlier entry of this incident's notify that named customers: they were to be told
+ * (the entry is committed before the notices are written). */
+static int note_audited(void *ctx, const struct pv_audit_row *e)
+{
+	struct run *r = ctx;
+	size_t k = strlen(r->inc.id);
+	if (strcmp(e->op, "incident notify") != 0 || strcmp(e->outcome, "ok") != 0 || !*e->ids ||
+	    strncmp(e->detail, r->inc.id, k) != 0 || e->detail[k] != ':')
+		return 0;
+	char *ids = strdup(e->ids), *save = NULL;
+	if (!ids) {
+		r->audited.oom = 1;
+		return -1;
+	}
+	int st = 0;
+	for (char *id = strtok_r(ids, ",", &save); id && !st; id = strtok_r(NULL, ",", &save))
+		st = pv_idset_add(&r->audited, id);
+	free(ids);
+	return st;
+}
+
+/* Who of the scope was told before (skipped), and who is to be told now. Told before:
+ * a breach notice of this incident in the register that an audit entry of an earlier run
+ * names too, so that a row a DBA adds to the register cannot keep a customer untold
+ * without breaking the audit chain as well. */
 static pv_rc find_to_tell(struct run *r)
 {
-	if (pv_store_notice_scan(r->v->store, NULL, note_told, r) < 0)
-		return r->told_before.oom ? pv_fail(r->v, PV_ERR_NOMEM, "out of memory")
-					  : store_failed(r->v);
+	if (pv_store_notice_scan(r->v->store, NULL, note_told, r) < 0 ||
+	    pv_store_audit_scan(r->v->store, 1, note_audited, r) < 0)
+		return r->told_before.oom || r->audited.oom
+			       ? pv_fail(r->v, PV_ERR_NOMEM, "out of memory")
+			       : store_failed(r->v);
 	pv_idset_sort(&r->told_before);
+	pv_idset_sort(&r->audited);
 	for (size_t i = 0; i < r->scope.n; i++) {
 		const char *id = r->scope.ids[i];
-		if (pv_idset_has(&r->told_before, id))
+		int in_register = pv_idset_has(&r->told_before, id);
+		if (in_register && pv_idset_has(&r->audited, id))
 			r->counts->skipped++;
 		else if (pv_idset_add(&r->to_tell, id) < 0)
 			return pv_fail(r->v, PV_ERR_NOMEM, "out of memory");
+		else
+			r->unbacked += in_register;
 	}
 	pv_idset_sort(&r->to_tell);
 	return PV_OK;
@@ -266,8 +298,9 @@ static pv_rc audit_who_is_told(struct run *r, const pv_access *who)
 	in_clear.want_clear = 1;
 	pv_rc rc = pv_bulk_clear_gate(v, r->role, &in_clear, "incident notify", ids, r->to_tell.n);
 	char detail[200];
-	snprintf(detail, sizeof detail, "%s: %zu notices to render, %zu told before", r->inc.id,
-		 r->to_tell.n, r->counts->skipped);
+	snprintf(detail, sizeof detail, "%s: %zu notices to render, %zu told before, %zu in the "
+		 "register without an audit entry of their own (told again)", r->inc.id,
+		 r->to_tell.n, r->counts->skipped, r->unbacked);
 	struct pv_audit_event e = { "incident notify", ids, who->purpose, NULL, "ok", detail };
 	if (!rc)
 		rc = pv_audit_append(v, &e); /* committed in a transaction of its own */
@@ -574,6 +607,7 @@ static void run_free(struct run *r)
 	pv_idset_free(&r->scope);
 	pv_idset_free(&r->told_before);
 	pv_idset_free(&r->to_tell);
+	pv_idset_free(&r->audited);
 	for (int c = 0; c < NCAT; c++)
 		pv_idset_free(&r->by_cat[c]);
 	for (int l = 0; l < PV_BREACH_LANGS; l++)

@@ -13,6 +13,7 @@
 #include "testutil.h"
 
 #include <jansson.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -443,6 +444,72 @@ static void test_vault_db_holds_no_contacts(void **state)
 	reopen_root(f);
 }
 
+/* Run sql on the closed vault's database as a DBA would (the root handle open again). */
+static void dba(struct fixture *f, const char *sql)
+{
+	pv_vault_close(f->v);
+	f->v = NULL;
+	char *path = pvt_path(f->dir, "vault.db");
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	char *err = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s: %s", sql, err);
+	sqlite3_close(db);
+	free(path);
+	reopen_root(f);
+}
+
+/* A DBA who wants some customers left untold adds "breach" rows of the incident for them
+ * to the notices register before notify runs: before, they were skipped as told. Now a
+ * customer counts as told only when an earlier run's audit entry named it too. */
+static void test_dba_register_rows_do_not_silence(void **state)
+{
+	struct fixture *f = *state;
+	char sql[1024];
+	snprintf(sql, sizeof sql,
+		 "INSERT INTO notices(customer, kind, text_version, channel, sent, sent_by, state,"
+		 " state_at) VALUES ('%s', 'breach', '%s breach-notice.zh 0000', 'sms',"
+		 " '2026-01-01T00:00:00Z', 'dba', 'sent', '2026-01-01T00:00:00Z'),"
+		 " ('%s', 'breach', '%s breach-notice.zh 0000', 'sms', '2026-01-01T00:00:00Z',"
+		 " 'dba', 'sent', '2026-01-01T00:00:00Z')",
+		 f->read[0], f->incident, f->read[NBILLING], f->incident);
+	dba(f, sql);
+	struct outputs o = notify_as(f->v, &ROOT_SERVICE, f->incident, NULL, "zh");
+	ok(f->v, o.rc, "notify");
+	assert_int_equal(o.n.notices, NREAD);
+	assert_int_equal(o.n.skipped, 0);
+	assert_non_null(strstr(o.notices, f->read[0]));
+	assert_non_null(strstr(o.notices, f->read[NBILLING]));
+	outputs_free(&o);
+	/* the variant: the register row and a forged audit entry naming the customer, for a
+	 * customer scoped later. It is skipped, but the forged entry breaks the chain, which
+	 * audit verify reports. */
+	char *extra = NULL;
+	for (size_t r = 1; r < f->csv.nrows && !extra; r++)
+		if (!was_read(f, pvt_csv_get(&f->csv, r, "customer_id"), NREAD))
+			extra = strdup(pvt_csv_get(&f->csv, r, "customer_id"));
+	pv_record *rec = NULL;
+	ok(f->v, pv_get(f->v, &ROOT_SERVICE, extra, &rec), "read one more");
+	pv_record_free(rec);
+	pv_incident_filter all = { NULL, NULL, NULL, NULL, NULL, 0 };
+	pv_incident_counts n;
+	ok(f->v, pv_incident_scope(f->v, &ADMIN, f->incident, &all, &n), "scope again");
+	snprintf(sql, sizeof sql,
+		 "INSERT INTO notices(customer, kind, text_version, channel, sent, sent_by, state,"
+		 " state_at) VALUES ('%s', 'breach', '%s breach-notice.zh 0000', 'sms',"
+		 " '2026-01-01T00:00:00Z', 'dba', 'sent', '2026-01-01T00:00:00Z');"
+		 "INSERT INTO audit(seq, at, user, op, ids, purpose, request, outcome, detail, hash)"
+		 " SELECT max(seq) + 1, '2026-01-01T00:00:00Z', 'dba', 'incident notify', '%s', '',"
+		 " '', 'ok', '%s: 1 notices to render', zeroblob(32) FROM audit",
+		 extra, f->incident, extra, f->incident);
+	dba(f, sql);
+	char *report = NULL;
+	assert_int_equal(pv_audit_verify(f->v, &ADMIN, NULL, &report), PV_ERR_CORRUPT);
+	pv_free(report);
+	free(extra);
+}
+
 /* The notices and nothing else: a forged or careless notice file is refused naming file,
  * line and field (never its text), and nothing is recorded or moved. */
 static void expect_refused(struct fixture *f, const char *notice, const char *needle)
@@ -780,6 +847,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_500_notices_one_report, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_again_tells_no_one_twice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vault_db_holds_no_contacts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dba_register_rows_do_not_silence, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_notice_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_closed_or_unscoped_refused, setup, teardown),
