@@ -6,7 +6,9 @@
  * Each expected finding is asserted with its severity and article, and the figures behind
  * it. Attacks: a DBA corrupts sealed data of the first and last customers (a flipped byte,
  * a data key copied from another customer): the report does not stop or assume, it counts
- * both as failing and names them, every other customer checked. No clear value of the
+ * both as failing and names them, every other customer checked; a backup changed where it
+ * is kept is reported failing, not verified; an audit entry rewritten to hide a bulk read
+ * makes the chain finding high. No clear value of the
  * vault is in the JSON, text or HTML; a role without 'report' is refused and audited; the
  * auditor's report is audited. The CLI: pivault report --json parsed, --html written. */
 #define _GNU_SOURCE
@@ -385,6 +387,40 @@ static void test_corrupt_rows_counted_not_assumed(void **state)
 	json_decref(doc);
 }
 
+/* ---- Attack: a forged backup, an audit entry removed ---- */
+
+static void test_backup_and_log_checked(void **state)
+{
+	struct fixture *f = *state;
+	char *backup = pvt_path(f->tmp, "vault.backup"), *summary = NULL;
+	ok(f->v, pv_backup_create(f->v, &ADMIN, backup, &summary), "pv_backup_create");
+	pv_free(summary);
+	json_t *doc = report_json(f->v, &ADMIN);
+	expect_finding(doc, "backup", "info", "art. 51", "verifies");
+	assert_string_equal(str(json_object_get(doc, "backup"), "verification"), "verified");
+	json_decref(doc);
+	/* a byte of the image changed where it is kept: the report must not call it good */
+	size_t len = 0;
+	char *bytes = pvt_read_file(backup, &len);
+	assert_non_null(bytes);
+	assert_true(len > 4096);
+	bytes[len / 2] ^= 0x01;
+	assert_int_equal(pvt_write_file(backup, bytes, len), 0);
+	free(bytes);
+	doc = report_json(f->v, &ADMIN);
+	expect_finding(doc, "backup", "high", "art. 51", "does not verify");
+	assert_string_equal(str(json_object_get(doc, "backup"), "verification"), "fails");
+	json_decref(doc);
+	/* a DBA rewrites the export's entry as a read, to hide the bulk-read alert it makes:
+	 * the alert is gone, and the report says the log does not verify */
+	dba(f, "UPDATE audit SET op = 'read' WHERE op = 'export';");
+	doc = report_json(f->v, &ADMIN);
+	expect_finding(doc, "audit-chain", "high", "art. 54", "does not verify");
+	assert_false(has_finding(doc, "bulk-reads"));
+	json_decref(doc);
+	free(backup);
+}
+
 /* ---- No value in any form ---- */
 
 static void assert_no_value(const struct fixture *f, const char *text, const char *form)
@@ -505,6 +541,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_known_state_figures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_rows_counted_not_assumed, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_backup_and_log_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_clear_value, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_permission_and_audit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cli_json_and_html, setup, teardown),
