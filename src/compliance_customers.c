@@ -23,7 +23,7 @@
 struct tally {
 	struct pv_report *r;
 	const struct pv_schema *s;
-	uint64_t customers, failed, groups, values;
+	uint64_t customers, total, failed, groups, values;
 	uint64_t *per_field;			 /* values held, per field */
 	uint64_t past_customers, past_values, held_customers, undetermined;
 	uint64_t due_month[MONTHS];		 /* values due in each coming month */
@@ -87,7 +87,7 @@ static int consent_one(void *ctx, const char *purpose, int granted)
 static int customer_one(void *ctx, const struct pv_stored_customer *c, char **values)
 {
 	struct tally *t = ctx;
-	t->customers++;
+	pv_progress(t->r->v, "scan", ++t->customers, t->total);
 	for (int g = 0; g < PV_GROUPS; g++)
 		t->groups += c->group_len[g] > 0;
 	if (!values) { /* a data key or a sealed group that does not authenticate */
@@ -201,9 +201,13 @@ pv_rc pv_report_customers(struct pv_report *r)
 	    !t.held_ids)
 		rc = pv_fail(r->v, PV_ERR_NOMEM, "out of memory");
 	if (!rc)
+		rc = pv_vault_count(r->v, &t.total);
+	if (!rc)
 		rc = pv_walk_checked(r->v, NULL, customer_one, &t);
 	if (rc && t.rc)
 		rc = t.rc;
+	if (!rc)
+		pv_progress(r->v, "scan", t.customers, t.total);
 	if (!rc && (json_object_set_new(r->doc, "inventory", inventory(&t)) ||
 		    json_object_set_new(r->doc, "encryption", encryption(&t)) ||
 		    json_object_set_new(r->doc, "retention", retention(&t)) ||
