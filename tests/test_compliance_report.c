@@ -361,6 +361,60 @@ static void test_known_state_figures(void **state)
 	json_decref(doc);
 }
 
+/* ---- Values kept with no end ---- */
+
+/* Append cell to line as a quoted CSV field. */
+static void csv_cell(char *line, size_t cap, const char *cell, int first)
+{
+	size_t n = strlen(line);
+	n += (size_t)snprintf(line + n, cap - n, "%s\"", first ? "" : ",");
+	for (; *cell && n + 3 < cap; cell++) {
+		if (*cell == '"')
+			line[n++] = '"';
+		line[n++] = *cell;
+	}
+	snprintf(line + n, cap - n, "\"");
+}
+
+/* The issue's case: a customer with a bank card but no last order date (an archive import
+ * that lets a required value be empty). Its financial values have no due date under
+ * "financial: keep 10y from last_order_date": counted, and a finding. */
+static void test_undetermined_retention(void **state)
+{
+	struct fixture *f = *state;
+	char text[8192] = "";
+	for (size_t c = 0; c < f->csv.ncols; c++)
+		csv_cell(text, sizeof text, f->csv.cell[c], c == 0);
+	strcat(text, "\n");
+	json_int_t expected = 0;
+	char row[4096] = "";
+	for (size_t c = 0; c < f->csv.ncols; c++) {
+		const char *col = f->csv.cell[c], *val = pvt_csv_get(&f->csv, 1, col);
+		if (strcmp(col, "customer_id") == 0)
+			val = "C00000099";
+		else if (strcmp(col, "last_order_date") == 0)
+			val = "";
+		else if (strcmp(col, "bank_card") == 0 || strcmp(col, "company_uscc") == 0 ||
+			 strcmp(col, "contract_no") == 0 || strcmp(col, "last_order_amount") == 0)
+			expected += *val != '\0';
+		csv_cell(row, sizeof row, val, c == 0);
+	}
+	strcat(text, row);
+	strcat(text, "\n");
+	char *path = pvt_path(f->tmp, "archive.csv");
+	assert_int_equal(pvt_write_file(path, text, strlen(text)), 0);
+	pv_import_opts io = { .flags = PV_IMPORT_ALLOW_EMPTY_REQUIRED, .threads = 1 };
+	ok(f->v, pv_import_csv(f->v, &ADMIN, path, &io, NULL), "pv_import_csv");
+	free(path);
+	json_t *doc = report_json(f->v, &ADMIN);
+	assert_true(expected > 0);
+	assert_int_equal(num(doc, "retention", "undetermined_values"), expected);
+	char needle[32];
+	snprintf(needle, sizeof needle, "%lld values", (long long)expected);
+	expect_finding(doc, "retention-undetermined", "medium", "art. 19, 47", needle);
+	json_decref(doc);
+}
+
 /* ---- Attack: a DBA corrupts stored customers ---- */
 
 static void test_corrupt_rows_counted_not_assumed(void **state)
@@ -541,6 +595,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_known_state_figures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_rows_counted_not_assumed, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_undetermined_retention, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup_and_log_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_clear_value, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_permission_and_audit, setup, teardown),
