@@ -75,5 +75,5 @@ static int authz_row(void *p, sqlite3_stmt *q)
 int pv_store_authz_scan(struct pv_store *s, const char *tbl, pv_store_authz_fn fn, void *ctx)
 {
 	struct authz_walk w = { fn, ctx };
-	return pv_sqlite_rows(s, SQL_SCAN, tbl, authz_row, &w, "scan integrity codes");
+	return pv_sqlite_rows_kept(s, SQL_SCAN, tbl, authz_row, &w, "scan integrity codes");
 }

@@ -105,10 +105,72 @@ int pv_sqlite_exec(struct pv_store *s, const char *sql)
 	return 0;
 }
 
+/* One statement of transaction control (BEGIN, COMMIT, ROLLBACK), given as a literal:
+ * prepared once and kept (by its address), instead of parsed again on every call as
+ * sqlite3_exec would. As pv_sqlite_exec otherwise. */
+static int control(struct pv_store *s, const char *sql)
+{
+	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
+	if (!q)
+		return -1;
+	if (sqlite3_step(q) == SQLITE_DONE) {
+		sqlite3_reset(q);
+		return 0;
+	}
+	int busy = pv_sqlite_failed_busy(s);
+	s->busy = 0;
+	snprintf(s->err, sizeof s->err, "%s%s", sqlite3_errmsg(s->db), os_cause(s->db));
+	sqlite3_reset(q);
+	return busy ? pv_store_note_busy(s) : -1;
+}
+
 int pv_sqlite_rows(struct pv_store *s, const char *sql, const char *key,
 		   int (*row)(void *ctx, sqlite3_stmt *q), void *ctx, const char *what)
 {
 	return pv_sqlite_rows_with(s, sql, key, NULL, 0, row, ctx, what);
+}
+
+/* The kept statement of sql, free to walk with (prepared on first use), or NULL. */
+static sqlite3_stmt *kept_stmt(struct pv_store *s, const char *sql, int *slot)
+{
+	int i = 0;
+	while (i < s->nkept && s->kept[i].sql != sql)
+		i++;
+	if (i == s->nkept) {
+		if (i == (int)(sizeof s->kept / sizeof *s->kept) ||
+		    sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->kept[i].q,
+				       NULL) != SQLITE_OK)
+			return NULL;
+		s->kept[i].sql = sql;
+		s->kept[i].running = 0;
+		s->nkept++;
+	}
+	if (s->kept[i].running)
+		return NULL;
+	*slot = i;
+	return s->kept[i].q;
+}
+
+int pv_sqlite_rows_kept(struct pv_store *s, const char *sql, const char *key,
+			int (*row)(void *ctx, sqlite3_stmt *q), void *ctx, const char *what)
+{
+	int slot;
+	pv_sqlite_fresh(s, NULL);
+	sqlite3_stmt *q = kept_stmt(s, sql, &slot);
+	if (!q)
+		return pv_sqlite_rows(s, sql, key, row, ctx, what);
+	s->kept[slot].running = 1;
+	if (key)
+		sqlite3_bind_text(q, 1, key, -1, SQLITE_TRANSIENT);
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW)
+		stop = row(ctx, q);
+	if (!stop && rc != SQLITE_DONE)
+		stop = pv_sqlite_fail(s, what);
+	sqlite3_reset(q); /* the walk's snapshot ends here, as a finalized statement's would */
+	sqlite3_clear_bindings(q);
+	s->kept[slot].running = 0;
+	return stop;
 }
 
 int pv_sqlite_rows_with(struct pv_store *s, const char *sql, const char *key,
@@ -198,6 +260,8 @@ void pv_store_close(struct pv_store *s)
 		return;
 	for (size_t i = 0; i < s->ncache; i++)
 		sqlite3_finalize(s->cache[i].q);
+	for (int i = 0; i < s->nkept; i++)
+		sqlite3_finalize(s->kept[i].q);
 	free(s->cache);
 	for (int i = 0; i < s->nclose_hooks; i++)
 		s->close_hooks[i](s);
@@ -239,7 +303,7 @@ int pv_store_begin(struct pv_store *s)
 			sqlite3_reset(s->cache[i].q);
 		s->busy = 0;
 		s->wait.waited = 0;
-		if (pv_sqlite_exec(s, "BEGIN IMMEDIATE") != 0)
+		if (control(s, "BEGIN IMMEDIATE") != 0)
 			return -1;
 		s->txn = ++s->txn_counter;
 	} else {
@@ -262,7 +326,7 @@ int pv_store_read_begin(struct pv_store *s)
 		sqlite3_reset(s->cache[i].q); /* no read left on an older snapshot */
 	s->busy = 0;
 	s->wait.waited = 0;
-	if (pv_sqlite_exec(s, "BEGIN DEFERRED") != 0)
+	if (control(s, "BEGIN DEFERRED") != 0)
 		return -1;
 	s->txn = ++s->txn_counter;
 	s->depth = 1;
@@ -339,11 +403,8 @@ int pv_store_commit(struct pv_store *s)
 		return -1;
 	}
 	char sql[32];
-	if (s->depth == 1)
-		snprintf(sql, sizeof sql, "COMMIT");
-	else
-		snprintf(sql, sizeof sql, "RELEASE pv%d", s->depth - 1);
-	if (pv_sqlite_exec(s, sql) != 0)
+	snprintf(sql, sizeof sql, "RELEASE pv%d", s->depth - 1);
+	if ((s->depth == 1 ? control(s, "COMMIT") : pv_sqlite_exec(s, sql)) != 0)
 		return -1; /* still open: the caller rolls back */
 	s->depth--;
 	if (s->depth == 0 && s->audited) {
@@ -365,7 +426,7 @@ int pv_store_rollback(struct pv_store *s)
 	if (s->depth <= 1) {
 		s->depth = 0;
 		s->audited = 0;
-		return pv_sqlite_exec(s, "ROLLBACK");
+		return control(s, "ROLLBACK");
 	}
 	s->depth--;
 	char sql[64];

@@ -30,6 +30,12 @@ struct pv_store {
 	sqlite3 *db;
 	struct pv_sqlite_cached *cache;
 	size_t ncache, capcache;
+	struct {                   /* statements of walks kept between them (pv_sqlite_rows_kept) */
+		const char *sql;
+		sqlite3_stmt *q;
+		int running;
+	} kept[8];
+	int nkept;
 	uint64_t txn, txn_counter; /* the open transaction's number (pv_store_txn_id) */
 	int depth;                 /* nesting: 1 = a transaction, more = savepoints in it */
 	int snapshot;              /* a read-only snapshot is open (pv_store_snapshot_begin) */
@@ -114,6 +120,11 @@ void pv_sqlite_on_close(struct pv_store *s, void (*fn)(struct pv_store *s));
 int pv_sqlite_rows(struct pv_store *s, const char *sql, const char *key,
 		   int (*row)(void *ctx, sqlite3_stmt *q), void *ctx, const char *what);
 /* The same with nints integers bound after key (from ?1 when key is NULL, else ?2). */
+/* pv_sqlite_rows for a literal sql walked often (on every request): its statement kept
+ * between walks, by the literal's address; one of its own while a walk over the same sql
+ * still runs (a row's callback may walk again). */
+int pv_sqlite_rows_kept(struct pv_store *s, const char *sql, const char *key,
+			int (*row)(void *ctx, sqlite3_stmt *q), void *ctx, const char *what);
 int pv_sqlite_rows_with(struct pv_store *s, const char *sql, const char *key,
 			const int64_t *ints, int nints, int (*row)(void *ctx, sqlite3_stmt *q),
 			void *ctx, const char *what);
