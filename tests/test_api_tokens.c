@@ -8,7 +8,8 @@
  * clear-read count, clears its revoked mark, copies back its row from before the
  * revocation (with and without deleting the sealed list of revoked ids), or inserts a
  * row for a token he made up. The secret is nowhere in vault.db, the audit log or an
- * error message. */
+ * error message. The command (pivault token) prints the token once, on standard
+ * output. */
 #include "testutil.h"
 
 #include <sodium.h>
@@ -486,6 +487,74 @@ static void test_disabled_user(void **state)
 	free(token);
 }
 
+/* ---- The command: pivault token ---- */
+
+/* Run pivault-test ARGS with the root key (or as user, password PW); exit status, stdout
+ * and stderr. */
+static int cli(struct fx *f, const char *user, char **out, char **err, const char *args)
+{
+	char *err_path = pvt_path(f->tmp, "stderr"), *pw_path = pvt_path(f->tmp, "pw");
+	FILE *pw = fopen(pw_path, "w");
+	fputs(PW, pw);
+	fclose(pw);
+	char who[512] = "";
+	if (user)
+		snprintf(who, sizeof who, "PIVAULT_USER='%s' PIVAULT_PASSWORD_FILE='%s'", user,
+			 pw_path);
+	int st = pvt_run(out, "env -u PIVAULT_USER -u PIVAULT_KEYRING -u PIVAULT_PASSPHRASE_FILE "
+			 "PIVAULT_VAULT='%s' %s%s%s '%s' %s </dev/null 2>'%s'", f->dir,
+			 user ? "" : "PIVAULT_KEY_FILE='", user ? "" : f->key, user ? who : "'",
+			 pvt_program("pivault-test"), args, err_path);
+	*err = pvt_read_file(err_path, NULL);
+	assert_non_null(*err);
+	free(err_path);
+	free(pw_path);
+	return st;
+}
+
+/* create prints the token alone on standard output (its id on standard error), list
+ * shows it without the secret, revoke ends it; a clerk is refused naming 'users'. */
+static void test_cli(void **state)
+{
+	struct fx *f = *state;
+	char *out = NULL, *err = NULL;
+	int st = cli(f, NULL, &out, &err, "token create --role admin --for clerk1 --token-role "
+		     "clerk --purposes service --days 30");
+	if (st != 0)
+		fail_msg("token create: exit %d: %s", st, err);
+	assert_int_equal(strlen(out), PV_API_TOKEN_CHARS + 1);
+	assert_int_equal(strncmp(out, "pvt_", 4), 0);
+	char token[PV_API_TOKEN_CHARS + 1], id[17];
+	snprintf(token, sizeof token, "%s", out);
+	assert_null(strstr(err, token + 4));
+	assert_non_null(strstr(err, "API token "));
+	snprintf(id, sizeof id, "%s", strstr(err, "API token ") + 10);
+	free(out), free(err);
+	assert_ok(f->srv, pv_session_enter(f->srv, token));
+	assert_string_equal(pv_vault_user(f->srv), "clerk1");
+	assert_ok(f->srv, pv_session_leave(f->srv));
+	assert_int_equal(cli(f, NULL, &out, &err, "token list --role admin --json"), 0);
+	assert_non_null(strstr(out, id));
+	assert_non_null(strstr(out, "\"state\":\"active\""));
+	assert_null(strstr(out, token + 4));
+	free(out), free(err);
+	assert_int_not_equal(cli(f, "clerk1", &out, &err, "token create --for adm --token-role "
+				 "admin --purposes service --days 1"), 0);
+	assert_non_null(strstr(err, "'users'"));
+	assert_string_equal(out, "");
+	free(out), free(err);
+	char args[64];
+	snprintf(args, sizeof args, "token revoke --role admin %s", id);
+	assert_int_equal(cli(f, NULL, &out, &err, args), 0);
+	assert_non_null(strstr(out, "revoked"));
+	free(out), free(err);
+	assert_rc_msg(f->srv, pv_session_enter(f->srv, token), PV_ERR_DENIED, "not valid");
+	assert_int_not_equal(cli(f, NULL, &out, &err, "token create --role admin --for clerk1 "
+				 "--token-role clerk --purposes service --days 366"), 0);
+	assert_non_null(strstr(err, "--days"));
+	free(out), free(err);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
@@ -497,7 +566,7 @@ int main(void)
 		T(test_revocation_everywhere),	  T(test_list),
 		T(test_dba_edits_refused),	  T(test_dba_restores_revoked_row),
 		T(test_dba_inserts_made_up_token), T(test_secret_nowhere),
-		T(test_disabled_user),
+		T(test_disabled_user),		  T(test_cli),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
