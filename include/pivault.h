@@ -485,7 +485,8 @@ PV_API PV_CHECK pv_rc pv_user_list(pv_vault *v, const pv_access *who, pv_user_fi
  * setting under the vault's integrity seal, so a row put back from before its revocation
  * is refused too. Making, listing and revoking tokens need permission 'users' (issuing a
  * credential for a user is user administration) and are refused inside a token's own
- * session (a token cannot make or revoke tokens). */
+ * session (a token cannot make or revoke tokens). Replacing the root secret (a new master
+ * key) ends every token, as it ends every session. */
 #define PV_API_TOKEN_PREFIX "pvt_"
 /* Length of an API token: the prefix and 64 hexadecimal characters (32 random bytes). */
 #define PV_API_TOKEN_CHARS 68

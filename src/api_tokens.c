@@ -359,10 +359,11 @@ pv_rc pv_api_token_create(pv_vault *v, const pv_access *who, const char *user,
 static int token_state(pv_vault *v, const struct pv_stored_api_token *x, int64_t now,
 		       const char **state)
 {
-	int listed_revoked = tag_holds(v, x) ? revoked_listed(v, x->id) : 0;
+	int holds = tag_holds(v, x);
+	int listed_revoked = holds ? revoked_listed(v, x->id) : 0;
 	if (listed_revoked < 0)
 		return -1;
-	*state = !tag_holds(v, x)			   ? "altered"
+	*state = !holds				   ? "altered"
 		 : x->revoked || listed_revoked ? "revoked"
 		 : x->expires <= now		   ? "expired"
 						   : "active";
