@@ -277,7 +277,7 @@ struct made {
 
 static pv_rc do_create(pv_vault *v, struct made *m)
 {
-	int r;
+	int r = -1;
 	char purposes[512], detail[800], until[32];
 	pv_rc rc = owner_check(v, m->user, m->role, &r);
 	if (!rc)
