@@ -480,7 +480,7 @@ pv_rc pv_api_token_revoke(pv_vault *v, const pv_access *who, const char *id)
 /* The keyed hash of token ("pvt_" and 64 hex), into hash; why set when malformed. */
 static pv_rc token_hash(pv_vault *v, const char *token, char hash[65], const char **why)
 {
-	uint8_t *raw = pv_secret_alloc(SECRET_BYTES);
+	uint8_t *raw = pv_serving_token_buffer(v);
 	if (!raw)
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	const char *hex = token + PREFIX_LEN;
@@ -488,7 +488,7 @@ static pv_rc token_hash(pv_vault *v, const char *token, char hash[65], const cha
 		     pv_unhex(raw, SECRET_BYTES, hex, 2 * SECRET_BYTES) == 0;
 	int made = parsed && pv_serving_token_hash(v, PV_SERVING_API_HASH, raw, SECRET_BYTES,
 						   hash) == 0;
-	pv_secret_free(raw);
+	pv_wipe(raw, SECRET_BYTES);
 	if (made)
 		return PV_OK;
 	if (parsed)
@@ -593,7 +593,7 @@ pv_rc pv_api_token_enter(pv_vault *v, const char *token)
 	snprintf(detail, sizeof detail, "token used (api token %s)", c->id);
 	free(c);
 	struct pv_audit_event e = { "api token", NULL, NULL, NULL, "ok", detail };
-	if ((rc = pv_audit_append(v, &e)) != PV_OK)
+	if ((rc = pv_audit_append_showing_nothing(v, &e)) != PV_OK)
 		(void)pv_serving_act_for_nobody(v);
 	return rc ? rc : pv_ok(v);
 }

@@ -24,15 +24,43 @@ pv_rc pv_serving_need(pv_vault *v)
 	return PV_OK;
 }
 
+/* The handle's token keys, derived once from the vault's authorisation key (again when
+ * that key changed: the master was replaced), and a guarded place for a token's bytes,
+ * so that a request allocates no guarded memory (each allocation maps and unmaps pages,
+ * which stops every other thread of a server to flush its address translations). */
+#define NKEYS 4
+struct session_secrets {
+	uint8_t from[PV_KEY_BYTES]; /* the authorisation key they derive from */
+	uint8_t key[NKEYS][PV_KEY_BYTES]; /* by enum pv_serving_key, from 1 */
+	uint8_t token[TOKEN_BYTES];
+};
+
+static struct session_secrets *secrets(pv_vault *v)
+{
+	if (!v->session_secrets && !(v->session_secrets = pv_secret_alloc(sizeof *v->session_secrets)))
+		return NULL;
+	struct session_secrets *k = v->session_secrets;
+	if (memcmp(k->from, v->keys->authz_mac, PV_KEY_BYTES) != 0) {
+		memcpy(k->from, v->keys->authz_mac, PV_KEY_BYTES);
+		for (uint64_t i = 0; i < NKEYS; i++)
+			pv_derive_key(k->key[i], PV_KEY_BYTES, i + 1, KEY_CONTEXT, k->from);
+	}
+	return k;
+}
+
+uint8_t *pv_serving_token_buffer(pv_vault *v)
+{
+	struct session_secrets *k = secrets(v);
+	return k ? k->token : NULL;
+}
+
 int pv_serving_tag(pv_vault *v, enum pv_serving_key number, const void *msg, size_t len,
 		   uint8_t tag[32])
 {
-	uint8_t *key = pv_secret_alloc(PV_KEY_BYTES);
-	if (!key)
+	struct session_secrets *k = secrets(v);
+	if (!k || number < 1 || number > NKEYS)
 		return -1;
-	pv_derive_key(key, PV_KEY_BYTES, (uint64_t)number, KEY_CONTEXT, v->keys->authz_mac);
-	pv_keyed_hash(tag, 32, msg, len, key);
-	pv_secret_free(key);
+	pv_keyed_hash(tag, 32, msg, len, k->key[number - 1]);
 	return 0;
 }
 
@@ -48,16 +76,17 @@ int pv_serving_token_hash(pv_vault *v, enum pv_serving_key number, const uint8_t
 
 char *pv_serving_new_token(pv_vault *v, enum pv_serving_key number, char hash[65])
 {
-	uint8_t *raw = pv_secret_alloc(TOKEN_BYTES);
+	uint8_t *raw = pv_serving_token_buffer(v);
 	char *text = malloc(2 * TOKEN_BYTES + 1);
 	if (!raw || !text || (pv_random(raw, TOKEN_BYTES),
 			      pv_serving_token_hash(v, number, raw, TOKEN_BYTES, hash) != 0)) {
-		pv_secret_free(raw);
+		if (raw)
+			pv_wipe(raw, TOKEN_BYTES);
 		free(text);
 		return NULL;
 	}
 	pv_hex(text, raw, TOKEN_BYTES);
-	pv_secret_free(raw);
+	pv_wipe(raw, TOKEN_BYTES);
 	return text;
 }
 

@@ -30,6 +30,10 @@ int pv_serving_token_hash(pv_vault *v, enum pv_serving_key number, const uint8_t
 int pv_serving_tag(pv_vault *v, enum pv_serving_key number, const void *msg, size_t len,
 		   uint8_t tag[32]);
 
+/* The handle's guarded place for a token's 32 bytes (wipe after use), or NULL when out
+ * of memory. */
+uint8_t *pv_serving_token_buffer(pv_vault *v);
+
 /* 32 random bytes as 64 hex characters, malloc'd (NULL when out of memory); the raw
  * bytes' keyed hash under number into hash. */
 char *pv_serving_new_token(pv_vault *v, enum pv_serving_key number, char hash[65]);

@@ -155,14 +155,14 @@ struct refusal {
 static pv_rc session_load(pv_vault *v, const char *token, struct refusal *r, char *id,
 			  struct pv_stored_session *x, char *user, size_t ulen)
 {
-	uint8_t *raw = pv_secret_alloc(TOKEN_BYTES);
+	uint8_t *raw = pv_serving_token_buffer(v);
 	if (!raw)
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	int parsed = token && strlen(token) == 2 * TOKEN_BYTES &&
 		     pv_unhex(raw, TOKEN_BYTES, token, 2 * TOKEN_BYTES) == 0;
 	int made = parsed && pv_serving_token_hash(v, PV_SERVING_SESSION_HASH, raw, TOKEN_BYTES,
 						   id) == 0;
-	pv_secret_free(raw);
+	pv_wipe(raw, TOKEN_BYTES);
 	if (!made) {
 		r->why = parsed ? "out of memory" : "malformed token";
 		return PV_ERR_DENIED;
@@ -188,7 +188,7 @@ static pv_rc session_used(pv_vault *v, const char *id)
 	char detail[64];
 	snprintf(detail, sizeof detail, "token used (session %.8s)", id);
 	struct pv_audit_event e = { "session", NULL, NULL, NULL, "ok", detail };
-	pv_rc rc = pv_audit_append(v, &e);
+	pv_rc rc = pv_audit_append_showing_nothing(v, &e);
 	if (rc)
 		(void)pv_serving_act_for_nobody(v);
 	return rc;

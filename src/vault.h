@@ -53,6 +53,7 @@ struct pv_audit_tail {
 struct pv_audit_member {
 	pv_audit_writer *writer; /* NULL: the handle commits its own entries */
 	int deferring;           /* in a batch: entries queued without waiting */
+	unsigned in_snapshot;    /* entries queued in the batch's current read snapshot */
 	uint64_t last_ticket;    /* the last entry queued */
 	int failed;              /* an entry failed since the last look */
 	char why[256];
@@ -97,6 +98,7 @@ struct pv_vault {
 	int importing;                /* this handle holds the import lock (import_chunks.c) */
 	int serving;                  /* a server's handle: acts only inside sessions.c's sessions */
 	char session_id[65];          /* the session acted in ("" when none): its token's hash */
+	struct session_secrets *session_secrets; /* guarded: serving.c's token keys, once derived */
 	uint64_t session_clear_base;  /* clear_shown when the session was entered */
 	char api_token[17];           /* the API token acted in ("" when none): its public id */
 	uint64_t api_token_purposes;  /* ...and the purposes it may use (bit per schema purpose) */
