@@ -831,6 +831,50 @@ PV_API PV_CHECK pv_rc pv_incident_get(pv_vault *v, const pv_access *who, const c
 				      char **json);
 PV_API PV_CHECK pv_rc pv_incident_list(pv_vault *v, const pv_access *who, char **json);
 
+/* ---- Breach notices (告知, PIPL art. 57) ------------------------------------------- */
+
+/* What the notices and the regulator's report say beyond the incident's own record.
+ * notice_text: a notice file's text, lines "field: text" (blank lines and lines starting
+ * with # skipped), field one of company, contact, cause, harm, remedies, actions (what
+ * the customer can do), measures (for the regulator; default: remedies), each also as
+ * field.zh or field.en for one language; notice_file names the file in errors
+ * (file:line: field). The other members, when given, stand for the file's line in both
+ * languages. company defaults to the schema's vault label. Every field must be said for
+ * both languages, since the regulator's report is written in both. */
+typedef struct pv_breach_text {
+	const char *notice_text, *notice_file;
+	const char *company, *contact, *cause, *harm, *remedies, *actions, *measures;
+} pv_breach_text;
+typedef struct pv_breach_counts {
+	size_t customers;         /* in the incident's scope */
+	size_t notices;           /* rendered and recorded now */
+	size_t skipped;           /* notified before: not rendered again */
+	size_t gone;              /* in the scope but no longer stored (shredded): not told */
+	size_t by_category[3];    /* scope customers per category: basic, financial, other */
+	size_t by_sensitivity[3]; /* scope customers with a field of that sensitivity in their
+				     categories: public, sensitive, confidential */
+	int report_recorded;      /* 1: the regulator's report recorded now, 0: it was before */
+} pv_breach_counts;
+/* Render the notice art. 57 requires to each customer of incident id's scope not told
+ * before (the categories the scope recorded for that customer, cause, possible harm,
+ * remedies, what the customer can do, the company's contact), from the built-in
+ * template in lang ("zh", "en", or NULL: the customer's "language" field when the schema
+ * has one, else zh) to notices as a mail-merge stream like pv_transfer_notify's (CSV
+ * or JSON Lines: customer_id, channel, address, text; names and contacts in clear, so
+ * who must declare a purpose under which the role sees them in clear, and more customers
+ * than the bulk limit take an approved "read clear"). Each notice is recorded in the
+ * notices register (kind "breach", queued); the audit entry naming the customers told is
+ * committed before the first notice is written. The incident moves to notified (its
+ * time recorded) and the report to the regulator (counts per category and sensitivity,
+ * timeline, measures; Chinese then English, no personal data) goes to report, recorded
+ * once in the register (kind "breach-report", no customer). Running it again tells no
+ * one twice. A closed incident or one without a scope is refused. Needs 'incident';
+ * audited. */
+PV_API PV_CHECK pv_rc pv_incident_notify(pv_vault *v, const pv_access *who, const char *id,
+					 const pv_breach_text *text, const char *lang,
+					 pv_export_format fmt, FILE *notices, FILE *report,
+					 pv_breach_counts *counts);
+
 /* ---- Retention -------------------------------------------------------------------- */
 
 /* What retention makes due as of a date: action "shred" (the whole customer: every
@@ -1324,6 +1368,34 @@ PV_API PV_CHECK pv_rc pv_scan_csv(const char *path, const pv_scan_opts *o, pv_sc
  * *customers (may be NULL) gets the number read. o->schema_path is not used. */
 PV_API PV_CHECK pv_rc pv_scan_vault(pv_vault *v, const pv_access *who, const pv_scan_opts *o,
 				    pv_scan_column_fn fn, void *ctx, uint64_t *customers);
+
+/* ---- Compliance audit report (合规审计, PIPL art. 54) ------------------------------ */
+
+/* How the compliance report is rendered: a text summary (a table of findings, then the
+ * main figures), the structured result as JSON, or one self-contained HTML page (inline
+ * CSS, no script, nothing fetched; charts as inline SVG). */
+typedef enum pv_report_form {
+	PV_REPORT_TEXT = 0,
+	PV_REPORT_JSON = 1,
+	PV_REPORT_HTML = 2
+} pv_report_form;
+
+/* What a DPO hands to an auditor, as of as_of (YYYY-MM-DD; NULL: today), into *out
+ * (pv_free): the inventory (values per field, category and sensitivity); encryption
+ * coverage, checked by opening every stored customer (those that fail authentication are
+ * counted and named by id, not assumed); fields without retention or purpose; values past
+ * their retention date, those held, those whose due date cannot be computed, and those
+ * falling due by month; consents by purpose; data-subject requests open, overdue and
+ * closed late; reads per user and purpose and per day, bulk-read alerts; four-eyes
+ * requests; incidents; transfers and destruction certificates; the audit chain's
+ * verification and last checkpoint; key ages and last rotations; the last backup and its
+ * verification; staff without a current agreement or training. "findings" judges them,
+ * each with an id, a severity (info, low, medium, high) and the PIPL article; what the
+ * vault does not record is said to be "not recorded". Counts, ids and staff names only,
+ * never a personal value. Needs 'report'; one audit entry ("report", all customers) is
+ * written before anything is read. */
+PV_API PV_CHECK pv_rc pv_compliance_report(pv_vault *v, const pv_access *who, const char *as_of,
+					   pv_report_form form, char **out);
 
 #ifdef __cplusplus
 }
