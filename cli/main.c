@@ -18,6 +18,7 @@ static const struct cli_cmd *const commands[] = {
 	&cli_cmd_retention,  &cli_cmd_doctor,	    &cli_cmd_scan,     &cli_cmd_serve,
 	&cli_cmd_incident,
 	&cli_cmd_report,
+	&cli_cmd_token,
 };
 
 #define NCOMMANDS (sizeof commands / sizeof *commands)

@@ -501,6 +501,54 @@ typedef enum pv_user_filter { PV_USERS_ALL = 0, PV_USERS_WITH_GAPS = 1 } pv_user
 PV_API PV_CHECK pv_rc pv_user_list(pv_vault *v, const pv_access *who, pv_user_filter which,
 				   pv_user_fn fn, void *ctx);
 
+/* ---- API tokens for scripts (pivault serve) ----------------------------------------- */
+
+/* An API token is a session for another system (the order system, the call centre) with
+ * a longer life and a narrower scope: made for a named user, it acts as that user with
+ * one role only (a role the user holds, checked again at every use: a role taken from the
+ * user, or a user disabled, ends the token), may use only its purposes (a read naming
+ * another purpose, or "all" when it has not every one, is refused), and expires. It is
+ * entered, acted in and left like a session (pv_session_enter with the token; the bulk
+ * limit of clear reads counts over the token's whole life), every use audited under the
+ * user naming the token's id, never its secret. The vault keeps a keyed hash of the
+ * secret and the row under an integrity tag; a revoked token's id is also kept in a
+ * setting under the vault's integrity seal, so a row put back from before its revocation
+ * is refused too. Making, listing and revoking tokens need permission 'users' (issuing a
+ * credential for a user is user administration) and are refused inside a token's own
+ * session (a token cannot make or revoke tokens). Replacing the root secret (a new master
+ * key) ends every token, as it ends every session. */
+#define PV_API_TOKEN_PREFIX "pvt_"
+/* Length of an API token: the prefix and 64 hexadecimal characters (32 random bytes). */
+#define PV_API_TOKEN_CHARS 68
+/* Its public id: 16 hexadecimal characters. */
+#define PV_API_TOKEN_ID_CHARS 16
+/* The longest life of a token: 365 days. */
+#define PV_API_TOKEN_MAX_SECONDS (365u * 86400u)
+
+/* Make a token for user with role (one of the user's roles) and purposes (declared
+ * purposes the role may use, comma-separated, at least one), valid for ttl_seconds (1 to
+ * PV_API_TOKEN_MAX_SECONDS). On PV_OK *id (pv_free) receives its public id and *token
+ * (pv_free) the token, shown this once. Audited under the user and the maker. */
+PV_API PV_CHECK pv_rc pv_api_token_create(pv_vault *v, const pv_access *who, const char *user,
+					  const char *role, const char *purposes,
+					  uint32_t ttl_seconds, char **id, char **token);
+
+/* One token as listed (borrowed during the callback); never its secret. state is
+ * "active", "expired", "revoked" or "altered" (its row fails its integrity check). */
+typedef struct pv_api_token_info {
+	const char *id, *user, *role, *purposes, *created_by, *state;
+	int64_t created, expires, revoked; /* Unix seconds; revoked 0 when not */
+} pv_api_token_info;
+typedef int (*pv_api_token_fn)(void *ctx, const pv_api_token_info *t);
+
+/* Every token of user (NULL: of every user), oldest first; fn non-zero stops. Audited. */
+PV_API PV_CHECK pv_rc pv_api_token_list(pv_vault *v, const pv_access *who, const char *user,
+					pv_api_token_fn fn, void *ctx);
+
+/* Revoke the token with public id: refused from now on, on every handle. Audited.
+ * PV_ERR_NOT_FOUND for an unknown id; revoking a revoked token is PV_OK. */
+PV_API PV_CHECK pv_rc pv_api_token_revoke(pv_vault *v, const pv_access *who, const char *id);
+
 /* ---- Four-eyes approvals (审批) ----------------------------------------------- */
 
 /* An operation that can do lasting harm (export in clear, a read in clear of more

@@ -25,7 +25,8 @@ _Static_assert(sizeof ((pv_vault *)0)->authz_checked == NTABLES * sizeof(uint64_
 	       "one check mark per protected table");
 
 /* Metadata entries that govern access. */
-static const char *const protected_settings[] = { "schema", "alert_reads_per_hour" };
+static const char *const protected_settings[] = { "schema", "alert_reads_per_hour",
+						   "api_tokens_revoked" /* api_tokens.c */ };
 #define NSETTINGS (sizeof protected_settings / sizeof *protected_settings)
 
 /* ---- Canonical encoding ---- */

@@ -2,7 +2,8 @@
 /* policy.c: who may do what and see which fields: the caller's role must be one of the
  * user's roles and must grant the operation (default deny); reads of customer data name a
  * declared purpose the role may use; a user short of the role's staff obligations sees no
- * sensitive or confidential field in clear. */
+ * sensitive or confidential field in clear; inside an API token, only the token's
+ * purposes may be named. */
 #include "policy.h"
 
 #include <stdio.h>
@@ -39,6 +40,19 @@ static const char *purpose_names(const struct pv_schema *s, char *buf, size_t n)
 static unsigned long long all_purposes(const struct pv_schema *s)
 {
 	return s->npurposes >= 64 ? ~0ULL : (1ULL << s->npurposes) - 1;
+}
+
+/* 1 unless the handle acts in an API token (api_tokens.c) whose purposes do not include
+ * purpose ("all": every declared purpose). */
+static int api_token_may_use(const pv_vault *v, const char *purpose)
+{
+	if (!v->api_token[0])
+		return 1;
+	unsigned long long all = all_purposes(v->schema);
+	if (strcmp(purpose, "all") == 0)
+		return (v->api_token_purposes & all) == all;
+	int p = pv_schema_purpose_index(v->schema, purpose);
+	return p >= 0 && p < 64 && (v->api_token_purposes & (1ULL << p));
 }
 
 /* The role check shared by pv_policy_authorize and pv_policy_permits: the role exists,
@@ -145,6 +159,9 @@ pv_rc pv_policy_authorize(pv_vault *v, const pv_access *who, enum pv_operation o
 			return pv_fail(v, PV_ERR_DENIED, "role '%s' may not use purpose '%s'", name,
 				       purpose);
 	}
+	if (purpose && !api_token_may_use(v, purpose))
+		return pv_fail(v, PV_ERR_DENIED, "API token %s may not use purpose '%s'",
+			       v->api_token, purpose);
 	unsigned missing = s->roles[r].requires & v->user_gaps;
 	if (missing && reads_customers(op) && who && who->want_clear)
 		return pv_fail(v, PV_ERR_DENIED, "user %s may not see sensitive or confidential "

@@ -9,11 +9,12 @@
  * the session's user, whose roles and obligations are read again from the checked users
  * row; every use of a token, accepted or refused, is audited. Signing out deletes the row.
  *
- * Keys: both derive from the authorisation key (so from the master key: replacing the
- * root secret ends every session): number 1 hashes tokens, number 2 tags rows. */
-#include "audit.h"
-#include "authz_mac.h"
+ * API tokens for scripts (api_tokens.c) are sessions of another lifetime and scope: a
+ * bearer token starting "pvt_" is entered there, and acted in, left and counted the same
+ * way. What both share (the keys, acting for a user or for nobody) is serving.c's. */
+#include "api_tokens.h"
 #include "dates.h"
+#include "serving.h"
 #include "users.h"
 
 #include <stdio.h>
@@ -22,52 +23,12 @@
 #include <time.h>
 
 #define TOKEN_BYTES 32
-#define KEY_CONTEXT "pvsessn1"
-#define KEY_TOKEN_HASH 1
-#define KEY_ROW_TAG 2
 #define TAG_BYTES 32
-#define NO_SESSION "(no session)"
 #define UNKNOWN_TOKEN "(unknown session)"
 #define MAX_TTL 86400
 
 static const char INVALID_TOKEN[] = "the session token is not valid (unknown, expired or "
 				     "signed out): sign in again";
-
-/* The handle's session keys, derived once from the vault's authorisation key (again
- * when that key changed: the master was replaced), and a guarded place for a token, so
- * that a request allocates no guarded memory (each allocation maps and unmaps pages,
- * which stops every other thread of a server to flush its address translations). */
-struct session_secrets {
-	uint8_t from[PV_KEY_BYTES]; /* the authorisation key they derive from */
-	uint8_t token_hash[PV_KEY_BYTES];
-	uint8_t row_tag[PV_KEY_BYTES];
-	uint8_t token[TOKEN_BYTES];
-};
-
-static struct session_secrets *secrets(pv_vault *v)
-{
-	if (!v->session_secrets && !(v->session_secrets = pv_secret_alloc(sizeof *v->session_secrets)))
-		return NULL;
-	struct session_secrets *k = v->session_secrets;
-	if (memcmp(k->from, v->keys->authz_mac, PV_KEY_BYTES) != 0) {
-		memcpy(k->from, v->keys->authz_mac, PV_KEY_BYTES);
-		pv_derive_key(k->token_hash, PV_KEY_BYTES, KEY_TOKEN_HASH, KEY_CONTEXT, k->from);
-		pv_derive_key(k->row_tag, PV_KEY_BYTES, KEY_ROW_TAG, KEY_CONTEXT, k->from);
-	}
-	return k;
-}
-
-/* The stored id of a token: hex of its keyed hash. -1 when out of memory. */
-static int token_id(pv_vault *v, const uint8_t token[TOKEN_BYTES], char id[65])
-{
-	struct session_secrets *k = secrets(v);
-	uint8_t hash[32];
-	if (!k)
-		return -1;
-	pv_keyed_hash(hash, sizeof hash, token, TOKEN_BYTES, k->token_hash);
-	pv_hex(id, hash, sizeof hash);
-	return 0;
-}
 
 static void put_u64(uint8_t *p, uint64_t x)
 {
@@ -92,11 +53,7 @@ static int row_tag(pv_vault *v, const struct pv_stored_session *x, uint8_t tag[T
 	put_u64(msg + n + 8, (uint64_t)x->expires);
 	put_u64(msg + n + 16, x->clear_shown);
 	n += 24;
-	struct session_secrets *k = secrets(v);
-	if (!k)
-		return -1;
-	pv_keyed_hash(tag, TAG_BYTES, msg, n, k->row_tag);
-	return 0;
+	return pv_serving_tag(v, PV_SERVING_SESSION_TAG, msg, n, tag);
 }
 
 /* Write x (in a transaction) with its tag. */
@@ -120,24 +77,6 @@ static int tag_holds(pv_vault *v, const struct pv_stored_session *x)
 	       pv_ct_compare(tag, x->tag, TAG_BYTES) == 0;
 }
 
-/* The handle acts for nobody: guarded operations are refused, as for a user without a
- * role (policy.c), and need no approval waived for the root secret. */
-static pv_rc act_for_nobody(pv_vault *v)
-{
-	char *none = strdup("");
-	if (!none)
-		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	free(v->user_roles);
-	v->user_roles = none;
-	v->user_gaps = 0;
-	v->user_gap_reason[0] = '\0';
-	snprintf(v->principal, sizeof v->principal, "%s", NO_SESSION);
-	v->session_id[0] = '\0';
-	v->clear_shown = v->session_clear_base = 0;
-	v->request_id[0] = v->request_op[0] = '\0';
-	return PV_OK;
-}
-
 pv_rc pv_vault_serve(pv_vault *v)
 {
 	if (!v || !v->has_keys)
@@ -147,30 +86,10 @@ pv_rc pv_vault_serve(pv_vault *v)
 	if (v->unlock_kind != PV_UNLOCK_ROOT || v->user_roles)
 		return pv_fail(v, PV_ERR_USAGE, "a server's handle is opened with the root secret, "
 			       "not as a user");
-	pv_rc rc = act_for_nobody(v);
+	pv_rc rc = pv_serving_act_for_nobody(v);
 	if (!rc)
 		v->serving = 1;
 	return rc ? rc : pv_ok(v);
-}
-
-static pv_rc need_serving(pv_vault *v)
-{
-	if (!v)
-		return pv_fail(NULL, PV_ERR_USAGE, "a vault handle is required");
-	if (!v->serving)
-		return pv_fail(v, PV_ERR_USAGE, "sessions need a server's handle (pv_vault_serve)");
-	return PV_OK;
-}
-
-/* Append e under user (the handle's principal for the entry only). */
-static pv_rc audit_as(pv_vault *v, const char *user, const struct pv_audit_event *e)
-{
-	char was[sizeof v->principal];
-	snprintf(was, sizeof was, "%s", v->principal);
-	snprintf(v->principal, sizeof v->principal, "%s", user);
-	pv_rc rc = pv_audit_append(v, e);
-	snprintf(v->principal, sizeof v->principal, "%s", was);
-	return rc;
 }
 
 /* In one transaction: expired sessions deleted, x stored, the sign-in audited. */
@@ -188,7 +107,7 @@ static pv_rc store_new_session(pv_vault *v, struct pv_stored_session *x)
 	snprintf(detail, sizeof detail, "session %.8s until %s", x->id, until);
 	struct pv_audit_event e = { "sign in", NULL, NULL, NULL, "ok", detail };
 	if (!rc)
-		rc = audit_as(v, x->user, &e);
+		rc = pv_serving_audit_as(v, x->user, &e);
 	if (!rc && pv_store_commit(v->store) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (rc)
@@ -199,7 +118,7 @@ static pv_rc store_new_session(pv_vault *v, struct pv_stored_session *x)
 pv_rc pv_session_create(pv_vault *v, const char *user, const char *password, size_t len,
 			uint32_t ttl_seconds, char **token)
 {
-	pv_rc rc = need_serving(v);
+	pv_rc rc = pv_serving_need(v);
 	if (rc)
 		return rc;
 	*token = NULL;
@@ -211,15 +130,9 @@ pv_rc pv_session_create(pv_vault *v, const char *user, const char *password, siz
 		return pv_fail(v, PV_ERR_USAGE, "the handle is in a session: leave it first");
 	if ((rc = pv_user_check_password(v, user, password, len)) != PV_OK)
 		return rc;
-	uint8_t *raw = pv_secret_alloc(TOKEN_BYTES);
-	char *text = malloc(2 * TOKEN_BYTES + 1), id[65];
-	if (!raw || !text || (pv_random(raw, TOKEN_BYTES), token_id(v, raw, id) != 0)) {
-		pv_secret_free(raw);
-		free(text);
+	char id[65], *text = pv_serving_new_token(v, PV_SERVING_SESSION_HASH, id);
+	if (!text)
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	}
-	pv_hex(text, raw, TOKEN_BYTES);
-	pv_secret_free(raw);
 	int64_t now = (int64_t)time(NULL);
 	struct pv_stored_session x = { id, user, now, now + ttl_seconds, 0, NULL, 0 };
 	if ((rc = store_new_session(v, &x)) != PV_OK) {
@@ -242,13 +155,13 @@ struct refusal {
 static pv_rc session_load(pv_vault *v, const char *token, struct refusal *r, char *id,
 			  struct pv_stored_session *x, char *user, size_t ulen)
 {
-	struct session_secrets *k = secrets(v);
-	if (!k)
+	uint8_t *raw = pv_serving_token_buffer(v);
+	if (!raw)
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	uint8_t *raw = k->token;
 	int parsed = token && strlen(token) == 2 * TOKEN_BYTES &&
 		     pv_unhex(raw, TOKEN_BYTES, token, 2 * TOKEN_BYTES) == 0;
-	int made = parsed && token_id(v, raw, id) == 0;
+	int made = parsed && pv_serving_token_hash(v, PV_SERVING_SESSION_HASH, raw, TOKEN_BYTES,
+						   id) == 0;
 	pv_wipe(raw, TOKEN_BYTES);
 	if (!made) {
 		r->why = parsed ? "out of memory" : "malformed token";
@@ -269,42 +182,6 @@ static pv_rc session_load(pv_vault *v, const char *token, struct refusal *r, cha
 	return r->why ? PV_ERR_DENIED : PV_OK;
 }
 
-/* The user's checked row (authz_mac.c) as the handle's roles and obligations. */
-static pv_rc take_user(pv_vault *v, const char *user, struct refusal *r)
-{
-	struct pv_stored_user u;
-	int got = pv_authz_user_get(v, user, &u);
-	if (got < 0)
-		return pv_fail(v, v->authz_tampered ? PV_ERR_CORRUPT : PV_ERR_STORE, "%s",
-			       pv_store_errmsg(v->store));
-	if (got > 0 || u.disabled) {
-		r->why = got > 0 ? "user removed" : "user disabled";
-		return PV_ERR_DENIED;
-	}
-	char *roles = strdup(u.roles);
-	if (!roles)
-		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	free(v->user_roles);
-	v->user_roles = roles;
-	v->user_gaps = pv_user_obligation_gaps(&u, v->user_gap_reason,
-					       sizeof v->user_gap_reason);
-	snprintf(v->principal, sizeof v->principal, "%s", user);
-	return PV_OK;
-}
-
-/* A refused token: audited (under its user when the row names one), one message. */
-static pv_rc token_refused(pv_vault *v, pv_rc rc, const struct refusal *r)
-{
-	if (rc != PV_ERR_DENIED)
-		return pv_audit_failure(v, rc, "session", NULL, NULL);
-	struct pv_audit_event e = { "session", NULL, NULL, NULL, "denied", r->why };
-	pv_rc st = audit_as(v, r->user ? r->user : UNKNOWN_TOKEN, &e);
-	if (st)
-		return pv_fail(v, PV_ERR_DENIED, "%s (and the audit entry could not be written)",
-			       INVALID_TOKEN);
-	return pv_fail(v, PV_ERR_DENIED, "%s", INVALID_TOKEN);
-}
-
 /* The accepted use, audited under the user; the handle acts for nobody if it cannot be. */
 static pv_rc session_used(pv_vault *v, const char *id)
 {
@@ -313,17 +190,19 @@ static pv_rc session_used(pv_vault *v, const char *id)
 	struct pv_audit_event e = { "session", NULL, NULL, NULL, "ok", detail };
 	pv_rc rc = pv_audit_append_showing_nothing(v, &e);
 	if (rc)
-		(void)act_for_nobody(v);
+		(void)pv_serving_act_for_nobody(v);
 	return rc;
 }
 
 pv_rc pv_session_enter(pv_vault *v, const char *token)
 {
-	pv_rc rc = need_serving(v);
+	pv_rc rc = pv_serving_need(v);
 	if (rc)
 		return rc;
 	if (v->session_id[0])
 		return pv_fail(v, PV_ERR_USAGE, "the handle is in a session already");
+	if (pv_api_token_shaped(token))
+		return pv_api_token_enter(v, token);
 	if (pv_store_read_begin(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	struct refusal r = { NULL, NULL };
@@ -332,15 +211,16 @@ pv_rc pv_session_enter(pv_vault *v, const char *token)
 	rc = session_load(v, token, &r, id, &x, user, sizeof user);
 	uint64_t shown = rc ? 0 : x.clear_shown;
 	if (!rc)
-		rc = take_user(v, user, &r);
+		rc = pv_serving_take_user(v, user, &r.why);
 	if (pv_store_commit(v->store) != 0) {
 		if (!rc)
 			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 		(void)pv_store_rollback(v->store);
 	}
 	if (rc) {
-		(void)act_for_nobody(v);
-		return token_refused(v, rc, &r);
+		struct pv_serving_refusal no = { "session", r.user, UNKNOWN_TOKEN, r.why,
+						 INVALID_TOKEN };
+		return pv_serving_refused(v, rc, &no);
 	}
 	snprintf(v->session_id, sizeof v->session_id, "%s", id);
 	v->clear_shown = v->session_clear_base = shown;
@@ -374,22 +254,25 @@ static pv_rc count_clear(pv_vault *v)
 
 pv_rc pv_session_leave(pv_vault *v)
 {
-	pv_rc rc = need_serving(v);
+	pv_rc rc = pv_serving_need(v);
 	if (rc || !v->session_id[0])
 		return rc;
 	if (v->clear_shown > v->session_clear_base)
-		rc = count_clear(v);
-	pv_rc left = act_for_nobody(v);
+		rc = v->api_token[0] ? pv_api_token_count_clear(v) : count_clear(v);
+	pv_rc left = pv_serving_act_for_nobody(v);
 	return rc ? rc : left ? left : pv_ok(v);
 }
 
 pv_rc pv_session_end(pv_vault *v)
 {
-	pv_rc rc = need_serving(v);
+	pv_rc rc = pv_serving_need(v);
 	if (rc)
 		return rc;
 	if (!v->session_id[0])
 		return pv_fail(v, PV_ERR_USAGE, "no session to sign out of: enter it first");
+	if (v->api_token[0])
+		return pv_fail(v, PV_ERR_USAGE, "an API token is not signed out of: revoke it "
+			       "(pv_api_token_revoke)");
 	if (pv_store_begin(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	char detail[48];
@@ -398,6 +281,6 @@ pv_rc pv_session_end(pv_vault *v)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	struct pv_audit_event e = { "sign out", NULL, NULL, NULL, "ok", detail };
 	rc = pv_audit_commit(v, &e, rc);
-	pv_rc left = act_for_nobody(v);
+	pv_rc left = pv_serving_act_for_nobody(v);
 	return rc ? rc : left ? left : pv_ok(v);
 }

@@ -98,8 +98,10 @@ struct pv_vault {
 	int importing;                /* this handle holds the import lock (import_chunks.c) */
 	int serving;                  /* a server's handle: acts only inside sessions.c's sessions */
 	char session_id[65];          /* the session acted in ("" when none): its token's hash */
-	struct session_secrets *session_secrets; /* guarded: sessions.c's keys, once derived */
+	struct session_secrets *session_secrets; /* guarded: serving.c's token keys, once derived */
 	uint64_t session_clear_base;  /* clear_shown when the session was entered */
+	char api_token[17];           /* the API token acted in ("" when none): its public id */
+	uint64_t api_token_purposes;  /* ...and the purposes it may use (bit per schema purpose) */
 	char errmsg[1024];
 };
 

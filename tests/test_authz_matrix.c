@@ -681,6 +681,25 @@ static pv_rc op_certificates(const pv_access *w)
 	return pv_certificates(g_v, w, any_kept, NULL);
 }
 
+/* API tokens (H-apitok): made for u1 (clerk) with its purpose, listed, revoked. */
+static pv_rc op_api_token_create(const pv_access *w)
+{
+	char *id = NULL, *token = NULL;
+	pv_rc rc = pv_api_token_create(g_v, w, "u1", "clerk", "service", 3600, &id, &token);
+	pv_free(id);
+	pv_free(token);
+	return rc;
+}
+static int any_token(void *ctx, const pv_api_token_info *t) { (void)ctx; (void)t; return 0; }
+static pv_rc op_api_token_list(const pv_access *w)
+{
+	return pv_api_token_list(g_v, w, NULL, any_token, NULL);
+}
+static pv_rc op_api_token_revoke(const pv_access *w)
+{
+	return pv_api_token_revoke(g_v, w, "0123456789abcdef");
+}
+
 static int any_request(void *ctx, const pv_request_info *r) { (void)ctx; (void)r; return 0; }
 static pv_rc op_request_list(const pv_access *w)
 {
@@ -798,6 +817,10 @@ static const struct op ops[] = {
 	{ "pv_compliance_report", NULL, NEEDS("report"), 0, PV_OK, op_compliance_report, NULL, 0 },
 	{ "pv_certificates", "audit or shred", NEEDS("audit", "shred"), 0, PV_OK,
 	  op_certificates, NULL, 1 },
+	{ "pv_api_token_create", NULL, NEEDS("users"), 0, PV_OK, op_api_token_create, NULL, 0 },
+	{ "pv_api_token_list", NULL, NEEDS("users"), 0, PV_OK, op_api_token_list, NULL, 0 },
+	{ "pv_api_token_revoke", "unknown token", NEEDS("users"), 0, PV_ERR_NOT_FOUND,
+	  op_api_token_revoke, NULL, 0 },
 	/* no refusal: every role lists (its own requests, or all with 'approve' or 'audit') */
 	{ "pv_request_list", NULL, { NULL }, 0, PV_OK, op_request_list, NULL, 0 },
 };

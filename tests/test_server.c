@@ -10,7 +10,9 @@
  * off loopback), the command's graceful stop on SIGTERM with a request in flight, and the
  * rate limits (a sign-in flood from one address, guesses at one user from two addresses,
  * reads over a user's rate): 429 with Retry-After before any password is checked, audited
- * once per key and window with the count, others unaffected, and allowed again after. */
+ * once per key and window with the count, others unaffected, and allowed again after.
+ * API tokens: made, used (with their purposes only), listed without their secret, and
+ * revoked over HTTP; a clerk cannot make one, a token cannot manage tokens. */
 #include "testutil.h"
 
 #include <arpa/inet.h>
@@ -597,6 +599,106 @@ static void test_audit_entries(void **state)
 	free(admin);
 }
 
+/* ---- API tokens for scripts (H-apitok) ------------------------------------------------ */
+
+/* POST /v1/tokens as adm: the reply (201 with the token), else fails the test. */
+static char *api_token_made(const char *admin, const char *body, char id[17])
+{
+	struct resp r = http("POST", "/v1/tokens", admin, body);
+	if (r.status != 201)
+		fail_msg("POST /v1/tokens: %d %s", r.status, r.body);
+	const char *token = json_string_value(json_object_get(r.json, "token"));
+	assert_int_equal(strlen(token), PV_API_TOKEN_CHARS);
+	assert_int_equal(strncmp(token, "pvt_", 4), 0);
+	snprintf(id, 17, "%s", json_string_value(json_object_get(r.json, "id")));
+	char *copy = strdup(token);
+	resp_free(&r);
+	return copy;
+}
+
+/* An administrator makes a token for clerk1 (clerk, service): it reads as clerk1 with
+ * purpose service only, cannot list or make tokens, is listed without its secret, and is
+ * refused (401) once revoked; a clerk cannot make one (403 naming 'users'). */
+static void test_api_token_over_http(void **state)
+{
+	(void)state;
+	char *admin = sign_in("adm", PW), id[17], path[64];
+	char *token = api_token_made(admin, "{\"user\":\"clerk1\",\"role\":\"clerk\","
+				     "\"purposes\":[\"service\"],\"expires_in\":600}", id);
+	struct resp r = http("GET", "/v1/customers/C00000001?purpose=service", token, NULL);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	r = http("GET", "/v1/customers/C00000001?purpose=billing&role=clerk", token, NULL);
+	assert_int_equal(r.status, 403);
+	resp_free(&r);
+	r = http("GET", "/v1/tokens", token, NULL); /* a token cannot manage tokens */
+	assert_int_equal(r.status, 403);
+	assert_null(strstr(r.body, token + 4));
+	resp_free(&r);
+	r = http("GET", "/v1/tokens?user=clerk1", admin, NULL);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, id));
+	assert_null(strstr(r.body, token + 4));
+	assert_null(strstr(r.body, "\"token\""));
+	resp_free(&r);
+	char *clerk = sign_in("clerk2", PW);
+	r = http("POST", "/v1/tokens", clerk, "{\"user\":\"adm\",\"role\":\"admin\","
+		 "\"purposes\":[\"service\"],\"expires_in\":600}");
+	assert_int_equal(r.status, 403);
+	assert_non_null(strstr(err_msg(&r), "'users'"));
+	resp_free(&r);
+	snprintf(path, sizeof path, "/v1/tokens/%s", id);
+	r = http("DELETE", path, admin, NULL);
+	assert_int_equal(r.status, 204);
+	resp_free(&r);
+	r = http("GET", "/v1/customers/C00000001?purpose=service", token, NULL);
+	assert_int_equal(r.status, 401);
+	assert_null(strstr(r.body, token + 4));
+	resp_free(&r);
+	char *log = audit_lines();
+	char want[96];
+	snprintf(want, sizeof want, "clerk1|api token|ok|token used (api token %s)", id);
+	assert_non_null(strstr(log, want));
+	assert_non_null(strstr(log, "clerk1|api token|denied|revoked token"));
+	assert_null(strstr(log, token + 4));
+	free(log);
+	free(token);
+	free(clerk);
+	free(admin);
+}
+
+/* Bad bodies are 400 naming what is wrong; a token lasting 1 second is refused after. */
+static void test_api_token_bad_and_expired(void **state)
+{
+	(void)state;
+	char *admin = sign_in("adm", PW), id[17];
+	const char *bad[] = {
+		"{\"user\":\"clerk1\",\"role\":\"clerk\",\"purposes\":[],\"expires_in\":60}",
+		"{\"user\":\"clerk1\",\"role\":\"clerk\",\"purposes\":[\"service\"]}",
+		"{\"user\":\"clerk1\",\"role\":\"clerk\",\"purposes\":[\"service\"],"
+		"\"expires_in\":31536001}",
+		"{\"user\":\"clerk1\",\"role\":\"admin\",\"purposes\":[\"service\"],"
+		"\"expires_in\":60}",
+		"[1",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		struct resp r = http("POST", "/v1/tokens", admin, bad[i]);
+		assert_int_equal(r.status, 400);
+		resp_free(&r);
+	}
+	char *token = api_token_made(admin, "{\"user\":\"clerk1\",\"role\":\"clerk\","
+				     "\"purposes\":[\"service\"],\"expires_in\":1}", id);
+	sleep(2);
+	struct resp r = http("GET", "/v1/customers/C00000001?purpose=service", token, NULL);
+	assert_int_equal(r.status, 401);
+	resp_free(&r);
+	r = http("DELETE", "/v1/tokens/0123456789abcdef", admin, NULL);
+	assert_int_equal(r.status, 404);
+	resp_free(&r);
+	free(token);
+	free(admin);
+}
+
 /* ---- The OpenAPI document ------------------------------------------------------------- */
 
 /* Every route of the table is in server/openapi.json, and every path and method there
@@ -1109,6 +1211,9 @@ int main(void)
 		cmocka_unit_test(test_rate_reads),
 		cmocka_unit_test(test_rate_table_flood_keeps_limited),
 		cmocka_unit_test(test_rate_command_options),
+		/* API tokens (H-apitok) */
+		cmocka_unit_test(test_api_token_over_http),
+		cmocka_unit_test(test_api_token_bad_and_expired),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

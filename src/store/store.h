@@ -645,6 +645,30 @@ int pv_store_session_put(struct pv_store *s, const struct pv_stored_session *x);
 int pv_store_session_delete(struct pv_store *s, const char *id);
 int pv_store_session_purge(struct pv_store *s, int64_t now);
 
+/* ==== API tokens for scripts (api_tokens; api_tokens.c) ==== */
+
+/* One API token as stored: hash is a keyed hash of the token (hex), never the token; id
+ * its public name (the hash's first 16 hex characters); role and purposes (names,
+ * comma-separated) its scope; times are Unix seconds; revoked 0 or the time it was;
+ * tag the library's integrity code over the row (pointers borrowed until the next call). */
+struct pv_stored_api_token {
+	const char *hash, *id, *user, *role, *purposes, *created_by;
+	int64_t created, expires, revoked;
+	uint64_t clear_shown; /* customers shown in clear with this token (the bulk limit) */
+	const uint8_t *tag;
+	size_t tag_len;
+};
+
+/* 1 when absent. get_by_id: by the public id. put: inserts or replaces the whole row. */
+int pv_store_api_token_get(struct pv_store *s, const char *hash, struct pv_stored_api_token *x);
+int pv_store_api_token_get_by_id(struct pv_store *s, const char *id,
+				 struct pv_stored_api_token *x);
+int pv_store_api_token_put(struct pv_store *s, const struct pv_stored_api_token *x);
+/* Every token (of user; NULL: of everyone) by creation time; fn non-zero stops. */
+typedef int (*pv_store_api_token_fn)(void *ctx, const struct pv_stored_api_token *x);
+int pv_store_api_token_scan(struct pv_store *s, const char *user, pv_store_api_token_fn fn,
+			    void *ctx);
+
 /* ==== Backups: the whole database ==== */
 
 /* A consistent copy of the whole database into a new file at path (rollback journal

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* api_tokens.h: what sessions.c asks of API tokens (api_tokens.c): a bearer token of their
+ * shape is entered there, and what it was shown in clear is counted on its row. */
+#ifndef PV_API_TOKENS_H
+#define PV_API_TOKENS_H
+
+#include "vault.h"
+
+/* 1 when token starts with PV_API_TOKEN_PREFIX (it is entered as an API token). */
+int pv_api_token_shaped(const char *token);
+
+/* pv_session_enter for an API token, on a server's handle in no session. */
+pv_rc pv_api_token_enter(pv_vault *v, const char *token);
+
+/* pv_session_leave's count of clear reads, on the token's row. */
+pv_rc pv_api_token_count_clear(pv_vault *v);
+
+#endif
