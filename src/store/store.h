@@ -640,6 +640,30 @@ int pv_store_session_put(struct pv_store *s, const struct pv_stored_session *x);
 int pv_store_session_delete(struct pv_store *s, const char *id);
 int pv_store_session_purge(struct pv_store *s, int64_t now);
 
+/* ==== Tokens for other systems (tokens; tokens.c) ==== */
+
+/* One row of a token: the customer and field it stands for, the purpose it was made for,
+ * its kind (the library's mode and shape), when it was made, for a deterministic token a
+ * keyed tag of the value (NULL, 0 otherwise), and the value sealed by the library under
+ * the customer's data key. A deterministic token shared by customers holding the same
+ * value has a row per customer. */
+struct pv_stored_token {
+	const char *token, *customer, *purpose, *created;
+	int field;  /* the field's stored number */
+	int kind;
+	const uint8_t *vtag;
+	size_t vtag_len;
+	const uint8_t *sealed;
+	size_t sealed_len;
+};
+/* Add a row: 0, 1 when (token, customer) has one already (nothing changed), -1. */
+int pv_store_token_add(struct pv_store *s, const struct pv_stored_token *t);
+/* Each row of token in customer order, its pointers borrowed for the call (t NULL for a
+ * row missing a column); fn returning non-zero stops the scan and is returned; 0 when
+ * every row (or none) was passed, -1 on failure. */
+int pv_store_token_scan(struct pv_store *s, const char *token,
+			int (*fn)(void *ctx, const struct pv_stored_token *t), void *ctx);
+
 /* ==== Backups: the whole database ==== */
 
 /* A consistent copy of the whole database into a new file at path (rollback journal
