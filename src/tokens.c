@@ -139,7 +139,7 @@ struct making {
 	pv_token_shape shape;
 	char *value;                /* the customer's value, in normal form (wiped) */
 	uint8_t vtag[VTAG_BYTES];   /* deterministic: keyed tag of the value */
-	uint8_t *key;               /* deterministic: the field and purpose key (guarded) */
+	uint8_t key[PV_KEY_BYTES];  /* deterministic: the field and purpose key (wiped) */
 	char token[TOKEN_MAX];
 	int reused;                 /* the deterministic token exists for this value */
 };
@@ -241,8 +241,6 @@ static pv_rc make_token(struct making *m)
 {
 	pv_rc rc = read_value(m);
 	if (!rc && m->mode == PV_TOKEN_DETERMINISTIC) {
-		if (!(m->key = pv_secret_alloc(PV_KEY_BYTES)))
-			return pv_fail(m->v, PV_ERR_NOMEM, "out of locked memory");
 		field_purpose_key(m->v, m->field, m->who->purpose, m->key);
 		rc = keyed_of_value(m->v, m->vtag, VTAG_BYTES, 'v', 0, m->value, m->key);
 	}
@@ -315,7 +313,7 @@ pv_rc pv_tokenize(pv_vault *v, const pv_access *who, const char *id, const char 
 		pv_wipe(m.value, strlen(m.value));
 		free(m.value);
 	}
-	pv_secret_free(m.key);
+	pv_wipe(m.key, sizeof m.key);
 	pv_wipe(m.vtag, sizeof m.vtag);
 	if (rc)
 		return pv_audit_failure(v, rc, "tokenize", id, purpose);

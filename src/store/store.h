@@ -659,7 +659,7 @@ struct pv_stored_token {
 /* Add a row: 0, 1 when (token, customer) has one already (nothing changed), -1. */
 int pv_store_token_add(struct pv_store *s, const struct pv_stored_token *t);
 /* Each row of token in customer order, its pointers borrowed for the call (t NULL for a
- * row missing a column); fn returning non-zero stops the scan and is returned; 0 when
+ * row missing a column; fn must not use the store); fn returning non-zero stops the scan and is returned; 0 when
  * every row (or none) was passed, -1 on failure. */
 int pv_store_token_scan(struct pv_store *s, const char *token,
 			int (*fn)(void *ctx, const struct pv_stored_token *t), void *ctx);

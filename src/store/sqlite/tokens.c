@@ -62,6 +62,17 @@ int pv_store_token_scan(struct pv_store *s, const char *token,
 {
 	static const char sql[] = "SELECT token, customer, field, purpose, kind, created, vtag, "
 				  "sealed FROM tokens WHERE token = ?1 ORDER BY customer";
+	/* the cached statement (a token has a row or two): stepped here, reset before return */
 	struct token_walk w = { fn, ctx };
-	return pv_sqlite_rows(s, sql, token, token_row, &w, "read a token");
+	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
+	int got = pv_sqlite_row_by_key(s, q, token, "read a token");
+	if (got != 0)
+		return got < 0 ? -1 : 0;
+	int stop = 0, st = SQLITE_ROW;
+	while (st == SQLITE_ROW && !(stop = token_row(&w, q)))
+		st = sqlite3_step(q);
+	if (!stop && st != SQLITE_DONE)
+		stop = pv_sqlite_fail(s, "read a token");
+	sqlite3_reset(q);
+	return stop;
 }
