@@ -510,6 +510,56 @@ static void test_no_clear_value_on_disk(void **state)
 	}
 }
 
+/* ---- the commands ---- */
+
+/* pivault tokenize and detokenize with the root key: the token printed alone (or as
+ * JSON), the value back, a dead token's refusal (exit 1, no value), and usage errors. */
+static void test_cli(void **state)
+{
+	struct fx *f = *state;
+	pvt_vclose(f->v);
+	f->v = NULL;
+	const char *pv = pvt_program("pivault-test");
+	char *out = NULL;
+	assert_int_equal(pvt_run(&out, "'%s' tokenize --vault '%s' --key-file '%s' --role admin "
+				 "--purpose billing --customer %s --field phone --deterministic "
+				 "--shaped 2>&1", pv, f->dir, f->key, cid(8)), 0);
+	char token[64];
+	assert_int_equal(sscanf(out, "%63s", token), 1);
+	assert_int_equal(strlen(token), 11);
+	pvt_drop(out);
+	assert_int_equal(pvt_run(&out, "'%s' tokenize --vault '%s' --key-file '%s' --role admin "
+				 "--purpose billing --customer %s --field phone --deterministic "
+				 "--shaped --json 2>&1", pv, f->dir, f->key, cid(8)), 0);
+	char want[96];
+	snprintf(want, sizeof want, "{\"token\":\"%s\"}", token);
+	assert_non_null(strstr(out, want));
+	pvt_drop(out);
+	assert_int_equal(pvt_run(&out, "'%s' detokenize %s --vault '%s' --key-file '%s' --role admin "
+				 "--purpose billing 2>&1", pv, token, f->dir, f->key), 0);
+	f->v = pvt_open_root(f->dir, NULL, f->key);
+	char *phone = stored_value(f->v, cid(8), "phone");
+	assert_non_null(strstr(out, phone));
+	pvt_drop(out);
+	const char *ids[] = { cid(8) };
+	char *cert = NULL;
+	pv_access shred = { "admin", NULL, 0 };
+	assert_ok(f->v, pv_shred(f->v, &shred, ids, 1, &cert));
+	pv_free(cert);
+	assert_int_equal(pvt_run(&out, "'%s' detokenize %s --vault '%s' --key-file '%s' --role admin "
+				 "--purpose billing 2>&1", pv, token, f->dir, f->key), 1);
+	assert_non_null(strstr(out, "dead"));
+	assert_null(strstr(out, phone + 3));
+	pvt_drop(out);
+	assert_int_equal(pvt_run(&out, "'%s' tokenize --vault '%s' --key-file '%s' --role admin "
+				 "--purpose billing --field phone 2>&1", pv, f->dir, f->key), 2);
+	assert_non_null(strstr(out, "--customer"));
+	pvt_drop(out);
+	assert_int_equal(pvt_run(&out, "'%s' detokenize --vault '%s' --key-file '%s' 2>&1", pv,
+				 f->dir, f->key), 2);
+	pvt_drop(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -525,6 +575,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dba_rewrites_purpose, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_dba_cannot_derive, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_no_clear_value_on_disk, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_cli, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
