@@ -474,10 +474,24 @@ static void test_dba_cannot_derive(void **state)
 	pvt_drop(okey);
 }
 
-/* Nothing of the values tokenized is in the database file or its audit log, in clear. */
+/* The audit log's entries about tokens, as text. */
+static int log_token_entry(void *ctx, const pv_audit_entry *e)
+{
+	char **buf = ctx;
+	if (strstr(e->op, "tokenize")) {
+		size_t n = strlen(*buf), add = strlen(e->ids) + strlen(e->detail) + 4;
+		*buf = realloc(*buf, n + add);
+		snprintf(*buf + n, add, "%s|%s\n", e->ids, e->detail);
+	}
+	return 0;
+}
+
+/* Nothing of the values tokenized, nor the tokens, is in the audit log; no value is in
+ * the database file or its write-ahead log in clear. */
 static void test_no_clear_value_on_disk(void **state)
 {
 	struct fx *f = *state;
+	char *tokens[8];
 	for (size_t i = 1; i <= 4; i++) {
 		const char *fields[] = { "phone", "name" };
 		for (size_t k = 0; k < 2; k++) {
@@ -485,8 +499,20 @@ static void test_no_clear_value_on_disk(void **state)
 					   i % 2 ? PV_TOKEN_DETERMINISTIC : PV_TOKEN_RANDOM,
 					   PV_TOKEN_OPAQUE);
 			detokenize(f->v, &ADMIN_SERVICE, t);
+			tokens[(i - 1) * 2 + k] = t;
 		}
 	}
+	char *log = calloc(1, 1);
+	pv_access adm = { "admin", NULL, 0 };
+	assert_ok(f->v, pv_audit_log(f->v, &adm, NULL, log_token_entry, &log));
+	assert_non_null(strstr(log, "field phone, deterministic"));
+	for (size_t i = 0; i < 8; i++)
+		assert_null(strstr(log, tokens[i] + 4));
+	for (size_t i = 1; i <= 4; i++) {
+		assert_null(strstr(log, stored_value(f->v, cid(i), "phone") + 3));
+		assert_null(strstr(log, cust(i, "name")));
+	}
+	free(log);
 	char *bad = NULL;
 	assert_int_equal(pv_detokenize(f->v, &ADMIN_SERVICE, cust(1, "phone"), &bad),
 			 PV_ERR_NOT_FOUND);
