@@ -458,3 +458,20 @@ int pv_retention_legal_keep(const struct pv_schema *s, char **values, const char
 	}
 	return any;
 }
+
+/* ---- One field's rule and one value's due date (the compliance report) ---- */
+
+int pv_retention_rule_of(const struct pv_schema *s, size_t i)
+{
+	return rule_for(s, i);
+}
+
+int pv_retention_value_due(const struct pv_schema *s, char **values, size_t i, char due[11])
+{
+	int r = rule_for(s, i);
+	const struct pv_schema_retention *rt = r >= 0 ? &s->retention[r] : NULL;
+	if (!*values[i] || !rt || rt->from_field < 0)
+		return 1;
+	return pv_date_add(values[rt->from_field], rt->keep_years, rt->keep_months,
+			   rt->keep_days, due) != 0;
+}

@@ -14,4 +14,13 @@
 int pv_retention_legal_keep(const struct pv_schema *s, char **values, const char *as_of,
 			    char until[11], const char **law, unsigned char *keep);
 
+/* The index of the retention rule that applies to field i (the first that matches it),
+ * or -1 when none does (the field is kept with no end). */
+int pv_retention_rule_of(const struct pv_schema *s, size_t i);
+
+/* The due date of value i of a customer's opened values (nfields strings) under its rule:
+ * 0 with due set, or 1 when it cannot be computed (an empty value, no rule, or no date
+ * to count from in the record): what the retention plan counts as undetermined. */
+int pv_retention_value_due(const struct pv_schema *s, char **values, size_t i, char due[11]);
+
 #endif

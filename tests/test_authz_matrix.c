@@ -706,6 +706,13 @@ static pv_rc op_detokenize(const pv_access *w)
 	pv_free(value);
 	return rc;
 }
+static pv_rc op_compliance_report(const pv_access *w)
+{
+	char *out = NULL;
+	pv_rc rc = pv_compliance_report(g_v, w, NULL, PV_REPORT_JSON, &out);
+	pv_free(out);
+	return rc;
+}
 static int any_kept(void *ctx, const pv_certificate_info *c) { (void)ctx; (void)c; return 0; }
 static pv_rc op_certificates(const pv_access *w)
 {
@@ -826,6 +833,7 @@ static const struct op ops[] = {
 	{ "pv_audit_consistency", NULL, NEEDS("audit"), 0, PV_OK, op_audit_consistency, NULL, 0 },
 	{ "pv_doctor", NULL, NEEDS("audit"), 0, PV_OK, op_doctor, NULL, 0 },
 	{ "pv_scan_vault", NULL, NEEDS("scan"), 0, PV_OK, op_scan_vault, NULL, 0 },
+	{ "pv_compliance_report", NULL, NEEDS("report"), 0, PV_OK, op_compliance_report, NULL, 0 },
 	{ "pv_certificates", "audit or shred", NEEDS("audit", "shred"), 0, PV_OK,
 	  op_certificates, NULL, 1 },
 	/* tokens for other systems */
