@@ -117,6 +117,8 @@ extern const struct cli_cmd cli_cmd_init, cli_cmd_keygen, cli_cmd_schema, cli_cm
 	cli_cmd_review, cli_cmd_retention, cli_cmd_doctor, cli_cmd_scan, cli_cmd_serve,
 	cli_cmd_incident, cli_cmd_report;
 extern const struct cli_cmd cli_cmd_token; /* cmd_token.c */
+/* cmd_tokens.c */
+extern const struct cli_cmd cli_cmd_tokenize, cli_cmd_detokenize;
 
 /* Run the command named by argv[0] from the command table (used by `run`). */
 int cli_dispatch(int argc, char **argv);

@@ -19,6 +19,7 @@ static const struct cli_cmd *const commands[] = {
 	&cli_cmd_incident,
 	&cli_cmd_report,
 	&cli_cmd_token,
+	&cli_cmd_tokenize, &cli_cmd_detokenize,
 };
 
 #define NCOMMANDS (sizeof commands / sizeof *commands)

@@ -55,8 +55,10 @@ typedef enum pv_rc {
 	PV_REQUESTED = 13,    /* not run: recorded to be asked for (pv_request_begin) */
 	PV_ERR_BUSY = 14,     /* another process held the vault's write lock longer than the
 			       * wait allowed (pv_set_wait); nothing was changed */
-	PV_ERR_FIND_ONLY = 15 /* the role may find customers (pv_find gives their ids) but
-			       * not read their records */
+	PV_ERR_FIND_ONLY = 15, /* the role may find customers (pv_find gives their ids) but
+				* not read their records */
+	PV_ERR_TOKEN_DEAD = 16 /* the token's value is gone: its customer was shredded, or
+				* the field was erased or changed since (pv_detokenize) */
 } pv_rc;
 
 /* A static English description of rc. */
@@ -1291,6 +1293,50 @@ typedef struct pv_doctor_opts {
  * be NULL. Needs 'audit', as the audit functions (who NULL: any of the user's roles). */
 PV_API PV_CHECK pv_rc pv_doctor(pv_vault *v, const pv_access *who, const pv_doctor_opts *o,
 				pv_finding_fn fn, void *ctx, unsigned *high);
+
+/* ---- Tokens for other systems (去标识化, PIPL art. 51 and 73) --------------------- */
+
+/* A token stands for one declared field's value of one customer, for one purpose, in
+ * another system (an order system, a call centre) that stores the token instead of the
+ * value. The value tokenized is always the one the vault holds for that customer: a token
+ * obeys the schema (declared fields, their purposes), consent and restriction, retention
+ * and crypto-shredding as the record does. The token's row keeps the value sealed under
+ * the customer's data key, bound to the token, customer, field and purpose, so shredding
+ * the customer kills it, and a row edited or swapped in the database opens nothing.
+ * docs/tokens.md describes the formats. */
+typedef enum pv_token_mode {
+	PV_TOKEN_RANDOM = 0,       /* a new random token at each call */
+	PV_TOKEN_DETERMINISTIC = 1 /* the same token for the same value, field and purpose (for
+				    * joins): keyed BLAKE2b under a key derived per field and
+				    * purpose from the vault's data root, never a plain hash */
+} pv_token_mode;
+
+typedef enum pv_token_shape {
+	PV_TOKEN_OPAQUE = 0,       /* "tok_" and 32 lower-case hexadecimal digits */
+	PV_TOKEN_LIKE_FIELD = 1    /* shaped like the field's type, never a valid value of it:
+				    * phone_cn gives 11 digits starting 10 (no mainland mobile
+				    * number starts 10); other types are refused (PV_ERR_USAGE) */
+} pv_token_shape;
+
+/* A token for the value of field of customer id, for who->purpose (one declared purpose
+ * the role may use and the field is declared for; not "all"). Needs 'tokenize'; the
+ * customer must be readable for that purpose (consent, restriction) and hold a value in
+ * the field (PV_ERR_INPUT naming customer and field otherwise). Audited (customer, field,
+ * mode; never the value or the token). *token (pv_free) on PV_OK. */
+PV_API PV_CHECK pv_rc pv_tokenize(pv_vault *v, const pv_access *who, const char *id,
+				  const char *field, pv_token_mode mode, pv_token_shape shape,
+				  char **token);
+
+/* The value token stands for, into *value (pv_free). Needs 'read' and the token's own
+ * purpose declared in who (another purpose is refused), a role that sees the field in
+ * clear for it, the customer readable for it (consent, restriction), and obeys the bulk
+ * limit of clear reads as pv_get does (each token shown counts its customer). Audited
+ * (customer, field; never the value or the token). PV_ERR_NOT_FOUND for a token the vault
+ * never made (the token is not repeated); PV_ERR_TOKEN_DEAD when its customer was
+ * shredded or the field erased or changed since; PV_ERR_CORRUPT when its row was edited
+ * or moved in the database. */
+PV_API PV_CHECK pv_rc pv_detokenize(pv_vault *v, const pv_access *who, const char *token,
+				    char **value);
 
 /* ---- PII discovery (个人信息发现) ------------------------------------------------- */
 

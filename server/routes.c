@@ -321,6 +321,93 @@ static void revoke_token(struct call *c)
 	c->out->status = 204;
 }
 
+/* ---- Tokens for other systems ---- */
+
+/* The body as a JSON object, or NULL after a 400. */
+static json_t *body_object(struct call *c)
+{
+	json_error_t jerr;
+	json_t *body = json_loadb(c->q->body, c->q->len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!body || !json_is_object(body)) {
+		json_decref(body);
+		pvs_error(c->out, 400, "malformed_json", "the body is not a JSON object");
+		return NULL;
+	}
+	return body;
+}
+
+/* Member key of body: NULL when absent, "" (with *bad set) when not a string. */
+static const char *member(json_t *body, const char *key, int *bad)
+{
+	json_t *m = json_object_get(body, key);
+	if (m && !json_is_string(m))
+		*bad = 1;
+	return json_is_string(m) ? json_string_value(m) : NULL;
+}
+
+/* The body {"customer", "field", "purpose", "role"?, "mode"?: "random"|"deterministic",
+ * "shape"?: "opaque"|"like-field"}: {"token"}. */
+static void tokenize(struct call *c)
+{
+	json_t *body = body_object(c);
+	if (!body)
+		return;
+	int bad = 0;
+	const char *id = member(body, "customer", &bad), *field = member(body, "field", &bad);
+	const char *mode = member(body, "mode", &bad), *shape = member(body, "shape", &bad);
+	pv_access who = { member(body, "role", &bad), member(body, "purpose", &bad),
+			  PV_WANT_MASKED };
+	if (bad || !id || !field || !who.purpose ||
+	    (mode && strcmp(mode, "random") && strcmp(mode, "deterministic")) ||
+	    (shape && strcmp(shape, "opaque") && strcmp(shape, "like-field"))) {
+		pvs_error(c->out, 400, "bad_request", "the body needs \"customer\", \"field\" and "
+			  "\"purpose\" (strings); \"mode\" is random or deterministic, \"shape\" "
+			  "opaque or like-field");
+		json_decref(body);
+		return;
+	}
+	char *token = NULL;
+	pv_rc rc = pv_tokenize(c->v, &who, id, field,
+			       mode && !strcmp(mode, "deterministic") ? PV_TOKEN_DETERMINISTIC
+								      : PV_TOKEN_RANDOM,
+			       shape && !strcmp(shape, "like-field") ? PV_TOKEN_LIKE_FIELD
+								     : PV_TOKEN_OPAQUE, &token);
+	if (rc)
+		pvs_fail(c->out, c->v, rc);
+	else
+		pvs_json(c->out, 200, json_pack("{s:s}", "token", token));
+	pv_free(token);
+	json_decref(body);
+}
+
+/* The body {"token", "purpose", "role"?}: {"value"}; a dead token is 410 token_dead. */
+static void detokenize(struct call *c)
+{
+	json_t *body = body_object(c);
+	if (!body)
+		return;
+	int bad = 0;
+	const char *token = member(body, "token", &bad);
+	pv_access who = { member(body, "role", &bad), member(body, "purpose", &bad),
+			  PV_WANT_CLEAR };
+	if (bad || !token || !who.purpose) {
+		pvs_error(c->out, 400, "bad_request", "the body needs \"token\" and \"purpose\" "
+			  "(strings)");
+		json_decref(body);
+		return;
+	}
+	char *value = NULL;
+	pv_rc rc = pv_detokenize(c->v, &who, token, &value);
+	if (rc)
+		pvs_fail(c->out, c->v, rc);
+	else
+		pvs_json(c->out, 200, json_pack("{s:s}", "value", value));
+	if (value)
+		sodium_memzero(value, strlen(value));
+	pv_free(value);
+	json_decref(body);
+}
+
 /* ---- Audit, health, the document ---- */
 
 static void audit_verify(struct call *c)
@@ -375,6 +462,9 @@ static const struct route {
 	{ "POST", "/v1/tokens", SESSION, create_token, 0 },
 	{ "GET", "/v1/tokens", SESSION, list_tokens, 0 },
 	{ "DELETE", "/v1/tokens/{id}", SESSION, revoke_token, 0 },
+	/* tokens for other systems */
+	{ "POST", "/v1/tokenize", SESSION, tokenize, 0 },
+	{ "POST", "/v1/detokenize", SESSION, detokenize, 1 },
 	{ "GET", "/v1/openapi.json", NO_HANDLE, openapi, 0 },
 	{ "GET", "/healthz", NO_HANDLE, healthz, 0 },
 	{ "GET", "/readyz", NO_HANDLE, readyz, 0 },

@@ -23,7 +23,7 @@
 
 enum { ROOT_MASTER_WRAP = 1 };
 enum { MASTER_KEYRING = 1, MASTER_CHECK, MASTER_DATA_WRAP, MASTER_AUTHZ, MASTER_USER_BIND };
-enum { DATA_BLIND = 1, DATA_BUCKET, DATA_AUDIT, DATA_SIGN };
+enum { DATA_BLIND = 1, DATA_BUCKET, DATA_AUDIT, DATA_SIGN, DATA_TOKENS };
 
 /* The master key is random, made at creation and at each rekey --root, and stored only
  * sealed: under the root secret's wrap key ("master_sealed") and to each active user's
@@ -141,6 +141,7 @@ static void derive_data_keys(pv_vault *v, const uint8_t *data_root)
 	pv_derive_key(k->bucket_hash, PV_SHORT_HASH_KEY_BYTES, DATA_BUCKET, DATA_CONTEXT,
 		      data_root);
 	pv_derive_key(k->audit_mac, PV_KEY_BYTES, DATA_AUDIT, DATA_CONTEXT, data_root);
+	pv_derive_key(k->token_master, PV_KEY_BYTES, DATA_TOKENS, DATA_CONTEXT, data_root);
 	/* The signing key is bound to this vault: two vaults sharing a root key file still
 	 * sign with different keys. */
 	uint8_t sign_master[PV_KEY_BYTES], sign_seed[PV_KEY_BYTES];

@@ -134,6 +134,7 @@ const char *pv_operation_name(enum pv_operation op)
 	case PV_OP_BACKUP: return "backup";
 	case PV_OP_REKEY: return "rekey";
 	case PV_OP_SCAN: return "scan";
+	case PV_OP_TOKENIZE: return "tokenize";
 	case PV_OP_COUNT: break;
 	}
 	return "unknown";

@@ -27,6 +27,7 @@ struct pv_vault_keys {
 	uint8_t blind_master[PV_KEY_BYTES];
 	uint8_t bucket_hash[PV_SHORT_HASH_KEY_BYTES];
 	uint8_t audit_mac[PV_KEY_BYTES];
+	uint8_t token_master[PV_KEY_BYTES]; /* deterministic tokens' per field and purpose keys */
 	/* the vault's Ed25519 pair: checkpoints, certificates, receipts, reports */
 	uint8_t sign_secret[PV_SIGN_SECRET];
 	uint8_t sign_public[PV_SIGN_PUBLIC];

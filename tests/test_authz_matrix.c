@@ -668,6 +668,44 @@ static pv_rc op_scan_vault(const pv_access *w)
 {
 	return pv_scan_vault(g_v, w, NULL, any_column, NULL, NULL);
 }
+/* Tokens (tokens.c): made for one purpose, not "all" (billing for a role that may use
+ * every purpose); detokenized for their own purpose, a field every reading role sees in
+ * clear (name: service for the clerk, billing for finance, service for the others). */
+static pv_rc op_tokenize(const pv_access *w)
+{
+	pv_access x = *w;
+	if (x.purpose && strcmp(x.purpose, "all") == 0)
+		x.purpose = "billing";
+	char *t = NULL;
+	pv_rc rc = pv_tokenize(g_v, &x, "C00000002", "phone", PV_TOKEN_RANDOM, PV_TOKEN_OPAQUE, &t);
+	pv_free(t);
+	return rc;
+}
+static char *name_token(const char *purpose)
+{
+	static char service[48], billing[48];
+	char *slot = strcmp(purpose, "billing") == 0 ? billing : service;
+	if (!slot[0]) {
+		pv_access a = { "admin", purpose, 0 };
+		char *t = NULL;
+		assert_ok(g_v, pv_tokenize(g_v, &a, "C00000003", "name", PV_TOKEN_RANDOM,
+					   PV_TOKEN_OPAQUE, &t));
+		snprintf(slot, 48, "%s", t);
+		pv_free(t);
+	}
+	return slot;
+}
+static pv_rc op_detokenize(const pv_access *w)
+{
+	pv_access x = *w;
+	if (!x.purpose || strcmp(x.purpose, "billing") != 0)
+		x.purpose = "service";
+	const char *token = name_token(x.purpose);
+	char *value = NULL;
+	pv_rc rc = pv_detokenize(g_v, &x, token, &value);
+	pv_free(value);
+	return rc;
+}
 static pv_rc op_compliance_report(const pv_access *w)
 {
 	char *out = NULL;
@@ -821,6 +859,9 @@ static const struct op ops[] = {
 	{ "pv_api_token_list", NULL, NEEDS("users"), 0, PV_OK, op_api_token_list, NULL, 0 },
 	{ "pv_api_token_revoke", "unknown token", NEEDS("users"), 0, PV_ERR_NOT_FOUND,
 	  op_api_token_revoke, NULL, 0 },
+	/* tokens for other systems */
+	{ "pv_tokenize", NULL, NEEDS("tokenize"), 0, PV_OK, op_tokenize, NULL, 0 },
+	{ "pv_detokenize", NULL, NEEDS("read"), 0, PV_OK, op_detokenize, NULL, 0 },
 	/* no refusal: every role lists (its own requests, or all with 'approve' or 'audit') */
 	{ "pv_request_list", NULL, { NULL }, 0, PV_OK, op_request_list, NULL, 0 },
 };

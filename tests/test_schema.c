@@ -335,7 +335,7 @@ static void test_lookups_and_names(void **state)
 	/* Operation names: exactly the list in the reference file's comment, in enum order. */
 	const char *ops = "read find list export update import shred retention consent dsr "
 			  "hold approve audit report handover decommission incident users "
-			  "schema backup rekey scan";
+			  "schema backup rekey scan tokenize";
 	char joined[512] = "";
 	for (int i = 0; i < PV_OP_COUNT; i++) {
 		if (i)

@@ -377,6 +377,98 @@ static void test_find_by_phone(void **state)
 	free(token);
 }
 
+/* ---- Tokens for other systems ---------------------------------------------------- */
+
+static struct resp post_json(const char *path, const char *token, const char *fmt,
+			     const char *a, const char *b)
+{
+	char body[512];
+	snprintf(body, sizeof body, fmt, a, b);
+	return http("POST", path, token, body);
+}
+
+/* Tokenize and detokenize in a session: the round trip, the refusals (no session, a role
+ * that does not see the field in clear, another purpose, no 'tokenize', a bad body), and
+ * a shredded customer's token dead (410 token_dead, no value). */
+static void test_tokens_over_http(void **state)
+{
+	(void)state;
+	char *adm = sign_in("adm", PW), *clerk = sign_in("clerk1", PW), *aud = sign_in("aud", PW);
+	const char *tok_fmt = "{\"customer\":\"%s\",\"field\":\"phone\",\"purpose\":\"service\","
+			      "\"role\":\"admin\",\"mode\":\"deterministic\",\"shape\":\"%s\"}";
+	struct resp r = post_json("/v1/tokenize", adm, tok_fmt, "C00000004", "like-field");
+	assert_int_equal(r.status, 200);
+	char *t = strdup(json_string_value(json_object_get(r.json, "token")));
+	resp_free(&r);
+	assert_int_equal(strlen(t), 11);
+	assert_memory_equal(t, "10", 2);
+	const char *detok_fmt = "{\"token\":\"%s\",\"purpose\":\"%s\",\"role\":\"admin\"}";
+	r = post_json("/v1/detokenize", adm, detok_fmt, t, "service");
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(json_string_value(json_object_get(r.json, "value")),
+			       pvt_csv_get(&g_csv, 4, "phone") + 3));
+	resp_free(&r);
+	r = post_json("/v1/detokenize", NULL, detok_fmt, t, "service"); /* no session */
+	assert_int_equal(r.status, 401);
+	resp_free(&r);
+	r = post_json("/v1/detokenize", adm, detok_fmt, t, "billing");
+	assert_int_equal(r.status, 403);
+	assert_non_null(strstr(err_msg(&r), "made for purpose 'service'"));
+	resp_free(&r);
+	r = post_json("/v1/detokenize", clerk, "{\"token\":\"%s\",\"purpose\":\"%s\"}", t,
+		      "service");
+	assert_int_equal(r.status, 403);
+	assert_non_null(strstr(err_msg(&r), "in clear"));
+	assert_null(strstr(r.body, pvt_csv_get(&g_csv, 4, "phone") + 3));
+	resp_free(&r);
+	r = post_json("/v1/tokenize", aud, "{\"customer\":\"%s\",\"field\":\"%s\","
+		      "\"purpose\":\"service\"}", "C00000004", "phone");
+	assert_int_equal(r.status, 403);
+	assert_non_null(strstr(err_msg(&r), "'tokenize'"));
+	resp_free(&r);
+	r = http("POST", "/v1/tokenize", adm, "{\"customer\":4}");
+	assert_int_equal(r.status, 400);
+	resp_free(&r);
+	r = http("POST", "/v1/detokenize", adm, "not json");
+	assert_int_equal(r.status, 400);
+	assert_string_equal(err_code(&r), "malformed_json");
+	resp_free(&r);
+	/* the customer shredded: its token is dead */
+	r = post_json("/v1/tokenize", adm, tok_fmt, "C00000005", "opaque");
+	assert_int_equal(r.status, 200);
+	char *dead = strdup(json_string_value(json_object_get(r.json, "token")));
+	resp_free(&r);
+	pv_vault *root = pvt_open_root(g_dir, NULL, g_key_path);
+	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
+	const char *ids[] = { "C00000005" };
+	char *cert = NULL;
+	/* shredded (the certificate issued); the checkpoint after may find the server's
+	 * readers in the way (PV_ERR_BUSY once the short wait runs out): the shred is done */
+	pv_set_wait(3, NULL, NULL);
+	pv_rc src = pv_shred(root, &admin, ids, 1, &cert);
+	pv_set_wait(PV_WAIT_DEFAULT, NULL, NULL);
+	if (!cert)
+		fail_msg("pv_shred: rc %d: %s", src, pv_errmsg(root));
+	pv_free(cert);
+	pvt_vclose(root);
+	r = post_json("/v1/detokenize", adm, detok_fmt, dead, "service");
+	assert_int_equal(r.status, 410);
+	assert_string_equal(err_code(&r), "token_dead");
+	assert_null(json_object_get(r.json, "value"));
+	resp_free(&r);
+	char *log = audit_lines();
+	assert_non_null(strstr(log, "adm|tokenize|ok|field phone, deterministic"));
+	assert_non_null(strstr(log, "adm|detokenize|ok|field phone"));
+	assert_non_null(strstr(log, "clerk1|detokenize|denied|"));
+	assert_null(strstr(log, t));
+	free(log);
+	free(t);
+	free(dead);
+	free(adm);
+	free(clerk);
+	free(aud);
+}
+
 /* ---- Tokens ------------------------------------------------------------------------ */
 
 static void test_sign_out_revokes(void **state)
@@ -1214,6 +1306,7 @@ int main(void)
 		/* API tokens (H-apitok) */
 		cmocka_unit_test(test_api_token_over_http),
 		cmocka_unit_test(test_api_token_bad_and_expired),
+		cmocka_unit_test(test_tokens_over_http),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

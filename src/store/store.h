@@ -668,6 +668,29 @@ int pv_store_api_token_put(struct pv_store *s, const struct pv_stored_api_token 
 typedef int (*pv_store_api_token_fn)(void *ctx, const struct pv_stored_api_token *x);
 int pv_store_api_token_scan(struct pv_store *s, const char *user, pv_store_api_token_fn fn,
 			    void *ctx);
+/* ==== Tokens for other systems (tokens; tokens.c) ==== */
+
+/* One row of a token: the customer and field it stands for, the purpose it was made for,
+ * its kind (the library's mode and shape), when it was made, for a deterministic token a
+ * keyed tag of the value (NULL, 0 otherwise), and the value sealed by the library under
+ * the customer's data key. A deterministic token shared by customers holding the same
+ * value has a row per customer. */
+struct pv_stored_token {
+	const char *token, *customer, *purpose, *created;
+	int field;  /* the field's stored number */
+	int kind;
+	const uint8_t *vtag;
+	size_t vtag_len;
+	const uint8_t *sealed;
+	size_t sealed_len;
+};
+/* Add a row: 0, 1 when (token, customer) has one already (nothing changed), -1. */
+int pv_store_token_add(struct pv_store *s, const struct pv_stored_token *t);
+/* Each row of token in customer order, its pointers borrowed for the call (t NULL for a
+ * row missing a column; fn must not use the store); fn returning non-zero stops the scan and is returned; 0 when
+ * every row (or none) was passed, -1 on failure. */
+int pv_store_token_scan(struct pv_store *s, const char *token,
+			int (*fn)(void *ctx, const struct pv_stored_token *t), void *ctx);
 
 /* ==== Backups: the whole database ==== */
 

@@ -190,6 +190,7 @@ extern const char pv_sqlite_ledger_tables[];
 extern const char pv_sqlite_import_tables[];
 extern const char pv_sqlite_sessions_tables[];
 extern const char pv_sqlite_api_token_tables[];
+extern const char pv_sqlite_token_tables[];
 
 /* The condition on a customers row (its row id, "rid" or as qualified) that keeps an
  * unfinished import's rows out of every read (import_pending.c). */
