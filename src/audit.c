@@ -428,6 +428,7 @@ static int commit_group(pv_vault *w, const struct pv_audit_item *group, char *wh
 		tail_of(w)->valid = 0;
 		return -1;
 	}
+	pv_store_release_rows(w->store); /* the tail's read holds no snapshot until the next */
 	return 0;
 }
 

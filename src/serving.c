@@ -105,6 +105,9 @@ pv_rc pv_serving_act_for_nobody(pv_vault *v)
 	v->api_token_purposes = 0;
 	v->clear_shown = v->session_clear_base = 0;
 	v->request_id[0] = v->request_op[0] = '\0';
+	/* no read of the request left holding a snapshot while the handle waits for the
+	 * next: a snapshot held would keep a shred's checkpoint waiting on the server */
+	pv_store_release_rows(v->store);
 	return PV_OK;
 }
 
