@@ -10,6 +10,7 @@
 #include "approvals.h"
 #include "audit.h"
 #include "authz_mac.h"
+#include "seal_gate.h"
 #include "files.h"
 #include "ledger.h"
 #include "policy.h"
@@ -661,6 +662,7 @@ void pv_vault_close(pv_vault *v)
 	if (!v)
 		return;
 	pv_approval_close(v);
+	pv_seal_forget(v);
 	pv_store_close(v->store);
 	pv_keyring_close(v->keyring);
 	pv_schema_free(v->schema);

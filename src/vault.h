@@ -86,6 +86,7 @@ struct pv_vault {
 	int serving;                  /* a server's handle: acts only inside sessions.c's sessions */
 	char session_id[65];          /* the session acted in ("" when none): its token's hash */
 	uint64_t session_clear_base;  /* clear_shown when the session was entered */
+	struct pv_seals *seals;       /* customers sealed by incidents, as checked (seal_gate.c) */
 	char errmsg[1024];
 };
 
