@@ -26,7 +26,8 @@ _Static_assert(sizeof ((pv_vault *)0)->authz_checked == NTABLES * sizeof(uint64_
 
 /* Metadata entries that govern access. */
 static const char *const protected_settings[] = { "schema", "alert_reads_per_hour",
-						  "incident_seals" /* seal_gate.c */ };
+						  "incident_seals" /* seal_gate.c */,
+						  "incident_digests" /* incident_digest.c */ };
 #define NSETTINGS (sizeof protected_settings / sizeof *protected_settings)
 
 /* ---- Canonical encoding ---- */

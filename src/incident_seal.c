@@ -9,6 +9,7 @@
 #include "approvals.h"
 #include "audit.h"
 #include "dates.h"
+#include "incident_digest.h"
 #include "policy.h"
 #include "seal_gate.h"
 
@@ -62,7 +63,7 @@ struct seal_args {
 static pv_rc do_seal(pv_vault *v, struct seal_args *a)
 {
 	pv_rc rc = pv_seal_reload(v);
-	if (rc || (rc = contain(v, a->id)) != PV_OK)
+	if (rc || (rc = pv_incident_digests_check(v)) || (rc = contain(v, a->id)) != PV_OK)
 		return rc;
 	if (pv_store_incident_scope_scan(v->store, a->id, scope_id, &a->ids) < 0 || a->ids.oom)
 		return a->ids.oom ? pv_fail(v, PV_ERR_NOMEM, "out of memory") : store_failed(v);
@@ -84,7 +85,7 @@ static pv_rc do_seal(pv_vault *v, struct seal_args *a)
 		return store_failed(v);
 	a->sealed = a->ids.n;
 	a->added = a->ids.n - before;
-	return PV_OK;
+	return pv_incident_digests_record(v); /* the incident may be contained now */
 }
 
 static pv_rc authorize(pv_vault *v, const pv_access *who, const char *op)
@@ -131,7 +132,7 @@ pv_rc pv_incident_seal(pv_vault *v, const pv_access *who, const char *id, size_t
 static pv_rc do_release(pv_vault *v, const char *id, size_t *released)
 {
 	pv_rc rc = pv_seal_reload(v);
-	if (rc)
+	if (rc || (rc = pv_incident_digests_check(v)) != PV_OK)
 		return rc;
 	const struct pv_sealed_incident *s = pv_seal_incident(v, id);
 	if (!s)

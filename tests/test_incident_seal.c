@@ -22,6 +22,9 @@
 
 #include "pivault.h"
 
+#include "authz_mac.h" /* to make a vault as one from before the incident codes */
+#include "vault.h"
+
 #define NCUST 510 /* the end-to-end test's vault; the others have SMALL customers */
 #define SMALL 12
 #define NREAD 500
@@ -451,6 +454,83 @@ static void test_dba_edits_incident_and_scope(void **state)
 	for (size_t r = 1; r <= 3; r++)
 		assert_rc_msg(f->v, get_rc(f, f->v, r), PV_ERR_SEALED, id);
 	ok(f->v, get_rc(f, f->v, 7), "another customer");
+	/* and the edit is seen: every incident operation refuses, naming the incident */
+	char *json = NULL, want[96];
+	size_t n = 0;
+	snprintf(want, sizeof want, "incident %s fails its integrity check", id);
+	assert_rc_msg(f->v, pv_incident_get(f->v, &ADMIN, id, &json), PV_ERR_CORRUPT, want);
+	assert_rc_msg(f->v, pv_incident_list(f->v, &ADMIN, &json), PV_ERR_CORRUPT, want);
+	assert_rc_msg(f->v, pv_incident_release(f->v, &ADMIN, id, &n), PV_ERR_CORRUPT, want);
+	assert_rc_msg(f->v, pv_incident_set_state(f->v, &ADMIN, id, PV_INCIDENT_NOTIFIED),
+		      PV_ERR_CORRUPT, want);
+	assert_null(json);
+	pv_free(id);
+}
+
+/* A DBA adds a customer to a scope, forges an incident, or deletes one: each is named. */
+static void test_dba_incident_rows_detected(void **state)
+{
+	struct fixture *f = *state;
+	reader_reads(f, 1, 2);
+	char *id = incident_of(f->v, "reader", 2);
+	pv_vault_close(f->v);
+	f->v = NULL;
+	char sql[3][300];
+	snprintf(sql[0], sizeof sql[0], "INSERT INTO incident_scope VALUES ('%s', '%s', 'basic')",
+		 id, cid(f, 5));
+	snprintf(sql[1], sizeof sql[1], "INSERT INTO incidents(id, kind, state, detected_at, "
+		 "description, opened_by, opened_at) VALUES ('INC-00000000', 'leak', 'closed', "
+		 "'2026-01-01T00:00:00Z', 'x', 'lead', '2026-01-01T00:00:00Z')");
+	snprintf(sql[2], sizeof sql[2], "DELETE FROM incidents WHERE id = '%s'", id);
+	const char *want[] = { "its row or its scope edited", "INC-00000000 fails its integrity "
+			       "check: added", "removed outside pivault" };
+	char *db = pvt_path(f->dir, "vault.db"), *copy = pvt_path(f->tmp, "copy.db");
+	assert_int_equal(pvt_run(NULL, "cp '%s' '%s'", db, copy), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(pvt_run(NULL, "cp '%s' '%s'", copy, db), 0);
+		dba(f, sql[i]);
+		reopen_root(f);
+		char *json = NULL;
+		assert_rc_msg(f->v, pv_incident_list(f->v, &ADMIN, &json), PV_ERR_CORRUPT, want[i]);
+		pv_vault_close(f->v);
+		f->v = NULL;
+	}
+	assert_int_equal(pvt_run(NULL, "cp '%s' '%s'", copy, db), 0);
+	reopen_root(f);
+	free(db);
+	free(copy);
+	pv_free(id);
+}
+
+/* A vault from before the incident codes (its incidents without them) opens and works:
+ * the first incident operation adds them, audited; an edit after that is seen. */
+static void test_older_vault_gets_codes_on_first_use(void **state)
+{
+	struct fixture *f = *state;
+	reader_reads(f, 1, 2);
+	char *id = incident_of(f->v, "reader", 2);
+	/* as the older version left it: no setting, the settings table sealed without it */
+	pv_vault *v = f->v;
+	ok(v, pv_store_begin(v->store) ? PV_ERR_STORE : PV_OK, "begin");
+	assert_int_equal(pv_store_meta_delete(v->store, "incident_digests"), 0);
+	assert_int_equal(pv_store_authz_delete(v->store, "settings", "incident_digests"), 0);
+	ok(v, pv_authz_seal_new_vault(v), "seal as an older version did");
+	ok(v, pv_store_commit(v->store) ? PV_ERR_STORE : PV_OK, "commit");
+	reopen_root(f);
+	ok(f->v, get_rc(f, f->v, 1), "read");
+	char *json = NULL;
+	ok(f->v, pv_incident_get(f->v, &ADMIN, id, &json), "first use");
+	pv_free(json);
+	assert_int_equal(audited(f->v, "integrity codes", "1 incidents"), 1);
+	ok(f->v, pv_incident_list(f->v, &ADMIN, &json), "second use");
+	pv_free(json);
+	assert_int_equal(audited(f->v, "integrity codes", "incidents"), 1);
+	pv_vault_close(f->v);
+	f->v = NULL;
+	dba(f, "UPDATE incidents SET state = 'notified'");
+	reopen_root(f);
+	assert_rc_msg(f->v, pv_incident_list(f->v, &ADMIN, &json), PV_ERR_CORRUPT,
+		      "integrity check");
 	pv_free(id);
 }
 
@@ -616,6 +696,9 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_dba_deletes_seal_setting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dba_edits_incident_and_scope, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dba_incident_rows_detected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_older_vault_gets_codes_on_first_use, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_clerk_cannot_seal_or_release, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_for_other_incident_or_stale_seal, setup,
 						teardown),
