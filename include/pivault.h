@@ -168,11 +168,11 @@ PV_API PV_CHECK pv_rc pv_vault_batch_end(pv_vault *v, pv_batch_end how);
  * entry. Handles of one vault in one process can share an audit writer instead: a thread
  * that commits the entries queued by all of them in one transaction with one sync, so
  * concurrent callers share syncs. A caller still returns only after its entry's group is
- * durable (or fails, and shows nothing). In a batch (pv_vault_batch_begin) on such a handle
- * entries are queued without waiting and are durable at pv_vault_batch_end, which waits
- * for them; a change made in such a batch commits on its own (a batch then groups only
- * audit entries). Entries written inside a change's own transaction (an update, an import)
- * stay in it. */
+ * durable (or fails, and shows nothing). A batch (pv_vault_batch_begin) on such a handle is
+ * a run of reads in one snapshot (taken again every 1024 operations): their entries are
+ * queued without waiting and are durable at pv_vault_batch_end, which waits for them and
+ * reports a failure of any; a change inside such a batch is refused. Entries written
+ * inside a change's own transaction (an update, an import) stay in it. */
 typedef struct pv_audit_writer pv_audit_writer;
 
 /* Start a writer on w, a handle of the vault opened with the root secret (it signs the
