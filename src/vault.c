@@ -728,6 +728,7 @@ pv_rc pv_vault_fresh_keys(pv_vault *v)
 pv_rc pv_vault_batch_begin(pv_vault *v)
 {
 	if (v->audit_member.writer) { /* entries queued without waiting; reads in a snapshot */
+		(void)pv_seal_any(v); /* seal_gate.h: read now; in the snapshot nothing can begin */
 		if (v->audit_member.deferring || pv_store_snapshot_begin(v->store) != 0)
 			return pv_fail(v, PV_ERR_USAGE, "a batch cannot begin on this handle (one is "
 				       "open already, or a transaction)");
