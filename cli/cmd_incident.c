@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cmd_incident.c: `pivault incident open|scope|state|show|list`: breach incidents
- * (信息泄露应急): open one with its kind and detection time, find its scope in the audit
- * log, move it through its states; show and list as text or --json; notify the customers
- * and the regulator. */
+/* cmd_incident.c: `pivault incident open|scope|state|show|list|seal|release|notify`:
+ * breach incidents (信息泄露应急): open one with its kind and detection time, find its scope
+ * in the audit log, move it through its states, seal its customers and release them (four
+ * eyes), notify the customers and the regulator; show and list as text or --json. */
 #include "cli.h"
 
 #include <jansson.h>
@@ -278,6 +278,25 @@ static int run_notify(struct cli_args *a)
 	return v ? cli_done(v, rc, bad ? EXIT_FAIL : EXIT_OK) : code;
 }
 /* ---- end of incident notify -------------------------------------------------------- */
+/* seal ID / release ID: the library refuses what may not run (release: four eyes). */
+static int run_seal_release(struct cli_args *a)
+{
+	int code = EXIT_FAIL, seal = strcmp(a->cmd->name, "seal") == 0;
+	const char *id = the_incident(a, &code);
+	if (!id)
+		return code;
+	pv_vault *v = cli_open_vault(&a->common, &code);
+	if (!v)
+		return code;
+	pv_access who = cli_access(&a->common);
+	size_t n = 0;
+	pv_rc rc = seal ? pv_incident_seal(v, &who, id, &n) : pv_incident_release(v, &who, id, &n);
+	if (!rc && a->common.json)
+		printf("{\"incident\":\"%s\",\"%s\":%zu}\n", id, seal ? "sealed" : "released", n);
+	else if (!rc)
+		printf("%s: %zu customers %s\n", id, n, seal ? "sealed" : "released");
+	return cli_done(v, rc, EXIT_OK);
+}
 
 #define END_OPTS { NULL, NULL, NULL, NULL, NULL }
 
@@ -341,14 +360,23 @@ static const struct cli_cmd subs[] = {
 		  END_OPTS },
 	  CLI_COMMON, run_notify, NULL },
 	/* end of incident notify */
+	{ "seal", "ID [--json]",
+	  "freeze the customers of the incident's scope (信息封存): their reads are refused",
+	  NULL, NULL, CLI_COMMON, run_seal_release, NULL },
+	{ "release", "ID [--json]",
+	  "lift the seal (four eyes: 'pivault request incident release ID', then 'run REQ')",
+	  NULL, NULL, CLI_COMMON, run_seal_release, NULL },
 	{ NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL },
 };
 
 const struct cli_cmd cli_cmd_incident = {
 	.name = "incident",
-	.summary = "breach incidents: open, scope, states",
+	.summary = "breach incidents: open, scope, states, seal, release",
 	.about = "Breach response (信息泄露应急): record an incident, find from the audit log the\n"
 		 "customers and categories it touched (ids only), and move it through its states\n"
-		 "(open, contained, notified, closed), each step audited.\n",
+		 "(open, contained, notified, closed), each step audited. Seal freezes the\n"
+		 "scope's customers (信息封存: every read refused, writes audited as under seal;\n"
+		 "an open incident becomes contained); release lifts it under a second person's\n"
+		 "approval bound to the exact set sealed.\n",
 	.subs = subs,
 };

@@ -57,8 +57,10 @@ typedef enum pv_rc {
 			       * wait allowed (pv_set_wait); nothing was changed */
 	PV_ERR_FIND_ONLY = 15, /* the role may find customers (pv_find gives their ids) but
 				* not read their records */
-	PV_ERR_TOKEN_DEAD = 16 /* the token's value is gone: its customer was shredded, or
-				* the field was erased or changed since (pv_detokenize) */
+	PV_ERR_TOKEN_DEAD = 16, /* the token's value is gone: its customer was shredded, or
+				 * the field was erased or changed since (pv_detokenize) */
+	PV_ERR_SEALED = 17     /* the customer is sealed by a breach incident (信息封存): not
+				* read or exported until an approved release */
 } pv_rc;
 
 /* A static English description of rc. */
@@ -876,6 +878,23 @@ PV_API PV_CHECK pv_rc pv_incident_notify(pv_vault *v, const pv_access *who, cons
 					 const pv_breach_text *text, const char *lang,
 					 pv_export_format fmt, FILE *notices, FILE *report,
 					 pv_breach_counts *counts);
+/* Seal an incident's customers (信息封存): every customer of its stored scope is frozen.
+ * A read of one (get, find, a DSR access reply, a handover export) is refused with
+ * PV_ERR_SEALED naming the customer and the incident; list and export leave them out;
+ * other customers stay readable. Writes to them go on, their audit entries saying "under
+ * seal". Sealing again adds the scope as it is then (a seal only grows until released).
+ * An open incident becomes contained; a closed one, or one without scope, is refused.
+ * The seal is kept under the authorisation integrity codes: rows removed or edited
+ * outside pivault make every read fail closed (PV_ERR_CORRUPT). *sealed gets how many
+ * customers the incident seals. Needs 'incident'; audited. */
+PV_API PV_CHECK pv_rc pv_incident_seal(pv_vault *v, const pv_access *who, const char *id,
+				       size_t *sealed);
+/* Lift an incident's seal: its customers are read again. Four eyes: it runs only under a
+ * request ("incident release") another user approved, bound to the incident and the exact
+ * set it seals (a set that grew since the approval is refused). *released gets how many
+ * customers. Needs 'incident'; audited. */
+PV_API PV_CHECK pv_rc pv_incident_release(pv_vault *v, const pv_access *who, const char *id,
+					  size_t *released);
 
 /* ---- Retention -------------------------------------------------------------------- */
 

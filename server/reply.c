@@ -30,6 +30,7 @@ static const struct {
 	{ PV_ERR_BUSY, 503, "busy" },
 	{ PV_ERR_FIND_ONLY, 403, "find_only" },
 	{ PV_ERR_TOKEN_DEAD, 410, "token_dead" },
+	{ PV_ERR_SEALED, 423, "sealed" }, /* Locked: frozen by a breach incident */
 };
 
 void pvs_json(struct pvs_reply *out, unsigned status, void *json)

@@ -26,7 +26,9 @@ _Static_assert(sizeof ((pv_vault *)0)->authz_checked == NTABLES * sizeof(uint64_
 
 /* Metadata entries that govern access. */
 static const char *const protected_settings[] = { "schema", "alert_reads_per_hour",
-						   "api_tokens_revoked" /* api_tokens.c */ };
+						   "api_tokens_revoked" /* api_tokens.c */,
+						   "incident_seals" /* seal_gate.c */,
+						   "incident_digests" /* incident_digest.c */ };
 #define NSETTINGS (sizeof protected_settings / sizeof *protected_settings)
 
 /* ---- Canonical encoding ---- */
@@ -681,6 +683,28 @@ int pv_authz_meta_put(pv_vault *v, const char *key, const void *val, size_t len)
 	uint8_t mac[MAC_BYTES];
 	setting_mac(&g.p, key, val, len, mac);
 	return point_written(&g, pv_store_meta_put(v->store, key, val, len), key, mac);
+}
+
+int pv_authz_meta_fingerprint(pv_vault *v, const char *key, uint8_t out[32])
+{
+	if (!setting_known(v, key))
+		return -1;
+	uint8_t *val = NULL, mac[MAC_BYTES];
+	size_t len = 0, mac_len = 0;
+	int got = pv_store_meta_get(v->store, key, &val, &len);
+	int has = got < 0 ? -1 : pv_store_authz_get(v->store, table_name[T_SETTINGS], key, mac,
+						    sizeof mac, &mac_len);
+	if (got >= 0 && has >= 0) {
+		struct enc e;
+		crypto_generichash_init(&e.st, NULL, 0, 32);
+		enc_int(&e, got);
+		enc_bytes(&e, val, got == 0 ? len : 0);
+		enc_int(&e, has);
+		enc_bytes(&e, mac, has == 0 && mac_len <= MAC_BYTES ? mac_len : 0);
+		crypto_generichash_final(&e.st, out, 32);
+	}
+	free(val);
+	return got < 0 || has < 0 ? -1 : 0;
 }
 
 /* ---- Whole vault ---- */

@@ -33,9 +33,15 @@ int pv_authz_hold_active(pv_vault *v, const char *customer, char *reason, size_t
 int pv_authz_hold_scan(pv_vault *v, pv_store_hold_fn fn, void *ctx);
 
 /* Settings kept in the metadata table that govern access: "schema",
- * "alert_reads_per_hour" (authz_mac.c lists them). Any other key is refused. */
+ * "alert_reads_per_hour", "incident_seals", "incident_digests" (authz_mac.c lists them).
+ * Any other key is refused. */
 int pv_authz_meta_get(pv_vault *v, const char *key, uint8_t **val, size_t *len);
 int pv_authz_meta_put(pv_vault *v, const char *key, const void *val, size_t len);
+
+/* A fingerprint of setting key's value and integrity code as they are stored, unchecked
+ * (BLAKE2b over both, an absent one counted as such): while it equals one taken when
+ * pv_authz_meta_get last passed, neither changed and that answer stands. 0 or -1. */
+int pv_authz_meta_fingerprint(pv_vault *v, const char *key, uint8_t out[32]);
 
 /* At vault creation only, inside its transaction: MAC what the new vault holds and seal
  * every table (an empty table is sealed too, so emptying one is seen). */

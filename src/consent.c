@@ -7,6 +7,7 @@
 #include "record.h"
 #include "consent.h"
 #include "policy.h"
+#include "seal_gate.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -22,11 +23,14 @@ int pv_consent_needed(const pv_vault *v, const pv_access *who)
 
 int pv_read_gated(pv_vault *v, const pv_access *who)
 {
-	return pv_consent_needed(v, who) || pv_store_customer_flags_any(v->store) != 0;
+	return pv_consent_needed(v, who) || pv_store_customer_flags_any(v->store) != 0 ||
+	       pv_seal_any(v);
 }
 
 int pv_read_blocked(pv_vault *v, const pv_access *who, int64_t rid, const char *id)
 {
+	if (pv_seal_holds(v, id)) /* before all: no purpose reads a sealed customer */
+		return PV_BLOCK_SEALED;
 	int needs_consent = pv_consent_needed(v, who);
 	if (needs_consent) {
 		int state = pv_store_consent_state(v->store, rid, who->purpose);
@@ -52,6 +56,8 @@ pv_rc pv_read_refused(pv_vault *v, const pv_access *who, const char *id, int blo
 {
 	const char *purpose = who && who->purpose ? who->purpose : "";
 	switch (block) {
+	case PV_BLOCK_SEALED:
+		return pv_seal_refused(v, id);
 	case PV_BLOCK_RESTRICTED:
 		return pv_fail(v, PV_ERR_DENIED, "customer %s restricted the processing of their "
 			       "data: it is read only for legal claims (purpose '%s')", id,

@@ -29,6 +29,7 @@ const char *pv_strerror(pv_rc rc)
 	case PV_ERR_BUSY: return "the vault is busy with another writer";
 	case PV_ERR_FIND_ONLY: return "the role may find customers but not read them";
 	case PV_ERR_TOKEN_DEAD: return "the token is dead: its value is no longer in the vault";
+	case PV_ERR_SEALED: return "sealed by a breach incident";
 	}
 	return "unknown error";
 }

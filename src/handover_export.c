@@ -7,6 +7,7 @@
  * size. The file appears under its name only when complete; the customers it holds are
  * recorded (ids) so that the recipient's receipt can later release them for shredding. */
 #include "handover.h"
+#include "seal_gate.h"
 #include "transfers.h"
 
 #include "formats/age.h"
@@ -199,6 +200,10 @@ static int export_one(void *ctx, const struct pv_stored_customer *c, char **valu
 	if (excluded) {
 		e->excluded++;
 		return 0;
+	}
+	if (pv_seal_holds(v, c->id)) { /* frozen by a breach incident: no package is made */
+		e->rc = pv_seal_refused(v, c->id);
+		return -1;
 	}
 	record_line(e, c, values);
 	uint8_t h[32], leaf[PV_MERKLE_HASH];

@@ -7,6 +7,7 @@
 #include "audit.h"
 #include "crypto.h"
 #include "dates.h"
+#include "incident_digest.h"
 #include "incident_scope.h"
 #include "policy.h"
 #include "validate.h"
@@ -115,7 +116,9 @@ static pv_rc with_entry(pv_vault *v, const char *op, const char *ids, const char
 {
 	if (pv_store_begin(v->store) != 0)
 		return store_failed(v);
-	pv_rc rc = change(v, ctx);
+	pv_rc rc = pv_incident_digests_check(v); /* incident_digest.h: checked, then kept */
+	if (!rc && !(rc = change(v, ctx)))
+		rc = pv_incident_digests_record(v);
 	struct pv_audit_event e = { op, ids, NULL, NULL, "ok", detail };
 	rc = pv_audit_commit(v, &e, rc);
 	return rc ? pv_audit_failure(v, rc, op, NULL, NULL) : pv_ok(v);
@@ -424,7 +427,7 @@ pv_rc pv_incident_get(pv_vault *v, const pv_access *who, const char *id, char **
 		return rc;
 	struct scope_json s = { NULL, { 0 }, 0 };
 	json_t *doc = NULL;
-	if ((rc = build_one(v, id, &s, &doc)) != PV_OK) {
+	if ((rc = pv_incident_digests_check(v)) || (rc = build_one(v, id, &s, &doc)) != PV_OK) {
 		json_decref(doc);
 		pv_idset_free(&s.ids);
 		return pv_audit_failure(v, rc, "incident show", NULL, NULL);
@@ -487,6 +490,8 @@ pv_rc pv_incident_list(pv_vault *v, const pv_access *who, char **json)
 {
 	*json = NULL;
 	pv_rc rc = authorize(v, who, "incident list");
+	if (!rc && (rc = pv_incident_digests_check(v)) != PV_OK)
+		return pv_audit_failure(v, rc, "incident list", NULL, NULL);
 	if (rc)
 		return rc;
 	struct list_json l = { v, json_array(), 0 };

@@ -7,6 +7,7 @@
 #include "consent.h"
 #include "policy.h"
 #include "record.h"
+#include "seal_gate.h"
 #include "erasure.h"
 #include "validate.h"
 
@@ -212,7 +213,7 @@ static int consenting_only(pv_vault *v, const pv_access *who, struct id_list *l)
 		int blocked = failed ? 1 : pv_read_blocked(v, who, l->rids[k], id);
 		if (blocked < 0)
 			failed = blocked = 1;
-		if (blocked) {
+		if (blocked && blocked != PV_BLOCK_SEALED) { /* a sealed one: refused after */
 			if (l->rows)
 				free(l->rows[k].buf);
 			continue;
@@ -298,7 +299,10 @@ static pv_rc find_ids(pv_vault *v, int role, const pv_access *who, const char *f
 							      : pv_store_errmsg(v->store)),
 					"find", NULL, purpose_of(who));
 	}
-	return PV_OK;
+	pv_rc sealed = pv_seal_refuse_any(v, found->ids); /* seal_gate.h: refused, not left out */
+	if (sealed)
+		id_list_free(found);
+	return sealed ? pv_audit_failure(v, sealed, "find", NULL, purpose_of(who)) : PV_OK;
 }
 
 /* Call each(ctx, id) for the ids of l in order until it returns non-zero. */
@@ -622,6 +626,7 @@ pv_rc pv_update_fields(pv_vault *v, const pv_access *who, const char *id,
 	/* in the same transaction: every change and the entry stand or fall together */
 	char named[512];
 	fields_named(named, sizeof named, fields, n);
+	pv_seal_note_write(v, id, named, sizeof named); /* a sealed customer's write says so */
 	struct pv_audit_event e = { "update", id, purpose_of(who), NULL, "ok", named };
 	rc = pv_audit_commit(v, &e, rc);
 	return rc ? pv_audit_failure(v, rc, "update", id, purpose_of(who)) : pv_ok(v);

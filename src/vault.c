@@ -11,6 +11,7 @@
 #include "audit.h"
 #include "audit_writer.h"
 #include "authz_mac.h"
+#include "seal_gate.h"
 #include "files.h"
 #include "ledger.h"
 #include "policy.h"
@@ -663,6 +664,7 @@ void pv_vault_close(pv_vault *v)
 		return;
 	pv_audit_member_leave(&v->audit_member); /* once its entries are committed */
 	pv_approval_close(v);
+	pv_seal_forget(v);
 	pv_store_close(v->store);
 	pv_keyring_close(v->keyring);
 	pv_schema_free(v->schema);
@@ -726,6 +728,7 @@ pv_rc pv_vault_fresh_keys(pv_vault *v)
 pv_rc pv_vault_batch_begin(pv_vault *v)
 {
 	if (v->audit_member.writer) { /* entries queued without waiting; reads in a snapshot */
+		(void)pv_seal_any(v); /* seal_gate.h: read now; in the snapshot nothing can begin */
 		if (v->audit_member.deferring || pv_store_snapshot_begin(v->store) != 0)
 			return pv_fail(v, PV_ERR_USAGE, "a batch cannot begin on this handle (one is "
 				       "open already, or a transaction)");

@@ -103,6 +103,7 @@ struct pv_vault {
 	uint64_t session_clear_base;  /* clear_shown when the session was entered */
 	char api_token[17];           /* the API token acted in ("" when none): its public id */
 	uint64_t api_token_purposes;  /* ...and the purposes it may use (bit per schema purpose) */
+	struct pv_seals *seals;       /* customers sealed by incidents, as checked (seal_gate.c) */
 	char errmsg[1024];
 };
 

@@ -449,6 +449,52 @@ static pv_rc op_incident_notify(const pv_access *w)
 	return rc;
 }
 /* end of incident notify */
+/* Seal and release (H-seal): an incident scoped to C00000004 alone (read as admin first),
+ * which no other row reads; a seal made is lifted again on a second root handle (the
+ * root secret needs no approval), so that the rows after read as before. */
+static char *incident_on_c4(void)
+{
+	pv_record *r = NULL;
+	const pv_access reader = { "admin", "service", 0 };
+	assert_ok(g_v, pv_get(g_v, &reader, "C00000004", &r));
+	pv_record_free(r);
+	const char *only[] = { "C00000004" };
+	pv_incident_filter f = { NULL, NULL, NULL, "read", only, 1 };
+	pv_incident_counts n;
+	char *id = incident_as_admin();
+	assert_ok(g_v, pv_incident_scope(g_v, &ADMIN, id, &f, &n));
+	return id;
+}
+static void lift_elsewhere(const char *id)
+{
+	pv_vault *root = pvt_open_root(g_dir, NULL, g_key_path);
+	size_t n = 0;
+	assert_ok(root, pv_incident_release(root, &ADMIN, id, &n));
+	pvt_vclose(root);
+}
+static pv_rc op_incident_seal(const pv_access *w)
+{
+	char *id = incident_on_c4();
+	size_t n = 0;
+	pv_rc rc = pv_incident_seal(g_v, w, id, &n);
+	if (rc == PV_OK)
+		lift_elsewhere(id);
+	return rc;
+}
+static void prepare_sealed(void)
+{
+	char *id = incident_on_c4();
+	size_t n = 0;
+	assert_ok(g_v, pv_incident_seal(g_v, &ADMIN, id, &n));
+	g_arg = id;
+}
+static pv_rc op_incident_release(const pv_access *w)
+{
+	size_t n = 0;
+	pv_rc rc = pv_incident_release(g_v, w, g_arg, &n);
+	lift_elsewhere(g_arg);
+	return rc;
+}
 static pv_rc op_complaint_show(const pv_access *w)
 {
 	return pv_complaint_show(g_v, w, complaint_as_admin(), any_note, NULL);
@@ -804,6 +850,9 @@ static const struct op ops[] = {
 	{ "pv_incident_list", NULL, NEEDS("incident"), 0, PV_OK, op_incident_list, NULL, 0 },
 	/* incident notify (H-notify) */
 	{ "pv_incident_notify", NULL, NEEDS("incident"), 0, PV_OK, op_incident_notify, NULL, 0 },
+	{ "pv_incident_seal", NULL, NEEDS("incident"), 0, PV_OK, op_incident_seal, NULL, 0 },
+	{ "pv_incident_release", NULL, NEEDS("incident"), 1, PV_REQUESTED, op_incident_release,
+	  prepare_sealed, 0 },
 	{ "pv_retention_plan", NULL, NEEDS("retention"), 0, PV_OK, op_retention_plan, NULL, 0 },
 	{ "pv_retention_apply", NULL, NEEDS("retention"), 1, PV_REQUESTED, op_retention_apply, NULL, 0 },
 	{ "pv_transfer_plan", NULL, NEEDS("handover"), 0, PV_OK, op_transfer_plan, NULL, 0 },

@@ -2366,6 +2366,36 @@ static void test_id_listings_audited(void **state)
 	assert_false(names(&hl, "C00000003"));
 }
 
+/* A customer sealed by a breach incident (H-seal): no package is made, the refusal names
+ * the incident; released (the root secret needs no approval), the export runs. */
+static void test_sealed_customer_stops_export(void **state)
+{
+	struct fx *f = *state;
+	make_vaults(f, 5, 31);
+	const pv_access service = { "admin", "service", 0 };
+	pv_record *r = NULL;
+	assert_ok(f->seller, pv_get(f->seller, &service, "C00000003", &r));
+	pv_record_free(r);
+	char *inc = NULL, at[] = "2026-01-02T03:04:05Z";
+	assert_ok(f->seller, pv_incident_open(f->seller, &ADMIN, PV_INCIDENT_LEAK, at,
+					      "a printout left behind", &inc));
+	const char *only[] = { "C00000003" };
+	pv_incident_filter by = { NULL, NULL, NULL, NULL, only, 1 };
+	pv_incident_counts n;
+	size_t sealed = 0;
+	assert_ok(f->seller, pv_incident_scope(f->seller, &ADMIN, inc, &by, &n));
+	assert_ok(f->seller, pv_incident_seal(f->seller, &ADMIN, inc, &sealed));
+	char *id = plan(f);
+	pv_handover_summary ex;
+	assert_rc_msg(f->seller, pv_handover_export(f->seller, &ADMIN, id, f->pkg, &ex),
+		      PV_ERR_SEALED, inc);
+	assert_int_equal(access(f->pkg, F_OK), -1);
+	assert_ok(f->seller, pv_incident_release(f->seller, &ADMIN, inc, &sealed));
+	assert_ok(f->seller, pv_handover_export(f->seller, &ADMIN, id, f->pkg, &ex));
+	assert_int_equal(ex.records, 5);
+	pv_free(inc);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -2395,6 +2425,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_notify_head_attack, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_id_listings_audited, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_notify_purpose_and_exact_ids, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_sealed_customer_stops_export, fx_setup,
 						fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

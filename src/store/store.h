@@ -559,6 +559,18 @@ int pv_store_incident_scope_add(struct pv_store *s, const char *incident, const 
 int pv_store_incident_scope_scan(struct pv_store *s, const char *incident, pv_store_scope_fn fn,
 				 void *ctx);
 
+/* ==== Sealed customers of breach incidents (incident_seals) ====
+ * Add one (a customer already there is kept once), clear an incident's, scan one
+ * incident's in customer id order. The list alone proves nothing: incident_seal.c keeps
+ * its count and digest under an integrity code and checks the rows against it. */
+int pv_store_seal_add(struct pv_store *s, const char *incident, const char *customer);
+int pv_store_seal_clear(struct pv_store *s, const char *incident);
+int pv_store_seal_scan(struct pv_store *s, const char *incident,
+		       int (*fn)(void *ctx, const char *customer), void *ctx);
+/* A number that changes with every commit to the store, by this or any other connection
+ * (0 when the backend cannot tell: then callers check every time). */
+unsigned pv_store_data_version(struct pv_store *s);
+
 /* ==== Transfers to a new holder (transfers, transfer_members, transfer_consents,
  * handovers_received) ==== */
 

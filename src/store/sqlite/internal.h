@@ -184,6 +184,7 @@ extern const char pv_sqlite_notices_tables[];
 extern const char pv_sqlite_dsr_tables[];
 extern const char pv_sqlite_complaint_tables[];
 extern const char pv_sqlite_incident_tables[];
+extern const char pv_sqlite_seal_tables[];
 extern const char pv_sqlite_transfer_tables[];
 extern const char pv_sqlite_authz_tables[];
 extern const char pv_sqlite_ledger_tables[];

@@ -1,0 +1,710 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* test_incident_seal.c: sealing a breach incident's customers (信息封存) and releasing them.
+ * End to end as the issue asks: a user reads 500 customers, the incident is scoped to
+ * exactly those by the user, sealed: get, find by phone and export of each refused (or
+ * left out) naming the incident, another customer still readable; a release by the same
+ * user refused (four eyes), approved by a second user it runs and reads work again.
+ * Insiders: a DBA with sqlite3 deletes the seal rows, the protected setting (with or
+ * without its integrity code), edits the incident's state and its scope; a clerk without
+ * 'incident'; a release approved for another incident or for a seal that grew since. A
+ * handle kept open sees another's seal and release. The commands as a user runs them. */
+#define _GNU_SOURCE
+#include "testutil.h"
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pivault.h"
+
+#include "authz_mac.h" /* to make a vault as one from before the incident codes */
+#include "vault.h"
+
+#define NCUST 510 /* the end-to-end test's vault; the others have SMALL customers */
+#define SMALL 12
+#define NREAD 500
+#define SEED 57
+
+static const pv_access ADMIN = { "admin", NULL, 0 };
+static const pv_access CLERK = { "clerk", "service", 0 };
+static const pv_access READ = { "admin", "service", 0 }; /* reads name their purpose */
+static const char PW[] = "correct horse battery";
+
+struct fixture {
+	char *tmp, *dir, *key, *err, *pwfile;
+	pv_vault *v; /* the root handle, kept open through each test */
+	struct pvt_csv csv;
+};
+
+static void ok(pv_vault *v, pv_rc rc, const char *what)
+{
+	if (rc != PV_OK)
+		fail_msg("%s: %s: %s", what, pv_strerror(rc), pv_errmsg(v));
+}
+
+/* A vault of NCUST customers, with users reader and clerk2 (clerks), lead and second
+ * (admins); the first NREAD customers read by reader (rows 1..NREAD), once. */
+static int setup_n(void **state, unsigned ncust)
+{
+	static char *csv_text;
+	struct fixture *f = calloc(1, sizeof *f);
+	assert_non_null(f);
+	f->tmp = pvt_tempdir();
+	f->dir = pvt_path(f->tmp, "vault");
+	f->key = pvt_path(f->tmp, "root.key");
+	f->err = pvt_path(f->tmp, "stderr.txt");
+	f->pwfile = pvt_path(f->tmp, "pw.txt");
+	assert_int_equal(pvt_write_file(f->pwfile, PW, strlen(PW)), 0);
+	f->v = pvt_sample_vault(f->dir, f->key, ncust, SEED, &csv_text);
+	assert_int_equal(pvt_csv_parse(csv_text, &f->csv), 0);
+	free(csv_text);
+	const char *users[][2] = { { "reader", "clerk" }, { "clerk2", "clerk" },
+				   { "lead", "admin" },	  { "second", "admin" } };
+	for (size_t i = 0; i < 4; i++)
+		ok(f->v, pvt_user_add(f->v, &ADMIN, users[i][0], users[i][1], PW, strlen(PW)),
+		   users[i][0]);
+	*state = f;
+	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_n(state, SMALL);
+}
+
+static int setup_big(void **state)
+{
+	return setup_n(state, NCUST);
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	pv_vault_close(f->v);
+	pvt_csv_free(&f->csv);
+	pvt_rmtree(f->tmp);
+	free(f->tmp);
+	free(f->dir);
+	free(f->key);
+	free(f->err);
+	free(f->pwfile);
+	free(f);
+	return 0;
+}
+
+static const char *cell(const struct fixture *f, size_t r, const char *col)
+{
+	const char *s = pvt_csv_get(&f->csv, r, col);
+	assert_non_null(s);
+	return s;
+}
+
+static const char *cid(const struct fixture *f, size_t r)
+{
+	return cell(f, r, "customer_id");
+}
+
+static void reopen_root(struct fixture *f)
+{
+	pv_vault_close(f->v);
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(f->key, &key), PV_OK);
+	pv_rc rc = pv_vault_open(f->dir, NULL, key, &f->v);
+	pv_key_free(key);
+	ok(f->v, rc, "pv_vault_open");
+}
+
+static pv_vault *as(const struct fixture *f, const char *user)
+{
+	pv_vault *v = NULL;
+	ok(v, pv_vault_open_user(f->dir, NULL, user, PW, strlen(PW), &v), user);
+	return v;
+}
+
+/* Run SQL on the vault's database with the sqlite3 library, as a DBA would. */
+static void dba(const struct fixture *f, const char *sql)
+{
+	char *db = pvt_path(f->dir, "vault.db");
+	sqlite3 *h = NULL;
+	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	char *err = NULL;
+	if (sqlite3_exec(h, sql, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("SQL %s: %s", sql, err);
+	sqlite3_close(h);
+	free(db);
+}
+
+/* As reader, read customers first..last (rows of the CSV). */
+static void reader_reads(const struct fixture *f, size_t first, size_t last)
+{
+	pv_vault *v = as(f, "reader");
+	for (size_t r = first; r <= last; r++) {
+		pv_record *rec = NULL;
+		ok(v, pv_get(v, &CLERK, cid(f, r), &rec), "reader's pv_get");
+		pv_record_free(rec);
+	}
+	pv_vault_close(v);
+}
+
+/* An incident opened by v, scoped to what user read: its id (pv_free). */
+static char *incident_of(pv_vault *v, const char *user, size_t want)
+{
+	char *id = NULL, at[32];
+	time_t t = time(NULL) - 3600;
+	strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	ok(v, pv_incident_open(v, &ADMIN, PV_INCIDENT_UNAUTHORISED_ACCESS, at,
+			       "a clerk browsed customers without a ticket", &id),
+	   "pv_incident_open");
+	pv_incident_filter by = { user, NULL, NULL, NULL, NULL, 0 };
+	pv_incident_counts n;
+	ok(v, pv_incident_scope(v, &ADMIN, id, &by, &n), "pv_incident_scope");
+	assert_int_equal(n.customers, want);
+	return id;
+}
+
+static char *sealed_incident(const struct fixture *f, pv_vault *v, size_t want)
+{
+	char *id = incident_of(v, "reader", want);
+	size_t sealed = 0;
+	ok(v, pv_incident_seal(v, &ADMIN, id, &sealed), "pv_incident_seal");
+	assert_int_equal(sealed, want);
+	(void)f;
+	return id;
+}
+
+/* pv_get of row r by v: its result (the record freed). */
+static pv_rc get_rc(const struct fixture *f, pv_vault *v, size_t r)
+{
+	pv_record *rec = NULL;
+	pv_rc rc = pv_get(v, &READ, cid(f, r), &rec);
+	if (rc)
+		assert_null(rec);
+	pv_record_free(rec);
+	return rc;
+}
+
+static int count_record(void *ctx, const pv_record *r)
+{
+	(void)r;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static int count_id(void *ctx, const char *id)
+{
+	(void)id;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* Export of v as admin (masked) into a malloc'd text. */
+static char *export_text(pv_vault *v)
+{
+	static unsigned serial;
+	char name[32];
+	snprintf(name, sizeof name, "/tmp/pv-seal-export-%d-%u.csv", (int)getpid(), ++serial);
+	ok(v, pv_export_file(v, &READ, PV_EXPORT_CSV, name), "pv_export_file");
+	char *text = pvt_read_file(name, NULL);
+	unlink(name);
+	assert_non_null(text);
+	return text;
+}
+
+/* A release of id asked for by v: the request's id (pv_free). */
+static char *ask_release(pv_vault *v, const char *id)
+{
+	char *req = NULL;
+	size_t n = 9;
+	ok(v, pv_request_begin(v, "the leak is contained", 0, NULL), "pv_request_begin");
+	assert_rc_msg(v, pv_incident_release(v, &ADMIN, id, &n), PV_REQUESTED, "approval");
+	assert_int_equal(n, 0);
+	ok(v, pv_request_submit(v, &req), "pv_request_submit");
+	return req;
+}
+
+static void approve(const struct fixture *f, const char *req)
+{
+	pv_vault *second = as(f, "second");
+	ok(second, pv_request_decide(second, &ADMIN, req, PV_APPROVE, NULL), "approve");
+	pv_vault_close(second);
+}
+
+struct audit_find {
+	const char *op, *needle;
+	int n;
+};
+
+static int find_entry(void *ctx, const pv_audit_entry *e)
+{
+	struct audit_find *a = ctx;
+	a->n += strcmp(e->op, a->op) == 0 && e->detail && strstr(e->detail, a->needle);
+	return 0;
+}
+
+static int audited(pv_vault *v, const char *op, const char *needle)
+{
+	struct audit_find a = { op, needle, 0 };
+	ok(v, pv_audit_log(v, &ADMIN, NULL, find_entry, &a), "pv_audit_log");
+	return a.n;
+}
+
+/* ============================================================ end to end ==== */
+
+static void check_all_refused(const struct fixture *f, pv_vault *v, const char *id)
+{
+	for (size_t r = 1; r <= NREAD; r++)
+		assert_rc_msg(v, get_rc(f, v, r), PV_ERR_SEALED, id);
+	/* the refusal names customer and incident, never a value */
+	assert_non_null(strstr(pv_errmsg(v), cid(f, NREAD)));
+	assert_null(strstr(pv_errmsg(v), cell(f, NREAD, "phone")));
+	int n = 0;
+	for (size_t r = 1; r <= NREAD; r += 83) {
+		assert_rc_msg(v, pv_find_records(v, &READ, "phone", cell(f, r, "phone"),
+						 count_record, &n),
+			      PV_ERR_SEALED, id);
+		assert_rc_msg(v, pv_find(v, &READ, "phone", cell(f, r, "phone"), count_id, &n),
+			      PV_ERR_SEALED, id);
+	}
+	assert_int_equal(n, 0);
+	char *csv = export_text(v);
+	for (size_t r = 1; r <= NREAD; r++)
+		assert_null(strstr(csv, cid(f, r)));
+	for (size_t r = NREAD + 1; r <= NCUST; r++)
+		assert_non_null(strstr(csv, cid(f, r)));
+	free(csv);
+}
+
+static void test_end_to_end(void **state)
+{
+	struct fixture *f = *state;
+	reader_reads(f, 1, NREAD);
+	pv_vault *lead = as(f, "lead");
+	char *id = sealed_incident(f, lead, NREAD);
+	/* f->v was open before the seal: it sees it all the same */
+	check_all_refused(f, f->v, id);
+	int n = 0;
+	ok(f->v, get_rc(f, f->v, NREAD + 5), "another customer");
+	ok(f->v, pv_find_records(f->v, &READ, "phone", cell(f, NREAD + 5, "phone"),
+				 count_record, &n), "find another");
+	assert_int_equal(n, 1);
+	size_t k = 0;
+	assert_rc_msg(lead, pv_incident_release(lead, &ADMIN, id, &k), PV_ERR_DENIED, "four-eyes");
+	char *req = ask_release(lead, id);
+	assert_rc_msg(lead, pv_request_decide(lead, &ADMIN, req, PV_APPROVE, NULL), PV_ERR_DENIED,
+		      "four eyes");
+	assert_rc_msg(f->v, get_rc(f, f->v, 1), PV_ERR_SEALED, id);
+	approve(f, req);
+	ok(lead, pv_vault_use_request(lead, req), "use");
+	ok(lead, pv_incident_release(lead, &ADMIN, id, &k), "release");
+	assert_int_equal(k, NREAD);
+	for (size_t r = 1; r <= NREAD; r += 7)
+		ok(f->v, get_rc(f, f->v, r), "read after release");
+	ok(f->v, pv_find_records(f->v, &READ, "phone", cell(f, 1, "phone"), count_record, &n),
+	   "find after release");
+	assert_true(audited(f->v, "incident seal", "500 customers sealed") == 1);
+	assert_true(audited(f->v, "incident release", "500 customers released") == 1);
+	pv_vault_close(lead);
+	pv_free(req);
+	pv_free(id);
+}
+
+/* The incident moves open -> contained; sealing again keeps the seal (a seal only grows). */
+static void test_seal_contains_and_only_grows(void **state)
+{
+	struct fixture *f = *state;
+	reader_reads(f, 1, 3);
+	char *id = sealed_incident(f, f->v, 3);
+	char *json = NULL;
+	ok(f->v, pv_incident_get(f->v, &ADMIN, id, &json), "get");
+	assert_non_null(strstr(json, "\"contained\""));
+	pv_free(json);
+	/* the scope found again, narrower: sealing again still seals the first three */
+	const char *only[] = { cid(f, 1) };
+	pv_incident_filter narrow = { NULL, NULL, NULL, NULL, only, 1 };
+	pv_incident_counts c;
+	ok(f->v, pv_incident_scope(f->v, &ADMIN, id, &narrow, &c), "narrower scope");
+	size_t sealed = 0;
+	ok(f->v, pv_incident_seal(f->v, &ADMIN, id, &sealed), "seal again");
+	assert_int_equal(sealed, 3);
+	assert_rc_msg(f->v, get_rc(f, f->v, 3), PV_ERR_SEALED, id);
+	/* an incident without scope seals nothing */
+	char *bare = NULL, at[] = "2026-01-01T00:00:00Z";
+	ok(f->v, pv_incident_open(f->v, &ADMIN, PV_INCIDENT_LOSS, at, "a lost phone", &bare),
+	   "open");
+	assert_rc_msg(f->v, pv_incident_seal(f->v, &ADMIN, bare, &sealed), PV_ERR_USAGE,
+		      "no scope");
+	pv_free(bare);
+	pv_free(id);
+}
+
+/* Writes to a sealed customer go on, audited as under seal. */
+static void test_write_under_seal_audited(void **state)
+{
+	struct fixture *f = *state;
+	reader_reads(f, 1, 2);
+	char *id = sealed_incident(f, f->v, 2);
+	ok(f->v, pv_update(f->v, &READ, cid(f, 1), "contract_no", "HT-2026-000001"), "update");
+	char needle[64];
+	snprintf(needle, sizeof needle, "under seal of %s", id);
+	assert_int_equal(audited(f->v, "update", needle), 1);
+	ok(f->v, pv_update(f->v, &READ, cid(f, 9), "contract_no", "HT-2026-000002"), "update");
+	assert_int_equal(audited(f->v, "update", "under seal"), 1);
+	pv_free(id);
+}
+
+/* ============================================================ insiders ==== */
+
+/* A DBA deletes the seal's rows: the seal state fails its check, every read fails closed
+ * (the deleted ones included), naming what was edited. */
+static void test_dba_deletes_seal_rows(void **state)
+{
+	struct fixture *f = *state;
+	reader_reads(f, 1, 4);
+	char *id = sealed_incident(f, f->v, 4);
+	pv_vault_close(f->v);
+	f->v = NULL;
+	dba(f, "DELETE FROM incident_seals");
+	reopen_root(f);
+	assert_rc_msg(f->v, get_rc(f, f->v, 1), PV_ERR_CORRUPT, "incident_seals edited outside");
+	assert_rc_msg(f->v, get_rc(f, f->v, 9), PV_ERR_CORRUPT, "integrity check");
+	int n = 0;
+	assert_rc_msg(f->v, pv_find(f->v, &READ, "phone", cell(f, 2, "phone"), count_id, &n),
+		      PV_ERR_CORRUPT, "integrity check");
+	size_t k;
+	assert_rc_msg(f->v, pv_incident_release(f->v, &ADMIN, id, &k), PV_ERR_CORRUPT,
+		      "integrity check");
+	pv_free(id);
+}
+
+/* A DBA deletes one row only, and, in a handle kept open, nothing changes: still refused. */
+static void test_dba_deletes_one_row_open_handle(void **state)
+{
+	struct fixture *f = *state;
+	reader_reads(f, 1, 4);
+	char *id = sealed_incident(f, f->v, 4);
+	assert_rc_msg(f->v, get_rc(f, f->v, 2), PV_ERR_SEALED, id); /* checked, and kept */
+	char sql[160];
+	snprintf(sql, sizeof sql, "DELETE FROM incident_seals WHERE customer = '%s'", cid(f, 2));
+	dba(f, sql);
+	assert_rc_msg(f->v, get_rc(f, f->v, 2), PV_ERR_SEALED, id);
+	pv_vault *other = pvt_open_root(f->dir, NULL, f->key);
+	assert_rc_msg(other, get_rc(f, other, 2), PV_ERR_CORRUPT, "3 sealed rows where 4");
+	pvt_vclose(other);
+	pv_free(id);
+}
+
+/* A DBA deletes the protected setting that says what is sealed (with the seal's rows),
+ * with or without its integrity code, or empties it: the setting's code or the settings
+ * table's seal no longer matches. */
+static void test_dba_deletes_seal_setting(void **state)
+{
+	struct fixture *f = *state;
+	reader_reads(f, 1, 2);
+	char *id = sealed_incident(f, f->v, 2);
+	const char *attacks[] = {
+		"DELETE FROM incident_seals; DELETE FROM meta WHERE k = 'incident_seals'",
+		"DELETE FROM incident_seals; DELETE FROM meta WHERE k = 'incident_seals'; "
+		"DELETE FROM authz_macs WHERE k = 'incident_seals'",
+		"UPDATE meta SET v = CAST('' AS BLOB) WHERE k = 'incident_seals'",
+	};
+	char *db = pvt_path(f->dir, "vault.db"), *copy = pvt_path(f->tmp, "copy.db");
+	pv_vault_close(f->v);
+	f->v = NULL;
+	int st = pvt_run(NULL, "cp '%s' '%s'", db, copy);
+	assert_int_equal(st, 0);
+	for (size_t i = 0; i < sizeof attacks / sizeof *attacks; i++) {
+		assert_int_equal(pvt_run(NULL, "cp '%s' '%s'", copy, db), 0);
+		dba(f, attacks[i]);
+		/* the vault reports the tampering at open (it reads its schema, a setting too),
+		 * or the read is refused */
+		pv_key *key = NULL;
+		pv_vault *v = NULL;
+		assert_int_equal(pv_key_from_file(f->key, &key), PV_OK);
+		pv_rc rc = pv_vault_open(f->dir, NULL, key, &v);
+		pv_key_free(key);
+		if (rc == PV_OK)
+			rc = get_rc(f, v, 1);
+		if (rc != PV_ERR_CORRUPT || !strstr(pv_errmsg(v), "integrity check"))
+			fail_msg("attack %zu: rc %d, '%s'", i, rc, pv_errmsg(v));
+		pv_vault_close(v);
+	}
+	assert_int_equal(pvt_run(NULL, "cp '%s' '%s'", copy, db), 0);
+	reopen_root(f);
+	assert_rc_msg(f->v, get_rc(f, f->v, 1), PV_ERR_SEALED, id);
+	free(db);
+	free(copy);
+	pv_free(id);
+}
+
+/* A DBA edits the incident (closed, its scope emptied): the seal stands. */
+static void test_dba_edits_incident_and_scope(void **state)
+{
+	struct fixture *f = *state;
+	reader_reads(f, 1, 3);
+	char *id = sealed_incident(f, f->v, 3);
+	pv_vault_close(f->v);
+	f->v = NULL;
+	dba(f, "UPDATE incidents SET state = 'closed', closed_at = '2026-01-01T00:00:00Z'; "
+	       "DELETE FROM incident_scope");
+	reopen_root(f);
+	for (size_t r = 1; r <= 3; r++)
+		assert_rc_msg(f->v, get_rc(f, f->v, r), PV_ERR_SEALED, id);
+	ok(f->v, get_rc(f, f->v, 7), "another customer");
+	/* and the edit is seen: every incident operation refuses, naming the incident */
+	char *json = NULL, want[96];
+	size_t n = 0;
+	snprintf(want, sizeof want, "incident %s fails its integrity check", id);
+	assert_rc_msg(f->v, pv_incident_get(f->v, &ADMIN, id, &json), PV_ERR_CORRUPT, want);
+	assert_rc_msg(f->v, pv_incident_list(f->v, &ADMIN, &json), PV_ERR_CORRUPT, want);
+	assert_rc_msg(f->v, pv_incident_release(f->v, &ADMIN, id, &n), PV_ERR_CORRUPT, want);
+	assert_rc_msg(f->v, pv_incident_set_state(f->v, &ADMIN, id, PV_INCIDENT_NOTIFIED),
+		      PV_ERR_CORRUPT, want);
+	assert_null(json);
+	pv_free(id);
+}
+
+/* A DBA adds a customer to a scope, forges an incident, or deletes one: each is named. */
+static void test_dba_incident_rows_detected(void **state)
+{
+	struct fixture *f = *state;
+	reader_reads(f, 1, 2);
+	char *id = incident_of(f->v, "reader", 2);
+	pv_vault_close(f->v);
+	f->v = NULL;
+	char sql[3][300];
+	snprintf(sql[0], sizeof sql[0], "INSERT INTO incident_scope VALUES ('%s', '%s', 'basic')",
+		 id, cid(f, 5));
+	snprintf(sql[1], sizeof sql[1], "INSERT INTO incidents(id, kind, state, detected_at, "
+		 "description, opened_by, opened_at) VALUES ('INC-00000000', 'leak', 'closed', "
+		 "'2026-01-01T00:00:00Z', 'x', 'lead', '2026-01-01T00:00:00Z')");
+	snprintf(sql[2], sizeof sql[2], "DELETE FROM incidents WHERE id = '%s'", id);
+	const char *want[] = { "its row or its scope edited", "INC-00000000 fails its integrity "
+			       "check: added", "removed outside pivault" };
+	char *db = pvt_path(f->dir, "vault.db"), *copy = pvt_path(f->tmp, "copy.db");
+	assert_int_equal(pvt_run(NULL, "cp '%s' '%s'", db, copy), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(pvt_run(NULL, "cp '%s' '%s'", copy, db), 0);
+		dba(f, sql[i]);
+		reopen_root(f);
+		char *json = NULL;
+		assert_rc_msg(f->v, pv_incident_list(f->v, &ADMIN, &json), PV_ERR_CORRUPT, want[i]);
+		pv_vault_close(f->v);
+		f->v = NULL;
+	}
+	assert_int_equal(pvt_run(NULL, "cp '%s' '%s'", copy, db), 0);
+	reopen_root(f);
+	free(db);
+	free(copy);
+	pv_free(id);
+}
+
+/* A vault from before the incident codes (its incidents without them) opens and works:
+ * the first incident operation adds them, audited; an edit after that is seen. */
+static void test_older_vault_gets_codes_on_first_use(void **state)
+{
+	struct fixture *f = *state;
+	reader_reads(f, 1, 2);
+	char *id = incident_of(f->v, "reader", 2);
+	/* as the older version left it: no setting, the settings table sealed without it */
+	pv_vault *v = f->v;
+	ok(v, pv_store_begin(v->store) ? PV_ERR_STORE : PV_OK, "begin");
+	assert_int_equal(pv_store_meta_delete(v->store, "incident_digests"), 0);
+	assert_int_equal(pv_store_authz_delete(v->store, "settings", "incident_digests"), 0);
+	ok(v, pv_authz_seal_new_vault(v), "seal as an older version did");
+	ok(v, pv_store_commit(v->store) ? PV_ERR_STORE : PV_OK, "commit");
+	reopen_root(f);
+	ok(f->v, get_rc(f, f->v, 1), "read");
+	char *json = NULL;
+	ok(f->v, pv_incident_get(f->v, &ADMIN, id, &json), "first use");
+	pv_free(json);
+	assert_int_equal(audited(f->v, "integrity codes", "1 incidents"), 1);
+	ok(f->v, pv_incident_list(f->v, &ADMIN, &json), "second use");
+	pv_free(json);
+	assert_int_equal(audited(f->v, "integrity codes", "incidents"), 1);
+	pv_vault_close(f->v);
+	f->v = NULL;
+	dba(f, "UPDATE incidents SET state = 'notified'");
+	reopen_root(f);
+	assert_rc_msg(f->v, pv_incident_list(f->v, &ADMIN, &json), PV_ERR_CORRUPT,
+		      "integrity check");
+	pv_free(id);
+}
+
+/* A clerk (no 'incident') can neither seal nor release; nor ask for a release. */
+static void test_clerk_cannot_seal_or_release(void **state)
+{
+	struct fixture *f = *state;
+	reader_reads(f, 1, 2);
+	char *id = incident_of(f->v, "reader", 2);
+	pv_vault *clerk = as(f, "clerk2");
+	size_t n = 0;
+	const pv_access c = { "clerk", NULL, 0 };
+	assert_rc_msg(clerk, pv_incident_seal(clerk, &c, id, &n), PV_ERR_DENIED, "'incident'");
+	ok(f->v, get_rc(f, f->v, 1), "not sealed");
+	ok(f->v, pv_incident_seal(f->v, &ADMIN, id, &n), "seal");
+	assert_rc_msg(clerk, pv_incident_release(clerk, &c, id, &n), PV_ERR_DENIED, "'incident'");
+	ok(clerk, pv_request_begin(clerk, NULL, 0, NULL), "begin");
+	assert_rc_msg(clerk, pv_incident_release(clerk, &c, id, &n), PV_ERR_DENIED, "'incident'");
+	pv_vault_close(clerk);
+	assert_rc_msg(f->v, get_rc(f, f->v, 1), PV_ERR_SEALED, id);
+	pv_free(id);
+}
+
+/* A release approved for incident A runs for no other; one approved before the seal grew
+ * runs no more. */
+static void test_release_for_other_incident_or_stale_seal(void **state)
+{
+	struct fixture *f = *state;
+	reader_reads(f, 1, 2);
+	pv_vault *lead = as(f, "lead");
+	char *a = sealed_incident(f, lead, 2);
+	char *b = sealed_incident(f, lead, 2);
+	char *req = ask_release(lead, a);
+	approve(f, req);
+	ok(lead, pv_vault_use_request(lead, req), "use");
+	size_t n;
+	assert_rc_msg(lead, pv_incident_release(lead, &ADMIN, b, &n), PV_ERR_DENIED, "differs");
+	pv_free(req);
+	/* approved for a's seal of 2; then the reader reads a third, a is scoped and sealed
+	 * again (3): the approval no longer fits */
+	req = ask_release(lead, a);
+	approve(f, req);
+	reader_reads(f, 3, 3);
+	pv_incident_filter by = { "reader", NULL, NULL, NULL, NULL, 0 };
+	pv_incident_counts c;
+	ok(lead, pv_incident_scope(lead, &ADMIN, a, &by, &c), "scope again");
+	ok(lead, pv_incident_seal(lead, &ADMIN, a, &n), "seal again");
+	assert_int_equal(n, 3);
+	ok(lead, pv_vault_use_request(lead, req), "use");
+	assert_rc_msg(lead, pv_incident_release(lead, &ADMIN, a, &n), PV_ERR_DENIED, "differs");
+	assert_rc_msg(f->v, get_rc(f, f->v, 3), PV_ERR_SEALED, a);
+	pv_vault_close(lead);
+	pv_free(req);
+	pv_free(a);
+	pv_free(b);
+}
+
+/* ================================================================== CLI ==== */
+
+static int cli(const struct fixture *f, char **out, char **err, const char *user,
+	       const char *fmt, ...)
+{
+	char args[1024], who[256] = "";
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof args, fmt, ap);
+	va_end(ap);
+	if (user)
+		snprintf(who, sizeof who, "PIVAULT_USER='%s' PIVAULT_PASSWORD_FILE='%s'", user,
+			 f->pwfile);
+	else
+		snprintf(who, sizeof who, "PIVAULT_KEY_FILE='%s'", f->key);
+	int st = pvt_run(out, "env -u PIVAULT_USER -u PIVAULT_KEYRING -u PIVAULT_PASSPHRASE_FILE "
+			 "-u PIVAULT_KEY_FILE PIVAULT_VAULT='%s' %s '%s' %s </dev/null 2>'%s'",
+			 f->dir, who, pvt_program("pivault-test"), args, f->err);
+	char *e = pvt_read_file(f->err, NULL);
+	assert_non_null(e);
+	if (err)
+		*err = e;
+	else
+		free(e);
+	return st;
+}
+
+static char *run_ok(const struct fixture *f, const char *user, const char *args)
+{
+	char *out = NULL, *err = NULL;
+	int st = cli(f, &out, &err, user, "%s", args);
+	if (st != 0)
+		fail_msg("pivault %s: exit %d: %s", args, st, err);
+	free(err);
+	return out;
+}
+
+static void expect_fail(const struct fixture *f, const char *user, const char *needle,
+			const char *args)
+{
+	char *out = NULL, *err = NULL;
+	int st = cli(f, &out, &err, user, "%s", args);
+	if (st == 0 || !strstr(err, needle))
+		fail_msg("pivault %s: exit %d, stderr '%s' (want '%s')", args, st, err, needle);
+	free(out);
+	free(err);
+}
+
+/* The "request" id a --json request printed. */
+static void request_id(const char *out, char *id, size_t n)
+{
+	json_t *o = json_loads(out, 0, NULL);
+	const char *req = json_string_value(json_object_get(o, "request"));
+	assert_non_null(req);
+	snprintf(id, n, "%s", req);
+	json_decref(o);
+}
+
+static void test_cli(void **state)
+{
+	struct fixture *f = *state;
+	reader_reads(f, 1, 3);
+	char *id = incident_of(f->v, "reader", 3), args[256];
+	pv_vault_close(f->v);
+	f->v = NULL;
+	snprintf(args, sizeof args, "incident seal %s --role clerk", id);
+	expect_fail(f, "clerk2", "'incident'", args);
+	snprintf(args, sizeof args, "incident seal %s --json", id);
+	char *out = run_ok(f, "lead", args);
+	assert_non_null(strstr(out, "\"sealed\":3"));
+	free(out);
+	snprintf(args, sizeof args, "get %s --role admin --purpose service", cid(f, 2));
+	expect_fail(f, NULL, id, args);
+	snprintf(args, sizeof args, "find --phone '%s' --role admin --purpose service",
+		 cell(f, 1, "phone"));
+	expect_fail(f, NULL, "sealed by incident", args);
+	snprintf(args, sizeof args, "get %s --role admin --purpose service", cid(f, 8));
+	free(run_ok(f, NULL, args));
+	snprintf(args, sizeof args, "incident release %s", id);
+	expect_fail(f, "lead", "four-eyes", args);
+	snprintf(args, sizeof args, "request incident release %s --reason contained --json", id);
+	out = run_ok(f, "lead", args);
+	char req[32];
+	request_id(out, req, sizeof req);
+	free(out);
+	snprintf(args, sizeof args, "approve %s", req);
+	expect_fail(f, "lead", "four eyes", args);
+	free(run_ok(f, "second", args));
+	snprintf(args, sizeof args, "incident release %s --request %s --json", id, req);
+	out = run_ok(f, "lead", args);
+	assert_non_null(strstr(out, "\"released\":3"));
+	free(out);
+	snprintf(args, sizeof args, "get %s --role admin --purpose service", cid(f, 2));
+	free(run_ok(f, NULL, args));
+	reopen_root(f);
+	pv_free(id);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_end_to_end, setup_big, teardown),
+		cmocka_unit_test_setup_teardown(test_seal_contains_and_only_grows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_under_seal_audited, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dba_deletes_seal_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dba_deletes_one_row_open_handle, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_dba_deletes_seal_setting, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dba_edits_incident_and_scope, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dba_incident_rows_detected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_older_vault_gets_codes_on_first_use, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_clerk_cannot_seal_or_release, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_release_for_other_incident_or_stale_seal, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_cli, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
