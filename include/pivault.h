@@ -171,7 +171,7 @@ PV_API PV_CHECK pv_rc pv_vault_batch_end(pv_vault *v, pv_batch_end how);
  * that commits the entries queued by all of them in one transaction with one sync, so
  * concurrent callers share syncs. A caller still returns only after its entry's group is
  * durable (or fails, and shows nothing). A batch (pv_vault_batch_begin) on such a handle is
- * a run of reads in one snapshot (taken again every 1024 operations): their entries are
+ * a run of reads in one snapshot (taken again every 65536 operations): their entries are
  * queued without waiting and are durable at pv_vault_batch_end, which waits for them and
  * reports a failure of any; a change inside such a batch is refused. Entries written
  * inside a change's own transaction (an update, an import) stay in it. */

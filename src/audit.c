@@ -393,10 +393,11 @@ static pv_rc append_through_writer(pv_vault *v, const struct pv_audit_event *e, 
 	return PV_OK;
 }
 
-/* A batch on a handle with an audit writer reads in one snapshot (its page cache kept
- * between lookups), taken again every SNAPSHOT_OPERATIONS entries so that it does not
- * hold the log's checkpoints back for long. */
-#define SNAPSHOT_OPERATIONS 1024
+/* A batch on a handle with an audit writer reads in one snapshot (its page cache and
+ * mapping kept between lookups), taken again every SNAPSHOT_OPERATIONS entries so that it
+ * does not hold the log's checkpoints back for long (the log grows by about 20 MB of
+ * audit entries meanwhile). */
+#define SNAPSHOT_OPERATIONS 65536
 
 static pv_rc renew_batch_snapshot(pv_vault *v)
 {

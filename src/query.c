@@ -72,13 +72,14 @@ static pv_rc read_one(pv_vault *v, int role, const pv_access *who, const char *i
 }
 
 /* Lookups read a row or two anywhere in the file: mapped, they cost no copy. Not on a
- * handle whose audit entries go through a shared writer: there reads begin after other
- * commits, which makes SQLite drop the handle's mapping; unmapping stops every thread of
- * the process to flush its address translations, and every page touched since faults in
- * again (measured: a batch of lookups on two such handles took three times the CPU). */
+ * handle whose audit entries go through a shared writer, outside a batch: there each
+ * request's reads begin after other commits, which makes SQLite drop the handle's mapping;
+ * unmapping stops every thread of the process to flush its address translations, and every
+ * page touched since faults in again (a server's requests took three times the CPU). A
+ * batch reads in a snapshot renewed only every 65536 lookups, so it maps. */
 static void map_for_lookups(pv_vault *v)
 {
-	pv_store_map_reads(v->store, !v->audit_member.writer);
+	pv_store_map_reads(v->store, !v->audit_member.writer || v->audit_member.deferring);
 }
 
 pv_rc pv_get(pv_vault *v, const pv_access *who, const char *id, pv_record **out)
