@@ -196,7 +196,7 @@ static void customer_due(const struct pv_schema *s, char **values, const char *a
 		if (!*values[i])
 			continue;
 		struct pv_value_due d;
-		switch (pv_retention_value_due(s, values, i, &d)) {
+		switch (pv_retention_due(s, values, i, &d)) {
 		case PV_DUE_DATE:
 			note_due(s, values, i, &d, as_of, c);
 			break;
@@ -219,7 +219,7 @@ static int report_undetermined(struct plan_ctx *p, const char *id, char **values
 	for (size_t k = 0; k < c->nundetermined; k++) {
 		size_t i = c->undetermined[k];
 		struct pv_value_due d;
-		(void)pv_retention_value_due(s, values, i, &d);
+		(void)pv_retention_due(s, values, i, &d);
 		char rule[300], missing[400];
 		rule_text(s, d.rule, rule, sizeof rule);
 		pv_retention_missing_text(s, &d, missing, sizeof missing);

@@ -11,7 +11,7 @@
 
 /* The index of the first rule matching field i (by its fields, its category, or the
  * default), or -1 when none does. */
-int pv_retention_rule_for(const struct pv_schema *s, size_t i);
+int pv_retention_rule_of(const struct pv_schema *s, size_t i);
 
 /* What the rules make of one value. */
 enum pv_due_kind {
@@ -24,15 +24,20 @@ struct pv_value_due {
 	int rule;       /* the rule's index, -1 with PV_DUE_NO_RULE */
 	char due[11];   /* PV_DUE_DATE: YYYY-MM-DD */
 	size_t tried;   /* from[0..tried) looked at: with PV_DUE_DATE the last gave the date;
-			 * with PV_DUE_UNDETERMINED each was empty, but the last when unreadable */
+			 * with PV_DUE_UNDETERMINED each was empty (the last unreadable, if so) */
 	int unreadable; /* PV_DUE_UNDETERMINED: from[tried - 1] holds a value that is not a
 			 * date (the search stops there rather than count from a later field) */
 };
 
 /* The due date of field i of a customer's opened values (nfields strings; the value
  * itself may be empty: the caller skips what has nothing to keep). */
-enum pv_due_kind pv_retention_value_due(const struct pv_schema *s, char **values, size_t i,
-					struct pv_value_due *out);
+enum pv_due_kind pv_retention_due(const struct pv_schema *s, char **values, size_t i,
+				  struct pv_value_due *out);
+
+/* The same in short, for counting: 0 with due set; 1 when value i holds something but has
+ * no due date (what the plan lists as undetermined); -1 when it is empty or no rule
+ * matches its field (the schema's gap, not the value's). */
+int pv_retention_value_due(const struct pv_schema *s, char **values, size_t i, char due[11]);
 
 /* The date fields an undetermined value missed, "last_order_date,created_at" (an
  * unreadable one followed by " (not a date)"), into out (cap bytes). */

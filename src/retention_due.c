@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-int pv_retention_rule_for(const struct pv_schema *s, size_t i)
+int pv_retention_rule_of(const struct pv_schema *s, size_t i)
 {
 	for (size_t r = 0; r < s->nretention; r++) {
 		const struct pv_schema_retention *rt = &s->retention[r];
@@ -26,11 +26,11 @@ int pv_retention_rule_for(const struct pv_schema *s, size_t i)
 	return -1;
 }
 
-enum pv_due_kind pv_retention_value_due(const struct pv_schema *s, char **values, size_t i,
-					struct pv_value_due *out)
+enum pv_due_kind pv_retention_due(const struct pv_schema *s, char **values, size_t i,
+				  struct pv_value_due *out)
 {
 	memset(out, 0, sizeof *out);
-	out->rule = pv_retention_rule_for(s, i);
+	out->rule = pv_retention_rule_of(s, i);
 	if (out->rule < 0)
 		return PV_DUE_NO_RULE;
 	const struct pv_schema_retention *rt = &s->retention[out->rule];
@@ -46,6 +46,23 @@ enum pv_due_kind pv_retention_value_due(const struct pv_schema *s, char **values
 	out->unreadable = out->tried && *values[rt->from[out->tried - 1]];
 	out->due[0] = '\0';
 	return PV_DUE_UNDETERMINED;
+}
+
+int pv_retention_value_due(const struct pv_schema *s, char **values, size_t i, char due[11])
+{
+	struct pv_value_due d;
+	if (!*values[i])
+		return -1;
+	switch (pv_retention_due(s, values, i, &d)) {
+	case PV_DUE_DATE:
+		memcpy(due, d.due, sizeof d.due);
+		return 0;
+	case PV_DUE_UNDETERMINED:
+		return 1;
+	case PV_DUE_NO_RULE:
+		break;
+	}
+	return -1;
 }
 
 void pv_retention_missing_text(const struct pv_schema *s, const struct pv_value_due *d,
@@ -84,7 +101,7 @@ int pv_retention_legal_keep(const struct pv_schema *s, char **values, const char
 		if (keep)
 			keep[i] = 0;
 		struct pv_value_due d;
-		if (!*values[i] || pv_retention_value_due(s, values, i, &d) != PV_DUE_DATE ||
+		if (!*values[i] || pv_retention_due(s, values, i, &d) != PV_DUE_DATE ||
 		    !s->retention[d.rule].law || strcmp(d.due, as_of) <= 0)
 			continue;
 		any = 1;

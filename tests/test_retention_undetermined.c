@@ -24,6 +24,8 @@
 #include <string.h>
 
 #include "pivault.h"
+#include "retention.h"
+#include "schema.h"
 
 #define SCHEMA PV_SOURCE_DIR "/examples/schema.yaml"
 #define HEADER                                                                               \
@@ -363,6 +365,65 @@ static void test_every_fallback_missing(void **state)
 	assert_int_equal(undetermined_count(v, &ADMIN), 6);
 }
 
+/* The computation itself (retention_due.c), on a small schema: opened, started, closed
+ * dates; "notes" kept 1y from [closed, opened], "card" 2y from started, "misc" under no
+ * rule. Expected dates by hand. */
+static const char SMALL[] =
+	"version: 1\nvault: t\nrecord: {id: customer_id}\n"
+	"fields:\n"
+	"  notes:   {type: text, category: other, sensitivity: sensitive, purposes: [s]}\n"
+	"  card:    {type: bank_card, category: financial, sensitivity: confidential, "
+	"purposes: [s]}\n"
+	"  misc:    {type: text, category: basic, sensitivity: public, purposes: [s]}\n"
+	"  opened:  {type: date, category: other, sensitivity: public, purposes: [s]}\n"
+	"  started: {type: date, category: financial, sensitivity: public, purposes: [s]}\n"
+	"  closed:  {type: date, category: other, sensitivity: public, purposes: [s]}\n"
+	"purposes: {s: {description: x}}\n"
+	"retention:\n"
+	"  - {category: other, keep: 1y, from: [closed, opened], then: erase}\n"
+	"  - {category: financial, keep: 2y, from: started, then: shred}\n"
+	"roles: {a: {clear: all, purposes: all, operations: all}}\n";
+
+static void test_due_computation(void **state)
+{
+	(void)state;
+	struct pv_schema *s = pv_schema_parse(SMALL, strlen(SMALL), "small", NULL, NULL);
+	assert_non_null(s);
+	assert_int_equal(s->retention[0].nfrom, 2);
+	/* notes, card, misc, opened, started, closed */
+	char *v[] = { "n", "c", "m", "2021-02-28", "", "2022-03-31" };
+	struct pv_value_due d;
+	char due[11], missing[128];
+	assert_int_equal(pv_retention_due(s, v, 0, &d), PV_DUE_DATE); /* closed first */
+	assert_string_equal(d.due, "2023-03-31");
+	assert_int_equal(d.tried, 1);
+	v[5] = ""; /* no closed: opened, the fallback */
+	assert_int_equal(pv_retention_value_due(s, v, 0, due), 0);
+	assert_string_equal(due, "2022-02-28");
+	assert_int_equal(pv_retention_due(s, v, 1, &d), PV_DUE_UNDETERMINED); /* no started */
+	assert_int_equal(d.rule, 1);
+	pv_retention_missing_text(s, &d, missing, sizeof missing);
+	assert_string_equal(missing, "started");
+	assert_int_equal(pv_retention_value_due(s, v, 1, due), 1);
+	assert_int_equal(pv_retention_due(s, v, 2, &d), PV_DUE_NO_RULE);
+	assert_int_equal(pv_retention_value_due(s, v, 2, due), -1);
+	v[3] = ""; /* neither closed nor opened */
+	assert_int_equal(pv_retention_due(s, v, 0, &d), PV_DUE_UNDETERMINED);
+	pv_retention_missing_text(s, &d, missing, sizeof missing);
+	assert_string_equal(missing, "closed,opened");
+	v[5] = "not a date"; /* unreadable: the search stops there, no fallback taken */
+	v[3] = "2021-02-28";
+	assert_int_equal(pv_retention_due(s, v, 0, &d), PV_DUE_UNDETERMINED);
+	pv_retention_missing_text(s, &d, missing, sizeof missing);
+	assert_string_equal(missing, "closed (not a date)");
+	v[0] = ""; /* an empty value: nothing to count */
+	assert_int_equal(pv_retention_value_due(s, v, 0, due), -1);
+	char from[64];
+	pv_retention_from_text(s, &s->retention[0], from, sizeof from);
+	assert_string_equal(from, "closed, else opened");
+	pv_schema_free(s);
+}
+
 /* ---- 3. the schema: from lists refused naming file, line and field ----------------- */
 
 /* The 1-based line and column of the first occurrence of what in the file at path. */
@@ -509,6 +570,7 @@ static void test_cli(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_due_computation),
 		cmocka_unit_test_setup_teardown(test_new_user_case, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_fallback_due_date, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_fallback_order, fx_setup, fx_teardown),
