@@ -161,6 +161,36 @@ PV_API PV_CHECK pv_rc pv_vault_batch_begin(pv_vault *v);
 typedef enum pv_batch_end { PV_BATCH_DISCARD = 0, PV_BATCH_COMMIT = 1 } pv_batch_end;
 PV_API PV_CHECK pv_rc pv_vault_batch_end(pv_vault *v, pv_batch_end how);
 
+/* ---- One audit writer for many handles (a server's threads) ----
+ * Every read's audit entry is on disk before the read returns; one handle pays a sync per
+ * entry. Handles of one vault in one process can share an audit writer instead: a thread
+ * that commits the entries queued by all of them in one transaction with one sync, so
+ * concurrent callers share syncs. A caller still returns only after its entry's group is
+ * durable (or fails, and shows nothing). In a batch (pv_vault_batch_begin) on such a handle
+ * entries are queued without waiting and are durable at pv_vault_batch_end, which waits
+ * for them; a change made in such a batch commits on its own (a batch then groups only
+ * audit entries). Entries written inside a change's own transaction (an update, an import)
+ * stay in it. */
+typedef struct pv_audit_writer pv_audit_writer;
+
+/* Start a writer on w, a handle of the vault opened with the root secret (it signs the
+ * log's checkpoints); the writer owns w from now on. Errors on w (then still the
+ * caller's). */
+PV_API PV_CHECK pv_rc pv_audit_writer_start(pv_vault *w, pv_audit_writer **out);
+
+/* From now on v's entries go through aw (a writer of the same vault) until v is closed.
+ * PV_ERR_USAGE when v is of another vault or already joined a writer. */
+PV_API PV_CHECK pv_rc pv_vault_join_audit_writer(pv_vault *v, pv_audit_writer *aw);
+
+/* How many groups the writer committed and how many entries they held (for benches and
+ * the server's statistics). */
+PV_API void pv_audit_writer_counts(pv_audit_writer *aw, uint64_t *groups, uint64_t *entries);
+
+/* Commit what is queued, stop the writer and close its handle. Every handle that joined
+ * it must be closed first: PV_ERR_USAGE otherwise (the writer then runs on; message on
+ * the thread, pv_errmsg(NULL)). NULL is a no-op. */
+PV_API PV_CHECK pv_rc pv_audit_writer_stop(pv_audit_writer *aw);
+
 /* Checkpoint the write-ahead log into the database file and truncate it. */
 PV_API PV_CHECK pv_rc pv_vault_checkpoint(pv_vault *v);
 

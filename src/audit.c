@@ -5,6 +5,7 @@
  * to have only grown. Checkpoints sign (size, chain head, Merkle root) with the vault's
  * Ed25519 key. Verification runs in two threads when the log is long. */
 #include "audit.h"
+#include "audit_writer.h"
 #include "validate.h"
 #include "formats/merkle.h"
 #include "pinned_key.h"
@@ -315,7 +316,8 @@ static pv_rc make_checkpoint(pv_vault *v, uint64_t size, const uint8_t head[PV_A
 
 /* ---------------------------------------------------------------- append ---- */
 
-static pv_rc append_in_txn(pv_vault *v, const struct pv_audit_event *e)
+/* Append e, principal's entry, in v's open transaction. */
+static pv_rc append_in_txn(pv_vault *v, const struct pv_audit_event *e, const char *principal)
 {
 	if (tail_load(v) != PV_OK)
 		return PV_ERR_STORE;
@@ -323,9 +325,8 @@ static pv_rc append_in_txn(pv_vault *v, const struct pv_audit_event *e)
 	uint8_t hash[PV_AUDIT_HASH];
 	char at[40];
 	now_iso(at, sizeof at);
-	const char *request = e->request ? e->request : v->request_id;
-	struct pv_audit_row row = { t->seq + 1, at, v->principal, e->op, e->ids, e->purpose,
-				    request, e->outcome, e->detail, hash, 0, { 0 } };
+	struct pv_audit_row row = { t->seq + 1, at, principal, e->op, e->ids, e->purpose,
+				    e->request, e->outcome, e->detail, hash, 0, { 0 } };
 	canonical_size(&row, row.len); /* measured once, for the hash and the store */
 	row.has_len = 1;
 	if (entry_hash(&row, t->head, hash) != 0 || pv_store_audit_append(v->store, &row) != 0) {
@@ -338,8 +339,6 @@ static pv_rc append_in_txn(pv_vault *v, const struct pv_audit_event *e)
 	}
 	t->seq = row.seq;
 	memcpy(t->head, hash, PV_AUDIT_HASH);
-	if (!e->request && v->request_id[0] && !v->request_op[0])
-		v->request_id[0] = '\0'; /* the used request's run is recorded: done with it */
 	if (v->has_keys && row.seq % PV_AUDIT_CHECKPOINT_EVERY == 0 &&
 	    make_checkpoint(v, row.seq, hash, NULL, 0) != PV_OK)
 		return PV_ERR_STORE;
@@ -362,23 +361,13 @@ static int ids_ok(const char *ids)
 	}
 }
 
-pv_rc pv_audit_append(pv_vault *v, const struct pv_audit_event *in)
+/* Append e on v's store: in the open transaction, or (own) in one of its own. */
+static pv_rc append_to_store(pv_vault *v, const struct pv_audit_event *e, int own)
 {
-	struct pv_audit_event safe = *in;
-	const struct pv_audit_event *e = &safe;
-	if (safe.ids && *safe.ids && !ids_ok(safe.ids))
-		safe.ids = "(not an id: not recorded)";
-	if (v->asking && strcmp(e->outcome, "ok") == 0) /* asking: nothing runs, or is shown */
-		return pv_fail(v, PV_ERR_USAGE, "%s needs no approval as asked: run it without "
-			       "asking", e->op);
-	if (v->audit_fault) /* test hook: the audit storage fails */
-		return pv_fail(v, PV_ERR_STORE, "the audit log cannot be written (simulated "
-			       "failure); the operation was not carried out");
-	int own = pv_store_txn_id(v->store) == 0;
 	if (own && pv_store_begin(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "the audit log cannot be written (%s); the "
 			       "operation was not carried out", pv_store_errmsg(v->store));
-	pv_rc rc = append_in_txn(v, e);
+	pv_rc rc = append_in_txn(v, e, v->principal);
 	if (rc == PV_OK && own && pv_store_commit(v->store) != 0)
 		rc = PV_ERR_STORE;
 	if (rc) {
@@ -391,6 +380,72 @@ pv_rc pv_audit_append(pv_vault *v, const struct pv_audit_event *in)
 			       "carried out", why);
 	}
 	return PV_OK;
+}
+
+/* Queue e with the handle's audit writer (waiting for it to be durable unless in a
+ * batch). */
+static pv_rc append_through_writer(pv_vault *v, const struct pv_audit_event *e)
+{
+	char why[256];
+	if (pv_audit_member_queue(&v->audit_member, e, v->principal, why, sizeof why) != 0)
+		return pv_fail(v, PV_ERR_STORE, "the audit log cannot be written (%s); the "
+			       "operation was not carried out", why);
+	return PV_OK;
+}
+
+/* The audit writer's commit: the group appended in one transaction on w's store. */
+static int commit_group(pv_vault *w, const struct pv_audit_item *group, char *why,
+			size_t whylen)
+{
+	if (pv_store_begin(w->store) != 0) {
+		snprintf(why, whylen, "%s", pv_store_errmsg(w->store));
+		return -1;
+	}
+	pv_rc rc = PV_OK;
+	for (const struct pv_audit_item *it = group; it && !rc; it = it->next)
+		rc = append_in_txn(w, &it->e, it->principal);
+	if (!rc && pv_store_commit(w->store) != 0)
+		rc = PV_ERR_STORE;
+	if (rc) {
+		snprintf(why, whylen, "%s", pv_store_errmsg(w->store));
+		(void)pv_store_rollback(w->store);
+		tail_of(w)->valid = 0;
+		return -1;
+	}
+	return 0;
+}
+
+pv_rc pv_audit_writer_start(pv_vault *w, pv_audit_writer **out)
+{
+	*out = NULL;
+	if (!w->has_keys || w->serving || w->audit_member.writer)
+		return pv_fail(w, PV_ERR_USAGE, "an audit writer needs a handle of its own, opened "
+			       "with the root secret");
+	if (pv_audit_writer_run(w, commit_group, out) != 0)
+		return pv_fail(w, PV_ERR_NOMEM, "the audit writer's thread cannot be started");
+	return pv_ok(w);
+}
+
+pv_rc pv_audit_append(pv_vault *v, const struct pv_audit_event *in)
+{
+	struct pv_audit_event safe = *in;
+	const struct pv_audit_event *e = &safe;
+	if (safe.ids && *safe.ids && !ids_ok(safe.ids))
+		safe.ids = "(not an id: not recorded)";
+	if (v->asking && strcmp(e->outcome, "ok") == 0) /* asking: nothing runs, or is shown */
+		return pv_fail(v, PV_ERR_USAGE, "%s needs no approval as asked: run it without "
+			       "asking", e->op);
+	if (v->audit_fault) /* test hook: the audit storage fails */
+		return pv_fail(v, PV_ERR_STORE, "the audit log cannot be written (simulated "
+			       "failure); the operation was not carried out");
+	if (!safe.request)
+		safe.request = v->request_id;
+	int own = pv_store_txn_id(v->store) == 0;
+	pv_rc rc = own && v->audit_member.writer ? append_through_writer(v, e)
+						  : append_to_store(v, e, own);
+	if (rc == PV_OK && !in->request && v->request_id[0] && !v->request_op[0])
+		v->request_id[0] = '\0'; /* the used request's run is recorded: done with it */
+	return rc;
 }
 
 pv_rc pv_audit_commit(pv_vault *v, const struct pv_audit_event *e, pv_rc rc)

@@ -9,6 +9,7 @@
 #include "keys.h"
 #include "approvals.h"
 #include "audit.h"
+#include "audit_writer.h"
 #include "authz_mac.h"
 #include "files.h"
 #include "ledger.h"
@@ -660,6 +661,7 @@ void pv_vault_close(pv_vault *v)
 {
 	if (!v)
 		return;
+	pv_audit_member_leave(&v->audit_member); /* once its entries are committed */
 	pv_approval_close(v);
 	pv_store_close(v->store);
 	pv_keyring_close(v->keyring);
@@ -722,13 +724,34 @@ pv_rc pv_vault_fresh_keys(pv_vault *v)
 
 pv_rc pv_vault_batch_begin(pv_vault *v)
 {
+	if (v->audit_member.writer) { /* entries queued without waiting; no transaction */
+		if (v->audit_member.deferring)
+			return pv_fail(v, PV_ERR_USAGE, "a batch is already open on this handle");
+		v->audit_member.deferring = 1;
+		return pv_ok(v);
+	}
 	if (pv_store_begin(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	return pv_ok(v);
 }
 
+/* The end of a batch on a handle with an audit writer: its entries cannot be taken back,
+ * so either way it waits for them, and says whether they all became durable. */
+static pv_rc batch_end_through_writer(pv_vault *v)
+{
+	char why[256];
+	int failed = pv_audit_member_settle(&v->audit_member, why, sizeof why);
+	v->audit_member.deferring = 0;
+	if (failed)
+		return pv_fail(v, PV_ERR_STORE, "the batch's audit entries could not all be "
+			       "written (%s)", why);
+	return pv_ok(v);
+}
+
 pv_rc pv_vault_batch_end(pv_vault *v, pv_batch_end how)
 {
+	if (v->audit_member.deferring)
+		return batch_end_through_writer(v);
 	if (how == PV_BATCH_COMMIT && pv_store_commit(v->store) == 0)
 		return pv_ok(v);
 	pv_rc rc = how == PV_BATCH_COMMIT ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store))
@@ -1001,4 +1024,29 @@ pv_rc pv_vault_rekey_root(pv_vault *v, const pv_access *who, const pv_key *new_k
 	if (rc)
 		return pv_audit_failure(v, rc, "rekey root", NULL, NULL);
 	return pv_ok(v);
+}
+
+/* ---- The audit writer a server's handles share ---- */
+
+pv_rc pv_vault_join_audit_writer(pv_vault *v, pv_audit_writer *aw)
+{
+	pv_vault *w = pv_audit_writer_handle(aw);
+	if (memcmp(w->vault_id, v->vault_id, sizeof v->vault_id) != 0)
+		return pv_fail(v, PV_ERR_USAGE, "the audit writer is of another vault");
+	if (v == w || pv_store_txn_id(v->store) != 0 ||
+	    pv_audit_member_join(&v->audit_member, aw) != 0)
+		return pv_fail(v, PV_ERR_USAGE, "this handle cannot join the audit writer (it is "
+			       "the writer's, has a transaction open, or joined one already)");
+	return pv_ok(v);
+}
+
+pv_rc pv_audit_writer_stop(pv_audit_writer *aw)
+{
+	if (!aw)
+		return pv_ok(NULL);
+	if (pv_audit_writer_members(aw) != 0)
+		return pv_fail(NULL, PV_ERR_USAGE, "the audit writer still has handles: close them "
+			       "first");
+	pv_vault_close(pv_audit_writer_end(aw));
+	return pv_ok(NULL);
 }

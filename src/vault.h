@@ -47,6 +47,17 @@ struct pv_audit_tail {
 	struct pv_merkle_stream tree;
 };
 
+/* A handle's membership in an audit writer shared by handles of the vault in one
+ * process (audit_writer.c): its entries are committed by the writer's thread. Guarded by
+ * the writer's lock once joined. */
+struct pv_audit_member {
+	pv_audit_writer *writer; /* NULL: the handle commits its own entries */
+	int deferring;           /* in a batch: entries queued without waiting */
+	uint64_t last_ticket;    /* the last entry queued */
+	int failed;              /* an entry failed since the last look */
+	char why[256];
+};
+
 struct pv_vault {
 	char *dir;
 	char *keyring_path;
@@ -68,6 +79,7 @@ struct pv_vault {
 	char user_gap_reason[160];    /* why, for refusals */
 	int has_keys;                 /* the root key's sub-keys are derived */
 	struct pv_audit_tail audit_tail;
+	struct pv_audit_member audit_member;
 	int audit_fault;              /* tests: make audit appends fail */
 	int authz_tampered;           /* the last failure was an integrity check's (authz_mac.c) */
 	uint64_t authz_checked[4];    /* per protected table: the transaction it was checked in */

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* audit_writer.c: one writer of the audit log for many handles of a vault in one process
+ * (a server's threads, a multi-threaded reader). A handle that joined a writer queues its
+ * entries here instead of committing each with a sync of its own; the writer's thread
+ * takes everything queued, commits it in one transaction on its own handle (one sync for
+ * the whole group) and wakes those who wait. A caller outside a batch waits until its
+ * entry's group is durable, so nothing it shows precedes its entry on disk; inside a
+ * batch (pv_vault_batch_begin) it goes on at once and waits at the batch's end, as a
+ * batch's entries become durable at its end on any handle. What appends an entry is
+ * audit.c's, handed in at start: this file only queues, commits in order and reports. */
+#include "audit_writer.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The most entries one transaction takes, and the most a queue holds before a caller
+ * that does not wait is made to (so a fast reader cannot outrun the disk without
+ * bound). */
+#define GROUP_MAX 8192
+#define QUEUE_MAX 65536
+
+struct pv_audit_writer {
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	pthread_t thread;
+	pv_vault *w;
+	pv_audit_commit_fn commit;
+	struct pv_audit_item *head, *tail;
+	size_t queued;
+	uint64_t next_ticket, resolved; /* every ticket up to resolved is committed or failed */
+	int stopping;
+	unsigned members;
+	uint64_t commits, entries;
+};
+
+/* An event's strings copied after the item, so a caller that goes on leaves nothing
+ * behind that it may change. */
+static char *put(char **p, const char *s)
+{
+	if (!s)
+		return NULL;
+	size_t n = strlen(s) + 1;
+	char *at = memcpy(*p, s, n);
+	*p += n;
+	return at;
+}
+
+static size_t len0(const char *s)
+{
+	return s ? strlen(s) + 1 : 0;
+}
+
+static struct pv_audit_item *item_new(const struct pv_audit_event *e, const char *principal)
+{
+	size_t n = len0(e->op) + len0(e->ids) + len0(e->purpose) + len0(e->request) +
+		   len0(e->outcome) + len0(e->detail) + len0(principal);
+	struct pv_audit_item *it = malloc(sizeof *it + n);
+	if (!it)
+		return NULL;
+	char *p = it->text;
+	it->next = NULL;
+	it->e.op = put(&p, e->op);
+	it->e.ids = put(&p, e->ids);
+	it->e.purpose = put(&p, e->purpose);
+	it->e.request = put(&p, e->request);
+	it->e.outcome = put(&p, e->outcome);
+	it->e.detail = put(&p, e->detail);
+	it->principal = put(&p, principal);
+	return it;
+}
+
+/* Mark the items of a group resolved (failed with why when ok is 0) and free them. */
+static void resolve(struct pv_audit_writer *aw, struct pv_audit_item *it, int ok,
+		    const char *why)
+{
+	while (it) {
+		struct pv_audit_item *next = it->next;
+		if (!ok && !it->member->failed) {
+			it->member->failed = 1;
+			snprintf(it->member->why, sizeof it->member->why, "%s", why);
+		}
+		aw->resolved = it->ticket;
+		aw->entries += ok;
+		free(it);
+		it = next;
+	}
+	aw->commits += ok;
+}
+
+/* Detach up to GROUP_MAX queued items (the lock held). */
+static struct pv_audit_item *take_group(struct pv_audit_writer *aw)
+{
+	struct pv_audit_item *first = aw->head, *last = first;
+	size_t n = 1;
+	while (last->next && n < GROUP_MAX) {
+		last = last->next;
+		n++;
+	}
+	aw->head = last->next;
+	if (!aw->head)
+		aw->tail = NULL;
+	last->next = NULL;
+	aw->queued -= n;
+	return first;
+}
+
+static void *run(void *p)
+{
+	struct pv_audit_writer *aw = p;
+	pthread_mutex_lock(&aw->mu);
+	for (;;) {
+		while (!aw->head && !aw->stopping)
+			pthread_cond_wait(&aw->work, &aw->mu);
+		if (!aw->head)
+			break; /* stopping, and nothing left */
+		struct pv_audit_item *group = take_group(aw);
+		pthread_cond_broadcast(&aw->done); /* room in the queue again */
+		pthread_mutex_unlock(&aw->mu);
+		char why[256] = "";
+		int ok = aw->commit(aw->w, group, why, sizeof why) == 0;
+		pthread_mutex_lock(&aw->mu);
+		resolve(aw, group, ok, why);
+		pthread_cond_broadcast(&aw->done);
+	}
+	pthread_mutex_unlock(&aw->mu);
+	return NULL;
+}
+
+int pv_audit_writer_run(pv_vault *w, pv_audit_commit_fn commit, pv_audit_writer **out)
+{
+	struct pv_audit_writer *aw = calloc(1, sizeof *aw);
+	if (!aw)
+		return -1;
+	aw->w = w;
+	aw->commit = commit;
+	pthread_mutex_init(&aw->mu, NULL);
+	pthread_cond_init(&aw->work, NULL);
+	pthread_cond_init(&aw->done, NULL);
+	if (pthread_create(&aw->thread, NULL, run, aw) != 0) {
+		pthread_cond_destroy(&aw->done);
+		pthread_cond_destroy(&aw->work);
+		pthread_mutex_destroy(&aw->mu);
+		free(aw);
+		return -1;
+	}
+	*out = aw;
+	return 0;
+}
+
+pv_vault *pv_audit_writer_handle(const pv_audit_writer *aw)
+{
+	return aw->w;
+}
+
+/* Wait until every ticket up to t is resolved (the lock held). */
+static void wait_for(struct pv_audit_writer *aw, uint64_t t)
+{
+	while (aw->resolved < t)
+		pthread_cond_wait(&aw->done, &aw->mu);
+}
+
+/* The member's failure, if any, into why, and cleared: -1 if there was one. */
+static int take_failure(struct pv_audit_member *m, char *why, size_t whylen)
+{
+	if (!m->failed)
+		return 0;
+	snprintf(why, whylen, "%s", m->why);
+	m->failed = 0;
+	return -1;
+}
+
+int pv_audit_member_queue(struct pv_audit_member *m, const struct pv_audit_event *e,
+			  const char *principal, char *why, size_t whylen)
+{
+	struct pv_audit_writer *aw = m->writer;
+	struct pv_audit_item *it = item_new(e, principal);
+	if (!it) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	it->member = m;
+	pthread_mutex_lock(&aw->mu);
+	while (aw->queued >= QUEUE_MAX) /* the disk is behind: wait for room */
+		pthread_cond_wait(&aw->done, &aw->mu);
+	if (m->deferring && m->failed) {
+		/* an earlier entry of the batch failed: nothing more is shown in it (the failure
+		 * stays for the batch's end to report) */
+		snprintf(why, whylen, "%s", m->why);
+		pthread_mutex_unlock(&aw->mu);
+		free(it);
+		return -1;
+	}
+	it->ticket = ++aw->next_ticket;
+	m->last_ticket = it->ticket;
+	if (aw->tail)
+		aw->tail->next = it;
+	else
+		aw->head = it;
+	aw->tail = it;
+	aw->queued++;
+	pthread_cond_signal(&aw->work);
+	int rc = 0;
+	if (!m->deferring) {
+		wait_for(aw, m->last_ticket);
+		rc = take_failure(m, why, whylen);
+	}
+	pthread_mutex_unlock(&aw->mu);
+	return rc;
+}
+
+int pv_audit_member_settle(struct pv_audit_member *m, char *why, size_t whylen)
+{
+	struct pv_audit_writer *aw = m->writer;
+	if (!aw)
+		return 0;
+	pthread_mutex_lock(&aw->mu);
+	wait_for(aw, m->last_ticket);
+	int rc = take_failure(m, why, whylen);
+	pthread_mutex_unlock(&aw->mu);
+	return rc;
+}
+
+int pv_audit_member_join(struct pv_audit_member *m, pv_audit_writer *aw)
+{
+	if (m->writer)
+		return -1;
+	pthread_mutex_lock(&aw->mu);
+	aw->members++;
+	pthread_mutex_unlock(&aw->mu);
+	memset(m, 0, sizeof *m);
+	m->writer = aw;
+	return 0;
+}
+
+void pv_audit_member_leave(struct pv_audit_member *m)
+{
+	struct pv_audit_writer *aw = m->writer;
+	if (!aw)
+		return;
+	pthread_mutex_lock(&aw->mu);
+	wait_for(aw, m->last_ticket); /* the writer's thread is done with m */
+	aw->members--;
+	pthread_mutex_unlock(&aw->mu);
+	m->writer = NULL;
+}
+
+void pv_audit_writer_counts(pv_audit_writer *aw, uint64_t *commits, uint64_t *entries)
+{
+	pthread_mutex_lock(&aw->mu);
+	*commits = aw->commits;
+	*entries = aw->entries;
+	pthread_mutex_unlock(&aw->mu);
+}
+
+pv_vault *pv_audit_writer_end(pv_audit_writer *aw)
+{
+	if (!aw)
+		return NULL;
+	pthread_mutex_lock(&aw->mu);
+	aw->stopping = 1;
+	pthread_cond_signal(&aw->work);
+	pthread_mutex_unlock(&aw->mu);
+	pthread_join(aw->thread, NULL); /* what was queued is committed first */
+	pv_vault *w = aw->w;
+	pthread_cond_destroy(&aw->done);
+	pthread_cond_destroy(&aw->work);
+	pthread_mutex_destroy(&aw->mu);
+	free(aw);
+	return w;
+}
+
+unsigned pv_audit_writer_members(pv_audit_writer *aw)
+{
+	pthread_mutex_lock(&aw->mu);
+	unsigned n = aw->members;
+	pthread_mutex_unlock(&aw->mu);
+	return n;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* audit_writer.h: the queue of audit entries that many handles of a vault share with one
+ * writer (audit_writer.c), and a handle's membership in it (struct pv_audit_member, in
+ * vault.h). */
+#ifndef PV_AUDIT_WRITER_H
+#define PV_AUDIT_WRITER_H
+#include "audit.h"
+
+/* One queued entry: the event and who acted, its strings copied into text. */
+struct pv_audit_item {
+	struct pv_audit_item *next;
+	struct pv_audit_member *member;
+	uint64_t ticket;
+	struct pv_audit_event e;
+	const char *principal;
+	char text[];
+};
+
+/* Append the group of items (linked by next) and commit them on the writer's handle w:
+ * 0, or -1 with why (the group rolled back, nothing of it stored). */
+typedef int (*pv_audit_commit_fn)(pv_vault *w, const struct pv_audit_item *group, char *why,
+				  size_t whylen);
+
+/* Start the writer's thread on handle w, committing with commit: 0, or -1. */
+int pv_audit_writer_run(pv_vault *w, pv_audit_commit_fn commit, pv_audit_writer **out);
+pv_vault *pv_audit_writer_handle(const pv_audit_writer *aw);
+/* Stop: what is queued is committed first. Returns the writer's handle (not closed). */
+pv_vault *pv_audit_writer_end(pv_audit_writer *aw);
+unsigned pv_audit_writer_members(pv_audit_writer *aw);
+
+/* Queue e as principal's entry. Outside a batch (m->deferring 0) wait until its group is
+ * committed: 0 when it is durable, -1 with why when not. In a batch: 0 once queued, -1
+ * with why if an earlier entry of the batch failed (this one is then not queued). */
+int pv_audit_member_queue(struct pv_audit_member *m, const struct pv_audit_event *e,
+			  const char *principal, char *why, size_t whylen);
+/* Wait until every entry m queued is committed: 0, or -1 with why if one failed. */
+int pv_audit_member_settle(struct pv_audit_member *m, char *why, size_t whylen);
+/* Join writer aw (-1 if m is already a member) / leave it, after its entries settled. */
+int pv_audit_member_join(struct pv_audit_member *m, pv_audit_writer *aw);
+void pv_audit_member_leave(struct pv_audit_member *m);
+#endif

@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* test_audit_writer.c: one audit writer shared by many handles (pv_audit_writer_start,
+ * pv_vault_join_audit_writer). Threads reading through their own handles get every entry
+ * into one unbroken chain, in fewer commits than entries; a read returns only once its
+ * entry is on disk (another connection sees it at once); when the writer cannot commit
+ * (a DBA's trigger refuses inserts into the log) the read fails and shows nothing, and
+ * reads work again once the log can be written; a batch's entries are durable at its end,
+ * which reports a failure of any of them; direct writers (an update in its own
+ * transaction) interleave with the writer's groups without breaking the chain; the writer
+ * refuses a handle of another vault and will not stop while handles use it. */
+#include "testutil.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pivault.h"
+
+#define CUSTOMERS 40
+#define THREADS 4
+#define READS 50
+
+static const pv_access admin = { "admin", "service", PV_WANT_MASKED };
+
+struct fx {
+	char *tmp, *dir, *key, *db;
+	pv_audit_writer *aw;
+	pv_vault *h[THREADS];
+};
+
+/* A root handle the test closes itself (the writer owns one; the others are closed
+ * before the writer stops). */
+static pv_vault *open_root(const struct fx *f)
+{
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(f->key, &key), PV_OK);
+	pv_vault *v = NULL;
+	pv_rc rc = pv_vault_open(f->dir, NULL, key, &v);
+	pv_key_free(key);
+	if (rc)
+		fail_msg("open: %s", pv_errmsg(v));
+	return v;
+}
+
+static int fx_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	f->tmp = pvt_tempdir();
+	f->dir = pvt_path(f->tmp, "vault");
+	f->key = pvt_path(f->tmp, "root.key");
+	f->db = pvt_path(f->dir, "vault.db");
+	pv_vault_close(pvt_sample_vault(f->dir, f->key, CUSTOMERS, 3, NULL));
+	pv_vault *w = open_root(f);
+	assert_ok(w, pv_audit_writer_start(w, &f->aw));
+	for (int i = 0; i < THREADS; i++) {
+		f->h[i] = open_root(f);
+		assert_ok(f->h[i], pv_vault_join_audit_writer(f->h[i], f->aw));
+	}
+	*state = f;
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *f = *state;
+	for (int i = 0; i < THREADS; i++)
+		pv_vault_close(f->h[i]);
+	assert_int_equal(pv_audit_writer_stop(f->aw), PV_OK);
+	pvt_release_all();
+	pvt_rmtree(f->tmp);
+	free(f->db);
+	free(f->key);
+	free(f->dir);
+	free(f->tmp);
+	free(f);
+	return 0;
+}
+
+static void customer_id(char *out, size_t n, unsigned k)
+{
+	snprintf(out, n, "C%08u", 1 + k % CUSTOMERS);
+}
+
+/* Entries in the log whose op is op (from a connection of the test's own, as a DBA's). */
+static long count_entries(const struct fx *f, const char *op, const char *ids)
+{
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM audit WHERE op = ?1 AND "
+					    "(?2 IS NULL OR ids = ?2)", -1, &q, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(q, 1, op, -1, SQLITE_STATIC);
+	if (ids)
+		sqlite3_bind_text(q, 2, ids, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	long n = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return n;
+}
+
+static void dba(const struct fx *f, const char *sql)
+{
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 10000);
+	char *err = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s: %s", sql, err);
+	sqlite3_close(db);
+}
+
+static void verify_chain(const struct fx *f)
+{
+	pv_vault *v = open_root(f);
+	char *report = NULL;
+	pv_rc rc = pv_audit_verify(v, NULL, NULL, &report);
+	if (rc)
+		fail_msg("audit verify: %s", report ? report : pv_errmsg(v));
+	pv_free(report);
+	pv_vault_close(v);
+}
+
+struct reader {
+	struct fx *f;
+	int i;
+	int failures;
+	int shown_before_durable;
+};
+
+/* READS reads on handle i; after each, the entry naming the customer must already be
+ * in the log as another connection sees it. */
+static void *read_many(void *p)
+{
+	struct reader *r = p;
+	pv_vault *v = r->f->h[r->i];
+	for (unsigned k = 0; k < READS; k++) {
+		char id[16];
+		customer_id(id, sizeof id, k * THREADS + (unsigned)r->i);
+		long before = count_entries(r->f, "read", id);
+		pv_record *rec = NULL;
+		if (pv_get(v, &admin, id, &rec) != PV_OK || !rec) {
+			r->failures++;
+			continue;
+		}
+		pv_record_free(rec);
+		if (count_entries(r->f, "read", id) <= before)
+			r->shown_before_durable++;
+	}
+	return NULL;
+}
+
+static void concurrent_reads_share_commits(void **state)
+{
+	struct fx *f = *state;
+	pthread_t t[THREADS];
+	struct reader r[THREADS];
+	for (int i = 0; i < THREADS; i++) {
+		r[i] = (struct reader){ f, i, 0, 0 };
+		assert_int_equal(pthread_create(&t[i], NULL, read_many, &r[i]), 0);
+	}
+	for (int i = 0; i < THREADS; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(r[i].failures, 0);
+		assert_int_equal(r[i].shown_before_durable, 0);
+	}
+	uint64_t groups = 0, entries = 0;
+	pv_audit_writer_counts(f->aw, &groups, &entries);
+	assert_int_equal(entries, THREADS * READS);
+	assert_true(groups >= 1 && groups <= entries);
+	assert_int_equal(count_entries(f, "read", NULL), THREADS * READS);
+	verify_chain(f);
+}
+
+/* A DBA's trigger makes every insert into the log fail: the writer cannot commit, so a
+ * read fails and returns nothing; the same read works once the trigger is gone. */
+static void failed_group_shows_nothing(void **state)
+{
+	struct fx *f = *state;
+	dba(f, "CREATE TRIGGER no_audit BEFORE INSERT ON audit BEGIN "
+	       "SELECT RAISE(ABORT, 'refused'); END;");
+	pv_record *rec = NULL;
+	assert_int_equal(pv_get(f->h[0], &admin, "C00000001", &rec), PV_ERR_STORE);
+	assert_null(rec);
+	assert_non_null(strstr(pv_errmsg(f->h[0]), "audit log cannot be written"));
+	dba(f, "DROP TRIGGER no_audit;");
+	assert_ok(f->h[0], pv_get(f->h[0], &admin, "C00000001", &rec));
+	assert_non_null(rec);
+	pv_record_free(rec);
+	assert_int_equal(count_entries(f, "read", "C00000001"), 1);
+	verify_chain(f);
+}
+
+/* In a batch, entries are queued without waiting and are all durable at its end; a
+ * failure of one is reported there, and reads after it in the batch are refused. */
+static void batch_is_durable_at_its_end(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *v = f->h[1];
+	assert_ok(v, pv_vault_batch_begin(v));
+	for (unsigned k = 0; k < 30; k++) {
+		char id[16];
+		customer_id(id, sizeof id, k);
+		pv_record *rec = NULL;
+		assert_ok(v, pv_get(v, &admin, id, &rec));
+		pv_record_free(rec);
+	}
+	assert_ok(v, pv_vault_batch_end(v, PV_BATCH_COMMIT));
+	assert_int_equal(count_entries(f, "read", NULL), 30);
+
+	dba(f, "CREATE TRIGGER no_audit BEFORE INSERT ON audit BEGIN "
+	       "SELECT RAISE(ABORT, 'refused'); END;");
+	assert_ok(v, pv_vault_batch_begin(v));
+	int refused = 0;
+	for (int k = 0; k < 100000 && !refused; k++) { /* until the writer's group failed */
+		pv_record *rec = NULL;
+		pv_rc rc = pv_get(v, &admin, "C00000003", &rec);
+		refused = rc == PV_ERR_STORE;
+		assert_true(refused ? rec == NULL : rec != NULL);
+		pv_record_free(rec);
+	}
+	assert_true(refused);
+	assert_int_equal(pv_vault_batch_end(v, PV_BATCH_COMMIT), PV_ERR_STORE);
+	assert_non_null(strstr(pv_errmsg(v), "could not all be written"));
+	dba(f, "DROP TRIGGER no_audit;");
+	assert_int_equal(count_entries(f, "read", NULL), 30);
+	verify_chain(f);
+}
+
+struct updater {
+	struct fx *f;
+	int failures;
+};
+
+/* Updates in their own transactions on a handle without the writer, while readers go
+ * through it: both append to one chain. */
+static void *update_many(void *p)
+{
+	struct updater *u = p;
+	pv_vault *v = open_root(u->f);
+	pv_access upd = { "admin", "service", PV_WANT_MASKED };
+	for (unsigned k = 0; k < 20; k++) {
+		char id[16];
+		customer_id(id, sizeof id, k);
+		if (pv_update(v, &upd, id, "email", k % 2 ? "a@example.com" : "b@example.com"))
+			u->failures++;
+	}
+	pv_vault_close(v);
+	return NULL;
+}
+
+static void direct_writers_interleave(void **state)
+{
+	struct fx *f = *state;
+	pthread_t t[THREADS], tu;
+	struct reader r[THREADS];
+	struct updater u = { f, 0 };
+	assert_int_equal(pthread_create(&tu, NULL, update_many, &u), 0);
+	for (int i = 0; i < THREADS; i++) {
+		r[i] = (struct reader){ f, i, 0, 0 };
+		assert_int_equal(pthread_create(&t[i], NULL, read_many, &r[i]), 0);
+	}
+	for (int i = 0; i < THREADS; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(r[i].failures, 0);
+	}
+	pthread_join(tu, NULL);
+	assert_int_equal(u.failures, 0);
+	assert_int_equal(count_entries(f, "read", NULL), THREADS * READS);
+	assert_int_equal(count_entries(f, "update", NULL), 20);
+	verify_chain(f);
+}
+
+/* A handle of another vault cannot join; a handle cannot join twice; the writer does
+ * not stop while a handle uses it. */
+static void joining_and_stopping_rules(void **state)
+{
+	struct fx *f = *state;
+	char *other = pvt_path(f->tmp, "other"), *okey = pvt_path(f->tmp, "other.key");
+	pv_vault *o = pvt_sample_vault(other, okey, 2, 9, NULL);
+	assert_int_equal(pv_vault_join_audit_writer(o, f->aw), PV_ERR_USAGE);
+	assert_non_null(strstr(pv_errmsg(o), "another vault"));
+	assert_int_equal(pv_vault_join_audit_writer(f->h[0], f->aw), PV_ERR_USAGE);
+	assert_int_equal(pv_audit_writer_stop(f->aw), PV_ERR_USAGE);
+	assert_non_null(strstr(pv_errmsg(NULL), "close them first"));
+	pv_vault *w2 = open_root(f), *joined = open_root(f);
+	assert_ok(joined, pv_vault_join_audit_writer(joined, f->aw));
+	pv_audit_writer *aw2 = NULL;
+	assert_int_equal(pv_audit_writer_start(joined, &aw2), PV_ERR_USAGE); /* a member */
+	pv_vault_close(joined);
+	pv_vault_close(w2);
+	free(other);
+	free(okey);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(concurrent_reads_share_commits, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(failed_group_shows_nothing, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(batch_is_durable_at_its_end, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(direct_writers_interleave, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(joining_and_stopping_rules, fx_setup, fx_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
