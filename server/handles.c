@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* handles.c: the server's vault handles: one per worker thread, each opened with the root
  * secret and made a server's handle (it acts only inside a session), its bucket keys
- * loaded once. A request takes one for its run and gives it back. */
+ * loaded once. A request takes one for its run and gives it back. All of them write the
+ * audit log through one audit writer (a handle of its own): concurrent requests share
+ * the sync of their entries instead of paying one each. */
 #include "server.h"
 
 #include <pthread.h>
@@ -13,12 +15,16 @@ struct pvs_handles {
 	pthread_cond_t freed;
 	unsigned n, nfree;
 	pv_vault **all, **free;
+	pv_audit_writer *audit;
 };
 
-static pv_rc open_one(const struct pvs_config *cfg, pv_vault **out, char *err, size_t errlen)
+static pv_rc open_one(const struct pvs_config *cfg, pv_audit_writer *audit, pv_vault **out,
+		      char *err, size_t errlen)
 {
 	pv_vault *v = NULL;
 	pv_rc rc = pv_vault_open(cfg->vault, cfg->keyring, cfg->key, &v);
+	if (!rc)
+		rc = pv_vault_join_audit_writer(v, audit);
 	if (!rc)
 		rc = pv_vault_serve(v);
 	if (!rc)
@@ -30,6 +36,21 @@ static pv_rc open_one(const struct pvs_config *cfg, pv_vault **out, char *err, s
 	}
 	*out = v;
 	return PV_OK;
+}
+
+/* The audit writer the handles share, on a handle of its own. */
+static pv_rc start_audit_writer(const struct pvs_config *cfg, pv_audit_writer **out, char *err,
+				size_t errlen)
+{
+	pv_vault *w = NULL;
+	pv_rc rc = pv_vault_open(cfg->vault, cfg->keyring, cfg->key, &w);
+	if (!rc)
+		rc = pv_audit_writer_start(w, out);
+	if (rc) {
+		snprintf(err, errlen, "%s", pv_errmsg(w));
+		pv_vault_close(w);
+	}
+	return rc;
 }
 
 struct pvs_handles *pvs_handles_open(const struct pvs_config *cfg, char *err, size_t errlen)
@@ -47,8 +68,12 @@ struct pvs_handles *pvs_handles_open(const struct pvs_config *cfg, char *err, si
 		pvs_handles_close(h);
 		return NULL;
 	}
+	if (start_audit_writer(cfg, &h->audit, err, errlen) != PV_OK) {
+		pvs_handles_close(h);
+		return NULL;
+	}
 	for (; h->n < n; h->n++) {
-		if (open_one(cfg, &h->all[h->n], err, errlen) != PV_OK) {
+		if (open_one(cfg, h->audit, &h->all[h->n], err, errlen) != PV_OK) {
 			pvs_handles_close(h);
 			return NULL;
 		}
@@ -81,6 +106,8 @@ void pvs_handles_close(struct pvs_handles *h)
 		return;
 	for (unsigned i = 0; h->all && i < h->n; i++)
 		pv_vault_close(h->all[i]);
+	if (pv_audit_writer_stop(h->audit) != PV_OK) /* cannot be: its handles are closed */
+		abort();
 	pthread_mutex_destroy(&h->lock);
 	pthread_cond_destroy(&h->freed);
 	free(h->all);

@@ -384,10 +384,10 @@ static pv_rc append_to_store(pv_vault *v, const struct pv_audit_event *e, int ow
 
 /* Queue e with the handle's audit writer (waiting for it to be durable unless in a
  * batch). */
-static pv_rc append_through_writer(pv_vault *v, const struct pv_audit_event *e)
+static pv_rc append_through_writer(pv_vault *v, const struct pv_audit_event *e, int wait)
 {
 	char why[256];
-	if (pv_audit_member_queue(&v->audit_member, e, v->principal, why, sizeof why) != 0)
+	if (pv_audit_member_queue(&v->audit_member, e, v->principal, wait, why, sizeof why) != 0)
 		return pv_fail(v, PV_ERR_STORE, "the audit log cannot be written (%s); the "
 			       "operation was not carried out", why);
 	return PV_OK;
@@ -426,7 +426,8 @@ pv_rc pv_audit_writer_start(pv_vault *w, pv_audit_writer **out)
 	return pv_ok(w);
 }
 
-pv_rc pv_audit_append(pv_vault *v, const struct pv_audit_event *in)
+/* Append in (wait: its entry durable before returning, when through a writer). */
+static pv_rc append(pv_vault *v, const struct pv_audit_event *in, int wait)
 {
 	struct pv_audit_event safe = *in;
 	const struct pv_audit_event *e = &safe;
@@ -441,11 +442,21 @@ pv_rc pv_audit_append(pv_vault *v, const struct pv_audit_event *in)
 	if (!safe.request)
 		safe.request = v->request_id;
 	int own = pv_store_txn_id(v->store) == 0;
-	pv_rc rc = own && v->audit_member.writer ? append_through_writer(v, e)
+	pv_rc rc = own && v->audit_member.writer ? append_through_writer(v, e, wait)
 						  : append_to_store(v, e, own);
 	if (rc == PV_OK && !in->request && v->request_id[0] && !v->request_op[0])
 		v->request_id[0] = '\0'; /* the used request's run is recorded: done with it */
 	return rc;
+}
+
+pv_rc pv_audit_append(pv_vault *v, const struct pv_audit_event *e)
+{
+	return append(v, e, 1);
+}
+
+pv_rc pv_audit_append_showing_nothing(pv_vault *v, const struct pv_audit_event *e)
+{
+	return append(v, e, 0);
 }
 
 pv_rc pv_audit_commit(pv_vault *v, const struct pv_audit_event *e, pv_rc rc)

@@ -24,6 +24,11 @@ struct pv_audit_event {
  * PV_ERR_STORE (message saying the operation was refused) when it cannot be written. */
 pv_rc pv_audit_append(pv_vault *v, const struct pv_audit_event *e);
 
+/* pv_audit_append for an operation that shows no data (a session's use): through an
+ * audit writer it goes on without waiting for the entry to be durable; the handle's next
+ * entry that waits covers it (entries are committed in order), and a failure of it is
+ * reported there. Without a writer, the same as pv_audit_append. */
+pv_rc pv_audit_append_showing_nothing(pv_vault *v, const struct pv_audit_event *e);
 /* End the open transaction of a change: when rc is PV_OK, append e and commit; on any
  * failure (rc, the entry, the commit) roll everything back. Returns the outcome. */
 pv_rc pv_audit_commit(pv_vault *v, const struct pv_audit_event *e, pv_rc rc);

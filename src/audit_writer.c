@@ -172,7 +172,7 @@ static int take_failure(struct pv_audit_member *m, char *why, size_t whylen)
 }
 
 int pv_audit_member_queue(struct pv_audit_member *m, const struct pv_audit_event *e,
-			  const char *principal, char *why, size_t whylen)
+			  const char *principal, int wait, char *why, size_t whylen)
 {
 	struct pv_audit_writer *aw = m->writer;
 	struct pv_audit_item *it = item_new(e, principal);
@@ -202,7 +202,7 @@ int pv_audit_member_queue(struct pv_audit_member *m, const struct pv_audit_event
 	aw->queued++;
 	pthread_cond_signal(&aw->work);
 	int rc = 0;
-	if (!m->deferring) {
+	if (wait && !m->deferring) {
 		wait_for(aw, m->last_ticket);
 		rc = take_failure(m, why, whylen);
 	}

@@ -28,11 +28,12 @@ pv_vault *pv_audit_writer_handle(const pv_audit_writer *aw);
 pv_vault *pv_audit_writer_end(pv_audit_writer *aw);
 unsigned pv_audit_writer_members(pv_audit_writer *aw);
 
-/* Queue e as principal's entry. Outside a batch (m->deferring 0) wait until its group is
- * committed: 0 when it is durable, -1 with why when not. In a batch: 0 once queued, -1
- * with why if an earlier entry of the batch failed (this one is then not queued). */
+/* Queue e as principal's entry. With wait, outside a batch (m->deferring 0), wait until
+ * its group is committed: 0 when it is durable, -1 with why when not (or when an entry
+ * queued before it without waiting failed). Else 0 once queued, -1 with why if an
+ * earlier entry of the batch failed (this one is then not queued). */
 int pv_audit_member_queue(struct pv_audit_member *m, const struct pv_audit_event *e,
-			  const char *principal, char *why, size_t whylen);
+			  const char *principal, int wait, char *why, size_t whylen);
 /* Wait until every entry m queued is committed: 0, or -1 with why if one failed. */
 int pv_audit_member_settle(struct pv_audit_member *m, char *why, size_t whylen);
 /* Join writer aw (-1 if m is already a member) / leave it, after its entries settled. */

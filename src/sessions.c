@@ -33,21 +33,38 @@
 static const char INVALID_TOKEN[] = "the session token is not valid (unknown, expired or "
 				     "signed out): sign in again";
 
-/* Sub-key number of the session keys into key (guarded, PV_KEY_BYTES). */
-static void session_key(pv_vault *v, uint64_t number, uint8_t *key)
+/* The handle's session keys, derived once from the vault's authorisation key (again
+ * when that key changed: the master was replaced), and a guarded place for a token, so
+ * that a request allocates no guarded memory (each allocation maps and unmaps pages,
+ * which stops every other thread of a server to flush its address translations). */
+struct session_secrets {
+	uint8_t from[PV_KEY_BYTES]; /* the authorisation key they derive from */
+	uint8_t token_hash[PV_KEY_BYTES];
+	uint8_t row_tag[PV_KEY_BYTES];
+	uint8_t token[TOKEN_BYTES];
+};
+
+static struct session_secrets *secrets(pv_vault *v)
 {
-	pv_derive_key(key, PV_KEY_BYTES, number, KEY_CONTEXT, v->keys->authz_mac);
+	if (!v->session_secrets && !(v->session_secrets = pv_secret_alloc(sizeof *v->session_secrets)))
+		return NULL;
+	struct session_secrets *k = v->session_secrets;
+	if (memcmp(k->from, v->keys->authz_mac, PV_KEY_BYTES) != 0) {
+		memcpy(k->from, v->keys->authz_mac, PV_KEY_BYTES);
+		pv_derive_key(k->token_hash, PV_KEY_BYTES, KEY_TOKEN_HASH, KEY_CONTEXT, k->from);
+		pv_derive_key(k->row_tag, PV_KEY_BYTES, KEY_ROW_TAG, KEY_CONTEXT, k->from);
+	}
+	return k;
 }
 
 /* The stored id of a token: hex of its keyed hash. -1 when out of memory. */
 static int token_id(pv_vault *v, const uint8_t token[TOKEN_BYTES], char id[65])
 {
-	uint8_t *key = pv_secret_alloc(PV_KEY_BYTES), hash[32];
-	if (!key)
+	struct session_secrets *k = secrets(v);
+	uint8_t hash[32];
+	if (!k)
 		return -1;
-	session_key(v, KEY_TOKEN_HASH, key);
-	pv_keyed_hash(hash, sizeof hash, token, TOKEN_BYTES, key);
-	pv_secret_free(key);
+	pv_keyed_hash(hash, sizeof hash, token, TOKEN_BYTES, k->token_hash);
 	pv_hex(id, hash, sizeof hash);
 	return 0;
 }
@@ -75,12 +92,10 @@ static int row_tag(pv_vault *v, const struct pv_stored_session *x, uint8_t tag[T
 	put_u64(msg + n + 8, (uint64_t)x->expires);
 	put_u64(msg + n + 16, x->clear_shown);
 	n += 24;
-	uint8_t *key = pv_secret_alloc(PV_KEY_BYTES);
-	if (!key)
+	struct session_secrets *k = secrets(v);
+	if (!k)
 		return -1;
-	session_key(v, KEY_ROW_TAG, key);
-	pv_keyed_hash(tag, TAG_BYTES, msg, n, key);
-	pv_secret_free(key);
+	pv_keyed_hash(tag, TAG_BYTES, msg, n, k->row_tag);
 	return 0;
 }
 
@@ -227,13 +242,14 @@ struct refusal {
 static pv_rc session_load(pv_vault *v, const char *token, struct refusal *r, char *id,
 			  struct pv_stored_session *x, char *user, size_t ulen)
 {
-	uint8_t *raw = pv_secret_alloc(TOKEN_BYTES);
-	if (!raw)
+	struct session_secrets *k = secrets(v);
+	if (!k)
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	uint8_t *raw = k->token;
 	int parsed = token && strlen(token) == 2 * TOKEN_BYTES &&
 		     pv_unhex(raw, TOKEN_BYTES, token, 2 * TOKEN_BYTES) == 0;
 	int made = parsed && token_id(v, raw, id) == 0;
-	pv_secret_free(raw);
+	pv_wipe(raw, TOKEN_BYTES);
 	if (!made) {
 		r->why = parsed ? "out of memory" : "malformed token";
 		return PV_ERR_DENIED;
@@ -295,7 +311,7 @@ static pv_rc session_used(pv_vault *v, const char *id)
 	char detail[64];
 	snprintf(detail, sizeof detail, "token used (session %.8s)", id);
 	struct pv_audit_event e = { "session", NULL, NULL, NULL, "ok", detail };
-	pv_rc rc = pv_audit_append(v, &e);
+	pv_rc rc = pv_audit_append_showing_nothing(v, &e);
 	if (rc)
 		(void)act_for_nobody(v);
 	return rc;

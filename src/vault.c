@@ -670,6 +670,7 @@ void pv_vault_close(pv_vault *v)
 	pv_rng_free(v->rng);
 	pv_secret_free(v->keys);
 	pv_secret_free(v->master);
+	pv_secret_free(v->session_secrets);
 	pv_secret_free(v->unlock);
 	free(v->user_roles);
 	pv_secret_free(v->field_keys);

@@ -97,6 +97,7 @@ struct pv_vault {
 	int importing;                /* this handle holds the import lock (import_chunks.c) */
 	int serving;                  /* a server's handle: acts only inside sessions.c's sessions */
 	char session_id[65];          /* the session acted in ("" when none): its token's hash */
+	struct session_secrets *session_secrets; /* guarded: sessions.c's keys, once derived */
 	uint64_t session_clear_base;  /* clear_shown when the session was entered */
 	char errmsg[1024];
 };
