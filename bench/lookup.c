@@ -7,10 +7,14 @@
  * seed: the same ones on every run), the phones as the file writes them (any of the forms
  * pvgen writes), and for a second pass over the same ones.
  * With --unbatched (after COUNT), each lookup commits its own audit entry, synced to disk
- * before the lookup returns, as a single interactive read does.
- * usage: bench_lookup VAULT KEY_FILE CSV [COUNT [--unbatched]]   (CSV: the file imported) */
+ * before the lookup returns, as a single interactive read does. With --threads N, N
+ * threads share the lookups, each on its own handle, their audit entries committed by one
+ * audit writer (pv_audit_writer_start) as a server's are, each thread's run a batch.
+ * usage: bench_lookup VAULT KEY_FILE CSV [COUNT [--unbatched | --threads N]]
+ * (CSV: the file imported) */
 #include "pivault.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,14 +104,103 @@ static char **read_phones(const char *path, size_t *n)
 	return out;
 }
 
+static pv_vault *open_vault(const char *dir, const char *key_file)
+{
+	pv_key *key;
+	pv_vault *v = NULL;
+	if (pv_key_from_file(key_file, &key) != PV_OK || pv_vault_open(dir, NULL, key, &v) != PV_OK) {
+		fprintf(stderr, "cannot open vault: %s\n", pv_errmsg(v));
+		exit(1);
+	}
+	pv_key_free(key);
+	/* As a serving process does at start: every bucket key unsealed once. */
+	if (pv_vault_load_keys(v) != PV_OK) {
+		fprintf(stderr, "cannot load the keyring: %s\n", pv_errmsg(v));
+		exit(1);
+	}
+	return v;
+}
+
+/* One thread's share of a pass: lookups [from, to) of phones on its handle. */
+struct share {
+	pv_vault *v;
+	char **phones;
+	size_t from, to;
+	double *lat;
+	int batched;
+	long found;
+	int failed;
+};
+
+static void *run_share(void *p)
+{
+	struct share *s = p;
+	static const pv_access who = { "admin", "all", PV_WANT_CLEAR };
+	struct ctx c = { s->v, &who, 0 };
+	if (s->batched && pv_vault_batch_begin(s->v) != PV_OK)
+		s->failed = 1;
+	for (size_t i = s->from; i < s->to && !s->failed; i++) {
+		double a = now();
+		if (pv_find_records(s->v, &who, "phone", s->phones[i], count_hit, &c) != PV_OK) {
+			fprintf(stderr, "find failed: %s\n", pv_errmsg(s->v));
+			s->failed = 1;
+		}
+		s->lat[i] = now() - a;
+	}
+	if (s->batched && pv_vault_batch_end(s->v, PV_BATCH_COMMIT) != PV_OK) {
+		fprintf(stderr, "batch end failed: %s\n", pv_errmsg(s->v));
+		s->failed = 1;
+	}
+	s->found = c.found;
+	return NULL;
+}
+
+/* One pass over phones[0, n) on nthreads handles; prints its figures. */
+static int run_pass(pv_vault **v, int nthreads, char **phones, size_t n, double *lat,
+		    int batched, const char *name)
+{
+	struct share sh[16];
+	pthread_t t[16];
+	long found = 0;
+	int failed = 0;
+	double t0 = now();
+	for (int k = 0; k < nthreads; k++) {
+		sh[k] = (struct share){ v[k], phones, n * (size_t)k / (size_t)nthreads,
+					n * (size_t)(k + 1) / (size_t)nthreads, lat, batched, 0, 0 };
+		if (pthread_create(&t[k], NULL, run_share, &sh[k]) != 0)
+			return 1;
+	}
+	for (int k = 0; k < nthreads; k++) {
+		pthread_join(t[k], NULL);
+		found += sh[k].found;
+		failed |= sh[k].failed;
+	}
+	double dt = now() - t0;
+	if (failed)
+		return 1;
+	qsort(lat, n, sizeof *lat, cmp_double);
+	printf("find by phone + decrypt%s, %s: %zu lookups on %d thread%s, %ld records opened, "
+	       "%.2f s, %.0f lookups/s\n", batched ? "" : " (unbatched)", name, n, nthreads,
+	       nthreads == 1 ? "" : "s", found, dt, (double)n / dt);
+	printf("  latency: p50 %.1f us, p99 %.1f us, max %.1f us\n", lat[n / 2] * 1e6,
+	       lat[n * 99 / 100] * 1e6, lat[n - 1] * 1e6);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 4) {
-		fprintf(stderr, "usage: bench_lookup VAULT KEY_FILE CSV [COUNT [--unbatched]]\n");
+		fprintf(stderr, "usage: bench_lookup VAULT KEY_FILE CSV [COUNT [--unbatched | "
+				"--threads N]]\n");
 		return 2;
 	}
 	size_t want = argc > 4 ? strtoul(argv[4], NULL, 10) : 100000, n = 0, all = 0;
 	int batched = !(argc > 5 && strcmp(argv[5], "--unbatched") == 0);
+	int nthreads = argc > 6 && strcmp(argv[5], "--threads") == 0 ? atoi(argv[6]) : 1;
+	if (nthreads < 1 || nthreads > 16) {
+		fprintf(stderr, "--threads: 1 to 16\n");
+		return 2;
+	}
 	char **phones = read_phones(argv[3], &all);
 	if (!phones || all == 0) {
 		fprintf(stderr, "no phones read from %s\n", argv[3]);
@@ -115,55 +208,46 @@ int main(int argc, char **argv)
 	}
 	shuffle(phones, all); /* COUNT customers drawn from the whole file, in random order */
 	n = want < all ? want : all;
-	pv_key *key;
-	pv_vault *v = NULL;
-	if (pv_key_from_file(argv[2], &key) != PV_OK ||
-	    pv_vault_open(argv[1], NULL, key, &v) != PV_OK) {
-		fprintf(stderr, "cannot open vault: %s\n", pv_errmsg(v));
-		return 1;
-	}
-	pv_key_free(key);
-	pv_access who = { "admin", "all", 1 };
-	/* Audit entries of a run of reads are made durable together (group commit). */
-	if (batched && pv_vault_batch_begin(v) != PV_OK)
-		return 1;
-	/* As a serving process does at start: every bucket key unsealed once. */
 	double tk = now();
-	if (pv_vault_load_keys(v) != PV_OK) {
-		fprintf(stderr, "cannot load the keyring: %s\n", pv_errmsg(v));
-		return 1;
+	pv_vault *v[16];
+	for (int k = 0; k < nthreads; k++)
+		v[k] = open_vault(argv[1], argv[2]);
+	printf("keyring loaded (every bucket key unsealed once, %d handle%s): %.3f s\n", nthreads,
+	       nthreads == 1 ? "" : "s", now() - tk);
+	pv_audit_writer *aw = NULL;
+	if (nthreads > 1) { /* the handles' audit entries through one writer */
+		pv_key *key;
+		pv_vault *w = NULL;
+		if (pv_key_from_file(argv[2], &key) != PV_OK ||
+		    pv_vault_open(argv[1], NULL, key, &w) != PV_OK ||
+		    pv_audit_writer_start(w, &aw) != PV_OK) {
+			fprintf(stderr, "cannot start the audit writer: %s\n", pv_errmsg(w));
+			return 1;
+		}
+		pv_key_free(key);
+		for (int k = 0; k < nthreads; k++)
+			if (pv_vault_join_audit_writer(v[k], aw) != PV_OK)
+				return 1;
 	}
-	printf("keyring loaded (every bucket key unsealed once): %.3f s\n", now() - tk);
-	struct ctx c = { v, &who, 0 };
 	double *lat = malloc(n * sizeof *lat);
 	/* Two passes over the same customers: the first reads each one's pages for the
 	 * first time in this process; the second is a serving process's steady state. */
-	static const char *const pass_name[2] = { "first pass (pages cold)",
-						   "second pass (warm)" };
-	for (int pass = 0; pass < 2; pass++) {
-		c.found = 0;
-		double t0 = now();
-		for (size_t i = 0; i < n; i++) {
-			double a = now();
-			if (pv_find_records(v, &who, "phone", phones[i], count_hit, &c) != PV_OK) {
-				fprintf(stderr, "find failed: %s\n", pv_errmsg(v));
-				return 1;
-			}
-			lat[i] = now() - a;
-		}
-		double dt = now() - t0;
-		qsort(lat, n, sizeof *lat, cmp_double);
-		printf("find by phone + decrypt%s, %s: %zu lookups, %ld records opened, %.2f s, "
-		       "%.0f lookups/s\n", batched ? "" : " (unbatched)", pass_name[pass], n, c.found, dt, (double)n / dt);
-		printf("  latency: p50 %.1f us, p99 %.1f us, max %.1f us\n", lat[n / 2] * 1e6,
-		       lat[n * 99 / 100] * 1e6, lat[n - 1] * 1e6);
+	if (run_pass(v, nthreads, phones, n, lat, batched, "first pass (pages cold)") != 0 ||
+	    run_pass(v, nthreads, phones, n, lat, batched, "second pass (warm)") != 0)
+		return 1;
+	if (aw) {
+		uint64_t groups, entries;
+		pv_audit_writer_counts(aw, &groups, &entries);
+		printf("  audit writer: %llu entries in %llu commits\n", (unsigned long long)entries,
+		       (unsigned long long)groups);
 	}
-	if (batched && pv_vault_batch_end(v, 1) != PV_OK)
+	for (int k = 0; k < nthreads; k++)
+		pv_vault_close(v[k]);
+	if (pv_audit_writer_stop(aw) != PV_OK)
 		return 1;
 	for (size_t i = 0; i < all; i++)
 		free(phones[i]);
 	free(phones);
 	free(lat);
-	pv_vault_close(v);
 	return 0;
 }

@@ -56,6 +56,8 @@ printf 'ratio pivault/sqlcipher %.2f (per round: %s)\n' "$(printf '%s\n' "${rati
   "${ratios[*]}"
 if ((lookups > 0)); then
   "$build/bench/bench_lookup" "$work/vault" "$work/root.key" "$csv" "$lookups"
+  echo "-- the same lookups on two threads, their audit entries through one writer"
+  "$build/bench/bench_lookup" "$work/vault" "$work/root.key" "$csv" "$lookups" --threads 2
 fi
 echo "load after: $(uptime | sed 's/.*load/load/')"
 echo "work files in $work (the CSV holds generated, not real, personal data)"

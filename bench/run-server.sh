@@ -37,8 +37,8 @@ token=$(curl -sk -X POST "$url/v1/sessions" -H 'Content-Type: application/json' 
 	sed -n 's/.*"token" *: *"\([^"]*\)".*/\1/p')
 [[ -n $token ]] || { echo "no session token" >&2; cat "$work/serve.out" >&2; exit 1; }
 # phones as the file writes them (third column), for find by phone
-cut -d, -f3 "$work/c.csv" | tail -n +2 | shuf -n 20000 --random-source=<(yes) |
-	sed 's/+/%2B/g; s/ /%20/g' >"$work/phones"
+cut -d, -f3 "$work/c.csv" | tail -n +2 | shuf -n 20000 --random-source=<(yes) \
+	>"$work/phones"
 cat >"$work/get.lua" <<EOF
 math.randomseed(7)
 wrk.headers["Authorization"] = "Bearer $token"
@@ -48,8 +48,11 @@ end
 EOF
 cat >"$work/find.lua" <<EOF
 wrk.headers["Authorization"] = "Bearer $token"
+local function encode(s)
+  return (s:gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", string.byte(c)) end))
+end
 phones = {}
-for line in io.lines("$work/phones") do phones[#phones + 1] = line end
+for line in io.lines("$work/phones") do phones[#phones + 1] = encode(line) end
 i = 0
 request = function()
   i = i % #phones + 1

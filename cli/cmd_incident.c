@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_incident.c: `pivault incident open|scope|state|show|list`: breach incidents
  * (信息泄露应急): open one with its kind and detection time, find its scope in the audit
- * log, move it through its states; show and list as text or --json. */
+ * log, move it through its states; show and list as text or --json; notify the customers
+ * and the regulator. */
 #include "cli.h"
 
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *the_incident(struct cli_args *a, int *code)
 {
@@ -166,6 +168,117 @@ static int run_show_list(struct cli_args *a)
 	return cli_done(v, rc, EXIT_OK);
 }
 
+/* ---- incident notify (H-notify) ---------------------------------------------------- */
+
+/* Where the notices and the regulator's report go: --out DIR (INC-notices.csv|jsonl and
+ * INC-regulator-report.txt in it) or -o FILE (the notices; the report beside it). */
+struct notify_files {
+	char *notices_path, *report_path;
+	FILE *notices, *report;
+};
+
+/* a, b, c and d end to end (malloc'd; NULL when out of memory). */
+static char *joined(const char *a, const char *b, const char *c, const char *d)
+{
+	size_t n = strlen(a) + strlen(b) + strlen(c) + strlen(d) + 1;
+	char *s = malloc(n);
+	if (s)
+		snprintf(s, n, "%s%s%s%s", a, b, c, d);
+	return s;
+}
+
+static int notify_paths(struct cli_args *a, const char *id, struct notify_files *f)
+{
+	const char *dir = cli_opt(a, "--out"), *file = cli_opt(a, "-o");
+	if (!dir == !file)
+		return cli_usage(a->prog, "notify writes files: give --out DIR or -o FILE");
+	const char *ext = cli_flag(a, "--jsonl") ? "-notices.jsonl" : "-notices.csv";
+	f->notices_path = dir ? joined(dir, "/", id, ext) : joined(file, "", "", "");
+	f->report_path = dir ? joined(dir, "/", id, "-regulator-report.txt")
+			     : joined(file, ".regulator-report.txt", "", "");
+	if (!f->notices_path || !f->report_path)
+		return EXIT_FAIL;
+	if (!(f->notices = cli_create(f->notices_path)))
+		return EXIT_FAIL;
+	if (!(f->report = cli_create(f->report_path)))
+		return EXIT_FAIL;
+	return EXIT_OK;
+}
+
+/* Close the files; after a failure, those holding no notice are removed (the paths stay
+ * for the caller to free). */
+static int notify_close(struct notify_files *f, int failed, const pv_breach_counts *n)
+{
+	int bad = 0;
+	FILE *files[] = { f->notices, f->report };
+	char *paths[] = { f->notices_path, f->report_path };
+	for (int i = 0; i < 2; i++) {
+		if (files[i] && fclose(files[i]) != 0 && !failed) {
+			fprintf(stderr, "pivault: cannot write %s\n", paths[i]);
+			bad = 1;
+		}
+		if (files[i] && failed && (i == 1 || n->notices == 0))
+			unlink(paths[i]);
+	}
+	return bad;
+}
+
+static void print_notified(const char *id, const pv_breach_counts *n,
+			   const struct notify_files *f, int json)
+{
+	if (!json) {
+		printf("%s: %zu customers in scope, %zu notices rendered (%s), %zu told before, "
+		       "%zu no longer stored; regulator's report %s (%s)\n",
+		       id, n->customers, n->notices, f->notices_path, n->skipped, n->gone,
+		       n->report_recorded ? "recorded" : "recorded before, written again",
+		       f->report_path);
+		return;
+	}
+	printf("{\"incident\":\"%s\",\"customers\":%zu,\"notices\":%zu,\"skipped\":%zu,"
+	       "\"gone\":%zu,\"by_category\":{\"basic\":%zu,\"financial\":%zu,\"other\":%zu},"
+	       "\"by_sensitivity\":{\"public\":%zu,\"sensitive\":%zu,\"confidential\":%zu},"
+	       "\"report_recorded\":%s,\"notices_file\":",
+	       id, n->customers, n->notices, n->skipped, n->gone, n->by_category[0],
+	       n->by_category[1], n->by_category[2], n->by_sensitivity[0], n->by_sensitivity[1],
+	       n->by_sensitivity[2], n->report_recorded ? "true" : "false");
+	cli_json_string(stdout, f->notices_path);
+	printf(",\"report_file\":");
+	cli_json_string(stdout, f->report_path);
+	printf("}\n");
+}
+
+static int run_notify(struct cli_args *a)
+{
+	int code = EXIT_FAIL;
+	const char *id = the_incident(a, &code), *path = cli_opt(a, "--notice");
+	if (!id)
+		return code;
+	char *notice = path ? cli_read_text(path, 1 << 20) : NULL;
+	if (path && !notice)
+		return EXIT_FAIL;
+	pv_breach_text t = { notice, path, cli_opt(a, "--company"), cli_opt(a, "--contact"),
+			     cli_opt(a, "--cause"), cli_opt(a, "--harm"), cli_opt(a, "--remedies"),
+			     cli_opt(a, "--actions"), cli_opt(a, "--measures") };
+	struct notify_files f = { NULL, NULL, NULL, NULL };
+	pv_breach_counts n = { 0 };
+	pv_rc rc = PV_ERR_USAGE;
+	pv_vault *v = NULL;
+	if ((code = notify_paths(a, id, &f)) == EXIT_OK && (v = cli_open_vault(&a->common, &code))) {
+		pv_access who = cli_access(&a->common);
+		pv_export_format form = cli_flag(a, "--jsonl") ? PV_EXPORT_JSONL : PV_EXPORT_CSV;
+		rc = pv_incident_notify(v, &who, id, &t, cli_opt(a, "--lang"), form, f.notices,
+					f.report, &n);
+	}
+	int bad = notify_close(&f, !v || rc != PV_OK, &n);
+	if (v && !rc && !bad)
+		print_notified(id, &n, &f, a->common.json);
+	free(f.notices_path);
+	free(f.report_path);
+	free(notice);
+	return v ? cli_done(v, rc, bad ? EXIT_FAIL : EXIT_OK) : code;
+}
+/* ---- end of incident notify -------------------------------------------------------- */
+
 #define END_OPTS { NULL, NULL, NULL, NULL, NULL }
 
 static const struct cli_cmd subs[] = {
@@ -196,6 +309,38 @@ static const struct cli_cmd subs[] = {
 	{ "show", "ID [--json]", "an incident, its times and scope", NULL, NULL, CLI_COMMON,
 	  run_show_list, NULL },
 	{ "list", "[--json]", "every incident", NULL, NULL, CLI_COMMON, run_show_list, NULL },
+	/* incident notify (H-notify) */
+	{ "notify", "ID --purpose P (--out DIR | -o FILE) [--notice FILE] [--lang zh|en] [--jsonl]",
+	  "the notices to each affected customer and the regulator's report (PIPL art. 57)",
+	  "Renders one notice per customer of the incident's scope not told before (the\n"
+	  "categories the scope recorded for that customer, cause, possible harm, remedies,\n"
+	  "what the customer can do, the company's contact), recorded as queued in the notices\n"
+	  "register, and the report to the regulator (counts per category and sensitivity,\n"
+	  "timeline, measures; Chinese and English), recorded once; the incident becomes\n"
+	  "notified. The notices file holds names and contact details in clear (a mail-merge\n"
+	  "file, like transfer notify's): write it only where such data may be. The notice\n"
+	  "file has lines 'field: text' (company, contact, cause, harm, remedies, actions,\n"
+	  "measures; field.zh or field.en for one language); options stand for its lines.\n",
+	  (const struct cli_opt[]){
+		  { "--out", NULL, "DIR", "write ID-notices.csv and ID-regulator-report.txt there",
+		    NULL },
+		  { "-o", NULL, "FILE", "write the notices to FILE, the report beside it", NULL },
+		  { "--notice", NULL, "FILE", "the company's words (field: text lines)", NULL },
+		  { "--lang", NULL, "zh|en", "the notices' language when the customer's is not known",
+		    NULL },
+		  { "--jsonl", NULL, NULL, "notices as JSON Lines instead of CSV", NULL },
+		  { "--company", NULL, "TEXT", "the company's name (default: the vault's label)",
+		    NULL },
+		  { "--contact", NULL, "TEXT", "the company's contact for questions", NULL },
+		  { "--cause", NULL, "TEXT", "what caused the incident", NULL },
+		  { "--harm", NULL, "TEXT", "the harm it may cause", NULL },
+		  { "--remedies", NULL, "TEXT", "what the company did about it", NULL },
+		  { "--actions", NULL, "TEXT", "what the customer can do", NULL },
+		  { "--measures", NULL, "TEXT", "measures, for the regulator (default: remedies)",
+		    NULL },
+		  END_OPTS },
+	  CLI_COMMON, run_notify, NULL },
+	/* end of incident notify */
 	{ NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL },
 };
 

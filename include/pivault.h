@@ -166,11 +166,11 @@ PV_API PV_CHECK pv_rc pv_vault_batch_end(pv_vault *v, pv_batch_end how);
  * entry. Handles of one vault in one process can share an audit writer instead: a thread
  * that commits the entries queued by all of them in one transaction with one sync, so
  * concurrent callers share syncs. A caller still returns only after its entry's group is
- * durable (or fails, and shows nothing). In a batch (pv_vault_batch_begin) on such a handle
- * entries are queued without waiting and are durable at pv_vault_batch_end, which waits
- * for them; a change made in such a batch commits on its own (a batch then groups only
- * audit entries). Entries written inside a change's own transaction (an update, an import)
- * stay in it. */
+ * durable (or fails, and shows nothing). A batch (pv_vault_batch_begin) on such a handle is
+ * a run of reads in one snapshot (taken again every 1024 operations): their entries are
+ * queued without waiting and are durable at pv_vault_batch_end, which waits for them and
+ * reports a failure of any; a change inside such a batch is refused. Entries written
+ * inside a change's own transaction (an update, an import) stay in it. */
 typedef struct pv_audit_writer pv_audit_writer;
 
 /* Start a writer on w, a handle of the vault opened with the root secret (it signs the
@@ -782,6 +782,50 @@ PV_API PV_CHECK pv_rc pv_incident_set_state(pv_vault *v, const pv_access *who, c
 PV_API PV_CHECK pv_rc pv_incident_get(pv_vault *v, const pv_access *who, const char *id,
 				      char **json);
 PV_API PV_CHECK pv_rc pv_incident_list(pv_vault *v, const pv_access *who, char **json);
+
+/* ---- Breach notices (告知, PIPL art. 57) ------------------------------------------- */
+
+/* What the notices and the regulator's report say beyond the incident's own record.
+ * notice_text: a notice file's text, lines "field: text" (blank lines and lines starting
+ * with # skipped), field one of company, contact, cause, harm, remedies, actions (what
+ * the customer can do), measures (for the regulator; default: remedies), each also as
+ * field.zh or field.en for one language; notice_file names the file in errors
+ * (file:line: field). The other members, when given, stand for the file's line in both
+ * languages. company defaults to the schema's vault label. Every field must be said for
+ * both languages, since the regulator's report is written in both. */
+typedef struct pv_breach_text {
+	const char *notice_text, *notice_file;
+	const char *company, *contact, *cause, *harm, *remedies, *actions, *measures;
+} pv_breach_text;
+typedef struct pv_breach_counts {
+	size_t customers;         /* in the incident's scope */
+	size_t notices;           /* rendered and recorded now */
+	size_t skipped;           /* notified before: not rendered again */
+	size_t gone;              /* in the scope but no longer stored (shredded): not told */
+	size_t by_category[3];    /* scope customers per category: basic, financial, other */
+	size_t by_sensitivity[3]; /* scope customers with a field of that sensitivity in their
+				     categories: public, sensitive, confidential */
+	int report_recorded;      /* 1: the regulator's report recorded now, 0: it was before */
+} pv_breach_counts;
+/* Render the notice art. 57 requires to each customer of incident id's scope not told
+ * before (the categories the scope recorded for that customer, cause, possible harm,
+ * remedies, what the customer can do, the company's contact), from the built-in
+ * template in lang ("zh", "en", or NULL: the customer's "language" field when the schema
+ * has one, else zh) to notices as a mail-merge stream like pv_transfer_notify's (CSV
+ * or JSON Lines: customer_id, channel, address, text; names and contacts in clear, so
+ * who must declare a purpose under which the role sees them in clear, and more customers
+ * than the bulk limit take an approved "read clear"). Each notice is recorded in the
+ * notices register (kind "breach", queued); the audit entry naming the customers told is
+ * committed before the first notice is written. The incident moves to notified (its
+ * time recorded) and the report to the regulator (counts per category and sensitivity,
+ * timeline, measures; Chinese then English, no personal data) goes to report, recorded
+ * once in the register (kind "breach-report", no customer). Running it again tells no
+ * one twice. A closed incident or one without a scope is refused. Needs 'incident';
+ * audited. */
+PV_API PV_CHECK pv_rc pv_incident_notify(pv_vault *v, const pv_access *who, const char *id,
+					 const pv_breach_text *text, const char *lang,
+					 pv_export_format fmt, FILE *notices, FILE *report,
+					 pv_breach_counts *counts);
 
 /* ---- Retention -------------------------------------------------------------------- */
 

@@ -393,6 +393,22 @@ static pv_rc append_through_writer(pv_vault *v, const struct pv_audit_event *e, 
 	return PV_OK;
 }
 
+/* A batch on a handle with an audit writer reads in one snapshot (its page cache kept
+ * between lookups), taken again every SNAPSHOT_OPERATIONS entries so that it does not
+ * hold the log's checkpoints back for long. */
+#define SNAPSHOT_OPERATIONS 1024
+
+static pv_rc renew_batch_snapshot(pv_vault *v)
+{
+	if (++v->audit_member.in_snapshot < SNAPSHOT_OPERATIONS)
+		return PV_OK;
+	v->audit_member.in_snapshot = 0;
+	pv_store_snapshot_end(v->store);
+	if (pv_store_snapshot_begin(v->store) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	return PV_OK;
+}
+
 /* The audit writer's commit: the group appended in one transaction on w's store. */
 static int commit_group(pv_vault *w, const struct pv_audit_item *group, char *why,
 			size_t whylen)
@@ -442,8 +458,16 @@ static pv_rc append(pv_vault *v, const struct pv_audit_event *in, int wait)
 	if (!safe.request)
 		safe.request = v->request_id;
 	int own = pv_store_txn_id(v->store) == 0;
-	pv_rc rc = own && v->audit_member.writer ? append_through_writer(v, e, wait)
-						  : append_to_store(v, e, own);
+	pv_rc rc;
+	if (v->audit_member.deferring) { /* a batch's snapshot is open: the entry is queued */
+		rc = append_through_writer(v, e, 0);
+		if (!rc)
+			rc = renew_batch_snapshot(v);
+	}
+	else if (own && v->audit_member.writer)
+		rc = append_through_writer(v, e, wait);
+	else
+		rc = append_to_store(v, e, own);
 	if (rc == PV_OK && !in->request && v->request_id[0] && !v->request_op[0])
 		v->request_id[0] = '\0'; /* the used request's run is recorded: done with it */
 	return rc;

@@ -14,12 +14,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* The most entries one transaction takes, and the most a queue holds before a caller
  * that does not wait is made to (so a fast reader cannot outrun the disk without
  * bound). */
 #define GROUP_MAX 8192
 #define QUEUE_MAX 65536
+/* When nobody waits for the entries queued (all from batches), the writer lets a group
+ * grow this long, or to LINGER_ENTRIES, before committing: each commit makes every other
+ * handle's next read start over with an empty page cache (SQLite's rule after another
+ * connection wrote), so fewer, larger commits keep readers fast. */
+#define LINGER_NS 5000000L
+#define LINGER_ENTRIES 2048
 
 struct pv_audit_writer {
 	pthread_mutex_t mu;
@@ -31,6 +38,7 @@ struct pv_audit_writer {
 	size_t queued;
 	uint64_t next_ticket, resolved; /* every ticket up to resolved is committed or failed */
 	int stopping;
+	unsigned waiting; /* callers waiting for their entries */
 	unsigned members;
 	uint64_t commits, entries;
 };
@@ -106,6 +114,22 @@ static struct pv_audit_item *take_group(struct pv_audit_writer *aw)
 	return first;
 }
 
+/* With the lock held and entries queued that nobody waits for: let the group grow for
+ * up to LINGER_NS, until someone waits, or LINGER_ENTRIES are queued. */
+static void linger(struct pv_audit_writer *aw)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += LINGER_NS;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (!aw->waiting && !aw->stopping && aw->queued < LINGER_ENTRIES &&
+	       pthread_cond_timedwait(&aw->work, &aw->mu, &until) == 0)
+		;
+}
+
 static void *run(void *p)
 {
 	struct pv_audit_writer *aw = p;
@@ -115,6 +139,8 @@ static void *run(void *p)
 			pthread_cond_wait(&aw->work, &aw->mu);
 		if (!aw->head)
 			break; /* stopping, and nothing left */
+		if (!aw->waiting)
+			linger(aw);
 		struct pv_audit_item *group = take_group(aw);
 		pthread_cond_broadcast(&aw->done); /* room in the queue again */
 		pthread_mutex_unlock(&aw->mu);
@@ -157,8 +183,13 @@ pv_vault *pv_audit_writer_handle(const pv_audit_writer *aw)
 /* Wait until every ticket up to t is resolved (the lock held). */
 static void wait_for(struct pv_audit_writer *aw, uint64_t t)
 {
+	if (aw->resolved >= t)
+		return;
+	aw->waiting++;
+	pthread_cond_signal(&aw->work); /* a lingering writer commits now */
 	while (aw->resolved < t)
 		pthread_cond_wait(&aw->done, &aw->mu);
+	aw->waiting--;
 }
 
 /* The member's failure, if any, into why, and cleared: -1 if there was one. */
@@ -200,7 +231,8 @@ int pv_audit_member_queue(struct pv_audit_member *m, const struct pv_audit_event
 		aw->head = it;
 	aw->tail = it;
 	aw->queued++;
-	pthread_cond_signal(&aw->work);
+	if (aw->queued == 1 || aw->queued == LINGER_ENTRIES) /* an idle or lingering writer */
+		pthread_cond_signal(&aw->work);
 	int rc = 0;
 	if (wait && !m->deferring) {
 		wait_for(aw, m->last_ticket);

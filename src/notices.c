@@ -20,6 +20,7 @@ static const struct {
 } kinds[] = {
 	{ "transfer", PV_OP_HANDOVER }, { "breach", PV_OP_INCIDENT }, { "dsr-reply", PV_OP_DSR },
 	{ "consent", PV_OP_CONSENT },	{ "policy", PV_OP_CONSENT },
+	{ "breach-report", PV_OP_INCIDENT }, /* to the regulator: no customer (incident notify) */
 };
 static const char *const channels[] = { "sms", "email", "letter", "phone", "app", "in-person",
 					NULL };
@@ -148,7 +149,8 @@ struct list_ctx {
 static int list_one(void *ctx, int64_t notice, const struct pv_store_notice *n)
 {
 	struct list_ctx *l = ctx;
-	int show = pv_shown_row(&l->shown, n->customer);
+	/* a regulator's report names no customer: nothing to add to the entry */
+	int show = *n->customer ? pv_shown_row(&l->shown, n->customer) : l->shown.showing;
 	if (show <= 0)
 		return show;
 	pv_notice_info i = { notice,	  n->customer, n->kind,  n->text_version, n->channel,

@@ -71,9 +71,10 @@ static pv_rc read_one(pv_vault *v, int role, const pv_access *who, const char *i
 }
 
 /* Lookups read a row or two anywhere in the file: mapped, they cost no copy. Not on a
- * handle whose audit entries go through a shared writer: there every read begins after
- * another commit, which makes SQLite drop the handle's cache and mapping, and unmapping
- * stops every thread of the process to flush its address translations. */
+ * handle whose audit entries go through a shared writer: there reads begin after other
+ * commits, which makes SQLite drop the handle's mapping; unmapping stops every thread of
+ * the process to flush its address translations, and every page touched since faults in
+ * again (measured: a batch of lookups on two such handles took three times the CPU). */
 static void map_for_lookups(pv_vault *v)
 {
 	pv_store_map_reads(v->store, !v->audit_member.writer);

@@ -11,8 +11,8 @@
 
 #include "audit.h"
 #include "bulk_reads.h"
-#include "formats/buf.h"
 #include "dates.h"
+#include "notice_render.h"
 #include "policy.h"
 
 #include <stdio.h>
@@ -28,24 +28,13 @@ struct notify {
 	int zh, jsonl;
 	FILE *out;
 	char label[65];
-	int name_f, email_f, phone_f, address_f; /* contact fields, -1 when absent */
+	struct pv_notice_contacts k;
 	char *data, *purposes, *cross_border;	 /* the plan's parts of the text */
 	struct pv_buf text, line;		 /* one notice, then its output line */
 	struct pv_idset told; /* the ids the audit entry names, sorted: no one else is shown */
 	uint64_t count;
 	pv_rc rc;
 };
-
-/* The first field of type t (or, for text, named name), or -1. */
-static int field_of(const struct pv_schema *s, enum pv_ftype t, const char *name,
-		    enum pv_mask mask)
-{
-	for (size_t i = 0; i < s->nfields; i++)
-		if (s->fields[i].type == t && (!name || strcmp(s->fields[i].name, name) == 0) &&
-		    (mask == PV_MASK_NONE || s->fields[i].mask == mask))
-			return (int)i;
-	return -1;
-}
 
 /* "name, phone (basic); bank_card (financial)": the fields that move, by category. */
 static char *data_text(const pv_vault *v, const struct pv_plan *p, int zh)
@@ -105,28 +94,6 @@ static char *cross_border_text(const struct pv_plan *p, int zh)
 	return strdup(buf);
 }
 
-/* Append the template with every {{name}} replaced through lookup to f. */
-static void render(struct pv_buf *out, const char *tmpl,
-		   const char *(*lookup)(void *, const char *, size_t), void *ctx)
-{
-	const char *s = tmpl;
-	while (*s) {
-		const char *open = strstr(s, "{{");
-		const char *close = open ? strstr(open + 2, "}}") : NULL;
-		if (!close) {
-			pv_buf_str(out, s);
-			return;
-		}
-		pv_buf_add(out, s, (size_t)(open - s));
-		const char *val = lookup(ctx, open + 2, (size_t)(close - open - 2));
-		if (val)
-			pv_buf_str(out, val);
-		else
-			pv_buf_add(out, open, (size_t)(close + 2 - open)); /* unknown: kept as is */
-		s = close + 2;
-	}
-}
-
 struct one {
 	struct notify *n;
 	const struct pv_stored_customer *c;
@@ -142,8 +109,8 @@ static const char *lookup(void *ctx, const char *name, size_t len)
 	if (IS("customer_id"))
 		return o->c->id;
 	if (IS("customer_name"))
-		return n->name_f >= 0 && o->values[n->name_f][0] ? o->values[n->name_f]
-								 : (n->zh ? "客户" : "customer");
+		return n->k.name_f >= 0 && o->values[n->k.name_f][0] ? o->values[n->k.name_f]
+								     : (n->zh ? "客户" : "customer");
 	if (IS("company"))
 		return n->v->schema->vault_label ? n->v->schema->vault_label : "";
 	if (IS("recipient_name"))
@@ -164,31 +131,6 @@ static const char *lookup(void *ctx, const char *name, size_t len)
 	return NULL;
 }
 
-/* Add s to the line as a CSV field or a JSON string, after sep ("" for the first). */
-static void put_field(struct pv_buf *line, const char *sep, const char *s, int json)
-{
-	pv_buf_str(line, sep);
-	if (json)
-		pv_buf_json(line, s);
-	else
-		pv_buf_csv(line, s);
-}
-
-/* How the notice reaches the customer: email, else SMS, else a letter. */
-static void channel_of(const struct notify *n, char **values, const char **channel,
-		       const char **address)
-{
-	*channel = "letter";
-	*address = n->address_f >= 0 ? values[n->address_f] : "";
-	if (n->email_f >= 0 && values[n->email_f][0]) {
-		*channel = "email";
-		*address = values[n->email_f];
-	} else if (n->phone_f >= 0 && values[n->phone_f][0]) {
-		*channel = "sms";
-		*address = values[n->phone_f];
-	}
-}
-
 static int notify_one(void *ctx, const struct pv_stored_customer *c, char **values,
 		      const char *excluded)
 {
@@ -198,14 +140,9 @@ static int notify_one(void *ctx, const struct pv_stored_customer *c, char **valu
 		return 0; /* in scope since the entry was written: not named, so not shown */
 	struct one o = { n, c, values };
 	const char *channel, *address;
-	channel_of(n, values, &channel, &address);
-	render(&n->text, n->tmpl, lookup, &o);
-	int j = n->jsonl;
-	put_field(&n->line, j ? "{\"customer_id\":" : "", c->id, j);
-	put_field(&n->line, j ? ",\"channel\":" : ",", channel, j);
-	put_field(&n->line, j ? ",\"address\":" : ",", address, j);
-	put_field(&n->line, j ? ",\"text\":" : ",", n->text.p ? n->text.p : "", j);
-	pv_buf_str(&n->line, j ? "}\n" : "\r\n");
+	pv_notice_channel(&n->k, values, &channel, &address);
+	pv_notice_render(&n->text, n->tmpl, lookup, &o);
+	pv_notice_line(&n->line, n->jsonl, c->id, channel, address, n->text.p ? n->text.p : "");
 	int oom = n->text.oom || n->line.oom;
 	if (!oom)
 		fwrite(n->line.p, 1, n->line.len, n->out);
@@ -227,26 +164,6 @@ static int notify_one(void *ctx, const struct pv_stored_customer *c, char **valu
 	n->count++;
 	return ferror(n->out) ? (n->rc = pv_fail(n->v, PV_ERR_IO, "cannot write the notices"), -1)
 			      : 0;
-}
-
-/* The notices carry names and contact details in clear: the role must see each of those
- * fields in clear (staff obligations included). */
-static pv_rc may_see_contacts(pv_vault *v, int role, const pv_access *who,
-			      const struct notify *n)
-{
-	pv_access all = *who; /* under the declared purpose */
-	all.want_clear = 1;
-	const int used[] = { n->name_f, n->email_f, n->phone_f, n->address_f };
-	for (size_t k = 0; k < sizeof used / sizeof *used; k++)
-		if (used[k] >= 0 && pv_policy_field_view(v, role, &all, (size_t)used[k]) !=
-					    PV_VIEW_CLEAR)
-			return pv_fail(v, PV_ERR_DENIED, "role '%s' does not see %s in clear: the "
-				       "notices carry names and contact details, so rendering them "
-				       "takes a role that does for the declared purpose (and its staff "
-				       "obligations met)",
-				       v->schema->roles[role].name,
-				       v->schema->fields[used[k]].name);
-	return PV_OK;
 }
 
 /* The version label recorded with each notice: the plan and the template used. */
@@ -309,7 +226,7 @@ static pv_rc render_all(pv_vault *v, struct notify *n)
 {
 	pv_rc rc = PV_OK;
 	if (!n->jsonl)
-		fputs("customer_id,channel,address,text\r\n", n->out);
+		fputs(PV_NOTICE_CSV_HEADER, n->out);
 	if (pv_store_begin(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	rc = pv_plan_walk(v, n->p, 1, notify_one, n);
@@ -345,17 +262,13 @@ pv_rc pv_transfer_notify(pv_vault *v, const pv_access *who, const char *id,
 	struct pv_plan p;
 	if ((rc = pv_plan_load(v, id, &p)))
 		return rc;
-	const struct pv_schema *s = v->schema;
 	struct notify n = { .v = v, .p = &p, .jsonl = (fmt == PV_EXPORT_JSONL), .out = out };
 	n.zh = !lang || strcmp(lang, "zh") == 0;
 	n.tmpl = template_text ? template_text : n.zh ? pv_template_transfer_zh
 						      : pv_template_transfer_en;
 	template_label(&n, template_text);
-	n.name_f = pv_schema_field_index(s, "name");
-	n.email_f = field_of(s, PV_T_EMAIL, NULL, PV_MASK_NONE);
-	n.phone_f = field_of(s, PV_T_PHONE, NULL, PV_MASK_NONE);
-	n.address_f = field_of(s, PV_T_TEXT, NULL, PV_MASK_ADDRESS);
-	if ((rc = may_see_contacts(v, role, who, &n)) != PV_OK) {
+	pv_notice_contacts_find(v, &n.k);
+	if ((rc = pv_notice_may_see_contacts(v, role, who, &n.k)) != PV_OK) {
 		pv_plan_free(&p);
 		return pv_audit_failure(v, rc, "transfer notify", NULL, who->purpose);
 	}

@@ -725,9 +725,10 @@ pv_rc pv_vault_fresh_keys(pv_vault *v)
 
 pv_rc pv_vault_batch_begin(pv_vault *v)
 {
-	if (v->audit_member.writer) { /* entries queued without waiting; no transaction */
-		if (v->audit_member.deferring)
-			return pv_fail(v, PV_ERR_USAGE, "a batch is already open on this handle");
+	if (v->audit_member.writer) { /* entries queued without waiting; reads in a snapshot */
+		if (v->audit_member.deferring || pv_store_snapshot_begin(v->store) != 0)
+			return pv_fail(v, PV_ERR_USAGE, "a batch cannot begin on this handle (one is "
+				       "open already, or a transaction)");
 		v->audit_member.deferring = 1;
 		return pv_ok(v);
 	}
@@ -741,6 +742,7 @@ pv_rc pv_vault_batch_begin(pv_vault *v)
 static pv_rc batch_end_through_writer(pv_vault *v)
 {
 	char why[256];
+	pv_store_snapshot_end(v->store);
 	int failed = pv_audit_member_settle(&v->audit_member, why, sizeof why);
 	v->audit_member.deferring = 0;
 	if (failed)

@@ -53,6 +53,7 @@ struct pv_audit_tail {
 struct pv_audit_member {
 	pv_audit_writer *writer; /* NULL: the handle commits its own entries */
 	int deferring;           /* in a batch: entries queued without waiting */
+	unsigned in_snapshot;    /* entries queued in the batch's current read snapshot */
 	uint64_t last_ticket;    /* the last entry queued */
 	int failed;              /* an entry failed since the last look */
 	char why[256];

@@ -285,6 +285,26 @@ static void direct_writers_interleave(void **state)
 	verify_chain(f);
 }
 
+/* A batch on a handle with a writer is for reads: a change inside it is refused, and
+ * nothing of it is stored; after the batch the same change goes through. */
+static void batch_refuses_changes(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *v = f->h[2];
+	pv_access upd = { "admin", "service", PV_WANT_MASKED };
+	assert_ok(v, pv_vault_batch_begin(v));
+	assert_int_not_equal(pv_update(v, &upd, "C00000004", "email", "z@example.com"), PV_OK);
+	assert_non_null(strstr(pv_errmsg(v), "batch of reads"));
+	pv_record *rec = NULL;
+	assert_ok(v, pv_get(v, &admin, "C00000004", &rec)); /* reads still go on */
+	pv_record_free(rec);
+	assert_ok(v, pv_vault_batch_end(v, PV_BATCH_COMMIT));
+	assert_int_equal(count_entries(f, "update", NULL), 0);
+	assert_ok(v, pv_update(v, &upd, "C00000004", "email", "z@example.com"));
+	assert_int_equal(count_entries(f, "update", NULL), 1);
+	verify_chain(f);
+}
+
 /* A handle of another vault cannot join; a handle cannot join twice; the writer does
  * not stop while a handle uses it. */
 static void joining_and_stopping_rules(void **state)
@@ -315,6 +335,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(failed_group_shows_nothing, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(batch_is_durable_at_its_end, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(direct_writers_interleave, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(batch_refuses_changes, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(joining_and_stopping_rules, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -425,6 +425,30 @@ static pv_rc op_incident_list(const pv_access *w)
 	pv_free(json);
 	return rc;
 }
+/* incident notify (H-notify): an incident whose scope is one customer read as admin. */
+static pv_rc op_incident_notify(const pv_access *w)
+{
+	static const pv_access admin_service = { "admin", "service", 0 };
+	static const char *const one[] = { "C00000002" };
+	char *id = incident_as_admin();
+	pv_record *r = NULL;
+	assert_ok(g_v, pv_get(g_v, &admin_service, one[0], &r));
+	pv_record_free(r);
+	pv_incident_filter f = { NULL, NULL, NULL, "read", one, 1 };
+	pv_incident_counts n;
+	assert_ok(g_v, pv_incident_scope(g_v, &ADMIN, id, &f, &n));
+	pv_breach_text t = { NULL, NULL, "Acme", "dpo@acme", "cause", "harm", "remedies",
+			     "actions", NULL };
+	FILE *a = tmpfile(), *b = tmpfile();
+	assert_non_null(a);
+	assert_non_null(b);
+	pv_breach_counts c;
+	pv_rc rc = pv_incident_notify(g_v, w, id, &t, "en", PV_EXPORT_CSV, a, b, &c);
+	fclose(a);
+	fclose(b);
+	return rc;
+}
+/* end of incident notify */
 static pv_rc op_complaint_show(const pv_access *w)
 {
 	return pv_complaint_show(g_v, w, complaint_as_admin(), any_note, NULL);
@@ -720,6 +744,8 @@ static const struct op ops[] = {
 	  0 },
 	{ "pv_incident_get", NULL, NEEDS("incident"), 0, PV_OK, op_incident_get, NULL, 0 },
 	{ "pv_incident_list", NULL, NEEDS("incident"), 0, PV_OK, op_incident_list, NULL, 0 },
+	/* incident notify (H-notify) */
+	{ "pv_incident_notify", NULL, NEEDS("incident"), 0, PV_OK, op_incident_notify, NULL, 0 },
 	{ "pv_retention_plan", NULL, NEEDS("retention"), 0, PV_OK, op_retention_plan, NULL, 0 },
 	{ "pv_retention_apply", NULL, NEEDS("retention"), 1, PV_REQUESTED, op_retention_apply, NULL, 0 },
 	{ "pv_retention_undetermined_count", "retention or report", NEEDS("retention", "report"), 0,

@@ -77,6 +77,11 @@ int pv_store_begin(struct pv_store *s);
  * writer's lock); ended by commit or rollback as any. Inside an open transaction, a
  * savepoint as pv_store_begin. */
 int pv_store_read_begin(struct pv_store *s);
+/* A snapshot for a run of reads only (a batch of lookups): a read transaction in which
+ * pv_store_begin fails (-1, saying why) until pv_store_snapshot_end ends it. 0, or -1
+ * when a transaction is open or it cannot begin. */
+int pv_store_snapshot_begin(struct pv_store *s);
+void pv_store_snapshot_end(struct pv_store *s);
 /* End every row read still borrowed (its pointers are then invalid), so that no read
  * keeps its snapshot of the database once the transaction ends. */
 void pv_store_release_rows(struct pv_store *s);

@@ -227,6 +227,11 @@ int pv_store_begin(struct pv_store *s)
 {
 	if (s->depth > 0 && sqlite3_get_autocommit(s->db))
 		s->depth = 0; /* SQLite rolled the outer transaction back on an error */
+	if (s->snapshot) {
+		snprintf(s->err, sizeof s->err, "no change can be made inside a batch of reads on a "
+			 "handle that shares an audit writer");
+		return -1;
+	}
 	if (s->depth == 0) {
 		/* A statement left on a borrowed row holds an older read snapshot, which could
 		 * not become a write transaction: end those reads first. */
@@ -262,6 +267,22 @@ int pv_store_read_begin(struct pv_store *s)
 	s->txn = ++s->txn_counter;
 	s->depth = 1;
 	return 0;
+}
+
+int pv_store_snapshot_begin(struct pv_store *s)
+{
+	if (s->snapshot || pv_store_txn_id(s) != 0 || pv_store_read_begin(s) != 0)
+		return -1;
+	s->snapshot = 1;
+	return 0;
+}
+
+void pv_store_snapshot_end(struct pv_store *s)
+{
+	if (!s->snapshot)
+		return;
+	s->snapshot = 0;
+	(void)pv_store_rollback(s); /* reads only: nothing to keep */
 }
 
 /* The most SQLite maps (its default SQLITE_MAX_MMAP_SIZE); a larger vault's tail is read

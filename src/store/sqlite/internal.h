@@ -32,6 +32,7 @@ struct pv_store {
 	size_t ncache, capcache;
 	uint64_t txn, txn_counter; /* the open transaction's number (pv_store_txn_id) */
 	int depth;                 /* nesting: 1 = a transaction, more = savepoints in it */
+	int snapshot;              /* a read-only snapshot is open (pv_store_snapshot_begin) */
 	int audited;               /* the open transaction carries an audit entry */
 	int mapped;                /* reads through a memory map (pv_store_map_reads) */
 	struct pv_index_group group;
