@@ -17,6 +17,7 @@ static const struct cli_cmd *const commands[] = {
 	&cli_cmd_dsr,	     &cli_cmd_keyring,	    &cli_cmd_complaint, &cli_cmd_review,
 	&cli_cmd_retention,  &cli_cmd_doctor,	    &cli_cmd_scan,     &cli_cmd_serve,
 	&cli_cmd_incident,
+	&cli_cmd_report,
 };
 
 #define NCOMMANDS (sizeof commands / sizeof *commands)

@@ -1346,6 +1346,34 @@ PV_API PV_CHECK pv_rc pv_scan_csv(const char *path, const pv_scan_opts *o, pv_sc
 PV_API PV_CHECK pv_rc pv_scan_vault(pv_vault *v, const pv_access *who, const pv_scan_opts *o,
 				    pv_scan_column_fn fn, void *ctx, uint64_t *customers);
 
+/* ---- Compliance audit report (合规审计, PIPL art. 54) ------------------------------ */
+
+/* How the compliance report is rendered: a text summary (a table of findings, then the
+ * main figures), the structured result as JSON, or one self-contained HTML page (inline
+ * CSS, no script, nothing fetched; charts as inline SVG). */
+typedef enum pv_report_form {
+	PV_REPORT_TEXT = 0,
+	PV_REPORT_JSON = 1,
+	PV_REPORT_HTML = 2
+} pv_report_form;
+
+/* What a DPO hands to an auditor, as of as_of (YYYY-MM-DD; NULL: today), into *out
+ * (pv_free): the inventory (values per field, category and sensitivity); encryption
+ * coverage, checked by opening every stored customer (those that fail authentication are
+ * counted and named by id, not assumed); fields without retention or purpose; values past
+ * their retention date, those held, those whose due date cannot be computed, and those
+ * falling due by month; consents by purpose; data-subject requests open, overdue and
+ * closed late; reads per user and purpose and per day, bulk-read alerts; four-eyes
+ * requests; incidents; transfers and destruction certificates; the audit chain's
+ * verification and last checkpoint; key ages and last rotations; the last backup and its
+ * verification; staff without a current agreement or training. "findings" judges them,
+ * each with an id, a severity (info, low, medium, high) and the PIPL article; what the
+ * vault does not record is said to be "not recorded". Counts, ids and staff names only,
+ * never a personal value. Needs 'report'; one audit entry ("report", all customers) is
+ * written before anything is read. */
+PV_API PV_CHECK pv_rc pv_compliance_report(pv_vault *v, const pv_access *who, const char *as_of,
+					   pv_report_form form, char **out);
+
 #ifdef __cplusplus
 }
 #endif

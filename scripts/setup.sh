@@ -8,9 +8,11 @@ cd "$(dirname "$0")/.."
 build=${1:-build}
 shift || true
 
+# chromium: the compliance report's HTML page is rendered headless by a test
+# (tests/check_report_html.sh), which is skipped where it is absent.
 packages=(gcc make cmake pkg-config libsodium-dev libsqlite3-dev libcsv-dev libyaml-dev
           libjansson-dev libutf8proc-dev libcmocka-dev sqlite3 age minisign tar valgrind
-          libmicrohttpd-dev gnutls-bin)
+          libmicrohttpd-dev gnutls-bin chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

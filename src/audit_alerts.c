@@ -2,6 +2,8 @@
 /* audit_alerts.c: bulk reads found in the audit log: every export, every list shown in
  * clear, and every user who read more customers in one clock hour than the threshold
  * (meta "alert_reads_per_hour", default 100). */
+#include "audit_alerts.h"
+
 #include "approvals.h"
 #include "audit.h"
 #include "bulk_reads.h"
@@ -105,6 +107,19 @@ static int alert_one(void *p, const struct pv_audit_row *e)
 	return 0;
 }
 
+pv_rc pv_audit_alerts_each(pv_vault *v, pv_alert_fn fn, void *ctx)
+{
+	struct alert_ctx a = { 0, fn, ctx, NULL, 0, 0, 0 };
+	pv_rc rc = pv_bulk_limit(v, &a.limit);
+	if (rc != PV_OK)
+		return rc;
+	int st = pv_store_audit_scan(v->store, 1, alert_one, &a);
+	free(a.hc);
+	if (st < 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	return PV_OK;
+}
+
 pv_rc pv_audit_alerts(pv_vault *v, const pv_access *who, pv_alert_fn fn, void *ctx)
 {
 	int role;
@@ -114,14 +129,8 @@ pv_rc pv_audit_alerts(pv_vault *v, const pv_access *who, pv_alert_fn fn, void *c
 	struct pv_audit_event e = { "audit alerts", NULL, NULL, NULL, "ok", NULL };
 	if ((rc = pv_audit_append(v, &e)) != PV_OK)
 		return rc;
-	struct alert_ctx a = { 0, fn, ctx, NULL, 0, 0, 0 };
-	if ((rc = pv_bulk_limit(v, &a.limit)) != PV_OK)
-		return rc;
-	int st = pv_store_audit_scan(v->store, 1, alert_one, &a);
-	free(a.hc);
-	if (st < 0)
-		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	return pv_ok(v);
+	rc = pv_audit_alerts_each(v, fn, ctx);
+	return rc ? rc : pv_ok(v);
 }
 
 pv_rc pv_audit_set_alert_threshold(pv_vault *v, const pv_access *who, unsigned per_hour)

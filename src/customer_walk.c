@@ -97,8 +97,10 @@ static pv_rc read_page(pv_vault *v, struct page *pg, const char *after)
 	return PV_OK;
 }
 
-pv_rc pv_walk_opened(pv_vault *v, int (*keep)(void *ctx, const struct pv_stored_customer *c),
-		     pv_opened_fn fn, void *ctx)
+/* The walk; tolerant: a customer that does not open goes to fn with values NULL, and the
+ * walk goes on (else the walk stops with the customer's error). */
+static pv_rc walk(pv_vault *v, int (*keep)(void *ctx, const struct pv_stored_customer *c),
+		  pv_opened_fn fn, void *ctx, int tolerant)
 {
 	uint64_t total = 0;
 	if (pv_store_customer_count(v->store, &total) != 0)
@@ -130,6 +132,10 @@ pv_rc pv_walk_opened(pv_vault *v, int (*keep)(void *ctx, const struct pv_stored_
 			struct item *it = &now->items[i];
 			if (it->skip)
 				continue;
+			if (it->rc && tolerant) {
+				stop = fn(ctx, &it->c, NULL);
+				continue;
+			}
 			if (it->rc) { /* opened again on this thread, for its message */
 				char **values = NULL;
 				rc = pv_open_customer(v, &it->c, &values);
@@ -156,4 +162,16 @@ pv_rc pv_walk_opened(pv_vault *v, int (*keep)(void *ctx, const struct pv_stored_
 	if (!rc && stop)
 		rc = PV_ERR_STORE; /* stopped by the callback, whose message stands */
 	return rc;
+}
+
+pv_rc pv_walk_opened(pv_vault *v, int (*keep)(void *ctx, const struct pv_stored_customer *c),
+		     pv_opened_fn fn, void *ctx)
+{
+	return walk(v, keep, fn, ctx, 0);
+}
+
+pv_rc pv_walk_checked(pv_vault *v, int (*keep)(void *ctx, const struct pv_stored_customer *c),
+		      pv_opened_fn fn, void *ctx)
+{
+	return walk(v, keep, fn, ctx, 1);
 }

@@ -16,4 +16,10 @@ typedef int (*pv_opened_fn)(void *ctx, const struct pv_stored_customer *c, char 
 pv_rc pv_walk_opened(pv_vault *v, int (*keep)(void *ctx, const struct pv_stored_customer *c),
 		     pv_opened_fn fn, void *ctx);
 
+/* pv_walk_opened, but a customer whose stored data does not open (a data key or a sealed
+ * group that fails authentication) is passed to fn with values NULL and the walk goes on:
+ * for a check of every stored value (the compliance report). */
+pv_rc pv_walk_checked(pv_vault *v, int (*keep)(void *ctx, const struct pv_stored_customer *c),
+		      pv_opened_fn fn, void *ctx);
+
 #endif

@@ -674,6 +674,13 @@ static pv_rc op_scan_vault(const pv_access *w)
 {
 	return pv_scan_vault(g_v, w, NULL, any_column, NULL, NULL);
 }
+static pv_rc op_compliance_report(const pv_access *w)
+{
+	char *out = NULL;
+	pv_rc rc = pv_compliance_report(g_v, w, NULL, PV_REPORT_JSON, &out);
+	pv_free(out);
+	return rc;
+}
 static int any_kept(void *ctx, const pv_certificate_info *c) { (void)ctx; (void)c; return 0; }
 static pv_rc op_certificates(const pv_access *w)
 {
@@ -796,6 +803,7 @@ static const struct op ops[] = {
 	{ "pv_audit_consistency", NULL, NEEDS("audit"), 0, PV_OK, op_audit_consistency, NULL, 0 },
 	{ "pv_doctor", NULL, NEEDS("audit"), 0, PV_OK, op_doctor, NULL, 0 },
 	{ "pv_scan_vault", NULL, NEEDS("scan"), 0, PV_OK, op_scan_vault, NULL, 0 },
+	{ "pv_compliance_report", NULL, NEEDS("report"), 0, PV_OK, op_compliance_report, NULL, 0 },
 	{ "pv_certificates", "audit or shred", NEEDS("audit", "shred"), 0, PV_OK,
 	  op_certificates, NULL, 1 },
 	/* no refusal: every role lists (its own requests, or all with 'approve' or 'audit') */
