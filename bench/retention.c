@@ -59,11 +59,11 @@ int main(int argc, char **argv)
 	pv_access who = { "admin", NULL, 0 };
 	struct stages s = { 0 };
 	unsigned certs = 0;
-	uint64_t shredded, erased, held;
+	uint64_t shredded, erased, held, undetermined;
 	pv_vault_on_progress(v, on_progress, &s);
 	s.start = now();
 	pv_rc rc = pv_retention_apply(v, &who, argc > 3 ? argv[3] : NULL, count_cert, &certs,
-				      &shredded, &erased, &held);
+				      &shredded, &erased, &held, &undetermined);
 	double end = now();
 	if (rc) {
 		fprintf(stderr, "retention apply failed: %s\n", pv_errmsg(v));
@@ -78,8 +78,9 @@ int main(int argc, char **argv)
 	double erase = s.erase_end ? s.erase_end : scan;
 	double shred = s.shred_end ? s.shred_end : erase;
 	printf("retention apply: %.2f s, %llu customers shredded (%u certificates), %llu erased, "
-	       "%llu held back\n", end - s.start, (unsigned long long)shredded, certs,
-	       (unsigned long long)erased, (unsigned long long)held);
+	       "%llu held back, %llu values undetermined\n", end - s.start,
+	       (unsigned long long)shredded, certs, (unsigned long long)erased,
+	       (unsigned long long)held, (unsigned long long)undetermined);
 	printf("  scan %.2f s; erase %.2f s (%.0f/s); shred %.2f s (%.0f customers/s); "
 	       "peak RSS %.1f MiB\n", scan - s.start, erase - scan,
 	       erase > scan ? (double)erased / (erase - scan) : 0.0, shred - erase,

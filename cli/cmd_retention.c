@@ -14,13 +14,36 @@ static int print_item(void *ctx, const pv_retention_item *it)
 		cli_json_string(stdout, it->rule);
 		printf(",\"due\":\"%s\",\"held\":", it->due);
 		cli_json_string(stdout, it->held);
+		fputs(",\"missing\":", stdout);
+		cli_json_string(stdout, it->missing);
 		puts("}");
+	} else if (*it->missing) {
+		printf("%-12s %-6s %-24s no due date (missing %s)  %s%s%s\n", it->id, it->action,
+		       it->fields, it->missing, it->rule, *it->held ? "  HELD: " : "", it->held);
 	} else {
 		printf("%-12s %-6s %-24s due %s  %s%s%s\n", it->id, it->action,
 		       *it->fields ? it->fields : "(whole customer)", it->due, it->rule,
 		       *it->held ? "  HELD: " : "", it->held);
 	}
 	return 0;
+}
+
+/* The plan's counts: a last JSON line, or a last text line. */
+static void print_summary(int json, const pv_retention_summary *s)
+{
+	if (json) {
+		printf("{\"summary\":{\"as_of\":\"%s\",\"shred\":%llu,\"erase\":%llu,\"held\":%llu,"
+		       "\"undetermined\":%llu,\"undetermined_customers\":%llu}}\n", s->as_of,
+		       (unsigned long long)s->shred, (unsigned long long)s->erase,
+		       (unsigned long long)s->held, (unsigned long long)s->undetermined,
+		       (unsigned long long)s->undetermined_customers);
+		return;
+	}
+	printf("as of %s: %llu customers to shred, %llu with fields to erase, %llu of them held; "
+	       "%llu values undetermined (no due date; kept until fixed) on %llu customers\n",
+	       s->as_of, (unsigned long long)s->shred, (unsigned long long)s->erase,
+	       (unsigned long long)s->held, (unsigned long long)s->undetermined,
+	       (unsigned long long)s->undetermined_customers);
 }
 
 static int run_plan(struct cli_args *a)
@@ -32,9 +55,13 @@ static int run_plan(struct cli_args *a)
 	if (!v)
 		return code;
 	pv_access who = cli_access(&a->common);
-	pv_rc rc = pv_retention_plan(v, &who, cli_opt(a, "--as-of"), print_item, &a->common.json);
+	pv_retention_summary sum;
+	pv_rc rc = pv_retention_plan(v, &who, cli_opt(a, "--as-of"), print_item, &a->common.json,
+				     &sum);
 	if (rc)
 		code = cli_fail(v, rc);
+	else
+		print_summary(a->common.json, &sum);
 	pv_vault_close(v);
 	return code;
 }
@@ -48,7 +75,7 @@ static int run_apply(struct cli_args *a)
 	if (!v)
 		return code;
 	pv_access who = cli_access(&a->common);
-	uint64_t shredded, erased, held;
+	uint64_t shredded, erased, held, undetermined;
 	struct cli_cert_sink sink;
 	if (cli_cert_sink_open(&sink, cli_opt(a, "-o")) != 0) {
 		pv_vault_close(v);
@@ -56,14 +83,15 @@ static int run_apply(struct cli_args *a)
 	}
 	cli_progress_begin(v, "retention");
 	pv_rc rc = pv_retention_apply(v, &who, cli_opt(a, "--as-of"), cli_keep_certificate, &sink,
-				      &shredded, &erased, &held);
+				      &shredded, &erased, &held, &undetermined);
 	cli_progress_end(v);
 	if (cli_cert_sink_close(&sink) != 0)
 		code = EXIT_FAIL;
 	if (!rc)
-		fprintf(stderr, "retention: %llu customers shredded, %llu erased, %llu held back\n",
+		fprintf(stderr, "retention: %llu customers shredded, %llu erased, %llu held back, "
+			"%llu values undetermined (no due date; left alone: see retention plan)\n",
 			(unsigned long long)shredded, (unsigned long long)erased,
-			(unsigned long long)held);
+			(unsigned long long)held, (unsigned long long)undetermined);
 	if (rc)
 		code = cli_fail(v, rc);
 	pv_vault_close(v);
@@ -74,7 +102,10 @@ static int run_apply(struct cli_args *a)
 
 static const struct cli_cmd subs[] = {
 	{ "plan", "[--as-of DATE] [--json]", "what the retention rules make due",
-	  "Ids, fields, rule, due date (no values), and why a held customer is left alone.\n",
+	  "Ids, fields, rule, due date (no values), and why a held customer is left alone.\n"
+	  "Values without a due date (a rule applies, but its from date fields are empty) are\n"
+	  "listed as undetermined with the date fields they miss; a last line counts it all\n"
+	  "(with --json: one object a line, the last {\"summary\": {...}}).\n",
 	  (const struct cli_opt[]){ AS_OF_OPT, { NULL, NULL, NULL, NULL, NULL } }, CLI_COMMON,
 	  run_plan, NULL },
 	{ "apply", "[--as-of DATE] [-o CERTIFICATES]", "carry it out",

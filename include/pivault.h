@@ -901,26 +901,51 @@ PV_API PV_CHECK pv_rc pv_incident_release(pv_vault *v, const pv_access *who, con
 /* What retention makes due as of a date: action "shred" (the whole customer: every
  * value is due, under shred or erase rules, and one at least under a shred rule) or
  * "erase" (fields of due erase or anonymise rules), the fields, the rule, the latest due
- * date, and the legal hold that stops it ("" if none). */
+ * date, and the legal hold that stops it ("" if none). Or action "undetermined": one value
+ * whose due date cannot be computed (a rule applies, but none of its from date fields
+ * holds a date): fields names that field, missing the date fields it lacks, comma-separated
+ * ("last_order_date,created_at"; one that holds something not a date is followed by
+ * " (not a date)"), due is "". Such a value is never acted upon: it is kept until a date
+ * field is filled in or the schema names a fallback (from: [last_order_date, created_at]).
+ * missing is "" for the other actions. */
 typedef struct pv_retention_item {
 	const char *id, *action, *fields, *rule, *due, *held;
+	const char *missing;
 } pv_retention_item;
 typedef int (*pv_retention_fn)(void *ctx, const pv_retention_item *it);
-/* List what is due as of as_of (YYYY-MM-DD; NULL: today). Ids and field names only.
- * Needs 'retention'. */
+/* A plan's counts: the date it is as of, customers with a "shred" item, with an "erase"
+ * item, how many of these a legal hold stops, the "undetermined" values and the customers
+ * holding them. */
+typedef struct pv_retention_summary {
+	char as_of[11];
+	uint64_t shred, erase, held;
+	uint64_t undetermined, undetermined_customers;
+} pv_retention_summary;
+/* List what is due as of as_of (YYYY-MM-DD; NULL: today), and the values without a due
+ * date, with the counts in *summary (may be NULL). Ids and field names only. Needs
+ * 'retention'. */
 PV_API PV_CHECK pv_rc pv_retention_plan(pv_vault *v, const pv_access *who, const char *as_of,
-					pv_retention_fn fn, void *ctx);
+					pv_retention_fn fn, void *ctx,
+					pv_retention_summary *summary);
+/* How many values have no retention due date (the plan's "undetermined" items): a rule
+ * applies to them, but none of its from date fields holds a date, so no rule would ever
+ * erase them (PIPL art. 19, 47: kept no longer than needed, deleted when due). The
+ * compliance report's finding. Needs 'retention' or 'report'; audited with the counts. */
+PV_API PV_CHECK pv_rc pv_retention_undetermined_count(pv_vault *v, const pv_access *who,
+						      uint64_t *values);
 /* A signed destruction certificate (JSON text), handed over as soon as it is made; a
  * non-zero return stops the run (what is already shredded stays shredded). A batch whose
  * shred committed has its certificate passed even when a step after it failed (see
  * pv_shred); the run then stops with that error. */
 typedef int (*pv_certificate_fn)(void *ctx, const char *certificate);
 /* Carry the plan out: erase due fields, shred due customers in batches of 100,000, each
- * batch with a destruction certificate passed to cert_fn; held customers are skipped.
+ * batch with a destruction certificate passed to cert_fn; held customers are skipped, and
+ * undetermined values left alone (their count in *undetermined).
  * Needs 'retention' and, for users, an approved request ("retention apply"). */
 PV_API PV_CHECK pv_rc pv_retention_apply(pv_vault *v, const pv_access *who, const char *as_of,
 					 pv_certificate_fn cert_fn, void *ctx,
-					 uint64_t *shredded, uint64_t *erased, uint64_t *held);
+					 uint64_t *shredded, uint64_t *erased, uint64_t *held,
+					 uint64_t *undetermined);
 
 /* ---- Transfers to a new holder and the handover package (PIPL art. 22, 38-39, 55) -- */
 

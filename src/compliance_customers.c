@@ -43,8 +43,10 @@ static int month_number(const char *date)
 static int tally_due(struct tally *t, char **values, size_t i)
 {
 	char due[11];
-	if (pv_retention_value_due(t->s, values, i, due) != 0) {
-		t->undetermined++; /* H-retain's plan lists these as undetermined */
+	int kind = pv_retention_value_due(t->s, values, i, due);
+	if (kind != 0) { /* 1: no date to count from, as the retention plan lists it; -1: no
+			  * rule (a gap of the schema, its own finding) */
+		t->undetermined += kind == 1;
 		return 0;
 	}
 	if (strcmp(due, t->r->as_of) <= 0) {

@@ -119,14 +119,15 @@ static void retention_findings(const json_t *doc, json_t *f)
 		add(f, INFO, "art. 19", "held-past-retention", "%lld customers past their "
 		    "retention date are kept under a legal hold: %s", (long long)held,
 		    joined(json_object_get(rt, "held_ids"), ids, sizeof ids));
-	/* Values whose due date cannot be computed (no rule, or no date to count from): the
-	 * count comes from pv_retention_value_due (retention.c), the same test the retention
-	 * plan's "undetermined" list (H-retain, issue 14) is to use; keep the two in step. */
+	/* Values whose due date cannot be computed (a rule applies, but none of its from date
+	 * fields holds a date): the count comes from pv_retention_value_due (retention_due.c),
+	 * the computation the retention plan's "undetermined" list and
+	 * pv_retention_undetermined_count use. */
 	json_int_t undetermined = num(doc, "retention", "undetermined_values");
 	if (undetermined)
 		add(f, MEDIUM, "art. 19, 47", "retention-undetermined", "%lld values have no "
-		    "computable retention due date (no rule, or the date the rule counts from is "
-		    "empty): kept with no end", (long long)undetermined);
+		    "computable retention due date (every date field their rule counts from is "
+		    "empty; listed by retention plan): kept with no end", (long long)undetermined);
 	json_int_t in_force = num(doc, "holds", "in_force");
 	if (in_force)
 		add(f, INFO, "art. 19", "holds", "%lld legal holds in force", (long long)in_force);

@@ -42,7 +42,7 @@ static json_t *schema_gaps(const struct pv_schema *s)
 	json_t *no_rule = json_array(), *no_purpose = json_array();
 	for (size_t i = 0; i < s->nfields; i++) {
 		int rule = pv_retention_rule_of(s, i);
-		if (rule < 0 || s->retention[rule].from_field < 0)
+		if (rule < 0)
 			json_array_append_new(no_rule, json_string(s->fields[i].name));
 		if (!s->fields[i].purposes)
 			json_array_append_new(no_purpose, json_string(s->fields[i].name));

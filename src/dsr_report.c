@@ -7,6 +7,7 @@
 #include "formats/buf.h"
 #include "formats/html.h"
 #include "policy.h"
+#include "retention.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -147,12 +148,12 @@ static json_t *retention_of(const struct pv_schema *s)
 	json_t *retention = json_array();
 	for (size_t i = 0; i < s->nretention; i++) {
 		const struct pv_schema_retention *rt = &s->retention[i];
-		char rule[200];
+		char rule[400], from[200];
+		pv_retention_from_text(s, rt, from, sizeof from);
 		snprintf(rule, sizeof rule, "%s: kept %uy%um%ud from %s, then %s",
 			 rt->is_default ? "everything else" : rt->has_category
 				 ? pv_category_name(rt->category) : "listed fields",
-			 rt->keep_years, rt->keep_months, rt->keep_days,
-			 rt->from_field >= 0 ? s->fields[rt->from_field].name : "?",
+			 rt->keep_years, rt->keep_months, rt->keep_days, from,
 			 rt->then == PV_RET_SHRED ? "destroyed" : rt->then == PV_RET_ERASE ? "erased"
 											   : "anonymised");
 		json_array_append_new(retention, json_pack("{s:s}", "rule", rule));

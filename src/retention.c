@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* retention.c: what the schema's retention rules make due, and carrying it out. For each
- * field holding a value, the first rule that matches it (by field, category, or the
- * default) gives a due date: the rule's `from` date of the record plus its keep period.
- * A customer whose every value is due under shred rules is shredded whole; fields under
- * erase rules are erased once due; an anonymise rule, once due, erases every field that
- * is not public. Customers under a legal hold are listed with the hold and left alone. */
+/* retention.c: what the schema's retention rules make due, and carrying it out. Each
+ * value's due date comes from retention_due.c (the first matching rule, counted from the
+ * first of its from date fields holding a date). A customer whose every value is due under
+ * shred rules is shredded whole; fields under erase rules are erased once due; an
+ * anonymise rule, once due, erases every field that is not public. Customers under a legal
+ * hold are listed with the hold and left alone. A value whose due date cannot be computed
+ * is listed as undetermined, counted, and never acted upon. */
 #include "approvals.h"
 #include "audit.h"
 #include "authz_mac.h"
@@ -22,30 +23,15 @@
 #define SHRED_BATCH 1000000 /* shreds per batch: each rewrites the tables once, and re-keys
 			     * each bucket once */
 
-/* The index of the first rule matching field i, or -1. */
-static int rule_for(const struct pv_schema *s, size_t i)
-{
-	for (size_t r = 0; r < s->nretention; r++) {
-		const struct pv_schema_retention *rt = &s->retention[r];
-		if (rt->is_default)
-			return (int)r;
-		if (rt->has_category && rt->category == s->fields[i].category)
-			return (int)r;
-		for (size_t k = 0; k < rt->nfields; k++)
-			if (rt->fields[k] == i)
-				return (int)r;
-	}
-	return -1;
-}
-
 static void rule_text(const struct pv_schema *s, int r, char *out, size_t n)
 {
 	const struct pv_schema_retention *rt = &s->retention[r];
+	char from[200];
+	pv_retention_from_text(s, rt, from, sizeof from);
 	snprintf(out, n, "rule %d (%s: keep %uy%um%ud from %s, then %s)", r + 1,
 		 rt->is_default ? "default" : rt->has_category ? pv_category_name(rt->category)
 							       : "listed fields",
-		 rt->keep_years, rt->keep_months, rt->keep_days,
-		 rt->from_field >= 0 ? s->fields[rt->from_field].name : "?",
+		 rt->keep_years, rt->keep_months, rt->keep_days, from,
 		 rt->then == PV_RET_SHRED ? "shred" : rt->then == PV_RET_ERASE ? "erase" : "anonymise");
 }
 
@@ -65,7 +51,8 @@ struct plan_ctx {
 		size_t n;
 	} *erase;
 	size_t nerase, caperase;
-	uint64_t held;
+	int count_only; /* only the undetermined values are counted */
+	pv_retention_summary sum;
 	uint64_t scanned, total; /* for progress */
 	/* for the plan: the items, kept until the audit entry naming them is written */
 	pv_retention_item *items;
@@ -83,17 +70,19 @@ static int keep_item(struct plan_ctx *p, const pv_retention_item *it)
 		p->items = a;
 		p->capitems = cap;
 	}
-	const char *src[] = { it->id, it->action, it->fields, it->rule, it->due, it->held };
-	size_t len[6], total = 0;
-	for (int k = 0; k < 6; k++)
+	const char *src[] = { it->id, it->action, it->fields, it->rule, it->due, it->held,
+			      it->missing ? it->missing : "" };
+	size_t len[7], total = 0;
+	for (int k = 0; k < 7; k++)
 		total += (len[k] = strlen(src[k]) + 1);
 	char *mem = malloc(total), *at = mem;
 	if (!mem)
 		return -1;
 	const char **dst[] = { &p->items[p->nitems].id, &p->items[p->nitems].action,
 			       &p->items[p->nitems].fields, &p->items[p->nitems].rule,
-			       &p->items[p->nitems].due, &p->items[p->nitems].held };
-	for (int k = 0; k < 6; k++) {
+			       &p->items[p->nitems].due, &p->items[p->nitems].held,
+			       &p->items[p->nitems].missing };
+	for (int k = 0; k < 7; k++) {
 		memcpy(at, src[k], len[k]);
 		*dst[k] = at;
 		at += len[k];
@@ -158,52 +147,132 @@ static void field_names(const struct pv_schema *s, const size_t *fields, size_t 
 	}
 }
 
+/* What the rules make due of one customer's values as of a date. */
+struct customer_due {
+	int all_due, any_shred;  /* whole customer: every value due, none anonymised; a shred */
+	char latest[11];         /* the latest due date of the values due */
+	size_t *erase, nerase;   /* fields to erase (room for every field) */
+	char erase_due[11], erase_rule[300];
+	size_t *undetermined, nundetermined; /* values without a due date (room for every field) */
+};
+
+/* Value i, due on d->due: what it adds to c. */
+static void note_due(const struct pv_schema *s, char **values, size_t i,
+		     const struct pv_value_due *d, const char *as_of, struct customer_due *c)
+{
+	const struct pv_schema_retention *rt = &s->retention[d->rule];
+	if (strcmp(d->due, as_of) > 0 || rt->then == PV_RET_ANONYMISE)
+		c->all_due = 0;
+	if (strcmp(d->due, as_of) > 0)
+		return;
+	if (strcmp(d->due, c->latest) > 0)
+		memcpy(c->latest, d->due, sizeof c->latest);
+	if (rt->then == PV_RET_SHRED) {
+		c->any_shred = 1;
+		return;
+	}
+	/* erase: this field; anonymise: every field not public (each listed once) */
+	for (size_t k = 0; k < s->nfields; k++) {
+		int goes = rt->then == PV_RET_ERASE
+				   ? k == i
+				   : *values[k] && s->fields[k].sensitivity != PV_SENS_PUBLIC;
+		size_t dup = 0;
+		for (size_t m = 0; goes && m < c->nerase; m++)
+			dup |= c->erase[m] == k;
+		if (goes && !dup)
+			c->erase[c->nerase++] = k;
+	}
+	if (strcmp(d->due, c->erase_due) > 0)
+		memcpy(c->erase_due, d->due, sizeof c->erase_due);
+	rule_text(s, d->rule, c->erase_rule, sizeof c->erase_rule);
+}
+
+/* Go over a customer's values (open): what is due, and what has no due date. */
+static void customer_due(const struct pv_schema *s, char **values, const char *as_of,
+			 struct customer_due *c)
+{
+	c->all_due = 1;
+	for (size_t i = 0; i < s->nfields; i++) {
+		if (!*values[i])
+			continue;
+		struct pv_value_due d;
+		switch (pv_retention_due(s, values, i, &d)) {
+		case PV_DUE_DATE:
+			note_due(s, values, i, &d, as_of, c);
+			break;
+		case PV_DUE_UNDETERMINED:
+			c->undetermined[c->nundetermined++] = i;
+			c->all_due = 0; /* kept, and listed */
+			break;
+		case PV_DUE_NO_RULE:
+			c->all_due = 0; /* kept: the schema sets no limit */
+			break;
+		}
+	}
+}
+
+/* One item per value of c without a due date: its field, rule and missing date fields. */
+static int report_undetermined(struct plan_ctx *p, const char *id, char **values,
+			       const struct customer_due *c, const char *held)
+{
+	const struct pv_schema *s = p->v->schema;
+	for (size_t k = 0; k < c->nundetermined; k++) {
+		size_t i = c->undetermined[k];
+		struct pv_value_due d;
+		(void)pv_retention_due(s, values, i, &d);
+		char rule[300], missing[400];
+		rule_text(s, d.rule, rule, sizeof rule);
+		pv_retention_missing_text(s, &d, missing, sizeof missing);
+		pv_retention_item it = { id, "undetermined", s->fields[i].name, rule, "", held,
+					 missing };
+		if (report(p, &it))
+			return -1;
+	}
+	p->sum.undetermined += c->nundetermined;
+	p->sum.undetermined_customers += c->nundetermined > 0;
+	return 0;
+}
+
+/* The item of a customer with something due, and (apply) what to do noted. */
+static int report_due(struct plan_ctx *p, const char *id, const struct customer_due *c,
+		      int held, const char *reason)
+{
+	pv_vault *v = p->v;
+	int whole = c->any_shred && c->all_due;
+	char fields[512];
+	field_names(v->schema, c->erase, c->nerase, fields, sizeof fields);
+	pv_retention_item it = { id, whole ? "shred" : "erase", whole ? "" : fields,
+				 whole ? "every value due (shred, or erase)" : c->erase_rule,
+				 whole ? c->latest : c->erase_due, held ? reason : "", "" };
+	p->sum.held += held != 0;
+	if (whole)
+		p->sum.shred++;
+	else
+		p->sum.erase++;
+	if (report(p, &it))
+		return -1;
+	int kept = 0;
+	if (p->collect && !held)
+		kept = whole ? keep_shred(p, id) : keep_erase(p, id, c->erase, c->nerase);
+	if (kept != 0) {
+		p->rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 /* Work out what is due for one customer (values open), report it, and (apply) note it. */
 static int plan_one(struct plan_ctx *p, const char *id, char **values)
 {
 	pv_vault *v = p->v;
-	const struct pv_schema *s = v->schema;
-	size_t nf = s->nfields;
-	int all_due = 1, any_shred = 0; /* whole customer: every value due, none anonymised */
-	char latest[11] = "";
-	size_t erase[nf + 1], nerase = 0;
-	char erase_due[11] = "", erase_rule[200] = "";
-	for (size_t i = 0; i < nf; i++) {
-		if (!*values[i])
-			continue;
-		int r = rule_for(s, i);
-		const struct pv_schema_retention *rt = r >= 0 ? &s->retention[r] : NULL;
-		char due[11];
-		if (!rt || rt->from_field < 0 ||
-		    pv_date_add(values[rt->from_field], rt->keep_years, rt->keep_months,
-				rt->keep_days, due) != 0) {
-			all_due = 0; /* no rule, or no date to count from: kept */
-			continue;
-		}
-		if (strcmp(due, p->as_of) > 0 || rt->then == PV_RET_ANONYMISE)
-			all_due = 0;
-		if (strcmp(due, p->as_of) > 0)
-			continue;
-		if (strcmp(due, latest) > 0)
-			memcpy(latest, due, sizeof latest);
-		if (rt->then == PV_RET_SHRED) {
-			any_shred = 1;
-			continue;
-		}
-		/* erase: this field; anonymise: every field not public (each listed once) */
-		for (size_t k = 0; k < nf; k++) {
-			int goes = rt->then == PV_RET_ERASE
-					   ? k == i
-					   : *values[k] && s->fields[k].sensitivity != PV_SENS_PUBLIC;
-			size_t dup = 0;
-			for (size_t m = 0; goes && m < nerase; m++)
-				dup |= erase[m] == k;
-			if (goes && !dup)
-				erase[nerase++] = k;
-		}
-		if (strcmp(due, erase_due) > 0)
-			memcpy(erase_due, due, sizeof erase_due);
-		rule_text(s, r, erase_rule, sizeof erase_rule);
+	size_t nf = v->schema->nfields;
+	size_t erase[nf + 1], undetermined[nf + 1];
+	struct customer_due c = { .erase = erase, .undetermined = undetermined };
+	customer_due(v->schema, values, p->as_of, &c);
+	if (p->count_only) {
+		p->sum.undetermined += c.nundetermined;
+		p->sum.undetermined_customers += c.nundetermined > 0;
+		return 0;
 	}
 	char reason[256], since[32];
 	int held = pv_authz_hold_active(v, id, reason, sizeof reason, since, sizeof since);
@@ -211,31 +280,9 @@ static int plan_one(struct plan_ctx *p, const char *id, char **values)
 		p->rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 		return -1;
 	}
-	if (any_shred && all_due) {
-		pv_retention_item it = { id, "shred", "", "every value due (shred, or erase)", latest,
-					 held ? reason : "" };
-		p->held += held != 0;
-		if (report(p, &it))
-			return -1;
-		if (p->collect && !held && keep_shred(p, id) != 0) {
-			p->rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
-			return -1;
-		}
-		return 0;
-	}
-	if (!nerase)
-		return 0;
-	char fields[512];
-	field_names(s, erase, nerase, fields, sizeof fields);
-	pv_retention_item it = { id, "erase", fields, erase_rule, erase_due, held ? reason : "" };
-	p->held += held != 0;
-	if (report(p, &it))
+	if (((c.any_shred && c.all_due) || c.nerase) && report_due(p, id, &c, held, reason))
 		return -1;
-	if (p->collect && !held && keep_erase(p, id, erase, nerase) != 0) {
-		p->rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
-		return -1;
-	}
-	return 0;
+	return report_undetermined(p, id, values, &c, held ? reason : "");
 }
 
 static int scan_one(void *ctx, const struct pv_stored_customer *c)
@@ -307,8 +354,10 @@ static pv_rc as_of_date(pv_vault *v, const char *as_of, char out[11])
 }
 
 pv_rc pv_retention_plan(pv_vault *v, const pv_access *who, const char *as_of,
-			pv_retention_fn fn, void *ctx)
+			pv_retention_fn fn, void *ctx, pv_retention_summary *summary)
 {
+	if (summary)
+		memset(summary, 0, sizeof *summary);
 	int role;
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_RETENTION, &role);
 	if (rc)
@@ -316,14 +365,54 @@ pv_rc pv_retention_plan(pv_vault *v, const pv_access *who, const char *as_of,
 	struct plan_ctx p = { .v = v, .fn = fn, .ctx = ctx };
 	if ((rc = as_of_date(v, as_of, p.as_of)) != PV_OK)
 		return rc;
-	char detail[48];
-	snprintf(detail, sizeof detail, "as of %s", p.as_of);
-	struct pv_audit_event e = { "retention plan", NULL, NULL, NULL, "ok", detail };
 	rc = plan_all(&p);
+	char detail[96];
+	snprintf(detail, sizeof detail, "as of %s; %llu values undetermined", p.as_of,
+		 (unsigned long long)p.sum.undetermined);
+	struct pv_audit_event e = { "retention plan", NULL, NULL, NULL, "ok", detail };
 	if (!rc)
 		rc = show_plan(&p, &e);
+	if (!rc && summary) {
+		*summary = p.sum;
+		memcpy(summary->as_of, p.as_of, sizeof summary->as_of);
+	}
 	plan_free(&p);
 	return rc ? rc : pv_ok(v);
+}
+
+/* 'retention' or 'report' (the compliance report counts what the plan lists). */
+static pv_rc may_count(pv_vault *v, const pv_access *who)
+{
+	if (pv_policy_may(v, who, PV_OP_RETENTION) || pv_policy_may(v, who, PV_OP_REPORT))
+		return PV_OK;
+	return who && who->role ? pv_fail(v, PV_ERR_DENIED, "role '%s' of user %s grants neither "
+					  "permission 'retention' nor 'report'", who->role,
+					  v->principal)
+				: pv_fail(v, PV_ERR_DENIED, "user %s has no role with permission "
+					  "'retention' or 'report'", v->principal);
+}
+
+pv_rc pv_retention_undetermined_count(pv_vault *v, const pv_access *who, uint64_t *values)
+{
+	*values = 0;
+	pv_rc rc = may_count(v, who);
+	if (rc)
+		return pv_audit_failure(v, rc, "retention undetermined", NULL, NULL);
+	struct plan_ctx p = { .v = v, .count_only = 1 };
+	pv_date_today(0, p.as_of);
+	rc = plan_all(&p);
+	plan_free(&p);
+	if (rc)
+		return rc;
+	char detail[96];
+	snprintf(detail, sizeof detail, "%llu values on %llu customers",
+		 (unsigned long long)p.sum.undetermined,
+		 (unsigned long long)p.sum.undetermined_customers);
+	struct pv_audit_event e = { "retention undetermined", NULL, NULL, NULL, "ok", detail };
+	if ((rc = pv_audit_append(v, &e)) != PV_OK)
+		return rc;
+	*values = p.sum.undetermined;
+	return pv_ok(v);
 }
 
 /* The approval of a run as of p's date, for exactly the customers it shreds and the
@@ -352,8 +441,9 @@ static pv_rc consume_approval(struct plan_ctx *p)
 	for (size_t i = 0; erased && i < p->nerase; i++)
 		free(erased[i]);
 	free(erased);
-	char detail[64];
-	snprintf(detail, sizeof detail, "as of %s", p->as_of);
+	char detail[96];
+	snprintf(detail, sizeof detail, "as of %s; %llu values undetermined, left alone",
+		 p->as_of, (unsigned long long)p->sum.undetermined);
 	pv_rc rc = pv_store_begin(v->store) ? pv_fail(v, PV_ERR_STORE, "%s",
 						      pv_store_errmsg(v->store)) : PV_OK;
 	if (!rc) {
@@ -367,9 +457,9 @@ static pv_rc consume_approval(struct plan_ctx *p)
 
 pv_rc pv_retention_apply(pv_vault *v, const pv_access *who, const char *as_of,
 			 pv_certificate_fn cert_fn, void *ctx, uint64_t *shredded,
-			 uint64_t *erased, uint64_t *held)
+			 uint64_t *erased, uint64_t *held, uint64_t *undetermined)
 {
-	*shredded = *erased = *held = 0;
+	*shredded = *erased = *held = *undetermined = 0;
 	int role;
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_RETENTION, &role);
 	if (rc)
@@ -386,7 +476,8 @@ pv_rc pv_retention_apply(pv_vault *v, const pv_access *who, const char *as_of,
 		plan_free(&p);
 		return pv_audit_failure(v, rc, "retention apply", NULL, NULL);
 	}
-	*held = p.held;
+	*held = p.sum.held;
+	*undetermined = p.sum.undetermined;
 	/* erasures commit together, a batch at a time: each is a savepoint within it, so a
 	 * failing one leaves the batch's others (and its own audit entry) to be committed */
 	for (size_t i = 0; !rc && i < p.nerase; i += APPLY_BATCH) {
@@ -429,49 +520,4 @@ pv_rc pv_retention_apply(pv_vault *v, const pv_access *who, const char *as_of,
 	}
 	plan_free(&p);
 	return rc ? rc : pv_ok(v);
-}
-
-int pv_retention_legal_keep(const struct pv_schema *s, char **values, const char *as_of,
-			    char until[11], const char **law, unsigned char *keep)
-{
-	int any = 0;
-	until[0] = '\0';
-	*law = NULL;
-	for (size_t i = 0; i < s->nfields; i++) {
-		if (keep)
-			keep[i] = 0;
-		int r = rule_for(s, i);
-		const struct pv_schema_retention *rt = r >= 0 ? &s->retention[r] : NULL;
-		char due[11];
-		if (!*values[i] || !rt || !rt->law || rt->from_field < 0 ||
-		    pv_date_add(values[rt->from_field], rt->keep_years, rt->keep_months,
-				rt->keep_days, due) != 0 ||
-		    strcmp(due, as_of) <= 0)
-			continue;
-		any = 1;
-		if (keep)
-			keep[i] = 1;
-		if (strcmp(due, until) > 0) {
-			memcpy(until, due, 11);
-			*law = rt->law;
-		}
-	}
-	return any;
-}
-
-/* ---- One field's rule and one value's due date (the compliance report) ---- */
-
-int pv_retention_rule_of(const struct pv_schema *s, size_t i)
-{
-	return rule_for(s, i);
-}
-
-int pv_retention_value_due(const struct pv_schema *s, char **values, size_t i, char due[11])
-{
-	int r = rule_for(s, i);
-	const struct pv_schema_retention *rt = r >= 0 ? &s->retention[r] : NULL;
-	if (!*values[i] || !rt || rt->from_field < 0)
-		return 1;
-	return pv_date_add(values[rt->from_field], rt->keep_years, rt->keep_months,
-			   rt->keep_days, due) != 0;
 }

@@ -1435,31 +1435,76 @@ static void rule_fields(struct parser *p, struct pv_schema_retention *r,
 	free(at);
 }
 
-/* Parse the "from" of a retention rule: a declared date or timestamp field. */
+/* One name of a retention rule's from (v, a scalar): the index of a declared date or
+ * timestamp field, or -1 after reporting why not (-2: its type was reported already). */
+static int from_field(struct parser *p, const struct node *v, const char *owner)
+{
+	char b[SHOW_MAX];
+	if (!want_text(p, v, owner, "from"))
+		return -1;
+	int f = lookup_field(p, v->text);
+	if (f < 0) {
+		problem(p, v, "%s: from names undeclared field '%s'", owner, show(v, b));
+		return -1;
+	}
+	enum pv_ftype t = p->s->fields[f].type;
+	if (!p->type_known[f])
+		return -2; /* its type was already reported as a problem */
+	if (t != PV_T_DATE && t != PV_T_TIMESTAMP) {
+		problem(p, v, "%s: from field '%s' is of type %s, not a date or timestamp", owner,
+			show(v, b), pv_ftype_name(t));
+		return -1;
+	}
+	return f;
+}
+
+/* Parse the "from" of a retention rule: a declared date or timestamp field, or a list of
+ * them (fallbacks in order, each once). r->nfrom stays 0 when any is bad. */
 static void rule_from(struct parser *p, struct pv_schema_retention *r, const struct node *v,
 		      const char *owner)
 {
 	char b[SHOW_MAX];
-	if (!want_text(p, v, owner, "from"))
-		return;
-	int f = lookup_field(p, v->text);
-	if (f < 0) {
-		problem(p, v, "%s: from names undeclared field '%s'", owner, show(v, b));
-		return;
-	}
-	enum pv_ftype t = p->s->fields[f].type;
-	if (!p->type_known[f])
-		return; /* its type was already reported as a problem */
-	if (t != PV_T_DATE && t != PV_T_TIMESTAMP) {
-		problem(p, v, "%s: from field '%s' is of type %s, not a date or timestamp", owner,
-			show(v, b), pv_ftype_name(t));
+	if (v->kind != NODE_SEQ) {
+		int f = from_field(p, v, owner);
+		if (f >= 0)
+			r->from[r->nfrom++] = (size_t)f;
 		return;
 	}
-	r->from_field = f;
+	if (v->poisoned)
+		return;
+	if (v->nkids == 0) {
+		problem(p, v, "%s: from lists no field (write from: created_at, or a list like "
+			"[last_order_date, created_at])", owner);
+		return;
+	}
+	if (v->nkids > PV_RETENTION_MAX_FROM) {
+		problem(p, v, "%s: from lists more than %d fields", owner, PV_RETENTION_MAX_FROM);
+		return;
+	}
+	size_t n = 0;
+	int bad = 0;
+	for (size_t i = 0; i < v->nkids; i++) {
+		const struct node *it = v->kids[i];
+		int f = -1;
+		if (!it->poisoned && (!is_scalar(it) || is_null(it)))
+			problem(p, it, "%s: each item of from must be a date field name", owner);
+		else if (!it->poisoned)
+			f = from_field(p, it, owner);
+		for (size_t k = 0; f >= 0 && k < n; k++)
+			if (r->from[k] == (size_t)f) {
+				problem(p, it, "%s: from lists field '%s' twice", owner, show(it, b));
+				f = -1;
+			}
+		if (f < 0)
+			bad = 1;
+		else
+			r->from[n++] = (size_t)f;
+	}
+	r->nfrom = bad ? 0 : n;
 }
 
 /* One retention rule: one selector (category, fields or default: true), keep, from,
- * then. from_field stays -1 when from is bad. */
+ * then. nfrom stays 0 when from is bad. */
 static void build_rule(struct parser *p, struct pv_schema_retention *r, const struct node *v,
 		       const char *owner)
 {
@@ -1467,7 +1512,6 @@ static void build_rule(struct parser *p, struct pv_schema_retention *r, const st
 					    "then", "law", NULL};
 	char b[SHOW_MAX];
 	int e;
-	r->from_field = -1;
 	if (v->poisoned)
 		return;
 	if (v->kind != NODE_MAP) {

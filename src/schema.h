@@ -59,6 +59,9 @@ struct pv_schema_purpose {
 	int consent_required;
 };
 
+/* A retention rule's from: one date field, or up to this many fallbacks in order. */
+#define PV_RETENTION_MAX_FROM 8
+
 struct pv_schema_retention {
 	int is_default;
 	int has_category;
@@ -66,7 +69,8 @@ struct pv_schema_retention {
 	size_t nfields;             /* fields: [..] as indexes into schema->fields */
 	size_t *fields;
 	unsigned keep_years, keep_months, keep_days; /* "10y", "18m", "30d" */
-	int from_field;             /* index of a date or timestamp field */
+	size_t nfrom;               /* from: a date or timestamp field, or fallbacks in order */
+	size_t from[PV_RETENTION_MAX_FROM]; /* their indexes; the first holding a value counts */
 	enum pv_retention_action then;
 	char *law;                  /* NULL, or the law that makes keep a minimum: the values
 				     * must be kept until due (accounting, tax) */

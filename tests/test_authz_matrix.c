@@ -501,12 +501,18 @@ static pv_rc op_complaint_show(const pv_access *w)
 }
 static pv_rc op_retention_plan(const pv_access *w)
 {
-	return pv_retention_plan(g_v, w, "2090-01-01", any_item, NULL);
+	return pv_retention_plan(g_v, w, "2090-01-01", any_item, NULL, NULL);
 }
 static pv_rc op_retention_apply(const pv_access *w)
 {
-	uint64_t shredded = 0, erased = 0, held = 0;
-	return pv_retention_apply(g_v, w, "2090-01-01", any_cert, NULL, &shredded, &erased, &held);
+	uint64_t shredded = 0, erased = 0, held = 0, undetermined = 0;
+	return pv_retention_apply(g_v, w, "2090-01-01", any_cert, NULL, &shredded, &erased, &held,
+				  &undetermined);
+}
+static pv_rc op_retention_undetermined_count(const pv_access *w)
+{
+	uint64_t n = 0;
+	return pv_retention_undetermined_count(g_v, w, &n);
 }
 static pv_rc op_transfer_plan(const pv_access *w)
 {
@@ -855,6 +861,8 @@ static const struct op ops[] = {
 	  prepare_sealed, 0 },
 	{ "pv_retention_plan", NULL, NEEDS("retention"), 0, PV_OK, op_retention_plan, NULL, 0 },
 	{ "pv_retention_apply", NULL, NEEDS("retention"), 1, PV_REQUESTED, op_retention_apply, NULL, 0 },
+	{ "pv_retention_undetermined_count", "retention or report", NEEDS("retention", "report"), 0,
+	  PV_OK, op_retention_undetermined_count, NULL, 1 },
 	{ "pv_transfer_plan", NULL, NEEDS("handover"), 0, PV_OK, op_transfer_plan, NULL, 0 },
 	{ "pv_transfer_pin_vault_key", NULL, NEEDS("handover"), 1, PV_REQUESTED,
 	  op_transfer_pin_vault_key, prepare_plan, 0 },

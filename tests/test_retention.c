@@ -95,7 +95,7 @@ static int collect(void *ctx, const pv_retention_item *it)
 static pv_rc plan_rc(pv_vault *v, const pv_access *who, const char *as_of, struct plan *p)
 {
 	memset(p, 0, sizeof *p);
-	return pv_retention_plan(v, who, as_of, collect, p);
+	return pv_retention_plan(v, who, as_of, collect, p, NULL);
 }
 
 static void plan_ok(pv_vault *v, const char *as_of, struct plan *p)
@@ -453,11 +453,12 @@ static void test_apply(void **state)
 	struct fx *f = *state;
 	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
 	struct certs c = { 0 };
-	uint64_t shredded = 99, erased = 99, held = 99;
+	uint64_t shredded = 99, erased = 99, held = 99, undetermined = 99;
 	assert_ok(v, pv_retention_apply(v, &ADMIN, AS_OF, keep_cert, &c, &shredded, &erased,
-					&held));
+					&held, &undetermined));
 	assert_int_equal(shredded, 1);
 	assert_int_equal(erased, 3);
+	assert_int_equal(undetermined, 0);
 	assert_int_equal(held, 0);
 
 	/* erased: preferences only; everything else as imported */
@@ -476,7 +477,7 @@ static void test_apply(void **state)
 	plan_ok(v, AS_OF, &p);
 	assert_int_equal(p.n, 0);
 	assert_ok(v, pv_retention_apply(v, &ADMIN, AS_OF, keep_cert, &c, &shredded, &erased,
-					&held));
+					&held, &undetermined));
 	assert_int_equal(shredded, 0);
 	assert_int_equal(erased, 0);
 	assert_int_equal(held, 0);
@@ -491,7 +492,7 @@ static void test_apply(void **state)
 	/* years later the rest is shredded, several customers under one certificate */
 	c.n = 0;
 	assert_ok(v, pv_retention_apply(v, &ADMIN, "2031-07-01", keep_cert, &c, &shredded,
-					&erased, &held));
+					&erased, &held, &undetermined));
 	assert_int_equal(shredded, 3);
 	assert_int_equal(erased, 0);
 	assert_int_equal(held, 0);
@@ -514,9 +515,9 @@ static void test_holds(void **state)
 	expect_base_plan(&p, "litigation 2026-17", "litigation 2026-17");
 
 	struct certs c = { 0 };
-	uint64_t shredded = 99, erased = 99, held = 99;
+	uint64_t shredded = 99, erased = 99, held = 99, undetermined = 99;
 	assert_ok(v, pv_retention_apply(v, &ADMIN, AS_OF, keep_cert, &c, &shredded, &erased,
-					&held));
+					&held, &undetermined));
 	assert_int_equal(shredded, 0);
 	assert_int_equal(erased, 2);
 	assert_int_equal(held, 2);
@@ -537,7 +538,7 @@ static void test_holds(void **state)
 	expect_item(&p, "C00000001", "erase", "preferences", "2022-01-15", "");
 	expect_item(&p, "C00000003", "shred", "", "2026-03-10", "");
 	assert_ok(v, pv_retention_apply(v, &ADMIN, AS_OF, keep_cert, &c, &shredded, &erased,
-					&held));
+					&held, &undetermined));
 	assert_int_equal(shredded, 1);
 	assert_int_equal(erased, 1);
 	assert_int_equal(held, 0);
@@ -554,9 +555,9 @@ static void test_holds(void **state)
  * anything, having stated what it would shred and erase; the request id (kept). */
 static char *ask_apply(pv_vault *a, const char *as_of)
 {
-	uint64_t shredded = 9, erased = 9, held = 9;
+	uint64_t shredded = 9, erased = 9, held = 9, undetermined = 9;
 	assert_ok(a, pv_request_begin(a, "yearly purge", 0, NULL));
-	assert_int_equal(pv_retention_apply(a, NULL, as_of, NULL, NULL, &shredded, &erased, &held),
+	assert_int_equal(pv_retention_apply(a, NULL, as_of, NULL, NULL, &shredded, &erased, &held, &undetermined),
 			 PV_REQUESTED);
 	assert_int_equal(shredded + erased + held, 0);
 	char *id = NULL;
@@ -581,21 +582,21 @@ static void test_authorization(void **state)
 {
 	struct fx *f = *state;
 	struct plan p;
-	uint64_t shredded = 99, erased = 99, held = 99;
+	uint64_t shredded = 99, erased = 99, held = 99, undetermined = 99;
 
 	/* a role without 'retention', through the root key and as a user */
 	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
 	assert_int_equal(plan_rc(v, &CLERK, AS_OF, &p), PV_ERR_DENIED);
 	assert_int_equal(p.n, 0);
 	assert_int_equal(pv_retention_apply(v, &CLERK, AS_OF, NULL, NULL, &shredded, &erased,
-					     &held), PV_ERR_DENIED);
+					     &held, &undetermined), PV_ERR_DENIED);
 	assert_int_equal(shredded + erased + held, 0);
 	pvt_vclose(v);
 	v = pvt_open_user(f->dir, "clerk1", CLERK_PW);
 	assert_int_equal(plan_rc(v, NULL, AS_OF, &p), PV_ERR_DENIED);
 	assert_int_equal(p.n, 0);
 	assert_int_equal(pv_retention_apply(v, NULL, AS_OF, NULL, NULL, &shredded, &erased,
-					    &held), PV_ERR_DENIED);
+					    &held, &undetermined), PV_ERR_DENIED);
 	pvt_vclose(v);
 	expect_untouched(f->dir);
 
@@ -605,7 +606,7 @@ static void test_authorization(void **state)
 	expect_base_plan(&p, "", "");
 	struct certs c = { 0 };
 	assert_rc_msg(a, pv_retention_apply(a, NULL, AS_OF, keep_cert, &c, &shredded, &erased,
-					    &held), PV_ERR_DENIED, "four-eyes");
+					    &held, &undetermined), PV_ERR_DENIED, "four-eyes");
 	assert_int_equal(shredded + erased + held, 0);
 	assert_int_equal(c.n, 0);
 	pvt_vclose(a);
@@ -618,7 +619,7 @@ static void test_authorization(void **state)
 			 PV_ERR_DENIED);
 	assert_rc_msg(a, pv_request_decide(a, NULL, id, 1, NULL), PV_ERR_DENIED, "four eyes");
 	assert_int_equal(pv_retention_apply(a, NULL, AS_OF, keep_cert, &c, &shredded, &erased,
-					    &held), PV_ERR_DENIED);
+					    &held, &undetermined), PV_ERR_DENIED);
 	pvt_vclose(a);
 	expect_untouched(f->dir);
 
@@ -629,14 +630,14 @@ static void test_authorization(void **state)
 	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	assert_ok(a, pv_vault_use_request(a, id));
 	assert_ok(a, pv_retention_apply(a, NULL, AS_OF, keep_cert, &c, &shredded, &erased,
-					&held));
+					&held, &undetermined));
 	assert_int_equal(shredded, 1);
 	assert_int_equal(erased, 3);
 	assert_int_equal(held, 0);
 	assert_int_equal(c.n, 1);
 	/* not twice in the same session ... */
 	assert_rc_msg(a, pv_retention_apply(a, NULL, "2031-07-01", keep_cert, &c, &shredded,
-					    &erased, &held), PV_ERR_DENIED, "four-eyes");
+					    &erased, &held, &undetermined), PV_ERR_DENIED, "four-eyes");
 	assert_int_equal(shredded + erased + held, 0);
 	pvt_vclose(a);
 	/* ... nor in another */
@@ -644,7 +645,7 @@ static void test_authorization(void **state)
 	assert_rc_msg(a, pv_vault_use_request(a, id), PV_ERR_DENIED,
 		      "used already");
 	assert_int_equal(pv_retention_apply(a, NULL, "2031-07-01", keep_cert, &c, &shredded,
-					    &erased, &held), PV_ERR_DENIED);
+					    &erased, &held, &undetermined), PV_ERR_DENIED);
 	pvt_vclose(a);
 
 	v = pvt_open_root(f->dir, NULL, g_key_path);
@@ -673,8 +674,8 @@ static void test_approved_set_frozen(void **state)
 
 	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	assert_ok(a, pv_vault_use_request(a, id));
-	uint64_t shredded = 9, erased = 9, held = 9;
-	assert_rc_msg(a, pv_retention_apply(a, NULL, AS_OF, NULL, NULL, &shredded, &erased, &held),
+	uint64_t shredded = 9, erased = 9, held = 9, undetermined = 9;
+	assert_rc_msg(a, pv_retention_apply(a, NULL, AS_OF, NULL, NULL, &shredded, &erased, &held, &undetermined),
 		      PV_ERR_DENIED, "differs from what was approved");
 	assert_int_equal(shredded + erased, 0);
 	pvt_vclose(a);
@@ -700,9 +701,9 @@ static void test_bad_as_of(void **state)
 		if (rc != PV_ERR_USAGE)
 			fail_msg("plan --as-of '%s': rc %d, want PV_ERR_USAGE", bad[i], rc);
 		assert_int_equal(p.n, 0);
-		uint64_t shredded = 99, erased = 99, held = 99;
+		uint64_t shredded = 99, erased = 99, held = 99, undetermined = 99;
 		struct certs c = { 0 };
-		rc = pv_retention_apply(v, &ADMIN, bad[i], keep_cert, &c, &shredded, &erased, &held);
+		rc = pv_retention_apply(v, &ADMIN, bad[i], keep_cert, &c, &shredded, &erased, &held, &undetermined);
 		if (rc != PV_ERR_USAGE)
 			fail_msg("apply --as-of '%s': rc %d, want PV_ERR_USAGE", bad[i], rc);
 		assert_int_equal(shredded + erased + held, 0);
@@ -720,14 +721,14 @@ static void test_bad_as_of(void **state)
 	pvt_vclose(d);
 	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	assert_ok(a, pv_vault_use_request(a, id));
-	uint64_t shredded, erased, held;
+	uint64_t shredded, erased, held, undetermined;
 	assert_int_equal(pv_retention_apply(a, NULL, "yesterday", NULL, NULL, &shredded, &erased,
-					    &held), PV_ERR_USAGE);
+					    &held, &undetermined), PV_ERR_USAGE);
 	pvt_vclose(a);
 	expect_untouched(f->dir);
 	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	assert_ok(a, pv_vault_use_request(a, id));
-	assert_ok(a, pv_retention_apply(a, NULL, AS_OF, NULL, NULL, &shredded, &erased, &held));
+	assert_ok(a, pv_retention_apply(a, NULL, AS_OF, NULL, NULL, &shredded, &erased, &held, &undetermined));
 	assert_int_equal(shredded, 1);
 	assert_int_equal(erased, 3);
 }
@@ -748,7 +749,7 @@ static void test_cli(void **state)
 
 	/* one JSON object a line, the same as the API's plan */
 	struct plan p = { 0 };
-	size_t lines = 0;
+	size_t lines = 0, summaries = 0;
 	char *save = NULL;
 	char *copy = pvt_keep(strdup(out));
 	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -756,6 +757,18 @@ static void test_cli(void **state)
 		json_t *o = json_loads(line, 0, &err);
 		if (!o)
 			fail_msg("not JSON: '%s': %s", line, err.text);
+		json_t *sum = json_object_get(o, "summary");
+		if (sum) { /* the last line: the counts */
+			assert_null(strtok_r(NULL, "\n", &save));
+			assert_string_equal(json_string_value(json_object_get(sum, "as_of")), AS_OF);
+			assert_int_equal(json_integer_value(json_object_get(sum, "shred")), 1);
+			assert_int_equal(json_integer_value(json_object_get(sum, "erase")), 3);
+			assert_int_equal(json_integer_value(json_object_get(sum, "held")), 0);
+			assert_int_equal(json_integer_value(json_object_get(sum, "undetermined")), 0);
+			json_decref(o);
+			summaries++;
+			break;
+		}
 		const char *keys[] = { "id", "action", "fields", "rule", "due", "held" };
 		pv_retention_item it;
 		const char **dst[] = { &it.id, &it.action, &it.fields, &it.rule, &it.due, &it.held };
@@ -772,6 +785,7 @@ static void test_cli(void **state)
 		lines++;
 	}
 	assert_int_equal(lines, 4);
+	assert_int_equal(summaries, 1);
 	expect_base_plan(&p, "", "");
 	expect_no_values(&p);
 
@@ -797,7 +811,8 @@ static void test_cli(void **state)
 				 "2>'%s'", f->dir, g_key_path, pv, fresh, errp), 0);
 	char *msg = pvt_keep(pvt_read_file(errp, NULL));
 	assert_non_null(msg);
-	assert_non_null(strstr(msg, "1 customers shredded, 3 erased, 0 held back"));
+	assert_non_null(strstr(msg, "1 customers shredded, 3 erased, 0 held back, 0 values "
+				"undetermined"));
 	char *cert = pvt_keep(pvt_read_file(fresh, NULL));
 	assert_non_null(cert);
 	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
@@ -814,7 +829,8 @@ static void test_cli(void **state)
 	assert_int_equal(pvt_run(&out3, CLI_ENV "plan --as-of " AS_OF " --json --role admin "
 				 "2>'%s'", f->dir, g_key_path, pv, errp), 0);
 	pvt_keep(out3);
-	assert_string_equal(out3, "");
+	assert_string_equal(out3, "{\"summary\":{\"as_of\":\"" AS_OF "\",\"shred\":0,\"erase\":0,"
+			    "\"held\":0,\"undetermined\":0,\"undetermined_customers\":0}}\n");
 }
 
 /* An anonymise rule keeps only the public fields (company_uscc, created_at) once due: a
@@ -849,9 +865,9 @@ static void test_anonymise(void **state)
 	pv_import_free(res);
 
 	/* as of 2022-01-15: C00000001 (due that day) and C00000004 (due 2017-05-20) */
-	uint64_t shredded, erased, held;
+	uint64_t shredded, erased, held, undetermined;
 	assert_ok(v, pv_retention_apply(v, &ADMIN, "2022-01-15", NULL, NULL, &shredded, &erased,
-					&held));
+					&held, &undetermined));
 	assert_int_equal(shredded, 0);
 	assert_int_equal(erased, 2);
 	assert_int_equal(held, 0);

@@ -207,17 +207,20 @@ static void check_reference_content(const struct pv_schema *s)
 	assert_int_equal(r[0].keep_years, 10);
 	assert_int_equal(r[0].keep_months, 0);
 	assert_int_equal(r[0].keep_days, 0);
-	assert_int_equal(r[0].from_field, last_order_date);
+	assert_int_equal(r[0].nfrom, 1);
+	assert_int_equal(r[0].from[0], last_order_date);
 	assert_int_equal(r[0].then, PV_RET_SHRED);
 	assert_false(r[1].has_category);
 	assert_int_equal(r[1].nfields, 1);
 	assert_int_equal(r[1].fields[0], (size_t)pv_schema_field_index(s, "preferences"));
 	assert_int_equal(r[1].keep_years, 2);
-	assert_int_equal(r[1].from_field, created_at);
+	assert_int_equal(r[1].nfrom, 1);
+	assert_int_equal(r[1].from[0], created_at);
 	assert_int_equal(r[1].then, PV_RET_ERASE);
 	assert_true(r[2].is_default);
 	assert_int_equal(r[2].keep_years, 5);
-	assert_int_equal(r[2].from_field, created_at);
+	assert_int_equal(r[2].nfrom, 1);
+	assert_int_equal(r[2].from[0], created_at);
 	assert_int_equal(r[2].then, PV_RET_SHRED);
 
 	/* Roles. */
@@ -394,7 +397,8 @@ static void test_defaults_and_variants(void **state)
 	assert_int_equal(r[0].keep_months, 6);
 	assert_int_equal(r[0].keep_days, 15);
 	assert_int_equal(r[0].then, PV_RET_ANONYMISE);
-	assert_int_equal(r[0].from_field, 1);
+	assert_int_equal(r[0].nfrom, 1);
+	assert_int_equal(r[0].from[0], 1);
 	assert_int_equal(r[1].keep_months, 18);
 	assert_int_equal(r[1].then, PV_RET_ANONYMISE);
 	assert_int_equal(r[2].keep_days, 30);
@@ -472,6 +476,9 @@ static void test_booleans(void **state)
 	X("reserved_field_name.yaml") X("retention_after_default.yaml") \
 	X("retention_bad_keep.yaml") X("retention_from_not_date.yaml") \
 	X("retention_from_undeclared.yaml") X("retention_missing_then.yaml") \
+	X("retention_from_list_undeclared.yaml") X("retention_from_list_not_date.yaml") \
+	X("retention_from_list_empty.yaml") X("retention_from_list_twice.yaml") \
+	X("retention_from_list_bad_item.yaml") X("retention_from_list_too_long.yaml") \
 	X("retention_no_selector.yaml") X("retention_two_selectors.yaml") \
 	X("retention_undeclared_field.yaml") X("retention_zero_keep.yaml") \
 	X("role_both_all.yaml") X("role_clear_all_and_masked.yaml") \
