@@ -36,8 +36,9 @@ token=$(curl -sk -X POST "$url/v1/sessions" -H 'Content-Type: application/json' 
 	-d '{"user":"admin","password":"server-bench-admin-password"}' |
 	sed -n 's/.*"token" *: *"\([^"]*\)".*/\1/p')
 [[ -n $token ]] || { echo "no session token" >&2; cat "$work/serve.out" >&2; exit 1; }
-# phones as the file writes them (third column), for find by phone
-cut -d, -f3 "$work/c.csv" | tail -n +2 | shuf -n 20000 --random-source=<(yes) \
+# phones as the file writes them (third column of a record's first line: a quoted field
+# may run over lines), for find by phone
+grep -E '^C[0-9]{8},' "$work/c.csv" | cut -d, -f3 | shuf -n 20000 --random-source=<(yes) \
 	>"$work/phones"
 cat >"$work/get.lua" <<EOF
 math.randomseed(7)
