@@ -357,6 +357,28 @@ static void test_write_under_seal_audited(void **state)
 	pv_free(id);
 }
 
+/* A token made for another system before the seal does not give the value back while
+ * the customer is sealed (detokenize is a read), and does again after the release. */
+static void test_detokenize_under_seal_refused(void **state)
+{
+	struct fixture *f = *state;
+	reader_reads(f, 1, 1);
+	char *token = NULL, *value = NULL;
+	ok(f->v, pv_tokenize(f->v, &READ, cid(f, 1), "phone", PV_TOKEN_RANDOM, PV_TOKEN_OPAQUE,
+			     &token), "pv_tokenize");
+	char *id = sealed_incident(f, f->v, 1);
+	assert_int_equal(pv_detokenize(f->v, &READ, token, &value), PV_ERR_SEALED);
+	assert_null(value);
+	assert_non_null(strstr(pv_errmsg(f->v), id));
+	size_t released = 0;
+	ok(f->v, pv_incident_release(f->v, &ADMIN, id, &released), "pv_incident_release");
+	ok(f->v, pv_detokenize(f->v, &READ, token, &value), "pv_detokenize after release");
+	assert_string_equal(value, cell(f, 1, "phone"));
+	pv_free(value);
+	pv_free(token);
+	pv_free(id);
+}
+
 /* ============================================================ insiders ==== */
 
 /* A DBA deletes the seal's rows: the seal state fails its check, every read fails closed
@@ -693,6 +715,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_end_to_end, setup_big, teardown),
 		cmocka_unit_test_setup_teardown(test_seal_contains_and_only_grows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_under_seal_audited, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_detokenize_under_seal_refused, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_dba_deletes_seal_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dba_deletes_one_row_open_handle, setup,
 						teardown),
