@@ -32,6 +32,7 @@
 
 #include "pivault.h"
 #include "server.h"
+#include "server_client.h"
 
 static const char PW[] = "server-password-1";
 #define MAX_BODY 4096
@@ -40,7 +41,6 @@ static char *g_tmp, *g_dir, *g_key_path;
 static struct pvt_csv g_csv;
 static struct pvs_server *g_srv;
 static unsigned g_port;
-static const char *g_from; /* the client's source address (NULL: any) */
 
 static void nap_ms(long ms)
 {
@@ -48,127 +48,15 @@ static void nap_ms(long ms)
 	nanosleep(&t, NULL);
 }
 
-/* ---- A small HTTP client ---------------------------------------------------------- */
-
-struct resp {
-	int status;
-	char *body; /* malloc'd */
-	json_t *json;
-	int retry_after; /* the Retry-After header, or -1 */
-};
-
-static void resp_free(struct resp *r)
+static struct pvts_resp http(const char *method, const char *path, const char *token,
+			     const char *body)
 {
-	free(r->body);
-	json_decref(r->json);
-	memset(r, 0, sizeof *r);
-}
-
-static int connect_to(unsigned port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(fd >= 0);
-	if (g_from) { /* another loopback address: another client for the rate limits */
-		struct sockaddr_in me = { .sin_family = AF_INET };
-		assert_int_equal(inet_pton(AF_INET, g_from, &me.sin_addr), 1);
-		assert_int_equal(bind(fd, (struct sockaddr *)&me, sizeof me), 0);
-	}
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
-	struct timeval tv = { 10, 0 };
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	return fd;
-}
-
-static char *request_text(const char *method, const char *path, const char *token,
-			  const char *body, size_t len)
-{
-	char auth[160] = "";
-	if (token)
-		snprintf(auth, sizeof auth, "Authorization: Bearer %s\r\n", token);
-	size_t cap = 1024 + len;
-	char *text = malloc(cap);
-	int n = snprintf(text, cap, "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
-			 "%sContent-Length: %zu\r\n\r\n", method, path, auth, len);
-	memcpy(text + n, body ? body : "", len);
-	text[n + len] = '\0';
-	return text;
-}
-
-/* The whole answer read until the server closes, parsed into r. */
-static void parse_answer(const char *raw, struct resp *r)
-{
-	r->status = -1;
-	if (sscanf(raw, "HTTP/1.1 %d", &r->status) != 1)
-		return;
-	const char *body = strstr(raw, "\r\n\r\n");
-	const char *retry = strstr(raw, "\r\nRetry-After: ");
-	r->retry_after = retry && (!body || retry < body) ? atoi(retry + 15) : -1;
-	r->body = strdup(body ? body + 4 : "");
-	r->json = json_loads(r->body, 0, NULL);
-}
-
-static char *read_all(int fd)
-{
-	size_t cap = 65536, n = 0;
-	char *buf = malloc(cap + 1);
-	ssize_t got;
-	while ((got = recv(fd, buf + n, cap - n, 0)) > 0) {
-		n += (size_t)got;
-		if (n == cap)
-			buf = realloc(buf, (cap *= 2) + 1);
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
-static struct resp http_on(unsigned port, const char *method, const char *path,
-			   const char *token, const char *body, size_t len)
-{
-	int fd = connect_to(port);
-	char *text = request_text(method, path, token, body, len);
-	size_t total = (size_t)(strstr(text, "\r\n\r\n") - text) + 4 + len;
-	assert_int_equal(send(fd, text, total, MSG_NOSIGNAL), (ssize_t)total);
-	free(text);
-	char *raw = read_all(fd);
-	close(fd);
-	struct resp r = { 0, NULL, NULL, -1 };
-	parse_answer(raw, &r);
-	free(raw);
-	return r;
-}
-
-static struct resp http(const char *method, const char *path, const char *token,
-			const char *body)
-{
-	return http_on(g_port, method, path, token, body, body ? strlen(body) : 0);
-}
-
-/* The error's code and message of a reply. */
-static const char *err_code(const struct resp *r)
-{
-	return json_string_value(json_object_get(json_object_get(r->json, "error"), "code"));
-}
-
-static const char *err_msg(const struct resp *r)
-{
-	const char *m = json_string_value(
-		json_object_get(json_object_get(r->json, "error"), "message"));
-	return m ? m : "";
+	return pvts_http(g_port, method, path, token, body, body ? strlen(body) : 0);
 }
 
 static char *sign_in(const char *user, const char *pw)
 {
-	char body[256];
-	snprintf(body, sizeof body, "{\"user\":\"%s\",\"password\":\"%s\"}", user, pw);
-	struct resp r = http("POST", "/v1/sessions", NULL, body);
-	if (r.status != 201)
-		fail_msg("sign in as %s: %d %s", user, r.status, r.body);
-	char *token = strdup(json_string_value(json_object_get(r.json, "token")));
-	assert_int_equal(strlen(token), PV_SESSION_TOKEN_CHARS);
-	resp_free(&r);
-	return token;
+	return pvts_sign_in(g_port, user, pw);
 }
 
 /* ---- The vault and the server ---------------------------------------------------- */
@@ -191,19 +79,7 @@ static void add_users(void)
 
 static struct pvs_server *start(struct pvs_config *c)
 {
-	pv_key *key = NULL;
-	assert_int_equal(pv_key_from_file(g_key_path, &key), PV_OK);
-	c->vault = g_dir;
-	c->key = key;
-	c->host = c->host ? c->host : "127.0.0.1";
-	c->threads = c->threads ? c->threads : 2;
-	c->max_body = MAX_BODY;
-	char err[512];
-	struct pvs_server *s = pvs_start(c, err, sizeof err);
-	pv_key_free(key);
-	if (!s)
-		fail_msg("pvs_start: %s", err);
-	return s;
+	return pvts_start(c, g_dir, g_key_path, MAX_BODY);
 }
 
 static int group_setup(void **state)
@@ -269,17 +145,17 @@ static void test_sign_in_one_message(void **state)
 {
 	(void)state;
 	free(sign_in("adm", PW));
-	struct resp wrong = http("POST", "/v1/sessions", NULL,
+	struct pvts_resp wrong = http("POST", "/v1/sessions", NULL,
 				 "{\"user\":\"adm\",\"password\":\"not-the-one\"}");
-	struct resp unknown = http("POST", "/v1/sessions", NULL,
+	struct pvts_resp unknown = http("POST", "/v1/sessions", NULL,
 				   "{\"user\":\"nobody\",\"password\":\"not-the-one\"}");
 	assert_int_equal(wrong.status, 401);
 	assert_int_equal(unknown.status, 401);
 	assert_string_equal(wrong.body, unknown.body); /* code and message alike */
-	assert_string_equal(err_code(&wrong), "unauthenticated");
+	assert_string_equal(pvts_err_code(&wrong), "unauthenticated");
 	assert_null(strstr(wrong.body, "not-the-one"));
-	resp_free(&wrong);
-	resp_free(&unknown);
+	pvts_resp_free(&wrong);
+	pvts_resp_free(&unknown);
 	char *log = audit_lines();
 	assert_non_null(strstr(log, "adm|sign in|ok|session "));
 	assert_non_null(strstr(log, "adm|login|failed|wrong password"));
@@ -291,18 +167,18 @@ static void test_lockout(void **state)
 {
 	(void)state;
 	for (int i = 0; i < 5; i++) {
-		struct resp r = http("POST", "/v1/sessions", NULL,
+		struct pvts_resp r = http("POST", "/v1/sessions", NULL,
 				     "{\"user\":\"locky\",\"password\":\"guess-guess\"}");
 		assert_int_equal(r.status, 401);
-		resp_free(&r);
+		pvts_resp_free(&r);
 	}
 	char body[128];
 	snprintf(body, sizeof body, "{\"user\":\"locky\",\"password\":\"%s\"}", PW);
-	struct resp r = http("POST", "/v1/sessions", NULL, body);
+	struct pvts_resp r = http("POST", "/v1/sessions", NULL, body);
 	assert_int_equal(r.status, 403);
-	assert_string_equal(err_code(&r), "forbidden");
-	assert_non_null(strstr(err_msg(&r), "locked until"));
-	resp_free(&r);
+	assert_string_equal(pvts_err_code(&r), "forbidden");
+	assert_non_null(strstr(pvts_err_msg(&r), "locked until"));
+	pvts_resp_free(&r);
 }
 
 /* ---- Reading as a user ------------------------------------------------------------- */
@@ -313,7 +189,7 @@ static void test_clerk_reads_masked(void **state)
 {
 	(void)state;
 	char *token = sign_in("clerk1", PW);
-	struct resp r = http("GET", "/v1/customers/C00000001?purpose=service&clear=true", token,
+	struct pvts_resp r = http("GET", "/v1/customers/C00000001?purpose=service&clear=true", token,
 			     NULL);
 	assert_int_equal(r.status, 200);
 	json_t *fields = json_object_get(r.json, "fields");
@@ -325,15 +201,15 @@ static void test_clerk_reads_masked(void **state)
 	assert_string_equal(json_string_value(json_object_get(name, "value")),
 			    pvt_csv_get(&g_csv, 1, "name"));
 	assert_null(json_object_get(fields, "bank_card")); /* hidden from the clerk */
-	resp_free(&r);
+	pvts_resp_free(&r);
 	r = http("GET", "/v1/customers/C00000001", token, NULL); /* no purpose */
 	assert_int_equal(r.status, 403);
-	assert_non_null(strstr(err_msg(&r), "purpose"));
-	resp_free(&r);
+	assert_non_null(strstr(pvts_err_msg(&r), "purpose"));
+	pvts_resp_free(&r);
 	r = http("GET", "/v1/customers/C00000099?purpose=service", token, NULL);
 	assert_int_equal(r.status, 404);
-	assert_string_equal(err_code(&r), "not_found");
-	resp_free(&r);
+	assert_string_equal(pvts_err_code(&r), "not_found");
+	pvts_resp_free(&r);
 	free(token);
 }
 
@@ -341,15 +217,15 @@ static void test_role_without_read(void **state)
 {
 	(void)state;
 	char *token = sign_in("aud", PW);
-	struct resp r = http("GET", "/v1/customers/C00000001?purpose=service", token, NULL);
+	struct pvts_resp r = http("GET", "/v1/customers/C00000001?purpose=service", token, NULL);
 	assert_int_equal(r.status, 403);
-	assert_string_equal(err_code(&r), "forbidden");
-	assert_non_null(strstr(err_msg(&r), "permission 'read'"));
-	resp_free(&r);
+	assert_string_equal(pvts_err_code(&r), "forbidden");
+	assert_non_null(strstr(pvts_err_msg(&r), "permission 'read'"));
+	pvts_resp_free(&r);
 	r = http("GET", "/v1/audit/verify", token, NULL); /* the auditor's own work */
 	assert_int_equal(r.status, 200);
 	assert_true(json_is_true(json_object_get(r.json, "verified")));
-	resp_free(&r);
+	pvts_resp_free(&r);
 	free(token);
 }
 
@@ -360,26 +236,26 @@ static void test_find_by_phone(void **state)
 	char path[256];
 	snprintf(path, sizeof path, "/v1/customers?phone=%s&purpose=service",
 		 pvt_csv_get(&g_csv, 2, "phone") + 3);
-	struct resp r = http("GET", path, token, NULL);
+	struct pvts_resp r = http("GET", path, token, NULL);
 	assert_int_equal(r.status, 200);
 	json_t *list = json_object_get(r.json, "customers");
 	assert_int_equal(json_array_size(list), 1);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "id")),
 			    "C00000002");
-	resp_free(&r);
+	pvts_resp_free(&r);
 	r = http("GET", "/v1/customers?purpose=service", token, NULL); /* no field */
 	assert_int_equal(r.status, 400);
-	resp_free(&r);
+	pvts_resp_free(&r);
 	r = http("GET", "/v1/customers?address=x&purpose=service", token, NULL); /* not indexed */
 	assert_int_equal(r.status, 400);
-	assert_non_null(strstr(err_msg(&r), "address"));
-	resp_free(&r);
+	assert_non_null(strstr(pvts_err_msg(&r), "address"));
+	pvts_resp_free(&r);
 	free(token);
 }
 
 /* ---- Tokens for other systems ---------------------------------------------------- */
 
-static struct resp post_json(const char *path, const char *token, const char *fmt,
+static struct pvts_resp post_json(const char *path, const char *token, const char *fmt,
 			     const char *a, const char *b)
 {
 	char body[512];
@@ -396,10 +272,10 @@ static void test_tokens_over_http(void **state)
 	char *adm = sign_in("adm", PW), *clerk = sign_in("clerk1", PW), *aud = sign_in("aud", PW);
 	const char *tok_fmt = "{\"customer\":\"%s\",\"field\":\"phone\",\"purpose\":\"service\","
 			      "\"role\":\"admin\",\"mode\":\"deterministic\",\"shape\":\"%s\"}";
-	struct resp r = post_json("/v1/tokenize", adm, tok_fmt, "C00000004", "like-field");
+	struct pvts_resp r = post_json("/v1/tokenize", adm, tok_fmt, "C00000004", "like-field");
 	assert_int_equal(r.status, 200);
 	char *t = strdup(json_string_value(json_object_get(r.json, "token")));
-	resp_free(&r);
+	pvts_resp_free(&r);
 	assert_int_equal(strlen(t), 11);
 	assert_memory_equal(t, "10", 2);
 	const char *detok_fmt = "{\"token\":\"%s\",\"purpose\":\"%s\",\"role\":\"admin\"}";
@@ -407,37 +283,37 @@ static void test_tokens_over_http(void **state)
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(json_string_value(json_object_get(r.json, "value")),
 			       pvt_csv_get(&g_csv, 4, "phone") + 3));
-	resp_free(&r);
+	pvts_resp_free(&r);
 	r = post_json("/v1/detokenize", NULL, detok_fmt, t, "service"); /* no session */
 	assert_int_equal(r.status, 401);
-	resp_free(&r);
+	pvts_resp_free(&r);
 	r = post_json("/v1/detokenize", adm, detok_fmt, t, "billing");
 	assert_int_equal(r.status, 403);
-	assert_non_null(strstr(err_msg(&r), "made for purpose 'service'"));
-	resp_free(&r);
+	assert_non_null(strstr(pvts_err_msg(&r), "made for purpose 'service'"));
+	pvts_resp_free(&r);
 	r = post_json("/v1/detokenize", clerk, "{\"token\":\"%s\",\"purpose\":\"%s\"}", t,
 		      "service");
 	assert_int_equal(r.status, 403);
-	assert_non_null(strstr(err_msg(&r), "in clear"));
+	assert_non_null(strstr(pvts_err_msg(&r), "in clear"));
 	assert_null(strstr(r.body, pvt_csv_get(&g_csv, 4, "phone") + 3));
-	resp_free(&r);
+	pvts_resp_free(&r);
 	r = post_json("/v1/tokenize", aud, "{\"customer\":\"%s\",\"field\":\"%s\","
 		      "\"purpose\":\"service\"}", "C00000004", "phone");
 	assert_int_equal(r.status, 403);
-	assert_non_null(strstr(err_msg(&r), "'tokenize'"));
-	resp_free(&r);
+	assert_non_null(strstr(pvts_err_msg(&r), "'tokenize'"));
+	pvts_resp_free(&r);
 	r = http("POST", "/v1/tokenize", adm, "{\"customer\":4}");
 	assert_int_equal(r.status, 400);
-	resp_free(&r);
+	pvts_resp_free(&r);
 	r = http("POST", "/v1/detokenize", adm, "not json");
 	assert_int_equal(r.status, 400);
-	assert_string_equal(err_code(&r), "malformed_json");
-	resp_free(&r);
+	assert_string_equal(pvts_err_code(&r), "malformed_json");
+	pvts_resp_free(&r);
 	/* the customer shredded: its token is dead */
 	r = post_json("/v1/tokenize", adm, tok_fmt, "C00000005", "opaque");
 	assert_int_equal(r.status, 200);
 	char *dead = strdup(json_string_value(json_object_get(r.json, "token")));
-	resp_free(&r);
+	pvts_resp_free(&r);
 	pv_vault *root = pvt_open_root(g_dir, NULL, g_key_path);
 	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
 	const char *ids[] = { "C00000005" };
@@ -454,9 +330,9 @@ static void test_tokens_over_http(void **state)
 	pvt_vclose(root);
 	r = post_json("/v1/detokenize", adm, detok_fmt, dead, "service");
 	assert_int_equal(r.status, 410);
-	assert_string_equal(err_code(&r), "token_dead");
+	assert_string_equal(pvts_err_code(&r), "token_dead");
 	assert_null(json_object_get(r.json, "value"));
-	resp_free(&r);
+	pvts_resp_free(&r);
 	char *log = audit_lines();
 	assert_non_null(strstr(log, "adm|tokenize|ok|field phone, deterministic"));
 	assert_non_null(strstr(log, "adm|detokenize|ok|field phone"));
@@ -476,19 +352,19 @@ static void test_sign_out_revokes(void **state)
 {
 	(void)state;
 	char *token = sign_in("clerk1", PW);
-	struct resp r = http("DELETE", "/v1/sessions/current", token, NULL);
+	struct pvts_resp r = http("DELETE", "/v1/sessions/current", token, NULL);
 	assert_int_equal(r.status, 204);
-	resp_free(&r);
+	pvts_resp_free(&r);
 	r = http("GET", "/v1/customers/C00000001?purpose=service", token, NULL);
 	assert_int_equal(r.status, 401);
-	assert_string_equal(err_code(&r), "unauthenticated");
-	resp_free(&r);
+	assert_string_equal(pvts_err_code(&r), "unauthenticated");
+	pvts_resp_free(&r);
 	r = http("DELETE", "/v1/sessions/current", token, NULL);
 	assert_int_equal(r.status, 401);
-	resp_free(&r);
+	pvts_resp_free(&r);
 	r = http("GET", "/v1/customers/C00000001?purpose=service", NULL, NULL); /* no token */
 	assert_int_equal(r.status, 401);
-	resp_free(&r);
+	pvts_resp_free(&r);
 	free(token);
 }
 
@@ -499,15 +375,15 @@ static void test_token_expires(void **state)
 	struct pvs_server *s = start(&c);
 	unsigned port = pvs_port(s);
 	const char body[] = "{\"user\":\"clerk1\",\"password\":\"server-password-1\"}";
-	struct resp r = http_on(port, "POST", "/v1/sessions", NULL, body, strlen(body));
+	struct pvts_resp r = pvts_http(port, "POST", "/v1/sessions", NULL, body, strlen(body));
 	assert_int_equal(r.status, 201);
 	assert_int_equal(json_integer_value(json_object_get(r.json, "expires_in")), 1);
 	char *token = strdup(json_string_value(json_object_get(r.json, "token")));
-	resp_free(&r);
+	pvts_resp_free(&r);
 	sleep(2);
-	r = http_on(port, "GET", "/v1/customers/C00000001?purpose=service", token, NULL, 0);
+	r = pvts_http(port, "GET", "/v1/customers/C00000001?purpose=service", token, NULL, 0);
 	assert_int_equal(r.status, 401);
-	resp_free(&r);
+	pvts_resp_free(&r);
 	pvs_stop(s);
 	char *log = audit_lines();
 	assert_non_null(strstr(log, "clerk1|session|denied|expired token"));
@@ -523,15 +399,15 @@ static void test_malformed_json(void **state)
 	const char *bodies[] = { "{\"user\":", "[1,2]", "", "{\"user\":\"a\",\"user\":\"b\","
 			       "\"password\":\"x\"}" };
 	for (size_t i = 0; i < 4; i++) {
-		struct resp r = http("POST", "/v1/sessions", NULL, bodies[i]);
+		struct pvts_resp r = http("POST", "/v1/sessions", NULL, bodies[i]);
 		assert_int_equal(r.status, 400);
-		assert_string_equal(err_code(&r), "malformed_json");
-		resp_free(&r);
+		assert_string_equal(pvts_err_code(&r), "malformed_json");
+		pvts_resp_free(&r);
 	}
-	struct resp r = http("POST", "/v1/sessions", NULL, "{\"user\":1,\"password\":\"x\"}");
+	struct pvts_resp r = http("POST", "/v1/sessions", NULL, "{\"user\":1,\"password\":\"x\"}");
 	assert_int_equal(r.status, 400);
-	assert_string_equal(err_code(&r), "bad_request");
-	resp_free(&r);
+	assert_string_equal(pvts_err_code(&r), "bad_request");
+	pvts_resp_free(&r);
 }
 
 static void test_oversized_body(void **state)
@@ -540,24 +416,24 @@ static void test_oversized_body(void **state)
 	size_t n = MAX_BODY + 1;
 	char *big = malloc(n);
 	memset(big, 'a', n);
-	struct resp r = http_on(g_port, "POST", "/v1/sessions", NULL, big, n);
+	struct pvts_resp r = pvts_http(g_port, "POST", "/v1/sessions", NULL, big, n);
 	assert_int_equal(r.status, 413);
-	assert_string_equal(err_code(&r), "body_too_large");
-	resp_free(&r);
+	assert_string_equal(pvts_err_code(&r), "body_too_large");
+	pvts_resp_free(&r);
 	free(big);
 	/* a body announced over the cap is refused at once, never read */
-	int fd = connect_to(g_port);
+	int fd = pvts_connect(g_port);
 	const char head[] = "POST /v1/sessions HTTP/1.1\r\nHost: localhost\r\n"
 			    "Content-Length: 100000000\r\n\r\n";
 	assert_int_equal(send(fd, head, strlen(head), MSG_NOSIGNAL), (ssize_t)strlen(head));
-	char *raw = read_all(fd);
+	char *raw = pvts_read_all(fd);
 	close(fd);
-	parse_answer(raw, &r);
+	pvts_parse_answer(raw, &r);
 	assert_int_equal(r.status, 413);
-	resp_free(&r);
+	pvts_resp_free(&r);
 	free(raw);
 	/* a chunked body (no length announced) is refused once it passes the cap */
-	fd = connect_to(g_port);
+	fd = pvts_connect(g_port);
 	char chunked[MAX_BODY + 512];
 	int n0 = snprintf(chunked, sizeof chunked, "POST /v1/sessions HTTP/1.1\r\nHost: x\r\n"
 			  "Transfer-Encoding: chunked\r\n\r\n%x\r\n", MAX_BODY + 100);
@@ -565,44 +441,44 @@ static void test_oversized_body(void **state)
 	memcpy(chunked + n0 + MAX_BODY + 100, "\r\n0\r\n\r\n", 7);
 	size_t total = (size_t)n0 + MAX_BODY + 107;
 	assert_int_equal(send(fd, chunked, total, MSG_NOSIGNAL), (ssize_t)total);
-	raw = read_all(fd);
+	raw = pvts_read_all(fd);
 	close(fd);
-	parse_answer(raw, &r);
+	pvts_parse_answer(raw, &r);
 	assert_int_equal(r.status, 413);
-	resp_free(&r);
+	pvts_resp_free(&r);
 	free(raw);
 	r = http("GET", "/healthz", NULL, NULL); /* and the server goes on */
 	assert_int_equal(r.status, 200);
-	resp_free(&r);
+	pvts_resp_free(&r);
 }
 
 static void test_unknown_route(void **state)
 {
 	(void)state;
-	struct resp r = http("GET", "/v1/nothing", NULL, NULL);
+	struct pvts_resp r = http("GET", "/v1/nothing", NULL, NULL);
 	assert_int_equal(r.status, 404);
-	assert_string_equal(err_code(&r), "no_route");
-	resp_free(&r);
+	assert_string_equal(pvts_err_code(&r), "no_route");
+	pvts_resp_free(&r);
 	r = http("POST", "/healthz", NULL, NULL);
 	assert_int_equal(r.status, 405);
-	resp_free(&r);
+	pvts_resp_free(&r);
 	r = http("GET", "/v1/customers/", NULL, NULL);
 	assert_int_equal(r.status, 404);
-	resp_free(&r);
+	pvts_resp_free(&r);
 }
 
 /* /healthz and /readyz say only that the server answers. */
 static void test_health_reveals_nothing(void **state)
 {
 	(void)state;
-	struct resp r = http("GET", "/healthz", NULL, NULL);
+	struct pvts_resp r = http("GET", "/healthz", NULL, NULL);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.body, "{\"status\":\"ok\"}");
-	resp_free(&r);
+	pvts_resp_free(&r);
 	r = http("GET", "/readyz", NULL, NULL);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.body, "{\"status\":\"ready\"}");
-	resp_free(&r);
+	pvts_resp_free(&r);
 }
 
 /* An idle connection is closed after the timeout. */
@@ -611,7 +487,7 @@ static void test_idle_connection_closed(void **state)
 	(void)state;
 	struct pvs_config c = { .plain_http = 1, .timeout_seconds = 1 };
 	struct pvs_server *s = start(&c);
-	int fd = connect_to(pvs_port(s));
+	int fd = pvts_connect(pvs_port(s));
 	double t0 = pvt_now();
 	char b;
 	assert_int_equal(recv(fd, &b, 1, 0), 0); /* closed by the server, not our timeout */
@@ -627,10 +503,10 @@ static void test_connection_cap(void **state)
 	(void)state;
 	struct pvs_config c = { .plain_http = 1, .threads = 1, .max_connections = 2 };
 	struct pvs_server *s = start(&c);
-	int held[2] = { connect_to(pvs_port(s)), connect_to(pvs_port(s)) };
+	int held[2] = { pvts_connect(pvs_port(s)), pvts_connect(pvs_port(s)) };
 	nap_ms(200);
-	int fd = connect_to(pvs_port(s));
-	char *text = request_text("GET", "/healthz", NULL, NULL, 0);
+	int fd = pvts_connect(pvs_port(s));
+	char *text = pvts_request_text("GET", "/healthz", NULL, NULL, 0);
 	assert_int_equal(send(fd, text, strlen(text), MSG_NOSIGNAL), (ssize_t)strlen(text));
 	free(text);
 	struct timeval brief = { 1, 0 };
@@ -640,11 +516,11 @@ static void test_connection_cap(void **state)
 	close(held[0]);
 	struct timeval longer = { 10, 0 };
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &longer, sizeof longer);
-	char *raw = read_all(fd);
-	struct resp r = { 0, NULL, NULL, -1 };
-	parse_answer(raw, &r);
+	char *raw = pvts_read_all(fd);
+	struct pvts_resp r = { 0, NULL, NULL, -1 };
+	pvts_parse_answer(raw, &r);
 	assert_int_equal(r.status, 200);
-	resp_free(&r);
+	pvts_resp_free(&r);
 	free(raw);
 	close(fd);
 	close(held[1]);
@@ -660,15 +536,15 @@ static void test_audit_entries(void **state)
 	(void)state;
 	char *token = sign_in("clerk1", PW);
 	for (int i = 0; i < 2; i++) {
-		struct resp r = http("GET", "/v1/customers/C00000003?purpose=service", token, NULL);
+		struct pvts_resp r = http("GET", "/v1/customers/C00000003?purpose=service", token, NULL);
 		assert_int_equal(r.status, 200);
-		resp_free(&r);
+		pvts_resp_free(&r);
 	}
-	struct resp r = http("GET", "/v1/customers/C00000003?purpose=service",
+	struct pvts_resp r = http("GET", "/v1/customers/C00000003?purpose=service",
 			     "0123456789012345678901234567890123456789012345678901234567890123",
 			     NULL);
 	assert_int_equal(r.status, 401);
-	resp_free(&r);
+	pvts_resp_free(&r);
 	char *log = audit_lines(), *p = log;
 	int uses = 0, reads = 0;
 	char want[32];
@@ -688,7 +564,7 @@ static void test_audit_entries(void **state)
 	r = http("GET", "/v1/audit/verify", admin, NULL);
 	assert_int_equal(r.status, 200);
 	assert_true(json_is_true(json_object_get(r.json, "verified")));
-	resp_free(&r);
+	pvts_resp_free(&r);
 	free(admin);
 }
 
@@ -697,7 +573,7 @@ static void test_audit_entries(void **state)
 /* POST /v1/tokens as adm: the reply (201 with the token), else fails the test. */
 static char *api_token_made(const char *admin, const char *body, char id[17])
 {
-	struct resp r = http("POST", "/v1/tokens", admin, body);
+	struct pvts_resp r = http("POST", "/v1/tokens", admin, body);
 	if (r.status != 201)
 		fail_msg("POST /v1/tokens: %d %s", r.status, r.body);
 	const char *token = json_string_value(json_object_get(r.json, "token"));
@@ -705,7 +581,7 @@ static char *api_token_made(const char *admin, const char *body, char id[17])
 	assert_int_equal(strncmp(token, "pvt_", 4), 0);
 	snprintf(id, 17, "%s", json_string_value(json_object_get(r.json, "id")));
 	char *copy = strdup(token);
-	resp_free(&r);
+	pvts_resp_free(&r);
 	return copy;
 }
 
@@ -718,36 +594,36 @@ static void test_api_token_over_http(void **state)
 	char *admin = sign_in("adm", PW), id[17], path[64];
 	char *token = api_token_made(admin, "{\"user\":\"clerk1\",\"role\":\"clerk\","
 				     "\"purposes\":[\"service\"],\"expires_in\":600}", id);
-	struct resp r = http("GET", "/v1/customers/C00000001?purpose=service", token, NULL);
+	struct pvts_resp r = http("GET", "/v1/customers/C00000001?purpose=service", token, NULL);
 	assert_int_equal(r.status, 200);
-	resp_free(&r);
+	pvts_resp_free(&r);
 	r = http("GET", "/v1/customers/C00000001?purpose=billing&role=clerk", token, NULL);
 	assert_int_equal(r.status, 403);
-	resp_free(&r);
+	pvts_resp_free(&r);
 	r = http("GET", "/v1/tokens", token, NULL); /* a token cannot manage tokens */
 	assert_int_equal(r.status, 403);
 	assert_null(strstr(r.body, token + 4));
-	resp_free(&r);
+	pvts_resp_free(&r);
 	r = http("GET", "/v1/tokens?user=clerk1", admin, NULL);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, id));
 	assert_null(strstr(r.body, token + 4));
 	assert_null(strstr(r.body, "\"token\""));
-	resp_free(&r);
+	pvts_resp_free(&r);
 	char *clerk = sign_in("clerk2", PW);
 	r = http("POST", "/v1/tokens", clerk, "{\"user\":\"adm\",\"role\":\"admin\","
 		 "\"purposes\":[\"service\"],\"expires_in\":600}");
 	assert_int_equal(r.status, 403);
-	assert_non_null(strstr(err_msg(&r), "'users'"));
-	resp_free(&r);
+	assert_non_null(strstr(pvts_err_msg(&r), "'users'"));
+	pvts_resp_free(&r);
 	snprintf(path, sizeof path, "/v1/tokens/%s", id);
 	r = http("DELETE", path, admin, NULL);
 	assert_int_equal(r.status, 204);
-	resp_free(&r);
+	pvts_resp_free(&r);
 	r = http("GET", "/v1/customers/C00000001?purpose=service", token, NULL);
 	assert_int_equal(r.status, 401);
 	assert_null(strstr(r.body, token + 4));
-	resp_free(&r);
+	pvts_resp_free(&r);
 	char *log = audit_lines();
 	char want[96];
 	snprintf(want, sizeof want, "clerk1|api token|ok|token used (api token %s)", id);
@@ -775,19 +651,19 @@ static void test_api_token_bad_and_expired(void **state)
 		"[1",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-		struct resp r = http("POST", "/v1/tokens", admin, bad[i]);
+		struct pvts_resp r = http("POST", "/v1/tokens", admin, bad[i]);
 		assert_int_equal(r.status, 400);
-		resp_free(&r);
+		pvts_resp_free(&r);
 	}
 	char *token = api_token_made(admin, "{\"user\":\"clerk1\",\"role\":\"clerk\","
 				     "\"purposes\":[\"service\"],\"expires_in\":1}", id);
 	sleep(2);
-	struct resp r = http("GET", "/v1/customers/C00000001?purpose=service", token, NULL);
+	struct pvts_resp r = http("GET", "/v1/customers/C00000001?purpose=service", token, NULL);
 	assert_int_equal(r.status, 401);
-	resp_free(&r);
+	pvts_resp_free(&r);
 	r = http("DELETE", "/v1/tokens/0123456789abcdef", admin, NULL);
 	assert_int_equal(r.status, 404);
-	resp_free(&r);
+	pvts_resp_free(&r);
 	free(token);
 	free(admin);
 }
@@ -836,12 +712,12 @@ static void test_openapi_matches_routes(void **state)
 	}
 	assert_int_equal(in_doc, pvs_route_count());
 	json_decref(doc);
-	struct resp r = http("GET", "/v1/openapi.json", NULL, NULL);
+	struct pvts_resp r = http("GET", "/v1/openapi.json", NULL, NULL);
 	assert_int_equal(r.status, 200);
 	char *file = pvt_read_file(PV_SOURCE_DIR "/server/openapi.json", NULL);
 	assert_string_equal(r.body, file);
 	free(file);
-	resp_free(&r);
+	pvts_resp_free(&r);
 }
 
 /* ---- TLS -------------------------------------------------------------------------------- */
@@ -866,7 +742,7 @@ static void make_certificate(char **key, char **cert)
 }
 
 /* GET path over TLS, the server's certificate checked against cert for "localhost". */
-static struct resp https_get(unsigned port, const char *cert, const char *path)
+static struct pvts_resp https_get(unsigned port, const char *cert, const char *path)
 {
 	gnutls_certificate_credentials_t cred;
 	gnutls_session_t s;
@@ -876,7 +752,7 @@ static struct resp https_get(unsigned port, const char *cert, const char *path)
 	assert_int_equal(gnutls_set_default_priority(s), 0);
 	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred);
 	gnutls_session_set_verify_cert(s, "localhost", 0);
-	int fd = connect_to(port);
+	int fd = pvts_connect(port);
 	gnutls_transport_set_int(s, fd);
 	int rc;
 	do
@@ -884,7 +760,7 @@ static struct resp https_get(unsigned port, const char *cert, const char *path)
 	while (rc < 0 && !gnutls_error_is_fatal(rc));
 	if (rc < 0)
 		fail_msg("TLS handshake: %s", gnutls_strerror(rc));
-	char *text = request_text("GET", path, NULL, NULL, 0);
+	char *text = pvts_request_text("GET", path, NULL, NULL, 0);
 	assert_int_equal(gnutls_record_send(s, text, strlen(text)), (ssize_t)strlen(text));
 	free(text);
 	char buf[65536];
@@ -896,8 +772,8 @@ static struct resp https_get(unsigned port, const char *cert, const char *path)
 	gnutls_deinit(s);
 	gnutls_certificate_free_credentials(cred);
 	close(fd);
-	struct resp r = { 0, NULL, NULL, -1 };
-	parse_answer(buf, &r);
+	struct pvts_resp r = { 0, NULL, NULL, -1 };
+	pvts_parse_answer(buf, &r);
 	return r;
 }
 
@@ -908,13 +784,13 @@ static void test_tls(void **state)
 	make_certificate(&key, &cert);
 	struct pvs_config c = { .tls_cert = cert, .tls_key = key };
 	struct pvs_server *s = start(&c);
-	struct resp r = https_get(pvs_port(s), cert, "/healthz");
+	struct pvts_resp r = https_get(pvs_port(s), cert, "/healthz");
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.body, "{\"status\":\"ok\"}");
-	resp_free(&r);
-	r = http_on(pvs_port(s), "GET", "/healthz", NULL, NULL, 0); /* plain HTTP to TLS */
+	pvts_resp_free(&r);
+	r = pvts_http(pvs_port(s), "GET", "/healthz", NULL, NULL, 0); /* plain HTTP to TLS */
 	assert_int_not_equal(r.status, 200);
-	resp_free(&r);
+	pvts_resp_free(&r);
 	pvs_stop(s);
 	/* plain HTTP off loopback, and TLS without its key, are refused at start */
 	pv_key *k = NULL;
@@ -969,21 +845,21 @@ static void test_sigterm_finishes_in_flight(void **state)
 	FILE *out;
 	pid_t pid = serve_child(&port, &out, NULL, NULL);
 	const char body[] = "{\"user\":\"adm\",\"password\":\"server-password-1\"}";
-	char *text = request_text("POST", "/v1/sessions", NULL, body, strlen(body));
+	char *text = pvts_request_text("POST", "/v1/sessions", NULL, body, strlen(body));
 	size_t head = (size_t)(strstr(text, "\r\n\r\n") - text) + 4;
-	int fd = connect_to(port);
+	int fd = pvts_connect(port);
 	assert_int_equal(send(fd, text, head + 10, MSG_NOSIGNAL), (ssize_t)(head + 10));
 	nap_ms(300);
 	kill(pid, SIGTERM);
 	nap_ms(300);
 	size_t rest = strlen(text) - head - 10;
 	assert_int_equal(send(fd, text + head + 10, rest, MSG_NOSIGNAL), (ssize_t)rest);
-	char *raw = read_all(fd);
+	char *raw = pvts_read_all(fd);
 	close(fd);
-	struct resp r = { 0, NULL, NULL, -1 };
-	parse_answer(raw, &r);
+	struct pvts_resp r = { 0, NULL, NULL, -1 };
+	pvts_parse_answer(raw, &r);
 	assert_int_equal(r.status, 201);
-	resp_free(&r);
+	pvts_resp_free(&r);
 	free(raw);
 	free(text);
 	int st = 0;
@@ -1040,13 +916,13 @@ static void test_rate_command_options(void **state)
 	FILE *out;
 	pid_t pid = serve_child(&port, &out, "--sign-in-per-address", "1");
 	const char body[] = "{\"user\":\"adm\",\"password\":\"server-password-1\"}";
-	struct resp r = http_on(port, "POST", "/v1/sessions", NULL, body, strlen(body));
+	struct pvts_resp r = pvts_http(port, "POST", "/v1/sessions", NULL, body, strlen(body));
 	assert_int_equal(r.status, 201);
-	resp_free(&r);
-	r = http_on(port, "POST", "/v1/sessions", NULL, body, strlen(body));
+	pvts_resp_free(&r);
+	r = pvts_http(port, "POST", "/v1/sessions", NULL, body, strlen(body));
 	assert_int_equal(r.status, 429);
 	assert_true(r.retry_after >= 1);
-	resp_free(&r);
+	pvts_resp_free(&r);
 	kill(pid, SIGTERM);
 	int st = 0;
 	assert_int_equal(waitpid(pid, &st, 0), pid);
@@ -1078,22 +954,22 @@ static void rate_stop(struct pvs_server *s)
 {
 	pvs_stop(s);
 	g_port = pvs_port(g_srv);
-	g_from = NULL;
+	pvts_from = NULL;
 }
 
 static int sign_in_status(const char *user, const char *pw, int *retry_after)
 {
 	char body[256];
 	snprintf(body, sizeof body, "{\"user\":\"%s\",\"password\":\"%s\"}", user, pw);
-	struct resp r = http("POST", "/v1/sessions", NULL, body);
+	struct pvts_resp r = http("POST", "/v1/sessions", NULL, body);
 	int status = r.status;
 	if (status == 429) {
-		assert_string_equal(err_code(&r), "rate_limited");
+		assert_string_equal(pvts_err_code(&r), "rate_limited");
 		assert_true(r.retry_after >= 1);
 	}
 	if (retry_after)
 		*retry_after = r.retry_after;
-	resp_free(&r);
+	pvts_resp_free(&r);
 	return status;
 }
 
@@ -1155,9 +1031,9 @@ static void test_rate_sign_in_flood_from_one_address(void **state)
 	assert_non_null(strstr(log, "(unknown)|rate-limit|denied|sign-in per address limit: 1 "
 				    "refused (address loopback)"));
 	free(log);
-	g_from = "127.0.0.2"; /* another client is not affected */
+	pvts_from = "127.0.0.2"; /* another client is not affected */
 	assert_int_equal(sign_in_status("adm", PW, NULL), 201);
-	g_from = NULL;
+	pvts_from = NULL;
 	assert_true(retry >= 1 && retry <= 2);
 	nap_ms(4100); /* the window, which also lets the counted refusals be audited */
 	assert_int_equal(sign_in_status("adm", PW, NULL), 201);
@@ -1177,11 +1053,11 @@ static void test_rate_sign_in_per_user(void **state)
 	(void)state;
 	struct pvs_server *s = rate_start(1000, 2, 8, 1000, 1000); /* a token each 4 s */
 	assert_int_equal(sign_in_status("aud", "guess-1", NULL), 401);
-	g_from = "127.0.0.3";
+	pvts_from = "127.0.0.3";
 	assert_int_equal(sign_in_status("aud", "guess-2", NULL), 401);
 	for (int i = 0; i < 10; i++)
 		assert_int_equal(sign_in_status("aud", i % 2 ? PW : "guess-3", NULL), 429);
-	g_from = NULL;
+	pvts_from = NULL;
 	assert_int_equal(sign_in_status("aud", PW, NULL), 429);
 	assert_int_equal(sign_in_status("clerk2", PW, NULL), 201);
 	int retry = 0;
@@ -1212,24 +1088,24 @@ static void test_rate_reads(void **state)
 	const char *path = "/v1/customers/C00000002?purpose=service";
 	int ok = 0, limited = 0;
 	for (int i = 0; i < 12; i++) {
-		struct resp r = http("GET", path, token, NULL);
+		struct pvts_resp r = http("GET", path, token, NULL);
 		ok += r.status == 200;
 		if (r.status == 429) {
 			limited++;
-			assert_string_equal(err_code(&r), "rate_limited");
+			assert_string_equal(pvts_err_code(&r), "rate_limited");
 			assert_true(r.retry_after == 1);
 		}
-		resp_free(&r);
+		pvts_resp_free(&r);
 	}
 	assert_true(ok >= 3 && ok <= 5); /* the burst, and what refilled meanwhile */
 	assert_int_equal(ok + limited, 12);
-	struct resp r = http("GET", path, other, NULL);
+	struct pvts_resp r = http("GET", path, other, NULL);
 	assert_int_equal(r.status, 200);
-	resp_free(&r);
+	pvts_resp_free(&r);
 	nap_ms(1100);
 	r = http("GET", path, token, NULL);
 	assert_int_equal(r.status, 200);
-	resp_free(&r);
+	pvts_resp_free(&r);
 	log = audit_lines();
 	assert_int_equal(count_in(log, "clerk1|read|") - reads_before, ok + 1);
 	assert_int_equal(count_in(log, "clerk1|rate-limit|denied|reads per user limit: 1 "
@@ -1246,7 +1122,7 @@ static void test_rate_reads(void **state)
 					     limited_routes[i][1]);
 		assert_non_null(json_object_get(json_object_get(op, "responses"), "429"));
 	}
-	resp_free(&r);
+	pvts_resp_free(&r);
 	free(token);
 	free(other);
 	rate_stop(s);

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* route.h: what the route files share. A route is a method, a path pattern ("{id}" matches
+ * one segment), what it needs (no vault handle, a server's handle, or the caller's session)
+ * and a handler; each file routes_<area>.c holds one area's handlers and its table, and
+ * routes.c joins the tables and dispatches. Handlers parse, call the library, and print:
+ * no rule is decided here. */
+#ifndef PV_SERVER_ROUTE_H
+#define PV_SERVER_ROUTE_H
+
+#include <stddef.h>
+
+#include "server.h"
+
+#define PVS_MAX_PARAMS 3
+
+/* One call of a route. */
+struct pvs_call {
+	struct pvs_routes_ctx *ctx;
+	const struct pvs_request *q;
+	struct pvs_reply *out;
+	pv_vault *v;       /* a server's handle (in the session, for session routes) */
+	const char *param; /* the path's last {name} segment, or NULL */
+	const char *params[PVS_MAX_PARAMS]; /* each {name} segment, in order */
+	size_t nparams;
+};
+
+enum pvs_needs { PVS_NO_HANDLE, PVS_HANDLE, PVS_SESSION };
+
+struct pvs_route {
+	const char *method, *path;
+	enum pvs_needs needs;
+	void (*run)(struct pvs_call *c);
+	int reads; /* under the read limit of the session's user */
+};
+
+/* One area's routes (routes_<area>.c). */
+struct pvs_route_table {
+	const struct pvs_route *routes;
+	size_t count;
+};
+#define PVS_ROUTE_TABLE(name, array) \
+	const struct pvs_route_table name = { array, sizeof array / sizeof *array }
+
+extern const struct pvs_route_table pvs_routes_sessions;  /* routes_sessions.c */
+extern const struct pvs_route_table pvs_routes_customers; /* routes_customers.c */
+extern const struct pvs_route_table pvs_routes_tokens;    /* routes_tokens.c */
+extern const struct pvs_route_table pvs_routes_audit;     /* routes_audit.c */
+extern const struct pvs_route_table pvs_routes_service;   /* routes_service.c */
+
+/* ---- request.c: reading a request ---- */
+
+/* The query argument name, or NULL. */
+const char *pvs_arg(const struct pvs_call *c, const char *name);
+/* Who reads customers: ?role=R&purpose=P&clear=true. */
+pv_access pvs_reader_of(const struct pvs_call *c);
+/* Who acts in a role without a purpose: ?role=R (NULL: the user's first). */
+pv_access pvs_role_of(const struct pvs_call *c);
+/* The body as a JSON object (json_t *; the caller decrefs), or NULL after a 400 reply. */
+void *pvs_body_object(struct pvs_call *c);
+/* Member key of a JSON object body: NULL when absent; NULL with *bad set when it is there
+ * but not a string. */
+const char *pvs_member(void *body, const char *key, int *bad);
+/* A record as JSON ({"id", "fields": {name: {"value", "shown"}}, "consents": {p: bool}};
+ * hidden fields left out), as a json_t * the caller owns. */
+void *pvs_record_json(const pv_record *r);
+/* 204 No Content when rc is PV_OK, else the library's error. */
+void pvs_done(struct pvs_call *c, pv_rc rc);
+
+/* ---- routes.c: rate limits (limits.c counts; the library audits) ---- */
+
+/* Apply verdict d of limit: the refusals it says are due audited; 1 when the request is
+ * refused (429 with Retry-After made), 0 when it may go on. what names the requests in
+ * the message ("sign-in attempts"). */
+int pvs_refused_by(struct pvs_call *c, struct pvs_verdict d, pv_rate_limit limit,
+		   const char *user, const char *what);
+
+#endif

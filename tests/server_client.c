@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* server_client.c: the server tests' HTTP client, sign-in and server start
+ * (server_client.h). */
+#include "testutil.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "server_client.h"
+
+const char *pvts_from;
+
+void pvts_resp_free(struct pvts_resp *r)
+{
+	free(r->body);
+	json_decref(r->json);
+	memset(r, 0, sizeof *r);
+}
+
+int pvts_connect(unsigned port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	if (pvts_from) { /* another loopback address: another client for the rate limits */
+		struct sockaddr_in me = { .sin_family = AF_INET };
+		assert_int_equal(inet_pton(AF_INET, pvts_from, &me.sin_addr), 1);
+		assert_int_equal(bind(fd, (struct sockaddr *)&me, sizeof me), 0);
+	}
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+	struct timeval tv = { 10, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	return fd;
+}
+
+char *pvts_request_text(const char *method, const char *path, const char *token,
+			  const char *body, size_t len)
+{
+	char auth[160] = "";
+	if (token)
+		snprintf(auth, sizeof auth, "Authorization: Bearer %s\r\n", token);
+	size_t cap = 1024 + len;
+	char *text = malloc(cap);
+	int n = snprintf(text, cap, "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+			 "%sContent-Length: %zu\r\n\r\n", method, path, auth, len);
+	memcpy(text + n, body ? body : "", len);
+	text[n + len] = '\0';
+	return text;
+}
+
+/* The whole answer read until the server closes, parsed into r. */
+void pvts_parse_answer(const char *raw, struct pvts_resp *r)
+{
+	r->status = -1;
+	if (sscanf(raw, "HTTP/1.1 %d", &r->status) != 1)
+		return;
+	const char *body = strstr(raw, "\r\n\r\n");
+	const char *retry = strstr(raw, "\r\nRetry-After: ");
+	r->retry_after = retry && (!body || retry < body) ? atoi(retry + 15) : -1;
+	r->body = strdup(body ? body + 4 : "");
+	r->json = json_loads(r->body, 0, NULL);
+}
+
+char *pvts_read_all(int fd)
+{
+	size_t cap = 65536, n = 0;
+	char *buf = malloc(cap + 1);
+	ssize_t got;
+	while ((got = recv(fd, buf + n, cap - n, 0)) > 0) {
+		n += (size_t)got;
+		if (n == cap)
+			buf = realloc(buf, (cap *= 2) + 1);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+struct pvts_resp pvts_http(unsigned port, const char *method, const char *path,
+			   const char *token, const char *body, size_t len)
+{
+	int fd = pvts_connect(port);
+	char *text = pvts_request_text(method, path, token, body, len);
+	size_t total = (size_t)(strstr(text, "\r\n\r\n") - text) + 4 + len;
+	assert_int_equal(send(fd, text, total, MSG_NOSIGNAL), (ssize_t)total);
+	free(text);
+	char *raw = pvts_read_all(fd);
+	close(fd);
+	struct pvts_resp r = { 0, NULL, NULL, -1 };
+	pvts_parse_answer(raw, &r);
+	free(raw);
+	return r;
+}
+
+/* The error's code and message of a reply. */
+const char *pvts_err_code(const struct pvts_resp *r)
+{
+	return json_string_value(json_object_get(json_object_get(r->json, "error"), "code"));
+}
+
+const char *pvts_err_msg(const struct pvts_resp *r)
+{
+	const char *m = json_string_value(
+		json_object_get(json_object_get(r->json, "error"), "message"));
+	return m ? m : "";
+}
+
+char *pvts_sign_in(unsigned port, const char *user, const char *pw)
+{
+	char body[256];
+	snprintf(body, sizeof body, "{\"user\":\"%s\",\"password\":\"%s\"}", user, pw);
+	struct pvts_resp r = pvts_http(port, "POST", "/v1/sessions", NULL, body, strlen(body));
+	if (r.status != 201)
+		fail_msg("sign in as %s: %d %s", user, r.status, r.body);
+	char *token = strdup(json_string_value(json_object_get(r.json, "token")));
+	assert_int_equal(strlen(token), PV_SESSION_TOKEN_CHARS);
+	pvts_resp_free(&r);
+	return token;
+}
+
+struct pvs_server *pvts_start(struct pvs_config *c, const char *dir, const char *key_path,
+			      size_t max_body)
+{
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(key_path, &key), PV_OK);
+	c->vault = dir;
+	c->key = key;
+	c->host = c->host ? c->host : "127.0.0.1";
+	c->threads = c->threads ? c->threads : 2;
+	c->max_body = max_body;
+	char err[512];
+	struct pvs_server *s = pvs_start(c, err, sizeof err);
+	pv_key_free(key);
+	if (!s)
+		fail_msg("pvs_start: %s", err);
+	return s;
+}

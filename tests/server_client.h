@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* server_client.h: what the server's tests share: a small HTTP/1.1 client of their own
+ * (one request per connection, over plain HTTP on loopback), sign-in, and starting a
+ * server on a test vault. Every call asserts (cmocka) rather than returning errors. */
+#ifndef PV_TEST_SERVER_CLIENT_H
+#define PV_TEST_SERVER_CLIENT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "pivault.h"
+#include "server.h"
+
+/* A reply: its status, body, the body parsed as JSON (NULL if it is not), Retry-After. */
+struct pvts_resp {
+	int status;
+	char *body; /* malloc'd */
+	json_t *json;
+	int retry_after; /* the Retry-After header, or -1 */
+};
+void pvts_resp_free(struct pvts_resp *r);
+
+/* The client's source address (NULL: any): another loopback address is another client
+ * for the rate limits. */
+extern const char *pvts_from;
+
+/* A connection to port on loopback (receive timeout 10 s). */
+int pvts_connect(unsigned port);
+/* The text of a request (malloc'd), Connection: close, with a bearer token if not NULL. */
+char *pvts_request_text(const char *method, const char *path, const char *token,
+			const char *body, size_t len);
+/* Everything read from fd until the peer closes (malloc'd, NUL-terminated). */
+char *pvts_read_all(int fd);
+/* A whole answer parsed into r. */
+void pvts_parse_answer(const char *raw, struct pvts_resp *r);
+/* One request on its own connection. */
+struct pvts_resp pvts_http(unsigned port, const char *method, const char *path,
+			   const char *token, const char *body, size_t len);
+/* The error's code and message of a reply ("" / NULL when it has none). */
+const char *pvts_err_code(const struct pvts_resp *r);
+const char *pvts_err_msg(const struct pvts_resp *r);
+/* Sign in (201 asserted); the session's bearer token, malloc'd. */
+char *pvts_sign_in(unsigned port, const char *user, const char *pw);
+/* Start a server on vault dir unlocked with the key file (host 127.0.0.1 and 2 threads
+ * unless c says otherwise; max_body as given); fails the test if it does not start. */
+struct pvs_server *pvts_start(struct pvs_config *c, const char *dir, const char *key_path,
+			      size_t max_body);
+
+#endif
