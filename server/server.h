@@ -5,8 +5,8 @@
  * sessions; it only parses requests and prints replies: every rule is the library's.
  * Files: http.c (libmicrohttpd: connections, limits, start and graceful stop), routes.c
  * (the route tables joined; each area's handlers in routes_<area>.c, see route.h),
- * reply.c (JSON replies, pv_rc to HTTP status), handles.c (the pool of vault handles), limits.c (rate limits on sign-in and reads),
- * openapi.json (the API's description). */
+ * reply.c (JSON replies, pv_rc to HTTP status), handles.c (the pool of vault handles),
+ * limits.c (rate limits on sign-in and reads), openapi.json (the API's description). */
 #ifndef PV_SERVER_H
 #define PV_SERVER_H
 
