@@ -225,6 +225,18 @@ PV_API void pv_vault_on_progress(pv_vault *v, pv_progress_fn fn, void *ctx);
  * and every audit entry under their name. PV_ERR_USAGE for a handle opened as a user. */
 PV_API PV_CHECK pv_rc pv_vault_serve(pv_vault *v);
 
+/* A server's handle may let its reads linger: a read that changed nothing leaves its
+ * snapshot of the vault open, and the handle's next reads go on in it (SQLite's page cache
+ * stays warm instead of being dropped at every commit of the audit log) while it is younger
+ * than ms milliseconds and nothing was changed through any handle of this process since it
+ * began: a change made here is seen by the next read, one made by another process (a CLI,
+ * a DBA) within ms. Changes end a lingering read first; reads of the audit log see every
+ * entry. ms 0: reads do not linger (the default). PV_ERR_USAGE unless a server's handle. */
+PV_API PV_CHECK pv_rc pv_vault_linger_reads(pv_vault *v, unsigned ms);
+/* End the handle's lingering read if it is no longer young (a server calls it on idle
+ * handles, so that no old snapshot holds back the log's checkpoints). */
+PV_API void pv_vault_expire_lingering(pv_vault *v);
+
 /* Length of a session token: 64 hexadecimal characters (32 random bytes). */
 #define PV_SESSION_TOKEN_CHARS 64
 
