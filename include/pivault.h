@@ -828,9 +828,12 @@ PV_API PV_CHECK pv_rc pv_incident_set_state(pv_vault *v, const pv_access *who, c
 					    pv_incident_state state);
 
 /* An incident as JSON (id, kind, state, detected_at, description, opened_by, the time of
- * each state, the scope's filter, and scope: [{customer, categories: [..]}]), or every
- * incident (a JSON array, without their scopes but with their sizes). *json is freed
- * with pv_free. Need 'incident'; audited. */
+ * each state, the scope's filter, scope: [{customer, categories: [..]}], scope_customers,
+ * and seal: {state: "sealed" | "released" | "never", customers: how many it seals now,
+ * sealed_at and sealed_by: the seal in force or the last one lifted, and once released
+ * (and not sealed again) released_at, released_by and approved_by}), or every incident (a
+ * JSON array, without their scopes but with their sizes). *json is freed with pv_free.
+ * Need 'incident'; audited. */
 PV_API PV_CHECK pv_rc pv_incident_get(pv_vault *v, const pv_access *who, const char *id,
 				      char **json);
 PV_API PV_CHECK pv_rc pv_incident_list(pv_vault *v, const pv_access *who, char **json);
