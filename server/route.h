@@ -46,6 +46,7 @@ extern const struct pvs_route_table pvs_routes_customers; /* routes_customers.c 
 extern const struct pvs_route_table pvs_routes_tokens;    /* routes_tokens.c */
 extern const struct pvs_route_table pvs_routes_audit;     /* routes_audit.c */
 extern const struct pvs_route_table pvs_routes_service;   /* routes_service.c */
+extern const struct pvs_route_table pvs_routes_incidents; /* routes_incidents.c */
 
 /* ---- request.c: reading a request ---- */
 
