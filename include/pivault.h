@@ -1453,6 +1453,14 @@ typedef struct pv_scan_opts {
 PV_API PV_CHECK pv_rc pv_scan_csv(const char *path, const pv_scan_opts *o, pv_scan_column_fn fn,
 				  void *ctx, uint64_t *rows);
 
+/* Scan CSV text read from in (a header row, then data rows; name names it in messages)
+ * as pv_scan_csv does, the vault's stored schema saying how each column is declared: the
+ * API's scan of an uploaded file, which never touches a disk. Needs 'scan'; audited with
+ * the row count (never a value; the report is counts only). */
+PV_API PV_CHECK pv_rc pv_scan_csv_stream(pv_vault *v, const pv_access *who, FILE *in,
+					 const char *name, const pv_scan_opts *o,
+					 pv_scan_column_fn fn, void *ctx, uint64_t *rows);
+
 /* Scan the opened values of the vault's fields declared as plain text (type text) for
  * personal information their mask does not cover, as pv_scan_csv does for columns. Needs
  * 'scan'; only the text fields who's role may see in clear are read (the others are
