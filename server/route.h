@@ -47,6 +47,8 @@ extern const struct pvs_route_table pvs_routes_tokens;    /* routes_tokens.c */
 extern const struct pvs_route_table pvs_routes_audit;     /* routes_audit.c */
 extern const struct pvs_route_table pvs_routes_service;   /* routes_service.c */
 extern const struct pvs_route_table pvs_routes_incidents; /* routes_incidents.c */
+extern const struct pvs_route_table pvs_routes_scan;      /* routes_scan.c */
+extern const struct pvs_route_table pvs_routes_report;    /* routes_report.c */
 
 /* ---- request.c: reading a request ---- */
 
