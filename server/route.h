@@ -46,6 +46,7 @@ extern const struct pvs_route_table pvs_routes_customers; /* routes_customers.c 
 extern const struct pvs_route_table pvs_routes_tokens;    /* routes_tokens.c */
 extern const struct pvs_route_table pvs_routes_audit;     /* routes_audit.c */
 extern const struct pvs_route_table pvs_routes_service;   /* routes_service.c */
+extern const struct pvs_route_table pvs_routes_transfers; /* routes_transfers.c */
 
 /* ---- request.c: reading a request ---- */
 
@@ -65,6 +66,18 @@ const char *pvs_member(void *body, const char *key, int *bad);
 void *pvs_record_json(const pv_record *r);
 /* 204 No Content when rc is PV_OK, else the library's error. */
 void pvs_done(struct pvs_call *c, pv_rc rc);
+
+/* ---- request.c: four eyes ---- */
+
+/* Before an operation that may need four eyes: with "request" (a member of body, or ?request=
+ * when body is NULL) the approved request is taken up; without, the operation is asked
+ * for ("reason" shown to the approver; command how the front end runs it). PV_OK, or the
+ * error already replied. */
+pv_rc pvs_approval_begin(struct pvs_call *c, void *body, const char *command);
+/* After it, with its result rc: PV_REQUESTED records the request and replies 202
+ * {"request": {"id", "state"}}; another error is replied; an asking left unstated is
+ * dropped. 1 when a reply was made, 0 when the operation ran (the caller replies). */
+int pvs_approval_end(struct pvs_call *c, pv_rc rc);
 
 /* ---- routes.c: rate limits (limits.c counts; the library audits) ---- */
 
