@@ -94,14 +94,20 @@ pv_rc pvs_approval_begin(struct pvs_call *c, void *body, const char *command)
 	return rc;
 }
 
+void pvs_approval_drop(struct pvs_call *c)
+{
+	char *id = NULL;
+	if (pv_request_submit(c->v, &id) == PV_OK) /* nothing stated: the asking dropped */
+		pv_free(id);
+}
+
 int pvs_approval_end(struct pvs_call *c, pv_rc rc)
 {
 	char *id = NULL;
 	if (rc != PV_REQUESTED) {
 		if (rc)
 			pvs_fail(c->out, c->v, rc);
-		if (pv_request_submit(c->v, &id) == PV_OK) /* nothing stated: the asking dropped */
-			pv_free(id);
+		pvs_approval_drop(c);
 		return rc != PV_OK;
 	}
 	rc = pv_request_submit(c->v, &id);

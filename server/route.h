@@ -24,7 +24,10 @@ struct pvs_call {
 	size_t nparams;
 };
 
-enum pvs_needs { PVS_NO_HANDLE, PVS_HANDLE, PVS_SESSION };
+/* PVS_SESSION_FILE: as PVS_SESSION, the body spooled to a file of the handover directory
+ * (up to the package cap) rather than kept in memory: only for bodies that are sealed
+ * (a handover package), never for personal data in clear. */
+enum pvs_needs { PVS_NO_HANDLE, PVS_HANDLE, PVS_SESSION, PVS_SESSION_FILE };
 
 struct pvs_route {
 	const char *method, *path;
@@ -47,6 +50,7 @@ extern const struct pvs_route_table pvs_routes_tokens;    /* routes_tokens.c */
 extern const struct pvs_route_table pvs_routes_audit;     /* routes_audit.c */
 extern const struct pvs_route_table pvs_routes_service;   /* routes_service.c */
 extern const struct pvs_route_table pvs_routes_transfers; /* routes_transfers.c */
+extern const struct pvs_route_table pvs_routes_handover;   /* routes_handover.c */
 
 /* ---- request.c: reading a request ---- */
 
@@ -78,6 +82,9 @@ pv_rc pvs_approval_begin(struct pvs_call *c, void *body, const char *command);
  * {"request": {"id", "state"}}; another error is replied; an asking left unstated is
  * dropped. 1 when a reply was made, 0 when the operation ran (the caller replies). */
 int pvs_approval_end(struct pvs_call *c, pv_rc rc);
+/* After an operation that failed and was replied to by the caller: an asking left
+ * unstated is dropped. */
+void pvs_approval_drop(struct pvs_call *c);
 
 /* ---- routes.c: rate limits (limits.c counts; the library audits) ---- */
 
