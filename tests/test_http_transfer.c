@@ -10,10 +10,12 @@
  * library's import accepted and certificates its check accepts; a forged or truncated
  * package upload refused with nothing imported; a receipt for another package (an earlier
  * export of the plan), a changed receipt and no receipt at all refused at confirmation,
- * nothing shredded; a transfer row changed with SQL to name another file is not served. */
+ * nothing shredded; a transfer row changed with SQL to name another file is not served;
+ * an upload over the package cap refused, no spooled file left behind. */
 #define _GNU_SOURCE /* memmem */
 #include "testutil.h"
 
+#include <dirent.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -500,6 +502,49 @@ static void test_receipt_for_another_package(void **state)
 	confirm_refused(dpo, NULL, 400);
 }
 
+/* The upload files left in the buyer's handover directory (after up to a second: they
+ * are removed once each request has ended). */
+static int spooled_left(void)
+{
+	char dir[512];
+	snprintf(dir, sizeof dir, "%s.handover", g_buyer_dir);
+	int left = 0;
+	for (int tries = 0; tries < 100; tries++) {
+		DIR *d = opendir(dir);
+		assert_non_null(d);
+		left = 0;
+		for (struct dirent *e; (e = readdir(d));)
+			left += strncmp(e->d_name, "upload-", 7) == 0;
+		closedir(d);
+		if (!left)
+			break;
+		struct timespec t = { 0, 10 * 1000 * 1000 };
+		nanosleep(&t, NULL);
+	}
+	return left;
+}
+
+/* A package over the server's cap is refused (413) before it is read, nothing kept. */
+static void test_upload_over_the_cap(void **state)
+{
+	(void)state;
+	struct pvs_config c = { .plain_http = 1, .session_seconds = 600,
+				.sign_in_per_address = 10000, .sign_in_per_user = 10000,
+				.reads_per_second = 10000, .reads_burst = 10000,
+				.handover_identity = g_ident, .max_package = 2048 };
+	struct pvs_server *small = pvts_start(&c, g_buyer_dir, g_buyer_key, 65536);
+	unsigned port = pvs_port(small);
+	char *adm = pvt_keep(pvts_sign_in(port, "adm", PW));
+	char *big = pvt_keep(calloc(1, 8192));
+	memcpy(big, "age-encryption.org/v1\n", 22);
+	struct pvts_resp r = pvts_http(port, "POST", "/v1/handover/imports", adm, big, 8192);
+	expect_status(&r, 413, "a package over the cap");
+	pvts_resp_free(&r);
+	pvs_stop(small);
+	assert_int_equal(customers_in(g_buyer_dir, g_buyer_key), 0);
+	assert_int_equal(spooled_left(), 0);
+}
+
 /* The whole wizard through HTTP, from the plan to the confirmation. */
 static void test_wizard_end_to_end(void **state)
 {
@@ -564,12 +609,15 @@ static void test_wizard_end_to_end(void **state)
 	r = upload(adm, pkg, len);
 	expect_status(&r, 201, "the package");
 	assert_int_equal(customers_in(g_buyer_dir, g_buyer_key), NCUST - 1);
+	assert_int_equal(spooled_left(), 0);
 	json_t *receipt = json_incref(json_object_get(r.json, "receipt"));
 	assert_true(json_is_object(receipt));
 	pvts_resp_free(&r);
 
 	/* the sender checks the receipt and confirms it */
-	char *text = json_dumps(json_pack("{s:O}", "receipt", receipt), JSON_COMPACT);
+	json_t *check = json_pack("{s:O}", "receipt", receipt);
+	char *text = json_dumps(check, JSON_COMPACT);
+	json_decref(check);
 	r = http("POST", "/v1/handover/receipt-checks", dpo, text);
 	free(text);
 	expect_status(&r, 200, "receipt check");
@@ -689,6 +737,7 @@ int main(void)
 		cmocka_unit_test(test_cross_border_consents),
 		cmocka_unit_test(test_pin_key_four_eyes),
 		cmocka_unit_test(test_transfer_routes_wrong_role),
+		cmocka_unit_test(test_upload_over_the_cap),
 		cmocka_unit_test(test_receipt_for_another_package),
 		cmocka_unit_test(test_package_row_names_another_file),
 		cmocka_unit_test(test_wizard_end_to_end),
