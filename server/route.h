@@ -46,6 +46,8 @@ extern const struct pvs_route_table pvs_routes_customers; /* routes_customers.c 
 extern const struct pvs_route_table pvs_routes_tokens;    /* routes_tokens.c */
 extern const struct pvs_route_table pvs_routes_audit;     /* routes_audit.c */
 extern const struct pvs_route_table pvs_routes_service;   /* routes_service.c */
+extern const struct pvs_route_table pvs_routes_consent;   /* routes_consent.c */
+extern const struct pvs_route_table pvs_routes_retention; /* routes_retention.c */
 
 /* ---- request.c: reading a request ---- */
 
@@ -65,6 +67,9 @@ const char *pvs_member(void *body, const char *key, int *bad);
 void *pvs_record_json(const pv_record *r);
 /* 204 No Content when rc is PV_OK, else the library's error. */
 void pvs_done(struct pvs_call *c, pv_rc rc);
+/* A library time ("YYYY-MM-DDTHH:MM:SSZ") as JSON Unix seconds; null when empty or not
+ * such a time (json_t *, the caller owns it). */
+void *pvs_time_json(const char *iso);
 
 /* ---- routes.c: rate limits (limits.c counts; the library audits) ---- */
 

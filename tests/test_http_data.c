@@ -2,7 +2,10 @@
 /* test_http_data.c: the data operations through `pivault serve` over HTTP on loopback, with
  * the same rules as the CLI because both call the library: the list a page at a time
  * (masked; in clear only within the bulk limit, also across pages), changing fields
- * (every change or none; a clerk may not; errors name the field, never the value). Each
+ * (every change or none; a clerk may not; errors name the field, never the value),
+ * consent set and its history (withdrawing stops reads for the purpose), legal holds,
+ * the retention plan (undetermined values included) and its apply under four eyes (asked
+ * for, approved by another user, run once with the approved date only). Each
  * route with the right role, a wrong one (403) and malformed input. */
 #include "testutil.h"
 
@@ -38,9 +41,9 @@ static char *sign_in(const char *user)
 
 /* ---- The vault and the server ---------------------------------------------------- */
 
-static void add_users(void)
+static void add_users_to(const char *dir, const char *key_path)
 {
-	pv_vault *root = pvt_open_root(g_dir, NULL, g_key_path);
+	pv_vault *root = pvt_open_root(dir, NULL, key_path);
 	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
 	const char *users[][2] = { { "clerk1", "clerk" }, { "clerk2", "clerk" }, { "aud", "auditor" },
 				   { "adm", "admin" }, { "dpo1", "dpo" }, { "fin", "finance" } };
@@ -66,7 +69,7 @@ static int group_setup(void **state)
 	pv_vault_close(v);
 	assert_int_equal(pvt_csv_parse(csv, &g_csv), 0);
 	free(csv);
-	add_users();
+	add_users_to(g_dir, g_key_path);
 	struct pvs_config c = { .plain_http = 1, .session_seconds = 600,
 				.sign_in_per_address = 10000, .sign_in_per_user = 10000,
 				.reads_per_second = 10000, .reads_burst = 10000 };
@@ -300,6 +303,327 @@ static void test_update_by_clerk(void **state)
 	free(token);
 }
 
+/* ---- Consent ---------------------------------------------------------------------- */
+
+static struct pvts_resp consent(const char *token, const char *id, const char *body)
+{
+	char path[96];
+	snprintf(path, sizeof path, "/v1/customers/%s/consent", id);
+	return http(body ? "POST" : "GET", path, token, body);
+}
+
+static void test_consent(void **state)
+{
+	(void)state;
+	char *token = sign_in("dpo1");
+	struct pvts_resp r = consent(token, "C00000007", "{\"purpose\":\"marketing\","
+				     "\"granted\":false,\"channel\":\"phone\"}");
+	assert_int_equal(r.status, 204);
+	pvts_resp_free(&r);
+	r = consent(token, "C00000007", "{\"purpose\":\"marketing\",\"granted\":true,"
+		    "\"channel\":\"web\",\"text_version\":\"v3\"}");
+	assert_int_equal(r.status, 204);
+	pvts_resp_free(&r);
+	r = consent(token, "C00000007", NULL);
+	assert_int_equal(r.status, 200);
+	json_t *events = json_object_get(r.json, "events");
+	assert_int_equal(json_array_size(events), 2);
+	json_t *last = json_array_get(events, 1);
+	assert_true(json_is_true(json_object_get(last, "granted")));
+	assert_string_equal(json_string_value(json_object_get(last, "channel")), "web");
+	assert_string_equal(json_string_value(json_object_get(last, "text_version")), "v3");
+	assert_string_equal(json_string_value(json_object_get(last, "recorded_by")), "dpo1");
+	json_int_t at = json_integer_value(json_object_get(last, "at"));
+	assert_true(at > time(NULL) - 600 && at <= time(NULL) + 1);
+	pvts_resp_free(&r);
+	free(token);
+}
+
+/* Withdrawing over the API stops reads for that purpose at once. */
+static void test_consent_withdrawn_stops_reads(void **state)
+{
+	(void)state;
+	char *dpo = sign_in("dpo1"), *adm = sign_in("adm");
+	struct pvts_resp r = consent(dpo, "C00000009", "{\"purpose\":\"marketing\","
+				     "\"granted\":true,\"channel\":\"web\"}");
+	assert_int_equal(r.status, 204);
+	pvts_resp_free(&r);
+	r = http("GET", "/v1/customers/C00000009?purpose=marketing", adm, NULL);
+	assert_int_equal(r.status, 200);
+	pvts_resp_free(&r);
+	r = consent(dpo, "C00000009", "{\"purpose\":\"marketing\",\"granted\":false,"
+		    "\"channel\":\"web\"}");
+	assert_int_equal(r.status, 204);
+	pvts_resp_free(&r);
+	r = http("GET", "/v1/customers/C00000009?purpose=marketing", adm, NULL);
+	assert_int_not_equal(r.status, 200);
+	pvts_resp_free(&r);
+	free(dpo);
+	free(adm);
+}
+
+static void test_consent_refusals(void **state)
+{
+	(void)state;
+	char *token = sign_in("clerk1");
+	struct pvts_resp r = consent(token, "C00000007", "{\"purpose\":\"marketing\","
+				     "\"granted\":true,\"channel\":\"web\"}");
+	assert_int_equal(r.status, 403);
+	assert_non_null(strstr(pvts_err_msg(&r), "consent"));
+	pvts_resp_free(&r);
+	r = consent(token, "C00000007", NULL);
+	assert_int_equal(r.status, 403);
+	pvts_resp_free(&r);
+	free(token);
+	token = sign_in("dpo1");
+	const char *bad[] = { "x", "{\"purpose\":\"marketing\",\"channel\":\"web\"}",
+			      "{\"purpose\":\"marketing\",\"granted\":\"yes\",\"channel\":\"web\"}",
+			      "{\"purpose\":\"marketing\",\"granted\":true}",
+			      "{\"purpose\":7,\"granted\":true,\"channel\":\"web\"}",
+			      "{\"purpose\":\"fishing\",\"granted\":true,\"channel\":\"web\"}" };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		r = consent(token, "C00000007", bad[i]);
+		assert_int_equal(r.status, 400);
+		pvts_resp_free(&r);
+	}
+	r = consent(token, "C99999999", "{\"purpose\":\"marketing\",\"granted\":true,"
+		    "\"channel\":\"web\"}");
+	assert_int_equal(r.status, 404);
+	pvts_resp_free(&r);
+	free(token);
+}
+
+/* ---- Holds ------------------------------------------------------------------------ */
+
+static json_t *hold_of(json_t *holds, const char *customer)
+{
+	size_t i;
+	json_t *h, *found = NULL;
+	json_array_foreach(json_object_get(holds, "holds"), i, h)
+		if (strcmp(json_string_value(json_object_get(h, "customer")), customer) == 0)
+			found = h; /* the latest */
+	return found;
+}
+
+static void test_holds(void **state)
+{
+	(void)state;
+	char *token = sign_in("dpo1");
+	struct pvts_resp r = http("POST", "/v1/holds", token, "{\"customers\":[\"C00000008\","
+				  "\"C00000010\"],\"reason\":\"litigation 2026-17\"}");
+	assert_int_equal(r.status, 204);
+	pvts_resp_free(&r);
+	r = http("GET", "/v1/holds", token, NULL);
+	assert_int_equal(r.status, 200);
+	json_t *h = hold_of(r.json, "C00000008");
+	assert_non_null(h);
+	assert_string_equal(json_string_value(json_object_get(h, "placed_by")), "dpo1");
+	assert_string_equal(json_string_value(json_object_get(h, "reason")), "litigation 2026-17");
+	assert_true(json_is_integer(json_object_get(h, "since")));
+	assert_true(json_is_null(json_object_get(h, "released")));
+	pvts_resp_free(&r);
+	r = http("POST", "/v1/holds/release", token, "{\"customers\":[\"C00000008\"]}");
+	assert_int_equal(r.status, 204);
+	pvts_resp_free(&r);
+	r = http("GET", "/v1/holds", token, NULL);
+	h = hold_of(r.json, "C00000008");
+	assert_true(json_is_integer(json_object_get(h, "released")));
+	assert_string_equal(json_string_value(json_object_get(h, "released_by")), "dpo1");
+	assert_true(json_is_null(json_object_get(hold_of(r.json, "C00000010"), "released")));
+	pvts_resp_free(&r);
+	r = http("POST", "/v1/holds/release", token, "{\"customers\":[\"C00000008\"]}");
+	assert_int_equal(r.status, 404); /* none in force */
+	pvts_resp_free(&r);
+	free(token);
+}
+
+static void test_hold_refusals(void **state)
+{
+	(void)state;
+	char *token = sign_in("clerk1");
+	struct pvts_resp r = http("POST", "/v1/holds", token, "{\"customers\":[\"C00000011\"],"
+				  "\"reason\":\"x\"}");
+	assert_int_equal(r.status, 403);
+	pvts_resp_free(&r);
+	r = http("GET", "/v1/holds", token, NULL);
+	assert_int_equal(r.status, 403);
+	pvts_resp_free(&r);
+	free(token);
+	token = sign_in("dpo1");
+	const char *bad[] = { "{\"customers\":[\"C00000011\"]}", /* a hold needs a reason */
+			      "{\"customers\":[],\"reason\":\"x\"}",
+			      "{\"customers\":\"C00000011\",\"reason\":\"x\"}",
+			      "{\"customers\":[1],\"reason\":\"x\"}", "{\"reason\":\"x\"}", "[]" };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		r = http("POST", "/v1/holds", token, bad[i]);
+		assert_int_equal(r.status, 400);
+		pvts_resp_free(&r);
+	}
+	r = http("POST", "/v1/holds", token, "{\"customers\":[\"C00000011\",\"C99999999\"],"
+		 "\"reason\":\"x\"}"); /* one unknown: none held */
+	assert_int_equal(r.status, 404);
+	pvts_resp_free(&r);
+	r = http("GET", "/v1/holds", token, NULL);
+	assert_null(hold_of(r.json, "C00000011"));
+	pvts_resp_free(&r);
+	free(token);
+}
+
+/* ---- Retention -------------------------------------------------------------------- */
+
+static void test_retention_plan(void **state)
+{
+	(void)state;
+	char *token = sign_in("dpo1");
+	struct pvts_resp r = http("GET", "/v1/retention/plan?as_of=2099-01-01", token, NULL);
+	assert_int_equal(r.status, 200);
+	json_t *sum = json_object_get(r.json, "summary");
+	assert_string_equal(json_string_value(json_object_get(sum, "as_of")), "2099-01-01");
+	assert_true(json_integer_value(json_object_get(sum, "shred")) > 0);
+	json_t *first = json_array_get(json_object_get(r.json, "items"), 0);
+	assert_non_null(json_object_get(first, "action"));
+	assert_non_null(json_object_get(first, "missing"));
+	pvts_resp_free(&r);
+	r = http("GET", "/v1/retention/plan?as_of=2099-13-45", token, NULL);
+	assert_int_equal(r.status, 400);
+	pvts_resp_free(&r);
+	free(token);
+	token = sign_in("clerk1");
+	r = http("GET", "/v1/retention/plan", token, NULL);
+	assert_int_equal(r.status, 403);
+	pvts_resp_free(&r);
+	free(token);
+}
+
+/* ---- A second vault for retention apply --------------------------------------------- */
+
+#define HEADER                                                                               \
+	"customer_id,name,phone,id_number,email,address,bank_card,company_uscc,contract_no,"  \
+	"last_order_amount,last_order_date,preferences,created_at,consent_marketing\n"
+/* R1 has a bank card and no last order: its financial values have no due date */
+#define R1 "R1,李航泽,+8618454174663,510107198905120119,,四川省成都市武侯区朝阳路34号," \
+	   "6228485961249359447,,,339.79,,,2020-01-15T10:00:00+08:00,no\n"
+#define R2 "R2,魏文斌,+8615753996866,340104196801142532,,安徽省合肥市蜀山区复兴路74号," \
+	   "6217008054363600050,,,36496.00,2019-06-01,,2020-01-15T09:00:00+08:00,yes\n"
+
+/* examples/schema.yaml with last_order_date optional (customers who never ordered), in
+ * tmp; its path (malloc'd). */
+static char *schema_lod_optional(const char *tmp)
+{
+	char *text = pvt_read_file(PV_SOURCE_DIR "/examples/schema.yaml", NULL);
+	const char *from = "purposes: [billing]}\n  preferences:";
+	char *at = text ? strstr(text, from) : NULL;
+	assert_non_null(at);
+	char *out = malloc(strlen(text) + 32);
+	sprintf(out, "%.*spurposes: [billing], required: false}\n  preferences:%s",
+		(int)(at - text), text, at + strlen(from));
+	char *path = pvt_path(tmp, "schema-lod.yaml");
+	assert_int_equal(pvt_write_file(path, out, strlen(out)), 0);
+	free(text);
+	free(out);
+	return path;
+}
+
+/* A vault of R1 and R2 with the users of the first, in dir under key_path. */
+static void retention_vault(const char *dir, const char *key_path)
+{
+	char *schema = schema_lod_optional(g_tmp), *csv = pvt_path(g_tmp, "r.csv");
+	const char *text = HEADER R1 R2;
+	assert_int_equal(pvt_write_file(csv, text, strlen(text)), 0);
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_generate_file(key_path), PV_OK);
+	assert_int_equal(pv_key_from_file(key_path, &key), PV_OK);
+	pv_create_opts opts = { .schema_path = schema, .keyring_slots = 1024,
+				.kdf_cost = PV_KDF_FAST };
+	pv_vault *v = NULL;
+	pv_rc rc = pv_vault_create(dir, &opts, key, &v);
+	pv_key_free(key);
+	if (rc)
+		fail_msg("pv_vault_create: %s", pv_errmsg(v));
+	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
+	pv_import_opts io = { .threads = 1 };
+	pv_import_result *res = NULL;
+	assert_ok(v, pv_import_csv(v, &admin, csv, &io, &res));
+	pv_import_free(res);
+	pv_vault_close(v);
+	add_users_to(dir, key_path);
+	free(schema);
+	free(csv);
+}
+
+/* Approve request id as the admin adm (another user than its requester). */
+static void approve(const char *dir, const char *id)
+{
+	pv_vault *v = pvt_open_user(dir, "adm", PW);
+	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
+	char *half = NULL;
+	assert_ok(v, pv_request_decide(v, &admin, id, PV_APPROVE, &half));
+	pv_free(half);
+	pvt_vclose(v);
+}
+
+static struct pvts_resp http_at(unsigned port, const char *method, const char *path,
+				const char *token, const char *body)
+{
+	return pvts_http(port, method, path, token, body, body ? strlen(body) : 0);
+}
+
+/* The plan lists R1's financial values as undetermined; apply is asked for (202), runs
+ * only with the caller's approved request and its own as_of, once; a clerk cannot ask. */
+static void test_retention_apply_four_eyes(void **state)
+{
+	(void)state;
+	char *dir = pvt_path(g_tmp, "rvault"), *key_path = pvt_path(g_tmp, "rvault.key");
+	retention_vault(dir, key_path);
+	struct pvs_config c = { .plain_http = 1, .sign_in_per_address = 10000,
+				.sign_in_per_user = 10000 };
+	struct pvs_server *s = pvts_start(&c, dir, key_path, MAX_BODY);
+	unsigned port = pvs_port(s);
+	char *dpo = pvts_sign_in(port, "dpo1", PW), *clerk = pvts_sign_in(port, "clerk1", PW);
+	struct pvts_resp r = http_at(port, "GET", "/v1/retention/plan?as_of=2099-01-01", dpo, NULL);
+	assert_int_equal(r.status, 200);
+	json_t *sum = json_object_get(r.json, "summary");
+	assert_int_equal(json_integer_value(json_object_get(sum, "undetermined")), 2);
+	assert_int_equal(json_integer_value(json_object_get(sum, "undetermined_customers")), 1);
+	assert_non_null(strstr(r.body, "\"missing\":\"last_order_date\""));
+	pvts_resp_free(&r);
+	r = http_at(port, "POST", "/v1/retention/apply", clerk, "{\"as_of\":\"2099-01-01\"}");
+	assert_int_equal(r.status, 403);
+	pvts_resp_free(&r);
+	r = http_at(port, "POST", "/v1/retention/apply", dpo,
+		    "{\"as_of\":\"2099-01-01\",\"reason\":\"yearly run\"}");
+	assert_int_equal(r.status, 202);
+	char *id = strdup(json_string_value(json_object_get(json_object_get(r.json, "request"),
+								"id")));
+	pvts_resp_free(&r);
+	char body[160];
+	snprintf(body, sizeof body, "{\"as_of\":\"2099-01-01\",\"request\":\"%s\"}", id);
+	r = http_at(port, "POST", "/v1/retention/apply", dpo, body); /* not approved yet */
+	assert_int_equal(r.status, 403);
+	pvts_resp_free(&r);
+	approve(dir, id);
+	snprintf(body, sizeof body, "{\"as_of\":\"2098-01-01\",\"request\":\"%s\"}", id);
+	r = http_at(port, "POST", "/v1/retention/apply", dpo, body); /* not what was approved */
+	assert_int_equal(r.status, 403);
+	pvts_resp_free(&r);
+	snprintf(body, sizeof body, "{\"as_of\":\"2099-01-01\",\"request\":\"%s\"}", id);
+	r = http_at(port, "POST", "/v1/retention/apply", dpo, body);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(json_integer_value(json_object_get(r.json, "shredded")), 1);
+	assert_int_equal(json_integer_value(json_object_get(r.json, "undetermined")), 2);
+	assert_int_equal(json_array_size(json_object_get(r.json, "certificates")), 1);
+	pvts_resp_free(&r);
+	r = http_at(port, "POST", "/v1/retention/apply", dpo, body); /* used */
+	assert_int_equal(r.status, 403);
+	pvts_resp_free(&r);
+	free(id);
+	free(dpo);
+	free(clerk);
+	pvs_stop(s);
+	free(dir);
+	free(key_path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -311,6 +635,13 @@ int main(void)
 		cmocka_unit_test(test_update_all_or_nothing),
 		cmocka_unit_test(test_update_malformed),
 		cmocka_unit_test(test_update_by_clerk),
+		cmocka_unit_test(test_consent),
+		cmocka_unit_test(test_consent_withdrawn_stops_reads),
+		cmocka_unit_test(test_consent_refusals),
+		cmocka_unit_test(test_holds),
+		cmocka_unit_test(test_hold_refusals),
+		cmocka_unit_test(test_retention_plan),
+		cmocka_unit_test(test_retention_apply_four_eyes),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
