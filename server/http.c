@@ -5,11 +5,13 @@
  * finish). A request's body is collected over the handler's calls and the reply queued on
  * the call after the first (libmicrohttpd's keep-alive rule); bodies are wiped after use
  * (they carry passwords). */
+#define _GNU_SOURCE /* fopencookie: a FILE over a streamed reply's buffer */
 #include "server.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -79,17 +81,25 @@ static const char *bearer_of(struct MHD_Connection *conn)
 	return h + 7;
 }
 
-static enum MHD_Result queue(struct MHD_Connection *conn, struct pvs_reply *r)
+static struct MHD_Response *stream_response(struct pvs_reply *r);
+
+static struct MHD_Response *buffer_response(struct pvs_reply *r)
 {
 	size_t len = r->body ? strlen(r->body) : 0;
 	struct MHD_Response *resp = MHD_create_response_from_buffer(
 		len, r->body ? r->body : (char *)"", r->body ? MHD_RESPMEM_MUST_FREE
 							    : MHD_RESPMEM_PERSISTENT);
-	if (!resp) {
+	if (!resp)
 		free(r->body);
+	return resp;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *conn, struct pvs_reply *r)
+{
+	struct MHD_Response *resp = r->stream ? stream_response(r) : buffer_response(r);
+	if (!resp)
 		return MHD_NO;
-	}
-	if (r->body)
+	if (r->body || r->stream)
 		MHD_add_response_header(resp, "Content-Type", r->type ? r->type : "application/json");
 	if (r->status == 401)
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
@@ -167,7 +177,7 @@ static void client_of(struct MHD_Connection *conn, struct pvs_request *q)
 static enum MHD_Result answer(struct pvs_server *s, struct MHD_Connection *conn,
 			      const char *url, const char *method, struct request *q)
 {
-	struct pvs_reply r = { 0, NULL, NULL, 0 };
+	struct pvs_reply r = { 0, NULL, NULL, 0, NULL };
 	struct pvs_request req = { method, url, q->body ? q->body : "", q->len,
 				   bearer_of(conn), { 0 }, 0, NULL, arg_of, each_arg, conn };
 	client_of(conn, &req);
@@ -188,7 +198,7 @@ static int announces_too_much(struct MHD_Connection *conn, size_t max)
 
 static enum MHD_Result too_large(struct MHD_Connection *conn)
 {
-	struct pvs_reply r = { 0, NULL, NULL, 0 };
+	struct pvs_reply r = { 0, NULL, NULL, 0, NULL };
 	pvs_error(&r, 413, "body_too_large", "the request body is larger than the server accepts");
 	return queue(conn, &r);
 }
@@ -445,4 +455,159 @@ void pvs_stop(struct pvs_server *s)
 		nanosleep(&tick, NULL);
 	MHD_stop_daemon(s->daemon);
 	server_free(s);
+}
+
+/* ---- Streamed replies (H-data) ----
+ * A producer thread writes through a FILE (fopencookie) into a ring buffer of STREAM_BUF
+ * bytes; libmicrohttpd's content reader takes from it. The writer waits while the buffer
+ * is full, the reader while it is empty; when the client is gone the writer's writes fail
+ * (the producer stops), and the end callback runs once the producer has returned. */
+
+#define STREAM_BUF (64 * 1024)
+
+struct pvs_stream {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char buf[STREAM_BUF];
+	char file_buf[8192]; /* the FILE's own buffer, wiped with the rest */
+	size_t head, len;             /* the bytes waiting: buf[head..head+len) (wrapping) */
+	int wrote, finished, gone;    /* bytes ever written; producer returned; client gone */
+	pv_rc rc;                     /* the producer's result, once finished */
+	pthread_t thread;
+	pv_rc (*produce)(void *cls, FILE *out);
+	void (*end)(void *cls);
+	void *cls;
+};
+
+static ssize_t stream_write(void *cookie, const char *data, size_t n)
+{
+	struct pvs_stream *s = cookie;
+	size_t done = 0;
+	pthread_mutex_lock(&s->mu);
+	while (done < n && !s->gone) {
+		if (s->len == STREAM_BUF) {
+			pthread_cond_wait(&s->cv, &s->mu);
+			continue;
+		}
+		size_t tail = (s->head + s->len) % STREAM_BUF;
+		size_t room = tail >= s->head ? STREAM_BUF - tail : s->head - tail;
+		size_t k = n - done < room ? n - done : room;
+		memcpy(s->buf + tail, data + done, k);
+		s->len += k;
+		done += k;
+		s->wrote = 1;
+		pthread_cond_broadcast(&s->cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return done == n ? (ssize_t)n : 0; /* 0: an error to the FILE (the client is gone) */
+}
+
+static void *stream_main(void *arg)
+{
+	struct pvs_stream *s = arg;
+	cookie_io_functions_t io = { NULL, stream_write, NULL, NULL };
+	FILE *out = fopencookie(s, "w", io);
+	if (out)
+		setvbuf(out, s->file_buf, _IOFBF, sizeof s->file_buf);
+	pv_rc rc = out ? s->produce(s->cls, out) : PV_ERR_NOMEM;
+	if (out && fclose(out) != 0 && !rc)
+		rc = PV_ERR_IO;
+	pthread_mutex_lock(&s->mu);
+	s->rc = rc;
+	s->finished = 1;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+static void stream_free(struct pvs_stream *s)
+{
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+	free(s);
+}
+
+int pvs_stream_start(struct pvs_reply *out, const char *type,
+		     pv_rc (*produce)(void *cls, FILE *out), void (*end)(void *cls), void *cls,
+		     pv_rc *rc)
+{
+	struct pvs_stream *s = calloc(1, sizeof *s);
+	if (!s) {
+		*rc = PV_ERR_NOMEM;
+		return 0;
+	}
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	s->produce = produce;
+	s->end = end;
+	s->cls = cls;
+	if (pthread_create(&s->thread, NULL, stream_main, s) != 0) {
+		stream_free(s);
+		*rc = PV_ERR_NOMEM;
+		return 0;
+	}
+	pthread_mutex_lock(&s->mu);
+	while (!s->wrote && !s->finished)
+		pthread_cond_wait(&s->cv, &s->mu);
+	int failed_unsent = s->finished && s->rc; /* nothing has left yet: a plain error */
+	*rc = s->rc;
+	pthread_mutex_unlock(&s->mu);
+	if (failed_unsent) {
+		pthread_join(s->thread, NULL);
+		stream_free(s);
+		return 0;
+	}
+	out->stream = s;
+	out->status = 200;
+	out->type = type;
+	return 1;
+}
+
+/* libmicrohttpd's content reader: what the producer wrote, waiting for it. */
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)pos;
+	struct pvs_stream *s = cls;
+	pthread_mutex_lock(&s->mu);
+	while (s->len == 0 && !s->finished)
+		pthread_cond_wait(&s->cv, &s->mu);
+	ssize_t n;
+	if (s->len == 0) {
+		n = s->rc ? MHD_CONTENT_READER_END_WITH_ERROR : MHD_CONTENT_READER_END_OF_STREAM;
+	} else {
+		size_t k = s->head + s->len > STREAM_BUF ? STREAM_BUF - s->head : s->len;
+		if (k > max)
+			k = max;
+		memcpy(buf, s->buf + s->head, k);
+		s->head = (s->head + k) % STREAM_BUF;
+		s->len -= k;
+		n = (ssize_t)k;
+		pthread_cond_broadcast(&s->cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+/* The reply is done (sent, or the client gone): stop the producer, wait for it, end. */
+static void stream_done(void *cls)
+{
+	struct pvs_stream *s = cls;
+	pthread_mutex_lock(&s->mu);
+	s->gone = 1;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->thread, NULL);
+	s->end(s->cls);
+	sodium_memzero(s->buf, sizeof s->buf);
+	sodium_memzero(s->file_buf, sizeof s->file_buf);
+	stream_free(s);
+}
+
+static struct MHD_Response *stream_response(struct pvs_reply *r)
+{
+	struct MHD_Response *resp = MHD_create_response_from_callback(
+		MHD_SIZE_UNKNOWN, 32 * 1024, stream_read, r->stream, stream_done);
+	if (!resp)
+		stream_done(r->stream);
+	return resp;
 }

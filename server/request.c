@@ -99,3 +99,24 @@ void *pvs_time_json(const char *iso)
 	return json_integer((json_int_t)(days_since_epoch(y, mo, d) * 86400 + h * 3600 +
 					 mi * 60 + s));
 }
+
+/* ---- Four eyes (H-data) ---- */
+
+void pvs_asked(struct pvs_call *c)
+{
+	char *id = NULL;
+	pv_rc rc = pv_request_submit(c->v, &id);
+	if (rc)
+		pvs_fail(c->out, c->v, rc);
+	else
+		pvs_json(c->out, 202, json_pack("{s:{s:s,s:s}}", "request", "id", id, "state",
+						"pending"));
+	pv_free(id);
+}
+
+void pvs_ask_dropped(struct pvs_call *c)
+{
+	char *none = NULL;
+	if (pv_request_submit(c->v, &none) == PV_OK) /* cannot be: nothing stopped to ask */
+		pv_free(none);
+}

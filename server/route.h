@@ -48,6 +48,7 @@ extern const struct pvs_route_table pvs_routes_audit;     /* routes_audit.c */
 extern const struct pvs_route_table pvs_routes_service;   /* routes_service.c */
 extern const struct pvs_route_table pvs_routes_consent;   /* routes_consent.c */
 extern const struct pvs_route_table pvs_routes_retention; /* routes_retention.c */
+extern const struct pvs_route_table pvs_routes_bulk;      /* routes_bulk.c */
 
 /* ---- request.c: reading a request ---- */
 
@@ -70,6 +71,12 @@ void pvs_done(struct pvs_call *c, pv_rc rc);
 /* A library time ("YYYY-MM-DDTHH:MM:SSZ") as JSON Unix seconds; null when empty or not
  * such a time (json_t *, the caller owns it). */
 void *pvs_time_json(const char *iso);
+/* After pv_request_begin, the operation stopped at its approval (PV_REQUESTED): the
+ * request recorded and 202 {"request": {"id", "state"}} answered. */
+void pvs_asked(struct pvs_call *c);
+/* After pv_request_begin, the operation was refused: nothing stays asked on the handle
+ * (the next request on it runs normally). Call after the error reply is made. */
+void pvs_ask_dropped(struct pvs_call *c);
 
 /* ---- routes.c: rate limits (limits.c counts; the library audits) ---- */
 

@@ -146,19 +146,6 @@ static void applied_reply(struct pvs_call *c, pv_rc rc, struct applied *a)
 					 a->certificates));
 }
 
-/* The operation stopped at its approval: the request recorded, 202 {"request": {"id"}}. */
-static void asked(struct pvs_call *c)
-{
-	char *id = NULL;
-	pv_rc rc = pv_request_submit(c->v, &id);
-	if (rc)
-		pvs_fail(c->out, c->v, rc);
-	else
-		pvs_json(c->out, 202, json_pack("{s:{s:s,s:s}}", "request", "id", id, "state",
-						"pending"));
-	pv_free(id);
-}
-
 /* POST /v1/retention/apply {"as_of"?, "role"?, "reason"?, "request"?}: without "request",
  * asked for (202 with the request's id; another user approves it); with the id of the
  * caller's approved request, carried out: 200 with the counts and certificates. */
@@ -189,14 +176,11 @@ static void retention_apply(struct pvs_call *c)
 					&a.shredded, &a.erased, &a.held, &a.undetermined);
 	if (rc == PV_REQUESTED && !request) {
 		json_decref(a.certificates);
-		asked(c);
+		pvs_asked(c);
 	} else {
 		applied_reply(c, rc, &a);
-		if (!request && rc) { /* refused while asking: nothing stays asked on the handle */
-			char *none = NULL;
-			if (pv_request_submit(c->v, &none) == PV_OK)
-				pv_free(none);
-		}
+		if (!request && rc)
+			pvs_ask_dropped(c);
 	}
 	json_decref(body);
 }

@@ -11,6 +11,7 @@
 #define PV_SERVER_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "pivault.h"
 
@@ -73,6 +74,7 @@ struct pvs_reply {
 	char *body;
 	const char *type;
 	unsigned retry_after; /* seconds, sent as Retry-After when not 0 */
+	struct pvs_stream *stream; /* not NULL: the body is streamed from it (http.c) */
 };
 
 /* reply.c: the body {"error":{"code":code,"message":message}} with status. */
@@ -113,6 +115,21 @@ void pvs_route(struct pvs_routes_ctx *ctx, const struct pvs_request *q, struct p
 /* The route table, for the test that holds it against openapi.json. */
 size_t pvs_route_count(void);
 void pvs_route_at(size_t i, const char **method, const char **path);
+
+/* ---- Streamed replies (http.c, H-data) ---- */
+
+/* A reply whose body a producer writes as it goes, never held whole: produce(cls, out)
+ * runs in a thread of its own and writes to out, a stream of bounded memory that the reply
+ * reads (a producer is held back while the client is slow). pvs_stream_start returns
+ * once the producer has written its first bytes or returned: 1 when the reply is now the
+ * stream (status 200, content type type), and end(cls) will be called once the reply is
+ * done or the client gone and the producer returned; 0 when the producer returned an
+ * error before anything was sent (*rc: its result; nothing started: the caller answers,
+ * and end is not called). A producer's failure after bytes were sent cuts the reply short
+ * (the client sees no end of the chunked body). */
+int pvs_stream_start(struct pvs_reply *out, const char *type,
+		     pv_rc (*produce)(void *cls, FILE *out), void (*end)(void *cls), void *cls,
+		     pv_rc *rc);
 
 /* The OpenAPI document (openapi.json, embedded at build time). */
 extern const char pvs_openapi_json[];

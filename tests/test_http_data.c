@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "pivault.h"
 #include "server.h"
@@ -624,6 +626,171 @@ static void test_retention_apply_four_eyes(void **state)
 	free(key_path);
 }
 
+/* ---- Export, streamed ------------------------------------------------------------- */
+
+/* A streamed answer: status, content type, the body with its chunks joined, and whether
+ * the chunked body came to its end (the last, empty chunk). */
+struct streamed {
+	int status, complete;
+	char type[64];
+	char *body;
+};
+
+static void dechunk(const char *p, struct streamed *out)
+{
+	size_t n = 0;
+	out->body = calloc(1, strlen(p) + 1);
+	for (;;) {
+		char *end;
+		unsigned long len = strtoul(p, &end, 16);
+		if (end == p || strncmp(end, "\r\n", 2) != 0)
+			return;
+		if (len == 0) {
+			out->complete = 1;
+			return;
+		}
+		p = end + 2;
+		if (strlen(p) < len + 2)
+			return;
+		memcpy(out->body + n, p, len);
+		n += len;
+		p += len + 2;
+	}
+}
+
+static struct streamed get_streamed(unsigned port, const char *path, const char *token)
+{
+	struct streamed out = { 0, 0, "", NULL };
+	int fd = pvts_connect(port);
+	char *text = pvts_request_text("GET", path, token, NULL, 0);
+	assert_int_equal(send(fd, text, strlen(text), MSG_NOSIGNAL), (ssize_t)strlen(text));
+	free(text);
+	char *raw = pvts_read_all(fd);
+	close(fd);
+	assert_int_equal(sscanf(raw, "HTTP/1.1 %d", &out.status), 1);
+	char *body = strstr(raw, "\r\n\r\n"), *type = strstr(raw, "\r\nContent-Type: ");
+	assert_non_null(body);
+	if (type && type < body)
+		sscanf(type + 16, "%63[^\r]", out.type);
+	const char *te = strstr(raw, "\r\nTransfer-Encoding: chunked");
+	if (te && te < body)
+		dechunk(body + 4, &out);
+	else
+		out.body = strdup(body + 4);
+	free(raw);
+	return out;
+}
+
+static size_t lines_in(const char *text)
+{
+	size_t n = 0;
+	for (const char *p = text; (p = strchr(p, '\n')); p++)
+		n++;
+	return n;
+}
+
+static void test_export(void **state)
+{
+	(void)state;
+	char *token = sign_in("fin");
+	struct streamed r = get_streamed(g_port, "/v1/export?purpose=billing", token);
+	assert_int_equal(r.status, 200);
+	assert_true(r.complete);
+	assert_string_equal(r.type, "text/csv; charset=utf-8");
+	assert_true(strncmp(r.body, "customer_id,", 12) == 0);
+	assert_int_equal(lines_in(r.body), CUSTOMERS + 1);
+	assert_null(strstr(r.body, pvt_csv_get(&g_csv, 20, "bank_card"))); /* masked */
+	free(r.body);
+	r = get_streamed(g_port, "/v1/export?purpose=billing&format=jsonl", token);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.type, "application/x-ndjson");
+	assert_int_equal(lines_in(r.body), CUSTOMERS);
+	free(r.body);
+	struct pvts_resp e = http("GET", "/v1/export?purpose=billing&format=xml", token, NULL);
+	assert_int_equal(e.status, 400);
+	pvts_resp_free(&e);
+	free(token);
+}
+
+/* Attack: roles without 'export' (a clerk, an auditor) ask for every customer. */
+static void test_export_refused(void **state)
+{
+	(void)state;
+	const char *users[] = { "clerk1", "aud" };
+	for (size_t i = 0; i < 2; i++) {
+		char *token = sign_in(users[i]);
+		struct pvts_resp r = http("GET", "/v1/export?purpose=service", token, NULL);
+		assert_int_equal(r.status, 403);
+		assert_non_null(strstr(pvts_err_msg(&r), "export"));
+		assert_null(strstr(r.body, pvt_csv_get(&g_csv, 1, "phone") + 3));
+		pvts_resp_free(&r);
+		r = http("GET", "/v1/export?purpose=service&clear=true", token, NULL);
+		assert_int_equal(r.status, 403); /* nor asked for */
+		pvts_resp_free(&r);
+		free(token);
+	}
+	struct pvts_resp r = http("GET", "/v1/export", NULL, NULL);
+	assert_int_equal(r.status, 401);
+	pvts_resp_free(&r);
+}
+
+/* An export in clear is asked for (202) and runs once approved, for its requester only. */
+static void test_export_clear_four_eyes(void **state)
+{
+	(void)state;
+	char *token = sign_in("fin");
+	struct pvts_resp r = http("GET", "/v1/export?purpose=billing&clear=true&reason=audit",
+				  token, NULL);
+	assert_int_equal(r.status, 202);
+	char *id = strdup(json_string_value(json_object_get(json_object_get(r.json, "request"),
+								"id")));
+	pvts_resp_free(&r);
+	char path[160];
+	snprintf(path, sizeof path, "/v1/export?purpose=billing&clear=true&request=%s", id);
+	r = http("GET", path, token, NULL);
+	assert_int_equal(r.status, 403); /* not approved yet */
+	pvts_resp_free(&r);
+	approve(g_dir, id);
+	char *dpo = sign_in("dpo1");
+	r = http("GET", path, dpo, NULL); /* another user's request */
+	assert_int_equal(r.status, 403);
+	pvts_resp_free(&r);
+	free(dpo);
+	struct streamed s = get_streamed(g_port, path, token);
+	assert_int_equal(s.status, 200);
+	assert_true(s.complete);
+	assert_int_equal(lines_in(s.body), CUSTOMERS + 1);
+	assert_non_null(strstr(s.body, pvt_csv_get(&g_csv, 20, "contract_no")));
+	free(s.body);
+	r = http("GET", path, token, NULL); /* used */
+	assert_int_equal(r.status, 403);
+	pvts_resp_free(&r);
+	free(id);
+	free(token);
+}
+
+/* A client that reads a little of an export and hangs up: the server stops the export,
+ * takes its handle back and serves on. */
+static void test_export_client_gone(void **state)
+{
+	(void)state;
+	char *token = sign_in("adm");
+	for (int i = 0; i < 4; i++) { /* more than the server's two handles */
+		int fd = pvts_connect(g_port);
+		char *text = pvts_request_text("GET", "/v1/export?purpose=all&format=jsonl", token,
+					       NULL, 0);
+		assert_int_equal(send(fd, text, strlen(text), MSG_NOSIGNAL), (ssize_t)strlen(text));
+		free(text);
+		char buf[64];
+		assert_true(recv(fd, buf, sizeof buf, 0) > 0);
+		close(fd);
+	}
+	struct pvts_resp r = http("GET", "/v1/customers/C00000001?purpose=service", token, NULL);
+	assert_int_equal(r.status, 200);
+	pvts_resp_free(&r);
+	free(token);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -642,6 +809,10 @@ int main(void)
 		cmocka_unit_test(test_hold_refusals),
 		cmocka_unit_test(test_retention_plan),
 		cmocka_unit_test(test_retention_apply_four_eyes),
+		cmocka_unit_test(test_export),
+		cmocka_unit_test(test_export_refused),
+		cmocka_unit_test(test_export_clear_four_eyes),
+		cmocka_unit_test(test_export_client_gone),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
