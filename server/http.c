@@ -27,7 +27,7 @@
 struct pvs_server {
 	struct MHD_Daemon *daemon;
 	struct pvs_routes_ctx routes;
-	size_t max_body;
+	size_t max_body, max_import;
 	unsigned grace_seconds, port;
 	atomic_int in_flight;
 	char *cert, *key; /* PEM, kept until the daemon stops; the key wiped then */
@@ -41,6 +41,11 @@ struct request {
 	int too_large;
 	int answered;   /* a reply was queued on the first call */
 	size_t dropped; /* bytes dropped past the cap */
+	/* a streamed upload (pvs_upload_route): its route, its state until ended, bytes */
+	const struct pvs_upload_route *up;
+	void *upload;
+	size_t uploaded;
+	int refused; /* the route takes no more of the body */
 };
 
 /* Past the cap, a body of unannounced length (chunked) is read on and dropped, to answer
@@ -174,13 +179,21 @@ static void client_of(struct MHD_Connection *conn, struct pvs_request *q)
 	}
 }
 
+/* The request as the routes see it. */
+static struct pvs_request request_of(struct MHD_Connection *conn, const char *url,
+				     const char *method, const struct request *q)
+{
+	struct pvs_request req = { method, url, q->body ? q->body : "", q->len,
+				   bearer_of(conn), { 0 }, 0, NULL, arg_of, each_arg, conn };
+	client_of(conn, &req);
+	return req;
+}
+
 static enum MHD_Result answer(struct pvs_server *s, struct MHD_Connection *conn,
 			      const char *url, const char *method, struct request *q)
 {
 	struct pvs_reply r = { 0, NULL, NULL, 0, NULL };
-	struct pvs_request req = { method, url, q->body ? q->body : "", q->len,
-				   bearer_of(conn), { 0 }, 0, NULL, arg_of, each_arg, conn };
-	client_of(conn, &req);
+	struct pvs_request req = request_of(conn, url, method, q);
 	pvs_route(&s->routes, &req, &r);
 	return queue(conn, &r);
 }
@@ -203,6 +216,13 @@ static enum MHD_Result too_large(struct MHD_Connection *conn)
 	return queue(conn, &r);
 }
 
+static const struct pvs_upload_route *upload_route_of(const char *method, const char *url);
+static enum MHD_Result upload_begin(struct pvs_server *s, struct MHD_Connection *conn,
+				    const char *url, const char *method, struct request *q);
+static enum MHD_Result upload_step(struct pvs_server *s, struct MHD_Connection *conn,
+				   const char *url, const char *method, struct request *q,
+				   const char *data, size_t *size);
+
 /* The handler: the first call (headers only) queues nothing, unless the body announced is
  * over the cap (413 at once: it is never read, and the connection is closed after); the
  * calls with data collect the body, or drop it past the cap; the last one answers (413
@@ -219,12 +239,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_NO;
 		*state = q;
 		atomic_fetch_add(&s->in_flight, 1);
+		if ((q->up = upload_route_of(method, url)))
+			return upload_begin(s, conn, url, method, q);
 		if (announces_too_much(conn, s->max_body)) {
 			q->too_large = q->answered = 1;
 			return too_large(conn);
 		}
 		return MHD_YES;
 	}
+	if (q->up)
+		return upload_step(s, conn, url, method, q, upload_data, upload_size);
 	if (*upload_size) {
 		take_body(q, upload_data, *upload_size, s->max_body);
 		*upload_size = 0;
@@ -244,6 +268,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
 	struct request *q = *state;
 	if (!q)
 		return;
+	if (q->upload) /* the body never came whole: the upload ends without a reply */
+		q->up->end(q->upload, NULL, NULL);
 	if (q->body)
 		sodium_memzero(q->body, q->len);
 	free(q->body);
@@ -411,6 +437,7 @@ struct pvs_server *pvs_start(const struct pvs_config *cfg, char *err, size_t err
 		return NULL;
 	}
 	s->max_body = cfg->max_body ? cfg->max_body : 65536;
+	s->max_import = cfg->max_import ? cfg->max_import : (size_t)1 << 30;
 	s->grace_seconds = or_default(cfg->grace_seconds, 30);
 	s->routes.session_seconds = or_default(cfg->session_seconds, 900);
 	struct pvs_config c = *cfg;
@@ -610,4 +637,78 @@ static struct MHD_Response *stream_response(struct pvs_reply *r)
 	if (!resp)
 		stream_done(r->stream);
 	return resp;
+}
+
+/* ---- Streamed uploads (H-data) ----
+ * A pvs_upload_route's body goes to the route piece by piece as it arrives, under the
+ * import cap: announced over it, 413 at once; going over it, the route is ended without
+ * the body (nothing of it used), the rest dropped, and 413 at the end. A client that stops
+ * half-way ends the upload without a reply (on_completed). */
+
+static const struct pvs_upload_route *const upload_routes[] = { &pvs_import_upload };
+
+static const struct pvs_upload_route *upload_route_of(const char *method, const char *url)
+{
+	for (size_t i = 0; i < sizeof upload_routes / sizeof *upload_routes; i++)
+		if (strcmp(upload_routes[i]->method, method) == 0 &&
+		    strcmp(upload_routes[i]->path, url) == 0)
+			return upload_routes[i];
+	return NULL;
+}
+
+static enum MHD_Result upload_begin(struct pvs_server *s, struct MHD_Connection *conn,
+				    const char *url, const char *method, struct request *q)
+{
+	if (announces_too_much(conn, s->max_import)) {
+		q->too_large = q->answered = 1;
+		return too_large(conn);
+	}
+	struct pvs_reply r = { 0, NULL, NULL, 0, NULL };
+	struct pvs_request req = request_of(conn, url, method, q);
+	if (!(q->upload = q->up->begin(&s->routes, &req, &r))) {
+		q->answered = 1;
+		return queue(conn, &r);
+	}
+	return MHD_YES;
+}
+
+/* A piece of an upload's body: to the route, or dropped once refused or over the cap. */
+static enum MHD_Result upload_piece(struct pvs_server *s, struct request *q, const char *data,
+				    size_t n)
+{
+	q->uploaded += n;
+	if (q->upload && q->uploaded > s->max_import) {
+		q->up->end(q->upload, NULL, NULL);
+		q->upload = NULL;
+		q->too_large = 1;
+	}
+	if (q->too_large || q->answered) {
+		q->dropped += n;
+		return q->dropped > DROP_MAX ? MHD_NO : MHD_YES;
+	}
+	if (!q->refused && q->up->feed(q->upload, data, n) != 0)
+		q->refused = 1;
+	return MHD_YES;
+}
+
+static enum MHD_Result upload_step(struct pvs_server *s, struct MHD_Connection *conn,
+				   const char *url, const char *method, struct request *q,
+				   const char *data, size_t *size)
+{
+	if (*size) {
+		size_t n = *size;
+		*size = 0;
+		return upload_piece(s, q, data, n);
+	}
+	if (q->answered)
+		return MHD_YES;
+	q->answered = 1;
+	if (q->too_large)
+		return too_large(conn);
+	struct pvs_reply r = { 0, NULL, NULL, 0, NULL };
+	struct pvs_request req = request_of(conn, url, method, q);
+	void *upload = q->upload;
+	q->upload = NULL;
+	q->up->end(upload, &req, &r);
+	return queue(conn, &r);
 }

@@ -30,6 +30,7 @@ struct pvs_config {
 	unsigned max_connections;    /* connections served at once (256); more wait to be accepted */
 	unsigned timeout_seconds;    /* idle seconds before a connection is closed (30) */
 	unsigned grace_seconds;      /* at stop, how long in-flight requests may take (30) */
+	size_t max_import;           /* bytes of an import's streamed body (1 GiB); more: 413 */
 	/* Rate limits (429 beyond; each refusal audited, once per key per window). */
 	unsigned sign_in_per_address;    /* sign-in attempts per client address (10) */
 	unsigned sign_in_per_user;       /* sign-in attempts per user name (5) */
@@ -130,6 +131,26 @@ void pvs_route_at(size_t i, const char **method, const char **path);
 int pvs_stream_start(struct pvs_reply *out, const char *type,
 		     pv_rc (*produce)(void *cls, FILE *out), void (*end)(void *cls), void *cls,
 		     pv_rc *rc);
+
+/* ---- Streamed uploads (http.c feeds, the route consumes; H-data) ---- */
+
+/* A route whose body is handed over as it arrives, never collected whole, under its own
+ * cap (max_import) instead of max_body. http.c calls begin when the headers are in, feed
+ * with each piece of the body, and end once: with out when the body is whole (the reply
+ * to make), or with out NULL when it is not (the client gone, or the body over the cap:
+ * 413). */
+struct pvs_upload_route {
+	const char *method, *path;
+	/* The upload's state; or NULL with the reply made in out (sent at once, the body
+	 * unread). */
+	void *(*begin)(struct pvs_routes_ctx *ctx, const struct pvs_request *q,
+		       struct pvs_reply *out);
+	/* 0; or -1 when the route takes no more (the rest is read and dropped, end still
+	 * called). */
+	int (*feed)(void *upload, const char *data, size_t n);
+	void (*end)(void *upload, const struct pvs_request *q, struct pvs_reply *out);
+};
+extern const struct pvs_upload_route pvs_import_upload; /* routes_bulk.c */
 
 /* The OpenAPI document (openapi.json, embedded at build time). */
 extern const char pvs_openapi_json[];
