@@ -81,13 +81,14 @@ static int config_from(struct cli_args *a, struct pvs_config *c, char *host, siz
 	c->threads = (unsigned)number_opt(a, "--threads", 4, 64);
 	c->session_seconds = 60 * (unsigned)number_opt(a, "--session-minutes", 15, 1440);
 	c->max_body = number_opt(a, "--max-body", 65536, 64 << 20);
+	c->max_import = number_opt(a, "--max-import-bytes", 1UL << 30, 1UL << 40);
 	c->max_connections = (unsigned)number_opt(a, "--max-connections", 256, 100000);
 	c->timeout_seconds = (unsigned)number_opt(a, "--timeout", 30, 3600);
 	c->handover_dir = cli_opt(a, "--handover-dir");
 	c->handover_identity = cli_opt(a, "--handover-identity");
 	c->max_package = number_opt(a, "--max-package", 1ul << 30, 1ul << 40);
-	if (!c->max_package ||!c->threads || !c->session_seconds || !c->max_body || !c->max_connections ||
-	    !c->timeout_seconds)
+	if (!c->max_package || !c->threads || !c->session_seconds || !c->max_body ||
+	    !c->max_connections || !c->timeout_seconds || !c->max_import)
 		return EXIT_USAGE;
 	return limits_from(a, c);
 }
@@ -153,6 +154,8 @@ const struct cli_cmd cli_cmd_serve = {
 		{ "--threads", NULL, "N", "worker threads, each with its vault handle (4)", NULL },
 		{ "--session-minutes", NULL, "N", "how long a sign-in lasts (15)", NULL },
 		{ "--max-body", NULL, "BYTES", "largest request body accepted (65536)", NULL },
+		{ "--max-import-bytes", NULL, "BYTES", "largest CSV body of POST /v1/import, which "
+		  "is streamed (1 GiB)", NULL },
 		{ "--max-connections", NULL, "N", "connections served at once (256); more wait "
 		  "to be accepted", NULL },
 		{ "--timeout", NULL, "SECONDS", "idle time before a connection is closed (30)",

@@ -446,6 +446,15 @@ typedef struct pv_import_result pv_import_result;
 PV_API PV_CHECK pv_rc pv_import_csv(pv_vault *v, const pv_access *who, const char *path,
 				    const pv_import_opts *opts, pv_import_result **out);
 
+/* pv_import_csv of the CSV read from fd (a pipe or a socket, read to its end; not closed),
+ * for input that arrives over a network. The end of fd may be a sender that stopped half
+ * way: before anything is committed, whole(ctx) says whether the input really ended (1)
+ * or not (0: everything rolled back, PV_ERR_INPUT naming it). whole NULL: the end of fd
+ * is the end of the input. */
+PV_API PV_CHECK pv_rc pv_import_csv_fd(pv_vault *v, const pv_access *who, int fd,
+				       int (*whole)(void *ctx), void *whole_ctx,
+				       const pv_import_opts *opts, pv_import_result **out);
+
 PV_API uint64_t pv_import_rows_read(const pv_import_result *r);
 PV_API uint64_t pv_import_rows_imported(const pv_import_result *r);
 PV_API uint64_t pv_import_rows_rejected(const pv_import_result *r);

@@ -5,12 +5,14 @@
  * finish). A request's body is collected over the handler's calls and the reply queued on
  * the call after the first (libmicrohttpd's keep-alive rule); bodies are wiped after use
  * (they carry passwords). */
+#define _GNU_SOURCE /* fopencookie: a FILE over a streamed reply's buffer */
 #include "server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -27,7 +29,7 @@
 struct pvs_server {
 	struct MHD_Daemon *daemon;
 	struct pvs_routes_ctx routes;
-	size_t max_body;
+	size_t max_body, max_import;
 	unsigned grace_seconds, port;
 	atomic_int in_flight;
 	char *cert, *key; /* PEM, kept until the daemon stops; the key wiped then */
@@ -46,6 +48,11 @@ struct request {
 	char *spool;	/* a body taken as a file: its path (removed when the request ends) */
 	int spool_fd;
 	int spool_failed; /* a write to it failed: answered 500 */
+	/* a streamed upload (pvs_upload_route): its route, its state until ended, bytes */
+	const struct pvs_upload_route *up;
+	void *upload;
+	size_t uploaded;
+	int refused; /* the route takes no more of the body */
 };
 
 /* Past the cap, a body of unannounced length (chunked) is read on and dropped, to answer
@@ -86,55 +93,63 @@ static const char *bearer_of(struct MHD_Connection *conn)
 	return h + 7;
 }
 
-/* A streamed body as libmicrohttpd reads it. */
-struct stream {
+/* A body read from a file (pvs_reply.read) as libmicrohttpd reads it. */
+struct file_body {
 	long (*read)(void *stream, uint64_t pos, char *buf, size_t max);
 	void (*close)(void *stream);
 	void *ctx;
 };
 
-static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+static ssize_t file_body_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
-	struct stream *s = cls;
+	struct file_body *s = cls;
 	long n = s->read(s->ctx, pos, buf, max);
 	return n > 0 ? (ssize_t)n : n == 0 ? MHD_CONTENT_READER_END_OF_STREAM
 				 : MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
-static void stream_close(void *cls)
+static void file_body_close(void *cls)
 {
-	struct stream *s = cls;
+	struct file_body *s = cls;
 	s->close(s->ctx);
 	free(s);
 }
 
-/* The response of a streamed reply, read 64 KiB at a time (NULL: the stream closed). */
-static struct MHD_Response *streamed(struct pvs_reply *r)
+/* The response of a reply read from a file, 64 KiB at a time (NULL: the file closed). */
+static struct MHD_Response *file_response(struct pvs_reply *r)
 {
-	struct stream *s = malloc(sizeof *s);
+	struct file_body *s = malloc(sizeof *s);
 	struct MHD_Response *resp = s ? MHD_create_response_from_callback(
-		r->size, 64 * 1024, stream_read, s, stream_close) : NULL;
+		r->size, 64 * 1024, file_body_read, s, file_body_close) : NULL;
 	if (s)
-		*s = (struct stream){ r->read, r->close, r->stream };
+		*s = (struct file_body){ r->read, r->close, r->file };
 	if (!resp) {
 		free(s);
-		r->close(r->stream);
+		r->close(r->file);
 	}
+	return resp;
+}
+
+static struct MHD_Response *stream_response(struct pvs_reply *r);
+
+static struct MHD_Response *buffer_response(struct pvs_reply *r)
+{
+	size_t len = r->body ? strlen(r->body) : 0;
+	struct MHD_Response *resp = MHD_create_response_from_buffer(
+		len, r->body ? r->body : (char *)"", r->body ? MHD_RESPMEM_MUST_FREE
+							    : MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		free(r->body);
 	return resp;
 }
 
 static enum MHD_Result queue(struct MHD_Connection *conn, struct pvs_reply *r)
 {
-	size_t len = r->body ? strlen(r->body) : 0;
-	struct MHD_Response *resp = r->read && !r->body ? streamed(r)
-		: MHD_create_response_from_buffer(len, r->body ? r->body : (char *)"",
-						  r->body ? MHD_RESPMEM_MUST_FREE
-							  : MHD_RESPMEM_PERSISTENT);
-	if (!resp) {
-		free(r->body);
+	struct MHD_Response *resp = r->stream ? stream_response(r)
+				    : r->read && !r->body ? file_response(r) : buffer_response(r);
+	if (!resp)
 		return MHD_NO;
-	}
-	if (r->body || r->read)
+	if (r->body || r->read || r->stream)
 		MHD_add_response_header(resp, "Content-Type", r->type ? r->type : "application/json");
 	if (r->status == 401)
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
@@ -259,18 +274,26 @@ static void client_of(struct MHD_Connection *conn, struct pvs_request *q)
 	}
 }
 
-static enum MHD_Result answer(struct pvs_server *s, struct MHD_Connection *conn,
-			      const char *url, const char *method, struct request *q)
+/* The request as the routes see it. */
+static struct pvs_request request_of(struct MHD_Connection *conn, const char *url,
+				     const char *method, const struct request *q)
 {
-	struct pvs_reply r = { 0 };
 	struct pvs_request req = { method, url, q->body ? q->body : "", q->spool ? 0 : q->len,
 				   bearer_of(conn), { 0 }, 0, NULL, arg_of, each_arg, conn,
 				   q->spool };
 	client_of(conn, &req);
+	return req;
+}
+
+static enum MHD_Result answer(struct pvs_server *s, struct MHD_Connection *conn,
+			      const char *url, const char *method, struct request *q)
+{
+	struct pvs_reply r = { 0 };
 	if (q->spool_failed) {
 		pvs_error(&r, 500, "io_error", "the uploaded body could not be kept");
 		return queue(conn, &r);
 	}
+	struct pvs_request req = request_of(conn, url, method, q);
 	pvs_route(&s->routes, &req, &r);
 	return queue(conn, &r);
 }
@@ -313,6 +336,13 @@ static enum MHD_Result first_call(struct pvs_server *s, struct MHD_Connection *c
 	return MHD_YES;
 }
 
+static const struct pvs_upload_route *upload_route_of(const char *method, const char *url);
+static enum MHD_Result upload_begin(struct pvs_server *s, struct MHD_Connection *conn,
+				    const char *url, const char *method, struct request *q);
+static enum MHD_Result upload_step(struct pvs_server *s, struct MHD_Connection *conn,
+				   const char *url, const char *method, struct request *q,
+				   const char *data, size_t *size);
+
 /* The handler: the first call (headers only) queues nothing, unless the body announced is
  * over the cap (413 at once: it is never read, and the connection is closed after); the
  * calls with data collect the body, or drop it past the cap; the last one answers (413
@@ -329,8 +359,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_NO;
 		*state = q;
 		atomic_fetch_add(&s->in_flight, 1);
+		if ((q->up = upload_route_of(method, url)))
+			return upload_begin(s, conn, url, method, q);
 		return first_call(s, conn, url, method, q);
 	}
+	if (q->up)
+		return upload_step(s, conn, url, method, q, upload_data, upload_size);
 	if (*upload_size) {
 		if (q->spool)
 			take_file_body(q, upload_data, *upload_size, s->max_package);
@@ -353,6 +387,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
 	struct request *q = *state;
 	if (!q)
 		return;
+	if (q->upload) /* the body never came whole: the upload ends without a reply */
+		q->up->end(q->upload, NULL, NULL);
 	if (q->body)
 		sodium_memzero(q->body, q->len);
 	free(q->body);
@@ -551,6 +587,7 @@ struct pvs_server *pvs_start(const struct pvs_config *cfg, char *err, size_t err
 	}
 	s->max_body = cfg->max_body ? cfg->max_body : 65536;
 	s->max_package = cfg->max_package ? cfg->max_package : (size_t)1 << 30;
+	s->max_import = cfg->max_import ? cfg->max_import : (size_t)1 << 30;
 	s->grace_seconds = or_default(cfg->grace_seconds, 30);
 	s->routes.session_seconds = or_default(cfg->session_seconds, 900);
 	struct pvs_config c = *cfg;
@@ -596,4 +633,233 @@ void pvs_stop(struct pvs_server *s)
 		nanosleep(&tick, NULL);
 	MHD_stop_daemon(s->daemon);
 	server_free(s);
+}
+
+/* ---- Streamed replies (H-data) ----
+ * A producer thread writes through a FILE (fopencookie) into a ring buffer of STREAM_BUF
+ * bytes; libmicrohttpd's content reader takes from it. The writer waits while the buffer
+ * is full, the reader while it is empty; when the client is gone the writer's writes fail
+ * (the producer stops), and the end callback runs once the producer has returned. */
+
+#define STREAM_BUF (64 * 1024)
+
+struct pvs_stream {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char buf[STREAM_BUF];
+	char file_buf[8192]; /* the FILE's own buffer, wiped with the rest */
+	size_t head, len;             /* the bytes waiting: buf[head..head+len) (wrapping) */
+	int wrote, finished, gone;    /* bytes ever written; producer returned; client gone */
+	pv_rc rc;                     /* the producer's result, once finished */
+	pthread_t thread;
+	pv_rc (*produce)(void *cls, FILE *out);
+	void (*end)(void *cls);
+	void *cls;
+};
+
+static ssize_t stream_write(void *cookie, const char *data, size_t n)
+{
+	struct pvs_stream *s = cookie;
+	size_t done = 0;
+	pthread_mutex_lock(&s->mu);
+	while (done < n && !s->gone) {
+		if (s->len == STREAM_BUF) {
+			pthread_cond_wait(&s->cv, &s->mu);
+			continue;
+		}
+		size_t tail = (s->head + s->len) % STREAM_BUF;
+		size_t room = tail >= s->head ? STREAM_BUF - tail : s->head - tail;
+		size_t k = n - done < room ? n - done : room;
+		memcpy(s->buf + tail, data + done, k);
+		s->len += k;
+		done += k;
+		s->wrote = 1;
+		pthread_cond_broadcast(&s->cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return done == n ? (ssize_t)n : 0; /* 0: an error to the FILE (the client is gone) */
+}
+
+static void *stream_main(void *arg)
+{
+	struct pvs_stream *s = arg;
+	cookie_io_functions_t io = { NULL, stream_write, NULL, NULL };
+	FILE *out = fopencookie(s, "w", io);
+	if (out)
+		setvbuf(out, s->file_buf, _IOFBF, sizeof s->file_buf);
+	pv_rc rc = out ? s->produce(s->cls, out) : PV_ERR_NOMEM;
+	if (out && fclose(out) != 0 && !rc)
+		rc = PV_ERR_IO;
+	pthread_mutex_lock(&s->mu);
+	s->rc = rc;
+	s->finished = 1;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+static void stream_free(struct pvs_stream *s)
+{
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+	free(s);
+}
+
+int pvs_stream_start(struct pvs_reply *out, const char *type,
+		     pv_rc (*produce)(void *cls, FILE *out), void (*end)(void *cls), void *cls,
+		     pv_rc *rc)
+{
+	struct pvs_stream *s = calloc(1, sizeof *s);
+	if (!s) {
+		*rc = PV_ERR_NOMEM;
+		return 0;
+	}
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	s->produce = produce;
+	s->end = end;
+	s->cls = cls;
+	if (pthread_create(&s->thread, NULL, stream_main, s) != 0) {
+		stream_free(s);
+		*rc = PV_ERR_NOMEM;
+		return 0;
+	}
+	pthread_mutex_lock(&s->mu);
+	while (!s->wrote && !s->finished)
+		pthread_cond_wait(&s->cv, &s->mu);
+	int failed_unsent = s->finished && s->rc; /* nothing has left yet: a plain error */
+	*rc = s->rc;
+	pthread_mutex_unlock(&s->mu);
+	if (failed_unsent) {
+		pthread_join(s->thread, NULL);
+		stream_free(s);
+		return 0;
+	}
+	out->stream = s;
+	out->status = 200;
+	out->type = type;
+	return 1;
+}
+
+/* libmicrohttpd's content reader: what the producer wrote, waiting for it. */
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)pos;
+	struct pvs_stream *s = cls;
+	pthread_mutex_lock(&s->mu);
+	while (s->len == 0 && !s->finished)
+		pthread_cond_wait(&s->cv, &s->mu);
+	ssize_t n;
+	if (s->len == 0) {
+		n = s->rc ? MHD_CONTENT_READER_END_WITH_ERROR : MHD_CONTENT_READER_END_OF_STREAM;
+	} else {
+		size_t k = s->head + s->len > STREAM_BUF ? STREAM_BUF - s->head : s->len;
+		if (k > max)
+			k = max;
+		memcpy(buf, s->buf + s->head, k);
+		s->head = (s->head + k) % STREAM_BUF;
+		s->len -= k;
+		n = (ssize_t)k;
+		pthread_cond_broadcast(&s->cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+/* The reply is done (sent, or the client gone): stop the producer, wait for it, end. */
+static void stream_done(void *cls)
+{
+	struct pvs_stream *s = cls;
+	pthread_mutex_lock(&s->mu);
+	s->gone = 1;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->thread, NULL);
+	s->end(s->cls);
+	sodium_memzero(s->buf, sizeof s->buf);
+	sodium_memzero(s->file_buf, sizeof s->file_buf);
+	stream_free(s);
+}
+
+static struct MHD_Response *stream_response(struct pvs_reply *r)
+{
+	struct MHD_Response *resp = MHD_create_response_from_callback(
+		MHD_SIZE_UNKNOWN, 32 * 1024, stream_read, r->stream, stream_done);
+	if (!resp)
+		stream_done(r->stream);
+	return resp;
+}
+
+/* ---- Streamed uploads (H-data) ----
+ * A pvs_upload_route's body goes to the route piece by piece as it arrives, under the
+ * import cap: announced over it, 413 at once; going over it, the route is ended without
+ * the body (nothing of it used), the rest dropped, and 413 at the end. A client that stops
+ * half-way ends the upload without a reply (on_completed). */
+
+static const struct pvs_upload_route *const upload_routes[] = { &pvs_import_upload };
+
+static const struct pvs_upload_route *upload_route_of(const char *method, const char *url)
+{
+	for (size_t i = 0; i < sizeof upload_routes / sizeof *upload_routes; i++)
+		if (strcmp(upload_routes[i]->method, method) == 0 &&
+		    strcmp(upload_routes[i]->path, url) == 0)
+			return upload_routes[i];
+	return NULL;
+}
+
+static enum MHD_Result upload_begin(struct pvs_server *s, struct MHD_Connection *conn,
+				    const char *url, const char *method, struct request *q)
+{
+	if (announces_too_much(conn, s->max_import)) {
+		q->too_large = q->answered = 1;
+		return too_large(conn);
+	}
+	struct pvs_reply r = { 0 };
+	struct pvs_request req = request_of(conn, url, method, q);
+	if (!(q->upload = q->up->begin(&s->routes, &req, &r))) {
+		q->answered = 1;
+		return queue(conn, &r);
+	}
+	return MHD_YES;
+}
+
+/* A piece of an upload's body: to the route, or dropped once refused or over the cap. */
+static enum MHD_Result upload_piece(struct pvs_server *s, struct request *q, const char *data,
+				    size_t n)
+{
+	q->uploaded += n;
+	if (q->upload && q->uploaded > s->max_import) {
+		q->up->end(q->upload, NULL, NULL);
+		q->upload = NULL;
+		q->too_large = 1;
+	}
+	if (q->too_large || q->answered) {
+		q->dropped += n;
+		return q->dropped > DROP_MAX ? MHD_NO : MHD_YES;
+	}
+	if (!q->refused && q->up->feed(q->upload, data, n) != 0)
+		q->refused = 1;
+	return MHD_YES;
+}
+
+static enum MHD_Result upload_step(struct pvs_server *s, struct MHD_Connection *conn,
+				   const char *url, const char *method, struct request *q,
+				   const char *data, size_t *size)
+{
+	if (*size) {
+		size_t n = *size;
+		*size = 0;
+		return upload_piece(s, q, data, n);
+	}
+	if (q->answered)
+		return MHD_YES;
+	q->answered = 1;
+	if (q->too_large)
+		return too_large(conn);
+	struct pvs_reply r = { 0 };
+	struct pvs_request req = request_of(conn, url, method, q);
+	void *upload = q->upload;
+	q->upload = NULL;
+	q->up->end(upload, &req, &r);
+	return queue(conn, &r);
 }

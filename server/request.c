@@ -4,6 +4,7 @@
 #include "route.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 
 const char *pvs_arg(const struct pvs_call *c, const char *name)
@@ -118,4 +119,48 @@ int pvs_approval_end(struct pvs_call *c, pv_rc rc)
 						"pending"));
 	pv_free(id);
 	return 1;
+}
+
+/* ---- Times (H-data) ---- */
+
+/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar. */
+static long long days_since_epoch(int y, int m, int d)
+{
+	y -= m <= 2;
+	long long era = (y >= 0 ? y : y - 399) / 400;
+	long long yoe = y - era * 400;
+	long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+void *pvs_time_json(const char *iso)
+{
+	int y, mo, d, h, mi, s, n = 0;
+	if (!iso || sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &s, &n) != 6 ||
+	    iso[n] || mo < 1 || mo > 12 || d < 1 || d > 31)
+		return json_null();
+	return json_integer((json_int_t)(days_since_epoch(y, mo, d) * 86400 + h * 3600 +
+					 mi * 60 + s));
+}
+
+/* ---- Four eyes (H-data) ---- */
+
+void pvs_asked(struct pvs_call *c)
+{
+	char *id = NULL;
+	pv_rc rc = pv_request_submit(c->v, &id);
+	if (rc)
+		pvs_fail(c->out, c->v, rc);
+	else
+		pvs_json(c->out, 202, json_pack("{s:{s:s,s:s}}", "request", "id", id, "state",
+						"pending"));
+	pv_free(id);
+}
+
+void pvs_ask_dropped(struct pvs_call *c)
+{
+	char *none = NULL;
+	if (pv_request_submit(c->v, &none) == PV_OK) /* cannot be: nothing stopped to ask */
+		pv_free(none);
 }

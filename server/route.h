@@ -57,6 +57,9 @@ extern const struct pvs_route_table pvs_routes_scan;      /* routes_scan.c */
 extern const struct pvs_route_table pvs_routes_report;    /* routes_report.c */
 extern const struct pvs_route_table pvs_routes_transfers; /* routes_transfers.c */
 extern const struct pvs_route_table pvs_routes_handover;   /* routes_handover.c */
+extern const struct pvs_route_table pvs_routes_consent;   /* routes_consent.c */
+extern const struct pvs_route_table pvs_routes_retention; /* routes_retention.c */
+extern const struct pvs_route_table pvs_routes_bulk;      /* routes_bulk.c */
 
 /* ---- request.c: reading a request ---- */
 
@@ -76,6 +79,15 @@ const char *pvs_member(void *body, const char *key, int *bad);
 void *pvs_record_json(const pv_record *r);
 /* 204 No Content when rc is PV_OK, else the library's error. */
 void pvs_done(struct pvs_call *c, pv_rc rc);
+/* A library time ("YYYY-MM-DDTHH:MM:SSZ") as JSON Unix seconds; null when empty or not
+ * such a time (json_t *, the caller owns it). */
+void *pvs_time_json(const char *iso);
+/* After pv_request_begin, the operation stopped at its approval (PV_REQUESTED): the
+ * request recorded and 202 {"request": {"id", "state"}} answered. */
+void pvs_asked(struct pvs_call *c);
+/* After pv_request_begin, the operation was refused: nothing stays asked on the handle
+ * (the next request on it runs normally). Call after the error reply is made. */
+void pvs_ask_dropped(struct pvs_call *c);
 
 /* ---- routes_requests.c: four eyes for guarded routes ---- */
 

@@ -19,6 +19,7 @@ static const struct pvs_route_table *const tables[] = {
 	&pvs_routes_report,
 	&pvs_routes_transfers,
 	&pvs_routes_handover,
+	&pvs_routes_consent, &pvs_routes_retention, &pvs_routes_bulk,
 };
 #define NTABLES (sizeof tables / sizeof *tables)
 
@@ -121,6 +122,8 @@ static void in_session(struct pvs_call *c, const struct pvs_route *r)
 	}
 	if (!(r->reads && reads_refused(c)))
 		r->run(c);
+	if (c->out->stream) /* a streamed reply leaves the session at its end (pvs_stream_start) */
+		return;
 	rc = pv_session_leave(c->v);
 	if (rc) { /* what was shown could not be counted: the reply is withheld */
 		free(c->out->body);
@@ -139,7 +142,8 @@ static void run_route(struct pvs_call *c, const struct pvs_route *r)
 		in_session(c, r);
 	else
 		r->run(c);
-	pvs_handle_give(c->ctx->handles, c->v);
+	if (!c->out->stream) /* a streamed reply gives its handle back at its end */
+		pvs_handle_give(c->ctx->handles, c->v);
 }
 
 int pvs_route_takes_file(const char *method, const char *path)

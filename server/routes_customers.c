@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* routes_customers.c: reading customers: one by id, and finding through the blind index
- * (the records, or only their ids for a role that may find but not read). */
+/* routes_customers.c: customers: one by id, finding through the blind index (the records,
+ * or only their ids for a role that may find but not read), the list a page at a time
+ * (GET /v1/customers without a field), and changing fields (PATCH /v1/customers/{id}). */
 #include "route.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void get_customer(struct pvs_call *c)
@@ -18,7 +20,7 @@ static void get_customer(struct pvs_call *c)
 	pv_record_free(r);
 }
 
-/* The one query argument that names a field (not role, purpose or clear). */
+/* The query arguments that name a field (not role, purpose, clear, after or limit). */
 struct field_arg {
 	const char *name, *value;
 	int count;
@@ -27,8 +29,10 @@ struct field_arg {
 static void pick_field(void *ctx, const char *k, const char *v)
 {
 	struct field_arg *f = ctx;
-	if (strcmp(k, "role") == 0 || strcmp(k, "purpose") == 0 || strcmp(k, "clear") == 0)
-		return;
+	static const char *const others[] = { "role", "purpose", "clear", "after", "limit" };
+	for (size_t i = 0; i < sizeof others / sizeof *others; i++)
+		if (strcmp(k, others[i]) == 0)
+			return;
 	f->count++;
 	f->name = k;
 	f->value = v ? v : "";
@@ -46,22 +50,15 @@ static int found_id(void *ctx, const char *id)
 
 /* Find through the blind index, as `pivault find --FIELD VALUE`: the records, or only
  * their ids for a role that may find but not read. */
-static void find_customers(struct pvs_call *c)
+static void find_by(struct pvs_call *c, const struct field_arg *f)
 {
-	struct field_arg f = { NULL, NULL, 0 };
-	c->q->each_arg(c->q->conn, pick_field, &f);
-	if (f.count != 1) {
-		pvs_error(c->out, 400, "bad_request", "give exactly one indexed field to find by "
-			  "(for example ?phone=...)");
-		return;
-	}
 	pv_access who = pvs_reader_of(c);
 	json_t *list = json_array();
-	pv_rc rc = pv_find_records(c->v, &who, f.name, f.value, found_record, list);
+	pv_rc rc = pv_find_records(c->v, &who, f->name, f->value, found_record, list);
 	const char *key = "customers";
 	if (rc == PV_ERR_FIND_ONLY) {
 		json_array_clear(list);
-		rc = pv_find(c->v, &who, f.name, f.value, found_id, list);
+		rc = pv_find(c->v, &who, f->name, f->value, found_id, list);
 		key = "ids";
 	}
 	if (rc) {
@@ -72,8 +69,115 @@ static void find_customers(struct pvs_call *c)
 	pvs_json(c->out, 200, json_pack("{s:o}", key, list));
 }
 
+/* Customers a page may hold: a cap on the reply's size (the CLI's pages are its own). */
+#define LIST_MAX 1000
+
+/* ?limit=N into *limit (default 50); 0, or -1 after a 400 reply. */
+static int page_limit(struct pvs_call *c, size_t *limit)
+{
+	const char *lim = pvs_arg(c, "limit");
+	*limit = 50;
+	if (!lim)
+		return 0;
+	char *end;
+	unsigned long n = strtoul(lim, &end, 10);
+	if (!*lim || *end || *lim == '-' || n == 0 || n > LIST_MAX) {
+		pvs_error(c->out, 400, "bad_request", "limit: a number from 1 to 1000");
+		return -1;
+	}
+	*limit = n;
+	return 0;
+}
+
+/* The list, as `pivault list --after ID --limit N`: {"customers": [...], "next": ID or
+ * null} (next: the ?after= of the following page). */
+static void list_page(struct pvs_call *c)
+{
+	size_t limit;
+	if (page_limit(c, &limit) != 0)
+		return;
+	pv_access who = pvs_reader_of(c);
+	json_t *list = json_array();
+	char *next = NULL;
+	pv_rc rc = pv_list(c->v, &who, pvs_arg(c, "after"), limit, found_record, list, &next);
+	if (rc) {
+		json_decref(list);
+		pvs_fail(c->out, c->v, rc);
+		return;
+	}
+	pvs_json(c->out, 200, json_pack("{s:o,s:o}", "customers", list, "next",
+					 next ? json_string(next) : json_null()));
+	pv_free(next);
+}
+
+/* GET /v1/customers: the list without a field argument, finding by one field with it. */
+static void customers(struct pvs_call *c)
+{
+	struct field_arg f = { NULL, NULL, 0 };
+	c->q->each_arg(c->q->conn, pick_field, &f);
+	if (f.count == 0)
+		list_page(c);
+	else if (f.count == 1)
+		find_by(c, &f);
+	else
+		pvs_error(c->out, 400, "bad_request", "give at most one indexed field to find by "
+			  "(for example ?phone=...); none lists the customers");
+}
+
+/* The body's "fields" object into names and values (borrowed from it); its count, or -1
+ * (with what was wrong in *why) when it is not an object of strings. */
+static long changes_of(json_t *fields, const char **names, const char **values, size_t max,
+		       const char **why)
+{
+	const char *k;
+	json_t *val;
+	size_t n = 0;
+	*why = "the body needs \"fields\": an object of field names and their new values";
+	if (!json_is_object(fields) || json_object_size(fields) == 0 ||
+	    json_object_size(fields) > max)
+		return -1;
+	json_object_foreach(fields, k, val) {
+		if (!json_is_string(val)) {
+			*why = "each value in \"fields\" is a string";
+			return -1;
+		}
+		names[n] = k;
+		values[n++] = json_string_value(val);
+	}
+	return (long)n;
+}
+
+/* Fields changed together in one PATCH at most (the schema's fields and consent columns
+ * are fewer). */
+#define CHANGES_MAX 256
+
+/* PATCH /v1/customers/{id} {"fields": {name: value, ...}, "role"?, "purpose"?}: every
+ * change or none, as `pivault update ID FIELD=VALUE...` (204). */
+static void update_customer(struct pvs_call *c)
+{
+	json_t *body = pvs_body_object(c);
+	if (!body)
+		return;
+	const char *names[CHANGES_MAX], *values[CHANGES_MAX], *why;
+	int bad = 0;
+	const char *role = pvs_member(body, "role", &bad);
+	const char *purpose = pvs_member(body, "purpose", &bad);
+	long n = changes_of(json_object_get(body, "fields"), names, values, CHANGES_MAX, &why);
+	if (bad)
+		pvs_error(c->out, 400, "bad_request", "\"role\" and \"purpose\" are strings");
+	else if (n < 0)
+		pvs_error(c->out, 400, "bad_request", why);
+	else {
+		pv_access who = { role ? role : pvs_arg(c, "role"),
+				  purpose ? purpose : pvs_arg(c, "purpose"), PV_WANT_MASKED };
+		pvs_done(c, pv_update_fields(c->v, &who, c->param, names, values, (size_t)n));
+	}
+	json_decref(body);
+}
+
 static const struct pvs_route routes[] = {
-	{ "GET", "/v1/customers", PVS_SESSION, find_customers, 1 },
+	{ "GET", "/v1/customers", PVS_SESSION, customers, 1 },
 	{ "GET", "/v1/customers/{id}", PVS_SESSION, get_customer, 1 },
+	{ "PATCH", "/v1/customers/{id}", PVS_SESSION, update_customer, 0 },
 };
 PVS_ROUTE_TABLE(pvs_routes_customers, routes);

@@ -145,7 +145,7 @@ static void download_package(struct pvs_call *c)
 		c->out->type = "application/octet-stream";
 		c->out->read = file_read;
 		c->out->close = file_close;
-		c->out->stream = (void *)(intptr_t)fd;
+		c->out->file = (void *)(intptr_t)fd;
 		c->out->size = (uint64_t)st.st_size;
 	}
 	free(path);

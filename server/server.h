@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "pivault.h"
 
@@ -30,6 +31,7 @@ struct pvs_config {
 	unsigned max_connections;    /* connections served at once (256); more wait to be accepted */
 	unsigned timeout_seconds;    /* idle seconds before a connection is closed (30) */
 	unsigned grace_seconds;      /* at stop, how long in-flight requests may take (30) */
+	size_t max_import;           /* bytes of an import's streamed body (1 GiB); more: 413 */
 	/* Rate limits (429 beyond; each refusal audited, once per key per window). */
 	unsigned sign_in_per_address;    /* sign-in attempts per client address (10) */
 	unsigned sign_in_per_user;       /* sign-in attempts per user name (5) */
@@ -83,13 +85,14 @@ struct pvs_reply {
 	char *body;
 	const char *type;
 	unsigned retry_after; /* seconds, sent as Retry-After when not 0 */
-	/* a body streamed instead of body (NULL: none): read fills buf with up to max bytes
-	 * from pos and returns how many, 0 at the end, -1 on error; close(stream) is called
-	 * once the reply is over (or could not be made); size is the body's length */
-	long (*read)(void *stream, uint64_t pos, char *buf, size_t max);
-	void (*close)(void *stream);
-	void *stream;
+	/* a body read from a file instead of body (NULL: none): read fills buf with up to max
+	 * bytes from pos and returns how many, 0 at the end, -1 on error; close(file) is
+	 * called once the reply is over (or could not be made); size is the body's length */
+	long (*read)(void *file, uint64_t pos, char *buf, size_t max);
+	void (*close)(void *file);
+	void *file;
 	uint64_t size;
+	struct pvs_stream *stream; /* not NULL: the body is streamed from it (http.c) */
 };
 
 /* reply.c: the body {"error":{"code":code,"message":message}} with status. */
@@ -133,6 +136,41 @@ int pvs_route_takes_file(const char *method, const char *path);
 /* The route table, for the test that holds it against openapi.json. */
 size_t pvs_route_count(void);
 void pvs_route_at(size_t i, const char **method, const char **path);
+
+/* ---- Streamed replies (http.c, H-data) ---- */
+
+/* A reply whose body a producer writes as it goes, never held whole: produce(cls, out)
+ * runs in a thread of its own and writes to out, a stream of bounded memory that the reply
+ * reads (a producer is held back while the client is slow). pvs_stream_start returns
+ * once the producer has written its first bytes or returned: 1 when the reply is now the
+ * stream (status 200, content type type), and end(cls) will be called once the reply is
+ * done or the client gone and the producer returned; 0 when the producer returned an
+ * error before anything was sent (*rc: its result; nothing started: the caller answers,
+ * and end is not called). A producer's failure after bytes were sent cuts the reply short
+ * (the client sees no end of the chunked body). */
+int pvs_stream_start(struct pvs_reply *out, const char *type,
+		     pv_rc (*produce)(void *cls, FILE *out), void (*end)(void *cls), void *cls,
+		     pv_rc *rc);
+
+/* ---- Streamed uploads (http.c feeds, the route consumes; H-data) ---- */
+
+/* A route whose body is handed over as it arrives, never collected whole, under its own
+ * cap (max_import) instead of max_body. http.c calls begin when the headers are in, feed
+ * with each piece of the body, and end once: with out when the body is whole (the reply
+ * to make), or with out NULL when it is not (the client gone, or the body over the cap:
+ * 413). */
+struct pvs_upload_route {
+	const char *method, *path;
+	/* The upload's state; or NULL with the reply made in out (sent at once, the body
+	 * unread). */
+	void *(*begin)(struct pvs_routes_ctx *ctx, const struct pvs_request *q,
+		       struct pvs_reply *out);
+	/* 0; or -1 when the route takes no more (the rest is read and dropped, end still
+	 * called). */
+	int (*feed)(void *upload, const char *data, size_t n);
+	void (*end)(void *upload, const struct pvs_request *q, struct pvs_reply *out);
+};
+extern const struct pvs_upload_route pvs_import_upload; /* routes_bulk.c */
 
 /* The OpenAPI document (openapi.json, embedded at build time). */
 extern const char pvs_openapi_json[];

@@ -1234,6 +1234,30 @@ pv_rc pv_import_csv(pv_vault *v, const pv_access *who, const char *path,
 	return rc;
 }
 
+/* pv_import_csv_fd's check, before the commit, that the input was whole. */
+struct whole_check {
+	int (*whole)(void *ctx);
+	void *ctx;
+};
+
+static pv_rc input_was_whole(void *ctx, pv_vault *v, const pv_import_result *r)
+{
+	(void)r;
+	struct whole_check *w = ctx;
+	if (w->whole && !w->whole(w->ctx))
+		return pv_fail(v, PV_ERR_INPUT, "the input stopped before its end (the sender "
+			       "broke off): nothing is imported");
+	return PV_OK;
+}
+
+pv_rc pv_import_csv_fd(pv_vault *v, const pv_access *who, int fd, int (*whole)(void *ctx),
+		       void *whole_ctx, const pv_import_opts *opts, pv_import_result **out)
+{
+	struct whole_check w = { whole, whole_ctx };
+	const struct pv_import_hook hook = { "import", input_was_whole, &w };
+	return pv_import_fd(v, who, fd, 0, opts, &hook, out);
+}
+
 /* The importer's buffers, parser and reject file, before any lock is taken. */
 static pv_rc importer_setup(struct importer *im, unsigned nworkers)
 {

@@ -18,10 +18,12 @@
 #include "testutil.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pivault.h"
 
@@ -252,6 +254,22 @@ static pv_rc op_import_csv(const pv_access *w)
 	pv_import_result *res = NULL;
 	pv_rc rc = pv_import_csv(g_v, w, g_csv_path, &io, &res);
 	pv_import_free(res);
+	return rc;
+}
+/* H-data: the import from a descriptor (the server's streamed upload), of new ids */
+static pv_rc op_import_csv_fd(const pv_access *w)
+{
+	static unsigned calls;
+	char *path = fresh_path("more-fd.csv");
+	assert_int_equal(pvt_run(NULL, "'%s' -n 3 --start %u --seed 5 --canonical -o '%s'",
+				 pvt_program("pvgen"), 201 + 10 * calls++, path), 0);
+	int fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	pv_import_opts io = { .threads = 1 };
+	pv_import_result *res = NULL;
+	pv_rc rc = pv_import_csv_fd(g_v, w, fd, NULL, NULL, &io, &res);
+	pv_import_free(res);
+	close(fd);
 	return rc;
 }
 static pv_rc op_user_add(const pv_access *w)
@@ -829,6 +847,7 @@ static const struct op ops[] = {
 	{ "pv_export", "clear", NEEDS("export"), 1, PV_REQUESTED, op_export_clear, NULL, 0 },
 	{ "pv_export_file", NULL, NEEDS("export"), 0, PV_OK, op_export_file, NULL, 0 },
 	{ "pv_import_csv", NULL, NEEDS("import"), 0, PV_OK, op_import_csv, NULL, 0 },
+	{ "pv_import_csv_fd", NULL, NEEDS("import"), 0, PV_OK, op_import_csv_fd, NULL, 0 },
 	{ "pv_user_add", NULL, NEEDS("users"), 1, PV_REQUESTED, op_user_add, NULL, 0 },
 	{ "pv_user_reset", NULL, NEEDS("users"), 1, PV_REQUESTED, op_user_reset, NULL, 0 },
 	{ "pv_user_disable", NULL, NEEDS("users"), 0, PV_OK, op_user_disable, NULL, 0 },

@@ -2203,12 +2203,54 @@ static void test_round_trip(void **state)
 	free(path);
 }
 
+/* ---- pv_import_csv_fd: input from a descriptor whose end may not be the input's ------ */
+
+static int says_whole(void *ctx)
+{
+	return *(int *)ctx;
+}
+
+/* The text in a pipe (it fits the pipe's buffer), its write end closed; the read end. */
+static int pipe_of(const char *text, size_t n)
+{
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], text, n), (ssize_t)n);
+	close(p[1]);
+	return p[0];
+}
+
+/* A sender that stopped at a row's end leaves a valid CSV: only the whole check stops it;
+ * the same rows with the input whole are imported. */
+static void test_import_fd_whole_check(void **state)
+{
+	struct fx *f = *state;
+	size_t n;
+	char *csv = gen("-n 40 --seed 5", &n);
+	int whole = 0, fd = pipe_of(csv, n);
+	pv_import_result *res = NULL;
+	pv_import_opts o = opts_err(f);
+	assert_int_equal(pv_import_csv_fd(f->v, &ADMIN, fd, says_whole, &whole, &o, &res),
+			 PV_ERR_INPUT);
+	assert_non_null(strstr(pv_errmsg(f->v), "stopped before its end"));
+	pv_import_free(res);
+	close(fd);
+	assert_int_equal(count_of(f), 0);
+	whole = 1;
+	fd = pipe_of(csv, n);
+	assert_ok(f->v, pv_import_csv_fd(f->v, &ADMIN, fd, says_whole, &whole, &o, NULL));
+	close(fd);
+	assert_int_equal(count_of(f), 40);
+	free(csv);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_import_2000_generated_rows),
 		T(test_import_role_denied),
+		T(test_import_fd_whole_check),
 		T(test_one_bad_row_leaves_vault_unchanged),
 		T(test_bad_row_after_multiline_field),
 		T(test_every_bad_row_reported),

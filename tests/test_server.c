@@ -243,7 +243,7 @@ static void test_find_by_phone(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "id")),
 			    "C00000002");
 	pvts_resp_free(&r);
-	r = http("GET", "/v1/customers?purpose=service", token, NULL); /* no field */
+	r = http("GET", "/v1/customers?phone=1&name=x&purpose=service", token, NULL); /* two */
 	assert_int_equal(r.status, 400);
 	pvts_resp_free(&r);
 	r = http("GET", "/v1/customers?address=x&purpose=service", token, NULL); /* not indexed */
