@@ -14,6 +14,7 @@
  * output. */
 #include "testutil.h"
 
+#include <jansson.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -638,6 +639,43 @@ static void test_token_for_another_needs_four_eyes(void **state)
 	pv_free(rid);
 }
 
+/* The command: a user's token for another user is asked for with `pivault request token
+ * create ...`, approved by another user, and made by `pivault run REQ` (printed once). */
+static void test_cli_four_eyes(void **state)
+{
+	struct fx *f = *state;
+	char *out = NULL, *err = NULL;
+	const char *create = "token create --role admin --for clerk1 --token-role clerk "
+			     "--purposes service --days 30";
+	assert_int_not_equal(cli(f, "adm", &out, &err, create), 0);
+	assert_non_null(strstr(err, "four-eyes approval"));
+	assert_string_equal(out, "");
+	free(out), free(err);
+	char args[160];
+	snprintf(args, sizeof args, "request %s --reason script --json", create);
+	int st = cli(f, "adm", &out, &err, args);
+	if (st != 0)
+		fail_msg("request token create: exit %d: %s", st, err);
+	json_error_t jerr;
+	json_t *j = json_loads(out, 0, &jerr);
+	char rid[32];
+	snprintf(rid, sizeof rid, "%s", json_string_value(json_object_get(j, "request")));
+	json_decref(j);
+	free(out), free(err);
+	snprintf(args, sizeof args, "approve --role dpo %s", rid);
+	assert_int_equal(cli(f, "dp", &out, &err, args), 0);
+	free(out), free(err);
+	snprintf(args, sizeof args, "run %s", rid);
+	st = cli(f, "adm", &out, &err, args);
+	if (st != 0)
+		fail_msg("run: exit %d: %s", st, err);
+	assert_int_equal(strncmp(out, "pvt_", 4), 0);
+	free(out), free(err);
+	assert_int_not_equal(cli(f, "adm", &out, &err, args), 0); /* once */
+	assert_non_null(strstr(err, "used already"));
+	free(out), free(err);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
@@ -650,7 +688,7 @@ int main(void)
 		T(test_dba_edits_refused),	  T(test_dba_restores_revoked_row),
 		T(test_dba_inserts_made_up_token), T(test_secret_nowhere),
 		T(test_disabled_user),		  T(test_cli),
-		T(test_token_for_another_needs_four_eyes),
+		T(test_token_for_another_needs_four_eyes), T(test_cli_four_eyes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
