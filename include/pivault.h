@@ -557,6 +557,12 @@ PV_API PV_CHECK pv_rc pv_user_list(pv_vault *v, const pv_access *who, pv_user_fi
 PV_API PV_CHECK pv_rc pv_api_token_create(pv_vault *v, const pv_access *who, const char *user,
 					  const char *role, const char *purposes,
 					  uint32_t ttl_seconds, char **id, char **token);
+/* A token for another user than the caller's own is a credential issued in their name:
+ * for a user session it runs only under a request ("api token create") that a second
+ * person approved, binding the user, the role, the purposes (as checked: declared, each
+ * once, in the order given) and ttl_seconds (see "Four-eyes approvals"). 1 when making a
+ * token for user on v needs such a request (not the caller's own, not break-glass). */
+PV_API int pv_api_token_needs_approval(const pv_vault *v, const char *user);
 
 /* One token as listed (borrowed during the callback); never its secret. state is
  * "active", "expired", "revoked" or "altered" (its row fails its integrity check). */
@@ -579,10 +585,11 @@ PV_API PV_CHECK pv_rc pv_api_token_revoke(pv_vault *v, const pv_access *who, con
 /* An operation that can do lasting harm (export in clear, a read in clear of more
  * customers than the bulk limit, user add and reset, shred, retention apply, dsr delete,
  * schema, handover export and confirm, transfer shred-excluded and pin-key, decommission
- * run, audit threshold) runs for a user only under a request another user approved. The request
- * binds the operation's own canonical parameters (the ids it acts on, format, purpose
- * and role, the hashes of the files it reads, the sets it computes), so what runs is
- * checked in the library against what was approved.
+ * run, audit threshold, an API token for another user) runs for a user only under a
+ * request another user approved. The request binds the operation's own canonical
+ * parameters (the ids it acts on, format, purpose and role, the hashes of the files it
+ * reads, the sets it computes), so what runs is checked in the library against what was
+ * approved.
  *
  * To ask: pv_request_begin, then call the operation itself with the arguments it is to
  * run with; it checks the caller's permission and its arguments, states its parameters

@@ -95,7 +95,8 @@ void pvs_ask_dropped(struct pvs_call *c);
  * the approved request the body names. */
 enum pvs_guard { PVS_ASK, PVS_RUN_APPROVED };
 /* Before the library call, from the JSON object body's "request", "reason" and
- * "expires_in" (seconds): 0 to go on, -1 after an error reply. */
+ * "request_expires_in" (seconds: how long the request asked for stays valid): 0 to go
+ * on, -1 after an error reply. */
 int pvs_guard_begin(struct pvs_call *c, void *body, enum pvs_guard *mode);
 /* After it returned rc: 1 when the operation was asked for (the request recorded and 202
  * {"request": {...}} answered, or the error), 0 when the caller answers rc. */

@@ -168,11 +168,11 @@ int pvs_guard_begin(struct pvs_call *c, void *body, enum pvs_guard *mode)
 	int bad = 0;
 	const char *request = pvs_member(body, "request", &bad);
 	const char *reason = pvs_member(body, "reason", &bad);
-	json_t *ttl = json_object_get(body, "expires_in");
+	json_t *ttl = json_object_get(body, "request_expires_in");
 	if (bad || (ttl && (!json_is_integer(ttl) || json_integer_value(ttl) < 1 ||
 			    json_integer_value(ttl) > 30 * 86400))) {
 		pvs_error(c->out, 400, "bad_request", "\"request\" and \"reason\" are strings, "
-			  "\"expires_in\" seconds up to 30 days");
+			  "\"request_expires_in\" seconds up to 30 days");
 		return -1;
 	}
 	*mode = request ? PVS_RUN_APPROVED : PVS_ASK;

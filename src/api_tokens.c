@@ -10,6 +10,7 @@
  * the handle acting as its user with the token's one role and its purposes only
  * (policy.c refuses any other purpose); leaving counts its clear reads (sessions.c). */
 #include "api_tokens.h"
+#include "approvals.h"
 
 #include "authz_mac.h"
 #include "dates.h"
@@ -275,6 +276,28 @@ struct made {
 	char hash[65], id[PV_API_TOKEN_ID_CHARS + 1];
 };
 
+int pv_api_token_needs_approval(const pv_vault *v, const char *user)
+{
+	return v && user && !pv_approval_waived(v) && strcmp(user, v->principal) != 0;
+}
+
+/* A token for another user is a credential issued in their name: it takes two people,
+ * bound to its user, role, purposes and life. */
+static pv_rc four_eyes(pv_vault *v, const struct made *m, const char *purposes)
+{
+	if (!pv_api_token_needs_approval(v, m->user))
+		return PV_OK; /* one's own (asked for, it is refused as needing no approval) */
+	struct pv_params p;
+	pv_params_init(&p);
+	pv_params_add(&p, "user", m->user);
+	pv_params_add(&p, "role", m->role);
+	pv_params_add(&p, "purposes", purposes);
+	pv_params_addf(&p, "expires_in", "%lu", (unsigned long)m->ttl);
+	pv_rc rc = pv_approval_consume(v, "api token create", &p);
+	pv_params_free(&p);
+	return rc;
+}
+
 static pv_rc do_create(pv_vault *v, struct made *m)
 {
 	int r = -1;
@@ -282,6 +305,8 @@ static pv_rc do_create(pv_vault *v, struct made *m)
 	pv_rc rc = owner_check(v, m->user, m->role, &r);
 	if (!rc)
 		rc = purposes_check(v, r, m->purposes, purposes, sizeof purposes);
+	if (!rc)
+		rc = four_eyes(v, m, purposes);
 	if (rc)
 		return rc;
 	if (!(m->secret = pv_serving_new_token(v, PV_SERVING_API_HASH, m->hash)))

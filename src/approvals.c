@@ -49,6 +49,7 @@ static const struct {
 	{ "decommission run", PV_OP_DECOMMISSION, 0 },
 	{ "audit threshold", PV_OP_AUDIT, 0 },
 	{ "incident release", PV_OP_INCIDENT, 0 }, /* a breach incident's seal lifted */
+	{ "api token create", PV_OP_USERS, 0 }, /* a credential for another user */
 };
 
 static int guarded_index(const char *name)

@@ -7,11 +7,14 @@
  * extends a token, widens its role or purposes, moves it to another user, resets its
  * clear-read count, clears its revoked mark, copies back its row from before the
  * revocation (with and without deleting the sealed list of revoked ids), or inserts a
- * row for a token he made up. The secret is nowhere in vault.db, the audit log or an
+ * row for a token he made up; an administrator in a user session makes a token for another
+ * user alone (it takes a second person's approval, bound to user, role, purposes and
+ * expiry, and is used once). The secret is nowhere in vault.db, the audit log or an
  * error message. The command (pivault token) prints the token once, on standard
  * output. */
 #include "testutil.h"
 
+#include <jansson.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -555,6 +558,124 @@ static void test_cli(void **state)
 	free(out), free(err);
 }
 
+/* adm (a user session) asks for a token for user with role, purposes and ttl: the request
+ * id (pv_free). */
+static char *ask_token(pv_vault *adm, const char *user, const char *role,
+		       const char *purposes, uint32_t ttl)
+{
+	char *id = NULL, *t = NULL, *rid = NULL;
+	assert_ok(adm, pv_request_begin(adm, "a script for the call centre", 0, NULL));
+	assert_rc_msg(adm, pv_api_token_create(adm, &ADMIN, user, role, purposes, ttl, &id, &t),
+		      PV_REQUESTED, "asked for");
+	assert_null(t);
+	assert_ok(adm, pv_request_submit(adm, &rid));
+	return rid;
+}
+
+/* pv_api_token_create on v for user under request rid: its result (the token freed). */
+static pv_rc token_under(pv_vault *v, const char *rid, const char *user, const char *role,
+			 const char *purposes, uint32_t ttl)
+{
+	char *id = NULL, *t = NULL;
+	pv_rc rc = pv_vault_use_request(v, rid);
+	if (!rc)
+		rc = pv_api_token_create(v, &ADMIN, user, role, purposes, ttl, &id, &t);
+	pv_free(id);
+	pv_free(t);
+	return rc;
+}
+
+/* Attack: an administrator in a user session makes a token for another user alone. The
+ * token is a credential in that user's name: it takes a second person's approval, bound
+ * to its user, role, purposes and expiry; the requester cannot approve it; it is used
+ * once. One's own token needs no one else (and cannot be asked for). */
+static void test_token_for_another_needs_four_eyes(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *adm = pvt_open_user(f->dir, "adm", PW), *dp = pvt_open_user(f->dir, "dp", PW);
+	pv_access dpo = { "dpo", NULL, PV_WANT_MASKED };
+	char *id = NULL, *t = NULL, *half = NULL;
+	assert_rc_msg(adm, pv_api_token_create(adm, &ADMIN, "clerk1", "clerk", "service", 600,
+					       &id, &t),
+		      PV_ERR_DENIED, "four-eyes approval");
+	assert_null(t);
+	assert_int_equal(pv_api_token_needs_approval(adm, "clerk1"), 1);
+	assert_int_equal(pv_api_token_needs_approval(adm, "adm"), 0);
+	assert_int_equal(pv_api_token_needs_approval(f->root, "clerk1"), 0); /* break-glass */
+	char *rid = ask_token(adm, "clerk1", "clerk", "service", 600);
+	assert_rc_msg(adm, pv_request_decide(adm, &ADMIN, rid, PV_APPROVE, &half),
+		      PV_ERR_DENIED, "four eyes");
+	assert_rc_msg(adm, token_under(adm, rid, "clerk1", "clerk", "service", 600),
+		      PV_ERR_DENIED, "not approved");
+	assert_ok(dp, pv_request_decide(dp, &dpo, rid, PV_APPROVE, &half));
+	assert_null(half);
+	/* the approver cannot run it; the requester cannot run something else under it */
+	assert_rc_msg(dp, pv_vault_use_request(dp, rid), PV_ERR_DENIED, "only its requester");
+	assert_rc_msg(adm, token_under(adm, rid, "clerk1", "clerk", "service", 31536000),
+		      PV_ERR_DENIED, "differs from what was approved");
+	assert_rc_msg(adm, token_under(adm, rid, "dp", "dpo", "service", 600),
+		      PV_ERR_DENIED, "differs from what was approved");
+	assert_rc_msg(adm, token_under(adm, rid, "multi", "clerk", "service", 600),
+		      PV_ERR_DENIED, "differs from what was approved");
+	assert_ok(adm, token_under(adm, rid, "clerk1", "clerk", "service", 600));
+	assert_rc_msg(adm, token_under(adm, rid, "clerk1", "clerk", "service", 600),
+		      PV_ERR_DENIED, "used already");
+	/* one's own token: no request, and none can be asked for */
+	assert_ok(adm, pv_api_token_create(adm, &ADMIN, "adm", "admin", "service", 600, &id, &t));
+	pv_free(id), pv_free(t);
+	id = t = NULL;
+	assert_ok(adm, pv_request_begin(adm, NULL, 0, NULL));
+	assert_rc_msg(adm, pv_api_token_create(adm, &ADMIN, "adm", "admin", "service", 600, &id,
+					       &t),
+		      PV_ERR_USAGE, "needs no approval");
+	assert_null(t);
+	char *none = NULL;
+	assert_int_equal(pv_request_submit(adm, &none), PV_ERR_USAGE);
+	char *log = audit_lines(f);
+	assert_non_null(strstr(log, "adm|request|ok|api token create user=clerk1;role=clerk;"
+				    "purposes=service;expires_in=600"));
+	assert_non_null(strstr(log, "dp|approve|ok|api token create"));
+	free(log);
+	pv_free(rid);
+}
+
+/* The command: a user's token for another user is asked for with `pivault request token
+ * create ...`, approved by another user, and made by `pivault run REQ` (printed once). */
+static void test_cli_four_eyes(void **state)
+{
+	struct fx *f = *state;
+	char *out = NULL, *err = NULL;
+	const char *create = "token create --role admin --for clerk1 --token-role clerk "
+			     "--purposes service --days 30";
+	assert_int_not_equal(cli(f, "adm", &out, &err, create), 0);
+	assert_non_null(strstr(err, "four-eyes approval"));
+	assert_string_equal(out, "");
+	free(out), free(err);
+	char args[160];
+	snprintf(args, sizeof args, "request %s --reason script --json", create);
+	int st = cli(f, "adm", &out, &err, args);
+	if (st != 0)
+		fail_msg("request token create: exit %d: %s", st, err);
+	json_error_t jerr;
+	json_t *j = json_loads(out, 0, &jerr);
+	char rid[32];
+	snprintf(rid, sizeof rid, "%s", json_string_value(json_object_get(j, "request")));
+	json_decref(j);
+	free(out), free(err);
+	snprintf(args, sizeof args, "approve --role dpo %s", rid);
+	assert_int_equal(cli(f, "dp", &out, &err, args), 0);
+	free(out), free(err);
+	snprintf(args, sizeof args, "run %s", rid);
+	st = cli(f, "adm", &out, &err, args);
+	if (st != 0)
+		fail_msg("run: exit %d: %s", st, err);
+	assert_int_equal(strncmp(out, "pvt_", 4), 0);
+	free(out), free(err);
+	assert_int_not_equal(cli(f, "adm", &out, &err, args), 0); /* once */
+	assert_non_null(strstr(err, "used already"));
+	free(out), free(err);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
@@ -567,6 +688,7 @@ int main(void)
 		T(test_dba_edits_refused),	  T(test_dba_restores_revoked_row),
 		T(test_dba_inserts_made_up_token), T(test_secret_nowhere),
 		T(test_disabled_user),		  T(test_cli),
+		T(test_token_for_another_needs_four_eyes), T(test_cli_four_eyes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "approvals.h"
 #include "pivault.h"
 
 #define SCHEMA PV_SOURCE_DIR "/examples/schema.yaml"
@@ -1625,10 +1626,83 @@ static void test_alerts(void **state)
 	pvt_drop(l);
 }
 
+/* pv_request_info's new members of one request. */
+struct info_seen {
+	const char *id;
+	int found;
+	char args[256];
+	int64_t created_at, decided_at;
+};
+
+static int info_of(void *ctx, const pv_request_info *r)
+{
+	struct info_seen *s = ctx;
+	if (strcmp(r->id, s->id) != 0)
+		return 0;
+	s->found++;
+	snprintf(s->args, sizeof s->args, "%s", r->args);
+	s->created_at = r->created_at;
+	s->decided_at = r->decided_at;
+	return 0;
+}
+
+/* A request's bound arguments as the API shows them (pv_request_info.args): each key with
+ * its value, escapes undone, a ';' inside a value kept, a cut text marked; its times as
+ * Unix seconds; and the decider's reason in the decision's audit entry. */
+static void test_request_args_and_reason(void **state)
+{
+	struct fx *f = *state;
+	const struct {
+		const char *shown, *json;
+	} cases[] = {
+		{ "user=eve;roles=clerk", "{\"user\":\"eve\",\"roles\":\"clerk\"}" },
+		{ "a=x\\ny;b=c\\\\d", "{\"a\":\"x\\ny\",\"b\":\"c\\\\d\"}" },
+		{ "a=1;2;b=3", "{\"a\":\"1;2\",\"b\":\"3\"}" },
+		{ "a=b=c", "{\"a\":\"b=c\"}" },
+		{ "", "{}" },
+		{ "ids=3 customers ...", "{\"ids\":\"3 customers\",\"truncated\":true}" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char *got = pv_request_args_json(cases[i].shown);
+		assert_non_null(got);
+		if (strcmp(got, cases[i].json) != 0)
+			fail_msg("\"%s\": %s, want %s", cases[i].shown, got, cases[i].json);
+		free(got);
+	}
+	pv_vault *a = pvt_open_user(f->dir, "admin", ADMIN_PW);
+	char *id = NULL, *half = NULL;
+	assert_ok(a, pv_request_begin(a, "new colleague", 0, NULL));
+	assert_int_equal(add_as_admin(a, "eve", "clerk"), PV_REQUESTED);
+	assert_ok(a, pv_request_submit(a, &id));
+	struct info_seen seen = { id, 0, "", 0, 0 };
+	assert_ok(a, pv_request_list(a, NULL, info_of, &seen));
+	assert_int_equal(seen.found, 1);
+	assert_string_equal(seen.args, "{\"user\":\"eve\",\"roles\":\"clerk\"}");
+	assert_true(llabs(seen.created_at - (int64_t)time(NULL)) < 60);
+	assert_int_equal(seen.decided_at, 0);
+	pv_vault *d = pvt_open_user(f->dir, "dpo1", DPO_PW);
+	pv_access dpo = { "dpo", NULL, 0 };
+	assert_ok(d, pv_request_decide_why(d, &dpo, id, PV_APPROVE, "ticket 7", &half));
+	pv_free(half);
+	seen.found = 0;
+	assert_ok(a, pv_request_list(a, NULL, info_of, &seen));
+	assert_true(seen.decided_at >= seen.created_at);
+	struct audit_list l;
+	audit_load(f->dir, &l);
+	assert_audit(&l, 1, "dpo1", "approve", "ok", id, "user=eve;roles=clerk by admin; "
+		     "reason: ticket 7");
+	audit_free(&l);
+	pv_free(id);
+	pvt_vclose(a);
+	pvt_vclose(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_setup_users, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_request_args_and_reason, fx_setup,
+						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_guarded_need_request, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_export_request_flow, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_sessions_decide, fx_setup,

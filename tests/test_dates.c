@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_dates.c: calendar arithmetic (dates.c) against a table of cases worked out by
  * hand: month ends, leap years (every 4, not every 100, every 400), days carried over
- * month and year ends, timestamps as input, and what must not parse. */
+ * month and year ends, timestamps as input, and what must not parse; the library's
+ * printed times back as Unix seconds (pv_time_unix). */
 #include "testutil.h"
 
 #include "dates.h"
+#include "pivault.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 struct add_case {
 	const char *date;
@@ -86,11 +89,31 @@ static void test_day_numbers(void **state)
 	assert_int_equal(to - from, 400 * 365 + 97); /* 97 leap days in 400 years */
 }
 
+/* pv_time_unix: the times and dates the library prints, as Unix seconds; anything else
+ * -1. */
+static void test_time_unix(void **state)
+{
+	(void)state;
+	assert_int_equal(pv_time_unix("1970-01-01T00:00:00Z"), 0);
+	assert_int_equal(pv_time_unix("2026-12-07T08:15:00Z"), 1796631300);
+	assert_int_equal(pv_time_unix("2026-12-07"), 1796601600);
+	char iso[32];
+	time_t now = time(NULL);
+	pv_time_iso(iso, sizeof iso, now);
+	assert_int_equal(pv_time_unix(iso), (int64_t)now);
+	const char *bad[] = { NULL, "", "2026-12-07T08:15:00", "2026-12-07T08:15Z",
+			      "2026-12-07T25:00:00Z", "2026-02-30", "2026-12-07T08:15:00Zx",
+			      "2026-12-07 08:15:00Z" };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		assert_int_equal(pv_time_unix(bad[i]), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_date_add_table),
 		cmocka_unit_test(test_day_numbers),
+		cmocka_unit_test(test_time_unix),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,7 +8,8 @@
  * unknown ids (404). The insider attacks through the API: a requester approving their own
  * request, approving with a role they do not hold or one without 'approve', replaying an
  * approval or a used request, a clerk listing others' requests, and the access report's
- * clear values read by a role without the right. */
+ * clear values read by a role without the right; an administrator making an API token for
+ * another user alone. */
 #include "testutil.h"
 
 #include <jansson.h>
@@ -582,6 +583,53 @@ static void test_audit_checkpoints_and_proofs(void **state)
 	free(clerk);
 }
 
+/* ---- API tokens for another user ------------------------------------------------- */
+
+/* Attack: an administrator makes a token for a clerk alone. It is asked for (202, bound
+ * to user, role, purposes and expiry), the requester cannot approve it, another approves,
+ * the requester makes it once and only as approved; one's own token is made at once. */
+static void test_api_token_for_another_four_eyes(void **state)
+{
+	(void)state;
+	char *adm = sign_in("adm"), *adm2 = sign_in("adm2"), rid[16], path[96], body[256];
+	const char *ask = "{\"user\":\"clerk1\",\"role\":\"clerk\",\"purposes\":[\"service\"],"
+			  "\"expires_in\":600,\"reason\":\"call centre script\"}";
+	struct pvts_resp r = expect(202, "POST", "/v1/tokens", adm, ask);
+	json_t *req = json_object_get(r.json, "request"), *args = json_object_get(req, "args");
+	assert_string_equal(member(req, "op"), "api token create");
+	assert_string_equal(member(args, "user"), "clerk1");
+	assert_string_equal(member(args, "role"), "clerk");
+	assert_string_equal(member(args, "purposes"), "service");
+	assert_string_equal(member(args, "expires_in"), "600");
+	assert_null(json_object_get(r.json, "token"));
+	snprintf(rid, sizeof rid, "%s", member(req, "id"));
+	pvts_resp_free(&r);
+	snprintf(path, sizeof path, "/v1/requests/%s/approve", rid);
+	check(403, "forbidden", "four eyes", "POST", path, adm, NULL);
+	snprintf(body, sizeof body, "{\"user\":\"clerk1\",\"role\":\"clerk\",\"purposes\":"
+		 "[\"service\"],\"expires_in\":600,\"request\":\"%s\"}", rid);
+	check(403, "forbidden", "not approved", "POST", "/v1/tokens", adm, body);
+	r = expect(200, "POST", path, adm2, NULL);
+	pvts_resp_free(&r);
+	char longer[256];
+	snprintf(longer, sizeof longer, "{\"user\":\"clerk1\",\"role\":\"clerk\",\"purposes\":"
+		 "[\"service\"],\"expires_in\":31536000,\"request\":\"%s\"}", rid);
+	check(403, "forbidden", "differs", "POST", "/v1/tokens", adm, longer);
+	check(403, "forbidden", "only its requester", "POST", "/v1/tokens", adm2, body);
+	r = expect(201, "POST", "/v1/tokens", adm, body);
+	char *token = strdup(member(r.json, "token"));
+	pvts_resp_free(&r);
+	check(403, "forbidden", "used already", "POST", "/v1/tokens", adm, body);
+	r = expect(200, "GET", "/v1/customers/C00000001?purpose=service", token, NULL);
+	pvts_resp_free(&r);
+	r = expect(201, "POST", "/v1/tokens", adm, "{\"user\":\"adm\",\"role\":\"admin\","
+		   "\"purposes\":[\"service\"],\"expires_in\":60}"); /* one's own */
+	pvts_resp_free(&r);
+	free(token);
+	free(adm);
+	free(adm2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -596,6 +644,7 @@ int main(void)
 		cmocka_unit_test(test_dsr_delete_four_eyes),
 		cmocka_unit_test(test_audit_paged),
 		cmocka_unit_test(test_audit_checkpoints_and_proofs),
+		cmocka_unit_test(test_api_token_for_another_four_eyes),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -66,8 +66,9 @@ static void add_users(void)
 	pv_vault *root = pvt_open_root(g_dir, NULL, g_key_path);
 	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
 	const char *users[][2] = { { "clerk1", "clerk" }, { "aud", "auditor" },
-				   { "adm", "admin" }, { "locky", "clerk" }, { "clerk2", "clerk" } };
-	for (size_t i = 0; i < 5; i++)
+				   { "adm", "admin" }, { "locky", "clerk" }, { "clerk2", "clerk" },
+				   { "adm2", "admin" } }; /* adm2: the second person of four eyes */
+	for (size_t i = 0; i < 6; i++)
 		assert_ok(root, pvt_user_add(root, &admin, users[i][0], users[i][1], PW, strlen(PW)));
 	char today[16];
 	time_t now = time(NULL);
@@ -570,10 +571,26 @@ static void test_audit_entries(void **state)
 
 /* ---- API tokens for scripts (H-apitok) ------------------------------------------------ */
 
-/* POST /v1/tokens as adm: the reply (201 with the token), else fails the test. */
+/* POST /v1/tokens as adm for another user: asked for (202), approved by adm2, then made
+ * under the request (201 with the token), else fails the test. */
 static char *api_token_made(const char *admin, const char *body, char id[17])
 {
 	struct pvts_resp r = http("POST", "/v1/tokens", admin, body);
+	if (r.status != 202)
+		fail_msg("POST /v1/tokens: %d %s (wanted 202: asked for)", r.status, r.body);
+	char rid[32], path[64], *again = malloc(strlen(body) + 64);
+	snprintf(rid, sizeof rid, "%s", json_string_value(json_object_get(
+						 json_object_get(r.json, "request"), "id")));
+	pvts_resp_free(&r);
+	char *second = sign_in("adm2", PW);
+	snprintf(path, sizeof path, "/v1/requests/%s/approve", rid);
+	r = http("POST", path, second, NULL);
+	assert_int_equal(r.status, 200);
+	pvts_resp_free(&r);
+	free(second);
+	sprintf(again, "{\"request\":\"%s\",%s", rid, body + 1);
+	r = http("POST", "/v1/tokens", admin, again);
+	free(again);
 	if (r.status != 201)
 		fail_msg("POST /v1/tokens: %d %s", r.status, r.body);
 	const char *token = json_string_value(json_object_get(r.json, "token"));
