@@ -644,7 +644,7 @@ pv_rc pv_erase_fields(pv_vault *v, const char *id, const size_t *fields, size_t 
 {
 	if (pv_store_begin(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	pv_rc rc = PV_OK;
+	pv_rc rc = pv_seal_forbids_erasure(v, id); /* a sealed customer's records are evidence */
 	for (size_t k = 0; !rc && k < n; k++) {
 		struct pv_stored_customer c; /* read again: each change moves the row on */
 		if (!(rc = pv_customer_find(v, id, &c)))

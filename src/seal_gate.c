@@ -254,6 +254,28 @@ void pv_seal_note_write(pv_vault *v, const char *id, char *detail, size_t n)
 			 "(the seal state failed its check)" : s->hit);
 }
 
+int pv_seal_incident_of(pv_vault *v, const char *id, char *out, size_t n)
+{
+	if (!pv_seal_any(v) || !pv_seal_holds(v, id))
+		return 0;
+	struct pv_seals *s = v->seals;
+	snprintf(out, n, "%s", s && !s->failed ? s->hit : "an incident (the seal state failed "
+		 "its check)");
+	return 1;
+}
+
+pv_rc pv_seal_forbids_erasure(pv_vault *v, const char *id)
+{
+	if (!pv_seal_any(v) || !pv_seal_holds(v, id))
+		return PV_OK;
+	struct pv_seals *s = v->seals;
+	if (!s || s->failed)
+		return pv_seal_refused(v, id);
+	return pv_fail(v, PV_ERR_SEALED, "customer %s is sealed by incident %s (信息封存): its "
+		       "records are kept as evidence and cannot be shredded or erased until an "
+		       "approved 'incident release %s'", id, s->hit, s->hit);
+}
+
 /* ------------------------------------------------------------ for writes ---- */
 
 int pv_seal_record(pv_vault *v, const char *incident, size_t n, const char *digest)

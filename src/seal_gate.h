@@ -32,6 +32,17 @@ pv_rc pv_seal_refuse_any(pv_vault *v, const char *ids);
  * audit entry's detail (at most n bytes with its end). */
 void pv_seal_note_write(pv_vault *v, const char *id, char *detail, size_t n);
 
+/* An erasure of customer id (shred, retention's erasure of fields, a deletion request):
+ * a seal keeps the customer's records as evidence, so a sealed one is refused with
+ * PV_ERR_SEALED naming the incident (PV_ERR_CORRUPT when the seal state failed its
+ * check); PV_OK when not sealed. */
+pv_rc pv_seal_forbids_erasure(pv_vault *v, const char *id);
+
+/* 1 when customer id is sealed, with the incident sealing it into out (n bytes; "an
+ * incident (the seal state failed its check)" when that is all that is known); 0 when
+ * not. */
+int pv_seal_incident_of(pv_vault *v, const char *id, char *out, size_t n);
+
 /* ---- For the seal and release operations (incident_seal.c), in their transaction ---- */
 
 struct pv_sealed_incident {
