@@ -376,6 +376,12 @@ PV_API PV_CHECK pv_rc pv_find_records(pv_vault *v, const pv_access *who, const c
 PV_API PV_CHECK pv_rc pv_list(pv_vault *v, const pv_access *who, const char *after,
 			      size_t limit, pv_record_fn fn, void *ctx, char **next_after);
 
+/* How many customers sealed by a breach incident (信息封存, see pv_incident_seal) the
+ * last pv_list or pv_export on v left out, with into incident (n bytes; may be NULL) the
+ * incident sealing them ("several incidents" when more than one, "" when none). The
+ * call's audit entry says the same, so the omission is never silent. */
+PV_API uint64_t pv_sealed_left_out(const pv_vault *v, char *incident, size_t n);
+
 /* Set fields[i] of a customer to values[i], for i < n, in one transaction: every change
  * or none (each value validated and normalised as at import; blind index updated; one
  * audit entry naming the fields). A field may also be a consent column, with a yes/no

@@ -43,6 +43,20 @@ pv_rc pv_seal_forbids_erasure(pv_vault *v, const char *id);
  * not. */
 int pv_seal_incident_of(pv_vault *v, const char *id, char *out, size_t n);
 
+/* ---- Sealed customers a list or an export leaves out, said rather than silent ---- */
+
+/* Start counting (v->sealed_omitted 0, no incident). */
+void pv_seal_omitted_reset(pv_vault *v);
+/* One more left out: customer id, which pv_seal_holds just found sealed. */
+void pv_seal_omitted_add(pv_vault *v, const char *id);
+/* How many sealed customers are stored now, counted into v->sealed_omitted (and the
+ * incident): what an export will leave out, for its audit entry written first. 0 or -1
+ * (message on the store). */
+int pv_seal_omitted_count_stored(pv_vault *v);
+/* "; N sealed customers left out (incident INC-...)" appended to an audit entry's detail
+ * (at most n bytes with its end) when some were; nothing otherwise. */
+void pv_seal_omitted_note(const pv_vault *v, char *detail, size_t n);
+
 /* ---- For the seal and release operations (incident_seal.c), in their transaction ---- */
 
 struct pv_sealed_incident {

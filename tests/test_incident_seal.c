@@ -728,6 +728,55 @@ static void test_dsr_delete_waits_for_release(void **state)
 	pv_free(id);
 }
 
+
+/* ========================================== list and export say what they left out ==== */
+
+/* List and export leave sealed customers out, and say so: how many and under which
+ * incident, from pv_sealed_left_out and in their audit entries; a second incident's seal
+ * makes it "several incidents"; after the releases nothing is left out. */
+static void test_list_export_say_sealed_left_out(void **state)
+{
+	struct fixture *f = *state;
+	reader_reads(f, 1, 2);
+	char *id = sealed_incident(f, f->v, 2), needle[96], incident[64];
+	int n = 0;
+	ok(f->v, pv_list(f->v, &READ, NULL, 100, count_record, &n, NULL), "pv_list");
+	assert_int_equal(n, SMALL - 2);
+	assert_int_equal(pv_sealed_left_out(f->v, incident, sizeof incident), 2);
+	assert_string_equal(incident, id);
+	snprintf(needle, sizeof needle, "2 sealed customers left out (incident %s)", id);
+	assert_int_equal(audited(f->v, "list", needle), 1);
+	free(export_text(f->v));
+	assert_int_equal(pv_sealed_left_out(f->v, incident, sizeof incident), 2);
+	assert_int_equal(audited(f->v, "export", needle), 1);
+	/* a second incident seals customer 5 */
+	reader_reads(f, 5, 5);
+	char *id2 = NULL, at[32];
+	time_t t = time(NULL) - 60;
+	strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	ok(f->v, pv_incident_open(f->v, &ADMIN, PV_INCIDENT_LEAK, at, "second", &id2), "open");
+	const char *five[] = { cid(f, 5) };
+	pv_incident_filter by = { NULL, NULL, NULL, NULL, five, 1 };
+	pv_incident_counts cnt;
+	size_t sealed = 0;
+	ok(f->v, pv_incident_scope(f->v, &ADMIN, id2, &by, &cnt), "scope");
+	ok(f->v, pv_incident_seal(f->v, &ADMIN, id2, &sealed), "seal");
+	n = 0;
+	ok(f->v, pv_list(f->v, &READ, NULL, 100, count_record, &n, NULL), "pv_list");
+	assert_int_equal(n, SMALL - 3);
+	assert_int_equal(pv_sealed_left_out(f->v, incident, sizeof incident), 3);
+	assert_string_equal(incident, "several incidents");
+	assert_int_equal(audited(f->v, "list", "3 sealed customers left out (several incidents)"),
+			 1);
+	release_now(f, id);
+	release_now(f, id2);
+	ok(f->v, pv_list(f->v, &READ, NULL, 100, count_record, &n, NULL), "pv_list");
+	assert_int_equal(pv_sealed_left_out(f->v, incident, sizeof incident), 0);
+	assert_string_equal(incident, "");
+	pv_free(id2);
+	pv_free(id);
+}
+
 /* ================================================================== CLI ==== */
 
 static int cli(const struct fixture *f, char **out, char **err, const char *user,
@@ -850,6 +899,32 @@ static void test_cli_erasure_under_seal(void **state)
 	pv_free(id);
 }
 
+/* What a user meets: list and export say on standard error how many sealed customers
+ * they left out, and under which incident. */
+static void test_cli_list_export_say_left_out(void **state)
+{
+	struct fixture *f = *state;
+	reader_reads(f, 1, 3);
+	char *id = sealed_incident(f, f->v, 3), want[96];
+	pv_vault_close(f->v);
+	f->v = NULL;
+	snprintf(want, sizeof want, "3 sealed customers left out (incident %s)", id);
+	const char *cmds[] = { "list --role admin --purpose service --limit 100",
+			       "export --role admin --purpose service" };
+	for (size_t i = 0; i < 2; i++) {
+		char *out = NULL, *err = NULL;
+		assert_int_equal(cli(f, &out, &err, NULL, "%s", cmds[i]), 0);
+		if (!strstr(err, want))
+			fail_msg("pivault %s: stderr '%s' (want '%s')", cmds[i], err, want);
+		assert_null(strstr(out, cid(f, 1)));
+		assert_non_null(strstr(out, cid(f, 4)));
+		free(out);
+		free(err);
+	}
+	reopen_root(f);
+	pv_free(id);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -874,6 +949,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_retention_under_seal_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dsr_delete_waits_for_release, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cli_erasure_under_seal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_export_say_sealed_left_out, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_cli_list_export_say_left_out, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
