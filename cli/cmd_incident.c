@@ -397,8 +397,11 @@ const struct cli_cmd cli_cmd_incident = {
 	.about = "Breach response (信息泄露应急): record an incident, find from the audit log the\n"
 		 "customers and categories it touched (ids only), and move it through its states\n"
 		 "(open, contained, notified, closed), each step audited. Seal freezes the\n"
-		 "scope's customers (信息封存: every read refused, writes audited as under seal;\n"
-		 "an open incident becomes contained); release lifts it under a second person's\n"
+		 "scope's customers (信息封存: every read refused; their records are evidence, so\n"
+		 "shred, retention erasure and dsr delete of them are refused naming the incident,\n"
+		 "a deletion request staying open until the release, and retention plan shows\n"
+		 "them as 'held by incident INC'; other writes are audited as under seal; an open\n"
+		 "incident becomes contained); release lifts it under a second person's\n"
 		 "approval bound to the exact set sealed.\n",
 	.subs = subs,
 };

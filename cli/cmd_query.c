@@ -162,6 +162,20 @@ static int list_one(void *ctx, const pv_record *r)
 	return 0;
 }
 
+/* The sealed customers a list or an export left out, on standard error (the output
+ * stays what it is). */
+static void say_sealed_left_out(pv_vault *v)
+{
+	char incident[64];
+	uint64_t n = pv_sealed_left_out(v, incident, sizeof incident);
+	if (!n)
+		return;
+	fflush(stdout);
+	fprintf(stderr, "pivault: %llu sealed customer%s left out (%s%s): not shown until an "
+		"approved 'incident release'\n", (unsigned long long)n, n == 1 ? "" : "s",
+		strncmp(incident, "INC-", 4) ? "" : "incident ", incident);
+}
+
 static int run_list(struct cli_args *a)
 {
 	size_t limit = 50;
@@ -181,6 +195,8 @@ static int run_list(struct cli_args *a)
 	pv_access who = cli_access(&a->common);
 	char *next = NULL;
 	pv_rc rc = pv_list(v, &who, cli_opt(a, "--after"), limit, list_one, &a->common.json, &next);
+	if (!rc)
+		say_sealed_left_out(v);
 	if (rc)
 		code = cli_fail(v, rc);
 	else if (next && !a->common.json) {
@@ -197,7 +213,9 @@ const struct cli_cmd cli_cmd_list = {
 	.args = "[--limit N] [--after ID] [--json]",
 	.summary = "list customers, masked, a page at a time",
 	.about = "List customers in id order, one line each with the fields the role sees (masked\n"
-		 "unless --clear), N at a time (default 50); continue with --after the last id shown.\n",
+		 "unless --clear), N at a time (default 50); continue with --after the last id shown.\n"
+		 "Customers sealed by a breach incident are left out; standard error says how\n"
+		 "many and which incident.\n",
 	.opts = (const struct cli_opt[]){
 		{ "--limit", NULL, "N", "customers per page (default 50)", NULL },
 		{ "--after", NULL, "ID", "start after this customer id", NULL },
@@ -265,6 +283,8 @@ static int run_export(struct cli_args *a)
 	pv_rc rc = outpath ? pv_export_file(v, &who, fmt, outpath) : pv_export(v, &who, fmt, stdout);
 	if (!rc && !outpath && fflush(stdout) != 0)
 		code = EXIT_FAIL;
+	if (!rc)
+		say_sealed_left_out(v);
 	if (rc)
 		code = cli_fail(v, rc);
 	pv_vault_close(v);
@@ -276,7 +296,9 @@ const struct cli_cmd cli_cmd_export = {
 	.args = "[--format csv|jsonl] [-o FILE] [--clear]",
 	.summary = "export every customer as CSV or JSON Lines",
 	.about = "Stream every customer as CSV (default) or JSON Lines, as the role sees them:\n"
-		 "masked unless --clear, and then clear only where the role may see clear values.\n",
+		 "masked unless --clear, and then clear only where the role may see clear values.\n"
+		 "Customers sealed by a breach incident are left out; standard error says how\n"
+		 "many and which incident, and so does the audit entry.\n",
 	.opts = (const struct cli_opt[]){
 		{ "--format", NULL, "FORMAT", "csv (the default) or jsonl", NULL },
 		{ "-o", NULL, "FILE", "write to FILE (a new file) instead of standard output", NULL },

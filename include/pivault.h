@@ -388,6 +388,12 @@ PV_API PV_CHECK pv_rc pv_find_records(pv_vault *v, const pv_access *who, const c
 PV_API PV_CHECK pv_rc pv_list(pv_vault *v, const pv_access *who, const char *after,
 			      size_t limit, pv_record_fn fn, void *ctx, char **next_after);
 
+/* How many customers sealed by a breach incident (信息封存, see pv_incident_seal) the
+ * last pv_list or pv_export on v left out, with into incident (n bytes; may be NULL) the
+ * incident sealing them ("several incidents" when more than one, "" when none). The
+ * call's audit entry says the same, so the omission is never silent. */
+PV_API uint64_t pv_sealed_left_out(const pv_vault *v, char *incident, size_t n);
+
 /* Set fields[i] of a customer to values[i], for i < n, in one transaction: every change
  * or none (each value validated and normalised as at import; blind index updated; one
  * audit entry naming the fields). A field may also be a consent column, with a yes/no
@@ -659,7 +665,9 @@ PV_API int64_t pv_time_unix(const char *text);
  * even when a step after the commit fails (the keyring's overwrite, the checkpoint, the
  * ledger), and the return is PV_ERR_IO (PV_ERR_STORE: the checkpoint alone) with a
  * message that says what was done, what failed and what is left to do. Keep the
- * certificate whenever it is set; *certificate is NULL when nothing was shredded. */
+ * certificate whenever it is set; *certificate is NULL when nothing was shredded.
+ * A customer under a legal hold, or sealed by a breach incident (PV_ERR_SEALED naming
+ * it), is never shredded: the whole call is refused. */
 PV_API PV_CHECK pv_rc pv_shred(pv_vault *v, const pv_access *who, const char *const *ids,
 			       size_t n, char **certificate);
 
@@ -735,7 +743,8 @@ PV_API PV_CHECK pv_rc pv_dsr_open(pv_vault *v, const pv_access *who, const char 
  * request. *certificate gets the signed destruction certificate (pv_free), set whenever
  * the customer was shredded, even with an error (as pv_shred: a step after the shred, or
  * the request's closing, failed; the message says which). Refused, the
- * request left open, while the customer is under a legal hold (the message names it).
+ * request left open, while the customer is under a legal hold (the message names it)
+ * or sealed by a breach incident (PV_ERR_SEALED naming it: answer after the release).
  * Needs 'dsr' and 'shred' and, for users, an approved request ("dsr delete"). */
 PV_API PV_CHECK pv_rc pv_dsr_delete(pv_vault *v, const pv_access *who, const char *dsr_id,
 				    char **certificate);
@@ -925,8 +934,11 @@ PV_API PV_CHECK pv_rc pv_incident_notify(pv_vault *v, const pv_access *who, cons
 /* Seal an incident's customers (信息封存): every customer of its stored scope is frozen.
  * A read of one (get, find, a DSR access reply, a handover export) is refused with
  * PV_ERR_SEALED naming the customer and the incident; list and export leave them out;
- * other customers stay readable. Writes to them go on, their audit entries saying "under
- * seal". Sealing again adds the scope as it is then (a seal only grows until released).
+ * other customers stay readable. The records are kept as evidence: a shred, retention's
+ * erasure and a deletion request of a sealed customer are refused with PV_ERR_SEALED
+ * naming the incident (the deletion request stays open, to be answered after the
+ * release; retention's plan lists such values as held, "held by incident INC-...").
+ * Other writes to them go on, their audit entries saying "under seal of INC-...". Sealing again adds the scope as it is then (a seal only grows until released).
  * An open incident becomes contained; a closed one, or one without scope, is refused.
  * The seal is kept under the authorisation integrity codes: rows removed or edited
  * outside pivault make every read fail closed (PV_ERR_CORRUPT). *sealed gets how many
@@ -945,7 +957,8 @@ PV_API PV_CHECK pv_rc pv_incident_release(pv_vault *v, const pv_access *who, con
 /* What retention makes due as of a date: action "shred" (the whole customer: every
  * value is due, under shred or erase rules, and one at least under a shred rule) or
  * "erase" (fields of due erase or anonymise rules), the fields, the rule, the latest due
- * date, and the legal hold that stops it ("" if none). Or action "undetermined": one value
+ * date, and the legal hold that stops it ("" if none; "held by incident INC-..." when a
+ * breach incident's seal keeps the customer as evidence). Or action "undetermined": one value
  * whose due date cannot be computed (a rule applies, but none of its from date fields
  * holds a date): fields names that field, missing the date fields it lacks, comma-separated
  * ("last_order_date,created_at"; one that holds something not a date is followed by

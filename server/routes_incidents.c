@@ -234,53 +234,31 @@ static void seal_incident(struct pvs_call *c)
 
 /* ---- release: four eyes ---- */
 
-/* Ask for the release of incident id (the library checks it as if it ran, then records
- * the request): 202 {"request": {"id", "op", "state"}}. */
-static void ask_release(struct pvs_call *c, const pv_access *who, const char *reason)
-{
-	json_t *words = json_pack("[s,s,s]", "incident", "release", c->param);
-	char *command = words ? json_dumps(words, JSON_COMPACT) : NULL, *rid = NULL;
-	json_decref(words);
-	pv_rc rc = command ? pv_request_begin(c->v, reason, 0, command) : PV_ERR_NOMEM;
-	size_t n = 0;
-	if (!rc)
-		rc = pv_incident_release(c->v, who, c->param, &n);
-	if (rc == PV_REQUESTED && (rc = pv_request_submit(c->v, &rid)) == PV_OK)
-		pvs_json(c->out, 202, json_pack("{s:{s:s,s:s,s:s}}", "request", "id", rid, "op",
-						 "incident release", "state", "pending"));
-	else if (rc == PV_ERR_NOMEM && !command)
-		pvs_error(c->out, 500, "out_of_memory", "out of memory");
-	else
-		pvs_fail(c->out, c->v, rc);
-	if (rc && command && pv_request_submit(c->v, &rid) == PV_OK)
-		pv_free(rid); /* never: nothing was asked for; the handle stops asking */
-	pv_free(rid);
-	free(command);
-}
-
-/* The body {"request"?: "R-...", "reason"?, "role"?}: without a request, the release is
- * asked for (202); with an approved one it runs: {"incident", "released": customers}. */
+/* The body {"request"?: "R-...", "reason"?, "expires_in"?, "role"?}: without a request,
+ * the release is asked for (202 {"request": {...}}, approved with POST
+ * /v1/requests/{id}/approve by another user); with an approved one it runs:
+ * {"incident", "released": customers}. */
 static void release_incident(struct pvs_call *c)
 {
 	json_t *body = body_or_empty(c);
 	if (!body)
 		return;
 	int bad = 0;
-	const char *req = pvs_member(body, "request", &bad), *reason = pvs_member(body, "reason", &bad);
 	pv_access who = acting(c, body, &bad);
-	size_t n = 0;
-	pv_rc rc = PV_OK;
-	if (bad)
-		pvs_error(c->out, 400, "bad_request", "\"request\", \"reason\" and \"role\" are "
-			  "strings");
-	else if (!req)
-		ask_release(c, &who, reason);
-	else if ((rc = pv_vault_use_request(c->v, req)) != PV_OK ||
-		 (rc = pv_incident_release(c->v, &who, c->param, &n)) != PV_OK)
-		pvs_fail(c->out, c->v, rc);
-	else
-		pvs_json(c->out, 200, json_pack("{s:s,s:I}", "incident", c->param, "released",
-						 (json_int_t)n));
+	enum pvs_guard mode;
+	if (bad) {
+		pvs_error(c->out, 400, "bad_request", "\"role\" is a string");
+	} else if (pvs_guard_begin(c, body, &mode) == 0) {
+		size_t n = 0;
+		pv_rc rc = pv_incident_release(c->v, &who, c->param, &n);
+		if (pvs_guard_end(c, mode, rc))
+			; /* asked for: answered */
+		else if (rc)
+			pvs_fail(c->out, c->v, rc);
+		else
+			pvs_json(c->out, 200, json_pack("{s:s,s:I}", "incident", c->param,
+							 "released", (json_int_t)n));
+	}
 	json_decref(body);
 }
 

@@ -7,6 +7,7 @@
 #include "audit.h"
 #include "dates.h"
 #include "holds.h"
+#include "seal_gate.h"
 #include "policy.h"
 #include "record.h"
 #include "erasure.h"
@@ -153,6 +154,19 @@ static pv_rc legal_retention(pv_vault *v, const char *customer)
 	return rc;
 }
 
+/* A sealed customer's deletion waits for the incident's release; the request stays open. */
+static pv_rc sealed_until_release(pv_vault *v, const char *customer, const char *dsr_id)
+{
+	pv_rc rc = pv_seal_forbids_erasure(v, customer);
+	if (rc == PV_ERR_SEALED) {
+		char why[sizeof v->errmsg];
+		snprintf(why, sizeof why, "%s", v->errmsg);
+		return pv_fail(v, rc, "%.700s; request %s stays open: delete after the release",
+			       why, dsr_id);
+	}
+	return rc;
+}
+
 pv_rc pv_dsr_delete(pv_vault *v, const pv_access *who, const char *dsr_id,
 		    char **certificate)
 {
@@ -175,8 +189,10 @@ pv_rc pv_dsr_delete(pv_vault *v, const pv_access *who, const char *dsr_id,
 	if (*d.closed)
 		return pv_fail(v, PV_ERR_USAGE, "request %s was closed on %s", dsr_id, d.closed);
 	snprintf(customer, sizeof customer, "%s", d.customer);
-	/* a legal hold wins over the request: say so, and leave it open for the reply */
-	if ((rc = pv_hold_check(v, customer)) != PV_OK || (rc = legal_retention(v, customer)))
+	/* a legal hold wins over the request: say so, and leave it open for the reply; so
+	 * does an incident's seal, until its release (then the request is answered) */
+	if ((rc = pv_hold_check(v, customer)) != PV_OK || (rc = legal_retention(v, customer)) ||
+	    (rc = sealed_until_release(v, customer, dsr_id)) != PV_OK)
 		return pv_audit_failure(v, rc, "dsr delete", customer, NULL);
 	const char *ids[] = { customer };
 	char grounds[96];

@@ -4,6 +4,7 @@
 #include "approvals.h"
 #include "audit.h"
 #include "consent.h"
+#include "seal_gate.h"
 #include "files.h"
 #include "policy.h"
 #include "record.h"
@@ -92,7 +93,9 @@ static int export_one(void *p, const struct pv_stored_customer *c)
 	char **values;
 	pv_record *r;
 	int blocked = pv_read_blocked(e->v, e->who, c->rid, c->id);
-	if (blocked) { /* without consent, restricted or objecting: left out */
+	if (blocked == PV_BLOCK_SEALED) /* left out, and said so (seal_gate.h) */
+		pv_seal_omitted_add(e->v, c->id);
+	if (blocked) { /* without consent, restricted, objecting or sealed: left out */
 		e->rc = blocked < 0 ? PV_ERR_STORE : PV_OK;
 		return blocked < 0 ? -1 : 0;
 	}
@@ -158,6 +161,7 @@ static pv_rc consume_export(pv_vault *v, int role, const pv_access *who, pv_expo
 pv_rc pv_export(pv_vault *v, const pv_access *who, pv_export_format fmt, FILE *out)
 {
 	struct export_ctx e = { v, 0, who, fmt, out, PV_OK };
+	pv_seal_omitted_reset(v);
 	if (fmt != PV_EXPORT_CSV && fmt != PV_EXPORT_JSONL)
 		return pv_fail(v, PV_ERR_USAGE, "unknown export format");
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_EXPORT, &e.role);
@@ -166,10 +170,13 @@ pv_rc pv_export(pv_vault *v, const pv_access *who, pv_export_format fmt, FILE *o
 	uint64_t count = 0;
 	if (pv_vault_count(v, &count) != PV_OK)
 		return PV_ERR_STORE;
-	char detail[96];
+	char detail[192];
 	snprintf(detail, sizeof detail, "bulk read: %s, %s, %llu customers",
 		 fmt == PV_EXPORT_CSV ? "csv" : "jsonl",
 		 who->want_clear ? "clear where allowed" : "masked", (unsigned long long)count);
+	if (pv_seal_omitted_count_stored(v) != 0) /* what the seal leaves out, said first */
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	pv_seal_omitted_note(v, detail, sizeof detail);
 	struct pv_audit_event ev = { "export", "*", who->purpose, NULL, "ok", detail };
 	if (pv_store_begin(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
@@ -186,6 +193,7 @@ pv_rc pv_export(pv_vault *v, const pv_access *who, pv_export_format fmt, FILE *o
 	}
 	if (fmt == PV_EXPORT_CSV)
 		write_header(&e);
+	pv_seal_omitted_reset(v); /* counted again as they are left out */
 	int st = pv_store_customer_scan(v->store, NULL, 0, export_one, &e);
 	if (st < 0 && !e.rc)
 		e.rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));

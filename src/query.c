@@ -412,6 +412,8 @@ static int gather_stored_id(void *ctx, const struct pv_stored_customer *c)
 			l->oom = 1;
 			return -1;
 		}
+		if (blocked == PV_BLOCK_SEALED) /* left out, and said so (seal_gate.h) */
+			pv_seal_omitted_add(l->v, c->id);
 		if (blocked)
 			return 0;
 	}
@@ -462,6 +464,7 @@ pv_rc pv_list(pv_vault *v, const pv_access *who, const char *after, size_t limit
 	if (next_after)
 		*next_after = NULL;
 	struct list_ctx l = { v, 0, who, fn, ctx, PV_OK, NULL };
+	pv_seal_omitted_reset(v);
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_LIST, &l.role);
 	if (rc)
 		return pv_audit_failure(v, rc, "list", NULL, purpose_of(who));
@@ -478,10 +481,11 @@ pv_rc pv_list(pv_vault *v, const pv_access *who, const char *after, size_t limit
 		id_list_free(&page);
 		return pv_audit_failure(v, rc, "list", NULL, purpose_of(who));
 	}
-	char detail[96];
+	char detail[192];
 	snprintf(detail, sizeof detail, "%s%zu customers, %s",
 		 who->want_clear ? "bulk read: " : "", page.n,
 		 who->want_clear ? "clear where allowed" : "masked");
+	pv_seal_omitted_note(v, detail, sizeof detail);
 	struct pv_audit_event e = { "list", page.ids, purpose_of(who), NULL, "ok", detail };
 	rc = pv_audit_append(v, &e);
 	l.next = page.n ? page.ids : NULL;
@@ -644,7 +648,7 @@ pv_rc pv_erase_fields(pv_vault *v, const char *id, const size_t *fields, size_t 
 {
 	if (pv_store_begin(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	pv_rc rc = PV_OK;
+	pv_rc rc = pv_seal_forbids_erasure(v, id); /* a sealed customer's records are evidence */
 	for (size_t k = 0; !rc && k < n; k++) {
 		struct pv_stored_customer c; /* read again: each change moves the row on */
 		if (!(rc = pv_customer_find(v, id, &c)))

@@ -14,6 +14,7 @@
 #include "record.h"
 #include "erasure.h"
 #include "retention.h"
+#include "seal_gate.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,6 +262,16 @@ static int report_due(struct plan_ctx *p, const char *id, const struct customer_
 	return 0;
 }
 
+/* 1 with "held by incident INC-..." in reason when customer id is sealed, else 0. */
+static int sealed_by(pv_vault *v, const char *id, char *reason, size_t n)
+{
+	char incident[96];
+	if (!pv_seal_incident_of(v, id, incident, sizeof incident))
+		return 0;
+	snprintf(reason, n, "held by incident %s", incident);
+	return 1;
+}
+
 /* Work out what is due for one customer (values open), report it, and (apply) note it. */
 static int plan_one(struct plan_ctx *p, const char *id, char **values)
 {
@@ -280,6 +291,8 @@ static int plan_one(struct plan_ctx *p, const char *id, char **values)
 		p->rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 		return -1;
 	}
+	if (!held) /* an incident's seal keeps the records as evidence, as a hold does */
+		held = sealed_by(v, id, reason, sizeof reason);
 	if (((c.any_shred && c.all_due) || c.nerase) && report_due(p, id, &c, held, reason))
 		return -1;
 	return report_undetermined(p, id, values, &c, held ? reason : "");

@@ -254,6 +254,89 @@ void pv_seal_note_write(pv_vault *v, const char *id, char *detail, size_t n)
 			 "(the seal state failed its check)" : s->hit);
 }
 
+int pv_seal_incident_of(pv_vault *v, const char *id, char *out, size_t n)
+{
+	if (!pv_seal_any(v) || !pv_seal_holds(v, id))
+		return 0;
+	struct pv_seals *s = v->seals;
+	snprintf(out, n, "%s", s && !s->failed ? s->hit : "an incident (the seal state failed "
+		 "its check)");
+	return 1;
+}
+
+pv_rc pv_seal_forbids_erasure(pv_vault *v, const char *id)
+{
+	if (!pv_seal_any(v) || !pv_seal_holds(v, id))
+		return PV_OK;
+	struct pv_seals *s = v->seals;
+	if (!s || s->failed)
+		return pv_seal_refused(v, id);
+	return pv_fail(v, PV_ERR_SEALED, "customer %s is sealed by incident %s (信息封存): its "
+		       "records are kept as evidence and cannot be shredded or erased until an "
+		       "approved 'incident release %s'", id, s->hit, s->hit);
+}
+
+/* ------------------------------------------------- left out, and said so ---- */
+
+void pv_seal_omitted_reset(pv_vault *v)
+{
+	v->sealed_omitted = 0;
+	v->sealed_omitted_by[0] = '\0';
+}
+
+/* One more left out, sealed by incident. */
+static void omitted(pv_vault *v, const char *incident)
+{
+	if (v->sealed_omitted++ == 0)
+		snprintf(v->sealed_omitted_by, sizeof v->sealed_omitted_by, "%s", incident);
+	else if (strcmp(v->sealed_omitted_by, incident) != 0)
+		snprintf(v->sealed_omitted_by, sizeof v->sealed_omitted_by, "several incidents");
+}
+
+void pv_seal_omitted_add(pv_vault *v, const char *id)
+{
+	char incident[96];
+	if (pv_seal_incident_of(v, id, incident, sizeof incident))
+		omitted(v, incident);
+}
+
+int pv_seal_omitted_count_stored(pv_vault *v)
+{
+	pv_seal_omitted_reset(v);
+	struct pv_seals *s = pv_seal_any(v) ? v->seals : NULL;
+	if (s && s->failed) {
+		omitted(v, "an incident (the seal state failed its check)");
+		return 0;
+	}
+	for (size_t i = 0; s && i < s->ninc; i++)
+		for (size_t k = 0; k < s->inc[i].ids.n; k++) {
+			struct pv_stored_customer c;
+			int got = pv_store_customer_get(v->store, s->inc[i].ids.ids[k], &c);
+			if (got < 0)
+				return -1;
+			if (got == 0)
+				omitted(v, s->inc[i].incident);
+		}
+	return 0;
+}
+
+uint64_t pv_sealed_left_out(const pv_vault *v, char *incident, size_t n)
+{
+	if (incident && n)
+		snprintf(incident, n, "%s", v->sealed_omitted_by);
+	return v->sealed_omitted;
+}
+
+void pv_seal_omitted_note(const pv_vault *v, char *detail, size_t n)
+{
+	size_t at = strlen(detail);
+	if (v->sealed_omitted && at < n)
+		snprintf(detail + at, n - at, "; %llu sealed customer%s left out (%s%s)",
+			 (unsigned long long)v->sealed_omitted, v->sealed_omitted == 1 ? "" : "s",
+			 strncmp(v->sealed_omitted_by, "INC-", 4) ? "" : "incident ",
+			 v->sealed_omitted_by);
+}
+
 /* ------------------------------------------------------------ for writes ---- */
 
 int pv_seal_record(pv_vault *v, const char *incident, size_t n, const char *digest)

@@ -32,6 +32,31 @@ pv_rc pv_seal_refuse_any(pv_vault *v, const char *ids);
  * audit entry's detail (at most n bytes with its end). */
 void pv_seal_note_write(pv_vault *v, const char *id, char *detail, size_t n);
 
+/* An erasure of customer id (shred, retention's erasure of fields, a deletion request):
+ * a seal keeps the customer's records as evidence, so a sealed one is refused with
+ * PV_ERR_SEALED naming the incident (PV_ERR_CORRUPT when the seal state failed its
+ * check); PV_OK when not sealed. */
+pv_rc pv_seal_forbids_erasure(pv_vault *v, const char *id);
+
+/* 1 when customer id is sealed, with the incident sealing it into out (n bytes; "an
+ * incident (the seal state failed its check)" when that is all that is known); 0 when
+ * not. */
+int pv_seal_incident_of(pv_vault *v, const char *id, char *out, size_t n);
+
+/* ---- Sealed customers a list or an export leaves out, said rather than silent ---- */
+
+/* Start counting (v->sealed_omitted 0, no incident). */
+void pv_seal_omitted_reset(pv_vault *v);
+/* One more left out: customer id, which pv_seal_holds just found sealed. */
+void pv_seal_omitted_add(pv_vault *v, const char *id);
+/* How many sealed customers are stored now, counted into v->sealed_omitted (and the
+ * incident): what an export will leave out, for its audit entry written first. 0 or -1
+ * (message on the store). */
+int pv_seal_omitted_count_stored(pv_vault *v);
+/* "; N sealed customers left out (incident INC-...)" appended to an audit entry's detail
+ * (at most n bytes with its end) when some were; nothing otherwise. */
+void pv_seal_omitted_note(const pv_vault *v, char *detail, size_t n);
+
 /* ---- For the seal and release operations (incident_seal.c), in their transaction ---- */
 
 struct pv_sealed_incident {

@@ -12,6 +12,7 @@
 #include "dates.h"
 #include "files.h"
 #include "holds.h"
+#include "seal_gate.h"
 #include "import.h"
 #include "ledger.h"
 #include "pinned_key.h"
@@ -361,8 +362,9 @@ static pv_rc shred_in_txn(struct shred_run *r, const char *const *ids, size_t n,
 	pv_rc rc = pv_vault_fresh_keys(v);
 	if (!rc && approval_op)
 		rc = pv_approval_consume(v, approval_op, approval_params);
-	for (size_t i = 0; !rc && i < n; i++) /* held customers are never shredded */
-		rc = pv_hold_check(v, ids[i]);
+	for (size_t i = 0; !rc && i < n; i++) /* held or sealed customers are never shredded */
+		if (!(rc = pv_hold_check(v, ids[i])))
+			rc = pv_seal_forbids_erasure(v, ids[i]);
 	if (!rc && pv_store_doomed_begin(v->store) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	for (size_t i = 0; !rc && i < n; i++)

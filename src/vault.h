@@ -105,6 +105,8 @@ struct pv_vault {
 	char api_token[17];           /* the API token acted in ("" when none): its public id */
 	uint64_t api_token_purposes;  /* ...and the purposes it may use (bit per schema purpose) */
 	struct pv_seals *seals;       /* customers sealed by incidents, as checked (seal_gate.c) */
+	uint64_t sealed_omitted;      /* sealed customers the last list or export left out */
+	char sealed_omitted_by[48];   /* ...and the incident sealing them ("several incidents") */
 	char errmsg[1024];
 };
 

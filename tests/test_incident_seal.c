@@ -611,6 +611,172 @@ static void test_release_for_other_incident_or_stale_seal(void **state)
 	pv_free(b);
 }
 
+
+/* ==================================================== erasure under seal ==== */
+
+/* The release of id on the root handle (a break-glass session needs no request). */
+static void release_now(struct fixture *f, const char *id)
+{
+	size_t n = 0;
+	ok(f->v, pv_incident_release(f->v, &ADMIN, id, &n), "pv_incident_release");
+}
+
+/* A seal keeps the records as evidence: a shred of a sealed customer is refused naming
+ * the incident, alone or in a batch with one not sealed (then nothing is shredded); the
+ * one not sealed is shredded alone; after the release the sealed one is shredded. */
+static void test_shred_under_seal_refused(void **state)
+{
+	struct fixture *f = *state;
+	reader_reads(f, 1, 2);
+	char *id = sealed_incident(f, f->v, 2), *cert = NULL;
+	const char *one[] = { cid(f, 1) }, *two[] = { cid(f, 9), cid(f, 2) };
+	assert_rc_msg(f->v, pv_shred(f->v, &ADMIN, one, 1, &cert), PV_ERR_SEALED, id);
+	assert_null(cert);
+	assert_non_null(strstr(pv_errmsg(f->v), "kept as evidence"));
+	assert_rc_msg(f->v, pv_shred(f->v, &ADMIN, two, 2, &cert), PV_ERR_SEALED, cid(f, 2));
+	assert_null(cert);
+	assert_int_equal(get_rc(f, f->v, 9), PV_OK); /* nothing of the batch shredded */
+	ok(f->v, pv_shred(f->v, &ADMIN, two, 1, &cert), "shred of one not sealed");
+	pv_free(cert);
+	assert_int_equal(get_rc(f, f->v, 9), PV_ERR_NOT_FOUND);
+	release_now(f, id);
+	ok(f->v, pv_shred(f->v, &ADMIN, one, 1, &cert), "shred after the release");
+	pv_free(cert);
+	pv_free(id);
+}
+
+struct plan_lines {
+	char text[8192];
+	int certificates;
+};
+
+static int plan_line(void *ctx, const pv_retention_item *it)
+{
+	struct plan_lines *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s|%s|%s\n", it->id, it->action, it->held);
+	return 0;
+}
+
+static int count_certificate(void *ctx, const char *certificate)
+{
+	(void)certificate;
+	((struct plan_lines *)ctx)->certificates++;
+	return 0;
+}
+
+/* Retention: the plan lists a sealed customer's due values as held by the incident, and
+ * applying it shreds and erases the others but neither shreds nor erases the sealed. */
+static void test_retention_under_seal_held(void **state)
+{
+	struct fixture *f = *state;
+	reader_reads(f, 1, 2);
+	char *id = sealed_incident(f, f->v, 2), line[160];
+	struct plan_lines p = { "", 0 };
+	pv_retention_summary sum;
+	ok(f->v, pv_retention_plan(f->v, &ADMIN, "2200-01-01", plan_line, &p, &sum), "plan");
+	snprintf(line, sizeof line, "%s|shred|held by incident %s\n", cid(f, 1), id);
+	assert_non_null(strstr(p.text, line));
+	assert_int_equal(sum.held, 2);
+	assert_int_equal(sum.shred, SMALL);
+	uint64_t shredded = 0, erased = 0, held = 0, undetermined = 0;
+	ok(f->v, pv_retention_apply(f->v, &ADMIN, "2200-01-01", count_certificate, &p, &shredded,
+				    &erased, &held, &undetermined), "apply");
+	assert_int_equal(shredded, SMALL - 2);
+	assert_int_equal(held, 2);
+	assert_int_equal(get_rc(f, f->v, 1), PV_ERR_SEALED); /* still there, still sealed */
+	assert_int_equal(get_rc(f, f->v, 3), PV_ERR_NOT_FOUND);
+	release_now(f, id);
+	assert_int_equal(get_rc(f, f->v, 2), PV_OK);
+	pv_free(id);
+}
+
+struct dsr_state {
+	const char *id;
+	char state[16];
+};
+
+static int dsr_state_of(void *ctx, const pv_dsr_info *d)
+{
+	struct dsr_state *s = ctx;
+	if (strcmp(d->id, s->id) == 0)
+		snprintf(s->state, sizeof s->state, "%s", d->state);
+	return 0;
+}
+
+/* A deletion request of a sealed customer is refused naming the incident and stays
+ * open; after the release it is answered (shredded, closed). */
+static void test_dsr_delete_waits_for_release(void **state)
+{
+	struct fixture *f = *state;
+	reader_reads(f, 1, 1);
+	char *id = sealed_incident(f, f->v, 1), *dsr = NULL, *cert = NULL;
+	ok(f->v, pv_dsr_open(f->v, &ADMIN, cid(f, 1), "delete", NULL, &dsr), "pv_dsr_open");
+	assert_rc_msg(f->v, pv_dsr_delete(f->v, &ADMIN, dsr, &cert), PV_ERR_SEALED, id);
+	assert_non_null(strstr(pv_errmsg(f->v), "stays open"));
+	assert_null(cert);
+	struct dsr_state st = { dsr, "" };
+	ok(f->v, pv_dsr_list(f->v, &ADMIN, PV_DSR_ALL, dsr_state_of, &st), "pv_dsr_list");
+	assert_string_equal(st.state, "open");
+	release_now(f, id);
+	ok(f->v, pv_dsr_delete(f->v, &ADMIN, dsr, &cert), "pv_dsr_delete after the release");
+	assert_non_null(cert);
+	ok(f->v, pv_dsr_list(f->v, &ADMIN, PV_DSR_ALL, dsr_state_of, &st), "pv_dsr_list");
+	assert_string_equal(st.state, "closed");
+	pv_free(cert);
+	pv_free(dsr);
+	pv_free(id);
+}
+
+
+/* ========================================== list and export say what they left out ==== */
+
+/* List and export leave sealed customers out, and say so: how many and under which
+ * incident, from pv_sealed_left_out and in their audit entries; a second incident's seal
+ * makes it "several incidents"; after the releases nothing is left out. */
+static void test_list_export_say_sealed_left_out(void **state)
+{
+	struct fixture *f = *state;
+	reader_reads(f, 1, 2);
+	char *id = sealed_incident(f, f->v, 2), needle[96], incident[64];
+	int n = 0;
+	ok(f->v, pv_list(f->v, &READ, NULL, 100, count_record, &n, NULL), "pv_list");
+	assert_int_equal(n, SMALL - 2);
+	assert_int_equal(pv_sealed_left_out(f->v, incident, sizeof incident), 2);
+	assert_string_equal(incident, id);
+	snprintf(needle, sizeof needle, "2 sealed customers left out (incident %s)", id);
+	assert_int_equal(audited(f->v, "list", needle), 1);
+	free(export_text(f->v));
+	assert_int_equal(pv_sealed_left_out(f->v, incident, sizeof incident), 2);
+	assert_int_equal(audited(f->v, "export", needle), 1);
+	/* a second incident seals customer 5 */
+	reader_reads(f, 5, 5);
+	char *id2 = NULL, at[32];
+	time_t t = time(NULL) - 60;
+	strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	ok(f->v, pv_incident_open(f->v, &ADMIN, PV_INCIDENT_LEAK, at, "second", &id2), "open");
+	const char *five[] = { cid(f, 5) };
+	pv_incident_filter by = { NULL, NULL, NULL, NULL, five, 1 };
+	pv_incident_counts cnt;
+	size_t sealed = 0;
+	ok(f->v, pv_incident_scope(f->v, &ADMIN, id2, &by, &cnt), "scope");
+	ok(f->v, pv_incident_seal(f->v, &ADMIN, id2, &sealed), "seal");
+	n = 0;
+	ok(f->v, pv_list(f->v, &READ, NULL, 100, count_record, &n, NULL), "pv_list");
+	assert_int_equal(n, SMALL - 3);
+	assert_int_equal(pv_sealed_left_out(f->v, incident, sizeof incident), 3);
+	assert_string_equal(incident, "several incidents");
+	assert_int_equal(audited(f->v, "list", "3 sealed customers left out (several incidents)"),
+			 1);
+	release_now(f, id);
+	release_now(f, id2);
+	ok(f->v, pv_list(f->v, &READ, NULL, 100, count_record, &n, NULL), "pv_list");
+	assert_int_equal(pv_sealed_left_out(f->v, incident, sizeof incident), 0);
+	assert_string_equal(incident, "");
+	pv_free(id2);
+	pv_free(id);
+}
+
 /* ================================================================== CLI ==== */
 
 static int cli(const struct fixture *f, char **out, char **err, const char *user,
@@ -709,6 +875,56 @@ static void test_cli(void **state)
 	pv_free(id);
 }
 
+/* The commands a user meets under seal: shred and dsr delete refused naming the
+ * incident, retention plan listing the customer as held by it. */
+static void test_cli_erasure_under_seal(void **state)
+{
+	struct fixture *f = *state;
+	reader_reads(f, 1, 2);
+	char *id = sealed_incident(f, f->v, 2), args[256], *dsr = NULL;
+	ok(f->v, pv_dsr_open(f->v, &ADMIN, cid(f, 2), "delete", NULL, &dsr), "pv_dsr_open");
+	pv_vault_close(f->v);
+	f->v = NULL;
+	snprintf(args, sizeof args, "shred %s --role admin", cid(f, 1));
+	expect_fail(f, NULL, id, args);
+	snprintf(args, sizeof args, "dsr delete %s --role admin", dsr);
+	expect_fail(f, NULL, "stays open", args);
+	char *out = run_ok(f, NULL, "retention plan --as-of 2200-01-01 --role admin");
+	char want[128];
+	snprintf(want, sizeof want, "held by incident %s", id);
+	assert_non_null(strstr(out, want));
+	free(out);
+	reopen_root(f);
+	pv_free(dsr);
+	pv_free(id);
+}
+
+/* What a user meets: list and export say on standard error how many sealed customers
+ * they left out, and under which incident. */
+static void test_cli_list_export_say_left_out(void **state)
+{
+	struct fixture *f = *state;
+	reader_reads(f, 1, 3);
+	char *id = sealed_incident(f, f->v, 3), want[96];
+	pv_vault_close(f->v);
+	f->v = NULL;
+	snprintf(want, sizeof want, "3 sealed customers left out (incident %s)", id);
+	const char *cmds[] = { "list --role admin --purpose service --limit 100",
+			       "export --role admin --purpose service" };
+	for (size_t i = 0; i < 2; i++) {
+		char *out = NULL, *err = NULL;
+		assert_int_equal(cli(f, &out, &err, NULL, "%s", cmds[i]), 0);
+		if (!strstr(err, want))
+			fail_msg("pivault %s: stderr '%s' (want '%s')", cmds[i], err, want);
+		assert_null(strstr(out, cid(f, 1)));
+		assert_non_null(strstr(out, cid(f, 4)));
+		free(out);
+		free(err);
+	}
+	reopen_root(f);
+	pv_free(id);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -729,6 +945,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_release_for_other_incident_or_stale_seal, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_cli, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shred_under_seal_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention_under_seal_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dsr_delete_waits_for_release, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cli_erasure_under_seal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_export_say_sealed_left_out, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_cli_list_export_say_left_out, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
