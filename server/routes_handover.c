@@ -74,15 +74,18 @@ static void export_package(struct pvs_call *c)
 	pv_access who = { pvs_member(body, "role", &bad), NULL, PV_WANT_MASKED };
 	char *path = plan_id_ok(c->param) ? new_package_path(c->ctx->handover_dir, c->param)
 					  : NULL;
+	enum pvs_guard mode;
 	if (bad || !plan_id_ok(c->param)) {
 		pvs_error(c->out, bad ? 400 : 404, bad ? "bad_request" : "not_found",
 			  bad ? "\"role\" is a string" : "no such transfer plan");
 	} else if (!path) {
 		pvs_error(c->out, 500, "out_of_memory", "out of memory");
-	} else if (pvs_approval_begin(c, body, "POST /v1/transfers/{id}/package") == PV_OK) {
+	} else if (pvs_guard_begin(c, body, &mode) == 0) {
 		pv_handover_summary s;
 		pv_rc rc = pv_handover_export(c->v, &who, c->param, path, &s);
-		if (!pvs_approval_end(c, rc))
+		if (!pvs_guard_end(c, mode, rc) && rc)
+			pvs_fail(c->out, c->v, rc);
+		else if (!rc)
 			pvs_json(c->out, 201, json_pack("{s:o}", "package", summary_json(&s)));
 	}
 	free(path);
@@ -273,18 +276,17 @@ static void confirm_receipt(struct pvs_call *c)
 	pv_access who = { pvs_member(body, "role", &bad), NULL, PV_WANT_MASKED };
 	char *text = bad ? NULL : receipt_text(c, body);
 	json_t *certs = json_array();
+	enum pvs_guard mode;
 	if (bad) {
 		pvs_error(c->out, 400, "bad_request", "\"role\" is a string");
-	} else if (text && pvs_approval_begin(c, body, "POST /v1/handover/confirmations") == PV_OK) {
+	} else if (text && pvs_guard_begin(c, body, &mode) == 0) {
 		uint64_t n = 0;
 		pv_rc rc = pv_handover_confirm(c->v, &who, text, keep_certificate, certs, &n);
-		if (rc == PV_ERR_CORRUPT || rc == PV_ERR_INPUT) {
+		if (!pvs_guard_end(c, mode, rc) && rc)
 			receipt_failed(c, rc);
-			pvs_approval_drop(c);
-		} else if (!pvs_approval_end(c, rc)) {
+		else if (!rc)
 			pvs_json(c->out, 200, json_pack("{s:I,s:O}", "shredded", (json_int_t)n,
 							"certificates", certs));
-		}
 	}
 	json_decref(certs);
 	free(text);
@@ -344,15 +346,18 @@ static void decommission_run(struct pvs_call *c)
 	pv_access who = { pvs_member(body, "role", &bad), NULL, PV_WANT_MASKED };
 	char *path = archive_path(c), *report = NULL;
 	json_t *certs = json_array();
+	enum pvs_guard mode;
 	spec.archive_path = path;
 	if (bad || !spec.keeper_name || !spec.keeper_contact || !spec.keeper_key) {
 		pvs_error(c->out, 400, "bad_request", "the body needs \"keeper_name\", "
 			  "\"keeper_contact\" and \"keeper_key\" (strings)");
 	} else if (!path) {
 		pvs_error(c->out, 500, "out_of_memory", "out of memory");
-	} else if (pvs_approval_begin(c, body, "POST /v1/decommission") == PV_OK) {
+	} else if (pvs_guard_begin(c, body, &mode) == 0) {
 		pv_rc rc = pv_decommission_run(c->v, &who, &spec, keep_certificate, certs, &report);
-		if (!pvs_approval_end(c, rc))
+		if (!pvs_guard_end(c, mode, rc) && rc)
+			pvs_fail(c->out, c->v, rc);
+		else if (!rc)
 			decommissioned(c, report, certs);
 	}
 	pv_free(report);
