@@ -5,8 +5,9 @@
  * recipient's server takes a package uploaded to it (spooled to that directory, then
  * verified and imported all or nothing with the server's age identity) and answers the
  * signed receipt; the sender checks a receipt and confirms it, which shreds its copy and
- * answers the destruction certificates. The library writes and reads packages by path
- * only, hence the directory; the package in it is sealed to the recipient's key. */
+ * answers the destruction certificates. Deregistration: its plan, its run (four eyes) and
+ * the keeper's archive, downloaded the same way. The library writes and reads packages
+ * by path only, hence the directory; a package in it is sealed to its recipient's key. */
 #include "route.h"
 
 #include <errno.h>
@@ -73,15 +74,18 @@ static void export_package(struct pvs_call *c)
 	pv_access who = { pvs_member(body, "role", &bad), NULL, PV_WANT_MASKED };
 	char *path = plan_id_ok(c->param) ? new_package_path(c->ctx->handover_dir, c->param)
 					  : NULL;
+	enum pvs_guard mode;
 	if (bad || !plan_id_ok(c->param)) {
 		pvs_error(c->out, bad ? 400 : 404, bad ? "bad_request" : "not_found",
 			  bad ? "\"role\" is a string" : "no such transfer plan");
 	} else if (!path) {
 		pvs_error(c->out, 500, "out_of_memory", "out of memory");
-	} else if (pvs_approval_begin(c, body, "POST /v1/transfers/{id}/package") == PV_OK) {
+	} else if (pvs_guard_begin(c, body, &mode) == 0) {
 		pv_handover_summary s;
 		pv_rc rc = pv_handover_export(c->v, &who, c->param, path, &s);
-		if (!pvs_approval_end(c, rc))
+		if (!pvs_guard_end(c, mode, rc) && rc)
+			pvs_fail(c->out, c->v, rc);
+		else if (!rc)
 			pvs_json(c->out, 201, json_pack("{s:o}", "package", summary_json(&s)));
 	}
 	free(path);
@@ -122,24 +126,15 @@ static void file_close(void *stream)
 	close((int)(intptr_t)stream);
 }
 
-/* The package streamed from its file, 64 KiB at a time. */
-static void download_package(struct pvs_call *c)
+/* The file at path (a link is not followed) streamed as the reply, 64 KiB at a time. */
+static void serve_file(struct pvs_call *c, const char *path)
 {
-	pv_access who = pvs_role_of(c);
-	if (!plan_id_ok(c->param)) {
-		pvs_error(c->out, 404, "not_found", "no such transfer plan");
-		return;
-	}
-	char *path = recorded_package(c, &who);
-	if (!path)
-		return;
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		if (fd >= 0)
 			close(fd);
-		pvs_error(c->out, 410, "package_gone", "the package file is no longer on the server: "
-			  "export it again");
+		pvs_error(c->out, 410, "file_gone", "the file is no longer on the server");
 	} else {
 		c->out->status = 200;
 		c->out->type = "application/octet-stream";
@@ -148,6 +143,19 @@ static void download_package(struct pvs_call *c)
 		c->out->file = (void *)(intptr_t)fd;
 		c->out->size = (uint64_t)st.st_size;
 	}
+}
+
+/* The package streamed from its file. */
+static void download_package(struct pvs_call *c)
+{
+	pv_access who = pvs_role_of(c);
+	if (!plan_id_ok(c->param)) {
+		pvs_error(c->out, 404, "not_found", "no such transfer plan");
+		return;
+	}
+	char *path = recorded_package(c, &who);
+	if (path)
+		serve_file(c, path);
 	free(path);
 }
 
@@ -268,22 +276,114 @@ static void confirm_receipt(struct pvs_call *c)
 	pv_access who = { pvs_member(body, "role", &bad), NULL, PV_WANT_MASKED };
 	char *text = bad ? NULL : receipt_text(c, body);
 	json_t *certs = json_array();
+	enum pvs_guard mode;
 	if (bad) {
 		pvs_error(c->out, 400, "bad_request", "\"role\" is a string");
-	} else if (text && pvs_approval_begin(c, body, "POST /v1/handover/confirmations") == PV_OK) {
+	} else if (text && pvs_guard_begin(c, body, &mode) == 0) {
 		uint64_t n = 0;
 		pv_rc rc = pv_handover_confirm(c->v, &who, text, keep_certificate, certs, &n);
-		if (rc == PV_ERR_CORRUPT || rc == PV_ERR_INPUT) {
+		if (!pvs_guard_end(c, mode, rc) && rc)
 			receipt_failed(c, rc);
-			pvs_approval_drop(c);
-		} else if (!pvs_approval_end(c, rc)) {
+		else if (!rc)
 			pvs_json(c->out, 200, json_pack("{s:I,s:O}", "shredded", (json_int_t)n,
 							"certificates", certs));
-		}
 	}
 	json_decref(certs);
 	free(text);
 	json_decref(body);
+}
+
+/* ---- Deregistration (注销): the wind-down, its archive for the keeper ---- */
+
+static void decommission_plan(struct pvs_call *c)
+{
+	pv_access who = pvs_role_of(c);
+	char *text = NULL;
+	pv_rc rc = pv_decommission_plan(c->v, &who, &text);
+	json_error_t je;
+	json_t *doc = rc ? NULL : json_loads(text, 0, &je);
+	if (rc)
+		pvs_fail(c->out, c->v, rc);
+	else if (!doc)
+		pvs_error(c->out, 500, "internal_error", "the library's answer is not JSON");
+	else
+		pvs_json(c->out, 200, doc);
+	pv_free(text);
+}
+
+/* The keeper's archive, one per vault (a wound-down vault runs no second wind-down): a
+ * fixed name, as the approval binds the path (malloc'd). */
+static char *archive_path(const struct pvs_call *c)
+{
+	size_t n = strlen(c->ctx->handover_dir) + 24;
+	char *p = malloc(n);
+	if (p)
+		snprintf(p, n, "%s/decommission.age", c->ctx->handover_dir);
+	return p;
+}
+
+/* The run's reply: the signed report and the certificates. */
+static void decommissioned(struct pvs_call *c, const char *report, json_t *certs)
+{
+	json_error_t je;
+	json_t *doc = json_loads(report, 0, &je);
+	pvs_json(c->out, 200, json_pack("{s:o,s:O}", "report", doc ? doc : json_string(report),
+					"certificates", certs));
+}
+
+/* The body {"keeper_name", "keeper_contact", "keeper_key", "role"?, "request"?,
+ * "reason"?}: the archive written into the handover directory (GET
+ * /v1/decommission/archive), every customer shredded; or 202. */
+static void decommission_run(struct pvs_call *c)
+{
+	json_t *body = pvs_body_object(c);
+	if (!body)
+		return;
+	int bad = 0;
+	pv_decommission_spec spec = { pvs_member(body, "keeper_name", &bad),
+				      pvs_member(body, "keeper_contact", &bad),
+				      pvs_member(body, "keeper_key", &bad), NULL };
+	pv_access who = { pvs_member(body, "role", &bad), NULL, PV_WANT_MASKED };
+	char *path = archive_path(c), *report = NULL;
+	json_t *certs = json_array();
+	enum pvs_guard mode;
+	spec.archive_path = path;
+	if (bad || !spec.keeper_name || !spec.keeper_contact || !spec.keeper_key) {
+		pvs_error(c->out, 400, "bad_request", "the body needs \"keeper_name\", "
+			  "\"keeper_contact\" and \"keeper_key\" (strings)");
+	} else if (!path) {
+		pvs_error(c->out, 500, "out_of_memory", "out of memory");
+	} else if (pvs_guard_begin(c, body, &mode) == 0) {
+		pv_rc rc = pv_decommission_run(c->v, &who, &spec, keep_certificate, certs, &report);
+		if (!pvs_guard_end(c, mode, rc) && rc)
+			pvs_fail(c->out, c->v, rc);
+		else if (!rc)
+			decommissioned(c, report, certs);
+	}
+	pv_free(report);
+	json_decref(certs);
+	free(path);
+	json_decref(body);
+}
+
+/* An archive streamed from the handover directory; needs what the plan needs. */
+static void download_archive(struct pvs_call *c)
+{
+	pv_access who = pvs_role_of(c);
+	char *plan = NULL;
+	pv_rc rc = pv_decommission_plan(c->v, &who, &plan);
+	pv_free(plan);
+	if (rc) {
+		pvs_fail(c->out, c->v, rc);
+		return;
+	}
+	char *path = archive_path(c);
+	if (!path) {
+		pvs_error(c->out, 500, "out_of_memory", "out of memory");
+		return;
+	}
+	serve_file(c, path);
+	free(path);
 }
 
 static const struct pvs_route routes[] = {
@@ -292,5 +392,8 @@ static const struct pvs_route routes[] = {
 	{ "POST", "/v1/handover/imports", PVS_SESSION_FILE, import_package, 0 },
 	{ "POST", "/v1/handover/receipt-checks", PVS_SESSION, check_receipt, 0 },
 	{ "POST", "/v1/handover/confirmations", PVS_SESSION, confirm_receipt, 0 },
+	{ "GET", "/v1/decommission", PVS_SESSION, decommission_plan, 0 },
+	{ "POST", "/v1/decommission", PVS_SESSION, decommission_run, 0 },
+	{ "GET", "/v1/decommission/archive", PVS_SESSION, download_archive, 0 },
 };
 PVS_ROUTE_TABLE(pvs_routes_handover, routes);

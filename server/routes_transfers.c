@@ -218,17 +218,19 @@ static void shred_excluded(struct pvs_call *c)
 	pv_access who = { pvs_member(body, "role", &bad), NULL, PV_WANT_MASKED };
 	uint64_t n = 0;
 	char *cert = NULL;
+	enum pvs_guard mode;
 	if (bad) {
 		pvs_error(c->out, 400, "bad_request", "\"role\" is a string");
-	} else if (pvs_approval_begin(c, body, "POST /v1/transfers/{id}/shred-excluded") == PV_OK) {
+	} else if (pvs_guard_begin(c, body, &mode) == 0) {
 		pv_rc rc = pv_transfer_shred_excluded(c->v, &who, c->param, &n, &cert);
 		json_error_t je;
 		json_t *doc = cert ? json_loads(cert, 0, &je) : json_null();
-		if (!pvs_approval_end(c, rc))
-			pvs_json(c->out, 200, json_pack("{s:I,s:o}", "shredded", (json_int_t)n,
+		if (!pvs_guard_end(c, mode, rc) && rc)
+			pvs_fail(c->out, c->v, rc);
+		else if (!rc)
+			pvs_json(c->out, 200, json_pack("{s:I,s:O}", "shredded", (json_int_t)n,
 							"certificate", doc ? doc : json_null()));
-		else
-			json_decref(doc);
+		json_decref(doc);
 	}
 	pv_free(cert);
 	json_decref(body);
@@ -243,12 +245,13 @@ static void pin_vault_key(struct pvs_call *c)
 	int bad = 0;
 	const char *key = pvs_member(body, "key", &bad);
 	pv_access who = { pvs_member(body, "role", &bad), NULL, PV_WANT_MASKED };
+	enum pvs_guard mode;
 	if (bad || !key) {
 		pvs_error(c->out, 400, "bad_request", "the body needs \"key\" (64 hex digits)");
-	} else if (pvs_approval_begin(c, body, "POST /v1/transfers/{id}/vault-key") == PV_OK) {
+	} else if (pvs_guard_begin(c, body, &mode) == 0) {
 		pv_rc rc = pv_transfer_pin_vault_key(c->v, &who, c->param, key);
-		if (!pvs_approval_end(c, rc))
-			c->out->status = 204;
+		if (!pvs_guard_end(c, mode, rc))
+			pvs_done(c, rc);
 	}
 	json_decref(body);
 }

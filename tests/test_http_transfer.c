@@ -11,7 +11,8 @@
  * package upload refused with nothing imported; a receipt for another package (an earlier
  * export of the plan), a changed receipt and no receipt at all refused at confirmation,
  * nothing shredded; a transfer row changed with SQL to name another file is not served;
- * an upload over the package cap refused, no spooled file left behind. */
+ * an upload over the package cap refused, no spooled file left behind. Deregistration:
+ * the plan, the run under four eyes and the keeper's archive downloaded. */
 #define _GNU_SOURCE /* memmem */
 #include "testutil.h"
 
@@ -179,13 +180,19 @@ static char *plan_transfer(const char *token, const char *country, const char *b
 	return plan_with(token, country, basis, g_buyer_pk);
 }
 
-/* Another user (dpo2) approves request id, as POST /v1/requests/{id}/approve would. */
-static void approve(const char *id)
+/* Another user (dpo2) of the vault in dir approves request id, as POST
+ * /v1/requests/{id}/approve would. */
+static void approve_in(const char *dir, const char *id)
 {
-	pv_vault *d = pvt_open_user(g_dir, "dpo2", PW);
+	pv_vault *d = pvt_open_user(dir, "dpo2", PW);
 	pv_access who = { "dpo", NULL, PV_WANT_MASKED };
 	assert_ok(d, pv_request_decide(d, &who, id, PV_APPROVE, NULL));
 	pvt_vclose(d);
+}
+
+static void approve(const char *id)
+{
+	approve_in(g_dir, id);
 }
 
 /* The id of the request a 202 names (kept). */
@@ -671,6 +678,59 @@ static void test_package_row_names_another_file(void **state)
 	assert_null(strstr(body, key));
 }
 
+/* Deregistration through HTTP on the vault that took the first package in: the plan, the
+ * run under four eyes (every customer shredded, the report and certificates in the reply)
+ * and the keeper's archive downloaded; a clerk reaches none of it. */
+static void test_decommission(void **state)
+{
+	(void)state;
+	add_users(g_buyer2_dir, g_buyer2_key);
+	uint64_t before = customers_in(g_buyer2_dir, g_buyer2_key);
+	assert_true(before > 0);
+	struct pvs_config c = { .plain_http = 1, .session_seconds = 600,
+				.sign_in_per_address = 10000, .sign_in_per_user = 10000,
+				.reads_per_second = 10000, .reads_burst = 10000 };
+	struct pvs_server *srv = pvts_start(&c, g_buyer2_dir, g_buyer2_key, 65536);
+	unsigned port = pvs_port(srv);
+	char *dpo = pvt_keep(pvts_sign_in(port, "dpo1", PW));
+	char *clerk = pvt_keep(pvts_sign_in(port, "clerk1", PW));
+	struct pvts_resp r = pvts_http(port, "GET", "/v1/decommission", dpo, NULL, 0);
+	expect_status(&r, 200, "GET /v1/decommission");
+	pvts_resp_free(&r);
+	r = pvts_http(port, "GET", "/v1/decommission", clerk, NULL, 0);
+	expect_status(&r, 403, "GET /v1/decommission as clerk");
+	pvts_resp_free(&r);
+	char body[512];
+	snprintf(body, sizeof body, "{\"keeper_name\":\"Archive Co\",\"keeper_contact\":"
+		 "\"keeper@archive.example\",\"keeper_key\":\"%s\"}", g_recipient);
+	r = pvts_http(port, "POST", "/v1/decommission", clerk, body, strlen(body));
+	expect_status(&r, 403, "POST /v1/decommission as clerk");
+	pvts_resp_free(&r);
+	r = pvts_http(port, "POST", "/v1/decommission", dpo, body, strlen(body));
+	char *req = requested(&r, "POST /v1/decommission");
+	pvts_resp_free(&r);
+	assert_int_equal(customers_in(g_buyer2_dir, g_buyer2_key), before); /* asked, not run */
+	approve_in(g_buyer2_dir, req);
+	snprintf(body, sizeof body, "{\"keeper_name\":\"Archive Co\",\"keeper_contact\":"
+		 "\"keeper@archive.example\",\"keeper_key\":\"%s\",\"request\":\"%s\"}",
+		 g_recipient, req);
+	r = pvts_http(port, "POST", "/v1/decommission", dpo, body, strlen(body));
+	expect_status(&r, 200, "decommission run");
+	assert_true(json_is_object(json_object_get(r.json, "report")));
+	assert_true(json_array_size(json_object_get(r.json, "certificates")) >= 1);
+	pvts_resp_free(&r);
+	const char *path = "/v1/decommission/archive";
+	assert_int_equal(customers_in(g_buyer2_dir, g_buyer2_key), 0);
+	size_t len;
+	int status = 0;
+	char *archive = download(port, path, dpo, &len, &status);
+	assert_int_equal(status, 200);
+	assert_memory_equal(archive, "age-encryption.org/v1\n", 22);
+	download(port, path, clerk, &len, &status);
+	assert_int_equal(status, 403);
+	pvs_stop(srv);
+}
+
 /* A clerk (read, find, list) and an auditor reach none of the transfer routes. */
 static void test_transfer_routes_wrong_role(void **state)
 {
@@ -739,6 +799,7 @@ int main(void)
 		cmocka_unit_test(test_transfer_routes_wrong_role),
 		cmocka_unit_test(test_upload_over_the_cap),
 		cmocka_unit_test(test_receipt_for_another_package),
+		cmocka_unit_test(test_decommission),
 		cmocka_unit_test(test_package_row_names_another_file),
 		cmocka_unit_test(test_wizard_end_to_end),
 	};
