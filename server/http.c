@@ -79,6 +79,20 @@ static const char *bearer_of(struct MHD_Connection *conn)
 	return h + 7;
 }
 
+/* What no reply may be: cached, sniffed as another type, framed, or let load anything
+ * from elsewhere (an API reply loads nothing; a console page only from this origin). */
+static void security_headers(struct MHD_Response *resp, const struct pvs_reply *r)
+{
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Content-Security-Policy",
+				r->csp ? r->csp : "default-src 'none'; frame-ancestors 'none'");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
+	MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
+}
+
 static enum MHD_Result queue(struct MHD_Connection *conn, struct pvs_reply *r)
 {
 	size_t len = r->body ? strlen(r->body) : 0;
@@ -98,8 +112,7 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct pvs_reply *r)
 		snprintf(secs, sizeof secs, "%u", r->retry_after);
 		MHD_add_response_header(resp, "Retry-After", secs);
 	}
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	security_headers(resp, r);
 	enum MHD_Result ok = MHD_queue_response(conn, r->status, resp);
 	MHD_destroy_response(resp);
 	return ok;
@@ -167,7 +180,7 @@ static void client_of(struct MHD_Connection *conn, struct pvs_request *q)
 static enum MHD_Result answer(struct pvs_server *s, struct MHD_Connection *conn,
 			      const char *url, const char *method, struct request *q)
 {
-	struct pvs_reply r = { 0, NULL, NULL, 0 };
+	struct pvs_reply r = { 0, NULL, NULL, 0, NULL };
 	struct pvs_request req = { method, url, q->body ? q->body : "", q->len,
 				   bearer_of(conn), { 0 }, 0, NULL, arg_of, each_arg, conn };
 	client_of(conn, &req);
@@ -188,7 +201,7 @@ static int announces_too_much(struct MHD_Connection *conn, size_t max)
 
 static enum MHD_Result too_large(struct MHD_Connection *conn)
 {
-	struct pvs_reply r = { 0, NULL, NULL, 0 };
+	struct pvs_reply r = { 0, NULL, NULL, 0, NULL };
 	pvs_error(&r, 413, "body_too_large", "the request body is larger than the server accepts");
 	return queue(conn, &r);
 }

@@ -138,6 +138,8 @@ static void run_route(struct pvs_call *c, const struct pvs_route *r)
 
 void pvs_route(struct pvs_routes_ctx *ctx, const struct pvs_request *q, struct pvs_reply *out)
 {
+	if (pvs_console_serve(q, out)) /* the web console's files (console.c) */
+		return;
 	struct matched m;
 	int path_known = 0;
 	for (size_t i = 0, n = pvs_route_count(); i < n; i++) {

@@ -73,6 +73,7 @@ struct pvs_reply {
 	char *body;
 	const char *type;
 	unsigned retry_after; /* seconds, sent as Retry-After when not 0 */
+	const char *csp; /* Content-Security-Policy (static); NULL: the API's, which loads nothing */
 };
 
 /* reply.c: the body {"error":{"code":code,"message":message}} with status. */
@@ -116,5 +117,17 @@ void pvs_route_at(size_t i, const char **method, const char **path);
 
 /* The OpenAPI document (openapi.json, embedded at build time). */
 extern const char pvs_openapi_json[];
+
+/* console.c: the web console's files (server/console/, embedded at build time by
+ * cmake/embed_assets.cmake), served under /console/. */
+struct pvs_asset {
+	const char *name, *type, *text;
+	size_t len;
+};
+extern const struct pvs_asset pvs_console_assets[];
+extern const size_t pvs_console_asset_count;
+/* Answer q when it asks for the console (GET or HEAD of /console or /console/NAME): 1 with
+ * out made (the file, or 404), 0 when the path is not the console's. */
+int pvs_console_serve(const struct pvs_request *q, struct pvs_reply *out);
 
 #endif
