@@ -51,6 +51,14 @@ printf 'admin-console-password\n' > "$work/admin.pw"
 "$pvt" init "$work/v" --schema "$src/examples/schema.yaml" --slots 16 > /dev/null 2>&1 ||
   fail "init"
 root import "$work/in.csv" > /dev/null 2>&1 || fail "import"
+# a customer whose name is markup with a script in it (stored cross-site scripting): the
+# console must show it as text, and run nothing
+{ head -n 1 "$work/in.csv"
+  grep -m1 -E "^C00000003," "$work/in.csv" |
+    sed 's/^C00000003,[^,]*,/C00000099,<img src=x onerror=alert(document.domain)>,/'
+} > "$work/markup.csv"
+root import "$work/markup.csv" > "$work/markup.log" 2>&1 ||
+  fail "import of the markup name: $(cat "$work/markup.log")"
 
 # A user NAME with ROLES and password PASSWORD (break-glass add by the root secret, which
 # receives both halves of the enrolment code), and their obligations met.
@@ -90,5 +98,5 @@ done
 [[ -n $url ]] || fail "the server did not start: $(cat "$work/serve.out")"
 
 PV_URL=$url PV_CHROMIUM=$browser PV_SHOTS=$build PV_CUSTOMER=C00000003 PV_PHONE=$phone \
-  PV_IDNUM=$idnum NODE_PATH=$driver/node_modules \
+  PV_IDNUM=$idnum PV_MARKUP=C00000099 NODE_PATH=$driver/node_modules \
   timeout 300 node "$src/tests/console/console.test.js" || fail "the console test failed"

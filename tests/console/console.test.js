@@ -22,6 +22,7 @@ const SHOTS = env('PV_SHOTS');
 const CUSTOMER = env('PV_CUSTOMER');
 const PHONE = env('PV_PHONE');
 const IDNUM = env('PV_IDNUM');
+const MARKUP = env('PV_MARKUP'); /* a customer whose name is markup with a script */
 const users = {
 	admin: 'admin-console-password',
 	clerk1: 'clerk1-console-password',
@@ -30,7 +31,7 @@ const users = {
 };
 
 const problems = [];
-let refusalExpected = false; /* in a step whose point is a refusal */
+let refusalExpected = null; /* in a step whose point is a refusal: 'refused', 'csp' */
 let passed = 0;
 
 // A new browser context (its own sessionStorage: another person) with its page watched.
@@ -39,14 +40,21 @@ async function person(browser, lang) {
 		viewport: { width: 1200, height: 800 } });
 	const page = await context.newPage();
 	page.on('console', (m) => {
-		if (refusalExpected && /status of (401|403)/.test(m.text()))
+		if (refusalExpected === 'refused' && /status of (401|403)/.test(m.text()))
 			return; /* chromium logs the refusal a step asks for */
+		if (refusalExpected === 'csp' && /Content Security Policy/.test(m.text()))
+			return; /* the policy's refusal a step asks for */
 		if (m.type() === 'error' || m.type() === 'warning')
 			problems.push(`console ${m.type()}: ${m.text()}`);
 	});
 	page.on('pageerror', (e) => problems.push('uncaught: ' + e.message));
-	page.on('requestfailed', (r) => problems.push('request failed: ' + r.url()));
-	page.on('request', (r) => {
+	/* a request to another origin is a problem unless the policy blocked it (chromium
+	 * reports those as requests that failed) */
+	page.on('requestfailed', (r) => {
+		if (r.failure().errorText !== 'csp')
+			problems.push(`request failed: ${r.url()}: ${r.failure().errorText}`);
+	});
+	page.on('requestfinished', (r) => {
 		if (!r.url().startsWith(URL0 + '/'))
 			problems.push('a request left the origin: ' + r.url());
 	});
@@ -58,7 +66,7 @@ async function shot(page, name) {
 }
 
 async function step(name, fn, refusal) {
-	refusalExpected = refusal === 'refused';
+	refusalExpected = refusal || null;
 	try {
 		await fn();
 		passed++;
@@ -184,6 +192,48 @@ async function run(browser) {
 			assert.ok(!all.includes(PHONE), 'the clear phone is in the page');
 			assert.ok(!all.includes(IDNUM), 'the clear resident id is in the page');
 		});
+
+	await step('a name that is markup with a script is shown as text and runs nothing',
+		async () => {
+			let dialogs = 0;
+			page.on('dialog', (d) => {
+				dialogs++;
+				d.dismiss();
+			});
+			await page.selectOption('#lookup-by', 'id');
+			await page.fill('#lookup-value', MARKUP);
+			await page.click('#lookup-form button[type=submit]');
+			await givePurpose(page, 'service');
+			await page.waitForSelector(`.record[data-id="${MARKUP}"]`);
+			assert.equal(await page.textContent('[data-field="name"] .value'),
+				'<img src=x onerror=alert(document.domain)>');
+			assert.equal(await page.$('main img'), null);
+			await page.waitForTimeout(300);
+			assert.equal(dialogs, 0);
+		});
+
+	await step('the policy stops injected inline script and scripts of other origins',
+		async () => {
+			const r = await page.evaluate(() => new Promise((resolve) => {
+				const seen = [];
+				document.addEventListener('securitypolicyviolation',
+					(e) => seen.push(e.violatedDirective));
+				const d = document.createElement('div');
+				d.innerHTML = '<img src="/console/icon.svg" onload="window.owned = 1">';
+				const s = document.createElement('script');
+				s.src = 'https://scripts.invalid/x.js';
+				const i = document.createElement('script');
+				i.textContent = 'window.owned = 2';
+				document.body.append(d, s, i);
+				setTimeout(() => {
+					d.remove(); s.remove(); i.remove();
+					resolve({ owned: window.owned || 0, seen });
+				}, 500);
+			}));
+			assert.equal(r.owned, 0);
+			assert.ok(r.seen.length >= 3, 'violations seen: ' + r.seen.join(', '));
+			assert.ok(r.seen.every((d) => d.startsWith('script-src')), r.seen.join(', '));
+		}, 'csp');
 
 	await step('the language switch redraws every string in Chinese and back', async () => {
 		await page.click('#lang');
