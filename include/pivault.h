@@ -228,6 +228,18 @@ PV_API void pv_vault_on_progress(pv_vault *v, pv_progress_fn fn, void *ctx);
  * and every audit entry under their name. PV_ERR_USAGE for a handle opened as a user. */
 PV_API PV_CHECK pv_rc pv_vault_serve(pv_vault *v);
 
+/* A server's handle may let its reads linger: a read that changed nothing leaves its
+ * snapshot of the vault open, and the handle's next reads go on in it (SQLite's page cache
+ * stays warm instead of being dropped at every commit of the audit log) while it is younger
+ * than ms milliseconds and nothing was changed through any handle of this process since it
+ * began: a change made here is seen by the next read, one made by another process (a CLI,
+ * a DBA) within ms. Changes end a lingering read first; reads of the audit log see every
+ * entry. ms 0: reads do not linger (the default). PV_ERR_USAGE unless a server's handle. */
+PV_API PV_CHECK pv_rc pv_vault_linger_reads(pv_vault *v, unsigned ms);
+/* End the handle's lingering read if it is no longer young (a server calls it on idle
+ * handles, so that no old snapshot holds back the log's checkpoints). */
+PV_API void pv_vault_expire_lingering(pv_vault *v);
+
 /* Length of a session token: 64 hexadecimal characters (32 random bytes). */
 #define PV_SESSION_TOKEN_CHARS 64
 
@@ -586,6 +598,11 @@ typedef enum pv_decision { PV_REJECT = 0, PV_APPROVE = 1 } pv_decision;
  * shown to the approver alone, who hands it to the new user. */
 PV_API PV_CHECK pv_rc pv_request_decide(pv_vault *v, const pv_access *who, const char *id,
 					pv_decision decision, char **enrol_half);
+/* As pv_request_decide, with the decider's reason (NULL: none) kept in the decision's
+ * audit entry (free text: like a request's reason, it must not hold a personal value). */
+PV_API PV_CHECK pv_rc pv_request_decide_why(pv_vault *v, const pv_access *who, const char *id,
+					    pv_decision decision, const char *reason,
+					    char **enrol_half);
 
 /* Take up an approved request before running its operation: refused unless the caller
  * is its requester and it is approved, unexpired and unused. The operation then compares
@@ -598,6 +615,10 @@ typedef struct pv_request_info {
 	const char *id, *requester, *op, *params, *command, *reason, *created;
 	int64_t expires;
 	const char *state, *approver, *decided;
+	/* params as a JSON object, {"key": "value", ...} in the order the operation bound
+	 * them ("truncated": true when the text kept for the approver was cut) */
+	const char *args;
+	int64_t created_at, decided_at; /* Unix seconds; decided_at 0 while undecided */
 } pv_request_info;
 typedef int (*pv_request_fn)(void *ctx, const pv_request_info *r);
 /* Every request when who->role grants 'approve' or 'audit' (who or its role NULL: any of
@@ -607,6 +628,10 @@ PV_API PV_CHECK pv_rc pv_request_list(pv_vault *v, const pv_access *who, pv_requ
 
 /* A request's operation and command (malloc'd; pv_free), to run it again. */
 PV_API PV_CHECK pv_rc pv_request_get(pv_vault *v, const char *id, char **op, char **command);
+
+/* A time the library printed (ISO 8601 "YYYY-MM-DDTHH:MM:SSZ", or a date "YYYY-MM-DD": its
+ * midnight) as Unix seconds (UTC); -1 when it is neither. */
+PV_API int64_t pv_time_unix(const char *text);
 
 /* ---- Crypto-shredding and destruction certificates ---------------------------- */
 
@@ -831,9 +856,12 @@ PV_API PV_CHECK pv_rc pv_incident_set_state(pv_vault *v, const pv_access *who, c
 					    pv_incident_state state);
 
 /* An incident as JSON (id, kind, state, detected_at, description, opened_by, the time of
- * each state, the scope's filter, and scope: [{customer, categories: [..]}]), or every
- * incident (a JSON array, without their scopes but with their sizes). *json is freed
- * with pv_free. Need 'incident'; audited. */
+ * each state, the scope's filter, scope: [{customer, categories: [..]}], scope_customers,
+ * and seal: {state: "sealed" | "released" | "never", customers: how many it seals now,
+ * sealed_at and sealed_by: the seal in force or the last one lifted, and once released
+ * (and not sealed again) released_at, released_by and approved_by}), or every incident (a
+ * JSON array, without their scopes but with their sizes). *json is freed with pv_free.
+ * Need 'incident'; audited. */
 PV_API PV_CHECK pv_rc pv_incident_get(pv_vault *v, const pv_access *who, const char *id,
 				      char **json);
 PV_API PV_CHECK pv_rc pv_incident_list(pv_vault *v, const pv_access *who, char **json);
@@ -1452,6 +1480,14 @@ typedef struct pv_scan_opts {
  * PV_ERR_INPUT name the file and line; the message is pv_errmsg(NULL). o may be NULL. */
 PV_API PV_CHECK pv_rc pv_scan_csv(const char *path, const pv_scan_opts *o, pv_scan_column_fn fn,
 				  void *ctx, uint64_t *rows);
+
+/* Scan CSV text read from in (a header row, then data rows; name names it in messages)
+ * as pv_scan_csv does, the vault's stored schema saying how each column is declared: the
+ * API's scan of an uploaded file, which never touches a disk. Needs 'scan'; audited with
+ * the row count (never a value; the report is counts only). */
+PV_API PV_CHECK pv_rc pv_scan_csv_stream(pv_vault *v, const pv_access *who, FILE *in,
+					 const char *name, const pv_scan_opts *o,
+					 pv_scan_column_fn fn, void *ctx, uint64_t *rows);
 
 /* Scan the opened values of the vault's fields declared as plain text (type text) for
  * personal information their mask does not cover, as pv_scan_csv does for columns. Needs

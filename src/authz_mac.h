@@ -33,7 +33,8 @@ int pv_authz_hold_active(pv_vault *v, const char *customer, char *reason, size_t
 int pv_authz_hold_scan(pv_vault *v, pv_store_hold_fn fn, void *ctx);
 
 /* Settings kept in the metadata table that govern access: "schema",
- * "alert_reads_per_hour", "incident_seals", "incident_digests" (authz_mac.c lists them).
+ * "alert_reads_per_hour", "incident_seals", "incident_digests", "incident_seal_history"
+ * (authz_mac.c lists them).
  * Any other key is refused. */
 int pv_authz_meta_get(pv_vault *v, const char *key, uint8_t **val, size_t *len);
 int pv_authz_meta_put(pv_vault *v, const char *key, const void *val, size_t len);
@@ -46,6 +47,9 @@ int pv_authz_meta_fingerprint(pv_vault *v, const char *key, uint8_t out[32]);
 /* At vault creation only, inside its transaction: MAC what the new vault holds and seal
  * every table (an empty table is sealed too, so emptying one is seen). */
 pv_rc pv_authz_seal_new_vault(pv_vault *v);
+
+/* Drop what the handle remembers of verified seals (at close; a key change). */
+void pv_authz_forget(pv_vault *v);
 
 /* Check every protected table now (PV_ERR_CORRUPT naming the first bad row). */
 pv_rc pv_authz_check_all(pv_vault *v);
