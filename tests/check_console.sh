@@ -78,6 +78,19 @@ add_user clerk1 clerk 'clerk1-console-password'
 add_user dpo1 dpo 'dpo1-console-password'
 add_user dpo2 dpo 'dpo2-console-password'
 
+# the queues: two requests of dpo1's to decide (four eyes), an erasure and a restriction
+# asked for by customers
+as_dpo1() {
+  env -u PIVAULT_KEY_FILE PIVAULT_USER=dpo1 PIVAULT_PASSWORD_FILE="$work/dpo1.pw" \
+    "$pvt" "$@" --vault "$work/v" --role dpo
+}
+as_dpo1 request shred C00000010 --reason "the customer asked by letter" > /dev/null 2>&1 ||
+  fail "request shred C00000010"
+as_dpo1 request shred C00000011 --reason "a duplicate record" > /dev/null 2>&1 ||
+  fail "request shred C00000011"
+root dsr open --customer C00000012 --type delete > /dev/null 2>&1 || fail "dsr open delete"
+root dsr open --customer C00000013 --type restrict > /dev/null 2>&1 || fail "dsr open restrict"
+
 # one customer, and its clear values the clerk must never see
 record=$(grep -m1 -E '^C00000003,' "$work/in.csv") || fail "no customer C00000003"
 phone=$(cut -d, -f3 <<< "$record")

@@ -47,8 +47,10 @@ function queryOf(query) {
 	return s ? '?' + s : '';
 }
 
-// Call the API: the JSON reply, or an ApiError. opts: {query, body, role: false to leave
-// the session's role out}.
+// Call the API: the JSON reply, or an ApiError. opts: {query, body (JSON), or raw and its
+// type (a file), text: true for a reply that is
+// not JSON, blob: true for a file, role: false to leave the
+// session's role out}.
 export async function call(method, path, opts = {}) {
 	const headers = { Accept: 'application/json' };
 	if (session)
@@ -57,13 +59,20 @@ export async function call(method, path, opts = {}) {
 	if (opts.body !== undefined) {
 		headers['Content-Type'] = 'application/json';
 		body = JSON.stringify(opts.body);
+	} else if (opts.raw !== undefined) { /* a file as the body */
+		headers['Content-Type'] = opts.type;
+		body = opts.raw;
 	}
 	const query = Object.assign({}, opts.query);
 	if (session && session.role && opts.role !== false && query.role === undefined)
 		query.role = session.role;
 	const r = await fetch(path + queryOf(query), { method, headers, body,
 		credentials: 'omit', cache: 'no-store', redirect: 'error' });
+	if (r.ok && opts.blob)
+		return r.blob(); /* a file (the handover package) */
 	const text = await r.text();
+	if (r.ok && opts.text)
+		return text; /* a page the API made (text/html) */
 	const json = text ? JSON.parse(text) : null;
 	if (r.ok)
 		return json;

@@ -8,9 +8,15 @@ import { h, toast } from './ui.js';
 import signIn from './page_signin.js';
 import lookup from './page_lookup.js';
 import audit from './page_audit.js';
+import approvals from './page_approvals.js';
+import dsr from './page_dsr.js';
+import users from './page_users.js';
+import incidents from './page_incidents.js';
+import scan from './page_scan.js';
+import report from './page_report.js';
 
 // The pages behind a session, in the navigation's order.
-const pages = [lookup, audit];
+const pages = [lookup, approvals, dsr, audit, users, incidents, scan, report];
 const byId = Object.fromEntries(pages.map((p) => [p.id, p]));
 
 function currentPage() {
@@ -48,14 +54,23 @@ function drawTools() {
 	document.title = 'pivault · ' + t('brand');
 }
 
+let shown = null; /* the page drawn last */
+
 export function draw() {
 	const page = currentPage();
+	if (page !== shown && page.reset)
+		page.reset(); /* a page entered anew loads anew */
+	shown = page;
 	drawTools();
 	drawNav(page);
 	const main = document.getElementById('main');
+	const focused = main.contains(document.activeElement) ? document.activeElement.id : '';
 	main.replaceChildren();
 	main.dataset.page = page.id;
 	page.render(main, { go, draw });
+	const again = focused && document.getElementById(focused);
+	if (again) /* the same control, drawn again, keeps the focus */
+		again.focus();
 }
 
 // Go to page id (after signing in, for one).

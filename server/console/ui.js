@@ -83,3 +83,33 @@ export function when(seconds) {
 	return seconds ? new Date(seconds * 1000).toISOString().replace('T', ' ').slice(0, 16) +
 		' UTC' : '';
 }
+
+// Save text (or a Blob) as a file named name (the browser's download; nothing leaves the
+// page).
+export function save(text, type, name) {
+	const url = URL.createObjectURL(text instanceof Blob ? text : new Blob([text], { type }));
+	const a = h('a', { href: url, download: name, hidden: true });
+	document.body.append(a);
+	a.click();
+	a.remove();
+	setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+// What was typed into a form survives the page being drawn again (a list that loads
+// redraws the page): el (an input or select) keeps its value under key until forget(key).
+const drafts = {};
+export function kept(key, el) {
+	if (drafts[key] !== undefined)
+		el.value = drafts[key];
+	const note = () => {
+		drafts[key] = el.value;
+	};
+	el.addEventListener('input', note);
+	el.addEventListener('change', note);
+	return el;
+}
+
+export function forget(...keys) {
+	for (const k of keys)
+		delete drafts[k];
+}

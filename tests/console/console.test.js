@@ -100,6 +100,17 @@ async function pageText(page) {
 			.join('\n'));
 }
 
+// Press Tab (nothing else) until the element selector names has the focus.
+async function tabTo(page, selector) {
+	for (let i = 0; i < 80; i++) {
+		await page.keyboard.press('Tab');
+		if (await page.evaluate((s) => document.activeElement &&
+			document.activeElement.matches(s), selector))
+			return;
+	}
+	throw new Error('Tab never reached ' + selector);
+}
+
 async function main() {
 	const browser = await chromium.launch({ executablePath: env('PV_CHROMIUM') });
 	try {
@@ -260,6 +271,154 @@ async function run(browser) {
 		await dpo.page.waitForSelector('#audit-state[data-verified="true"]');
 		assert.match(await dpo.page.textContent('#audit-state'), /审计链完整/);
 		await shot(dpo.page, 'audit');
+	});
+
+	const dpo2 = await person(browser, 'en');
+	await step('the approval queue shows each request with its exact bound arguments',
+		async () => {
+			await signIn(dpo2.page, 'dpo2');
+			await dpo2.page.click('#nav a[href="#/approvals"]');
+			await dpo2.page.waitForSelector('.request[data-state="pending"]');
+			const cards = await dpo2.page.$$eval('.request', (els) => els.map((e) =>
+				e.textContent));
+			assert.equal(cards.length, 2);
+			assert.ok(cards.some((c) => c.includes('C00000010') && c.includes('by letter')));
+			assert.ok(cards.some((c) => c.includes('C00000011')));
+			await shot(dpo2.page, 'approvals');
+		});
+
+	await step('the requester is not offered her own request to approve', async () => {
+		await dpo.page.click('#nav a[href="#/approvals"]');
+		await dpo.page.waitForSelector('.request[data-state="pending"]');
+		assert.equal(await dpo.page.$('.request button.approve'), null);
+	});
+
+	await step('keyboard only: to the queue, one request approved, one rejected with a reason',
+		async () => {
+			const p = dpo2.page;
+			await p.goto(URL0 + '/console/#/lookup');
+			await p.waitForSelector('#lookup-form');
+			await tabTo(p, '#nav a[href="#/approvals"]');
+			await p.keyboard.press('Enter');
+			await p.waitForSelector('.request[data-state="pending"] button.approve');
+			const ids = await p.$$eval('.request', (els) => els.map((e) => e.dataset.request));
+			await tabTo(p, `[data-request="${ids[0]}"] button.approve`);
+			await p.keyboard.press('Enter');
+			await p.waitForSelector(`.request[data-request="${ids[0]}"]`, { state: 'detached' });
+			await tabTo(p, `[data-request="${ids[1]}"] input`);
+			await p.keyboard.type('not the customer\'s wish');
+			await tabTo(p, `[data-request="${ids[1]}"] button.reject`);
+			await p.keyboard.press('Enter');
+			await p.waitForSelector('#approvals-empty');
+			await p.selectOption('#approvals-which', 'all');
+			await p.waitForSelector(`.request[data-request="${ids[1]}"][data-state="rejected"]`);
+			assert.match(await p.textContent(`[data-request="${ids[0]}"]`), /approved by dpo2/);
+			await shot(p, 'approvals-decided');
+		});
+
+	await step('four eyes in two browsers: dpo1 asks to erase, dpo2 approves, dpo1 runs it',
+		async () => {
+			const a = dpo.page, b = dpo2.page;
+			await a.click('#nav a[href="#/dsr"]');
+			const row = 'tr[data-dsr]:has(td:text-is("C00000012"))';
+			await a.waitForSelector(row);
+			await shot(a, 'dsr');
+			await a.click(`${row} button.erase`);
+			await a.waitForSelector('#dsr-status .ok');
+			const asked = await a.textContent('#dsr-status .ok');
+			const req = /R[0-9A-Za-z-]+|[0-9a-f]{6,}/.exec(asked.split(/[:：]/)[1] || asked);
+			assert.ok(req, asked);
+			await b.click('#approvals-reload');
+			await b.selectOption('#approvals-which', 'pending');
+			await b.waitForSelector('.request[data-state="pending"]');
+			const bound = await b.textContent('.request[data-state="pending"] .args');
+			assert.match(bound, /D[0-9A-Za-z-]*|dsr/i);
+			await b.click('.request[data-state="pending"] button.approve');
+			await b.waitForSelector('#approvals-empty');
+			await a.click(`${row} button.erase`);
+			await a.waitForSelector(`${row}`, { state: 'detached' });
+			assert.match(await a.textContent('#dsr-status .ok'), /C00000012/);
+		});
+
+	await step('a DSR answered: a restriction fulfilled and the request closed', async () => {
+		const a = dpo.page;
+		const row = 'tr[data-dsr]:has(td:text-is("C00000013"))';
+		await a.click(`${row} button.fulfil`);
+		await a.waitForSelector('#dsr-status .ok');
+		if (await a.$(`${row}[data-state="open"], ${row}[data-state="overdue"]`)) {
+			/* still open: closed with its outcome */
+			await a.fill(`${row} input.outcome`, 'processing restricted');
+			await a.click(`${row} button.close`);
+			await a.waitForSelector(row, { state: 'detached' });
+		}
+		await a.selectOption('#dsr-which', 'all');
+		await a.waitForSelector(`${row}[data-state^="closed"]`);
+		await shot(a, 'dsr-answered');
+	});
+
+	await step("the clerk's reads are in the audit log under her name and purpose",
+		async () => {
+			const a = dpo.page;
+			await a.click('#nav a[href="#/audit"]');
+			await a.fill('#audit-customer', CUSTOMER);
+			await a.click('#audit-filter button[type=submit]');
+			await a.waitForSelector('#audit-entries tbody tr');
+			const rows = await a.$$eval('#audit-entries tbody tr', (els) =>
+				els.map((e) => e.textContent));
+			assert.ok(rows.some((r) => r.includes('clerk1') && r.includes('service')), rows);
+			const all = await pageText(a);
+			assert.ok(!all.includes(PHONE));
+			await shot(a, 'audit-log');
+		});
+
+	await step('an incident recorded, scoped from the audit log to what clerk1 read, sealed',
+		async () => {
+			const a = dpo.page;
+			await a.click('#nav a[href="#/incidents"]');
+			await a.waitForSelector('#incident-open');
+			await a.fill('#incident-at', '2026-01-02T03:04');
+			await a.fill('#incident-text', 'a clerk\'s screen photographed');
+			await a.click('#incident-open button[type=submit]');
+			await a.waitForSelector('.incident[data-incident], #incident-status .alert');
+			assert.equal(await a.$('#incident-status .alert'), null,
+				await a.textContent('#incident-status'));
+			const card = '.incident[data-incident]';
+			await a.fill(`${card} .scope-user`, 'clerk1');
+			await a.click(`${card} button.scope`);
+			await a.waitForSelector('#incident-status .ok');
+			assert.match(await a.textContent('#incident-status .ok'), /[1-9]/);
+			await a.click(`${card} button.seal`);
+			await a.waitForFunction(() => /[1-9]/.test(
+				(document.querySelector('#incident-status .ok') || {}).textContent || ''));
+			await shot(a, 'incidents');
+		});
+
+	await step('the compliance report and the PII scan, values never shown', async () => {
+		const a = dpo.page;
+		await a.click('#nav a[href="#/report"]');
+		await a.click('#report-make');
+		await a.waitForSelector('#report-findings tbody tr');
+		await shot(a, 'report');
+		await a.click('#nav a[href="#/scan"]');
+		await a.click('#scan-vault');
+		await a.waitForSelector('#scan-columns, main .alert');
+		assert.equal(await a.$('main .alert'), null, await a.textContent('main'));
+		assert.match(await a.textContent('main'), /customers scanned|位客户/);
+		const all = await pageText(a);
+		assert.ok(!all.includes(PHONE) && !all.includes(IDNUM));
+		await shot(a, 'scan');
+	});
+
+	const admin = await person(browser, 'en');
+	await step('users and their obligations', async () => {
+		await signIn(admin.page, 'admin');
+		await admin.page.click('#nav a[href="#/users"]');
+		await admin.page.waitForSelector('tr[data-user="clerk1"]');
+		assert.equal(await admin.page.getAttribute('tr[data-user="clerk1"]', 'data-gaps'),
+			'false');
+		assert.equal(await admin.page.getAttribute('tr[data-user="admin"]', 'data-gaps'),
+			'true');
+		await shot(admin.page, 'users');
 	});
 
 	await step('signing out ends the session', async () => {
