@@ -83,7 +83,10 @@ static int config_from(struct cli_args *a, struct pvs_config *c, char *host, siz
 	c->max_body = number_opt(a, "--max-body", 65536, 64 << 20);
 	c->max_connections = (unsigned)number_opt(a, "--max-connections", 256, 100000);
 	c->timeout_seconds = (unsigned)number_opt(a, "--timeout", 30, 3600);
-	if (!c->threads || !c->session_seconds || !c->max_body || !c->max_connections ||
+	c->handover_dir = cli_opt(a, "--handover-dir");
+	c->handover_identity = cli_opt(a, "--handover-identity");
+	c->max_package = number_opt(a, "--max-package", 1ul << 30, 1ul << 40);
+	if (!c->max_package ||!c->threads || !c->session_seconds || !c->max_body || !c->max_connections ||
 	    !c->timeout_seconds)
 		return EXIT_USAGE;
 	return limits_from(a, c);
@@ -164,6 +167,12 @@ const struct cli_cmd cli_cmd_serve = {
 		  NULL },
 		{ "--reads-burst", NULL, "N", "reads a user may make at once before that rate "
 		  "holds (40)", NULL },
+		{ "--handover-dir", NULL, "DIR", "where handover packages exported and uploaded "
+		  "are kept (VAULT.handover, made 0700)", NULL },
+		{ "--handover-identity", NULL, "KEYFILE", "the age identity packages sent to this "
+		  "vault are opened with (none: imports are refused)", NULL },
+		{ "--max-package", NULL, "BYTES", "largest handover package accepted (1 GiB)",
+		  NULL },
 		{ "--user", "--as", "NAME", NULL, NOT_HERE },
 		{ "--role", NULL, "ROLE", NULL, NOT_HERE },
 		{ "--purpose", NULL, "P", NULL, NOT_HERE },

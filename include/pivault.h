@@ -1009,8 +1009,9 @@ PV_API PV_CHECK pv_rc pv_transfer_plan(pv_vault *v, const pv_access *who,
 PV_API PV_CHECK pv_rc pv_transfer_pin_vault_key(pv_vault *v, const pv_access *who,
 						const char *id, const char *public_key_hex);
 /* Plans as JSON (one object for id, else an array of all), each with the fingerprint of
- * its recipient vault key ("recipient_vault_key_fingerprint", null if none); needs
- * 'handover'. */
+ * its recipient vault key ("recipient_vault_key_fingerprint", null if none) and its
+ * "steps" ([{"step", "done"}]: plan, assessment, notices, objections (the deadline has
+ * come), export, receipt, confirmation); needs 'handover'. */
 PV_API PV_CHECK pv_rc pv_transfer_list(pv_vault *v, const pv_access *who, const char *id,
 				       char **json);
 /* The personal information protection impact assessment of a plan (PIPL art. 55-56):

@@ -8,6 +8,7 @@
 #include "server.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <sodium.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +32,8 @@ struct pvs_server {
 	atomic_int in_flight;
 	char *cert, *key; /* PEM, kept until the daemon stops; the key wiped then */
 	size_t key_len;
+	size_t max_package;			/* bytes of a body taken as a file */
+	char *handover_dir, *handover_identity; /* the routes' copies (routes_handover.c) */
 };
 
 /* One request's state between the handler's calls. */
@@ -39,6 +43,9 @@ struct request {
 	int too_large;
 	int answered;   /* a reply was queued on the first call */
 	size_t dropped; /* bytes dropped past the cap */
+	char *spool;	/* a body taken as a file: its path (removed when the request ends) */
+	int spool_fd;
+	int spool_failed; /* a write to it failed: answered 500 */
 };
 
 /* Past the cap, a body of unannounced length (chunked) is read on and dropped, to answer
@@ -79,6 +86,43 @@ static const char *bearer_of(struct MHD_Connection *conn)
 	return h + 7;
 }
 
+/* A streamed body as libmicrohttpd reads it. */
+struct stream {
+	long (*read)(void *stream, uint64_t pos, char *buf, size_t max);
+	void (*close)(void *stream);
+	void *ctx;
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct stream *s = cls;
+	long n = s->read(s->ctx, pos, buf, max);
+	return n > 0 ? (ssize_t)n : n == 0 ? MHD_CONTENT_READER_END_OF_STREAM
+				 : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void stream_close(void *cls)
+{
+	struct stream *s = cls;
+	s->close(s->ctx);
+	free(s);
+}
+
+/* The response of a streamed reply, read 64 KiB at a time (NULL: the stream closed). */
+static struct MHD_Response *streamed(struct pvs_reply *r)
+{
+	struct stream *s = malloc(sizeof *s);
+	struct MHD_Response *resp = s ? MHD_create_response_from_callback(
+		r->size, 64 * 1024, stream_read, s, stream_close) : NULL;
+	if (s)
+		*s = (struct stream){ r->read, r->close, r->stream };
+	if (!resp) {
+		free(s);
+		r->close(r->stream);
+	}
+	return resp;
+}
+
 /* What no reply may be: cached, sniffed as another type, framed, or let load anything
  * from elsewhere (an API reply loads nothing; a console page only from this origin). */
 static void security_headers(struct MHD_Response *resp, const struct pvs_reply *r)
@@ -96,14 +140,15 @@ static void security_headers(struct MHD_Response *resp, const struct pvs_reply *
 static enum MHD_Result queue(struct MHD_Connection *conn, struct pvs_reply *r)
 {
 	size_t len = r->body ? strlen(r->body) : 0;
-	struct MHD_Response *resp = MHD_create_response_from_buffer(
-		len, r->body ? r->body : (char *)"", r->body ? MHD_RESPMEM_MUST_FREE
-							    : MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *resp = r->read && !r->body ? streamed(r)
+		: MHD_create_response_from_buffer(len, r->body ? r->body : (char *)"",
+						  r->body ? MHD_RESPMEM_MUST_FREE
+							  : MHD_RESPMEM_PERSISTENT);
 	if (!resp) {
 		free(r->body);
 		return MHD_NO;
 	}
-	if (r->body)
+	if (r->body || r->read)
 		MHD_add_response_header(resp, "Content-Type", r->type ? r->type : "application/json");
 	if (r->status == 401)
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
@@ -144,6 +189,56 @@ static void take_body(struct request *q, const char *data, size_t n, size_t max)
 	q->body[q->len] = '\0';
 }
 
+/* Take a piece of a body taken as a file; past the cap, the file is emptied and the rest
+ * dropped (413 at the end). */
+static void take_file_body(struct request *q, const char *data, size_t n, size_t max)
+{
+	if (!q->too_large && q->len + n > max) {
+		q->too_large = 1;
+		if (ftruncate(q->spool_fd, 0) != 0)
+			q->spool_failed = 1;
+	}
+	if (q->too_large) {
+		q->dropped += n;
+		return;
+	}
+	for (size_t done = 0; done < n && !q->spool_failed;) {
+		ssize_t w = write(q->spool_fd, data + done, n - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			q->spool_failed = 1;
+		else
+			done += (size_t)w;
+	}
+	q->len += n;
+}
+
+/* A file for the body of q in the handover directory (0600); 0, or -1. */
+static int spool_open(struct pvs_server *s, struct request *q)
+{
+	size_t n = strlen(s->handover_dir) + 32;
+	if (!(q->spool = malloc(n)))
+		return -1;
+	snprintf(q->spool, n, "%s/upload-XXXXXX", s->handover_dir);
+	if ((q->spool_fd = mkstemp(q->spool)) < 0) {
+		free(q->spool);
+		q->spool = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static void spool_close(struct request *q)
+{
+	if (!q->spool)
+		return;
+	close(q->spool_fd);
+	unlink(q->spool);
+	free(q->spool);
+	q->spool = NULL;
+}
+
 static const char *class_v4(const unsigned char *a)
 {
 	if (a[0] == 127)
@@ -180,10 +275,15 @@ static void client_of(struct MHD_Connection *conn, struct pvs_request *q)
 static enum MHD_Result answer(struct pvs_server *s, struct MHD_Connection *conn,
 			      const char *url, const char *method, struct request *q)
 {
-	struct pvs_reply r = { 0, NULL, NULL, 0, NULL };
-	struct pvs_request req = { method, url, q->body ? q->body : "", q->len,
-				   bearer_of(conn), { 0 }, 0, NULL, arg_of, each_arg, conn };
+	struct pvs_reply r = { 0 };
+	struct pvs_request req = { method, url, q->body ? q->body : "", q->spool ? 0 : q->len,
+				   bearer_of(conn), { 0 }, 0, NULL, arg_of, each_arg, conn,
+				   q->spool };
 	client_of(conn, &req);
+	if (q->spool_failed) {
+		pvs_error(&r, 500, "io_error", "the uploaded body could not be kept");
+		return queue(conn, &r);
+	}
 	pvs_route(&s->routes, &req, &r);
 	return queue(conn, &r);
 }
@@ -201,9 +301,29 @@ static int announces_too_much(struct MHD_Connection *conn, size_t max)
 
 static enum MHD_Result too_large(struct MHD_Connection *conn)
 {
-	struct pvs_reply r = { 0, NULL, NULL, 0, NULL };
+	struct pvs_reply r = { 0 };
 	pvs_error(&r, 413, "body_too_large", "the request body is larger than the server accepts");
 	return queue(conn, &r);
+}
+
+/* The first call of a request (headers only): a reply only when the body announced is
+ * over the cap (413 at once: it is never read, and the connection is closed after), or
+ * when a body taken as a file has no file. */
+static enum MHD_Result first_call(struct pvs_server *s, struct MHD_Connection *conn,
+				  const char *url, const char *method, struct request *q)
+{
+	int as_file = pvs_route_takes_file(method, url);
+	if (announces_too_much(conn, as_file ? s->max_package : s->max_body)) {
+		q->too_large = q->answered = 1;
+		return too_large(conn);
+	}
+	if (as_file && spool_open(s, q) != 0) {
+		struct pvs_reply r = { 0 };
+		q->answered = 1;
+		pvs_error(&r, 503, "io_error", "the server cannot keep an uploaded package now");
+		return queue(conn, &r);
+	}
+	return MHD_YES;
 }
 
 /* The handler: the first call (headers only) queues nothing, unless the body announced is
@@ -222,14 +342,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_NO;
 		*state = q;
 		atomic_fetch_add(&s->in_flight, 1);
-		if (announces_too_much(conn, s->max_body)) {
-			q->too_large = q->answered = 1;
-			return too_large(conn);
-		}
-		return MHD_YES;
+		return first_call(s, conn, url, method, q);
 	}
 	if (*upload_size) {
-		take_body(q, upload_data, *upload_size, s->max_body);
+		if (q->spool)
+			take_file_body(q, upload_data, *upload_size, s->max_package);
+		else
+			take_body(q, upload_data, *upload_size, s->max_body);
 		*upload_size = 0;
 		return q->dropped > DROP_MAX ? MHD_NO : MHD_YES;
 	}
@@ -250,6 +369,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
 	if (q->body)
 		sodium_memzero(q->body, q->len);
 	free(q->body);
+	spool_close(q);
 	free(q);
 	*state = NULL;
 	atomic_fetch_sub(&s->in_flight, 1);
@@ -342,6 +462,8 @@ static void server_free(struct pvs_server *s)
 		sodium_memzero(s->key, s->key_len);
 	free(s->key);
 	free(s->cert);
+	free(s->handover_dir);
+	free(s->handover_identity);
 	free(s);
 }
 
@@ -404,6 +526,33 @@ static int config_check(struct pvs_server *s, const struct pvs_config *cfg,
 	return transport(s, cfg, loopback, err, errlen);
 }
 
+/* The handover directory (made 0700 when absent) and identity, copied for the routes. */
+static int handover_dir(struct pvs_server *s, const struct pvs_config *cfg, char *err,
+			size_t errlen)
+{
+	size_t n = strlen(cfg->vault) + 16;
+	if (cfg->handover_dir)
+		s->handover_dir = strdup(cfg->handover_dir);
+	else if ((s->handover_dir = malloc(n)))
+		snprintf(s->handover_dir, n, "%s.handover", cfg->vault);
+	if (cfg->handover_identity)
+		s->handover_identity = strdup(cfg->handover_identity);
+	if (!s->handover_dir || (cfg->handover_identity && !s->handover_identity)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	struct stat st;
+	if ((mkdir(s->handover_dir, 0700) != 0 && errno != EEXIST) ||
+	    lstat(s->handover_dir, &st) != 0 || !S_ISDIR(st.st_mode) || (st.st_mode & 077)) {
+		snprintf(err, errlen, "handover directory %s: not a directory that only this user "
+			 "may open (mode 0700)", s->handover_dir);
+		return -1;
+	}
+	s->routes.handover_dir = s->handover_dir;
+	s->routes.handover_identity = s->handover_identity;
+	return 0;
+}
+
 struct pvs_server *pvs_start(const struct pvs_config *cfg, char *err, size_t errlen)
 {
 	struct pvs_server *s = calloc(1, sizeof *s);
@@ -414,11 +563,13 @@ struct pvs_server *pvs_start(const struct pvs_config *cfg, char *err, size_t err
 		return NULL;
 	}
 	s->max_body = cfg->max_body ? cfg->max_body : 65536;
+	s->max_package = cfg->max_package ? cfg->max_package : (size_t)1 << 30;
 	s->grace_seconds = or_default(cfg->grace_seconds, 30);
 	s->routes.session_seconds = or_default(cfg->session_seconds, 900);
 	struct pvs_config c = *cfg;
 	c.threads = or_default(cfg->threads, 4);
 	if (config_check(s, &c, &addr, err, errlen) != 0 ||
+	    handover_dir(s, &c, err, errlen) != 0 ||
 	    !(s->routes.handles = pvs_handles_open(&c, err, errlen))) {
 		server_free(s);
 		return NULL;

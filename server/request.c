@@ -75,3 +75,47 @@ void pvs_done(struct pvs_call *c, pv_rc rc)
 	else
 		c->out->status = 204;
 }
+
+/* ---- Four eyes (the library asks; the route answers 202) ---- */
+
+pv_rc pvs_approval_begin(struct pvs_call *c, void *body, const char *command)
+{
+	int bad = 0;
+	const char *request = body ? pvs_member(body, "request", &bad) : pvs_arg(c, "request");
+	const char *reason = body ? pvs_member(body, "reason", &bad) : pvs_arg(c, "reason");
+	if (bad) {
+		pvs_error(c->out, 400, "bad_request", "\"request\" and \"reason\" are strings");
+		return PV_ERR_USAGE;
+	}
+	pv_rc rc = request ? pv_vault_use_request(c->v, request)
+			   : pv_request_begin(c->v, reason, 0, command);
+	if (rc)
+		pvs_fail(c->out, c->v, rc);
+	return rc;
+}
+
+void pvs_approval_drop(struct pvs_call *c)
+{
+	char *id = NULL;
+	if (pv_request_submit(c->v, &id) == PV_OK) /* nothing stated: the asking dropped */
+		pv_free(id);
+}
+
+int pvs_approval_end(struct pvs_call *c, pv_rc rc)
+{
+	char *id = NULL;
+	if (rc != PV_REQUESTED) {
+		if (rc)
+			pvs_fail(c->out, c->v, rc);
+		pvs_approval_drop(c);
+		return rc != PV_OK;
+	}
+	rc = pv_request_submit(c->v, &id);
+	if (rc)
+		pvs_fail(c->out, c->v, rc);
+	else
+		pvs_json(c->out, 202, json_pack("{s:{s:s,s:s}}", "request", "id", id, "state",
+						"pending"));
+	pv_free(id);
+	return 1;
+}

@@ -24,7 +24,10 @@ struct pvs_call {
 	size_t nparams;
 };
 
-enum pvs_needs { PVS_NO_HANDLE, PVS_HANDLE, PVS_SESSION };
+/* PVS_SESSION_FILE: as PVS_SESSION, the body spooled to a file of the handover directory
+ * (up to the package cap) rather than kept in memory: only for bodies that are sealed
+ * (a handover package), never for personal data in clear. */
+enum pvs_needs { PVS_NO_HANDLE, PVS_HANDLE, PVS_SESSION, PVS_SESSION_FILE };
 
 struct pvs_route {
 	const char *method, *path;
@@ -52,6 +55,8 @@ extern const struct pvs_route_table pvs_routes_users;     /* routes_users.c */
 extern const struct pvs_route_table pvs_routes_incidents; /* routes_incidents.c */
 extern const struct pvs_route_table pvs_routes_scan;      /* routes_scan.c */
 extern const struct pvs_route_table pvs_routes_report;    /* routes_report.c */
+extern const struct pvs_route_table pvs_routes_transfers; /* routes_transfers.c */
+extern const struct pvs_route_table pvs_routes_handover;   /* routes_handover.c */
 
 /* ---- request.c: reading a request ---- */
 
@@ -83,6 +88,20 @@ int pvs_guard_begin(struct pvs_call *c, void *body, enum pvs_guard *mode);
 /* After it returned rc: 1 when the operation was asked for (the request recorded and 202
  * {"request": {...}} answered, or the error), 0 when the caller answers rc. */
 int pvs_guard_end(struct pvs_call *c, enum pvs_guard mode, pv_rc rc);
+/* ---- request.c: four eyes ---- */
+
+/* Before an operation that may need four eyes: with "request" (a member of body, or ?request=
+ * when body is NULL) the approved request is taken up; without, the operation is asked
+ * for ("reason" shown to the approver; command how the front end runs it). PV_OK, or the
+ * error already replied. */
+pv_rc pvs_approval_begin(struct pvs_call *c, void *body, const char *command);
+/* After it, with its result rc: PV_REQUESTED records the request and replies 202
+ * {"request": {"id", "state"}}; another error is replied; an asking left unstated is
+ * dropped. 1 when a reply was made, 0 when the operation ran (the caller replies). */
+int pvs_approval_end(struct pvs_call *c, pv_rc rc);
+/* After an operation that failed and was replied to by the caller: an asking left
+ * unstated is dropped. */
+void pvs_approval_drop(struct pvs_call *c);
 
 /* ---- routes.c: rate limits (limits.c counts; the library audits) ---- */
 

@@ -17,6 +17,8 @@ static const struct pvs_route_table *const tables[] = {
 	&pvs_routes_incidents,
 	&pvs_routes_scan,
 	&pvs_routes_report,
+	&pvs_routes_transfers,
+	&pvs_routes_handover,
 };
 #define NTABLES (sizeof tables / sizeof *tables)
 
@@ -133,11 +135,23 @@ static void run_route(struct pvs_call *c, const struct pvs_route *r)
 		return;
 	}
 	c->v = pvs_handle_take(c->ctx->handles);
-	if (r->needs == PVS_SESSION)
+	if (r->needs == PVS_SESSION || r->needs == PVS_SESSION_FILE)
 		in_session(c, r);
 	else
 		r->run(c);
 	pvs_handle_give(c->ctx->handles, c->v);
+}
+
+int pvs_route_takes_file(const char *method, const char *path)
+{
+	struct matched m;
+	for (size_t i = 0, n = pvs_route_count(); i < n; i++) {
+		const struct pvs_route *r = route_at(i);
+		if (r->needs == PVS_SESSION_FILE && strcmp(r->method, method) == 0 &&
+		    path_matches(r->path, path, &m))
+			return 1;
+	}
+	return 0;
 }
 
 void pvs_route(struct pvs_routes_ctx *ctx, const struct pvs_request *q, struct pvs_reply *out)

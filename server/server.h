@@ -11,6 +11,7 @@
 #define PV_SERVER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "pivault.h"
 
@@ -35,6 +36,12 @@ struct pvs_config {
 	unsigned sign_in_window_seconds; /* ...per this many seconds; also the audit window (60) */
 	unsigned reads_per_second;       /* reads per session user (20) */
 	unsigned reads_burst;            /* reads a user may make at once (40) */
+	/* Handover packages (routes_handover.c): the directory the server writes the packages
+	 * it exports to and spools those uploaded to it into (NULL: "<vault>.handover", made
+	 * 0700), the age identity file a package sent to this vault is opened with (NULL:
+	 * imports are refused), and the largest package accepted (bytes; 1 GiB). */
+	const char *handover_dir, *handover_identity;
+	size_t max_package;
 };
 
 struct pvs_server;
@@ -65,6 +72,9 @@ struct pvs_request {
 	void (*each_arg)(void *conn, void (*fn)(void *ctx, const char *k, const char *v),
 			 void *ctx);
 	void *conn;
+	/* a route that takes its body as a file (PVS_SESSION_FILE): the spooled body's path
+	 * (body is then empty); NULL otherwise */
+	const char *body_file;
 };
 
 /* A reply: status, JSON body (malloc'd; NULL: none), and a static content type. */
@@ -73,6 +83,13 @@ struct pvs_reply {
 	char *body;
 	const char *type;
 	unsigned retry_after; /* seconds, sent as Retry-After when not 0 */
+	/* a body streamed instead of body (NULL: none): read fills buf with up to max bytes
+	 * from pos and returns how many, 0 at the end, -1 on error; close(stream) is called
+	 * once the reply is over (or could not be made); size is the body's length */
+	long (*read)(void *stream, uint64_t pos, char *buf, size_t max);
+	void (*close)(void *stream);
+	void *stream;
+	uint64_t size;
 	const char *csp; /* Content-Security-Policy (static); NULL: the API's, which loads nothing */
 };
 
@@ -109,8 +126,11 @@ struct pvs_routes_ctx {
 	struct pvs_limits *limits;
 	unsigned session_seconds;
 	_Atomic int ready; /* 0 once the server is stopping */
+	const char *handover_dir, *handover_identity; /* as configured (the directory made) */
 };
 void pvs_route(struct pvs_routes_ctx *ctx, const struct pvs_request *q, struct pvs_reply *out);
+/* 1 when the route of method and path takes its body as a file (a handover package). */
+int pvs_route_takes_file(const char *method, const char *path);
 /* The route table, for the test that holds it against openapi.json. */
 size_t pvs_route_count(void);
 void pvs_route_at(size_t i, const char **method, const char **path);

@@ -3,8 +3,8 @@
  * for nobody between requests, taking a user's checked row, and auditing a use or a
  * refusal of a token under the user it names. */
 #include "serving.h"
-#include "approvals.h"
 
+#include "approvals.h"
 #include "authz_mac.h"
 #include "users.h"
 

@@ -405,6 +405,28 @@ struct listing {
 	json_t *out;
 };
 
+/* The transfer's steps in the order a front end shows them, each done or not: plan,
+ * assessment (made), notices (rendered), objections (the deadline has come), export (the
+ * package written), receipt and confirmation (a receipt checked and the copy shredded). */
+static json_t *steps_of(const struct pv_stored_transfer *t, json_t *plan)
+{
+	static const char *const names[] = { "plan", "assessment", "notices", "objections",
+					     "export", "receipt", "confirmation" };
+	char today[11];
+	pv_date_today(0, today);
+	const char *deadline = json_string_value(json_object_get(plan, "deadline"));
+	int confirmed = strcmp(t->state, "confirmed") == 0;
+	int exported = confirmed || strcmp(t->state, "exported") == 0;
+	int done[] = { 1, t->assessment[0] != '\0', exported || strcmp(t->state, "notified") == 0,
+		       deadline && strcmp(today, deadline) >= 0, exported && t->package[0] != '\0',
+		       t->receipt[0] != '\0', confirmed };
+	json_t *steps = json_array();
+	for (size_t i = 0; steps && i < sizeof names / sizeof *names; i++)
+		json_array_append_new(steps, json_pack("{s:s, s:b}", "step", names[i], "done",
+						       done[i]));
+	return steps;
+}
+
 static int list_one(void *ctx, const struct pv_stored_transfer *t)
 {
 	struct listing *l = ctx;
@@ -424,6 +446,8 @@ static int list_one(void *ctx, const struct pv_stored_transfer *t)
 		json_object_set_new(o, "package", json_loads(t->package, 0, &je));
 	if (o && t->receipt[0])
 		json_object_set_new(o, "receipt", json_loads(t->receipt, 0, &je));
+	if (o)
+		json_object_set_new(o, "steps", steps_of(t, plan));
 	return o ? json_array_append_new(l->out, o) : -1;
 }
 
