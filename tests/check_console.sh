@@ -91,6 +91,10 @@ as_dpo1 request shred C00000011 --reason "a duplicate record" > /dev/null 2>&1 |
 root dsr open --customer C00000012 --type delete > /dev/null 2>&1 || fail "dsr open delete"
 root dsr open --customer C00000013 --type restrict > /dev/null 2>&1 || fail "dsr open restrict"
 
+# a recipient's age key for the transfer wizard
+age-keygen 2> /dev/null | sed -n 's/^# public key: //p' > "$work/recipient.pub"
+[[ -s $work/recipient.pub ]] || fail "age-keygen made no key"
+
 # one customer, and its clear values the clerk must never see
 record=$(grep -m1 -E '^C00000003,' "$work/in.csv") || fail "no customer C00000003"
 phone=$(cut -d, -f3 <<< "$record")
@@ -111,5 +115,5 @@ done
 [[ -n $url ]] || fail "the server did not start: $(cat "$work/serve.out")"
 
 PV_URL=$url PV_CHROMIUM=$browser PV_SHOTS=$build PV_CUSTOMER=C00000003 PV_PHONE=$phone \
-  PV_IDNUM=$idnum PV_MARKUP=C00000099 NODE_PATH=$driver/node_modules \
+  PV_IDNUM=$idnum PV_MARKUP=C00000099 PV_AGE_KEY=$(cat "$work/recipient.pub") NODE_PATH=$driver/node_modules \
   timeout 300 node "$src/tests/console/console.test.js" || fail "the console test failed"

@@ -14,9 +14,10 @@ import users from './page_users.js';
 import incidents from './page_incidents.js';
 import scan from './page_scan.js';
 import report from './page_report.js';
+import transfers from './page_transfers.js';
 
 // The pages behind a session, in the navigation's order.
-const pages = [lookup, approvals, dsr, audit, users, incidents, scan, report];
+const pages = [lookup, approvals, dsr, audit, users, incidents, scan, report, transfers];
 const byId = Object.fromEntries(pages.map((p) => [p.id, p]));
 
 function currentPage() {

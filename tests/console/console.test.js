@@ -371,6 +371,46 @@ async function run(browser) {
 			await shot(a, 'audit-log');
 		});
 
+	await step('the transfer wizard: plan, assessment, notices, objections, export under ' +
+		'four eyes, with its progress', async () => {
+		const a = dpo.page, b = dpo2.page;
+		await a.click('#nav a[href="#/transfers"]');
+		await a.waitForSelector('#plan-form');
+		await a.fill('#plan-recipient_name', '新顺物流有限公司');
+		await a.fill('#plan-recipient_contact', 'dpo@xinshun.example');
+		await a.fill('#plan-recipient_key', env('PV_AGE_KEY'));
+		await a.fill('#plan-deadline', '2026-01-01');
+		await a.click('#plan-form button[type=submit]');
+		const wiz = '.wizard[data-transfer]';
+		await a.waitForSelector(wiz);
+		const stepsDone = async () => Number(await a.getAttribute('.progress', 'aria-valuenow'));
+		const before = await stepsDone();
+		const saved = async (click) => {
+			const [download] = await Promise.all([a.waitForEvent('download'), click()]);
+			return download.suggestedFilename();
+		};
+		assert.match(await saved(() => a.click(`${wiz} [data-step="assessment"] button`)),
+			/^assessment-/);
+		await a.fill(`${wiz} .notice-purpose`, 'service');
+		assert.match(await saved(() => a.click(`${wiz} [data-step="notices"] button`)),
+			/^notices-/);
+		await a.click(`${wiz} [data-step="objections"] button.plain`);
+		await a.waitForSelector('#transfer-status .ok');
+		await a.click(`${wiz} button.export`);
+		await a.waitForFunction(() => /R-/.test(
+			(document.querySelector('#transfer-status .ok') || {}).textContent || ''));
+		await b.click('#approvals-reload');
+		await b.waitForSelector('.request[data-state="pending"] button.approve');
+		await b.click('.request[data-state="pending"] button.approve');
+		await b.waitForSelector('#approvals-empty');
+		await a.click(`${wiz} button.export`);
+		await a.waitForSelector(`${wiz} [data-step="export"].done`);
+		assert.ok(await stepsDone() > before);
+		assert.match(await saved(() => a.click(`${wiz} [data-step="export"] button.plain`)),
+			/\.age$/);
+		await shot(a, 'transfers');
+	});
+
 	await step('an incident recorded, scoped from the audit log to what clerk1 read, sealed',
 		async () => {
 			const a = dpo.page;
