@@ -136,6 +136,9 @@ PV_API PV_CHECK pv_rc pv_vault_open_user(const char *dir, const char *keyring_pa
 
 /* Who the handle acts for: a user name, or "(root key)" (borrowed). */
 PV_API const char *pv_vault_user(const pv_vault *v);
+/* The roles of the user the handle acts for (in a server's session, the session's user;
+ * an API token's, its one role), comma-separated; NULL for the root key (borrowed). */
+PV_API const char *pv_vault_user_roles(const pv_vault *v);
 
 /* Close, wiping every key held; NULL harmless. */
 PV_API void pv_vault_close(pv_vault *v);

@@ -13,10 +13,18 @@ shift || true
 packages=(gcc make cmake pkg-config libsodium-dev libsqlite3-dev libcsv-dev libyaml-dev
           libjansson-dev libutf8proc-dev libcmocka-dev sqlite3 age minisign tar valgrind
           libmicrohttpd-dev gnutls-bin chromium)
+# the web console's end-to-end test (tests/check_console.sh): node and npm run its driver
+# (playwright-core from npm, tests/console/package-lock.json) against that chromium, and a
+# Chinese font draws the console's Chinese strings in its screenshots
+packages+=(fonts-wqy-microhei)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# node and npm: Debian's nodejs and npm, unless the commands are there already (a node
+# from elsewhere brings its own npm, which Debian's npm package would conflict with)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}" >&2
   if [[ $(id -u) -eq 0 ]]; then

@@ -143,6 +143,20 @@ static struct MHD_Response *buffer_response(struct pvs_reply *r)
 	return resp;
 }
 
+/* What no reply may be: cached, sniffed as another type, framed, or let load anything
+ * from elsewhere (an API reply loads nothing; a console page only from this origin). */
+static void security_headers(struct MHD_Response *resp, const struct pvs_reply *r)
+{
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Content-Security-Policy",
+				r->csp ? r->csp : "default-src 'none'; frame-ancestors 'none'");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
+	MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
+}
+
 static enum MHD_Result queue(struct MHD_Connection *conn, struct pvs_reply *r)
 {
 	struct MHD_Response *resp = r->stream ? stream_response(r)
@@ -158,8 +172,7 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct pvs_reply *r)
 		snprintf(secs, sizeof secs, "%u", r->retry_after);
 		MHD_add_response_header(resp, "Retry-After", secs);
 	}
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	security_headers(resp, r);
 	enum MHD_Result ok = MHD_queue_response(conn, r->status, resp);
 	MHD_destroy_response(resp);
 	return ok;

@@ -160,6 +160,8 @@ int pvs_route_takes_file(const char *method, const char *path)
 
 void pvs_route(struct pvs_routes_ctx *ctx, const struct pvs_request *q, struct pvs_reply *out)
 {
+	if (pvs_console_serve(q, out)) /* the web console's files (console.c) */
+		return;
 	struct matched m;
 	int path_known = 0;
 	for (size_t i = 0, n = pvs_route_count(); i < n; i++) {

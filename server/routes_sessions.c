@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* routes_sessions.c: signing in with a password (under the sign-in rate limits, checked
- * before any password is) and signing out. */
+ * before any password is), who the session acts for, and signing out. */
 #include "route.h"
 
 #include <jansson.h>
@@ -60,8 +60,23 @@ static void sign_out(struct pvs_call *c)
 	c->out->status = 204;
 }
 
+/* Who the session acts for: {"user": name, "roles": [role, ...]}. */
+static void who_am_i(struct pvs_call *c)
+{
+	const char *roles = pv_vault_user_roles(c->v);
+	json_t *list = json_array();
+	for (const char *p = roles ? roles : ""; *p;) {
+		size_t n = strcspn(p, ",");
+		if (n)
+			json_array_append_new(list, json_stringn(p, n));
+		p += n + (p[n] == ',');
+	}
+	pvs_json(c->out, 200, json_pack("{s:s,s:o}", "user", pv_vault_user(c->v), "roles", list));
+}
+
 static const struct pvs_route routes[] = {
 	{ "POST", "/v1/sessions", PVS_HANDLE, sign_in, 0 },
+	{ "GET", "/v1/sessions/current", PVS_SESSION, who_am_i, 0 },
 	{ "DELETE", "/v1/sessions/current", PVS_SESSION, sign_out, 0 },
 };
 PVS_ROUTE_TABLE(pvs_routes_sessions, routes);

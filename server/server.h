@@ -93,6 +93,7 @@ struct pvs_reply {
 	void *file;
 	uint64_t size;
 	struct pvs_stream *stream; /* not NULL: the body is streamed from it (http.c) */
+	const char *csp; /* Content-Security-Policy (static); NULL: the API's, which loads nothing */
 };
 
 /* reply.c: the body {"error":{"code":code,"message":message}} with status. */
@@ -174,5 +175,17 @@ extern const struct pvs_upload_route pvs_import_upload; /* routes_bulk.c */
 
 /* The OpenAPI document (openapi.json, embedded at build time). */
 extern const char pvs_openapi_json[];
+
+/* console.c: the web console's files (server/console/, embedded at build time by
+ * cmake/embed_assets.cmake), served under /console/. */
+struct pvs_asset {
+	const char *name, *type, *text;
+	size_t len;
+};
+extern const struct pvs_asset pvs_console_assets[];
+extern const size_t pvs_console_asset_count;
+/* Answer q when it asks for the console (GET or HEAD of /console or /console/NAME): 1 with
+ * out made (the file, or 404), 0 when the path is not the console's. */
+int pvs_console_serve(const struct pvs_request *q, struct pvs_reply *out);
 
 #endif

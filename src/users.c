@@ -1152,3 +1152,8 @@ const char *pv_vault_user(const pv_vault *v)
 {
 	return v->principal;
 }
+
+const char *pv_vault_user_roles(const pv_vault *v)
+{
+	return v->user_roles;
+}
