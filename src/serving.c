@@ -4,6 +4,7 @@
  * refusal of a token under the user it names. */
 #include "serving.h"
 
+#include "approvals.h"
 #include "authz_mac.h"
 #include "users.h"
 
