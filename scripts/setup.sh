@@ -9,10 +9,11 @@ build=${1:-build}
 shift || true
 
 # chromium: the compliance report's HTML page is rendered headless by a test
-# (tests/check_report_html.sh), which is skipped where it is absent.
+# (tests/check_report_html.sh), which is skipped where it is absent. libcurl4-gnutls-dev: the
+# command as a client of `pivault serve` (PIVAULT_SERVER; HTTPS with the server pinned).
 packages=(gcc make cmake pkg-config libsodium-dev libsqlite3-dev libcsv-dev libyaml-dev
           libjansson-dev libutf8proc-dev libcmocka-dev sqlite3 age minisign tar valgrind
-          libmicrohttpd-dev gnutls-bin chromium)
+          libmicrohttpd-dev gnutls-bin chromium libcurl4-gnutls-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
