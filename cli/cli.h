@@ -120,6 +120,11 @@ void cli_print_customer(const struct cli_customer *c, int json, int line_mode);
 
 /* An API token as `pivault token list` prints it (a pv_api_token_fn; ctx: int *json). */
 int cli_print_api_token(void *ctx, const pv_api_token_info *t);
+/* As `pivault requests`, `pivault dsr list` and `pivault audit log` print them (ctx: int
+ * *json), for a local vault and a server's reply alike. */
+int cli_print_request(void *ctx, const pv_request_info *r);
+int cli_print_dsr(void *ctx, const pv_dsr_info *d);
+int cli_print_audit_entry(void *ctx, const pv_audit_entry *e);
 
 /* Whether PIVAULT_SERVER is set: then commands go to that server (remote.h), never to a
  * local vault. */
