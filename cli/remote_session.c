@@ -291,7 +291,7 @@ int cli_remote_login(struct cli_args *a)
 	const char *server = cli_remote_base(&code);
 	if (!server || strlen(user) >= FIELD_MAX || strchr(user, '\n'))
 		return server ? cli_usage(a->prog, "that is not a user name") : code;
-	char prompt[128];
+	char prompt[FIELD_MAX + 32];
 	snprintf(prompt, sizeof prompt, "password for %s: ", user);
 	char *pass = cli_read_password(env("PIVAULT_PASSWORD_FILE"), prompt, 0);
 	if (!pass)
