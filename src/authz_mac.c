@@ -5,8 +5,10 @@
  * cannot be moved to another row, table or vault). Each table has a seal: a MAC over its
  * row keys and row MACs in key order, so removing a row, or putting back an older row with
  * its older MAC, is seen; and one seal over all the tables' seals, so one table put back
- * from an older copy while the others went on is seen too. A table is checked whole (every row against its MAC, no MAC
- * without its row, the seal) once per transaction, and every read runs inside one. */
+ * from an older copy while the others went on is seen too. A table is checked whole (every
+ * row against its MAC, no MAC without its row, the seal) once per transaction, and every
+ * read runs inside one; a read of one row checks that row and the seals, from what the
+ * handle last verified while the stored seals are the ones it verified. */
 #include "authz_mac.h"
 #include "audit.h"
 
@@ -133,6 +135,9 @@ struct pass {
 	size_t n, cap;
 	int rewrite;       /* write each row's MAC rather than check it */
 	char problem[400]; /* the first problem found */
+	/* what check_seal last found stored and verified: the table's seal and the seal of
+	 * all seals */
+	uint8_t seal_stored[MAC_BYTES], all_stored[MAC_BYTES];
 };
 
 static void pass_free(struct pass *p)
@@ -352,6 +357,7 @@ static int check_all_seals(struct pass *p)
 			 "outside pivault", table_name[p->t]);
 		return 1;
 	}
+	memcpy(p->all_stored, got, MAC_BYTES);
 	return 0;
 }
 
@@ -373,7 +379,112 @@ static int check_seal(struct pass *p)
 			 table_name[p->t]);
 		return 1;
 	}
+	memcpy(p->seal_stored, got, MAC_BYTES);
 	return check_all_seals(p);
+}
+
+/* ---- What this handle last verified (point reads between changes) ----
+ * A table's seal is a MAC over its entries, and the seal of all seals a MAC over the
+ * tables' seals: once checked, "seal S covers entries E" and "A covers S" stay true. So
+ * while the stored seal and seal of all seals are byte for byte the ones verified, a row's
+ * kept MAC is current exactly when it is the one E holds for the row (or the row is absent
+ * from E when it has none): one read of each seal instead of every entry of the table. A
+ * changed seal (a write here or elsewhere, or a forgery) sends the read to the whole check,
+ * which remembers anew. */
+struct pv_authz_seen {
+	struct remembered {
+		int valid;
+		uint8_t seal[MAC_BYTES], all[MAC_BYTES];
+		struct entry *e; /* in key order */
+		size_t n;
+	} table[NTABLES];
+};
+
+static void forget_table(struct remembered *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->e[i].k);
+	free(r->e);
+	memset(r, 0, sizeof *r);
+}
+
+void pv_authz_forget(pv_vault *v)
+{
+	if (!v->authz_seen)
+		return;
+	for (int t = 0; t < NTABLES; t++)
+		forget_table(&v->authz_seen->table[t]);
+	free(v->authz_seen);
+	v->authz_seen = NULL;
+}
+
+/* Keep what check_seal just verified (the pass's entries move to the handle). */
+static void remember(struct pass *p)
+{
+	if (!p->v->authz_seen && !(p->v->authz_seen = calloc(1, sizeof *p->v->authz_seen)))
+		return; /* nothing kept: the next read checks whole again */
+	struct remembered *r = &p->v->authz_seen->table[p->t];
+	forget_table(r);
+	r->e = p->e;
+	r->n = p->n;
+	memcpy(r->seal, p->seal_stored, MAC_BYTES);
+	memcpy(r->all, p->all_stored, MAC_BYTES);
+	r->valid = 1;
+	p->e = NULL;
+	p->n = p->cap = 0;
+}
+
+/* 1 when the table's stored seal and the seal of all seals are the ones remembered, 0 when
+ * not, -1 on a store failure. */
+static int seals_as_remembered(const struct pass *p, const struct remembered *r)
+{
+	uint8_t seal[MAC_BYTES], all[MAC_BYTES];
+	size_t seal_len = 0, all_len = 0;
+	int st = pv_store_authz_get(p->v->store, SEALS, table_name[p->t], seal, sizeof seal,
+				    &seal_len);
+	int st_all = st < 0 ? st : pv_store_authz_get(p->v->store, SEALS, ALL_SEALS, all,
+						      sizeof all, &all_len);
+	if (st < 0 || st_all < 0)
+		return -1;
+	return st == 0 && st_all == 0 && seal_len == MAC_BYTES && all_len == MAC_BYTES &&
+	       sodium_memcmp(seal, r->seal, MAC_BYTES) == 0 &&
+	       sodium_memcmp(all, r->all, MAC_BYTES) == 0;
+}
+
+/* 1 when row k's kept MAC (NULL: it has none) is the one the remembered entries hold. */
+static int entry_as_remembered(const struct remembered *r, const char *k, const uint8_t *kept)
+{
+	size_t lo = 0, hi = r->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(r->e[mid].k, k);
+		if (c == 0)
+			return kept && !r->e[mid].malformed &&
+			       sodium_memcmp(r->e[mid].mac, kept, MAC_BYTES) == 0;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return !kept;
+}
+
+/* check_seal for a read of row k (kept: its kept MAC, NULL when it has none), answered from
+ * what was remembered while the seals stand. */
+static int check_seal_for_row(struct pass *p, const char *k, const uint8_t *kept)
+{
+	const struct remembered *r = p->v->authz_seen ? &p->v->authz_seen->table[p->t] : NULL;
+	if (r && r->valid) {
+		int same = seals_as_remembered(p, r);
+		if (same < 0)
+			return -1;
+		if (same && entry_as_remembered(r, k, kept))
+			return 0;
+	}
+	int st = check_seal(p);
+	if (st == 0)
+		remember(p);
+	return st;
 }
 
 /* Check table t whole: every row against its MAC, no MAC without its row, the seal. */
@@ -507,7 +618,7 @@ static int point_check(struct guard *g, int got, const char *k, const uint8_t *m
 		: len != MAC_BYTES || sodium_memcmp(kept, mac, MAC_BYTES) != 0
 			? "edited outside pivault" : NULL;
 	if (!why && g->seal_pending) {
-		if ((st = check_seal(&g->p)) < 0)
+		if ((st = check_seal_for_row(&g->p, k, st == 0 ? kept : NULL)) < 0)
 			return -1;
 		if (st > 0)
 			return tampered(g, g->p.problem);
@@ -755,5 +866,6 @@ pv_rc pv_authz_rekey(pv_vault *v, const uint8_t *old_key, const uint8_t *new_key
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	memcpy(v->keys->authz_mac, new_key, PV_KEY_BYTES);
 	memset(v->authz_checked, 0, sizeof v->authz_checked);
+	pv_authz_forget(v);
 	return PV_OK;
 }

@@ -47,6 +47,9 @@ int pv_authz_meta_fingerprint(pv_vault *v, const char *key, uint8_t out[32]);
  * every table (an empty table is sealed too, so emptying one is seen). */
 pv_rc pv_authz_seal_new_vault(pv_vault *v);
 
+/* Drop what the handle remembers of verified seals (at close; a key change). */
+void pv_authz_forget(pv_vault *v);
+
 /* Check every protected table now (PV_ERR_CORRUPT naming the first bad row). */
 pv_rc pv_authz_check_all(pv_vault *v);
 

@@ -665,6 +665,7 @@ void pv_vault_close(pv_vault *v)
 	pv_audit_member_leave(&v->audit_member); /* once its entries are committed */
 	pv_approval_close(v);
 	pv_seal_forget(v);
+	pv_authz_forget(v);
 	pv_store_close(v->store);
 	pv_keyring_close(v->keyring);
 	pv_schema_free(v->schema);

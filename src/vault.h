@@ -85,6 +85,7 @@ struct pv_vault {
 	int audit_fault;              /* tests: make audit appends fail */
 	int authz_tampered;           /* the last failure was an integrity check's (authz_mac.c) */
 	uint64_t authz_checked[4];    /* per protected table: the transaction it was checked in */
+	struct pv_authz_seen *authz_seen; /* what point reads last verified (authz_mac.c) */
 	char request_id[24];          /* the approval request this session runs under */
 	char request_op[32];          /* its operation, until used */
 	uint8_t request_enrol_key[32];/* the approver's enrolment half's public key, if any */

@@ -308,6 +308,83 @@ static void test_codes_dropped(void **state)
 	pv_vault_close(v);
 }
 
+/* ---- a handle that stays open (a server's) ------------------------------------------ */
+
+/* A server's handle on the vault, as `pivault serve` keeps one for many requests. */
+static pv_vault *server_handle(const char *dir)
+{
+	pv_vault *v = pvt_open_root(dir, NULL, g_key_path);
+	if (pv_vault_serve(v) != PV_OK)
+		fail_msg("pv_vault_serve: %s", pv_errmsg(v));
+	return v;
+}
+
+/* One request in the session of token on the server's handle: its rc, the handle's
+ * message in *msg (kept). */
+static pv_rc request_in(pv_vault *srv, const char *token, char **msg)
+{
+	pv_rc rc = pv_session_enter(srv, token);
+	*msg = pvt_keep(strdup(pv_errmsg(srv)));
+	if (rc == PV_OK && pv_session_leave(srv) != PV_OK)
+		fail_msg("pv_session_leave: %s", pv_errmsg(srv));
+	return rc;
+}
+
+static char *session_of(pv_vault *srv, const char *user, const char *pw)
+{
+	char *token = NULL;
+	if (pv_session_create(srv, user, pw, strlen(pw), 600, &token) != PV_OK)
+		fail_msg("pv_session_create(%s): %s", user, pv_errmsg(srv));
+	return pvt_keep(token);
+}
+
+/* The disable undone from an older copy while a server's handle stays open: the handle had
+ * verified the users table (before and after the disable), and what it remembers must not
+ * let the older row and code through. */
+static void test_open_handle_disable_undone(void **state)
+{
+	struct fx *f = *state;
+	dba(f->dir, "CREATE TABLE old_users AS SELECT * FROM users WHERE name='clerk';"
+		    "CREATE TABLE old_macs AS SELECT * FROM authz_macs WHERE tbl='users' AND "
+		    "k='clerk'");
+	pv_vault *srv = server_handle(f->dir);
+	char *token = session_of(srv, "clerk", CLERK_PW), *msg = NULL;
+	assert_int_equal(request_in(srv, token, &msg), PV_OK);
+	pv_vault *a = pvt_open_user(f->dir, "admin", ADMIN_PW);
+	if (pv_user_disable(a, &ADMIN, "clerk") != PV_OK)
+		fail_msg("pv_user_disable: %s", pv_errmsg(a));
+	pvt_vclose(a);
+	assert_int_equal(request_in(srv, token, &msg), PV_ERR_DENIED); /* seen at once */
+	dba(f->dir, "INSERT OR REPLACE INTO users SELECT * FROM old_users;"
+		    "INSERT OR REPLACE INTO authz_macs SELECT * FROM old_macs");
+	pv_rc rc = request_in(srv, token, &msg);
+	assert_refused(rc, msg, "the users table fails its integrity check");
+	pvt_vclose(srv);
+}
+
+/* Codes edited and rows removed with their codes, seals left, while a server's handle
+ * stays open: another user's code edited is found when that user's row is read, and a
+ * removed user is not taken for one that never existed. */
+static void test_open_handle_rows_removed(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *srv = server_handle(f->dir);
+	char *clerk = session_of(srv, "clerk", CLERK_PW), *dpo = session_of(srv, "dpo", DPO_PW);
+	char *msg = NULL;
+	assert_int_equal(request_in(srv, clerk, &msg), PV_OK);
+	assert_int_equal(request_in(srv, dpo, &msg), PV_OK);
+	dba(f->dir, "UPDATE authz_macs SET mac = (SELECT mac FROM authz_macs WHERE tbl='users' "
+		    "AND k='admin') WHERE tbl='users' AND k='dpo'");
+	assert_int_equal(request_in(srv, clerk, &msg), PV_OK); /* the clerk's row is as it was */
+	pv_rc rc = request_in(srv, dpo, &msg);
+	assert_refused(rc, msg, "users row 'dpo'");
+	dba(f->dir, "DELETE FROM users WHERE name='clerk';"
+		    "DELETE FROM authz_macs WHERE tbl='users' AND k='clerk'");
+	rc = request_in(srv, clerk, &msg); /* not taken for a user who never was */
+	assert_refused(rc, msg, "the users table fails its integrity check");
+	pvt_vclose(srv);
+}
+
 /* ---- requests ---------------------------------------------------------------------- */
 
 /* Ask on a for a clear export of everything: the export stops for approval; the rc of
@@ -565,6 +642,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_codes_moved_between_users, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_codes_dropped, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_open_handle_disable_undone, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_open_handle_rows_removed, fx_setup,
+						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_request_approved_by_sql, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_request_deleted, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_used_request_replayed, fx_setup, fx_teardown),

@@ -7,6 +7,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,8 +202,18 @@ static const char setup_sql[] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NOR
 				"PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON;"
 				"PRAGMA cache_size=" PV_SQLITE_CACHE "; PRAGMA temp_store=FILE;";
 
+/* Once per process, before SQLite starts: no memory statistics (they take one global mutex
+ * on every allocation, which threads reading on their own connections then queue on). When
+ * the program has already started SQLite this changes nothing, which is harmless. */
+static void configure_sqlite(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 struct pv_store *pv_sqlite_connect(const char *path, int create, char *err, size_t errlen)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, configure_sqlite);
 	struct pv_store *s = calloc(1, sizeof *s);
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
