@@ -7,7 +7,8 @@
  * key pinned (a wrong pin, a wrong certificate, https without a pin, plain http off
  * loopback: refused before anything is sent, nothing audited); an expired session and a
  * revoked API token refused by the server; a session file others may read, a link, a
- * directory others may write, a file of another user: refused before any request; and a
+ * directory others may write, a file of another user, a session of another server:
+ * refused before any request; and a
  * command without an API twin refused with exit 2, no vault file or key file touched. */
 #include "testutil.h"
 
@@ -525,6 +526,11 @@ static void test_pinned_server(void **state)
 	free(err);
 	assert_int_equal(cli(NULL, &err, tls_env(port, "PIVAULT_SERVER_PIN", "sha256//abc"),
 			     "login --user adm"), 2);
+	free(err);
+	/* the session's token is never sent to another server than the one it came from
+	 * (PIVAULT_SERVER pointed elsewhere, as a colleague's script might) */
+	assert_int_equal(cli(NULL, &err, server_env(), "get C00000001 --purpose all"), 1);
+	assert_non_null(strstr(err, "another server"));
 	free(err);
 	assert_int_equal(audit_count("adm"), before); /* no sign-in, no read reached the server */
 	char env[8192];
