@@ -225,6 +225,18 @@ PV_API void pv_vault_on_progress(pv_vault *v, pv_progress_fn fn, void *ctx);
  * and every audit entry under their name. PV_ERR_USAGE for a handle opened as a user. */
 PV_API PV_CHECK pv_rc pv_vault_serve(pv_vault *v);
 
+/* A server's handle may let its reads linger: a read that changed nothing leaves its
+ * snapshot of the vault open, and the handle's next reads go on in it (SQLite's page cache
+ * stays warm instead of being dropped at every commit of the audit log) while it is younger
+ * than ms milliseconds and nothing was changed through any handle of this process since it
+ * began: a change made here is seen by the next read, one made by another process (a CLI,
+ * a DBA) within ms. Changes end a lingering read first; reads of the audit log see every
+ * entry. ms 0: reads do not linger (the default). PV_ERR_USAGE unless a server's handle. */
+PV_API PV_CHECK pv_rc pv_vault_linger_reads(pv_vault *v, unsigned ms);
+/* End the handle's lingering read if it is no longer young (a server calls it on idle
+ * handles, so that no old snapshot holds back the log's checkpoints). */
+PV_API void pv_vault_expire_lingering(pv_vault *v);
+
 /* Length of a session token: 64 hexadecimal characters (32 random bytes). */
 #define PV_SESSION_TOKEN_CHARS 64
 
@@ -583,6 +595,11 @@ typedef enum pv_decision { PV_REJECT = 0, PV_APPROVE = 1 } pv_decision;
  * shown to the approver alone, who hands it to the new user. */
 PV_API PV_CHECK pv_rc pv_request_decide(pv_vault *v, const pv_access *who, const char *id,
 					pv_decision decision, char **enrol_half);
+/* As pv_request_decide, with the decider's reason (NULL: none) kept in the decision's
+ * audit entry (free text: like a request's reason, it must not hold a personal value). */
+PV_API PV_CHECK pv_rc pv_request_decide_why(pv_vault *v, const pv_access *who, const char *id,
+					    pv_decision decision, const char *reason,
+					    char **enrol_half);
 
 /* Take up an approved request before running its operation: refused unless the caller
  * is its requester and it is approved, unexpired and unused. The operation then compares
@@ -595,6 +612,10 @@ typedef struct pv_request_info {
 	const char *id, *requester, *op, *params, *command, *reason, *created;
 	int64_t expires;
 	const char *state, *approver, *decided;
+	/* params as a JSON object, {"key": "value", ...} in the order the operation bound
+	 * them ("truncated": true when the text kept for the approver was cut) */
+	const char *args;
+	int64_t created_at, decided_at; /* Unix seconds; decided_at 0 while undecided */
 } pv_request_info;
 typedef int (*pv_request_fn)(void *ctx, const pv_request_info *r);
 /* Every request when who->role grants 'approve' or 'audit' (who or its role NULL: any of
@@ -604,6 +625,10 @@ PV_API PV_CHECK pv_rc pv_request_list(pv_vault *v, const pv_access *who, pv_requ
 
 /* A request's operation and command (malloc'd; pv_free), to run it again. */
 PV_API PV_CHECK pv_rc pv_request_get(pv_vault *v, const char *id, char **op, char **command);
+
+/* A time the library printed (ISO 8601 "YYYY-MM-DDTHH:MM:SSZ", or a date "YYYY-MM-DD": its
+ * midnight) as Unix seconds (UTC); -1 when it is neither. */
+PV_API int64_t pv_time_unix(const char *text);
 
 /* ---- Crypto-shredding and destruction certificates ---------------------------- */
 

@@ -3,12 +3,20 @@
  * secret and made a server's handle (it acts only inside a session), its bucket keys
  * loaded once. A request takes one for its run and gives it back. All of them write the
  * audit log through one audit writer (a handle of its own): concurrent requests share
- * the sync of their entries instead of paying one each. */
+ * the sync of their entries instead of paying one each. Their reads linger (see
+ * pv_vault_linger_reads) for LINGER_MS, and a thread of their own ends the lingering reads
+ * of handles left idle, so that no old snapshot holds back the log's checkpoints (nor a
+ * shred's). */
 #include "server.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
+
+/* How long a handle's reads may go on in one snapshot: a change made by another process
+ * is seen within it. */
+#define LINGER_MS 20
 
 struct pvs_handles {
 	pthread_mutex_t lock;
@@ -16,6 +24,8 @@ struct pvs_handles {
 	unsigned n, nfree;
 	pv_vault **all, **free;
 	pv_audit_writer *audit;
+	pthread_t reaper;
+	int reaping, stopping;
 };
 
 static pv_rc open_one(const struct pvs_config *cfg, pv_audit_writer *audit, pv_vault **out,
@@ -27,6 +37,8 @@ static pv_rc open_one(const struct pvs_config *cfg, pv_audit_writer *audit, pv_v
 		rc = pv_vault_join_audit_writer(v, audit);
 	if (!rc)
 		rc = pv_vault_serve(v);
+	if (!rc)
+		rc = pv_vault_linger_reads(v, LINGER_MS);
 	if (!rc)
 		rc = pv_vault_load_keys(v);
 	if (rc) {
@@ -51,6 +63,23 @@ static pv_rc start_audit_writer(const struct pvs_config *cfg, pv_audit_writer **
 		pv_vault_close(w);
 	}
 	return rc;
+}
+
+/* Every half LINGER_MS: the idle handles' lingering reads that are no longer young end. */
+static void *reap(void *arg)
+{
+	struct pvs_handles *h = arg;
+	struct timespec nap = { 0, LINGER_MS / 2 * 1000000L };
+	pthread_mutex_lock(&h->lock);
+	while (!h->stopping) {
+		for (unsigned i = 0; i < h->nfree; i++)
+			pv_vault_expire_lingering(h->free[i]);
+		pthread_mutex_unlock(&h->lock);
+		nanosleep(&nap, NULL);
+		pthread_mutex_lock(&h->lock);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
 }
 
 struct pvs_handles *pvs_handles_open(const struct pvs_config *cfg, char *err, size_t errlen)
@@ -79,6 +108,12 @@ struct pvs_handles *pvs_handles_open(const struct pvs_config *cfg, char *err, si
 		}
 		h->free[h->nfree++] = h->all[h->n];
 	}
+	if (pthread_create(&h->reaper, NULL, reap, h) != 0) {
+		snprintf(err, errlen, "the server's threads cannot be started");
+		pvs_handles_close(h);
+		return NULL;
+	}
+	h->reaping = 1;
 	return h;
 }
 
@@ -104,6 +139,12 @@ void pvs_handles_close(struct pvs_handles *h)
 {
 	if (!h)
 		return;
+	if (h->reaping) {
+		pthread_mutex_lock(&h->lock);
+		h->stopping = 1;
+		pthread_mutex_unlock(&h->lock);
+		pthread_join(h->reaper, NULL);
+	}
 	for (unsigned i = 0; h->all && i < h->n; i++)
 		pv_vault_close(h->all[i]);
 	if (pv_audit_writer_stop(h->audit) != PV_OK) /* cannot be: its handles are closed */

@@ -46,6 +46,9 @@ extern const struct pvs_route_table pvs_routes_customers; /* routes_customers.c 
 extern const struct pvs_route_table pvs_routes_tokens;    /* routes_tokens.c */
 extern const struct pvs_route_table pvs_routes_audit;     /* routes_audit.c */
 extern const struct pvs_route_table pvs_routes_service;   /* routes_service.c */
+extern const struct pvs_route_table pvs_routes_requests;  /* routes_requests.c */
+extern const struct pvs_route_table pvs_routes_dsr;       /* routes_dsr.c */
+extern const struct pvs_route_table pvs_routes_users;     /* routes_users.c */
 
 /* ---- request.c: reading a request ---- */
 
@@ -65,6 +68,18 @@ const char *pvs_member(void *body, const char *key, int *bad);
 void *pvs_record_json(const pv_record *r);
 /* 204 No Content when rc is PV_OK, else the library's error. */
 void pvs_done(struct pvs_call *c, pv_rc rc);
+
+/* ---- routes_requests.c: four eyes for guarded routes ---- */
+
+/* How a guarded operation is called: asked for (no "request" in the body), or run under
+ * the approved request the body names. */
+enum pvs_guard { PVS_ASK, PVS_RUN_APPROVED };
+/* Before the library call, from the JSON object body's "request", "reason" and
+ * "expires_in" (seconds): 0 to go on, -1 after an error reply. */
+int pvs_guard_begin(struct pvs_call *c, void *body, enum pvs_guard *mode);
+/* After it returned rc: 1 when the operation was asked for (the request recorded and 202
+ * {"request": {...}} answered, or the error), 0 when the caller answers rc. */
+int pvs_guard_end(struct pvs_call *c, enum pvs_guard mode, pv_rc rc);
 
 /* ---- routes.c: rate limits (limits.c counts; the library audits) ---- */
 

@@ -13,6 +13,7 @@
 static const struct pvs_route_table *const tables[] = {
 	&pvs_routes_sessions, &pvs_routes_customers, &pvs_routes_tokens, &pvs_routes_audit,
 	&pvs_routes_service,
+	&pvs_routes_requests, &pvs_routes_dsr, &pvs_routes_users,
 };
 #define NTABLES (sizeof tables / sizeof *tables)
 

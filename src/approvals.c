@@ -351,6 +351,25 @@ static const char *decide_refusal(pv_vault *v, const struct request_copy *c)
 pv_rc pv_request_decide(pv_vault *v, const pv_access *who, const char *id, pv_decision decision,
 			char **enrol_half)
 {
+	return pv_request_decide_why(v, who, id, decision, NULL, enrol_half);
+}
+
+/* The decision's audit detail: the operation, its parameters, the requester and the
+ * decider's reason (malloc'd; NULL when out of memory). */
+static char *decision_detail(const struct request_copy *c, const char *reason)
+{
+	size_t n = strlen(c->r.op) + strlen(c->r.params) + strlen(c->r.requester) +
+		   (reason ? strlen(reason) : 0) + 24;
+	char *detail = malloc(n);
+	if (detail)
+		snprintf(detail, n, "%s %s by %s%s%s", c->r.op, c->r.params, c->r.requester,
+			 reason && *reason ? "; reason: " : "", reason ? reason : "");
+	return detail;
+}
+
+pv_rc pv_request_decide_why(pv_vault *v, const pv_access *who, const char *id,
+			    pv_decision decision, const char *reason, char **enrol_half)
+{
 	if (enrol_half)
 		*enrol_half = NULL;
 	const char *op = (decision == PV_APPROVE) ? "approve" : "reject";
@@ -387,10 +406,7 @@ pv_rc pv_request_decide(pv_vault *v, const pv_access *who, const char *id, pv_de
 			rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	}
 	if (!rc) {
-		size_t n = strlen(c.r.op) + strlen(c.r.params) + strlen(c.r.requester) + 8;
-		char *detail = malloc(n);
-		if (detail)
-			snprintf(detail, n, "%s %s by %s", c.r.op, c.r.params, c.r.requester);
+		char *detail = decision_detail(&c, reason);
 		struct pv_audit_event e = { op, NULL, NULL, id, "ok", detail ? detail : c.r.op };
 		rc = pv_audit_append(v, &e);
 		free(detail);
@@ -517,6 +533,7 @@ struct list_ctx {
 	pv_request_fn fn;
 	void *ctx;
 	const char *only; /* a requester whose requests alone are listed, or NULL */
+	int oom;
 };
 
 static int list_one(void *p, const struct pv_stored_request *r)
@@ -528,16 +545,24 @@ static int list_one(void *p, const struct pv_stored_request *r)
 	if ((strcmp(state, "pending") == 0 || strcmp(state, "approved") == 0) &&
 	    r->expires <= (int64_t)time(NULL))
 		state = "expired";
+	char *args = pv_request_args_json(r->params);
+	if (!args) {
+		l->oom = 1;
+		return 1;
+	}
+	int64_t decided = *r->decided ? pv_time_unix(r->decided) : 0;
 	pv_request_info info = { r->id,	     r->requester, r->op,    r->params, r->command,
 				 r->reason,  r->created,   r->expires, state,   r->approver,
-				 r->decided };
-	return l->fn(l->ctx, &info) ? 1 : 0;
+				 r->decided, args, pv_time_unix(r->created), decided };
+	int stop = l->fn(l->ctx, &info) ? 1 : 0;
+	free(args);
+	return stop;
 }
 
 pv_rc pv_request_list(pv_vault *v, const pv_access *who, pv_request_fn fn, void *ctx)
 {
 	/* Approvers and auditors see every request; anyone else their own. */
-	struct list_ctx l = { fn, ctx, NULL };
+	struct list_ctx l = { fn, ctx, NULL, 0 };
 	if (!pv_policy_may(v, who, PV_OP_APPROVE) && !pv_policy_may(v, who, PV_OP_AUDIT))
 		l.only = v->principal;
 	/* requests name customers in what they ask for: the listing is on record first */
@@ -548,7 +573,7 @@ pv_rc pv_request_list(pv_vault *v, const pv_access *who, pv_request_fn fn, void 
 		return rc;
 	if (pv_authz_request_scan(v, list_one, &l) < 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	return pv_ok(v);
+	return l.oom ? pv_fail(v, PV_ERR_NOMEM, "out of memory") : pv_ok(v);
 }
 
 pv_rc pv_request_get(pv_vault *v, const char *id, char **op, char **command)

@@ -47,6 +47,11 @@ int pv_approval_asking(const pv_vault *v);
  * add", "user reset"); PV_ERR_USAGE when the request has none. */
 pv_rc pv_approval_enrol_public(pv_vault *v, uint8_t pk[32]);
 
+/* A request's parameters as kept for the approver ("key=value" lines joined by ';', see
+ * params_shown in approvals.c) as a JSON object text (malloc'd; NULL when out of memory):
+ * each key with its value unescaped, and "truncated": true when the text was cut. */
+char *pv_request_args_json(const char *shown);
+
 /* Forget what a handle that asks kept (at close). */
 void pv_approval_close(pv_vault *v);
 

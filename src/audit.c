@@ -433,12 +433,19 @@ static int commit_group(pv_vault *w, const struct pv_audit_item *group, char *wh
 	return 0;
 }
 
+void pv_audit_fresh(pv_vault *v)
+{
+	if (v && v->store)
+		pv_store_linger_end(v->store);
+}
+
 pv_rc pv_audit_writer_start(pv_vault *w, pv_audit_writer **out)
 {
 	*out = NULL;
 	if (!w->has_keys || w->serving || w->audit_member.writer)
 		return pv_fail(w, PV_ERR_USAGE, "an audit writer needs a handle of its own, opened "
 			       "with the root secret");
+	pv_store_writes_log(w->store); /* its groups leave lingering reads be (store.h) */
 	if (pv_audit_writer_run(w, commit_group, out) != 0)
 		return pv_fail(w, PV_ERR_NOMEM, "the audit writer's thread cannot be started");
 	return pv_ok(w);
@@ -619,6 +626,7 @@ static int checkpoint_parse(const char *text, struct ckpt_text *c, char *why, si
 
 pv_rc pv_audit_checkpoint(pv_vault *v, const pv_access *who, char **text)
 {
+	pv_audit_fresh(v); /* the log as it is now */
 	if (pv_policy_require(v, who, PV_OP_AUDIT))
 		return pv_audit_failure(v, PV_ERR_DENIED, "audit checkpoint", NULL, NULL);
 	*text = NULL;
@@ -971,6 +979,7 @@ static pv_rc verify_report(pv_vault *v, char *problem, uint64_t entries, size_t 
 
 pv_rc pv_audit_verify_quiet(pv_vault *v, const char *checkpoint_text, char **report)
 {
+	pv_audit_fresh(v); /* the log as it is now */
 	*report = NULL;
 	struct ckpt_text ext;
 	char why[256];
@@ -1014,6 +1023,7 @@ pv_rc pv_audit_verify_quiet(pv_vault *v, const char *checkpoint_text, char **rep
 pv_rc pv_audit_verify(pv_vault *v, const pv_access *who, const char *checkpoint_text,
 		      char **report)
 {
+	pv_audit_fresh(v); /* the log as it is now */
 	*report = NULL;
 	if (pv_policy_require(v, who, PV_OP_AUDIT))
 		return pv_audit_failure(v, PV_ERR_DENIED, "audit verify", NULL, NULL);
@@ -1069,6 +1079,7 @@ static int log_one(void *p, const struct pv_audit_row *e)
 pv_rc pv_audit_log(pv_vault *v, const pv_access *who, const pv_audit_filter *f,
 		   pv_audit_entry_fn fn, void *ctx)
 {
+	pv_audit_fresh(v); /* the log as it is now */
 	int role;
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_AUDIT, &role);
 	if (rc)
@@ -1160,6 +1171,7 @@ static pv_rc finish_proof(pv_vault *v, pv_rc rc, struct pv_merkle_proof *p, cons
 
 pv_rc pv_audit_prove(pv_vault *v, const pv_access *who, uint64_t seq, char **proof)
 {
+	pv_audit_fresh(v); /* the log as it is now */
 	if (pv_policy_require(v, who, PV_OP_AUDIT))
 		return pv_audit_failure(v, PV_ERR_DENIED, "audit prove", NULL, NULL);
 	*proof = NULL;
@@ -1205,6 +1217,7 @@ pv_rc pv_audit_prove(pv_vault *v, const pv_access *who, uint64_t seq, char **pro
 pv_rc pv_audit_consistency(pv_vault *v, const pv_access *who, const char *old_checkpoint,
 			   char **proof)
 {
+	pv_audit_fresh(v); /* the log as it is now */
 	if (pv_policy_require(v, who, PV_OP_AUDIT))
 		return pv_audit_failure(v, PV_ERR_DENIED, "audit consistency", NULL, NULL);
 	*proof = NULL;

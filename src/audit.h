@@ -29,6 +29,10 @@ pv_rc pv_audit_append(pv_vault *v, const struct pv_audit_event *e);
  * entry that waits covers it (entries are committed in order), and a failure of it is
  * reported there. Without a writer, the same as pv_audit_append. */
 pv_rc pv_audit_append_showing_nothing(pv_vault *v, const struct pv_audit_event *e);
+
+/* Before a read of the audit log: a server handle's lingering read (which began before the
+ * audit writer committed the latest entries) ends, so that the read sees every entry. */
+void pv_audit_fresh(pv_vault *v);
 /* End the open transaction of a change: when rc is PV_OK, append e and commit; on any
  * failure (rc, the entry, the commit) roll everything back. Returns the outcome. */
 pv_rc pv_audit_commit(pv_vault *v, const struct pv_audit_event *e, pv_rc rc);

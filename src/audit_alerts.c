@@ -109,6 +109,7 @@ static int alert_one(void *p, const struct pv_audit_row *e)
 
 pv_rc pv_audit_alerts_each(pv_vault *v, pv_alert_fn fn, void *ctx)
 {
+	pv_audit_fresh(v); /* the log as it is now */
 	struct alert_ctx a = { 0, fn, ctx, NULL, 0, 0, 0 };
 	pv_rc rc = pv_bulk_limit(v, &a.limit);
 	if (rc != PV_OK)
@@ -122,6 +123,7 @@ pv_rc pv_audit_alerts_each(pv_vault *v, pv_alert_fn fn, void *ctx)
 
 pv_rc pv_audit_alerts(pv_vault *v, const pv_access *who, pv_alert_fn fn, void *ctx)
 {
+	pv_audit_fresh(v); /* the log as it is now */
 	int role;
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_AUDIT, &role);
 	if (rc)

@@ -63,6 +63,7 @@ static char *render(const json_t *doc, pv_report_form form)
 pv_rc pv_compliance_report(pv_vault *v, const pv_access *who, const char *as_of,
 			   pv_report_form form, char **out)
 {
+	pv_audit_fresh(v); /* the log as it is now */
 	if (out)
 		*out = NULL;
 	int role;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* dates.c: calendar arithmetic for deadlines and retention (see dates.h). */
 #include "dates.h"
+#include "pivault.h"
 #include "validate.h"
 
 #include <stdio.h>
@@ -89,4 +90,18 @@ void pv_time_iso(char *out, size_t n, time_t t)
 void pv_time_now(char *out, size_t n)
 {
 	pv_time_iso(out, n, time(NULL));
+}
+
+int64_t pv_time_unix(const char *text)
+{
+	int y, m, d, hh = 0, mm = 0, ss = 0;
+	if (pv_date_parse(text, &y, &m, &d) != 0)
+		return -1;
+	if (text[10] != '\0') {
+		char z = 0;
+		if (text[10] != 'T' || sscanf(text + 11, "%2d:%2d:%2d%c", &hh, &mm, &ss, &z) != 4 ||
+		    z != 'Z' || text[20] != '\0' || hh > 23 || mm > 59 || ss > 60)
+			return -1;
+	}
+	return (int64_t)pv_days_from_civil(y, m, d) * 86400 + hh * 3600 + mm * 60 + ss;
 }

@@ -331,6 +331,7 @@ static pv_rc do_scope(pv_vault *v, void *p)
 pv_rc pv_incident_scope(pv_vault *v, const pv_access *who, const char *id,
 			const pv_incident_filter *f, pv_incident_counts *counts)
 {
+	pv_audit_fresh(v); /* the log as it is now */
 	memset(counts, 0, sizeof *counts);
 	pv_rc rc = authorize(v, who, "incident scope");
 	if (rc)

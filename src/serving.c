@@ -3,6 +3,7 @@
  * for nobody between requests, taking a user's checked row, and auditing a use or a
  * refusal of a token under the user it names. */
 #include "serving.h"
+#include "approvals.h"
 
 #include "authz_mac.h"
 #include "users.h"
@@ -105,6 +106,7 @@ pv_rc pv_serving_act_for_nobody(pv_vault *v)
 	v->api_token_purposes = 0;
 	v->clear_shown = v->session_clear_base = 0;
 	v->request_id[0] = v->request_op[0] = '\0';
+	pv_approval_close(v); /* a request asked for and never submitted is forgotten */
 	/* no read of the request left holding a snapshot while the handle waits for the
 	 * next: a snapshot held would keep a shred's checkpoint waiting on the server */
 	pv_store_release_rows(v->store);

@@ -92,6 +92,20 @@ pv_rc pv_vault_serve(pv_vault *v)
 	return rc ? rc : pv_ok(v);
 }
 
+pv_rc pv_vault_linger_reads(pv_vault *v, unsigned ms)
+{
+	if (!v || !v->serving)
+		return pv_fail(v, PV_ERR_USAGE, "only a server's handle lets its reads linger");
+	pv_store_linger_reads(v->store, ms);
+	return pv_ok(v);
+}
+
+void pv_vault_expire_lingering(pv_vault *v)
+{
+	if (v)
+		pv_store_linger_expire(v->store);
+}
+
 /* In one transaction: expired sessions deleted, x stored, the sign-in audited. */
 static pv_rc store_new_session(pv_vault *v, struct pv_stored_session *x)
 {

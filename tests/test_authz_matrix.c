@@ -292,6 +292,13 @@ static pv_rc op_request_decide(const pv_access *w)
 	pv_free(half);
 	return rc;
 }
+static pv_rc op_request_decide_why(const pv_access *w)
+{
+	char *half = NULL;
+	pv_rc rc = pv_request_decide_why(g_v, w, "R-0000000000", PV_REJECT, "why", &half);
+	pv_free(half);
+	return rc;
+}
 static pv_rc op_shred(const pv_access *w)
 {
 	char *cert = NULL;
@@ -829,6 +836,8 @@ static const struct op ops[] = {
 	{ "pv_user_list", NULL, NEEDS("users"), 0, PV_OK, op_user_list, NULL, 0 },
 	{ "pv_request_decide", "unknown request", NEEDS("approve"), 0, PV_ERR_NOT_FOUND,
 	  op_request_decide, NULL, 0 },
+	{ "pv_request_decide_why", "unknown request", NEEDS("approve"), 0, PV_ERR_NOT_FOUND,
+	  op_request_decide_why, NULL, 0 },
 	{ "pv_shred", NULL, NEEDS("shred"), 1, PV_REQUESTED, op_shred, NULL, 0 },
 	{ "pv_consent_set", NULL, NEEDS("consent"), 0, PV_OK, op_consent_set, NULL, 0 },
 	{ "pv_consent_history", NULL, NEEDS("consent"), 0, PV_OK, op_consent_history, NULL, 0 },

@@ -77,6 +77,23 @@ int pv_store_begin(struct pv_store *s);
  * writer's lock); ended by commit or rollback as any. Inside an open transaction, a
  * savepoint as pv_store_begin. */
 int pv_store_read_begin(struct pv_store *s);
+/* Lingering reads, for a server's handles: a read-only transaction's commit leaves it
+ * open, and the next read transaction goes on in the same snapshot (the page cache and map
+ * of the database stay warm: a commit elsewhere makes SQLite drop them at each new read)
+ * while it is younger than ms milliseconds and no write transaction was committed by any
+ * connection of this process since it began (an audit writer's groups aside: see
+ * pv_store_writes_log). A change made by another process is seen within ms. A write, or a
+ * statement that writes, ends a lingering read first. ms 0: off. Reads of the audit log end
+ * it (they must see every entry committed). */
+void pv_store_linger_reads(struct pv_store *s, unsigned ms);
+/* End a lingering read now (an idle handle, before a read that must see the latest). */
+void pv_store_linger_end(struct pv_store *s);
+/* End a lingering read that is no longer young (an idle handle's). */
+void pv_store_linger_expire(struct pv_store *s);
+/* The connection's commits change only the audit log (an audit writer's): they do not end
+ * other connections' lingering reads. */
+void pv_store_writes_log(struct pv_store *s);
+
 /* A snapshot for a run of reads only (a batch of lookups): a read transaction in which
  * pv_store_begin fails (-1, saying why) until pv_store_snapshot_end ends it. 0, or -1
  * when a transaction is open or it cannot begin. */

@@ -99,6 +99,8 @@ struct pv_store_audit_cursor *pv_store_audit_cursor_open(struct pv_store *s, uin
 	struct pv_store_audit_cursor *c = calloc(1, sizeof *c);
 	if (!c)
 		return NULL;
+	if (s->depth == 0)
+		pv_store_linger_end(s); /* the log as it is now: every entry committed */
 	pv_sqlite_fresh(s, NULL);
 	if (sqlite3_prepare_v2(s->db, SQL_SCAN, -1, &c->q, NULL) != SQLITE_OK) {
 		pv_sqlite_fail(s, "prepare audit cursor");

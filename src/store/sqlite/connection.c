@@ -7,10 +7,12 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* What the disk said, when SQLite's own message hides it: an I/O error whose cause is a
  * full disk (ENOSPC, as when the shared-memory or log file cannot grow) reads "disk I/O
@@ -47,14 +49,22 @@ int pv_sqlite_row_by_key(struct pv_store *s, sqlite3_stmt *q, const char *key,
 	return got;
 }
 
+static int linger_young(const struct pv_store *s);
+
 void pv_sqlite_fresh(struct pv_store *s, const char *keep)
 {
+	if (s->lingering && s->depth == 0 && !linger_young(s))
+		pv_store_linger_end(s);
 	if (!sqlite3_get_autocommit(s->db))
 		return;
 	for (size_t i = 0; i < s->ncache; i++)
 		if (s->cache[i].sql != keep && sqlite3_stmt_busy(s->cache[i].q))
 			sqlite3_reset(s->cache[i].q);
 }
+
+/* A statement about to run outside the caller's transactions in a lingering read: one that
+ * writes ends it first (pv_sqlite_fresh ends one no longer young). */
+static void linger_before(struct pv_store *s, sqlite3_stmt *q);
 
 sqlite3_stmt *pv_sqlite_stmt(struct pv_store *s, const char *sql)
 {
@@ -63,6 +73,7 @@ sqlite3_stmt *pv_sqlite_stmt(struct pv_store *s, const char *sql)
 		if (s->cache[i].sql == sql) {
 			sqlite3_reset(s->cache[i].q);
 			sqlite3_clear_bindings(s->cache[i].q);
+			linger_before(s, s->cache[i].q);
 			return s->cache[i].q;
 		}
 	}
@@ -82,6 +93,7 @@ sqlite3_stmt *pv_sqlite_stmt(struct pv_store *s, const char *sql)
 		return NULL;
 	}
 	s->cache[s->ncache++] = (struct pv_sqlite_cached){ sql, q };
+	linger_before(s, q);
 	return q;
 }
 
@@ -94,6 +106,8 @@ int pv_sqlite_run(struct pv_store *s, sqlite3_stmt *q, const char *what)
 
 int pv_sqlite_exec(struct pv_store *s, const char *sql)
 {
+	if (s->depth == 0)
+		pv_store_linger_end(s); /* text of any kind: as if it wrote */
 	char *msg = NULL;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		int busy = pv_sqlite_failed_busy(s);
@@ -269,6 +283,7 @@ void pv_store_close(struct pv_store *s)
 {
 	if (!s)
 		return;
+	pv_store_linger_end(s);
 	for (size_t i = 0; i < s->ncache; i++)
 		sqlite3_finalize(s->cache[i].q);
 	for (int i = 0; i < s->nkept; i++)
@@ -298,6 +313,72 @@ int pv_store_note_failure(struct pv_store *s, const char *fmt, ...)
 
 /* Transactions nest: the outermost is a real one, inner ones are savepoints, so an
  * operation can run inside a caller's batch (pv_vault_batch_begin). */
+/* ---- Lingering reads (store.h: pv_store_linger_reads) ---- */
+
+/* Write transactions committed by this process's connections (audit writers' aside). */
+static _Atomic uint64_t changes_made;
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+void pv_store_linger_reads(struct pv_store *s, unsigned ms)
+{
+	s->linger_ms = ms;
+	if (!ms)
+		pv_store_linger_end(s);
+}
+
+void pv_store_writes_log(struct pv_store *s)
+{
+	s->log_writer = 1;
+}
+
+/* 1 while the lingering snapshot may serve the next read. */
+static int linger_young(const struct pv_store *s)
+{
+	return !s->snapshot && atomic_load(&changes_made) == s->linger_changes &&
+	       now_ms() - s->linger_since < s->linger_ms;
+}
+
+void pv_store_linger_end(struct pv_store *s)
+{
+	if (!s->lingering)
+		return;
+	s->lingering = 0;
+	for (size_t i = 0; i < s->ncache; i++)
+		sqlite3_reset(s->cache[i].q);
+	if (control(s, "COMMIT") != 0) /* reads only: nothing is lost */
+		(void)control(s, "ROLLBACK");
+}
+
+void pv_store_linger_expire(struct pv_store *s)
+{
+	if (s->lingering && !linger_young(s))
+		pv_store_linger_end(s);
+}
+
+static void linger_before(struct pv_store *s, sqlite3_stmt *q)
+{
+	if (s->lingering && s->depth == 0 && !sqlite3_stmt_readonly(q))
+		pv_store_linger_end(s);
+}
+
+/* At the commit of the caller's outermost transaction: 1 when it read only and may linger
+ * (it stays open), 0 when it is to be committed. */
+static int linger_after(struct pv_store *s)
+{
+	if (!s->linger_ms || s->audited || !linger_young(s) ||
+	    sqlite3_txn_state(s->db, "main") == SQLITE_TXN_WRITE)
+		return 0;
+	s->depth = 0;
+	s->lingering = 1;
+	return 1;
+}
+
 int pv_store_begin(struct pv_store *s)
 {
 	if (s->depth > 0 && sqlite3_get_autocommit(s->db))
@@ -308,6 +389,7 @@ int pv_store_begin(struct pv_store *s)
 		return -1;
 	}
 	if (s->depth == 0) {
+		pv_store_linger_end(s); /* a write begins on the database as it is now */
 		/* A statement left on a borrowed row holds an older read snapshot, which could
 		 * not become a write transaction: end those reads first. */
 		for (size_t i = 0; i < s->ncache; i++)
@@ -337,8 +419,15 @@ int pv_store_read_begin(struct pv_store *s)
 		sqlite3_reset(s->cache[i].q); /* no read left on an older snapshot */
 	s->busy = 0;
 	s->wait.waited = 0;
-	if (control(s, "BEGIN DEFERRED") != 0)
-		return -1;
+	if (s->lingering && linger_young(s)) {
+		s->lingering = 0; /* the caller's transaction now */
+	} else {
+		pv_store_linger_end(s);
+		s->linger_changes = atomic_load(&changes_made); /* before its snapshot begins */
+		s->linger_since = now_ms();
+		if (control(s, "BEGIN DEFERRED") != 0)
+			return -1;
+	}
 	s->txn = ++s->txn_counter;
 	s->depth = 1;
 	return 0;
@@ -380,7 +469,7 @@ void pv_sqlite_walk_begins(struct pv_store *s)
 
 uint64_t pv_store_txn_id(struct pv_store *s)
 {
-	return sqlite3_get_autocommit(s->db) ? 0 : s->txn;
+	return s->lingering || sqlite3_get_autocommit(s->db) ? 0 : s->txn; /* lingering: no caller's */
 }
 
 /* In the write-ahead log with synchronous=NORMAL a commit reaches the disk only at the
@@ -413,10 +502,15 @@ int pv_store_commit(struct pv_store *s)
 		snprintf(s->err, sizeof s->err, "commit without a transaction");
 		return -1;
 	}
+	if (s->depth == 1 && linger_after(s))
+		return 0;
+	int wrote = s->depth == 1 && sqlite3_txn_state(s->db, "main") == SQLITE_TXN_WRITE;
 	char sql[32];
 	snprintf(sql, sizeof sql, "RELEASE pv%d", s->depth - 1);
 	if ((s->depth == 1 ? control(s, "COMMIT") : pv_sqlite_exec(s, sql)) != 0)
 		return -1; /* still open: the caller rolls back */
+	if (wrote && !s->log_writer)
+		atomic_fetch_add(&changes_made, 1);
 	s->depth--;
 	if (s->depth == 0 && s->audited) {
 		s->audited = 0;
@@ -437,6 +531,7 @@ int pv_store_rollback(struct pv_store *s)
 	if (s->depth <= 1) {
 		s->depth = 0;
 		s->audited = 0;
+		s->lingering = 0;
 		return control(s, "ROLLBACK");
 	}
 	s->depth--;
@@ -447,6 +542,8 @@ int pv_store_rollback(struct pv_store *s)
 
 int pv_store_checkpoint(struct pv_store *s)
 {
+	if (s->depth == 0)
+		pv_store_linger_end(s);
 	for (size_t i = 0; i < s->ncache; i++) /* end any read a borrowed row still holds */
 		sqlite3_reset(s->cache[i].q);
 	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);

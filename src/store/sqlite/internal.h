@@ -41,6 +41,13 @@ struct pv_store {
 	int snapshot;              /* a read-only snapshot is open (pv_store_snapshot_begin) */
 	int audited;               /* the open transaction carries an audit entry */
 	int mapped;                /* reads through a memory map (pv_store_map_reads) */
+	/* lingering reads (pv_store_linger_reads): a read transaction left open after its commit,
+	 * for the next read to go on in it while it is young and nothing was changed here */
+	unsigned linger_ms;        /* 0: reads do not linger */
+	int lingering;             /* one is open now, outside any transaction of the caller */
+	int log_writer;            /* its commits change only the audit log (pv_store_writes_log) */
+	uint64_t linger_since;     /* when its snapshot began (monotonic ms) */
+	uint64_t linger_changes;   /* the process's changes counted when it began */
 	struct pv_index_group group;
 	/* whether any customer is restricted or objected, as of the database version seen
 	 * (every read asks; the table rarely changes) */
