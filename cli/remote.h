@@ -86,5 +86,9 @@ int cli_remote_token_create(struct cli_args *a);
 int cli_remote_token_list(struct cli_args *a);
 int cli_remote_token_revoke(struct cli_args *a);
 int cli_remote_audit_verify(struct cli_args *a);
+int cli_remote_audit_log(struct cli_args *a);
+int cli_remote_requests(struct cli_args *a);
+int cli_remote_decide(struct cli_args *a); /* approve and reject */
+int cli_remote_dsr_list(struct cli_args *a);
 
 #endif

@@ -23,6 +23,11 @@ static const struct {
 	{ "token list", cli_remote_token_list },
 	{ "token revoke", cli_remote_token_revoke },
 	{ "audit verify", cli_remote_audit_verify },
+	{ "audit log", cli_remote_audit_log },
+	{ "requests", cli_remote_requests },
+	{ "approve", cli_remote_decide },
+	{ "reject", cli_remote_decide },
+	{ "dsr list", cli_remote_dsr_list },
 	{ "audit check-proof", NULL },
 };
 

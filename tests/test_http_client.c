@@ -121,8 +121,9 @@ static void add_users(void)
 {
 	pv_vault *root = pvt_open_root(g_dir, NULL, g_key_path);
 	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
-	const char *users[][2] = { { "clerk1", "clerk" }, { "aud", "auditor" }, { "adm", "admin" } };
-	for (size_t i = 0; i < 3; i++)
+	const char *users[][2] = { { "clerk1", "clerk" }, { "aud", "auditor" }, { "adm", "admin" },
+				   { "adm2", "admin" } };
+	for (size_t i = 0; i < 4; i++)
 		assert_ok(root, pvt_user_add(root, &admin, users[i][0], users[i][1], PW, strlen(PW)));
 	char today[16];
 	time_t now = time(NULL);
@@ -339,6 +340,64 @@ static void test_tokens_and_audit(void **state)
 	free(err);
 }
 
+/* ---- Four eyes and data-subject requests --------------------------------------------------- */
+
+/* The request id a local `pivault request ...` printed ("request R... recorded: ..."). */
+static char *asked(const char *user, const char *args)
+{
+	char *out = NULL, *err = NULL;
+	int st = cli(&out, &err, local_env(user), "request %s --reason 'asked in a test'", args);
+	if (st != 0)
+		fail_msg("request %s: %d %s", args, st, err);
+	char id[64];
+	assert_int_equal(sscanf(out, "request %63s recorded", id), 1);
+	free(out);
+	free(err);
+	return strdup(id);
+}
+
+/* Requests listed, approved and rejected through the server as the command does it with
+ * the vault (the same table; one's own request refused with the same message); the DSR
+ * queue and the audit log's entries listed alike. */
+static void test_requests_and_dsr(void **state)
+{
+	(void)state;
+	char *one = asked("adm", "shred C00000005"), *two = asked("adm", "shred C00000004");
+	login("adm2");
+	same_as_local("adm2", "requests");
+	char *out = NULL, *err = NULL;
+	assert_int_equal(cli(&out, NULL, server_env(), "approve %s", one), 0);
+	assert_non_null(strstr(out, "approved "));
+	assert_non_null(strstr(out, one));
+	free(out);
+	assert_int_equal(cli(&out, NULL, server_env(), "reject %s", two), 0);
+	free(out);
+	same_as_local("adm2", "requests");
+	same_as_local("adm2", "requests --json");
+	login("adm");
+	char args[128];
+	snprintf(args, sizeof args, "approve %s", two); /* decided already */
+	same_as_local("adm", args);
+	char *three = asked("adm", "shred C00000003");
+	snprintf(args, sizeof args, "approve %s", three); /* one's own: refused */
+	same_as_local("adm", args);
+	same_as_local("adm", "reject R-NO-SUCH");
+	assert_int_equal(cli(NULL, &err, local_env("adm"), "dsr open --customer C00000002 "
+			     "--type access"), 0);
+	free(err);
+	same_as_local("adm", "dsr list");
+	same_as_local("adm", "dsr list --json");
+	same_as_local("adm", "dsr list --overdue");
+	login("aud");
+	same_as_local("aud", "audit log --user clerk1");
+	same_as_local("aud", "audit log --user clerk1 --json");
+	login("clerk1");
+	same_as_local("clerk1", "dsr list"); /* no 'dsr': refused alike */
+	free(one);
+	free(two);
+	free(three);
+}
+
 /* ---- An expired session ------------------------------------------------------------------ */
 
 /* The session's expiry in the file pushed forward (as a user might, to keep it): the
@@ -430,8 +489,8 @@ static void test_no_twin_refused(void **state)
 	login("adm");
 	const char *cmds[] = { "init", "list --purpose all", "export --purpose all",
 			       "keyring escrow", "rekey", "backup create x.tar", "serve --listen 127.0.0.1:1",
-			       "request --reason r get C00000001", "dsr list", "shred C00000001",
-			       "update C00000001 name=x", "user list", "approve R1", "audit log",
+			       "request --reason r get C00000001", "dsr open --customer C1 --type access", "shred C00000001",
+			       "update C00000001 name=x", "user list", "run R1", "audit checkpoint",
 			       "get C00000001 --request R1 --purpose all" };
 	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
 		char *err = NULL;
@@ -553,6 +612,7 @@ int main(void)
 		cmocka_unit_test(test_login_wrong_password),
 		cmocka_unit_test(test_same_output_as_local),
 		cmocka_unit_test(test_tokens_and_audit),
+		cmocka_unit_test(test_requests_and_dsr),
 		cmocka_unit_test(test_expired_session),
 		cmocka_unit_test(test_session_file_refused),
 		cmocka_unit_test(test_no_twin_refused),
