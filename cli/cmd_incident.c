@@ -106,6 +106,23 @@ static const char *text_of(json_t *o, const char *key)
 	return s ? s : "-";
 }
 
+/* The seal line of `incident show`: sealed since when, by whom, how many customers;
+ * released when, by whom, approved by whom; or never sealed. */
+static void print_seal(json_t *s)
+{
+	const char *state = text_of(s, "state");
+	if (strcmp(state, "sealed") == 0)
+		printf("  %-13s sealed since %s by %s, %lld customers\n", "seal",
+		       text_of(s, "sealed_at"), text_of(s, "sealed_by"),
+		       (long long)json_integer_value(json_object_get(s, "customers")));
+	else if (strcmp(state, "released") == 0)
+		printf("  %-13s released %s by %s, approved by %s (sealed %s by %s)\n", "seal",
+		       text_of(s, "released_at"), text_of(s, "released_by"),
+		       text_of(s, "approved_by"), text_of(s, "sealed_at"), text_of(s, "sealed_by"));
+	else
+		printf("  %-13s never sealed\n", "seal");
+}
+
 /* One incident as text lines. */
 static void print_incident(json_t *o)
 {
@@ -117,6 +134,7 @@ static void print_incident(json_t *o)
 		printf("  %-13s %s\n", keys[i], text_of(o, keys[i]));
 	size_t i;
 	json_t *one;
+	print_seal(json_object_get(o, "seal"));
 	json_array_foreach(json_object_get(o, "scope"), i, one) {
 		printf("  %-13s %s:", i ? "" : "scope", text_of(one, "customer"));
 		size_t j;
@@ -325,8 +343,12 @@ static const struct cli_cmd subs[] = {
 				      NULL },
 				    END_OPTS },
 	  CLI_COMMON, run_state, NULL },
-	{ "show", "ID [--json]", "an incident, its times and scope", NULL, NULL, CLI_COMMON,
-	  run_show_list, NULL },
+	{ "show", "ID [--json]", "an incident, its times, scope and seal",
+	  "Shows the incident's kind, state and the time of each state, its scope (each\n"
+	  "customer and the categories touched) and its seal: sealed since when, by whom\n"
+	  "and how many customers; or released when, by whom and approved by whom; or\n"
+	  "never sealed.\n",
+	  NULL, CLI_COMMON, run_show_list, NULL },
 	{ "list", "[--json]", "every incident", NULL, NULL, CLI_COMMON, run_show_list, NULL },
 	/* incident notify (H-notify) */
 	{ "notify", "ID --purpose P (--out DIR | -o FILE) [--notice FILE] [--lang zh|en] [--jsonl]",

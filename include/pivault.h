@@ -853,9 +853,12 @@ PV_API PV_CHECK pv_rc pv_incident_set_state(pv_vault *v, const pv_access *who, c
 					    pv_incident_state state);
 
 /* An incident as JSON (id, kind, state, detected_at, description, opened_by, the time of
- * each state, the scope's filter, and scope: [{customer, categories: [..]}]), or every
- * incident (a JSON array, without their scopes but with their sizes). *json is freed
- * with pv_free. Need 'incident'; audited. */
+ * each state, the scope's filter, scope: [{customer, categories: [..]}], scope_customers,
+ * and seal: {state: "sealed" | "released" | "never", customers: how many it seals now,
+ * sealed_at and sealed_by: the seal in force or the last one lifted, and once released
+ * (and not sealed again) released_at, released_by and approved_by}), or every incident (a
+ * JSON array, without their scopes but with their sizes). *json is freed with pv_free.
+ * Need 'incident'; audited. */
 PV_API PV_CHECK pv_rc pv_incident_get(pv_vault *v, const pv_access *who, const char *id,
 				      char **json);
 PV_API PV_CHECK pv_rc pv_incident_list(pv_vault *v, const pv_access *who, char **json);
@@ -1474,6 +1477,14 @@ typedef struct pv_scan_opts {
  * PV_ERR_INPUT name the file and line; the message is pv_errmsg(NULL). o may be NULL. */
 PV_API PV_CHECK pv_rc pv_scan_csv(const char *path, const pv_scan_opts *o, pv_scan_column_fn fn,
 				  void *ctx, uint64_t *rows);
+
+/* Scan CSV text read from in (a header row, then data rows; name names it in messages)
+ * as pv_scan_csv does, the vault's stored schema saying how each column is declared: the
+ * API's scan of an uploaded file, which never touches a disk. Needs 'scan'; audited with
+ * the row count (never a value; the report is counts only). */
+PV_API PV_CHECK pv_rc pv_scan_csv_stream(pv_vault *v, const pv_access *who, FILE *in,
+					 const char *name, const pv_scan_opts *o,
+					 pv_scan_column_fn fn, void *ctx, uint64_t *rows);
 
 /* Scan the opened values of the vault's fields declared as plain text (type text) for
  * personal information their mask does not cover, as pv_scan_csv does for columns. Needs

@@ -49,6 +49,9 @@ extern const struct pvs_route_table pvs_routes_service;   /* routes_service.c */
 extern const struct pvs_route_table pvs_routes_requests;  /* routes_requests.c */
 extern const struct pvs_route_table pvs_routes_dsr;       /* routes_dsr.c */
 extern const struct pvs_route_table pvs_routes_users;     /* routes_users.c */
+extern const struct pvs_route_table pvs_routes_incidents; /* routes_incidents.c */
+extern const struct pvs_route_table pvs_routes_scan;      /* routes_scan.c */
+extern const struct pvs_route_table pvs_routes_report;    /* routes_report.c */
 
 /* ---- request.c: reading a request ---- */
 

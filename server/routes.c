@@ -14,6 +14,9 @@ static const struct pvs_route_table *const tables[] = {
 	&pvs_routes_sessions, &pvs_routes_customers, &pvs_routes_tokens, &pvs_routes_audit,
 	&pvs_routes_service,
 	&pvs_routes_requests, &pvs_routes_dsr, &pvs_routes_users,
+	&pvs_routes_incidents,
+	&pvs_routes_scan,
+	&pvs_routes_report,
 };
 #define NTABLES (sizeof tables / sizeof *tables)
 

@@ -30,7 +30,8 @@ _Static_assert(sizeof ((pv_vault *)0)->authz_checked == NTABLES * sizeof(uint64_
 static const char *const protected_settings[] = { "schema", "alert_reads_per_hour",
 						   "api_tokens_revoked" /* api_tokens.c */,
 						   "incident_seals" /* seal_gate.c */,
-						   "incident_digests" /* incident_digest.c */ };
+						   "incident_digests" /* incident_digest.c */,
+						   "incident_seal_history" /* seal_history.c */ };
 #define NSETTINGS (sizeof protected_settings / sizeof *protected_settings)
 
 /* ---- Canonical encoding ---- */

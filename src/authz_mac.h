@@ -33,7 +33,8 @@ int pv_authz_hold_active(pv_vault *v, const char *customer, char *reason, size_t
 int pv_authz_hold_scan(pv_vault *v, pv_store_hold_fn fn, void *ctx);
 
 /* Settings kept in the metadata table that govern access: "schema",
- * "alert_reads_per_hour", "incident_seals", "incident_digests" (authz_mac.c lists them).
+ * "alert_reads_per_hour", "incident_seals", "incident_digests", "incident_seal_history"
+ * (authz_mac.c lists them).
  * Any other key is refused. */
 int pv_authz_meta_get(pv_vault *v, const char *key, uint8_t **val, size_t *len);
 int pv_authz_meta_put(pv_vault *v, const char *key, const void *val, size_t len);

@@ -8,10 +8,12 @@
  * Both check the seal state whole first and are audited. */
 #include "approvals.h"
 #include "audit.h"
+#include "authz_mac.h"
 #include "dates.h"
 #include "incident_digest.h"
 #include "policy.h"
 #include "seal_gate.h"
+#include "seal_history.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,7 +83,8 @@ static pv_rc do_seal(pv_vault *v, struct seal_args *a)
 			return store_failed(v);
 	char digest[65];
 	pv_seal_digest(a->id, &a->ids, digest);
-	if (pv_seal_record(v, a->id, a->ids.n, digest) != 0)
+	if (pv_seal_record(v, a->id, a->ids.n, digest) != 0 ||
+	    pv_seal_history_sealed(v, a->id, before > 0) != 0)
 		return store_failed(v);
 	a->sealed = a->ids.n;
 	a->added = a->ids.n - before;
@@ -128,6 +131,16 @@ pv_rc pv_incident_seal(pv_vault *v, const pv_access *who, const char *id, size_t
 	return rc;
 }
 
+/* Who approved the request the handle runs under, into name ("" when none was needed). */
+static const char *approver_of(pv_vault *v, char name[72])
+{
+	struct pv_stored_request r;
+	name[0] = '\0';
+	if (v->request_id[0] && pv_authz_request_get(v, v->request_id, &r) == 0)
+		snprintf(name, 72, "%s", r.approver);
+	return name;
+}
+
 /* In the transaction: the approval for exactly this set, then the seal lifted. */
 static pv_rc do_release(pv_vault *v, const char *id, size_t *released)
 {
@@ -144,9 +157,11 @@ static pv_rc do_release(pv_vault *v, const char *id, size_t *released)
 	*released = s->n;
 	rc = pv_approval_consume(v, "incident release", &p);
 	pv_params_free(&p);
+	char approver[72];
 	if (rc)
 		return rc;
-	if (pv_store_seal_clear(v->store, id) != 0 || pv_seal_record(v, id, 0, NULL) != 0)
+	if (pv_store_seal_clear(v->store, id) != 0 || pv_seal_record(v, id, 0, NULL) != 0 ||
+	    pv_seal_history_released(v, id, approver_of(v, approver)) != 0)
 		return store_failed(v);
 	return PV_OK;
 }

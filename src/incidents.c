@@ -10,6 +10,8 @@
 #include "incident_digest.h"
 #include "incident_scope.h"
 #include "policy.h"
+#include "seal_gate.h"
+#include "seal_history.h"
 #include "validate.h"
 
 #include <jansson.h>
@@ -403,6 +405,34 @@ static pv_rc dump(pv_vault *v, json_t *doc, char **json)
 	return *json ? PV_OK : pv_fail(v, PV_ERR_NOMEM, "out of memory");
 }
 
+/* The seal state of incident id as JSON into *out: "sealed" (since when, by whom, how
+ * many customers), "released" (the last seal's time, and when, by whom and under whose
+ * approval it was lifted) or "never". A seal state that fails its check fails. */
+static pv_rc seal_json(pv_vault *v, const char *id, json_t **out)
+{
+	struct pv_seal_history h;
+	pv_rc rc = pv_seal_reload(v);
+	if (rc)
+		return rc;
+	int got = pv_seal_history_get(v, id, &h);
+	if (got < 0)
+		return pv_fail(v, v->authz_tampered ? PV_ERR_CORRUPT : PV_ERR_STORE, "%s",
+			       pv_store_errmsg(v->store));
+	const struct pv_sealed_incident *now = pv_seal_incident(v, id);
+	const char *state = now ? "sealed" : got == 0 && h.released_at[0] ? "released" : "never";
+	json_t *o = json_pack("{s:s, s:I}", "state", state, "customers",
+			      (json_int_t)(now ? now->n : 0));
+	const char *keys[] = { "sealed_at", "sealed_by", "released_at", "released_by",
+			       "approved_by" };
+	const char *vals[] = { h.sealed_at, h.sealed_by, h.released_at, h.released_by,
+			       h.approved_by };
+	for (size_t i = 0; o && got == 0 && i < 5; i++)
+		if (*vals[i] && (!now || i < 2)) /* sealed now: the earlier release is history */
+			json_object_set_new(o, keys[i], json_string(vals[i]));
+	*out = o;
+	return o ? PV_OK : pv_fail(v, PV_ERR_NOMEM, "out of memory");
+}
+
 /* Incident id with its scope as a JSON object into *doc; s gathers the scope's ids. */
 static pv_rc build_one(pv_vault *v, const char *id, struct scope_json *s, json_t **doc)
 {
@@ -417,7 +447,13 @@ static pv_rc build_one(pv_vault *v, const char *id, struct scope_json *s, json_t
 	else if (pv_store_incident_scope_scan(v->store, id, scope_one, s) < 0 && !s->failed)
 		rc = store_failed(v);
 	json_object_set_new(*doc, "scope", s->list);
-	return s->failed ? pv_fail(v, PV_ERR_NOMEM, "out of memory") : rc;
+	if (s->failed)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	json_object_set_new(*doc, "scope_customers", json_integer((json_int_t)s->ids.n));
+	json_t *seal = NULL;
+	if (!rc && (rc = seal_json(v, id, &seal)) == PV_OK)
+		json_object_set_new(*doc, "seal", seal);
+	return rc;
 }
 
 pv_rc pv_incident_get(pv_vault *v, const pv_access *who, const char *id, char **json)

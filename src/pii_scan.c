@@ -295,6 +295,17 @@ static pv_rc report_columns(struct csv_scan *cs, pv_scan_column_fn fn, void *ctx
 	return cs->rc;
 }
 
+pv_rc pv_scan_csv_read(FILE *f, const char *name, const struct pv_schema *schema,
+		       int min_confidence, pv_scan_column_fn fn, void *ctx, uint64_t *rows)
+{
+	int min = min_confidence > 0 ? min_confidence : PV_PII_MIN_CONFIDENCE;
+	struct csv_scan cs = { name, schema, min, NULL, 0, 0, 0, 0, PV_OK };
+	read_csv(&cs, f);
+	if (rows)
+		*rows = cs.rows;
+	return report_columns(&cs, fn, ctx);
+}
+
 pv_rc pv_scan_csv(const char *path, const pv_scan_opts *o, pv_scan_column_fn fn, void *ctx,
 		  uint64_t *rows)
 {
@@ -309,13 +320,8 @@ pv_rc pv_scan_csv(const char *path, const pv_scan_opts *o, pv_scan_column_fn fn,
 		pv_schema_free(schema);
 		return pv_fail(NULL, PV_ERR_IO, "cannot read %s: %s", path, strerror(errno));
 	}
-	int min = o && o->min_confidence > 0 ? o->min_confidence : PV_PII_MIN_CONFIDENCE;
-	struct csv_scan cs = { path, schema, min, NULL, 0, 0, 0, 0, PV_OK };
-	read_csv(&cs, f);
+	rc = pv_scan_csv_read(f, path, schema, o ? o->min_confidence : 0, fn, ctx, rows);
 	fclose(f);
-	if (rows)
-		*rows = cs.rows;
-	rc = report_columns(&cs, fn, ctx);
 	pv_schema_free(schema);
 	return rc ? rc : pv_ok(NULL);
 }

@@ -6,6 +6,7 @@
 #define PV_PII_SCAN_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "pivault.h"
 #include "schema.h"
@@ -30,5 +31,11 @@ int pv_pii_tally_found(const struct pv_pii_tally *t);
 /* Fill c from t (name and declared borrowed); the suggestion is written into buf. */
 void pv_pii_tally_report(const struct pv_pii_tally *t, const char *name, const char *declared,
 			 pv_scan_column *c, char *buf, size_t cap);
+
+/* Scan the CSV text read from f (named name in messages) as pv_scan_csv does, the columns
+ * declared by schema (may be NULL); min_confidence 0: the default. Errors through
+ * pv_fail(NULL, ...). */
+pv_rc pv_scan_csv_read(FILE *f, const char *name, const struct pv_schema *schema,
+		       int min_confidence, pv_scan_column_fn fn, void *ctx, uint64_t *rows);
 
 #endif

@@ -121,3 +121,26 @@ pv_rc pv_scan_vault(pv_vault *v, const pv_access *who, const pv_scan_opts *o,
 	free(s.f);
 	return rc ? rc : pv_ok(v);
 }
+
+pv_rc pv_scan_csv_stream(pv_vault *v, const pv_access *who, FILE *in, const char *name,
+			 const pv_scan_opts *o, pv_scan_column_fn fn, void *ctx, uint64_t *rows)
+{
+	int role = -1;
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_SCAN, &role);
+	if (rc)
+		return pv_audit_failure(v, rc, "scan", NULL, who ? who->purpose : NULL);
+	uint64_t n = 0;
+	rc = pv_scan_csv_read(in, name ? name : "the CSV text", v->schema,
+			      o ? o->min_confidence : 0, fn, ctx, &n);
+	if (rows)
+		*rows = n;
+	if (rc) {
+		rc = pv_fail(v, rc, "%s", pv_errmsg(NULL));
+		return pv_audit_failure(v, rc, "scan", NULL, who ? who->purpose : NULL);
+	}
+	char detail[96];
+	snprintf(detail, sizeof detail, "pii scan of a CSV text: %llu data rows",
+		 (unsigned long long)n);
+	struct pv_audit_event e = { "scan", NULL, who ? who->purpose : NULL, NULL, "ok", detail };
+	return (rc = pv_audit_append(v, &e)) ? rc : pv_ok(v);
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* routes_scan.c: personal information where it is not declared, the API twin of `pivault
+ * scan`: an uploaded CSV body (read from memory, never written anywhere) against the
+ * vault's schema, and the vault's own plain-text fields. The reply names columns and
+ * counts rows; it never holds a value. */
+#define _GNU_SOURCE /* fmemopen */
+#include "route.h"
+
+#include <jansson.h>
+#include <stdio.h>
+
+/* One column as JSON, appended to the list ctx. */
+static int column_json(void *ctx, const pv_scan_column *c)
+{
+	json_t *with = json_object();
+	for (int k = 0; k < PV_PII_TYPES; k++)
+		if (c->with[k])
+			json_object_set_new(with, pv_pii_type_name((pv_pii_type)k),
+					    json_integer((json_int_t)c->with[k]));
+	return json_array_append_new(ctx, json_pack("{s:s,s:s?,s:I,s:o,s:s}", "name", c->name,
+						    "declared", c->declared, "rows",
+						    (json_int_t)c->rows, "with", with,
+						    "suggestion", c->suggestion)) != 0;
+}
+
+static void scanned(struct pvs_call *c, pv_rc rc, json_t *columns, const char *counted,
+		    uint64_t n)
+{
+	if (rc) {
+		json_decref(columns);
+		pvs_fail(c->out, c->v, rc);
+		return;
+	}
+	pvs_json(c->out, 200, json_pack("{s:I,s:o}", counted, (json_int_t)n, "columns",
+					 columns));
+}
+
+/* The body is the CSV file: {"rows", "columns": [...]}. */
+static void scan_csv(struct pvs_call *c)
+{
+	if (c->q->len == 0) {
+		pvs_error(c->out, 400, "bad_request", "the body is the CSV file to scan");
+		return;
+	}
+	FILE *in = fmemopen((void *)c->q->body, c->q->len, "rb");
+	if (!in) {
+		pvs_error(c->out, 500, "out_of_memory", "out of memory");
+		return;
+	}
+	pv_access who = pvs_role_of(c);
+	json_t *columns = json_array();
+	uint64_t rows = 0;
+	pv_rc rc = pv_scan_csv_stream(c->v, &who, in, "the request's body", NULL, column_json,
+				      columns, &rows);
+	fclose(in);
+	scanned(c, rc, columns, "rows", rows);
+}
+
+/* {"customers", "columns": [...]}. */
+static void scan_vault(struct pvs_call *c)
+{
+	pv_access who = pvs_reader_of(c);
+	json_t *columns = json_array();
+	uint64_t customers = 0;
+	pv_rc rc = pv_scan_vault(c->v, &who, NULL, column_json, columns, &customers);
+	scanned(c, rc, columns, "customers", customers);
+}
+
+static const struct pvs_route routes[] = {
+	{ "POST", "/v1/scan", PVS_SESSION, scan_csv, 0 },
+	{ "GET", "/v1/scan/vault", PVS_SESSION, scan_vault, 0 },
+};
+PVS_ROUTE_TABLE(pvs_routes_scan, routes);
