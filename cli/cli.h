@@ -107,6 +107,32 @@ int cli_write_text(const char *text, const char *path);
 /* Write s as a JSON string to out. */
 void cli_json_string(FILE *out, const char *s);
 
+/* A customer as shown (cmd_query.c prints it for the local vault, remote_customers.c for
+ * a server's reply): fields in the schema's order (a NULL value: not shown to the role),
+ * consents by purpose (granted 1 or 0). line_mode: one line (list). */
+struct cli_customer {
+	const char *id;
+	size_t nfields, nconsents;
+	const char *const *names, *const *values, *const *purposes;
+	const int *granted;
+};
+void cli_print_customer(const struct cli_customer *c, int json, int line_mode);
+
+/* An API token as `pivault token list` prints it (a pv_api_token_fn; ctx: int *json). */
+int cli_print_api_token(void *ctx, const pv_api_token_info *t);
+/* As `pivault requests`, `pivault dsr list` and `pivault audit log` print them (ctx: int
+ * *json), for a local vault and a server's reply alike. */
+int cli_print_request(void *ctx, const pv_request_info *r);
+int cli_print_dsr(void *ctx, const pv_dsr_info *d);
+int cli_print_audit_entry(void *ctx, const pv_audit_entry *e);
+
+/* Whether PIVAULT_SERVER is set: then commands go to that server (remote.h), never to a
+ * local vault. */
+int cli_remote_on(void);
+/* Run the parsed command through the server: its API twin, or a refusal naming it ("not
+ * available through a server", EXIT_USAGE) for a command that has none. */
+int cli_remote_run(struct cli_args *a);
+
 /* The commands, each declared by its table in its cmd_*.c file. */
 extern const struct cli_cmd cli_cmd_init, cli_cmd_keygen, cli_cmd_schema, cli_cmd_import,
 	cli_cmd_get, cli_cmd_find, cli_cmd_list, cli_cmd_update, cli_cmd_export, cli_cmd_audit,
@@ -117,6 +143,8 @@ extern const struct cli_cmd cli_cmd_init, cli_cmd_keygen, cli_cmd_schema, cli_cm
 	cli_cmd_review, cli_cmd_retention, cli_cmd_doctor, cli_cmd_scan, cli_cmd_serve,
 	cli_cmd_incident, cli_cmd_report;
 extern const struct cli_cmd cli_cmd_token; /* cmd_token.c */
+/* remote_session.c: signing in to and out of a server (PIVAULT_SERVER) */
+extern const struct cli_cmd cli_cmd_login, cli_cmd_logout;
 /* cmd_tokens.c */
 extern const struct cli_cmd cli_cmd_tokenize, cli_cmd_detokenize;
 

@@ -9,7 +9,7 @@
 /* Checkpoints and proofs are a few kilobytes. */
 #define PROOF_MAX 65535
 
-static int print_entry(void *ctx, const pv_audit_entry *e)
+int cli_print_audit_entry(void *ctx, const pv_audit_entry *e)
 {
 	int json = *(int *)ctx;
 	if (json) {
@@ -142,7 +142,7 @@ static int run_log(struct cli_args *a)
 		return code;
 	/* here --user filters by user; the acting user is PIVAULT_USER or --as */
 	pv_audit_filter f = { cli_opt(a, "--customer"), cli_opt(a, "--user"), cli_opt(a, "--since") };
-	return done(v, pv_audit_log(v, &who, &f, print_entry, &a->common.json), NULL, NULL);
+	return done(v, pv_audit_log(v, &who, &f, cli_print_audit_entry, &a->common.json), NULL, NULL);
 }
 
 static int run_alerts(struct cli_args *a)

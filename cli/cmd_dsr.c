@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-static int print_dsr(void *ctx, const pv_dsr_info *d)
+int cli_print_dsr(void *ctx, const pv_dsr_info *d)
 {
 	if (*(int *)ctx) {
 		printf("{\"id\":\"%s\",\"customer\":\"%s\",\"type\":\"%s\",\"law\":\"%s\","
@@ -62,7 +62,7 @@ static int run_list(struct cli_args *a)
 	if (!v)
 		return code;
 	pv_rc rc = pv_dsr_list(v, &who, cli_flag(a, "--overdue") ? PV_DSR_OVERDUE : PV_DSR_ALL,
-			       print_dsr, &a->common.json);
+			       cli_print_dsr, &a->common.json);
 	return cli_done(v, rc, code);
 }
 

@@ -6,46 +6,44 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void print_record(const pv_record *r, int json, int line_mode)
+void cli_print_customer(const struct cli_customer *c, int json, int line_mode)
 {
-	size_t n = pv_record_field_count(r);
 	if (json) {
 		fputs("{\"id\":", stdout);
-		cli_json_string(stdout, pv_record_id(r));
-		for (size_t i = 0; i < n; i++) {
-			const char *val = pv_record_field_value(r, i);
-			if (!val)
+		cli_json_string(stdout, c->id);
+		for (size_t i = 0; i < c->nfields; i++) {
+			if (!c->values[i])
 				continue;
 			putchar(',');
-			cli_json_string(stdout, pv_record_field_name(r, i));
+			cli_json_string(stdout, c->names[i]);
 			putchar(':');
-			cli_json_string(stdout, val);
+			cli_json_string(stdout, c->values[i]);
 		}
 		fputs(",\"consents\":{", stdout);
-		for (size_t i = 0; i < pv_record_consent_count(r); i++) {
+		for (size_t i = 0; i < c->nconsents; i++) {
 			printf("%s", i ? "," : "");
-			cli_json_string(stdout, pv_record_consent_purpose(r, i));
-			printf(":%s", pv_record_consent_granted(r, i) ? "true" : "false");
+			cli_json_string(stdout, c->purposes[i]);
+			printf(":%s", c->granted[i] ? "true" : "false");
 		}
 		puts("}}");
 		return;
 	}
 	if (line_mode) {
-		printf("%s", pv_record_id(r));
-		for (size_t i = 0; i < n; i++) {
-			const char *val = pv_record_field_value(r, i);
+		printf("%s", c->id);
+		for (size_t i = 0; i < c->nfields; i++) {
+			const char *val = c->values[i];
 			if (val && *val && !strpbrk(val, "\r\n"))
-				printf("  %s=%s", pv_record_field_name(r, i), val);
+				printf("  %s=%s", c->names[i], val);
 		}
 		putchar('\n');
 		return;
 	}
-	printf("id: %s\n", pv_record_id(r));
-	for (size_t i = 0; i < n; i++) {
-		const char *val = pv_record_field_value(r, i);
+	printf("id: %s\n", c->id);
+	for (size_t i = 0; i < c->nfields; i++) {
+		const char *val = c->values[i];
 		if (!val)
 			continue;
-		printf("  %-18s ", pv_record_field_name(r, i));
+		printf("  %-18s ", c->names[i]);
 		for (const char *p = val; *p; p++) { /* indent the lines of multi-line text */
 			if (*p == '\r')
 				continue;
@@ -55,9 +53,25 @@ static void print_record(const pv_record *r, int json, int line_mode)
 		}
 		putchar('\n');
 	}
-	for (size_t i = 0; i < pv_record_consent_count(r); i++)
-		printf("  consent %-10s %s\n", pv_record_consent_purpose(r, i),
-		       pv_record_consent_granted(r, i) ? "yes" : "no");
+	for (size_t i = 0; i < c->nconsents; i++)
+		printf("  consent %-10s %s\n", c->purposes[i], c->granted[i] ? "yes" : "no");
+}
+
+static void print_record(const pv_record *r, int json, int line_mode)
+{
+	size_t n = pv_record_field_count(r), k = pv_record_consent_count(r);
+	const char *names[n + 1], *values[n + 1], *purposes[k + 1];
+	int granted[k + 1];
+	for (size_t i = 0; i < n; i++) {
+		names[i] = pv_record_field_name(r, i);
+		values[i] = pv_record_field_value(r, i);
+	}
+	for (size_t i = 0; i < k; i++) {
+		purposes[i] = pv_record_consent_purpose(r, i);
+		granted[i] = pv_record_consent_granted(r, i);
+	}
+	struct cli_customer c = { pv_record_id(r), n, k, names, values, purposes, granted };
+	cli_print_customer(&c, json, line_mode);
 }
 
 static int print_got(void *ctx, const pv_record *r)

@@ -165,7 +165,7 @@ const struct cli_cmd cli_cmd_reject = {
 	.run = run_decide,
 };
 
-static int print_request(void *ctx, const pv_request_info *r)
+int cli_print_request(void *ctx, const pv_request_info *r)
 {
 	if (*(int *)ctx) {
 		printf("{\"id\":\"%s\",\"requester\":", r->id);
@@ -194,7 +194,7 @@ static int run_requests(struct cli_args *a)
 	if (!v)
 		return code;
 	pv_access who = cli_access(&a->common);
-	pv_rc rc = pv_request_list(v, &who, print_request, &a->common.json);
+	pv_rc rc = pv_request_list(v, &who, cli_print_request, &a->common.json);
 	code = rc ? cli_fail(v, rc) : EXIT_OK;
 	pv_vault_close(v);
 	return code;

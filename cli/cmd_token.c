@@ -50,7 +50,7 @@ static void print_time(const char *label, int64_t t)
 	printf(" %s %s", label, when);
 }
 
-static int print_token(void *ctx, const pv_api_token_info *t)
+int cli_print_api_token(void *ctx, const pv_api_token_info *t)
 {
 	if (*(int *)ctx) {
 		printf("{\"id\":\"%s\",\"user\":", t->id);
@@ -85,7 +85,7 @@ static int run_list(struct cli_args *a)
 		return code;
 	pv_access who = cli_access(&a->common);
 	int json = a->common.json;
-	pv_rc rc = pv_api_token_list(v, &who, cli_opt(a, "--for"), print_token, &json);
+	pv_rc rc = pv_api_token_list(v, &who, cli_opt(a, "--for"), cli_print_api_token, &json);
 	return cli_done(v, rc, EXIT_OK);
 }
 

@@ -20,6 +20,7 @@ static const struct cli_cmd *const commands[] = {
 	&cli_cmd_report,
 	&cli_cmd_token,
 	&cli_cmd_tokenize, &cli_cmd_detokenize,
+	&cli_cmd_login, &cli_cmd_logout,
 };
 
 #define NCOMMANDS (sizeof commands / sizeof *commands)

@@ -267,8 +267,8 @@ int cli_run(const struct cli_cmd *cmd, const char *prefix, int argc, char **argv
 		print_help(stdout, cmd, prog);
 	else if (code == 0 && (cmd->flags & CLI_COMMON))
 		code = cli_common_fill(&a.common, p.common);
-	if (code == 0)
-		code = cmd->run(&a);
+	if (code == 0) /* PIVAULT_SERVER: the command's API twin, never a local vault */
+		code = cli_remote_on() ? cli_remote_run(&a) : cmd->run(&a);
 	free(a.arg);
 	return code == ASKS_HELP ? EXIT_OK : code;
 }

@@ -9,10 +9,11 @@ build=${1:-build}
 shift || true
 
 # chromium: the compliance report's HTML page is rendered headless by a test
-# (tests/check_report_html.sh), which is skipped where it is absent.
+# (tests/check_report_html.sh), which is skipped where it is absent. libcurl4-gnutls-dev: the
+# command as a client of `pivault serve` (PIVAULT_SERVER; HTTPS with the server pinned).
 packages=(gcc make cmake pkg-config libsodium-dev libsqlite3-dev libcsv-dev libyaml-dev
           libjansson-dev libutf8proc-dev libcmocka-dev sqlite3 age minisign tar valgrind
-          libmicrohttpd-dev gnutls-bin chromium)
+          libmicrohttpd-dev gnutls-bin chromium libcurl4-gnutls-dev)
 # the web console's end-to-end test (tests/check_console.sh): node and npm run its driver
 # (playwright-core from npm, tests/console/package-lock.json) against that chromium, and a
 # Chinese font draws the console's Chinese strings in its screenshots

@@ -19,6 +19,17 @@ static json_t *decision_json(const pv_request_info *r)
 	return json_pack("{s:s,s:I}", "by", r->approver, "at", (json_int_t)r->decided_at);
 }
 
+/* The command a request kept to run it again (a JSON array of words; [] when none). */
+static json_t *command_json(const pv_request_info *r)
+{
+	json_error_t jerr;
+	json_t *words = *r->command ? json_loads(r->command, 0, &jerr) : NULL;
+	if (json_is_array(words))
+		return words;
+	json_decref(words);
+	return json_array();
+}
+
 static json_t *request_json(const pv_request_info *r)
 {
 	json_error_t jerr;
@@ -27,8 +38,9 @@ static json_t *request_json(const pv_request_info *r)
 	json_t *approvals = json_array();
 	if (decided && !rejected)
 		json_array_append_new(approvals, decision_json(r));
-	return json_pack("{s:s,s:s,s:o,s:s,s:I,s:I,s:s,s:s,s:o,s:o,s:i}", "id", r->id, "op",
-			 r->op, "args", args ? args : json_object(), "requested_by", r->requester,
+	return json_pack("{s:s,s:s,s:o,s:o,s:s,s:I,s:I,s:s,s:s,s:o,s:o,s:i}", "id", r->id, "op",
+			 r->op, "args", args ? args : json_object(), "command", command_json(r),
+			 "requested_by", r->requester,
 			 "created", (json_int_t)r->created_at, "expires", (json_int_t)r->expires,
 			 "state", r->state, "reason", r->reason, "approvals", approvals,
 			 "rejection", rejected && decided ? decision_json(r) : json_null(),

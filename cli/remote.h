@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* remote.h: the pivault command as a client of `pivault serve` (PIVAULT_SERVER): the
+ * transport (remote_http.c: HTTPS with the server's key or certificate pinned), signing in
+ * and the session file (remote_session.c), and the commands that have an API twin, each
+ * mapped to its route in a remote_<area>.c file and joined in remote_commands.c. The
+ * command still only parses and prints: the server decides every rule. */
+#ifndef PV_CLI_REMOTE_H
+#define PV_CLI_REMOTE_H
+
+#include "cli.h"
+
+#include <jansson.h>
+
+/* ---- remote_http.c: one exchange with the server ---- */
+
+/* A reply: the HTTP status, the body (wiped when freed) and the body parsed as JSON. */
+struct cli_reply {
+	long status;
+	char *body;
+	size_t len;
+	json_t *json;
+};
+void cli_reply_free(struct cli_reply *r);
+
+/* How a request proves who sends it: not at all (signing in), with PIVAULT_TOKEN or else
+ * the session's token, or with the session's token only (signing out). */
+enum cli_auth { CLI_ANONYMOUS, CLI_SIGNED_IN, CLI_SESSION };
+
+/* The server's URL as the session file records it (PIVAULT_SERVER, its trailing '/'
+ * removed), checked with its pin; NULL after a message, with *code. */
+const char *cli_remote_base(int *code);
+
+/* Send method path (path and query, already escaped) with body (NULL: none; a JSON text,
+ * wiped after) to the server, with the bearer of the session or of PIVAULT_TOKEN when
+ * auth is CLI_SIGNED_IN. EXIT_OK when the server answered (whatever the status), else
+ * the exit status after a message (no server, no pin, the pin not matching: then nothing
+ * was sent). */
+int cli_remote_call(const char *method, const char *path, char *body, enum cli_auth auth,
+		    struct cli_reply *r);
+
+/* The exit status for a reply that is not a success, after printing the server's message
+ * as the command prints the library's locally (a request asked for: its id). */
+int cli_remote_failed(const struct cli_reply *r);
+
+/* cli_remote_call signed in, then 1 when r holds a reply of the expected status (JSON
+ * unless 204); else 0 with *code the exit status (the message printed, r freed). */
+int cli_remote_expect(const char *method, const char *path, char *body, long status,
+		      struct cli_reply *r, int *code);
+
+/* A request's path being built: the path, then ?name=value&... (each escaped). */
+struct cli_url {
+	char *text;
+	size_t len;
+	int failed;
+};
+/* prefix, then segment escaped as one path segment (NULL: none). */
+void cli_url_path(struct cli_url *u, const char *prefix, const char *segment);
+/* &name=value (value escaped); nothing when value is NULL. */
+void cli_url_arg(struct cli_url *u, const char *name, const char *value);
+/* The text (malloc'd; NULL after "out of memory" was printed); u is emptied. */
+char *cli_url_take(struct cli_url *u);
+
+/* A JSON text of obj (decref'd), malloc'd; NULL after a message. */
+char *cli_json_text(json_t *obj);
+/* Member key of a JSON object as a string ("" when absent or not one). */
+const char *cli_json_str(const json_t *obj, const char *key);
+
+/* ---- remote_session.c: who the requests come from ---- */
+
+/* The bearer token for a request to server: PIVAULT_TOKEN (unless session_only), or the
+ * session file's (checked: only the user may read it, it was opened with this server, it
+ * has not expired, it is the user the command names). malloc'd (wipe and free with
+ * cli_wipe_free); NULL after a message, with *code. */
+char *cli_session_bearer(const char *server, int session_only, int *code);
+/* The user the command names (--user, PIVAULT_USER; NULL: any), to be the session's. */
+void cli_session_expect_user(const char *user);
+
+/* The commands with an API twin, by area (the twin of each `run_*` of cmd_*.c). */
+int cli_remote_login(struct cli_args *a);
+int cli_remote_logout(struct cli_args *a);
+int cli_remote_get(struct cli_args *a);
+int cli_remote_find(struct cli_args *a);
+int cli_remote_tokenize(struct cli_args *a);
+int cli_remote_detokenize(struct cli_args *a);
+int cli_remote_token_create(struct cli_args *a);
+int cli_remote_token_list(struct cli_args *a);
+int cli_remote_token_revoke(struct cli_args *a);
+int cli_remote_audit_verify(struct cli_args *a);
+int cli_remote_audit_log(struct cli_args *a);
+int cli_remote_requests(struct cli_args *a);
+int cli_remote_decide(struct cli_args *a); /* approve and reject */
+int cli_remote_dsr_list(struct cli_args *a);
+
+#endif
