@@ -165,6 +165,22 @@ const struct cli_cmd cli_cmd_reject = {
 	.run = run_decide,
 };
 
+/* A request's command as JSON: the words the CLI recorded (a JSON array), or the text
+ * another front end recorded (a string), or [] when none. */
+static void print_command(const char *command)
+{
+	json_error_t jerr;
+	json_t *words = *command ? json_loads(command, 0, &jerr) : json_array();
+	if (!json_is_array(words)) {
+		json_decref(words);
+		words = json_string(command);
+	}
+	char *text = words ? json_dumps(words, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	fputs(text ? text : "[]", stdout);
+	free(text);
+	json_decref(words);
+}
+
 int cli_print_request(void *ctx, const pv_request_info *r)
 {
 	if (*(int *)ctx) {
@@ -172,7 +188,9 @@ int cli_print_request(void *ctx, const pv_request_info *r)
 		cli_json_string(stdout, r->requester);
 		printf(",\"op\":\"%s\",\"params\":", r->op);
 		cli_json_string(stdout, r->params);
-		printf(",\"command\":%s,\"reason\":", *r->command ? r->command : "[]");
+		fputs(",\"command\":", stdout);
+		print_command(r->command);
+		fputs(",\"reason\":", stdout);
 		cli_json_string(stdout, r->reason);
 		printf(",\"created\":\"%s\",\"expires\":%lld,\"state\":\"%s\",\"approver\":", r->created,
 		       (long long)r->expires, r->state);

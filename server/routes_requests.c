@@ -19,15 +19,16 @@ static json_t *decision_json(const pv_request_info *r)
 	return json_pack("{s:s,s:I}", "by", r->approver, "at", (json_int_t)r->decided_at);
 }
 
-/* The command a request kept to run it again (a JSON array of words; [] when none). */
+/* The command a request kept to run it again: the CLI's words (a JSON array), another front
+ * end's text (a string), or [] when none. */
 static json_t *command_json(const pv_request_info *r)
 {
 	json_error_t jerr;
 	json_t *words = *r->command ? json_loads(r->command, 0, &jerr) : NULL;
 	if (json_is_array(words))
 		return words;
-	json_decref(words);
-	return json_array();
+	json_decref(words); /* another front end's text (the API's "METHOD path") */
+	return *r->command ? json_string(r->command) : json_array();
 }
 
 static json_t *request_json(const pv_request_info *r)
