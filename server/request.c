@@ -77,30 +77,15 @@ void pvs_done(struct pvs_call *c, pv_rc rc)
 		c->out->status = 204;
 }
 
-/* ---- Times (H-data) ---- */
-
-/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar. */
-static long long days_since_epoch(int y, int m, int d)
-{
-	y -= m <= 2;
-	long long era = (y >= 0 ? y : y - 399) / 400;
-	long long yoe = y - era * 400;
-	long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
+/* ---- Times ---- */
 
 void *pvs_time_json(const char *iso)
 {
-	int y, mo, d, h, mi, s, n = 0;
-	if (!iso || sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &s, &n) != 6 ||
-	    iso[n] || mo < 1 || mo > 12 || d < 1 || d > 31)
-		return json_null();
-	return json_integer((json_int_t)(days_since_epoch(y, mo, d) * 86400 + h * 3600 +
-					 mi * 60 + s));
+	int64_t t = iso ? pv_time_unix(iso) : -1;
+	return t < 0 ? json_null() : json_integer((json_int_t)t);
 }
 
-/* ---- Four eyes (H-data) ---- */
+/* ---- Four eyes: an operation asked for ---- */
 
 void pvs_asked(struct pvs_call *c)
 {
