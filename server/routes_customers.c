@@ -90,7 +90,8 @@ static int page_limit(struct pvs_call *c, size_t *limit)
 }
 
 /* The list, as `pivault list --after ID --limit N`: {"customers": [...], "next": ID or
- * null} (next: the ?after= of the following page). */
+ * null} (next: the ?after= of the following page), and "sealed_left_out": {"customers",
+ * "incident"} when customers sealed by a breach incident were left out of the page. */
 static void list_page(struct pvs_call *c)
 {
 	size_t limit;
@@ -105,8 +106,15 @@ static void list_page(struct pvs_call *c)
 		pvs_fail(c->out, c->v, rc);
 		return;
 	}
-	pvs_json(c->out, 200, json_pack("{s:o,s:o}", "customers", list, "next",
-					 next ? json_string(next) : json_null()));
+	json_t *page = json_pack("{s:o,s:o}", "customers", list, "next",
+				 next ? json_string(next) : json_null());
+	char incident[64];
+	uint64_t sealed = pv_sealed_left_out(c->v, incident, sizeof incident);
+	if (sealed) /* the omission said, as the command says it */
+		json_object_set_new(page, "sealed_left_out",
+				    json_pack("{s:I,s:s}", "customers", (json_int_t)sealed,
+					      "incident", incident));
+	pvs_json(c->out, 200, page);
 	pv_free(next);
 }
 

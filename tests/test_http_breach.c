@@ -277,6 +277,13 @@ static void test_seal_through_api_stops_reads(void **state)
 	free(p);
 	clerk_reads(customer(3), 423);
 	clerk_reads(customer(4), 200);
+	/* the clerk's list leaves the sealed customer out, and says so */
+	r = expect(200, "GET", "/v1/customers?purpose=service", g_clerk, NULL);
+	json_t *left = json_object_get(r.json, "sealed_left_out");
+	assert_int_equal(json_integer_value(json_object_get(left, "customers")), 1);
+	assert_string_equal(json_string_value(json_object_get(left, "incident")), id);
+	assert_null(strstr(r.body, customer(3)));
+	pvts_resp_free(&r);
 	json_t *seal = seal_of(id, &r);
 	assert_string_equal(json_string_value(json_object_get(seal, "state")), "sealed");
 	assert_int_equal(json_integer_value(json_object_get(seal, "customers")), 1);
