@@ -95,9 +95,12 @@ static int window_bound(const char *s, char *out, size_t n)
 
 /* ---------------------------------------------------------- common steps ---- */
 
+/* A failed read or write of the store: PV_ERR_CORRUPT when it was a failed integrity check
+ * of a protected table or setting (authz_mac.c), PV_ERR_STORE otherwise. */
 static pv_rc store_failed(pv_vault *v)
 {
-	return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	return pv_fail(v, v->authz_tampered ? PV_ERR_CORRUPT : PV_ERR_STORE, "%s",
+		       pv_store_errmsg(v->store));
 }
 
 /* Incident id into c (borrowed until the next store call), or a refusal naming it. */

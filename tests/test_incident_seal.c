@@ -420,6 +420,52 @@ static void test_dba_deletes_one_row_open_handle(void **state)
 	pv_free(id);
 }
 
+/* A DBA rewrites or deletes the seal's history (who sealed, who released and who
+ * approved): its integrity code, or the settings table's seal, no longer matches, and the
+ * incident is not shown with a history the DBA wrote. */
+static void test_dba_edits_seal_history(void **state)
+{
+	struct fixture *f = *state;
+	reader_reads(f, 1, 2);
+	char *id = sealed_incident(f, f->v, 2);
+	const char *attacks[] = {
+		"UPDATE meta SET v = v || CAST(' ' AS BLOB) WHERE k = 'incident_seal_history'",
+		"DELETE FROM meta WHERE k = 'incident_seal_history'; "
+		"DELETE FROM authz_macs WHERE k = 'incident_seal_history'",
+	};
+	char *db = pvt_path(f->dir, "vault.db"), *copy = pvt_path(f->tmp, "copy.db");
+	pv_vault_close(f->v);
+	f->v = NULL;
+	assert_int_equal(pvt_run(NULL, "cp '%s' '%s'", db, copy), 0);
+	for (size_t i = 0; i < sizeof attacks / sizeof *attacks; i++) {
+		assert_int_equal(pvt_run(NULL, "cp '%s' '%s'", copy, db), 0);
+		dba(f, attacks[i]);
+		pv_key *key = NULL;
+		pv_vault *v = NULL;
+		assert_int_equal(pv_key_from_file(f->key, &key), PV_OK);
+		pv_rc rc = pv_vault_open(f->dir, NULL, key, &v);
+		pv_key_free(key);
+		char *json = NULL;
+		if (rc == PV_OK)
+			rc = pv_incident_get(v, &ADMIN, id, &json);
+		pv_free(json);
+		/* refused as tampering (found at the setting's read: a store failure whose
+		 * message names the check, as test_authz_mac accepts) */
+		if ((rc != PV_ERR_CORRUPT && rc != PV_ERR_STORE) ||
+		    !strstr(pv_errmsg(v), "integrity check"))
+			fail_msg("attack %zu: rc %d, '%s'", i, rc, pv_errmsg(v));
+		pv_vault_close(v);
+	}
+	assert_int_equal(pvt_run(NULL, "cp '%s' '%s'", copy, db), 0);
+	reopen_root(f);
+	char *json = NULL;
+	ok(f->v, pv_incident_get(f->v, &ADMIN, id, &json), "the history as it was");
+	pv_free(json);
+	free(db);
+	free(copy);
+	pv_free(id);
+}
+
 /* A DBA deletes the protected setting that says what is sealed (with the seal's rows),
  * with or without its integrity code, or empties it: the setting's code or the settings
  * table's seal no longer matches. */
@@ -936,6 +982,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dba_deletes_seal_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dba_deletes_one_row_open_handle, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_dba_edits_seal_history, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dba_deletes_seal_setting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dba_edits_incident_and_scope, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dba_incident_rows_detected, setup, teardown),
