@@ -295,7 +295,7 @@ static void omitted(pv_vault *v, const char *incident)
 
 void pv_seal_omitted_add(pv_vault *v, const char *id)
 {
-	char incident[96];
+	char incident[sizeof v->sealed_omitted_by];
 	if (pv_seal_incident_of(v, id, incident, sizeof incident))
 		omitted(v, incident);
 }
