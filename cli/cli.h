@@ -125,6 +125,9 @@ int cli_print_api_token(void *ctx, const pv_api_token_info *t);
 int cli_print_request(void *ctx, const pv_request_info *r);
 int cli_print_dsr(void *ctx, const pv_dsr_info *d);
 int cli_print_audit_entry(void *ctx, const pv_audit_entry *e);
+/* As `pivault consent show` and `pivault hold list` print them (ctx: int *json). */
+int cli_print_consent_event(void *ctx, const pv_consent_event *e);
+int cli_print_hold(void *ctx, const pv_hold_info *h);
 
 /* Whether PIVAULT_SERVER is set: then commands go to that server (remote.h), never to a
  * local vault. */

@@ -59,11 +59,19 @@ void cli_url_path(struct cli_url *u, const char *prefix, const char *segment);
 void cli_url_arg(struct cli_url *u, const char *name, const char *value);
 /* The text (malloc'd; NULL after "out of memory" was printed); u is emptied. */
 char *cli_url_take(struct cli_url *u);
+/* cli_remote_expect with the path taken from u (emptied); body freed in every case. */
+int cli_remote_send(struct cli_url *u, const char *method, char *body, long status,
+		    struct cli_reply *r, int *code);
 
 /* A JSON text of obj (decref'd), malloc'd; NULL after a message. */
 char *cli_json_text(json_t *obj);
 /* Member key of a JSON object as a string ("" when absent or not one). */
 const char *cli_json_str(const json_t *obj, const char *key);
+/* Member key (Unix seconds) as the library writes times, with format (CLI_TIME_FORMAT or
+ * CLI_DATE_FORMAT, UTC) into out; "" when absent or null. */
+#define CLI_TIME_FORMAT "%Y-%m-%dT%H:%M:%SZ"
+#define CLI_DATE_FORMAT "%Y-%m-%d"
+void cli_json_time(const json_t *obj, const char *key, const char *format, char out[32]);
 
 /* ---- remote_session.c: who the requests come from ---- */
 
@@ -90,5 +98,16 @@ int cli_remote_audit_log(struct cli_args *a);
 int cli_remote_requests(struct cli_args *a);
 int cli_remote_decide(struct cli_args *a); /* approve and reject */
 int cli_remote_dsr_list(struct cli_args *a);
+
+/* remote_customers.c: a customer of a reply ({"id", "fields": {name: {"value"}}, "consents":
+ * {purpose: bool}}) printed as cli_print_customer does. */
+void cli_remote_print_customer(const json_t *rec, int json, int line_mode);
+/* remote_data.c: the customers' list and changes, consent and holds. */
+int cli_remote_list(struct cli_args *a);
+int cli_remote_update(struct cli_args *a);
+int cli_remote_consent_set(struct cli_args *a); /* grant and withdraw */
+int cli_remote_consent_show(struct cli_args *a);
+int cli_remote_hold_change(struct cli_args *a); /* add and release */
+int cli_remote_hold_list(struct cli_args *a);
 
 #endif

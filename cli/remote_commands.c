@@ -28,6 +28,14 @@ static const struct {
 	{ "approve", cli_remote_decide },
 	{ "reject", cli_remote_decide },
 	{ "dsr list", cli_remote_dsr_list },
+	{ "list", cli_remote_list },
+	{ "update", cli_remote_update },
+	{ "consent grant", cli_remote_consent_set },
+	{ "consent withdraw", cli_remote_consent_set },
+	{ "consent show", cli_remote_consent_show },
+	{ "hold add", cli_remote_hold_change },
+	{ "hold release", cli_remote_hold_change },
+	{ "hold list", cli_remote_hold_list },
 	{ "audit check-proof", NULL },
 };
 

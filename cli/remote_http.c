@@ -16,6 +16,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* The largest reply kept (an export is streamed elsewhere). */
 #define REPLY_MAX (64u << 20)
@@ -463,4 +464,27 @@ const char *cli_json_str(const json_t *obj, const char *key)
 {
 	const char *s = json_string_value(json_object_get(obj, key));
 	return s ? s : "";
+}
+
+void cli_json_time(const json_t *obj, const char *key, const char *format, char out[32])
+{
+	json_t *t = json_object_get(obj, key);
+	time_t tt = (time_t)json_integer_value(t);
+	struct tm tm;
+	if (!json_is_integer(t) || !gmtime_r(&tt, &tm) || strftime(out, 32, format, &tm) == 0)
+		out[0] = '\0';
+}
+
+int cli_remote_send(struct cli_url *u, const char *method, char *body, long status,
+		    struct cli_reply *r, int *code)
+{
+	char *path = cli_url_take(u);
+	*code = EXIT_FAIL;
+	if (!path) {
+		free(body);
+		return 0;
+	}
+	int ok = cli_remote_expect(method, path, body, status, r, code);
+	free(path);
+	return ok;
 }
