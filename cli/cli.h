@@ -129,6 +129,20 @@ int cli_print_audit_entry(void *ctx, const pv_audit_entry *e);
 int cli_print_consent_event(void *ctx, const pv_consent_event *e);
 int cli_print_hold(void *ctx, const pv_hold_info *h);
 
+/* An import's summary as `pivault import` prints it, from the library's result (cmd_import.c)
+ * or a server's reply (remote_bulk.c): ok says whether it was imported; reject names the
+ * reject file (NULL: none). The duplicate groups are read through dup_field and dup_ids. */
+struct cli_import_summary {
+	unsigned long long imported, read, rejected;
+	double seconds;
+	const char *dropped, *warnings;
+	size_t ndup;
+	const char *(*dup_field)(const void *ctx, size_t i);
+	const char *(*dup_ids)(const void *ctx, size_t i);
+	const void *ctx;
+};
+void cli_print_import_summary(const struct cli_import_summary *s, int ok, const char *reject);
+
 /* Whether PIVAULT_SERVER is set: then commands go to that server (remote.h), never to a
  * local vault. */
 int cli_remote_on(void);

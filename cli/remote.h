@@ -38,6 +38,18 @@ const char *cli_remote_base(int *code);
 int cli_remote_call(const char *method, const char *path, char *body, enum cli_auth auth,
 		    struct cli_reply *r);
 
+/* A streamed exchange (signed in): the request's body read from in_fd as it is sent
+ * (-1: none; text/csv) and a 200 reply's body given to sink as it arrives (NULL: kept in
+ * the reply); sink answers 0, or -1 to stop after printing why. Any other reply is kept
+ * in r as JSON. EXIT_OK when the server answered, as cli_remote_call. */
+struct cli_stream {
+	int in_fd;
+	int (*sink)(void *ctx, const char *data, size_t n);
+	void *ctx;
+};
+int cli_remote_stream(const char *method, const char *path, const struct cli_stream *s,
+		      struct cli_reply *r);
+
 /* The exit status for a reply that is not a success, after printing the server's message
  * as the command prints the library's locally (a request asked for: its id). */
 int cli_remote_failed(const struct cli_reply *r);
@@ -109,5 +121,8 @@ int cli_remote_consent_set(struct cli_args *a); /* grant and withdraw */
 int cli_remote_consent_show(struct cli_args *a);
 int cli_remote_hold_change(struct cli_args *a); /* add and release */
 int cli_remote_hold_list(struct cli_args *a);
+/* remote_bulk.c: export (streamed to standard output or a new file) and import (streamed). */
+int cli_remote_export(struct cli_args *a);
+int cli_remote_import(struct cli_args *a);
 
 #endif

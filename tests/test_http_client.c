@@ -488,7 +488,7 @@ static void test_no_twin_refused(void **state)
 {
 	(void)state;
 	login("adm");
-	const char *cmds[] = { "init", "export --purpose all",
+	const char *cmds[] = { "init",
 			       "keyring escrow", "rekey", "backup create x.tar", "serve --listen 127.0.0.1:1",
 			       "request --reason r get C00000001", "dsr open --customer C1 --type access", "shred C00000001",
 			       "user list", "run R1", "audit checkpoint",

@@ -358,6 +358,219 @@ static void test_holds(void **state)
 	trap_untouched();
 }
 
+/* ---- 2. export and import ------------------------------------------------------------ */
+
+/* The names in dir that start with prefix (a temporary file left behind, for one). */
+static size_t files_named(const char *dir, const char *prefix)
+{
+	char *out = NULL;
+	assert_int_equal(pvt_run(&out, "ls -a '%s'", dir), 0);
+	size_t n = 0;
+	for (char *p = out; (p = strstr(p, prefix)); p++)
+		n += p == out || p[-1] == '\n';
+	free(out);
+	return n;
+}
+
+/* Lines of a text (its rows, a CSV header included). */
+static size_t lines_of(const char *text)
+{
+	size_t n = 0;
+	for (; *text; text++)
+		n += *text == '\n';
+	return n;
+}
+
+/* The export streamed to standard output exactly as the vault's own command writes it
+ * (CSV and JSON Lines); to -o FILE: a new 0600 file holding every customer, and no
+ * temporary file beside it; an existing FILE never written over; clear values never to a
+ * file; a role without 'export' refused alike, nothing left behind. */
+static void test_export(void **state)
+{
+	(void)state;
+	login("adm");
+	same_as_local("adm", "export --purpose billing");
+	same_as_local("adm", "export --purpose all --format jsonl");
+	same_as_local("adm", "export --format xml"); /* usage */
+	char *file = pvt_path(g_tmp, "out.csv"), *err = NULL;
+	char args[4096];
+	snprintf(args, sizeof args, "export --purpose all -o '%s'", file);
+	remote(0, NULL, NULL, args);
+	struct stat st;
+	assert_int_equal(stat(file, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	char *text = pvt_read_file(file, NULL);
+	assert_int_equal(lines_of(text), 1 + 8); /* the header and every customer */
+	assert_non_null(strstr(text, "C00000008,"));
+	assert_int_equal(files_named(g_tmp, "out.csv.partial"), 0);
+	remote(1, NULL, &err, args); /* there already: never written over */
+	assert_non_null(strstr(err, "something is there already"));
+	free(err);
+	char *again = pvt_read_file(file, NULL);
+	assert_string_equal(again, text);
+	free(again);
+	free(text);
+	unlink(file);
+	snprintf(args, sizeof args, "export --purpose all --clear -o '%s'", file);
+	same_as_local("adm", args); /* clear values never straight to a file: usage */
+	assert_int_not_equal(access(file, F_OK), 0);
+	login("clerk1");
+	snprintf(args, sizeof args, "export --purpose service -o '%s'", file);
+	same_as_local("clerk1", args);
+	assert_int_not_equal(access(file, F_OK), 0);
+	assert_int_equal(files_named(g_tmp, "out.csv.partial"), 0);
+	free(file);
+	trap_untouched();
+}
+
+/* An export in clear through the server: asked for (the request's id printed as locally),
+ * approved by another administrator, then run with --request: the values in clear. */
+static void test_export_clear_four_eyes(void **state)
+{
+	(void)state;
+	login("adm");
+	char *out = NULL, id[64], args[256];
+	remote(0, &out, NULL, "export --purpose billing --clear");
+	assert_int_equal(sscanf(out, "request %63s recorded", id), 1);
+	assert_null(strstr(out, pvt_csv_get(&g_csv, 1, "id_number")));
+	free(out);
+	login("adm2");
+	snprintf(args, sizeof args, "approve %s", id);
+	remote(0, NULL, NULL, args);
+	login("adm");
+	snprintf(args, sizeof args, "export --purpose billing --clear --request %s", id);
+	remote(0, &out, NULL, args);
+	assert_non_null(strstr(out, pvt_csv_get(&g_csv, 1, "id_number")));
+	free(out);
+}
+
+/* The export cut short on the client's side (its file may grow no larger than one block,
+ * as on a full disk): exit 1 with the reason, and neither the file nor a temporary file
+ * beside it left behind. */
+static void test_export_cut_short(void **state)
+{
+	(void)state;
+	login("adm");
+	char *out = NULL, *err = NULL, *file = pvt_path(g_tmp, "cut.jsonl");
+	char *limit = pvt_path(g_tmp, "limit.sh"), env[8192], args[4096];
+	remote(0, &out, NULL, "export --purpose all --format jsonl");
+	assert_true(strlen(out) > 2048); /* larger than the limit below */
+	free(out);
+	const char script[] = "#!/bin/sh\ntrap '' XFSZ\nulimit -f 1\nexec \"$@\"\n";
+	assert_int_equal(pvt_write_file(limit, script, strlen(script)), 0);
+	snprintf(env, sizeof env, "%s sh '%s'", server_env(), limit);
+	snprintf(args, sizeof args, "export --purpose all --format jsonl -o '%s'", file);
+	assert_int_equal(cli(NULL, &err, env, "%s", args), 1);
+	assert_non_null(strstr(err, "cannot write the export"));
+	free(err);
+	assert_int_not_equal(access(file, F_OK), 0);
+	assert_int_equal(files_named(g_tmp, "cut.jsonl"), 0);
+	free(file);
+	free(limit);
+}
+
+/* A CSV of n new customers (ids N0000000k): pvgen's rows under other ids. */
+static char *new_customers_csv(unsigned n)
+{
+	char *csv = NULL;
+	assert_int_equal(pvt_run(&csv, "'%s' -n %u --seed 99 --canonical", pvt_program("pvgen"),
+				 n), 0);
+	for (char *p = csv; (p = strstr(p, "\nC0")); p++)
+		p[1] = 'N';
+	return csv;
+}
+
+/* Whether customer id is in the vault. */
+static int exists(const char *id)
+{
+	pv_vault *root = root_open();
+	pv_access admin = { "admin", "all", PV_WANT_MASKED };
+	pv_record *r = NULL;
+	pv_rc rc = pv_get(root, &admin, id, &r);
+	pv_record_free(r);
+	pvt_vclose(root);
+	assert_true(rc == PV_OK || rc == PV_ERR_NOT_FOUND);
+	return rc == PV_OK;
+}
+
+/* A CSV uploaded as it is read: the customers are in the vault, the summary printed as
+ * locally (and as JSON); a malformed CSV (a bad phone in the middle, a quote never
+ * closed) imports nothing, its problems named by line and column as the local command
+ * names them, never the value; a clerk refused alike; --reject-file refused (the server
+ * writes no file). */
+static void test_import(void **state)
+{
+	(void)state;
+	login("adm");
+	char *csv = new_customers_csv(3), *file = pvt_path(g_tmp, "new.csv"), args[4096];
+	char *out = NULL, *err = NULL;
+	assert_int_equal(pvt_write_file(file, csv, strlen(csv)), 0);
+	snprintf(args, sizeof args, "import '%s' --purpose all", file);
+	remote(0, &out, NULL, args);
+	assert_non_null(strstr(out, "imported 3 of 3 rows in "));
+	free(out);
+	assert_true(exists("N00000001") && exists("N00000002") && exists("N00000003"));
+	char *bad = strstr(csv, "\nN00000002,"), *phone = strstr(bad, ",+86") + 1;
+	memcpy(phone, "12345-secret", 12);
+	for (char *p = csv; (p = strstr(p, "\nN0")); p++)
+		p[1] = 'M';
+	unlink(file);
+	assert_int_equal(pvt_write_file(file, csv, strlen(csv)), 0);
+	char *lerr = NULL;
+	int lst = cli(NULL, &lerr, local_env("adm"), "%s", args);
+	remote(lst, &out, &err, args);
+	assert_string_equal(err, lerr); /* line 3, column phone; the same message */
+	assert_non_null(strstr(err, "line 3, column phone: "));
+	assert_null(strstr(err, "12345-secret"));
+	assert_null(strstr(out, "12345-secret"));
+	assert_non_null(strstr(out, "imported none 0 of 3 rows"));
+	assert_false(exists("M00000001") || exists("M00000003"));
+	free(out);
+	free(err);
+	free(lerr);
+	free(csv);
+	free(file);
+	trap_untouched();
+}
+
+/* A quote never closed, --json, a clerk, and the options that name local files. */
+static void test_import_refusals(void **state)
+{
+	(void)state;
+	login("adm");
+	char *csv = new_customers_csv(2), *file = pvt_path(g_tmp, "more.csv"), args[4096];
+	char *out = NULL, *err = NULL;
+	for (char *p = csv; (p = strstr(p, "\nN0")); p++)
+		p[1] = 'Q';
+	char *quote = strstr(strstr(csv, "\nQ00000002,"), ",+86") + 1;
+	*quote = '"'; /* the phone's field opens a quote that is never closed */
+	assert_int_equal(pvt_write_file(file, csv, strlen(csv)), 0);
+	snprintf(args, sizeof args, "import '%s' --purpose all", file);
+	remote(1, NULL, &err, args);
+	assert_non_null(strstr(err, "line "));
+	free(err);
+	assert_false(exists("Q00000001"));
+	snprintf(args, sizeof args, "import '%s' --purpose all --json", file);
+	remote(1, &out, NULL, args);
+	json_t *summary = json_loads(out, 0, NULL);
+	assert_non_null(summary);
+	json_decref(summary);
+	free(out);
+	assert_false(exists("Q00000001")); /* nothing kept */
+	snprintf(args, sizeof args, "import '%s' --purpose all --reject-file rej.csv", file);
+	remote(2, NULL, &err, args);
+	assert_non_null(strstr(err, "not available through a server"));
+	free(err);
+	assert_int_not_equal(access("rej.csv", F_OK), 0);
+	login("clerk1");
+	snprintf(args, sizeof args, "import '%s' --purpose service", file);
+	same_as_local("clerk1", args);
+	assert_false(exists("Q00000001"));
+	free(csv);
+	free(file);
+	trap_untouched();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -365,6 +578,11 @@ int main(void)
 		cmocka_unit_test(test_update),
 		cmocka_unit_test(test_consent),
 		cmocka_unit_test(test_holds),
+		cmocka_unit_test(test_export),
+		cmocka_unit_test(test_export_clear_four_eyes),
+		cmocka_unit_test(test_export_cut_short),
+		cmocka_unit_test(test_import),
+		cmocka_unit_test(test_import_refusals),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
