@@ -128,6 +128,13 @@ int cli_print_audit_entry(void *ctx, const pv_audit_entry *e);
 /* As `pivault consent show` and `pivault hold list` print them (ctx: int *json). */
 int cli_print_consent_event(void *ctx, const pv_consent_event *e);
 int cli_print_hold(void *ctx, const pv_hold_info *h);
+/* As `pivault retention plan` prints its items (ctx: int *json) and its last line. */
+int cli_print_retention_item(void *ctx, const pv_retention_item *it);
+void cli_print_retention_summary(int json, const pv_retention_summary *s);
+/* As `pivault user list` prints a user (ctx: int *json), and what `user add|reset` prints
+ * of the enrolment code's halves the caller may see (sub: "add" or "reset"). */
+int cli_print_user(void *ctx, const pv_user_info *u);
+void cli_print_enrol_halves(const char *sub, const char *name, const char *half);
 
 /* An import's summary as `pivault import` prints it, from the library's result (cmd_import.c)
  * or a server's reply (remote_bulk.c): ok says whether it was imported; reject names the

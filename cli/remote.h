@@ -124,5 +124,21 @@ int cli_remote_hold_list(struct cli_args *a);
 /* remote_bulk.c: export (streamed to standard output or a new file) and import (streamed). */
 int cli_remote_export(struct cli_args *a);
 int cli_remote_import(struct cli_args *a);
+/* remote_dsr.c: answering data-subject requests. */
+int cli_remote_dsr_open(struct cli_args *a);
+int cli_remote_dsr_close(struct cli_args *a);
+int cli_remote_dsr_correct(struct cli_args *a);
+int cli_remote_dsr_fulfil(struct cli_args *a); /* restrict and object */
+int cli_remote_dsr_lift(struct cli_args *a);
+int cli_remote_dsr_report(struct cli_args *a);
+int cli_remote_dsr_delete(struct cli_args *a);
+/* remote_retention.c: the retention plan and carrying it out. */
+int cli_remote_retention_plan(struct cli_args *a);
+int cli_remote_retention_apply(struct cli_args *a);
+/* remote_users.c: the vault's users. */
+int cli_remote_user_list(struct cli_args *a);
+int cli_remote_user_add_reset(struct cli_args *a);
+int cli_remote_user_disable(struct cli_args *a);
+int cli_remote_user_attest(struct cli_args *a);
 
 #endif

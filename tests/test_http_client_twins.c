@@ -571,6 +571,244 @@ static void test_import_refusals(void **state)
 	trap_untouched();
 }
 
+/* ---- 3. data-subject requests, retention, users ------------------------------------- */
+
+/* The state and outcome of data-subject request id as the vault keeps it. */
+struct dsr_state {
+	const char *id;
+	char state[32], outcome[256];
+};
+
+static int dsr_one(void *ctx, const pv_dsr_info *d)
+{
+	struct dsr_state *q = ctx;
+	if (strcmp(d->id, q->id) == 0) {
+		snprintf(q->state, sizeof q->state, "%s", d->state);
+		snprintf(q->outcome, sizeof q->outcome, "%s", d->outcome);
+	}
+	return 0;
+}
+
+static struct dsr_state dsr_of(const char *id)
+{
+	pv_vault *root = root_open();
+	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
+	struct dsr_state q = { id, "", "" };
+	assert_ok(root, pv_dsr_list(root, &admin, PV_DSR_ALL, dsr_one, &q));
+	pvt_vclose(root);
+	return q;
+}
+
+/* `dsr open` through the server: the request's id (malloc'd). */
+static char *dsr_open(const char *customer, const char *type)
+{
+	char *out = NULL, id[64], args[256];
+	snprintf(args, sizeof args, "dsr open --customer %s --type %s", customer, type);
+	remote(0, &out, NULL, args);
+	assert_int_equal(sscanf(out, "opened %63s", id), 1);
+	free(out);
+	return strdup(id);
+}
+
+/* What a command under four eyes asks for: its request's id (malloc'd), approved by
+ * approver. */
+static char *asked_and_approved(const char *args, const char *approver)
+{
+	char *out = NULL, id[64], line[128];
+	remote(0, &out, NULL, args);
+	if (sscanf(out, "request %63s recorded", id) != 1)
+		fail_msg("pivault %s: no request asked for [%s]", args, out);
+	free(out);
+	login(approver);
+	snprintf(line, sizeof line, "approve %s", id);
+	remote(0, NULL, NULL, line);
+	return strdup(id);
+}
+
+/* Requests opened, answered and closed through the server (each state read back from the
+ * vault); a correction changes the record; the access report as the library renders it
+ * locally; a deletion asked for, approved, then run: the customer is gone and the
+ * certificate printed; a clerk refused alike. */
+static void test_dsr(void **state)
+{
+	(void)state;
+	login("adm");
+	char *access = dsr_open("C00000001", "access"), *fix = dsr_open("C00000002", "correct");
+	char *limit = dsr_open("C00000003", "restrict"), *erase = dsr_open("C00000005", "delete");
+	assert_string_equal(dsr_of(access).state, "open");
+	char args[256], *out = NULL;
+	snprintf(args, sizeof args, "dsr report %s", access); /* as the library renders it */
+	remote(0, &out, NULL, args);
+	json_t *report = json_loads(out, 0, NULL);
+	assert_non_null(report);
+	assert_string_equal(json_string_value(json_object_get(report, "customer")), "C00000001");
+	assert_string_equal(json_string_value(json_object_get(report, "request")), access);
+	json_decref(report);
+	free(out);
+	snprintf(args, sizeof args, "dsr report %s --html", access);
+	remote(0, &out, NULL, args);
+	assert_non_null(strstr(out, "<html"));
+	free(out);
+	snprintf(args, sizeof args, "dsr close %s --outcome 'report sent'", access);
+	remote(0, NULL, NULL, args);
+	assert_string_equal(dsr_of(access).state, "closed");
+	assert_string_equal(dsr_of(access).outcome, "report sent");
+	snprintf(args, sizeof args, "dsr correct %s name='Fixed Name'", fix);
+	remote(0, &out, NULL, args);
+	assert_non_null(strstr(out, "1 field corrected, request closed"));
+	free(out);
+	char *name = field_of("C00000002", "name");
+	assert_string_equal(name, "Fixed Name");
+	free(name);
+	snprintf(args, sizeof args, "dsr restrict %s", limit);
+	remote(0, NULL, NULL, args);
+	assert_string_equal(dsr_of(limit).state, "closed");
+	same_as_local("adm", "get C00000003 --purpose service"); /* restricted alike */
+	remote(0, &out, NULL, "dsr lift C00000003 --restriction");
+	assert_string_equal(out, "restriction of C00000003 lifted\n");
+	free(out);
+	same_as_local("adm", "dsr list");
+	same_as_local("adm", "dsr lift C00000003"); /* usage */
+	snprintf(args, sizeof args, "dsr delete %s", erase);
+	char *rid = asked_and_approved(args, "adm2");
+	assert_true(exists("C00000005"));
+	login("adm");
+	snprintf(args, sizeof args, "dsr delete %s --request %s", erase, rid);
+	remote(0, &out, NULL, args);
+	assert_non_null(strstr(out, "\"signature\""));
+	assert_non_null(strstr(out, "customer shredded, request closed"));
+	free(out);
+	assert_false(exists("C00000005"));
+	login("clerk1");
+	same_as_local("clerk1", "dsr open --customer C00000004 --type access");
+	free(access);
+	free(fix);
+	free(limit);
+	free(erase);
+	free(rid);
+	trap_untouched();
+}
+
+/* The retention plan as locally (table and --json); a clerk refused alike. */
+static void test_retention_plan(void **state)
+{
+	(void)state;
+	login("adm");
+	same_as_local("adm", "retention plan --as-of 2040-01-01");
+	same_as_local("adm", "retention plan --as-of 2040-01-01 --json");
+	same_as_local("adm", "retention plan --as-of not-a-date");
+	login("clerk1");
+	same_as_local("clerk1", "retention plan");
+}
+
+/* The users listed as locally; obligations attested (read back); a user added under four
+ * eyes (asked, approved, run: the requester's half printed, the user waiting) and then
+ * disabled (read back); a clerk refused alike. */
+struct user_state {
+	const char *name;
+	int found, disabled, waiting;
+	char training[16];
+};
+
+static int user_one(void *ctx, const pv_user_info *u)
+{
+	struct user_state *q = ctx;
+	if (strcmp(u->name, q->name) == 0) {
+		q->found = 1;
+		q->disabled = u->disabled;
+		q->waiting = u->waiting;
+		snprintf(q->training, sizeof q->training, "%s", u->training);
+	}
+	return 0;
+}
+
+static struct user_state user_of(const char *name)
+{
+	pv_vault *root = root_open();
+	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
+	struct user_state q = { name, 0, 0, 0, "" };
+	assert_ok(root, pv_user_list(root, &admin, PV_USERS_ALL, user_one, &q));
+	pvt_vclose(root);
+	return q;
+}
+
+static void test_users(void **state)
+{
+	(void)state;
+	login("adm");
+	same_as_local("adm", "user list");
+	same_as_local("adm", "user list --json");
+	same_as_local("adm", "user list --gaps");
+	char *out = NULL;
+	remote(0, &out, NULL, "user attest aud --training 2026-01-15");
+	assert_string_equal(out, "recorded obligations of aud\n");
+	free(out);
+	assert_string_equal(user_of("aud").training, "2026-01-15");
+	same_as_local("adm", "user attest aud"); /* usage */
+	char *rid = asked_and_approved("user add newbie --roles clerk", "adm2");
+	assert_false(user_of("newbie").found);
+	login("adm");
+	char args[256];
+	snprintf(args, sizeof args, "user add newbie --roles clerk --request %s", rid);
+	remote(0, &out, NULL, args);
+	assert_non_null(strstr(out, "added user newbie: waiting for enrolment"));
+	assert_non_null(strstr(out, "enrolment code, second half"));
+	free(out);
+	assert_true(user_of("newbie").waiting);
+	remote(0, &out, NULL, "user disable newbie");
+	assert_non_null(strstr(out, "disabled user newbie"));
+	free(out);
+	assert_true(user_of("newbie").disabled);
+	same_as_local("adm", "user list");
+	login("clerk1");
+	same_as_local("clerk1", "user list");
+	same_as_local("clerk1", "user disable aud");
+	assert_false(user_of("aud").disabled);
+	free(rid);
+	trap_untouched();
+}
+
+/* The plan's count of customers to shred as of date (through the server, --json). */
+static unsigned long long due_to_shred(const char *date)
+{
+	char *out = NULL, args[128];
+	snprintf(args, sizeof args, "retention plan --as-of %s --json", date);
+	remote(0, &out, NULL, args);
+	char *last = strstr(out, "{\"summary\":");
+	assert_non_null(last);
+	json_t *s = json_loads(last, 0, NULL);
+	assert_non_null(s);
+	unsigned long long n = (unsigned long long)json_integer_value(
+		json_object_get(json_object_get(s, "summary"), "shred"));
+	json_decref(s);
+	free(out);
+	return n;
+}
+
+/* Retention carried out through the server (last: it shreds): asked for, approved, run
+ * with --request; what it shredded is no longer due, its certificates printed. */
+static void test_retention_apply(void **state)
+{
+	(void)state;
+	login("adm");
+	const char *date = "2040-01-01";
+	unsigned long long before = due_to_shred(date);
+	char args[256], *out = NULL, *err = NULL;
+	snprintf(args, sizeof args, "retention apply --as-of %s", date);
+	char *rid = asked_and_approved(args, "adm2");
+	login("adm");
+	snprintf(args, sizeof args, "retention apply --as-of %s --request %s", date, rid);
+	remote(0, &out, &err, args);
+	unsigned long long shredded = 0;
+	assert_int_equal(sscanf(err, "retention: %llu customers shredded", &shredded), 1);
+	assert_true(shredded > 0 && shredded <= before);
+	assert_int_equal(due_to_shred(date), before - shredded);
+	assert_non_null(strstr(out, "\"signature\""));
+	free(out);
+	free(err);
+	free(rid);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -583,6 +821,10 @@ int main(void)
 		cmocka_unit_test(test_export_cut_short),
 		cmocka_unit_test(test_import),
 		cmocka_unit_test(test_import_refusals),
+		cmocka_unit_test(test_dsr),
+		cmocka_unit_test(test_retention_plan),
+		cmocka_unit_test(test_users),
+		cmocka_unit_test(test_retention_apply),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
