@@ -140,5 +140,7 @@ int cli_remote_user_list(struct cli_args *a);
 int cli_remote_user_add_reset(struct cli_args *a);
 int cli_remote_user_disable(struct cli_args *a);
 int cli_remote_user_attest(struct cli_args *a);
+/* remote_report.c: the compliance audit report. */
+int cli_remote_report(struct cli_args *a);
 
 #endif

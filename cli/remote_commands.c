@@ -54,6 +54,7 @@ static const struct {
 	{ "user reset", cli_remote_user_add_reset, 1 },
 	{ "user disable", cli_remote_user_disable, 0 },
 	{ "user attest", cli_remote_user_attest, 0 },
+	{ "report", cli_remote_report, 0 },
 	{ "audit check-proof", NULL, 0 },
 };
 

@@ -1589,6 +1589,11 @@ typedef enum pv_report_form {
  * written before anything is read. */
 PV_API PV_CHECK pv_rc pv_compliance_report(pv_vault *v, const pv_access *who, const char *as_of,
 					   pv_report_form form, char **out);
+/* A report pv_compliance_report made as JSON (a server's reply, for the client's `pivault
+ * report`) rendered in form into *out (pv_free), exactly as pv_compliance_report renders
+ * it. No vault: a failure's message is pv_errmsg(NULL) (PV_ERR_INPUT: not a report). */
+PV_API PV_CHECK pv_rc pv_compliance_report_render(const char *json, pv_report_form form,
+						  char **out);
 
 #ifdef __cplusplus
 }

@@ -809,6 +809,42 @@ static void test_retention_apply(void **state)
 	free(rid);
 }
 
+/* ---- 4. the compliance report ---------------------------------------------------------- */
+
+/* The report through the server, rendered by the library as locally: the text summary
+ * (made by the session's user), --json (its findings), --html FILE (a new file, and the
+ * line on standard error); a clerk refused alike; --html with --json refused. */
+static void test_report(void **state)
+{
+	(void)state;
+	login("aud");
+	char *out = NULL, *err = NULL, args[4096], *file = pvt_path(g_tmp, "report.html");
+	remote(0, &out, NULL, "report");
+	assert_non_null(strstr(out, "Compliance audit report (PIPL art. 54): vault "));
+	assert_non_null(strstr(out, " by aud\n\nFindings ("));
+	free(out);
+	remote(0, &out, NULL, "report --json --as-of 2026-06-30");
+	json_t *doc = json_loads(out, 0, NULL);
+	assert_non_null(doc);
+	assert_string_equal(json_string_value(json_object_get(doc, "as_of")), "2026-06-30");
+	assert_true(json_is_array(json_object_get(doc, "findings")));
+	json_decref(doc);
+	free(out);
+	snprintf(args, sizeof args, "report --html '%s'", file);
+	remote(0, NULL, &err, args);
+	assert_non_null(strstr(err, "compliance report written to"));
+	free(err);
+	char *page = pvt_read_file(file, NULL);
+	assert_non_null(strstr(page, "<html"));
+	free(page);
+	remote(1, NULL, NULL, args); /* never over an existing file */
+	same_as_local("aud", "report --json --html x.html");
+	login("clerk1");
+	same_as_local("clerk1", "report --json");
+	free(file);
+	trap_untouched();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -824,6 +860,7 @@ int main(void)
 		cmocka_unit_test(test_dsr),
 		cmocka_unit_test(test_retention_plan),
 		cmocka_unit_test(test_users),
+		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_retention_apply),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
