@@ -260,7 +260,9 @@ static pv_rc tail_load(pv_vault *v)
 		seq = 0;
 		memset(head, 0, sizeof head);
 	}
-	if (!(t->valid && t->seq == seq && memcmp(t->head, head, sizeof head) == 0)) {
+	pv_audit_writer *aw = v->audit_member.writer ? v->audit_member.writer : v->audit_writing;
+	if (!(t->valid && t->seq == seq && memcmp(t->head, head, sizeof head) == 0) &&
+	    !(aw && pv_audit_writer_tail_take(aw, seq, head, t))) {
 		struct root_ctx r;
 		t->valid = 0;
 		pv_rc rc = tree_at(v, seq, &r);
@@ -270,6 +272,8 @@ static pv_rc tail_load(pv_vault *v)
 		t->seq = seq;
 		memcpy(t->head, head, sizeof head);
 		t->valid = 1;
+		if (aw) /* committed as read: the others need not read it again */
+			pv_audit_writer_tail_publish(aw, t);
 	}
 	t->txn = txn;
 	return PV_OK;
@@ -368,6 +372,11 @@ static pv_rc append_to_store(pv_vault *v, const struct pv_audit_event *e, int ow
 		return pv_fail(v, PV_ERR_STORE, "the audit log cannot be written (%s); the "
 			       "operation was not carried out", pv_store_errmsg(v->store));
 	pv_rc rc = append_in_txn(v, e, v->principal);
+	/* The tail is shared before its commit, so that no other handle of the process finds
+	 * the log moved on without it: one that takes it checks it against the last stored
+	 * entry it sees, which it cannot match unless this transaction committed. */
+	if (rc == PV_OK && v->audit_member.writer)
+		pv_audit_writer_tail_publish(v->audit_member.writer, tail_of(v));
 	if (rc == PV_OK && own && pv_store_commit(v->store) != 0)
 		rc = PV_ERR_STORE;
 	if (rc) {
@@ -421,6 +430,8 @@ static int commit_group(pv_vault *w, const struct pv_audit_item *group, char *wh
 	pv_rc rc = PV_OK;
 	for (const struct pv_audit_item *it = group; it && !rc; it = it->next)
 		rc = append_in_txn(w, &it->e, it->principal);
+	if (!rc) /* shared before the commit, as append_to_store does */
+		pv_audit_writer_tail_publish(w->audit_writing, tail_of(w));
 	if (!rc && pv_store_commit(w->store) != 0)
 		rc = PV_ERR_STORE;
 	if (rc) {
