@@ -83,50 +83,29 @@ static int format_of(struct pvs_call *c, pv_export_format *fmt, const char **typ
 	return 0;
 }
 
-/* Ready the handle: under the caller's approved ?request=ID, or asking (an export in
- * clear without one: the library decides whether it needs four eyes). */
-static pv_rc export_request(struct pvs_call *c, const char *request, int asking)
-{
-	if (request)
-		return pv_vault_use_request(c->v, request);
-	if (!asking)
-		return PV_OK;
-	const char *reason = pvs_arg(c, "reason");
-	return pv_request_begin(c->v, reason ? reason : "", 0, "GET /v1/export?clear=true");
-}
-
 /* GET /v1/export?format=csv|jsonl&role=R&purpose=P&clear=true&request=ID: every customer
  * streamed, as `pivault export` prints it; an export in clear without ?request= is asked
- * for (202 with the request's id). */
+ * for (202 with the request), and runs under the caller's approved ?request=ID. */
 static void export_all(struct pvs_call *c)
 {
 	pv_export_format fmt;
-	const char *type, *request = pvs_arg(c, "request");
+	const char *type;
 	if (format_of(c, &fmt, &type) != 0)
 		return;
 	pv_access who = pvs_reader_of(c);
-	int asking = !request && who.want_clear;
-	pv_rc rc = export_request(c, request, asking);
-	if (rc) {
-		pvs_fail(c->out, c->v, rc);
+	enum pvs_guard mode = PVS_RUN_APPROVED;
+	int guarded = pvs_arg(c, "request") || who.want_clear;
+	if (guarded && pvs_guard_begin_as(c, NULL, "GET /v1/export?clear=true", &mode) != 0)
 		return;
-	}
 	struct export_job *j = export_job_of(c, fmt);
-	if (!j) {
-		if (asking)
-			pvs_ask_dropped(c);
+	if (!j)
 		return;
-	}
+	pv_rc rc;
 	if (pvs_stream_start(c->out, type, produce_export, export_end, j, &rc))
 		return; /* streaming: the handle and the session are the job's until its end */
 	free(j);
-	if (asking && rc == PV_REQUESTED) {
-		pvs_asked(c);
-		return;
-	}
-	pvs_fail(c->out, c->v, rc);
-	if (asking)
-		pvs_ask_dropped(c);
+	if (!guarded || !pvs_guard_end(c, mode, rc))
+		pvs_fail(c->out, c->v, rc);
 }
 
 /* ---- Import ---- */
