@@ -24,10 +24,11 @@ struct pvs_call {
 	size_t nparams;
 };
 
-/* PVS_SESSION_FILE: as PVS_SESSION, the body spooled to a file of the handover directory
- * (up to the package cap) rather than kept in memory: only for bodies that are sealed
- * (a handover package), never for personal data in clear. */
-enum pvs_needs { PVS_NO_HANDLE, PVS_HANDLE, PVS_SESSION, PVS_SESSION_FILE };
+/* PVS_STREAM: as PVS_SESSION, and a streamed reply the route starts (pvs_stream_start)
+ * goes on using the handle: the handle and the session stay taken until the reply ends
+ * (the route's end callback leaves and gives them back). A streamed reply of a PVS_SESSION
+ * route (a file sent) needs neither: both are given back as the route returns. */
+enum pvs_needs { PVS_NO_HANDLE, PVS_HANDLE, PVS_SESSION, PVS_STREAM };
 
 struct pvs_route {
 	const char *method, *path;

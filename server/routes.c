@@ -122,10 +122,12 @@ static void in_session(struct pvs_call *c, const struct pvs_route *r)
 	}
 	if (!(r->reads && reads_refused(c)))
 		r->run(c);
-	if (c->out->stream) /* a streamed reply leaves the session at its end (pvs_stream_start) */
-		return;
+	if (c->out->stream && r->needs == PVS_STREAM)
+		return; /* the stream's end leaves the session */
 	rc = pv_session_leave(c->v);
 	if (rc) { /* what was shown could not be counted: the reply is withheld */
+		if (c->out->stream)
+			pvs_stream_cancel(c->out);
 		free(c->out->body);
 		pvs_fail(c->out, c->v, rc);
 	}
@@ -138,24 +140,12 @@ static void run_route(struct pvs_call *c, const struct pvs_route *r)
 		return;
 	}
 	c->v = pvs_handle_take(c->ctx->handles);
-	if (r->needs == PVS_SESSION || r->needs == PVS_SESSION_FILE)
+	if (r->needs == PVS_SESSION || r->needs == PVS_STREAM)
 		in_session(c, r);
 	else
 		r->run(c);
-	if (!c->out->stream) /* a streamed reply gives its handle back at its end */
+	if (!(c->out->stream && r->needs == PVS_STREAM)) /* else given back at the stream's end */
 		pvs_handle_give(c->ctx->handles, c->v);
-}
-
-int pvs_route_takes_file(const char *method, const char *path)
-{
-	struct matched m;
-	for (size_t i = 0, n = pvs_route_count(); i < n; i++) {
-		const struct pvs_route *r = route_at(i);
-		if (r->needs == PVS_SESSION_FILE && strcmp(r->method, method) == 0 &&
-		    path_matches(r->path, path, &m))
-			return 1;
-	}
-	return 0;
 }
 
 void pvs_route(struct pvs_routes_ctx *ctx, const struct pvs_request *q, struct pvs_reply *out)

@@ -101,7 +101,7 @@ static void export_all(struct pvs_call *c)
 	if (!j)
 		return;
 	pv_rc rc;
-	if (pvs_stream_start(c->out, type, produce_export, export_end, j, &rc))
+	if (pvs_stream_start(c->out, type, PVS_SIZE_UNKNOWN, produce_export, export_end, j, &rc))
 		return; /* streaming: the handle and the session are the job's until its end */
 	free(j);
 	if (!guarded || !pvs_guard_end(c, mode, rc))
@@ -257,8 +257,8 @@ static void import_end(void *upload, const struct pvs_request *q, struct pvs_rep
 	import_free(j);
 }
 
-const struct pvs_upload_route pvs_import_upload = { "POST", "/v1/import", import_begin,
-						     import_feed, import_end };
+const struct pvs_upload_route pvs_import_upload = { "POST", "/v1/import", PVS_CAP_IMPORT,
+						     import_begin, import_feed, import_end };
 
 /* In the table for 405s and the OpenAPI check; http.c takes the route before it. */
 static void import_not_streamed(struct pvs_call *c)
@@ -267,7 +267,7 @@ static void import_not_streamed(struct pvs_call *c)
 }
 
 static const struct pvs_route routes[] = {
-	{ "GET", "/v1/export", PVS_SESSION, export_all, 1 },
+	{ "GET", "/v1/export", PVS_STREAM, export_all, 1 },
 	{ "POST", "/v1/import", PVS_SESSION, import_not_streamed, 0 },
 };
 PVS_ROUTE_TABLE(pvs_routes_bulk, routes);

@@ -74,8 +74,8 @@ struct pvs_request {
 	void (*each_arg)(void *conn, void (*fn)(void *ctx, const char *k, const char *v),
 			 void *ctx);
 	void *conn;
-	/* a route that takes its body as a file (PVS_SESSION_FILE): the spooled body's path
-	 * (body is then empty); NULL otherwise */
+	/* a body an upload route kept in a file (the handover package: routes_handover.c):
+	 * its path (body is then empty); NULL otherwise */
 	const char *body_file;
 };
 
@@ -85,13 +85,6 @@ struct pvs_reply {
 	char *body;
 	const char *type;
 	unsigned retry_after; /* seconds, sent as Retry-After when not 0 */
-	/* a body read from a file instead of body (NULL: none): read fills buf with up to max
-	 * bytes from pos and returns how many, 0 at the end, -1 on error; close(file) is
-	 * called once the reply is over (or could not be made); size is the body's length */
-	long (*read)(void *file, uint64_t pos, char *buf, size_t max);
-	void (*close)(void *file);
-	void *file;
-	uint64_t size;
 	struct pvs_stream *stream; /* not NULL: the body is streamed from it (http.c) */
 	const char *csp; /* Content-Security-Policy (static); NULL: the API's, which loads nothing */
 };
@@ -132,8 +125,6 @@ struct pvs_routes_ctx {
 	const char *handover_dir, *handover_identity; /* as configured (the directory made) */
 };
 void pvs_route(struct pvs_routes_ctx *ctx, const struct pvs_request *q, struct pvs_reply *out);
-/* 1 when the route of method and path takes its body as a file (a handover package). */
-int pvs_route_takes_file(const char *method, const char *path);
 /* The route table, for the test that holds it against openapi.json. */
 size_t pvs_route_count(void);
 void pvs_route_at(size_t i, const char **method, const char **path);
@@ -148,20 +139,27 @@ void pvs_route_at(size_t i, const char **method, const char **path);
  * done or the client gone and the producer returned; 0 when the producer returned an
  * error before anything was sent (*rc: its result; nothing started: the caller answers,
  * and end is not called). A producer's failure after bytes were sent cuts the reply short
- * (the client sees no end of the chunked body). */
-int pvs_stream_start(struct pvs_reply *out, const char *type,
+ * (the client sees no end of the body). size: the body's length when known (sent as
+ * Content-Length: a file), else PVS_SIZE_UNKNOWN (chunked). */
+#define PVS_SIZE_UNKNOWN UINT64_MAX
+int pvs_stream_start(struct pvs_reply *out, const char *type, uint64_t size,
 		     pv_rc (*produce)(void *cls, FILE *out), void (*end)(void *cls), void *cls,
 		     pv_rc *rc);
+/* A stream started in out and not yet sent, stopped: the producer stopped and waited
+ * for, end called, out->stream NULL. */
+void pvs_stream_cancel(struct pvs_reply *out);
 
 /* ---- Streamed uploads (http.c feeds, the route consumes; H-data) ---- */
 
 /* A route whose body is handed over as it arrives, never collected whole, under its own
- * cap (max_import) instead of max_body. http.c calls begin when the headers are in, feed
+ * cap (max_import, or max_package for a package) instead of max_body. http.c calls begin when the headers are in, feed
  * with each piece of the body, and end once: with out when the body is whole (the reply
  * to make), or with out NULL when it is not (the client gone, or the body over the cap:
  * 413). */
+enum pvs_upload_cap { PVS_CAP_IMPORT, PVS_CAP_PACKAGE };
 struct pvs_upload_route {
 	const char *method, *path;
+	enum pvs_upload_cap cap;
 	/* The upload's state; or NULL with the reply made in out (sent at once, the body
 	 * unread). */
 	void *(*begin)(struct pvs_routes_ctx *ctx, const struct pvs_request *q,
@@ -171,7 +169,8 @@ struct pvs_upload_route {
 	int (*feed)(void *upload, const char *data, size_t n);
 	void (*end)(void *upload, const struct pvs_request *q, struct pvs_reply *out);
 };
-extern const struct pvs_upload_route pvs_import_upload; /* routes_bulk.c */
+extern const struct pvs_upload_route pvs_import_upload;  /* routes_bulk.c */
+extern const struct pvs_upload_route pvs_package_upload; /* routes_handover.c */
 
 /* The OpenAPI document (openapi.json, embedded at build time). */
 extern const char pvs_openapi_json[];
