@@ -24,9 +24,10 @@ struct pvs_call {
 	size_t nparams;
 };
 
-/* PVS_STREAM: as PVS_SESSION, and a streamed reply the route starts (pvs_stream_start)
- * goes on using the handle: the handle and the session stay taken until the reply ends
- * (the route's end callback leaves and gives them back). A streamed reply of a PVS_SESSION
+/* PVS_STREAM: as PVS_SESSION on a handle of the streams' own (pvs_stream_enter: capped in
+ * all and per user, 503 beyond; never a worker's), and a streamed reply the route starts
+ * (pvs_stream_start) goes on using it: the handle and the session stay taken until the
+ * reply ends (the route's end callback leaves and gives them back). A streamed reply of a PVS_SESSION
  * route (a file sent) needs neither: both are given back as the route returns. */
 enum pvs_needs { PVS_NO_HANDLE, PVS_HANDLE, PVS_SESSION, PVS_STREAM };
 

@@ -138,20 +138,6 @@ static void *import_main(void *arg)
 	return NULL;
 }
 
-/* The caller's session on a handle of the pool; 0, or -1 with the 401 made in out. */
-static int import_session(struct import_job *j, const struct pvs_request *q,
-			  struct pvs_reply *out)
-{
-	j->v = pvs_handle_take(j->ctx->handles);
-	pv_rc rc = pv_session_enter(j->v, q->bearer ? q->bearer : "");
-	if (!rc)
-		return 0;
-	pvs_error(out, rc == PV_ERR_DENIED ? 401 : 503,
-		  rc == PV_ERR_DENIED ? "unauthenticated" : "store_unavailable", pv_errmsg(j->v));
-	pvs_handle_give(j->ctx->handles, j->v);
-	return -1;
-}
-
 /* Who imports (?role=R&purpose=P) and how (?drop_undeclared=true), copied into j. */
 static int import_who(struct import_job *j, const struct pvs_request *q, struct pvs_reply *out)
 {
@@ -185,7 +171,7 @@ static void *import_begin(struct pvs_routes_ctx *ctx, const struct pvs_request *
 		return NULL;
 	}
 	j->ctx = ctx;
-	if (import_who(j, q, out) != 0 || import_session(j, q, out) != 0) {
+	if (import_who(j, q, out) != 0 || !(j->v = pvs_stream_enter(ctx, q, out))) {
 		import_free(j);
 		return NULL;
 	}

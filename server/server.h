@@ -32,6 +32,9 @@ struct pvs_config {
 	unsigned timeout_seconds;    /* idle seconds before a connection is closed (30) */
 	unsigned grace_seconds;      /* at stop, how long in-flight requests may take (30) */
 	size_t max_import;           /* bytes of an import's streamed body (1 GiB); more: 413 */
+	unsigned streams;            /* exports and imports at once, each on a handle of its
+				      * own besides the workers' (2); more: 503 */
+	unsigned streams_per_user;   /* ...of them for one user at once (1); more: 503 */
 	/* Rate limits (429 beyond; each refusal audited, once per key per window). */
 	unsigned sign_in_per_address;    /* sign-in attempts per client address (10) */
 	unsigned sign_in_per_user;       /* sign-in attempts per user name (5) */
@@ -100,7 +103,13 @@ void pvs_json(struct pvs_reply *out, unsigned status, void *json);
 struct pvs_handles;
 struct pvs_handles *pvs_handles_open(const struct pvs_config *cfg, char *err, size_t errlen);
 pv_vault *pvs_handle_take(struct pvs_handles *h);
+/* Give back a handle, a worker's or a stream's. */
 void pvs_handle_give(struct pvs_handles *h, pv_vault *v);
+/* One of the streams' handles (never a worker's, never waited for): NULL when all are in
+ * use. Then, in the session, bind it to its user: -1 when that user holds as many as
+ * one user may (give it back). */
+pv_vault *pvs_stream_handle_take(struct pvs_handles *h);
+int pvs_stream_handle_bind(struct pvs_handles *h, pv_vault *v, const char *user);
 void pvs_handles_close(struct pvs_handles *h);
 
 /* limits.c: token buckets per key in a table of fixed size, safe across threads. */
@@ -125,6 +134,12 @@ struct pvs_routes_ctx {
 	const char *handover_dir, *handover_identity; /* as configured (the directory made) */
 };
 void pvs_route(struct pvs_routes_ctx *ctx, const struct pvs_request *q, struct pvs_reply *out);
+/* A long stream's handle (an export's, an import's) in the session of q's bearer, taken
+ * from the streams' own under their caps: the handle, or NULL with the reply made in out
+ * (401; 503 with Retry-After when the streams, or the user's, are all in use). The caller
+ * leaves the session and gives the handle back (pvs_handle_give) when the stream ends. */
+pv_vault *pvs_stream_enter(struct pvs_routes_ctx *ctx, const struct pvs_request *q,
+			   struct pvs_reply *out);
 /* The route table, for the test that holds it against openapi.json. */
 size_t pvs_route_count(void);
 void pvs_route_at(size_t i, const char **method, const char **path);
