@@ -207,6 +207,11 @@ int pvs_stream_handle_bind(struct pvs_handles *h, pv_vault *v, const char *user)
 	return ok ? 0 : -1;
 }
 
+pv_audit_writer *pvs_handles_audit(struct pvs_handles *h)
+{
+	return h->audit;
+}
+
 void pvs_handles_close(struct pvs_handles *h)
 {
 	if (!h)

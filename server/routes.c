@@ -139,7 +139,7 @@ static void session_left(struct pvs_call *c)
 /* Run r in the session; a PVS_STREAM route's streamed reply leaves it at its end. */
 static void run_in_session(struct pvs_call *c, const struct pvs_route *r)
 {
-	if (!(r->reads && reads_refused(c)))
+	if (!((r->flags & PVS_READS) && reads_refused(c)))
 		r->run(c);
 	if (!(c->out->stream && r->needs == PVS_STREAM))
 		session_left(c);
@@ -187,10 +187,15 @@ static void run_route(struct pvs_call *c, const struct pvs_route *r)
 			run_in_session(c, r);
 	} else {
 		c->v = pvs_handle_take(c->ctx->handles);
+		/* a parked reply's entries are durable before it is sent (http.c), not before
+		 * the handle serves the next request */
+		int parks = (r->flags & PVS_PARKS) && pv_vault_withhold_begin(c->v) == PV_OK;
 		if (r->needs == PVS_HANDLE)
 			r->run(c);
 		else if (session_entered(c->v, c->q, c->out) == 0)
 			run_in_session(c, r);
+		if (parks)
+			c->out->withheld = pv_vault_withhold_end(c->v);
 	}
 	if (c->v && !(c->out->stream && r->needs == PVS_STREAM)) /* else at the stream's end */
 		pvs_handle_give(c->ctx->handles, c->v);

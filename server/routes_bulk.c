@@ -253,7 +253,7 @@ static void import_not_streamed(struct pvs_call *c)
 }
 
 static const struct pvs_route routes[] = {
-	{ "GET", "/v1/export", PVS_STREAM, export_all, 1 },
+	{ "GET", "/v1/export", PVS_STREAM, export_all, PVS_READS },
 	{ "POST", "/v1/import", PVS_SESSION, import_not_streamed, 0 },
 };
 PVS_ROUTE_TABLE(pvs_routes_bulk, routes);

@@ -89,6 +89,7 @@ struct pvs_reply {
 	const char *type;
 	unsigned retry_after; /* seconds, sent as Retry-After when not 0 */
 	struct pvs_stream *stream; /* not NULL: the body is streamed from it (http.c) */
+	pv_audit_span withheld; /* its audit entries still to be durable before it is sent */
 	const char *csp; /* Content-Security-Policy (static); NULL: the API's, which loads nothing */
 };
 
@@ -111,6 +112,8 @@ void pvs_handle_give(struct pvs_handles *h, pv_vault *v);
 pv_vault *pvs_stream_handle_take(struct pvs_handles *h);
 int pvs_stream_handle_bind(struct pvs_handles *h, pv_vault *v, const char *user);
 void pvs_handles_close(struct pvs_handles *h);
+/* The audit writer the handles share (for parked replies: pv_audit_writer_when_durable). */
+pv_audit_writer *pvs_handles_audit(struct pvs_handles *h);
 
 /* limits.c: token buckets per key in a table of fixed size, safe across threads. */
 struct pvs_limits;
