@@ -1340,6 +1340,22 @@ PV_API PV_CHECK pv_rc pv_audit_prove(pv_vault *v, const pv_access *who, uint64_t
 PV_API PV_CHECK pv_rc pv_audit_consistency(pv_vault *v, const pv_access *who,
 					   const char *old_checkpoint, char **proof);
 
+/* A signed checkpoint as listed: the log's size it covers (its position), its Merkle root
+ * (64 hex digits), when it was signed, and whether its signature verifies under the
+ * vault's key over what it covers (0: the stored row was altered or forged). */
+typedef struct pv_audit_checkpoint_info {
+	uint64_t size;
+	const char *root, *at;
+	int verified;
+} pv_audit_checkpoint_info;
+typedef int (*pv_checkpoint_fn)(void *ctx, const pv_audit_checkpoint_info *c);
+/* The stored checkpoints of size above after (0: from the first), by size, at most limit of
+ * them (1 to 1000); *next_after (may be NULL) receives the after of the following page, 0
+ * on the last. fn returning non-zero stops. Needs 'audit'; audited. */
+PV_API PV_CHECK pv_rc pv_audit_checkpoints(pv_vault *v, const pv_access *who, uint64_t after,
+					   size_t limit, pv_checkpoint_fn fn, void *ctx,
+					   uint64_t *next_after);
+
 /* Check a proof without any vault: its hashes, and, when checkpoint texts are given, that
  * its roots are the signed ones (new_checkpoint for the tree the proof is about, and for a
  * consistency proof old_checkpoint for the older tree), each signed by public_key_hex: the
