@@ -268,6 +268,24 @@ PV_API PV_CHECK pv_rc pv_session_leave(pv_vault *v);
  * handle leaves it. */
 PV_API PV_CHECK pv_rc pv_session_end(pv_vault *v);
 
+/* Enrol user on a server's handle, outside any session, as pv_user_enrol does: both halves
+ * of the enrolment code and a password of at least 8 characters (PV_ERR_USAGE before the
+ * code is tried); the attempt counted first, the lock-out, PV_ERR_BAD_KEY with one message
+ * for an unknown user, no enrolment waiting and a wrong half, PV_ERR_DENIED when locked,
+ * every refusal audited under the name tried; then the user's new key pair sealed under
+ * the password (Argon2id) and the code used up, audited. No session is made (the user
+ * signs in with pv_session_create); the handle stays as it was. */
+PV_API PV_CHECK pv_rc pv_session_enrol(pv_vault *v, const char *user, const char *half_a,
+				       const char *half_b, const char *password, size_t len);
+
+/* Change the password of the session's user, in a sign-in session entered (an API token's
+ * session: PV_ERR_DENIED): the old password checked as at sign-in (the attempt counted
+ * first, the lock-out, a wrong one PV_ERR_BAD_KEY, audited), then as pv_user_passwd: the
+ * user's key pair sealed under the new one (at least 8 characters; Argon2id) and every
+ * other sign-in session of the user ended. Audited. */
+PV_API PV_CHECK pv_rc pv_session_passwd(pv_vault *v, const char *old_password, size_t old_len,
+					const char *password, size_t len);
+
 /* The rate limits a server applies before acting (it counts; the library audits). */
 typedef enum {
 	PV_LIMIT_SIGN_IN_ADDRESS, /* sign-in attempts from one client address */
@@ -520,8 +538,8 @@ PV_API PV_CHECK pv_rc pv_user_enrol(const char *dir, const char *keyring_path,
  * may have kept from an earlier session opens the vault until then). Needs 'users'. */
 PV_API PV_CHECK pv_rc pv_user_disable(pv_vault *v, const pv_access *who, const char *name);
 /* Change one's own password (a session opened as that user): the old one must be given;
- * the user's key pair is sealed under the new one. Another user's password is never set:
- * see pv_user_reset. */
+ * the user's key pair is sealed under the new one, and the user's sign-in sessions on a
+ * server are ended. Another user's password is never set: see pv_user_reset. */
 PV_API PV_CHECK pv_rc pv_user_passwd(pv_vault *v, const char *old_password, size_t old_len,
 				     const char *password, size_t len);
 /* Record when the confidentiality agreement was signed and privacy training passed

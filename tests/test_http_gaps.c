@@ -4,7 +4,16 @@
  * Checkpoints: GET /v1/audit/checkpoints lists the signed checkpoints a page at a time
  * (size, root, time, signature verified), 403 without 'audit', 400 on a bad page; a DBA's
  * altered root, or altered time, of a stored checkpoint shows as not verified (library
- * and API); `pivault audit checkpoints` lists the same. */
+ * and API); `pivault audit checkpoints` lists the same.
+ * Enrolment without a session (POST /v1/users/{name}/enrol): the two halves and a new
+ * password enrol a waiting user, who then signs in; a wrong half, another user's code, an
+ * unknown user and a used code get one answer (401), counted towards the lock-out (a
+ * guesser is locked out even when the right code comes after) and audited; the sign-in
+ * rate limits apply (429).
+ * One's own password (POST /v1/sessions/current/password): the old one checked (a thief of
+ * a session token guessing it is locked out, audited), the user's other sessions ended,
+ * this one kept; an API token cannot; a password changed by the CLI (pv_user_passwd) ends
+ * the user's server sessions too. */
 #include "testutil.h"
 
 #include <jansson.h>
@@ -56,7 +65,8 @@ static void add_users(void)
 	pv_vault *root = pvt_open_root(g_dir, NULL, g_key_path);
 	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
 	const char *users[][2] = { { "aud", "auditor" }, { "clerk1", "clerk" },
-				   { "dpo1", "dpo" }, { "dpo2", "dpo" } };
+				   { "dpo1", "dpo" }, { "dpo2", "dpo" }, { "pw1", "clerk" },
+				   { "pw2", "clerk" }, { "pw3", "clerk" }, { "pw4", "clerk" } };
 	char today[16];
 	time_t now = time(NULL);
 	strftime(today, sizeof today, "%Y-%m-%d", gmtime(&now));
@@ -249,6 +259,229 @@ static void test_cli_checkpoints(void **state)
 	free(out);
 }
 
+/* ---- Enrolment without a session ---- */
+
+/* A user added with a root-secret session (both halves, "A B"), waiting for enrolment. */
+static void add_waiting(const char *name, char a[64], char b[64])
+{
+	pv_vault *root = pvt_open_root(g_dir, NULL, g_key_path);
+	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
+	char *halves = NULL;
+	assert_ok(root, pv_user_add(root, &admin, name, "clerk", &halves));
+	const char *space = strchr(halves, ' ');
+	assert_non_null(space);
+	snprintf(a, 64, "%.*s", (int)(space - halves), halves);
+	snprintf(b, 64, "%s", space + 1);
+	pv_free(halves);
+	char today[16];
+	time_t now = time(NULL);
+	strftime(today, sizeof today, "%Y-%m-%d", gmtime(&now));
+	assert_ok(root, pv_user_attest(root, &admin, name, today, today, NULL));
+	pvt_vclose(root);
+}
+
+static char *enrol_body(const char *a, const char *b, const char *pw)
+{
+	char *body = malloc(256);
+	snprintf(body, 256, "{\"half_a\":\"%s\",\"half_b\":\"%s\",\"password\":\"%s\"}", a, b, pw);
+	return body;
+}
+
+/* POST /v1/users/{name}/enrol with the halves and password answers status; the error's
+ * message (malloc'd; "" when none). */
+static char *enrol_as(unsigned port, const char *name, const char *a, const char *b,
+		      const char *pw, int status)
+{
+	char path[96], *body = enrol_body(a, b, pw);
+	snprintf(path, sizeof path, "/v1/users/%s/enrol", name);
+	struct pvts_resp r = pvts_http(port, "POST", path, NULL, body, strlen(body));
+	if (r.status != status)
+		fail_msg("enrol %s: %d, not %d: %s", name, r.status, status, r.body ? r.body : "");
+	const char *m = pvts_err_msg(&r);
+	char *msg = strdup(m ? m : "");
+	pvts_resp_free(&r);
+	free(body);
+	return msg;
+}
+
+/* Entries of the audit log for user with op, as aud sees them through the API. */
+static size_t audited(const char *user, const char *op, const char *outcome)
+{
+	char path[128];
+	snprintf(path, sizeof path, "/v1/audit?user=%s&limit=1000", user);
+	struct pvts_resp r = expect(200, "GET", path, g_aud, NULL);
+	size_t i, n = 0;
+	json_t *e;
+	json_array_foreach(json_object_get(r.json, "entries"), i, e)
+		n += !strcmp(json_string_value(json_object_get(e, "op")), op) &&
+		     !strcmp(json_string_value(json_object_get(e, "outcome")), outcome);
+	pvts_resp_free(&r);
+	return n;
+}
+
+static void test_enrol_through_http(void **state)
+{
+	(void)state;
+	char a[64], b[64], a2[64], b2[64];
+	add_waiting("newbie1", a, b);
+	add_waiting("newbie2", a2, b2);
+	/* one answer for a wrong half, another user's code, an unknown user */
+	char *wrong = enrol_as(g_port, "newbie1", a, b2, "newbie-pass-1", 401);
+	char *other = enrol_as(g_port, "newbie1", a2, b2, "newbie-pass-1", 401);
+	char *unknown = enrol_as(g_port, "nobody", a, b, "newbie-pass-1", 401);
+	assert_string_equal(wrong, unknown);
+	assert_string_equal(other, unknown);
+	assert_null(strstr(unknown, a));
+	free(wrong);
+	free(other);
+	free(unknown);
+	/* malformed: a short password (before the code is tried), a missing half, not JSON */
+	free(enrol_as(g_port, "newbie1", a, b, "short", 400));
+	expect_code(400, "bad_request", "POST", "/v1/users/newbie1/enrol", NULL,
+		    "{\"half_a\":\"x\",\"password\":\"newbie-pass-1\"}");
+	expect_code(400, "malformed_json", "POST", "/v1/users/newbie1/enrol", NULL, "{\"half_a\"");
+	/* the right halves: enrolled, then signs in with the new password */
+	free(enrol_as(g_port, "newbie1", a, b, "newbie-pass-1", 204));
+	free(pvts_sign_in(g_port, "newbie1", "newbie-pass-1"));
+	/* the code is used up */
+	free(enrol_as(g_port, "newbie1", a, b, "taken-over-1", 401));
+	assert_int_equal(audited("newbie1", "user enrol", "ok"), 1);
+	assert_int_equal(audited("newbie1", "login", "failed"), 3);
+	assert_int_equal(audited("nobody", "login", "failed"), 1);
+}
+
+/* Someone holding one half guesses the other: after five wrong tries the user is locked
+ * out, and the right code no longer enrols (until the lock ends). */
+static void test_enrol_guesses_locked_out(void **state)
+{
+	(void)state;
+	char a[64], b[64];
+	add_waiting("newbie3", a, b);
+	char guess[64];
+	snprintf(guess, sizeof guess, "%s", b);
+	guess[0] = guess[0] == 'A' ? 'B' : 'A';
+	for (int i = 0; i < 5; i++)
+		free(enrol_as(g_port, "newbie3", a, guess, "newbie-pass-3", 401));
+	free(enrol_as(g_port, "newbie3", a, b, "newbie-pass-3", 403));
+	assert_true(audited("newbie3", "login", "denied") >= 1);
+}
+
+/* The sign-in rate limits hold for enrolment: a server allowing 3 attempts per user name
+ * answers the fourth 429 with Retry-After, before any code is tried. */
+static void test_enrol_rate_limited(void **state)
+{
+	(void)state;
+	char a[64], b[64];
+	add_waiting("newbie4", a, b);
+	struct pvs_config c = { .plain_http = 1, .session_seconds = 900,
+				.sign_in_per_address = 100, .sign_in_per_user = 3,
+				.reads_per_second = 10000, .reads_burst = 10000 };
+	struct pvs_server *srv = pvts_start(&c, g_dir, g_key_path, MAX_BODY);
+	unsigned port = pvs_port(srv);
+	for (int i = 0; i < 3; i++)
+		free(enrol_as(port, "newbie4", a, "WRONG-WRONG-WRONG", "newbie-pass-4", 401));
+	char *body = enrol_body(a, b, "newbie-pass-4");
+	struct pvts_resp r = pvts_http(port, "POST", "/v1/users/newbie4/enrol", NULL, body,
+				       strlen(body));
+	assert_int_equal(r.status, 429);
+	assert_true(r.retry_after > 0);
+	pvts_resp_free(&r);
+	free(body);
+	pvs_stop(srv);
+	/* refused before the code was tried: the user is still waiting, not locked */
+	free(enrol_as(g_port, "newbie4", a, b, "newbie-pass-4", 204));
+}
+
+/* ---- One's own password ---- */
+
+static char *password_body(const char *old, const char *pw)
+{
+	char *body = malloc(256);
+	snprintf(body, 256, "{\"old_password\":\"%s\",\"password\":\"%s\"}", old, pw);
+	return body;
+}
+
+static void change_password(const char *token, const char *old, const char *pw, int status,
+			    const char *code)
+{
+	char *body = password_body(old, pw);
+	struct pvts_resp r = expect(status, "POST", "/v1/sessions/current/password", token, body);
+	if (code)
+		assert_string_equal(pvts_err_code(&r), code);
+	pvts_resp_free(&r);
+	free(body);
+}
+
+static void test_password_changed_through_http(void **state)
+{
+	(void)state;
+	char *s1 = pvts_sign_in(g_port, "pw1", PW), *s2 = pvts_sign_in(g_port, "pw1", PW);
+	change_password(s1, "not-the-password", "new-password-1", 401, "unauthenticated");
+	change_password(s1, PW, "short", 400, NULL);
+	expect_code(400, "bad_request", "POST", "/v1/sessions/current/password", s1,
+		    "{\"password\":\"new-password-1\"}");
+	expect_code(401, "unauthenticated", "POST", "/v1/sessions/current/password", NULL,
+		    "{\"old_password\":\"x\",\"password\":\"new-password-1\"}");
+	change_password(s1, PW, "new-password-1", 204, NULL);
+	/* this session goes on; the user's other one is ended */
+	struct pvts_resp r = expect(200, "GET", "/v1/sessions/current", s1, NULL);
+	pvts_resp_free(&r);
+	expect_code(401, "unauthenticated", "GET", "/v1/sessions/current", s2, NULL);
+	/* the old password opens nothing, the new one does */
+	char *body = malloc(128);
+	snprintf(body, 128, "{\"user\":\"pw1\",\"password\":\"%s\"}", PW);
+	expect_code(401, "unauthenticated", "POST", "/v1/sessions", NULL, body);
+	free(body);
+	free(pvts_sign_in(g_port, "pw1", "new-password-1"));
+	assert_int_equal(audited("pw1", "user passwd", "ok"), 1);
+	free(s1);
+	free(s2);
+}
+
+/* A thief of a session token guesses the password through the change route: counted as
+ * sign-in attempts, so five wrong guesses lock the user out (and are audited); the right
+ * old password no longer helps while locked. */
+static void test_password_guessing_locked_out(void **state)
+{
+	(void)state;
+	char *stolen = pvts_sign_in(g_port, "pw2", PW);
+	for (int i = 0; i < 5; i++)
+		change_password(stolen, "guess-guess-1", "thief-password-1", 401, NULL);
+	change_password(stolen, PW, "thief-password-1", 403, "forbidden");
+	assert_int_equal(audited("pw2", "login", "failed"), 5);
+	assert_int_equal(audited("pw2", "user passwd", "ok"), 0);
+	free(stolen);
+}
+
+/* An API token acts for its user but does not change the user's password. */
+static void test_api_token_cannot_change_password(void **state)
+{
+	(void)state;
+	pv_vault *root = pvt_open_root(g_dir, NULL, g_key_path);
+	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
+	char *id = NULL, *token = NULL;
+	assert_ok(root, pv_api_token_create(root, &admin, "pw3", "clerk", "service", 3600, &id,
+					    &token));
+	pvt_vclose(root);
+	change_password(token, PW, "script-password-1", 403, "forbidden");
+	free(pvts_sign_in(g_port, "pw3", PW)); /* unchanged */
+	pv_free(id);
+	pv_free(token);
+}
+
+/* A password changed where the user opened the vault themselves (the CLI's
+ * pv_user_passwd) ends their sessions on the server as well. */
+static void test_cli_password_change_ends_sessions(void **state)
+{
+	(void)state;
+	char *s = pvts_sign_in(g_port, "pw4", PW);
+	pv_vault *u = pvt_open_user(g_dir, "pw4", PW);
+	assert_ok(u, pv_user_passwd(u, PW, strlen(PW), "cli-password-1", 14));
+	pvt_vclose(u);
+	expect_code(401, "unauthenticated", "GET", "/v1/sessions/current", s, NULL);
+	free(s);
+}
+
 /* ---- The library's listing ---- */
 
 struct seen {
@@ -309,6 +542,13 @@ int main(void)
 		cmocka_unit_test(test_checkpoint_forged_by_dba),
 		cmocka_unit_test(test_cli_checkpoints),
 		cmocka_unit_test(test_library_checkpoints),
+		cmocka_unit_test(test_enrol_through_http),
+		cmocka_unit_test(test_enrol_guesses_locked_out),
+		cmocka_unit_test(test_enrol_rate_limited),
+		cmocka_unit_test(test_password_changed_through_http),
+		cmocka_unit_test(test_password_guessing_locked_out),
+		cmocka_unit_test(test_api_token_cannot_change_password),
+		cmocka_unit_test(test_cli_password_change_ends_sessions),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

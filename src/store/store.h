@@ -675,6 +675,8 @@ int pv_store_session_put(struct pv_store *s, const struct pv_stored_session *x);
 /* Delete one session (none there: not an error), or every session expired at now. */
 int pv_store_session_delete(struct pv_store *s, const char *id);
 int pv_store_session_purge(struct pv_store *s, int64_t now);
+/* Delete every session of user but keep_id's (keep_id "" or NULL: all): how many, or -1. */
+int pv_store_session_end_user(struct pv_store *s, const char *user, const char *keep_id);
 
 /* ==== API tokens for scripts (api_tokens; api_tokens.c) ==== */
 
