@@ -458,6 +458,15 @@ typedef enum pv_render { PV_RENDER_JSON = 0, PV_RENDER_HTML = 1 } pv_render;
  * columns; JSONL: one object per customer. Memory does not grow with the count. */
 PV_API PV_CHECK pv_rc pv_export(pv_vault *v, const pv_access *who, pv_export_format fmt,
 				FILE *out);
+/* What pv_export by who would leave out now because breach incidents sealed them: *n
+ * customers, and into incident (len bytes; may be NULL) the incident sealing them
+ * ("several incidents" when more than one, "" when none): the count an export makes
+ * before its first row and writes in its audit entry (a seal or release between the two
+ * calls changes it). For a caller that cannot read pv_sealed_left_out after its export (a
+ * server whose streamed reply's headers go out before the export ends). Needs 'export' as
+ * pv_export does; audited. */
+PV_API PV_CHECK pv_rc pv_export_sealed(pv_vault *v, const pv_access *who, uint64_t *n,
+				       char *incident, size_t len);
 /* pv_export into a new file at path (mode 0600, never over anything), removed again if
  * the export fails. Masked values only: clear values go to a caller's stream (standard
  * output), never straight to a file (PV_ERR_USAGE when who->want_clear). */

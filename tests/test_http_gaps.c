@@ -13,7 +13,10 @@
  * One's own password (POST /v1/sessions/current/password): the old one checked (a thief of
  * a session token guessing it is locked out, audited), the user's other sessions ended,
  * this one kept; an API token cannot; a password changed by the CLI (pv_user_passwd) ends
- * the user's server sessions too. */
+ * the user's server sessions too.
+ * Sealed omissions: GET /v1/export/summary says how many customers an export leaves out
+ * because an incident sealed them, and which incident (0 and "" before the seal; 403
+ * without 'export'), and the export indeed leaves them out. */
 #include "testutil.h"
 
 #include <jansson.h>
@@ -31,6 +34,7 @@ static const char PW[] = "gaps-password-1";
 #define MAX_BODY 65536
 
 static char *g_tmp, *g_dir, *g_key_path;
+static struct pvt_csv g_csv;
 static struct pvs_server *g_srv;
 static unsigned g_port;
 static char *g_aud, *g_clerk; /* their sessions' bearer tokens */
@@ -83,8 +87,11 @@ static int group_setup(void **state)
 	g_tmp = pvt_tempdir();
 	g_dir = pvt_path(g_tmp, "vault");
 	g_key_path = pvt_path(g_tmp, "root.key");
-	pv_vault *v = pvt_sample_vault(g_dir, g_key_path, 6, 13, NULL);
+	char *csv = NULL;
+	pv_vault *v = pvt_sample_vault(g_dir, g_key_path, 6, 13, &csv);
 	pv_vault_close(v);
+	assert_int_equal(pvt_csv_parse(csv, &g_csv), 0);
+	free(csv);
 	add_users();
 	struct pvs_config c = { .plain_http = 1, .session_seconds = 900,
 				.sign_in_per_address = 10000, .sign_in_per_user = 10000,
@@ -101,6 +108,7 @@ static int group_teardown(void **state)
 	(void)state;
 	pvs_stop(g_srv);
 	pvt_release_all();
+	pvt_csv_free(&g_csv);
 	pvt_rmtree(g_tmp);
 	free(g_tmp);
 	free(g_dir);
@@ -482,6 +490,83 @@ static void test_cli_password_change_ends_sessions(void **state)
 	free(s);
 }
 
+/* ---- Sealed omissions ---- */
+
+static const char *customer(size_t row)
+{
+	return pvt_csv_get(&g_csv, row, "customer_id");
+}
+
+/* Customers of rows first..last read by admin, then sealed under a new incident: its id
+ * (malloc'd). */
+static char *seal_rows(size_t first, size_t last)
+{
+	pv_vault *root = pvt_open_root(g_dir, NULL, g_key_path);
+	pv_access admin = { "admin", "service", PV_WANT_MASKED };
+	const char *ids[8];
+	size_t n = 0;
+	for (size_t r = first; r <= last; r++) {
+		pv_record *rec = NULL;
+		assert_ok(root, pv_get(root, &admin, customer(r), &rec));
+		pv_record_free(rec);
+		ids[n++] = customer(r);
+	}
+	char *id = NULL, at[32];
+	time_t t = time(NULL) - 60;
+	strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	assert_ok(root, pv_incident_open(root, &admin, PV_INCIDENT_UNAUTHORISED_ACCESS, at,
+					 "a test seal", &id));
+	pv_incident_filter by = { NULL, NULL, NULL, "read", ids, n };
+	pv_incident_counts counts;
+	assert_ok(root, pv_incident_scope(root, &admin, id, &by, &counts));
+	size_t sealed = 0;
+	assert_ok(root, pv_incident_seal(root, &admin, id, &sealed));
+	assert_int_equal(sealed, n);
+	pvt_vclose(root);
+	char *copy = strdup(id);
+	pv_free(id);
+	return copy;
+}
+
+/* GET /v1/export/summary as token: its customers count, and the incident into inc. */
+static json_int_t export_summary(const char *token, char *inc, size_t n)
+{
+	struct pvts_resp r = expect(200, "GET", "/v1/export/summary?role=dpo&purpose=service",
+				    token, NULL);
+	json_t *o = json_object_get(r.json, "sealed_left_out");
+	json_int_t count = json_integer_value(json_object_get(o, "customers"));
+	snprintf(inc, n, "%s", json_string_value(json_object_get(o, "incident")));
+	pvts_resp_free(&r);
+	return count;
+}
+
+static void test_export_summary_of_sealed(void **state)
+{
+	(void)state;
+	char *dpo = pvts_sign_in(g_port, "dpo1", PW), inc[64];
+	assert_int_equal(export_summary(dpo, inc, sizeof inc), 0);
+	assert_string_equal(inc, "");
+	expect_code(403, "forbidden", "GET", "/v1/export/summary", g_clerk, NULL);
+	expect_code(403, "forbidden", "GET", "/v1/export/summary?role=auditor&purpose=service",
+		    g_aud, NULL);
+	char *incident = seal_rows(1, 2);
+	assert_int_equal(export_summary(dpo, inc, sizeof inc), 2);
+	assert_string_equal(inc, incident);
+	/* the export leaves those two out, and only those */
+	struct pvts_resp r = expect(200, "GET", "/v1/export?format=jsonl&role=dpo&purpose=service",
+				    dpo, NULL);
+	size_t records = 0;
+	for (const char *p = r.body; (p = strstr(p, "{\"customer_id\":")) != NULL; p++)
+		records++; /* one a record (the body as read holds the chunks' sizes too) */
+	assert_int_equal(records, g_csv.nrows - 1 - 2); /* nrows counts the header */
+	assert_null(strstr(r.body, customer(1)));
+	assert_null(strstr(r.body, customer(2)));
+	assert_non_null(strstr(r.body, customer(3)));
+	pvts_resp_free(&r);
+	free(incident);
+	free(dpo);
+}
+
 /* ---- The library's listing ---- */
 
 struct seen {
@@ -549,6 +634,7 @@ int main(void)
 		cmocka_unit_test(test_password_guessing_locked_out),
 		cmocka_unit_test(test_api_token_cannot_change_password),
 		cmocka_unit_test(test_cli_password_change_ends_sessions),
+		cmocka_unit_test(test_export_summary_of_sealed),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
