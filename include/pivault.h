@@ -525,7 +525,15 @@ PV_API const char *pv_import_duplicate_ids(const pv_import_result *r, size_t i);
 /* Columns dropped by drop_undeclared, comma-separated ("" if none); and warnings. */
 PV_API const char *pv_import_dropped_columns(const pv_import_result *r);
 PV_API const char *pv_import_warnings(const pv_import_result *r);
-/* The summary as a JSON object (malloc'd; pv_free). */
+/* Customers already in the vault that a breach incident sealed, left out of the duplicate
+ * groups (no read shows a sealed customer; a group left with one customer is not
+ * reported), each counted once, with into incident (n bytes; may be NULL) the incident
+ * ("several incidents" when more than one, "" when none). The import's audit entry says
+ * the same. An import touches sealed customers nowhere else: an id already in the vault,
+ * sealed or not, is rejected alike. */
+PV_API uint64_t pv_import_sealed_left_out(const pv_import_result *r, char *incident, size_t n);
+/* The summary as a JSON object (malloc'd; pv_free); "sealed_left_out": {"customers",
+ * "incident"} present when the duplicate groups left sealed customers out. */
 PV_API char *pv_import_json(const pv_import_result *r);
 PV_API void pv_import_free(pv_import_result *r);
 

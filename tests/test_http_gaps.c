@@ -16,7 +16,10 @@
  * the user's server sessions too.
  * Sealed omissions: GET /v1/export/summary says how many customers an export leaves out
  * because an incident sealed them, and which incident (0 and "" before the seal; 403
- * without 'export'), and the export indeed leaves them out. */
+ * without 'export'), and the export indeed leaves them out. An import whose rows share a
+ * phone with a sealed customer does not name that customer among its duplicates (no read
+ * shows a sealed customer) and its JSON summary says how many it left out, and under
+ * which incident; a duplicate of an unsealed customer is still named. */
 #include "testutil.h"
 
 #include <jansson.h>
@@ -70,7 +73,8 @@ static void add_users(void)
 	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
 	const char *users[][2] = { { "aud", "auditor" }, { "clerk1", "clerk" },
 				   { "dpo1", "dpo" }, { "dpo2", "dpo" }, { "pw1", "clerk" },
-				   { "pw2", "clerk" }, { "pw3", "clerk" }, { "pw4", "clerk" } };
+				   { "pw2", "clerk" }, { "pw3", "clerk" }, { "pw4", "clerk" },
+				   { "adm", "admin" } };
 	char today[16];
 	time_t now = time(NULL);
 	strftime(today, sizeof today, "%Y-%m-%d", gmtime(&now));
@@ -567,6 +571,66 @@ static void test_export_summary_of_sealed(void **state)
 	free(dpo);
 }
 
+/* CSV text of the header and, for each row of rows, that row of the sample under the new
+ * id of ids (every cell quoted; malloc'd). */
+static char *csv_copy(const size_t *rows, const char *const *ids, size_t n)
+{
+	size_t cap = 65536, len = 0;
+	char *out = malloc(cap);
+	for (size_t r = 0; r <= n; r++) {
+		for (size_t c = 0; c < g_csv.ncols; c++) {
+			const char *col = g_csv.cell[c];
+			const char *v = r == 0 ? col
+					: strcmp(col, "customer_id") == 0 ? ids[r - 1]
+					: pvt_csv_get(&g_csv, rows[r - 1], col);
+			len += (size_t)snprintf(out + len, cap - len, "%s\"", c ? "," : "");
+			for (const char *p = v; *p; p++)
+				len += (size_t)snprintf(out + len, cap - len, *p == '"' ? "\"\"" : "%c",
+							*p);
+			len += (size_t)snprintf(out + len, cap - len, "\"");
+		}
+		len += (size_t)snprintf(out + len, cap - len, "\r\n");
+		assert_true(len < cap - 1024);
+	}
+	return out;
+}
+
+static void test_import_summary_of_sealed(void **state)
+{
+	(void)state;
+	char *adm = pvts_sign_in(g_port, "adm", PW), *dpo = pvts_sign_in(g_port, "dpo1", PW);
+	char inc[64];
+	assert_int_equal(export_summary(dpo, inc, sizeof inc), 2); /* rows 1 and 2, sealed */
+	free(dpo);
+	size_t rows[] = { 1, 3 };
+	const char *ids[] = { "C90000001", "C90000003" };
+	char *csv = csv_copy(rows, ids, 2);
+	struct pvts_resp r = expect(200, "POST", "/v1/import?role=admin&purpose=service", adm,
+				    csv);
+	assert_int_equal(json_integer_value(json_object_get(r.json, "imported")), 2);
+	/* the copy of row 3 is named with it; the sealed customer of row 1 is not, nor is a
+	 * group left showing its copy alone (which would point at a hidden match) */
+	assert_null(strstr(r.body, customer(1)));
+	assert_non_null(strstr(r.body, customer(3)));
+	assert_null(strstr(r.body, "C90000001"));
+	size_t i;
+	json_t *g;
+	json_array_foreach(json_object_get(r.json, "duplicates"), i, g)
+		assert_non_null(strchr(json_string_value(json_object_get(g, "ids")), ','));
+	assert_int_equal(json_integer_value(json_object_get(r.json, "duplicate_groups")),
+			 json_array_size(json_object_get(r.json, "duplicates")));
+	json_t *left = json_object_get(r.json, "sealed_left_out");
+	assert_int_equal(json_integer_value(json_object_get(left, "customers")), 1);
+	assert_string_equal(json_string_value(json_object_get(left, "incident")), inc);
+	pvts_resp_free(&r);
+	free(csv);
+	/* the import's audit entry says it too */
+	r = expect(200, "GET", "/v1/audit?user=adm&limit=1000", g_aud, NULL);
+	assert_non_null(strstr(r.body, "1 sealed customer left out of the duplicates"));
+	pvts_resp_free(&r);
+	free(adm);
+}
+
 /* ---- The library's listing ---- */
 
 struct seen {
@@ -635,6 +699,7 @@ int main(void)
 		cmocka_unit_test(test_api_token_cannot_change_password),
 		cmocka_unit_test(test_cli_password_change_ends_sessions),
 		cmocka_unit_test(test_export_summary_of_sealed),
+		cmocka_unit_test(test_import_summary_of_sealed),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
