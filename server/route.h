@@ -29,11 +29,19 @@ struct pvs_call {
  * (a handover package), never for personal data in clear. */
 enum pvs_needs { PVS_NO_HANDLE, PVS_HANDLE, PVS_SESSION, PVS_SESSION_FILE };
 
+/* What a route's table says of it besides its path (0: nothing). */
+enum pvs_route_flags {
+	PVS_READS = 1, /* under the read limit of the session's user */
+	/* its audit entries are withheld (pv_vault_withhold_begin): the reply waits for their
+	 * group's sync parked, without a thread (http.c); never for a streamed reply */
+	PVS_PARKS = 2,
+};
+
 struct pvs_route {
 	const char *method, *path;
 	enum pvs_needs needs;
 	void (*run)(struct pvs_call *c);
-	int reads; /* under the read limit of the session's user */
+	unsigned flags; /* enum pvs_route_flags */
 };
 
 /* One area's routes (routes_<area>.c). */

@@ -184,8 +184,8 @@ static void update_customer(struct pvs_call *c)
 }
 
 static const struct pvs_route routes[] = {
-	{ "GET", "/v1/customers", PVS_SESSION, customers, 1 },
-	{ "GET", "/v1/customers/{id}", PVS_SESSION, get_customer, 1 },
+	{ "GET", "/v1/customers", PVS_SESSION, customers, PVS_READS | PVS_PARKS },
+	{ "GET", "/v1/customers/{id}", PVS_SESSION, get_customer, PVS_READS | PVS_PARKS },
 	{ "PATCH", "/v1/customers/{id}", PVS_SESSION, update_customer, 0 },
 };
 PVS_ROUTE_TABLE(pvs_routes_customers, routes);
