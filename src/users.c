@@ -17,7 +17,9 @@
  *          B then A (enrol_code.h) | binding of vault id | "user-enrol" | both keys | name
  * Nobody sets another user's password: an approved "user add" or "user reset" gives the
  * approver half A and the requester half B of a one-time code, and the user enrols with
- * both (pv_user_enrol); one's own password changes only with the old one. */
+ * both (pv_user_enrol); one's own password changes only with the old one, and ends the
+ * user's sign-in sessions on a server. A server's handle enrols and changes passwords
+ * for its users too (pv_user_enrol_served, pv_user_passwd_served), the same rules. */
 #include "keys.h"
 #include "dates.h"
 #include "enrol_code.h"
