@@ -60,6 +60,12 @@ static void print_summary(const pv_import_result *r, int rc_ok, const char *reje
 		if (n > 20)
 			printf("  ... %zu groups in all (--json lists up to 1000)\n", n);
 	}
+	char incident[64];
+	uint64_t sealed = pv_import_sealed_left_out(r, incident, sizeof incident);
+	if (sealed)
+		printf("%llu sealed customer%s left out of the duplicates (%s): not shown until an "
+		       "approved release\n", (unsigned long long)sealed, sealed == 1 ? "" : "s",
+		       incident);
 }
 
 /* After the import: the problems beyond those shown, and the summary or JSON. */

@@ -108,6 +108,25 @@ static void export_all(struct pvs_call *c)
 		pvs_fail(c->out, c->v, rc);
 }
 
+/* GET /v1/export/summary?role=R&purpose=P: {"sealed_left_out": {"customers", "incident"}},
+ * what an export by the caller leaves out because breach incidents sealed it. Its own
+ * route, asked before or after the export: the export's headers are sent before its
+ * rows, so they cannot carry what the rows left out, and neither CSV nor JSON Lines has a
+ * place for a summary that a reader of the rows would not take for one more row. */
+static void export_summary(struct pvs_call *c)
+{
+	pv_access who = pvs_reader_of(c);
+	uint64_t n = 0;
+	char incident[64];
+	pv_rc rc = pv_export_sealed(c->v, &who, &n, incident, sizeof incident);
+	if (rc) {
+		pvs_fail(c->out, c->v, rc);
+		return;
+	}
+	pvs_json(c->out, 200, json_pack("{s:{s:I,s:s}}", "sealed_left_out", "customers",
+					(json_int_t)n, "incident", incident));
+}
+
 /* ---- Import ---- */
 
 /* One import under way: its handle and session taken from the headers to the end. */
@@ -254,6 +273,7 @@ static void import_not_streamed(struct pvs_call *c)
 
 static const struct pvs_route routes[] = {
 	{ "GET", "/v1/export", PVS_STREAM, export_all, PVS_READS },
+	{ "GET", "/v1/export/summary", PVS_SESSION, export_summary, 0 },
 	{ "POST", "/v1/import", PVS_SESSION, import_not_streamed, 0 },
 };
 PVS_ROUTE_TABLE(pvs_routes_bulk, routes);

@@ -196,6 +196,15 @@ static int push_leaf(void *p, const struct pv_audit_row *e)
 	return 0;
 }
 
+int pv_audit_checkpoint_signed(pv_vault *v, const struct pv_audit_checkpoint *c)
+{
+	if (!v->has_keys || strlen(c->at) > SIGNED_AT_MAX)
+		return 0;
+	uint8_t msg[SIGNED_MAX];
+	size_t mlen = signed_bytes(msg, v->vault_id, c->size, c->at, c->head, c->root);
+	return pv_sign_verify(c->signature, msg, mlen, v->keys->sign_public) == 0;
+}
+
 /* 1 if stored checkpoint c can be built on: its Merkle state loads, gives its root, and
  * (when the vault's keys are at hand) its signature verifies. tree receives the state. */
 static int checkpoint_trusted(pv_vault *v, const struct pv_audit_checkpoint *c,
@@ -210,9 +219,7 @@ static int checkpoint_trusted(pv_vault *v, const struct pv_audit_checkpoint *c,
 		return 0;
 	if (!v->has_keys)
 		return 1; /* no checkpoint is signed in such a session */
-	uint8_t msg[SIGNED_MAX];
-	size_t mlen = signed_bytes(msg, v->vault_id, c->size, c->at, c->head, c->root);
-	return pv_sign_verify(c->signature, msg, mlen, v->keys->sign_public) == 0;
+	return pv_audit_checkpoint_signed(v, c);
 }
 
 /* The Merkle tree state after `size` entries: from the latest stored checkpoint at or
@@ -903,7 +910,7 @@ static pv_rc verify_runs(pv_vault *v, struct ckpt_list *ck, struct verify_ctx *f
 {
 	uint64_t n = 0;
 	uint8_t head[PV_AUDIT_HASH];
-	int st = pv_store_audit_checkpoint_scan(v->store, collect_checkpoint, ck);
+	int st = pv_store_audit_checkpoint_scan(v->store, 0, collect_checkpoint, ck);
 	if (st == 0)
 		st = pv_store_audit_last(v->store, &n, head) < 0 ? -1 : 0;
 	if (st != 0)

@@ -298,3 +298,35 @@ pv_rc pv_session_end(pv_vault *v)
 	pv_rc left = pv_serving_act_for_nobody(v);
 	return rc ? rc : left ? left : pv_ok(v);
 }
+
+pv_rc pv_session_enrol(pv_vault *v, const char *user, const char *half_a, const char *half_b,
+		       const char *password, size_t len)
+{
+	pv_rc rc = pv_serving_need(v);
+	if (rc)
+		return rc;
+	if (v->session_id[0])
+		return pv_fail(v, PV_ERR_USAGE, "the handle is in a session: leave it first");
+	if (!user || !*user || !half_a || !half_b || !*half_a || !*half_b)
+		return pv_fail(v, PV_ERR_USAGE, "a user name and both halves of the enrolment code "
+			       "are required");
+	rc = pv_user_enrol_served(v, user, half_a, half_b, password, len);
+	return rc ? rc : pv_ok(v);
+}
+
+pv_rc pv_session_passwd(pv_vault *v, const char *old_password, size_t old_len,
+			const char *password, size_t len)
+{
+	pv_rc rc = pv_serving_need(v);
+	if (rc)
+		return rc;
+	if (!v->session_id[0])
+		return pv_fail(v, PV_ERR_USAGE, "no session: a password is changed in its user's "
+			       "session");
+	if (v->api_token[0])
+		return pv_audit_failure(v, pv_fail(v, PV_ERR_DENIED, "an API token does not change "
+						   "its user's password: sign in"),
+					"user passwd", NULL, NULL);
+	rc = pv_user_passwd_served(v, old_password, old_password ? old_len : 0, password, len);
+	return rc ? rc : pv_ok(v);
+}
