@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* server_client.c: the server tests' HTTP client, sign-in and server start
- * (server_client.h). */
+/* server_client.c: the server tests' HTTP client, sign-in, server start and the shared
+ * fixture (a sample vault with its users and a server on it) (server_client.h). */
 #include "testutil.h"
 
 #include <arpa/inet.h>
@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "server_client.h"
@@ -140,4 +141,65 @@ struct pvs_server *pvts_start(struct pvs_config *c, const char *dir, const char 
 	if (!s)
 		fail_msg("pvs_start: %s", err);
 	return s;
+}
+
+/* ---- The shared fixture ------------------------------------------------------------- */
+
+const struct pvts_user pvts_cast[] = {
+	{ "adm", "admin", 1 },	  { "adm2", "admin", 1 },   { "dpo1", "dpo", 1 },
+	{ "dpo2", "dpo", 1 },	  { "clerk1", "clerk", 1 }, { "clerk2", "clerk", 1 },
+	{ "fin", "finance", 1 }, { "aud", "auditor", 1 },  { NULL, NULL, 0 }
+};
+
+void pvts_add_users(const char *dir, const char *key_path, const struct pvts_user *users,
+		    const char *pw)
+{
+	pv_vault *root = pvt_open_root(dir, NULL, key_path);
+	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
+	char today[16];
+	time_t now = time(NULL);
+	strftime(today, sizeof today, "%Y-%m-%d", gmtime(&now));
+	for (const struct pvts_user *u = users; u && u->name; u++) {
+		assert_ok(root, pvt_user_add(root, &admin, u->name, u->roles, pw, strlen(pw)));
+		if (u->attested)
+			assert_ok(root, pv_user_attest(root, &admin, u->name, today, today, NULL));
+	}
+	pvt_vclose(root);
+}
+
+struct pvs_config pvts_roomy_config(void)
+{
+	return (struct pvs_config){ .plain_http = 1, .session_seconds = 600,
+				    .sign_in_per_address = 10000, .sign_in_per_user = 10000,
+				    .reads_per_second = 10000, .reads_burst = 10000 };
+}
+
+void pvts_fixture_up(struct pvts_fixture *f, const struct pvts_spec *s)
+{
+	memset(f, 0, sizeof *f);
+	f->tmp = pvt_tempdir();
+	f->dir = pvt_path(f->tmp, "vault");
+	f->key_path = pvt_path(f->tmp, "root.key");
+	char *csv = NULL;
+	pv_vault *v = pvt_sample_vault(f->dir, f->key_path, s->customers, s->seed, &csv);
+	pv_vault_close(v);
+	assert_int_equal(pvt_csv_parse(csv, &f->csv), 0);
+	free(csv);
+	pvts_add_users(f->dir, f->key_path, pvts_cast, s->password);
+	pvts_add_users(f->dir, f->key_path, s->extra, s->password);
+	struct pvs_config c = s->config ? *s->config : pvts_roomy_config();
+	f->srv = pvts_start(&c, f->dir, f->key_path, s->max_body);
+	f->port = pvs_port(f->srv);
+}
+
+void pvts_fixture_down(struct pvts_fixture *f)
+{
+	pvs_stop(f->srv);
+	pvt_release_all();
+	pvt_csv_free(&f->csv);
+	pvt_rmtree(f->tmp);
+	free(f->tmp);
+	free(f->dir);
+	free(f->key_path);
+	memset(f, 0, sizeof *f);
 }

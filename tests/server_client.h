@@ -10,6 +10,7 @@
 
 #include "pivault.h"
 #include "server.h"
+#include "testutil.h"
 
 /* A reply: its status, body, the body parsed as JSON (NULL if it is not), Retry-After. */
 struct pvts_resp {
@@ -45,5 +46,53 @@ char *pvts_sign_in(unsigned port, const char *user, const char *pw);
  * unless c says otherwise; max_body as given); fails the test if it does not start. */
 struct pvs_server *pvts_start(struct pvs_config *c, const char *dir, const char *key_path,
 			      size_t max_body);
+
+/* ---- The shared fixture: a sample vault with its users, and a server on it ----------- */
+
+/* A user of the fixture: name, roles (comma-separated), and whether their agreement and
+ * training are attested today (the sample schema's clerk, dpo and finance require both). */
+struct pvts_user {
+	const char *name;
+	const char *roles;
+	int attested;
+};
+
+/* The cast every fixture holds, one or two of each role of the sample schema, all
+ * attested: adm, adm2 (admin), dpo1, dpo2 (dpo), clerk1, clerk2 (clerk), fin (finance),
+ * aud (auditor). */
+extern const struct pvts_user pvts_cast[];
+
+/* What a fixture is made of: the sample vault's customers (pvgen's n and seed), the users'
+ * password, users added after the cast (NULL or ended by a { NULL } entry), the largest
+ * body, and the server's configuration (NULL: plain HTTP on loopback, sessions of 600 s and
+ * rate limits far above what a test does). */
+struct pvts_spec {
+	unsigned customers;
+	unsigned long seed;
+	const char *password;
+	const struct pvts_user *extra;
+	size_t max_body;
+	const struct pvs_config *config;
+};
+
+/* A fixture: its temporary folder, the vault (dir, key file), the customers' CSV, and the
+ * server with its port. */
+struct pvts_fixture {
+	char *tmp, *dir, *key_path;
+	struct pvt_csv csv;
+	struct pvs_server *srv;
+	unsigned port;
+};
+
+/* Plain HTTP on loopback, sessions of 600 s and rate limits far above what a test does. */
+struct pvs_config pvts_roomy_config(void);
+/* Add users (ended by a { NULL } entry) to the vault dir as its root, with password pw,
+ * attesting those marked so today. */
+void pvts_add_users(const char *dir, const char *key_path, const struct pvts_user *users,
+		    const char *pw);
+/* Build the sample vault of s with the cast and s->extra, and start a server on it. */
+void pvts_fixture_up(struct pvts_fixture *f, const struct pvts_spec *s);
+/* Stop the server, release what the test held (pvt_release_all) and remove the folder. */
+void pvts_fixture_down(struct pvts_fixture *f);
 
 #endif
