@@ -4,6 +4,7 @@
 #include "testutil.h"
 
 #include <arpa/inet.h>
+#include <gnutls/gnutls.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "server_client.h"
 
 const char *pvts_from;
+const char *pvts_tls_ca;
 
 void pvts_resp_free(struct pvts_resp *r)
 {
@@ -83,15 +85,58 @@ char *pvts_read_all(int fd)
 	return buf;
 }
 
+/* The exchange of one request over TLS on fd: the raw answer (malloc'd). */
+static char *tls_exchange(int fd, const char *text, size_t total)
+{
+	gnutls_certificate_credentials_t cred;
+	gnutls_session_t s;
+	assert_int_equal(gnutls_certificate_allocate_credentials(&cred), 0);
+	assert_true(gnutls_certificate_set_x509_trust_file(cred, pvts_tls_ca,
+							   GNUTLS_X509_FMT_PEM) > 0);
+	assert_int_equal(gnutls_init(&s, GNUTLS_CLIENT), 0);
+	assert_int_equal(gnutls_set_default_priority(s), 0);
+	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred);
+	gnutls_session_set_verify_cert(s, "localhost", 0);
+	gnutls_transport_set_int(s, fd);
+	int rc;
+	do
+		rc = gnutls_handshake(s);
+	while (rc < 0 && !gnutls_error_is_fatal(rc));
+	if (rc < 0)
+		fail_msg("TLS handshake: %s", gnutls_strerror(rc));
+	for (size_t at = 0; at < total;) {
+		ssize_t n = gnutls_record_send(s, text + at, total - at);
+		assert_true(n > 0);
+		at += (size_t)n;
+	}
+	size_t cap = 65536, n = 0;
+	char *buf = malloc(cap + 1);
+	ssize_t got;
+	while ((got = gnutls_record_recv(s, buf + n, cap - n)) > 0) {
+		n += (size_t)got;
+		if (n == cap)
+			buf = realloc(buf, (cap *= 2) + 1);
+	}
+	buf[n] = '\0';
+	gnutls_deinit(s);
+	gnutls_certificate_free_credentials(cred);
+	return buf;
+}
+
 struct pvts_resp pvts_http(unsigned port, const char *method, const char *path,
 			   const char *token, const char *body, size_t len)
 {
 	int fd = pvts_connect(port);
 	char *text = pvts_request_text(method, path, token, body, len);
 	size_t total = (size_t)(strstr(text, "\r\n\r\n") - text) + 4 + len;
-	assert_int_equal(send(fd, text, total, MSG_NOSIGNAL), (ssize_t)total);
+	char *raw;
+	if (pvts_tls_ca) {
+		raw = tls_exchange(fd, text, total);
+	} else {
+		assert_int_equal(send(fd, text, total, MSG_NOSIGNAL), (ssize_t)total);
+		raw = pvts_read_all(fd);
+	}
 	free(text);
-	char *raw = pvts_read_all(fd);
 	close(fd);
 	struct pvts_resp r = { 0, NULL, NULL, -1 };
 	pvts_parse_answer(raw, &r);
@@ -123,6 +168,23 @@ char *pvts_sign_in(unsigned port, const char *user, const char *pw)
 	assert_int_equal(strlen(token), PV_SESSION_TOKEN_CHARS);
 	pvts_resp_free(&r);
 	return token;
+}
+
+void pvts_make_certificate(const char *dir, char **key, char **cert)
+{
+	*key = pvt_path(dir, "tls.key");
+	*cert = pvt_path(dir, "tls.crt");
+	char *tmpl = pvt_path(dir, "tls.tmpl");
+	const char t[] = "cn = \"localhost\"\ndns_name = \"localhost\"\nip_address = \"127.0.0.1\"\n"
+			 "expiration_days = 2\ntls_www_server\nsigning_key\nencryption_key\n";
+	assert_int_equal(pvt_write_file(tmpl, t, strlen(t)), 0);
+	if (pvt_run(NULL, "certtool --generate-privkey --key-type=ecdsa --outfile '%s' 2>&1",
+		    *key) != 0 ||
+	    pvt_run(NULL, "certtool --generate-self-signed --load-privkey '%s' --template '%s' "
+		    "--outfile '%s' 2>&1", *key, tmpl, *cert) != 0)
+		fail_msg("certtool could not make a certificate (scripts/setup.sh installs "
+			 "gnutls-bin)");
+	free(tmpl);
 }
 
 struct pvs_server *pvts_start(struct pvs_config *c, const char *dir, const char *key_path,
@@ -188,6 +250,13 @@ void pvts_fixture_up(struct pvts_fixture *f, const struct pvts_spec *s)
 	pvts_add_users(f->dir, f->key_path, pvts_cast, s->password);
 	pvts_add_users(f->dir, f->key_path, s->extra, s->password);
 	struct pvs_config c = s->config ? *s->config : pvts_roomy_config();
+	if (s->tls) {
+		pvts_make_certificate(f->tmp, &f->tls_key, &f->tls_cert);
+		c.plain_http = 0;
+		c.tls_key = f->tls_key;
+		c.tls_cert = f->tls_cert;
+		pvts_tls_ca = f->tls_cert;
+	}
 	f->srv = pvts_start(&c, f->dir, f->key_path, s->max_body);
 	f->port = pvs_port(f->srv);
 }
@@ -195,11 +264,14 @@ void pvts_fixture_up(struct pvts_fixture *f, const struct pvts_spec *s)
 void pvts_fixture_down(struct pvts_fixture *f)
 {
 	pvs_stop(f->srv);
+	pvts_tls_ca = NULL;
 	pvt_release_all();
 	pvt_csv_free(&f->csv);
 	pvt_rmtree(f->tmp);
 	free(f->tmp);
 	free(f->dir);
 	free(f->key_path);
+	free(f->tls_key);
+	free(f->tls_cert);
 	memset(f, 0, sizeof *f);
 }

@@ -25,6 +25,13 @@ void pvts_resp_free(struct pvts_resp *r);
  * for the rate limits. */
 extern const char *pvts_from;
 
+/* When not NULL, the certificate (PEM) pvts_http trusts: it speaks TLS to the server and
+ * checks the server's certificate for "localhost" against it (pvts_fixture_up sets it for
+ * a fixture served over HTTPS). */
+extern const char *pvts_tls_ca;
+/* A self-signed certificate for localhost and 127.0.0.1 made with certtool (gnutls-bin,
+ * installed by scripts/setup.sh) in folder dir: its key and certificate paths (malloc'd). */
+void pvts_make_certificate(const char *dir, char **key, char **cert);
 /* A connection to port on loopback (receive timeout 10 s). */
 int pvts_connect(unsigned port);
 /* The text of a request (malloc'd), Connection: close, with a bearer token if not NULL. */
@@ -64,7 +71,7 @@ extern const struct pvts_user pvts_cast[];
 
 /* What a fixture is made of: the sample vault's customers (pvgen's n and seed), the users'
  * password, users added after the cast (NULL or ended by a { NULL } entry), the largest
- * body, and the server's configuration (NULL: plain HTTP on loopback, sessions of 600 s and
+ * body, the server's configuration (NULL: plain HTTP on loopback, sessions of 600 s and
  * rate limits far above what a test does). */
 struct pvts_spec {
 	unsigned customers;
@@ -73,12 +80,14 @@ struct pvts_spec {
 	const struct pvts_user *extra;
 	size_t max_body;
 	const struct pvs_config *config;
+	int tls; /* 1: HTTPS with a certificate made here (pvts_tls_ca) */
 };
 
 /* A fixture: its temporary folder, the vault (dir, key file), the customers' CSV, and the
  * server with its port. */
 struct pvts_fixture {
 	char *tmp, *dir, *key_path;
+	char *tls_key, *tls_cert; /* when served over HTTPS */
 	struct pvt_csv csv;
 	struct pvs_server *srv;
 	unsigned port;

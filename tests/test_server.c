@@ -16,7 +16,6 @@
 #include "testutil.h"
 
 #include <arpa/inet.h>
-#include <gnutls/gnutls.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -702,69 +701,16 @@ static void test_openapi_matches_routes(void **state)
 
 /* ---- TLS -------------------------------------------------------------------------------- */
 
-/* A self-signed certificate for localhost and 127.0.0.1 made with certtool (gnutls-bin,
- * installed by scripts/setup.sh): its key and certificate paths (malloc'd). */
-static void make_certificate(char **key, char **cert)
-{
-	*key = pvt_path(g_f.tmp, "tls.key");
-	*cert = pvt_path(g_f.tmp, "tls.crt");
-	char *tmpl = pvt_path(g_f.tmp, "tls.tmpl");
-	const char t[] = "cn = \"localhost\"\ndns_name = \"localhost\"\nip_address = \"127.0.0.1\"\n"
-			 "expiration_days = 2\ntls_www_server\nsigning_key\nencryption_key\n";
-	assert_int_equal(pvt_write_file(tmpl, t, strlen(t)), 0);
-	if (pvt_run(NULL, "certtool --generate-privkey --key-type=ecdsa --outfile '%s' 2>&1",
-		    *key) != 0 ||
-	    pvt_run(NULL, "certtool --generate-self-signed --load-privkey '%s' --template '%s' "
-		    "--outfile '%s' 2>&1", *key, tmpl, *cert) != 0)
-		fail_msg("certtool could not make a certificate (scripts/setup.sh installs "
-			 "gnutls-bin)");
-	free(tmpl);
-}
-
-/* GET path over TLS, the server's certificate checked against cert for "localhost". */
-static struct pvts_resp https_get(unsigned port, const char *cert, const char *path)
-{
-	gnutls_certificate_credentials_t cred;
-	gnutls_session_t s;
-	assert_int_equal(gnutls_certificate_allocate_credentials(&cred), 0);
-	assert_true(gnutls_certificate_set_x509_trust_file(cred, cert, GNUTLS_X509_FMT_PEM) > 0);
-	assert_int_equal(gnutls_init(&s, GNUTLS_CLIENT), 0);
-	assert_int_equal(gnutls_set_default_priority(s), 0);
-	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred);
-	gnutls_session_set_verify_cert(s, "localhost", 0);
-	int fd = pvts_connect(port);
-	gnutls_transport_set_int(s, fd);
-	int rc;
-	do
-		rc = gnutls_handshake(s);
-	while (rc < 0 && !gnutls_error_is_fatal(rc));
-	if (rc < 0)
-		fail_msg("TLS handshake: %s", gnutls_strerror(rc));
-	char *text = pvts_request_text("GET", path, NULL, NULL, 0);
-	assert_int_equal(gnutls_record_send(s, text, strlen(text)), (ssize_t)strlen(text));
-	free(text);
-	char buf[65536];
-	size_t n = 0;
-	ssize_t got;
-	while (n < sizeof buf - 1 && (got = gnutls_record_recv(s, buf + n, sizeof buf - 1 - n)) > 0)
-		n += (size_t)got;
-	buf[n] = '\0';
-	gnutls_deinit(s);
-	gnutls_certificate_free_credentials(cred);
-	close(fd);
-	struct pvts_resp r = { 0, NULL, NULL, -1 };
-	pvts_parse_answer(buf, &r);
-	return r;
-}
-
 static void test_tls(void **state)
 {
 	(void)state;
 	char *key, *cert, err[512];
-	make_certificate(&key, &cert);
+	pvts_make_certificate(g_f.tmp, &key, &cert);
 	struct pvs_config c = { .tls_cert = cert, .tls_key = key };
 	struct pvs_server *s = start(&c);
-	struct pvts_resp r = https_get(pvs_port(s), cert, "/healthz");
+	pvts_tls_ca = cert; /* the shared client speaks TLS, checking cert for "localhost" */
+	struct pvts_resp r = pvts_http(pvs_port(s), "GET", "/healthz", NULL, NULL, 0);
+	pvts_tls_ca = NULL;
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.body, "{\"status\":\"ok\"}");
 	pvts_resp_free(&r);
