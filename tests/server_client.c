@@ -6,6 +6,8 @@
 #include <arpa/inet.h>
 #include <gnutls/gnutls.h>
 #include <netinet/in.h>
+#include <sodium.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,4 +276,59 @@ void pvts_fixture_down(struct pvts_fixture *f)
 	free(f->tls_key);
 	free(f->tls_cert);
 	memset(f, 0, sizeof *f);
+}
+
+/* ---- The vault's state, for checking that a refused call changed nothing ------------- */
+
+/* Tables a refused call may change: the audit log (the refusal is audited) and the
+ * sessions (each call marks its session used). */
+static int may_change(const char *table)
+{
+	return strncmp(table, "audit", 5) == 0 || strcmp(table, "sessions") == 0 ||
+	       strncmp(table, "sqlite_", 7) == 0;
+}
+
+static void hash_table(sqlite3 *db, const char *table, crypto_generichash_state *st)
+{
+	char sql[160];
+	snprintf(sql, sizeof sql, "SELECT * FROM \"%s\"", table);
+	sqlite3_stmt *s = NULL;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	crypto_generichash_update(st, (const unsigned char *)sql, strlen(sql));
+	while (sqlite3_step(s) == SQLITE_ROW)
+		for (int i = 0; i < sqlite3_column_count(s); i++) {
+			unsigned char type = (unsigned char)sqlite3_column_type(s, i);
+			const void *b = sqlite3_column_blob(s, i);
+			size_t n = (size_t)sqlite3_column_bytes(s, i);
+			crypto_generichash_update(st, &type, 1);
+			crypto_generichash_update(st, (const unsigned char *)&n, sizeof n);
+			if (b)
+				crypto_generichash_update(st, b, n);
+		}
+	sqlite3_finalize(s);
+}
+
+/* The digest of every table but those may_change names (server_client.h). */
+void pvts_vault_digest(const char *dir, unsigned char out[32])
+{
+	char *path = pvt_path(dir, "vault.db");
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	free(path);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, 32);
+	sqlite3_stmt *s = NULL;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type = "
+					    "'table' ORDER BY name", -1, &s, NULL), SQLITE_OK);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char *table = (const char *)sqlite3_column_text(s, 0);
+		if (!may_change(table))
+			hash_table(db, table, &st);
+	}
+	sqlite3_finalize(s);
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(db);
+	crypto_generichash_final(&st, out, 32);
 }

@@ -99,6 +99,10 @@ struct pvs_config pvts_roomy_config(void);
  * attesting those marked so today. */
 void pvts_add_users(const char *dir, const char *key_path, const struct pvts_user *users,
 		    const char *pw);
+/* A digest (32 bytes) of every row of every table of the vault dir's database but the audit
+ * log's and the sessions' (what any call may change: it is audited, its session marked
+ * used): equal before and after a refused call when it changed nothing. */
+void pvts_vault_digest(const char *dir, unsigned char out[32]);
 /* Build the sample vault of s with the cast and s->extra, and start a server on it. */
 void pvts_fixture_up(struct pvts_fixture *f, const struct pvts_spec *s);
 /* Stop the server, release what the test held (pvt_release_all) and remove the folder. */

@@ -12,8 +12,6 @@
 #include "testutil.h"
 
 #include <jansson.h>
-#include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -403,61 +401,6 @@ static const struct route routes[] = {
 };
 #define NROUTES (sizeof routes / sizeof *routes)
 
-/* ---- the state a refusal must leave as it was ----------------------------------------- */
-
-/* Tables a refused call may change: the audit log (the refusal is audited) and the
- * sessions (each call marks its session used). */
-static int may_change(const char *table)
-{
-	return strncmp(table, "audit", 5) == 0 || strcmp(table, "sessions") == 0 ||
-	       strncmp(table, "sqlite_", 7) == 0;
-}
-
-static void hash_table(sqlite3 *db, const char *table, crypto_generichash_state *st)
-{
-	char sql[160];
-	snprintf(sql, sizeof sql, "SELECT * FROM \"%s\"", table);
-	sqlite3_stmt *s = NULL;
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	crypto_generichash_update(st, (const unsigned char *)sql, strlen(sql));
-	while (sqlite3_step(s) == SQLITE_ROW)
-		for (int i = 0; i < sqlite3_column_count(s); i++) {
-			unsigned char type = (unsigned char)sqlite3_column_type(s, i);
-			const void *b = sqlite3_column_blob(s, i);
-			size_t n = (size_t)sqlite3_column_bytes(s, i);
-			crypto_generichash_update(st, &type, 1);
-			crypto_generichash_update(st, (const unsigned char *)&n, sizeof n);
-			if (b)
-				crypto_generichash_update(st, b, n);
-		}
-	sqlite3_finalize(s);
-}
-
-/* A digest of every row of every table of the vault's database but those may_change names. */
-static void vault_digest(unsigned char out[32])
-{
-	char *path = pvt_path(g_f.dir, "vault.db");
-	sqlite3 *db = NULL;
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	free(path);
-	sqlite3_busy_timeout(db, 5000);
-	assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
-	crypto_generichash_state st;
-	crypto_generichash_init(&st, NULL, 0, 32);
-	sqlite3_stmt *s = NULL;
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type = "
-					    "'table' ORDER BY name", -1, &s, NULL), SQLITE_OK);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		const char *table = (const char *)sqlite3_column_text(s, 0);
-		if (!may_change(table))
-			hash_table(db, table, &st);
-	}
-	sqlite3_finalize(s);
-	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-	sqlite3_close(db);
-	crypto_generichash_final(&st, out, 32);
-}
-
 /* The audit log holds want denied entries (the server's group commit may lag: up to 2 s). */
 static void expect_denied(int want)
 {
@@ -507,10 +450,10 @@ static struct pvts_resp call_route(const struct route *rt, const struct pvat_rol
 	fill(body, sizeof body, rt->body ? rt->body : "", r, arg);
 	unsigned char before[32], after[32];
 	if (changed)
-		vault_digest(before);
+		pvts_vault_digest(g_f.dir, before);
 	struct pvts_resp resp = pvts_http(g_f.port, rt->method, path, bearer, body, strlen(body));
 	if (changed) {
-		vault_digest(after);
+		pvts_vault_digest(g_f.dir, after);
 		*changed = memcmp(before, after, sizeof before) != 0;
 	}
 	return resp;
@@ -633,7 +576,7 @@ static void test_digest_sees_a_change(void **state)
 {
 	(void)state;
 	unsigned char before[32], after[32];
-	vault_digest(before);
+	pvts_vault_digest(g_f.dir, before);
 	char *adm = pvts_sign_in(g_f.port, "adm", PW);
 	const char body[] = "{\"fields\":{\"email\":\"seen@example.com\"}}";
 	struct pvts_resp r = pvts_http(g_f.port, "PATCH", "/v1/customers/C00000008?role=admin&"
@@ -641,7 +584,7 @@ static void test_digest_sees_a_change(void **state)
 	assert_int_equal(r.status / 100, 2);
 	pvts_resp_free(&r);
 	free(adm);
-	vault_digest(after);
+	pvts_vault_digest(g_f.dir, after);
 	assert_memory_not_equal(before, after, sizeof before);
 }
 
