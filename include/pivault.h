@@ -193,6 +193,28 @@ PV_API PV_CHECK pv_rc pv_vault_join_audit_writer(pv_vault *v, pv_audit_writer *a
  * the server's statistics). */
 PV_API void pv_audit_writer_counts(pv_audit_writer *aw, uint64_t *groups, uint64_t *entries);
 
+/* Answering without a thread that waits (a server that parks a request until its
+ * entries are durable). Between pv_vault_withhold_begin and pv_vault_withhold_end on a
+ * handle that joined a writer (outside a batch), an entry its caller would wait for (a
+ * read's, before the read returns what it shows) is queued without waiting: the read
+ * returns at once, and the caller MUST withhold all it returned until
+ * pv_audit_writer_when_durable reports the span's entries durable (ok 1); with ok 0 one
+ * of them failed and nothing of it may be shown (answer as if the read had failed with
+ * PV_ERR_STORE). Entries that change data are still written in their change's own
+ * transaction, as ever. */
+typedef struct pv_audit_span {
+	uint64_t first, last; /* the entries withheld; both 0 when none */
+} pv_audit_span;
+PV_API PV_CHECK pv_rc pv_vault_withhold_begin(pv_vault *v);
+/* The end of the span: what it withheld (the handle may serve another caller at once). */
+PV_API pv_audit_span pv_vault_withhold_end(pv_vault *v);
+/* Call done(ctx, ok) once the span's entries are all committed (ok 1) or one of them
+ * failed (ok 0): at once in this thread when that is already so (always for an empty
+ * span), else in the writer's thread after the group, which done must not block.
+ * PV_ERR_NOMEM when it cannot be arranged (then done is never called). */
+PV_API PV_CHECK pv_rc pv_audit_writer_when_durable(pv_audit_writer *aw, pv_audit_span span,
+						   void (*done)(void *ctx, int ok), void *ctx);
+
 /* Commit what is queued, stop the writer and close its handle. Every handle that joined
  * it must be closed first: PV_ERR_USAGE otherwise (the writer then runs on; message on
  * the thread, pv_errmsg(NULL)). NULL is a no-op. */

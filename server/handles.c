@@ -135,6 +135,11 @@ void pvs_handle_give(struct pvs_handles *h, pv_vault *v)
 	pthread_mutex_unlock(&h->lock);
 }
 
+pv_audit_writer *pvs_handles_audit(struct pvs_handles *h)
+{
+	return h->audit;
+}
+
 void pvs_handles_close(struct pvs_handles *h)
 {
 	if (!h)

@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -53,6 +54,11 @@ struct request {
 	void *upload;
 	size_t uploaded;
 	int refused; /* the route takes no more of the body */
+	/* a reply parked, its connection suspended, until its audit entries are durable */
+	struct pvs_reply parked;
+	int parking;
+	struct MHD_Connection *conn;
+	atomic_int woken; /* 0: not yet; 1: durable, sent as it is; 2: failed, withheld */
 };
 
 /* Past the cap, a body of unannounced length (chunked) is read on and dropped, to answer
@@ -298,6 +304,52 @@ static struct pvs_request request_of(struct MHD_Connection *conn, const char *ur
 	return req;
 }
 
+/* The writer's word on a parked reply's entries (in its thread, or at once). */
+static void unpark(void *ctx, int ok)
+{
+	struct request *q = ctx;
+	atomic_store(&q->woken, ok ? 1 : 2);
+	MHD_resume_connection(q->conn);
+}
+
+/* Park reply r: the connection is suspended (the thread goes on with others) until the
+ * audit writer says r's entries are durable; then libmicrohttpd calls the handler again
+ * and the reply is sent (parked_reply). So many requests in flight share one sync while
+ * few threads serve them. */
+static enum MHD_Result park(struct pvs_server *s, struct MHD_Connection *conn,
+			    struct request *q, struct pvs_reply *r)
+{
+	q->parked = *r;
+	q->parking = 1;
+	q->conn = conn;
+	MHD_suspend_connection(conn);
+	if (pv_audit_writer_when_durable(pvs_handles_audit(s->routes.handles), r->withheld,
+					 unpark, q) != PV_OK)
+		unpark(q, 0); /* nobody will say: withheld */
+	return MHD_YES;
+}
+
+/* The parked reply once resumed: as it is when its entries are durable, else nothing of
+ * it (the read failed, as it would have without parking). */
+static enum MHD_Result parked_reply(struct MHD_Connection *conn, struct request *q)
+{
+	int woken = atomic_load(&q->woken);
+	if (!woken)
+		return MHD_YES; /* not yet resumed */
+	struct pvs_reply r = q->parked;
+	q->parking = 0;
+	q->parked.body = NULL;
+	if (woken != 1) {
+		if (r.body)
+			sodium_memzero(r.body, strlen(r.body));
+		free(r.body);
+		r = (struct pvs_reply){ 0 };
+		pvs_error(&r, 503, "store_unavailable", "the audit log cannot be written; the "
+			  "operation was not carried out");
+	}
+	return queue(conn, &r);
+}
+
 static enum MHD_Result answer(struct pvs_server *s, struct MHD_Connection *conn,
 			      const char *url, const char *method, struct request *q)
 {
@@ -308,6 +360,8 @@ static enum MHD_Result answer(struct pvs_server *s, struct MHD_Connection *conn,
 	}
 	struct pvs_request req = request_of(conn, url, method, q);
 	pvs_route(&s->routes, &req, &r);
+	if (r.withheld.last)
+		return park(s, conn, q, &r);
 	return queue(conn, &r);
 }
 
@@ -376,6 +430,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return upload_begin(s, conn, url, method, q);
 		return first_call(s, conn, url, method, q);
 	}
+	if (q->parking)
+		return parked_reply(conn, q);
 	if (q->up)
 		return upload_step(s, conn, url, method, q, upload_data, upload_size);
 	if (*upload_size) {
@@ -405,6 +461,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
 	if (q->body)
 		sodium_memzero(q->body, q->len);
 	free(q->body);
+	if (q->parked.body) /* the connection ended before its parked reply went */
+		sodium_memzero(q->parked.body, strlen(q->parked.body));
+	free(q->parked.body);
 	spool_close(q);
 	free(q);
 	*state = NULL;
@@ -535,7 +594,8 @@ static struct MHD_Daemon *daemon_start(struct pvs_server *s, const struct pvs_co
 {
 	struct MHD_OptionItem o[12];
 	daemon_options(s, cfg, addr, o);
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_EPOLL;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_EPOLL |
+			 MHD_ALLOW_SUSPEND_RESUME;
 	if (s->key)
 		flags |= MHD_USE_TLS;
 	if (addr->ss_family == AF_INET6)
@@ -589,8 +649,18 @@ static int handover_dir(struct pvs_server *s, const struct pvs_config *cfg, char
 	return 0;
 }
 
+/* The C library's heap as a server needs it: memory freed by one request is kept for the
+ * next instead of being given back to the kernel and faulted in again (a trim and a
+ * page fault per request cost more than the request's own work on a virtual machine). */
+static void keep_heap(void)
+{
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+}
+
 struct pvs_server *pvs_start(const struct pvs_config *cfg, char *err, size_t errlen)
 {
+	keep_heap();
 	struct pvs_server *s = calloc(1, sizeof *s);
 	struct sockaddr_storage addr;
 	if (!s || sodium_init() < 0) {

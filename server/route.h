@@ -29,11 +29,19 @@ struct pvs_call {
  * (a handover package), never for personal data in clear. */
 enum pvs_needs { PVS_NO_HANDLE, PVS_HANDLE, PVS_SESSION, PVS_SESSION_FILE };
 
+/* What a route's table says of it besides its path (0: nothing). */
+enum pvs_route_flags {
+	PVS_READS = 1, /* under the read limit of the session's user */
+	/* its audit entries are withheld (pv_vault_withhold_begin): the reply waits for their
+	 * group's sync parked, without a thread (http.c); never for a streamed reply */
+	PVS_PARKS = 2,
+};
+
 struct pvs_route {
 	const char *method, *path;
 	enum pvs_needs needs;
 	void (*run)(struct pvs_call *c);
-	int reads; /* under the read limit of the session's user */
+	unsigned flags; /* enum pvs_route_flags */
 };
 
 /* One area's routes (routes_<area>.c). */
@@ -77,6 +85,22 @@ const char *pvs_member(void *body, const char *key, int *bad);
 /* A record as JSON ({"id", "fields": {name: {"value", "shown"}}, "consents": {p: bool}};
  * hidden fields left out), as a json_t * the caller owns. */
 void *pvs_record_json(const pv_record *r);
+
+/* json_text.c: JSON text written straight into a buffer (the read path's replies), the
+ * same text as jansson's compact dump. A failure (memory, text not UTF-8) is kept in
+ * failed and makes pvs_text_reply answer 500. */
+struct pvs_text {
+	char *s;
+	size_t len, cap;
+	int failed;
+};
+void pvs_text_raw(struct pvs_text *t, const char *s, size_t n);
+void pvs_text_str(struct pvs_text *t, const char *s);    /* as it is */
+void pvs_text_string(struct pvs_text *t, const char *s); /* as a JSON string */
+/* A record, as pvs_record_json's dump. */
+void pvs_text_record(struct pvs_text *t, const pv_record *r);
+/* The text as the reply's body with status (t is emptied). */
+void pvs_text_reply(struct pvs_reply *out, unsigned status, struct pvs_text *t);
 /* 204 No Content when rc is PV_OK, else the library's error. */
 void pvs_done(struct pvs_call *c, pv_rc rc);
 /* A library time ("YYYY-MM-DDTHH:MM:SSZ") as JSON Unix seconds; null when empty or not

@@ -120,7 +120,7 @@ static void in_session(struct pvs_call *c, const struct pvs_route *r)
 			  pv_errmsg(c->v));
 		return;
 	}
-	if (!(r->reads && reads_refused(c)))
+	if (!((r->flags & PVS_READS) && reads_refused(c)))
 		r->run(c);
 	if (c->out->stream) /* a streamed reply leaves the session at its end (pvs_stream_start) */
 		return;
@@ -138,10 +138,15 @@ static void run_route(struct pvs_call *c, const struct pvs_route *r)
 		return;
 	}
 	c->v = pvs_handle_take(c->ctx->handles);
+	/* a parked reply's entries are durable before it is sent (http.c), not before the
+	 * handle serves the next request */
+	int parks = (r->flags & PVS_PARKS) && pv_vault_withhold_begin(c->v) == PV_OK;
 	if (r->needs == PVS_SESSION || r->needs == PVS_SESSION_FILE)
 		in_session(c, r);
 	else
 		r->run(c);
+	if (parks)
+		c->out->withheld = pv_vault_withhold_end(c->v);
 	if (!c->out->stream) /* a streamed reply gives its handle back at its end */
 		pvs_handle_give(c->ctx->handles, c->v);
 }

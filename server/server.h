@@ -93,6 +93,7 @@ struct pvs_reply {
 	void *file;
 	uint64_t size;
 	struct pvs_stream *stream; /* not NULL: the body is streamed from it (http.c) */
+	pv_audit_span withheld; /* its audit entries still to be durable before it is sent */
 	const char *csp; /* Content-Security-Policy (static); NULL: the API's, which loads nothing */
 };
 
@@ -109,6 +110,8 @@ struct pvs_handles *pvs_handles_open(const struct pvs_config *cfg, char *err, si
 pv_vault *pvs_handle_take(struct pvs_handles *h);
 void pvs_handle_give(struct pvs_handles *h, pv_vault *v);
 void pvs_handles_close(struct pvs_handles *h);
+/* The audit writer the handles share (for parked replies: pv_audit_writer_when_durable). */
+pv_audit_writer *pvs_handles_audit(struct pvs_handles *h);
 
 /* limits.c: token buckets per key in a table of fixed size, safe across threads. */
 struct pvs_limits;

@@ -27,6 +27,18 @@
  * connection wrote), so fewer, larger commits keep readers fast. */
 #define LINGER_NS 5000000L
 #define LINGER_ENTRIES 2048
+/* The failed groups' ticket ranges remembered for withheld spans resolved later (a group
+ * fails only when the disk or the log does; older failures make a span count as failed). */
+#define FAILURES_KEPT 16
+
+/* Who waits, without a thread, for a withheld span's entries (first..last). */
+struct pv_audit_waiter {
+	struct pv_audit_waiter *next;
+	uint64_t first, last;
+	void (*done)(void *ctx, int ok);
+	void *ctx;
+	int failed;
+};
 
 struct pv_audit_writer {
 	pthread_mutex_t mu;
@@ -41,6 +53,9 @@ struct pv_audit_writer {
 	unsigned waiting; /* callers waiting for their entries */
 	unsigned members;
 	uint64_t commits, entries;
+	struct pv_audit_waiter *waiters; /* withheld spans not yet resolved */
+	uint64_t failed_first[FAILURES_KEPT], failed_last[FAILURES_KEPT];
+	uint64_t failures; /* groups that failed; the last FAILURES_KEPT kept above */
 };
 
 /* An event's strings copied after the item, so a caller that goes on leaves nothing
@@ -79,13 +94,22 @@ static struct pv_audit_item *item_new(const struct pv_audit_event *e, const char
 	return it;
 }
 
-/* Mark the items of a group resolved (failed with why when ok is 0) and free them. */
+/* Mark the items of a group resolved (failed with why when ok is 0) and free them. A
+ * withheld item's failure is its span's (pv_audit_writer_when_resolved), not its member's:
+ * the request that queued it has ended, and the next one on the handle did not fail. */
 static void resolve(struct pv_audit_writer *aw, struct pv_audit_item *it, int ok,
 		    const char *why)
 {
+	if (!ok && it) {
+		unsigned slot = aw->failures++ % FAILURES_KEPT;
+		aw->failed_first[slot] = it->ticket;
+		aw->failed_last[slot] = it->ticket;
+		for (const struct pv_audit_item *i = it; i; i = i->next)
+			aw->failed_last[slot] = i->ticket;
+	}
 	while (it) {
 		struct pv_audit_item *next = it->next;
-		if (!ok && !it->member->failed) {
+		if (!ok && !it->withheld && !it->member->failed) {
 			it->member->failed = 1;
 			snprintf(it->member->why, sizeof it->member->why, "%s", why);
 		}
@@ -130,6 +154,83 @@ static void linger(struct pv_audit_writer *aw)
 		;
 }
 
+/* 1 when a group that held one of the tickets first..last failed (the lock held). */
+static int span_failed(const struct pv_audit_writer *aw, uint64_t first, uint64_t last)
+{
+	uint64_t kept = aw->failures < FAILURES_KEPT ? aw->failures : FAILURES_KEPT;
+	uint64_t oldest = UINT64_MAX;
+	for (uint64_t k = 0; k < kept; k++) {
+		if (aw->failed_first[k] <= last && first <= aw->failed_last[k])
+			return 1;
+		if (aw->failed_first[k] < oldest)
+			oldest = aw->failed_first[k];
+	}
+	return aw->failures > FAILURES_KEPT && first < oldest; /* forgotten failures: assume */
+}
+
+/* Tell the waiters whose spans are resolved now (the lock held; released while telling,
+ * so a waiter's done may take locks of its own). */
+static void fire_resolved(struct pv_audit_writer *aw)
+{
+	struct pv_audit_waiter *ready = NULL, **at = &aw->waiters;
+	while (*at) {
+		struct pv_audit_waiter *w = *at;
+		if (w->last > aw->resolved) {
+			at = &w->next;
+			continue;
+		}
+		*at = w->next;
+		w->next = ready;
+		ready = w;
+		w->failed = span_failed(aw, w->first, w->last);
+		aw->waiting--;
+	}
+	if (!ready)
+		return;
+	pthread_mutex_unlock(&aw->mu);
+	while (ready) {
+		struct pv_audit_waiter *next = ready->next;
+		ready->done(ready->ctx, !ready->failed);
+		free(ready);
+		ready = next;
+	}
+	pthread_mutex_lock(&aw->mu);
+}
+
+int pv_audit_writer_when_resolved(pv_audit_writer *aw, uint64_t first, uint64_t last,
+				  void (*done)(void *ctx, int ok), void *ctx)
+{
+	pthread_mutex_lock(&aw->mu);
+	if (last <= aw->resolved) {
+		int failed = span_failed(aw, first, last);
+		pthread_mutex_unlock(&aw->mu);
+		done(ctx, !failed);
+		return 0;
+	}
+	struct pv_audit_waiter *w = malloc(sizeof *w);
+	if (!w) {
+		pthread_mutex_unlock(&aw->mu);
+		return -1;
+	}
+	*w = (struct pv_audit_waiter){ aw->waiters, first, last, done, ctx, 0 };
+	aw->waiters = w;
+	aw->waiting++; /* a lingering writer commits now: someone waits */
+	pthread_cond_signal(&aw->work);
+	pthread_mutex_unlock(&aw->mu);
+	return 0;
+}
+
+pv_rc pv_audit_writer_when_durable(pv_audit_writer *aw, pv_audit_span span,
+				   void (*done)(void *ctx, int ok), void *ctx)
+{
+	if (!span.last) { /* nothing was withheld */
+		done(ctx, 1);
+		return PV_OK;
+	}
+	return pv_audit_writer_when_resolved(aw, span.first, span.last, done, ctx) == 0
+	       ? PV_OK : PV_ERR_NOMEM;
+}
+
 static void *run(void *p)
 {
 	struct pv_audit_writer *aw = p;
@@ -149,6 +250,7 @@ static void *run(void *p)
 		pthread_mutex_lock(&aw->mu);
 		resolve(aw, group, ok, why);
 		pthread_cond_broadcast(&aw->done);
+		fire_resolved(aw);
 	}
 	pthread_mutex_unlock(&aw->mu);
 	return NULL;
@@ -212,6 +314,7 @@ int pv_audit_member_queue(struct pv_audit_member *m, const struct pv_audit_event
 		return -1;
 	}
 	it->member = m;
+	it->withheld = 0;
 	pthread_mutex_lock(&aw->mu);
 	while (aw->queued >= QUEUE_MAX) /* the disk is behind: wait for room */
 		pthread_cond_wait(&aw->done, &aw->mu);
@@ -225,6 +328,13 @@ int pv_audit_member_queue(struct pv_audit_member *m, const struct pv_audit_event
 	}
 	it->ticket = ++aw->next_ticket;
 	m->last_ticket = it->ticket;
+	if (wait && m->withholding) { /* its caller withholds what it shows instead of waiting */
+		it->withheld = 1;
+		wait = 0;
+		if (!m->withheld_first)
+			m->withheld_first = it->ticket;
+		m->withheld_last = it->ticket;
+	}
 	if (aw->tail)
 		aw->tail->next = it;
 	else

@@ -11,6 +11,7 @@ struct pv_audit_item {
 	struct pv_audit_item *next;
 	struct pv_audit_member *member;
 	uint64_t ticket;
+	int withheld; /* queued in a withheld span: its failure goes to the span's waiter */
 	struct pv_audit_event e;
 	const char *principal;
 	char text[];
@@ -34,6 +35,12 @@ unsigned pv_audit_writer_members(pv_audit_writer *aw);
  * earlier entry of the batch failed (this one is then not queued). */
 int pv_audit_member_queue(struct pv_audit_member *m, const struct pv_audit_event *e,
 			  const char *principal, int wait, char *why, size_t whylen);
+/* Call done(ctx, ok) once every entry numbered first..last is resolved: ok 1 when all were
+ * committed, 0 when one of them failed. At once in this thread when they already are,
+ * else in the writer's thread after its group. 0, or -1 when out of memory (nothing will
+ * be called). */
+int pv_audit_writer_when_resolved(pv_audit_writer *aw, uint64_t first, uint64_t last,
+				  void (*done)(void *ctx, int ok), void *ctx);
 /* Wait until every entry m queued is committed: 0, or -1 with why if one failed. */
 int pv_audit_member_settle(struct pv_audit_member *m, char *why, size_t whylen);
 /* Join writer aw (-1 if m is already a member) / leave it, after its entries settled. */

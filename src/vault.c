@@ -741,6 +741,26 @@ pv_rc pv_vault_batch_begin(pv_vault *v)
 	return pv_ok(v);
 }
 
+pv_rc pv_vault_withhold_begin(pv_vault *v)
+{
+	struct pv_audit_member *m = &v->audit_member;
+	if (!m->writer || m->deferring || m->withholding)
+		return pv_fail(v, PV_ERR_USAGE, "entries can be withheld only on a handle that "
+			       "joined an audit writer, outside a batch, once at a time");
+	m->withholding = 1;
+	m->withheld_first = m->withheld_last = 0;
+	return pv_ok(v);
+}
+
+pv_audit_span pv_vault_withhold_end(pv_vault *v)
+{
+	struct pv_audit_member *m = &v->audit_member;
+	pv_audit_span span = { m->withheld_first, m->withheld_last };
+	m->withholding = 0;
+	m->withheld_first = m->withheld_last = 0;
+	return span;
+}
+
 /* The end of a batch on a handle with an audit writer: its entries cannot be taken back,
  * so either way it waits for them, and says whether they all became durable. */
 static pv_rc batch_end_through_writer(pv_vault *v)

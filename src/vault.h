@@ -56,6 +56,8 @@ struct pv_audit_member {
 	int deferring;           /* in a batch: entries queued without waiting */
 	unsigned in_snapshot;    /* entries queued in the batch's current read snapshot */
 	uint64_t last_ticket;    /* the last entry queued */
+	int withholding;         /* in a withheld span (pv_vault_withhold_begin) */
+	uint64_t withheld_first, withheld_last; /* its entries queued without waiting */
 	int failed;              /* an entry failed since the last look */
 	char why[256];
 };

@@ -7,7 +7,10 @@
  * reads work again once the log can be written; a batch's entries are durable at its end,
  * which reports a failure of any of them; direct writers (an update in its own
  * transaction) interleave with the writer's groups without breaking the chain; the writer
- * refuses a handle of another vault and will not stop while handles use it. */
+ * refuses a handle of another vault and will not stop while handles use it. A withheld
+ * span (pv_vault_withhold_begin, as the server uses) returns reads at once and tells its
+ * waiter only once their entries are durable, or that one failed; that failure is the
+ * span's alone. */
 #include "testutil.h"
 
 #include <pthread.h>
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "pivault.h"
 
@@ -327,6 +331,133 @@ static void joining_and_stopping_rules(void **state)
 	free(okey);
 }
 
+/* What a span's waiter was told, and the log as the writer's thread saw it then. */
+struct told {
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	const struct fx *f;
+	const char *ids;
+	int called, ok;
+	long entries; /* entries for ids in the log when told (another connection's view) */
+};
+
+static void tell(void *ctx, int ok)
+{
+	struct told *t = ctx;
+	long n = count_entries_or_fail(t->f, "read", t->ids);
+	pthread_mutex_lock(&t->mu);
+	t->called++;
+	t->ok = ok;
+	t->entries = n;
+	pthread_cond_signal(&t->cond);
+	pthread_mutex_unlock(&t->mu);
+}
+
+static void told_init(struct told *t, const struct fx *f, const char *ids)
+{
+	*t = (struct told){ .f = f, .ids = ids };
+	pthread_mutex_init(&t->mu, NULL);
+	pthread_cond_init(&t->cond, NULL);
+}
+
+/* Wait (at most 20 s) until the waiter was told; then its ok. */
+static int told_wait(struct told *t)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 20;
+	pthread_mutex_lock(&t->mu);
+	while (!t->called && pthread_cond_timedwait(&t->cond, &t->mu, &until) == 0)
+		;
+	int called = t->called, ok = t->ok;
+	pthread_mutex_unlock(&t->mu);
+	assert_int_equal(called, 1);
+	pthread_cond_destroy(&t->cond);
+	pthread_mutex_destroy(&t->mu);
+	return ok;
+}
+
+/* A withheld read returns its record before its entry is durable; the waiter is told
+ * only when it is (the entry is then in the log, seen from another connection). */
+static void withheld_span_told_when_durable(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *v = f->h[2];
+	assert_ok(v, pv_vault_withhold_begin(v));
+	assert_int_equal(pv_vault_withhold_begin(v), PV_ERR_USAGE); /* one span at a time */
+	for (int k = 0; k < 3; k++) {
+		pv_record *rec = NULL;
+		assert_ok(v, pv_get(v, &admin, "C00000005", &rec));
+		assert_non_null(rec);
+		pv_record_free(rec);
+	}
+	pv_audit_span span = pv_vault_withhold_end(v);
+	assert_true(span.first > 0 && span.last == span.first + 2);
+	struct told t;
+	told_init(&t, f, "C00000005");
+	assert_int_equal(pv_audit_writer_when_durable(f->aw, span, tell, &t), PV_OK);
+	assert_int_equal(told_wait(&t), 1);
+	assert_int_equal(t.entries, 3);
+
+	told_init(&t, f, "C00000005"); /* resolved already: told at once, in this thread */
+	assert_int_equal(pv_audit_writer_when_durable(f->aw, span, tell, &t), PV_OK);
+	assert_int_equal(t.called, 1);
+	assert_int_equal(told_wait(&t), 1);
+
+	assert_ok(v, pv_vault_withhold_begin(v)); /* nothing read: an empty span, told at once */
+	span = pv_vault_withhold_end(v);
+	assert_true(span.first == 0 && span.last == 0);
+	told_init(&t, f, "C00000005");
+	assert_int_equal(pv_audit_writer_when_durable(f->aw, span, tell, &t), PV_OK);
+	assert_int_equal(t.called, 1);
+	assert_int_equal(told_wait(&t), 1);
+
+	assert_ok(v, pv_vault_batch_begin(v)); /* not inside a batch */
+	assert_int_equal(pv_vault_withhold_begin(v), PV_ERR_USAGE);
+	assert_ok(v, pv_vault_batch_end(v, PV_BATCH_COMMIT));
+	pv_vault *alone = open_root(f); /* nor on a handle without a writer */
+	assert_int_equal(pv_vault_withhold_begin(alone), PV_ERR_USAGE);
+	pv_vault_close(alone);
+	verify_chain(f);
+}
+
+/* When the writer cannot commit a withheld entry, its span's waiter is told (ok 0), so
+ * its caller shows nothing; the failure is that span's alone: the handle's next read,
+ * withheld or not, works once the log can be written. */
+static void withheld_failure_is_its_spans(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *v = f->h[3];
+	dba(f, "CREATE TRIGGER no_audit BEFORE INSERT ON audit BEGIN "
+	       "SELECT RAISE(ABORT, 'refused'); END;");
+	assert_ok(v, pv_vault_withhold_begin(v));
+	pv_record *rec = NULL;
+	assert_ok(v, pv_get(v, &admin, "C00000007", &rec)); /* returned, to be withheld */
+	pv_record_free(rec);
+	pv_audit_span failed = pv_vault_withhold_end(v);
+	struct told t;
+	told_init(&t, f, "C00000007");
+	assert_int_equal(pv_audit_writer_when_durable(f->aw, failed, tell, &t), PV_OK);
+	assert_int_equal(told_wait(&t), 0);
+	assert_int_equal(t.entries, 0);
+	dba(f, "DROP TRIGGER no_audit;");
+
+	assert_ok(v, pv_get(v, &admin, "C00000007", &rec)); /* not the member's failure */
+	pv_record_free(rec);
+	assert_ok(v, pv_vault_withhold_begin(v));
+	assert_ok(v, pv_get(v, &admin, "C00000007", &rec));
+	pv_record_free(rec);
+	pv_audit_span later = pv_vault_withhold_end(v);
+	told_init(&t, f, "C00000007");
+	assert_int_equal(pv_audit_writer_when_durable(f->aw, later, tell, &t), PV_OK);
+	assert_int_equal(told_wait(&t), 1);
+	assert_int_equal(t.entries, 2);
+	told_init(&t, f, "C00000007"); /* asked again later, the failed span is still failed */
+	assert_int_equal(pv_audit_writer_when_durable(f->aw, failed, tell, &t), PV_OK);
+	assert_int_equal(told_wait(&t), 0);
+	verify_chain(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +468,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(direct_writers_interleave, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(batch_refuses_changes, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(joining_and_stopping_rules, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(withheld_span_told_when_durable, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(withheld_failure_is_its_spans, fx_setup,
+						fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
