@@ -491,6 +491,26 @@ pv_rc pv_user_session_verify(pv_vault *v)
 	return PV_OK;
 }
 
+pv_rc pv_user_row_verify(pv_vault *v, const char *user)
+{
+	if (pv_store_read_begin(v->store) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	struct pv_stored_user u;
+	int got = pv_authz_user_get(v, user, &u);
+	pv_rc rc = got < 0   ? pv_fail(v, v->authz_tampered ? PV_ERR_CORRUPT : PV_ERR_STORE, "%s",
+				       pv_store_errmsg(v->store))
+		   : got > 0 ? pv_fail(v, PV_ERR_CORRUPT, "users row '%s' was removed during "
+				       "sign-in", user)
+			     : PV_OK;
+	if (!rc && pv_store_commit(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (rc) {
+		(void)pv_store_rollback(v->store);
+		return pv_audit_failure(v, rc, "sign in", NULL, NULL); /* "tampered" when so */
+	}
+	return PV_OK;
+}
+
 /* Check every comma-separated role exists in the schema. */
 static pv_rc roles_valid(pv_vault *v, const char *roles)
 {

@@ -30,6 +30,10 @@ pv_rc pv_user_unlock(pv_vault *v, const char *user, const char *password, size_t
  * attempted user), and that the user, not disabled, has access to the current master key;
  * the handle itself is left as it was. */
 pv_rc pv_user_check_password(pv_vault *v, const char *user, const char *password, size_t len);
+/* The user's row passes its integrity check (as pivault wrote it: a DBA's edit of its roles,
+ * slot or flags is refused before a server's session is made for it); audited as
+ * "tampered" when it does not. */
+pv_rc pv_user_row_verify(pv_vault *v, const char *user);
 
 /* The current master key from the handle's user key pair (v->unlock) and the user's
  * access row, checked against the key check. PV_ERR_DENIED when the user has none. */
