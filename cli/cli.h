@@ -125,6 +125,32 @@ int cli_print_api_token(void *ctx, const pv_api_token_info *t);
 int cli_print_request(void *ctx, const pv_request_info *r);
 int cli_print_dsr(void *ctx, const pv_dsr_info *d);
 int cli_print_audit_entry(void *ctx, const pv_audit_entry *e);
+/* As `pivault consent show` and `pivault hold list` print them (ctx: int *json). */
+int cli_print_consent_event(void *ctx, const pv_consent_event *e);
+int cli_print_hold(void *ctx, const pv_hold_info *h);
+/* As `pivault retention plan` prints its items (ctx: int *json) and its last line. */
+int cli_print_retention_item(void *ctx, const pv_retention_item *it);
+void cli_print_retention_summary(int json, const pv_retention_summary *s);
+/* As `pivault user list` prints a user (ctx: int *json), and what `user add|reset` prints
+ * of the enrolment code's halves the caller may see (sub: "add" or "reset"). */
+int cli_print_user(void *ctx, const pv_user_info *u);
+void cli_print_enrol_halves(const char *sub, const char *name, const char *half);
+
+/* An import's summary as `pivault import` prints it, from the library's result (cmd_import.c)
+ * or a server's reply (remote_bulk.c): ok says whether it was imported; reject names the
+ * reject file (NULL: none). The duplicate groups are read through dup_field and dup_ids. */
+struct cli_import_summary {
+	unsigned long long imported, read, rejected;
+	double seconds;
+	const char *dropped, *warnings;
+	size_t ndup;
+	const char *(*dup_field)(const void *ctx, size_t i);
+	const char *(*dup_ids)(const void *ctx, size_t i);
+	const void *ctx;
+	unsigned long long sealed; /* sealed customers left out of the duplicates */
+	const char *sealed_incident;
+};
+void cli_print_import_summary(const struct cli_import_summary *s, int ok, const char *reject);
 
 /* Whether PIVAULT_SERVER is set: then commands go to that server (remote.h), never to a
  * local vault. */

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-static int print_event(void *ctx, const pv_consent_event *e)
+int cli_print_consent_event(void *ctx, const pv_consent_event *e)
 {
 	if (*(int *)ctx) {
 		printf("{\"purpose\":\"%s\",\"granted\":%s,\"at\":\"%s\",\"channel\":", e->purpose,
@@ -61,7 +61,8 @@ static int run_show(struct cli_args *a)
 		return code;
 	a->common.purpose = NULL; /* a consent's purpose is named in its events, not read for */
 	pv_access who = cli_access(&a->common);
-	pv_rc rc = pv_consent_history(v, &who, a->arg[0], print_event, &a->common.json);
+	pv_rc rc = pv_consent_history(v, &who, a->arg[0], cli_print_consent_event,
+					&a->common.json);
 	if (rc)
 		code = cli_fail(v, rc);
 	pv_vault_close(v);

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-static int print_hold(void *ctx, const pv_hold_info *h)
+int cli_print_hold(void *ctx, const pv_hold_info *h)
 {
 	if (*(int *)ctx) {
 		fputs("{\"customer\":", stdout);
@@ -34,7 +34,7 @@ static int run_list(struct cli_args *a)
 	if (!v)
 		return code;
 	pv_access who = cli_access(&a->common);
-	pv_rc rc = pv_hold_list(v, &who, print_hold, &a->common.json);
+	pv_rc rc = pv_hold_list(v, &who, cli_print_hold, &a->common.json);
 	if (rc)
 		code = cli_fail(v, rc);
 	pv_vault_close(v);

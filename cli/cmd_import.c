@@ -37,35 +37,52 @@ static void on_progress(void *ctx, const char *stage, uint64_t done, uint64_t to
 		fprintf(stderr, "\r\033[Kimporting: %.1f MB", (double)done / 1e6);
 }
 
+void cli_print_import_summary(const struct cli_import_summary *s, int ok, const char *reject)
+{
+	printf("%s %llu of %llu rows in %.2f s (%.0f rows/s)", ok ? "imported" : "imported none",
+	       s->imported, s->read, s->seconds,
+	       s->seconds > 0 ? (double)s->imported / s->seconds : 0.0);
+	if (s->rejected)
+		printf("; %llu rejected%s%s", s->rejected, reject ? ", written masked to " : "",
+		       reject ? reject : "");
+	putchar('\n');
+	if (*s->dropped)
+		printf("dropped columns: %s\n", s->dropped);
+	if (*s->warnings)
+		printf("warnings: %s\n", s->warnings);
+	if (s->ndup) {
+		printf("possible duplicates (same value, different customer ids; not merged):\n");
+		for (size_t i = 0; i < s->ndup && i < 20; i++)
+			printf("  %s: %s\n", s->dup_field(s->ctx, i), s->dup_ids(s->ctx, i));
+		if (s->ndup > 20)
+			printf("  ... %zu groups in all (--json lists up to 1000)\n", s->ndup);
+	}
+	if (s->sealed)
+		printf("%llu sealed customer%s left out of the duplicates (%s): not shown until an "
+		       "approved release\n", s->sealed, s->sealed == 1 ? "" : "s",
+		       s->sealed_incident ? s->sealed_incident : "");
+}
+
+static const char *dup_field(const void *ctx, size_t i)
+{
+	return pv_import_duplicate_field(ctx, i);
+}
+
+static const char *dup_ids(const void *ctx, size_t i)
+{
+	return pv_import_duplicate_ids(ctx, i);
+}
+
 static void print_summary(const pv_import_result *r, int rc_ok, const char *reject)
 {
-	printf("%s %llu of %llu rows in %.2f s (%.0f rows/s)",
-	       rc_ok ? "imported" : "imported none", (unsigned long long)pv_import_rows_imported(r),
-	       (unsigned long long)pv_import_rows_read(r), pv_import_seconds(r),
-	       pv_import_seconds(r) > 0 ? (double)pv_import_rows_imported(r) / pv_import_seconds(r)
-					: 0.0);
-	if (pv_import_rows_rejected(r))
-		printf("; %llu rejected%s%s", (unsigned long long)pv_import_rows_rejected(r),
-		       reject ? ", written masked to " : "", reject ? reject : "");
-	putchar('\n');
-	if (*pv_import_dropped_columns(r))
-		printf("dropped columns: %s\n", pv_import_dropped_columns(r));
-	if (*pv_import_warnings(r))
-		printf("warnings: %s\n", pv_import_warnings(r));
-	size_t n = pv_import_duplicate_count(r);
-	if (n) {
-		printf("possible duplicates (same value, different customer ids; not merged):\n");
-		for (size_t i = 0; i < n && i < 20; i++)
-			printf("  %s: %s\n", pv_import_duplicate_field(r, i), pv_import_duplicate_ids(r, i));
-		if (n > 20)
-			printf("  ... %zu groups in all (--json lists up to 1000)\n", n);
-	}
 	char incident[64];
 	uint64_t sealed = pv_import_sealed_left_out(r, incident, sizeof incident);
-	if (sealed)
-		printf("%llu sealed customer%s left out of the duplicates (%s): not shown until an "
-		       "approved release\n", (unsigned long long)sealed, sealed == 1 ? "" : "s",
-		       incident);
+	struct cli_import_summary s = { pv_import_rows_imported(r), pv_import_rows_read(r),
+					pv_import_rows_rejected(r), pv_import_seconds(r),
+					pv_import_dropped_columns(r), pv_import_warnings(r),
+					pv_import_duplicate_count(r), dup_field, dup_ids, r,
+					sealed, incident };
+	cli_print_import_summary(&s, rc_ok, reject);
 }
 
 /* After the import: the problems beyond those shown, and the summary or JSON. */

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int print_item(void *ctx, const pv_retention_item *it)
+int cli_print_retention_item(void *ctx, const pv_retention_item *it)
 {
 	if (*(int *)ctx) {
 		printf("{\"id\":\"%s\",\"action\":\"%s\",\"fields\":\"%s\",\"rule\":", it->id,
@@ -29,7 +29,7 @@ static int print_item(void *ctx, const pv_retention_item *it)
 }
 
 /* The plan's counts: a last JSON line, or a last text line. */
-static void print_summary(int json, const pv_retention_summary *s)
+void cli_print_retention_summary(int json, const pv_retention_summary *s)
 {
 	if (json) {
 		printf("{\"summary\":{\"as_of\":\"%s\",\"shred\":%llu,\"erase\":%llu,\"held\":%llu,"
@@ -56,12 +56,12 @@ static int run_plan(struct cli_args *a)
 		return code;
 	pv_access who = cli_access(&a->common);
 	pv_retention_summary sum;
-	pv_rc rc = pv_retention_plan(v, &who, cli_opt(a, "--as-of"), print_item, &a->common.json,
-				     &sum);
+	pv_rc rc = pv_retention_plan(v, &who, cli_opt(a, "--as-of"), cli_print_retention_item,
+				     &a->common.json, &sum);
 	if (rc)
 		code = cli_fail(v, rc);
 	else
-		print_summary(a->common.json, &sum);
+		cli_print_retention_summary(a->common.json, &sum);
 	pv_vault_close(v);
 	return code;
 }

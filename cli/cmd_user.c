@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-static int print_user(void *ctx, const pv_user_info *u)
+int cli_print_user(void *ctx, const pv_user_info *u)
 {
 	int json = *(int *)ctx;
 	if (json) {
@@ -41,7 +41,7 @@ static int print_user(void *ctx, const pv_user_info *u)
 }
 
 /* After add or reset: the halves of the enrolment code this caller may see. */
-static void print_halves(const char *sub, const char *name, const char *half)
+void cli_print_enrol_halves(const char *sub, const char *name, const char *half)
 {
 	const char *space = strchr(half, ' ');
 	printf("%s user %s: waiting for enrolment (`pivault user enrol %s`); they open nothing "
@@ -104,7 +104,7 @@ static int run_add_reset(struct cli_args *a)
 	pv_rc rc = add ? pv_user_add(v, &who, name, cli_opt(a, "--roles"), &half)
 		       : pv_user_reset(v, &who, name, &half);
 	if (!rc)
-		print_halves(a->cmd->name, name, half);
+		cli_print_enrol_halves(a->cmd->name, name, half);
 	cli_wipe_free(half);
 	return cli_done(v, rc, EXIT_OK);
 }
@@ -129,7 +129,7 @@ static int run_list(struct cli_args *a)
 		return code;
 	pv_access who = cli_access(&a->common);
 	pv_rc rc = pv_user_list(v, &who, cli_flag(a, "--gaps") ? PV_USERS_WITH_GAPS : PV_USERS_ALL,
-				print_user, &a->common.json);
+				cli_print_user, &a->common.json);
 	return cli_done(v, rc, EXIT_OK);
 }
 

@@ -38,6 +38,18 @@ const char *cli_remote_base(int *code);
 int cli_remote_call(const char *method, const char *path, char *body, enum cli_auth auth,
 		    struct cli_reply *r);
 
+/* A streamed exchange (signed in): the request's body read from in_fd as it is sent
+ * (-1: none; text/csv) and a 200 reply's body given to sink as it arrives (NULL: kept in
+ * the reply); sink answers 0, or -1 to stop after printing why. Any other reply is kept
+ * in r as JSON. EXIT_OK when the server answered, as cli_remote_call. */
+struct cli_stream {
+	int in_fd;
+	int (*sink)(void *ctx, const char *data, size_t n);
+	void *ctx;
+};
+int cli_remote_stream(const char *method, const char *path, const struct cli_stream *s,
+		      struct cli_reply *r);
+
 /* The exit status for a reply that is not a success, after printing the server's message
  * as the command prints the library's locally (a request asked for: its id). */
 int cli_remote_failed(const struct cli_reply *r);
@@ -59,11 +71,19 @@ void cli_url_path(struct cli_url *u, const char *prefix, const char *segment);
 void cli_url_arg(struct cli_url *u, const char *name, const char *value);
 /* The text (malloc'd; NULL after "out of memory" was printed); u is emptied. */
 char *cli_url_take(struct cli_url *u);
+/* cli_remote_expect with the path taken from u (emptied); body freed in every case. */
+int cli_remote_send(struct cli_url *u, const char *method, char *body, long status,
+		    struct cli_reply *r, int *code);
 
 /* A JSON text of obj (decref'd), malloc'd; NULL after a message. */
 char *cli_json_text(json_t *obj);
 /* Member key of a JSON object as a string ("" when absent or not one). */
 const char *cli_json_str(const json_t *obj, const char *key);
+/* Member key (Unix seconds) as the library writes times, with format (CLI_TIME_FORMAT or
+ * CLI_DATE_FORMAT, UTC) into out; "" when absent or null. */
+#define CLI_TIME_FORMAT "%Y-%m-%dT%H:%M:%SZ"
+#define CLI_DATE_FORMAT "%Y-%m-%d"
+void cli_json_time(const json_t *obj, const char *key, const char *format, char out[32]);
 
 /* ---- remote_session.c: who the requests come from ---- */
 
@@ -90,5 +110,37 @@ int cli_remote_audit_log(struct cli_args *a);
 int cli_remote_requests(struct cli_args *a);
 int cli_remote_decide(struct cli_args *a); /* approve and reject */
 int cli_remote_dsr_list(struct cli_args *a);
+
+/* remote_customers.c: a customer of a reply ({"id", "fields": {name: {"value"}}, "consents":
+ * {purpose: bool}}) printed as cli_print_customer does. */
+void cli_remote_print_customer(const json_t *rec, int json, int line_mode);
+/* remote_data.c: the customers' list and changes, consent and holds. */
+int cli_remote_list(struct cli_args *a);
+int cli_remote_update(struct cli_args *a);
+int cli_remote_consent_set(struct cli_args *a); /* grant and withdraw */
+int cli_remote_consent_show(struct cli_args *a);
+int cli_remote_hold_change(struct cli_args *a); /* add and release */
+int cli_remote_hold_list(struct cli_args *a);
+/* remote_bulk.c: export (streamed to standard output or a new file) and import (streamed). */
+int cli_remote_export(struct cli_args *a);
+int cli_remote_import(struct cli_args *a);
+/* remote_dsr.c: answering data-subject requests. */
+int cli_remote_dsr_open(struct cli_args *a);
+int cli_remote_dsr_close(struct cli_args *a);
+int cli_remote_dsr_correct(struct cli_args *a);
+int cli_remote_dsr_fulfil(struct cli_args *a); /* restrict and object */
+int cli_remote_dsr_lift(struct cli_args *a);
+int cli_remote_dsr_report(struct cli_args *a);
+int cli_remote_dsr_delete(struct cli_args *a);
+/* remote_retention.c: the retention plan and carrying it out. */
+int cli_remote_retention_plan(struct cli_args *a);
+int cli_remote_retention_apply(struct cli_args *a);
+/* remote_users.c: the vault's users. */
+int cli_remote_user_list(struct cli_args *a);
+int cli_remote_user_add_reset(struct cli_args *a);
+int cli_remote_user_disable(struct cli_args *a);
+int cli_remote_user_attest(struct cli_args *a);
+/* remote_report.c: the compliance audit report. */
+int cli_remote_report(struct cli_args *a);
 
 #endif

@@ -8,33 +8,60 @@
 #include <string.h>
 
 /* A command (as its messages name it) and its twin; NULL: it runs here (it needs no
- * vault). */
+ * vault). request: it takes --request (run under an approved request). */
 static const struct {
 	const char *prog;
 	int (*run)(struct cli_args *a);
+	int request;
 } twins[] = {
-	{ "login", cli_remote_login },
-	{ "logout", cli_remote_logout },
-	{ "get", cli_remote_get },
-	{ "find", cli_remote_find },
-	{ "tokenize", cli_remote_tokenize },
-	{ "detokenize", cli_remote_detokenize },
-	{ "token create", cli_remote_token_create },
-	{ "token list", cli_remote_token_list },
-	{ "token revoke", cli_remote_token_revoke },
-	{ "audit verify", cli_remote_audit_verify },
-	{ "audit log", cli_remote_audit_log },
-	{ "requests", cli_remote_requests },
-	{ "approve", cli_remote_decide },
-	{ "reject", cli_remote_decide },
-	{ "dsr list", cli_remote_dsr_list },
-	{ "audit check-proof", NULL },
+	{ "login", cli_remote_login, 0 },
+	{ "logout", cli_remote_logout, 0 },
+	{ "get", cli_remote_get, 0 },
+	{ "find", cli_remote_find, 0 },
+	{ "tokenize", cli_remote_tokenize, 0 },
+	{ "detokenize", cli_remote_detokenize, 0 },
+	{ "token create", cli_remote_token_create, 0 },
+	{ "token list", cli_remote_token_list, 0 },
+	{ "token revoke", cli_remote_token_revoke, 0 },
+	{ "audit verify", cli_remote_audit_verify, 0 },
+	{ "audit log", cli_remote_audit_log, 0 },
+	{ "requests", cli_remote_requests, 0 },
+	{ "approve", cli_remote_decide, 0 },
+	{ "reject", cli_remote_decide, 0 },
+	{ "dsr list", cli_remote_dsr_list, 0 },
+	{ "list", cli_remote_list, 0 },
+	{ "update", cli_remote_update, 0 },
+	{ "consent grant", cli_remote_consent_set, 0 },
+	{ "consent withdraw", cli_remote_consent_set, 0 },
+	{ "consent show", cli_remote_consent_show, 0 },
+	{ "hold add", cli_remote_hold_change, 0 },
+	{ "hold release", cli_remote_hold_change, 0 },
+	{ "hold list", cli_remote_hold_list, 0 },
+	{ "export", cli_remote_export, 1 },
+	{ "import", cli_remote_import, 0 },
+	{ "dsr open", cli_remote_dsr_open, 0 },
+	{ "dsr close", cli_remote_dsr_close, 0 },
+	{ "dsr correct", cli_remote_dsr_correct, 0 },
+	{ "dsr restrict", cli_remote_dsr_fulfil, 0 },
+	{ "dsr object", cli_remote_dsr_fulfil, 0 },
+	{ "dsr lift", cli_remote_dsr_lift, 0 },
+	{ "dsr report", cli_remote_dsr_report, 0 },
+	{ "dsr delete", cli_remote_dsr_delete, 1 },
+	{ "retention plan", cli_remote_retention_plan, 0 },
+	{ "retention apply", cli_remote_retention_apply, 1 },
+	{ "user list", cli_remote_user_list, 0 },
+	{ "user add", cli_remote_user_add_reset, 1 },
+	{ "user reset", cli_remote_user_add_reset, 1 },
+	{ "user disable", cli_remote_user_disable, 0 },
+	{ "user attest", cli_remote_user_attest, 0 },
+	{ "report", cli_remote_report, 0 },
+	{ "audit check-proof", NULL, 0 },
 };
 
 /* Common options that name local files or local requests: no meaning through a server. */
-static int local_option(const struct cli_args *a)
+static int local_option(const struct cli_args *a, int request_ok)
 {
-	const char *which = a->common.request ? "--request" : NULL;
+	const char *which = a->common.request && !request_ok ? "--request" : NULL;
 	if (!which)
 		return EXIT_OK;
 	fprintf(stderr, "pivault %s: %s is not available through a server (PIVAULT_SERVER)\n",
@@ -49,7 +76,7 @@ int cli_remote_run(struct cli_args *a)
 			continue;
 		if (!twins[i].run)
 			return a->cmd->run(a);
-		int code = local_option(a);
+		int code = local_option(a, twins[i].request);
 		if (code)
 			return code;
 		cli_session_expect_user(a->common.user);

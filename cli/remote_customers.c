@@ -15,9 +15,7 @@ static void reader_args(struct cli_url *u, const struct cli_common *c)
 	cli_url_arg(u, "clear", c->clear ? "true" : NULL);
 }
 
-/* A customer of a reply ({"id", "fields": {name: {"value", "shown"}}, "consents": {p:
- * bool}}) printed as cli_print_customer does. */
-static void print_customer(const json_t *rec, int json)
+void cli_remote_print_customer(const json_t *rec, int json, int line_mode)
 {
 	json_t *fields = json_object_get(rec, "fields"), *consents = json_object_get(rec, "consents");
 	size_t n = json_object_size(fields), k = json_object_size(consents), i = 0, j = 0;
@@ -34,7 +32,7 @@ static void print_customer(const json_t *rec, int json)
 		granted[j++] = json_is_true(val);
 	}
 	struct cli_customer c = { cli_json_str(rec, "id"), n, k, names, values, purposes, granted };
-	cli_print_customer(&c, json, 0);
+	cli_print_customer(&c, json, line_mode);
 }
 
 /* GET path; 1 with the reply, else 0 with *code. */
@@ -59,7 +57,7 @@ int cli_remote_get(struct cli_args *a)
 		reader_args(&u, &a->common);
 		if (!get_json(&u, &r, &code))
 			break;
-		print_customer(r.json, a->common.json);
+		cli_remote_print_customer(r.json, a->common.json, 0);
 		cli_reply_free(&r);
 	}
 	return code;
@@ -72,7 +70,7 @@ static size_t print_found(const json_t *reply, int json)
 	json_t *one;
 	size_t i;
 	json_array_foreach(list, i, one)
-		print_customer(one, json);
+		cli_remote_print_customer(one, json, 0);
 	json_array_foreach(ids, i, one) {
 		if (json) {
 			fputs("{\"id\":", stdout);

@@ -13,9 +13,13 @@
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <errno.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 /* The largest reply kept (an export is streamed elsewhere). */
 #define REPLY_MAX (64u << 20)
@@ -226,12 +230,22 @@ static size_t keep_body(char *data, size_t size, size_t n, void *ctx)
 	return add;
 }
 
+/* One exchange's bodies: the request's (a JSON text, or read from a descriptor as it is
+ * sent) and the reply's (kept in r, or a 200 reply's given to a sink as it comes). */
+struct exchange {
+	const char *json;
+	const struct cli_stream *s; /* NULL: nothing streamed */
+	struct cli_reply *r;
+	CURL *h;
+	int sink_failed;
+};
+
 /* The headers of a request: the bearer (when given) and the body's type. */
-static struct curl_slist *headers_of(const char *bearer, int has_body)
+static struct curl_slist *headers_of(const char *bearer, const char *type)
 {
 	struct curl_slist *h = curl_slist_append(NULL, "Accept: application/json");
-	if (h && has_body)
-		h = curl_slist_append(h, "Content-Type: application/json");
+	if (h && type)
+		h = curl_slist_append(h, type);
 	if (h && bearer) {
 		size_t n = strlen(bearer) + 32;
 		char *line = malloc(n);
@@ -282,20 +296,68 @@ static int transfer_failed(CURLcode rc, const char *err)
 	return EXIT_FAIL;
 }
 
-/* One exchange: method url, body (or none), bearer (or none), the reply into r. */
-static int transfer(const char *method, const char *url, const char *body,
-		    const char *bearer, struct cli_reply *r)
+/* libcurl's write callback: a 200 reply's body to the sink when there is one, else kept. */
+static size_t take_body(char *data, size_t size, size_t n, void *ctx)
 {
-	CURL *h = curl_easy_init();
+	struct exchange *x = ctx;
+	long status = 0;
+	if (x->s && x->s->sink) {
+		curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+		if (status == 200) {
+			x->sink_failed = x->s->sink(x->s->ctx, data, size * n) != 0;
+			return x->sink_failed ? 0 : size * n;
+		}
+	}
+	return keep_body(data, size, n, x->r);
+}
+
+/* libcurl's read callback: the request's body read from the stream's descriptor. */
+static size_t give_body(char *buf, size_t size, size_t n, void *ctx)
+{
+	const struct exchange *x = ctx;
+	ssize_t k;
+	do
+		k = read(x->s->in_fd, buf, size * n);
+	while (k < 0 && errno == EINTR);
+	if (k < 0) {
+		fprintf(stderr, "pivault: cannot read the input: %s\n", strerror(errno));
+		return CURL_READFUNC_ABORT; /* the server gets half a body: it imports nothing */
+	}
+	return (size_t)k;
+}
+
+/* The request's body: the JSON text, or the descriptor's content as it is read (its size
+ * announced when it is a regular file, else sent chunked). */
+static void set_body(CURL *h, struct exchange *x)
+{
+	struct stat st;
+	if (x->json) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, x->json);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(x->json));
+	} else if (x->s && x->s->in_fd >= 0) {
+		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(h, CURLOPT_READFUNCTION, give_body);
+		curl_easy_setopt(h, CURLOPT_READDATA, x);
+		if (fstat(x->s->in_fd, &st) == 0 && S_ISREG(st.st_mode))
+			curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)st.st_size);
+	}
+}
+
+/* One exchange: method url, its bodies as x says, bearer (or none), the reply into x->r. */
+static int transfer(const char *method, const char *url, struct exchange *x,
+		    const char *bearer)
+{
+	CURL *h = x->h = curl_easy_init();
 	if (!h) {
 		fprintf(stderr, "pivault: out of memory\n");
 		return EXIT_FAIL;
 	}
 	char err[CURL_ERROR_SIZE] = "";
-	struct curl_slist *hdr = headers_of(bearer, body != NULL);
+	int streamed_in = x->s && x->s->in_fd >= 0;
+	struct curl_slist *hdr = headers_of(bearer, x->json ? "Content-Type: application/json"
+						   : streamed_in ? "Content-Type: text/csv" : NULL);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, server.tls ? "https" : "http");
-	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(h, CURLOPT_PROXY, "");
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 15L);
@@ -303,25 +365,28 @@ static int transfer(const char *method, const char *url, const char *body,
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 120L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, keep_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
-	if (body) {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	}
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, take_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+	set_body(h, x);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method); /* after UPLOAD, which says PUT */
 	if (server.tls)
 		set_tls(h);
 	CURLcode rc = curl_easy_perform(h);
 	if (rc == CURLE_OK)
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &x->r->status);
 	headers_free(hdr);
 	curl_easy_cleanup(h);
+	if (rc != CURLE_OK && x->sink_failed)
+		return EXIT_FAIL; /* the sink said why */
 	return rc == CURLE_OK ? EXIT_OK : transfer_failed(rc, err);
 }
 
-int cli_remote_call(const char *method, const char *path, char *body, enum cli_auth auth,
-		    struct cli_reply *r)
+/* method path with x's bodies, signed as auth says; the reply in x->r (JSON parsed when
+ * it was kept). */
+static int exchange(const char *method, const char *path, enum cli_auth auth,
+		    struct exchange *x)
 {
+	struct cli_reply *r = x->r;
 	memset(r, 0, sizeof *r);
 	int code = load_server();
 	char *bearer = NULL, *url = NULL;
@@ -334,18 +399,33 @@ int cli_remote_call(const char *method, const char *path, char *body, enum cli_a
 	if (!code) {
 		strcpy(url, server.base);
 		strcat(url, path);
-		code = transfer(method, url, body, bearer, r);
+		code = transfer(method, url, x, bearer);
 	}
 	if (!code && r->body)
 		r->json = json_loadb(r->body, r->len, 0, NULL);
 	free(url);
 	cli_wipe_free(bearer);
-	if (body)
-		sodium_memzero(body, strlen(body));
-	free(body);
 	if (code)
 		cli_reply_free(r);
 	return code;
+}
+
+int cli_remote_call(const char *method, const char *path, char *body, enum cli_auth auth,
+		    struct cli_reply *r)
+{
+	struct exchange x = { body, NULL, r, NULL, 0 };
+	int code = exchange(method, path, auth, &x);
+	if (body)
+		sodium_memzero(body, strlen(body));
+	free(body);
+	return code;
+}
+
+int cli_remote_stream(const char *method, const char *path, const struct cli_stream *s,
+		      struct cli_reply *r)
+{
+	struct exchange x = { NULL, s, r, NULL, 0 };
+	return exchange(method, path, CLI_SIGNED_IN, &x);
 }
 
 /* A request asked for (202 {"request": {"id": ...}}): its id said as the command says it
@@ -463,4 +543,27 @@ const char *cli_json_str(const json_t *obj, const char *key)
 {
 	const char *s = json_string_value(json_object_get(obj, key));
 	return s ? s : "";
+}
+
+void cli_json_time(const json_t *obj, const char *key, const char *format, char out[32])
+{
+	json_t *t = json_object_get(obj, key);
+	time_t tt = (time_t)json_integer_value(t);
+	struct tm tm;
+	if (!json_is_integer(t) || !gmtime_r(&tt, &tm) || strftime(out, 32, format, &tm) == 0)
+		out[0] = '\0';
+}
+
+int cli_remote_send(struct cli_url *u, const char *method, char *body, long status,
+		    struct cli_reply *r, int *code)
+{
+	char *path = cli_url_take(u);
+	*code = EXIT_FAIL;
+	if (!path) {
+		free(body);
+		return 0;
+	}
+	int ok = cli_remote_expect(method, path, body, status, r, code);
+	free(path);
+	return ok;
 }

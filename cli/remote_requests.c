@@ -7,7 +7,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* GET prefix?state=all&role=ROLE; 1 with the reply, else 0 with *code. */
 static int get_all(const char *prefix, const struct cli_common *c, struct cli_reply *r,
@@ -22,15 +21,6 @@ static int get_all(const char *prefix, const struct cli_common *c, struct cli_re
 	int ok = path && cli_remote_expect("GET", path, NULL, 200, r, code);
 	free(path);
 	return ok;
-}
-
-/* Unix seconds as the library writes times (ISO 8601, UTC). */
-static void iso_time(json_int_t t, char out[32], const char *format)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if (!gmtime_r(&tt, &tm) || strftime(out, 32, format, &tm) == 0)
-		out[0] = '\0';
 }
 
 /* The decision's user of a request ("" when undecided). */
@@ -92,8 +82,7 @@ static void print_request(const json_t *q, int json)
 	char *params = params_text(json_object_get(q, "args"));
 	char *command = json_dumps(json_object_get(q, "command"), JSON_COMPACT);
 	char created[32];
-	iso_time(json_integer_value(json_object_get(q, "created")), created,
-		 "%Y-%m-%dT%H:%M:%SZ");
+	cli_json_time(q, "created", CLI_TIME_FORMAT, created);
 	pv_request_info info = { cli_json_str(q, "id"), cli_json_str(q, "requested_by"),
 				 cli_json_str(q, "op"), params ? params : "",
 				 command ? command : "", cli_json_str(q, "reason"), created,
@@ -151,7 +140,7 @@ int cli_remote_decide(struct cli_args *a)
 static void print_dsr(const json_t *d, int json)
 {
 	char opened[32];
-	iso_time(json_integer_value(json_object_get(d, "opened")), opened, "%Y-%m-%d");
+	cli_json_time(d, "opened", CLI_DATE_FORMAT, opened);
 	pv_dsr_info info = { cli_json_str(d, "id"), cli_json_str(d, "customer"),
 			     cli_json_str(d, "kind"), cli_json_str(d, "law"), opened,
 			     cli_json_str(d, "due"), cli_json_str(d, "state"),

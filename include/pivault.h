@@ -472,6 +472,18 @@ PV_API PV_CHECK pv_rc pv_export_sealed(pv_vault *v, const pv_access *who, uint64
  * output), never straight to a file (PV_ERR_USAGE when who->want_clear). */
 PV_API PV_CHECK pv_rc pv_export_file(pv_vault *v, const pv_access *who, pv_export_format fmt,
 				     const char *path);
+/* An export received from a server (the client's `pivault export -o FILE`) written to a new
+ * file under pv_export_file's rules (PV_ERR_USAGE when want_clear, PV_ERR_EXISTS when
+ * something is at path), atomically: open makes a temporary file (0600) beside path; commit
+ * syncs it and gives it path's name (never over anything that appeared meanwhile); discard
+ * (or a failed commit) removes it. No vault: the message of a failure is pv_errmsg(NULL).
+ * commit and discard free the sink. */
+typedef struct pv_export_sink pv_export_sink;
+PV_API PV_CHECK pv_rc pv_export_sink_open(int want_clear, const char *path,
+					  pv_export_sink **out);
+PV_API PV_CHECK pv_rc pv_export_sink_write(pv_export_sink *s, const void *data, size_t n);
+PV_API PV_CHECK pv_rc pv_export_sink_commit(pv_export_sink *s);
+PV_API void pv_export_sink_discard(pv_export_sink *s);
 
 /* ---- Import ---------------------------------------------------------------------- */
 
@@ -1628,6 +1640,11 @@ typedef enum pv_report_form {
  * written before anything is read. */
 PV_API PV_CHECK pv_rc pv_compliance_report(pv_vault *v, const pv_access *who, const char *as_of,
 					   pv_report_form form, char **out);
+/* A report pv_compliance_report made as JSON (a server's reply, for the client's `pivault
+ * report`) rendered in form into *out (pv_free), exactly as pv_compliance_report renders
+ * it. No vault: a failure's message is pv_errmsg(NULL) (PV_ERR_INPUT: not a report). */
+PV_API PV_CHECK pv_rc pv_compliance_report_render(const char *json, pv_report_form form,
+						  char **out);
 
 #ifdef __cplusplus
 }

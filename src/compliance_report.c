@@ -91,3 +91,16 @@ pv_rc pv_compliance_report(pv_vault *v, const pv_access *who, const char *as_of,
 		return pv_audit_failure(v, rc, "report", "*", purpose);
 	return pv_ok(v);
 }
+
+pv_rc pv_compliance_report_render(const char *json, pv_report_form form, char **out)
+{
+	*out = NULL;
+	json_t *doc = json ? json_loads(json, 0, NULL) : NULL;
+	if (!json_is_object(doc)) {
+		json_decref(doc);
+		return pv_fail(NULL, PV_ERR_INPUT, "the compliance report is not a JSON object");
+	}
+	*out = render(doc, form);
+	json_decref(doc);
+	return *out ? pv_ok(NULL) : pv_fail(NULL, PV_ERR_NOMEM, "out of memory");
+}

@@ -453,10 +453,10 @@ static void test_no_twin_refused(void **state)
 {
 	(void)state;
 	login("adm");
-	const char *cmds[] = { "init", "list --purpose all", "export --purpose all",
+	const char *cmds[] = { "init",
 			       "keyring escrow", "rekey", "backup create x.tar", "serve --listen 127.0.0.1:1",
-			       "request --reason r get C00000001", "dsr open --customer C1 --type access", "shred C00000001",
-			       "update C00000001 name=x", "user list", "run R1", "audit checkpoint",
+			       "request --reason r get C00000001", "shred C00000001",
+			       "user enrol x", "user passwd", "run R1", "audit checkpoint",
 			       "get C00000001 --request R1 --purpose all" };
 	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
 		char *err = NULL;
