@@ -8,7 +8,7 @@
 # Usage: bench/run-server.sh BUILD_DIR [N] [CONNS] [THREADS] [SECONDS] [WORK_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-b=${1:?build dir}; n=${2:-100000}; conns=${3:-64}; threads=${4:-8}; secs=${5:-10}
+b=${1:?build dir}; n=${2:-100000}; conns=${3:-64}; threads=${4:-2}; secs=${5:-10}
 work=${6:-$(mktemp -d /tmp/pvserve-XXXXXX)}
 pv=$b/pivault
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }

@@ -147,6 +147,8 @@ struct cli_import_summary {
 	const char *(*dup_field)(const void *ctx, size_t i);
 	const char *(*dup_ids)(const void *ctx, size_t i);
 	const void *ctx;
+	unsigned long long sealed; /* sealed customers left out of the duplicates */
+	const char *sealed_incident;
 };
 void cli_print_import_summary(const struct cli_import_summary *s, int ok, const char *reject);
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cmd_audit.c: `pivault audit ...`: list who did what, sign and export checkpoints,
+/* cmd_audit.c: `pivault audit ...`: list who did what, sign, list and export checkpoints,
  * verify the whole log, and make and check Merkle proofs (check-proof needs no vault). */
 #include "cli.h"
 
@@ -180,6 +180,53 @@ static int run_checkpoint(struct cli_args *a)
 	return done(v, rc, text, cli_opt(a, "-o"));
 }
 
+static int print_checkpoint(void *ctx, const pv_audit_checkpoint_info *c)
+{
+	if (*(int *)ctx) {
+		printf("{\"size\":%llu,\"root\":\"%s\",\"at\":", (unsigned long long)c->size,
+		       c->root);
+		cli_json_string(stdout, c->at);
+		printf(",\"verified\":%s}\n", c->verified ? "true" : "false");
+	} else {
+		printf("%10llu  %s  %s  %s\n", (unsigned long long)c->size, c->at, c->root,
+		       c->verified ? "signature verified" : "SIGNATURE DOES NOT VERIFY");
+	}
+	return 0;
+}
+
+/* A decimal option: def when absent; -1 (usage printed into *code) when not a number. */
+static int number_opt(struct cli_args *a, const char *name, unsigned long long def,
+		      unsigned long long *n, int *code)
+{
+	const char *s = cli_opt(a, name);
+	char *end = NULL;
+	*n = s ? strtoull(s, &end, 10) : def;
+	if (s && (!*s || *end || *s == '-')) {
+		*code = cli_usage(a->prog, "--after and --limit take a number");
+		return -1;
+	}
+	return 0;
+}
+
+static int run_checkpoints(struct cli_args *a)
+{
+	int code = EXIT_FAIL;
+	unsigned long long after, limit;
+	if (number_opt(a, "--after", 0, &after, &code) || number_opt(a, "--limit", 100, &limit,
+								      &code))
+		return code;
+	pv_access who;
+	pv_vault *v = open_for(a, 0, &who, &code);
+	if (!v)
+		return code;
+	uint64_t next = 0;
+	pv_rc rc = pv_audit_checkpoints(v, &who, after, (size_t)limit, print_checkpoint,
+					&a->common.json, &next);
+	if (rc == PV_OK && next && !a->common.json)
+		printf("more: --after %llu\n", (unsigned long long)next);
+	return done(v, rc, NULL, NULL);
+}
+
 static int run_verify(struct cli_args *a)
 {
 	int code = EXIT_FAIL;
@@ -253,6 +300,14 @@ static const struct cli_cmd subs[] = {
 	{ "checkpoint", "[-o FILE]", "sign (size, chain head, Merkle root) and print it for a "
 	  "third party to keep", NULL, (const struct cli_opt[]){ OUT_OPT("it"), END_OPTS },
 	  CLI_COMMON, run_checkpoint, NULL },
+	{ "checkpoints", "[--after SIZE] [--limit N] [--json]", "the signed checkpoints stored, "
+	  "each with its size, time, Merkle root and whether its signature verifies",
+	  "A page at a time (--limit, 100 by default; at most 1000): the next page starts\n"
+	  "--after the last size shown.\n",
+	  (const struct cli_opt[]){ { "--after", NULL, "SIZE", "checkpoints above this size", NULL },
+				    { "--limit", NULL, "N", "at most N checkpoints", NULL },
+				    END_OPTS },
+	  CLI_COMMON, run_checkpoints, NULL },
 	{ "verify", "[--checkpoint FILE]", "recompute the chain and every signature",
 	  "With an exported checkpoint, also prove the log still holds what it signed.\n",
 	  (const struct cli_opt[]){ { "--checkpoint", NULL, "FILE", "a checkpoint exported before",

@@ -57,6 +57,10 @@ void cli_print_import_summary(const struct cli_import_summary *s, int ok, const 
 		if (s->ndup > 20)
 			printf("  ... %zu groups in all (--json lists up to 1000)\n", s->ndup);
 	}
+	if (s->sealed)
+		printf("%llu sealed customer%s left out of the duplicates (%s): not shown until an "
+		       "approved release\n", s->sealed, s->sealed == 1 ? "" : "s",
+		       s->sealed_incident ? s->sealed_incident : "");
 }
 
 static const char *dup_field(const void *ctx, size_t i)
@@ -71,10 +75,13 @@ static const char *dup_ids(const void *ctx, size_t i)
 
 static void print_summary(const pv_import_result *r, int rc_ok, const char *reject)
 {
+	char incident[64];
+	uint64_t sealed = pv_import_sealed_left_out(r, incident, sizeof incident);
 	struct cli_import_summary s = { pv_import_rows_imported(r), pv_import_rows_read(r),
 					pv_import_rows_rejected(r), pv_import_seconds(r),
 					pv_import_dropped_columns(r), pv_import_warnings(r),
-					pv_import_duplicate_count(r), dup_field, dup_ids, r };
+					pv_import_duplicate_count(r), dup_field, dup_ids, r,
+					sealed, incident };
 	cli_print_import_summary(&s, rc_ok, reject);
 }
 

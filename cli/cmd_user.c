@@ -232,7 +232,7 @@ static const struct cli_cmd subs[] = {
 	  no_opts, CLI_COMMON, run_disable, NULL },
 	{ "passwd", "[--old-password-file F] [--password-file F]",
 	  "change your own password (the old one is asked for)",
-	  "Nobody sets another user's password: see reset.\n",
+	  "Nobody sets another user's password: see reset. Your sessions on a server end.\n",
 	  (const struct cli_opt[]){
 		  { "--old-password-file", NULL, "FILE", "the old password's file (else asked)", NULL },
 		  PASSWORD_FILE,

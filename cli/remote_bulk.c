@@ -143,12 +143,14 @@ static void print_result(const json_t *summary, int ok, int json)
 		return;
 	}
 	json_t *dups = json_object_get(summary, "duplicates");
+	json_t *sealed = json_object_get(summary, "sealed_left_out");
 	struct cli_import_summary s = {
 		count_of(summary, "imported"), count_of(summary, "rows_read"),
 		count_of(summary, "rejected"),
 		json_number_value(json_object_get(summary, "seconds")),
 		cli_json_str(summary, "dropped_columns"), cli_json_str(summary, "warnings"),
-		json_array_size(dups), dup_field, dup_ids, dups
+		json_array_size(dups), dup_field, dup_ids, dups,
+		count_of(sealed, "customers"), cli_json_str(sealed, "incident")
 	};
 	cli_print_import_summary(&s, ok, NULL);
 }

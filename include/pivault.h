@@ -290,6 +290,24 @@ PV_API PV_CHECK pv_rc pv_session_leave(pv_vault *v);
  * handle leaves it. */
 PV_API PV_CHECK pv_rc pv_session_end(pv_vault *v);
 
+/* Enrol user on a server's handle, outside any session, as pv_user_enrol does: both halves
+ * of the enrolment code and a password of at least 8 characters (PV_ERR_USAGE before the
+ * code is tried); the attempt counted first, the lock-out, PV_ERR_BAD_KEY with one message
+ * for an unknown user, no enrolment waiting and a wrong half, PV_ERR_DENIED when locked,
+ * every refusal audited under the name tried; then the user's new key pair sealed under
+ * the password (Argon2id) and the code used up, audited. No session is made (the user
+ * signs in with pv_session_create); the handle stays as it was. */
+PV_API PV_CHECK pv_rc pv_session_enrol(pv_vault *v, const char *user, const char *half_a,
+				       const char *half_b, const char *password, size_t len);
+
+/* Change the password of the session's user, in a sign-in session entered (an API token's
+ * session: PV_ERR_DENIED): the old password checked as at sign-in (the attempt counted
+ * first, the lock-out, a wrong one PV_ERR_BAD_KEY, audited), then as pv_user_passwd: the
+ * user's key pair sealed under the new one (at least 8 characters; Argon2id) and every
+ * other sign-in session of the user ended. Audited. */
+PV_API PV_CHECK pv_rc pv_session_passwd(pv_vault *v, const char *old_password, size_t old_len,
+					const char *password, size_t len);
+
 /* The rate limits a server applies before acting (it counts; the library audits). */
 typedef enum {
 	PV_LIMIT_SIGN_IN_ADDRESS, /* sign-in attempts from one client address */
@@ -440,6 +458,15 @@ typedef enum pv_render { PV_RENDER_JSON = 0, PV_RENDER_HTML = 1 } pv_render;
  * columns; JSONL: one object per customer. Memory does not grow with the count. */
 PV_API PV_CHECK pv_rc pv_export(pv_vault *v, const pv_access *who, pv_export_format fmt,
 				FILE *out);
+/* What pv_export by who would leave out now because breach incidents sealed them: *n
+ * customers, and into incident (len bytes; may be NULL) the incident sealing them
+ * ("several incidents" when more than one, "" when none): the count an export makes
+ * before its first row and writes in its audit entry (a seal or release between the two
+ * calls changes it). For a caller that cannot read pv_sealed_left_out after its export (a
+ * server whose streamed reply's headers go out before the export ends). Needs 'export' as
+ * pv_export does; audited. */
+PV_API PV_CHECK pv_rc pv_export_sealed(pv_vault *v, const pv_access *who, uint64_t *n,
+				       char *incident, size_t len);
 /* pv_export into a new file at path (mode 0600, never over anything), removed again if
  * the export fails. Masked values only: clear values go to a caller's stream (standard
  * output), never straight to a file (PV_ERR_USAGE when who->want_clear). */
@@ -510,7 +537,15 @@ PV_API const char *pv_import_duplicate_ids(const pv_import_result *r, size_t i);
 /* Columns dropped by drop_undeclared, comma-separated ("" if none); and warnings. */
 PV_API const char *pv_import_dropped_columns(const pv_import_result *r);
 PV_API const char *pv_import_warnings(const pv_import_result *r);
-/* The summary as a JSON object (malloc'd; pv_free). */
+/* Customers already in the vault that a breach incident sealed, left out of the duplicate
+ * groups (no read shows a sealed customer; a group left with one customer is not
+ * reported), each counted once, with into incident (n bytes; may be NULL) the incident
+ * ("several incidents" when more than one, "" when none). The import's audit entry says
+ * the same. An import touches sealed customers nowhere else: an id already in the vault,
+ * sealed or not, is rejected alike. */
+PV_API uint64_t pv_import_sealed_left_out(const pv_import_result *r, char *incident, size_t n);
+/* The summary as a JSON object (malloc'd; pv_free); "sealed_left_out": {"customers",
+ * "incident"} present when the duplicate groups left sealed customers out. */
 PV_API char *pv_import_json(const pv_import_result *r);
 PV_API void pv_import_free(pv_import_result *r);
 
@@ -554,8 +589,8 @@ PV_API PV_CHECK pv_rc pv_user_enrol(const char *dir, const char *keyring_path,
  * may have kept from an earlier session opens the vault until then). Needs 'users'. */
 PV_API PV_CHECK pv_rc pv_user_disable(pv_vault *v, const pv_access *who, const char *name);
 /* Change one's own password (a session opened as that user): the old one must be given;
- * the user's key pair is sealed under the new one. Another user's password is never set:
- * see pv_user_reset. */
+ * the user's key pair is sealed under the new one, and the user's sign-in sessions on a
+ * server are ended. Another user's password is never set: see pv_user_reset. */
 PV_API PV_CHECK pv_rc pv_user_passwd(pv_vault *v, const char *old_password, size_t old_len,
 				     const char *password, size_t len);
 /* Record when the confidentiality agreement was signed and privacy training passed
@@ -1373,6 +1408,22 @@ PV_API PV_CHECK pv_rc pv_audit_prove(pv_vault *v, const pv_access *who, uint64_t
  * with pv_free). */
 PV_API PV_CHECK pv_rc pv_audit_consistency(pv_vault *v, const pv_access *who,
 					   const char *old_checkpoint, char **proof);
+
+/* A signed checkpoint as listed: the log's size it covers (its position), its Merkle root
+ * (64 hex digits), when it was signed, and whether its signature verifies under the
+ * vault's key over what it covers (0: the stored row was altered or forged). */
+typedef struct pv_audit_checkpoint_info {
+	uint64_t size;
+	const char *root, *at;
+	int verified;
+} pv_audit_checkpoint_info;
+typedef int (*pv_checkpoint_fn)(void *ctx, const pv_audit_checkpoint_info *c);
+/* The stored checkpoints of size above after (0: from the first), by size, at most limit of
+ * them (1 to 1000); *next_after (may be NULL) receives the after of the following page, 0
+ * on the last. fn returning non-zero stops. Needs 'audit'; audited. */
+PV_API PV_CHECK pv_rc pv_audit_checkpoints(pv_vault *v, const pv_access *who, uint64_t after,
+					   size_t limit, pv_checkpoint_fn fn, void *ctx,
+					   uint64_t *next_after);
 
 /* Check a proof without any vault: its hashes, and, when checkpoint texts are given, that
  * its roots are the signed ones (new_checkpoint for the tree the proof is about, and for a

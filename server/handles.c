@@ -6,12 +6,17 @@
  * the sync of their entries instead of paying one each. Their reads linger (see
  * pv_vault_linger_reads) for LINGER_MS, and a thread of their own ends the lingering reads
  * of handles left idle, so that no old snapshot holds back the log's checkpoints (nor a
- * shred's). */
+ * shred's).
+ * Long streams (an export, an import: a slow client keeps one for minutes) take theirs
+ * from a few handles of their own, never from the workers', and never wait for one: at
+ * most cfg->streams at once, cfg->streams_per_user for one user; beyond, the caller
+ * answers 503. So a few slow clients cannot make every other request wait. */
 #include "server.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 /* How long a handle's reads may go on in one snapshot: a change made by another process
@@ -23,6 +28,9 @@ struct pvs_handles {
 	pthread_cond_t freed;
 	unsigned n, nfree;
 	pv_vault **all, **free;
+	/* the streams' handles: all[n..n+nstreams), each free or in use by one user */
+	unsigned nstreams, per_user;
+	char (*stream_user)[128]; /* the user of each in use; "" when free */
 	pv_audit_writer *audit;
 	pthread_t reaper;
 	int reaping, stopping;
@@ -74,6 +82,9 @@ static void *reap(void *arg)
 	while (!h->stopping) {
 		for (unsigned i = 0; i < h->nfree; i++)
 			pv_vault_expire_lingering(h->free[i]);
+		for (unsigned i = 0; i < h->nstreams; i++)
+			if (!h->stream_user[i][0])
+				pv_vault_expire_lingering(h->all[h->n + i]);
 		pthread_mutex_unlock(&h->lock);
 		nanosleep(&nap, NULL);
 		pthread_mutex_lock(&h->lock);
@@ -82,17 +93,30 @@ static void *reap(void *arg)
 	return NULL;
 }
 
+/* The streams' handles, after the workers' in all[]; 0, or -1 with err. */
+static int open_streams(struct pvs_handles *h, const struct pvs_config *cfg, char *err,
+			size_t errlen)
+{
+	unsigned want = cfg->streams ? cfg->streams : 2;
+	for (; h->nstreams < want; h->nstreams++)
+		if (open_one(cfg, h->audit, &h->all[h->n + h->nstreams], err, errlen) != PV_OK)
+			return -1;
+	return 0;
+}
+
 struct pvs_handles *pvs_handles_open(const struct pvs_config *cfg, char *err, size_t errlen)
 {
 	struct pvs_handles *h = calloc(1, sizeof *h);
-	unsigned n = cfg->threads;
+	unsigned n = cfg->threads, streams = cfg->streams ? cfg->streams : 2;
 	if (h) {
 		pthread_mutex_init(&h->lock, NULL);
 		pthread_cond_init(&h->freed, NULL);
-		h->all = calloc(n, sizeof *h->all);
+		h->all = calloc(n + streams, sizeof *h->all);
 		h->free = calloc(n, sizeof *h->free);
+		h->stream_user = calloc(streams, sizeof *h->stream_user);
+		h->per_user = cfg->streams_per_user ? cfg->streams_per_user : 1;
 	}
-	if (!h || !h->all || !h->free) {
+	if (!h || !h->all || !h->free || !h->stream_user) {
 		snprintf(err, errlen, "out of memory");
 		pvs_handles_close(h);
 		return NULL;
@@ -107,6 +131,10 @@ struct pvs_handles *pvs_handles_open(const struct pvs_config *cfg, char *err, si
 			return NULL;
 		}
 		h->free[h->nfree++] = h->all[h->n];
+	}
+	if (open_streams(h, cfg, err, errlen) != 0) {
+		pvs_handles_close(h);
+		return NULL;
 	}
 	if (pthread_create(&h->reaper, NULL, reap, h) != 0) {
 		snprintf(err, errlen, "the server's threads cannot be started");
@@ -130,9 +158,58 @@ pv_vault *pvs_handle_take(struct pvs_handles *h)
 void pvs_handle_give(struct pvs_handles *h, pv_vault *v)
 {
 	pthread_mutex_lock(&h->lock);
+	for (unsigned i = 0; i < h->nstreams; i++) {
+		if (h->all[h->n + i] == v) { /* a stream's: free again */
+			h->stream_user[i][0] = '\0';
+			pthread_mutex_unlock(&h->lock);
+			return;
+		}
+	}
 	h->free[h->nfree++] = v;
 	pthread_cond_signal(&h->freed);
 	pthread_mutex_unlock(&h->lock);
+}
+
+/* How many of the streams' handles user holds. */
+static unsigned streams_of(const struct pvs_handles *h, const char *user)
+{
+	unsigned k = 0;
+	for (unsigned i = 0; i < h->nstreams; i++)
+		k += strcmp(h->stream_user[i], user) == 0;
+	return k;
+}
+
+pv_vault *pvs_stream_handle_take(struct pvs_handles *h)
+{
+	pv_vault *v = NULL;
+	pthread_mutex_lock(&h->lock);
+	for (unsigned i = 0; i < h->nstreams && !v; i++) {
+		if (!h->stream_user[i][0]) {
+			strcpy(h->stream_user[i], " "); /* taken; its user named once known */
+			v = h->all[h->n + i];
+		}
+	}
+	pthread_mutex_unlock(&h->lock);
+	return v;
+}
+
+int pvs_stream_handle_bind(struct pvs_handles *h, pv_vault *v, const char *user)
+{
+	int ok = 0;
+	pthread_mutex_lock(&h->lock);
+	if (strlen(user) + 1 < sizeof *h->stream_user && streams_of(h, user) < h->per_user) {
+		for (unsigned i = 0; i < h->nstreams; i++)
+			if (h->all[h->n + i] == v)
+				snprintf(h->stream_user[i], sizeof *h->stream_user, "%s", user);
+		ok = 1;
+	}
+	pthread_mutex_unlock(&h->lock);
+	return ok ? 0 : -1;
+}
+
+pv_audit_writer *pvs_handles_audit(struct pvs_handles *h)
+{
+	return h->audit;
 }
 
 void pvs_handles_close(struct pvs_handles *h)
@@ -145,7 +222,7 @@ void pvs_handles_close(struct pvs_handles *h)
 		pthread_mutex_unlock(&h->lock);
 		pthread_join(h->reaper, NULL);
 	}
-	for (unsigned i = 0; h->all && i < h->n; i++)
+	for (unsigned i = 0; h->all && i < h->n + h->nstreams; i++)
 		pv_vault_close(h->all[i]);
 	if (pv_audit_writer_stop(h->audit) != PV_OK) /* cannot be: its handles are closed */
 		abort();
@@ -153,5 +230,6 @@ void pvs_handles_close(struct pvs_handles *h)
 	pthread_cond_destroy(&h->freed);
 	free(h->all);
 	free(h->free);
+	free(h->stream_user);
 	free(h);
 }

@@ -4,12 +4,14 @@
  * cap on the body (413), and a graceful stop (no new connection; requests in flight
  * finish). A request's body is collected over the handler's calls and the reply queued on
  * the call after the first (libmicrohttpd's keep-alive rule); bodies are wiped after use
- * (they carry passwords). */
+ * (they carry passwords). A large body (an import, a package) is a streamed upload, a
+ * large reply (an export, a package, an archive) a streamed reply: both are here once. */
 #define _GNU_SOURCE /* fopencookie: a FILE over a streamed reply's buffer */
 #include "server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -34,7 +36,7 @@ struct pvs_server {
 	atomic_int in_flight;
 	char *cert, *key; /* PEM, kept until the daemon stops; the key wiped then */
 	size_t key_len;
-	size_t max_package;			/* bytes of a body taken as a file */
+	size_t max_package;			/* bytes of a package's upload */
 	char *handover_dir, *handover_identity; /* the routes' copies (routes_handover.c) */
 };
 
@@ -45,14 +47,16 @@ struct request {
 	int too_large;
 	int answered;   /* a reply was queued on the first call */
 	size_t dropped; /* bytes dropped past the cap */
-	char *spool;	/* a body taken as a file: its path (removed when the request ends) */
-	int spool_fd;
-	int spool_failed; /* a write to it failed: answered 500 */
 	/* a streamed upload (pvs_upload_route): its route, its state until ended, bytes */
 	const struct pvs_upload_route *up;
 	void *upload;
 	size_t uploaded;
 	int refused; /* the route takes no more of the body */
+	/* a reply parked, its connection suspended, until its audit entries are durable */
+	struct pvs_reply parked;
+	int parking;
+	struct MHD_Connection *conn;
+	atomic_int woken; /* 0: not yet; 1: durable, sent as it is; 2: failed, withheld */
 };
 
 /* Past the cap, a body of unannounced length (chunked) is read on and dropped, to answer
@@ -93,43 +97,6 @@ static const char *bearer_of(struct MHD_Connection *conn)
 	return h + 7;
 }
 
-/* A body read from a file (pvs_reply.read) as libmicrohttpd reads it. */
-struct file_body {
-	long (*read)(void *stream, uint64_t pos, char *buf, size_t max);
-	void (*close)(void *stream);
-	void *ctx;
-};
-
-static ssize_t file_body_read(void *cls, uint64_t pos, char *buf, size_t max)
-{
-	struct file_body *s = cls;
-	long n = s->read(s->ctx, pos, buf, max);
-	return n > 0 ? (ssize_t)n : n == 0 ? MHD_CONTENT_READER_END_OF_STREAM
-				 : MHD_CONTENT_READER_END_WITH_ERROR;
-}
-
-static void file_body_close(void *cls)
-{
-	struct file_body *s = cls;
-	s->close(s->ctx);
-	free(s);
-}
-
-/* The response of a reply read from a file, 64 KiB at a time (NULL: the file closed). */
-static struct MHD_Response *file_response(struct pvs_reply *r)
-{
-	struct file_body *s = malloc(sizeof *s);
-	struct MHD_Response *resp = s ? MHD_create_response_from_callback(
-		r->size, 64 * 1024, file_body_read, s, file_body_close) : NULL;
-	if (s)
-		*s = (struct file_body){ r->read, r->close, r->file };
-	if (!resp) {
-		free(s);
-		r->close(r->file);
-	}
-	return resp;
-}
-
 static struct MHD_Response *stream_response(struct pvs_reply *r);
 
 static struct MHD_Response *buffer_response(struct pvs_reply *r)
@@ -159,11 +126,10 @@ static void security_headers(struct MHD_Response *resp, const struct pvs_reply *
 
 static enum MHD_Result queue(struct MHD_Connection *conn, struct pvs_reply *r)
 {
-	struct MHD_Response *resp = r->stream ? stream_response(r)
-				    : r->read && !r->body ? file_response(r) : buffer_response(r);
+	struct MHD_Response *resp = r->stream ? stream_response(r) : buffer_response(r);
 	if (!resp)
 		return MHD_NO;
-	if (r->body || r->read || r->stream)
+	if (r->body || r->stream)
 		MHD_add_response_header(resp, "Content-Type", r->type ? r->type : "application/json");
 	if (r->status == 401)
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
@@ -204,56 +170,6 @@ static void take_body(struct request *q, const char *data, size_t n, size_t max)
 	q->body[q->len] = '\0';
 }
 
-/* Take a piece of a body taken as a file; past the cap, the file is emptied and the rest
- * dropped (413 at the end). */
-static void take_file_body(struct request *q, const char *data, size_t n, size_t max)
-{
-	if (!q->too_large && q->len + n > max) {
-		q->too_large = 1;
-		if (ftruncate(q->spool_fd, 0) != 0)
-			q->spool_failed = 1;
-	}
-	if (q->too_large) {
-		q->dropped += n;
-		return;
-	}
-	for (size_t done = 0; done < n && !q->spool_failed;) {
-		ssize_t w = write(q->spool_fd, data + done, n - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			q->spool_failed = 1;
-		else
-			done += (size_t)w;
-	}
-	q->len += n;
-}
-
-/* A file for the body of q in the handover directory (0600); 0, or -1. */
-static int spool_open(struct pvs_server *s, struct request *q)
-{
-	size_t n = strlen(s->handover_dir) + 32;
-	if (!(q->spool = malloc(n)))
-		return -1;
-	snprintf(q->spool, n, "%s/upload-XXXXXX", s->handover_dir);
-	if ((q->spool_fd = mkstemp(q->spool)) < 0) {
-		free(q->spool);
-		q->spool = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-static void spool_close(struct request *q)
-{
-	if (!q->spool)
-		return;
-	close(q->spool_fd);
-	unlink(q->spool);
-	free(q->spool);
-	q->spool = NULL;
-}
-
 static const char *class_v4(const unsigned char *a)
 {
 	if (a[0] == 127)
@@ -291,23 +207,66 @@ static void client_of(struct MHD_Connection *conn, struct pvs_request *q)
 static struct pvs_request request_of(struct MHD_Connection *conn, const char *url,
 				     const char *method, const struct request *q)
 {
-	struct pvs_request req = { method, url, q->body ? q->body : "", q->spool ? 0 : q->len,
-				   bearer_of(conn), { 0 }, 0, NULL, arg_of, each_arg, conn,
-				   q->spool };
+	struct pvs_request req = { method, url, q->body ? q->body : "", q->len, bearer_of(conn),
+				   { 0 }, 0, NULL, arg_of, each_arg, conn, NULL };
 	client_of(conn, &req);
 	return req;
+}
+
+/* The writer's word on a parked reply's entries (in its thread, or at once). */
+static void unpark(void *ctx, int ok)
+{
+	struct request *q = ctx;
+	atomic_store(&q->woken, ok ? 1 : 2);
+	MHD_resume_connection(q->conn);
+}
+
+/* Park reply r: the connection is suspended (the thread goes on with others) until the
+ * audit writer says r's entries are durable; then libmicrohttpd calls the handler again
+ * and the reply is sent (parked_reply). So many requests in flight share one sync while
+ * few threads serve them. */
+static enum MHD_Result park(struct pvs_server *s, struct MHD_Connection *conn,
+			    struct request *q, struct pvs_reply *r)
+{
+	q->parked = *r;
+	q->parking = 1;
+	q->conn = conn;
+	MHD_suspend_connection(conn);
+	if (pv_audit_writer_when_durable(pvs_handles_audit(s->routes.handles), r->withheld,
+					 unpark, q) != PV_OK)
+		unpark(q, 0); /* nobody will say: withheld */
+	return MHD_YES;
+}
+
+/* The parked reply once resumed: as it is when its entries are durable, else nothing of
+ * it (the read failed, as it would have without parking). */
+static enum MHD_Result parked_reply(struct MHD_Connection *conn, struct request *q)
+{
+	int woken = atomic_load(&q->woken);
+	if (!woken)
+		return MHD_YES; /* not yet resumed */
+	struct pvs_reply r = q->parked;
+	q->parking = 0;
+	q->parked.body = NULL;
+	if (woken != 1) {
+		if (r.body)
+			sodium_memzero(r.body, strlen(r.body));
+		free(r.body);
+		r = (struct pvs_reply){ 0 };
+		pvs_error(&r, 503, "store_unavailable", "the audit log cannot be written; the "
+			  "operation was not carried out");
+	}
+	return queue(conn, &r);
 }
 
 static enum MHD_Result answer(struct pvs_server *s, struct MHD_Connection *conn,
 			      const char *url, const char *method, struct request *q)
 {
 	struct pvs_reply r = { 0 };
-	if (q->spool_failed) {
-		pvs_error(&r, 500, "io_error", "the uploaded body could not be kept");
-		return queue(conn, &r);
-	}
 	struct pvs_request req = request_of(conn, url, method, q);
 	pvs_route(&s->routes, &req, &r);
+	if (r.withheld.last)
+		return park(s, conn, q, &r);
 	return queue(conn, &r);
 }
 
@@ -330,21 +289,13 @@ static enum MHD_Result too_large(struct MHD_Connection *conn)
 }
 
 /* The first call of a request (headers only): a reply only when the body announced is
- * over the cap (413 at once: it is never read, and the connection is closed after), or
- * when a body taken as a file has no file. */
+ * over the cap (413 at once: it is never read, and the connection is closed after). */
 static enum MHD_Result first_call(struct pvs_server *s, struct MHD_Connection *conn,
-				  const char *url, const char *method, struct request *q)
+				  struct request *q)
 {
-	int as_file = pvs_route_takes_file(method, url);
-	if (announces_too_much(conn, as_file ? s->max_package : s->max_body)) {
+	if (announces_too_much(conn, s->max_body)) {
 		q->too_large = q->answered = 1;
 		return too_large(conn);
-	}
-	if (as_file && spool_open(s, q) != 0) {
-		struct pvs_reply r = { 0 };
-		q->answered = 1;
-		pvs_error(&r, 503, "io_error", "the server cannot keep an uploaded package now");
-		return queue(conn, &r);
 	}
 	return MHD_YES;
 }
@@ -374,15 +325,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		atomic_fetch_add(&s->in_flight, 1);
 		if ((q->up = upload_route_of(method, url)))
 			return upload_begin(s, conn, url, method, q);
-		return first_call(s, conn, url, method, q);
+		return first_call(s, conn, q);
 	}
+	if (q->parking)
+		return parked_reply(conn, q);
 	if (q->up)
 		return upload_step(s, conn, url, method, q, upload_data, upload_size);
 	if (*upload_size) {
-		if (q->spool)
-			take_file_body(q, upload_data, *upload_size, s->max_package);
-		else
-			take_body(q, upload_data, *upload_size, s->max_body);
+		take_body(q, upload_data, *upload_size, s->max_body);
 		*upload_size = 0;
 		return q->dropped > DROP_MAX ? MHD_NO : MHD_YES;
 	}
@@ -405,7 +355,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
 	if (q->body)
 		sodium_memzero(q->body, q->len);
 	free(q->body);
-	spool_close(q);
+	if (q->parked.body) /* the connection ended before its parked reply went */
+		sodium_memzero(q->parked.body, strlen(q->parked.body));
+	free(q->parked.body);
 	free(q);
 	*state = NULL;
 	atomic_fetch_sub(&s->in_flight, 1);
@@ -535,7 +487,8 @@ static struct MHD_Daemon *daemon_start(struct pvs_server *s, const struct pvs_co
 {
 	struct MHD_OptionItem o[12];
 	daemon_options(s, cfg, addr, o);
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_EPOLL;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_EPOLL |
+			 MHD_ALLOW_SUSPEND_RESUME;
 	if (s->key)
 		flags |= MHD_USE_TLS;
 	if (addr->ss_family == AF_INET6)
@@ -589,8 +542,18 @@ static int handover_dir(struct pvs_server *s, const struct pvs_config *cfg, char
 	return 0;
 }
 
+/* The C library's heap as a server needs it: memory freed by one request is kept for the
+ * next instead of being given back to the kernel and faulted in again (a trim and a
+ * page fault per request cost more than the request's own work on a virtual machine). */
+static void keep_heap(void)
+{
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+}
+
 struct pvs_server *pvs_start(const struct pvs_config *cfg, char *err, size_t errlen)
 {
+	keep_heap();
 	struct pvs_server *s = calloc(1, sizeof *s);
 	struct sockaddr_storage addr;
 	if (!s || sodium_init() < 0) {
@@ -664,6 +627,7 @@ struct pvs_stream {
 	size_t head, len;             /* the bytes waiting: buf[head..head+len) (wrapping) */
 	int wrote, finished, gone;    /* bytes ever written; producer returned; client gone */
 	pv_rc rc;                     /* the producer's result, once finished */
+	uint64_t size;                /* the body's length, or PVS_SIZE_UNKNOWN */
 	pthread_t thread;
 	pv_rc (*produce)(void *cls, FILE *out);
 	void (*end)(void *cls);
@@ -718,7 +682,7 @@ static void stream_free(struct pvs_stream *s)
 	free(s);
 }
 
-int pvs_stream_start(struct pvs_reply *out, const char *type,
+int pvs_stream_start(struct pvs_reply *out, const char *type, uint64_t size,
 		     pv_rc (*produce)(void *cls, FILE *out), void (*end)(void *cls), void *cls,
 		     pv_rc *rc)
 {
@@ -730,6 +694,7 @@ int pvs_stream_start(struct pvs_reply *out, const char *type,
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	s->produce = produce;
+	s->size = size;
 	s->end = end;
 	s->cls = cls;
 	if (pthread_create(&s->thread, NULL, stream_main, s) != 0) {
@@ -794,22 +759,35 @@ static void stream_done(void *cls)
 	stream_free(s);
 }
 
+void pvs_stream_cancel(struct pvs_reply *out)
+{
+	stream_done(out->stream);
+	out->stream = NULL;
+}
+
 static struct MHD_Response *stream_response(struct pvs_reply *r)
 {
+	uint64_t size = r->stream->size == PVS_SIZE_UNKNOWN ? MHD_SIZE_UNKNOWN : r->stream->size;
 	struct MHD_Response *resp = MHD_create_response_from_callback(
-		MHD_SIZE_UNKNOWN, 32 * 1024, stream_read, r->stream, stream_done);
+		size, 32 * 1024, stream_read, r->stream, stream_done);
 	if (!resp)
 		stream_done(r->stream);
 	return resp;
 }
 
 /* ---- Streamed uploads (H-data) ----
- * A pvs_upload_route's body goes to the route piece by piece as it arrives, under the
- * import cap: announced over it, 413 at once; going over it, the route is ended without
+ * A pvs_upload_route's body goes to the route piece by piece as it arrives, under its
+ * cap (the import's or the package's): announced over it, 413 at once; going over it, the route is ended without
  * the body (nothing of it used), the rest dropped, and 413 at the end. A client that stops
  * half-way ends the upload without a reply (on_completed). */
 
-static const struct pvs_upload_route *const upload_routes[] = { &pvs_import_upload };
+static const struct pvs_upload_route *const upload_routes[] = { &pvs_import_upload,
+								 &pvs_package_upload };
+
+static size_t cap_of(const struct pvs_server *s, const struct pvs_upload_route *up)
+{
+	return up->cap == PVS_CAP_PACKAGE ? s->max_package : s->max_import;
+}
 
 static const struct pvs_upload_route *upload_route_of(const char *method, const char *url)
 {
@@ -823,7 +801,7 @@ static const struct pvs_upload_route *upload_route_of(const char *method, const 
 static enum MHD_Result upload_begin(struct pvs_server *s, struct MHD_Connection *conn,
 				    const char *url, const char *method, struct request *q)
 {
-	if (announces_too_much(conn, s->max_import)) {
+	if (announces_too_much(conn, cap_of(s, q->up))) {
 		q->too_large = q->answered = 1;
 		return too_large(conn);
 	}
@@ -841,7 +819,7 @@ static enum MHD_Result upload_piece(struct pvs_server *s, struct request *q, con
 				    size_t n)
 {
 	q->uploaded += n;
-	if (q->upload && q->uploaded > s->max_import) {
+	if (q->upload && q->uploaded > cap_of(s, q->up)) {
 		q->up->end(q->upload, NULL, NULL);
 		q->upload = NULL;
 		q->too_large = 1;

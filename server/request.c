@@ -84,24 +84,3 @@ void *pvs_time_json(const char *iso)
 	int64_t t = iso ? pv_time_unix(iso) : -1;
 	return t < 0 ? json_null() : json_integer((json_int_t)t);
 }
-
-/* ---- Four eyes: an operation asked for ---- */
-
-void pvs_asked(struct pvs_call *c)
-{
-	char *id = NULL;
-	pv_rc rc = pv_request_submit(c->v, &id);
-	if (rc)
-		pvs_fail(c->out, c->v, rc);
-	else
-		pvs_json(c->out, 202, json_pack("{s:{s:s,s:s}}", "request", "id", id, "state",
-						"pending"));
-	pv_free(id);
-}
-
-void pvs_ask_dropped(struct pvs_call *c)
-{
-	char *none = NULL;
-	if (pv_request_submit(c->v, &none) == PV_OK) /* cannot be: nothing stopped to ask */
-		pv_free(none);
-}

@@ -24,16 +24,26 @@ struct pvs_call {
 	size_t nparams;
 };
 
-/* PVS_SESSION_FILE: as PVS_SESSION, the body spooled to a file of the handover directory
- * (up to the package cap) rather than kept in memory: only for bodies that are sealed
- * (a handover package), never for personal data in clear. */
-enum pvs_needs { PVS_NO_HANDLE, PVS_HANDLE, PVS_SESSION, PVS_SESSION_FILE };
+/* PVS_STREAM: as PVS_SESSION on a handle of the streams' own (pvs_stream_enter: capped in
+ * all and per user, 503 beyond; never a worker's), and a streamed reply the route starts
+ * (pvs_stream_start) goes on using it: the handle and the session stay taken until the
+ * reply ends (the route's end callback leaves and gives them back). A streamed reply of a PVS_SESSION
+ * route (a file sent) needs neither: both are given back as the route returns. */
+enum pvs_needs { PVS_NO_HANDLE, PVS_HANDLE, PVS_SESSION, PVS_STREAM };
+
+/* What a route's table says of it besides its path (0: nothing). */
+enum pvs_route_flags {
+	PVS_READS = 1, /* under the read limit of the session's user */
+	/* its audit entries are withheld (pv_vault_withhold_begin): the reply waits for their
+	 * group's sync parked, without a thread (http.c); never for a streamed reply */
+	PVS_PARKS = 2,
+};
 
 struct pvs_route {
 	const char *method, *path;
 	enum pvs_needs needs;
 	void (*run)(struct pvs_call *c);
-	int reads; /* under the read limit of the session's user */
+	unsigned flags; /* enum pvs_route_flags */
 };
 
 /* One area's routes (routes_<area>.c). */
@@ -77,29 +87,43 @@ const char *pvs_member(void *body, const char *key, int *bad);
 /* A record as JSON ({"id", "fields": {name: {"value", "shown"}}, "consents": {p: bool}};
  * hidden fields left out), as a json_t * the caller owns. */
 void *pvs_record_json(const pv_record *r);
+
+/* json_text.c: JSON text written straight into a buffer (the read path's replies), the
+ * same text as jansson's compact dump. A failure (memory, text not UTF-8) is kept in
+ * failed and makes pvs_text_reply answer 500. */
+struct pvs_text {
+	char *s;
+	size_t len, cap;
+	int failed;
+};
+void pvs_text_raw(struct pvs_text *t, const char *s, size_t n);
+void pvs_text_str(struct pvs_text *t, const char *s);    /* as it is */
+void pvs_text_string(struct pvs_text *t, const char *s); /* as a JSON string */
+/* A record, as pvs_record_json's dump. */
+void pvs_text_record(struct pvs_text *t, const pv_record *r);
+/* The text as the reply's body with status (t is emptied). */
+void pvs_text_reply(struct pvs_reply *out, unsigned status, struct pvs_text *t);
 /* 204 No Content when rc is PV_OK, else the library's error. */
 void pvs_done(struct pvs_call *c, pv_rc rc);
 /* A library time ("YYYY-MM-DDTHH:MM:SSZ") as JSON Unix seconds; null when empty or not
  * such a time (json_t *, the caller owns it). */
 void *pvs_time_json(const char *iso);
-/* After pv_request_begin, the operation stopped at its approval (PV_REQUESTED): the
- * request recorded and 202 {"request": {"id", "state"}} answered. */
-void pvs_asked(struct pvs_call *c);
-/* After pv_request_begin, the operation was refused: nothing stays asked on the handle
- * (the next request on it runs normally). Call after the error reply is made. */
-void pvs_ask_dropped(struct pvs_call *c);
-
 /* ---- routes_requests.c: four eyes for guarded routes ---- */
 
 /* How a guarded operation is called: asked for (no "request" in the body), or run under
  * the approved request the body names. */
 enum pvs_guard { PVS_ASK, PVS_RUN_APPROVED };
 /* Before the library call, from the JSON object body's "request", "reason" and
- * "request_expires_in" (seconds: how long the request asked for stays valid): 0 to go
- * on, -1 after an error reply. */
+ * "request_expires_in" (seconds: how long the request asked for stays valid), or with body
+ * NULL from the query's ?request=, ?reason= and ?request_expires_in=: 0 to go on, -1 after
+ * an error reply. The request asked for shows "METHOD PATH" as its command. */
 int pvs_guard_begin(struct pvs_call *c, void *body, enum pvs_guard *mode);
+/* As pvs_guard_begin, the request asked for showing command (NULL: "METHOD PATH"). */
+int pvs_guard_begin_as(struct pvs_call *c, void *body, const char *command,
+		       enum pvs_guard *mode);
 /* After it returned rc: 1 when the operation was asked for (the request recorded and 202
- * {"request": {...}} answered, or the error), 0 when the caller answers rc. */
+ * {"request": {...}} answered, or the error), 0 when the caller answers rc. A request asked
+ * for and not recorded (the operation refused) is forgotten when the session is left. */
 int pvs_guard_end(struct pvs_call *c, enum pvs_guard mode, pv_rc rc);
 
 /* ---- routes.c: rate limits (limits.c counts; the library audits) ---- */

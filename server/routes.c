@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What a 503 for busy streams asks the client to wait. */
+#define STREAM_RETRY_SECONDS 5
+
 static const struct pvs_route_table *const tables[] = {
 	&pvs_routes_sessions, &pvs_routes_customers, &pvs_routes_tokens, &pvs_routes_audit,
 	&pvs_routes_service,
@@ -110,25 +113,67 @@ static int path_matches(const char *pattern, const char *path, struct matched *m
 	return !*pattern && !*path;
 }
 
-/* Run r in the session of the request's bearer token (refused: 401, audited). */
-static void in_session(struct pvs_call *c, const struct pvs_route *r)
+/* The bearer token's session entered on v: 0, or -1 with the reply (401, audited) made. */
+static int session_entered(pv_vault *v, const struct pvs_request *q, struct pvs_reply *out)
 {
-	pv_rc rc = pv_session_enter(c->v, c->q->bearer ? c->q->bearer : "");
+	pv_rc rc = pv_session_enter(v, q->bearer ? q->bearer : "");
+	if (!rc)
+		return 0;
+	pvs_error(out, rc == PV_ERR_DENIED ? 401 : 503,
+		  rc == PV_ERR_DENIED ? "unauthenticated" : "store_unavailable", pv_errmsg(v));
+	return -1;
+}
+
+/* Leave the session: a reply whose use could not be counted is withheld. */
+static void session_left(struct pvs_call *c)
+{
+	pv_rc rc = pv_session_leave(c->v);
 	if (rc) {
-		pvs_error(c->out, rc == PV_ERR_DENIED ? 401 : 503,
-			  rc == PV_ERR_DENIED ? "unauthenticated" : "store_unavailable",
-			  pv_errmsg(c->v));
-		return;
-	}
-	if (!(r->reads && reads_refused(c)))
-		r->run(c);
-	if (c->out->stream) /* a streamed reply leaves the session at its end (pvs_stream_start) */
-		return;
-	rc = pv_session_leave(c->v);
-	if (rc) { /* what was shown could not be counted: the reply is withheld */
+		if (c->out->stream)
+			pvs_stream_cancel(c->out);
 		free(c->out->body);
 		pvs_fail(c->out, c->v, rc);
 	}
+}
+
+/* Run r in the session; a PVS_STREAM route's streamed reply leaves it at its end. */
+static void run_in_session(struct pvs_call *c, const struct pvs_route *r)
+{
+	if (!((r->flags & PVS_READS) && reads_refused(c)))
+		r->run(c);
+	if (!(c->out->stream && r->needs == PVS_STREAM))
+		session_left(c);
+}
+
+static void streams_busy(struct pvs_reply *out, const char *whose)
+{
+	char msg[160];
+	snprintf(msg, sizeof msg, "%s exports and imports are all under way: try again after "
+		 "the seconds Retry-After gives", whose);
+	pvs_error(out, 503, "streams_busy", msg);
+	out->retry_after = STREAM_RETRY_SECONDS;
+}
+
+pv_vault *pvs_stream_enter(struct pvs_routes_ctx *ctx, const struct pvs_request *q,
+			   struct pvs_reply *out)
+{
+	pv_vault *v = pvs_stream_handle_take(ctx->handles);
+	if (!v) {
+		streams_busy(out, "the server's");
+		return NULL;
+	}
+	if (session_entered(v, q, out) != 0) {
+		pvs_handle_give(ctx->handles, v);
+		return NULL;
+	}
+	if (pvs_stream_handle_bind(ctx->handles, v, pv_vault_user(v)) != 0) {
+		pv_rc rc = pv_session_leave(v);
+		(void)rc; /* nothing was shown */
+		pvs_handle_give(ctx->handles, v);
+		streams_busy(out, "this user's");
+		return NULL;
+	}
+	return v;
 }
 
 static void run_route(struct pvs_call *c, const struct pvs_route *r)
@@ -137,25 +182,23 @@ static void run_route(struct pvs_call *c, const struct pvs_route *r)
 		r->run(c);
 		return;
 	}
-	c->v = pvs_handle_take(c->ctx->handles);
-	if (r->needs == PVS_SESSION || r->needs == PVS_SESSION_FILE)
-		in_session(c, r);
-	else
-		r->run(c);
-	if (!c->out->stream) /* a streamed reply gives its handle back at its end */
-		pvs_handle_give(c->ctx->handles, c->v);
-}
-
-int pvs_route_takes_file(const char *method, const char *path)
-{
-	struct matched m;
-	for (size_t i = 0, n = pvs_route_count(); i < n; i++) {
-		const struct pvs_route *r = route_at(i);
-		if (r->needs == PVS_SESSION_FILE && strcmp(r->method, method) == 0 &&
-		    path_matches(r->path, path, &m))
-			return 1;
+	if (r->needs == PVS_STREAM) {
+		if ((c->v = pvs_stream_enter(c->ctx, c->q, c->out)))
+			run_in_session(c, r);
+	} else {
+		c->v = pvs_handle_take(c->ctx->handles);
+		/* a parked reply's entries are durable before it is sent (http.c), not before
+		 * the handle serves the next request */
+		int parks = (r->flags & PVS_PARKS) && pv_vault_withhold_begin(c->v) == PV_OK;
+		if (r->needs == PVS_HANDLE)
+			r->run(c);
+		else if (session_entered(c->v, c->q, c->out) == 0)
+			run_in_session(c, r);
+		if (parks)
+			c->out->withheld = pv_vault_withhold_end(c->v);
 	}
-	return 0;
+	if (c->v && !(c->out->stream && r->needs == PVS_STREAM)) /* else at the stream's end */
+		pvs_handle_give(c->ctx->handles, c->v);
 }
 
 void pvs_route(struct pvs_routes_ctx *ctx, const struct pvs_request *q, struct pvs_reply *out)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* routes_audit.c: the audit log's routes: its entries (filtered and paged), its
- * verification, signed checkpoints, inclusion and consistency proofs, the bulk-read
+ * verification, signed checkpoints (made and listed), inclusion and consistency proofs, the bulk-read
  * alerts and their threshold (under four eyes). The library needs 'audit' for each. */
 #include "route.h"
 
@@ -109,6 +109,49 @@ static void make_checkpoint(struct pvs_call *c)
 	text_answer(c, rc, "checkpoint", text, 201);
 }
 
+/* The library's checkpoint time (YYYY-MM-DDTHH:MM:SS.mmmZ) as Unix seconds. */
+static json_t *signed_at(const char *at)
+{
+	char whole[21];
+	if (strlen(at) < 20)
+		return json_null();
+	memcpy(whole, at, 19);
+	memcpy(whole + 19, "Z", 2);
+	return pvs_time_json(whole);
+}
+
+static int checkpoint_listed(void *ctx, const pv_audit_checkpoint_info *k)
+{
+	return json_array_append_new(ctx, json_pack("{s:I,s:s,s:o,s:b}", "size",
+						    (json_int_t)k->size, "root", k->root, "at",
+						    signed_at(k->at), "verified", k->verified)) != 0;
+}
+
+/* ?after=SIZE&limit=N: {"checkpoints": [{"size", "root", "at", "verified"}], "next"} (next:
+ * the after= of the following page, null on the last). */
+static void list_checkpoints(struct pvs_call *c)
+{
+	int bad = 0;
+	unsigned long long after = number_arg(c, "after", 0, &bad),
+			   limit = number_arg(c, "limit", PAGE_DEFAULT, &bad);
+	if (bad || limit < 1 || limit > PAGE_MAX) {
+		pvs_error(c->out, 400, "bad_request", "after: a size; limit: 1 to 1000");
+		return;
+	}
+	pv_access who = pvs_role_of(c);
+	json_t *list = json_array();
+	uint64_t next = 0;
+	pv_rc rc = pv_audit_checkpoints(c->v, &who, after, (size_t)limit, checkpoint_listed, list,
+					&next);
+	if (rc) {
+		json_decref(list);
+		pvs_fail(c->out, c->v, rc);
+		return;
+	}
+	pvs_json(c->out, 200, json_pack("{s:o,s:o}", "checkpoints", list, "next",
+					next ? json_integer((json_int_t)next) : json_null()));
+}
+
 static void inclusion_proof(struct pvs_call *c)
 {
 	char *end;
@@ -194,6 +237,7 @@ static const struct pvs_route routes[] = {
 	{ "GET", "/v1/audit/verify", PVS_SESSION, audit_verify, 0 },
 	{ "GET", "/v1/audit", PVS_SESSION, audit_log, 0 },
 	{ "POST", "/v1/audit/checkpoints", PVS_SESSION, make_checkpoint, 0 },
+	{ "GET", "/v1/audit/checkpoints", PVS_SESSION, list_checkpoints, 0 },
 	{ "GET", "/v1/audit/proofs/{seq}", PVS_SESSION, inclusion_proof, 0 },
 	{ "POST", "/v1/audit/consistency", PVS_SESSION, consistency_proof, 0 },
 	{ "GET", "/v1/audit/alerts", PVS_SESSION, audit_alerts, 0 },

@@ -83,50 +83,48 @@ static int format_of(struct pvs_call *c, pv_export_format *fmt, const char **typ
 	return 0;
 }
 
-/* Ready the handle: under the caller's approved ?request=ID, or asking (an export in
- * clear without one: the library decides whether it needs four eyes). */
-static pv_rc export_request(struct pvs_call *c, const char *request, int asking)
-{
-	if (request)
-		return pv_vault_use_request(c->v, request);
-	if (!asking)
-		return PV_OK;
-	const char *reason = pvs_arg(c, "reason");
-	return pv_request_begin(c->v, reason ? reason : "", 0, "GET /v1/export?clear=true");
-}
-
 /* GET /v1/export?format=csv|jsonl&role=R&purpose=P&clear=true&request=ID: every customer
  * streamed, as `pivault export` prints it; an export in clear without ?request= is asked
- * for (202 with the request's id). */
+ * for (202 with the request), and runs under the caller's approved ?request=ID. */
 static void export_all(struct pvs_call *c)
 {
 	pv_export_format fmt;
-	const char *type, *request = pvs_arg(c, "request");
+	const char *type;
 	if (format_of(c, &fmt, &type) != 0)
 		return;
 	pv_access who = pvs_reader_of(c);
-	int asking = !request && who.want_clear;
-	pv_rc rc = export_request(c, request, asking);
+	enum pvs_guard mode = PVS_RUN_APPROVED;
+	int guarded = pvs_arg(c, "request") || who.want_clear;
+	if (guarded && pvs_guard_begin_as(c, NULL, "GET /v1/export?clear=true", &mode) != 0)
+		return;
+	struct export_job *j = export_job_of(c, fmt);
+	if (!j)
+		return;
+	pv_rc rc;
+	if (pvs_stream_start(c->out, type, PVS_SIZE_UNKNOWN, produce_export, export_end, j, &rc))
+		return; /* streaming: the handle and the session are the job's until its end */
+	free(j);
+	if (!guarded || !pvs_guard_end(c, mode, rc))
+		pvs_fail(c->out, c->v, rc);
+}
+
+/* GET /v1/export/summary?role=R&purpose=P: {"sealed_left_out": {"customers", "incident"}},
+ * what an export by the caller leaves out because breach incidents sealed it. Its own
+ * route, asked before or after the export: the export's headers are sent before its
+ * rows, so they cannot carry what the rows left out, and neither CSV nor JSON Lines has a
+ * place for a summary that a reader of the rows would not take for one more row. */
+static void export_summary(struct pvs_call *c)
+{
+	pv_access who = pvs_reader_of(c);
+	uint64_t n = 0;
+	char incident[64];
+	pv_rc rc = pv_export_sealed(c->v, &who, &n, incident, sizeof incident);
 	if (rc) {
 		pvs_fail(c->out, c->v, rc);
 		return;
 	}
-	struct export_job *j = export_job_of(c, fmt);
-	if (!j) {
-		if (asking)
-			pvs_ask_dropped(c);
-		return;
-	}
-	if (pvs_stream_start(c->out, type, produce_export, export_end, j, &rc))
-		return; /* streaming: the handle and the session are the job's until its end */
-	free(j);
-	if (asking && rc == PV_REQUESTED) {
-		pvs_asked(c);
-		return;
-	}
-	pvs_fail(c->out, c->v, rc);
-	if (asking)
-		pvs_ask_dropped(c);
+	pvs_json(c->out, 200, json_pack("{s:{s:I,s:s}}", "sealed_left_out", "customers",
+					(json_int_t)n, "incident", incident));
 }
 
 /* ---- Import ---- */
@@ -157,20 +155,6 @@ static void *import_main(void *arg)
 	j->rc = pv_import_csv_fd(j->v, &j->who, j->sv[0], body_was_whole, j, &j->opts, &j->res);
 	shutdown(j->sv[0], SHUT_RDWR); /* a writer still sending is refused, not left waiting */
 	return NULL;
-}
-
-/* The caller's session on a handle of the pool; 0, or -1 with the 401 made in out. */
-static int import_session(struct import_job *j, const struct pvs_request *q,
-			  struct pvs_reply *out)
-{
-	j->v = pvs_handle_take(j->ctx->handles);
-	pv_rc rc = pv_session_enter(j->v, q->bearer ? q->bearer : "");
-	if (!rc)
-		return 0;
-	pvs_error(out, rc == PV_ERR_DENIED ? 401 : 503,
-		  rc == PV_ERR_DENIED ? "unauthenticated" : "store_unavailable", pv_errmsg(j->v));
-	pvs_handle_give(j->ctx->handles, j->v);
-	return -1;
 }
 
 /* Who imports (?role=R&purpose=P) and how (?drop_undeclared=true), copied into j. */
@@ -206,7 +190,7 @@ static void *import_begin(struct pvs_routes_ctx *ctx, const struct pvs_request *
 		return NULL;
 	}
 	j->ctx = ctx;
-	if (import_who(j, q, out) != 0 || import_session(j, q, out) != 0) {
+	if (import_who(j, q, out) != 0 || !(j->v = pvs_stream_enter(ctx, q, out))) {
 		import_free(j);
 		return NULL;
 	}
@@ -278,8 +262,8 @@ static void import_end(void *upload, const struct pvs_request *q, struct pvs_rep
 	import_free(j);
 }
 
-const struct pvs_upload_route pvs_import_upload = { "POST", "/v1/import", import_begin,
-						     import_feed, import_end };
+const struct pvs_upload_route pvs_import_upload = { "POST", "/v1/import", PVS_CAP_IMPORT,
+						     import_begin, import_feed, import_end };
 
 /* In the table for 405s and the OpenAPI check; http.c takes the route before it. */
 static void import_not_streamed(struct pvs_call *c)
@@ -288,7 +272,8 @@ static void import_not_streamed(struct pvs_call *c)
 }
 
 static const struct pvs_route routes[] = {
-	{ "GET", "/v1/export", PVS_SESSION, export_all, 1 },
+	{ "GET", "/v1/export", PVS_STREAM, export_all, PVS_READS },
+	{ "GET", "/v1/export/summary", PVS_SESSION, export_summary, 0 },
 	{ "POST", "/v1/import", PVS_SESSION, import_not_streamed, 0 },
 };
 PVS_ROUTE_TABLE(pvs_routes_bulk, routes);

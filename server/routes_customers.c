@@ -5,6 +5,7 @@
 #include "route.h"
 
 #include <jansson.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,10 +14,13 @@ static void get_customer(struct pvs_call *c)
 	pv_access who = pvs_reader_of(c);
 	pv_record *r = NULL;
 	pv_rc rc = pv_get(c->v, &who, c->param, &r);
-	if (rc)
+	if (rc) {
 		pvs_fail(c->out, c->v, rc);
-	else
-		pvs_json(c->out, 200, pvs_record_json(r));
+	} else {
+		struct pvs_text t = { 0 };
+		pvs_text_record(&t, r);
+		pvs_text_reply(c->out, 200, &t);
+	}
 	pv_record_free(r);
 }
 
@@ -43,6 +47,17 @@ static int found_record(void *ctx, const pv_record *r)
 	return json_array_append_new(ctx, pvs_record_json(r)) != 0;
 }
 
+/* The records found, as {"customers":[...]} text. */
+static const char FOUND_OPEN[] = "{\"customers\":[";
+
+static int found_record_text(void *ctx, const pv_record *r)
+{
+	struct pvs_text *t = ctx;
+	pvs_text_str(t, t->len > sizeof FOUND_OPEN - 1 ? "," : "");
+	pvs_text_record(t, r);
+	return t->failed;
+}
+
 static int found_id(void *ctx, const char *id)
 {
 	return json_array_append_new(ctx, json_string(id)) != 0;
@@ -53,20 +68,25 @@ static int found_id(void *ctx, const char *id)
 static void find_by(struct pvs_call *c, const struct field_arg *f)
 {
 	pv_access who = pvs_reader_of(c);
-	json_t *list = json_array();
-	pv_rc rc = pv_find_records(c->v, &who, f->name, f->value, found_record, list);
-	const char *key = "customers";
+	struct pvs_text t = { 0 };
+	pvs_text_str(&t, FOUND_OPEN);
+	pv_rc rc = pv_find_records(c->v, &who, f->name, f->value, found_record_text, &t);
 	if (rc == PV_ERR_FIND_ONLY) {
-		json_array_clear(list);
+		json_t *list = json_array();
 		rc = pv_find(c->v, &who, f->name, f->value, found_id, list);
-		key = "ids";
+		if (!rc)
+			pvs_json(c->out, 200, json_pack("{s:o}", "ids", list));
+		else
+			json_decref(list);
+	} else if (!rc) {
+		pvs_text_str(&t, "]}");
+		pvs_text_reply(c->out, 200, &t);
 	}
-	if (rc) {
-		json_decref(list);
+	if (rc)
 		pvs_fail(c->out, c->v, rc);
-		return;
-	}
-	pvs_json(c->out, 200, json_pack("{s:o}", key, list));
+	if (t.s)
+		sodium_memzero(t.s, t.len);
+	free(t.s);
 }
 
 /* Customers a page may hold: a cap on the reply's size (the CLI's pages are its own). */
@@ -184,8 +204,8 @@ static void update_customer(struct pvs_call *c)
 }
 
 static const struct pvs_route routes[] = {
-	{ "GET", "/v1/customers", PVS_SESSION, customers, 1 },
-	{ "GET", "/v1/customers/{id}", PVS_SESSION, get_customer, 1 },
+	{ "GET", "/v1/customers", PVS_SESSION, customers, PVS_READS | PVS_PARKS },
+	{ "GET", "/v1/customers/{id}", PVS_SESSION, get_customer, PVS_READS | PVS_PARKS },
 	{ "PATCH", "/v1/customers/{id}", PVS_SESSION, update_customer, 0 },
 };
 PVS_ROUTE_TABLE(pvs_routes_customers, routes);

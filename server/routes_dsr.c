@@ -95,133 +95,187 @@ static json_t *body_and_actor(struct pvs_call *c, int empty_ok, pv_access *who)
 	return body;
 }
 
-/* {"customer", "kind": access|correct|delete|restrict|object, "law"?}: 201 {"id"}. */
-static void open_dsr(struct pvs_call *c)
+/* ---- The answers: one handler, a table of actions ---- */
+
+/* What an action answers once the library call succeeded. */
+enum dsr_answer {
+	DSR_DONE,       /* 204 */
+	DSR_ID,         /* 201 {"id"}: the request opened */
+	DSR_CERTIFICATE /* 200 {"certificate"}: the shred's signed certificate */
+};
+
+#define DSR_STRINGS 3
+
+/* One action on data-subject requests: the body it takes and the library call. */
+struct dsr_action {
+	const char *verb; /* the path's last segment ("dsr": open one) */
+	int empty_ok;     /* an empty body is taken as {} */
+	const char *strings[DSR_STRINGS]; /* the body's string members the call takes */
+	unsigned required; /* how many of them (the first) must be there */
+	int (*body_ok)(json_t *body, const char *const *s); /* a further check, or NULL */
+	const char *bad_body; /* the 400's message when the body is not as said */
+	int guarded;          /* under four eyes (pvs_guard_begin and pvs_guard_end) */
+	/* the call on the request id (NULL for open and lift) with the strings s; *made (an
+	 * id or a certificate, pv_free) for the answers that give one */
+	pv_rc (*call)(pv_vault *v, const pv_access *who, const char *id, const char *const *s,
+		      json_t *body, char **made);
+	enum dsr_answer answer;
+};
+
+static pv_rc open_call(pv_vault *v, const pv_access *who, const char *id, const char *const *s,
+		       json_t *body, char **made)
 {
-	pv_access who;
-	json_t *body = body_and_actor(c, 0, &who);
-	if (!body)
-		return;
-	int bad = 0;
-	const char *customer = pvs_member(body, "customer", &bad);
-	const char *kind = pvs_member(body, "kind", &bad), *law = pvs_member(body, "law", &bad);
-	char *id = NULL;
-	if (bad || !customer || !kind) {
-		pvs_error(c->out, 400, "bad_request", "the body needs \"customer\" and \"kind\" "
-			  "(strings); \"law\" is pipl, gdpr or ccpa");
-	} else {
-		pv_rc rc = pv_dsr_open(c->v, &who, customer, kind, law, &id);
-		if (rc)
-			pvs_fail(c->out, c->v, rc);
-		else
-			pvs_json(c->out, 201, json_pack("{s:s}", "id", id));
-	}
-	pv_free(id);
-	json_decref(body);
+	(void)id, (void)body;
+	return pv_dsr_open(v, who, s[0], s[1], s[2], made);
 }
 
 /* restrict and object requests: fulfilled as their kind says. */
-static void fulfil_dsr(struct pvs_call *c)
+static pv_rc fulfil_call(pv_vault *v, const pv_access *who, const char *id,
+			 const char *const *s, json_t *body, char **made)
 {
-	pv_access who;
-	json_t *body = body_and_actor(c, 1, &who);
-	if (!body)
-		return;
-	pvs_done(c, pv_dsr_fulfil(c->v, &who, c->params[0]));
-	json_decref(body);
+	(void)s, (void)body, (void)made;
+	return pv_dsr_fulfil(v, who, id);
 }
 
-/* A deletion request: the customer crypto-shredded under four eyes; 200 {"certificate"}. */
-static void delete_dsr(struct pvs_call *c)
+/* A deletion request: the customer crypto-shredded (the certificate, when the shred was
+ * done and the reply failed, is in the audit log). */
+static pv_rc delete_call(pv_vault *v, const pv_access *who, const char *id,
+			 const char *const *s, json_t *body, char **made)
 {
-	pv_access who;
-	json_t *body = body_and_actor(c, 1, &who);
-	enum pvs_guard mode;
-	if (!body || pvs_guard_begin(c, body, &mode) != 0) {
-		json_decref(body);
-		return;
-	}
-	char *cert = NULL;
-	pv_rc rc = pv_dsr_delete(c->v, &who, c->params[0], &cert);
-	if (!pvs_guard_end(c, mode, rc)) {
-		json_error_t jerr;
-		json_t *signed_cert = cert ? json_loads(cert, 0, &jerr) : NULL;
-		if (rc) /* the certificate, when the shred was done, is in the audit log */
-			pvs_fail(c->out, c->v, rc);
-		else
-			pvs_json(c->out, 200, json_pack("{s:o}", "certificate",
-							signed_cert ? signed_cert : json_null()));
-		if (rc)
-			json_decref(signed_cert);
-	}
-	pv_free(cert);
-	json_decref(body);
+	(void)s, (void)body;
+	return pv_dsr_delete(v, who, id, made);
 }
 
-/* {"fields": {"name": "value", ...}}: each an audited, validated update. */
-static void correct_dsr(struct pvs_call *c)
+/* "fields": an object of field names to new values (strings), at least one. */
+static int fields_ok(json_t *body, const char *const *s)
 {
-	pv_access who;
-	json_t *body = body_and_actor(c, 0, &who);
-	if (!body)
-		return;
+	(void)s;
 	json_t *fields = json_object_get(body, "fields"), *value;
-	size_t n = json_is_object(fields) ? json_object_size(fields) : 0, i = 0;
-	const char **names = calloc(n ? n : 1, sizeof *names), **values = calloc(n ? n : 1,
-										   sizeof *values);
 	const char *name;
-	int bad = !n;
-	json_object_foreach(fields, name, value) {
-		bad |= !json_is_string(value);
-		names[i] = name;
-		values[i++] = json_string_value(value);
+	if (!json_is_object(fields) || json_object_size(fields) == 0)
+		return 0;
+	json_object_foreach(fields, name, value)
+		if (!json_is_string(value))
+			return 0;
+	return 1;
+}
+
+/* Each field an audited, validated update. */
+static pv_rc correct_call(pv_vault *v, const pv_access *who, const char *id,
+			  const char *const *s, json_t *body, char **made)
+{
+	(void)s, (void)made;
+	json_t *fields = json_object_get(body, "fields"), *value;
+	size_t n = json_object_size(fields), i = 0;
+	const char **names = calloc(n, sizeof *names), **values = calloc(n, sizeof *values);
+	const char *name;
+	pv_rc rc = PV_ERR_NOMEM;
+	if (names && values) {
+		json_object_foreach(fields, name, value) {
+			names[i] = name;
+			values[i++] = json_string_value(value);
+		}
+		rc = pv_dsr_correct(v, who, id, names, values, n);
 	}
-	if (!names || !values)
-		pvs_error(c->out, 500, "out_of_memory", "out of memory");
-	else if (bad)
-		pvs_error(c->out, 400, "bad_request", "the body needs \"fields\": an object of "
-			  "field names to new values (strings)");
-	else
-		pvs_done(c, pv_dsr_correct(c->v, &who, c->params[0], names, values, n));
 	free(names);
 	free(values);
-	json_decref(body);
+	return rc;
 }
 
-/* {"customer", "what": "restriction"|"objection"}. */
-static void lift_dsr(struct pvs_call *c)
+static int lift_ok(json_t *body, const char *const *s)
 {
-	pv_access who;
-	json_t *body = body_and_actor(c, 0, &who);
-	if (!body)
-		return;
-	int bad = 0;
-	const char *customer = pvs_member(body, "customer", &bad);
-	const char *what = pvs_member(body, "what", &bad);
-	if (bad || !customer || !what ||
-	    (strcmp(what, "restriction") && strcmp(what, "objection")))
-		pvs_error(c->out, 400, "bad_request", "the body needs \"customer\" and \"what\": "
-			  "restriction or objection");
-	else
-		pvs_done(c, pv_dsr_lift(c->v, &who, customer, !strcmp(what, "objection")
-								     ? PV_LIFT_OBJECTION
-								     : PV_LIFT_RESTRICTION));
-	json_decref(body);
+	(void)body;
+	return !strcmp(s[1], "restriction") || !strcmp(s[1], "objection");
 }
 
-/* {"outcome"}: how it was answered. */
-static void close_dsr(struct pvs_call *c)
+static pv_rc lift_call(pv_vault *v, const pv_access *who, const char *id, const char *const *s,
+		       json_t *body, char **made)
 {
+	(void)id, (void)body, (void)made;
+	return pv_dsr_lift(v, who, s[0], !strcmp(s[1], "objection") ? PV_LIFT_OBJECTION
+								    : PV_LIFT_RESTRICTION);
+}
+
+static pv_rc close_call(pv_vault *v, const pv_access *who, const char *id,
+			const char *const *s, json_t *body, char **made)
+{
+	(void)body, (void)made;
+	return pv_dsr_close(v, who, id, s[0]);
+}
+
+static const struct dsr_action actions[] = {
+	{ "dsr", 0, { "customer", "kind", "law" }, 2, NULL, "the body needs \"customer\" and "
+	  "\"kind\" (strings); \"law\" is pipl, gdpr or ccpa", 0, open_call, DSR_ID },
+	{ "fulfil", 1, { NULL }, 0, NULL, "", 0, fulfil_call, DSR_DONE },
+	{ "delete", 1, { NULL }, 0, NULL, "", 1, delete_call, DSR_CERTIFICATE },
+	{ "correct", 0, { NULL }, 0, fields_ok, "the body needs \"fields\": an object of field "
+	  "names to new values (strings)", 0, correct_call, DSR_DONE },
+	{ "lift", 0, { "customer", "what" }, 2, lift_ok, "the body needs \"customer\" and "
+	  "\"what\": restriction or objection", 0, lift_call, DSR_DONE },
+	{ "close", 0, { "outcome" }, 1, NULL, "the body needs \"outcome\" (a string)", 0,
+	  close_call, DSR_DONE },
+};
+
+/* The action the path names by its last segment; NULL: none. */
+static const struct dsr_action *action_of(const char *path)
+{
+	const char *verb = strrchr(path, '/') + 1;
+	for (size_t i = 0; i < sizeof actions / sizeof *actions; i++)
+		if (strcmp(actions[i].verb, verb) == 0)
+			return &actions[i];
+	return NULL;
+}
+
+/* The body's strings of a into s: 0, or -1 when one is not a string, one required is
+ * missing, or a's further check refuses the body. */
+static int body_strings(json_t *body, const struct dsr_action *a, const char **s)
+{
+	int bad = 0;
+	for (unsigned i = 0; i < DSR_STRINGS && a->strings[i]; i++) {
+		s[i] = pvs_member(body, a->strings[i], &bad);
+		if (!s[i] && i < a->required)
+			bad = 1;
+	}
+	return bad || (a->body_ok && !a->body_ok(body, s)) ? -1 : 0;
+}
+
+static void answer(struct pvs_call *c, const struct dsr_action *a, pv_rc rc, const char *made)
+{
+	if (rc || a->answer == DSR_DONE) {
+		pvs_done(c, rc);
+	} else if (a->answer == DSR_ID) {
+		pvs_json(c->out, 201, json_pack("{s:s}", "id", made));
+	} else {
+		json_error_t jerr;
+		json_t *cert = made ? json_loads(made, 0, &jerr) : NULL;
+		pvs_json(c->out, 200, json_pack("{s:o}", "certificate", cert ? cert : json_null()));
+	}
+}
+
+/* POST /v1/dsr {"customer", "kind": access|correct|delete|restrict|object, "law"?}: 201
+ * {"id"}; POST /v1/dsr/lift {"customer", "what": "restriction"|"objection"}; POST
+ * /v1/dsr/{id}/fulfil; .../delete (under four eyes): 200 {"certificate"}; .../correct
+ * {"fields": {"name": "value", ...}}; .../close {"outcome"}. Each with "role"? */
+static void act_on_dsr(struct pvs_call *c)
+{
+	const struct dsr_action *a = action_of(c->q->path);
 	pv_access who;
-	json_t *body = body_and_actor(c, 0, &who);
+	json_t *body = a ? body_and_actor(c, a->empty_ok, &who) : NULL;
+	const char *s[DSR_STRINGS] = { NULL };
+	enum pvs_guard mode = PVS_RUN_APPROVED;
+	if (!a)
+		pvs_error(c->out, 404, "not_found", "no such route");
 	if (!body)
 		return;
-	int bad = 0;
-	const char *outcome = pvs_member(body, "outcome", &bad);
-	if (bad || !outcome)
-		pvs_error(c->out, 400, "bad_request", "the body needs \"outcome\" (a string)");
-	else
-		pvs_done(c, pv_dsr_close(c->v, &who, c->params[0], outcome));
+	if (body_strings(body, a, s) != 0) {
+		pvs_error(c->out, 400, "bad_request", a->bad_body);
+	} else if (!a->guarded || pvs_guard_begin(c, body, &mode) == 0) {
+		char *made = NULL;
+		pv_rc rc = a->call(c->v, &who, c->param, s, body, &made);
+		if (!a->guarded || !pvs_guard_end(c, mode, rc))
+			answer(c, a, rc, made);
+		pv_free(made);
+	}
 	json_decref(body);
 }
 
@@ -259,13 +313,13 @@ static void access_report(struct pvs_call *c)
 
 static const struct pvs_route routes[] = {
 	{ "GET", "/v1/dsr", PVS_SESSION, list_dsr, 0 },
-	{ "POST", "/v1/dsr", PVS_SESSION, open_dsr, 0 },
-	{ "POST", "/v1/dsr/lift", PVS_SESSION, lift_dsr, 0 },
+	{ "POST", "/v1/dsr", PVS_SESSION, act_on_dsr, 0 },
+	{ "POST", "/v1/dsr/lift", PVS_SESSION, act_on_dsr, 0 },
 	{ "GET", "/v1/dsr/{id}", PVS_SESSION, get_dsr, 0 },
-	{ "POST", "/v1/dsr/{id}/fulfil", PVS_SESSION, fulfil_dsr, 0 },
-	{ "POST", "/v1/dsr/{id}/delete", PVS_SESSION, delete_dsr, 0 },
-	{ "POST", "/v1/dsr/{id}/correct", PVS_SESSION, correct_dsr, 0 },
-	{ "POST", "/v1/dsr/{id}/close", PVS_SESSION, close_dsr, 0 },
+	{ "POST", "/v1/dsr/{id}/fulfil", PVS_SESSION, act_on_dsr, 0 },
+	{ "POST", "/v1/dsr/{id}/delete", PVS_SESSION, act_on_dsr, 0 },
+	{ "POST", "/v1/dsr/{id}/correct", PVS_SESSION, act_on_dsr, 0 },
+	{ "POST", "/v1/dsr/{id}/close", PVS_SESSION, act_on_dsr, 0 },
 	{ "GET", "/v1/dsr/{id}/report", PVS_SESSION, access_report, 1 },
 };
 PVS_ROUTE_TABLE(pvs_routes_dsr, routes);

@@ -115,33 +115,40 @@ static char *recorded_package(struct pvs_call *c, const pv_access *who)
 	return path;
 }
 
-static long file_read(void *stream, uint64_t pos, char *buf, size_t max)
+/* A file sent as a streamed reply: copied to the reply as the client takes it. */
+static pv_rc copy_file(void *cls, FILE *out)
 {
-	ssize_t n = pread((int)(intptr_t)stream, buf, max, (off_t)pos);
-	return n < 0 ? -1 : (long)n;
+	char buf[16384];
+	for (;;) {
+		ssize_t n = read((int)(intptr_t)cls, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? PV_ERR_IO : PV_OK;
+		if (fwrite(buf, 1, (size_t)n, out) != (size_t)n)
+			return PV_ERR_IO; /* the client is gone */
+	}
 }
 
-static void file_close(void *stream)
+static void file_sent(void *cls)
 {
-	close((int)(intptr_t)stream);
+	close((int)(intptr_t)cls);
 }
 
-/* The file at path (a link is not followed) streamed as the reply, 64 KiB at a time. */
+/* The file at path (a link is not followed) as the streamed reply, with its length. */
 static void serve_file(struct pvs_call *c, const char *path)
 {
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
+	pv_rc rc;
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		if (fd >= 0)
 			close(fd);
 		pvs_error(c->out, 410, "file_gone", "the file is no longer on the server");
-	} else {
-		c->out->status = 200;
-		c->out->type = "application/octet-stream";
-		c->out->read = file_read;
-		c->out->close = file_close;
-		c->out->file = (void *)(intptr_t)fd;
-		c->out->size = (uint64_t)st.st_size;
+	} else if (!pvs_stream_start(c->out, "application/octet-stream", (uint64_t)st.st_size,
+				     copy_file, file_sent, (void *)(intptr_t)fd, &rc)) {
+		close(fd);
+		pvs_error(c->out, 500, "io_error", "the file could not be read");
 	}
 }
 
@@ -168,7 +175,7 @@ static int flag(const struct pvs_call *c, const char *name)
 	return v && strcmp(v, "true") == 0;
 }
 
-/* The body is the package (spooled); ?role=, ?sender_key= (the sender's minisign public
+/* The body is the package (kept in a file by the upload below); ?role=, ?sender_key= (the sender's minisign public
  * key, its base64 line), ?drop_unmapped=true, ?archive=true: 201 {"package": summary,
  * "receipt": the signed receipt}. */
 static void import_package(struct pvs_call *c)
@@ -176,6 +183,10 @@ static void import_package(struct pvs_call *c)
 	if (!c->ctx->handover_identity) {
 		pvs_error(c->out, 503, "not_configured", "this server has no age identity for "
 			  "handover packages (pivault serve --handover-identity FILE)");
+		return;
+	}
+	if (!c->q->body_file) { /* cannot be: http.c takes the route as an upload */
+		pvs_error(c->out, 500, "internal_error", "the package is taken as an upload");
 		return;
 	}
 	pv_access who = pvs_role_of(c);
@@ -201,6 +212,71 @@ static void import_package(struct pvs_call *c)
 						doc));
 	pv_free(receipt);
 }
+
+/* The package's upload (http.c feeds it): kept as it arrives in a file of the handover
+ * directory (0600; a package is sealed to this vault's key), which the route above
+ * imports once the body is whole; the file is removed at the end either way, so a client
+ * that stops half-way, or a body over the package cap, leaves nothing. */
+struct package_file {
+	struct pvs_routes_ctx *ctx;
+	char *path;
+	int fd, failed;
+};
+
+static void *package_begin(struct pvs_routes_ctx *ctx, const struct pvs_request *q,
+			   struct pvs_reply *out)
+{
+	(void)q;
+	struct package_file *p = calloc(1, sizeof *p);
+	size_t n = strlen(ctx->handover_dir) + 32;
+	if (p && (p->path = malloc(n))) {
+		snprintf(p->path, n, "%s/upload-XXXXXX", ctx->handover_dir);
+		p->ctx = ctx;
+		if ((p->fd = mkstemp(p->path)) >= 0)
+			return p;
+		free(p->path);
+	}
+	free(p);
+	pvs_error(out, 503, "io_error", "the server cannot keep an uploaded package now");
+	return NULL;
+}
+
+static int package_feed(void *upload, const char *data, size_t n)
+{
+	struct package_file *p = upload;
+	while (n) {
+		ssize_t w = write(p->fd, data, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			p->failed = 1;
+			return -1;
+		}
+		data += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void package_end(void *upload, const struct pvs_request *q, struct pvs_reply *out)
+{
+	struct package_file *p = upload;
+	close(p->fd);
+	if (out && p->failed) {
+		pvs_error(out, 500, "io_error", "the uploaded body could not be kept");
+	} else if (out) {
+		struct pvs_request req = *q;
+		req.body_file = p->path;
+		pvs_route(p->ctx, &req, out); /* import_package, in the caller's session */
+	}
+	unlink(p->path);
+	free(p->path);
+	free(p);
+}
+
+const struct pvs_upload_route pvs_package_upload = { "POST", "/v1/handover/imports",
+						      PVS_CAP_PACKAGE, package_begin,
+						      package_feed, package_end };
 
 /* ---- The receipt, on the sender's server ---- */
 
@@ -389,7 +465,7 @@ static void download_archive(struct pvs_call *c)
 static const struct pvs_route routes[] = {
 	{ "POST", "/v1/transfers/{id}/package", PVS_SESSION, export_package, 0 },
 	{ "GET", "/v1/transfers/{id}/package", PVS_SESSION, download_package, 0 },
-	{ "POST", "/v1/handover/imports", PVS_SESSION_FILE, import_package, 0 },
+	{ "POST", "/v1/handover/imports", PVS_SESSION, import_package, 0 },
 	{ "POST", "/v1/handover/receipt-checks", PVS_SESSION, check_receipt, 0 },
 	{ "POST", "/v1/handover/confirmations", PVS_SESSION, confirm_receipt, 0 },
 	{ "GET", "/v1/decommission", PVS_SESSION, decommission_plan, 0 },

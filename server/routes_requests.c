@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- A request as JSON ---- */
@@ -176,29 +177,72 @@ static void reject_request(struct pvs_call *c)
 
 /* ---- What guarded routes share ---- */
 
-int pvs_guard_begin(struct pvs_call *c, void *body, enum pvs_guard *mode)
+/* What a guarded call names: "request", "reason" and "request_expires_in" from the JSON
+ * object body, or (body NULL) from the query. 0, or -1 after a 400 reply. */
+struct guard_args {
+	const char *request, *reason;
+	unsigned ttl;
+};
+
+static int ttl_of(const char *text, unsigned *ttl)
+{
+	char *end;
+	unsigned long n = strtoul(text, &end, 10);
+	if (!*text || *end || n < 1 || n > 30 * 86400)
+		return -1;
+	*ttl = (unsigned)n;
+	return 0;
+}
+
+static int guard_args_of(struct pvs_call *c, void *body, struct guard_args *g)
 {
 	int bad = 0;
-	const char *request = pvs_member(body, "request", &bad);
-	const char *reason = pvs_member(body, "reason", &bad);
-	json_t *ttl = json_object_get(body, "request_expires_in");
-	if (bad || (ttl && (!json_is_integer(ttl) || json_integer_value(ttl) < 1 ||
-			    json_integer_value(ttl) > 30 * 86400))) {
+	g->ttl = 0;
+	if (!body) {
+		const char *ttl = pvs_arg(c, "request_expires_in");
+		g->request = pvs_arg(c, "request");
+		g->reason = pvs_arg(c, "reason");
+		bad = ttl && ttl_of(ttl, &g->ttl) != 0;
+	} else {
+		g->request = pvs_member(body, "request", &bad);
+		g->reason = pvs_member(body, "reason", &bad);
+		json_t *ttl = json_object_get(body, "request_expires_in");
+		if (ttl && (!json_is_integer(ttl) || json_integer_value(ttl) < 1 ||
+			    json_integer_value(ttl) > 30 * 86400))
+			bad = 1;
+		else if (ttl)
+			g->ttl = (unsigned)json_integer_value(ttl);
+	}
+	if (bad)
 		pvs_error(c->out, 400, "bad_request", "\"request\" and \"reason\" are strings, "
 			  "\"request_expires_in\" seconds up to 30 days");
+	return bad ? -1 : 0;
+}
+
+int pvs_guard_begin_as(struct pvs_call *c, void *body, const char *command,
+		       enum pvs_guard *mode)
+{
+	struct guard_args g;
+	if (guard_args_of(c, body, &g) != 0)
 		return -1;
+	*mode = g.request ? PVS_RUN_APPROVED : PVS_ASK;
+	char line[160];
+	if (!command) {
+		snprintf(line, sizeof line, "%s %s", c->q->method, c->q->path);
+		command = line;
 	}
-	*mode = request ? PVS_RUN_APPROVED : PVS_ASK;
-	char command[160];
-	snprintf(command, sizeof command, "%s %s", c->q->method, c->q->path);
-	pv_rc rc = request ? pv_vault_use_request(c->v, request)
-			   : pv_request_begin(c->v, reason, ttl ? (unsigned)json_integer_value(ttl)
-								: 0, command);
+	pv_rc rc = g.request ? pv_vault_use_request(c->v, g.request)
+			     : pv_request_begin(c->v, g.reason, g.ttl, command);
 	if (rc) {
 		pvs_fail(c->out, c->v, rc);
 		return -1;
 	}
 	return 0;
+}
+
+int pvs_guard_begin(struct pvs_call *c, void *body, enum pvs_guard *mode)
+{
+	return pvs_guard_begin_as(c, body, NULL, mode);
 }
 
 int pvs_guard_end(struct pvs_call *c, enum pvs_guard mode, pv_rc rc)

@@ -156,31 +156,21 @@ static void retention_apply(struct pvs_call *c)
 		return;
 	int bad = 0;
 	const char *as_of = pvs_member(body, "as_of", &bad), *role = pvs_member(body, "role", &bad);
-	const char *reason = pvs_member(body, "reason", &bad);
-	const char *request = pvs_member(body, "request", &bad);
-	if (bad) {
-		pvs_error(c->out, 400, "bad_request", "\"as_of\", \"role\", \"reason\" and "
-			  "\"request\" are strings");
-		json_decref(body);
-		return;
-	}
+	enum pvs_guard mode;
 	char command[64];
 	snprintf(command, sizeof command, "POST /v1/retention/apply as_of=%.10s",
 		 as_of ? as_of : "today");
-	pv_rc rc = request ? pv_vault_use_request(c->v, request)
-			   : pv_request_begin(c->v, reason, 0, command);
-	pv_access who = { role ? role : pvs_arg(c, "role"), NULL, PV_WANT_MASKED };
-	struct applied a = { 0, 0, 0, 0, json_array() };
-	if (!rc)
-		rc = pv_retention_apply(c->v, &who, as_of, keep_certificate, a.certificates,
-					&a.shredded, &a.erased, &a.held, &a.undetermined);
-	if (rc == PV_REQUESTED && !request) {
-		json_decref(a.certificates);
-		pvs_asked(c);
-	} else {
-		applied_reply(c, rc, &a);
-		if (!request && rc)
-			pvs_ask_dropped(c);
+	if (bad) {
+		pvs_error(c->out, 400, "bad_request", "\"as_of\" and \"role\" are strings");
+	} else if (pvs_guard_begin_as(c, body, command, &mode) == 0) {
+		pv_access who = { role ? role : pvs_arg(c, "role"), NULL, PV_WANT_MASKED };
+		struct applied a = { 0, 0, 0, 0, json_array() };
+		pv_rc rc = pv_retention_apply(c->v, &who, as_of, keep_certificate, a.certificates,
+					      &a.shredded, &a.erased, &a.held, &a.undetermined);
+		if (pvs_guard_end(c, mode, rc))
+			json_decref(a.certificates);
+		else
+			applied_reply(c, rc, &a);
 	}
 	json_decref(body);
 }

@@ -192,7 +192,7 @@ static const struct pvs_route routes[] = {
 	{ "POST", "/v1/tokens", PVS_SESSION, create_token, 0 },
 	{ "GET", "/v1/tokens", PVS_SESSION, list_tokens, 0 },
 	{ "DELETE", "/v1/tokens/{id}", PVS_SESSION, revoke_token, 0 },
-	{ "POST", "/v1/tokenize", PVS_SESSION, tokenize, 0 },
-	{ "POST", "/v1/detokenize", PVS_SESSION, detokenize, 1 },
+	{ "POST", "/v1/tokenize", PVS_SESSION, tokenize, PVS_PARKS },
+	{ "POST", "/v1/detokenize", PVS_SESSION, detokenize, PVS_READS | PVS_PARKS },
 };
 PVS_ROUTE_TABLE(pvs_routes_tokens, routes);

@@ -32,6 +32,9 @@ struct pvs_config {
 	unsigned timeout_seconds;    /* idle seconds before a connection is closed (30) */
 	unsigned grace_seconds;      /* at stop, how long in-flight requests may take (30) */
 	size_t max_import;           /* bytes of an import's streamed body (1 GiB); more: 413 */
+	unsigned streams;            /* exports and imports at once, each on a handle of its
+				      * own besides the workers' (2); more: 503 */
+	unsigned streams_per_user;   /* ...of them for one user at once (1); more: 503 */
 	/* Rate limits (429 beyond; each refusal audited, once per key per window). */
 	unsigned sign_in_per_address;    /* sign-in attempts per client address (10) */
 	unsigned sign_in_per_user;       /* sign-in attempts per user name (5) */
@@ -74,8 +77,8 @@ struct pvs_request {
 	void (*each_arg)(void *conn, void (*fn)(void *ctx, const char *k, const char *v),
 			 void *ctx);
 	void *conn;
-	/* a route that takes its body as a file (PVS_SESSION_FILE): the spooled body's path
-	 * (body is then empty); NULL otherwise */
+	/* a body an upload route kept in a file (the handover package: routes_handover.c):
+	 * its path (body is then empty); NULL otherwise */
 	const char *body_file;
 };
 
@@ -85,14 +88,8 @@ struct pvs_reply {
 	char *body;
 	const char *type;
 	unsigned retry_after; /* seconds, sent as Retry-After when not 0 */
-	/* a body read from a file instead of body (NULL: none): read fills buf with up to max
-	 * bytes from pos and returns how many, 0 at the end, -1 on error; close(file) is
-	 * called once the reply is over (or could not be made); size is the body's length */
-	long (*read)(void *file, uint64_t pos, char *buf, size_t max);
-	void (*close)(void *file);
-	void *file;
-	uint64_t size;
 	struct pvs_stream *stream; /* not NULL: the body is streamed from it (http.c) */
+	pv_audit_span withheld; /* its audit entries still to be durable before it is sent */
 	const char *csp; /* Content-Security-Policy (static); NULL: the API's, which loads nothing */
 };
 
@@ -107,8 +104,16 @@ void pvs_json(struct pvs_reply *out, unsigned status, void *json);
 struct pvs_handles;
 struct pvs_handles *pvs_handles_open(const struct pvs_config *cfg, char *err, size_t errlen);
 pv_vault *pvs_handle_take(struct pvs_handles *h);
+/* Give back a handle, a worker's or a stream's. */
 void pvs_handle_give(struct pvs_handles *h, pv_vault *v);
+/* One of the streams' handles (never a worker's, never waited for): NULL when all are in
+ * use. Then, in the session, bind it to its user: -1 when that user holds as many as
+ * one user may (give it back). */
+pv_vault *pvs_stream_handle_take(struct pvs_handles *h);
+int pvs_stream_handle_bind(struct pvs_handles *h, pv_vault *v, const char *user);
 void pvs_handles_close(struct pvs_handles *h);
+/* The audit writer the handles share (for parked replies: pv_audit_writer_when_durable). */
+pv_audit_writer *pvs_handles_audit(struct pvs_handles *h);
 
 /* limits.c: token buckets per key in a table of fixed size, safe across threads. */
 struct pvs_limits;
@@ -132,8 +137,12 @@ struct pvs_routes_ctx {
 	const char *handover_dir, *handover_identity; /* as configured (the directory made) */
 };
 void pvs_route(struct pvs_routes_ctx *ctx, const struct pvs_request *q, struct pvs_reply *out);
-/* 1 when the route of method and path takes its body as a file (a handover package). */
-int pvs_route_takes_file(const char *method, const char *path);
+/* A long stream's handle (an export's, an import's) in the session of q's bearer, taken
+ * from the streams' own under their caps: the handle, or NULL with the reply made in out
+ * (401; 503 with Retry-After when the streams, or the user's, are all in use). The caller
+ * leaves the session and gives the handle back (pvs_handle_give) when the stream ends. */
+pv_vault *pvs_stream_enter(struct pvs_routes_ctx *ctx, const struct pvs_request *q,
+			   struct pvs_reply *out);
 /* The route table, for the test that holds it against openapi.json. */
 size_t pvs_route_count(void);
 void pvs_route_at(size_t i, const char **method, const char **path);
@@ -148,20 +157,27 @@ void pvs_route_at(size_t i, const char **method, const char **path);
  * done or the client gone and the producer returned; 0 when the producer returned an
  * error before anything was sent (*rc: its result; nothing started: the caller answers,
  * and end is not called). A producer's failure after bytes were sent cuts the reply short
- * (the client sees no end of the chunked body). */
-int pvs_stream_start(struct pvs_reply *out, const char *type,
+ * (the client sees no end of the body). size: the body's length when known (sent as
+ * Content-Length: a file), else PVS_SIZE_UNKNOWN (chunked). */
+#define PVS_SIZE_UNKNOWN UINT64_MAX
+int pvs_stream_start(struct pvs_reply *out, const char *type, uint64_t size,
 		     pv_rc (*produce)(void *cls, FILE *out), void (*end)(void *cls), void *cls,
 		     pv_rc *rc);
+/* A stream started in out and not yet sent, stopped: the producer stopped and waited
+ * for, end called, out->stream NULL. */
+void pvs_stream_cancel(struct pvs_reply *out);
 
 /* ---- Streamed uploads (http.c feeds, the route consumes; H-data) ---- */
 
 /* A route whose body is handed over as it arrives, never collected whole, under its own
- * cap (max_import) instead of max_body. http.c calls begin when the headers are in, feed
+ * cap (max_import, or max_package for a package) instead of max_body. http.c calls begin when the headers are in, feed
  * with each piece of the body, and end once: with out when the body is whole (the reply
  * to make), or with out NULL when it is not (the client gone, or the body over the cap:
  * 413). */
+enum pvs_upload_cap { PVS_CAP_IMPORT, PVS_CAP_PACKAGE };
 struct pvs_upload_route {
 	const char *method, *path;
+	enum pvs_upload_cap cap;
 	/* The upload's state; or NULL with the reply made in out (sent at once, the body
 	 * unread). */
 	void *(*begin)(struct pvs_routes_ctx *ctx, const struct pvs_request *q,
@@ -171,7 +187,8 @@ struct pvs_upload_route {
 	int (*feed)(void *upload, const char *data, size_t n);
 	void (*end)(void *upload, const struct pvs_request *q, struct pvs_reply *out);
 };
-extern const struct pvs_upload_route pvs_import_upload; /* routes_bulk.c */
+extern const struct pvs_upload_route pvs_import_upload;  /* routes_bulk.c */
+extern const struct pvs_upload_route pvs_package_upload; /* routes_handover.c */
 
 /* The OpenAPI document (openapi.json, embedded at build time). */
 extern const char pvs_openapi_json[];

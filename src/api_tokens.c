@@ -623,9 +623,11 @@ pv_rc pv_api_token_enter(pv_vault *v, const char *token)
 	return rc ? rc : pv_ok(v);
 }
 
-pv_rc pv_api_token_count_clear(pv_vault *v)
+pv_rc pv_api_token_add_clear(pv_vault *v, uint64_t more, uint64_t cap, uint64_t *count,
+			     int *added)
 {
-	uint64_t more = v->clear_shown - v->session_clear_base;
+	*added = 1;
+	*count = v->clear_shown;
 	if (pv_store_begin(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	struct pv_stored_api_token x;
@@ -633,12 +635,23 @@ pv_rc pv_api_token_count_clear(pv_vault *v)
 	int got = pv_store_api_token_get(v->store, v->session_id, &x);
 	pv_rc rc = got < 0 ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store)) : PV_OK;
 	if (!rc && got == 0 && tag_holds(v, &x) && token_copy(&c, &x) == 0) {
-		c.x.clear_shown += more;
-		rc = token_put(v, &c.x);
+		*added = !cap || c.x.clear_shown + more <= cap;
+		*count = c.x.clear_shown + (*added ? more : 0);
+		c.x.clear_shown = *count;
+		if (*added)
+			rc = token_put(v, &c.x);
 	}
 	if (!rc && pv_store_commit(v->store) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (rc)
 		(void)pv_store_rollback(v->store);
 	return rc;
+}
+
+pv_rc pv_api_token_count_clear(pv_vault *v)
+{
+	uint64_t count;
+	int added;
+	return pv_api_token_add_clear(v, v->clear_shown - v->session_clear_base, 0, &count,
+				      &added);
 }

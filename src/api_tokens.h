@@ -14,5 +14,10 @@ pv_rc pv_api_token_enter(pv_vault *v, const char *token);
 
 /* pv_session_leave's count of clear reads, on the token's row. */
 pv_rc pv_api_token_count_clear(pv_vault *v);
+/* Add more to the token row's count of customers shown in clear unless it would pass cap
+ * (0: no cap), in a write transaction: *count is the stored count after, *added whether it
+ * was (sessions.c's pv_session_take_clear). */
+pv_rc pv_api_token_add_clear(pv_vault *v, uint64_t more, uint64_t cap, uint64_t *count,
+			     int *added);
 
 #endif

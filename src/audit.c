@@ -196,6 +196,15 @@ static int push_leaf(void *p, const struct pv_audit_row *e)
 	return 0;
 }
 
+int pv_audit_checkpoint_signed(pv_vault *v, const struct pv_audit_checkpoint *c)
+{
+	if (!v->has_keys || strlen(c->at) > SIGNED_AT_MAX)
+		return 0;
+	uint8_t msg[SIGNED_MAX];
+	size_t mlen = signed_bytes(msg, v->vault_id, c->size, c->at, c->head, c->root);
+	return pv_sign_verify(c->signature, msg, mlen, v->keys->sign_public) == 0;
+}
+
 /* 1 if stored checkpoint c can be built on: its Merkle state loads, gives its root, and
  * (when the vault's keys are at hand) its signature verifies. tree receives the state. */
 static int checkpoint_trusted(pv_vault *v, const struct pv_audit_checkpoint *c,
@@ -210,9 +219,7 @@ static int checkpoint_trusted(pv_vault *v, const struct pv_audit_checkpoint *c,
 		return 0;
 	if (!v->has_keys)
 		return 1; /* no checkpoint is signed in such a session */
-	uint8_t msg[SIGNED_MAX];
-	size_t mlen = signed_bytes(msg, v->vault_id, c->size, c->at, c->head, c->root);
-	return pv_sign_verify(c->signature, msg, mlen, v->keys->sign_public) == 0;
+	return pv_audit_checkpoint_signed(v, c);
 }
 
 /* The Merkle tree state after `size` entries: from the latest stored checkpoint at or
@@ -260,7 +267,9 @@ static pv_rc tail_load(pv_vault *v)
 		seq = 0;
 		memset(head, 0, sizeof head);
 	}
-	if (!(t->valid && t->seq == seq && memcmp(t->head, head, sizeof head) == 0)) {
+	pv_audit_writer *aw = v->audit_member.writer ? v->audit_member.writer : v->audit_writing;
+	if (!(t->valid && t->seq == seq && memcmp(t->head, head, sizeof head) == 0) &&
+	    !(aw && pv_audit_writer_tail_take(aw, seq, head, t))) {
 		struct root_ctx r;
 		t->valid = 0;
 		pv_rc rc = tree_at(v, seq, &r);
@@ -270,6 +279,8 @@ static pv_rc tail_load(pv_vault *v)
 		t->seq = seq;
 		memcpy(t->head, head, sizeof head);
 		t->valid = 1;
+		if (aw) /* committed as read: the others need not read it again */
+			pv_audit_writer_tail_publish(aw, t);
 	}
 	t->txn = txn;
 	return PV_OK;
@@ -368,6 +379,11 @@ static pv_rc append_to_store(pv_vault *v, const struct pv_audit_event *e, int ow
 		return pv_fail(v, PV_ERR_STORE, "the audit log cannot be written (%s); the "
 			       "operation was not carried out", pv_store_errmsg(v->store));
 	pv_rc rc = append_in_txn(v, e, v->principal);
+	/* The tail is shared before its commit, so that no other handle of the process finds
+	 * the log moved on without it: one that takes it checks it against the last stored
+	 * entry it sees, which it cannot match unless this transaction committed. */
+	if (rc == PV_OK && v->audit_member.writer)
+		pv_audit_writer_tail_publish(v->audit_member.writer, tail_of(v));
 	if (rc == PV_OK && own && pv_store_commit(v->store) != 0)
 		rc = PV_ERR_STORE;
 	if (rc) {
@@ -421,6 +437,8 @@ static int commit_group(pv_vault *w, const struct pv_audit_item *group, char *wh
 	pv_rc rc = PV_OK;
 	for (const struct pv_audit_item *it = group; it && !rc; it = it->next)
 		rc = append_in_txn(w, &it->e, it->principal);
+	if (!rc) /* shared before the commit, as append_to_store does */
+		pv_audit_writer_tail_publish(w->audit_writing, tail_of(w));
 	if (!rc && pv_store_commit(w->store) != 0)
 		rc = PV_ERR_STORE;
 	if (rc) {
@@ -892,7 +910,7 @@ static pv_rc verify_runs(pv_vault *v, struct ckpt_list *ck, struct verify_ctx *f
 {
 	uint64_t n = 0;
 	uint8_t head[PV_AUDIT_HASH];
-	int st = pv_store_audit_checkpoint_scan(v->store, collect_checkpoint, ck);
+	int st = pv_store_audit_checkpoint_scan(v->store, 0, collect_checkpoint, ck);
 	if (st == 0)
 		st = pv_store_audit_last(v->store, &n, head) < 0 ? -1 : 0;
 	if (st != 0)

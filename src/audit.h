@@ -64,6 +64,11 @@ int pv_shown_row(struct pv_shown *s, const char *id);
 pv_rc pv_shown_audit(pv_vault *v, struct pv_shown *s, struct pv_audit_event *e);
 void pv_shown_free(struct pv_shown *s);
 
+/* 1 when stored checkpoint c's signature verifies under the vault's key over what it covers
+ * (vault id, size, chain head, Merkle root, time); 0 otherwise, or when the handle has no
+ * keys. */
+int pv_audit_checkpoint_signed(pv_vault *v, const struct pv_audit_checkpoint *c);
+
 /* Entries between automatic checkpoints. */
 #define PV_AUDIT_CHECKPOINT_EVERY 1024
 

@@ -56,6 +56,7 @@ struct pv_audit_writer {
 	struct pv_audit_waiter *waiters; /* withheld spans not yet resolved */
 	uint64_t failed_first[FAILURES_KEPT], failed_last[FAILURES_KEPT];
 	uint64_t failures; /* groups that failed; the last FAILURES_KEPT kept above */
+	struct pv_audit_tail log_tail; /* pv_audit_writer_tail_publish (valid when set) */
 };
 
 /* An event's strings copied after the item, so a caller that goes on leaves nothing
@@ -220,6 +221,26 @@ int pv_audit_writer_when_resolved(pv_audit_writer *aw, uint64_t first, uint64_t 
 	return 0;
 }
 
+void pv_audit_writer_tail_publish(pv_audit_writer *aw, const struct pv_audit_tail *t)
+{
+	pthread_mutex_lock(&aw->mu);
+	if (t->valid && (!aw->log_tail.valid || t->seq >= aw->log_tail.seq))
+		aw->log_tail = *t;
+	pthread_mutex_unlock(&aw->mu);
+}
+
+int pv_audit_writer_tail_take(pv_audit_writer *aw, uint64_t seq, const uint8_t *head,
+			      struct pv_audit_tail *t)
+{
+	pthread_mutex_lock(&aw->mu);
+	int same = aw->log_tail.valid && aw->log_tail.seq == seq &&
+		   memcmp(aw->log_tail.head, head, sizeof aw->log_tail.head) == 0;
+	if (same)
+		*t = aw->log_tail;
+	pthread_mutex_unlock(&aw->mu);
+	return same;
+}
+
 pv_rc pv_audit_writer_when_durable(pv_audit_writer *aw, pv_audit_span span,
 				   void (*done)(void *ctx, int ok), void *ctx)
 {
@@ -263,10 +284,12 @@ int pv_audit_writer_run(pv_vault *w, pv_audit_commit_fn commit, pv_audit_writer 
 		return -1;
 	aw->w = w;
 	aw->commit = commit;
+	w->audit_writing = aw; /* its commits publish the tail they leave */
 	pthread_mutex_init(&aw->mu, NULL);
 	pthread_cond_init(&aw->work, NULL);
 	pthread_cond_init(&aw->done, NULL);
 	if (pthread_create(&aw->thread, NULL, run, aw) != 0) {
+		w->audit_writing = NULL;
 		pthread_cond_destroy(&aw->done);
 		pthread_cond_destroy(&aw->work);
 		pthread_mutex_destroy(&aw->mu);
@@ -406,6 +429,7 @@ pv_vault *pv_audit_writer_end(pv_audit_writer *aw)
 	pthread_mutex_unlock(&aw->mu);
 	pthread_join(aw->thread, NULL); /* what was queued is committed first */
 	pv_vault *w = aw->w;
+	w->audit_writing = NULL;
 	pthread_cond_destroy(&aw->done);
 	pthread_cond_destroy(&aw->work);
 	pthread_mutex_destroy(&aw->mu);

@@ -41,6 +41,15 @@ int pv_audit_member_queue(struct pv_audit_member *m, const struct pv_audit_event
  * be called). */
 int pv_audit_writer_when_resolved(pv_audit_writer *aw, uint64_t first, uint64_t last,
 				  void (*done)(void *ctx, int ok), void *ctx);
+/* The latest tail of the log (last sequence number, chain head, Merkle state) written in
+ * this process, shared by the writer and its members: a handle appending in a transaction
+ * of its own after others appended copies it rather than rebuilding the tree from the
+ * last checkpoint. Publish a tail just written (committed or about to be: a tail whose
+ * transaction rolls back is never taken); take copies the shared one into *t when it is
+ * at seq with head, the last entry the taker sees stored (1), else leaves *t (0). */
+void pv_audit_writer_tail_publish(pv_audit_writer *aw, const struct pv_audit_tail *t);
+int pv_audit_writer_tail_take(pv_audit_writer *aw, uint64_t seq, const uint8_t *head,
+			      struct pv_audit_tail *t);
 /* Wait until every entry m queued is committed: 0, or -1 with why if one failed. */
 int pv_audit_member_settle(struct pv_audit_member *m, char *why, size_t whylen);
 /* Join writer aw (-1 if m is already a member) / leave it, after its entries settled. */

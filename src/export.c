@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* export.c: streaming export of every customer as CSV (RFC 4180) or JSON Lines, as the
- * caller's role sees them; one customer in memory at a time. */
+ * caller's role sees them; one customer in memory at a time. What an export leaves out
+ * because breach incidents sealed it is counted first, and can be asked for alone. */
 #include "approvals.h"
 #include "audit.h"
 #include "consent.h"
@@ -201,6 +202,28 @@ pv_rc pv_export(pv_vault *v, const pv_access *who, pv_export_format fmt, FILE *o
 		e.rc = pv_fail(v, PV_ERR_IO, "cannot write the export");
 	if (e.rc)
 		return pv_audit_failure(v, e.rc, "export", "*", who->purpose);
+	return pv_ok(v);
+}
+
+pv_rc pv_export_sealed(pv_vault *v, const pv_access *who, uint64_t *n, char *incident,
+			size_t len)
+{
+	*n = 0;
+	if (incident && len)
+		incident[0] = '\0';
+	int role;
+	pv_rc rc = pv_policy_authorize(v, who, PV_OP_EXPORT, &role);
+	if (rc)
+		return pv_audit_failure(v, rc, "export summary", "*", who ? who->purpose : NULL);
+	if (pv_seal_omitted_count_stored(v) != 0) /* as an export counts them, first */
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	char detail[160] = "what an export leaves out";
+	pv_seal_omitted_note(v, detail, sizeof detail);
+	struct pv_audit_event ev = { "export summary", NULL, who ? who->purpose : NULL, NULL, "ok",
+				     detail };
+	if ((rc = pv_audit_append(v, &ev)) != PV_OK)
+		return rc;
+	*n = pv_sealed_left_out(v, incident, len);
 	return pv_ok(v);
 }
 

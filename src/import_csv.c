@@ -14,6 +14,7 @@
 #include "mask.h"
 #include "policy.h"
 #include "record.h"
+#include "seal_gate.h"
 #include "validate.h"
 
 #include <csv.h>
@@ -96,6 +97,8 @@ struct pv_import_result {
 	char *warnings;
 	uint64_t errors_total;
 	json_t *errors; /* the first errors, for the JSON summary */
+	uint64_t sealed_left_out; /* customers left out of duplicate groups: sealed */
+	char sealed_incident[64]; /* by this incident ("several incidents"; "" when none) */
 };
 
 struct importer {
@@ -145,6 +148,7 @@ struct importer {
 	struct timespec t0, last_progress;
 	struct timespec chunk_t0;  /* when the transaction open began */
 	int64_t rid_from;          /* the import's first row id */
+	struct pv_idset sealed;    /* customers sealed by an incident, left out of duplicates */
 };
 
 static double elapsed(const struct timespec *t0);
@@ -199,6 +203,13 @@ const char *pv_import_duplicate_ids(const pv_import_result *r, size_t i) { retur
 const char *pv_import_dropped_columns(const pv_import_result *r) { return r->dropped ? r->dropped : ""; }
 const char *pv_import_warnings(const pv_import_result *r) { return r->warnings ? r->warnings : ""; }
 
+uint64_t pv_import_sealed_left_out(const pv_import_result *r, char *incident, size_t n)
+{
+	if (incident && n)
+		snprintf(incident, n, "%s", r->sealed_incident);
+	return r->sealed_left_out;
+}
+
 char *pv_import_json(const pv_import_result *r)
 {
 	json_t *o = json_object(), *dups = json_array();
@@ -222,6 +233,10 @@ char *pv_import_json(const pv_import_result *r)
 	json_object_set_new(o, "warnings", json_string(pv_import_warnings(r)));
 	json_object_set_new(o, "errors_total", json_integer((json_int_t)r->errors_total));
 	json_object_set_new(o, "errors", json_incref(r->errors));
+	if (r->sealed_left_out) /* said, as a list says what it left out */
+		json_object_set_new(o, "sealed_left_out",
+				    json_pack("{s:I,s:s}", "customers", (json_int_t)r->sealed_left_out,
+					      "incident", r->sealed_incident));
 	char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	return s;
@@ -1077,7 +1092,26 @@ static int record_dup_group(pv_import_result *r, const char *field, const char *
 	return 0;
 }
 
-/* Close the current group: report it when it holds two or more customers. */
+/* Customer rid of a duplicate group, appended to ids: 1, or 0 when a breach incident
+ * sealed it (no read shows it: left out, and counted for the summary, with its incident);
+ * -1 on failure. */
+static int group_member(struct importer *im, int64_t rid, char **ids)
+{
+	char id[ID_MAX_LEN + 1], incident[sizeof im->res->sealed_incident];
+	if (pv_store_customer_id(im->v->store, rid, id, sizeof id) != 0)
+		return -1;
+	if (!pv_seal_incident_of(im->v, id, incident, sizeof incident))
+		return list_append(ids, ",", id) == 0 ? 1 : -1;
+	char *by = im->res->sealed_incident;
+	if (!*by || strcmp(by, incident) == 0)
+		snprintf(by, sizeof im->res->sealed_incident, "%s", incident);
+	else
+		snprintf(by, sizeof im->res->sealed_incident, "several incidents");
+	return pv_idset_add(&im->sealed, id) == 0 ? 0 : -1;
+}
+
+/* Close the current group: report it when it holds two or more customers a read would
+ * show (those sealed by a breach incident left out). */
 static int dup_flush(struct dup_scan *d)
 {
 	struct importer *im = d->im;
@@ -1093,14 +1127,18 @@ static int dup_flush(struct dup_scan *d)
 	if (d->total + nold < 2)
 		return 0;
 	char *ids = NULL;
-	char id[ID_MAX_LEN + 1];
+	size_t shown = 0;
 	for (size_t k = 0; k < nold + d->n; k++) {
-		int64_t rid = k < nold ? old[k] : d->rids[k - nold];
-		if (pv_store_customer_id(v->store, rid, id, sizeof id) != 0 ||
-		    list_append(&ids, ",", id) != 0) {
+		int st = group_member(im, k < nold ? old[k] : d->rids[k - nold], &ids);
+		if (st < 0) {
 			free(ids);
 			return -1;
 		}
+		shown += (size_t)st;
+	}
+	if (shown + (d->total - d->n) < 2) { /* the others were sealed: no group to show */
+		free(ids);
+		return 0;
 	}
 	if (d->total > d->n && list_append(&ids, ",", "...") != 0) {
 		free(ids);
@@ -1144,6 +1182,8 @@ static pv_rc finish_index(struct importer *im)
 	    pv_store_index_flush(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "cannot write the blind index: %s",
 			       pv_store_errmsg(v->store));
+	pv_idset_sort(&im->sealed); /* each sealed customer once */
+	im->res->sealed_left_out = im->sealed.n;
 	return PV_OK;
 }
 
@@ -1169,6 +1209,7 @@ static void importer_free(struct importer *im)
 	free(im->slots);
 	pv_index_sorter_free(im->sorter);
 	free(im->first_ids);
+	pv_idset_free(&im->sealed);
 	free(im->indexed_nums);
 	for (size_t c = 0; c < im->ncols; c++)
 		free(im->colname[c]);
@@ -1329,9 +1370,14 @@ static pv_rc import_finish(struct importer *im, const struct pv_import_hook *hoo
 		rc = hook->before_commit(hook->ctx, v, im->res);
 	if (!rc) { /* the entry commits with the data, or neither does */
 		char detail[256];
-		snprintf(detail, sizeof detail, "%llu imported (first %s, last %s), %llu rejected",
-			 (unsigned long long)im->res->imported, im->first_id, im->last_id,
-			 (unsigned long long)im->res->rejected);
+		int at = snprintf(detail, sizeof detail, "%llu imported (first %s, last %s), %llu "
+				  "rejected", (unsigned long long)im->res->imported, im->first_id,
+				  im->last_id, (unsigned long long)im->res->rejected);
+		if (im->res->sealed_left_out && at > 0 && (size_t)at < sizeof detail)
+			snprintf(detail + at, sizeof detail - (size_t)at, "; %llu sealed customer%s "
+				 "left out of the duplicates (%s)",
+				 (unsigned long long)im->res->sealed_left_out,
+				 im->res->sealed_left_out == 1 ? "" : "s", im->res->sealed_incident);
 		struct pv_audit_event e = { hook->audit_op, im->first_ids, who->purpose, NULL, "ok",
 					    detail };
 		rc = pv_audit_append(v, &e);

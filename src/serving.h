@@ -57,4 +57,10 @@ struct pv_serving_refusal {
 };
 pv_rc pv_serving_refused(pv_vault *v, pv_rc rc, const struct pv_serving_refusal *r);
 
+/* In a session (or an API token's), take n more customers shown in clear on its stored
+ * count, unless that passes cap: *taken says whether it did. The stored count is what
+ * every request of the session shares, so requests made at the same time cannot each
+ * stay under the cap and together pass it (sessions.c). */
+pv_rc pv_session_take_clear(pv_vault *v, uint64_t n, uint64_t cap, int *taken);
+
 #endif

@@ -142,7 +142,8 @@ pv_rc pv_session_create(pv_vault *v, const char *user, const char *password, siz
 		return pv_fail(v, PV_ERR_USAGE, "a session lasts from 1 to %d seconds", MAX_TTL);
 	if (v->session_id[0])
 		return pv_fail(v, PV_ERR_USAGE, "the handle is in a session: leave it first");
-	if ((rc = pv_user_check_password(v, user, password, len)) != PV_OK)
+	if ((rc = pv_user_check_password(v, user, password, len)) != PV_OK ||
+	    (rc = pv_user_row_verify(v, user)) != PV_OK)
 		return rc;
 	char id[65], *text = pv_serving_new_token(v, PV_SERVING_SESSION_HASH, id);
 	if (!text)
@@ -242,27 +243,56 @@ pv_rc pv_session_enter(pv_vault *v, const char *token)
 	return rc ? rc : pv_ok(v);
 }
 
-/* Add what the session was shown in clear to its row (in a write transaction, so that
- * concurrent requests of one session all count). */
-static pv_rc count_clear(pv_vault *v)
+/* Add more to the count of customers the session was shown in clear, on its row (in a
+ * write transaction, so that concurrent requests of one session all count), unless the
+ * stored count plus more passes cap (0: no cap). *count: the stored count after (as it
+ * was, when not added); *added: whether it was (1 as well when the row is gone: signed
+ * out meanwhile, nothing to count). */
+static pv_rc add_clear(pv_vault *v, uint64_t more, uint64_t cap, uint64_t *count, int *added)
 {
-	uint64_t more = v->clear_shown - v->session_clear_base;
+	*added = 1;
+	*count = v->clear_shown;
 	if (pv_store_begin(v->store) != 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	struct pv_stored_session x;
 	int got = pv_store_session_get(v->store, v->session_id, &x);
 	pv_rc rc = got < 0 ? pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store)) : PV_OK;
 	char user[72];
-	if (!rc && got == 0 && tag_holds(v, &x)) { /* signed out meanwhile: nothing to count */
+	if (!rc && got == 0 && tag_holds(v, &x)) {
+		*added = !cap || x.clear_shown + more <= cap;
+		*count = x.clear_shown + (*added ? more : 0);
 		snprintf(user, sizeof user, "%s", x.user);
-		struct pv_stored_session y = { v->session_id, user, x.created, x.expires,
-					       x.clear_shown + more, NULL, 0 };
-		rc = session_put(v, &y);
+		struct pv_stored_session y = { v->session_id, user, x.created, x.expires, *count,
+					       NULL, 0 };
+		if (*added)
+			rc = session_put(v, &y);
 	}
 	if (!rc && pv_store_commit(v->store) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (rc)
 		(void)pv_store_rollback(v->store);
+	return rc;
+}
+
+/* What the session was shown in clear since it was entered, added to its row. */
+static pv_rc count_clear(pv_vault *v)
+{
+	uint64_t count;
+	int added;
+	return add_clear(v, v->clear_shown - v->session_clear_base, 0, &count, &added);
+}
+
+pv_rc pv_session_take_clear(pv_vault *v, uint64_t n, uint64_t cap, int *taken)
+{
+	uint64_t count = 0;
+	pv_rc rc = PV_OK;
+	if (v->clear_shown > v->session_clear_base) /* shown under an approval: counted first */
+		rc = v->api_token[0] ? pv_api_token_count_clear(v) : count_clear(v);
+	if (!rc)
+		rc = v->api_token[0] ? pv_api_token_add_clear(v, n, cap, &count, taken)
+				     : add_clear(v, n, cap, &count, taken);
+	if (!rc)
+		v->clear_shown = v->session_clear_base = count;
 	return rc;
 }
 
@@ -297,4 +327,36 @@ pv_rc pv_session_end(pv_vault *v)
 	rc = pv_audit_commit(v, &e, rc);
 	pv_rc left = pv_serving_act_for_nobody(v);
 	return rc ? rc : left ? left : pv_ok(v);
+}
+
+pv_rc pv_session_enrol(pv_vault *v, const char *user, const char *half_a, const char *half_b,
+		       const char *password, size_t len)
+{
+	pv_rc rc = pv_serving_need(v);
+	if (rc)
+		return rc;
+	if (v->session_id[0])
+		return pv_fail(v, PV_ERR_USAGE, "the handle is in a session: leave it first");
+	if (!user || !*user || !half_a || !half_b || !*half_a || !*half_b)
+		return pv_fail(v, PV_ERR_USAGE, "a user name and both halves of the enrolment code "
+			       "are required");
+	rc = pv_user_enrol_served(v, user, half_a, half_b, password, len);
+	return rc ? rc : pv_ok(v);
+}
+
+pv_rc pv_session_passwd(pv_vault *v, const char *old_password, size_t old_len,
+			const char *password, size_t len)
+{
+	pv_rc rc = pv_serving_need(v);
+	if (rc)
+		return rc;
+	if (!v->session_id[0])
+		return pv_fail(v, PV_ERR_USAGE, "no session: a password is changed in its user's "
+			       "session");
+	if (v->api_token[0])
+		return pv_audit_failure(v, pv_fail(v, PV_ERR_DENIED, "an API token does not change "
+						   "its user's password: sign in"),
+					"user passwd", NULL, NULL);
+	rc = pv_user_passwd_served(v, old_password, old_password ? old_len : 0, password, len);
+	return rc ? rc : pv_ok(v);
 }

@@ -17,7 +17,9 @@
  *          B then A (enrol_code.h) | binding of vault id | "user-enrol" | both keys | name
  * Nobody sets another user's password: an approved "user add" or "user reset" gives the
  * approver half A and the requester half B of a one-time code, and the user enrols with
- * both (pv_user_enrol); one's own password changes only with the old one. */
+ * both (pv_user_enrol); one's own password changes only with the old one, and ends the
+ * user's sign-in sessions on a server. A server's handle enrols and changes passwords
+ * for its users too (pv_user_enrol_served, pv_user_passwd_served), the same rules. */
 #include "keys.h"
 #include "dates.h"
 #include "enrol_code.h"
@@ -489,6 +491,26 @@ pv_rc pv_user_session_verify(pv_vault *v)
 	return PV_OK;
 }
 
+pv_rc pv_user_row_verify(pv_vault *v, const char *user)
+{
+	if (pv_store_read_begin(v->store) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	struct pv_stored_user u;
+	int got = pv_authz_user_get(v, user, &u);
+	pv_rc rc = got < 0   ? pv_fail(v, v->authz_tampered ? PV_ERR_CORRUPT : PV_ERR_STORE, "%s",
+				       pv_store_errmsg(v->store))
+		   : got > 0 ? pv_fail(v, PV_ERR_CORRUPT, "users row '%s' was removed during "
+				       "sign-in", user)
+			     : PV_OK;
+	if (!rc && pv_store_commit(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (rc) {
+		(void)pv_store_rollback(v->store);
+		return pv_audit_failure(v, rc, "sign in", NULL, NULL); /* "tampered" when so */
+	}
+	return PV_OK;
+}
+
 /* Check every comma-separated role exists in the schema. */
 static pv_rc roles_valid(pv_vault *v, const char *roles)
 {
@@ -795,7 +817,23 @@ pv_rc pv_user_reset(pv_vault *v, const pv_access *who, const char *name, char **
 struct passwd_args {
 	const char *old, *password;
 	size_t old_len, len;
+	const uint8_t *kp; /* a server's handle: the key pair the old password opened */
 };
+
+/* One's own key pair kp sealed under the new password into c (the access stays), and
+ * every sign-in session of the user on a server ended but the one acted in: a password
+ * changed because it leaked leaves its thief no session. */
+static pv_rc reseal_own(pv_vault *v, struct user_copy *c, const struct passwd_args *n,
+			const uint8_t *kp)
+{
+	pv_rc rc = slot_seal(v, v->principal, n->password, n->len, kp, c->slot);
+	if (rc)
+		return rc;
+	if (pv_authz_user_put(v, &c->u) != 0 ||
+	    pv_store_session_end_user(v->store, v->principal, v->session_id) < 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	return PV_OK;
+}
 
 static pv_rc do_passwd(pv_vault *v, void *p)
 {
@@ -812,14 +850,10 @@ static pv_rc do_passwd(pv_vault *v, void *p)
 	int st = slot_open(v, v->principal, c.slot, c.u.slot_len, n->old, n->old_len, kp);
 	if (st != 0 || memcmp(kp, v->unlock, PV_UNLOCK_BYTES) != 0)
 		rc = pv_fail(v, PV_ERR_BAD_KEY, "the old password is wrong");
-	else /* one's own key pair, sealed under the new password; the access stays */
-		rc = slot_seal(v, v->principal, n->password, n->len, v->unlock, c.slot);
+	else
+		rc = reseal_own(v, &c, n, v->unlock);
 	pv_secret_free(kp);
-	if (rc)
-		return rc;
-	if (pv_authz_user_put(v, &c.u) != 0)
-		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
-	return PV_OK;
+	return rc;
 }
 
 pv_rc pv_user_passwd(pv_vault *v, const char *old_password, size_t old_len,
@@ -832,7 +866,8 @@ pv_rc pv_user_passwd(pv_vault *v, const char *old_password, size_t old_len,
 					NULL);
 	char detail[120];
 	snprintf(detail, sizeof detail, "user %s, own password", v->principal);
-	struct passwd_args n = { old_password, password, old_password ? old_len : 0, len };
+	struct passwd_args n = { old_password, password, old_password ? old_len : 0, len,
+				  NULL };
 	if (!old_password)
 		n.old = "";
 	return in_txn(v, "user passwd", detail, do_passwd, &n);
@@ -840,37 +875,47 @@ pv_rc pv_user_passwd(pv_vault *v, const char *old_password, size_t old_len,
 
 /* ---- Enrolment ---- */
 
-pv_rc pv_user_enrol_unlock(pv_vault *v, const char *user, const char *half_a, const char *half_b)
+/* Count the attempt, then open user's pending enrolment with both halves into master,
+ * checked against the key check and bound to this user; a refusal wipes master and is
+ * audited (one message for an unknown user, no enrolment and a wrong half). */
+static pv_rc enrol_open(pv_vault *v, const char *user, const char *half_a, const char *half_b,
+			uint8_t *master, struct attempt *a)
 {
-	struct attempt a;
-	memset(&a, 0, sizeof a);
-	pv_rc rc = name_ok(user) ? count_attempt(v, user, time(NULL), &a) : PV_OK;
+	pv_rc rc = name_ok(user) ? count_attempt(v, user, time(NULL), a) : PV_OK;
 	struct pv_stored_user u;
 	uint8_t bind_key[PV_KEY_BYTES], want[32], enrol[ENROL_BYTES];
-	int ok = !rc && a.known && a.failures > 0 && !a.disabled &&
+	int ok = !rc && a->known && a->failures > 0 && !a->disabled &&
 		 pv_store_user_get(v->store, user, &u) == 0 && u.enrol_len == ENROL_BYTES;
 	if (ok) /* copied before any other store call */
 		memcpy(enrol, u.enrol, ENROL_BYTES);
-	ok = ok && pv_enrol_open(v->master, enrol + ENROL_SEALED_AT, half_a, half_b) == 0 &&
-	     pv_master_matches(v, v->master) == 0;
+	ok = ok && pv_enrol_open(master, enrol + ENROL_SEALED_AT, half_a, half_b) == 0 &&
+	     pv_master_matches(v, master) == 0;
 	if (ok) { /* bound to this user: another's enrolment copied here opens nothing */
-		pv_user_bind_key(bind_key, v->master);
+		pv_user_bind_key(bind_key, master);
 		enrol_bind(v, want, enrol, user, bind_key);
 		ok = pv_ct_compare(want, enrol + ENROL_SEALED_AT + PV_ENROL_SEALED, 32) == 0;
 		pv_wipe(bind_key, sizeof bind_key);
 	}
 	if (!rc && !ok) {
-		pv_wipe(v->master, PV_KEY_BYTES);
-		if (a.failures < 0)
+		pv_wipe(master, PV_KEY_BYTES);
+		if (a->failures < 0)
 			pv_fail(v, PV_ERR_DENIED, "user %s is locked after %d failed attempts in a row",
-				user, -a.failures);
+				user, -a->failures);
 		else
 			pv_fail(v, PV_ERR_BAD_KEY, "unknown user, no enrolment waiting, or a wrong "
 				"enrolment code");
 		rc = login_refused(v, name_ok(user) ? user : "(invalid name)",
-				   a.failures < 0 ? PV_ERR_DENIED : PV_ERR_BAD_KEY,
+				   a->failures < 0 ? PV_ERR_DENIED : PV_ERR_BAD_KEY,
 				   "enrolment refused");
 	}
+	return rc;
+}
+
+pv_rc pv_user_enrol_unlock(pv_vault *v, const char *user, const char *half_a, const char *half_b)
+{
+	struct attempt a;
+	memset(&a, 0, sizeof a);
+	pv_rc rc = enrol_open(v, user, half_a, half_b, v->master, &a);
 	if (!rc) {
 		snprintf(v->principal, sizeof v->principal, "%s", user);
 		v->unlock_kind = PV_UNLOCK_USER;
@@ -914,7 +959,7 @@ pv_rc pv_user_enrol_finish(pv_vault *v, const char *password, size_t len)
 	char detail[160];
 	snprintf(detail, sizeof detail, "user %s set their password with the enrolment code",
 		 v->principal);
-	struct passwd_args n = { NULL, password, 0, len };
+	struct passwd_args n = { NULL, password, 0, len, NULL };
 	pv_rc rc = in_txn(v, "user enrol", detail, do_enrol, &n);
 	if (rc)
 		return rc;
@@ -927,6 +972,72 @@ pv_rc pv_user_enrol_finish(pv_vault *v, const char *password, size_t len)
 	if (!rc)
 		memcpy(v->unlock, kp, PV_UNLOCK_BYTES);
 	pv_secret_free(kp);
+	return rc;
+}
+
+pv_rc pv_user_enrol_served(pv_vault *v, const char *user, const char *half_a,
+			   const char *half_b, const char *password, size_t len)
+{
+	if (!password || len < 8) /* refused before the code is tried */
+		return pv_fail(v, PV_ERR_USAGE, "a password of at least 8 characters is required");
+	uint8_t *master = pv_secret_alloc(PV_KEY_BYTES);
+	if (!master)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	char was[sizeof v->principal];
+	snprintf(was, sizeof was, "%s", v->principal);
+	struct attempt a;
+	memset(&a, 0, sizeof a);
+	pv_rc rc = enrol_open(v, user, half_a, half_b, master, &a);
+	pv_secret_free(master); /* the same master the handle holds (the key check says so) */
+	free(a.roles);
+	if (!rc) {
+		char detail[160];
+		snprintf(v->principal, sizeof v->principal, "%s", user);
+		snprintf(detail, sizeof detail, "user %s set their password with the enrolment "
+			 "code", user);
+		struct passwd_args n = { NULL, password, 0, len, NULL };
+		rc = in_txn(v, "user enrol", detail, do_enrol, &n);
+	}
+	snprintf(v->principal, sizeof v->principal, "%s", was);
+	return rc;
+}
+
+static pv_rc do_passwd_served(pv_vault *v, void *p)
+{
+	struct passwd_args *n = p;
+	struct user_copy c;
+	pv_rc rc = user_load(v, v->principal, &c);
+	return rc ? rc : reseal_own(v, &c, n, n->kp);
+}
+
+pv_rc pv_user_passwd_served(pv_vault *v, const char *old_password, size_t old_len,
+			    const char *password, size_t len)
+{
+	if (!password || len < 8)
+		return pv_audit_failure(v, pv_fail(v, PV_ERR_USAGE, "a password of at least 8 "
+						   "characters is required"), "user passwd", NULL,
+					NULL);
+	char user[sizeof v->principal];
+	snprintf(user, sizeof user, "%s", v->principal);
+	uint8_t *kp = pv_secret_alloc(PV_UNLOCK_BYTES);
+	if (!kp)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	struct attempt a;
+	memset(&a, 0, sizeof a);
+	pv_rc rc = attempt_slot(v, user, old_password ? old_password : "", old_len, &a, kp);
+	snprintf(v->principal, sizeof v->principal, "%s", user);
+	if (rc == PV_ERR_BAD_KEY)
+		pv_fail(v, rc, "the old password is wrong");
+	if (!rc && pv_store_user_set_failures(v->store, user, 0, 0) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (!rc) {
+		char detail[120];
+		snprintf(detail, sizeof detail, "user %s, own password", user);
+		struct passwd_args n = { NULL, password, 0, len, kp };
+		rc = in_txn(v, "user passwd", detail, do_passwd_served, &n);
+	}
+	pv_secret_free(kp);
+	free(a.roles);
 	return rc;
 }
 

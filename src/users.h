@@ -30,6 +30,10 @@ pv_rc pv_user_unlock(pv_vault *v, const char *user, const char *password, size_t
  * attempted user), and that the user, not disabled, has access to the current master key;
  * the handle itself is left as it was. */
 pv_rc pv_user_check_password(pv_vault *v, const char *user, const char *password, size_t len);
+/* The user's row passes its integrity check (as pivault wrote it: a DBA's edit of its roles,
+ * slot or flags is refused before a server's session is made for it); audited as
+ * "tampered" when it does not. */
+pv_rc pv_user_row_verify(pv_vault *v, const char *user);
 
 /* The current master key from the handle's user key pair (v->unlock) and the user's
  * access row, checked against the key check. PV_ERR_DENIED when the user has none. */
@@ -53,6 +57,20 @@ pv_rc pv_user_enrol_unlock(pv_vault *v, const char *user, const char *half_a,
 /* Step two, once the keys are taken up: the user's own key pair sealed under password,
  * the master sealed to it, the enrolment deleted (audited). */
 pv_rc pv_user_enrol_finish(pv_vault *v, const char *password, size_t len);
+
+/* On a server's handle (which holds the master key), outside a session: enrol user as
+ * pv_user_enrol does (password of at least 8 characters checked first; the attempt counted,
+ * one message for an unknown user, no enrolment and a wrong half, PV_ERR_DENIED when
+ * locked, every refusal audited; the new key pair, the code used up, audited under the
+ * user); the handle's principal is left as it was. */
+pv_rc pv_user_enrol_served(pv_vault *v, const char *user, const char *half_a,
+			   const char *half_b, const char *password, size_t len);
+/* In a server's session: the session user's own password changed, the old one checked as
+ * at sign-in (the attempt counted first, lock-out, a wrong one PV_ERR_BAD_KEY, audited),
+ * then as pv_user_passwd: the key pair sealed under the new one, the user's other sign-in
+ * sessions ended. */
+pv_rc pv_user_passwd_served(pv_vault *v, const char *old_password, size_t old_len,
+			    const char *password, size_t len);
 
 /* Once the keys are derived after pv_user_unlock: the user's row must pass its integrity
  * check (authz_mac.c), and the handle's roles and obligation gaps are taken again from the

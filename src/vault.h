@@ -84,6 +84,7 @@ struct pv_vault {
 	int has_keys;                 /* the root key's sub-keys are derived */
 	struct pv_audit_tail audit_tail;
 	struct pv_audit_member audit_member;
+	pv_audit_writer *audit_writing; /* the writer this handle is the handle of, if any */
 	int audit_fault;              /* tests: make audit appends fail */
 	int authz_tampered;           /* the last failure was an integrity check's (authz_mac.c) */
 	uint64_t authz_checked[4];    /* per protected table: the transaction it was checked in */

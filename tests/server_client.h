@@ -10,6 +10,7 @@
 
 #include "pivault.h"
 #include "server.h"
+#include "testutil.h"
 
 /* A reply: its status, body, the body parsed as JSON (NULL if it is not), Retry-After. */
 struct pvts_resp {
@@ -24,6 +25,13 @@ void pvts_resp_free(struct pvts_resp *r);
  * for the rate limits. */
 extern const char *pvts_from;
 
+/* When not NULL, the certificate (PEM) pvts_http trusts: it speaks TLS to the server and
+ * checks the server's certificate for "localhost" against it (pvts_fixture_up sets it for
+ * a fixture served over HTTPS). */
+extern const char *pvts_tls_ca;
+/* A self-signed certificate for localhost and 127.0.0.1 made with certtool (gnutls-bin,
+ * installed by scripts/setup.sh) in folder dir: its key and certificate paths (malloc'd). */
+void pvts_make_certificate(const char *dir, char **key, char **cert);
 /* A connection to port on loopback (receive timeout 10 s). */
 int pvts_connect(unsigned port);
 /* The text of a request (malloc'd), Connection: close, with a bearer token if not NULL. */
@@ -45,5 +53,59 @@ char *pvts_sign_in(unsigned port, const char *user, const char *pw);
  * unless c says otherwise; max_body as given); fails the test if it does not start. */
 struct pvs_server *pvts_start(struct pvs_config *c, const char *dir, const char *key_path,
 			      size_t max_body);
+
+/* ---- The shared fixture: a sample vault with its users, and a server on it ----------- */
+
+/* A user of the fixture: name, roles (comma-separated), and whether their agreement and
+ * training are attested today (the sample schema's clerk, dpo and finance require both). */
+struct pvts_user {
+	const char *name;
+	const char *roles;
+	int attested;
+};
+
+/* The cast every fixture holds, one or two of each role of the sample schema, all
+ * attested: adm, adm2 (admin), dpo1, dpo2 (dpo), clerk1, clerk2 (clerk), fin (finance),
+ * aud (auditor). */
+extern const struct pvts_user pvts_cast[];
+
+/* What a fixture is made of: the sample vault's customers (pvgen's n and seed), the users'
+ * password, users added after the cast (NULL or ended by a { NULL } entry), the largest
+ * body, the server's configuration (NULL: plain HTTP on loopback, sessions of 600 s and
+ * rate limits far above what a test does). */
+struct pvts_spec {
+	unsigned customers;
+	unsigned long seed;
+	const char *password;
+	const struct pvts_user *extra;
+	size_t max_body;
+	const struct pvs_config *config;
+	int tls; /* 1: HTTPS with a certificate made here (pvts_tls_ca) */
+};
+
+/* A fixture: its temporary folder, the vault (dir, key file), the customers' CSV, and the
+ * server with its port. */
+struct pvts_fixture {
+	char *tmp, *dir, *key_path;
+	char *tls_key, *tls_cert; /* when served over HTTPS */
+	struct pvt_csv csv;
+	struct pvs_server *srv;
+	unsigned port;
+};
+
+/* Plain HTTP on loopback, sessions of 600 s and rate limits far above what a test does. */
+struct pvs_config pvts_roomy_config(void);
+/* Add users (ended by a { NULL } entry) to the vault dir as its root, with password pw,
+ * attesting those marked so today. */
+void pvts_add_users(const char *dir, const char *key_path, const struct pvts_user *users,
+		    const char *pw);
+/* A digest (32 bytes) of every row of every table of the vault dir's database but the audit
+ * log's and the sessions' (what any call may change: it is audited, its session marked
+ * used): equal before and after a refused call when it changed nothing. */
+void pvts_vault_digest(const char *dir, unsigned char out[32]);
+/* Build the sample vault of s with the cast and s->extra, and start a server on it. */
+void pvts_fixture_up(struct pvts_fixture *f, const struct pvts_spec *s);
+/* Stop the server, release what the test held (pvt_release_all) and remove the folder. */
+void pvts_fixture_down(struct pvts_fixture *f);
 
 #endif

@@ -10,7 +10,9 @@
  * refuses a handle of another vault and will not stop while handles use it. A withheld
  * span (pv_vault_withhold_begin, as the server uses) returns reads at once and tells its
  * waiter only once their entries are durable, or that one failed; that failure is the
- * span's alone. */
+ * span's alone. The handles share the log's tail (so one appending in its own transaction
+ * after others does not rebuild it): a tail shared before a transaction that then rolled
+ * back is never built on. */
 #include "testutil.h"
 
 #include <pthread.h>
@@ -20,7 +22,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit.h"
 #include "pivault.h"
+#include "store/store.h"
+#include "vault.h"
 
 #define CUSTOMERS 40
 #define THREADS 4
@@ -458,6 +463,42 @@ static void withheld_failure_is_its_spans(void **state)
 	verify_chain(f);
 }
 
+/* One entry appended by h in a transaction of its own, committed or rolled back. */
+static void direct_entry(pv_vault *h, const char *detail, int commit)
+{
+	struct pv_audit_event e = { "test entry", NULL, NULL, NULL, "ok", detail };
+	assert_int_equal(pv_store_begin(h->store), 0);
+	assert_ok(h, pv_audit_append(h, &e));
+	if (commit)
+		assert_int_equal(pv_store_commit(h->store), 0);
+	else
+		assert_int_equal(pv_store_rollback(h->store), 0);
+}
+
+/* A member's entry shares its tail before its commit; when its transaction rolls back,
+ * the entry stored under its number is another one (here by a handle outside the writer,
+ * as another process's), and the chain built on it stays whole. */
+static void rolled_back_tail_never_built_on(void **state)
+{
+	struct fx *f = *state;
+	direct_entry(f->h[0], "kept 1", 1);
+	direct_entry(f->h[1], "rolled back", 0); /* shared its tail, then rolled back */
+	pv_vault *outside = open_root(f);
+	direct_entry(outside, "kept 0", 1); /* the same number, not shared */
+	pv_vault_close(outside);
+	direct_entry(f->h[0], "kept 1b", 1); /* not on the rolled-back tail */
+	pv_record *rec = NULL;
+	assert_ok(f->h[2], pv_get(f->h[2], &admin, "C00000009", &rec)); /* the writer's */
+	pv_record_free(rec);
+	direct_entry(f->h[3], "kept 2", 1); /* on the writer's tail */
+	direct_entry(f->h[1], "kept 3", 1); /* its own tail is stale: the shared one */
+	assert_ok(f->h[0], pv_get(f->h[0], &admin, "C00000009", &rec));
+	pv_record_free(rec);
+	assert_int_equal(count_entries(f, "test entry", NULL), 5);
+	assert_int_equal(count_entries(f, "read", "C00000009"), 2);
+	verify_chain(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +512,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(withheld_span_told_when_durable, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(withheld_failure_is_its_spans, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(rolled_back_tail_never_built_on, fx_setup,
 						fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,16 +27,13 @@
 static const char PW[] = "breach-password-1";
 #define MAX_BODY 65536
 
-static char *g_tmp, *g_dir, *g_key_path;
-static struct pvt_csv g_csv;
-static struct pvs_server *g_srv;
-static unsigned g_port;
+static struct pvts_fixture g_f; /* the vault with its users, the server */
 static char *g_dpo1, *g_dpo2, *g_clerk, *g_aud; /* their sessions' bearer tokens */
 
 static struct pvts_resp http(const char *method, const char *path, const char *token,
 			     const char *body)
 {
-	return pvts_http(g_port, method, path, token, body, body ? strlen(body) : 0);
+	return pvts_http(g_f.port, method, path, token, body, body ? strlen(body) : 0);
 }
 
 /* method path as token answers status; the reply (free it). */
@@ -60,59 +57,27 @@ static void expect_code(int status, const char *code, const char *method, const 
 
 static const char *customer(size_t row)
 {
-	return pvt_csv_get(&g_csv, row, "customer_id");
-}
-
-static void add_users(void)
-{
-	pv_vault *root = pvt_open_root(g_dir, NULL, g_key_path);
-	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
-	const char *users[][2] = { { "dpo1", "dpo" }, { "dpo2", "dpo" }, { "clerk1", "clerk" },
-				   { "aud", "auditor" } };
-	char today[16];
-	time_t now = time(NULL);
-	strftime(today, sizeof today, "%Y-%m-%d", gmtime(&now));
-	for (size_t i = 0; i < 4; i++) {
-		assert_ok(root, pvt_user_add(root, &admin, users[i][0], users[i][1], PW, strlen(PW)));
-		assert_ok(root, pv_user_attest(root, &admin, users[i][0], today, today, NULL));
-	}
-	pvt_vclose(root);
+	return pvt_csv_get(&g_f.csv, row, "customer_id");
 }
 
 static int group_setup(void **state)
 {
 	(void)state;
-	g_tmp = pvt_tempdir();
-	g_dir = pvt_path(g_tmp, "vault");
-	g_key_path = pvt_path(g_tmp, "root.key");
-	char *csv = NULL;
-	pv_vault *v = pvt_sample_vault(g_dir, g_key_path, 8, 14, &csv);
-	pv_vault_close(v);
-	assert_int_equal(pvt_csv_parse(csv, &g_csv), 0);
-	free(csv);
-	add_users();
-	struct pvs_config c = { .plain_http = 1, .session_seconds = 900,
-				.sign_in_per_address = 10000, .sign_in_per_user = 10000,
-				.reads_per_second = 10000, .reads_burst = 10000 };
-	g_srv = pvts_start(&c, g_dir, g_key_path, MAX_BODY);
-	g_port = pvs_port(g_srv);
-	g_dpo1 = pvts_sign_in(g_port, "dpo1", PW);
-	g_dpo2 = pvts_sign_in(g_port, "dpo2", PW);
-	g_clerk = pvts_sign_in(g_port, "clerk1", PW);
-	g_aud = pvts_sign_in(g_port, "aud", PW);
+	struct pvs_config c = pvts_roomy_config();
+	c.session_seconds = 900;
+	pvts_fixture_up(&g_f, &(struct pvts_spec){ .customers = 8, .seed = 14, .password = PW,
+						    .max_body = MAX_BODY, .config = &c });
+	g_dpo1 = pvts_sign_in(g_f.port, "dpo1", PW);
+	g_dpo2 = pvts_sign_in(g_f.port, "dpo2", PW);
+	g_clerk = pvts_sign_in(g_f.port, "clerk1", PW);
+	g_aud = pvts_sign_in(g_f.port, "aud", PW);
 	return 0;
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	pvs_stop(g_srv);
-	pvt_release_all();
-	pvt_csv_free(&g_csv);
-	pvt_rmtree(g_tmp);
-	free(g_tmp);
-	free(g_dir);
-	free(g_key_path);
+	pvts_fixture_down(&g_f);
 	free(g_dpo1);
 	free(g_dpo2);
 	free(g_clerk);
@@ -447,7 +412,7 @@ static void without_volatile(json_t *doc)
 
 static char *library_report(pv_report_form form)
 {
-	pv_vault *v = pvt_open_user(g_dir, "dpo1", PW);
+	pv_vault *v = pvt_open_user(g_f.dir, "dpo1", PW);
 	pv_access dpo = { "dpo", NULL, PV_WANT_MASKED };
 	char *text = NULL;
 	assert_ok(v, pv_compliance_report(v, &dpo, "2026-06-30", form, &text));

@@ -27,10 +27,8 @@
 
 static const char PW[] = "client-password-1";
 
-static char *g_tmp, *g_dir, *g_key_path, *g_pw_path, *g_run, *g_err, *g_trap;
-static struct pvt_csv g_csv;
-static struct pvs_server *g_srv;
-static unsigned g_port;
+static struct pvts_fixture g_f; /* the vault with its users, the server */
+static char *g_pw_path, *g_run, *g_err, *g_trap;
 
 /* ---- Running the command ------------------------------------------------------------ */
 
@@ -42,7 +40,7 @@ static const char *server_env(void)
 	static char buf[4096];
 	snprintf(buf, sizeof buf, "XDG_RUNTIME_DIR='%s' PIVAULT_SERVER='http://127.0.0.1:%u' "
 		 "PIVAULT_PASSWORD_FILE='%s' PIVAULT_VAULT='%s' PIVAULT_KEY_FILE='%s.key'", g_run,
-		 g_port, g_pw_path, g_trap, g_trap);
+		 g_f.port, g_pw_path, g_trap, g_trap);
 	return buf;
 }
 
@@ -51,7 +49,7 @@ static const char *local_env(const char *user)
 {
 	static char buf[4096];
 	snprintf(buf, sizeof buf, "PIVAULT_VAULT='%s' PIVAULT_USER='%s' PIVAULT_PASSWORD_FILE='%s'",
-		 g_dir, user, g_pw_path);
+		 g_f.dir, user, g_pw_path);
 	return buf;
 }
 
@@ -107,7 +105,7 @@ static int count_one(void *ctx, const pv_audit_entry *e)
 
 static size_t audit_count(const char *user)
 {
-	pv_vault *root = pvt_open_root(g_dir, NULL, g_key_path);
+	pv_vault *root = pvt_open_root(g_f.dir, NULL, g_f.key_path);
 	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
 	struct count c = { user, 0 };
 	assert_ok(root, pv_audit_log(root, &admin, NULL, count_one, &c));
@@ -117,57 +115,24 @@ static size_t audit_count(const char *user)
 
 /* ---- The vault and the server --------------------------------------------------------- */
 
-static void add_users(void)
-{
-	pv_vault *root = pvt_open_root(g_dir, NULL, g_key_path);
-	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
-	const char *users[][2] = { { "clerk1", "clerk" }, { "aud", "auditor" }, { "adm", "admin" },
-				   { "adm2", "admin" } };
-	for (size_t i = 0; i < 4; i++)
-		assert_ok(root, pvt_user_add(root, &admin, users[i][0], users[i][1], PW, strlen(PW)));
-	char today[16];
-	time_t now = time(NULL);
-	strftime(today, sizeof today, "%Y-%m-%d", gmtime(&now));
-	assert_ok(root, pv_user_attest(root, &admin, "clerk1", today, today, NULL));
-	pvt_vclose(root);
-}
-
 static int group_setup(void **state)
 {
 	(void)state;
-	g_tmp = pvt_tempdir();
-	g_dir = pvt_path(g_tmp, "vault");
-	g_key_path = pvt_path(g_tmp, "root.key");
-	g_pw_path = pvt_path(g_tmp, "pw");
-	g_run = pvt_path(g_tmp, "run");
-	g_err = pvt_path(g_tmp, "stderr");
-	g_trap = pvt_path(g_tmp, "no-vault-here");
+	pvts_fixture_up(&g_f, &(struct pvts_spec){ .customers = 5, .seed = 7, .password = PW,
+						    .max_body = 1 << 20 });
+	g_pw_path = pvt_path(g_f.tmp, "pw");
+	g_run = pvt_path(g_f.tmp, "run");
+	g_err = pvt_path(g_f.tmp, "stderr");
+	g_trap = pvt_path(g_f.tmp, "no-vault-here");
 	assert_int_equal(mkdir(g_run, 0700), 0);
 	assert_int_equal(pvt_write_file(g_pw_path, PW, strlen(PW)), 0);
-	char *csv = NULL;
-	pv_vault *v = pvt_sample_vault(g_dir, g_key_path, 5, 7, &csv);
-	pv_vault_close(v);
-	assert_int_equal(pvt_csv_parse(csv, &g_csv), 0);
-	free(csv);
-	add_users();
-	struct pvs_config c = { .plain_http = 1, .session_seconds = 600,
-				.sign_in_per_address = 10000, .sign_in_per_user = 10000,
-				.reads_per_second = 10000, .reads_burst = 10000 };
-	g_srv = pvts_start(&c, g_dir, g_key_path, 1 << 20);
-	g_port = pvs_port(g_srv);
 	return 0;
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	pvs_stop(g_srv);
-	pvt_release_all();
-	pvt_csv_free(&g_csv);
-	pvt_rmtree(g_tmp);
-	free(g_tmp);
-	free(g_dir);
-	free(g_key_path);
+	pvts_fixture_down(&g_f);
 	free(g_pw_path);
 	free(g_run);
 	free(g_err);
@@ -223,7 +188,7 @@ static void test_login_logout(void **state)
 static void test_login_wrong_password(void **state)
 {
 	(void)state;
-	char *bad = pvt_path(g_tmp, "bad-pw"), env[8192], *err = NULL, *path = session_path();
+	char *bad = pvt_path(g_f.tmp, "bad-pw"), env[8192], *err = NULL, *path = session_path();
 	assert_int_equal(pvt_write_file(bad, "not-it", 6), 0);
 	snprintf(env, sizeof env, "%s PIVAULT_PASSWORD_FILE='%s'", server_env(), bad);
 	unlink(path);
@@ -266,14 +231,14 @@ static void test_same_output_as_local(void **state)
 	char *out = NULL;
 	assert_int_equal(cli(&out, NULL, server_env(), "get C00000002 --purpose service --clear"),
 			 0);
-	assert_null(strstr(out, pvt_csv_get(&g_csv, 2, "phone") + 3)); /* masked */
-	assert_non_null(strstr(out, pvt_csv_get(&g_csv, 2, "name")));  /* clear */
+	assert_null(strstr(out, pvt_csv_get(&g_f.csv, 2, "phone") + 3)); /* masked */
+	assert_non_null(strstr(out, pvt_csv_get(&g_f.csv, 2, "name")));  /* clear */
 	free(out);
 	same_as_local("clerk1", "get C00000002 --purpose service --clear");
 	same_as_local("clerk1", "get C00000001 C00000003 --purpose service --json");
 	char args[256];
 	snprintf(args, sizeof args, "find --phone '%s' --purpose service",
-		 pvt_csv_get(&g_csv, 3, "phone"));
+		 pvt_csv_get(&g_f.csv, 3, "phone"));
 	same_as_local("clerk1", args);
 	same_as_local("clerk1", "find --phone 13800000000 --purpose service"); /* none: 1 */
 	same_as_local("clerk1", "find --no_such_field x --purpose service");   /* usage: 2 */
@@ -303,7 +268,7 @@ static void test_tokens_and_audit(void **state)
 	char *value = NULL;
 	assert_int_equal(cli(&value, NULL, server_env(), "detokenize '%s' --purpose service",
 			     out), 0);
-	assert_non_null(strstr(value, pvt_csv_get(&g_csv, 5, "phone") + 3));
+	assert_non_null(strstr(value, pvt_csv_get(&g_f.csv, 5, "phone") + 3));
 	free(value);
 	free(out);
 	/* one's own token is made at once (one for another user is asked for: four eyes) */
@@ -408,9 +373,9 @@ static void test_expired_session(void **state)
 {
 	(void)state;
 	struct pvs_config c = { .plain_http = 1, .session_seconds = 1 };
-	struct pvs_server *s = pvts_start(&c, g_dir, g_key_path, 1 << 20);
-	unsigned saved = g_port;
-	g_port = pvs_port(s);
+	struct pvs_server *s = pvts_start(&c, g_f.dir, g_f.key_path, 1 << 20);
+	unsigned saved = g_f.port;
+	g_f.port = pvs_port(s);
 	login("clerk1");
 	char *path = session_path(), *text = pvt_read_file(path, NULL), *err = NULL;
 	char *exp = strstr(text, "\nexpires ");
@@ -432,7 +397,7 @@ static void test_expired_session(void **state)
 	assert_non_null(strstr(err, "expired"));
 	assert_int_not_equal(access(path, F_OK), 0);
 	free(err);
-	g_port = saved;
+	g_f.port = saved;
 	pvs_stop(s);
 	free(text);
 	free(path);
@@ -458,7 +423,7 @@ static void test_session_file_refused(void **state)
 	assert_non_null(strstr(err, "may be read or changed by others"));
 	free(err);
 	chmod(dir, 0700);
-	char *real = pvt_path(g_tmp, "session-elsewhere");
+	char *real = pvt_path(g_f.tmp, "session-elsewhere");
 	assert_int_equal(rename(path, real), 0);
 	assert_int_equal(symlink(real, path), 0);
 	assert_int_equal(cli(NULL, &err, server_env(), "get C00000001 --purpose service"), 1);
@@ -520,9 +485,9 @@ static void make_certificate(const char *name, char **key, char **cert, char pin
 	char kn[64], cn[64];
 	snprintf(kn, sizeof kn, "%s.key", name);
 	snprintf(cn, sizeof cn, "%s.crt", name);
-	*key = pvt_path(g_tmp, kn);
-	*cert = pvt_path(g_tmp, cn);
-	char *tmpl = pvt_path(g_tmp, "tls.tmpl"), *info = NULL;
+	*key = pvt_path(g_f.tmp, kn);
+	*cert = pvt_path(g_f.tmp, cn);
+	char *tmpl = pvt_path(g_f.tmp, "tls.tmpl"), *info = NULL;
 	const char t[] = "cn = \"localhost\"\nip_address = \"127.0.0.1\"\nexpiration_days = 2\n"
 			 "tls_www_server\nsigning_key\nencryption_key\n";
 	assert_int_equal(pvt_write_file(tmpl, t, strlen(t)), 0);
@@ -563,7 +528,7 @@ static void test_pinned_server(void **state)
 	make_certificate("tls", &key, &cert, pin);
 	make_certificate("other", &key2, &cert2, pin2);
 	struct pvs_config c = { .tls_cert = cert, .tls_key = key, .session_seconds = 600 };
-	struct pvs_server *s = pvts_start(&c, g_dir, g_key_path, 1 << 20);
+	struct pvs_server *s = pvts_start(&c, g_f.dir, g_f.key_path, 1 << 20);
 	unsigned port = pvs_port(s);
 	assert_int_equal(cli(&out, NULL, tls_env(port, "PIVAULT_SERVER_PIN", pin),
 			     "login --user adm"), 0);

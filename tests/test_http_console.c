@@ -23,43 +23,29 @@
 
 static const char PW[] = "console-password-1";
 
-static char *g_tmp, *g_dir, *g_key_path;
-static struct pvs_server *g_srv;
-static unsigned g_port;
+static struct pvts_fixture g_f; /* the vault with its users, the server */
 
 static int group_setup(void **state)
 {
 	(void)state;
-	g_tmp = pvt_tempdir();
-	g_dir = pvt_path(g_tmp, "vault");
-	g_key_path = pvt_path(g_tmp, "root.key");
-	pv_vault *root = pvt_sample_vault(g_dir, g_key_path, 3, 3, NULL);
-	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
-	assert_ok(root, pvt_user_add(root, &admin, "clerk1", "clerk", PW, strlen(PW)));
-	assert_ok(root, pvt_user_add(root, &admin, "two", "dpo,auditor", PW, strlen(PW)));
-	pvt_vclose(root);
+	static const struct pvts_user two[] = { { "two", "dpo,auditor", 0 }, { NULL, NULL, 0 } };
 	struct pvs_config c = { .plain_http = 1 };
-	g_srv = pvts_start(&c, g_dir, g_key_path, 4096);
-	g_port = pvs_port(g_srv);
+	pvts_fixture_up(&g_f, &(struct pvts_spec){ .customers = 3, .seed = 3, .password = PW,
+						    .extra = two, .max_body = 4096, .config = &c });
 	return 0;
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	pvs_stop(g_srv);
-	pvt_release_all();
-	pvt_rmtree(g_tmp);
-	free(g_tmp);
-	free(g_dir);
-	free(g_key_path);
+	pvts_fixture_down(&g_f);
 	return 0;
 }
 
 /* The whole answer to one request, headers included (malloc'd). */
 static char *raw_get(const char *method, const char *path)
 {
-	int fd = pvts_connect(g_port);
+	int fd = pvts_connect(g_f.port);
 	char *text = pvts_request_text(method, path, NULL, NULL, 0);
 	size_t n = strlen(text);
 	assert_int_equal(send(fd, text, n, MSG_NOSIGNAL), (ssize_t)n);
@@ -205,8 +191,8 @@ static void test_files_run_and_fetch_only_this_origin(void **state)
 static void test_who_am_i(void **state)
 {
 	(void)state;
-	char *token = pvts_sign_in(g_port, "two", PW);
-	struct pvts_resp r = pvts_http(g_port, "GET", "/v1/sessions/current", token, NULL, 0);
+	char *token = pvts_sign_in(g_f.port, "two", PW);
+	struct pvts_resp r = pvts_http(g_f.port, "GET", "/v1/sessions/current", token, NULL, 0);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(json_string_value(json_object_get(r.json, "user")), "two");
 	json_t *roles = json_object_get(r.json, "roles");
@@ -214,14 +200,14 @@ static void test_who_am_i(void **state)
 	assert_string_equal(json_string_value(json_array_get(roles, 0)), "dpo");
 	assert_string_equal(json_string_value(json_array_get(roles, 1)), "auditor");
 	pvts_resp_free(&r);
-	r = pvts_http(g_port, "GET", "/v1/sessions/current", NULL, NULL, 0);
+	r = pvts_http(g_f.port, "GET", "/v1/sessions/current", NULL, NULL, 0);
 	assert_int_equal(r.status, 401);
 	pvts_resp_free(&r);
 	/* signed out: the token says nothing any more */
-	r = pvts_http(g_port, "DELETE", "/v1/sessions/current", token, NULL, 0);
+	r = pvts_http(g_f.port, "DELETE", "/v1/sessions/current", token, NULL, 0);
 	assert_int_equal(r.status, 204);
 	pvts_resp_free(&r);
-	r = pvts_http(g_port, "GET", "/v1/sessions/current", token, NULL, 0);
+	r = pvts_http(g_f.port, "GET", "/v1/sessions/current", token, NULL, 0);
 	assert_int_equal(r.status, 401);
 	pvts_resp_free(&r);
 	free(token);

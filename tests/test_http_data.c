@@ -25,78 +25,40 @@ static const char PW[] = "data-password-1";
 #define MAX_BODY 4096
 #define CUSTOMERS 130 /* more than the bulk limit (100) */
 
-static char *g_tmp, *g_dir, *g_key_path;
-static struct pvt_csv g_csv;
-static struct pvs_server *g_srv;
-static unsigned g_port;
+static struct pvts_fixture g_f; /* the vault with its users, the server */
 
 static struct pvts_resp http(const char *method, const char *path, const char *token,
 			     const char *body)
 {
-	return pvts_http(g_port, method, path, token, body, body ? strlen(body) : 0);
+	return pvts_http(g_f.port, method, path, token, body, body ? strlen(body) : 0);
 }
 
 static char *sign_in(const char *user)
 {
-	return pvts_sign_in(g_port, user, PW);
+	return pvts_sign_in(g_f.port, user, PW);
 }
 
 /* ---- The vault and the server ---------------------------------------------------- */
 
-static void add_users_to(const char *dir, const char *key_path)
-{
-	pv_vault *root = pvt_open_root(dir, NULL, key_path);
-	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
-	const char *users[][2] = { { "clerk1", "clerk" }, { "clerk2", "clerk" }, { "aud", "auditor" },
-				   { "adm", "admin" }, { "dpo1", "dpo" }, { "fin", "finance" } };
-	for (size_t i = 0; i < sizeof users / sizeof *users; i++)
-		assert_ok(root, pvt_user_add(root, &admin, users[i][0], users[i][1], PW, strlen(PW)));
-	char today[16];
-	time_t now = time(NULL);
-	strftime(today, sizeof today, "%Y-%m-%d", gmtime(&now));
-	const char *attested[] = { "clerk1", "clerk2", "dpo1", "fin" };
-	for (size_t i = 0; i < sizeof attested / sizeof *attested; i++)
-		assert_ok(root, pv_user_attest(root, &admin, attested[i], today, today, NULL));
-	pvt_vclose(root);
-}
-
 static int group_setup(void **state)
 {
 	(void)state;
-	g_tmp = pvt_tempdir();
-	g_dir = pvt_path(g_tmp, "vault");
-	g_key_path = pvt_path(g_tmp, "root.key");
-	char *csv = NULL;
-	pv_vault *v = pvt_sample_vault(g_dir, g_key_path, CUSTOMERS, 9, &csv);
-	pv_vault_close(v);
-	assert_int_equal(pvt_csv_parse(csv, &g_csv), 0);
-	free(csv);
-	add_users_to(g_dir, g_key_path);
-	struct pvs_config c = { .plain_http = 1, .session_seconds = 600,
-				.sign_in_per_address = 10000, .sign_in_per_user = 10000,
-				.reads_per_second = 10000, .reads_burst = 10000 };
-	g_srv = pvts_start(&c, g_dir, g_key_path, MAX_BODY);
-	g_port = pvs_port(g_srv);
+	pvts_fixture_up(&g_f, &(struct pvts_spec){ .customers = CUSTOMERS, .seed = 9,
+						    .password = PW, .max_body = MAX_BODY });
 	return 0;
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	pvs_stop(g_srv);
-	pvt_release_all();
-	pvt_csv_free(&g_csv);
-	pvt_rmtree(g_tmp);
-	free(g_tmp);
-	free(g_dir);
-	free(g_key_path);
+	pvts_fixture_down(&g_f);
 	return 0;
 }
 
 /* A customer's field as the root secret's admin reads it in clear (malloc'd). */
 static char *stored_value(const char *id, const char *field)
 {
-	pv_vault *root = pvt_open_root(g_dir, NULL, g_key_path);
+	pv_vault *root = pvt_open_root(g_f.dir, NULL, g_f.key_path);
 	pv_access admin = { "admin", "all", PV_WANT_CLEAR };
 	pv_record *r = NULL;
 	assert_ok(root, pv_get(root, &admin, id, &r));
@@ -129,7 +91,7 @@ static void test_list_pages(void **state)
 	json_t *first = json_array_get(list, 0);
 	assert_string_equal(json_string_value(json_object_get(first, "id")), "C00000001");
 	assert_string_equal(field_of(first, "phone", "shown"), "masked");
-	assert_string_not_equal(field_of(first, "phone", "value"), pvt_csv_get(&g_csv, 1, "phone"));
+	assert_string_not_equal(field_of(first, "phone", "value"), pvt_csv_get(&g_f.csv, 1, "phone"));
 	assert_null(json_object_get(json_object_get(first, "fields"), "id_number")); /* hidden */
 	char path[128];
 	snprintf(path, sizeof path, "/v1/customers?purpose=service&limit=100&after=%s",
@@ -182,7 +144,7 @@ static void test_list_past_bulk_limit(void **state)
 				  token, NULL);
 	assert_int_equal(r.status, 403);
 	assert_non_null(strstr(pvts_err_msg(&r), "bulk limit"));
-	assert_null(strstr(r.body, pvt_csv_get(&g_csv, 1, "name")));
+	assert_null(strstr(r.body, pvt_csv_get(&g_f.csv, 1, "name")));
 	pvts_resp_free(&r);
 	/* masked, the same page is no bulk read */
 	r = http("GET", "/v1/customers?purpose=service&limit=120", token, NULL);
@@ -529,7 +491,7 @@ static char *schema_lod_optional(const char *tmp)
 /* A vault of R1 and R2 with the users of the first, in dir under key_path. */
 static void retention_vault(const char *dir, const char *key_path)
 {
-	char *schema = schema_lod_optional(g_tmp), *csv = pvt_path(g_tmp, "r.csv");
+	char *schema = schema_lod_optional(g_f.tmp), *csv = pvt_path(g_f.tmp, "r.csv");
 	const char *text = HEADER R1 R2;
 	assert_int_equal(pvt_write_file(csv, text, strlen(text)), 0);
 	pv_key *key = NULL;
@@ -548,7 +510,7 @@ static void retention_vault(const char *dir, const char *key_path)
 	assert_ok(v, pv_import_csv(v, &admin, csv, &io, &res));
 	pv_import_free(res);
 	pv_vault_close(v);
-	add_users_to(dir, key_path);
+	pvts_add_users(dir, key_path, pvts_cast, PW);
 	free(schema);
 	free(csv);
 }
@@ -575,7 +537,7 @@ static struct pvts_resp http_at(unsigned port, const char *method, const char *p
 static void test_retention_apply_four_eyes(void **state)
 {
 	(void)state;
-	char *dir = pvt_path(g_tmp, "rvault"), *key_path = pvt_path(g_tmp, "rvault.key");
+	char *dir = pvt_path(g_f.tmp, "rvault"), *key_path = pvt_path(g_f.tmp, "rvault.key");
 	retention_vault(dir, key_path);
 	struct pvs_config c = { .plain_http = 1, .sign_in_per_address = 10000,
 				.sign_in_per_user = 10000 };
@@ -693,15 +655,15 @@ static void test_export(void **state)
 {
 	(void)state;
 	char *token = sign_in("fin");
-	struct streamed r = get_streamed(g_port, "/v1/export?purpose=billing", token);
+	struct streamed r = get_streamed(g_f.port, "/v1/export?purpose=billing", token);
 	assert_int_equal(r.status, 200);
 	assert_true(r.complete);
 	assert_string_equal(r.type, "text/csv; charset=utf-8");
 	assert_true(strncmp(r.body, "customer_id,", 12) == 0);
 	assert_int_equal(lines_in(r.body), CUSTOMERS + 1);
-	assert_null(strstr(r.body, pvt_csv_get(&g_csv, 20, "bank_card"))); /* masked */
+	assert_null(strstr(r.body, pvt_csv_get(&g_f.csv, 20, "bank_card"))); /* masked */
 	free(r.body);
-	r = get_streamed(g_port, "/v1/export?purpose=billing&format=jsonl", token);
+	r = get_streamed(g_f.port, "/v1/export?purpose=billing&format=jsonl", token);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.type, "application/x-ndjson");
 	assert_int_equal(lines_in(r.body), CUSTOMERS);
@@ -722,7 +684,7 @@ static void test_export_refused(void **state)
 		struct pvts_resp r = http("GET", "/v1/export?purpose=service", token, NULL);
 		assert_int_equal(r.status, 403);
 		assert_non_null(strstr(pvts_err_msg(&r), "export"));
-		assert_null(strstr(r.body, pvt_csv_get(&g_csv, 1, "phone") + 3));
+		assert_null(strstr(r.body, pvt_csv_get(&g_f.csv, 1, "phone") + 3));
 		pvts_resp_free(&r);
 		r = http("GET", "/v1/export?purpose=service&clear=true", token, NULL);
 		assert_int_equal(r.status, 403); /* nor asked for */
@@ -750,17 +712,17 @@ static void test_export_clear_four_eyes(void **state)
 	r = http("GET", path, token, NULL);
 	assert_int_equal(r.status, 403); /* not approved yet */
 	pvts_resp_free(&r);
-	approve(g_dir, id);
+	approve(g_f.dir, id);
 	char *dpo = sign_in("dpo1");
 	r = http("GET", path, dpo, NULL); /* another user's request */
 	assert_int_equal(r.status, 403);
 	pvts_resp_free(&r);
 	free(dpo);
-	struct streamed s = get_streamed(g_port, path, token);
+	struct streamed s = get_streamed(g_f.port, path, token);
 	assert_int_equal(s.status, 200);
 	assert_true(s.complete);
 	assert_int_equal(lines_in(s.body), CUSTOMERS + 1);
-	assert_non_null(strstr(s.body, pvt_csv_get(&g_csv, 20, "contract_no")));
+	assert_non_null(strstr(s.body, pvt_csv_get(&g_f.csv, 20, "contract_no")));
 	free(s.body);
 	r = http("GET", path, token, NULL); /* used */
 	assert_int_equal(r.status, 403);
@@ -776,7 +738,7 @@ static void test_export_client_gone(void **state)
 	(void)state;
 	char *token = sign_in("adm");
 	for (int i = 0; i < 4; i++) { /* more than the server's two handles */
-		int fd = pvts_connect(g_port);
+		int fd = pvts_connect(g_f.port);
 		char *text = pvts_request_text("GET", "/v1/export?purpose=all&format=jsonl", token,
 					       NULL, 0);
 		assert_int_equal(send(fd, text, strlen(text), MSG_NOSIGNAL), (ssize_t)strlen(text));
@@ -841,7 +803,7 @@ static void test_import(void **state)
 	assert_int_equal(json_integer_value(json_object_get(r.json, "imported")), 3);
 	assert_int_equal(json_integer_value(json_object_get(r.json, "rows_read")), 3);
 	pvts_resp_free(&r);
-	assert_int_equal(customer_status(g_port, token, "I2"), 200);
+	assert_int_equal(customer_status(g_f.port, token, "I2"), 200);
 	r = http("GET", "/v1/import", token, NULL);
 	assert_int_equal(r.status, 405);
 	pvts_resp_free(&r);
@@ -867,7 +829,7 @@ static void test_import_bad_row_in_middle(void **state)
 	assert_string_equal(json_string_value(json_object_get(first, "column")), "phone");
 	pvts_resp_free(&r);
 	for (size_t i = 0; i < 3; i++)
-		assert_int_equal(customer_status(g_port, token, ids[i]), 404);
+		assert_int_equal(customer_status(g_f.port, token, ids[i]), 404);
 	free(csv);
 	free(token);
 }
@@ -891,7 +853,7 @@ static void test_import_refused(void **state)
 	assert_int_equal(r.status, 401);
 	pvts_resp_free(&r);
 	char *token = sign_in("adm");
-	assert_int_equal(customer_status(g_port, token, "K1"), 404);
+	assert_int_equal(customer_status(g_f.port, token, "K1"), 404);
 	r = http("POST", "/v1/import?purpose=service", token, "not,a\nvalid,header\n");
 	assert_int_equal(r.status, 422); /* malformed input */
 	pvts_resp_free(&r);
@@ -954,7 +916,7 @@ static void test_import_over_cap(void **state)
 	(void)state;
 	struct pvs_config c = { .plain_http = 1, .max_import = IMPORT_CAP,
 				.sign_in_per_address = 10000, .sign_in_per_user = 10000 };
-	struct pvs_server *s = pvts_start(&c, g_dir, g_key_path, MAX_BODY);
+	struct pvs_server *s = pvts_start(&c, g_f.dir, g_f.key_path, MAX_BODY);
 	unsigned port = pvs_port(s);
 	char *token = pvts_sign_in(port, "adm", PW);
 	char *csv = many_rows(100, 40); /* about 6 KB: over 4096, each row good */
@@ -997,17 +959,17 @@ static void test_import_client_stops(void **state)
 	size_t half = (size_t)(strstr(csv, "P310,") - csv); /* rows P300..P309 whole */
 	char length[64];
 	snprintf(length, sizeof length, "Content-Length: %zu\r\n", strlen(csv));
-	int fd = send_head(g_port, token, length);
+	int fd = send_head(g_f.port, token, length);
 	assert_int_equal(send(fd, csv, half, MSG_NOSIGNAL), (ssize_t)half);
 	nap_ms(300);
 	close(fd);
-	fd = send_head(g_port, token, "Transfer-Encoding: chunked\r\n");
+	fd = send_head(g_f.port, token, "Transfer-Encoding: chunked\r\n");
 	send_chunk(fd, csv, half);
 	nap_ms(300);
 	close(fd);
 	nap_ms(500);
-	assert_int_equal(customer_status(g_port, token, "P300"), 404);
-	assert_int_equal(customer_status(g_port, token, "P309"), 404);
+	assert_int_equal(customer_status(g_f.port, token, "P300"), 404);
+	assert_int_equal(customer_status(g_f.port, token, "P309"), 404);
 	struct pvts_resp r = http("POST", "/v1/import?purpose=service", token, csv);
 	assert_int_equal(r.status, 200); /* the server and the import lock are free again */
 	assert_int_equal(json_integer_value(json_object_get(r.json, "imported")), 20);

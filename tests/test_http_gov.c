@@ -24,20 +24,17 @@
 
 static const char PW[] = "gov-password-1";
 
-static char *g_tmp, *g_dir, *g_key_path;
-static struct pvt_csv g_csv;
-static struct pvs_server *g_srv;
-static unsigned g_port;
+static struct pvts_fixture g_f; /* the vault with its users, the server */
 
 static struct pvts_resp http(const char *method, const char *path, const char *token,
 			     const char *body)
 {
-	return pvts_http(g_port, method, path, token, body, body ? strlen(body) : 0);
+	return pvts_http(g_f.port, method, path, token, body, body ? strlen(body) : 0);
 }
 
 static char *sign_in(const char *user)
 {
-	return pvts_sign_in(g_port, user, PW);
+	return pvts_sign_in(g_f.port, user, PW);
 }
 
 /* One call answered with status; the reply kept for the caller (pvts_resp_free). */
@@ -72,54 +69,19 @@ static const char *member(json_t *o, const char *key)
 
 /* ---- The vault and the server ---------------------------------------------------- */
 
-static void add_users(void)
-{
-	pv_vault *root = pvt_open_root(g_dir, NULL, g_key_path);
-	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
-	const char *users[][2] = { { "adm", "admin" }, { "adm2", "admin" }, { "dpo1", "dpo" },
-				   { "dpo2", "dpo" },  { "clerk1", "clerk" }, { "aud", "auditor" },
-				   { "quitter", "clerk" } };
-	char today[16];
-	time_t now = time(NULL);
-	strftime(today, sizeof today, "%Y-%m-%d", gmtime(&now));
-	for (size_t i = 0; i < sizeof users / sizeof *users; i++) {
-		assert_ok(root, pvt_user_add(root, &admin, users[i][0], users[i][1], PW,
-					     strlen(PW)));
-		assert_ok(root, pv_user_attest(root, &admin, users[i][0], today, today, NULL));
-	}
-	pvt_vclose(root);
-}
-
 static int group_setup(void **state)
 {
 	(void)state;
-	g_tmp = pvt_tempdir();
-	g_dir = pvt_path(g_tmp, "vault");
-	g_key_path = pvt_path(g_tmp, "root.key");
-	char *csv = NULL;
-	pv_vault *v = pvt_sample_vault(g_dir, g_key_path, 8, 13, &csv);
-	pv_vault_close(v);
-	assert_int_equal(pvt_csv_parse(csv, &g_csv), 0);
-	free(csv);
-	add_users();
-	struct pvs_config c = { .plain_http = 1, .session_seconds = 600,
-				.sign_in_per_address = 10000, .sign_in_per_user = 10000,
-				.reads_per_second = 10000, .reads_burst = 10000 };
-	g_srv = pvts_start(&c, g_dir, g_key_path, 8192);
-	g_port = pvs_port(g_srv);
+	static const struct pvts_user quitter[] = { { "quitter", "clerk", 1 }, { NULL, NULL, 0 } };
+	pvts_fixture_up(&g_f, &(struct pvts_spec){ .customers = 8, .seed = 13, .password = PW,
+						    .extra = quitter, .max_body = 8192 });
 	return 0;
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	pvs_stop(g_srv);
-	pvt_release_all();
-	pvt_csv_free(&g_csv);
-	pvt_rmtree(g_tmp);
-	free(g_tmp);
-	free(g_dir);
-	free(g_key_path);
+	pvts_fixture_down(&g_f);
 	return 0;
 }
 
@@ -229,7 +191,7 @@ static void test_four_eyes_through_http(void **state)
 	/* the request run for one user runs for no other */
 	/* the two halves enrol clerk1 again */
 	pv_vault *u = NULL;
-	pv_rc rc = pv_user_enrol(g_dir, NULL, "clerk1", half_a, half_b, PW, strlen(PW), &u);
+	pv_rc rc = pv_user_enrol(g_f.dir, NULL, "clerk1", half_a, half_b, PW, strlen(PW), &u);
 	if (rc)
 		fail_msg("pv_user_enrol: %s", pv_errmsg(u));
 	pv_vault_close(u);
@@ -421,7 +383,7 @@ static void test_dsr_access_report(void **state)
 	char *dpo = sign_in("dpo1"), *clerk = sign_in("clerk1"), *aud = sign_in("aud");
 	char id[16], path[96];
 	open_dsr(dpo, "C00000002", "access", id);
-	const char *phone = pvt_csv_get(&g_csv, 2, "phone"); /* C00000002's */
+	const char *phone = pvt_csv_get(&g_f.csv, 2, "phone"); /* C00000002's */
 	snprintf(path, sizeof path, "/v1/dsr/%s/report", id);
 	struct pvts_resp r = expect(200, "GET", path, dpo, NULL);
 	assert_non_null(r.json);

@@ -36,19 +36,20 @@
 static const char PW[] = "transfer-password-1";
 #define NCUST 6
 
-static char *g_tmp, *g_dir, *g_key_path, *g_buyer_dir, *g_buyer_key, *g_ident;
+static struct pvts_fixture g_f; /* the seller's vault with its users, its server */
+static char *g_buyer_dir, *g_buyer_key, *g_ident;
 static char *g_buyer2_dir, *g_buyer2_key;
 static char *g_recipient;   /* age1... */
 static char g_buyer_pk[65]; /* the buyer vault's signing key */
 static char g_buyer2_pk[65];
 static char g_seller_pk[65];
-static struct pvs_server *g_srv, *g_buyer_srv; /* the seller's, the buyer's */
-static unsigned g_port, g_buyer_port;
+static struct pvs_server *g_buyer_srv; /* the buyer's */
+static unsigned g_buyer_port;
 
 static struct pvts_resp http(const char *method, const char *path, const char *token,
 			     const char *body)
 {
-	return pvts_http(g_port, method, path, token, body, body ? strlen(body) : 0);
+	return pvts_http(g_f.port, method, path, token, body, body ? strlen(body) : 0);
 }
 
 /* The reply must have status want; else fail naming its body. */
@@ -59,23 +60,6 @@ static void expect_status(const struct pvts_resp *r, int want, const char *what)
 }
 
 /* ---- The vaults, users and the server ---------------------------------------------- */
-
-static void add_users(const char *dir, const char *key_path)
-{
-	pv_vault *root = pvt_open_root(dir, NULL, key_path);
-	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
-	const char *users[][2] = { { "dpo1", "dpo" }, { "dpo2", "dpo" }, { "clerk1", "clerk" },
-				   { "aud", "auditor" }, { "adm", "admin" } };
-	char today[11];
-	time_t now = time(NULL);
-	strftime(today, sizeof today, "%Y-%m-%d", gmtime(&now));
-	for (size_t i = 0; i < sizeof users / sizeof *users; i++) {
-		assert_ok(root, pvt_user_add(root, &admin, users[i][0], users[i][1], PW, strlen(PW)));
-		if (strcmp(users[i][1], "auditor") && strcmp(users[i][1], "admin"))
-			assert_ok(root, pv_user_attest(root, &admin, users[i][0], today, today, NULL));
-	}
-	pvt_vclose(root);
-}
 
 /* The recipient's age identity file (0600). */
 static void make_identity(void)
@@ -98,32 +82,25 @@ static void make_identity(void)
 static int group_setup(void **state)
 {
 	(void)state;
-	g_tmp = pvt_tempdir();
-	g_dir = pvt_path(g_tmp, "seller");
-	g_key_path = pvt_path(g_tmp, "seller.key");
-	g_buyer_dir = pvt_path(g_tmp, "buyer");
-	g_buyer_key = pvt_path(g_tmp, "buyer.key");
-	g_ident = pvt_path(g_tmp, "recipient.agekey");
-	pv_vault *seller = pvt_sample_vault(g_dir, g_key_path, NCUST, 7, NULL);
+	pvts_fixture_up(&g_f, &(struct pvts_spec){ .customers = NCUST, .seed = 7, .password = PW,
+						    .max_body = 65536 });
+	pv_vault *seller = pvt_open_root(g_f.dir, NULL, g_f.key_path);
 	assert_ok(seller, pv_vault_public_key(seller, g_seller_pk));
 	pvt_vclose(seller);
-	g_buyer2_dir = pvt_path(g_tmp, "buyer2");
-	g_buyer2_key = pvt_path(g_tmp, "buyer2.key");
+	g_buyer_dir = pvt_path(g_f.tmp, "buyer");
+	g_buyer_key = pvt_path(g_f.tmp, "buyer.key");
+	g_ident = pvt_path(g_f.tmp, "recipient.agekey");
+	g_buyer2_dir = pvt_path(g_f.tmp, "buyer2");
+	g_buyer2_key = pvt_path(g_f.tmp, "buyer2.key");
 	pv_vault *buyer = pvt_sample_vault(g_buyer_dir, g_buyer_key, 0, 8, NULL);
 	assert_ok(buyer, pv_vault_public_key(buyer, g_buyer_pk));
 	pvt_vclose(buyer);
 	buyer = pvt_sample_vault(g_buyer2_dir, g_buyer2_key, 0, 9, NULL);
 	assert_ok(buyer, pv_vault_public_key(buyer, g_buyer2_pk));
 	pvt_vclose(buyer);
-	add_users(g_dir, g_key_path);
-	add_users(g_buyer_dir, g_buyer_key);
+	pvts_add_users(g_buyer_dir, g_buyer_key, pvts_cast, PW);
 	make_identity();
-	struct pvs_config c = { .plain_http = 1, .session_seconds = 600,
-				.sign_in_per_address = 10000, .sign_in_per_user = 10000,
-				.reads_per_second = 10000, .reads_burst = 10000 };
-	struct pvs_config b = c;
-	g_srv = pvts_start(&c, g_dir, g_key_path, 65536);
-	g_port = pvs_port(g_srv);
+	struct pvs_config b = pvts_roomy_config();
 	b.handover_identity = g_ident;
 	g_buyer_srv = pvts_start(&b, g_buyer_dir, g_buyer_key, 65536);
 	g_buyer_port = pvs_port(g_buyer_srv);
@@ -133,13 +110,8 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	pvs_stop(g_srv);
 	pvs_stop(g_buyer_srv);
-	pvt_release_all();
-	pvt_rmtree(g_tmp);
-	free(g_tmp);
-	free(g_dir);
-	free(g_key_path);
+	pvts_fixture_down(&g_f);
 	free(g_buyer_dir);
 	free(g_buyer_key);
 	free(g_buyer2_dir);
@@ -192,7 +164,7 @@ static void approve_in(const char *dir, const char *id)
 
 static void approve(const char *id)
 {
-	approve_in(g_dir, id);
+	approve_in(g_f.dir, id);
 }
 
 /* The id of the request a 202 names (kept). */
@@ -239,7 +211,7 @@ static size_t count_lines(const char *text)
 static void test_transfer_steps(void **state)
 {
 	(void)state;
-	char *dpo = pvt_keep(pvts_sign_in(g_port, "dpo1", PW));
+	char *dpo = pvt_keep(pvts_sign_in(g_f.port, "dpo1", PW));
 	char *id = plan_transfer(dpo, NULL, NULL);
 	assert_true(step_done(dpo, id, "plan"));
 	assert_false(step_done(dpo, id, "assessment"));
@@ -287,7 +259,7 @@ static void test_transfer_steps(void **state)
 static void test_cross_border_consents(void **state)
 {
 	(void)state;
-	char *dpo = pvt_keep(pvts_sign_in(g_port, "dpo1", PW));
+	char *dpo = pvt_keep(pvts_sign_in(g_f.port, "dpo1", PW));
 	char *id = plan_transfer(dpo, "SG", "standard-contract");
 	char path[160];
 	snprintf(path, sizeof path, "/v1/transfers/%s/exclusions", id);
@@ -320,7 +292,7 @@ static void test_cross_border_consents(void **state)
 static void test_pin_key_four_eyes(void **state)
 {
 	(void)state;
-	char *dpo = pvt_keep(pvts_sign_in(g_port, "dpo1", PW));
+	char *dpo = pvt_keep(pvts_sign_in(g_f.port, "dpo1", PW));
 	char *id = plan_with(dpo, NULL, NULL, NULL);
 	char path[160], body[256];
 	snprintf(path, sizeof path, "/v1/transfers/%s/vault-key", id);
@@ -433,7 +405,7 @@ static char *download_package(const char *token, const char *id, size_t *len)
 	char path[160];
 	int status = 0;
 	snprintf(path, sizeof path, "/v1/transfers/%s/package", id);
-	char *pkg = download(g_port, path, token, len, &status);
+	char *pkg = download(g_f.port, path, token, len, &status);
 	if (status != 200)
 		fail_msg("GET %s: status %d: %s", path, status, pkg);
 	assert_memory_equal(pkg, "age-encryption.org/v1\n", 22);
@@ -451,7 +423,7 @@ static struct pvts_resp upload(const char *token, const char *pkg, size_t len)
  * want: asked for first where the library asks (then approved and run), nothing shredded. */
 static void confirm_refused(const char *token, const char *receipt, int want)
 {
-	uint64_t before = customers_in(g_dir, g_key_path);
+	uint64_t before = customers_in(g_f.dir, g_f.key_path);
 	json_t *body = receipt ? json_pack("{s:s}", "receipt", receipt) : json_object();
 	char *text = json_dumps(body, JSON_COMPACT);
 	struct pvts_resp r = http("POST", "/v1/handover/confirmations", token, text);
@@ -464,7 +436,7 @@ static void confirm_refused(const char *token, const char *receipt, int want)
 	}
 	expect_status(&r, want, "confirmation refused");
 	pvts_resp_free(&r);
-	assert_int_equal(customers_in(g_dir, g_key_path), before);
+	assert_int_equal(customers_in(g_f.dir, g_f.key_path), before);
 }
 
 /* The receipt of an earlier package of a plan, exported again since, is refused at
@@ -473,12 +445,12 @@ static void confirm_refused(const char *token, const char *receipt, int want)
 static void test_receipt_for_another_package(void **state)
 {
 	(void)state;
-	char *dpo = pvt_keep(pvts_sign_in(g_port, "dpo1", PW));
+	char *dpo = pvt_keep(pvts_sign_in(g_f.port, "dpo1", PW));
 	char *id = plan_with(dpo, NULL, NULL, g_buyer2_pk);
 	json_decref(export_approved(dpo, id));
 	size_t len;
 	char *pkg = download_package(dpo, id, &len);
-	char *file = pvt_keep(pvt_path(g_tmp, "first.age"));
+	char *file = pvt_keep(pvt_path(g_f.tmp, "first.age"));
 	assert_int_equal(pvt_write_file(file, pkg, len), 0);
 	pv_vault *b2 = pvt_open_root(g_buyer2_dir, NULL, g_buyer2_key);
 	pv_handover_import_opts o = { .identity_file = g_ident };
@@ -535,10 +507,9 @@ static int spooled_left(void)
 static void test_upload_over_the_cap(void **state)
 {
 	(void)state;
-	struct pvs_config c = { .plain_http = 1, .session_seconds = 600,
-				.sign_in_per_address = 10000, .sign_in_per_user = 10000,
-				.reads_per_second = 10000, .reads_burst = 10000,
-				.handover_identity = g_ident, .max_package = 2048 };
+	struct pvs_config c = pvts_roomy_config();
+	c.handover_identity = g_ident;
+	c.max_package = 2048;
 	struct pvs_server *small = pvts_start(&c, g_buyer_dir, g_buyer_key, 65536);
 	unsigned port = pvs_port(small);
 	char *adm = pvt_keep(pvts_sign_in(port, "adm", PW));
@@ -556,7 +527,7 @@ static void test_upload_over_the_cap(void **state)
 static void test_wizard_end_to_end(void **state)
 {
 	(void)state;
-	char *dpo = pvt_keep(pvts_sign_in(g_port, "dpo1", PW));
+	char *dpo = pvt_keep(pvts_sign_in(g_f.port, "dpo1", PW));
 	char *id = plan_transfer(dpo, NULL, NULL);
 	char path[160];
 	snprintf(path, sizeof path, "/v1/transfers/%s/assessment", id);
@@ -569,7 +540,7 @@ static void test_wizard_end_to_end(void **state)
 	pvts_resp_free(&r);
 
 	/* objections: C00000006 objects, stays out and is shredded apart */
-	pv_vault *u = pvt_open_user(g_dir, "dpo1", PW);
+	pv_vault *u = pvt_open_user(g_f.dir, "dpo1", PW);
 	pv_access dpo_role = { "dpo", NULL, PV_WANT_MASKED };
 	char *dsr = NULL;
 	assert_ok(u, pv_dsr_open(u, &dpo_role, "C00000006", "object", NULL, &dsr));
@@ -587,7 +558,7 @@ static void test_wizard_end_to_end(void **state)
 	assert_int_equal(json_integer_value(json_object_get(r.json, "shredded")), 1);
 	assert_true(json_is_object(json_object_get(r.json, "certificate")));
 	pvts_resp_free(&r);
-	assert_int_equal(customers_in(g_dir, g_key_path), NCUST - 1);
+	assert_int_equal(customers_in(g_f.dir, g_f.key_path), NCUST - 1);
 
 	/* export, downloaded streamed */
 	json_t *sum = export_approved(dpo, id);
@@ -639,7 +610,7 @@ static void test_wizard_end_to_end(void **state)
 	assert_int_equal(pvt_certificate_verify(cert_text, g_seller_pk, why, sizeof why), PV_OK);
 	free(cert_text);
 	pvts_resp_free(&r);
-	assert_int_equal(customers_in(g_dir, g_key_path), 0);
+	assert_int_equal(customers_in(g_f.dir, g_f.key_path), 0);
 	const char *steps[] = { "plan", "assessment", "notices", "objections", "export",
 				"receipt", "confirmation" };
 	for (size_t i = 0; i < 7; i++)
@@ -660,30 +631,30 @@ static void nap_past_linger(void)
 static void test_package_row_names_another_file(void **state)
 {
 	(void)state;
-	char *dpo = pvt_keep(pvts_sign_in(g_port, "dpo1", PW));
+	char *dpo = pvt_keep(pvts_sign_in(g_f.port, "dpo1", PW));
 	char *id = plan_transfer(dpo, NULL, NULL);
 	json_decref(export_approved(dpo, id));
 	assert_int_equal(pvt_run(NULL, "sqlite3 '%s/vault.db' \"UPDATE transfers SET package = "
-				 "json_set(package, '$.file', '%s') WHERE id = '%s'\"", g_dir,
-				 g_key_path, id), 0);
+				 "json_set(package, '$.file', '%s') WHERE id = '%s'\"", g_f.dir,
+				 g_f.key_path, id), 0);
 	nap_past_linger();
 	char path[160];
 	size_t len;
 	int status = 0;
 	snprintf(path, sizeof path, "/v1/transfers/%s/package", id);
-	char *body = download(g_port, path, dpo, &len, &status);
+	char *body = download(g_f.port, path, dpo, &len, &status);
 	assert_int_equal(status, 404);
-	char *key = pvt_keep(pvt_read_file(g_key_path, NULL));
+	char *key = pvt_keep(pvt_read_file(g_f.key_path, NULL));
 	assert_null(strstr(body, key));
 	/* a name the server would give, made a link to the key file: not followed */
 	char link_path[512];
-	snprintf(link_path, sizeof link_path, "%s.handover/%s.1-000000001.age", g_dir, id);
-	assert_int_equal(symlink(g_key_path, link_path), 0);
+	snprintf(link_path, sizeof link_path, "%s.handover/%s.1-000000001.age", g_f.dir, id);
+	assert_int_equal(symlink(g_f.key_path, link_path), 0);
 	assert_int_equal(pvt_run(NULL, "sqlite3 '%s/vault.db' \"UPDATE transfers SET package = "
-				 "json_set(package, '$.file', '%s') WHERE id = '%s'\"", g_dir,
+				 "json_set(package, '$.file', '%s') WHERE id = '%s'\"", g_f.dir,
 				 link_path, id), 0);
 	nap_past_linger();
-	body = download(g_port, path, dpo, &len, &status);
+	body = download(g_f.port, path, dpo, &len, &status);
 	assert_int_equal(status, 410);
 	assert_null(strstr(body, key));
 }
@@ -694,12 +665,10 @@ static void test_package_row_names_another_file(void **state)
 static void test_decommission(void **state)
 {
 	(void)state;
-	add_users(g_buyer2_dir, g_buyer2_key);
+	pvts_add_users(g_buyer2_dir, g_buyer2_key, pvts_cast, PW);
 	uint64_t before = customers_in(g_buyer2_dir, g_buyer2_key);
 	assert_true(before > 0);
-	struct pvs_config c = { .plain_http = 1, .session_seconds = 600,
-				.sign_in_per_address = 10000, .sign_in_per_user = 10000,
-				.reads_per_second = 10000, .reads_burst = 10000 };
+	struct pvs_config c = pvts_roomy_config();
 	struct pvs_server *srv = pvts_start(&c, g_buyer2_dir, g_buyer2_key, 65536);
 	unsigned port = pvs_port(srv);
 	char *dpo = pvt_keep(pvts_sign_in(port, "dpo1", PW));
@@ -745,10 +714,10 @@ static void test_decommission(void **state)
 static void test_transfer_routes_wrong_role(void **state)
 {
 	(void)state;
-	char *dpo = pvt_keep(pvts_sign_in(g_port, "dpo1", PW));
+	char *dpo = pvt_keep(pvts_sign_in(g_f.port, "dpo1", PW));
 	char *id = plan_transfer(dpo, NULL, NULL);
-	char *clerk = pvt_keep(pvts_sign_in(g_port, "clerk1", PW));
-	char *aud = pvt_keep(pvts_sign_in(g_port, "aud", PW));
+	char *clerk = pvt_keep(pvts_sign_in(g_f.port, "clerk1", PW));
+	char *aud = pvt_keep(pvts_sign_in(g_f.port, "aud", PW));
 	char plan_body[512];
 	snprintf(plan_body, sizeof plan_body, "{\"recipient_name\":\"X\",\"recipient_contact\":"
 		 "\"x@x.example\",\"recipient_key\":\"%s\"}", g_recipient);

@@ -420,6 +420,56 @@ static void test_dba_deletes_one_row_open_handle(void **state)
 	pv_free(id);
 }
 
+/* What a vault opened after an attack answers (the read the attack is to break). */
+typedef pv_rc (*attack_probe)(const struct fixture *f, pv_vault *v, const char *id);
+
+/* Each SQL attack in turn, by a DBA on a copy of the vault as it is now (f->v closed):
+ * the vault opened with the root secret and probed must refuse it as tampering (its
+ * message names the integrity check; the code PV_ERR_CORRUPT, or also_ok), at the open
+ * or at the probe. At the end the vault is as it was, reopened in f->v. */
+static void attacks_refused(struct fixture *f, const char *const *attacks, size_t n,
+			    attack_probe probe, const char *id, pv_rc also_ok)
+{
+	char *db = pvt_path(f->dir, "vault.db"), *copy = pvt_path(f->tmp, "copy.db");
+	pv_vault_close(f->v);
+	f->v = NULL;
+	assert_int_equal(pvt_run(NULL, "cp '%s' '%s'", db, copy), 0);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(pvt_run(NULL, "cp '%s' '%s'", copy, db), 0);
+		dba(f, attacks[i]);
+		pv_key *key = NULL;
+		pv_vault *v = NULL;
+		assert_int_equal(pv_key_from_file(f->key, &key), PV_OK);
+		pv_rc rc = pv_vault_open(f->dir, NULL, key, &v);
+		pv_key_free(key);
+		if (rc == PV_OK)
+			rc = probe(f, v, id);
+		if ((rc != PV_ERR_CORRUPT && rc != also_ok) ||
+		    !strstr(pv_errmsg(v), "integrity check"))
+			fail_msg("attack %zu: rc %d, '%s'", i, rc, pv_errmsg(v));
+		pv_vault_close(v);
+	}
+	assert_int_equal(pvt_run(NULL, "cp '%s' '%s'", copy, db), 0);
+	reopen_root(f);
+	free(db);
+	free(copy);
+}
+
+static pv_rc probe_incident(const struct fixture *f, pv_vault *v, const char *id)
+{
+	(void)f;
+	char *json = NULL;
+	pv_rc rc = pv_incident_get(v, &ADMIN, id, &json);
+	pv_free(json);
+	return rc;
+}
+
+static pv_rc probe_read(const struct fixture *f, pv_vault *v, const char *id)
+{
+	(void)id;
+	return get_rc(f, v, 1);
+}
+
 /* A DBA rewrites or deletes the seal's history (who sealed, who released and who
  * approved): its integrity code, or the settings table's seal, no longer matches, and the
  * incident is not shown with a history the DBA wrote. */
@@ -433,42 +483,20 @@ static void test_dba_edits_seal_history(void **state)
 		"DELETE FROM meta WHERE k = 'incident_seal_history'; "
 		"DELETE FROM authz_macs WHERE k = 'incident_seal_history'",
 	};
-	char *db = pvt_path(f->dir, "vault.db"), *copy = pvt_path(f->tmp, "copy.db");
-	pv_vault_close(f->v);
-	f->v = NULL;
-	assert_int_equal(pvt_run(NULL, "cp '%s' '%s'", db, copy), 0);
-	for (size_t i = 0; i < sizeof attacks / sizeof *attacks; i++) {
-		assert_int_equal(pvt_run(NULL, "cp '%s' '%s'", copy, db), 0);
-		dba(f, attacks[i]);
-		pv_key *key = NULL;
-		pv_vault *v = NULL;
-		assert_int_equal(pv_key_from_file(f->key, &key), PV_OK);
-		pv_rc rc = pv_vault_open(f->dir, NULL, key, &v);
-		pv_key_free(key);
-		char *json = NULL;
-		if (rc == PV_OK)
-			rc = pv_incident_get(v, &ADMIN, id, &json);
-		pv_free(json);
-		/* refused as tampering (found at the setting's read: a store failure whose
-		 * message names the check, as test_authz_mac accepts) */
-		if ((rc != PV_ERR_CORRUPT && rc != PV_ERR_STORE) ||
-		    !strstr(pv_errmsg(v), "integrity check"))
-			fail_msg("attack %zu: rc %d, '%s'", i, rc, pv_errmsg(v));
-		pv_vault_close(v);
-	}
-	assert_int_equal(pvt_run(NULL, "cp '%s' '%s'", copy, db), 0);
-	reopen_root(f);
+	/* found at the setting's read: a store failure whose message names the check, as
+	 * test_authz_mac accepts */
+	attacks_refused(f, attacks, sizeof attacks / sizeof *attacks, probe_incident, id,
+			PV_ERR_STORE);
 	char *json = NULL;
 	ok(f->v, pv_incident_get(f->v, &ADMIN, id, &json), "the history as it was");
 	pv_free(json);
-	free(db);
-	free(copy);
 	pv_free(id);
 }
 
 /* A DBA deletes the protected setting that says what is sealed (with the seal's rows),
  * with or without its integrity code, or empties it: the setting's code or the settings
- * table's seal no longer matches. */
+ * table's seal no longer matches (the vault reports the tampering at open, since it reads
+ * its schema, a setting too, or the read is refused). */
 static void test_dba_deletes_seal_setting(void **state)
 {
 	struct fixture *f = *state;
@@ -480,32 +508,9 @@ static void test_dba_deletes_seal_setting(void **state)
 		"DELETE FROM authz_macs WHERE k = 'incident_seals'",
 		"UPDATE meta SET v = CAST('' AS BLOB) WHERE k = 'incident_seals'",
 	};
-	char *db = pvt_path(f->dir, "vault.db"), *copy = pvt_path(f->tmp, "copy.db");
-	pv_vault_close(f->v);
-	f->v = NULL;
-	int st = pvt_run(NULL, "cp '%s' '%s'", db, copy);
-	assert_int_equal(st, 0);
-	for (size_t i = 0; i < sizeof attacks / sizeof *attacks; i++) {
-		assert_int_equal(pvt_run(NULL, "cp '%s' '%s'", copy, db), 0);
-		dba(f, attacks[i]);
-		/* the vault reports the tampering at open (it reads its schema, a setting too),
-		 * or the read is refused */
-		pv_key *key = NULL;
-		pv_vault *v = NULL;
-		assert_int_equal(pv_key_from_file(f->key, &key), PV_OK);
-		pv_rc rc = pv_vault_open(f->dir, NULL, key, &v);
-		pv_key_free(key);
-		if (rc == PV_OK)
-			rc = get_rc(f, v, 1);
-		if (rc != PV_ERR_CORRUPT || !strstr(pv_errmsg(v), "integrity check"))
-			fail_msg("attack %zu: rc %d, '%s'", i, rc, pv_errmsg(v));
-		pv_vault_close(v);
-	}
-	assert_int_equal(pvt_run(NULL, "cp '%s' '%s'", copy, db), 0);
-	reopen_root(f);
+	attacks_refused(f, attacks, sizeof attacks / sizeof *attacks, probe_read, id,
+			PV_ERR_CORRUPT);
 	assert_rc_msg(f->v, get_rc(f, f->v, 1), PV_ERR_SEALED, id);
-	free(db);
-	free(copy);
 	pv_free(id);
 }
 

@@ -16,7 +16,6 @@
 #include "testutil.h"
 
 #include <arpa/inet.h>
-#include <gnutls/gnutls.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -37,10 +36,7 @@
 static const char PW[] = "server-password-1";
 #define MAX_BODY 4096
 
-static char *g_tmp, *g_dir, *g_key_path;
-static struct pvt_csv g_csv;
-static struct pvs_server *g_srv;
-static unsigned g_port;
+static struct pvts_fixture g_f; /* the vault with its users, the server */
 
 static void nap_ms(long ms)
 {
@@ -51,69 +47,35 @@ static void nap_ms(long ms)
 static struct pvts_resp http(const char *method, const char *path, const char *token,
 			     const char *body)
 {
-	return pvts_http(g_port, method, path, token, body, body ? strlen(body) : 0);
+	return pvts_http(g_f.port, method, path, token, body, body ? strlen(body) : 0);
 }
 
 static char *sign_in(const char *user, const char *pw)
 {
-	return pvts_sign_in(g_port, user, pw);
+	return pvts_sign_in(g_f.port, user, pw);
 }
 
 /* ---- The vault and the server ---------------------------------------------------- */
 
-static void add_users(void)
-{
-	pv_vault *root = pvt_open_root(g_dir, NULL, g_key_path);
-	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
-	const char *users[][2] = { { "clerk1", "clerk" }, { "aud", "auditor" },
-				   { "adm", "admin" }, { "locky", "clerk" }, { "clerk2", "clerk" },
-				   { "adm2", "admin" } }; /* adm2: the second person of four eyes */
-	for (size_t i = 0; i < 6; i++)
-		assert_ok(root, pvt_user_add(root, &admin, users[i][0], users[i][1], PW, strlen(PW)));
-	char today[16];
-	time_t now = time(NULL);
-	strftime(today, sizeof today, "%Y-%m-%d", gmtime(&now));
-	assert_ok(root, pv_user_attest(root, &admin, "clerk1", today, today, NULL));
-	assert_ok(root, pv_user_attest(root, &admin, "clerk2", today, today, NULL));
-	pvt_vclose(root);
-}
-
 static struct pvs_server *start(struct pvs_config *c)
 {
-	return pvts_start(c, g_dir, g_key_path, MAX_BODY);
+	return pvts_start(c, g_f.dir, g_f.key_path, MAX_BODY);
 }
 
 static int group_setup(void **state)
 {
 	(void)state;
-	g_tmp = pvt_tempdir();
-	g_dir = pvt_path(g_tmp, "vault");
-	g_key_path = pvt_path(g_tmp, "root.key");
-	char *csv = NULL;
-	pv_vault *v = pvt_sample_vault(g_dir, g_key_path, 5, 3, &csv);
-	pv_vault_close(v);
-	assert_int_equal(pvt_csv_parse(csv, &g_csv), 0);
-	free(csv);
-	add_users();
 	/* limits far above what the tests here do (test_rate_* start their own servers) */
-	struct pvs_config c = { .plain_http = 1, .session_seconds = 600,
-				.sign_in_per_address = 10000, .sign_in_per_user = 10000,
-				.reads_per_second = 10000, .reads_burst = 10000 };
-	g_srv = start(&c);
-	g_port = pvs_port(g_srv);
+	static const struct pvts_user locky[] = { { "locky", "clerk", 0 }, { NULL, NULL, 0 } };
+	pvts_fixture_up(&g_f, &(struct pvts_spec){ .customers = 5, .seed = 3, .password = PW,
+						    .extra = locky, .max_body = MAX_BODY });
 	return 0;
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	pvs_stop(g_srv);
-	pvt_release_all();
-	pvt_csv_free(&g_csv);
-	pvt_rmtree(g_tmp);
-	free(g_tmp);
-	free(g_dir);
-	free(g_key_path);
+	pvts_fixture_down(&g_f);
 	return 0;
 }
 
@@ -132,7 +94,7 @@ static int append_line(void *ctx, const pv_audit_entry *e)
 
 static char *audit_lines(void)
 {
-	pv_vault *root = pvt_open_root(g_dir, NULL, g_key_path);
+	pv_vault *root = pvt_open_root(g_f.dir, NULL, g_f.key_path);
 	char *buf = calloc(1, 1);
 	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
 	assert_ok(root, pv_audit_log(root, &admin, NULL, append_line, &buf));
@@ -196,11 +158,11 @@ static void test_clerk_reads_masked(void **state)
 	json_t *fields = json_object_get(r.json, "fields");
 	json_t *phone = json_object_get(fields, "phone");
 	assert_string_equal(json_string_value(json_object_get(phone, "shown")), "masked");
-	const char *clear_phone = pvt_csv_get(&g_csv, 1, "phone");
+	const char *clear_phone = pvt_csv_get(&g_f.csv, 1, "phone");
 	assert_null(strstr(r.body, clear_phone + 3)); /* not even without +86 */
 	json_t *name = json_object_get(fields, "name");
 	assert_string_equal(json_string_value(json_object_get(name, "value")),
-			    pvt_csv_get(&g_csv, 1, "name"));
+			    pvt_csv_get(&g_f.csv, 1, "name"));
 	assert_null(json_object_get(fields, "bank_card")); /* hidden from the clerk */
 	pvts_resp_free(&r);
 	r = http("GET", "/v1/customers/C00000001", token, NULL); /* no purpose */
@@ -236,7 +198,7 @@ static void test_find_by_phone(void **state)
 	char *token = sign_in("adm", PW);
 	char path[256];
 	snprintf(path, sizeof path, "/v1/customers?phone=%s&purpose=service",
-		 pvt_csv_get(&g_csv, 2, "phone") + 3);
+		 pvt_csv_get(&g_f.csv, 2, "phone") + 3);
 	struct pvts_resp r = http("GET", path, token, NULL);
 	assert_int_equal(r.status, 200);
 	json_t *list = json_object_get(r.json, "customers");
@@ -283,7 +245,7 @@ static void test_tokens_over_http(void **state)
 	r = post_json("/v1/detokenize", adm, detok_fmt, t, "service");
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(json_string_value(json_object_get(r.json, "value")),
-			       pvt_csv_get(&g_csv, 4, "phone") + 3));
+			       pvt_csv_get(&g_f.csv, 4, "phone") + 3));
 	pvts_resp_free(&r);
 	r = post_json("/v1/detokenize", NULL, detok_fmt, t, "service"); /* no session */
 	assert_int_equal(r.status, 401);
@@ -296,7 +258,7 @@ static void test_tokens_over_http(void **state)
 		      "service");
 	assert_int_equal(r.status, 403);
 	assert_non_null(strstr(pvts_err_msg(&r), "in clear"));
-	assert_null(strstr(r.body, pvt_csv_get(&g_csv, 4, "phone") + 3));
+	assert_null(strstr(r.body, pvt_csv_get(&g_f.csv, 4, "phone") + 3));
 	pvts_resp_free(&r);
 	r = post_json("/v1/tokenize", aud, "{\"customer\":\"%s\",\"field\":\"%s\","
 		      "\"purpose\":\"service\"}", "C00000004", "phone");
@@ -315,7 +277,7 @@ static void test_tokens_over_http(void **state)
 	assert_int_equal(r.status, 200);
 	char *dead = strdup(json_string_value(json_object_get(r.json, "token")));
 	pvts_resp_free(&r);
-	pv_vault *root = pvt_open_root(g_dir, NULL, g_key_path);
+	pv_vault *root = pvt_open_root(g_f.dir, NULL, g_f.key_path);
 	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
 	const char *ids[] = { "C00000005" };
 	char *cert = NULL;
@@ -417,13 +379,13 @@ static void test_oversized_body(void **state)
 	size_t n = MAX_BODY + 1;
 	char *big = malloc(n);
 	memset(big, 'a', n);
-	struct pvts_resp r = pvts_http(g_port, "POST", "/v1/sessions", NULL, big, n);
+	struct pvts_resp r = pvts_http(g_f.port, "POST", "/v1/sessions", NULL, big, n);
 	assert_int_equal(r.status, 413);
 	assert_string_equal(pvts_err_code(&r), "body_too_large");
 	pvts_resp_free(&r);
 	free(big);
 	/* a body announced over the cap is refused at once, never read */
-	int fd = pvts_connect(g_port);
+	int fd = pvts_connect(g_f.port);
 	const char head[] = "POST /v1/sessions HTTP/1.1\r\nHost: localhost\r\n"
 			    "Content-Length: 100000000\r\n\r\n";
 	assert_int_equal(send(fd, head, strlen(head), MSG_NOSIGNAL), (ssize_t)strlen(head));
@@ -434,7 +396,7 @@ static void test_oversized_body(void **state)
 	pvts_resp_free(&r);
 	free(raw);
 	/* a chunked body (no length announced) is refused once it passes the cap */
-	fd = pvts_connect(g_port);
+	fd = pvts_connect(g_f.port);
 	char chunked[MAX_BODY + 512];
 	int n0 = snprintf(chunked, sizeof chunked, "POST /v1/sessions HTTP/1.1\r\nHost: x\r\n"
 			  "Transfer-Encoding: chunked\r\n\r\n%x\r\n", MAX_BODY + 100);
@@ -739,69 +701,16 @@ static void test_openapi_matches_routes(void **state)
 
 /* ---- TLS -------------------------------------------------------------------------------- */
 
-/* A self-signed certificate for localhost and 127.0.0.1 made with certtool (gnutls-bin,
- * installed by scripts/setup.sh): its key and certificate paths (malloc'd). */
-static void make_certificate(char **key, char **cert)
-{
-	*key = pvt_path(g_tmp, "tls.key");
-	*cert = pvt_path(g_tmp, "tls.crt");
-	char *tmpl = pvt_path(g_tmp, "tls.tmpl");
-	const char t[] = "cn = \"localhost\"\ndns_name = \"localhost\"\nip_address = \"127.0.0.1\"\n"
-			 "expiration_days = 2\ntls_www_server\nsigning_key\nencryption_key\n";
-	assert_int_equal(pvt_write_file(tmpl, t, strlen(t)), 0);
-	if (pvt_run(NULL, "certtool --generate-privkey --key-type=ecdsa --outfile '%s' 2>&1",
-		    *key) != 0 ||
-	    pvt_run(NULL, "certtool --generate-self-signed --load-privkey '%s' --template '%s' "
-		    "--outfile '%s' 2>&1", *key, tmpl, *cert) != 0)
-		fail_msg("certtool could not make a certificate (scripts/setup.sh installs "
-			 "gnutls-bin)");
-	free(tmpl);
-}
-
-/* GET path over TLS, the server's certificate checked against cert for "localhost". */
-static struct pvts_resp https_get(unsigned port, const char *cert, const char *path)
-{
-	gnutls_certificate_credentials_t cred;
-	gnutls_session_t s;
-	assert_int_equal(gnutls_certificate_allocate_credentials(&cred), 0);
-	assert_true(gnutls_certificate_set_x509_trust_file(cred, cert, GNUTLS_X509_FMT_PEM) > 0);
-	assert_int_equal(gnutls_init(&s, GNUTLS_CLIENT), 0);
-	assert_int_equal(gnutls_set_default_priority(s), 0);
-	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred);
-	gnutls_session_set_verify_cert(s, "localhost", 0);
-	int fd = pvts_connect(port);
-	gnutls_transport_set_int(s, fd);
-	int rc;
-	do
-		rc = gnutls_handshake(s);
-	while (rc < 0 && !gnutls_error_is_fatal(rc));
-	if (rc < 0)
-		fail_msg("TLS handshake: %s", gnutls_strerror(rc));
-	char *text = pvts_request_text("GET", path, NULL, NULL, 0);
-	assert_int_equal(gnutls_record_send(s, text, strlen(text)), (ssize_t)strlen(text));
-	free(text);
-	char buf[65536];
-	size_t n = 0;
-	ssize_t got;
-	while (n < sizeof buf - 1 && (got = gnutls_record_recv(s, buf + n, sizeof buf - 1 - n)) > 0)
-		n += (size_t)got;
-	buf[n] = '\0';
-	gnutls_deinit(s);
-	gnutls_certificate_free_credentials(cred);
-	close(fd);
-	struct pvts_resp r = { 0, NULL, NULL, -1 };
-	pvts_parse_answer(buf, &r);
-	return r;
-}
-
 static void test_tls(void **state)
 {
 	(void)state;
 	char *key, *cert, err[512];
-	make_certificate(&key, &cert);
+	pvts_make_certificate(g_f.tmp, &key, &cert);
 	struct pvs_config c = { .tls_cert = cert, .tls_key = key };
 	struct pvs_server *s = start(&c);
-	struct pvts_resp r = https_get(pvs_port(s), cert, "/healthz");
+	pvts_tls_ca = cert; /* the shared client speaks TLS, checking cert for "localhost" */
+	struct pvts_resp r = pvts_http(pvs_port(s), "GET", "/healthz", NULL, NULL, 0);
+	pvts_tls_ca = NULL;
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.body, "{\"status\":\"ok\"}");
 	pvts_resp_free(&r);
@@ -811,11 +720,11 @@ static void test_tls(void **state)
 	pvs_stop(s);
 	/* plain HTTP off loopback, and TLS without its key, are refused at start */
 	pv_key *k = NULL;
-	assert_int_equal(pv_key_from_file(g_key_path, &k), PV_OK);
-	struct pvs_config off = { .vault = g_dir, .key = k, .host = "0.0.0.0", .plain_http = 1 };
+	assert_int_equal(pv_key_from_file(g_f.key_path, &k), PV_OK);
+	struct pvs_config off = { .vault = g_f.dir, .key = k, .host = "0.0.0.0", .plain_http = 1 };
 	assert_null(pvs_start(&off, err, sizeof err));
 	assert_non_null(strstr(err, "loopback"));
-	struct pvs_config half = { .vault = g_dir, .key = k, .host = "127.0.0.1",
+	struct pvs_config half = { .vault = g_f.dir, .key = k, .host = "127.0.0.1",
 				   .tls_cert = cert };
 	assert_null(pvs_start(&half, err, sizeof err));
 	assert_non_null(strstr(err, "--tls-key"));
@@ -838,8 +747,8 @@ static pid_t serve_child(unsigned *port, FILE **out, const char *opt, const char
 		dup2(fds[1], 1);
 		close(fds[0]);
 		close(fds[1]);
-		setenv("PIVAULT_KEY_FILE", g_key_path, 1);
-		execl(pvt_program("pivault-test"), "pivault-test", "serve", "--vault", g_dir,
+		setenv("PIVAULT_KEY_FILE", g_f.key_path, 1);
+		execl(pvt_program("pivault-test"), "pivault-test", "serve", "--vault", g_f.dir,
 		      "--listen", "127.0.0.1:0", "--plain-http", opt, value, (char *)NULL);
 		_exit(127);
 	}
@@ -899,26 +808,26 @@ static void test_command_refusals(void **state)
 	char *out = NULL;
 	const char *prog = pvt_program("pivault-test");
 	int rc = pvt_run(&out, "PIVAULT_KEY_FILE='%s' '%s' serve --vault '%s' --listen "
-			 "0.0.0.0:0 --plain-http 2>&1", g_key_path, prog, g_dir);
+			 "0.0.0.0:0 --plain-http 2>&1", g_f.key_path, prog, g_f.dir);
 	assert_int_equal(rc, 1);
 	assert_non_null(strstr(out, "loopback"));
 	free(out);
 	rc = pvt_run(&out, "PIVAULT_KEY_FILE='%s' '%s' serve --vault '%s' --listen "
-		     "127.0.0.1:0 2>&1", g_key_path, prog, g_dir);
+		     "127.0.0.1:0 2>&1", g_f.key_path, prog, g_f.dir);
 	assert_int_equal(rc, 1);
 	assert_non_null(strstr(out, "--tls-cert"));
 	free(out);
 	rc = pvt_run(&out, "'%s' serve --vault '%s' --listen 127.0.0.1:0 --plain-http "
-		     "--user adm 2>&1", prog, g_dir);
+		     "--user adm 2>&1", prog, g_f.dir);
 	assert_int_equal(rc, 2);
 	assert_non_null(strstr(out, "refused"));
 	free(out);
-	rc = pvt_run(&out, "'%s' serve --vault '%s' --plain-http 2>&1", prog, g_dir);
+	rc = pvt_run(&out, "'%s' serve --vault '%s' --plain-http 2>&1", prog, g_f.dir);
 	assert_int_equal(rc, 2);
 	assert_non_null(strstr(out, "--listen"));
 	free(out);
 	rc = pvt_run(&out, "'%s' serve --vault '%s' --listen 127.0.0.1:0 --plain-http "
-		     "--sign-in-window 0 2>&1", prog, g_dir);
+		     "--sign-in-window 0 2>&1", prog, g_f.dir);
 	assert_int_equal(rc, 2);
 	assert_non_null(strstr(out, "--sign-in-window needs a number"));
 	free(out);
@@ -955,7 +864,7 @@ static void test_rate_command_options(void **state)
 
 /* ---- Rate limits ------------------------------------------------------------------------ */
 
-/* A server of its own with these limits; g_port names it until rate_stop. */
+/* A server of its own with these limits; g_f.port names it until rate_stop. */
 static struct pvs_server *rate_start(unsigned per_address, unsigned per_user, unsigned window,
 				     unsigned reads, unsigned burst)
 {
@@ -963,14 +872,14 @@ static struct pvs_server *rate_start(unsigned per_address, unsigned per_user, un
 				.sign_in_per_user = per_user, .sign_in_window_seconds = window,
 				.reads_per_second = reads, .reads_burst = burst };
 	struct pvs_server *s = start(&c);
-	g_port = pvs_port(s);
+	g_f.port = pvs_port(s);
 	return s;
 }
 
 static void rate_stop(struct pvs_server *s)
 {
 	pvs_stop(s);
-	g_port = pvs_port(g_srv);
+	g_f.port = pvs_port(g_f.srv);
 	pvts_from = NULL;
 }
 

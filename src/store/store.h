@@ -381,9 +381,11 @@ int pv_store_audit_checkpoint_put(struct pv_store *s, const struct pv_audit_chec
  * there is none; -1 when it is malformed. */
 int pv_store_audit_checkpoint_last(struct pv_store *s, uint64_t max_size,
 				   struct pv_audit_checkpoint *c);
-/* Every checkpoint by size; a malformed one stops the scan with -1. */
+/* Every checkpoint of size above after, by size (after 0: all); fn returning nonzero stops
+ * the scan with its value; a malformed one stops it with -1. */
 typedef int (*pv_store_checkpoint_fn)(void *ctx, const struct pv_audit_checkpoint *c);
-int pv_store_audit_checkpoint_scan(struct pv_store *s, pv_store_checkpoint_fn fn, void *ctx);
+int pv_store_audit_checkpoint_scan(struct pv_store *s, uint64_t after, pv_store_checkpoint_fn fn,
+				   void *ctx);
 
 /* A forward cursor over audit entries from seq `from` (its own statement: other store
  * calls may come between two next). open: NULL on failure. next: 0 and the row (borrowed
@@ -673,6 +675,8 @@ int pv_store_session_put(struct pv_store *s, const struct pv_stored_session *x);
 /* Delete one session (none there: not an error), or every session expired at now. */
 int pv_store_session_delete(struct pv_store *s, const char *id);
 int pv_store_session_purge(struct pv_store *s, int64_t now);
+/* Delete every session of user but keep_id's (keep_id "" or NULL: all): how many, or -1. */
+int pv_store_session_end_user(struct pv_store *s, const char *user, const char *keep_id);
 
 /* ==== API tokens for scripts (api_tokens; api_tokens.c) ==== */
 

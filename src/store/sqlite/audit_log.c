@@ -31,7 +31,8 @@ static const char SQL_CKPT_LAST[] =
 	"SELECT size, at, head, root, frontier, signature FROM audit_checkpoints "
 	"WHERE size <= ?1 ORDER BY size DESC LIMIT 1";
 static const char SQL_CKPT_SCAN[] =
-	"SELECT size, at, head, root, frontier, signature FROM audit_checkpoints ORDER BY size";
+	"SELECT size, at, head, root, frontier, signature FROM audit_checkpoints WHERE size > ?1 "
+	"ORDER BY size";
 
 int pv_store_audit_append(struct pv_store *s, const struct pv_audit_row *e)
 {
@@ -237,9 +238,11 @@ static int checkpoint_row(void *p, sqlite3_stmt *q)
 	return stop ? stop : w->fn(w->ctx, &c);
 }
 
-int pv_store_audit_checkpoint_scan(struct pv_store *s, pv_store_checkpoint_fn fn, void *ctx)
+int pv_store_audit_checkpoint_scan(struct pv_store *s, uint64_t after, pv_store_checkpoint_fn fn,
+				   void *ctx)
 {
 	struct checkpoint_walk w = { s, fn, ctx };
-	return pv_sqlite_rows(s, SQL_CKPT_SCAN, NULL, checkpoint_row, &w,
-			      "scan audit checkpoints");
+	int64_t from = (int64_t)(after > INT64_MAX ? INT64_MAX : after);
+	return pv_sqlite_rows_with(s, SQL_CKPT_SCAN, NULL, &from, 1, checkpoint_row, &w,
+				   "scan audit checkpoints");
 }

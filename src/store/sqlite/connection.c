@@ -139,6 +139,25 @@ static int control(struct pv_store *s, const char *sql)
 	return busy ? pv_store_note_busy(s) : -1;
 }
 
+/* Savepoints of the first nesting depths as control statements, kept (a server's read in
+ * a session's transaction takes one a request); deeper ones are parsed each time. */
+#define KEPT_DEPTHS 4
+static const char *const SAVEPOINT_AT[KEPT_DEPTHS] = { "SAVEPOINT pv1", "SAVEPOINT pv2",
+							"SAVEPOINT pv3", "SAVEPOINT pv4" };
+static const char *const RELEASE_AT[KEPT_DEPTHS] = { "RELEASE pv1", "RELEASE pv2",
+						      "RELEASE pv3", "RELEASE pv4" };
+
+/* The savepoint statement of depth (1...) from kept, or written with format. */
+static int savepoint_control(struct pv_store *s, const char *const *kept, const char *format,
+			     int depth)
+{
+	if (depth >= 1 && depth <= KEPT_DEPTHS)
+		return control(s, kept[depth - 1]);
+	char sql[32];
+	snprintf(sql, sizeof sql, format, depth);
+	return pv_sqlite_exec(s, sql);
+}
+
 int pv_sqlite_rows(struct pv_store *s, const char *sql, const char *key,
 		   int (*row)(void *ctx, sqlite3_stmt *q), void *ctx, const char *what)
 {
@@ -399,11 +418,8 @@ int pv_store_begin(struct pv_store *s)
 		if (control(s, "BEGIN IMMEDIATE") != 0)
 			return -1;
 		s->txn = ++s->txn_counter;
-	} else {
-		char sql[32];
-		snprintf(sql, sizeof sql, "SAVEPOINT pv%d", s->depth);
-		if (pv_sqlite_exec(s, sql) != 0)
-			return -1;
+	} else if (savepoint_control(s, SAVEPOINT_AT, "SAVEPOINT pv%d", s->depth) != 0) {
+		return -1;
 	}
 	s->depth++;
 	return 0;
@@ -505,9 +521,8 @@ int pv_store_commit(struct pv_store *s)
 	if (s->depth == 1 && linger_after(s))
 		return 0;
 	int wrote = s->depth == 1 && sqlite3_txn_state(s->db, "main") == SQLITE_TXN_WRITE;
-	char sql[32];
-	snprintf(sql, sizeof sql, "RELEASE pv%d", s->depth - 1);
-	if ((s->depth == 1 ? control(s, "COMMIT") : pv_sqlite_exec(s, sql)) != 0)
+	if ((s->depth == 1 ? control(s, "COMMIT")
+			   : savepoint_control(s, RELEASE_AT, "RELEASE pv%d", s->depth - 1)) != 0)
 		return -1; /* still open: the caller rolls back */
 	if (wrote && !s->log_writer)
 		atomic_fetch_add(&changes_made, 1);

@@ -16,6 +16,7 @@ static const char SQL_PUT[] =
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 static const char SQL_DELETE[] = "DELETE FROM sessions WHERE id = ?1";
 static const char SQL_PURGE[] = "DELETE FROM sessions WHERE expires <= ?1";
+static const char SQL_END_USER[] = "DELETE FROM sessions WHERE user = ?1 AND id <> ?2";
 
 int pv_store_session_get(struct pv_store *s, const char *id, struct pv_stored_session *x)
 {
@@ -63,4 +64,16 @@ int pv_store_session_purge(struct pv_store *s, int64_t now)
 		return -1;
 	sqlite3_bind_int64(q, 1, now);
 	return pv_sqlite_run(s, q, "delete expired sessions");
+}
+
+int pv_store_session_end_user(struct pv_store *s, const char *user, const char *keep_id)
+{
+	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_END_USER);
+	if (!q)
+		return -1;
+	sqlite3_bind_text(q, 1, user, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 2, keep_id ? keep_id : "", -1, SQLITE_TRANSIENT);
+	if (pv_sqlite_run(s, q, "end a user's sessions") != 0)
+		return -1;
+	return sqlite3_changes(s->db);
 }
