@@ -97,7 +97,7 @@ static void *reap(void *arg)
 static int open_streams(struct pvs_handles *h, const struct pvs_config *cfg, char *err,
 			size_t errlen)
 {
-	unsigned want = cfg->streams ? cfg->streams : 2;
+	unsigned want = cfg->streams ? cfg->streams : 4;
 	for (; h->nstreams < want; h->nstreams++)
 		if (open_one(cfg, h->audit, &h->all[h->n + h->nstreams], err, errlen) != PV_OK)
 			return -1;
@@ -107,14 +107,14 @@ static int open_streams(struct pvs_handles *h, const struct pvs_config *cfg, cha
 struct pvs_handles *pvs_handles_open(const struct pvs_config *cfg, char *err, size_t errlen)
 {
 	struct pvs_handles *h = calloc(1, sizeof *h);
-	unsigned n = cfg->threads, streams = cfg->streams ? cfg->streams : 2;
+	unsigned n = cfg->threads, streams = cfg->streams ? cfg->streams : 4;
 	if (h) {
 		pthread_mutex_init(&h->lock, NULL);
 		pthread_cond_init(&h->freed, NULL);
 		h->all = calloc(n + streams, sizeof *h->all);
 		h->free = calloc(n, sizeof *h->free);
 		h->stream_user = calloc(streams, sizeof *h->stream_user);
-		h->per_user = cfg->streams_per_user ? cfg->streams_per_user : 1;
+		h->per_user = cfg->streams_per_user ? cfg->streams_per_user : 2;
 	}
 	if (!h || !h->all || !h->free || !h->stream_user) {
 		snprintf(err, errlen, "out of memory");

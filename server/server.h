@@ -33,8 +33,8 @@ struct pvs_config {
 	unsigned grace_seconds;      /* at stop, how long in-flight requests may take (30) */
 	size_t max_import;           /* bytes of an import's streamed body (1 GiB); more: 413 */
 	unsigned streams;            /* exports and imports at once, each on a handle of its
-				      * own besides the workers' (2); more: 503 */
-	unsigned streams_per_user;   /* ...of them for one user at once (1); more: 503 */
+				      * own besides the workers' (4); more: 503 */
+	unsigned streams_per_user;   /* ...of them for one user at once (2); more: 503 */
 	/* Rate limits (429 beyond; each refusal audited, once per key per window). */
 	unsigned sign_in_per_address;    /* sign-in attempts per client address (10) */
 	unsigned sign_in_per_user;       /* sign-in attempts per user name (5) */
