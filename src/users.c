@@ -792,7 +792,8 @@ static pv_rc do_reset(pv_vault *v, void *p)
 	c.u.enrol_len = ENROL_BYTES;
 	c.u.failures = 0;
 	c.u.locked_until = 0;
-	if (pv_authz_user_put(v, &c.u) != 0)
+	/* a credential reset because it leaked leaves its thief no session on a server */
+	if (pv_authz_user_put(v, &c.u) != 0 || pv_store_session_end_user(v->store, a->name, NULL) < 0)
 		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	return PV_OK;
 }

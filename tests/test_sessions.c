@@ -316,6 +316,28 @@ static void test_disabled_user_session_ends(void **state)
 	free(token);
 }
 
+/* A user's credentials reset (they leaked) while signed in: every session of the user
+ * ends, so whoever took a session token has nothing left; other users' go on. */
+static void test_reset_user_sessions_end(void **state)
+{
+	struct fx *f = *state;
+	char *token = sign_in(f, "clerk1"), *other = sign_in(f, "aud");
+	assert_ok(f->srv, pv_session_enter(f->srv, token)); /* it works before the reset */
+	assert_ok(f->srv, pv_session_leave(f->srv));
+	pv_vault *root = open_root(f->dir, f->key);
+	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
+	char *halves = NULL;
+	assert_ok(root, pv_user_reset(root, &admin, "clerk1", &halves));
+	pv_free(halves);
+	struct timespec nap = { 0, 40 * 1000000L }; /* past a lingering read (20 ms) */
+	nanosleep(&nap, NULL);
+	assert_rc_msg(f->srv, pv_session_enter(f->srv, token), PV_ERR_DENIED, "not valid");
+	assert_ok(f->srv, pv_session_enter(f->srv, other));
+	assert_ok(f->srv, pv_session_leave(f->srv));
+	free(token);
+	free(other);
+}
+
 /* 1 when needle[0..n) occurs in hay[0..len). */
 static int holds(const char *hay, size_t len, const void *needle, size_t n)
 {
@@ -405,6 +427,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dba_edits_refused, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_token_not_stored, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_bulk_limit_per_session, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_reset_user_sessions_end, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_disabled_user_session_ends, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_serve_needs_root, fx_setup, fx_teardown),
