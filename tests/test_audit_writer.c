@@ -517,6 +517,42 @@ static void closed_waiters_are_told_once_now(void **state)
 	verify_chain(f);
 }
 
+/* A deterministic token this customer already has is found, not made: no write lock is
+ * taken (a DBA holds it meanwhile, and the call would wait for it) and the entry goes
+ * through the writer, withheld like a read's; a new token still takes the lock. */
+static void existing_token_needs_no_write_lock(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *v = f->h[0];
+	char *made = NULL, *found = NULL, *other = NULL;
+	assert_ok(v, pv_tokenize(v, &admin, "C00000011", "phone", PV_TOKEN_DETERMINISTIC,
+				 PV_TOKEN_OPAQUE, &made));
+	pv_set_wait(1, NULL, NULL); /* a call that waits for the lock fails after 1 s */
+	sqlite3 *lock;
+	assert_int_equal(sqlite3_open(f->db, &lock), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(lock, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	assert_ok(v, pv_vault_withhold_begin(v));
+	assert_ok(v, pv_tokenize(v, &admin, "C00000011", "phone", PV_TOKEN_DETERMINISTIC,
+				 PV_TOKEN_OPAQUE, &found));
+	assert_string_equal(found, made);
+	assert_int_equal(pv_tokenize(v, &admin, "C00000012", "phone", PV_TOKEN_DETERMINISTIC,
+				     PV_TOKEN_OPAQUE, &other), PV_ERR_BUSY); /* made: waits */
+	assert_null(other);
+	pv_audit_span span = pv_vault_withhold_end(v);
+	assert_true(span.first > 0 && span.last >= span.first);
+	assert_int_equal(sqlite3_exec(lock, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(lock);
+	pv_set_wait(PV_WAIT_DEFAULT, NULL, NULL);
+	struct told t;
+	told_init(&t, f, "C00000011");
+	assert_int_equal(pv_audit_writer_when_durable(f->aw, span, tell, &t), PV_OK);
+	assert_int_equal(told_wait(&t), 1);
+	assert_int_equal(count_entries_or_fail(f, "tokenize", "C00000011"), 2);
+	pv_free(made);
+	pv_free(found);
+	verify_chain(f);
+}
+
 /* One entry appended by h in a transaction of its own, committed or rolled back. */
 static void direct_entry(pv_vault *h, const char *detail, int commit)
 {
@@ -564,6 +600,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(batch_refuses_changes, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(joining_and_stopping_rules, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(withheld_span_told_when_durable, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(existing_token_needs_no_write_lock, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(closed_waiters_are_told_once_now, fx_setup,
 						fx_teardown),
