@@ -2,7 +2,8 @@
 /* store.h: the storage contract: everything the vault keeps (metadata, sealed customers,
  * blind-index entries, consent, audit, users, requests, holds, ...) and nothing of how.
  * store/sqlite/ is the embedded implementation; a second backend implements every function
- * below with the same meaning (store/README.md). Declarations are grouped by table family.
+ * below with the same meaning and plugs in through its table of functions (store_ops.h,
+ * store/README.md). Declarations are grouped by table family.
  *
  * What every function may assume, and must guarantee, unless its own comment says more:
  * - Nothing passed here is plaintext personal data: values arrive sealed or as blind-index

@@ -33,7 +33,7 @@ static void row_to_token(sqlite3_stmt *q, struct pv_stored_api_token *x)
 		x->tag_len = 0; /* a NULL a DBA wrote: no tag holds */
 }
 
-int pv_store_api_token_get(struct pv_store *s, const char *hash, struct pv_stored_api_token *x)
+int pv_sqlite_api_token_get(struct pv_store *s, const char *hash, struct pv_stored_api_token *x)
 {
 	static const char sql[] = "SELECT " COLUMNS " FROM api_tokens WHERE hash = ?1";
 	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
@@ -43,7 +43,7 @@ int pv_store_api_token_get(struct pv_store *s, const char *hash, struct pv_store
 	return got;
 }
 
-int pv_store_api_token_get_by_id(struct pv_store *s, const char *id,
+int pv_sqlite_api_token_get_by_id(struct pv_store *s, const char *id,
 				 struct pv_stored_api_token *x)
 {
 	static const char sql[] = "SELECT " COLUMNS " FROM api_tokens WHERE id = ?1";
@@ -54,7 +54,7 @@ int pv_store_api_token_get_by_id(struct pv_store *s, const char *id,
 	return got;
 }
 
-int pv_store_api_token_put(struct pv_store *s, const struct pv_stored_api_token *x)
+int pv_sqlite_api_token_put(struct pv_store *s, const struct pv_stored_api_token *x)
 {
 	static const char sql[] = "INSERT OR REPLACE INTO api_tokens(" COLUMNS ") "
 				  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
@@ -85,7 +85,7 @@ static int token_row(void *p, sqlite3_stmt *q)
 	return w->fn(w->ctx, &x);
 }
 
-int pv_store_api_token_scan(struct pv_store *s, const char *user, pv_store_api_token_fn fn,
+int pv_sqlite_api_token_scan(struct pv_store *s, const char *user, pv_store_api_token_fn fn,
 			    void *ctx)
 {
 	static const char all[] = "SELECT " COLUMNS " FROM api_tokens ORDER BY created, id";

@@ -34,7 +34,7 @@ static const char SQL_CKPT_SCAN[] =
 	"SELECT size, at, head, root, frontier, signature FROM audit_checkpoints WHERE size > ?1 "
 	"ORDER BY size";
 
-int pv_store_audit_append(struct pv_store *s, const struct pv_audit_row *e)
+int pv_sqlite_audit_append(struct pv_store *s, const struct pv_audit_row *e)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_APPEND);
 	if (!q)
@@ -50,7 +50,7 @@ int pv_store_audit_append(struct pv_store *s, const struct pv_audit_row *e)
 	return pv_sqlite_run(s, q, "append audit entry");
 }
 
-int pv_store_audit_last(struct pv_store *s, uint64_t *seq, uint8_t hash[PV_AUDIT_HASH])
+int pv_sqlite_audit_last(struct pv_store *s, uint64_t *seq, uint8_t hash[PV_AUDIT_HASH])
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_LAST);
 	if (!q)
@@ -91,17 +91,19 @@ static void row_to_entry(sqlite3_stmt *q, struct pv_audit_row *e)
 }
 
 struct pv_store_audit_cursor {
+	const struct pv_store_ops *ops; /* first: as the store's (store_ops.h) */
 	sqlite3_stmt *q;
 };
 
-struct pv_store_audit_cursor *pv_store_audit_cursor_open(struct pv_store *s, uint64_t from)
+struct pv_store_audit_cursor *pv_sqlite_audit_cursor_open(struct pv_store *s, uint64_t from)
 {
 	pv_sqlite_walk_begins(s);
 	struct pv_store_audit_cursor *c = calloc(1, sizeof *c);
 	if (!c)
 		return NULL;
+	c->ops = s->ops;
 	if (s->depth == 0)
-		pv_store_linger_end(s); /* the log as it is now: every entry committed */
+		pv_sqlite_linger_end(s); /* the log as it is now: every entry committed */
 	pv_sqlite_fresh(s, NULL);
 	if (sqlite3_prepare_v2(s->db, SQL_SCAN, -1, &c->q, NULL) != SQLITE_OK) {
 		pv_sqlite_fail(s, "prepare audit cursor");
@@ -112,7 +114,7 @@ struct pv_store_audit_cursor *pv_store_audit_cursor_open(struct pv_store *s, uin
 	return c;
 }
 
-int pv_store_audit_cursor_next(struct pv_store_audit_cursor *c, struct pv_audit_row *e)
+int pv_sqlite_audit_cursor_next(struct pv_store_audit_cursor *c, struct pv_audit_row *e)
 {
 	int rc = sqlite3_step(c->q);
 	if (rc == SQLITE_ROW) {
@@ -122,7 +124,7 @@ int pv_store_audit_cursor_next(struct pv_store_audit_cursor *c, struct pv_audit_
 	return rc == SQLITE_DONE ? 1 : -1;
 }
 
-void pv_store_audit_cursor_close(struct pv_store_audit_cursor *c)
+void pv_sqlite_audit_cursor_close(struct pv_store_audit_cursor *c)
 {
 	if (!c)
 		return;
@@ -143,7 +145,7 @@ static int audit_row(void *p, sqlite3_stmt *q)
 	return w->fn(w->ctx, &e);
 }
 
-int pv_store_audit_scan(struct pv_store *s, uint64_t from, pv_store_audit_fn fn, void *ctx)
+int pv_sqlite_audit_scan(struct pv_store *s, uint64_t from, pv_store_audit_fn fn, void *ctx)
 {
 	pv_sqlite_walk_begins(s);
 	const int64_t first = (int64_t)from; /* a statement of its own: fn may use the store */
@@ -151,7 +153,7 @@ int pv_store_audit_scan(struct pv_store *s, uint64_t from, pv_store_audit_fn fn,
 	return pv_sqlite_rows_with(s, SQL_SCAN, NULL, &first, 1, audit_row, &w, "scan audit log");
 }
 
-struct pv_store *pv_store_audit_reader(struct pv_store *s)
+struct pv_store *pv_sqlite_audit_reader(struct pv_store *s)
 {
 	const char *path = sqlite3_db_filename(s->db, "main");
 	if (!path || !*path) {
@@ -163,11 +165,12 @@ struct pv_store *pv_store_audit_reader(struct pv_store *s)
 		snprintf(s->err, sizeof s->err, "out of memory");
 		return NULL;
 	}
+	r->ops = s->ops;
 	if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
 	    SQLITE_OK) {
 		snprintf(s->err, sizeof s->err, "cannot open a second reader of %s: %s", path,
 			 r->db ? sqlite3_errmsg(r->db) : "out of memory");
-		pv_store_close(r);
+		pv_sqlite_close(r);
 		return NULL;
 	}
 	sqlite3_extended_result_codes(r->db, 1);
@@ -175,7 +178,7 @@ struct pv_store *pv_store_audit_reader(struct pv_store *s)
 	return r;
 }
 
-int pv_store_audit_checkpoint_put(struct pv_store *s, const struct pv_audit_checkpoint *c)
+int pv_sqlite_audit_checkpoint_put(struct pv_store *s, const struct pv_audit_checkpoint *c)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_CKPT_PUT);
 	if (!q)
@@ -209,7 +212,7 @@ static int row_to_checkpoint(struct pv_store *s, sqlite3_stmt *q, struct pv_audi
 	return 0;
 }
 
-int pv_store_audit_checkpoint_last(struct pv_store *s, uint64_t max_size,
+int pv_sqlite_audit_checkpoint_last(struct pv_store *s, uint64_t max_size,
 				   struct pv_audit_checkpoint *c)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_CKPT_LAST);
@@ -238,7 +241,7 @@ static int checkpoint_row(void *p, sqlite3_stmt *q)
 	return stop ? stop : w->fn(w->ctx, &c);
 }
 
-int pv_store_audit_checkpoint_scan(struct pv_store *s, uint64_t after, pv_store_checkpoint_fn fn,
+int pv_sqlite_audit_checkpoint_scan(struct pv_store *s, uint64_t after, pv_store_checkpoint_fn fn,
 				   void *ctx)
 {
 	struct checkpoint_walk w = { s, fn, ctx };

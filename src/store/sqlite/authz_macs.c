@@ -16,7 +16,7 @@ static const char SQL_GET[] = "SELECT mac FROM authz_macs WHERE tbl = ?1 AND k =
 static const char SQL_DELETE[] = "DELETE FROM authz_macs WHERE tbl = ?1 AND k = ?2";
 static const char SQL_SCAN[] = "SELECT k, mac FROM authz_macs WHERE tbl = ?1 ORDER BY k";
 
-int pv_store_authz_put(struct pv_store *s, const char *tbl, const char *k, const uint8_t *mac,
+int pv_sqlite_authz_put(struct pv_store *s, const char *tbl, const char *k, const uint8_t *mac,
 		       size_t len)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_PUT);
@@ -28,7 +28,7 @@ int pv_store_authz_put(struct pv_store *s, const char *tbl, const char *k, const
 	return pv_sqlite_run(s, q, "write an integrity code");
 }
 
-int pv_store_authz_delete(struct pv_store *s, const char *tbl, const char *k)
+int pv_sqlite_authz_delete(struct pv_store *s, const char *tbl, const char *k)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_DELETE);
 	if (!q)
@@ -38,7 +38,7 @@ int pv_store_authz_delete(struct pv_store *s, const char *tbl, const char *k)
 	return pv_sqlite_run(s, q, "delete an integrity code");
 }
 
-int pv_store_authz_get(struct pv_store *s, const char *tbl, const char *k, uint8_t *mac,
+int pv_sqlite_authz_get(struct pv_store *s, const char *tbl, const char *k, uint8_t *mac,
 		       size_t cap, size_t *len)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_GET);
@@ -72,7 +72,7 @@ static int authz_row(void *p, sqlite3_stmt *q)
 		     (size_t)sqlite3_column_bytes(q, 1));
 }
 
-int pv_store_authz_scan(struct pv_store *s, const char *tbl, pv_store_authz_fn fn, void *ctx)
+int pv_sqlite_authz_scan(struct pv_store *s, const char *tbl, pv_store_authz_fn fn, void *ctx)
 {
 	struct authz_walk w = { fn, ctx };
 	return pv_sqlite_rows_kept(s, SQL_SCAN, tbl, authz_row, &w, "scan integrity codes");

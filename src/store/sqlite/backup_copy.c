@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-int pv_store_backup_to(struct pv_store *s, const char *path)
+int pv_sqlite_backup_to(struct pv_store *s, const char *path)
 {
 	pv_sqlite_walk_begins(s);
 	sqlite3 *dest = NULL;

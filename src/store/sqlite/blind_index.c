@@ -143,11 +143,11 @@ static int merge_into_row(struct pv_store *s, int64_t k, const uint8_t *add, siz
 	return st;
 }
 
-int pv_store_index_add_sorted(struct pv_store *s, int field_num, const uint8_t *h, int64_t rid)
+int pv_sqlite_index_add_sorted(struct pv_store *s, int field_num, const uint8_t *h, int64_t rid)
 {
 	struct pv_index_group *g = &s->group;
 	int64_t k = key_of(field_num, h);
-	if (g->n && g->k != k && pv_store_index_flush(s) != 0)
+	if (g->n && g->k != k && pv_sqlite_index_flush(s) != 0)
 		return -1;
 	if (reserve(g, g->n + 1) != 0) {
 		snprintf(s->err, sizeof s->err, "out of memory");
@@ -158,7 +158,7 @@ int pv_store_index_add_sorted(struct pv_store *s, int field_num, const uint8_t *
 	return 0;
 }
 
-int pv_store_index_flush(struct pv_store *s)
+int pv_sqlite_index_flush(struct pv_store *s)
 {
 	struct pv_index_group *g = &s->group;
 	if (!g->n)
@@ -168,18 +168,18 @@ int pv_store_index_flush(struct pv_store *s)
 	return st;
 }
 
-void pv_store_index_group_discard(struct pv_store *s)
+void pv_sqlite_index_group_discard(struct pv_store *s)
 {
 	s->group.n = 0;
 }
 
-void pv_store_index_group_free(struct pv_store *s)
+void pv_sqlite_index_group_free(struct pv_store *s)
 {
 	free(s->group.buf);
 	memset(&s->group, 0, sizeof s->group);
 }
 
-int pv_store_index_add(struct pv_store *s, int field_num, const uint8_t *h, int64_t rid)
+int pv_sqlite_index_add(struct pv_store *s, int field_num, const uint8_t *h, int64_t rid)
 {
 	uint8_t e[ENTRY];
 	entry_make(e, h, rid);
@@ -216,12 +216,12 @@ static int remove_entry(struct pv_store *s, int field_num, const uint8_t *h, int
 	return st;
 }
 
-int pv_store_index_replace(struct pv_store *s, int64_t rid, int field_num,
+int pv_sqlite_index_replace(struct pv_store *s, int64_t rid, int field_num,
 			   const uint8_t *old_h, const uint8_t *h)
 {
 	if (old_h && remove_entry(s, field_num, old_h, rid) != 0)
 		return -1;
-	return h ? pv_store_index_add(s, field_num, h, rid) : 0;
+	return h ? pv_sqlite_index_add(s, field_num, h, rid) : 0;
 }
 
 /* The row ids of entries for h in row k, ascending, into a malloc'd array. */
@@ -299,7 +299,7 @@ static int order_by_id(struct pv_store *s, int64_t *rids, size_t n)
 	return rc;
 }
 
-int pv_store_index_lookup(struct pv_store *s, int field_num, const uint8_t *h,
+int pv_sqlite_index_lookup(struct pv_store *s, int field_num, const uint8_t *h,
 			  int (*fn)(void *ctx, const struct pv_stored_customer *c), void *ctx)
 {
 	int64_t *rids;
@@ -310,7 +310,7 @@ int pv_store_index_lookup(struct pv_store *s, int field_num, const uint8_t *h,
 	/* One read of each row, handed over as it is read (most values name one customer) */
 	for (size_t i = 0; i < n && rc == 0 && rids[i]; i++) {
 		struct pv_stored_customer c;
-		int got = pv_store_customer_get_rid(s, rids[i], &c);
+		int got = pv_sqlite_customer_get_rid(s, rids[i], &c);
 		if (got < 0)
 			rc = -1;
 		else if (got == 0 && fn(ctx, &c))
@@ -320,7 +320,7 @@ int pv_store_index_lookup(struct pv_store *s, int field_num, const uint8_t *h,
 	return rc;
 }
 
-int pv_store_index_rids_below(struct pv_store *s, int field_num, const uint8_t *h,
+int pv_sqlite_index_rids_below(struct pv_store *s, int field_num, const uint8_t *h,
 			      int64_t below, int64_t *rids, size_t max, size_t *n)
 {
 	int64_t *all;

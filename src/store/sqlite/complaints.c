@@ -12,7 +12,7 @@ const char pv_sqlite_complaint_tables[] =
 	"  at TEXT NOT NULL, written_by TEXT NOT NULL, kind TEXT NOT NULL, sealed BLOB NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS complaint_notes_by ON complaint_notes(complaint, note);";
 
-int pv_store_complaint_put(struct pv_store *s, const struct pv_stored_complaint *c)
+int pv_sqlite_complaint_put(struct pv_store *s, const struct pv_stored_complaint *c)
 {
 	static const char sql[] =
 		"INSERT OR REPLACE INTO complaints(id, customer, dsr, opened, due, resolved) "
@@ -35,7 +35,7 @@ static void row_to_complaint(sqlite3_stmt *q, struct pv_stored_complaint *c)
 	}
 }
 
-int pv_store_complaint_get(struct pv_store *s, const char *id, struct pv_stored_complaint *c)
+int pv_sqlite_complaint_get(struct pv_store *s, const char *id, struct pv_stored_complaint *c)
 {
 	static const char sql[] =
 		"SELECT id, customer, dsr, opened, due, resolved FROM complaints WHERE id = ?1";
@@ -59,7 +59,7 @@ static int complaint_row(void *p, sqlite3_stmt *q)
 	return w->fn(w->ctx, &c);
 }
 
-int pv_store_complaint_scan(struct pv_store *s,
+int pv_sqlite_complaint_scan(struct pv_store *s,
 			    int (*fn)(void *ctx, const struct pv_stored_complaint *c), void *ctx)
 {
 	static const char sql[] =
@@ -68,7 +68,7 @@ int pv_store_complaint_scan(struct pv_store *s,
 	return pv_sqlite_rows(s, sql, NULL, complaint_row, &w, "scan complaints");
 }
 
-int pv_store_complaint_note_add(struct pv_store *s, const char *complaint, const char *note_id,
+int pv_sqlite_complaint_note_add(struct pv_store *s, const char *complaint, const char *note_id,
 				const char *at, const char *by, const char *kind,
 				const uint8_t *sealed, size_t len)
 {
@@ -100,7 +100,7 @@ static int note_row(void *p, sqlite3_stmt *q)
 		     (size_t)sqlite3_column_bytes(q, 4));
 }
 
-int pv_store_complaint_note_scan(struct pv_store *s, const char *complaint,
+int pv_sqlite_complaint_note_scan(struct pv_store *s, const char *complaint,
 				 int (*fn)(void *ctx, const char *note_id, const char *at,
 					   const char *by, const char *kind, const uint8_t *sealed,
 					   size_t len),

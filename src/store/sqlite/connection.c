@@ -29,7 +29,7 @@ static const char *os_cause(sqlite3 *db)
 int pv_sqlite_fail(struct pv_store *s, const char *what)
 {
 	if (pv_sqlite_failed_busy(s))
-		return pv_store_note_busy(s);
+		return pv_sqlite_note_busy(s);
 	s->busy = 0;
 	snprintf(s->err, sizeof s->err, "%s: %s%s", what, sqlite3_errmsg(s->db), os_cause(s->db));
 	return -1;
@@ -54,7 +54,7 @@ static int linger_young(const struct pv_store *s);
 void pv_sqlite_fresh(struct pv_store *s, const char *keep)
 {
 	if (s->lingering && s->depth == 0 && !linger_young(s))
-		pv_store_linger_end(s);
+		pv_sqlite_linger_end(s);
 	if (!sqlite3_get_autocommit(s->db))
 		return;
 	for (size_t i = 0; i < s->ncache; i++)
@@ -107,7 +107,7 @@ int pv_sqlite_run(struct pv_store *s, sqlite3_stmt *q, const char *what)
 int pv_sqlite_exec(struct pv_store *s, const char *sql)
 {
 	if (s->depth == 0)
-		pv_store_linger_end(s); /* text of any kind: as if it wrote */
+		pv_sqlite_linger_end(s); /* text of any kind: as if it wrote */
 	char *msg = NULL;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		int busy = pv_sqlite_failed_busy(s);
@@ -115,7 +115,7 @@ int pv_sqlite_exec(struct pv_store *s, const char *sql)
 		snprintf(s->err, sizeof s->err, "%s%s", msg ? msg : "database error",
 			 os_cause(s->db));
 		sqlite3_free(msg);
-		return busy ? pv_store_note_busy(s) : -1;
+		return busy ? pv_sqlite_note_busy(s) : -1;
 	}
 	return 0;
 }
@@ -136,7 +136,7 @@ static int control(struct pv_store *s, const char *sql)
 	s->busy = 0;
 	snprintf(s->err, sizeof s->err, "%s%s", sqlite3_errmsg(s->db), os_cause(s->db));
 	sqlite3_reset(q);
-	return busy ? pv_store_note_busy(s) : -1;
+	return busy ? pv_sqlite_note_busy(s) : -1;
 }
 
 /* Savepoints of the first nesting depths as control statements, kept (a server's read in
@@ -256,7 +256,7 @@ struct pv_store *pv_sqlite_connect(const char *path, int create, char *err, size
 	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open database %s: %s", path,
 			 s->db ? sqlite3_errmsg(s->db) : "out of memory");
-		pv_store_close(s);
+		pv_sqlite_close(s);
 		return NULL;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
@@ -274,7 +274,7 @@ struct pv_store *pv_sqlite_setup_failed(struct pv_store *s, const char *path, ch
 {
 	snprintf(err, errlen, "cannot set up database %s: %s", path, s->err);
 	int busy = s->busy;
-	pv_store_close(s);
+	pv_sqlite_close(s);
 	errno = busy ? EBUSY : 0;
 	return NULL;
 }
@@ -291,18 +291,18 @@ void pv_sqlite_on_close(struct pv_store *s, void (*fn)(struct pv_store *s))
 		s->close_hooks[s->nclose_hooks++] = fn;
 }
 
-void pv_store_close_untouched(struct pv_store *s)
+void pv_sqlite_close_untouched(struct pv_store *s)
 {
 	if (s)
 		sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-	pv_store_close(s);
+	pv_sqlite_close(s);
 }
 
-void pv_store_close(struct pv_store *s)
+void pv_sqlite_close(struct pv_store *s)
 {
 	if (!s)
 		return;
-	pv_store_linger_end(s);
+	pv_sqlite_linger_end(s);
 	for (size_t i = 0; i < s->ncache; i++)
 		sqlite3_finalize(s->cache[i].q);
 	for (int i = 0; i < s->nkept; i++)
@@ -314,12 +314,12 @@ void pv_store_close(struct pv_store *s)
 	free(s);
 }
 
-const char *pv_store_errmsg(struct pv_store *s)
+const char *pv_sqlite_errmsg(struct pv_store *s)
 {
 	return s->err;
 }
 
-int pv_store_note_failure(struct pv_store *s, const char *fmt, ...)
+int pv_sqlite_note_failure(struct pv_store *s, const char *fmt, ...)
 {
 	char msg[sizeof s->err]; /* apart, then copied: an argument may be s->err itself */
 	va_list ap;
@@ -344,19 +344,19 @@ static uint64_t now_ms(void)
 	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
 }
 
-void pv_store_linger_reads(struct pv_store *s, unsigned ms)
+void pv_sqlite_linger_reads(struct pv_store *s, unsigned ms)
 {
 	s->linger_ms = ms;
 	if (!ms)
-		pv_store_linger_end(s);
+		pv_sqlite_linger_end(s);
 }
 
-void pv_store_writes_log(struct pv_store *s)
+void pv_sqlite_writes_log(struct pv_store *s)
 {
 	s->log_writer = 1;
 }
 
-void pv_store_writes_data(struct pv_store *s)
+void pv_sqlite_writes_data(struct pv_store *s)
 {
 	s->wrote_data = 1;
 }
@@ -368,7 +368,7 @@ static int linger_young(const struct pv_store *s)
 	       now_ms() - s->linger_since < s->linger_ms;
 }
 
-void pv_store_linger_end(struct pv_store *s)
+void pv_sqlite_linger_end(struct pv_store *s)
 {
 	if (!s->lingering)
 		return;
@@ -379,16 +379,16 @@ void pv_store_linger_end(struct pv_store *s)
 		(void)control(s, "ROLLBACK");
 }
 
-void pv_store_linger_expire(struct pv_store *s)
+void pv_sqlite_linger_expire(struct pv_store *s)
 {
 	if (s->lingering && !linger_young(s))
-		pv_store_linger_end(s);
+		pv_sqlite_linger_end(s);
 }
 
 static void linger_before(struct pv_store *s, sqlite3_stmt *q)
 {
 	if (s->lingering && s->depth == 0 && !sqlite3_stmt_readonly(q))
-		pv_store_linger_end(s);
+		pv_sqlite_linger_end(s);
 }
 
 /* At the commit of the caller's outermost transaction: 1 when it read only and may linger
@@ -403,7 +403,7 @@ static int linger_after(struct pv_store *s)
 	return 1;
 }
 
-int pv_store_begin(struct pv_store *s)
+int pv_sqlite_begin(struct pv_store *s)
 {
 	if (s->depth > 0 && sqlite3_get_autocommit(s->db))
 		s->depth = 0; /* SQLite rolled the outer transaction back on an error */
@@ -413,7 +413,7 @@ int pv_store_begin(struct pv_store *s)
 		return -1;
 	}
 	if (s->depth == 0) {
-		pv_store_linger_end(s); /* a write begins on the database as it is now */
+		pv_sqlite_linger_end(s); /* a write begins on the database as it is now */
 		/* A statement left on a borrowed row holds an older read snapshot, which could
 		 * not become a write transaction: end those reads first. */
 		for (size_t i = 0; i < s->ncache; i++)
@@ -430,12 +430,12 @@ int pv_store_begin(struct pv_store *s)
 	return 0;
 }
 
-int pv_store_read_begin(struct pv_store *s)
+int pv_sqlite_read_begin(struct pv_store *s)
 {
 	if (s->depth > 0 && sqlite3_get_autocommit(s->db))
 		s->depth = 0; /* SQLite rolled the outer transaction back on an error */
 	if (s->depth > 0)
-		return pv_store_begin(s); /* a savepoint in the transaction open */
+		return pv_sqlite_begin(s); /* a savepoint in the transaction open */
 	for (size_t i = 0; i < s->ncache; i++)
 		sqlite3_reset(s->cache[i].q); /* no read left on an older snapshot */
 	s->busy = 0;
@@ -443,7 +443,7 @@ int pv_store_read_begin(struct pv_store *s)
 	if (s->lingering && linger_young(s)) {
 		s->lingering = 0; /* the caller's transaction now */
 	} else {
-		pv_store_linger_end(s);
+		pv_sqlite_linger_end(s);
 		s->linger_changes = atomic_load(&changes_made); /* before its snapshot begins */
 		s->linger_since = now_ms();
 		if (control(s, "BEGIN DEFERRED") != 0)
@@ -454,27 +454,27 @@ int pv_store_read_begin(struct pv_store *s)
 	return 0;
 }
 
-int pv_store_snapshot_begin(struct pv_store *s)
+int pv_sqlite_snapshot_begin(struct pv_store *s)
 {
-	if (s->snapshot || pv_store_txn_id(s) != 0 || pv_store_read_begin(s) != 0)
+	if (s->snapshot || pv_sqlite_txn_id(s) != 0 || pv_sqlite_read_begin(s) != 0)
 		return -1;
 	s->snapshot = 1;
 	return 0;
 }
 
-void pv_store_snapshot_end(struct pv_store *s)
+void pv_sqlite_snapshot_end(struct pv_store *s)
 {
 	if (!s->snapshot)
 		return;
 	s->snapshot = 0;
-	(void)pv_store_rollback(s); /* reads only: nothing to keep */
+	(void)pv_sqlite_rollback(s); /* reads only: nothing to keep */
 }
 
 /* The most SQLite maps (its default SQLITE_MAX_MMAP_SIZE); a larger vault's tail is read
  * as usual. */
 #define MAP_BYTES "2147418112"
 
-void pv_store_map_reads(struct pv_store *s, int on)
+void pv_sqlite_map_reads(struct pv_store *s, int on)
 {
 	if (s->mapped == !!on)
 		return;
@@ -485,10 +485,10 @@ void pv_store_map_reads(struct pv_store *s, int on)
 
 void pv_sqlite_walk_begins(struct pv_store *s)
 {
-	pv_store_map_reads(s, 0);
+	pv_sqlite_map_reads(s, 0);
 }
 
-uint64_t pv_store_txn_id(struct pv_store *s)
+uint64_t pv_sqlite_txn_id(struct pv_store *s)
 {
 	return s->lingering || sqlite3_get_autocommit(s->db) ? 0 : s->txn; /* lingering: no caller's */
 }
@@ -511,13 +511,13 @@ static int sync_log(struct pv_store *s)
 	return 0;
 }
 
-void pv_store_release_rows(struct pv_store *s)
+void pv_sqlite_release_rows(struct pv_store *s)
 {
 	for (size_t i = 0; i < s->ncache; i++)
 		sqlite3_reset(s->cache[i].q);
 }
 
-int pv_store_commit(struct pv_store *s)
+int pv_sqlite_commit(struct pv_store *s)
 {
 	if (s->depth == 0) {
 		snprintf(s->err, sizeof s->err, "commit without a transaction");
@@ -541,7 +541,7 @@ int pv_store_commit(struct pv_store *s)
 	return 0;
 }
 
-int pv_store_rollback(struct pv_store *s)
+int pv_sqlite_rollback(struct pv_store *s)
 {
 	for (int i = 0; i < s->nrollback_hooks; i++) /* what the layers above kept */
 		s->rollback_hooks[i](s);
@@ -564,10 +564,10 @@ int pv_store_rollback(struct pv_store *s)
 	return pv_sqlite_exec(s, sql);
 }
 
-int pv_store_checkpoint(struct pv_store *s)
+int pv_sqlite_checkpoint(struct pv_store *s)
 {
 	if (s->depth == 0)
-		pv_store_linger_end(s);
+		pv_sqlite_linger_end(s);
 	for (size_t i = 0; i < s->ncache; i++) /* end any read a borrowed row still holds */
 		sqlite3_reset(s->cache[i].q);
 	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);

@@ -23,7 +23,7 @@ static const char SQL_CONSENT_PUT[] =
 static const char SQL_CONSENT_SCAN[] =
 	"SELECT purpose, granted FROM consents WHERE rid = ?1 ORDER BY purpose";
 
-int pv_store_consent_put(struct pv_store *s, int64_t rid, const char *purpose, int granted,
+int pv_sqlite_consent_put(struct pv_store *s, int64_t rid, const char *purpose, int granted,
 			 const char *at, const char *channel)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_CONSENT_PUT);
@@ -37,7 +37,7 @@ int pv_store_consent_put(struct pv_store *s, int64_t rid, const char *purpose, i
 	return pv_sqlite_run(s, q, "write consent");
 }
 
-int pv_store_consent_scan(struct pv_store *s, int64_t rid,
+int pv_sqlite_consent_scan(struct pv_store *s, int64_t rid,
 			  int (*fn)(void *ctx, const char *purpose, int granted), void *ctx)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_CONSENT_SCAN);
@@ -53,7 +53,7 @@ int pv_store_consent_scan(struct pv_store *s, int64_t rid,
 	return stop < 0 ? -1 : 0;
 }
 
-int pv_store_consent_state(struct pv_store *s, int64_t rid, const char *purpose)
+int pv_sqlite_consent_state(struct pv_store *s, int64_t rid, const char *purpose)
 {
 	static const char sql[] = "SELECT granted FROM consents WHERE rid = ?1 AND purpose = ?2";
 	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
@@ -68,7 +68,7 @@ int pv_store_consent_state(struct pv_store *s, int64_t rid, const char *purpose)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? state : pv_sqlite_fail(s, "read consent");
 }
 
-int pv_store_consent_log(struct pv_store *s, const struct pv_consent_event_row *e)
+int pv_sqlite_consent_log(struct pv_store *s, const struct pv_consent_event_row *e)
 {
 	static const char sql[] =
 		"INSERT INTO consent_log(customer, purpose, granted, at, channel, text_version, "
@@ -110,7 +110,7 @@ int pv_sqlite_consent_rows(struct pv_store *s, const char *sql, const char *key,
 	return pv_sqlite_rows(s, sql, key, consent_row, &w, what);
 }
 
-int pv_store_consent_log_scan(struct pv_store *s, const char *customer,
+int pv_sqlite_consent_log_scan(struct pv_store *s, const char *customer,
 			      int (*fn)(void *ctx, const struct pv_consent_event_row *e), void *ctx)
 {
 	static const char sql[] =
@@ -131,7 +131,7 @@ static int withdrawal_row(void *p, sqlite3_stmt *q)
 		     (const char *)sqlite3_column_text(q, 1));
 }
 
-int pv_store_consent_withdrawals(struct pv_store *s,
+int pv_sqlite_consent_withdrawals(struct pv_store *s,
 				 int (*fn)(void *ctx, const char *customer, const char *purpose),
 				 void *ctx)
 {

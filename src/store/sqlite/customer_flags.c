@@ -9,7 +9,7 @@ const char pv_sqlite_flags_tables[] =
 	"  customer TEXT PRIMARY KEY, restricted TEXT NOT NULL DEFAULT '',"
 	"  objected TEXT NOT NULL DEFAULT '') WITHOUT ROWID;";
 
-int pv_store_customer_flag_set(struct pv_store *s, const char *customer, int objection,
+int pv_sqlite_customer_flag_set(struct pv_store *s, const char *customer, int objection,
 			       const char *since)
 {
 	static const char restrict_sql[] =
@@ -27,7 +27,7 @@ int pv_store_customer_flag_set(struct pv_store *s, const char *customer, int obj
 	return pv_sqlite_run(s, q, "set a restriction or objection");
 }
 
-int pv_store_customer_flags(struct pv_store *s, const char *customer, int *restricted,
+int pv_sqlite_customer_flags(struct pv_store *s, const char *customer, int *restricted,
 			    int *objected)
 {
 	static const char sql[] =
@@ -58,7 +58,7 @@ static int flag_row(void *p, sqlite3_stmt *q)
 		     sqlite3_column_text(q, 1)[0] != '\0', sqlite3_column_text(q, 2)[0] != '\0');
 }
 
-int pv_store_customer_flag_scan(struct pv_store *s,
+int pv_sqlite_customer_flag_scan(struct pv_store *s,
 				int (*fn)(void *ctx, const char *customer, int restricted,
 					  int objected),
 				void *ctx)
@@ -69,7 +69,7 @@ int pv_store_customer_flag_scan(struct pv_store *s,
 	return pv_sqlite_rows(s, sql, NULL, flag_row, &w, "scan flags");
 }
 
-int pv_store_customer_flags_any(struct pv_store *s)
+int pv_sqlite_customer_flags_any(struct pv_store *s)
 {
 	unsigned version = 0; /* changes with every commit, by any connection */
 	if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_DATA_VERSION, &version) == SQLITE_OK &&

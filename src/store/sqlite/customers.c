@@ -81,7 +81,7 @@ static const char SQL_CUST_SCAN_ALL[] =
 static const char SQL_CUST_COUNT[] = "SELECT count(*) FROM customers WHERE" PV_SQL_VISIBLE("rid");
 static const char SQL_CUST_ID[] = "SELECT id FROM customers WHERE rid = ?1"; /* an import's too */
 
-int pv_store_customer_insert(struct pv_store *s, const struct pv_stored_customer *c,
+int pv_sqlite_customer_insert(struct pv_store *s, const struct pv_stored_customer *c,
 			     int64_t *rid)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_CUST_INSERT);
@@ -132,7 +132,7 @@ static void row_to_customer(sqlite3_stmt *q, struct pv_stored_customer *out)
 	}
 }
 
-int pv_store_customer_get(struct pv_store *s, const char *id, struct pv_stored_customer *out)
+int pv_sqlite_customer_get(struct pv_store *s, const char *id, struct pv_stored_customer *out)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_CUST_GET);
 	int got = pv_sqlite_row_by_key(s, q, id, "read customer");
@@ -141,7 +141,7 @@ int pv_store_customer_get(struct pv_store *s, const char *id, struct pv_stored_c
 	return got;
 }
 
-int pv_store_customer_get_rid(struct pv_store *s, int64_t rid, struct pv_stored_customer *out)
+int pv_sqlite_customer_get_rid(struct pv_store *s, int64_t rid, struct pv_stored_customer *out)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_CUST_GET_RID);
 	if (!q)
@@ -156,7 +156,7 @@ int pv_store_customer_get_rid(struct pv_store *s, int64_t rid, struct pv_stored_
 	return rc == SQLITE_DONE ? 1 : pv_sqlite_fail(s, "read customer");
 }
 
-int pv_store_customer_set_group(struct pv_store *s, int64_t rid, int group,
+int pv_sqlite_customer_set_group(struct pv_store *s, int64_t rid, int group,
 				const uint8_t *sealed, size_t len)
 {
 	static const char *const sql[PV_GROUPS] = {
@@ -165,7 +165,7 @@ int pv_store_customer_set_group(struct pv_store *s, int64_t rid, int group,
 		"UPDATE customers SET g_other = ?1 WHERE rid = ?2",
 	};
 	if (group < 0 || group >= PV_GROUPS)
-		return pv_store_note_failure(s, "no sealed group %d", group);
+		return pv_sqlite_note_failure(s, "no sealed group %d", group);
 	sqlite3_stmt *q = pv_sqlite_stmt(s, sql[group]);
 	if (!q)
 		return -1;
@@ -187,7 +187,7 @@ static int customer_row(void *p, sqlite3_stmt *q)
 	return w->fn(w->ctx, &c);
 }
 
-int pv_store_customer_scan(struct pv_store *s, const char *after, size_t limit,
+int pv_sqlite_customer_scan(struct pv_store *s, const char *after, size_t limit,
 			   pv_store_customer_fn fn, void *ctx)
 {
 	pv_sqlite_walk_begins(s);
@@ -198,7 +198,7 @@ int pv_store_customer_scan(struct pv_store *s, const char *after, size_t limit,
 	return pv_sqlite_rows_with(s, sql, after, &most, 1, customer_row, &w, "scan customers");
 }
 
-int pv_store_customer_count(struct pv_store *s, uint64_t *n)
+int pv_sqlite_customer_count(struct pv_store *s, uint64_t *n)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_CUST_COUNT);
 	if (!q)
@@ -210,7 +210,7 @@ int pv_store_customer_count(struct pv_store *s, uint64_t *n)
 	return 0;
 }
 
-int pv_store_customer_id(struct pv_store *s, int64_t rid, char *id, size_t cap)
+int pv_sqlite_customer_id(struct pv_store *s, int64_t rid, char *id, size_t cap)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_CUST_ID);
 	if (!q)
@@ -225,7 +225,7 @@ int pv_store_customer_id(struct pv_store *s, int64_t rid, char *id, size_t cap)
 	return rc == SQLITE_ROW ? 0 : pv_sqlite_fail(s, "read customer id");
 }
 
-int pv_store_customer_set_wdek(struct pv_store *s, int64_t rid, uint32_t gen,
+int pv_sqlite_customer_set_wdek(struct pv_store *s, int64_t rid, uint32_t gen,
 			       const uint8_t *wdek, size_t len)
 {
 	static const char sql[] = "UPDATE customers SET bucket_gen = ?2, wdek = ?3 WHERE rid = ?1";
@@ -238,7 +238,7 @@ int pv_store_customer_set_wdek(struct pv_store *s, int64_t rid, uint32_t gen,
 	return pv_sqlite_run(s, q, "re-wrap a data key");
 }
 
-int pv_store_customer_set_sealed(struct pv_store *s, int64_t rid, uint32_t dek_version,
+int pv_sqlite_customer_set_sealed(struct pv_store *s, int64_t rid, uint32_t dek_version,
 				 const uint8_t *wdek, size_t wdek_len,
 				 const uint8_t *const group[PV_GROUPS],
 				 const size_t group_len[PV_GROUPS])
@@ -256,7 +256,7 @@ int pv_store_customer_set_sealed(struct pv_store *s, int64_t rid, uint32_t dek_v
 	return pv_sqlite_run(s, q, "re-seal a customer");
 }
 
-int pv_store_customer_scan_bucket_range(struct pv_store *s, uint32_t lo, uint32_t hi,
+int pv_sqlite_customer_scan_bucket_range(struct pv_store *s, uint32_t lo, uint32_t hi,
 					pv_store_customer_fn fn, void *ctx)
 {
 	pv_sqlite_walk_begins(s);
@@ -269,7 +269,7 @@ int pv_store_customer_scan_bucket_range(struct pv_store *s, uint32_t lo, uint32_
 	return pv_sqlite_rows_with(s, sql, NULL, range, 2, customer_row, &w, "scan buckets");
 }
 
-int pv_store_bucket_behind(struct pv_store *s, uint32_t bucket, uint32_t gen)
+int pv_sqlite_bucket_behind(struct pv_store *s, uint32_t bucket, uint32_t gen)
 {
 	static const char sql[] = "SELECT EXISTS(SELECT 1 FROM customers "
 				  "WHERE bucket = ?1 AND bucket_gen < ?2)";
@@ -289,7 +289,7 @@ int pv_store_bucket_behind(struct pv_store *s, uint32_t bucket, uint32_t gen)
 	return behind;
 }
 
-struct pv_store_bucket_checks pv_store_bucket_check_counts(const struct pv_store *s)
+struct pv_store_bucket_checks pv_sqlite_bucket_check_counts(const struct pv_store *s)
 {
 	return s->bucket_checks;
 }
@@ -306,7 +306,7 @@ static int gens_row(void *ctx, sqlite3_stmt *q)
 		     (uint32_t)sqlite3_column_int64(q, 1), (uint64_t)sqlite3_column_int64(q, 2));
 }
 
-int pv_store_bucket_gens(struct pv_store *s,
+int pv_sqlite_bucket_gens(struct pv_store *s,
 			 int (*fn)(void *ctx, uint32_t bucket, uint32_t gen, uint64_t customers),
 			 void *ctx)
 {
@@ -320,7 +320,7 @@ int pv_store_bucket_gens(struct pv_store *s,
 
 /* ---- Accuracy reviews ---- */
 
-int pv_store_review_confirm(struct pv_store *s, const char *customer, const char *day,
+int pv_sqlite_review_confirm(struct pv_store *s, const char *customer, const char *day,
 			    const char *channel, const char *by)
 {
 	static const char sql[] = "INSERT OR REPLACE INTO reviews(customer, confirmed, channel, "
@@ -347,7 +347,7 @@ static int review_row(void *p, sqlite3_stmt *q)
 	return w->fn(w->ctx, &c, (const char *)sqlite3_column_text(q, 9));
 }
 
-int pv_store_review_due(struct pv_store *s, const char *before,
+int pv_sqlite_review_due(struct pv_store *s, const char *before,
 			int (*fn)(void *ctx, const struct pv_stored_customer *c, const char *last),
 			void *ctx)
 {

@@ -7,14 +7,14 @@
  * index's removal of the doomed entries); only import_pending.c, above it, calls it. */
 #include "internal.h"
 
-int pv_store_doomed_begin(struct pv_store *s)
+int pv_sqlite_doomed_begin(struct pv_store *s)
 {
 	return pv_sqlite_exec(s, "CREATE TEMP TABLE IF NOT EXISTS doomed("
 				 "  rid INTEGER PRIMARY KEY, id TEXT NOT NULL);"
 				 "DELETE FROM temp.doomed;");
 }
 
-int pv_store_doomed_add(struct pv_store *s, int64_t rid, const char *id)
+int pv_sqlite_doomed_add(struct pv_store *s, int64_t rid, const char *id)
 {
 	static const char sql[] = "INSERT OR IGNORE INTO temp.doomed(rid, id) VALUES (?1, ?2)";
 	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
@@ -32,11 +32,11 @@ static int remove_related(struct pv_store *s)
 		"DELETE FROM consent_log WHERE customer IN (SELECT id FROM temp.doomed);"
 		"DELETE FROM reviews WHERE customer IN (SELECT id FROM temp.doomed);"
 		"DELETE FROM customer_flags WHERE customer IN (SELECT id FROM temp.doomed);";
-	pv_store_release_rows(s); /* no statement may still be reading */
+	pv_sqlite_release_rows(s); /* no statement may still be reading */
 	return pv_sqlite_exec(s, sql);
 }
 
-int pv_store_doomed_remove(struct pv_store *s)
+int pv_sqlite_doomed_remove(struct pv_store *s)
 {
 	/* Rows go with secure_delete on, so their pages are zeroed where they stood; the
 	 * blind index's rows are rewritten without the doomed entries. */
@@ -123,7 +123,7 @@ static int remove_rewrap_range(struct pv_store *s, sqlite3_stmt *del, sqlite3_st
 	return 0;
 }
 
-int pv_store_doomed_remove_rewrap(struct pv_store *s, const struct pv_store_rewrap *how)
+int pv_sqlite_doomed_remove_rewrap(struct pv_store *s, const struct pv_store_rewrap *how)
 {
 	pv_sqlite_walk_begins(s);
 	static const char del_sql[] =

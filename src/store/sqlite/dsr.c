@@ -21,7 +21,7 @@ static const char SQL_GET[] =
 	"SELECT id, customer, type, jurisdiction, opened, due, opened_by, closed, outcome "
 	"FROM dsr WHERE id = ?1";
 
-int pv_store_dsr_put(struct pv_store *s, const struct pv_stored_dsr *d)
+int pv_sqlite_dsr_put(struct pv_store *s, const struct pv_stored_dsr *d)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_PUT);
 	if (!q)
@@ -43,7 +43,7 @@ static void row_to_dsr(sqlite3_stmt *q, struct pv_stored_dsr *d)
 	}
 }
 
-int pv_store_dsr_get(struct pv_store *s, const char *id, struct pv_stored_dsr *d)
+int pv_sqlite_dsr_get(struct pv_store *s, const char *id, struct pv_stored_dsr *d)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_GET);
 	int got = pv_sqlite_row_by_key(s, q, id, "read a data-subject request");
@@ -65,7 +65,7 @@ static int dsr_row(void *p, sqlite3_stmt *q)
 	return w->fn(w->ctx, &d);
 }
 
-int pv_store_dsr_scan(struct pv_store *s, int (*fn)(void *ctx, const struct pv_stored_dsr *d),
+int pv_sqlite_dsr_scan(struct pv_store *s, int (*fn)(void *ctx, const struct pv_stored_dsr *d),
 		      void *ctx)
 {
 	struct dsr_walk w = { fn, ctx };

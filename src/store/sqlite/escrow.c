@@ -7,7 +7,7 @@ const char pv_sqlite_escrow_tables[] =
 	"CREATE TABLE IF NOT EXISTS escrow_copies(copy INTEGER PRIMARY KEY, made TEXT NOT NULL,"
 	"  recipient TEXT NOT NULL, digest TEXT NOT NULL, made_by TEXT NOT NULL);";
 
-int pv_store_escrow_add(struct pv_store *s, const char *made, const char *recipient,
+int pv_sqlite_escrow_add(struct pv_store *s, const char *made, const char *recipient,
 			const char *digest, const char *by)
 {
 	static const char sql[] = "INSERT INTO escrow_copies(made, recipient, digest, made_by) "
@@ -33,7 +33,7 @@ static int escrow_row(void *p, sqlite3_stmt *q)
 		     (const char *)sqlite3_column_text(q, 1), (const char *)sqlite3_column_text(q, 2));
 }
 
-int pv_store_escrow_scan(struct pv_store *s, int (*fn)(void *ctx, const char *made,
+int pv_sqlite_escrow_scan(struct pv_store *s, int (*fn)(void *ctx, const char *made,
 						       const char *recipient, const char *digest),
 			 void *ctx)
 {

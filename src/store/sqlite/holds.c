@@ -22,7 +22,7 @@ static const char SQL_ACTIVE[] =
 static const char SQL_SCAN[] =
 	"SELECT customer, reason, placed_by, since, released, released_by FROM holds ORDER BY hold";
 
-int pv_store_hold_add(struct pv_store *s, const char *customer, const char *reason,
+int pv_sqlite_hold_add(struct pv_store *s, const char *customer, const char *reason,
 		      const char *by, const char *since)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_ADD);
@@ -34,7 +34,7 @@ int pv_store_hold_add(struct pv_store *s, const char *customer, const char *reas
 	return pv_sqlite_run(s, q, "place a legal hold");
 }
 
-int pv_store_hold_release(struct pv_store *s, const char *customer, const char *when,
+int pv_sqlite_hold_release(struct pv_store *s, const char *customer, const char *when,
 			  const char *by, int *released)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_RELEASE);
@@ -49,7 +49,7 @@ int pv_store_hold_release(struct pv_store *s, const char *customer, const char *
 	return 0;
 }
 
-int pv_store_hold_active(struct pv_store *s, const char *customer, char *reason, size_t rlen,
+int pv_sqlite_hold_active(struct pv_store *s, const char *customer, char *reason, size_t rlen,
 			 char *since, size_t slen)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_ACTIVE);
@@ -81,7 +81,7 @@ static int hold_row(void *p, sqlite3_stmt *q)
 	return w->fn(w->ctx, t[0], t[1], t[2], t[3], t[4], t[5]);
 }
 
-int pv_store_hold_scan(struct pv_store *s, pv_store_hold_fn fn, void *ctx)
+int pv_sqlite_hold_scan(struct pv_store *s, pv_store_hold_fn fn, void *ctx)
 {
 	struct hold_walk w = { fn, ctx };
 	return pv_sqlite_rows(s, SQL_SCAN, NULL, hold_row, &w, "scan legal holds");
@@ -108,7 +108,7 @@ static int numbered_hold_row(void *p, sqlite3_stmt *q)
 	return w->fn(w->ctx, &h);
 }
 
-int pv_store_hold_rows(struct pv_store *s, pv_store_hold_row_fn fn, void *ctx)
+int pv_sqlite_hold_rows(struct pv_store *s, pv_store_hold_row_fn fn, void *ctx)
 {
 	static const char sql[] = "SELECT hold, customer, reason, placed_by, since, released, "
 				  "released_by FROM holds ORDER BY hold";

@@ -19,7 +19,7 @@
 const char pv_sqlite_import_tables[] =
 	"CREATE TABLE IF NOT EXISTS import_pending(rid_from INTEGER NOT NULL);";
 
-int pv_store_import_pending(struct pv_store *s, int64_t *rid_from)
+int pv_sqlite_import_pending(struct pv_store *s, int64_t *rid_from)
 {
 	static const char sql[] = "SELECT min(rid_from) FROM import_pending";
 	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
@@ -33,7 +33,7 @@ int pv_store_import_pending(struct pv_store *s, int64_t *rid_from)
 	return none;
 }
 
-int pv_store_import_mark(struct pv_store *s, int64_t *rid_from)
+int pv_sqlite_import_mark(struct pv_store *s, int64_t *rid_from)
 {
 	pv_sqlite_walk_begins(s); /* a load: through the bounded page cache */
 	static const char sql[] = "INSERT INTO import_pending(rid_from) "
@@ -49,28 +49,28 @@ int pv_store_import_mark(struct pv_store *s, int64_t *rid_from)
 	return rc == SQLITE_DONE ? 0 : pv_sqlite_fail(s, "mark the import under way");
 }
 
-int pv_store_import_bulk(struct pv_store *s)
+int pv_sqlite_import_bulk(struct pv_store *s)
 {
 	return pv_sqlite_bucket_index_drop(s);
 }
 
-int pv_store_import_done(struct pv_store *s)
+int pv_sqlite_import_done(struct pv_store *s)
 {
 	if (pv_sqlite_exec(s, "DELETE FROM import_pending;") != 0)
 		return -1;
 	return pv_sqlite_bucket_index_ensure(s); /* a bulk import dropped it */
 }
 
-int pv_store_import_discard(struct pv_store *s, uint64_t *removed)
+int pv_sqlite_import_discard(struct pv_store *s, uint64_t *removed)
 {
 	int64_t from = 0;
-	int st = pv_store_import_pending(s, &from);
+	int st = pv_sqlite_import_pending(s, &from);
 	*removed = 0;
 	if (st != 0)
 		return st < 0 ? -1 : 0;
 	static const char sql[] = "INSERT OR IGNORE INTO temp.doomed(rid, id) "
 				  "SELECT rid, id FROM customers WHERE rid >= ?1";
-	if (pv_store_doomed_begin(s) != 0)
+	if (pv_sqlite_doomed_begin(s) != 0)
 		return -1;
 	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
 	if (!q)
@@ -79,21 +79,21 @@ int pv_store_import_discard(struct pv_store *s, uint64_t *removed)
 	if (pv_sqlite_run(s, q, "list an unfinished import's customers") != 0)
 		return -1;
 	*removed = (uint64_t)sqlite3_changes(s->db);
-	if (pv_store_doomed_remove(s) != 0)
+	if (pv_sqlite_doomed_remove(s) != 0)
 		return -1;
-	return pv_store_import_done(s);
+	return pv_sqlite_import_done(s);
 }
 
-int pv_store_chunk(struct pv_store *s, void (*between)(void *ctx), void *ctx)
+int pv_sqlite_chunk(struct pv_store *s, void (*between)(void *ctx), void *ctx)
 {
 	if (s->depth != 1)
 		return 0; /* inside a caller's transaction: it commits */
-	if (pv_store_commit(s) != 0)
+	if (pv_sqlite_commit(s) != 0)
 		return -1;
 	if (between)
 		between(ctx);
 	/* a moment with the lock free: a waiter's busy handler tries every millisecond */
 	struct timespec gap = { 0, PV_CHUNK_GAP_NS };
 	nanosleep(&gap, NULL);
-	return pv_store_begin(s);
+	return pv_sqlite_begin(s);
 }

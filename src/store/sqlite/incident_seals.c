@@ -11,7 +11,7 @@ const char pv_sqlite_seal_tables[] =
 	"  incident TEXT NOT NULL, customer TEXT NOT NULL,"
 	"  PRIMARY KEY(incident, customer)) WITHOUT ROWID;";
 
-int pv_store_seal_add(struct pv_store *s, const char *incident, const char *customer)
+int pv_sqlite_seal_add(struct pv_store *s, const char *incident, const char *customer)
 {
 	static const char sql[] =
 		"INSERT OR IGNORE INTO incident_seals(incident, customer) VALUES (?1,?2)";
@@ -23,7 +23,7 @@ int pv_store_seal_add(struct pv_store *s, const char *incident, const char *cust
 	return pv_sqlite_run(s, q, "write an incident's seal");
 }
 
-int pv_store_seal_clear(struct pv_store *s, const char *incident)
+int pv_sqlite_seal_clear(struct pv_store *s, const char *incident)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, "DELETE FROM incident_seals WHERE incident = ?1");
 	if (!q)
@@ -44,7 +44,7 @@ static int seal_row(void *p, sqlite3_stmt *q)
 	return w->fn(w->ctx, c ? (const char *)c : "");
 }
 
-int pv_store_seal_scan(struct pv_store *s, const char *incident,
+int pv_sqlite_seal_scan(struct pv_store *s, const char *incident,
 		       int (*fn)(void *ctx, const char *customer), void *ctx)
 {
 	static const char sql[] =
@@ -53,7 +53,7 @@ int pv_store_seal_scan(struct pv_store *s, const char *incident,
 	return pv_sqlite_rows(s, sql, incident, seal_row, &w, "scan an incident's seal");
 }
 
-unsigned pv_store_data_version(struct pv_store *s)
+unsigned pv_sqlite_data_version(struct pv_store *s)
 {
 	unsigned version = 0;
 	if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_DATA_VERSION, &version) != SQLITE_OK)

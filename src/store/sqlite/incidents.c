@@ -30,7 +30,7 @@ static void incident_fields(const struct pv_stored_incident *c, const char *t[IN
 		t[i] = f[i] ? f[i] : "";
 }
 
-int pv_store_incident_put(struct pv_store *s, const struct pv_stored_incident *c)
+int pv_sqlite_incident_put(struct pv_store *s, const struct pv_stored_incident *c)
 {
 	static const char sql[] = "INSERT OR REPLACE INTO incidents(" INCIDENT_COLUMNS ") "
 				  "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)";
@@ -56,7 +56,7 @@ static void row_to_incident(sqlite3_stmt *q, struct pv_stored_incident *c)
 	}
 }
 
-int pv_store_incident_get(struct pv_store *s, const char *id, struct pv_stored_incident *c)
+int pv_sqlite_incident_get(struct pv_store *s, const char *id, struct pv_stored_incident *c)
 {
 	static const char sql[] = "SELECT " INCIDENT_COLUMNS " FROM incidents WHERE id = ?1";
 	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
@@ -79,7 +79,7 @@ static int incident_row(void *p, sqlite3_stmt *q)
 	return w->fn(w->ctx, &c);
 }
 
-int pv_store_incident_scan(struct pv_store *s,
+int pv_sqlite_incident_scan(struct pv_store *s,
 			   int (*fn)(void *ctx, const struct pv_stored_incident *c), void *ctx)
 {
 	static const char sql[] =
@@ -88,7 +88,7 @@ int pv_store_incident_scan(struct pv_store *s,
 	return pv_sqlite_rows(s, sql, NULL, incident_row, &w, "scan incidents");
 }
 
-int pv_store_incident_scope_clear(struct pv_store *s, const char *incident)
+int pv_sqlite_incident_scope_clear(struct pv_store *s, const char *incident)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, "DELETE FROM incident_scope WHERE incident = ?1");
 	if (!q)
@@ -97,7 +97,7 @@ int pv_store_incident_scope_clear(struct pv_store *s, const char *incident)
 	return pv_sqlite_run(s, q, "clear an incident's scope");
 }
 
-int pv_store_incident_scope_add(struct pv_store *s, const char *incident, const char *customer,
+int pv_sqlite_incident_scope_add(struct pv_store *s, const char *incident, const char *customer,
 				const char *categories)
 {
 	static const char sql[] =
@@ -124,7 +124,7 @@ static int scope_row(void *p, sqlite3_stmt *q)
 		     (const char *)sqlite3_column_text(q, 1));
 }
 
-int pv_store_incident_scope_scan(struct pv_store *s, const char *incident, pv_store_scope_fn fn,
+int pv_sqlite_incident_scope_scan(struct pv_store *s, const char *incident, pv_store_scope_fn fn,
 				 void *ctx)
 {
 	static const char sql[] = "SELECT customer, categories FROM incident_scope "

@@ -9,6 +9,7 @@
 #define PV_STORE_SQLITE_INTERNAL_H
 
 #include "store/store.h"
+#include "store/store_ops.h"
 
 #include <sqlite3.h>
 
@@ -27,6 +28,7 @@ struct pv_index_group {
 #define PV_SQLITE_HOOKS 4
 
 struct pv_store {
+	const struct pv_store_ops *ops; /* first: pv_sqlite_ops (store_ops.h) */
 	sqlite3 *db;
 	struct pv_sqlite_cached *cache;
 	size_t ncache, capcache;
@@ -162,8 +164,8 @@ void pv_sqlite_flags_forget(struct pv_store *s);
 /* (blind_index.c) Drop the entries of every customer listed in temp.doomed (doomed.c);
  * forget, or free, a sorted add's unwritten row (hooks: at rollback, at close). */
 int pv_sqlite_index_remove_doomed(struct pv_store *s);
-void pv_store_index_group_discard(struct pv_store *s);
-void pv_store_index_group_free(struct pv_store *s);
+void pv_sqlite_index_group_discard(struct pv_store *s);
+void pv_sqlite_index_group_free(struct pv_store *s);
 
 /* ---- The customers' bucket index, which a bulk import builds at its end (customers.c) ---- */
 
@@ -205,5 +207,19 @@ extern const char pv_sqlite_token_tables[];
  * unfinished import's rows out of every read (import_pending.c). */
 #define PV_SQL_VISIBLE(rid) \
 	" " rid " < (SELECT coalesce(min(rid_from), 9223372036854775807) FROM import_pending) "
+
+/* ---- store.h's functions, as this backend names them (ops.c puts them in its table) ---- */
+
+#define PV_STORE_FN(ret, name, params, args) ret pv_sqlite_##name params;
+#define PV_STORE_VOID(name, params, args) void pv_sqlite_##name params;
+#include "store/store_functions.def"
+#undef PV_STORE_FN
+#undef PV_STORE_VOID
+int pv_sqlite_note_failure(struct pv_store *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int pv_sqlite_busy(const struct pv_store *s);
+int pv_sqlite_audit_cursor_next(struct pv_store_audit_cursor *c, struct pv_audit_row *e);
+void pv_sqlite_audit_cursor_close(struct pv_store_audit_cursor *c);
+extern const struct pv_store_ops pv_sqlite_ops;
 
 #endif

@@ -7,7 +7,7 @@ const char pv_sqlite_ledger_tables[] =
 	"CREATE TABLE IF NOT EXISTS ledger_outbox(intent TEXT NOT NULL, seq INTEGER NOT NULL,"
 	"  ledger_size INTEGER NOT NULL, chunk BLOB NOT NULL, PRIMARY KEY(intent, seq));";
 
-int pv_store_outbox_put(struct pv_store *s, const char *intent, uint32_t seq,
+int pv_sqlite_outbox_put(struct pv_store *s, const char *intent, uint32_t seq,
 			uint64_t ledger_size, const void *chunk, size_t len)
 {
 	static const char sql[] = "INSERT INTO ledger_outbox(intent, seq, ledger_size, chunk) "
@@ -22,7 +22,7 @@ int pv_store_outbox_put(struct pv_store *s, const char *intent, uint32_t seq,
 	return pv_sqlite_run(s, q, "keep the shred ledger's lines");
 }
 
-int pv_store_outbox_pending(struct pv_store *s)
+int pv_sqlite_outbox_pending(struct pv_store *s)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, "SELECT EXISTS(SELECT 1 FROM ledger_outbox)");
 	if (!q)
@@ -47,7 +47,7 @@ static int outbox_row(void *ctx, sqlite3_stmt *q)
 		     sqlite3_column_blob(q, 3), (size_t)sqlite3_column_bytes(q, 3));
 }
 
-int pv_store_outbox_scan(struct pv_store *s, pv_store_outbox_fn fn, void *ctx)
+int pv_sqlite_outbox_scan(struct pv_store *s, pv_store_outbox_fn fn, void *ctx)
 {
 	static const char sql[] = "SELECT intent, seq, ledger_size, chunk FROM ledger_outbox "
 				  "ORDER BY intent, seq";
@@ -55,7 +55,7 @@ int pv_store_outbox_scan(struct pv_store *s, pv_store_outbox_fn fn, void *ctx)
 	return pv_sqlite_rows(s, sql, NULL, outbox_row, &w, "read the shred ledger's outbox");
 }
 
-int pv_store_outbox_drop(struct pv_store *s, const char *intent)
+int pv_sqlite_outbox_drop(struct pv_store *s, const char *intent)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, "DELETE FROM ledger_outbox WHERE intent = ?1");
 	if (!q)

@@ -18,7 +18,7 @@ static const char SQL_FIELD_GET[] = "SELECT num FROM fields WHERE name = ?1";
 static const char SQL_FIELD_PUT[] = "INSERT INTO fields(name, num) "
 				    "VALUES (?1, (SELECT coalesce(max(num), 0) + 1 FROM fields))";
 
-int pv_store_meta_get(struct pv_store *s, const char *key, uint8_t **val, size_t *len)
+int pv_sqlite_meta_get(struct pv_store *s, const char *key, uint8_t **val, size_t *len)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_META_GET);
 	if (!q)
@@ -48,7 +48,7 @@ int pv_store_meta_get(struct pv_store *s, const char *key, uint8_t **val, size_t
 	return 0;
 }
 
-int pv_store_meta_put(struct pv_store *s, const char *key, const void *val, size_t len)
+int pv_sqlite_meta_put(struct pv_store *s, const char *key, const void *val, size_t len)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_META_PUT);
 	if (!q)
@@ -58,7 +58,7 @@ int pv_store_meta_put(struct pv_store *s, const char *key, const void *val, size
 	return pv_sqlite_run(s, q, "write metadata");
 }
 
-int pv_store_meta_delete(struct pv_store *s, const char *key)
+int pv_sqlite_meta_delete(struct pv_store *s, const char *key)
 {
 	static const char sql[] = "DELETE FROM meta WHERE k = ?1";
 	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
@@ -68,7 +68,7 @@ int pv_store_meta_delete(struct pv_store *s, const char *key)
 	return pv_sqlite_run(s, q, "delete metadata");
 }
 
-int pv_store_field_number(struct pv_store *s, const char *name, int *num)
+int pv_sqlite_field_number(struct pv_store *s, const char *name, int *num)
 {
 	for (int pass = 0; pass < 2; pass++) {
 		sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_FIELD_GET);

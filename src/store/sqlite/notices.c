@@ -13,7 +13,7 @@ const char pv_sqlite_notices_tables[] =
 	"  sent_by TEXT NOT NULL, state TEXT NOT NULL, state_at TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS notices_customer ON notices(customer, notice);";
 
-int pv_store_notice_add(struct pv_store *s, const struct pv_store_notice *n, int64_t *notice)
+int pv_sqlite_notice_add(struct pv_store *s, const struct pv_store_notice *n, int64_t *notice)
 {
 	static const char sql[] =
 		"INSERT INTO notices(customer, kind, text_version, channel, sent, sent_by, state,"
@@ -31,7 +31,7 @@ int pv_store_notice_add(struct pv_store *s, const struct pv_store_notice *n, int
 	return 0;
 }
 
-int pv_store_notice_set_state(struct pv_store *s, int64_t notice, const char *state,
+int pv_sqlite_notice_set_state(struct pv_store *s, int64_t notice, const char *state,
 			      const char *when, char *customer, size_t clen)
 {
 	static const char sql[] = "UPDATE notices SET state = ?2, state_at = ?3 WHERE notice = ?1 "
@@ -54,7 +54,7 @@ int pv_store_notice_set_state(struct pv_store *s, int64_t notice, const char *st
 	return rc == SQLITE_DONE ? 0 : pv_sqlite_fail(s, "update a notice");
 }
 
-int pv_store_notice_kind(struct pv_store *s, int64_t notice, char *kind, size_t klen,
+int pv_sqlite_notice_kind(struct pv_store *s, int64_t notice, char *kind, size_t klen,
 			 char *customer, size_t clen)
 {
 	static const char sql[] = "SELECT kind, customer FROM notices WHERE notice = ?1";
@@ -83,7 +83,7 @@ int pv_sqlite_notice_row(void *p, sqlite3_stmt *q)
 	return w->fn(w->ctx, sqlite3_column_int64(q, 0), &n);
 }
 
-int pv_store_notice_scan(struct pv_store *s, const char *customer, pv_store_notice_fn fn,
+int pv_sqlite_notice_scan(struct pv_store *s, const char *customer, pv_store_notice_fn fn,
 			 void *ctx)
 {
 	static const char all[] =

@@ -42,7 +42,7 @@ static void row_to_request(sqlite3_stmt *q, struct pv_stored_request *r)
 	r->expires = sqlite3_column_int64(q, EXPIRES_COLUMN);
 }
 
-int pv_store_request_put(struct pv_store *s, const struct pv_stored_request *r)
+int pv_sqlite_request_put(struct pv_store *s, const struct pv_stored_request *r)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_PUT);
 	if (!q)
@@ -56,7 +56,7 @@ int pv_store_request_put(struct pv_store *s, const struct pv_stored_request *r)
 	return pv_sqlite_run(s, q, "write request");
 }
 
-int pv_store_request_get(struct pv_store *s, const char *id, struct pv_stored_request *r)
+int pv_sqlite_request_get(struct pv_store *s, const char *id, struct pv_stored_request *r)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_GET);
 	int got = pv_sqlite_row_by_key(s, q, id, "read request");
@@ -78,7 +78,7 @@ static int request_row(void *p, sqlite3_stmt *q)
 	return w->fn(w->ctx, &r);
 }
 
-int pv_store_request_scan(struct pv_store *s, pv_store_request_fn fn, void *ctx)
+int pv_sqlite_request_scan(struct pv_store *s, pv_store_request_fn fn, void *ctx)
 {
 	struct request_walk w = { fn, ctx };
 	return pv_sqlite_rows(s, SQL_SCAN, NULL, request_row, &w, "scan requests");

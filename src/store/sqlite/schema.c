@@ -8,7 +8,7 @@
 
 #include <stdio.h>
 
-struct pv_store *pv_store_open(const char *path, int create, char *err, size_t errlen)
+struct pv_store *pv_sqlite_open(const char *path, int create, char *err, size_t errlen)
 {
 	const char *const first[] = { pv_sqlite_meta_first_tables, pv_sqlite_customers_first_tables,
 				      pv_sqlite_consents_first_tables };
@@ -27,6 +27,7 @@ struct pv_store *pv_store_open(const char *path, int create, char *err, size_t e
 	struct pv_store *s = pv_sqlite_connect(path, create, err, errlen);
 	if (!s)
 		return NULL;
+	s->ops = &pv_sqlite_ops; /* from here on it is reached through store.h */
 	for (size_t i = 0; create && i < sizeof first / sizeof *first; i++)
 		if (pv_sqlite_exec(s, first[i]) != 0)
 			return pv_sqlite_setup_failed(s, path, err, errlen);
@@ -34,12 +35,12 @@ struct pv_store *pv_store_open(const char *path, int create, char *err, size_t e
 		if (pv_sqlite_exec(s, every[i]) != 0)
 			return pv_sqlite_setup_failed(s, path, err, errlen);
 	int64_t pending_from = 0; /* a bulk import under way builds the bucket index itself */
-	int none_pending = pv_store_import_pending(s, &pending_from);
+	int none_pending = pv_sqlite_import_pending(s, &pending_from);
 	if (none_pending < 0 || (none_pending == 1 && pv_sqlite_bucket_index_ensure(s) != 0))
 		return pv_sqlite_setup_failed(s, path, err, errlen);
 	pv_sqlite_on_rollback(s, pv_sqlite_flags_forget);
-	pv_sqlite_on_rollback(s, pv_store_index_group_discard);
-	pv_sqlite_on_close(s, pv_store_index_group_free);
+	pv_sqlite_on_rollback(s, pv_sqlite_index_group_discard);
+	pv_sqlite_on_close(s, pv_sqlite_index_group_free);
 	if (!create) { /* one row or none is enough to know the table is there (a count
 			* would read the whole table) */
 		sqlite3_stmt *q = pv_sqlite_stmt(s, "SELECT rid FROM customers LIMIT 1");
@@ -47,7 +48,7 @@ struct pv_store *pv_store_open(const char *path, int create, char *err, size_t e
 		if (st != SQLITE_ROW && st != SQLITE_DONE) {
 			snprintf(err, errlen, "%s is not a pivault database: %s", path,
 				 sqlite3_errmsg(s->db));
-			pv_store_close(s);
+			pv_sqlite_close(s);
 			return NULL;
 		}
 		sqlite3_reset(q);

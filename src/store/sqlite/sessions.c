@@ -18,7 +18,7 @@ static const char SQL_DELETE[] = "DELETE FROM sessions WHERE id = ?1";
 static const char SQL_PURGE[] = "DELETE FROM sessions WHERE expires <= ?1";
 static const char SQL_END_USER[] = "DELETE FROM sessions WHERE user = ?1 AND id <> ?2";
 
-int pv_store_session_get(struct pv_store *s, const char *id, struct pv_stored_session *x)
+int pv_sqlite_session_get(struct pv_store *s, const char *id, struct pv_stored_session *x)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_GET);
 	int got = pv_sqlite_row_by_key(s, q, id, "read a session");
@@ -34,7 +34,7 @@ int pv_store_session_get(struct pv_store *s, const char *id, struct pv_stored_se
 	return 0;
 }
 
-int pv_store_session_put(struct pv_store *s, const struct pv_stored_session *x)
+int pv_sqlite_session_put(struct pv_store *s, const struct pv_stored_session *x)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_PUT);
 	if (!q)
@@ -48,7 +48,7 @@ int pv_store_session_put(struct pv_store *s, const struct pv_stored_session *x)
 	return pv_sqlite_run(s, q, "write a session");
 }
 
-int pv_store_session_delete(struct pv_store *s, const char *id)
+int pv_sqlite_session_delete(struct pv_store *s, const char *id)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_DELETE);
 	if (!q)
@@ -57,7 +57,7 @@ int pv_store_session_delete(struct pv_store *s, const char *id)
 	return pv_sqlite_run(s, q, "delete a session");
 }
 
-int pv_store_session_purge(struct pv_store *s, int64_t now)
+int pv_sqlite_session_purge(struct pv_store *s, int64_t now)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_PURGE);
 	if (!q)
@@ -66,7 +66,7 @@ int pv_store_session_purge(struct pv_store *s, int64_t now)
 	return pv_sqlite_run(s, q, "delete expired sessions");
 }
 
-int pv_store_session_end_user(struct pv_store *s, const char *user, const char *keep_id)
+int pv_sqlite_session_end_user(struct pv_store *s, const char *user, const char *keep_id)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_END_USER);
 	if (!q)

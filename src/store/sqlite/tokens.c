@@ -10,7 +10,7 @@ const char pv_sqlite_token_tables[] =
 	"  purpose TEXT NOT NULL, kind INTEGER NOT NULL, created TEXT NOT NULL,"
 	"  vtag BLOB, sealed BLOB NOT NULL, PRIMARY KEY(token, customer)) WITHOUT ROWID;";
 
-int pv_store_token_add(struct pv_store *s, const struct pv_stored_token *t)
+int pv_sqlite_token_add(struct pv_store *s, const struct pv_stored_token *t)
 {
 	static const char sql[] =
 		"INSERT OR IGNORE INTO tokens(token, customer, field, purpose, kind, created, vtag, "
@@ -57,7 +57,7 @@ static int token_row(void *p, sqlite3_stmt *q)
 	return w->fn(w->ctx, &t);
 }
 
-int pv_store_token_scan(struct pv_store *s, const char *token,
+int pv_sqlite_token_scan(struct pv_store *s, const char *token,
 			int (*fn)(void *ctx, const struct pv_stored_token *t), void *ctx)
 {
 	static const char sql[] = "SELECT token, customer, field, purpose, kind, created, vtag, "

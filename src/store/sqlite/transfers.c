@@ -26,7 +26,7 @@ const char pv_sqlite_transfer_tables[] =
 	"  package TEXT PRIMARY KEY, received TEXT NOT NULL, sender TEXT NOT NULL,"
 	"  root TEXT NOT NULL, records INTEGER NOT NULL, receipt TEXT NOT NULL);";
 
-int pv_store_transfer_put(struct pv_store *s, const struct pv_stored_transfer *t)
+int pv_sqlite_transfer_put(struct pv_store *s, const struct pv_stored_transfer *t)
 {
 	static const char sql[] =
 		"INSERT INTO transfers(id, created, created_by, state, plan, keep_until)"
@@ -51,7 +51,7 @@ static void transfer_from_row(sqlite3_stmt *q, struct pv_stored_transfer *t)
 #define TRANSFER_COLUMNS \
 	"id, created, created_by, state, plan, keep_until, assessment, package, receipt"
 
-int pv_store_transfer_get(struct pv_store *s, const char *id, struct pv_stored_transfer *t)
+int pv_sqlite_transfer_get(struct pv_store *s, const char *id, struct pv_stored_transfer *t)
 {
 	static const char sql[] = "SELECT " TRANSFER_COLUMNS " FROM transfers WHERE id = ?1";
 	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
@@ -61,7 +61,7 @@ int pv_store_transfer_get(struct pv_store *s, const char *id, struct pv_stored_t
 	return got;
 }
 
-int pv_store_transfer_set(struct pv_store *s, const char *id, enum pv_transfer_column col,
+int pv_sqlite_transfer_set(struct pv_store *s, const char *id, enum pv_transfer_column col,
 			  const char *value)
 {
 	static const char state_sql[] = "UPDATE transfers SET state = ?2 WHERE id = ?1";
@@ -95,14 +95,14 @@ static int transfer_row(void *p, sqlite3_stmt *q)
 	return w->fn(w->ctx, &t);
 }
 
-int pv_store_transfer_scan(struct pv_store *s, pv_store_transfer_fn fn, void *ctx)
+int pv_sqlite_transfer_scan(struct pv_store *s, pv_store_transfer_fn fn, void *ctx)
 {
 	static const char sql[] = "SELECT " TRANSFER_COLUMNS " FROM transfers ORDER BY created, id";
 	struct transfer_walk w = { fn, ctx };
 	return pv_sqlite_rows(s, sql, NULL, transfer_row, &w, "scan transfer plans");
 }
 
-int pv_store_transfer_member_add(struct pv_store *s, const char *transfer, const char *customer)
+int pv_sqlite_transfer_member_add(struct pv_store *s, const char *transfer, const char *customer)
 {
 	static const char sql[] =
 		"INSERT OR IGNORE INTO transfer_members(transfer, customer) VALUES (?1, ?2)";
@@ -114,7 +114,7 @@ int pv_store_transfer_member_add(struct pv_store *s, const char *transfer, const
 	return pv_sqlite_run(s, q, "record a handed-over customer");
 }
 
-int pv_store_transfer_members_clear(struct pv_store *s, const char *transfer)
+int pv_sqlite_transfer_members_clear(struct pv_store *s, const char *transfer)
 {
 	static const char sql[] = "DELETE FROM transfer_members WHERE transfer = ?1";
 	sqlite3_stmt *q = pv_sqlite_stmt(s, sql);
@@ -136,7 +136,7 @@ static int id_row(void *p, sqlite3_stmt *q)
 	return w->fn(w->ctx, (const char *)sqlite3_column_text(q, 0));
 }
 
-int pv_store_transfer_member_scan(struct pv_store *s, const char *transfer,
+int pv_sqlite_transfer_member_scan(struct pv_store *s, const char *transfer,
 				  int (*fn)(void *ctx, const char *customer), void *ctx)
 {
 	static const char sql[] =
@@ -145,7 +145,7 @@ int pv_store_transfer_member_scan(struct pv_store *s, const char *transfer,
 	return pv_sqlite_rows(s, sql, transfer, id_row, &w, "scan handed-over customers");
 }
 
-int pv_store_transfer_consent_put(struct pv_store *s, const char *transfer, const char *customer,
+int pv_sqlite_transfer_consent_put(struct pv_store *s, const char *transfer, const char *customer,
 				  int granted, const char *at, const char *channel)
 {
 	static const char sql[] =
@@ -162,7 +162,7 @@ int pv_store_transfer_consent_put(struct pv_store *s, const char *transfer, cons
 	return pv_sqlite_run(s, q, "record a separate consent");
 }
 
-int pv_store_transfer_consent_get(struct pv_store *s, const char *transfer, const char *customer)
+int pv_sqlite_transfer_consent_get(struct pv_store *s, const char *transfer, const char *customer)
 {
 	static const char sql[] =
 		"SELECT granted FROM transfer_consents WHERE transfer = ?1 AND customer = ?2";
@@ -180,7 +180,7 @@ int pv_store_transfer_consent_get(struct pv_store *s, const char *transfer, cons
 	return granted;
 }
 
-int pv_store_handover_received_put(struct pv_store *s, const char *package, const char *received,
+int pv_sqlite_handover_received_put(struct pv_store *s, const char *package, const char *received,
 				   const char *sender, const char *root, uint64_t records,
 				   const char *receipt)
 {
@@ -198,7 +198,7 @@ int pv_store_handover_received_put(struct pv_store *s, const char *package, cons
 	return pv_sqlite_run(s, q, "record a received package");
 }
 
-int pv_store_handover_received_get(struct pv_store *s, const char *package, char *received,
+int pv_sqlite_handover_received_get(struct pv_store *s, const char *package, char *received,
 				   size_t len)
 {
 	static const char sql[] = "SELECT received FROM handovers_received WHERE package = ?1";
@@ -215,7 +215,7 @@ int pv_store_handover_received_get(struct pv_store *s, const char *package, char
 	return rc == SQLITE_DONE ? 1 : pv_sqlite_fail(s, "read received packages");
 }
 
-int pv_store_transfer_consent_log_scan(struct pv_store *s, const char *transfer,
+int pv_sqlite_transfer_consent_log_scan(struct pv_store *s, const char *transfer,
 				       int (*fn)(void *ctx, const struct pv_consent_event_row *e),
 				       void *ctx)
 {
@@ -227,7 +227,7 @@ int pv_store_transfer_consent_log_scan(struct pv_store *s, const char *transfer,
 				      "read the consent history of a package");
 }
 
-int pv_store_transfer_notice_scan(struct pv_store *s, const char *transfer,
+int pv_sqlite_transfer_notice_scan(struct pv_store *s, const char *transfer,
 				  pv_store_notice_fn fn, void *ctx)
 {
 	static const char sql[] =
@@ -239,7 +239,7 @@ int pv_store_transfer_notice_scan(struct pv_store *s, const char *transfer,
 			      "read the notices of a package");
 }
 
-int pv_store_customer_transfers(struct pv_store *s, const char *customer,
+int pv_sqlite_customer_transfers(struct pv_store *s, const char *customer,
 				pv_store_transfer_fn fn, void *ctx)
 {
 	static const char sql[] =

@@ -51,7 +51,7 @@ static void row_to_user(sqlite3_stmt *q, struct pv_stored_user *u)
 	u->enrol_len = u->enrol ? (size_t)sqlite3_column_bytes(q, 11) : 0;
 }
 
-int pv_store_user_get(struct pv_store *s, const char *name, struct pv_stored_user *u)
+int pv_sqlite_user_get(struct pv_store *s, const char *name, struct pv_stored_user *u)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_GET);
 	int got = pv_sqlite_row_by_key(s, q, name, "read user");
@@ -60,7 +60,7 @@ int pv_store_user_get(struct pv_store *s, const char *name, struct pv_stored_use
 	return got;
 }
 
-int pv_store_user_put(struct pv_store *s, const struct pv_stored_user *u)
+int pv_sqlite_user_put(struct pv_store *s, const struct pv_stored_user *u)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_PUT);
 	if (!q)
@@ -102,19 +102,19 @@ static int set_blob(struct pv_store *s, const char *sql, const char *name, const
 	return pv_sqlite_run(s, q, "write a user's key");
 }
 
-int pv_store_user_set_access(struct pv_store *s, const char *name, const uint8_t *access,
+int pv_sqlite_user_set_access(struct pv_store *s, const char *name, const uint8_t *access,
 			     size_t len)
 {
 	return set_blob(s, SQL_ACCESS, name, access, len);
 }
 
-int pv_store_user_set_enrol(struct pv_store *s, const char *name, const uint8_t *enrol,
+int pv_sqlite_user_set_enrol(struct pv_store *s, const char *name, const uint8_t *enrol,
 			    size_t len)
 {
 	return set_blob(s, SQL_ENROL, name, enrol, len);
 }
 
-int pv_store_user_set_failures(struct pv_store *s, const char *name, int failures,
+int pv_sqlite_user_set_failures(struct pv_store *s, const char *name, int failures,
 			       int64_t locked_until)
 {
 	sqlite3_stmt *q = pv_sqlite_stmt(s, SQL_FAILURES);
@@ -139,7 +139,7 @@ static int user_row(void *p, sqlite3_stmt *q)
 	return w->fn(w->ctx, &u);
 }
 
-int pv_store_user_scan(struct pv_store *s, pv_store_user_fn fn, void *ctx)
+int pv_sqlite_user_scan(struct pv_store *s, pv_store_user_fn fn, void *ctx)
 {
 	struct user_walk w = { fn, ctx };
 	return pv_sqlite_rows(s, SQL_SCAN, NULL, user_row, &w, "scan users");

@@ -28,14 +28,7 @@ void pv_set_wait(double max_seconds, pv_wait_fn fn, void *ctx)
 	wait_policy.ctx = ctx;
 }
 
-double pv_store_monotonic(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-int pv_store_wait_step(struct pv_store *s, int first, const char *what, const char *why)
+int pv_sqlite_wait_step(struct pv_store *s, int first, const char *what, const char *why)
 {
 	double now = pv_store_monotonic();
 	if (first) {
@@ -58,7 +51,7 @@ int pv_store_wait_step(struct pv_store *s, int first, const char *what, const ch
 /* SQLite's busy handler: count is 0 at the first try of a new wait. */
 static int on_busy(void *arg, int count)
 {
-	return pv_store_wait_step(arg, count == 0, "the vault",
+	return pv_sqlite_wait_step(arg, count == 0, "the vault",
 				  "another pivault process holds the vault's write lock");
 }
 
@@ -67,7 +60,7 @@ void pv_sqlite_wait_setup(struct pv_store *s)
 	sqlite3_busy_handler(s->db, on_busy, s);
 }
 
-int pv_store_note_busy(struct pv_store *s)
+int pv_sqlite_note_busy(struct pv_store *s)
 {
 	s->busy = 1;
 	snprintf(s->err, sizeof s->err, "the vault is busy: another pivault process held its "
@@ -80,7 +73,7 @@ int pv_sqlite_failed_busy(struct pv_store *s)
 	return (sqlite3_errcode(s->db) & 0xff) == SQLITE_BUSY;
 }
 
-int pv_store_busy(const struct pv_store *s)
+int pv_sqlite_busy(const struct pv_store *s)
 {
 	return s && s->busy;
 }
