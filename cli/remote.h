@@ -74,6 +74,14 @@ char *cli_url_take(struct cli_url *u);
 /* cli_remote_expect with the path taken from u (emptied); body freed in every case. */
 int cli_remote_send(struct cli_url *u, const char *method, char *body, long status,
 		    struct cli_reply *r, int *code);
+/* POST base[/segment]suffix (segment escaped; NULL: none) with obj as its JSON body, the
+ * common --role and --request added (obj decref'd): 1 with the reply of the expected
+ * status, else 0 with *code (the message printed). */
+int cli_remote_post(const struct cli_common *c, const char *base, const char *segment,
+		    const char *suffix, json_t *obj, long status, struct cli_reply *r, int *code);
+/* The same for a route that answers 204: EXIT_OK, or the exit status. */
+int cli_remote_post_done(const struct cli_common *c, const char *base, const char *segment,
+			 const char *suffix, json_t *obj);
 
 /* A JSON text of obj (decref'd), malloc'd; NULL after a message. */
 char *cli_json_text(json_t *obj);

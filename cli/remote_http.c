@@ -567,3 +567,35 @@ int cli_remote_send(struct cli_url *u, const char *method, char *body, long stat
 	free(path);
 	return ok;
 }
+
+/* ---- Commands that post ---- */
+
+int cli_remote_post(const struct cli_common *c, const char *base, const char *segment,
+		    const char *suffix, json_t *obj, long status, struct cli_reply *r, int *code)
+{
+	if (obj && c->role)
+		json_object_set_new(obj, "role", json_string(c->role));
+	if (obj && c->request)
+		json_object_set_new(obj, "request", json_string(c->request));
+	char *body = cli_json_text(obj);
+	*code = EXIT_FAIL;
+	if (!body)
+		return 0;
+	struct cli_url u = { 0 };
+	cli_url_path(&u, base, NULL);
+	if (segment)
+		cli_url_path(&u, "/", segment);
+	cli_url_path(&u, suffix, NULL);
+	return cli_remote_send(&u, "POST", body, status, r, code);
+}
+
+int cli_remote_post_done(const struct cli_common *c, const char *base, const char *segment,
+			 const char *suffix, json_t *obj)
+{
+	struct cli_reply r;
+	int code;
+	if (!cli_remote_post(c, base, segment, suffix, obj, 204, &r, &code))
+		return code;
+	cli_reply_free(&r);
+	return EXIT_OK;
+}

@@ -41,24 +41,6 @@ int cli_remote_user_list(struct cli_args *a)
 	return EXIT_OK;
 }
 
-/* POST /v1/users[/{name}suffix] with obj (the common --role and --request added). */
-static int post(const struct cli_args *a, const char *name, const char *suffix, json_t *obj,
-		long status, struct cli_reply *r, int *code)
-{
-	if (obj && a->common.role)
-		json_object_set_new(obj, "role", json_string(a->common.role));
-	if (obj && a->common.request)
-		json_object_set_new(obj, "request", json_string(a->common.request));
-	char *body = cli_json_text(obj);
-	*code = EXIT_FAIL;
-	if (!body)
-		return 0;
-	struct cli_url u = { 0 };
-	cli_url_path(&u, name ? "/v1/users/" : "/v1/users", name);
-	cli_url_path(&u, suffix, NULL);
-	return cli_remote_send(&u, "POST", body, status, r, code);
-}
-
 /* The user the subcommand names (its one argument); NULL after the usage message. */
 static const char *the_user(struct cli_args *a, int *code)
 {
@@ -76,24 +58,13 @@ int cli_remote_user_add_reset(struct cli_args *a)
 		return cli_usage(a->prog, "add needs NAME and --roles ROLE[,ROLE...]");
 	struct cli_reply r;
 	json_t *obj = add ? json_pack("{s:s,s:s}", "name", name, "roles", roles) : json_object();
-	if (!post(a, add ? NULL : name, add ? "" : "/reset", obj, 200, &r, &code))
+	if (!cli_remote_post(&a->common, "/v1/users", add ? NULL : name, add ? "" : "/reset", obj,
+			     200, &r, &code))
 		return code;
 	json_t *half = json_object_get(r.json, "enrol_half");
 	if (json_is_string(half))
 		cli_print_enrol_halves(a->cmd->name, name, json_string_value(half));
 	cli_reply_free(&r); /* the reply's body and JSON: the half wiped with the body */
-	return EXIT_OK;
-}
-
-/* disable and attest: a 204 answer, then the local command's line. */
-static int post_done(const struct cli_args *a, const char *name, const char *suffix,
-		     json_t *obj)
-{
-	struct cli_reply r;
-	int code;
-	if (!post(a, name, suffix, obj, 204, &r, &code))
-		return code;
-	cli_reply_free(&r);
 	return EXIT_OK;
 }
 
@@ -103,7 +74,8 @@ int cli_remote_user_disable(struct cli_args *a)
 	const char *name = the_user(a, &code);
 	if (!name)
 		return code;
-	code = post_done(a, name, "/disable", json_object());
+	code = cli_remote_post_done(&a->common, "/v1/users", name, "/disable",
+				    json_object());
 	if (code == EXIT_OK)
 		printf("disabled user %s: the master key is no longer sealed to them. Revocation is "
 		       "complete only after `pivault rekey --root` (a new master key): until then, a "
@@ -128,7 +100,7 @@ int cli_remote_user_attest(struct cli_args *a)
 		json_object_set_new(obj, "training", json_string(training));
 	if (obj && expires)
 		json_object_set_new(obj, "training_expires", json_string(expires));
-	code = post_done(a, name, "/attest", obj);
+	code = cli_remote_post_done(&a->common, "/v1/users", name, "/attest", obj);
 	if (code == EXIT_OK)
 		printf("recorded obligations of %s\n", name);
 	return code;
