@@ -125,6 +125,11 @@ int cli_print_api_token(void *ctx, const pv_api_token_info *t);
 int cli_print_request(void *ctx, const pv_request_info *r);
 int cli_print_dsr(void *ctx, const pv_dsr_info *d);
 int cli_print_audit_entry(void *ctx, const pv_audit_entry *e);
+/* As `pivault audit checkpoints` prints a checkpoint (ctx: int *json), and its options
+ * --after and --limit read (EXIT_OK, or the usage's exit status after its message). */
+int cli_print_checkpoint(void *ctx, const pv_audit_checkpoint_info *c);
+int cli_checkpoint_page(struct cli_args *a, unsigned long long *after,
+			unsigned long long *limit);
 /* As `pivault consent show` and `pivault hold list` print them (ctx: int *json). */
 int cli_print_consent_event(void *ctx, const pv_consent_event *e);
 int cli_print_hold(void *ctx, const pv_hold_info *h);

@@ -115,6 +115,10 @@ int cli_remote_token_list(struct cli_args *a);
 int cli_remote_token_revoke(struct cli_args *a);
 int cli_remote_audit_verify(struct cli_args *a);
 int cli_remote_audit_log(struct cli_args *a);
+int cli_remote_audit_checkpoint(struct cli_args *a);
+int cli_remote_audit_checkpoints(struct cli_args *a);
+int cli_remote_audit_prove(struct cli_args *a);
+int cli_remote_audit_consistency(struct cli_args *a);
 int cli_remote_requests(struct cli_args *a);
 int cli_remote_decide(struct cli_args *a); /* approve and reject */
 int cli_remote_dsr_list(struct cli_args *a);

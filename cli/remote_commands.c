@@ -56,6 +56,10 @@ static const struct {
 	{ "user attest", cli_remote_user_attest, 0 },
 	{ "report", cli_remote_report, 0 },
 	{ "audit check-proof", NULL, 0 },
+	{ "audit checkpoint", cli_remote_audit_checkpoint, 0 },
+	{ "audit checkpoints", cli_remote_audit_checkpoints, 0 },
+	{ "audit prove", cli_remote_audit_prove, 0 },
+	{ "audit consistency", cli_remote_audit_consistency, 0 },
 };
 
 /* Common options that name local files or local requests: no meaning through a server. */

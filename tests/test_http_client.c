@@ -211,8 +211,7 @@ static void test_tokens_and_audit(void **state)
 	assert_int_equal(pvtc_cli(&out, NULL, pvtc_server_env(), "audit verify"), 0);
 	assert_non_null(strstr(out, "audit log verified: "));
 	free(out);
-	assert_int_equal(pvtc_cli(NULL, &err, pvtc_server_env(), "audit verify --checkpoint x"), 2);
-	free(err);
+	pvtc_same_as_local("aud", "audit verify --checkpoint no-such-file"); /* not read: 1 */
 }
 
 /* ---- Four eyes and data-subject requests --------------------------------------------------- */
@@ -365,7 +364,7 @@ static void test_no_twin_refused(void **state)
 	const char *cmds[] = { "init",
 			       "keyring escrow", "rekey", "backup create x.tar", "serve --listen 127.0.0.1:1",
 			       "request --reason r get C00000001", "shred C00000001",
-			       "user enrol x", "user passwd", "run R1", "audit checkpoint",
+			       "run R1", "audit threshold 5",
 			       "get C00000001 --request R1 --purpose all" };
 	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
 		char *err = NULL;
