@@ -53,6 +53,9 @@ int cli_remote_stream(const char *method, const char *path, const struct cli_str
 /* The exit status for a reply that is not a success, after printing the server's message
  * as the command prints the library's locally (a request asked for: its id). */
 int cli_remote_failed(const struct cli_reply *r);
+/* The same for a request that carried its own credential (an enrolment code, the old
+ * password): a 401 is that credential refused, not the session's end. */
+int cli_remote_refused(const struct cli_reply *r);
 
 /* cli_remote_call signed in, then 1 when r holds a reply of the expected status (JSON
  * unless 204); else 0 with *code the exit status (the message printed, r freed). */
@@ -83,6 +86,10 @@ int cli_remote_post(const struct cli_common *c, const char *base, const char *se
 int cli_remote_post_done(const struct cli_common *c, const char *base, const char *segment,
 			 const char *suffix, json_t *obj);
 
+/* The JSON object {keys[i]: values[i], ...} of n strings written straight into one buffer
+ * (no copy of a secret left elsewhere; the call that sends it wipes it); malloc'd, NULL
+ * after a message. */
+char *cli_secret_body(const char *const keys[], const char *const values[], size_t n);
 /* A JSON text of obj (decref'd), malloc'd; NULL after a message. */
 char *cli_json_text(json_t *obj);
 /* Member key of a JSON object as a string ("" when absent or not one). */
@@ -152,6 +159,8 @@ int cli_remote_user_list(struct cli_args *a);
 int cli_remote_user_add_reset(struct cli_args *a);
 int cli_remote_user_disable(struct cli_args *a);
 int cli_remote_user_attest(struct cli_args *a);
+int cli_remote_user_enrol(struct cli_args *a);
+int cli_remote_user_passwd(struct cli_args *a);
 /* remote_report.c: the compliance audit report. */
 int cli_remote_report(struct cli_args *a);
 

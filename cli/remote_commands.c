@@ -54,6 +54,8 @@ static const struct {
 	{ "user reset", cli_remote_user_add_reset, 1 },
 	{ "user disable", cli_remote_user_disable, 0 },
 	{ "user attest", cli_remote_user_attest, 0 },
+	{ "user enrol", cli_remote_user_enrol, 0 },
+	{ "user passwd", cli_remote_user_passwd, 0 },
 	{ "report", cli_remote_report, 0 },
 	{ "audit check-proof", NULL, 0 },
 	{ "audit checkpoint", cli_remote_audit_checkpoint, 0 },

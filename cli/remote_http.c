@@ -437,7 +437,9 @@ static void print_requested(const json_t *req)
 	       "'pivault requests' and runs: pivault approve %s\n", id, id);
 }
 
-int cli_remote_failed(const struct cli_reply *r)
+/* The message and exit status of a reply that is not a success; hint: a 401 says to sign
+ * in again (not when the request carried its own credential). */
+static int failed(const struct cli_reply *r, int hint)
 {
 	json_t *req = json_object_get(r->json, "request");
 	if (r->status == 202 && req) {
@@ -454,9 +456,19 @@ int cli_remote_failed(const struct cli_reply *r)
 		fprintf(stderr, "pivault: nothing was done; run it again later\n");
 		return EXIT_BUSY;
 	}
-	if (r->status == 401 && !env("PIVAULT_TOKEN"))
+	if (hint && r->status == 401 && !env("PIVAULT_TOKEN"))
 		fprintf(stderr, "pivault: sign in again: pivault login\n");
 	return r->status == 400 ? EXIT_USAGE : EXIT_FAIL;
+}
+
+int cli_remote_failed(const struct cli_reply *r)
+{
+	return failed(r, 1);
+}
+
+int cli_remote_refused(const struct cli_reply *r)
+{
+	return failed(r, 0);
 }
 
 int cli_remote_expect(const char *method, const char *path, char *body, long status,

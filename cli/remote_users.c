@@ -3,8 +3,10 @@
  * /v1/users), `user add` and `user reset` (POST /v1/users, POST /v1/users/{name}/reset:
  * asked for under four eyes, then run with --request, printing the requester's half of
  * the enrolment code), `user disable` and `user attest` (POST
- * /v1/users/{name}/disable|attest), printed as the local commands print them. Enrolling
- * and one's own password stay where the vault is (no route). */
+ * /v1/users/{name}/disable|attest), `user enrol` (POST /v1/users/{name}/enrol, signed in
+ * by the enrolment code alone) and `user passwd` (POST /v1/sessions/current/password: the
+ * session's user's own), printed as the local commands print them. The code's halves and
+ * the passwords are read as locally and sent in a body wiped once sent. */
 #include "remote.h"
 
 #include <stdlib.h>
@@ -103,5 +105,94 @@ int cli_remote_user_attest(struct cli_args *a)
 	code = cli_remote_post_done(&a->common, "/v1/users", name, "/attest", obj);
 	if (code == EXIT_OK)
 		printf("recorded obligations of %s\n", name);
+	return code;
+}
+
+/* The secrets of a credential's body (n of them, each read by its prompt) sent to path;
+ * EXIT_OK on 204, else the exit status after the message. */
+static int send_secrets(const char *path, enum cli_auth auth, const char *const keys[],
+			char *values[], size_t n)
+{
+	char *body = cli_secret_body(keys, (const char *const *)values, n);
+	for (size_t i = 0; i < n; i++)
+		cli_wipe_free(values[i]);
+	struct cli_reply r;
+	int code = body ? cli_remote_call("POST", path, body, auth, &r) : EXIT_FAIL;
+	if (code)
+		return code;
+	if (r.status != 204)
+		code = cli_remote_refused(&r);
+	cli_reply_free(&r);
+	return code;
+}
+
+int cli_remote_user_enrol(struct cli_args *a)
+{
+	int code = EXIT_FAIL;
+	const char *name = the_user(a, &code);
+	if (!name)
+		return code;
+	char *v[3] = { cli_read_password(cli_opt(a, "--first-half-file"),
+					 "enrolment code, first half: ", 0), NULL, NULL };
+	if (v[0])
+		v[1] = cli_read_password(cli_opt(a, "--second-half-file"),
+					 "enrolment code, second half: ", 0);
+	if (v[1])
+		v[2] = cli_read_password(cli_opt(a, "--password-file"), "your new password: ", 1);
+	struct cli_url u = { 0 };
+	cli_url_path(&u, "/v1/users/", name);
+	cli_url_path(&u, "/enrol", NULL);
+	char *path = v[2] ? cli_url_take(&u) : NULL;
+	static const char *const keys[] = { "half_a", "half_b", "password" };
+	if (!path) {
+		for (int i = 0; i < 3; i++)
+			cli_wipe_free(v[i]);
+		free(u.text);
+		return EXIT_FAIL;
+	}
+	code = send_secrets(path, CLI_ANONYMOUS, keys, v, 3);
+	free(path);
+	if (code == EXIT_OK)
+		printf("enrolled %s: your password is set; the enrolment code opens nothing any "
+		       "more\n", name);
+	return code;
+}
+
+/* The session's user (GET /v1/sessions/current), malloc'd; NULL after a message. */
+static char *session_user(int *code)
+{
+	struct cli_reply r;
+	if (!cli_remote_expect("GET", "/v1/sessions/current", NULL, 200, &r, code))
+		return NULL;
+	char *user = strdup(cli_json_str(r.json, "user"));
+	cli_reply_free(&r);
+	if (!user)
+		*code = EXIT_FAIL;
+	return user;
+}
+
+int cli_remote_user_passwd(struct cli_args *a)
+{
+	if (a->narg)
+		return cli_usage(a->prog, "passwd changes your own password only; another user's "
+				 "is reset with `pivault request user reset NAME`");
+	int code = EXIT_FAIL;
+	char *user = session_user(&code);
+	if (!user)
+		return code;
+	char *v[2] = { cli_read_password(cli_opt(a, "--old-password-file"), "old password: ", 0),
+		       NULL };
+	if (v[0])
+		v[1] = cli_read_password(cli_opt(a, "--password-file"), "new password: ", 1);
+	static const char *const keys[] = { "old_password", "password" };
+	if (!v[1]) {
+		cli_wipe_free(v[0]);
+		code = EXIT_FAIL;
+	} else {
+		code = send_secrets("/v1/sessions/current/password", CLI_SIGNED_IN, keys, v, 2);
+	}
+	if (code == EXIT_OK)
+		printf("new password for %s\n", user);
+	free(user);
 	return code;
 }

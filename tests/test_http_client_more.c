@@ -197,12 +197,119 @@ static void test_audit_refused(void **state)
 	free(ck);
 }
 
+/* ---- 2. Enrolling and one's own password ------------------------------------------- */
+
+/* The text after the last ":\n  " of out, to its line's end, into a new file path. */
+static void half_to_file(const char *out, const char *path)
+{
+	const char *p = NULL;
+	for (const char *q = out; (q = strstr(q, ":\n  ")); q++)
+		p = q + 4;
+	if (!p)
+		fail_msg("no enrolment code's half in [%s]", out);
+	assert_int_equal(pvt_write_file(path, p, strcspn(p, "\n")), 0);
+}
+
+/* A user added under four eyes through the server (adm asks, adm2 approves, adm runs it):
+ * the code's halves the approver and the requester are shown, written to first, second. */
+static void user_added(const char *name, const char *first, const char *second)
+{
+	char *out = NULL, id[64], args[256];
+	pvtc_login("adm");
+	snprintf(args, sizeof args, "user add %s --roles clerk", name);
+	pvtc_remote(0, &out, NULL, args);
+	assert_int_equal(sscanf(out, "request %63s recorded", id), 1);
+	free(out);
+	pvtc_login("adm2");
+	snprintf(args, sizeof args, "approve %s", id);
+	pvtc_remote(0, &out, NULL, args);
+	half_to_file(out, first);
+	free(out);
+	pvtc_login("adm");
+	snprintf(args, sizeof args, "user add %s --roles clerk --request %s", name, id);
+	pvtc_remote(0, &out, NULL, args);
+	half_to_file(out, second);
+	free(out);
+}
+
+/* `pivault login --user user` through the server with the password in pw_file: status. */
+static int login_with(const char *user, const char *pw_file)
+{
+	char env[8192];
+	snprintf(env, sizeof env, "%s PIVAULT_PASSWORD_FILE='%s'", pvtc_server_env(), pw_file);
+	return pvtc_cli(NULL, NULL, env, "login --user %s", user);
+}
+
+/* A new user enrols through the server with the two halves (no session, no vault) and
+ * signs in with the password chosen; a wrong half refused as on the vault, and the code
+ * opens nothing once used; the halves and the password never in an output. */
+static void test_user_enrol(void **state)
+{
+	(void)state;
+	char *first = file_in("half1"), *second = file_in("half2"), *pw = file_in("newbie-pw");
+	char *wrong = file_in("wrong-half"), args[8192], *out = NULL, *err = NULL;
+	user_added("newbie", first, second);
+	assert_int_equal(pvt_write_file(pw, "newbie-password-1", 17), 0);
+	assert_int_equal(pvt_write_file(wrong, "XXXX-XXXX", 9), 0);
+	snprintf(args, sizeof args, "user enrol newbie --first-half-file '%s' --second-half-file "
+		 "'%s' --password-file '%s'", wrong, second, pw);
+	pvtc_same_as_local("newbie", args);
+	snprintf(args, sizeof args, "user enrol newbie --first-half-file '%s' --second-half-file "
+		 "'%s' --password-file '%s'", first, second, pw);
+	pvtc_remote(0, &out, &err, args);
+	assert_string_equal(out, "enrolled newbie: your password is set; the enrolment code "
+			    "opens nothing any more\n");
+	char *half = pvt_read_file(first, NULL);
+	assert_null(strstr(err, half));
+	free(half);
+	free(out);
+	free(err);
+	assert_int_equal(login_with("newbie", pw), 0);
+	pvtc_same_as_local("newbie", args); /* used: it opens nothing */
+	pvtc_same_as_local("newbie", "user enrol"); /* usage */
+	free(first);
+	free(second);
+	free(pw);
+	free(wrong);
+	pvtc_trap_untouched();
+}
+
+/* One's own password changed through the server: the session's user named as locally, the
+ * new password then signs in and the old one not; a wrong old password refused as on the
+ * vault; another user's password never (an argument: usage). */
+static void test_user_passwd(void **state)
+{
+	(void)state;
+	char *newpw = file_in("clerk2-pw"), *wrong = file_in("wrong-pw"), args[8192];
+	char *out = NULL;
+	assert_int_equal(pvt_write_file(newpw, "clerk2-password-2", 17), 0);
+	assert_int_equal(pvt_write_file(wrong, "not-the-password", 16), 0);
+	pvtc_login("clerk1");
+	snprintf(args, sizeof args, "user passwd --old-password-file '%s' --password-file '%s'",
+		 wrong, newpw);
+	pvtc_same_as_local("clerk1", args);
+	pvtc_same_as_local("clerk1", "user passwd clerk2"); /* usage */
+	pvtc_login("clerk2");
+	snprintf(args, sizeof args, "user passwd --old-password-file '%s' --password-file '%s'",
+		 pvtc.pw_path, newpw);
+	pvtc_remote(0, &out, NULL, args);
+	assert_string_equal(out, "new password for clerk2\n");
+	free(out);
+	assert_int_equal(login_with("clerk2", newpw), 0);
+	assert_int_equal(login_with("clerk2", pvtc.pw_path), 1);
+	free(newpw);
+	free(wrong);
+	pvtc_trap_untouched();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_audit_proofs),
 		cmocka_unit_test(test_audit_verify_checkpoint),
 		cmocka_unit_test(test_audit_refused),
+		cmocka_unit_test(test_user_enrol),
+		cmocka_unit_test(test_user_passwd),
 	};
 	return cmocka_run_group_tests(tests, group_setup, pvtc_group_teardown);
 }
