@@ -157,6 +157,19 @@ struct cli_import_summary {
 };
 void cli_print_import_summary(const struct cli_import_summary *s, int ok, const char *reject);
 
+/* `pivault scan` prints its columns (a pv_scan_column_fn; ctx: the printer), then its
+ * closing line (rows_what: "rows" of a file, "customers" of the vault), from the library
+ * (cmd_scan.c) or a server's reply (remote_scan.c); its --min-confidence read (1 to 100; 0
+ * when absent; -1 after the usage message). */
+struct cli_scan_printer {
+	int json;
+	const char *what; /* "column" or "field" */
+	unsigned shown;
+};
+int cli_scan_print_column(void *ctx, const pv_scan_column *c);
+void cli_scan_print_end(const struct cli_scan_printer *p, uint64_t rows, const char *rows_what);
+int cli_scan_confidence(struct cli_args *a);
+
 /* Whether PIVAULT_SERVER is set: then commands go to that server (remote.h), never to a
  * local vault. */
 int cli_remote_on(void);

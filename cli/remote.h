@@ -143,6 +143,10 @@ int cli_remote_hold_list(struct cli_args *a);
 /* remote_bulk.c: export (streamed to standard output or a new file) and import (streamed). */
 int cli_remote_export(struct cli_args *a);
 int cli_remote_import(struct cli_args *a);
+/* A file to send: a descriptor (standard input for "-"), or -1 after a message. */
+int cli_remote_open_input(const char *path);
+/* remote_scan.c: personal information undeclared, in a CSV file sent or in the vault. */
+int cli_remote_scan(struct cli_args *a);
 /* remote_dsr.c: answering data-subject requests. */
 int cli_remote_dsr_open(struct cli_args *a);
 int cli_remote_dsr_close(struct cli_args *a);

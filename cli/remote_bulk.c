@@ -155,8 +155,7 @@ static void print_result(const json_t *summary, int ok, int json)
 	cli_print_import_summary(&s, ok, NULL);
 }
 
-/* The file to send: a descriptor (standard input for "-"), or -1 after a message. */
-static int open_input(const char *path)
+int cli_remote_open_input(const char *path)
 {
 	if (strcmp(path, "-") == 0)
 		return STDIN_FILENO;
@@ -194,7 +193,7 @@ int cli_remote_import(struct cli_args *a)
 	cli_url_arg(&u, "purpose", a->common.purpose);
 	cli_url_arg(&u, "drop_undeclared", cli_flag(a, "--drop-undeclared") ? "true" : NULL);
 	char *path = cli_url_take(&u);
-	int fd = path ? open_input(a->arg[0]) : -1;
+	int fd = path ? cli_remote_open_input(a->arg[0]) : -1;
 	if (fd < 0) {
 		free(path);
 		return EXIT_FAIL;

@@ -58,6 +58,7 @@ static const struct {
 	{ "user passwd", cli_remote_user_passwd, 0 },
 	{ "report", cli_remote_report, 0 },
 	{ "audit check-proof", NULL, 0 },
+	{ "scan", cli_remote_scan, 0 },
 	{ "audit checkpoint", cli_remote_audit_checkpoint, 0 },
 	{ "audit checkpoints", cli_remote_audit_checkpoints, 0 },
 	{ "audit prove", cli_remote_audit_prove, 0 },
