@@ -170,6 +170,24 @@ int cli_scan_print_column(void *ctx, const pv_scan_column *c);
 void cli_scan_print_end(const struct cli_scan_printer *p, uint64_t rows, const char *rows_what);
 int cli_scan_confidence(struct cli_args *a);
 
+/* `pivault incident show|list` prints the library's JSON text of one incident or a list
+ * as it is (as_json) or as text lines, from the library (cmd_incident.c) or a server's
+ * reply rebuilt as the library writes it (remote_incidents.c). */
+void cli_print_incidents(const char *text, int as_json);
+/* Where `incident notify` writes: --out DIR (INC-notices.csv|jsonl and
+ * INC-regulator-report.txt in it) or -o FILE (the notices; the report beside it), both
+ * created new before anything is asked (EXIT_OK, else the exit status after a message);
+ * closed after (1 when one could not be written), and after a failure those holding no
+ * notice removed (the paths stay for the caller to free); and its result printed. */
+struct cli_notify_files {
+	char *notices_path, *report_path;
+	FILE *notices, *report;
+};
+int cli_notify_open(struct cli_args *a, const char *id, struct cli_notify_files *f);
+int cli_notify_close(struct cli_notify_files *f, int failed, const pv_breach_counts *n);
+void cli_print_notified(const char *id, const pv_breach_counts *n,
+			const struct cli_notify_files *f, int json);
+
 /* Whether PIVAULT_SERVER is set: then commands go to that server (remote.h), never to a
  * local vault. */
 int cli_remote_on(void);

@@ -145,6 +145,13 @@ int cli_remote_export(struct cli_args *a);
 int cli_remote_import(struct cli_args *a);
 /* A file to send: a descriptor (standard input for "-"), or -1 after a message. */
 int cli_remote_open_input(const char *path);
+/* remote_incidents.c: breach incidents. */
+int cli_remote_incident_open(struct cli_args *a);
+int cli_remote_incident_show_list(struct cli_args *a);
+int cli_remote_incident_scope(struct cli_args *a);
+int cli_remote_incident_state(struct cli_args *a);
+int cli_remote_incident_seal_release(struct cli_args *a);
+int cli_remote_incident_notify(struct cli_args *a);
 /* remote_scan.c: personal information undeclared, in a CSV file sent or in the vault. */
 int cli_remote_scan(struct cli_args *a);
 /* remote_dsr.c: answering data-subject requests. */

@@ -361,6 +361,161 @@ static void test_scan(void **state)
 	pvtc_trap_untouched();
 }
 
+/* ---- 4. Breach incidents --------------------------------------------------------------- */
+
+/* `incident open` through the server: the incident's id (malloc'd). */
+static char *incident_opened(void)
+{
+	char *out = NULL, id[64];
+	pvtc_remote(0, &out, NULL, "incident open --kind leak --detected-at 2026-12-01T10:00:00Z "
+		    "--description 'a laptop was lost'");
+	assert_int_equal(sscanf(out, "opened %63s", id), 1);
+	free(out);
+	return strdup(id);
+}
+
+/* args (a format with the incident's id) through the server: its output (malloc'd). */
+static char *on_incident(int st, const char *fmt, const char *id)
+{
+	char args[8192], *out = NULL;
+	snprintf(args, sizeof args, fmt, id, id);
+	pvtc_remote(st, &out, NULL, args);
+	return out;
+}
+
+/* args (a format with the incident's id) run locally and through the server alike. */
+static void same_on_incident(const char *user, const char *fmt, const char *id)
+{
+	char args[8192];
+	snprintf(args, sizeof args, fmt, id, id);
+	pvtc_same_as_local(user, args);
+}
+
+/* An incident opened, scoped, contained, sealed and released (four eyes) through the
+ * server, each step's output as the local command's; shown and listed as locally (text
+ * and --json: the library's JSON, its times as it wrote them) at each stage; a sealed
+ * customer's read refused alike; bad arguments refused before anything is sent. */
+static void test_incident_lifecycle(void **state)
+{
+	(void)state;
+	pvtc_login("dpo1");
+	char *id = incident_opened(), *out = NULL, line[256];
+	pvtc_remote(0, NULL, NULL, "get C00000001 C00000002 --purpose all"); /* what leaked */
+	same_on_incident("dpo1", "incident show %s", id);
+	same_on_incident("dpo1", "incident show %s --json", id);
+	pvtc_same_as_local("dpo1", "incident list");
+	pvtc_same_as_local("dpo1", "incident list --json");
+	out = on_incident(0, "incident scope %s --customers C00000001,C00000002", id);
+	snprintf(line, sizeof line, "%s: ", id);
+	if (!strstr(out, line) || !strstr(out, " audit entries, 2 customers, "))
+		fail_msg("incident scope: [%s]", out);
+	free(out);
+	out = on_incident(0, "incident state %s --to contained", id);
+	snprintf(line, sizeof line, "%s is contained\n", id);
+	assert_string_equal(out, line);
+	free(out);
+	out = on_incident(0, "incident seal %s --json", id);
+	snprintf(line, sizeof line, "{\"incident\":\"%s\",\"sealed\":2}\n", id);
+	assert_string_equal(out, line);
+	free(out);
+	same_on_incident("dpo1", "incident show %s", id);
+	same_on_incident("dpo1", "incident show %s --json", id);
+	pvtc_same_as_local("dpo1", "get C00000001 --purpose all"); /* sealed: refused alike */
+	out = on_incident(0, "incident release %s", id);
+	char rid[64], args[256];
+	assert_int_equal(sscanf(out, "request %63s recorded", rid), 1);
+	free(out);
+	pvtc_login("dpo2");
+	snprintf(args, sizeof args, "approve %s", rid);
+	pvtc_remote(0, NULL, NULL, args);
+	pvtc_login("dpo1");
+	snprintf(args, sizeof args, "incident release %%s --request %s", rid);
+	out = on_incident(0, args, id);
+	snprintf(line, sizeof line, "%s: 2 customers released\n", id);
+	assert_string_equal(out, line);
+	free(out);
+	same_on_incident("dpo1", "incident show %s", id);
+	same_on_incident("dpo1", "incident show %s --json", id);
+	pvtc_same_as_local("dpo1", "incident list");
+	same_on_incident("dpo1", "incident state %s --to nowhere", id); /* usage */
+	pvtc_same_as_local("dpo1", "incident open --kind flood --detected-at 2026-12-01T10:00:00Z "
+			   "--description x");
+	pvtc_same_as_local("dpo1", "incident open --kind leak --detected-at 2099-01-01T00:00:00Z "
+			   "--description 'in the future'");
+	pvtc_same_as_local("dpo1", "incident show INC-NO-SUCH");
+	free(id);
+	pvtc_trap_untouched();
+}
+
+/* The names in folder dir (its listing, malloc'd). */
+static char *listing(const char *dir)
+{
+	char *out = NULL;
+	assert_int_equal(pvt_run(&out, "ls '%s'", dir), 0);
+	return out;
+}
+
+/* An incident's notices and the regulator's report made through the server: written by the
+ * client into the files the local command writes (the notices in clear: the customers'
+ * ids there, the report beside them), its line as the local command's; told again, the
+ * same output as the local command's for the same files; a clerk refused alike and no
+ * file left behind. */
+static void test_incident_notify(void **state)
+{
+	(void)state;
+	pvtc_login("dpo1");
+	char *id = incident_opened(), *dir = file_in("notices"), *out = NULL, args[8192];
+	char *notices = NULL, *report = NULL;
+	assert_int_equal(mkdir(dir, 0700), 0);
+	pvtc_remote(0, NULL, NULL, "get C00000003 C00000004 --purpose all"); /* what leaked */
+	free(on_incident(0, "incident scope %s --customers C00000003,C00000004", id));
+	char *words = file_in("notice.txt");
+	const char text[] = "company: Acme\ncontact: dpo@example.com\ncause: a lost laptop\n"
+			    "harm: calls from fraudsters\nremedies: the laptop's disk was wiped\n"
+			    "actions: beware of calls\n";
+	assert_int_equal(pvt_write_file(words, text, strlen(text)), 0);
+	snprintf(args, sizeof args, "incident notify %%s --purpose all --out '%s' --notice '%s'",
+		 dir, words);
+	free(words);
+	out = on_incident(0, args, id);
+	assert_non_null(strstr(out, ": 2 customers in scope, 2 notices rendered ("));
+	assert_non_null(strstr(out, "regulator's report recorded ("));
+	free(out);
+	snprintf(args, sizeof args, "%s/%s-notices.csv", dir, id);
+	notices = pvt_read_file(args, NULL);
+	assert_non_null(strstr(notices, "C00000003"));
+	assert_non_null(strstr(notices, "C00000004"));
+	snprintf(args, sizeof args, "%s/%s-regulator-report.txt", dir, id);
+	report = pvt_read_file(args, NULL);
+	assert_true(strlen(report) > 100);
+	assert_null(strstr(report, "C00000003"));
+	free(notices);
+	free(report);
+	assert_int_equal(pvt_run(NULL, "rm -f '%s'/*", dir), 0);
+	snprintf(args, sizeof args, "incident notify %%s --purpose all --out '%s' --json --contact "
+		 "a --cause b --harm c --remedies d --actions e", dir);
+	char *lout = NULL, *rout = NULL, full[8192];
+	snprintf(full, sizeof full, args, id);
+	assert_int_equal(pvtc_cli(&lout, NULL, pvtc_local_env("dpo1"), "%s", full), 0);
+	assert_int_equal(pvt_run(NULL, "rm -f '%s'/*", dir), 0);
+	rout = on_incident(0, args, id);
+	assert_string_equal(lout, rout); /* told before: none again, the report written again */
+	free(lout);
+	free(rout);
+	assert_int_equal(pvt_run(NULL, "rm -f '%s'/*", dir), 0);
+	pvtc_login("clerk1");
+	snprintf(args, sizeof args, "incident notify %%s --purpose service --out '%s' --contact a "
+		 "--cause b --harm c --remedies d --actions e", dir);
+	same_on_incident("clerk1", args, id);
+	char *names = listing(dir);
+	assert_string_equal(names, "");
+	free(names);
+	pvtc_same_as_local("clerk1", "incident list");
+	free(id);
+	free(dir);
+	pvtc_trap_untouched();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -370,6 +525,8 @@ int main(void)
 		cmocka_unit_test(test_user_enrol),
 		cmocka_unit_test(test_user_passwd),
 		cmocka_unit_test(test_scan),
+		cmocka_unit_test(test_incident_lifecycle),
+		cmocka_unit_test(test_incident_notify),
 	};
 	return cmocka_run_group_tests(tests, group_setup, pvtc_group_teardown);
 }
