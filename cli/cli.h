@@ -188,6 +188,10 @@ int cli_notify_close(struct cli_notify_files *f, int failed, const pv_breach_cou
 void cli_print_notified(const char *id, const pv_breach_counts *n,
 			const struct cli_notify_files *f, int json);
 
+/* What `pivault list` and `export` say on standard error of the sealed customers they
+ * left out (n; nothing when 0) and the incident sealing them, after the output. */
+void cli_print_sealed_left_out(uint64_t n, const char *incident);
+
 /* Whether PIVAULT_SERVER is set: then commands go to that server (remote.h), never to a
  * local vault. */
 int cli_remote_on(void);

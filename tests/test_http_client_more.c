@@ -516,6 +516,46 @@ static void test_incident_notify(void **state)
 	pvtc_trap_untouched();
 }
 
+/* ---- 5. The export's sealed omissions ---------------------------------------------- */
+
+/* An export through the server says the sealed customers it left out (and the incident) on
+ * standard error exactly as the local command does, to standard output and to a file;
+ * once the seal is released (four eyes), it says nothing of it, as locally. */
+static void test_export_sealed_left_out(void **state)
+{
+	(void)state;
+	pvtc_login("dpo1");
+	char *id = incident_opened(), *out = NULL, *err = NULL, args[8192], rid[64];
+	pvtc_remote(0, NULL, NULL, "get C00000005 --purpose all");
+	free(on_incident(0, "incident scope %s --customers C00000005", id));
+	free(on_incident(0, "incident seal %s", id));
+	pvtc_same_as_local("dpo1", "export --purpose all");
+	pvtc_same_as_local("dpo1", "export --purpose all --format jsonl");
+	char *file = file_in("sealed-out.csv");
+	snprintf(args, sizeof args, "export --purpose all -o '%s'", file);
+	pvtc_remote(0, NULL, &err, args);
+	snprintf(args, sizeof args, "pivault: 1 sealed customer left out (incident %s): not shown "
+		 "until an approved 'incident release'\n", id);
+	assert_string_equal(err, args);
+	free(err);
+	char *text = pvt_read_file(file, NULL);
+	assert_null(strstr(text, "C00000005,"));
+	assert_non_null(strstr(text, "C00000006,"));
+	free(text);
+	free(file);
+	out = on_incident(0, "incident release %s", id);
+	assert_int_equal(sscanf(out, "request %63s recorded", rid), 1);
+	free(out);
+	pvtc_login("dpo2");
+	snprintf(args, sizeof args, "approve %s", rid);
+	pvtc_remote(0, NULL, NULL, args);
+	pvtc_login("dpo1");
+	snprintf(args, sizeof args, "incident release %%s --request %s", rid);
+	free(on_incident(0, args, id));
+	pvtc_same_as_local("dpo1", "export --purpose all");
+	free(id);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -527,6 +567,7 @@ int main(void)
 		cmocka_unit_test(test_scan),
 		cmocka_unit_test(test_incident_lifecycle),
 		cmocka_unit_test(test_incident_notify),
+		cmocka_unit_test(test_export_sealed_left_out),
 	};
 	return cmocka_run_group_tests(tests, group_setup, pvtc_group_teardown);
 }
