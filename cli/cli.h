@@ -192,6 +192,11 @@ void cli_print_notified(const char *id, const pv_breach_counts *n,
  * left out (n; nothing when 0) and the incident sealing them, after the output. */
 void cli_print_sealed_left_out(uint64_t n, const char *incident);
 
+/* After `decommission run`: the signed final report written to report_path (else, or
+ * when that fails, on standard output: the vault is gone, the report must not be lost with
+ * the file). EXIT_OK, or EXIT_FAIL when it could not go where asked. */
+int cli_keep_final_report(const char *text, const char *report_path);
+
 /* Whether PIVAULT_SERVER is set: then commands go to that server (remote.h), never to a
  * local vault. */
 int cli_remote_on(void);

@@ -165,6 +165,11 @@ int cli_remote_dsr_delete(struct cli_args *a);
 /* remote_retention.c: the retention plan and carrying it out. */
 int cli_remote_retention_plan(struct cli_args *a);
 int cli_remote_retention_apply(struct cli_args *a);
+/* A reply's "certificates" into the sink, each as the library hands it to the command. */
+void cli_remote_keep_certificates(const json_t *reply, struct cli_cert_sink *sink);
+/* remote_decommission.c: the wind-down (plan; run under four eyes, the archive fetched). */
+int cli_remote_decommission_plan(struct cli_args *a);
+int cli_remote_decommission_run(struct cli_args *a);
 /* remote_users.c: the vault's users. */
 int cli_remote_user_list(struct cli_args *a);
 int cli_remote_user_add_reset(struct cli_args *a);

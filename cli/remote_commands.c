@@ -67,6 +67,8 @@ static const struct {
 	{ "incident seal", cli_remote_incident_seal_release, 0 },
 	{ "incident release", cli_remote_incident_seal_release, 1 },
 	{ "incident notify", cli_remote_incident_notify, 0 },
+	{ "decommission plan", cli_remote_decommission_plan, 0 },
+	{ "decommission run", cli_remote_decommission_run, 1 },
 	{ "audit checkpoint", cli_remote_audit_checkpoint, 0 },
 	{ "audit checkpoints", cli_remote_audit_checkpoints, 0 },
 	{ "audit prove", cli_remote_audit_prove, 0 },

@@ -4,8 +4,11 @@
  * command run on the vault itself (standard output, message and exit status, table and
  * --json): the audit log's checkpoints and proofs (a proof made through the server checked
  * by the local `audit check-proof` without the vault; `audit verify --checkpoint` with a
- * checkpoint kept and with one forged), ...; a role without the permission refused through
- * the server with the local command's exit status and a message that holds no value; the
+ * checkpoint kept, one forged and one that is none), `user enrol` and `user passwd`, `scan`
+ * of a file and of the vault, breach incidents through their life (notices and report
+ * written by the client), the export's sealed omissions, and the wind-down (under four
+ * eyes, the keeper's archive fetched); a role without the permission refused through the
+ * server with the local command's exit status and a message that holds no value; the
  * vault and key paths the client's environment names never touched. */
 #include "testutil.h"
 
@@ -556,6 +559,64 @@ static void test_export_sealed_left_out(void **state)
 	free(id);
 }
 
+/* ---- 6. The wind-down (last: it shreds every customer) ---------------------------- */
+
+/* The plan as locally (the library's JSON), a clerk refused alike; a key that is not an
+ * age key refused as locally, no archive left; the run asked for under four eyes (no
+ * archive made), approved, then run with --request: the certificates and the signed final
+ * report written where asked, the keeper's archive fetched into -o (an age file), every
+ * customer gone; the keeper's key file never named to the server. */
+static void test_decommission(void **state)
+{
+	(void)state;
+	char *key = file_in("keeper.age"), *archive = file_in("keeper-archive.age");
+	char *report = file_in("final-report.json"), *certs = file_in("dc-certs.json");
+	char args[8192], run[4096], *out = NULL, *err = NULL, rid[64];
+	assert_int_equal(pvt_run(NULL, "age-keygen -o '%s' 2>/dev/null", key), 0);
+	pvtc_login("adm");
+	pvtc_same_as_local("adm", "decommission plan");
+	pvtc_same_as_local("adm", "decommission run --keeper-name K"); /* usage */
+	snprintf(args, sizeof args, "decommission run --keeper-name K --keeper-contact k@example.cn "
+		 "--keeper-key '%s' -o '%s'", pvtc.pw_path, archive);
+	pvtc_same_as_local("adm", args); /* not an age key */
+	assert_int_not_equal(access(archive, F_OK), 0);
+	snprintf(run, sizeof run, "decommission run --keeper-name K --keeper-contact k@example.cn "
+		 "--keeper-key '%s' -o '%s' --certificates '%s' --report '%s'", key, archive, certs,
+		 report);
+	pvtc_remote(0, &out, NULL, run);
+	assert_int_equal(sscanf(out, "request %63s recorded", rid), 1);
+	free(out);
+	assert_int_not_equal(access(archive, F_OK), 0);
+	pvtc_login("adm2");
+	snprintf(args, sizeof args, "approve %s", rid);
+	pvtc_remote(0, NULL, NULL, args);
+	pvtc_login("adm");
+	snprintf(args, sizeof args, "%s --request %s", run, rid);
+	pvtc_remote(0, NULL, &err, args);
+	assert_non_null(strstr(err, "decommissioned: "));
+	assert_non_null(strstr(err, archive));
+	free(err);
+	char *text = pvt_read_file(report, NULL);
+	assert_non_null(strstr(text, "\"customers_left\": 0"));
+	free(text);
+	text = pvt_read_file(certs, NULL);
+	assert_non_null(strstr(text, "\"signature\""));
+	free(text);
+	text = pvt_read_file(archive, NULL);
+	assert_int_equal(strncmp(text, "age-encryption.org/v1\n", 22), 0);
+	free(text);
+	pvtc_remote(0, &out, NULL, "list --purpose all --json");
+	assert_null(strstr(out, "C0000"));
+	free(out);
+	pvtc_login("clerk1");
+	pvtc_same_as_local("clerk1", "decommission plan");
+	free(key);
+	free(archive);
+	free(report);
+	free(certs);
+	pvtc_trap_untouched();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -568,6 +629,7 @@ int main(void)
 		cmocka_unit_test(test_incident_lifecycle),
 		cmocka_unit_test(test_incident_notify),
 		cmocka_unit_test(test_export_sealed_left_out),
+		cmocka_unit_test(test_decommission),
 	};
 	return cmocka_run_group_tests(tests, group_setup, pvtc_group_teardown);
 }
