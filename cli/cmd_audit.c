@@ -219,7 +219,7 @@ int cli_checkpoint_page(struct cli_args *a, unsigned long long *after,
 
 static int run_checkpoints(struct cli_args *a)
 {
-	unsigned long long after, limit;
+	unsigned long long after = 0, limit = 100;
 	int code = cli_checkpoint_page(a, &after, &limit);
 	if (code)
 		return code;

@@ -151,7 +151,7 @@ static void print_checkpoint(const json_t *k, int json)
 
 int cli_remote_audit_checkpoints(struct cli_args *a)
 {
-	unsigned long long after, limit;
+	unsigned long long after = 0, limit = 100;
 	int code = cli_checkpoint_page(a, &after, &limit);
 	if (code || (code = takes(a, 0)))
 		return code;
