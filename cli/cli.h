@@ -125,6 +125,11 @@ int cli_print_api_token(void *ctx, const pv_api_token_info *t);
 int cli_print_request(void *ctx, const pv_request_info *r);
 int cli_print_dsr(void *ctx, const pv_dsr_info *d);
 int cli_print_audit_entry(void *ctx, const pv_audit_entry *e);
+/* As `pivault audit checkpoints` prints a checkpoint (ctx: int *json), and its options
+ * --after and --limit read (EXIT_OK, or the usage's exit status after its message). */
+int cli_print_checkpoint(void *ctx, const pv_audit_checkpoint_info *c);
+int cli_checkpoint_page(struct cli_args *a, unsigned long long *after,
+			unsigned long long *limit);
 /* As `pivault consent show` and `pivault hold list` print them (ctx: int *json). */
 int cli_print_consent_event(void *ctx, const pv_consent_event *e);
 int cli_print_hold(void *ctx, const pv_hold_info *h);
@@ -151,6 +156,46 @@ struct cli_import_summary {
 	const char *sealed_incident;
 };
 void cli_print_import_summary(const struct cli_import_summary *s, int ok, const char *reject);
+
+/* `pivault scan` prints its columns (a pv_scan_column_fn; ctx: the printer), then its
+ * closing line (rows_what: "rows" of a file, "customers" of the vault), from the library
+ * (cmd_scan.c) or a server's reply (remote_scan.c); its --min-confidence read (1 to 100; 0
+ * when absent; -1 after the usage message). */
+struct cli_scan_printer {
+	int json;
+	const char *what; /* "column" or "field" */
+	unsigned shown;
+};
+int cli_scan_print_column(void *ctx, const pv_scan_column *c);
+void cli_scan_print_end(const struct cli_scan_printer *p, uint64_t rows, const char *rows_what);
+int cli_scan_confidence(struct cli_args *a);
+
+/* `pivault incident show|list` prints the library's JSON text of one incident or a list
+ * as it is (as_json) or as text lines, from the library (cmd_incident.c) or a server's
+ * reply rebuilt as the library writes it (remote_incidents.c). */
+void cli_print_incidents(const char *text, int as_json);
+/* Where `incident notify` writes: --out DIR (INC-notices.csv|jsonl and
+ * INC-regulator-report.txt in it) or -o FILE (the notices; the report beside it), both
+ * created new before anything is asked (EXIT_OK, else the exit status after a message);
+ * closed after (1 when one could not be written), and after a failure those holding no
+ * notice removed (the paths stay for the caller to free); and its result printed. */
+struct cli_notify_files {
+	char *notices_path, *report_path;
+	FILE *notices, *report;
+};
+int cli_notify_open(struct cli_args *a, const char *id, struct cli_notify_files *f);
+int cli_notify_close(struct cli_notify_files *f, int failed, const pv_breach_counts *n);
+void cli_print_notified(const char *id, const pv_breach_counts *n,
+			const struct cli_notify_files *f, int json);
+
+/* What `pivault list` and `export` say on standard error of the sealed customers they
+ * left out (n; nothing when 0) and the incident sealing them, after the output. */
+void cli_print_sealed_left_out(uint64_t n, const char *incident);
+
+/* After `decommission run`: the signed final report written to report_path (else, or
+ * when that fails, on standard output: the vault is gone, the report must not be lost with
+ * the file). EXIT_OK, or EXIT_FAIL when it could not go where asked. */
+int cli_keep_final_report(const char *text, const char *report_path);
 
 /* Whether PIVAULT_SERVER is set: then commands go to that server (remote.h), never to a
  * local vault. */

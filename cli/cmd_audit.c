@@ -180,7 +180,7 @@ static int run_checkpoint(struct cli_args *a)
 	return done(v, rc, text, cli_opt(a, "-o"));
 }
 
-static int print_checkpoint(void *ctx, const pv_audit_checkpoint_info *c)
+int cli_print_checkpoint(void *ctx, const pv_audit_checkpoint_info *c)
 {
 	if (*(int *)ctx) {
 		printf("{\"size\":%llu,\"root\":\"%s\",\"at\":", (unsigned long long)c->size,
@@ -208,19 +208,27 @@ static int number_opt(struct cli_args *a, const char *name, unsigned long long d
 	return 0;
 }
 
+int cli_checkpoint_page(struct cli_args *a, unsigned long long *after,
+			unsigned long long *limit)
+{
+	int code = EXIT_OK;
+	if (number_opt(a, "--after", 0, after, &code) == 0)
+		number_opt(a, "--limit", 100, limit, &code);
+	return code;
+}
+
 static int run_checkpoints(struct cli_args *a)
 {
-	int code = EXIT_FAIL;
-	unsigned long long after, limit;
-	if (number_opt(a, "--after", 0, &after, &code) || number_opt(a, "--limit", 100, &limit,
-								      &code))
+	unsigned long long after = 0, limit = 100;
+	int code = cli_checkpoint_page(a, &after, &limit);
+	if (code)
 		return code;
 	pv_access who;
 	pv_vault *v = open_for(a, 0, &who, &code);
 	if (!v)
 		return code;
 	uint64_t next = 0;
-	pv_rc rc = pv_audit_checkpoints(v, &who, after, (size_t)limit, print_checkpoint,
+	pv_rc rc = pv_audit_checkpoints(v, &who, after, (size_t)limit, cli_print_checkpoint,
 					&a->common.json, &next);
 	if (rc == PV_OK && next && !a->common.json)
 		printf("more: --after %llu\n", (unsigned long long)next);

@@ -24,9 +24,7 @@ static int run_plan(struct cli_args *a)
 	return code;
 }
 
-/* After the run: the signed final report where asked (else, or when that fails, on
- * standard output: the vault is gone, the report must not be lost with the file). */
-static int keep_report(const char *text, const char *report_path)
+int cli_keep_final_report(const char *text, const char *report_path)
 {
 	if (cli_write_text(text, report_path) == EXIT_OK)
 		return EXIT_OK;
@@ -60,7 +58,7 @@ static int run_run(struct cli_args *a)
 	pv_rc rc = pv_decommission_run(v, &who, &spec, cli_keep_certificate, &sink, &text);
 	cli_progress_end(v);
 	code = cli_cert_sink_close(&sink) != 0 ? EXIT_FAIL : EXIT_OK;
-	if (!rc && keep_report(text, cli_opt(a, "--report")) != EXIT_OK)
+	if (!rc && cli_keep_final_report(text, cli_opt(a, "--report")) != EXIT_OK)
 		code = EXIT_FAIL;
 	if (!rc)
 		fprintf(stderr, "decommissioned: %lu certificate%s; archive %s\n", sink.count,

@@ -145,8 +145,7 @@ static void print_incident(json_t *o)
 	}
 }
 
-/* Print the library's JSON as it is (--json) or as text lines (each incident of a list). */
-static void print_json(const char *text, int as_json)
+void cli_print_incidents(const char *text, int as_json)
 {
 	if (as_json) {
 		printf("%s\n", text);
@@ -181,19 +180,12 @@ static int run_show_list(struct cli_args *a)
 	char *json = NULL;
 	pv_rc rc = show ? pv_incident_get(v, &who, id, &json) : pv_incident_list(v, &who, &json);
 	if (!rc)
-		print_json(json, a->common.json);
+		cli_print_incidents(json, a->common.json);
 	pv_free(json);
 	return cli_done(v, rc, EXIT_OK);
 }
 
 /* ---- incident notify (H-notify) ---------------------------------------------------- */
-
-/* Where the notices and the regulator's report go: --out DIR (INC-notices.csv|jsonl and
- * INC-regulator-report.txt in it) or -o FILE (the notices; the report beside it). */
-struct notify_files {
-	char *notices_path, *report_path;
-	FILE *notices, *report;
-};
 
 /* a, b, c and d end to end (malloc'd; NULL when out of memory). */
 static char *joined(const char *a, const char *b, const char *c, const char *d)
@@ -205,7 +197,7 @@ static char *joined(const char *a, const char *b, const char *c, const char *d)
 	return s;
 }
 
-static int notify_paths(struct cli_args *a, const char *id, struct notify_files *f)
+int cli_notify_open(struct cli_args *a, const char *id, struct cli_notify_files *f)
 {
 	const char *dir = cli_opt(a, "--out"), *file = cli_opt(a, "-o");
 	if (!dir == !file)
@@ -223,9 +215,7 @@ static int notify_paths(struct cli_args *a, const char *id, struct notify_files 
 	return EXIT_OK;
 }
 
-/* Close the files; after a failure, those holding no notice are removed (the paths stay
- * for the caller to free). */
-static int notify_close(struct notify_files *f, int failed, const pv_breach_counts *n)
+int cli_notify_close(struct cli_notify_files *f, int failed, const pv_breach_counts *n)
 {
 	int bad = 0;
 	FILE *files[] = { f->notices, f->report };
@@ -241,8 +231,8 @@ static int notify_close(struct notify_files *f, int failed, const pv_breach_coun
 	return bad;
 }
 
-static void print_notified(const char *id, const pv_breach_counts *n,
-			   const struct notify_files *f, int json)
+void cli_print_notified(const char *id, const pv_breach_counts *n,
+			const struct cli_notify_files *f, int json)
 {
 	if (!json) {
 		printf("%s: %zu customers in scope, %zu notices rendered (%s), %zu told before, "
@@ -277,19 +267,19 @@ static int run_notify(struct cli_args *a)
 	pv_breach_text t = { notice, path, cli_opt(a, "--company"), cli_opt(a, "--contact"),
 			     cli_opt(a, "--cause"), cli_opt(a, "--harm"), cli_opt(a, "--remedies"),
 			     cli_opt(a, "--actions"), cli_opt(a, "--measures") };
-	struct notify_files f = { NULL, NULL, NULL, NULL };
+	struct cli_notify_files f = { NULL, NULL, NULL, NULL };
 	pv_breach_counts n = { 0 };
 	pv_rc rc = PV_ERR_USAGE;
 	pv_vault *v = NULL;
-	if ((code = notify_paths(a, id, &f)) == EXIT_OK && (v = cli_open_vault(&a->common, &code))) {
+	if ((code = cli_notify_open(a, id, &f)) == EXIT_OK && (v = cli_open_vault(&a->common, &code))) {
 		pv_access who = cli_access(&a->common);
 		pv_export_format form = cli_flag(a, "--jsonl") ? PV_EXPORT_JSONL : PV_EXPORT_CSV;
 		rc = pv_incident_notify(v, &who, id, &t, cli_opt(a, "--lang"), form, f.notices,
 					f.report, &n);
 	}
-	int bad = notify_close(&f, !v || rc != PV_OK, &n);
+	int bad = cli_notify_close(&f, !v || rc != PV_OK, &n);
 	if (v && !rc && !bad)
-		print_notified(id, &n, &f, a->common.json);
+		cli_print_notified(id, &n, &f, a->common.json);
 	free(f.notices_path);
 	free(f.report_path);
 	free(notice);

@@ -176,18 +176,23 @@ static int list_one(void *ctx, const pv_record *r)
 	return 0;
 }
 
-/* The sealed customers a list or an export left out, on standard error (the output
- * stays what it is). */
-static void say_sealed_left_out(pv_vault *v)
+void cli_print_sealed_left_out(uint64_t n, const char *incident)
 {
-	char incident[64];
-	uint64_t n = pv_sealed_left_out(v, incident, sizeof incident);
 	if (!n)
 		return;
 	fflush(stdout);
 	fprintf(stderr, "pivault: %llu sealed customer%s left out (%s%s): not shown until an "
 		"approved 'incident release'\n", (unsigned long long)n, n == 1 ? "" : "s",
 		strncmp(incident, "INC-", 4) ? "" : "incident ", incident);
+}
+
+/* The sealed customers a list or an export left out, on standard error (the output
+ * stays what it is). */
+static void say_sealed_left_out(pv_vault *v)
+{
+	char incident[64];
+	uint64_t n = pv_sealed_left_out(v, incident, sizeof incident);
+	cli_print_sealed_left_out(n, incident);
 }
 
 static int run_list(struct cli_args *a)

@@ -40,13 +40,7 @@ static const char *count_text(uint64_t n, char *buf, size_t cap)
 	return buf;
 }
 
-struct printer {
-	int json;
-	const char *what; /* "column" or "field" */
-	unsigned shown;
-};
-
-static void print_json(struct printer *p, const pv_scan_column *c)
+static void print_json(struct cli_scan_printer *p, const pv_scan_column *c)
 {
 	printf("%s\n  {\"name\":", p->shown ? "," : "");
 	cli_json_string(stdout, c->name);
@@ -68,7 +62,7 @@ static void print_json(struct printer *p, const pv_scan_column *c)
 	fputs("}", stdout);
 }
 
-static void print_text(struct printer *p, const pv_scan_column *c)
+static void print_text(struct cli_scan_printer *p, const pv_scan_column *c)
 {
 	char a[32], b[32];
 	printf("%s %s (%s): ", p->what, c->name, c->declared ? c->declared : "not in the schema");
@@ -90,9 +84,9 @@ static void print_text(struct printer *p, const pv_scan_column *c)
 	printf("; %s\n", c->suggestion);
 }
 
-static int print_column(void *ctx, const pv_scan_column *c)
+int cli_scan_print_column(void *ctx, const pv_scan_column *c)
 {
-	struct printer *p = ctx;
+	struct cli_scan_printer *p = ctx;
 	if (p->json)
 		print_json(p, c);
 	else
@@ -101,8 +95,7 @@ static int print_column(void *ctx, const pv_scan_column *c)
 	return 0;
 }
 
-/* The closing line of either form. */
-static void print_end(const struct printer *p, uint64_t rows, const char *rows_what)
+void cli_scan_print_end(const struct cli_scan_printer *p, uint64_t rows, const char *rows_what)
 {
 	char n[32];
 	if (p->json)
@@ -112,8 +105,7 @@ static void print_end(const struct printer *p, uint64_t rows, const char *rows_w
 		       rows_what);
 }
 
-/* The --min-confidence option: 1 to 100, 0 when absent, -1 (message printed) when bad. */
-static int confidence_opt(struct cli_args *a)
+int cli_scan_confidence(struct cli_args *a)
 {
 	const char *text = cli_opt(a, "--min-confidence");
 	if (!text)
@@ -129,17 +121,17 @@ static int confidence_opt(struct cli_args *a)
 
 static int scan_file(struct cli_args *a, const pv_scan_opts *o)
 {
-	struct printer p = { a->common.json, "column", 0 };
+	struct cli_scan_printer p = { a->common.json, "column", 0 };
 	uint64_t rows = 0;
 	if (p.json)
 		fputs("{\"columns\":[", stdout);
-	pv_rc rc = pv_scan_csv(a->arg[0], o, print_column, &p, &rows);
+	pv_rc rc = pv_scan_csv(a->arg[0], o, cli_scan_print_column, &p, &rows);
 	if (rc) {
 		if (p.json)
 			puts("]}");
 		return cli_fail(NULL, rc);
 	}
-	print_end(&p, rows, "rows");
+	cli_scan_print_end(&p, rows, "rows");
 	return EXIT_OK;
 }
 
@@ -149,26 +141,26 @@ static int scan_vault(struct cli_args *a, const pv_scan_opts *o)
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
-	struct printer p = { a->common.json, "field", 0 };
+	struct cli_scan_printer p = { a->common.json, "field", 0 };
 	uint64_t customers = 0;
 	pv_access who = cli_access(&a->common);
 	if (p.json)
 		fputs("{\"fields\":[", stdout);
 	cli_progress_begin(v, "scanning");
-	pv_rc rc = pv_scan_vault(v, &who, o, print_column, &p, &customers);
+	pv_rc rc = pv_scan_vault(v, &who, o, cli_scan_print_column, &p, &customers);
 	cli_progress_end(v);
 	if (rc) {
 		if (p.json)
 			puts("]}");
 		return cli_done(v, rc, EXIT_FAIL);
 	}
-	print_end(&p, customers, "customers");
+	cli_scan_print_end(&p, customers, "customers");
 	return cli_done(v, PV_OK, EXIT_OK);
 }
 
 static int run_scan(struct cli_args *a)
 {
-	int min = confidence_opt(a);
+	int min = cli_scan_confidence(a);
 	if (min < 0)
 		return EXIT_USAGE;
 	if (a->narg > 1)

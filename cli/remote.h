@@ -53,6 +53,9 @@ int cli_remote_stream(const char *method, const char *path, const struct cli_str
 /* The exit status for a reply that is not a success, after printing the server's message
  * as the command prints the library's locally (a request asked for: its id). */
 int cli_remote_failed(const struct cli_reply *r);
+/* The same for a request that carried its own credential (an enrolment code, the old
+ * password): a 401 is that credential refused, not the session's end. */
+int cli_remote_refused(const struct cli_reply *r);
 
 /* cli_remote_call signed in, then 1 when r holds a reply of the expected status (JSON
  * unless 204); else 0 with *code the exit status (the message printed, r freed). */
@@ -74,7 +77,19 @@ char *cli_url_take(struct cli_url *u);
 /* cli_remote_expect with the path taken from u (emptied); body freed in every case. */
 int cli_remote_send(struct cli_url *u, const char *method, char *body, long status,
 		    struct cli_reply *r, int *code);
+/* POST base[/segment]suffix (segment escaped; NULL: none) with obj as its JSON body, the
+ * common --role and --request added (obj decref'd): 1 with the reply of the expected
+ * status, else 0 with *code (the message printed). */
+int cli_remote_post(const struct cli_common *c, const char *base, const char *segment,
+		    const char *suffix, json_t *obj, long status, struct cli_reply *r, int *code);
+/* The same for a route that answers 204: EXIT_OK, or the exit status. */
+int cli_remote_post_done(const struct cli_common *c, const char *base, const char *segment,
+			 const char *suffix, json_t *obj);
 
+/* The JSON object {keys[i]: values[i], ...} of n strings written straight into one buffer
+ * (no copy of a secret left elsewhere; the call that sends it wipes it); malloc'd, NULL
+ * after a message. */
+char *cli_secret_body(const char *const keys[], const char *const values[], size_t n);
 /* A JSON text of obj (decref'd), malloc'd; NULL after a message. */
 char *cli_json_text(json_t *obj);
 /* Member key of a JSON object as a string ("" when absent or not one). */
@@ -107,6 +122,10 @@ int cli_remote_token_list(struct cli_args *a);
 int cli_remote_token_revoke(struct cli_args *a);
 int cli_remote_audit_verify(struct cli_args *a);
 int cli_remote_audit_log(struct cli_args *a);
+int cli_remote_audit_checkpoint(struct cli_args *a);
+int cli_remote_audit_checkpoints(struct cli_args *a);
+int cli_remote_audit_prove(struct cli_args *a);
+int cli_remote_audit_consistency(struct cli_args *a);
 int cli_remote_requests(struct cli_args *a);
 int cli_remote_decide(struct cli_args *a); /* approve and reject */
 int cli_remote_dsr_list(struct cli_args *a);
@@ -124,6 +143,17 @@ int cli_remote_hold_list(struct cli_args *a);
 /* remote_bulk.c: export (streamed to standard output or a new file) and import (streamed). */
 int cli_remote_export(struct cli_args *a);
 int cli_remote_import(struct cli_args *a);
+/* A file to send: a descriptor (standard input for "-"), or -1 after a message. */
+int cli_remote_open_input(const char *path);
+/* remote_incidents.c: breach incidents. */
+int cli_remote_incident_open(struct cli_args *a);
+int cli_remote_incident_show_list(struct cli_args *a);
+int cli_remote_incident_scope(struct cli_args *a);
+int cli_remote_incident_state(struct cli_args *a);
+int cli_remote_incident_seal_release(struct cli_args *a);
+int cli_remote_incident_notify(struct cli_args *a);
+/* remote_scan.c: personal information undeclared, in a CSV file sent or in the vault. */
+int cli_remote_scan(struct cli_args *a);
 /* remote_dsr.c: answering data-subject requests. */
 int cli_remote_dsr_open(struct cli_args *a);
 int cli_remote_dsr_close(struct cli_args *a);
@@ -135,11 +165,18 @@ int cli_remote_dsr_delete(struct cli_args *a);
 /* remote_retention.c: the retention plan and carrying it out. */
 int cli_remote_retention_plan(struct cli_args *a);
 int cli_remote_retention_apply(struct cli_args *a);
+/* A reply's "certificates" into the sink, each as the library hands it to the command. */
+void cli_remote_keep_certificates(const json_t *reply, struct cli_cert_sink *sink);
+/* remote_decommission.c: the wind-down (plan; run under four eyes, the archive fetched). */
+int cli_remote_decommission_plan(struct cli_args *a);
+int cli_remote_decommission_run(struct cli_args *a);
 /* remote_users.c: the vault's users. */
 int cli_remote_user_list(struct cli_args *a);
 int cli_remote_user_add_reset(struct cli_args *a);
 int cli_remote_user_disable(struct cli_args *a);
 int cli_remote_user_attest(struct cli_args *a);
+int cli_remote_user_enrol(struct cli_args *a);
+int cli_remote_user_passwd(struct cli_args *a);
 /* remote_report.c: the compliance audit report. */
 int cli_remote_report(struct cli_args *a);
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* remote_bulk.c: customers in bulk through the server: `pivault export` (GET /v1/export,
  * streamed as it arrives to standard output, or with -o FILE to a new file written
- * atomically by the library's export sink: nothing left behind when it fails) and
+ * atomically by the library's export sink: nothing left behind when it fails; then the
+ * sealed customers it left out, from GET /v1/export/summary, said as locally) and
  * `pivault import FILE.csv` (POST /v1/import, the file streamed as it is read; the
  * server's summary and its errors by line and column printed as the local command prints
  * them). */
@@ -12,6 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+static unsigned long long count_of(const json_t *summary, const char *key)
+{
+	return (unsigned long long)json_integer_value(json_object_get(summary, key));
+}
 
 /* ---- Export ---- */
 
@@ -58,6 +64,25 @@ static int export_done(pv_export_sink *sink)
 	return EXIT_OK;
 }
 
+/* After the export: GET /v1/export/summary (as the same reader), the sealed customers it
+ * left out said as the local command says them. EXIT_OK, else the exit status after the
+ * server's message (the omission is never silent). */
+static int say_sealed_left_out(const struct cli_args *a)
+{
+	struct cli_url u = { 0 };
+	struct cli_reply r;
+	int code;
+	cli_url_path(&u, "/v1/export/summary", NULL);
+	cli_url_arg(&u, "role", a->common.role);
+	cli_url_arg(&u, "purpose", a->common.purpose);
+	if (!cli_remote_send(&u, "GET", NULL, 200, &r, &code))
+		return code;
+	json_t *sealed = json_object_get(r.json, "sealed_left_out");
+	cli_print_sealed_left_out(count_of(sealed, "customers"), cli_json_str(sealed, "incident"));
+	cli_reply_free(&r);
+	return EXIT_OK;
+}
+
 int cli_remote_export(struct cli_args *a)
 {
 	const char *f = cli_opt(a, "--format"), *outpath = cli_opt(a, "-o");
@@ -78,6 +103,8 @@ int cli_remote_export(struct cli_args *a)
 		if (r.status == 200) {
 			code = export_done(sink);
 			sink = NULL; /* committed or discarded */
+			if (code == EXIT_OK)
+				code = say_sealed_left_out(a);
 		} else {
 			code = cli_remote_failed(&r); /* asked for (four eyes), refused, ... */
 		}
@@ -125,11 +152,6 @@ static void print_errors(const json_t *summary)
 		fprintf(stderr, "... %lld problems in all\n", (long long)total);
 }
 
-static unsigned long long count_of(const json_t *summary, const char *key)
-{
-	return (unsigned long long)json_integer_value(json_object_get(summary, key));
-}
-
 /* The server's summary printed as the command prints the library's (ok: imported). */
 static void print_result(const json_t *summary, int ok, int json)
 {
@@ -155,8 +177,7 @@ static void print_result(const json_t *summary, int ok, int json)
 	cli_print_import_summary(&s, ok, NULL);
 }
 
-/* The file to send: a descriptor (standard input for "-"), or -1 after a message. */
-static int open_input(const char *path)
+int cli_remote_open_input(const char *path)
 {
 	if (strcmp(path, "-") == 0)
 		return STDIN_FILENO;
@@ -194,7 +215,7 @@ int cli_remote_import(struct cli_args *a)
 	cli_url_arg(&u, "purpose", a->common.purpose);
 	cli_url_arg(&u, "drop_undeclared", cli_flag(a, "--drop-undeclared") ? "true" : NULL);
 	char *path = cli_url_take(&u);
-	int fd = path ? open_input(a->arg[0]) : -1;
+	int fd = path ? cli_remote_open_input(a->arg[0]) : -1;
 	if (fd < 0) {
 		free(path);
 		return EXIT_FAIL;

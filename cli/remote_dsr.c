@@ -10,37 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* POST /v1/dsr[/{id}]suffix with obj (the common --role added; decref'd); 1 with the
- * reply of the expected status, else 0 with *code. */
-static int post(const struct cli_args *a, const char *id, const char *suffix, json_t *obj,
-		long status, struct cli_reply *r, int *code)
-{
-	if (obj && a->common.role)
-		json_object_set_new(obj, "role", json_string(a->common.role));
-	if (obj && a->common.request)
-		json_object_set_new(obj, "request", json_string(a->common.request));
-	char *body = cli_json_text(obj);
-	*code = EXIT_FAIL;
-	if (!body)
-		return 0;
-	struct cli_url u = { 0 };
-	cli_url_path(&u, id ? "/v1/dsr/" : "/v1/dsr", id);
-	cli_url_path(&u, suffix, NULL);
-	return cli_remote_send(&u, "POST", body, status, r, code);
-}
-
-/* The same for a route that answers 204: EXIT_OK or the exit status. */
-static int post_done(const struct cli_args *a, const char *id, const char *suffix,
-		     json_t *obj)
-{
-	struct cli_reply r;
-	int code;
-	if (!post(a, id, suffix, obj, 204, &r, &code))
-		return code;
-	cli_reply_free(&r);
-	return EXIT_OK;
-}
-
 /* The request the subcommand names (its one argument); NULL after the usage message. */
 static const char *the_request(struct cli_args *a, int *code)
 {
@@ -58,7 +27,7 @@ int cli_remote_dsr_open(struct cli_args *a)
 		json_object_set_new(obj, "law", json_string(law));
 	struct cli_reply r;
 	int code;
-	if (!post(a, NULL, "", obj, 201, &r, &code))
+	if (!cli_remote_post(&a->common, "/v1/dsr", NULL, "", obj, 201, &r, &code))
 		return code;
 	printf(a->common.json ? "{\"request\":\"%s\"}\n" : "opened %s\n", cli_json_str(r.json, "id"));
 	cli_reply_free(&r);
@@ -73,7 +42,8 @@ int cli_remote_dsr_close(struct cli_args *a)
 		return code;
 	if (!outcome)
 		return cli_usage(a->prog, "close needs REQ and --outcome");
-	code = post_done(a, id, "/close", json_pack("{s:s}", "outcome", outcome));
+	code = cli_remote_post_done(&a->common, "/v1/dsr", id, "/close",
+				    json_pack("{s:s}", "outcome", outcome));
 	if (code == EXIT_OK)
 		printf("closed %s\n", id);
 	return code;
@@ -97,7 +67,7 @@ int cli_remote_dsr_correct(struct cli_args *a)
 		}
 		free(name);
 	}
-	int code = post_done(a, a->arg[0], "/correct", obj);
+	int code = cli_remote_post_done(&a->common, "/v1/dsr", a->arg[0], "/correct", obj);
 	if (code == EXIT_OK)
 		printf("request %s fulfilled: %zu field%s corrected, request closed\n", a->arg[0], n,
 		       n == 1 ? "" : "s");
@@ -111,7 +81,7 @@ int cli_remote_dsr_fulfil(struct cli_args *a)
 	const char *id = the_request(a, &code);
 	if (!id)
 		return code;
-	code = post_done(a, id, "/fulfil", json_object());
+	code = cli_remote_post_done(&a->common, "/v1/dsr", id, "/fulfil", json_object());
 	if (code == EXIT_OK)
 		printf("request %s fulfilled: %s, request closed\n", id,
 		       strcmp(a->cmd->name, "object") == 0 ? "objection recorded"
@@ -126,9 +96,9 @@ int cli_remote_dsr_lift(struct cli_args *a)
 		return cli_usage(a->prog, "name the customer");
 	if (objection == cli_flag(a, "--restriction"))
 		return cli_usage(a->prog, "lift takes --restriction or --objection");
-	int code = post_done(a, NULL, "/lift",
-			     json_pack("{s:s,s:s}", "customer", a->arg[0], "what",
-				       objection ? "objection" : "restriction"));
+	json_t *obj = json_pack("{s:s,s:s}", "customer", a->arg[0], "what",
+				objection ? "objection" : "restriction");
+	int code = cli_remote_post_done(&a->common, "/v1/dsr", NULL, "/lift", obj);
 	if (code == EXIT_OK)
 		printf("%s of %s lifted\n", objection ? "objection" : "restriction", a->arg[0]);
 	return code;
@@ -169,7 +139,8 @@ int cli_remote_dsr_delete(struct cli_args *a)
 	if (!id)
 		return code;
 	struct cli_reply r;
-	if (!post(a, id, "/delete", json_object(), 200, &r, &code))
+	if (!cli_remote_post(&a->common, "/v1/dsr", id, "/delete", json_object(), 200, &r,
+			     &code))
 		return code;
 	json_t *cert = json_object_get(r.json, "certificate");
 	char *text = json_is_object(cert) ? json_dumps(cert, JSON_INDENT(2) | JSON_SORT_KEYS)

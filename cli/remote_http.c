@@ -437,7 +437,9 @@ static void print_requested(const json_t *req)
 	       "'pivault requests' and runs: pivault approve %s\n", id, id);
 }
 
-int cli_remote_failed(const struct cli_reply *r)
+/* The message and exit status of a reply that is not a success; hint: a 401 says to sign
+ * in again (not when the request carried its own credential). */
+static int failed(const struct cli_reply *r, int hint)
 {
 	json_t *req = json_object_get(r->json, "request");
 	if (r->status == 202 && req) {
@@ -454,9 +456,19 @@ int cli_remote_failed(const struct cli_reply *r)
 		fprintf(stderr, "pivault: nothing was done; run it again later\n");
 		return EXIT_BUSY;
 	}
-	if (r->status == 401 && !env("PIVAULT_TOKEN"))
+	if (hint && r->status == 401 && !env("PIVAULT_TOKEN"))
 		fprintf(stderr, "pivault: sign in again: pivault login\n");
 	return r->status == 400 ? EXIT_USAGE : EXIT_FAIL;
+}
+
+int cli_remote_failed(const struct cli_reply *r)
+{
+	return failed(r, 1);
+}
+
+int cli_remote_refused(const struct cli_reply *r)
+{
+	return failed(r, 0);
 }
 
 int cli_remote_expect(const char *method, const char *path, char *body, long status,
@@ -566,4 +578,36 @@ int cli_remote_send(struct cli_url *u, const char *method, char *body, long stat
 	int ok = cli_remote_expect(method, path, body, status, r, code);
 	free(path);
 	return ok;
+}
+
+/* ---- Commands that post ---- */
+
+int cli_remote_post(const struct cli_common *c, const char *base, const char *segment,
+		    const char *suffix, json_t *obj, long status, struct cli_reply *r, int *code)
+{
+	if (obj && c->role)
+		json_object_set_new(obj, "role", json_string(c->role));
+	if (obj && c->request)
+		json_object_set_new(obj, "request", json_string(c->request));
+	char *body = cli_json_text(obj);
+	*code = EXIT_FAIL;
+	if (!body)
+		return 0;
+	struct cli_url u = { 0 };
+	cli_url_path(&u, base, NULL);
+	if (segment)
+		cli_url_path(&u, "/", segment);
+	cli_url_path(&u, suffix, NULL);
+	return cli_remote_send(&u, "POST", body, status, r, code);
+}
+
+int cli_remote_post_done(const struct cli_common *c, const char *base, const char *segment,
+			 const char *suffix, json_t *obj)
+{
+	struct cli_reply r;
+	int code;
+	if (!cli_remote_post(c, base, segment, suffix, obj, 204, &r, &code))
+		return code;
+	cli_reply_free(&r);
+	return EXIT_OK;
 }

@@ -57,8 +57,7 @@ static char *apply_body(const struct cli_args *a)
 	return cli_json_text(obj);
 }
 
-/* The certificates of a reply into the sink, as the library hands them to the command. */
-static void keep_certificates(const json_t *reply, struct cli_cert_sink *sink)
+void cli_remote_keep_certificates(const json_t *reply, struct cli_cert_sink *sink)
 {
 	size_t i;
 	json_t *cert;
@@ -94,7 +93,7 @@ int cli_remote_retention_apply(struct cli_args *a)
 	cli_url_path(&u, "/v1/retention/apply", NULL);
 	int ok = cli_remote_send(&u, "POST", body, 200, &r, &code);
 	if (ok)
-		keep_certificates(r.json, &sink);
+		cli_remote_keep_certificates(r.json, &sink);
 	if (cli_cert_sink_close(&sink) != 0)
 		code = EXIT_FAIL;
 	if (!ok)

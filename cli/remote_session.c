@@ -236,26 +236,39 @@ char *cli_session_bearer(const char *server, int session_only, int *code)
 	return bearer;
 }
 
-/* The sign-in body {"user": ..., "password": ...} (malloc'd; the caller's call wipes it). */
-static char *sign_in_body(const char *user, const char *password)
+/* Append s to p as the inside of a JSON string; the end. */
+static char *json_chars(char *p, const char *s)
 {
-	size_t n = 32 + 6 * (strlen(user) + strlen(password));
-	char *body = malloc(n), *p = body;
-	const char *parts[] = { "{\"user\":\"", user, "\",\"password\":\"", password, "\"}" };
-	for (int i = 0; body && i < 5; i++) {
-		for (const unsigned char *c = (const unsigned char *)parts[i]; *c; c++) {
-			if (!(i & 1))
-				*p++ = (char)*c; /* the JSON around the two strings */
-			else if (*c == '"' || *c == '\\')
-				p += sprintf(p, "\\%c", *c);
-			else if (*c < 0x20)
-				p += sprintf(p, "\\u%04x", *c);
-			else
-				*p++ = (char)*c;
-		}
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			p += sprintf(p, "\\%c", *c);
+		else if (*c < 0x20)
+			p += sprintf(p, "\\u%04x", *c);
+		else
+			*p++ = (char)*c;
 	}
-	if (body)
-		*p = '\0';
+	return p;
+}
+
+char *cli_secret_body(const char *const keys[], const char *const values[], size_t n)
+{
+	size_t len = 3;
+	for (size_t i = 0; i < n; i++)
+		len += 6 * (strlen(keys[i]) + strlen(values[i])) + 6;
+	char *body = malloc(len), *p = body;
+	if (!body) {
+		fprintf(stderr, "pivault: out of memory\n");
+		return NULL;
+	}
+	*p++ = '{';
+	for (size_t i = 0; i < n; i++) {
+		p += sprintf(p, "%s\"", i ? "," : "");
+		p = json_chars(p, keys[i]);
+		p += sprintf(p, "\":\"");
+		p = json_chars(p, values[i]);
+		*p++ = '"';
+	}
+	strcpy(p, "}");
 	return body;
 }
 
@@ -296,8 +309,11 @@ int cli_remote_login(struct cli_args *a)
 	char *pass = cli_read_password(env("PIVAULT_PASSWORD_FILE"), prompt, 0);
 	if (!pass)
 		return EXIT_FAIL;
-	char *body = sign_in_body(user, pass);
+	const char *keys[] = { "user", "password" }, *values[] = { user, pass };
+	char *body = cli_secret_body(keys, values, 2);
 	cli_wipe_free(pass);
+	if (!body)
+		return EXIT_FAIL;
 	struct cli_reply r;
 	if ((code = cli_remote_call("POST", "/v1/sessions", body, CLI_ANONYMOUS, &r)))
 		return code;

@@ -3,8 +3,10 @@
  * /v1/users), `user add` and `user reset` (POST /v1/users, POST /v1/users/{name}/reset:
  * asked for under four eyes, then run with --request, printing the requester's half of
  * the enrolment code), `user disable` and `user attest` (POST
- * /v1/users/{name}/disable|attest), printed as the local commands print them. Enrolling
- * and one's own password stay where the vault is (no route). */
+ * /v1/users/{name}/disable|attest), `user enrol` (POST /v1/users/{name}/enrol, signed in
+ * by the enrolment code alone) and `user passwd` (POST /v1/sessions/current/password: the
+ * session's user's own), printed as the local commands print them. The code's halves and
+ * the passwords are read as locally and sent in a body wiped once sent. */
 #include "remote.h"
 
 #include <stdlib.h>
@@ -41,24 +43,6 @@ int cli_remote_user_list(struct cli_args *a)
 	return EXIT_OK;
 }
 
-/* POST /v1/users[/{name}suffix] with obj (the common --role and --request added). */
-static int post(const struct cli_args *a, const char *name, const char *suffix, json_t *obj,
-		long status, struct cli_reply *r, int *code)
-{
-	if (obj && a->common.role)
-		json_object_set_new(obj, "role", json_string(a->common.role));
-	if (obj && a->common.request)
-		json_object_set_new(obj, "request", json_string(a->common.request));
-	char *body = cli_json_text(obj);
-	*code = EXIT_FAIL;
-	if (!body)
-		return 0;
-	struct cli_url u = { 0 };
-	cli_url_path(&u, name ? "/v1/users/" : "/v1/users", name);
-	cli_url_path(&u, suffix, NULL);
-	return cli_remote_send(&u, "POST", body, status, r, code);
-}
-
 /* The user the subcommand names (its one argument); NULL after the usage message. */
 static const char *the_user(struct cli_args *a, int *code)
 {
@@ -76,24 +60,13 @@ int cli_remote_user_add_reset(struct cli_args *a)
 		return cli_usage(a->prog, "add needs NAME and --roles ROLE[,ROLE...]");
 	struct cli_reply r;
 	json_t *obj = add ? json_pack("{s:s,s:s}", "name", name, "roles", roles) : json_object();
-	if (!post(a, add ? NULL : name, add ? "" : "/reset", obj, 200, &r, &code))
+	if (!cli_remote_post(&a->common, "/v1/users", add ? NULL : name, add ? "" : "/reset", obj,
+			     200, &r, &code))
 		return code;
 	json_t *half = json_object_get(r.json, "enrol_half");
 	if (json_is_string(half))
 		cli_print_enrol_halves(a->cmd->name, name, json_string_value(half));
 	cli_reply_free(&r); /* the reply's body and JSON: the half wiped with the body */
-	return EXIT_OK;
-}
-
-/* disable and attest: a 204 answer, then the local command's line. */
-static int post_done(const struct cli_args *a, const char *name, const char *suffix,
-		     json_t *obj)
-{
-	struct cli_reply r;
-	int code;
-	if (!post(a, name, suffix, obj, 204, &r, &code))
-		return code;
-	cli_reply_free(&r);
 	return EXIT_OK;
 }
 
@@ -103,7 +76,8 @@ int cli_remote_user_disable(struct cli_args *a)
 	const char *name = the_user(a, &code);
 	if (!name)
 		return code;
-	code = post_done(a, name, "/disable", json_object());
+	code = cli_remote_post_done(&a->common, "/v1/users", name, "/disable",
+				    json_object());
 	if (code == EXIT_OK)
 		printf("disabled user %s: the master key is no longer sealed to them. Revocation is "
 		       "complete only after `pivault rekey --root` (a new master key): until then, a "
@@ -128,8 +102,97 @@ int cli_remote_user_attest(struct cli_args *a)
 		json_object_set_new(obj, "training", json_string(training));
 	if (obj && expires)
 		json_object_set_new(obj, "training_expires", json_string(expires));
-	code = post_done(a, name, "/attest", obj);
+	code = cli_remote_post_done(&a->common, "/v1/users", name, "/attest", obj);
 	if (code == EXIT_OK)
 		printf("recorded obligations of %s\n", name);
+	return code;
+}
+
+/* The secrets of a credential's body (n of them, each read by its prompt) sent to path;
+ * EXIT_OK on 204, else the exit status after the message. */
+static int send_secrets(const char *path, enum cli_auth auth, const char *const keys[],
+			char *values[], size_t n)
+{
+	char *body = cli_secret_body(keys, (const char *const *)values, n);
+	for (size_t i = 0; i < n; i++)
+		cli_wipe_free(values[i]);
+	struct cli_reply r;
+	int code = body ? cli_remote_call("POST", path, body, auth, &r) : EXIT_FAIL;
+	if (code)
+		return code;
+	if (r.status != 204)
+		code = cli_remote_refused(&r);
+	cli_reply_free(&r);
+	return code;
+}
+
+int cli_remote_user_enrol(struct cli_args *a)
+{
+	int code = EXIT_FAIL;
+	const char *name = the_user(a, &code);
+	if (!name)
+		return code;
+	char *v[3] = { cli_read_password(cli_opt(a, "--first-half-file"),
+					 "enrolment code, first half: ", 0), NULL, NULL };
+	if (v[0])
+		v[1] = cli_read_password(cli_opt(a, "--second-half-file"),
+					 "enrolment code, second half: ", 0);
+	if (v[1])
+		v[2] = cli_read_password(cli_opt(a, "--password-file"), "your new password: ", 1);
+	struct cli_url u = { 0 };
+	cli_url_path(&u, "/v1/users/", name);
+	cli_url_path(&u, "/enrol", NULL);
+	char *path = v[2] ? cli_url_take(&u) : NULL;
+	static const char *const keys[] = { "half_a", "half_b", "password" };
+	if (!path) {
+		for (int i = 0; i < 3; i++)
+			cli_wipe_free(v[i]);
+		free(u.text);
+		return EXIT_FAIL;
+	}
+	code = send_secrets(path, CLI_ANONYMOUS, keys, v, 3);
+	free(path);
+	if (code == EXIT_OK)
+		printf("enrolled %s: your password is set; the enrolment code opens nothing any "
+		       "more\n", name);
+	return code;
+}
+
+/* The session's user (GET /v1/sessions/current), malloc'd; NULL after a message. */
+static char *session_user(int *code)
+{
+	struct cli_reply r;
+	if (!cli_remote_expect("GET", "/v1/sessions/current", NULL, 200, &r, code))
+		return NULL;
+	char *user = strdup(cli_json_str(r.json, "user"));
+	cli_reply_free(&r);
+	if (!user)
+		*code = EXIT_FAIL;
+	return user;
+}
+
+int cli_remote_user_passwd(struct cli_args *a)
+{
+	if (a->narg)
+		return cli_usage(a->prog, "passwd changes your own password only; another user's "
+				 "is reset with `pivault request user reset NAME`");
+	int code = EXIT_FAIL;
+	char *user = session_user(&code);
+	if (!user)
+		return code;
+	char *v[2] = { cli_read_password(cli_opt(a, "--old-password-file"), "old password: ", 0),
+		       NULL };
+	if (v[0])
+		v[1] = cli_read_password(cli_opt(a, "--password-file"), "new password: ", 1);
+	static const char *const keys[] = { "old_password", "password" };
+	if (!v[1]) {
+		cli_wipe_free(v[0]);
+		code = EXIT_FAIL;
+	} else {
+		code = send_secrets("/v1/sessions/current/password", CLI_SIGNED_IN, keys, v, 2);
+	}
+	if (code == EXIT_OK)
+		printf("new password for %s\n", user);
+	free(user);
 	return code;
 }

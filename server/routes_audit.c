@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ?checkpoint=TEXT (an exported checkpoint, as `audit verify --checkpoint` reads it): the
+ * log also proved to still hold what that checkpoint signed. */
 static void audit_verify(struct pvs_call *c)
 {
 	pv_access who = { c->q->arg(c->q->conn, "role"), NULL, PV_WANT_MASKED };
 	char *report = NULL;
-	pv_rc rc = pv_audit_verify(c->v, &who, NULL, &report);
+	pv_rc rc = pv_audit_verify(c->v, &who, pvs_arg(c, "checkpoint"), &report);
 	if (rc == PV_OK || (rc == PV_ERR_CORRUPT && report))
 		pvs_json(c->out, 200, json_pack("{s:b,s:s}", "verified", rc == PV_OK, "report",
 						 report));
@@ -120,11 +122,24 @@ static json_t *signed_at(const char *at)
 	return pvs_time_json(whole);
 }
 
+/* The same time to the millisecond (Unix milliseconds), as the library signed it. */
+static json_t *signed_at_ms(const char *at)
+{
+	json_t *whole = signed_at(at);
+	if (!json_is_integer(whole) || strlen(at) < 24 || at[19] != '.')
+		return whole;
+	json_int_t ms = (at[20] - '0') * 100 + (at[21] - '0') * 10 + (at[22] - '0');
+	json_int_t t = json_integer_value(whole) * 1000 + ms;
+	json_decref(whole);
+	return json_integer(t);
+}
+
 static int checkpoint_listed(void *ctx, const pv_audit_checkpoint_info *k)
 {
-	return json_array_append_new(ctx, json_pack("{s:I,s:s,s:o,s:b}", "size",
+	return json_array_append_new(ctx, json_pack("{s:I,s:s,s:o,s:o,s:b}", "size",
 						    (json_int_t)k->size, "root", k->root, "at",
-						    signed_at(k->at), "verified", k->verified)) != 0;
+						    signed_at(k->at), "at_ms", signed_at_ms(k->at),
+						    "verified", k->verified)) != 0;
 }
 
 /* ?after=SIZE&limit=N: {"checkpoints": [{"size", "root", "at", "verified"}], "next"} (next:

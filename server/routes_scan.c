@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* routes_scan.c: personal information where it is not declared, the API twin of `pivault
  * scan`: an uploaded CSV body (read from memory, never written anywhere) against the
- * vault's schema, and the vault's own plain-text fields. The reply names columns and
- * counts rows; it never holds a value. */
+ * vault's schema, and the vault's own plain-text fields, each with ?min_confidence=N as
+ * the command's --min-confidence. The reply names columns and counts rows; it never holds
+ * a value. */
 #define _GNU_SOURCE /* fmemopen */
 #include "route.h"
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 /* One column as JSON, appended to the list ctx. */
 static int column_json(void *ctx, const pv_scan_column *c)
@@ -35,13 +37,31 @@ static void scanned(struct pvs_call *c, pv_rc rc, json_t *columns, const char *c
 					 columns));
 }
 
+/* ?min_confidence=N (1 to 100; absent: the library's default) into o; 0, or -1 after a
+ * 400. */
+static int scan_opts(struct pvs_call *c, pv_scan_opts *o)
+{
+	const char *text = pvs_arg(c, "min_confidence");
+	char *end = NULL;
+	long n = text ? strtol(text, &end, 10) : 0;
+	if (text && (*end || end == text || n < 1 || n > 100)) {
+		pvs_error(c->out, 400, "bad_request", "min_confidence: a number from 1 to 100");
+		return -1;
+	}
+	*o = (pv_scan_opts){ NULL, (int)n };
+	return 0;
+}
+
 /* The body is the CSV file: {"rows", "columns": [...]}. */
 static void scan_csv(struct pvs_call *c)
 {
+	pv_scan_opts o;
 	if (c->q->len == 0) {
 		pvs_error(c->out, 400, "bad_request", "the body is the CSV file to scan");
 		return;
 	}
+	if (scan_opts(c, &o))
+		return;
 	FILE *in = fmemopen((void *)c->q->body, c->q->len, "rb");
 	if (!in) {
 		pvs_error(c->out, 500, "out_of_memory", "out of memory");
@@ -50,7 +70,7 @@ static void scan_csv(struct pvs_call *c)
 	pv_access who = pvs_role_of(c);
 	json_t *columns = json_array();
 	uint64_t rows = 0;
-	pv_rc rc = pv_scan_csv_stream(c->v, &who, in, "the request's body", NULL, column_json,
+	pv_rc rc = pv_scan_csv_stream(c->v, &who, in, "the request's body", &o, column_json,
 				      columns, &rows);
 	fclose(in);
 	scanned(c, rc, columns, "rows", rows);
@@ -59,10 +79,13 @@ static void scan_csv(struct pvs_call *c)
 /* {"customers", "columns": [...]}. */
 static void scan_vault(struct pvs_call *c)
 {
+	pv_scan_opts o;
+	if (scan_opts(c, &o))
+		return;
 	pv_access who = pvs_reader_of(c);
 	json_t *columns = json_array();
 	uint64_t customers = 0;
-	pv_rc rc = pv_scan_vault(c->v, &who, NULL, column_json, columns, &customers);
+	pv_rc rc = pv_scan_vault(c->v, &who, &o, column_json, columns, &customers);
 	scanned(c, rc, columns, "customers", customers);
 }
 

@@ -13,7 +13,6 @@
 #include "testutil.h"
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,71 +22,14 @@
 
 #include "pivault.h"
 #include "server.h"
-#include "server_client.h"
+#include "cli_client.h"
 
 static const char PW[] = "client-password-1";
 
-static struct pvts_fixture g_f; /* the vault with its users, the server */
-static char *g_pw_path, *g_run, *g_err, *g_trap;
-
-/* ---- Running the command ------------------------------------------------------------ */
-
-/* The environment of a clerk's machine talking to the test server: the server, the
- * runtime directory, the password file, and a vault and key path that do not exist (the
- * client must never need them). */
-static const char *server_env(void)
-{
-	static char buf[4096];
-	snprintf(buf, sizeof buf, "XDG_RUNTIME_DIR='%s' PIVAULT_SERVER='http://127.0.0.1:%u' "
-		 "PIVAULT_PASSWORD_FILE='%s' PIVAULT_VAULT='%s' PIVAULT_KEY_FILE='%s.key'", g_run,
-		 g_f.port, g_pw_path, g_trap, g_trap);
-	return buf;
-}
-
-/* The environment of the vault's own machine, acting as user (with its password). */
-static const char *local_env(const char *user)
-{
-	static char buf[4096];
-	snprintf(buf, sizeof buf, "PIVAULT_VAULT='%s' PIVAULT_USER='%s' PIVAULT_PASSWORD_FILE='%s'",
-		 g_f.dir, user, g_pw_path);
-	return buf;
-}
-
-/* Run `pivault ARGS` with env; stdout into *out and stderr into *err (either may be
- * NULL). The exit status. */
-static int cli(char **out, char **err, const char *env, const char *fmt, ...)
-{
-	char args[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(args, sizeof args, fmt, ap);
-	va_end(ap);
-	int st = pvt_run(out, "env -u PIVAULT_TOKEN -u PIVAULT_SERVER_PIN -u PIVAULT_SERVER_CERT "
-			 "%s '%s' %s </dev/null 2>'%s'", env, pvt_program("pivault-test"), args,
-			 g_err);
-	char *e = pvt_read_file(g_err, NULL);
-	assert_non_null(e);
-	if (err)
-		*err = e;
-	else
-		free(e);
-	return st;
-}
-
-static void login(const char *user)
-{
-	char *out = NULL, *err = NULL;
-	int st = cli(&out, &err, server_env(), "login --user %s", user);
-	if (st != 0)
-		fail_msg("login %s: %d %s", user, st, err);
-	assert_non_null(strstr(out, "signed in to"));
-	free(out);
-	free(err);
-}
-
+/* The session file the client keeps. */
 static char *session_path(void)
 {
-	return pvt_path(g_run, "pivault/session");
+	return pvt_path(pvtc.run, "pivault/session");
 }
 
 /* How many entries of the audit log name user (read with the root key). */
@@ -105,7 +47,7 @@ static int count_one(void *ctx, const pv_audit_entry *e)
 
 static size_t audit_count(const char *user)
 {
-	pv_vault *root = pvt_open_root(g_f.dir, NULL, g_f.key_path);
+	pv_vault *root = pvt_open_root(pvtc.f.dir, NULL, pvtc.f.key_path);
 	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
 	struct count c = { user, 0 };
 	assert_ok(root, pv_audit_log(root, &admin, NULL, count_one, &c));
@@ -118,25 +60,8 @@ static size_t audit_count(const char *user)
 static int group_setup(void **state)
 {
 	(void)state;
-	pvts_fixture_up(&g_f, &(struct pvts_spec){ .customers = 5, .seed = 7, .password = PW,
-						    .max_body = 1 << 20 });
-	g_pw_path = pvt_path(g_f.tmp, "pw");
-	g_run = pvt_path(g_f.tmp, "run");
-	g_err = pvt_path(g_f.tmp, "stderr");
-	g_trap = pvt_path(g_f.tmp, "no-vault-here");
-	assert_int_equal(mkdir(g_run, 0700), 0);
-	assert_int_equal(pvt_write_file(g_pw_path, PW, strlen(PW)), 0);
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	pvts_fixture_down(&g_f);
-	free(g_pw_path);
-	free(g_run);
-	free(g_err);
-	free(g_trap);
+	pvtc_up(&(struct pvts_spec){ .customers = 5, .seed = 7, .password = PW,
+				     .max_body = 1 << 20 });
 	return 0;
 }
 
@@ -147,8 +72,8 @@ static int group_teardown(void **state)
 static void test_login_logout(void **state)
 {
 	(void)state;
-	login("clerk1");
-	char *path = session_path(), *dir = pvt_path(g_run, "pivault");
+	pvtc_login("clerk1");
+	char *path = session_path(), *dir = pvt_path(pvtc.run, "pivault");
 	struct stat st;
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
@@ -160,24 +85,24 @@ static void test_login_logout(void **state)
 	tok[strcspn(tok, "\n")] = '\0';
 	assert_null(strstr(text, PW)); /* the password is never kept */
 	char *out = NULL, *err = NULL;
-	assert_int_equal(cli(&out, NULL, server_env(), "get C00000001 --purpose service"), 0);
+	assert_int_equal(pvtc_cli(&out, NULL, pvtc_server_env(), "get C00000001 --purpose service"), 0);
 	assert_non_null(strstr(out, "id: C00000001"));
 	free(out);
-	assert_int_equal(cli(&out, NULL, server_env(), "logout"), 0);
+	assert_int_equal(pvtc_cli(&out, NULL, pvtc_server_env(), "logout"), 0);
 	assert_non_null(strstr(out, "signed out"));
 	free(out);
 	assert_int_not_equal(access(path, F_OK), 0);
-	assert_int_equal(cli(NULL, &err, server_env(), "get C00000001 --purpose service"), 1);
+	assert_int_equal(pvtc_cli(NULL, &err, pvtc_server_env(), "get C00000001 --purpose service"), 1);
 	assert_non_null(strstr(err, "not signed in"));
 	free(err);
 	/* the ended session's token, replayed as if it were an API token: the server refuses */
 	char env[8192];
-	snprintf(env, sizeof env, "%s PIVAULT_TOKEN='%s'", server_env(), tok);
-	assert_int_equal(cli(NULL, &err, env, "get C00000001 --purpose service"), 1);
+	snprintf(env, sizeof env, "%s PIVAULT_TOKEN='%s'", pvtc_server_env(), tok);
+	assert_int_equal(pvtc_cli(NULL, &err, env, "get C00000001 --purpose service"), 1);
 	assert_non_null(strstr(err, "pivault: "));
 	assert_null(strstr(err, tok));
 	free(err);
-	assert_int_equal(cli(NULL, &err, server_env(), "logout"), 1); /* not signed in */
+	assert_int_equal(pvtc_cli(NULL, &err, pvtc_server_env(), "logout"), 1); /* not signed in */
 	free(err);
 	free(text);
 	free(path);
@@ -188,16 +113,16 @@ static void test_login_logout(void **state)
 static void test_login_wrong_password(void **state)
 {
 	(void)state;
-	char *bad = pvt_path(g_f.tmp, "bad-pw"), env[8192], *err = NULL, *path = session_path();
+	char *bad = pvt_path(pvtc.f.tmp, "bad-pw"), env[8192], *err = NULL, *path = session_path();
 	assert_int_equal(pvt_write_file(bad, "not-it", 6), 0);
-	snprintf(env, sizeof env, "%s PIVAULT_PASSWORD_FILE='%s'", server_env(), bad);
+	snprintf(env, sizeof env, "%s PIVAULT_PASSWORD_FILE='%s'", pvtc_server_env(), bad);
 	unlink(path);
-	assert_int_equal(cli(NULL, &err, env, "login --user adm"), 1);
+	assert_int_equal(pvtc_cli(NULL, &err, env, "login --user adm"), 1);
 	assert_non_null(strstr(err, "pivault: "));
 	assert_null(strstr(err, "not-it"));
 	assert_int_not_equal(access(path, F_OK), 0);
 	free(err);
-	assert_int_equal(cli(NULL, &err, server_env(), "login"), 2); /* no user named */
+	assert_int_equal(pvtc_cli(NULL, &err, pvtc_server_env(), "login"), 2); /* no user named */
 	free(err);
 	free(bad);
 	free(path);
@@ -205,52 +130,36 @@ static void test_login_wrong_password(void **state)
 
 /* ---- The same output as the vault's own command ----------------------------------------- */
 
-/* args run locally as user and through the server signed in as user: the same standard
- * output, the same exit status and the same message. */
-static void same_as_local(const char *user, const char *args)
-{
-	char *lout = NULL, *lerr = NULL, *rout = NULL, *rerr = NULL;
-	int lst = cli(&lout, &lerr, local_env(user), "%s", args);
-	int rst = cli(&rout, &rerr, server_env(), "%s", args);
-	if (lst != rst || strcmp(lout, rout) != 0 || strcmp(lerr, rerr) != 0)
-		fail_msg("pivault %s as %s: local %d [%s] [%s], server %d [%s] [%s]", args, user,
-			 lst, lout, lerr, rst, rout, rerr);
-	free(lout);
-	free(lerr);
-	free(rout);
-	free(rerr);
-}
-
 /* A clerk asking for clear values gets the phone masked (the server's rule) and the name
  * clear, exactly as the command shows them from the vault; finds, errors and exit codes
  * alike; an administrator's reads, tokens list and token refusals alike. */
 static void test_same_output_as_local(void **state)
 {
 	(void)state;
-	login("clerk1");
+	pvtc_login("clerk1");
 	char *out = NULL;
-	assert_int_equal(cli(&out, NULL, server_env(), "get C00000002 --purpose service --clear"),
+	assert_int_equal(pvtc_cli(&out, NULL, pvtc_server_env(), "get C00000002 --purpose service --clear"),
 			 0);
-	assert_null(strstr(out, pvt_csv_get(&g_f.csv, 2, "phone") + 3)); /* masked */
-	assert_non_null(strstr(out, pvt_csv_get(&g_f.csv, 2, "name")));  /* clear */
+	assert_null(strstr(out, pvt_csv_get(&pvtc.f.csv, 2, "phone") + 3)); /* masked */
+	assert_non_null(strstr(out, pvt_csv_get(&pvtc.f.csv, 2, "name")));  /* clear */
 	free(out);
-	same_as_local("clerk1", "get C00000002 --purpose service --clear");
-	same_as_local("clerk1", "get C00000001 C00000003 --purpose service --json");
+	pvtc_same_as_local("clerk1", "get C00000002 --purpose service --clear");
+	pvtc_same_as_local("clerk1", "get C00000001 C00000003 --purpose service --json");
 	char args[256];
 	snprintf(args, sizeof args, "find --phone '%s' --purpose service",
-		 pvt_csv_get(&g_f.csv, 3, "phone"));
-	same_as_local("clerk1", args);
-	same_as_local("clerk1", "find --phone 13800000000 --purpose service"); /* none: 1 */
-	same_as_local("clerk1", "find --no_such_field x --purpose service");   /* usage: 2 */
-	same_as_local("clerk1", "get C09999999 --purpose service");            /* not found */
-	same_as_local("clerk1", "get C00000001 --purpose billing");            /* denied */
-	same_as_local("clerk1", "tokenize --customer C00000001 --field phone --purpose service");
-	login("adm");
-	same_as_local("adm", "get C00000004 --purpose all --clear --json");
-	same_as_local("adm", "get C00000004 --purpose service");
-	same_as_local("adm", "token list");
-	same_as_local("adm", "token list --json");
-	same_as_local("adm", "detokenize pvk_not_a_token --purpose service");
+		 pvt_csv_get(&pvtc.f.csv, 3, "phone"));
+	pvtc_same_as_local("clerk1", args);
+	pvtc_same_as_local("clerk1", "find --phone 13800000000 --purpose service"); /* none: 1 */
+	pvtc_same_as_local("clerk1", "find --no_such_field x --purpose service");   /* usage: 2 */
+	pvtc_same_as_local("clerk1", "get C09999999 --purpose service");            /* not found */
+	pvtc_same_as_local("clerk1", "get C00000001 --purpose billing");            /* denied */
+	pvtc_same_as_local("clerk1", "tokenize --customer C00000001 --field phone --purpose service");
+	pvtc_login("adm");
+	pvtc_same_as_local("adm", "get C00000004 --purpose all --clear --json");
+	pvtc_same_as_local("adm", "get C00000004 --purpose service");
+	pvtc_same_as_local("adm", "token list");
+	pvtc_same_as_local("adm", "token list --json");
+	pvtc_same_as_local("adm", "detokenize pvk_not_a_token --purpose service");
 }
 
 /* Tokens through the server: tokenize then detokenize gives the value back; an API token
@@ -259,20 +168,20 @@ static void test_same_output_as_local(void **state)
 static void test_tokens_and_audit(void **state)
 {
 	(void)state;
-	login("adm");
+	pvtc_login("adm");
 	char *out = NULL, *err = NULL, env[8192];
-	assert_int_equal(cli(&out, NULL, server_env(), "tokenize --customer C00000005 --field "
+	assert_int_equal(pvtc_cli(&out, NULL, pvtc_server_env(), "tokenize --customer C00000005 --field "
 			     "phone --purpose service --deterministic --shaped"), 0);
 	out[strcspn(out, "\n")] = '\0';
 	assert_int_equal(strlen(out), 11);
 	char *value = NULL;
-	assert_int_equal(cli(&value, NULL, server_env(), "detokenize '%s' --purpose service",
+	assert_int_equal(pvtc_cli(&value, NULL, pvtc_server_env(), "detokenize '%s' --purpose service",
 			     out), 0);
-	assert_non_null(strstr(value, pvt_csv_get(&g_f.csv, 5, "phone") + 3));
+	assert_non_null(strstr(value, pvt_csv_get(&pvtc.f.csv, 5, "phone") + 3));
 	free(value);
 	free(out);
 	/* one's own token is made at once (one for another user is asked for: four eyes) */
-	assert_int_equal(cli(&out, &err, server_env(), "token create --for adm --token-role "
+	assert_int_equal(pvtc_cli(&out, &err, pvtc_server_env(), "token create --for adm --token-role "
 			     "admin --purposes service --days 1 --json"), 0);
 	json_t *made = json_loads(out, 0, NULL);
 	assert_non_null(made);
@@ -282,28 +191,27 @@ static void test_tokens_and_audit(void **state)
 	assert_non_null(tok);
 	free(out);
 	free(err);
-	snprintf(env, sizeof env, "%s PIVAULT_TOKEN='%s'", server_env(), tok);
-	assert_int_equal(cli(&out, NULL, env, "get C00000001 --purpose service"), 0);
+	snprintf(env, sizeof env, "%s PIVAULT_TOKEN='%s'", pvtc_server_env(), tok);
+	assert_int_equal(pvtc_cli(&out, NULL, env, "get C00000001 --purpose service"), 0);
 	assert_non_null(strstr(out, "id: C00000001"));
 	free(out);
-	assert_int_equal(cli(&out, NULL, server_env(), "token list --for adm"), 0);
+	assert_int_equal(pvtc_cli(&out, NULL, pvtc_server_env(), "token list --for adm"), 0);
 	assert_non_null(strstr(out, id));
 	assert_null(strstr(out, tok));
 	free(out);
-	assert_int_equal(cli(&out, NULL, server_env(), "token revoke %s", id), 0);
+	assert_int_equal(pvtc_cli(&out, NULL, pvtc_server_env(), "token revoke %s", id), 0);
 	assert_non_null(strstr(out, "revoked"));
 	free(out);
-	assert_int_equal(cli(NULL, &err, env, "get C00000001 --purpose service"), 1);
+	assert_int_equal(pvtc_cli(NULL, &err, env, "get C00000001 --purpose service"), 1);
 	assert_non_null(strstr(err, "revoked"));
 	assert_null(strstr(err, "pivault login")); /* an API token: no sign-in hint */
 	free(err);
 	json_decref(made);
-	login("aud");
-	assert_int_equal(cli(&out, NULL, server_env(), "audit verify"), 0);
+	pvtc_login("aud");
+	assert_int_equal(pvtc_cli(&out, NULL, pvtc_server_env(), "audit verify"), 0);
 	assert_non_null(strstr(out, "audit log verified: "));
 	free(out);
-	assert_int_equal(cli(NULL, &err, server_env(), "audit verify --checkpoint x"), 2);
-	free(err);
+	pvtc_same_as_local("aud", "audit verify --checkpoint no-such-file"); /* not read: 1 */
 }
 
 /* ---- Four eyes and data-subject requests --------------------------------------------------- */
@@ -312,7 +220,7 @@ static void test_tokens_and_audit(void **state)
 static char *asked(const char *user, const char *args)
 {
 	char *out = NULL, *err = NULL;
-	int st = cli(&out, &err, local_env(user), "request %s --reason 'asked in a test'", args);
+	int st = pvtc_cli(&out, &err, pvtc_local_env(user), "request %s --reason 'asked in a test'", args);
 	if (st != 0)
 		fail_msg("request %s: %d %s", args, st, err);
 	char id[64];
@@ -329,36 +237,36 @@ static void test_requests_and_dsr(void **state)
 {
 	(void)state;
 	char *one = asked("adm", "shred C00000005"), *two = asked("adm", "shred C00000004");
-	login("adm2");
-	same_as_local("adm2", "requests");
+	pvtc_login("adm2");
+	pvtc_same_as_local("adm2", "requests");
 	char *out = NULL, *err = NULL;
-	assert_int_equal(cli(&out, NULL, server_env(), "approve %s", one), 0);
+	assert_int_equal(pvtc_cli(&out, NULL, pvtc_server_env(), "approve %s", one), 0);
 	assert_non_null(strstr(out, "approved "));
 	assert_non_null(strstr(out, one));
 	free(out);
-	assert_int_equal(cli(&out, NULL, server_env(), "reject %s", two), 0);
+	assert_int_equal(pvtc_cli(&out, NULL, pvtc_server_env(), "reject %s", two), 0);
 	free(out);
-	same_as_local("adm2", "requests");
-	same_as_local("adm2", "requests --json");
-	login("adm");
+	pvtc_same_as_local("adm2", "requests");
+	pvtc_same_as_local("adm2", "requests --json");
+	pvtc_login("adm");
 	char args[128];
 	snprintf(args, sizeof args, "approve %s", two); /* decided already */
-	same_as_local("adm", args);
+	pvtc_same_as_local("adm", args);
 	char *three = asked("adm", "shred C00000003");
 	snprintf(args, sizeof args, "approve %s", three); /* one's own: refused */
-	same_as_local("adm", args);
-	same_as_local("adm", "reject R-NO-SUCH");
-	assert_int_equal(cli(NULL, &err, local_env("adm"), "dsr open --customer C00000002 "
+	pvtc_same_as_local("adm", args);
+	pvtc_same_as_local("adm", "reject R-NO-SUCH");
+	assert_int_equal(pvtc_cli(NULL, &err, pvtc_local_env("adm"), "dsr open --customer C00000002 "
 			     "--type access"), 0);
 	free(err);
-	same_as_local("adm", "dsr list");
-	same_as_local("adm", "dsr list --json");
-	same_as_local("adm", "dsr list --overdue");
-	login("aud");
-	same_as_local("aud", "audit log --user clerk1");
-	same_as_local("aud", "audit log --user clerk1 --json");
-	login("clerk1");
-	same_as_local("clerk1", "dsr list"); /* no 'dsr': refused alike */
+	pvtc_same_as_local("adm", "dsr list");
+	pvtc_same_as_local("adm", "dsr list --json");
+	pvtc_same_as_local("adm", "dsr list --overdue");
+	pvtc_login("aud");
+	pvtc_same_as_local("aud", "audit log --user clerk1");
+	pvtc_same_as_local("aud", "audit log --user clerk1 --json");
+	pvtc_login("clerk1");
+	pvtc_same_as_local("clerk1", "dsr list"); /* no 'dsr': refused alike */
 	free(one);
 	free(two);
 	free(three);
@@ -373,10 +281,10 @@ static void test_expired_session(void **state)
 {
 	(void)state;
 	struct pvs_config c = { .plain_http = 1, .session_seconds = 1 };
-	struct pvs_server *s = pvts_start(&c, g_f.dir, g_f.key_path, 1 << 20);
-	unsigned saved = g_f.port;
-	g_f.port = pvs_port(s);
-	login("clerk1");
+	struct pvs_server *s = pvts_start(&c, pvtc.f.dir, pvtc.f.key_path, 1 << 20);
+	unsigned saved = pvtc.f.port;
+	pvtc.f.port = pvs_port(s);
+	pvtc_login("clerk1");
 	char *path = session_path(), *text = pvt_read_file(path, NULL), *err = NULL;
 	char *exp = strstr(text, "\nexpires ");
 	assert_non_null(exp);
@@ -387,17 +295,17 @@ static void test_expired_session(void **state)
 	unlink(path);
 	assert_int_equal(pvt_write_file(path, forged, strlen(forged)), 0);
 	chmod(path, 0600);
-	assert_int_equal(cli(NULL, &err, server_env(), "get C00000001 --purpose service"), 1);
+	assert_int_equal(pvtc_cli(NULL, &err, pvtc_server_env(), "get C00000001 --purpose service"), 1);
 	assert_non_null(strstr(err, "pivault login"));
 	free(err);
 	unlink(path);
 	assert_int_equal(pvt_write_file(path, text, strlen(text)), 0); /* its own expiry */
 	chmod(path, 0600);
-	assert_int_equal(cli(NULL, &err, server_env(), "get C00000001 --purpose service"), 1);
+	assert_int_equal(pvtc_cli(NULL, &err, pvtc_server_env(), "get C00000001 --purpose service"), 1);
 	assert_non_null(strstr(err, "expired"));
 	assert_int_not_equal(access(path, F_OK), 0);
 	free(err);
-	g_f.port = saved;
+	pvtc.f.port = saved;
 	pvs_stop(s);
 	free(text);
 	free(path);
@@ -410,36 +318,36 @@ static void test_expired_session(void **state)
 static void test_session_file_refused(void **state)
 {
 	(void)state;
-	login("clerk1");
-	char *path = session_path(), *dir = pvt_path(g_run, "pivault"), *err = NULL;
+	pvtc_login("clerk1");
+	char *path = session_path(), *dir = pvt_path(pvtc.run, "pivault"), *err = NULL;
 	size_t before = audit_count("clerk1");
 	chmod(path, 0644);
-	assert_int_equal(cli(NULL, &err, server_env(), "get C00000001 --purpose service"), 1);
+	assert_int_equal(pvtc_cli(NULL, &err, pvtc_server_env(), "get C00000001 --purpose service"), 1);
 	assert_non_null(strstr(err, "may be read or changed by others"));
 	free(err);
 	chmod(path, 0600);
 	chmod(dir, 0777);
-	assert_int_equal(cli(NULL, &err, server_env(), "get C00000001 --purpose service"), 1);
+	assert_int_equal(pvtc_cli(NULL, &err, pvtc_server_env(), "get C00000001 --purpose service"), 1);
 	assert_non_null(strstr(err, "may be read or changed by others"));
 	free(err);
 	chmod(dir, 0700);
-	char *real = pvt_path(g_f.tmp, "session-elsewhere");
+	char *real = pvt_path(pvtc.f.tmp, "session-elsewhere");
 	assert_int_equal(rename(path, real), 0);
 	assert_int_equal(symlink(real, path), 0);
-	assert_int_equal(cli(NULL, &err, server_env(), "get C00000001 --purpose service"), 1);
+	assert_int_equal(pvtc_cli(NULL, &err, pvtc_server_env(), "get C00000001 --purpose service"), 1);
 	assert_non_null(strstr(err, path));
 	free(err);
 	unlink(path);
 	assert_int_equal(rename(real, path), 0);
 	if (geteuid() == 0) { /* another user's file (only root can make one here) */
 		assert_int_equal(chown(path, 65534, 65534), 0);
-		assert_int_equal(cli(NULL, &err, server_env(), "get C00000001 --purpose service"), 1);
+		assert_int_equal(pvtc_cli(NULL, &err, pvtc_server_env(), "get C00000001 --purpose service"), 1);
 		assert_non_null(strstr(err, "belongs to another user"));
 		free(err);
 		assert_int_equal(chown(path, 0, 0), 0);
 	}
 	assert_int_equal(audit_count("clerk1"), before); /* nothing reached the server */
-	assert_int_equal(cli(NULL, NULL, server_env(), "get C00000001 --purpose service"), 0);
+	assert_int_equal(pvtc_cli(NULL, NULL, pvtc_server_env(), "get C00000001 --purpose service"), 0);
 	free(real);
 	free(path);
 	free(dir);
@@ -452,26 +360,26 @@ static void test_session_file_refused(void **state)
 static void test_no_twin_refused(void **state)
 {
 	(void)state;
-	login("adm");
+	pvtc_login("adm");
 	const char *cmds[] = { "init",
 			       "keyring escrow", "rekey", "backup create x.tar", "serve --listen 127.0.0.1:1",
 			       "request --reason r get C00000001", "shred C00000001",
-			       "user enrol x", "user passwd", "run R1", "audit checkpoint",
+			       "run R1", "audit threshold 5",
 			       "get C00000001 --request R1 --purpose all" };
 	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
 		char *err = NULL;
-		int st = cli(NULL, &err, server_env(), "%s", cmds[i]);
+		int st = pvtc_cli(NULL, &err, pvtc_server_env(), "%s", cmds[i]);
 		if (st != 2 || (!strstr(err, "not available through a server")))
 			fail_msg("pivault %s: %d %s", cmds[i], st, err);
 		free(err);
 	}
 	char key[4096];
-	snprintf(key, sizeof key, "%s.key", g_trap);
-	assert_int_not_equal(access(g_trap, F_OK), 0);
+	snprintf(key, sizeof key, "%s.key", pvtc.trap);
+	assert_int_not_equal(access(pvtc.trap, F_OK), 0);
 	assert_int_not_equal(access(key, F_OK), 0);
 	/* without PIVAULT_SERVER, login and logout say what they need */
 	char *err = NULL;
-	assert_int_equal(cli(NULL, &err, "", "login --user adm"), 2);
+	assert_int_equal(pvtc_cli(NULL, &err, "", "login --user adm"), 2);
 	assert_non_null(strstr(err, "PIVAULT_SERVER"));
 	free(err);
 }
@@ -485,9 +393,9 @@ static void make_certificate(const char *name, char **key, char **cert, char pin
 	char kn[64], cn[64];
 	snprintf(kn, sizeof kn, "%s.key", name);
 	snprintf(cn, sizeof cn, "%s.crt", name);
-	*key = pvt_path(g_f.tmp, kn);
-	*cert = pvt_path(g_f.tmp, cn);
-	char *tmpl = pvt_path(g_f.tmp, "tls.tmpl"), *info = NULL;
+	*key = pvt_path(pvtc.f.tmp, kn);
+	*cert = pvt_path(pvtc.f.tmp, cn);
+	char *tmpl = pvt_path(pvtc.f.tmp, "tls.tmpl"), *info = NULL;
 	const char t[] = "cn = \"localhost\"\nip_address = \"127.0.0.1\"\nexpiration_days = 2\n"
 			 "tls_www_server\nsigning_key\nencryption_key\n";
 	assert_int_equal(pvt_write_file(tmpl, t, strlen(t)), 0);
@@ -511,7 +419,7 @@ static const char *tls_env(unsigned port, const char *pin_var, const char *pin_v
 {
 	static char buf[8192];
 	snprintf(buf, sizeof buf, "XDG_RUNTIME_DIR='%s' PIVAULT_SERVER='https://127.0.0.1:%u/' "
-		 "PIVAULT_PASSWORD_FILE='%s' %s%s%s%s", g_run, port, g_pw_path,
+		 "PIVAULT_PASSWORD_FILE='%s' %s%s%s%s", pvtc.run, port, pvtc.pw_path,
 		 pin_var ? pin_var : "", pin_var ? "='" : "", pin_var ? pin_value : "",
 		 pin_var ? "'" : "");
 	return buf;
@@ -528,40 +436,40 @@ static void test_pinned_server(void **state)
 	make_certificate("tls", &key, &cert, pin);
 	make_certificate("other", &key2, &cert2, pin2);
 	struct pvs_config c = { .tls_cert = cert, .tls_key = key, .session_seconds = 600 };
-	struct pvs_server *s = pvts_start(&c, g_f.dir, g_f.key_path, 1 << 20);
+	struct pvs_server *s = pvts_start(&c, pvtc.f.dir, pvtc.f.key_path, 1 << 20);
 	unsigned port = pvs_port(s);
-	assert_int_equal(cli(&out, NULL, tls_env(port, "PIVAULT_SERVER_PIN", pin),
+	assert_int_equal(pvtc_cli(&out, NULL, tls_env(port, "PIVAULT_SERVER_PIN", pin),
 			     "login --user adm"), 0);
 	free(out);
-	assert_int_equal(cli(&out, NULL, tls_env(port, "PIVAULT_SERVER_CERT", cert),
+	assert_int_equal(pvtc_cli(&out, NULL, tls_env(port, "PIVAULT_SERVER_CERT", cert),
 			     "get C00000001 --purpose all"), 0);
 	assert_non_null(strstr(out, "id: C00000001"));
 	free(out);
 	size_t before = audit_count("adm");
-	assert_int_equal(cli(NULL, &err, tls_env(port, "PIVAULT_SERVER_PIN", pin2),
+	assert_int_equal(pvtc_cli(NULL, &err, tls_env(port, "PIVAULT_SERVER_PIN", pin2),
 			     "login --user adm"), 1);
 	assert_non_null(strstr(err, "nothing was sent"));
 	free(err);
-	assert_int_equal(cli(NULL, &err, tls_env(port, "PIVAULT_SERVER_CERT", cert2),
+	assert_int_equal(pvtc_cli(NULL, &err, tls_env(port, "PIVAULT_SERVER_CERT", cert2),
 			     "get C00000001 --purpose all"), 1);
 	assert_non_null(strstr(err, "nothing was sent"));
 	free(err);
-	assert_int_equal(cli(NULL, &err, tls_env(port, NULL, NULL), "login --user adm"), 2);
+	assert_int_equal(pvtc_cli(NULL, &err, tls_env(port, NULL, NULL), "login --user adm"), 2);
 	assert_non_null(strstr(err, "pin the server"));
 	free(err);
-	assert_int_equal(cli(NULL, &err, tls_env(port, "PIVAULT_SERVER_PIN", "sha256//abc"),
+	assert_int_equal(pvtc_cli(NULL, &err, tls_env(port, "PIVAULT_SERVER_PIN", "sha256//abc"),
 			     "login --user adm"), 2);
 	free(err);
 	/* the session's token is never sent to another server than the one it came from
 	 * (PIVAULT_SERVER pointed elsewhere, as a colleague's script might) */
-	assert_int_equal(cli(NULL, &err, server_env(), "get C00000001 --purpose all"), 1);
+	assert_int_equal(pvtc_cli(NULL, &err, pvtc_server_env(), "get C00000001 --purpose all"), 1);
 	assert_non_null(strstr(err, "another server"));
 	free(err);
 	assert_int_equal(audit_count("adm"), before); /* no sign-in, no read reached the server */
 	char env[8192];
 	snprintf(env, sizeof env, "XDG_RUNTIME_DIR='%s' PIVAULT_SERVER='http://192.0.2.1:%u' "
-		 "PIVAULT_PASSWORD_FILE='%s'", g_run, port, g_pw_path);
-	assert_int_equal(cli(NULL, &err, env, "login --user adm"), 2);
+		 "PIVAULT_PASSWORD_FILE='%s'", pvtc.run, port, pvtc.pw_path);
+	assert_int_equal(pvtc_cli(NULL, &err, env, "login --user adm"), 2);
 	assert_non_null(strstr(err, "loopback"));
 	free(err);
 	pvs_stop(s);
@@ -584,5 +492,5 @@ int main(void)
 		cmocka_unit_test(test_no_twin_refused),
 		cmocka_unit_test(test_pinned_server),
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, group_setup, pvtc_group_teardown);
 }

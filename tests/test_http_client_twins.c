@@ -9,7 +9,6 @@
 #include "testutil.h"
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,116 +18,15 @@
 
 #include "pivault.h"
 #include "server.h"
-#include "server_client.h"
+#include "cli_client.h"
 
 static const char PW[] = "twins-password-1";
-
-static char *g_tmp, *g_dir, *g_key_path, *g_pw_path, *g_run, *g_err, *g_trap;
-static struct pvt_csv g_csv;
-static struct pvs_server *g_srv;
-static unsigned g_port;
-
-/* ---- Running the command ------------------------------------------------------------ */
-
-/* A clerk's machine: the server, a runtime directory and a password file; the vault and
- * key paths name nothing (the client must never need them). */
-static const char *server_env(void)
-{
-	static char buf[4096];
-	snprintf(buf, sizeof buf, "XDG_RUNTIME_DIR='%s' PIVAULT_SERVER='http://127.0.0.1:%u' "
-		 "PIVAULT_PASSWORD_FILE='%s' PIVAULT_VAULT='%s' PIVAULT_KEY_FILE='%s.key'", g_run,
-		 g_port, g_pw_path, g_trap, g_trap);
-	return buf;
-}
-
-/* The vault's own machine, acting as user. */
-static const char *local_env(const char *user)
-{
-	static char buf[4096];
-	snprintf(buf, sizeof buf, "PIVAULT_VAULT='%s' PIVAULT_USER='%s' PIVAULT_PASSWORD_FILE='%s'",
-		 g_dir, user, g_pw_path);
-	return buf;
-}
-
-/* `pivault ARGS` with env: stdout into *out, stderr into *err (either may be NULL); the
- * exit status. */
-static int cli(char **out, char **err, const char *env, const char *fmt, ...)
-{
-	char args[8192];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(args, sizeof args, fmt, ap);
-	va_end(ap);
-	int st = pvt_run(out, "env -u PIVAULT_TOKEN -u PIVAULT_SERVER_PIN -u PIVAULT_SERVER_CERT "
-			 "%s '%s' %s </dev/null 2>'%s'", env, pvt_program("pivault-test"), args,
-			 g_err);
-	char *e = pvt_read_file(g_err, NULL);
-	assert_non_null(e);
-	if (err)
-		*err = e;
-	else
-		free(e);
-	return st;
-}
-
-static void login(const char *user)
-{
-	char *out = NULL, *err = NULL;
-	int st = cli(&out, &err, server_env(), "login --user %s", user);
-	if (st != 0)
-		fail_msg("login %s: %d %s", user, st, err);
-	free(out);
-	free(err);
-}
-
-/* args through the server: its status st asserted; its stdout and stderr returned
- * (either may be NULL). */
-static void remote(int st, char **out, char **err, const char *args)
-{
-	char *o = NULL, *e = NULL;
-	int got = cli(&o, &e, server_env(), "%s", args);
-	if (got != st)
-		fail_msg("pivault %s through the server: %d, not %d [%s] [%s]", args, got, st, o, e);
-	if (out)
-		*out = o;
-	else
-		free(o);
-	if (err)
-		*err = e;
-	else
-		free(e);
-}
-
-/* args run locally as user and through the server signed in as user: the same standard
- * output, exit status and message. */
-static void same_as_local(const char *user, const char *args)
-{
-	char *lout = NULL, *lerr = NULL, *rout = NULL, *rerr = NULL;
-	int lst = cli(&lout, &lerr, local_env(user), "%s", args);
-	int rst = cli(&rout, &rerr, server_env(), "%s", args);
-	if (lst != rst || strcmp(lout, rout) != 0 || strcmp(lerr, rerr) != 0)
-		fail_msg("pivault %s as %s: local %d [%s] [%s], server %d [%s] [%s]", args, user,
-			 lst, lout, lerr, rst, rout, rerr);
-	free(lout);
-	free(lerr);
-	free(rout);
-	free(rerr);
-}
-
-/* The vault's and key's paths the environment names: never created. */
-static void trap_untouched(void)
-{
-	char key[4096];
-	snprintf(key, sizeof key, "%s.key", g_trap);
-	assert_int_not_equal(access(g_trap, F_OK), 0);
-	assert_int_not_equal(access(key, F_OK), 0);
-}
 
 /* ---- Reading the effect back with the root key ----------------------------------------- */
 
 static pv_vault *root_open(void)
 {
-	return pvt_open_root(g_dir, NULL, g_key_path);
+	return pvt_open_root(pvtc.f.dir, NULL, pvtc.f.key_path);
 }
 
 /* The clear value of field name of customer id (malloc'd; NULL when not shown). */
@@ -192,61 +90,11 @@ static int held(const char *id)
 
 /* ---- The vault and the server --------------------------------------------------------- */
 
-static void add_users(void)
-{
-	pv_vault *root = root_open();
-	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
-	const char *users[][2] = { { "clerk1", "clerk" }, { "aud", "auditor" }, { "adm", "admin" },
-				   { "adm2", "admin" } };
-	for (size_t i = 0; i < 4; i++)
-		assert_ok(root, pvt_user_add(root, &admin, users[i][0], users[i][1], PW, strlen(PW)));
-	char today[16];
-	time_t now = time(NULL);
-	strftime(today, sizeof today, "%Y-%m-%d", gmtime(&now));
-	assert_ok(root, pv_user_attest(root, &admin, "clerk1", today, today, NULL));
-	pvt_vclose(root);
-}
-
 static int group_setup(void **state)
 {
 	(void)state;
-	g_tmp = pvt_tempdir();
-	g_dir = pvt_path(g_tmp, "vault");
-	g_key_path = pvt_path(g_tmp, "root.key");
-	g_pw_path = pvt_path(g_tmp, "pw");
-	g_run = pvt_path(g_tmp, "run");
-	g_err = pvt_path(g_tmp, "stderr");
-	g_trap = pvt_path(g_tmp, "no-vault-here");
-	assert_int_equal(mkdir(g_run, 0700), 0);
-	assert_int_equal(pvt_write_file(g_pw_path, PW, strlen(PW)), 0);
-	char *csv = NULL;
-	pv_vault *v = pvt_sample_vault(g_dir, g_key_path, 8, 13, &csv);
-	pv_vault_close(v);
-	assert_int_equal(pvt_csv_parse(csv, &g_csv), 0);
-	free(csv);
-	add_users();
-	struct pvs_config c = { .plain_http = 1, .session_seconds = 600,
-				.sign_in_per_address = 10000, .sign_in_per_user = 10000,
-				.reads_per_second = 10000, .reads_burst = 10000 };
-	g_srv = pvts_start(&c, g_dir, g_key_path, 1 << 20);
-	g_port = pvs_port(g_srv);
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	pvs_stop(g_srv);
-	pvt_release_all();
-	pvt_csv_free(&g_csv);
-	pvt_rmtree(g_tmp);
-	free(g_tmp);
-	free(g_dir);
-	free(g_key_path);
-	free(g_pw_path);
-	free(g_run);
-	free(g_err);
-	free(g_trap);
+	pvtc_up(&(struct pvts_spec){ .customers = 8, .seed = 13, .password = PW,
+				     .max_body = 1 << 20 });
 	return 0;
 }
 
@@ -257,16 +105,16 @@ static int group_teardown(void **state)
 static void test_list(void **state)
 {
 	(void)state;
-	login("clerk1");
-	same_as_local("clerk1", "list --purpose service");
-	same_as_local("clerk1", "list --purpose service --limit 3");
-	same_as_local("clerk1", "list --purpose service --limit 3 --after C00000003 --json");
-	same_as_local("clerk1", "list --purpose service --clear --limit 2");
-	same_as_local("clerk1", "list --purpose billing");	      /* denied */
-	same_as_local("clerk1", "list --purpose service --limit 0"); /* usage: 2 */
-	login("aud");
-	same_as_local("aud", "list --purpose all --json");
-	trap_untouched();
+	pvtc_login("clerk1");
+	pvtc_same_as_local("clerk1", "list --purpose service");
+	pvtc_same_as_local("clerk1", "list --purpose service --limit 3");
+	pvtc_same_as_local("clerk1", "list --purpose service --limit 3 --after C00000003 --json");
+	pvtc_same_as_local("clerk1", "list --purpose service --clear --limit 2");
+	pvtc_same_as_local("clerk1", "list --purpose billing");	      /* denied */
+	pvtc_same_as_local("clerk1", "list --purpose service --limit 0"); /* usage: 2 */
+	pvtc_login("aud");
+	pvtc_same_as_local("aud", "list --purpose all --json");
+	pvtc_trap_untouched();
 }
 
 /* Several fields changed together through the server (read back with the root key); a
@@ -275,9 +123,9 @@ static void test_list(void **state)
 static void test_update(void **state)
 {
 	(void)state;
-	login("adm");
+	pvtc_login("adm");
 	char *out = NULL, *before = field_of("C00000002", "name");
-	remote(0, &out, NULL, "update C00000002 name='Wen Twin' email=twin@example.com "
+	pvtc_remote(0, &out, NULL, "update C00000002 name='Wen Twin' email=twin@example.com "
 	       "--purpose all");
 	assert_non_null(strstr(out, "updated C00000002: name\nupdated C00000002: email\n"));
 	free(out);
@@ -286,19 +134,19 @@ static void test_update(void **state)
 	assert_string_equal(email, "twin@example.com");
 	free(name);
 	free(email);
-	same_as_local("adm", "update C00000002 name=Other email=not-an-email --purpose all");
+	pvtc_same_as_local("adm", "update C00000002 name=Other email=not-an-email --purpose all");
 	name = field_of("C00000002", "name");
 	assert_string_equal(name, "Wen Twin"); /* all or nothing */
 	free(name);
-	same_as_local("adm", "update C00000002 name");	   /* usage: 2 */
-	same_as_local("adm", "update C09999999 name=X --purpose all"); /* not found */
-	login("clerk1");
-	same_as_local("clerk1", "update C00000003 name=Clerk --purpose service");
+	pvtc_same_as_local("adm", "update C00000002 name");	   /* usage: 2 */
+	pvtc_same_as_local("adm", "update C09999999 name=X --purpose all"); /* not found */
+	pvtc_login("clerk1");
+	pvtc_same_as_local("clerk1", "update C00000003 name=Clerk --purpose service");
 	name = field_of("C00000003", "name");
 	assert_string_not_equal(name, "Clerk");
 	free(name);
 	free(before);
-	trap_untouched();
+	pvtc_trap_untouched();
 }
 
 /* Consent given and withdrawn through the server (recorded in the vault), its history
@@ -307,25 +155,25 @@ static void test_update(void **state)
 static void test_consent(void **state)
 {
 	(void)state;
-	login("adm");
+	pvtc_login("adm");
 	char *out = NULL, events[1024];
-	remote(0, &out, NULL, "consent grant C00000004 --purpose marketing --channel web "
+	pvtc_remote(0, &out, NULL, "consent grant C00000004 --purpose marketing --channel web "
 	       "--text-version v3");
 	assert_string_equal(out, "consent of C00000004 for marketing given\n");
 	free(out);
-	remote(0, NULL, NULL, "consent withdraw C00000004 --purpose marketing --channel phone");
+	pvtc_remote(0, NULL, NULL, "consent withdraw C00000004 --purpose marketing --channel phone");
 	consent_events("C00000004", events);
 	assert_non_null(strstr(events, "marketing:1:web;marketing:0:phone;"));
-	same_as_local("adm", "consent show C00000004");
-	same_as_local("adm", "consent show C00000004 --json");
-	same_as_local("adm", "consent show C09999999");
-	same_as_local("adm", "consent grant C00000004 --purpose marketing"); /* usage */
-	login("clerk1");
-	same_as_local("clerk1", "consent grant C00000005 --purpose marketing --channel web");
-	same_as_local("clerk1", "consent show C00000004");
+	pvtc_same_as_local("adm", "consent show C00000004");
+	pvtc_same_as_local("adm", "consent show C00000004 --json");
+	pvtc_same_as_local("adm", "consent show C09999999");
+	pvtc_same_as_local("adm", "consent grant C00000004 --purpose marketing"); /* usage */
+	pvtc_login("clerk1");
+	pvtc_same_as_local("clerk1", "consent grant C00000005 --purpose marketing --channel web");
+	pvtc_same_as_local("clerk1", "consent show C00000004");
 	consent_events("C00000005", events);
 	assert_null(strstr(events, "marketing:1:web"));
-	trap_untouched();
+	pvtc_trap_untouched();
 }
 
 /* Holds placed and released through the server (in force, then not, in the vault), the
@@ -334,28 +182,28 @@ static void test_consent(void **state)
 static void test_holds(void **state)
 {
 	(void)state;
-	login("adm");
+	pvtc_login("adm");
 	char *out = NULL;
-	remote(0, &out, NULL, "hold add C00000006 C00000007 --reason 'a regulator asked'");
+	pvtc_remote(0, &out, NULL, "hold add C00000006 C00000007 --reason 'a regulator asked'");
 	assert_string_equal(out, "held 2 customers\n");
 	free(out);
 	assert_true(held("C00000006"));
 	assert_true(held("C00000007"));
-	same_as_local("adm", "hold list");
-	same_as_local("adm", "hold list --json");
-	remote(0, &out, NULL, "hold release C00000007 --reason settled");
+	pvtc_same_as_local("adm", "hold list");
+	pvtc_same_as_local("adm", "hold list --json");
+	pvtc_remote(0, &out, NULL, "hold release C00000007 --reason settled");
 	assert_string_equal(out, "released 1 customer\n");
 	free(out);
 	assert_true(held("C00000006"));
 	assert_false(held("C00000007"));
-	same_as_local("adm", "hold list");
-	same_as_local("adm", "hold add C00000008");	       /* no reason: usage */
-	same_as_local("adm", "hold release C09999999"); /* not held */
-	login("clerk1");
-	same_as_local("clerk1", "hold add C00000008 --reason mine");
-	same_as_local("clerk1", "hold list");
+	pvtc_same_as_local("adm", "hold list");
+	pvtc_same_as_local("adm", "hold add C00000008");	       /* no reason: usage */
+	pvtc_same_as_local("adm", "hold release C09999999"); /* not held */
+	pvtc_login("clerk1");
+	pvtc_same_as_local("clerk1", "hold add C00000008 --reason mine");
+	pvtc_same_as_local("clerk1", "hold list");
 	assert_false(held("C00000008"));
-	trap_untouched();
+	pvtc_trap_untouched();
 }
 
 /* ---- 2. export and import ------------------------------------------------------------ */
@@ -388,22 +236,22 @@ static size_t lines_of(const char *text)
 static void test_export(void **state)
 {
 	(void)state;
-	login("adm");
-	same_as_local("adm", "export --purpose billing");
-	same_as_local("adm", "export --purpose all --format jsonl");
-	same_as_local("adm", "export --format xml"); /* usage */
-	char *file = pvt_path(g_tmp, "out.csv"), *err = NULL;
+	pvtc_login("adm");
+	pvtc_same_as_local("adm", "export --purpose billing");
+	pvtc_same_as_local("adm", "export --purpose all --format jsonl");
+	pvtc_same_as_local("adm", "export --format xml"); /* usage */
+	char *file = pvt_path(pvtc.f.tmp, "out.csv"), *err = NULL;
 	char args[4096];
 	snprintf(args, sizeof args, "export --purpose all -o '%s'", file);
-	remote(0, NULL, NULL, args);
+	pvtc_remote(0, NULL, NULL, args);
 	struct stat st;
 	assert_int_equal(stat(file, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
 	char *text = pvt_read_file(file, NULL);
 	assert_int_equal(lines_of(text), 1 + 8); /* the header and every customer */
 	assert_non_null(strstr(text, "C00000008,"));
-	assert_int_equal(files_named(g_tmp, "out.csv.partial"), 0);
-	remote(1, NULL, &err, args); /* there already: never written over */
+	assert_int_equal(files_named(pvtc.f.tmp, "out.csv.partial"), 0);
+	pvtc_remote(1, NULL, &err, args); /* there already: never written over */
 	assert_non_null(strstr(err, "something is there already"));
 	free(err);
 	char *again = pvt_read_file(file, NULL);
@@ -412,15 +260,15 @@ static void test_export(void **state)
 	free(text);
 	unlink(file);
 	snprintf(args, sizeof args, "export --purpose all --clear -o '%s'", file);
-	same_as_local("adm", args); /* clear values never straight to a file: usage */
+	pvtc_same_as_local("adm", args); /* clear values never straight to a file: usage */
 	assert_int_not_equal(access(file, F_OK), 0);
-	login("clerk1");
+	pvtc_login("clerk1");
 	snprintf(args, sizeof args, "export --purpose service -o '%s'", file);
-	same_as_local("clerk1", args);
+	pvtc_same_as_local("clerk1", args);
 	assert_int_not_equal(access(file, F_OK), 0);
-	assert_int_equal(files_named(g_tmp, "out.csv.partial"), 0);
+	assert_int_equal(files_named(pvtc.f.tmp, "out.csv.partial"), 0);
 	free(file);
-	trap_untouched();
+	pvtc_trap_untouched();
 }
 
 /* An export in clear through the server: asked for (the request's id printed as locally),
@@ -428,19 +276,19 @@ static void test_export(void **state)
 static void test_export_clear_four_eyes(void **state)
 {
 	(void)state;
-	login("adm");
+	pvtc_login("adm");
 	char *out = NULL, id[64], args[256];
-	remote(0, &out, NULL, "export --purpose billing --clear");
+	pvtc_remote(0, &out, NULL, "export --purpose billing --clear");
 	assert_int_equal(sscanf(out, "request %63s recorded", id), 1);
-	assert_null(strstr(out, pvt_csv_get(&g_csv, 1, "id_number")));
+	assert_null(strstr(out, pvt_csv_get(&pvtc.f.csv, 1, "id_number")));
 	free(out);
-	login("adm2");
+	pvtc_login("adm2");
 	snprintf(args, sizeof args, "approve %s", id);
-	remote(0, NULL, NULL, args);
-	login("adm");
+	pvtc_remote(0, NULL, NULL, args);
+	pvtc_login("adm");
 	snprintf(args, sizeof args, "export --purpose billing --clear --request %s", id);
-	remote(0, &out, NULL, args);
-	assert_non_null(strstr(out, pvt_csv_get(&g_csv, 1, "id_number")));
+	pvtc_remote(0, &out, NULL, args);
+	assert_non_null(strstr(out, pvt_csv_get(&pvtc.f.csv, 1, "id_number")));
 	free(out);
 }
 
@@ -450,21 +298,21 @@ static void test_export_clear_four_eyes(void **state)
 static void test_export_cut_short(void **state)
 {
 	(void)state;
-	login("adm");
-	char *out = NULL, *err = NULL, *file = pvt_path(g_tmp, "cut.jsonl");
-	char *limit = pvt_path(g_tmp, "limit.sh"), env[8192], args[4096];
-	remote(0, &out, NULL, "export --purpose all --format jsonl");
+	pvtc_login("adm");
+	char *out = NULL, *err = NULL, *file = pvt_path(pvtc.f.tmp, "cut.jsonl");
+	char *limit = pvt_path(pvtc.f.tmp, "limit.sh"), env[8192], args[4096];
+	pvtc_remote(0, &out, NULL, "export --purpose all --format jsonl");
 	assert_true(strlen(out) > 2048); /* larger than the limit below */
 	free(out);
 	const char script[] = "#!/bin/sh\ntrap '' XFSZ\nulimit -f 1\nexec \"$@\"\n";
 	assert_int_equal(pvt_write_file(limit, script, strlen(script)), 0);
-	snprintf(env, sizeof env, "%s sh '%s'", server_env(), limit);
+	snprintf(env, sizeof env, "%s sh '%s'", pvtc_server_env(), limit);
 	snprintf(args, sizeof args, "export --purpose all --format jsonl -o '%s'", file);
-	assert_int_equal(cli(NULL, &err, env, "%s", args), 1);
+	assert_int_equal(pvtc_cli(NULL, &err, env, "%s", args), 1);
 	assert_non_null(strstr(err, "cannot write the export"));
 	free(err);
 	assert_int_not_equal(access(file, F_OK), 0);
-	assert_int_equal(files_named(g_tmp, "cut.jsonl"), 0);
+	assert_int_equal(files_named(pvtc.f.tmp, "cut.jsonl"), 0);
 	free(file);
 	free(limit);
 }
@@ -505,12 +353,12 @@ static int exists(const char *id)
 static void test_import(void **state)
 {
 	(void)state;
-	login("adm");
-	char *csv = new_customers_csv(3), *file = pvt_path(g_tmp, "new.csv"), args[4096];
+	pvtc_login("adm");
+	char *csv = new_customers_csv(3), *file = pvt_path(pvtc.f.tmp, "new.csv"), args[4096];
 	char *out = NULL, *err = NULL;
 	assert_int_equal(pvt_write_file(file, csv, strlen(csv)), 0);
 	snprintf(args, sizeof args, "import '%s' --purpose all", file);
-	remote(0, &out, NULL, args);
+	pvtc_remote(0, &out, NULL, args);
 	assert_non_null(strstr(out, "imported 3 of 3 rows in "));
 	free(out);
 	assert_true(exists("N00000001") && exists("N00000002") && exists("N00000003"));
@@ -521,8 +369,8 @@ static void test_import(void **state)
 	unlink(file);
 	assert_int_equal(pvt_write_file(file, csv, strlen(csv)), 0);
 	char *lerr = NULL;
-	int lst = cli(NULL, &lerr, local_env("adm"), "%s", args);
-	remote(lst, &out, &err, args);
+	int lst = pvtc_cli(NULL, &lerr, pvtc_local_env("adm"), "%s", args);
+	pvtc_remote(lst, &out, &err, args);
 	assert_string_equal(err, lerr); /* line 3, column phone; the same message */
 	assert_non_null(strstr(err, "line 3, column phone: "));
 	assert_null(strstr(err, "12345-secret"));
@@ -534,15 +382,15 @@ static void test_import(void **state)
 	free(lerr);
 	free(csv);
 	free(file);
-	trap_untouched();
+	pvtc_trap_untouched();
 }
 
 /* A quote never closed, --json, a clerk, and the options that name local files. */
 static void test_import_refusals(void **state)
 {
 	(void)state;
-	login("adm");
-	char *csv = new_customers_csv(2), *file = pvt_path(g_tmp, "more.csv"), args[4096];
+	pvtc_login("adm");
+	char *csv = new_customers_csv(2), *file = pvt_path(pvtc.f.tmp, "more.csv"), args[4096];
 	char *out = NULL, *err = NULL;
 	for (char *p = csv; (p = strstr(p, "\nN0")); p++)
 		p[1] = 'Q';
@@ -550,29 +398,29 @@ static void test_import_refusals(void **state)
 	*quote = '"'; /* the phone's field opens a quote that is never closed */
 	assert_int_equal(pvt_write_file(file, csv, strlen(csv)), 0);
 	snprintf(args, sizeof args, "import '%s' --purpose all", file);
-	remote(1, NULL, &err, args);
+	pvtc_remote(1, NULL, &err, args);
 	assert_non_null(strstr(err, "line "));
 	free(err);
 	assert_false(exists("Q00000001"));
 	snprintf(args, sizeof args, "import '%s' --purpose all --json", file);
-	remote(1, &out, NULL, args);
+	pvtc_remote(1, &out, NULL, args);
 	json_t *summary = json_loads(out, 0, NULL);
 	assert_non_null(summary);
 	json_decref(summary);
 	free(out);
 	assert_false(exists("Q00000001")); /* nothing kept */
 	snprintf(args, sizeof args, "import '%s' --purpose all --reject-file rej.csv", file);
-	remote(2, NULL, &err, args);
+	pvtc_remote(2, NULL, &err, args);
 	assert_non_null(strstr(err, "not available through a server"));
 	free(err);
 	assert_int_not_equal(access("rej.csv", F_OK), 0);
-	login("clerk1");
+	pvtc_login("clerk1");
 	snprintf(args, sizeof args, "import '%s' --purpose service", file);
-	same_as_local("clerk1", args);
+	pvtc_same_as_local("clerk1", args);
 	assert_false(exists("Q00000001"));
 	free(csv);
 	free(file);
-	trap_untouched();
+	pvtc_trap_untouched();
 }
 
 /* ---- 3. data-subject requests, retention, users ------------------------------------- */
@@ -608,7 +456,7 @@ static char *dsr_open(const char *customer, const char *type)
 {
 	char *out = NULL, id[64], args[256];
 	snprintf(args, sizeof args, "dsr open --customer %s --type %s", customer, type);
-	remote(0, &out, NULL, args);
+	pvtc_remote(0, &out, NULL, args);
 	assert_int_equal(sscanf(out, "opened %63s", id), 1);
 	free(out);
 	return strdup(id);
@@ -619,13 +467,13 @@ static char *dsr_open(const char *customer, const char *type)
 static char *asked_and_approved(const char *args, const char *approver)
 {
 	char *out = NULL, id[64], line[128];
-	remote(0, &out, NULL, args);
+	pvtc_remote(0, &out, NULL, args);
 	if (sscanf(out, "request %63s recorded", id) != 1)
 		fail_msg("pivault %s: no request asked for [%s]", args, out);
 	free(out);
-	login(approver);
+	pvtc_login(approver);
 	snprintf(line, sizeof line, "approve %s", id);
-	remote(0, NULL, NULL, line);
+	pvtc_remote(0, NULL, NULL, line);
 	return strdup(id);
 }
 
@@ -636,13 +484,13 @@ static char *asked_and_approved(const char *args, const char *approver)
 static void test_dsr(void **state)
 {
 	(void)state;
-	login("adm");
+	pvtc_login("adm");
 	char *access = dsr_open("C00000001", "access"), *fix = dsr_open("C00000002", "correct");
 	char *limit = dsr_open("C00000003", "restrict"), *erase = dsr_open("C00000005", "delete");
 	assert_string_equal(dsr_of(access).state, "open");
 	char args[256], *out = NULL;
 	snprintf(args, sizeof args, "dsr report %s", access); /* as the library renders it */
-	remote(0, &out, NULL, args);
+	pvtc_remote(0, &out, NULL, args);
 	json_t *report = json_loads(out, 0, NULL);
 	assert_non_null(report);
 	assert_string_equal(json_string_value(json_object_get(report, "customer")), "C00000001");
@@ -650,59 +498,59 @@ static void test_dsr(void **state)
 	json_decref(report);
 	free(out);
 	snprintf(args, sizeof args, "dsr report %s --html", access);
-	remote(0, &out, NULL, args);
+	pvtc_remote(0, &out, NULL, args);
 	assert_non_null(strstr(out, "<html"));
 	free(out);
 	snprintf(args, sizeof args, "dsr close %s --outcome 'report sent'", access);
-	remote(0, NULL, NULL, args);
+	pvtc_remote(0, NULL, NULL, args);
 	assert_string_equal(dsr_of(access).state, "closed");
 	assert_string_equal(dsr_of(access).outcome, "report sent");
 	snprintf(args, sizeof args, "dsr correct %s name='Fixed Name'", fix);
-	remote(0, &out, NULL, args);
+	pvtc_remote(0, &out, NULL, args);
 	assert_non_null(strstr(out, "1 field corrected, request closed"));
 	free(out);
 	char *name = field_of("C00000002", "name");
 	assert_string_equal(name, "Fixed Name");
 	free(name);
 	snprintf(args, sizeof args, "dsr restrict %s", limit);
-	remote(0, NULL, NULL, args);
+	pvtc_remote(0, NULL, NULL, args);
 	assert_string_equal(dsr_of(limit).state, "closed");
-	same_as_local("adm", "get C00000003 --purpose service"); /* restricted alike */
-	remote(0, &out, NULL, "dsr lift C00000003 --restriction");
+	pvtc_same_as_local("adm", "get C00000003 --purpose service"); /* restricted alike */
+	pvtc_remote(0, &out, NULL, "dsr lift C00000003 --restriction");
 	assert_string_equal(out, "restriction of C00000003 lifted\n");
 	free(out);
-	same_as_local("adm", "dsr list");
-	same_as_local("adm", "dsr lift C00000003"); /* usage */
+	pvtc_same_as_local("adm", "dsr list");
+	pvtc_same_as_local("adm", "dsr lift C00000003"); /* usage */
 	snprintf(args, sizeof args, "dsr delete %s", erase);
 	char *rid = asked_and_approved(args, "adm2");
 	assert_true(exists("C00000005"));
-	login("adm");
+	pvtc_login("adm");
 	snprintf(args, sizeof args, "dsr delete %s --request %s", erase, rid);
-	remote(0, &out, NULL, args);
+	pvtc_remote(0, &out, NULL, args);
 	assert_non_null(strstr(out, "\"signature\""));
 	assert_non_null(strstr(out, "customer shredded, request closed"));
 	free(out);
 	assert_false(exists("C00000005"));
-	login("clerk1");
-	same_as_local("clerk1", "dsr open --customer C00000004 --type access");
+	pvtc_login("clerk1");
+	pvtc_same_as_local("clerk1", "dsr open --customer C00000004 --type access");
 	free(access);
 	free(fix);
 	free(limit);
 	free(erase);
 	free(rid);
-	trap_untouched();
+	pvtc_trap_untouched();
 }
 
 /* The retention plan as locally (table and --json); a clerk refused alike. */
 static void test_retention_plan(void **state)
 {
 	(void)state;
-	login("adm");
-	same_as_local("adm", "retention plan --as-of 2040-01-01");
-	same_as_local("adm", "retention plan --as-of 2040-01-01 --json");
-	same_as_local("adm", "retention plan --as-of not-a-date");
-	login("clerk1");
-	same_as_local("clerk1", "retention plan");
+	pvtc_login("adm");
+	pvtc_same_as_local("adm", "retention plan --as-of 2040-01-01");
+	pvtc_same_as_local("adm", "retention plan --as-of 2040-01-01 --json");
+	pvtc_same_as_local("adm", "retention plan --as-of not-a-date");
+	pvtc_login("clerk1");
+	pvtc_same_as_local("clerk1", "retention plan");
 }
 
 /* The users listed as locally; obligations attested (read back); a user added under four
@@ -739,37 +587,37 @@ static struct user_state user_of(const char *name)
 static void test_users(void **state)
 {
 	(void)state;
-	login("adm");
-	same_as_local("adm", "user list");
-	same_as_local("adm", "user list --json");
-	same_as_local("adm", "user list --gaps");
+	pvtc_login("adm");
+	pvtc_same_as_local("adm", "user list");
+	pvtc_same_as_local("adm", "user list --json");
+	pvtc_same_as_local("adm", "user list --gaps");
 	char *out = NULL;
-	remote(0, &out, NULL, "user attest aud --training 2026-01-15");
+	pvtc_remote(0, &out, NULL, "user attest aud --training 2026-01-15");
 	assert_string_equal(out, "recorded obligations of aud\n");
 	free(out);
 	assert_string_equal(user_of("aud").training, "2026-01-15");
-	same_as_local("adm", "user attest aud"); /* usage */
+	pvtc_same_as_local("adm", "user attest aud"); /* usage */
 	char *rid = asked_and_approved("user add newbie --roles clerk", "adm2");
 	assert_false(user_of("newbie").found);
-	login("adm");
+	pvtc_login("adm");
 	char args[256];
 	snprintf(args, sizeof args, "user add newbie --roles clerk --request %s", rid);
-	remote(0, &out, NULL, args);
+	pvtc_remote(0, &out, NULL, args);
 	assert_non_null(strstr(out, "added user newbie: waiting for enrolment"));
 	assert_non_null(strstr(out, "enrolment code, second half"));
 	free(out);
 	assert_true(user_of("newbie").waiting);
-	remote(0, &out, NULL, "user disable newbie");
+	pvtc_remote(0, &out, NULL, "user disable newbie");
 	assert_non_null(strstr(out, "disabled user newbie"));
 	free(out);
 	assert_true(user_of("newbie").disabled);
-	same_as_local("adm", "user list");
-	login("clerk1");
-	same_as_local("clerk1", "user list");
-	same_as_local("clerk1", "user disable aud");
+	pvtc_same_as_local("adm", "user list");
+	pvtc_login("clerk1");
+	pvtc_same_as_local("clerk1", "user list");
+	pvtc_same_as_local("clerk1", "user disable aud");
 	assert_false(user_of("aud").disabled);
 	free(rid);
-	trap_untouched();
+	pvtc_trap_untouched();
 }
 
 /* The plan's count of customers to shred as of date (through the server, --json). */
@@ -777,7 +625,7 @@ static unsigned long long due_to_shred(const char *date)
 {
 	char *out = NULL, args[128];
 	snprintf(args, sizeof args, "retention plan --as-of %s --json", date);
-	remote(0, &out, NULL, args);
+	pvtc_remote(0, &out, NULL, args);
 	char *last = strstr(out, "{\"summary\":");
 	assert_non_null(last);
 	json_t *s = json_loads(last, 0, NULL);
@@ -794,15 +642,15 @@ static unsigned long long due_to_shred(const char *date)
 static void test_retention_apply(void **state)
 {
 	(void)state;
-	login("adm");
+	pvtc_login("adm");
 	const char *date = "2040-01-01";
 	unsigned long long before = due_to_shred(date);
 	char args[256], *out = NULL, *err = NULL;
 	snprintf(args, sizeof args, "retention apply --as-of %s", date);
 	char *rid = asked_and_approved(args, "adm2");
-	login("adm");
+	pvtc_login("adm");
 	snprintf(args, sizeof args, "retention apply --as-of %s --request %s", date, rid);
-	remote(0, &out, &err, args);
+	pvtc_remote(0, &out, &err, args);
 	unsigned long long shredded = 0;
 	assert_int_equal(sscanf(err, "retention: %llu customers shredded", &shredded), 1);
 	assert_true(shredded > 0 && shredded <= before);
@@ -821,13 +669,13 @@ static void test_retention_apply(void **state)
 static void test_report(void **state)
 {
 	(void)state;
-	login("aud");
-	char *out = NULL, *err = NULL, args[4096], *file = pvt_path(g_tmp, "report.html");
-	remote(0, &out, NULL, "report");
+	pvtc_login("aud");
+	char *out = NULL, *err = NULL, args[4096], *file = pvt_path(pvtc.f.tmp, "report.html");
+	pvtc_remote(0, &out, NULL, "report");
 	assert_non_null(strstr(out, "Compliance audit report (PIPL art. 54): vault "));
 	assert_non_null(strstr(out, " by aud\n\nFindings ("));
 	free(out);
-	remote(0, &out, NULL, "report --json --as-of 2026-06-30");
+	pvtc_remote(0, &out, NULL, "report --json --as-of 2026-06-30");
 	json_t *doc = json_loads(out, 0, NULL);
 	assert_non_null(doc);
 	assert_string_equal(json_string_value(json_object_get(doc, "as_of")), "2026-06-30");
@@ -835,18 +683,18 @@ static void test_report(void **state)
 	json_decref(doc);
 	free(out);
 	snprintf(args, sizeof args, "report --html '%s'", file);
-	remote(0, NULL, &err, args);
+	pvtc_remote(0, NULL, &err, args);
 	assert_non_null(strstr(err, "compliance report written to"));
 	free(err);
 	char *page = pvt_read_file(file, NULL);
 	assert_non_null(strstr(page, "<html"));
 	free(page);
-	remote(1, NULL, NULL, args); /* never over an existing file */
-	same_as_local("aud", "report --json --html x.html");
-	login("clerk1");
-	same_as_local("clerk1", "report --json");
+	pvtc_remote(1, NULL, NULL, args); /* never over an existing file */
+	pvtc_same_as_local("aud", "report --json --html x.html");
+	pvtc_login("clerk1");
+	pvtc_same_as_local("clerk1", "report --json");
 	free(file);
-	trap_untouched();
+	pvtc_trap_untouched();
 }
 
 int main(void)
@@ -867,5 +715,5 @@ int main(void)
 		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_retention_apply),
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, group_setup, pvtc_group_teardown);
 }
