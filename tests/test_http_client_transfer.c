@@ -618,6 +618,41 @@ static void test_tampered_package(void **state)
 	assert_int_not_equal(access(r, F_OK), 0);
 }
 
+/* The server reads no file a client names: a plan whose recipient key is a path (here a
+ * recipient file the server could read, as an insider with the dpo role might point at
+ * one) is refused with 400 and no plan is recorded; so is a path dressed up with spaces. */
+static void test_plan_names_no_server_file(void **state)
+{
+	(void)state;
+	char *recipient_file = pvt_keep(pvt_path(g_f.tmp, "recipient.txt"));
+	char line[128];
+	int n = snprintf(line, sizeof line, "%s\n", g_recipient);
+	assert_int_equal(pvt_write_file(recipient_file, line, (size_t)n), 0);
+	char *dpo = pvt_keep(pvts_sign_in(g_f.port, "dpo1", PW));
+	const char *forms[] = { "%s", "  %s" };
+	for (size_t i = 0; i < 2; i++) {
+		char key[1024], body[2048];
+		snprintf(key, sizeof key, forms[i], recipient_file);
+		json_t *b = json_pack("{s:s,s:s,s:s,s:s}", "recipient_name", "NewCo",
+				      "recipient_contact", "dpo@newco.example", "recipient_key", key,
+				      "role", "dpo");
+		char *text = json_dumps(b, JSON_COMPACT);
+		snprintf(body, sizeof body, "%s", text);
+		free(text);
+		json_decref(b);
+		unsigned char before[32], after[32];
+		pvts_vault_digest(g_f.dir, before);
+		struct pvts_resp r = pvts_http(g_f.port, "POST", "/v1/transfers", dpo, body,
+					       strlen(body));
+		if (r.status != 400)
+			fail_msg("a recipient key naming a server file: %d %s", r.status, r.body);
+		assert_string_equal(pvts_err_code(&r), "bad_request");
+		pvts_resp_free(&r);
+		pvts_vault_digest(g_f.dir, after);
+		assert_memory_equal(before, after, sizeof before);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -626,6 +661,7 @@ int main(void)
 		cmocka_unit_test(test_whole_transfer),
 		cmocka_unit_test(test_wrong_role),
 		cmocka_unit_test(test_tampered_package),
+		cmocka_unit_test(test_plan_names_no_server_file),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
