@@ -39,8 +39,9 @@ static unsigned g_buyer_port;
 static char *g_buyer_dir, *g_buyer_key;	  /* the recipient's vault, served */
 static char *g_lseller_dir, *g_lseller_key; /* the local flow's twins */
 static char *g_lbuyer_dir, *g_lbuyer_key;
+static char *g_buyer2_dir, *g_buyer2_key; /* another recipient (no server) */
 static char *g_ident, *g_recipient;
-static char g_buyer_pk[65], g_lbuyer_pk[65];
+static char g_buyer_pk[65], g_lbuyer_pk[65], g_buyer2_pk[65];
 static char *g_pw_path, *g_err, *g_trap;
 
 /* ---- Running the command ------------------------------------------------------------ */
@@ -190,6 +191,7 @@ static int group_setup(void **state)
 	make_identity();
 	make_vault("buyer", 0, 8, &g_buyer_dir, &g_buyer_key, g_buyer_pk);
 	make_vault("lbuyer", 0, 8, &g_lbuyer_dir, &g_lbuyer_key, g_lbuyer_pk);
+	make_vault("buyer2", 0, 9, &g_buyer2_dir, &g_buyer2_key, g_buyer2_pk);
 	make_vault("lseller", NCUST, SEED, &g_lseller_dir, &g_lseller_key, NULL);
 	struct pvs_config b = pvts_roomy_config();
 	b.plain_http = 0;
@@ -206,7 +208,8 @@ static int group_teardown(void **state)
 	(void)state;
 	pvs_stop(g_buyer_srv);
 	char *paths[] = { g_buyer_dir, g_buyer_key, g_lseller_dir, g_lseller_key, g_lbuyer_dir,
-			  g_lbuyer_key, g_ident, g_recipient, g_pw_path, g_err, g_trap };
+			  g_lbuyer_key, g_buyer2_dir, g_buyer2_key, g_ident, g_recipient,
+			  g_pw_path, g_err, g_trap };
 	pvts_fixture_down(&g_f);
 	for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
 		free(paths[i]);
@@ -398,8 +401,9 @@ static void remote_flow(struct outcome *o)
 	char args[1024];
 	snprintf(args, sizeof args, "handover import '%s' --role admin --receipt '%s' --json", pkg,
 		 receipt);
+	uint64_t before = customers_in(g_buyer_dir, g_buyer_key);
 	o->imported = count_in(ok_run(0, adm, args, NULL), "records");
-	assert_int_equal(customers_in(g_buyer_dir, g_buyer_key), o->imported);
+	assert_int_equal(customers_in(g_buyer_dir, g_buyer_key) - before, o->imported);
 	sender_end(o, dpo, dpo2, g_buyer_pk, "dpo", receipt);
 	o->shredded_left = (long long)customers_in(g_f.dir, g_f.key_path);
 }
@@ -593,18 +597,57 @@ static char *tampered_copy(const char *file, const char *name)
 	return path;
 }
 
+/* args by env under four eyes where the server asks for them (the request approved by
+ * approver, then run with it): the last run's exit status, its stderr in *err. */
+static int asked_then_run(const char *env, const char *approver, const char *args, char **err)
+{
+	char *out = NULL, again[4096];
+	int st = cli(&out, err, env, "%s", args);
+	if (st != 0 || strncmp(out, "request ", 8) != 0)
+		return st;
+	char *req = request_of(out), line[128];
+	snprintf(line, sizeof line, "approve %s", req);
+	ok_run(0, approver, line, NULL);
+	snprintf(again, sizeof again, "%s --request %s", args, req);
+	return cli(NULL, err, env, "%s", again);
+}
+
+/* The receipt file with the count it states changed (kept path). */
+static char *changed_receipt(const char *file)
+{
+	char *text = pvt_keep(pvt_read_file(file, NULL));
+	assert_non_null(text);
+	char *imported = strstr(text, "\"imported\"");
+	assert_non_null(imported);
+	char *digit = imported + strcspn(imported, "0123456789");
+	*digit = *digit == '9' ? '8' : (char)(*digit + 1);
+	char *path = pvt_keep(pvt_path(g_f.tmp, "changed.receipt.json"));
+	assert_int_equal(pvt_write_file(path, text, strlen(text)), 0);
+	return path;
+}
+
 /* A package changed on the way is refused through the client as the local import refuses
- * it (exit 1, the same message), nothing imported, no receipt written. */
+ * it (exit 1, the same message), nothing imported, no receipt written. The good package's
+ * receipt (from another recipient's import), its count changed, is refused through the client: its check as on the vault
+ * itself, its confirmation (after the approval) with nothing shredded. A package is
+ * never written over an existing file, and then nothing is asked for. */
 static void test_tampered_package(void **state)
 {
 	(void)state;
-	char *dpo = seller_as("dpo1"), *dpo2 = seller_as("dpo2"), args[1024];
-	char *plan = remote_plan(dpo, g_buyer_pk);
+	char *dpo = seller_as("dpo1"), *dpo2 = seller_as("dpo2"), args[1024], *rerr, *lerr;
+	char *plan = remote_plan(dpo, g_buyer2_pk);
 	char *pkg = pvt_keep(pvt_path(g_f.tmp, "tamper.age"));
 	snprintf(args, sizeof args, "handover export %s -o '%s' --role dpo", plan, pkg);
 	four_eyes(dpo, dpo2, args, NULL);
-	char *bad = tampered_copy(pkg, "tampered.age");
-	char *adm = buyer_admin(), *rerr, *lerr;
+	size_t len = 0;
+	char *was = pvt_keep(pvt_read_file(pkg, &len));
+	assert_int_equal(cli(NULL, &rerr, dpo, "%s", args), 1); /* pkg exists */
+	assert_null(strstr(rerr, "request"));
+	size_t len2 = 0;
+	char *now = pvt_keep(pvt_read_file(pkg, &len2));
+	assert_true(len == len2 && memcmp(was, now, len) == 0);
+
+	char *bad = tampered_copy(pkg, "tampered.age"), *adm = buyer_admin();
 	uint64_t n = customers_in(g_buyer_dir, g_buyer_key);
 	int rst = cli(NULL, &rerr, adm, "handover import '%s' --role admin --receipt '%s.r'", bad,
 		      bad);
@@ -616,6 +659,23 @@ static void test_tampered_package(void **state)
 	assert_int_equal(customers_in(g_buyer_dir, g_buyer_key), n);
 	char *r = pvt_keep(pvt_path(g_f.tmp, "tampered.age.r"));
 	assert_int_not_equal(access(r, F_OK), 0);
+
+	/* the good package, imported by another recipient: its receipt holds, changed not */
+	snprintf(args, sizeof args, "handover import '%s' --identity '%s' --role admin --receipt "
+		 "'%s.r'", pkg, g_ident, pkg);
+	ok_run(0, local_root(g_buyer2_dir, g_buyer2_key), args, NULL);
+	snprintf(args, sizeof args, "handover verify-receipt '%s.r' --role dpo", pkg);
+	ok_run(0, dpo, args, NULL);
+	snprintf(args, sizeof args, "%s.r", pkg);
+	char *changed = changed_receipt(args);
+	snprintf(args, sizeof args, "handover verify-receipt '%s' --role dpo", changed);
+	same_as_local("dpo1", dpo, args);
+	uint64_t sellers = customers_in(g_f.dir, g_f.key_path);
+	snprintf(args, sizeof args, "handover confirm '%s' --role dpo", changed);
+	assert_int_equal(asked_then_run(dpo, dpo2, args, &rerr), 1);
+	assert_non_null(strstr(rerr, "receipt refused"));
+	assert_int_equal(customers_in(g_f.dir, g_f.key_path), sellers);
+	assert_true(sellers > 0);
 }
 
 /* The server reads no file a client names: a plan whose recipient key is a path (here a
@@ -658,9 +718,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_output),
 		cmocka_unit_test(test_pin_key_and_local_options),
+		cmocka_unit_test(test_tampered_package),
 		cmocka_unit_test(test_whole_transfer),
 		cmocka_unit_test(test_wrong_role),
-		cmocka_unit_test(test_tampered_package),
 		cmocka_unit_test(test_plan_names_no_server_file),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
