@@ -628,9 +628,10 @@ static char *changed_receipt(const char *file)
 
 /* A package changed on the way is refused through the client as the local import refuses
  * it (exit 1, the same message), nothing imported, no receipt written. The good package's
- * receipt (from another recipient's import), its count changed, is refused through the client: its check as on the vault
- * itself, its confirmation (after the approval) with nothing shredded. A package is
- * never written over an existing file, and then nothing is asked for. */
+ * receipt (from another recipient's import), its count changed, is refused through the
+ * client: its check as on the vault itself, its confirmation (after the approval) with
+ * nothing shredded. A package is never written over an existing file, and then nothing
+ * is asked for. */
 static void test_tampered_package(void **state)
 {
 	(void)state;
