@@ -54,6 +54,8 @@ struct pv_audit_writer {
 	unsigned members;
 	uint64_t commits, entries;
 	struct pv_audit_waiter *waiters; /* withheld spans not yet resolved */
+	int firing;            /* telling resolved waiters (the lock released meanwhile) */
+	int waiters_closed;    /* pv_audit_writer_close_waiters: nobody is told any more */
 	uint64_t failed_first[FAILURES_KEPT], failed_last[FAILURES_KEPT];
 	uint64_t failures; /* groups that failed; the last FAILURES_KEPT kept above */
 	struct pv_audit_tail log_tail; /* pv_audit_writer_tail_publish (valid when set) */
@@ -92,7 +94,15 @@ static struct pv_audit_item *item_new(const struct pv_audit_event *e, const char
 	it->e.outcome = put(&p, e->outcome);
 	it->e.detail = put(&p, e->detail);
 	it->principal = put(&p, principal);
+	it->rider = (struct pv_audit_rider){ 0 };
 	return it;
+}
+
+static void item_free(struct pv_audit_item *it)
+{
+	if (it->rider.free)
+		it->rider.free(it->rider.data);
+	free(it);
 }
 
 /* Mark the items of a group resolved (failed with why when ok is 0) and free them. A
@@ -116,7 +126,7 @@ static void resolve(struct pv_audit_writer *aw, struct pv_audit_item *it, int ok
 		}
 		aw->resolved = it->ticket;
 		aw->entries += ok;
-		free(it);
+		item_free(it);
 		it = next;
 	}
 	aw->commits += ok;
@@ -188,6 +198,7 @@ static void fire_resolved(struct pv_audit_writer *aw)
 	}
 	if (!ready)
 		return;
+	aw->firing = 1;
 	pthread_mutex_unlock(&aw->mu);
 	while (ready) {
 		struct pv_audit_waiter *next = ready->next;
@@ -196,12 +207,18 @@ static void fire_resolved(struct pv_audit_writer *aw)
 		ready = next;
 	}
 	pthread_mutex_lock(&aw->mu);
+	aw->firing = 0;
+	pthread_cond_broadcast(&aw->done); /* pv_audit_writer_close_waiters waits for this */
 }
 
 int pv_audit_writer_when_resolved(pv_audit_writer *aw, uint64_t first, uint64_t last,
 				  void (*done)(void *ctx, int ok), void *ctx)
 {
 	pthread_mutex_lock(&aw->mu);
+	if (aw->waiters_closed) {
+		pthread_mutex_unlock(&aw->mu);
+		return -2;
+	}
 	if (last <= aw->resolved) {
 		int failed = span_failed(aw, first, last);
 		pthread_mutex_unlock(&aw->mu);
@@ -248,8 +265,29 @@ pv_rc pv_audit_writer_when_durable(pv_audit_writer *aw, pv_audit_span span,
 		done(ctx, 1);
 		return PV_OK;
 	}
-	return pv_audit_writer_when_resolved(aw, span.first, span.last, done, ctx) == 0
-	       ? PV_OK : PV_ERR_NOMEM;
+	int r = pv_audit_writer_when_resolved(aw, span.first, span.last, done, ctx);
+	return r == 0 ? PV_OK : r == -2 ? PV_ERR_BUSY : PV_ERR_NOMEM;
+}
+
+void pv_audit_writer_close_waiters(pv_audit_writer *aw)
+{
+	if (!aw)
+		return;
+	pthread_mutex_lock(&aw->mu);
+	aw->waiters_closed = 1;
+	struct pv_audit_waiter *left = aw->waiters;
+	aw->waiters = NULL;
+	for (struct pv_audit_waiter *w = left; w; w = w->next)
+		aw->waiting--;
+	while (aw->firing) /* a done already under way returns first */
+		pthread_cond_wait(&aw->done, &aw->mu);
+	pthread_mutex_unlock(&aw->mu);
+	while (left) { /* not known durable: told so, here and now */
+		struct pv_audit_waiter *next = left->next;
+		left->done(left->ctx, 0);
+		free(left);
+		left = next;
+	}
 }
 
 static void *run(void *p)
@@ -327,15 +365,11 @@ static int take_failure(struct pv_audit_member *m, char *why, size_t whylen)
 	return -1;
 }
 
-int pv_audit_member_queue(struct pv_audit_member *m, const struct pv_audit_event *e,
-			  const char *principal, int wait, char *why, size_t whylen)
+/* Queue item it (see pv_audit_member_queue). */
+static int queue_item(struct pv_audit_member *m, struct pv_audit_item *it, int wait,
+		      char *why, size_t whylen)
 {
 	struct pv_audit_writer *aw = m->writer;
-	struct pv_audit_item *it = item_new(e, principal);
-	if (!it) {
-		snprintf(why, whylen, "out of memory");
-		return -1;
-	}
 	it->member = m;
 	it->withheld = 0;
 	pthread_mutex_lock(&aw->mu);
@@ -346,7 +380,7 @@ int pv_audit_member_queue(struct pv_audit_member *m, const struct pv_audit_event
 		 * stays for the batch's end to report) */
 		snprintf(why, whylen, "%s", m->why);
 		pthread_mutex_unlock(&aw->mu);
-		free(it);
+		item_free(it);
 		return -1;
 	}
 	it->ticket = ++aw->next_ticket;
@@ -373,6 +407,34 @@ int pv_audit_member_queue(struct pv_audit_member *m, const struct pv_audit_event
 	}
 	pthread_mutex_unlock(&aw->mu);
 	return rc;
+}
+
+int pv_audit_member_queue(struct pv_audit_member *m, const struct pv_audit_event *e,
+			  const char *principal, int wait, char *why, size_t whylen)
+{
+	struct pv_audit_item *it = item_new(e, principal);
+	if (!it) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	return queue_item(m, it, wait, why, whylen);
+}
+
+int pv_audit_member_queue_riding(struct pv_audit_member *m, const struct pv_audit_event *e,
+				 const char *principal, const struct pv_audit_rider *r,
+				 char *why, size_t whylen)
+{
+	struct pv_audit_item *it = m->withholding && !m->deferring ? item_new(e, principal)
+								   : NULL;
+	if (!it) {
+		snprintf(why, whylen, m->withholding && !m->deferring ? "out of memory"
+			 : "a row rides only in a withheld span");
+		if (r->free)
+			r->free(r->data);
+		return -1;
+	}
+	it->rider = *r;
+	return queue_item(m, it, 1, why, whylen);
 }
 
 int pv_audit_member_settle(struct pv_audit_member *m, char *why, size_t whylen)
