@@ -61,7 +61,7 @@ static const struct {
 	{ "transfer assess", cli_remote_transfer_assess, 0 },
 	{ "transfer consent", cli_remote_transfer_consent, 0 },
 	{ "transfer exclusions", cli_remote_transfer_exclusions, 0 },
-	{ "transfer notify", cli_remote_transfer_notify, 1 },
+	{ "transfer notify", cli_remote_transfer_notify, 0 },
 	{ "transfer pin-key", cli_remote_transfer_pin_key, 1 },
 	{ "transfer shred-excluded", cli_remote_transfer_shred_excluded, 1 },
 	{ "handover export", cli_remote_handover_export, 1 },

@@ -8,7 +8,6 @@
 #include "route.h"
 
 #include <jansson.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,72 +115,33 @@ static void transfer_assessment(struct pvs_call *c)
 	pv_free(text);
 }
 
-/* The plan's notices as who asks for them, into memory (contact details in clear: never
- * on disk); *text wiped and freed first. */
-static pv_rc notices_into(struct pvs_call *c, const pv_access *who, json_t *body, int jsonl,
-			  char **text, size_t *len)
-{
-	int bad = 0;
-	const char *lang = pvs_member(body, "lang", &bad), *tmpl = pvs_member(body, "template", &bad);
-	if (*text)
-		sodium_memzero(*text, *len);
-	free(*text);
-	*text = NULL;
-	FILE *out = open_memstream(text, len);
-	if (!out)
-		return PV_ERR_NOMEM;
-	uint64_t n = 0;
-	pv_rc rc = pv_transfer_notify(c->v, who, c->param, tmpl, lang,
-				      jsonl ? PV_EXPORT_JSONL : PV_EXPORT_CSV, out, &n);
-	if (fclose(out) != 0 && !rc)
-		rc = PV_ERR_NOMEM;
-	return rc;
-}
-
-/* A refusal that may be the bulk limit's (more customers in clear than it lets a session
- * see): asked for under four eyes then (202 answered: PV_REQUESTED); when the library
- * says no approval would do, the first refusal stands (its message kept). */
-static pv_rc ask_beyond_limit(struct pvs_call *c, const pv_access *who, json_t *body,
-			      int jsonl, char **text, size_t *len)
-{
-	char why[512];
-	snprintf(why, sizeof why, "%s", pv_errmsg(c->v));
-	enum pvs_guard mode;
-	if (pvs_guard_begin(c, body, &mode) != 0)
-		return PV_ERR_USAGE; /* answered */
-	pv_rc rc = notices_into(c, who, body, jsonl, text, len);
-	if (pvs_guard_end(c, mode, rc))
-		return PV_REQUESTED;
-	pvs_error(c->out, 403, "forbidden", why);
-	return PV_ERR_DENIED;
-}
-
 /* The notices of the body's {"purpose", "role"?, "lang"?, "template"?, "format"?: "csv" |
- * "jsonl", "request"?, "reason"?} rendered into memory. More customers in clear than the
- * bulk limit take four eyes: asked for (202), then run with the approved request. */
+ * "jsonl"} rendered into memory (contact details in clear: never on disk). */
 static pv_rc render_notices(struct pvs_call *c, json_t *body, int jsonl, char **text,
 			    size_t *len)
 {
 	int bad = 0;
 	pv_access who = { pvs_member(body, "role", &bad), pvs_member(body, "purpose", &bad),
 			  PV_WANT_MASKED };
-	pvs_member(body, "lang", &bad);
-	pvs_member(body, "template", &bad);
-	const char *request = pvs_member(body, "request", &bad);
+	const char *lang = pvs_member(body, "lang", &bad), *tmpl = pvs_member(body, "template", &bad);
 	if (bad || !who.purpose) {
 		pvs_error(c->out, 400, "bad_request", "the body needs \"purpose\"; \"role\", "
-			  "\"lang\", \"template\", \"format\" and \"request\" are strings");
+			  "\"lang\", \"template\" and \"format\" are strings");
 		return PV_ERR_USAGE;
 	}
-	enum pvs_guard mode;
-	if (request && pvs_guard_begin(c, body, &mode) != 0)
-		return PV_ERR_USAGE; /* answered */
-	pv_rc rc = notices_into(c, &who, body, jsonl, text, len);
-	if (rc == PV_ERR_DENIED && !request)
-		return ask_beyond_limit(c, &who, body, jsonl, text, len);
-	if (rc == PV_ERR_NOMEM)
+	FILE *out = open_memstream(text, len);
+	if (!out) {
 		pvs_error(c->out, 500, "out_of_memory", "out of memory");
-	else if (rc)
+		return PV_ERR_NOMEM;
+	}
+	uint64_t n = 0;
+	pv_rc rc = pv_transfer_notify(c->v, &who, c->param, tmpl, lang,
+				      jsonl ? PV_EXPORT_JSONL : PV_EXPORT_CSV, out, &n);
+	if (fclose(out) != 0 && !rc) {
+		pvs_error(c->out, 500, "out_of_memory", "out of memory");
+		return PV_ERR_NOMEM;
+	}
+	if (rc)
 		pvs_fail(c->out, c->v, rc);
 	return rc;
 }
@@ -206,8 +166,6 @@ static void notify_transfer(struct pvs_call *c)
 		c->out->body = text;
 		text = NULL;
 	}
-	if (text) /* notices written before a failure: names and contacts in clear */
-		sodium_memzero(text, len);
 	free(text);
 	json_decref(body);
 }

@@ -714,50 +714,6 @@ static void test_plan_names_no_server_file(void **state)
 	}
 }
 
-/* Notices to more customers than the bulk limit (2 here) through the client: asked for
- * under four eyes (the request printed, nothing rendered, nothing recorded), rendered once
- * approved and run with --request, all of them; the request used runs no second time. */
-static void test_notify_beyond_bulk_limit(void **state)
-{
-	(void)state;
-	char *dir, *key, args[512], *err = NULL;
-	make_vault("bulk", NCUST, SEED, &dir, &key, NULL);
-	pv_vault *root = pvt_open_root(dir, NULL, key);
-	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
-	assert_ok(root, pv_audit_set_alert_threshold(root, &admin, 2));
-	pvt_vclose(root);
-	struct pvs_config c = pvts_roomy_config();
-	c.plain_http = 0;
-	c.tls_cert = g_f.tls_cert;
-	c.tls_key = g_f.tls_key;
-	struct pvs_server *srv = pvts_start(&c, dir, key, 65536);
-	char *dpo = client_env("bulk-dpo1", pvs_port(srv)), *dpo2 = client_env("bulk-dpo2",
-										   pvs_port(srv));
-	assert_int_equal(cli(NULL, NULL, dpo, "login --user dpo1"), 0);
-	assert_int_equal(cli(NULL, NULL, dpo2, "login --user dpo2"), 0);
-	char *plan = string_in(ok_run(0, dpo, plan_args(g_buyer_pk, "dpo"), NULL), "transfer");
-	snprintf(args, sizeof args, "transfer notify %s --purpose service --role dpo --jsonl", plan);
-	char *out = ok_run(0, dpo, args, NULL);
-	char *req = request_of(out);
-	assert_int_equal(lines_of(out), 1); /* the request, no notice */
-	snprintf(args, sizeof args, "transfer show %s --role dpo", plan);
-	assert_non_null(strstr(ok_run(0, dpo, args, NULL), "\"step\": \"notices\"\n"));
-	assert_non_null(strstr(steps_of(dpo, plan, "dpo"), "notices=0;"));
-	snprintf(args, sizeof args, "approve %s", req);
-	ok_run(0, dpo2, args, NULL);
-	snprintf(args, sizeof args, "transfer notify %s --purpose service --role dpo --jsonl "
-		 "--request %s", plan, req);
-	out = ok_run(0, dpo, args, &err);
-	assert_int_equal(lines_of(out), NCUST);
-	assert_string_equal(err, "pivault: 6 notices rendered and recorded as queued\n");
-	assert_non_null(strstr(steps_of(dpo, plan, "dpo"), "notices=1;"));
-	out = ok_run(1, dpo, args, &err); /* one request, one run */
-	assert_string_equal(out, "");
-	pvs_stop(srv);
-	free(dir);
-	free(key);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -767,7 +723,6 @@ int main(void)
 		cmocka_unit_test(test_whole_transfer),
 		cmocka_unit_test(test_wrong_role),
 		cmocka_unit_test(test_plan_names_no_server_file),
-		cmocka_unit_test(test_notify_beyond_bulk_limit),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
