@@ -74,6 +74,13 @@ int cli_write_certificate(const char *cert, const char *out_path);
  * shredded or the certificate could not go where asked; EXIT_USAGE for a bad argument. */
 int cli_shredded(pv_vault *v, pv_rc rc, const char *cert, const char *out_path);
 
+/* What transfer and handover print, shared with their API twins (remote_transfer.c): a
+ * plan recorded (what comes next, the vault key it pinned), one customer left out of a
+ * transfer (a pv_exclusion_fn; ctx: the int --json), a package exported or imported. */
+void cli_print_planned(const char *id, const char *vault_key, int json);
+int cli_print_exclusion(void *ctx, const char *customer, const char *reason);
+void cli_print_handover_summary(const char *what, const pv_handover_summary *s, int json);
+
 /* Certificates made one after another (retention, handover confirm) go to the -o file
  * as soon as each is made or, without -o or when that fails, to standard output, so
  * that none is lost. */

@@ -25,7 +25,7 @@ static int verify_receipt(pv_vault *v, const pv_access *who, const char *path, c
 	return rc == PV_ERR_USAGE ? EXIT_USAGE : rc ? EXIT_FAIL : EXIT_OK;
 }
 
-static void print_summary(const char *what, const pv_handover_summary *s, int json)
+void cli_print_handover_summary(const char *what, const pv_handover_summary *s, int json)
 {
 	if (json)
 		printf("{\"package\":\"%s\",\"root_hash\":\"%s\",\"records\":%llu,\"excluded\":%llu,"
@@ -62,7 +62,7 @@ static pv_rc run_import(pv_vault *v, const pv_access *who, const char *package,
 			"it is:\n%s\n", receipt_path ? receipt_path : "", receipt);
 		*code = EXIT_FAIL;
 	}
-	print_summary("imported", &s, json);
+	cli_print_handover_summary("imported", &s, json);
 	if (!json && *code == EXIT_OK)
 		printf("receipt: %s (send it to the sender)\n", receipt_path);
 	free(def);
@@ -121,7 +121,7 @@ static int run_export(struct cli_args *a)
 	pv_rc rc = pv_handover_export(v, &who, plan, out_path, &s);
 	cli_progress_end(v);
 	if (!rc)
-		print_summary("exported", &s, a->common.json);
+		cli_print_handover_summary("exported", &s, a->common.json);
 	return cli_done(v, rc, EXIT_OK);
 }
 

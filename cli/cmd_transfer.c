@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int print_exclusion(void *ctx, const char *customer, const char *reason)
+int cli_print_exclusion(void *ctx, const char *customer, const char *reason)
 {
 	if (*(int *)ctx) {
 		printf("{\"customer\":");
@@ -34,8 +34,7 @@ static const char *the_plan(struct cli_args *a, int n, int *code)
 	return a->arg[0];
 }
 
-/* What is printed after a plan is recorded: what comes next, and the key it pinned. */
-static void print_planned(const char *id, const char *vault_key, int json)
+void cli_print_planned(const char *id, const char *vault_key, int json)
 {
 	char fp[PV_FINGERPRINT_SIZE];
 	if (json) {
@@ -76,7 +75,7 @@ static int run_plan(struct cli_args *a)
 	char *id = NULL;
 	pv_rc rc = pv_transfer_plan(v, &who, &spec, &id);
 	if (!rc)
-		print_planned(id, spec.recipient_vault_key, a->common.json);
+		cli_print_planned(id, spec.recipient_vault_key, a->common.json);
 	pv_free(id);
 	return cli_done(v, rc, EXIT_OK);
 }
@@ -151,7 +150,7 @@ static int run_exclusions(struct cli_args *a)
 	if (!v)
 		return code;
 	pv_access who = cli_access(&a->common);
-	pv_rc rc = pv_transfer_exclusions(v, &who, plan, print_exclusion, &a->common.json);
+	pv_rc rc = pv_transfer_exclusions(v, &who, plan, cli_print_exclusion, &a->common.json);
 	return cli_done(v, rc, code);
 }
 

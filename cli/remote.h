@@ -179,5 +179,18 @@ int cli_remote_user_enrol(struct cli_args *a);
 int cli_remote_user_passwd(struct cli_args *a);
 /* remote_report.c: the compliance audit report. */
 int cli_remote_report(struct cli_args *a);
+/* remote_transfer.c: the transfer to a new holder and its handover package. */
+int cli_remote_transfer_plan(struct cli_args *a);
+int cli_remote_transfer_list(struct cli_args *a); /* list and show */
+int cli_remote_transfer_assess(struct cli_args *a);
+int cli_remote_transfer_consent(struct cli_args *a);
+int cli_remote_transfer_exclusions(struct cli_args *a);
+int cli_remote_transfer_notify(struct cli_args *a);
+int cli_remote_transfer_pin_key(struct cli_args *a);
+int cli_remote_transfer_shred_excluded(struct cli_args *a);
+int cli_remote_handover_export(struct cli_args *a);
+int cli_remote_handover_import(struct cli_args *a);
+int cli_remote_handover_confirm(struct cli_args *a);
+int cli_remote_handover_verify_receipt(struct cli_args *a);
 
 #endif

@@ -38,7 +38,7 @@ static void transfer_reply(struct pvs_call *c, const pv_access *who, const char 
 	pv_free(text);
 }
 
-/* The body {"recipient_name", "recipient_contact", "recipient_key", and optionally
+/* The body {"recipient_name", "recipient_contact", "recipient_key" (age1...), and optionally
  * "recipient_vault_key", "recipient_country", "legal_basis", "scope", "fields",
  * "purposes" (comma lists), "deadline", "role"}: 201 with the plan as listed. */
 static void plan_transfer(struct pvs_call *c)
@@ -64,6 +64,10 @@ static void plan_transfer(struct pvs_call *c)
 	if (bad || !spec.recipient_name || !spec.recipient_contact || !spec.recipient_key) {
 		pvs_error(c->out, 400, "bad_request", "the body needs \"recipient_name\", "
 			  "\"recipient_contact\" and \"recipient_key\"; every member is a string");
+	} else if (strncmp(spec.recipient_key, "age1", 4) != 0) {
+		/* the library also takes a file's path: never one a client names */
+		pvs_error(c->out, 400, "bad_request", "\"recipient_key\" is the recipient's age "
+			  "public key itself (age1...): the server opens no file a client names");
 	} else {
 		pv_rc rc = pv_transfer_plan(c->v, &who, &spec, &id);
 		if (rc)
