@@ -427,6 +427,10 @@ static void decommission_run(struct pvs_call *c)
 	if (bad || !spec.keeper_name || !spec.keeper_contact || !spec.keeper_key) {
 		pvs_error(c->out, 400, "bad_request", "the body needs \"keeper_name\", "
 			  "\"keeper_contact\" and \"keeper_key\" (strings)");
+	} else if (strncmp(spec.keeper_key, "age1", 4) != 0) {
+		/* the library also takes a file's path there: never one a client names */
+		pvs_error(c->out, 400, "bad_request", "\"keeper_key\" is the keeper's age public "
+			  "key itself (age1...): the server opens no file a client names");
 	} else if (!path) {
 		pvs_error(c->out, 500, "out_of_memory", "out of memory");
 	} else if (pvs_guard_begin(c, body, &mode) == 0) {

@@ -685,6 +685,15 @@ static void test_decommission(void **state)
 	r = pvts_http(port, "POST", "/v1/decommission", clerk, body, strlen(body));
 	expect_status(&r, 403, "POST /v1/decommission as clerk");
 	pvts_resp_free(&r);
+	/* a keeper's key given as a file on the server's machine: never opened */
+	char *key_file = pvt_keep(pvt_path(g_f.tmp, "keeper-key.txt")), named[768];
+	assert_int_equal(pvt_write_file(key_file, g_recipient, strlen(g_recipient)), 0);
+	snprintf(named, sizeof named, "{\"keeper_name\":\"Archive Co\",\"keeper_contact\":"
+		 "\"keeper@archive.example\",\"keeper_key\":\"%s\"}", key_file);
+	r = pvts_http(port, "POST", "/v1/decommission", dpo, named, strlen(named));
+	expect_status(&r, 400, "POST /v1/decommission naming a server file");
+	assert_string_equal(pvts_err_code(&r), "bad_request");
+	pvts_resp_free(&r);
 	r = pvts_http(port, "POST", "/v1/decommission", dpo, body, strlen(body));
 	char *req = requested(&r, "POST /v1/decommission");
 	pvts_resp_free(&r);
