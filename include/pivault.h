@@ -214,6 +214,14 @@ PV_API pv_audit_span pv_vault_withhold_end(pv_vault *v);
  * PV_ERR_NOMEM when it cannot be arranged (then done is never called). */
 PV_API PV_CHECK pv_rc pv_audit_writer_when_durable(pv_audit_writer *aw, pv_audit_span span,
 						   void (*done)(void *ctx, int ok), void *ctx);
+/* Tell every span still waiting now, in this thread, that it is not durable (ok 0: its
+ * caller shows nothing); a done already under way in the writer's thread has returned
+ * when this returns, and no done is called after (later calls of
+ * pv_audit_writer_when_durable answer PV_ERR_BUSY). For a server that stops while replies
+ * still wait for a group held up past its grace: each is answered (as failed) before the
+ * server frees its requests, and nothing calls back into them afterwards. The entries
+ * themselves are committed as ever. NULL is a no-op. */
+PV_API void pv_audit_writer_close_waiters(pv_audit_writer *aw);
 
 /* Commit what is queued, stop the writer and close its handle. Every handle that joined
  * it must be closed first: PV_ERR_USAGE otherwise (the writer then runs on; message on

@@ -209,7 +209,7 @@ int pvs_stream_handle_bind(struct pvs_handles *h, pv_vault *v, const char *user)
 
 pv_audit_writer *pvs_handles_audit(struct pvs_handles *h)
 {
-	return h->audit;
+	return h ? h->audit : NULL;
 }
 
 void pvs_handles_close(struct pvs_handles *h)

@@ -607,6 +607,9 @@ void pvs_stop(struct pvs_server *s)
 	struct timespec tick = { 0, 10 * 1000 * 1000 };
 	for (unsigned i = 0; i < s->grace_seconds * 100u && atomic_load(&s->in_flight) > 0; i++)
 		nanosleep(&tick, NULL);
+	/* A reply still parked past the grace (its group not yet synced) is dropped with its
+	 * connection below: the writer must not call back into a request freed by then. */
+	pv_audit_writer_close_waiters(pvs_handles_audit(s->routes.handles));
 	MHD_stop_daemon(s->daemon);
 	server_free(s);
 }

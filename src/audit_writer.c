@@ -54,6 +54,8 @@ struct pv_audit_writer {
 	unsigned members;
 	uint64_t commits, entries;
 	struct pv_audit_waiter *waiters; /* withheld spans not yet resolved */
+	int firing;            /* telling resolved waiters (the lock released meanwhile) */
+	int waiters_closed;    /* pv_audit_writer_close_waiters: nobody is told any more */
 	uint64_t failed_first[FAILURES_KEPT], failed_last[FAILURES_KEPT];
 	uint64_t failures; /* groups that failed; the last FAILURES_KEPT kept above */
 	struct pv_audit_tail log_tail; /* pv_audit_writer_tail_publish (valid when set) */
@@ -188,6 +190,7 @@ static void fire_resolved(struct pv_audit_writer *aw)
 	}
 	if (!ready)
 		return;
+	aw->firing = 1;
 	pthread_mutex_unlock(&aw->mu);
 	while (ready) {
 		struct pv_audit_waiter *next = ready->next;
@@ -196,12 +199,18 @@ static void fire_resolved(struct pv_audit_writer *aw)
 		ready = next;
 	}
 	pthread_mutex_lock(&aw->mu);
+	aw->firing = 0;
+	pthread_cond_broadcast(&aw->done); /* pv_audit_writer_close_waiters waits for this */
 }
 
 int pv_audit_writer_when_resolved(pv_audit_writer *aw, uint64_t first, uint64_t last,
 				  void (*done)(void *ctx, int ok), void *ctx)
 {
 	pthread_mutex_lock(&aw->mu);
+	if (aw->waiters_closed) {
+		pthread_mutex_unlock(&aw->mu);
+		return -2;
+	}
 	if (last <= aw->resolved) {
 		int failed = span_failed(aw, first, last);
 		pthread_mutex_unlock(&aw->mu);
@@ -248,8 +257,29 @@ pv_rc pv_audit_writer_when_durable(pv_audit_writer *aw, pv_audit_span span,
 		done(ctx, 1);
 		return PV_OK;
 	}
-	return pv_audit_writer_when_resolved(aw, span.first, span.last, done, ctx) == 0
-	       ? PV_OK : PV_ERR_NOMEM;
+	int r = pv_audit_writer_when_resolved(aw, span.first, span.last, done, ctx);
+	return r == 0 ? PV_OK : r == -2 ? PV_ERR_BUSY : PV_ERR_NOMEM;
+}
+
+void pv_audit_writer_close_waiters(pv_audit_writer *aw)
+{
+	if (!aw)
+		return;
+	pthread_mutex_lock(&aw->mu);
+	aw->waiters_closed = 1;
+	struct pv_audit_waiter *left = aw->waiters;
+	aw->waiters = NULL;
+	for (struct pv_audit_waiter *w = left; w; w = w->next)
+		aw->waiting--;
+	while (aw->firing) /* a done already under way returns first */
+		pthread_cond_wait(&aw->done, &aw->mu);
+	pthread_mutex_unlock(&aw->mu);
+	while (left) { /* not known durable: told so, here and now */
+		struct pv_audit_waiter *next = left->next;
+		left->done(left->ctx, 0);
+		free(left);
+		left = next;
+	}
 }
 
 static void *run(void *p)

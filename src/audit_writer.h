@@ -37,8 +37,8 @@ int pv_audit_member_queue(struct pv_audit_member *m, const struct pv_audit_event
 			  const char *principal, int wait, char *why, size_t whylen);
 /* Call done(ctx, ok) once every entry numbered first..last is resolved: ok 1 when all were
  * committed, 0 when one of them failed. At once in this thread when they already are,
- * else in the writer's thread after its group. 0, or -1 when out of memory (nothing will
- * be called). */
+ * else in the writer's thread after its group. 0, or -1 when out of memory, -2 after
+ * pv_audit_writer_close_waiters (either way nothing will be called). */
 int pv_audit_writer_when_resolved(pv_audit_writer *aw, uint64_t first, uint64_t last,
 				  void (*done)(void *ctx, int ok), void *ctx);
 /* The latest tail of the log (last sequence number, chain head, Merkle state) written in

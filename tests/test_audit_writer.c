@@ -463,6 +463,60 @@ static void withheld_failure_is_its_spans(void **state)
 	verify_chain(f);
 }
 
+/* A server stopping while a span still waits (its writer held up by a DBA's write lock)
+ * closes the waiters: the one waiting is told at once, in the closing thread, that its
+ * entries are not durable (ok 0), and never again, even once its entry is committed; nobody
+ * is told afterwards (PV_ERR_BUSY), so nothing calls back into what the server frees. The
+ * entry itself is committed as ever. */
+static void closed_waiters_are_told_once_now(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *v = f->h[1];
+	sqlite3 *lock;
+	assert_int_equal(sqlite3_open(f->db, &lock), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(lock, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	assert_ok(v, pv_vault_withhold_begin(v));
+	pv_record *rec = NULL;
+	assert_ok(v, pv_get(v, &admin, "C00000009", &rec));
+	pv_record_free(rec);
+	pv_audit_span span = pv_vault_withhold_end(v);
+	struct told t;
+	told_init(&t, f, "C00000009");
+	assert_int_equal(pv_audit_writer_when_durable(f->aw, span, tell, &t), PV_OK);
+	struct timespec nap = { 0, 50 * 1000000L };
+	nanosleep(&nap, NULL);
+	assert_int_equal(t.called, 0); /* the writer waits for the DBA's lock */
+
+	pv_audit_writer_close_waiters(f->aw);
+	assert_int_equal(t.called, 1); /* here and now: not durable */
+	assert_int_equal(t.ok, 0);
+	assert_int_equal(sqlite3_exec(lock, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(lock);
+	for (int i = 0; i < 400 && count_entries_or_fail(f, "read", "C00000009") < 1; i++)
+		nanosleep(&nap, NULL);
+	assert_int_equal(count_entries_or_fail(f, "read", "C00000009"), 1); /* committed */
+	uint64_t groups = 0, entries = 0, later = 0;
+	pv_audit_writer_counts(f->aw, &groups, &entries);
+	for (int i = 0; i < 100 && later == entries; i++) { /* the group's end, waiters after */
+		nanosleep(&nap, NULL);
+		pv_audit_writer_counts(f->aw, &groups, &later);
+	}
+	nanosleep(&nap, NULL);
+	pthread_mutex_lock(&t.mu);
+	assert_int_equal(t.called, 1); /* not told again when its group committed */
+	pthread_mutex_unlock(&t.mu);
+	assert_int_equal(pv_audit_writer_when_durable(f->aw, span, tell, &t), PV_ERR_BUSY);
+	assert_ok(v, pv_vault_withhold_begin(v)); /* a new span: nobody told either */
+	assert_ok(v, pv_get(v, &admin, "C00000009", &rec));
+	pv_record_free(rec);
+	span = pv_vault_withhold_end(v);
+	assert_int_equal(pv_audit_writer_when_durable(f->aw, span, tell, &t), PV_ERR_BUSY);
+	assert_int_equal(t.called, 1);
+	pthread_cond_destroy(&t.cond);
+	pthread_mutex_destroy(&t.mu);
+	verify_chain(f);
+}
+
 /* One entry appended by h in a transaction of its own, committed or rolled back. */
 static void direct_entry(pv_vault *h, const char *detail, int commit)
 {
@@ -510,6 +564,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(batch_refuses_changes, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(joining_and_stopping_rules, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(withheld_span_told_when_durable, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(closed_waiters_are_told_once_now, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(withheld_failure_is_its_spans, fx_setup,
 						fx_teardown),

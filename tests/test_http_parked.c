@@ -4,8 +4,9 @@
  * Many clients at once on a server of two threads each get every reply, and each reply
  * arrives only once its entry is in the log (seen from a connection of the test's own);
  * when a DBA's trigger makes the log refuse entries, a parked reply is withheld (503,
- * nothing of the record in it) and the same read works once the trigger is gone; the
- * server stops cleanly after. */
+ * nothing of the record in it) and the same read works once the trigger is gone; a stop
+ * while a reply is parked past the grace answers it as failed; the server stops cleanly
+ * after. */
 #include "testutil.h"
 
 #include <pthread.h>
@@ -178,11 +179,65 @@ static void failed_entry_withholds_the_reply(void **state)
 	assert_int_equal(read_entries("C00000040"), before + 1);
 }
 
+struct one_get {
+	unsigned port;
+	const char *bearer;
+	struct pvts_resp r;
+};
+
+static void *get_once(void *p)
+{
+	struct one_get *g = p;
+	g->r = pvts_http(g->port, "GET", "/v1/customers/C00000041?purpose=service", g->bearer,
+			 NULL, 0);
+	return NULL;
+}
+
+static void *stop_server(void *p)
+{
+	pvs_stop(p);
+	return NULL;
+}
+
+/* A stop while a reply is parked and its group is held up past the grace (a DBA holds the
+ * write lock): the parked reply is answered as failed (503) or its connection closed,
+ * never with the record, and the server stops without touching the freed request; the
+ * entry is committed once the lock goes, as ever. */
+static void stop_answers_parked_replies(void **state)
+{
+	(void)state;
+	struct pvs_config c = { .plain_http = 1, .threads = 2, .reads_per_second = 100000,
+				.reads_burst = 100000, .grace_seconds = 1 };
+	struct pvs_server *srv = pvts_start(&c, g_dir, g_key_path, 65536);
+	struct one_get g = { pvs_port(srv), NULL, { 0 } };
+	char *bearer = pvts_sign_in(g.port, "dpo1", PW);
+	g.bearer = bearer;
+	long before = read_entries("C00000041");
+	sqlite3 *lock;
+	assert_int_equal(sqlite3_open(g_db, &lock), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(lock, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	pthread_t client, stopper;
+	assert_int_equal(pthread_create(&client, NULL, get_once, &g), 0);
+	struct timespec nap = { 0, 300 * 1000000L }; /* parked: its group waits for the lock */
+	nanosleep(&nap, NULL);
+	assert_int_equal(pthread_create(&stopper, NULL, stop_server, srv), 0);
+	pthread_join(client, NULL);
+	assert_true(g.r.status == 503 || g.r.status == -1);
+	assert_null(strstr(g.r.body ? g.r.body : "", "C00000041"));
+	pvts_resp_free(&g.r);
+	assert_int_equal(sqlite3_exec(lock, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(lock);
+	pthread_join(stopper, NULL);
+	assert_int_equal(read_entries("C00000041"), before + 1);
+	free(bearer);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(many_clients_each_reply_after_its_entry),
 		cmocka_unit_test(failed_entry_withholds_the_reply),
+		cmocka_unit_test(stop_answers_parked_replies),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
