@@ -60,6 +60,23 @@ char *pvts_request_text(const char *method, const char *path, const char *token,
 	return text;
 }
 
+int pvts_stalled_upload(unsigned port, const char *path, const char *token, size_t announced,
+			const char *first)
+{
+	int fd = pvts_connect(port);
+	char *text = pvts_request_text("POST", path, token, NULL, 0);
+	char *length = strstr(text, "Content-Length: 0\r\n\r\n");
+	assert_non_null(length);
+	snprintf(length, 64, "Content-Length: %zu\r\n\r\n", announced);
+	size_t head = strlen(text), n = strlen(first);
+	assert_true(n < announced);
+	assert_int_equal(send(fd, text, head, MSG_NOSIGNAL), (ssize_t)head);
+	if (n)
+		assert_int_equal(send(fd, first, n, MSG_NOSIGNAL), (ssize_t)n);
+	free(text);
+	return fd;
+}
+
 /* The whole answer read until the server closes, parsed into r. */
 void pvts_parse_answer(const char *raw, struct pvts_resp *r)
 {

@@ -37,6 +37,11 @@ int pvts_connect(unsigned port);
 /* The text of a request (malloc'd), Connection: close, with a bearer token if not NULL. */
 char *pvts_request_text(const char *method, const char *path, const char *token,
 			const char *body, size_t len);
+/* A client that stops half-way through an upload: POST path to port with token, the head
+ * announcing a body of announced bytes, then only first (fewer); the connection is left
+ * open (the caller closes it). */
+int pvts_stalled_upload(unsigned port, const char *path, const char *token, size_t announced,
+			const char *first);
 /* Everything read from fd until the peer closes (malloc'd, NUL-terminated). */
 char *pvts_read_all(int fd);
 /* A whole answer parsed into r. */
