@@ -400,10 +400,13 @@ static pv_rc append_to_store(pv_vault *v, const struct pv_audit_event *e, int ow
 
 /* Queue e with the handle's audit writer (waiting for it to be durable unless in a
  * batch). */
-static pv_rc append_through_writer(pv_vault *v, const struct pv_audit_event *e, int wait)
+static pv_rc append_through_writer(pv_vault *v, const struct pv_audit_event *e, int wait,
+				   const struct pv_audit_rider *rider)
 {
 	char why[256];
-	if (pv_audit_member_queue(&v->audit_member, e, v->principal, wait, why, sizeof why) != 0)
+	struct pv_audit_member *m = &v->audit_member;
+	if ((rider ? pv_audit_member_queue_riding(m, e, v->principal, rider, why, sizeof why)
+		   : pv_audit_member_queue(m, e, v->principal, wait, why, sizeof why)) != 0)
 		return pv_fail(v, PV_ERR_STORE, "the audit log cannot be written (%s); the "
 			       "operation was not carried out", why);
 	return PV_OK;
@@ -435,14 +438,19 @@ static int commit_group(pv_vault *w, const struct pv_audit_item *group, char *wh
 		return -1;
 	}
 	pv_rc rc = PV_OK;
-	for (const struct pv_audit_item *it = group; it && !rc; it = it->next)
-		rc = append_in_txn(w, &it->e, it->principal);
+	for (const struct pv_audit_item *it = group; it && !rc; it = it->next) {
+		if (it->rider.apply && it->rider.apply(w, it->rider.data, why, whylen) != 0)
+			rc = PV_ERR_STORE; /* why says what */
+		else
+			rc = append_in_txn(w, &it->e, it->principal);
+	}
 	if (!rc) /* shared before the commit, as append_to_store does */
 		pv_audit_writer_tail_publish(w->audit_writing, tail_of(w));
 	if (!rc && pv_store_commit(w->store) != 0)
 		rc = PV_ERR_STORE;
 	if (rc) {
-		snprintf(why, whylen, "%s", pv_store_errmsg(w->store));
+		if (!why[0])
+			snprintf(why, whylen, "%s", pv_store_errmsg(w->store));
 		(void)pv_store_rollback(w->store);
 		tail_of(w)->valid = 0;
 		return -1;
@@ -469,8 +477,10 @@ pv_rc pv_audit_writer_start(pv_vault *w, pv_audit_writer **out)
 	return pv_ok(w);
 }
 
-/* Append in (wait: its entry durable before returning, when through a writer). */
-static pv_rc append(pv_vault *v, const struct pv_audit_event *in, int wait)
+/* Append in (wait: its entry durable before returning, when through a writer; rider: a
+ * row stored with it, pv_audit_append_riding). */
+static pv_rc append(pv_vault *v, const struct pv_audit_event *in, int wait,
+		    const struct pv_audit_rider *rider)
 {
 	struct pv_audit_event safe = *in;
 	const struct pv_audit_event *e = &safe;
@@ -487,12 +497,12 @@ static pv_rc append(pv_vault *v, const struct pv_audit_event *in, int wait)
 	int own = pv_store_txn_id(v->store) == 0;
 	pv_rc rc;
 	if (v->audit_member.deferring) { /* a batch's snapshot is open: the entry is queued */
-		rc = append_through_writer(v, e, 0);
+		rc = append_through_writer(v, e, 0, NULL);
 		if (!rc)
 			rc = renew_batch_snapshot(v);
 	}
 	else if (own && v->audit_member.writer)
-		rc = append_through_writer(v, e, wait);
+		rc = append_through_writer(v, e, wait, rider);
 	else
 		rc = append_to_store(v, e, own);
 	if (rc == PV_OK && !in->request && v->request_id[0] && !v->request_op[0])
@@ -502,12 +512,29 @@ static pv_rc append(pv_vault *v, const struct pv_audit_event *in, int wait)
 
 pv_rc pv_audit_append(pv_vault *v, const struct pv_audit_event *e)
 {
-	return append(v, e, 1);
+	return append(v, e, 1, NULL);
 }
 
+int pv_audit_rides(const pv_vault *v)
+{
+	const struct pv_audit_member *m = &v->audit_member;
+	return m->writer && m->withholding && !m->deferring && !v->asking && !v->audit_fault &&
+	       pv_store_txn_id(v->store) == 0;
+}
+
+pv_rc pv_audit_append_riding(pv_vault *v, const struct pv_audit_event *e,
+			     const struct pv_audit_rider *rider)
+{
+	if (pv_audit_rides(v)) /* so append takes the writer's way, where rider goes along */
+		return append(v, e, 1, rider);
+	if (rider->free)
+		rider->free(rider->data);
+	return pv_fail(v, PV_ERR_USAGE, "a row rides with its entry only in a withheld span "
+		       "through an audit writer");
+}
 pv_rc pv_audit_append_showing_nothing(pv_vault *v, const struct pv_audit_event *e)
 {
-	return append(v, e, 0);
+	return append(v, e, 0, NULL);
 }
 
 pv_rc pv_audit_commit(pv_vault *v, const struct pv_audit_event *e, pv_rc rc)

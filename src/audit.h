@@ -30,6 +30,18 @@ pv_rc pv_audit_append(pv_vault *v, const struct pv_audit_event *e);
  * reported there. Without a writer, the same as pv_audit_append. */
 pv_rc pv_audit_append_showing_nothing(pv_vault *v, const struct pv_audit_event *e);
 
+/* 1 when v's next entry would go through an audit writer in a withheld span (a server's
+ * request that withholds its answer until the span is durable), outside any transaction:
+ * then a change of one row may ride with its entry (pv_audit_append_riding) and share the
+ * group's sync instead of committing on its own. */
+int pv_audit_rides(const pv_vault *v);
+/* Queue e with a row that the writer stores in e's group transaction just before it
+ * (struct pv_audit_rider, audit_writer.h): both are kept, or neither and the span fails.
+ * The rider's data is taken whatever happens. PV_ERR_USAGE unless pv_audit_rides(v). */
+struct pv_audit_rider;
+pv_rc pv_audit_append_riding(pv_vault *v, const struct pv_audit_event *e,
+			     const struct pv_audit_rider *rider);
+
 /* Before a read of the audit log: a server handle's lingering read (which began before the
  * audit writer committed the latest entries) ends, so that the read sees every entry. */
 void pv_audit_fresh(pv_vault *v);

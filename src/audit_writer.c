@@ -94,7 +94,15 @@ static struct pv_audit_item *item_new(const struct pv_audit_event *e, const char
 	it->e.outcome = put(&p, e->outcome);
 	it->e.detail = put(&p, e->detail);
 	it->principal = put(&p, principal);
+	it->rider = (struct pv_audit_rider){ 0 };
 	return it;
+}
+
+static void item_free(struct pv_audit_item *it)
+{
+	if (it->rider.free)
+		it->rider.free(it->rider.data);
+	free(it);
 }
 
 /* Mark the items of a group resolved (failed with why when ok is 0) and free them. A
@@ -118,7 +126,7 @@ static void resolve(struct pv_audit_writer *aw, struct pv_audit_item *it, int ok
 		}
 		aw->resolved = it->ticket;
 		aw->entries += ok;
-		free(it);
+		item_free(it);
 		it = next;
 	}
 	aw->commits += ok;
@@ -357,15 +365,11 @@ static int take_failure(struct pv_audit_member *m, char *why, size_t whylen)
 	return -1;
 }
 
-int pv_audit_member_queue(struct pv_audit_member *m, const struct pv_audit_event *e,
-			  const char *principal, int wait, char *why, size_t whylen)
+/* Queue item it (see pv_audit_member_queue). */
+static int queue_item(struct pv_audit_member *m, struct pv_audit_item *it, int wait,
+		      char *why, size_t whylen)
 {
 	struct pv_audit_writer *aw = m->writer;
-	struct pv_audit_item *it = item_new(e, principal);
-	if (!it) {
-		snprintf(why, whylen, "out of memory");
-		return -1;
-	}
 	it->member = m;
 	it->withheld = 0;
 	pthread_mutex_lock(&aw->mu);
@@ -376,7 +380,7 @@ int pv_audit_member_queue(struct pv_audit_member *m, const struct pv_audit_event
 		 * stays for the batch's end to report) */
 		snprintf(why, whylen, "%s", m->why);
 		pthread_mutex_unlock(&aw->mu);
-		free(it);
+		item_free(it);
 		return -1;
 	}
 	it->ticket = ++aw->next_ticket;
@@ -403,6 +407,34 @@ int pv_audit_member_queue(struct pv_audit_member *m, const struct pv_audit_event
 	}
 	pthread_mutex_unlock(&aw->mu);
 	return rc;
+}
+
+int pv_audit_member_queue(struct pv_audit_member *m, const struct pv_audit_event *e,
+			  const char *principal, int wait, char *why, size_t whylen)
+{
+	struct pv_audit_item *it = item_new(e, principal);
+	if (!it) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	return queue_item(m, it, wait, why, whylen);
+}
+
+int pv_audit_member_queue_riding(struct pv_audit_member *m, const struct pv_audit_event *e,
+				 const char *principal, const struct pv_audit_rider *r,
+				 char *why, size_t whylen)
+{
+	struct pv_audit_item *it = m->withholding && !m->deferring ? item_new(e, principal)
+								   : NULL;
+	if (!it) {
+		snprintf(why, whylen, m->withholding && !m->deferring ? "out of memory"
+			 : "a row rides only in a withheld span");
+		if (r->free)
+			r->free(r->data);
+		return -1;
+	}
+	it->rider = *r;
+	return queue_item(m, it, 1, why, whylen);
 }
 
 int pv_audit_member_settle(struct pv_audit_member *m, char *why, size_t whylen)

@@ -6,12 +6,24 @@
 #define PV_AUDIT_WRITER_H
 #include "audit.h"
 
+/* A row that rides with an entry: stored by the writer in the entry's group transaction,
+ * just before the entry, so that both are kept or neither (a request that changes one row,
+ * such as a token made, then shares its group's sync instead of committing its own).
+ * apply runs on the writer's handle w: 0, or -1 with why (the whole group fails). free
+ * releases data (wiping what must be), whatever became of it. */
+struct pv_audit_rider {
+	int (*apply)(pv_vault *w, void *data, char *why, size_t whylen);
+	void (*free)(void *data);
+	void *data;
+};
+
 /* One queued entry: the event and who acted, its strings copied into text. */
 struct pv_audit_item {
 	struct pv_audit_item *next;
 	struct pv_audit_member *member;
 	uint64_t ticket;
 	int withheld; /* queued in a withheld span: its failure goes to the span's waiter */
+	struct pv_audit_rider rider; /* apply NULL: none */
 	struct pv_audit_event e;
 	const char *principal;
 	char text[];
@@ -35,6 +47,12 @@ unsigned pv_audit_writer_members(pv_audit_writer *aw);
  * earlier entry of the batch failed (this one is then not queued). */
 int pv_audit_member_queue(struct pv_audit_member *m, const struct pv_audit_event *e,
 			  const char *principal, int wait, char *why, size_t whylen);
+/* Queue e with rider r, in m's withheld span (the caller withholds its answer until the
+ * span is durable): 0, or -1 with why. r's data is the writer's from now on, even on
+ * failure. */
+int pv_audit_member_queue_riding(struct pv_audit_member *m, const struct pv_audit_event *e,
+				 const char *principal, const struct pv_audit_rider *r,
+				 char *why, size_t whylen);
 /* Call done(ctx, ok) once every entry numbered first..last is resolved: ok 1 when all were
  * committed, 0 when one of them failed. At once in this thread when they already are,
  * else in the writer's thread after its group. 0, or -1 when out of memory, -2 after

@@ -10,6 +10,7 @@
  * Detokenizing reads the customer's record too: a token whose value was erased, changed
  * or shredded since is dead. docs/tokens.md describes the formats. */
 #include "audit.h"
+#include "audit_writer.h"
 #include "bulk_reads.h"
 #include "consent.h"
 #include "dates.h"
@@ -142,6 +143,8 @@ struct making {
 	uint8_t key[PV_KEY_BYTES];  /* deterministic: the field and purpose key (wiped) */
 	char token[TOKEN_MAX];
 	int reused;                 /* the deterministic token exists for this value */
+	int own_row;                /* ... and has a row of this customer's */
+	int unlocked;               /* the write lock could not be taken */
 };
 
 /* The value of the customer's field, into m->value. */
@@ -164,16 +167,19 @@ static pv_rc read_value(struct making *m)
 	return PV_OK;
 }
 
-/* A candidate's rows: 2 when a row is this value's deterministic token (same field,
- * purpose, kind and tag), 1 when a row is anything else (the candidate is taken). */
+/* A candidate's rows, one by one: a row of this value's deterministic token (same field,
+ * purpose, kind and tag) is noted, and ends the scan (3) when it is this customer's; any
+ * other row means the candidate is taken (1). */
 static int judge_row(void *ctx, const struct pv_stored_token *t)
 {
 	struct making *m = ctx;
 	if (m->mode == PV_TOKEN_DETERMINISTIC && t && t->vtag_len == VTAG_BYTES &&
 	    t->field == m->v->field_nums[m->field] && t->kind == kind_of(m->mode, m->shape) &&
 	    strcmp(t->purpose, m->who->purpose) == 0 &&
-	    pv_ct_compare(t->vtag, m->vtag, VTAG_BYTES) == 0)
-		return 2;
+	    pv_ct_compare(t->vtag, m->vtag, VTAG_BYTES) == 0) {
+		m->reused = 1;
+		return strcmp(t->customer, m->id) == 0 ? 3 : 0;
+	}
 	return 1;
 }
 
@@ -200,11 +206,12 @@ static pv_rc choose_token(struct making *m)
 		pv_rc rc = candidate(m, (uint8_t)attempt);
 		if (rc)
 			return rc;
+		m->reused = 0;
 		int seen = pv_store_token_scan(m->v->store, m->token, judge_row, m);
 		if (seen < 0)
 			return pv_fail(m->v, PV_ERR_STORE, "%s", pv_store_errmsg(m->v->store));
 		if (seen != 1) {
-			m->reused = seen == 2;
+			m->own_row = seen == 3;
 			return PV_OK;
 		}
 	}
@@ -287,6 +294,169 @@ static void making_detail(const struct making *m, char *out, size_t n)
 		 m->reused ? ", existing token" : "");
 }
 
+/* A deterministic token already made for this value and customer needs no write (so no
+ * write lock and no sync of its own: its entry goes with others'): the value is read and
+ * the token looked up in one read-only transaction; m->own_row says whether it was there. */
+static pv_rc find_made(struct making *m)
+{
+	if (pv_store_read_begin(m->v->store) != 0)
+		return pv_fail(m->v, PV_ERR_STORE, "%s", pv_store_errmsg(m->v->store));
+	pv_rc rc = read_value(m);
+	if (!rc) {
+		field_purpose_key(m->v, m->field, m->who->purpose, m->key);
+		rc = keyed_of_value(m->v, m->vtag, VTAG_BYTES, 'v', 0, m->value, m->key);
+	}
+	if (!rc)
+		rc = choose_token(m);
+	(void)pv_store_commit(m->v->store); /* reads only: nothing to keep */
+	return rc;
+}
+
+/* Forget what was read (wiped), to read it again in a write. */
+static void making_forget(struct making *m)
+{
+	if (m->value) {
+		pv_wipe(m->value, strlen(m->value));
+		free(m->value);
+		m->value = NULL;
+	}
+	pv_wipe(m->key, sizeof m->key);
+	pv_wipe(m->vtag, sizeof m->vtag);
+	m->reused = m->own_row = 0;
+}
+
+/* ---- A token made in a server's request: its row rides with its entry ---- */
+
+/* The row the writer stores with the entry (copied out of the request). */
+struct token_ride {
+	struct pv_stored_token t;
+	char token[TOKEN_MAX], created[32];
+	char *customer, *purpose;
+	uint8_t vtag[VTAG_BYTES];
+	uint8_t *sealed;
+};
+
+static void ride_free(void *data)
+{
+	struct token_ride *r = data;
+	if (!r)
+		return;
+	free(r->customer);
+	free(r->purpose);
+	free(r->sealed);
+	free(r);
+}
+
+/* Another row of the token, at the writer's commit: 0 when it is this value's
+ * deterministic token (for another customer), 1 when the token is taken. */
+static int ride_judge(void *ctx, const struct pv_stored_token *row)
+{
+	const struct token_ride *r = ctx;
+	return !(r->t.vtag && row && row->vtag_len == VTAG_BYTES && row->field == r->t.field &&
+		 row->kind == r->t.kind && strcmp(row->purpose, r->t.purpose) == 0 &&
+		 pv_ct_compare(row->vtag, r->t.vtag, VTAG_BYTES) == 0);
+}
+
+/* In the writer's group transaction: the token still free (no request made the same one
+ * meanwhile), its row stored. */
+static int ride_apply(pv_vault *w, void *data, char *why, size_t whylen)
+{
+	struct token_ride *r = data;
+	int seen = pv_store_token_scan(w->store, r->t.token, ride_judge, r);
+	if (seen == 0 && pv_store_token_add(w->store, &r->t) >= 0) {
+		pv_store_writes_data(w->store); /* readers see the token from now on */
+		return 0;
+	}
+	snprintf(why, whylen, "%s", seen > 0 ? "a token made meanwhile for another value "
+		 "was chosen too" : pv_store_errmsg(w->store));
+	return -1;
+}
+
+/* m's row, to ride: the value sealed under the customer's data key (in m's read). */
+static pv_rc ride_new(struct making *m, struct token_ride **out)
+{
+	struct pv_stored_customer c;
+	pv_rc rc = pv_customer_find(m->v, m->id, &c);
+	struct token_ride *r = rc ? NULL : calloc(1, sizeof *r);
+	if (!rc && (!r || !(r->customer = strdup(m->id)) ||
+		    !(r->purpose = strdup(m->who->purpose))))
+		rc = pv_fail(m->v, PV_ERR_NOMEM, "out of memory");
+	int num = m->v->field_nums[m->field], kind = kind_of(m->mode, m->shape);
+	char note_id[40];
+	size_t len = 0;
+	if (!rc) {
+		token_note_id(note_id, m->token, num, kind, m->who->purpose);
+		rc = pv_seal_note(m->v, &c, note_id, m->value, &r->sealed, &len);
+	}
+	if (rc) {
+		ride_free(r);
+		return rc;
+	}
+	snprintf(r->token, sizeof r->token, "%s", m->token);
+	pv_time_now(r->created, sizeof r->created);
+	int det = m->mode == PV_TOKEN_DETERMINISTIC;
+	if (det)
+		memcpy(r->vtag, m->vtag, VTAG_BYTES);
+	r->t = (struct pv_stored_token){ r->token, r->customer, r->purpose, r->created, num, kind,
+					 det ? r->vtag : NULL, det ? VTAG_BYTES : 0, r->sealed,
+					 len };
+	*out = r;
+	return PV_OK;
+}
+
+/* Read the value and choose the token in one read-only transaction, then queue the entry
+ * with the row riding: the caller withholds the token until the group is durable. */
+static pv_rc make_riding(struct making *m)
+{
+	pv_vault *v = m->v;
+	if (pv_store_read_begin(v->store) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	pv_rc rc = read_value(m);
+	if (!rc && m->mode == PV_TOKEN_DETERMINISTIC) {
+		field_purpose_key(v, m->field, m->who->purpose, m->key);
+		rc = keyed_of_value(v, m->vtag, VTAG_BYTES, 'v', 0, m->value, m->key);
+	}
+	if (!rc)
+		rc = choose_token(m);
+	struct token_ride *r = NULL;
+	if (!rc)
+		rc = ride_new(m, &r);
+	(void)pv_store_commit(v->store); /* reads only */
+	if (rc)
+		return rc;
+	char detail[160];
+	making_detail(m, detail, sizeof detail);
+	struct pv_audit_event e = { "tokenize", m->id, m->who->purpose, NULL, "ok", detail };
+	struct pv_audit_rider rider = { ride_apply, ride_free, r };
+	return pv_audit_append_riding(v, &e, &rider);
+}
+
+/* The token made, or the deterministic one found, with its entry. */
+static pv_rc make_with_entry(struct making *m)
+{
+	pv_vault *v = m->v;
+	pv_rc rc = m->mode == PV_TOKEN_DETERMINISTIC ? find_made(m) : PV_OK;
+	char detail[160];
+	if (!rc && m->own_row) {
+		making_detail(m, detail, sizeof detail);
+		struct pv_audit_event e = { "tokenize", m->id, m->who->purpose, NULL, "ok", detail };
+		return pv_audit_append(v, &e);
+	}
+	if (rc)
+		return rc;
+	making_forget(m); /* read again: another may have made it meanwhile */
+	if (pv_audit_rides(v))
+		return make_riding(m);
+	if (pv_store_begin(v->store) != 0) {
+		m->unlocked = 1;
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	}
+	rc = make_token(m);
+	making_detail(m, detail, sizeof detail);
+	struct pv_audit_event e = { "tokenize", m->id, m->who->purpose, NULL, "ok", detail };
+	return pv_audit_commit(v, &e, rc);
+}
+
 pv_rc pv_tokenize(pv_vault *v, const pv_access *who, const char *id, const char *field,
 		  pv_token_mode mode, pv_token_shape shape, char **token)
 {
@@ -300,21 +470,12 @@ pv_rc pv_tokenize(pv_vault *v, const pv_access *who, const char *id, const char 
 		rc = pv_fail(v, PV_ERR_USAGE, "a customer id is required");
 	if (rc)
 		return pv_audit_failure(v, rc, "tokenize", id, purpose);
-	if (pv_store_begin(v->store) != 0)
-		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	struct making m = { .v = v, .who = who, .id = id, .field = (size_t)fi, .mode = mode,
 			    .shape = shape };
-	rc = make_token(&m);
-	char detail[160];
-	making_detail(&m, detail, sizeof detail);
-	struct pv_audit_event e = { "tokenize", id, purpose, NULL, "ok", detail };
-	rc = pv_audit_commit(v, &e, rc);
-	if (m.value) {
-		pv_wipe(m.value, strlen(m.value));
-		free(m.value);
-	}
-	pv_wipe(m.key, sizeof m.key);
-	pv_wipe(m.vtag, sizeof m.vtag);
+	rc = make_with_entry(&m);
+	making_forget(&m);
+	if (m.unlocked) /* no write lock: an entry would wait for it as long again */
+		return rc;
 	if (rc)
 		return pv_audit_failure(v, rc, "tokenize", id, purpose);
 	if (!(*token = strdup(m.token)))

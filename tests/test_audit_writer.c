@@ -463,6 +463,31 @@ static void withheld_failure_is_its_spans(void **state)
 	verify_chain(f);
 }
 
+/* A token's row that the log's group cannot store (a DBA's trigger refuses it) fails the
+ * span: the token is never shown, and neither its row nor its entry is kept. */
+static void token_row_refused_fails_its_span(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *v = f->h[1];
+	dba(f, "CREATE TRIGGER no_tokens BEFORE INSERT ON tokens BEGIN "
+	       "SELECT RAISE(ABORT, 'refused'); END;");
+	char *token = NULL, *value = NULL;
+	assert_ok(v, pv_vault_withhold_begin(v));
+	assert_ok(v, pv_tokenize(v, &admin, "C00000015", "phone", PV_TOKEN_RANDOM,
+				 PV_TOKEN_OPAQUE, &token));
+	pv_audit_span span = pv_vault_withhold_end(v);
+	struct told t;
+	told_init(&t, f, "C00000015");
+	assert_int_equal(pv_audit_writer_when_durable(f->aw, span, tell, &t), PV_OK);
+	assert_int_equal(told_wait(&t), 0);
+	dba(f, "DROP TRIGGER no_tokens;");
+	assert_int_equal(count_entries_or_fail(f, "tokenize", "C00000015"), 0);
+	assert_int_equal(pv_detokenize(f->h[2], &admin, token, &value), PV_ERR_NOT_FOUND);
+	assert_null(value);
+	pv_free(token);
+	verify_chain(f);
+}
+
 /* A server stopping while a span still waits (its writer held up by a DBA's write lock)
  * closes the waiters: the one waiting is told at once, in the closing thread, that its
  * entries are not durable (ok 0), and never again, even once its entry is committed; nobody
@@ -517,6 +542,67 @@ static void closed_waiters_are_told_once_now(void **state)
 	verify_chain(f);
 }
 
+/* In a withheld span, a token takes no write lock (a DBA holds it meanwhile, and a call
+ * that waited for it would fail): a deterministic one this customer has is found, a new
+ * one's row rides with its entry through the writer and is stored with it once the lock
+ * goes; outside a span a new token still waits for the lock. Every token then opens to
+ * its customer's value. */
+static void tokens_in_a_span_take_no_write_lock(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *v = f->h[0];
+	char *made = NULL, *found = NULL, *fresh = NULL, *det = NULL, *other = NULL;
+	assert_ok(v, pv_tokenize(v, &admin, "C00000011", "phone", PV_TOKEN_DETERMINISTIC,
+				 PV_TOKEN_OPAQUE, &made));
+	pv_set_wait(1, NULL, NULL); /* a call that waits for the lock fails after 1 s */
+	sqlite3 *lock;
+	assert_int_equal(sqlite3_open(f->db, &lock), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(lock, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	assert_ok(v, pv_vault_withhold_begin(v));
+	assert_ok(v, pv_tokenize(v, &admin, "C00000011", "phone", PV_TOKEN_DETERMINISTIC,
+				 PV_TOKEN_OPAQUE, &found));
+	assert_string_equal(found, made);
+	assert_ok(v, pv_tokenize(v, &admin, "C00000012", "phone", PV_TOKEN_RANDOM,
+				 PV_TOKEN_LIKE_FIELD, &fresh));
+	assert_ok(v, pv_tokenize(v, &admin, "C00000013", "phone", PV_TOKEN_DETERMINISTIC,
+				 PV_TOKEN_OPAQUE, &det));
+	pv_audit_span span = pv_vault_withhold_end(v);
+	assert_true(span.first > 0 && span.last == span.first + 2);
+	assert_int_equal(pv_tokenize(v, &admin, "C00000014", "phone", PV_TOKEN_RANDOM,
+				     PV_TOKEN_OPAQUE, &other), PV_ERR_BUSY); /* its own write */
+	assert_null(other);
+	assert_int_equal(sqlite3_exec(lock, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(lock);
+	pv_set_wait(PV_WAIT_DEFAULT, NULL, NULL);
+	struct told t;
+	told_init(&t, f, "C00000011");
+	assert_int_equal(pv_audit_writer_when_durable(f->aw, span, tell, &t), PV_OK);
+	assert_int_equal(told_wait(&t), 1);
+	assert_int_equal(count_entries_or_fail(f, "tokenize", "C00000011"), 2);
+	assert_int_equal(count_entries_or_fail(f, "tokenize", "C00000012"), 1);
+	const char *tokens[] = { made, fresh, det }, *ids[] = { "C00000011", "C00000012",
+								"C00000013" };
+	for (int i = 0; i < 3; i++) { /* through another handle */
+		char *value = NULL;
+		assert_ok(f->h[2], pv_detokenize(f->h[2], &admin, tokens[i], &value));
+		pv_access clear = { "admin", "service", PV_WANT_CLEAR };
+		pv_record *rec = NULL;
+		assert_ok(f->h[2], pv_get(f->h[2], &clear, ids[i], &rec));
+		size_t k = 0;
+		while (k < pv_record_field_count(rec) && strcmp(pv_record_field_name(rec, k), "phone"))
+			k++;
+		assert_true(k < pv_record_field_count(rec));
+		assert_string_equal(value, pv_record_field_value(rec, k));
+		pv_record_free(rec);
+		pv_free(value);
+	}
+	pv_free(made);
+	pv_free(found);
+	pv_free(fresh);
+	pv_free(det);
+	verify_chain(f);
+}
+
 /* One entry appended by h in a transaction of its own, committed or rolled back. */
 static void direct_entry(pv_vault *h, const char *detail, int commit)
 {
@@ -564,6 +650,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(batch_refuses_changes, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(joining_and_stopping_rules, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(withheld_span_told_when_durable, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(token_row_refused_fails_its_span, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(tokens_in_a_span_take_no_write_lock, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(closed_waiters_are_told_once_now, fx_setup,
 						fx_teardown),

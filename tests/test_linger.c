@@ -11,6 +11,7 @@
 #include "testutil.h"
 
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +143,40 @@ static void test_changes_here_seen_at_once(void **state)
 	assert_int_equal(pv_session_enter(f->srv, clerk), PV_ERR_DENIED); /* at once */
 }
 
+static void flag_done(void *ctx, int ok)
+{
+	atomic_store((_Atomic int *)ctx, ok ? 1 : 2);
+}
+
+/* A token made in a withheld span (its row stored by the audit writer, with the entry) is
+ * a change like any other: the handle's next read, in a snapshot that began before it,
+ * finds the token at once. */
+static void test_token_riding_seen_at_once(void **state)
+{
+	struct fx *f = *state;
+	serve(f, FOREVER);
+	char *adm = session(f, "adm"), name[256];
+	assert_int_equal(read_name(f, adm, "C00000001", name, sizeof name), PV_OK);
+	assert_ok(f->srv, pv_session_enter(f->srv, adm));
+	pv_access who = { NULL, "service", PV_WANT_MASKED };
+	char *token = NULL, *value = NULL;
+	assert_ok(f->srv, pv_vault_withhold_begin(f->srv));
+	assert_ok(f->srv, pv_tokenize(f->srv, &who, "C00000002", "phone", PV_TOKEN_RANDOM,
+				      PV_TOKEN_OPAQUE, &token));
+	pv_audit_span span = pv_vault_withhold_end(f->srv);
+	assert_true(span.last > 0);
+	_Atomic int told = 0;
+	assert_int_equal(pv_audit_writer_when_durable(f->w, span, flag_done, &told), PV_OK);
+	for (int i = 0; i < 1000 && !atomic_load(&told); i++)
+		nap_ms(10);
+	assert_int_equal(atomic_load(&told), 1);
+	assert_ok(f->srv, pv_detokenize(f->srv, &who, token, &value));
+	assert_true(strlen(value) > 0);
+	pv_free(value);
+	pv_free(token);
+	assert_ok(f->srv, pv_session_leave(f->srv));
+}
+
 static void test_changes_elsewhere_seen_in_time(void **state)
 {
 	struct fx *f = *state;
@@ -233,6 +268,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_changes_here_seen_at_once, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_token_riding_seen_at_once, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_changes_elsewhere_seen_in_time, fx_setup,
 						fx_teardown),

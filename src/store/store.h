@@ -93,6 +93,9 @@ void pv_store_linger_expire(struct pv_store *s);
 /* The connection's commits change only the audit log (an audit writer's): they do not end
  * other connections' lingering reads. */
 void pv_store_writes_log(struct pv_store *s);
+/* ...but the transaction open on it changes data too (a row that rode with an entry): its
+ * commit ends lingering reads as any write's does. */
+void pv_store_writes_data(struct pv_store *s);
 
 /* A snapshot for a run of reads only (a batch of lookups): a read transaction in which
  * pv_store_begin fails (-1, saying why) until pv_store_snapshot_end ends it. 0, or -1

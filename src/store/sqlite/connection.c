@@ -356,6 +356,11 @@ void pv_store_writes_log(struct pv_store *s)
 	s->log_writer = 1;
 }
 
+void pv_store_writes_data(struct pv_store *s)
+{
+	s->wrote_data = 1;
+}
+
 /* 1 while the lingering snapshot may serve the next read. */
 static int linger_young(const struct pv_store *s)
 {
@@ -524,8 +529,10 @@ int pv_store_commit(struct pv_store *s)
 	if ((s->depth == 1 ? control(s, "COMMIT")
 			   : savepoint_control(s, RELEASE_AT, "RELEASE pv%d", s->depth - 1)) != 0)
 		return -1; /* still open: the caller rolls back */
-	if (wrote && !s->log_writer)
+	if (wrote && (!s->log_writer || s->wrote_data))
 		atomic_fetch_add(&changes_made, 1);
+	if (s->depth == 1)
+		s->wrote_data = 0;
 	s->depth--;
 	if (s->depth == 0 && s->audited) {
 		s->audited = 0;
@@ -541,11 +548,13 @@ int pv_store_rollback(struct pv_store *s)
 	if (sqlite3_get_autocommit(s->db)) {
 		s->depth = 0;
 		s->audited = 0;
+		s->wrote_data = 0;
 		return 0;
 	}
 	if (s->depth <= 1) {
 		s->depth = 0;
 		s->audited = 0;
+		s->wrote_data = 0;
 		s->lingering = 0;
 		return control(s, "ROLLBACK");
 	}

@@ -46,6 +46,7 @@ struct pv_store {
 	unsigned linger_ms;        /* 0: reads do not linger */
 	int lingering;             /* one is open now, outside any transaction of the caller */
 	int log_writer;            /* its commits change only the audit log (pv_store_writes_log) */
+	int wrote_data;            /* ... except this transaction's (pv_store_writes_data) */
 	uint64_t linger_since;     /* when its snapshot began (monotonic ms) */
 	uint64_t linger_changes;   /* the process's changes counted when it began */
 	struct pv_index_group group;
