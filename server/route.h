@@ -70,6 +70,7 @@ extern const struct pvs_route_table pvs_routes_handover;   /* routes_handover.c 
 extern const struct pvs_route_table pvs_routes_consent;   /* routes_consent.c */
 extern const struct pvs_route_table pvs_routes_retention; /* routes_retention.c */
 extern const struct pvs_route_table pvs_routes_bulk;      /* routes_bulk.c */
+extern const struct pvs_route_table pvs_routes_complaints; /* routes_complaints.c */
 
 /* ---- request.c: reading a request ---- */
 

@@ -23,6 +23,7 @@ static const struct pvs_route_table *const tables[] = {
 	&pvs_routes_transfers,
 	&pvs_routes_handover,
 	&pvs_routes_consent, &pvs_routes_retention, &pvs_routes_bulk,
+	&pvs_routes_complaints,
 };
 #define NTABLES (sizeof tables / sizeof *tables)
 
