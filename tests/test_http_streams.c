@@ -9,7 +9,6 @@
  * file in the handover directory. */
 #include "testutil.h"
 
-#include <dirent.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -302,17 +301,9 @@ static void test_stalled_imports_leave_reads_alone(void **state)
 	char *clerk = sign_in("clerk1");
 	int fds[STREAMS];
 	streams_settled(sign_in("adm3"));
-	for (size_t i = 0; i < STREAMS; i++) {
-		fds[i] = slow_connect();
-		char *text = pvts_request_text("POST", "/v1/import?purpose=all", importers[i],
-					       NULL, 0);
-		char *cl = strstr(text, "Content-Length: 0");
-		assert_non_null(cl);
-		send_all(fds[i], text, (size_t)(cl - text));
-		const char *rest = "Content-Length: 100000\r\n\r\nid,name\n";
-		send_all(fds[i], rest, strlen(rest));
-		free(text);
-	}
+	for (size_t i = 0; i < STREAMS; i++)
+		fds[i] = pvts_stalled_upload(g_port, "/v1/import?purpose=all", importers[i], 100000,
+					     "id,name\n");
 	struct timespec nap = { 0, 200 * 1000 * 1000 };
 	nanosleep(&nap, NULL);
 	read_answers_promptly(clerk);
@@ -320,43 +311,16 @@ static void test_stalled_imports_leave_reads_alone(void **state)
 		close(fds[i]);
 }
 
-/* The upload files left in the handover directory (after up to a second). */
-static int spooled_left(void)
-{
-	char dir[512];
-	snprintf(dir, sizeof dir, "%s.handover", g_dir);
-	int left = 0;
-	for (int tries = 0; tries < 100; tries++) {
-		DIR *d = opendir(dir);
-		assert_non_null(d);
-		left = 0;
-		for (struct dirent *e; (e = readdir(d));)
-			left += strncmp(e->d_name, "upload-", 7) == 0;
-		closedir(d);
-		if (!left)
-			break;
-		struct timespec t = { 0, 10 * 1000 * 1000 };
-		nanosleep(&t, NULL);
-	}
-	return left;
-}
-
 /* A package upload that stops half-way: the server keeps nothing of it. */
 static void test_package_upload_stopped_half_way(void **state)
 {
 	(void)state;
-	int fd = pvts_connect(g_port);
-	char *text = pvts_request_text("POST", "/v1/handover/imports", sign_in("adm1"), NULL, 0);
-	char *cl = strstr(text, "Content-Length: 0");
-	assert_non_null(cl);
-	send_all(fd, text, (size_t)(cl - text));
-	const char *rest = "Content-Length: 100000\r\n\r\nage-encryption.org/v1\n-> X25519 ";
-	send_all(fd, rest, strlen(rest));
-	free(text);
+	int fd = pvts_stalled_upload(g_port, "/v1/handover/imports", sign_in("adm1"), 100000,
+				     "age-encryption.org/v1\n-> X25519 ");
 	struct timespec nap = { 0, 100 * 1000 * 1000 };
 	nanosleep(&nap, NULL);
 	close(fd);
-	assert_int_equal(spooled_left(), 0);
+	assert_int_equal(pvts_uploads_left(g_dir), 0);
 	read_answers_promptly(sign_in("clerk1"));
 }
 
