@@ -10,25 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The body as an object and who acts (its "role", else ?role=); NULL after a 400. */
-static json_t *body_and_actor(struct pvs_call *c, pv_access *who)
-{
-	json_t *body = pvs_body_object(c);
-	if (!body)
-		return NULL;
-	int bad = 0;
-	*who = pvs_role_of(c);
-	const char *role = pvs_member(body, "role", &bad);
-	if (role)
-		who->role = role;
-	if (bad) {
-		pvs_error(c->out, 400, "bad_request", "\"role\" is a string");
-		json_decref(body);
-		return NULL;
-	}
-	return body;
-}
-
 /* The body's string member key (required unless optional); NULL (after a 400) when it is
  * missing or not a string, or *absent set when an optional one is not there. */
 static const char *string_of(struct pvs_call *c, json_t *body, const char *key, int optional,
@@ -51,7 +32,7 @@ static const char *string_of(struct pvs_call *c, json_t *body, const char *key, 
 static void open_complaint(struct pvs_call *c)
 {
 	pv_access who;
-	json_t *body = body_and_actor(c, &who);
+	json_t *body = pvs_body_acting(c, 0, &who);
 	if (!body)
 		return;
 	int no_dsr = 0;
@@ -75,7 +56,7 @@ static void add_to_complaint(struct pvs_call *c)
 {
 	int resolve = strcmp(strrchr(c->q->path, '/') + 1, "resolve") == 0;
 	pv_access who;
-	json_t *body = body_and_actor(c, &who);
+	json_t *body = pvs_body_acting(c, 0, &who);
 	if (!body)
 		return;
 	const char *text = string_of(c, body, resolve ? "outcome" : "text", 0, NULL);

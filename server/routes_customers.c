@@ -209,18 +209,10 @@ static void update_customer(struct pvs_call *c)
  * after the commit failed, the error: the certificate is in the shred ledger). */
 static void shred_customer(struct pvs_call *c)
 {
-	json_t *body = c->q->len ? pvs_body_object(c) : json_object();
-	if (!body)
-		return;
-	int bad = 0;
-	pv_access who = pvs_role_of(c);
-	const char *role = pvs_member(body, "role", &bad);
+	pv_access who;
+	json_t *body = pvs_body_acting(c, 1, &who);
 	enum pvs_guard mode;
-	if (role)
-		who.role = role;
-	if (bad) {
-		pvs_error(c->out, 400, "bad_request", "\"role\" is a string");
-	} else if (pvs_guard_begin(c, body, &mode) == 0) {
+	if (body && pvs_guard_begin(c, body, &mode) == 0) {
 		const char *ids[] = { c->param };
 		char *cert = NULL;
 		pv_rc rc = pv_shred(c->v, &who, ids, 1, &cert);
