@@ -61,6 +61,17 @@ static int limits_from(struct cli_args *a, struct pvs_config *c)
 	return EXIT_OK;
 }
 
+/* The streams' caps: in all, and for one user (at most as many); EXIT_OK or EXIT_USAGE. */
+static int streams_from(struct cli_args *a, struct pvs_config *c)
+{
+	c->streams = (unsigned)number_opt(a, "--streams", 4, 256);
+	if (!c->streams)
+		return EXIT_USAGE;
+	c->streams_per_user = (unsigned)number_opt(a, "--streams-per-user",
+						   c->streams < 2 ? c->streams : 2, c->streams);
+	return c->streams_per_user ? EXIT_OK : EXIT_USAGE;
+}
+
 /* The configuration from the options (the key read later); EXIT_OK or EXIT_USAGE. */
 static int config_from(struct cli_args *a, struct pvs_config *c, char *host, size_t n)
 {
@@ -90,7 +101,8 @@ static int config_from(struct cli_args *a, struct pvs_config *c, char *host, siz
 	if (!c->max_package || !c->threads || !c->session_seconds || !c->max_body ||
 	    !c->max_connections || !c->timeout_seconds || !c->max_import)
 		return EXIT_USAGE;
-	return limits_from(a, c);
+	int code = streams_from(a, c);
+	return code ? code : limits_from(a, c);
 }
 
 static int run_serve(struct cli_args *a)
@@ -156,6 +168,11 @@ const struct cli_cmd cli_cmd_serve = {
 		{ "--max-body", NULL, "BYTES", "largest request body accepted (65536)", NULL },
 		{ "--max-import-bytes", NULL, "BYTES", "largest CSV body of POST /v1/import, which "
 		  "is streamed (1 GiB)", NULL },
+		{ "--streams", NULL, "N", "exports and imports at once, each on a vault handle of "
+		  "its own besides the workers' (4); more: 503 streams_busy with Retry-After",
+		  NULL },
+		{ "--streams-per-user", NULL, "N", "of those, for one user at once (2; at most "
+		  "--streams)", NULL },
 		{ "--max-connections", NULL, "N", "connections served at once (256); more wait "
 		  "to be accepted", NULL },
 		{ "--timeout", NULL, "SECONDS", "idle time before a connection is closed (30)",

@@ -534,6 +534,8 @@ PV_API PV_CHECK pv_rc pv_import_csv_fd(pv_vault *v, const pv_access *who, int fd
 				       const pv_import_opts *opts, pv_import_result **out);
 
 PV_API uint64_t pv_import_rows_read(const pv_import_result *r);
+/* The customers the import committed: 0 whenever it failed (nothing is kept), however
+ * many rows were stored before the failure. */
 PV_API uint64_t pv_import_rows_imported(const pv_import_result *r);
 PV_API uint64_t pv_import_rows_rejected(const pv_import_result *r);
 PV_API double pv_import_seconds(const pv_import_result *r);

@@ -515,6 +515,16 @@ static int config_check(struct pvs_server *s, const struct pvs_config *cfg,
 	return transport(s, cfg, loopback, err, errlen);
 }
 
+/* The streams' caps (defaults applied): one user's within the server's. */
+static int streams_check(const struct pvs_config *c, char *err, size_t errlen)
+{
+	if (c->streams_per_user <= c->streams)
+		return 0;
+	snprintf(err, errlen, "streams per user (%u) over the streams in all (%u)",
+		 c->streams_per_user, c->streams);
+	return -1;
+}
+
 /* The handover directory (made 0700 when absent) and identity, copied for the routes. */
 static int handover_dir(struct pvs_server *s, const struct pvs_config *cfg, char *err,
 			size_t errlen)
@@ -568,7 +578,9 @@ struct pvs_server *pvs_start(const struct pvs_config *cfg, char *err, size_t err
 	s->routes.session_seconds = or_default(cfg->session_seconds, 900);
 	struct pvs_config c = *cfg;
 	c.threads = or_default(cfg->threads, 4);
-	if (config_check(s, &c, &addr, err, errlen) != 0 ||
+	c.streams = or_default(cfg->streams, 4);
+	c.streams_per_user = or_default(cfg->streams_per_user, c.streams < 2 ? c.streams : 2);
+	if (streams_check(&c, err, errlen) != 0 || config_check(s, &c, &addr, err, errlen) != 0 ||
 	    handover_dir(s, &c, err, errlen) != 0 ||
 	    !(s->routes.handles = pvs_handles_open(&c, err, errlen))) {
 		server_free(s);

@@ -46,6 +46,24 @@ const char *pvs_member(void *body, const char *key, int *bad)
 	return json_is_string(m) ? json_string_value(m) : NULL;
 }
 
+void *pvs_body_acting(struct pvs_call *c, int empty_ok, pv_access *who)
+{
+	json_t *body = c->q->len || !empty_ok ? pvs_body_object(c) : json_object();
+	if (!body)
+		return NULL;
+	int bad = 0;
+	*who = pvs_role_of(c);
+	const char *role = pvs_member(body, "role", &bad);
+	if (role)
+		who->role = role;
+	if (bad) {
+		pvs_error(c->out, 400, "bad_request", "\"role\" is a string");
+		json_decref(body);
+		return NULL;
+	}
+	return body;
+}
+
 static const char *view_name(pv_field_view view)
 {
 	return view == PV_SHOWN_CLEAR ? "clear" : "masked";

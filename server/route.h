@@ -70,6 +70,7 @@ extern const struct pvs_route_table pvs_routes_handover;   /* routes_handover.c 
 extern const struct pvs_route_table pvs_routes_consent;   /* routes_consent.c */
 extern const struct pvs_route_table pvs_routes_retention; /* routes_retention.c */
 extern const struct pvs_route_table pvs_routes_bulk;      /* routes_bulk.c */
+extern const struct pvs_route_table pvs_routes_complaints; /* routes_complaints.c */
 
 /* ---- request.c: reading a request ---- */
 
@@ -84,6 +85,10 @@ void *pvs_body_object(struct pvs_call *c);
 /* Member key of a JSON object body: NULL when absent; NULL with *bad set when it is there
  * but not a string. */
 const char *pvs_member(void *body, const char *key, int *bad);
+/* The body as a JSON object (an empty one taken as {} when empty_ok) and who acts in it:
+ * its "role", else ?role= (the role borrowed from the body: the caller decrefs it after
+ * the call); NULL after a 400 reply. */
+void *pvs_body_acting(struct pvs_call *c, int empty_ok, pv_access *who);
 /* A record as JSON ({"id", "fields": {name: {"value", "shown"}}, "consents": {p: bool}};
  * hidden fields left out), as a json_t * the caller owns. */
 void *pvs_record_json(const pv_record *r);

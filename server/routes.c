@@ -23,6 +23,7 @@ static const struct pvs_route_table *const tables[] = {
 	&pvs_routes_transfers,
 	&pvs_routes_handover,
 	&pvs_routes_consent, &pvs_routes_retention, &pvs_routes_bulk,
+	&pvs_routes_complaints,
 };
 #define NTABLES (sizeof tables / sizeof *tables)
 
@@ -154,12 +155,27 @@ static void streams_busy(struct pvs_reply *out, const char *whose)
 	out->retry_after = STREAM_RETRY_SECONDS;
 }
 
+/* Every stream is in use: the caller is told so once its bearer is known (on a worker's
+ * handle), else it gets the 401 any request without a valid one gets, never a hint about
+ * the server's load. */
+static void streams_full(struct pvs_routes_ctx *ctx, const struct pvs_request *q,
+			 struct pvs_reply *out)
+{
+	pv_vault *v = pvs_handle_take(ctx->handles);
+	if (session_entered(v, q, out) == 0) {
+		pv_rc rc = pv_session_leave(v);
+		(void)rc; /* nothing was shown */
+		streams_busy(out, "the server's");
+	}
+	pvs_handle_give(ctx->handles, v);
+}
+
 pv_vault *pvs_stream_enter(struct pvs_routes_ctx *ctx, const struct pvs_request *q,
 			   struct pvs_reply *out)
 {
 	pv_vault *v = pvs_stream_handle_take(ctx->handles);
 	if (!v) {
-		streams_busy(out, "the server's");
+		streams_full(ctx, q, out);
 		return NULL;
 	}
 	if (session_entered(v, q, out) != 0) {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* routes_customers.c: customers: one by id, finding through the blind index (the records,
  * or only their ids for a role that may find but not read), the list a page at a time
- * (GET /v1/customers without a field), and changing fields (PATCH /v1/customers/{id}). */
+ * (GET /v1/customers without a field), changing fields (PATCH /v1/customers/{id}), and
+ * crypto-shredding one (POST /v1/customers/{id}/shred, under four eyes as `pivault shred`). */
 #include "route.h"
 
 #include <jansson.h>
@@ -203,9 +204,35 @@ static void update_customer(struct pvs_call *c)
 	json_decref(body);
 }
 
+/* {"reason"?, "role"?, "request"?}: without "request", 202 with the request asked for;
+ * under an approved one, the customer crypto-shredded: 200 {"certificate"} (when a step
+ * after the commit failed, the error: the certificate is in the shred ledger). */
+static void shred_customer(struct pvs_call *c)
+{
+	pv_access who;
+	json_t *body = pvs_body_acting(c, 1, &who);
+	enum pvs_guard mode;
+	if (body && pvs_guard_begin(c, body, &mode) == 0) {
+		const char *ids[] = { c->param };
+		char *cert = NULL;
+		pv_rc rc = pv_shred(c->v, &who, ids, 1, &cert);
+		json_t *signed_cert = !rc && cert ? json_loads(cert, 0, NULL) : NULL;
+		if (pvs_guard_end(c, mode, rc))
+			json_decref(signed_cert);
+		else if (rc)
+			pvs_fail(c->out, c->v, rc);
+		else
+			pvs_json(c->out, 200, json_pack("{s:o}", "certificate",
+							signed_cert ? signed_cert : json_null()));
+		pv_free(cert);
+	}
+	json_decref(body);
+}
+
 static const struct pvs_route routes[] = {
 	{ "GET", "/v1/customers", PVS_SESSION, customers, PVS_READS | PVS_PARKS },
 	{ "GET", "/v1/customers/{id}", PVS_SESSION, get_customer, PVS_READS | PVS_PARKS },
 	{ "PATCH", "/v1/customers/{id}", PVS_SESSION, update_customer, 0 },
+	{ "POST", "/v1/customers/{id}/shred", PVS_SESSION, shred_customer, 0 },
 };
 PVS_ROUTE_TABLE(pvs_routes_customers, routes);

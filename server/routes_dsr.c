@@ -76,25 +76,6 @@ static void get_dsr(struct pvs_call *c)
 	json_decref(list);
 }
 
-/* The body (empty: {}) and who acts (its "role" or ?role=); NULL after a 400. */
-static json_t *body_and_actor(struct pvs_call *c, int empty_ok, pv_access *who)
-{
-	json_t *body = c->q->len || !empty_ok ? pvs_body_object(c) : json_object();
-	if (!body)
-		return NULL;
-	int bad = 0;
-	*who = pvs_role_of(c);
-	const char *role = pvs_member(body, "role", &bad);
-	if (role)
-		who->role = role;
-	if (bad) {
-		pvs_error(c->out, 400, "bad_request", "\"role\" is a string");
-		json_decref(body);
-		return NULL;
-	}
-	return body;
-}
-
 /* ---- The answers: one handler, a table of actions ---- */
 
 /* What an action answers once the library call succeeded. */
@@ -260,7 +241,7 @@ static void act_on_dsr(struct pvs_call *c)
 {
 	const struct dsr_action *a = action_of(c->q->path);
 	pv_access who;
-	json_t *body = a ? body_and_actor(c, a->empty_ok, &who) : NULL;
+	json_t *body = a ? pvs_body_acting(c, a->empty_ok, &who) : NULL;
 	const char *s[DSR_STRINGS] = { NULL };
 	enum pvs_guard mode = PVS_RUN_APPROVED;
 	if (!a)

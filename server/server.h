@@ -139,7 +139,8 @@ struct pvs_routes_ctx {
 void pvs_route(struct pvs_routes_ctx *ctx, const struct pvs_request *q, struct pvs_reply *out);
 /* A long stream's handle (an export's, an import's) in the session of q's bearer, taken
  * from the streams' own under their caps: the handle, or NULL with the reply made in out
- * (401; 503 with Retry-After when the streams, or the user's, are all in use). The caller
+ * (401 for a bearer that is not valid, whatever the load; then 503 with Retry-After when
+ * the streams, or the user's, are all in use). The caller
  * leaves the session and gives the handle back (pvs_handle_give) when the stream ends. */
 pv_vault *pvs_stream_enter(struct pvs_routes_ctx *ctx, const struct pvs_request *q,
 			   struct pvs_reply *out);

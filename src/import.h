@@ -9,8 +9,9 @@
 
 struct pv_import_hook {
 	const char *audit_op; /* the operation the audit entry names ("import") */
-	/* Called after every row is stored and before the commit (NULL: none); a non-OK
-	 * result rolls the whole import back. */
+	/* Called after every row is stored and before the commit (NULL: none), r's imported
+	 * count being what the commit will keep; a non-OK result rolls the whole import back
+	 * (and the result then counts 0 imported). */
 	pv_rc (*before_commit)(void *ctx, pv_vault *v, const pv_import_result *r);
 	void *ctx;
 };

@@ -136,6 +136,8 @@ struct importer {
 	/* writer */
 	int failed;             /* any bad row (all-or-nothing mode: nothing is written) */
 	pv_rc write_rc;
+	uint64_t stored;        /* customers stored, not yet committed: the result's
+				 * imported count only once the last transaction holds them */
 	int64_t first_rid;
 	char *first_ids;           /* the ids imported, while there are at most AUDIT_IDS_MAX */
 	size_t nids;
@@ -795,10 +797,10 @@ static void report_error(struct importer *im, uint64_t line, int col, const char
 		im->o->on_error(im->o->ctx, line, cname, reason);
 }
 
-/* Count an imported customer and keep its id for the audit entry. */
+/* Count a customer stored and keep its id for the audit entry. */
 static void note_imported(struct importer *im, const char *id)
 {
-	if (im->res->imported++ == 0)
+	if (im->stored++ == 0)
 		snprintf(im->first_id, sizeof im->first_id, "%s", id);
 	snprintf(im->last_id, sizeof im->last_id, "%s", id);
 	if (++im->nids <= AUDIT_IDS_MAX && list_append(&im->first_ids, ",", id) != 0)
@@ -1357,13 +1359,13 @@ static pv_rc import_finish(struct importer *im, const struct pv_import_hook *hoo
 {
 	pv_vault *v = im->v;
 	pv_rc rc = PV_OK;
-	if (im->failed && !im->reject) {
-		im->res->imported = 0;
+	if (im->failed && !im->reject)
 		rc = pv_fail(v, PV_ERR_INPUT, "%llu bad row%s: nothing imported",
 			     (unsigned long long)im->res->rejected, im->res->rejected == 1 ? "" : "s");
-	}
 	if (!rc)
 		rc = finish_index(im);
+	if (!rc) /* what the commit will keep, for the caller's check; 0 again on failure */
+		im->res->imported = im->stored;
 	if (!rc && pv_store_import_done(v->store) != 0) /* shown at the commit */
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (!rc && hook->before_commit)
@@ -1405,8 +1407,7 @@ static pv_rc import_rows(struct importer *im, int fd, unsigned nworkers,
 		(void)pv_store_rollback(v->store);
 		if (pv_store_txn_id(v->store) == 0) /* not inside a caller's transaction */
 			pv_import_chunks_abandon(v);
-		if (rc != PV_ERR_INPUT)
-			im->res->imported = 0;
+		im->res->imported = 0; /* nothing kept, whatever was stored on the way */
 		rc = pv_audit_failure(v, rc, hook->audit_op, NULL, who->purpose);
 	}
 	return rc;

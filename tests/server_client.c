@@ -4,6 +4,7 @@
 #include "testutil.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <gnutls/gnutls.h>
 #include <netinet/in.h>
 #include <sodium.h>
@@ -58,6 +59,43 @@ char *pvts_request_text(const char *method, const char *path, const char *token,
 	memcpy(text + n, body ? body : "", len);
 	text[n + len] = '\0';
 	return text;
+}
+
+int pvts_stalled_upload(unsigned port, const char *path, const char *token, size_t announced,
+			const char *first)
+{
+	int fd = pvts_connect(port);
+	char *text = pvts_request_text("POST", path, token, NULL, 0);
+	char *length = strstr(text, "Content-Length: 0\r\n\r\n");
+	assert_non_null(length);
+	snprintf(length, 64, "Content-Length: %zu\r\n\r\n", announced);
+	size_t head = strlen(text), n = strlen(first);
+	assert_true(n < announced);
+	assert_int_equal(send(fd, text, head, MSG_NOSIGNAL), (ssize_t)head);
+	if (n)
+		assert_int_equal(send(fd, first, n, MSG_NOSIGNAL), (ssize_t)n);
+	free(text);
+	return fd;
+}
+
+int pvts_uploads_left(const char *dir)
+{
+	char folder[512];
+	snprintf(folder, sizeof folder, "%s.handover", dir);
+	int left = 0;
+	for (int tries = 0; tries < 100; tries++) {
+		DIR *d = opendir(folder);
+		assert_non_null(d);
+		left = 0;
+		for (struct dirent *e; (e = readdir(d));)
+			left += strncmp(e->d_name, "upload-", 7) == 0;
+		closedir(d);
+		if (!left)
+			break;
+		struct timespec t = { 0, 10 * 1000 * 1000 };
+		nanosleep(&t, NULL);
+	}
+	return left;
 }
 
 /* The whole answer read until the server closes, parsed into r. */
@@ -306,6 +344,31 @@ static void hash_table(sqlite3 *db, const char *table, crypto_generichash_state 
 				crypto_generichash_update(st, b, n);
 		}
 	sqlite3_finalize(s);
+}
+
+long pvts_count_entries(const char *dir, const struct pvts_entries *m)
+{
+	static const char sql[] =
+		"SELECT count(*) FROM audit WHERE (?1 IS NULL OR user = ?1) AND (?2 IS NULL OR "
+		"op = ?2) AND (?3 IS NULL OR ids = ?3) AND (?4 IS NULL OR outcome = ?4) AND (?5 IS "
+		"NULL OR instr(user || op || ids || purpose || request || outcome || detail, ?5) > 0)";
+	const char *const wanted[] = { m->user, m->op, m->ids, m->outcome, m->text };
+	char *path = pvt_path(dir, "vault.db");
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	long n = -1;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_busy_timeout(db, 10000) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK) {
+		for (int i = 0; i < 5; i++)
+			sqlite3_bind_text(q, i + 1, wanted[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			n = sqlite3_column_int64(q, 0);
+	}
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	free(path);
+	return n;
 }
 
 /* The digest of every table but those may_change names (server_client.h). */

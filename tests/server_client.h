@@ -37,6 +37,15 @@ int pvts_connect(unsigned port);
 /* The text of a request (malloc'd), Connection: close, with a bearer token if not NULL. */
 char *pvts_request_text(const char *method, const char *path, const char *token,
 			const char *body, size_t len);
+/* A client that stops half-way through an upload: POST path to port with token, the head
+ * announcing a body of announced bytes, then only first (fewer); the connection is left
+ * open (the caller closes it). */
+int pvts_stalled_upload(unsigned port, const char *path, const char *token, size_t announced,
+			const char *first);
+/* The upload files ("upload-*") left in the default handover directory of the vault dir
+ * ("<dir>.handover"), once they are gone or after a second: they are removed as each
+ * upload's request ends. */
+int pvts_uploads_left(const char *dir);
 /* Everything read from fd until the peer closes (malloc'd, NUL-terminated). */
 char *pvts_read_all(int fd);
 /* A whole answer parsed into r. */
@@ -103,6 +112,15 @@ void pvts_add_users(const char *dir, const char *key_path, const struct pvts_use
  * log's and the sessions' (what any call may change: it is audited, its session marked
  * used): equal before and after a refused call when it changed nothing. */
 void pvts_vault_digest(const char *dir, unsigned char out[32]);
+/* Which entries of the audit log pvts_count_entries counts: each member given (not NULL)
+ * must match, user, op, ids and outcome exactly, text anywhere in the entry's columns. */
+struct pvts_entries {
+	const char *user, *op, *ids, *outcome, *text;
+};
+/* The entries of the vault dir's audit log that match m, read from its database as a DBA
+ * would (read-only, without a key); -1 when they cannot be read. It asserts nothing, so a
+ * client's thread may call it. */
+long pvts_count_entries(const char *dir, const struct pvts_entries *m);
 /* Build the sample vault of s with the cast and s->extra, and start a server on it. */
 void pvts_fixture_up(struct pvts_fixture *f, const struct pvts_spec *s);
 /* Stop the server, release what the test held (pvt_release_all) and remove the folder. */

@@ -1089,6 +1089,28 @@ static void test_bad_csv_names_line_not_value(void **state)
 	assert_int_equal(cli(&out, NULL, env, "list " READ_ALL), 0);
 	assert_string_equal(out, "");
 	free(out);
+	/* a good row, then the file ends inside a quoted field, with a reject file (where good
+	 * rows are kept when the import succeeds): refused, and the --json summary says 0
+	 * imported, as nothing was kept */
+	char *open_end = strstr(csv_text, "\r\nC2,");
+	assert_non_null(open_end);
+	snprintf(open_end, sizeof csv_text - (size_t)(open_end - csv_text),
+		 "\r\nC5,\"never closed\r\n");
+	assert_int_equal(pvt_write_file(csv, csv_text, strlen(csv_text)), 0);
+	char *rej = pvt_path(g_tmp, "open-end-rejects.csv");
+	assert_int_equal(cli(&out, &err, env, "import '%s' --json --reject-file '%s' " AS_ADMIN, csv,
+			     rej), 1);
+	free(rej);
+	assert_non_null(strstr(err, "quote"));
+	o = json_loads(out, 0, NULL);
+	assert_non_null(o);
+	assert_int_equal(json_integer_value(json_object_get(o, "imported")), 0);
+	json_decref(o);
+	free(out);
+	free(err);
+	assert_int_equal(cli(&out, NULL, env, "list " READ_ALL), 0);
+	assert_string_equal(out, "");
+	free(out);
 	/* an undeclared column is refused and named */
 	const char *extra = "customer_id,name,shoe_size\r\nC9,张三,42\r\n";
 	assert_int_equal(pvt_write_file(csv, extra, strlen(extra)), 0);

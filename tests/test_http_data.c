@@ -978,6 +978,37 @@ static void test_import_client_stops(void **state)
 	free(token);
 }
 
+/* More good rows than a batch, a pause (they are stored meanwhile), then the body ends
+ * inside a quoted field: 422, and the summary in the error says 0 imported, as nothing
+ * was kept (it once counted the rows stored before the end). */
+static void test_import_open_quote_at_end(void **state)
+{
+	(void)state;
+	char *token = sign_in("adm");
+	char *good = many_rows(1000, 600);
+	int fd = send_head(g_f.port, token, "Transfer-Encoding: chunked\r\n");
+	send_chunk(fd, good, strlen(good));
+	nap_ms(500);
+	const char open_end[] = "P1600,\"never closed\r\n";
+	send_chunk(fd, open_end, strlen(open_end));
+	send_chunk(fd, NULL, 0);
+	char *raw = pvts_read_all(fd);
+	close(fd);
+	struct pvts_resp r = { 0 };
+	pvts_parse_answer(raw, &r);
+	free(raw);
+	assert_int_equal(r.status, 422);
+	json_t *summary = json_object_get(json_object_get(r.json, "error"), "summary");
+	assert_non_null(summary);
+	assert_int_equal(json_integer_value(json_object_get(summary, "rows_read")), 600);
+	assert_int_equal(json_integer_value(json_object_get(summary, "imported")), 0);
+	pvts_resp_free(&r);
+	assert_int_equal(customer_status(g_f.port, token, "P1000"), 404);
+	assert_int_equal(customer_status(g_f.port, token, "P1599"), 404);
+	free(good);
+	free(token);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1005,6 +1036,7 @@ int main(void)
 		cmocka_unit_test(test_import_refused),
 		cmocka_unit_test(test_import_over_cap),
 		cmocka_unit_test(test_import_client_stops),
+		cmocka_unit_test(test_import_open_quote_at_end),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -316,19 +316,11 @@ static char *enrol_as(unsigned port, const char *name, const char *a, const char
 	return msg;
 }
 
-/* Entries of the audit log for user with op, as aud sees them through the API. */
-static size_t audited(const char *user, const char *op, const char *outcome)
+/* Entries of the audit log for user with op and outcome. */
+static long audited(const char *user, const char *op, const char *outcome)
 {
-	char path[128];
-	snprintf(path, sizeof path, "/v1/audit?user=%s&limit=1000", user);
-	struct pvts_resp r = expect(200, "GET", path, g_aud, NULL);
-	size_t i, n = 0;
-	json_t *e;
-	json_array_foreach(json_object_get(r.json, "entries"), i, e)
-		n += !strcmp(json_string_value(json_object_get(e, "op")), op) &&
-		     !strcmp(json_string_value(json_object_get(e, "outcome")), outcome);
-	pvts_resp_free(&r);
-	return n;
+	return pvts_count_entries(g_dir, &(struct pvts_entries){ .user = user, .op = op,
+								 .outcome = outcome });
 }
 
 static void test_enrol_through_http(void **state)

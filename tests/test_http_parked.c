@@ -70,20 +70,7 @@ static int group_teardown(void **state)
  * -1 when they cannot be counted. Asserts nothing (it runs on the clients' threads). */
 static long read_entries(const char *id)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *q = NULL;
-	long n = -1;
-	if (sqlite3_open_v2(g_db, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_busy_timeout(db, 10000) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, "SELECT count(*) FROM audit WHERE op = 'read' AND ids = ?1",
-			       -1, &q, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-		if (sqlite3_step(q) == SQLITE_ROW)
-			n = sqlite3_column_int64(q, 0);
-	}
-	sqlite3_finalize(q);
-	sqlite3_close(db);
-	return n;
+	return pvts_count_entries(g_dir, &(struct pvts_entries){ .op = "read", .ids = id });
 }
 
 static void dba(const char *sql)

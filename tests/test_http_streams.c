@@ -9,7 +9,6 @@
  * file in the handover directory. */
 #include "testutil.h"
 
-#include <dirent.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -250,6 +249,49 @@ static void test_streams_over_the_cap(void **state)
 	streams_settled(adm3);
 }
 
+/* The answer to a request without a valid bearer: 401, never a word of the server's load. */
+static void expect_unauthenticated(struct pvts_resp *r)
+{
+	assert_int_equal(r->status, 401);
+	assert_string_equal(pvts_err_code(r), "unauthenticated");
+	assert_true(r->retry_after < 0);
+	pvts_resp_free(r);
+}
+
+/* Attack: a caller without a valid bearer probes the server's load while every stream is
+ * in use. An export or an import without a bearer, with a made-up one, with one signed out:
+ * 401 as at any time (the cap was once checked first: 503 told them the streams were
+ * full); a signed-in user still gets the 503. */
+static void test_streams_full_unauthenticated_gets_401(void **state)
+{
+	(void)state;
+	char *adm1 = sign_in("adm1"), *adm2 = sign_in("adm2"), *adm3 = sign_in("adm3");
+	char *gone = pvts_sign_in(g_port, "clerk1", PW);
+	struct pvts_resp r = pvts_http(g_port, "DELETE", "/v1/sessions/current", gone, NULL, 0);
+	assert_int_equal(r.status / 100, 2);
+	pvts_resp_free(&r);
+	streams_settled(adm3);
+	int a = pvts_stalled_upload(g_port, "/v1/import?purpose=all", adm1, 100000, "id,name\n");
+	int b = stalled_export(adm2);
+	assert_int_equal(first_status(b), 200);
+	r = pvts_http(g_port, "GET", "/v1/export?purpose=all", adm3, NULL, 0);
+	expect_busy(&r, "the server's"); /* every stream in use */
+	const char *bearers[] = {
+		NULL, "not-a-token", gone,
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	};
+	for (size_t i = 0; i < sizeof bearers / sizeof *bearers; i++) {
+		r = pvts_http(g_port, "GET", "/v1/export?purpose=all", bearers[i], NULL, 0);
+		expect_unauthenticated(&r);
+		r = pvts_http(g_port, "POST", "/v1/import?purpose=all", bearers[i], "id\n", 3);
+		expect_unauthenticated(&r);
+	}
+	free(gone);
+	close(a);
+	close(b);
+	streams_settled(adm3);
+}
+
 /* Imports whose client sends the headers and a little of the body, then waits: they hold
  * streams' handles only; a read answers at once. */
 static void test_stalled_imports_leave_reads_alone(void **state)
@@ -259,17 +301,9 @@ static void test_stalled_imports_leave_reads_alone(void **state)
 	char *clerk = sign_in("clerk1");
 	int fds[STREAMS];
 	streams_settled(sign_in("adm3"));
-	for (size_t i = 0; i < STREAMS; i++) {
-		fds[i] = slow_connect();
-		char *text = pvts_request_text("POST", "/v1/import?purpose=all", importers[i],
-					       NULL, 0);
-		char *cl = strstr(text, "Content-Length: 0");
-		assert_non_null(cl);
-		send_all(fds[i], text, (size_t)(cl - text));
-		const char *rest = "Content-Length: 100000\r\n\r\nid,name\n";
-		send_all(fds[i], rest, strlen(rest));
-		free(text);
-	}
+	for (size_t i = 0; i < STREAMS; i++)
+		fds[i] = pvts_stalled_upload(g_port, "/v1/import?purpose=all", importers[i], 100000,
+					     "id,name\n");
 	struct timespec nap = { 0, 200 * 1000 * 1000 };
 	nanosleep(&nap, NULL);
 	read_answers_promptly(clerk);
@@ -277,43 +311,16 @@ static void test_stalled_imports_leave_reads_alone(void **state)
 		close(fds[i]);
 }
 
-/* The upload files left in the handover directory (after up to a second). */
-static int spooled_left(void)
-{
-	char dir[512];
-	snprintf(dir, sizeof dir, "%s.handover", g_dir);
-	int left = 0;
-	for (int tries = 0; tries < 100; tries++) {
-		DIR *d = opendir(dir);
-		assert_non_null(d);
-		left = 0;
-		for (struct dirent *e; (e = readdir(d));)
-			left += strncmp(e->d_name, "upload-", 7) == 0;
-		closedir(d);
-		if (!left)
-			break;
-		struct timespec t = { 0, 10 * 1000 * 1000 };
-		nanosleep(&t, NULL);
-	}
-	return left;
-}
-
 /* A package upload that stops half-way: the server keeps nothing of it. */
 static void test_package_upload_stopped_half_way(void **state)
 {
 	(void)state;
-	int fd = pvts_connect(g_port);
-	char *text = pvts_request_text("POST", "/v1/handover/imports", sign_in("adm1"), NULL, 0);
-	char *cl = strstr(text, "Content-Length: 0");
-	assert_non_null(cl);
-	send_all(fd, text, (size_t)(cl - text));
-	const char *rest = "Content-Length: 100000\r\n\r\nage-encryption.org/v1\n-> X25519 ";
-	send_all(fd, rest, strlen(rest));
-	free(text);
+	int fd = pvts_stalled_upload(g_port, "/v1/handover/imports", sign_in("adm1"), 100000,
+				     "age-encryption.org/v1\n-> X25519 ");
 	struct timespec nap = { 0, 100 * 1000 * 1000 };
 	nanosleep(&nap, NULL);
 	close(fd);
-	assert_int_equal(spooled_left(), 0);
+	assert_int_equal(pvts_uploads_left(g_dir), 0);
 	read_answers_promptly(sign_in("clerk1"));
 }
 
@@ -322,6 +329,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stalled_exports_leave_reads_alone),
 		cmocka_unit_test(test_streams_over_the_cap),
+		cmocka_unit_test(test_streams_full_unauthenticated_gets_401),
 		cmocka_unit_test(test_stalled_imports_leave_reads_alone),
 		cmocka_unit_test(test_package_upload_stopped_half_way),
 	};

@@ -16,7 +16,6 @@
 #define _GNU_SOURCE /* memmem */
 #include "testutil.h"
 
-#include <dirent.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -481,28 +480,6 @@ static void test_receipt_for_another_package(void **state)
 	confirm_refused(dpo, NULL, 400);
 }
 
-/* The upload files left in the buyer's handover directory (after up to a second: they
- * are removed once each request has ended). */
-static int spooled_left(void)
-{
-	char dir[512];
-	snprintf(dir, sizeof dir, "%s.handover", g_buyer_dir);
-	int left = 0;
-	for (int tries = 0; tries < 100; tries++) {
-		DIR *d = opendir(dir);
-		assert_non_null(d);
-		left = 0;
-		for (struct dirent *e; (e = readdir(d));)
-			left += strncmp(e->d_name, "upload-", 7) == 0;
-		closedir(d);
-		if (!left)
-			break;
-		struct timespec t = { 0, 10 * 1000 * 1000 };
-		nanosleep(&t, NULL);
-	}
-	return left;
-}
-
 /* A package over the server's cap is refused (413) before it is read, nothing kept. */
 static void test_upload_over_the_cap(void **state)
 {
@@ -520,7 +497,7 @@ static void test_upload_over_the_cap(void **state)
 	pvts_resp_free(&r);
 	pvs_stop(small);
 	assert_int_equal(customers_in(g_buyer_dir, g_buyer_key), 0);
-	assert_int_equal(spooled_left(), 0);
+	assert_int_equal(pvts_uploads_left(g_buyer_dir), 0);
 }
 
 /* The whole wizard through HTTP, from the plan to the confirmation. */
@@ -587,7 +564,7 @@ static void test_wizard_end_to_end(void **state)
 	r = upload(adm, pkg, len);
 	expect_status(&r, 201, "the package");
 	assert_int_equal(customers_in(g_buyer_dir, g_buyer_key), NCUST - 1);
-	assert_int_equal(spooled_left(), 0);
+	assert_int_equal(pvts_uploads_left(g_buyer_dir), 0);
 	json_t *receipt = json_incref(json_object_get(r.json, "receipt"));
 	assert_true(json_is_object(receipt));
 	pvts_resp_free(&r);

@@ -2244,6 +2244,65 @@ static void test_import_fd_whole_check(void **state)
 	free(csv);
 }
 
+/* The summary of an import that failed after its rows were counted (the file ends inside
+ * a quoted field, or the caller's last check refuses): nothing is kept, so it says 0
+ * imported, in the result and in its JSON, with or without a reject file. */
+static void expect_summary_imported_none(const pv_import_result *res)
+{
+	assert_non_null(res);
+	assert_int_equal(pv_import_rows_imported(res), 0);
+	char *js = pv_import_json(res);
+	json_t *j = json_loads(js, 0, NULL);
+	assert_non_null(j);
+	assert_int_equal(json_integer_value(json_object_get(j, "imported")), 0);
+	json_decref(j);
+	free(js);
+}
+
+static void test_failed_at_end_counts_nothing(void **state)
+{
+	struct fx *f = *state;
+	/* Valid CSV refused by the caller's check just before the commit. */
+	size_t n;
+	char *csv = gen("-n 5 --seed 9", &n);
+	int whole = 0, fd = pipe_of(csv, n);
+	pv_import_opts o = opts_err(f);
+	pv_import_result *res = NULL;
+	assert_int_equal(pv_import_csv_fd(f->v, &ADMIN, fd, says_whole, &whole, &o, &res),
+			 PV_ERR_INPUT);
+	close(fd);
+	expect_summary_imported_none(res);
+	pv_import_free(res);
+	assert_int_equal(count_of(f), 0);
+	/* A good row, then the file ends inside a quoted field. */
+	struct sb b = { 0 };
+	struct crow r;
+	sb_str(&b, HEADER "\r\n");
+	crow_good(&r, "E1", 1);
+	crow_csv(&b, &r);                                         /* 2 */
+	crow_good(&r, "E2", 2);
+	crow_fields(&b, &r, C_PREF);                              /* 3: an open quote */
+	sb_str(&b, ",\"never closed\r\n");
+	char *path = put(f, "open-at-end.csv", b.p, b.n);
+	res = NULL;
+	assert_int_equal(imp(f, path, NULL, &res), PV_ERR_INPUT);
+	expect_summary_imported_none(res);
+	pv_import_free(res);
+	assert_int_equal(count_of(f), 0);
+	/* With a reject file, good rows are kept when the import succeeds; this one fails. */
+	char *rej = pvt_path(f->root, "open-at-end-rej.csv");
+	o.reject_path = rej;
+	res = NULL;
+	assert_int_equal(imp(f, path, &o, &res), PV_ERR_INPUT);
+	expect_summary_imported_none(res);
+	pv_import_free(res);
+	assert_int_equal(count_of(f), 0);
+	free(csv);
+	free(rej);
+	free(path);
+	free(b.p);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -2251,6 +2310,7 @@ int main(void)
 		T(test_import_2000_generated_rows),
 		T(test_import_role_denied),
 		T(test_import_fd_whole_check),
+		T(test_failed_at_end_counts_nothing),
 		T(test_one_bad_row_leaves_vault_unchanged),
 		T(test_bad_row_after_multiline_field),
 		T(test_every_bad_row_reported),

@@ -862,6 +862,86 @@ static void test_rate_command_options(void **state)
 	free(help);
 }
 
+/* An export by token through port: its status (the body read whole and dropped). */
+static int export_status(unsigned port, const char *token, const char **code)
+{
+	struct pvts_resp r = pvts_http(port, "GET", "/v1/export?purpose=all", token, NULL, 0);
+	int status = r.status;
+	static char seen[32];
+	snprintf(seen, sizeof seen, "%s", pvts_err_code(&r));
+	*code = seen;
+	pvts_resp_free(&r);
+	return status;
+}
+
+/* The command's caps on streams reach the server: with --streams 1 one stalled import
+ * fills them (another user's export: 503; a bearer that is not valid: 401); with
+ * --streams-per-user 1 the same user's second stream is refused while another user's
+ * runs. Out of range is a usage error, and --help names both. */
+static void test_streams_command_options(void **state)
+{
+	(void)state;
+	const char *opts[][2] = { { "--streams", "1" }, { "--streams-per-user", "1" } };
+	for (size_t i = 0; i < 2; i++) {
+		unsigned port;
+		FILE *out;
+		pid_t pid = serve_child(&port, &out, opts[i][0], opts[i][1]);
+		char *adm = pvts_sign_in(port, "adm", PW), *adm2 = pvts_sign_in(port, "adm2", PW);
+		int fd = pvts_stalled_upload(port, "/v1/import?purpose=all", adm, 100000, "id\n");
+		const char *code = NULL;
+		int busy = 0;
+		for (int tries = 0; tries < 500 && !busy; tries++) { /* until the import begins */
+			busy = export_status(port, i ? adm : adm2, &code) == 503;
+			if (!busy)
+				nap_ms(20);
+		}
+		assert_true(busy);
+		assert_string_equal(code, "streams_busy");
+		assert_int_equal(export_status(port, "not-a-token", &code), 401);
+		assert_int_equal(export_status(port, adm2, &code), i ? 200 : 503);
+		close(fd);
+		kill(pid, SIGTERM);
+		int st = 0;
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		fclose(out);
+		free(adm);
+		free(adm2);
+	}
+	const char *prog = pvt_program("pivault-test");
+	const char *bad[][2] = { { "--streams 0", "--streams needs a number from 1 to 256" },
+				 { "--streams 257", "--streams needs a number from 1 to 256" },
+				 { "--streams 2 --streams-per-user 3",
+				   "--streams-per-user needs a number from 1 to 2" },
+				 { "--streams-per-user 5", "--streams-per-user needs a number from 1 to 4" } };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		char *out = NULL;
+		int rc = pvt_run(&out, "'%s' serve --vault '%s' --listen 127.0.0.1:0 --plain-http "
+				 "%s 2>&1", prog, g_f.dir, bad[i][0]);
+		assert_int_equal(rc, 2);
+		if (!strstr(out, bad[i][1]))
+			fail_msg("%s: want \"%s\", got %s", bad[i][0], bad[i][1], out);
+		free(out);
+	}
+	/* the server itself refuses one user's cap over the server's */
+	struct pvs_config c = pvts_roomy_config();
+	c.vault = g_f.dir;
+	c.host = "127.0.0.1";
+	c.streams = 2;
+	c.streams_per_user = 3;
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(g_f.key_path, &key), PV_OK);
+	c.key = key;
+	char err[256] = "";
+	assert_null(pvs_start(&c, err, sizeof err));
+	pv_key_free(key);
+	assert_non_null(strstr(err, "streams per user"));
+	char *help = NULL;
+	assert_int_equal(pvt_run(&help, "'%s' serve --help 2>&1", prog), 0);
+	assert_non_null(strstr(help, "--streams "));
+	assert_non_null(strstr(help, "--streams-per-user"));
+	free(help);
+}
+
 /* ---- Rate limits ------------------------------------------------------------------------ */
 
 /* A server of its own with these limits; g_f.port names it until rate_stop. */
@@ -1106,6 +1186,7 @@ int main(void)
 		cmocka_unit_test(test_rate_reads),
 		cmocka_unit_test(test_rate_table_flood_keeps_limited),
 		cmocka_unit_test(test_rate_command_options),
+		cmocka_unit_test(test_streams_command_options),
 		/* API tokens (H-apitok) */
 		cmocka_unit_test(test_api_token_over_http),
 		cmocka_unit_test(test_api_token_bad_and_expired),
