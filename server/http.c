@@ -46,6 +46,7 @@ struct request {
 	size_t len;
 	int too_large;
 	int answered;   /* a reply was queued on the first call */
+	int routed;     /* its route ran: never again, whatever libmicrohttpd calls */
 	size_t dropped; /* bytes dropped past the cap */
 	/* a streamed upload (pvs_upload_route): its route, its state until ended, bytes */
 	const struct pvs_upload_route *up;
@@ -264,6 +265,7 @@ static enum MHD_Result answer(struct pvs_server *s, struct MHD_Connection *conn,
 {
 	struct pvs_reply r = { 0 };
 	struct pvs_request req = request_of(conn, url, method, q);
+	q->routed = 1;
 	pvs_route(&s->routes, &req, &r);
 	if (r.withheld.last)
 		return park(s, conn, q, &r);
@@ -338,6 +340,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (q->answered)
 		return MHD_YES;
+	if (q->routed) /* called again after its reply (a parked one that could not be
+			* queued while the server stops): the read is not made twice */
+		return MHD_NO;
 	return q->too_large ? too_large(conn) : answer(s, conn, url, method, q);
 }
 
