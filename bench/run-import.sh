@@ -26,7 +26,7 @@ mkdir -p "$work"
 csv=${CSV:-$work/customers.csv}
 echo "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo); N=$n; build $build"
 if [[ -z ${CSV:-} ]]; then
-  build/pvgen -n "$n" ${CANONICAL:+--canonical} -o "$csv"
+  "$build/pvgen" -n "$n" ${CANONICAL:+--canonical} -o "$csv"
 fi
 [[ -f $work/root.key ]] || "$build/pivault" keygen "$work/root.key"
 
