@@ -3,7 +3,8 @@
  * schema made and found again, metadata kept byte for byte, transactions and savepoints
  * that keep or undo, writers that take turns on the vault's lock across connections (a
  * second one waits, and is refused as busy when its wait runs out), readers on one
- * snapshot, field numbers that two connections agree on, and refusals (a schema that holds
+ * snapshot, field numbers that two connections agree on, customers kept byte for byte and
+ * scanned in the SQLite store's order (an unfinished import's hidden), and refusals (a schema that holds
  * a vault made again, one that holds none opened, names that could be SQL, a wrong
  * password) that never echo a secret. Runs against the cluster scripts/test.sh starts
  * (PIVAULT_TEST_PG: its connection string; the password from PGPASSFILE); without one it
@@ -244,6 +245,185 @@ static void test_field_numbers(void **state)
 	pv_pg_close(b);
 }
 
+/* ---- Customers ---- */
+
+/* Run sql as a DBA with psql would, beside the store. */
+static void dba(const char *fmt, const char *arg)
+{
+	char sql[512];
+	snprintf(sql, sizeof sql, fmt, g_schema, arg);
+	PGconn *c = PQconnectdb(g_conninfo);
+	PGresult *r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+}
+
+static const uint8_t wdek[] = { 0, 9, 8, 0xff, 0 };
+static const uint8_t basic[] = { 1, 0, 2 };
+
+static int64_t insert(struct pv_store *s, const char *id, uint32_t bucket, int with_groups)
+{
+	struct pv_stored_customer c = { .id = id, .bucket = bucket, .bucket_gen = 7,
+					.dek_version = 2, .wdek = wdek, .wdek_len = sizeof wdek };
+	if (with_groups) {
+		c.group[0] = basic;
+		c.group_len[0] = sizeof basic;
+		c.group[1] = (const uint8_t *)""; /* an empty group, not none */
+	}
+	int64_t rid = 0;
+	assert_int_equal(pv_pg_customer_insert(s, &c, &rid), 0);
+	assert_true(rid > 0);
+	return rid;
+}
+
+/* Inserted, read back byte for byte by id and by row id; a second insert of an id writes
+ * nothing; row ids grow; the id of a row; absent rows are 1. */
+static void test_customers_kept(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	int64_t a = insert(s, "C001", 4000000000u, 1), b = insert(s, "C002", 3, 0);
+	assert_true(b > a);
+	struct pv_stored_customer again = { .id = "C001", .wdek = wdek, .wdek_len = 1 };
+	int64_t rid = -5;
+	assert_int_equal(pv_pg_customer_insert(s, &again, &rid), 1);
+	assert_int_equal(rid, -5);
+
+	struct pv_stored_customer c;
+	assert_int_equal(pv_pg_customer_get(s, "C001", &c), 0);
+	assert_int_equal(c.rid, a);
+	assert_string_equal(c.id, "C001");
+	assert_int_equal(c.bucket, 4000000000u);
+	assert_int_equal(c.bucket_gen, 7);
+	assert_int_equal(c.dek_version, 2);
+	assert_int_equal(c.malformed, 0);
+	assert_int_equal(c.wdek_len, sizeof wdek);
+	assert_memory_equal(c.wdek, wdek, sizeof wdek); /* the first insert's, not the second's */
+	assert_int_equal(c.group_len[0], sizeof basic);
+	assert_memory_equal(c.group[0], basic, sizeof basic);
+	assert_non_null(c.group[1]);
+	assert_int_equal(c.group_len[1], 0);
+	assert_null(c.group[2]);
+	assert_int_equal(pv_pg_customer_get_rid(s, b, &c), 0);
+	assert_string_equal(c.id, "C002");
+	assert_null(c.group[0]);
+	assert_int_equal(pv_pg_customer_get(s, "C404", &c), 1);
+	assert_int_equal(pv_pg_customer_get_rid(s, b + 100, &c), 1);
+	char id[16];
+	assert_int_equal(pv_pg_customer_id(s, b, id, sizeof id), 0);
+	assert_string_equal(id, "C002");
+	assert_int_equal(pv_pg_customer_id(s, b + 100, id, sizeof id), 1);
+	uint64_t n = 0;
+	assert_int_equal(pv_pg_customer_count(s, &n), 0);
+	assert_int_equal(n, 2);
+	pv_pg_close(s);
+}
+
+struct seen {
+	char ids[8][16];
+	int n, stop_at;
+};
+
+static int see(void *ctx, const struct pv_stored_customer *c)
+{
+	struct seen *w = ctx;
+	snprintf(w->ids[w->n], sizeof w->ids[w->n], "%s", c->id);
+	return ++w->n == w->stop_at ? 42 : 0;
+}
+
+/* Scans go in byte order of the ids (as SQLite's), after a given id, at most a limit, and
+ * stop when fn answers nonzero, returning its answer. */
+static void test_customers_scanned_in_order(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	const char *ids[] = { "a1", "C9", "B", "C10" };
+	for (size_t i = 0; i < 4; i++)
+		insert(s, ids[i], 1, 0);
+	struct seen w = { .stop_at = -1 };
+	assert_int_equal(pv_pg_customer_scan(s, NULL, 0, see, &w), 0);
+	assert_int_equal(w.n, 4);
+	const char *order[] = { "B", "C10", "C9", "a1" };
+	for (int i = 0; i < 4; i++)
+		assert_string_equal(w.ids[i], order[i]);
+	w = (struct seen){ .stop_at = -1 };
+	assert_int_equal(pv_pg_customer_scan(s, "C10", 1, see, &w), 0);
+	assert_int_equal(w.n, 1);
+	assert_string_equal(w.ids[0], "C9");
+	w = (struct seen){ .stop_at = 2 };
+	assert_int_equal(pv_pg_customer_scan(s, NULL, 0, see, &w), 42);
+	assert_int_equal(w.n, 2);
+	pv_pg_close(s);
+}
+
+/* Writes by row id replace what they name and nothing else; an absent row: nothing, 0. */
+static void test_customers_rewritten(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	int64_t a = insert(s, "C001", 5, 1);
+	const uint8_t g2[] = { 7, 7 }, w2[] = { 3 };
+	assert_int_equal(pv_pg_customer_set_group(s, a, 2, g2, sizeof g2), 0);
+	assert_int_equal(pv_pg_customer_set_group(s, a, 3, g2, sizeof g2), -1);
+	assert_int_equal(pv_pg_customer_set_wdek(s, a, 8, w2, sizeof w2), 0);
+	struct pv_stored_customer c;
+	assert_int_equal(pv_pg_customer_get_rid(s, a, &c), 0);
+	assert_int_equal(c.bucket_gen, 8);
+	assert_int_equal(c.dek_version, 2);
+	assert_memory_equal(c.wdek, w2, sizeof w2);
+	assert_memory_equal(c.group[0], basic, sizeof basic);
+	assert_memory_equal(c.group[2], g2, sizeof g2);
+	const uint8_t *groups[PV_GROUPS] = { g2, g2, g2 };
+	const size_t lens[PV_GROUPS] = { 1, 2, 0 };
+	assert_int_equal(pv_pg_customer_set_sealed(s, a, 3, wdek, sizeof wdek, groups, lens), 0);
+	assert_int_equal(pv_pg_customer_get(s, "C001", &c), 0);
+	assert_int_equal(c.dek_version, 3);
+	assert_int_equal(c.bucket, 5);
+	assert_int_equal(c.bucket_gen, 8);
+	assert_int_equal(c.group_len[0], 1);
+	assert_int_equal(c.group_len[1], 2);
+	assert_int_equal(c.group_len[2], 0);
+	assert_int_equal(pv_pg_customer_set_wdek(s, a + 100, 1, w2, 1), 0);
+	pv_pg_close(s);
+}
+
+/* An unfinished import's rows (from import_pending's row id up) are in no read but the
+ * id of a row; a number a DBA made out of range is marked malformed, not trusted. */
+static void test_customers_pending_and_malformed(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	int64_t a = insert(s, "C001", 1, 0);
+	char from[24];
+	snprintf(from, sizeof from, "%lld", (long long)a + 1);
+	dba("INSERT INTO %s.import_pending(rid_from) VALUES (%s)", from);
+	int64_t b = insert(s, "C002", 1, 0);
+	struct pv_stored_customer c;
+	assert_int_equal(pv_pg_customer_get(s, "C002", &c), 1);
+	assert_int_equal(pv_pg_customer_get_rid(s, b, &c), 1);
+	uint64_t n = 0;
+	assert_int_equal(pv_pg_customer_count(s, &n), 0);
+	assert_int_equal(n, 1);
+	struct seen w = { .stop_at = -1 };
+	assert_int_equal(pv_pg_customer_scan(s, NULL, 0, see, &w), 0);
+	assert_int_equal(w.n, 1);
+	char id[16];
+	assert_int_equal(pv_pg_customer_id(s, b, id, sizeof id), 0);
+	assert_string_equal(id, "C002");
+	dba("DELETE FROM %s.import_pending%s", "");
+	assert_int_equal(pv_pg_customer_get(s, "C002", &c), 0);
+
+	dba("UPDATE %s.customers SET bucket = -1 WHERE id = 'C001'%s", "");
+	assert_int_equal(pv_pg_customer_get(s, "C001", &c), 0);
+	assert_int_equal(c.malformed, 1);
+	dba("UPDATE %s.customers SET bucket = 4294967296 WHERE id = 'C002'%s", "");
+	assert_int_equal(pv_pg_customer_get(s, "C002", &c), 0);
+	assert_int_equal(c.malformed, 1);
+	pv_pg_close(s);
+}
+
 int main(void)
 {
 	g_conninfo = getenv("PIVAULT_TEST_PG");
@@ -268,6 +448,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_writers_take_turns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reader_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_field_numbers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_customers_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_customers_scanned_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_customers_rewritten, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_customers_pending_and_malformed, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,24 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* connection.c: the PostgreSQL store's connection: open (libpq, the vault's own schema,
- * its tables made at create), transactions as store.h has them (a writer holds the vault's
- * write lock, a transaction-scoped advisory lock, so writers take turns as SQLite's do,
- * across every node; a reader reads one snapshot; savepoints nest), and the helpers every
- * table file runs its SQL through, whose failures name what failed, never a value. */
+/* connection.c: the PostgreSQL store's connection: connect (libpq), transactions as
+ * store.h has them (a writer holds the vault's write lock, a transaction-scoped advisory
+ * lock, so writers take turns as SQLite's do, across every node; a reader reads one
+ * snapshot; savepoints nest), and the helpers every table file runs its SQL through, whose
+ * failures name what failed, never a value. */
 #include "internal.h"
 #include "pg_store.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_MAX 48
 #define SQLSTATE_LOCK_NOT_AVAILABLE "55P03"
-
-/* The tables of a new vault's schema (only those built so far: README.md). */
-static const char first_tables[] =
-	"CREATE TABLE meta(k text PRIMARY KEY, v bytea NOT NULL);"
-	"CREATE TABLE fields(name text PRIMARY KEY, num integer NOT NULL UNIQUE);";
 
 int pv_pg_fail(struct pv_pg_store *s, const char *what, const char *detail)
 {
@@ -41,9 +34,29 @@ static int fail_result(struct pv_pg_store *s, PGresult *r, const char *what)
 	return -1;
 }
 
+void pv_pg_hold(struct pv_pg_store *s, PGresult *r)
+{
+	PQclear(s->held);
+	s->held = r;
+}
+
+int64_t pv_pg_int8(const PGresult *r, int row, int col, int *bad)
+{
+	if (PQgetisnull(r, row, col) || PQgetlength(r, row, col) != 8) {
+		*bad = 1;
+		return 0;
+	}
+	const unsigned char *u = (const unsigned char *)PQgetvalue(r, row, col);
+	uint64_t x = 0;
+	for (int i = 0; i < 8; i++)
+		x = x << 8 | u[i];
+	return (int64_t)x;
+}
+
 PGresult *pv_pg_query(struct pv_pg_store *s, const char *sql, int n, const char *const *values,
 		      const int *lengths, const int *binary, const char *what)
 {
+	pv_pg_hold(s, NULL); /* rows borrowed from the last read end at the next call */
 	PGresult *r = PQexecParams(s->conn, sql, n, NULL, values, lengths, binary, 1);
 	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -65,74 +78,6 @@ int pv_pg_exec(struct pv_pg_store *s, const char *sql, const char *what)
 	return 0;
 }
 
-/* A schema name pivault makes: a lowercase letter, then lowercase letters, digits, _. */
-static int schema_name_ok(const char *name)
-{
-	size_t n = strlen(name);
-	if (n == 0 || n > SCHEMA_MAX || !islower((unsigned char)name[0]))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!islower((unsigned char)name[i]) && !isdigit((unsigned char)name[i]) &&
-		    name[i] != '_')
-			return 0;
-	return 1;
-}
-
-/* 1 when the schema holds a vault (its meta table), 0 when not, -1 on error. */
-static int holds_vault(struct pv_pg_store *s, const char *schema)
-{
-	const char *sql = "SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = $1 "
-			  "AND tablename = 'meta'";
-	PGresult *r = pv_pg_query(s, sql, 1, &schema, NULL, NULL, "look for the vault's tables");
-	if (!r)
-		return -1;
-	int found = PQntuples(r) > 0;
-	PQclear(r);
-	return found;
-}
-
-/* Make the vault's schema and its tables, in one transaction under the vault's lock (two
- * nodes creating at once: one makes it, the other is refused). */
-static int create_schema(struct pv_pg_store *s)
-{
-	char make[128], use[128];
-	snprintf(make, sizeof make, "CREATE SCHEMA IF NOT EXISTS %s", s->schema);
-	snprintf(use, sizeof use, "SET LOCAL search_path TO %s", s->schema);
-	if (pv_pg_begin((struct pv_store *)(void *)s) != 0)
-		return -1;
-	/* a schema a DBA made empty beforehand is used; one whose vault another node made
-	 * meanwhile fails at its first table (its lock was waited for) */
-	if (pv_pg_exec(s, make, "create the vault's schema") != 0 ||
-	    pv_pg_exec(s, use, "use the vault's schema") != 0 ||
-	    pv_pg_exec(s, first_tables, "create the vault's tables") != 0 ||
-	    pv_pg_commit((struct pv_store *)(void *)s) != 0) {
-		(void)pv_pg_rollback((struct pv_store *)(void *)s);
-		return -1;
-	}
-	return 0;
-}
-
-/* Connect, check or make the schema, and read every name in it. 0, or -1 with err set. */
-static int open_schema(struct pv_pg_store *s, const char *name, int create)
-{
-	int held = holds_vault(s, name);
-	if (held < 0)
-		return -1;
-	if (create && held) {
-		snprintf(s->err, sizeof s->err, "schema %s already holds a vault", name);
-		return -1;
-	}
-	if (!create && !held) {
-		snprintf(s->err, sizeof s->err, "schema %s holds no vault", name);
-		return -1;
-	}
-	if (create && create_schema(s) != 0)
-		return -1;
-	char sql[128];
-	snprintf(sql, sizeof sql, "SET search_path TO %s", s->schema);
-	return pv_pg_exec(s, sql, "use the vault's schema");
-}
-
 /* PostgreSQL's notices (a schema already there, ...) are not the library's to print. */
 static void drop_notice(void *ctx, const char *message)
 {
@@ -140,14 +85,9 @@ static void drop_notice(void *ctx, const char *message)
 	(void)message;
 }
 
-struct pv_store *pv_pg_open(const char *conninfo, const char *schema, int create, char *err,
-			    size_t errlen)
+struct pv_pg_store *pv_pg_connect(const char *conninfo, const char *schema, char *err,
+				  size_t errlen)
 {
-	if (!schema_name_ok(schema)) {
-		snprintf(err, errlen, "schema name '%s': a lowercase letter, then lowercase letters, "
-			 "digits or _ (at most %d)", schema, SCHEMA_MAX);
-		return NULL;
-	}
 	struct pv_pg_store *s = calloc(1, sizeof *s);
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
@@ -162,12 +102,12 @@ struct pv_store *pv_pg_open(const char *conninfo, const char *schema, int create
 	}
 	PQsetNoticeProcessor(s->conn, drop_notice, NULL);
 	s->schema = PQescapeIdentifier(s->conn, schema, strlen(schema));
-	if (!s->schema || open_schema(s, schema, create) != 0) {
-		snprintf(err, errlen, "%s", s->schema ? s->err : "out of memory");
+	if (!s->schema) {
+		snprintf(err, errlen, "out of memory");
 		pv_pg_close((struct pv_store *)(void *)s);
 		return NULL;
 	}
-	return (struct pv_store *)(void *)s;
+	return s;
 }
 
 void pv_pg_close(struct pv_store *store)
@@ -177,6 +117,7 @@ void pv_pg_close(struct pv_store *store)
 	struct pv_pg_store *s = pg_of(store);
 	if (s->depth > 0)
 		(void)pv_pg_exec(s, "ROLLBACK", "roll back at close");
+	pv_pg_hold(s, NULL);
 	PQfreemem(s->schema);
 	PQfinish(s->conn);
 	free(s);

@@ -8,6 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char pv_pg_meta_tables[] =
+	"CREATE TABLE meta(k text PRIMARY KEY, v bytea NOT NULL);"
+	"CREATE TABLE fields(name text PRIMARY KEY, num integer NOT NULL UNIQUE);";
+
 int pv_pg_meta_get(struct pv_store *store, const char *key, uint8_t **val, size_t *len)
 {
 	struct pv_pg_store *s = pg_of(store);

@@ -27,5 +27,19 @@ int pv_pg_meta_get(struct pv_store *s, const char *key, uint8_t **val, size_t *l
 int pv_pg_meta_put(struct pv_store *s, const char *key, const void *val, size_t len);
 int pv_pg_meta_delete(struct pv_store *s, const char *key);
 int pv_pg_field_number(struct pv_store *s, const char *name, int *num);
+int pv_pg_customer_insert(struct pv_store *s, const struct pv_stored_customer *c, int64_t *rid);
+int pv_pg_customer_get(struct pv_store *s, const char *id, struct pv_stored_customer *out);
+int pv_pg_customer_get_rid(struct pv_store *s, int64_t rid, struct pv_stored_customer *out);
+int pv_pg_customer_id(struct pv_store *s, int64_t rid, char *id, size_t cap);
+int pv_pg_customer_scan(struct pv_store *s, const char *after, size_t limit,
+			pv_store_customer_fn fn, void *ctx);
+int pv_pg_customer_count(struct pv_store *s, uint64_t *n);
+int pv_pg_customer_set_group(struct pv_store *s, int64_t rid, int group, const uint8_t *sealed,
+			     size_t len);
+int pv_pg_customer_set_wdek(struct pv_store *s, int64_t rid, uint32_t gen, const uint8_t *wdek,
+			    size_t len);
+int pv_pg_customer_set_sealed(struct pv_store *s, int64_t rid, uint32_t dek_version,
+			      const uint8_t *wdek, size_t wdek_len,
+			      const uint8_t *const group[PV_GROUPS], const size_t group_len[PV_GROUPS]);
 
 #endif
