@@ -4,9 +4,10 @@
  * that keep or undo, writers that take turns on the vault's lock across connections (a
  * second one waits, and is refused as busy when its wait runs out), readers on one
  * snapshot, field numbers that two connections agree on, customers kept byte for byte and
- * scanned in the SQLite store's order (an unfinished import's hidden), and refusals (a schema that holds
- * a vault made again, one that holds none opened, names that could be SQL, a wrong
- * password) that never echo a secret. Runs against the cluster scripts/test.sh starts
+ * scanned in the SQLite store's order (an unfinished import's hidden), the audit log in
+ * order across pages with its checkpoints and a read-only second reader, and refusals (a schema that holds
+ * a vault made again, one that holds none opened, names that could be SQL, a database
+ * not in UTF-8, a wrong password) that never echo a secret. Runs against the cluster scripts/test.sh starts
  * (PIVAULT_TEST_PG: its connection string; the password from PGPASSFILE); without one it
  * reports itself skipped, and fails where PV_REQUIRE_POSTGRESQL=1 (CI) says it must run. */
 #include "testutil.h"
@@ -118,6 +119,30 @@ static void test_schema_names_refused(void **state)
 		assert_null(pv_pg_open(g_conninfo, bad[i], 1, err, sizeof err));
 		assert_non_null(strstr(err, "a lowercase letter"));
 	}
+}
+
+/* A database that does not keep UTF-8 is refused, naming what it needs. */
+static void test_non_utf8_database_refused(void **state)
+{
+	(void)state;
+	char db[64], sql[192];
+	snprintf(db, sizeof db, "pvtest_ascii_%ld", (long)getpid());
+	PGconn *raw = PQconnectdb(g_conninfo);
+	snprintf(sql, sizeof sql, "CREATE DATABASE %s ENCODING 'SQL_ASCII' TEMPLATE template0 "
+		 "LC_COLLATE 'C' LC_CTYPE 'C'", db);
+	PGresult *r = PQexec(raw, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(raw));
+	PQclear(r);
+	char *c = malloc(strlen(g_conninfo) + 80);
+	sprintf(c, "%s dbname=%s", g_conninfo, db);
+	char err[512] = "";
+	assert_null(pv_pg_open(c, g_schema, 1, err, sizeof err));
+	assert_non_null(strstr(err, "does not keep UTF-8"));
+	free(c);
+	snprintf(sql, sizeof sql, "DROP DATABASE %s", db);
+	PQclear(PQexec(raw, sql));
+	PQfinish(raw);
 }
 
 /* A wrong password is refused, and the message does not hold it. */
@@ -424,6 +449,174 @@ static void test_customers_pending_and_malformed(void **state)
 	pv_pg_close(s);
 }
 
+/* ---- Audit log ---- */
+
+static void hash_of(uint64_t seq, uint8_t h[PV_AUDIT_HASH])
+{
+	for (int i = 0; i < PV_AUDIT_HASH; i++)
+		h[i] = (uint8_t)(seq * 31 + (uint64_t)i);
+}
+
+static void append(struct pv_store *s, uint64_t seq)
+{
+	uint8_t h[PV_AUDIT_HASH];
+	hash_of(seq, h);
+	struct pv_audit_row e = { .seq = seq, .at = "2026-12-07T10:00:00Z", .user = "审计员",
+				  .op = "get", .ids = "C001", .purpose = "service", .request = NULL,
+				  .outcome = "ok", .detail = "", .hash = h };
+	assert_int_equal(pv_pg_audit_append(s, &e), 0);
+}
+
+struct entries {
+	uint64_t first, last;
+	int n, stop_at;
+	struct pv_store *s;
+};
+
+static int entry_seen(void *ctx, const struct pv_audit_row *e)
+{
+	struct entries *w = ctx;
+	uint8_t h[PV_AUDIT_HASH];
+	hash_of(e->seq, h);
+	assert_non_null(e->hash);
+	assert_memory_equal(e->hash, h, PV_AUDIT_HASH);
+	assert_string_equal(e->user, "审计员");
+	assert_int_equal(e->len[1], strlen("审计员"));
+	assert_string_equal(e->request, "");
+	if (w->n == 0)
+		w->first = e->seq;
+	else
+		assert_int_equal(e->seq, w->last + 1); /* in order, none missed across pages */
+	w->last = e->seq;
+	if (w->s) { /* another call of the store between two rows */
+		uint64_t seq;
+		uint8_t last[PV_AUDIT_HASH];
+		assert_int_equal(pv_pg_audit_last(w->s, &seq, last), 0);
+	}
+	return ++w->n == w->stop_at ? 9 : 0;
+}
+
+/* Entries appended in order come back in order, across the pages a scan or a cursor
+ * fetches, with other calls between rows; a seq already there is refused; the last
+ * entry's seq and hash; an empty log says so. */
+static void test_audit_log_in_order(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	uint64_t seq = 0;
+	uint8_t h[PV_AUDIT_HASH], want[PV_AUDIT_HASH];
+	assert_int_equal(pv_pg_audit_last(s, &seq, h), 1);
+	assert_int_equal(pv_pg_begin(s), 0);
+	for (uint64_t i = 1; i <= 600; i++)
+		append(s, i);
+	assert_int_equal(pv_pg_commit(s), 0);
+	struct pv_audit_row dup = { .seq = 600, .hash = h };
+	assert_int_equal(pv_pg_audit_append(s, &dup), -1);
+	assert_non_null(strstr(pv_pg_errmsg(s), "cannot append audit entry"));
+	assert_int_equal(pv_pg_audit_last(s, &seq, h), 0);
+	assert_int_equal(seq, 600);
+	hash_of(600, want);
+	assert_memory_equal(h, want, PV_AUDIT_HASH);
+
+	struct entries w = { .stop_at = -1, .s = s };
+	assert_int_equal(pv_pg_audit_scan(s, 1, entry_seen, &w), 0);
+	assert_int_equal(w.n, 600);
+	w = (struct entries){ .stop_at = 300 };
+	assert_int_equal(pv_pg_audit_scan(s, 2, entry_seen, &w), 9);
+	assert_int_equal(w.first, 2);
+	assert_int_equal(w.last, 301);
+
+	struct pv_store_audit_cursor *c = pv_pg_audit_cursor_open(s, 250);
+	assert_non_null(c);
+	struct pv_audit_row e;
+	w = (struct entries){ .stop_at = -1, .s = s };
+	int rc;
+	while ((rc = pv_pg_audit_cursor_next(c, &e)) == 0)
+		entry_seen(&w, &e);
+	assert_int_equal(rc, 1);
+	assert_int_equal(w.first, 250);
+	assert_int_equal(w.last, 600);
+	assert_int_equal(pv_pg_audit_cursor_next(c, &e), 1);
+	pv_pg_audit_cursor_close(c);
+
+	/* a hash a DBA shortened is malformed, not trusted */
+	dba("UPDATE %s.audit SET hash = '\\x00' WHERE seq = 600%s", "");
+	assert_int_equal(pv_pg_audit_last(s, &seq, h), -1);
+	assert_non_null(strstr(pv_pg_errmsg(s), "malformed"));
+	pv_pg_close(s);
+}
+
+static int count_checkpoint(void *ctx, const struct pv_audit_checkpoint *c)
+{
+	uint64_t *sizes = ctx;
+	sizes[sizes[0] + 1] = c->size;
+	sizes[0]++;
+	return 0;
+}
+
+/* Checkpoints: the latest at or below a size, one of the same size replaced, a scan
+ * after a size; one a DBA broke is malformed. */
+static void test_audit_checkpoints(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	uint8_t head[PV_AUDIT_HASH] = { 1 }, root[PV_AUDIT_HASH] = { 2 }, sig[PV_AUDIT_SIG] = { 3 };
+	const uint8_t frontier[] = { 4, 0, 4 };
+	struct pv_audit_checkpoint c = { 10, "2026-12-07", head, root, frontier, sizeof frontier,
+					 sig };
+	assert_int_equal(pv_pg_audit_checkpoint_put(s, &c), 0);
+	c.size = 20;
+	assert_int_equal(pv_pg_audit_checkpoint_put(s, &c), 0);
+	c.at = "2026-12-08"; /* the same size again: replaced */
+	assert_int_equal(pv_pg_audit_checkpoint_put(s, &c), 0);
+	struct pv_audit_checkpoint got;
+	assert_int_equal(pv_pg_audit_checkpoint_last(s, 15, &got), 0);
+	assert_int_equal(got.size, 10);
+	assert_int_equal(pv_pg_audit_checkpoint_last(s, UINT64_MAX, &got), 0);
+	assert_int_equal(got.size, 20);
+	assert_string_equal(got.at, "2026-12-08");
+	assert_int_equal(got.frontier_len, sizeof frontier);
+	assert_memory_equal(got.frontier, frontier, sizeof frontier);
+	assert_memory_equal(got.signature, sig, PV_AUDIT_SIG);
+	assert_int_equal(pv_pg_audit_checkpoint_last(s, 9, &got), 1);
+	uint64_t sizes[4] = { 0 };
+	assert_int_equal(pv_pg_audit_checkpoint_scan(s, 10, count_checkpoint, sizes), 0);
+	assert_int_equal(sizes[0], 1);
+	assert_int_equal(sizes[1], 20);
+	dba("UPDATE %s.audit_checkpoints SET signature = '\\x01' WHERE size = 20%s", "");
+	assert_int_equal(pv_pg_audit_checkpoint_last(s, 100, &got), -1);
+	assert_non_null(strstr(pv_pg_errmsg(s), "malformed"));
+	sizes[0] = 0;
+	assert_int_equal(pv_pg_audit_checkpoint_scan(s, 0, count_checkpoint, sizes), -1);
+	assert_int_equal(sizes[0], 1); /* the good one, then the malformed one stopped it */
+	pv_pg_close(s);
+}
+
+/* A second, read-only connection reads what is committed, and writes nothing. */
+static void test_audit_reader(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	append(s, 1);
+	struct pv_store *r = pv_pg_audit_reader(s);
+	assert_non_null(r);
+	assert_int_equal(pv_pg_begin(s), 0);
+	append(s, 2);
+	struct entries w = { .stop_at = -1 };
+	assert_int_equal(pv_pg_audit_scan(r, 1, entry_seen, &w), 0);
+	assert_int_equal(w.n, 1); /* 2 is not committed yet */
+	assert_int_equal(pv_pg_commit(s), 0);
+	w = (struct entries){ .stop_at = -1 };
+	assert_int_equal(pv_pg_audit_scan(r, 1, entry_seen, &w), 0);
+	assert_int_equal(w.n, 2);
+	uint8_t h[PV_AUDIT_HASH] = { 0 };
+	struct pv_audit_row e = { .seq = 3, .hash = h };
+	assert_int_equal(pv_pg_audit_append(r, &e), -1);
+	assert_non_null(strstr(pv_pg_errmsg(r), "read-only"));
+	pv_pg_close(r);
+	pv_pg_close(s);
+}
+
 int main(void)
 {
 	g_conninfo = getenv("PIVAULT_TEST_PG");
@@ -442,6 +635,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_schema_made_and_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_names_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_password, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_non_utf8_database_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transactions_and_savepoints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_transaction_not_committed, setup,
 						teardown),
@@ -453,6 +647,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_customers_rewritten, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_customers_pending_and_malformed, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_audit_log_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_checkpoints, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_reader, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 #include "internal.h"
 #include "pg_store.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,7 +103,9 @@ struct pv_pg_store *pv_pg_connect(const char *conninfo, const char *schema, char
 	}
 	PQsetNoticeProcessor(s->conn, drop_notice, NULL);
 	s->schema = PQescapeIdentifier(s->conn, schema, strlen(schema));
-	if (!s->schema) {
+	s->schema_name = strdup(schema);
+	s->conninfo = strdup(conninfo);
+	if (!s->schema || !s->schema_name || !s->conninfo) {
 		snprintf(err, errlen, "out of memory");
 		pv_pg_close((struct pv_store *)(void *)s);
 		return NULL;
@@ -119,6 +122,10 @@ void pv_pg_close(struct pv_store *store)
 		(void)pv_pg_exec(s, "ROLLBACK", "roll back at close");
 	pv_pg_hold(s, NULL);
 	PQfreemem(s->schema);
+	free(s->schema_name);
+	if (s->conninfo) /* it may hold a password */
+		sodium_memzero(s->conninfo, strlen(s->conninfo));
+	free(s->conninfo);
 	PQfinish(s->conn);
 	free(s);
 }

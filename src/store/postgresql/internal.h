@@ -8,6 +8,7 @@
 /* Each table file's tables, made with a new vault (schema.c). */
 extern const char pv_pg_meta_tables[];
 extern const char pv_pg_customers_tables[];
+extern const char pv_pg_audit_tables[];
 #ifndef PV_STORE_POSTGRESQL_INTERNAL_H
 #define PV_STORE_POSTGRESQL_INTERNAL_H
 
@@ -22,6 +23,8 @@ struct pv_pg_store {
 	const struct pv_store_ops *ops; /* first, as every backend's (store_ops.h) */
 	PGconn *conn;
 	char *schema;              /* the vault's PostgreSQL schema, as an identifier, quoted */
+	char *schema_name;         /* ... as given (a second connection opens it again) */
+	char *conninfo;            /* as given, for a second connection; wiped at close */
 	int depth;                 /* nesting: 1 = a transaction, more = savepoints in it */
 	uint64_t txn, txn_counter; /* the open transaction's number (pv_store_txn_id) */
 	int busy;                  /* the last failure was a lock wait that ran out */

@@ -42,4 +42,17 @@ int pv_pg_customer_set_sealed(struct pv_store *s, int64_t rid, uint32_t dek_vers
 			      const uint8_t *wdek, size_t wdek_len,
 			      const uint8_t *const group[PV_GROUPS], const size_t group_len[PV_GROUPS]);
 
+int pv_pg_audit_append(struct pv_store *s, const struct pv_audit_row *e);
+int pv_pg_audit_last(struct pv_store *s, uint64_t *seq, uint8_t hash[PV_AUDIT_HASH]);
+int pv_pg_audit_scan(struct pv_store *s, uint64_t from, pv_store_audit_fn fn, void *ctx);
+struct pv_store_audit_cursor *pv_pg_audit_cursor_open(struct pv_store *s, uint64_t from);
+int pv_pg_audit_cursor_next(struct pv_store_audit_cursor *c, struct pv_audit_row *e);
+void pv_pg_audit_cursor_close(struct pv_store_audit_cursor *c);
+struct pv_store *pv_pg_audit_reader(struct pv_store *s);
+int pv_pg_audit_checkpoint_put(struct pv_store *s, const struct pv_audit_checkpoint *c);
+int pv_pg_audit_checkpoint_last(struct pv_store *s, uint64_t max_size,
+				struct pv_audit_checkpoint *c);
+int pv_pg_audit_checkpoint_scan(struct pv_store *s, uint64_t after, pv_store_checkpoint_fn fn,
+				void *ctx);
+
 #endif
