@@ -35,6 +35,18 @@ static int fail_result(struct pv_pg_store *s, PGresult *r, const char *what)
 	return -1;
 }
 
+void pv_pg_on_rollback(struct pv_pg_store *s, void (*fn)(struct pv_pg_store *s))
+{
+	if (s->nrollback_hooks < PV_PG_HOOKS)
+		s->rollback_hooks[s->nrollback_hooks++] = fn;
+}
+
+void pv_pg_on_close(struct pv_pg_store *s, void (*fn)(struct pv_pg_store *s))
+{
+	if (s->nclose_hooks < PV_PG_HOOKS)
+		s->close_hooks[s->nclose_hooks++] = fn;
+}
+
 void pv_pg_hold(struct pv_pg_store *s, PGresult *r)
 {
 	PQclear(s->held);
@@ -121,6 +133,8 @@ void pv_pg_close(struct pv_store *store)
 	if (s->depth > 0)
 		(void)pv_pg_exec(s, "ROLLBACK", "roll back at close");
 	pv_pg_hold(s, NULL);
+	for (int i = 0; i < s->nclose_hooks; i++)
+		s->close_hooks[i](s);
 	PQfreemem(s->schema);
 	free(s->schema_name);
 	if (s->conninfo) /* it may hold a password */
@@ -217,6 +231,8 @@ int pv_pg_commit(struct pv_store *store)
 int pv_pg_rollback(struct pv_store *store)
 {
 	struct pv_pg_store *s = pg_of(store);
+	for (int i = 0; i < s->nrollback_hooks; i++) /* what the layers above kept */
+		s->rollback_hooks[i](s);
 	if (s->depth == 0)
 		return 0;
 	if (s->depth == 1) {

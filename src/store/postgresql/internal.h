@@ -9,6 +9,7 @@
 extern const char pv_pg_meta_tables[];
 extern const char pv_pg_customers_tables[];
 extern const char pv_pg_audit_tables[];
+extern const char pv_pg_blind_index_tables[];
 #ifndef PV_STORE_POSTGRESQL_INTERNAL_H
 #define PV_STORE_POSTGRESQL_INTERNAL_H
 
@@ -16,6 +17,8 @@ extern const char pv_pg_audit_tables[];
 #include "store/store_ops.h"
 
 #include <libpq-fe.h>
+
+#define PV_PG_HOOKS 4
 
 /* The PostgreSQL store's handle. The library sees it as struct pv_store (the SQLite
  * backend's own type); pg_of converts. */
@@ -29,6 +32,11 @@ struct pv_pg_store {
 	uint64_t txn, txn_counter; /* the open transaction's number (pv_store_txn_id) */
 	int busy;                  /* the last failure was a lock wait that ran out */
 	PGresult *held;            /* the rows a read returned, borrowed until the next call */
+	struct pv_pg_index_batch *index_batch; /* a bulk load's entries not yet sent */
+	/* what the layers above keep, forgotten at a rollback, freed at close */
+	void (*rollback_hooks[PV_PG_HOOKS])(struct pv_pg_store *s);
+	void (*close_hooks[PV_PG_HOOKS])(struct pv_pg_store *s);
+	int nrollback_hooks, nclose_hooks;
 	char err[512];
 };
 
@@ -52,6 +60,15 @@ PGresult *pv_pg_query(struct pv_pg_store *s, const char *sql, int n, const char 
 void pv_pg_hold(struct pv_pg_store *s, PGresult *r);
 /* Field (row, col) of a binary result as an int8 / int4; *bad set when it is not one. */
 int64_t pv_pg_int8(const PGresult *r, int row, int col, int *bad);
+/* Call fn at every rollback / at close (a layer above forgets or frees what it keeps). */
+void pv_pg_on_rollback(struct pv_pg_store *s, void (*fn)(struct pv_pg_store *s));
+void pv_pg_on_close(struct pv_pg_store *s, void (*fn)(struct pv_pg_store *s));
+/* A customer's columns (of customers as c) and row i of a result of them into out (its
+ * pointers into r): customers.c, for the files that join customers. */
+#define PV_PG_CUSTOMER_COLUMNS \
+	"c.rid, c.id, c.bucket, c.bucket_gen, c.dek_version, c.wdek, c.g_basic, c.g_financial, " \
+	"c.g_other"
+void pv_pg_row_to_customer(const PGresult *r, int i, struct pv_stored_customer *out);
 /* Record a failure (the message is formatted by the caller): -1. */
 int pv_pg_fail(struct pv_pg_store *s, const char *what, const char *detail);
 

@@ -42,6 +42,15 @@ int pv_pg_customer_set_sealed(struct pv_store *s, int64_t rid, uint32_t dek_vers
 			      const uint8_t *wdek, size_t wdek_len,
 			      const uint8_t *const group[PV_GROUPS], const size_t group_len[PV_GROUPS]);
 
+int pv_pg_index_add(struct pv_store *s, int field_num, const uint8_t *h, int64_t rid);
+int pv_pg_index_add_sorted(struct pv_store *s, int field_num, const uint8_t *h, int64_t rid);
+int pv_pg_index_flush(struct pv_store *s);
+int pv_pg_index_lookup(struct pv_store *s, int field_num, const uint8_t *h,
+		       int (*fn)(void *ctx, const struct pv_stored_customer *c), void *ctx);
+int pv_pg_index_replace(struct pv_store *s, int64_t rid, int field_num, const uint8_t *old_h,
+			const uint8_t *h);
+int pv_pg_index_rids_below(struct pv_store *s, int field_num, const uint8_t *h, int64_t below,
+			   int64_t *rids, size_t max, size_t *n);
 int pv_pg_audit_append(struct pv_store *s, const struct pv_audit_row *e);
 int pv_pg_audit_last(struct pv_store *s, uint64_t *seq, uint8_t hash[PV_AUDIT_HASH]);
 int pv_pg_audit_scan(struct pv_store *s, uint64_t from, pv_store_audit_fn fn, void *ctx);
