@@ -4,7 +4,8 @@
  * that keep or undo, writers that take turns on the vault's lock across connections (a
  * second one waits, and is refused as busy when its wait runs out), readers on one
  * snapshot, field numbers that two connections agree on, customers kept byte for byte and
- * scanned in the SQLite store's order (an unfinished import's hidden), the blind index
+ * scanned in the SQLite store's order (an unfinished import's hidden), consent (state and
+ * history), restriction and objection, the blind index
  * (single and bulk entries, a rollback forgetting unsent ones), the audit log in order
  * across pages with its checkpoints and a read-only second reader, and refusals (a schema
  * that holds a vault made again, one that holds none opened, names that could be SQL, a
@@ -451,6 +452,103 @@ static void test_customers_pending_and_malformed(void **state)
 	pv_pg_close(s);
 }
 
+/* ---- Consent, restriction and objection ---- */
+
+struct purposes {
+	char text[128];
+	int stop_negative;
+};
+
+static int add_purpose(void *ctx, const char *purpose, int granted)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s=%d;", purpose, granted);
+	return p->stop_negative ? -1 : 0;
+}
+
+static int add_event(void *ctx, const struct pv_consent_event_row *e)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s/%s=%d@%s by %s (%s, %s);", e->customer,
+		 e->purpose, e->granted, e->at, e->recorded_by, e->channel, e->text_version);
+	return 0;
+}
+
+static int add_withdrawal(void *ctx, const char *customer, const char *purpose)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s/%s;", customer, purpose);
+	return 0;
+}
+
+static int add_flagged(void *ctx, const char *customer, int restricted, int objected)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s:%d%d;", customer, restricted, objected);
+	return 0;
+}
+
+/* A purpose's state replaced, read in name order; the history kept in order; each
+ * withdrawal named once; restriction and objection set, lifted and scanned. */
+static void test_consents_and_flags(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	assert_int_equal(pv_pg_consent_put(s, 5, "marketing", 1, "2026-01-01", "web"), 0);
+	assert_int_equal(pv_pg_consent_put(s, 5, "analytics", 1, "2026-01-01", "web"), 0);
+	assert_int_equal(pv_pg_consent_put(s, 5, "marketing", 0, "2026-02-01", "phone"), 0);
+	assert_int_equal(pv_pg_consent_state(s, 5, "marketing"), 0);
+	assert_int_equal(pv_pg_consent_state(s, 5, "analytics"), 1);
+	assert_int_equal(pv_pg_consent_state(s, 6, "analytics"), 0); /* never given */
+	struct purposes p = { "", 0 };
+	assert_int_equal(pv_pg_consent_scan(s, 5, add_purpose, &p), 0);
+	assert_string_equal(p.text, "analytics=1;marketing=0;");
+	p = (struct purposes){ "", 1 };
+	assert_int_equal(pv_pg_consent_scan(s, 5, add_purpose, &p), -1);
+
+	struct pv_consent_event_row e = { "C002", "marketing", 1, "2026-01-01", "web", "v1", "clerk" };
+	assert_int_equal(pv_pg_consent_log(s, &e), 0);
+	e.granted = 0;
+	e.at = "2026-02-01";
+	assert_int_equal(pv_pg_consent_log(s, &e), 0);
+	assert_int_equal(pv_pg_consent_log(s, &e), 0); /* withdrawn twice: named once below */
+	e.customer = "C001";
+	assert_int_equal(pv_pg_consent_log(s, &e), 0);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_consent_log_scan(s, "C002", add_event, &p), 0);
+	assert_non_null(strstr(p.text, "C002/marketing=1@2026-01-01 by clerk (web, v1);"
+				       "C002/marketing=0@2026-02-01"));
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_consent_withdrawals(s, add_withdrawal, &p), 0);
+	assert_string_equal(p.text, "C001/marketing;C002/marketing;");
+
+	int restricted = -1, objected = -1;
+	assert_int_equal(pv_pg_customer_flags(s, "C001", &restricted, &objected), 0);
+	assert_true(restricted == 0 && objected == 0);
+	assert_int_equal(pv_pg_customer_flags_any(s), 0);
+	assert_int_equal(pv_pg_customer_flag_set(s, "C002", 0, "2026-03-01"), 0);
+	assert_int_equal(pv_pg_customer_flag_set(s, "C001", 1, "2026-03-02"), 0);
+	assert_int_equal(pv_pg_customer_flag_set(s, "C001", 0, "2026-03-03"), 0);
+	assert_int_equal(pv_pg_customer_flags_any(s), 1);
+	assert_int_equal(pv_pg_customer_flags(s, "C001", &restricted, &objected), 0);
+	assert_true(restricted == 1 && objected == 1);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_customer_flag_scan(s, add_flagged, &p), 0);
+	assert_string_equal(p.text, "C001:11;C002:10;");
+	assert_int_equal(pv_pg_customer_flag_set(s, "C001", 1, ""), 0); /* lifted */
+	assert_int_equal(pv_pg_customer_flag_set(s, "C001", 0, ""), 0);
+	assert_int_equal(pv_pg_customer_flag_set(s, "C002", 0, ""), 0);
+	assert_int_equal(pv_pg_customer_flags_any(s), 0);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_customer_flag_scan(s, add_flagged, &p), 0);
+	assert_string_equal(p.text, "");
+	pv_pg_close(s);
+}
+
 /* ---- Blind index ---- */
 
 static void blind(uint8_t h[PV_BLIND_BYTES], int v)
@@ -746,6 +844,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_customers_rewritten, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_customers_pending_and_malformed, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_consents_and_flags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blind_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_log_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_checkpoints, setup, teardown),

@@ -80,6 +80,19 @@ PGresult *pv_pg_query(struct pv_pg_store *s, const char *sql, int n, const char 
 	return r;
 }
 
+int pv_pg_rows(struct pv_pg_store *s, const char *sql, int n, const char *const *values,
+	       int (*row)(void *ctx, const PGresult *r, int i), void *ctx, const char *what)
+{
+	PGresult *r = pv_pg_query(s, sql, n, values, NULL, NULL, what);
+	if (!r)
+		return -1;
+	int stop = 0;
+	for (int i = 0, rows = PQntuples(r); i < rows && !stop; i++)
+		stop = row(ctx, r, i);
+	PQclear(r);
+	return stop;
+}
+
 int pv_pg_exec(struct pv_pg_store *s, const char *sql, const char *what)
 {
 	PGresult *r = PQexec(s->conn, sql);

@@ -10,6 +10,8 @@ extern const char pv_pg_meta_tables[];
 extern const char pv_pg_customers_tables[];
 extern const char pv_pg_audit_tables[];
 extern const char pv_pg_blind_index_tables[];
+extern const char pv_pg_consents_tables[];
+extern const char pv_pg_flags_tables[];
 #ifndef PV_STORE_POSTGRESQL_INTERNAL_H
 #define PV_STORE_POSTGRESQL_INTERNAL_H
 
@@ -56,6 +58,10 @@ int pv_pg_exec(struct pv_pg_store *s, const char *sql, const char *what);
  * the reason in s->err, naming what (never a parameter's value). */
 PGresult *pv_pg_query(struct pv_pg_store *s, const char *sql, int n, const char *const *values,
 		      const int *lengths, const int *binary, const char *what);
+/* Run sql with n text parameters and hand row each row of its result (fetched whole, so
+ * row may call the store) until it answers nonzero: that answer, 0, or -1 on error. */
+int pv_pg_rows(struct pv_pg_store *s, const char *sql, int n, const char *const *values,
+	       int (*row)(void *ctx, const PGresult *r, int i), void *ctx, const char *what);
 /* Keep r as the result whose rows the caller borrows (the one kept before is freed). */
 void pv_pg_hold(struct pv_pg_store *s, PGresult *r);
 /* Field (row, col) of a binary result as an int8 / int4; *bad set when it is not one. */

@@ -42,6 +42,26 @@ int pv_pg_customer_set_sealed(struct pv_store *s, int64_t rid, uint32_t dek_vers
 			      const uint8_t *wdek, size_t wdek_len,
 			      const uint8_t *const group[PV_GROUPS], const size_t group_len[PV_GROUPS]);
 
+int pv_pg_consent_put(struct pv_store *s, int64_t rid, const char *purpose, int granted,
+		      const char *at, const char *channel);
+int pv_pg_consent_scan(struct pv_store *s, int64_t rid,
+		       int (*fn)(void *ctx, const char *purpose, int granted), void *ctx);
+int pv_pg_consent_state(struct pv_store *s, int64_t rid, const char *purpose);
+int pv_pg_consent_log(struct pv_store *s, const struct pv_consent_event_row *e);
+int pv_pg_consent_log_scan(struct pv_store *s, const char *customer,
+			   int (*fn)(void *ctx, const struct pv_consent_event_row *e), void *ctx);
+int pv_pg_consent_withdrawals(struct pv_store *s,
+			      int (*fn)(void *ctx, const char *customer, const char *purpose),
+			      void *ctx);
+int pv_pg_customer_flag_set(struct pv_store *s, const char *customer, int objection,
+			    const char *since);
+int pv_pg_customer_flags(struct pv_store *s, const char *customer, int *restricted,
+			 int *objected);
+int pv_pg_customer_flags_any(struct pv_store *s);
+int pv_pg_customer_flag_scan(struct pv_store *s,
+			     int (*fn)(void *ctx, const char *customer, int restricted,
+				       int objected),
+			     void *ctx);
 int pv_pg_index_add(struct pv_store *s, int field_num, const uint8_t *h, int64_t rid);
 int pv_pg_index_add_sorted(struct pv_store *s, int field_num, const uint8_t *h, int64_t rid);
 int pv_pg_index_flush(struct pv_store *s);

@@ -55,6 +55,8 @@ static int create_schema(struct pv_pg_store *s)
 	    pv_pg_exec(s, pv_pg_customers_tables, "create the vault's tables") != 0 ||
 	    pv_pg_exec(s, pv_pg_audit_tables, "create the vault's tables") != 0 ||
 	    pv_pg_exec(s, pv_pg_blind_index_tables, "create the vault's tables") != 0 ||
+	    pv_pg_exec(s, pv_pg_consents_tables, "create the vault's tables") != 0 ||
+	    pv_pg_exec(s, pv_pg_flags_tables, "create the vault's tables") != 0 ||
 	    pv_pg_commit((struct pv_store *)(void *)s) != 0) {
 		(void)pv_pg_rollback((struct pv_store *)(void *)s);
 		return -1;
