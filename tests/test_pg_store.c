@@ -5,7 +5,8 @@
  * second one waits, and is refused as busy when its wait runs out), readers on one
  * snapshot, field numbers that two connections agree on, customers kept byte for byte and
  * scanned in the SQLite store's order (an unfinished import's hidden), consent (state and
- * history), restriction and objection, the blind index
+ * history), restriction and objection, users, integrity codes, sessions and API tokens,
+ * the blind index
  * (single and bulk entries, a rollback forgetting unsent ones), the audit log in order
  * across pages with its checkpoints and a read-only second reader, and refusals (a schema
  * that holds a vault made again, one that holds none opened, names that could be SQL, a
@@ -549,6 +550,155 @@ static void test_consents_and_flags(void **state)
 	pv_pg_close(s);
 }
 
+/* ---- Users, integrity codes, sessions, API tokens ---- */
+
+static int count_user(void *ctx, const struct pv_stored_user *u)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s:%s;", u->name, u->roles);
+	return 0;
+}
+
+/* A user kept whole (keys byte for byte, obligations, no access or enrolment as NULL),
+ * replaced by put; failures and lock-out; access and enrolment set and cleared; scan in
+ * name order. */
+static void test_users(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	const uint8_t slot[] = { 0, 1, 2, 0 }, access[] = { 9, 0, 9 };
+	struct pv_stored_user u = { .name = "zoe", .roles = "dpo,auditor", .slot = slot,
+				    .slot_len = sizeof slot, .created = "2026-12-07" };
+	assert_int_equal(pv_pg_user_put(s, &u), 0);
+	u.name = "adm";
+	u.roles = "admin";
+	u.access = access;
+	u.access_len = sizeof access;
+	u.training = "2026-01-01";
+	assert_int_equal(pv_pg_user_put(s, &u), 0);
+	struct pv_stored_user got;
+	assert_int_equal(pv_pg_user_get(s, "zoe", &got), 0);
+	assert_string_equal(got.roles, "dpo,auditor");
+	assert_int_equal(got.slot_len, sizeof slot);
+	assert_memory_equal(got.slot, slot, sizeof slot);
+	assert_null(got.access);
+	assert_null(got.enrol);
+	assert_string_equal(got.agreement, "");
+	assert_int_equal(pv_pg_user_set_failures(s, "zoe", 3, 1790000000), 0);
+	assert_int_equal(pv_pg_user_set_enrol(s, "zoe", access, sizeof access), 0);
+	assert_int_equal(pv_pg_user_get(s, "zoe", &got), 0);
+	assert_int_equal(got.failures, 3);
+	assert_int_equal(got.locked_until, 1790000000);
+	assert_memory_equal(got.enrol, access, sizeof access);
+	assert_int_equal(pv_pg_user_set_access(s, "adm", NULL, 0), 0);
+	assert_int_equal(pv_pg_user_get(s, "adm", &got), 0);
+	assert_null(got.access);
+	assert_string_equal(got.training, "2026-01-01");
+	u.roles = "clerk"; /* put replaces the whole row */
+	assert_int_equal(pv_pg_user_put(s, &u), 0);
+	assert_int_equal(pv_pg_user_get(s, "adm", &got), 0);
+	assert_string_equal(got.roles, "clerk");
+	assert_int_equal(pv_pg_user_get(s, "nobody", &got), 1);
+	struct purposes p = { "", 0 };
+	assert_int_equal(pv_pg_user_scan(s, count_user, &p), 0);
+	assert_string_equal(p.text, "adm:clerk;zoe:dpo,auditor;");
+	pv_pg_close(s);
+}
+
+static int add_mac(void *ctx, const char *k, const uint8_t *mac, size_t len)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s=%zu:%d;", k, len, mac[0]);
+	return 0;
+}
+
+static void test_integrity_codes(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	uint8_t mac[32] = { 7 }, got[32];
+	size_t len = 0;
+	assert_int_equal(pv_pg_authz_put(s, "users", "zoe", mac, sizeof mac), 0);
+	mac[0] = 8;
+	assert_int_equal(pv_pg_authz_put(s, "users", "zoe", mac, sizeof mac), 0); /* replaced */
+	assert_int_equal(pv_pg_authz_put(s, "users", "adm", mac, 16), 0);
+	assert_int_equal(pv_pg_authz_put(s, "holds", "1", mac, 16), 0);
+	assert_int_equal(pv_pg_authz_get(s, "users", "zoe", got, sizeof got, &len), 0);
+	assert_int_equal(len, 32);
+	assert_int_equal(got[0], 8);
+	assert_int_equal(pv_pg_authz_get(s, "holds", "zoe", got, sizeof got, &len), 1);
+	struct purposes p = { "", 0 };
+	assert_int_equal(pv_pg_authz_scan(s, "users", add_mac, &p), 0);
+	assert_string_equal(p.text, "adm=16:8;zoe=32:8;");
+	assert_int_equal(pv_pg_authz_delete(s, "users", "zoe"), 0);
+	assert_int_equal(pv_pg_authz_get(s, "users", "zoe", got, sizeof got, &len), 1);
+	pv_pg_close(s);
+}
+
+static int add_token(void *ctx, const struct pv_stored_api_token *x)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s/%s;", x->id, x->user);
+	return 0;
+}
+
+/* Sessions: kept, replaced, deleted one by one, purged when expired, ended for a user
+ * but one; API tokens by hash and by public id, replaced, scanned by creation time. */
+static void test_sessions_and_api_tokens(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	const uint8_t tag[] = { 1, 2, 3 };
+	struct pv_stored_session x = { "s1", "zoe", 100, 200, 0, tag, sizeof tag };
+	assert_int_equal(pv_pg_session_put(s, &x), 0);
+	x.clear_shown = 5;
+	assert_int_equal(pv_pg_session_put(s, &x), 0);
+	x = (struct pv_stored_session){ "s2", "zoe", 100, 300, 0, tag, sizeof tag };
+	assert_int_equal(pv_pg_session_put(s, &x), 0);
+	x = (struct pv_stored_session){ "s3", "zoe", 100, 400, 0, tag, sizeof tag };
+	assert_int_equal(pv_pg_session_put(s, &x), 0);
+	struct pv_stored_session got;
+	assert_int_equal(pv_pg_session_get(s, "s1", &got), 0);
+	assert_string_equal(got.user, "zoe");
+	assert_int_equal(got.expires, 200);
+	assert_int_equal(got.clear_shown, 5);
+	assert_memory_equal(got.tag, tag, sizeof tag);
+	assert_int_equal(pv_pg_session_purge(s, 200), 0);
+	assert_int_equal(pv_pg_session_get(s, "s1", &got), 1);
+	assert_int_equal(pv_pg_session_end_user(s, "zoe", "s3"), 1);
+	assert_int_equal(pv_pg_session_get(s, "s2", &got), 1);
+	assert_int_equal(pv_pg_session_get(s, "s3", &got), 0);
+	assert_int_equal(pv_pg_session_delete(s, "s3"), 0);
+	assert_int_equal(pv_pg_session_delete(s, "s3"), 0); /* none there: not an error */
+	assert_int_equal(pv_pg_session_get(s, "s3", &got), 1);
+
+	struct pv_stored_api_token t = { "h2", "id2", "zoe", "clerk", "service", "adm", 20, 90, 0,
+					 0, tag, sizeof tag };
+	assert_int_equal(pv_pg_api_token_put(s, &t), 0);
+	t = (struct pv_stored_api_token){ "h1", "id1", "adm", "clerk", "service", "adm", 10, 90,
+					  0, 0, tag, sizeof tag };
+	assert_int_equal(pv_pg_api_token_put(s, &t), 0);
+	t.revoked = 50;
+	assert_int_equal(pv_pg_api_token_put(s, &t), 0);
+	struct pv_stored_api_token gt;
+	assert_int_equal(pv_pg_api_token_get_by_id(s, "id1", &gt), 0);
+	assert_string_equal(gt.hash, "h1");
+	assert_int_equal(gt.revoked, 50);
+	assert_int_equal(pv_pg_api_token_get(s, "h2", &gt), 0);
+	assert_string_equal(gt.purposes, "service");
+	assert_int_equal(pv_pg_api_token_get(s, "h3", &gt), 1);
+	struct purposes p = { "", 0 };
+	assert_int_equal(pv_pg_api_token_scan(s, NULL, add_token, &p), 0);
+	assert_string_equal(p.text, "id1/adm;id2/zoe;");
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_api_token_scan(s, "zoe", add_token, &p), 0);
+	assert_string_equal(p.text, "id2/zoe;");
+	pv_pg_close(s);
+}
+
 /* ---- Blind index ---- */
 
 static void blind(uint8_t h[PV_BLIND_BYTES], int v)
@@ -845,6 +995,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_customers_pending_and_malformed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_consents_and_flags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_users, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_integrity_codes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sessions_and_api_tokens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blind_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_log_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_checkpoints, setup, teardown),

@@ -12,6 +12,10 @@ extern const char pv_pg_audit_tables[];
 extern const char pv_pg_blind_index_tables[];
 extern const char pv_pg_consents_tables[];
 extern const char pv_pg_flags_tables[];
+extern const char pv_pg_users_tables[];
+extern const char pv_pg_authz_tables[];
+extern const char pv_pg_sessions_tables[];
+extern const char pv_pg_api_token_tables[];
 #ifndef PV_STORE_POSTGRESQL_INTERNAL_H
 #define PV_STORE_POSTGRESQL_INTERNAL_H
 

@@ -62,6 +62,31 @@ int pv_pg_customer_flag_scan(struct pv_store *s,
 			     int (*fn)(void *ctx, const char *customer, int restricted,
 				       int objected),
 			     void *ctx);
+int pv_pg_user_get(struct pv_store *s, const char *name, struct pv_stored_user *u);
+int pv_pg_user_put(struct pv_store *s, const struct pv_stored_user *u);
+int pv_pg_user_set_failures(struct pv_store *s, const char *name, int failures,
+			    int64_t locked_until);
+int pv_pg_user_set_access(struct pv_store *s, const char *name, const uint8_t *access,
+			  size_t len);
+int pv_pg_user_set_enrol(struct pv_store *s, const char *name, const uint8_t *enrol, size_t len);
+int pv_pg_user_scan(struct pv_store *s, pv_store_user_fn fn, void *ctx);
+int pv_pg_authz_put(struct pv_store *s, const char *tbl, const char *k, const uint8_t *mac,
+		    size_t len);
+int pv_pg_authz_get(struct pv_store *s, const char *tbl, const char *k, uint8_t *mac,
+		    size_t cap, size_t *len);
+int pv_pg_authz_delete(struct pv_store *s, const char *tbl, const char *k);
+int pv_pg_authz_scan(struct pv_store *s, const char *tbl, pv_store_authz_fn fn, void *ctx);
+int pv_pg_session_get(struct pv_store *s, const char *id, struct pv_stored_session *x);
+int pv_pg_session_put(struct pv_store *s, const struct pv_stored_session *x);
+int pv_pg_session_delete(struct pv_store *s, const char *id);
+int pv_pg_session_purge(struct pv_store *s, int64_t now);
+int pv_pg_session_end_user(struct pv_store *s, const char *user, const char *keep_id);
+int pv_pg_api_token_get(struct pv_store *s, const char *hash, struct pv_stored_api_token *x);
+int pv_pg_api_token_get_by_id(struct pv_store *s, const char *id,
+			      struct pv_stored_api_token *x);
+int pv_pg_api_token_put(struct pv_store *s, const struct pv_stored_api_token *x);
+int pv_pg_api_token_scan(struct pv_store *s, const char *user, pv_store_api_token_fn fn,
+			 void *ctx);
 int pv_pg_index_add(struct pv_store *s, int field_num, const uint8_t *h, int64_t rid);
 int pv_pg_index_add_sorted(struct pv_store *s, int field_num, const uint8_t *h, int64_t rid);
 int pv_pg_index_flush(struct pv_store *s);

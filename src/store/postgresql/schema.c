@@ -57,6 +57,10 @@ static int create_schema(struct pv_pg_store *s)
 	    pv_pg_exec(s, pv_pg_blind_index_tables, "create the vault's tables") != 0 ||
 	    pv_pg_exec(s, pv_pg_consents_tables, "create the vault's tables") != 0 ||
 	    pv_pg_exec(s, pv_pg_flags_tables, "create the vault's tables") != 0 ||
+	    pv_pg_exec(s, pv_pg_users_tables, "create the vault's tables") != 0 ||
+	    pv_pg_exec(s, pv_pg_authz_tables, "create the vault's tables") != 0 ||
+	    pv_pg_exec(s, pv_pg_sessions_tables, "create the vault's tables") != 0 ||
+	    pv_pg_exec(s, pv_pg_api_token_tables, "create the vault's tables") != 0 ||
 	    pv_pg_commit((struct pv_store *)(void *)s) != 0) {
 		(void)pv_pg_rollback((struct pv_store *)(void *)s);
 		return -1;
