@@ -6,7 +6,8 @@
  * snapshot, field numbers that two connections agree on, customers kept byte for byte and
  * scanned in the SQLite store's order (an unfinished import's hidden), consent (state and
  * history), restriction and objection, users, integrity codes, sessions and API tokens,
- * the blind index
+ * approval requests, legal holds, escrow copies, notices, data-subject requests, the blind
+ * index
  * (single and bulk entries, a rollback forgetting unsent ones), the audit log in order
  * across pages with its checkpoints and a read-only second reader, and refusals (a schema
  * that holds a vault made again, one that holds none opened, names that could be SQL, a
@@ -485,6 +486,14 @@ static int add_withdrawal(void *ctx, const char *customer, const char *purpose)
 	return 0;
 }
 
+static int add_withdrawal_like(void *ctx, const char *a, const char *b, const char *c)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s/%s/%s;", a, b, c);
+	return 0;
+}
+
 static int add_flagged(void *ctx, const char *customer, int restricted, int objected)
 {
 	struct purposes *p = ctx;
@@ -696,6 +705,169 @@ static void test_sessions_and_api_tokens(void **state)
 	p = (struct purposes){ "", 0 };
 	assert_int_equal(pv_pg_api_token_scan(s, "zoe", add_token, &p), 0);
 	assert_string_equal(p.text, "id2/zoe;");
+	pv_pg_close(s);
+}
+
+/* ---- Requests, holds, escrow copies, notices, data-subject requests ---- */
+
+static int add_request(void *ctx, const struct pv_stored_request *r)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s:%s:%lld;", r->id, r->state,
+		 (long long)r->expires);
+	return 0;
+}
+
+static void test_requests(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	struct pv_stored_request r = { "r2", "clerk", "export", "{}", "ab12", "pivault export",
+				       "audit", "2026-12-07T10:00:00Z", 1790000000, "pending", NULL,
+				       NULL, NULL, NULL };
+	assert_int_equal(pv_pg_request_put(s, &r), 0);
+	r.id = "r1";
+	r.created = "2026-12-07T09:00:00Z";
+	assert_int_equal(pv_pg_request_put(s, &r), 0);
+	r.state = "approved"; /* the whole row replaced */
+	r.approver = "dpo";
+	assert_int_equal(pv_pg_request_put(s, &r), 0);
+	struct pv_stored_request got;
+	assert_int_equal(pv_pg_request_get(s, "r1", &got), 0);
+	assert_string_equal(got.state, "approved");
+	assert_string_equal(got.approver, "dpo");
+	assert_string_equal(got.used, ""); /* NULL written as "" */
+	assert_string_equal(got.params_hash, "ab12");
+	assert_int_equal(got.expires, 1790000000);
+	assert_int_equal(pv_pg_request_get(s, "r9", &got), 1);
+	struct purposes p = { "", 0 };
+	assert_int_equal(pv_pg_request_scan(s, add_request, &p), 0);
+	assert_string_equal(p.text, "r1:approved:1790000000;r2:pending:1790000000;");
+	pv_pg_close(s);
+}
+
+static int add_hold(void *ctx, const char *customer, const char *reason, const char *by,
+		    const char *since, const char *released, const char *released_by)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s/%s/%s/%s/%s/%s;", customer, reason, by,
+		 since, released, released_by);
+	return 0;
+}
+
+static int add_numbered_hold(void *ctx, const struct pv_stored_hold *h)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%lld:%s;", (long long)h->hold, h->customer);
+	return 0;
+}
+
+static void test_holds_and_escrow(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	assert_int_equal(pv_pg_hold_add(s, "C001", "lawsuit", "dpo", "2026-01-01"), 0);
+	assert_int_equal(pv_pg_hold_add(s, "C001", "audit", "dpo", "2026-02-01"), 0);
+	assert_int_equal(pv_pg_hold_add(s, "C002", "tax", "dpo", "2026-03-01"), 0);
+	char reason[32], since[32];
+	assert_int_equal(pv_pg_hold_active(s, "C001", reason, sizeof reason, since, sizeof since), 1);
+	assert_string_equal(reason, "lawsuit"); /* the oldest */
+	assert_string_equal(since, "2026-01-01");
+	int released = -1;
+	assert_int_equal(pv_pg_hold_release(s, "C001", "2026-04-01", "adm", &released), 0);
+	assert_int_equal(released, 2);
+	assert_int_equal(pv_pg_hold_active(s, "C001", reason, sizeof reason, since, sizeof since), 0);
+	assert_int_equal(pv_pg_hold_release(s, "C001", "2026-04-02", "adm", &released), 0);
+	assert_int_equal(released, 0);
+	struct purposes p = { "", 0 };
+	assert_int_equal(pv_pg_hold_scan(s, add_hold, &p), 0);
+	assert_string_equal(p.text, "C001/lawsuit/dpo/2026-01-01/2026-04-01/adm;"
+				    "C001/audit/dpo/2026-02-01/2026-04-01/adm;"
+				    "C002/tax/dpo/2026-03-01//;");
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_hold_rows(s, add_numbered_hold, &p), 0);
+	assert_string_equal(p.text, "1:C001;2:C001;3:C002;");
+
+	assert_int_equal(pv_pg_escrow_add(s, "2026-01-02", "age1b", "d2", "adm"), 0);
+	assert_int_equal(pv_pg_escrow_add(s, "2026-01-01", "age1a", "d1", "adm"), 0);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_escrow_scan(s, add_withdrawal_like, &p), 0);
+	assert_string_equal(p.text, "2026-01-02/age1b/d2;2026-01-01/age1a/d1;"); /* as made */
+	pv_pg_close(s);
+}
+
+static int add_notice(void *ctx, int64_t notice, const struct pv_store_notice *n)
+{
+	struct purposes *p = ctx;
+	size_t len = strlen(p->text);
+	snprintf(p->text + len, sizeof p->text - len, "%lld:%s:%s:%s@%s;", (long long)notice,
+		 n->customer, n->kind, n->state, n->state_at);
+	return 0;
+}
+
+static int add_dsr(void *ctx, const struct pv_stored_dsr *d)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s:%s:%s;", d->id, d->due, d->outcome);
+	return 0;
+}
+
+static void test_notices_and_dsr(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	struct pv_store_notice n = { "C002", "transfer", "v1", "sms", "2026-05-01", "dpo", "sent",
+				     NULL };
+	int64_t first = 0, second = 0;
+	assert_int_equal(pv_pg_notice_add(s, &n, &first), 0);
+	n.customer = "C001";
+	n.kind = "breach";
+	assert_int_equal(pv_pg_notice_add(s, &n, &second), 0);
+	assert_true(second > first);
+	char customer[16], kind[16];
+	assert_int_equal(pv_pg_notice_set_state(s, first, "delivered", "2026-05-02", customer,
+						sizeof customer), 0);
+	assert_string_equal(customer, "C002");
+	assert_int_equal(pv_pg_notice_set_state(s, second + 9, "delivered", "x", customer,
+						sizeof customer), 1);
+	assert_int_equal(pv_pg_notice_kind(s, second, kind, sizeof kind, customer, sizeof customer),
+			 0);
+	assert_string_equal(kind, "breach");
+	assert_string_equal(customer, "C001");
+	assert_int_equal(pv_pg_notice_kind(s, second + 9, kind, sizeof kind, customer,
+					   sizeof customer), 1);
+	struct purposes p = { "", 0 };
+	assert_int_equal(pv_pg_notice_scan(s, NULL, add_notice, &p), 0);
+	char want[128];
+	snprintf(want, sizeof want, "%lld:C002:transfer:delivered@2026-05-02;"
+		 "%lld:C001:breach:sent@2026-05-01;", (long long)first, (long long)second);
+	assert_string_equal(p.text, want);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_notice_scan(s, "C001", add_notice, &p), 0);
+	assert_non_null(strstr(p.text, ":C001:breach"));
+	assert_null(strstr(p.text, "C002"));
+
+	struct pv_stored_dsr d = { "d2", "C001", "access", "CN", "2026-06-01", "2026-06-16", "clerk",
+				   NULL, NULL };
+	assert_int_equal(pv_pg_dsr_put(s, &d), 0);
+	d.id = "d1";
+	d.due = "2026-06-20";
+	assert_int_equal(pv_pg_dsr_put(s, &d), 0);
+	d.closed = "2026-06-10";
+	d.outcome = "answered";
+	assert_int_equal(pv_pg_dsr_put(s, &d), 0);
+	struct pv_stored_dsr got;
+	assert_int_equal(pv_pg_dsr_get(s, "d1", &got), 0);
+	assert_string_equal(got.outcome, "answered");
+	assert_string_equal(got.jurisdiction, "CN");
+	assert_int_equal(pv_pg_dsr_get(s, "d9", &got), 1);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_dsr_scan(s, add_dsr, &p), 0);
+	assert_string_equal(p.text, "d2:2026-06-16:;d1:2026-06-20:answered;"); /* by due date */
 	pv_pg_close(s);
 }
 
@@ -998,6 +1170,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_users, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_integrity_codes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions_and_api_tokens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_holds_and_escrow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_notices_and_dsr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blind_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_log_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_checkpoints, setup, teardown),

@@ -93,6 +93,42 @@ int pv_pg_rows(struct pv_pg_store *s, const char *sql, int n, const char *const 
 	return stop;
 }
 
+int pv_pg_upsert(struct pv_pg_store *s, const char *table, const char *key, const char *columns,
+		 int n, const char *const *values, const int *lengths, const int *binary,
+		 const char *what)
+{
+	char sql[2048], excluded[1024] = "", params[256] = "";
+	char cols[1024];
+	snprintf(cols, sizeof cols, "%s", columns);
+	size_t e = 0;
+	char *save = NULL;
+	for (char *c = strtok_r(cols, ", ", &save); c; c = strtok_r(NULL, ", ", &save))
+		e += (size_t)snprintf(excluded + e, sizeof excluded - e, "%sEXCLUDED.%s", e ? ", " : "",
+				      c);
+	for (int i = 1, p = 0; i <= n; i++)
+		p += snprintf(params + p, sizeof params - (size_t)p, "%s$%d", i > 1 ? "," : "", i);
+	snprintf(sql, sizeof sql, "INSERT INTO %s(%s) VALUES (%s) ON CONFLICT (%s) DO UPDATE SET "
+		 "(%s) = ROW(%s)", table, columns, params, key, columns, excluded);
+	PGresult *r = pv_pg_query(s, sql, n, values, lengths, binary, what);
+	PQclear(r);
+	return r ? 0 : -1;
+}
+
+int pv_pg_row(struct pv_pg_store *s, const char *sql, const char *key, PGresult **row,
+	      const char *what)
+{
+	PGresult *r = pv_pg_query(s, sql, 1, &key, NULL, NULL, what);
+	if (!r)
+		return -1;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return 1;
+	}
+	pv_pg_hold(s, r); /* borrowed until the next call */
+	*row = r;
+	return 0;
+}
+
 int pv_pg_exec(struct pv_pg_store *s, const char *sql, const char *what)
 {
 	PGresult *r = PQexec(s->conn, sql);

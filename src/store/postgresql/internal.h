@@ -16,6 +16,11 @@ extern const char pv_pg_users_tables[];
 extern const char pv_pg_authz_tables[];
 extern const char pv_pg_sessions_tables[];
 extern const char pv_pg_api_token_tables[];
+extern const char pv_pg_requests_tables[];
+extern const char pv_pg_holds_tables[];
+extern const char pv_pg_escrow_tables[];
+extern const char pv_pg_notices_tables[];
+extern const char pv_pg_dsr_tables[];
 #ifndef PV_STORE_POSTGRESQL_INTERNAL_H
 #define PV_STORE_POSTGRESQL_INTERNAL_H
 
@@ -66,6 +71,15 @@ PGresult *pv_pg_query(struct pv_pg_store *s, const char *sql, int n, const char 
  * row may call the store) until it answers nonzero: that answer, 0, or -1 on error. */
 int pv_pg_rows(struct pv_pg_store *s, const char *sql, int n, const char *const *values,
 	       int (*row)(void *ctx, const PGresult *r, int i), void *ctx, const char *what);
+/* Insert a row into table, or replace every column of the one with the same key: columns
+ * (comma-separated) get values $1..$n in order. 0 or -1. */
+int pv_pg_upsert(struct pv_pg_store *s, const char *table, const char *key, const char *columns,
+		 int n, const char *const *values, const int *lengths, const int *binary,
+		 const char *what);
+/* The first row of sql run with one text parameter key: 0 with *row (held for the caller
+ * until the next call: pv_pg_hold), 1 when there is none, -1 on error. */
+int pv_pg_row(struct pv_pg_store *s, const char *sql, const char *key, PGresult **row,
+	      const char *what);
 /* Keep r as the result whose rows the caller borrows (the one kept before is freed). */
 void pv_pg_hold(struct pv_pg_store *s, PGresult *r);
 /* Field (row, col) of a binary result as an int8 / int4; *bad set when it is not one. */

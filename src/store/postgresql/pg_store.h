@@ -87,6 +87,34 @@ int pv_pg_api_token_get_by_id(struct pv_store *s, const char *id,
 int pv_pg_api_token_put(struct pv_store *s, const struct pv_stored_api_token *x);
 int pv_pg_api_token_scan(struct pv_store *s, const char *user, pv_store_api_token_fn fn,
 			 void *ctx);
+int pv_pg_request_put(struct pv_store *s, const struct pv_stored_request *r);
+int pv_pg_request_get(struct pv_store *s, const char *id, struct pv_stored_request *r);
+int pv_pg_request_scan(struct pv_store *s, pv_store_request_fn fn, void *ctx);
+int pv_pg_hold_add(struct pv_store *s, const char *customer, const char *reason, const char *by,
+		   const char *since);
+int pv_pg_hold_release(struct pv_store *s, const char *customer, const char *when, const char *by,
+		       int *released);
+int pv_pg_hold_active(struct pv_store *s, const char *customer, char *reason, size_t rlen,
+		      char *since, size_t slen);
+int pv_pg_hold_scan(struct pv_store *s, pv_store_hold_fn fn, void *ctx);
+int pv_pg_hold_rows(struct pv_store *s, pv_store_hold_row_fn fn, void *ctx);
+int pv_pg_escrow_add(struct pv_store *s, const char *made, const char *recipient,
+		     const char *digest, const char *by);
+int pv_pg_escrow_scan(struct pv_store *s,
+		      int (*fn)(void *ctx, const char *made, const char *recipient,
+				const char *digest),
+		      void *ctx);
+int pv_pg_notice_add(struct pv_store *s, const struct pv_store_notice *n, int64_t *notice);
+int pv_pg_notice_set_state(struct pv_store *s, int64_t notice, const char *state,
+			   const char *when, char *customer, size_t clen);
+int pv_pg_notice_kind(struct pv_store *s, int64_t notice, char *kind, size_t klen,
+		      char *customer, size_t clen);
+int pv_pg_notice_scan(struct pv_store *s, const char *customer, pv_store_notice_fn fn,
+		      void *ctx);
+int pv_pg_dsr_put(struct pv_store *s, const struct pv_stored_dsr *d);
+int pv_pg_dsr_get(struct pv_store *s, const char *id, struct pv_stored_dsr *d);
+int pv_pg_dsr_scan(struct pv_store *s, int (*fn)(void *ctx, const struct pv_stored_dsr *d),
+		   void *ctx);
 int pv_pg_index_add(struct pv_store *s, int field_num, const uint8_t *h, int64_t rid);
 int pv_pg_index_add_sorted(struct pv_store *s, int field_num, const uint8_t *h, int64_t rid);
 int pv_pg_index_flush(struct pv_store *s);

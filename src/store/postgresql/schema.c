@@ -61,6 +61,11 @@ static int create_schema(struct pv_pg_store *s)
 	    pv_pg_exec(s, pv_pg_authz_tables, "create the vault's tables") != 0 ||
 	    pv_pg_exec(s, pv_pg_sessions_tables, "create the vault's tables") != 0 ||
 	    pv_pg_exec(s, pv_pg_api_token_tables, "create the vault's tables") != 0 ||
+	    pv_pg_exec(s, pv_pg_requests_tables, "create the vault's tables") != 0 ||
+	    pv_pg_exec(s, pv_pg_holds_tables, "create the vault's tables") != 0 ||
+	    pv_pg_exec(s, pv_pg_escrow_tables, "create the vault's tables") != 0 ||
+	    pv_pg_exec(s, pv_pg_notices_tables, "create the vault's tables") != 0 ||
+	    pv_pg_exec(s, pv_pg_dsr_tables, "create the vault's tables") != 0 ||
 	    pv_pg_commit((struct pv_store *)(void *)s) != 0) {
 		(void)pv_pg_rollback((struct pv_store *)(void *)s);
 		return -1;
