@@ -6,8 +6,8 @@
  * snapshot, field numbers that two connections agree on, customers kept byte for byte and
  * scanned in the SQLite store's order (an unfinished import's hidden), consent (state and
  * history), restriction and objection, users, integrity codes, sessions and API tokens,
- * approval requests, legal holds, escrow copies, notices, data-subject requests, the blind
- * index
+ * approval requests, legal holds, escrow copies, notices, data-subject requests,
+ * complaints, breach incidents with their scope and seals, the blind index
  * (single and bulk entries, a rollback forgetting unsent ones), the audit log in order
  * across pages with its checkpoints and a read-only second reader, and refusals (a schema
  * that holds a vault made again, one that holds none opened, names that could be SQL, a
@@ -871,6 +871,118 @@ static void test_notices_and_dsr(void **state)
 	pv_pg_close(s);
 }
 
+/* ---- Complaints, breach incidents and their scope and seals ---- */
+
+static int add_complaint(void *ctx, const struct pv_stored_complaint *c)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s:%s;", c->id, c->resolved);
+	return 0;
+}
+
+static int add_note(void *ctx, const char *note_id, const char *at, const char *by,
+		    const char *kind, const uint8_t *sealed, size_t len)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s/%s/%s/%s/%zu:%d;", note_id, at, by, kind,
+		 len, sealed[1]);
+	return 0;
+}
+
+static int add_incident(void *ctx, const struct pv_stored_incident *c)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s:%s;", c->id, c->state);
+	return 0;
+}
+
+static int add_scope(void *ctx, const char *customer, const char *categories)
+{
+	return add_withdrawal(ctx, customer, categories);
+}
+
+static int add_sealed(void *ctx, const char *customer)
+{
+	return add_withdrawal(ctx, customer, "");
+}
+
+static void test_complaints_and_incidents(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	struct pv_stored_complaint c = { "k2", "C001", "", "2026-01-01", "2026-01-20", NULL };
+	assert_int_equal(pv_pg_complaint_put(s, &c), 0);
+	c.id = "k1";
+	c.due = "2026-01-30";
+	assert_int_equal(pv_pg_complaint_put(s, &c), 0);
+	c.resolved = "2026-01-10";
+	assert_int_equal(pv_pg_complaint_put(s, &c), 0);
+	struct pv_stored_complaint got;
+	assert_int_equal(pv_pg_complaint_get(s, "k1", &got), 0);
+	assert_string_equal(got.resolved, "2026-01-10");
+	assert_string_equal(got.dsr, "");
+	assert_int_equal(pv_pg_complaint_get(s, "k3", &got), 1);
+	struct purposes p = { "", 0 };
+	assert_int_equal(pv_pg_complaint_scan(s, add_complaint, &p), 0);
+	assert_string_equal(p.text, "k2:;k1:2026-01-10;");
+	const uint8_t sealed[] = { 0, 0xee, 0 };
+	assert_int_equal(pv_pg_complaint_note_add(s, "k1", "n2", "t2", "dpo", "reply", sealed,
+						  sizeof sealed), 0);
+	assert_int_equal(pv_pg_complaint_note_add(s, "k1", "n1", "t3", "dpo", "note", sealed, 2), 0);
+	assert_int_equal(pv_pg_complaint_note_add(s, "k2", "n3", "t1", "dpo", "note", sealed, 1), 0);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_complaint_note_scan(s, "k1", add_note, &p), 0);
+	assert_string_equal(p.text, "n2/t2/dpo/reply/3:238;n1/t3/dpo/note/2:238;"); /* as added */
+
+	struct pv_stored_incident i = { "i2", "leak", "open", "2026-02-01", "laptop lost", "dpo",
+					"2026-02-02", NULL, NULL, NULL, NULL };
+	assert_int_equal(pv_pg_incident_put(s, &i), 0);
+	i.id = "i1";
+	i.opened_at = "2026-02-03";
+	assert_int_equal(pv_pg_incident_put(s, &i), 0);
+	i.state = "contained";
+	i.contained_at = "2026-02-04";
+	assert_int_equal(pv_pg_incident_put(s, &i), 0);
+	struct pv_stored_incident gi;
+	assert_int_equal(pv_pg_incident_get(s, "i1", &gi), 0);
+	assert_string_equal(gi.contained_at, "2026-02-04");
+	assert_string_equal(gi.closed_at, "");
+	assert_int_equal(pv_pg_incident_get(s, "i3", &gi), 1);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_incident_scan(s, add_incident, &p), 0);
+	assert_string_equal(p.text, "i2:open;i1:contained;"); /* by opening time */
+
+	assert_int_equal(pv_pg_incident_scope_add(s, "i1", "C002", "basic"), 0);
+	assert_int_equal(pv_pg_incident_scope_add(s, "i1", "C001", "basic"), 0);
+	assert_int_equal(pv_pg_incident_scope_add(s, "i1", "C001", "basic,financial"), 0);
+	assert_int_equal(pv_pg_incident_scope_add(s, "i2", "C009", "other"), 0);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_incident_scope_scan(s, "i1", add_scope, &p), 0);
+	assert_string_equal(p.text, "C001/basic,financial;C002/basic;");
+	assert_int_equal(pv_pg_incident_scope_clear(s, "i1"), 0);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_incident_scope_scan(s, "i1", add_scope, &p), 0);
+	assert_string_equal(p.text, "");
+	assert_int_equal(pv_pg_incident_scope_scan(s, "i2", add_scope, &p), 0);
+	assert_string_equal(p.text, "C009/other;");
+
+	assert_int_equal(pv_pg_seal_add(s, "i1", "C002"), 0);
+	assert_int_equal(pv_pg_seal_add(s, "i1", "C001"), 0);
+	assert_int_equal(pv_pg_seal_add(s, "i1", "C001"), 0); /* kept once */
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_seal_scan(s, "i1", add_sealed, &p), 0);
+	assert_string_equal(p.text, "C001/;C002/;");
+	assert_int_equal(pv_pg_seal_clear(s, "i1"), 0);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_seal_scan(s, "i1", add_sealed, &p), 0);
+	assert_string_equal(p.text, "");
+	assert_int_equal(pv_pg_data_version(s), 0); /* callers check every time */
+	pv_pg_close(s);
+}
+
 /* ---- Blind index ---- */
 
 static void blind(uint8_t h[PV_BLIND_BYTES], int v)
@@ -1173,6 +1285,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_holds_and_escrow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notices_and_dsr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_complaints_and_incidents, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blind_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_log_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_checkpoints, setup, teardown),

@@ -21,6 +21,8 @@ extern const char pv_pg_holds_tables[];
 extern const char pv_pg_escrow_tables[];
 extern const char pv_pg_notices_tables[];
 extern const char pv_pg_dsr_tables[];
+extern const char pv_pg_complaint_tables[];
+extern const char pv_pg_incident_tables[];
 #ifndef PV_STORE_POSTGRESQL_INTERNAL_H
 #define PV_STORE_POSTGRESQL_INTERNAL_H
 

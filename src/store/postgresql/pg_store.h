@@ -115,6 +115,32 @@ int pv_pg_dsr_put(struct pv_store *s, const struct pv_stored_dsr *d);
 int pv_pg_dsr_get(struct pv_store *s, const char *id, struct pv_stored_dsr *d);
 int pv_pg_dsr_scan(struct pv_store *s, int (*fn)(void *ctx, const struct pv_stored_dsr *d),
 		   void *ctx);
+int pv_pg_complaint_put(struct pv_store *s, const struct pv_stored_complaint *c);
+int pv_pg_complaint_get(struct pv_store *s, const char *id, struct pv_stored_complaint *c);
+int pv_pg_complaint_scan(struct pv_store *s,
+			 int (*fn)(void *ctx, const struct pv_stored_complaint *c), void *ctx);
+int pv_pg_complaint_note_add(struct pv_store *s, const char *complaint, const char *note_id,
+			     const char *at, const char *by, const char *kind, const uint8_t *sealed,
+			     size_t len);
+int pv_pg_complaint_note_scan(struct pv_store *s, const char *complaint,
+			      int (*fn)(void *ctx, const char *note_id, const char *at,
+					const char *by, const char *kind, const uint8_t *sealed,
+					size_t len),
+			      void *ctx);
+int pv_pg_incident_put(struct pv_store *s, const struct pv_stored_incident *c);
+int pv_pg_incident_get(struct pv_store *s, const char *id, struct pv_stored_incident *c);
+int pv_pg_incident_scan(struct pv_store *s,
+			int (*fn)(void *ctx, const struct pv_stored_incident *c), void *ctx);
+int pv_pg_incident_scope_clear(struct pv_store *s, const char *incident);
+int pv_pg_incident_scope_add(struct pv_store *s, const char *incident, const char *customer,
+			     const char *categories);
+int pv_pg_incident_scope_scan(struct pv_store *s, const char *incident, pv_store_scope_fn fn,
+			      void *ctx);
+int pv_pg_seal_add(struct pv_store *s, const char *incident, const char *customer);
+int pv_pg_seal_clear(struct pv_store *s, const char *incident);
+int pv_pg_seal_scan(struct pv_store *s, const char *incident,
+		    int (*fn)(void *ctx, const char *customer), void *ctx);
+unsigned pv_pg_data_version(struct pv_store *s);
 int pv_pg_index_add(struct pv_store *s, int field_num, const uint8_t *h, int64_t rid);
 int pv_pg_index_add_sorted(struct pv_store *s, int field_num, const uint8_t *h, int64_t rid);
 int pv_pg_index_flush(struct pv_store *s);
