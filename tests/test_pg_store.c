@@ -7,7 +7,8 @@
  * scanned in the SQLite store's order (an unfinished import's hidden), consent (state and
  * history), restriction and objection, users, integrity codes, sessions and API tokens,
  * approval requests, legal holds, escrow copies, notices, data-subject requests,
- * complaints, breach incidents with their scope and seals, the blind index
+ * complaints, breach incidents with their scope and seals, transfers (plans, members,
+ * separate consents, packages received), the blind index
  * (single and bulk entries, a rollback forgetting unsent ones), the audit log in order
  * across pages with its checkpoints and a read-only second reader, and refusals (a schema
  * that holds a vault made again, one that holds none opened, names that could be SQL, a
@@ -983,6 +984,88 @@ static void test_complaints_and_incidents(void **state)
 	pv_pg_close(s);
 }
 
+/* ---- Transfers ---- */
+
+static int add_transfer(void *ctx, const struct pv_stored_transfer *t)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s:%s:%s;", t->id, t->state, t->receipt);
+	return 0;
+}
+
+static void test_transfers(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	struct pv_stored_transfer t = { "t2", "2026-03-02", "dpo", "planned", "{\"to\":\"B\"}",
+					"2029-03-02", NULL, NULL, NULL };
+	assert_int_equal(pv_pg_transfer_put(s, &t), 0);
+	assert_int_equal(pv_pg_transfer_put(s, &t), -1); /* its id there already */
+	t.id = "t1";
+	t.created = "2026-03-01";
+	assert_int_equal(pv_pg_transfer_put(s, &t), 0);
+	assert_int_equal(pv_pg_transfer_set(s, "t1", PV_TRANSFER_STATE, "exported"), 0);
+	assert_int_equal(pv_pg_transfer_set(s, "t1", PV_TRANSFER_RECEIPT, "{\"ok\":1}"), 0);
+	assert_int_equal(pv_pg_transfer_set(s, "t9", PV_TRANSFER_STATE, "x"), 0); /* absent */
+	struct pv_stored_transfer got;
+	assert_int_equal(pv_pg_transfer_get(s, "t1", &got), 0);
+	assert_string_equal(got.state, "exported");
+	assert_string_equal(got.plan, "{\"to\":\"B\"}");
+	assert_string_equal(got.assessment, "");
+	assert_int_equal(pv_pg_transfer_get(s, "t9", &got), 1);
+	struct purposes p = { "", 0 };
+	assert_int_equal(pv_pg_transfer_scan(s, add_transfer, &p), 0);
+	assert_string_equal(p.text, "t1:exported:{\"ok\":1};t2:planned:;");
+
+	assert_int_equal(pv_pg_transfer_member_add(s, "t1", "C002"), 0);
+	assert_int_equal(pv_pg_transfer_member_add(s, "t1", "C001"), 0);
+	assert_int_equal(pv_pg_transfer_member_add(s, "t1", "C001"), 0); /* kept once */
+	assert_int_equal(pv_pg_transfer_member_add(s, "t2", "C001"), 0);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_transfer_member_scan(s, "t1", add_sealed, &p), 0);
+	assert_string_equal(p.text, "C001/;C002/;");
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_customer_transfers(s, "C001", add_transfer, &p), 0);
+	assert_string_equal(p.text, "t1:exported:{\"ok\":1};t2:planned:;");
+
+	struct pv_consent_event_row e = { "C001", "marketing", 1, "2026-01-01", "web", "v1", "clerk" };
+	assert_int_equal(pv_pg_consent_log(s, &e), 0);
+	e.customer = "C003"; /* not in the package */
+	assert_int_equal(pv_pg_consent_log(s, &e), 0);
+	struct pv_store_notice n = { "C002", "transfer", "v1", "sms", "2026-03-03", "dpo", "sent",
+				     NULL };
+	int64_t num = 0;
+	assert_int_equal(pv_pg_notice_add(s, &n, &num), 0);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_transfer_consent_log_scan(s, "t1", add_event, &p), 0);
+	assert_non_null(strstr(p.text, "C001/marketing"));
+	assert_null(strstr(p.text, "C003"));
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_transfer_notice_scan(s, "t1", add_notice, &p), 0);
+	assert_non_null(strstr(p.text, ":C002:transfer:sent"));
+	assert_int_equal(pv_pg_transfer_members_clear(s, "t1"), 0);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_transfer_member_scan(s, "t1", add_sealed, &p), 0);
+	assert_string_equal(p.text, "");
+
+	assert_int_equal(pv_pg_transfer_consent_get(s, "t2", "C001"), 0);
+	assert_int_equal(pv_pg_transfer_consent_put(s, "t2", "C001", 1, "2026-03-04", "web"), 0);
+	assert_int_equal(pv_pg_transfer_consent_get(s, "t2", "C001"), 1);
+	assert_int_equal(pv_pg_transfer_consent_put(s, "t2", "C001", 0, "2026-03-05", "web"), 0);
+	assert_int_equal(pv_pg_transfer_consent_get(s, "t2", "C001"), 0);
+
+	char received[32];
+	assert_int_equal(pv_pg_handover_received_get(s, "pkg1", received, sizeof received), 1);
+	assert_int_equal(pv_pg_handover_received_put(s, "pkg1", "2026-04-01", "age1x", "ab", 300,
+						     "cd"), 0);
+	assert_int_equal(pv_pg_handover_received_put(s, "pkg1", "2026-04-02", "age1x", "ab", 300,
+						     "cd"), -1); /* taken in already */
+	assert_int_equal(pv_pg_handover_received_get(s, "pkg1", received, sizeof received), 0);
+	assert_string_equal(received, "2026-04-01");
+	pv_pg_close(s);
+}
+
 /* ---- Blind index ---- */
 
 static void blind(uint8_t h[PV_BLIND_BYTES], int v)
@@ -1286,6 +1369,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_holds_and_escrow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notices_and_dsr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_complaints_and_incidents, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transfers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blind_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_log_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_checkpoints, setup, teardown),

@@ -106,14 +106,20 @@ static int event_row(void *ctx, const PGresult *r, int i)
 	return w->fn(w->ctx, &e);
 }
 
+int pv_pg_consent_rows(struct pv_pg_store *s, const char *sql, const char *key,
+		       int (*fn)(void *ctx, const struct pv_consent_event_row *e), void *ctx,
+		       const char *what)
+{
+	struct event_walk w = { fn, ctx };
+	return pv_pg_rows(s, sql, 1, &key, event_row, &w, what);
+}
+
 int pv_pg_consent_log_scan(struct pv_store *store, const char *customer,
 			   int (*fn)(void *ctx, const struct pv_consent_event_row *e), void *ctx)
 {
-	const char *values[1] = { customer };
-	struct event_walk w = { fn, ctx };
-	return pv_pg_rows(pg_of(store), "SELECT customer, purpose, granted, at, channel, "
-			  "text_version, recorded_by FROM consent_log WHERE customer = $1 "
-			  "ORDER BY entry", 1, values, event_row, &w, "read consent history");
+	return pv_pg_consent_rows(pg_of(store), "SELECT customer, purpose, granted, at, channel, "
+				  "text_version, recorded_by FROM consent_log WHERE customer = $1 "
+				  "ORDER BY entry", customer, fn, ctx, "read consent history");
 }
 
 struct withdrawal_walk {

@@ -23,6 +23,7 @@ extern const char pv_pg_notices_tables[];
 extern const char pv_pg_dsr_tables[];
 extern const char pv_pg_complaint_tables[];
 extern const char pv_pg_incident_tables[];
+extern const char pv_pg_transfer_tables[];
 #ifndef PV_STORE_POSTGRESQL_INTERNAL_H
 #define PV_STORE_POSTGRESQL_INTERNAL_H
 
@@ -95,6 +96,13 @@ void pv_pg_on_close(struct pv_pg_store *s, void (*fn)(struct pv_pg_store *s));
 	"c.rid, c.id, c.bucket, c.bucket_gen, c.dek_version, c.wdek, c.g_basic, c.g_financial, " \
 	"c.g_other"
 void pv_pg_row_to_customer(const PGresult *r, int i, struct pv_stored_customer *out);
+/* Rows of sql (one parameter, key) with the columns of consent_log's history / of
+ * notices, handed to fn as the scans of their files do (for the files that join them). */
+int pv_pg_consent_rows(struct pv_pg_store *s, const char *sql, const char *key,
+		       int (*fn)(void *ctx, const struct pv_consent_event_row *e), void *ctx,
+		       const char *what);
+int pv_pg_notice_rows(struct pv_pg_store *s, const char *sql, const char *key,
+		      pv_store_notice_fn fn, void *ctx, const char *what);
 /* Record a failure (the message is formatted by the caller): -1. */
 int pv_pg_fail(struct pv_pg_store *s, const char *what, const char *detail);
 

@@ -85,6 +85,13 @@ static int notice_row(void *ctx, const PGresult *r, int i)
 	return w->fn(w->ctx, pv_pg_int8(r, i, 0, &bad), &n);
 }
 
+int pv_pg_notice_rows(struct pv_pg_store *s, const char *sql, const char *key,
+		      pv_store_notice_fn fn, void *ctx, const char *what)
+{
+	struct notice_walk w = { fn, ctx };
+	return pv_pg_rows(s, sql, 1, &key, notice_row, &w, what);
+}
+
 int pv_pg_notice_scan(struct pv_store *store, const char *customer, pv_store_notice_fn fn,
 		      void *ctx)
 {

@@ -141,6 +141,30 @@ int pv_pg_seal_clear(struct pv_store *s, const char *incident);
 int pv_pg_seal_scan(struct pv_store *s, const char *incident,
 		    int (*fn)(void *ctx, const char *customer), void *ctx);
 unsigned pv_pg_data_version(struct pv_store *s);
+int pv_pg_transfer_put(struct pv_store *s, const struct pv_stored_transfer *t);
+int pv_pg_transfer_get(struct pv_store *s, const char *id, struct pv_stored_transfer *t);
+int pv_pg_transfer_set(struct pv_store *s, const char *id, enum pv_transfer_column col,
+		       const char *value);
+int pv_pg_transfer_scan(struct pv_store *s, pv_store_transfer_fn fn, void *ctx);
+int pv_pg_customer_transfers(struct pv_store *s, const char *customer, pv_store_transfer_fn fn,
+			     void *ctx);
+int pv_pg_transfer_member_add(struct pv_store *s, const char *transfer, const char *customer);
+int pv_pg_transfer_members_clear(struct pv_store *s, const char *transfer);
+int pv_pg_transfer_member_scan(struct pv_store *s, const char *transfer,
+			       int (*fn)(void *ctx, const char *customer), void *ctx);
+int pv_pg_transfer_consent_put(struct pv_store *s, const char *transfer, const char *customer,
+			       int granted, const char *at, const char *channel);
+int pv_pg_transfer_consent_get(struct pv_store *s, const char *transfer, const char *customer);
+int pv_pg_transfer_consent_log_scan(struct pv_store *s, const char *transfer,
+				    int (*fn)(void *ctx, const struct pv_consent_event_row *e),
+				    void *ctx);
+int pv_pg_transfer_notice_scan(struct pv_store *s, const char *transfer, pv_store_notice_fn fn,
+			       void *ctx);
+int pv_pg_handover_received_put(struct pv_store *s, const char *package, const char *received,
+				const char *sender, const char *root, uint64_t records,
+				const char *receipt);
+int pv_pg_handover_received_get(struct pv_store *s, const char *package, char *received,
+				size_t len);
 int pv_pg_index_add(struct pv_store *s, int field_num, const uint8_t *h, int64_t rid);
 int pv_pg_index_add_sorted(struct pv_store *s, int field_num, const uint8_t *h, int64_t rid);
 int pv_pg_index_flush(struct pv_store *s);

@@ -68,6 +68,7 @@ static int create_schema(struct pv_pg_store *s)
 	    pv_pg_exec(s, pv_pg_dsr_tables, "create the vault's tables") != 0 ||
 	    pv_pg_exec(s, pv_pg_complaint_tables, "create the vault's tables") != 0 ||
 	    pv_pg_exec(s, pv_pg_incident_tables, "create the vault's tables") != 0 ||
+	    pv_pg_exec(s, pv_pg_transfer_tables, "create the vault's tables") != 0 ||
 	    pv_pg_commit((struct pv_store *)(void *)s) != 0) {
 		(void)pv_pg_rollback((struct pv_store *)(void *)s);
 		return -1;
