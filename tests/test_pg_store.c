@@ -8,7 +8,8 @@
  * history), restriction and objection, users, integrity codes, sessions and API tokens,
  * approval requests, legal holds, escrow copies, notices, data-subject requests,
  * complaints, breach incidents with their scope and seals, transfers (plans, members,
- * separate consents, packages received), the blind index
+ * separate consents, packages received), passes by bucket, reviews, the shred ledger's
+ * outbox, tokens for other systems, the blind index
  * (single and bulk entries, a rollback forgetting unsent ones), the audit log in order
  * across pages with its checkpoints and a read-only second reader, and refusals (a schema
  * that holds a vault made again, one that holds none opened, names that could be SQL, a
@@ -1066,6 +1067,114 @@ static void test_transfers(void **state)
 	pv_pg_close(s);
 }
 
+/* ---- Passes by bucket, reviews, the ledger's outbox, tokens for other systems ---- */
+
+static int add_bucket_row(void *ctx, const struct pv_stored_customer *c)
+{
+	return add_withdrawal(ctx, c->id, "");
+}
+
+static int add_gen(void *ctx, uint32_t bucket, uint32_t gen, uint64_t customers)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%u.%u=%llu;", bucket, gen,
+		 (unsigned long long)customers);
+	return 0;
+}
+
+static int add_due(void *ctx, const struct pv_stored_customer *c, const char *last)
+{
+	return add_withdrawal(ctx, c->id, last);
+}
+
+static int add_outbox(void *ctx, const char *intent, uint32_t seq, uint64_t ledger_size,
+		      const void *chunk, size_t len)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s.%u@%llu:%zu:%d;", intent, seq,
+		 (unsigned long long)ledger_size, len, len ? ((const uint8_t *)chunk)[0] : -1);
+	return 0;
+}
+
+static int add_token_row(void *ctx, const struct pv_stored_token *t)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	if (!t)
+		snprintf(p->text + n, sizeof p->text - n, "malformed;");
+	else
+		snprintf(p->text + n, sizeof p->text - n, "%s/%s/%d/%d/%zu/%zu;", t->token,
+			 t->customer, t->field, t->kind, t->vtag_len, t->sealed_len);
+	return 0;
+}
+
+static void test_buckets_reviews_outbox_tokens(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	insert(s, "C001", 5, 0); /* generation 7 (insert's) */
+	int64_t b = insert(s, "C002", 6, 0);
+	insert(s, "C003", 9, 0);
+	assert_int_equal(pv_pg_customer_set_wdek(s, b, 8, wdek, sizeof wdek), 0);
+	struct purposes p = { "", 0 };
+	assert_int_equal(pv_pg_customer_scan_bucket_range(s, 5, 9, add_bucket_row, &p), 0);
+	assert_string_equal(p.text, "C001/;C002/;"); /* 9 is outside [5, 9) */
+	assert_int_equal(pv_pg_bucket_behind(s, 6, 8), 0);
+	assert_int_equal(pv_pg_bucket_behind(s, 5, 8), 1);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_bucket_gens(s, add_gen, &p), 0);
+	assert_non_null(strstr(p.text, "5.7=1;"));
+	assert_non_null(strstr(p.text, "6.8=1;"));
+	assert_non_null(strstr(p.text, "9.7=1;"));
+
+	/* reviews: every customer was confirmed on the day it was imported (today); one
+	 * confirmed on an old day is due first */
+	assert_int_equal(pv_pg_review_confirm(s, "C002", "2020-01-01", "phone", "clerk"), 0);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_review_due(s, "2021-01-01", add_due, &p), 0);
+	assert_string_equal(p.text, "C002/2020-01-01;");
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_review_due(s, "9999-01-01", add_due, &p), 0);
+	assert_non_null(strstr(p.text, "C002/2020-01-01;C001/"));
+	assert_int_equal(pv_pg_review_confirm(s, "C002", "2030-01-01", "web", "clerk"), 0);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_review_due(s, "2021-01-01", add_due, &p), 0);
+	assert_string_equal(p.text, "");
+
+	assert_int_equal(pv_pg_outbox_pending(s), 0);
+	const uint8_t line[] = { 0x41, 0 };
+	assert_int_equal(pv_pg_outbox_put(s, "i2", 1, 900, line, sizeof line), 0);
+	assert_int_equal(pv_pg_outbox_put(s, "i1", 2, 100, NULL, 0), 0);
+	assert_int_equal(pv_pg_outbox_put(s, "i1", 1, 100, line, 1), 0);
+	assert_int_equal(pv_pg_outbox_put(s, "i1", 1, 100, line, 1), -1); /* seq there */
+	assert_int_equal(pv_pg_outbox_pending(s), 1);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_outbox_scan(s, add_outbox, &p), 0);
+	assert_string_equal(p.text, "i1.1@100:1:65;i1.2@100:0:-1;i2.1@900:2:65;");
+	assert_int_equal(pv_pg_outbox_drop(s, "i1"), 0);
+	assert_int_equal(pv_pg_outbox_drop(s, "i2"), 0);
+	assert_int_equal(pv_pg_outbox_pending(s), 0);
+
+	const uint8_t vtag[] = { 1, 2 }, sealed[] = { 3, 4, 5 };
+	struct pv_stored_token t = { "tok1", "C002", "service", "2026-01-01", 3, 1, vtag,
+				     sizeof vtag, sealed, sizeof sealed };
+	assert_int_equal(pv_pg_token_add(s, &t), 0);
+	assert_int_equal(pv_pg_token_add(s, &t), 1); /* (token, customer) there: unchanged */
+	t.customer = "C001";
+	t.vtag = NULL;
+	t.vtag_len = 0;
+	assert_int_equal(pv_pg_token_add(s, &t), 0);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_token_scan(s, "tok1", add_token_row, &p), 0);
+	assert_string_equal(p.text, "tok1/C001/3/1/0/3;tok1/C002/3/1/2/3;");
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_token_scan(s, "tok2", add_token_row, &p), 0);
+	assert_string_equal(p.text, "");
+	pv_pg_close(s);
+}
+
 /* ---- Blind index ---- */
 
 static void blind(uint8_t h[PV_BLIND_BYTES], int v)
@@ -1370,6 +1479,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_notices_and_dsr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_complaints_and_incidents, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transfers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_buckets_reviews_outbox_tokens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blind_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_log_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_checkpoints, setup, teardown),

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* customers.c: the customers table in PostgreSQL (one row per customer: its id, bucket
  * and generation, wrapped data key and sealed field groups), read and written by row, and
- * the passes over it; an unfinished import's rows (from import_pending's row id up) are
+ * the passes over it (by id, by bucket); the counts per bucket key; and the accuracy
+ * reviews, read joined to it; an unfinished import's rows (from import_pending's row id up) are
  * in no read unless a function says so, as in the SQLite store. */
 #include "internal.h"
 #include "pg_store.h"
@@ -20,7 +21,9 @@ const char pv_pg_customers_tables[] =
 	"  wdek bytea NOT NULL, g_basic bytea, g_financial bytea, g_other bytea,"
 	"  confirmed date NOT NULL DEFAULT CURRENT_DATE);"
 	"CREATE INDEX customers_bucket ON customers(bucket, bucket_gen);"
-	"CREATE TABLE import_pending(rid_from bigint NOT NULL);";
+	"CREATE TABLE import_pending(rid_from bigint NOT NULL);"
+	"CREATE TABLE reviews(customer text COLLATE \"C\" PRIMARY KEY, confirmed text NOT NULL,"
+	"  channel text NOT NULL, confirmed_by text NOT NULL);";
 
 #define VISIBLE \
 	" c.rid < (SELECT coalesce(min(rid_from), 9223372036854775807) FROM import_pending) "
@@ -235,4 +238,113 @@ int pv_pg_customer_set_sealed(struct pv_store *store, int64_t rid, uint32_t dek_
 	return update_row(pg_of(store), "UPDATE customers SET dek_version = $2, wdek = $3, "
 			  "g_basic = $4, g_financial = $5, g_other = $6 WHERE rid = $1", 6, values,
 			  lengths, binary, "replace a customer's data key");
+}
+
+/* ---- Passes by bucket (rekeys), and the counts per bucket key ---- */
+
+int pv_pg_customer_scan_bucket_range(struct pv_store *store, uint32_t lo, uint32_t hi,
+				     pv_store_customer_fn fn, void *ctx)
+{
+	struct pv_pg_store *s = pg_of(store);
+	int64_t after = 0;
+	struct num_text l = num(lo), h = num(hi);
+	for (;;) { /* row-id pages, an import's rows too: a rekey rewrites them all */
+		struct num_text a = num(after);
+		const char *values[3] = { l.s, h.s, a.s };
+		PGresult *r = pv_pg_query(s, "SELECT " PV_PG_CUSTOMER_COLUMNS " FROM customers c "
+					  "WHERE bucket >= $1 AND bucket < $2 AND rid > $3 ORDER BY "
+					  "rid LIMIT 512", 3, values, NULL, NULL,
+					  "scan customers by bucket");
+		if (!r)
+			return -1;
+		int n = PQntuples(r), stop = 0;
+		for (int i = 0; i < n && !stop; i++) {
+			struct pv_stored_customer c;
+			pv_pg_row_to_customer(r, i, &c);
+			after = c.rid;
+			stop = fn(ctx, &c);
+		}
+		PQclear(r);
+		if (stop || n < 512)
+			return stop;
+	}
+}
+
+int pv_pg_bucket_behind(struct pv_store *store, uint32_t bucket, uint32_t gen)
+{
+	struct num_text b = num(bucket), g = num(gen);
+	const char *values[2] = { b.s, g.s };
+	PGresult *r = pv_pg_query(pg_of(store), "SELECT 1 FROM customers WHERE bucket = $1 AND "
+				  "bucket_gen < $2 LIMIT 1", 2, values, NULL, NULL,
+				  "check a bucket's data keys");
+	if (!r)
+		return -1;
+	int behind = PQntuples(r) > 0;
+	PQclear(r);
+	return behind;
+}
+
+struct pv_store_bucket_checks pv_pg_bucket_check_counts(const struct pv_store *s)
+{
+	(void)s;
+	return (struct pv_store_bucket_checks){ 0, 0, 0 }; /* no such counts here (store.h) */
+}
+
+struct gens_walk {
+	int (*fn)(void *ctx, uint32_t bucket, uint32_t gen, uint64_t customers);
+	void *ctx;
+};
+
+static int gens_row(void *ctx, const PGresult *r, int i)
+{
+	struct gens_walk *w = ctx;
+	int bad = 0;
+	uint32_t bucket = (uint32_t)pv_pg_int8(r, i, 0, &bad);
+	uint32_t gen = (uint32_t)pv_pg_int8(r, i, 1, &bad);
+	return w->fn(w->ctx, bucket, gen, (uint64_t)pv_pg_int8(r, i, 2, &bad));
+}
+
+int pv_pg_bucket_gens(struct pv_store *s,
+		      int (*fn)(void *ctx, uint32_t bucket, uint32_t gen, uint64_t customers),
+		      void *ctx)
+{
+	struct gens_walk w = { fn, ctx };
+	return pv_pg_rows(pg_of(s), "SELECT bucket, bucket_gen, count(*) FROM customers c WHERE"
+			  VISIBLE "GROUP BY bucket, bucket_gen", 0, NULL, gens_row, &w,
+			  "count customers per bucket key");
+}
+
+/* ---- Accuracy reviews (reviews, read joined to customers) ---- */
+
+int pv_pg_review_confirm(struct pv_store *s, const char *customer, const char *day,
+			 const char *channel, const char *by)
+{
+	const char *values[4] = { customer, day, channel, by };
+	return pv_pg_upsert(pg_of(s), "reviews", "customer", "customer, confirmed, channel, "
+			    "confirmed_by", 4, values, NULL, NULL, "record a review");
+}
+
+struct due_walk {
+	int (*fn)(void *ctx, const struct pv_stored_customer *c, const char *last);
+	void *ctx;
+};
+
+static int due_row(void *ctx, const PGresult *r, int i)
+{
+	struct due_walk *w = ctx;
+	struct pv_stored_customer c;
+	pv_pg_row_to_customer(r, i, &c);
+	return w->fn(w->ctx, &c, PQgetvalue(r, i, 9));
+}
+
+int pv_pg_review_due(struct pv_store *s, const char *before,
+		     int (*fn)(void *ctx, const struct pv_stored_customer *c, const char *last),
+		     void *ctx)
+{
+	struct due_walk w = { fn, ctx };
+	return pv_pg_rows(pg_of(s), "SELECT " PV_PG_CUSTOMER_COLUMNS ", last FROM (SELECT c.*, "
+			  "coalesce(r.confirmed, to_char(c.confirmed, 'YYYY-MM-DD')) AS last "
+			  "FROM customers c LEFT JOIN reviews r ON r.customer = c.id) c WHERE "
+			  "last < $1 AND" VISIBLE "ORDER BY last, c.id", 1, &before, due_row, &w,
+			  "read the reviews due");
 }

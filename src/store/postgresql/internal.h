@@ -24,6 +24,8 @@ extern const char pv_pg_dsr_tables[];
 extern const char pv_pg_complaint_tables[];
 extern const char pv_pg_incident_tables[];
 extern const char pv_pg_transfer_tables[];
+extern const char pv_pg_ledger_tables[];
+extern const char pv_pg_token_tables[];
 #ifndef PV_STORE_POSTGRESQL_INTERNAL_H
 #define PV_STORE_POSTGRESQL_INTERNAL_H
 

@@ -165,6 +165,26 @@ int pv_pg_handover_received_put(struct pv_store *s, const char *package, const c
 				const char *receipt);
 int pv_pg_handover_received_get(struct pv_store *s, const char *package, char *received,
 				size_t len);
+int pv_pg_customer_scan_bucket_range(struct pv_store *s, uint32_t lo, uint32_t hi,
+				     pv_store_customer_fn fn, void *ctx);
+int pv_pg_bucket_behind(struct pv_store *s, uint32_t bucket, uint32_t gen);
+struct pv_store_bucket_checks pv_pg_bucket_check_counts(const struct pv_store *s);
+int pv_pg_bucket_gens(struct pv_store *s,
+		      int (*fn)(void *ctx, uint32_t bucket, uint32_t gen, uint64_t customers),
+		      void *ctx);
+int pv_pg_review_confirm(struct pv_store *s, const char *customer, const char *day,
+			 const char *channel, const char *by);
+int pv_pg_review_due(struct pv_store *s, const char *before,
+		     int (*fn)(void *ctx, const struct pv_stored_customer *c, const char *last),
+		     void *ctx);
+int pv_pg_outbox_put(struct pv_store *s, const char *intent, uint32_t seq, uint64_t ledger_size,
+		     const void *chunk, size_t len);
+int pv_pg_outbox_pending(struct pv_store *s);
+int pv_pg_outbox_scan(struct pv_store *s, pv_store_outbox_fn fn, void *ctx);
+int pv_pg_outbox_drop(struct pv_store *s, const char *intent);
+int pv_pg_token_add(struct pv_store *s, const struct pv_stored_token *t);
+int pv_pg_token_scan(struct pv_store *s, const char *token,
+		     int (*fn)(void *ctx, const struct pv_stored_token *t), void *ctx);
 int pv_pg_index_add(struct pv_store *s, int field_num, const uint8_t *h, int64_t rid);
 int pv_pg_index_add_sorted(struct pv_store *s, int field_num, const uint8_t *h, int64_t rid);
 int pv_pg_index_flush(struct pv_store *s);

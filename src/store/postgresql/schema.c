@@ -69,6 +69,8 @@ static int create_schema(struct pv_pg_store *s)
 	    pv_pg_exec(s, pv_pg_complaint_tables, "create the vault's tables") != 0 ||
 	    pv_pg_exec(s, pv_pg_incident_tables, "create the vault's tables") != 0 ||
 	    pv_pg_exec(s, pv_pg_transfer_tables, "create the vault's tables") != 0 ||
+	    pv_pg_exec(s, pv_pg_ledger_tables, "create the vault's tables") != 0 ||
+	    pv_pg_exec(s, pv_pg_token_tables, "create the vault's tables") != 0 ||
 	    pv_pg_commit((struct pv_store *)(void *)s) != 0) {
 		(void)pv_pg_rollback((struct pv_store *)(void *)s);
 		return -1;
@@ -114,7 +116,8 @@ static int open_schema(struct pv_pg_store *s, const char *name, int create)
 	 * standby where the cluster names one, before it returns, whatever the server's
 	 * default */
 	char sql[160];
-	snprintf(sql, sizeof sql, "SET search_path TO %s; SET synchronous_commit TO on", s->schema);
+	snprintf(sql, sizeof sql, "SET search_path TO %s; SET synchronous_commit TO on; "
+		 "SET TIME ZONE 'UTC'", s->schema); /* dates as SQLite's CURRENT_DATE gives them */
 	return pv_pg_exec(s, sql, "use the vault's schema");
 }
 
