@@ -209,6 +209,11 @@ int pv_pg_begin(struct pv_store *store)
 {
 	struct pv_pg_store *s = pg_of(store);
 	char sql[64];
+	if (s->snapshot) {
+		snprintf(s->err, sizeof s->err, "no change can be made inside a batch of reads on a "
+			 "handle that shares an audit writer");
+		return -1;
+	}
 	if (s->depth > 0) {
 		snprintf(sql, sizeof sql, "SAVEPOINT pv%d", s->depth);
 		if (pv_pg_exec(s, sql, "begin a savepoint") != 0)
@@ -299,4 +304,82 @@ int pv_pg_rollback(struct pv_store *store)
 uint64_t pv_pg_txn_id(struct pv_store *s)
 {
 	return pg_of(s)->depth ? pg_of(s)->txn : 0;
+}
+
+/* ---- What SQLite needs and PostgreSQL does not ---- */
+
+/* Reads linger in SQLite so that its page cache survives other connections' commits;
+ * PostgreSQL's shared buffers do not depend on a connection's transactions: nothing to do. */
+void pv_pg_linger_reads(struct pv_store *s, unsigned ms)
+{
+	(void)s;
+	(void)ms;
+}
+
+void pv_pg_linger_end(struct pv_store *s)
+{
+	(void)s;
+}
+
+void pv_pg_linger_expire(struct pv_store *s)
+{
+	(void)s;
+}
+
+void pv_pg_writes_log(struct pv_store *s)
+{
+	(void)s;
+}
+
+void pv_pg_writes_data(struct pv_store *s)
+{
+	(void)s;
+}
+
+void pv_pg_map_reads(struct pv_store *s, int on)
+{
+	(void)s;
+	(void)on; /* a hint SQLite's memory map follows (store.h) */
+}
+
+void pv_pg_release_rows(struct pv_store *s)
+{
+	pv_pg_hold(pg_of(s), NULL);
+}
+
+int pv_pg_checkpoint(struct pv_store *s)
+{
+	/* every commit is durable already (synchronous_commit); PostgreSQL checkpoints
+	 * itself, and its CHECKPOINT is a superuser's */
+	pv_pg_hold(pg_of(s), NULL);
+	return 0;
+}
+
+void pv_pg_close_untouched(struct pv_store *s)
+{
+	pv_pg_close(s); /* nothing a close writes: the same */
+}
+
+int pv_pg_note_failure(struct pv_store *s, const char *message)
+{
+	snprintf(pg_of(s)->err, sizeof pg_of(s)->err, "%s", message);
+	return -1;
+}
+
+int pv_pg_snapshot_begin(struct pv_store *store)
+{
+	struct pv_pg_store *s = pg_of(store);
+	if (s->snapshot || s->depth || pv_pg_read_begin(store) != 0)
+		return -1;
+	s->snapshot = 1;
+	return 0;
+}
+
+void pv_pg_snapshot_end(struct pv_store *store)
+{
+	struct pv_pg_store *s = pg_of(store);
+	if (!s->snapshot)
+		return;
+	s->snapshot = 0;
+	(void)pv_pg_rollback(store); /* reads only: nothing to keep */
 }
