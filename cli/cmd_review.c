@@ -39,7 +39,7 @@ int cli_review_months(struct cli_args *a, unsigned *months_out)
 
 static int run_due(struct cli_args *a)
 {
-	unsigned months;
+	unsigned months = 0;
 	int code = cli_review_months(a, &months);
 	if (code)
 		return code;

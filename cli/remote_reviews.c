@@ -8,7 +8,7 @@
 
 int cli_remote_review_due(struct cli_args *a)
 {
-	unsigned months;
+	unsigned months = 0;
 	int code = cli_review_months(a, &months);
 	if (code)
 		return code;
