@@ -4,11 +4,18 @@
  * that keep or undo, writers that take turns on the vault's lock across connections (a
  * second one waits, and is refused as busy when its wait runs out), readers on one
  * snapshot, field numbers that two connections agree on, customers kept byte for byte and
- * scanned in the SQLite store's order (an unfinished import's hidden), and refusals (a schema that holds
- * a vault made again, one that holds none opened, names that could be SQL, a wrong
- * password) that never echo a secret. Runs against the cluster scripts/test.sh starts
- * (PIVAULT_TEST_PG: its connection string; the password from PGPASSFILE); without one it
- * reports itself skipped, and fails where PV_REQUIRE_POSTGRESQL=1 (CI) says it must run. */
+ * scanned in the SQLite store's order (an unfinished import's hidden), consent (state and
+ * history), restriction and objection, users, integrity codes, sessions and API tokens,
+ * approval requests, legal holds, escrow copies, notices, data-subject requests,
+ * complaints, breach incidents with their scope and seals, transfers (plans, members,
+ * separate consents, packages received), the blind index
+ * (single and bulk entries, a rollback forgetting unsent ones), the audit log in order
+ * across pages with its checkpoints and a read-only second reader, and refusals (a schema
+ * that holds a vault made again, one that holds none opened, names that could be SQL, a
+ * database not in UTF-8, a wrong password) that never echo a secret. Runs against the
+ * cluster scripts/test.sh starts (PIVAULT_TEST_PG: its connection string; the password
+ * from PGPASSFILE); without one it reports itself skipped, and fails where
+ * PV_REQUIRE_POSTGRESQL=1 (CI) says it must run. */
 #include "testutil.h"
 
 #include <libpq-fe.h>
@@ -118,6 +125,30 @@ static void test_schema_names_refused(void **state)
 		assert_null(pv_pg_open(g_conninfo, bad[i], 1, err, sizeof err));
 		assert_non_null(strstr(err, "a lowercase letter"));
 	}
+}
+
+/* A database that does not keep UTF-8 is refused, naming what it needs. */
+static void test_non_utf8_database_refused(void **state)
+{
+	(void)state;
+	char db[64], sql[192];
+	snprintf(db, sizeof db, "pvtest_ascii_%ld", (long)getpid());
+	PGconn *raw = PQconnectdb(g_conninfo);
+	snprintf(sql, sizeof sql, "CREATE DATABASE %s ENCODING 'SQL_ASCII' TEMPLATE template0 "
+		 "LC_COLLATE 'C' LC_CTYPE 'C'", db);
+	PGresult *r = PQexec(raw, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(raw));
+	PQclear(r);
+	char *c = malloc(strlen(g_conninfo) + 80);
+	sprintf(c, "%s dbname=%s", g_conninfo, db);
+	char err[512] = "";
+	assert_null(pv_pg_open(c, g_schema, 1, err, sizeof err));
+	assert_non_null(strstr(err, "does not keep UTF-8"));
+	free(c);
+	snprintf(sql, sizeof sql, "DROP DATABASE %s", db);
+	PQclear(PQexec(raw, sql));
+	PQfinish(raw);
 }
 
 /* A wrong password is refused, and the message does not hold it. */
@@ -424,6 +455,882 @@ static void test_customers_pending_and_malformed(void **state)
 	pv_pg_close(s);
 }
 
+/* ---- Consent, restriction and objection ---- */
+
+struct purposes {
+	char text[128];
+	int stop_negative;
+};
+
+static int add_purpose(void *ctx, const char *purpose, int granted)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s=%d;", purpose, granted);
+	return p->stop_negative ? -1 : 0;
+}
+
+static int add_event(void *ctx, const struct pv_consent_event_row *e)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s/%s=%d@%s by %s (%s, %s);", e->customer,
+		 e->purpose, e->granted, e->at, e->recorded_by, e->channel, e->text_version);
+	return 0;
+}
+
+static int add_withdrawal(void *ctx, const char *customer, const char *purpose)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s/%s;", customer, purpose);
+	return 0;
+}
+
+static int add_withdrawal_like(void *ctx, const char *a, const char *b, const char *c)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s/%s/%s;", a, b, c);
+	return 0;
+}
+
+static int add_flagged(void *ctx, const char *customer, int restricted, int objected)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s:%d%d;", customer, restricted, objected);
+	return 0;
+}
+
+/* A purpose's state replaced, read in name order; the history kept in order; each
+ * withdrawal named once; restriction and objection set, lifted and scanned. */
+static void test_consents_and_flags(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	assert_int_equal(pv_pg_consent_put(s, 5, "marketing", 1, "2026-01-01", "web"), 0);
+	assert_int_equal(pv_pg_consent_put(s, 5, "analytics", 1, "2026-01-01", "web"), 0);
+	assert_int_equal(pv_pg_consent_put(s, 5, "marketing", 0, "2026-02-01", "phone"), 0);
+	assert_int_equal(pv_pg_consent_state(s, 5, "marketing"), 0);
+	assert_int_equal(pv_pg_consent_state(s, 5, "analytics"), 1);
+	assert_int_equal(pv_pg_consent_state(s, 6, "analytics"), 0); /* never given */
+	struct purposes p = { "", 0 };
+	assert_int_equal(pv_pg_consent_scan(s, 5, add_purpose, &p), 0);
+	assert_string_equal(p.text, "analytics=1;marketing=0;");
+	p = (struct purposes){ "", 1 };
+	assert_int_equal(pv_pg_consent_scan(s, 5, add_purpose, &p), -1);
+
+	struct pv_consent_event_row e = { "C002", "marketing", 1, "2026-01-01", "web", "v1", "clerk" };
+	assert_int_equal(pv_pg_consent_log(s, &e), 0);
+	e.granted = 0;
+	e.at = "2026-02-01";
+	assert_int_equal(pv_pg_consent_log(s, &e), 0);
+	assert_int_equal(pv_pg_consent_log(s, &e), 0); /* withdrawn twice: named once below */
+	e.customer = "C001";
+	assert_int_equal(pv_pg_consent_log(s, &e), 0);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_consent_log_scan(s, "C002", add_event, &p), 0);
+	assert_non_null(strstr(p.text, "C002/marketing=1@2026-01-01 by clerk (web, v1);"
+				       "C002/marketing=0@2026-02-01"));
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_consent_withdrawals(s, add_withdrawal, &p), 0);
+	assert_string_equal(p.text, "C001/marketing;C002/marketing;");
+
+	int restricted = -1, objected = -1;
+	assert_int_equal(pv_pg_customer_flags(s, "C001", &restricted, &objected), 0);
+	assert_true(restricted == 0 && objected == 0);
+	assert_int_equal(pv_pg_customer_flags_any(s), 0);
+	assert_int_equal(pv_pg_customer_flag_set(s, "C002", 0, "2026-03-01"), 0);
+	assert_int_equal(pv_pg_customer_flag_set(s, "C001", 1, "2026-03-02"), 0);
+	assert_int_equal(pv_pg_customer_flag_set(s, "C001", 0, "2026-03-03"), 0);
+	assert_int_equal(pv_pg_customer_flags_any(s), 1);
+	assert_int_equal(pv_pg_customer_flags(s, "C001", &restricted, &objected), 0);
+	assert_true(restricted == 1 && objected == 1);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_customer_flag_scan(s, add_flagged, &p), 0);
+	assert_string_equal(p.text, "C001:11;C002:10;");
+	assert_int_equal(pv_pg_customer_flag_set(s, "C001", 1, ""), 0); /* lifted */
+	assert_int_equal(pv_pg_customer_flag_set(s, "C001", 0, ""), 0);
+	assert_int_equal(pv_pg_customer_flag_set(s, "C002", 0, ""), 0);
+	assert_int_equal(pv_pg_customer_flags_any(s), 0);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_customer_flag_scan(s, add_flagged, &p), 0);
+	assert_string_equal(p.text, "");
+	pv_pg_close(s);
+}
+
+/* ---- Users, integrity codes, sessions, API tokens ---- */
+
+static int count_user(void *ctx, const struct pv_stored_user *u)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s:%s;", u->name, u->roles);
+	return 0;
+}
+
+/* A user kept whole (keys byte for byte, obligations, no access or enrolment as NULL),
+ * replaced by put; failures and lock-out; access and enrolment set and cleared; scan in
+ * name order. */
+static void test_users(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	const uint8_t slot[] = { 0, 1, 2, 0 }, access[] = { 9, 0, 9 };
+	struct pv_stored_user u = { .name = "zoe", .roles = "dpo,auditor", .slot = slot,
+				    .slot_len = sizeof slot, .created = "2026-12-07" };
+	assert_int_equal(pv_pg_user_put(s, &u), 0);
+	u.name = "adm";
+	u.roles = "admin";
+	u.access = access;
+	u.access_len = sizeof access;
+	u.training = "2026-01-01";
+	assert_int_equal(pv_pg_user_put(s, &u), 0);
+	struct pv_stored_user got;
+	assert_int_equal(pv_pg_user_get(s, "zoe", &got), 0);
+	assert_string_equal(got.roles, "dpo,auditor");
+	assert_int_equal(got.slot_len, sizeof slot);
+	assert_memory_equal(got.slot, slot, sizeof slot);
+	assert_null(got.access);
+	assert_null(got.enrol);
+	assert_string_equal(got.agreement, "");
+	assert_int_equal(pv_pg_user_set_failures(s, "zoe", 3, 1790000000), 0);
+	assert_int_equal(pv_pg_user_set_enrol(s, "zoe", access, sizeof access), 0);
+	assert_int_equal(pv_pg_user_get(s, "zoe", &got), 0);
+	assert_int_equal(got.failures, 3);
+	assert_int_equal(got.locked_until, 1790000000);
+	assert_memory_equal(got.enrol, access, sizeof access);
+	assert_int_equal(pv_pg_user_set_access(s, "adm", NULL, 0), 0);
+	assert_int_equal(pv_pg_user_get(s, "adm", &got), 0);
+	assert_null(got.access);
+	assert_string_equal(got.training, "2026-01-01");
+	u.roles = "clerk"; /* put replaces the whole row */
+	assert_int_equal(pv_pg_user_put(s, &u), 0);
+	assert_int_equal(pv_pg_user_get(s, "adm", &got), 0);
+	assert_string_equal(got.roles, "clerk");
+	assert_int_equal(pv_pg_user_get(s, "nobody", &got), 1);
+	struct purposes p = { "", 0 };
+	assert_int_equal(pv_pg_user_scan(s, count_user, &p), 0);
+	assert_string_equal(p.text, "adm:clerk;zoe:dpo,auditor;");
+	pv_pg_close(s);
+}
+
+static int add_mac(void *ctx, const char *k, const uint8_t *mac, size_t len)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s=%zu:%d;", k, len, mac[0]);
+	return 0;
+}
+
+static void test_integrity_codes(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	uint8_t mac[32] = { 7 }, got[32];
+	size_t len = 0;
+	assert_int_equal(pv_pg_authz_put(s, "users", "zoe", mac, sizeof mac), 0);
+	mac[0] = 8;
+	assert_int_equal(pv_pg_authz_put(s, "users", "zoe", mac, sizeof mac), 0); /* replaced */
+	assert_int_equal(pv_pg_authz_put(s, "users", "adm", mac, 16), 0);
+	assert_int_equal(pv_pg_authz_put(s, "holds", "1", mac, 16), 0);
+	assert_int_equal(pv_pg_authz_get(s, "users", "zoe", got, sizeof got, &len), 0);
+	assert_int_equal(len, 32);
+	assert_int_equal(got[0], 8);
+	assert_int_equal(pv_pg_authz_get(s, "holds", "zoe", got, sizeof got, &len), 1);
+	struct purposes p = { "", 0 };
+	assert_int_equal(pv_pg_authz_scan(s, "users", add_mac, &p), 0);
+	assert_string_equal(p.text, "adm=16:8;zoe=32:8;");
+	assert_int_equal(pv_pg_authz_delete(s, "users", "zoe"), 0);
+	assert_int_equal(pv_pg_authz_get(s, "users", "zoe", got, sizeof got, &len), 1);
+	pv_pg_close(s);
+}
+
+static int add_token(void *ctx, const struct pv_stored_api_token *x)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s/%s;", x->id, x->user);
+	return 0;
+}
+
+/* Sessions: kept, replaced, deleted one by one, purged when expired, ended for a user
+ * but one; API tokens by hash and by public id, replaced, scanned by creation time. */
+static void test_sessions_and_api_tokens(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	const uint8_t tag[] = { 1, 2, 3 };
+	struct pv_stored_session x = { "s1", "zoe", 100, 200, 0, tag, sizeof tag };
+	assert_int_equal(pv_pg_session_put(s, &x), 0);
+	x.clear_shown = 5;
+	assert_int_equal(pv_pg_session_put(s, &x), 0);
+	x = (struct pv_stored_session){ "s2", "zoe", 100, 300, 0, tag, sizeof tag };
+	assert_int_equal(pv_pg_session_put(s, &x), 0);
+	x = (struct pv_stored_session){ "s3", "zoe", 100, 400, 0, tag, sizeof tag };
+	assert_int_equal(pv_pg_session_put(s, &x), 0);
+	struct pv_stored_session got;
+	assert_int_equal(pv_pg_session_get(s, "s1", &got), 0);
+	assert_string_equal(got.user, "zoe");
+	assert_int_equal(got.expires, 200);
+	assert_int_equal(got.clear_shown, 5);
+	assert_memory_equal(got.tag, tag, sizeof tag);
+	assert_int_equal(pv_pg_session_purge(s, 200), 0);
+	assert_int_equal(pv_pg_session_get(s, "s1", &got), 1);
+	assert_int_equal(pv_pg_session_end_user(s, "zoe", "s3"), 1);
+	assert_int_equal(pv_pg_session_get(s, "s2", &got), 1);
+	assert_int_equal(pv_pg_session_get(s, "s3", &got), 0);
+	assert_int_equal(pv_pg_session_delete(s, "s3"), 0);
+	assert_int_equal(pv_pg_session_delete(s, "s3"), 0); /* none there: not an error */
+	assert_int_equal(pv_pg_session_get(s, "s3", &got), 1);
+
+	struct pv_stored_api_token t = { "h2", "id2", "zoe", "clerk", "service", "adm", 20, 90, 0,
+					 0, tag, sizeof tag };
+	assert_int_equal(pv_pg_api_token_put(s, &t), 0);
+	t = (struct pv_stored_api_token){ "h1", "id1", "adm", "clerk", "service", "adm", 10, 90,
+					  0, 0, tag, sizeof tag };
+	assert_int_equal(pv_pg_api_token_put(s, &t), 0);
+	t.revoked = 50;
+	assert_int_equal(pv_pg_api_token_put(s, &t), 0);
+	struct pv_stored_api_token gt;
+	assert_int_equal(pv_pg_api_token_get_by_id(s, "id1", &gt), 0);
+	assert_string_equal(gt.hash, "h1");
+	assert_int_equal(gt.revoked, 50);
+	assert_int_equal(pv_pg_api_token_get(s, "h2", &gt), 0);
+	assert_string_equal(gt.purposes, "service");
+	assert_int_equal(pv_pg_api_token_get(s, "h3", &gt), 1);
+	struct purposes p = { "", 0 };
+	assert_int_equal(pv_pg_api_token_scan(s, NULL, add_token, &p), 0);
+	assert_string_equal(p.text, "id1/adm;id2/zoe;");
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_api_token_scan(s, "zoe", add_token, &p), 0);
+	assert_string_equal(p.text, "id2/zoe;");
+	pv_pg_close(s);
+}
+
+/* ---- Requests, holds, escrow copies, notices, data-subject requests ---- */
+
+static int add_request(void *ctx, const struct pv_stored_request *r)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s:%s:%lld;", r->id, r->state,
+		 (long long)r->expires);
+	return 0;
+}
+
+static void test_requests(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	struct pv_stored_request r = { "r2", "clerk", "export", "{}", "ab12", "pivault export",
+				       "audit", "2026-12-07T10:00:00Z", 1790000000, "pending", NULL,
+				       NULL, NULL, NULL };
+	assert_int_equal(pv_pg_request_put(s, &r), 0);
+	r.id = "r1";
+	r.created = "2026-12-07T09:00:00Z";
+	assert_int_equal(pv_pg_request_put(s, &r), 0);
+	r.state = "approved"; /* the whole row replaced */
+	r.approver = "dpo";
+	assert_int_equal(pv_pg_request_put(s, &r), 0);
+	struct pv_stored_request got;
+	assert_int_equal(pv_pg_request_get(s, "r1", &got), 0);
+	assert_string_equal(got.state, "approved");
+	assert_string_equal(got.approver, "dpo");
+	assert_string_equal(got.used, ""); /* NULL written as "" */
+	assert_string_equal(got.params_hash, "ab12");
+	assert_int_equal(got.expires, 1790000000);
+	assert_int_equal(pv_pg_request_get(s, "r9", &got), 1);
+	struct purposes p = { "", 0 };
+	assert_int_equal(pv_pg_request_scan(s, add_request, &p), 0);
+	assert_string_equal(p.text, "r1:approved:1790000000;r2:pending:1790000000;");
+	pv_pg_close(s);
+}
+
+static int add_hold(void *ctx, const char *customer, const char *reason, const char *by,
+		    const char *since, const char *released, const char *released_by)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s/%s/%s/%s/%s/%s;", customer, reason, by,
+		 since, released, released_by);
+	return 0;
+}
+
+static int add_numbered_hold(void *ctx, const struct pv_stored_hold *h)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%lld:%s;", (long long)h->hold, h->customer);
+	return 0;
+}
+
+static void test_holds_and_escrow(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	assert_int_equal(pv_pg_hold_add(s, "C001", "lawsuit", "dpo", "2026-01-01"), 0);
+	assert_int_equal(pv_pg_hold_add(s, "C001", "audit", "dpo", "2026-02-01"), 0);
+	assert_int_equal(pv_pg_hold_add(s, "C002", "tax", "dpo", "2026-03-01"), 0);
+	char reason[32], since[32];
+	assert_int_equal(pv_pg_hold_active(s, "C001", reason, sizeof reason, since, sizeof since), 1);
+	assert_string_equal(reason, "lawsuit"); /* the oldest */
+	assert_string_equal(since, "2026-01-01");
+	int released = -1;
+	assert_int_equal(pv_pg_hold_release(s, "C001", "2026-04-01", "adm", &released), 0);
+	assert_int_equal(released, 2);
+	assert_int_equal(pv_pg_hold_active(s, "C001", reason, sizeof reason, since, sizeof since), 0);
+	assert_int_equal(pv_pg_hold_release(s, "C001", "2026-04-02", "adm", &released), 0);
+	assert_int_equal(released, 0);
+	struct purposes p = { "", 0 };
+	assert_int_equal(pv_pg_hold_scan(s, add_hold, &p), 0);
+	assert_string_equal(p.text, "C001/lawsuit/dpo/2026-01-01/2026-04-01/adm;"
+				    "C001/audit/dpo/2026-02-01/2026-04-01/adm;"
+				    "C002/tax/dpo/2026-03-01//;");
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_hold_rows(s, add_numbered_hold, &p), 0);
+	assert_string_equal(p.text, "1:C001;2:C001;3:C002;");
+
+	assert_int_equal(pv_pg_escrow_add(s, "2026-01-02", "age1b", "d2", "adm"), 0);
+	assert_int_equal(pv_pg_escrow_add(s, "2026-01-01", "age1a", "d1", "adm"), 0);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_escrow_scan(s, add_withdrawal_like, &p), 0);
+	assert_string_equal(p.text, "2026-01-02/age1b/d2;2026-01-01/age1a/d1;"); /* as made */
+	pv_pg_close(s);
+}
+
+static int add_notice(void *ctx, int64_t notice, const struct pv_store_notice *n)
+{
+	struct purposes *p = ctx;
+	size_t len = strlen(p->text);
+	snprintf(p->text + len, sizeof p->text - len, "%lld:%s:%s:%s@%s;", (long long)notice,
+		 n->customer, n->kind, n->state, n->state_at);
+	return 0;
+}
+
+static int add_dsr(void *ctx, const struct pv_stored_dsr *d)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s:%s:%s;", d->id, d->due, d->outcome);
+	return 0;
+}
+
+static void test_notices_and_dsr(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	struct pv_store_notice n = { "C002", "transfer", "v1", "sms", "2026-05-01", "dpo", "sent",
+				     NULL };
+	int64_t first = 0, second = 0;
+	assert_int_equal(pv_pg_notice_add(s, &n, &first), 0);
+	n.customer = "C001";
+	n.kind = "breach";
+	assert_int_equal(pv_pg_notice_add(s, &n, &second), 0);
+	assert_true(second > first);
+	char customer[16], kind[16];
+	assert_int_equal(pv_pg_notice_set_state(s, first, "delivered", "2026-05-02", customer,
+						sizeof customer), 0);
+	assert_string_equal(customer, "C002");
+	assert_int_equal(pv_pg_notice_set_state(s, second + 9, "delivered", "x", customer,
+						sizeof customer), 1);
+	assert_int_equal(pv_pg_notice_kind(s, second, kind, sizeof kind, customer, sizeof customer),
+			 0);
+	assert_string_equal(kind, "breach");
+	assert_string_equal(customer, "C001");
+	assert_int_equal(pv_pg_notice_kind(s, second + 9, kind, sizeof kind, customer,
+					   sizeof customer), 1);
+	struct purposes p = { "", 0 };
+	assert_int_equal(pv_pg_notice_scan(s, NULL, add_notice, &p), 0);
+	char want[128];
+	snprintf(want, sizeof want, "%lld:C002:transfer:delivered@2026-05-02;"
+		 "%lld:C001:breach:sent@2026-05-01;", (long long)first, (long long)second);
+	assert_string_equal(p.text, want);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_notice_scan(s, "C001", add_notice, &p), 0);
+	assert_non_null(strstr(p.text, ":C001:breach"));
+	assert_null(strstr(p.text, "C002"));
+
+	struct pv_stored_dsr d = { "d2", "C001", "access", "CN", "2026-06-01", "2026-06-16", "clerk",
+				   NULL, NULL };
+	assert_int_equal(pv_pg_dsr_put(s, &d), 0);
+	d.id = "d1";
+	d.due = "2026-06-20";
+	assert_int_equal(pv_pg_dsr_put(s, &d), 0);
+	d.closed = "2026-06-10";
+	d.outcome = "answered";
+	assert_int_equal(pv_pg_dsr_put(s, &d), 0);
+	struct pv_stored_dsr got;
+	assert_int_equal(pv_pg_dsr_get(s, "d1", &got), 0);
+	assert_string_equal(got.outcome, "answered");
+	assert_string_equal(got.jurisdiction, "CN");
+	assert_int_equal(pv_pg_dsr_get(s, "d9", &got), 1);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_dsr_scan(s, add_dsr, &p), 0);
+	assert_string_equal(p.text, "d2:2026-06-16:;d1:2026-06-20:answered;"); /* by due date */
+	pv_pg_close(s);
+}
+
+/* ---- Complaints, breach incidents and their scope and seals ---- */
+
+static int add_complaint(void *ctx, const struct pv_stored_complaint *c)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s:%s;", c->id, c->resolved);
+	return 0;
+}
+
+static int add_note(void *ctx, const char *note_id, const char *at, const char *by,
+		    const char *kind, const uint8_t *sealed, size_t len)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s/%s/%s/%s/%zu:%d;", note_id, at, by, kind,
+		 len, sealed[1]);
+	return 0;
+}
+
+static int add_incident(void *ctx, const struct pv_stored_incident *c)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s:%s;", c->id, c->state);
+	return 0;
+}
+
+static int add_scope(void *ctx, const char *customer, const char *categories)
+{
+	return add_withdrawal(ctx, customer, categories);
+}
+
+static int add_sealed(void *ctx, const char *customer)
+{
+	return add_withdrawal(ctx, customer, "");
+}
+
+static void test_complaints_and_incidents(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	struct pv_stored_complaint c = { "k2", "C001", "", "2026-01-01", "2026-01-20", NULL };
+	assert_int_equal(pv_pg_complaint_put(s, &c), 0);
+	c.id = "k1";
+	c.due = "2026-01-30";
+	assert_int_equal(pv_pg_complaint_put(s, &c), 0);
+	c.resolved = "2026-01-10";
+	assert_int_equal(pv_pg_complaint_put(s, &c), 0);
+	struct pv_stored_complaint got;
+	assert_int_equal(pv_pg_complaint_get(s, "k1", &got), 0);
+	assert_string_equal(got.resolved, "2026-01-10");
+	assert_string_equal(got.dsr, "");
+	assert_int_equal(pv_pg_complaint_get(s, "k3", &got), 1);
+	struct purposes p = { "", 0 };
+	assert_int_equal(pv_pg_complaint_scan(s, add_complaint, &p), 0);
+	assert_string_equal(p.text, "k2:;k1:2026-01-10;");
+	const uint8_t sealed[] = { 0, 0xee, 0 };
+	assert_int_equal(pv_pg_complaint_note_add(s, "k1", "n2", "t2", "dpo", "reply", sealed,
+						  sizeof sealed), 0);
+	assert_int_equal(pv_pg_complaint_note_add(s, "k1", "n1", "t3", "dpo", "note", sealed, 2), 0);
+	assert_int_equal(pv_pg_complaint_note_add(s, "k2", "n3", "t1", "dpo", "note", sealed, 1), 0);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_complaint_note_scan(s, "k1", add_note, &p), 0);
+	assert_string_equal(p.text, "n2/t2/dpo/reply/3:238;n1/t3/dpo/note/2:238;"); /* as added */
+
+	struct pv_stored_incident i = { "i2", "leak", "open", "2026-02-01", "laptop lost", "dpo",
+					"2026-02-02", NULL, NULL, NULL, NULL };
+	assert_int_equal(pv_pg_incident_put(s, &i), 0);
+	i.id = "i1";
+	i.opened_at = "2026-02-03";
+	assert_int_equal(pv_pg_incident_put(s, &i), 0);
+	i.state = "contained";
+	i.contained_at = "2026-02-04";
+	assert_int_equal(pv_pg_incident_put(s, &i), 0);
+	struct pv_stored_incident gi;
+	assert_int_equal(pv_pg_incident_get(s, "i1", &gi), 0);
+	assert_string_equal(gi.contained_at, "2026-02-04");
+	assert_string_equal(gi.closed_at, "");
+	assert_int_equal(pv_pg_incident_get(s, "i3", &gi), 1);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_incident_scan(s, add_incident, &p), 0);
+	assert_string_equal(p.text, "i2:open;i1:contained;"); /* by opening time */
+
+	assert_int_equal(pv_pg_incident_scope_add(s, "i1", "C002", "basic"), 0);
+	assert_int_equal(pv_pg_incident_scope_add(s, "i1", "C001", "basic"), 0);
+	assert_int_equal(pv_pg_incident_scope_add(s, "i1", "C001", "basic,financial"), 0);
+	assert_int_equal(pv_pg_incident_scope_add(s, "i2", "C009", "other"), 0);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_incident_scope_scan(s, "i1", add_scope, &p), 0);
+	assert_string_equal(p.text, "C001/basic,financial;C002/basic;");
+	assert_int_equal(pv_pg_incident_scope_clear(s, "i1"), 0);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_incident_scope_scan(s, "i1", add_scope, &p), 0);
+	assert_string_equal(p.text, "");
+	assert_int_equal(pv_pg_incident_scope_scan(s, "i2", add_scope, &p), 0);
+	assert_string_equal(p.text, "C009/other;");
+
+	assert_int_equal(pv_pg_seal_add(s, "i1", "C002"), 0);
+	assert_int_equal(pv_pg_seal_add(s, "i1", "C001"), 0);
+	assert_int_equal(pv_pg_seal_add(s, "i1", "C001"), 0); /* kept once */
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_seal_scan(s, "i1", add_sealed, &p), 0);
+	assert_string_equal(p.text, "C001/;C002/;");
+	assert_int_equal(pv_pg_seal_clear(s, "i1"), 0);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_seal_scan(s, "i1", add_sealed, &p), 0);
+	assert_string_equal(p.text, "");
+	assert_int_equal(pv_pg_data_version(s), 0); /* callers check every time */
+	pv_pg_close(s);
+}
+
+/* ---- Transfers ---- */
+
+static int add_transfer(void *ctx, const struct pv_stored_transfer *t)
+{
+	struct purposes *p = ctx;
+	size_t n = strlen(p->text);
+	snprintf(p->text + n, sizeof p->text - n, "%s:%s:%s;", t->id, t->state, t->receipt);
+	return 0;
+}
+
+static void test_transfers(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	struct pv_stored_transfer t = { "t2", "2026-03-02", "dpo", "planned", "{\"to\":\"B\"}",
+					"2029-03-02", NULL, NULL, NULL };
+	assert_int_equal(pv_pg_transfer_put(s, &t), 0);
+	assert_int_equal(pv_pg_transfer_put(s, &t), -1); /* its id there already */
+	t.id = "t1";
+	t.created = "2026-03-01";
+	assert_int_equal(pv_pg_transfer_put(s, &t), 0);
+	assert_int_equal(pv_pg_transfer_set(s, "t1", PV_TRANSFER_STATE, "exported"), 0);
+	assert_int_equal(pv_pg_transfer_set(s, "t1", PV_TRANSFER_RECEIPT, "{\"ok\":1}"), 0);
+	assert_int_equal(pv_pg_transfer_set(s, "t9", PV_TRANSFER_STATE, "x"), 0); /* absent */
+	struct pv_stored_transfer got;
+	assert_int_equal(pv_pg_transfer_get(s, "t1", &got), 0);
+	assert_string_equal(got.state, "exported");
+	assert_string_equal(got.plan, "{\"to\":\"B\"}");
+	assert_string_equal(got.assessment, "");
+	assert_int_equal(pv_pg_transfer_get(s, "t9", &got), 1);
+	struct purposes p = { "", 0 };
+	assert_int_equal(pv_pg_transfer_scan(s, add_transfer, &p), 0);
+	assert_string_equal(p.text, "t1:exported:{\"ok\":1};t2:planned:;");
+
+	assert_int_equal(pv_pg_transfer_member_add(s, "t1", "C002"), 0);
+	assert_int_equal(pv_pg_transfer_member_add(s, "t1", "C001"), 0);
+	assert_int_equal(pv_pg_transfer_member_add(s, "t1", "C001"), 0); /* kept once */
+	assert_int_equal(pv_pg_transfer_member_add(s, "t2", "C001"), 0);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_transfer_member_scan(s, "t1", add_sealed, &p), 0);
+	assert_string_equal(p.text, "C001/;C002/;");
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_customer_transfers(s, "C001", add_transfer, &p), 0);
+	assert_string_equal(p.text, "t1:exported:{\"ok\":1};t2:planned:;");
+
+	struct pv_consent_event_row e = { "C001", "marketing", 1, "2026-01-01", "web", "v1", "clerk" };
+	assert_int_equal(pv_pg_consent_log(s, &e), 0);
+	e.customer = "C003"; /* not in the package */
+	assert_int_equal(pv_pg_consent_log(s, &e), 0);
+	struct pv_store_notice n = { "C002", "transfer", "v1", "sms", "2026-03-03", "dpo", "sent",
+				     NULL };
+	int64_t num = 0;
+	assert_int_equal(pv_pg_notice_add(s, &n, &num), 0);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_transfer_consent_log_scan(s, "t1", add_event, &p), 0);
+	assert_non_null(strstr(p.text, "C001/marketing"));
+	assert_null(strstr(p.text, "C003"));
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_transfer_notice_scan(s, "t1", add_notice, &p), 0);
+	assert_non_null(strstr(p.text, ":C002:transfer:sent"));
+	assert_int_equal(pv_pg_transfer_members_clear(s, "t1"), 0);
+	p = (struct purposes){ "", 0 };
+	assert_int_equal(pv_pg_transfer_member_scan(s, "t1", add_sealed, &p), 0);
+	assert_string_equal(p.text, "");
+
+	assert_int_equal(pv_pg_transfer_consent_get(s, "t2", "C001"), 0);
+	assert_int_equal(pv_pg_transfer_consent_put(s, "t2", "C001", 1, "2026-03-04", "web"), 0);
+	assert_int_equal(pv_pg_transfer_consent_get(s, "t2", "C001"), 1);
+	assert_int_equal(pv_pg_transfer_consent_put(s, "t2", "C001", 0, "2026-03-05", "web"), 0);
+	assert_int_equal(pv_pg_transfer_consent_get(s, "t2", "C001"), 0);
+
+	char received[32];
+	assert_int_equal(pv_pg_handover_received_get(s, "pkg1", received, sizeof received), 1);
+	assert_int_equal(pv_pg_handover_received_put(s, "pkg1", "2026-04-01", "age1x", "ab", 300,
+						     "cd"), 0);
+	assert_int_equal(pv_pg_handover_received_put(s, "pkg1", "2026-04-02", "age1x", "ab", 300,
+						     "cd"), -1); /* taken in already */
+	assert_int_equal(pv_pg_handover_received_get(s, "pkg1", received, sizeof received), 0);
+	assert_string_equal(received, "2026-04-01");
+	pv_pg_close(s);
+}
+
+/* ---- Blind index ---- */
+
+static void blind(uint8_t h[PV_BLIND_BYTES], int v)
+{
+	memset(h, 0, PV_BLIND_BYTES);
+	h[0] = (uint8_t)v;
+	h[15] = 0x5c; /* a backslash byte: COPY's escape character, sent as data */
+}
+
+static int see_found(void *ctx, const struct pv_stored_customer *c)
+{
+	struct seen *w = ctx;
+	snprintf(w->ids[w->n], sizeof w->ids[w->n], "%s", c->id);
+	return ++w->n == w->stop_at ? 1 : 0;
+}
+
+/* Entries added one by one (twice: kept once) and in bulk (sorted, sent by COPY in
+ * batches) find their customers in id order, as visible; replace moves an entry; row ids
+ * below a bound include an import's; a rollback forgets bulk entries not yet sent. */
+static void test_blind_index(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	int64_t b = insert(s, "C002", 1, 0), a = insert(s, "C001", 1, 0);
+	uint8_t h1[PV_BLIND_BYTES], h2[PV_BLIND_BYTES], h3[PV_BLIND_BYTES];
+	blind(h1, 1);
+	blind(h2, 2);
+	blind(h3, 3);
+	assert_int_equal(pv_pg_index_add(s, 1, h1, b), 0);
+	assert_int_equal(pv_pg_index_add(s, 1, h1, b), 0); /* kept once */
+	assert_int_equal(pv_pg_begin(s), 0);
+	assert_int_equal(pv_pg_index_add_sorted(s, 1, h1, a), 0);
+	assert_int_equal(pv_pg_index_add_sorted(s, 1, h1, a), 0); /* the same again: once */
+	assert_int_equal(pv_pg_index_add_sorted(s, 2, h2, a), 0);
+	assert_int_equal(pv_pg_index_flush(s), 0);
+	assert_int_equal(pv_pg_commit(s), 0);
+	struct seen w = { .stop_at = -1 };
+	assert_int_equal(pv_pg_index_lookup(s, 1, h1, see_found, &w), 0);
+	assert_int_equal(w.n, 2);
+	assert_string_equal(w.ids[0], "C001"); /* id order, not row order */
+	assert_string_equal(w.ids[1], "C002");
+	w = (struct seen){ .stop_at = 1 };
+	assert_int_equal(pv_pg_index_lookup(s, 1, h1, see_found, &w), 0);
+	assert_int_equal(w.n, 1);
+	w = (struct seen){ .stop_at = -1 };
+	assert_int_equal(pv_pg_index_lookup(s, 2, h1, see_found, &w), 0); /* another field */
+	assert_int_equal(w.n, 0);
+
+	assert_int_equal(pv_pg_index_replace(s, a, 2, h2, h3), 0);
+	w = (struct seen){ .stop_at = -1 };
+	assert_int_equal(pv_pg_index_lookup(s, 2, h2, see_found, &w), 0);
+	assert_int_equal(w.n, 0);
+	assert_int_equal(pv_pg_index_lookup(s, 2, h3, see_found, &w), 0);
+	assert_int_equal(w.n, 1);
+
+	/* a bulk load of 10,000 entries (batches sent on the way), then rolled back: the
+	 * batches sent go with the transaction, the rest is forgotten */
+	assert_int_equal(pv_pg_begin(s), 0);
+	for (int i = 0; i < 10000; i++) {
+		uint8_t h[PV_BLIND_BYTES];
+		blind(h, 9);
+		h[1] = (uint8_t)(i >> 8);
+		h[2] = (uint8_t)i;
+		assert_int_equal(pv_pg_index_add_sorted(s, 3, h, a), 0);
+	}
+	assert_int_equal(pv_pg_rollback(s), 0);
+	assert_int_equal(pv_pg_index_flush(s), 0); /* nothing left to send */
+	uint8_t first[PV_BLIND_BYTES], last[PV_BLIND_BYTES];
+	blind(first, 9); /* sent in the first batch, rolled back with the transaction */
+	blind(last, 9);  /* never sent: forgotten, not sent by the flush after */
+	last[1] = 9999 >> 8;
+	last[2] = 9999 & 0xff;
+	w = (struct seen){ .stop_at = -1 };
+	assert_int_equal(pv_pg_index_lookup(s, 3, first, see_found, &w), 0);
+	assert_int_equal(pv_pg_index_lookup(s, 3, last, see_found, &w), 0);
+	assert_int_equal(w.n, 0);
+
+	/* an unfinished import's row: not found, but among the row ids below a bound */
+	char from[24];
+	snprintf(from, sizeof from, "%lld", (long long)a + 1);
+	dba("INSERT INTO %s.import_pending(rid_from) VALUES (%s)", from);
+	int64_t c = insert(s, "C000", 1, 0);
+	assert_int_equal(pv_pg_index_add(s, 1, h1, c), 0);
+	w = (struct seen){ .stop_at = -1 };
+	assert_int_equal(pv_pg_index_lookup(s, 1, h1, see_found, &w), 0);
+	assert_int_equal(w.n, 2);
+	int64_t rids[4];
+	size_t n = 0;
+	assert_int_equal(pv_pg_index_rids_below(s, 1, h1, c + 1, rids, 4, &n), 0);
+	assert_int_equal(n, 3);
+	assert_true(rids[0] == b && rids[1] == a && rids[2] == c);
+	assert_int_equal(pv_pg_index_rids_below(s, 1, h1, c, rids, 1, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(rids[0], b);
+	pv_pg_close(s);
+}
+
+/* ---- Audit log ---- */
+
+static void hash_of(uint64_t seq, uint8_t h[PV_AUDIT_HASH])
+{
+	for (int i = 0; i < PV_AUDIT_HASH; i++)
+		h[i] = (uint8_t)(seq * 31 + (uint64_t)i);
+}
+
+static void append(struct pv_store *s, uint64_t seq)
+{
+	uint8_t h[PV_AUDIT_HASH];
+	hash_of(seq, h);
+	struct pv_audit_row e = { .seq = seq, .at = "2026-12-07T10:00:00Z", .user = "审计员",
+				  .op = "get", .ids = "C001", .purpose = "service", .request = NULL,
+				  .outcome = "ok", .detail = "", .hash = h };
+	assert_int_equal(pv_pg_audit_append(s, &e), 0);
+}
+
+struct entries {
+	uint64_t first, last;
+	int n, stop_at;
+	struct pv_store *s;
+};
+
+static int entry_seen(void *ctx, const struct pv_audit_row *e)
+{
+	struct entries *w = ctx;
+	uint8_t h[PV_AUDIT_HASH];
+	hash_of(e->seq, h);
+	assert_non_null(e->hash);
+	assert_memory_equal(e->hash, h, PV_AUDIT_HASH);
+	assert_string_equal(e->user, "审计员");
+	assert_int_equal(e->len[1], strlen("审计员"));
+	assert_string_equal(e->request, "");
+	if (w->n == 0)
+		w->first = e->seq;
+	else
+		assert_int_equal(e->seq, w->last + 1); /* in order, none missed across pages */
+	w->last = e->seq;
+	if (w->s) { /* another call of the store between two rows */
+		uint64_t seq;
+		uint8_t last[PV_AUDIT_HASH];
+		assert_int_equal(pv_pg_audit_last(w->s, &seq, last), 0);
+	}
+	return ++w->n == w->stop_at ? 9 : 0;
+}
+
+/* Entries appended in order come back in order, across the pages a scan or a cursor
+ * fetches, with other calls between rows; a seq already there is refused; the last
+ * entry's seq and hash; an empty log says so. */
+static void test_audit_log_in_order(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	uint64_t seq = 0;
+	uint8_t h[PV_AUDIT_HASH], want[PV_AUDIT_HASH];
+	assert_int_equal(pv_pg_audit_last(s, &seq, h), 1);
+	assert_int_equal(pv_pg_begin(s), 0);
+	for (uint64_t i = 1; i <= 600; i++)
+		append(s, i);
+	assert_int_equal(pv_pg_commit(s), 0);
+	struct pv_audit_row dup = { .seq = 600, .hash = h };
+	assert_int_equal(pv_pg_audit_append(s, &dup), -1);
+	assert_non_null(strstr(pv_pg_errmsg(s), "cannot append audit entry"));
+	assert_int_equal(pv_pg_audit_last(s, &seq, h), 0);
+	assert_int_equal(seq, 600);
+	hash_of(600, want);
+	assert_memory_equal(h, want, PV_AUDIT_HASH);
+
+	struct entries w = { .stop_at = -1, .s = s };
+	assert_int_equal(pv_pg_audit_scan(s, 1, entry_seen, &w), 0);
+	assert_int_equal(w.n, 600);
+	w = (struct entries){ .stop_at = 300 };
+	assert_int_equal(pv_pg_audit_scan(s, 2, entry_seen, &w), 9);
+	assert_int_equal(w.first, 2);
+	assert_int_equal(w.last, 301);
+
+	struct pv_store_audit_cursor *c = pv_pg_audit_cursor_open(s, 250);
+	assert_non_null(c);
+	struct pv_audit_row e;
+	w = (struct entries){ .stop_at = -1, .s = s };
+	int rc;
+	while ((rc = pv_pg_audit_cursor_next(c, &e)) == 0)
+		entry_seen(&w, &e);
+	assert_int_equal(rc, 1);
+	assert_int_equal(w.first, 250);
+	assert_int_equal(w.last, 600);
+	assert_int_equal(pv_pg_audit_cursor_next(c, &e), 1);
+	pv_pg_audit_cursor_close(c);
+
+	/* a hash a DBA shortened is malformed, not trusted */
+	dba("UPDATE %s.audit SET hash = '\\x00' WHERE seq = 600%s", "");
+	assert_int_equal(pv_pg_audit_last(s, &seq, h), -1);
+	assert_non_null(strstr(pv_pg_errmsg(s), "malformed"));
+	pv_pg_close(s);
+}
+
+static int count_checkpoint(void *ctx, const struct pv_audit_checkpoint *c)
+{
+	uint64_t *sizes = ctx;
+	sizes[sizes[0] + 1] = c->size;
+	sizes[0]++;
+	return 0;
+}
+
+/* Checkpoints: the latest at or below a size, one of the same size replaced, a scan
+ * after a size; one a DBA broke is malformed. */
+static void test_audit_checkpoints(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	uint8_t head[PV_AUDIT_HASH] = { 1 }, root[PV_AUDIT_HASH] = { 2 }, sig[PV_AUDIT_SIG] = { 3 };
+	const uint8_t frontier[] = { 4, 0, 4 };
+	struct pv_audit_checkpoint c = { 10, "2026-12-07", head, root, frontier, sizeof frontier,
+					 sig };
+	assert_int_equal(pv_pg_audit_checkpoint_put(s, &c), 0);
+	c.size = 20;
+	assert_int_equal(pv_pg_audit_checkpoint_put(s, &c), 0);
+	c.at = "2026-12-08"; /* the same size again: replaced */
+	assert_int_equal(pv_pg_audit_checkpoint_put(s, &c), 0);
+	struct pv_audit_checkpoint got;
+	assert_int_equal(pv_pg_audit_checkpoint_last(s, 15, &got), 0);
+	assert_int_equal(got.size, 10);
+	assert_int_equal(pv_pg_audit_checkpoint_last(s, UINT64_MAX, &got), 0);
+	assert_int_equal(got.size, 20);
+	assert_string_equal(got.at, "2026-12-08");
+	assert_int_equal(got.frontier_len, sizeof frontier);
+	assert_memory_equal(got.frontier, frontier, sizeof frontier);
+	assert_memory_equal(got.signature, sig, PV_AUDIT_SIG);
+	assert_int_equal(pv_pg_audit_checkpoint_last(s, 9, &got), 1);
+	uint64_t sizes[4] = { 0 };
+	assert_int_equal(pv_pg_audit_checkpoint_scan(s, 10, count_checkpoint, sizes), 0);
+	assert_int_equal(sizes[0], 1);
+	assert_int_equal(sizes[1], 20);
+	dba("UPDATE %s.audit_checkpoints SET signature = '\\x01' WHERE size = 20%s", "");
+	assert_int_equal(pv_pg_audit_checkpoint_last(s, 100, &got), -1);
+	assert_non_null(strstr(pv_pg_errmsg(s), "malformed"));
+	sizes[0] = 0;
+	assert_int_equal(pv_pg_audit_checkpoint_scan(s, 0, count_checkpoint, sizes), -1);
+	assert_int_equal(sizes[0], 1); /* the good one, then the malformed one stopped it */
+	pv_pg_close(s);
+}
+
+/* A second, read-only connection reads what is committed, and writes nothing. */
+static void test_audit_reader(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	append(s, 1);
+	struct pv_store *r = pv_pg_audit_reader(s);
+	assert_non_null(r);
+	assert_int_equal(pv_pg_begin(s), 0);
+	append(s, 2);
+	struct entries w = { .stop_at = -1 };
+	assert_int_equal(pv_pg_audit_scan(r, 1, entry_seen, &w), 0);
+	assert_int_equal(w.n, 1); /* 2 is not committed yet */
+	assert_int_equal(pv_pg_commit(s), 0);
+	w = (struct entries){ .stop_at = -1 };
+	assert_int_equal(pv_pg_audit_scan(r, 1, entry_seen, &w), 0);
+	assert_int_equal(w.n, 2);
+	uint8_t h[PV_AUDIT_HASH] = { 0 };
+	struct pv_audit_row e = { .seq = 3, .hash = h };
+	assert_int_equal(pv_pg_audit_append(r, &e), -1);
+	assert_non_null(strstr(pv_pg_errmsg(r), "read-only"));
+	pv_pg_close(r);
+	pv_pg_close(s);
+}
+
 int main(void)
 {
 	g_conninfo = getenv("PIVAULT_TEST_PG");
@@ -442,6 +1349,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_schema_made_and_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_names_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_password, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_non_utf8_database_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transactions_and_savepoints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_transaction_not_committed, setup,
 						teardown),
@@ -453,6 +1361,19 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_customers_rewritten, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_customers_pending_and_malformed, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_consents_and_flags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_users, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_integrity_codes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sessions_and_api_tokens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_holds_and_escrow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_notices_and_dsr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_complaints_and_incidents, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transfers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blind_index, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_log_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_checkpoints, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_reader, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

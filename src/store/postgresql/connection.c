@@ -7,6 +7,7 @@
 #include "internal.h"
 #include "pg_store.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,18 @@ static int fail_result(struct pv_pg_store *s, PGresult *r, const char *what)
 	pv_pg_fail(s, what, msg ? msg : PQerrorMessage(s->conn));
 	PQclear(r);
 	return -1;
+}
+
+void pv_pg_on_rollback(struct pv_pg_store *s, void (*fn)(struct pv_pg_store *s))
+{
+	if (s->nrollback_hooks < PV_PG_HOOKS)
+		s->rollback_hooks[s->nrollback_hooks++] = fn;
+}
+
+void pv_pg_on_close(struct pv_pg_store *s, void (*fn)(struct pv_pg_store *s))
+{
+	if (s->nclose_hooks < PV_PG_HOOKS)
+		s->close_hooks[s->nclose_hooks++] = fn;
 }
 
 void pv_pg_hold(struct pv_pg_store *s, PGresult *r)
@@ -65,6 +78,55 @@ PGresult *pv_pg_query(struct pv_pg_store *s, const char *sql, int n, const char 
 	}
 	s->busy = 0;
 	return r;
+}
+
+int pv_pg_rows(struct pv_pg_store *s, const char *sql, int n, const char *const *values,
+	       int (*row)(void *ctx, const PGresult *r, int i), void *ctx, const char *what)
+{
+	PGresult *r = pv_pg_query(s, sql, n, values, NULL, NULL, what);
+	if (!r)
+		return -1;
+	int stop = 0;
+	for (int i = 0, rows = PQntuples(r); i < rows && !stop; i++)
+		stop = row(ctx, r, i);
+	PQclear(r);
+	return stop;
+}
+
+int pv_pg_upsert(struct pv_pg_store *s, const char *table, const char *key, const char *columns,
+		 int n, const char *const *values, const int *lengths, const int *binary,
+		 const char *what)
+{
+	char sql[2048], excluded[1024] = "", params[256] = "";
+	char cols[1024];
+	snprintf(cols, sizeof cols, "%s", columns);
+	size_t e = 0;
+	char *save = NULL;
+	for (char *c = strtok_r(cols, ", ", &save); c; c = strtok_r(NULL, ", ", &save))
+		e += (size_t)snprintf(excluded + e, sizeof excluded - e, "%sEXCLUDED.%s", e ? ", " : "",
+				      c);
+	for (int i = 1, p = 0; i <= n; i++)
+		p += snprintf(params + p, sizeof params - (size_t)p, "%s$%d", i > 1 ? "," : "", i);
+	snprintf(sql, sizeof sql, "INSERT INTO %s(%s) VALUES (%s) ON CONFLICT (%s) DO UPDATE SET "
+		 "(%s) = ROW(%s)", table, columns, params, key, columns, excluded);
+	PGresult *r = pv_pg_query(s, sql, n, values, lengths, binary, what);
+	PQclear(r);
+	return r ? 0 : -1;
+}
+
+int pv_pg_row(struct pv_pg_store *s, const char *sql, const char *key, PGresult **row,
+	      const char *what)
+{
+	PGresult *r = pv_pg_query(s, sql, 1, &key, NULL, NULL, what);
+	if (!r)
+		return -1;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return 1;
+	}
+	pv_pg_hold(s, r); /* borrowed until the next call */
+	*row = r;
+	return 0;
 }
 
 int pv_pg_exec(struct pv_pg_store *s, const char *sql, const char *what)
@@ -102,7 +164,9 @@ struct pv_pg_store *pv_pg_connect(const char *conninfo, const char *schema, char
 	}
 	PQsetNoticeProcessor(s->conn, drop_notice, NULL);
 	s->schema = PQescapeIdentifier(s->conn, schema, strlen(schema));
-	if (!s->schema) {
+	s->schema_name = strdup(schema);
+	s->conninfo = strdup(conninfo);
+	if (!s->schema || !s->schema_name || !s->conninfo) {
 		snprintf(err, errlen, "out of memory");
 		pv_pg_close((struct pv_store *)(void *)s);
 		return NULL;
@@ -118,7 +182,13 @@ void pv_pg_close(struct pv_store *store)
 	if (s->depth > 0)
 		(void)pv_pg_exec(s, "ROLLBACK", "roll back at close");
 	pv_pg_hold(s, NULL);
+	for (int i = 0; i < s->nclose_hooks; i++)
+		s->close_hooks[i](s);
 	PQfreemem(s->schema);
+	free(s->schema_name);
+	if (s->conninfo) /* it may hold a password */
+		sodium_memzero(s->conninfo, strlen(s->conninfo));
+	free(s->conninfo);
 	PQfinish(s->conn);
 	free(s);
 }
@@ -210,6 +280,8 @@ int pv_pg_commit(struct pv_store *store)
 int pv_pg_rollback(struct pv_store *store)
 {
 	struct pv_pg_store *s = pg_of(store);
+	for (int i = 0; i < s->nrollback_hooks; i++) /* what the layers above kept */
+		s->rollback_hooks[i](s);
 	if (s->depth == 0)
 		return 0;
 	if (s->depth == 1) {

@@ -22,8 +22,8 @@ const char pv_pg_customers_tables[] =
 	"CREATE INDEX customers_bucket ON customers(bucket, bucket_gen);"
 	"CREATE TABLE import_pending(rid_from bigint NOT NULL);";
 
-#define VISIBLE " rid < (SELECT coalesce(min(rid_from), 9223372036854775807) FROM import_pending) "
-#define COLUMNS "rid, id, bucket, bucket_gen, dek_version, wdek, g_basic, g_financial, g_other"
+#define VISIBLE \
+	" c.rid < (SELECT coalesce(min(rid_from), 9223372036854775807) FROM import_pending) "
 #define SCAN_PAGE 512 /* rows a scan fetches at a time: its memory stays bounded */
 
 /* A number as the text of a parameter. */
@@ -73,8 +73,7 @@ static uint32_t u32_at(const PGresult *r, int row, int col, int *bad)
 	return (uint32_t)x;
 }
 
-/* Row i of a result with COLUMNS, into out (its pointers into r). */
-static void row_to_customer(const PGresult *r, int i, struct pv_stored_customer *out)
+void pv_pg_row_to_customer(const PGresult *r, int i, struct pv_stored_customer *out)
 {
 	out->malformed = 0;
 	out->rid = pv_pg_int8(r, i, 0, &out->malformed);
@@ -102,21 +101,21 @@ static int customer_by(struct pv_pg_store *s, const char *sql, const char *key,
 		PQclear(r);
 		return 1;
 	}
-	row_to_customer(r, 0, out);
+	pv_pg_row_to_customer(r, 0, out);
 	pv_pg_hold(s, r); /* borrowed until the next call */
 	return 0;
 }
 
 int pv_pg_customer_get(struct pv_store *s, const char *id, struct pv_stored_customer *out)
 {
-	return customer_by(pg_of(s), "SELECT " COLUMNS " FROM customers WHERE id = $1 AND" VISIBLE,
-			   id, out);
+	return customer_by(pg_of(s), "SELECT " PV_PG_CUSTOMER_COLUMNS " FROM customers c "
+			   "WHERE id = $1 AND" VISIBLE, id, out);
 }
 
 int pv_pg_customer_get_rid(struct pv_store *s, int64_t rid, struct pv_stored_customer *out)
 {
-	return customer_by(pg_of(s), "SELECT " COLUMNS " FROM customers WHERE rid = $1 AND" VISIBLE,
-			   num(rid).s, out);
+	return customer_by(pg_of(s), "SELECT " PV_PG_CUSTOMER_COLUMNS " FROM customers c "
+			   "WHERE rid = $1 AND" VISIBLE, num(rid).s, out);
 }
 
 int pv_pg_customer_id(struct pv_store *store, int64_t rid, char *id, size_t cap)
@@ -145,9 +144,9 @@ int pv_pg_customer_scan(struct pv_store *store, const char *after, size_t limit,
 		struct num_text page = num(left < SCAN_PAGE ? (int64_t)left : SCAN_PAGE);
 		const char *values[2] = { last, page.s };
 		/* keyset pages, each fetched whole: fn may call the store between rows */
-		PGresult *r = pv_pg_query(s, "SELECT " COLUMNS " FROM customers WHERE id > $1 AND"
-					  VISIBLE "ORDER BY id LIMIT $2", 2, values, NULL, NULL,
-					  "scan customers");
+		PGresult *r = pv_pg_query(s, "SELECT " PV_PG_CUSTOMER_COLUMNS " FROM customers c "
+					  "WHERE id > $1 AND" VISIBLE "ORDER BY id LIMIT $2", 2,
+					  values, NULL, NULL, "scan customers");
 		if (!r) {
 			free(last);
 			return -1;
@@ -155,7 +154,7 @@ int pv_pg_customer_scan(struct pv_store *store, const char *after, size_t limit,
 		int n = PQntuples(r);
 		for (int i = 0; i < n && !stop; i++) {
 			struct pv_stored_customer c;
-			row_to_customer(r, i, &c);
+			pv_pg_row_to_customer(r, i, &c);
 			stop = fn(ctx, &c);
 			left--;
 		}
@@ -172,7 +171,7 @@ int pv_pg_customer_scan(struct pv_store *store, const char *after, size_t limit,
 int pv_pg_customer_count(struct pv_store *store, uint64_t *n)
 {
 	struct pv_pg_store *s = pg_of(store);
-	PGresult *r = pv_pg_query(s, "SELECT count(*) FROM customers WHERE" VISIBLE, 0, NULL, NULL,
+	PGresult *r = pv_pg_query(s, "SELECT count(*) FROM customers c WHERE" VISIBLE, 0, NULL, NULL,
 				  NULL, "count customers");
 	if (!r)
 		return -1;

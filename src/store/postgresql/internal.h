@@ -8,6 +8,22 @@
 /* Each table file's tables, made with a new vault (schema.c). */
 extern const char pv_pg_meta_tables[];
 extern const char pv_pg_customers_tables[];
+extern const char pv_pg_audit_tables[];
+extern const char pv_pg_blind_index_tables[];
+extern const char pv_pg_consents_tables[];
+extern const char pv_pg_flags_tables[];
+extern const char pv_pg_users_tables[];
+extern const char pv_pg_authz_tables[];
+extern const char pv_pg_sessions_tables[];
+extern const char pv_pg_api_token_tables[];
+extern const char pv_pg_requests_tables[];
+extern const char pv_pg_holds_tables[];
+extern const char pv_pg_escrow_tables[];
+extern const char pv_pg_notices_tables[];
+extern const char pv_pg_dsr_tables[];
+extern const char pv_pg_complaint_tables[];
+extern const char pv_pg_incident_tables[];
+extern const char pv_pg_transfer_tables[];
 #ifndef PV_STORE_POSTGRESQL_INTERNAL_H
 #define PV_STORE_POSTGRESQL_INTERNAL_H
 
@@ -16,16 +32,25 @@ extern const char pv_pg_customers_tables[];
 
 #include <libpq-fe.h>
 
+#define PV_PG_HOOKS 4
+
 /* The PostgreSQL store's handle. The library sees it as struct pv_store (the SQLite
  * backend's own type); pg_of converts. */
 struct pv_pg_store {
 	const struct pv_store_ops *ops; /* first, as every backend's (store_ops.h) */
 	PGconn *conn;
 	char *schema;              /* the vault's PostgreSQL schema, as an identifier, quoted */
+	char *schema_name;         /* ... as given (a second connection opens it again) */
+	char *conninfo;            /* as given, for a second connection; wiped at close */
 	int depth;                 /* nesting: 1 = a transaction, more = savepoints in it */
 	uint64_t txn, txn_counter; /* the open transaction's number (pv_store_txn_id) */
 	int busy;                  /* the last failure was a lock wait that ran out */
 	PGresult *held;            /* the rows a read returned, borrowed until the next call */
+	struct pv_pg_index_batch *index_batch; /* a bulk load's entries not yet sent */
+	/* what the layers above keep, forgotten at a rollback, freed at close */
+	void (*rollback_hooks[PV_PG_HOOKS])(struct pv_pg_store *s);
+	void (*close_hooks[PV_PG_HOOKS])(struct pv_pg_store *s);
+	int nrollback_hooks, nclose_hooks;
 	char err[512];
 };
 
@@ -45,10 +70,39 @@ int pv_pg_exec(struct pv_pg_store *s, const char *sql, const char *what);
  * the reason in s->err, naming what (never a parameter's value). */
 PGresult *pv_pg_query(struct pv_pg_store *s, const char *sql, int n, const char *const *values,
 		      const int *lengths, const int *binary, const char *what);
+/* Run sql with n text parameters and hand row each row of its result (fetched whole, so
+ * row may call the store) until it answers nonzero: that answer, 0, or -1 on error. */
+int pv_pg_rows(struct pv_pg_store *s, const char *sql, int n, const char *const *values,
+	       int (*row)(void *ctx, const PGresult *r, int i), void *ctx, const char *what);
+/* Insert a row into table, or replace every column of the one with the same key: columns
+ * (comma-separated) get values $1..$n in order. 0 or -1. */
+int pv_pg_upsert(struct pv_pg_store *s, const char *table, const char *key, const char *columns,
+		 int n, const char *const *values, const int *lengths, const int *binary,
+		 const char *what);
+/* The first row of sql run with one text parameter key: 0 with *row (held for the caller
+ * until the next call: pv_pg_hold), 1 when there is none, -1 on error. */
+int pv_pg_row(struct pv_pg_store *s, const char *sql, const char *key, PGresult **row,
+	      const char *what);
 /* Keep r as the result whose rows the caller borrows (the one kept before is freed). */
 void pv_pg_hold(struct pv_pg_store *s, PGresult *r);
 /* Field (row, col) of a binary result as an int8 / int4; *bad set when it is not one. */
 int64_t pv_pg_int8(const PGresult *r, int row, int col, int *bad);
+/* Call fn at every rollback / at close (a layer above forgets or frees what it keeps). */
+void pv_pg_on_rollback(struct pv_pg_store *s, void (*fn)(struct pv_pg_store *s));
+void pv_pg_on_close(struct pv_pg_store *s, void (*fn)(struct pv_pg_store *s));
+/* A customer's columns (of customers as c) and row i of a result of them into out (its
+ * pointers into r): customers.c, for the files that join customers. */
+#define PV_PG_CUSTOMER_COLUMNS \
+	"c.rid, c.id, c.bucket, c.bucket_gen, c.dek_version, c.wdek, c.g_basic, c.g_financial, " \
+	"c.g_other"
+void pv_pg_row_to_customer(const PGresult *r, int i, struct pv_stored_customer *out);
+/* Rows of sql (one parameter, key) with the columns of consent_log's history / of
+ * notices, handed to fn as the scans of their files do (for the files that join them). */
+int pv_pg_consent_rows(struct pv_pg_store *s, const char *sql, const char *key,
+		       int (*fn)(void *ctx, const struct pv_consent_event_row *e), void *ctx,
+		       const char *what);
+int pv_pg_notice_rows(struct pv_pg_store *s, const char *sql, const char *key,
+		      pv_store_notice_fn fn, void *ctx, const char *what);
 /* Record a failure (the message is formatted by the caller): -1. */
 int pv_pg_fail(struct pv_pg_store *s, const char *what, const char *detail);
 

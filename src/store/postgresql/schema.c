@@ -53,6 +53,22 @@ static int create_schema(struct pv_pg_store *s)
 	    pv_pg_exec(s, use, "use the vault's schema") != 0 ||
 	    pv_pg_exec(s, pv_pg_meta_tables, "create the vault's tables") != 0 ||
 	    pv_pg_exec(s, pv_pg_customers_tables, "create the vault's tables") != 0 ||
+	    pv_pg_exec(s, pv_pg_audit_tables, "create the vault's tables") != 0 ||
+	    pv_pg_exec(s, pv_pg_blind_index_tables, "create the vault's tables") != 0 ||
+	    pv_pg_exec(s, pv_pg_consents_tables, "create the vault's tables") != 0 ||
+	    pv_pg_exec(s, pv_pg_flags_tables, "create the vault's tables") != 0 ||
+	    pv_pg_exec(s, pv_pg_users_tables, "create the vault's tables") != 0 ||
+	    pv_pg_exec(s, pv_pg_authz_tables, "create the vault's tables") != 0 ||
+	    pv_pg_exec(s, pv_pg_sessions_tables, "create the vault's tables") != 0 ||
+	    pv_pg_exec(s, pv_pg_api_token_tables, "create the vault's tables") != 0 ||
+	    pv_pg_exec(s, pv_pg_requests_tables, "create the vault's tables") != 0 ||
+	    pv_pg_exec(s, pv_pg_holds_tables, "create the vault's tables") != 0 ||
+	    pv_pg_exec(s, pv_pg_escrow_tables, "create the vault's tables") != 0 ||
+	    pv_pg_exec(s, pv_pg_notices_tables, "create the vault's tables") != 0 ||
+	    pv_pg_exec(s, pv_pg_dsr_tables, "create the vault's tables") != 0 ||
+	    pv_pg_exec(s, pv_pg_complaint_tables, "create the vault's tables") != 0 ||
+	    pv_pg_exec(s, pv_pg_incident_tables, "create the vault's tables") != 0 ||
+	    pv_pg_exec(s, pv_pg_transfer_tables, "create the vault's tables") != 0 ||
 	    pv_pg_commit((struct pv_store *)(void *)s) != 0) {
 		(void)pv_pg_rollback((struct pv_store *)(void *)s);
 		return -1;
@@ -60,10 +76,28 @@ static int create_schema(struct pv_pg_store *s)
 	return 0;
 }
 
+/* 0 when the database keeps UTF-8 (the client speaks it too), else -1 saying so. */
+static int utf8_database(struct pv_pg_store *s)
+{
+	PGresult *r = pv_pg_query(s, "SELECT pg_encoding_to_char(encoding) FROM pg_database "
+				  "WHERE datname = current_database()", 0, NULL, NULL, NULL,
+				  "read the database's encoding");
+	if (!r)
+		return -1;
+	int utf8 = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "UTF8") == 0;
+	PQclear(r);
+	if (!utf8) {
+		snprintf(s->err, sizeof s->err, "the database does not keep UTF-8 (CREATE DATABASE "
+			 "... ENCODING 'UTF8'): pivault stores UTF-8 text");
+		return -1;
+	}
+	return pv_pg_exec(s, "SET client_encoding TO 'UTF8'", "speak UTF-8");
+}
+
 /* Connect, check or make the schema, and read every name in it. 0, or -1 with err set. */
 static int open_schema(struct pv_pg_store *s, const char *name, int create)
 {
-	int held = holds_vault(s, name);
+	int held = utf8_database(s) == 0 ? holds_vault(s, name) : -1;
 	if (held < 0)
 		return -1;
 	if (create && held) {
@@ -76,8 +110,11 @@ static int open_schema(struct pv_pg_store *s, const char *name, int create)
 	}
 	if (create && create_schema(s) != 0)
 		return -1;
-	char sql[128];
-	snprintf(sql, sizeof sql, "SET search_path TO %s", s->schema);
+	/* synchronous_commit on: a commit (an audit entry's) is on disk, and on a synchronous
+	 * standby where the cluster names one, before it returns, whatever the server's
+	 * default */
+	char sql[160];
+	snprintf(sql, sizeof sql, "SET search_path TO %s; SET synchronous_commit TO on", s->schema);
 	return pv_pg_exec(s, sql, "use the vault's schema");
 }
 
