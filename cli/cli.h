@@ -147,6 +147,14 @@ void cli_print_retention_summary(int json, const pv_retention_summary *s);
  * of the enrolment code's halves the caller may see (sub: "add" or "reset"). */
 int cli_print_user(void *ctx, const pv_user_info *u);
 void cli_print_enrol_halves(const char *sub, const char *name, const char *half);
+/* As `pivault audit alerts`, `notice list` and `review due` print them (ctx: int *json),
+ * for a local vault and a server's reply alike. */
+int cli_print_audit_alert(void *ctx, const pv_audit_alert *a);
+int cli_print_notice(void *ctx, const pv_notice_info *n);
+int cli_print_review_due(void *ctx, const pv_review_info *r);
+/* `review due`'s --older-than (24m, 2y) as months (0: the library's default) and its
+ * arguments checked: EXIT_OK, or the usage's exit status after its message. */
+int cli_review_months(struct cli_args *a, unsigned *months);
 
 /* An import's summary as `pivault import` prints it, from the library's result (cmd_import.c)
  * or a server's reply (remote_bulk.c): ok says whether it was imported; reject names the

@@ -41,7 +41,7 @@ int cli_print_audit_entry(void *ctx, const pv_audit_entry *e)
 	return 0;
 }
 
-static int print_alert(void *ctx, const pv_audit_alert *a)
+int cli_print_audit_alert(void *ctx, const pv_audit_alert *a)
 {
 	if (*(int *)ctx) {
 		printf("{\"seq\":%llu,\"at\":", (unsigned long long)a->seq);
@@ -152,7 +152,7 @@ static int run_alerts(struct cli_args *a)
 	pv_vault *v = open_for(a, 0, &who, &code);
 	if (!v)
 		return code;
-	return done(v, pv_audit_alerts(v, &who, print_alert, &a->common.json), NULL, NULL);
+	return done(v, pv_audit_alerts(v, &who, cli_print_audit_alert, &a->common.json), NULL, NULL);
 }
 
 static int run_threshold(struct cli_args *a)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int print_notice(void *ctx, const pv_notice_info *n)
+int cli_print_notice(void *ctx, const pv_notice_info *n)
 {
 	if (*(int *)ctx) {
 		printf("{\"notice\":%lld,\"customer\":", (long long)n->notice);
@@ -71,7 +71,7 @@ static int run_list(struct cli_args *a)
 	if (!v)
 		return code;
 	pv_access who = cli_access(&a->common);
-	pv_rc rc = pv_notice_list(v, &who, cli_opt(a, "--customer"), print_notice,
+	pv_rc rc = pv_notice_list(v, &who, cli_opt(a, "--customer"), cli_print_notice,
 				  &a->common.json);
 	return cli_done(v, rc, EXIT_OK);
 }

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int print_due(void *ctx, const pv_review_info *r)
+int cli_print_review_due(void *ctx, const pv_review_info *r)
 {
 	if (*(int *)ctx)
 		printf("{\"id\":\"%s\",\"last_confirmed\":\"%s\",\"channels\":\"%s\"}\n", r->id,
@@ -17,7 +17,7 @@ static int print_due(void *ctx, const pv_review_info *r)
 	return 0;
 }
 
-static int run_due(struct cli_args *a)
+int cli_review_months(struct cli_args *a, unsigned *months_out)
 {
 	unsigned months = 0; /* the library's default */
 	const char *older = cli_opt(a, "--older-than");
@@ -33,12 +33,22 @@ static int run_due(struct cli_args *a)
 	}
 	if (a->narg)
 		return cli_usage(a->prog, "due takes no argument");
-	int code = EXIT_FAIL;
+	*months_out = months;
+	return EXIT_OK;
+}
+
+static int run_due(struct cli_args *a)
+{
+	unsigned months = 0;
+	int code = cli_review_months(a, &months);
+	if (code)
+		return code;
+	code = EXIT_FAIL;
 	pv_vault *v = cli_open_vault(&a->common, &code);
 	if (!v)
 		return code;
 	pv_access who = cli_access(&a->common);
-	pv_rc rc = pv_review_due(v, &who, months, print_due, &a->common.json);
+	pv_rc rc = pv_review_due(v, &who, months, cli_print_review_due, &a->common.json);
 	if (rc)
 		code = cli_fail(v, rc);
 	pv_vault_close(v);

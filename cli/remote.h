@@ -192,5 +192,15 @@ int cli_remote_handover_export(struct cli_args *a);
 int cli_remote_handover_import(struct cli_args *a);
 int cli_remote_handover_confirm(struct cli_args *a);
 int cli_remote_handover_verify_receipt(struct cli_args *a);
+/* remote_audit.c (session 12): bulk-read alerts and their threshold. */
+int cli_remote_audit_alerts(struct cli_args *a);
+int cli_remote_audit_threshold(struct cli_args *a);
+/* remote_notices.c: the notices register. */
+int cli_remote_notice_record(struct cli_args *a);
+int cli_remote_notice_state(struct cli_args *a);
+int cli_remote_notice_list(struct cli_args *a);
+/* remote_reviews.c: accuracy reviews. */
+int cli_remote_review_due(struct cli_args *a);
+int cli_remote_review_confirm(struct cli_args *a);
 
 #endif

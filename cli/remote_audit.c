@@ -4,7 +4,8 @@
  * log` (GET /v1/audit, page by page), `audit checkpoint` and `audit checkpoints` (POST and
  * GET /v1/audit/checkpoints), `audit prove` (GET /v1/audit/proofs/{seq}) and `audit
  * consistency` (POST /v1/audit/consistency): the checkpoints and proofs written as the
- * library made them, for `audit check-proof` where no vault is. */
+ * library made them, for `audit check-proof` where no vault is; `audit alerts` (GET
+ * /v1/audit/alerts) and `audit threshold` (POST /v1/audit/threshold, four eyes). */
 #include "remote.h"
 
 #include <stdlib.h>
@@ -207,4 +208,41 @@ int cli_remote_audit_consistency(struct cli_args *a)
 	cli_url_path(&u, "/v1/audit/consistency", NULL);
 	cli_url_arg(&u, "role", a->common.role);
 	return put_text(a, &u, "POST", cli_json_text(obj), 200, "proof");
+}
+
+/* GET /v1/audit/alerts, each alert printed as `pivault audit alerts` prints the library's. */
+int cli_remote_audit_alerts(struct cli_args *a)
+{
+	int code = takes(a, 0);
+	if (code)
+		return code;
+	struct cli_url u = { 0 };
+	struct cli_reply r;
+	cli_url_path(&u, "/v1/audit/alerts", NULL);
+	cli_url_arg(&u, "role", a->common.role);
+	if (!cli_remote_send(&u, "GET", NULL, 200, &r, &code))
+		return code;
+	size_t i;
+	json_t *al;
+	json_array_foreach(json_object_get(r.json, "alerts"), i, al) {
+		pv_audit_alert alert = { (uint64_t)json_integer_value(json_object_get(al, "seq")),
+					 cli_json_str(al, "at"), cli_json_str(al, "user"),
+					 cli_json_str(al, "kind"), cli_json_str(al, "detail") };
+		cli_print_audit_alert(&a->common.json, &alert);
+	}
+	cli_reply_free(&r);
+	return EXIT_OK;
+}
+
+/* POST /v1/audit/threshold {"per_hour"}: under four eyes, asked for without --request (the
+ * request's id printed as locally) and run with it; nothing printed when done. */
+int cli_remote_audit_threshold(struct cli_args *a)
+{
+	if (a->narg == 1 && atoi(a->arg[0]) <= 0)
+		return cli_usage(a->prog, "threshold needs a positive number");
+	int code = takes(a, 1);
+	if (code)
+		return code;
+	json_t *obj = json_pack("{s:I}", "per_hour", (json_int_t)atoi(a->arg[0]));
+	return cli_remote_post_done(&a->common, "/v1/audit/threshold", NULL, "", obj);
 }

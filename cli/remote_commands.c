@@ -86,6 +86,13 @@ static const struct {
 	{ "audit checkpoints", cli_remote_audit_checkpoints, 0 },
 	{ "audit prove", cli_remote_audit_prove, 0 },
 	{ "audit consistency", cli_remote_audit_consistency, 0 },
+	{ "audit alerts", cli_remote_audit_alerts, 0 },
+	{ "audit threshold", cli_remote_audit_threshold, 1 },
+	{ "notice record", cli_remote_notice_record, 0 },
+	{ "notice state", cli_remote_notice_state, 0 },
+	{ "notice list", cli_remote_notice_list, 0 },
+	{ "review due", cli_remote_review_due, 0 },
+	{ "review confirm", cli_remote_review_confirm, 0 },
 };
 
 /* Common options that name local files or local requests: no meaning through a server. */

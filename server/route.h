@@ -71,6 +71,7 @@ extern const struct pvs_route_table pvs_routes_consent;   /* routes_consent.c */
 extern const struct pvs_route_table pvs_routes_retention; /* routes_retention.c */
 extern const struct pvs_route_table pvs_routes_bulk;      /* routes_bulk.c */
 extern const struct pvs_route_table pvs_routes_complaints; /* routes_complaints.c */
+extern const struct pvs_route_table pvs_routes_reviews;   /* routes_reviews.c */
 
 /* ---- request.c: reading a request ---- */
 

@@ -24,6 +24,7 @@ static const struct pvs_route_table *const tables[] = {
 	&pvs_routes_handover,
 	&pvs_routes_consent, &pvs_routes_retention, &pvs_routes_bulk,
 	&pvs_routes_complaints,
+	&pvs_routes_reviews,
 };
 #define NTABLES (sizeof tables / sizeof *tables)
 

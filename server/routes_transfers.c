@@ -286,6 +286,33 @@ static void list_notices(struct pvs_call *c)
 	pvs_json(c->out, 200, json_pack("{s:o}", "notices", list));
 }
 
+/* The body {"customer", "kind", "text_version", "channel", "state"?, "role"?}: a notice sent
+ * by hand recorded (pivault notice record); 201 {"notice": its number}. */
+static void record_notice(struct pvs_call *c)
+{
+	pv_access who;
+	json_t *body = pvs_body_acting(c, 0, &who);
+	if (!body)
+		return;
+	int bad = 0;
+	const char *customer = pvs_member(body, "customer", &bad),
+		   *kind = pvs_member(body, "kind", &bad),
+		   *version = pvs_member(body, "text_version", &bad),
+		   *channel = pvs_member(body, "channel", &bad),
+		   *state = pvs_member(body, "state", &bad);
+	int64_t number = 0;
+	pv_rc rc;
+	if (bad || !customer || !kind || !version || !channel)
+		pvs_error(c->out, 400, "bad_request", "the body needs \"customer\", \"kind\", "
+			  "\"text_version\" and \"channel\" (strings; \"state\" one too if given)");
+	else if ((rc = pv_notice_record(c->v, &who, customer, kind, version, channel, state,
+					&number)) != PV_OK)
+		pvs_fail(c->out, c->v, rc);
+	else
+		pvs_json(c->out, 201, json_pack("{s:I}", "notice", (json_int_t)number));
+	json_decref(body);
+}
+
 /* The body {"state", "role"?}: a notice's delivery state. */
 static void notice_state(struct pvs_call *c)
 {
@@ -315,6 +342,7 @@ static const struct pvs_route routes[] = {
 	{ "GET", "/v1/transfers/{id}/exclusions", PVS_SESSION, transfer_exclusions, 0 },
 	{ "POST", "/v1/transfers/{id}/shred-excluded", PVS_SESSION, shred_excluded, 0 },
 	{ "POST", "/v1/transfers/{id}/vault-key", PVS_SESSION, pin_vault_key, 0 },
+	{ "POST", "/v1/notices", PVS_SESSION, record_notice, 0 },
 	{ "GET", "/v1/notices", PVS_SESSION, list_notices, 0 },
 	{ "POST", "/v1/notices/{number}/state", PVS_SESSION, notice_state, 0 },
 };

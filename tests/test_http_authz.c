@@ -455,6 +455,25 @@ static const struct route routes[] = {
 	{ "pv_complaint_show", NULL, "GET", "/v1/complaints/{A}?" Q, NULL, 0, 0, complaint },
 	{ "pv_shred", NULL, "POST", "/v1/customers/C00000008/shred?" Q,
 	  "{\"reason\":\"asked\",\"role\":\"{R}\"}", 202, 0, NULL },
+	/* session 12: the notices register's record and the accuracy reviews */
+	{ "pv_notice_record", "transfer", "POST", "/v1/notices?" Q,
+	  "{\"customer\":\"C00000001\",\"kind\":\"transfer\",\"text_version\":\"v1\","
+	  "\"channel\":\"letter\",\"role\":\"{R}\"}", 0, 0, NULL },
+	{ "pv_notice_record", "breach", "POST", "/v1/notices?" Q,
+	  "{\"customer\":\"C00000001\",\"kind\":\"breach\",\"text_version\":\"v1\","
+	  "\"channel\":\"sms\",\"role\":\"{R}\"}", 0, 0, NULL },
+	{ "pv_notice_record", "dsr-reply", "POST", "/v1/notices?" Q,
+	  "{\"customer\":\"C00000002\",\"kind\":\"dsr-reply\",\"text_version\":\"v1\","
+	  "\"channel\":\"email\",\"state\":\"queued\",\"role\":\"{R}\"}", 0, 0, NULL },
+	{ "pv_notice_record", "consent", "POST", "/v1/notices?" Q,
+	  "{\"customer\":\"C00000003\",\"kind\":\"consent\",\"text_version\":\"v2\","
+	  "\"channel\":\"app\",\"role\":\"{R}\"}", 0, 0, NULL },
+	{ "pv_notice_record", "policy", "POST", "/v1/notices?" Q,
+	  "{\"customer\":\"C00000004\",\"kind\":\"policy\",\"text_version\":\"2026\","
+	  "\"channel\":\"in-person\",\"role\":\"{R}\"}", 0, 0, NULL },
+	{ "pv_review_due", NULL, "GET", "/v1/reviews/due?months=1&" Q, NULL, 0, 0, NULL },
+	{ "pv_review_confirm", NULL, "POST", "/v1/customers/C00000005/confirmations?" Q,
+	  "{\"channel\":\"phone\",\"role\":\"{R}\"}", 0, 0, NULL },
 };
 #define NROUTES (sizeof routes / sizeof *routes)
 
@@ -471,19 +490,6 @@ static const struct {
 	  "export (GET /v1/export)" },
 	{ "pv_import_csv", NULL, "reads a file by path on the vault's machine; the API streams "
 	  "the body (POST /v1/import: pv_import_csv_fd)" },
-	{ "pv_review_confirm", NULL, "the periodic re-confirmation is the operator's (pivault "
-	  "review), run against the vault" },
-	{ "pv_review_due", NULL, "the re-confirmation list goes with pivault review confirm" },
-	{ "pv_notice_record", "transfer", "the API records transfer notices as it sends them "
-	  "(POST /v1/transfers/{id}/notices)" },
-	{ "pv_notice_record", "breach", "the API records breach notices as it sends them "
-	  "(POST /v1/incidents/{id}/notify)" },
-	{ "pv_notice_record", "dsr-reply", "a reply sent by hand is recorded where it was sent "
-	  "(pivault notice record)" },
-	{ "pv_notice_record", "consent", "a notice sent by hand is recorded where it was sent "
-	  "(pivault notice record)" },
-	{ "pv_notice_record", "policy", "a notice sent by hand is recorded where it was sent "
-	  "(pivault notice record)" },
 	{ "pv_retention_undetermined_count", "retention or report", "counted inside the report "
 	  "and the retention plan the API answers" },
 	{ "pv_certificates", "audit or shred", "reads the shred ledger beside the keyring; the "
