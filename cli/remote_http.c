@@ -456,6 +456,9 @@ static int failed(const struct cli_reply *r, int hint)
 		fprintf(stderr, "pivault: nothing was done; run it again later\n");
 		return EXIT_BUSY;
 	}
+	if (strcmp(code, "bulk_limit") == 0) /* the local message names `pivault request` */
+		fprintf(stderr, "pivault: nothing was shown; `pivault request` has no twin through a "
+			"server (PIVAULT_SERVER): ask for the read where the vault is\n");
 	if (hint && r->status == 401 && !env("PIVAULT_TOKEN"))
 		fprintf(stderr, "pivault: sign in again: pivault login\n");
 	return r->status == 400 ? EXIT_USAGE : EXIT_FAIL;

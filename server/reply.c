@@ -54,6 +54,10 @@ void pvs_error(struct pvs_reply *out, unsigned status, const char *code, const c
 
 void pvs_fail(struct pvs_reply *out, pv_vault *v, pv_rc rc)
 {
+	if (rc == PV_ERR_DENIED && pv_failed_bulk_limit(v)) { /* the read needs a "read clear" */
+		pvs_error(out, 403, "bulk_limit", pv_errmsg(v));
+		return;
+	}
 	for (size_t i = 0; i < sizeof rc_table / sizeof *rc_table; i++)
 		if (rc_table[i].rc == rc) {
 			pvs_error(out, rc_table[i].status, rc_table[i].code, pv_errmsg(v));
