@@ -300,6 +300,31 @@ int cli_remote_transfer_pin_key(struct cli_args *a)
 	return EXIT_OK;
 }
 
+/* POST the shred-excluded: 1 with a reply to print (200, or an error that carries the
+ * certificate: the customers were shredded and a step after it failed), else 0 with *code
+ * (the message printed). */
+static int send_shred_excluded(struct cli_url *u, char *body, struct cli_reply *r, int *code)
+{
+	char *path = cli_url_take(u);
+	*code = path ? cli_remote_call("POST", path, body, CLI_SIGNED_IN, r) : EXIT_FAIL;
+	if (!path)
+		free(body);
+	free(path);
+	if (*code)
+		return 0;
+	json_t *cert = json_object_get(r->json, "certificate");
+	if (r->json && (r->status == 200 || json_is_object(cert)))
+		return 1;
+	if (r->status == 200) {
+		fprintf(stderr, "pivault: the server's reply is not JSON\n");
+		*code = EXIT_FAIL;
+	} else {
+		*code = cli_remote_failed(r);
+	}
+	cli_reply_free(r);
+	return 0;
+}
+
 int cli_remote_transfer_shred_excluded(struct cli_args *a)
 {
 	int code = EXIT_FAIL;
@@ -312,7 +337,7 @@ int cli_remote_transfer_shred_excluded(struct cli_args *a)
 	struct cli_url u = { 0 };
 	struct cli_reply r;
 	plan_path(&u, plan, "/shred-excluded");
-	if (!cli_remote_send(&u, "POST", body, 200, &r, &code))
+	if (!send_shred_excluded(&u, body, &r, &code))
 		return code;
 	json_t *cert = json_object_get(r.json, "certificate");
 	unsigned long long n =
@@ -320,6 +345,12 @@ int cli_remote_transfer_shred_excluded(struct cli_args *a)
 	char *text = json_is_object(cert) ? library_text(cert) : NULL;
 	if (text) {
 		code = cli_write_certificate(text, out_path);
+		if (r.status != 200) { /* shredded, then a step failed: as cli_shredded says it */
+			fprintf(stderr, "pivault: %s\n",
+				cli_json_str(json_object_get(r.json, "error"), "message"));
+			if (code == EXIT_OK)
+				code = EXIT_INCOMPLETE;
+		}
 		fprintf(stderr, "%llu customer%s of %s shredded%s%s\n", n, n == 1 ? "" : "s", plan,
 			out_path ? "; certificate in " : "", out_path ? out_path : "");
 	} else if (json_is_object(cert)) {

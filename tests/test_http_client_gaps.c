@@ -6,14 +6,19 @@
  * library's pv_failed_bulk_limit gives, the local message, a word that `pivault request`
  * has no twin through a server, nothing on standard output and nothing notified (no
  * notice in the register, no audit entry of notices rendered); a denial of another kind
- * (no 'handover') keeps the code forbidden; a plan within the limit is notified. */
+ * (no 'handover') keeps the code forbidden; a plan within the limit is notified.
+ * Partial shred-excluded: when the objectors were shredded and a later step failed (the
+ * shred ledger unwritable), the route's error carries "shredded" and "certificate" and
+ * the client prints the certificate, the message and the count as locally (exit 3). */
 #include "testutil.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "pivault.h"
 #include "server.h"
@@ -143,11 +148,74 @@ static void test_notify_within_bulk_limit(void **state)
 	free(err);
 }
 
+/* ---- 2. shred-excluded that shredded, then failed ------------------------------------------ */
+
+/* The transfer's objectors shredded through the server under four eyes while the shred
+ * ledger cannot be written (a directory in its place, as test_dsr does it): the certificate
+ * comes back with the error and the client prints it as `transfer shred-excluded` does
+ * locally (the certificate on standard output, the library's message, the count; exit 3);
+ * the customers are gone. */
+static void test_shred_excluded_partial(void **state)
+{
+	(void)state;
+	const char *objectors[] = { pvt_csv_get(&pvtc.f.csv, 2, "customer_id"),
+				    pvt_csv_get(&pvtc.f.csv, 5, "customer_id") };
+	pv_vault *root = pvt_open_root(pvtc.f.dir, NULL, pvtc.f.key_path);
+	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
+	for (size_t i = 0; i < 2; i++) {
+		char *d = NULL;
+		assert_ok(root, pv_dsr_open(root, &admin, objectors[i], "object", NULL, &d));
+		pv_free(d);
+	}
+	pvt_vclose(root);
+	char *plan = plan_of(NULL), args[256], *out = NULL, *err = NULL, id[64], again[400];
+	char *keyring = pvt_keep(pvt_path(pvtc.f.tmp, "vault.keyring"));
+	char *ledger = pvt_keep(pvt_path(pvtc.f.tmp, "vault.keyring.ledger"));
+	assert_int_equal(access(keyring, F_OK), 0);
+	assert_int_equal(mkdir(ledger, 0700), 0);
+
+	snprintf(args, sizeof args, "transfer shred-excluded %s --role dpo", plan);
+	pvtc_login("dpo1");
+	pvtc_remote(0, &out, NULL, args);
+	assert_int_equal(sscanf(out, "request %63s recorded", id), 1);
+	free(out);
+	pvtc_login("dpo2");
+	snprintf(again, sizeof again, "approve %s", id);
+	pvtc_remote(0, NULL, NULL, again);
+	pvtc_login("dpo1");
+	snprintf(again, sizeof again, "%s --request %s", args, id);
+	assert_int_equal(pvtc_cli(&out, &err, pvtc_server_env(), "%s", again), 3);
+
+	json_error_t je;
+	json_t *cert = json_loads(out, 0, &je); /* the certificate, as the library gives it */
+	if (!cert)
+		fail_msg("no certificate on standard output: [%s] [%s]", out, err);
+	for (size_t i = 0; i < 2; i++)
+		assert_non_null(strstr(out, objectors[i]));
+	json_decref(cert);
+	char count[128];
+	snprintf(count, sizeof count, "\n2 customers of %s shredded\n", plan);
+	const char *said = strstr(err, "pivault: 2 customers were shredded and the certificate "
+				  "issued, but the shred ledger is not up to date (");
+	if (!said || strstr(said, count) == NULL)
+		fail_msg("not the local command's messages: [%s]", err);
+	root = pvt_open_root(pvtc.f.dir, NULL, pvtc.f.key_path);
+	for (size_t i = 0; i < 2; i++) {
+		pv_record *r = NULL;
+		assert_int_not_equal(pv_get(root, &admin, objectors[i], &r), PV_OK);
+		pv_record_free(r);
+	}
+	pvt_vclose(root);
+	free(out);
+	free(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_notify_past_bulk_limit),
 		cmocka_unit_test(test_notify_within_bulk_limit),
+		cmocka_unit_test(test_shred_excluded_partial),
 	};
 	return cmocka_run_group_tests(tests, group_setup, pvtc_group_teardown);
 }
