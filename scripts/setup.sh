@@ -14,6 +14,9 @@ shift || true
 packages=(gcc make cmake pkg-config libsodium-dev libsqlite3-dev libcsv-dev libyaml-dev
           libjansson-dev libutf8proc-dev libcmocka-dev sqlite3 age minisign tar valgrind
           libmicrohttpd-dev gnutls-bin chromium libcurl4-gnutls-dev)
+# libpq-dev: the PostgreSQL store (issue 15); postgresql: the server its tests start a
+# throwaway cluster of (scripts/pg-cluster.sh, from scripts/test.sh)
+packages+=(libpq-dev postgresql)
 # the web console's end-to-end test (tests/check_console.sh): node and npm run its driver
 # (playwright-core from npm, tests/console/package-lock.json) against that chromium, and a
 # Chinese font draws the console's Chinese strings in its screenshots
