@@ -9,7 +9,9 @@
  * (no 'handover') keeps the code forbidden; a plan within the limit is notified.
  * Partial shred-excluded: when the objectors were shredded and a later step failed (the
  * shred ledger unwritable), the route's error carries "shredded" and "certificate" and
- * the client prints the certificate, the message and the count as locally (exit 3). */
+ * the client prints the certificate, the message and the count as locally (exit 3).
+ * A malformed CSV scanned through the server: the message names the file as its user gave
+ * it (line, reason, never a value), as the local command does; ?name= must be printable. */
 #include "testutil.h"
 
 #include <jansson.h>
@@ -210,12 +212,58 @@ static void test_shred_excluded_partial(void **state)
 	free(err);
 }
 
+/* ---- 3. a malformed CSV scanned through the server ---------------------------------------- */
+
+/* `scan FILE` of a malformed file through the server says what the local command says
+ * against the vault's schema: the file as its user named it, the line and the reason,
+ * never a value; the route without ?name= says "the request's body", and a name that is
+ * no printable text is refused (400) before anything is scanned. */
+static void test_scan_malformed_names_the_file(void **state)
+{
+	(void)state;
+	const char *texts[] = { "id,name,notes\nC1,Li Na,13812345678\nC2,Wang Wei,x,Zhao\n",
+				"id,name,notes\nC1,\"Li Na,13812345678\nC2,Wang Wei,x\n" };
+	pvtc_login("dpo1");
+	for (size_t i = 0; i < 2; i++) {
+		char file[32], *csv, *lout = NULL, *lerr = NULL, *rout = NULL, *rerr = NULL;
+		snprintf(file, sizeof file, "bad-%zu.csv", i);
+		csv = pvt_keep(pvt_path(pvtc.f.tmp, file));
+		assert_int_equal(pvt_write_file(csv, texts[i], strlen(texts[i])), 0);
+		int lst = pvtc_cli(&lout, &lerr, "", "scan '%s' --schema '%s'", csv,
+				   PV_SOURCE_DIR "/examples/schema.yaml");
+		int rst = pvtc_cli(&rout, &rerr, pvtc_server_env(), "scan '%s'", csv);
+		if (lst != 1 || rst != lst || strcmp(lout, rout) || strcmp(lerr, rerr) ||
+		    !strstr(rerr, csv))
+			fail_msg("scan %s: here %d [%s] [%s], server %d [%s] [%s]", csv, lst, lout,
+				 lerr, rst, rout, rerr);
+		assert_null(strstr(rerr, "13812345678"));
+		assert_null(strstr(rerr, "Zhao"));
+		free(lout);
+		free(lerr);
+		free(rout);
+		free(rerr);
+	}
+	char *token = pvts_sign_in(pvtc.f.port, "dpo2", PW);
+	struct pvts_resp r = pvts_http(pvtc.f.port, "POST", "/v1/scan", token, texts[0],
+				       strlen(texts[0]));
+	assert_int_equal(r.status, 422);
+	assert_non_null(strstr(pvts_err_msg(&r), "the request's body: data row 2"));
+	pvts_resp_free(&r);
+	r = pvts_http(pvtc.f.port, "POST", "/v1/scan?name=a%0Ab.csv", token, texts[0],
+		      strlen(texts[0]));
+	assert_int_equal(r.status, 400);
+	assert_string_equal(pvts_err_code(&r), "bad_request");
+	pvts_resp_free(&r);
+	free(token);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_notify_past_bulk_limit),
 		cmocka_unit_test(test_notify_within_bulk_limit),
 		cmocka_unit_test(test_shred_excluded_partial),
+		cmocka_unit_test(test_scan_malformed_names_the_file),
 	};
 	return cmocka_run_group_tests(tests, group_setup, pvtc_group_teardown);
 }
