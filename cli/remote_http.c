@@ -353,9 +353,12 @@ static int transfer(const char *method, const char *url, struct exchange *x,
 		return EXIT_FAIL;
 	}
 	char err[CURL_ERROR_SIZE] = "";
-	int streamed_in = x->s && x->s->in_fd >= 0;
+	char streamed[128] = "";
+	if (x->s && x->s->in_fd >= 0)
+		snprintf(streamed, sizeof streamed, "Content-Type: %s",
+			 x->s->type ? x->s->type : "text/csv");
 	struct curl_slist *hdr = headers_of(bearer, x->json ? "Content-Type: application/json"
-						   : streamed_in ? "Content-Type: text/csv" : NULL);
+						   : streamed[0] ? streamed : NULL);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, server.tls ? "https" : "http");
 	curl_easy_setopt(h, CURLOPT_PROXY, "");

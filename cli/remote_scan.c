@@ -74,7 +74,7 @@ static int ask(const struct cli_args *a, int min, int fd, struct cli_reply *r)
 	char *path = cli_url_take(&u);
 	if (!path)
 		return EXIT_FAIL;
-	struct cli_stream s = { fd, NULL, NULL };
+	struct cli_stream s = { fd, NULL, NULL, NULL };
 	int code = fd >= 0 ? cli_remote_stream("POST", path, &s, r)
 			   : cli_remote_call("GET", path, NULL, CLI_SIGNED_IN, r);
 	free(path);

@@ -394,7 +394,7 @@ static int download_package(const struct cli_args *a, const char *plan, pv_expor
 	plan_path(&u, plan, "/package");
 	cli_url_arg(&u, "role", a->common.role);
 	char *path = cli_url_take(&u);
-	struct cli_stream s = { -1, to_package, sink };
+	struct cli_stream s = { -1, to_package, sink, NULL };
 	struct cli_reply r;
 	int code = path ? cli_remote_stream("GET", path, &s, &r) : EXIT_FAIL;
 	free(path);
@@ -493,7 +493,7 @@ static int send_package(const char *package, const char *path, struct cli_reply 
 		fprintf(stderr, "pivault: cannot open %s: %s\n", package, strerror(errno));
 		return EXIT_FAIL;
 	}
-	struct cli_stream s = { fd, NULL, NULL };
+	struct cli_stream s = { fd, NULL, NULL, "application/octet-stream" }; /* an age file */
 	int code = cli_remote_stream("POST", path, &s, r);
 	close(fd);
 	return code;

@@ -11,13 +11,19 @@
  * shred ledger unwritable), the route's error carries "shredded" and "certificate" and
  * the client prints the certificate, the message and the count as locally (exit 3).
  * A malformed CSV scanned through the server: the message names the file as its user gave
- * it (line, reason, never a value), as the local command does; ?name= must be printable. */
+ * it (line, reason, never a value), as the local command does; ?name= must be printable.
+ * A package uploaded by `handover import` goes as application/octet-stream (what an age
+ * file is), not text/csv: a listener standing in for the server reads the request's head. */
 #include "testutil.h"
 
+#include <arpa/inet.h>
 #include <jansson.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -257,6 +263,70 @@ static void test_scan_malformed_names_the_file(void **state)
 	free(token);
 }
 
+/* ---- 4. the media type of an uploaded package ---------------------------------------------- */
+
+/* A listener on loopback that takes one request, keeps its head and answers 400. */
+struct head_catcher {
+	int fd;
+	unsigned port;
+	char head[4096];
+};
+
+static void *catch_head(void *arg)
+{
+	struct head_catcher *h = arg;
+	int c = accept(h->fd, NULL, NULL);
+	size_t n = 0;
+	while (c >= 0 && n < sizeof h->head - 1 && !strstr(h->head, "\r\n\r\n")) {
+		ssize_t k = recv(c, h->head + n, sizeof h->head - 1 - n, 0);
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+		h->head[n] = '\0';
+	}
+	static const char no[] = "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
+				 "Content-Length: 2\r\nConnection: close\r\n\r\n{}";
+	if (c >= 0) {
+		(void)send(c, no, sizeof no - 1, MSG_NOSIGNAL);
+		close(c);
+	}
+	return NULL;
+}
+
+static void catcher_up(struct head_catcher *h)
+{
+	memset(h, 0, sizeof *h);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof a;
+	h->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(h->fd >= 0);
+	assert_int_equal(bind(h->fd, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(listen(h->fd, 1), 0);
+	assert_int_equal(getsockname(h->fd, (struct sockaddr *)&a, &len), 0);
+	h->port = ntohs(a.sin_port);
+}
+
+/* `handover import` through a server sends the package as what it is, an age file
+ * (application/octet-stream), not as CSV text. */
+static void test_handover_import_media_type(void **state)
+{
+	(void)state;
+	char *pkg = pvt_keep(pvt_path(pvtc.f.tmp, "some.age")), env[1024];
+	assert_int_equal(pvt_write_file(pkg, "age-encryption.org/v1\n", 22), 0);
+	struct head_catcher h;
+	catcher_up(&h);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, catch_head, &h), 0);
+	snprintf(env, sizeof env, "XDG_RUNTIME_DIR='%s' PIVAULT_SERVER='http://127.0.0.1:%u' "
+		 "PIVAULT_TOKEN='pvt_%064d'", pvtc.run, h.port, 0);
+	int st = pvtc_cli(NULL, NULL, env, "handover import '%s' --role admin", pkg);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	close(h.fd);
+	assert_int_equal(st, 2); /* as the client says a 400 */
+	if (!strstr(h.head, "\r\nContent-Type: application/octet-stream\r\n"))
+		fail_msg("the upload's head: [%s]", h.head);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_notify_within_bulk_limit),
 		cmocka_unit_test(test_shred_excluded_partial),
 		cmocka_unit_test(test_scan_malformed_names_the_file),
+		cmocka_unit_test(test_handover_import_media_type),
 	};
 	return cmocka_run_group_tests(tests, group_setup, pvtc_group_teardown);
 }
