@@ -58,17 +58,25 @@ static void set_str(json_t *obj, const char *key, const char *value)
 		json_object_set_new(obj, key, json_string(value));
 }
 
-/* cli_remote_send, any 200 body taken (text, HTML, CSV: not only JSON). 1 with r; else 0
- * with *code after the message. */
-static int send_for_text(struct cli_url *u, const char *method, char *body, struct cli_reply *r,
-			 int *code)
+/* method u (signed in) with body (taken): 1 when the server answered (r holds the reply,
+ * whatever its status), else 0 with *code after the message. */
+static int answered(struct cli_url *u, const char *method, char *body, struct cli_reply *r,
+		    int *code)
 {
 	char *path = cli_url_take(u);
 	*code = path ? cli_remote_call(method, path, body, CLI_SIGNED_IN, r) : EXIT_FAIL;
 	if (!path)
 		free(body);
 	free(path);
-	if (*code)
+	return *code == EXIT_OK;
+}
+
+/* cli_remote_send, any 200 body taken (text, HTML, CSV: not only JSON). 1 with r; else 0
+ * with *code after the message. */
+static int send_for_text(struct cli_url *u, const char *method, char *body, struct cli_reply *r,
+			 int *code)
+{
+	if (!answered(u, method, body, r, code))
 		return 0;
 	if (r->status == 200 && r->body)
 		return 1;
@@ -305,12 +313,7 @@ int cli_remote_transfer_pin_key(struct cli_args *a)
  * (the message printed). */
 static int send_shred_excluded(struct cli_url *u, char *body, struct cli_reply *r, int *code)
 {
-	char *path = cli_url_take(u);
-	*code = path ? cli_remote_call("POST", path, body, CLI_SIGNED_IN, r) : EXIT_FAIL;
-	if (!path)
-		free(body);
-	free(path);
-	if (*code)
+	if (!answered(u, "POST", body, r, code))
 		return 0;
 	json_t *cert = json_object_get(r->json, "certificate");
 	if (r->json && (r->status == 200 || json_is_object(cert)))
