@@ -39,13 +39,14 @@ int cli_remote_call(const char *method, const char *path, char *body, enum cli_a
 		    struct cli_reply *r);
 
 /* A streamed exchange (signed in): the request's body read from in_fd as it is sent
- * (-1: none; text/csv) and a 200 reply's body given to sink as it arrives (NULL: kept in
+ * (-1: none), of media type type (NULL: text/csv), and a 200 reply's body given to sink as it arrives (NULL: kept in
  * the reply); sink answers 0, or -1 to stop after printing why. Any other reply is kept
  * in r as JSON. EXIT_OK when the server answered, as cli_remote_call. */
 struct cli_stream {
 	int in_fd;
 	int (*sink)(void *ctx, const char *data, size_t n);
 	void *ctx;
+	const char *type; /* the body's Content-Type; NULL: text/csv */
 };
 int cli_remote_stream(const char *method, const char *path, const struct cli_stream *s,
 		      struct cli_reply *r);

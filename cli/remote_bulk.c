@@ -95,7 +95,7 @@ int cli_remote_export(struct cli_args *a)
 	if (rc)
 		return cli_fail(NULL, rc);
 	char *path = export_path(a, f ? f : "csv");
-	struct cli_stream s = { -1, sink ? to_file : to_stdout, sink };
+	struct cli_stream s = { -1, sink ? to_file : to_stdout, sink, NULL };
 	struct cli_reply r;
 	int code = path ? cli_remote_stream("GET", path, &s, &r) : EXIT_FAIL;
 	free(path);
@@ -220,7 +220,7 @@ int cli_remote_import(struct cli_args *a)
 		free(path);
 		return EXIT_FAIL;
 	}
-	struct cli_stream s = { fd, NULL, NULL };
+	struct cli_stream s = { fd, NULL, NULL, NULL };
 	struct cli_reply r;
 	int code = cli_remote_stream("POST", path, &s, &r);
 	free(path);

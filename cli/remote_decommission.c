@@ -95,7 +95,7 @@ static int fetch_archive(const struct cli_args *a, FILE *out)
 	cli_url_path(&u, "/v1/decommission/archive", NULL);
 	cli_url_arg(&u, "role", a->common.role);
 	char *path = cli_url_take(&u);
-	struct cli_stream s = { -1, to_file, out };
+	struct cli_stream s = { -1, to_file, out, NULL };
 	struct cli_reply r;
 	int code = path ? cli_remote_stream("GET", path, &s, &r) : EXIT_FAIL;
 	free(path);

@@ -353,9 +353,12 @@ static int transfer(const char *method, const char *url, struct exchange *x,
 		return EXIT_FAIL;
 	}
 	char err[CURL_ERROR_SIZE] = "";
-	int streamed_in = x->s && x->s->in_fd >= 0;
+	char streamed[128] = "";
+	if (x->s && x->s->in_fd >= 0)
+		snprintf(streamed, sizeof streamed, "Content-Type: %s",
+			 x->s->type ? x->s->type : "text/csv");
 	struct curl_slist *hdr = headers_of(bearer, x->json ? "Content-Type: application/json"
-						   : streamed_in ? "Content-Type: text/csv" : NULL);
+						   : streamed[0] ? streamed : NULL);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, server.tls ? "https" : "http");
 	curl_easy_setopt(h, CURLOPT_PROXY, "");
@@ -456,6 +459,9 @@ static int failed(const struct cli_reply *r, int hint)
 		fprintf(stderr, "pivault: nothing was done; run it again later\n");
 		return EXIT_BUSY;
 	}
+	if (strcmp(code, "bulk_limit") == 0) /* the local message names `pivault request` */
+		fprintf(stderr, "pivault: nothing was shown; `pivault request` has no twin through a "
+			"server (PIVAULT_SERVER): ask for the read where the vault is\n");
 	if (hint && r->status == 401 && !env("PIVAULT_TOKEN"))
 		fprintf(stderr, "pivault: sign in again: pivault login\n");
 	return r->status == 400 ? EXIT_USAGE : EXIT_FAIL;

@@ -2,7 +2,8 @@
 /* remote_scan.c: `pivault scan` through the server: `scan FILE.csv` sends the file as it
  * reads it (POST /v1/scan: scanned against the vault's own schema, so --schema is refused)
  * and `scan` reads the vault's text fields (GET /v1/scan/vault); the columns and counts
- * printed as the local command prints the library's (never a value). */
+ * printed as the local command prints the library's (never a value). A malformed file is named
+ * in the server's message by the path given (?name=), as locally. */
 #include "remote.h"
 
 #include <stdlib.h>
@@ -46,6 +47,19 @@ static int print_reply(const struct cli_args *a, struct cli_reply *r, int file)
 	return EXIT_OK;
 }
 
+/* The file's path as the user gave it, for the server to name the file in the messages of a
+ * malformed one as the local command does; NULL (the server says "the request's body")
+ * when it is not text the server takes (printable, at most 255 bytes). */
+static const char *file_name(const struct cli_args *a)
+{
+	const char *path = a->narg ? a->arg[0] : NULL;
+	size_t n = path ? strlen(path) : 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)path[i] < 0x20 || path[i] == 0x7f)
+			return NULL;
+	return n > 0 && n <= 255 ? path : NULL;
+}
+
 /* The request: the file sent as it is read (fd), or the vault's fields read. */
 static int ask(const struct cli_args *a, int min, int fd, struct cli_reply *r)
 {
@@ -56,10 +70,11 @@ static int ask(const struct cli_args *a, int min, int fd, struct cli_reply *r)
 	cli_url_arg(&u, "min_confidence", min ? conf : NULL);
 	cli_url_arg(&u, "role", a->common.role);
 	cli_url_arg(&u, "purpose", fd >= 0 ? NULL : a->common.purpose);
+	cli_url_arg(&u, "name", fd >= 0 ? file_name(a) : NULL);
 	char *path = cli_url_take(&u);
 	if (!path)
 		return EXIT_FAIL;
-	struct cli_stream s = { fd, NULL, NULL };
+	struct cli_stream s = { fd, NULL, NULL, NULL };
 	int code = fd >= 0 ? cli_remote_stream("POST", path, &s, r)
 			   : cli_remote_call("GET", path, NULL, CLI_SIGNED_IN, r);
 	free(path);

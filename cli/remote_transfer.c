@@ -58,17 +58,25 @@ static void set_str(json_t *obj, const char *key, const char *value)
 		json_object_set_new(obj, key, json_string(value));
 }
 
-/* cli_remote_send, any 200 body taken (text, HTML, CSV: not only JSON). 1 with r; else 0
- * with *code after the message. */
-static int send_for_text(struct cli_url *u, const char *method, char *body, struct cli_reply *r,
-			 int *code)
+/* method u (signed in) with body (taken): 1 when the server answered (r holds the reply,
+ * whatever its status), else 0 with *code after the message. */
+static int answered(struct cli_url *u, const char *method, char *body, struct cli_reply *r,
+		    int *code)
 {
 	char *path = cli_url_take(u);
 	*code = path ? cli_remote_call(method, path, body, CLI_SIGNED_IN, r) : EXIT_FAIL;
 	if (!path)
 		free(body);
 	free(path);
-	if (*code)
+	return *code == EXIT_OK;
+}
+
+/* cli_remote_send, any 200 body taken (text, HTML, CSV: not only JSON). 1 with r; else 0
+ * with *code after the message. */
+static int send_for_text(struct cli_url *u, const char *method, char *body, struct cli_reply *r,
+			 int *code)
+{
+	if (!answered(u, method, body, r, code))
 		return 0;
 	if (r->status == 200 && r->body)
 		return 1;
@@ -300,6 +308,26 @@ int cli_remote_transfer_pin_key(struct cli_args *a)
 	return EXIT_OK;
 }
 
+/* POST the shred-excluded: 1 with a reply to print (200, or an error that carries the
+ * certificate: the customers were shredded and a step after it failed), else 0 with *code
+ * (the message printed). */
+static int send_shred_excluded(struct cli_url *u, char *body, struct cli_reply *r, int *code)
+{
+	if (!answered(u, "POST", body, r, code))
+		return 0;
+	json_t *cert = json_object_get(r->json, "certificate");
+	if (r->json && (r->status == 200 || json_is_object(cert)))
+		return 1;
+	if (r->status == 200) {
+		fprintf(stderr, "pivault: the server's reply is not JSON\n");
+		*code = EXIT_FAIL;
+	} else {
+		*code = cli_remote_failed(r);
+	}
+	cli_reply_free(r);
+	return 0;
+}
+
 int cli_remote_transfer_shred_excluded(struct cli_args *a)
 {
 	int code = EXIT_FAIL;
@@ -312,7 +340,7 @@ int cli_remote_transfer_shred_excluded(struct cli_args *a)
 	struct cli_url u = { 0 };
 	struct cli_reply r;
 	plan_path(&u, plan, "/shred-excluded");
-	if (!cli_remote_send(&u, "POST", body, 200, &r, &code))
+	if (!send_shred_excluded(&u, body, &r, &code))
 		return code;
 	json_t *cert = json_object_get(r.json, "certificate");
 	unsigned long long n =
@@ -320,6 +348,12 @@ int cli_remote_transfer_shred_excluded(struct cli_args *a)
 	char *text = json_is_object(cert) ? library_text(cert) : NULL;
 	if (text) {
 		code = cli_write_certificate(text, out_path);
+		if (r.status != 200) { /* shredded, then a step failed: as cli_shredded says it */
+			fprintf(stderr, "pivault: %s\n",
+				cli_json_str(json_object_get(r.json, "error"), "message"));
+			if (code == EXIT_OK)
+				code = EXIT_INCOMPLETE;
+		}
 		fprintf(stderr, "%llu customer%s of %s shredded%s%s\n", n, n == 1 ? "" : "s", plan,
 			out_path ? "; certificate in " : "", out_path ? out_path : "");
 	} else if (json_is_object(cert)) {
@@ -363,7 +397,7 @@ static int download_package(const struct cli_args *a, const char *plan, pv_expor
 	plan_path(&u, plan, "/package");
 	cli_url_arg(&u, "role", a->common.role);
 	char *path = cli_url_take(&u);
-	struct cli_stream s = { -1, to_package, sink };
+	struct cli_stream s = { -1, to_package, sink, NULL };
 	struct cli_reply r;
 	int code = path ? cli_remote_stream("GET", path, &s, &r) : EXIT_FAIL;
 	free(path);
@@ -462,7 +496,7 @@ static int send_package(const char *package, const char *path, struct cli_reply 
 		fprintf(stderr, "pivault: cannot open %s: %s\n", package, strerror(errno));
 		return EXIT_FAIL;
 	}
-	struct cli_stream s = { fd, NULL, NULL };
+	struct cli_stream s = { fd, NULL, NULL, "application/octet-stream" }; /* an age file */
 	int code = cli_remote_stream("POST", path, &s, r);
 	close(fd);
 	return code;

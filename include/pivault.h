@@ -149,6 +149,11 @@ PV_API void pv_vault_close(pv_vault *v);
  * pv_*_verify functions, pv_audit_check_proof, pv_restore, pv_escrow_keygen, and a create
  * or open that could not make a handle), as sqlite3_errmsg does for its handle. */
 PV_API const char *pv_errmsg(const pv_vault *v);
+/* 1 when the handle's last failure (pv_errmsg) was a read refused for going beyond the
+ * vault's bulk limit of customers in clear (PV_ERR_DENIED: the read needs an approved
+ * "read clear" request, which `pivault request COMMAND` asks for), else 0. A caller tells
+ * that refusal from other denials by this, never by the message. */
+PV_API int pv_failed_bulk_limit(const pv_vault *v);
 
 /* The vault id as 32 hex characters (borrowed for the handle's life). */
 PV_API const char *pv_vault_id(const pv_vault *v);

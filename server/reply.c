@@ -52,12 +52,32 @@ void pvs_error(struct pvs_reply *out, unsigned status, const char *code, const c
 					message));
 }
 
+void pvs_fail_with(struct pvs_reply *out, pv_vault *v, pv_rc rc, void *more)
+{
+	unsigned status = 500;
+	const char *code = "internal_error", *message = pv_errmsg(v);
+	size_t i = 0;
+	while (i < sizeof rc_table / sizeof *rc_table && rc_table[i].rc != rc)
+		i++;
+	if (rc == PV_ERR_DENIED && pv_failed_bulk_limit(v)) { /* the read needs a "read clear" */
+		status = 403;
+		code = "bulk_limit";
+	} else if (i < sizeof rc_table / sizeof *rc_table) {
+		status = rc_table[i].status;
+		code = rc_table[i].code;
+	} else {
+		message = pv_strerror(rc);
+	}
+	json_t *doc = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message);
+	if (doc && more && json_object_update(doc, more) != 0) {
+		json_decref(doc);
+		doc = NULL;
+	}
+	json_decref(more);
+	pvs_json(out, status, doc);
+}
+
 void pvs_fail(struct pvs_reply *out, pv_vault *v, pv_rc rc)
 {
-	for (size_t i = 0; i < sizeof rc_table / sizeof *rc_table; i++)
-		if (rc_table[i].rc == rc) {
-			pvs_error(out, rc_table[i].status, rc_table[i].code, pv_errmsg(v));
-			return;
-		}
-	pvs_error(out, 500, "internal_error", pv_strerror(rc));
+	pvs_fail_with(out, v, rc, NULL);
 }

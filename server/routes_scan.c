@@ -2,14 +2,15 @@
 /* routes_scan.c: personal information where it is not declared, the API twin of `pivault
  * scan`: an uploaded CSV body (read from memory, never written anywhere) against the
  * vault's schema, and the vault's own plain-text fields, each with ?min_confidence=N as
- * the command's --min-confidence. The reply names columns and counts rows; it never holds
- * a value. */
+ * the command's --min-confidence, and the upload with ?name= (what its messages call the
+ * file). The reply names columns and counts rows; it never holds a value. */
 #define _GNU_SOURCE /* fmemopen */
 #include "route.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* One column as JSON, appended to the list ctx. */
 static int column_json(void *ctx, const pv_scan_column *c)
@@ -52,10 +53,32 @@ static int scan_opts(struct pvs_call *c, pv_scan_opts *o)
 	return 0;
 }
 
+/* ?name=: what the caller calls the file in the messages of a malformed one (the client
+ * sends the path its user gave; absent: "the request's body"): printable UTF-8 of at most
+ * 255 bytes. The name, or NULL after a 400. */
+static const char *body_name(struct pvs_call *c)
+{
+	const char *name = pvs_arg(c, "name");
+	if (!name)
+		return "the request's body";
+	size_t n = strlen(name);
+	int printable = n > 0 && n <= 255;
+	for (size_t i = 0; printable && i < n; i++)
+		printable = (unsigned char)name[i] >= 0x20 && name[i] != 0x7f;
+	json_t *utf8 = printable ? json_string(name) : NULL; /* NULL: not UTF-8 */
+	json_decref(utf8);
+	if (!utf8)
+		pvs_error(c->out, 400, "bad_request", "name: printable text of at most 255 bytes");
+	return utf8 ? name : NULL;
+}
+
 /* The body is the CSV file: {"rows", "columns": [...]}. */
 static void scan_csv(struct pvs_call *c)
 {
 	pv_scan_opts o;
+	const char *name = body_name(c);
+	if (!name)
+		return;
 	if (c->q->len == 0) {
 		pvs_error(c->out, 400, "bad_request", "the body is the CSV file to scan");
 		return;
@@ -70,8 +93,8 @@ static void scan_csv(struct pvs_call *c)
 	pv_access who = pvs_role_of(c);
 	json_t *columns = json_array();
 	uint64_t rows = 0;
-	pv_rc rc = pv_scan_csv_stream(c->v, &who, in, "the request's body", &o, column_json,
-				      columns, &rows);
+	pv_rc rc = pv_scan_csv_stream(c->v, &who, in, name, &o, column_json, columns,
+				      &rows);
 	fclose(in);
 	scanned(c, rc, columns, "rows", rows);
 }

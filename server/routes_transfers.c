@@ -212,7 +212,8 @@ static void transfer_exclusions(struct pvs_call *c)
 }
 
 /* The body {"role"?, "request"?, "reason"?}: {"shredded", "certificate"} (null when no
- * one objected), or 202 with the request to approve. */
+ * one objected), or 202 with the request to approve. When a step after the shred failed
+ * (the customers are gone), the error comes with "shredded" and "certificate" beside it. */
 static void shred_excluded(struct pvs_call *c)
 {
 	json_t *body = pvs_body_object(c);
@@ -229,11 +230,15 @@ static void shred_excluded(struct pvs_call *c)
 		pv_rc rc = pv_transfer_shred_excluded(c->v, &who, c->param, &n, &cert);
 		json_error_t je;
 		json_t *doc = cert ? json_loads(cert, 0, &je) : json_null();
-		if (!pvs_guard_end(c, mode, rc) && rc)
-			pvs_fail(c->out, c->v, rc);
-		else if (!rc)
-			pvs_json(c->out, 200, json_pack("{s:I,s:O}", "shredded", (json_int_t)n,
-							"certificate", doc ? doc : json_null()));
+		json_t *done = rc && !cert ? NULL /* nothing was shredded: the error alone */
+			       : json_pack("{s:I,s:O}", "shredded", (json_int_t)n, "certificate",
+					   doc ? doc : json_null());
+		if (pvs_guard_end(c, mode, rc))
+			json_decref(done);
+		else if (rc)
+			pvs_fail_with(c->out, c->v, rc, done);
+		else
+			pvs_json(c->out, 200, done);
 		json_decref(doc);
 	}
 	pv_free(cert);

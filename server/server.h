@@ -97,6 +97,9 @@ struct pvs_reply {
 void pvs_error(struct pvs_reply *out, unsigned status, const char *code, const char *message);
 /* The error of a library call that failed with rc on v (message pv_errmsg(v)). */
 void pvs_fail(struct pvs_reply *out, pv_vault *v, pv_rc rc);
+/* The same error with the members of the JSON object more (taken; NULL: none) beside
+ * "error": what a call that failed after doing something lasting still gives back. */
+void pvs_fail_with(struct pvs_reply *out, pv_vault *v, pv_rc rc, void *more);
 /* A JSON value as the reply's body (takes the reference). */
 void pvs_json(struct pvs_reply *out, unsigned status, void *json);
 

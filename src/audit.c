@@ -563,11 +563,15 @@ pv_rc pv_audit_failure(pv_vault *v, pv_rc rc, const char *op, const char *ids,
 	const char *outcome = v->authz_tampered ? "tampered"
 			      : rc == PV_ERR_DENIED ? "denied" : "failed";
 	v->authz_tampered = 0;
+	int bulk_refused = v->bulk_refused; /* the refusal stays the bulk limit's */
 	struct pv_audit_event e = { op, ids, purpose, NULL, outcome, msg };
 	if (pv_audit_append(v, &e) == PV_OK || strcmp(v->errmsg, msg) == 0)
-		return pv_fail(v, rc, "%s", msg); /* the failure was the audit log's: said once */
-	return pv_fail(v, rc, "%s (and the audit entry could not be written: %s)", msg,
-		       v->errmsg); /* pv_fail formats apart from v->errmsg */
+		rc = pv_fail(v, rc, "%s", msg); /* the failure was the audit log's: said once */
+	else
+		rc = pv_fail(v, rc, "%s (and the audit entry could not be written: %s)", msg,
+			     v->errmsg); /* pv_fail formats apart from v->errmsg */
+	v->bulk_refused = bulk_refused;
+	return rc;
 }
 
 pv_rc pv_audit_incomplete(pv_vault *v, pv_rc rc, const char *op, const char *ids)

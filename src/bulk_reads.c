@@ -89,11 +89,14 @@ pv_rc pv_bulk_clear_gate(pv_vault *v, int role, const pv_access *who, const char
 	}
 	int approval_in_hand = v->request_id[0] && strcmp(v->request_op, "read clear") == 0;
 	rc = consume_read(v, role, who, kind, ids, n);
-	if (rc == PV_ERR_DENIED && !approval_in_hand)
-		return pv_fail(v, rc, "%s in clear of %zu customers goes beyond the bulk limit of "
+	if (rc == PV_ERR_DENIED && !approval_in_hand) {
+		rc = pv_fail(v, rc, "%s in clear of %zu customers goes beyond the bulk limit of "
 			       "%llu a session (%llu shown already): it needs a four-eyes approval "
 			       "(pivault request %s ...)", kind, n, (unsigned long long)limit,
 			       (unsigned long long)v->clear_shown, kind);
+		v->bulk_refused = 1; /* pv_failed_bulk_limit: callers test this, not the text */
+		return rc;
+	}
 	if (!rc)
 		v->clear_shown += n;
 	return rc;

@@ -53,11 +53,15 @@ pv_rc pv_fail(pv_vault *v, pv_rc rc, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	memcpy(v ? v->errmsg : lone_errmsg, msg, sizeof msg);
+	if (v)
+		v->bulk_refused = 0; /* bulk_reads.c sets it again after its own refusal */
 	return rc;
 }
 
 pv_rc pv_ok(pv_vault *v)
 {
+	if (v)
+		v->bulk_refused = 0;
 	(v ? v->errmsg : lone_errmsg)[0] = '\0';
 	return PV_OK;
 }
@@ -71,6 +75,11 @@ pv_rc pv_lone_outcome(pv_rc rc, const char *text, char **summary)
 	if (summary && !(*summary = strdup(text)))
 		return pv_fail(NULL, PV_ERR_NOMEM, "out of memory");
 	return pv_ok(NULL);
+}
+
+int pv_failed_bulk_limit(const pv_vault *v)
+{
+	return v && v->bulk_refused;
 }
 
 const char *pv_errmsg(const pv_vault *v)

@@ -87,6 +87,7 @@ struct pv_vault {
 	pv_audit_writer *audit_writing; /* the writer this handle is the handle of, if any */
 	int audit_fault;              /* tests: make audit appends fail */
 	int authz_tampered;           /* the last failure was an integrity check's (authz_mac.c) */
+	int bulk_refused;             /* the last failure was the bulk limit's (bulk_reads.c) */
 	uint64_t authz_checked[4];    /* per protected table: the transaction it was checked in */
 	struct pv_authz_seen *authz_seen; /* what point reads last verified (authz_mac.c) */
 	char request_id[24];          /* the approval request this session runs under */
