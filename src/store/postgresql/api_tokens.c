@@ -38,16 +38,11 @@ static void row_to_token(const PGresult *r, int i, struct pv_stored_api_token *x
 static int token_by(struct pv_pg_store *s, const char *sql, const char *key,
 		    struct pv_stored_api_token *x)
 {
-	PGresult *r = pv_pg_query(s, sql, 1, &key, NULL, NULL, "read an API token");
-	if (!r)
-		return -1;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
-		return 1;
-	}
-	row_to_token(r, 0, x);
-	pv_pg_hold(s, r); /* borrowed until the next call */
-	return 0;
+	PGresult *row = NULL;
+	int got = pv_pg_row(s, sql, key, &row, "read an API token");
+	if (got == 0)
+		row_to_token(row, 0, x);
+	return got;
 }
 
 int pv_pg_api_token_get(struct pv_store *s, const char *hash, struct pv_stored_api_token *x)

@@ -97,16 +97,11 @@ void pv_pg_row_to_customer(const PGresult *r, int i, struct pv_stored_customer *
 static int customer_by(struct pv_pg_store *s, const char *sql, const char *key,
 		       struct pv_stored_customer *out)
 {
-	PGresult *r = pv_pg_query(s, sql, 1, &key, NULL, NULL, "read customer");
-	if (!r)
-		return -1;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
-		return 1;
-	}
-	pv_pg_row_to_customer(r, 0, out);
-	pv_pg_hold(s, r); /* borrowed until the next call */
-	return 0;
+	PGresult *row = NULL;
+	int got = pv_pg_row(s, sql, key, &row, "read customer");
+	if (got == 0)
+		pv_pg_row_to_customer(row, 0, out); /* borrowed until the next call */
+	return got;
 }
 
 int pv_pg_customer_get(struct pv_store *s, const char *id, struct pv_stored_customer *out)

@@ -17,16 +17,11 @@ const char pv_pg_sessions_tables[] =
 
 int pv_pg_session_get(struct pv_store *store, const char *id, struct pv_stored_session *x)
 {
-	struct pv_pg_store *s = pg_of(store);
-	PGresult *r = pv_pg_query(s, "SELECT id, user_name, created, expires, clear_shown, tag "
-				  "FROM sessions WHERE id = $1", 1, &id, NULL, NULL,
-				  "read a session");
-	if (!r)
-		return -1;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
-		return 1;
-	}
+	PGresult *r = NULL;
+	int got = pv_pg_row(pg_of(store), "SELECT id, user_name, created, expires, clear_shown, tag "
+			    "FROM sessions WHERE id = $1", id, &r, "read a session");
+	if (got != 0)
+		return got; /* else r is held for the caller until the next call */
 	int bad = 0;
 	x->id = PQgetvalue(r, 0, 0);
 	x->user = PQgetvalue(r, 0, 1);
@@ -34,8 +29,7 @@ int pv_pg_session_get(struct pv_store *store, const char *id, struct pv_stored_s
 	x->expires = pv_pg_int8(r, 0, 3, &bad);
 	x->clear_shown = (uint64_t)pv_pg_int8(r, 0, 4, &bad);
 	x->tag = (const uint8_t *)PQgetvalue(r, 0, 5);
-	x->tag_len = (size_t)PQgetlength(r, 0, 5);
-	pv_pg_hold(s, r); /* borrowed until the next call; the tag proves the row */
+	x->tag_len = (size_t)PQgetlength(r, 0, 5); /* the tag proves the row */
 	return 0;
 }
 

@@ -50,18 +50,12 @@ static void row_to_user(const PGresult *r, int i, struct pv_stored_user *u)
 
 int pv_pg_user_get(struct pv_store *store, const char *name, struct pv_stored_user *u)
 {
-	struct pv_pg_store *s = pg_of(store);
-	PGresult *r = pv_pg_query(s, "SELECT " USER_COLUMNS " FROM users WHERE name = $1", 1, &name,
-				  NULL, NULL, "read user");
-	if (!r)
-		return -1;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
-		return 1;
-	}
-	row_to_user(r, 0, u);
-	pv_pg_hold(s, r); /* borrowed until the next call */
-	return 0;
+	PGresult *row = NULL;
+	int got = pv_pg_row(pg_of(store), "SELECT " USER_COLUMNS " FROM users WHERE name = $1", name,
+			    &row, "read user");
+	if (got == 0)
+		row_to_user(row, 0, u);
+	return got;
 }
 
 int pv_pg_user_put(struct pv_store *store, const struct pv_stored_user *u)
