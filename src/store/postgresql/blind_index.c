@@ -27,15 +27,15 @@ struct pv_pg_index_batch {
 	int64_t last_rid;
 };
 
-static int entry_values(int field, const uint8_t *h, int64_t rid, char f[16], char r[24],
-			const char *values[3])
+/* An entry as the parameters of a statement: field and row id as text, the hash bytes. */
+static void entry_values(int field, const uint8_t *h, int64_t rid, char f[16], char r[24],
+			 const char *values[3])
 {
 	snprintf(f, 16, "%d", field);
 	snprintf(r, 24, "%" PRId64, rid);
 	values[0] = f;
 	values[1] = (const char *)h;
 	values[2] = r;
-	return 0;
 }
 
 static const int entry_lengths[3] = { 0, PV_BLIND_BYTES, 0 }, entry_binary[3] = { 0, 1, 0 };

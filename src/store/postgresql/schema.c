@@ -38,6 +38,17 @@ static int holds_vault(struct pv_pg_store *s, const char *schema)
 	return found;
 }
 
+/* Every family's tables (each table file's), made with a new vault. */
+static const char *const family_tables[] = {
+	pv_pg_meta_tables,	   pv_pg_customers_tables, pv_pg_audit_tables,
+	pv_pg_blind_index_tables, pv_pg_consents_tables,  pv_pg_flags_tables,
+	pv_pg_users_tables,	   pv_pg_authz_tables,	   pv_pg_sessions_tables,
+	pv_pg_api_token_tables,   pv_pg_requests_tables,  pv_pg_holds_tables,
+	pv_pg_escrow_tables,	   pv_pg_notices_tables,   pv_pg_dsr_tables,
+	pv_pg_complaint_tables,   pv_pg_incident_tables,  pv_pg_transfer_tables,
+	pv_pg_ledger_tables,	   pv_pg_token_tables,
+};
+
 /* Make the vault's schema and its tables, in one transaction under the vault's lock (two
  * nodes creating at once: one makes it, the other is refused). */
 static int create_schema(struct pv_pg_store *s)
@@ -49,29 +60,11 @@ static int create_schema(struct pv_pg_store *s)
 		return -1;
 	/* a schema a DBA made empty beforehand is used; one whose vault another node made
 	 * meanwhile fails at its first table (its lock was waited for) */
-	if (pv_pg_exec(s, make, "create the vault's schema") != 0 ||
-	    pv_pg_exec(s, use, "use the vault's schema") != 0 ||
-	    pv_pg_exec(s, pv_pg_meta_tables, "create the vault's tables") != 0 ||
-	    pv_pg_exec(s, pv_pg_customers_tables, "create the vault's tables") != 0 ||
-	    pv_pg_exec(s, pv_pg_audit_tables, "create the vault's tables") != 0 ||
-	    pv_pg_exec(s, pv_pg_blind_index_tables, "create the vault's tables") != 0 ||
-	    pv_pg_exec(s, pv_pg_consents_tables, "create the vault's tables") != 0 ||
-	    pv_pg_exec(s, pv_pg_flags_tables, "create the vault's tables") != 0 ||
-	    pv_pg_exec(s, pv_pg_users_tables, "create the vault's tables") != 0 ||
-	    pv_pg_exec(s, pv_pg_authz_tables, "create the vault's tables") != 0 ||
-	    pv_pg_exec(s, pv_pg_sessions_tables, "create the vault's tables") != 0 ||
-	    pv_pg_exec(s, pv_pg_api_token_tables, "create the vault's tables") != 0 ||
-	    pv_pg_exec(s, pv_pg_requests_tables, "create the vault's tables") != 0 ||
-	    pv_pg_exec(s, pv_pg_holds_tables, "create the vault's tables") != 0 ||
-	    pv_pg_exec(s, pv_pg_escrow_tables, "create the vault's tables") != 0 ||
-	    pv_pg_exec(s, pv_pg_notices_tables, "create the vault's tables") != 0 ||
-	    pv_pg_exec(s, pv_pg_dsr_tables, "create the vault's tables") != 0 ||
-	    pv_pg_exec(s, pv_pg_complaint_tables, "create the vault's tables") != 0 ||
-	    pv_pg_exec(s, pv_pg_incident_tables, "create the vault's tables") != 0 ||
-	    pv_pg_exec(s, pv_pg_transfer_tables, "create the vault's tables") != 0 ||
-	    pv_pg_exec(s, pv_pg_ledger_tables, "create the vault's tables") != 0 ||
-	    pv_pg_exec(s, pv_pg_token_tables, "create the vault's tables") != 0 ||
-	    pv_pg_commit((struct pv_store *)(void *)s) != 0) {
+	int failed = pv_pg_exec(s, make, "create the vault's schema") != 0 ||
+		     pv_pg_exec(s, use, "use the vault's schema") != 0;
+	for (size_t i = 0; !failed && i < sizeof family_tables / sizeof *family_tables; i++)
+		failed = pv_pg_exec(s, family_tables[i], "create the vault's tables") != 0;
+	if (failed || pv_pg_commit((struct pv_store *)(void *)s) != 0) {
 		(void)pv_pg_rollback((struct pv_store *)(void *)s);
 		return -1;
 	}
@@ -96,7 +89,8 @@ static int utf8_database(struct pv_pg_store *s)
 	return pv_pg_exec(s, "SET client_encoding TO 'UTF8'", "speak UTF-8");
 }
 
-/* Connect, check or make the schema, and read every name in it. 0, or -1 with err set. */
+/* Check or make the schema, then use it (search_path) with the session's settings. 0, or
+ * -1 with err set. */
 static int open_schema(struct pv_pg_store *s, const char *name, int create)
 {
 	int held = utf8_database(s) == 0 ? holds_vault(s, name) : -1;
