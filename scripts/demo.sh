@@ -112,9 +112,19 @@ mkdir -p "$demo/peek" && (
 rm -rf "$demo/peek"
 echo "  one changed byte, and the buyer's pivault refuses the whole package:"
 cp "$demo/handover.age" "$demo/tampered.age"
-printf 'x' | dd of="$demo/tampered.age" bs=1 seek=5000 conv=notrunc status=none
-on buyer admin handover import "$demo/tampered.age" --identity "$demo/buyer.age" 2>&1 | sed 's/^/    /' || true
-rm -f "$demo/tampered.age"
+# flip the lowest bit of byte 5000 (writing a fixed byte would change nothing when the
+# ciphertext holds that byte already: one run in 256)
+byte=$(dd if="$demo/tampered.age" bs=1 skip=5000 count=1 status=none | od -An -tu1 | tr -d ' ')
+printf "\\$(printf '%03o' $((byte ^ 1)))" |
+  dd of="$demo/tampered.age" bs=1 seek=5000 conv=notrunc status=none
+if on buyer admin handover import "$demo/tampered.age" --identity "$demo/buyer.age" \
+  > "$demo/tampered.out" 2>&1; then
+  sed 's/^/    /' "$demo/tampered.out"
+  echo "demo: the buyer's pivault accepted a changed package" >&2
+  exit 1
+fi
+sed 's/^/    /' "$demo/tampered.out"
+rm -f "$demo/tampered.age" "$demo/tampered.out"
 
 step "The buyer imports it under its own keys and signs a receipt"
 on buyer admin handover import "$demo/handover.age" --identity "$demo/buyer.age" \
