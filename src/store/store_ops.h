@@ -31,6 +31,16 @@ struct pv_store_head {
 	const struct pv_store_ops *ops;
 };
 
+/* How long this process waits for another process's write lock (pv_set_wait, in
+ * wait_policy.c): at most max_seconds (0: not at all), telling note(ctx, what, why,
+ * max_seconds) once a wait has lasted PV_WAIT_NOTE_MS (note NULL: no notes). */
+struct pv_wait_policy {
+	double max_seconds;
+	void (*note)(void *ctx, const char *what, const char *why, double max_seconds);
+	void *ctx;
+};
+const struct pv_wait_policy *pv_store_wait_policy(void);
+
 /* Open the SQLite database at path (store/sqlite/schema.c): as pv_store_open. */
 struct pv_store *pv_sqlite_open(const char *path, int create, char *err, size_t errlen);
 
