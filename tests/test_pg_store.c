@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* test_pg_store.c: the PostgreSQL store as far as it is built (issue 15): a vault's own
+/* test_pg_store.c: the PostgreSQL store (issue 15): a vault's own
  * schema made and found again, metadata kept byte for byte, transactions and savepoints
  * that keep or undo, writers that take turns on the vault's lock across connections (a
- * second one waits, and is refused as busy when its wait runs out), readers on one
+ * second one waits as pv_set_wait allows, told once past PV_WAIT_NOTE_MS, and is refused
+ * as busy when its wait runs out; the caller's own wait steps), readers on one
  * snapshot, field numbers that two connections agree on, customers kept byte for byte and
  * scanned in the SQLite store's order (an unfinished import's hidden), consent (state and
  * history), restriction and objection, users, integrity codes, sessions and API tokens,
@@ -11,7 +12,11 @@
  * separate consents, packages received), passes by bucket, reviews, the shred ledger's
  * outbox, tokens for other systems, the blind index
  * (single and bulk entries, a rollback forgetting unsent ones), the audit log in order
- * across pages with its checkpoints and a read-only second reader, and refusals (a schema
+ * across pages with its checkpoints and a read-only second reader, many customers removed
+ * at once with everything naming them (a shred's re-wrap of those who stay in its buckets,
+ * across pages, all or nothing), imports committed in chunks yet hidden until done or
+ * discarded exactly (the lock free between chunks, for a waiting process too), the table
+ * of functions whole and carried by every store, and refusals (a schema
  * that holds a vault made again, one that holds none opened, names that could be SQL, a
  * database not in UTF-8, a wrong password) that never echo a secret. Runs against the
  * cluster scripts/test.sh starts (PIVAULT_TEST_PG: its connection string; the password
@@ -23,9 +28,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store/postgresql/pg_store.h"
+#include "store/store_ops.h"
 
 static const char *g_conninfo;
 static char g_schema[64];
@@ -42,6 +50,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
+	pv_set_wait(PV_WAIT_DEFAULT, NULL, NULL); /* a test that set it may have failed */
 	PGconn *c = PQconnectdb(g_conninfo);
 	char sql[160];
 	/* a failed test leaves its stores open, maybe inside a transaction: do not wait for
@@ -62,12 +71,20 @@ static struct pv_store *open_store(const char *conninfo, int create)
 	return s;
 }
 
-/* A second connection whose lock waits end after ms. */
-static char *conninfo_waiting(unsigned ms)
+/* The notes of a wait for the vault's lock (pv_set_wait's function). */
+struct wait_notes {
+	int calls;
+	char what[64];
+	double max_seconds;
+};
+
+static void note_wait(void *ctx, const char *what, const char *why, double max_seconds)
 {
-	char *c = malloc(strlen(g_conninfo) + 64);
-	sprintf(c, "%s options='-c lock_timeout=%u'", g_conninfo, ms);
-	return c;
+	struct wait_notes *n = ctx;
+	(void)why;
+	n->calls++;
+	snprintf(n->what, sizeof n->what, "%s", what);
+	n->max_seconds = max_seconds;
 }
 
 static void expect_meta(struct pv_store *s, const char *key, const void *want, size_t n)
@@ -217,19 +234,43 @@ static void test_failed_transaction_not_committed(void **state)
 	pv_pg_close(s);
 }
 
-/* Writers take turns: while one holds the vault's lock, another's begin waits, and is
- * refused as busy when its wait runs out; after the first commits, it begins. */
+/* Writers take turns: while one holds the vault's lock, another's begin waits as
+ * pv_set_wait allows, and is refused as busy when its wait runs out (the note function
+ * told only of a wait longer than PV_WAIT_NOTE_MS); after the first commits, it begins. */
 static void test_writers_take_turns(void **state)
 {
 	(void)state;
-	struct pv_store *a = open_store(g_conninfo, 1);
-	char *waiting = conninfo_waiting(300);
-	struct pv_store *b = open_store(waiting, 0);
+	struct pv_store *a = open_store(g_conninfo, 1), *b = open_store(g_conninfo, 0);
+	struct wait_notes notes = { 0 };
+	pv_set_wait(0.3, note_wait, &notes);
 	assert_int_equal(pv_pg_begin(a), 0);
+	double t0 = pv_store_monotonic();
 	assert_int_equal(pv_pg_begin(b), -1);
+	double waited = pv_store_monotonic() - t0;
+	assert_true(waited >= 0.3 && waited < 2.0);
 	assert_true(pv_pg_busy(b));
 	assert_non_null(strstr(pv_pg_errmsg(b), "write lock"));
+	assert_non_null(strstr(pv_pg_errmsg(b), "0.3 s"));
 	assert_int_equal(pv_pg_txn_id(b), 0);
+	assert_int_equal(notes.calls, 0); /* too short a wait to be told of */
+
+	pv_set_wait(0.8, note_wait, &notes);
+	t0 = pv_store_monotonic();
+	assert_int_equal(pv_pg_begin(b), -1);
+	waited = pv_store_monotonic() - t0;
+	assert_true(waited >= 0.8 && waited < 2.5);
+	assert_true(pv_pg_busy(b));
+	assert_int_equal(notes.calls, 1); /* once per wait */
+	assert_string_equal(notes.what, "the vault");
+	assert_true(notes.max_seconds > 0.79 && notes.max_seconds < 0.81);
+
+	pv_set_wait(0, NULL, NULL); /* no wait at all: refused at once */
+	t0 = pv_store_monotonic();
+	assert_int_equal(pv_pg_begin(b), -1);
+	assert_true(pv_store_monotonic() - t0 < 0.5);
+	assert_true(pv_pg_busy(b));
+
+	pv_set_wait(5, NULL, NULL);
 	assert_int_equal(pv_pg_meta_put(a, "k", "a", 1), 0);
 	assert_int_equal(pv_pg_commit(a), 0);
 	assert_int_equal(pv_pg_begin(b), 0);
@@ -238,9 +279,37 @@ static void test_writers_take_turns(void **state)
 	assert_int_equal(pv_pg_meta_put(b, "k", "b", 1), 0);
 	assert_int_equal(pv_pg_commit(b), 0);
 	expect_meta(a, "k", "b", 1);
+	pv_set_wait(PV_WAIT_DEFAULT, NULL, NULL);
 	pv_pg_close(a);
 	pv_pg_close(b);
-	free(waiting);
+}
+
+/* The caller's own waits (pv_store_wait_step): a short sleep per try until the limit,
+ * then 0; the note function told once, past PV_WAIT_NOTE_MS; note_busy says how long. */
+static void test_wait_steps(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	struct wait_notes notes = { 0 };
+	pv_set_wait(0.7, note_wait, &notes);
+	double t0 = pv_store_monotonic();
+	int tries = 0;
+	for (int first = 1; pv_pg_wait_step(s, first, "the import under way", "a test"); first = 0)
+		tries++;
+	double waited = pv_store_monotonic() - t0;
+	assert_true(waited >= 0.7 && waited < 2.0);
+	assert_true(tries > 10); /* short sleeps, not one long one */
+	assert_int_equal(notes.calls, 1);
+	assert_string_equal(notes.what, "the import under way");
+	assert_false(pv_pg_busy(s));
+	assert_int_equal(pv_pg_note_busy(s), -1);
+	assert_true(pv_pg_busy(s));
+	assert_non_null(strstr(pv_pg_errmsg(s), "the vault is busy"));
+	assert_non_null(strstr(pv_pg_errmsg(s), "0.7 s"));
+	expect_no_meta(s, "x"); /* a call that works clears the flag */
+	assert_false(pv_pg_busy(s));
+	pv_set_wait(PV_WAIT_DEFAULT, NULL, NULL);
+	pv_pg_close(s);
 }
 
 /* A reader reads one snapshot: a commit elsewhere is seen only by its next transaction. */
@@ -1302,6 +1371,435 @@ static void test_blind_index(void **state)
 	pv_pg_close(s);
 }
 
+/* ---- Removing many customers at once, imports in chunks ---- */
+
+/* A number sql gives (one row, one column), as a DBA with psql would read it. */
+static long long dba_number(const char *fmt, const char *arg)
+{
+	char sql[512];
+	snprintf(sql, sizeof sql, fmt, g_schema, arg);
+	PGconn *c = PQconnectdb(g_conninfo);
+	PGresult *r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	long long n = atoll(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQfinish(c);
+	return n;
+}
+
+/* A customer with something in every table that names it: consents and their history,
+ * a review, a restriction, two index entries. */
+static int64_t customer_with_all(struct pv_store *s, const char *id, uint32_t bucket, int v)
+{
+	int64_t rid = insert(s, id, bucket, 1);
+	struct pv_consent_event_row e = { .customer = id, .purpose = "news", .granted = 1,
+					  .at = "2026-01-01", .channel = "web",
+					  .text_version = "1", .recorded_by = "op" };
+	uint8_t h[PV_BLIND_BYTES];
+	assert_int_equal(pv_pg_consent_put(s, rid, "news", 1, "2026-01-01", "web"), 0);
+	assert_int_equal(pv_pg_consent_log(s, &e), 0);
+	assert_int_equal(pv_pg_review_confirm(s, id, "2026-02-01", "phone", "op"), 0);
+	assert_int_equal(pv_pg_customer_flag_set(s, id, 0, "2026-03-01"), 0);
+	blind(h, v);
+	assert_int_equal(pv_pg_index_add(s, 1, h, rid), 0);
+	blind(h, 100); /* an entry shared with other customers */
+	assert_int_equal(pv_pg_index_add(s, 2, h, rid), 0);
+	return rid;
+}
+
+/* Everything customer_with_all made for id is there (1) or gone (0), as reads see it. */
+static void expect_customer(struct pv_store *s, const char *id, int64_t rid, int v, int there)
+{
+	struct pv_stored_customer c;
+	assert_int_equal(pv_pg_customer_get(s, id, &c), there ? 0 : 1);
+	assert_int_equal(pv_pg_consent_state(s, rid, "news"), there);
+	struct purposes p = { "", 0 };
+	assert_int_equal(pv_pg_consent_log_scan(s, id, add_event, &p), 0);
+	assert_int_equal(p.text[0] != '\0', there);
+	int restricted = -1, objected = -1;
+	assert_int_equal(pv_pg_customer_flags(s, id, &restricted, &objected), 0);
+	assert_int_equal(restricted, there);
+	char rid_text[24];
+	snprintf(rid_text, sizeof rid_text, "%lld", (long long)rid);
+	assert_int_equal(dba_number("SELECT count(*) FROM %s.blind_index WHERE rid = %s", rid_text),
+			 there ? 2 : 0);
+	char quoted[40];
+	snprintf(quoted, sizeof quoted, "'%s'", id);
+	assert_int_equal(dba_number("SELECT count(*) FROM %s.reviews WHERE customer = %s", quoted),
+			 there);
+	uint8_t h[PV_BLIND_BYTES];
+	blind(h, v);
+	struct seen w = { .stop_at = -1 };
+	assert_int_equal(pv_pg_index_lookup(s, 1, h, see_found, &w), 0);
+	assert_int_equal(w.n, there);
+}
+
+/* The doomed go with everything that names them, the others stay whole; a rollback brings
+ * them back; the list is empty after a removal. */
+static void test_doomed_removed(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	int64_t a = customer_with_all(s, "C001", 1, 1), b = customer_with_all(s, "C002", 1, 2);
+	int64_t c = customer_with_all(s, "C003", 2, 3);
+	assert_int_equal(pv_pg_begin(s), 0);
+	assert_int_equal(pv_pg_doomed_begin(s), 0);
+	assert_int_equal(pv_pg_doomed_add(s, a, "C001"), 0);
+	assert_int_equal(pv_pg_doomed_add(s, a, "C001"), 0); /* twice: once */
+	assert_int_equal(pv_pg_doomed_add(s, c, "C003"), 0);
+	assert_int_equal(pv_pg_doomed_remove(s), 0);
+	struct pv_stored_customer got;
+	assert_int_equal(pv_pg_customer_get(s, "C001", &got), 1);
+	assert_int_equal(pv_pg_consent_state(s, a, "news"), 0);
+	assert_int_equal(pv_pg_rollback(s), 0);
+	expect_customer(s, "C001", a, 1, 1);
+	expect_customer(s, "C003", c, 3, 1);
+
+	assert_int_equal(pv_pg_begin(s), 0);
+	assert_int_equal(pv_pg_doomed_begin(s), 0);
+	assert_int_equal(pv_pg_doomed_add(s, a, "C001"), 0);
+	assert_int_equal(pv_pg_doomed_add(s, c, "C003"), 0);
+	assert_int_equal(pv_pg_doomed_remove(s), 0);
+	assert_int_equal(pv_pg_doomed_remove(s), 0); /* the list is empty now: nothing more */
+	assert_int_equal(pv_pg_commit(s), 0);
+	expect_customer(s, "C001", a, 1, 0);
+	expect_customer(s, "C003", c, 3, 0);
+	expect_customer(s, "C002", b, 2, 1);
+	uint8_t shared[PV_BLIND_BYTES];
+	blind(shared, 100);
+	struct seen w = { .stop_at = -1 };
+	assert_int_equal(pv_pg_index_lookup(s, 2, shared, see_found, &w), 0);
+	assert_int_equal(w.n, 1);
+	assert_string_equal(w.ids[0], "C002");
+	uint64_t n = 0;
+	assert_int_equal(pv_pg_customer_count(s, &n), 0);
+	assert_int_equal(n, 1);
+	pv_pg_close(s);
+}
+
+/* How a test shred re-wraps: buckets 1 and 5 get generation 9; the new key is the row id's
+ * low byte over the old key's first byte; fn fails for the row id fail_rid. */
+struct rewrap_test {
+	int64_t fail_rid;
+	int calls;
+};
+
+static uint32_t test_new_gen(void *ctx, uint32_t bucket)
+{
+	(void)ctx;
+	return bucket == 1 || bucket == 5 ? 9 : 0;
+}
+
+static int test_rewrap(void *ctx, const struct pv_stored_customer *c,
+		       uint8_t out[PV_KEY_BYTES + PV_SEAL_OVERHEAD])
+{
+	struct rewrap_test *t = ctx;
+	t->calls++;
+	if (c->rid == t->fail_rid || c->wdek_len == 0 || c->malformed)
+		return -1;
+	memset(out, (int)(c->rid & 0xff), PV_KEY_BYTES + PV_SEAL_OVERHEAD);
+	out[0] = c->wdek[0];
+	return 0;
+}
+
+/* C's data key is the one test_rewrap makes (rewrapped) or the one insert gave, with
+ * its generation. */
+static void expect_wdek(struct pv_store *s, const char *id, int rewrapped)
+{
+	struct pv_stored_customer c;
+	assert_int_equal(pv_pg_customer_get(s, id, &c), 0);
+	if (!rewrapped) {
+		assert_int_equal(c.bucket_gen, 7);
+		assert_int_equal(c.wdek_len, sizeof wdek);
+		assert_memory_equal(c.wdek, wdek, sizeof wdek);
+		return;
+	}
+	uint8_t want[PV_KEY_BYTES + PV_SEAL_OVERHEAD];
+	memset(want, (int)(c.rid & 0xff), sizeof want);
+	want[0] = wdek[0];
+	assert_int_equal(c.bucket_gen, 9);
+	assert_int_equal(c.wdek_len, sizeof want);
+	assert_memory_equal(c.wdek, want, sizeof want);
+}
+
+/* A shred's pass: the doomed go, the others of re-keyed buckets (an import's too) get new
+ * keys and generation, other buckets are untouched; across pages of rows; a failing fn
+ * is -1 and the rollback leaves everything as it was. */
+static void test_doomed_rewrapped(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	int64_t a = customer_with_all(s, "C001", 1, 1);
+	int64_t b = insert(s, "C002", 1, 0);
+	insert(s, "C003", 2, 0);
+	/* enough rows of bucket 5 for two pages */
+	dba("INSERT INTO %s.customers(id, bucket, bucket_gen, dek_version, wdek) SELECT "
+	    "'M' || g, 5, 7, 2, '\\x0009' FROM generate_series(1, 9000) g%s", "");
+	int64_t from = 0;
+	assert_int_equal(pv_pg_begin(s), 0);
+	assert_int_equal(pv_pg_import_mark(s, &from), 0);
+	int64_t d = insert(s, "C004", 1, 0); /* an unfinished import's */
+	assert_true(d >= from);
+	assert_int_equal(pv_pg_commit(s), 0);
+
+	struct rewrap_test t = { .fail_rid = d };
+	struct pv_store_rewrap how = { test_new_gen, test_rewrap, &t };
+	assert_int_equal(pv_pg_begin(s), 0);
+	assert_int_equal(pv_pg_doomed_begin(s), 0);
+	assert_int_equal(pv_pg_doomed_add(s, a, "C001"), 0);
+	assert_int_equal(pv_pg_doomed_remove_rewrap(s, &how), -1);
+	assert_non_null(strstr(pv_pg_errmsg(s), "re-wrap"));
+	assert_int_equal(pv_pg_rollback(s), 0);
+	expect_customer(s, "C001", a, 1, 1);
+	expect_wdek(s, "C002", 0);
+	assert_int_equal(dba_number("SELECT count(*) FROM %s.customers WHERE bucket_gen = 9%s", ""),
+			 0);
+
+	t = (struct rewrap_test){ .fail_rid = -1 };
+	assert_int_equal(pv_pg_begin(s), 0);
+	assert_int_equal(pv_pg_doomed_begin(s), 0);
+	assert_int_equal(pv_pg_doomed_add(s, a, "C001"), 0);
+	assert_int_equal(pv_pg_doomed_remove_rewrap(s, &how), 0);
+	assert_int_equal(pv_pg_commit(s), 0);
+	assert_int_equal(t.calls, 9002); /* C002, C004 and bucket 5's: each once */
+	expect_customer(s, "C001", a, 1, 0);
+	expect_wdek(s, "C002", 1);
+	expect_wdek(s, "C003", 0);
+	char len[24];
+	snprintf(len, sizeof len, "%d", PV_KEY_BYTES + PV_SEAL_OVERHEAD);
+	assert_int_equal(dba_number("SELECT count(*) FROM %s.customers WHERE bucket = 5 AND "
+				    "bucket_gen = 9 AND length(wdek) = %s", len), 9000);
+	assert_int_equal(pv_pg_begin(s), 0);
+	assert_int_equal(pv_pg_import_done(s), 0);
+	assert_int_equal(pv_pg_commit(s), 0);
+	expect_wdek(s, "C004", 1);
+	(void)b;
+	pv_pg_close(s);
+}
+
+/* An import marked: its customers (row ids from the mark up, even when rows were put in
+ * with row ids of their own) are in no read until done, on this connection or another;
+ * discard removes exactly its rows with what names them, and the mark. */
+static void test_import_pending_and_discarded(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1), *o = open_store(g_conninfo, 0);
+	int64_t from = -1;
+	uint64_t removed = 9;
+	assert_int_equal(pv_pg_import_pending(s, &from), 1);
+	assert_int_equal(from, 0);
+	assert_int_equal(pv_pg_import_discard(s, &removed), 0); /* none under way */
+	assert_int_equal(removed, 0);
+	int64_t a = customer_with_all(s, "C001", 1, 1);
+	/* a row put in with a row id of its own, ahead of the row ids' sequence */
+	dba("INSERT INTO %s.customers(rid, id, bucket, bucket_gen, dek_version, wdek) "
+	    "OVERRIDING SYSTEM VALUE VALUES (1000, 'C900', 1, 7, 2, '\\x00')%s", "");
+	assert_int_equal(pv_pg_begin(s), 0);
+	assert_int_equal(pv_pg_import_mark(s, &from), 0);
+	assert_int_equal(from, 1001);
+	assert_int_equal(pv_pg_import_bulk(s), 0);
+	int64_t b = customer_with_all(s, "C002", 1, 2), c = insert(s, "C003", 2, 0);
+	assert_true(b >= from && c > b);
+	assert_int_equal(pv_pg_commit(s), 0);
+
+	int64_t pending = 0;
+	assert_int_equal(pv_pg_import_pending(o, &pending), 0);
+	assert_int_equal(pending, from);
+	struct pv_stored_customer got;
+	uint64_t n = 0;
+	for (int i = 0; i < 2; i++) {
+		struct pv_store *r = i ? o : s;
+		assert_int_equal(pv_pg_customer_get(r, "C002", &got), 1);
+		assert_int_equal(pv_pg_customer_count(r, &n), 0);
+		assert_int_equal(n, 2); /* C001 and C900 */
+		uint8_t h[PV_BLIND_BYTES];
+		blind(h, 2);
+		struct seen w = { .stop_at = -1 };
+		assert_int_equal(pv_pg_index_lookup(r, 1, h, see_found, &w), 0);
+		assert_int_equal(w.n, 0);
+	}
+	char id[16];
+	assert_int_equal(pv_pg_customer_id(o, c, id, sizeof id), 0); /* it sees an import's */
+	assert_string_equal(id, "C003");
+
+	assert_int_equal(pv_pg_begin(s), 0);
+	assert_int_equal(pv_pg_import_discard(s, &removed), 0);
+	assert_int_equal(pv_pg_commit(s), 0);
+	assert_int_equal(removed, 2);
+	assert_int_equal(pv_pg_import_pending(o, &pending), 1);
+	assert_int_equal(pv_pg_customer_id(o, b, id, sizeof id), 1);
+	assert_int_equal(pv_pg_customer_id(o, c, id, sizeof id), 1);
+	expect_customer(o, "C002", b, 2, 0);
+	expect_customer(o, "C001", a, 1, 1);
+	assert_int_equal(pv_pg_customer_get(o, "C900", &got), 0);
+
+	/* the next import, done: all its customers seen at once */
+	assert_int_equal(pv_pg_begin(s), 0);
+	assert_int_equal(pv_pg_import_mark(s, &from), 0);
+	assert_int_equal(from, 1001); /* the discarded rows' ids are free again... */
+	int64_t d = insert(s, "C004", 1, 0);
+	assert_true(d >= from && d > c); /* ...but the sequence hands out new ones */
+	assert_int_equal(pv_pg_commit(s), 0);
+	assert_int_equal(pv_pg_customer_get(o, "C004", &got), 1);
+	assert_int_equal(pv_pg_begin(s), 0);
+	assert_int_equal(pv_pg_import_done(s), 0);
+	assert_int_equal(pv_pg_commit(s), 0);
+	assert_int_equal(pv_pg_customer_get(o, "C004", &got), 0);
+	assert_int_equal(pv_pg_import_pending(o, &pending), 1);
+	pv_pg_close(s);
+	pv_pg_close(o);
+}
+
+/* What happens between two chunks, seen from another connection. */
+struct between_check {
+	struct pv_store *other;
+	int calls, began, hidden;
+	long long committed;
+};
+
+static void between_chunks(void *ctx)
+{
+	struct between_check *b = ctx;
+	struct pv_stored_customer c;
+	b->calls++;
+	/* the lock is free: another writer begins at once, without waiting */
+	b->began = pv_pg_begin(b->other) == 0 && pv_pg_commit(b->other) == 0;
+	b->hidden = pv_pg_customer_get(b->other, "C001", &c) == 1;
+	b->committed = dba_number("SELECT count(*) FROM %s.customers%s", "");
+}
+
+/* A chunk commits the transaction open and begins the next, with the lock free between
+ * (between called then, with no transaction open); the import's rows are committed yet
+ * unseen until done; inside a savepoint it does nothing. */
+static void test_chunks(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1), *o = open_store(g_conninfo, 0);
+	struct between_check check = { .other = o };
+	int64_t from = 0;
+	pv_set_wait(0, NULL, NULL); /* any wait for the lock fails at once */
+	assert_int_equal(pv_pg_begin(s), 0);
+	assert_int_equal(pv_pg_import_mark(s, &from), 0);
+	insert(s, "C001", 1, 0);
+	uint64_t txn = pv_pg_txn_id(s);
+	assert_int_equal(pv_pg_chunk(s, between_chunks, &check), 0);
+	assert_int_equal(check.calls, 1);
+	assert_true(check.began);
+	assert_true(check.hidden);
+	assert_int_equal(check.committed, 1);
+	assert_true(pv_pg_txn_id(s) != 0 && pv_pg_txn_id(s) != txn); /* the next, open */
+	assert_int_equal(pv_pg_begin(o), -1); /* s holds the lock again */
+	assert_true(pv_pg_busy(o));
+
+	assert_int_equal(pv_pg_begin(s), 0); /* a savepoint: the chunk does nothing */
+	txn = pv_pg_txn_id(s);
+	assert_int_equal(pv_pg_chunk(s, between_chunks, &check), 0);
+	assert_int_equal(check.calls, 1);
+	assert_int_equal(pv_pg_txn_id(s), txn);
+	insert(s, "C002", 1, 0);
+	assert_int_equal(pv_pg_commit(s), 0);
+	assert_int_equal(pv_pg_import_done(s), 0);
+	assert_int_equal(pv_pg_commit(s), 0);
+	assert_int_equal(pv_pg_chunk(s, NULL, NULL), 0); /* no transaction: nothing */
+	assert_int_equal(pv_pg_txn_id(s), 0);
+	uint64_t n = 0;
+	assert_int_equal(pv_pg_customer_count(o, &n), 0);
+	assert_int_equal(n, 2);
+	pv_set_wait(PV_WAIT_DEFAULT, NULL, NULL);
+	pv_pg_close(s);
+	pv_pg_close(o);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec t = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&t, NULL);
+}
+
+/* A writer waiting on another connection gets in between two chunks of a long writer. */
+static void test_chunks_let_waiters_in(void **state)
+{
+	(void)state;
+	struct pv_store *s = open_store(g_conninfo, 1);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) { /* a second process: waits up to 10 s for its turn */
+		char err[256];
+		pv_set_wait(10, NULL, NULL);
+		sleep_ms(100);
+		struct pv_store *o = pv_pg_open(g_conninfo, g_schema, 0, err, sizeof err);
+		int ok = o && pv_pg_begin(o) == 0 && pv_pg_meta_put(o, "waiter", "in", 2) == 0 &&
+			 pv_pg_commit(o) == 0;
+		pv_pg_close(o);
+		_exit(ok ? 0 : 1);
+	}
+	assert_int_equal(pv_pg_begin(s), 0);
+	uint8_t *v = NULL;
+	size_t len = 0;
+	int chunks = 0, seen = 1;
+	double t0 = pv_store_monotonic();
+	/* chunks of 50 ms each, as an import's: the waiter's commit is seen between two */
+	while (seen == 1 && pv_store_monotonic() - t0 < 8) {
+		sleep_ms(50);
+		assert_int_equal(pv_pg_chunk(s, NULL, NULL), 0);
+		chunks++;
+		seen = pv_pg_meta_get(s, "waiter", &v, &len);
+		free(v);
+		v = NULL;
+	}
+	assert_int_equal(seen, 0);
+	assert_int_equal(pv_pg_commit(s), 0);
+	int status = -1;
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_true(chunks < 40);
+	pv_pg_close(s);
+}
+
+/* ---- The table of functions ---- */
+
+/* Every entry of pv_pg_ops is there (walked from store_functions.def), the stores it opens
+ * and their audit readers and cursors carry it; the backup fails until it is built. */
+static void test_ops_table(void **state)
+{
+	(void)state;
+	int entries = 0;
+#define PV_STORE_FN(ret, name, params, args) \
+	assert_true(pv_pg_ops.name != NULL); \
+	entries++;
+#define PV_STORE_VOID(name, params, args) PV_STORE_FN(void, name, params, args)
+#include "store/store_functions.def"
+#undef PV_STORE_FN
+#undef PV_STORE_VOID
+	assert_true(entries > 140);
+	assert_string_equal(pv_pg_ops.backend, "postgresql");
+	assert_non_null(pv_pg_ops.note_failure);
+	assert_non_null(pv_pg_ops.busy);
+	assert_non_null(pv_pg_ops.audit_cursor_next);
+	assert_non_null(pv_pg_ops.audit_cursor_close);
+	struct pv_store *s = open_store(g_conninfo, 1);
+	assert_ptr_equal(((const struct pv_store_head *)(const void *)s)->ops, &pv_pg_ops);
+	struct pv_store *r = pv_pg_audit_reader(s);
+	assert_non_null(r);
+	assert_ptr_equal(((const struct pv_store_head *)(const void *)r)->ops, &pv_pg_ops);
+	struct pv_store_audit_cursor *c = pv_pg_audit_cursor_open(s, 1);
+	assert_non_null(c);
+	assert_ptr_equal(((const struct pv_store_head *)(const void *)c)->ops, &pv_pg_ops);
+	pv_pg_audit_cursor_close(c);
+	/* through store.h, as the library calls it */
+	assert_int_equal(pv_store_begin(s), 0);
+	assert_int_equal(pv_store_meta_put(s, "via", "ops", 3), 0);
+	assert_int_equal(pv_store_commit(s), 0);
+	expect_meta(r, "via", "ops", 3);
+	assert_int_equal(pv_store_note_failure(s, "step %d failed", 3), -1);
+	assert_string_equal(pv_store_errmsg(s), "step 3 failed");
+	assert_int_equal(pv_store_backup_to(s, "/nonexistent/backup"), -1);
+	assert_string_equal(pv_store_errmsg(s), "cannot back up: not built yet");
+	pv_pg_close(r);
+	pv_pg_close(s);
+}
+
 /* ---- Audit log ---- */
 
 static void hash_of(uint64_t seq, uint8_t h[PV_AUDIT_HASH])
@@ -1493,6 +1991,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failed_transaction_not_committed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_writers_take_turns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wait_steps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reader_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_for_reads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_field_numbers, setup, teardown),
@@ -1512,6 +2011,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_transfers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_buckets_reviews_outbox_tokens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blind_index, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_doomed_removed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_doomed_rewrapped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import_pending_and_discarded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chunks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chunks_let_waiters_in, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ops_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_log_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_checkpoints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_reader, setup, teardown),

@@ -176,6 +176,7 @@ struct pv_store *pv_pg_audit_reader(struct pv_store *store)
 	struct pv_pg_store *r = pv_pg_connect(s->conninfo, s->schema_name, s->err, sizeof s->err);
 	if (!r)
 		return NULL;
+	r->ops = s->ops; /* the same table as the store it reads beside */
 	char sql[160];
 	snprintf(sql, sizeof sql, "SET search_path TO %s; SET default_transaction_read_only = on",
 		 r->schema);

@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* connection.c: the PostgreSQL store's connection: connect (libpq), transactions as
  * store.h has them (a writer holds the vault's write lock, a transaction-scoped advisory
- * lock, so writers take turns as SQLite's do, across every node; a reader reads one
- * snapshot; savepoints nest), and the helpers every table file runs its SQL through, whose
- * failures name what failed, never a value. */
+ * lock, so writers take turns as SQLite's do, across every node, waiting for it as
+ * pv_set_wait allows; a reader reads one snapshot; savepoints nest), and the helpers every
+ * table file runs its SQL through, whose failures name what failed, never a value. */
 #include "internal.h"
 #include "pg_store.h"
+#include "pivault.h"
 
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define SQLSTATE_LOCK_NOT_AVAILABLE "55P03"
 
@@ -203,6 +205,66 @@ int pv_pg_busy(const struct pv_store *s)
 	return ((const struct pv_pg_store *)(const void *)s)->busy;
 }
 
+/* ---- Waiting for another writer ---- */
+
+/* Sleep between two tries of the vault's lock: each try is a round trip to the server, so
+ * a little longer than SQLite's; a chunked writer's gap (import_pending.c) is longer
+ * still, so that a waiter's try falls in it. */
+#define WAIT_STEP_NS 3000000L
+
+int pv_pg_wait_step(struct pv_store *store, int first, const char *what, const char *why)
+{
+	struct pv_pg_store *s = pg_of(store);
+	const struct pv_wait_policy *policy = pv_store_wait_policy();
+	double now = pv_store_monotonic();
+	if (first) {
+		s->wait.start = now;
+		s->wait.noted = 0;
+	}
+	s->wait.waited = now - s->wait.start;
+	if (s->wait.waited >= policy->max_seconds)
+		return 0;
+	if (!s->wait.noted && s->wait.waited * 1000 >= PV_WAIT_NOTE_MS) {
+		s->wait.noted = 1;
+		if (policy->note)
+			policy->note(policy->ctx, what, why, policy->max_seconds);
+	}
+	struct timespec step = { 0, WAIT_STEP_NS };
+	nanosleep(&step, NULL);
+	return 1;
+}
+
+int pv_pg_note_busy(struct pv_store *store)
+{
+	struct pv_pg_store *s = pg_of(store);
+	s->busy = 1;
+	snprintf(s->err, sizeof s->err, "the vault is busy: another pivault process held its "
+		 "write lock for the %.1f s this command could wait", s->wait.waited);
+	return -1;
+}
+
+/* Take the vault's write lock in the transaction just begun: one writer at a time on this
+ * schema, whichever node; tried again between waits as the process's policy allows
+ * (pv_set_wait). 0, or -1 (busy when the wait ran out). */
+static int take_write_lock(struct pv_pg_store *s)
+{
+	const char *schema = s->schema;
+	for (int first = 1;; first = 0) {
+		PGresult *r = pv_pg_query(s, "SELECT pg_try_advisory_xact_lock("
+					  "hashtextextended($1, 0))", 1, &schema, NULL, NULL,
+					  "take the vault's write lock");
+		if (!r)
+			return -1;
+		int got = PQntuples(r) == 1 && PQgetlength(r, 0, 0) == 1 && PQgetvalue(r, 0, 0)[0];
+		PQclear(r);
+		if (got)
+			return 0;
+		if (!pv_pg_wait_step((struct pv_store *)(void *)s, first, "the vault",
+				     "another pivault process holds the vault's write lock"))
+			return pv_pg_note_busy((struct pv_store *)(void *)s);
+	}
+}
+
 /* ---- Transactions ---- */
 
 int pv_pg_begin(struct pv_store *store)
@@ -223,15 +285,10 @@ int pv_pg_begin(struct pv_store *store)
 	}
 	if (pv_pg_exec(s, "BEGIN", "begin a transaction") != 0)
 		return -1;
-	/* the vault's write lock: one writer at a time on this schema, whichever node */
-	const char *schema = s->schema;
-	PGresult *r = pv_pg_query(s, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", 1,
-				  &schema, NULL, NULL, "take the vault's write lock");
-	if (!r) {
-		(void)PQclear(PQexec(s->conn, "ROLLBACK"));
+	if (take_write_lock(s) != 0) {
+		(void)PQclear(PQexec(s->conn, "ROLLBACK")); /* s->err and s->busy kept */
 		return -1;
 	}
-	PQclear(r);
 	s->txn = ++s->txn_counter;
 	s->depth = 1;
 	return 0;

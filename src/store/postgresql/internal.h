@@ -47,6 +47,10 @@ struct pv_pg_store {
 	int depth;                 /* nesting: 1 = a transaction, more = savepoints in it */
 	uint64_t txn, txn_counter; /* the open transaction's number (pv_store_txn_id) */
 	int busy;                  /* the last failure was a lock wait that ran out */
+	struct {                   /* the wait in progress, or the last (pv_pg_wait_step) */
+		double start, waited;
+		int noted;
+	} wait;
 	int snapshot;              /* a read-only snapshot is open (pv_store_snapshot_begin) */
 	PGresult *held;            /* the rows a read returned, borrowed until the next call */
 	struct pv_pg_index_batch *index_batch; /* a bulk load's entries not yet sent */
@@ -108,5 +112,7 @@ int pv_pg_notice_rows(struct pv_pg_store *s, const char *sql, const char *key,
 		      pv_store_notice_fn fn, void *ctx, const char *what);
 /* Record a failure (the message is formatted by the caller): -1. */
 int pv_pg_fail(struct pv_pg_store *s, const char *what, const char *detail);
+/* The backend's table of functions (ops.c): every store pv_pg_open opens carries it. */
+extern const struct pv_store_ops pv_pg_ops;
 
 #endif

@@ -124,6 +124,8 @@ struct pv_store *pv_pg_open(const char *conninfo, const char *schema, int create
 		return NULL;
 	}
 	struct pv_pg_store *s = pv_pg_connect(conninfo, schema, err, errlen);
+	if (s)
+		s->ops = &pv_pg_ops; /* from here on it is reached through store.h */
 	if (s && open_schema(s, schema, create) != 0) {
 		snprintf(err, errlen, "%s", s->err);
 		pv_pg_close((struct pv_store *)(void *)s);
