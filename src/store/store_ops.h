@@ -40,6 +40,16 @@ struct pv_wait_policy {
 	void *ctx;
 };
 const struct pv_wait_policy *pv_store_wait_policy(void);
+/* One wait in progress, or the last, on a store. */
+struct pv_wait_state {
+	double start, waited; /* when it began, how long it lasted (seconds, monotonic) */
+	int noted;            /* the note function was told of it */
+};
+/* A backend's pv_store_wait_step: one try of w (first = 1 starts it) under the policy:
+ * 1 after sleeping step_ns (the note function told once past PV_WAIT_NOTE_MS, with what
+ * and why), 0 once the limit is reached. */
+int pv_store_wait_next(struct pv_wait_state *w, int first, const char *what, const char *why,
+		       long step_ns);
 
 /* Open the SQLite database at path (store/sqlite/schema.c): as pv_store_open. */
 struct pv_store *pv_sqlite_open(const char *path, int create, char *err, size_t errlen);

@@ -6,13 +6,11 @@
  * table file runs its SQL through, whose failures name what failed, never a value. */
 #include "internal.h"
 #include "pg_store.h"
-#include "pivault.h"
 
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define SQLSTATE_LOCK_NOT_AVAILABLE "55P03"
 
@@ -212,26 +210,9 @@ int pv_pg_busy(const struct pv_store *s)
  * still, so that a waiter's try falls in it. */
 #define WAIT_STEP_NS 3000000L
 
-int pv_pg_wait_step(struct pv_store *store, int first, const char *what, const char *why)
+int pv_pg_wait_step(struct pv_store *s, int first, const char *what, const char *why)
 {
-	struct pv_pg_store *s = pg_of(store);
-	const struct pv_wait_policy *policy = pv_store_wait_policy();
-	double now = pv_store_monotonic();
-	if (first) {
-		s->wait.start = now;
-		s->wait.noted = 0;
-	}
-	s->wait.waited = now - s->wait.start;
-	if (s->wait.waited >= policy->max_seconds)
-		return 0;
-	if (!s->wait.noted && s->wait.waited * 1000 >= PV_WAIT_NOTE_MS) {
-		s->wait.noted = 1;
-		if (policy->note)
-			policy->note(policy->ctx, what, why, policy->max_seconds);
-	}
-	struct timespec step = { 0, WAIT_STEP_NS };
-	nanosleep(&step, NULL);
-	return 1;
+	return pv_store_wait_next(&pg_of(s)->wait, first, what, why, WAIT_STEP_NS);
 }
 
 int pv_pg_note_busy(struct pv_store *store)

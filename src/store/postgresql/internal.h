@@ -47,10 +47,7 @@ struct pv_pg_store {
 	int depth;                 /* nesting: 1 = a transaction, more = savepoints in it */
 	uint64_t txn, txn_counter; /* the open transaction's number (pv_store_txn_id) */
 	int busy;                  /* the last failure was a lock wait that ran out */
-	struct {                   /* the wait in progress, or the last (pv_pg_wait_step) */
-		double start, waited;
-		int noted;
-	} wait;
+	struct pv_wait_state wait; /* the wait in progress, or the last (pv_pg_wait_step) */
 	int snapshot;              /* a read-only snapshot is open (pv_store_snapshot_begin) */
 	PGresult *held;            /* the rows a read returned, borrowed until the next call */
 	struct pv_pg_index_batch *index_batch; /* a bulk load's entries not yet sent */

@@ -57,10 +57,7 @@ struct pv_store {
 	int flags_known, flags_any;
 	unsigned flags_version;
 	struct pv_store_bucket_checks bucket_checks; /* the cost of pv_store_bucket_behind */
-	struct {                   /* the wait in progress, or the last (wait.c) */
-		double start, waited;
-		int noted;
-	} wait;
+	struct pv_wait_state wait; /* the wait in progress, or the last (wait.c) */
 	int busy;                  /* the last failure was a wait for the write lock running out */
 	/* what the layers above keep on the connection (the index's group, the flags): forgotten
 	 * at each rollback, freed at close (pv_sqlite_on_rollback, pv_sqlite_on_close) */

@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* wait.c: waiting for another process's write. Every connection gets one busy
  * handler: it sleeps a little at a time, tells the process's note function once a wait
- * has lasted PV_WAIT_NOTE_MS, and gives up after the process's limit (pv_set_wait, kept
- * in store/wait_policy.c for every backend). A failure it ends is recorded as such
- * (pv_store_busy), so that the vault reports PV_ERR_BUSY, not a database error. */
+ * has lasted PV_WAIT_NOTE_MS, and gives up after the process's limit (pv_set_wait; the
+ * policy and a wait's steps are store/wait_policy.c's, shared by every backend). A
+ * failure it ends is recorded as such (pv_store_busy), so that the vault reports
+ * PV_ERR_BUSY, not a database error. */
 #include "internal.h"
-#include "pivault.h"
 
 #include <stdio.h>
-#include <time.h>
 
 /* Sleep between tries: short, so that a waiter gets in between two chunks of a long
  * writer (pv_store_chunk, import_pending.c, leaves a gap after each of its commits). */
@@ -16,23 +15,7 @@
 
 int pv_sqlite_wait_step(struct pv_store *s, int first, const char *what, const char *why)
 {
-	const struct pv_wait_policy *policy = pv_store_wait_policy();
-	double now = pv_store_monotonic();
-	if (first) {
-		s->wait.start = now;
-		s->wait.noted = 0;
-	}
-	s->wait.waited = now - s->wait.start;
-	if (s->wait.waited >= policy->max_seconds)
-		return 0;
-	if (!s->wait.noted && s->wait.waited * 1000 >= PV_WAIT_NOTE_MS) {
-		s->wait.noted = 1;
-		if (policy->note)
-			policy->note(policy->ctx, what, why, policy->max_seconds);
-	}
-	struct timespec step = { 0, WAIT_STEP_NS };
-	nanosleep(&step, NULL);
-	return 1;
+	return pv_store_wait_next(&s->wait, first, what, why, WAIT_STEP_NS);
 }
 
 /* SQLite's busy handler: count is 0 at the first try of a new wait. */
