@@ -218,5 +218,7 @@ int pv_pg_audit_checkpoint_last(struct pv_store *s, uint64_t max_size,
 				struct pv_audit_checkpoint *c);
 int pv_pg_audit_checkpoint_scan(struct pv_store *s, uint64_t after, pv_store_checkpoint_fn fn,
 				void *ctx);
+/* A backup's image: the vault as a new SQLite database (backup_copy.c). */
+int pv_pg_backup_to(struct pv_store *s, const char *path);
 
 #endif
