@@ -86,8 +86,9 @@ static int take_path(struct pv_pg_store *s, const char *path, int *made)
 {
 	for (size_t i = 0; i < sizeof side_files / sizeof *side_files; i++)
 		if (exists_with(path, side_files[i])) {
-			snprintf(s->err, sizeof s->err, "backup: %s%s exists: a backup goes to a new "
-				 "file", path, side_files[i]);
+			snprintf(s->err, sizeof s->err,
+				 "backup: %s%s exists: a backup goes to a new file", path,
+				 side_files[i]);
 			return -1;
 		}
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -163,7 +164,8 @@ static int sync_path(struct pv_pg_store *s, const char *path)
 	if (fd >= 0)
 		close(fd);
 	if (!ok)
-		snprintf(s->err, sizeof s->err, "backup: cannot sync %s: %s", path, strerror(errno));
+		snprintf(s->err, sizeof s->err, "backup: cannot sync %s: %s", path,
+			 strerror(errno));
 	return ok ? 0 : -1;
 }
 
@@ -392,7 +394,7 @@ static int each_batch(struct copy *c, const char *sql,
 static int insert_rows(struct copy *c, const PGresult *r, void *arg)
 {
 	sqlite3_stmt *q = arg;
-	if (PQntuples(r) > 0 && types_known(c, r) != 0)
+	if (types_known(c, r) != 0)
 		return -1;
 	for (int i = 0; i < PQntuples(r); i++) {
 		for (int j = 0; j < c->lite.n; j++) {
@@ -531,8 +533,9 @@ static int regrouped_aligned(struct copy *c)
 	int pg_ok = pg.n == 3 && has_name(&pg, "field") && has_name(&pg, "h") &&
 		    has_name(&pg, "rid");
 	if (!lite_ok || !pg_ok) {
-		snprintf(c->s->err, sizeof c->s->err, "backup: table %s: the %s table's columns are "
-			 "not those the backup regroups (SQLite k, entries; PostgreSQL field, h, rid)",
+		snprintf(c->s->err, sizeof c->s->err,
+			 "backup: table %s: the %s table's columns are not those the backup "
+			 "regroups (SQLite k, entries; PostgreSQL field, h, rid)",
 			 c->table, lite_ok ? "PostgreSQL" : "SQLite");
 		return -1;
 	}
