@@ -647,6 +647,13 @@ static void test_failure_leaves_callers_transaction(void **state)
 	assert_int_equal(pv_pg_txn_id(s), txn);
 	assert_int_equal(pv_pg_customer_count(s, &n), 0);
 	assert_int_equal(n, 1);
+	/* the caller's empty file (as backup.c makes it) is left empty, not half-written */
+	const char *made = image_path("made.db");
+	assert_int_equal(pvt_write_file(made, "", 0), 0);
+	assert_int_equal(pv_pg_backup_to(s, made), -1);
+	struct stat st;
+	assert_int_equal(lstat(made, &st), 0);
+	assert_int_equal(st.st_size, 0);
 	assert_int_equal(pv_pg_commit(s), 0);
 	pv_pg_close(s);
 }

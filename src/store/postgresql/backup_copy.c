@@ -115,10 +115,13 @@ static int take_path(struct pv_pg_store *s, const char *path, int *made)
  * SQLite's files beside it too. */
 static void discard_path(const char *path, int made)
 {
+	int fd = made ? -1 : open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (made)
 		unlink(path);
-	else
-		(void)truncate(path, 0);
+	else if (fd >= 0 && ftruncate(fd, 0) == 0)
+		(void)fsync(fd);
+	if (fd >= 0)
+		close(fd);
 	char p[4096];
 	for (size_t i = 0; i < sizeof side_files / sizeof *side_files; i++)
 		if ((size_t)snprintf(p, sizeof p, "%s%s", path, side_files[i]) < sizeof p)
