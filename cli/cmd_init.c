@@ -63,7 +63,7 @@ static int run_init(struct cli_args *a)
 
 const struct cli_cmd cli_cmd_init = {
 	.name = "init",
-	.args = "DIR --schema FILE [--keyring FILE] [--key-file FILE] [--slots N]",
+	.args = "DIR --schema FILE [--keyring FILE] [--key-file FILE] [--slots N] [--store URI]",
 	.summary = "create a vault from a schema",
 	.about = "Create a vault in DIR (a new or empty directory): a SQLite database, a vault id,\n"
 		 "the key hierarchy and the keyring (default DIR.keyring, outside DIR), with the\n"
@@ -73,7 +73,12 @@ const struct cli_cmd cli_cmd_init = {
 		 "The first administrator is created too: --admin NAME (default admin), with the\n"
 		 "role admin and a password from PIVAULT_PASSWORD_FILE or asked twice on the\n"
 		 "terminal. Daily work then uses users' passwords; the root secret stays for\n"
-		 "recovery.\n",
+		 "recovery.\n\n"
+		 "With --store postgresql://[user@]host[:port]/db[?schema=NAME] (or PIVAULT_STORE)\n"
+		 "the data goes to a PostgreSQL schema of its own (default pv_ and the vault id's\n"
+		 "first 16 hex digits) instead of a SQLite file; DIR then holds the file 'store'\n"
+		 "saying where, which later commands follow. The password comes from PGPASSFILE\n"
+		 "or PGPASSWORD, never from the URI.\n",
 	.opts = (const struct cli_opt[]){
 		{ "--schema", NULL, "FILE", "the YAML schema (required)", NULL },
 		{ "--admin", NULL, "NAME", "the first administrator's user name (default admin)",

@@ -12,7 +12,7 @@
 
 /* The common options, in this order (cli_common_fill reads their values by place). */
 enum { C_VAULT, C_KEYRING, C_KEY_FILE, C_USER, C_ROLE, C_PURPOSE, C_CLEAR, C_REQUEST, C_WAIT,
-       C_JSON };
+       C_JSON, C_STORE };
 
 const struct cli_opt cli_common_opts[] = {
 	{ "--vault", NULL, "DIR", "the vault (default: $PIVAULT_VAULT)", NULL },
@@ -32,6 +32,9 @@ const struct cli_opt cli_common_opts[] = {
 	{ "--wait", NULL, "SECONDS", "how long to wait for another pivault process writing "
 	  "(default: $PIVAULT_WAIT, else 600; 0: no wait)", NULL },
 	{ "--json", NULL, NULL, "machine-readable output", NULL },
+	{ "--store", NULL, "URI", "a vault kept in PostgreSQL: postgresql://[user@]host[:port]/db"
+	  "[?schema=NAME] (default: $PIVAULT_STORE; none: the vault directory's SQLite file; "
+	  "the password from PGPASSFILE or PGPASSWORD, never here)", NULL },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -92,6 +95,12 @@ int cli_common_fill(struct cli_common *c, const char *const *val)
 	c->clear = val[C_CLEAR] != NULL;
 	c->request = val[C_REQUEST];
 	c->json = val[C_JSON] != NULL;
+	const char *store = val[C_STORE] ? val[C_STORE] : env("PIVAULT_STORE");
+	if (pv_set_store(store) != PV_OK) {
+		fprintf(stderr, "pivault: %s: %s\n", val[C_STORE] ? "--store" : "PIVAULT_STORE",
+			pv_errmsg(NULL));
+		return EXIT_USAGE;
+	}
 	return val[C_WAIT] ? set_wait(val[C_WAIT], "--wait") : EXIT_OK;
 }
 

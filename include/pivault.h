@@ -352,6 +352,17 @@ PV_API PV_CHECK pv_rc pv_audit_rate_limited(pv_vault *v, const char *user, pv_ra
 typedef void (*pv_wait_fn)(void *ctx, const char *what, const char *why, double max_seconds);
 PV_API void pv_set_wait(double max_seconds, pv_wait_fn fn, void *ctx);
 
+/* Where vaults created from now on keep their data: NULL or "" (the default) for the
+ * SQLite file in each vault's directory; or a PostgreSQL server, as a URI
+ * "postgresql://[user@]host[:port]/database[?param=value&...]" whose parameter schema=NAME
+ * names the PostgreSQL schema to make the vault in (without it: pv_ and the vault id's
+ * first 16 hex digits). The vault's directory records where it is (its file `store`), so
+ * later opens follow it; a store set at an open replaces only the recorded connection
+ * (a new primary's address), never the schema. The password comes from PGPASSWORD or
+ * PGPASSFILE: a URI holding one is refused (PV_ERR_USAGE, message in pv_errmsg(NULL)).
+ * The setting is the process's. */
+PV_API PV_CHECK pv_rc pv_set_store(const char *location);
+
 /* ---- Schema checking ------------------------------------------------------------ */
 
 /* Called once per problem found; line and column 1-based. */

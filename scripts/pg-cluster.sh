@@ -33,7 +33,7 @@ start)
     port=
   done
   [[ -n $port ]] || { cat "$dir/server.log" >&2; exit 1; }
-  echo "host=127.0.0.1 port=$port user=pivault dbname=postgres" >"$dir/conninfo"
+  echo "postgresql://pivault@127.0.0.1:$port/postgres" >"$dir/conninfo"
   (umask 077; printf '127.0.0.1:%s:*:pivault:%s\n' "$port" "$pw" >"$dir/pgpass")
   ;;
 stop)

@@ -17,15 +17,16 @@ struct pv_import_hook {
 };
 
 /* One import at a time (import_chunks.c): take the vault's import lock, waiting for
- * another import as for any writer (PV_ERR_BUSY when the wait runs out); release it (fd
- * -1: nothing to release). Shreds and rekeys take it too: keys cannot change under an
- * import. While v holds it, v->importing is set. */
-pv_rc pv_import_lock(pv_vault *v, int *fd);
+ * another import as for any writer (PV_ERR_BUSY when the wait runs out); release it (not
+ * held: nothing). Shreds and rekeys take it too: keys cannot change under an import.
+ * While v holds it, v->importing is set. */
+pv_rc pv_import_lock(pv_vault *v);
 /* Between two chunks, with no transaction open: where the import-hold test hook names a
  * file, wait until it exists (tests only; nothing is waited for otherwise). */
 void pv_import_test_hold(void *unused);
-void pv_import_unlock(pv_vault *v, int fd);
-/* 1 when an import holds the lock (this handle's own included). */
+void pv_import_unlock(pv_vault *v);
+/* 1 when an import holds the lock (this handle's own included), or when that cannot be
+ * told. */
 int pv_import_under_way(const pv_vault *v);
 /* In the import's first transaction: remove what an unfinished import left (audited as
  * op's failure, for purpose), then mark this one under way from row id *rid_from, a bulk

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* import_chunks.c: what lets a long import commit in chunks, so that others read and
  * write between them, and still be all or nothing. One import at a time holds the
- * vault's import lock (a lock on DIR/import.lock, which the system drops when the process
+ * vault's import lock (the store's, across processes and nodes, dropped when the process
  * dies); while it is held no operation may change keys (pv_vault_fresh_keys refuses), so
  * what the import sealed stays readable. Its customers stay out of every read until its
  * last transaction (store/sqlite/import_pending.c); an import that never got there is removed by
@@ -11,53 +11,30 @@
 #include "audit.h"
 #include "test_hooks.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
-#define IMPORT_LOCK_NAME "import.lock"
-
-static int open_lock_file(const pv_vault *v, int create)
+pv_rc pv_import_lock(pv_vault *v)
 {
-	char path[4096];
-	snprintf(path, sizeof path, "%s/%s", v->dir, IMPORT_LOCK_NAME);
-	return open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600);
-}
-
-pv_rc pv_import_lock(pv_vault *v, int *fd)
-{
-	*fd = open_lock_file(v, 1);
-	if (*fd < 0)
-		return pv_fail(v, PV_ERR_IO, "cannot open the vault's import lock %s/%s: %s", v->dir,
-			       IMPORT_LOCK_NAME, strerror(errno));
 	double start = pv_store_monotonic();
 	for (int first = 1;; first = 0) {
-		if (flock(*fd, LOCK_EX | LOCK_NB) == 0) {
+		int held = pv_store_import_lock(v->store);
+		if (held == 0) {
 			v->importing = 1;
 			return PV_OK;
 		}
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			break;
+		if (held < 0)
+			return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 		if (!pv_store_wait_step(v->store, first, "the import under way",
-					"another pivault process is importing into this vault")) {
-			close(*fd);
-			*fd = -1;
+					"another pivault process is importing into this vault"))
 			return pv_fail(v, PV_ERR_BUSY, "the vault is busy: another pivault process was "
 				       "importing into it for all of the %.1f s this command could "
 				       "wait", pv_store_monotonic() - start);
-		}
 	}
-	pv_rc rc = pv_fail(v, PV_ERR_IO, "cannot take the vault's import lock: %s", strerror(errno));
-	close(*fd);
-	*fd = -1;
-	return rc;
 }
-
 
 void pv_import_test_hold(void *unused)
 {
@@ -67,22 +44,17 @@ void pv_import_test_hold(void *unused)
 		nanosleep(&step, NULL);
 }
 
-void pv_import_unlock(pv_vault *v, int fd)
+void pv_import_unlock(pv_vault *v)
 {
-	if (fd < 0)
+	if (!v->importing)
 		return;
 	v->importing = 0;
-	close(fd); /* the lock goes with it */
+	pv_store_import_unlock(v->store);
 }
 
 int pv_import_under_way(const pv_vault *v)
 {
-	int fd = open_lock_file(v, 0);
-	if (fd < 0)
-		return 0; /* never imported since the lock came in */
-	int held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-	close(fd);
-	return held;
+	return pv_store_import_locked(v->store) != 0; /* a failure to tell: as held */
 }
 
 /* Bytes of input below which an import is not taken for a bulk one, per customer the

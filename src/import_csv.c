@@ -1433,12 +1433,11 @@ pv_rc pv_import_fd(pv_vault *v, const pv_access *who, int fd, uint64_t bytes_tot
 	if (nworkers > MAX_WORKERS)
 		nworkers = MAX_WORKERS;
 	rc = importer_setup(&im, nworkers);
-	int lock_fd = -1;
 	if (!rc)
-		rc = pv_import_lock(v, &lock_fd);
+		rc = pv_import_lock(v);
 	if (!rc && (rc = import_begin(&im, hook, who)) == PV_OK)
 		rc = import_rows(&im, fd, nworkers, hook, who);
-	pv_import_unlock(v, lock_fd);
+	pv_import_unlock(v);
 	if (im.reject && fclose(im.reject) != 0 && !rc)
 		rc = pv_fail(v, PV_ERR_IO, "cannot write the reject file %s", o->reject_path);
 	im.res->seconds = elapsed(&im.t0);

@@ -431,12 +431,11 @@ static pv_rc batch_locked(struct rekey *r, int *last)
  * any writer), holding the import lock until the batch's keys are in place. */
 static pv_rc run_batch(struct rekey *r, int *last)
 {
-	int import_lock = -1;
 	*last = 0;
-	pv_rc rc = pv_import_lock(r->v, &import_lock);
+	pv_rc rc = pv_import_lock(r->v);
 	if (!rc)
 		rc = batch_locked(r, last);
-	pv_import_unlock(r->v, import_lock);
+	pv_import_unlock(r->v);
 	return rc;
 }
 

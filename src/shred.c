@@ -416,10 +416,8 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 	if (pv_store_txn_id(v->store) != 0)
 		rc = pv_fail(v, PV_ERR_USAGE, "shred cannot run inside a batch (end it first)");
 	/* keys cannot change under an import: wait for one under way, as for any writer */
-	int import_lock = -1;
-	if (!rc && (rc = pv_import_lock(v, &import_lock)) == PV_OK &&
-	    pv_store_begin(v->store) != 0) {
-		pv_import_unlock(v, import_lock);
+	if (!rc && (rc = pv_import_lock(v)) == PV_OK && pv_store_begin(v->store) != 0) {
+		pv_import_unlock(v);
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	}
 	if (rc) {
@@ -445,7 +443,7 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 		if (rc)
 			rc = pv_audit_incomplete(v, rc, "shred", ids_text);
 	}
-	pv_import_unlock(v, import_lock);
+	pv_import_unlock(v);
 	free(ids_text);
 	shred_run_free(&r);
 	*cert_out = cert; /* NULL unless the shred committed: kept whatever failed after */

@@ -72,15 +72,6 @@ static char *default_keyring_path(const char *dir)
 	return p;
 }
 
-static char *db_path(const char *dir)
-{
-	size_t n = strlen(dir) + sizeof DB_NAME + 1;
-	char *p = malloc(n);
-	if (p)
-		snprintf(p, n, "%s/%s", dir, DB_NAME);
-	return p;
-}
-
 /* A fresh handle holding the paths; NULL when out of memory. */
 static pv_vault *vault_new(const char *dir, const char *keyring_path)
 {
@@ -340,12 +331,12 @@ pv_rc pv_vault_create(const char *dir, const pv_create_opts *opts, const pv_key 
 		else
 			keyring_made = 1;
 	}
-	char *dbp = db_path(dir);
-	if (!rc && !dbp)
-		rc = pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	if (!rc && !(v->store = pv_store_open(dbp, 1, err, sizeof err)))
+	char *location = NULL;
+	if (!rc)
+		rc = pv_vault_store_create(v, dir, &location);
+	if (!rc && !(v->store = pv_store_open(location, 1, err, sizeof err)))
 		rc = pv_fail(v, PV_ERR_STORE, "%s", err);
-	free(dbp);
+	free(location);
 	if (!rc)
 		rc = write_header(v, key, &rs, slots, opts, &rows);
 	if (!rc) {
@@ -358,6 +349,7 @@ pv_rc pv_vault_create(const char *dir, const pv_create_opts *opts, const pv_key 
 	if (rc) {
 		pv_store_close(v->store);
 		v->store = NULL;
+		pv_vault_store_forget(dir);
 		remove_partial(dir, keyring_made ? v->keyring_path : NULL, made_dir);
 		return rc;
 	}
@@ -588,17 +580,13 @@ static pv_rc vault_open(pv_vault *v, const char *dir, const struct credential *c
 	if (pv_crypto_init() != 0)
 		return pv_fail(v, PV_ERR_CRYPTO, "cannot initialise libsodium");
 	disable_core_dumps();
-	char err[512];
-	char *dbp = db_path(dir);
-	if (!dbp)
-		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	if (access(dbp, F_OK) != 0) {
-		free(dbp);
-		return pv_fail(v, PV_ERR_NOT_FOUND, "%s is not a vault (no %s in it)", dir, DB_NAME);
-	}
-	v->store = pv_store_open(dbp, 0, err, sizeof err);
+	char err[512], *location = NULL;
+	pv_rc found = pv_vault_store_locate(v, dir, &location);
+	if (found)
+		return found;
+	v->store = pv_store_open(location, 0, err, sizeof err);
 	int busy = !v->store && errno == EBUSY;
-	free(dbp);
+	free(location);
 	if (!v->store)
 		return pv_fail(v, busy ? PV_ERR_BUSY : PV_ERR_STORE, "%s", err);
 

@@ -123,6 +123,16 @@ void pv_progress(pv_vault *v, const char *stage, uint64_t done, uint64_t total);
  * under way: it sealed its customers with the keys as they are. */
 pv_rc pv_vault_fresh_keys(pv_vault *v);
 
+/* Where the vault in dir keeps its data (vault_store.c), as a store location (malloc'd
+ * into *location). Creating: the SQLite file in dir, or the process's PostgreSQL store
+ * (pv_set_store) with a schema of its own, recorded in dir/store. Opening: as recorded
+ * (the process's store replacing the connection, never the schema), else dir's SQLite
+ * file; PV_ERR_NOT_FOUND when dir holds neither. */
+pv_rc pv_vault_store_create(pv_vault *v, const char *dir, char **location);
+pv_rc pv_vault_store_locate(pv_vault *v, const char *dir, char **location);
+/* Remove the record a failed create wrote. */
+void pv_vault_store_forget(const char *dir);
+
 /* The soft core file size limit the process had when a vault was first opened, before
  * core dumps were switched off (UINT64_MAX: unlimited; 0: off, or no vault opened yet). */
 uint64_t pv_core_limit_before_open(void);

@@ -16,6 +16,19 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The backend the tests' vaults are made in, as the command takes it: PIVAULT_STORE (a
+ * postgresql:// URI, set by tests/with_postgresql.sh for the suite's PostgreSQL run), read
+ * before main so that the library's own calls make their vaults there as the command's do.
+ * A location refused here fails every test at once rather than testing SQLite instead. */
+__attribute__((constructor)) static void pvt_store_from_environment(void)
+{
+	const char *store = getenv("PIVAULT_STORE");
+	if (store && *store && pv_set_store(store) != PV_OK) {
+		fprintf(stderr, "PIVAULT_STORE: %s\n", pv_errmsg(NULL));
+		exit(1);
+	}
+}
+
 char *pvt_tempdir(void)
 {
 	const char *base = getenv("TMPDIR");

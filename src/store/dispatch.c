@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* dispatch.c: store.h's functions, each calling the same function of the backend that
  * opened the store (its table of functions, store_ops.h). pv_store_open chooses the
- * backend from the location it is given; today every location is an SQLite file. */
+ * backend from the location it is given: a postgresql:// URI (location.c) or an SQLite
+ * file. */
 #include "store_ops.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 static const struct pv_store_ops *ops_of(const void *store_or_cursor)
 {
@@ -13,7 +15,23 @@ static const struct pv_store_ops *ops_of(const void *store_or_cursor)
 
 struct pv_store *pv_store_open(const char *path, int create, char *err, size_t errlen)
 {
-	return pv_sqlite_open(path, create, err, errlen);
+	if (!pv_store_location_is_postgresql(path))
+		return pv_sqlite_open(path, create, err, errlen);
+	if (pv_store_location_check(path, err, errlen) != 0)
+		return NULL;
+	char schema[64];
+	char *conninfo = pv_store_location_conninfo(path, schema, sizeof schema);
+	if (!conninfo) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	struct pv_store *s = NULL;
+	if (!schema[0])
+		snprintf(err, errlen, "the store's URI names no schema (its parameter schema=NAME)");
+	else
+		s = pv_pg_open(conninfo, schema, create, err, errlen);
+	free(conninfo);
+	return s;
 }
 
 #define PV_STORE_FN(ret, name, params, args) \

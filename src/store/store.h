@@ -40,8 +40,21 @@ struct pv_store;
 
 /* ==== The connection: open, errors, waiting, transactions ==== */
 
-/* Open (create = 1: create and set up the schema) the database at path; without create, a
- * file that holds no vault is refused. NULL with the reason in err; errno is then EBUSY
+/* Where a store lives (location.c): an SQLite file's path, or a PostgreSQL URI
+ * "postgresql://[user@]host[:port]/database[?param&...]" whose parameter schema=NAME (pivault's
+ * own) names the PostgreSQL schema the vault is kept in. A location never holds a password
+ * (libpq reads it from PGPASSWORD or PGPASSFILE). */
+int pv_store_location_is_postgresql(const char *location);
+/* 0 when location is a PostgreSQL URI without a password, else -1 with why in err. */
+int pv_store_location_check(const char *location, char *err, size_t errlen);
+/* A PostgreSQL location's connection URI for libpq, without the schema parameter
+ * (malloc'd; NULL: out of memory), and the schema's name into schema ("" when none). */
+char *pv_store_location_conninfo(const char *location, char *schema, size_t cap);
+/* location with its schema parameter set to schema (malloc'd; NULL: out of memory). */
+char *pv_store_location_with_schema(const char *location, const char *schema);
+
+/* Open (create = 1: create and set up the schema) the database at path (a location, as
+ * above); without create, a database that holds no vault is refused. NULL with the reason in err; errno is then EBUSY
  * when another process's write lock was held longer than the process may wait
  * (pv_set_wait). */
 struct pv_store *pv_store_open(const char *path, int create, char *err, size_t errlen);
@@ -314,6 +327,19 @@ struct pv_store_rewrap {
  * changed once while it is in the cache, not once per step. -1 (the caller rolls back)
  * when how->fn failed for any customer. */
 int pv_store_doomed_remove_rewrap(struct pv_store *s, const struct pv_store_rewrap *how);
+
+/* ==== One import at a time: the import lock ==== */
+
+/* The vault's import lock, held across an import's chunks (and by shreds and rekeys: keys
+ * cannot change under an import), by one process of any node at a time: taken without
+ * waiting (the caller waits with pv_store_wait_step between tries): 0 when taken, 1 when
+ * another holds it, -1 on error (this store holding it already is an error). It goes with
+ * pv_store_import_unlock, or when the process or its connection ends (a killed import
+ * leaves no lock behind). */
+int pv_store_import_lock(struct pv_store *s);
+void pv_store_import_unlock(struct pv_store *s);
+/* 1 when some store holds the import lock (this one included), 0 when none. */
+int pv_store_import_locked(struct pv_store *s);
 
 /* ==== Imports committed in chunks (import_pending) ==== */
 

@@ -53,5 +53,12 @@ int pv_store_wait_next(struct pv_wait_state *w, int first, const char *what, con
 
 /* Open the SQLite database at path (store/sqlite/schema.c): as pv_store_open. */
 struct pv_store *pv_sqlite_open(const char *path, int create, char *err, size_t errlen);
+/* Close what pv_sqlite_open opened, for another backend that makes one (PostgreSQL's
+ * backup image) without calling back through dispatch.c. */
+void pv_sqlite_close(struct pv_store *s);
+/* Open the vault kept in the PostgreSQL schema named schema, connecting with conninfo
+ * (store/postgresql/schema.c): as pv_store_open. */
+struct pv_store *pv_pg_open(const char *conninfo, const char *schema, int create, char *err,
+			    size_t errlen);
 
 #endif

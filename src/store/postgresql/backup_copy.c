@@ -138,7 +138,7 @@ static int open_image(struct pv_pg_store *s, const char *path, sqlite3 **db)
 		snprintf(s->err, sizeof s->err, "backup: %s", err);
 		return -1;
 	}
-	pv_store_close(made);
+	pv_sqlite_close(made);
 	sqlite3_stmt *q = NULL;
 	int ok = sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) ==
 			 SQLITE_OK &&

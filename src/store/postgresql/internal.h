@@ -55,6 +55,7 @@ struct pv_pg_store {
 	void (*rollback_hooks[PV_PG_HOOKS])(struct pv_pg_store *s);
 	void (*close_hooks[PV_PG_HOOKS])(struct pv_pg_store *s);
 	int nrollback_hooks, nclose_hooks;
+	int import_locked;         /* this connection holds the import lock (import_lock.c) */
 	char err[512];
 };
 

@@ -252,6 +252,7 @@ struct pv_store *pv_sqlite_connect(const char *path, int create, char *err, size
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	s->import_lock_fd = -1;
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
 	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open database %s: %s", path,
@@ -310,6 +311,7 @@ void pv_sqlite_close(struct pv_store *s)
 	free(s->cache);
 	for (int i = 0; i < s->nclose_hooks; i++)
 		s->close_hooks[i](s);
+	pv_sqlite_import_unlock(s);
 	sqlite3_close(s->db);
 	free(s);
 }

@@ -59,6 +59,7 @@ struct pv_store {
 	struct pv_store_bucket_checks bucket_checks; /* the cost of pv_store_bucket_behind */
 	struct pv_wait_state wait; /* the wait in progress, or the last (wait.c) */
 	int busy;                  /* the last failure was a wait for the write lock running out */
+	int import_lock_fd;        /* the import lock held (import_lock.c), or -1 */
 	/* what the layers above keep on the connection (the index's group, the flags): forgotten
 	 * at each rollback, freed at close (pv_sqlite_on_rollback, pv_sqlite_on_close) */
 	void (*rollback_hooks[PV_SQLITE_HOOKS])(struct pv_store *s);
