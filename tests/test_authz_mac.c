@@ -140,8 +140,7 @@ static int fx_setup(void **state)
 	assert_non_null(f);
 	f->tmp = pvt_tempdir();
 	f->dir = pvt_path(f->tmp, "vault");
-	assert_int_equal(pvt_run(NULL, "cp -a '%s/vault' '%s/vault.keyring' '%s/'", g_base, g_base,
-				 f->tmp), 0);
+	pvt_copy_vault(g_base, f->tmp);
 	*state = f;
 	return 0;
 }
@@ -209,9 +208,8 @@ static void test_each_user_column(void **state)
 		"UPDATE users SET created='1999-01-01T00:00:00Z' WHERE name='clerk'",
 	};
 	for (size_t i = 0; i < sizeof edits / sizeof *edits; i++) {
-		assert_int_equal(pvt_run(NULL, "rm -rf '%s' '%s/vault.keyring' && cp -a '%s/vault' "
-					 "'%s/vault.keyring' '%s/'", f->dir, f->tmp, g_base, g_base,
-					 f->tmp), 0);
+		assert_int_equal(pvt_run(NULL, "rm -rf '%s' '%s/vault.keyring'", f->dir, f->tmp), 0);
+		pvt_copy_vault(g_base, f->tmp);
 		dba(f->dir, edits[i]);
 		char *msg = NULL;
 		pv_rc rc = login(f->dir, "clerk", CLERK_PW, &msg);
@@ -274,8 +272,8 @@ static void test_codes_moved_between_users(void **state)
 	pv_rc rc = login(f->dir, "clerk", CLERK_PW, &msg);
 	assert_refused(rc, msg, "users row 'clerk'");
 
-	assert_int_equal(pvt_run(NULL, "rm -rf '%s' '%s/vault.keyring' && cp -a '%s/vault' "
-				 "'%s/vault.keyring' '%s/'", f->dir, f->tmp, g_base, g_base, f->tmp), 0);
+	assert_int_equal(pvt_run(NULL, "rm -rf '%s' '%s/vault.keyring'", f->dir, f->tmp), 0);
+	pvt_copy_vault(g_base, f->tmp);
 	/* admin's roles and code given to the clerk's row */
 	dba(f->dir, "UPDATE users SET roles=(SELECT roles FROM users WHERE name='admin') "
 		    "WHERE name='clerk';"
@@ -537,8 +535,8 @@ static void test_hold_and_code_deleted(void **state)
 	pv_rc rc = shred_one(f->dir, "C00000003", &msg);
 	assert_refused(rc, msg,
 		       "the holds table fails its integrity check");
-	assert_int_equal(pvt_run(NULL, "rm -rf '%s' '%s/vault.keyring' && cp -a '%s/vault' "
-				 "'%s/vault.keyring' '%s/'", f->dir, f->tmp, g_base, g_base, f->tmp), 0);
+	assert_int_equal(pvt_run(NULL, "rm -rf '%s' '%s/vault.keyring'", f->dir, f->tmp), 0);
+	pvt_copy_vault(g_base, f->tmp);
 	place_hold(f->dir, "C00000003");
 	dba(f->dir, "UPDATE holds SET released='2026-01-01T00:00:00Z', released_by='dpo'");
 	rc = shred_one(f->dir, "C00000003", &msg);

@@ -250,8 +250,7 @@ static int fx_setup(void **state)
 	f->tmp = pvt_tempdir();
 	f->dir = pvt_path(f->tmp, "vault");
 	f->err = pvt_path(f->tmp, "stderr.txt");
-	assert_int_equal(pvt_run(NULL, "cp -a '%s/vault' '%s/vault.keyring' '%s/'", g_base, g_base,
-				 f->tmp), 0);
+	pvt_copy_vault(g_base, f->tmp);
 	*state = f;
 	return 0;
 }

@@ -106,6 +106,7 @@ static void test_rotate_key_file(void **state)
 	/* an old copy of the vault's files, as a thief might have */
 	char *old = pvt_keep(pvt_path(f->dir, "old"));
 	assert_int_equal(pvt_run(NULL, "cp -r '%s' '%s'", f->vault, old), 0);
+	pvt_vault_copied(old);
 	rotate(f, f->key2);
 	assert_all_read(f->v); /* the open handle goes on */
 	pvt_vclose(f->v);
@@ -249,6 +250,7 @@ static char *copy_of(struct fixture *f, const char *name)
 {
 	char *dir = pvt_keep(pvt_path(f->dir, name));
 	assert_int_equal(pvt_run(NULL, "rm -rf '%s' && cp -r '%s' '%s'", dir, f->vault, dir), 0);
+	pvt_vault_copied(dir);
 	return dir;
 }
 
@@ -283,6 +285,7 @@ static void test_old_root_after_dba_edits(void **state)
 	struct fixture *f = *state;
 	char *old = pvt_keep(pvt_path(f->dir, "old"));
 	assert_int_equal(pvt_run(NULL, "cp -r '%s' '%s'", f->vault, old), 0);
+	pvt_vault_copied(old);
 	rotate(f, f->key2);
 	pvt_vclose(f->v);
 	f->v = NULL;
@@ -332,6 +335,7 @@ static void test_disabled_user_after_rotation(void **state)
 	assert_ok(f->v, pvt_user_add(f->v, &ADMIN, "dave", "clerk", DAVE_PW, strlen(DAVE_PW)));
 	char *old = pvt_keep(pvt_path(f->dir, "old"));
 	assert_int_equal(pvt_run(NULL, "cp -r '%s' '%s'", f->vault, old), 0);
+	pvt_vault_copied(old);
 	assert_ok(f->v, pv_user_disable(f->v, &ADMIN, "dave"));
 	rotate(f, f->key2);
 	pvt_vclose(f->v);

@@ -487,8 +487,7 @@ static int fx_setup(void **state)
 	f->keyring = pvt_path(f->tmp, "vault.keyring");
 	f->ledger = pvt_path(f->tmp, "vault.keyring.ledger");
 	f->journal = pvt_path(f->tmp, "vault.keyring.journal");
-	assert_int_equal(pvt_run(NULL, "cp -a '%s/vault' '%s/vault.keyring' '%s/'", g_base, g_base,
-				 f->tmp), 0);
+	pvt_copy_vault(g_base, f->tmp);
 	*state = f;
 	return 0;
 }

@@ -53,8 +53,7 @@ static int fx_setup(void **state)
 	assert_non_null(f);
 	f->tmp = pvt_tempdir();
 	f->dir = pvt_path(f->tmp, "vault");
-	assert_int_equal(pvt_run(NULL, "cp -a '%s/vault' '%s/vault.keyring' '%s/'", g_base, g_base,
-				 f->tmp), 0);
+	pvt_copy_vault(g_base, f->tmp);
 	char *db = pvt_path(f->dir, "vault.db");
 	assert_int_equal(sqlite3_open_v2(db, &f->db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
 	free(db);

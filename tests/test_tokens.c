@@ -158,8 +158,8 @@ static int fx_setup(void **state)
 	f->tmp = pvt_tempdir();
 	f->dir = pvt_path(f->tmp, "vault");
 	f->key = pvt_path(f->tmp, "root.key");
-	assert_int_equal(pvt_run(NULL, "cp -a '%s/vault' '%s/vault.keyring' '%s/root.key' '%s/'",
-				 g_base, g_base, g_base, f->tmp), 0);
+	pvt_copy_vault(g_base, f->tmp);
+	assert_int_equal(pvt_run(NULL, "cp -a '%s/root.key' '%s/'", g_base, f->tmp), 0);
 	f->v = pvt_open_root(f->dir, NULL, f->key);
 	*state = f;
 	return 0;

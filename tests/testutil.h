@@ -74,6 +74,14 @@ struct pv_vault;
 struct pv_vault *pvt_sample_vault(const char *dir, const char *key_path, unsigned n,
 				  unsigned long seed, char **csv);
 
+/* A vault directory just copied (cp) at dir: when its vault is kept in PostgreSQL, the
+ * copy gets a schema of its own, cloned from the original's with every row (the record in
+ * dir rewritten to name it), so that the copy is as independent as a copied SQLite file.
+ * pvt_copy_vault copies from/vault and from/vault.keyring into to/ (cp -a) so. Fails the
+ * test on any error. (vault_copy.c) */
+void pvt_vault_copied(const char *dir);
+void pvt_copy_vault(const char *from, const char *to);
+
 /* What a test holds, released by pvt_release_all at teardown even when an assertion
  * fails: pvt_keep registers a malloc'd pointer (returned; NULL passes through), pvt_drop
  * frees one now, pvt_track registers an open vault (returned), pvt_vclose closes one. */

@@ -234,16 +234,16 @@ int pv_pg_audit_checkpoint_last(struct pv_store *store, uint64_t max_size,
 	char most[24];
 	u64_text(most, max_size);
 	const char *values[1] = { most };
-	PGresult *r = pv_pg_query(s, "SELECT " CHECKPOINT_COLUMNS " FROM audit_checkpoints "
-				  "WHERE size <= $1 ORDER BY size DESC LIMIT 1", 1, values, NULL, NULL,
-				  "read audit checkpoint");
+	static const char sql[] = "SELECT " CHECKPOINT_COLUMNS " FROM audit_checkpoints "
+				  "WHERE size <= $1 ORDER BY size DESC LIMIT 1";
+	PGresult *r = pv_pg_query(s, sql, 1, values, NULL, NULL, "read audit checkpoint");
 	if (!r)
 		return -1;
 	if (PQntuples(r) == 0) {
 		PQclear(r);
 		return 1;
 	}
-	pv_pg_hold(s, r); /* borrowed until the next call */
+	pv_pg_hold(s, sql, r); /* borrowed until sql runs again */
 	return row_to_checkpoint(s, r, 0, c);
 }
 

@@ -47,10 +47,27 @@ void pv_pg_on_close(struct pv_pg_store *s, void (*fn)(struct pv_pg_store *s))
 		s->close_hooks[s->nclose_hooks++] = fn;
 }
 
-void pv_pg_hold(struct pv_pg_store *s, PGresult *r)
+void pv_pg_hold(struct pv_pg_store *s, const char *sql, PGresult *rows)
 {
-	PQclear(s->held);
-	s->held = r;
+	if (!sql) {
+		for (int i = 0; i < PV_PG_HELD; i++) {
+			PQclear(s->held[i].rows);
+			s->held[i].rows = NULL;
+			s->held[i].sql = NULL;
+		}
+		return;
+	}
+	int at = -1;
+	for (int i = 0; i < PV_PG_HELD && at < 0; i++)
+		if (s->held[i].sql == sql)
+			at = i;
+	if (at < 0) {
+		at = s->held_next;
+		s->held_next = (s->held_next + 1) % PV_PG_HELD;
+	}
+	PQclear(s->held[at].rows);
+	s->held[at].sql = sql;
+	s->held[at].rows = rows;
 }
 
 int64_t pv_pg_int8(const PGresult *r, int row, int col, int *bad)
@@ -69,7 +86,6 @@ int64_t pv_pg_int8(const PGresult *r, int row, int col, int *bad)
 PGresult *pv_pg_query(struct pv_pg_store *s, const char *sql, int n, const char *const *values,
 		      const int *lengths, const int *binary, const char *what)
 {
-	pv_pg_hold(s, NULL); /* rows borrowed from the last read end at the next call */
 	PGresult *r = PQexecParams(s->conn, sql, n, NULL, values, lengths, binary, 1);
 	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -124,7 +140,7 @@ int pv_pg_row(struct pv_pg_store *s, const char *sql, const char *key, PGresult 
 		PQclear(r);
 		return 1;
 	}
-	pv_pg_hold(s, r); /* borrowed until the next call */
+	pv_pg_hold(s, sql, r); /* borrowed until sql runs again */
 	*row = r;
 	return 0;
 }
@@ -181,7 +197,7 @@ void pv_pg_close(struct pv_store *store)
 	struct pv_pg_store *s = pg_of(store);
 	if (s->depth > 0)
 		(void)pv_pg_exec(s, "ROLLBACK", "roll back at close");
-	pv_pg_hold(s, NULL);
+	pv_pg_hold(s, NULL, NULL);
 	for (int i = 0; i < s->nclose_hooks; i++)
 		s->close_hooks[i](s);
 	PQfreemem(s->schema);
@@ -382,14 +398,14 @@ void pv_pg_map_reads(struct pv_store *s, int on)
 
 void pv_pg_release_rows(struct pv_store *s)
 {
-	pv_pg_hold(pg_of(s), NULL);
+	pv_pg_hold(pg_of(s), NULL, NULL);
 }
 
 int pv_pg_checkpoint(struct pv_store *s)
 {
 	/* every commit is durable already (synchronous_commit); PostgreSQL checkpoints
 	 * itself, and its CHECKPOINT is a superuser's */
-	pv_pg_hold(pg_of(s), NULL);
+	pv_pg_hold(pg_of(s), NULL, NULL);
 	return 0;
 }
 

@@ -35,6 +35,7 @@ extern const char pv_pg_token_tables[];
 #include <libpq-fe.h>
 
 #define PV_PG_HOOKS 4
+#define PV_PG_HELD 16 /* statements whose rows may be borrowed at once */
 
 /* The PostgreSQL store's handle. The library sees it as struct pv_store (the SQLite
  * backend's own type); pg_of converts. */
@@ -49,7 +50,11 @@ struct pv_pg_store {
 	int busy;                  /* the last failure was a lock wait that ran out */
 	struct pv_wait_state wait; /* the wait in progress, or the last (pv_pg_wait_step) */
 	int snapshot;              /* a read-only snapshot is open (pv_store_snapshot_begin) */
-	PGresult *held;            /* the rows a read returned, borrowed until the next call */
+	struct {                   /* rows reads returned, borrowed by the caller until the */
+		const char *sql;   /* same read runs again (as an SQLite statement's row), or */
+		PGresult *rows;    /* release_rows; kept per statement text, oldest replaced */
+	} held[PV_PG_HELD];
+	int held_next;             /* the place the next new statement's rows take */
 	struct pv_pg_index_batch *index_batch; /* a bulk load's entries not yet sent */
 	/* what the layers above keep, forgotten at a rollback, freed at close */
 	void (*rollback_hooks[PV_PG_HOOKS])(struct pv_pg_store *s);
@@ -85,11 +90,14 @@ int pv_pg_upsert(struct pv_pg_store *s, const char *table, const char *key, cons
 		 int n, const char *const *values, const int *lengths, const int *binary,
 		 const char *what);
 /* The first row of sql run with one text parameter key: 0 with *row (held for the caller
- * until the next call: pv_pg_hold), 1 when there is none, -1 on error. */
+ * until sql runs again: pv_pg_hold), 1 when there is none, -1 on error. */
 int pv_pg_row(struct pv_pg_store *s, const char *sql, const char *key, PGresult **row,
 	      const char *what);
-/* Keep r as the result whose rows the caller borrows (the one kept before is freed). */
-void pv_pg_hold(struct pv_pg_store *s, PGresult *r);
+/* Keep rows, the result of the read sql (its static text), as the result whose rows the
+ * caller borrows: they live until sql's rows are kept again, or until every kept result is
+ * freed (sql and rows NULL: release_rows, close). The library may read a row, then make
+ * other calls (an integrity check) before copying it, as SQLite's statements allow. */
+void pv_pg_hold(struct pv_pg_store *s, const char *sql, PGresult *rows);
 /* Field (row, col) of a binary result as an int8 / int4; *bad set when it is not one. */
 int64_t pv_pg_int8(const PGresult *r, int row, int col, int *bad);
 /* Call fn at every rollback / at close (a layer above forgets or frees what it keeps). */

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* vault_copy.c: copying a vault the way the tests copy one (a prepared vault copied for
+ * each test, an old copy kept to try it later), whichever backend holds it. A directory
+ * copied with cp holds the whole vault when it is kept in SQLite; one kept in PostgreSQL
+ * holds only its record (the file `store`), so pvt_vault_copied gives the copy a schema of
+ * its own: every table cloned with its rows and its identity counters, the record
+ * rewritten to name it. Done as a DBA would, with libpq. */
+#include "testutil.h"
+
+#include "store/store.h"
+
+#include <libpq-fe.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void run_sql(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	ExecStatusType st = PQresultStatus(r);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		fail_msg("copying a vault's schema: %s: %s", sql, PQerrorMessage(c));
+	PQclear(r);
+}
+
+/* Rows of sql (one text parameter) as a result the caller clears. */
+static PGresult *rows_of(PGconn *c, const char *sql, const char *param)
+{
+	PGresult *r = PQexecParams(c, sql, 1, NULL, &param, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("copying a vault's schema: %s: %s", sql, PQerrorMessage(c));
+	return r;
+}
+
+/* Every table of schema from, with its rows, into the new schema to. */
+static void clone_schema(PGconn *c, const char *from, const char *to)
+{
+	char sql[1024];
+	snprintf(sql, sizeof sql, "SET client_min_messages = warning; CREATE SCHEMA %s", to);
+	run_sql(c, sql);
+	PGresult *t = rows_of(c, "SELECT tablename FROM pg_tables WHERE schemaname = $1", from);
+	for (int i = 0; i < PQntuples(t); i++) {
+		const char *name = PQgetvalue(t, i, 0);
+		snprintf(sql, sizeof sql, "CREATE TABLE %s.%s (LIKE %s.%s INCLUDING ALL); "
+			 "INSERT INTO %s.%s OVERRIDING SYSTEM VALUE SELECT * FROM %s.%s", to, name,
+			 from, name, to, name, from, name);
+		run_sql(c, sql);
+	}
+	PQclear(t);
+	/* the identity counters go on from where the original's are */
+	PGresult *ids = rows_of(c, "SELECT table_name, column_name FROM information_schema.columns "
+				"WHERE table_schema = $1 AND is_identity = 'YES'", to);
+	for (int i = 0; i < PQntuples(ids); i++) {
+		const char *table = PQgetvalue(ids, i, 0), *col = PQgetvalue(ids, i, 1);
+		char get[512];
+		snprintf(get, sizeof get, "SELECT pg_get_serial_sequence('%s.%s', '%s')", from, table,
+			 col);
+		PGresult *seq = PQexec(c, get);
+		if (PQresultStatus(seq) != PGRES_TUPLES_OK)
+			fail_msg("copying a vault's schema: %s: %s", get, PQerrorMessage(c));
+		snprintf(sql, sizeof sql, "SELECT setval(pg_get_serial_sequence('%s.%s', '%s'), "
+			 "last_value, is_called) FROM %s", to, table, col, PQgetvalue(seq, 0, 0));
+		PQclear(seq);
+		run_sql(c, sql);
+	}
+	PQclear(ids);
+}
+
+void pvt_vault_copied(const char *dir)
+{
+	char *record = pvt_path(dir, "store");
+	char *text = pvt_read_file(record, NULL);
+	if (!text) { /* kept in SQLite: the copy is whole */
+		free(record);
+		return;
+	}
+	text[strcspn(text, "\n")] = '\0';
+	char from[64], to[64];
+	char *conninfo = pv_store_location_conninfo(text, from, sizeof from);
+	assert_non_null(conninfo);
+	uint8_t r[8];
+	randombytes_buf(r, sizeof r);
+	snprintf(to, sizeof to, "pvcopy_%02x%02x%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3],
+		 r[4], r[5], r[6], r[7]);
+	PGconn *c = PQconnectdb(conninfo);
+	if (PQstatus(c) != CONNECTION_OK)
+		fail_msg("copying a vault's schema: %s", PQerrorMessage(c));
+	run_sql(c, "BEGIN");
+	clone_schema(c, from, to);
+	run_sql(c, "COMMIT");
+	PQfinish(c);
+	char *moved = pv_store_location_with_schema(text, to);
+	assert_non_null(moved);
+	char line[4200];
+	snprintf(line, sizeof line, "%s\n", moved);
+	assert_int_equal(pvt_write_file(record, line, strlen(line)), 0);
+	free(moved);
+	free(conninfo);
+	free(text);
+	free(record);
+}
+
+void pvt_copy_vault(const char *from, const char *to)
+{
+	assert_int_equal(pvt_run(NULL, "cp -a '%s/vault' '%s/vault.keyring' '%s/'", from, from, to),
+			 0);
+	char *dir = pvt_path(to, "vault");
+	pvt_vault_copied(dir);
+	free(dir);
+}
