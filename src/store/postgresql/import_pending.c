@@ -67,19 +67,27 @@ int pv_pg_import_mark(struct pv_store *store, int64_t *rid_from)
 	return sequence_catch_up(s, *rid_from);
 }
 
-int pv_pg_import_bulk(struct pv_store *s)
+int pv_pg_import_bulk(struct pv_store *store)
 {
+	struct pv_pg_store *s = pg_of(store);
+	int64_t from = 0;
+	int st = pv_pg_import_pending(store, &from);
+	if (st != 0) /* no mark: nothing to buffer */
+		return st < 0 ? -1 : 0;
 	/* Nothing to drop. The bucket index SQLite drops costs PostgreSQL little to keep up
 	 * (two numbers a row, beside the id's unique index an import needs anyway for its
 	 * duplicates), and dropping it would hold an exclusive lock on customers, so readers
 	 * on every node would wait from the first chunk to its commit. */
-	(void)s;
-	return 0;
+	/* The customers and their consents are sent with COPY a batch at a time. */
+	return pv_pg_customer_copy_begin(s, from);
 }
 
-int pv_pg_import_done(struct pv_store *s)
+int pv_pg_import_done(struct pv_store *store)
 {
-	return pv_pg_exec(pg_of(s), "DELETE FROM import_pending", "end the import under way");
+	struct pv_pg_store *s = pg_of(store);
+	int rc = pv_pg_exec(s, "DELETE FROM import_pending", "end the import under way");
+	pv_pg_customer_copy_end(s); /* what was buffered was sent first */
+	return rc;
 }
 
 int pv_pg_import_discard(struct pv_store *store, uint64_t *removed)
