@@ -403,3 +403,8 @@ int pv_pg_consent_copy(struct pv_pg_store *s, int64_t rid, const char *purpose, 
 	b->rows++;
 	return 0;
 }
+
+int pv_pg_customer_copy_on(const struct pv_pg_store *s)
+{
+	return s->customer_copy && s->customer_copy->on;
+}

@@ -108,6 +108,7 @@ int pv_pg_flush(struct pv_pg_store *s);
  * insert and consent answer -2 when they are not buffered (the statement is then run). */
 int pv_pg_customer_copy_begin(struct pv_pg_store *s, int64_t rid_from);
 void pv_pg_customer_copy_end(struct pv_pg_store *s);
+int pv_pg_customer_copy_on(const struct pv_pg_store *s);
 int pv_pg_customer_copy_insert(struct pv_pg_store *s, const struct pv_stored_customer *c,
 			       int64_t *rid);
 int pv_pg_consent_copy(struct pv_pg_store *s, int64_t rid, const char *purpose, int granted,
