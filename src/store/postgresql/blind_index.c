@@ -75,6 +75,8 @@ static int send_batch(struct pv_pg_store *s)
 	struct pv_pg_index_batch *b = s->index_batch;
 	if (!b || b->lines == 0)
 		return 0;
+	if (pv_pg_flush(s) != 0) /* the customers an import buffered go first */
+		return -1;
 	PGresult *r = PQexec(s->conn, "COPY blind_index(field, h, rid) FROM STDIN");
 	int ok = r && PQresultStatus(r) == PGRES_COPY_IN, reported = 0;
 	PQclear(r);

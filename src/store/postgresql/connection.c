@@ -47,6 +47,24 @@ void pv_pg_on_close(struct pv_pg_store *s, void (*fn)(struct pv_pg_store *s))
 		s->close_hooks[s->nclose_hooks++] = fn;
 }
 
+void pv_pg_before_statement(struct pv_pg_store *s, int (*fn)(struct pv_pg_store *s))
+{
+	if (s->nflush_hooks < PV_PG_HOOKS)
+		s->flush_hooks[s->nflush_hooks++] = fn;
+}
+
+int pv_pg_flush(struct pv_pg_store *s)
+{
+	if (s->flushing)
+		return 0; /* a hook's own statements */
+	int rc = 0;
+	s->flushing = 1;
+	for (int i = 0; i < s->nflush_hooks && rc == 0; i++)
+		rc = s->flush_hooks[i](s);
+	s->flushing = 0;
+	return rc;
+}
+
 void pv_pg_hold(struct pv_pg_store *s, const char *sql, PGresult *rows)
 {
 	if (!sql) {
@@ -86,6 +104,8 @@ int64_t pv_pg_int8(const PGresult *r, int row, int col, int *bad)
 PGresult *pv_pg_query(struct pv_pg_store *s, const char *sql, int n, const char *const *values,
 		      const int *lengths, const int *binary, const char *what)
 {
+	if (pv_pg_flush(s) != 0) /* what an import buffered goes first */
+		return NULL;
 	PGresult *r = PQexecParams(s->conn, sql, n, NULL, values, lengths, binary, 1);
 	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -147,6 +167,8 @@ int pv_pg_row(struct pv_pg_store *s, const char *sql, const char *key, PGresult 
 
 int pv_pg_exec(struct pv_pg_store *s, const char *sql, const char *what)
 {
+	if (pv_pg_flush(s) != 0)
+		return -1;
 	PGresult *r = PQexec(s->conn, sql);
 	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
@@ -195,6 +217,9 @@ void pv_pg_close(struct pv_store *store)
 	if (!store)
 		return;
 	struct pv_pg_store *s = pg_of(store);
+	if (s->depth > 0) /* what was buffered is dropped, not sent */
+		for (int i = 0; i < s->nrollback_hooks; i++)
+			s->rollback_hooks[i](s);
 	if (s->depth > 0)
 		(void)pv_pg_exec(s, "ROLLBACK", "roll back at close");
 	pv_pg_hold(s, NULL, NULL);
@@ -311,6 +336,8 @@ int pv_pg_commit(struct pv_store *store)
 		snprintf(s->err, sizeof s->err, "commit without a transaction");
 		return -1;
 	}
+	if (pv_pg_flush(s) != 0)
+		return -1; /* the transaction failed: the caller rolls back */
 	char sql[64];
 	if (s->depth == 1)
 		snprintf(sql, sizeof sql, "COMMIT");

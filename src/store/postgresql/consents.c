@@ -21,6 +21,9 @@ const char pv_pg_consents_tables[] =
 int pv_pg_consent_put(struct pv_store *store, int64_t rid, const char *purpose, int granted,
 		      const char *at, const char *channel)
 {
+	int copied = pv_pg_consent_copy(pg_of(store), rid, purpose, granted, at, channel);
+	if (copied != -2) /* a bulk import's new customer's: buffered */
+		return copied;
 	char r[24];
 	snprintf(r, sizeof r, "%" PRId64, rid);
 	const char *values[5] = { r, purpose, granted ? "1" : "0", at, channel };

@@ -44,6 +44,9 @@ static struct num_text num(int64_t x)
 int pv_pg_customer_insert(struct pv_store *store, const struct pv_stored_customer *c, int64_t *rid)
 {
 	struct pv_pg_store *s = pg_of(store);
+	int copied = pv_pg_customer_copy_insert(s, c, rid); /* a bulk import's: buffered */
+	if (copied != -2)
+		return copied;
 	struct num_text b = num(c->bucket), g = num(c->bucket_gen), v = num(c->dek_version);
 	const char *values[8] = { c->id, b.s, g.s, v.s, (const char *)c->wdek };
 	int lengths[8] = { 0, 0, 0, 0, (int)c->wdek_len }, binary[8] = { 0, 0, 0, 0, 1 };

@@ -67,19 +67,37 @@ int pv_pg_import_mark(struct pv_store *store, int64_t *rid_from)
 	return sequence_catch_up(s, *rid_from);
 }
 
-int pv_pg_import_bulk(struct pv_store *s)
+/* A bulk import's chunk before its last need not wait for the disk at its commit: its
+ * rows are hidden, and lost with the import if the server stops (PostgreSQL's log keeps
+ * its order, so the last chunk's commit, on disk, brings every earlier one with it). */
+static int chunk_not_synced(struct pv_pg_store *s)
 {
+	return pv_pg_exec(s, "SET LOCAL synchronous_commit = off", "begin an import's chunk");
+}
+
+int pv_pg_import_bulk(struct pv_store *store)
+{
+	struct pv_pg_store *s = pg_of(store);
+	int64_t from = 0;
+	int st = pv_pg_import_pending(store, &from);
+	if (st != 0) /* no mark: nothing to buffer */
+		return st < 0 ? -1 : 0;
 	/* Nothing to drop. The bucket index SQLite drops costs PostgreSQL little to keep up
 	 * (two numbers a row, beside the id's unique index an import needs anyway for its
 	 * duplicates), and dropping it would hold an exclusive lock on customers, so readers
 	 * on every node would wait from the first chunk to its commit. */
-	(void)s;
-	return 0;
+	/* The customers and their consents are sent with COPY a batch at a time. */
+	return pv_pg_customer_copy_begin(s, from) != 0 ? -1 : chunk_not_synced(s);
 }
 
-int pv_pg_import_done(struct pv_store *s)
+int pv_pg_import_done(struct pv_store *store)
 {
-	return pv_pg_exec(pg_of(s), "DELETE FROM import_pending", "end the import under way");
+	struct pv_pg_store *s = pg_of(store);
+	/* the last transaction, which shows the import, is on disk before its commit returns */
+	int rc = pv_pg_exec(s, "SET LOCAL synchronous_commit = on; DELETE FROM import_pending",
+			    "end the import under way");
+	pv_pg_customer_copy_end(s); /* what was buffered was sent first */
+	return rc;
 }
 
 int pv_pg_import_discard(struct pv_store *store, uint64_t *removed)
@@ -119,5 +137,7 @@ int pv_pg_chunk(struct pv_store *store, void (*between)(void *ctx), void *ctx)
 	/* a moment with the lock free: a waiter tries again every few milliseconds */
 	struct timespec gap = { 0, PV_PG_CHUNK_GAP_NS };
 	nanosleep(&gap, NULL);
-	return pv_pg_begin(store);
+	if (pv_pg_begin(store) != 0)
+		return -1;
+	return pv_pg_customer_copy_on(s) ? chunk_not_synced(s) : 0;
 }

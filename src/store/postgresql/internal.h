@@ -56,10 +56,14 @@ struct pv_pg_store {
 	} held[PV_PG_HELD];
 	int held_next;             /* the place the next new statement's rows take */
 	struct pv_pg_index_batch *index_batch; /* a bulk load's entries not yet sent */
+	struct pv_pg_customer_copy *customer_copy; /* an import's customers not yet sent */
 	/* what the layers above keep, forgotten at a rollback, freed at close */
 	void (*rollback_hooks[PV_PG_HOOKS])(struct pv_pg_store *s);
 	void (*close_hooks[PV_PG_HOOKS])(struct pv_pg_store *s);
-	int nrollback_hooks, nclose_hooks;
+	/* what must be sent before any other statement runs (pv_pg_flush) */
+	int (*flush_hooks[PV_PG_HOOKS])(struct pv_pg_store *s);
+	int nrollback_hooks, nclose_hooks, nflush_hooks;
+	int flushing;              /* the flush hooks are running (their own statements) */
 	int import_locked;         /* this connection holds the import lock (import_lock.c) */
 	char err[512];
 };
@@ -103,6 +107,20 @@ int64_t pv_pg_int8(const PGresult *r, int row, int col, int *bad);
 /* Call fn at every rollback / at close (a layer above forgets or frees what it keeps). */
 void pv_pg_on_rollback(struct pv_pg_store *s, void (*fn)(struct pv_pg_store *s));
 void pv_pg_on_close(struct pv_pg_store *s, void (*fn)(struct pv_pg_store *s));
+/* Call fn before every other statement on the connection (a layer above sends what it
+ * buffered); pv_pg_flush runs them (not again from within one): 0, or -1 as fn failed. */
+void pv_pg_before_statement(struct pv_pg_store *s, int (*fn)(struct pv_pg_store *s));
+int pv_pg_flush(struct pv_pg_store *s);
+/* customer_copy.c: an import's customers (and their consents) buffered and sent with
+ * binary COPY, row ids given here from rid_from (import_pending.c starts and ends it);
+ * insert and consent answer -2 when they are not buffered (the statement is then run). */
+int pv_pg_customer_copy_begin(struct pv_pg_store *s, int64_t rid_from);
+void pv_pg_customer_copy_end(struct pv_pg_store *s);
+int pv_pg_customer_copy_on(const struct pv_pg_store *s);
+int pv_pg_customer_copy_insert(struct pv_pg_store *s, const struct pv_stored_customer *c,
+			       int64_t *rid);
+int pv_pg_consent_copy(struct pv_pg_store *s, int64_t rid, const char *purpose, int granted,
+		       const char *at, const char *channel);
 /* A customer's columns (of customers as c) and row i of a result of them into out (its
  * pointers into r): customers.c, for the files that join customers. */
 #define PV_PG_CUSTOMER_COLUMNS \
