@@ -47,6 +47,7 @@ static const char *const family_tables[] = {
 	pv_pg_escrow_tables,	   pv_pg_notices_tables,   pv_pg_dsr_tables,
 	pv_pg_complaint_tables,   pv_pg_incident_tables,  pv_pg_transfer_tables,
 	pv_pg_ledger_tables,	   pv_pg_token_tables,
+	pv_pg_keyring_journal_tables,
 };
 
 /* Make the vault's schema and its tables, in one transaction under the vault's lock (two
