@@ -1482,8 +1482,8 @@ typedef enum pv_severity {
 
 /* One thing a careless deployment got wrong: check is a stable name ("permissions",
  * "secret-file", "core-dumps", "checkpoint", "backup", "rotation", "obligations", "escrow",
- * "kdf", "keyring-place"); what names files, users, dates and counts, never a value or a
- * secret; fix says how to put it right. Strings borrowed for the call. */
+ * "kdf", "keyring-place", "keyring-nodes"); what names files, users, dates and counts, never
+ * a value or a secret; fix says how to put it right. Strings borrowed for the call. */
 typedef struct pv_finding {
 	const char *check;
 	pv_severity severity;
