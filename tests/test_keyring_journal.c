@@ -408,6 +408,25 @@ static void test_gap_refused(void **state)
 	pv_key_free(key);
 }
 
+/* A handle of node 2 open during node 1's shred reads a bucket mate after it: refused,
+ * saying the keyring lags; opened again, node 2 reads it. */
+static void test_open_handle_told_it_lags(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *v2 = pvt_open_root(f->dir, f->kr2, f->key_path);
+	assert_int_equal(get_rc(v2, f->mate), PV_OK);
+	pv_vault *v1 = pvt_open_root(f->dir, NULL, f->key_path);
+	free(shred(v1, f->victim));
+	pvt_vclose(v1);
+	assert_int_equal(get_rc(v2, f->mate), PV_ERR_BAD_KEY);
+	assert_non_null(strstr(pv_errmsg(v2), "keyring lags"));
+	assert_int_equal(get_rc(v2, f->other), PV_OK);
+	pvt_vclose(v2);
+	v2 = pvt_open_root(f->dir, f->kr2, f->key_path);
+	assert_int_equal(get_rc(v2, f->mate), PV_OK);
+	pvt_vclose(v2);
+}
+
 int main(void)
 {
 	unsetenv("PIVAULT_VAULT");
@@ -423,6 +442,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_forged_entry_refused, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_two_shreds_in_order, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_gap_refused, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_open_handle_told_it_lags, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
