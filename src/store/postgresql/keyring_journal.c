@@ -10,9 +10,9 @@
 #include <stdio.h>
 
 const char pv_pg_keyring_journal_tables[] =
-	"CREATE TABLE keyring_nodes(node_id text COLLATE \"C\" PRIMARY KEY, name text NOT NULL,"
+	"CREATE TABLE IF NOT EXISTS keyring_nodes(node_id text COLLATE \"C\" PRIMARY KEY, name text NOT NULL,"
 	"  registered_at text NOT NULL, applied_seq bigint NOT NULL DEFAULT 0);"
-	"CREATE TABLE keyring_journal(seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	"CREATE TABLE IF NOT EXISTS keyring_journal(seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
 	"  slot bigint NOT NULL, gen bigint NOT NULL, sealed bytea NOT NULL, at text NOT NULL,"
 	"  shred_ref text NOT NULL);";
 
