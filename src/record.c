@@ -241,13 +241,14 @@ static pv_rc unwrap_dek(pv_vault *v, const struct pv_stored_customer *c, uint8_t
 	if (gen != c->bucket_gen && c->bucket != pv_bucket_of(v, c->id))
 		return pv_fail(v, PV_ERR_CORRUPT, "customer %s: data key record is malformed or "
 			       "does not belong to this customer (tampered or moved)", c->id);
-	uint64_t last = 0; /* another node's shred this keyring has not taken in yet? */
-	if (gen < c->bucket_gen && pv_store_kjournal_last(v->store, &last) == 0 &&
-	    last > v->kjournal_applied)
-		return pv_fail(v, PV_ERR_BAD_KEY, "customer %s: this node's keyring lags (its key "
-			       "for bucket %u is older than the data's): open the vault again to "
-			       "apply the keyring journal, and run pivault doctor", c->id,
-			       (unsigned)c->bucket);
+	/* newer than the keyring's: another node's shred not yet applied here, or tampering
+	 * (no store call here: c's strings are borrowed from the store's last row) */
+	if (gen < c->bucket_gen)
+		return pv_fail(v, PV_ERR_CORRUPT, "customer %s: data key was wrapped by another "
+			       "generation of its bucket key, newer than this node's keyring holds: "
+			       "this node's keyring lags (open the vault again to apply the keyring "
+			       "journal; pivault doctor lists the nodes that lag), or the record was "
+			       "tampered with", c->id);
 	if (gen != c->bucket_gen)
 		return pv_fail(v, PV_ERR_CORRUPT, "customer %s: data key was wrapped by another "
 			       "generation of its bucket key (tampered, or restored after a shred)",

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* keyring_journal.c: the keyring's nodes and journal in the SQLite store: each node's
  * acknowledgement (applied_seq), and a shred's new bucket keys, each sealed under a key
- * derived from the slot's previous key (never one the root key opens). */
+ * derived from the slot's previous key (never one the root key opens). Entries are never
+ * deleted, so seq (the row id) only grows. */
 #include "internal.h"
 
 const char pv_sqlite_keyring_journal_tables[] =
 	"CREATE TABLE IF NOT EXISTS keyring_nodes(node_id TEXT PRIMARY KEY, name TEXT NOT NULL,"
 	"  registered_at TEXT NOT NULL, applied_seq INTEGER NOT NULL DEFAULT 0);"
-	"CREATE TABLE IF NOT EXISTS keyring_journal(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"CREATE TABLE IF NOT EXISTS keyring_journal(seq INTEGER PRIMARY KEY,"
 	"  slot INTEGER NOT NULL, gen INTEGER NOT NULL, sealed BLOB NOT NULL, at TEXT NOT NULL,"
 	"  shred_ref TEXT NOT NULL);";
 
