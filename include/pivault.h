@@ -786,6 +786,14 @@ typedef int (*pv_certificate_kept_fn)(void *ctx, const pv_certificate_info *c);
 PV_API PV_CHECK pv_rc pv_certificates(pv_vault *v, const pv_access *who,
 				      pv_certificate_kept_fn fn, void *ctx);
 
+/* Whether the shred a destruction certificate (text, as pv_shred returned it) records is
+ * complete on every node: *nodes gets how many nodes (keyrings over this vault's store)
+ * are registered, *pending how many have not yet applied and acknowledged the keyring
+ * journal's entries the certificate names (0: complete; pivault doctor names them). The
+ * certificate's signature is not checked here (pv_certificate_verify does). */
+PV_API PV_CHECK pv_rc pv_certificate_nodes_pending(pv_vault *v, const char *text,
+						    unsigned *nodes, unsigned *pending);
+
 /* The vault's Ed25519 public key (64 hex digits + NUL), to verify what it signs. */
 PV_API PV_CHECK pv_rc pv_vault_public_key(pv_vault *v, char hex[65]);
 
@@ -1474,8 +1482,8 @@ typedef enum pv_severity {
 
 /* One thing a careless deployment got wrong: check is a stable name ("permissions",
  * "secret-file", "core-dumps", "checkpoint", "backup", "rotation", "obligations", "escrow",
- * "kdf", "keyring-place"); what names files, users, dates and counts, never a value or a
- * secret; fix says how to put it right. Strings borrowed for the call. */
+ * "kdf", "keyring-place", "keyring-nodes"); what names files, users, dates and counts, never
+ * a value or a secret; fix says how to put it right. Strings borrowed for the call. */
 typedef struct pv_finding {
 	const char *check;
 	pv_severity severity;
@@ -1502,7 +1510,8 @@ typedef struct pv_doctor_opts {
  * agreement or training; escrow copies the escrow records and the audit log disagree on,
  * or older than the last shred or rotation; Argon2id settings under the floor; a shred
  * ledger lacking the lines of a committed shred or rekey (they are added first, when the
- * ledger can be written); data keys wrapped by bucket keys the keyring does not hold; an
+ * ledger can be written); data keys wrapped by bucket keys the keyring does not hold; keyring
+ * nodes that lag the keyring journal (name, id, how many entries behind); an
  * audit log that does not verify (the other checks read it). Reads no customer value. The
  * findings are counted into one audit entry ("doctor"), then passed to fn, high ones first
  * (fn returning non-zero stops); *high (may be NULL) gets the number of high ones. o may

@@ -76,3 +76,43 @@ pv_rc pv_certificates(pv_vault *v, const pv_access *who, pv_certificate_kept_fn 
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	return st < 0 ? pv_fail(v, PV_ERR_IO, "%s", why) : pv_ok(v);
 }
+
+struct pending_count {
+	uint64_t last;
+	unsigned nodes, pending;
+};
+
+static int count_node(void *ctx, const char *node_id, const char *name,
+		      const char *registered_at, uint64_t applied_seq)
+{
+	struct pending_count *c = ctx;
+	(void)node_id;
+	(void)name;
+	(void)registered_at;
+	c->nodes++;
+	c->pending += applied_seq < c->last;
+	return 0;
+}
+
+pv_rc pv_certificate_nodes_pending(pv_vault *v, const char *text, unsigned *nodes,
+				   unsigned *pending)
+{
+	*nodes = *pending = 0;
+	json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
+	json_t *part = json_object_get(json_object_get(json_object_get(doc, "certificate"),
+						       "keyring_nodes"), "journal_entries");
+	json_t *last = json_array_get(part, 1);
+	struct pending_count c = { 0, 0, 0 };
+	int ok = json_is_integer(last) && json_integer_value(last) > 0;
+	if (ok)
+		c.last = (uint64_t)json_integer_value(last);
+	json_decref(doc);
+	if (!ok)
+		return pv_fail(v, PV_ERR_INPUT, "not a destruction certificate that names keyring "
+			       "journal entries");
+	if (pv_store_node_scan(v->store, count_node, &c) < 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	*nodes = c.nodes;
+	*pending = c.pending;
+	return pv_ok(v);
+}

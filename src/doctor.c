@@ -767,6 +767,39 @@ static pv_rc check_ledger(struct doctor *d)
 
 /* ---- The whole check ---- */
 
+/* ---- Keyring nodes ---- */
+
+struct node_lag {
+	struct doctor *d;
+	uint64_t last;
+};
+
+/* A node whose keyring lacks journal entries still holds bucket keys a shred destroyed. */
+static int node_lagging(void *ctx, const char *node_id, const char *name,
+			const char *registered_at, uint64_t applied_seq)
+{
+	struct node_lag *l = ctx;
+	(void)registered_at;
+	if (applied_seq < l->last)
+		note(l->d, PV_SEVERITY_HIGH, "keyring-nodes", "open the vault on that node (any "
+		     "pivault command there applies the keyring journal); a node that is gone for "
+		     "good: destroy its keyring file and its copies",
+		     "node %s (%s) lags the keyring journal by %llu entr%s: its keyring still holds "
+		     "bucket keys that shreds replaced, so their certificates are not complete",
+		     name, node_id, (unsigned long long)(l->last - applied_seq),
+		     l->last - applied_seq == 1 ? "y" : "ies");
+	return 0;
+}
+
+static pv_rc check_keyring_nodes(struct doctor *d)
+{
+	struct node_lag l = { d, 0 };
+	if (pv_store_kjournal_last(d->v->store, &l.last) != 0 ||
+	    pv_store_node_scan(d->v->store, node_lagging, &l) < 0)
+		return pv_fail(d->v, PV_ERR_STORE, "keyring nodes: %s", pv_store_errmsg(d->v->store));
+	return PV_OK;
+}
+
 static pv_rc gather(struct doctor *d)
 {
 	check_permissions(d);
@@ -792,6 +825,8 @@ static pv_rc gather(struct doctor *d)
 	}
 	if (!rc)
 		rc = check_ledger(d);
+	if (!rc)
+		rc = check_keyring_nodes(d);
 	if (!rc && pv_authz_user_scan(d->v, user_row, d) < 0)
 		rc = pv_fail(d->v, PV_ERR_STORE, "%s", pv_store_errmsg(d->v->store));
 	if (!rc && d->nomem)

@@ -98,10 +98,12 @@ int pv_ledger_intent_add(struct pv_ledger_intent *li, const char *json, size_t l
 	return 0;
 }
 
+/* The ledger file's size; 0 when there is no regular file there (a directory in its way
+ * has a size, which the file made there later would then be searched from). */
 static uint64_t file_size(const char *path)
 {
 	struct stat st;
-	return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
 }
 
 /* The head line: which intent, what kind, when, how many lines follow, and the

@@ -241,6 +241,14 @@ static pv_rc unwrap_dek(pv_vault *v, const struct pv_stored_customer *c, uint8_t
 	if (gen != c->bucket_gen && c->bucket != pv_bucket_of(v, c->id))
 		return pv_fail(v, PV_ERR_CORRUPT, "customer %s: data key record is malformed or "
 			       "does not belong to this customer (tampered or moved)", c->id);
+	/* newer than the keyring's: another node's shred not yet applied here, or tampering
+	 * (no store call here: c's strings are borrowed from the store's last row) */
+	if (gen < c->bucket_gen)
+		return pv_fail(v, PV_ERR_CORRUPT, "customer %s: data key was wrapped by another "
+			       "generation of its bucket key, newer than this node's keyring holds: "
+			       "this node's keyring lags (open the vault again to apply the keyring "
+			       "journal; pivault doctor lists the nodes that lag), or the record was "
+			       "tampered with", c->id);
 	if (gen != c->bucket_gen)
 		return pv_fail(v, PV_ERR_CORRUPT, "customer %s: data key was wrapped by another "
 			       "generation of its bucket key (tampered, or restored after a shred)",

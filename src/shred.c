@@ -15,6 +15,7 @@
 #include "seal_gate.h"
 #include "import.h"
 #include "ledger.h"
+#include "keyring_sync.h"
 #include "pinned_key.h"
 #include "policy.h"
 #include "record.h"
@@ -51,6 +52,9 @@ struct shred_run {
 	 * are met (a hash state, so memory does not grow with the run) */
 	crypto_generichash_state material;
 	size_t nrewrapped;  /* remaining customers of those buckets, re-wrapped */
+	uint8_t *jsealed;   /* per bucket: its new key sealed for the keyring journal
+			     * (under a key derived from the old one) */
+	uint64_t jfirst, jlast; /* the keyring journal entries added */
 	struct pv_ledger_intent *ledger; /* its ledger lines: each re-wrapped data key
 					  * (sealed), for restores, and each shredded id */
 	pv_rc rc;
@@ -148,7 +152,8 @@ static pv_rc rekey_buckets(struct shred_run *r)
 	pv_vault *v = r->v;
 	r->new_keys = pv_secret_alloc(r->nbuckets * PV_KEY_BYTES + 1);
 	r->new_gens = calloc(r->nbuckets + 1, sizeof *r->new_gens);
-	if (!r->new_keys || !r->new_gens)
+	r->jsealed = malloc(r->nbuckets * PV_KJOURNAL_SEALED_BYTES + 1);
+	if (!r->new_keys || !r->new_gens || !r->jsealed)
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < r->nbuckets; i++) {
 		uint32_t gen;
@@ -166,6 +171,8 @@ static pv_rc rekey_buckets(struct shred_run *r)
 		    pv_keyring_stage(v->keyring, r->buckets[i], key, &r->new_gens[i]) != 0)
 			return pv_fail(v, PV_ERR_NOMEM, "cannot stage a new key for slot %u",
 				       (unsigned)r->buckets[i]);
+		pv_kjournal_seal(v, r->buckets[i], r->new_gens[i], old, key,
+				 r->jsealed + i * PV_KJOURNAL_SEALED_BYTES);
 	}
 	/* the shredded customers go, and every remaining customer of those buckets is
 	 * re-wrapped, in one pass over the table */
@@ -174,6 +181,62 @@ static pv_rc rekey_buckets(struct shred_run *r)
 	if (pv_store_doomed_remove_rewrap(v->store, &how) != 0 && !r->rc)
 		r->rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	return r->rc;
+}
+
+/* The keyring journal's entries for the other nodes: each affected slot's new key sealed
+ * under a key derived from its old one, added in the shred's transaction. */
+static pv_rc journal_entries(struct shred_run *r, const char *when)
+{
+	char ref[64];
+	snprintf(ref, sizeof ref, "shred at %s", when);
+	for (size_t i = 0; i < r->nbuckets; i++) {
+		uint64_t seq;
+		if (pv_store_kjournal_add(r->v->store, r->buckets[i], r->new_gens[i],
+					  r->jsealed + i * PV_KJOURNAL_SEALED_BYTES,
+					  PV_KJOURNAL_SEALED_BYTES, when, ref, &seq) != 0)
+			return pv_fail(r->v, PV_ERR_STORE, "%s", pv_store_errmsg(r->v->store));
+		if (!r->jfirst)
+			r->jfirst = seq;
+		r->jlast = seq;
+	}
+	return PV_OK;
+}
+
+struct node_list {
+	json_t *nodes;
+	const char *self;
+	uint64_t last;
+	size_t pending;
+};
+
+/* One registered node for the certificate: acknowledged when it is this node (it does
+ * right after the keyring is overwritten) or has applied the shred's entries already. */
+static int node_listed(void *ctx, const char *node_id, const char *name,
+		       const char *registered_at, uint64_t applied_seq)
+{
+	struct node_list *l = ctx;
+	(void)registered_at;
+	int acked = strcmp(node_id, l->self) == 0 || applied_seq >= l->last;
+	if (!acked)
+		l->pending++;
+	json_array_append_new(l->nodes, json_pack("{s:s, s:s, s:b}", "node", node_id, "name",
+						  name, "acknowledged", acked));
+	return 0;
+}
+
+/* What the certificate says of the keyring's nodes (NULL when they cannot be read). */
+static json_t *nodes_part(struct shred_run *r)
+{
+	struct node_list l = { json_array(), r->v->node_id, r->jlast, 0 };
+	if (pv_store_node_scan(r->v->store, node_listed, &l) != 0) {
+		json_decref(l.nodes);
+		return NULL;
+	}
+	return json_pack("{s:[I, I], s:o, s:b, s:s}", "journal_entries", (json_int_t)r->jfirst,
+			 (json_int_t)r->jlast, "nodes", l.nodes, "complete", l.pending == 0,
+			 "complete_when", "every node listed has applied the keyring journal's "
+			 "entries of this shred (overwritten the old bucket keys in its own keyring) "
+			 "and acknowledged them; pivault doctor lists the nodes that lag");
 }
 
 /* Each escrow copy of the keyring made so far holds the keys destroyed now. */
@@ -231,6 +294,13 @@ static char *certificate(struct shred_run *r, const char *const *ids, size_t n,
 		"limits", limits, "escrow_copies_holding_destroyed_keys", escrow, "signed_by", pkh);
 	if (cert && grounds)
 		json_object_set_new(cert, "grounds", json_string(grounds));
+	json_t *nodes = cert ? nodes_part(r) : NULL;
+	if (cert && !nodes) {
+		json_decref(cert);
+		cert = NULL;
+	}
+	if (cert)
+		json_object_set_new(cert, "keyring_nodes", nodes);
 	json_t *doc = cert ? pv_signed_json(v, "certificate", cert) : NULL;
 	char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 	json_decref(doc);
@@ -299,6 +369,8 @@ static pv_rc after_commit(struct shred_run *r, size_t n)
 	char keyring[512] = "", wal[600] = "", ledger[300] = "";
 	if (pv_keyring_apply(v->keyring, keyring, sizeof keyring) != 0 && !keyring[0])
 		snprintf(keyring, sizeof keyring, "its slots could not be overwritten");
+	else if (!keyring[0] && pv_node_acknowledge(v, r->jlast) != PV_OK)
+		snprintf(keyring, sizeof keyring, "%.400s", v->errmsg);
 	if (pv_store_checkpoint(v->store) != 0)
 		snprintf(wal, sizeof wal, "%s", pv_store_errmsg(v->store));
 	if (pv_ledger_flush(v, ledger, sizeof ledger) != 0 && !ledger[0])
@@ -344,6 +416,7 @@ static void shred_run_free(struct shred_run *r)
 {
 	pv_secret_free(r->new_keys);
 	free(r->new_gens);
+	free(r->jsealed);
 	free(r->buckets);
 	free(r->position);
 	pv_wipe(&r->material, sizeof r->material);
@@ -373,6 +446,8 @@ static pv_rc shred_in_txn(struct shred_run *r, const char *const *ids, size_t n,
 	 * buckets' other data keys are re-wrapped, in one pass over each table */
 	if (!rc)
 		rc = rekey_buckets(r);
+	if (!rc)
+		rc = journal_entries(r, when);
 	if (!rc && !(*cert = certificate(r, ids, n, when, grounds, cert_hash)))
 		rc = pv_fail(v, PV_ERR_NOMEM, "cannot make the certificate");
 	if (!rc)

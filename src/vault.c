@@ -7,6 +7,7 @@
 #include "vault.h"
 #include "import.h"
 #include "keys.h"
+#include "keyring_sync.h"
 #include "approvals.h"
 #include "audit.h"
 #include "audit_writer.h"
@@ -345,6 +346,8 @@ pv_rc pv_vault_create(const char *dir, const pv_create_opts *opts, const pv_key 
 					     &bad, err, sizeof err);
 		if (!v->keyring)
 			rc = pv_fail(v, PV_ERR_IO, "%s", err);
+		else
+			rc = pv_node_ready(v);
 	}
 	if (rc) {
 		pv_store_close(v->store);
@@ -640,6 +643,9 @@ static pv_rc vault_open(pv_vault *v, const char *dir, const struct credential *c
 	/* A shred interrupted between its commit and the keyring's overwrite is finished. */
 	if (pv_keyring_recover(v->keyring, bucket_committed, v, err, sizeof err) != 0)
 		return pv_fail(v, PV_ERR_IO, "%s", err);
+	/* this node registered, and the bucket keys other nodes' shreds replaced taken in */
+	if ((rc = pv_node_ready(v)) != PV_OK || (rc = pv_keyring_catch_up(v)) != PV_OK)
+		return rc;
 	/* and its ledger lines, if they did not reach the ledger file, are added now; if they
 	 * still cannot be, they stay in the store for the next open (pivault doctor says so) */
 	(void)pv_ledger_flush(v, err, sizeof err);
@@ -711,7 +717,7 @@ pv_rc pv_vault_fresh_keys(pv_vault *v)
 	if (pv_keyring_recover(v->keyring, bucket_committed, v, err, sizeof err) != 0 ||
 	    pv_keyring_refresh(v->keyring, err, sizeof err) != 0)
 		return pv_fail(v, PV_ERR_BAD_KEY, "%s", err);
-	return PV_OK;
+	return pv_keyring_catch_up(v); /* another node's shreds, before anything is sealed */
 }
 
 pv_rc pv_vault_batch_begin(pv_vault *v)

@@ -78,6 +78,9 @@ struct pv_vault {
 	uint8_t *field_keys;          /* guarded: nfields * PV_KEY_BYTES blind-index keys */
 	int *field_nums;              /* stored number of each schema field */
 	char principal[72];           /* who acts: a user name, or "(root key)" */
+	char node_id[33];             /* this keyring's node (KEYRING.node), "" when none */
+	char node_name[64];
+	uint64_t kjournal_applied;    /* the keyring journal's entries applied up to here */
 	char *user_roles;             /* the user's roles, comma-separated; NULL: root key */
 	unsigned user_gaps;           /* PV_REQUIRES_* obligations the user does not meet */
 	char user_gap_reason[160];    /* why, for refusals */

@@ -529,6 +529,37 @@ int pv_store_escrow_scan(struct pv_store *s, int (*fn)(void *ctx, const char *ma
 						       const char *recipient, const char *digest),
 			 void *ctx);
 
+/* ==== Keyring nodes and the keyring journal (keyring_nodes, keyring_journal) ==== */
+
+/* The keyring (bucket keys) never enters the store. Each node (a vault directory with its
+ * own keyring file) is registered here, and a shred's new bucket keys reach the other
+ * nodes as journal entries: (seq, slot, gen, the new key sealed under a key derived from
+ * the slot's previous key, when, the shred's certificate hash). seq increases with each
+ * entry; entries are added in the shred's transaction. A node's applied_seq is its
+ * acknowledgement: every entry up to it is in its keyring. */
+/* Register node_id (hex) named name at time at, with applied_seq 0; nothing when it is
+ * registered already. */
+int pv_store_node_register(struct pv_store *s, const char *node_id, const char *name,
+			   const char *at);
+/* A node's applied_seq: 0 (*applied filled), 1 when the node is not registered. */
+int pv_store_node_applied(struct pv_store *s, const char *node_id, uint64_t *applied);
+/* Raise a node's applied_seq to seq (never lowers it). */
+int pv_store_node_ack(struct pv_store *s, const char *node_id, uint64_t seq);
+/* Every registered node in order of registration. */
+typedef int (*pv_store_node_fn)(void *ctx, const char *node_id, const char *name,
+				const char *registered_at, uint64_t applied_seq);
+int pv_store_node_scan(struct pv_store *s, pv_store_node_fn fn, void *ctx);
+/* Add an entry; *seq gets its number. */
+int pv_store_kjournal_add(struct pv_store *s, uint32_t slot, uint32_t gen, const uint8_t *sealed,
+			  size_t len, const char *at, const char *shred_ref, uint64_t *seq);
+/* Every entry with seq > after, in order of seq. */
+typedef int (*pv_store_kjournal_fn)(void *ctx, uint64_t seq, uint32_t slot, uint32_t gen,
+				    const uint8_t *sealed, size_t len);
+int pv_store_kjournal_scan(struct pv_store *s, uint64_t after, pv_store_kjournal_fn fn,
+			   void *ctx);
+/* The last entry's seq (0 when there is none). */
+int pv_store_kjournal_last(struct pv_store *s, uint64_t *seq);
+
 /* ==== Notices sent to customers (notices) ==== */
 
 /* A notice sent to a customer, as recorded (no personal value). */

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #define FETCH_SQL "FETCH 4096 FROM pv_backup_rows" /* rows held in memory at once */
-#define MAX_COLUMNS 32
+#define MAX_COLUMNS 64 /* columns of a table, and tables of a vault */
 #define NAME_MAX_LEN 64
 #define ENTRY_BYTES (PV_BLIND_BYTES + 8) /* a postings entry: hash | row id, big-endian */
 #define PG_EPOCH_DAYS 10957 /* 1970-01-01 to 2000-01-01, PostgreSQL's day 0 */

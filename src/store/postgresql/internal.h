@@ -19,6 +19,7 @@ extern const char pv_pg_api_token_tables[];
 extern const char pv_pg_requests_tables[];
 extern const char pv_pg_holds_tables[];
 extern const char pv_pg_escrow_tables[];
+extern const char pv_pg_keyring_journal_tables[];
 extern const char pv_pg_notices_tables[];
 extern const char pv_pg_dsr_tables[];
 extern const char pv_pg_complaint_tables[];

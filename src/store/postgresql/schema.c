@@ -47,6 +47,7 @@ static const char *const family_tables[] = {
 	pv_pg_escrow_tables,	   pv_pg_notices_tables,   pv_pg_dsr_tables,
 	pv_pg_complaint_tables,   pv_pg_incident_tables,  pv_pg_transfer_tables,
 	pv_pg_ledger_tables,	   pv_pg_token_tables,
+	pv_pg_keyring_journal_tables,
 };
 
 /* Make the vault's schema and its tables, in one transaction under the vault's lock (two
@@ -91,6 +92,28 @@ static int utf8_database(struct pv_pg_store *s)
 
 /* Check or make the schema, then use it (search_path) with the session's settings. 0, or
  * -1 with err set. */
+/* Tables a later version added, made in a vault made before it (each DDL with IF NOT
+ * EXISTS; looked for first, so an open that needs none takes no lock). */
+static int add_later_tables(struct pv_pg_store *s)
+{
+	static const struct {
+		const char *table, *ddl;
+	} later[] = { { "keyring_journal", pv_pg_keyring_journal_tables } };
+	for (size_t i = 0; i < sizeof later / sizeof *later; i++) {
+		const char *values[2] = { s->schema_name, later[i].table };
+		PGresult *r = pv_pg_query(s, "SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = "
+					  "$1 AND tablename = $2", 2, values, NULL, NULL,
+					  "look for the vault's tables");
+		if (!r)
+			return -1;
+		int found = PQntuples(r) > 0;
+		PQclear(r);
+		if (!found && pv_pg_exec(s, later[i].ddl, "add the vault's newer tables") != 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int open_schema(struct pv_pg_store *s, const char *name, int create)
 {
 	int held = utf8_database(s) == 0 ? holds_vault(s, name) : -1;
@@ -112,7 +135,9 @@ static int open_schema(struct pv_pg_store *s, const char *name, int create)
 	char sql[160];
 	snprintf(sql, sizeof sql, "SET search_path TO %s; SET synchronous_commit TO on; "
 		 "SET TIME ZONE 'UTC'", s->schema); /* dates as SQLite's CURRENT_DATE gives them */
-	return pv_pg_exec(s, sql, "use the vault's schema");
+	if (pv_pg_exec(s, sql, "use the vault's schema") != 0)
+		return -1;
+	return create ? 0 : add_later_tables(s);
 }
 
 struct pv_store *pv_pg_open(const char *conninfo, const char *schema, int create, char *err,

@@ -182,6 +182,7 @@ extern const char pv_sqlite_consents_first_tables[];
 extern const char pv_sqlite_customers_tables[];
 extern const char pv_sqlite_consents_tables[];
 extern const char pv_sqlite_escrow_tables[];
+extern const char pv_sqlite_keyring_journal_tables[];
 extern const char pv_sqlite_flags_tables[];
 extern const char pv_sqlite_index_tables[];
 extern const char pv_sqlite_audit_tables[];

@@ -22,6 +22,7 @@ struct pv_store *pv_sqlite_open(const char *path, int create, char *err, size_t 
 		pv_sqlite_api_token_tables,
 		pv_sqlite_token_tables,
 		pv_sqlite_seal_tables, /* incident_seals.c */
+		pv_sqlite_keyring_journal_tables,
 		pv_sqlite_customers_tables, /* last: in a file with no customers table it fails */
 	};
 	struct pv_store *s = pv_sqlite_connect(path, create, err, errlen);

@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* keyring_sync.c: every node (a vault directory with its own keyring file, over one
+ * store) gets a shred's new bucket keys from the store's keyring journal. An entry seals
+ * the slot's new key under a key derived from its previous key, so only a node that
+ * still holds the previous key opens it; once every node has overwritten that key, no
+ * copy of the store (a WAL archive, a base backup, a standby) yields the new one either.
+ * Each node applies entries in order through the keyring's crash-safe path (stage,
+ * journal file, apply) and acknowledges them (its applied_seq). */
+#include "keyring_sync.h"
+#include "dates.h"
+#include "files.h"
+#include "keys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define JOURNAL_CONTEXT "pivault keyring journal"
+#define NODE_FILE_MAX 200
+
+static void put_u32le(uint8_t *p, uint32_t x)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(x >> (8 * i));
+}
+
+/* Associated data of an entry: vault id | slot | new generation. */
+static size_t entry_ad(uint8_t ad[PV_VAULT_ID_BYTES + 8], const pv_vault *v, uint32_t slot,
+		       uint32_t gen)
+{
+	memcpy(ad, v->vault_id, PV_VAULT_ID_BYTES);
+	put_u32le(ad + PV_VAULT_ID_BYTES, slot);
+	put_u32le(ad + PV_VAULT_ID_BYTES + 4, gen);
+	return PV_VAULT_ID_BYTES + 8;
+}
+
+void pv_kjournal_seal(const pv_vault *v, uint32_t slot, uint32_t new_gen,
+		      const uint8_t old_key[PV_KEY_BYTES], const uint8_t new_key[PV_KEY_BYTES],
+		      uint8_t out[PV_KJOURNAL_SEALED_BYTES])
+{
+	uint8_t jk[PV_KEY_BYTES], ad[PV_VAULT_ID_BYTES + 8];
+	pv_keyed_hash(jk, sizeof jk, JOURNAL_CONTEXT, strlen(JOURNAL_CONTEXT), old_key);
+	size_t adlen = entry_ad(ad, v, slot, new_gen);
+	pv_seal(out, new_key, PV_KEY_BYTES, ad, adlen, jk, NULL);
+	pv_wipe(jk, sizeof jk);
+}
+
+int pv_kjournal_open(const pv_vault *v, uint32_t slot, uint32_t gen, const uint8_t *sealed,
+		     size_t len, const uint8_t old_key[PV_KEY_BYTES], uint8_t new_key[PV_KEY_BYTES])
+{
+	if (len != PV_KJOURNAL_SEALED_BYTES)
+		return -1;
+	uint8_t jk[PV_KEY_BYTES], ad[PV_VAULT_ID_BYTES + 8];
+	pv_keyed_hash(jk, sizeof jk, JOURNAL_CONTEXT, strlen(JOURNAL_CONTEXT), old_key);
+	size_t adlen = entry_ad(ad, v, slot, gen);
+	int rc = pv_open_sealed(new_key, sealed, len, ad, adlen, jk);
+	pv_wipe(jk, sizeof jk);
+	return rc;
+}
+
+/* ---- The node file: "<32 hex digits>\n<name>\n" ---- */
+
+/* The host name, kept to letters, digits, '.', '-' and '_' ("node" when there is none). */
+static void default_name(char *name, size_t cap)
+{
+	char host[256] = "";
+	if (gethostname(host, sizeof host - 1) != 0 || !host[0])
+		snprintf(host, sizeof host, "node");
+	size_t n = 0;
+	for (const char *p = host; *p && n + 1 < cap; p++)
+		name[n++] = (strchr("._-", *p) || (*p >= '0' && *p <= '9') ||
+			     (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) ? *p : '_';
+	name[n] = '\0';
+}
+
+/* Parse a node file's text into v; 0, or -1 when it is not one. */
+static int node_parse(pv_vault *v, char *text)
+{
+	char *nl = strchr(text, '\n');
+	if (!nl || nl - text != 32)
+		return -1;
+	*nl = '\0';
+	for (int i = 0; i < 32; i++)
+		if (!strchr("0123456789abcdef", text[i]))
+			return -1;
+	char *name = nl + 1, *end = strchr(name, '\n');
+	if (!end || end == name || (size_t)(end - name) >= sizeof v->node_name)
+		return -1;
+	*end = '\0';
+	snprintf(v->node_id, sizeof v->node_id, "%s", text);
+	snprintf(v->node_name, sizeof v->node_name, "%s", name);
+	return 0;
+}
+
+/* Read the node file at path into v: 0, 1 when there is none, -1 when it is unreadable or
+ * not a node file. */
+static int node_read(pv_vault *v, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? 1 : -1;
+	char text[NODE_FILE_MAX + 1];
+	ssize_t got = read(fd, text, NODE_FILE_MAX);
+	close(fd);
+	if (got <= 0)
+		return -1;
+	text[got] = '\0';
+	return node_parse(v, text);
+}
+
+/* Make the node file at path with a new id and the default name. 0, or -1. */
+static int node_make(pv_vault *v, const char *path)
+{
+	uint8_t id[16];
+	char hex[33], name[64], text[NODE_FILE_MAX];
+	pv_random(id, sizeof id);
+	pv_hex(hex, id, sizeof id);
+	default_name(name, sizeof name);
+	int len = snprintf(text, sizeof text, "%s\n%s\n", hex, name);
+	int fd = pv_file_create_fd(path);
+	if (fd < 0)
+		return -1;
+	int ok = pv_file_write_all(fd, text, (size_t)len) == 0 && fsync(fd) == 0;
+	if (close(fd) != 0)
+		ok = 0;
+	if (!ok || pv_file_sync_dir(path) != 0) {
+		unlink(path);
+		return -1;
+	}
+	snprintf(v->node_id, sizeof v->node_id, "%s", hex);
+	snprintf(v->node_name, sizeof v->node_name, "%s", name);
+	return 0;
+}
+
+pv_rc pv_node_ready(pv_vault *v)
+{
+	char *path = pv_keyring_sibling(v, ".node");
+	if (!path)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	int got = node_read(v, path);
+	if (got == 1)
+		got = node_make(v, path);
+	free(path);
+	if (got != 0) { /* no identity: this handle applies the journal but is not counted */
+		v->node_id[0] = '\0';
+		return PV_OK;
+	}
+	char at[32];
+	pv_time_now(at, sizeof at);
+	int known = pv_store_node_applied(v->store, v->node_id, &v->kjournal_applied);
+	if (known == 1 && pv_store_node_register(v->store, v->node_id, v->node_name, at) == 0)
+		known = pv_store_node_applied(v->store, v->node_id, &v->kjournal_applied);
+	if (known != 0)
+		return pv_fail(v, PV_ERR_STORE, "cannot register this keyring's node: %s",
+			       pv_store_errmsg(v->store));
+	return PV_OK;
+}
+
+pv_rc pv_node_acknowledge(pv_vault *v, uint64_t seq)
+{
+	if (seq > v->kjournal_applied)
+		v->kjournal_applied = seq;
+	if (!v->node_id[0])
+		return PV_OK;
+	if (pv_store_node_ack(v->store, v->node_id, seq) != 0)
+		return pv_fail(v, PV_ERR_STORE, "cannot record this node's keyring acknowledgement: "
+			       "%s", pv_store_errmsg(v->store));
+	return PV_OK;
+}
+
+/* ---- Applying the journal ---- */
+
+/* One entry as read from the store (the scan gathers them before any is applied). */
+struct entry {
+	uint64_t seq;
+	uint32_t slot, gen;
+	uint8_t sealed[PV_KJOURNAL_SEALED_BYTES];
+	int malformed;
+};
+
+struct entries {
+	struct entry *e;
+	size_t n, cap;
+};
+
+static int entry_gather(void *ctx, uint64_t seq, uint32_t slot, uint32_t gen,
+			const uint8_t *sealed, size_t len)
+{
+	struct entries *es = ctx;
+	if (es->n == es->cap) {
+		size_t cap = es->cap ? 2 * es->cap : 16;
+		struct entry *e = realloc(es->e, cap * sizeof *e);
+		if (!e)
+			return -1;
+		es->e = e;
+		es->cap = cap;
+	}
+	struct entry *e = &es->e[es->n++];
+	memset(e, 0, sizeof *e);
+	e->seq = seq;
+	e->slot = slot;
+	e->gen = gen;
+	e->malformed = len != sizeof e->sealed;
+	if (!e->malformed)
+		memcpy(e->sealed, sealed, len);
+	return 0;
+}
+
+/* Apply one entry to the keyring: skipped when the slot has it already, refused on a gap
+ * or when it does not open with the slot's key. */
+static pv_rc entry_apply(pv_vault *v, const struct entry *e)
+{
+	uint32_t gen;
+	if (e->slot >= pv_keyring_slots(v->keyring))
+		return pv_fail(v, PV_ERR_CORRUPT, "keyring journal entry %llu names no slot of "
+			       "this keyring", (unsigned long long)e->seq);
+	const uint8_t *old = pv_keyring_key(v->keyring, e->slot, &gen);
+	if (!old)
+		return pv_fail(v, PV_ERR_BAD_KEY, "keyring slot %u fails authentication",
+			       (unsigned)e->slot);
+	if (gen >= e->gen)
+		return PV_OK;
+	if (gen + 1 != e->gen)
+		return pv_fail(v, PV_ERR_CORRUPT, "this node's keyring slot %u is at generation %u, "
+			       "and the keyring journal's entry %llu brings generation %u: the "
+			       "entries between are missing; restore this keyring from a node that "
+			       "is up to date (run pivault doctor)", (unsigned)e->slot,
+			       (unsigned)gen, (unsigned long long)e->seq, (unsigned)e->gen);
+	uint8_t *key = pv_secret_alloc(PV_KEY_BYTES);
+	if (!key)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	char err[512];
+	uint32_t staged;
+	pv_rc rc = PV_OK;
+	if (e->malformed || pv_kjournal_open(v, e->slot, e->gen, e->sealed, sizeof e->sealed,
+					     old, key) != 0)
+		rc = pv_fail(v, PV_ERR_CORRUPT, "keyring journal entry %llu (slot %u) fails "
+			     "authentication: tampered, or not sealed under this slot's key",
+			     (unsigned long long)e->seq, (unsigned)e->slot);
+	else if (pv_keyring_stage(v->keyring, e->slot, key, &staged) != 0 || staged != e->gen)
+		rc = pv_fail(v, PV_ERR_NOMEM, "cannot stage keyring slot %u", (unsigned)e->slot);
+	else if (pv_keyring_journal(v->keyring, err, sizeof err) != 0 ||
+		 pv_keyring_apply(v->keyring, err, sizeof err) != 0)
+		rc = pv_fail(v, PV_ERR_IO, "%s", err);
+	if (rc)
+		pv_keyring_discard(v->keyring);
+	pv_secret_free(key);
+	return rc;
+}
+
+pv_rc pv_keyring_catch_up(pv_vault *v)
+{
+	struct entries es = { 0 };
+	if (pv_store_kjournal_scan(v->store, v->kjournal_applied, entry_gather, &es) != 0) {
+		free(es.e);
+		return pv_fail(v, PV_ERR_STORE, "cannot read the keyring journal: %s",
+			       pv_store_errmsg(v->store));
+	}
+	pv_rc rc = PV_OK;
+	uint64_t done = v->kjournal_applied;
+	for (size_t i = 0; !rc && i < es.n; i++)
+		if (!(rc = entry_apply(v, &es.e[i])))
+			done = es.e[i].seq;
+	free(es.e);
+	if (done > v->kjournal_applied) {
+		char msg[sizeof v->errmsg];
+		snprintf(msg, sizeof msg, "%s", v->errmsg);
+		pv_rc ack = pv_node_acknowledge(v, done);
+		if (rc) /* the failure that stopped it is the one to tell */
+			pv_fail(v, rc, "%s", msg);
+		else
+			rc = ack;
+	}
+	return rc;
+}
