@@ -90,8 +90,9 @@ static int node_parse(pv_vault *v, char *text)
 	if (!end || end == name || (size_t)(end - name) >= sizeof v->node_name)
 		return -1;
 	*end = '\0';
-	snprintf(v->node_id, sizeof v->node_id, "%s", text);
-	snprintf(v->node_name, sizeof v->node_name, "%s", name);
+	memcpy(v->node_id, text, 32); /* 32 hex digits, checked above */
+	v->node_id[32] = '\0';
+	memcpy(v->node_name, name, (size_t)(end - name) + 1); /* shorter, checked above */
 	return 0;
 }
 
