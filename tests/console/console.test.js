@@ -198,6 +198,12 @@ async function run(browser) {
 			await page.fill('#lookup-value', PHONE);
 			await page.click('#lookup-form button[type=submit]');
 			await givePurpose(page, 'service');
+			// the lookup by id left this customer's record on the page: wait for the
+			// find's own answer (the page drawn again, its form emptied), not that one
+			await page.waitForFunction(() => {
+				const v = document.querySelector('#lookup-value');
+				return v && v.value === '';
+			});
 			await page.waitForSelector(`.record[data-id="${CUSTOMER}"]`);
 			const all = await pageText(page);
 			assert.ok(!all.includes(PHONE), 'the clear phone is in the page');
