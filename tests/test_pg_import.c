@@ -313,18 +313,7 @@ static void test_chunks_and_index(void **state)
 
 int main(void)
 {
-	g_conninfo = getenv("PIVAULT_TEST_PG");
-	if (!g_conninfo || !*g_conninfo) {
-		const char *must = getenv("PV_REQUIRE_POSTGRESQL");
-		if (must && strcmp(must, "1") == 0) {
-			fprintf(stderr, "FAILED: no PostgreSQL cluster (PIVAULT_TEST_PG), and "
-				"PV_REQUIRE_POSTGRESQL=1 says the tests must run\n");
-			return 1;
-		}
-		fprintf(stderr, "skipped: no PostgreSQL cluster (scripts/test.sh starts one where "
-			"PostgreSQL is installed)\n");
-		return 77;
-	}
+	g_conninfo = pvt_program_needs_postgresql();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_bulk_as_row_by_row, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicates_and_reads, setup, teardown),

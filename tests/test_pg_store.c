@@ -2032,20 +2032,9 @@ static char *conninfo_as_keywords(const char *given)
 
 int main(void)
 {
-	g_conninfo = getenv("PIVAULT_TEST_PG");
-	if (g_conninfo && *g_conninfo && !(g_conninfo = conninfo_as_keywords(g_conninfo)))
+	g_conninfo = conninfo_as_keywords(pvt_program_needs_postgresql());
+	if (!g_conninfo)
 		return 1;
-	if (!g_conninfo || !*g_conninfo) {
-		const char *must = getenv("PV_REQUIRE_POSTGRESQL");
-		if (must && strcmp(must, "1") == 0) {
-			fprintf(stderr, "FAILED: no PostgreSQL cluster (PIVAULT_TEST_PG), and "
-				"PV_REQUIRE_POSTGRESQL=1 says the tests must run\n");
-			return 1;
-		}
-		fprintf(stderr, "skipped: no PostgreSQL cluster (scripts/test.sh starts one where "
-			"PostgreSQL is installed)\n");
-		return 77;
-	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_schema_made_and_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_names_refused, setup, teardown),

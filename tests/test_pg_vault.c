@@ -216,17 +216,7 @@ static void test_wrong_password(void **state)
 
 int main(void)
 {
-	g_uri = getenv("PIVAULT_TEST_PG");
-	if (!g_uri || !*g_uri) {
-		const char *must = getenv("PV_REQUIRE_POSTGRESQL");
-		if (must && strcmp(must, "1") == 0) {
-			fprintf(stderr, "FAILED: no PostgreSQL cluster (PIVAULT_TEST_PG), and "
-				"PV_REQUIRE_POSTGRESQL=1 says the tests must run\n");
-			return 1;
-		}
-		fprintf(stderr, "skipped: no PostgreSQL cluster (scripts/test.sh starts one)\n");
-		return 77;
-	}
+	g_uri = pvt_program_needs_postgresql();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_made_recorded_opened),
 		cmocka_unit_test(test_open_keeps_schema),

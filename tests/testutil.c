@@ -150,6 +150,22 @@ void pvt_program_needs_shared(const char *path)
 	exit(77);
 }
 
+const char *pvt_program_needs_postgresql(void)
+{
+	const char *uri = getenv("PIVAULT_TEST_PG");
+	if (uri && *uri)
+		return uri;
+	const char *must = getenv("PV_REQUIRE_POSTGRESQL");
+	if (must && strcmp(must, "1") == 0) {
+		fprintf(stderr, "FAILED: no PostgreSQL cluster (PIVAULT_TEST_PG), and "
+			"PV_REQUIRE_POSTGRESQL=1 says the tests must run\n");
+		exit(1);
+	}
+	fprintf(stderr, "skipped: no PostgreSQL cluster (scripts/test.sh starts one where "
+		"PostgreSQL is installed)\n");
+	exit(77);
+}
+
 /* ---- CSV tables ---- */
 
 /* Append one cell (copied from buf[0..n)) to a growing array. */

@@ -49,6 +49,11 @@ void *pvt_ledger_read(const char *path, void **heads);
  * Call at the start of main. */
 void pvt_program_needs_shared(const char *path);
 
+/* For a test program of the PostgreSQL backend: the cluster's URI (PIVAULT_TEST_PG, which
+ * scripts/test.sh sets); without one the program exits 77 (SKIP_RETURN_CODE: reported
+ * skipped), or fails where PV_REQUIRE_POSTGRESQL=1 (CI). Call at the start of main. */
+const char *pvt_program_needs_postgresql(void);
+
 /* ---- CSV tables and sample vaults (test_query, test_tamper, test_cli) ---- */
 
 /* An RFC 4180 table parsed into memory: row 0 is the header; cell[r * ncols + c]. */
