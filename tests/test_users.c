@@ -6,10 +6,10 @@
  * name, passwords changed without touching customer ciphertext, roles a user does not
  * hold, and the staff obligations (agreement, training and its expiry) that decide whether
  * a user may see sensitive fields in clear. */
+#include "dba.h"
 #include "testutil.h"
 
 #include <pthread.h>
-#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -104,9 +104,9 @@ static void today(char out[11])
 static char *customer_blobs(const char *dir)
 {
 	char *out = NULL;
-	int st = pvt_run(&out, "sqlite3 '%s/vault.db' \"SELECT id, hex(wdek), hex(g_basic), "
+	int st = pvt_dba(&out, dir, "SELECT id, hex(wdek), hex(g_basic), "
 			 "hex(g_financial), hex(g_other), dek_version, bucket, bucket_gen "
-			 "FROM customers ORDER BY rid\"", dir);
+			 "FROM customers ORDER BY rid");
 	assert_int_equal(st, 0);
 	assert_non_null(out);
 	assert_true(strlen(out) > 100);
@@ -115,7 +115,7 @@ static char *customer_blobs(const char *dir)
 
 static void sql_exec(const char *dir, const char *statement)
 {
-	assert_int_equal(pvt_run(NULL, "sqlite3 '%s/vault.db' \"%s\"", dir, statement), 0);
+	assert_int_equal(pvt_dba(NULL, dir, "%s", statement), 0);
 }
 
 struct user_row {
@@ -593,13 +593,13 @@ static void test_passwd_keeps_ciphertext(void **state)
 	struct fx *f = *state;
 	char *before = customer_blobs(f->dir);
 	char *slot0 = NULL, *slot1 = NULL;
-	assert_int_equal(pvt_run(&slot0, "sqlite3 '%s/vault.db' \"SELECT hex(slot) FROM users "
-				 "WHERE name='carol'\"", f->dir), 0);
+	assert_int_equal(pvt_dba(&slot0, f->dir, "SELECT hex(slot) FROM users "
+				 "WHERE name='carol'"), 0);
 	pv_vault *v = open_user(f->dir, "carol", CAROL_PW);
 	assert_int_equal(pv_user_passwd(v, CAROL_PW, strlen(CAROL_PW), "carol-new-pass", 14), PV_OK);
 	pv_vault_close(v);
-	assert_int_equal(pvt_run(&slot1, "sqlite3 '%s/vault.db' \"SELECT hex(slot) FROM users "
-				 "WHERE name='carol'\"", f->dir), 0);
+	assert_int_equal(pvt_dba(&slot1, f->dir, "SELECT hex(slot) FROM users "
+				 "WHERE name='carol'"), 0);
 	assert_true(strlen(slot0) > 100);
 	assert_string_not_equal(slot0, slot1);
 	char *after = customer_blobs(f->dir);
@@ -623,14 +623,13 @@ static void test_slot_bound_to_name(void **state)
 	struct fx *f = *state;
 	add_user(f->dir, "erin", "clerk", "erin-password-1");
 	add_user(f->dir, "frank", "admin", "frank-password-1");
-	assert_int_equal(pvt_run(NULL, "sqlite3 '%s/vault.db' \"UPDATE users SET slot = "
-				 "(SELECT slot FROM users WHERE name = 'erin') WHERE name = 'frank'\"",
-				 f->dir), 0);
+	assert_int_equal(pvt_dba(NULL, f->dir, "UPDATE users SET slot = "
+				 "(SELECT slot FROM users WHERE name = 'erin') WHERE name = 'frank'"), 0);
 	char *a = NULL, *b = NULL;
-	assert_int_equal(pvt_run(&a, "sqlite3 '%s/vault.db' \"SELECT hex(slot) FROM users "
-				 "WHERE name='erin'\"", f->dir), 0);
-	assert_int_equal(pvt_run(&b, "sqlite3 '%s/vault.db' \"SELECT hex(slot) FROM users "
-				 "WHERE name='frank'\"", f->dir), 0);
+	assert_int_equal(pvt_dba(&a, f->dir, "SELECT hex(slot) FROM users "
+				 "WHERE name='erin'"), 0);
+	assert_int_equal(pvt_dba(&b, f->dir, "SELECT hex(slot) FROM users "
+				 "WHERE name='frank'"), 0);
 	assert_string_equal(a, b); /* the copy was made */
 	free(a);
 	free(b);
