@@ -111,6 +111,10 @@ FILE *cli_create(const char *path);
  * standard output when path is NULL. EXIT_OK, or EXIT_FAIL (message printed). */
 int cli_write_text(const char *text, const char *path);
 
+/* s as a whole number of at least 1 (UINT_MAX for any larger one, for the library to
+ * refuse by its own limits); 0 when s is not such a number. */
+unsigned cli_positive(const char *s);
+
 /* Write s as a JSON string to out. */
 void cli_json_string(FILE *out, const char *s);
 

@@ -157,14 +157,14 @@ static int run_alerts(struct cli_args *a)
 
 static int run_threshold(struct cli_args *a)
 {
-	if (a->narg == 1 && atoi(a->arg[0]) <= 0)
+	if (a->narg == 1 && cli_positive(a->arg[0]) == 0)
 		return cli_usage(a->prog, "threshold needs a positive number");
 	int code = EXIT_FAIL;
 	pv_access who;
 	pv_vault *v = open_for(a, 1, &who, &code);
 	if (!v)
 		return code;
-	return done(v, pv_audit_set_alert_threshold(v, &who, (unsigned)atoi(a->arg[0])), NULL,
+	return done(v, pv_audit_set_alert_threshold(v, &who, cli_positive(a->arg[0])), NULL,
 		    NULL);
 }
 

@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -524,4 +525,16 @@ int cli_write_text(const char *text, const char *path)
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
+}
+
+unsigned cli_positive(const char *s)
+{
+	if (!s || *s < '0' || *s > '9')
+		return 0;
+	errno = 0;
+	char *end;
+	unsigned long long n = strtoull(s, &end, 10);
+	if (*end)
+		return 0;
+	return (errno == ERANGE || n > UINT_MAX) ? UINT_MAX : (unsigned)n;
 }

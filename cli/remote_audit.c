@@ -238,11 +238,11 @@ int cli_remote_audit_alerts(struct cli_args *a)
  * request's id printed as locally) and run with it; nothing printed when done. */
 int cli_remote_audit_threshold(struct cli_args *a)
 {
-	if (a->narg == 1 && atoi(a->arg[0]) <= 0)
+	if (a->narg == 1 && cli_positive(a->arg[0]) == 0)
 		return cli_usage(a->prog, "threshold needs a positive number");
 	int code = takes(a, 1);
 	if (code)
 		return code;
-	json_t *obj = json_pack("{s:I}", "per_hour", (json_int_t)atoi(a->arg[0]));
+	json_t *obj = json_pack("{s:I}", "per_hour", (json_int_t)cli_positive(a->arg[0]));
 	return cli_remote_post_done(&a->common, "/v1/audit/threshold", NULL, "", obj);
 }

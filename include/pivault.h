@@ -1429,7 +1429,9 @@ PV_API PV_CHECK pv_rc pv_audit_alerts(pv_vault *v, const pv_access *who, pv_aler
 /* The vault's bulk limit (default 100): customers a session may show in clear without an
  * approved "read clear" request, and customers a user may read in one hour before "many
  * reads" is flagged. Needs 'audit' and, for users, an approved request ("audit
- * threshold"). */
+ * threshold"). per_hour runs from 1 to PV_BULK_LIMIT_MAX (PV_ERR_USAGE otherwise, before any
+ * request is asked for). */
+#define PV_BULK_LIMIT_MAX 1000000u
 PV_API PV_CHECK pv_rc pv_audit_set_alert_threshold(pv_vault *v, const pv_access *who,
 						   unsigned per_hour);
 

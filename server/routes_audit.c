@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -236,7 +237,7 @@ static void set_threshold(struct pvs_call *c)
 	if (role)
 		who.role = role;
 	if (bad || !json_is_integer(n) || json_integer_value(n) < 1 ||
-	    json_integer_value(n) > 1000000) {
+	    json_integer_value(n) > UINT_MAX) {
 		pvs_error(c->out, 400, "bad_request", "the body needs \"per_hour\" (a positive "
 			  "number)");
 	} else if (pvs_guard_begin(c, body, &mode) == 0) {

@@ -141,8 +141,9 @@ pv_rc pv_audit_set_alert_threshold(pv_vault *v, const pv_access *who, unsigned p
 	pv_rc rc = pv_policy_authorize(v, who, PV_OP_AUDIT, &role);
 	if (rc)
 		return pv_audit_failure(v, rc, "audit threshold", NULL, NULL);
-	if (per_hour == 0)
-		return pv_fail(v, PV_ERR_USAGE, "the threshold must be at least 1");
+	if (per_hour == 0 || per_hour > PV_BULK_LIMIT_MAX)
+		return pv_fail(v, PV_ERR_USAGE, "the threshold must be at least 1 and at most %u",
+			       PV_BULK_LIMIT_MAX);
 	char buf[24], detail[128];
 	int n = snprintf(buf, sizeof buf, "%u", per_hour);
 	snprintf(detail, sizeof detail, "bulk limit %u customers in clear a session, and an "

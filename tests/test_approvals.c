@@ -1583,6 +1583,8 @@ static void test_alerts(void **state)
 
 	assert_rc_msg(root, pv_audit_set_alert_threshold(root, &aud, 0), PV_ERR_USAGE,
 		      "at least 1");
+	assert_rc_msg(root, pv_audit_set_alert_threshold(root, &aud, PV_BULK_LIMIT_MAX + 1),
+		      PV_ERR_USAGE, "at most 1000000");
 	rc = pv_audit_set_alert_threshold(root, &aud, 5);
 	if (rc)
 		fail_msg("threshold: %s", pv_errmsg(root));

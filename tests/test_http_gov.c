@@ -541,6 +541,15 @@ static void test_audit_checkpoints_and_proofs(void **state)
 	assert_string_equal(member(json_object_get(json_object_get(r.json, "request"), "args"),
 				   "limit"), "50");
 	pvts_resp_free(&r);
+	/* the limit's range is the library's: past it, refused before any request is asked for */
+	check(400, "bad_request", "at most 1000000", "POST", "/v1/audit/threshold", aud,
+	      "{\"per_hour\":1000001}");
+	check(400, "bad_request", "per_hour", "POST", "/v1/audit/threshold", aud,
+	      "{\"per_hour\":99999999999}");
+	r = expect(200, "GET", "/v1/requests", aud, NULL);
+	assert_non_null(strstr(r.body, "\"limit\":\"50\""));
+	assert_null(strstr(r.body, "1000001"));
+	pvts_resp_free(&r);
 	free(aud);
 	free(clerk);
 }
