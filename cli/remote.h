@@ -51,6 +51,9 @@ struct cli_stream {
 int cli_remote_stream(const char *method, const char *path, const struct cli_stream *s,
 		      struct cli_reply *r);
 
+/* Whether the command was given --json: a request asked for is then said as
+ * {"request":"ID"}, as the command says it locally. */
+void cli_remote_answers_json(int json);
 /* The exit status for a reply that is not a success, after printing the server's message
  * as the command prints the library's locally (a request asked for: its id). */
 int cli_remote_failed(const struct cli_reply *r);

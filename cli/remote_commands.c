@@ -117,6 +117,7 @@ int cli_remote_run(struct cli_args *a)
 		if (code)
 			return code;
 		cli_session_expect_user(a->common.user);
+		cli_remote_answers_json(a->common.json);
 		curl_global_init(CURL_GLOBAL_DEFAULT);
 		code = twins[i].run(a);
 		curl_global_cleanup();

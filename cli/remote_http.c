@@ -431,11 +431,24 @@ int cli_remote_stream(const char *method, const char *path, const struct cli_str
 	return exchange(method, path, CLI_SIGNED_IN, &x);
 }
 
+static int answers_json;
+
+void cli_remote_answers_json(int json)
+{
+	answers_json = json;
+}
+
 /* A request asked for (202 {"request": {"id": ...}}): its id said as the command says it
  * locally. */
 static void print_requested(const json_t *req)
 {
 	const char *id = json_is_string(req) ? json_string_value(req) : cli_json_str(req, "id");
+	if (answers_json) {
+		printf("{\"request\":");
+		cli_json_string(stdout, id);
+		printf("}\n");
+		return;
+	}
 	printf("request %s recorded: another user with the approve permission reads it with "
 	       "'pivault requests' and runs: pivault approve %s\n", id, id);
 }

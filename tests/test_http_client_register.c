@@ -106,6 +106,28 @@ static void test_audit_alerts(void **state)
 	pvtc_trap_untouched();
 }
 
+/* A twin under four eyes given --json says the request it asked for as the command does
+ * locally (`pivault request ... --json`): {"request":"ID"}, the id a pending request's. */
+static void json_asked_alike(const char *args)
+{
+	char *out = NULL, *asked = NULL, local[256];
+	pvtc_remote(0, &out, NULL, args);
+	snprintf(local, sizeof local, "request %s", args);
+	assert_int_equal(pvtc_cli(&asked, NULL, pvtc_local_env("aud"), local), 0);
+	const char *texts[2] = { out, asked };
+	for (int i = 0; i < 2; i++) {
+		json_t *doc = json_loads(texts[i], 0, NULL);
+		assert_non_null(doc);
+		assert_int_equal(json_object_size(doc), 1);
+		const char *id = json_string_value(json_object_get(doc, "request"));
+		assert_non_null(id);
+		assert_true(id[0] == 'R' && strlen(id) > 8);
+		json_decref(doc);
+	}
+	free(out);
+	free(asked);
+}
+
 /* The threshold under four eyes through the server: bad numbers and counts refused as
  * locally; a clerk refused alike; asked for without --request (as every twin under four
  * eyes: the request's id printed, as `pivault request` prints it locally), approved by
@@ -120,6 +142,7 @@ static void test_audit_threshold(void **state)
 	pvtc_same_as_local("aud", "audit threshold -5");
 	pvtc_same_as_local("aud", "audit threshold");
 	pvtc_same_as_local("aud", "audit threshold 5 6");
+	pvtc_same_as_local("aud", "audit threshold 1000001"); /* past the library's limit */
 	pvtc_remote(0, &out, NULL, "audit threshold 7");
 	assert_int_equal(sscanf(out, "request %63s recorded", id), 1);
 	char *asked = NULL;
@@ -130,6 +153,7 @@ static void test_audit_threshold(void **state)
 	assert_string_equal(out, asked);
 	free(asked);
 	free(out);
+	json_asked_alike("audit threshold 9 --json");
 	pvtc_login("dpo1");
 	snprintf(args, sizeof args, "approve %s", id);
 	pvtc_remote(0, NULL, NULL, args);
