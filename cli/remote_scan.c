@@ -49,7 +49,8 @@ static int print_reply(const struct cli_args *a, struct cli_reply *r, int file)
 
 /* The file's path as the user gave it, for the server to name the file in the messages of a
  * malformed one as the local command does; NULL (the server says "the request's body")
- * when it is not text the server takes (printable, at most 255 bytes). */
+ * when it is not text the server takes (printable UTF-8, at most 255 bytes): a path in
+ * another encoding still gets its file scanned. */
 static const char *file_name(const struct cli_args *a)
 {
 	const char *path = a->narg ? a->arg[0] : NULL;
@@ -57,7 +58,10 @@ static const char *file_name(const struct cli_args *a)
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)path[i] < 0x20 || path[i] == 0x7f)
 			return NULL;
-	return n > 0 && n <= 255 ? path : NULL;
+	json_t *utf8 = n > 0 && n <= 255 ? json_string(path) : NULL; /* NULL: not UTF-8 */
+	int taken = utf8 != NULL;
+	json_decref(utf8);
+	return taken ? path : NULL;
 }
 
 /* The request: the file sent as it is read (fd), or the vault's fields read. */

@@ -261,6 +261,15 @@ static void test_scan_malformed_names_the_file(void **state)
 	assert_string_equal(pvts_err_code(&r), "bad_request");
 	pvts_resp_free(&r);
 	free(token);
+	/* a path that is no UTF-8 (a file named in Latin-1): the client leaves out ?name=, so
+	 * the file is still scanned and its fault said by line, not refused for its name */
+	char *odd = pvt_keep(pvt_path(pvtc.f.tmp, "bad-\xe9t\xe9.csv")), *out = NULL, *err = NULL;
+	assert_int_equal(pvt_write_file(odd, texts[0], strlen(texts[0])), 0);
+	assert_int_equal(pvtc_cli(&out, &err, pvtc_server_env(), "scan '%s'", odd), 1);
+	if (!strstr(err, "the request's body: data row 2"))
+		fail_msg("scan of a Latin-1 path through the server: [%s]", err);
+	free(out);
+	free(err);
 }
 
 /* ---- 4. the media type of an uploaded package ---------------------------------------------- */
