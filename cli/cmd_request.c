@@ -4,6 +4,7 @@
  * REQ` is a second person's decision, `requests` lists them, and `run REQ` runs the
  * recorded command again (the library compares what runs with what was approved). */
 #include "cli.h"
+#include "remote.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -77,7 +78,11 @@ static int run_request(struct cli_args *a)
 	int n = 0, code = EXIT_FAIL;
 	if (run_argv && command && split_command(a, run_argv, &n, command) == 0 &&
 	    (command_text = json_dumps(command, JSON_COMPACT))) {
-		cli_set_asking(cli_opt(a, "--reason"), ttl, command_text, cli_flag(a, "--json"));
+		if (cli_remote_on()) /* PIVAULT_SERVER: the command's twin asks the server */
+			cli_remote_set_asking(cli_opt(a, "--reason"), ttl, cli_flag(a, "--json"));
+		else
+			cli_set_asking(cli_opt(a, "--reason"), ttl, command_text,
+				       cli_flag(a, "--json"));
 		code = cli_dispatch(n, run_argv);
 	} else {
 		fprintf(stderr, "pivault: out of memory\n");

@@ -51,6 +51,10 @@ struct cli_stream {
 int cli_remote_stream(const char *method, const char *path, const struct cli_stream *s,
 		      struct cli_reply *r);
 
+/* `pivault request COMMAND ...` through a server (cmd_request.c): the command's calls ask
+ * for the request (reason: NULL for none; ttl: seconds, 0 for the default), and --json
+ * says it as {"request":"ID"}. */
+void cli_remote_set_asking(const char *reason, unsigned ttl, int json);
 /* Whether the command was given --json: a request asked for is then said as
  * {"request":"ID"}, as the command says it locally. */
 void cli_remote_answers_json(int json);
@@ -139,6 +143,9 @@ int cli_remote_dsr_list(struct cli_args *a);
 void cli_remote_print_customer(const json_t *rec, int json, int line_mode);
 /* remote_data.c: the customers' list and changes, consent and holds. */
 int cli_remote_list(struct cli_args *a);
+/* The reader's query arguments: role, purpose, whether clear values are asked for, and
+ * the approved request a read in clear beyond the bulk limit runs under (--request). */
+void cli_remote_reader_args(struct cli_url *u, const struct cli_common *c);
 int cli_remote_update(struct cli_args *a);
 int cli_remote_consent_set(struct cli_args *a); /* grant and withdraw */
 int cli_remote_consent_show(struct cli_args *a);

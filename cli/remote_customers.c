@@ -7,12 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The reader's role, purpose and whether clear values are asked for. */
-static void reader_args(struct cli_url *u, const struct cli_common *c)
+void cli_remote_reader_args(struct cli_url *u, const struct cli_common *c)
 {
 	cli_url_arg(u, "role", c->role);
 	cli_url_arg(u, "purpose", c->purpose);
 	cli_url_arg(u, "clear", c->clear ? "true" : NULL);
+	cli_url_arg(u, "request", c->request);
 }
 
 void cli_remote_print_customer(const json_t *rec, int json, int line_mode)
@@ -54,7 +54,7 @@ int cli_remote_get(struct cli_args *a)
 		struct cli_url u = { 0 };
 		struct cli_reply r;
 		cli_url_path(&u, "/v1/customers/", a->arg[i]);
-		reader_args(&u, &a->common);
+		cli_remote_reader_args(&u, &a->common);
 		if (!get_json(&u, &r, &code))
 			break;
 		cli_remote_print_customer(r.json, a->common.json, 0);
@@ -92,7 +92,7 @@ int cli_remote_find(struct cli_args *a)
 	int code;
 	cli_url_path(&u, "/v1/customers", NULL);
 	cli_url_arg(&u, a->arg[0] + 2, a->arg[1]);
-	reader_args(&u, &a->common);
+	cli_remote_reader_args(&u, &a->common);
 	if (!get_json(&u, &r, &code))
 		return code;
 	if (print_found(r.json, a->common.json) == 0) {

@@ -30,9 +30,7 @@ static int list_page(struct cli_args *a, size_t want, char **after, struct left_
 	cli_url_path(&u, "/v1/customers", NULL);
 	cli_url_arg(&u, "after", *after);
 	cli_url_arg(&u, "limit", n);
-	cli_url_arg(&u, "role", a->common.role);
-	cli_url_arg(&u, "purpose", a->common.purpose);
-	cli_url_arg(&u, "clear", a->common.clear ? "true" : NULL);
+	cli_remote_reader_args(&u, &a->common);
 	free(*after);
 	*after = NULL;
 	if (!cli_remote_send(&u, "GET", NULL, 200, &r, code))

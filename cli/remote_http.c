@@ -384,6 +384,83 @@ static int transfer(const char *method, const char *url, struct exchange *x,
 	return rc == CURLE_OK ? EXIT_OK : transfer_failed(rc, err);
 }
 
+static int answers_json;
+
+void cli_remote_answers_json(int json)
+{
+	answers_json = json;
+}
+
+/* `pivault request COMMAND ...` through a server: every call of the command carries the
+ * asking, as the server's guards read it (a JSON body's members, else the query's
+ * arguments): ask=true (a read in clear beyond the bulk limit is asked for, not refused),
+ * the reason and how long the request stays valid. */
+static struct {
+	int on;
+	int json; /* `request --json`: its id said as JSON, whatever the command's --json */
+	const char *reason;
+	unsigned ttl;
+} asking;
+
+void cli_remote_set_asking(const char *reason, unsigned ttl, int json)
+{
+	asking.on = 1;
+	asking.reason = reason;
+	asking.ttl = ttl;
+	asking.json = json;
+}
+
+/* path with the asking's query arguments (malloc'd; NULL: out of memory). */
+static char *asking_path(const char *path)
+{
+	char ttl[16];
+	snprintf(ttl, sizeof ttl, "%u", asking.ttl);
+	struct cli_url u = { 0 };
+	cli_url_path(&u, path, NULL);
+	cli_url_arg(&u, "ask", "true");
+	cli_url_arg(&u, "reason", asking.reason);
+	cli_url_arg(&u, "request_expires_in", asking.ttl ? ttl : NULL);
+	return cli_url_take(&u);
+}
+
+/* Every string held in doc zeroed before it is freed (a body may hold values). */
+static void wipe_strings(json_t *doc)
+{
+	const char *k;
+	size_t i;
+	json_t *m;
+	if (json_is_string(doc))
+		sodium_memzero((char *)json_string_value(doc), json_string_length(doc));
+	else if (json_is_object(doc))
+		json_object_foreach(doc, k, m)
+			wipe_strings(m);
+	else if (json_is_array(doc))
+		json_array_foreach(doc, i, m)
+			wipe_strings(m);
+}
+
+/* The JSON object body with the asking's members (malloc'd; NULL: out of memory, or a
+ * body that is no object, then left as it is in *same). */
+static char *asking_body(const char *json, int *same)
+{
+	json_t *obj = json_loads(json, 0, NULL);
+	*same = !json_is_object(obj);
+	char *text = NULL;
+	if (!*same) {
+		json_object_set_new(obj, "ask", json_true());
+		if (asking.reason)
+			json_object_set_new(obj, "reason", json_string(asking.reason));
+		if (asking.ttl)
+			json_object_set_new(obj, "request_expires_in", json_integer(asking.ttl));
+		text = json_dumps(obj, JSON_COMPACT);
+		if (!text)
+			fprintf(stderr, "pivault: out of memory\n");
+	}
+	wipe_strings(obj);
+	json_decref(obj);
+	return text;
+}
+
 /* method path with x's bodies, signed as auth says; the reply in x->r (JSON parsed when
  * it was kept). */
 static int exchange(const char *method, const char *path, enum cli_auth auth,
@@ -393,6 +470,16 @@ static int exchange(const char *method, const char *path, enum cli_auth auth,
 	memset(r, 0, sizeof *r);
 	int code = load_server();
 	char *bearer = NULL, *url = NULL;
+	char *asked_path = NULL, *asked_body = NULL;
+	int same = 1;
+	if (!code && asking.on && auth == CLI_SIGNED_IN) { /* `pivault request ...` */
+		if (x->json && (asked_body = asking_body(x->json, &same)))
+			x->json = asked_body;
+		else if (!x->json && (asked_path = asking_path(path)))
+			path = asked_path;
+		else if (!x->json || !same)
+			code = EXIT_FAIL; /* out of memory (said) */
+	}
 	if (!code && auth != CLI_ANONYMOUS)
 		bearer = cli_session_bearer(server.base, auth == CLI_SESSION, &code);
 	if (!code && !(url = malloc(strlen(server.base) + strlen(path) + 1))) {
@@ -406,6 +493,9 @@ static int exchange(const char *method, const char *path, enum cli_auth auth,
 	}
 	if (!code && r->body)
 		r->json = json_loadb(r->body, r->len, 0, NULL);
+	free(asked_path);
+	if (asked_body)
+		cli_wipe_free(asked_body);
 	free(url);
 	cli_wipe_free(bearer);
 	if (code)
@@ -431,19 +521,12 @@ int cli_remote_stream(const char *method, const char *path, const struct cli_str
 	return exchange(method, path, CLI_SIGNED_IN, &x);
 }
 
-static int answers_json;
-
-void cli_remote_answers_json(int json)
-{
-	answers_json = json;
-}
-
 /* A request asked for (202 {"request": {"id": ...}}): its id said as the command says it
  * locally. */
 static void print_requested(const json_t *req)
 {
 	const char *id = json_is_string(req) ? json_string_value(req) : cli_json_str(req, "id");
-	if (answers_json) {
+	if (answers_json || asking.json) {
 		printf("{\"request\":");
 		cli_json_string(stdout, id);
 		printf("}\n");
@@ -472,9 +555,6 @@ static int failed(const struct cli_reply *r, int hint)
 		fprintf(stderr, "pivault: nothing was done; run it again later\n");
 		return EXIT_BUSY;
 	}
-	if (strcmp(code, "bulk_limit") == 0) /* the local message names `pivault request` */
-		fprintf(stderr, "pivault: nothing was shown; `pivault request` has no twin through a "
-			"server (PIVAULT_SERVER): ask for the read where the vault is\n");
 	if (hint && r->status == 401 && !env("PIVAULT_TOKEN"))
 		fprintf(stderr, "pivault: sign in again: pivault login\n");
 	return r->status == 400 ? EXIT_USAGE : EXIT_FAIL;

@@ -268,13 +268,15 @@ static int write_wiped(json_t *reply, const char *key, FILE *out)
 /* POST /v1/incidents/{id}/notify: its reply's notices and report into f's files. EXIT_OK
  * (*n the counts), else the exit status after a message. */
 static int notify(struct cli_args *a, const char *id, const char *notice,
-		  struct cli_notify_files *f, pv_breach_counts *n)
+		  struct cli_notify_files *f, pv_breach_counts *n, int *requested)
 {
 	struct cli_reply r;
 	int code;
 	if (!cli_remote_post(&a->common, "/v1/incidents", id, "/notify", notify_body(a, notice),
-			     200, &r, &code))
+			     200, &r, &code)) {
+		*requested = code == EXIT_OK; /* asked for (`pivault request`): its id said */
 		return code;
+	}
 	*n = counts_of(r.json);
 	int bad = write_wiped(r.json, "notices_text", f->notices);
 	bad |= write_wiped(r.json, "report_text", f->report);
@@ -295,11 +297,11 @@ int cli_remote_incident_notify(struct cli_args *a)
 		return EXIT_FAIL;
 	struct cli_notify_files f = { NULL, NULL, NULL, NULL };
 	pv_breach_counts n = { 0 };
-	int asked = (code = cli_notify_open(a, id, &f)) == EXIT_OK;
+	int asked = (code = cli_notify_open(a, id, &f)) == EXIT_OK, requested = 0;
 	if (asked)
-		code = notify(a, id, notice, &f, &n);
-	int bad = cli_notify_close(&f, code != EXIT_OK, &n);
-	if (code == EXIT_OK && !bad)
+		code = notify(a, id, notice, &f, &n, &requested);
+	int bad = cli_notify_close(&f, code != EXIT_OK || requested, &n);
+	if (code == EXIT_OK && !bad && !requested)
 		cli_print_notified(id, &n, &f, a->common.json);
 	free(f.notices_path);
 	free(f.report_path);

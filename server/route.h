@@ -131,6 +131,15 @@ int pvs_guard_begin_as(struct pvs_call *c, void *body, const char *command,
  * {"request": {...}} answered, or the error), 0 when the caller answers rc. A request asked
  * for and not recorded (the operation refused) is forgotten when the session is left. */
 int pvs_guard_end(struct pvs_call *c, enum pvs_guard mode, pv_rc rc);
+/* A read in clear under the bulk limit (get, find, list, notices, detokenize) is guarded only
+ * when the caller asks for it (the body's "ask": true, or ?ask=true without a body: what
+ * `pivault request ...` sends through a server) or runs it under an approved request
+ * ("request" or ?request=); else it runs as any read, refused past the limit. 0 to go on
+ * (*guarded: whether it is), -1 after an error reply. */
+int pvs_clear_guard_begin(struct pvs_call *c, void *body, const char *command,
+			  enum pvs_guard *mode, int *guarded);
+/* Its read failed with rc: the request asked for answered (202), or the failure. */
+void pvs_clear_guard_failed(struct pvs_call *c, enum pvs_guard mode, int guarded, pv_rc rc);
 
 /* ---- routes.c: rate limits (limits.c counts; the library audits) ---- */
 

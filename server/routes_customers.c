@@ -2,7 +2,9 @@
 /* routes_customers.c: customers: one by id, finding through the blind index (the records,
  * or only their ids for a role that may find but not read), the list a page at a time
  * (GET /v1/customers without a field), changing fields (PATCH /v1/customers/{id}), and
- * crypto-shredding one (POST /v1/customers/{id}/shred, under four eyes as `pivault shred`). */
+ * crypto-shredding one (POST /v1/customers/{id}/shred, under four eyes as `pivault shred`).
+ * A read in clear beyond the bulk limit is asked for with ?ask=true and runs with
+ * ?request=ID (four eyes, as `pivault request get|find|list ...` locally). */
 #include "route.h"
 
 #include <jansson.h>
@@ -12,11 +14,15 @@
 
 static void get_customer(struct pvs_call *c)
 {
+	enum pvs_guard mode;
+	int guarded;
+	if (pvs_clear_guard_begin(c, NULL, "GET /v1/customers", &mode, &guarded) != 0)
+		return;
 	pv_access who = pvs_reader_of(c);
 	pv_record *r = NULL;
 	pv_rc rc = pv_get(c->v, &who, c->param, &r);
 	if (rc) {
-		pvs_fail(c->out, c->v, rc);
+		pvs_clear_guard_failed(c, mode, guarded, rc);
 	} else {
 		struct pvs_text t = { 0 };
 		pvs_text_record(&t, r);
@@ -34,7 +40,9 @@ struct field_arg {
 static void pick_field(void *ctx, const char *k, const char *v)
 {
 	struct field_arg *f = ctx;
-	static const char *const others[] = { "role", "purpose", "clear", "after", "limit" };
+	static const char *const others[] = { "role",  "purpose", "clear",  "after",
+					      "limit", "ask",     "request", "reason",
+					      "request_expires_in" };
 	for (size_t i = 0; i < sizeof others / sizeof *others; i++)
 		if (strcmp(k, others[i]) == 0)
 			return;
@@ -66,7 +74,8 @@ static int found_id(void *ctx, const char *id)
 
 /* Find through the blind index, as `pivault find --FIELD VALUE`: the records, or only
  * their ids for a role that may find but not read. */
-static void find_by(struct pvs_call *c, const struct field_arg *f)
+static void find_by(struct pvs_call *c, const struct field_arg *f, enum pvs_guard mode,
+		    int guarded)
 {
 	pv_access who = pvs_reader_of(c);
 	struct pvs_text t = { 0 };
@@ -84,7 +93,7 @@ static void find_by(struct pvs_call *c, const struct field_arg *f)
 		pvs_text_reply(c->out, 200, &t);
 	}
 	if (rc)
-		pvs_fail(c->out, c->v, rc);
+		pvs_clear_guard_failed(c, mode, guarded, rc);
 	if (t.s)
 		sodium_memzero(t.s, t.len);
 	free(t.s);
@@ -113,7 +122,7 @@ static int page_limit(struct pvs_call *c, size_t *limit)
 /* The list, as `pivault list --after ID --limit N`: {"customers": [...], "next": ID or
  * null} (next: the ?after= of the following page), and "sealed_left_out": {"customers",
  * "incident"} when customers sealed by a breach incident were left out of the page. */
-static void list_page(struct pvs_call *c)
+static void list_page(struct pvs_call *c, enum pvs_guard mode, int guarded)
 {
 	size_t limit;
 	if (page_limit(c, &limit) != 0)
@@ -124,7 +133,7 @@ static void list_page(struct pvs_call *c)
 	pv_rc rc = pv_list(c->v, &who, pvs_arg(c, "after"), limit, found_record, list, &next);
 	if (rc) {
 		json_decref(list);
-		pvs_fail(c->out, c->v, rc);
+		pvs_clear_guard_failed(c, mode, guarded, rc);
 		return;
 	}
 	json_t *page = json_pack("{s:o,s:o}", "customers", list, "next",
@@ -144,10 +153,14 @@ static void customers(struct pvs_call *c)
 {
 	struct field_arg f = { NULL, NULL, 0 };
 	c->q->each_arg(c->q->conn, pick_field, &f);
+	enum pvs_guard mode;
+	int guarded;
+	if (f.count <= 1 && pvs_clear_guard_begin(c, NULL, "GET /v1/customers", &mode, &guarded) != 0)
+		return;
 	if (f.count == 0)
-		list_page(c);
+		list_page(c, mode, guarded);
 	else if (f.count == 1)
-		find_by(c, &f);
+		find_by(c, &f, mode, guarded);
 	else
 		pvs_error(c->out, 400, "bad_request", "give at most one indexed field to find by "
 			  "(for example ?phone=...); none lists the customers");

@@ -319,6 +319,12 @@ static void notify_incident(struct pvs_call *c)
 		json_decref(body);
 		return;
 	}
+	enum pvs_guard mode;
+	int guarded;
+	if (pvs_clear_guard_begin(c, body, NULL, &mode, &guarded) != 0) {
+		json_decref(body);
+		return;
+	}
 	struct mem_out notices = { NULL, 0, NULL }, report = { NULL, 0, NULL };
 	notices.f = open_memstream(&notices.text, &notices.len);
 	report.f = open_memstream(&report.text, &report.len);
@@ -335,7 +341,7 @@ static void notify_incident(struct pvs_call *c)
 	else if (!rc || !notices.f || !report.f)
 		pvs_error(c->out, 500, "out_of_memory", "out of memory");
 	else
-		pvs_fail(c->out, c->v, rc);
+		pvs_clear_guard_failed(c, mode, guarded, rc);
 	free(notices.text);
 	free(report.text);
 	json_decref(body);

@@ -245,6 +245,22 @@ int pvs_guard_begin(struct pvs_call *c, void *body, enum pvs_guard *mode)
 	return pvs_guard_begin_as(c, body, NULL, mode);
 }
 
+int pvs_clear_guard_begin(struct pvs_call *c, void *body, const char *command,
+			  enum pvs_guard *mode, int *guarded)
+{
+	*mode = PVS_RUN_APPROVED;
+	*guarded = body ? json_is_true(json_object_get(body, "ask")) ||
+				  json_object_get(body, "request") != NULL
+			: pvs_arg(c, "ask") || pvs_arg(c, "request");
+	return *guarded ? pvs_guard_begin_as(c, body, command, mode) : 0;
+}
+
+void pvs_clear_guard_failed(struct pvs_call *c, enum pvs_guard mode, int guarded, pv_rc rc)
+{
+	if (!guarded || !pvs_guard_end(c, mode, rc))
+		pvs_fail(c->out, c->v, rc);
+}
+
 int pvs_guard_end(struct pvs_call *c, enum pvs_guard mode, pv_rc rc)
 {
 	if (mode != PVS_ASK || rc != PV_REQUESTED)

@@ -176,10 +176,16 @@ static void detokenize(struct pvs_call *c)
 		json_decref(body);
 		return;
 	}
+	enum pvs_guard mode;
+	int guarded;
+	if (pvs_clear_guard_begin(c, body, NULL, &mode, &guarded) != 0) {
+		json_decref(body);
+		return;
+	}
 	char *value = NULL;
 	pv_rc rc = pv_detokenize(c->v, &who, token, &value);
 	if (rc)
-		pvs_fail(c->out, c->v, rc);
+		pvs_clear_guard_failed(c, mode, guarded, rc);
 	else
 		pvs_json(c->out, 200, json_pack("{s:s}", "value", value));
 	if (value)

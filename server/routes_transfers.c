@@ -129,6 +129,10 @@ static pv_rc render_notices(struct pvs_call *c, json_t *body, int jsonl, char **
 			  "\"lang\", \"template\" and \"format\" are strings");
 		return PV_ERR_USAGE;
 	}
+	enum pvs_guard mode;
+	int guarded;
+	if (pvs_clear_guard_begin(c, body, NULL, &mode, &guarded) != 0)
+		return PV_ERR_USAGE;
 	FILE *out = open_memstream(text, len);
 	if (!out) {
 		pvs_error(c->out, 500, "out_of_memory", "out of memory");
@@ -142,7 +146,7 @@ static pv_rc render_notices(struct pvs_call *c, json_t *body, int jsonl, char **
 		return PV_ERR_NOMEM;
 	}
 	if (rc)
-		pvs_fail(c->out, c->v, rc);
+		pvs_clear_guard_failed(c, mode, guarded, rc);
 	return rc;
 }
 

@@ -346,9 +346,7 @@ static void test_no_twin_refused(void **state)
 	pvtc_login("adm");
 	const char *cmds[] = { "init",
 			       "keyring escrow", "rekey", "backup create x.tar", "serve --listen 127.0.0.1:1",
-			       "request --reason r get C00000001", "shred C00000001",
-			       "run R1", "doctor",
-			       "get C00000001 --request R1 --purpose all" };
+			       "shred C00000001", "run R1", "doctor" };
 	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
 		char *err = NULL;
 		int st = pvtc_cli(NULL, &err, pvtc_server_env(), "%s", cmds[i]);

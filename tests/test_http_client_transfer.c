@@ -235,11 +235,13 @@ static size_t lines_of(const char *text)
 	return n;
 }
 
-/* The request id a four-eyes step printed (kept). */
+/* The request id a four-eyes step printed (kept): its line, or {"request":"ID"} under
+ * --json. */
 static char *request_of(const char *out)
 {
 	char id[64];
-	if (sscanf(out, "request %63s recorded", id) != 1)
+	if (sscanf(out, "request %63s recorded", id) != 1 &&
+	    sscanf(out, "{\"request\":\"%63[^\"]\"}", id) != 1)
 		fail_msg("no request in [%s]", out);
 	return pvt_keep(strdup(id));
 }
