@@ -76,7 +76,8 @@ static char *values_query(char *columns)
 	struct pv_buf q = { 0 };
 	char table[128] = "";
 	char *save = NULL;
-	for (char *line = strtok_r(columns, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (char *line = strtok_r(columns, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
 		char *column = strchr(line, '|');
 		char *type = column ? strchr(column + 1, '|') : NULL;
 		assert_non_null(type);
@@ -110,8 +111,9 @@ static void add_pg_values(struct pv_buf *b, const char *dir)
 {
 	char *columns = NULL;
 	assert_int_equal(pvt_dba(&columns, dir, "SELECT c.table_name, c.column_name, c.data_type "
-				 "FROM information_schema.columns c JOIN information_schema.tables t "
-				 "USING (table_schema, table_name) WHERE c.table_schema = "
+				 "FROM information_schema.columns c JOIN "
+				 "information_schema.tables t USING (table_schema, table_name) "
+				 "WHERE c.table_schema = "
 				 "current_schema() AND t.table_type = 'BASE TABLE' "
 				 "ORDER BY c.table_name, c.ordinal_position"), 0);
 	char *query = values_query(columns);
