@@ -113,8 +113,8 @@ static void add_pg_values(struct pv_buf *b, const char *dir)
 	assert_int_equal(pvt_dba(&columns, dir, "SELECT c.table_name, c.column_name, c.data_type "
 				 "FROM information_schema.columns c JOIN "
 				 "information_schema.tables t USING (table_schema, table_name) "
-				 "WHERE c.table_schema = "
-				 "current_schema() AND t.table_type = 'BASE TABLE' "
+				 "WHERE c.table_schema = current_schema() "
+				 "AND t.table_type = 'BASE TABLE' "
 				 "ORDER BY c.table_name, c.ordinal_position"), 0);
 	char *query = values_query(columns);
 	free(columns);
