@@ -220,3 +220,43 @@ char *pvt_dba_value(const char *dir, const char *fmt, ...)
 	rows[strcspn(rows, "|\n")] = '\0';
 	return rows;
 }
+
+/* ---- The write lock held ---- */
+
+struct pvt_dba_lock {
+	sqlite3 *db;
+	PGconn *pg;
+};
+
+struct pvt_dba_lock *pvt_dba_write_lock(const char *dir)
+{
+	struct pvt_dba_lock *lock = calloc(1, sizeof *lock);
+	assert_non_null(lock);
+	if (pvt_dba_pg(dir)) {
+		lock->pg = pg_connect(dir);
+		assert_non_null(lock->pg);
+		/* the key the store takes: its schema as a quoted identifier (connection.c) */
+		assert_int_equal(pg_exec(lock->pg, "BEGIN; SELECT pg_advisory_xact_lock("
+					 "hashtextextended('\"' || current_schema() || '\"', 0))",
+					 NULL), 0);
+		return lock;
+	}
+	char *path = pvt_path(dir, "vault.db");
+	assert_int_equal(sqlite3_open_v2(path, &lock->db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	free(path);
+	sqlite3_busy_timeout(lock->db, 10000);
+	assert_int_equal(sqlite3_exec(lock->db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	return lock;
+}
+
+void pvt_dba_unlock(struct pvt_dba_lock *lock)
+{
+	if (lock->pg) {
+		assert_int_equal(pg_exec(lock->pg, "ROLLBACK", NULL), 0);
+		PQfinish(lock->pg);
+	} else {
+		assert_int_equal(sqlite3_exec(lock->db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(lock->db);
+	}
+	free(lock);
+}

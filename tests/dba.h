@@ -26,4 +26,12 @@ int pvt_dba(char **out, const char *dir, const char *fmt, ...)
  * succeed. */
 char *pvt_dba_value(const char *dir, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The vault's write lock held by the DBA as a writer holds it, until pvt_dba_unlock: on
+ * SQLite an immediate transaction on the file; on PostgreSQL the store's own write lock
+ * (its transaction-scoped advisory lock keyed by the vault's schema) in a transaction
+ * of the DBA's. */
+struct pvt_dba_lock;
+struct pvt_dba_lock *pvt_dba_write_lock(const char *dir);
+void pvt_dba_unlock(struct pvt_dba_lock *lock);
+
 #endif

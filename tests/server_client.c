@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* server_client.c: the server tests' HTTP client, sign-in, server start and the shared
  * fixture (a sample vault with its users and a server on it) (server_client.h). */
+#include "dba.h"
 #include "testutil.h"
+
+#include "formats/buf.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -346,8 +349,50 @@ static void hash_table(sqlite3 *db, const char *table, crypto_generichash_state 
 	sqlite3_finalize(s);
 }
 
+/* s as an SQL string literal (quotes doubled). */
+static void add_literal(struct pv_buf *b, const char *s)
+{
+	pv_buf_add(b, "'", 1);
+	for (; *s; s++)
+		pv_buf_add(b, *s == '\'' ? "''" : s, *s == '\'' ? 2 : 1);
+	pv_buf_add(b, "'", 1);
+}
+
+/* pvts_count_entries for a vault kept in PostgreSQL: the same count in its schema (the
+ * column `user` is `user_name` there). */
+static long pg_count_entries(const char *dir, const struct pvts_entries *m)
+{
+	static const char *const columns[] = { "user_name", "op", "ids", "outcome" };
+	const char *const wanted[] = { m->user, m->op, m->ids, m->outcome };
+	struct pv_buf q = { 0 };
+	pv_buf_str(&q, "SELECT count(*) FROM audit WHERE true");
+	for (int i = 0; i < 4; i++)
+		if (wanted[i]) {
+			pv_buf_str(&q, " AND ");
+			pv_buf_str(&q, columns[i]);
+			pv_buf_str(&q, " = ");
+			add_literal(&q, wanted[i]);
+		}
+	if (m->text) {
+		pv_buf_str(&q, " AND strpos(user_name || op || ids || purpose || request || "
+			   "outcome || detail, ");
+		add_literal(&q, m->text);
+		pv_buf_str(&q, ") > 0");
+	}
+	pv_buf_add(&q, "", 1);
+	char *out = NULL;
+	long n = -1;
+	if (!q.oom && pvt_dba(&out, dir, "%s", q.p) == 0)
+		n = strtol(out, NULL, 10);
+	free(out);
+	pv_buf_free(&q);
+	return n;
+}
+
 long pvts_count_entries(const char *dir, const struct pvts_entries *m)
 {
+	if (pvt_dba_pg(dir))
+		return pg_count_entries(dir, m);
 	static const char sql[] =
 		"SELECT count(*) FROM audit WHERE (?1 IS NULL OR user = ?1) AND (?2 IS NULL OR "
 		"op = ?2) AND (?3 IS NULL OR ids = ?3) AND (?4 IS NULL OR outcome = ?4) AND (?5 IS "
@@ -371,9 +416,45 @@ long pvts_count_entries(const char *dir, const struct pvts_entries *m)
 	return n;
 }
 
+/* pvts_vault_digest for a vault kept in PostgreSQL: per table of its schema (but those
+ * may_change names), the digest of its rows as text (every column), in the rows' text
+ * order (a table's physical order may change without a change of its rows); every table
+ * read in one statement, so in one snapshot. */
+static void pg_vault_digest(const char *dir, unsigned char out[32])
+{
+	char *tables = NULL, *save = NULL;
+	assert_int_equal(pvt_dba(&tables, dir, "SELECT tablename FROM pg_tables WHERE "
+				 "schemaname = current_schema() ORDER BY tablename"), 0);
+	struct pv_buf q = { 0 };
+	for (char *t = strtok_r(tables, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
+		if (may_change(t))
+			continue;
+		pv_buf_str(&q, q.len ? " UNION ALL SELECT '" : "SELECT '");
+		pv_buf_str(&q, t);
+		pv_buf_str(&q, "', md5(coalesce(string_agg(pvt_row::text, E'\\n' "
+			   "ORDER BY pvt_row::text), '')) FROM \"");
+		pv_buf_str(&q, t);
+		pv_buf_str(&q, "\" pvt_row");
+	}
+	pv_buf_str(&q, " ORDER BY 1");
+	pv_buf_add(&q, "", 1);
+	assert_false(q.oom);
+	char *digests = NULL;
+	assert_int_equal(pvt_dba(&digests, dir, "%s", q.p), 0);
+	assert_non_null(strstr(digests, "users|")); /* the tables were read */
+	crypto_generichash(out, 32, (const unsigned char *)digests, strlen(digests), NULL, 0);
+	free(digests);
+	pv_buf_free(&q);
+	free(tables);
+}
+
 /* The digest of every table but those may_change names (server_client.h). */
 void pvts_vault_digest(const char *dir, unsigned char out[32])
 {
+	if (pvt_dba_pg(dir)) {
+		pg_vault_digest(dir, out);
+		return;
+	}
 	char *path = pvt_path(dir, "vault.db");
 	sqlite3 *db = NULL;
 	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);

@@ -108,8 +108,8 @@ struct pvs_config pvts_roomy_config(void);
  * attesting those marked so today. */
 void pvts_add_users(const char *dir, const char *key_path, const struct pvts_user *users,
 		    const char *pw);
-/* A digest (32 bytes) of every row of every table of the vault dir's database but the audit
- * log's and the sessions' (what any call may change: it is audited, its session marked
+/* A digest (32 bytes) of every row of every table of the vault dir's store (its SQLite
+ * file, or its PostgreSQL schema) but the audit log's and the sessions' (what any call may change: it is audited, its session marked
  * used): equal before and after a refused call when it changed nothing. */
 void pvts_vault_digest(const char *dir, unsigned char out[32]);
 /* Which entries of the audit log pvts_count_entries counts: each member given (not NULL)
@@ -117,7 +117,7 @@ void pvts_vault_digest(const char *dir, unsigned char out[32]);
 struct pvts_entries {
 	const char *user, *op, *ids, *outcome, *text;
 };
-/* The entries of the vault dir's audit log that match m, read from its database as a DBA
+/* The entries of the vault dir's audit log that match m, read from its store as a DBA
  * would (read-only, without a key); -1 when they cannot be read. It asserts nothing, so a
  * client's thread may call it. */
 long pvts_count_entries(const char *dir, const struct pvts_entries *m);

@@ -3,20 +3,21 @@
  * token made by an administrator acts as its user with its one role and its purposes
  * only, every use audited under the user naming the token's id; it expires, and once
  * revoked it is refused at once on every handle. Insider attacks: a user without
- * permission 'users' makes or revokes tokens; a token makes tokens; a DBA with sqlite3
+ * permission 'users' makes or revokes tokens; a token makes tokens; a DBA (SQL on the store)
  * extends a token, widens its role or purposes, moves it to another user, resets its
  * clear-read count, clears its revoked mark, copies back its row from before the
  * revocation (with and without deleting the sealed list of revoked ids), or inserts a
  * row for a token he made up; an administrator in a user session makes a token for another
  * user alone (it takes a second person's approval, bound to user, role, purposes and
- * expiry, and is used once). The secret is nowhere in vault.db, the audit log or an
+ * expiry, and is used once). The secret is nowhere in the store, the audit log or an
  * error message. The command (pivault token) prints the token once, on standard
  * output. */
+#include "dba.h"
+#include "store_bytes.h"
 #include "testutil.h"
 
 #include <jansson.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -326,22 +327,35 @@ static void test_list(void **state)
 	free(tb);
 }
 
-/* A DBA runs sql on the database file; the rows it changed. */
-static int dba(struct fx *f, const char *sql)
+/* The SQL a DBA runs on the vault's store (either backend), with each %s in statement the
+ * user column's name (`user`, `user_name` in PostgreSQL); suffix added at its end. */
+static int dba_run(struct fx *f, const char *statement, const char *suffix)
 {
-	char *db = pvt_path(f->dir, "vault.db");
-	sqlite3 *h = NULL;
-	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-	char *err = NULL;
-	if (sqlite3_exec(h, sql, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", sql, err);
-	int n = sqlite3_changes(h);
-	sqlite3_close(h);
-	free(db);
+	const char *user = pvt_dba_pg(f->dir) ? "user_name" : "user";
+	char sql[1024], *rows = NULL;
+	snprintf(sql, sizeof sql, statement, user, user);
+	if (pvt_dba(&rows, f->dir, "%s%s", sql, suffix) != 0)
+		fail_msg("the DBA's SQL failed: %s", sql);
+	int n = 0;
+	for (const char *p = rows; *p; p++)
+		n += *p == '\n';
+	free(rows);
 	return n;
 }
 
-/* Attacks: a DBA edits a token's row with sqlite3: a later expiry (after it expired), a
+/* A DBA runs SQL (statements) on the vault's store. */
+static void dba(struct fx *f, const char *statements)
+{
+	dba_run(f, statements, "");
+}
+
+/* A DBA runs one INSERT, UPDATE or DELETE on the vault's store; the rows it changed. */
+static int dba_changes(struct fx *f, const char *statement)
+{
+	return dba_run(f, statement, " RETURNING 1");
+}
+
+/* Attacks: a DBA edits a token's row with SQL: a later expiry (after it expired), a
  * wider role (multi's clerk token made admin), wider purposes, another user, a reset
  * count of clear reads, a cleared revoked mark. Each is refused. */
 static void test_dba_edits_refused(void **state)
@@ -354,7 +368,7 @@ static void test_dba_edits_refused(void **state)
 		{ "clerk1", "clerk", "UPDATE api_tokens SET expires = expires + 86400", 0, 1 },
 		{ "multi", "clerk", "UPDATE api_tokens SET role = 'admin'", 0, 600 },
 		{ "dp", "dpo", "UPDATE api_tokens SET purposes = 'service,billing'", 0, 600 },
-		{ "clerk1", "clerk", "UPDATE api_tokens SET user = 'multi'", 0, 600 },
+		{ "clerk1", "clerk", "UPDATE api_tokens SET %s = 'multi'", 0, 600 },
 		{ "clerk1", "clerk", "UPDATE api_tokens SET clear_shown = 0", 0, 600 },
 		{ "clerk1", "clerk", "UPDATE api_tokens SET revoked = 0", 1, 600 },
 	};
@@ -370,7 +384,7 @@ static void test_dba_edits_refused(void **state)
 		}
 		if (edits[i].ttl == 1)
 			sleep(2);
-		assert_int_equal(dba(f, edits[i].sql), 1);
+		assert_int_equal(dba_changes(f, edits[i].sql), 1);
 		assert_rc_msg(f->srv, pv_session_enter(f->srv, token), PV_ERR_DENIED, "not valid");
 		assert_string_equal(pv_vault_user(f->srv), "(no session)");
 		dba(f, "DELETE FROM api_tokens");
@@ -396,7 +410,7 @@ static void test_dba_restores_revoked_row(void **state)
 	char *log = audit_lines(f);
 	assert_non_null(strstr(log, "clerk1|api token|denied|revoked token"));
 	free(log);
-	assert_int_equal(dba(f, "DELETE FROM meta WHERE k = 'api_tokens_revoked'"), 1);
+	assert_int_equal(dba_changes(f, "DELETE FROM meta WHERE k = 'api_tokens_revoked'"), 1);
 	assert_int_not_equal(pv_session_enter(f->srv, token), PV_OK);
 	assert_string_equal(pv_vault_user(f->srv), "(no session)");
 	free(token);
@@ -418,10 +432,10 @@ static void test_dba_inserts_made_up_token(void **state)
 	snprintf(sql, sizeof sql, "INSERT INTO api_tokens SELECT '%s', '%.16s', 'adm', 'admin', "
 		 "purposes, created_by, created, expires + 86400, 0, 0, tag FROM api_tokens", hash,
 		 hash);
-	assert_int_equal(dba(f, sql), 1);
+	assert_int_equal(dba_changes(f, sql), 1);
 	assert_rc_msg(f->srv, pv_session_enter(f->srv, token), PV_ERR_DENIED, "not valid");
-	assert_int_equal(dba(f, "UPDATE api_tokens SET id = 'aaaaaaaaaaaaaaaa', user = 'adm' "
-				"WHERE user = 'clerk1'"), 1);
+	assert_int_equal(dba_changes(f, "UPDATE api_tokens SET id = 'aaaaaaaaaaaaaaaa', "
+					"%s = 'adm' WHERE %s = 'clerk1'"), 1);
 	assert_rc_msg(f->srv, pv_session_enter(f->srv, real), PV_ERR_DENIED, "not valid");
 	char *log = audit_lines(f);
 	assert_non_null(strstr(log, "(unknown API token)|api token|denied|unknown token"));
@@ -430,15 +444,8 @@ static void test_dba_inserts_made_up_token(void **state)
 	free(real);
 }
 
-static int holds(const char *hay, size_t len, const void *needle, size_t n)
-{
-	for (size_t i = 0; i + n <= len; i++)
-		if (memcmp(hay + i, needle, n) == 0)
-			return 1;
-	return 0;
-}
-
-/* The secret is in no file of the vault, no audit entry and no error message. */
+/* The secret is nowhere in the store (the SQLite file and its log, or every value of the
+ * vault's PostgreSQL schema), no audit entry and no error message. */
 static void test_secret_nowhere(void **state)
 {
 	struct fx *f = *state;
@@ -462,18 +469,9 @@ static void test_secret_nowhere(void **state)
 	uint8_t raw[32];
 	for (int i = 0; i < 32; i++)
 		sscanf(token + 4 + 2 * i, "%2hhx", &raw[i]);
-	const char *files[] = { "vault.db", "vault.db-wal" };
-	for (size_t i = 0; i < 2; i++) {
-		char *path = pvt_path(f->dir, files[i]);
-		size_t len = 0;
-		char *bytes = pvt_read_file(path, &len);
-		if (bytes) {
-			assert_false(holds(bytes, len, token + 4, 64));
-			assert_false(holds(bytes, len, raw, sizeof raw));
-		}
-		free(bytes);
-		free(path);
-	}
+	assert_false(pvt_store_holds(f->dir, token + 4, 64));
+	assert_false(pvt_store_holds(f->dir, raw, sizeof raw));
+	assert_true(pvt_store_holds(f->dir, id, 16)); /* the scan sees the token's row */
 	free(token);
 }
 

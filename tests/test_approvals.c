@@ -8,6 +8,7 @@
  * read alerts (bulk export, clear list, many reads over the hourly threshold). Sessions
  * open at the same time (requester and approver at their desks) must see each other's
  * decisions. */
+#include "dba.h"
 #include "testutil.h"
 
 #include <jansson.h>
@@ -1119,8 +1120,11 @@ static void test_edited_command_refused(void **state)
 		fail_msg("request shred: exit %d: %s", st, err);
 	char *id = request_id_of(out);
 	approve_as_dpo(f->dir, id);
-	assert_int_equal(pvt_run(NULL, "sqlite3 '%s/vault.db' \"UPDATE requests SET command = "
-				 "'[\\\"shred\\\",\\\"%s\\\"]' WHERE id = '%s'\"", f->dir, c2, id), 0);
+	char *changed = NULL;
+	assert_int_equal(pvt_dba(&changed, f->dir, "UPDATE requests SET command = "
+				 "'[\"shred\",\"%s\"]' WHERE id = '%s' RETURNING 1", c2, id), 0);
+	assert_string_equal(changed, "1\n");
+	free(changed);
 	st = cli(f, &out, &err, "admin", "run %s", id);
 	assert_int_equal(st, 1);
 	/* the row's integrity code sees the edit; were it recomputed, the parameters the

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_authz_mac.c: authorisation state a DBA cannot edit. Each attack is made as a DBA
- * would make it, with SQL on the closed vault's vault.db (users' roles, disabled flag and
- * obligations, a request's state, a legal hold removed, the stored schema, the alert
- * threshold; rows put back from an earlier copy, integrity codes swapped between rows),
+ * would make it, with SQL on the closed vault's store, SQLite file or PostgreSQL schema
+ * (users' roles, disabled flag and obligations, a request's state, a legal hold removed,
+ * the stored schema, the alert threshold; rows put back from an earlier copy, integrity codes swapped between rows),
  * and must be refused with a message naming the table and row, and audited "tampered". */
+#include "dba.h"
 #include "testutil.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,18 +39,20 @@ static void add_user(pv_vault *v, const char *name, const char *roles, const cha
 		fail_msg("pv_user_add(%s): %s", name, pv_errmsg(v));
 }
 
-/* Run SQL on the vault's database with the sqlite3 library, as a DBA would. */
+/* Run SQL on the vault's store as a DBA would (the SQLite file, or its PostgreSQL schema). */
 static void dba(const char *dir, const char *sql)
 {
-	char *db = pvt_path(dir, "vault.db");
-	sqlite3 *h = NULL;
-	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	char *err = NULL;
-	if (sqlite3_exec(h, sql, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("SQL %s: %s", sql, err);
-	sqlite3_close(h);
-	free(db);
+	if (pvt_dba(NULL, dir, "%s", sql) != 0)
+		fail_msg("the DBA's SQL failed: %s", sql);
 }
+
+/* The user rows and their codes kept in old_users and old_macs put back over the current
+ * ones (SQLite's INSERT OR REPLACE, written so that PostgreSQL runs it too). */
+#define PUT_BACK_USERS \
+	"DELETE FROM users WHERE name IN (SELECT name FROM old_users);" \
+	"INSERT INTO users SELECT * FROM old_users;" \
+	"DELETE FROM authz_macs WHERE (tbl, k) IN (SELECT tbl, k FROM old_macs);" \
+	"INSERT INTO authz_macs SELECT * FROM old_macs"
 
 /* Try to log in as user; the result, and the message (kept) in *msg. */
 static pv_rc login(const char *dir, const char *user, const char *pw, char **msg)
@@ -234,8 +236,7 @@ static void test_disable_undone_from_old_copy(void **state)
 	pvt_vclose(v);
 	char *msg = NULL;
 	assert_int_equal(login(f->dir, "clerk", CLERK_PW, &msg), PV_ERR_DENIED);
-	dba(f->dir, "INSERT OR REPLACE INTO users SELECT * FROM old_users;"
-		    "INSERT OR REPLACE INTO authz_macs SELECT * FROM old_macs");
+	dba(f->dir, PUT_BACK_USERS);
 	pv_rc rc = login(f->dir, "clerk", CLERK_PW, &msg);
 	assert_refused(rc, msg, "the users table fails its integrity check");
 	assert_int_equal(tampered_entries(f->dir, "users table"), 1);
@@ -289,13 +290,24 @@ static void test_codes_moved_between_users(void **state)
 }
 
 /* Every integrity code dropped with its table (pivault makes the table again, empty): no
- * table has its seal, so nothing protected is read. */
+ * table has its seal, so nothing protected is read. PostgreSQL's store makes no table
+ * again at open: there the dropped table is refused by name, then the DBA puts back the
+ * empty table SQLite's pivault would have made, which must be refused as on SQLite. */
 static void test_codes_dropped(void **state)
 {
 	struct fx *f = *state;
-	dba(f->dir, "DROP TABLE authz_macs");
 	char *msg = NULL;
-	pv_rc rc = login(f->dir, "clerk", CLERK_PW, &msg);
+	pv_rc rc;
+	if (pvt_dba_pg(f->dir)) {
+		dba(f->dir, "CREATE TABLE empty_macs (LIKE authz_macs INCLUDING ALL)");
+		dba(f->dir, "DROP TABLE authz_macs");
+		rc = login(f->dir, "clerk", CLERK_PW, &msg);
+		assert_refused(rc, msg, "authz_macs");
+		dba(f->dir, "ALTER TABLE empty_macs RENAME TO authz_macs");
+	} else {
+		dba(f->dir, "DROP TABLE authz_macs");
+	}
+	rc = login(f->dir, "clerk", CLERK_PW, &msg);
 	assert_refused(rc, msg, "fails its integrity check");
 	pv_key *key = NULL;
 	assert_int_equal(pv_key_from_file(g_key_path, &key), PV_OK);
@@ -353,8 +365,7 @@ static void test_open_handle_disable_undone(void **state)
 		fail_msg("pv_user_disable: %s", pv_errmsg(a));
 	pvt_vclose(a);
 	assert_int_equal(request_in(srv, token, &msg), PV_ERR_DENIED); /* seen at once */
-	dba(f->dir, "INSERT OR REPLACE INTO users SELECT * FROM old_users;"
-		    "INSERT OR REPLACE INTO authz_macs SELECT * FROM old_macs");
+	dba(f->dir, PUT_BACK_USERS);
 	pv_rc rc = request_in(srv, token, &msg);
 	assert_refused(rc, msg, "the users table fails its integrity check");
 	pvt_vclose(srv);
@@ -480,8 +491,10 @@ static void test_used_request_replayed(void **state)
 	if (rc)
 		fail_msg("export: %s", pv_errmsg(a));
 	pvt_vclose(a);
-	dba(f->dir, "INSERT OR REPLACE INTO requests SELECT * FROM old_req;"
-		    "INSERT OR REPLACE INTO authz_macs SELECT * FROM old_mac");
+	dba(f->dir, "DELETE FROM requests WHERE id IN (SELECT id FROM old_req);"
+		    "INSERT INTO requests SELECT * FROM old_req;"
+		    "DELETE FROM authz_macs WHERE (tbl, k) IN (SELECT tbl, k FROM old_mac);"
+		    "INSERT INTO authz_macs SELECT * FROM old_mac");
 	a = pvt_open_user(f->dir, "admin", ADMIN_PW);
 	rc = pv_vault_use_request(a, id);
 	assert_refused(rc, pv_errmsg(a), "the requests table fails its integrity check");
@@ -550,7 +563,11 @@ static void test_hold_and_code_deleted(void **state)
 static void test_schema_edited(void **state)
 {
 	struct fx *f = *state;
-	dba(f->dir, "UPDATE meta SET v = CAST(CAST(v AS TEXT) || X'0A' AS BLOB) WHERE k='schema'");
+	if (pvt_dba_pg(f->dir)) /* v is a bytea there */
+		dba(f->dir, "UPDATE meta SET v = v || x'0A' WHERE k='schema'");
+	else
+		dba(f->dir, "UPDATE meta SET v = CAST(CAST(v AS TEXT) || X'0A' AS BLOB) "
+		    "WHERE k='schema'");
 	pv_key *key = NULL;
 	assert_int_equal(pv_key_from_file(g_key_path, &key), PV_OK);
 	pv_vault *v = NULL;

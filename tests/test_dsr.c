@@ -11,10 +11,10 @@
  * the signed certificate, the customer shredded and the request closed; refused under a
  * legal hold, for other request types, without 'dsr'/'shred', and for a user without an
  * approved four-eyes request. */
+#include "dba.h"
 #include "testutil.h"
 
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,21 +165,18 @@ static int fx_teardown(void **state)
 	return 0;
 }
 
-/* Close the vault, run SQL on its database behind the library's back, open it again. */
+/* Close the vault, run SQL on its store behind the library's back (the SQLite file, or its
+ * PostgreSQL schema), open it again. The last statement (an INSERT or UPDATE, without its
+ * semicolon) must change a row. */
 static void sql_behind(struct fx *f, const char *statements)
 {
 	pv_vault_close(f->v);
 	f->v = NULL;
-	char *path = pvt_path(f->dir, "vault.db");
-	sqlite3 *db = NULL;
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	char *msg = NULL;
-	int rc = sqlite3_exec(db, statements, NULL, NULL, &msg);
-	if (rc != SQLITE_OK)
-		fail_msg("sqlite3: %s\n  on: %s", msg ? msg : "?", statements);
-	assert_int_equal(sqlite3_changes(db) > 0, 1);
-	sqlite3_close(db);
-	free(path);
+	char *changed = NULL;
+	if (pvt_dba(&changed, f->dir, "%s RETURNING 1", statements) != 0)
+		fail_msg("the SQL behind the library's back failed: %s", statements);
+	assert_true(changed[0] != '\0');
+	free(changed);
 	f->v = open_root(f);
 }
 
@@ -541,8 +538,9 @@ static void test_deadline_setting(void **state)
 	for (size_t r = 0; r < sizeof rounds / sizeof *rounds; r++) {
 		char sql[512];
 		snprintf(sql, sizeof sql,
-			 "INSERT OR REPLACE INTO meta(k, v) VALUES ('dsr_days_pipl', '%s'), "
-			 "('dsr_days_gdpr', '%s'), ('dsr_days_ccpa', '%s');",
+			 "DELETE FROM meta WHERE k IN ('dsr_days_pipl', 'dsr_days_gdpr', "
+			 "'dsr_days_ccpa'); INSERT INTO meta(k, v) VALUES ('dsr_days_pipl', '%s'), "
+			 "('dsr_days_gdpr', '%s'), ('dsr_days_ccpa', '%s')",
 			 rounds[r].pipl, rounds[r].gdpr, rounds[r].ccpa);
 		sql_behind(f, sql);
 		char before[11], after[11];
@@ -576,7 +574,7 @@ static void test_overdue(void **state)
 	assert_int_equal(q.n, 0);
 
 	char sql[200];
-	snprintf(sql, sizeof sql, "UPDATE dsr SET due = '2020-01-01' WHERE id = '%s';", b);
+	snprintf(sql, sizeof sql, "UPDATE dsr SET due = '2020-01-01' WHERE id = '%s'", b);
 	sql_behind(f, sql);
 
 	list(f, 1, &q);

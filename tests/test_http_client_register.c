@@ -9,9 +9,9 @@
  * (an unknown kind, channel or state, a period out of range, a missing option) refused as
  * locally, naming what was wrong; the vault and key paths the client's environment names
  * never touched. */
+#include "dba.h"
 #include "testutil.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,19 +243,17 @@ static void test_notices(void **state)
 
 /* ---- 3. Accuracy reviews -------------------------------------------------------------- */
 
-/* As a DBA with SQL on the file: customers' last confirmations moved into the past. */
+/* As a DBA with SQL on the store (the SQLite file, or the PostgreSQL schema): customers'
+ * last confirmations moved into the past. */
 static void confirmed_long_ago(void)
 {
-	char *path = pvt_path(pvtc.f.dir, "vault.db");
-	sqlite3 *db = NULL;
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	sqlite3_busy_timeout(db, 10000);
-	assert_int_equal(sqlite3_exec(db, "UPDATE customers SET confirmed = '2019-06-30' WHERE "
-				      "id IN ('C00000004', 'C00000006');"
-				      "UPDATE customers SET confirmed = '2022-01-15' WHERE "
-				      "id = 'C00000005';", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
-	free(path);
+	char *changed = NULL;
+	assert_int_equal(pvt_dba(&changed, pvtc.f.dir, "UPDATE customers SET confirmed = "
+				 "'2019-06-30' WHERE id IN ('C00000004', 'C00000006');"
+				 "UPDATE customers SET confirmed = '2022-01-15' WHERE "
+				 "id = 'C00000005' RETURNING 1"), 0);
+	assert_string_equal(changed, "1\n");
+	free(changed);
 }
 
 /* The customers due listed through the server as locally (the default period, another,

@@ -20,10 +20,10 @@
  * phone with a sealed customer does not name that customer among its duplicates (no read
  * shows a sealed customer) and its JSON summary says how many it left out, and under
  * which incident; a duplicate of an unsealed customer is still named. */
+#include "dba.h"
 #include "testutil.h"
 
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,18 +122,11 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-/* SQL run on the vault's database file, as a DBA with the sqlite3 tool would. */
+/* SQL run on the vault's store as its DBA would (the SQLite file, or its PostgreSQL schema). */
 static void dba(const char *sql)
 {
-	char *path = pvt_path(g_dir, "vault.db");
-	sqlite3 *db = NULL;
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	sqlite3_busy_timeout(db, 10000);
-	char *err = NULL;
-	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", sql, err ? err : "?");
-	sqlite3_close(db);
-	free(path);
+	if (pvt_dba(NULL, g_dir, "%s", sql) != 0)
+		fail_msg("the DBA's SQL failed: %s", sql);
 }
 
 /* ---- Checkpoints ---- */

@@ -1,20 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_http_insider.c: the insider attacks of docs/threat-model.md made through the API,
- * over HTTPS on loopback, by people with an account (and a DBA with sqlite3 on the vault's
- * file while the server runs). Each test first shows the legitimate path works (so the
- * attack would matter), then makes the attack and checks it is refused and nothing changed
- * (test_http_authz's digest of the vault's tables). The attacks: an approval for one
- * alert threshold used to set another (the threshold is also the bulk limit); a disabled
- * user's session and API token used after the disable; an API token used in a role beyond
- * its own; a clerk detokenizing a value the role sees masked; parallel pages in one session
- * to read past the bulk limit in clear; a DBA making a clerk an administrator, editing the
- * stored schema, or swapping two customers' rows, with the server running. Then hostile
- * input for each area's writes: malformed JSON, a body not an object, members of the wrong
- * type, a body over the cap (413), and slow clients that stop half-way (closed, nothing
- * changed). Elsewhere over HTTP: approving one's own request and replays (test_http_gov),
- * a changed role on an approved user add (test_http_gov), tokens that expire or are
- * revoked, purposes of API tokens (test_server), the bulk limit across pages
- * (test_http_data). */
+ * over HTTPS on loopback, by people with an account (and a DBA with SQL on the vault's
+ * store, SQLite file or PostgreSQL schema, while the server runs). Each test first shows
+ * the legitimate path works (so the attack would matter), then makes the attack and checks
+ * it is refused and nothing changed (test_http_authz's digest of the vault's tables). The
+ * attacks: an approval for one alert threshold used to set another (the threshold is also
+ * the bulk limit); a disabled user's session and API token used after the disable; an API
+ * token used in a role beyond its own; a clerk detokenizing a value the role sees masked;
+ * parallel pages in one session to read past the bulk limit in clear; a DBA making a clerk
+ * an administrator, editing the stored schema, or swapping two customers' rows, with the
+ * server running. Then hostile input for each area's writes: malformed JSON, a body not an
+ * object, members of the wrong type, a body over the cap (413), and slow clients that stop
+ * half-way (closed, nothing changed). Elsewhere over HTTP: approving one's own request and
+ * replays (test_http_gov), a changed role on an approved user add (test_http_gov), tokens
+ * that expire or are revoked, purposes of API tokens (test_server), the bulk limit across
+ * pages (test_http_data). */
+#include "dba.h"
 #include "testutil.h"
 
 #include <jansson.h>
@@ -102,11 +103,12 @@ static void nap_ms(long ms)
 	nanosleep(&t, NULL);
 }
 
-/* SQL on the vault's file with sqlite3, as a DBA would, while the server runs; then the
- * time its reads linger (up to 20 ms) passed. */
+/* SQL on the vault's store as a DBA would (the SQLite file, or its PostgreSQL schema),
+ * while the server runs; then the time its reads linger (up to 20 ms, SQLite's) passed. */
 static void dba(const char *sql)
 {
-	assert_int_equal(pvt_run(NULL, "sqlite3 '%s/vault.db' \"%s\"", g_f.dir, sql), 0);
+	if (pvt_dba(NULL, g_f.dir, "%s", sql) != 0)
+		fail_msg("the DBA's SQL failed: %s", sql);
 	nap_ms(40);
 }
 
@@ -317,7 +319,7 @@ static void test_bulk_limit_parallel_pages_token(void **state)
 	assert_int_equal(parallel_pages(token), 0);
 }
 
-/* ---- a DBA with sqlite3 while the server runs ------------------------------------------ */
+/* ---- a DBA with SQL while the server runs ---------------------------------------------- */
 
 /* The clerk is not an administrator; a DBA makes them one with an UPDATE: the clerk's
  * session and a new sign-in are refused as tampering (nothing read or changed), others go
@@ -384,6 +386,25 @@ static void test_dba_swaps_customer_rows(void **state)
 	assert_int_equal(status_of("GET", a, adm, NULL), 200);
 }
 
+/* The stored schema (meta's value, a blob: a bytea in PostgreSQL) as text, in SQL. */
+static const char *schema_text(void)
+{
+	return pvt_dba_pg(g_f.dir) ? "convert_from(v, 'UTF8')" : "CAST(v AS TEXT)";
+}
+
+/* The DBA replaces from with to in the stored schema's text. */
+static void replace_in_schema(const char *from, const char *to)
+{
+	char sql[512];
+	if (pvt_dba_pg(g_f.dir))
+		snprintf(sql, sizeof sql, "UPDATE meta SET v = convert_to(replace(%s, '%s', '%s'), "
+			 "'UTF8') WHERE k = 'schema'", schema_text(), from, to);
+	else
+		snprintf(sql, sizeof sql, "UPDATE meta SET v = CAST(replace(%s, '%s', '%s') "
+			 "AS BLOB) WHERE k = 'schema'", schema_text(), from, to);
+	dba(sql);
+}
+
 /* A DBA grants the clerk role 'users' in the stored schema (the role definitions): the
  * clerk still cannot list the users, and nothing changed; the edit undone, all is as before. */
 static void test_dba_grants_a_permission(void **state)
@@ -393,14 +414,11 @@ static void test_dba_grants_a_permission(void **state)
 	expect(403, "forbidden", "GET", "/v1/users?role=clerk", clerk, NULL);
 	static const char from[] = "operations: [read, find, list]}";
 	static const char to[] = "operations: [read, find, list, users]}";
-	char sql[512], *out = NULL;
-	snprintf(sql, sizeof sql, "UPDATE meta SET v = CAST(replace(CAST(v AS TEXT), '%s', '%s') "
-		 "AS BLOB) WHERE k = 'schema'", from, to);
-	dba(sql);
-	assert_int_equal(pvt_run(&out, "sqlite3 '%s/vault.db' \"SELECT instr(CAST(v AS TEXT), "
-				 "'list, users]') > 0 FROM meta WHERE k = 'schema'\"", g_f.dir), 0);
-	assert_int_equal(atoi(out), 1); /* the edit took */
-	free(out);
+	replace_in_schema(from, to);
+	char *took = pvt_dba_value(g_f.dir, "SELECT CASE WHEN instr(%s, 'list, users]') > 0 "
+				   "THEN 1 ELSE 0 END FROM meta WHERE k = 'schema'", schema_text());
+	assert_string_equal(took, "1"); /* the edit took */
+	free(took);
 	unsigned char before[32], after[32];
 	digest(before);
 	struct pvts_resp r = http("GET", "/v1/users?role=clerk", clerk, NULL);
@@ -409,9 +427,7 @@ static void test_dba_grants_a_permission(void **state)
 	pvts_resp_free(&r);
 	digest(after);
 	assert_memory_equal(before, after, sizeof before);
-	snprintf(sql, sizeof sql, "UPDATE meta SET v = CAST(replace(CAST(v AS TEXT), '%s', '%s') "
-		 "AS BLOB) WHERE k = 'schema'", to, from);
-	dba(sql);
+	replace_in_schema(to, from);
 	assert_int_equal(status_of("GET", "/v1/customers/C00000001?purpose=service", clerk, NULL),
 			 200);
 }

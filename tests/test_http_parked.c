@@ -7,10 +7,10 @@
  * nothing of the record in it) and the same read works once the trigger is gone; a stop
  * while a reply is parked past the grace answers it as failed; the server stops cleanly
  * after. */
+#include "dba.h"
 #include "testutil.h"
 
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +25,7 @@ static const char PW[] = "parked-password-1";
 #define CLIENTS 16
 #define READS 12
 
-static char *g_tmp, *g_dir, *g_key_path, *g_db;
+static char *g_tmp, *g_dir, *g_key_path;
 static struct pvs_server *g_srv;
 static unsigned g_port;
 static char *g_dpo; /* the session's bearer token */
@@ -36,7 +36,6 @@ static int group_setup(void **state)
 	g_tmp = pvt_tempdir();
 	g_dir = pvt_path(g_tmp, "vault");
 	g_key_path = pvt_path(g_tmp, "root.key");
-	g_db = pvt_path(g_dir, "vault.db");
 	pv_vault *root = pvt_sample_vault(g_dir, g_key_path, CUSTOMERS, 11, NULL);
 	pv_access admin = { "admin", NULL, PV_WANT_MASKED };
 	char today[16];
@@ -59,7 +58,6 @@ static int group_teardown(void **state)
 	pvs_stop(g_srv);
 	free(g_dpo);
 	pvt_rmtree(g_tmp);
-	free(g_db);
 	free(g_key_path);
 	free(g_dir);
 	free(g_tmp);
@@ -73,15 +71,11 @@ static long read_entries(const char *id)
 	return pvts_count_entries(g_dir, &(struct pvts_entries){ .op = "read", .ids = id });
 }
 
+/* SQL run on the vault's store by its DBA (the SQLite file, or its PostgreSQL schema). */
 static void dba(const char *sql)
 {
-	sqlite3 *db;
-	assert_int_equal(sqlite3_open(g_db, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 10000);
-	char *err = NULL;
-	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", sql, err);
-	sqlite3_close(db);
+	if (pvt_dba(NULL, g_dir, "%s", sql) != 0)
+		fail_msg("the DBA's SQL failed: %s", sql);
 	struct timespec nap = { 0, 40 * 1000000L }; /* the server's reads linger 20 ms */
 	nanosleep(&nap, NULL);
 }
@@ -146,8 +140,13 @@ static void failed_entry_withholds_the_reply(void **state)
 	pvts_resp_free(&ok);
 	long before = read_entries("C00000040");
 
-	dba("CREATE TRIGGER no_audit BEFORE INSERT ON audit BEGIN "
-	    "SELECT RAISE(ABORT, 'refused'); END;");
+	if (pvt_dba_pg(g_dir))
+		dba("CREATE FUNCTION no_audit() RETURNS trigger LANGUAGE plpgsql AS "
+		    "$$BEGIN RAISE EXCEPTION 'refused'; END$$; CREATE TRIGGER no_audit BEFORE "
+		    "INSERT ON audit FOR EACH ROW EXECUTE FUNCTION no_audit()");
+	else
+		dba("CREATE TRIGGER no_audit BEFORE INSERT ON audit BEGIN "
+		    "SELECT RAISE(ABORT, 'refused'); END;");
 	for (int k = 0; k < 3; k++) { /* the same threads, handles and writer each time */
 		struct pvts_resp r = pvts_http(g_port, "GET", path, g_dpo, NULL, 0);
 		assert_int_equal(r.status, 503);
@@ -156,7 +155,8 @@ static void failed_entry_withholds_the_reply(void **state)
 		assert_null(strstr(r.body, "fields"));
 		pvts_resp_free(&r);
 	}
-	dba("DROP TRIGGER no_audit;");
+	dba(pvt_dba_pg(g_dir) ? "DROP TRIGGER no_audit ON audit; DROP FUNCTION no_audit()"
+			      : "DROP TRIGGER no_audit;");
 	assert_int_equal(read_entries("C00000040"), before);
 
 	struct pvts_resp again = pvts_http(g_port, "GET", path, g_dpo, NULL, 0);
@@ -200,9 +200,7 @@ static void stop_answers_parked_replies(void **state)
 	char *bearer = pvts_sign_in(g.port, "dpo1", PW);
 	g.bearer = bearer;
 	long before = read_entries("C00000041");
-	sqlite3 *lock;
-	assert_int_equal(sqlite3_open(g_db, &lock), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(lock, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	struct pvt_dba_lock *lock = pvt_dba_write_lock(g_dir);
 	pthread_t client, stopper;
 	assert_int_equal(pthread_create(&client, NULL, get_once, &g), 0);
 	struct timespec nap = { 0, 300 * 1000000L }; /* parked: its group waits for the lock */
@@ -212,8 +210,7 @@ static void stop_answers_parked_replies(void **state)
 	assert_true(g.r.status == 503 || g.r.status == -1);
 	assert_null(strstr(g.r.body ? g.r.body : "", "C00000041"));
 	pvts_resp_free(&g.r);
-	assert_int_equal(sqlite3_exec(lock, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(lock);
+	pvt_dba_unlock(lock);
 	pthread_join(stopper, NULL);
 	assert_int_equal(read_entries("C00000041"), before + 1);
 	free(bearer);

@@ -14,6 +14,7 @@
  * an upload over the package cap refused, no spooled file left behind. Deregistration:
  * the plan, the run under four eyes and the keeper's archive downloaded. */
 #define _GNU_SOURCE /* memmem */
+#include "dba.h"
 #include "testutil.h"
 
 #include <jansson.h>
@@ -602,6 +603,24 @@ static void nap_past_linger(void)
 	nanosleep(&t, NULL);
 }
 
+/* The DBA sets the file named in transfer id's package (its JSON) to file, with SQL on the
+ * store (the text column parsed as JSON on either backend). */
+static void set_package_file(const char *id, const char *file)
+{
+	char *changed = NULL;
+	if (pvt_dba_pg(g_f.dir))
+		assert_int_equal(pvt_dba(&changed, g_f.dir, "UPDATE transfers SET package = "
+					 "jsonb_set(package::jsonb, '{file}', "
+					 "to_jsonb('%s'::text))::text WHERE id = '%s' "
+					 "RETURNING 1", file, id), 0);
+	else
+		assert_int_equal(pvt_dba(&changed, g_f.dir, "UPDATE transfers SET package = "
+					 "json_set(package, '$.file', '%s') WHERE id = '%s' "
+					 "RETURNING 1", file, id), 0);
+	assert_string_equal(changed, "1\n");
+	free(changed);
+}
+
 /* A transfer's row changed with SQL to name another file (the vault's root key) as its
  * package: the server serves no file but the packages it wrote for that plan; nor a link
  * planted in its directory under a package's name. */
@@ -611,9 +630,7 @@ static void test_package_row_names_another_file(void **state)
 	char *dpo = pvt_keep(pvts_sign_in(g_f.port, "dpo1", PW));
 	char *id = plan_transfer(dpo, NULL, NULL);
 	json_decref(export_approved(dpo, id));
-	assert_int_equal(pvt_run(NULL, "sqlite3 '%s/vault.db' \"UPDATE transfers SET package = "
-				 "json_set(package, '$.file', '%s') WHERE id = '%s'\"", g_f.dir,
-				 g_f.key_path, id), 0);
+	set_package_file(id, g_f.key_path);
 	nap_past_linger();
 	char path[160];
 	size_t len;
@@ -627,9 +644,7 @@ static void test_package_row_names_another_file(void **state)
 	char link_path[512];
 	snprintf(link_path, sizeof link_path, "%s.handover/%s.1-000000001.age", g_f.dir, id);
 	assert_int_equal(symlink(g_f.key_path, link_path), 0);
-	assert_int_equal(pvt_run(NULL, "sqlite3 '%s/vault.db' \"UPDATE transfers SET package = "
-				 "json_set(package, '$.file', '%s') WHERE id = '%s'\"", g_f.dir,
-				 link_path, id), 0);
+	set_package_file(id, link_path);
 	nap_past_linger();
 	body = download(g_f.port, path, dpo, &len, &status);
 	assert_int_equal(status, 410);

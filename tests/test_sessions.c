@@ -9,9 +9,10 @@
  * rate-limit refusals are audited by pv_audit_rate_limited: under an existing user, or
  * "(unknown)" for any other name (a password typed as a name is not written), from fixed
  * words only, and only on a server's handle. */
+#include "dba.h"
+#include "store_bytes.h"
 #include "testutil.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,18 +214,17 @@ static void test_sign_out(void **state)
 	free(token);
 }
 
-/* A DBA runs sql on the database file. */
-static void dba(struct fx *f, const char *sql)
+/* A DBA runs one statement on the vault's store (either backend), changing one row: each
+ * %s in the statement is the sessions' user column (`user`, `user_name` in PostgreSQL). */
+static void dba(struct fx *f, const char *statement)
 {
-	char *db = pvt_path(f->dir, "vault.db");
-	sqlite3 *h = NULL;
-	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-	char *err = NULL;
-	if (sqlite3_exec(h, sql, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", sql, err);
-	assert_int_equal(sqlite3_changes(h), 1);
-	sqlite3_close(h);
-	free(db);
+	const char *user = pvt_dba_pg(f->dir) ? "user_name" : "user";
+	char sql[256], *rows = NULL;
+	snprintf(sql, sizeof sql, statement, user, user);
+	if (pvt_dba(&rows, f->dir, "%s RETURNING 1", sql) != 0)
+		fail_msg("the DBA's statement failed: %s", sql);
+	assert_string_equal(rows, "1\n");
+	free(rows);
 }
 
 /* Attack: a DBA with a clerk's session moves it to an administrator; variant: gives it a
@@ -233,9 +233,9 @@ static void test_dba_edits_refused(void **state)
 {
 	struct fx *f = *state;
 	const char *edits[] = {
-		"UPDATE sessions SET user = 'adm' WHERE user = 'clerk1'",
-		"UPDATE sessions SET expires = expires + 86400 WHERE user = 'clerk1'",
-		"UPDATE sessions SET clear_shown = 0 WHERE user = 'clerk1'",
+		"UPDATE sessions SET %s = 'adm' WHERE %s = 'clerk1'",
+		"UPDATE sessions SET expires = expires + 86400 WHERE %s = 'clerk1'",
+		"UPDATE sessions SET clear_shown = 0 WHERE %s = 'clerk1'",
 	};
 	for (size_t i = 0; i < 3; i++) {
 		char *token = sign_in(f, "clerk1");
@@ -250,7 +250,7 @@ static void test_dba_edits_refused(void **state)
 		dba(f, edits[i]);
 		assert_rc_msg(f->srv, pv_session_enter(f->srv, token), PV_ERR_DENIED, "not valid");
 		assert_string_equal(pv_vault_user(f->srv), "(no session)");
-		dba(f, "DELETE FROM sessions WHERE user IN ('clerk1', 'adm')");
+		dba(f, "DELETE FROM sessions WHERE %s IN ('clerk1', 'adm')");
 		free(token);
 	}
 	char *log = audit_lines(f);
@@ -338,33 +338,20 @@ static void test_reset_user_sessions_end(void **state)
 	free(other);
 }
 
-/* 1 when needle[0..n) occurs in hay[0..len). */
-static int holds(const char *hay, size_t len, const void *needle, size_t n)
-{
-	for (size_t i = 0; i + n <= len; i++)
-		if (memcmp(hay + i, needle, n) == 0)
-			return 1;
-	return 0;
-}
-
-/* The token is stored only as a keyed hash: neither it nor its bytes are in the file. */
+/* The token is stored only as a keyed hash: neither it nor its bytes are in the store (the
+ * SQLite file and its log, or every value of the vault's PostgreSQL schema). */
 static void test_token_not_stored(void **state)
 {
 	struct fx *f = *state;
 	char *token = sign_in(f, "clerk1");
 	pvt_vclose(f->srv);
 	f->srv = NULL;
-	char *db = pvt_path(f->dir, "vault.db");
-	size_t len = 0;
-	char *bytes = pvt_read_file(db, &len);
-	assert_non_null(bytes);
 	uint8_t raw[32];
 	for (int i = 0; i < 32; i++)
 		sscanf(token + 2 * i, "%2hhx", &raw[i]);
-	assert_false(holds(bytes, len, token, strlen(token)));
-	assert_false(holds(bytes, len, raw, sizeof raw));
-	free(bytes);
-	free(db);
+	assert_false(pvt_store_holds(f->dir, token, strlen(token)));
+	assert_false(pvt_store_holds(f->dir, raw, sizeof raw));
+	assert_true(pvt_store_holds(f->dir, "clerk1", 6)); /* the scan sees the users */
 	free(token);
 }
 

@@ -4,15 +4,16 @@
  * the same for the same value, field and purpose and different across purposes; the
  * phone-shaped token never a valid mainland mobile; refusals (no 'read', a role that does
  * not see the field in clear, another purpose, over the bulk limit); a shredded customer's
- * token dead, and a changed value's; and the insider's attacks with the sqlite3 tool on
+ * token dead, and a changed value's; and the insider's attacks as the store's DBA on
  * the tokens table (a row moved to another customer, sealed values swapped, a purpose
  * rewritten), deterministic tokens not derivable from the database, and no clear value in
- * the database file or its audit log. */
+ * the store (the SQLite file, or the PostgreSQL schema) or its audit log. */
 #define _GNU_SOURCE /* memmem */
+#include "dba.h"
+#include "store_bytes.h"
 #include "testutil.h"
 
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,18 +95,11 @@ static void detok_refused(pv_vault *v, const pv_access *who, const char *token, 
 	assert_null(value);
 }
 
-/* Run SQL on the vault's database as a DBA would. */
+/* Run SQL on the vault's store as a DBA would (the SQLite file, or its PostgreSQL schema). */
 static void dba(const char *dir, const char *sql)
 {
-	char *path = pvt_path(dir, "vault.db");
-	sqlite3 *db = NULL;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
-		fail_msg("sqlite3_open %s", path);
-	char *err = NULL;
-	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", sql, err);
-	sqlite3_close(db);
-	pvt_drop(path);
+	if (pvt_dba(NULL, dir, "%s", sql) != 0)
+		fail_msg("the DBA's SQL failed: %s", sql);
 }
 
 /* ---- fixtures ---- */
@@ -487,7 +481,8 @@ static int log_token_entry(void *ctx, const pv_audit_entry *e)
 }
 
 /* Nothing of the values tokenized, nor the tokens, is in the audit log; no value is in
- * the database file or its write-ahead log in clear. */
+ * the store in clear (the SQLite file and its write-ahead log, or every value of the
+ * vault's PostgreSQL schema). */
 static void test_no_clear_value_on_disk(void **state)
 {
 	struct fx *f = *state;
@@ -517,23 +512,18 @@ static void test_no_clear_value_on_disk(void **state)
 	assert_int_equal(pv_detokenize(f->v, &ADMIN_SERVICE, cust(1, "phone"), &bad),
 			 PV_ERR_NOT_FOUND);
 	assert_ok(f->v, pv_vault_checkpoint(f->v));
-	const char *files[] = { "vault.db", "vault.db-wal" };
-	for (size_t k = 0; k < 2; k++) {
-		char *path = pvt_path(f->dir, files[k]);
-		size_t len = 0;
-		char *bytes = pvt_read_file(path, &len);
-		pvt_drop(path);
-		if (!bytes)
-			continue;
-		for (size_t i = 1; i <= 4; i++) {
-			char *phone = stored_value(f->v, cid(i), "phone");
-			const char *vals[] = { phone, phone + 3, cust(i, "name") };
-			for (size_t j = 0; j < 3; j++)
-				if (memmem(bytes, len, vals[j], strlen(vals[j])))
-					fail_msg("a value of customer %zu is in %s", i, files[k]);
-		}
-		free(bytes);
+	size_t len = 0;
+	char *bytes = pvt_store_bytes(f->dir, &len);
+	for (size_t i = 1; i <= 4; i++) {
+		char *phone = stored_value(f->v, cid(i), "phone");
+		const char *vals[] = { phone, phone + 3, cust(i, "name") };
+		for (size_t j = 0; j < 3; j++)
+			if (memmem(bytes, len, vals[j], strlen(vals[j])))
+				fail_msg("a value of customer %zu is in the store", i);
 	}
+	/* the scan sees the tokens table (a random token is its row's key) */
+	assert_non_null(memmem(bytes, len, tokens[1], strlen(tokens[1])));
+	free(bytes);
 }
 
 /* ---- the commands ---- */
