@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PW "two-nodes-password-1"
@@ -618,6 +619,103 @@ static void shred_through_first(const char *dpo1, const char *dpo2)
 	free(request);
 }
 
+/* ---- An approved read in clear run by its requester through both nodes' directories ---- */
+
+/* `pivault-test ARGS` as clerk3 (password file in the folder), its exit status and
+ * output (malloc'd into *out when not NULL). */
+static int as_clerk3(char **out, const char *dir, const char *args)
+{
+	char *pw = pvt_keep(pvt_path(g.tmp, "clerk3.pw"));
+	if (access(pw, F_OK) != 0)
+		assert_int_equal(pvt_write_file(pw, PW "\n", strlen(PW) + 1), 0);
+	return pvt_run(out, "PIVAULT_PASSWORD_FILE='%s' '%s' %s --vault '%s' --user clerk3 2>&1",
+		       pw, pvt_program("pivault-test"), args, dir);
+}
+
+struct cli_run {
+	int node;
+	const char *request;
+	int status;
+};
+
+static void *cli_run_main(void *p)
+{
+	struct cli_run *r = p;
+	char args[96];
+	snprintf(args, sizeof args, "run %s", r->request);
+	char *out = NULL; /* what it printed (customers in clear) is dropped */
+	r->status = as_clerk3(&out, g.dir[r->node], args);
+	free(out);
+	return NULL;
+}
+
+static void nap_ms(long ms)
+{
+	struct timespec t = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&t, NULL);
+}
+
+/* The number of lock requests waiting on the vault's requests table. */
+static long waiting_on_requests(PGconn *c)
+{
+	PGresult *r = PQexecParams(c, "SELECT count(*) FROM pg_locks l JOIN pg_class t ON t.oid = "
+				   "l.relation JOIN pg_namespace n ON n.oid = t.relnamespace WHERE "
+				   "t.relname = 'requests' AND n.nspname = $1 AND NOT l.granted", 1,
+				   NULL, (const char *const[]){ g.schema }, NULL, NULL, 0);
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	long n = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return n;
+}
+
+/* clerk3 asks for a list in clear past the bulk limit (a "read clear" approval, used
+ * outside any transaction of the read), dpo2 approves, and clerk3 runs it through both
+ * nodes' directories at once while a DBA holds writes to the requests table: both runs
+ * have read the request by the time it lets go. Exactly one runs. */
+static void check_read_clear_runs_once(void)
+{
+	char *out = NULL;
+	if (as_clerk3(&out, g.dir[0], "request list --clear --purpose service --limit 20 "
+		      "--json") != 0)
+		fail_msg("request list: %s", out);
+	json_t *j = json_loads(out, 0, NULL);
+	const char *id = json_string_value(json_object_get(j, "request"));
+	if (!id)
+		fail_msg("no request id in: %s", out);
+	char request[64];
+	snprintf(request, sizeof request, "%s", id);
+	json_decref(j);
+	free(out);
+	char approve[96];
+	snprintf(approve, sizeof approve, "/v1/requests/%s/approve", request);
+	const char *dpo2 = pvt_keep(pvts_sign_in(g.n[1].port, "dpo2", PW));
+	assert_int_equal(call(1, "POST", approve, dpo2, "{\"reason\":\"ok\"}", NULL), 200);
+
+	PGconn *c = dba();
+	PQclear(PQexec(c, "BEGIN"));
+	PGresult *r = PQexec(c, "LOCK TABLE requests IN EXCLUSIVE MODE");
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	struct cli_run runs[2] = { { 0, request, -1 }, { 1, request, -1 } };
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, cli_run_main, &runs[i]), 0);
+	double until = pvt_now() + 60;
+	while (waiting_on_requests(c) < 1 && pvt_now() < until)
+		nap_ms(20);
+	nap_ms(1500); /* the other run reaches the table too, or waits its turn before */
+	PQclear(PQexec(c, "COMMIT"));
+	PQfinish(c);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	int ran = (runs[0].status == 0) + (runs[1].status == 0);
+	if (ran != 1)
+		fail_msg("the approved read in clear ran %d times (exit statuses %d, %d)", ran,
+			 runs[0].status, runs[1].status);
+	assert_int_equal(dba_long("SELECT count(*) FROM dba_request_writes WHERE id = $1 AND "
+				  "new_state = 'used'", request, NULL), 1);
+}
+
 /* Start the clients on both nodes at once and wait for them all. */
 static void run_clients(struct client *cl, size_t n)
 {
@@ -671,6 +769,7 @@ static void test_two_nodes_keep_invariants(void **state)
 	shred_through_first(dpo1, dpo2);
 	check_shred_reached_both(checker, g.shred2_id, g.neighbour2_id);
 	check_nodes_acknowledged();
+	check_read_clear_runs_once();
 	stop(0);
 	stop(1);
 	check_audit(&o);
