@@ -221,6 +221,7 @@ pv_rc pv_session_enter(pv_vault *v, const char *token)
 	 * taken in before anything is read (the handle stays open for many requests) */
 	if ((rc = pv_keyring_keep_up(v)) != PV_OK)
 		return rc;
+	v->bulk_limit = 0; /* read again when needed: another handle or node may have set it */
 	if (pv_api_token_shaped(token))
 		return pv_api_token_enter(v, token);
 	if (pv_store_read_begin(v->store) != 0)

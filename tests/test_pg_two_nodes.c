@@ -4,17 +4,20 @@
  * is made as the README says: a vault directory of its own holding the `store` record, and
  * a copy of the keyring (without KEYRING.node, so it registers as a node of its own). Two
  * real server processes then take concurrent clients on both at once: imports (one at a
- * time: the other refused as busy, or run after it, never mixed), reads and finds (each
- * audited), updates of the same customers from both nodes, checkpoints asked of both, an
- * approved shred run by its requester through both nodes at the same moment, and one
- * session reading in clear through both nodes under a small bulk limit. Afterwards, as a
- * DBA and through the command: one audit chain that verifies, with contiguous sequence
- * numbers; each checkpoint position signed once (a DBA's trigger logs every write to the
- * checkpoints and requests tables); the approval used once; the bulk limit held across
- * nodes; no lost update; the other customer of the shredded one's bucket readable on both
- * nodes, and both nodes acknowledging the shred's keyring journal entries. Runs against
- * the cluster scripts/test.sh starts (PIVAULT_TEST_PG); skipped without one, failed where
- * PV_REQUIRE_POSTGRESQL=1. */
+ * time: the other waits its turn or is refused as busy, never mixed), reads and finds
+ * (each audited), updates of the same customers from both nodes, checkpoints asked of
+ * both, an approved shred run by its requester through both nodes at the same moment, and
+ * one session reading in clear through both nodes under a small bulk limit. Afterwards,
+ * as a DBA and through the command: one audit chain that verifies, with contiguous
+ * sequence numbers past an automatic checkpoint; each checkpoint position written once
+ * (a DBA's triggers log every write to the checkpoints and requests tables); the approval
+ * used once; the bulk limit held across nodes; no lost update; each shredded customer's
+ * bucket neighbour readable on both nodes, a shred through node 1 alone included, and
+ * both nodes acknowledging every keyring journal entry. Then an approved read in clear
+ * run through both nodes' directories at once (the command, while a DBA holds the
+ * requests table) runs once, and a bulk limit lowered through node 1 holds on node 2 at
+ * once. Runs against the cluster scripts/test.sh starts (PIVAULT_TEST_PG); skipped
+ * without one, failed where PV_REQUIRE_POSTGRESQL=1. */
 #include "testutil.h"
 
 #include "pivault.h"
@@ -716,6 +719,36 @@ static void check_read_clear_runs_once(void)
 				  "new_state = 'used'", request, NULL), 1);
 }
 
+/* The bulk limit lowered through node 1 (asked by dpo1, approved by dpo2, run) holds at
+ * once for a new session on node 2, whose handles were open before. */
+static void check_lowered_limit_reaches_both(void)
+{
+	const char *dpo1 = pvt_keep(pvts_sign_in(g.n[0].port, "dpo1", PW));
+	const char *dpo2 = pvt_keep(pvts_sign_in(g.n[1].port, "dpo2", PW));
+	json_t *j = NULL;
+	char body[160];
+	snprintf(body, sizeof body, "{\"per_hour\":%d,\"reason\":\"fewer\"}", BULK_LIMIT / 2);
+	assert_int_equal(call(0, "POST", "/v1/audit/threshold", dpo1, body, &j), 202);
+	char id[64], path[96];
+	snprintf(id, sizeof id, "%s", json_string_value(json_object_get(json_object_get(j,
+				"request"), "id")));
+	json_decref(j);
+	snprintf(path, sizeof path, "/v1/requests/%s/approve", id);
+	assert_int_equal(call(1, "POST", path, dpo2, "{\"reason\":\"ok\"}", NULL), 200);
+	snprintf(body, sizeof body, "{\"per_hour\":%d,\"request\":\"%s\"}", BULK_LIMIT / 2, id);
+	assert_int_equal(call(0, "POST", "/v1/audit/threshold", dpo1, body, NULL), 204);
+	const char *clerk3 = pvt_keep(pvts_sign_in(g.n[1].port, "clerk3", PW));
+	int shown = 0;
+	for (size_t k = 0; k < BULK_LIMIT; k++) {
+		snprintf(path, sizeof path, "/v1/customers/%s?purpose=service&clear=true",
+			 customer(120 + k));
+		shown += call(1, "GET", path, clerk3, NULL, NULL) == 200;
+	}
+	if (shown != BULK_LIMIT / 2)
+		fail_msg("node 2 showed %d customers in clear to a new session under a bulk limit "
+			 "lowered to %d through node 1", shown, BULK_LIMIT / 2);
+}
+
 /* Start the clients on both nodes at once and wait for them all. */
 static void run_clients(struct client *cl, size_t n)
 {
@@ -770,6 +803,7 @@ static void test_two_nodes_keep_invariants(void **state)
 	check_shred_reached_both(checker, g.shred2_id, g.neighbour2_id);
 	check_nodes_acknowledged();
 	check_read_clear_runs_once();
+	check_lowered_limit_reaches_both();
 	stop(0);
 	stop(1);
 	check_audit(&o);
