@@ -516,6 +516,21 @@ static void check_audit(const struct outcome *o)
 	assert_int_equal(o->reads_ok[0] + o->reads_ok[1], 2 * READS);
 }
 
+/* `pivault doctor` through each node's directory (whose open brings that node up to
+ * date) names no lagging node: the other node acknowledged while it served. */
+static void check_doctor_names_no_lag(void)
+{
+	for (int i = 0; i < 2; i++) {
+		char *out = NULL;
+		(void)pvt_run(&out, "PIVAULT_KEY_FILE='%s' '%s' doctor --vault '%s' 2>&1", g.key,
+			      pvt_program("pivault-test"), g.dir[i]);
+		assert_non_null(out);
+		if (!strstr(out, "finding") || strstr(out, "lags the keyring journal"))
+			fail_msg("doctor through node %d: %s", i + 1, out);
+		free(out);
+	}
+}
+
 /* Each checkpoint position written once (never replaced by another node's signature). */
 static void check_checkpoints(const struct outcome *o)
 {
@@ -808,6 +823,7 @@ static void test_two_nodes_keep_invariants(void **state)
 	stop(1);
 	check_audit(&o);
 	check_checkpoints(&o);
+	check_doctor_names_no_lag();
 }
 
 int main(void)
