@@ -481,20 +481,10 @@ int pv_approval_waived(const pv_vault *v)
 	return !v->user_roles && !v->request_id[0] && !v->asking;
 }
 
-pv_rc pv_approval_consume(pv_vault *v, const char *op, const struct pv_params *params)
+/* Use up the request in hand for op with hash, in the open transaction: read, checked
+ * and marked used. */
+static pv_rc consume_in_txn(pv_vault *v, const char *op, const char *hash)
 {
-	if (params->oom)
-		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	if (v->asking)
-		return asking_state(v, op, params);
-	if (pv_approval_waived(v))
-		return PV_OK;
-	if (!v->request_id[0] || strcmp(v->request_op, op) != 0)
-		return pv_fail(v, PV_ERR_DENIED, "%s needs a four-eyes approval: ask with "
-			       "'pivault request %s ...', have another user approve it, then run "
-			       "it with 'pivault run REQ'", op, op);
-	char hash[65];
-	params_hash(op, params, hash);
 	struct request_copy c;
 	pv_rc rc = request_load(v, v->request_id, &c);
 	if (rc)
@@ -515,6 +505,35 @@ pv_rc pv_approval_consume(pv_vault *v, const char *op, const struct pv_params *p
 	if (pv_authz_request_put(v, &c.r) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	request_copy_free(&c);
+	return rc;
+}
+
+pv_rc pv_approval_consume(pv_vault *v, const char *op, const struct pv_params *params)
+{
+	if (params->oom)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	if (v->asking)
+		return asking_state(v, op, params);
+	if (pv_approval_waived(v))
+		return PV_OK;
+	if (!v->request_id[0] || strcmp(v->request_op, op) != 0)
+		return pv_fail(v, PV_ERR_DENIED, "%s needs a four-eyes approval: ask with "
+			       "'pivault request %s ...', have another user approve it, then run "
+			       "it with 'pivault run REQ'", op, op);
+	char hash[65];
+	params_hash(op, params, hash);
+	/* Outside a transaction (a read's gate), in one of its own: under the write lock the
+	 * request is read as the last writer left it, so two processes or nodes running it at
+	 * once cannot both find it approved. */
+	int own = pv_store_txn_id(v->store) == 0;
+	if (own && pv_store_begin(v->store) != 0)
+		return pv_fail(v, pv_store_busy(v->store) ? PV_ERR_BUSY : PV_ERR_STORE, "%s",
+			       pv_store_errmsg(v->store));
+	pv_rc rc = consume_in_txn(v, op, hash);
+	if (own && !rc && pv_store_commit(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (own && rc)
+		(void)pv_store_rollback(v->store);
 	if (!rc)
 		v->request_op[0] = '\0'; /* one request, one run */
 	return rc;

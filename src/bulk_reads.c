@@ -14,7 +14,7 @@
 
 pv_rc pv_bulk_limit(pv_vault *v, uint64_t *limit)
 {
-	if (v->bulk_limit) { /* read once a handle */
+	if (v->bulk_limit) { /* read once a handle (a server's: once a request) */
 		*limit = v->bulk_limit;
 		return PV_OK;
 	}

@@ -11,7 +11,8 @@
 
 /* The vault's bulk limit (customers in clear per handle, and per user and hour before the
  * "many reads" alert): set by the approved 'audit threshold', else the default; read once
- * a handle, checked against its integrity code (PV_ERR_CORRUPT when edited). */
+ * a handle (a server's handle: once a request, pv_session_enter), checked against its
+ * integrity code (PV_ERR_CORRUPT when edited). */
 pv_rc pv_bulk_limit(pv_vault *v, uint64_t *limit);
 
 /* Before showing the n customers of ids (comma-separated) to who (role index role) in

@@ -277,3 +277,28 @@ pv_rc pv_keyring_catch_up(pv_vault *v)
 	}
 	return rc;
 }
+
+pv_rc pv_keyring_keep_up(pv_vault *v)
+{
+	uint64_t last = 0;
+	if (pv_store_kjournal_last(v->store, &last) != 0)
+		return pv_fail(v, PV_ERR_STORE, "cannot read the keyring journal: %s",
+			       pv_store_errmsg(v->store));
+	if (last <= v->kjournal_applied)
+		return PV_OK;
+	if (pv_store_begin(v->store) != 0)
+		return pv_fail(v, pv_store_busy(v->store) ? PV_ERR_BUSY : PV_ERR_STORE,
+			       "cannot apply the keyring journal: %s", pv_store_errmsg(v->store));
+	char err[512];
+	pv_rc rc = PV_OK;
+	/* slots another handle of this node replaced in the file are read from it again */
+	if (pv_keyring_refresh(v->keyring, err, sizeof err) != 0)
+		rc = pv_fail(v, PV_ERR_BAD_KEY, "%s", err);
+	if (!rc)
+		rc = pv_keyring_catch_up(v);
+	if (!rc && pv_store_commit(v->store) != 0)
+		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	if (rc)
+		(void)pv_store_rollback(v->store);
+	return rc;
+}

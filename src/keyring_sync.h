@@ -20,6 +20,12 @@ pv_rc pv_node_ready(pv_vault *v);
  * generation behind an entry) or an entry that does not open is refused. */
 pv_rc pv_keyring_catch_up(pv_vault *v);
 
+/* For a handle that stays open (a server's): when the store's keyring journal has entries
+ * this handle has not applied (another node's shreds since), apply them now under the
+ * write lock (so that the handles of one node, and the nodes, take turns on the keyring
+ * file) and acknowledge them; else only the one read of the journal's last number. */
+pv_rc pv_keyring_keep_up(pv_vault *v);
+
 /* Seal new_key of slot at generation new_gen under the key derived from the slot's
  * previous key old_key: only a holder of old_key can open it. */
 void pv_kjournal_seal(const pv_vault *v, uint32_t slot, uint32_t new_gen,

@@ -14,6 +14,7 @@
  * way. What both share (the keys, acting for a user or for nobody) is serving.c's. */
 #include "api_tokens.h"
 #include "dates.h"
+#include "keyring_sync.h"
 #include "serving.h"
 #include "users.h"
 
@@ -216,6 +217,12 @@ pv_rc pv_session_enter(pv_vault *v, const char *token)
 		return rc;
 	if (v->session_id[0])
 		return pv_fail(v, PV_ERR_USAGE, "the handle is in a session already");
+	/* another node's shreds since this handle's last request: their new bucket keys
+	 * taken in before anything is read (the handle stays open for many requests). A node
+	 * that cannot take them in still serves the rest: a read of a bucket concerned says
+	 * that this node's keyring lags, a change of keys refuses, pivault doctor names it. */
+	(void)pv_keyring_keep_up(v);
+	v->bulk_limit = 0; /* read again when needed: another handle or node may have set it */
 	if (pv_api_token_shaped(token))
 		return pv_api_token_enter(v, token);
 	if (pv_store_read_begin(v->store) != 0)
