@@ -18,6 +18,8 @@
 #   scripts/pg-cluster.sh kill DIR    the server in DIR killed at once (SIGKILL to the
 #                                     postmaster and each of its processes: a crash, nothing
 #                                     flushed or sent on the way out); stop DIR removes it
+#   scripts/pg-cluster.sh pause DIR   every process of the server in DIR stopped (SIGSTOP),
+#   scripts/pg-cluster.sh resume DIR  and let go on (SIGCONT): a standby that stops answering
 # The server never runs as root: as root, it runs as Debian's postgres user.
 set -euo pipefail
 cmd=${1:?start or stop}; dir=${2:?directory}
@@ -74,6 +76,18 @@ standby() {
 }
 # The postmaster's pid (the data directory's postmaster.pid, first line).
 postmaster_of() { head -n 1 "$dir/data/postmaster.pid"; }
+# SIGSTOP or SIGCONT ($1) to every process of the server in DIR, the postmaster held still
+# while its children are listed (pause: a standby that stops acknowledging, so that the
+# primary's synchronous commits wait for it)
+signal_all() {
+  local pm kids
+  pm=$(postmaster_of)
+  kill -STOP "$pm"
+  kids=$(cat "/proc/$pm/task/"*/children)
+  # shellcheck disable=SC2086
+  kill "-$1" $kids
+  [[ $1 == STOP ]] || kill -CONT "$pm"
+}
 # 0 while process $1 runs (a zombie, dead but not yet reaped, does not)
 running() {
   local st
@@ -133,6 +147,9 @@ promote)
   as_owner "$bin/pg_ctl" -D "$dir/data" -w -t 60 promote >/dev/null
   ;;
 kill) crash ;;
-*) echo "usage: pg-cluster.sh start|stop DIR, standby PRIMARY_DIR DIR, promote|kill DIR" >&2
+pause) signal_all STOP ;;
+resume) signal_all CONT ;;
+*) echo "usage: pg-cluster.sh start|stop DIR, standby PRIMARY_DIR DIR," \
+     "promote|kill|pause|resume DIR" >&2
    exit 2 ;;
 esac
