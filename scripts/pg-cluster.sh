@@ -99,10 +99,11 @@ crash() {
   pm=$(postmaster_of)
   kill -STOP "$pm" # it forks no new process while its children are listed
   # what a crash leaves behind, to remove once nobody holds it: the System V segment
-  # (postmaster.pid's seventh line) and the dynamic segments the postmaster maps
+  # (postmaster.pid's seventh line) and the dynamic segments its processes map
   shm=$(awk 'NR == 7 { print $2 }' "$dir/data/postmaster.pid")
-  dsm=$(grep -o '/dev/shm/PostgreSQL\.[0-9]*' "/proc/$pm/maps" | sort -u || true)
   kids=$(cat "/proc/$pm/task/"*/children)
+  dsm=$(for p in $pm $kids; do cat "/proc/$p/maps" 2>/dev/null; done |
+    grep -o '/dev/shm/PostgreSQL\.[0-9]*' | sort -u || true)
   # shellcheck disable=SC2086
   kill -KILL "$pm" $kids
   for p in $pm $kids; do
