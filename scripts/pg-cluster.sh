@@ -5,6 +5,21 @@
 #                                     pivault with a random password; writes DIR/conninfo
 #                                     (no password in it) and DIR/pgpass (PGPASSFILE form)
 #   scripts/pg-cluster.sh stop DIR    stop it and remove DIR
+# Failover (a primary and its streaming standby; tests/test_pg_failover.c):
+#   scripts/pg-cluster.sh standby PRIMARY_DIR DIR   a standby of the running cluster in
+#                                     PRIMARY_DIR, started in DIR (a new directory) on a port
+#                                     of its own: pg_basebackup -R over a replication slot,
+#                                     the same user and password (DIR/conninfo, DIR/pgpass);
+#                                     once it streams, the primary is made synchronous
+#                                     (synchronous_standby_names = '*': a commit returns once
+#                                     the standby has the WAL on its disk, with the session's
+#                                     synchronous_commit = on, which pivault sets)
+#   scripts/pg-cluster.sh promote DIR the standby in DIR becomes a primary (pg_ctl promote)
+#   scripts/pg-cluster.sh kill DIR    the server in DIR killed at once (SIGKILL to the
+#                                     postmaster and each of its processes: a crash, nothing
+#                                     flushed or sent on the way out); stop DIR removes it
+#   scripts/pg-cluster.sh pause DIR   every process of the server in DIR stopped (SIGSTOP),
+#   scripts/pg-cluster.sh resume DIR  and let go on (SIGCONT): a standby that stops answering
 # The server never runs as root: as root, it runs as Debian's postgres user.
 set -euo pipefail
 cmd=${1:?start or stop}; dir=${2:?directory}
@@ -12,6 +27,91 @@ bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [[ -x $bin/initdb ]] || { echo "pg-cluster: PostgreSQL is not installed" >&2; exit 1; }
 as_owner() {
   if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+# ---- Failover: a standby of a running cluster, promotion, a crash ----
+# The port of the cluster in DIR (from DIR/conninfo).
+port_of() { sed -E 's|.*:([0-9]+)/.*|\1|' "$1/conninfo"; }
+# SQL run on the cluster in DIR as pivault (one value printed, unaligned).
+sql_on() {
+  PGPASSFILE="$1/pgpass" "$bin/psql" -X -A -t -v ON_ERROR_STOP=1 \
+    "postgresql://pivault@127.0.0.1:$(port_of "$1")/postgres" -c "$2"
+}
+# Wait up to 30 s until sql_on DIR SQL prints WANT.
+wait_for() {
+  for _ in $(seq 300); do
+    [[ $(sql_on "$1" "$2" 2>/dev/null) == "$3" ]] && return 0
+    sleep 0.1
+  done
+  echo "pg-cluster: timed out waiting for: $2" >&2; return 1
+}
+standby() {
+  local primary=$1 pw port
+  [[ -s $primary/conninfo ]] || { echo "pg-cluster: no cluster in $primary" >&2; exit 1; }
+  pw=$(cut -d: -f5- "$primary/pgpass")
+  mkdir -m 755 "$dir"
+  mkdir -m 700 "$dir/data"
+  # the server's own password file (the standby's primary_conninfo names it), its owner's
+  (umask 077; printf '127.0.0.1:*:*:pivault:%s\n' "$pw" >"$dir/server.pgpass")
+  [[ $(id -u) -ne 0 ]] || chown postgres: "$dir" "$dir/data" "$dir/server.pgpass"
+  as_owner "$bin/pg_basebackup" -D "$dir/data" -R -X stream -C -S pv_standby \
+    -d "host=127.0.0.1 port=$(port_of "$primary") user=pivault passfile=$dir/server.pgpass" \
+    >"$dir/basebackup.log" 2>&1 || { cat "$dir/basebackup.log" >&2; exit 1; }
+  for _ in $(seq 20); do
+    port=$((20000 + RANDOM % 20000))
+    if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 start \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=on" >/dev/null 2>&1; then
+      break
+    fi
+    port=
+  done
+  [[ -n $port ]] || { cat "$dir/server.log" >&2; exit 1; }
+  echo "postgresql://pivault@127.0.0.1:$port/postgres" >"$dir/conninfo"
+  (umask 077; printf '127.0.0.1:%s:*:pivault:%s\n' "$port" "$pw" >"$dir/pgpass")
+  wait_for "$primary" "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" 1
+  # synchronous from now on: a commit waits for the standby's flush (synchronous_commit =
+  # on); made after the base backup, so the standby, once promoted, waits for nobody
+  sql_on "$primary" "ALTER SYSTEM SET synchronous_standby_names = '*'" >/dev/null
+  sql_on "$primary" "SELECT pg_reload_conf()" >/dev/null
+  wait_for "$primary" "SELECT sync_state FROM pg_stat_replication" sync
+}
+# The postmaster's pid (the data directory's postmaster.pid, first line).
+postmaster_of() { head -n 1 "$dir/data/postmaster.pid"; }
+# SIGSTOP or SIGCONT ($1) to every process of the server in DIR, the postmaster held still
+# while its children are listed (pause: a standby that stops acknowledging, so that the
+# primary's synchronous commits wait for it)
+signal_all() {
+  local pm kids
+  pm=$(postmaster_of)
+  kill -STOP "$pm"
+  kids=$(cat "/proc/$pm/task/"*/children)
+  # shellcheck disable=SC2086
+  kill "-$1" $kids
+  [[ $1 == STOP ]] || kill -CONT "$pm"
+}
+# 0 while process $1 runs (a zombie, dead but not yet reaped, does not)
+running() {
+  local st
+  st=$(sed -E 's/.*\) //' "/proc/$1/stat" 2>/dev/null) || return 1
+  [[ ${st:0:1} != Z ]]
+}
+crash() {
+  local pm shm dsm kids p
+  pm=$(postmaster_of)
+  kill -STOP "$pm" # it forks no new process while its children are listed
+  # what a crash leaves behind, to remove once nobody holds it: the System V segment
+  # (postmaster.pid's seventh line) and the dynamic segments its processes map
+  shm=$(awk 'NR == 7 { print $2 }' "$dir/data/postmaster.pid")
+  kids=$(cat "/proc/$pm/task/"*/children)
+  dsm=$(for p in $pm $kids; do cat "/proc/$p/maps" 2>/dev/null; done |
+    grep -o '/dev/shm/PostgreSQL\.[0-9]*' | sort -u || true)
+  # shellcheck disable=SC2086
+  kill -KILL "$pm" $kids
+  for p in $pm $kids; do
+    for _ in $(seq 100); do running "$p" || break; sleep 0.05; done
+  done
+  [[ -z $shm ]] || ipcrm -m "$shm" 2>/dev/null || true
+  # shellcheck disable=SC2086
+  [[ -z $dsm ]] || rm -f $dsm
 }
 case $cmd in
 start)
@@ -40,5 +140,17 @@ stop)
   [[ -d $dir/data ]] && as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
   rm -rf "$dir"
   ;;
-*) echo "usage: pg-cluster.sh start|stop DIR" >&2; exit 2 ;;
+standby)
+  primary=$dir; dir=${3:?standby directory}
+  standby "$primary"
+  ;;
+promote)
+  as_owner "$bin/pg_ctl" -D "$dir/data" -w -t 60 promote >/dev/null
+  ;;
+kill) crash ;;
+pause) signal_all STOP ;;
+resume) signal_all CONT ;;
+*) echo "usage: pg-cluster.sh start|stop DIR, standby PRIMARY_DIR DIR," \
+     "promote|kill|pause|resume DIR" >&2
+   exit 2 ;;
 esac

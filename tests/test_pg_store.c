@@ -16,7 +16,8 @@
  * at once with everything naming them (a shred's re-wrap of those who stay in its buckets,
  * across pages, all or nothing), imports committed in chunks yet hidden until done or
  * discarded exactly (the lock free between chunks, for a waiting process too), the table
- * of functions whole and carried by every store, and refusals (a schema
+ * of functions whole and carried by every store, a lost connection made again between
+ * transactions (a commit it cut off failed as unknown, an import stopped), and refusals (a schema
  * that holds a vault made again, one that holds none opened, names that could be SQL, a
  * database not in UTF-8, a wrong password) that never echo a secret. Runs against the
  * cluster scripts/test.sh starts (PIVAULT_TEST_PG: its connection string; the password
@@ -1953,6 +1954,64 @@ static void test_audit_checkpoints(void **state)
 }
 
 /* A second, read-only connection reads what is committed, and writes nothing. */
+/* The store's connection, named application_name by its location, ended by a DBA
+ * (pg_terminate_backend, which waits until it is gone), as a server's crash ends it. */
+static void end_connection(const char *app)
+{
+	PGconn *c = PQconnectdb(g_conninfo);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	PGresult *r = PQexecParams(c, "SELECT count(pg_terminate_backend(pid, 10000)) FROM "
+				   "pg_stat_activity WHERE application_name = $1", 1, NULL, &app,
+				   NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || strcmp(PQgetvalue(r, 0, 0), "1") != 0)
+		fail_msg("the store's connection was not ended: %s", PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+}
+
+/* A lost connection is made again between transactions with the session's settings (the
+ * vault's schema), whether the loss is found by a begin or by a read; a transaction it
+ * ends fails at its commit (outcome unknown, never done) and its rollback has nothing to
+ * send; an import's lock, a session lock gone with the connection, stops the import. */
+static void test_lost_connection_made_again(void **state)
+{
+	(void)state;
+	char app[64], conninfo[1024];
+	snprintf(app, sizeof app, "pvlost_%ld_%d", (long)getpid(), g_made);
+	snprintf(conninfo, sizeof conninfo, "%s application_name=%s", g_conninfo, app);
+	struct pv_store *s = open_store(conninfo, 1);
+	end_connection(app); /* found by the next begin: made again, the begin sent again */
+	assert_int_equal(pv_pg_begin(s), 0);
+	assert_int_equal(pv_pg_meta_put(s, "after", "1", 1), 0);
+	assert_int_equal(pv_pg_commit(s), 0);
+	expect_meta(s, "after", "1", 1);
+
+	end_connection(app); /* found by a read outside a transaction: it fails, the next works */
+	uint8_t *val = NULL;
+	assert_int_equal(pv_pg_meta_get(s, "after", &val, NULL), -1);
+	assert_non_null(strstr(pv_pg_errmsg(s), "connection to the store was lost"));
+	expect_meta(s, "after", "1", 1);
+
+	assert_int_equal(pv_pg_begin(s), 0); /* lost in a transaction: its commit fails */
+	assert_int_equal(pv_pg_meta_put(s, "ended", "2", 1), 0);
+	end_connection(app);
+	assert_int_equal(pv_pg_commit(s), -1);
+	assert_non_null(strstr(pv_pg_errmsg(s), "is unknown"));
+	assert_int_equal(pv_pg_rollback(s), 0);
+	expect_no_meta(s, "ended"); /* ended by the server before its commit */
+
+	assert_int_equal(pv_pg_import_lock(s), 0); /* an import's lock goes with its connection */
+	end_connection(app);
+	assert_int_equal(pv_pg_begin(s), -1);
+	assert_non_null(strstr(pv_pg_errmsg(s), "during an import"));
+	pv_pg_import_unlock(s);
+	assert_int_equal(pv_pg_begin(s), 0);
+	assert_int_equal(pv_pg_meta_put(s, "later", "3", 1), 0);
+	assert_int_equal(pv_pg_commit(s), 0);
+	expect_meta(s, "later", "3", 1);
+	pv_pg_close(s);
+}
+
 static void test_audit_reader(void **state)
 {
 	(void)state;
@@ -2074,6 +2133,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_audit_log_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_checkpoints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_reader, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_connection_made_again, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

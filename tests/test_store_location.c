@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_store_location.c: where a vault keeps its data, without a PostgreSQL server: the
- * store's location parsed (a postgresql:// URI, its schema parameter pivault's own, a
- * password in it refused without being echoed), pv_set_store refusing what the command's
- * --store would pass wrongly, and a vault directory's record of its store followed: none
- * (the SQLite file), a damaged one (refused, naming it), one pointing at a server that is
- * not there (refused as a store failure, nothing made). The vaults in PostgreSQL are
+ * store's location parsed (a postgresql:// URI, one host or several for a failover, its
+ * schema parameter pivault's own, a password in it refused without being echoed),
+ * pv_set_store refusing what the command's --store would pass wrongly, and a vault
+ * directory's record of its store followed: none (the SQLite file), a damaged one
+ * (refused, naming it), one pointing at a server that is not there (refused as a store
+ * failure, nothing made). The vaults in PostgreSQL are
  * tested by test_pg_vault (CTest label postgresql). */
 #include "testutil.h"
 
@@ -84,6 +85,35 @@ static void test_schema_parameter(void **state)
 	assert_string_equal(b, "postgresql://h/db?sslmode=require&schema=pv_b");
 	free(a);
 	free(b);
+}
+
+/* A failover's location: several hosts (libpq tries them in turn; target_session_attrs
+ * picks the primary) is a location like any other: schema= taken out, the rest kept in
+ * order; a password beside several hosts is refused all the same. */
+static void test_several_hosts(void **state)
+{
+	(void)state;
+	static const char two[] = "postgresql://pivault@10.0.0.1:5432,10.0.0.2:5433/pv?"
+				  "target_session_attrs=read-write&schema=pv_a&connect_timeout=5";
+	char err[256];
+	assert_true(pv_store_location_is_postgresql(two));
+	assert_int_equal(pv_store_location_check(two, err, sizeof err), 0);
+	expect_conninfo(two, "postgresql://pivault@10.0.0.1:5432,10.0.0.2:5433/pv?"
+			"target_session_attrs=read-write&connect_timeout=5", "pv_a");
+	assert_int_equal(pv_store_location_check("postgresql://db1,db2:5433/pv", err,
+						 sizeof err), 0);
+	assert_int_equal(pv_set_store(two), PV_OK);
+	assert_int_equal(pv_set_store(NULL), PV_OK);
+	static const char *const with_password[] = {
+		"postgresql://pivault:s3cretPW@10.0.0.1:5432,10.0.0.2:5433/pv",
+		"postgresql://pivault@10.0.0.1,10.0.0.2/pv?target_session_attrs=read-write&"
+		"password=s3cretPW",
+	};
+	for (size_t i = 0; i < sizeof with_password / sizeof *with_password; i++) {
+		assert_int_equal(pv_store_location_check(with_password[i], err, sizeof err), -1);
+		assert_null(strstr(err, "s3cretPW"));
+		assert_int_equal(pv_set_store(with_password[i]), PV_ERR_USAGE);
+	}
 }
 
 static pv_rc open_dir(const char *dir, const char *key_path, pv_vault **v)
@@ -183,6 +213,7 @@ int main(void)
 		cmocka_unit_test(test_postgresql_or_file),
 		cmocka_unit_test(test_password_refused),
 		cmocka_unit_test(test_schema_parameter),
+		cmocka_unit_test(test_several_hosts),
 		cmocka_unit_test(test_directory_record),
 		cmocka_unit_test(test_create_unreachable),
 	};

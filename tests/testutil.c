@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <glob.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -163,6 +164,23 @@ const char *pvt_program_needs_postgresql(void)
 	}
 	fprintf(stderr, "skipped: no PostgreSQL cluster (scripts/test.sh starts one where "
 		"PostgreSQL is installed)\n");
+	exit(77);
+}
+
+void pvt_program_needs_postgresql_binaries(void)
+{
+	glob_t found;
+	if (glob("/usr/lib/postgresql/*/bin/initdb", 0, NULL, &found) == 0) {
+		globfree(&found);
+		return;
+	}
+	const char *must = getenv("PV_REQUIRE_POSTGRESQL");
+	if (must && strcmp(must, "1") == 0) {
+		fprintf(stderr, "FAILED: PostgreSQL is not installed (no initdb), and "
+			"PV_REQUIRE_POSTGRESQL=1 says the tests must run\n");
+		exit(1);
+	}
+	fprintf(stderr, "skipped: PostgreSQL is not installed (scripts/setup.sh installs it)\n");
 	exit(77);
 }
 

@@ -53,6 +53,10 @@ void pvt_program_needs_shared(const char *path);
  * scripts/test.sh sets); without one the program exits 77 (SKIP_RETURN_CODE: reported
  * skipped), or fails where PV_REQUIRE_POSTGRESQL=1 (CI). Call at the start of main. */
 const char *pvt_program_needs_postgresql(void);
+/* For a test program that starts PostgreSQL clusters of its own (scripts/pg-cluster.sh):
+ * without PostgreSQL's programs (initdb) it exits 77, or fails where
+ * PV_REQUIRE_POSTGRESQL=1. Call at the start of main. */
+void pvt_program_needs_postgresql_binaries(void);
 
 /* ---- CSV tables and sample vaults (test_query, test_tamper, test_cli) ---- */
 

@@ -180,7 +180,7 @@ struct pv_store *pv_pg_audit_reader(struct pv_store *store)
 	char sql[160];
 	snprintf(sql, sizeof sql, "SET search_path TO %s; SET default_transaction_read_only = on",
 		 r->schema);
-	if (pv_pg_exec(r, sql, "open a second reader") != 0) {
+	if (pv_pg_session(r, sql, "open a second reader") != 0) {
 		snprintf(s->err, sizeof s->err, "%s", r->err);
 		pv_pg_close((struct pv_store *)(void *)r);
 		return NULL;

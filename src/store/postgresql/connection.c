@@ -23,9 +23,21 @@ int pv_pg_fail(struct pv_pg_store *s, const char *what, const char *detail)
 	return -1;
 }
 
+/* 1 when the connection is gone (the server stopped or crashed, the network failed): what
+ * was in flight has no answer; the next statement between transactions connects again. */
+int pv_pg_lost(const struct pv_pg_store *s)
+{
+	return PQstatus(s->conn) == CONNECTION_BAD;
+}
+
 /* The failure of result r (NULL: of the connection) recorded; -1. */
 static int fail_result(struct pv_pg_store *s, PGresult *r, const char *what)
 {
+	if (pv_pg_lost(s)) { /* libpq's words for it differ with how it was seen */
+		PQclear(r);
+		s->busy = 0;
+		return pv_pg_fail(s, what, "the connection to the store was lost");
+	}
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	s->busy = state && strcmp(state, SQLSTATE_LOCK_NOT_AVAILABLE) == 0;
 	/* the primary message only: PostgreSQL's DETAIL may quote a row's values */
@@ -101,10 +113,20 @@ int64_t pv_pg_int8(const PGresult *r, int row, int col, int *bad)
 	return (int64_t)x;
 }
 
+/* Before a statement: outside a transaction, a connection known to be lost is made again
+ * first (reads outside a transaction, the import lock), as a begin makes it; nothing was
+ * sent on it yet. 0, or -1 (s->err says why). */
+static int reconnect_between(struct pv_pg_store *s)
+{
+	if (s->depth > 0 || s->flushing || !pv_pg_lost(s))
+		return 0;
+	return pv_pg_reconnect(s);
+}
+
 PGresult *pv_pg_query(struct pv_pg_store *s, const char *sql, int n, const char *const *values,
 		      const int *lengths, const int *binary, const char *what)
 {
-	if (pv_pg_flush(s) != 0) /* what an import buffered goes first */
+	if (reconnect_between(s) != 0 || pv_pg_flush(s) != 0) /* what an import buffered first */
 		return NULL;
 	PGresult *r = PQexecParams(s->conn, sql, n, NULL, values, lengths, binary, 1);
 	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
@@ -167,7 +189,7 @@ int pv_pg_row(struct pv_pg_store *s, const char *sql, const char *key, PGresult 
 
 int pv_pg_exec(struct pv_pg_store *s, const char *sql, const char *what)
 {
-	if (pv_pg_flush(s) != 0)
+	if (reconnect_between(s) != 0 || pv_pg_flush(s) != 0)
 		return -1;
 	PGresult *r = PQexec(s->conn, sql);
 	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
@@ -176,6 +198,59 @@ int pv_pg_exec(struct pv_pg_store *s, const char *sql, const char *what)
 	PQclear(r);
 	s->busy = 0;
 	return 0;
+}
+
+int pv_pg_session(struct pv_pg_store *s, const char *sql, const char *what)
+{
+	snprintf(s->session, sizeof s->session, "%s", sql);
+	return pv_pg_exec(s, sql, what);
+}
+
+/* Why a connection could not be made, into s->err: a location whose every server answers
+ * read-only (target_session_attrs=read-write: standbys only, no primary yet) said so
+ * plainly; otherwise libpq's first line. */
+static void connect_failed(struct pv_pg_store *s, const char *what)
+{
+	const char *why = s->conn ? PQerrorMessage(s->conn) : "no memory";
+	if (strstr(why, "read-only") || strstr(why, "hot standby"))
+		snprintf(s->err, sizeof s->err, "cannot %s: the store has no writable server (the "
+			 "servers its location names that answer are read-only standbys; writes "
+			 "wait for a primary)", what);
+	else
+		pv_pg_fail(s, what, why);
+}
+
+/* The lost connection made again, between transactions, with the same location, and the
+ * session set up again (pv_pg_session). An import's session lock went with the old
+ * connection, so an import in progress is not continued on a new one: it fails. 0, or
+ * -1 with the reason in s->err (no server takes writes yet: said so). */
+int pv_pg_reconnect(struct pv_pg_store *s)
+{
+	if (s->import_locked) {
+		snprintf(s->err, sizeof s->err, "the connection to the store was lost during an "
+			 "import, and the import's lock with it: the import stops");
+		return -1;
+	}
+	PQreset(s->conn); /* every host of the location in turn, as at the first connect */
+	if (PQstatus(s->conn) != CONNECTION_OK) {
+		connect_failed(s, "connect to the store again after the connection was lost");
+		return -1;
+	}
+	s->busy = 0;
+	return s->session[0] ? pv_pg_exec(s, s->session, "set the session up again") : 0;
+}
+
+/* Run sql, a transaction's BEGIN: on a connection known lost, pv_pg_exec connects again
+ * first; on one this BEGIN finds lost (the server went while it was idle), connect again
+ * and run it once more: nothing of a transaction was sent yet. 0 or -1. */
+static int begin_anew(struct pv_pg_store *s, const char *sql, const char *what)
+{
+	int known_lost = pv_pg_lost(s);
+	if (pv_pg_exec(s, sql, what) == 0)
+		return 0;
+	if (known_lost || !pv_pg_lost(s) || pv_pg_reconnect(s) != 0)
+		return -1;
+	return pv_pg_exec(s, sql, what);
 }
 
 /* PostgreSQL's notices (a schema already there, ...) are not the library's to print. */
@@ -195,7 +270,7 @@ struct pv_pg_store *pv_pg_connect(const char *conninfo, const char *schema, char
 	}
 	s->conn = PQconnectdb(conninfo);
 	if (!s->conn || PQstatus(s->conn) != CONNECTION_OK) {
-		pv_pg_fail(s, "connect to PostgreSQL", s->conn ? PQerrorMessage(s->conn) : "no memory");
+		connect_failed(s, "connect to PostgreSQL");
 		snprintf(err, errlen, "%s", s->err);
 		pv_pg_close((struct pv_store *)(void *)s);
 		return NULL;
@@ -305,7 +380,7 @@ int pv_pg_begin(struct pv_store *store)
 		s->depth++;
 		return 0;
 	}
-	if (pv_pg_exec(s, "BEGIN", "begin a transaction") != 0)
+	if (begin_anew(s, "BEGIN", "begin a transaction") != 0)
 		return -1;
 	if (take_write_lock(s) != 0) {
 		(void)PQclear(PQexec(s->conn, "ROLLBACK")); /* s->err and s->busy kept */
@@ -321,12 +396,26 @@ int pv_pg_read_begin(struct pv_store *store)
 	struct pv_pg_store *s = pg_of(store);
 	if (s->depth > 0)
 		return pv_pg_begin(store);
-	if (pv_pg_exec(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+	if (begin_anew(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 		       "begin a read transaction") != 0)
 		return -1;
 	s->txn = ++s->txn_counter;
 	s->depth = 1;
 	return 0;
+}
+
+/* A COMMIT sent on a connection lost before its answer came: the server may have made it
+ * durable or not, so it is a failure, never a success, and says that the outcome is
+ * unknown; the transaction is over on this side (a rollback has nothing to send). -1. */
+static int commit_unanswered(struct pv_pg_store *s, PGresult *r)
+{
+	PQclear(r);
+	s->depth = 0;
+	s->txn = 0;
+	snprintf(s->err, sizeof s->err, "cannot commit: the connection to the store was lost "
+		 "before the server answered, so whether the change was made is unknown (it is "
+		 "not reported as done; check before doing it again)");
+	return -1;
 }
 
 int pv_pg_commit(struct pv_store *store)
@@ -347,6 +436,8 @@ int pv_pg_commit(struct pv_store *store)
 	PGresult *r = PQexec(s->conn, sql);
 	const char *tag = r ? PQcmdStatus(r) : "";
 	if (!r || PQresultStatus(r) != PGRES_COMMAND_OK || strcmp(tag, "ROLLBACK") == 0) {
+		if (pv_pg_lost(s) && s->depth == 1)
+			return commit_unanswered(s, r);
 		if (r && PQresultStatus(r) == PGRES_COMMAND_OK) {
 			PQclear(r);
 			s->depth = 0;
@@ -370,6 +461,11 @@ int pv_pg_rollback(struct pv_store *store)
 		s->rollback_hooks[i](s);
 	if (s->depth == 0)
 		return 0;
+	if (pv_pg_lost(s)) { /* the server ended the transaction with the connection */
+		s->depth = 0;
+		s->txn = 0;
+		return 0;
+	}
 	if (s->depth == 1) {
 		s->depth = 0;
 		s->txn = 0;

@@ -31,8 +31,11 @@ int pv_pg_import_lock(struct pv_store *store)
 		snprintf(s->err, sizeof s->err, "the import lock is held here already");
 		return -1;
 	}
-	int got = lock_call(s, "SELECT pg_try_advisory_lock(" IMPORT_KEY ")",
-			    "take the vault's import lock");
+	static const char take[] = "SELECT pg_try_advisory_lock(" IMPORT_KEY ")";
+	int known_lost = pv_pg_lost(s); /* made again before the first try (pv_pg_query) */
+	int got = lock_call(s, take, "take the vault's import lock");
+	if (got < 0 && !known_lost && s->depth == 0 && pv_pg_lost(s)) /* found lost by the try */
+		got = pv_pg_reconnect(s) != 0 ? -1 : lock_call(s, take, "take the vault's import lock");
 	if (got < 0)
 		return -1;
 	s->import_locked = got;
@@ -45,6 +48,8 @@ void pv_pg_import_unlock(struct pv_store *store)
 	if (!s->import_locked)
 		return;
 	s->import_locked = 0;
+	if (pv_pg_lost(s)) /* the lock went with the connection */
+		return;
 	/* a failure here (a lost connection) has dropped the lock already */
 	(void)lock_call(s, "SELECT pg_advisory_unlock(" IMPORT_KEY ")",
 			"release the vault's import lock");

@@ -66,6 +66,8 @@ struct pv_pg_store {
 	int nrollback_hooks, nclose_hooks, nflush_hooks;
 	int flushing;              /* the flush hooks are running (their own statements) */
 	int import_locked;         /* this connection holds the import lock (import_lock.c) */
+	char session[256];         /* the session's settings (pv_pg_session), set again on a
+				    * new connection after the last one was lost */
 	char err[512];
 };
 
@@ -80,6 +82,18 @@ struct pv_pg_store *pv_pg_connect(const char *conninfo, const char *schema, char
 				  size_t errlen);
 /* Run sql (no parameters) and drop its result: 0, or -1 with the reason in s->err. */
 int pv_pg_exec(struct pv_pg_store *s, const char *sql, const char *what);
+/* pv_pg_exec of the session's settings (search_path, ...), remembered: when the connection
+ * is lost, the next transaction's begin connects again (the same location: libpq tries
+ * its hosts in turn, and target_session_attrs=read-write finds the primary after a
+ * failover) and sets them again. */
+int pv_pg_session(struct pv_pg_store *s, const char *sql, const char *what);
+/* 1 when the connection is gone (the server stopped or crashed, the network failed). */
+int pv_pg_lost(const struct pv_pg_store *s);
+/* Between transactions, the lost connection made again with the same location and its
+ * session set up again; refused while this connection held the import lock (the import
+ * stops: its lock went with the old connection). 0, or -1 with the reason in s->err (no
+ * server takes writes yet: "the store has no writable server"). */
+int pv_pg_reconnect(struct pv_pg_store *s);
 /* Run sql with n text or binary parameters (lengths[i] > 0 or binary[i] set: as bytes);
  * the result (PGRES_COMMAND_OK or PGRES_TUPLES_OK) for the caller to PQclear, or NULL with
  * the reason in s->err, naming what (never a parameter's value). */

@@ -131,11 +131,12 @@ static int open_schema(struct pv_pg_store *s, const char *name, int create)
 		return -1;
 	/* synchronous_commit on: a commit (an audit entry's) is on disk, and on a synchronous
 	 * standby where the cluster names one, before it returns, whatever the server's
-	 * default */
-	char sql[160];
-	snprintf(sql, sizeof sql, "SET search_path TO %s; SET synchronous_commit TO on; "
-		 "SET TIME ZONE 'UTC'", s->schema); /* dates as SQLite's CURRENT_DATE gives them */
-	if (pv_pg_exec(s, sql, "use the vault's schema") != 0)
+	 * default; UTC: dates as SQLite's CURRENT_DATE gives them. The session's settings,
+	 * set again on a new connection after a lost one (a failover). */
+	char sql[200];
+	snprintf(sql, sizeof sql, "SET client_encoding TO 'UTF8'; SET search_path TO %s; "
+		 "SET synchronous_commit TO on; SET TIME ZONE 'UTC'", s->schema);
+	if (pv_pg_session(s, sql, "use the vault's schema") != 0)
 		return -1;
 	return create ? 0 : add_later_tables(s);
 }
