@@ -1295,6 +1295,16 @@ typedef struct pv_restore_result {
 PV_API PV_CHECK pv_rc pv_restore(const char *backup, const char *dir, const char *keyring_path,
 				 const pv_key *key, pv_restore_result *out);
 
+/* Re-apply the shred ledger beside v's keyring to v's store where it stands, after the store
+ * was put back by other means than pv_restore (a PostgreSQL point-in-time recovery, a
+ * base backup, a DBA's restore of the database): customers shredded since are removed
+ * again and data keys re-wrapped since are put back, so every customer not shredded reads
+ * with the live keyring. Running it on a vault that was not put back changes nothing.
+ * Refused (PV_ERR_CORRUPT) when data keys are left wrapped by bucket keys the keyring does
+ * not hold (the ledger lacks lines); nothing is changed then. Only a session opened with
+ * the root secret (PV_ERR_DENIED otherwise); audited as "restore". */
+PV_API PV_CHECK pv_rc pv_vault_replay_ledger(pv_vault *v, pv_restore_result *out);
+
 /* ---- Key rotation ------------------------------------------------------------- */
 
 /* What a rekey did. */
