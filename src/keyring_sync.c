@@ -97,23 +97,35 @@ static int node_parse(pv_vault *v, char *text)
 }
 
 /* Read the node file at path into v: 0, 1 when there is none, -1 when it is unreadable or
- * not a node file. */
-static int node_read(pv_vault *v, const char *path)
+ * not a node file (the reason in why). */
+static int node_read(pv_vault *v, const char *path, char *why, size_t whylen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return errno == ENOENT ? 1 : -1;
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 1;
+		snprintf(why, whylen, "it cannot be opened: %s", strerror(errno));
+		return -1;
+	}
 	char text[NODE_FILE_MAX + 1];
 	ssize_t got = read(fd, text, NODE_FILE_MAX);
+	int err = errno;
 	close(fd);
-	if (got <= 0)
+	if (got < 0) {
+		snprintf(why, whylen, "it cannot be read: %s", strerror(err));
 		return -1;
+	}
 	text[got] = '\0';
-	return node_parse(v, text);
+	if (node_parse(v, text) != 0) {
+		snprintf(why, whylen, "it is not a node file (an id of 32 hex digits, then a name)");
+		return -1;
+	}
+	return 0;
 }
 
-/* Make the node file at path with a new id and the default name. 0, or -1. */
-static int node_make(pv_vault *v, const char *path)
+/* Make the node file at path with a new id and the default name. 0, or -1 (the reason in
+ * why). */
+static int node_make(pv_vault *v, const char *path, char *why, size_t whylen)
 {
 	uint8_t id[16];
 	char hex[33], name[64], text[NODE_FILE_MAX];
@@ -122,13 +134,23 @@ static int node_make(pv_vault *v, const char *path)
 	default_name(name, sizeof name);
 	int len = snprintf(text, sizeof text, "%s\n%s\n", hex, name);
 	int fd = pv_file_create_fd(path);
-	if (fd < 0)
+	if (fd < 0) {
+		snprintf(why, whylen, "it cannot be made: %s", strerror(errno));
 		return -1;
+	}
 	int ok = pv_file_write_all(fd, text, (size_t)len) == 0 && fsync(fd) == 0;
-	if (close(fd) != 0)
+	int err = errno;
+	if (close(fd) != 0 && ok) {
 		ok = 0;
-	if (!ok || pv_file_sync_dir(path) != 0) {
+		err = errno;
+	}
+	if (ok && pv_file_sync_dir(path) != 0) {
+		ok = 0;
+		err = errno;
+	}
+	if (!ok) {
 		unlink(path);
+		snprintf(why, whylen, "it cannot be written: %s", strerror(err));
 		return -1;
 	}
 	snprintf(v->node_id, sizeof v->node_id, "%s", hex);
@@ -136,19 +158,30 @@ static int node_make(pv_vault *v, const char *path)
 	return 0;
 }
 
+/* A keyring whose node is not registered would never be counted: the certificates of
+ * shreds could then say complete while it still holds the old bucket keys. So a keyring
+ * without a readable node file is not used. */
 pv_rc pv_node_ready(pv_vault *v)
 {
 	char *path = pv_keyring_sibling(v, ".node");
 	if (!path)
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	int got = node_read(v, path);
+	char why[200] = "";
+	int got = node_read(v, path, why, sizeof why);
 	if (got == 1)
-		got = node_make(v, path);
-	free(path);
-	if (got != 0) { /* no identity: this handle applies the journal but is not counted */
+		got = node_make(v, path, why, sizeof why);
+	if (got != 0) {
 		v->node_id[0] = '\0';
-		return PV_OK;
+		pv_rc rc = pv_fail(v, PV_ERR_IO, "this keyring's node file %s is unusable (%s): "
+				   "without it the node is not registered, and shreds' "
+				   "certificates could not count it; make the file's directory "
+				   "writable, or move a damaged file away (the keyring then "
+				   "registers as a new node: retire the old one with pivault node "
+				   "retire)", path, why);
+		free(path);
+		return rc;
 	}
+	free(path);
 	char at[32];
 	pv_time_now(at, sizeof at);
 	int known = pv_store_node_applied(v->store, v->node_id, &v->kjournal_applied);

@@ -427,6 +427,49 @@ static void test_open_handle_told_it_lags(void **state)
 	pvt_vclose(v2);
 }
 
+/* Node 2's keyring whose node file cannot be used (damaged, a directory, a link to
+ * nowhere) is refused at open, the message naming the file; nothing of node 2 is
+ * registered anew, and a shred's certificate then still counts node 2 as it was. */
+static void test_unusable_node_file_refused(void **state)
+{
+	struct fx *f = *state;
+	char node[4096], id2[33];
+	snprintf(node, sizeof node, "%s.node", f->kr2);
+	node_id_of(f->kr2, id2);
+	static const char *const spoil[] = {
+		"printf 'not a node file\\n' > '%s'",
+		"rm -f '%s' && mkdir '%s'",
+		"rm -f '%s' && ln -s /nonexistent/pivault-node '%s'",
+	};
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(f->key_path, &key), PV_OK);
+	for (size_t i = 0; i < sizeof spoil / sizeof *spoil; i++) {
+		assert_int_equal(pvt_run(NULL, "rm -rf '%s.keep' && cp -a '%s' '%s.keep'", node, node,
+					 node), 0);
+		assert_int_equal(pvt_run(NULL, spoil[i], node, node), 0);
+		pv_vault *v2 = NULL;
+		pv_rc rc = pv_vault_open(f->dir, f->kr2, key, &v2);
+		if (rc != PV_ERR_IO || !strstr(pv_errmsg(v2), node) ||
+		    !strstr(pv_errmsg(v2), "node file"))
+			fail_msg("spoiled node file %zu: rc %d, '%s'", i, rc, pv_errmsg(v2));
+		pv_vault_close(v2);
+		assert_int_equal(pvt_run(NULL, "rm -rf '%s' && mv '%s.keep' '%s'", node, node, node),
+				 0);
+	}
+	pv_key_free(key);
+	/* still two nodes, node 2 among them and lagging after a shred */
+	pv_vault *v1 = pvt_open_root(f->dir, NULL, f->key_path);
+	char *cert = shred(v1, f->victim);
+	size_t n;
+	int complete;
+	cert_nodes(cert, &n, &complete);
+	assert_int_equal(n, 2);
+	assert_false(complete);
+	assert_non_null(strstr(cert, id2));
+	free(cert);
+	pvt_vclose(v1);
+}
+
 int main(void)
 {
 	unsetenv("PIVAULT_VAULT");
@@ -443,6 +486,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_two_shreds_in_order, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_gap_refused, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_open_handle_told_it_lags, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_unusable_node_file_refused, fx_setup,
+						fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
