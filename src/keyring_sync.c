@@ -158,6 +158,49 @@ static int node_make(pv_vault *v, const char *path, char *why, size_t whylen)
 	return 0;
 }
 
+/* A retired node (pivault node retire) met again: its retirement time into at. */
+struct retired_look {
+	const char *node_id;
+	char at[32];
+};
+
+static int retired_match(void *ctx, const char *node_id, const char *name,
+			 const char *retired_at, uint64_t applied_seq)
+{
+	struct retired_look *l = ctx;
+	(void)name;
+	(void)applied_seq;
+	if (strcmp(node_id, l->node_id) != 0)
+		return 0;
+	snprintf(l->at, sizeof l->at, "%s", retired_at);
+	return 1;
+}
+
+/* Register this keyring's node unless it was retired; read its acknowledgement. */
+static pv_rc node_register(pv_vault *v)
+{
+	struct retired_look l = { v->node_id, "" };
+	int st = pv_store_node_retired_scan(v->store, retired_match, &l);
+	if (st < 0)
+		return pv_fail(v, PV_ERR_STORE, "cannot read the keyring's retired nodes: %s",
+			       pv_store_errmsg(v->store));
+	if (st > 0)
+		return pv_fail(v, PV_ERR_DENIED, "this keyring's node %s (%s) was retired at %s "
+			       "(pivault node retire): its keyring was to be destroyed, and shreds' "
+			       "certificates no longer count it; destroy this keyring file and its "
+			       "copies, and use a keyring copied from a node in service",
+			       v->node_id, v->node_name, l.at);
+	char at[32];
+	pv_time_now(at, sizeof at);
+	int known = pv_store_node_applied(v->store, v->node_id, &v->kjournal_applied);
+	if (known == 1 && pv_store_node_register(v->store, v->node_id, v->node_name, at) == 0)
+		known = pv_store_node_applied(v->store, v->node_id, &v->kjournal_applied);
+	if (known != 0)
+		return pv_fail(v, PV_ERR_STORE, "cannot register this keyring's node: %s",
+			       pv_store_errmsg(v->store));
+	return PV_OK;
+}
+
 /* A keyring whose node is not registered would never be counted: the certificates of
  * shreds could then say complete while it still holds the old bucket keys. So a keyring
  * without a readable node file is not used. */
@@ -182,15 +225,7 @@ pv_rc pv_node_ready(pv_vault *v)
 		return rc;
 	}
 	free(path);
-	char at[32];
-	pv_time_now(at, sizeof at);
-	int known = pv_store_node_applied(v->store, v->node_id, &v->kjournal_applied);
-	if (known == 1 && pv_store_node_register(v->store, v->node_id, v->node_name, at) == 0)
-		known = pv_store_node_applied(v->store, v->node_id, &v->kjournal_applied);
-	if (known != 0)
-		return pv_fail(v, PV_ERR_STORE, "cannot register this keyring's node: %s",
-			       pv_store_errmsg(v->store));
-	return PV_OK;
+	return node_register(v);
 }
 
 pv_rc pv_node_acknowledge(pv_vault *v, uint64_t seq)

@@ -224,19 +224,35 @@ static int node_listed(void *ctx, const char *node_id, const char *name,
 	return 0;
 }
 
-/* What the certificate says of the keyring's nodes (NULL when they cannot be read). */
+/* One retired node (pivault node retire) for the certificate: no longer waited for. */
+static int node_retired(void *ctx, const char *node_id, const char *name,
+			const char *retired_at, uint64_t applied_seq)
+{
+	(void)applied_seq;
+	json_array_append_new((json_t *)ctx, json_pack("{s:s, s:s, s:s}", "node", node_id,
+							"name", name, "retired", retired_at));
+	return 0;
+}
+
+/* What the certificate says of the keyring's nodes (NULL when they cannot be read): those
+ * in service, each acknowledged or not, and those retired so far. */
 static json_t *nodes_part(struct shred_run *r)
 {
 	struct node_list l = { json_array(), r->v->node_id, r->jlast, 0 };
-	if (pv_store_node_scan(r->v->store, node_listed, &l) != 0) {
+	json_t *retired = json_array();
+	if (pv_store_node_scan(r->v->store, node_listed, &l) != 0 ||
+	    pv_store_node_retired_scan(r->v->store, node_retired, retired) != 0) {
 		json_decref(l.nodes);
+		json_decref(retired);
 		return NULL;
 	}
-	return json_pack("{s:[I, I], s:o, s:b, s:s}", "journal_entries", (json_int_t)r->jfirst,
-			 (json_int_t)r->jlast, "nodes", l.nodes, "complete", l.pending == 0,
-			 "complete_when", "every node listed has applied the keyring journal's "
-			 "entries of this shred (overwritten the old bucket keys in its own keyring) "
-			 "and acknowledged them; pivault doctor lists the nodes that lag");
+	return json_pack("{s:[I, I], s:o, s:o, s:b, s:s}", "journal_entries",
+			 (json_int_t)r->jfirst, (json_int_t)r->jlast, "nodes", l.nodes,
+			 "retired_nodes", retired, "complete", l.pending == 0, "complete_when",
+			 "every node listed has applied the keyring journal's entries of this shred "
+			 "(overwritten the old bucket keys in its own keyring) and acknowledged "
+			 "them; pivault doctor lists the nodes that lag; a retired node (its keyring "
+			 "destroyed: pivault node retire) is not waited for");
 }
 
 /* Each escrow copy of the keyring made so far holds the keys destroyed now. */

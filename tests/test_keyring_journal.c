@@ -470,6 +470,116 @@ static void test_unusable_node_file_refused(void **state)
 	pvt_vclose(v1);
 }
 
+struct node_seen {
+	const char *id;
+	size_t active, retired;
+	uint64_t behind;
+	int self, found_retired;
+};
+
+static int node_seen(void *ctx, const pv_node_info *n)
+{
+	struct node_seen *s = ctx;
+	if (n->retired_at)
+		s->retired++;
+	else
+		s->active++;
+	if (strcmp(n->id, s->id) == 0) {
+		s->behind = n->behind;
+		s->self = n->self;
+		s->found_retired = n->retired_at != NULL;
+	}
+	return 0;
+}
+
+/* What pv_node_list on v says of node id. */
+static struct node_seen nodes_seen(pv_vault *v, const char *id)
+{
+	struct node_seen s = { .id = id };
+	assert_ok(v, pv_node_list(v, &ADMIN, node_seen, &s));
+	return s;
+}
+
+/* A user's retirement of a node runs only under a request another user approved. */
+static void retire_needs_four_eyes(pv_vault *root, const char *dir, const char *id2)
+{
+	static const char PW1[] = "retire-pw-one-1", PW2[] = "retire-pw-two-2";
+	assert_ok(root, pvt_user_add(root, &ADMIN, "ops1", "admin", PW1, strlen(PW1)));
+	assert_ok(root, pvt_user_add(root, &ADMIN, "ops2", "admin", PW2, strlen(PW2)));
+	pv_vault *u1 = pvt_open_user(dir, "ops1", PW1);
+	pv_access as_admin = { "admin", NULL, 0 };
+	assert_rc_msg(u1, pv_node_retire(u1, &as_admin, id2), PV_ERR_DENIED, "request");
+	char *req = NULL;
+	assert_ok(u1, pv_request_begin(u1, "machine scrapped", 0, NULL));
+	assert_int_equal(pv_node_retire(u1, &as_admin, id2), PV_REQUESTED);
+	assert_ok(u1, pv_request_submit(u1, &req));
+	pv_vault *u2 = pvt_open_user(dir, "ops2", PW2);
+	assert_ok(u2, pv_request_decide(u2, &as_admin, req, PV_APPROVE, NULL));
+	pvt_vclose(u2);
+	assert_ok(u1, pv_vault_use_request(u1, req));
+	assert_ok(u1, pv_node_retire(u1, &as_admin, id2));
+	pv_free(req);
+	pvt_vclose(u1);
+}
+
+/* A node gone for good is retired: the certificate it held back says complete, doctor no
+ * longer names it, the list shows it retired, the next certificate names it retired, and
+ * its keyring is refused. A wrong id, an unknown one and the node one runs on are
+ * refused; a user needs an approved request. */
+static void test_retire_stale_node(void **state)
+{
+	struct fx *f = *state;
+	char id1[33], id2[33];
+	node_id_of(f->kr1, id1);
+	node_id_of(f->kr2, id2);
+	pv_vault *v1 = pvt_open_root(f->dir, NULL, f->key_path);
+	char *cert = shred(v1, f->victim);
+	struct node_seen s = nodes_seen(v1, id2);
+	assert_int_equal(s.active, 2);
+	assert_int_equal(s.behind, 1);
+	assert_false(s.self);
+	assert_true(nodes_seen(v1, id1).self);
+	assert_rc_msg(v1, pv_node_retire(v1, &ADMIN, "zz"), PV_ERR_USAGE, "not a node id");
+	assert_rc_msg(v1, pv_node_retire(v1, &ADMIN, id1), PV_ERR_USAGE, "node you run on");
+	assert_rc_msg(v1, pv_node_retire(v1, &ADMIN, "0123456789abcdef0123456789abcdef"),
+		      PV_ERR_NOT_FOUND, "no node");
+	retire_needs_four_eyes(v1, f->dir, id2);
+	unsigned nodes, pending;
+	assert_int_equal(pv_certificate_nodes_pending(v1, cert, &nodes, &pending), PV_OK);
+	assert_int_equal(nodes, 1);
+	assert_int_equal(pending, 0);
+	assert_int_equal(doctor_names_lagging(v1, id2), 0);
+	s = nodes_seen(v1, id2);
+	assert_int_equal(s.active, 1);
+	assert_int_equal(s.retired, 1);
+	assert_true(s.found_retired);
+	assert_rc_msg(v1, pv_node_retire(v1, &ADMIN, id2), PV_ERR_NOT_FOUND, "no node");
+	free(cert);
+	cert = shred(v1, f->victim2);
+	size_t n;
+	int complete;
+	cert_nodes(cert, &n, &complete);
+	assert_int_equal(n, 1);
+	assert_true(complete);
+	json_t *doc = json_loads(cert, 0, NULL);
+	json_t *retired = json_object_get(json_object_get(json_object_get(doc, "certificate"),
+							  "keyring_nodes"), "retired_nodes");
+	assert_int_equal(json_array_size(retired), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(retired, 0), "node")),
+			    id2);
+	json_decref(doc);
+	free(cert);
+	pvt_vclose(v1);
+	/* the retired node's keyring, met again, is refused */
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(f->key_path, &key), PV_OK);
+	pv_vault *v2 = NULL;
+	assert_int_equal(pv_vault_open(f->dir, f->kr2, key, &v2), PV_ERR_DENIED);
+	assert_non_null(strstr(pv_errmsg(v2), "was retired"));
+	pv_vault_close(v2);
+	pv_key_free(key);
+}
+
 int main(void)
 {
 	unsetenv("PIVAULT_VAULT");
@@ -488,6 +598,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_handle_told_it_lags, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_unusable_node_file_refused, fx_setup,
 						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_retire_stale_node, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
