@@ -48,7 +48,7 @@ static int run_list(struct cli_args *a)
 	if (!v)
 		return code;
 	pv_access who = cli_access(&a->common);
-	struct listing l = { cli_flag(a, "--json"), 0 };
+	struct listing l = { a->common.json, 0 };
 	pv_rc rc = pv_node_list(v, &who, node_printed, &l);
 	if (rc)
 		code = cli_fail(v, rc);

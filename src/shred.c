@@ -541,6 +541,24 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 	return rc ? rc : pv_ok(v);
 }
 
+/* What a certificate's keyring_nodes part said at issue, for its summary ("" for a
+ * certificate made before nodes were recorded): the nodes, how many had acknowledged,
+ * the retired ones. */
+static void nodes_summary(const json_t *part, char *out, size_t len)
+{
+	const json_t *nodes = json_object_get(part, "nodes");
+	out[0] = '\0';
+	if (!json_is_array(nodes))
+		return;
+	size_t acked = 0, n = json_array_size(nodes);
+	for (size_t i = 0; i < n; i++)
+		acked += json_is_true(json_object_get(json_array_get(nodes, i), "acknowledged"));
+	size_t retired = json_array_size(json_object_get(part, "retired_nodes"));
+	snprintf(out, len, "; at issue %zu keyring node%s, %zu acknowledged (%s), %zu retired", n,
+		 n == 1 ? "" : "s", acked, acked == n ? "complete" : "not complete: pivault "
+		 "doctor names the nodes that lag", retired);
+}
+
 static pv_rc certificate_verify(const char *text, const char *public_key_hex, char *why,
 				 size_t whylen)
 {
@@ -557,10 +575,12 @@ static pv_rc certificate_verify(const char *text, const char *public_key_hex, ch
 		rc = PV_ERR_INPUT;
 	} else if ((rc = pv_signed_json_pinned(doc, "certificate", "signed_by", public_key_hex,
 					       "the certificate", fp, why, whylen)) == PV_OK) {
+		char nodes[300];
+		nodes_summary(json_object_get(cert, "keyring_nodes"), nodes, sizeof nodes);
 		snprintf(why, whylen, "valid: %lld customer(s) destroyed at %s, signed by the "
-			 "expected vault key %s",
+			 "expected vault key %s%s",
 			 (long long)json_integer_value(json_object_get(cert, "count")),
-			 pv_json_text(cert, "time"), fp);
+			 pv_json_text(cert, "time"), fp, nodes);
 	}
 	json_decref(doc);
 	return rc;
