@@ -248,6 +248,7 @@ struct entry {
 	uint32_t slot, gen;
 	uint8_t sealed[PV_KJOURNAL_SEALED_BYTES];
 	int malformed;
+	int rekey; /* a bucket rekey's marker: no key (rekey.c) */
 };
 
 struct entries {
@@ -272,17 +273,19 @@ static int entry_gather(void *ctx, uint64_t seq, uint32_t slot, uint32_t gen,
 	e->seq = seq;
 	e->slot = slot;
 	e->gen = gen;
+	e->rekey = len == 0;
 	e->malformed = len != sizeof e->sealed;
 	if (!e->malformed)
 		memcpy(e->sealed, sealed, len);
 	return 0;
 }
 
-/* Apply one entry to the keyring: skipped when the slot has it already, refused on a gap
- * or when it does not open with the slot's key. */
-static pv_rc entry_apply(pv_vault *v, const struct entry *e)
+/* Stage one entry in the keyring (*staged 1), or skip it when the slot has it already
+ * (*staged 0); refused on a gap or when it does not open with the slot's key. */
+static pv_rc entry_stage(pv_vault *v, const struct entry *e, int *staged)
 {
 	uint32_t gen;
+	*staged = 0;
 	if (e->slot >= pv_keyring_slots(v->keyring))
 		return pv_fail(v, PV_ERR_CORRUPT, "keyring journal entry %llu names no slot of "
 			       "this keyring", (unsigned long long)e->seq);
@@ -292,6 +295,12 @@ static pv_rc entry_apply(pv_vault *v, const struct entry *e)
 			       (unsigned)e->slot);
 	if (gen >= e->gen)
 		return PV_OK;
+	if (e->rekey)
+		return pv_fail(v, PV_ERR_BAD_KEY, "this node's keyring lacks the bucket rekey that "
+			       "another node made (keyring journal entry %llu): a rekey's keys are not "
+			       "journalled, so that no keyring copy from before it opens the data; copy "
+			       "the rekeyed keyring file from that node over this one (keep this "
+			       "keyring's node file), then open again", (unsigned long long)e->seq);
 	if (gen + 1 != e->gen)
 		return pv_fail(v, PV_ERR_CORRUPT, "this node's keyring slot %u is at generation %u, "
 			       "and the keyring journal's entry %llu brings generation %u: the "
@@ -301,22 +310,65 @@ static pv_rc entry_apply(pv_vault *v, const struct entry *e)
 	uint8_t *key = pv_secret_alloc(PV_KEY_BYTES);
 	if (!key)
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	char err[512];
-	uint32_t staged;
+	uint32_t got;
 	pv_rc rc = PV_OK;
 	if (e->malformed || pv_kjournal_open(v, e->slot, e->gen, e->sealed, sizeof e->sealed,
 					     old, key) != 0)
 		rc = pv_fail(v, PV_ERR_CORRUPT, "keyring journal entry %llu (slot %u) fails "
 			     "authentication: tampered, or not sealed under this slot's key",
 			     (unsigned long long)e->seq, (unsigned)e->slot);
-	else if (pv_keyring_stage(v->keyring, e->slot, key, &staged) != 0 || staged != e->gen)
+	else if (pv_keyring_stage(v->keyring, e->slot, key, &got) != 0 || got != e->gen)
 		rc = pv_fail(v, PV_ERR_NOMEM, "cannot stage keyring slot %u", (unsigned)e->slot);
-	else if (pv_keyring_journal(v->keyring, err, sizeof err) != 0 ||
-		 pv_keyring_apply(v->keyring, err, sizeof err) != 0)
-		rc = pv_fail(v, PV_ERR_IO, "%s", err);
+	pv_secret_free(key);
+	*staged = !rc;
+	return rc;
+}
+
+/* The slots staged so far, overwritten through the keyring's crash-safe path. */
+static pv_rc group_apply(pv_vault *v)
+{
+	char err[512];
+	if (pv_keyring_journal(v->keyring, err, sizeof err) != 0 ||
+	    pv_keyring_apply(v->keyring, err, sizeof err) != 0)
+		return pv_fail(v, PV_ERR_IO, "%s", err);
+	return PV_OK;
+}
+
+/* Entries applied a group at a time (a rekey brings one for every slot): a group ends
+ * before an entry for a slot it holds already (its key must be the applied one) and at
+ * GROUP_MAX entries. *done: the last entry applied. */
+#define GROUP_MAX 4096
+static pv_rc entries_apply(pv_vault *v, const struct entries *es, uint64_t *done)
+{
+	uint32_t slots = pv_keyring_slots(v->keyring);
+	uint8_t *held = calloc(slots / 8 + 1, 1);
+	if (!held)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	pv_rc rc = PV_OK;
+	size_t staged = 0;
+	uint64_t last = *done;
+	for (size_t i = 0; !rc && i < es->n; i++) {
+		const struct entry *e = &es->e[i];
+		int in = e->slot < slots && (held[e->slot / 8] >> (e->slot % 8) & 1);
+		if ((in || staged == GROUP_MAX) && !(rc = group_apply(v))) {
+			*done = last;
+			staged = 0;
+			memset(held, 0, slots / 8 + 1);
+		}
+		int st = 0;
+		if (!rc && !(rc = entry_stage(v, e, &st))) {
+			last = e->seq;
+			if (st) {
+				held[e->slot / 8] |= (uint8_t)(1u << (e->slot % 8));
+				staged++;
+			}
+		}
+	}
+	if (!rc && (!staged || !(rc = group_apply(v))))
+		*done = last;
 	if (rc)
 		pv_keyring_discard(v->keyring);
-	pv_secret_free(key);
+	free(held);
 	return rc;
 }
 
@@ -328,11 +380,8 @@ pv_rc pv_keyring_catch_up(pv_vault *v)
 		return pv_fail(v, PV_ERR_STORE, "cannot read the keyring journal: %s",
 			       pv_store_errmsg(v->store));
 	}
-	pv_rc rc = PV_OK;
 	uint64_t done = v->kjournal_applied;
-	for (size_t i = 0; !rc && i < es.n; i++)
-		if (!(rc = entry_apply(v, &es.e[i])))
-			done = es.e[i].seq;
+	pv_rc rc = es.n ? entries_apply(v, &es, &done) : PV_OK;
 	free(es.e);
 	if (done > v->kjournal_applied) {
 		char msg[sizeof v->errmsg];

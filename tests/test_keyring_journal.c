@@ -580,6 +580,64 @@ static void test_retire_stale_node(void **state)
 	pv_key_free(key);
 }
 
+/* A data rekey on node 1 changes no bucket key: node 2 reads on. A bucket rekey's keys
+ * are not journalled (a keyring copy from before it would open the data again), only a
+ * marker: node 2 is refused at open, saying to copy node 1's keyring; once copied (node 2
+ * keeping its node file), it holds every slot's new key and reads every customer, and a
+ * shred after the rekey reaches it through the journal. */
+static void test_rekey_on_other_node(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *v1 = pvt_open_root(f->dir, NULL, f->key_path);
+	pv_rekey_result res;
+	assert_ok(v1, pv_rekey(v1, &ADMIN, PV_REKEY_DATA, &res));
+	pv_vault *v2 = pvt_open_root(f->dir, f->kr2, f->key_path);
+	for (size_t row = 1; row < f->csv.nrows; row++)
+		assert_int_equal(get_rc(v2, pvt_csv_get(&f->csv, row, "customer_id")), PV_OK);
+	pvt_vclose(v2);
+	assert_ok(v1, pv_rekey(v1, &ADMIN, PV_REKEY_BUCKETS, &res));
+	assert_int_equal(res.buckets, SLOTS);
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(f->key_path, &key), PV_OK);
+	assert_int_equal(pv_vault_open(f->dir, f->kr2, key, &v2), PV_ERR_BAD_KEY);
+	assert_non_null(strstr(pv_errmsg(v2), "lacks the bucket rekey"));
+	pv_vault_close(v2);
+	pv_key_free(key);
+	char id2[33];
+	node_id_of(f->kr2, id2);
+	assert_true(nodes_seen(v1, id2).behind > 0);
+	assert_int_equal(pvt_run(NULL, "cp '%s' '%s'", f->kr1, f->kr2), 0);
+	unsigned nodes, pending;
+	v2 = pvt_open_root(f->dir, f->kr2, f->key_path);
+	assert_int_equal(nodes_seen(v1, id2).behind, 0);
+	for (uint32_t s = 0; s < SLOTS; s++) {
+		uint32_t g1, g2;
+		const uint8_t *k1 = pv_keyring_key(v1->keyring, s, &g1);
+		const uint8_t *k2 = pv_keyring_key(v2->keyring, s, &g2);
+		assert_non_null(k1);
+		assert_non_null(k2);
+		assert_int_equal(g1, 1);
+		assert_int_equal(g2, 1);
+		assert_memory_equal(k1, k2, PV_KEY_BYTES);
+	}
+	for (size_t row = 1; row < f->csv.nrows; row++)
+		assert_int_equal(get_rc(v2, pvt_csv_get(&f->csv, row, "customer_id")), PV_OK);
+	pvt_vclose(v2);
+	assert_ok(v1, pv_rekey(v1, &ADMIN, PV_REKEY_DATA, &res));
+	char *cert = shred(v1, f->victim);
+	v2 = pvt_open_root(f->dir, f->kr2, f->key_path);
+	for (size_t row = 1; row < f->csv.nrows; row++) {
+		const char *id = pvt_csv_get(&f->csv, row, "customer_id");
+		assert_int_equal(get_rc(v2, id), strcmp(id, f->victim) ? PV_OK : PV_ERR_NOT_FOUND);
+	}
+	assert_int_equal(pv_certificate_nodes_pending(v1, cert, &nodes, &pending), PV_OK);
+	assert_int_equal(nodes, 2);
+	assert_int_equal(pending, 0);
+	free(cert);
+	pvt_vclose(v2);
+	pvt_vclose(v1);
+}
+
 int main(void)
 {
 	unsetenv("PIVAULT_VAULT");
@@ -599,6 +657,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unusable_node_file_refused, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_retire_stale_node, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_rekey_on_other_node, fx_setup,
+						fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
