@@ -33,10 +33,11 @@ make_dirs() {
   mkdir -m 700 "$1/data"
   [[ $(id -u) -ne 0 ]] || chown postgres: "$1" "$1/data"
 }
-# Start the cluster in $1/data on a free port with the server options $2; writes $1/conninfo
+# Start the cluster in $1/data on a free port (tries: attempts, 20; each waits wait_s, 30 s)
+# with the server options $2; writes $1/conninfo
 # and $1/pgpass (password $3). Sets port.
 start_server() {
-  for _ in $(seq 20); do
+  for _ in $(seq "${attempts:-20}"); do
     port=$((20000 + RANDOM % 20000))
     if as_owner "$bin/pg_ctl" -D "$1/data" -l "$1/server.log" -w -t "${wait_s:-30}" start \
       -o "-c listen_addresses=127.0.0.1 -p $port -k $1 -c fsync=on $2" >/dev/null 2>&1; then
@@ -98,7 +99,7 @@ restore)
   [[ $(id -u) -ne 0 ]] || chown postgres: "$new/data/recovery.signal"
   opts="-c archive_mode=off -c restore_command='cp $dir/archive/%f %p' -c recovery_target_action=promote"
   [[ -z $point ]] || opts+=" -c recovery_target_name=$point"
-  wait_s=120 start_server "$new" "$opts" "$(cut -d: -f5- "$dir/pgpass")"
+  attempts=3 wait_s=120 start_server "$new" "$opts" "$(cut -d: -f5- "$dir/pgpass")"
   for _ in $(seq 600); do
     [[ $(sql_value "$new" "SELECT pg_is_in_recovery()" 2>/dev/null) == f ]] && exit 0
     sleep 0.1
