@@ -231,7 +231,7 @@ extern const struct cli_cmd cli_cmd_init, cli_cmd_keygen, cli_cmd_schema, cli_cm
 	cli_cmd_transfer, cli_cmd_handover, cli_cmd_decommission, cli_cmd_rekey, cli_cmd_backup,
 	cli_cmd_restore, cli_cmd_consent, cli_cmd_dsr, cli_cmd_keyring, cli_cmd_complaint,
 	cli_cmd_review, cli_cmd_retention, cli_cmd_doctor, cli_cmd_scan, cli_cmd_serve,
-	cli_cmd_incident, cli_cmd_report;
+	cli_cmd_incident, cli_cmd_report, cli_cmd_node;
 extern const struct cli_cmd cli_cmd_token; /* cmd_token.c */
 /* remote_session.c: signing in to and out of a server (PIVAULT_SERVER) */
 extern const struct cli_cmd cli_cmd_login, cli_cmd_logout;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_keyring.c: `pivault keyring escrow --to KEY -o FILE` writes the keyring sealed to an
- * escrow key for disaster recovery; `pivault keyring escrow-key FILE` makes such a key. */
+ * escrow key for disaster recovery; `pivault keyring escrow-key FILE` makes such a key;
+ * `pivault keyring replay-ledger` re-applies the shred ledger to a store put back by
+ * other means (a PostgreSQL point-in-time recovery). */
 #include "cli.h"
 
 #include <string.h>
@@ -39,7 +41,34 @@ static int run_escrow(struct cli_args *a)
 	return code;
 }
 
+static int run_replay_ledger(struct cli_args *a)
+{
+	if (a->narg)
+		return cli_usage(a->prog, "replay-ledger takes no arguments");
+	int code = EXIT_FAIL;
+	pv_vault *v = cli_open_vault(&a->common, &code);
+	if (!v)
+		return code;
+	pv_restore_result r;
+	pv_rc rc = pv_vault_replay_ledger(v, &r);
+	if (rc)
+		code = cli_fail(v, rc);
+	else
+		printf("shred ledger re-applied: %llu customers removed again, %llu data keys "
+		       "re-wrapped; %llu customers\n", (unsigned long long)r.removed,
+		       (unsigned long long)r.rewrapped, (unsigned long long)r.customers);
+	pv_vault_close(v);
+	return code;
+}
+
 static const struct cli_cmd subs[] = {
+	{ "replay-ledger", "", "re-apply the shred ledger after the store was put back",
+	  "After the vault's store was put back by other means than pivault restore (a\n"
+	  "PostgreSQL point-in-time recovery or base backup, a DBA's restore of the database):\n"
+	  "customers shredded since are removed again and data keys re-wrapped since are put\n"
+	  "back from the ledger beside the live keyring, so every customer not shredded reads.\n"
+	  "On a vault that was not put back it changes nothing. The root key only.\n",
+	  NULL, CLI_COMMON, run_replay_ledger, NULL },
 	{ "escrow", "--to PUBLIC_KEY -o FILE", "write the keyring sealed to an escrow key",
 	  "The vault records each copy; a destruction certificate names the copies made before\n"
 	  "it, which still hold the destroyed keys until renewed.\n",
@@ -55,7 +84,7 @@ static const struct cli_cmd subs[] = {
 
 const struct cli_cmd cli_cmd_keyring = {
 	.name = "keyring",
-	.summary = "escrow copies of the keyring for disaster recovery",
+	.summary = "escrow copies of the keyring for disaster recovery; the shred ledger replayed",
 	.about = "An escrow copy is the keyring sealed to an escrow key (X25519), kept apart for\n"
 		 "disaster recovery.\n",
 	.subs = subs,

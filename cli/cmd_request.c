@@ -28,7 +28,7 @@ static int may_need_approval(const char *command)
 	static const char *const guarded[] = { "export", "list", "get",	     "find",
 					       "shred",	 "retention", "dsr", "user",
 					       "handover", "transfer", "decommission",
-					       "audit", "schema", "incident", "token" };
+					       "audit", "schema", "incident", "token", "node" };
 	for (size_t i = 0; command && i < sizeof guarded / sizeof *guarded; i++)
 		if (strcmp(command, guarded[i]) == 0)
 			return 1;

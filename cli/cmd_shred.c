@@ -102,6 +102,7 @@ static int certificate_verify(struct cli_args *a)
 
 /* What list and show gather from the ledger. */
 struct kept {
+	pv_vault *v;
 	int json;
 	size_t count;
 	const char *want; /* show: the hash or its first digits */
@@ -112,15 +113,25 @@ struct kept {
 static int list_one(void *ctx, const pv_certificate_info *c)
 {
 	struct kept *k = ctx;
+	unsigned nodes = 0, pending = 0; /* now, on every keyring node */
+	int known = pv_certificate_nodes_pending(k->v, c->text, &nodes, &pending) == PV_OK;
 	if (k->json) {
 		fputs(k->count ? ",\n  {\"hash\": " : "[\n  {\"hash\": ", stdout);
 		cli_json_string(stdout, c->hash);
 		fputs(", \"time\": ", stdout);
 		cli_json_string(stdout, c->time);
-		printf(", \"customers\": %llu}", (unsigned long long)c->customers);
+		printf(", \"customers\": %llu", (unsigned long long)c->customers);
+		if (known)
+			printf(", \"nodes\": %u, \"nodes_pending\": %u", nodes, pending);
+		fputs("}", stdout);
 	} else {
-		printf("%s  %s  %llu customer%s\n", c->hash, c->time,
+		printf("%s  %s  %llu customer%s", c->hash, c->time,
 		       (unsigned long long)c->customers, c->customers == 1 ? "" : "s");
+		if (known && pending)
+			printf("  %u of %u keyring nodes pending (pivault node list)", pending, nodes);
+		else if (known)
+			printf("  complete on %u keyring node%s", nodes, nodes == 1 ? "" : "s");
+		puts("");
 	}
 	k->count++;
 	return 0;
@@ -155,6 +166,7 @@ static int certificate_kept(struct cli_args *a)
 	if (!v)
 		return code;
 	pv_access who = cli_access(&c);
+	k.v = v;
 	pv_rc rc = pv_certificates(v, &who, show ? show_one : list_one, &k);
 	if (rc) {
 		free(k.text);

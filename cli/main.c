@@ -16,7 +16,7 @@ static const struct cli_cmd *const commands[] = {
 	&cli_cmd_rekey,	     &cli_cmd_backup,	    &cli_cmd_restore,  &cli_cmd_consent,
 	&cli_cmd_dsr,	     &cli_cmd_keyring,	    &cli_cmd_complaint, &cli_cmd_review,
 	&cli_cmd_retention,  &cli_cmd_doctor,	    &cli_cmd_scan,     &cli_cmd_serve,
-	&cli_cmd_incident,
+	&cli_cmd_incident, &cli_cmd_node,
 	&cli_cmd_report,
 	&cli_cmd_token,
 	&cli_cmd_tokenize, &cli_cmd_detokenize,

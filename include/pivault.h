@@ -794,6 +794,34 @@ PV_API PV_CHECK pv_rc pv_certificates(pv_vault *v, const pv_access *who,
 PV_API PV_CHECK pv_rc pv_certificate_nodes_pending(pv_vault *v, const char *text,
 						    unsigned *nodes, unsigned *pending);
 
+/* A keyring node (a vault directory with a keyring file of its own over this vault's
+ * store), strings borrowed for the callback. */
+typedef struct {
+	const char *id;            /* 32 hex digits (the keyring's KEYRING.node) */
+	const char *name;          /* the host's name when it registered */
+	const char *registered_at; /* active nodes; NULL for a retired one */
+	const char *retired_at;    /* retired nodes; NULL for an active one */
+	uint64_t applied;          /* the last keyring journal entry it applied */
+	uint64_t behind;           /* journal entries it lacks (shreds not complete on it) */
+	int self;                  /* 1: the node this handle runs on */
+} pv_node_info;
+typedef int (*pv_node_fn)(void *ctx, const pv_node_info *n);
+
+/* Every node: the active ones in order of registration, then the retired ones. Needs
+ * 'audit'; audited. fn answers nonzero to stop. */
+PV_API PV_CHECK pv_rc pv_node_list(pv_vault *v, const pv_access *who, pv_node_fn fn,
+				   void *ctx);
+
+/* Retire node node_id (as pv_node_list gives it): a machine gone for good, its keyring
+ * file and every copy of it destroyed. Certificates stop waiting for it (a shred's
+ * certificate names the nodes retired so far), pivault doctor stops naming it, and its
+ * keyring is refused at open from then on. Not the node this handle runs on
+ * (PV_ERR_USAGE); PV_ERR_NOT_FOUND when no such node is registered. Needs 'shred' and,
+ * for users, an approved request ("node retire", four eyes: a retirement that was not
+ * true would let certificates say complete while a keyring still holds destroyed keys);
+ * audited. */
+PV_API PV_CHECK pv_rc pv_node_retire(pv_vault *v, const pv_access *who, const char *node_id);
+
 /* The vault's Ed25519 public key (64 hex digits + NUL), to verify what it signs. */
 PV_API PV_CHECK pv_rc pv_vault_public_key(pv_vault *v, char hex[65]);
 
@@ -1294,6 +1322,16 @@ typedef struct pv_restore_result {
  * reads. On failure nothing is left in dir, and the reason is in pv_errmsg(NULL). */
 PV_API PV_CHECK pv_rc pv_restore(const char *backup, const char *dir, const char *keyring_path,
 				 const pv_key *key, pv_restore_result *out);
+
+/* Re-apply the shred ledger beside v's keyring to v's store where it stands, after the store
+ * was put back by other means than pv_restore (a PostgreSQL point-in-time recovery, a
+ * base backup, a DBA's restore of the database): customers shredded since are removed
+ * again and data keys re-wrapped since are put back, so every customer not shredded reads
+ * with the live keyring. Running it on a vault that was not put back changes nothing.
+ * Refused (PV_ERR_CORRUPT) when data keys are left wrapped by bucket keys the keyring does
+ * not hold (the ledger lacks lines); nothing is changed then. Only a session opened with
+ * the root secret (PV_ERR_DENIED otherwise); audited as "restore". */
+PV_API PV_CHECK pv_rc pv_vault_replay_ledger(pv_vault *v, pv_restore_result *out);
 
 /* ---- Key rotation ------------------------------------------------------------- */
 

@@ -48,6 +48,7 @@ static const struct {
 	{ "transfer pin-key", PV_OP_HANDOVER, 0 }, /* the key a receipt is checked against */
 	{ "decommission run", PV_OP_DECOMMISSION, 0 },
 	{ "audit threshold", PV_OP_AUDIT, 0 },
+	{ "node retire", PV_OP_SHRED, 0 }, /* certificates stop waiting for a keyring */
 	{ "incident release", PV_OP_INCIDENT, 0 }, /* a breach incident's seal lifted */
 	{ "api token create", PV_OP_USERS, 0 }, /* a credential for another user */
 };

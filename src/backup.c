@@ -373,7 +373,7 @@ static pv_rc check_keys(struct replay *r)
 }
 
 /* Re-apply the ledger beside the keyring to the restored store, in one transaction. */
-static pv_rc replay_ledger(pv_vault *v, struct replay *r)
+static pv_rc replay_ledger(pv_vault *v, struct replay *r, const char *how)
 {
 	char why[300] = "";
 	if (pv_store_begin(v->store) != 0 || pv_store_doomed_begin(v->store) != 0)
@@ -385,8 +385,8 @@ static pv_rc replay_ledger(pv_vault *v, struct replay *r)
 	if (!r->rc)
 		r->rc = check_keys(r);
 	char detail[200];
-	snprintf(detail, sizeof detail, "restored from a backup; shred ledger re-applied: %llu "
-		 "customers removed again, %llu data keys re-wrapped, %llu damaged lines skipped",
+	snprintf(detail, sizeof detail, "%s; shred ledger re-applied: %llu customers removed "
+		 "again, %llu data keys re-wrapped, %llu damaged lines skipped", how,
 		 (unsigned long long)r->removed, (unsigned long long)r->rewrapped,
 		 (unsigned long long)r->damaged);
 	struct pv_audit_event e = { "restore", "*", NULL, NULL, "ok", detail };
@@ -513,7 +513,7 @@ static pv_rc restore(const char *backup, const char *dir, const char *keyring_pa
 			     "vault's");
 	struct replay r = { .v = v };
 	if (!rc)
-		rc = replay_ledger(v, &r);
+		rc = replay_ledger(v, &r, "restored from a backup");
 	if (!rc && pv_store_checkpoint(v->store) != 0)
 		rc = pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
 	if (!rc) {
@@ -548,4 +548,22 @@ pv_rc pv_restore(const char *backup, const char *dir, const char *keyring_path,
 	char why[1100];
 	return pv_lone_outcome(restore(backup, dir, keyring_path, key, out, why, sizeof why), why,
 			       NULL);
+}
+
+pv_rc pv_vault_replay_ledger(pv_vault *v, pv_restore_result *out)
+{
+	memset(out, 0, sizeof *out);
+	if (v->user_roles || v->unlock_kind != PV_UNLOCK_ROOT)
+		return pv_fail(v, PV_ERR_DENIED, "only a session opened with the root secret may "
+			       "re-apply the shred ledger");
+	struct replay r = { .v = v };
+	pv_rc rc = replay_ledger(v, &r, "store put back by other means");
+	if (rc)
+		return rc;
+	if (pv_store_checkpoint(v->store) != 0)
+		return pv_fail(v, PV_ERR_STORE, "%s", pv_store_errmsg(v->store));
+	(void)pv_store_customer_count(v->store, &out->customers);
+	out->removed = r.removed;
+	out->rewrapped = r.rewrapped;
+	return pv_ok(v);
 }

@@ -97,23 +97,35 @@ static int node_parse(pv_vault *v, char *text)
 }
 
 /* Read the node file at path into v: 0, 1 when there is none, -1 when it is unreadable or
- * not a node file. */
-static int node_read(pv_vault *v, const char *path)
+ * not a node file (the reason in why). */
+static int node_read(pv_vault *v, const char *path, char *why, size_t whylen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return errno == ENOENT ? 1 : -1;
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 1;
+		snprintf(why, whylen, "it cannot be opened: %s", strerror(errno));
+		return -1;
+	}
 	char text[NODE_FILE_MAX + 1];
 	ssize_t got = read(fd, text, NODE_FILE_MAX);
+	int err = errno;
 	close(fd);
-	if (got <= 0)
+	if (got < 0) {
+		snprintf(why, whylen, "it cannot be read: %s", strerror(err));
 		return -1;
+	}
 	text[got] = '\0';
-	return node_parse(v, text);
+	if (node_parse(v, text) != 0) {
+		snprintf(why, whylen, "it is not a node file (an id of 32 hex digits, then a name)");
+		return -1;
+	}
+	return 0;
 }
 
-/* Make the node file at path with a new id and the default name. 0, or -1. */
-static int node_make(pv_vault *v, const char *path)
+/* Make the node file at path with a new id and the default name. 0, or -1 (the reason in
+ * why). */
+static int node_make(pv_vault *v, const char *path, char *why, size_t whylen)
 {
 	uint8_t id[16];
 	char hex[33], name[64], text[NODE_FILE_MAX];
@@ -122,13 +134,23 @@ static int node_make(pv_vault *v, const char *path)
 	default_name(name, sizeof name);
 	int len = snprintf(text, sizeof text, "%s\n%s\n", hex, name);
 	int fd = pv_file_create_fd(path);
-	if (fd < 0)
+	if (fd < 0) {
+		snprintf(why, whylen, "it cannot be made: %s", strerror(errno));
 		return -1;
+	}
 	int ok = pv_file_write_all(fd, text, (size_t)len) == 0 && fsync(fd) == 0;
-	if (close(fd) != 0)
+	int err = errno;
+	if (close(fd) != 0 && ok) {
 		ok = 0;
-	if (!ok || pv_file_sync_dir(path) != 0) {
+		err = errno;
+	}
+	if (ok && pv_file_sync_dir(path) != 0) {
+		ok = 0;
+		err = errno;
+	}
+	if (!ok) {
 		unlink(path);
+		snprintf(why, whylen, "it cannot be written: %s", strerror(err));
 		return -1;
 	}
 	snprintf(v->node_id, sizeof v->node_id, "%s", hex);
@@ -136,19 +158,38 @@ static int node_make(pv_vault *v, const char *path)
 	return 0;
 }
 
-pv_rc pv_node_ready(pv_vault *v)
+/* A retired node (pivault node retire) met again: its retirement time into at. */
+struct retired_look {
+	const char *node_id;
+	char at[32];
+};
+
+static int retired_match(void *ctx, const char *node_id, const char *name,
+			 const char *retired_at, uint64_t applied_seq)
 {
-	char *path = pv_keyring_sibling(v, ".node");
-	if (!path)
-		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	int got = node_read(v, path);
-	if (got == 1)
-		got = node_make(v, path);
-	free(path);
-	if (got != 0) { /* no identity: this handle applies the journal but is not counted */
-		v->node_id[0] = '\0';
-		return PV_OK;
-	}
+	struct retired_look *l = ctx;
+	(void)name;
+	(void)applied_seq;
+	if (strcmp(node_id, l->node_id) != 0)
+		return 0;
+	snprintf(l->at, sizeof l->at, "%s", retired_at);
+	return 1;
+}
+
+/* Register this keyring's node unless it was retired; read its acknowledgement. */
+static pv_rc node_register(pv_vault *v)
+{
+	struct retired_look l = { v->node_id, "" };
+	int st = pv_store_node_retired_scan(v->store, retired_match, &l);
+	if (st < 0)
+		return pv_fail(v, PV_ERR_STORE, "cannot read the keyring's retired nodes: %s",
+			       pv_store_errmsg(v->store));
+	if (st > 0)
+		return pv_fail(v, PV_ERR_DENIED, "this keyring's node %s (%s) was retired at %s "
+			       "(pivault node retire): its keyring was to be destroyed, and shreds' "
+			       "certificates no longer count it; destroy this keyring file and its "
+			       "copies, and use a keyring copied from a node in service",
+			       v->node_id, v->node_name, l.at);
 	char at[32];
 	pv_time_now(at, sizeof at);
 	int known = pv_store_node_applied(v->store, v->node_id, &v->kjournal_applied);
@@ -158,6 +199,33 @@ pv_rc pv_node_ready(pv_vault *v)
 		return pv_fail(v, PV_ERR_STORE, "cannot register this keyring's node: %s",
 			       pv_store_errmsg(v->store));
 	return PV_OK;
+}
+
+/* A keyring whose node is not registered would never be counted: the certificates of
+ * shreds could then say complete while it still holds the old bucket keys. So a keyring
+ * without a readable node file is not used. */
+pv_rc pv_node_ready(pv_vault *v)
+{
+	char *path = pv_keyring_sibling(v, ".node");
+	if (!path)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	char why[200] = "";
+	int got = node_read(v, path, why, sizeof why);
+	if (got == 1)
+		got = node_make(v, path, why, sizeof why);
+	if (got != 0) {
+		v->node_id[0] = '\0';
+		pv_rc rc = pv_fail(v, PV_ERR_IO, "this keyring's node file %s is unusable (%s): "
+				   "without it the node is not registered, and shreds' "
+				   "certificates could not count it; make the file's directory "
+				   "writable, or move a damaged file away (the keyring then "
+				   "registers as a new node: retire the old one with pivault node "
+				   "retire)", path, why);
+		free(path);
+		return rc;
+	}
+	free(path);
+	return node_register(v);
 }
 
 pv_rc pv_node_acknowledge(pv_vault *v, uint64_t seq)
@@ -180,6 +248,7 @@ struct entry {
 	uint32_t slot, gen;
 	uint8_t sealed[PV_KJOURNAL_SEALED_BYTES];
 	int malformed;
+	int rekey; /* a bucket rekey's marker: no key (rekey.c) */
 };
 
 struct entries {
@@ -204,17 +273,19 @@ static int entry_gather(void *ctx, uint64_t seq, uint32_t slot, uint32_t gen,
 	e->seq = seq;
 	e->slot = slot;
 	e->gen = gen;
+	e->rekey = len == 0;
 	e->malformed = len != sizeof e->sealed;
 	if (!e->malformed)
 		memcpy(e->sealed, sealed, len);
 	return 0;
 }
 
-/* Apply one entry to the keyring: skipped when the slot has it already, refused on a gap
- * or when it does not open with the slot's key. */
-static pv_rc entry_apply(pv_vault *v, const struct entry *e)
+/* Stage one entry in the keyring (*staged 1), or skip it when the slot has it already
+ * (*staged 0); refused on a gap or when it does not open with the slot's key. */
+static pv_rc entry_stage(pv_vault *v, const struct entry *e, int *staged)
 {
 	uint32_t gen;
+	*staged = 0;
 	if (e->slot >= pv_keyring_slots(v->keyring))
 		return pv_fail(v, PV_ERR_CORRUPT, "keyring journal entry %llu names no slot of "
 			       "this keyring", (unsigned long long)e->seq);
@@ -224,6 +295,12 @@ static pv_rc entry_apply(pv_vault *v, const struct entry *e)
 			       (unsigned)e->slot);
 	if (gen >= e->gen)
 		return PV_OK;
+	if (e->rekey)
+		return pv_fail(v, PV_ERR_BAD_KEY, "this node's keyring lacks the bucket rekey that "
+			       "another node made (keyring journal entry %llu): a rekey's keys are not "
+			       "journalled, so that no keyring copy from before it opens the data; copy "
+			       "the rekeyed keyring file from that node over this one (keep this "
+			       "keyring's node file), then open again", (unsigned long long)e->seq);
 	if (gen + 1 != e->gen)
 		return pv_fail(v, PV_ERR_CORRUPT, "this node's keyring slot %u is at generation %u, "
 			       "and the keyring journal's entry %llu brings generation %u: the "
@@ -233,22 +310,65 @@ static pv_rc entry_apply(pv_vault *v, const struct entry *e)
 	uint8_t *key = pv_secret_alloc(PV_KEY_BYTES);
 	if (!key)
 		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
-	char err[512];
-	uint32_t staged;
+	uint32_t got;
 	pv_rc rc = PV_OK;
 	if (e->malformed || pv_kjournal_open(v, e->slot, e->gen, e->sealed, sizeof e->sealed,
 					     old, key) != 0)
 		rc = pv_fail(v, PV_ERR_CORRUPT, "keyring journal entry %llu (slot %u) fails "
 			     "authentication: tampered, or not sealed under this slot's key",
 			     (unsigned long long)e->seq, (unsigned)e->slot);
-	else if (pv_keyring_stage(v->keyring, e->slot, key, &staged) != 0 || staged != e->gen)
+	else if (pv_keyring_stage(v->keyring, e->slot, key, &got) != 0 || got != e->gen)
 		rc = pv_fail(v, PV_ERR_NOMEM, "cannot stage keyring slot %u", (unsigned)e->slot);
-	else if (pv_keyring_journal(v->keyring, err, sizeof err) != 0 ||
-		 pv_keyring_apply(v->keyring, err, sizeof err) != 0)
-		rc = pv_fail(v, PV_ERR_IO, "%s", err);
+	pv_secret_free(key);
+	*staged = !rc;
+	return rc;
+}
+
+/* The slots staged so far, overwritten through the keyring's crash-safe path. */
+static pv_rc group_apply(pv_vault *v)
+{
+	char err[512];
+	if (pv_keyring_journal(v->keyring, err, sizeof err) != 0 ||
+	    pv_keyring_apply(v->keyring, err, sizeof err) != 0)
+		return pv_fail(v, PV_ERR_IO, "%s", err);
+	return PV_OK;
+}
+
+/* Entries applied a group at a time (a rekey brings one for every slot): a group ends
+ * before an entry for a slot it holds already (its key must be the applied one) and at
+ * GROUP_MAX entries. *done: the last entry applied. */
+#define GROUP_MAX 4096
+static pv_rc entries_apply(pv_vault *v, const struct entries *es, uint64_t *done)
+{
+	uint32_t slots = pv_keyring_slots(v->keyring);
+	uint8_t *held = calloc(slots / 8 + 1, 1);
+	if (!held)
+		return pv_fail(v, PV_ERR_NOMEM, "out of memory");
+	pv_rc rc = PV_OK;
+	size_t staged = 0;
+	uint64_t last = *done;
+	for (size_t i = 0; !rc && i < es->n; i++) {
+		const struct entry *e = &es->e[i];
+		int in = e->slot < slots && (held[e->slot / 8] >> (e->slot % 8) & 1);
+		if ((in || staged == GROUP_MAX) && !(rc = group_apply(v))) {
+			*done = last;
+			staged = 0;
+			memset(held, 0, slots / 8 + 1);
+		}
+		int st = 0;
+		if (!rc && !(rc = entry_stage(v, e, &st))) {
+			last = e->seq;
+			if (st) {
+				held[e->slot / 8] |= (uint8_t)(1u << (e->slot % 8));
+				staged++;
+			}
+		}
+	}
+	if (!rc && (!staged || !(rc = group_apply(v))))
+		*done = last;
 	if (rc)
 		pv_keyring_discard(v->keyring);
-	pv_secret_free(key);
+	free(held);
 	return rc;
 }
 
@@ -260,11 +380,8 @@ pv_rc pv_keyring_catch_up(pv_vault *v)
 		return pv_fail(v, PV_ERR_STORE, "cannot read the keyring journal: %s",
 			       pv_store_errmsg(v->store));
 	}
-	pv_rc rc = PV_OK;
 	uint64_t done = v->kjournal_applied;
-	for (size_t i = 0; !rc && i < es.n; i++)
-		if (!(rc = entry_apply(v, &es.e[i])))
-			done = es.e[i].seq;
+	pv_rc rc = es.n ? entries_apply(v, &es, &done) : PV_OK;
 	free(es.e);
 	if (done > v->kjournal_applied) {
 		char msg[sizeof v->errmsg];

@@ -11,8 +11,9 @@
 #define PV_KJOURNAL_SEALED_BYTES (PV_KEY_BYTES + PV_SEAL_OVERHEAD)
 
 /* Read this keyring's node file (KEYRING.node: its id and name), making it at first use,
- * and register the node in the store. A node file that cannot be made leaves the handle
- * without a node id (it still applies the journal; it is then not counted). */
+ * and register the node in the store. A node file that cannot be read or made (damaged,
+ * something else in its place, a directory that cannot be written) is PV_ERR_IO naming
+ * the file: a node that is not registered would not be counted in shred certificates. */
 pv_rc pv_node_ready(pv_vault *v);
 
 /* Apply every journal entry past the ones this handle has applied, in order, through the

@@ -10,6 +10,7 @@
 #include "audit.h"
 #include "dates.h"
 #include "import.h"
+#include "keyring_sync.h"
 #include "ledger.h"
 #include "policy.h"
 #include "record.h"
@@ -65,6 +66,7 @@ struct rekey {
 	uint32_t *new_gens;
 	uint64_t batch_customers;
 	struct pv_ledger_intent *ledger; /* the batch's rewrap lines */
+	uint64_t jlast;        /* the batch's marker in the keyring journal (0: none) */
 	pv_rc rc;
 };
 
@@ -220,6 +222,22 @@ static int rewrap_one(void *ctx, const struct pv_stored_customer *c)
 	return 0;
 }
 
+/* The batch's marker in the keyring journal: its first slot's new generation, with no key.
+ * A rekey's new keys are never journalled: sealed under the old keys, they would let any
+ * copy of the keyring from before the rekey open the data again, which a rekey exists to
+ * prevent. Another node meets the marker and refuses to open until it is given this
+ * node's keyring (keyring_sync.c); a node that has it already passes it. */
+static pv_rc journal_marker(struct rekey *r)
+{
+	static const uint8_t none[1];
+	char when[32];
+	pv_time_now(when, sizeof when);
+	if (pv_store_kjournal_add(r->v->store, r->lo, r->new_gens[0], none, 0, when, "rekey",
+				  &r->jlast) != 0)
+		return store_fail(r->v);
+	return PV_OK;
+}
+
 /* Stage new keys for slots [lo, hi) and re-wrap the data keys of their customers. */
 static pv_rc bucket_batch(struct rekey *r, int *last)
 {
@@ -233,7 +251,8 @@ static pv_rc bucket_batch(struct rekey *r, int *last)
 			return pv_fail(v, PV_ERR_BAD_KEY, "cannot stage a new key for slot %u",
 				       (unsigned)s);
 	}
-	r->rc = PV_OK;
+	if ((r->rc = journal_marker(r)) != PV_OK)
+		return r->rc;
 	int st = pv_store_customer_scan_bucket_range(v->store, r->lo, r->hi, rewrap_one, r);
 	if (st < 0 && !r->rc)
 		r->rc = store_fail(v);
@@ -414,6 +433,8 @@ static pv_rc batch_locked(struct rekey *r, int *last)
 		return pv_audit_incomplete(v, pv_fail(v, PV_ERR_IO, "rekey batch committed, but "
 						      "%s (the journal finishes it at the next "
 						      "open)", err), "rekey", "*");
+	if (!r->data && pv_node_acknowledge(v, r->jlast) != PV_OK)
+		return pv_audit_incomplete(v, PV_ERR_STORE, "rekey", "*");
 	if (pv_store_checkpoint(v->store) != 0)
 		return pv_audit_incomplete(v, pv_fail(v, PV_ERR_STORE, "rekey batch committed, "
 						      "but the write-ahead log could not be "

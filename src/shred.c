@@ -224,19 +224,35 @@ static int node_listed(void *ctx, const char *node_id, const char *name,
 	return 0;
 }
 
-/* What the certificate says of the keyring's nodes (NULL when they cannot be read). */
+/* One retired node (pivault node retire) for the certificate: no longer waited for. */
+static int node_retired(void *ctx, const char *node_id, const char *name,
+			const char *retired_at, uint64_t applied_seq)
+{
+	(void)applied_seq;
+	json_array_append_new((json_t *)ctx, json_pack("{s:s, s:s, s:s}", "node", node_id,
+							"name", name, "retired", retired_at));
+	return 0;
+}
+
+/* What the certificate says of the keyring's nodes (NULL when they cannot be read): those
+ * in service, each acknowledged or not, and those retired so far. */
 static json_t *nodes_part(struct shred_run *r)
 {
 	struct node_list l = { json_array(), r->v->node_id, r->jlast, 0 };
-	if (pv_store_node_scan(r->v->store, node_listed, &l) != 0) {
+	json_t *retired = json_array();
+	if (pv_store_node_scan(r->v->store, node_listed, &l) != 0 ||
+	    pv_store_node_retired_scan(r->v->store, node_retired, retired) != 0) {
 		json_decref(l.nodes);
+		json_decref(retired);
 		return NULL;
 	}
-	return json_pack("{s:[I, I], s:o, s:b, s:s}", "journal_entries", (json_int_t)r->jfirst,
-			 (json_int_t)r->jlast, "nodes", l.nodes, "complete", l.pending == 0,
-			 "complete_when", "every node listed has applied the keyring journal's "
-			 "entries of this shred (overwritten the old bucket keys in its own keyring) "
-			 "and acknowledged them; pivault doctor lists the nodes that lag");
+	return json_pack("{s:[I, I], s:o, s:o, s:b, s:s}", "journal_entries",
+			 (json_int_t)r->jfirst, (json_int_t)r->jlast, "nodes", l.nodes,
+			 "retired_nodes", retired, "complete", l.pending == 0, "complete_when",
+			 "every node listed has applied the keyring journal's entries of this shred "
+			 "(overwritten the old bucket keys in its own keyring) and acknowledged "
+			 "them; pivault doctor lists the nodes that lag; a retired node (its keyring "
+			 "destroyed: pivault node retire) is not waited for");
 }
 
 /* Each escrow copy of the keyring made so far holds the keys destroyed now. */
@@ -525,6 +541,24 @@ pv_rc pv_shred_run(pv_vault *v, const char *const *ids, size_t n, const char *ap
 	return rc ? rc : pv_ok(v);
 }
 
+/* What a certificate's keyring_nodes part said at issue, for its summary ("" for a
+ * certificate made before nodes were recorded): the nodes, how many had acknowledged,
+ * the retired ones. */
+static void nodes_summary(const json_t *part, char *out, size_t len)
+{
+	const json_t *nodes = json_object_get(part, "nodes");
+	out[0] = '\0';
+	if (!json_is_array(nodes))
+		return;
+	size_t acked = 0, n = json_array_size(nodes);
+	for (size_t i = 0; i < n; i++)
+		acked += json_is_true(json_object_get(json_array_get(nodes, i), "acknowledged"));
+	size_t retired = json_array_size(json_object_get(part, "retired_nodes"));
+	snprintf(out, len, "; at issue %zu keyring node%s, %zu acknowledged (%s), %zu retired", n,
+		 n == 1 ? "" : "s", acked, acked == n ? "complete" : "not complete: pivault "
+		 "doctor names the nodes that lag", retired);
+}
+
 static pv_rc certificate_verify(const char *text, const char *public_key_hex, char *why,
 				 size_t whylen)
 {
@@ -541,10 +575,12 @@ static pv_rc certificate_verify(const char *text, const char *public_key_hex, ch
 		rc = PV_ERR_INPUT;
 	} else if ((rc = pv_signed_json_pinned(doc, "certificate", "signed_by", public_key_hex,
 					       "the certificate", fp, why, whylen)) == PV_OK) {
+		char nodes[300];
+		nodes_summary(json_object_get(cert, "keyring_nodes"), nodes, sizeof nodes);
 		snprintf(why, whylen, "valid: %lld customer(s) destroyed at %s, signed by the "
-			 "expected vault key %s",
+			 "expected vault key %s%s",
 			 (long long)json_integer_value(json_object_get(cert, "count")),
-			 pv_json_text(cert, "time"), fp);
+			 pv_json_text(cert, "time"), fp, nodes);
 	}
 	json_decref(doc);
 	return rc;

@@ -118,6 +118,8 @@ const struct pvat_op pvat_ops[] = {
 	{ "pv_scan_csv_stream", NULL, NEEDS("scan"), 0, 0 },
 	{ "pv_compliance_report", NULL, NEEDS("report"), 0, 0 },
 	{ "pv_certificates", "audit or shred", NEEDS("audit", "shred"), 0, 1 },
+	{ "pv_node_list", NULL, NEEDS("audit"), 0, 0 },
+	{ "pv_node_retire", "unknown node", NEEDS("shred"), 1, 0 },
 	{ "pv_api_token_create", NULL, NEEDS("users"), 0, 0 },
 	{ "pv_api_token_list", NULL, NEEDS("users"), 0, 0 },
 	{ "pv_api_token_revoke", "unknown token", NEEDS("users"), 0, 0 },

@@ -674,6 +674,20 @@ static pv_rc op_audit_set_alert_threshold(const pv_access *w)
 {
 	return pv_audit_set_alert_threshold(g_v, w, 100);
 }
+static int any_node(void *ctx, const pv_node_info *n)
+{
+	(void)ctx;
+	(void)n;
+	return 0;
+}
+static pv_rc op_node_list(const pv_access *w)
+{
+	return pv_node_list(g_v, w, any_node, NULL);
+}
+static pv_rc op_node_retire(const pv_access *w)
+{
+	return pv_node_retire(g_v, w, "0123456789abcdef0123456789abcdef");
+}
 
 static pv_rc op_audit_checkpoint(const pv_access *w)
 {
@@ -917,6 +931,8 @@ static const struct call calls[] = {
 	{ "pv_scan_csv_stream", NULL, PV_OK, op_scan_csv_stream, NULL },
 	{ "pv_compliance_report", NULL, PV_OK, op_compliance_report, NULL },
 	{ "pv_certificates", "audit or shred", PV_OK, op_certificates, NULL },
+	{ "pv_node_list", NULL, PV_OK, op_node_list, NULL },
+	{ "pv_node_retire", "unknown node", PV_REQUESTED, op_node_retire, NULL },
 	{ "pv_api_token_create", NULL, PV_OK, op_api_token_create, NULL },
 	{ "pv_api_token_list", NULL, PV_OK, op_api_token_list, NULL },
 	{ "pv_api_token_revoke", "unknown token", PV_ERR_NOT_FOUND, op_api_token_revoke, NULL },

@@ -500,6 +500,10 @@ static const struct {
 	{ "pv_vault_rekey_root", "the current secret", "changes the root secret the server itself "
 	  "was started with" },
 	{ "pv_doctor", NULL, "checks the vault's files on its machine" },
+	{ "pv_node_list", NULL, "the keyring nodes, each a vault directory on its own machine: "
+	  "an operator's view" },
+	{ "pv_node_retire", "unknown node", "says a machine's keyring is destroyed: an operator's "
+	  "task, under four eyes" },
 };
 #define NCLI_ONLY (sizeof cli_only / sizeof *cli_only)
 

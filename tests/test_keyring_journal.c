@@ -427,6 +427,217 @@ static void test_open_handle_told_it_lags(void **state)
 	pvt_vclose(v2);
 }
 
+/* Node 2's keyring whose node file cannot be used (damaged, a directory, a link to
+ * nowhere) is refused at open, the message naming the file; nothing of node 2 is
+ * registered anew, and a shred's certificate then still counts node 2 as it was. */
+static void test_unusable_node_file_refused(void **state)
+{
+	struct fx *f = *state;
+	char node[4096], id2[33];
+	snprintf(node, sizeof node, "%s.node", f->kr2);
+	node_id_of(f->kr2, id2);
+	static const char *const spoil[] = {
+		"printf 'not a node file\\n' > '%s'",
+		"rm -f '%s' && mkdir '%s'",
+		"rm -f '%s' && ln -s /nonexistent/pivault-node '%s'",
+	};
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(f->key_path, &key), PV_OK);
+	for (size_t i = 0; i < sizeof spoil / sizeof *spoil; i++) {
+		assert_int_equal(pvt_run(NULL, "rm -rf '%s.keep' && cp -a '%s' '%s.keep'", node, node,
+					 node), 0);
+		assert_int_equal(pvt_run(NULL, spoil[i], node, node), 0);
+		pv_vault *v2 = NULL;
+		pv_rc rc = pv_vault_open(f->dir, f->kr2, key, &v2);
+		if (rc != PV_ERR_IO || !strstr(pv_errmsg(v2), node) ||
+		    !strstr(pv_errmsg(v2), "node file"))
+			fail_msg("spoiled node file %zu: rc %d, '%s'", i, rc, pv_errmsg(v2));
+		pv_vault_close(v2);
+		assert_int_equal(pvt_run(NULL, "rm -rf '%s' && mv '%s.keep' '%s'", node, node, node),
+				 0);
+	}
+	pv_key_free(key);
+	/* still two nodes, node 2 among them and lagging after a shred */
+	pv_vault *v1 = pvt_open_root(f->dir, NULL, f->key_path);
+	char *cert = shred(v1, f->victim);
+	size_t n;
+	int complete;
+	cert_nodes(cert, &n, &complete);
+	assert_int_equal(n, 2);
+	assert_false(complete);
+	assert_non_null(strstr(cert, id2));
+	free(cert);
+	pvt_vclose(v1);
+}
+
+struct node_seen {
+	const char *id;
+	size_t active, retired;
+	uint64_t behind;
+	int self, found_retired;
+};
+
+static int node_seen(void *ctx, const pv_node_info *n)
+{
+	struct node_seen *s = ctx;
+	if (n->retired_at)
+		s->retired++;
+	else
+		s->active++;
+	if (strcmp(n->id, s->id) == 0) {
+		s->behind = n->behind;
+		s->self = n->self;
+		s->found_retired = n->retired_at != NULL;
+	}
+	return 0;
+}
+
+/* What pv_node_list on v says of node id. */
+static struct node_seen nodes_seen(pv_vault *v, const char *id)
+{
+	struct node_seen s = { .id = id };
+	assert_ok(v, pv_node_list(v, &ADMIN, node_seen, &s));
+	return s;
+}
+
+/* A user's retirement of a node runs only under a request another user approved. */
+static void retire_needs_four_eyes(pv_vault *root, const char *dir, const char *id2)
+{
+	static const char PW1[] = "retire-pw-one-1", PW2[] = "retire-pw-two-2";
+	assert_ok(root, pvt_user_add(root, &ADMIN, "ops1", "admin", PW1, strlen(PW1)));
+	assert_ok(root, pvt_user_add(root, &ADMIN, "ops2", "admin", PW2, strlen(PW2)));
+	pv_vault *u1 = pvt_open_user(dir, "ops1", PW1);
+	pv_access as_admin = { "admin", NULL, 0 };
+	assert_rc_msg(u1, pv_node_retire(u1, &as_admin, id2), PV_ERR_DENIED, "request");
+	char *req = NULL;
+	assert_ok(u1, pv_request_begin(u1, "machine scrapped", 0, NULL));
+	assert_int_equal(pv_node_retire(u1, &as_admin, id2), PV_REQUESTED);
+	assert_ok(u1, pv_request_submit(u1, &req));
+	pv_vault *u2 = pvt_open_user(dir, "ops2", PW2);
+	assert_ok(u2, pv_request_decide(u2, &as_admin, req, PV_APPROVE, NULL));
+	pvt_vclose(u2);
+	assert_ok(u1, pv_vault_use_request(u1, req));
+	assert_ok(u1, pv_node_retire(u1, &as_admin, id2));
+	pv_free(req);
+	pvt_vclose(u1);
+}
+
+/* A node gone for good is retired: the certificate it held back says complete, doctor no
+ * longer names it, the list shows it retired, the next certificate names it retired, and
+ * its keyring is refused. A wrong id, an unknown one and the node one runs on are
+ * refused; a user needs an approved request. */
+static void test_retire_stale_node(void **state)
+{
+	struct fx *f = *state;
+	char id1[33], id2[33];
+	node_id_of(f->kr1, id1);
+	node_id_of(f->kr2, id2);
+	pv_vault *v1 = pvt_open_root(f->dir, NULL, f->key_path);
+	char *cert = shred(v1, f->victim);
+	struct node_seen s = nodes_seen(v1, id2);
+	assert_int_equal(s.active, 2);
+	assert_int_equal(s.behind, 1);
+	assert_false(s.self);
+	assert_true(nodes_seen(v1, id1).self);
+	assert_rc_msg(v1, pv_node_retire(v1, &ADMIN, "zz"), PV_ERR_USAGE, "not a node id");
+	assert_rc_msg(v1, pv_node_retire(v1, &ADMIN, id1), PV_ERR_USAGE, "node you run on");
+	assert_rc_msg(v1, pv_node_retire(v1, &ADMIN, "0123456789abcdef0123456789abcdef"),
+		      PV_ERR_NOT_FOUND, "no node");
+	retire_needs_four_eyes(v1, f->dir, id2);
+	unsigned nodes, pending;
+	assert_int_equal(pv_certificate_nodes_pending(v1, cert, &nodes, &pending), PV_OK);
+	assert_int_equal(nodes, 1);
+	assert_int_equal(pending, 0);
+	assert_int_equal(doctor_names_lagging(v1, id2), 0);
+	s = nodes_seen(v1, id2);
+	assert_int_equal(s.active, 1);
+	assert_int_equal(s.retired, 1);
+	assert_true(s.found_retired);
+	assert_rc_msg(v1, pv_node_retire(v1, &ADMIN, id2), PV_ERR_NOT_FOUND, "no node");
+	free(cert);
+	cert = shred(v1, f->victim2);
+	size_t n;
+	int complete;
+	cert_nodes(cert, &n, &complete);
+	assert_int_equal(n, 1);
+	assert_true(complete);
+	json_t *doc = json_loads(cert, 0, NULL);
+	json_t *retired = json_object_get(json_object_get(json_object_get(doc, "certificate"),
+							  "keyring_nodes"), "retired_nodes");
+	assert_int_equal(json_array_size(retired), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(retired, 0), "node")),
+			    id2);
+	json_decref(doc);
+	free(cert);
+	pvt_vclose(v1);
+	/* the retired node's keyring, met again, is refused */
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(f->key_path, &key), PV_OK);
+	pv_vault *v2 = NULL;
+	assert_int_equal(pv_vault_open(f->dir, f->kr2, key, &v2), PV_ERR_DENIED);
+	assert_non_null(strstr(pv_errmsg(v2), "was retired"));
+	pv_vault_close(v2);
+	pv_key_free(key);
+}
+
+/* A data rekey on node 1 changes no bucket key: node 2 reads on. A bucket rekey's keys
+ * are not journalled (a keyring copy from before it would open the data again), only a
+ * marker: node 2 is refused at open, saying to copy node 1's keyring; once copied (node 2
+ * keeping its node file), it holds every slot's new key and reads every customer, and a
+ * shred after the rekey reaches it through the journal. */
+static void test_rekey_on_other_node(void **state)
+{
+	struct fx *f = *state;
+	pv_vault *v1 = pvt_open_root(f->dir, NULL, f->key_path);
+	pv_rekey_result res;
+	assert_ok(v1, pv_rekey(v1, &ADMIN, PV_REKEY_DATA, &res));
+	pv_vault *v2 = pvt_open_root(f->dir, f->kr2, f->key_path);
+	for (size_t row = 1; row < f->csv.nrows; row++)
+		assert_int_equal(get_rc(v2, pvt_csv_get(&f->csv, row, "customer_id")), PV_OK);
+	pvt_vclose(v2);
+	assert_ok(v1, pv_rekey(v1, &ADMIN, PV_REKEY_BUCKETS, &res));
+	assert_int_equal(res.buckets, SLOTS);
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(f->key_path, &key), PV_OK);
+	assert_int_equal(pv_vault_open(f->dir, f->kr2, key, &v2), PV_ERR_BAD_KEY);
+	assert_non_null(strstr(pv_errmsg(v2), "lacks the bucket rekey"));
+	pv_vault_close(v2);
+	pv_key_free(key);
+	char id2[33];
+	node_id_of(f->kr2, id2);
+	assert_true(nodes_seen(v1, id2).behind > 0);
+	assert_int_equal(pvt_run(NULL, "cp '%s' '%s'", f->kr1, f->kr2), 0);
+	unsigned nodes, pending;
+	v2 = pvt_open_root(f->dir, f->kr2, f->key_path);
+	assert_int_equal(nodes_seen(v1, id2).behind, 0);
+	for (uint32_t s = 0; s < SLOTS; s++) {
+		uint32_t g1, g2;
+		const uint8_t *k1 = pv_keyring_key(v1->keyring, s, &g1);
+		const uint8_t *k2 = pv_keyring_key(v2->keyring, s, &g2);
+		assert_non_null(k1);
+		assert_non_null(k2);
+		assert_int_equal(g1, 1);
+		assert_int_equal(g2, 1);
+		assert_memory_equal(k1, k2, PV_KEY_BYTES);
+	}
+	for (size_t row = 1; row < f->csv.nrows; row++)
+		assert_int_equal(get_rc(v2, pvt_csv_get(&f->csv, row, "customer_id")), PV_OK);
+	pvt_vclose(v2);
+	assert_ok(v1, pv_rekey(v1, &ADMIN, PV_REKEY_DATA, &res));
+	char *cert = shred(v1, f->victim);
+	v2 = pvt_open_root(f->dir, f->kr2, f->key_path);
+	for (size_t row = 1; row < f->csv.nrows; row++) {
+		const char *id = pvt_csv_get(&f->csv, row, "customer_id");
+		assert_int_equal(get_rc(v2, id), strcmp(id, f->victim) ? PV_OK : PV_ERR_NOT_FOUND);
+	}
+	assert_int_equal(pv_certificate_nodes_pending(v1, cert, &nodes, &pending), PV_OK);
+	assert_int_equal(nodes, 2);
+	assert_int_equal(pending, 0);
+	free(cert);
+	pvt_vclose(v2);
+	pvt_vclose(v1);
+}
+
 int main(void)
 {
 	unsetenv("PIVAULT_VAULT");
@@ -443,6 +654,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_two_shreds_in_order, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_gap_refused, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_open_handle_told_it_lags, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_unusable_node_file_refused, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_retire_stale_node, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_rekey_on_other_node, fx_setup,
+						fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -299,11 +299,25 @@ static void test_bucket_rekey(void **state)
 	assert_generations(f, gens, 0, SLOTS, 1);
 	assert_audit_verifies(v);
 
-	/* after closing, too; and the keyring as it was before opens no customer */
+	/* after closing, too; and the keyring as it was before is refused at open: the keyring
+	 * journal holds the rekey's marker, never its keys */
 	v = reopen(f, v);
 	assert_unchanged(f, v, before);
 	pvt_vclose(v);
-	pv_vault *old = pvt_open_root(f->dir, old_keyring, f->key);
+	pv_key *key = NULL;
+	assert_int_equal(pv_key_from_file(f->key, &key), PV_OK);
+	pv_vault *old = NULL;
+	assert_int_equal(pv_vault_open(f->dir, old_keyring, key, &old), PV_ERR_BAD_KEY);
+	assert_non_null(strstr(pv_errmsg(old), "lacks the bucket rekey"));
+	pv_vault_close(old);
+	pv_key_free(key);
+	/* a DBA who removes the markers gets it opened, and it reads no customer */
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DELETE FROM keyring_journal", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	old = pvt_open_root(f->dir, old_keyring, f->key);
 	for (size_t r = 1; r < f->csv.nrows; r++) {
 		pv_rc rc;
 		char *text = customer_text(old, id_of(f, r), &rc);

@@ -529,7 +529,8 @@ int pv_store_escrow_scan(struct pv_store *s, int (*fn)(void *ctx, const char *ma
 						       const char *recipient, const char *digest),
 			 void *ctx);
 
-/* ==== Keyring nodes and the keyring journal (keyring_nodes, keyring_journal) ==== */
+/* ==== Keyring nodes and the keyring journal (keyring_nodes, keyring_nodes_retired,
+ * keyring_journal) ==== */
 
 /* The keyring (bucket keys) never enters the store. Each node (a vault directory with its
  * own keyring file) is registered here, and a shred's new bucket keys reach the other
@@ -549,6 +550,14 @@ int pv_store_node_ack(struct pv_store *s, const char *node_id, uint64_t seq);
 typedef int (*pv_store_node_fn)(void *ctx, const char *node_id, const char *name,
 				const char *registered_at, uint64_t applied_seq);
 int pv_store_node_scan(struct pv_store *s, pv_store_node_fn fn, void *ctx);
+/* Retire node_id at time at, inside a transaction: its row moves to the retired nodes
+ * (keyring_nodes_retired, keeping its name, registration and applied_seq), so that no scan
+ * of nodes lists it any more and no certificate waits for it. 0, 1 when it is not
+ * registered. */
+int pv_store_node_retire(struct pv_store *s, const char *node_id, const char *at);
+/* Every retired node in order of retirement; fn gets the time of retirement in place of
+ * registered_at. */
+int pv_store_node_retired_scan(struct pv_store *s, pv_store_node_fn fn, void *ctx);
 /* Add an entry; *seq gets its number. */
 int pv_store_kjournal_add(struct pv_store *s, uint32_t slot, uint32_t gen, const uint8_t *sealed,
 			  size_t len, const char *at, const char *shred_ref, uint64_t *seq);

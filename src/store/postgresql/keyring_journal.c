@@ -8,10 +8,14 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 const char pv_pg_keyring_journal_tables[] =
 	"CREATE TABLE IF NOT EXISTS keyring_nodes(node_id text COLLATE \"C\" PRIMARY KEY, name text NOT NULL,"
 	"  registered_at text NOT NULL, applied_seq bigint NOT NULL DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS keyring_nodes_retired(node_id text COLLATE \"C\" PRIMARY KEY,"
+	"  name text NOT NULL, registered_at text NOT NULL, retired_at text NOT NULL,"
+	"  applied_seq bigint NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS keyring_journal(seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
 	"  slot bigint NOT NULL, gen bigint NOT NULL, sealed bytea NOT NULL, at text NOT NULL,"
 	"  shred_ref text NOT NULL);";
@@ -75,6 +79,31 @@ int pv_pg_node_scan(struct pv_store *s, pv_store_node_fn fn, void *ctx)
 			  "keyring_nodes ORDER BY registered_at, node_id", 0, NULL, node_row, &w,
 			  "scan the keyring's nodes");
 }
+
+int pv_pg_node_retire(struct pv_store *s, const char *node_id, const char *at)
+{
+	const char *values[2] = { node_id, at };
+	PGresult *r = pv_pg_query(pg_of(s), "WITH gone AS (DELETE FROM keyring_nodes WHERE "
+				  "node_id = $1 RETURNING node_id, name, registered_at, applied_seq) "
+				  "INSERT INTO keyring_nodes_retired(node_id, name, registered_at, "
+				  "retired_at, applied_seq) SELECT node_id, name, registered_at, $2, "
+				  "applied_seq FROM gone", 2, values, NULL, NULL,
+				  "retire the keyring's node");
+	if (!r)
+		return -1;
+	int moved = strcmp(PQcmdTuples(r), "0") != 0;
+	PQclear(r);
+	return moved ? 0 : 1;
+}
+
+int pv_pg_node_retired_scan(struct pv_store *s, pv_store_node_fn fn, void *ctx)
+{
+	struct node_walk w = { fn, ctx };
+	return pv_pg_rows(pg_of(s), "SELECT node_id, name, retired_at, applied_seq FROM "
+			  "keyring_nodes_retired ORDER BY retired_at, node_id", 0, NULL, node_row,
+			  &w, "scan the keyring's retired nodes");
+}
+
 
 int pv_pg_kjournal_add(struct pv_store *s, uint32_t slot, uint32_t gen, const uint8_t *sealed,
 		       size_t len, const char *at, const char *shred_ref, uint64_t *seq)

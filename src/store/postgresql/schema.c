@@ -98,7 +98,8 @@ static int add_later_tables(struct pv_pg_store *s)
 {
 	static const struct {
 		const char *table, *ddl;
-	} later[] = { { "keyring_journal", pv_pg_keyring_journal_tables } };
+	} later[] = { { "keyring_journal", pv_pg_keyring_journal_tables },
+		      { "keyring_nodes_retired", pv_pg_keyring_journal_tables } };
 	for (size_t i = 0; i < sizeof later / sizeof *later; i++) {
 		const char *values[2] = { s->schema_name, later[i].table };
 		PGresult *r = pv_pg_query(s, "SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = "

@@ -8,6 +8,8 @@
 const char pv_sqlite_keyring_journal_tables[] =
 	"CREATE TABLE IF NOT EXISTS keyring_nodes(node_id TEXT PRIMARY KEY, name TEXT NOT NULL,"
 	"  registered_at TEXT NOT NULL, applied_seq INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS keyring_nodes_retired(node_id TEXT PRIMARY KEY, name TEXT NOT NULL,"
+	"  registered_at TEXT NOT NULL, retired_at TEXT NOT NULL, applied_seq INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS keyring_journal(seq INTEGER PRIMARY KEY,"
 	"  slot INTEGER NOT NULL, gen INTEGER NOT NULL, sealed BLOB NOT NULL, at TEXT NOT NULL,"
 	"  shred_ref TEXT NOT NULL);";
@@ -67,6 +69,35 @@ int pv_sqlite_node_scan(struct pv_store *s, pv_store_node_fn fn, void *ctx)
 				  "keyring_nodes ORDER BY registered_at, node_id";
 	struct node_walk w = { fn, ctx };
 	return pv_sqlite_rows(s, sql, NULL, node_row, &w, "scan the keyring's nodes");
+}
+
+int pv_sqlite_node_retire(struct pv_store *s, const char *node_id, const char *at)
+{
+	static const char move[] = "INSERT INTO keyring_nodes_retired(node_id, name, "
+				   "registered_at, retired_at, applied_seq) SELECT node_id, name, "
+				   "registered_at, ?2, applied_seq FROM keyring_nodes WHERE node_id = ?1";
+	static const char drop[] = "DELETE FROM keyring_nodes WHERE node_id = ?1";
+	sqlite3_stmt *q = pv_sqlite_stmt(s, move);
+	if (!q)
+		return -1;
+	sqlite3_bind_text(q, 1, node_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 2, at, -1, SQLITE_TRANSIENT);
+	if (pv_sqlite_run(s, q, "retire the keyring's node") != 0)
+		return -1;
+	if (sqlite3_changes(s->db) == 0)
+		return 1;
+	if (!(q = pv_sqlite_stmt(s, drop)))
+		return -1;
+	sqlite3_bind_text(q, 1, node_id, -1, SQLITE_TRANSIENT);
+	return pv_sqlite_run(s, q, "retire the keyring's node");
+}
+
+int pv_sqlite_node_retired_scan(struct pv_store *s, pv_store_node_fn fn, void *ctx)
+{
+	static const char sql[] = "SELECT node_id, name, retired_at, applied_seq FROM "
+				  "keyring_nodes_retired ORDER BY retired_at, node_id";
+	struct node_walk w = { fn, ctx };
+	return pv_sqlite_rows(s, sql, NULL, node_row, &w, "scan the keyring's retired nodes");
 }
 
 int pv_sqlite_kjournal_add(struct pv_store *s, uint32_t slot, uint32_t gen, const uint8_t *sealed,
