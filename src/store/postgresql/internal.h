@@ -66,6 +66,7 @@ struct pv_pg_store {
 	int nrollback_hooks, nclose_hooks, nflush_hooks;
 	int flushing;              /* the flush hooks are running (their own statements) */
 	int import_locked;         /* this connection holds the import lock (import_lock.c) */
+	uint64_t bucket_checks;    /* calls of pv_store_bucket_behind (its check counts) */
 	char err[512];
 };
 
