@@ -220,3 +220,72 @@ char *pvt_dba_value(const char *dir, const char *fmt, ...)
 	rows[strcspn(rows, "|\n")] = '\0';
 	return rows;
 }
+
+/* ---- the write lock held by the DBA ---- */
+
+struct pvt_dba_lock {
+	sqlite3 *db;
+	PGconn *pg;
+};
+
+struct pvt_dba_lock *pvt_dba_write_lock(const char *dir)
+{
+	struct pvt_dba_lock *l = calloc(1, sizeof *l);
+	assert_non_null(l);
+	if (pvt_dba_pg(dir)) {
+		/* the store's own lock (connection.c): keyed by the schema's quoted name */
+		l->pg = pg_connect(dir);
+		assert_non_null(l->pg);
+		assert_int_equal(pg_exec(l->pg, "BEGIN; SELECT pg_advisory_xact_lock("
+					 "hashtextextended('\"' || current_schema() || '\"', 0))",
+					 NULL), 0);
+		return l;
+	}
+	char *path = pvt_path(dir, "vault.db");
+	assert_int_equal(sqlite3_open(path, &l->db), SQLITE_OK);
+	free(path);
+	sqlite3_busy_timeout(l->db, 10000);
+	assert_int_equal(sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	return l;
+}
+
+void pvt_dba_write_unlock(struct pvt_dba_lock *l)
+{
+	if (l->pg) {
+		assert_int_equal(pg_exec(l->pg, "ROLLBACK", NULL), 0);
+		PQfinish(l->pg);
+	} else {
+		assert_int_equal(sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(l->db);
+	}
+	free(l);
+}
+
+/* ---- everything the store holds, as text ---- */
+
+char *pvt_dba_pg_dump(const char *dir)
+{
+	assert_true(pvt_dba_pg(dir));
+	char *tables = NULL;
+	assert_int_equal(pvt_dba(&tables, dir, "SELECT tablename FROM pg_tables WHERE "
+				 "schemaname = current_schema() ORDER BY 1"), 0);
+	struct pv_buf sql = { 0 };
+	size_t n = 0;
+	for (char *t = strtok(tables, "\n"); t; t = strtok(NULL, "\n")) {
+		pv_buf_str(&sql, n++ ? " UNION ALL " : "SELECT * FROM (");
+		pv_buf_str(&sql, "SELECT '");
+		pv_buf_str(&sql, t);
+		pv_buf_str(&sql, "' AS t, r::text AS row FROM ");
+		pv_buf_str(&sql, t);
+		pv_buf_str(&sql, " r");
+	}
+	pv_buf_str(&sql, ") AS every_row ORDER BY 1, 2");
+	pv_buf_add(&sql, "", 1);
+	assert_false(sql.oom);
+	assert_true(n >= 10);
+	char *rows = NULL;
+	assert_int_equal(pvt_dba(&rows, dir, "%s", sql.p), 0);
+	free(sql.p);
+	free(tables);
+	return rows;
+}

@@ -26,4 +26,16 @@ int pvt_dba(char **out, const char *dir, const char *fmt, ...)
  * succeed. */
 char *pvt_dba_value(const char *dir, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Hold the vault's write lock as a DBA's open write transaction would (SQLite's BEGIN
+ * IMMEDIATE; in PostgreSQL the store's advisory lock, in a transaction), until
+ * pvt_dba_write_unlock rolls it back. pivault's writers wait for it meanwhile. */
+struct pvt_dba_lock *pvt_dba_write_lock(const char *dir);
+void pvt_dba_write_unlock(struct pvt_dba_lock *lock);
+
+/* Every row of every table of the vault's PostgreSQL schema (the vault must be kept there),
+ * as text: one line a row, its table's name, '|', the row as PostgreSQL writes a record
+ * (a bytea as \x and lower-case hex), sorted; malloc'd. What the store holds, to compare
+ * before and after, or to search for what must not be there. */
+char *pvt_dba_pg_dump(const char *dir);
+
 #endif
