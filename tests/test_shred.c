@@ -162,29 +162,6 @@ static int exists(const char *path)
 	return access(path, F_OK) == 0;
 }
 
-/* Every row of every table of the vault's PostgreSQL schema as text (malloc'd): bytea
- * columns written as \x and lower-case hex. */
-static char *store_rows_text(const char *dir)
-{
-	char *tables = NULL;
-	assert_int_equal(pvt_dba(&tables, dir, "SELECT tablename FROM pg_tables WHERE "
-				 "schemaname = current_schema() ORDER BY 1"), 0);
-	char *sql = NULL;
-	size_t len = 0;
-	FILE *q = open_memstream(&sql, &len);
-	assert_non_null(q);
-	size_t n = 0;
-	for (char *t = strtok(tables, "\n"); t; t = strtok(NULL, "\n"))
-		fprintf(q, "%sSELECT t::text FROM %s t", n++ ? " UNION ALL " : "", t);
-	fclose(q);
-	assert_true(n >= 10);
-	char *rows = NULL;
-	assert_int_equal(pvt_dba(&rows, dir, "%s", sql), 0);
-	free(sql);
-	free(tables);
-	return rows;
-}
-
 /* In PostgreSQL the vault's data is rows of the cluster, not files of dir: the needle is
  * in none of them, as bytes (their hex in a bytea) or as text. The cluster's own files are
  * not scanned: a removed row's bytes stay in a table's files until written over, and in
@@ -193,7 +170,7 @@ static char *store_rows_text(const char *dir)
 static void assert_not_in_store(const char *dir, const uint8_t *needle, size_t m,
 				const char *what)
 {
-	char *rows = store_rows_text(dir);
+	char *rows = pvt_dba_pg_dump(dir);
 	char *hex = malloc(2 * m + 1);
 	assert_non_null(hex);
 	sodium_bin2hex(hex, 2 * m + 1, needle, m);
