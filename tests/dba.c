@@ -289,3 +289,20 @@ char *pvt_dba_pg_dump(const char *dir)
 	free(tables);
 	return rows;
 }
+
+int pvt_dba_pg_dump_holds(const char *dump, const void *needle, size_t m)
+{
+	if (m == 0)
+		return 0;
+	size_t n = strlen(dump);
+	for (size_t i = 0; i + m <= n; i++)
+		if (memcmp(dump + i, needle, m) == 0)
+			return 1;
+	char *hex = malloc(2 * m + 1);
+	assert_non_null(hex);
+	for (size_t i = 0; i < m; i++)
+		snprintf(hex + 2 * i, 3, "%02x", ((const unsigned char *)needle)[i]);
+	int found = strstr(dump, hex) != NULL;
+	free(hex);
+	return found;
+}

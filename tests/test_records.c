@@ -163,15 +163,10 @@ static void search_store(const char *dir, const char *needle, char *hits, size_t
 	if (!pvt_dba_pg(dir))
 		return;
 	char *rows = pvt_dba_pg_dump(dir);
-	size_t m = strlen(needle);
-	char *hex = malloc(2 * m + 1);
-	assert_non_null(hex);
-	sodium_bin2hex(hex, 2 * m + 1, (const unsigned char *)needle, m);
-	if (strstr(rows, needle) || strstr(rows, hex)) {
+	if (pvt_dba_pg_dump_holds(rows, needle, strlen(needle))) {
 		size_t n = strlen(hits);
 		snprintf(hits + n, hitslen - n, " %s (its PostgreSQL schema)", dir);
 	}
-	free(hex);
 	free(rows);
 }
 

@@ -171,12 +171,7 @@ static void assert_not_in_store(const char *dir, const uint8_t *needle, size_t m
 				const char *what)
 {
 	char *rows = pvt_dba_pg_dump(dir);
-	char *hex = malloc(2 * m + 1);
-	assert_non_null(hex);
-	sodium_bin2hex(hex, 2 * m + 1, needle, m);
-	int hit = contains((const uint8_t *)rows, strlen(rows), needle, m) ||
-		  strstr(rows, hex) != NULL;
-	free(hex);
+	int hit = pvt_dba_pg_dump_holds(rows, needle, m);
 	free(rows);
 	if (hit)
 		fail_msg("%s found in the vault's PostgreSQL schema", what);
