@@ -260,3 +260,49 @@ void pvt_dba_unlock(struct pvt_dba_lock *lock)
 	}
 	free(lock);
 }
+
+/* ---- everything the store holds, as text ---- */
+
+char *pvt_dba_pg_dump(const char *dir)
+{
+	assert_true(pvt_dba_pg(dir));
+	char *tables = NULL;
+	assert_int_equal(pvt_dba(&tables, dir, "SELECT tablename FROM pg_tables WHERE "
+				 "schemaname = current_schema() ORDER BY 1"), 0);
+	struct pv_buf sql = { 0 };
+	size_t n = 0;
+	for (char *t = strtok(tables, "\n"); t; t = strtok(NULL, "\n")) {
+		pv_buf_str(&sql, n++ ? " UNION ALL " : "SELECT * FROM (");
+		pv_buf_str(&sql, "SELECT '");
+		pv_buf_str(&sql, t);
+		pv_buf_str(&sql, "' AS t, r::text AS row FROM ");
+		pv_buf_str(&sql, t);
+		pv_buf_str(&sql, " r");
+	}
+	pv_buf_str(&sql, ") AS every_row ORDER BY 1, 2");
+	pv_buf_add(&sql, "", 1);
+	assert_false(sql.oom);
+	assert_true(n >= 10);
+	char *rows = NULL;
+	assert_int_equal(pvt_dba(&rows, dir, "%s", sql.p), 0);
+	free(sql.p);
+	free(tables);
+	return rows;
+}
+
+int pvt_dba_pg_dump_holds(const char *dump, const void *needle, size_t m)
+{
+	if (m == 0)
+		return 0;
+	size_t n = strlen(dump);
+	for (size_t i = 0; i + m <= n; i++)
+		if (memcmp(dump + i, needle, m) == 0)
+			return 1;
+	char *hex = malloc(2 * m + 1);
+	assert_non_null(hex);
+	for (size_t i = 0; i < m; i++)
+		snprintf(hex + 2 * i, 3, "%02x", ((const unsigned char *)needle)[i]);
+	int found = strstr(dump, hex) != NULL;
+	free(hex);
+	return found;
+}

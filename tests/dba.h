@@ -6,6 +6,8 @@
 #ifndef PV_TEST_DBA_H
 #define PV_TEST_DBA_H
 
+#include <stddef.h>
+
 /* Whether the vault at dir is kept in PostgreSQL (its directory holds the record `store`). */
 int pvt_dba_pg(const char *dir);
 
@@ -33,5 +35,14 @@ char *pvt_dba_value(const char *dir, const char *fmt, ...) __attribute__((format
 struct pvt_dba_lock;
 struct pvt_dba_lock *pvt_dba_write_lock(const char *dir);
 void pvt_dba_unlock(struct pvt_dba_lock *lock);
+
+/* Every row of every table of the vault's PostgreSQL schema (the vault must be kept there),
+ * as text: one line a row, its table's name, '|', the row as PostgreSQL writes a record
+ * (a bytea as \x and lower-case hex), sorted; malloc'd. What the store holds, to compare
+ * before and after, or to search for what must not be there. */
+char *pvt_dba_pg_dump(const char *dir);
+/* Whether such a dump holds needle (m bytes): as it is (in a text column), or as the hex of
+ * a bytea. */
+int pvt_dba_pg_dump_holds(const char *dump, const void *needle, size_t m);
 
 #endif

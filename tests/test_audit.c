@@ -1,20 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_audit.c: the tamper-evident audit log. A vault with a few dozen audited operations
  * and an exported checkpoint is copied for each test and its log changed behind the
- * library's back (with the sqlite3 tool, or in C by an attacker who recomputes the hash
- * chain): an edited, removed, inserted or reordered entry is reported by number, a
- * truncated log is caught by the exported checkpoint, a recomputed chain by the signed
- * checkpoints. Operations fail closed when their audit entry cannot be written (a test
- * fault, or a real storage failure). Inclusion and consistency proofs check out against
- * their signed checkpoints only, also from the command line without any vault. A
- * checkpoint is signed automatically every 1024 entries. And a long log, verified in two
- * threads split at a signed checkpoint, is judged exactly as in one: a break in either
- * half is named, the lower one first; a checkpoint whose frontier is forged is not a split
- * point; bad signatures and truncation are still caught. */
+ * library's back (by its DBA, dba.h: the SQLite file or the PostgreSQL schema; or by an
+ * attacker who recomputes the hash chain): an edited, removed, inserted or reordered entry
+ * is reported by number, a truncated log is caught by the exported checkpoint, a
+ * recomputed chain by the signed checkpoints. Operations fail closed when their audit
+ * entry cannot be written (a test fault, or a real storage failure). Inclusion and
+ * consistency proofs check out against their signed checkpoints only, also from the
+ * command line without any vault. A checkpoint is signed automatically every 1024
+ * entries. And a long log, verified in two threads split at a signed checkpoint, is
+ * judged exactly as in one: a break in either half is named, the lower one first; a
+ * checkpoint whose frontier is forged is not a split point; bad signatures and truncation
+ * are still caught. */
+#include "dba.h"
 #include "testutil.h"
 
 #include <sodium.h>
-#include <sqlite3.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,23 +60,49 @@ static pv_vault *open_root(const char *dir)
 
 static const pv_access ADMIN = { "admin", "all", 0 };
 
-/* Run SQL on DIR/vault.db with the sqlite3 command-line tool (the vault closed). */
+/* statements as the vault's store takes them: in PostgreSQL the column `user` (a reserved
+ * word there) is named user_name (malloc'd). */
+static char *dialect(const char *dir, const char *statements)
+{
+	size_t n = strlen(statements), at = 0;
+	char *out = malloc(2 * n + 1);
+	assert_non_null(out);
+	int pg = pvt_dba_pg(dir), quoted = 0;
+	for (const char *p = statements; *p; p++) {
+		int word = !quoted && strncmp(p, "user", 4) == 0 && !isalnum((unsigned char)p[4]) &&
+			   p[4] != '_' && (p == statements || (!isalnum((unsigned char)p[-1]) &&
+							      p[-1] != '_'));
+		if (*p == '\'')
+			quoted = !quoted;
+		if (pg && word) {
+			memcpy(out + at, "user_name", 9);
+			at += 9;
+			p += 3;
+			continue;
+		}
+		out[at++] = *p;
+	}
+	out[at] = '\0';
+	return out;
+}
+
+/* Run SQL on the vault's store as its DBA would (dba.h; the vault closed). */
 static void sql(const char *dir, const char *statements)
 {
-	char *out = NULL;
-	int st = pvt_run(&out, "sqlite3 '%s/vault.db' \"%s\" 2>&1", dir, statements);
-	if (st != 0)
-		fail_msg("sqlite3 failed (%d): %s\n  on: %s", st, out, statements);
-	free(out);
+	char *q = dialect(dir, statements);
+	if (pvt_dba(NULL, dir, "%s", q) != 0)
+		fail_msg("the DBA's SQL failed on: %s", q);
+	free(q);
 }
 
 /* A single number from SQL. */
 static uint64_t sql_u64(const char *dir, const char *query)
 {
-	char *out = NULL;
-	assert_int_equal(pvt_run(&out, "sqlite3 '%s/vault.db' \"%s\"", dir, query), 0);
+	char *q = dialect(dir, query);
+	char *out = pvt_dba_value(dir, "%s", q);
 	uint64_t x = strtoull(out, NULL, 10);
 	free(out);
+	free(q);
 	return x;
 }
 
@@ -313,12 +341,74 @@ static void hash_varint(crypto_generichash_state *st, uint64_t x)
 	crypto_generichash_update(st, b, n);
 }
 
-/* The chain hash (which is also the Merkle leaf hash) of the entry on q's row (seq, at,
- * user, op, ids, purpose, request, outcome, detail), by the format of docs/formats.md:
+/* One entry of the audit table as stored: seq, its eight text fields' bytes, its hash. */
+struct stored_entry {
+	int64_t seq;
+	uint8_t *field[8];
+	size_t len[8];
+	uint8_t hash[32];
+	size_t hash_len;
+};
+
+/* The bytes of the hex column at *p (up to '|' or the end of line) into a new buffer;
+ * *p moves past it. */
+static uint8_t *hex_column(const char **p, size_t *len)
+{
+	size_t n = strcspn(*p, "|\n");
+	uint8_t *b = malloc(n / 2 + 1);
+	assert_non_null(b);
+	assert_int_equal(sodium_hex2bin(b, n / 2 + 1, *p, n, NULL, len, NULL), 0);
+	*p += n + ((*p)[n] == '|');
+	return b;
+}
+
+/* Every entry of the vault's log in seq order (as read by its DBA, each column in hex so
+ * that any byte of it survives); *n their number. */
+static struct stored_entry *audit_entries(const char *dir, size_t *n)
+{
+	char *q = dialect(dir, "SELECT seq, hex(at), hex(user), hex(op), hex(ids), hex(purpose), "
+			  "hex(request), hex(outcome), hex(detail), hex(hash) FROM audit "
+			  "ORDER BY seq");
+	char *rows = NULL;
+	assert_int_equal(pvt_dba(&rows, dir, "%s", q), 0);
+	free(q);
+	size_t cap = 0;
+	struct stored_entry *all = NULL;
+	*n = 0;
+	for (const char *p = rows; *p; p++) {
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 256;
+			all = realloc(all, cap * sizeof *all);
+			assert_non_null(all);
+		}
+		struct stored_entry *e = &all[(*n)++];
+		e->seq = strtoll(p, (char **)&p, 10);
+		assert_int_equal(*p++, '|');
+		for (int c = 0; c < 8; c++)
+			e->field[c] = hex_column(&p, &e->len[c]);
+		uint8_t *h = hex_column(&p, &e->hash_len);
+		memcpy(e->hash, h, e->hash_len == 32 ? 32 : 0);
+		free(h);
+		assert_int_equal(*p, '\n');
+	}
+	free(rows);
+	return all;
+}
+
+static void entries_free(struct stored_entry *all, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (int c = 0; c < 8; c++)
+			free(all[i].field[c]);
+	free(all);
+}
+
+/* The chain hash (which is also the Merkle leaf hash) of entry e (seq, at, user, op, ids,
+ * purpose, request, outcome, detail), by the format of docs/formats.md:
  * BLAKE2b-256(0x00 || previous hash || canonical bytes), the canonical bytes "PVA2", seq
  * as a varint, then each text field as its length (a varint) and bytes; zeros before
  * entry 1. */
-static void chain_hash(sqlite3_stmt *q, const uint8_t prev[32], uint8_t out[32])
+static void chain_hash(const struct stored_entry *e, const uint8_t prev[32], uint8_t out[32])
 {
 	static const uint8_t zero = 0x00;
 	crypto_generichash_state st;
@@ -326,62 +416,46 @@ static void chain_hash(sqlite3_stmt *q, const uint8_t prev[32], uint8_t out[32])
 	crypto_generichash_update(&st, &zero, 1);
 	crypto_generichash_update(&st, prev, 32);
 	crypto_generichash_update(&st, (const uint8_t *)"PVA2", 4);
-	hash_varint(&st, (uint64_t)sqlite3_column_int64(q, 0));
-	for (int c = 1; c <= 8; c++) {
-		const unsigned char *t = sqlite3_column_text(q, c);
-		size_t len = (size_t)sqlite3_column_bytes(q, c);
-		hash_varint(&st, len);
-		if (len)
-			crypto_generichash_update(&st, t, len);
+	hash_varint(&st, (uint64_t)e->seq);
+	for (int c = 0; c < 8; c++) {
+		hash_varint(&st, e->len[c]);
+		if (e->len[c])
+			crypto_generichash_update(&st, e->field[c], e->len[c]);
 	}
 	crypto_generichash_final(&st, out, 32);
 }
 
 /* Recompute every entry's chain hash. With write == 0, only count the entries whose
- * stored hash differs from the recomputed one; else store the recomputed ones. */
+ * stored hash differs from the recomputed one; else store the recomputed ones (one
+ * transaction, as the DBA would). */
 static int rechain(const char *dir, int write)
 {
-	char *path = pvt_path(dir, "vault.db");
-	sqlite3 *db = NULL;
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	free(path);
-	sqlite3_stmt *q = NULL, *u = NULL;
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT seq, at, user, op, ids, purpose, request, "
-					    "outcome, detail, hash FROM audit ORDER BY seq",
-					    -1, &q, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "UPDATE audit SET hash = ?1 WHERE seq = ?2", -1,
-					    &u, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	size_t rows = 0;
+	struct stored_entry *all = audit_entries(dir, &rows);
 	uint8_t prev[32] = { 0 }, h[32];
-	int differ = 0, rows = 0;
-	/* Read all first, then write: updating a table under an open scan of it is unsafe. */
-	struct { int64_t seq; uint8_t h[32]; } *all = NULL;
-	size_t cap = 0;
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		chain_hash(q, prev, h);
-		if (sqlite3_column_bytes(q, 9) != 32 || memcmp(sqlite3_column_blob(q, 9), h, 32) != 0)
+	int differ = 0;
+	char *updates = NULL;
+	size_t len = 0;
+	FILE *u = open_memstream(&updates, &len);
+	assert_non_null(u);
+	fputs("BEGIN;", u);
+	for (size_t i = 0; i < rows; i++) {
+		chain_hash(&all[i], prev, h);
+		if (all[i].hash_len != 32 || memcmp(all[i].hash, h, 32) != 0) {
 			differ++;
-		if ((size_t)rows == cap) {
-			cap = cap ? 2 * cap : 256;
-			all = realloc(all, cap * sizeof *all);
-			assert_non_null(all);
+			char hx[65];
+			sodium_bin2hex(hx, sizeof hx, h, 32);
+			fprintf(u, "UPDATE audit SET hash = x'%s' WHERE seq = %lld;", hx,
+				(long long)all[i].seq);
 		}
-		all[rows].seq = sqlite3_column_int64(q, 0);
-		memcpy(all[rows].h, h, 32);
-		rows++;
 		memcpy(prev, h, 32);
 	}
-	sqlite3_finalize(q);
-	for (int i = 0; write && i < rows; i++) {
-		sqlite3_bind_blob(u, 1, all[i].h, 32, SQLITE_STATIC);
-		sqlite3_bind_int64(u, 2, all[i].seq);
-		assert_int_equal(sqlite3_step(u), SQLITE_DONE);
-		sqlite3_reset(u);
-	}
-	sqlite3_finalize(u);
-	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_close(db), SQLITE_OK);
-	free(all);
+	fputs("COMMIT;", u);
+	fclose(u);
+	if (write && differ)
+		sql(dir, updates);
+	free(updates);
+	entries_free(all, rows);
 	assert_true(rows > 0);
 	return differ;
 }
@@ -752,8 +826,14 @@ static void test_storage_failure_fails_closed(void **state)
 	char *old = preferences_of(v, "C00000005");
 	pv_vault_close(v);
 	uint64_t entries = sql_u64(f->dir, "SELECT count(*) FROM audit");
-	sql(f->dir, "CREATE TRIGGER t BEFORE INSERT ON audit BEGIN "
-		    "SELECT RAISE(ABORT, 'audit storage failed'); END");
+	int pg = pvt_dba_pg(f->dir);
+	if (pg)
+		sql(f->dir, "CREATE FUNCTION t() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN "
+			    "RAISE EXCEPTION 'audit storage failed'; END$$; CREATE TRIGGER t BEFORE "
+			    "INSERT ON audit FOR EACH ROW EXECUTE FUNCTION t()");
+	else
+		sql(f->dir, "CREATE TRIGGER t BEFORE INSERT ON audit BEGIN "
+			    "SELECT RAISE(ABORT, 'audit storage failed'); END");
 
 	v = open_root(f->dir);
 	pv_rc rc = pv_update(v, &ADMIN, "C00000005", "preferences", "changed without a trace");
@@ -764,7 +844,7 @@ static void test_storage_failure_fails_closed(void **state)
 	assert_null(r);
 	pv_vault_close(v);
 
-	sql(f->dir, "DROP TRIGGER t");
+	sql(f->dir, pg ? "DROP TRIGGER t ON audit; DROP FUNCTION t()" : "DROP TRIGGER t");
 	assert_int_equal(sql_u64(f->dir, "SELECT count(*) FROM audit"), entries);
 	v = open_root(f->dir);
 	char *now = preferences_of(v, "C00000005");
@@ -1280,29 +1360,18 @@ struct leaves {
 
 static void read_leaves(const char *dir, struct leaves *l)
 {
-	char *path = pvt_path(dir, "vault.db");
-	sqlite3 *db = NULL;
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	free(path);
-	sqlite3_stmt *q = NULL;
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT seq, at, user, op, ids, purpose, request, "
-					    "outcome, detail FROM audit ORDER BY seq", -1, &q, NULL),
-			 SQLITE_OK);
+	size_t rows = 0;
+	struct stored_entry *all = audit_entries(dir, &rows);
 	memset(l, 0, sizeof *l);
-	size_t cap = 0;
+	l->h = calloc(rows ? rows : 1, sizeof *l->h);
+	assert_non_null(l->h);
 	uint8_t prev[32] = { 0 };
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		assert_int_equal((uint64_t)sqlite3_column_int64(q, 0), l->n + 1);
-		if (l->n == cap) {
-			cap = cap ? 2 * cap : 256;
-			l->h = realloc(l->h, cap * sizeof *l->h);
-			assert_non_null(l->h);
-		}
-		chain_hash(q, prev, l->h[l->n]);
+	for (size_t i = 0; i < rows; i++) {
+		assert_int_equal((uint64_t)all[i].seq, l->n + 1);
+		chain_hash(&all[i], prev, l->h[l->n]);
 		memcpy(prev, l->h[l->n++], 32);
 	}
-	sqlite3_finalize(q);
-	sqlite3_close(db);
+	entries_free(all, rows);
 }
 
 static int leaf_at(void *ctx, uint64_t index, uint8_t out[PV_MERKLE_HASH])
@@ -1334,9 +1403,17 @@ static void test_consistency_across_vaults(void **state)
 		fail_msg("pv_vault_create: %s", pv_errmsg(b));
 	pv_vault_close(b);
 	char q[1024];
-	snprintf(q, sizeof q, "ATTACH '%s/vault.db' AS a; DELETE FROM audit; DELETE FROM "
-		 "audit_checkpoints; INSERT INTO audit SELECT * FROM a.audit WHERE seq <= %llu;",
-		 f->dir, (unsigned long long)g_ck_size);
+	/* A's entries read into B's store: SQLite's file attached, or A's PostgreSQL schema */
+	char *from = pvt_dba_pg(f->dir) ? pvt_dba_value(f->dir, "SELECT current_schema()") : NULL;
+	if (from)
+		snprintf(q, sizeof q, "DELETE FROM audit; DELETE FROM audit_checkpoints; INSERT "
+			 "INTO audit SELECT * FROM %s.audit WHERE seq <= %llu;", from,
+			 (unsigned long long)g_ck_size);
+	else
+		snprintf(q, sizeof q, "ATTACH '%s/vault.db' AS a; DELETE FROM audit; DELETE FROM "
+			 "audit_checkpoints; INSERT INTO audit SELECT * FROM a.audit WHERE seq <= "
+			 "%llu;", f->dir, (unsigned long long)g_ck_size);
+	free(from);
 	sql(bdir, q);
 	assert_int_equal(pv_vault_open(bdir, NULL, key, &b), PV_OK);
 	pv_key_free(key);

@@ -13,10 +13,10 @@
  * span's alone. The handles share the log's tail (so one appending in its own transaction
  * after others does not rebuild it): a tail shared before a transaction that then rolled
  * back is never built on. */
+#include "dba.h"
 #include "testutil.h"
 
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +34,7 @@
 static const pv_access admin = { "admin", "service", PV_WANT_MASKED };
 
 struct fx {
-	char *tmp, *dir, *key, *db;
+	char *tmp, *dir, *key;
 	pv_audit_writer *aw;
 	pv_vault *h[THREADS];
 };
@@ -59,7 +59,6 @@ static int fx_setup(void **state)
 	f->tmp = pvt_tempdir();
 	f->dir = pvt_path(f->tmp, "vault");
 	f->key = pvt_path(f->tmp, "root.key");
-	f->db = pvt_path(f->dir, "vault.db");
 	pv_vault_close(pvt_sample_vault(f->dir, f->key, CUSTOMERS, 3, NULL));
 	pv_vault *w = open_root(f);
 	assert_ok(w, pv_audit_writer_start(w, &f->aw));
@@ -79,7 +78,6 @@ static int fx_teardown(void **state)
 	assert_int_equal(pv_audit_writer_stop(f->aw), PV_OK);
 	pvt_release_all();
 	pvt_rmtree(f->tmp);
-	free(f->db);
 	free(f->key);
 	free(f->dir);
 	free(f->tmp);
@@ -93,25 +91,16 @@ static void customer_id(char *out, size_t n, unsigned k)
 }
 
 /* Entries in the log whose op is op (and ids, unless NULL), from a connection of the
- * test's own, as a DBA's; -1 if they cannot be counted. Asserts nothing: it also runs on
- * the readers' threads, where a failed cmocka assertion cannot unwind. */
+ * test's own, as a DBA's (dba.h); -1 if they cannot be counted. Asserts nothing on the
+ * SQL's failure: it also runs on the readers' threads. */
 static long count_entries_or_fail(const struct fx *f, const char *op, const char *ids)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *q = NULL;
+	char *out = NULL;
 	long n = -1;
-	if (sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_busy_timeout(db, 10000) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, "SELECT count(*) FROM audit WHERE op = ?1 AND "
-			       "(?2 IS NULL OR ids = ?2)", -1, &q, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(q, 1, op, -1, SQLITE_STATIC);
-		if (ids)
-			sqlite3_bind_text(q, 2, ids, -1, SQLITE_STATIC);
-		if (sqlite3_step(q) == SQLITE_ROW)
-			n = sqlite3_column_int64(q, 0);
-	}
-	sqlite3_finalize(q);
-	sqlite3_close(db);
+	if (pvt_dba(&out, f->dir, "SELECT count(*) FROM audit WHERE op = '%s'%s%s%s", op,
+		    ids ? " AND ids = '" : "", ids ? ids : "", ids ? "'" : "") == 0 && out)
+		n = strtol(out, NULL, 10);
+	free(out);
 	return n;
 }
 
@@ -122,15 +111,25 @@ static long count_entries(const struct fx *f, const char *op, const char *ids)
 	return n;
 }
 
-static void dba(const struct fx *f, const char *sql)
+/* A DBA's trigger named name refusing every insert into table ("refused"), or (on 0)
+ * gone again: SQLite's, or PostgreSQL's with its function. */
+static void refuse_inserts(const struct fx *f, const char *table, const char *name, int on)
 {
-	sqlite3 *db;
-	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 10000);
-	char *err = NULL;
-	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", sql, err);
-	sqlite3_close(db);
+	int pg = pvt_dba_pg(f->dir), rc;
+	if (on && pg)
+		rc = pvt_dba(NULL, f->dir, "CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS "
+			     "$$BEGIN RAISE EXCEPTION 'refused'; END$$; CREATE TRIGGER %s BEFORE "
+			     "INSERT ON %s FOR EACH ROW EXECUTE FUNCTION %s()", name, name, table,
+			     name);
+	else if (on)
+		rc = pvt_dba(NULL, f->dir, "CREATE TRIGGER %s BEFORE INSERT ON %s BEGIN "
+			     "SELECT RAISE(ABORT, 'refused'); END;", name, table);
+	else if (pg)
+		rc = pvt_dba(NULL, f->dir, "DROP TRIGGER %s ON %s; DROP FUNCTION %s()", name, table,
+			     name);
+	else
+		rc = pvt_dba(NULL, f->dir, "DROP TRIGGER %s;", name);
+	assert_int_equal(rc, 0);
 }
 
 static void verify_chain(const struct fx *f)
@@ -200,13 +199,12 @@ static void concurrent_reads_share_commits(void **state)
 static void failed_group_shows_nothing(void **state)
 {
 	struct fx *f = *state;
-	dba(f, "CREATE TRIGGER no_audit BEFORE INSERT ON audit BEGIN "
-	       "SELECT RAISE(ABORT, 'refused'); END;");
+	refuse_inserts(f, "audit", "no_audit", 1);
 	pv_record *rec = NULL;
 	assert_int_equal(pv_get(f->h[0], &admin, "C00000001", &rec), PV_ERR_STORE);
 	assert_null(rec);
 	assert_non_null(strstr(pv_errmsg(f->h[0]), "audit log cannot be written"));
-	dba(f, "DROP TRIGGER no_audit;");
+	refuse_inserts(f, "audit", "no_audit", 0);
 	assert_ok(f->h[0], pv_get(f->h[0], &admin, "C00000001", &rec));
 	assert_non_null(rec);
 	pv_record_free(rec);
@@ -231,8 +229,7 @@ static void batch_is_durable_at_its_end(void **state)
 	assert_ok(v, pv_vault_batch_end(v, PV_BATCH_COMMIT));
 	assert_int_equal(count_entries(f, "read", NULL), 30);
 
-	dba(f, "CREATE TRIGGER no_audit BEFORE INSERT ON audit BEGIN "
-	       "SELECT RAISE(ABORT, 'refused'); END;");
+	refuse_inserts(f, "audit", "no_audit", 1);
 	assert_ok(v, pv_vault_batch_begin(v));
 	int refused = 0;
 	for (int k = 0; k < 100000 && !refused; k++) { /* until the writer's group failed */
@@ -245,7 +242,7 @@ static void batch_is_durable_at_its_end(void **state)
 	assert_true(refused);
 	assert_int_equal(pv_vault_batch_end(v, PV_BATCH_COMMIT), PV_ERR_STORE);
 	assert_non_null(strstr(pv_errmsg(v), "could not all be written"));
-	dba(f, "DROP TRIGGER no_audit;");
+	refuse_inserts(f, "audit", "no_audit", 0);
 	assert_int_equal(count_entries(f, "read", NULL), 30);
 	verify_chain(f);
 }
@@ -433,8 +430,7 @@ static void withheld_failure_is_its_spans(void **state)
 {
 	struct fx *f = *state;
 	pv_vault *v = f->h[3];
-	dba(f, "CREATE TRIGGER no_audit BEFORE INSERT ON audit BEGIN "
-	       "SELECT RAISE(ABORT, 'refused'); END;");
+	refuse_inserts(f, "audit", "no_audit", 1);
 	assert_ok(v, pv_vault_withhold_begin(v));
 	pv_record *rec = NULL;
 	assert_ok(v, pv_get(v, &admin, "C00000007", &rec)); /* returned, to be withheld */
@@ -445,7 +441,7 @@ static void withheld_failure_is_its_spans(void **state)
 	assert_int_equal(pv_audit_writer_when_durable(f->aw, failed, tell, &t), PV_OK);
 	assert_int_equal(told_wait(&t), 0);
 	assert_int_equal(t.entries, 0);
-	dba(f, "DROP TRIGGER no_audit;");
+	refuse_inserts(f, "audit", "no_audit", 0);
 
 	assert_ok(v, pv_get(v, &admin, "C00000007", &rec)); /* not the member's failure */
 	pv_record_free(rec);
@@ -469,8 +465,7 @@ static void token_row_refused_fails_its_span(void **state)
 {
 	struct fx *f = *state;
 	pv_vault *v = f->h[1];
-	dba(f, "CREATE TRIGGER no_tokens BEFORE INSERT ON tokens BEGIN "
-	       "SELECT RAISE(ABORT, 'refused'); END;");
+	refuse_inserts(f, "tokens", "no_tokens", 1);
 	char *token = NULL, *value = NULL;
 	assert_ok(v, pv_vault_withhold_begin(v));
 	assert_ok(v, pv_tokenize(v, &admin, "C00000015", "phone", PV_TOKEN_RANDOM,
@@ -480,7 +475,7 @@ static void token_row_refused_fails_its_span(void **state)
 	told_init(&t, f, "C00000015");
 	assert_int_equal(pv_audit_writer_when_durable(f->aw, span, tell, &t), PV_OK);
 	assert_int_equal(told_wait(&t), 0);
-	dba(f, "DROP TRIGGER no_tokens;");
+	refuse_inserts(f, "tokens", "no_tokens", 0);
 	assert_int_equal(count_entries_or_fail(f, "tokenize", "C00000015"), 0);
 	assert_int_equal(pv_detokenize(f->h[2], &admin, token, &value), PV_ERR_NOT_FOUND);
 	assert_null(value);
@@ -497,9 +492,7 @@ static void closed_waiters_are_told_once_now(void **state)
 {
 	struct fx *f = *state;
 	pv_vault *v = f->h[1];
-	sqlite3 *lock;
-	assert_int_equal(sqlite3_open(f->db, &lock), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(lock, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	struct pvt_dba_lock *lock = pvt_dba_write_lock(f->dir);
 	assert_ok(v, pv_vault_withhold_begin(v));
 	pv_record *rec = NULL;
 	assert_ok(v, pv_get(v, &admin, "C00000009", &rec));
@@ -515,8 +508,7 @@ static void closed_waiters_are_told_once_now(void **state)
 	pv_audit_writer_close_waiters(f->aw);
 	assert_int_equal(t.called, 1); /* here and now: not durable */
 	assert_int_equal(t.ok, 0);
-	assert_int_equal(sqlite3_exec(lock, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(lock);
+	pvt_dba_unlock(lock);
 	for (int i = 0; i < 400 && count_entries_or_fail(f, "read", "C00000009") < 1; i++)
 		nanosleep(&nap, NULL);
 	assert_int_equal(count_entries_or_fail(f, "read", "C00000009"), 1); /* committed */
@@ -555,9 +547,12 @@ static void tokens_in_a_span_take_no_write_lock(void **state)
 	assert_ok(v, pv_tokenize(v, &admin, "C00000011", "phone", PV_TOKEN_DETERMINISTIC,
 				 PV_TOKEN_OPAQUE, &made));
 	pv_set_wait(1, NULL, NULL); /* a call that waits for the lock fails after 1 s */
-	sqlite3 *lock;
-	assert_int_equal(sqlite3_open(f->db, &lock), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(lock, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	struct pvt_dba_lock *lock = pvt_dba_write_lock(f->dir);
+	/* outside a span, first (the wait it spends is the writer's allowance too: the
+	 * span's group below waits for the same lock, and it must outlast the DBA's hold) */
+	assert_int_equal(pv_tokenize(v, &admin, "C00000014", "phone", PV_TOKEN_RANDOM,
+				     PV_TOKEN_OPAQUE, &other), PV_ERR_BUSY); /* its own write */
+	assert_null(other);
 	assert_ok(v, pv_vault_withhold_begin(v));
 	assert_ok(v, pv_tokenize(v, &admin, "C00000011", "phone", PV_TOKEN_DETERMINISTIC,
 				 PV_TOKEN_OPAQUE, &found));
@@ -568,11 +563,10 @@ static void tokens_in_a_span_take_no_write_lock(void **state)
 				 PV_TOKEN_OPAQUE, &det));
 	pv_audit_span span = pv_vault_withhold_end(v);
 	assert_true(span.first > 0 && span.last == span.first + 2);
-	assert_int_equal(pv_tokenize(v, &admin, "C00000014", "phone", PV_TOKEN_RANDOM,
-				     PV_TOKEN_OPAQUE, &other), PV_ERR_BUSY); /* its own write */
-	assert_null(other);
-	assert_int_equal(sqlite3_exec(lock, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(lock);
+	struct timespec nap = { 0, 200 * 1000000L };
+	nanosleep(&nap, NULL);
+	assert_int_equal(count_entries_or_fail(f, "tokenize", "C00000012"), 0); /* lock held */
+	pvt_dba_unlock(lock);
 	pv_set_wait(PV_WAIT_DEFAULT, NULL, NULL);
 	struct told t;
 	told_init(&t, f, "C00000011");

@@ -12,10 +12,10 @@
  * vault is in the JSON, text or HTML; a role without 'report' is refused and audited; the
  * auditor's report is audited. The CLI: pivault report --json parsed, --html written. */
 #define _GNU_SOURCE
+#include "dba.h"
 #include "testutil.h"
 
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,20 +66,19 @@ static void reopen_root(struct fixture *f)
 	ok(f->v, rc, "pv_vault_open");
 }
 
-/* Run SQL on the closed vault's database, as a DBA with the sqlite3 tool would. */
+/* Run SQL on the closed vault's store, as its DBA would (dba.h: the SQLite file or the
+ * PostgreSQL schema): each statement (ending in ';') must change a row at least. */
 static void dba(struct fixture *f, const char *stmt)
 {
 	pv_vault_close(f->v);
 	f->v = NULL;
-	char *path = pvt_path(f->dir, "vault.db");
-	sqlite3 *db;
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	char *err = NULL;
-	if (sqlite3_exec(db, stmt, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", stmt, err);
-	assert_true(sqlite3_changes(db) >= 1);
-	sqlite3_close(db);
-	free(path);
+	for (const char *s = stmt; *s; s += strcspn(s, ";") + (s[strcspn(s, ";")] == ';')) {
+		char *rows = NULL;
+		if (pvt_dba(&rows, f->dir, "%.*s RETURNING 1", (int)strcspn(s, ";"), s) != 0)
+			fail_msg("the DBA's SQL failed: %s", stmt);
+		assert_true(rows[0] != '\0');
+		free(rows);
+	}
 	reopen_root(f);
 }
 

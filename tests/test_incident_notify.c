@@ -10,10 +10,10 @@
  * 'incident', no purpose, a purpose that does not show contacts, more than the bulk
  * limit without approval); the customer's own language field; the pivault command. */
 #define _GNU_SOURCE
+#include "dba.h"
 #include "testutil.h"
 
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -421,7 +421,8 @@ static void test_again_tells_no_one_twice(void **state)
 }
 
 /* A DBA's look at the file: the register and the incident hold ids, kinds and labels,
- * never a name or phone number told. */
+ * never a name or phone number told. In PostgreSQL, every row of the vault's schema, as
+ * text or as a bytea's hex. */
 static void test_vault_db_holds_no_contacts(void **state)
 {
 	struct fixture *f = *state;
@@ -430,6 +431,20 @@ static void test_vault_db_holds_no_contacts(void **state)
 	outputs_free(&o);
 	pv_vault_close(f->v);
 	f->v = NULL;
+	if (pvt_dba_pg(f->dir)) {
+		char *rows = pvt_dba_pg_dump(f->dir);
+		static const char *const cols[] = { "name", "phone" };
+		for (size_t r = 1; r < f->csv.nrows; r++)
+			for (size_t c = 0; c < 2; c++) {
+				const char *value = pvt_csv_get(&f->csv, r, cols[c]);
+				if (pvt_dba_pg_dump_holds(rows, value, strlen(value)))
+					fail_msg("row %zu: its %s is in the PostgreSQL schema", r,
+						 cols[c]);
+			}
+		free(rows);
+		reopen_root(f);
+		return;
+	}
 	static const char *const files[] = { "vault.db", "vault.db-wal" };
 	for (size_t i = 0; i < 2; i++) {
 		char *path = pvt_path(f->dir, files[i]);
@@ -444,19 +459,24 @@ static void test_vault_db_holds_no_contacts(void **state)
 	reopen_root(f);
 }
 
-/* Run sql on the closed vault's database as a DBA would (the root handle open again). */
+/* Run sql on the closed vault's store as a DBA would (dba.h: in PostgreSQL the column user
+ * is user_name; the root handle open again). */
 static void dba(struct fixture *f, const char *sql)
 {
 	pv_vault_close(f->v);
 	f->v = NULL;
-	char *path = pvt_path(f->dir, "vault.db");
-	sqlite3 *db = NULL;
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	char *err = NULL;
-	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", sql, err);
-	sqlite3_close(db);
-	free(path);
+	char *q = strdup(sql), *u;
+	assert_non_null(q);
+	if (pvt_dba_pg(f->dir) && (u = strstr(q, " user, ")) != NULL) {
+		char *named = malloc(strlen(q) + 8);
+		assert_non_null(named);
+		snprintf(named, strlen(q) + 8, "%.*s user_name, %s", (int)(u - q), q, u + 7);
+		free(q);
+		q = named;
+	}
+	if (pvt_dba(NULL, f->dir, "%s", q) != 0)
+		fail_msg("the DBA's SQL failed: %s", sql);
+	free(q);
 	reopen_root(f);
 }
 

@@ -4,15 +4,15 @@
  * exactly those by the user, sealed: get, find by phone and export of each refused (or
  * left out) naming the incident, another customer still readable; a release by the same
  * user refused (four eyes), approved by a second user it runs and reads work again.
- * Insiders: a DBA with sqlite3 deletes the seal rows, the protected setting (with or
- * without its integrity code), edits the incident's state and its scope; a clerk without
+ * Insiders: a DBA (SQL on either backend) deletes the seal rows, the protected setting (with
+ * or without its integrity code), edits the incident's state and its scope; a clerk without
  * 'incident'; a release approved for another incident or for a seal that grew since. A
  * handle kept open sees another's seal and release. The commands as a user runs them. */
 #define _GNU_SOURCE
+#include "dba.h"
 #include "testutil.h"
 
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,17 +126,35 @@ static pv_vault *as(const struct fixture *f, const char *user)
 	return v;
 }
 
-/* Run SQL on the vault's database with the sqlite3 library, as a DBA would. */
+/* Run SQL on the vault's store as a DBA would (dba.h: the SQLite file or the PostgreSQL
+ * schema, where SQLite's type BLOB is called bytea). */
 static void dba(const struct fixture *f, const char *sql)
 {
-	char *db = pvt_path(f->dir, "vault.db");
-	sqlite3 *h = NULL;
-	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	char *err = NULL;
-	if (sqlite3_exec(h, sql, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("SQL %s: %s", sql, err);
-	sqlite3_close(h);
-	free(db);
+	char *q = malloc(2 * strlen(sql) + 1), *at = q;
+	assert_non_null(q);
+	int pg = pvt_dba_pg(f->dir);
+	for (const char *p = sql; *p;) {
+		if (pg && strncmp(p, "AS BLOB)", 8) == 0) {
+			at = stpcpy(at, "AS bytea)");
+			p += 8;
+		} else {
+			*at++ = *p++;
+		}
+	}
+	*at = '\0';
+	if (pvt_dba(NULL, f->dir, "%s", q) != 0)
+		fail_msg("the DBA's SQL failed: %s", sql);
+	free(q);
+}
+
+/* A copy of the vault as it is now (f->v closed), to put back with pvt_vault_restore
+ * (malloc'd: its directory). */
+static char *vault_copy(const struct fixture *f)
+{
+	char *copy = pvt_path(f->tmp, "copy");
+	assert_int_equal(pvt_run(NULL, "rm -rf '%s' && cp -a '%s' '%s'", copy, f->dir, copy), 0);
+	pvt_vault_copied(copy);
+	return copy;
 }
 
 /* As reader, read customers first..last (rows of the CSV). */
@@ -430,12 +448,11 @@ typedef pv_rc (*attack_probe)(const struct fixture *f, pv_vault *v, const char *
 static void attacks_refused(struct fixture *f, const char *const *attacks, size_t n,
 			    attack_probe probe, const char *id, pv_rc also_ok)
 {
-	char *db = pvt_path(f->dir, "vault.db"), *copy = pvt_path(f->tmp, "copy.db");
 	pv_vault_close(f->v);
 	f->v = NULL;
-	assert_int_equal(pvt_run(NULL, "cp '%s' '%s'", db, copy), 0);
+	char *copy = vault_copy(f);
 	for (size_t i = 0; i < n; i++) {
-		assert_int_equal(pvt_run(NULL, "cp '%s' '%s'", copy, db), 0);
+		pvt_vault_restore(copy, f->dir);
 		dba(f, attacks[i]);
 		pv_key *key = NULL;
 		pv_vault *v = NULL;
@@ -449,9 +466,8 @@ static void attacks_refused(struct fixture *f, const char *const *attacks, size_
 			fail_msg("attack %zu: rc %d, '%s'", i, rc, pv_errmsg(v));
 		pv_vault_close(v);
 	}
-	assert_int_equal(pvt_run(NULL, "cp '%s' '%s'", copy, db), 0);
+	pvt_vault_restore(copy, f->dir);
 	reopen_root(f);
-	free(db);
 	free(copy);
 }
 
@@ -558,10 +574,9 @@ static void test_dba_incident_rows_detected(void **state)
 	snprintf(sql[2], sizeof sql[2], "DELETE FROM incidents WHERE id = '%s'", id);
 	const char *want[] = { "its row or its scope edited", "INC-00000000 fails its integrity "
 			       "check: added", "removed outside pivault" };
-	char *db = pvt_path(f->dir, "vault.db"), *copy = pvt_path(f->tmp, "copy.db");
-	assert_int_equal(pvt_run(NULL, "cp '%s' '%s'", db, copy), 0);
+	char *copy = vault_copy(f);
 	for (int i = 0; i < 3; i++) {
-		assert_int_equal(pvt_run(NULL, "cp '%s' '%s'", copy, db), 0);
+		pvt_vault_restore(copy, f->dir);
 		dba(f, sql[i]);
 		reopen_root(f);
 		char *json = NULL;
@@ -569,9 +584,8 @@ static void test_dba_incident_rows_detected(void **state)
 		pv_vault_close(f->v);
 		f->v = NULL;
 	}
-	assert_int_equal(pvt_run(NULL, "cp '%s' '%s'", copy, db), 0);
+	pvt_vault_restore(copy, f->dir);
 	reopen_root(f);
-	free(db);
 	free(copy);
 	pv_free(id);
 }

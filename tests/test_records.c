@@ -11,12 +11,12 @@
  * libsodium to exactly the keyring's bytes), and destruction certificates naming every
  * escrow copy, which still holds the destroyed keys. Permissions, audit entries, and the
  * pivault complaint / review / keyring commands run as a user would. */
+#include "dba.h"
 #include "testutil.h"
 
 #include <dirent.h>
 #include <jansson.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,20 +138,36 @@ static const char *cell(const struct fixture *f, size_t r, const char *col)
 	return s;
 }
 
-/* Run SQL on the vault's database behind the library's back (the vault closed); the
- * statements must change exactly `changes` rows. */
+/* Run SQL on the vault's store behind the library's back, as its DBA would (dba.h; the
+ * vault closed); the statements (each ending in ';') must change exactly `changes` rows. */
 static void sql_exec(const struct fixture *f, const char *sql, int changes)
 {
 	assert_null(f->v);
-	char *path = pvt_path(f->dir, "vault.db");
-	sqlite3 *db = NULL;
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	char *msg = NULL;
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("sqlite: %s\n  on: %s", msg ? msg : "?", sql);
-	assert_int_equal(sqlite3_total_changes(db), changes);
-	assert_int_equal(sqlite3_close(db), SQLITE_OK);
-	free(path);
+	int changed = 0;
+	for (const char *s = sql; *s; s += strcspn(s, ";") + (s[strcspn(s, ";")] == ';')) {
+		int len = (int)strcspn(s, ";");
+		char *rows = NULL;
+		if (pvt_dba(&rows, f->dir, "%.*s RETURNING 1", len, s) != 0)
+			fail_msg("the DBA's SQL failed on: %s", sql);
+		for (const char *p = rows; *p; p++)
+			changed += *p == '\n';
+		free(rows);
+	}
+	assert_int_equal(changed, changes);
+}
+
+/* In PostgreSQL the vault's data is rows of its schema, not files: needle (as text, or as
+ * the hex of a bytea) found in them is appended to hits, as a file of search_tree is. */
+static void search_store(const char *dir, const char *needle, char *hits, size_t hitslen)
+{
+	if (!pvt_dba_pg(dir))
+		return;
+	char *rows = pvt_dba_pg_dump(dir);
+	if (pvt_dba_pg_dump_holds(rows, needle, strlen(needle))) {
+		size_t n = strlen(hits);
+		snprintf(hits + n, hitslen - n, " %s (its PostgreSQL schema)", dir);
+	}
+	free(rows);
 }
 
 /* Today (UTC) plus days, as YYYY-MM-DD. */
@@ -741,7 +757,8 @@ static void test_complaint_text_sealed(void **state)
 	char found[4096] = "";
 	size_t nfiles = 0;
 	search_tree(f->tmp, c, found, sizeof found, &nfiles);
-	assert_non_null(strstr(found, "vault.db"));
+	search_store(f->dir, c, found, sizeof found);
+	assert_non_null(strstr(found, pvt_dba_pg(f->dir) ? "PostgreSQL schema" : "vault.db"));
 
 	static const char *const needles[] = { NOTE_PHONE, NOTE_NAME, NOTE_TEXT, "确认新号码",
 					       "的地址已更正" };
@@ -749,7 +766,8 @@ static void test_complaint_text_sealed(void **state)
 		char hits[4096] = "";
 		size_t files = 0;
 		search_tree(f->tmp, needles[i], hits, sizeof hits, &files);
-		assert_true(files >= 3); /* vault.db, the keyring, the key at least */
+		search_store(f->dir, needles[i], hits, sizeof hits);
+		assert_true(files >= 3); /* vault.db (PostgreSQL: its record), the keyring, the key */
 		if (hits[0])
 			fail_msg("'%s' is in clear in:%s", needles[i], hits);
 	}

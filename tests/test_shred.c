@@ -13,8 +13,9 @@
  * pubkey / certificate verify commands.
  *
  * The test reaches into the library's internals (vault.h, keyring.h, record.h, store.h)
- * to capture the victim's bucket key and data key before the shred, and reads the SQLite
- * files directly. */
+ * to capture the victim's bucket key and data key before the shred, and reads the store
+ * directly as its DBA would (dba.h: the SQLite file, or the vault's PostgreSQL schema). */
+#include "dba.h"
 #include "testutil.h"
 
 #include <dirent.h>
@@ -161,6 +162,21 @@ static int exists(const char *path)
 	return access(path, F_OK) == 0;
 }
 
+/* In PostgreSQL the vault's data is rows of the cluster, not files of dir: the needle is
+ * in none of them, as bytes (their hex in a bytea) or as text. The cluster's own files are
+ * not scanned: a removed row's bytes stay in a table's files until written over, and in
+ * its write-ahead log (src/store/postgresql/README.md, "Not as SQLite"); what a shred
+ * promises there rests on the destroyed bucket key, checked on the old copy below. */
+static void assert_not_in_store(const char *dir, const uint8_t *needle, size_t m,
+				const char *what)
+{
+	char *rows = pvt_dba_pg_dump(dir);
+	int hit = pvt_dba_pg_dump_holds(rows, needle, m);
+	free(rows);
+	if (hit)
+		fail_msg("%s found in the vault's PostgreSQL schema", what);
+}
+
 /* Fail naming the file when any regular file of dir, or any of the extra files, holds
  * needle. */
 static void assert_nowhere(const char *dir, const char *const *extra, size_t nextra,
@@ -201,6 +217,8 @@ static void assert_nowhere(const char *dir, const char *const *extra, size_t nex
 	if (hit)
 		fail_msg("%s", msg);
 	assert_true(scanned >= 2);
+	if (pvt_dba_pg(dir))
+		assert_not_in_store(dir, needle, m, what);
 }
 
 /* ---- crypto as docs/formats.md describes it ---- */
@@ -266,7 +284,7 @@ static void cert_hash(const char *cert, char out[65])
 	hex_of(out, h, sizeof h);
 }
 
-/* ---- the database read directly ---- */
+/* ---- the store read directly, as its DBA would (dba.h: either backend) ---- */
 
 struct raw_cust {
 	int64_t rid;
@@ -277,81 +295,117 @@ struct raw_cust {
 	size_t g_basic_len;
 };
 
-static sqlite3 *db_open(const char *path)
+/* hex (up to '|', '\n' or the end) as bytes into out (cap bytes); their number. */
+static size_t unhex(uint8_t *out, size_t cap, const char *hex)
 {
-	sqlite3 *db = NULL;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
-		fail_msg("sqlite3_open %s: %s", path, db ? sqlite3_errmsg(db) : "?");
-	return db;
+	size_t n = 0;
+	assert_int_equal(sodium_hex2bin(out, cap, hex, strcspn(hex, "|\n"), NULL, &n, NULL), 0);
+	return n;
 }
 
 /* Customer id's stored row: 0, or 1 when absent. */
-static int db_customer(const char *path, const char *id, struct raw_cust *c)
+static int db_customer(const char *dir, const char *id, struct raw_cust *c)
 {
 	memset(c, 0, sizeof *c);
-	sqlite3 *db = db_open(path);
-	sqlite3_stmt *q = NULL;
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT rid, bucket, bucket_gen, dek_version, wdek, "
-					    "g_basic FROM customers WHERE id = ?1", -1, &q, NULL),
-			 SQLITE_OK);
-	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(q), found = rc == SQLITE_ROW;
-	if (found) {
-		c->rid = sqlite3_column_int64(q, 0);
-		c->bucket = (uint32_t)sqlite3_column_int64(q, 1);
-		c->gen = (uint32_t)sqlite3_column_int64(q, 2);
-		c->dekv = (uint32_t)sqlite3_column_int64(q, 3);
-		c->wdek_len = (size_t)sqlite3_column_bytes(q, 4);
-		assert_int_equal(c->wdek_len, WDEK_BYTES);
-		memcpy(c->wdek, sqlite3_column_blob(q, 4), WDEK_BYTES);
-		c->g_basic_len = (size_t)sqlite3_column_bytes(q, 5);
-		c->g_basic = pvt_keep(malloc(c->g_basic_len + 1));
-		assert_non_null(c->g_basic);
-		memcpy(c->g_basic, sqlite3_column_blob(q, 5), c->g_basic_len);
-	} else {
-		assert_int_equal(rc, SQLITE_DONE);
+	char *row = NULL;
+	assert_int_equal(pvt_dba(&row, dir, "SELECT rid, bucket, bucket_gen, dek_version, "
+				 "hex(wdek), hex(g_basic) FROM customers WHERE id = '%s'", id), 0);
+	if (!*row) {
+		free(row);
+		return 1;
 	}
-	sqlite3_finalize(q);
-	sqlite3_close(db);
-	return found ? 0 : 1;
+	long long rid = 0, bucket = 0, gen = 0, dekv = 0;
+	int at = 0;
+	assert_int_equal(sscanf(row, "%lld|%lld|%lld|%lld|%n", &rid, &bucket, &gen, &dekv, &at), 4);
+	c->rid = rid;
+	c->bucket = (uint32_t)bucket;
+	c->gen = (uint32_t)gen;
+	c->dekv = (uint32_t)dekv;
+	const char *wdek = row + at, *basic = strchr(wdek, '|');
+	assert_non_null(basic);
+	c->wdek_len = unhex(c->wdek, WDEK_BYTES, wdek);
+	assert_int_equal(c->wdek_len, WDEK_BYTES);
+	size_t cap = strcspn(++basic, "\n") / 2;
+	c->g_basic = pvt_keep(malloc(cap + 1));
+	assert_non_null(c->g_basic);
+	c->g_basic_len = unhex(c->g_basic, cap, basic);
+	free(row);
+	return 0;
 }
 
-/* count(*) of a query with one integer parameter (the blind index readable as the
- * table `entries`). */
-static long long db_count(const char *path, const char *sql, int64_t param)
+static int sqlite_row(void *out_buf, int n, char **values, char **names)
 {
-	sqlite3 *db = db_open(path);
+	(void)names;
+	FILE *out = out_buf;
+	for (int i = 0; i < n; i++)
+		fprintf(out, "%s%s", i ? "|" : "", values[i] ? values[i] : "");
+	fputc('\n', out);
+	return 0;
+}
+
+/* The rows of sql (printed as pvt_dba prints them; malloc'd), the blind index readable in
+ * it as the table `entries` (field, h, rid): SQLite's postings rows unpacked into a
+ * temporary table, PostgreSQL's index as it is. */
+static char *db_entries_query(const char *dir, const char *sql)
+{
+	char *rows = NULL;
+	if (pvt_dba_pg(dir)) {
+		assert_int_equal(pvt_dba(&rows, dir, "WITH entries AS (SELECT field, h, rid FROM "
+					 "blind_index) %s", sql), 0);
+		return rows;
+	}
+	char *path = pvt_path(dir, "vault.db");
+	sqlite3 *db = NULL;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+		fail_msg("sqlite3_open %s: %s", path, db ? sqlite3_errmsg(db) : "?");
+	free(path);
 	pvt_blind_entries(db, "main", "entries");
-	sqlite3_stmt *q = NULL;
-	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
-		fail_msg("prepare %s: %s", sql, sqlite3_errmsg(db));
-	sqlite3_bind_int64(q, 1, param);
-	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	long long n = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
+	size_t len = 0;
+	FILE *out = open_memstream(&rows, &len);
+	assert_non_null(out);
+	if (sqlite3_exec(db, sql, sqlite_row, out, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	fclose(out);
 	sqlite3_close(db);
+	return rows;
+}
+
+/* count(*) of a query on `entries` (or any table) with one integer, its %lld. */
+static long long db_count(const char *dir, const char *fmt, int64_t param)
+{
+	char sql[512];
+	snprintf(sql, sizeof sql, fmt, (long long)param);
+	char *rows = db_entries_query(dir, sql);
+	long long n = -1;
+	assert_int_equal(sscanf(rows, "%lld", &n), 1);
+	free(rows);
 	return n;
 }
 
 /* The victim's blind-index hashes that no other customer shares (16 bytes each). */
-static size_t db_unique_hashes(const char *path, int64_t rid, uint8_t out[][PV_BLIND_BYTES],
+static size_t db_unique_hashes(const char *dir, int64_t rid, uint8_t out[][PV_BLIND_BYTES],
 			       size_t max)
 {
-	sqlite3 *db = db_open(path);
-	sqlite3_stmt *q = NULL;
-	pvt_blind_entries(db, "main", "entries");
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT b.h FROM entries b WHERE b.rid = ?1 AND "
-					    "(SELECT count(*) FROM entries o WHERE o.field = "
-					    "b.field AND o.h = b.h) = 1", -1, &q, NULL), SQLITE_OK);
-	sqlite3_bind_int64(q, 1, rid);
+	char sql[512];
+	snprintf(sql, sizeof sql, "SELECT hex(b.h) FROM entries b WHERE b.rid = %lld AND "
+		 "(SELECT count(*) FROM entries o WHERE o.field = b.field AND o.h = b.h) = 1",
+		 (long long)rid);
+	char *rows = db_entries_query(dir, sql);
 	size_t n = 0;
-	while (sqlite3_step(q) == SQLITE_ROW && n < max) {
-		assert_int_equal(sqlite3_column_bytes(q, 0), PV_BLIND_BYTES);
-		memcpy(out[n++], sqlite3_column_blob(q, 0), PV_BLIND_BYTES);
-	}
-	sqlite3_finalize(q);
-	sqlite3_close(db);
+	for (const char *line = rows; *line && n < max; line += strcspn(line, "\n") + 1)
+		assert_int_equal(unhex(out[n++], PV_BLIND_BYTES, line), PV_BLIND_BYTES);
+	free(rows);
 	return n;
+}
+
+/* The vault's data without its keyring, copied into the new directory to as a backup
+ * takes it: SQLite's file and its log, or (PostgreSQL) the record and a copy of the schema. */
+static void copy_data(const char *dir, const char *to)
+{
+	assert_int_equal(mkdir(to, 0700), 0);
+	assert_int_equal(pvt_run(NULL, "cd '%s' && for f in vault.db vault.db-wal store; do "
+				 "[ ! -e $f ] || cp $f '%s/'; done", dir, to), 0);
+	pvt_vault_copied(to);
 }
 
 /* ---- the ledger ---- */
@@ -561,13 +615,10 @@ static void test_old_copy_cannot_yield_victim(void **state)
 	pvt_vclose(v);
 
 	/* A copy of the data files (not the keyring), as a backup would take it. */
-	char *db = pvt_keep(pvt_path(f->dir, "vault.db"));
+	const char *db = f->dir;
 	char *old_dir = pvt_keep(pvt_path(f->tmp, "oldcopy"));
-	assert_int_equal(mkdir(old_dir, 0700), 0);
-	assert_int_equal(pvt_run(NULL, "cp '%s/vault.db' '%s/' && { [ ! -e '%s/vault.db-wal' ] || "
-				 "cp '%s/vault.db-wal' '%s/'; }", f->dir, old_dir, f->dir, f->dir,
-				 old_dir), 0);
-	char *old_db = pvt_keep(pvt_path(old_dir, "vault.db"));
+	copy_data(f->dir, old_dir);
+	const char *old_db = old_dir;
 
 	/* The victim's stored data key and the data key itself. */
 	struct raw_cust oc;
@@ -1000,13 +1051,13 @@ static void test_shred_many_and_unknown(void **state)
 	assert_string_equal(fc.first, ids[0]);
 	pvt_vclose(v);
 
-	char *db = pvt_keep(pvt_path(f->dir, "vault.db"));
+	const char *db = f->dir;
 	int64_t rids[10];
 	for (size_t i = 0; i < 10; i++) {
 		struct raw_cust rc;
 		assert_int_equal(db_customer(db, ids[i], &rc), 0);
 		rids[i] = rc.rid;
-		assert_true(db_count(db, "SELECT count(*) FROM entries WHERE rid = ?1", rids[i]) >= 3);
+		assert_true(db_count(db, "SELECT count(*) FROM entries WHERE rid = %lld", rids[i]) >= 3);
 	}
 	size_t k0len = 0;
 	uint8_t *k0 = pvt_keep(read_bytes(f->keyring, &k0len));
@@ -1085,9 +1136,9 @@ static void test_shred_many_and_unknown(void **state)
 	for (size_t i = 0; i < 10; i++) {
 		struct raw_cust rc;
 		assert_int_equal(db_customer(db, ids[i], &rc), 1);
-		assert_int_equal(db_count(db, "SELECT count(*) FROM entries WHERE rid = ?1",
+		assert_int_equal(db_count(db, "SELECT count(*) FROM entries WHERE rid = %lld",
 					  rids[i]), 0);
-		assert_int_equal(db_count(db, "SELECT count(*) FROM consents WHERE rid = ?1",
+		assert_int_equal(db_count(db, "SELECT count(*) FROM consents WHERE rid = %lld",
 					  rids[i]), 0);
 	}
 	/* Exactly the slots of the shredded customers' buckets changed, one generation on. */
@@ -1136,20 +1187,15 @@ static void test_damaged_record_is_shredded(void **state)
 {
 	struct fx *f = *state;
 	const char *id = cust(3, "customer_id");
-	char *db = pvt_keep(pvt_path(f->dir, "vault.db"));
-	sqlite3 *h = db_open(db);
-	sqlite3_stmt *q = NULL;
+	const char *db = f->dir;
+	char *changed = NULL;
 	/* byte 31 changed, whatever it was (a plain x'00' left it as it was 1 time in 256) */
-	assert_int_equal(sqlite3_prepare_v2(h, "UPDATE customers SET g_basic = "
-					    "substr(g_basic, 1, 30) || CASE WHEN substr(g_basic, 31, "
-					    "1) = x'00' THEN x'01' ELSE x'00' END || "
-					    "substr(g_basic, 32) WHERE id = ?1", -1, &q, NULL),
-			 SQLITE_OK);
-	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-	assert_int_equal(sqlite3_step(q), SQLITE_DONE);
-	assert_int_equal(sqlite3_changes(h), 1);
-	sqlite3_finalize(q);
-	sqlite3_close(h);
+	assert_int_equal(pvt_dba(&changed, db, "UPDATE customers SET g_basic = "
+				 "substr(g_basic, 1, 30) || CASE WHEN substr(g_basic, 31, 1) = x'00' "
+				 "THEN x'01' ELSE x'00' END || substr(g_basic, 32) WHERE id = '%s' "
+				 "RETURNING 1", id), 0);
+	assert_string_equal(changed, "1\n");
+	free(changed);
 	pv_vault *v = pvt_open_root(f->dir, NULL, g_key_path);
 	assert_int_equal(get_rc(v, id), PV_ERR_CORRUPT);
 	const char *ids[] = { id };
@@ -1372,6 +1418,7 @@ static void test_journal_applied_after_commit(void **state)
 	char *pre = pvt_keep(pvt_path(f->tmp, "pre"));
 	assert_int_equal(pvt_run(NULL, "mkdir '%s' && cp -a '%s' '%s' '%s/'", pre, f->dir, f->keyring,
 				 pre), 0);
+	pvt_vault_copied(pvt_keep(pvt_path(pre, "vault")));
 	size_t k0len = 0;
 	uint8_t *k0 = pvt_keep(read_bytes(f->keyring, &k0len));
 	assert_non_null(k0);
@@ -1475,6 +1522,18 @@ static void test_journal_recovery_cost(void **state)
 			 "%llu steps, %llu of them in table scans", n, g_csv.nrows - 1,
 			 (unsigned long long)c.queries, (unsigned long long)c.steps,
 			 (unsigned long long)c.scan_steps);
+	if (pvt_dba_pg(f->dir)) {
+		/* PostgreSQL counts the checks but tells no steps: the twin of "no table
+		 * scan" is that an index serves the check (a sequential scan is what the
+		 * planner still picks, scans disabled, when none can) */
+		char *plan = NULL;
+		assert_int_equal(pvt_dba(&plan, f->dir, "SET enable_seqscan = off; EXPLAIN "
+					 "SELECT 1 FROM customers WHERE bucket = 3 AND "
+					 "bucket_gen < 2 LIMIT 1"), 0);
+		if (strstr(plan, "Seq Scan") || !strstr(plan, "Index"))
+			fail_msg("no index serves a bucket's check: %s", plan);
+		free(plan);
+	}
 	for (size_t r = 1; r < g_csv.nrows; r++) {
 		int shredded = 0;
 		for (size_t i = 0; i < n; i++)
@@ -1669,9 +1728,9 @@ static void test_ledger_unwritable_after_commit(void **state)
 			assert_reads(v, cust(r, "customer_id"));
 	pvt_vclose(v);
 	/* a copy of the database as it is now, its ledger lines not yet in the file */
-	char *db = pvt_keep(pvt_path(f->dir, "vault.db"));
-	char *copy = pvt_keep(pvt_path(f->tmp, "vault.db.copy"));
-	assert_int_equal(pvt_run(NULL, "cp '%s' '%s'", db, copy), 0);
+	char *copy = pvt_keep(pvt_path(f->tmp, "vault.copy"));
+	assert_int_equal(pvt_run(NULL, "cp -a '%s' '%s'", f->dir, copy), 0);
+	pvt_vault_copied(copy);
 	/* still unwritable: the open works, the lines wait */
 	v = pvt_open_root(f->dir, NULL, g_key_path);
 	assert_false(exists(f->journal));
@@ -1697,7 +1756,7 @@ static void test_ledger_unwritable_after_commit(void **state)
 	ledger_free(&l);
 	/* the copy still holds them: opened again, the lines are found in the file, not
 	 * added twice */
-	assert_int_equal(pvt_run(NULL, "cp '%s' '%s'", copy, db), 0);
+	pvt_vault_restore(copy, f->dir);
 	v = pvt_open_root(f->dir, NULL, g_key_path);
 	pvt_vclose(v);
 	l = ledger_read(f->ledger);

@@ -3,6 +3,7 @@
  * every way an open or a create can be refused (wrong key, wrong kind of key, foreign,
  * damaged or missing keyring, non-empty directory, bad schema), each with a clear error
  * and with the vault's files left byte for byte as they were. */
+#include "dba.h"
 #include "testutil.h"
 
 #include <dirent.h>
@@ -108,8 +109,27 @@ static int keep_last_entry(void *ctx, const pv_audit_entry *e)
 	return 0;
 }
 
+/* What a vault in PostgreSQL holds: its record (the file store), then every row of its
+ * schema (malloc'd). */
+static char *store_text(const char *dir)
+{
+	char *record = pvt_path(dir, "store");
+	char *text = pvt_read_file(record, NULL);
+	free(record);
+	assert_non_null(text);
+	char *rows = pvt_dba_pg_dump(dir);
+	char *all = malloc(strlen(text) + strlen(rows) + 1);
+	assert_non_null(all);
+	strcpy(all, text);
+	strcat(all, rows);
+	free(text);
+	free(rows);
+	return all;
+}
+
 /* Everything a failed open must leave alone: the directory's listing, vault.db, its
- * -wal (when present) and the keyring, byte for byte. */
+ * -wal (when present) and the keyring, byte for byte. A vault kept in PostgreSQL: its
+ * record and every row of its schema, as its DBA reads them (there is no -wal). */
 struct snap {
 	char *listing;
 	char *db, *wal, *kr;
@@ -121,7 +141,9 @@ static void snap_take(struct snap *s, const char *dir, const char *keyring)
 	memset(s, 0, sizeof *s);
 	char *db = pvt_path(dir, "vault.db"), *wal = pvt_path(dir, "vault.db-wal");
 	s->listing = dir_listing(dir);
-	s->db = pvt_read_file(db, &s->dblen);
+	s->db = pvt_dba_pg(dir) ? store_text(dir) : pvt_read_file(db, &s->dblen);
+	if (pvt_dba_pg(dir))
+		s->dblen = strlen(s->db);
 	s->wal = pvt_read_file(wal, &s->wallen);
 	s->kr = keyring ? pvt_read_file(keyring, &s->krlen) : NULL;
 	free(db);
@@ -278,7 +300,10 @@ static void test_create_reopen_key_file(void **state)
 	char *listing = dir_listing(dir);
 	assert_non_null(listing);
 	assert_null(strstr(listing, "keyring"));
-	assert_non_null(strstr(listing, "vault.db/"));
+	if (pvt_dba_pg(dir)) /* the data is in the schema: the directory holds only its record */
+		assert_string_equal(listing, "store/");
+	else
+		assert_non_null(strstr(listing, "vault.db/"));
 	free(listing);
 
 	v = NULL;
@@ -321,10 +346,13 @@ static void test_create_reopen_passphrase(void **state)
 	pv_key_free(key);
 
 	assert_int_equal(file_size(kr), (long long)KEYRING_BYTES(SLOTS));
-	/* The passphrase is stretched, never stored: it appears in no file. */
+	/* The passphrase is stretched, never stored: it appears in no file (in PostgreSQL, in
+	 * no row of the vault's schema nor in its record). */
 	char *dbp = pvt_path(dir, "vault.db");
 	size_t n;
-	char *db = pvt_read_file(dbp, &n);
+	char *db = pvt_dba_pg(dir) ? store_text(dir) : pvt_read_file(dbp, &n);
+	if (pvt_dba_pg(dir))
+		n = strlen(db);
 	assert_non_null(db);
 	for (size_t i = 0; i + strlen(PASS) <= n; i++)
 		assert_false(memcmp(db + i, PASS, strlen(PASS)) == 0);
@@ -434,7 +462,9 @@ static void copy_file(const char *from, const char *to)
 
 /* A vault left with committed data still in its write-ahead log (the process holding it
  * stopped before a checkpoint, as after a crash): a refused open must not checkpoint or
- * delete that log either. */
+ * delete that log either. In PostgreSQL, whose log is the server's own, the
+ * twin: the schema copied while the vault is open, and a refused open leaves its rows as
+ * they were. */
 static void test_wrong_key_with_pending_wal(void **state)
 {
 	struct fx *f = *state;
@@ -449,17 +479,28 @@ static void test_wrong_key_with_pending_wal(void **state)
 	char *src_db = pvt_path(dir, "vault.db"), *src_wal = pvt_path(dir, "vault.db-wal");
 	char *src_kr = pvt_path(f->root, "live.keyring");
 	char *dst_db = pvt_path(crash, "vault.db"), *dst_wal = pvt_path(crash, "vault.db-wal");
-	assert_true(file_size(src_wal) > 0);
+	int pg = pvt_dba_pg(dir);
 	assert_int_equal(mkdir(crash, 0700), 0);
-	copy_file(src_db, dst_db);
-	copy_file(src_wal, dst_wal);
+	if (pg) { /* the record, and the schema as it is (a copy of its own) */
+		char *rec = pvt_path(dir, "store"), *crec = pvt_path(crash, "store");
+		copy_file(rec, crec);
+		pvt_vault_copied(crash);
+		free(rec);
+		free(crec);
+	} else {
+		assert_true(file_size(src_wal) > 0);
+		copy_file(src_db, dst_db);
+		copy_file(src_wal, dst_wal);
+	}
 	copy_file(src_kr, ckr);
 	pv_vault_close(v);
 
 	struct snap before;
 	snap_take(&before, crash, ckr);
-	assert_non_null(before.wal);
-	assert_true(before.wallen > 0);
+	if (!pg) {
+		assert_non_null(before.wal);
+		assert_true(before.wallen > 0);
+	}
 	const char *const want[] = { "wrong key file", NULL };
 	open_fails(crash, NULL, wrong, PV_ERR_BAD_KEY, want);
 	snap_check(&before, crash, ckr);
@@ -1036,7 +1077,10 @@ static int count_id(void *ctx, const char *id)
 	return 0;
 }
 
-/* pv_vault_checkpoint empties the write-ahead log, also after reads of every kind. */
+/* pv_vault_checkpoint empties the write-ahead log, also after reads of every kind. In
+ * PostgreSQL, where the log is the server's and a commit is durable when it returns, the
+ * backend-neutral part: the checkpoint succeeds after reads of every kind, and the change
+ * is there for another connection (the -wal file's size is SQLite's own). */
 static void test_checkpoint_after_reads(void **state)
 {
 	struct fx *f = *state;
@@ -1045,11 +1089,12 @@ static void test_checkpoint_after_reads(void **state)
 	pv_key *key = new_key_file(keyp);
 	pv_vault *v = create_ok(dir, NULL, key, 0);
 	import_sample(v, f->root, 30);
-	assert_true(file_size(wal) > 0);
+	int pg = pvt_dba_pg(dir);
+	assert_true(pg || file_size(wal) > 0);
 	pv_rc rc = pv_vault_checkpoint(v);
 	if (rc != PV_OK)
 		fail_msg("checkpoint after import: %s", pv_errmsg(v));
-	assert_int_equal(file_size(wal), 0);
+	assert_int_equal(file_size(wal), pg ? -1 : 0);
 
 	pv_access admin = { "admin", "all", 1 };
 	pv_record *r = NULL;
@@ -1073,7 +1118,11 @@ static void test_checkpoint_after_reads(void **state)
 	if (rc != PV_OK)
 		fail_msg("checkpoint after reads (pv_get, pv_list, pv_find): %s: %s",
 			 pv_strerror(rc), pv_errmsg(v));
-	assert_int_equal(file_size(wal), 0);
+	assert_int_equal(file_size(wal), pg ? -1 : 0);
+	char *updates = pvt_dba_value(dir, "SELECT count(*) FROM audit WHERE op = 'update' AND "
+				      "ids = 'C00000008' AND outcome = 'ok'");
+	assert_string_equal(updates, "1"); /* committed: another connection sees it */
+	free(updates);
 	pv_vault_close(v);
 	pv_key_free(key);
 	free(dir);

@@ -90,6 +90,10 @@ struct pv_vault *pvt_sample_vault(const char *dir, const char *key_path, unsigne
  * test on any error. (vault_copy.c) */
 void pvt_vault_copied(const char *dir);
 void pvt_copy_vault(const char *from, const char *to);
+/* Put back in dir the vault copied earlier at copy (cp -a, then pvt_vault_copied), as a DBA
+ * restores an old copy: the SQLite file, or the PostgreSQL schema dropped and cloned again
+ * from the copy's under its own name. The vault must be closed. (vault_copy.c) */
+void pvt_vault_restore(const char *copy, const char *dir);
 
 /* What a test holds, released by pvt_release_all at teardown even when an assertion
  * fails: pvt_keep registers a malloc'd pointer (returned; NULL passes through), pvt_drop

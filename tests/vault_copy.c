@@ -5,6 +5,7 @@
  * holds only its record (the file `store`), so pvt_vault_copied gives the copy a schema of
  * its own: every table cloned with its rows and its identity counters, the record
  * rewritten to name it. Done as a DBA would, with libpq. */
+#include "dba.h"
 #include "testutil.h"
 
 #include "store/store.h"
@@ -108,4 +109,43 @@ void pvt_copy_vault(const char *from, const char *to)
 	char *dir = pvt_path(to, "vault");
 	pvt_vault_copied(dir);
 	free(dir);
+}
+
+/* The schema named by the record in dir and its connection (fails the test without one). */
+static PGconn *schema_of(const char *dir, char *schema, size_t cap)
+{
+	char *record = pvt_path(dir, "store");
+	char *text = pvt_read_file(record, NULL);
+	free(record);
+	assert_non_null(text);
+	text[strcspn(text, "\n")] = '\0';
+	char *conninfo = pv_store_location_conninfo(text, schema, cap);
+	assert_non_null(conninfo);
+	free(text);
+	PGconn *c = PQconnectdb(conninfo);
+	free(conninfo);
+	if (PQstatus(c) != CONNECTION_OK)
+		fail_msg("restoring a vault's schema: %s", PQerrorMessage(c));
+	return c;
+}
+
+void pvt_vault_restore(const char *copy, const char *dir)
+{
+	if (!pvt_dba_pg(dir)) { /* SQLite: the copy's file (and log) over the live one's */
+		assert_int_equal(pvt_run(NULL, "rm -f '%s/vault.db-wal' '%s/vault.db-shm' && "
+					 "cp '%s/vault.db' '%s/' && { [ ! -e '%s/vault.db-wal' ] || "
+					 "cp '%s/vault.db-wal' '%s/'; }", dir, dir, copy, dir, copy,
+					 copy, dir), 0);
+		return;
+	}
+	char live[64], old[64];
+	PGconn *c = schema_of(dir, live, sizeof live);
+	PQfinish(schema_of(copy, old, sizeof old));
+	char drop[128];
+	snprintf(drop, sizeof drop, "DROP SCHEMA %s CASCADE", live);
+	run_sql(c, "BEGIN");
+	run_sql(c, drop);
+	clone_schema(c, old, live);
+	run_sql(c, "COMMIT");
+	PQfinish(c);
 }

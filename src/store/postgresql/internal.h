@@ -68,6 +68,7 @@ struct pv_pg_store {
 	int import_locked;         /* this connection holds the import lock (import_lock.c) */
 	char session[256];         /* the session's settings (pv_pg_session), set again on a
 				    * new connection after the last one was lost */
+	uint64_t bucket_checks;    /* calls of pv_store_bucket_behind (its check counts) */
 	char err[512];
 };
 
