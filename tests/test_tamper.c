@@ -114,7 +114,7 @@ static void update_one(struct fx *f, const char *id, const char *col, const char
 static void blob_set(struct fx *f, const char *id, const char *col, const void *data,
 		     size_t len)
 {
-	char *value = malloc(2 * len + 4);
+	char *value = malloc(2 * len + 5); /* x'..' or NULL, and the end */
 	assert_non_null(value);
 	if (data) {
 		memcpy(value, "x'", 2);
