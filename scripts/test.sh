@@ -17,6 +17,8 @@ if [[ -z ${PIVAULT_TEST_PG:-} ]] && compgen -G '/usr/lib/postgresql/*/bin/initdb
     trap 'bash scripts/pg-cluster.sh stop "$pgdir"' EXIT
     PIVAULT_TEST_PG=$(cat "$pgdir/conninfo")
     export PIVAULT_TEST_PG PGPASSFILE=$pgdir/pgpass
+    # its files, for the tests that search them for clear text (test_noplaintext)
+    export PIVAULT_TEST_PG_DATA=$pgdir/data
   else
     echo "test: no PostgreSQL cluster could be started; its tests report themselves skipped" >&2
   fi

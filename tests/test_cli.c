@@ -6,6 +6,7 @@
  * root key there is no default role (--role admin is given), every read names its purpose
  * (--purpose), init creates the first administrator from PIVAULT_PASSWORD_FILE, and users
  * open the vault with their own passwords. */
+#include "dba.h"
 #include "testutil.h"
 
 #include <jansson.h>
@@ -530,6 +531,21 @@ static void test_export(void **state)
 	free(clear_file);
 }
 
+/* For a vault kept in PostgreSQL, each table of its schema and a digest of its rows, as
+ * its DBA would take them (dba.h); NULL for one kept in SQLite (its files are compared). */
+static char *store_print(const char *vault)
+{
+	if (!pvt_dba_pg(vault))
+		return NULL;
+	char *rows = NULL;
+	assert_int_equal(pvt_dba(&rows, vault, "SELECT table_name, md5(query_to_xml(format("
+				 "'SELECT * FROM %%I ORDER BY 1', table_name), false, false, '')::text) "
+				 "FROM information_schema.tables WHERE table_schema = current_schema() "
+				 "ORDER BY 1"), 0);
+	assert_non_null(strstr(rows, "audit|"));
+	return rows;
+}
+
 static void test_wrong_key(void **state)
 {
 	(void)state;
@@ -553,7 +569,8 @@ static void test_wrong_key(void **state)
 		before[k] = pvt_read_file(path, &before_len[k]);
 		free(path);
 	}
-	assert_non_null(before[0]);
+	char *store_before = store_print(g_vault);
+	assert_true(before[0] != NULL || store_before != NULL);
 	char *out = NULL;
 	assert_int_equal(cli(&out, &err, env, "get %s --clear " READ_ALL,
 			     field(1, "customer_id")), 1);
@@ -572,6 +589,12 @@ static void test_wrong_key(void **state)
 		free(before[k]);
 		free(path);
 	}
+	char *store_now = store_print(g_vault);
+	if ((store_now == NULL) != (store_before == NULL) ||
+	    (store_now && strcmp(store_now, store_before) != 0))
+		fail_msg("the vault's PostgreSQL tables changed after an open with the wrong root key");
+	free(store_now);
+	free(store_before);
 	/* --key-file overrides the environment */
 	assert_int_equal(cli(&out, NULL, env, "get %s --key-file '%s' " READ_ALL,
 			     field(1, "customer_id"), g_key), 0);
@@ -1146,8 +1169,8 @@ static void test_release_kdf_floor(void **state)
 	st = pvt_run(NULL, "%s '%s' init '%s' --schema '%s/examples/schema.yaml' --slots 1024 "
 		     ">/dev/null", env, pvt_program("pivault"), dir, PV_SOURCE_DIR);
 	assert_int_equal(st, 0);
-	assert_int_equal(pvt_run(&out, "sqlite3 '%s/vault.db' \"SELECT hex(substr(slot, 18, 8)) || "
-				 "' ' || hex(substr(slot, 26, 8)) FROM users\"", dir), 0);
+	assert_int_equal(pvt_dba(&out, dir, "SELECT hex(substr(slot, 18, 8)) || ' ' || "
+				 "hex(substr(slot, 26, 8)) FROM users"), 0);
 	assert_string_equal(out, "0300000000000000 0000000400000000\n"); /* t=3, 64 MiB */
 	free(out);
 	snprintf(env, 8192, "PIVAULT_VAULT='%s' PIVAULT_USER=admin PIVAULT_PASSWORD_FILE='%s'",

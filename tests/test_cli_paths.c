@@ -4,9 +4,9 @@
  * verify` after a DBA's edit with SQL (exit 1, the entry named), and the audit proofs
  * (`audit prove`, `audit consistency`) checked by `audit check-proof` without the vault,
  * then with a changed byte. */
+#include "dba.h"
 #include "testutil.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,14 +124,12 @@ static void test_audit_verify_after_sql_edit(void **state)
 			    "verify"), 0);
 	free(out);
 	free(err);
-	char *db = pvt_path(g_dir, "v/vault.db");
-	sqlite3 *h = NULL;
-	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(h, "UPDATE audit SET user = 'nobody' WHERE seq = 3", NULL,
-				      NULL, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_changes(h), 1);
-	sqlite3_close(h);
-	free(db);
+	char *vault = pvt_path(g_dir, "v"), *changed = NULL;
+	assert_int_equal(pvt_dba(&changed, vault, "UPDATE audit SET %s = 'nobody' WHERE seq = 3 "
+				 "RETURNING 1", pvt_dba_pg(vault) ? "user_name" : "user"), 0);
+	assert_string_equal(changed, "1\n");
+	free(changed);
+	free(vault);
 	assert_int_equal(sh(&out, &err, "PIVAULT_VAULT=v PIVAULT_KEY_FILE=root.key $P audit "
 			    "verify"), 1);
 	if (!strstr(err, "entry 3") && !strstr(err, "at 3"))

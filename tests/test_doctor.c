@@ -5,10 +5,10 @@
  * training, an escrow row deleted or forged with SQL, fast Argon2id, core dumps) brings
  * its finding, which goes away once fixed. The command: exit status, --json, and who may
  * run it. */
+#include "dba.h"
 #include "testutil.h"
 
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,20 +170,16 @@ static void test_one_audit_entry(void **state)
 	chmod(f->keyring, 0644);
 	struct seen s;
 	assert_int_equal(doctor(f, NULL, &s), 1);
-	sqlite3 *db;
-	char *path = pvt_keep(pvt_path(f->dir, "vault.db"));
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT op, outcome, detail FROM audit ORDER BY "
-					    "seq DESC LIMIT 2", -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_string_equal((const char *)sqlite3_column_text(st, 0), "doctor");
-	assert_string_equal((const char *)sqlite3_column_text(st, 1), "ok");
-	assert_non_null(strstr((const char *)sqlite3_column_text(st, 2), "1 high"));
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_string_equal((const char *)sqlite3_column_text(st, 0), "keyring escrow");
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	char *rows = NULL;
+	assert_int_equal(pvt_dba(&rows, f->dir, "SELECT op, outcome, detail FROM audit ORDER BY "
+				 "seq DESC LIMIT 2"), 0);
+	char *second = strchr(rows, '\n');
+	assert_non_null(second);
+	*second++ = '\0';
+	assert_int_equal(strncmp(rows, "doctor|ok|", 10), 0);
+	assert_non_null(strstr(rows + 10, "1 high"));
+	assert_int_equal(strncmp(second, "keyring escrow|", 15), 0);
+	free(rows);
 }
 
 /* ---- Permissions ---- */
@@ -205,7 +201,9 @@ static void test_keyring_readable_by_others(void **state)
 }
 
 /* The ledger beside the keyring, the vault directory and, once others may reach into the
- * directory, the database file. */
+ * directory, the database file. A vault kept in PostgreSQL has no database file there (its
+ * directory holds the record naming the server; the server's files are its own): the
+ * same directory then brings no finding about one. */
 static void test_ledger_directory_and_database(void **state)
 {
 	struct fix *f = *state;
@@ -215,12 +213,14 @@ static void test_ledger_directory_and_database(void **state)
 	assert_int_equal(chmod(ledger, 0640), 0);
 	assert_int_equal(chmod(f->dir, 0755), 0);
 	char *db = pvt_keep(pvt_path(f->dir, "vault.db"));
-	assert_int_equal(chmod(db, 0644), 0);
+	int in_sqlite = !pvt_dba_pg(f->dir);
+	assert_int_equal(in_sqlite ? chmod(db, 0644) : access(db, F_OK), in_sqlite ? 0 : -1);
 	assert_int_equal(doctor(f, NULL, &s), 1);
 	assert_int_equal(found(&s, "the shred ledger", "readable by its group"), PV_SEVERITY_HIGH);
 	assert_int_equal(found(&s, "the vault directory", "readable by group and others"),
 			 PV_SEVERITY_MEDIUM);
-	assert_int_equal(found(&s, "the database file", "vault.db is readable"), PV_SEVERITY_MEDIUM);
+	assert_int_equal(found(&s, "the database file", in_sqlite ? "vault.db is readable" : NULL),
+			 in_sqlite ? PV_SEVERITY_MEDIUM : 0);
 	assert_int_equal(chmod(f->dir, 0777), 0);
 	doctor(f, NULL, &s);
 	assert_int_equal(found(&s, "the vault directory", "writable"), PV_SEVERITY_HIGH);
@@ -234,20 +234,17 @@ static void test_ledger_directory_and_database(void **state)
 	assert_clean(&s);
 }
 
-/* Run stmt on the vault's database as a DBA with the sqlite3 tool would; the number of
- * rows it changed. */
+/* Run stmt (one UPDATE, INSERT or DELETE) on the vault's store as its DBA would (with the
+ * sqlite3 tool or psql: dba.h), the vault open meanwhile; the number of rows it changed. */
 static int sql(struct fix *f, const char *stmt)
 {
-	char *path = pvt_path(f->dir, "vault.db");
-	sqlite3 *db;
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	char *err = NULL;
-	if (sqlite3_exec(db, stmt, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", stmt, err);
-	int changed = sqlite3_changes(db);
-	sqlite3_close(db);
-	free(path);
+	char *rows = NULL;
+	if (pvt_dba(&rows, f->dir, "%s RETURNING 1", stmt) != 0)
+		fail_msg("the DBA's statement failed: %s", stmt);
+	int changed = 0;
+	for (const char *p = rows; (p = strchr(p, '\n')) != NULL; p++)
+		changed++;
+	free(rows);
 	return changed;
 }
 

@@ -18,17 +18,18 @@
  * keyring's directory before a commit, a failed overwrite of the slots, and stale keyring
  * journals put back. */
 #define _GNU_SOURCE
+#include "dba.h"
 #include "testutil.h"
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -46,13 +47,14 @@ static const pv_access READ_ALL = { "admin", "all", 1 };
 
 /* ---- the fault: which calls, which one fails, how ---- */
 
-enum fault_kind { F_WRITE, F_SYNC, F_RENAME };
-static const char *const kind_names[] = { "write", "sync", "rename" };
+enum fault_kind { F_WRITE, F_SYNC, F_RENAME, F_SEND };
+static const char *const kind_names[] = { "write", "sync", "rename", "send" };
 
 static struct {
 	int armed;
 	enum fault_kind kind;
 	const char *only; /* a call matches only on this file or directory (NULL: any) */
+	const char *after; /* no call matches until a write to this file (NULL: at once) */
 	long fail_at; /* the matching call that fails (1 = the first) */
 	int sticky;   /* every matching call after it fails too (a full disk) */
 	long seen;    /* matching calls since armed */
@@ -73,9 +75,14 @@ static const char *fd_path(int fd, char *buf, size_t len)
 /* 1 when this call (of kind, on path) is to fail, with errno set. */
 static int fault_now(enum fault_kind kind, int fd, const char *path)
 {
+	char buf[4096];
+	if (g_fault.armed && g_fault.after) {
+		if (kind == F_WRITE && strcmp(g_fault.after, fd_path(fd, buf, sizeof buf)) == 0)
+			g_fault.after = NULL; /* the calls after this one match */
+		return 0;
+	}
 	if (!g_fault.armed || g_fault.kind != kind)
 		return 0;
-	char buf[4096];
 	if (g_fault.only && strcmp(g_fault.only, path ? path : fd_path(fd, buf, sizeof buf)) != 0)
 		return 0;
 	long at = ++g_fault.seen;
@@ -134,6 +141,19 @@ int fflush(FILE *f)
 int rename(const char *from, const char *to)
 {
 	return fault_now(F_RENAME, -1, to) ? -1 : (int)syscall(SYS_rename, from, to);
+}
+
+/* libpq's calls to a PostgreSQL server: a failed send is a connection lost (the socket
+ * shut, so the reply never comes): a transaction whose commit was not sent never
+ * commits. */
+ssize_t send(int fd, const void *buf, size_t n, int flags)
+{
+	if (fault_now(F_SEND, fd, NULL)) {
+		shutdown(fd, SHUT_RDWR);
+		errno = ECONNRESET;
+		return -1;
+	}
+	return syscall(SYS_sendto, fd, buf, n, flags, NULL, 0);
 }
 
 static void fault_arm_on(enum fault_kind kind, long fail_at, int sticky, const char *only)
@@ -443,20 +463,23 @@ static void check_ledger_shred(struct run *r, const char *cert)
 }
 
 /* Every customer whose data key a re-key re-wrapped (bucket generation above 0) has a
- * rewrap line for that generation in the ledger, so a restore of older data reads it. */
+ * rewrap line for that generation in the ledger, so a restore of older data reads it. The
+ * customers are read from the store as its DBA would (dba.h). */
 static void check_ledger_rewraps(struct run *r)
 {
-	char *db_path = pvt_path(r->dir, "vault.db"), *text = pvt_read_file(r->ledger, NULL);
-	sqlite3 *db = NULL;
-	sqlite3_stmt *q = NULL;
-	assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT id, bucket_gen FROM customers WHERE "
-					    "bucket_gen > 0", -1, &q, NULL), SQLITE_OK);
-	while (sqlite3_step(q) == SQLITE_ROW) {
+	char *text = pvt_read_file(r->ledger, NULL), *rows = NULL;
+	assert_int_equal(pvt_dba(&rows, r->dir, "SELECT id, bucket_gen FROM customers WHERE "
+				 "bucket_gen > 0"), 0);
+	for (char *id = rows, *end; (end = strchr(id, '\n')) != NULL; id = end + 1) {
+		*end = '\0';
+		char *bar = strchr(id, '|');
+		assert_non_null(bar);
+		*bar = '\0';
+		long long g_no = strtoll(bar + 1, NULL, 10);
 		char needle[200];
-		snprintf(needle, sizeof needle, "\"rewrap\":\"%s\"", (const char *)sqlite3_column_text(q, 0));
+		snprintf(needle, sizeof needle, "\"rewrap\":\"%s\"", id);
 		char gen[40];
-		snprintf(gen, sizeof gen, "\"gen\":%lld,", (long long)sqlite3_column_int64(q, 1));
+		snprintf(gen, sizeof gen, "\"gen\":%lld,", g_no);
 		int found = 0;
 		for (char *at = text ? strstr(text, needle) : NULL; at && !found;
 		     at = strstr(at + 1, needle)) {
@@ -465,14 +488,10 @@ static void check_ledger_rewraps(struct run *r)
 		}
 		if (!found)
 			check_fail(r, "customer %s's data key is re-wrapped (generation %lld) with no "
-				 "rewrap line for it in the ledger",
-				 (const char *)sqlite3_column_text(q, 0),
-				 (long long)sqlite3_column_int64(q, 1));
+				 "rewrap line for it in the ledger", id, g_no);
 	}
-	sqlite3_finalize(q);
-	sqlite3_close(db);
+	free(rows);
 	free(text);
-	free(db_path);
 }
 
 /* After the faulted run and an open: everything checked, then the operation run again. */
@@ -830,7 +849,14 @@ static void test_journal_of_a_failed_shred_never_replaces_a_key(void **state)
 	const char *ids[] = { g_ids[victim] };
 	char *cert = NULL, *kept = pvt_path(r.tmp, "journal.kept"), *wal = pvt_path(r.dir,
 										   "vault.db-wal");
-	fault_arm_on(F_WRITE, 1, 0, wal); /* the commit fails after the journal is written */
+	/* the commit fails after the journal is written: SQLite's log cannot be written, or
+	 * the connection to PostgreSQL is lost (the commit never reaches the server) */
+	if (pvt_dba_pg(r.dir)) {
+		fault_arm_on(F_SEND, 1, 0, NULL);
+		g_fault.after = r.journal;
+	} else {
+		fault_arm_on(F_WRITE, 1, 0, wal);
+	}
 	pv_rc rc = pv_shred(v, &ADMIN, ids, 1, &cert);
 	fault_clear();
 	assert_true(g_fault.hit);

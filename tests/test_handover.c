@@ -12,6 +12,7 @@
  * checked with the real age and minisign tools, and a package re-encrypted by age
  * accepted; roles and four-eyes approval; cross-border plans; notices to customers. */
 #define _GNU_SOURCE /* memmem */
+#include "dba.h"
 #include "testutil.h"
 
 #include <dirent.h>
@@ -20,7 +21,6 @@
 #include <jansson.h>
 #include <signal.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1274,20 +1274,13 @@ static int wait_fifo_drained(int fd, pid_t pid, int *status)
 	return 0;
 }
 
-/* Rows of the customers table in the database file db, as the sqlite3 tool counts them
- * (customers of an unfinished import included). */
-static long long raw_customers(const char *db)
+/* Rows of the customers table in the store of the vault at dir, as its DBA counts them
+ * (dba.h; customers of an unfinished import included). */
+static long long raw_customers(const char *dir)
 {
-	sqlite3 *h = NULL;
-	sqlite3_stmt *q = NULL;
-	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	sqlite3_busy_timeout(h, 10000);
-	assert_int_equal(sqlite3_prepare_v2(h, "SELECT count(*) FROM customers", -1, &q, NULL),
-			 SQLITE_OK);
-	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	long long n = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	sqlite3_close(h);
+	char *v = pvt_dba_value(dir, "SELECT count(*) FROM customers");
+	long long n = strtoll(v, NULL, 10);
+	free(v);
 	return n;
 }
 
@@ -1358,8 +1351,7 @@ static void test_interrupted_import(void **state)
 	char *bytes = pvt_keep(pvt_read_file(pkg_real, &len));
 	assert_non_null(bytes);
 	assert_int_equal(len, (size_t)st.st_size);
-	char *buyer_db = pvt_keep(pvt_path(f->buyer_dir, "vault.db"));
-	long long rows_before = raw_customers(buyer_db);
+	long long rows_before = raw_customers(f->buyer_dir);
 	size_t first = 3 * eighth;
 	feed(wfd, bytes, first);
 	if (wait_fifo_drained(wfd, pid, &status) != 0)
@@ -1372,10 +1364,10 @@ static void test_interrupted_import(void **state)
 		fail_msg("the import did not wait for the rest of the package after 5/8 of it "
 			 "(status %d)", status);
 	/* chunks of its records committed, none of them seen by a read */
-	long long rows_in = raw_customers(buyer_db) - rows_before;
+	long long rows_in = raw_customers(f->buyer_dir) - rows_before;
 	if (rows_in < n / 4 || rows_in >= n)
 		fail_msg("5/8 into the package, %lld of its %u customers are committed in the "
-			 "database file (want a quarter at least, not all)", rows_in, n);
+			 "store (want a quarter at least, not all)", rows_in, n);
 	/* it read exactly what was written and waits, alive, for the rest */
 	assert_int_equal(waitpid(pid, &status, WNOHANG), 0);
 	assert_int_equal(kill(pid, SIGKILL), 0);
@@ -1406,7 +1398,7 @@ static void test_interrupted_import(void **state)
 	f->buyer = pvt_open_root(f->buyer_dir, NULL, f->buyer_key);
 	assert_int_equal(count_of(f->buyer), n);
 	/* what the killed import left was removed: the file holds each customer once */
-	assert_int_equal(raw_customers(buyer_db) - rows_before, n);
+	assert_int_equal(raw_customers(f->buyer_dir) - rows_before, n);
 	char *receipt = pvt_keep(pvt_read_file(receipt_path, NULL));
 	assert_non_null(receipt);
 	char why[300];
@@ -1698,7 +1690,23 @@ static void test_receipt_needs_pinned_key(void **state)
 		      PV_ERR_USAGE, "already confirmed");
 }
 
-/* A DBA with SQL on the seller's file swaps the pinned key in the plan's row for a key of
+/* A DBA copies the pin's seal of plan from into plan to's row (SQLite's JSON functions, or
+ * PostgreSQL's jsonb: the plan is text in both). */
+static void copy_vault_key_seal(const char *dir, const char *from, const char *to)
+{
+	if (pvt_dba_pg(dir))
+		assert_int_equal(pvt_dba(NULL, dir, "UPDATE transfers SET plan = jsonb_set("
+					 "plan::jsonb, '{recipient,vault_key_seal}', (SELECT "
+					 "plan::jsonb #> '{recipient,vault_key_seal}' FROM transfers "
+					 "WHERE id = '%s'))::text WHERE id = '%s'", from, to), 0);
+	else
+		assert_int_equal(pvt_dba(NULL, dir, "UPDATE transfers SET plan = json_set(plan, "
+					 "'$.recipient.vault_key_seal', (SELECT json_extract(plan, "
+					 "'$.recipient.vault_key_seal') FROM transfers WHERE id = '%s')) "
+					 "WHERE id = '%s'", from, to), 0);
+}
+
+/* A DBA with SQL on the seller's store swaps the pinned key in the plan's row for a key of
  * their own, then hands in a receipt signed by it. The pin carries the vault's seal over
  * the plan id and the key: the changed pin is refused, and nothing is shredded. */
 static void test_pinned_key_edited_by_sql(void **state)
@@ -1715,9 +1723,8 @@ static void test_pinned_key_edited_by_sql(void **state)
 	char *forged = forge_receipt(f, id, sk, pk, FR_N);
 	sodium_memzero(sk, sizeof sk);
 	pvt_vclose(f->seller);
-	assert_int_equal(pvt_run(NULL, "sqlite3 '%s/vault.db' \"UPDATE transfers SET plan = "
-				 "replace(plan, '%s', '%s') WHERE id = '%s'\"", f->seller_dir,
-				 f->buyer_pk, pkhex, id), 0);
+	assert_int_equal(pvt_dba(NULL, f->seller_dir, "UPDATE transfers SET plan = replace(plan, "
+				 "'%s', '%s') WHERE id = '%s'", f->buyer_pk, pkhex, id), 0);
 	f->seller = pvt_open_root(f->seller_dir, NULL, f->seller_key);
 	json_t *t = transfer_doc(f->seller, id);
 	char *plan_text = json_dumps(json_object_get(t, "plan"), 0);
@@ -1741,10 +1748,7 @@ static void test_pinned_key_edited_by_sql(void **state)
 	assert_ok(f->seller, pv_transfer_plan(f->seller, &ADMIN, &sp, &other));
 	pvt_keep(other);
 	pvt_vclose(f->seller);
-	assert_int_equal(pvt_run(NULL, "sqlite3 '%s/vault.db' \"UPDATE transfers SET plan = "
-				 "json_set(plan, '$.recipient.vault_key_seal', (SELECT json_extract(plan, "
-				 "'$.recipient.vault_key_seal') FROM transfers WHERE id = '%s')) WHERE id "
-				 "= '%s'\"", f->seller_dir, other, id), 0);
+	copy_vault_key_seal(f->seller_dir, other, id);
 	f->seller = pvt_open_root(f->seller_dir, NULL, f->seller_key);
 	confirm_refused(f, id, forged, PV_ERR_CORRUPT, "seal", FR_N);
 }

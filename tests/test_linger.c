@@ -8,9 +8,9 @@
  * handle holds every entry committed, also those of its own reads committed by the audit
  * writer after its snapshot began; and an idle handle's old snapshot, once expired, does
  * not keep the log from being checkpointed. */
+#include "dba.h"
 #include "testutil.h"
 
-#include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,17 +110,11 @@ static pv_rc read_name(struct fx *f, const char *token, const char *id, char *na
 	return rc;
 }
 
-/* Run SQL on the vault's database as a DBA would (not through pivault). */
+/* Run SQL on the vault's store as a DBA would (not through pivault; dba.h). */
 static void dba(struct fx *f, const char *sql)
 {
-	char *db = pvt_path(f->dir, "vault.db");
-	sqlite3 *h = NULL;
-	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	char *err = NULL;
-	if (sqlite3_exec(h, sql, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("SQL %s: %s", sql, err);
-	sqlite3_close(h);
-	free(db);
+	if (pvt_dba(NULL, f->dir, "%s", sql) != 0)
+		fail_msg("the DBA's SQL failed: %s", sql);
 }
 
 /* Snapshots as long as a test could take: only the rules, never the clock, end them. */
@@ -196,7 +190,8 @@ static void test_write_after_lingering(void **state)
 	serve(f, FOREVER);
 	char *clerk = session(f, "clerk1"), name[256];
 	assert_int_equal(read_name(f, clerk, "C00000001", name, sizeof name), PV_OK);
-	dba(f, "PRAGMA user_version = 7");
+	/* SQLite: the file's user version; PostgreSQL: the rows of meta written again as they are */
+	dba(f, pvt_dba_pg(f->dir) ? "UPDATE meta SET v = v" : "PRAGMA user_version = 7");
 	assert_ok(f->srv, pv_session_enter(f->srv, clerk));
 	assert_ok(f->srv, pv_session_end(f->srv)); /* signing out writes */
 	assert_int_not_equal(pv_session_enter(f->srv, clerk), PV_OK);
@@ -251,7 +246,10 @@ static void test_idle_handle_expires(void **state)
 	nap_ms(150);
 	pv_vault_expire_lingering(f->srv);
 	assert_ok(other, pv_vault_checkpoint(other));
-	assert_int_equal(log_size(f), 0);
+	/* SQLite's own: its log truncated. A PostgreSQL snapshot holds back no log file (its
+	 * checkpoint is the server's), so there the rest, backend-neutral, is checked. */
+	if (!pvt_dba_pg(f->dir))
+		assert_int_equal(log_size(f), 0);
 	pvt_vclose(other);
 	assert_int_equal(read_name(f, clerk, "C00000001", name, sizeof name), PV_OK);
 }

@@ -9,16 +9,17 @@
  *
  * The sample vault has 300 customers and a 1024-slot keyring, so a bucket rekey goes in
  * four batches of 256 slots and a data rekey in four of 75 customers (rekey.c). The test
- * reads the keyring file and the SQLite file directly.
+ * reads the keyring file, and the store as its DBA would (dba.h), directly.
  *
  * Real crashes too: a rekey of each kind run in a child process is killed with SIGKILL
  * inside a batch (its transaction open) once an earlier batch has committed, as the
  * committed progress record shows; the vault then reads whole and the rekey resumes. */
+#include "dba.h"
 #include "testutil.h"
 
 #include <jansson.h>
 #include <signal.h>
-#include <sqlite3.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,7 @@ static const pv_access READ_ALL = { "admin", "all", 1 };
 static const pv_access CLERK = { "clerk", "service", 0 };
 
 struct fx {
-	char *tmp, *dir, *key, *keyring, *ledger, *db;
+	char *tmp, *dir, *key, *keyring, *ledger;
 	char *csv_text;
 	struct pvt_csv csv;
 	pv_vault *v;
@@ -54,7 +55,6 @@ static int fx_setup(void **state)
 	f->key = pvt_path(f->tmp, "root.key");
 	f->keyring = pvt_path(f->tmp, "vault.keyring");
 	f->ledger = pvt_path(f->tmp, "vault.keyring.ledger");
-	f->db = pvt_path(f->dir, "vault.db");
 	f->v = pvt_sample_vault(f->dir, f->key, NCUST, 7, &f->csv_text);
 	pvt_track(f->v);
 	assert_int_equal(pvt_csv_parse(f->csv_text, &f->csv), 0);
@@ -75,7 +75,6 @@ static int fx_teardown(void **state)
 	free(f->key);
 	free(f->keyring);
 	free(f->ledger);
-	free(f->db);
 	free(f);
 	return 0;
 }
@@ -202,53 +201,38 @@ struct raw {
 	char *wdek, *g_basic, *g_financial; /* hex, kept */
 };
 
-static char *hex_column(sqlite3_stmt *q, int col)
-{
-	size_t n = (size_t)sqlite3_column_bytes(q, col);
-	const uint8_t *p = sqlite3_column_blob(q, col);
-	char *h = pvt_keep(malloc(2 * n + 1));
-	assert_non_null(h);
-	for (size_t i = 0; i < n; i++)
-		snprintf(h + 2 * i, 3, "%02x", p[i]);
-	h[2 * n] = '\0';
-	return h;
-}
-
-/* Customer id's row as stored. */
+/* Customer id's row as stored, read as the DBA would (dba.h). */
 static struct raw raw_customer(struct fx *f, const char *id)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *q = NULL;
 	struct raw c = { 0 };
-	assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT bucket_gen, dek_version, wdek, g_basic, "
-					    "g_financial FROM customers WHERE id = ?1", -1, &q, NULL),
-			 SQLITE_OK);
-	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	c.gen = (uint32_t)sqlite3_column_int64(q, 0);
-	c.dekv = (uint32_t)sqlite3_column_int64(q, 1);
-	c.wdek = hex_column(q, 2);
-	c.g_basic = hex_column(q, 3);
-	c.g_financial = hex_column(q, 4);
-	sqlite3_finalize(q);
-	sqlite3_close(db);
+	char *row = NULL;
+	assert_int_equal(pvt_dba(&row, f->dir, "SELECT bucket_gen, dek_version, hex(wdek), "
+				 "hex(g_basic), hex(g_financial) FROM customers WHERE id = '%s'",
+				 id), 0);
+	char *col[5], *at = row;
+	for (int i = 0; i < 5; i++) {
+		col[i] = at;
+		at += strcspn(at, "|\n");
+		assert_true(*at != '\0');
+		*at++ = '\0';
+	}
+	c.gen = (uint32_t)strtoll(col[0], NULL, 10);
+	c.dekv = (uint32_t)strtoll(col[1], NULL, 10);
+	c.wdek = pvt_keep(strdup(col[2]));
+	c.g_basic = pvt_keep(strdup(col[3]));
+	c.g_financial = pvt_keep(strdup(col[4]));
+	assert_true(c.wdek && c.g_basic && c.g_financial);
+	free(row);
 	return c;
 }
 
 /* count(*) of customers with the data key version given. */
 static long long count_dek_version(struct fx *f, uint32_t version)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *q = NULL;
-	assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM customers WHERE "
-					    "dek_version = ?1", -1, &q, NULL), SQLITE_OK);
-	sqlite3_bind_int64(q, 1, version);
-	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	long long n = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	sqlite3_close(db);
+	char *v = pvt_dba_value(f->dir, "SELECT count(*) FROM customers WHERE dek_version = %u",
+				version);
+	long long n = strtoll(v, NULL, 10);
+	free(v);
 	return n;
 }
 
@@ -312,11 +296,7 @@ static void test_bucket_rekey(void **state)
 	pv_vault_close(old);
 	pv_key_free(key);
 	/* a DBA who removes the markers gets it opened, and it reads no customer */
-	sqlite3 *db = NULL;
-	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "DELETE FROM keyring_journal", NULL, NULL, NULL),
-			 SQLITE_OK);
-	sqlite3_close(db);
+	assert_int_equal(pvt_dba(NULL, f->dir, "DELETE FROM keyring_journal"), 0);
 	old = pvt_open_root(f->dir, old_keyring, f->key);
 	for (size_t r = 1; r < f->csv.nrows; r++) {
 		pv_rc rc;
@@ -464,33 +444,30 @@ static void test_data_rekey_interrupted(void **state)
 
 /* ---- real crashes: SIGKILL inside a batch ---- */
 
-/* The rekey progress record as committed, read as another process sees it: its customer
- * count ("done"), or -1 when there is none. kind (may be NULL) must be its kind. */
+/* The rekey progress record as committed, read as another process sees it (the DBA:
+ * dba.h): its customer count ("done"), or -1 when there is none. kind (may be NULL) must
+ * be its kind. */
 static long long committed_done(struct fx *f, const char *kind)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *q = NULL;
-	assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	sqlite3_busy_timeout(db, 10000);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT v FROM meta WHERE k = 'rekey_progress'",
-					    -1, &q, NULL), SQLITE_OK);
+	char *hex = pvt_dba_value(f->dir, "SELECT hex(v) FROM meta WHERE k = 'rekey_progress'");
 	long long done = -1;
-	int st = sqlite3_step(q);
-	if (st == SQLITE_ROW) {
+	if (hex[0]) {
+		size_t n = 0, cap = strlen(hex) / 2 + 1;
+		char *text = malloc(cap);
+		assert_non_null(text);
+		assert_int_equal(sodium_hex2bin((unsigned char *)text, cap, hex, strlen(hex), NULL,
+						&n, NULL), 0);
 		json_error_t je;
-		json_t *o = json_loadb(sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0),
-				       0, &je);
+		json_t *o = json_loadb(text, n, 0, &je);
+		free(text);
 		assert_non_null(o);
 		assert_true(json_is_integer(json_object_get(o, "done")));
 		done = json_integer_value(json_object_get(o, "done"));
 		if (kind)
 			assert_string_equal(json_string_value(json_object_get(o, "kind")), kind);
 		json_decref(o);
-	} else {
-		assert_int_equal(st, SQLITE_DONE);
 	}
-	sqlite3_finalize(q);
-	sqlite3_close(db);
+	free(hex);
 	return done;
 }
 

@@ -7,9 +7,11 @@
  * and to a passphrase. A rotation makes a new master key: after it the old root secret, a
  * disabled user's password and the rows of a copy taken before open nothing, whatever a
  * DBA edits in the database (rows deleted, rows of the old copy put back). */
+#include "dba.h"
 #include "testutil.h"
 
 #include "pivault.h"
+#include "store/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -239,10 +241,42 @@ static void test_twice_and_to_a_passphrase(void **state)
 	pv_key_free(p);
 }
 
-/* sqlite3 on a vault's database, as a DBA would. */
+/* SQL on a vault's store, as a DBA would (dba.h). */
 static void dba(const char *vault, const char *sql)
 {
-	assert_int_equal(pvt_run(NULL, "sqlite3 '%s/vault.db' \"%s\"", vault, sql), 0);
+	assert_int_equal(pvt_dba(NULL, vault, "%s", sql), 0);
+}
+
+/* SQL on a vault's store that reads an old copy's tables as old.TABLE: in SQLite the
+ * copy's file attached as old, in PostgreSQL the copy's own schema named instead. */
+static void dba_with_old(const char *vault, const char *old, const char *sql)
+{
+	if (!pvt_dba_pg(vault)) {
+		assert_int_equal(pvt_dba(NULL, vault, "ATTACH '%s/vault.db' AS old; %s", old, sql),
+				 0);
+		return;
+	}
+	char *record = pvt_path(old, "store");
+	char *location = pvt_read_file(record, NULL);
+	assert_non_null(location);
+	location[strcspn(location, "\n")] = '\0';
+	char schema[64];
+	free(pv_store_location_conninfo(location, schema, sizeof schema));
+	char *named = malloc(strlen(sql) * 8 + 1), *to = named;
+	assert_non_null(named);
+	for (const char *p = sql; *p;) {
+		if (strncmp(p, "old.", 4) == 0 && (p == sql || p[-1] == ' ')) {
+			to += sprintf(to, "%s.", schema);
+			p += 4;
+		} else {
+			*to++ = *p++;
+		}
+	}
+	*to = '\0';
+	dba(vault, named);
+	free(named);
+	free(location);
+	free(record);
 }
 
 /* A copy of the live vault directory (its database), to edit. */
@@ -296,18 +330,15 @@ static void test_old_root_after_dba_edits(void **state)
 	assert_old_root_refused(f, e1, "the sealed master key's row was deleted");
 
 	char *e2 = copy_of(f, "edit2");
-	char sql[1024];
-	snprintf(sql, sizeof sql, "ATTACH '%s/vault.db' AS old; DELETE FROM meta; "
-		 "INSERT INTO meta SELECT * FROM old.meta", old);
-	dba(e2, sql);
+	dba_with_old(e2, old, "DELETE FROM meta; "
+		 "INSERT INTO meta SELECT * FROM old.meta");
 	assert_old_root_refused(f, e2, "every meta row of an old copy was put back");
 
 	/* variant: the old copy's rows, with the current rows of the keys sealed under the
 	 * master added (as they would open if the master had not changed) */
 	char *e3 = copy_of(f, "edit3");
-	snprintf(sql, sizeof sql, "ATTACH '%s/vault.db' AS old; DELETE FROM meta WHERE k IN "
-		 "(SELECT k FROM old.meta); INSERT INTO meta SELECT * FROM old.meta", old);
-	dba(e3, sql);
+	dba_with_old(e3, old, "DELETE FROM meta WHERE k IN "
+		 "(SELECT k FROM old.meta); INSERT INTO meta SELECT * FROM old.meta");
 	assert_old_root_refused(f, e3, "the old copy's meta rows were put back over the current");
 	/* the live vault is untouched and opens with the new secret */
 	pv_vault *w = NULL;
@@ -358,26 +389,22 @@ static void test_disabled_user_after_rotation(void **state)
 	assert_login_refused(f, e1, "dave", DAVE_PW, "his row was re-enabled");
 
 	char *e2 = copy_of(f, "edit2");
-	char sql[1024];
-	snprintf(sql, sizeof sql, "ATTACH '%s/vault.db' AS old; DELETE FROM users WHERE name = "
-		 "'dave'; INSERT INTO users SELECT * FROM old.users WHERE name = 'dave'", old);
-	dba(e2, sql);
+	dba_with_old(e2, old, "DELETE FROM users WHERE name = "
+		 "'dave'; INSERT INTO users SELECT * FROM old.users WHERE name = 'dave'");
 	assert_login_refused(f, e2, "dave", DAVE_PW, "his row of an old copy was put back");
 
 	/* variant: his old row and every meta row of the copy (key check included) */
 	char *e3 = copy_of(f, "edit3");
-	snprintf(sql, sizeof sql, "ATTACH '%s/vault.db' AS old; DELETE FROM users WHERE name = "
+	dba_with_old(e3, old, "DELETE FROM users WHERE name = "
 		 "'dave'; INSERT INTO users SELECT * FROM old.users WHERE name = 'dave'; "
-		 "DELETE FROM meta; INSERT INTO meta SELECT * FROM old.meta", old);
-	dba(e3, sql);
+		 "DELETE FROM meta; INSERT INTO meta SELECT * FROM old.meta");
 	assert_login_refused(f, e3, "dave", DAVE_PW, "his old row and the old meta rows were "
 			     "put back");
 	/* and an active user's slot of the old copy opens nothing current either */
 	char *e4 = copy_of(f, "edit4");
-	snprintf(sql, sizeof sql, "ATTACH '%s/vault.db' AS old; DELETE FROM meta; "
+	dba_with_old(e4, old, "DELETE FROM meta; "
 		 "INSERT INTO meta SELECT * FROM old.meta; DELETE FROM users; "
-		 "INSERT INTO users SELECT * FROM old.users", old);
-	dba(e4, sql);
+		 "INSERT INTO users SELECT * FROM old.users");
 	assert_login_refused(f, e4, "dpo1", PW, "the old copy's users and meta were put back");
 }
 

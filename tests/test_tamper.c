@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* test_tamper.c: changes made behind the library's back, straight in the SQLite database
- * of a closed vault (flipped bytes, blobs swapped between customers or groups, key
- * metadata changed, truncated or missing blobs), must be detected and reported as
- * PV_ERR_CORRUPT naming the customer and group, while untouched customers stay readable;
- * and a vault opens only with its own key and keyring. */
+/* test_tamper.c: changes made behind the library's back, straight in the store of a closed
+ * vault as its DBA would (the SQLite database or the PostgreSQL schema: dba.h; flipped
+ * bytes, blobs swapped between customers or groups, key metadata changed, truncated or
+ * missing blobs), must be detected and reported as PV_ERR_CORRUPT naming the customer and
+ * group, while untouched customers stay readable; and a vault opens only with its own key
+ * and keyring. */
+#include "dba.h"
 #include "testutil.h"
 
-#include <sqlite3.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +23,6 @@ static char *g_key_path;
 struct fx {
 	char *tmp;
 	char *dir;
-	sqlite3 *db;
 	pv_vault *v;
 };
 
@@ -46,7 +47,7 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-/* A private copy of the base vault, with its database open for tampering. */
+/* A private copy of the base vault, for tampering with its store. */
 static int fx_setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof *f);
@@ -54,9 +55,6 @@ static int fx_setup(void **state)
 	f->tmp = pvt_tempdir();
 	f->dir = pvt_path(f->tmp, "vault");
 	pvt_copy_vault(g_base, f->tmp);
-	char *db = pvt_path(f->dir, "vault.db");
-	assert_int_equal(sqlite3_open_v2(db, &f->db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	free(db);
 	*state = f;
 	return 0;
 }
@@ -64,8 +62,6 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
 	struct fx *f = *state;
-	if (f->db)
-		sqlite3_close(f->db);
 	pv_vault_close(f->v);
 	pvt_rmtree(f->tmp);
 	free(f->tmp);
@@ -74,77 +70,77 @@ static int fx_teardown(void **state)
 	return 0;
 }
 
-/* ---- direct database access ---- */
+/* ---- direct database access, as the DBA (SQLite file or PostgreSQL schema: dba.h) ---- */
 
 static void db_exec(struct fx *f, const char *sql)
 {
-	char *err = NULL;
-	if (sqlite3_exec(f->db, sql, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", sql, err ? err : "?");
+	if (pvt_dba(NULL, f->dir, "%s", sql) != 0)
+		fail_msg("the DBA's edit failed: %s", sql);
 }
 
 /* Column col of customer id as a malloc'd blob (NULL when the value is NULL). */
 static unsigned char *blob_get(struct fx *f, const char *id, const char *col, size_t *len)
 {
-	char sql[200];
-	snprintf(sql, sizeof sql, "SELECT %s FROM customers WHERE id = ?1", col);
-	sqlite3_stmt *q;
-	assert_int_equal(sqlite3_prepare_v2(f->db, sql, -1, &q, NULL), SQLITE_OK);
-	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	char *row = NULL;
+	assert_int_equal(pvt_dba(&row, f->dir, "SELECT CASE WHEN %s IS NULL THEN 1 ELSE 0 END, "
+				 "hex(%s) FROM customers WHERE id = '%s'", col, col, id), 0);
+	assert_true(row[0] == '0' || row[0] == '1');
+	assert_int_equal(row[1], '|');
+	char *hex = row + 2;
+	hex[strcspn(hex, "\n")] = '\0';
 	unsigned char *out = NULL;
-	*len = (size_t)sqlite3_column_bytes(q, 0);
-	if (sqlite3_column_type(q, 0) != SQLITE_NULL) {
+	*len = strlen(hex) / 2;
+	if (row[0] == '0') {
 		out = malloc(*len + 1);
 		assert_non_null(out);
-		memcpy(out, sqlite3_column_blob(q, 0), *len);
+		assert_int_equal(sodium_hex2bin(out, *len + 1, hex, strlen(hex), NULL, NULL, NULL),
+				 0);
 	}
-	sqlite3_finalize(q);
+	free(row);
 	return out;
+}
+
+/* Run the UPDATE of customer id "SET col = value" and check it changed one row. */
+static void update_one(struct fx *f, const char *id, const char *col, const char *value)
+{
+	char *rows = NULL;
+	assert_int_equal(pvt_dba(&rows, f->dir, "UPDATE customers SET %s = %s WHERE id = '%s' "
+				 "RETURNING 1", col, value, id), 0);
+	assert_string_equal(rows, "1\n");
+	free(rows);
 }
 
 /* Set column col of customer id to data[0..len) (NULL data: SQL NULL). */
 static void blob_set(struct fx *f, const char *id, const char *col, const void *data,
 		     size_t len)
 {
-	char sql[200];
-	snprintf(sql, sizeof sql, "UPDATE customers SET %s = ?1 WHERE id = ?2", col);
-	sqlite3_stmt *q;
-	assert_int_equal(sqlite3_prepare_v2(f->db, sql, -1, &q, NULL), SQLITE_OK);
-	if (data)
-		sqlite3_bind_blob(q, 1, data, (int)len, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(q, 1);
-	sqlite3_bind_text(q, 2, id, -1, SQLITE_STATIC);
-	assert_int_equal(sqlite3_step(q), SQLITE_DONE);
-	assert_int_equal(sqlite3_changes(f->db), 1);
-	sqlite3_finalize(q);
+	char *value = malloc(2 * len + 5); /* x'..' or NULL, and the end */
+	assert_non_null(value);
+	if (data) {
+		memcpy(value, "x'", 2);
+		sodium_bin2hex(value + 2, 2 * len + 1, data, len);
+		strcat(value, "'");
+	} else {
+		strcpy(value, "NULL");
+	}
+	update_one(f, id, col, value);
+	free(value);
 }
 
 static long long int_get(struct fx *f, const char *id, const char *col)
 {
-	char sql[200];
-	snprintf(sql, sizeof sql, "SELECT %s FROM customers WHERE id = ?1", col);
-	sqlite3_stmt *q;
-	assert_int_equal(sqlite3_prepare_v2(f->db, sql, -1, &q, NULL), SQLITE_OK);
-	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	long long x = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
+	char *v = pvt_dba_value(f->dir, "SELECT %s FROM customers WHERE id = '%s'", col, id);
+	assert_true(v[0] != '\0');
+	long long x = strtoll(v, NULL, 10);
+	free(v);
 	return x;
 }
 
 static void int_set(struct fx *f, const char *id, const char *col, long long x)
 {
-	char sql[200];
-	snprintf(sql, sizeof sql, "UPDATE customers SET %s = ?1 WHERE id = ?2", col);
-	sqlite3_stmt *q;
-	assert_int_equal(sqlite3_prepare_v2(f->db, sql, -1, &q, NULL), SQLITE_OK);
-	sqlite3_bind_int64(q, 1, x);
-	sqlite3_bind_text(q, 2, id, -1, SQLITE_STATIC);
-	assert_int_equal(sqlite3_step(q), SQLITE_DONE);
-	assert_int_equal(sqlite3_changes(f->db), 1);
-	sqlite3_finalize(q);
+	char value[32];
+	snprintf(value, sizeof value, "%lld", x);
+	update_one(f, id, col, value);
 }
 
 static void swap_blobs(struct fx *f, const char *id1, const char *col1, const char *id2,
@@ -176,8 +172,6 @@ static void flip_byte(struct fx *f, const char *id, const char *col, long at)
 /* Close the database and open the vault with the right key. */
 static void open_vault(struct fx *f)
 {
-	sqlite3_close(f->db);
-	f->db = NULL;
 	pv_key *key = NULL;
 	assert_int_equal(pv_key_from_file(g_key_path, &key), PV_OK);
 	pv_rc rc = pv_vault_open(f->dir, NULL, key, &f->v);
@@ -500,8 +494,6 @@ static void test_export_and_list_fail_naming_customer(void **state)
 static void test_wrong_key_cannot_open(void **state)
 {
 	struct fx *f = *state;
-	sqlite3_close(f->db);
-	f->db = NULL;
 	char *other = pvt_path(f->tmp, "other.key");
 	assert_int_equal(pv_key_generate_file(other), PV_OK);
 	assert_int_equal(pv_key_generate_file(other), PV_ERR_EXISTS); /* never overwritten */
@@ -537,8 +529,6 @@ static void test_wrong_key_cannot_open(void **state)
 static void test_keyring_of_another_vault(void **state)
 {
 	struct fx *f = *state;
-	sqlite3_close(f->db);
-	f->db = NULL;
 	/* a second vault under the same root key: its keyring belongs to another vault */
 	char *dir2 = pvt_path(f->tmp, "second");
 	pv_key *key = NULL;
@@ -565,6 +555,22 @@ static void test_keyring_of_another_vault(void **state)
 	free(none);
 }
 
+/* The blind-index entries of the vault at dir, one "field|HEX(hash)" line each: SQLite
+ * keeps them as postings (per field and hash prefix, 24-byte entries: 16 of hash, 8 of
+ * row id), PostgreSQL one row each. */
+static char *blind_entry_lines(const char *dir)
+{
+	char *rows = NULL;
+	if (pvt_dba_pg(dir))
+		assert_int_equal(pvt_dba(&rows, dir, "SELECT field, hex(h) FROM blind_index"), 0);
+	else
+		assert_int_equal(pvt_dba(&rows, dir, "WITH RECURSIVE e(k, b, i) AS ("
+					 "SELECT k, entries, 0 FROM blind_index UNION ALL "
+					 "SELECT k, b, i + 24 FROM e WHERE i + 24 < length(b)) "
+					 "SELECT k >> 16, hex(substr(b, i + 1, 16)) FROM e"), 0);
+	return rows;
+}
+
 /* Blind-index entries are keyed with the vault's own key: two vaults under different root
  * keys holding the same customers share no index entry. */
 static void test_blind_index_keyed_per_vault(void **state)
@@ -573,21 +579,19 @@ static void test_blind_index_keyed_per_vault(void **state)
 	char *dir2 = pvt_path(f->tmp, "twin"), *key2 = pvt_path(f->tmp, "twin.key");
 	pv_vault *v2 = pvt_sample_vault(dir2, key2, NCUST, 3, NULL); /* the same customers */
 	pv_vault_close(v2);
-	char *db2 = pvt_path(dir2, "vault.db");
-	char sql[4400];
-	snprintf(sql, sizeof sql, "ATTACH DATABASE '%s' AS twin", db2);
-	db_exec(f, sql);
-	pvt_blind_entries(f->db, "main", "ours");
-	pvt_blind_entries(f->db, "twin", "theirs");
-	sqlite3_stmt *q;
-	assert_int_equal(sqlite3_prepare_v2(f->db,
-					    "SELECT count(*), (SELECT count(*) FROM temp.ours) "
-					    "FROM temp.ours a JOIN temp.theirs b "
-					    "ON a.field = b.field AND a.h = b.h", -1, &q, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	long long shared = sqlite3_column_int64(q, 0), total = sqlite3_column_int64(q, 1);
-	sqlite3_finalize(q);
-	free(db2);
+	char *ours = blind_entry_lines(f->dir), *theirs = blind_entry_lines(dir2);
+	long long shared = 0, total = 0;
+	for (char *line = ours, *end; *line; line = end + 1) {
+		end = strchr(line, '\n');
+		assert_non_null(end);
+		assert_int_equal(end - line, strcspn(line, "|") + 1 + 32); /* a 16-byte hash */
+		*end = '\0';
+		total++;
+		for (const char *at = theirs; (at = strstr(at, line)) != NULL; at++)
+			shared += (at == theirs || at[-1] == '\n') && at[strlen(line)] == '\n';
+	}
+	free(ours);
+	free(theirs);
 	free(dir2);
 	free(key2);
 	assert_true(total >= 3 * NCUST);
@@ -598,14 +602,11 @@ static void test_blind_index_keyed_per_vault(void **state)
 
 /* ---- ciphertext rolled back to an earlier copy of the same customer ---- */
 
-/* Close the vault, if open, and open the database again for tampering. */
+/* Close the vault, if open, for the DBA to tamper with its store. */
 static void reopen_db(struct fx *f)
 {
 	pv_vault_close(f->v);
 	f->v = NULL;
-	char *db = pvt_path(f->dir, "vault.db");
-	assert_int_equal(sqlite3_open_v2(db, &f->db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	free(db);
 }
 
 /* Change customer id's name through the library (the vault opened for it). */
@@ -658,8 +659,6 @@ static void test_group_rolled_back(void **state)
 	struct row_copy a, b;
 	row_save(f, cid(3), &a);
 	row_save(f, cid(4), &b);
-	sqlite3_close(f->db);
-	f->db = NULL;
 	update_name(f, cid(3), "Wang Xiaoming");
 	update_name(f, cid(4), "Li Hua");
 	row_restore(f, cid(3), &a, (const char *const[]){ "g_basic", NULL });
@@ -677,8 +676,6 @@ static void test_group_and_version_rolled_back(void **state)
 	struct fx *f = *state;
 	struct row_copy a;
 	row_save(f, cid(5), &a);
-	sqlite3_close(f->db);
-	f->db = NULL;
 	update_name(f, cid(5), "Zhang San");
 	row_restore(f, cid(5), &a,
 		    (const char *const[]){ "g_basic", "g_financial", "g_other", "dek_version", NULL });
@@ -695,8 +692,6 @@ static void test_whole_row_rolled_back_after_rekey(void **state)
 	struct fx *f = *state;
 	struct row_copy a;
 	row_save(f, cid(6), &a);
-	sqlite3_close(f->db);
-	f->db = NULL;
 	update_name(f, cid(6), "Zhao Si");
 	open_vault(f);
 	pv_access admin = { "admin", "all", 1 };
@@ -718,8 +713,6 @@ static void test_whole_row_rolled_back_same_bucket_key_limit(void **state)
 	struct fx *f = *state;
 	struct row_copy a;
 	row_save(f, cid(7), &a);
-	sqlite3_close(f->db);
-	f->db = NULL;
 	update_name(f, cid(7), "Qian Wu");
 	row_restore(f, cid(7), &a, (const char *const[]){ "wdek", "g_basic", "g_financial",
 							   "g_other", "dek_version", NULL });
