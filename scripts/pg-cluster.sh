@@ -5,6 +5,7 @@
 #                                     pivault with a random password; writes DIR/conninfo
 #                                     (no password in it) and DIR/pgpass (PGPASSFILE form)
 #   scripts/pg-cluster.sh stop DIR    stop it and remove DIR
+#   (PV_PG_FSYNC=off: a cluster that does not flush to the disk, for the test suite's speed)
 # Failover (a primary and its streaming standby; tests/test_pg_failover.c):
 #   scripts/pg-cluster.sh standby PRIMARY_DIR DIR   a standby of the running cluster in
 #                                     PRIMARY_DIR, started in DIR (a new directory) on a port
@@ -131,7 +132,7 @@ start_server() {
   for _ in $(seq "${attempts:-20}"); do
     port=$((20000 + RANDOM % 20000))
     if as_owner "$bin/pg_ctl" -D "$1/data" -l "$1/server.log" -w -t "${wait_s:-30}" start \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $1 -c fsync=on $2" >/dev/null 2>&1; then
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $1 -c fsync=${PV_PG_FSYNC:-on} $2" >/dev/null 2>&1; then
       break
     fi
     port=

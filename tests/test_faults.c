@@ -584,8 +584,7 @@ static int run_once(struct run *r, enum fault_kind kind, long fail_at, int stick
 	r->key = NULL;
 	snprintf(r->label, sizeof r->label, "%s, %s call %ld failing (%s)", op_names[r->op],
 		 kind_names[kind], fail_at, sticky ? "ENOSPC from then on" : "EIO once");
-	assert_int_equal(pvt_run(NULL, "rm -rf '%s'/*", r->tmp), 0);
-	pvt_copy_vault(g_base, r->tmp);
+	pvt_copy_vault_again(g_base, r->tmp);
 	pv_vault *v = open_vault(r);
 	char *cert = NULL;
 	fault_arm(kind, fail_at, sticky);
@@ -686,8 +685,7 @@ static void test_rekey_data(void **state)
 static pv_vault *fresh_copy(struct run *r, const char *label)
 {
 	snprintf(r->label, sizeof r->label, "%s", label);
-	assert_int_equal(pvt_run(NULL, "rm -rf '%s'/*", r->tmp), 0);
-	pvt_copy_vault(g_base, r->tmp);
+	pvt_copy_vault_again(g_base, r->tmp);
 	return open_vault(r);
 }
 

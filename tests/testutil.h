@@ -94,6 +94,11 @@ void pvt_copy_vault(const char *from, const char *to);
  * restores an old copy: the SQLite file, or the PostgreSQL schema dropped and cloned again
  * from the copy's under its own name. The vault must be closed. (vault_copy.c) */
 void pvt_vault_restore(const char *copy, const char *dir);
+/* pvt_copy_vault into to once more, over an earlier copy from the same from: for a vault kept
+ * in PostgreSQL the earlier copy's schema is emptied and filled again from from's rows
+ * (no new schema each time: what a test that copies the same vault hundreds of times
+ * needs). (vault_copy.c) */
+void pvt_copy_vault_again(const char *from, const char *to);
 
 /* What a test holds, released by pvt_release_all at teardown even when an assertion
  * fails: pvt_keep registers a malloc'd pointer (returned; NULL passes through), pvt_drop

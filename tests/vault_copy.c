@@ -34,18 +34,16 @@ static PGresult *rows_of(PGconn *c, const char *sql, const char *param)
 	return r;
 }
 
-/* Every table of schema from, with its rows, into the new schema to. */
-static void clone_schema(PGconn *c, const char *from, const char *to)
+/* The tables of schema to (made like from's) emptied and filled with from's rows, their
+ * identity counters going on from where from's are. */
+static void fill_schema(PGconn *c, const char *from, const char *to)
 {
 	char sql[1024];
-	snprintf(sql, sizeof sql, "SET client_min_messages = warning; CREATE SCHEMA %s", to);
-	run_sql(c, sql);
 	PGresult *t = rows_of(c, "SELECT tablename FROM pg_tables WHERE schemaname = $1", from);
 	for (int i = 0; i < PQntuples(t); i++) {
 		const char *name = PQgetvalue(t, i, 0);
-		snprintf(sql, sizeof sql, "CREATE TABLE %s.%s (LIKE %s.%s INCLUDING ALL); "
-			 "INSERT INTO %s.%s OVERRIDING SYSTEM VALUE SELECT * FROM %s.%s", to, name,
-			 from, name, to, name, from, name);
+		snprintf(sql, sizeof sql, "TRUNCATE %s.%s; INSERT INTO %s.%s OVERRIDING SYSTEM VALUE "
+			 "SELECT * FROM %s.%s", to, name, to, name, from, name);
 		run_sql(c, sql);
 	}
 	PQclear(t);
@@ -66,6 +64,23 @@ static void clone_schema(PGconn *c, const char *from, const char *to)
 		run_sql(c, sql);
 	}
 	PQclear(ids);
+}
+
+/* Every table of schema from, with its rows, into the new schema to. */
+static void clone_schema(PGconn *c, const char *from, const char *to)
+{
+	char sql[1024];
+	snprintf(sql, sizeof sql, "SET client_min_messages = warning; CREATE SCHEMA %s", to);
+	run_sql(c, sql);
+	PGresult *t = rows_of(c, "SELECT tablename FROM pg_tables WHERE schemaname = $1", from);
+	for (int i = 0; i < PQntuples(t); i++) {
+		const char *name = PQgetvalue(t, i, 0);
+		snprintf(sql, sizeof sql, "CREATE TABLE %s.%s (LIKE %s.%s INCLUDING ALL)", to, name,
+			 from, name);
+		run_sql(c, sql);
+	}
+	PQclear(t);
+	fill_schema(c, from, to);
 }
 
 void pvt_vault_copied(const char *dir)
@@ -148,4 +163,32 @@ void pvt_vault_restore(const char *copy, const char *dir)
 	clone_schema(c, old, live);
 	run_sql(c, "COMMIT");
 	PQfinish(c);
+}
+
+void pvt_copy_vault_again(const char *from, const char *to)
+{
+	char *dir = pvt_path(to, "vault"), *record = pvt_path(dir, "store");
+	char *text = pvt_read_file(record, NULL);
+	if (!text) { /* the first copy, or a vault kept in SQLite: copied whole */
+		assert_int_equal(pvt_run(NULL, "rm -rf '%s'/*", to), 0);
+		pvt_copy_vault(from, to);
+	} else { /* the copy's schema kept, its rows put back as from's */
+		char kept[64], base[64];
+		PGconn *c = schema_of(dir, kept, sizeof kept);
+		assert_int_equal(pvt_run(NULL, "rm -rf '%s'/*", to), 0);
+		assert_int_equal(pvt_run(NULL, "cp -a '%s/vault' '%s/vault.keyring' '%s/'", from,
+					 from, to), 0);
+		PQfinish(schema_of(dir, base, sizeof base));
+		run_sql(c, "BEGIN");
+		fill_schema(c, base, kept);
+		run_sql(c, "COMMIT");
+		PQfinish(c);
+		text[strcspn(text, "\n")] = '\0';
+		char line[4200];
+		snprintf(line, sizeof line, "%s\n", text); /* the record naming the kept schema */
+		assert_int_equal(pvt_write_file(record, line, strlen(line)), 0);
+	}
+	free(text);
+	free(record);
+	free(dir);
 }
